@@ -1,0 +1,68 @@
+/**
+ * Packing of many small integers into few BN254 field elements (public signals).
+ *
+ * A tensor of `count` integers, each proven to lie in [lo, lo + 2^laneBits), is stored as
+ * lanes `v - lo` (non-negative, laneBits wide), `lanesPerElement` lanes per element,
+ * lane j of element e at bit offset laneBits·j:
+ *
+ *   element[e] = Σ_j (v[e·L + j] - lo) · 2^(laneBits·j)
+ *
+ * lanesPerElement·laneBits ≤ 252 < log2(p), so an element never wraps the field and the
+ * decoding is unique. The Solidity registry decodes with the same layout.
+ */
+export interface PackLayout {
+  count: number
+  laneBits: number
+  /** Lower bound of every value; lane = value - lo. */
+  lo: bigint
+  lanesPerElement: number
+}
+
+export const PACK_BITS = 252
+
+export function packLayout(count: number, lo: bigint, hi: bigint): PackLayout {
+  const span = hi - lo
+  const laneBits = Math.max(1, span.toString(2).length)
+  if (laneBits > PACK_BITS) throw new RangeError(`lane of ${laneBits} bits cannot be packed`)
+  return { count, laneBits, lo, lanesPerElement: Math.floor(PACK_BITS / laneBits) }
+}
+
+export function packedElementCount(layout: PackLayout): number {
+  return Math.ceil(layout.count / layout.lanesPerElement)
+}
+
+export function pack(values: readonly bigint[], layout: PackLayout): bigint[] {
+  if (values.length !== layout.count) {
+    throw new RangeError(`pack: expected ${layout.count} values, got ${values.length}`)
+  }
+  const limit = 1n << BigInt(layout.laneBits)
+  const out: bigint[] = []
+  for (let e = 0; e < packedElementCount(layout); e++) {
+    let acc = 0n
+    const first = e * layout.lanesPerElement
+    const last = Math.min(layout.count, first + layout.lanesPerElement)
+    for (let i = last - 1; i >= first; i--) {
+      const lane = values[i] - layout.lo
+      if (lane < 0n || lane >= limit) {
+        throw new RangeError(`pack: value ${values[i]} at ${i} outside [${layout.lo}, ${layout.lo + limit - 1n}]`)
+      }
+      acc = (acc << BigInt(layout.laneBits)) | lane
+    }
+    out.push(acc)
+  }
+  return out
+}
+
+export function unpack(elements: readonly bigint[], layout: PackLayout): bigint[] {
+  if (elements.length !== packedElementCount(layout)) {
+    throw new RangeError(`unpack: expected ${packedElementCount(layout)} elements, got ${elements.length}`)
+  }
+  const mask = (1n << BigInt(layout.laneBits)) - 1n
+  const out: bigint[] = []
+  for (let i = 0; i < layout.count; i++) {
+    const e = elements[Math.floor(i / layout.lanesPerElement)]
+    const j = i % layout.lanesPerElement
+    out.push(((e >> BigInt(layout.laneBits * j)) & mask) + layout.lo)
+  }
+  return out
+}

@@ -1,0 +1,28 @@
+import { BaseError } from '../errors.js'
+
+export class IrInputError extends BaseError {
+  override name = 'IrInputError'
+  readonly input: string
+  readonly expected: string
+  readonly actual: string
+  constructor(p: { input: string; expected: string; actual: string; details?: string[] }) {
+    super(`input "${p.input}": expected ${p.expected}, found ${p.actual}`, { details: p.details })
+    this.input = p.input
+    this.expected = p.expected
+    this.actual = p.actual
+  }
+}
+
+/** A model whose proven bounds could leave the range where field arithmetic equals integer arithmetic. */
+export class FieldOverflowError extends BaseError {
+  override name = 'FieldOverflowError'
+  readonly step: string
+  readonly bits: number
+  constructor(p: { step: string; bits: number; limitBits: number }) {
+    super(`step "${p.step}": values may need ${p.bits} bits, beyond the safe ${p.limitBits} bits of the BN254 field`, {
+      details: ['Calibrate with representative inputs, lower the weight precision, or clamp the activations.'],
+    })
+    this.step = p.step
+    this.bits = p.bits
+  }
+}

@@ -1,0 +1,40 @@
+import { applyOp } from './ops.js'
+import type { IrModel, TensorId } from './types.js'
+import { IrInputError } from './errors.js'
+
+export interface ExecuteReturnType {
+  /** Every tensor's values, by tensor id: inputs first, then one per step (the trace states). */
+  values: Map<TensorId, bigint[]>
+  outputs: bigint[][]
+}
+
+/** Gathers the concatenated operand vector of a step. */
+export function operands(values: Map<TensorId, bigint[]>, inputs: readonly TensorId[]): bigint[] {
+  if (inputs.length === 1) return values.get(inputs[0])!
+  return inputs.flatMap((id) => values.get(id)!)
+}
+
+/**
+ * The reference executor: the definition of the model's output. Inputs are the quantised
+ * integer tensors, one flat array per model input, already checked against their domains.
+ */
+export function execute(model: IrModel, inputs: readonly (readonly bigint[])[]): ExecuteReturnType {
+  if (inputs.length !== model.inputs.length) {
+    throw new IrInputError({ input: '(all)', expected: `${model.inputs.length} inputs`, actual: `${inputs.length}` })
+  }
+  const values = new Map<TensorId, bigint[]>()
+  model.inputs.forEach((info, i) => {
+    const size = info.shape.reduce((a, b) => a * b, 1)
+    if (inputs[i].length !== size) {
+      throw new IrInputError({ input: info.name, expected: `${size} values (shape [${info.shape}])`, actual: `${inputs[i].length}` })
+    }
+    inputs[i].forEach((v, k) => {
+      if (v < info.lo || v > info.hi) {
+        throw new IrInputError({ input: info.name, expected: `integers in [${info.lo}, ${info.hi}]`, actual: `${v} at index ${k}` })
+      }
+    })
+    values.set(info.id, [...inputs[i]])
+  })
+  for (const step of model.steps) values.set(step.output.id, applyOp(step.op, operands(values, step.op.inputs)))
+  return { values, outputs: model.outputs.map((o) => values.get(o.tensor)!) }
+}

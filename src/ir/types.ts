@@ -1,0 +1,99 @@
+/**
+ * The integer IR: the single source of truth every backend implements.
+ *
+ * A model is a list of steps in topological order; each step applies one primitive op to
+ * earlier tensors and defines exactly one new tensor. Values are integers (bigint). The set
+ * of primitives is closed: `PrimitiveOp['op']` is a union, and every backend is written as a
+ * `{ [K in OpKind]: ... }` table, so a new primitive fails to type-check until every backend
+ * implements it.
+ */
+
+export type TensorId = number
+
+export interface TensorInfo {
+  id: TensorId
+  name: string
+  shape: number[]
+}
+
+/**
+ * y[j] = bias[j] + Σ_k vals[k] · x[cols[k]]   for k in rowPtr[j] .. rowPtr[j+1]-1,
+ * where x is the concatenation (flattened, row-major) of `inputs`.
+ * Covers Gemm, MatMul by a constant, Add/Sub/Mul by constants, tensor-tensor Add/Sub,
+ * convolution and average pooling — every affine map with constant coefficients.
+ * In R1CS a linear op costs no multiplication constraint.
+ */
+export interface LinearOp {
+  op: 'linear'
+  inputs: TensorId[]
+  rowPtr: Int32Array
+  cols: Int32Array
+  vals: bigint[]
+  bias: bigint[]
+}
+
+/**
+ * y = clamp(floor((x · mul + 2^(shift-1)) / 2^shift) + zeroPoint, lo, hi), elementwise:
+ * multiply by a fixed-point factor mul/2^shift, round half up, add a zero point, clamp.
+ * `lo`/`hi` null means no clamp on that side. ReLU is requant with mul=1, shift=0, lo=0.
+ */
+export interface RequantOp {
+  op: 'requant'
+  inputs: [TensorId]
+  mul: bigint
+  shift: number
+  zeroPoint: bigint
+  lo: bigint | null
+  hi: bigint | null
+}
+
+/** Pure index map: y[i] = x[index[i]] (x the concatenation of inputs), or `fill` where index[i] = -1. */
+export interface GatherOp {
+  op: 'gather'
+  inputs: TensorId[]
+  index: Int32Array
+  fill: bigint
+}
+
+export type PrimitiveOp = LinearOp | RequantOp | GatherOp
+export type OpKind = PrimitiveOp['op']
+
+export interface Step {
+  /** The ONNX node(s) this step came from, for error messages and reports. */
+  origin: string
+  op: PrimitiveOp
+  output: TensorInfo
+}
+
+/** How an integer tensor maps back to real values: real = (q - zeroPoint) · scale. */
+export interface Quantization {
+  scale: number
+  zeroPoint: number
+}
+
+export interface IrInput extends TensorInfo {
+  quant: Quantization
+  /** The calibrated integer domain; inputs outside it are rejected. */
+  lo: bigint
+  hi: bigint
+}
+
+export interface IrOutput {
+  tensor: TensorId
+  name: string
+  quant: Quantization
+}
+
+export interface IrModel {
+  /** Name of the source model, for reports. */
+  name: string
+  inputs: IrInput[]
+  steps: Step[]
+  outputs: IrOutput[]
+}
+
+/** Elementwise proven bounds for one tensor: lo[i] ≤ value[i] ≤ hi[i]. */
+export interface TensorBounds {
+  lo: bigint[]
+  hi: bigint[]
+}
