@@ -1,0 +1,202 @@
+import { operands } from '../ir/execute.js'
+import { requantValue } from '../ir/ops.js'
+import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
+import { type PackLayout, packLayout, packedElementCount } from './packing.js'
+import { planRequant } from './requant.js'
+
+export type InputVisibility = 'public' | 'hashed' | 'private'
+export type OutputVisibility = 'public' | 'hashed'
+
+export interface Visibility {
+  input: InputVisibility
+  output: OutputVisibility
+}
+
+/** What the public signals are, in order: the input part, then the output part. */
+export interface PublicLayout {
+  visibility: Visibility
+  /** One pack layout per model input / output; also used to hash (hash of the packed elements). */
+  inputs: PackLayout[]
+  outputs: PackLayout[]
+  /** Number of public signals. */
+  count: number
+}
+
+export interface EmitCircuitReturnType {
+  source: string
+  layout: PublicLayout
+  /** Constraints by kind, from the emitter's own plan (the compiler's count is authoritative). */
+  cost: { inputRangeChecks: number; requant: number; linear: number; hashing: number; activations: number }
+}
+
+/** An element as an affine expression of one signal: mul·sig + add (sig null: a constant). */
+interface Ref { sig: string | null; mul: bigint; add: bigint }
+
+const constRef = (v: bigint): Ref => ({ sig: null, mul: 0n, add: v })
+
+/** Sum of terms as a balanced tree: circom2 overflows its stack on long flat sums. */
+export function balancedSum(terms: string[]): string {
+  if (terms.length === 0) return '0'
+  let level = terms
+  while (level.length > 1) {
+    const next: string[] = []
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? `(${level[i]} + ${level[i + 1]})` : level[i])
+    level = next
+  }
+  return level[0]
+}
+
+/** Linear combination Σ w_i·ref_i + c as circom text (constants folded). */
+function combination(parts: { w: bigint; ref: Ref }[], c: bigint): { text: string; constant: boolean } {
+  let k = c
+  const terms: string[] = []
+  for (const { w, ref } of parts) {
+    k += w * ref.add
+    const coef = w * ref.mul
+    if (ref.sig !== null && coef !== 0n) terms.push(coef === 1n ? ref.sig : `${coef}*${ref.sig}`)
+  }
+  if (terms.length === 0) return { text: k.toString(), constant: true }
+  const sum = balancedSum(terms)
+  return { text: k === 0n ? sum : k > 0n ? `${sum} + ${k}` : `${sum} - ${-k}`, constant: false }
+}
+
+const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
+
+function tensorRange(b: TensorBounds): [bigint, bigint] {
+  let lo = b.lo[0], hi = b.hi[0]
+  for (const v of b.lo) if (v < lo) lo = v
+  for (const v of b.hi) if (v > hi) hi = v
+  return [lo, hi]
+}
+
+/**
+ * Emits the circom circuit of an integer model: weights as constants (linear ops cost one
+ * linear constraint per output element, no multiplication), one requant gadget per
+ * activation sized from the proven bounds, inputs range-checked to their domain, and inputs
+ * and outputs packed (or Poseidon-hashed) into few public signals.
+ */
+export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>, visibility: Visibility, header: string[]): EmitCircuitReturnType {
+  const body: string[] = []
+  const cost = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0 }
+  const refs = new Map<TensorId, Ref[]>()
+  const hashes: { name: string; size: number }[] = []
+
+  for (const [k, input] of model.inputs.entries()) {
+    const n = input.shape.reduce((a, b) => a * b, 1)
+    const bits = Math.max(1, bitLength(input.hi - input.lo))
+    body.push(`    signal input in${k}[${n}];`, `    component rc${k}[${n}];`)
+    body.push(`    for (var i = 0; i < ${n}; i++) {`, `        rc${k}[i] = Num2Bits(${bits});`, `        rc${k}[i].in <== in${k}[i] - (${input.lo});`, '    }')
+    cost.inputRangeChecks += n * (bits + 1)
+    refs.set(input.id, Array.from({ length: n }, (_, i) => ({ sig: `in${k}[${i}]`, mul: 1n, add: 0n })))
+  }
+
+  const EMIT: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: Ref[], xb: TensorBounds, id: TensorId) => Ref[] } = {
+    linear: (op, x, _xb, id) => {
+      const out: Ref[] = []
+      const lines: string[] = []
+      for (let j = 0; j < op.bias.length; j++) {
+        const parts: { w: bigint; ref: Ref }[] = []
+        for (let k = op.rowPtr[j]; k < op.rowPtr[j + 1]; k++) parts.push({ w: op.vals[k], ref: x[op.cols[k]] })
+        const c = combination(parts, op.bias[j])
+        if (c.constant) { out.push(constRef(BigInt(c.text))); continue }
+        lines.push(`    l${id}[${j}] <== ${c.text};`)
+        out.push({ sig: `l${id}[${j}]`, mul: 1n, add: 0n })
+      }
+      if (lines.length > 0) body.push(`    signal l${id}[${op.bias.length}];`, ...lines)
+      cost.linear += lines.length
+      return out
+    },
+    requant: (op, x, xb, id) => x.map((r, j) => {
+      if (r.sig === null) return constRef(requantValue(r.add, op))
+      const plan = planRequant(op, xb.lo[j], xb.hi[j])
+      if (plan.kind === 'constant') return constRef(plan.value)
+      if (plan.kind === 'linear') return { sig: r.sig, mul: r.mul * op.mul, add: r.add * op.mul + op.zeroPoint }
+      const name = `rq${id}_${j}`
+      const u = combination([{ w: op.mul, ref: r }], plan.offset)
+      body.push(`    component ${name} = Requant(${plan.S}, ${plan.KD}, ${plan.SIGNED}, ${plan.HIMODE}, ${plan.J}, ${plan.W});`, `    ${name}.u <== ${u.text};`)
+      cost.requant += plan.constraints
+      cost.activations++
+      return { sig: `${name}.y`, mul: 1n, add: plan.BASE }
+    }),
+    gather: (op, x) => Array.from(op.index, (i) => (i < 0 ? constRef(op.fill) : x[i])),
+  }
+
+  for (const step of model.steps) {
+    const x = operands(refs as unknown as Map<TensorId, bigint[]>, step.op.inputs) as unknown as Ref[]
+    const xb = step.op.inputs.length === 1 ? bounds.get(step.op.inputs[0])! : { lo: step.op.inputs.flatMap((i) => bounds.get(i)!.lo), hi: step.op.inputs.flatMap((i) => bounds.get(i)!.hi) }
+    const emitOp = EMIT[step.op.op] as (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId) => Ref[]
+    refs.set(step.output.id, emitOp(step.op, x, xb, step.output.id))
+  }
+
+  // Public part: packed elements (or a hash of them) of the inputs, then of the outputs.
+  const packPart = (prefix: string, tensors: { refs: Ref[]; layout: PackLayout }[], mode: 'public' | 'hashed' | 'private'): void => {
+    if (mode === 'private') return
+    const total = tensors.reduce((s, t) => s + packedElementCount(t.layout), 0)
+    const target = mode === 'public' ? `${prefix}_packed` : `${prefix}_pk`
+    body.push(mode === 'public' ? `    signal output ${target}[${total}];` : `    signal ${target}[${total}];`)
+    let e = 0
+    for (const { refs: r, layout } of tensors) {
+      for (let el = 0; el < packedElementCount(layout); el++, e++) {
+        const parts: { w: bigint; ref: Ref }[] = []
+        let c = 0n
+        for (let j = 0; j < layout.lanesPerElement && el * layout.lanesPerElement + j < layout.count; j++) {
+          const w = 1n << BigInt(layout.laneBits * j)
+          parts.push({ w, ref: r[el * layout.lanesPerElement + j] })
+          c -= w * layout.lo
+        }
+        body.push(`    ${target}[${e}] <== ${combination(parts, c).text};`)
+      }
+    }
+    if (mode === 'hashed') hashes.push({ name: prefix, size: total })
+  }
+  const inTensors = model.inputs.map((i) => ({ refs: refs.get(i.id)!, layout: packLayout(refs.get(i.id)!.length, i.lo, i.hi) }))
+  const outTensors = model.outputs.map((o) => {
+    const [lo, hi] = tensorRange(bounds.get(o.tensor)!)
+    return { refs: refs.get(o.tensor)!, layout: packLayout(refs.get(o.tensor)!.length, lo, hi) }
+  })
+  packPart('in', inTensors, visibility.input)
+  emitHashes(body, hashes.filter((h) => h.name === 'in'), cost)
+  packPart('out', outTensors, visibility.output)
+  emitHashes(body, hashes.filter((h) => h.name === 'out'), cost)
+
+  const count = (visibility.input === 'public' ? inTensors.reduce((s, t) => s + packedElementCount(t.layout), 0) : visibility.input === 'hashed' ? 1 : 0)
+    + (visibility.output === 'public' ? outTensors.reduce((s, t) => s + packedElementCount(t.layout), 0) : 1)
+  const source = [
+    ...header.map((h) => `// ${h}`),
+    'pragma circom 2.1.0;',
+    '',
+    'include "veriml.circom";',
+    ...(hashes.length > 0 ? ['include "circomlib/circuits/poseidon.circom";'] : []),
+    '',
+    'template Model() {',
+    ...body,
+    '}',
+    '',
+    'component main = Model();',
+    '',
+  ].join('\n')
+  return { source, layout: { visibility, inputs: inTensors.map((t) => t.layout), outputs: outTensors.map((t) => t.layout), count }, cost }
+}
+
+/** Poseidon over the packed elements: 16 at first, then 15 more per link with the previous hash first. */
+function emitHashes(body: string[], hashes: { name: string; size: number }[], cost: EmitCircuitReturnType['cost']): void {
+  for (const { name, size } of hashes) {
+    let done = 0
+    let link = 0
+    let prev: string | null = null
+    while (done < size || link === 0) {
+      const take = Math.min(size - done, prev === null ? 16 : 15)
+      const width = take + (prev === null ? 0 : 1)
+      const c = `h${name}${link}`
+      body.push(`    component ${c} = Poseidon(${width});`)
+      let slot = 0
+      if (prev !== null) body.push(`    ${c}.inputs[${slot++}] <== ${prev};`)
+      for (let i = 0; i < take; i++) body.push(`    ${c}.inputs[${slot++}] <== ${name}_pk[${done + i}];`)
+      cost.hashing += 250 + 30 * width
+      prev = `${c}.out`
+      done += take
+      link++
+    }
+    body.push(`    signal output ${name}_hash;`, `    ${name}_hash <== ${prev};`)
+  }
+}

@@ -1,0 +1,44 @@
+import { buildPoseidon } from 'circomlibjs'
+import type { PublicLayout } from './emit.js'
+import { pack, packedElementCount, unpack } from './packing.js'
+
+type Poseidon = Awaited<ReturnType<typeof buildPoseidon>>
+let poseidon: Promise<Poseidon> | null = null
+
+/** Poseidon over elements exactly as the circuit chains it: 16 first, then (previous, next 15). */
+export async function hashChain(elements: readonly bigint[]): Promise<bigint> {
+  const p = await (poseidon ??= buildPoseidon())
+  let h: bigint | null = null
+  let done = 0
+  while (done < elements.length || h === null) {
+    const take = Math.min(elements.length - done, h === null ? 16 : 15)
+    const inputs = [...(h === null ? [] : [h]), ...elements.slice(done, done + take)]
+    h = p.F.toObject(p(inputs)) as bigint
+    done += take
+  }
+  return h
+}
+
+/** The public signals a proof of (inputs → outputs) must carry, in the circuit's order. */
+export async function publicSignals(layout: PublicLayout, inputs: readonly (readonly bigint[])[], outputs: readonly (readonly bigint[])[]): Promise<bigint[]> {
+  const packedIn = inputs.flatMap((v, i) => pack(v, layout.inputs[i]))
+  const packedOut = outputs.flatMap((v, i) => pack(v, layout.outputs[i]))
+  const { input, output } = layout.visibility
+  return [
+    ...(input === 'public' ? packedIn : input === 'hashed' ? [await hashChain(packedIn)] : []),
+    ...(output === 'public' ? packedOut : [await hashChain(packedOut)]),
+  ]
+}
+
+/** Decodes the output part of public signals (public outputs only; hashed outputs cannot be decoded). */
+export function decodeOutputs(layout: PublicLayout, signals: readonly bigint[]): bigint[][] | null {
+  if (layout.visibility.output !== 'public') return null
+  const inCount = layout.visibility.input === 'public' ? layout.inputs.reduce((s, l) => s + packedElementCount(l), 0) : layout.visibility.input === 'hashed' ? 1 : 0
+  let at = inCount
+  return layout.outputs.map((l) => {
+    const n = packedElementCount(l)
+    const values = unpack(signals.slice(at, at + n), l)
+    at += n
+    return values
+  })
+}

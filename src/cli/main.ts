@@ -1,0 +1,169 @@
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import type { InputVisibility, OutputVisibility } from '../circuit/emit.js'
+import { inspectModel } from '../inspect.js'
+import { compileModel } from '../prove/compile.js'
+import { proveModel, runModel } from '../prove/prove.js'
+import { setupModel } from '../prove/setup.js'
+import { verifyProof } from '../prove/verify.js'
+import { shutdown } from '../shutdown.js'
+import { terminalProgress } from '../util/progress.js'
+import { runDemo } from './demo.js'
+import { UsageError, describeError, ms, table } from './format.js'
+
+type Flags = Record<string, string | boolean | undefined>
+
+interface Verb {
+  usage: string
+  summary: string
+  options: Record<string, { type: 'string' | 'boolean'; help: string }>
+  run(args: string[], flags: Flags): Promise<number>
+}
+
+const INPUT_VIS = ['public', 'hashed', 'private'] as const
+const OUTPUT_VIS = ['public', 'hashed'] as const
+
+function pick<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined
+  if (!allowed.includes(value as T)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got "${value}"`)
+  return value as T
+}
+
+async function readJsonFile(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch((cause) => { throw new UsageError(`cannot read ${path}`, { cause }) })
+  try { return JSON.parse(text) } catch (cause) { throw new UsageError(`${path} is not valid JSON`, { cause }) }
+}
+
+const positional = (args: string[], n: number, usage: string) => {
+  if (args.length !== n) throw new UsageError(`expected ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`, { details: [`usage: ${usage}`] })
+  return args
+}
+
+const VERBS: Record<string, Verb> = {
+  inspect: {
+    usage: 'veriml inspect model.onnx [--calibration samples.json]',
+    summary: 'ops, shapes, parameter count, what is supported, and the estimated circuit cost',
+    options: { calibration: { type: 'string', help: 'calibration samples (JSON) for the cost and accuracy estimate' } },
+    async run(args, flags) {
+      const [path] = positional(args, 1, this.usage)
+      const r = await inspectModel({ onnxPath: path, calibrationPath: flags.calibration as string | undefined })
+      console.log(r.text)
+      return r.unsupported.length > 0 ? 1 : 0
+    },
+  },
+  compile: {
+    usage: 'veriml compile model.onnx --out DIR [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed]',
+    summary: 'ONNX → integer IR → circom circuit → r1cs and witness generator',
+    options: {
+      out: { type: 'string', help: 'build folder' },
+      calibration: { type: 'string', help: 'calibration samples: EZKL {"input_data": [[...]]} with samples concatenated' },
+      'input-visibility': { type: 'string', help: 'public (packed, default) | hashed (Poseidon) | private' },
+      'output-visibility': { type: 'string', help: 'public (packed, default) | hashed (Poseidon)' },
+      'activation-bits': { type: 'string', help: 'bits per activation (default 8)' },
+      'weight-bits': { type: 'string', help: 'bits per weight (default 8)' },
+      force: { type: 'boolean', help: 'recompile even if nothing changed' },
+    },
+    async run(args, flags) {
+      const [onnxPath] = positional(args, 1, this.usage)
+      if (typeof flags.out !== 'string') throw new UsageError('--out DIR is required', { details: [`usage: ${this.usage}`] })
+      const bits = (name: string) => (flags[name] === undefined ? undefined : Number(flags[name]))
+      const r = await compileModel({
+        onnxPath, outDir: flags.out, calibrationPath: flags.calibration as string | undefined, force: Boolean(flags.force),
+        visibility: { input: pick<InputVisibility>('input-visibility', flags['input-visibility'], INPUT_VIS), output: pick<OutputVisibility>('output-visibility', flags['output-visibility'], OUTPUT_VIS) },
+        activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), progress: terminalProgress(),
+      })
+      const m = r.manifest
+      console.log(table([
+        ['model id', m.modelId], ['constraints', m.constraintCount], ['public signals', m.layout.count],
+        ['visibility', `input ${m.layout.visibility.input}, output ${m.layout.visibility.output}`],
+        ['quantisation', `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`],
+        ['compile', r.reused ? 'reused (nothing changed)' : ms(m.timings.compileMs)],
+      ]))
+      return 0
+    },
+  },
+  setup: {
+    usage: 'veriml setup DIR (--dev | --ptau FILE)',
+    summary: 'Groth16 keys: --dev is fast and INSECURE; --ptau uses a ceremony powers-of-tau file',
+    options: { dev: { type: 'boolean', help: 'fast local setup; its keys are insecure by construction' }, ptau: { type: 'string', help: 'ceremony .ptau file, prepared for phase 2' }, force: { type: 'boolean', help: 'redo even if keys exist' } },
+    async run(args, flags) {
+      const [dir] = positional(args, 1, this.usage)
+      const r = await setupModel({ dir, dev: Boolean(flags.dev), ptauPath: flags.ptau as string | undefined, force: Boolean(flags.force), progress: terminalProgress() })
+      console.log(table([['setup', r.kind], ['time', ms(r.setupMs)], ['zkey sha256', r.zkeySha256]]))
+      if (r.insecure) console.log('WARNING: dev keys are INSECURE (the toxic waste was known while they were made). Never use them for anything of value.')
+      return 0
+    },
+  },
+  run: {
+    usage: 'veriml run DIR --input input.json [--out out.json]',
+    summary: 'reference executor only: the exact integer outputs, as real values',
+    options: { input: { type: 'string', help: 'input JSON' }, out: { type: 'string', help: 'write {"output_data": ...} here' } },
+    async run(args, flags) {
+      const [dir] = positional(args, 1, this.usage)
+      if (typeof flags.input !== 'string') throw new UsageError('--input FILE is required')
+      const r = await runModel(dir, await readJsonFile(flags.input))
+      const body = { output_data: r.real, output_ints: r.outputs.map((o) => o.map(String)) }
+      if (typeof flags.out === 'string') { const { writeJsonAtomic } = await import('../util/fs.js'); await writeJsonAtomic(flags.out, body) }
+      console.log(JSON.stringify(body))
+      return 0
+    },
+  },
+  prove: {
+    usage: 'veriml prove DIR --input input.json --out PROOF_DIR',
+    summary: 'Groth16 proof (snarkjs proof.json, public.json) and output.json',
+    options: { input: { type: 'string', help: 'input JSON' }, out: { type: 'string', help: 'proof folder' } },
+    async run(args, flags) {
+      const [dir] = positional(args, 1, this.usage)
+      if (typeof flags.input !== 'string' || typeof flags.out !== 'string') throw new UsageError('--input FILE and --out DIR are required')
+      const r = await proveModel({ dir, input: await readJsonFile(flags.input), outDir: flags.out, progress: terminalProgress() })
+      console.log(table([['output', JSON.stringify(r.real.map((o) => o.map((v) => Number(v.toPrecision(4)))))], ['witness', ms(r.witnessMs)], ['prove', ms(r.proveMs)], ['written', `${flags.out}/proof.json, public.json, output.json`]]))
+      return 0
+    },
+  },
+  verify: {
+    usage: 'veriml verify DIR PROOF_DIR',
+    summary: 'checks a proof off-chain; exit 0 only if it is valid',
+    options: {},
+    async run(args) {
+      const [dir, proofDir] = positional(args, 2, this.usage)
+      const r = await verifyProof(dir, proofDir)
+      console.log(r.valid ? `valid proof for model ${r.modelId}${r.outputs ? `; outputs ${JSON.stringify(r.outputs.map((o) => o.map(String)))}` : ''}` : `INVALID: ${r.reason}`)
+      return r.valid ? 0 : 1
+    },
+  },
+  demo: {
+    usage: 'veriml demo',
+    summary: 'the whole flow on the bundled MNIST model',
+    options: {},
+    run: () => runDemo(),
+  },
+}
+
+function help(): string {
+  return ['veriml — verifiable ML inference (zkML with Groth16)', '', 'usage: veriml <command> [options]   (veriml <command> --help for details)', '',
+    table(Object.entries(VERBS).map(([name, v]) => [`  ${name}`, v.summary]))].join('\n')
+}
+
+function verbHelp(v: Verb): string {
+  const opts = Object.entries(v.options).map(([k, o]) => [`  --${k}${o.type === 'string' ? ' VALUE' : ''}`, o.help])
+  return [`usage: ${v.usage}`, '', v.summary, ...(opts.length ? ['', table(opts)] : [])].join('\n')
+}
+
+/** CLI entry: returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === '--help' || name === '-h' || name === 'help') { console.log(help()); return name ? 0 : 1 }
+  const verb = VERBS[name]
+  if (!verb) { console.error(`error: unknown command "${name}"\n\n${help()}`); return 2 }
+  if (rest.includes('--help') || rest.includes('-h')) { console.log(verbHelp(verb)); return 0 }
+  try {
+    const { values, positionals } = parseArgs({ args: rest, options: verb.options, allowPositionals: true, strict: true })
+    return await verb.run(positionals, values)
+  } catch (error) {
+    const usage = error instanceof Error && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')
+    console.error(usage ? `error: ${(error as Error).message}\nusage: ${verb.usage}` : describeError(error))
+    return usage || error instanceof UsageError ? 2 : 1
+  } finally {
+    await shutdown()
+  }
+}

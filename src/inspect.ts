@@ -1,0 +1,59 @@
+import { readFile } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { table } from './cli/format.js'
+import { DEFAULT_VISIBILITY } from './prove/compile.js'
+import { emitCircuit } from './circuit/emit.js'
+import { analyzeBounds } from './ir/bounds.js'
+import { execute } from './ir/execute.js'
+import { UnsupportedOpsError, lowerOnnx } from './onnx/lower.js'
+import { parseOnnx } from './onnx/parse.js'
+import { compareOutputs, runOnnxruntime } from './onnx/runtime.js'
+import { dequantize, parseInputs, quantizeInputs } from './quantize/input.js'
+import { quantize } from './quantize/quantize.js'
+
+export interface InspectModelReturnType {
+  text: string
+  parameterCount: number
+  unsupported: UnsupportedOpsError['nodes']
+  /** Constraint estimate from the emitter's plan (null when the model is unsupported). */
+  estimatedConstraints: number | null
+}
+
+/** What a model is made of, whether veriml supports it, and what its circuit would cost. */
+export async function inspectModel(p: { onnxPath: string; calibrationPath?: string }): Promise<InspectModelReturnType> {
+  const bytes = new Uint8Array(await readFile(p.onnxPath))
+  const onnx = parseOnnx(bytes, basename(p.onnxPath))
+  const parameterCount = [...onnx.initializers.values()].reduce((s, t) => s + t.data.length, 0)
+  const ops = new Map<string, number>()
+  for (const n of onnx.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1)
+  const lines = [
+    `model ${onnx.name} (opset ${onnx.opset}), ${onnx.nodes.length} nodes, ${parameterCount} parameters`,
+    table([['inputs', onnx.inputs.map((i) => `${i.name} [${i.shape}]`).join(', ')], ['outputs', onnx.outputs.map((i) => `${i.name} [${i.shape}]`).join(', ')]]),
+    '', table([['op', 'count'], ...[...ops].map(([k, v]) => [k, v])]),
+  ]
+  let graph
+  try {
+    graph = lowerOnnx(onnx)
+  } catch (error) {
+    if (!(error instanceof UnsupportedOpsError)) throw error
+    lines.push('', `NOT SUPPORTED: ${error.shortMessage}`)
+    return { text: lines.join('\n'), parameterCount, unsupported: error.nodes, estimatedConstraints: null }
+  }
+  const samples = p.calibrationPath ? parseInputs(JSON.parse(await readFile(p.calibrationPath, 'utf8')), graph.inputs, { many: true }) : null
+  lines.push('', 'supported: every node lowers to the integer IR')
+  if (samples) {
+    const ir = quantize(graph, samples)
+    const { cost } = emitCircuit(ir, analyzeBounds(ir), DEFAULT_VISIBILITY, [])
+    const estimate = cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing
+    const reference = await runOnnxruntime(bytes, onnx.inputs, samples.slice(0, 64))
+    const acc = compareOutputs(reference, samples.slice(0, 64).map((s) => execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))))
+    lines.push(table([
+      ['integer IR steps', ir.steps.map((s) => s.op.op).join(' → ')],
+      ['activations', cost.activations], ['estimated constraints', `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, linear ${cost.linear})`],
+      ['quantisation error', `max |error| ${acc.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * acc.argmaxAgreement).toFixed(1)}% (${acc.samples} samples)`],
+    ]))
+    return { text: lines.join('\n'), parameterCount, unsupported: [], estimatedConstraints: estimate }
+  }
+  lines.push('(pass --calibration samples.json for the quantisation error and the circuit cost estimate)')
+  return { text: lines.join('\n'), parameterCount, unsupported: [], estimatedConstraints: null }
+}

@@ -1,0 +1,70 @@
+import { FieldOverflowError } from './errors.js'
+import { requantValue } from './ops.js'
+import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from './types.js'
+
+/**
+ * Values are safe while |v| < 2^SAFE_BITS: far below the BN254 scalar field (~2^253.6), so
+ * every bit decomposition in the circuit (value bits + shift bits + sign) stays under 253
+ * bits and field arithmetic equals integer arithmetic.
+ */
+export const SAFE_BITS = 240
+
+const bitLength = (v: bigint): number => (v < 0n ? -v : v).toString(2).length
+
+function concatBounds(b: Map<TensorId, TensorBounds>, ids: readonly TensorId[]): TensorBounds {
+  if (ids.length === 1) return b.get(ids[0])!
+  return { lo: ids.flatMap((id) => b.get(id)!.lo), hi: ids.flatMap((id) => b.get(id)!.hi) }
+}
+
+/** Interval rule of each primitive op, elementwise and exact for the op itself. */
+const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBounds) => TensorBounds } = {
+  linear: (op, x) => {
+    const lo: bigint[] = [], hi: bigint[] = []
+    for (let j = 0; j < op.bias.length; j++) {
+      let a = op.bias[j], b = op.bias[j]
+      for (let k = op.rowPtr[j]; k < op.rowPtr[j + 1]; k++) {
+        const w = op.vals[k], c = op.cols[k]
+        if (w >= 0n) { a += w * x.lo[c]; b += w * x.hi[c] } else { a += w * x.hi[c]; b += w * x.lo[c] }
+      }
+      lo.push(a); hi.push(b)
+    }
+    return { lo, hi }
+  },
+  // requant is monotone non-decreasing in x for mul > 0 (checked by the circuit emitter).
+  requant: (op, x) => ({ lo: x.lo.map((v) => requantValue(v, op)), hi: x.hi.map((v) => requantValue(v, op)) }),
+  gather: (op, x) => ({
+    lo: Array.from(op.index, (i) => (i < 0 ? op.fill : x.lo[i])),
+    hi: Array.from(op.index, (i) => (i < 0 ? op.fill : x.hi[i])),
+  }),
+}
+
+/**
+ * Interval analysis over the whole model: proven elementwise bounds of every tensor for
+ * every input in the declared input domains. Refuses a model whose values could leave the
+ * safe range of the field.
+ */
+export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
+  const bounds = new Map<TensorId, TensorBounds>()
+  for (const i of model.inputs) {
+    const n = i.shape.reduce((a, b) => a * b, 1)
+    bounds.set(i.id, { lo: new Array(n).fill(i.lo), hi: new Array(n).fill(i.hi) })
+  }
+  for (const step of model.steps) {
+    const rule = RULES[step.op.op] as (op: PrimitiveOp, x: TensorBounds) => TensorBounds
+    const x = concatBounds(bounds, step.op.inputs)
+    if (step.op.op === 'requant') {
+      // The circuit sees x·mul + 2^(shift-1) before the shift: bound that too.
+      const extra = BigInt(step.op.mul) << 1n
+      for (const v of [...x.lo, ...x.hi]) checkBits(step.output.name, v * extra + (1n << BigInt(step.op.shift)))
+    }
+    const b = rule(step.op, x)
+    for (let i = 0; i < b.lo.length; i++) { checkBits(step.output.name, b.lo[i]); checkBits(step.output.name, b.hi[i]) }
+    bounds.set(step.output.id, b)
+  }
+  return bounds
+}
+
+function checkBits(step: string, v: bigint): void {
+  const bits = bitLength(v)
+  if (bits > SAFE_BITS) throw new FieldOverflowError({ step, bits, limitBits: SAFE_BITS })
+}

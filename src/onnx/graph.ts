@@ -1,0 +1,78 @@
+/**
+ * The imported graph: the ONNX model lowered to the same small op set as the integer IR,
+ * but over reals. Constant linear ops are already fused into `affine` steps, constants are
+ * folded, and movement ops are index maps. Quantisation turns it into the integer IR.
+ */
+
+export interface FloatAffine {
+  kind: 'affine'
+  inputs: number[]
+  rowPtr: Int32Array
+  cols: Int32Array
+  vals: Float64Array
+  bias: Float64Array
+}
+
+/** y = min(max(x, lo), hi); ReLU is clamp(0, null). */
+export interface FloatClamp {
+  kind: 'clamp'
+  inputs: [number]
+  lo: number | null
+  hi: number | null
+}
+
+export interface FloatGather {
+  kind: 'gather'
+  inputs: number[]
+  index: Int32Array
+  fill: number
+}
+
+export type FloatOp = FloatAffine | FloatClamp | FloatGather
+
+export interface FloatStep {
+  /** Names of the ONNX nodes this step implements. */
+  origin: string
+  op: FloatOp
+  id: number
+  shape: number[]
+}
+
+export interface FloatGraph {
+  name: string
+  inputs: { id: number; name: string; shape: number[] }[]
+  steps: FloatStep[]
+  outputs: { id: number; name: string }[]
+}
+
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
+
+function concat(values: Map<number, Float64Array>, ids: readonly number[]): Float64Array {
+  if (ids.length === 1) return values.get(ids[0])!
+  const parts = ids.map((id) => values.get(id)!)
+  const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0))
+  let at = 0
+  for (const p of parts) { out.set(p, at); at += p.length }
+  return out
+}
+
+const evaluateFloat: { [K in FloatOp['kind']]: (op: Extract<FloatOp, { kind: K }>, x: Float64Array) => Float64Array } = {
+  affine: (op, x) => {
+    const y = Float64Array.from(op.bias)
+    for (let j = 0; j < y.length; j++) for (let k = op.rowPtr[j]; k < op.rowPtr[j + 1]; k++) y[j] += op.vals[k] * x[op.cols[k]]
+    return y
+  },
+  clamp: (op, x) => x.map((v) => Math.min(Math.max(v, op.lo ?? -Infinity), op.hi ?? Infinity)),
+  gather: (op, x) => Float64Array.from(op.index, (src) => (src < 0 ? op.fill : x[src])),
+}
+
+/** Runs the imported graph in float64; returns every tensor's values. Used for calibration. */
+export function executeFloat(graph: FloatGraph, inputs: readonly Float64Array[]): Map<number, Float64Array> {
+  const values = new Map<number, Float64Array>()
+  graph.inputs.forEach((info, i) => values.set(info.id, inputs[i]))
+  for (const step of graph.steps) {
+    const run = evaluateFloat[step.op.kind] as (op: FloatOp, x: Float64Array) => Float64Array
+    values.set(step.id, run(step.op, concat(values, step.op.inputs)))
+  }
+  return values
+}

@@ -1,0 +1,43 @@
+import * as ort from 'onnxruntime-node'
+import type { OnnxValueInfo } from './parse.js'
+
+/**
+ * The float yardstick: runs the original ONNX model with onnxruntime on each sample.
+ * Returns samples × outputs of flat float arrays.
+ */
+export async function runOnnxruntime(bytes: Uint8Array, inputs: readonly OnnxValueInfo[], samples: readonly (readonly Float64Array[])[]): Promise<Float64Array[][]> {
+  const session = await ort.InferenceSession.create(bytes)
+  try {
+    const results: Float64Array[][] = []
+    for (const sample of samples) {
+      const feeds = Object.fromEntries(inputs.map((info, i) => [info.name, new ort.Tensor('float32', Float32Array.from(sample[i]), info.shape)]))
+      const out = await session.run(feeds)
+      results.push(session.outputNames.map((n) => Float64Array.from(out[n].data as Float32Array)))
+    }
+    return results
+  } finally {
+    await session.release()
+  }
+}
+
+export interface AccuracyReport {
+  samples: number
+  /** Largest |quantised - float| over all output elements, in real units. */
+  maxAbsError: number
+  /** Fraction of samples whose output argmax agrees (first output). */
+  argmaxAgreement: number
+}
+
+const argmax = (v: ArrayLike<number>) => { let b = 0; for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i; return b }
+
+export function compareOutputs(reference: readonly (readonly ArrayLike<number>[])[], quantized: readonly (readonly ArrayLike<number>[])[]): AccuracyReport {
+  let maxAbsError = 0
+  let agree = 0
+  reference.forEach((outs, s) => {
+    outs.forEach((o, k) => { for (let i = 0; i < o.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(o[i] - quantized[s][k][i])) })
+    if (argmax(outs[0]) === argmax(quantized[s][0])) agree++
+  })
+  return { samples: reference.length, maxAbsError, argmaxAgreement: reference.length ? agree / reference.length : 1 }
+}
+
+export { argmax }

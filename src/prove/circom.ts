@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process'
+import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ToolError } from './errors.js'
+
+const require = createRequire(import.meta.url)
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+/** circomlib templates the generated circuits include (their include closure). */
+const CIRCOMLIB = ['bitify', 'comparators', 'aliascheck', 'compconstant', 'binsum', 'poseidon', 'poseidon_constants']
+
+export interface CompileCircomReturnType {
+  constraintCount: number
+  compileMs: number
+  version: string
+}
+
+/**
+ * Compiles `<dir>/model.circom` with the circom2 package (circom as WebAssembly). circom2
+ * cannot read through `..`, so the templates it includes are copied next to the circuit and
+ * it runs with the circuit folder as its working directory.
+ */
+export async function compileCircom(dir: string, onLine?: (line: string) => void): Promise<CompileCircomReturnType> {
+  await copyFile(join(ROOT, 'circuits', 'veriml.circom'), join(dir, 'veriml.circom'))
+  const lib = join(dir, 'circomlib', 'circuits')
+  await mkdir(lib, { recursive: true })
+  const circomlibDir = dirname(require.resolve('circomlib/package.json'))
+  for (const f of CIRCOMLIB) await copyFile(join(circomlibDir, 'circuits', `${f}.circom`), join(lib, `${f}.circom`))
+  await rm(join(dir, 'model_js'), { recursive: true, force: true })
+  const argv = [require.resolve('circom2/cli.js'), 'model.circom', '--r1cs', '--wasm', '--sym', '--O1', '-o', '.']
+  const started = performance.now()
+  const { stdout, stderr, code } = await run(process.execPath, argv, dir, onLine)
+  if (code !== 0) throw new ToolError({ tool: 'circom2', argv, stderr: stderr || stdout, problem: `compilation failed (exit ${code})` })
+  const match = /non-linear constraints: (\d+)[\s\S]*?linear constraints: (\d+)/.exec(stdout)
+  const constraintCount = match ? Number(match[1]) + Number(match[2]) : NaN
+  return { constraintCount, compileMs: performance.now() - started, version: require('circom2/package.json').version }
+}
+
+function run(cmd: string, argv: string[], cwd: string, onLine?: (line: string) => void): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => { stdout += d; if (onLine) for (const l of d.toString().split('\n')) if (l.trim()) onLine(l) })
+    child.stderr.on('data', (d: Buffer) => { stderr += d })
+    child.on('error', (cause) => reject(new ToolError({ tool: 'circom2', argv, problem: 'could not start', cause })))
+    child.on('close', (code) => resolve({ stdout, stderr, code: code ?? 1 }))
+  })
+}

@@ -1,0 +1,26 @@
+import { BaseError } from '../errors.js'
+
+/** An external tool (circom2, snarkjs) failed: keeps its argv, the tail of its stderr and the cause. */
+export class ToolError extends BaseError {
+  override name = 'ToolError'
+  readonly tool: string
+  readonly argv: string[]
+  readonly stderrTail: string
+  constructor(p: { tool: string; argv: string[]; stderr?: string; problem: string; cause?: unknown; details?: string[] }) {
+    const tail = (p.stderr ?? '').trim().split('\n').slice(-15).join('\n')
+    super(`${p.tool}: ${p.problem}`, { details: [...(p.details ?? []), ...(tail ? [`stderr (last lines):\n${tail}`] : []), `argv: ${p.argv.join(' ')}`], cause: p.cause })
+    this.tool = p.tool
+    this.argv = p.argv
+    this.stderrTail = tail
+  }
+}
+
+/** A build folder lacks an artifact a step needs. */
+export class MissingArtifactError extends BaseError {
+  override name = 'MissingArtifactError'
+  readonly path: string
+  constructor(path: string, hint: string) {
+    super(`missing ${path}`, { details: [hint] })
+    this.path = path
+  }
+}

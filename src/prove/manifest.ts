@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import type { PublicLayout } from '../circuit/emit.js'
+import { writeJsonAtomic } from '../util/fs.js'
+import { artifactPaths } from './paths.js'
+
+export const VERIML_VERSION = '0.1.0'
+export const GENERATOR = `veriml ${VERIML_VERSION}`
+
+export interface SetupRecord {
+  kind: 'dev' | 'ptau'
+  /** Dev keys: the toxic waste existed in this process. Never for real value. */
+  insecure: boolean
+  r1csSha256: string
+  zkeySha256: string
+  ptauSha256?: string
+  contributions: { name: string; kind: 'contribute' | 'beacon' }[]
+  setupMs: number
+}
+
+export interface Manifest {
+  generator: string
+  modelId: `0x${string}`
+  modelName: string
+  /** Hash of everything compile depends on: artifacts are reused while it is unchanged. */
+  compileKey: string
+  options: { visibility: PublicLayout['visibility']; activationBits: number; weightBits: number; calibration: string }
+  layout: PublicLayout
+  constraintCount: number
+  tools: Record<string, string>
+  /** SHA-256 of each artifact, by path relative to the build folder. */
+  artifacts: Record<string, string>
+  timings: Record<string, number>
+  setup?: SetupRecord
+}
+
+export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
+
+export function sha256File(path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256')
+    createReadStream(path).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')))
+  })
+}
+
+const reviveLayout = (m: Manifest): Manifest => {
+  for (const l of [...m.layout.inputs, ...m.layout.outputs]) l.lo = BigInt(l.lo)
+  return m
+}
+
+export async function readManifest(dir: string): Promise<Manifest | null> {
+  try {
+    return reviveLayout(JSON.parse(await readFile(artifactPaths(dir).manifest, 'utf8')) as Manifest)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw error
+  }
+}
+
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  await writeJsonAtomic(artifactPaths(dir).manifest, manifest)
+}

@@ -1,0 +1,34 @@
+import { join } from 'node:path'
+
+/** Every artifact of a compiled model, by name: the one place that knows the folder layout. */
+export function artifactPaths(dir: string) {
+  const circuitDir = join(dir, 'circuit')
+  return {
+    dir,
+    manifest: join(dir, 'manifest.json'),
+    onnx: join(dir, 'model.onnx'),
+    ir: join(dir, 'ir.json'),
+    /** Quantisation report and float-yardstick figures written at compile time. */
+    report: join(dir, 'report.json'),
+    circuitDir,
+    circuit: join(circuitDir, 'model.circom'),
+    r1cs: join(circuitDir, 'model.r1cs'),
+    wasm: join(circuitDir, 'model_js', 'model.wasm'),
+    zkey: join(dir, 'model.zkey'),
+    ptau: join(dir, 'pot.ptau'),
+    verificationKey: join(dir, 'verification_key.json'),
+    verifier: join(dir, 'Verifier.sol'),
+    deployment: join(dir, 'deployment.json'),
+  }
+}
+
+export function proofPaths(dir: string) {
+  return {
+    dir,
+    proof: join(dir, 'proof.json'),
+    public: join(dir, 'public.json'),
+    output: join(dir, 'output.json'),
+  }
+}
+
+export type ArtifactPaths = ReturnType<typeof artifactPaths>

@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises'
+import * as snarkjs from 'snarkjs'
+import { publicSignals } from '../circuit/public.js'
+import { BaseError } from '../errors.js'
+import { execute } from '../ir/execute.js'
+import { irFromJson } from '../ir/serialize.js'
+import type { IrModel } from '../ir/types.js'
+import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
+import { writeJsonAtomic } from '../util/fs.js'
+import { type Progress, silentProgress } from '../util/progress.js'
+import { MissingArtifactError } from './errors.js'
+import type { Manifest } from './manifest.js'
+import { artifactPaths, proofPaths } from './paths.js'
+import { loadCompiled } from './setup.js'
+
+/** BN254 scalar field modulus: witness inputs are field elements. */
+export const FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
+
+/** The circuit's witness disagrees with the reference executor: a compiler bug, never a user error. */
+export class WitnessMismatchError extends BaseError {
+  override name = 'WitnessMismatchError'
+}
+
+export interface RunModelReturnType {
+  ir: IrModel
+  manifest: Manifest
+  inputs: bigint[][]
+  /** Integer outputs of the reference executor, one flat array per model output. */
+  outputs: bigint[][]
+  /** The same outputs as real values. */
+  real: number[][]
+}
+
+/** Reference executor on a compiled model: the definition of the model's output. */
+export async function runModel(dir: string, inputJson: unknown): Promise<RunModelReturnType> {
+  const manifest = await loadCompiled(dir)
+  const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
+  const sample = parseInputs(inputJson, ir.inputs)[0]
+  const inputs = quantizeInputs(ir.inputs, sample)
+  const outputs = execute(ir, inputs).outputs
+  return { ir, manifest, inputs, outputs, real: outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)) }
+}
+
+/** The witness generator's input: one array of field elements per model input. */
+export function witnessInput(inputs: readonly (readonly bigint[])[]): Record<string, string[]> {
+  return Object.fromEntries(inputs.map((v, k) => [`in${k}`, v.map((x) => (((x % FIELD) + FIELD) % FIELD).toString())]))
+}
+
+export interface ProveModelParameters {
+  dir: string
+  input: unknown
+  outDir: string
+  progress?: Progress
+}
+
+export interface ProveModelReturnType extends RunModelReturnType {
+  publicSignals: string[]
+  witnessMs: number
+  proveMs: number
+}
+
+/**
+ * Proves that the compiled model maps the input to its output. The public signals of the
+ * proof must equal those computed from the reference executor; any difference is a
+ * compiler bug and is reported as such instead of producing a proof of something else.
+ */
+export async function proveModel(p: ProveModelParameters): Promise<ProveModelReturnType> {
+  const progress = p.progress ?? silentProgress
+  const paths = artifactPaths(p.dir)
+  const run = await runModel(p.dir, p.input)
+  if (!run.manifest.setup) throw new MissingArtifactError(paths.zkey, `no proving key: run \`veriml setup ${p.dir} --dev\` (or --ptau FILE) first.`)
+  const expected = (await publicSignals(run.manifest.layout, run.inputs, run.outputs)).map(String)
+  const wtns = { type: 'mem' as const }
+  let t = performance.now()
+  await progress.step('witness', () => snarkjs.wtns.calculate(witnessInput(run.inputs), paths.wasm, wtns))
+  const witnessMs = performance.now() - t
+  t = performance.now()
+  const { proof, publicSignals: signals } = await progress.step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(paths.zkey, wtns))
+  const proveMs = performance.now() - t
+  const mismatch = signals.findIndex((s, i) => s !== expected[i])
+  if (signals.length !== expected.length || mismatch >= 0) {
+    throw new WitnessMismatchError(`public signal ${mismatch} of the circuit (${signals[mismatch]}) differs from the reference executor (${expected[mismatch]})`, {
+      details: ['This is a veriml bug: please report it with the model and input.'],
+    })
+  }
+  const out = proofPaths(p.outDir)
+  await writeJsonAtomic(out.proof, proof)
+  await writeJsonAtomic(out.public, signals)
+  await writeJsonAtomic(out.output, {
+    output_data: run.real,
+    output_ints: run.outputs.map((o) => o.map(String)),
+    output_scales: run.ir.outputs.map((o) => o.quant.scale),
+    model_id: run.manifest.modelId,
+    insecure_setup: run.manifest.setup.insecure,
+  })
+  return { ...run, publicSignals: signals, witnessMs, proveMs }
+}

@@ -1,0 +1,113 @@
+import { open, rename, rm, stat } from 'node:fs/promises'
+import * as snarkjs from 'snarkjs'
+import { BaseError } from '../errors.js'
+import { writeJsonAtomic } from '../util/fs.js'
+import { type Progress, silentProgress } from '../util/progress.js'
+import { devSetup } from './dev-setup.js'
+import { MissingArtifactError } from './errors.js'
+import { type Manifest, type SetupRecord, readManifest, sha256File, writeManifest } from './manifest.js'
+import { artifactPaths } from './paths.js'
+
+export class PtauError extends BaseError {
+  override name = 'PtauError'
+}
+
+export interface SetupModelParameters {
+  dir: string
+  /** Fast local keys: INSECURE, the toxic waste exists in this process while they are made. */
+  dev?: boolean
+  /** A ceremony powers-of-tau file (prepared for phase 2), e.g. a Perpetual Powers of Tau file. */
+  ptauPath?: string
+  force?: boolean
+  progress?: Progress
+}
+
+export async function loadCompiled(dir: string): Promise<Manifest> {
+  const manifest = await readManifest(dir)
+  if (!manifest) throw new MissingArtifactError(artifactPaths(dir).manifest, `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir}\` first.`)
+  return manifest
+}
+
+/** Power of two of the Groth16 evaluation domain snarkjs uses for this circuit. */
+export async function requiredPower(r1csPath: string): Promise<number> {
+  const info = await snarkjs.r1cs.info(r1csPath)
+  // snarkjs adds one constraint per public input (and the constant one) to the domain.
+  const n = info.nConstraints + info.nPubInputs + info.nOutputs + 1
+  return Math.max(1, Math.ceil(Math.log2(n)))
+}
+
+/** Reads the header of a .ptau file: its power and whether it is prepared for phase 2. */
+export async function ptauInfo(path: string): Promise<{ power: number; prepared: boolean }> {
+  const fd = await open(path, 'r')
+  try {
+    const head = Buffer.alloc(12)
+    await fd.read(head, 0, 12, 0)
+    if (head.toString('ascii', 0, 4) !== 'ptau') throw new PtauError(`${path} is not a powers-of-tau file (bad magic)`)
+    const nSections = head.readUInt32LE(8)
+    let at = 12
+    let power = -1
+    const sections = new Set<number>()
+    for (let i = 0; i < nSections; i++) {
+      const h = Buffer.alloc(12)
+      await fd.read(h, 0, 12, at)
+      const type = h.readUInt32LE(0)
+      const size = Number(h.readBigUInt64LE(4))
+      sections.add(type)
+      if (type === 1) {
+        const b = Buffer.alloc(4)
+        const n8 = (await fd.read(b, 0, 4, at + 12), b.readUInt32LE(0))
+        await fd.read(b, 0, 4, at + 12 + 4 + n8)
+        power = b.readUInt32LE(0)
+      }
+      at += 12 + size
+    }
+    if (power < 0) throw new PtauError(`${path} has no header section`)
+    return { power, prepared: sections.has(12) }
+  } finally {
+    await fd.close()
+  }
+}
+
+/**
+ * Groth16 setup: proving key (model.zkey) and verification_key.json (snarkjs formats).
+ * Reused while the r1cs is unchanged. The zkey is written under a temporary name and renamed,
+ * and checked to be non-empty: snarkjs exits 0 and leaves a 0-byte zkey when the ptau is too small.
+ */
+export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> {
+  const progress = p.progress ?? silentProgress
+  const paths = artifactPaths(p.dir)
+  const manifest = await loadCompiled(p.dir)
+  if (!p.dev && !p.ptauPath) throw new PtauError('choose a setup: --dev (fast, insecure) or --ptau FILE (a ceremony file)')
+  const r1csSha256 = await sha256File(paths.r1cs)
+  if (!p.force && manifest.setup?.r1csSha256 === r1csSha256 && manifest.setup.kind === (p.dev ? 'dev' : 'ptau') && (await exists(paths.zkey))) {
+    return manifest.setup
+  }
+  const power = await requiredPower(paths.r1cs)
+  const tmp = `${paths.zkey}.tmp`
+  const started = performance.now()
+  let record: SetupRecord
+  if (p.ptauPath) {
+    const info = await ptauInfo(p.ptauPath)
+    if (info.power < power) throw new PtauError(`${p.ptauPath} has power ${info.power}; this circuit needs 2^${power}`, { details: [`Use a powers-of-tau file of power ${power} or more.`] })
+    if (!info.prepared) throw new PtauError(`${p.ptauPath} is not prepared for phase 2`, { details: ['Run `snarkjs powersoftau prepare phase2` on it, or use a *_final.ptau file.'] })
+    await progress.step(`groth16 setup from ${p.ptauPath} (2^${power})`, () => snarkjs.zKey.newZKey(paths.r1cs, p.ptauPath!, tmp))
+    record = { kind: 'ptau', insecure: false, r1csSha256, zkeySha256: '', ptauSha256: await sha256File(p.ptauPath), contributions: [], setupMs: 0 }
+  } else {
+    await progress.step(`dev setup (2^${power}, INSECURE keys)`, () => devSetup({ r1csPath: paths.r1cs, zkeyPath: tmp, ptauPath: paths.ptau }))
+    record = { kind: 'dev', insecure: true, r1csSha256, zkeySha256: '', ptauSha256: await sha256File(paths.ptau), contributions: [], setupMs: 0 }
+  }
+  if (!(await exists(tmp)) || (await stat(tmp)).size === 0) {
+    await rm(tmp, { force: true })
+    throw new PtauError('groth16 setup produced an empty proving key', { details: ['The powers-of-tau file is probably too small or not prepared.'] })
+  }
+  await rename(tmp, paths.zkey)
+  await writeJsonAtomic(paths.verificationKey, await snarkjs.zKey.exportVerificationKey(paths.zkey))
+  record.zkeySha256 = await sha256File(paths.zkey)
+  record.setupMs = Math.round(performance.now() - started)
+  await writeManifest(p.dir, { ...manifest, setup: record })
+  return record
+}
+
+async function exists(path: string): Promise<boolean> {
+  try { await stat(path); return true } catch { return false }
+}

@@ -1,0 +1,61 @@
+import { readFile } from 'node:fs/promises'
+import * as snarkjs from 'snarkjs'
+import { decodeOutputs } from '../circuit/public.js'
+import { BaseError } from '../errors.js'
+import { MissingArtifactError } from './errors.js'
+import { artifactPaths, proofPaths } from './paths.js'
+import { loadCompiled } from './setup.js'
+
+export class ProofFormatError extends BaseError {
+  override name = 'ProofFormatError'
+}
+
+export interface VerifyProofReturnType {
+  valid: boolean
+  /** Why it is invalid, when it is. */
+  reason?: string
+  modelId: string
+  /** Decoded outputs when they are public. */
+  outputs: bigint[][] | null
+  verifyMs: number
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (cause) {
+    throw new MissingArtifactError(path, `expected ${what}`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new ProofFormatError(`${path} is not valid JSON`, { cause })
+  }
+}
+
+/** Off-chain Groth16 verification of a proof folder against a compiled model's verification key. */
+export async function verifyProof(dir: string, proofDir: string): Promise<VerifyProofReturnType> {
+  const manifest = await loadCompiled(dir)
+  const vkey = await readJson(artifactPaths(dir).verificationKey, 'a verification key: run `veriml setup` first')
+  const pp = proofPaths(proofDir)
+  const proof = (await readJson(pp.proof, 'a snarkjs proof.json')) as snarkjs.Groth16Proof
+  const signals = await readJson(pp.public, 'a snarkjs public.json')
+  if (!Array.isArray(signals) || !signals.every((s) => typeof s === 'string' && /^\d+$/.test(s))) {
+    throw new ProofFormatError(`${pp.public} must be a JSON array of decimal strings`)
+  }
+  const base = { modelId: manifest.modelId, outputs: null, verifyMs: 0 }
+  if (signals.length !== manifest.layout.count) {
+    return { ...base, valid: false, reason: `expected ${manifest.layout.count} public signals for this model, found ${signals.length}` }
+  }
+  const started = performance.now()
+  const valid = await snarkjs.groth16.verify(vkey, signals, proof)
+  const verifyMs = performance.now() - started
+  return {
+    ...base,
+    valid,
+    verifyMs,
+    reason: valid ? undefined : 'the Groth16 pairing check failed: the proof does not match these public signals and this verification key',
+    outputs: valid ? decodeOutputs(manifest.layout, signals.map(BigInt)) : null,
+  }
+}

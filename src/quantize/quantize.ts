@@ -1,0 +1,134 @@
+import { BaseError } from '../errors.js'
+import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
+import { executeFloat, sizeOf } from '../onnx/graph.js'
+import type { IrInput, IrModel, PrimitiveOp, Step, TensorId } from '../ir/types.js'
+
+export interface QuantizeOptions {
+  /** Bits of every activation (the integer domain between non-linear ops). Default 8. */
+  activationBits?: number
+  /** Bits of every weight. Weights are circuit constants, so more bits cost only accumulator range. Default 8. */
+  weightBits?: number
+}
+
+export class CalibrationError extends BaseError {
+  override name = 'CalibrationError'
+}
+
+/** An integer tensor and its power-of-two scale: real = q / 2^exp. */
+interface Realized { id: TensorId; exp: number; activation: boolean }
+
+/** Largest exp such that maxAbs · 2^exp ≤ limit (powers of two keep requantisation a shift). */
+function expFor(maxAbs: number, limit: number): number {
+  if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) return 0
+  return Math.floor(Math.log2(limit / maxAbs))
+}
+
+function rescale(exp: number, toExp: number): { mul: bigint; shift: number } {
+  return toExp <= exp ? { mul: 1n, shift: exp - toExp } : { mul: 1n << BigInt(toExp - exp), shift: 0 }
+}
+
+/**
+ * Quantises the float graph to the integer IR with power-of-two scales chosen from the
+ * calibration samples: each activation gets the finest scale at which the calibrated range
+ * fits the activation domain; each affine step gets the finest weight scale at which its
+ * largest weight fits `weightBits`. Activations are clamped to their domain (saturating),
+ * so every value stays within its proven bound whatever the input.
+ */
+export function quantize(graph: FloatGraph, calibration: readonly (readonly Float64Array[])[], options: QuantizeOptions = {}): IrModel {
+  const actBits = options.activationBits ?? 8
+  const wBits = options.weightBits ?? 8
+  const actLo = -(1n << BigInt(actBits - 1))
+  const actHi = (1n << BigInt(actBits - 1)) - 1n
+  if (calibration.length === 0) throw new CalibrationError('no calibration samples', { details: ['Pass --calibration samples.json with representative inputs.'] })
+
+  // Calibrated range of every float tensor.
+  const lo = new Map<number, number>(), hi = new Map<number, number>()
+  for (const sample of calibration) {
+    for (const [id, v] of executeFloat(graph, sample as Float64Array[])) {
+      let a = lo.get(id) ?? Infinity, b = hi.get(id) ?? -Infinity
+      for (const x of v) { if (x < a) a = x; if (x > b) b = x }
+      lo.set(id, a); hi.set(id, b)
+    }
+  }
+  const maxAbs = (id: number) => Math.max(Math.abs(lo.get(id)!), Math.abs(hi.get(id)!))
+
+  const steps: Step[] = []
+  let nextId = 0
+  const push = (origin: string, name: string, shape: number[], op: PrimitiveOp): TensorId => {
+    const id = nextId++
+    steps.push({ origin, op, output: { id, name, shape } })
+    return id
+  }
+
+  const inputs: IrInput[] = graph.inputs.map((info) => {
+    const unsigned = lo.get(info.id)! >= 0
+    const [qlo, qhi] = unsigned ? [0n, (1n << BigInt(actBits)) - 1n] : [actLo, actHi]
+    const exp = expFor(maxAbs(info.id), Number(qhi))
+    return { id: nextId++, name: info.name, shape: info.shape, quant: { scale: 2 ** -exp, zeroPoint: 0 }, lo: qlo, hi: qhi }
+  })
+  const shapes = new Map<number, number[]>(graph.inputs.map((i) => [i.id, i.shape]))
+  for (const s of graph.steps) shapes.set(s.id, s.shape)
+  const raw = new Map<number, Realized>(graph.inputs.map((info, i) => [info.id, { id: inputs[i].id, exp: -Math.log2(inputs[i].quant.scale), activation: true }]))
+  const act = new Map<number, Realized>()
+
+  /** The tensor as an activation: an affine accumulator is requantised (saturating) to its calibrated scale. */
+  const activation = (t: number, origin: string): Realized => {
+    const r = raw.get(t)!
+    if (r.activation) return r
+    if (!act.has(t)) {
+      const exp = expFor(maxAbs(t), Number(actHi))
+      const id = push(origin, `${origin}:act`, shapes.get(t)!, { op: 'requant', inputs: [r.id], ...rescale(r.exp, exp), zeroPoint: 0n, lo: actLo, hi: actHi })
+      act.set(t, { id, exp, activation: true })
+    }
+    return act.get(t)!
+  }
+
+  const lowerAffine = (step: FloatStep, op: FloatAffine): Realized => {
+    const ins = op.inputs.map((t) => activation(t, step.origin))
+    const starts: number[] = []
+    let at = 0
+    for (const t of op.inputs) { starts.push(at); at += sizeOf(shapes.get(t)!) }
+    const baseOf = (col: number) => { let b = starts.length - 1; while (starts[b] > col) b--; return b }
+    // The accumulator scale: the finest at which every base's largest weight still fits wBits.
+    const maxW = ins.map(() => 0)
+    op.cols.forEach((c, k) => { const b = baseOf(c); maxW[b] = Math.max(maxW[b], Math.abs(op.vals[k])) })
+    const wLimit = 2 ** (wBits - 1) - 1
+    const accExp = Math.min(...ins.map((r, b) => r.exp + (maxW[b] > 0 ? expFor(maxW[b], wLimit) : 64)))
+    const vals = Array.from(op.vals, (w, k) => BigInt(Math.round(w * 2 ** (accExp - ins[baseOf(op.cols[k])].exp))))
+    const bias = Array.from(op.bias, (b) => BigInt(Math.round(b * 2 ** accExp)))
+    const id = push(step.origin, `${step.origin}:acc`, step.shape, { op: 'linear', inputs: ins.map((r) => r.id), rowPtr: op.rowPtr, cols: op.cols, vals, bias })
+    return { id, exp: accExp, activation: false }
+  }
+
+  for (const step of graph.steps) {
+    const op = step.op
+    if (op.kind === 'affine') {
+      raw.set(step.id, lowerAffine(step, op))
+    } else if (op.kind === 'clamp') {
+      // Clamp fuses with the requantisation of an accumulator; on an activation it is a pure clamp.
+      const src = raw.get(op.inputs[0])!
+      const exp = src.activation ? src.exp : expFor(maxAbs(step.id), Number(actHi))
+      // On an accumulator the clamp also saturates to the activation domain.
+      const toInt = (v: number | null, dflt: bigint, pick: (a: bigint, b: bigint) => bigint) => {
+        const q = v === null ? null : BigInt(Math.round(v * 2 ** exp))
+        if (src.activation) return q
+        return q === null ? dflt : pick(q, dflt)
+      }
+      const qlo = toInt(op.lo, actLo, (a, b) => (a > b ? a : b))
+      const qhi = toInt(op.hi, actHi, (a, b) => (a < b ? a : b))
+      const id = push(step.origin, `${step.origin}:act`, step.shape, { op: 'requant', inputs: [src.id], ...rescale(src.exp, exp), zeroPoint: 0n, lo: qlo, hi: qhi })
+      raw.set(step.id, { id, exp, activation: true })
+    } else {
+      const ins = op.inputs.map((t) => activation(t, step.origin))
+      const exp = Math.min(...ins.map((r) => r.exp))
+      const ids = ins.map((r) => (r.exp === exp ? r.id : push(step.origin, `${step.origin}:rescale`, shapes.get(op.inputs[ins.indexOf(r)])!, { op: 'requant', inputs: [r.id], ...rescale(r.exp, exp), zeroPoint: 0n, lo: null, hi: null })))
+      const id = push(step.origin, `${step.origin}:gather`, step.shape, { op: 'gather', inputs: ids, index: op.index, fill: BigInt(Math.round(op.fill * 2 ** exp)) })
+      raw.set(step.id, { id, exp, activation: true })
+    }
+  }
+  const outputs = graph.outputs.map((o) => {
+    const r = raw.get(o.id)!
+    return { tensor: r.id, name: o.name, quant: { scale: 2 ** -r.exp, zeroPoint: 0 } }
+  })
+  return { name: graph.name, inputs, steps, outputs }
+}

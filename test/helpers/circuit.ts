@@ -1,0 +1,39 @@
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as snarkjs from 'snarkjs'
+import { type Visibility, emitCircuit } from '../../src/circuit/emit.js'
+import { analyzeBounds } from '../../src/ir/bounds.js'
+import type { IrModel } from '../../src/ir/types.js'
+import { compileCircom } from '../../src/prove/circom.js'
+import { witnessInput } from '../../src/prove/prove.js'
+import { parseWtns, readR1cs, readSym } from './r1cs.js'
+
+/** Emits and compiles an IR model in a temp folder; returns what soundness tests need. */
+export async function buildCircuit(ir: IrModel, visibility: Visibility = { input: 'public', output: 'public' }) {
+  const dir = await mkdtemp(join(tmpdir(), 'veriml-circuit-'))
+  const emitted = emitCircuit(ir, analyzeBounds(ir), visibility, ['test'])
+  await writeFile(join(dir, 'model.circom'), emitted.source)
+  const compiled = await compileCircom(dir)
+  const wasm = join(dir, 'model_js', 'model.wasm')
+  return {
+    dir,
+    emitted,
+    compiled,
+    r1cs: await readR1cs(join(dir, 'model.r1cs')),
+    sym: await readSym(join(dir, 'model.sym')),
+    witness: async (inputs: bigint[][]) => {
+      const out = { type: 'mem' as const, data: undefined as Uint8Array | undefined }
+      await snarkjs.wtns.calculate(witnessInput(inputs), wasm, out)
+      return parseWtns(out.data!)
+    },
+  }
+}
+
+/** Deterministic PRNG for reproducible random tests. */
+export function rng(seed: number) {
+  let s = seed >>> 0
+  return (): number => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 }
+}
+
+export const randInt = (r: () => number, lo: bigint, hi: bigint) => lo + BigInt(Math.floor(r() * Number(hi - lo + 1n)))
