@@ -3,6 +3,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { packageVersion } from '../util/versions.js'
 import { ToolError } from './errors.js'
 
 const require = createRequire(import.meta.url)
@@ -35,7 +36,7 @@ export async function compileCircom(dir: string, onLine?: (line: string) => void
   if (code !== 0) throw new ToolError({ tool: 'circom2', argv, stderr: stderr || stdout, problem: `compilation failed (exit ${code})` })
   const match = /non-linear constraints: (\d+)[\s\S]*?linear constraints: (\d+)/.exec(stdout)
   const constraintCount = match ? Number(match[1]) + Number(match[2]) : NaN
-  return { constraintCount, compileMs: performance.now() - started, version: require('circom2/package.json').version }
+  return { constraintCount, compileMs: performance.now() - started, version: packageVersion('circom2') }
 }
 
 function run(cmd: string, argv: string[], cwd: string, onLine?: (line: string) => void): Promise<{ stdout: string; stderr: string; code: number }> {

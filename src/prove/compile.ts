@@ -1,5 +1,4 @@
 import { access, readFile, rename, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { basename, join, relative } from 'node:path'
 import { type Visibility, emitCircuit } from '../circuit/emit.js'
 import { analyzeBounds } from '../ir/bounds.js'
@@ -12,11 +11,10 @@ import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { quantize } from '../quantize/quantize.js'
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
+import { packageVersion } from '../util/versions.js'
 import { compileCircom } from './circom.js'
 import { GENERATOR, type Manifest, VERIML_VERSION, readManifest, sha256, sha256File, writeManifest } from './manifest.js'
 import { artifactPaths } from './paths.js'
-
-const require = createRequire(import.meta.url)
 
 export interface CompileModelParameters {
   onnxPath: string
@@ -61,7 +59,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   const graph = lowerOnnx(onnx)
   const calibrationText = p.calibrationPath ? await readFile(p.calibrationPath, 'utf8') : null
   const samples = calibrationText ? parseInputs(JSON.parse(calibrationText), graph.inputs, { many: true }) : defaultCalibration(graph.inputs)
-  const visibility = { ...DEFAULT_VISIBILITY, ...p.visibility }
+  const visibility: Visibility = { input: p.visibility?.input ?? DEFAULT_VISIBILITY.input, output: p.visibility?.output ?? DEFAULT_VISIBILITY.output }
   const activationBits = p.activationBits ?? 8
   const weightBits = p.weightBits ?? 8
   const calibration = calibrationText ? `${basename(p.calibrationPath!)} (${samples.length} samples, sha256 ${sha256(calibrationText)})` : `default: ${DEFAULT_CALIBRATION_SAMPLES} seeded uniform samples in [-1, 1)`
@@ -104,7 +102,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     options: { visibility, activationBits, weightBits, calibration },
     layout: emitted.layout,
     constraintCount: compiled.constraintCount,
-    tools: { circom2: compiled.version, snarkjs: require('snarkjs/package.json').version, node: process.version },
+    tools: { circom2: compiled.version, snarkjs: packageVersion('snarkjs'), node: process.version },
     artifacts: {},
     timings: { compileMs: Math.round(compiled.compileMs) },
   }

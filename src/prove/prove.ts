@@ -77,9 +77,10 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
   t = performance.now()
   const { proof, publicSignals: signals } = await progress.step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(paths.zkey, wtns))
   const proveMs = performance.now() - t
-  const mismatch = signals.findIndex((s, i) => s !== expected[i])
+  const mismatch = signals.length !== expected.length ? -1 : signals.findIndex((s, i) => s !== expected[i])
   if (signals.length !== expected.length || mismatch >= 0) {
-    throw new WitnessMismatchError(`public signal ${mismatch} of the circuit (${signals[mismatch]}) differs from the reference executor (${expected[mismatch]})`, {
+    const what = mismatch < 0 ? `the circuit has ${signals.length} public signals, the layout ${expected.length}` : `public signal ${mismatch} of the circuit (${signals[mismatch]}) differs from the reference executor (${expected[mismatch]})`
+    throw new WitnessMismatchError(what, {
       details: ['This is a veriml bug: please report it with the model and input.'],
     })
   }

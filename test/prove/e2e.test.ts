@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { fixturePath } from '../../models/make-fixtures.js'
+import { compileModel } from '../../src/prove/compile.js'
+import { proveModel } from '../../src/prove/prove.js'
+import { setupModel } from '../../src/prove/setup.js'
+import { verifyProof } from '../../src/prove/verify.js'
+import { shutdown } from '../../src/shutdown.js'
+
+const run = promisify(execFile)
+const ROOT = join(import.meta.dirname, '..', '..')
+const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'veriml.mjs'), ...args], { cwd: ROOT }).then(
+  (r) => ({ code: 0, ...r }),
+  (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+)
+
+describe('zk path end to end (tiny MLP)', () => {
+  let dir: string
+  let proofDir: string
+  const input = { input_data: [[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]] }
+  beforeAll(async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'veriml-e2e-'))
+    dir = join(tmp, 'build')
+    proofDir = join(tmp, 'proof')
+    await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: dir })
+    await setupModel({ dir, dev: true })
+    await proveModel({ dir, input, outDir: proofDir })
+  })
+  afterAll(shutdown)
+
+  it('proves, and snarkjs itself (its CLI) accepts the proof with no veriml code', async () => {
+    expect((await verifyProof(dir, proofDir)).valid).toBe(true)
+    const r = await run(process.execPath, [join(ROOT, 'node_modules', 'snarkjs', 'build', 'cli.cjs'), 'groth16', 'verify', join(dir, 'verification_key.json'), join(proofDir, 'public.json'), join(proofDir, 'proof.json')])
+    expect(r.stdout).toMatch(/OK!/)
+  })
+
+  it('writes output.json with real values and raw integers', async () => {
+    const out = JSON.parse(await readFile(join(proofDir, 'output.json'), 'utf8'))
+    expect(out.output_data[0]).toHaveLength(4)
+    expect(out.output_ints[0]).toHaveLength(4)
+    out.output_data[0].forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(out.output_ints[0][i]) * out.output_scales[0], 12))
+    expect(out.insecure_setup).toBe(true)
+  })
+
+  it('rejects every tampered public signal and a tampered proof', async () => {
+    const signals = JSON.parse(await readFile(join(proofDir, 'public.json'), 'utf8')) as string[]
+    const proof = await readFile(join(proofDir, 'proof.json'), 'utf8')
+    const bad = await mkdtemp(join(tmpdir(), 'veriml-bad-'))
+    for (let i = 0; i < signals.length; i++) {
+      const t = [...signals]
+      t[i] = (BigInt(t[i]) + 1n).toString()
+      await writeFile(join(bad, 'public.json'), JSON.stringify(t))
+      await writeFile(join(bad, 'proof.json'), proof)
+      expect((await verifyProof(dir, bad)).valid).toBe(false)
+    }
+    const p = JSON.parse(proof)
+    p.pi_a[0] = ((BigInt(p.pi_a[0]) + 1n)).toString()
+    await writeFile(join(bad, 'public.json'), JSON.stringify(signals))
+    await writeFile(join(bad, 'proof.json'), JSON.stringify(p))
+    expect((await verifyProof(dir, bad)).valid).toBe(false)
+  })
+
+  it('reuses artifacts when nothing changed, and leaves no temporary files', async () => {
+    const again = await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: dir })
+    expect(again.reused).toBe(true)
+    const files = await readdir(dir, { recursive: true })
+    expect(files.filter((f) => /\.tmp$|staging/.test(String(f)))).toEqual([])
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))
+    expect(manifest.setup).toMatchObject({ kind: 'dev', insecure: true })
+    expect(Object.keys(manifest.artifacts)).toEqual(expect.arrayContaining(['ir.json', 'circuit/model.r1cs', 'circuit/model_js/model.wasm']))
+  })
+
+  it('CLI: verify exits 0 on a valid proof and non-zero on a tampered one; errors name the problem', async () => {
+    expect((await cli('verify', dir, proofDir)).code).toBe(0)
+    const bad = await mkdtemp(join(tmpdir(), 'veriml-bad-'))
+    const signals = JSON.parse(await readFile(join(proofDir, 'public.json'), 'utf8')) as string[]
+    await writeFile(join(bad, 'public.json'), JSON.stringify([signals[0], (BigInt(signals[1]) + 1n).toString()]))
+    await writeFile(join(bad, 'proof.json'), await readFile(join(proofDir, 'proof.json')))
+    const r = await cli('verify', dir, bad)
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/INVALID/)
+    const wrongInput = join(bad, 'in.json')
+    await writeFile(wrongInput, JSON.stringify({ input_data: [[1, 2, 3]] }))
+    const e = await cli('prove', dir, '--input', wrongInput, '--out', join(bad, 'p'))
+    expect(e.code).toBe(1)
+    expect(e.stderr).toMatch(/input "input": expected 8 values \(shape \[1,8\]\), found 3 values/)
+    expect((await cli('compile', 'nope.onnx')).code).toBe(2)
+    expect((await cli('--help')).stdout).toMatch(/compile/)
+    expect((await cli('prove', '--help')).stdout).toMatch(/usage: veriml prove/)
+  })
+})
