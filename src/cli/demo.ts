@@ -1,6 +1,7 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readFile } from 'node:fs/promises'
+import { verifyBuildOnChain } from '../chain/model.js'
 import { compileModel } from '../prove/compile.js'
 import { proveModel } from '../prove/prove.js'
 import { setupModel } from '../prove/setup.js'
@@ -12,7 +13,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 /**
  * The main job end to end on the bundled MNIST model: compile, dev setup, prove one held-out
- * digit, verify. The input is Poseidon-hashed so the proof has two public signals (cheap to
+ * digit, verify with snarkjs and on a local anvil chain. The input is Poseidon-hashed so the proof has two public signals (cheap to
  * verify on chain); the output (10 logits) is packed into one.
  */
 export async function runDemo(buildDir = join(ROOT, 'build', 'mnist')): Promise<number> {
@@ -30,6 +31,7 @@ export async function runDemo(buildDir = join(ROOT, 'build', 'mnist')): Promise<
   const proofDir = join(buildDir, 'proof')
   const p = await proveModel({ dir: buildDir, input, outDir: proofDir, progress })
   const v = await verifyProof(buildDir, proofDir)
+  const chain = await progress.step('on-chain verification (embedded anvil on 127.0.0.1)', () => verifyBuildOnChain({ dir: buildDir, proofDir }))
   const logits = p.real[0]
   const digit = logits.indexOf(Math.max(...logits))
   log(table([
@@ -40,8 +42,10 @@ export async function runDemo(buildDir = join(ROOT, 'build', 'mnist')): Promise<
     ['prove', `${ms(p.proveMs)} (witness ${ms(p.witnessMs)})`],
     ['predicted digit', `${digit} (label ${meta.sampleInputLabel})`],
     ['verify (snarkjs)', `${v.valid ? 'VALID' : 'INVALID'} in ${ms(v.verifyMs)}`],
+    ['verify (on chain)', chain.accepted ? `ACCEPTED by VerimlRegistry on anvil, ${chain.gasUsed} gas (verifier + record)` : `REJECTED: ${chain.rejection.shortMessage}`],
+    ['deploy gas', `verifier ${chain.deployment.verifier.gasUsed}, registry ${chain.deployment.registry.gasUsed}, register ${chain.deployment.registration.gasUsed}`],
     ['artifacts', `${buildDir}, proof in ${proofDir}`],
   ]))
   log(`\ncheck it without veriml: npx snarkjs groth16 verify ${join(buildDir, 'verification_key.json')} ${join(proofDir, 'public.json')} ${join(proofDir, 'proof.json')}`)
-  return v.valid ? 0 : 1
+  return v.valid && chain.accepted ? 0 : 1
 }

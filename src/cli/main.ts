@@ -4,7 +4,12 @@ import type { InputVisibility, OutputVisibility } from '../circuit/emit.js'
 import { inspectModel } from '../inspect.js'
 import { compileModel } from '../prove/compile.js'
 import { proveModel, runModel } from '../prove/prove.js'
-import { setupModel } from '../prove/setup.js'
+import { loadCompiled, setupModel } from '../prove/setup.js'
+import { proofPaths } from '../prove/paths.js'
+import { startAnvil } from '../chain/anvil.js'
+import { type SnarkjsGroth16Proof, calldata } from '../chain/calldata.js'
+import { deployBuild, verifyBuildOnChain } from '../chain/model.js'
+import { exportVerifier } from '../chain/verifier.js'
 import { verifyProof } from '../prove/verify.js'
 import { shutdown } from '../shutdown.js'
 import { terminalProgress } from '../util/progress.js'
@@ -121,14 +126,81 @@ const VERBS: Record<string, Verb> = {
     },
   },
   verify: {
-    usage: 'veriml verify DIR PROOF_DIR',
-    summary: 'checks a proof off-chain; exit 0 only if it is valid',
-    options: {},
-    async run(args) {
+    usage: 'veriml verify DIR PROOF_DIR [--onchain [--rpc URL] [--private-key KEY]]',
+    summary: 'checks a proof off-chain, or on chain through the model registry; exit 0 only if valid',
+    options: {
+      onchain: { type: 'boolean', help: 'verify with the Solidity verifier: an embedded anvil on 127.0.0.1 unless --rpc is given' },
+      rpc: { type: 'string', help: 'JSON-RPC endpoint with a deployment (veriml deploy) in DIR/deployment.json' },
+      'private-key': { type: 'string', help: 'sender key (else env VERIML_PRIVATE_KEY); never printed' },
+    },
+    async run(args, flags) {
       const [dir, proofDir] = positional(args, 2, this.usage)
+      if (flags.onchain || flags.rpc) {
+        const r = await verifyBuildOnChain({ dir, proofDir, rpcUrl: flags.rpc as string | undefined, privateKey: flags['private-key'] as string | undefined })
+        const where = r.embedded ? 'embedded anvil (stopped)' : String(flags.rpc)
+        console.log(r.accepted ? `ACCEPTED on chain ${r.deployment.chainId} (${where}): inference ${r.inferenceId}, gas used ${r.gasUsed}` : `REJECTED on chain ${r.deployment.chainId} (${where}): ${r.rejection.shortMessage}`)
+        return r.accepted ? 0 : 1
+      }
       const r = await verifyProof(dir, proofDir)
       console.log(r.valid ? `valid proof for model ${r.modelId}${r.outputs ? `; outputs ${JSON.stringify(r.outputs.map((o) => o.map(String)))}` : ''}` : `INVALID: ${r.reason}`)
       return r.valid ? 0 : 1
+    },
+  },
+  node: {
+    usage: 'veriml node [--port 8545]',
+    summary: 'a persistent local chain (anvil on 127.0.0.1), like `hardhat node`',
+    options: { port: { type: 'string', help: 'port (default 8545)' } },
+    async run(_, flags) {
+      const node = await startAnvil({ port: Number(flags.port ?? 8545) })
+      console.log(`anvil listening on ${node.rpcUrl} (chain id ${node.chainId}); funded dev accounts (anvil's public test mnemonic):`)
+      for (const a of node.accounts.slice(0, 3)) console.log(`  ${a.address}`)
+      console.log('Ctrl-C to stop.')
+      await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
+      await node.stop()
+      return 0
+    },
+  },
+  deploy: {
+    usage: 'veriml deploy DIR --rpc URL [--private-key KEY] [--registry ADDRESS] [--allow-insecure-setup]',
+    summary: 'deploys the verifier (and a registry), registers the model, writes DIR/deployment.json',
+    options: {
+      rpc: { type: 'string', help: 'JSON-RPC endpoint' },
+      'private-key': { type: 'string', help: 'deployer key (else env VERIML_PRIVATE_KEY); never printed' },
+      registry: { type: 'string', help: 'register in this existing registry instead of deploying one' },
+      'allow-insecure-setup': { type: 'boolean', help: 'allow dev keys on a non-local chain' },
+    },
+    async run(args, flags) {
+      const [dir] = positional(args, 1, this.usage)
+      if (typeof flags.rpc !== 'string') throw new UsageError('--rpc URL is required (or use `verify --onchain` for the embedded chain)')
+      const d = await deployBuild({ dir, rpcUrl: flags.rpc, privateKey: flags['private-key'] as string | undefined, registryAddress: flags.registry as string | undefined, allowInsecureSetup: Boolean(flags['allow-insecure-setup']) })
+      console.log(table([["chain id", String(d.chainId)], ['registry', `${d.registry.address}${d.registry.reused ? ' (existing)' : ` (gas ${d.registry.gasUsed})`}`], ['verifier', `${d.verifier.address} (gas ${d.verifier.gasUsed})`], ['registered', `model ${d.modelId} (gas ${d.registration.gasUsed})`], ['written', `${dir}/deployment.json`]]))
+      return 0
+    },
+  },
+  calldata: {
+    usage: 'veriml calldata PROOF_DIR',
+    summary: 'the ABI-encoded registry call (and the verifier arguments) for any other tool',
+    options: {},
+    async run(args) {
+      const [proofDir] = positional(args, 1, this.usage)
+      const pp = proofPaths(proofDir)
+      const [proof, signals, output] = await Promise.all([readJsonFile(pp.proof), readJsonFile(pp.public), readJsonFile(pp.output)])
+      const c = calldata(proof as SnarkjsGroth16Proof, signals as string[], (output as { model_id: string }).model_id)
+      console.log(JSON.stringify({ verifyInference: c.data, verifyProof: c.verifierData, a: c.a, b: c.b, c: c.c, pubSignals: c.pubSignals, inferenceId: c.inferenceId }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2))
+      return 0
+    },
+  },
+  'export-verifier': {
+    usage: 'veriml export-verifier DIR --out FOLDER',
+    summary: 'Solidity sources (verifier, registry, example consumer) that compile on their own',
+    options: { out: { type: 'string', help: 'output folder' } },
+    async run(args, flags) {
+      const [dir] = positional(args, 1, this.usage)
+      if (typeof flags.out !== 'string') throw new UsageError('--out FOLDER is required')
+      const m = await loadCompiled(dir)
+      const r = await exportVerifier({ buildDir: dir, modelId: m.modelId, modelName: m.modelName, outDir: flags.out })
+      console.log(`wrote ${r.files.join(', ')} to ${flags.out} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`)
+      return 0
     },
   },
   demo: {

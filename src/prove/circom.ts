@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { copyFile, mkdir, rm } from 'node:fs/promises'
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -34,6 +34,9 @@ export async function compileCircom(dir: string, onLine?: (line: string) => void
   const started = performance.now()
   const { stdout, stderr, code } = await run(process.execPath, argv, dir, onLine)
   if (code !== 0) throw new ToolError({ tool: 'circom2', argv, stderr: stderr || stdout, problem: `compilation failed (exit ${code})` })
+  // circom's witness_calculator.js is CommonJS; mark its folder so Node loads it as such
+  // whatever the enclosing package's module type is.
+  await writeFile(join(dir, 'model_js', 'package.json'), '{ "type": "commonjs" }\n')
   const match = /non-linear constraints: (\d+)[\s\S]*?linear constraints: (\d+)/.exec(stdout)
   const constraintCount = match ? Number(match[1]) + Number(match[2]) : NaN
   return { constraintCount, compileMs: performance.now() - started, version: packageVersion('circom2') }

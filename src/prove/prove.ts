@@ -11,10 +11,8 @@ import { type Progress, silentProgress } from '../util/progress.js'
 import { MissingArtifactError } from './errors.js'
 import type { Manifest } from './manifest.js'
 import { artifactPaths, proofPaths } from './paths.js'
+import { loadWitnessCalculator } from './witness.js'
 import { loadCompiled } from './setup.js'
-
-/** BN254 scalar field modulus: witness inputs are field elements. */
-export const FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
 
 /** The circuit's witness disagrees with the reference executor: a compiler bug, never a user error. */
 export class WitnessMismatchError extends BaseError {
@@ -41,11 +39,6 @@ export async function runModel(dir: string, inputJson: unknown): Promise<RunMode
   return { ir, manifest, inputs, outputs, real: outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)) }
 }
 
-/** The witness generator's input: one array of field elements per model input. */
-export function witnessInput(inputs: readonly (readonly bigint[])[]): Record<string, string[]> {
-  return Object.fromEntries(inputs.map((v, k) => [`in${k}`, v.map((x) => (((x % FIELD) + FIELD) % FIELD).toString())]))
-}
-
 export interface ProveModelParameters {
   dir: string
   input: unknown
@@ -70,9 +63,9 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
   const run = await runModel(p.dir, p.input)
   if (!run.manifest.setup) throw new MissingArtifactError(paths.zkey, `no proving key: run \`veriml setup ${p.dir} --dev\` (or --ptau FILE) first.`)
   const expected = (await publicSignals(run.manifest.layout, run.inputs, run.outputs)).map(String)
-  const wtns = { type: 'mem' as const }
   let t = performance.now()
-  await progress.step('witness', () => snarkjs.wtns.calculate(witnessInput(run.inputs), paths.wasm, wtns))
+  const calculate = await loadWitnessCalculator(p.dir)
+  const wtns = { type: 'mem' as const, data: await progress.step('witness', () => calculate(run.inputs)) }
   const witnessMs = performance.now() - t
   t = performance.now()
   const { proof, publicSignals: signals } = await progress.step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(paths.zkey, wtns))

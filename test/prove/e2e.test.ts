@@ -5,6 +5,8 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixturePath } from '../../models/make-fixtures.js'
+import { startAnvil } from '../../src/chain/anvil.js'
+import { InsecureSetupError, deployBuild } from '../../src/chain/model.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { proveModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
@@ -72,6 +74,22 @@ describe('zk path end to end (tiny MLP)', () => {
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))
     expect(manifest.setup).toMatchObject({ kind: 'dev', insecure: true })
     expect(Object.keys(manifest.artifacts)).toEqual(expect.arrayContaining(['ir.json', 'circuit/model.r1cs', 'circuit/model_js/model.wasm']))
+  })
+
+  it('CLI: verify --onchain deploys to an embedded anvil, verifies, and stops it', async () => {
+    const r = await cli('verify', dir, proofDir, '--onchain')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/ACCEPTED on chain 31337 \(embedded anvil \(stopped\)\): inference 0x[0-9a-f]{64}, gas used \d+/)
+  })
+
+  it('refuses to deploy INSECURE dev keys to a non-local chain', async () => {
+    const node = await startAnvil({ chainId: 11155111 })
+    try {
+      await expect(deployBuild({ dir, rpcUrl: node.rpcUrl, privateKey: node.accounts[0].privateKey })).rejects.toThrow(InsecureSetupError)
+      await expect(readFile(join(dir, 'deployment.json'))).rejects.toThrow(/ENOENT/)
+    } finally {
+      await node.stop()
+    }
   })
 
   it('CLI: verify exits 0 on a valid proof and non-zero on a tampered one; errors name the problem', async () => {

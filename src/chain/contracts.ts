@@ -1,0 +1,229 @@
+import {
+  type BaseContract,
+  Contract,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  type Overrides,
+  Interface,
+  isError,
+} from 'ethers'
+import { BaseError } from '../errors.js'
+import {
+  ChainTransactionError,
+  InferenceNotRecordedError,
+  InferenceReplayError,
+  ModelAlreadyRegisteredError,
+  ModelNotRegisteredError,
+  ProofRejectedError,
+  PublicSignalCountError,
+  RpcUnreachableError,
+  VerifierOutOfGasError,
+} from './errors.js'
+
+/**
+ * ABIs of the contracts in verifier-contracts/, in ethers' human-readable form. A test
+ * compares them with what solc produces from the sources, so they cannot drift.
+ */
+export const verimlRegistryAbi = [
+  'constructor(address initialOwner)',
+  'error InferenceAlreadyRecorded(bytes32 inferenceId)',
+  'error InferenceNotRecorded(bytes32 inferenceId)',
+  'error InvalidLayout(bool isInput)',
+  'error ModelAlreadyRegistered(bytes32 modelId, address verifier)',
+  'error ModelNotRegistered(bytes32 modelId)',
+  'error NotOwner(address caller)',
+  'error NotPendingOwner(address caller)',
+  'error OutputNotExposed()',
+  'error PartNotPublic(bytes32 modelId, bool isInput)',
+  'error ProofRejected(bytes32 modelId)',
+  'error PublicSignalCountMismatch(bytes32 modelId, uint256 expected, uint256 actual)',
+  'error SignalNotInField(uint256 index, uint256 value)',
+  'error TooManyPublicSignals(uint256 count)',
+  'error VerifierCallFailed(bytes32 modelId, address verifier)',
+  'error VerifierHasNoCode(address verifier)',
+  'error VerifierOutOfGas(bytes32 modelId)',
+  'error VerifierProbeFailed(address verifier, uint256 publicSignalCount)',
+  'error ZeroAddress()',
+  'error ZeroModelId()',
+  'event InferenceVerified(bytes32 indexed inferenceId, bytes32 indexed modelId, address indexed submitter, uint256[] pubSignals)',
+  'event ModelRegistered(bytes32 indexed modelId, address indexed verifier, uint16 publicSignalCount, uint8 inputVisibility, uint8 outputVisibility)',
+  'event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner)',
+  'event OwnershipTransferred(address indexed previousOwner, address indexed newOwner)',
+  'function PACK_BITS() view returns (uint256)',
+  'function SNARK_SCALAR_FIELD() view returns (uint256)',
+  'function VERIFY_GAS_BASE() view returns (uint256)',
+  'function VERIFY_GAS_PER_SIGNAL() view returns (uint256)',
+  'function acceptOwnership()',
+  'function decodeInputs(bytes32 modelId, uint256[] pubSignals) view returns (int256[])',
+  'function decodeOutputs(bytes32 modelId, uint256[] pubSignals) view returns (int256[])',
+  'function inference(bytes32 inferenceId) view returns ((address submitter, uint64 blockNumber))',
+  'function inferenceIdOf(bytes32 modelId, uint256[] pubSignals) pure returns (bytes32)',
+  'function inputLayout(bytes32 modelId) view returns ((uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo))',
+  'function isRecorded(bytes32 inferenceId) view returns (bool)',
+  'function model(bytes32 modelId) view returns ((address verifier, bytes4 selector, uint16 publicSignalCount, uint16 inputSignalCount, uint8 inputVisibility, uint8 outputVisibility))',
+  'function outputLayout(bytes32 modelId) view returns ((uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo))',
+  'function owner() view returns (address)',
+  'function pendingOwner() view returns (address)',
+  'function registerModel(bytes32 modelId, (address verifier, uint8 inputVisibility, uint8 outputVisibility, (uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo) inputLayout, (uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo) outputLayout) config) returns (uint16 publicSignalCount)',
+  'function splitSignals(bytes32 modelId, uint256[] pubSignals) view returns (uint256[] inputPart, uint256[] outputPart)',
+  'function transferOwnership(address newOwner)',
+  'function verifyInference(bytes32 modelId, uint256[2] a, uint256[2][2] b, uint256[2] c, uint256[] pubSignals) returns (bytes32 inferenceId)',
+  'function checkInference(bytes32 modelId, uint256[2] a, uint256[2][2] b, uint256[2] c, uint256[] pubSignals) view returns (bytes32 inferenceId, int256[] outputs)',
+] as const
+
+export const inferenceConsumerAbi = [
+  'constructor(address registry_, bytes32 modelId_)',
+  'error ConflictingClass(bytes32 inputKey, uint256 recorded, uint256 claimed)',
+  'error InferenceNotVerified(bytes32 inferenceId)',
+  'error ModelNotUsable(bytes32 modelId)',
+  'event Classified(bytes32 indexed inputKey, bytes32 indexed inferenceId, uint256 classIndex, int256 score)',
+  'function classOf(bytes32 inputKey) view returns (bool known, uint256 classIndex)',
+  'function consume(uint256[] pubSignals) returns (uint256 classIndex)',
+  'function modelId() view returns (bytes32)',
+  'function registry() view returns (address)',
+] as const
+
+/** snarkjs's generated verifier for a model with `publicSignalCount` public signals. */
+export function groth16VerifierAbi(publicSignalCount: number) {
+  return [
+    `function verifyProof(uint256[2] _pA, uint256[2][2] _pB, uint256[2] _pC, uint256[${publicSignalCount}] _pubSignals) view returns (bool)`,
+  ] as const
+}
+
+/** Matches the Solidity enum `VerimlRegistry.Visibility`. */
+export const VISIBILITY_CODE = { private: 0, public: 1, hashed: 2 } as const
+export type Visibility = keyof typeof VISIBILITY_CODE
+
+export interface PackLayoutStruct {
+  count: number | bigint
+  laneBits: number | bigint
+  lanesPerElement: number | bigint
+  lo: bigint
+}
+
+export interface ModelConfigStruct {
+  verifier: string
+  inputVisibility: number
+  outputVisibility: number
+  inputLayout: PackLayoutStruct
+  outputLayout: PackLayoutStruct
+}
+
+export type Uint2 = [bigint, bigint]
+export type G2Point = [Uint2, Uint2]
+
+/** A contract write: call it to send, or use `staticCall` / `estimateGas` to dry-run. */
+export interface WriteMethod<A extends unknown[], R> {
+  (...args: A | [...A, Overrides]): Promise<ContractTransactionResponse>
+  staticCall(...args: A | [...A, Overrides]): Promise<R>
+  estimateGas(...args: A | [...A, Overrides]): Promise<bigint>
+  send(...args: A | [...A, Overrides]): Promise<ContractTransactionResponse>
+}
+
+export type VerimlRegistryContract = BaseContract & {
+  registerModel: WriteMethod<[modelId: string, config: ModelConfigStruct], bigint>
+  verifyInference: WriteMethod<[modelId: string, a: Uint2, b: G2Point, c: Uint2, pubSignals: bigint[]], string>
+  checkInference: WriteMethod<[modelId: string, a: Uint2, b: G2Point, c: Uint2, pubSignals: bigint[]], [string, bigint[]]>
+  transferOwnership: WriteMethod<[newOwner: string], void>
+  acceptOwnership: WriteMethod<[], void>
+  owner(): Promise<string>
+  pendingOwner(): Promise<string>
+  isRecorded(inferenceId: string): Promise<boolean>
+  inferenceIdOf(modelId: string, pubSignals: bigint[]): Promise<string>
+  inference(inferenceId: string): Promise<{ submitter: string; blockNumber: bigint }>
+  model(modelId: string): Promise<{
+    verifier: string
+    selector: string
+    publicSignalCount: bigint
+    inputSignalCount: bigint
+    inputVisibility: bigint
+    outputVisibility: bigint
+  }>
+  inputLayout(modelId: string): Promise<{ count: bigint; laneBits: bigint; lanesPerElement: bigint; lo: bigint }>
+  outputLayout(modelId: string): Promise<{ count: bigint; laneBits: bigint; lanesPerElement: bigint; lo: bigint }>
+  splitSignals(modelId: string, pubSignals: bigint[]): Promise<[bigint[], bigint[]]>
+  decodeOutputs(modelId: string, pubSignals: bigint[]): Promise<bigint[]>
+  decodeInputs(modelId: string, pubSignals: bigint[]): Promise<bigint[]>
+}
+
+export type InferenceConsumerContract = BaseContract & {
+  consume: WriteMethod<[pubSignals: bigint[]], bigint>
+  classOf(inputKey: string): Promise<[boolean, bigint]>
+  modelId(): Promise<string>
+  registry(): Promise<string>
+}
+
+export const verimlRegistryInterface = Interface.from(verimlRegistryAbi)
+
+export function verimlRegistry(address: string, runner: ContractRunner): VerimlRegistryContract {
+  return new Contract(address, verimlRegistryAbi, runner) as unknown as VerimlRegistryContract
+}
+
+export function inferenceConsumer(address: string, runner: ContractRunner): InferenceConsumerContract {
+  return new Contract(address, inferenceConsumerAbi, runner) as unknown as InferenceConsumerContract
+}
+
+export interface ErrorContext {
+  /** What was being done, e.g. "verifyInference". */
+  action: string
+  rpcUrl: string
+  modelId?: string
+  gasLimit?: bigint
+}
+
+/** Finds the revert data ethers attached to a failed call, wherever the node put it. */
+export function revertData(error: unknown): string | undefined {
+  const seen = new Set<unknown>()
+  const stack: unknown[] = [error]
+  while (stack.length > 0) {
+    const e = stack.pop()
+    if (e === null || typeof e !== 'object' || seen.has(e)) continue
+    seen.add(e)
+    const record = e as Record<string, unknown>
+    if (typeof record.data === 'string' && /^0x[0-9a-fA-F]{8}/.test(record.data)) return record.data
+    stack.push(record.data, record.error, record.info, record.cause)
+  }
+  return undefined
+}
+
+function isNetworkError(error: unknown): boolean {
+  if (isError(error, 'NETWORK_ERROR') || isError(error, 'TIMEOUT')) return true
+  const text = `${(error as { message?: unknown })?.message ?? ''} ${String((error as { cause?: unknown })?.cause ?? '')}`
+  return /ECONNREFUSED|ECONNRESET|fetch failed|socket hang up/i.test(text)
+}
+
+/**
+ * Turns a failed registry call into veriml's typed error: the registry's custom errors map
+ * one to one, connection failures to RpcUnreachableError; the rest is wrapped once.
+ */
+export function decodeRegistryError(error: unknown, context: ErrorContext): BaseError {
+  if (error instanceof BaseError) return error
+  if (isNetworkError(error)) return new RpcUnreachableError({ rpcUrl: context.rpcUrl, cause: error })
+  const data = revertData(error)
+  const parsed = data === undefined ? null : verimlRegistryInterface.parseError(data)
+  if (parsed) {
+    const args = parsed.args
+    switch (parsed.name) {
+      case 'ModelNotRegistered':
+        return new ModelNotRegisteredError({ modelId: args[0] as string })
+      case 'PublicSignalCountMismatch':
+        return new PublicSignalCountError({ modelId: args[0] as string, expected: Number(args[1]), actual: Number(args[2]) })
+      case 'ProofRejected':
+        return new ProofRejectedError({ modelId: args[0] as string, cause: error })
+      case 'SignalNotInField':
+        // A non-canonical signal is simply not a statement the verifier could accept.
+        return new ProofRejectedError({ modelId: context.modelId ?? 'unknown', cause: error })
+      case 'VerifierOutOfGas':
+        return new VerifierOutOfGasError({ modelId: args[0] as string, gasLimit: context.gasLimit, cause: error })
+      case 'InferenceAlreadyRecorded':
+        return new InferenceReplayError({ inferenceId: args[0] as string, cause: error })
+      case 'InferenceNotRecorded':
+        return new InferenceNotRecordedError({ inferenceId: args[0] as string })
+      case 'ModelAlreadyRegistered':
+        return new ModelAlreadyRegisteredError({ modelId: args[0] as string, verifier: args[1] as string })
+    }
+    return new ChainTransactionError({ action: context.action, reason: `reverted with ${parsed.signature} ${args.join(', ')}`, cause: error })
+  }
+  const reason = (error as { shortMessage?: string; message?: string })?.shortMessage ?? String((error as Error)?.message ?? error)
+  return new ChainTransactionError({ action: context.action, reason, cause: error })
+}

@@ -1,0 +1,225 @@
+import { BaseError } from '../errors.js'
+
+/** The anvil platform package for this OS/CPU is not installed (optional dependency skipped). */
+export class AnvilNotFoundError extends BaseError {
+  override name = 'AnvilNotFoundError'
+  readonly packageName: string
+  constructor(p: { packageName: string; cause?: unknown }) {
+    super(`anvil binary not found: package "${p.packageName}" is not installed`, {
+      details: [
+        `Install it with \`npm install ${p.packageName}\`, or pass \`binaryPath\` to startAnvil.`,
+        'Any JSON-RPC endpoint can be used instead of the embedded node (--rpc-url).',
+      ],
+      cause: p.cause,
+    })
+    this.packageName = p.packageName
+  }
+}
+
+/** anvil exited, or did not answer JSON-RPC, before the start timeout. */
+export class AnvilStartError extends BaseError {
+  override name = 'AnvilStartError'
+  readonly argv: readonly string[]
+  readonly stderrTail: string
+  constructor(p: { reason: string; argv: readonly string[]; stderrTail: string; cause?: unknown }) {
+    super(`anvil did not start: ${p.reason}`, {
+      details: [`argv: ${p.argv.join(' ')}`, ...(p.stderrTail ? [`output: ${p.stderrTail}`] : [])],
+      cause: p.cause,
+    })
+    this.argv = p.argv
+    this.stderrTail = p.stderrTail
+  }
+}
+
+export interface SolcDiagnostic {
+  file: string
+  line: number
+  column: number
+  severity: string
+  message: string
+}
+
+export class SolcCompileError extends BaseError {
+  override name = 'SolcCompileError'
+  readonly diagnostics: readonly SolcDiagnostic[]
+  constructor(p: { diagnostics: readonly SolcDiagnostic[]; cause?: unknown }) {
+    const first = p.diagnostics[0]
+    super(
+      first
+        ? `solc: ${first.file}:${first.line}:${first.column}: ${first.message}`
+        : 'solc: compilation failed without diagnostics',
+      {
+        details: p.diagnostics.slice(1).map((d) => `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`),
+        cause: p.cause,
+      },
+    )
+    this.diagnostics = p.diagnostics
+  }
+}
+
+export class RpcUnreachableError extends BaseError {
+  override name = 'RpcUnreachableError'
+  readonly rpcUrl: string
+  constructor(p: { rpcUrl: string; cause?: unknown }) {
+    super(`JSON-RPC endpoint ${p.rpcUrl} is unreachable`, {
+      details: ['Check the URL, or omit it to use the embedded local anvil node.'],
+      cause: p.cause,
+    })
+    this.rpcUrl = p.rpcUrl
+  }
+}
+
+export class MissingPrivateKeyError extends BaseError {
+  override name = 'MissingPrivateKeyError'
+  constructor(p: { reason: string; cause?: unknown }) {
+    // The key itself is never part of the message: only why it was refused.
+    super(`no usable private key: ${p.reason}`, {
+      details: ['Pass it as a parameter or set VERIML_PRIVATE_KEY (0x-prefixed, 32 bytes).'],
+      cause: p.cause,
+    })
+  }
+}
+
+export class DeploymentNotFoundError extends BaseError {
+  override name = 'DeploymentNotFoundError'
+  readonly path: string
+  constructor(p: { path: string; reason: string; cause?: unknown }) {
+    super(`deployment ${p.path}: ${p.reason}`, {
+      details: ['Run the deploy step first (veriml deploy), or pass the registry address.'],
+      cause: p.cause,
+    })
+    this.path = p.path
+  }
+}
+
+/** No contract code where a deployment or parameter says a contract lives. */
+export class ContractNotDeployedError extends BaseError {
+  override name = 'ContractNotDeployedError'
+  readonly address: string
+  readonly chainId: bigint
+  constructor(p: { contract: string; address: string; chainId: bigint }) {
+    super(`no ${p.contract} code at ${p.address} on chain ${p.chainId}`, {
+      details: ['The deployment may belong to another chain, or the local node was restarted.'],
+    })
+    this.address = p.address
+    this.chainId = p.chainId
+  }
+}
+
+export class ModelNotRegisteredError extends BaseError {
+  override name = 'ModelNotRegisteredError'
+  readonly modelId: string
+  constructor(p: { modelId: string }) {
+    super(`model ${p.modelId} is not registered in the registry`, {
+      details: ['The proof may belong to another model, or the model was not deployed on this chain.'],
+    })
+    this.modelId = p.modelId
+  }
+}
+
+export class ModelAlreadyRegisteredError extends BaseError {
+  override name = 'ModelAlreadyRegisteredError'
+  readonly modelId: string
+  readonly verifier: string
+  constructor(p: { modelId: string; verifier: string }) {
+    super(`model ${p.modelId} is already registered with verifier ${p.verifier}`)
+    this.modelId = p.modelId
+    this.verifier = p.verifier
+  }
+}
+
+/** The public signal count differs from the registered model's: a proof for another model. */
+export class PublicSignalCountError extends BaseError {
+  override name = 'PublicSignalCountError'
+  readonly modelId: string
+  readonly expected: number
+  readonly actual: number
+  constructor(p: { modelId: string; expected: number; actual: number }) {
+    super(`model ${p.modelId} takes ${p.expected} public signals, the proof has ${p.actual}`, {
+      details: ['The proof was made for another model (or another visibility / packing).'],
+    })
+    this.modelId = p.modelId
+    this.expected = p.expected
+    this.actual = p.actual
+  }
+}
+
+export class ProofRejectedError extends BaseError {
+  override name = 'ProofRejectedError'
+  readonly modelId: string
+  constructor(p: { modelId: string; cause?: unknown }) {
+    super(`the verifier of model ${p.modelId} rejected the proof`, {
+      details: ['The proof or its public signals were altered, or it proves another model with the same signal count.'],
+      cause: p.cause,
+    })
+    this.modelId = p.modelId
+  }
+}
+
+/** The verifier ran out of gas; snarkjs's verifier reports that as `false`, the registry tells it apart. */
+export class VerifierOutOfGasError extends BaseError {
+  override name = 'VerifierOutOfGasError'
+  readonly modelId: string
+  readonly gasLimit: bigint | undefined
+  constructor(p: { modelId: string; gasLimit?: bigint; cause?: unknown }) {
+    super(`the verifier of model ${p.modelId} ran out of gas${p.gasLimit === undefined ? '' : ` (gas limit ${p.gasLimit})`}`, {
+      details: ['Raise the gas limit, or leave it unset so it is estimated through the registry.'],
+      cause: p.cause,
+    })
+    this.modelId = p.modelId
+    this.gasLimit = p.gasLimit
+  }
+}
+
+export class InferenceReplayError extends BaseError {
+  override name = 'InferenceReplayError'
+  readonly inferenceId: string
+  constructor(p: { inferenceId: string; cause?: unknown }) {
+    super(`inference ${p.inferenceId} is already recorded`, {
+      details: ['The same model id and public signals were verified before; a replay records nothing new.'],
+      cause: p.cause,
+    })
+    this.inferenceId = p.inferenceId
+  }
+}
+
+export class InferenceNotRecordedError extends BaseError {
+  override name = 'InferenceNotRecordedError'
+  readonly inferenceId: string
+  constructor(p: { inferenceId: string }) {
+    super(`inference ${p.inferenceId} is not recorded`)
+    this.inferenceId = p.inferenceId
+  }
+}
+
+/** A transaction or call failed for a reason none of the specific errors describe. */
+export class ChainTransactionError extends BaseError {
+  override name = 'ChainTransactionError'
+  readonly action: string
+  constructor(p: { action: string; reason: string; cause?: unknown }) {
+    super(`${p.action} failed: ${p.reason}`, { cause: p.cause })
+    this.action = p.action
+  }
+}
+
+export class VerifierExportError extends BaseError {
+  override name = 'VerifierExportError'
+  readonly zkeyPath: string
+  constructor(p: { zkeyPath: string; reason: string; cause?: unknown }) {
+    super(`cannot export the Solidity verifier of ${p.zkeyPath}: ${p.reason}`, { cause: p.cause })
+    this.zkeyPath = p.zkeyPath
+  }
+}
+
+/** A proof.json / public.json that is not a snarkjs Groth16 bn128 proof. */
+export class ProofFormatError extends BaseError {
+  override name = 'ProofFormatError'
+  readonly field: string
+  constructor(p: { field: string; reason: string; cause?: unknown }) {
+    super(`malformed proof: ${p.field}: ${p.reason}`, {
+      details: ['Expected snarkjs Groth16 proof.json / public.json (bn128).'],
+      cause: p.cause,
+    })
+    this.field = p.field
+  }
+}

@@ -1,0 +1,109 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { BaseError } from '../errors.js'
+import { artifactPaths, proofPaths } from '../prove/paths.js'
+import { loadCompiled } from '../prove/setup.js'
+import { type AnvilInstance, startAnvil } from './anvil.js'
+import type { SnarkjsGroth16Proof } from './calldata.js'
+import { type Deployment, type ModelRegistration, deployModel } from './deploy.js'
+import { connect } from './rpc.js'
+import { exportVerifier } from './verifier.js'
+import { type VerifyOnChainReturnType, verifyOnChain } from './verify-on-chain.js'
+
+/** Chain ids of local development nodes (anvil, hardhat, ganache): insecure keys are fine there. */
+export const LOCAL_CHAIN_IDS = new Set([31337n, 1337n])
+
+export class InsecureSetupError extends BaseError {
+  override name = 'InsecureSetupError'
+  readonly chainId: bigint
+  constructor(chainId: bigint) {
+    super(`refusing to deploy INSECURE dev keys to chain ${chainId}, which is not a local development chain`, {
+      details: ['Run `veriml setup DIR --ptau FILE` with a ceremony powers-of-tau file, or pass --allow-insecure-setup if you really mean it.'],
+    })
+    this.chainId = chainId
+  }
+}
+
+export class UnsupportedLayoutError extends BaseError {
+  override name = 'UnsupportedLayoutError'
+}
+
+/** The registry's view of a compiled model: visibilities and pack layouts of its public signals. */
+export async function registrationOf(dir: string): Promise<ModelRegistration> {
+  const { layout } = await loadCompiled(dir)
+  const { input, output } = layout.visibility
+  if ((input === 'public' && layout.inputs.length !== 1) || (output === 'public' && layout.outputs.length !== 1)) {
+    throw new UnsupportedLayoutError('the registry decodes one public input tensor and one public output tensor', {
+      details: ['Compile with --input-visibility hashed (or --output-visibility hashed) for models with several inputs or outputs.'],
+    })
+  }
+  return {
+    inputVisibility: input,
+    outputVisibility: output,
+    inputLayout: input === 'public' ? layout.inputs[0] : undefined,
+    outputLayout: output === 'public' ? layout.outputs[0] : undefined,
+  }
+}
+
+export interface DeployBuildParameters {
+  dir: string
+  rpcUrl: string
+  privateKey?: string
+  registryAddress?: string
+  allowInsecureSetup?: boolean
+  /** Where deployment.json goes (default: the build folder). */
+  deploymentPath?: string
+}
+
+/** Exports the model's verifier, deploys it (and a registry), registers the model, writes deployment.json. */
+export async function deployBuild(p: DeployBuildParameters): Promise<Deployment> {
+  const manifest = await loadCompiled(p.dir)
+  const { chainId } = await connect(p.rpcUrl)
+  if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup) throw new InsecureSetupError(chainId)
+  const exportDir = join(p.dir, 'contracts')
+  await exportVerifier({ buildDir: p.dir, modelId: manifest.modelId, modelName: manifest.modelName, outDir: exportDir })
+  return deployModel({
+    rpcUrl: p.rpcUrl, privateKey: p.privateKey, exportDir, registration: await registrationOf(p.dir),
+    registryAddress: p.registryAddress, deploymentPath: p.deploymentPath ?? artifactPaths(p.dir).deployment,
+  })
+}
+
+export interface VerifyBuildOnChainParameters {
+  dir: string
+  proofDir: string
+  /** A JSON-RPC endpoint with an existing deployment.json; omitted: an embedded anvil on 127.0.0.1. */
+  rpcUrl?: string
+  privateKey?: string
+}
+
+export type VerifyBuildOnChainReturnType = VerifyOnChainReturnType & { deployment: Deployment; embedded: boolean }
+
+/**
+ * Verifies a proof folder through the model's registry. Without an RPC URL it starts a
+ * local anvil, deploys there, verifies and always stops the node.
+ */
+export async function verifyBuildOnChain(p: VerifyBuildOnChainParameters): Promise<VerifyBuildOnChainReturnType> {
+  const pp = proofPaths(p.proofDir)
+  const proof = JSON.parse(await readFile(pp.proof, 'utf8')) as SnarkjsGroth16Proof
+  const publicSignals = JSON.parse(await readFile(pp.public, 'utf8')) as string[]
+  if (p.rpcUrl) {
+    const deploymentPath = artifactPaths(p.dir).deployment
+    const deployment = JSON.parse(await readFile(deploymentPath, 'utf8')) as Deployment
+    const r = await verifyOnChain({ rpcUrl: p.rpcUrl, privateKey: p.privateKey, deploymentPath, proof, publicSignals, onRejected: 'return' })
+    return { ...r, deployment, embedded: false }
+  }
+  let node: AnvilInstance | undefined
+  const scratch = await mkdtemp(join(tmpdir(), 'veriml-chain-'))
+  try {
+    node = await startAnvil()
+    const privateKey = node.accounts[0].privateKey
+    const deploymentPath = join(scratch, 'deployment.json')
+    const deployment = await deployBuild({ dir: p.dir, rpcUrl: node.rpcUrl, privateKey, deploymentPath })
+    const r = await verifyOnChain({ rpcUrl: node.rpcUrl, privateKey, deploymentPath, proof, publicSignals, onRejected: 'return' })
+    return { ...r, deployment, embedded: true }
+  } finally {
+    await node?.stop()
+    await rm(scratch, { recursive: true, force: true })
+  }
+}

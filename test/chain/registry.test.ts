@@ -1,0 +1,229 @@
+import { ContractFactory, Interface, Wallet, keccak256, solidityPacked } from 'ethers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pack } from '../../src/circuit/packing.js'
+import { SCALAR_FIELD, calldata, proofArguments } from '../../src/chain/calldata.js'
+import {
+  groth16VerifierAbi,
+  inferenceConsumer,
+  inferenceConsumerAbi,
+  revertData,
+  verimlRegistry,
+  verimlRegistryInterface,
+} from '../../src/chain/contracts.js'
+import {
+  InferenceReplayError,
+  ModelNotRegisteredError,
+  ProofRejectedError,
+  PublicSignalCountError,
+  VerifierOutOfGasError,
+} from '../../src/chain/errors.js'
+import { compileSolidity } from '../../src/chain/solc.js'
+import { CONTRACTS_DIR } from '../../src/chain/verifier.js'
+import { verifyOnChain } from '../../src/chain/verify-on-chain.js'
+import type { Groth16Proof } from '../helpers/tiny-circuit.js'
+import { tinyModel } from '../helpers/tiny-circuit.js'
+import { type ChainFixture, type ModelKey, setupChainFixture } from './fixture.js'
+
+const X = [-8n, 3n, 7n]
+const gasReport: string[] = []
+
+let f: ChainFixture
+const proofs = {} as Record<ModelKey, { proof: Groth16Proof; publicSignals: string[] }>
+
+beforeAll(async () => {
+  f = await setupChainFixture()
+  for (const key of Object.keys(f.models) as ModelKey[]) proofs[key] = await f.models[key].circuit.prove(X)
+})
+
+afterAll(async () => {
+  if (gasReport.length > 0) console.log(`verifyInference gas (tiny circuits):\n  ${gasReport.join('\n  ')}`)
+  await f?.teardown()
+})
+
+function submit(key: ModelKey, overrides: { proof?: Groth16Proof; publicSignals?: readonly (string | bigint)[]; modelId?: string; gasLimit?: bigint } = {}) {
+  return verifyOnChain({
+    rpcUrl: f.anvil.rpcUrl,
+    privateKey: f.privateKey,
+    registryAddress: f.registryAddress,
+    modelId: overrides.modelId ?? f.models[key].modelId,
+    proof: overrides.proof ?? proofs[key].proof,
+    publicSignals: overrides.publicSignals ?? proofs[key].publicSignals,
+    gasLimit: overrides.gasLimit,
+  })
+}
+
+const registry = () => verimlRegistry(f.registryAddress, f.anvil.provider)
+const consumerInterface = new Interface(inferenceConsumerAbi)
+
+/** The custom error a call reverted with (undefined when it did not revert). */
+async function revertName(call: Promise<unknown>, iface: Interface = verimlRegistryInterface): Promise<string | undefined> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  const data = error === undefined ? undefined : revertData(error)
+  return data === undefined ? (error === undefined ? undefined : 'unparsed revert') : (iface.parseError(data)?.name ?? data)
+}
+
+// Tests run in file order: the rejections come before the same statements are recorded, so
+// none of them can pass as a replay.
+describe('VerimlRegistry.verifyInference', () => {
+  it('public signals follow the packing layout', () => {
+    const { pub3, priv1 } = f.models
+    const expectedOut = pack(tinyModel(X, -3n), priv1.circuit.spec.outputLayout).map(String)
+    expect(proofs.priv1.publicSignals).toEqual(expectedOut)
+    expect(proofs.pub3.publicSignals).toEqual([...pack(X, pub3.circuit.spec.inputLayout).map(String), ...expectedOut])
+    expect(proofs.hashed2.publicSignals).toHaveLength(2)
+  })
+
+  it('rejects a proof for another model with the same signal count', async () => {
+    // Runs before priv1's proof is recorded, so a rejection cannot be a replay.
+    await expect(submit('priv1', { modelId: f.models.other1.modelId })).rejects.toThrow(ProofRejectedError)
+  })
+
+  it('rejects a proof for a model with another signal count', async () => {
+    await expect(submit('priv1', { modelId: f.models.pub3.modelId })).rejects.toThrow(PublicSignalCountError)
+  })
+
+  it('rejects a proof for an unregistered model id', async () => {
+    await expect(submit('priv1', { modelId: keccak256('0x1234') })).rejects.toThrow(ModelNotRegisteredError)
+  })
+
+  it('rejects each tampered public signal', async () => {
+    for (const key of ['priv1', 'hashed2', 'pub3'] as const) {
+      const signals = proofs[key].publicSignals
+      for (let i = 0; i < signals.length; i++) {
+        const plusOne = signals.map((s, j) => (j === i ? BigInt(s) + 1n : BigInt(s)))
+        await expect(submit(key, { publicSignals: plusOne }), `${key} signal ${i} + 1`).rejects.toThrow(ProofRejectedError)
+        // The same field element, written non-canonically: must not record a second id.
+        const aliased = signals.map((s, j) => (j === i ? BigInt(s) + SCALAR_FIELD : BigInt(s)))
+        const args = proofArguments(proofs[key].proof, signals)
+        expect(
+          await revertName(registry().verifyInference.staticCall(f.models[key].modelId, args.a, args.b, args.c, aliased)),
+          `${key} signal ${i} + r`,
+        ).toBe('SignalNotInField')
+      }
+    }
+  })
+
+  it('rejects a tampered proof', async () => {
+    const p = proofs.pub3.proof
+    // An off-curve point (the precompile fails) and a valid point from another proof.
+    const offCurve = { ...p, pi_a: [String(BigInt(p.pi_a[0]) + 1n), p.pi_a[1], p.pi_a[2]] }
+    await expect(submit('pub3', { proof: offCurve })).rejects.toThrow(ProofRejectedError)
+    const other = await f.models.pub3.circuit.prove([1n, 2n, 3n])
+    await expect(submit('pub3', { proof: { ...p, pi_c: other.proof.pi_c } })).rejects.toThrow(ProofRejectedError)
+    const swappedB = { ...p, pi_b: [p.pi_b[1], p.pi_b[0], p.pi_b[2]] }
+    await expect(submit('pub3', { proof: swappedB })).rejects.toThrow(ProofRejectedError)
+  })
+
+  it('reports a too-low gas limit as out of gas, not as a rejected proof', async () => {
+    await expect(submit('priv1', { gasLimit: 150_000n })).rejects.toThrow(VerifierOutOfGasError)
+  })
+
+  it('estimates gas through the registry (snarkjs alone underestimates)', async () => {
+    const { modelId } = f.models.hashed2
+    const args = calldata(proofs.hashed2.proof, proofs.hashed2.publicSignals, modelId)
+    const throughRegistry = await f.anvil.provider.estimateGas({ to: f.registryAddress, data: args.data, from: f.anvil.accounts[0].address })
+    const verifier = f.models.hashed2.deployment.verifier.address
+    const direct = await f.anvil.provider.estimateGas({ to: verifier, data: args.verifierData })
+    // The direct call "succeeds" (returns false) at any gas, so estimation finds the floor.
+    expect(direct).toBeLessThan(100_000n)
+    expect(throughRegistry).toBeGreaterThan(200_000n)
+    const direct2 = new Interface(groth16VerifierAbi(2)).decodeFunctionResult(
+      'verifyProof',
+      await f.anvil.provider.call({ to: verifier, data: args.verifierData, gasLimit: direct }),
+    )
+    expect(direct2[0]).toBe(false)
+    const sent = await submit('hashed2', { gasLimit: throughRegistry })
+    expect(sent.accepted).toBe(true)
+    if (sent.accepted) {
+      expect(sent.gasUsed).toBeLessThanOrEqual(throughRegistry)
+      gasReport.push(`2 signals (hashed input + packed output): ${sent.gasUsed} (estimate ${throughRegistry}, direct verifier estimate ${direct})`)
+    }
+  })
+
+  it('accepts a valid proof, records it and emits InferenceVerified', async () => {
+    for (const key of ['priv1', 'pub3'] as const) {
+      const result = await submit(key)
+      expect(result.accepted).toBe(true)
+      if (!result.accepted) continue
+      const signals = proofs[key].publicSignals.map(BigInt)
+      const expectedId = keccak256(solidityPacked(['bytes32', 'uint256[]'], [f.models[key].modelId, signals]))
+      expect(result.inferenceId).toBe(expectedId)
+      expect(await registry().isRecorded(expectedId)).toBe(true)
+      const record = await registry().inference(expectedId)
+      expect(record.blockNumber).toBe(BigInt(result.blockNumber))
+      expect(record.submitter).toBe(f.anvil.accounts[0].address)
+      const receipt = await f.anvil.provider.getTransactionReceipt(result.txHash)
+      const logs = (receipt?.logs ?? []).map((l) => verimlRegistryInterface.parseLog(l)).filter((l) => l?.name === 'InferenceVerified')
+      expect(logs).toHaveLength(1)
+      expect(logs[0]?.args.pubSignals.map(BigInt)).toEqual(signals)
+      gasReport.push(`${signals.length} signal(s) (${f.models[key].circuit.spec.inputVisibility} input + packed output): ${result.gasUsed}`)
+    }
+  })
+
+  it('checkInference verifies and decodes without recording, for consumers acting in the same transaction', async () => {
+    const key = 'hashed2'
+    const { a, b, c, pubSignals } = proofArguments(proofs[key].proof, proofs[key].publicSignals)
+    const [, outputs] = await registry().checkInference.staticCall(f.models[key].modelId, a, b, c, pubSignals)
+    expect(outputs).toEqual(tinyModel(X, -3n))
+    // A statement no test records: checking it in a transaction leaves no record.
+    const o = proofArguments(proofs.other1.proof, proofs.other1.publicSignals)
+    const signer = verimlRegistry(f.registryAddress, new Wallet(f.privateKey, f.anvil.provider))
+    const tx = await signer.checkInference.send(f.models.other1.modelId, o.a, o.b, o.c, o.pubSignals)
+    await tx.wait()
+    expect(await registry().isRecorded(await registry().inferenceIdOf(f.models.other1.modelId, o.pubSignals))).toBe(false)
+    const gas = await registry().checkInference.estimateGas(f.models[key].modelId, a, b, c, pubSignals)
+    gasReport.push(`checkInference, 2 signals (no record): ${gas}`)
+    const tampered = [...pubSignals]
+    tampered[1] += 1n
+    expect(await revertName(registry().checkInference.staticCall(f.models[key].modelId, a, b, c, tampered))).toBe('ProofRejected')
+  })
+
+  it('decodes recorded outputs (and public inputs) to the packed values', async () => {
+    const expected = tinyModel(X, -3n)
+    for (const key of ['priv1', 'pub3', 'hashed2'] as const) {
+      expect(await registry().decodeOutputs(f.models[key].modelId, proofs[key].publicSignals.map(BigInt))).toEqual(expected)
+    }
+    expect(await registry().decodeInputs(f.models.pub3.modelId, proofs.pub3.publicSignals.map(BigInt))).toEqual(X)
+    expect(await revertName(registry().decodeInputs(f.models.hashed2.modelId, proofs.hashed2.publicSignals.map(BigInt)))).toBe(
+      'PartNotPublic',
+    )
+    // Only recorded inferences are decoded.
+    expect(await revertName(registry().decodeOutputs(f.models.other1.modelId, proofs.other1.publicSignals.map(BigInt)))).toBe(
+      'InferenceNotRecorded',
+    )
+  })
+
+  it('refuses a replay, also with a fresh proof of the same statement', async () => {
+    await expect(submit('priv1')).rejects.toThrow(InferenceReplayError)
+    const fresh = await f.models.priv1.circuit.prove(X)
+    expect(fresh.proof.pi_a).not.toEqual(proofs.priv1.proof.pi_a)
+    await expect(submit('priv1', { proof: fresh.proof })).rejects.toThrow(InferenceReplayError)
+  })
+})
+
+describe('InferenceConsumer', () => {
+  it('stores the argmax class of a verified inference only', async () => {
+    const compiled = compileSolidity({ baseDir: CONTRACTS_DIR, files: ['examples/InferenceConsumer.sol'] }).contracts.InferenceConsumer
+    const wallet = new Wallet(f.privateKey, f.anvil.provider)
+    const factory = new ContractFactory(compiled.abi as never[], compiled.bytecode, wallet)
+    // A private-input model cannot key classes by input.
+    expect(await revertName(factory.deploy(f.registryAddress, f.models.priv1.modelId), consumerInterface)).toBe('ModelNotUsable')
+
+    const deployed = await factory.deploy(f.registryAddress, f.models.pub3.modelId)
+    await deployed.waitForDeployment()
+    const consumer = inferenceConsumer(await deployed.getAddress(), wallet)
+    const signals = proofs.pub3.publicSignals.map(BigInt)
+    await (await consumer.consume(signals)).wait()
+    const inputKey = keccak256(solidityPacked(['uint256[]'], [signals.slice(0, 2)]))
+    const scores = tinyModel(X, -3n)
+    const argmax = scores.indexOf(scores.reduce((a, b) => (b > a ? b : a)))
+    expect(await consumer.classOf(inputKey)).toEqual([true, BigInt(argmax)])
+
+    // An unverified statement (another input) is refused.
+    const unverified = [...pack([1n, 2n, 3n], f.models.pub3.circuit.spec.inputLayout), signals[2]]
+    expect(await revertName(consumer.consume.staticCall(unverified), consumerInterface)).toBe('InferenceNotVerified')
+  })
+})

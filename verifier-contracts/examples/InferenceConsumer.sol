@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {VerimlRegistry} from "../VerimlRegistry.sol";
+
+/// @title InferenceConsumer
+/// @notice Example consumer: stores the argmax class of a classifier's verified output, per
+///         input. It never verifies anything itself; it acts only on inferences the registry
+///         recorded, for the one model it was deployed for.
+/// @dev A consumer pins its model id: the registry serves many models, and an inference of
+///      another model would be verified just as well.
+contract InferenceConsumer {
+    VerimlRegistry public immutable registry;
+    bytes32 public immutable modelId;
+
+    /// @dev class index + 1, so that 0 means "no verified inference for this input yet".
+    mapping(bytes32 inputKey => uint256 classPlusOne) internal _classOf;
+
+    /// @param inputKey keccak256 of the inference's input part (packed input or its Poseidon hash).
+    event Classified(bytes32 indexed inputKey, bytes32 indexed inferenceId, uint256 classIndex, int256 score);
+
+    error ModelNotUsable(bytes32 modelId);
+    error InferenceNotVerified(bytes32 inferenceId);
+    error ConflictingClass(bytes32 inputKey, uint256 recorded, uint256 claimed);
+
+    constructor(VerimlRegistry registry_, bytes32 modelId_) {
+        VerimlRegistry.Model memory m = registry_.model(modelId_);
+        // INVARIANT: the model is registered, its input is bound by the proof (a class is stored
+        // per input), and its output is packed (an argmax needs the values, not a hash).
+        if (
+            m.verifier == address(0) || m.inputVisibility == VerimlRegistry.Visibility.Private
+                || m.outputVisibility != VerimlRegistry.Visibility.Public
+        ) revert ModelNotUsable(modelId_);
+        registry = registry_;
+        modelId = modelId_;
+    }
+
+    /// @notice Stores the argmax class of a recorded inference of this consumer's model.
+    /// @param pubSignals The inference's public signals (from the call or the registry's log).
+    function consume(uint256[] calldata pubSignals) external returns (uint256 classIndex) {
+        bytes32 inferenceId = registry.inferenceIdOf(modelId, pubSignals);
+        // INVARIANT: act only on an inference the registry verified for this model.
+        if (!registry.isRecorded(inferenceId)) revert InferenceNotVerified(inferenceId);
+
+        (uint256[] memory inputPart,) = registry.splitSignals(modelId, pubSignals);
+        bytes32 inputKey = keccak256(abi.encodePacked(inputPart));
+        int256[] memory scores = registry.decodeOutputs(modelId, pubSignals);
+
+        // First maximum wins, as numpy's argmax.
+        int256 best = scores[0];
+        for (uint256 i = 1; i < scores.length; i++) {
+            if (scores[i] > best) {
+                best = scores[i];
+                classIndex = i;
+            }
+        }
+
+        uint256 recorded = _classOf[inputKey];
+        // INVARIANT: the model is deterministic, so two verified inferences of one input agree;
+        // a disagreement means an unsound circuit and must not silently overwrite.
+        if (recorded != 0 && recorded != classIndex + 1) revert ConflictingClass(inputKey, recorded - 1, classIndex);
+        _classOf[inputKey] = classIndex + 1;
+        emit Classified(inputKey, inferenceId, classIndex, best);
+    }
+
+    /// @notice The verified class of an input, if any.
+    function classOf(bytes32 inputKey) external view returns (bool known, uint256 classIndex) {
+        uint256 stored = _classOf[inputKey];
+        return stored == 0 ? (false, 0) : (true, stored - 1);
+    }
+}

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IOneStepExecutor} from "./IOneStepExecutor.sol";
+import {Position} from "./Position.sol";
+
+/// @notice Per-model parameters of the optimistic game. The model id is the keccak of the
+/// ABI-encoded config, so a model cannot be re-registered with other bonds or another executor.
+struct ModelConfig {
+    /// Merkle root over the keccak of each step's ABI-encoded `StepHeader`.
+    bytes32 paramsRoot;
+    IOneStepExecutor executor;
+    /// Trace states 0 .. inputCount-1 are the model inputs; state inputCount + i is step i's output.
+    uint32 inputCount;
+    /// The trace state holding the model output (produced by a step).
+    uint32 outputState;
+    /// Element count of every trace state.
+    uint32[] stateSizes;
+    uint96 claimBond;
+    uint96 challengeBond;
+    /// Seconds after a claim during which it can be challenged.
+    uint64 challengeWindow;
+    /// Seconds each player has for each move.
+    uint64 moveTimeout;
+}
+
+/// @notice What a claim commits to; claimId = keccak256(abi.encode(ClaimKey)).
+/// `inputRoot` is the trace tree holding only the input states (zeros after them);
+/// `outputRoot` is the tensor root of the output, proven inside `traceRoot` at claim time.
+struct ClaimKey {
+    bytes32 modelId;
+    bytes32 inputRoot;
+    bytes32 traceRoot;
+    bytes32 outputRoot;
+    address claimant;
+}
+
+enum ClaimStatus {
+    None,
+    Pending,
+    Finalized,
+    Rejected
+}
+
+/// @notice Dispute phases. Level 1 bisects trace positions (lo agreed, hi disputed) over
+/// prefix roots; Reveal binds the disputed state's tensor root to level 1; level 2 descends
+/// that tensor's Merkle tree to one element; Step re-executes it.
+enum Phase {
+    None,
+    Propose, // claimant: prefix root at mid = (lo + hi) / 2
+    Choose, // challenger: agree or disagree with it
+    Reveal, // claimant: tensor root of state hi, proven against both prefix roots
+    Open, // claimant: the two children of the disputed node
+    Pick, // challenger: the child it disputes
+    Step, // challenger (or anyone): one-step proof of the disputed element
+    Resolved
+}
+
+struct ClaimRecord {
+    address claimant;
+    uint64 createdAt;
+    uint16 openDisputes;
+    ClaimStatus status;
+}
+
+struct Dispute {
+    address challenger;
+    uint64 deadline;
+    Phase phase;
+    bool claimantWon;
+    uint32 lo;
+    uint32 hi;
+    Position pos;
+    bytes32 claimId;
+    bytes32 modelId;
+    /// Agreed prefix root at lo; after level 1, the agreed pre-state of the disputed step.
+    bytes32 rootLo;
+    /// The claimant's prefix root at hi; from Reveal on, the disputed node of level 2.
+    bytes32 rootHi;
+    /// Claimant's proposal: the midpoint root (level 1) or the left child (level 2).
+    bytes32 left;
+    bytes32 right;
+}
+
+interface IOptimisticGameEvents {
+    event ModelRegistered(bytes32 indexed modelId, address executor, bytes32 paramsRoot);
+    event ClaimSubmitted(bytes32 indexed claimId, ClaimKey key, int256[] output);
+    event ClaimFinalized(bytes32 indexed claimId);
+    event Challenged(bytes32 indexed disputeId, bytes32 indexed claimId, address challenger);
+    event Moved(bytes32 indexed disputeId, Phase phase, uint32 lo, uint32 hi, Position pos);
+    event DisputeResolved(bytes32 indexed disputeId, bytes32 indexed claimId, bool claimantWon);
+    event Withdrawn(address indexed account, uint256 amount);
+}
+
+interface IOptimisticGameErrors {
+    error InvalidModelConfig(string reason);
+    error ModelAlreadyRegistered(bytes32 modelId);
+    error ModelNotRegistered(bytes32 modelId);
+    error WrongBond(uint256 expected, uint256 actual);
+    error OutputSizeMismatch(uint256 expected, uint256 actual);
+    error OutputNotInTrace();
+    error ClaimExists(bytes32 claimId);
+    error ClaimNotPending(bytes32 claimId, ClaimStatus status);
+    error ChallengeWindowClosed(bytes32 claimId, uint256 closedAt);
+    error ChallengeWindowOpen(bytes32 claimId, uint256 closesAt);
+    error DisputesOpen(bytes32 claimId, uint256 openDisputes);
+    error SelfChallenge();
+    error DisputeExists(bytes32 disputeId);
+    error WrongPhase(Phase expected, Phase actual);
+    error NotYourTurn(address expected, address actual);
+    error ClockExpired(uint256 deadline);
+    error ClockRunning(uint256 deadline);
+    error NoMoveToTimeOut(Phase phase);
+    error RevealMismatch();
+    error ChildrenMismatch();
+    error NothingToWithdraw();
+    error PaymentFailed(address account, uint256 amount);
+}
