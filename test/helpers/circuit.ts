@@ -6,7 +6,7 @@ import { type Visibility, emitCircuit } from '../../src/circuit/emit.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { compileCircom } from '../../src/prove/circom.js'
-import { witnessInput } from '../../src/prove/prove.js'
+import { witnessInput } from '../../src/prove/witness-input.js'
 import { parseWtns, readR1cs, readSym } from './r1cs.js'
 
 /** Emits and compiles an IR model in a temp folder; returns what soundness tests need. */
