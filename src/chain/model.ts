@@ -62,7 +62,7 @@ export async function deployBuild(p: DeployBuildParameters): Promise<Deployment>
   const { chainId } = await connect(p.rpcUrl)
   if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup) throw new InsecureSetupError(chainId)
   const exportDir = join(p.dir, 'contracts')
-  await exportVerifier({ buildDir: p.dir, modelId: manifest.modelId, modelName: manifest.modelName, outDir: exportDir })
+  await exportVerifier({ buildDir: p.dir, modelId: manifest.modelId, modelName: manifest.modelName, outDir: exportDir, insecure: manifest.setup?.insecure })
   return deployModel({
     rpcUrl: p.rpcUrl, privateKey: p.privateKey, exportDir, registration: await registrationOf(p.dir),
     registryAddress: p.registryAddress, deploymentPath: p.deploymentPath ?? artifactPaths(p.dir).deployment,

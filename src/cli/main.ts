@@ -198,7 +198,7 @@ const VERBS: Record<string, Verb> = {
       const [dir] = positional(args, 1, this.usage)
       if (typeof flags.out !== 'string') throw new UsageError('--out FOLDER is required')
       const m = await loadCompiled(dir)
-      const r = await exportVerifier({ buildDir: dir, modelId: m.modelId, modelName: m.modelName, outDir: flags.out })
+      const r = await exportVerifier({ buildDir: dir, modelId: m.modelId, modelName: m.modelName, outDir: flags.out, insecure: m.setup?.insecure })
       console.log(`wrote ${r.files.join(', ')} to ${flags.out} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`)
       return 0
     },

@@ -1,0 +1,47 @@
+// veriml's library surface: everything the CLI does, as typed functions.
+// Pipeline order: onnx → ir → quantize → circuit → prove → chain.
+
+export { BaseError } from './errors.js'
+
+export { parseOnnx, OnnxParseError, type OnnxModel } from './onnx/parse.js'
+export { lowerOnnx, OPS as SUPPORTED_ONNX_OPS, UnsupportedOpsError, LoweringError } from './onnx/lower.js'
+export { executeFloat, type FloatGraph } from './onnx/graph.js'
+export { runOnnxruntime, compareOutputs, type AccuracyReport } from './onnx/runtime.js'
+export { buildModel as buildOnnxModel } from './onnx/write.js'
+
+export type * from './ir/types.js'
+export { execute, type ExecuteReturnType } from './ir/execute.js'
+export { applyOp, requantValue } from './ir/ops.js'
+export { analyzeBounds, SAFE_BITS } from './ir/bounds.js'
+export { irToJson, irFromJson, modelId } from './ir/serialize.js'
+export { IrInputError, FieldOverflowError } from './ir/errors.js'
+
+export { quantize, CalibrationError, type QuantizeOptions } from './quantize/quantize.js'
+export { parseInputs, quantizeInputs, dequantize } from './quantize/input.js'
+
+export { emitCircuit, type PublicLayout, type Visibility } from './circuit/emit.js'
+export { pack, unpack, packLayout, type PackLayout } from './circuit/packing.js'
+export { publicSignals, decodeOutputs, hashChain } from './circuit/public.js'
+export { planRequant } from './circuit/requant.js'
+
+export { compileModel, type CompileModelParameters, type CompileModelReturnType } from './prove/compile.js'
+export { setupModel, PtauError, type SetupModelParameters } from './prove/setup.js'
+export { devSetup } from './prove/dev-setup.js'
+export { proveModel, runModel, WitnessMismatchError, type ProveModelReturnType } from './prove/prove.js'
+export { verifyProof, ProofFormatError, type VerifyProofReturnType } from './prove/verify.js'
+export { loadWitnessCalculator } from './prove/witness.js'
+export { artifactPaths, proofPaths } from './prove/paths.js'
+export { readManifest, type Manifest } from './prove/manifest.js'
+export { ToolError, MissingArtifactError } from './prove/errors.js'
+
+export { startAnvil, type AnvilInstance } from './chain/anvil.js'
+export { compileSolidity } from './chain/solc.js'
+export { exportVerifier } from './chain/verifier.js'
+export { deployModel, loadDeployment, type Deployment } from './chain/deploy.js'
+export { calldata, proofArguments, inferenceId } from './chain/calldata.js'
+export { verifyOnChain } from './chain/verify-on-chain.js'
+export { deployBuild, verifyBuildOnChain, InsecureSetupError } from './chain/model.js'
+export { verimlRegistryAbi, inferenceConsumerAbi, groth16VerifierAbi, verimlRegistry, inferenceConsumer } from './chain/contracts.js'
+
+export { inspectModel } from './inspect.js'
+export { shutdown } from './shutdown.js'
