@@ -1,0 +1,36 @@
+import { AbiCoder, keccak256 } from 'ethers'
+import type { OpKind } from '../ir/types.js'
+import type { Hex } from './merkle.js'
+
+/** ABI types shared with `verifier-contracts/optimistic` (structs as tuples, same field order). */
+export const STEP_HEADER = 'tuple(uint8 kind,uint32 outputSize,uint32[] inputStates,uint32[] inputSizes,bytes32 opRoot,int256[] consts)'
+export const TENSOR_OPENING = 'tuple(int256[] values,bytes32[] statePath)'
+export const ELEMENT_OPENING = 'tuple(int256 value,bytes32[] elementPath,bytes32[] statePath)'
+export const LINEAR_BODY = `tuple(int256 bias,uint256[] cols,int256[] vals,bytes32[] rowPath,${TENSOR_OPENING}[] inputs)`
+export const GATHER_BODY = `tuple(int256 source,bytes32[] indexPath,${ELEMENT_OPENING} x)`
+export const MODEL_CONFIG =
+  'tuple(bytes32 paramsRoot,address executor,uint32 inputCount,uint32 outputState,uint32[] stateSizes,uint96 claimBond,uint96 challengeBond,uint64 challengeWindow,uint64 moveTimeout)'
+export const CLAIM_KEY = 'tuple(bytes32 modelId,bytes32 inputRoot,bytes32 traceRoot,bytes32 outputRoot,address claimant)'
+
+/** Op kind numbers, as `IntegerOps.KIND_*`. A new primitive fails to type-check here. */
+export const OP_KIND: { [K in OpKind]: number } = { linear: 0, requant: 1, gather: 2 }
+
+export const abi = AbiCoder.defaultAbiCoder()
+
+export interface StepHeader {
+  kind: number
+  outputSize: number
+  inputStates: number[]
+  inputSizes: number[]
+  opRoot: Hex
+  consts: bigint[]
+}
+
+export function stepHeaderLeaf(h: StepHeader): Hex {
+  return keccak256(abi.encode([STEP_HEADER], [h]))
+}
+
+/** keccak256(abi.encode(int256 bias, uint256[] cols, int256[] vals)): one row of a linear op. */
+export function linearRowLeaf(bias: bigint, cols: readonly number[], vals: readonly bigint[]): Hex {
+  return keccak256(abi.encode(['int256', 'uint256[]', 'int256[]'], [bias, cols, vals]))
+}

@@ -1,0 +1,124 @@
+import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi } from 'ethers'
+import type { ClaimKey, GameModelConfig } from './config.js'
+import { optimisticArtifacts } from './contracts.js'
+import { GameRevertError } from './errors.js'
+import { type Hex, merkleProof } from './merkle.js'
+import { prefixTree, type Trace } from './trace.js'
+
+/** Phases of `Phase` in GameTypes.sol, by ordinal. */
+export const PHASES = ['None', 'Propose', 'Choose', 'Reveal', 'Open', 'Pick', 'Step', 'Resolved'] as const
+export type PhaseName = (typeof PHASES)[number]
+export const CLAIM_STATUSES = ['None', 'Pending', 'Finalized', 'Rejected'] as const
+
+export interface DisputeView {
+  challenger: string
+  deadline: bigint
+  phase: PhaseName
+  claimantWon: boolean
+  lo: number
+  hi: number
+  /** Level-2 generalised index (root 1). */
+  pos: bigint
+  claimId: Hex
+  modelId: Hex
+  rootLo: Hex
+  rootHi: Hex
+  left: Hex
+  right: Hex
+}
+
+/** One move of a dispute, named as the contract function that plays it. */
+export type Move =
+  | { type: 'propose'; root: Hex }
+  | { type: 'choose'; agree: boolean }
+  | { type: 'reveal'; stateRoot: Hex; path: Hex[] }
+  | { type: 'open'; left: Hex; right: Hex }
+  | { type: 'pick'; right: boolean }
+  | { type: 'step'; proof: Hex }
+
+export function gameContract(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, optimisticArtifacts().game.abi as InterfaceAbi, runner)
+}
+
+function revertData(error: unknown): string | undefined {
+  for (let e = error as Record<string, unknown> | undefined, i = 0; e && i < 6; i++) {
+    if (typeof e.data === 'string' && e.data.startsWith('0x') && e.data.length >= 10) return e.data
+    const info = e.info as Record<string, unknown> | undefined
+    e = (info?.error ?? e.error ?? e.cause) as Record<string, unknown> | undefined
+  }
+  return undefined
+}
+
+/** A revert becomes a GameRevertError naming the custom error (game's or executor's). */
+export function decodeRevert(action: string, error: unknown): GameRevertError {
+  const data = revertData(error)
+  const parsed = data ? optimisticArtifacts().errors.parseError(data) : null
+  if (parsed) return new GameRevertError({ action, errorName: parsed.name, args: [...parsed.args], cause: error })
+  return new GameRevertError({ action, errorName: data ? `unknown(${data.slice(0, 10)})` : 'unknown', args: [], cause: error })
+}
+
+/** Sends a transaction and waits for its receipt; reverts are decoded. */
+export async function send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<{ gasUsed: bigint; hash: string }> {
+  try {
+    const receipt = await (await tx()).wait()
+    return { gasUsed: receipt!.gasUsed, hash: receipt!.hash }
+  } catch (error) {
+    throw decodeRevert(action, error)
+  }
+}
+
+/** A read-only call (e.g. a staticCall for a return value); reverts are decoded. */
+export async function call<T>(action: string, fn: () => Promise<unknown>): Promise<T> {
+  try {
+    return (await fn()) as T
+  } catch (error) {
+    throw decodeRevert(action, error)
+  }
+}
+
+export async function registerModel(game: Contract, config: GameModelConfig) {
+  const modelId = await call<Hex>('registerModel', () => game.registerModel.staticCall(config))
+  return { modelId, ...(await send('registerModel', () => game.registerModel(config))) }
+}
+
+export async function submitClaim(game: Contract, modelId: Hex, trace: Trace, bond: bigint) {
+  // Siblings of the output state in the full trace tree.
+  const path = merkleProof(prefixTree(trace, trace.layout.stateCount - 1), trace.layout.outputState)
+  const args = [modelId, trace.inputRoot, trace.traceRoot, trace.output, path] as const
+  const claimId = await call<Hex>('claim', () => game.claim.staticCall(...args, { value: bond }))
+  return { claimId, ...(await send('claim', () => game.claim(...args, { value: bond }))) }
+}
+
+export async function challengeClaim(game: Contract, key: ClaimKey, bond: bigint) {
+  const disputeId = await call<Hex>('challenge', () => game.challenge.staticCall(key, { value: bond }))
+  return { disputeId, ...(await send('challenge', () => game.challenge(key, { value: bond }))) }
+}
+
+export async function playMove(game: Contract, disputeId: Hex, move: Move) {
+  switch (move.type) {
+    case 'propose': return send('propose', () => game.propose(disputeId, move.root))
+    case 'choose': return send('choose', () => game.choose(disputeId, move.agree))
+    case 'reveal': return send('reveal', () => game.reveal(disputeId, move.stateRoot, move.path))
+    case 'open': return send('open', () => game.open(disputeId, move.left, move.right))
+    case 'pick': return send('pick', () => game.pick(disputeId, move.right))
+    case 'step': return send('step', () => game.step(disputeId, move.proof))
+  }
+}
+
+export async function readDispute(game: Contract, disputeId: Hex): Promise<DisputeView> {
+  const d = await game.dispute(disputeId)
+  return {
+    challenger: d.challenger, deadline: d.deadline, phase: PHASES[Number(d.phase)], claimantWon: d.claimantWon,
+    lo: Number(d.lo), hi: Number(d.hi), pos: d.pos, claimId: d.claimId, modelId: d.modelId,
+    rootLo: d.rootLo, rootHi: d.rootHi, left: d.left, right: d.right,
+  }
+}
+
+export async function readClaim(game: Contract, claimId: Hex) {
+  const r = await game.claims(claimId)
+  return { claimant: r.claimant as string, createdAt: r.createdAt as bigint, openDisputes: Number(r.openDisputes), status: CLAIM_STATUSES[Number(r.status)] }
+}
+
+export const finalizeClaim = (game: Contract, key: ClaimKey) => send('finalize', () => game.finalize(key))
+export const timeoutDispute = (game: Contract, disputeId: Hex) => send('timeout', () => game.timeout(disputeId))
+export const withdrawCredit = (game: Contract) => send('withdraw', () => game.withdraw())

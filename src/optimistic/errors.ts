@@ -1,0 +1,56 @@
+import { BaseError } from '../errors.js'
+
+/** The model cannot be played by the optimistic game as it is (shape or constant out of range). */
+export class OptimisticModelError extends BaseError {
+  override name = 'OptimisticModelError'
+  readonly model: string
+  readonly reason: string
+  constructor(p: { model: string; reason: string; details?: string[] }) {
+    super(`model "${p.model}" cannot be played optimistically: ${p.reason}`, { details: p.details })
+    this.model = p.model
+    this.reason = p.reason
+  }
+}
+
+/** A state or element index outside the trace. */
+export class TraceIndexError extends BaseError {
+  override name = 'TraceIndexError'
+  readonly what: string
+  readonly index: number
+  readonly size: number
+  constructor(p: { what: string; index: number; size: number }) {
+    super(`${p.what} index ${p.index} is outside [0, ${p.size})`)
+    this.what = p.what
+    this.index = p.index
+    this.size = p.size
+  }
+}
+
+/**
+ * The game contract reverted. `errorName` is the Solidity custom error (e.g. `NotYourTurn`,
+ * `OperandNotInPreState`), `args` its decoded arguments.
+ */
+export class GameRevertError extends BaseError {
+  override name = 'GameRevertError'
+  readonly action: string
+  readonly errorName: string
+  readonly args: readonly unknown[]
+  constructor(p: { action: string; errorName: string; args: readonly unknown[]; cause?: unknown }) {
+    super(`${p.action} reverted with ${p.errorName}(${p.args.map(String).join(', ')})`, { cause: p.cause })
+    this.action = p.action
+    this.errorName = p.errorName
+    this.args = p.args
+  }
+}
+
+/** The agent was asked to move in a dispute it cannot play (not its turn, or no honest move exists). */
+export class AgentMoveError extends BaseError {
+  override name = 'AgentMoveError'
+  readonly disputeId: string
+  readonly phase: string
+  constructor(p: { disputeId: string; phase: string; reason: string }) {
+    super(`dispute ${p.disputeId} in phase ${p.phase}: ${p.reason}`)
+    this.disputeId = p.disputeId
+    this.phase = p.phase
+  }
+}

@@ -1,0 +1,12 @@
+/** The optimistic path, in pipeline order: layout → trace → parameter commitment → one-step proofs → agents → chain. */
+export * from './errors.js'
+export * from './merkle.js'
+export * from './layout.js'
+export * from './trace.js'
+export * from './params.js'
+export * from './config.js'
+export * from './one-step.js'
+export * from './agent.js'
+export * from './contracts.js'
+export * from './client.js'
+export * from './play.js'

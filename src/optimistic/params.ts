@@ -1,0 +1,85 @@
+import type { GatherOp, IrModel, LinearOp, OpKind, PrimitiveOp, RequantOp } from '../ir/types.js'
+import { linearRowLeaf, OP_KIND, type StepHeader, stepHeaderLeaf } from './abi.js'
+import { OptimisticModelError } from './errors.js'
+import type { TraceLayout } from './layout.js'
+import { traceLayout } from './layout.js'
+import { type MerkleTree, merkleTree, wordOf, ZERO_WORD } from './merkle.js'
+
+/**
+ * The model parameter commitment: a Merkle tree over one `StepHeader` per step. A header
+ * names the op, its operand states and sizes, small constants, and `opRoot`, the root of a
+ * tree with one leaf per output element (a linear row, or a gather index) so the one-step
+ * proof reveals only the parameters of the element it re-executes.
+ */
+export interface ParamsCommitment {
+  layout: TraceLayout
+  headers: StepHeader[]
+  /** Per step: the tree under `opRoot` (null for requant, which has no per-element parameters). */
+  opTrees: (MerkleTree | null)[]
+  headerTree: MerkleTree
+  paramsRoot: string
+}
+
+/** Extracts row j of a linear op. */
+export function linearRow(op: LinearOp, j: number): { bias: bigint; cols: number[]; vals: bigint[] } {
+  const cols: number[] = []
+  const vals: bigint[] = []
+  for (let k = op.rowPtr[j]; k < op.rowPtr[j + 1]; k++) {
+    cols.push(op.cols[k])
+    vals.push(op.vals[k])
+  }
+  return { bias: op.bias[j], cols, vals }
+}
+
+type OpCommitment = { opTree: MerkleTree | null; consts: bigint[] }
+type Fail = (reason: string) => OptimisticModelError
+
+const INT256_LIMIT = 1n << 255n
+function checkInt256(values: Iterable<bigint>, what: string, fail: Fail): void {
+  for (const v of values) if (v < -INT256_LIMIT || v >= INT256_LIMIT) throw fail(`${what} ${v} does not fit in int256`)
+}
+
+const commitOp: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, outputSize: number, operandCount: number, fail: Fail) => OpCommitment } = {
+  linear: (op, outputSize, operandCount, fail) => {
+    if (op.bias.length !== outputSize || op.rowPtr.length !== outputSize + 1) throw fail('linear rows do not match its output size')
+    if (op.cols.some((c) => c < 0 || c >= operandCount)) throw fail('a linear column is outside its operands')
+    checkInt256([...op.vals, ...op.bias], 'linear constant', fail)
+    const leaves = Array.from({ length: outputSize }, (_, j) => {
+      const row = linearRow(op, j)
+      return linearRowLeaf(row.bias, row.cols, row.vals)
+    })
+    return { opTree: merkleTree(leaves), consts: [] }
+  },
+  requant: (op: RequantOp, outputSize, operandCount, fail) => {
+    // Solidity needs 2^(shift-1) to be a positive int256.
+    if (op.shift < 0 || op.shift > 255) throw fail(`requant shift ${op.shift} is outside [0, 255]`)
+    if (operandCount !== outputSize) throw fail('requant is elementwise: its output must match its operand')
+    const consts = [op.mul, BigInt(op.shift), op.zeroPoint, op.lo === null ? 0n : 1n, op.lo ?? 0n, op.hi === null ? 0n : 1n, op.hi ?? 0n]
+    checkInt256(consts, 'requant constant', fail)
+    return { opTree: null, consts }
+  },
+  gather: (op: GatherOp, outputSize, operandCount, fail) => {
+    if (op.index.length !== outputSize) throw fail('gather index map does not match its output size')
+    if (op.index.some((i) => i < -1 || i >= operandCount)) throw fail('a gather index is outside its operands')
+    checkInt256([op.fill], 'gather fill', fail)
+    return { opTree: merkleTree(Array.from(op.index, (i) => wordOf(BigInt(i)))), consts: [op.fill] }
+  },
+}
+
+export function commitParams(model: IrModel, layout: TraceLayout = traceLayout(model)): ParamsCommitment {
+  const headers: StepHeader[] = []
+  const opTrees: (MerkleTree | null)[] = []
+  model.steps.forEach((step, i) => {
+    const fail: Fail = (reason) => new OptimisticModelError({ model: model.name, reason: `step ${i} ("${step.origin}"): ${reason}` })
+    const inputStates = step.op.inputs.map((id) => layout.positionOf.get(id)!)
+    const inputSizes = inputStates.map((s) => layout.stateSizes[s])
+    const outputSize = layout.stateSizes[layout.inputCount + i]
+    const operandCount = inputSizes.reduce((a, b) => a + b, 0)
+    const commit = commitOp[step.op.op] as (op: PrimitiveOp, n: number, m: number, f: Fail) => OpCommitment
+    const c = commit(step.op, outputSize, operandCount, fail)
+    opTrees.push(c.opTree)
+    headers.push({ kind: OP_KIND[step.op.op], outputSize, inputStates, inputSizes, opRoot: c.opTree?.root ?? ZERO_WORD, consts: c.consts })
+  })
+  const headerTree = merkleTree(headers.map(stepHeaderLeaf))
+  return { layout, headers, opTrees, headerTree, paramsRoot: headerTree.root }
+}

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IntegerOps} from "../../verifier-contracts/optimistic/IntegerOps.sol";
+import {MerkleLib} from "../../verifier-contracts/optimistic/MerkleLib.sol";
+
+/// Test-only: exposes the executor's integer primitives for differential testing.
+contract OpsHarness {
+    function requant(int256 x, int256[] memory c) external pure returns (int256) {
+        return IntegerOps.requant(x, c);
+    }
+
+    function floorShift(int256 a, uint256 shift) external pure returns (int256) {
+        return IntegerOps.floorShift(a, shift);
+    }
+
+    function dot(int256 bias, uint256[] memory cols, int256[] memory vals, int256[] memory x) external pure returns (int256) {
+        return IntegerOps.dot(bias, cols, vals, x);
+    }
+
+    function tensorRoot(int256[] memory values) external pure returns (bytes32) {
+        return MerkleLib.tensorRoot(values);
+    }
+
+    function rootFrom(bytes32 leaf, uint256 index, bytes32[] memory path) external pure returns (bytes32) {
+        return MerkleLib.rootFrom(leaf, index, path, path.length);
+    }
+}

@@ -1,0 +1,219 @@
+import { hexlify, randomBytes } from 'ethers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AnvilInstance } from '../../src/chain/anvil.js'
+import { finalizeClaim, playMove, readDispute, submitClaim, timeoutDispute, withdrawCredit } from '../../src/optimistic/client.js'
+import { GameRevertError } from '../../src/optimistic/errors.js'
+import { type Player, playDispute } from '../../src/optimistic/play.js'
+import { merkleProof, rootFrom } from '../../src/optimistic/merkle.js'
+import { buildTrace, prefixTree, traceFromStates } from '../../src/optimistic/trace.js'
+import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, MOVE_TIMEOUT, registerTestModel, startChain, WINDOW } from './chain.js'
+import { randomInputs, randomModel, rng, tinyModel } from './models.js'
+import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, randomChooser, randomProposer } from './scenario.js'
+
+/** Plays to the end; a player that stalls (or whose move reverts) is timed out. */
+async function playOut(f: Awaited<ReturnType<typeof deployGame>>, disputeId: string, claimant: Player, challenger: Player) {
+  let view
+  try {
+    view = (await playDispute({ disputeId, claimant, challenger })).view
+  } catch (error) {
+    expect(error).toBeInstanceOf(GameRevertError)
+    view = await readDispute(claimant.game, disputeId)
+  }
+  if (view.phase !== 'Resolved') {
+    await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
+    await timeoutDispute(claimant.game, disputeId)
+    view = await readDispute(claimant.game, disputeId)
+  }
+  return view
+}
+
+describe('adversaries never win', () => {
+  let anvil: AnvilInstance
+  beforeAll(async () => {
+    anvil = await startChain()
+  })
+  afterAll(async () => anvil?.stop())
+
+  it('a claimant lying at a random step, consistently or not, against random models', async () => {
+    const r = rng(2024)
+    for (let seed = 1; seed <= 8; seed++) {
+      const f = await deployGame(anvil)
+      const m = await registerTestModel(f, randomModel(seed, r.int(1, 9)))
+      const inputs = randomInputs(m.model, r)
+      const honest = buildTrace(m.model, inputs)
+      const state = r.int(m.params.layout.inputCount, m.params.layout.stateCount - 1)
+      const lie = lyingTrace(m, inputs, state, r.int(0, honest.states[state].length - 1), r.pick([1n, -1n, 1000n]), r.next() < 0.5)
+      const [, claimant, challenger] = f.wallets
+      const { claimId, key } = await postClaim(f, m, claimant, lie)
+      const { disputeId } = await openDispute(f, key, challenger)
+      const cheat = r.next() < 0.5 ? randomProposer(player(f, m, 'claimant', claimant, lie), r) : player(f, m, 'claimant', claimant, lie)
+      const view = await playOut(f, disputeId, cheat, player(f, m, 'challenger', challenger, honest))
+      expect(view.claimantWon, `seed ${seed}, lie at state ${state}`).toBe(false)
+      expect(await claimStatus(f, claimId)).toBe('Rejected')
+      expect(await f.gameAs(challenger).credit(challenger.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
+      await expectConserved(f, 0n, [claimant, challenger])
+    }
+  })
+
+  it('a challenger choosing at random, or believing a wrong trace, never beats an honest claimant', async () => {
+    const r = rng(77)
+    for (let seed = 20; seed <= 27; seed++) {
+      const f = await deployGame(anvil)
+      const m = await registerTestModel(f, randomModel(seed, r.int(1, 9)))
+      const inputs = randomInputs(m.model, r)
+      const honest = buildTrace(m.model, inputs)
+      const state = r.int(m.params.layout.inputCount, m.params.layout.stateCount - 1)
+      const fake = lyingTrace(m, inputs, state, r.int(0, honest.states[state].length - 1), 3n, r.next() < 0.5)
+      const [, claimant, challenger] = f.wallets
+      const { key } = await postClaim(f, m, claimant, honest)
+      const { disputeId } = await openDispute(f, key, challenger)
+      const base = player(f, m, 'challenger', challenger, r.next() < 0.5 ? honest : fake)
+      const view = await playOut(f, disputeId, player(f, m, 'claimant', claimant, honest), r.next() < 0.7 ? randomChooser(base, r) : player(f, m, 'challenger', challenger, fake))
+      expect(view.claimantWon, `seed ${seed}`).toBe(true)
+      await advanceTime(f.provider, WINDOW + 1n)
+      await finalizeClaim(f.gameAs(claimant), key)
+      expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
+      await expectConserved(f, 0n, [claimant, challenger])
+    }
+  })
+
+  it('a claimant lying only at level 2 cannot open children or reveal roots it did not commit to', async () => {
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, tinyModel())
+    const inputs = [[9n, 8n, -7n, 6n, -5n, 4n]]
+    const honest = buildTrace(m.model, inputs)
+    const lie = lyingTrace(m, inputs, 3, 2, 1n, true)
+    const [, claimant, challenger] = f.wallets
+    const { claimId, key } = await postClaim(f, m, claimant, lie)
+    const { disputeId } = await openDispute(f, key, challenger)
+    const liar = player(f, m, 'claimant', claimant, lie)
+    const steerer = player(f, m, 'claimant', claimant, honest)
+    // Level 1 follows its committed (lying) trace, level 2 tries to switch to the honest tensor.
+    const switching: Player = { ...liar, decide: (v, id) => (v.phase === 'Reveal' || v.phase === 'Open' ? steerer.decide(v, id) : liar.decide(v, id)) }
+    await expect(playDispute({ disputeId, claimant: switching, challenger: player(f, m, 'challenger', challenger, honest) })).rejects.toMatchObject({
+      errorName: 'RevealMismatch',
+    })
+    // Revealing its own root works; then opening the honest children is refused.
+    const view = await readDispute(f.gameAs(claimant), disputeId)
+    await playMove(f.gameAs(claimant), disputeId, (await liar.decide(view, disputeId))!)
+    const afterReveal = await readDispute(f.gameAs(claimant), disputeId)
+    expect(afterReveal.phase).toBe('Open')
+    const forged = { type: 'open' as const, left: honest.tensorTrees[3].layers[1][0], right: honest.tensorTrees[3].layers[1][1] }
+    await expect(playMove(f.gameAs(claimant), disputeId, forged)).rejects.toMatchObject({ errorName: 'ChildrenMismatch' })
+    const end = await playOut(f, disputeId, liar, player(f, m, 'challenger', challenger, honest))
+    expect(end.claimantWon).toBe(false)
+    expect(await claimStatus(f, claimId)).toBe('Rejected')
+    await expectConserved(f, 0n, [claimant, challenger])
+  })
+
+  it('a forged Merkle proof in the one-step is refused and its author loses on time', async () => {
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, tinyModel())
+    const inputs = [[1n, -1n, 2n, -2n, 3n, -3n]]
+    const honest = buildTrace(m.model, inputs)
+    // The forger claims the pre-state held other operand values (same roots are impossible).
+    const forgedStates = honest.states.map((s) => [...s])
+    forgedStates[2] = forgedStates[2].map((v) => v + 1n)
+    const forgedTrace = traceFromStates(honest.layout, forgedStates)
+    const [, claimant, challenger] = f.wallets
+    const { key } = await postClaim(f, m, claimant, honest)
+    const { disputeId } = await openDispute(f, key, challenger)
+    const base = player(f, m, 'challenger', challenger, honest)
+    const forger = player(f, m, 'challenger', challenger, forgedTrace)
+    // Bisect towards step 3 (the last linear), then prove with forged operands.
+    const steered: Player = {
+      ...base,
+      decide: (v, id) =>
+        v.phase === 'Choose' ? { type: 'choose', agree: true } : v.phase === 'Pick' ? { type: 'pick', right: false } : forger.decide(v, id),
+    }
+    await expect(playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, honest), challenger: steered })).rejects.toMatchObject({
+      errorName: 'OperandNotInPreState',
+    })
+    const view = await playOut(f, disputeId, player(f, m, 'claimant', claimant, honest), { ...base, decide: () => null })
+    expect(view.claimantWon).toBe(true)
+  })
+
+  it('replayed, out-of-turn and out-of-window moves are refused', async () => {
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, tinyModel())
+    const inputs = [[5n, 5n, 5n, -5n, -5n, -5n]]
+    const honest = buildTrace(m.model, inputs)
+    const lie = lyingTrace(m, inputs, 2, 0, 2n, true)
+    const [, claimant, challenger, late] = f.wallets
+    const { claimId, key } = await postClaim(f, m, claimant, lie)
+    await expect(postClaim(f, m, claimant, lie)).rejects.toMatchObject({ errorName: 'ClaimExists' })
+    await expect(submitClaim(f.gameAs(claimant), m.modelId, { ...honest, output: honest.output.map((v) => v + 1n) }, CLAIM_BOND)).rejects.toMatchObject({
+      errorName: 'OutputNotInTrace',
+    })
+    await expect(submitClaim(f.gameAs(claimant), m.modelId, honest, CLAIM_BOND - 1n)).rejects.toMatchObject({ errorName: 'WrongBond' })
+    await expect(openDispute(f, key, claimant)).rejects.toMatchObject({ errorName: 'SelfChallenge' })
+    const { disputeId } = await openDispute(f, key, challenger)
+    await expect(openDispute(f, key, challenger)).rejects.toMatchObject({ errorName: 'DisputeExists' })
+    const c = player(f, m, 'claimant', claimant, lie)
+    const h = player(f, m, 'challenger', challenger, honest)
+    const first = await c.decide(await readDispute(c.game, disputeId), disputeId)
+    await playMove(c.game, disputeId, first!)
+    await expect(playMove(c.game, disputeId, first!)).rejects.toMatchObject({ errorName: 'WrongPhase' })
+    await expect(playMove(c.game, disputeId, { type: 'choose', agree: true })).rejects.toMatchObject({ errorName: 'NotYourTurn' })
+    const view = await playOut(f, disputeId, c, h)
+    expect(view.claimantWon).toBe(false)
+    await expect(playMove(h.game, disputeId, { type: 'step', proof: '0x' })).rejects.toMatchObject({ errorName: 'WrongPhase' })
+    await expect(timeoutDispute(h.game, disputeId)).rejects.toMatchObject({ errorName: 'NoMoveToTimeOut' })
+    await expect(finalizeClaim(c.game, key)).rejects.toMatchObject({ errorName: 'ClaimNotPending' })
+    await advanceTime(f.provider, WINDOW + 1n)
+    await expect(openDispute(f, key, late)).rejects.toMatchObject({ errorName: 'ClaimNotPending' })
+    await withdrawCredit(h.game)
+    await expect(withdrawCredit(h.game)).rejects.toMatchObject({ errorName: 'NothingToWithdraw' })
+    expect(await claimStatus(f, claimId)).toBe('Rejected')
+    await expectConserved(f, 0n, [claimant, challenger])
+  })
+
+  it('a colluding challenger that loses on purpose cannot shield a false claim', async () => {
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, tinyModel())
+    const inputs = [[0n, 1n, 2n, 3n, 4n, 5n]]
+    const honest = buildTrace(m.model, inputs)
+    const lie = lyingTrace(m, inputs, 3, 1, -4n, false)
+    const [, claimant, accomplice, watcher] = f.wallets
+    const { claimId, key } = await postClaim(f, m, claimant, lie)
+    const { disputeId: fakeId } = await openDispute(f, key, accomplice)
+    const { disputeId: realId } = await openDispute(f, key, watcher)
+    // The accomplice never moves past its first choice; the watcher plays honestly.
+    const quiet: Player = { ...player(f, m, 'challenger', accomplice, lie), decide: () => null }
+    await playOut(f, fakeId, player(f, m, 'claimant', claimant, lie), quiet)
+    await advanceTime(f.provider, WINDOW)
+    await expect(finalizeClaim(f.gameAs(claimant), key)).rejects.toMatchObject({ errorName: 'DisputesOpen' })
+    const view = await playOut(f, realId, player(f, m, 'claimant', claimant, lie), player(f, m, 'challenger', watcher, honest))
+    expect(view.claimantWon).toBe(false)
+    expect(await claimStatus(f, claimId)).toBe('Rejected')
+    expect(await f.gameAs(watcher).credit(watcher.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
+    expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CHALLENGE_BOND)
+    await expectConserved(f, 0n, [claimant, accomplice, watcher])
+  })
+
+  it('a claimant cannot fork the trace tree: the revealed state must extend the agreed prefix', async () => {
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, tinyModel())
+    const inputs = [[7n, 7n, -7n, 7n, -7n, 7n]]
+    const honest = buildTrace(m.model, inputs)
+    const lie = lyingTrace(m, inputs, 3, 0, 1n, true)
+    const [, claimant, challenger] = f.wallets
+    const { claimId, key } = await postClaim(f, m, claimant, lie)
+    const { disputeId } = await openDispute(f, key, challenger)
+    // Propose, at mid = 1, a root holding the HONEST state 1 under forged siblings: the
+    // challenger must disagree, and the claimant then hopes to defend the honest tensor.
+    const path = merkleProof(prefixTree(honest, 1), 1)
+    path[1] = hexlify(randomBytes(32))
+    const forkedRoot = rootFrom(honest.tensorTrees[1].root, 1, path)
+    await playMove(f.gameAs(claimant), disputeId, { type: 'propose', root: forkedRoot })
+    await playMove(f.gameAs(challenger), disputeId, (await player(f, m, 'challenger', challenger, honest).decide(await readDispute(f.gameAs(challenger), disputeId), disputeId))!)
+    const view = await readDispute(f.gameAs(claimant), disputeId)
+    expect([view.phase, view.lo, view.hi]).toEqual(['Reveal', 0, 1])
+    await expect(playMove(f.gameAs(claimant), disputeId, { type: 'reveal', stateRoot: honest.tensorTrees[1].root, path })).rejects.toMatchObject({
+      errorName: 'RevealMismatch',
+    })
+    await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
+    await timeoutDispute(f.gameAs(challenger), disputeId)
+    expect(await claimStatus(f, claimId)).toBe('Rejected')
+  })
+})

@@ -1,0 +1,121 @@
+import type { IrInput, IrModel, LinearOp, PrimitiveOp, RequantOp, Step, TensorInfo } from '../../src/ir/types.js'
+
+/** Deterministic PRNG (mulberry32) so failing seeds can be replayed. */
+export function rng(seed: number) {
+  let a = seed >>> 0
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1))
+  return { next, int, big: (lo: number, hi: number) => BigInt(int(lo, hi)), pick: <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)] }
+}
+export type Rng = ReturnType<typeof rng>
+
+const quant = { scale: 1, zeroPoint: 0 }
+
+export function inputTensor(id: number, size: number, lo = -128n, hi = 127n): IrInput {
+  return { id, name: `in${id}`, shape: [size], quant, lo, hi }
+}
+
+export function denseLinear(inputs: number[], inSize: number, outSize: number, r: Rng, w = 127): LinearOp {
+  const rowPtr = new Int32Array(outSize + 1)
+  const cols: number[] = []
+  const vals: bigint[] = []
+  for (let j = 0; j < outSize; j++) {
+    for (let k = 0; k < inSize; k++) {
+      cols.push(k)
+      vals.push(r.big(-w, w))
+    }
+    rowPtr[j + 1] = cols.length
+  }
+  return { op: 'linear', inputs, rowPtr, cols: Int32Array.from(cols), vals, bias: Array.from({ length: outSize }, () => r.big(-1000, 1000)) }
+}
+
+export function relu(input: number, mul = 1n, shift = 0): RequantOp {
+  return { op: 'requant', inputs: [input], mul, shift, zeroPoint: 0n, lo: 0n, hi: 127n }
+}
+
+function step(id: number, op: PrimitiveOp, size: number): Step {
+  const output: TensorInfo = { id, name: `t${id}`, shape: [size] }
+  return { origin: `${op.op}_${id}`, op, output }
+}
+
+/** input[6] → linear 5 → requant (relu, ×3 >> 4) → linear 3. */
+export function tinyModel(): IrModel {
+  const r = rng(7)
+  return {
+    name: 'tiny-mlp',
+    inputs: [inputTensor(0, 6)],
+    steps: [step(1, denseLinear([0], 6, 5, r), 5), step(2, relu(1, 3n, 4), 5), step(3, denseLinear([2], 5, 3, r), 3)],
+    outputs: [{ tensor: 3, name: 'logits', quant }],
+  }
+}
+
+/** A dense MLP (e.g. 784-128-10) with int8 weights, requant + relu between layers. */
+export function mlp(sizes: number[], seed = 1): IrModel {
+  const r = rng(seed)
+  const steps: Step[] = []
+  let prev = 0
+  let id = 1
+  for (let l = 1; l < sizes.length; l++) {
+    steps.push(step(id, denseLinear([prev], sizes[l - 1], sizes[l], r), sizes[l]))
+    prev = id++
+    if (l < sizes.length - 1) {
+      steps.push(step(id, relu(prev, 1n, 8), sizes[l]))
+      prev = id++
+    }
+  }
+  return { name: `mlp-${sizes.join('-')}`, inputs: [inputTensor(0, sizes[0])], steps, outputs: [{ tensor: prev, name: 'out', quant }] }
+}
+
+/**
+ * A random model over every primitive: linear ops that read one or two earlier tensors
+ * (sparse rows included), requants with random constants and optional clamps, gathers
+ * with fills. Two inputs, so operands come from several states.
+ */
+export function randomModel(seed: number, steps = 6): IrModel {
+  const r = rng(seed)
+  const sizes = new Map<number, number>([
+    [0, r.int(1, 7)],
+    [1, r.int(1, 5)],
+  ])
+  const model: IrModel = { name: `random-${seed}`, inputs: [inputTensor(0, sizes.get(0)!), inputTensor(1, sizes.get(1)!, -50n, 50n)], steps: [], outputs: [] }
+  for (let id = 2; id < steps + 2; id++) {
+    const ids = [...sizes.keys()]
+    const kind = id === steps + 1 ? 'linear' : r.pick(['linear', 'requant', 'gather'] as const)
+    const inputs = r.next() < 0.4 && ids.length > 1 ? [r.pick(ids), r.pick(ids)] : [r.pick(ids)]
+    const inSize = inputs.reduce((a, t) => a + sizes.get(t)!, 0)
+    let op: PrimitiveOp
+    let size: number
+    if (kind === 'requant') {
+      size = sizes.get(inputs[0])!
+      const hasLo = r.next() < 0.5
+      op = { op: 'requant', inputs: [inputs[0]], mul: r.big(-3000, 3000), shift: r.int(0, 20), zeroPoint: r.big(-10, 10), lo: hasLo ? r.big(-100, 0) : null, hi: r.next() < 0.5 ? r.big(1, 100) : null }
+    } else if (kind === 'gather') {
+      size = r.int(1, 9)
+      op = { op: 'gather', inputs, index: Int32Array.from({ length: size }, () => (r.next() < 0.2 ? -1 : r.int(0, inSize - 1))), fill: r.big(-5, 5) }
+    } else {
+      size = r.int(1, 6)
+      const rowPtr = new Int32Array(size + 1)
+      const cols: number[] = []
+      const vals: bigint[] = []
+      for (let j = 0; j < size; j++) {
+        for (let k = 0; k < inSize; k++) if (r.next() < 0.7) (cols.push(k), vals.push(r.big(-100, 100)))
+        rowPtr[j + 1] = cols.length
+      }
+      op = { op: 'linear', inputs, rowPtr, cols: Int32Array.from(cols), vals, bias: Array.from({ length: size }, () => r.big(-500, 500)) }
+    }
+    model.steps.push(step(id, op, size))
+    sizes.set(id, size)
+  }
+  model.outputs.push({ tensor: steps + 1, name: 'out', quant })
+  return model
+}
+
+export function randomInputs(model: IrModel, r: Rng): bigint[][] {
+  return model.inputs.map((i) => Array.from({ length: i.shape.reduce((a, b) => a * b, 1) }, () => r.big(Number(i.lo), Number(i.hi))))
+}

@@ -1,0 +1,129 @@
+import { fileURLToPath } from 'node:url'
+import { Contract, ContractFactory, type InterfaceAbi, Wallet } from 'ethers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
+import { compileSolidity } from '../../src/chain/solc.js'
+import { floorShift, linearElement, requantValue } from '../../src/ir/ops.js'
+import type { LinearOp } from '../../src/ir/types.js'
+import { abi, ELEMENT_OPENING, STEP_HEADER } from '../../src/optimistic/abi.js'
+import { call } from '../../src/optimistic/client.js'
+import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
+import { GameRevertError } from '../../src/optimistic/errors.js'
+import { merkleProof, rootFrom, tensorTree, wordOf } from '../../src/optimistic/merkle.js'
+import { buildOneStepProof, stepQuery } from '../../src/optimistic/one-step.js'
+import { commitParams } from '../../src/optimistic/params.js'
+import { buildTrace } from '../../src/optimistic/trace.js'
+import { randomInputs, randomModel, rng } from './models.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+/** A signed integer of up to `bits` bits, biased towards edge values. */
+function signed(r: ReturnType<typeof rng>, bits: number): bigint {
+  const magnitude = r.next() < 0.2 ? (1n << BigInt(bits)) - 1n : BigInt.asUintN(bits, BigInt(Math.floor(r.next() * 2 ** 52)) * BigInt(Math.floor(r.next() * 2 ** 52)) * 7919n)
+  return r.next() < 0.5 ? -magnitude : magnitude
+}
+
+describe('Solidity one-step executor equals src/ir/ops.ts', () => {
+  let anvil: AnvilInstance
+  let harness: Contract
+  let executor: Contract
+  beforeAll(async () => {
+    anvil = await startAnvil()
+    const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
+    const { contracts } = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] })
+    const h = contracts['OpsHarness']
+    harness = (await (await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()).waitForDeployment()) as Contract
+    const { executorAddress } = await deployOptimistic(wallet)
+    executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
+  })
+  afterAll(async () => anvil?.stop())
+
+  it('requant: random operands, negative values, shifts 0..255, optional clamps', async () => {
+    const r = rng(11)
+    const shifts = [0, 1, 2, 31, 63, 64, 127, 128, 200, 254, 255]
+    for (let i = 0; i < 300; i++) {
+      const op = {
+        mul: signed(r, r.int(1, 120)),
+        shift: i < shifts.length ? shifts[i] : r.int(0, 255),
+        zeroPoint: signed(r, 16),
+        lo: r.next() < 0.4 ? signed(r, 20) : null,
+        hi: r.next() < 0.4 ? signed(r, 20) : null,
+      }
+      const x = signed(r, r.int(1, 120))
+      const consts = [op.mul, BigInt(op.shift), op.zeroPoint, op.lo === null ? 0n : 1n, op.lo ?? 0n, op.hi === null ? 0n : 1n, op.hi ?? 0n]
+      expect(await harness.requant(x, consts), `x=${x} ${JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`).toBe(requantValue(x, op))
+    }
+  })
+
+  it('>> on int256 floors like bigint >>, including shifts of 256 and more', async () => {
+    const r = rng(12)
+    for (let i = 0; i < 100; i++) {
+      const a = i === 0 ? -(1n << 255n) : signed(r, r.int(1, 254))
+      const shift = r.pick([0, 1, 7, 64, 200, 254, 255, 256, 300, r.int(0, 400)])
+      expect(await harness.floorShift(a, shift)).toBe(floorShift(a, shift))
+    }
+    expect(await harness.floorShift(-1n, 1)).toBe(-1n)
+    expect(await harness.floorShift(-3n, 1)).toBe(-2n)
+  })
+
+  it('linear: dot products of sparse rows with negative weights and operands', async () => {
+    const r = rng(13)
+    for (let i = 0; i < 60; i++) {
+      const n = r.int(1, 40)
+      const x = Array.from({ length: n }, () => signed(r, 60))
+      const cols = Array.from({ length: r.int(0, 50) }, () => r.int(0, n - 1))
+      const vals = cols.map(() => signed(r, 60))
+      const bias = signed(r, 100)
+      const op: LinearOp = { op: 'linear', inputs: [0], rowPtr: Int32Array.from([0, cols.length]), cols: Int32Array.from(cols), vals, bias: [bias] }
+      expect(await harness.dot(bias, cols, vals, x)).toBe(linearElement(op, x, 0))
+    }
+  })
+
+  it('Merkle roots and proofs equal the TypeScript commitments', async () => {
+    const r = rng(14)
+    for (let n = 1; n <= 40; n += r.int(1, 4)) {
+      const values = Array.from({ length: n }, () => signed(r, r.int(1, 255)))
+      const tree = tensorTree(values)
+      expect(await harness.tensorRoot(values)).toBe(tree.root)
+      const i = r.int(0, n - 1)
+      const path = merkleProof(tree, i)
+      expect(await harness.rootFrom(wordOf(values[i]), i, path)).toBe(rootFrom(wordOf(values[i]), i, path))
+      expect(rootFrom(wordOf(values[i]), i, path)).toBe(tree.root)
+    }
+  })
+
+  it('valueAt: every element of every step of random models, through the committed proofs', async () => {
+    for (let seed = 1; seed <= 12; seed++) {
+      const model = randomModel(seed, 7)
+      const params = commitParams(model)
+      const trace = buildTrace(model, randomInputs(model, rng(seed * 31)))
+      for (let s = 0; s < model.steps.length; s++) {
+        const pos = params.layout.inputCount + s
+        for (let j = 0; j < trace.states[pos].length; j++) {
+          const proof = buildOneStepProof({ model, params, trace, stepIndex: s, element: j })
+          const value = await call<bigint>('valueAt', () => executor.valueAt(stepQuery(params, trace, s, j), proof))
+          expect(value, `seed ${seed} step ${s} (${model.steps[s].op.op}) element ${j}`).toBe(trace.states[pos][j])
+        }
+      }
+    }
+  })
+
+  it('valueAt rejects operands, headers and parameters that are not the committed ones', async () => {
+    const model = randomModel(5, 7)
+    const params = commitParams(model)
+    const trace = buildTrace(model, randomInputs(model, rng(99)))
+    const s = model.steps.findIndex((st) => st.op.op === 'requant')
+    expect(s).toBeGreaterThanOrEqual(0)
+    const q = stepQuery(params, trace, s, 0)
+    const proof = buildOneStepProof({ model, params, trace, stepIndex: s, element: 0 })
+    const [kind, header, headerPath, x] = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', ELEMENT_OPENING], proof)
+    const forgedValue = abi.encode(['uint8', STEP_HEADER, 'bytes32[]', ELEMENT_OPENING], [kind, header, headerPath, [x.value + 1n, x.elementPath, x.statePath]])
+    await expect(call('valueAt', () => executor.valueAt(q, forgedValue))).rejects.toMatchObject({ errorName: 'OperandNotInPreState' })
+    const h = params.headers[s]
+    const forgedHeader = abi.encode(['uint8', STEP_HEADER, 'bytes32[]', ELEMENT_OPENING], [kind, { ...h, consts: [h.consts[0] + 1n, ...h.consts.slice(1)] }, headerPath, x])
+    await expect(call('valueAt', () => executor.valueAt(q, forgedHeader))).rejects.toThrow(GameRevertError)
+    await expect(call('valueAt', () => executor.valueAt(q, forgedHeader))).rejects.toMatchObject({ errorName: 'HeaderNotInModel' })
+    await expect(call('valueAt', () => executor.valueAt({ ...q, preStateRoot: trace.prefixRoots[0] }, proof))).rejects.toMatchObject({ errorName: 'OperandNotInPreState' })
+    await expect(call('valueAt', () => executor.valueAt({ ...q, element: q.outputSize }, proof))).rejects.toMatchObject({ errorName: 'ElementOutOfRange' })
+  })
+})

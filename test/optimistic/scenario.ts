@@ -1,0 +1,82 @@
+import { hexlify, randomBytes, type Wallet } from 'ethers'
+import { expect } from 'vitest'
+import { challengeClaim, readClaim, submitClaim } from '../../src/optimistic/client.js'
+import { type ClaimKey, claimKeyOf } from '../../src/optimistic/config.js'
+import type { Hex } from '../../src/optimistic/merkle.js'
+import { honestPlayer, type Player } from '../../src/optimistic/play.js'
+import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
+import { applyOp } from '../../src/ir/ops.js'
+import { operands } from '../../src/ir/execute.js'
+import type { Rng } from './models.js'
+import { CHALLENGE_BOND, CLAIM_BOND, type GameFixture, type RegisteredModel } from './chain.js'
+
+/** A claim on chain with its key. */
+export async function postClaim(f: GameFixture, m: RegisteredModel, claimant: Wallet, trace: Trace) {
+  const { claimId, gasUsed } = await submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND)
+  const key: ClaimKey = claimKeyOf(m.modelId, trace, claimant.address)
+  return { claimId, key, gasUsed }
+}
+
+export async function openDispute(f: GameFixture, key: ClaimKey, challenger: Wallet) {
+  return challengeClaim(f.gameAs(challenger), key, CHALLENGE_BOND)
+}
+
+export function player(f: GameFixture, m: RegisteredModel, role: 'claimant' | 'challenger', wallet: Wallet, trace: Trace): Player {
+  return honestPlayer({ role, game: f.gameAs(wallet), trace, model: m.model, params: m.params })
+}
+
+/**
+ * A cheater's trace: the honest one with state `state`, element `element` shifted by `delta`.
+ * `consistent`: later steps are recomputed from the lie (only one step is then wrong);
+ * otherwise later states stay honest (every later step that reads it is wrong too).
+ */
+export function lyingTrace(m: RegisteredModel, inputs: bigint[][], state: number, element: number, delta: bigint, consistent: boolean): Trace {
+  const honest = buildTrace(m.model, inputs)
+  const states = honest.states.map((s) => [...s])
+  states[state][element] += delta
+  if (consistent) {
+    const values = new Map<number, bigint[]>()
+    const { model } = m
+    model.inputs.forEach((info, i) => values.set(info.id, states[i]))
+    model.steps.forEach((step, i) => {
+      const pos = model.inputs.length + i
+      if (pos > state) states[pos] = applyOp(step.op, operands(values, step.op.inputs))
+      values.set(step.output.id, states[pos])
+    })
+  }
+  return traceFromStates(honest.layout, states)
+}
+
+/**
+ * Bond conservation: the game holds exactly the credits owed plus the bonds still locked.
+ */
+export async function expectConserved(f: GameFixture, lockedWei: bigint, accounts: Wallet[]) {
+  const game = f.gameAs(f.wallets[0])
+  let credits = 0n
+  for (const a of accounts) credits += (await game.credit(a.address)) as bigint
+  expect(await f.provider.getBalance(f.gameAddress)).toBe(credits + lockedWei)
+}
+
+export async function claimStatus(f: GameFixture, claimId: Hex) {
+  return (await readClaim(f.gameAs(f.wallets[0]), claimId)).status
+}
+
+/** A player that answers at random where the protocol gives it a choice, and plays `base` elsewhere. */
+export function randomChooser(base: Player, r: Rng): Player {
+  return {
+    ...base,
+    decide: (view, id) => {
+      if (view.phase === 'Choose') return { type: 'choose', agree: r.next() < 0.5 }
+      if (view.phase === 'Pick') return { type: 'pick', right: r.next() < 0.5 }
+      return base.decide(view, id)
+    },
+  }
+}
+
+/** A claimant that proposes random roots at level 1, and otherwise plays its own trace. */
+export function randomProposer(base: Player, r: Rng): Player {
+  return {
+    ...base,
+    decide: (view, id) => (view.phase === 'Propose' && r.next() < 0.7 ? { type: 'propose', root: hexlify(randomBytes(32)) } : base.decide(view, id)),
+  }
+}
