@@ -122,8 +122,8 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
   }
 
   for (const step of model.steps) {
-    const x = operands(refs as unknown as Map<TensorId, bigint[]>, step.op.inputs) as unknown as Ref[]
-    const xb = step.op.inputs.length === 1 ? bounds.get(step.op.inputs[0])! : { lo: step.op.inputs.flatMap((i) => bounds.get(i)!.lo), hi: step.op.inputs.flatMap((i) => bounds.get(i)!.hi) }
+    const x = operands(refs, step.op.inputs)
+    const xb = { lo: step.op.inputs.flatMap((i) => bounds.get(i)!.lo), hi: step.op.inputs.flatMap((i) => bounds.get(i)!.hi) }
     const emitOp = EMIT[step.op.op] as (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId) => Ref[]
     refs.set(step.output.id, emitOp(step.op, x, xb, step.output.id))
   }

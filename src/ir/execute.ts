@@ -9,7 +9,7 @@ export interface ExecuteReturnType {
 }
 
 /** Gathers the concatenated operand vector of a step. */
-export function operands(values: Map<TensorId, bigint[]>, inputs: readonly TensorId[]): bigint[] {
+export function operands<T>(values: ReadonlyMap<TensorId, T[]>, inputs: readonly TensorId[]): T[] {
   if (inputs.length === 1) return values.get(inputs[0])!
   return inputs.flatMap((id) => values.get(id)!)
 }

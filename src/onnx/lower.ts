@@ -5,7 +5,7 @@ import type { AttributeValue, OnnxModel, OnnxNode, OnnxTensor } from './parse.js
 import { broadcastIndex, broadcastShapes, reshapeTarget } from './shapes.js'
 
 /** A value during lowering: a folded constant, or an affine map over emitted tensors. */
-export type Sym = { kind: 'const'; dims: number[]; data: Float64Array } | { kind: 'affine'; a: Affine }
+export type Sym = { kind: 'const'; dims: number[]; data: Float64Array } | { kind: 'affine'; a: Affine; origin?: string[] }
 
 export class UnsupportedOpsError extends BaseError {
   override name = 'UnsupportedOpsError'
@@ -39,9 +39,9 @@ type Handler = (ctx: Ctx, inputs: (Sym | undefined)[]) => Sym[]
 
 const num = (v: AttributeValue | undefined, dflt: number): number => (typeof v === 'number' ? v : dflt)
 
-function emit(ctx: Ctx, op: FloatOp, shape: number[]): number {
+function emit(ctx: Ctx, op: FloatOp, shape: number[], origin = ctx.node.name): number {
   const id = ctx.nextId++
-  ctx.steps.push({ origin: ctx.node.name, op, id, shape })
+  ctx.steps.push({ origin, op, id, shape })
   return id
 }
 
@@ -52,8 +52,10 @@ function materialize(ctx: Ctx, s: Sym): number {
   const inputs = a.bases.map((b) => b.id)
   const isPlainBase = a.bases.length === 1 && a.bias.length === a.bases[0].size && isIndexMap(a) && a.cols.every((c, i) => c === i)
   if (isPlainBase) return a.bases[0].id
-  if (isIndexMap(a)) return emit(ctx, { kind: 'gather', inputs, index: Int32Array.from(a.cols), fill: 0 }, a.shape)
-  return emit(ctx, { kind: 'affine', inputs, rowPtr: a.rowPtr, cols: a.cols, vals: a.vals, bias: a.bias }, a.shape)
+  // A fused step is named after the ONNX nodes it implements, for errors and reports.
+  const origin = (s.origin?.length ? s.origin : [ctx.node.name]).join('+')
+  if (isIndexMap(a)) return emit(ctx, { kind: 'gather', inputs, index: Int32Array.from(a.cols), fill: 0 }, a.shape, origin)
+  return emit(ctx, { kind: 'affine', inputs, rowPtr: a.rowPtr, cols: a.cols, vals: a.vals, bias: a.bias }, a.shape, origin)
 }
 
 const shapeOf = (s: Sym): number[] => (s.kind === 'const' ? s.dims : s.a.shape)
@@ -153,7 +155,8 @@ export const OPS: Record<string, Handler> = {
     const v = need(ctx, x, 'input')
     if (v.kind === 'const') return [{ ...v, data: v.data.map((e) => Math.max(0, e)) }]
     const id = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, v)], lo: 0, hi: null }, v.a.shape)
-    return [{ kind: 'affine', a: identity(id, v.a.shape) }]
+    // A fresh tensor: the nodes fused before it are done.
+    return [{ kind: 'affine', a: identity(id, v.a.shape), origin: [] }]
   },
   Add: (ctx, inputs) => [elementwise(ctx, inputs, 'Add')],
   Sub: (ctx, inputs) => [elementwise(ctx, inputs, 'Sub')],
@@ -229,8 +232,16 @@ export function lowerOnnx(model: OnnxModel): FloatGraph {
   const ctx: Ctx = { steps: [], nextId: inputs.length, node: model.nodes[0] }
   for (const node of model.nodes) {
     ctx.node = node
-    const outs = OPS[node.opType](ctx, node.inputs.map((n) => (n === '' ? undefined : syms.get(n))))
-    node.outputs.forEach((name, i) => { if (outs[i]) syms.set(name, outs[i]) })
+    const ins = node.inputs.map((n) => (n === '' ? undefined : syms.get(n)))
+    const outs = OPS[node.opType](ctx, ins)
+    // Pending affine maps remember which nodes they fuse (those that changed the map).
+    const before = ins.flatMap((x) => (x?.kind === 'affine' && x.origin ? x.origin : []))
+    node.outputs.forEach((name, i) => {
+      const out = outs[i]
+      if (!out) return
+      if (out.kind === 'affine' && !ins.includes(out) && out.origin === undefined) out.origin = [...new Set([...before, node.name])]
+      syms.set(name, out)
+    })
   }
   const outputs = model.outputs.map((o) => {
     const s = syms.get(o.name)

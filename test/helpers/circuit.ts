@@ -7,7 +7,7 @@ import { analyzeBounds } from '../../src/ir/bounds.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { compileCircom } from '../../src/prove/circom.js'
 import { witnessInput } from '../../src/prove/witness-input.js'
-import { parseWtns, readR1cs, readSym } from './r1cs.js'
+import { parseWtns, readR1cs, readSym, violated } from './r1cs.js'
 
 /** Emits and compiles an IR model in a temp folder; returns what soundness tests need. */
 export async function buildCircuit(ir: IrModel, visibility: Visibility = { input: 'public', output: 'public' }) {
@@ -37,3 +37,22 @@ export function rng(seed: number) {
 }
 
 export const randInt = (r: () => number, lo: bigint, hi: bigint) => lo + BigInt(Math.floor(r() * Number(hi - lo + 1n)))
+
+/**
+ * Names of the wires that can be changed alone without violating a constraint, i.e. hints
+ * the circuit leaves free. circomlib's IsZero.inv is free exactly when its input is 0 (and
+ * its output is then 1 whatever inv is): that one case is allowed, checked on the witness.
+ */
+export function unconstrainedWires(circuit: Awaited<ReturnType<typeof buildCircuit>>, w: readonly bigint[]): string[] {
+  const names = new Map([...circuit.sym].map(([wire, name]) => [name, wire]))
+  const free: string[] = []
+  for (let i = 1; i < w.length; i++) {
+    const t = [...w]
+    t[i] = (t[i] + 1n) % circuit.r1cs.prime
+    if (violated(circuit.r1cs, t).length > 0) continue
+    const name = circuit.sym.get(i) ?? `wire ${i}`
+    const isZeroInput = name.endsWith('.isz.inv') ? w[names.get(name.replace(/inv$/, 'in'))!] : null
+    if (isZeroInput !== 0n) free.push(name)
+  }
+  return free
+}
