@@ -17,23 +17,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { devSetup, type DevSetupReturnType } from '../src/prove/dev-setup.js'
 
-interface Snarkjs {
-  curves: { getCurveFromName(name: string): Promise<unknown> }
-  powersOfTau: {
-    newAccumulator(curve: unknown, power: number, file: string): Promise<unknown>
-    contribute(oldPtau: string, newPtau: string, name: string, entropy: string): Promise<unknown>
-    preparePhase2(oldPtau: string, newPtau: string): Promise<unknown>
-  }
-  zKey: {
-    newZKey(r1cs: string, ptau: string, zkey: string): Promise<unknown>
-    contribute(oldZkey: string, newZkey: string, name: string, entropy: string): Promise<unknown>
-    exportVerificationKey(zkey: string): Promise<object>
-  }
-  groth16: {
-    fullProve(input: object, wasm: string, zkey: string): Promise<{ proof: object; publicSignals: string[] }>
-    verify(vkey: object, publicSignals: string[], proof: object): Promise<boolean>
-  }
-}
+type Snarkjs = typeof import('snarkjs')
 
 interface MlpShape {
   name: string
@@ -128,8 +112,7 @@ async function proveAndVerify(snarkjs: Snarkjs, s: MlpShape, wasm: string, zkey:
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 
 async function main(): Promise<void> {
-  const specifier: string = 'snarkjs'
-  const snarkjs = (await import(specifier)) as Snarkjs
+  const snarkjs: Snarkjs = await import('snarkjs')
   const dir = await mkdtemp(join(tmpdir(), 'veriml-dev-setup-bench-'))
   try {
     for (const s of [MID, MNIST]) await writeFile(join(dir, `${s.name}.circom`), mlpCircuit(s))

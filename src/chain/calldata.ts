@@ -3,13 +3,8 @@ import { ProofFormatError } from './errors.js'
 import { type G2Point, type Uint2, groth16VerifierAbi, verimlRegistryInterface } from './contracts.js'
 
 /** snarkjs's `proof.json` (Groth16). */
-export interface SnarkjsGroth16Proof {
-  pi_a: readonly string[]
-  pi_b: readonly (readonly string[])[]
-  pi_c: readonly string[]
-  protocol?: string
-  curve?: string
-}
+export type { Groth16Proof as SnarkjsGroth16Proof } from 'snarkjs'
+import type { Groth16Proof as SnarkjsGroth16Proof } from 'snarkjs'
 
 /** BN254 base field order: proof coordinates lie below it. */
 const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n

@@ -35,6 +35,7 @@ declare module 'snarkjs' {
     preparePhase2(oldPtau: FileOrBuffer, newPtau: FileOrBuffer, logger?: unknown): Promise<unknown>
     verify(ptau: FileOrBuffer, logger?: unknown): Promise<boolean>
   }
+  export const curves: { getCurveFromName(name: string): Promise<unknown> }
   export const r1cs: {
     info(r1cs: FileOrBuffer, logger?: unknown): Promise<{ nConstraints: number; nVars: number; nOutputs: number; nPubInputs: number; nPrvInputs: number }>
   }

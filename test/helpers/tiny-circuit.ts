@@ -1,3 +1,4 @@
+import { shutdown } from '../../src/shutdown.js'
 /**
  * A tiny circom circuit with veriml's public-signal layout, built and set up in seconds, for
  * tests that need real Groth16 proofs (on-chain verification, export, CLI).
@@ -24,13 +25,7 @@ export interface TinyCircuitSpec {
   shift: bigint
 }
 
-export interface Groth16Proof {
-  pi_a: string[]
-  pi_b: string[][]
-  pi_c: string[]
-  protocol: string
-  curve: string
-}
+export type { Groth16Proof } from 'snarkjs'
 
 export interface TinyCircuit {
   spec: TinyCircuitSpec
@@ -39,35 +34,15 @@ export interface TinyCircuit {
   wasmPath: string
   verificationKey: unknown
   publicSignalCount: number
-  prove(x: readonly bigint[]): Promise<{ proof: Groth16Proof; publicSignals: string[] }>
+  prove(x: readonly bigint[]): Promise<{ proof: import('snarkjs').Groth16Proof; publicSignals: string[] }>
 }
 
-/** snarkjs ships no types; this is the part of its API the tests use. */
-export interface Snarkjs {
-  curves: { getCurveFromName(name: string): Promise<unknown> }
-  powersOfTau: {
-    newAccumulator(curve: unknown, power: number, file: string): Promise<unknown>
-    contribute(oldFile: string, newFile: string, name: string, entropy: string): Promise<unknown>
-    preparePhase2(oldFile: string, newFile: string): Promise<unknown>
-  }
-  zKey: {
-    newZKey(r1cs: string, ptau: string, zkey: string): Promise<unknown>
-    exportVerificationKey(zkey: string): Promise<unknown>
-  }
-  groth16: {
-    fullProve(input: Record<string, unknown>, wasm: string, zkey: string): Promise<{ proof: Groth16Proof; publicSignals: string[] }>
-    verify(vk: unknown, publicSignals: string[], proof: Groth16Proof): Promise<boolean>
-  }
+export async function loadSnarkjs(): Promise<typeof import('snarkjs')> {
+  return import('snarkjs')
 }
 
-export async function loadSnarkjs(): Promise<Snarkjs> {
-  const name = 'snarkjs'
-  return (await import(name)) as Snarkjs
-}
-
-/** snarkjs keeps worker threads alive after use; call once a test file is done with it. */
 export async function terminateSnarkjs(): Promise<void> {
-  await (globalThis as { curve_bn128?: { terminate(): Promise<void> } }).curve_bn128?.terminate()
+  await shutdown()
 }
 
 const ROOT = resolve(import.meta.dirname, '../..')

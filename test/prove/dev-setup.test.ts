@@ -6,16 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_SETUP_CONTRIBUTION_NAME, DevSetupError, R1csFormatError, devSetup } from '../../src/prove/dev-setup.js'
 
 /** The slice of snarkjs's untyped API these tests use. */
-interface Snarkjs {
-  groth16: {
-    fullProve(input: object, wasm: string, zkey: string): Promise<{ proof: object; publicSignals: string[] }>
-    verify(vkey: object, publicSignals: string[], proof: object): Promise<boolean>
-  }
-  zKey: {
-    exportVerificationKey(zkey: string): Promise<Record<string, unknown>>
-    verifyFromR1cs(r1cs: string, ptau: string, zkey: string, logger?: object): Promise<boolean>
-  }
-}
+type Snarkjs = typeof import('snarkjs')
 
 const NODE_MODULES = resolve('node_modules')
 const N = 24
@@ -55,8 +46,7 @@ let dir: string
 let snarkjs: Snarkjs
 
 beforeAll(async () => {
-  const specifier: string = 'snarkjs'
-  snarkjs = (await import(specifier)) as Snarkjs
+  snarkjs = await import('snarkjs')
   dir = await mkdtemp(join(tmpdir(), 'veriml-dev-setup-'))
   await writeFile(join(dir, 'fixture.circom'), CIRCUIT)
   // circom2 cannot read through `..`: run it inside the directory holding the circuit.
