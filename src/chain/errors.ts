@@ -8,7 +8,7 @@ export class AnvilNotFoundError extends BaseError {
     super(`anvil binary not found: package "${p.packageName}" is not installed`, {
       details: [
         `Install it with \`npm install ${p.packageName}\`, or pass \`binaryPath\` to startAnvil.`,
-        'Any JSON-RPC endpoint can be used instead of the embedded node (--rpc-url).',
+        'Any JSON-RPC endpoint can be used instead of the embedded node (--rpc URL).',
       ],
       cause: p.cause,
     })
