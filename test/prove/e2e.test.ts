@@ -82,6 +82,31 @@ describe('zk path end to end (tiny MLP)', () => {
     expect(r.stdout).toMatch(/ACCEPTED on chain 31337 \(embedded anvil \(stopped\)\): inference 0x[0-9a-f]{64}, gas used \d+/)
   })
 
+  it('CLI: deploy to a running node, verify there, calldata and export-verifier', async () => {
+    const node = await startAnvil()
+    try {
+      const key = node.accounts[1].privateKey
+      const d = await cli('deploy', dir, '--rpc', node.rpcUrl, '--private-key', key)
+      expect(d.code).toBe(0)
+      expect(d.stdout + d.stderr).not.toContain(key.slice(2))
+      const deployment = JSON.parse(await readFile(join(dir, 'deployment.json'), 'utf8'))
+      expect(deployment.chainId).toBe('31337')
+      const v = await cli('verify', dir, proofDir, '--rpc', node.rpcUrl, '--private-key', key)
+      expect(v.stdout).toMatch(/ACCEPTED on chain 31337/)
+      const replay = await cli('verify', dir, proofDir, '--rpc', node.rpcUrl, '--private-key', key)
+      expect(replay.code).toBe(1)
+      expect(replay.stderr).toMatch(/already recorded/i)
+      const c = JSON.parse((await cli('calldata', proofDir)).stdout)
+      expect(c.verifyInference).toMatch(/^0x[0-9a-f]+$/)
+      expect(c.pubSignals).toEqual(JSON.parse(await readFile(join(proofDir, 'public.json'), 'utf8')))
+      const out = await mkdtemp(join(tmpdir(), 'veriml-export-'))
+      expect((await cli('export-verifier', dir, '--out', out)).code).toBe(0)
+      expect(await readFile(join(out, 'export.json'), 'utf8')).toContain(deployment.modelId)
+    } finally {
+      await node.stop()
+    }
+  })
+
   it('refuses to deploy INSECURE dev keys to a non-local chain', async () => {
     const node = await startAnvil({ chainId: 11155111 })
     try {
