@@ -5,6 +5,7 @@ import { inspectModel } from '../inspect.js'
 import { compileModel } from '../prove/compile.js'
 import { proveModel, runModel } from '../prove/prove.js'
 import { loadCompiled, setupModel } from '../prove/setup.js'
+import { beaconSetup, contributeSetup, verifySetup } from '../prove/ceremony.js'
 import { proofPaths } from '../prove/paths.js'
 import { startAnvil } from '../chain/anvil.js'
 import { type SnarkjsGroth16Proof, calldata } from '../chain/calldata.js'
@@ -14,6 +15,7 @@ import { verifyProof } from '../prove/verify.js'
 import { shutdown } from '../shutdown.js'
 import { terminalProgress } from '../util/progress.js'
 import { runDemo } from './demo.js'
+import { OP_OPTIONS, OP_USAGE, runOp } from './op.js'
 import { UsageError, describeError, ms, table } from './format.js'
 
 type Flags = Record<string, string | boolean | undefined>
@@ -38,6 +40,8 @@ async function readJsonFile(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8').catch((cause) => { throw new UsageError(`cannot read ${path}`, { cause }) })
   try { return JSON.parse(text) } catch (cause) { throw new UsageError(`${path} is not valid JSON`, { cause }) }
 }
+
+const usageError = (message: string): never => { throw new UsageError(message) }
 
 const positional = (args: string[], n: number, usage: string) => {
   if (args.length !== n) throw new UsageError(`expected ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`, { details: [`usage: ${usage}`] })
@@ -88,14 +92,43 @@ const VERBS: Record<string, Verb> = {
     },
   },
   setup: {
-    usage: 'veriml setup DIR (--dev | --ptau FILE)',
-    summary: 'Groth16 keys: --dev is fast and INSECURE; --ptau uses a ceremony powers-of-tau file',
-    options: { dev: { type: 'boolean', help: 'fast local setup; its keys are insecure by construction' }, ptau: { type: 'string', help: 'ceremony .ptau file, prepared for phase 2' }, force: { type: 'boolean', help: 'redo even if keys exist' } },
+    usage: 'veriml setup DIR (--dev | --ptau FILE [--ptau-hash HEX]) | setup contribute DIR [--name N] [--entropy E] | setup beacon DIR --hash HEX [--iterations N] | setup verify DIR',
+    summary: 'Groth16 keys (--dev fast and INSECURE; --ptau a ceremony file) and phase-2 contribute / beacon / verify',
+    options: {
+      dev: { type: 'boolean', help: 'fast local setup; its keys are insecure by construction' },
+      ptau: { type: 'string', help: 'ceremony .ptau file, prepared for phase 2' },
+      'ptau-hash': { type: 'string', help: "pinned blake2b-512 (hex) of the --ptau file, from the ceremony's published list" },
+      force: { type: 'boolean', help: 'redo even if keys exist' },
+      name: { type: 'string', help: 'contribute/beacon: name recorded in the key' },
+      entropy: { type: 'string', help: 'contribute: extra entropy (default: random)' },
+      hash: { type: 'string', help: 'beacon: the beacon value, hex' },
+      iterations: { type: 'string', help: 'beacon: log2 of the hash iterations, 10 … 63 (default 10)' },
+    },
     async run(args, flags) {
+      const insecureNote = 'WARNING: dev keys are INSECURE (the toxic waste was known while they were made). Never use them for anything of value.'
+      const sub = args[0]
+      if (sub === 'contribute' || sub === 'beacon') {
+        const [, dir] = positional(args, 2, this.usage)
+        const name = flags.name as string | undefined
+        const r = sub === 'contribute'
+          ? await contributeSetup({ dir, name, entropy: flags.entropy as string | undefined })
+          : await beaconSetup({ dir, name, beaconHashHex: typeof flags.hash === 'string' ? flags.hash : usageError('--hash HEX is required for a beacon'), iterationsExp: flags.iterations === undefined ? undefined : Number(flags.iterations) })
+        console.log(table([['step', `${r.contribution.kind} "${r.contribution.name}"`], ['contribution hash', r.contribution.contributionHash], ['contributions', String(r.record.contributions.length)], ['time', ms(r.stepMs)], ['zkey sha256', r.record.zkeySha256]]))
+        if (r.insecure) console.log('WARNING: these are dev keys: they stay INSECURE after any contribution, because the phase-1 tau was known when they were made. Use --ptau with a ceremony file for real keys.')
+        return 0
+      }
+      if (sub === 'verify') {
+        const [, dir] = positional(args, 2, this.usage)
+        const r = await verifySetup({ dir })
+        console.log(table([['ptau', r.ptauPath], ['contributions', r.contributions.map((c) => `${c.kind} "${c.name}"`).join(', ') || 'none'], ['time', ms(r.verifyMs)]]))
+        console.log(r.valid ? 'setup OK: snarkjs zkey verify accepts the key and its contribution chain' : `setup INVALID:\n  ${r.problems.join('\n  ')}`)
+        if (r.insecure) console.log(insecureNote)
+        return r.valid ? 0 : 1
+      }
       const [dir] = positional(args, 1, this.usage)
-      const r = await setupModel({ dir, dev: Boolean(flags.dev), ptauPath: flags.ptau as string | undefined, force: Boolean(flags.force), progress: terminalProgress() })
+      const r = await setupModel({ dir, dev: Boolean(flags.dev), ptauPath: flags.ptau as string | undefined, ptauBlake2b: flags['ptau-hash'] as string | undefined, force: Boolean(flags.force), progress: terminalProgress() })
       console.log(table([['setup', r.kind], ['time', ms(r.setupMs)], ['zkey sha256', r.zkeySha256]]))
-      if (r.insecure) console.log('WARNING: dev keys are INSECURE (the toxic waste was known while they were made). Never use them for anything of value.')
+      if (r.insecure) console.log(insecureNote)
       return 0
     },
   },
@@ -202,6 +235,12 @@ const VERBS: Record<string, Verb> = {
       console.log(`wrote ${r.files.join(', ')} to ${flags.out} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`)
       return 0
     },
+  },
+  op: {
+    usage: OP_USAGE,
+    summary: 'the optimistic path: deploy the fraud-proof game, claim, challenge, watch, status, demo',
+    options: OP_OPTIONS,
+    run: (args, flags) => runOp(args, flags),
   },
   demo: {
     usage: 'veriml demo',

@@ -84,7 +84,9 @@ export async function registerModel(game: Contract, config: GameModelConfig) {
 export async function submitClaim(game: Contract, modelId: Hex, trace: Trace, bond: bigint) {
   // Siblings of the output state in the full trace tree.
   const path = merkleProof(prefixTree(trace, trace.layout.stateCount - 1), trace.layout.outputState)
-  const args = [modelId, trace.inputRoot, trace.traceRoot, trace.output, path] as const
+  // The game derives the input root from the input values (and emits them for watchers).
+  const input = trace.states.slice(0, trace.layout.inputCount).flat()
+  const args = [modelId, input, trace.traceRoot, trace.output, path] as const
   const claimId = await call<Hex>('claim', () => game.claim.staticCall(...args, { value: bond }))
   return { claimId, ...(await send('claim', () => game.claim(...args, { value: bond }))) }
 }

@@ -84,7 +84,8 @@ struct Dispute {
 
 interface IOptimisticGameEvents {
     event ModelRegistered(bytes32 indexed modelId, address executor, bytes32 paramsRoot);
-    event ClaimSubmitted(bytes32 indexed claimId, ClaimKey key, int256[] output);
+    /// `input`: the input states' values, concatenated in trace order (see OptimisticGame.claim).
+    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, int256[] input, int256[] output);
     event ClaimFinalized(bytes32 indexed claimId);
     event Challenged(bytes32 indexed disputeId, bytes32 indexed claimId, address challenger);
     event Moved(bytes32 indexed disputeId, Phase phase, uint32 lo, uint32 hi, Position pos);
@@ -98,6 +99,7 @@ interface IOptimisticGameErrors {
     error ModelNotRegistered(bytes32 modelId);
     error WrongBond(uint256 expected, uint256 actual);
     error OutputSizeMismatch(uint256 expected, uint256 actual);
+    error InputSizeMismatch(uint256 expected, uint256 actual);
     error OutputNotInTrace();
     error ClaimExists(bytes32 claimId);
     error ClaimNotPending(bytes32 claimId, ClaimStatus status);

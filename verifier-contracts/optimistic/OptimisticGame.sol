@@ -51,9 +51,12 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         return _models[modelId];
     }
 
+    /// `input` is every input state's values, concatenated in trace order. The game derives the
+    /// input root from it and emits it, so any watcher can recompute the claimed trace: a claim
+    /// whose input nobody knows could never be challenged.
     function claim(
         bytes32 modelId,
-        bytes32 inputRoot,
+        int256[] calldata input,
         bytes32 traceRoot,
         int256[] calldata output,
         bytes32[] calldata outputPath
@@ -61,18 +64,12 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         ModelConfig storage m = _model(modelId);
         // INVARIANT: the claim locks exactly the model's claim bond.
         if (msg.value != m.claimBond) revert WrongBond(m.claimBond, msg.value);
-        uint256 outputState = m.outputState;
-        uint256 size = m.stateSizes[outputState];
-        if (output.length != size) revert OutputSizeMismatch(size, output.length);
-        // INVARIANT: the posted output is the output state of the committed trace.
-        bytes32 outputRoot = MerkleLib.tensorRoot(output);
-        uint256 depth = MerkleLib.depthFor(m.stateSizes.length);
-        if (MerkleLib.rootFrom(outputRoot, outputState, outputPath, depth) != traceRoot) revert OutputNotInTrace();
-        ClaimKey memory key = ClaimKey(modelId, inputRoot, traceRoot, outputRoot, msg.sender);
+        ClaimKey memory key =
+            ClaimKey(modelId, _inputRoot(m, input), traceRoot, _outputRoot(m, traceRoot, output, outputPath), msg.sender);
         claimId = keccak256(abi.encode(key));
         if (claims[claimId].status != ClaimStatus.None) revert ClaimExists(claimId);
         claims[claimId] = ClaimRecord(msg.sender, uint64(block.timestamp), 0, ClaimStatus.Pending);
-        emit ClaimSubmitted(claimId, key, output);
+        emit ClaimSubmitted(claimId, modelId, key, input, output);
     }
 
     function finalize(ClaimKey calldata key) external {
@@ -214,6 +211,38 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
     function _model(bytes32 modelId) private view returns (ModelConfig storage m) {
         m = _models[modelId];
         if (address(m.executor) == address(0)) revert ModelNotRegistered(modelId);
+    }
+
+    function _outputRoot(ModelConfig storage m, bytes32 traceRoot, int256[] calldata output, bytes32[] calldata outputPath)
+        private
+        view
+        returns (bytes32 outputRoot)
+    {
+        uint256 outputState = m.outputState;
+        uint256 size = m.stateSizes[outputState];
+        if (output.length != size) revert OutputSizeMismatch(size, output.length);
+        // INVARIANT: the posted output is the output state of the committed trace.
+        outputRoot = MerkleLib.tensorRoot(output);
+        uint256 depth = MerkleLib.depthFor(m.stateSizes.length);
+        if (MerkleLib.rootFrom(outputRoot, outputState, outputPath, depth) != traceRoot) revert OutputNotInTrace();
+    }
+
+    /// The trace tree holding only the input states' tensor roots (zero leaves after them).
+    function _inputRoot(ModelConfig storage m, int256[] calldata input) private view returns (bytes32) {
+        uint256 inputCount = m.inputCount;
+        uint256 total;
+        for (uint256 i; i < inputCount; ++i) total += m.stateSizes[i];
+        // INVARIANT: the posted input is exactly the model's input states, element for element.
+        if (input.length != total) revert InputSizeMismatch(total, input.length);
+        // A tensor root is a raw word, so the trace tree is the tensor tree of the roots.
+        int256[] memory leaves = new int256[](m.stateSizes.length);
+        uint256 offset;
+        for (uint256 i; i < inputCount; ++i) {
+            uint256 end = offset + m.stateSizes[i];
+            leaves[i] = int256(uint256(MerkleLib.tensorRoot(input[offset:end])));
+            offset = end;
+        }
+        return MerkleLib.tensorRoot(leaves);
     }
 
     function _claimantMoves(Phase p) private pure returns (bool) {

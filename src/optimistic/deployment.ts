@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Contract, ContractRunner } from 'ethers'
+import { irFromJson } from '../ir/serialize.js'
+import type { IrModel } from '../ir/types.js'
+import { artifactPaths } from '../prove/paths.js'
+import { loadCompiled } from '../prove/setup.js'
+import { writeJsonAtomic } from '../util/fs.js'
+import { gameContract, registerModel } from './client.js'
+import { type GameModelConfig, type GameParameters, gameModelConfig } from './config.js'
+import { deployOptimistic } from './contracts.js'
+import type { Hex } from './merkle.js'
+import { DeploymentMismatchError, OptimisticDeploymentNotFoundError } from './op-errors.js'
+import { commitParams, type ParamsCommitment } from './params.js'
+
+/** Defaults of `veriml op deploy`, shared by the CLI and the library. */
+export const DEFAULT_GAME_PARAMETERS = {
+  claimBond: 10n ** 17n, // 0.1 ether
+  challengeBond: 5n * 10n ** 16n, // 0.05 ether
+  challengeWindow: 3_600n, // seconds
+  moveTimeout: 600n, // seconds per move
+} as const
+
+export type BondsAndClocks = Omit<GameParameters, 'executor'>
+
+/** `DIR/optimistic.json`: where the game lives and how the model is registered in it. */
+export interface OptimisticDeployment {
+  chainId: bigint
+  gameAddress: string
+  executorAddress: string
+  /** The game's model id: keccak of the registered ModelConfig. */
+  modelId: Hex
+  /** The compiled model's id (manifest.json), so a folder recompiled since is caught. */
+  buildModelId: Hex
+  paramsRoot: Hex
+  claimBond: bigint
+  challengeBond: bigint
+  challengeWindow: bigint
+  moveTimeout: bigint
+  /** Watchers scan claims from here. */
+  deployBlock: number
+  gasUsed: { game: bigint; executor: bigint; register: bigint }
+}
+
+export const optimisticPath = (dir: string) => join(dir, 'optimistic.json')
+
+/** The integer IR of a compiled folder and its parameter commitment. */
+export interface OptimisticModel {
+  dir: string
+  model: IrModel
+  params: ParamsCommitment
+  buildModelId: Hex
+}
+
+export async function loadOptimisticModel(dir: string): Promise<OptimisticModel> {
+  const manifest = await loadCompiled(dir)
+  const model = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
+  return { dir, model, params: commitParams(model), buildModelId: manifest.modelId }
+}
+
+export interface DeployOptimisticModelParameters {
+  dir: string
+  runner: ContractRunner
+  chainId: bigint
+  parameters?: Partial<BondsAndClocks>
+}
+
+/** Deploys executor + game, registers the compiled model, writes `DIR/optimistic.json` atomically. */
+export async function deployOptimisticModel(p: DeployOptimisticModelParameters): Promise<OptimisticDeployment> {
+  const m = await loadOptimisticModel(p.dir)
+  const game = { ...DEFAULT_GAME_PARAMETERS, ...p.parameters }
+  const deployed = await deployOptimistic(p.runner)
+  const config = gameModelConfig(m.params, { executor: deployed.executorAddress, ...game })
+  const contract = gameContract(deployed.gameAddress, p.runner)
+  const registered = await registerModel(contract, config)
+  const deployBlock = (await p.runner.provider!.getBlockNumber())
+  const deployment: OptimisticDeployment = {
+    chainId: p.chainId, gameAddress: deployed.gameAddress, executorAddress: deployed.executorAddress,
+    modelId: registered.modelId, buildModelId: m.buildModelId, paramsRoot: m.params.paramsRoot, ...game,
+    deployBlock, gasUsed: { ...deployed.gasUsed, register: registered.gasUsed },
+  }
+  await writeJsonAtomic(optimisticPath(p.dir), deployment)
+  return deployment
+}
+
+const BIGINT_FIELDS = ['chainId', 'claimBond', 'challengeBond', 'challengeWindow', 'moveTimeout'] as const
+
+export async function loadOptimisticDeployment(dir: string): Promise<OptimisticDeployment> {
+  const path = optimisticPath(dir)
+  const text = await readFile(path, 'utf8').catch((cause) => {
+    throw new OptimisticDeploymentNotFoundError({ path, reason: (cause as { code?: string }).code === 'ENOENT' ? 'no such file' : 'cannot be read', cause })
+  })
+  let raw: Record<string, unknown>
+  try {
+    raw = JSON.parse(text) as Record<string, unknown>
+  } catch (cause) {
+    throw new OptimisticDeploymentNotFoundError({ path, reason: 'not valid JSON', cause })
+  }
+  for (const key of ['gameAddress', 'executorAddress', 'modelId', 'buildModelId', 'deployBlock', ...BIGINT_FIELDS]) {
+    if (raw[key] === undefined) throw new OptimisticDeploymentNotFoundError({ path, reason: `field "${key}" is missing` })
+  }
+  const gas = raw.gasUsed as Record<string, string> | undefined
+  return {
+    ...(raw as unknown as OptimisticDeployment),
+    chainId: BigInt(raw.chainId as string), claimBond: BigInt(raw.claimBond as string), challengeBond: BigInt(raw.challengeBond as string),
+    challengeWindow: BigInt(raw.challengeWindow as string), moveTimeout: BigInt(raw.moveTimeout as string), deployBlock: Number(raw.deployBlock),
+    gasUsed: { game: BigInt(gas?.game ?? 0), executor: BigInt(gas?.executor ?? 0), register: BigInt(gas?.register ?? 0) },
+  }
+}
+
+/** The model's ModelConfig as registered; `modelIdOf(config)` equals `deployment.modelId`. */
+export function deployedConfig(m: OptimisticModel, d: OptimisticDeployment): GameModelConfig {
+  return gameModelConfig(m.params, { executor: d.executorAddress, claimBond: d.claimBond, challengeBond: d.challengeBond, challengeWindow: d.challengeWindow, moveTimeout: d.moveTimeout })
+}
+
+/**
+ * Checks that a deployment fits the compiled folder and the connected chain, and that the game
+ * holds the model with the committed parameters. Returns the game connected to `runner`.
+ */
+export async function openDeployment(p: { dir: string; deployment: OptimisticDeployment; model: OptimisticModel; runner: ContractRunner; chainId: bigint }): Promise<Contract> {
+  const { deployment: d, model: m } = p
+  const path = optimisticPath(p.dir)
+  const mismatch = (what: string, expected: string, actual: string, hint: string) => new DeploymentMismatchError({ path, what, expected, actual, hint })
+  if (d.buildModelId !== m.buildModelId) throw mismatch('compiled model', d.buildModelId, m.buildModelId, 'The folder was recompiled since the game was deployed: run `veriml op deploy` again.')
+  if (d.chainId !== p.chainId) throw mismatch('chain', String(d.chainId), String(p.chainId), 'Pass the --rpc of the chain the game was deployed to.')
+  const game = gameContract(d.gameAddress, p.runner)
+  if ((await p.runner.provider!.getCode(d.gameAddress)) === '0x') throw mismatch('a game at', d.gameAddress, 'no contract code there', 'The chain was reset or --rpc points elsewhere: run `veriml op deploy` again.')
+  const onChain = await game.model(d.modelId)
+  if (onChain.paramsRoot !== m.params.paramsRoot) throw mismatch('parameters root', m.params.paramsRoot, String(onChain.paramsRoot), 'The game does not hold this model: run `veriml op deploy` again.')
+  return game
+}

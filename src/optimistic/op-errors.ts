@@ -1,0 +1,53 @@
+import { BaseError } from '../errors.js'
+
+/** The build folder has no (readable) `optimistic.json`: the game was never deployed for it. */
+export class OptimisticDeploymentNotFoundError extends BaseError {
+  override name = 'OptimisticDeploymentNotFoundError'
+  readonly path: string
+  constructor(p: { path: string; reason: string; cause?: unknown }) {
+    super(`optimistic deployment ${p.path}: ${p.reason}`, {
+      details: ['Deploy the game for this model first: veriml op deploy DIR --rpc URL'],
+      cause: p.cause,
+    })
+    this.path = p.path
+  }
+}
+
+/**
+ * `optimistic.json` does not describe what it is used with: another compiled model, another
+ * chain, or a game that holds no such model.
+ */
+export class DeploymentMismatchError extends BaseError {
+  override name = 'DeploymentMismatchError'
+  readonly what: string
+  readonly expected: string
+  readonly actual: string
+  constructor(p: { path: string; what: string; expected: string; actual: string; hint: string }) {
+    super(`${p.path} is for ${p.what} ${p.expected}, but found ${p.actual}`, { details: [p.hint] })
+    this.what = p.what
+    this.expected = p.expected
+    this.actual = p.actual
+  }
+}
+
+/** No claim with this id was submitted to the game (for this model, when one is given). */
+export class ClaimNotFoundError extends BaseError {
+  override name = 'ClaimNotFoundError'
+  readonly claimId: string
+  constructor(p: { claimId: string; gameAddress: string; modelId?: string }) {
+    super(`claim ${p.claimId} not found in the game at ${p.gameAddress}${p.modelId ? ` for model ${p.modelId}` : ''}`, {
+      details: ['Check the claim id (printed by `veriml op claim`) and --rpc.'],
+    })
+    this.claimId = p.claimId
+  }
+}
+
+/** A claim's posted input does not fit the model's input states. */
+export class ClaimInputError extends BaseError {
+  override name = 'ClaimInputError'
+  readonly claimId: string
+  constructor(p: { claimId: string; expected: number; actual: number }) {
+    super(`claim ${p.claimId} posts ${p.actual} input values; the model takes ${p.expected}`)
+    this.claimId = p.claimId
+  }
+}
