@@ -76,10 +76,12 @@ export function lagrangeAtTau(tau: bigint, bits: number, omega: bigint): bigint[
 
 /** Writes `value` as 32 little-endian bytes (standard, not Montgomery, form). */
 export function writeScalarLE(target: Uint8Array, offset: number, value: bigint): void {
+  // Four 64-bit limbs: a quarter of the BigInt shifts of a byte loop (this runs per point).
+  const view = new DataView(target.buffer, target.byteOffset + offset, 32)
   let v = value
-  for (let i = 0; i < 32; i++) {
-    target[offset + i] = Number(v & 0xffn)
-    v >>= 8n
+  for (let i = 0; i < 32; i += 8) {
+    view.setBigUint64(i, BigInt.asUintN(64, v), true)
+    v >>= 64n
   }
 }
 

@@ -28,7 +28,7 @@ import {
   type Bn128Curve,
   type FfjavascriptModule,
 } from './dev-setup-curve.js'
-import { buildPtau, ptauPointCounts } from './dev-setup-ptau.js'
+import { buildPtau, ptauPointCounts, type RowUse } from './dev-setup-ptau.js'
 import { parseR1cs, R1csFormatError, type R1cs } from './dev-setup-r1cs.js'
 
 export { R1csFormatError }
@@ -241,7 +241,8 @@ function computeKeys(curve: Bn128Curve, ff: FfjavascriptModule, r1cs: R1cs, cirP
   const contributionSeed = randomScalar()
 
   const ptauPower = n <= H_HASH_CHUNK ? cirPower : cirPower + 1
-  const ptauCounts = withPtau ? ptauPointCounts(ptauPower) : { g1: 0, g2: 0 }
+  const rows = rowUse(r1cs, n)
+  const ptauCounts = withPtau ? ptauPointCounts(ptauPower, cirPower, rows) : { g1: 0, g2: 0 }
   const arena = new WasmArena(curve)
   try {
     const g1Count = 7 + icScalars.length + n + hHashScalars.length + 2 * cInitScalars.length + 2 * nVars + ptauCounts.g1
@@ -302,12 +303,24 @@ function computeKeys(curve: Bn128Curve, ff: FfjavascriptModule, r1cs: R1cs, cirP
     file.section(9, pointsH)
     file.section(10, contribution)
     const ptau = withPtau
-      ? { bytes: buildPtau({ power: ptauPower, secrets: { tau, alpha, beta }, g1, g2, roots }), power: ptauPower }
+      ? { bytes: buildPtau({ power: ptauPower, cirPower, rows, secrets: { tau, alpha, beta }, g1, g2, roots }), power: ptauPower }
       : undefined
     return { zkey: file.finish(), circuitHash, ptau }
   } finally {
     arena.release()
   }
+}
+
+/** Rows of the domain newZKey reads, per matrix (the public rows have A = wire s only). */
+function rowUse(r1cs: R1cs, n: number): RowUse {
+  const use: RowUse = { a: new Uint8Array(n), b: new Uint8Array(n), any: new Uint8Array(n) }
+  r1cs.constraints.forEach(([lcA, lcB, lcC], k) => {
+    use.a[k] = lcA.length > 0 ? 1 : 0
+    use.b[k] = lcB.length > 0 ? 1 : 0
+    use.any[k] = lcA.length + lcB.length + lcC.length > 0 ? 1 : 0
+  })
+  for (let s = 0; s <= r1cs.nOutputs + r1cs.nPubInputs; s++) use.a[r1cs.nConstraints + s] = use.any[r1cs.nConstraints + s] = 1
+  return use
 }
 
 /**

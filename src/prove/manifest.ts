@@ -8,6 +8,13 @@ import { artifactPaths } from './paths.js'
 export const VERIML_VERSION = '0.1.0'
 export const GENERATOR = `veriml ${VERIML_VERSION}`
 
+export interface ContributionRecord {
+  name: string
+  kind: 'contribute' | 'beacon'
+  /** snarkjs's contribution hash (blake2b-512, hex), as `zkey verify` prints it. */
+  contributionHash: string
+}
+
 export interface SetupRecord {
   kind: 'dev' | 'ptau'
   /** Dev keys: the toxic waste existed in this process. Never for real value. */
@@ -15,7 +22,11 @@ export interface SetupRecord {
   r1csSha256: string
   zkeySha256: string
   ptauSha256?: string
-  contributions: { name: string; kind: 'contribute' | 'beacon' }[]
+  /** The prepared ptau the initial key was made from, so `setup verify` can re-check the chain: absolute, or relative to the build folder. */
+  ptauPath?: string
+  /** blake2b-512 of the ptau when it was checked against a pinned hash. */
+  ptauBlake2b?: string
+  contributions: ContributionRecord[]
   setupMs: number
 }
 

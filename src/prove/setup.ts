@@ -1,23 +1,26 @@
-import { open, rename, rm, stat } from 'node:fs/promises'
+import { rename, rm, stat } from 'node:fs/promises'
+import { relative, resolve } from 'node:path'
 import * as snarkjs from 'snarkjs'
-import { BaseError } from '../errors.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { devSetup } from './dev-setup.js'
 import { MissingArtifactError } from './errors.js'
 import { type Manifest, type SetupRecord, readManifest, sha256File, writeManifest } from './manifest.js'
 import { artifactPaths } from './paths.js'
+import { PtauError, checkPtau, inspectPtau } from './ptau-check.js'
 
-export class PtauError extends BaseError {
-  override name = 'PtauError'
-}
+export { PtauError }
 
+/** One phase-2 step after the initial key, as recorded in the manifest. */
+export type { ContributionRecord } from './manifest.js'
 export interface SetupModelParameters {
   dir: string
   /** Fast local keys: INSECURE, the toxic waste exists in this process while they are made. */
   dev?: boolean
   /** A ceremony powers-of-tau file (prepared for phase 2), e.g. a Perpetual Powers of Tau file. */
   ptauPath?: string
+  /** Pinned blake2b-512 of the ptau file (hex): setup refuses a file that differs. */
+  ptauBlake2b?: string
   force?: boolean
   progress?: Progress
 }
@@ -36,36 +39,10 @@ export async function requiredPower(r1csPath: string): Promise<number> {
   return Math.max(1, Math.ceil(Math.log2(n)))
 }
 
-/** Reads the header of a .ptau file: its power and whether it is prepared for phase 2. */
+/** Power and phase-2 readiness of a .ptau file (structure checked, see `inspectPtau`). */
 export async function ptauInfo(path: string): Promise<{ power: number; prepared: boolean }> {
-  const fd = await open(path, 'r')
-  try {
-    const head = Buffer.alloc(12)
-    await fd.read(head, 0, 12, 0)
-    if (head.toString('ascii', 0, 4) !== 'ptau') throw new PtauError(`${path} is not a powers-of-tau file (bad magic)`)
-    const nSections = head.readUInt32LE(8)
-    let at = 12
-    let power = -1
-    const sections = new Set<number>()
-    for (let i = 0; i < nSections; i++) {
-      const h = Buffer.alloc(12)
-      await fd.read(h, 0, 12, at)
-      const type = h.readUInt32LE(0)
-      const size = Number(h.readBigUInt64LE(4))
-      sections.add(type)
-      if (type === 1) {
-        const b = Buffer.alloc(4)
-        const n8 = (await fd.read(b, 0, 4, at + 12), b.readUInt32LE(0))
-        await fd.read(b, 0, 4, at + 12 + 4 + n8)
-        power = b.readUInt32LE(0)
-      }
-      at += 12 + size
-    }
-    if (power < 0) throw new PtauError(`${path} has no header section`)
-    return { power, prepared: sections.has(12) }
-  } finally {
-    await fd.close()
-  }
+  const { power, prepared } = await inspectPtau(path)
+  return { power, prepared }
 }
 
 /**
@@ -87,14 +64,14 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
   const started = performance.now()
   let record: SetupRecord
   if (p.ptauPath) {
-    const info = await ptauInfo(p.ptauPath)
-    if (info.power < power) throw new PtauError(`${p.ptauPath} has power ${info.power}; this circuit needs 2^${power}`, { details: [`Use a powers-of-tau file of power ${power} or more.`] })
-    if (!info.prepared) throw new PtauError(`${p.ptauPath} is not prepared for phase 2`, { details: ['Run `snarkjs powersoftau prepare phase2` on it, or use a *_final.ptau file.'] })
-    await progress.step(`groth16 setup from ${p.ptauPath} (2^${power})`, () => snarkjs.zKey.newZKey(paths.r1cs, p.ptauPath!, tmp))
-    record = { kind: 'ptau', insecure: false, r1csSha256, zkeySha256: '', ptauSha256: await sha256File(p.ptauPath), contributions: [], setupMs: 0 }
+    const ptauPath = resolve(p.ptauPath)
+    const checked = await checkPtau({ path: ptauPath, requiredPower: power, blake2bHex: p.ptauBlake2b })
+    await progress.step(`groth16 setup from ${p.ptauPath} (2^${power})`, () => snarkjs.zKey.newZKey(paths.r1cs, ptauPath, tmp))
+    record = { kind: 'ptau', insecure: false, r1csSha256, zkeySha256: '', ptauPath, ptauSha256: await sha256File(ptauPath), contributions: [], setupMs: 0 }
+    if (checked.blake2bHex) record.ptauBlake2b = checked.blake2bHex
   } else {
     await progress.step(`dev setup (2^${power}, INSECURE keys)`, () => devSetup({ r1csPath: paths.r1cs, zkeyPath: tmp, ptauPath: paths.ptau }))
-    record = { kind: 'dev', insecure: true, r1csSha256, zkeySha256: '', ptauSha256: await sha256File(paths.ptau), contributions: [], setupMs: 0 }
+    record = { kind: 'dev', insecure: true, r1csSha256, zkeySha256: '', ptauPath: relative(p.dir, paths.ptau), ptauSha256: await sha256File(paths.ptau), contributions: [], setupMs: 0 }
   }
   if (!(await exists(tmp)) || (await stat(tmp)).size === 0) {
     await rm(tmp, { force: true })

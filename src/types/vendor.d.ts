@@ -36,6 +36,9 @@ declare module 'snarkjs' {
     verify(ptau: FileOrBuffer, logger?: unknown): Promise<boolean>
   }
   export const curves: { getCurveFromName(name: string): Promise<unknown> }
+  export const curves: {
+    getCurveFromName(name: string): Promise<unknown>
+  }
   export const r1cs: {
     info(r1cs: FileOrBuffer, logger?: unknown): Promise<{ nConstraints: number; nVars: number; nOutputs: number; nPubInputs: number; nPrvInputs: number }>
   }

@@ -110,8 +110,11 @@ describe('zk path end to end (tiny MLP)', () => {
   it('refuses to deploy INSECURE dev keys to a non-local chain', async () => {
     const node = await startAnvil({ chainId: 11155111 })
     try {
-      await expect(deployBuild({ dir, rpcUrl: node.rpcUrl, privateKey: node.accounts[0].privateKey })).rejects.toThrow(InsecureSetupError)
-      await expect(readFile(join(dir, 'deployment.json'))).rejects.toThrow(/ENOENT/)
+      const deploymentPath = join(await mkdtemp(join(tmpdir(), 'veriml-insecure-')), 'deployment.json')
+      await expect(deployBuild({ dir, rpcUrl: node.rpcUrl, privateKey: node.accounts[0].privateKey, deploymentPath })).rejects.toThrow(InsecureSetupError)
+      await expect(readFile(deploymentPath)).rejects.toThrow(/ENOENT/)
+      // Nothing was sent: the refusal comes before any transaction.
+      expect(await node.provider.getTransactionCount(node.accounts[0].address)).toBe(0)
     } finally {
       await node.stop()
     }

@@ -1,0 +1,136 @@
+/**
+ * Groth16 setup times: veriml's dev setup (zkey + verification-only ptau, as `setup --dev`
+ * writes them) against snarkjs's standard flow, same circuit, same process.
+ *
+ *   npx tsx bench/setup.ts [--skip-2^18]
+ *
+ * - tiny MLP fixture (domain 2^9): dev setup vs snarkjs newAccumulator + contribute +
+ *   preparePhase2 + newZKey; both keys are checked with `zKey.verifyFromR1cs`.
+ * - MNIST (build/bench/mnist-setup, compiled here if missing, ~25 s): dev setup only.
+ * - synthetic r1cs of domain 2^16 and 2^18 (squaring chains written directly, no circom):
+ *   dev setup only; the snarkjs flow is not run (preparePhase2 alone takes 22 min at 2^16
+ *   and over 25 min at 2^18 on this kind of machine, see TOOLCHAIN-NOTES).
+ */
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import * as snarkjs from 'snarkjs'
+import { fixturePath } from '../models/make-fixtures.js'
+import { compileModel } from '../src/prove/compile.js'
+import { FR, writeScalarLE } from '../src/prove/dev-setup-curve.js'
+import { devSetup } from '../src/prove/dev-setup.js'
+import { artifactPaths } from '../src/prove/paths.js'
+import { shutdown } from '../src/shutdown.js'
+
+const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
+const quiet = { info() {}, debug() {}, warn() {}, error: (m: string) => console.error(m) }
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now()
+  const value = await fn()
+  return [value, performance.now() - t0]
+}
+
+/**
+ * A circom-format r1cs of `nConstraints` squarings x[k]·x[k] = x[k+1] (one public input x[0],
+ * one public output): enough rows to fill a large domain without a circom compile.
+ */
+function squaringChainR1cs(nConstraints: number): Uint8Array {
+  const nWires = nConstraints + 3 // ONE, out, x[0] … x[n]: out aliases nothing, x[n] is the last
+  const header = new Uint8Array(4 + 32 + 4 * 4 + 8 + 4)
+  const hv = new DataView(header.buffer)
+  hv.setUint32(0, 32, true)
+  writeScalarLE(header, 4, FR)
+  hv.setUint32(36, nWires, true)
+  hv.setUint32(40, 1, true) // public outputs
+  hv.setUint32(44, 1, true) // public inputs
+  hv.setUint32(48, 0, true) // private inputs
+  hv.setBigUint64(52, BigInt(nWires), true)
+  hv.setUint32(60, nConstraints, true)
+  const term = 4 + 4 + 32 // count, wire, coefficient
+  const body = new Uint8Array(nConstraints * 3 * term)
+  const bv = new DataView(body.buffer)
+  const x = (k: number) => 2 + k
+  for (let k = 0, p = 0; k < nConstraints; k++) {
+    // The last constraint writes the public output (wire 1) so every wire is constrained.
+    const wires = [x(k), x(k), k === nConstraints - 1 ? 1 : x(k + 1)]
+    for (const w of wires) {
+      bv.setUint32(p, 1, true)
+      bv.setUint32(p + 4, w, true)
+      writeScalarLE(body, p + 8, 1n)
+      p += term
+    }
+  }
+  const out = new Uint8Array(12 + 12 + header.length + 12 + body.length)
+  const ov = new DataView(out.buffer)
+  out.set(new TextEncoder().encode('r1cs'), 0)
+  ov.setUint32(4, 1, true)
+  ov.setUint32(8, 2, true)
+  let p = 12
+  for (const [id, payload] of [[1, header], [2, body]] as const) {
+    ov.setUint32(p, id, true)
+    ov.setBigUint64(p + 4, BigInt(payload.length), true)
+    out.set(payload, p + 12)
+    p += 12 + payload.length
+  }
+  return out
+}
+
+async function main(): Promise<void> {
+  const skipBig = process.argv.includes('--skip-2^18')
+  const dir = await mkdtemp(join(tmpdir(), 'veriml-setup-bench-'))
+  const rows: string[] = []
+  try {
+    // --- tiny MLP: dev vs snarkjs ---
+    const tiny = join(dir, 'tiny')
+    await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: tiny })
+    const r1cs = artifactPaths(tiny).r1cs
+    const [dev, devMs] = await timed(() => devSetup({ r1csPath: r1cs, zkeyPath: join(dir, 'tiny-dev.zkey'), ptauPath: join(dir, 'tiny-dev.ptau') }))
+    const power = Math.log2(dev.domainSize)
+    const curve = await snarkjs.curves.getCurveFromName('bn128')
+    const [, newAccMs] = await timed(() => snarkjs.powersOfTau.newAccumulator(curve, power, join(dir, 'p0.ptau'), quiet))
+    const [, contribMs] = await timed(() => snarkjs.powersOfTau.contribute(join(dir, 'p0.ptau'), join(dir, 'p1.ptau'), 'bench', 'bench entropy', quiet))
+    const [, prepareMs] = await timed(() => snarkjs.powersOfTau.preparePhase2(join(dir, 'p1.ptau'), join(dir, 'pf.ptau'), quiet))
+    const [, newZKeyMs] = await timed(() => snarkjs.zKey.newZKey(r1cs, join(dir, 'pf.ptau'), join(dir, 'tiny-snarkjs.zkey'), quiet))
+    const snarkjsMs = newAccMs + contribMs + prepareMs + newZKeyMs
+    const devOk = await snarkjs.zKey.verifyFromR1cs(r1cs, join(dir, 'tiny-dev.ptau'), join(dir, 'tiny-dev.zkey'), quiet)
+    const snarkjsOk = await snarkjs.zKey.verifyFromR1cs(r1cs, join(dir, 'pf.ptau'), join(dir, 'tiny-snarkjs.zkey'), quiet)
+    rows.push(
+      `| tiny MLP (${dev.nConstraints} constraints) | 2^${power} | ${sec(devMs)} | ${sec(snarkjsMs)} (accumulator ${sec(newAccMs)}, contribute ${sec(contribMs)}, prepare ${sec(prepareMs)}, newZKey ${sec(newZKeyMs)}) | ${(snarkjsMs / devMs).toFixed(1)}× | dev ${devOk}, snarkjs ${snarkjsOk} |`,
+    )
+
+    // --- MNIST: dev only ---
+    const mnist = 'build/bench/mnist-setup'
+    if (!(await stat(artifactPaths(mnist).r1cs).catch(() => undefined))) {
+      await compileModel({ onnxPath: 'models/mnist-mlp.onnx', outDir: mnist, calibrationPath: 'models/data/mnist-calibration.json', visibility: { input: 'hashed', output: 'public' } })
+    }
+    const [m, mMs] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist.zkey'), ptauPath: join(dir, 'mnist.ptau') }))
+    const [, mZkeyOnlyMs] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist-only.zkey') }))
+    const mOk = await snarkjs.zKey.verifyFromR1cs(artifactPaths(mnist).r1cs, join(dir, 'mnist.ptau'), join(dir, 'mnist.zkey'), quiet)
+    rows.push(`| MNIST MLP (${m.nConstraints} constraints) | 2^${Math.log2(m.domainSize)} | ${sec(mMs)} (zkey alone ${sec(mZkeyOnlyMs)}) | not run (prepare phase2 alone: 6 min at 2^14, TOOLCHAIN-NOTES) | — | dev ${mOk} |`)
+
+    // --- synthetic large domains: dev only ---
+    for (const p of skipBig ? [16] : [16, 18]) {
+      const path = join(dir, `chain-${p}.r1cs`)
+      await writeFile(path, squaringChainR1cs(2 ** (p - 1) + 16))
+      const [s, sMs] = await timed(() => devSetup({ r1csPath: path, zkeyPath: join(dir, `chain-${p}.zkey`), ptauPath: join(dir, `chain-${p}.ptau`) }))
+      const notes = p === 16 ? 'not run here (prepare phase2 alone: 22 min at 2^16, TOOLCHAIN-NOTES)' : 'not run here (prepare phase2 alone: over 25 min without finishing at 2^18, TOOLCHAIN-NOTES)'
+      rows.push(`| squaring chain (${s.nConstraints} constraints) | 2^${Math.log2(s.domainSize)} | ${sec(sMs)} | ${notes} | — | not checked |`)
+      await rm(join(dir, `chain-${p}.ptau`), { force: true })
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+    await shutdown()
+  }
+  console.log([
+    `## Groth16 setup: veriml dev setup vs snarkjs (${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${(await import('node:os')).cpus().length} cores)`,
+    '',
+    'Dev setup = zkey + verification-only prepared ptau (what `veriml setup DIR --dev` writes). snarkjs = newAccumulator + contribute + preparePhase2 + newZKey.',
+    '',
+    '| circuit | domain | veriml dev setup | snarkjs | ratio | zKey.verifyFromR1cs |',
+    '| --- | --- | ---: | --- | ---: | --- |',
+    ...rows,
+  ].join('\n'))
+}
+
+await main()

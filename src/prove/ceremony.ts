@@ -1,0 +1,166 @@
+/**
+ * Phase-2 (circuit-specific) ceremony on a compiled model's Groth16 key: contributions,
+ * a random beacon, and verification of the whole chain against the powers-of-tau file the
+ * initial key was made from. Each step is snarkjs's own (`zKey.contribute`, `zKey.beacon`,
+ * `zKey.verifyFromR1cs`); veriml keeps the manifest, the verification key and the hashes
+ * in step with the key.
+ *
+ * A contribution adds a fresh secret factor to delta only. Dev keys stay INSECURE after any
+ * number of contributions: their phase-1 tau (and alpha, beta) were known to the process
+ * that made them, and knowing tau alone is enough to forge proofs.
+ */
+import { randomBytes } from 'node:crypto'
+import { rename, rm, stat } from 'node:fs/promises'
+import { isAbsolute, join } from 'node:path'
+import * as snarkjs from 'snarkjs'
+import { BaseError } from '../errors.js'
+import { writeJsonAtomic } from '../util/fs.js'
+import { type ContributionRecord, type Manifest, type SetupRecord, sha256File, writeManifest } from './manifest.js'
+import { artifactPaths } from './paths.js'
+import { loadCompiled } from './setup.js'
+
+export class CeremonyError extends BaseError {
+  override name = 'CeremonyError'
+}
+
+/** The key on disk is not the one the manifest records: refuse to build on it. */
+export class ZkeyChangedError extends CeremonyError {
+  override name = 'ZkeyChangedError'
+  constructor(readonly zkeyPath: string, readonly expectedSha256: string, readonly actualSha256: string) {
+    super(`${zkeyPath} differs from the key recorded in the manifest`, {
+      details: [`manifest sha256 ${expectedSha256}`, `file     sha256 ${actualSha256}`, 'Run `veriml setup verify DIR` to see whether it is still valid, or redo the setup.'],
+    })
+  }
+}
+
+export interface CeremonyStepReturnType {
+  record: SetupRecord
+  contribution: ContributionRecord
+  /** Dev keys stay insecure whatever is contributed (phase-1 tau was known). */
+  insecure: boolean
+  stepMs: number
+}
+
+export interface ContributeParameters {
+  dir: string
+  /** Recorded in the key and the manifest; default "contribution #k". */
+  name?: string
+  /** Extra entropy; snarkjs mixes it with its own CSPRNG output. Default: 32 random bytes. */
+  entropy?: string
+}
+
+export interface BeaconParameters {
+  dir: string
+  /** The beacon value, hex (e.g. a future block hash announced in advance). */
+  beaconHashHex: string
+  /** log2 of the number of SHA-256 iterations applied to the beacon (10 … 63). */
+  iterationsExp?: number
+  name?: string
+}
+
+async function loadSetup(dir: string): Promise<{ manifest: Manifest; setup: SetupRecord }> {
+  const manifest = await loadCompiled(dir)
+  if (!manifest.setup) throw new CeremonyError(`${dir} has no Groth16 key yet`, { details: [`Run \`veriml setup ${dir} --dev\` or \`--ptau FILE\` first.`] })
+  return { manifest, setup: manifest.setup }
+}
+
+/** Runs one snarkjs phase-2 step from the current key to a new one, then swaps it in. */
+async function applyStep(
+  dir: string,
+  kind: ContributionRecord['kind'],
+  name: string | undefined,
+  run: (zkeyIn: string, zkeyOut: string, name: string) => Promise<Uint8Array | false>,
+): Promise<CeremonyStepReturnType> {
+  const started = performance.now()
+  const paths = artifactPaths(dir)
+  const { manifest, setup } = await loadSetup(dir)
+  const actual = await sha256File(paths.zkey)
+  if (actual !== setup.zkeySha256) throw new ZkeyChangedError(paths.zkey, setup.zkeySha256, actual)
+  const contributionName = name ?? `${kind === 'beacon' ? 'beacon' : 'contribution'} #${setup.contributions.length + 1}`
+  const tmp = `${paths.zkey}.${randomBytes(4).toString('hex')}.tmp`
+  let hash: Uint8Array | false
+  try {
+    hash = await run(paths.zkey, tmp, contributionName)
+    if (!hash || (await stat(tmp)).size === 0) throw new CeremonyError(`snarkjs ${kind} did not produce a key`)
+  } catch (error) {
+    await rm(tmp, { force: true })
+    throw error instanceof CeremonyError ? error : new CeremonyError(`snarkjs ${kind} failed on ${paths.zkey}`, { cause: error })
+  }
+  await rename(tmp, paths.zkey)
+  await writeJsonAtomic(paths.verificationKey, await snarkjs.zKey.exportVerificationKey(paths.zkey))
+  const contribution: ContributionRecord = { name: contributionName, kind, contributionHash: Buffer.from(hash).toString('hex') }
+  const record: SetupRecord = { ...setup, zkeySha256: await sha256File(paths.zkey), contributions: [...setup.contributions, contribution] }
+  await writeManifest(dir, { ...manifest, setup: record })
+  return { record, contribution, insecure: record.insecure, stepMs: Math.round(performance.now() - started) }
+}
+
+export function contributeSetup({ dir, name, entropy }: ContributeParameters): Promise<CeremonyStepReturnType> {
+  const seed = entropy ?? randomBytes(32).toString('hex')
+  return applyStep(dir, 'contribute', name, (zkeyIn, zkeyOut, n) => snarkjs.zKey.contribute(zkeyIn, zkeyOut, n, seed))
+}
+
+export function beaconSetup({ dir, beaconHashHex, iterationsExp = 10, name }: BeaconParameters): Promise<CeremonyStepReturnType> {
+  const hex = beaconHashHex.replace(/^0x/, '')
+  // INVARIANT: snarkjs parses the beacon as whole bytes and only logs (returns false) on bad input.
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new CeremonyError(`--hash must be hex bytes; got "${beaconHashHex}"`)
+  if (!Number.isInteger(iterationsExp) || iterationsExp < 10 || iterationsExp > 63) {
+    throw new CeremonyError(`--iterations must be an integer from 10 to 63 (log2 of the SHA-256 iterations); got ${iterationsExp}`)
+  }
+  return applyStep(dir, 'beacon', name, (zkeyIn, zkeyOut, n) => snarkjs.zKey.beacon(zkeyIn, zkeyOut, n, hex, iterationsExp))
+}
+
+export interface VerifySetupReturnType {
+  /** Every check passed. */
+  valid: boolean
+  /** snarkjs `zKey.verifyFromR1cs`: the key follows from the r1cs and the ptau through the recorded contributions. */
+  chainValid: boolean
+  /** Problems found, in words (empty when valid). */
+  problems: string[]
+  contributions: ContributionRecord[]
+  insecure: boolean
+  ptauPath: string
+  verifyMs: number
+}
+
+/**
+ * Re-derives the initial key from the r1cs and the recorded ptau and checks every
+ * contribution's proof of knowledge and the final key (snarkjs verifyFromR1cs), and that the
+ * r1cs, ptau and zkey are the files the manifest recorded.
+ */
+export async function verifySetup({ dir }: { dir: string }): Promise<VerifySetupReturnType> {
+  const started = performance.now()
+  const paths = artifactPaths(dir)
+  const { setup } = await loadSetup(dir)
+  if (!setup.ptauPath) {
+    throw new CeremonyError(`the manifest in ${dir} does not record which ptau the key was made from`, { details: ['It predates `setup verify`: redo the setup (`veriml setup DIR --dev --force` or `--ptau FILE --force`).'] })
+  }
+  const ptauPath = isAbsolute(setup.ptauPath) ? setup.ptauPath : join(dir, setup.ptauPath)
+  const problems: string[] = []
+  const same = async (label: string, path: string, expected: string | undefined) => {
+    const actual = await sha256File(path).catch(() => 'missing')
+    if (expected !== undefined && actual !== expected) problems.push(`${label} ${path}: sha256 ${actual}, manifest has ${expected}`)
+    return actual !== 'missing'
+  }
+  await same('r1cs', paths.r1cs, setup.r1csSha256)
+  await same('zkey', paths.zkey, setup.zkeySha256)
+  const ptauPresent = await same('ptau', ptauPath, setup.ptauSha256)
+  const log: string[] = []
+  const logger = {
+    error: (m: string) => log.push(m),
+    warn: (m: string) => log.push(m),
+    info: () => {},
+    debug: () => {},
+  }
+  let chainValid = false
+  if (ptauPresent) {
+    // snarkjs also console.logs some failures; they are captured through the logger where it allows.
+    chainValid = await snarkjs.zKey.verifyFromR1cs(paths.r1cs, ptauPath, paths.zkey, logger).catch((cause: unknown) => {
+      log.push(`snarkjs could not read the files: ${cause instanceof Error ? cause.message : String(cause)}`)
+      return false
+    })
+    if (!chainValid) problems.push(`snarkjs zkey verify rejects the key${log.length ? `: ${log.join('; ')}` : ''}`)
+  } else {
+    problems.push(`the ptau ${ptauPath} the key was made from is missing`)
+  }
+  return { valid: problems.length === 0, chainValid, problems, contributions: setup.contributions, insecure: setup.insecure, ptauPath, verifyMs: Math.round(performance.now() - started) }
+}
