@@ -92,7 +92,7 @@ const VERBS: Record<string, Verb> = {
     },
   },
   setup: {
-    usage: 'veriml setup DIR (--dev | --ptau FILE [--ptau-hash HEX]) | setup contribute DIR [--name N] [--entropy E] | setup beacon DIR --hash HEX [--iterations N] | setup verify DIR',
+    usage: 'veriml setup DIR [--dev | --ptau FILE [--ptau-hash HEX]] (no flag: a cached ceremony ptau) | setup contribute DIR [--name N] [--entropy E] | setup beacon DIR --hash HEX [--iterations N] | setup verify DIR',
     summary: 'Groth16 keys (--dev fast and INSECURE; --ptau a ceremony file) and phase-2 contribute / beacon / verify',
     options: {
       dev: { type: 'boolean', help: 'fast local setup; its keys are insecure by construction' },

@@ -4,6 +4,7 @@ import * as snarkjs from 'snarkjs'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { devSetup } from './dev-setup.js'
+import { cachePtau, findCachedPtau, ptauCacheDir } from './ptau-cache.js'
 import { MissingArtifactError } from './errors.js'
 import { type Manifest, type SetupRecord, readManifest, sha256File, writeManifest } from './manifest.js'
 import { artifactPaths } from './paths.js'
@@ -54,21 +55,34 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
   const progress = p.progress ?? silentProgress
   const paths = artifactPaths(p.dir)
   const manifest = await loadCompiled(p.dir)
-  if (!p.dev && !p.ptauPath) throw new PtauError('choose a setup: --dev (fast, insecure) or --ptau FILE (a ceremony file)')
   const r1csSha256 = await sha256File(paths.r1cs)
   if (!p.force && manifest.setup?.r1csSha256 === r1csSha256 && manifest.setup.kind === (p.dev ? 'dev' : 'ptau') && (await exists(paths.zkey))) {
     return manifest.setup
   }
   const power = await requiredPower(paths.r1cs)
+  let ptauPath = p.ptauPath
+  if (!p.dev && !ptauPath) {
+    // No key source given: a ceremony file cached by an earlier `setup --ptau`, if one is large enough.
+    const cached = await findCachedPtau(power)
+    if (!cached) {
+      throw new PtauError(`choose a setup: --dev (fast, insecure) or --ptau FILE (a ceremony file of power ≥ ${power})`, {
+        details: [`No cached ceremony file of power ≥ ${power} in ${ptauCacheDir()}: a file given once with --ptau is cached there for later models.`],
+      })
+    }
+    progress.info(`using the cached ceremony powers of tau ${cached.path} (power ${cached.power})`)
+    ptauPath = cached.path
+  }
   const tmp = `${paths.zkey}.tmp`
   const started = performance.now()
   let record: SetupRecord
-  if (p.ptauPath) {
-    const ptauPath = resolve(p.ptauPath)
-    const checked = await checkPtau({ path: ptauPath, requiredPower: power, blake2bHex: p.ptauBlake2b })
-    await progress.step(`groth16 setup from ${p.ptauPath} (2^${power})`, () => snarkjs.zKey.newZKey(paths.r1cs, ptauPath, tmp))
-    record = { kind: 'ptau', insecure: false, r1csSha256, zkeySha256: '', ptauPath, ptauSha256: await sha256File(ptauPath), contributions: [], setupMs: 0 }
+  if (ptauPath) {
+    const file = resolve(ptauPath)
+    const checked = await checkPtau({ path: file, requiredPower: power, blake2bHex: p.ptauBlake2b })
+    await progress.step(`groth16 setup from ${ptauPath} (2^${power})`, () => snarkjs.zKey.newZKey(paths.r1cs, file, tmp))
+    const ptauSha256 = await sha256File(file)
+    record = { kind: 'ptau', insecure: false, r1csSha256, zkeySha256: '', ptauPath: file, ptauSha256, contributions: [], setupMs: 0 }
     if (checked.blake2bHex) record.ptauBlake2b = checked.blake2bHex
+    if (p.ptauPath) await cachePtau(file, checked.power, ptauSha256)
   } else {
     await progress.step(`dev setup (2^${power}, INSECURE keys)`, () => devSetup({ r1csPath: paths.r1cs, zkeyPath: tmp, ptauPath: paths.ptau }))
     record = { kind: 'dev', insecure: true, r1csSha256, zkeySha256: '', ptauPath: relative(p.dir, paths.ptau), ptauSha256: await sha256File(paths.ptau), contributions: [], setupMs: 0 }

@@ -17,14 +17,20 @@ let tmp: string
 /** Compiled tiny MLP with dev keys, before any ceremony step (copied by each test). */
 let base: string
 
+const previousCache = process.env.VERIML_PTAU_CACHE
+
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'veriml-ceremony-'))
+  // setup --ptau caches the file per machine: keep the tests' files out of the real cache.
+  process.env.VERIML_PTAU_CACHE = join(tmp, 'cache')
   base = join(tmp, 'base')
   await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: base })
   await setupModel({ dir: base, dev: true })
 }, 120_000)
 
 afterAll(async () => {
+  if (previousCache === undefined) delete process.env.VERIML_PTAU_CACHE
+  else process.env.VERIML_PTAU_CACHE = previousCache
   await shutdown()
   if (tmp) await rm(tmp, { recursive: true, force: true })
 })
@@ -128,4 +134,27 @@ describe('setup --ptau checks', () => {
     await contributeSetup({ dir, entropy: 'carol' })
     expect((await verifySetup({ dir })).valid).toBe(true)
   }, 60_000)
+})
+
+describe('per-machine ptau cache', () => {
+  it('caches a ceremony file given once with --ptau and reuses it for a later model', async () => {
+    try {
+      // The dev setup's ptau stands in for a ceremony file (same format, prepared).
+      const ceremony = join(tmp, 'ceremony.ptau')
+      await cp(artifactPaths(base).ptau, ceremony)
+      const first = await copyOfBase('cache-first')
+      await setupModel({ dir: first, ptauPath: ceremony, force: true })
+      const second = await copyOfBase('cache-second')
+      const r = await setupModel({ dir: second, force: true })
+      expect(r.kind).toBe('ptau')
+      expect(r.insecure).toBe(false)
+      expect(r.ptauPath).toMatch(new RegExp(`^${join(tmp, 'cache')}/ptau-p\\d+-[0-9a-f]{16}\\.ptau$`))
+      expect((await verifySetup({ dir: second })).problems).toEqual([])
+      // An empty cache and no key source: a specific error naming the power needed.
+      process.env.VERIML_PTAU_CACHE = join(tmp, 'empty-cache')
+      await expect(setupModel({ dir: await copyOfBase('cache-none'), force: true })).rejects.toThrow(/choose a setup: --dev \(fast, insecure\) or --ptau FILE \(a ceremony file of power ≥ \d+\)/)
+    } finally {
+      process.env.VERIML_PTAU_CACHE = join(tmp, 'cache')
+    }
+  })
 })
