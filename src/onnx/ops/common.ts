@@ -1,0 +1,159 @@
+import { BaseError } from '../../errors.js'
+import { type Affine, type RowTerms, add, compose, identity, isIndexMap } from '../affine.js'
+import { type FloatOp, type FloatStep, sizeOf } from '../graph.js'
+import type { AttributeValue, OnnxNode, OnnxTensor } from '../parse.js'
+import { broadcastIndex } from '../shapes.js'
+
+/** A value during lowering: a folded constant, or an affine map over emitted tensors. */
+export type Sym = { kind: 'const'; dims: number[]; data: Float64Array } | { kind: 'affine'; a: Affine; origin?: string[] }
+export type ConstSym = Extract<Sym, { kind: 'const' }>
+export type AffineSym = Extract<Sym, { kind: 'affine' }>
+
+export class LoweringError extends BaseError {
+  override name = 'LoweringError'
+  readonly node: string
+  readonly opType: string
+  constructor(node: OnnxNode, problem: string, details: string[] = []) {
+    super(`node "${node.name}" (${node.opType}): ${problem}`, { details })
+    this.node = node.name
+    this.opType = node.opType
+  }
+}
+
+export interface Ctx {
+  steps: FloatStep[]
+  nextId: number
+  node: OnnxNode
+  /** Opset of the ai.onnx domain: decides whether a parameter is an attribute or an input. */
+  opset: number
+}
+
+export type Handler = (ctx: Ctx, inputs: (Sym | undefined)[]) => Sym[]
+
+export const num = (v: AttributeValue | undefined, dflt: number): number => (typeof v === 'number' ? v : dflt)
+
+export function attrInts(ctx: Ctx, name: string): number[] | undefined {
+  const v = ctx.node.attributes[name]
+  if (v === undefined) return undefined
+  if (!Array.isArray(v)) throw new LoweringError(ctx.node, `attribute "${name}" must be a list of ints`)
+  return v
+}
+
+export function attrString(ctx: Ctx, name: string, dflt: string): string {
+  const v = ctx.node.attributes[name]
+  return typeof v === 'string' ? v : dflt
+}
+
+/** A parameter that moved from an attribute to an input in some opset: the input wins when given. */
+export function intsParam(ctx: Ctx, input: Sym | undefined, name: string): number[] | undefined {
+  if (input) return Array.from(needConst(ctx, input, name).data)
+  return attrInts(ctx, name)
+}
+
+export function normalizeAxis(ctx: Ctx, axis: number, rank: number): number {
+  if (axis < -rank || axis >= rank) throw new LoweringError(ctx.node, `axis ${axis} is out of range for rank ${rank}`)
+  return axis < 0 ? axis + rank : axis
+}
+
+export function emit(ctx: Ctx, op: FloatOp, shape: number[], origin = ctx.node.name): number {
+  const id = ctx.nextId++
+  ctx.steps.push({ origin, op, id, shape })
+  return id
+}
+
+/** The gather index of `a` when every row is one unit-weight base element or the constant 0; else null. */
+function gatherIndex(a: Affine): Int32Array | null {
+  const index = new Int32Array(a.bias.length)
+  for (let j = 0; j < index.length; j++) {
+    const n = a.rowPtr[j + 1] - a.rowPtr[j]
+    if (a.bias[j] !== 0 || n > 1 || (n === 1 && a.vals[a.rowPtr[j]] !== 1)) return null
+    index[j] = n === 0 ? -1 : a.cols[a.rowPtr[j]]
+  }
+  return index
+}
+
+/** Emits the pending affine map as a step (a gather when it is a pure index map) and returns its tensor. */
+export function materialize(ctx: Ctx, s: Sym): number {
+  if (s.kind === 'const') throw new LoweringError(ctx.node, 'a value that does not depend on the model input cannot be an activation or an output')
+  const a = s.a
+  const inputs = a.bases.map((b) => b.id)
+  const isPlainBase = a.bases.length === 1 && a.bias.length === a.bases[0].size && isIndexMap(a) && a.cols.every((c, i) => c === i)
+  if (isPlainBase) return a.bases[0].id
+  // A fused step is named after the ONNX nodes it implements, for errors and reports.
+  const origin = (s.origin?.length ? s.origin : [ctx.node.name]).join('+')
+  // Zero fill only: a gather's fill is not requantised, so another constant could leave the activation domain.
+  const index = gatherIndex(a)
+  if (index) return emit(ctx, { kind: 'gather', inputs, index, fill: 0 }, a.shape, origin)
+  return emit(ctx, { kind: 'affine', inputs, rowPtr: a.rowPtr, cols: a.cols, vals: a.vals, bias: a.bias }, a.shape, origin)
+}
+
+/** A fresh tensor for an emitted step: the nodes fused before it are done. */
+export const fresh = (id: number, shape: number[]): Sym => ({ kind: 'affine', a: identity(id, shape), origin: [] })
+
+export const shapeOf = (s: Sym): number[] => (s.kind === 'const' ? s.dims : s.a.shape)
+
+export function need(ctx: Ctx, s: Sym | undefined, what: string): Sym {
+  if (!s) throw new LoweringError(ctx.node, `missing ${what}`)
+  return s
+}
+
+export function needConst(ctx: Ctx, s: Sym | undefined, what: string): ConstSym {
+  const v = need(ctx, s, what)
+  if (v.kind !== 'const') throw new LoweringError(ctx.node, `${what} must be a constant (an initializer or Constant node)`, ['Products of two input-dependent tensors are not supported yet.'])
+  return v
+}
+
+export function withShape(s: Sym, shape: number[]): Sym {
+  return s.kind === 'const' ? { ...s, dims: shape } : { kind: 'affine', a: { ...s.a, shape } }
+}
+
+export function broadcastTo(s: AffineSym, shape: number[]): Affine {
+  const idx = broadcastIndex(s.a.shape, shape)
+  return compose(s.a, shape, (o) => ({ idx: [idx[o]], w: [1], bias: 0 }))
+}
+
+export function constOf(t: OnnxTensor): Sym {
+  return { kind: 'const', dims: t.dims, data: Float64Array.from(t.data as ArrayLike<number | bigint>, Number) }
+}
+
+/** A linear map of `s` with constant coefficients: composed when pending, evaluated when constant. */
+export function linear(s: Sym, shape: number[], row: (o: number) => RowTerms): Sym {
+  if (s.kind === 'affine') return { kind: 'affine', a: compose(s.a, shape, row) }
+  const data = new Float64Array(sizeOf(shape))
+  for (let o = 0; o < data.length; o++) {
+    const { idx, w, bias } = row(o)
+    let acc = bias
+    for (let t = 0; t < idx.length; t++) acc += w[t] * s.data[idx[t]]
+    data[o] = acc
+  }
+  return { kind: 'const', dims: shape, data }
+}
+
+/** A movement op: output element o is input element src(o), or `fill` where src(o) < 0. */
+export function remap(s: Sym, shape: number[], src: (o: number) => number, fill = 0): Sym {
+  const one = [0], unit = [1], none: number[] = []
+  return linear(s, shape, (o) => {
+    const i = src(o)
+    if (i < 0) return { idx: none, w: none, bias: fill }
+    one[0] = i
+    return { idx: one, w: unit, bias: 0 }
+  })
+}
+
+/**
+ * Sums maps of one shape whose elements come from different values (e.g. Concat's pieces
+ * placed in the output): pending maps are merged over the union of their bases with `add`,
+ * constants go into the bias.
+ */
+export function sumPlaced(parts: Sym[], shape: number[]): Sym {
+  const pending = parts.filter((p): p is AffineSym => p.kind === 'affine')
+  const consts = parts.filter((p): p is ConstSym => p.kind === 'const')
+  const n = sizeOf(shape)
+  const constSum = new Float64Array(n)
+  for (const c of consts) for (let o = 0; o < n; o++) constSum[o] += c.data[o]
+  if (pending.length === 0) return { kind: 'const', dims: shape, data: constSum }
+  let a = pending[0].a
+  for (const p of pending.slice(1)) a = add(a, p.a, 1)
+  if (consts.length > 0) a = { ...a, bias: a.bias.map((b, o) => b + constSum[o]) }
+  return { kind: 'affine', a: { ...a, shape } }
+}
