@@ -2,7 +2,7 @@
  * Groth16 setup times: veriml's dev setup (zkey + verification-only ptau, as `setup --dev`
  * writes them) against snarkjs's standard flow, same circuit, same process.
  *
- *   npx tsx bench/setup.ts [--skip-2^18]
+ *   npx tsx bench/setup.ts [--skip-2^18] [--snarkjs-mnist]   (the latter adds ~8 min: snarkjs at 2^14)
  *
  * - tiny MLP fixture (domain 2^9): dev setup vs snarkjs newAccumulator + contribute +
  *   preparePhase2 + newZKey; both keys are checked with `zKey.verifyFromR1cs`.
@@ -76,8 +76,22 @@ function squaringChainR1cs(nConstraints: number): Uint8Array {
   return out
 }
 
+/** snarkjs's standard flow on one circuit: new accumulator, one contribution, prepare phase 2, groth16 setup. */
+async function snarkjsFlow(r1cs: string, power: number, dir: string, tag: string): Promise<{ totalMs: number; text: string; ok: boolean }> {
+  const curve = await snarkjs.curves.getCurveFromName('bn128')
+  const f = (name: string) => join(dir, `${tag}-${name}`)
+  const [, newAccMs] = await timed(() => snarkjs.powersOfTau.newAccumulator(curve, power, f('p0.ptau'), quiet))
+  const [, contribMs] = await timed(() => snarkjs.powersOfTau.contribute(f('p0.ptau'), f('p1.ptau'), 'bench', 'bench entropy', quiet))
+  const [, prepareMs] = await timed(() => snarkjs.powersOfTau.preparePhase2(f('p1.ptau'), f('pf.ptau'), quiet))
+  const [, newZKeyMs] = await timed(() => snarkjs.zKey.newZKey(r1cs, f('pf.ptau'), f('snarkjs.zkey'), quiet))
+  const ok = await snarkjs.zKey.verifyFromR1cs(r1cs, f('pf.ptau'), f('snarkjs.zkey'), quiet)
+  const totalMs = newAccMs + contribMs + prepareMs + newZKeyMs
+  return { totalMs, ok, text: `${sec(totalMs)} (accumulator ${sec(newAccMs)}, contribute ${sec(contribMs)}, prepare ${sec(prepareMs)}, newZKey ${sec(newZKeyMs)})` }
+}
+
 async function main(): Promise<void> {
   const skipBig = process.argv.includes('--skip-2^18')
+  const withSnarkjsMnist = process.argv.includes('--snarkjs-mnist')
   const dir = await mkdtemp(join(tmpdir(), 'veriml-setup-bench-'))
   const rows: string[] = []
   try {
@@ -87,17 +101,9 @@ async function main(): Promise<void> {
     const r1cs = artifactPaths(tiny).r1cs
     const [dev, devMs] = await timed(() => devSetup({ r1csPath: r1cs, zkeyPath: join(dir, 'tiny-dev.zkey'), ptauPath: join(dir, 'tiny-dev.ptau') }))
     const power = Math.log2(dev.domainSize)
-    const curve = await snarkjs.curves.getCurveFromName('bn128')
-    const [, newAccMs] = await timed(() => snarkjs.powersOfTau.newAccumulator(curve, power, join(dir, 'p0.ptau'), quiet))
-    const [, contribMs] = await timed(() => snarkjs.powersOfTau.contribute(join(dir, 'p0.ptau'), join(dir, 'p1.ptau'), 'bench', 'bench entropy', quiet))
-    const [, prepareMs] = await timed(() => snarkjs.powersOfTau.preparePhase2(join(dir, 'p1.ptau'), join(dir, 'pf.ptau'), quiet))
-    const [, newZKeyMs] = await timed(() => snarkjs.zKey.newZKey(r1cs, join(dir, 'pf.ptau'), join(dir, 'tiny-snarkjs.zkey'), quiet))
-    const snarkjsMs = newAccMs + contribMs + prepareMs + newZKeyMs
+    const sj = await snarkjsFlow(r1cs, power, dir, 'tiny')
     const devOk = await snarkjs.zKey.verifyFromR1cs(r1cs, join(dir, 'tiny-dev.ptau'), join(dir, 'tiny-dev.zkey'), quiet)
-    const snarkjsOk = await snarkjs.zKey.verifyFromR1cs(r1cs, join(dir, 'pf.ptau'), join(dir, 'tiny-snarkjs.zkey'), quiet)
-    rows.push(
-      `| tiny MLP (${dev.nConstraints} constraints) | 2^${power} | ${sec(devMs)} | ${sec(snarkjsMs)} (accumulator ${sec(newAccMs)}, contribute ${sec(contribMs)}, prepare ${sec(prepareMs)}, newZKey ${sec(newZKeyMs)}) | ${(snarkjsMs / devMs).toFixed(1)}× | dev ${devOk}, snarkjs ${snarkjsOk} |`,
-    )
+    rows.push(`| tiny MLP (${dev.nConstraints} constraints) | 2^${power} | ${sec(devMs)} | ${sj.text} | ${(sj.totalMs / devMs).toFixed(1)}× | dev ${devOk}, snarkjs ${sj.ok} |`)
 
     // --- MNIST: dev only ---
     const mnist = 'build/bench/mnist-setup'
@@ -107,7 +113,9 @@ async function main(): Promise<void> {
     const [m, mMs] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist.zkey'), ptauPath: join(dir, 'mnist.ptau') }))
     const [, mZkeyOnlyMs] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist-only.zkey') }))
     const mOk = await snarkjs.zKey.verifyFromR1cs(artifactPaths(mnist).r1cs, join(dir, 'mnist.ptau'), join(dir, 'mnist.zkey'), quiet)
-    rows.push(`| MNIST MLP (${m.nConstraints} constraints) | 2^${Math.log2(m.domainSize)} | ${sec(mMs)} (zkey alone ${sec(mZkeyOnlyMs)}) | not run (prepare phase2 alone: 6 min at 2^14, TOOLCHAIN-NOTES) | — | dev ${mOk} |`)
+    const mPower = Math.log2(m.domainSize)
+    const mSj = withSnarkjsMnist ? await snarkjsFlow(artifactPaths(mnist).r1cs, mPower, dir, 'mnist') : null
+    rows.push(`| MNIST MLP (${m.nConstraints} constraints) | 2^${mPower} | ${sec(mMs)} (zkey alone ${sec(mZkeyOnlyMs)}) | ${mSj ? mSj.text : 'not run (pass --snarkjs-mnist; prepare phase2 alone: 6 min at 2^14, TOOLCHAIN-NOTES)'} | ${mSj ? `${(mSj.totalMs / mMs).toFixed(1)}×` : '—'} | dev ${mOk}${mSj ? `, snarkjs ${mSj.ok}` : ''} |`)
 
     // --- synthetic large domains: dev only ---
     for (const p of skipBig ? [16] : [16, 18]) {

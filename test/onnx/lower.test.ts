@@ -1,30 +1,15 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { FIXTURES, fixturePath } from '../../models/make-fixtures.js'
-import { executeFloat } from '../../src/onnx/graph.js'
 import { UnsupportedOpsError, lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
-import { runOnnxruntime } from '../../src/onnx/runtime.js'
-import { rng } from '../helpers/circuit.js'
+import { matchesOnnxruntime } from '../helpers/onnx.js'
 
 const supported = FIXTURES.filter((f) => f.file !== 'unsupported.onnx')
 
 describe('ONNX lowering', () => {
   it.each(supported.map((f) => [f.file, f]))('%s: the fused float graph equals onnxruntime', async (_, f) => {
-    const bytes = readFileSync(fixturePath(f.file))
-    const onnx = parseOnnx(bytes)
-    const graph = lowerOnnx(onnx)
-    const r = rng(7)
-    const samples = Array.from({ length: 8 }, () => graph.inputs.map((i) => Float64Array.from({ length: i.shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1)))
-    const reference = await runOnnxruntime(bytes, onnx.inputs, samples)
-    samples.forEach((s, k) => {
-      const values = executeFloat(graph, s)
-      graph.outputs.forEach((o, j) => {
-        const got = values.get(o.id)!
-        expect(got.length).toBe(reference[k][j].length)
-        got.forEach((v, i) => expect(v).toBeCloseTo(reference[k][j][i], 4))
-      })
-    })
+    await matchesOnnxruntime(new Uint8Array(readFileSync(fixturePath(f.file))), 7, { samples: 8 })
   })
 
   it('fuses each chain of constant linear ops into one affine step', () => {

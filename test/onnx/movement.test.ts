@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { type FloatGraph, executeFloat } from '../../src/onnx/graph.js'
 import { LoweringError, lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
-import { runOnnxruntime } from '../../src/onnx/runtime.js'
 import { type AttributeSpec, type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel } from '../../src/onnx/write.js'
 import { rng } from '../helpers/circuit.js'
+import { matchesOnnxruntime } from '../helpers/onnx.js'
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1))
@@ -24,25 +23,6 @@ function model(input: number[], nodes: NodeSpec[], { initializers = [], opset = 
 }
 const node = (op: string, inputs: string[], attributes?: Record<string, AttributeSpec>, outputs = ['y']): NodeSpec => ({ op, name: op.toLowerCase() + (outputs[0] === 'y' ? '' : `_${outputs[0]}`), inputs, outputs, attributes })
 
-/** Lowers and checks executeFloat against onnxruntime on random inputs (within 1e-4). */
-async function matchesOnnxruntime(params: BuildModelParameters, seed: number): Promise<FloatGraph> {
-  const bytes = buildModel(params)
-  const onnx = parseOnnx(bytes)
-  const graph = lowerOnnx(onnx)
-  const r = rng(seed)
-  const samples = Array.from({ length: 3 }, () => graph.inputs.map((i) => Float64Array.from({ length: size(i.shape) }, () => r() * 2 - 1)))
-  const reference = await runOnnxruntime(bytes, onnx.inputs, samples)
-  samples.forEach((s, k) => {
-    const values = executeFloat(graph, s)
-    graph.outputs.forEach((o, j) => {
-      const got = Array.from(values.get(o.id)!)
-      const want = Array.from(reference[k][j])
-      expect(got.length).toBe(want.length)
-      got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThan(1e-4))
-    })
-  })
-  return graph
-}
 
 const SEEDS = [1, 2, 3, 4, 5, 6]
 

@@ -1,19 +1,17 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { publicSignals } from '../../src/circuit/public.js'
 import { execute } from '../../src/ir/execute.js'
-import { type FloatGraph, executeFloat } from '../../src/onnx/graph.js'
 import { LoweringError, lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
-import { runOnnxruntime } from '../../src/onnx/runtime.js'
 import { type AttributeSpec, type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel } from '../../src/onnx/write.js'
 import { quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { shutdown } from '../../src/shutdown.js'
 import { buildCircuit, rng } from '../helpers/circuit.js'
+import { matchesOnnxruntime } from '../helpers/onnx.js'
 import { violated } from '../helpers/r1cs.js'
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
-const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1))
 const f32 = (r: () => number, name: string, dims: number[]): TensorSpec & { name: string } => ({ name, dims, data: Float32Array.from({ length: size(dims) }, () => r() * 2 - 1) })
 
@@ -33,26 +31,6 @@ function oneNode({ op, input, output, attributes, initializers = [], extra = [],
   return { name: op, opset, inputs: [{ name: 'x', shape: input }], outputs: [{ name: 'y', shape: output }], initializers, nodes: [{ op, name: op.toLowerCase(), inputs: ['x', ...extra], outputs: ['y'], attributes }] }
 }
 
-/** Lowers the model and checks executeFloat against onnxruntime on random inputs (within 1e-4). */
-async function matchesOnnxruntime(params: BuildModelParameters, seed: number, scale = 1): Promise<FloatGraph> {
-  const bytes = buildModel(params)
-  const onnx = parseOnnx(bytes)
-  const graph = lowerOnnx(onnx)
-  const r = rng(seed)
-  const samples = Array.from({ length: 3 }, () => graph.inputs.map((i) => Float64Array.from({ length: size(i.shape) }, () => (r() * 2 - 1) * scale)))
-  const reference = await runOnnxruntime(bytes, onnx.inputs, samples)
-  samples.forEach((s, k) => {
-    const values = executeFloat(graph, s)
-    graph.outputs.forEach((o, j) => {
-      const got = Array.from(values.get(o.id)!)
-      const want = Array.from(reference[k][j])
-      expect(got.length).toBe(want.length)
-      const worst = Math.max(0, ...got.map((v, i) => Math.abs(v - want[i]) / Math.max(1, Math.abs(want[i]))))
-      expect(worst).toBeLessThan(1e-4)
-    })
-  })
-  return graph
-}
 
 /** Output spatial size of a window op, the ONNX way (floor mode); null when the window does not fit. */
 function outSize(input: number, k: number, s: number, d: number, begin: number, end: number, autoPad: string): number | null {
@@ -174,7 +152,7 @@ describe('BatchNormalization and Clip', () => {
     const r = rng(10)
     const params = convBn(r, [{ op: 'Clip', name: 'relu6', inputs: ['n', 'lo', 'hi'], outputs: ['y'] }])
     params.initializers!.push({ name: 'lo', dims: [], data: Float32Array.of(0) }, { name: 'hi', dims: [], data: Float32Array.of(6) })
-    const graph = await matchesOnnxruntime(params, 10, 8)
+    const graph = await matchesOnnxruntime(params, 10, { scale: 8 })
     expect(graph.steps.map((s) => s.op.kind)).toEqual(['affine', 'clamp'])
     expect(graph.steps[1].op).toMatchObject({ lo: 0, hi: 6 })
   })
