@@ -49,7 +49,13 @@ export async function verifyProof(dir: string, proofDir: string): Promise<Verify
     return { ...base, valid: false, reason: `expected ${manifest.layout.count} public signals for this model, found ${signals.length}` }
   }
   const started = performance.now()
-  const valid = await snarkjs.groth16.verify(vkey, signals, proof)
+  let valid: boolean
+  try {
+    valid = await snarkjs.groth16.verify(vkey, signals, proof)
+  } catch (cause) {
+    // snarkjs throws on points it cannot parse: a malformed proof is an invalid one.
+    return { ...base, valid: false, reason: `malformed proof: ${(cause as Error).message}` }
+  }
   const verifyMs = performance.now() - started
   return {
     ...base,

@@ -64,6 +64,10 @@ describe('zk path end to end (tiny MLP)', () => {
     await writeFile(join(bad, 'public.json'), JSON.stringify(signals))
     await writeFile(join(bad, 'proof.json'), JSON.stringify(p))
     expect((await verifyProof(dir, bad)).valid).toBe(false)
+    await writeFile(join(bad, 'proof.json'), JSON.stringify({ ...p, pi_a: ['not', 'a', 'point'] }))
+    const malformed = await verifyProof(dir, bad)
+    expect(malformed.valid).toBe(false)
+    expect(malformed.reason).toMatch(/malformed proof|pairing/)
   })
 
   it('reuses artifacts when nothing changed, and leaves no temporary files', async () => {
