@@ -1,0 +1,104 @@
+/**
+ * Proof cost versus model size: seeded MLPs and CNNs of growing size plus the bundled MNIST
+ * MLP, each through the zk path (constraints, compile, dev setup, witness, prove, verify,
+ * peak memory, proof size, on-chain verify gas) and the optimistic path (claim gas, one
+ * whole dispute against a cheating claim: rounds and gas), on one local anvil node.
+ *
+ *   npm run bench              # full sweep (up to ~1M parameters; long)
+ *   npm run bench -- --quick   # ~1k, ~10k, ~50k-parameter MLPs, two small CNNs, MNIST
+ *
+ * Writes bench/results/<date>.json, <date>.md and <date>-*.svg; prints the markdown table.
+ * Private Poseidon-committed weights are not implemented in veriml: that column is "n/a".
+ */
+import { execFileSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { Wallet } from 'ethers'
+import { startAnvil } from '../src/chain/anvil.js'
+import { deployOptimistic } from '../src/optimistic/contracts.js'
+import { shutdown } from '../src/shutdown.js'
+import { writeJsonAtomic } from '../src/util/fs.js'
+import { terminalProgress } from '../src/util/progress.js'
+import { packageVersion } from '../src/util/versions.js'
+import { type ChainContext, measureOptimistic, measureZk, VISIBILITY } from './sweep/measure.js'
+import { sweepModels } from './sweep/models.js'
+import { disputeNotes, markdownTable, plots, PRIVATE_WEIGHTS_NA, type SweepRow } from './sweep/report.js'
+
+const ROOT = join(import.meta.dirname, '..')
+const quick = process.argv.includes('--quick')
+const progress = terminalProgress(process.stderr)
+const message = (e: unknown) => (e instanceof Error ? (e as { shortMessage?: string }).shortMessage ?? e.message : String(e))
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8' }).trim()
+  } catch {
+    return 'unknown'
+  }
+}
+
+const started = performance.now()
+const models = await sweepModels(quick)
+const anvil = await startAnvil({ accounts: 4 })
+const rows: SweepRow[] = []
+try {
+  const wallets = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
+  const game = await deployOptimistic(wallets[0])
+  const chain: ChainContext = { anvil, wallets, gameAddress: game.gameAddress, executorAddress: game.executorAddress }
+  for (const [i, m] of models.entries()) {
+    progress.info(`[${i + 1}/${models.length}] ${m.name} (${m.parameters.toLocaleString('en-US')} parameters)`)
+    const dir = join(ROOT, 'build', 'bench', 'sweep', m.name)
+    const row: SweepRow = { name: m.name, family: m.family, shape: m.shape, parameters: m.parameters, zk: { error: 'not run' }, optimistic: { skipped: 'zk compile failed' }, privateWeightsBaseline: PRIVATE_WEIGHTS_NA }
+    try {
+      row.zk = await measureZk(m, dir, chain, progress)
+    } catch (e) {
+      row.zk = { error: message(e) }
+    }
+    // The optimistic path reads the compiled folder's integer IR, so it needs at least a compile.
+    if (!('error' in row.zk)) {
+      try {
+        row.optimistic = await measureOptimistic(m, dir, chain, progress)
+      } catch (e) {
+        row.optimistic = { error: message(e) }
+      }
+    }
+    rows.push(row)
+  }
+} finally {
+  await anvil.stop()
+  await shutdown()
+}
+
+const date = new Date().toISOString().slice(0, 10)
+const out = join(ROOT, 'bench', 'results')
+await mkdir(out, { recursive: true })
+const cpu = cpus()
+const result = {
+  date: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', memoryBytes: totalmem() },
+  versions: { node: process.version, snarkjs: packageVersion('snarkjs'), circom2: packageVersion('circom2'), veriml: packageVersion('veriml') },
+  git: { commit: git(['rev-parse', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '' },
+  settings: {
+    visibility: VISIBILITY, setup: 'dev (insecure, local keys)', proofRuns: 1,
+    optimistic: 'honest claim for claim gas; a cheating claim (one element +50 in the earliest state that changes the output, later steps recomputed) disputed by an honest challenger',
+    privateWeights: `${PRIVATE_WEIGHTS_NA}: veriml compiles weights as circuit constants; no Poseidon-committed private-weights circuit exists to compare against`,
+  },
+  sweepMs: Math.round(performance.now() - started),
+  rows,
+}
+await writeJsonAtomic(join(out, `${date}.json`), result)
+const table = markdownTable(rows)
+const md = [
+  `# veriml sweep ${result.date} (${result.mode})`, '',
+  `Machine: ${result.machine.cpus} × ${result.machine.cpuModel}, ${(result.machine.memoryBytes / 2 ** 30).toFixed(1)} GiB; node ${result.versions.node}, snarkjs ${result.versions.snarkjs}, circom2 ${result.versions.circom2}; commit ${result.git.commit}${result.git.dirty ? ' (dirty tree)' : ''}.`,
+  `Input Poseidon-hashed, output public; dev setup; one proof per model; peak RSS = this process + its children, sampled every 50 ms.`,
+  `Private Poseidon-committed weights: ${PRIVATE_WEIGHTS_NA} — veriml does not implement them, so there is no in-run baseline.`, '',
+  table, '',
+  disputeNotes(rows), '',
+  `Plots: ${date}-constraints-vs-params.svg, ${date}-prove-time-vs-params.svg, ${date}-gas-zk-vs-optimistic.svg. Sweep took ${(result.sweepMs / 1000).toFixed(0)} s.`, '',
+].join('\n')
+await writeFile(join(out, `${date}.md`), md)
+for (const [file, svg] of Object.entries(plots(rows))) await writeFile(join(out, `${date}-${file}`), svg)
+console.log(table)

@@ -1,0 +1,76 @@
+/** The sweep's outputs: markdown table and SVG plots from the measured rows. */
+import type { OptimisticResult, Skipped, ZkResult } from './measure.js'
+import { barChart, lineChart } from './svg.js'
+
+/** veriml compiles weights as circuit constants; a private, Poseidon-committed-weights variant does not exist yet. */
+export const PRIVATE_WEIGHTS_NA = 'n/a (weights-as-constants only)'
+
+export interface SweepRow {
+  name: string
+  family: string
+  shape: string
+  parameters: number
+  zk: ZkResult | { error: string }
+  optimistic: OptimisticResult | Skipped | { error: string }
+  privateWeightsBaseline: typeof PRIVATE_WEIGHTS_NA
+}
+
+const isZk = (z: SweepRow['zk']): z is ZkResult => 'constraints' in z
+const isOp = (o: SweepRow['optimistic']): o is OptimisticResult => 'claimGas' in o
+const n = (v: number) => v.toLocaleString('en-US')
+const s = (ms: number) => (ms / 1000).toFixed(2)
+const mb = (b: number) => (b / 2 ** 20).toFixed(0)
+
+export function markdownTable(rows: SweepRow[]): string {
+  const head = [
+    'model', 'shape', 'params', 'non-linear act.', 'R1CS constraints', 'compile s', 'setup s', 'witness s', 'prove s', 'verify ms',
+    'peak RSS MB (compile/setup/prove)', 'proof B (json/raw)', 'zk verify gas', 'op claim gas', 'op rounds', 'op dispute gas (one-step)',
+    'private Poseidon weights',
+  ]
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
+  for (const r of rows) {
+    const z = r.zk
+    const zk = isZk(z)
+      ? [n(z.activations), n(z.constraints), s(z.compileMs), s(z.setupMs), s(z.witnessMs), s(z.proveMs), z.verifyMs.toFixed(0),
+        `${mb(z.peakRssBytes.compile)}/${mb(z.peakRssBytes.setup)}/${mb(z.peakRssBytes.prove)}`, `${z.proofJsonBytes}/${z.proofRawBytes}`, n(z.verifyGas)]
+      : [`failed: ${z.error}`, ...Array(9).fill('—')]
+    const o = r.optimistic
+    const op = isOp(o) ? [n(o.claimGas), String(o.rounds), `${n(o.disputeGas)} (${n(o.oneStepGas)})`] : ['error' in o ? `failed: ${o.error}` : `skipped: ${o.skipped}`, '—', '—']
+    lines.push(`| ${[r.name, r.shape, n(r.parameters), ...zk, ...op, r.privateWeightsBaseline].join(' | ')} |`)
+  }
+  return lines.join('\n')
+}
+
+/** Where each dispute's one-step landed, and what "rounds" counts. */
+export function disputeNotes(rows: SweepRow[]): string {
+  const lines = ['Optimistic: "op rounds" = transactions of the dispute after the challenge (bisection, reveal, one-step); "op dispute gas" = cheating claim + challenge + all of them, one-step gas in parentheses. One-step per model:']
+  for (const r of rows) if (isOp(r.optimistic)) lines.push(`- ${r.name}: ${r.optimistic.oneStepOp}; ${r.optimistic.traceStates} trace states`)
+  return lines.join('\n')
+}
+
+export interface Plots {
+  'constraints-vs-params.svg': string
+  'prove-time-vs-params.svg': string
+  'gas-zk-vs-optimistic.svg': string
+}
+
+export function plots(rows: SweepRow[]): Plots {
+  const families = [...new Set(rows.map((r) => r.family))]
+  const byFamily = (value: (z: ZkResult) => number) => families.map((f) => {
+    const rs = rows.filter((r) => r.family === f && isZk(r.zk))
+    return { name: f, points: rs.map((r) => [r.parameters, value(r.zk as ZkResult)] as [number, number]), labels: rs.map((r) => r.name) }
+  }).filter((x) => x.points.length > 0)
+  const cats = rows.map((r) => r.name)
+  return {
+    'constraints-vs-params.svg': lineChart({ title: 'R1CS constraints vs parameters (log-log)', xLabel: 'parameters', yLabel: 'constraints', series: byFamily((z) => z.constraints), logX: true, logY: true }),
+    'prove-time-vs-params.svg': lineChart({ title: 'Groth16 prove time vs parameters (log-log)', xLabel: 'parameters', yLabel: 'prove ms', series: byFamily((z) => z.proveMs), logX: true, logY: true }),
+    'gas-zk-vs-optimistic.svg': barChart({
+      title: 'Gas: zk verify vs optimistic claim / whole dispute (log)', yLabel: 'gas', categories: cats, logY: true,
+      series: [
+        { name: 'zk verifyInference', values: rows.map((r) => (isZk(r.zk) ? r.zk.verifyGas : null)) },
+        { name: 'optimistic claim', values: rows.map((r) => (isOp(r.optimistic) ? r.optimistic.claimGas : null)) },
+        { name: 'optimistic dispute', values: rows.map((r) => (isOp(r.optimistic) ? r.optimistic.disputeGas : null)) },
+      ],
+    }),
+  }
+}
