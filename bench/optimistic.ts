@@ -1,14 +1,15 @@
 /**
  * Gas of the optimistic game on a 784-128-10 MLP (int8 weights) on a local anvil node:
- * an unchallenged claim (claim, finalize, withdraw), every move of whole disputes whose
- * one-step lands on each kind of step, and the one-step alone.
+ * an unchallenged claim (claim, finalize, withdraw), the one-shot proof against a claim whose
+ * input root is not that of its posted input, every move of whole disputes whose one-step
+ * lands on each kind of step, and the one-step alone.
  *
  *   npx tsx bench/optimistic.ts [--json bench/optimistic-gas.json]
  */
 import { writeFileSync } from 'node:fs'
 import { Wallet } from 'ethers'
 import { startAnvil } from '../src/chain/anvil.js'
-import { challengeClaim, finalizeClaim, gameContract, registerModel, submitClaim, withdrawCredit } from '../src/optimistic/client.js'
+import { challengeClaim, finalizeClaim, gameContract, proveInputMismatch, registerModel, submitClaim, withdrawCredit } from '../src/optimistic/client.js'
 import { claimKeyOf, gameModelConfig } from '../src/optimistic/config.js'
 import { deployOptimistic } from '../src/optimistic/contracts.js'
 import { commitParams } from '../src/optimistic/params.js'
@@ -47,7 +48,15 @@ try {
   await anvil.provider.send('evm_mine', [])
   const fin = await finalizeClaim(game(1), claimKeyOf(registered.modelId, honest, w[1].address))
   const wd = await withdrawCredit(game(1))
+  report.inputLane = params.layout.inputLane
   report.unchallenged = { claim: claim.gasUsed, finalize: fin.gasUsed, withdraw: wd.gasUsed, total: claim.gasUsed + fin.gasUsed + wd.gasUsed }
+
+  // A claim posting the honest input but a trace (and input root) built on another input.
+  const otherInput = [input[0].map((v, i) => (i === 0 ? -v - 1n : v))]
+  const mismatched = buildTrace(model, otherInput)
+  const wrong = await submitClaim(game(2), registered.modelId, mismatched, bonds.claimBond, { inputPacked: claim.inputPacked })
+  const proof = await proveInputMismatch(game(3), claimKeyOf(registered.modelId, mismatched, w[2].address, claim.inputPacked), claim.inputPacked)
+  report.inputMismatch = { claim: wrong.gasUsed, proveInputMismatch: proof.gasUsed }
 
   // One dispute per step kind: the lie sits in state s, so the one-step re-executes step s - 1.
   const disputes: Record<string, unknown> = {}

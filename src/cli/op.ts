@@ -85,8 +85,9 @@ async function open(dir: string, flags: Flags): Promise<Opened> {
 
 function printEvent(e: WatchEvent): void {
   switch (e.type) {
-    case 'claim': return out(`claim ${e.claimId}: ${e.verdict === 'wrong' ? 'WRONG — disputing it' : e.verdict}`)
+    case 'claim': return out(`claim ${e.claimId}: ${e.verdict === 'wrong' ? 'WRONG — disputing it' : e.verdict === 'input mismatch' ? 'INPUT ROOT WRONG — proving it' : e.verdict}`)
     case 'challenged': return out(`  challenged: dispute ${e.disputeId} (gas ${e.gasUsed})`)
+    case 'input-mismatch-proved': return out(`  input mismatch proven (gas ${e.gasUsed}): the claim is rejected, its bond credited to this account`)
     case 'move': return out(`  ${e.sent.role} ${moveName(e.sent)} in ${e.sent.phase} (gas ${e.sent.gasUsed})`)
     case 'resolved': return out(`  dispute ${e.disputeId} resolved: ${e.claimantWon ? 'the claimant won' : 'the challenger won, the claim is rejected'}`)
     case 'finalized': return out(`claim ${e.claimId} finalised (gas ${e.gasUsed}); withdraw the bond with the game's withdraw()`)
@@ -194,7 +195,8 @@ async function status(pos: string[], flags: Flags): Promise<number> {
   const closesAt = record.createdAt + (config.challengeWindow as bigint)
   const now = BigInt((await provider.getBlock('latest'))!.timestamp)
   const rows: string[][] = [
-    ['claim', claimId], ['status', record.status], ['claimant', record.claimant], ['model id', key.modelId],
+    ['claim', claimId], ['status', record.inputMismatch ? `${record.status} (its input root is not that of its posted input)` : record.status],
+    ['claimant', record.claimant], ['model id', key.modelId],
     ['output', JSON.stringify(output.map(String))],
     ['window', now > closesAt ? `closed at ${closesAt}` : `open for ${closesAt - now} s more (closes at ${closesAt})`],
     ['open disputes', String(record.openDisputes)],

@@ -9,8 +9,8 @@ export const ELEMENT_OPENING = 'tuple(int256 value,bytes32[] elementPath,bytes32
 export const LINEAR_BODY = `tuple(int256 bias,uint256[] cols,int256[] vals,bytes32[] rowPath,${TENSOR_OPENING}[] inputs)`
 export const GATHER_BODY = `tuple(int256 source,bytes32[] indexPath,${ELEMENT_OPENING} x)`
 export const MODEL_CONFIG =
-  'tuple(bytes32 paramsRoot,address executor,uint32 inputCount,uint32 outputState,uint32[] stateSizes,uint96 claimBond,uint96 challengeBond,uint64 challengeWindow,uint64 moveTimeout)'
-export const CLAIM_KEY = 'tuple(bytes32 modelId,bytes32 inputRoot,bytes32 traceRoot,bytes32 outputRoot,address claimant)'
+  'tuple(bytes32 paramsRoot,address executor,uint32 inputCount,uint32 outputState,uint8 inputLaneBytes,bool inputSigned,uint32[] stateSizes,uint96 claimBond,uint96 challengeBond,uint64 challengeWindow,uint64 moveTimeout)'
+export const CLAIM_KEY = 'tuple(bytes32 modelId,bytes32 inputRoot,bytes32 inputHash,bytes32 traceRoot,bytes32 outputRoot,address claimant)'
 
 /** Op kind numbers, as `IntegerOps.KIND_*`. A new primitive fails to type-check here. */
 export const OP_KIND: { [K in OpKind]: number } = { linear: 0, requant: 1, gather: 2 }

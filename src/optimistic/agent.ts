@@ -73,6 +73,14 @@ export function honestMove({ role, view, disputeId, trace, model, params }: Agen
   }
 }
 
+/**
+ * A claim whose input root is not the root of its own posted input: it is rejected by the
+ * one-shot `proveInputMismatch`, never by a dispute (a dispute starts from the claim's input root).
+ */
+export function inputRootMismatch(key: ClaimKey, honest: Trace): boolean {
+  return key.inputRoot !== honest.inputRoot
+}
+
 /** An honest watcher challenges a claim on an input it knows whose trace root differs from its own. */
 export function shouldChallenge(key: ClaimKey, honest: Trace): boolean {
   return key.inputRoot === honest.inputRoot && key.traceRoot !== honest.traceRoot

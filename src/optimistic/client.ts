@@ -1,5 +1,5 @@
 import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi } from 'ethers'
-import type { ClaimKey, GameModelConfig } from './config.js'
+import { type ClaimKey, type GameModelConfig, packedInputOf } from './config.js'
 import { optimisticArtifacts } from './contracts.js'
 import { GameRevertError } from './errors.js'
 import { type Hex, merkleProof } from './merkle.js'
@@ -81,15 +81,30 @@ export async function registerModel(game: Contract, config: GameModelConfig) {
   return { modelId, ...(await send('registerModel', () => game.registerModel(config))) }
 }
 
-export async function submitClaim(game: Contract, modelId: Hex, trace: Trace, bond: bigint) {
+export interface SubmitClaimOptions {
+  /**
+   * The input to post, packed (`packInput`); by default the trace's own input states. A claim
+   * whose trace root is not built on the posted input is rejected by `proveInputMismatch`.
+   */
+  inputPacked?: Hex
+}
+
+/** Posts a claim on `trace`: its packed input (emitted for watchers), its input and trace roots, its output. */
+export async function submitClaim(game: Contract, modelId: Hex, trace: Trace, bond: bigint, options: SubmitClaimOptions = {}) {
   // Siblings of the output state in the full trace tree.
   const path = merkleProof(prefixTree(trace, trace.layout.stateCount - 1), trace.layout.outputState)
-  // The game derives the input root from the input values (and emits them for watchers).
-  const input = trace.states.slice(0, trace.layout.inputCount).flat()
-  const args = [modelId, input, trace.traceRoot, trace.output, path] as const
+  const inputPacked = options.inputPacked ?? packedInputOf(trace)
+  const args = [modelId, inputPacked, trace.inputRoot, trace.traceRoot, trace.output, path] as const
   const claimId = await call<Hex>('claim', () => game.claim.staticCall(...args, { value: bond }))
-  return { claimId, ...(await send('claim', () => game.claim(...args, { value: bond }))) }
+  return { claimId, inputPacked, ...(await send('claim', () => game.claim(...args, { value: bond }))) }
 }
+
+/** The one-shot fraud proof: `inputPacked` is the claim's posted input, whose root is not `key.inputRoot`. */
+export const proveInputMismatch = (game: Contract, key: ClaimKey, inputPacked: Hex) =>
+  send('proveInputMismatch', () => game.proveInputMismatch(key, inputPacked))
+
+/** Closes a dispute on a claim rejected by `proveInputMismatch`; the challenger's bond is credited back. */
+export const releaseDispute = (game: Contract, disputeId: Hex) => send('releaseDispute', () => game.releaseDispute(disputeId))
 
 export async function challengeClaim(game: Contract, key: ClaimKey, bond: bigint) {
   const disputeId = await call<Hex>('challenge', () => game.challenge.staticCall(key, { value: bond }))
@@ -118,7 +133,11 @@ export async function readDispute(game: Contract, disputeId: Hex): Promise<Dispu
 
 export async function readClaim(game: Contract, claimId: Hex) {
   const r = await game.claims(claimId)
-  return { claimant: r.claimant as string, createdAt: r.createdAt as bigint, openDisputes: Number(r.openDisputes), status: CLAIM_STATUSES[Number(r.status)] }
+  return {
+    claimant: r.claimant as string, createdAt: r.createdAt as bigint, openDisputes: Number(r.openDisputes), status: CLAIM_STATUSES[Number(r.status)],
+    /** Rejected by `proveInputMismatch`. */
+    inputMismatch: r.inputMismatch as boolean,
+  }
 }
 
 export const finalizeClaim = (game: Contract, key: ClaimKey) => send('finalize', () => game.finalize(key))

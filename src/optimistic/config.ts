@@ -1,5 +1,6 @@
 import { keccak256 } from 'ethers'
 import { abi, CLAIM_KEY, MODEL_CONFIG } from './abi.js'
+import { inputHashOf, packInput } from './input.js'
 import type { Hex } from './merkle.js'
 import type { ParamsCommitment } from './params.js'
 import type { Trace } from './trace.js'
@@ -10,6 +11,9 @@ export interface GameModelConfig {
   executor: string
   inputCount: number
   outputState: number
+  /** Bytes per packed input value (see `InputLane`). */
+  inputLaneBytes: number
+  inputSigned: boolean
   stateSizes: number[]
   claimBond: bigint
   challengeBond: bigint
@@ -29,7 +33,10 @@ export interface GameParameters {
 
 export function gameModelConfig(params: ParamsCommitment, game: GameParameters): GameModelConfig {
   const { layout } = params
-  return { paramsRoot: params.paramsRoot, inputCount: layout.inputCount, outputState: layout.outputState, stateSizes: layout.stateSizes, ...game }
+  return {
+    paramsRoot: params.paramsRoot, inputCount: layout.inputCount, outputState: layout.outputState,
+    inputLaneBytes: layout.inputLane.bytes, inputSigned: layout.inputLane.signed, stateSizes: layout.stateSizes, ...game,
+  }
 }
 
 /** modelId = keccak256(abi.encode(ModelConfig)), as `OptimisticGame.registerModel`. */
@@ -41,13 +48,21 @@ export function modelIdOf(config: GameModelConfig): Hex {
 export interface ClaimKey {
   modelId: Hex
   inputRoot: Hex
+  /** keccak256 of the packed input the claim posted. */
+  inputHash: Hex
   traceRoot: Hex
   outputRoot: Hex
   claimant: string
 }
 
-export function claimKeyOf(modelId: Hex, trace: Trace, claimant: string): ClaimKey {
-  return { modelId, inputRoot: trace.inputRoot, traceRoot: trace.traceRoot, outputRoot: trace.outputRoot, claimant }
+/** The trace's input states, concatenated and packed in the model's input lane: what an honest claim posts. */
+export function packedInputOf(trace: Trace): Hex {
+  return packInput(trace.layout.inputLane, trace.states.slice(0, trace.layout.inputCount).flat())
+}
+
+/** The key of a claim on `trace`, posting `inputPacked` (by default the trace's own input). */
+export function claimKeyOf(modelId: Hex, trace: Trace, claimant: string, inputPacked: Hex = packedInputOf(trace)): ClaimKey {
+  return { modelId, inputRoot: trace.inputRoot, inputHash: inputHashOf(inputPacked), traceRoot: trace.traceRoot, outputRoot: trace.outputRoot, claimant }
 }
 
 export function claimIdOf(key: ClaimKey): Hex {

@@ -2,6 +2,7 @@
 export * from './errors.js'
 export * from './merkle.js'
 export * from './layout.js'
+export * from './input.js'
 export * from './trace.js'
 export * from './params.js'
 export * from './config.js'

@@ -1,5 +1,6 @@
 import type { IrModel, TensorId } from '../ir/types.js'
 import { OptimisticModelError } from './errors.js'
+import { type InputLane, inputLaneFor } from './input.js'
 import { depthFor } from './merkle.js'
 
 /**
@@ -17,6 +18,8 @@ export interface TraceLayout {
   /** State holding the (single) model output. */
   outputState: number
   traceDepth: number
+  /** How claims post the input values: the narrowest lane holding every input's domain. */
+  inputLane: InputLane
 }
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
@@ -53,5 +56,6 @@ export function traceLayout(model: IrModel): TraceLayout {
     positionOf,
     outputState,
     traceDepth: depthFor(stateSizes.length),
+    inputLane: inputLaneFor(model.inputs),
   }
 }

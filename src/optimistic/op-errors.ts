@@ -42,12 +42,12 @@ export class ClaimNotFoundError extends BaseError {
   }
 }
 
-/** A claim's posted input does not fit the model's input states. */
+/** A claim's posted (packed) input does not fit the model's input states. */
 export class ClaimInputError extends BaseError {
   override name = 'ClaimInputError'
   readonly claimId: string
   constructor(p: { claimId: string; expected: number; actual: number }) {
-    super(`claim ${p.claimId} posts ${p.actual} input values; the model takes ${p.expected}`)
+    super(`claim ${p.claimId} posts ${p.actual} packed input bytes; the model takes ${p.expected}`)
     this.claimId = p.claimId
   }
 }

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Contract, EventLog } from 'ethers'
 import { MOVER, type Role } from './agent.js'
-import { type DisputeView, type Move, playMove, readDispute, timeoutDispute } from './client.js'
+import { type DisputeView, type Move, playMove, readClaim, readDispute, releaseDispute, timeoutDispute } from './client.js'
 import type { ClaimKey } from './config.js'
 import { GameRevertError } from './errors.js'
 import type { TraceLayout } from './layout.js'
+import { unpackInput } from './input.js'
 import type { Hex } from './merkle.js'
 import { ClaimInputError, ClaimNotFoundError } from './op-errors.js'
 
@@ -12,20 +13,24 @@ import { ClaimInputError, ClaimNotFoundError } from './op-errors.js'
 export interface PostedClaim {
   claimId: Hex
   key: ClaimKey
-  /** Input states, split by the model's layout. */
+  /** Input states, unpacked and split by the model's layout. */
   inputs: bigint[][]
+  /** The input as posted (packed); `key.inputHash` is its keccak256. */
+  inputPacked: Hex
   output: bigint[]
   blockNumber: number
 }
 
 function postedClaim(log: EventLog, layout: TraceLayout): PostedClaim {
-  const { claimId, key, input, output } = log.args as unknown as { claimId: Hex; key: ClaimKey; input: bigint[]; output: bigint[] }
-  const expected = layout.stateSizes.slice(0, layout.inputCount).reduce((a, b) => a + b, 0)
-  if (input.length !== expected) throw new ClaimInputError({ claimId, expected, actual: input.length })
+  const { claimId, key, input, output } = log.args as unknown as { claimId: Hex; key: ClaimKey; input: Hex; output: bigint[] }
+  const expected = layout.stateSizes.slice(0, layout.inputCount).reduce((a, b) => a + b, 0) * layout.inputLane.bytes
+  const actual = (input.length - 2) / 2
+  if (actual !== expected) throw new ClaimInputError({ claimId, expected, actual })
+  const values = unpackInput(layout.inputLane, input)
   const inputs: bigint[][] = []
-  for (let i = 0, offset = 0; i < layout.inputCount; offset += layout.stateSizes[i++]) inputs.push([...input.slice(offset, offset + layout.stateSizes[i])])
-  const k: ClaimKey = { modelId: key.modelId, inputRoot: key.inputRoot, traceRoot: key.traceRoot, outputRoot: key.outputRoot, claimant: key.claimant }
-  return { claimId, key: k, inputs, output: [...output], blockNumber: log.blockNumber }
+  for (let i = 0, offset = 0; i < layout.inputCount; offset += layout.stateSizes[i++]) inputs.push(values.slice(offset, offset + layout.stateSizes[i]))
+  const k: ClaimKey = { modelId: key.modelId, inputRoot: key.inputRoot, inputHash: key.inputHash, traceRoot: key.traceRoot, outputRoot: key.outputRoot, claimant: key.claimant }
+  return { claimId, key: k, inputs, inputPacked: input, output: [...output], blockNumber: log.blockNumber }
 }
 
 /** Claims of `modelId` submitted in blocks [fromBlock, toBlock]. */
@@ -62,7 +67,7 @@ export interface SentMove {
   disputeId: Hex
   role: Role
   phase: DisputeView['phase']
-  move: Move['type'] | 'timeout'
+  move: Move['type'] | 'timeout' | 'release'
   gasUsed: bigint
 }
 
@@ -75,13 +80,23 @@ export interface Seat {
 export type TickResult = { state: 'moved'; sent: SentMove } | { state: 'waiting'; view: DisputeView } | { state: 'resolved'; view: DisputeView }
 
 /**
- * Advances one dispute by at most one transaction: this seat's move when it is its turn, a
- * timeout when the other player's clock has run out, else nothing. A timeout raced by the
- * other player's move reverts; that is a normal outcome, so it reads as waiting.
+ * Advances one dispute by at most one transaction: a release when its claim was rejected for an
+ * input mismatch (the dispute is moot), this seat's move when it is its turn, a timeout when the
+ * other player's clock has run out, else nothing. A timeout or release raced by another
+ * transaction reverts; that is a normal outcome, so it reads as waiting.
  */
 export async function tick(game: Contract, seat: Seat): Promise<TickResult> {
   const view = await readDispute(game, seat.disputeId)
   if (view.phase === 'Resolved' || view.phase === 'None') return { state: 'resolved', view }
+  if ((await readClaim(game, view.claimId)).inputMismatch) {
+    try {
+      const { gasUsed } = await releaseDispute(game, seat.disputeId)
+      return { state: 'moved', sent: { disputeId: seat.disputeId, role: seat.role, phase: view.phase, move: 'release', gasUsed } }
+    } catch (error) {
+      if (!(error instanceof GameRevertError)) throw error
+      return { state: 'waiting', view }
+    }
+  }
   if (MOVER[view.phase] === seat.role) {
     const move = await seat.decide(view, seat.disputeId)
     const { gasUsed } = await playMove(game, seat.disputeId, move)

@@ -24,10 +24,16 @@ export interface Trace {
   output: bigint[]
 }
 
-/** The honest trace: the reference executor's states. */
-export function buildTrace(model: IrModel, inputs: readonly (readonly bigint[])[]): Trace {
+const INT256_DOMAIN = { lo: -(1n << 255n), hi: (1n << 255n) - 1n }
+
+/**
+ * The honest trace: the reference executor's states. `anyInput`: accept inputs outside the
+ * model's calibrated domains (a watcher must: a claim may post any value its input lane holds,
+ * and the game is over the integer program, whatever the input).
+ */
+export function buildTrace(model: IrModel, inputs: readonly (readonly bigint[])[], options: { anyInput?: boolean } = {}): Trace {
   const layout = traceLayout(model)
-  const { values } = execute(model, inputs)
+  const { values } = execute(options.anyInput ? { ...model, inputs: model.inputs.map((i) => ({ ...i, ...INT256_DOMAIN })) } : model, inputs)
   const states = [...model.inputs.map((i) => values.get(i.id)!), ...model.steps.map((s) => values.get(s.output.id)!)]
   return traceFromStates(layout, states)
 }

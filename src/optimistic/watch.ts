@@ -1,8 +1,9 @@
 import type { Contract, Signer } from 'ethers'
 import type { IrModel } from '../ir/types.js'
-import { honestMove, shouldChallenge } from './agent.js'
-import { challengeClaim, finalizeClaim, readClaim, readDispute } from './client.js'
+import { honestMove, inputRootMismatch, shouldChallenge } from './agent.js'
+import { challengeClaim, finalizeClaim, proveInputMismatch, readClaim, readDispute } from './client.js'
 import { type ClaimKey, disputeIdOf } from './config.js'
+import { GameRevertError } from './errors.js'
 import type { Hex } from './merkle.js'
 import type { ParamsCommitment } from './params.js'
 import { chainTime, claimsOf, disputesOf, pause, type PollOptions, type PostedClaim, type Seat, type SentMove, tick } from './remote.js'
@@ -21,8 +22,9 @@ export interface GameContext {
 }
 
 export type WatchEvent =
-  | { type: 'claim'; claimId: Hex; verdict: 'correct' | 'wrong' | 'not pending' | 'window closed' | 'own claim' }
+  | { type: 'claim'; claimId: Hex; verdict: 'correct' | 'wrong' | 'input mismatch' | 'not pending' | 'window closed' | 'own claim' }
   | { type: 'challenged'; claimId: Hex; disputeId: Hex; gasUsed: bigint }
+  | { type: 'input-mismatch-proved'; claimId: Hex; gasUsed: bigint }
   | { type: 'move'; claimId: Hex; sent: SentMove }
   | { type: 'resolved'; claimId: Hex; disputeId: Hex; claimantWon: boolean }
   | { type: 'finalized'; claimId: Hex; gasUsed: bigint }
@@ -38,14 +40,16 @@ function challengerSeat(ctx: GameContext, disputeId: Hex, honest: Trace): Seat {
 }
 
 /**
- * Recomputes a posted claim with the reference executor and, if its trace differs, opens a
- * dispute (or resumes this party's existing one). Returns the seat to play, or null with the
- * verdict when there is nothing to dispute.
+ * Recomputes a posted claim with the reference executor. If its input root is not that of its
+ * posted input, proves it with `proveInputMismatch` (no dispute); else, if its trace differs,
+ * opens a dispute (or resumes this party's existing one). Returns the seat to play, or null
+ * with the verdict when there is nothing to dispute.
  */
 export async function disputeIfWrong(ctx: GameContext, claim: PostedClaim, onEvent?: (e: WatchEvent) => void): Promise<Seat | null> {
   const me = await (ctx.game.runner as unknown as Signer).getAddress()
   const verdict = (v: Extract<WatchEvent, { type: 'claim' }>['verdict']) => { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: v }); return null }
-  const honest = buildTrace(ctx.model, claim.inputs)
+  const honest = buildTrace(ctx.model, claim.inputs, { anyInput: true })
+  if (inputRootMismatch(claim.key, honest)) return proveIfPending(ctx, claim, me, verdict, onEvent)
   if (!shouldChallenge(claim.key, honest)) return verdict('correct')
   if (claim.key.claimant.toLowerCase() === me.toLowerCase()) return verdict('own claim')
   const disputeId = disputeIdOf(claim.claimId, me)
@@ -58,6 +62,23 @@ export async function disputeIfWrong(ctx: GameContext, claim: PostedClaim, onEve
   const { gasUsed } = await challengeClaim(ctx.game, claim.key, ctx.challengeBond)
   onEvent?.({ type: 'challenged', claimId: claim.claimId, disputeId, gasUsed })
   return challengerSeat(ctx, disputeId, honest)
+}
+
+/** The one-shot input-root proof, while the claim is pending (in or after its window, disputes open or not). */
+async function proveIfPending(
+  ctx: GameContext, claim: PostedClaim, me: string, verdict: (v: Extract<WatchEvent, { type: 'claim' }>['verdict']) => null, onEvent?: (e: WatchEvent) => void,
+): Promise<null> {
+  if (claim.key.claimant.toLowerCase() === me.toLowerCase()) return verdict('own claim')
+  if ((await readClaim(ctx.game, claim.claimId)).status !== 'Pending') return verdict('not pending')
+  verdict('input mismatch')
+  try {
+    const { gasUsed } = await proveInputMismatch(ctx.game, claim.key, claim.inputPacked)
+    onEvent?.({ type: 'input-mismatch-proved', claimId: claim.claimId, gasUsed })
+  } catch (error) {
+    // Another watcher's proof (or a dispute) settled the claim first: nothing left to do.
+    if (!(error instanceof GameRevertError && error.errorName === 'ClaimNotPending')) throw error
+  }
+  return null
 }
 
 interface Active {
@@ -79,6 +100,19 @@ async function advanceAll(game: Contract, active: Map<Hex, Active>, outcomes: Di
       }
     }
   }
+}
+
+/**
+ * `outcomes` plus the disputes of `active` resolved since the last tick (the other player's
+ * last move can settle the claim between a tick and the status read that follows it).
+ */
+async function withResolved(game: Contract, active: Map<Hex, Active>, outcomes: DisputeOutcome[]): Promise<DisputeOutcome[]> {
+  const all = [...outcomes]
+  for (const [disputeId, a] of active) {
+    const view = await readDispute(game, disputeId)
+    if (view.phase === 'Resolved') all.push({ claimId: a.claimId, disputeId, claimantWon: view.claimantWon })
+  }
+  return all
 }
 
 export interface WatchClaimsParameters extends GameContext, PollOptions {
@@ -154,7 +188,7 @@ export async function defendClaim(p: DefendClaimParameters): Promise<DefendClaim
     }
     await advanceAll(p.game, active, disputes, p.onEvent)
     const record = await readClaim(p.game, p.claimId)
-    if (record.status !== 'Pending') return { status: record.status, disputes }
+    if (record.status !== 'Pending') return { status: record.status, disputes: await withResolved(p.game, active, disputes) }
     if (record.openDisputes === 0 && (await chainTime(p.game)) > record.createdAt + p.challengeWindow) {
       const { gasUsed } = await finalizeClaim(p.game, p.key)
       p.onEvent?.({ type: 'finalized', claimId: p.claimId, gasUsed })

@@ -15,6 +15,7 @@ import { cheatingTrace } from '../../src/optimistic/demo.js'
 import { loadOptimisticDeployment, loadOptimisticModel, type OptimisticDeployment, type OptimisticModel } from '../../src/optimistic/deployment.js'
 import { ClaimNotFoundError } from '../../src/optimistic/op-errors.js'
 import { runOptimisticDemo } from '../../src/optimistic/demo.js'
+import { packInput } from '../../src/optimistic/input.js'
 import { merkleProof } from '../../src/optimistic/merkle.js'
 import { prefixTree } from '../../src/optimistic/trace.js'
 import { claimsOf, findClaim } from '../../src/optimistic/remote.js'
@@ -159,17 +160,19 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(wrong.stderr).toMatch(/is for compiled model 0x[0-9a-f]+, but found 0x/)
   }, 60_000)
 
-  it('a claim must post exactly the model\'s input values (the game derives the input root from them)', async () => {
+  it('a claim must post exactly the model\'s input values, packed one lane each (watchers unpack them from the event)', async () => {
     const game = ctx(wallets[5]).game
     const path = merkleProof(prefixTree(honest, honest.layout.stateCount - 1), honest.layout.outputState)
     const input = honest.states[0]
-    const post = (values: bigint[]) => send('claim', () => game.claim(d.modelId, values, honest.traceRoot, honest.output, path, { value: d.claimBond }))
-    await expect(post(input.slice(1))).rejects.toMatchObject({ errorName: 'InputSizeMismatch', args: [BigInt(input.length), BigInt(input.length - 1)] })
+    const lane = m.params.layout.inputLane
+    const post = (values: bigint[]) => send('claim', () => game.claim(d.modelId, packInput(lane, values), honest.inputRoot, honest.traceRoot, honest.output, path, { value: d.claimBond }))
+    await expect(post(input.slice(1))).rejects.toMatchObject({ errorName: 'InputSizeMismatch', args: [BigInt(input.length * lane.bytes), BigInt((input.length - 1) * lane.bytes)] })
     const fromBlock = await anvil.provider.getBlockNumber()
     await post(input)
     const [claim] = await claimsOf(game, d.modelId, m.params.layout, fromBlock, await anvil.provider.getBlockNumber())
     expect(claim.inputs).toEqual([input])
-    expect(claim.key.inputRoot).toBe(honest.inputRoot)
+    expect(claim.inputPacked).toBe(packInput(lane, input))
+    expect(claim.key).toEqual(claimKeyOf(d.modelId, honest, wallets[5].address))
   })
 
   it('the installed binary exits non-zero naming the unknown claim', async () => {

@@ -14,6 +14,11 @@ struct ModelConfig {
     uint32 inputCount;
     /// The trace state holding the model output (produced by a step).
     uint32 outputState;
+    /// Claims post the input values packed: each value one big-endian lane of
+    /// `inputLaneBytes` bytes (1..32), two's complement when `inputSigned` (an unsigned lane
+    /// is at most 31 bytes, so every lane decodes to an int256).
+    uint8 inputLaneBytes;
+    bool inputSigned;
     /// Element count of every trace state.
     uint32[] stateSizes;
     uint96 claimBond;
@@ -25,11 +30,14 @@ struct ModelConfig {
 }
 
 /// @notice What a claim commits to; claimId = keccak256(abi.encode(ClaimKey)).
-/// `inputRoot` is the trace tree holding only the input states (zeros after them);
+/// `inputRoot` is the trace tree holding only the input states (zeros after them), as posted by
+/// the claimant: it is not checked at claim time, but `proveInputMismatch` rejects the claim if
+/// it is not the root of the posted input, whose keccak256 is `inputHash`.
 /// `outputRoot` is the tensor root of the output, proven inside `traceRoot` at claim time.
 struct ClaimKey {
     bytes32 modelId;
     bytes32 inputRoot;
+    bytes32 inputHash;
     bytes32 traceRoot;
     bytes32 outputRoot;
     address claimant;
@@ -61,6 +69,8 @@ struct ClaimRecord {
     uint64 createdAt;
     uint16 openDisputes;
     ClaimStatus status;
+    /// Rejected by `proveInputMismatch`: its open disputes are moot and return the challengers' bonds.
+    bool inputMismatch;
 }
 
 struct Dispute {
@@ -84,8 +94,11 @@ struct Dispute {
 
 interface IOptimisticGameEvents {
     event ModelRegistered(bytes32 indexed modelId, address executor, bytes32 paramsRoot);
-    /// `input`: the input states' values, concatenated in trace order (see OptimisticGame.claim).
-    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, int256[] input, int256[] output);
+    /// `input`: the input states' values, concatenated in trace order and packed in the model's
+    /// input lanes (see OptimisticGame.claim); key.inputHash = keccak256(input).
+    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, bytes input, int256[] output);
+    /// `inputRoot`: the root of the posted input, which the claim's key.inputRoot is not.
+    event InputMismatchProven(bytes32 indexed claimId, address prover, bytes32 inputRoot);
     event ClaimFinalized(bytes32 indexed claimId);
     event Challenged(bytes32 indexed disputeId, bytes32 indexed claimId, address challenger);
     event Moved(bytes32 indexed disputeId, Phase phase, uint32 lo, uint32 hi, Position pos);
@@ -99,7 +112,12 @@ interface IOptimisticGameErrors {
     error ModelNotRegistered(bytes32 modelId);
     error WrongBond(uint256 expected, uint256 actual);
     error OutputSizeMismatch(uint256 expected, uint256 actual);
+    /// Sizes in bytes of the packed input.
     error InputSizeMismatch(uint256 expected, uint256 actual);
+    error InputHashMismatch(bytes32 expected, bytes32 actual);
+    error InputRootMatches(bytes32 inputRoot);
+    error NoInputMismatch(bytes32 claimId);
+    error DisputeNotLive(Phase phase);
     error OutputNotInTrace();
     error ClaimExists(bytes32 claimId);
     error ClaimNotPending(bytes32 claimId, ClaimStatus status);

@@ -18,7 +18,15 @@ import {Position, PositionLib} from "./Position.sol";
 /// A dispute the claimant wins credits the challengeBond to the claimant. A dispute the
 /// challenger wins credits its challengeBond back, plus the claimBond if the claim was still
 /// pending (the claim becomes Rejected). A claim finalises only with no dispute open; then
-/// the claimBond returns to the claimant.
+/// the claimBond returns to the claimant. A proven input mismatch rejects a pending claim and
+/// credits its claimBond to the prover; each dispute still open on it is then moot and, when
+/// closed (`releaseDispute`, or a step or timeout), credits its challengeBond back to its
+/// challenger.
+///
+/// Inputs travel packed (one lane per value, see ModelConfig) and the claimant posts the input
+/// root itself, so a claim builds no Merkle tree over its input. The root is checked lazily: a
+/// claim whose input root is not that of its posted input is rejected by `proveInputMismatch`,
+/// a one-shot proof anyone can send while the claim is pending.
 contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
     mapping(bytes32 => ModelConfig) internal _models;
     mapping(bytes32 => ClaimRecord) public claims;
@@ -35,12 +43,15 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         if (c.outputState < c.inputCount || c.outputState >= states) revert InvalidModelConfig("output state");
         // INVARIANT: clocks are positive, so every phase can be timed out.
         if (c.moveTimeout == 0 || c.challengeWindow == 0) revert InvalidModelConfig("clock");
+        // INVARIANT: a lane is 1..32 bytes and every lane decodes to an int256 (unsigned: at most 31 bytes).
+        if (c.inputLaneBytes == 0 || c.inputLaneBytes > (c.inputSigned ? 32 : 31)) revert InvalidModelConfig("input lane");
         for (uint256 i; i < states; ++i) if (c.stateSizes[i] == 0) revert InvalidModelConfig("empty state");
         modelId = keccak256(abi.encode(c));
         // INVARIANT: a model's parameters never change once registered.
         if (address(_models[modelId].executor) != address(0)) revert ModelAlreadyRegistered(modelId);
         ModelConfig storage m = _models[modelId];
         (m.paramsRoot, m.executor, m.inputCount, m.outputState) = (c.paramsRoot, c.executor, c.inputCount, c.outputState);
+        (m.inputLaneBytes, m.inputSigned) = (c.inputLaneBytes, c.inputSigned);
         (m.claimBond, m.challengeBond, m.challengeWindow, m.moveTimeout) =
             (c.claimBond, c.challengeBond, c.challengeWindow, c.moveTimeout);
         m.stateSizes = c.stateSizes;
@@ -51,12 +62,14 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         return _models[modelId];
     }
 
-    /// `input` is every input state's values, concatenated in trace order. The game derives the
-    /// input root from it and emits it, so any watcher can recompute the claimed trace: a claim
-    /// whose input nobody knows could never be challenged.
+    /// `inputPacked` is every input state's values, concatenated in trace order, one lane each
+    /// (see ModelConfig). The game emits it, so any watcher can recompute the claimed trace (a
+    /// claim whose input nobody knows could never be challenged), and keeps only its keccak256.
+    /// `inputRoot` is the claimant's word: `proveInputMismatch` rejects the claim if it is wrong.
     function claim(
         bytes32 modelId,
-        int256[] calldata input,
+        bytes calldata inputPacked,
+        bytes32 inputRoot,
         bytes32 traceRoot,
         int256[] calldata output,
         bytes32[] calldata outputPath
@@ -64,12 +77,47 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         ModelConfig storage m = _model(modelId);
         // INVARIANT: the claim locks exactly the model's claim bond.
         if (msg.value != m.claimBond) revert WrongBond(m.claimBond, msg.value);
-        ClaimKey memory key =
-            ClaimKey(modelId, _inputRoot(m, input), traceRoot, _outputRoot(m, traceRoot, output, outputPath), msg.sender);
+        uint256 inputBytes = _inputBytes(m);
+        // INVARIANT: the posted input is exactly the model's input states, one lane per element.
+        if (inputPacked.length != inputBytes) revert InputSizeMismatch(inputBytes, inputPacked.length);
+        ClaimKey memory key = ClaimKey(
+            modelId, inputRoot, keccak256(inputPacked), traceRoot, _outputRoot(m, traceRoot, output, outputPath), msg.sender
+        );
         claimId = keccak256(abi.encode(key));
         if (claims[claimId].status != ClaimStatus.None) revert ClaimExists(claimId);
-        claims[claimId] = ClaimRecord(msg.sender, uint64(block.timestamp), 0, ClaimStatus.Pending);
-        emit ClaimSubmitted(claimId, modelId, key, input, output);
+        claims[claimId] = ClaimRecord(msg.sender, uint64(block.timestamp), 0, ClaimStatus.Pending, false);
+        emit ClaimSubmitted(claimId, modelId, key, inputPacked, output);
+    }
+
+    /// One-shot fraud proof against a claim's input root: `inputPacked` is the claim's posted
+    /// input (its keccak256 is in the key); if the root of its values is not `key.inputRoot`, the
+    /// claim is rejected and its bond credited to the sender. Open disputes do not block it
+    /// (they were played from the wrong input root); they are closed by `releaseDispute`.
+    function proveInputMismatch(ClaimKey calldata key, bytes calldata inputPacked) external {
+        bytes32 claimId = keccak256(abi.encode(key));
+        ClaimRecord storage r = claims[claimId];
+        // INVARIANT: only a pending claim can be rejected (the key is then the claim's own).
+        if (r.status != ClaimStatus.Pending) revert ClaimNotPending(claimId, r.status);
+        bytes32 inputHash = keccak256(inputPacked);
+        // INVARIANT: the proof is about the input the claim posted, byte for byte.
+        if (inputHash != key.inputHash) revert InputHashMismatch(key.inputHash, inputHash);
+        ModelConfig storage m = _models[key.modelId];
+        bytes32 inputRoot = _inputRoot(m, inputPacked);
+        // INVARIANT: a claim whose input root is right cannot be rejected this way.
+        if (inputRoot == key.inputRoot) revert InputRootMatches(inputRoot);
+        (r.status, r.inputMismatch) = (ClaimStatus.Rejected, true);
+        credit[msg.sender] += m.claimBond;
+        emit InputMismatchProven(claimId, msg.sender, inputRoot);
+    }
+
+    /// Closes a dispute left open on a claim rejected for an input mismatch: anyone may call it,
+    /// the challenger's bond is credited back to it.
+    function releaseDispute(bytes32 disputeId) external {
+        Dispute storage d = _disputes[disputeId];
+        // INVARIANT: only a live dispute, only on a claim rejected by proveInputMismatch.
+        if (d.phase == Phase.None || d.phase == Phase.Resolved) revert DisputeNotLive(d.phase);
+        if (!claims[d.claimId].inputMismatch) revert NoInputMismatch(d.claimId);
+        _resolve(d, disputeId, _models[d.modelId], false);
     }
 
     function finalize(ClaimKey calldata key) external {
@@ -227,22 +275,51 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         if (MerkleLib.rootFrom(outputRoot, outputState, outputPath, depth) != traceRoot) revert OutputNotInTrace();
     }
 
-    /// The trace tree holding only the input states' tensor roots (zero leaves after them).
-    function _inputRoot(ModelConfig storage m, int256[] calldata input) private view returns (bytes32) {
+    /// Bytes of a packed input: one lane per element of every input state.
+    function _inputBytes(ModelConfig storage m) private view returns (uint256 total) {
         uint256 inputCount = m.inputCount;
-        uint256 total;
         for (uint256 i; i < inputCount; ++i) total += m.stateSizes[i];
-        // INVARIANT: the posted input is exactly the model's input states, element for element.
-        if (input.length != total) revert InputSizeMismatch(total, input.length);
+        total *= m.inputLaneBytes;
+    }
+
+    /// The trace tree holding only the input states' tensor roots (zero leaves after them).
+    function _inputRoot(ModelConfig storage m, bytes calldata inputPacked) private view returns (bytes32) {
+        uint256 inputBytes = _inputBytes(m);
+        // INVARIANT: lanes are read only inside the packed input.
+        if (inputPacked.length != inputBytes) revert InputSizeMismatch(inputBytes, inputPacked.length);
+        (uint256 laneBytes, bool signed) = (m.inputLaneBytes, m.inputSigned);
         // A tensor root is a raw word, so the trace tree is the tensor tree of the roots.
         int256[] memory leaves = new int256[](m.stateSizes.length);
         uint256 offset;
-        for (uint256 i; i < inputCount; ++i) {
-            uint256 end = offset + m.stateSizes[i];
-            leaves[i] = int256(uint256(MerkleLib.tensorRoot(input[offset:end])));
-            offset = end;
+        for (uint256 i; i < m.inputCount; ++i) {
+            uint256 size = m.stateSizes[i];
+            leaves[i] = int256(uint256(MerkleLib.tensorRoot(_unpack(inputPacked, offset, size, laneBytes, signed))));
+            offset += size * laneBytes;
         }
         return MerkleLib.tensorRoot(leaves);
+    }
+
+    /// `count` lanes of `laneBytes` bytes from byte `offset` of `packed`, as int256 values: a
+    /// lane is the top bytes of the calldata word at its start, shifted down (sign-extended when
+    /// signed), as `unpackInput` in src/optimistic/input.ts.
+    function _unpack(bytes calldata packed, uint256 offset, uint256 count, uint256 laneBytes, bool signed)
+        private
+        pure
+        returns (int256[] memory values)
+    {
+        values = new int256[](count);
+        uint256 shift = 256 - 8 * laneBytes;
+        assembly ("memory-safe") {
+            let src := add(packed.offset, offset)
+            let dst := add(values, 0x20)
+            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
+                let word := calldataload(add(src, mul(i, laneBytes)))
+                switch signed
+                case 0 { word := shr(shift, word) }
+                default { word := sar(shift, word) }
+                mstore(add(dst, mul(i, 0x20)), word)
+            }
+        }
     }
 
     function _claimantMoves(Phase p) private pure returns (bool) {
@@ -274,8 +351,10 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
     }
 
     function _resolve(Dispute storage d, bytes32 disputeId, ModelConfig storage m, bool claimantWins) private {
-        (d.phase, d.claimantWon) = (Phase.Resolved, claimantWins);
         ClaimRecord storage r = claims[d.claimId];
+        // A dispute over a claim rejected for its input root is moot: the challenger's bond returns.
+        if (r.inputMismatch) claimantWins = false;
+        (d.phase, d.claimantWon) = (Phase.Resolved, claimantWins);
         r.openDisputes -= 1;
         if (claimantWins) {
             credit[r.claimant] += m.challengeBond;
