@@ -5,8 +5,7 @@ import { type ClaimKey, claimKeyOf } from '../../src/optimistic/config.js'
 import type { Hex } from '../../src/optimistic/merkle.js'
 import { honestPlayer, type Player } from '../../src/optimistic/play.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
-import { applyOp } from '../../src/ir/ops.js'
-import { operands } from '../../src/ir/execute.js'
+import { cheatingTrace } from '../../src/optimistic/demo.js'
 import type { Rng } from './models.js'
 import { CHALLENGE_BOND, CLAIM_BOND, type GameFixture, type RegisteredModel } from './chain.js'
 
@@ -32,18 +31,9 @@ export function player(f: GameFixture, m: RegisteredModel, role: 'claimant' | 'c
  */
 export function lyingTrace(m: RegisteredModel, inputs: bigint[][], state: number, element: number, delta: bigint, consistent: boolean): Trace {
   const honest = buildTrace(m.model, inputs)
+  if (consistent) return cheatingTrace(m.model, honest, state, element, delta)
   const states = honest.states.map((s) => [...s])
   states[state][element] += delta
-  if (consistent) {
-    const values = new Map<number, bigint[]>()
-    const { model } = m
-    model.inputs.forEach((info, i) => values.set(info.id, states[i]))
-    model.steps.forEach((step, i) => {
-      const pos = model.inputs.length + i
-      if (pos > state) states[pos] = applyOp(step.op, operands(values, step.op.inputs))
-      values.set(step.output.id, states[pos])
-    })
-  }
   return traceFromStates(honest.layout, states)
 }
 
