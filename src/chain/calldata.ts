@@ -8,8 +8,8 @@ import type { Groth16Proof as SnarkjsGroth16Proof } from 'snarkjs'
 
 /** BN254 base field order: proof coordinates lie below it. */
 const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n
-/** BN254 scalar field order: public signals lie below it. */
-export const SCALAR_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
+export { SCALAR_FIELD } from '../util/field.js'
+import { SCALAR_FIELD } from '../util/field.js'
 
 /** The arguments of `verifyProof` / `verifyInference`, as snarkjs's exportSolidityCallData orders them. */
 export interface Groth16Arguments {

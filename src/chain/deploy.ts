@@ -14,7 +14,8 @@ import {
 import { ContractNotDeployedError, DeploymentNotFoundError, PublicSignalCountError, VerifierExportError } from './errors.js'
 import { connect, walletFor } from './rpc.js'
 import { type CompilerSettings, compileSolidity } from './solc.js'
-import { EXPORT_MANIFEST, type VerifierExportManifest, verimlVersion } from './verifier.js'
+import { GENERATOR } from '../prove/manifest.js'
+import { EXPORT_MANIFEST, type VerifierExportManifest } from './verifier.js'
 
 export interface ModelRegistration {
   inputVisibility: Visibility
@@ -184,7 +185,7 @@ export async function deployModel(parameters: DeployModelParameters): Promise<De
 
     const deployment: Deployment = {
       version: 1,
-      generator: `veriml ${verimlVersion()}`,
+      generator: GENERATOR,
       chainId,
       modelId: manifest.modelId,
       deployer: wallet.address,

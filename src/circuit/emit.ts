@@ -3,6 +3,7 @@ import { requantValue } from '../ir/ops.js'
 import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
 import { type PackLayout, packLayout, packedElementCount } from './packing.js'
 import { planRequant } from './requant.js'
+import { sizeOf } from '../util/shape.js'
 
 export type InputVisibility = 'public' | 'hashed' | 'private'
 export type OutputVisibility = 'public' | 'hashed'
@@ -82,7 +83,7 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
   const hashes: { name: string; size: number }[] = []
 
   for (const [k, input] of model.inputs.entries()) {
-    const n = input.shape.reduce((a, b) => a * b, 1)
+    const n = sizeOf(input.shape)
     const bits = Math.max(1, bitLength(input.hi - input.lo))
     body.push(`    signal input in${k}[${n}];`, `    component rc${k}[${n}];`)
     body.push(`    for (var i = 0; i < ${n}; i++) {`, `        rc${k}[i] = Num2Bits(${bits});`, `        rc${k}[i].in <== in${k}[i] - (${input.lo});`, '    }')

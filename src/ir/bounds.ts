@@ -1,6 +1,7 @@
 import { FieldOverflowError } from './errors.js'
 import { requantValue } from './ops.js'
 import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from './types.js'
+import { sizeOf } from '../util/shape.js'
 
 /**
  * Values are safe while |v| < 2^SAFE_BITS: far below the BN254 scalar field (~2^253.6), so
@@ -46,7 +47,7 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
 export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
   const bounds = new Map<TensorId, TensorBounds>()
   for (const i of model.inputs) {
-    const n = i.shape.reduce((a, b) => a * b, 1)
+    const n = sizeOf(i.shape)
     bounds.set(i.id, { lo: new Array(n).fill(i.lo), hi: new Array(n).fill(i.hi) })
   }
   for (const step of model.steps) {

@@ -1,6 +1,7 @@
 import { applyOp } from './ops.js'
 import type { IrModel, TensorId } from './types.js'
 import { IrInputError } from './errors.js'
+import { sizeOf } from '../util/shape.js'
 
 export interface ExecuteReturnType {
   /** Every tensor's values, by tensor id: inputs first, then one per step (the trace states). */
@@ -24,7 +25,7 @@ export function execute(model: IrModel, inputs: readonly (readonly bigint[])[]):
   }
   const values = new Map<TensorId, bigint[]>()
   model.inputs.forEach((info, i) => {
-    const size = info.shape.reduce((a, b) => a * b, 1)
+    const size = sizeOf(info.shape)
     if (inputs[i].length !== size) {
       throw new IrInputError({ input: info.name, expected: `${size} values (shape [${info.shape}])`, actual: `${inputs[i].length}` })
     }

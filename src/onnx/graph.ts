@@ -1,3 +1,4 @@
+import { sizeOf } from '../util/shape.js'
 /**
  * The imported graph: the ONNX model lowered to the same small op set as the integer IR,
  * but over reals. Constant linear ops are already fused into `affine` steps, constants are
@@ -45,7 +46,7 @@ export interface FloatGraph {
   outputs: { id: number; name: string }[]
 }
 
-export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1)
+export { sizeOf }
 
 function concat(values: Map<number, Float64Array>, ids: readonly number[]): Float64Array {
   if (ids.length === 1) return values.get(ids[0])!

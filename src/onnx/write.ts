@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto'
 import { BaseError } from '../errors.js'
+import { sizeOf } from '../util/shape.js'
 
 // onnx-proto is CommonJS: under Node's ESM loader only its default export exists,
 // so `import { onnx } from 'onnx-proto'` fails at run time even though tsc accepts it.
@@ -74,7 +75,7 @@ export class TensorSizeMismatchError extends OnnxWriteError {
   readonly actual: number
 
   constructor({ tensorName, dims, actual }: { tensorName: string; dims: number[]; actual: number }) {
-    const expected = dims.reduce((a, b) => a * b, 1)
+    const expected = sizeOf(dims)
     super(`tensor "${tensorName}": dims [${dims.join(', ')}] hold ${expected} elements but ${actual} were given`)
     this.tensorName = tensorName
     this.dims = dims
@@ -179,7 +180,7 @@ function tensorProto(spec: TensorSpec, where: string): InstanceType<typeof onnx.
   if (ELEMENT[type].array !== ELEMENT[arrayType].array) {
     throw new TensorTypeMismatchError({ tensorName, declaredType: type, arrayType: ELEMENT[arrayType].array })
   }
-  if (spec.dims.reduce((a, b) => a * b, 1) !== spec.data.length) {
+  if (sizeOf(spec.dims) !== spec.data.length) {
     throw new TensorSizeMismatchError({ tensorName, dims: spec.dims, actual: spec.data.length })
   }
   return onnx.TensorProto.create({

@@ -2,6 +2,7 @@ import type { IrModel, TensorId } from '../ir/types.js'
 import { OptimisticModelError } from './errors.js'
 import { type InputLane, inputLaneFor } from './input.js'
 import { depthFor } from './merkle.js'
+import { sizeOf } from '../util/shape.js'
 
 /**
  * Where each tensor lives in the trace: states 0 .. inputCount-1 are the model inputs in
@@ -22,7 +23,6 @@ export interface TraceLayout {
   inputLane: InputLane
 }
 
-const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
 
 export function traceLayout(model: IrModel): TraceLayout {
   const fail = (reason: string) => new OptimisticModelError({ model: model.name, reason })

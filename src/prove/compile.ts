@@ -11,10 +11,11 @@ import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { quantize } from '../quantize/quantize.js'
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
-import { packageVersion } from '../util/versions.js'
+import { VERIML_VERSION, packageVersion } from '../util/versions.js'
 import { compileCircom } from './circom.js'
-import { GENERATOR, type Manifest, VERIML_VERSION, readManifest, sha256, sha256File, writeManifest } from './manifest.js'
+import { GENERATOR, type Manifest, readManifest, sha256, sha256File, writeManifest } from './manifest.js'
 import { artifactPaths } from './paths.js'
+import { sizeOf } from '../util/shape.js'
 
 export interface CompileModelParameters {
   onnxPath: string
@@ -42,7 +43,7 @@ const DEFAULT_CALIBRATION_SAMPLES = 32
 function defaultCalibration(specs: { shape: number[] }[]): Float64Array[][] {
   let s = 0x9e3779b9
   const rand = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32 }
-  return Array.from({ length: DEFAULT_CALIBRATION_SAMPLES }, () => specs.map((x) => Float64Array.from({ length: x.shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1)))
+  return Array.from({ length: DEFAULT_CALIBRATION_SAMPLES }, () => specs.map((x) => Float64Array.from({ length: sizeOf(x.shape) }, () => rand() * 2 - 1)))
 }
 
 /**

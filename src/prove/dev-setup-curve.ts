@@ -10,8 +10,10 @@
  * shared `globalThis.curve_bn128` is left untouched.
  */
 
-/** BN254 scalar field order r (the circuit field of circom/snarkjs). */
-export const FR = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
+import { SCALAR_FIELD } from '../util/field.js'
+
+/** BN254 scalar field order r (the circuit field of circom/snarkjs), under the curve code's name. */
+export const FR = SCALAR_FIELD
 /** BN254 base field order q. */
 export const FQ = 21888242871839275222246405745257275088696311157297823662689037894645226208583n
 

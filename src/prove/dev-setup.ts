@@ -257,7 +257,6 @@ function computeKeys(curve: Bn128Curve, ff: FfjavascriptModule, r1cs: R1cs, cirP
     const alpha1 = vk1.lem.subarray(0, sG1)
     const beta1 = vk1.lem.subarray(sG1, 2 * sG1)
     const delta1 = vk1.lem.subarray(2 * sG1, 3 * sG1)
-    const gen1 = vk1.lem.subarray(3 * sG1, 4 * sG1)
     const beta2 = vk2.lem.subarray(0, sG2)
     const delta2 = vk2.lem.subarray(sG2, 2 * sG2)
     const gen2 = vk2.lem.subarray(2 * sG2, 3 * sG2)

@@ -3,9 +3,9 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { PublicLayout } from '../circuit/emit.js'
 import { writeJsonAtomic } from '../util/fs.js'
+import { VERIML_VERSION } from '../util/versions.js'
 import { artifactPaths } from './paths.js'
 
-export const VERIML_VERSION = '0.1.0'
 export const GENERATOR = `veriml ${VERIML_VERSION}`
 
 export interface ContributionRecord {

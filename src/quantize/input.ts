@@ -1,9 +1,8 @@
 import { IrInputError } from '../ir/errors.js'
 import type { IrInput } from '../ir/types.js'
+import { sizeOf } from '../util/shape.js'
 
 interface InputSpec { name: string; shape: number[] }
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1)
 
 function flatten(input: string, v: unknown, out: number[], path: string): void {
   if (Array.isArray(v)) { v.forEach((x, i) => flatten(input, x, out, `${path}[${i}]`)); return }
@@ -41,14 +40,14 @@ export function parseInputs(json: unknown, specs: readonly InputSpec[], { many =
   const flat = specs.map((s, i) => { const out: number[] = []; flatten(s.name, lists[i], out, ''); return out })
   let samples = -1
   specs.forEach((s, i) => {
-    const n = size(s.shape)
+    const n = sizeOf(s.shape)
     const count = flat[i].length / n
     const ok = many ? Number.isInteger(count) && count >= 1 : count === 1
     if (!ok) throw new IrInputError({ input: s.name, expected: `${many ? 'a multiple of ' : ''}${n} values (shape [${s.shape}])`, actual: `${flat[i].length} values` })
     if (samples !== -1 && count !== samples) throw new IrInputError({ input: s.name, expected: `${samples} samples like the other inputs`, actual: `${count}` })
     samples = count
   })
-  return Array.from({ length: samples }, (_, k) => specs.map((s, i) => Float64Array.from(flat[i].slice(k * size(s.shape), (k + 1) * size(s.shape)))))
+  return Array.from({ length: samples }, (_, k) => specs.map((s, i) => Float64Array.from(flat[i].slice(k * sizeOf(s.shape), (k + 1) * sizeOf(s.shape)))))
 }
 
 /** Quantises one sample to the model's integer input domains; out-of-domain values are an error. */

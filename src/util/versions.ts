@@ -18,3 +18,6 @@ export function packageVersion(name: string): string {
     dir = up
   }
 }
+
+/** veriml's own version, from its package.json. */
+export const VERIML_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version

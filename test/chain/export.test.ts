@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inferenceConsumerAbi, verimlRegistryAbi } from '../../src/chain/contracts.js'
 import { SolcCompileError, VerifierExportError } from '../../src/chain/errors.js'
 import { compileSolidity } from '../../src/chain/solc.js'
-import { CONTRACTS_DIR, exportVerifier, verifierContractName, verimlVersion } from '../../src/chain/verifier.js'
+import { CONTRACTS_DIR, exportVerifier, verifierContractName } from '../../src/chain/verifier.js'
+import { GENERATOR } from '../../src/prove/manifest.js'
 import { type TinyCircuit, buildTinyCircuit, preparePtau, terminateSnarkjs } from '../helpers/tiny-circuit.js'
 import { SPECS } from './fixture.js'
 
@@ -34,7 +35,7 @@ describe('exportVerifier', () => {
 
     const source = await readFile(result.verifierPath, 'utf8')
     expect(source.split('\n')[0]).toMatch(/^\/\/ SPDX-License-Identifier/)
-    expect(source).toContain(`veriml ${verimlVersion()}`)
+    expect(source).toContain(GENERATOR)
     expect(source).toContain(`Model id: ${modelId}`)
     expect(source).toContain('contract TinyMlpV2Verifier {')
     expect(source).not.toContain('Groth16Verifier')

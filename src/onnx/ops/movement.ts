@@ -1,6 +1,6 @@
 import { sizeOf } from '../graph.js'
 import { reshapeTarget, strides, unravel } from '../shapes.js'
-import { type Handler, LoweringError, type Sym, attrInts, attrString, intsParam, need, needConst, normalizeAxis, num, remap, shapeOf, sumPlaced, withShape } from './common.js'
+import { type Handler, LoweringError, attrInts, attrString, intsParam, need, needConst, normalizeAxis, num, remap, shapeOf, sumPlaced, withShape } from './common.js'
 
 // Movement ops are index maps: they compose into the pending map (or fold a constant) and
 // cost nothing in the circuit.
@@ -147,7 +147,7 @@ export const Gather: Handler = (ctx, [x, indicesIn]) => {
     if (i < -d || i >= d) throw new LoweringError(ctx.node, `index ${i} is out of range for axis ${axis} of size ${d}`)
     return i < 0 ? i + d : i
   })
-  const outer = sizeOf(s.slice(0, axis)), inner = sizeOf(s.slice(axis + 1)), n = indices.length
+  const inner = sizeOf(s.slice(axis + 1)), n = indices.length
   const out = [...s.slice(0, axis), ...ind.dims, ...s.slice(axis + 1)]
   return [remap(v, out, (o) => {
     const i = o % inner, j = Math.floor(o / inner) % n, b = Math.floor(o / (inner * n))
