@@ -11,11 +11,11 @@
  *   (the snarkjs flow would need preparePhase2 at 2^13, several minutes).
  * Each dev zkey is checked by proving and verifying once.
  */
-import { spawnSync } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { devSetup, type DevSetupReturnType } from '../src/prove/dev-setup.js'
+import { compileCircom } from '../src/prove/circom.js'
 
 type Snarkjs = typeof import('snarkjs')
 
@@ -87,13 +87,9 @@ function mlpCircuit(s: MlpShape): string {
   return lines.join('\n')
 }
 
-const NODE_MODULES = resolve('node_modules')
-
-function compile(dir: string, s: MlpShape): { r1cs: string; wasm: string; compileMs: number } {
+async function compile(dir: string, s: MlpShape): Promise<{ r1cs: string; wasm: string; compileMs: number }> {
   const t0 = performance.now()
-  const argv = [join(NODE_MODULES, 'circom2', 'cli.js'), `${s.name}.circom`, '--r1cs', '--wasm', '-o', '.', '-l', NODE_MODULES]
-  const run = spawnSync(process.execPath, argv, { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 })
-  if (run.status !== 0) throw new Error(`circom2 ${s.name} failed (${run.status}): ${run.stderr.slice(-2000)}`)
+  await compileCircom(dir, { name: s.name })
   return { r1cs: join(dir, `${s.name}.r1cs`), wasm: join(dir, `${s.name}_js`, `${s.name}.wasm`), compileMs: performance.now() - t0 }
 }
 
@@ -116,8 +112,8 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'veriml-dev-setup-bench-'))
   try {
     for (const s of [MID, MNIST]) await writeFile(join(dir, `${s.name}.circom`), mlpCircuit(s))
-    const mid = compile(dir, MID)
-    const mnist = compile(dir, MNIST)
+    const mid = await compile(dir, MID)
+    const mnist = await compile(dir, MNIST)
 
     // --- mid circuit: dev setup vs snarkjs ---
     const [devMid, devMidMs] = await timed(() => devSetup({ r1csPath: mid.r1cs, zkeyPath: join(dir, 'mid-dev.zkey') }))

@@ -18,25 +18,33 @@ export interface CompileCircomReturnType {
   version: string
 }
 
+export interface CompileCircomParameters {
+  /** The circuit is `<dir>/<name>.circom`; outputs are `<name>.r1cs`, `<name>.sym`, `<name>_js/`. */
+  name?: string
+  /** circom's simplification level: O1 keeps linear constraints, O2 substitutes them away. */
+  optimization?: 'O1' | 'O2'
+  onLine?: (line: string) => void
+}
+
 /**
- * Compiles `<dir>/model.circom` with the circom2 package (circom as WebAssembly). circom2
+ * Compiles `<dir>/<name>.circom` with the circom2 package (circom as WebAssembly). circom2
  * cannot read through `..`, so the templates it includes are copied next to the circuit and
  * it runs with the circuit folder as its working directory.
  */
-export async function compileCircom(dir: string, onLine?: (line: string) => void): Promise<CompileCircomReturnType> {
+export async function compileCircom(dir: string, { name = 'model', optimization = 'O1', onLine }: CompileCircomParameters = {}): Promise<CompileCircomReturnType> {
   await copyFile(join(ROOT, 'circuits', 'veriml.circom'), join(dir, 'veriml.circom'))
   const lib = join(dir, 'circomlib', 'circuits')
   await mkdir(lib, { recursive: true })
   const circomlibDir = dirname(require.resolve('circomlib/package.json'))
   for (const f of CIRCOMLIB) await copyFile(join(circomlibDir, 'circuits', `${f}.circom`), join(lib, `${f}.circom`))
-  await rm(join(dir, 'model_js'), { recursive: true, force: true })
-  const argv = [require.resolve('circom2/cli.js'), 'model.circom', '--r1cs', '--wasm', '--sym', '--O1', '-o', '.']
+  await rm(join(dir, `${name}_js`), { recursive: true, force: true })
+  const argv = [require.resolve('circom2/cli.js'), `${name}.circom`, '--r1cs', '--wasm', '--sym', `--${optimization}`, '-o', '.']
   const started = performance.now()
   const { stdout, stderr, code } = await run(process.execPath, argv, dir, onLine)
   if (code !== 0) throw new ToolError({ tool: 'circom2', argv, stderr: stderr || stdout, problem: `compilation failed (exit ${code})` })
   // circom's witness_calculator.js is CommonJS; mark its folder so Node loads it as such
   // whatever the enclosing package's module type is.
-  await writeFile(join(dir, 'model_js', 'package.json'), '{ "type": "commonjs" }\n')
+  await writeFile(join(dir, `${name}_js`, 'package.json'), '{ "type": "commonjs" }\n')
   const match = /non-linear constraints: (\d+)[\s\S]*?linear constraints: (\d+)/.exec(stdout)
   const constraintCount = match ? Number(match[1]) + Number(match[2]) : NaN
   return { constraintCount, compileMs: performance.now() - started, version: packageVersion('circom2') }

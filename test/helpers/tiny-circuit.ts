@@ -8,10 +8,10 @@ import { shutdown } from '../../src/shutdown.js'
  * nothing), then output part (packed y). Every lane is range-checked with Num2Bits, so the
  * packing is sound, not just well-formed.
  */
-import { spawn } from 'node:child_process'
-import { cp, mkdir, stat, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { type PackLayout, pack, packedElementCount } from '../../src/circuit/packing.js'
+import { compileCircom } from '../../src/prove/circom.js'
 
 export type Visibility = 'public' | 'hashed' | 'private'
 
@@ -45,7 +45,6 @@ export async function terminateSnarkjs(): Promise<void> {
   await shutdown()
 }
 
-const ROOT = resolve(import.meta.dirname, '../..')
 
 export function tinyModel(x: readonly bigint[], shift: bigint): bigint[] {
   return x.map((v) => v * v + shift)
@@ -121,28 +120,13 @@ export function tinyCircom(spec: TinyCircuitSpec): string {
   return lines.join('\n')
 }
 
-async function run(argv: string[], cwd: string): Promise<void> {
-  await new Promise<void>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)))
-    child.stderr.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)))
-    child.on('error', reject)
-    child.on('exit', (code) =>
-      code === 0 ? resolvePromise() : reject(new Error(`circom2 exited with ${code}: ${argv.join(' ')}\n${output}`)),
-    )
-  })
-}
-
 /** Writes, compiles (circom2 --O2) and sets up the circuit in `dir`, using a prepared `ptau`. */
 export async function buildTinyCircuit(spec: TinyCircuitSpec, dir: string, ptau: string): Promise<TinyCircuit> {
   const snarkjs = await loadSnarkjs()
   await mkdir(dir, { recursive: true })
-  // circom2 (WASI) opens neither `..` paths nor symlinks: give it its own copy of circomlib.
-  await cp(join(ROOT, 'node_modules/circomlib/circuits'), join(dir, 'circomlib/circuits'), { recursive: true })
   await writeFile(join(dir, `${spec.name}.circom`), tinyCircom(spec))
   // --O2 folds the linear constraints away, which keeps the Poseidon variant under 2^8.
-  await run([join(ROOT, 'node_modules/circom2/cli.js'), `${spec.name}.circom`, '--r1cs', '--wasm', '--O2', '-l', '.'], dir)
+  await compileCircom(dir, { name: spec.name, optimization: 'O2' })
   const zkeyPath = join(dir, `${spec.name}.zkey`)
   await snarkjs.zKey.newZKey(join(dir, `${spec.name}.r1cs`), ptau, zkeyPath)
   // A too-small ptau makes snarkjs log an error and leave an empty zkey instead of throwing.

@@ -1,14 +1,13 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { DEV_SETUP_CONTRIBUTION_NAME, DevSetupError, R1csFormatError, devSetup } from '../../src/prove/dev-setup.js'
+import { compileCircom } from '../../src/prove/circom.js'
 
 /** The slice of snarkjs's untyped API these tests use. */
 type Snarkjs = typeof import('snarkjs')
 
-const NODE_MODULES = resolve('node_modules')
 const N = 24
 
 // Multiplications (p, q), one wide linear combination (2N terms into y) and 2N+1 public
@@ -49,10 +48,7 @@ beforeAll(async () => {
   snarkjs = await import('snarkjs')
   dir = await mkdtemp(join(tmpdir(), 'veriml-dev-setup-'))
   await writeFile(join(dir, 'fixture.circom'), CIRCUIT)
-  // circom2 cannot read through `..`: run it inside the directory holding the circuit.
-  const argv = [join(NODE_MODULES, 'circom2', 'cli.js'), 'fixture.circom', '--r1cs', '--wasm', '-o', '.', '-l', NODE_MODULES]
-  const run = spawnSync(process.execPath, argv, { cwd: dir, encoding: 'utf8' })
-  if (run.status !== 0) throw new Error(`circom2 failed (${run.status}): ${run.stderr.slice(-2000)}`)
+  await compileCircom(dir, { name: 'fixture' })
 })
 
 afterAll(async () => {
