@@ -29,7 +29,7 @@ import {
   type FfjavascriptModule,
 } from './dev-setup-curve.js'
 import { buildPtau, ptauPointCounts, type RowUse } from './dev-setup-ptau.js'
-import { parseR1cs, R1csFormatError, type R1cs } from './dev-setup-r1cs.js'
+import { parseR1cs, R1csFormatError, type R1cs } from './r1cs.js'
 
 export { R1csFormatError }
 

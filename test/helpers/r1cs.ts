@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises'
+import { type R1cs, parseR1cs } from '../../src/prove/r1cs.js'
 
-/** A tiny independent R1CS reader and checker, so soundness tests do not trust snarkjs's own code path. */
-export interface R1cs {
-  prime: bigint
-  nWires: number
-  nPubOut: number
-  constraints: [Map<number, bigint>, Map<number, bigint>, Map<number, bigint>][]
+/** Witness-side helpers for soundness tests: read a .wtns, check it against an R1CS, name wires. */
+
+export async function readR1cs(path: string): Promise<R1cs> {
+  return parseR1cs(await readFile(path))
 }
 
 const readLE = (b: Buffer, at: number, n: number) => {
@@ -28,30 +27,6 @@ function sections(b: Buffer, magic: string): Map<number, { at: number; size: num
   return out
 }
 
-export async function readR1cs(path: string): Promise<R1cs> {
-  const b = await readFile(path)
-  const s = sections(b, 'r1cs')
-  const h = s.get(1)!.at
-  const n8 = b.readUInt32LE(h)
-  const prime = readLE(b, h + 4, n8)
-  let at = h + 4 + n8
-  const nWires = b.readUInt32LE(at)
-  const nPubOut = b.readUInt32LE(at + 4)
-  const nConstraints = b.readUInt32LE(at + 24) // after nWires, nPubOut, nPubIn, nPrvIn (u32) and nLabels (u64)
-  at = s.get(2)!.at
-  const constraints: R1cs['constraints'] = []
-  for (let c = 0; c < nConstraints; c++) {
-    const lcs = [0, 1, 2].map(() => {
-      const m = new Map<number, bigint>()
-      const terms = b.readUInt32LE(at); at += 4
-      for (let t = 0; t < terms; t++) { m.set(b.readUInt32LE(at), readLE(b, at + 4, n8)); at += 4 + n8 }
-      return m
-    }) as [Map<number, bigint>, Map<number, bigint>, Map<number, bigint>]
-    constraints.push(lcs)
-  }
-  return { prime, nWires, nPubOut, constraints }
-}
-
 export function parseWtns(data: Uint8Array): bigint[] {
   const b = Buffer.from(data)
   const s = sections(b, 'wtns')
@@ -65,7 +40,7 @@ export function parseWtns(data: Uint8Array): bigint[] {
 /** Indices of the constraints the witness violates. */
 export function violated(r1cs: R1cs, w: readonly bigint[]): number[] {
   const p = r1cs.prime
-  const dot = (m: Map<number, bigint>) => { let a = 0n; for (const [k, v] of m) a += v * w[k]; return a % p }
+  const dot = (lc: R1cs['constraints'][number][number]) => { let a = 0n; for (const t of lc) a += t.coefficient * w[t.wire]; return a % p }
   const bad: number[] = []
   r1cs.constraints.forEach(([a, b, c], i) => { if ((dot(a) * dot(b) - dot(c)) % p !== 0n) bad.push(i) })
   return bad
