@@ -96,6 +96,9 @@ async function main(): Promise<void> {
   const withSnarkjsLarge = process.argv.includes('--snarkjs-large')
   const dir = await mkdtemp(join(tmpdir(), 'veriml-setup-bench-'))
   const rows: string[] = []
+  // Rows are also printed as they finish: the large snarkjs runs take hours.
+  const push = rows.push.bind(rows)
+  rows.push = (...r: string[]) => { for (const x of r) console.error(x); return push(...r) }
   try {
     // --- tiny MLP: dev vs snarkjs ---
     const tiny = join(dir, 'tiny')

@@ -1,4 +1,4 @@
-import { FieldOverflowError } from './errors.js'
+import { FieldOverflowError, LookupDomainError } from './errors.js'
 import { requantValue } from './ops.js'
 import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from './types.js'
 import { sizeOf } from '../util/shape.js'
@@ -37,6 +37,28 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
     lo: Array.from(op.index, (i) => (i < 0 ? op.fill : x.lo[i])),
     hi: Array.from(op.index, (i) => (i < 0 ? op.fill : x.hi[i])),
   }),
+  // max is monotone in every operand: the bounds are the max of the bounds.
+  max: (op, x) => {
+    const lo: bigint[] = [], hi: bigint[] = []
+    for (let i = 0; i + 1 < op.rowPtr.length; i++) {
+      let a = x.lo[op.cols[op.rowPtr[i]]], b = x.hi[op.cols[op.rowPtr[i]]]
+      for (let k = op.rowPtr[i] + 1; k < op.rowPtr[i + 1]; k++) { const c = op.cols[k]; if (x.lo[c] > a) a = x.lo[c]; if (x.hi[c] > b) b = x.hi[c] }
+      lo.push(a); hi.push(b)
+    }
+    return { lo, hi }
+  },
+  // Exact: the min and max of the table over the element's input range (checked to be inside the domain).
+  lookup: (op, x) => {
+    const lo: bigint[] = [], hi: bigint[] = []
+    const last = op.offset + BigInt(op.table.length) - 1n
+    for (let i = 0; i < x.lo.length; i++) {
+      if (x.lo[i] < op.offset || x.hi[i] > last) throw new LookupDomainError({ element: i, lo: x.lo[i], hi: x.hi[i], domainLo: op.offset, domainHi: last })
+      let a = op.table[Number(x.lo[i] - op.offset)], b = a
+      for (let v = Number(x.lo[i] - op.offset); v <= Number(x.hi[i] - op.offset); v++) { const t = op.table[v]; if (t < a) a = t; if (t > b) b = t }
+      lo.push(a); hi.push(b)
+    }
+    return { lo, hi }
+  },
 }
 
 /**
@@ -58,7 +80,13 @@ export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
       const extra = BigInt(step.op.mul) << 1n
       for (const v of [...x.lo, ...x.hi]) checkBits(step.output.name, v * extra + (1n << BigInt(step.op.shift)))
     }
-    const b = rule(step.op, x)
+    let b: TensorBounds
+    try {
+      b = rule(step.op, x)
+    } catch (e) {
+      if (e instanceof LookupDomainError) throw new LookupDomainError({ ...e.params, step: step.origin })
+      throw e
+    }
     for (let i = 0; i < b.lo.length; i++) { checkBits(step.output.name, b.lo[i]); checkBits(step.output.name, b.hi[i]) }
     bounds.set(step.output.id, b)
   }

@@ -26,3 +26,15 @@ export class FieldOverflowError extends BaseError {
     this.bits = p.bits
   }
 }
+
+/** A lookup whose input could leave its table's domain: the table would have no entry to prove. */
+export class LookupDomainError extends BaseError {
+  override name = 'LookupDomainError'
+  readonly params: { step?: string; element: number; lo: bigint; hi: bigint; domainLo: bigint; domainHi: bigint }
+  constructor(p: { step?: string; element: number; lo: bigint; hi: bigint; domainLo: bigint; domainHi: bigint }) {
+    super(`${p.step ? `step "${p.step}": ` : ''}lookup input element ${p.element} may take values in [${p.lo}, ${p.hi}], outside the table domain [${p.domainLo}, ${p.domainHi}]`, {
+      details: ['Clamp (requantise) the input to the table domain first.'],
+    })
+    this.params = p
+  }
+}

@@ -1,4 +1,4 @@
-import type { GatherOp, LinearOp, OpKind, PrimitiveOp, RequantOp } from './types.js'
+import type { GatherOp, LinearOp, LookupOp, MaxOp, OpKind, PrimitiveOp, RequantOp } from './types.js'
 
 /**
  * Reference semantics of each primitive op, one element at a time. These functions are
@@ -13,7 +13,11 @@ export function floorShift(a: bigint, shift: number): bigint {
 
 export function requantValue(x: bigint, op: Omit<RequantOp, 'op' | 'inputs'>): bigint {
   const half = op.shift > 0 ? 1n << BigInt(op.shift - 1) : 0n
-  let q = floorShift(x * op.mul + half, op.shift) + op.zeroPoint
+  const t = x * op.mul + half
+  let q = floorShift(t, op.shift)
+  // Half-even: a tie is exactly when t is a multiple of 2^shift; an odd result then goes down.
+  if (op.rounding === 'half-even' && op.shift > 0 && (t & ((1n << BigInt(op.shift)) - 1n)) === 0n && (q & 1n) === 1n) q -= 1n
+  q += op.zeroPoint
   if (op.lo !== null && q < op.lo) q = op.lo
   if (op.hi !== null && q > op.hi) q = op.hi
   return q
@@ -30,11 +34,25 @@ export function gatherElement(op: GatherOp, x: readonly bigint[], i: number): bi
   return src < 0 ? op.fill : x[src]
 }
 
+export function maxElement(op: MaxOp, x: readonly bigint[], i: number): bigint {
+  let m = x[op.cols[op.rowPtr[i]]]
+  for (let k = op.rowPtr[i] + 1; k < op.rowPtr[i + 1]; k++) if (x[op.cols[k]] > m) m = x[op.cols[k]]
+  return m
+}
+
+export function lookupValue(op: Omit<LookupOp, 'op' | 'inputs'>, v: bigint): bigint {
+  const at = v - op.offset
+  if (at < 0n || at >= BigInt(op.table.length)) throw new RangeError(`lookup of ${v} outside the table domain [${op.offset}, ${op.offset + BigInt(op.table.length) - 1n}]`)
+  return op.table[Number(at)]
+}
+
 /** Applies one op to the concatenation of its inputs. Total over the primitive set. */
 export const evaluate: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: readonly bigint[]) => bigint[] } = {
   linear: (op, x) => Array.from(op.bias, (_, j) => linearElement(op, x, j)),
   requant: (op, x) => x.map((v) => requantValue(v, op)),
   gather: (op, x) => Array.from(op.index, (_, i) => gatherElement(op, x, i)),
+  max: (op, x) => Array.from({ length: op.rowPtr.length - 1 }, (_, i) => maxElement(op, x, i)),
+  lookup: (op, x) => x.map((v) => lookupValue(op, v)),
 }
 
 export function applyOp(op: PrimitiveOp, x: readonly bigint[]): bigint[] {

@@ -13,7 +13,7 @@ export function irToJson(model: IrModel): string {
   })
 }
 
-const BIGINT_FIELDS = ['vals', 'bias', 'mul', 'zeroPoint', 'lo', 'hi', 'fill'] as const
+const BIGINT_FIELDS = ['vals', 'bias', 'mul', 'zeroPoint', 'lo', 'hi', 'fill', 'offset', 'table'] as const
 const INT32_FIELDS = ['rowPtr', 'cols', 'index'] as const
 
 export function irFromJson(text: string): IrModel {

@@ -33,9 +33,12 @@ export interface LinearOp {
 }
 
 /**
- * y = clamp(floor((x · mul + 2^(shift-1)) / 2^shift) + zeroPoint, lo, hi), elementwise:
- * multiply by a fixed-point factor mul/2^shift, round half up, add a zero point, clamp.
- * `lo`/`hi` null means no clamp on that side. ReLU is requant with mul=1, shift=0, lo=0.
+ * y = clamp(round(x · mul / 2^shift) + zeroPoint, lo, hi), elementwise: multiply by a
+ * fixed-point factor mul/2^shift, round, add a zero point, clamp. Rounding is half up
+ * (floor(v + 1/2)) unless `rounding` is 'half-even' (ties to even, as onnxruntime's
+ * QuantizeLinear and int8 requantisation do); absent means half up, so models made before
+ * the field existed keep their id. `lo`/`hi` null means no clamp on that side. ReLU is
+ * requant with mul=1, shift=0, lo=0.
  */
 export interface RequantOp {
   op: 'requant'
@@ -45,6 +48,31 @@ export interface RequantOp {
   zeroPoint: bigint
   lo: bigint | null
   hi: bigint | null
+  rounding?: 'half-even'
+}
+
+/**
+ * y[i] = max_k x[cols[k]] for k in rowPtr[i] .. rowPtr[i+1]-1 (x the concatenation of
+ * `inputs`); every row is non-empty. MaxPool: one row per output, holding the window's
+ * positions (padding is left out of the row, so it never wins).
+ */
+export interface MaxOp {
+  op: 'max'
+  inputs: TensorId[]
+  rowPtr: Int32Array
+  cols: Int32Array
+}
+
+/**
+ * y[i] = table[x[i] - offset], elementwise. The proven bounds of x must lie inside the
+ * table's domain [offset, offset + table.length): sigmoid, tanh, leaky ReLU… over the int8
+ * domain of their (requantised) input are 256-entry tables.
+ */
+export interface LookupOp {
+  op: 'lookup'
+  inputs: [TensorId]
+  offset: bigint
+  table: bigint[]
 }
 
 /** Pure index map: y[i] = x[index[i]] (x the concatenation of inputs), or `fill` where index[i] = -1. */
@@ -55,7 +83,7 @@ export interface GatherOp {
   fill: bigint
 }
 
-export type PrimitiveOp = LinearOp | RequantOp | GatherOp
+export type PrimitiveOp = LinearOp | RequantOp | GatherOp | MaxOp | LookupOp
 export type OpKind = PrimitiveOp['op']
 
 export interface Step {

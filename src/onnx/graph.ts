@@ -29,7 +29,49 @@ export interface FloatGather {
   fill: number
 }
 
-export type FloatOp = FloatAffine | FloatClamp | FloatGather
+/** y[i] = max over the row's positions (CSR, every row non-empty): MaxPool windows. */
+export interface FloatMax {
+  kind: 'max'
+  inputs: number[]
+  rowPtr: Int32Array
+  cols: Int32Array
+}
+
+/**
+ * y = f(x) elementwise for a real function without an R1CS form (Sigmoid, Tanh,
+ * LeakyRelu…): quantisation turns it into a table lookup over the input's integer domain.
+ * `name` is the ONNX op (with its attributes) for reports.
+ */
+export interface FloatUnary {
+  kind: 'unary'
+  inputs: [number]
+  name: string
+  f: (x: number) => number
+}
+
+/**
+ * ONNX QuantizeLinear on an input-dependent tensor, per tensor:
+ * y = clamp(roundHalfEven(x / scale) + zeroPoint, lo, hi). Its values are the integers
+ * themselves (as ONNX defines them), so quantisation keeps the model's own scales and
+ * zero points instead of calibrating new ones; DequantizeLinear is the affine map
+ * (q - zeroPoint) · scale that composes into the following linear ops.
+ */
+export interface FloatQuant {
+  kind: 'quant'
+  inputs: [number]
+  scale: number
+  zeroPoint: number
+  lo: number
+  hi: number
+}
+
+export type FloatOp = FloatAffine | FloatClamp | FloatGather | FloatMax | FloatUnary | FloatQuant
+
+/** Round half to even, as ONNX QuantizeLinear (and onnxruntime's nearbyint) does. */
+export function roundHalfEven(v: number): number {
+  const r = Math.round(v)
+  return Math.abs(v - Math.trunc(v)) === 0.5 && r % 2 !== 0 ? r - 1 : r
+}
 
 export interface FloatStep {
   /** Names of the ONNX nodes this step implements. */
@@ -65,6 +107,13 @@ const evaluateFloat: { [K in FloatOp['kind']]: (op: Extract<FloatOp, { kind: K }
   },
   clamp: (op, x) => x.map((v) => Math.min(Math.max(v, op.lo ?? -Infinity), op.hi ?? Infinity)),
   gather: (op, x) => Float64Array.from(op.index, (src) => (src < 0 ? op.fill : x[src])),
+  max: (op, x) => Float64Array.from({ length: op.rowPtr.length - 1 }, (_, i) => {
+    let m = -Infinity
+    for (let k = op.rowPtr[i]; k < op.rowPtr[i + 1]; k++) if (x[op.cols[k]] > m) m = x[op.cols[k]]
+    return m
+  }),
+  unary: (op, x) => x.map(op.f),
+  quant: (op, x) => x.map((v) => Math.min(Math.max(roundHalfEven(v / op.scale) + op.zeroPoint, op.lo), op.hi)),
 }
 
 /** Runs the imported graph in float64; returns every tensor's values. Used for calibration. */
