@@ -15,12 +15,42 @@ include "circomlib/circuits/comparators.circom";
 //   HIMODE 0: no upper clamp (the bounds prove q ≤ BASE + W, or there is no upper bound).
 //   HIMODE 1: W + 1 = 2^J: q > BASE + W iff some bit J..KD-1 of d is set — one IsZero.
 //   HIMODE 2: any W: one more decomposition compares d with W.
-template Requant(S, KD, SIGNED, HIMODE, J, W) {
+//
+// EVEN 1 rounds half to even (ties go to the even quotient) instead of half up. A tie is
+// exactly t ≡ 0 (mod 2^S); the half-even quotient is then the half-up one minus 1 when the
+// half-up quotient is odd, which is the quotient of t - 1 (remainder 2^S - 1). So the prover
+// supplies e = [tie and half-up odd] and the gadget decomposes u' = u - e instead of u: the
+// quotient of u' is the half-even quotient and the clamp logic is unchanged. With r' the
+// remainder of u' and par = parity of its quotient before the zero point (bit S XOR PAR,
+// PAR = (BASE + zp) mod 2; needs KD ≥ 1, which planRequant guarantees), e is determined by
+//   (1) e boolean;
+//   (2) e · (2^S - 1 - r' + par) = 0: e = 1 only if r' = 2^S - 1 (so u was a tie) and the new
+//       quotient is even (so the half-up one was odd) — both terms are ≥ 0 and small, so the
+//       sum is 0 only if both are;
+//   (3) w · winv = 1 with w = r' + (1 - par)·2^S + e·2^(S+1): w ≠ 0, i.e. NOT (e = 0, r' = 0 and
+//       par = 1) — a tie with an odd quotient must take e = 1. winv = 1/w is determined.
+// For a non-tie, (2) forces e = 0; for a tie, (2) and (3) leave exactly the right e. The
+// caller's bounds are the half-even ones, so u' stays in [0, 2^(S+KD+SIGNED)).
+template Requant(S, KD, SIGNED, HIMODE, J, W, EVEN, PAR) {
     signal input u;
     signal output y;
 
     component bits = Num2Bits(S + KD + SIGNED);
-    bits.in <== u;
+    if (EVEN == 0) {
+        bits.in <== u;
+    } else {
+        signal e;
+        e <-- (u % (2 ** S) == 0 && (u \ (2 ** S)) % 2 != PAR) ? 1 : 0;
+        e * (e - 1) === 0;
+        bits.in <== u - e;
+        var rem = 0;
+        for (var i = 0; i < S; i++) rem += bits.out[i] * (2 ** i);
+        var par = PAR + (1 - 2 * PAR) * bits.out[S];
+        e * (2 ** S - 1 - rem + par) === 0;
+        signal winv;
+        winv <-- 1 / (rem + (1 - par) * (2 ** S) + e * (2 ** (S + 1)));
+        winv * (rem + (1 - par) * (2 ** S) + e * (2 ** (S + 1))) === 1;
+    }
 
     var low = 0;
     for (var i = 0; i < KD; i++) low += bits.out[S + i] * (2 ** i);
@@ -52,4 +82,79 @@ template Requant(S, KD, SIGNED, HIMODE, J, W) {
     } else {
         y <== capped;
     }
+}
+
+// y = max(a', b') with a' = MA·a + CA and b' = MB·b + CB: the caller passes the raw signals of
+// its affine refs, so connecting them costs no linear constraint. The caller's proven bounds
+// give d = a' - b' ∈ (-2^K, 2^K), so u = d + 2^K ∈ (0, 2^(K+1)): its K+1 bits (each boolean,
+// recomposing to u, which cannot wrap the field) are unique, and bit K = [d ≥ 0] = [a' ≥ b'].
+// y = b' + s·d is then max(a', b'). K + 3 constraints (int8 operands: K = 8, 11).
+template Max2(K, MA, CA, MB, CB) {
+    signal input a;
+    signal input b;
+    signal output y;
+
+    signal bit[K + 1];
+    var sum = 0;
+    for (var i = 0; i <= K; i++) {
+        bit[i] <-- ((MA * a + CA - MB * b - CB + 2 ** K) >> i) & 1;
+        bit[i] * (bit[i] - 1) === 0;
+        sum += bit[i] * (2 ** i);
+    }
+    sum === MA * a + CA - MB * b - CB + 2 ** K;
+    y <== MB * b + CB + bit[K] * (MA * a + CA - MB * b - CB);
+}
+
+// y = T[v] with v = M·x + C, for a v the caller's bounds prove in [0, N), N ≤ A·B, A, B ≥ 2.
+// v = B·h + l is split into one-hot rows H[0..A) and columns L[0..B); index 0 of each is
+// implicit (H_0 = 1 - Σ_{h≥1} H_h), every H_h, L_l including the implicit one is boolean, so
+// each is one-hot (a sum of booleans below p is 1 only if exactly one is set), and
+// v = B·h + l with h < A, l < B pins (h, l) since v < A·B < p. The row value
+// r_h = Σ_l T[h·B + l]·L_l is linear (T is constant); y = r_0 + Σ_{h≥1} H_h·(r_h - r_0) = r_h
+// for the selected row, the last product folded into y's constraint. Entries past N are never
+// selected. 2A + B constraints (256 entries: A = 10, B = 26, 46).
+template Lookup(N, A, B, M, C, T) {
+    signal input x;
+    signal output y;
+
+    signal hb[A - 1];
+    signal lb[B - 1];
+    var hsum = 0;
+    var hidx = 0;
+    for (var k = 0; k < A - 1; k++) {
+        hb[k] <-- ((M * x + C) \ B == k + 1) ? 1 : 0;
+        hb[k] * (hb[k] - 1) === 0;
+        hsum += hb[k];
+        hidx += (k + 1) * hb[k];
+    }
+    hsum * (1 - hsum) === 0;
+    var lsum = 0;
+    var lidx = 0;
+    for (var k = 0; k < B - 1; k++) {
+        lb[k] <-- ((M * x + C) % B == k + 1) ? 1 : 0;
+        lb[k] * (lb[k] - 1) === 0;
+        lsum += lb[k];
+        lidx += (k + 1) * lb[k];
+    }
+    lsum * (1 - lsum) === 0;
+    B * hidx + lidx === M * x + C;
+
+    var row[A];
+    for (var h = 0; h < A; h++) {
+        var t0 = 0;
+        if (h * B < N) t0 = T[h * B];
+        row[h] = t0;
+        for (var k = 0; k < B - 1; k++) {
+            var t = 0;
+            if (h * B + k + 1 < N) t = T[h * B + k + 1];
+            row[h] += (t - t0) * lb[k];
+        }
+    }
+    signal p[A - 2];
+    var acc = row[0];
+    for (var k = 0; k < A - 2; k++) {
+        p[k] <== hb[k] * (row[k + 1] - row[0]);
+        acc += p[k];
+    }
+    y <== acc + hb[A - 2] * (row[A - 1] - row[0]);
 }
