@@ -25,6 +25,8 @@ const DEMO_INPUT = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]]
 /**
  * A consistent lie: element `element` of state `state` shifted by `delta`, and every later
  * step recomputed from it, so only one step of the trace is wrong and the output differs.
+ * A lie may push a later lookup's input out of its table; the liar then reads the nearest
+ * end of the table (there is no right answer to recompute, and the lie is the wrong step).
  */
 export function cheatingTrace(model: IrModel, honest: Trace, state: number, element: number, delta: bigint): Trace {
   const states = honest.states.map((s) => [...s])
@@ -33,7 +35,11 @@ export function cheatingTrace(model: IrModel, honest: Trace, state: number, elem
   model.inputs.forEach((info, i) => values.set(info.id, states[i]))
   model.steps.forEach((step, i) => {
     const pos = model.inputs.length + i
-    if (pos > state) states[pos] = applyOp(step.op, operands(values, step.op.inputs))
+    if (pos > state) {
+      const x = operands(values, step.op.inputs)
+      const op = step.op
+      states[pos] = op.op === 'lookup' ? x.map((v) => op.table[Math.max(0, Math.min(op.table.length - 1, Number(v - op.offset)))]) : applyOp(op, x)
+    }
     values.set(step.output.id, states[pos])
   })
   return traceFromStates(honest.layout, states)

@@ -5,8 +5,8 @@ export class OptimisticModelError extends BaseError {
   override name = 'OptimisticModelError'
   readonly model: string
   readonly reason: string
-  constructor(p: { model: string; reason: string; details?: string[] }) {
-    super(`model "${p.model}" cannot be played optimistically: ${p.reason}`, { details: p.details })
+  constructor(p: { model: string; reason: string; details?: string[]; cause?: unknown }) {
+    super(`model "${p.model}" cannot be played optimistically: ${p.reason}`, { details: p.details, cause: p.cause })
     this.model = p.model
     this.reason = p.reason
   }

@@ -28,7 +28,8 @@ export function inputLaneFor(domains: readonly { lo: bigint; hi: bigint }[]): In
   return WORD_LANE
 }
 
-function laneRange(lane: InputLane): { min: bigint; max: bigint } {
+/** The values a lane holds. */
+export function laneRange(lane: InputLane): { min: bigint; max: bigint } {
   const bits = BigInt(8 * lane.bytes)
   return lane.signed ? { min: -(1n << (bits - 1n)), max: (1n << (bits - 1n)) - 1n } : { min: 0n, max: (1n << bits) - 1n }
 }

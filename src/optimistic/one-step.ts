@@ -1,5 +1,5 @@
-import type { GatherOp, IrModel, LinearOp, OpKind, PrimitiveOp } from '../ir/types.js'
-import { abi, ELEMENT_OPENING, GATHER_BODY, LINEAR_BODY, STEP_HEADER, type StepHeader } from './abi.js'
+import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, OpKind, PrimitiveOp } from '../ir/types.js'
+import { abi, ELEMENT_OPENING, GATHER_BODY, LINEAR_BODY, LOOKUP_BODY, MAX_BODY, STEP_HEADER, type StepHeader } from './abi.js'
 import { TraceIndexError } from './errors.js'
 import { type Hex, type MerkleTree, merkleProof } from './merkle.js'
 import { linearRow, type ParamsCommitment } from './params.js'
@@ -43,6 +43,14 @@ function openElement(ctx: ProofContext, operand: number, index: number): Element
   }
 }
 
+/** Column `col` of the concatenated operands as (operand, index), located by the committed sizes. */
+function locate(ctx: ProofContext, col: number): [number, number] {
+  let offset = col
+  let operand = 0
+  while (offset >= ctx.header.inputSizes[operand]) offset -= ctx.header.inputSizes[operand++]
+  return [operand, offset]
+}
+
 const bodyOf: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: ProofContext) => { type: string; body: unknown } } = {
   linear: (op: LinearOp, ctx) => {
     const row = linearRow(op, ctx.element)
@@ -53,13 +61,26 @@ const bodyOf: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: ProofC
   gather: (op: GatherOp, ctx) => {
     const source = op.index[ctx.element]
     let x: ElementOpening = { value: 0n, elementPath: [], statePath: [] }
-    if (source >= 0) {
-      let offset = source
-      let operand = 0
-      while (offset >= ctx.header.inputSizes[operand]) offset -= ctx.header.inputSizes[operand++]
-      x = openElement(ctx, operand, offset)
-    }
+    if (source >= 0) x = openElement(ctx, ...locate(ctx, source))
     return { type: GATHER_BODY, body: { source: BigInt(source), indexPath: merkleProof(ctx.opTree!, ctx.element), x } }
+  },
+  max: (op: MaxOp, ctx) => {
+    const cols = Array.from(op.cols.subarray(op.rowPtr[ctx.element], op.rowPtr[ctx.element + 1]))
+    // Each operand's state path once; each element only its path inside its tensor.
+    const operands = ctx.header.inputStates.map((state) => ({ root: ctx.trace.tensorTrees[state].root, statePath: merkleProof(ctx.pre, state) }))
+    const xs = cols.map((c) => {
+      const [operand, index] = locate(ctx, c)
+      const state = ctx.header.inputStates[operand]
+      return { value: ctx.trace.states[state][index], elementPath: merkleProof(ctx.trace.tensorTrees[state], index) }
+    })
+    return { type: MAX_BODY, body: { cols, rowPath: merkleProof(ctx.opTree!, ctx.element), operands, xs } }
+  },
+  lookup: (op: LookupOp, ctx) => {
+    const x = openElement(ctx, 0, ctx.element)
+    // The prover's pre-state may hold an x outside the table (a cheater's): the proof then
+    // names the nearest end, and the executor refuses the x itself.
+    const at = x.value < op.offset ? 0 : Math.min(Number(x.value - op.offset), op.table.length - 1)
+    return { type: LOOKUP_BODY, body: { x, entry: op.table[at], entryPath: merkleProof(ctx.opTree!, at) } }
   },
 }
 

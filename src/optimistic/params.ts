@@ -1,15 +1,17 @@
-import type { GatherOp, IrModel, LinearOp, OpKind, PrimitiveOp, RequantOp } from '../ir/types.js'
-import { linearRowLeaf, OP_KIND, type StepHeader, stepHeaderLeaf } from './abi.js'
+import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, OpKind, PrimitiveOp, RequantOp } from '../ir/types.js'
+import { linearRowLeaf, maxRowLeaf, OP_KIND, type StepHeader, stepHeaderLeaf } from './abi.js'
 import { OptimisticModelError } from './errors.js'
 import type { TraceLayout } from './layout.js'
 import { traceLayout } from './layout.js'
+import { checkLookupsTotalOnLane } from './lookup-domain.js'
 import { type MerkleTree, merkleTree, wordOf, ZERO_WORD } from './merkle.js'
 
 /**
  * The model parameter commitment: a Merkle tree over one `StepHeader` per step. A header
  * names the op, its operand states and sizes, small constants, and `opRoot`, the root of a
- * tree with one leaf per output element (a linear row, or a gather index) so the one-step
- * proof reveals only the parameters of the element it re-executes.
+ * tree of per-element parameters (a linear row, a gather index or a max row per output
+ * element; a lookup's table entries) so the one-step proof reveals only the parameters of
+ * the element it re-executes.
  */
 export interface ParamsCommitment {
   layout: TraceLayout
@@ -55,6 +57,8 @@ const commitOp: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, outputSiz
     if (op.shift < 0 || op.shift > 255) throw fail(`requant shift ${op.shift} is outside [0, 255]`)
     if (operandCount !== outputSize) throw fail('requant is elementwise: its output must match its operand')
     const consts = [op.mul, BigInt(op.shift), op.zeroPoint, op.lo === null ? 0n : 1n, op.lo ?? 0n, op.hi === null ? 0n : 1n, op.hi ?? 0n]
+    // An 8th constant only for half-even, so half-up headers (and model ids) stay as they were.
+    if (op.rounding === 'half-even') consts.push(1n)
     checkInt256(consts, 'requant constant', fail)
     return { opTree: null, consts }
   },
@@ -63,6 +67,22 @@ const commitOp: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, outputSiz
     if (op.index.some((i) => i < -1 || i >= operandCount)) throw fail('a gather index is outside its operands')
     checkInt256([op.fill], 'gather fill', fail)
     return { opTree: merkleTree(Array.from(op.index, (i) => wordOf(BigInt(i)))), consts: [op.fill] }
+  },
+  max: (op: MaxOp, outputSize, operandCount, fail) => {
+    if (op.rowPtr.length !== outputSize + 1) throw fail('max rows do not match its output size')
+    const leaves = Array.from({ length: outputSize }, (_, i) => {
+      const cols = Array.from(op.cols.subarray(op.rowPtr[i], op.rowPtr[i + 1]))
+      if (cols.length === 0) throw fail(`max row ${i} is empty`)
+      if (cols.some((c) => c < 0 || c >= operandCount)) throw fail(`a column of max row ${i} is outside its operands`)
+      return maxRowLeaf(cols)
+    })
+    return { opTree: merkleTree(leaves), consts: [] }
+  },
+  lookup: (op: LookupOp, outputSize, operandCount, fail) => {
+    if (operandCount !== outputSize) throw fail('lookup is elementwise: its output must match its operand')
+    if (op.table.length === 0) throw fail('lookup table is empty')
+    checkInt256([op.offset, ...op.table], 'lookup constant', fail)
+    return { opTree: merkleTree(op.table.map(wordOf)), consts: [op.offset, BigInt(op.table.length)] }
   },
 }
 
@@ -80,6 +100,8 @@ export function commitParams(model: IrModel, layout: TraceLayout = traceLayout(m
     opTrees.push(c.opTree)
     headers.push({ kind: OP_KIND[step.op.op], outputSize, inputStates, inputSizes, opRoot: c.opTree?.root ?? ZERO_WORD, consts: c.consts })
   })
+  // After the per-op checks: the bounds analysis assumes well-formed ops.
+  checkLookupsTotalOnLane(model, layout)
   const headerTree = merkleTree(headers.map(stepHeaderLeaf))
   return { layout, headers, opTrees, headerTree, paramsRoot: headerTree.root }
 }

@@ -14,6 +14,14 @@ contract OpsHarness {
         return IntegerOps.floorShift(a, shift);
     }
 
+    function requantHalfEven(int256 x, int256[] memory c) external pure returns (int256) {
+        return IntegerOps.requantHalfEven(x, c);
+    }
+
+    function lookupIndex(int256 x, int256 offset, uint256 length) external pure returns (uint256) {
+        return IntegerOps.lookupIndex(x, offset, length);
+    }
+
     function dot(int256 bias, uint256[] memory cols, int256[] memory vals, int256[] memory x) external pure returns (int256) {
         return IntegerOps.dot(bias, cols, vals, x);
     }

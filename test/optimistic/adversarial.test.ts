@@ -7,6 +7,7 @@ import { type Player, playDispute } from '../../src/optimistic/play.js'
 import { merkleProof, rootFrom } from '../../src/optimistic/merkle.js'
 import { buildTrace, prefixTree, traceFromStates } from '../../src/optimistic/trace.js'
 import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, MOVE_TIMEOUT, registerTestModel, startChain, WINDOW } from './chain.js'
+import { MAX_LOOKUP_INPUTS, maxLookupModel } from './fixtures.js'
 import { randomInputs, randomModel, rng, tinyModel } from './models.js'
 import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, randomChooser, randomProposer } from './scenario.js'
 
@@ -53,6 +54,42 @@ describe('adversaries never win', () => {
       expect(await f.gameAs(challenger).credit(challenger.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
       await expectConserved(f, 0n, [claimant, challenger])
     }
+  })
+
+  it('a claimant lying at a max, lookup or half-even requant step loses at that step', async () => {
+    // [trace state, element, delta, consistent]: max over equal negatives, both table ends,
+    // a half-even tie, a clamp end pushed outside the next table (the liar reads its end).
+    const lies: [number, number, bigint, boolean][] = [
+      [2, 4, 1n, true],
+      [2, 3, -1n, false],
+      [3, 0, 1n, true],
+      [3, 1, -1n, false],
+      [4, 2, 1n, true],
+      [4, 1, 1n, true],
+      [5, 1, 7n, true],
+    ]
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, maxLookupModel())
+    const honest = buildTrace(m.model, MAX_LOOKUP_INPUTS)
+    const [, claimant, challenger] = f.wallets
+    const stepGas: string[] = []
+    for (const [state, element, delta, consistent] of lies) {
+      const lie = lyingTrace(m, MAX_LOOKUP_INPUTS, state, element, delta, consistent)
+      const { claimId, key } = await postClaim(f, m, claimant, lie)
+      const { disputeId } = await openDispute(f, key, challenger)
+      // No timeout: the honest challenger's one-step proof decides the dispute.
+      const { view, moves } = await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: player(f, m, 'challenger', challenger, honest) })
+      const what = `lie at state ${state} (${m.model.steps[state - 2].op.op}) element ${element}`
+      expect(view.phase, what).toBe('Resolved')
+      expect(view.claimantWon, what).toBe(false)
+      expect(view.hi, what).toBe(state)
+      expect(moves.at(-1)?.move, what).toBe('step')
+      stepGas.push(`${m.model.steps[state - 2].origin}[${element}] ${moves.at(-1)!.gasUsed}`)
+      expect(await claimStatus(f, claimId)).toBe('Rejected')
+    }
+    console.log(`game step() gas, max-lookup fixture: ${stepGas.join(', ')}`)
+    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(lies.length) * (CLAIM_BOND + CHALLENGE_BOND))
+    await expectConserved(f, 0n, [claimant, challenger])
   })
 
   it('a challenger choosing at random, or believing a wrong trace, never beats an honest claimant', async () => {

@@ -181,7 +181,9 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     const error = await run(process.execPath, [join(ROOT, 'bin', 'veriml.mjs'), 'op', 'status', unknown, '--game', d.gameAddress, '--rpc', anvil.rpcUrl]).then(() => null, (e) => e as { code: number; stderr: string })
     expect(error?.code).toBe(1)
     expect(error?.stderr).toContain(`claim ${unknown} not found in the game at ${d.gameAddress}`)
-  }, 30_000)
+    // The child process starts tsx and compiles the game and executor with solc-js (20–25 s
+    // measured on 2 shared cores under load, before it makes its first call).
+  }, 90_000)
 })
 
 describe('veriml op demo', () => {

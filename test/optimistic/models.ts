@@ -72,10 +72,25 @@ export function mlp(sizes: number[], seed = 1): IrModel {
   return { name: `mlp-${sizes.join('-')}`, inputs: [inputTensor(0, sizes[0])], steps, outputs: [{ tensor: prev, name: 'out', quant }] }
 }
 
+type Range = [bigint, bigint]
+
+/** The hull of the ranges of `ids` (and `extra`), or null when one of them has no known range. */
+function hull(ranges: ReadonlyMap<number, Range>, ids: readonly number[], extra: bigint[] = []): Range | null {
+  const rs = ids.map((t) => ranges.get(t))
+  if (rs.some((x) => !x)) return null
+  const los = [...rs.map((x) => x![0]), ...extra]
+  const his = [...rs.map((x) => x![1]), ...extra]
+  return [los.reduce((a, b) => (b < a ? b : a)), his.reduce((a, b) => (b > a ? b : a))]
+}
+
 /**
  * A random model over every primitive: linear ops that read one or two earlier tensors
- * (sparse rows included), requants with random constants and optional clamps, gathers
- * with fills. Two inputs, so operands come from several states.
+ * (sparse rows included), requants with random constants, optional clamps and either
+ * rounding, gathers with fills, max rows over one or two tensors (repeated columns
+ * included, so rows hold equal elements), and lookups. Two inputs, so operands come from
+ * several states. A lookup reads a tensor whose every value is known to lie in a small
+ * range for every input of the int8 input lane (an input, a clamped requant, a max, gather
+ * or lookup of such tensors), and its table covers that range, exactly or with a margin.
  */
 export function randomModel(seed: number, steps = 6): IrModel {
   const r = rng(seed)
@@ -83,21 +98,50 @@ export function randomModel(seed: number, steps = 6): IrModel {
     [0, r.int(1, 7)],
     [1, r.int(1, 5)],
   ])
+  // Ranges over the whole input lane [-128, 127], which claims may post (see checkLookupsTotalOnLane).
+  const ranges = new Map<number, Range>([
+    [0, [-128n, 127n]],
+    [1, [-128n, 127n]],
+  ])
   const model: IrModel = { name: `random-${seed}`, inputs: [inputTensor(0, sizes.get(0)!), inputTensor(1, sizes.get(1)!, -50n, 50n)], steps: [], outputs: [] }
   for (let id = 2; id < steps + 2; id++) {
     const ids = [...sizes.keys()]
-    const kind = id === steps + 1 ? 'linear' : r.pick(['linear', 'requant', 'gather'] as const)
+    const kind = id === steps + 1 ? 'linear' : r.pick(['linear', 'requant', 'gather', 'max', 'lookup'] as const)
     const inputs = r.next() < 0.4 && ids.length > 1 ? [r.pick(ids), r.pick(ids)] : [r.pick(ids)]
     const inSize = inputs.reduce((a, t) => a + sizes.get(t)!, 0)
     let op: PrimitiveOp
     let size: number
     if (kind === 'requant') {
       size = sizes.get(inputs[0])!
-      const hasLo = r.next() < 0.5
-      op = { op: 'requant', inputs: [inputs[0]], mul: r.big(-3000, 3000), shift: r.int(0, 20), zeroPoint: r.big(-10, 10), lo: hasLo ? r.big(-100, 0) : null, hi: r.next() < 0.5 ? r.big(1, 100) : null }
+      const lo = r.next() < 0.5 ? r.big(-100, 0) : null
+      const hi = r.next() < 0.5 ? r.big(1, 100) : null
+      op = { op: 'requant', inputs: [inputs[0]], mul: r.big(-3000, 3000), shift: r.int(0, 20), zeroPoint: r.big(-10, 10), lo, hi, ...(r.next() < 0.5 ? { rounding: 'half-even' as const } : {}) }
+      if (lo !== null && hi !== null && op.mul >= 0n) ranges.set(id, [lo, hi])
+    } else if (kind === 'lookup') {
+      const source = r.pick(ids.filter((t) => ranges.has(t)))
+      const [lo, hi] = ranges.get(source)!
+      size = sizes.get(source)!
+      const offset = lo - r.big(0, 2)
+      const table = Array.from({ length: Number(hi - offset) + 1 + r.int(0, 2) }, () => r.big(-100, 100))
+      op = { op: 'lookup', inputs: [source], offset, table }
+      ranges.set(id, [table.reduce((a, b) => (b < a ? b : a)), table.reduce((a, b) => (b > a ? b : a))])
+    } else if (kind === 'max') {
+      size = r.int(1, 6)
+      const rowPtr = new Int32Array(size + 1)
+      const cols: number[] = []
+      for (let i = 0; i < size; i++) {
+        const width = r.pick([1, 2, 4, 9])
+        for (let k = 0; k < width; k++) cols.push(r.next() < 0.2 && k > 0 ? cols[cols.length - 1] : r.int(0, inSize - 1))
+        rowPtr[i + 1] = cols.length
+      }
+      op = { op: 'max', inputs, rowPtr, cols: Int32Array.from(cols) }
+      const range = hull(ranges, inputs)
+      if (range) ranges.set(id, range)
     } else if (kind === 'gather') {
       size = r.int(1, 9)
       op = { op: 'gather', inputs, index: Int32Array.from({ length: size }, () => (r.next() < 0.2 ? -1 : r.int(0, inSize - 1))), fill: r.big(-5, 5) }
+      const range = hull(ranges, inputs, [op.fill])
+      if (range) ranges.set(id, range)
     } else {
       size = r.int(1, 6)
       const rowPtr = new Int32Array(size + 1)

@@ -51,7 +51,60 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
       }
       const x = signed(r, r.int(1, 120))
       const consts = [op.mul, BigInt(op.shift), op.zeroPoint, op.lo === null ? 0n : 1n, op.lo ?? 0n, op.hi === null ? 0n : 1n, op.hi ?? 0n]
-      expect(await harness.requant(x, consts), `x=${x} ${JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`).toBe(requantValue(x, op))
+      const what = `x=${x} ${JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`
+      expect(await harness.requant(x, consts), what).toBe(requantValue(x, op))
+      expect(await harness.requantHalfEven(x, [...consts, 1n]), `half-even ${what}`).toBe(requantValue(x, { ...op, rounding: 'half-even' }))
+    }
+  })
+
+  it('requant half-even: exact ties of both signs and both parities, shifts 1..255, next to non-ties', async () => {
+    const r = rng(15)
+    let ties = 0
+    let differs = 0
+    for (let i = 0; i < 240; i++) {
+      const shift = i < 12 ? [1, 2, 3, 8, 63, 64, 127, 128, 200, 253, 254, 255][i] : r.int(1, 255)
+      // x·mul = q·2^shift + 2^(shift-1) (+ d ≠ 0: not a tie), split as x·2^j when possible so
+      // the product is formed on chain from two factors.
+      const j = r.int(0, Math.min(shift - 1, 40))
+      // t = x·mul + 2^(shift-1) = (q+1)·2^shift must stay an int256: q = -1 at the largest shifts.
+      const qBits = Math.min(100, 253 - shift)
+      const q = qBits < 1 ? -1n : signed(r, r.int(1, qBits))
+      // d = -2^(shift-1): an exact quotient q, which must not move (only the low shift bits decide a tie).
+      const d = r.pick([0n, 0n, 0n, 1n, -1n, -(1n << BigInt(shift - 1))])
+      const product = (q << BigInt(shift)) + (1n << BigInt(shift - 1)) + d
+      const [x, mul] = d === 0n && j > 0 && product % (1n << BigInt(j)) === 0n ? [product >> BigInt(j), 1n << BigInt(j)] : [product, 1n]
+      const op = { mul, shift, zeroPoint: signed(r, 8), lo: r.next() < 0.2 ? signed(r, 10) : null, hi: r.next() < 0.2 ? signed(r, 10) : null }
+      const consts = [op.mul, BigInt(op.shift), op.zeroPoint, op.lo === null ? 0n : 1n, op.lo ?? 0n, op.hi === null ? 0n : 1n, op.hi ?? 0n]
+      const even = requantValue(x, { ...op, rounding: 'half-even' })
+      if (d === 0n) ties++
+      if (even !== requantValue(x, op)) differs++
+      expect(await harness.requantHalfEven(x, [...consts, 1n]), `x=${x} mul=${mul} shift=${shift}`).toBe(even)
+      expect(await harness.requant(x, consts), `x=${x} mul=${mul} shift=${shift}`).toBe(requantValue(x, op))
+    }
+    // The cases are ties often enough that half-even and half-up really disagree on many of them.
+    expect(ties).toBeGreaterThan(90)
+    expect(differs).toBeGreaterThan(30)
+  })
+
+  it('lookup index: x - offset inside [0, length), with no int256 overflow at the extremes', async () => {
+    const r = rng(16)
+    const MIN = -(1n << 255n)
+    const MAX = (1n << 255n) - 1n
+    const cases: [bigint, bigint, bigint][] = [
+      [MAX, MIN + 1n, (1n << 256n) - 1n],
+      [MAX, MIN, (1n << 256n) - 1n],
+      [MIN, MIN, 1n],
+      [MIN, MAX, 5n],
+    ]
+    for (let i = 0; i < 60; i++) {
+      const offset = signed(r, r.int(1, 40))
+      const length = BigInt(r.int(1, 300))
+      cases.push([offset + r.pick([0n, length - 1n, -1n, length, BigInt(r.int(0, 299))]), offset, length])
+    }
+    for (const [x, offset, length] of cases) {
+      const at = x - offset
+      if (at >= 0n && at < length) expect(await harness.lookupIndex(x, offset, length)).toBe(at)
+      else await expect(harness.lookupIndex(x, offset, length), `x=${x} offset=${offset} length=${length}`).rejects.toMatchObject({ revert: { name: 'LookupOutOfDomain', args: [x, offset, length] } })
     }
   })
 
@@ -93,19 +146,26 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
   })
 
   it('valueAt: every element of every step of random models, through the committed proofs', async () => {
+    const checked = new Map<string, number>()
     for (let seed = 1; seed <= 12; seed++) {
       const model = randomModel(seed, 7)
       const params = commitParams(model)
       const trace = buildTrace(model, randomInputs(model, rng(seed * 31)))
       for (let s = 0; s < model.steps.length; s++) {
         const pos = params.layout.inputCount + s
+        const op = model.steps[s].op
+        const kind = op.op === 'requant' && op.rounding ? `requant ${op.rounding}` : op.op
+        checked.set(kind, (checked.get(kind) ?? 0) + trace.states[pos].length)
         for (let j = 0; j < trace.states[pos].length; j++) {
           const proof = buildOneStepProof({ model, params, trace, stepIndex: s, element: j })
           const value = await call<bigint>('valueAt', () => executor.valueAt(stepQuery(params, trace, s, j), proof))
-          expect(value, `seed ${seed} step ${s} (${model.steps[s].op.op}) element ${j}`).toBe(trace.states[pos][j])
+          expect(value, `seed ${seed} step ${s} (${kind}) element ${j}`).toBe(trace.states[pos][j])
         }
       }
     }
+    // Every primitive (and both roundings) was exercised.
+    expect([...checked.keys()].sort()).toEqual(['gather', 'linear', 'lookup', 'max', 'requant', 'requant half-even'])
+    console.log(`valueAt elements checked per kind: ${JSON.stringify(Object.fromEntries(checked))}`)
   })
 
   it('valueAt rejects operands, headers and parameters that are not the committed ones', async () => {

@@ -22,9 +22,10 @@ struct StepQuery {
 }
 
 /// @notice One leaf of the model parameter tree: everything the executor needs about a step.
-/// `opRoot` commits to per-output-element parameters (linear: rows; gather: index map);
-/// `consts` holds small op constants (requant: mul, shift, zeroPoint, hasLo, lo, hasHi, hi;
-/// gather: fill).
+/// `opRoot` commits to per-element parameters (linear: rows; gather: index map; max: rows of
+/// operand columns; lookup: the table entries); `consts` holds small op constants (requant:
+/// mul, shift, zeroPoint, hasLo, lo, hasHi, hi, then 1 when it rounds half to even; gather:
+/// fill; lookup: offset, table length; max: none).
 struct StepHeader {
     uint8 kind;
     uint32 outputSize;

@@ -6,13 +6,16 @@ import {IntegerOps} from "./IntegerOps.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 
 /// @notice One-step executor for every primitive op of the integer IR (linear, requant,
-/// gather). A proof is `abi.encode(uint8 kind, StepHeader header, bytes32[] headerPath, Body)`
+/// gather, max, lookup). A proof is `abi.encode(uint8 kind, StepHeader header, bytes32[] headerPath, Body)`
 /// with one Body type per op (see `src/optimistic/one-step.ts`):
 ///   linear:  (int256 bias, uint256[] cols, int256[] vals, bytes32[] rowPath, TensorOpening[] inputs)
 ///   requant: ElementOpening of x[element]
 ///   gather:  (int256 source, bytes32[] indexPath, ElementOpening x[source])
+///   max:     (uint256[] cols, bytes32[] rowPath, RootOpening[] operands, ValueOpening[] xs), xs[k] = x[cols[k]]
+///   lookup:  (ElementOpening x[element], int256 entry, bytes32[] entryPath)
 /// A linear element reads a whole row of its operands, so every operand tensor is revealed
-/// in full and its root recomputed; requant and gather read one element, Merkle-proven.
+/// in full and its root recomputed; requant, gather and lookup read one element and max one
+/// small window (a pooling row), each element Merkle-proven.
 contract IntegerOneStep is IOneStepExecutor {
     /// A whole operand tensor and the siblings of its root in the pre-state trace tree.
     struct TensorOpening {
@@ -41,6 +44,32 @@ contract IntegerOneStep is IOneStepExecutor {
         ElementOpening x;
     }
 
+    /// An operand tensor's root and its siblings in the pre-state trace tree.
+    struct RootOpening {
+        bytes32 root;
+        bytes32[] statePath;
+    }
+
+    /// One element and its siblings inside a tensor tree whose root is opened separately.
+    struct ValueOpening {
+        int256 value;
+        bytes32[] elementPath;
+    }
+
+    /// A row's elements share their operands' state paths: each operand root is proven once.
+    struct MaxBody {
+        uint256[] cols;
+        bytes32[] rowPath;
+        RootOpening[] operands;
+        ValueOpening[] xs;
+    }
+
+    struct LookupBody {
+        ElementOpening x;
+        int256 entry;
+        bytes32[] entryPath;
+    }
+
     error ProofKindMismatch(uint8 proofKind, uint8 headerKind);
     error UnknownOpKind(uint8 kind);
     error HeaderNotInModel(uint256 stepIndex);
@@ -54,6 +83,8 @@ contract IntegerOneStep is IOneStepExecutor {
     error RowNotInModel(uint256 element);
     error IndexNotInModel(uint256 element);
     error SourceOutOfRange(int256 source, uint256 operandCount);
+    error EmptyMaxRow(uint256 element);
+    error EntryNotInModel(int256 x, uint256 tableIndex);
 
     function valueAt(StepQuery calldata q, bytes calldata proof) external pure returns (int256) {
         uint8 kind = abi.decode(proof[:32], (uint8));
@@ -67,18 +98,31 @@ contract IntegerOneStep is IOneStepExecutor {
             (, StepHeader memory h, bytes32[] memory hp, ElementOpening memory x) =
                 abi.decode(proof, (uint8, StepHeader, bytes32[], ElementOpening));
             _checkHeader(q, h, hp, kind);
-            // INVARIANT: requant is elementwise over one operand and carries its 7 constants.
-            if (h.inputStates.length != 1 || h.inputSizes[0] != q.outputSize || h.consts.length != 7) {
-                revert MalformedHeader(q.stepIndex);
-            }
+            // INVARIANT: requant is elementwise over one operand and carries its 7 constants
+            // (half up), or 8 with an 8th equal to 1 (half to even).
+            if (h.inputStates.length != 1 || h.inputSizes[0] != q.outputSize) revert MalformedHeader(q.stepIndex);
             _checkElement(q, h, 0, q.element, x);
-            return IntegerOps.requant(x.value, h.consts);
+            if (h.consts.length == 7) return IntegerOps.requant(x.value, h.consts);
+            if (h.consts.length != 8 || h.consts[7] != 1) revert MalformedHeader(q.stepIndex);
+            return IntegerOps.requantHalfEven(x.value, h.consts);
         }
         if (kind == IntegerOps.KIND_GATHER) {
             (, StepHeader memory h, bytes32[] memory hp, GatherBody memory b) =
                 abi.decode(proof, (uint8, StepHeader, bytes32[], GatherBody));
             _checkHeader(q, h, hp, kind);
             return _gather(q, h, b);
+        }
+        if (kind == IntegerOps.KIND_MAX) {
+            (, StepHeader memory h, bytes32[] memory hp, MaxBody memory b) =
+                abi.decode(proof, (uint8, StepHeader, bytes32[], MaxBody));
+            _checkHeader(q, h, hp, kind);
+            return _max(q, h, b);
+        }
+        if (kind == IntegerOps.KIND_LOOKUP) {
+            (, StepHeader memory h, bytes32[] memory hp, LookupBody memory b) =
+                abi.decode(proof, (uint8, StepHeader, bytes32[], LookupBody));
+            _checkHeader(q, h, hp, kind);
+            return _lookup(q, h, b);
         }
         revert UnknownOpKind(kind);
     }
@@ -140,6 +184,60 @@ contract IntegerOneStep is IOneStepExecutor {
             offset -= h.inputSizes[m];
         }
         revert SourceOutOfRange(b.source, uint256(b.source) - offset);
+    }
+
+    function _max(StepQuery calldata q, StepHeader memory h, MaxBody memory b) private pure returns (int256 m) {
+        // INVARIANT: max has no constants; the row's columns are the model's for this element.
+        if (h.consts.length != 0) revert MalformedHeader(q.stepIndex);
+        bytes32 rowLeaf = keccak256(abi.encode(b.cols));
+        if (MerkleLib.rootFrom(rowLeaf, q.element, b.rowPath, MerkleLib.depthFor(q.outputSize)) != h.opRoot) {
+            revert RowNotInModel(q.element);
+        }
+        // INVARIANT: the row is non-empty (a max of nothing is undefined) and every column has its opening.
+        if (b.cols.length == 0) revert EmptyMaxRow(q.element);
+        if (b.xs.length != b.cols.length) revert OperandCountMismatch(b.cols.length, b.xs.length);
+        // INVARIANT: every operand root is the agreed pre-state's.
+        if (b.operands.length != h.inputStates.length) revert OperandCountMismatch(h.inputStates.length, b.operands.length);
+        for (uint256 i; i < b.operands.length; ++i) _checkState(q, h.inputStates[i], b.operands[i].root, b.operands[i].statePath);
+        for (uint256 k; k < b.cols.length; ++k) {
+            ValueOpening memory x = b.xs[k];
+            _checkColumn(h, b.operands, b.cols[k], x);
+            if (k == 0 || x.value > m) m = x.value;
+        }
+    }
+
+    /// Checks x against column `col` of the concatenated operands, its operand located by the committed sizes.
+    function _checkColumn(StepHeader memory h, RootOpening[] memory operands, uint256 col, ValueOpening memory x)
+        private
+        pure
+    {
+        uint256 offset = col;
+        for (uint256 m; m < h.inputSizes.length; ++m) {
+            if (offset < h.inputSizes[m]) {
+                // INVARIANT: x sits at its column's index under its operand's proven root.
+                bytes32 root = MerkleLib.rootFrom(bytes32(uint256(x.value)), offset, x.elementPath, MerkleLib.depthFor(h.inputSizes[m]));
+                if (root != operands[m].root) revert OperandNotInPreState(h.inputStates[m]);
+                return;
+            }
+            offset -= h.inputSizes[m];
+        }
+        // INVARIANT: every column indexes the concatenated operands.
+        revert IntegerOps.ColumnOutOfRange(col, col - offset);
+    }
+
+    function _lookup(StepQuery calldata q, StepHeader memory h, LookupBody memory b) private pure returns (int256) {
+        // INVARIANT: lookup is elementwise over one operand; its constants are [offset, table length > 0].
+        if (h.inputStates.length != 1 || h.inputSizes[0] != q.outputSize || h.consts.length != 2 || h.consts[1] <= 0) {
+            revert MalformedHeader(q.stepIndex);
+        }
+        _checkElement(q, h, 0, q.element, b.x);
+        uint256 length = uint256(h.consts[1]);
+        uint256 at = IntegerOps.lookupIndex(b.x.value, h.consts[0], length);
+        // INVARIANT: the entry is the model's table entry at x - offset.
+        if (MerkleLib.rootFrom(bytes32(uint256(b.entry)), at, b.entryPath, MerkleLib.depthFor(length)) != h.opRoot) {
+            revert EntryNotInModel(b.x.value, at);
+        }
+        return b.entry;
     }
 
     function _checkElement(StepQuery calldata q, StepHeader memory h, uint256 m, uint256 index, ElementOpening memory x)

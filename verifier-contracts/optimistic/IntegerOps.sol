@@ -9,25 +9,59 @@ library IntegerOps {
     uint8 internal constant KIND_LINEAR = 0;
     uint8 internal constant KIND_REQUANT = 1;
     uint8 internal constant KIND_GATHER = 2;
+    uint8 internal constant KIND_MAX = 3;
+    uint8 internal constant KIND_LOOKUP = 4;
 
     error ShiftTooLarge(uint256 shift);
     error ColumnOutOfRange(uint256 column, uint256 operandCount);
+    error LookupOutOfDomain(int256 x, int256 offset, uint256 tableLength);
 
     /// floor(a / 2^shift).
     function floorShift(int256 a, uint256 shift) internal pure returns (int256) {
         return a >> shift;
     }
 
-    /// clamp(floor((x·mul + 2^(shift-1)) / 2^shift) + zeroPoint, lo, hi).
+    /// clamp(floor((x·mul + 2^(shift-1)) / 2^shift) + zeroPoint, lo, hi): rounding half up.
     function requant(int256 x, int256[] memory c) internal pure returns (int256 q) {
         // c = [mul, shift, zeroPoint, hasLo, lo, hasHi, hi]
         uint256 shift = uint256(c[1]);
         // INVARIANT: 2^(shift-1) is a positive int256 (shift <= 255).
         if (shift > 255) revert ShiftTooLarge(shift);
         int256 half = shift > 0 ? int256(1) << (shift - 1) : int256(0);
-        q = floorShift(x * c[0] + half, shift) + c[2];
+        q = clamp(floorShift(x * c[0] + half, shift) + c[2], c);
+    }
+
+    /// requant rounding half to even, as src/ir/ops.ts requantValue with rounding 'half-even'
+    /// (c as for `requant`; the executor marks it by an 8th constant).
+    function requantHalfEven(int256 x, int256[] memory c) internal pure returns (int256 q) {
+        uint256 shift = uint256(c[1]);
+        if (shift > 255) revert ShiftTooLarge(shift);
+        if (shift == 0) return clamp(x * c[0] + c[2], c);
+        int256 t = x * c[0] + (int256(1) << (shift - 1));
+        q = floorShift(t, shift);
+        // x·mul/2^shift is a tie exactly when t is a multiple of 2^shift, i.e. the low shift bits
+        // of its two's complement are zero (negative t too); an odd result then goes down.
+        if ((q & 1) != 0 && (uint256(t) << (256 - shift)) == 0) --q;
+        q = clamp(q + c[2], c);
+    }
+
+    /// q clamped to [lo, hi] where requant constants c enable a bound.
+    function clamp(int256 q, int256[] memory c) internal pure returns (int256) {
         if (c[3] != 0 && q < c[4]) q = c[4];
         if (c[5] != 0 && q > c[6]) q = c[6];
+        return q;
+    }
+
+    /// The position x - offset of table[x - offset] (the entry itself is Merkle-proven by the
+    /// caller), reverting when x is outside the domain [offset, offset + length).
+    function lookupIndex(int256 x, int256 offset, uint256 length) internal pure returns (uint256 at) {
+        // INVARIANT: x lies in the table's domain. x - offset is computed modulo 2^256 once
+        // x >= offset is known, so it cannot overflow.
+        if (x < offset) revert LookupOutOfDomain(x, offset, length);
+        unchecked {
+            at = uint256(x) - uint256(offset);
+        }
+        if (at >= length) revert LookupOutOfDomain(x, offset, length);
     }
 
     /// bias + Σ vals[k] · x[cols[k]].
