@@ -4,8 +4,8 @@ import { type Ctx, type Handler, LoweringError, type Sym, attrInts, attrString, 
 
 const AUTO_PADS: readonly string[] = ['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER']
 
-/** Reads kernel geometry attributes with their ONNX defaults (strides and dilations 1, pads 0). */
-function geometry(ctx: Ctx, xShape: number[], kernel: number[]): Window {
+/** Kernel window attributes with their ONNX defaults (strides and dilations 1, pads 0), checked against the rank. */
+export function windowAttributes(ctx: Ctx, xShape: number[], kernel: number[]): { r: number; autoPad: AutoPad; strides: number[]; dilations: number[]; pads: number[] } {
   const r = xShape.length - 2
   if (r < 1) throw new LoweringError(ctx.node, `input must be [N, C, spatial…], got [${xShape}]`)
   if (kernel.length !== r) throw new LoweringError(ctx.node, `kernel_shape [${kernel}] does not match ${r} spatial dims`)
@@ -17,7 +17,12 @@ function geometry(ctx: Ctx, xShape: number[], kernel: number[]): Window {
   if (strides.length !== r || dilations.length !== r || pads.length !== 2 * r) {
     throw new LoweringError(ctx.node, `strides [${strides}], dilations [${dilations}] or pads [${pads}] do not match ${r} spatial dims`)
   }
-  const w = windowGeometry(xShape.slice(2), kernel, strides, dilations, pads, autoPad as AutoPad)
+  return { r, autoPad: autoPad as AutoPad, strides, dilations, pads }
+}
+
+function geometry(ctx: Ctx, xShape: number[], kernel: number[]): Window {
+  const { autoPad, strides, dilations, pads } = windowAttributes(ctx, xShape, kernel)
+  const w = windowGeometry(xShape.slice(2), kernel, strides, dilations, pads, autoPad)
   if (!w) throw new LoweringError(ctx.node, `kernel [${kernel}] does not fit input [${xShape}] with these pads, strides and dilations`)
   return w
 }

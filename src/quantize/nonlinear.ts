@@ -1,0 +1,86 @@
+import { analyzeBounds } from '../ir/bounds.js'
+import type { IrModel, PrimitiveOp, TensorId } from '../ir/types.js'
+import type { FloatMax, FloatStep, FloatUnary } from '../onnx/graph.js'
+import { BaseError } from '../errors.js'
+
+/** An integer tensor and its power-of-two scale (real = q / 2^exp), as quantize.ts tracks them. */
+export interface Scaled { id: TensorId; exp: number; activation: boolean }
+
+/** What the max and unary rules need from the quantiser's state. */
+export interface NonlinearContext {
+  /** The float tensor as an activation (an accumulator is requantised, saturating, to its calibrated scale). */
+  activation: (t: number, origin: string) => Scaled
+  push: (origin: string, name: string, shape: number[], op: PrimitiveOp) => TensorId
+  shapeOf: (t: number) => number[]
+  /** Largest calibrated |value| of a float tensor. */
+  maxAbs: (t: number) => number
+  /** The integer model so far (inputs and steps pushed until now), for the proven range of a step's input. */
+  sofar: () => IrModel
+  actLo: bigint
+  actHi: bigint
+}
+
+/** Largest exp such that maxAbs · 2^exp ≤ limit, 0 for an all-zero range (as quantize.ts). */
+function expFor(maxAbs: number, limit: number): number {
+  if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) return 0
+  return Math.floor(Math.log2(limit / maxAbs))
+}
+
+/** Rescales every operand to the coarsest of their exps (shift only: never loses range). */
+function commonScale(ctx: NonlinearContext, step: FloatStep, inputs: readonly number[]): { ids: TensorId[]; exp: number } {
+  const ins = inputs.map((t) => ctx.activation(t, step.origin))
+  const exp = Math.min(...ins.map((r) => r.exp))
+  const ids = ins.map((r, i) => (r.exp === exp ? r.id : ctx.push(step.origin, `${step.origin}:rescale`, ctx.shapeOf(inputs[i]), { op: 'requant', inputs: [r.id], mul: 1n, shift: r.exp - exp, zeroPoint: 0n, lo: null, hi: null })))
+  return { ids, exp }
+}
+
+/** MaxPool: the max of activations at one scale is an activation at that scale, exactly. */
+export function lowerMax(ctx: NonlinearContext, step: FloatStep, op: FloatMax): Scaled {
+  const { ids, exp } = commonScale(ctx, step, op.inputs)
+  const id = ctx.push(step.origin, `${step.origin}:max`, step.shape, { op: 'max', inputs: ids, rowPtr: op.rowPtr, cols: op.cols })
+  return { id, exp, activation: true }
+}
+
+/** Tables larger than this are refused: a lookup costs about 3·√entries constraints per element. */
+export const MAX_TABLE_ENTRIES = 1 << 16
+
+/** A unary step that has no usable lookup table: too large a domain, or a non-finite value. */
+export class LookupTableError extends BaseError {
+  override name = 'LookupTableError'
+  readonly step: string
+  readonly function: string
+  constructor(p: { step: string; function: string; problem: string; details?: string[] }) {
+    super(`step "${p.step}" (${p.function}): ${p.problem}`, { details: p.details })
+    this.step = p.step
+    this.function = p.function
+  }
+}
+
+/**
+ * An elementwise real function as a table lookup. The input is an activation, so its proven
+ * range is a small interval [lo, hi] (256 values for int8, fewer after a ReLU or for an
+ * unsigned input); the table has exactly one entry per value:
+ *   T[q] = clamp(round(f(q · 2^-expIn) · 2^expOut), actLo, actHi),
+ * expOut the finest exp at which the calibrated output range fits the activation domain (for
+ * bounded functions such as sigmoid, their range over the calibration). Entries beyond the
+ * calibrated range saturate, like every other activation.
+ */
+export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnary): Scaled {
+  const input = ctx.activation(op.inputs[0], step.origin)
+  const b = analyzeBounds(ctx.sofar()).get(input.id)!
+  const lo = b.lo.reduce((m, v) => (v < m ? v : m)), hi = b.hi.reduce((m, v) => (v > m ? v : m))
+  const entries = hi - lo + 1n
+  if (entries > BigInt(MAX_TABLE_ENTRIES)) {
+    throw new LookupTableError({ step: step.origin, function: op.name, problem: `its input takes ${entries} integer values, more than the ${MAX_TABLE_ENTRIES} a lookup table may have`, details: ['Quantise activations to at most 16 bits.'] })
+  }
+  const expOut = expFor(ctx.maxAbs(step.id), Number(ctx.actHi))
+  const table: bigint[] = []
+  for (let q = lo; q <= hi; q++) {
+    const y = op.f(Number(q) * 2 ** -input.exp)
+    if (!Number.isFinite(y)) throw new LookupTableError({ step: step.origin, function: op.name, problem: `f(${Number(q) * 2 ** -input.exp}) = ${y} is not finite` })
+    const t = BigInt(Math.round(y * 2 ** expOut))
+    table.push(t < ctx.actLo ? ctx.actLo : t > ctx.actHi ? ctx.actHi : t)
+  }
+  const id = ctx.push(step.origin, `${step.origin}:lookup`, step.shape, { op: 'lookup', inputs: [input.id], offset: lo, table })
+  return { id, exp: expOut, activation: true }
+}
