@@ -106,10 +106,24 @@ export interface IrInput extends TensorInfo {
   hi: bigint
 }
 
+/**
+ * Float post-processing of a proven output (ONNX Softmax/LogSoftmax as the final op): the
+ * circuit proves the logits — their argmax is exact, softmax being monotone — and `run` /
+ * `prove` also report softmax (or log-softmax) of the dequantised logits, along `axis` of the
+ * output viewed as `shape` (same size; Softmax before opset 13 flattens the dims from its axis
+ * on). An approximation for reports, never proven; part of the IR, so of the model id.
+ */
+export interface OutputPostprocess {
+  op: 'softmax' | 'logsoftmax'
+  axis: number
+  shape: number[]
+}
+
 export interface IrOutput {
   tensor: TensorId
   name: string
   quant: Quantization
+  postprocess?: OutputPostprocess
 }
 
 export interface IrModel {

@@ -81,11 +81,22 @@ export interface FloatStep {
   shape: number[]
 }
 
+/**
+ * A float function applied to a graph output after the proven part (Softmax as the final op):
+ * along `axis` of the output viewed as `shape` (same size). Reports only; never proven.
+ */
+export interface FloatPostprocess {
+  op: 'softmax' | 'logsoftmax'
+  axis: number
+  shape: number[]
+}
+
 export interface FloatGraph {
   name: string
-  inputs: { id: number; name: string; shape: number[] }[]
+  /** `integer`: an int8/uint8 graph input, whose values are integers in [lo, hi] (scale 1). */
+  inputs: { id: number; name: string; shape: number[]; integer?: { lo: number; hi: number } }[]
   steps: FloatStep[]
-  outputs: { id: number; name: string }[]
+  outputs: { id: number; name: string; postprocess?: FloatPostprocess }[]
 }
 
 export { sizeOf }

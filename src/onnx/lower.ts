@@ -7,6 +7,12 @@ import { AveragePool, BatchNormalization, Conv, GlobalAveragePool } from './ops/
 import { Add, Gemm, MatMul, Mul, Sub } from './ops/linear.js'
 import { Concat, Flatten, Gather, Pad, Reshape, Slice, Squeeze, Transpose, Unsqueeze } from './ops/movement.js'
 import { Cast, Clip, Constant, Identity, Relu, Shape } from './ops/tensor.js'
+import { HardSigmoid, LeakyRelu, LogSoftmax, Sigmoid, Softmax, Tanh } from './ops/activation.js'
+import { GlobalMaxPool, MaxPool } from './ops/pool.js'
+import {
+  ConvInteger, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QGemm, QLinearAdd, QLinearAveragePool, QLinearConcat, QLinearConv,
+  QLinearGlobalAveragePool, QLinearLeakyRelu, QLinearMatMul, QLinearSigmoid, QuantizeLinear,
+} from './ops/quantized.js'
 
 export { LoweringError, type Sym }
 
@@ -15,7 +21,7 @@ export class UnsupportedOpsError extends BaseError {
   readonly nodes: { name: string; opType: string; opset: number }[]
   constructor(nodes: { name: string; opType: string; opset: number }[]) {
     super(`${nodes.length} unsupported ONNX node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `${n.name} (${n.opType}, opset ${n.opset})`).join(', ')}`, {
-      details: [`Supported ops: ${Object.keys(OPS).sort().join(', ')}.`],
+      details: [`Supported ops: ${Object.keys(OPS).sort().join(', ')}; com.microsoft: ${Object.keys(MICROSOFT_OPS).sort().join(', ')}.`],
     })
     this.nodes = nodes
   }
@@ -32,6 +38,16 @@ export const OPS: Record<string, Handler> = {
   // Non-linear: clamp steps.
   Relu,
   Clip,
+  // Non-linear: max steps (windows of positions) and unary steps (table lookups once quantised).
+  MaxPool,
+  GlobalMaxPool,
+  Sigmoid,
+  Tanh,
+  LeakyRelu,
+  HardSigmoid,
+  // Output-only: the logits are proven, the probabilities computed from them in float.
+  Softmax,
+  LogSoftmax,
   // Constant linear maps: composed into the pending affine map.
   Add,
   Sub,
@@ -42,6 +58,15 @@ export const OPS: Record<string, Handler> = {
   AveragePool,
   GlobalAveragePool,
   BatchNormalization,
+  // Quantised ONNX (QDQ and QOperator forms): quant steps and affine maps, src/onnx/ops/quantized.ts.
+  QuantizeLinear,
+  DequantizeLinear,
+  QLinearConv,
+  QLinearMatMul,
+  MatMulInteger,
+  ConvInteger,
+  // Refused with its own error: its scale depends on the data.
+  DynamicQuantizeLinear,
   // Movement: index maps.
   Flatten,
   Reshape,
@@ -54,22 +79,43 @@ export const OPS: Record<string, Handler> = {
   Gather,
 }
 
+/** Ops of the com.microsoft domain (onnxruntime's contrib ops) that veriml lowers. */
+export const MICROSOFT_OPS: Record<string, Handler> = {
+  QLinearAdd,
+  QGemm,
+  QLinearAveragePool,
+  QLinearGlobalAveragePool,
+  QLinearConcat,
+  QLinearSigmoid,
+  QLinearLeakyRelu,
+}
+
+function handlerOf(domain: string, opType: string): Handler | undefined {
+  const table = !domain || domain === 'ai.onnx' ? OPS : domain === 'com.microsoft' ? MICROSOFT_OPS : undefined
+  return table && Object.hasOwn(table, opType) ? table[opType] : undefined
+}
+
+/** TensorProto.DataType of int8 and uint8 graph inputs: their values are the integers themselves. */
+const INTEGER_INPUTS: Record<number, { lo: number; hi: number }> = { 2: { lo: 0, hi: 255 }, 3: { lo: -128, hi: 127 } }
+
 /**
  * Lowers a parsed ONNX model to the float graph. Fails with ONE error listing every
  * unsupported node before doing any work.
  */
 export function lowerOnnx(model: OnnxModel): FloatGraph {
-  const unsupported = model.nodes.filter((n) => !(n.opType in OPS) || (n.domain && n.domain !== 'ai.onnx'))
-  if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported.map((n) => ({ name: n.name, opType: n.opType, opset: model.opset })))
+  const unsupported = model.nodes.filter((n) => !handlerOf(n.domain, n.opType))
+  if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported.map((n) => ({ name: n.name, opType: n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType, opset: model.opset })))
   const syms = new Map<string, Sym>()
   for (const [name, t] of model.initializers) syms.set(name, constOf(t))
-  const inputs = model.inputs.map((v, id) => ({ id, name: v.name, shape: v.shape }))
+  const inputs = model.inputs.map((v, id) => ({ id, name: v.name, shape: v.shape, ...(INTEGER_INPUTS[v.elemType ?? 0] ? { integer: INTEGER_INPUTS[v.elemType ?? 0] } : {}) }))
   for (const i of inputs) syms.set(i.name, { kind: 'affine', a: identity(i.id, i.shape) })
-  const ctx: Ctx = { steps: [], nextId: inputs.length, node: model.nodes[0], opset: model.opset }
+  const read = new Set(model.nodes.flatMap((n) => n.inputs))
+  const finalOutputs = new Set(model.outputs.map((o) => o.name).filter((n) => !read.has(n)))
+  const ctx: Ctx = { steps: [], nextId: inputs.length, node: model.nodes[0], opset: model.opset, finalOutputs, postprocess: new Map() }
   for (const node of model.nodes) {
     ctx.node = node
     const ins = node.inputs.map((n) => (n === '' ? undefined : syms.get(n)))
-    const outs = OPS[node.opType](ctx, ins)
+    const outs = handlerOf(node.domain, node.opType)!(ctx, ins)
     // Pending affine maps remember which nodes they fuse (those that changed the map).
     const before = ins.flatMap((x) => (x?.kind === 'affine' && x.origin ? x.origin : []))
     node.outputs.forEach((name, i) => {
@@ -83,7 +129,8 @@ export function lowerOnnx(model: OnnxModel): FloatGraph {
     const s = syms.get(o.name)
     ctx.node = model.nodes.find((n) => n.outputs.includes(o.name)) ?? ctx.node
     if (!s) throw new LoweringError(ctx.node, `graph output "${o.name}" is never produced`)
-    return { id: materialize(ctx, s), name: o.name }
+    const postprocess = ctx.postprocess.get(o.name)
+    return { id: materialize(ctx, s), name: o.name, ...(postprocess ? { postprocess } : {}) }
   })
   return { name: model.name, inputs, steps: ctx.steps, outputs }
 }

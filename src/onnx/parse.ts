@@ -7,6 +7,8 @@ const { onnx } = onnxProto
 export interface OnnxTensor {
   dims: number[]
   data: Float64Array | BigInt64Array
+  /** TensorProto.DataType: int8 and uint8 share the data array, and a zero point's type picks QuantizeLinear's range. */
+  dataType?: number
 }
 
 export type AttributeValue = number | string | number[] | OnnxTensor
@@ -24,6 +26,8 @@ export interface OnnxValueInfo {
   name: string
   /** Symbolic dimensions (e.g. a batch "N") are read as 1: veriml proves one sample at a time. */
   shape: number[]
+  /** TensorProto.DataType of the element (1 float, 2 uint8, 3 int8…); 0 when not declared. */
+  elemType?: number
 }
 
 export interface OnnxModel {
@@ -62,7 +66,7 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto>): OnnxTenso
   const type = t.dataType ?? 0
   if (type in FLOAT_TYPES) {
     const values = raw ? FLOAT_TYPES[type](raw) : type === onnx.TensorProto.DataType.DOUBLE ? t.doubleData : t.floatData
-    return { dims, data: Float64Array.from(values ?? []) }
+    return { dims, data: Float64Array.from(values ?? []), dataType: type }
   }
   if (type in INT_TYPES) {
     const values: ArrayLike<number | bigint | LongLike> = raw
@@ -70,7 +74,7 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto>): OnnxTenso
       : type === onnx.TensorProto.DataType.INT64
         ? (t.int64Data ?? [])
         : (t.int32Data ?? [])
-    return { dims, data: BigInt64Array.from(Array.from(values, (v) => toBigInt(v as LongLike))) }
+    return { dims, data: BigInt64Array.from(Array.from(values, (v) => toBigInt(v as LongLike))), dataType: type }
   }
   throw new OnnxParseError(`tensor "${t.name}": data type ${type} is not supported`, {
     details: ['Supported: float, double, int8, uint8, int32, int64, bool.'],
@@ -92,7 +96,7 @@ function parseAttribute(a: InstanceType<typeof onnx.AttributeProto>): AttributeV
 
 function valueInfo(v: InstanceType<typeof onnx.ValueInfoProto>): OnnxValueInfo {
   const dims = v.type?.tensorType?.shape?.dim ?? []
-  return { name: v.name ?? '', shape: dims.map((d) => (d.dimValue != null && toNumber(d.dimValue as LongLike) > 0 ? toNumber(d.dimValue as LongLike) : 1)) }
+  return { name: v.name ?? '', shape: dims.map((d) => (d.dimValue != null && toNumber(d.dimValue as LongLike) > 0 ? toNumber(d.dimValue as LongLike) : 1)), elemType: v.type?.tensorType?.elemType ?? 0 }
 }
 
 /** Decodes an ONNX protobuf into a plain structure. Pure: takes bytes, touches no file. */

@@ -1,6 +1,13 @@
 import * as ort from 'onnxruntime-node'
 import type { OnnxValueInfo } from './parse.js'
 
+/** An input tensor of the declared element type: int8/uint8 inputs of quantised models take their integers as they are. */
+function feed(info: OnnxValueInfo, values: Float64Array): ort.Tensor {
+  if (info.elemType === 3) return new ort.Tensor('int8', Int8Array.from(values), info.shape)
+  if (info.elemType === 2) return new ort.Tensor('uint8', Uint8Array.from(values), info.shape)
+  return new ort.Tensor('float32', Float32Array.from(values), info.shape)
+}
+
 /**
  * The float yardstick: runs the original ONNX model with onnxruntime on each sample.
  * Returns samples × outputs of flat float arrays.
@@ -10,9 +17,9 @@ export async function runOnnxruntime(bytes: Uint8Array, inputs: readonly OnnxVal
   try {
     const results: Float64Array[][] = []
     for (const sample of samples) {
-      const feeds = Object.fromEntries(inputs.map((info, i) => [info.name, new ort.Tensor('float32', Float32Array.from(sample[i]), info.shape)]))
+      const feeds = Object.fromEntries(inputs.map((info, i) => [info.name, feed(info, sample[i])]))
       const out = await session.run(feeds)
-      results.push(session.outputNames.map((n) => Float64Array.from(out[n].data as Float32Array)))
+      results.push(session.outputNames.map((n) => Float64Array.from(out[n].data as ArrayLike<number | bigint>, Number)))
     }
     return results
   } finally {

@@ -1,4 +1,5 @@
 import { IrInputError } from '../ir/errors.js'
+import { roundHalfEven } from '../onnx/graph.js'
 import type { IrInput } from '../ir/types.js'
 import { sizeOf } from '../util/shape.js'
 
@@ -50,15 +51,22 @@ export function parseInputs(json: unknown, specs: readonly InputSpec[], { many =
   return Array.from({ length: samples }, (_, k) => specs.map((s, i) => Float64Array.from(flat[i].slice(k * sizeOf(s.shape), (k + 1) * sizeOf(s.shape)))))
 }
 
-/** Quantises one sample to the model's integer input domains; out-of-domain values are an error. */
+/**
+ * Quantises one sample to the model's integer input domains, as ONNX QuantizeLinear does and
+ * onnxruntime computes it: q = roundHalfEven(float32(float32(x) / scale)) + zeroPoint (inputs
+ * reach onnxruntime as float32, and it divides in float32). With the calibrated path's
+ * power-of-two scales and zero point 0 this is round(x · 2^exp), ties to even.
+ * Out-of-domain values are an error (QuantizeLinear would saturate them silently).
+ */
 export function quantizeInputs(inputs: readonly IrInput[], sample: readonly Float64Array[]): bigint[][] {
   return inputs.map((info, i) => Array.from(sample[i], (x, k) => {
-    const q = BigInt(Math.round(x / info.quant.scale))
-    if (q < info.lo || q > info.hi) {
-      const [a, b] = [Number(info.lo) * info.quant.scale, Number(info.hi) * info.quant.scale]
+    const v = roundHalfEven(Math.fround(Math.fround(x) / info.quant.scale)) + info.quant.zeroPoint
+    // A value beyond float32 becomes ±Infinity: out of the domain like any other.
+    if (!Number.isFinite(v) || v < Number(info.lo) || v > Number(info.hi)) {
+      const [a, b] = [(Number(info.lo) - info.quant.zeroPoint) * info.quant.scale, (Number(info.hi) - info.quant.zeroPoint) * info.quant.scale]
       throw new IrInputError({ input: info.name, expected: `values in the calibrated range [${a}, ${b}]`, actual: `${x} at index ${k}`, details: ['Recompile with calibration samples that cover this input.'] })
     }
-    return q
+    return BigInt(v)
   }))
 }
 

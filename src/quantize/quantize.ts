@@ -2,6 +2,8 @@ import { BaseError } from '../errors.js'
 import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
 import { executeFloat, sizeOf } from '../onnx/graph.js'
 import type { IrInput, IrModel, PrimitiveOp, Step, TensorId } from '../ir/types.js'
+import { type NonlinearContext, lowerMax, lowerUnary } from './nonlinear.js'
+import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 
 export interface QuantizeOptions {
   /** Bits of every activation (the integer domain between non-linear ops). Default 8. */
@@ -16,6 +18,11 @@ export class CalibrationError extends BaseError {
 
 /** An integer tensor and its power-of-two scale: real = q / 2^exp. */
 interface Realized { id: TensorId; exp: number; activation: boolean }
+
+/** Every float step kind has a branch above: a new kind fails to type-check here. */
+function unhandled(step: FloatStep, op: never): never {
+  throw new CalibrationError(`step "${step.origin}": float step kind "${(op as { kind: string }).kind}" has no quantisation rule`)
+}
 
 /** Largest exp such that maxAbs · 2^exp ≤ limit (powers of two keep requantisation a shift). */
 function expFor(maxAbs: number, limit: number): number {
@@ -33,12 +40,17 @@ function rescale(exp: number, toExp: number): { mul: bigint; shift: number } {
  * fits the activation domain; each affine step gets the finest weight scale at which its
  * largest weight fits `weightBits`. Activations are clamped to their domain (saturating),
  * so every value stays within its proven bound whatever the input.
+ *
+ * A graph that carries its own quantisation (QDQ or QOperator ONNX: a QuantizeLinear on an
+ * activation, or int8/uint8 inputs) takes the fixed-scale path instead (src/quantize/fixed.ts):
+ * the model's scales and zero points, no calibration, and the bit-width options do not apply.
  */
 export function quantize(graph: FloatGraph, calibration: readonly (readonly Float64Array[])[], options: QuantizeOptions = {}): IrModel {
   const actBits = options.activationBits ?? 8
   const wBits = options.weightBits ?? 8
   const actLo = -(1n << BigInt(actBits - 1))
   const actHi = (1n << BigInt(actBits - 1)) - 1n
+  if (hasFixedScales(graph)) return quantizeFixed(graph)
   if (calibration.length === 0) throw new CalibrationError('no calibration samples', { details: ['Pass --calibration samples.json with representative inputs.'] })
 
   // Calibrated range of every float tensor.
@@ -83,6 +95,12 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
     return act.get(t)!
   }
 
+  const nonlinear: NonlinearContext = {
+    activation, push, actLo, actHi, maxAbs,
+    shapeOf: (t) => shapes.get(t)!,
+    sofar: () => ({ name: graph.name, inputs, steps, outputs: [] }),
+  }
+
   const lowerAffine = (step: FloatStep, op: FloatAffine): Realized => {
     const ins = op.inputs.map((t) => activation(t, step.origin))
     const starts: number[] = []
@@ -118,17 +136,26 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
       const qhi = toInt(op.hi, actHi, (a, b) => (a < b ? a : b))
       const id = push(step.origin, `${step.origin}:act`, step.shape, { op: 'requant', inputs: [src.id], ...rescale(src.exp, exp), zeroPoint: 0n, lo: qlo, hi: qhi })
       raw.set(step.id, { id, exp, activation: true })
-    } else {
+    } else if (op.kind === 'gather') {
       const ins = op.inputs.map((t) => activation(t, step.origin))
       const exp = Math.min(...ins.map((r) => r.exp))
       const ids = ins.map((r) => (r.exp === exp ? r.id : push(step.origin, `${step.origin}:rescale`, shapes.get(op.inputs[ins.indexOf(r)])!, { op: 'requant', inputs: [r.id], ...rescale(r.exp, exp), zeroPoint: 0n, lo: null, hi: null })))
       const id = push(step.origin, `${step.origin}:gather`, step.shape, { op: 'gather', inputs: ids, index: op.index, fill: BigInt(Math.round(op.fill * 2 ** exp)) })
       raw.set(step.id, { id, exp, activation: true })
+    } else if (op.kind === 'max') {
+      raw.set(step.id, lowerMax(nonlinear, step, op))
+    } else if (op.kind === 'unary') {
+      raw.set(step.id, lowerUnary(nonlinear, step, op))
+    } else if (op.kind === 'quant') {
+      // Not reached: a graph with a quant step takes the fixed-scale path above.
+      throw new FixedScaleError(step.origin, 'QuantizeLinear reached the calibrated path')
+    } else {
+      unhandled(step, op)
     }
   }
   const outputs = graph.outputs.map((o) => {
     const r = raw.get(o.id)!
-    return { tensor: r.id, name: o.name, quant: { scale: 2 ** -r.exp, zeroPoint: 0 } }
+    return { tensor: r.id, name: o.name, quant: { scale: 2 ** -r.exp, zeroPoint: 0 }, ...(o.postprocess ? { postprocess: o.postprocess } : {}) }
   })
   return { name: graph.name, inputs, steps, outputs }
 }

@@ -1,11 +1,12 @@
 import { BaseError } from '../../errors.js'
 import { type Affine, type RowTerms, add, compose, identity, isIndexMap } from '../affine.js'
-import { type FloatOp, type FloatStep, sizeOf } from '../graph.js'
+import { type FloatOp, type FloatPostprocess, type FloatStep, sizeOf } from '../graph.js'
 import type { AttributeValue, OnnxNode, OnnxTensor } from '../parse.js'
 import { broadcastIndex } from '../shapes.js'
 
 /** A value during lowering: a folded constant, or an affine map over emitted tensors. */
-export type Sym = { kind: 'const'; dims: number[]; data: Float64Array } | { kind: 'affine'; a: Affine; origin?: string[] }
+/** `dataType` (TensorProto.DataType) is kept where known: a quantisation zero point's type picks the integer range. */
+export type Sym = { kind: 'const'; dims: number[]; data: Float64Array; dataType?: number } | { kind: 'affine'; a: Affine; origin?: string[] }
 export type ConstSym = Extract<Sym, { kind: 'const' }>
 export type AffineSym = Extract<Sym, { kind: 'affine' }>
 
@@ -26,6 +27,10 @@ export interface Ctx {
   node: OnnxNode
   /** Opset of the ai.onnx domain: decides whether a parameter is an attribute or an input. */
   opset: number
+  /** Graph outputs that no node reads: the only place an output-only op (Softmax) may stand. */
+  finalOutputs: ReadonlySet<string>
+  /** Post-processing noted by output-only ops, by the graph output name they produce. */
+  postprocess: Map<string, FloatPostprocess>
 }
 
 export type Handler = (ctx: Ctx, inputs: (Sym | undefined)[]) => Sym[]
@@ -72,6 +77,13 @@ function gatherIndex(a: Affine): Int32Array | null {
   return index
 }
 
+/**
+ * Tensors already emitted for a pending map, per lowering: a value read by several non-linear
+ * nodes, or also a graph output (e.g. the logits under a final Softmax), is emitted once.
+ * Pending maps are never changed in place, so the same object always means the same tensor.
+ */
+const emitted = new WeakMap<Ctx, WeakMap<AffineSym, number>>()
+
 /** Emits the pending affine map as a step (a gather when it is a pure index map) and returns its tensor. */
 export function materialize(ctx: Ctx, s: Sym): number {
   if (s.kind === 'const') throw new LoweringError(ctx.node, 'a value that does not depend on the model input cannot be an activation or an output')
@@ -79,6 +91,17 @@ export function materialize(ctx: Ctx, s: Sym): number {
   const inputs = a.bases.map((b) => b.id)
   const isPlainBase = a.bases.length === 1 && a.bias.length === a.bases[0].size && isIndexMap(a) && a.cols.every((c, i) => c === i)
   if (isPlainBase) return a.bases[0].id
+  let memo = emitted.get(ctx)
+  if (!memo) emitted.set(ctx, (memo = new WeakMap()))
+  const done = memo.get(s)
+  if (done !== undefined) return done
+  const id = emitStep(ctx, s, inputs)
+  memo.set(s, id)
+  return id
+}
+
+function emitStep(ctx: Ctx, s: AffineSym, inputs: number[]): number {
+  const a = s.a
   // A fused step is named after the ONNX nodes it implements, for errors and reports.
   const origin = (s.origin?.length ? s.origin : [ctx.node.name]).join('+')
   // Zero fill only: a gather's fill is not requantised, so another constant could leave the activation domain.
@@ -113,7 +136,7 @@ export function broadcastTo(s: AffineSym, shape: number[]): Affine {
 }
 
 export function constOf(t: OnnxTensor): Sym {
-  return { kind: 'const', dims: t.dims, data: Float64Array.from(t.data as ArrayLike<number | bigint>, Number) }
+  return { kind: 'const', dims: t.dims, data: Float64Array.from(t.data as ArrayLike<number | bigint>, Number), ...(t.dataType !== undefined ? { dataType: t.dataType } : {}) }
 }
 
 /** A linear map of `s` with constant coefficients: composed when pending, evaluated when constant. */
