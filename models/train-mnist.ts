@@ -12,13 +12,13 @@ import { BaseError } from '../src/errors.js'
 import { buildModel } from '../src/onnx/write.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_PIXELS, MNIST_SPLIT_SEED, seededRandom, shuffleInPlace, type Sample } from './mnist-data.js'
+import { ADAM, AdamSlot } from './adam.js'
 
 const SEED = 7
 const HIDDEN = 128
 const CLASSES = 10
 const EPOCHS = 20
 const BATCH_SIZE = 32
-const ADAM = { learningRate: 2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }
 /** Per-epoch multiplicative learning-rate decay: late epochs fine-tune instead of bouncing. */
 const LR_DECAY = 0.85
 /** Training digits are shifted by up to this many pixels in x and y, drawn per sample per epoch. */
@@ -128,31 +128,6 @@ function accuracy(m: Mlp, data: SparseSample[]): { accuracy: number; predictions
   return { accuracy: predictions.filter((p, i) => p === data[i].label).length / data.length, predictions }
 }
 
-/** Adam state for one parameter tensor. */
-class AdamSlot {
-  readonly grad: Float32Array
-  private readonly m1: Float32Array
-  private readonly m2: Float32Array
-  constructor(readonly param: Float32Array) {
-    this.grad = new Float32Array(param.length)
-    this.m1 = new Float32Array(param.length)
-    this.m2 = new Float32Array(param.length)
-  }
-  /** Applies the mean gradient over `batch` samples, then clears it for the next batch. */
-  step(step: number, learningRate: number, batch: number): void {
-    const { beta1, beta2, epsilon } = ADAM
-    const c1 = 1 - beta1 ** step
-    const c2 = 1 - beta2 ** step
-    for (let i = 0; i < this.param.length; i++) {
-      const g = this.grad[i] / batch
-      this.m1[i] = beta1 * this.m1[i] + (1 - beta1) * g
-      this.m2[i] = beta2 * this.m2[i] + (1 - beta2) * g * g
-      this.param[i] -= (learningRate * (this.m1[i] / c1)) / (Math.sqrt(this.m2[i] / c2) + epsilon)
-    }
-    this.grad.fill(0)
-  }
-}
-
 /** Softmax cross-entropy; accumulates gradients into the slots and returns the sample's loss. */
 function backward(m: Mlp, x: SparseSample, slots: Record<keyof Mlp, AdamSlot>, hidden: Float64Array, logits: Float64Array, dHidden: Float64Array): number {
   forward(m, x, hidden, logits)
@@ -182,7 +157,7 @@ function backward(m: Mlp, x: SparseSample, slots: Record<keyof Mlp, AdamSlot>, h
 
 function train(data: SparseSample[], test: SparseSample[], random: () => number): Mlp {
   const m = initMlp(random)
-  const slots = { w1: new AdamSlot(m.w1), b1: new AdamSlot(m.b1), w2: new AdamSlot(m.w2), b2: new AdamSlot(m.b2) }
+  const slots = { w1: new AdamSlot(m.w1, Float32Array), b1: new AdamSlot(m.b1, Float32Array), w2: new AdamSlot(m.w2, Float32Array), b2: new AdamSlot(m.b2, Float32Array) }
   const hidden = new Float64Array(HIDDEN)
   const logits = new Float64Array(CLASSES)
   const dHidden = new Float64Array(HIDDEN)

@@ -22,8 +22,11 @@ export interface TensorSpec {
 
 export interface ValueSpec {
   name: string
-  /** Strings are symbolic dimensions (e.g. a batch dimension "N"). */
-  shape: (number | string)[]
+  /**
+   * Strings are symbolic dimensions (e.g. a batch dimension "N"). Omitted: shape unknown, as
+   * for intermediate tensors exposed as extra outputs (an empty list would declare a scalar).
+   */
+  shape?: (number | string)[]
   type?: ElementType
 }
 
@@ -42,6 +45,8 @@ export type AttributeSpec =
 export interface NodeSpec {
   op: string
   name: string
+  /** Operator domain, e.g. 'com.microsoft' for QLinearAdd; omitted = ai.onnx. Imported at version 1. */
+  domain?: string
   /** An empty string is an omitted optional input, as in ONNX. */
   inputs: string[]
   outputs: string[]
@@ -207,7 +212,7 @@ function valueInfoProto(v: ValueSpec): InstanceType<typeof onnx.ValueInfoProto> 
     type: {
       tensorType: {
         elemType: ELEMENT[v.type ?? 'float32'].dataType,
-        shape: { dim: v.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+        ...(v.shape && { shape: { dim: v.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } }),
       },
     },
   })
@@ -245,7 +250,7 @@ export function buildModel(parameters: BuildModelParameters): BuildModelReturnTy
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'veriml',
-    opsetImport: [{ domain: '', version: opset }],
+    opsetImport: [{ domain: '', version: opset }, ...[...new Set(nodes.flatMap((n) => (n.domain ? [n.domain] : [])))].map((domain) => ({ domain, version: 1 }))],
     docString: docString ?? '',
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {
@@ -256,6 +261,7 @@ export function buildModel(parameters: BuildModelParameters): BuildModelReturnTy
       node: nodes.map((n) => ({
         name: n.name,
         opType: n.op,
+        ...(n.domain ? { domain: n.domain } : {}),
         input: n.inputs,
         output: n.outputs,
         attribute: Object.entries(n.attributes ?? {}).map(([key, a]) => attributeProto(key, a, n.name)),

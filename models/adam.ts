@@ -1,0 +1,30 @@
+/** Adam hyperparameters shared by the training scripts (recorded in each model's metadata). */
+export const ADAM = { learningRate: 2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }
+
+/**
+ * Adam state for one parameter tensor. `State` is the array type of the gradient and moments:
+ * the MLP keeps them in float32 (as it was trained), the CNN in float64.
+ */
+export class AdamSlot {
+  readonly grad: Float32Array | Float64Array
+  private readonly m1: Float32Array | Float64Array
+  private readonly m2: Float32Array | Float64Array
+  constructor(readonly param: Float32Array, State: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array) {
+    this.grad = new State(param.length)
+    this.m1 = new State(param.length)
+    this.m2 = new State(param.length)
+  }
+  /** Applies the mean gradient over `batch` samples, then clears it for the next batch. */
+  step(step: number, learningRate: number, batch: number): void {
+    const { beta1, beta2, epsilon } = ADAM
+    const c1 = 1 - beta1 ** step
+    const c2 = 1 - beta2 ** step
+    for (let i = 0; i < this.param.length; i++) {
+      const g = this.grad[i] / batch
+      this.m1[i] = beta1 * this.m1[i] + (1 - beta1) * g
+      this.m2[i] = beta2 * this.m2[i] + (1 - beta2) * g * g
+      this.param[i] -= (learningRate * (this.m1[i] / c1)) / (Math.sqrt(this.m2[i] / c2) + epsilon)
+    }
+    this.grad.fill(0)
+  }
+}
