@@ -8,7 +8,9 @@
  *   npm run bench -- --quick   # ~1k, ~10k, ~50k-parameter MLPs, two small CNNs, MNIST
  *
  * Writes bench/results/<date>.json, <date>.md and <date>-*.svg; prints the markdown table.
- * Private Poseidon-committed weights are not implemented in veriml: that column is "n/a".
+ * Each model whose private-weights circuit stays under ~2^17 constraints is also measured
+ * with `--weights hashed` (private, Poseidon-committed weights): the in-run baseline, with
+ * constraint and prove-time ratios against veriml's default weights-as-constants.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -23,7 +25,8 @@ import { terminalProgress } from '../src/util/progress.js'
 import { packageVersion } from '../src/util/versions.js'
 import { type ChainContext, measureOptimistic, measureZk, VISIBILITY } from './sweep/measure.js'
 import { sweepModels } from './sweep/models.js'
-import { disputeNotes, markdownTable, plots, PRIVATE_WEIGHTS_NA, type SweepRow } from './sweep/report.js'
+import { HASHED_CONSTRAINT_LIMIT, measureHashedBaseline } from './sweep/baseline.js'
+import { disputeNotes, markdownTable, plots, type SweepRow } from './sweep/report.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const quick = process.argv.includes('--quick')
@@ -46,10 +49,13 @@ try {
   const wallets = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
   const game = await deployOptimistic(wallets[0])
   const chain: ChainContext = { anvil, wallets, gameAddress: game.gameAddress, executorAddress: game.executorAddress }
+  // The hashed-weights build has the same model id (the IR's hash) but another circuit, and a
+  // registry binds an id to one verifier for good: the baseline registers in a registry of its own.
+  const baselineChain: ChainContext = { ...chain, registryAddress: undefined }
   for (const [i, m] of models.entries()) {
     progress.info(`[${i + 1}/${models.length}] ${m.name} (${m.parameters.toLocaleString('en-US')} parameters)`)
     const dir = join(ROOT, 'build', 'bench', 'sweep', m.name)
-    const row: SweepRow = { name: m.name, family: m.family, shape: m.shape, parameters: m.parameters, zk: { error: 'not run' }, optimistic: { skipped: 'zk compile failed' }, privateWeightsBaseline: PRIVATE_WEIGHTS_NA }
+    const row: SweepRow = { name: m.name, family: m.family, shape: m.shape, parameters: m.parameters, zk: { error: 'not run' }, optimistic: { skipped: 'zk compile failed' }, privateWeightsBaseline: { skipped: 'zk compile failed' } }
     try {
       row.zk = await measureZk(m, dir, chain, progress)
     } catch (e) {
@@ -61,6 +67,11 @@ try {
         row.optimistic = await measureOptimistic(m, dir, chain, progress)
       } catch (e) {
         row.optimistic = { error: message(e) }
+      }
+      try {
+        row.privateWeightsBaseline = await measureHashedBaseline(m, dir, baselineChain, progress)
+      } catch (e) {
+        row.privateWeightsBaseline = { error: message(e) }
       }
     }
     rows.push(row)
@@ -83,7 +94,7 @@ const result = {
   settings: {
     visibility: VISIBILITY, setup: 'dev (insecure, local keys)', proofRuns: 1,
     optimistic: 'honest claim for claim gas; a cheating claim (one element +50 in the earliest state that changes the output, later steps recomputed) disputed by an honest challenger',
-    privateWeights: `${PRIVATE_WEIGHTS_NA}: veriml compiles weights as circuit constants; no Poseidon-committed private-weights circuit exists to compare against`,
+    privateWeights: `baseline: the same model with --weights hashed (private weights, one Poseidon commitment as an extra public signal), same visibility, setup and input; skipped above ~${HASHED_CONSTRAINT_LIMIT} estimated constraints`,
   },
   sweepMs: Math.round(performance.now() - started),
   rows,
@@ -94,7 +105,7 @@ const md = [
   `# veriml sweep ${result.date} (${result.mode})`, '',
   `Machine: ${result.machine.cpus} × ${result.machine.cpuModel}, ${(result.machine.memoryBytes / 2 ** 30).toFixed(1)} GiB; node ${result.versions.node}, snarkjs ${result.versions.snarkjs}, circom2 ${result.versions.circom2}; commit ${result.git.commit}${result.git.dirty ? ' (dirty tree)' : ''}.`,
   `Input Poseidon-hashed, output public; dev setup; one proof per model; peak RSS = this process + its children, sampled every 50 ms.`,
-  `Private Poseidon-committed weights: ${PRIVATE_WEIGHTS_NA} — veriml does not implement them, so there is no in-run baseline.`, '',
+  `Baseline: the same model with private, Poseidon-committed weights (\`--weights hashed\`: every weight a private input, one multiplication constraint a weight, B-bit range checks, one Poseidon commitment as an extra public signal); ratios are hashed / constant. Skipped where the calibrated estimate (bench/sweep/baseline.ts) exceeds 2^17 = ${HASHED_CONSTRAINT_LIMIT.toLocaleString('en-US')} constraints.`, '',
   table, '',
   disputeNotes(rows), '',
   `Plots: ${date}-constraints-vs-params.svg, ${date}-prove-time-vs-params.svg, ${date}-gas-zk-vs-optimistic.svg. Sweep took ${(result.sweepMs / 1000).toFixed(0)} s.`, '',

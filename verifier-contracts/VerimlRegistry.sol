@@ -15,6 +15,8 @@ pragma solidity ^0.8.24;
 /// Public signals are laid out input part first, then output part:
 ///   input  public → packed input elements; hashed → 1 Poseidon hash; private → nothing
 ///   output public → packed output elements; hashed → 1 Poseidon hash
+///   then, for a model compiled with private weights (`--weights hashed`), 1 Poseidon
+///   commitment to the weights, which must equal the one registered (src/circuit/weights.ts)
 /// A packed element holds `lanesPerElement` lanes of `laneBits` bits, lane j at bit
 /// offset laneBits·j, each lane = value - lo (see src/circuit/packing.ts).
 ///
@@ -40,13 +42,17 @@ contract VerimlRegistry {
     }
 
     /// @notice What the owner supplies to register a model.
-    /// @dev Layouts of parts that are not `Public` must be all zero.
+    /// @dev Layouts of parts that are not `Public` must be all zero. `weightCommitment` 0:
+    ///      the weights are circuit constants (the verification key pins them); otherwise they
+    ///      are private and every proof's last signal must equal it (a Poseidon hash is 0 with
+    ///      negligible probability, so 0 is free to mean "none").
     struct ModelConfig {
         address verifier;
         Visibility inputVisibility;
         Visibility outputVisibility;
         PackLayout inputLayout;
         PackLayout outputLayout;
+        uint256 weightCommitment;
     }
 
     /// @notice A registered model. Fits one storage slot: it is read on every verification.
@@ -57,6 +63,7 @@ contract VerimlRegistry {
         uint16 inputSignalCount;
         Visibility inputVisibility;
         Visibility outputVisibility;
+        bool hashedWeights;
     }
 
     /// @notice A recorded inference, in one storage slot (the id already commits to the model
@@ -92,6 +99,7 @@ contract VerimlRegistry {
     mapping(bytes32 modelId => Model) internal _models;
     mapping(bytes32 modelId => PackLayout) internal _inputLayouts;
     mapping(bytes32 modelId => PackLayout) internal _outputLayouts;
+    mapping(bytes32 modelId => uint256) internal _weightCommitments;
     mapping(bytes32 inferenceId => Inference) internal _inferences;
 
     event ModelRegistered(
@@ -128,6 +136,7 @@ contract VerimlRegistry {
     error InferenceAlreadyRecorded(bytes32 inferenceId);
     error InferenceNotRecorded(bytes32 inferenceId);
     error PartNotPublic(bytes32 modelId, bool isInput);
+    error WeightCommitmentMismatch(bytes32 modelId, uint256 expected, uint256 actual);
 
     /// @param initialOwner The account that vouches for model registrations.
     constructor(address initialOwner) {
@@ -170,7 +179,8 @@ contract VerimlRegistry {
         if (config.outputVisibility == Visibility.Private) revert OutputNotExposed();
 
         uint256 inputCount = _partSignalCount(config.inputVisibility, config.inputLayout, true);
-        uint256 total = inputCount + _partSignalCount(config.outputVisibility, config.outputLayout, false);
+        bool hashedWeights = config.weightCommitment != 0;
+        uint256 total = inputCount + _partSignalCount(config.outputVisibility, config.outputLayout, false) + (hashedWeights ? 1 : 0);
         // INVARIANT: the count fits the packed Model slot.
         if (total > type(uint16).max) revert TooManyPublicSignals(total);
         publicSignalCount = uint16(total);
@@ -184,10 +194,12 @@ contract VerimlRegistry {
             publicSignalCount: publicSignalCount,
             inputSignalCount: uint16(inputCount),
             inputVisibility: config.inputVisibility,
-            outputVisibility: config.outputVisibility
+            outputVisibility: config.outputVisibility,
+            hashedWeights: hashedWeights
         });
         _inputLayouts[modelId] = config.inputLayout;
         _outputLayouts[modelId] = config.outputLayout;
+        if (hashedWeights) _weightCommitments[modelId] = config.weightCommitment;
         emit ModelRegistered(modelId, config.verifier, publicSignalCount, config.inputVisibility, config.outputVisibility);
     }
 
@@ -248,6 +260,14 @@ contract VerimlRegistry {
             // element to the pairing) cannot record the same statement under two ids.
             if (pubSignals[i] >= SNARK_SCALAR_FIELD) revert SignalNotInField(i, pubSignals[i]);
         }
+        if (m.hashedWeights) {
+            // INVARIANT: private weights are the registered ones. The verifier accepts any
+            // commitment signal (it is a public input like the others), so without this
+            // check a proof made with other weights would verify.
+            uint256 expected = _weightCommitments[modelId];
+            uint256 actual = pubSignals[pubSignals.length - 1];
+            if (actual != expected) revert WeightCommitmentMismatch(modelId, expected, actual);
+        }
         // The id is keyed on the statement, not the proof bytes: Groth16 proofs are malleable
         // (anyone can re-randomise one), so a proof-keyed id would not stop a replay.
         inferenceId = keccak256(abi.encodePacked(modelId, pubSignals));
@@ -281,6 +301,11 @@ contract VerimlRegistry {
         return _outputLayouts[modelId];
     }
 
+    /// @notice The registered weight commitment (0: the model's weights are circuit constants).
+    function weightCommitment(bytes32 modelId) external view returns (uint256) {
+        return _weightCommitments[modelId];
+    }
+
     /// @notice Splits a recorded inference's signals into its input and output parts.
     function splitSignals(bytes32 modelId, uint256[] calldata pubSignals)
         external
@@ -289,7 +314,8 @@ contract VerimlRegistry {
     {
         Model memory m = _recordedModel(modelId, pubSignals);
         inputPart = pubSignals[:m.inputSignalCount];
-        outputPart = pubSignals[m.inputSignalCount:];
+        // The weight commitment, when there is one, is last and belongs to neither part.
+        outputPart = pubSignals[m.inputSignalCount:pubSignals.length - (m.hashedWeights ? 1 : 0)];
     }
 
     /// @notice Decodes the packed output of a recorded inference back to integers.

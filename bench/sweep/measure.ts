@@ -20,6 +20,7 @@ import { proveModel, runModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import type { Progress } from '../../src/util/progress.js'
+import type { WeightVisibility } from '../../src/circuit/weights.js'
 import { withPeakMemory } from './memory.js'
 import type { SweepModel } from './models.js'
 
@@ -71,28 +72,29 @@ export interface ChainContext {
 
 export const VISIBILITY = { input: 'hashed', output: 'public' } as const
 
-export async function measureZk(m: SweepModel, dir: string, chain: ChainContext, progress: Progress): Promise<ZkResult> {
+export async function measureZk(m: SweepModel, dir: string, chain: ChainContext, progress: Progress, weights: WeightVisibility = 'constant'): Promise<ZkResult> {
+  const label = weights === 'hashed' ? `${m.name} (hashed weights)` : m.name
   await mkdir(dir, { recursive: true })
   let onnxPath = typeof m.onnx === 'string' ? m.onnx : join(dir, 'source.onnx')
   if (typeof m.onnx !== 'string') await writeFile(onnxPath, m.onnx)
   const [compiled, compileMem] = await withPeakMemory(() =>
-    progress.step(`${m.name}: compile`, () => compileModel({ onnxPath, outDir: dir, calibrationPath: m.calibrationPath, visibility: VISIBILITY, force: true })))
-  const [setup, setupMem] = await withPeakMemory(() => progress.step(`${m.name}: dev setup`, () => setupModel({ dir, dev: true, force: true })))
+    progress.step(`${label}: compile`, () => compileModel({ onnxPath, outDir: dir, calibrationPath: m.calibrationPath, visibility: VISIBILITY, weights, force: true })))
+  const [setup, setupMem] = await withPeakMemory(() => progress.step(`${label}: dev setup`, () => setupModel({ dir, dev: true, force: true })))
   const proofDir = join(dir, 'proof')
-  const [proved, proveMem] = await withPeakMemory(() => progress.step(`${m.name}: prove`, () => proveModel({ dir, input: m.input, outDir: proofDir })))
+  const [proved, proveMem] = await withPeakMemory(() => progress.step(`${label}: prove`, () => proveModel({ dir, input: m.input, outDir: proofDir })))
   const verified = await verifyProof(dir, proofDir)
-  if (!verified.valid) throw new Error(`${m.name}: snarkjs rejected the proof`)
+  if (!verified.valid) throw new Error(`${label}: snarkjs rejected the proof`)
   const report = JSON.parse(await readFile(artifactPaths(dir).report, 'utf8')) as { cost: Record<string, number> }
 
   const privateKey = chain.anvil.accounts[0].privateKey
-  const deployment = await progress.step(`${m.name}: deploy + verify on anvil`, () =>
+  const deployment = await progress.step(`${label}: deploy + verify on anvil`, () =>
     deployBuild({ dir, rpcUrl: chain.anvil.rpcUrl, privateKey, registryAddress: chain.registryAddress, deploymentPath: join(dir, 'bench-deployment.json') }))
   chain.registryAddress = deployment.registry.address
   const pp = proofPaths(proofDir)
   const proof = JSON.parse(await readFile(pp.proof, 'utf8'))
   const publicSignals = JSON.parse(await readFile(pp.public, 'utf8')) as string[]
   const onChain = await verifyOnChain({ rpcUrl: chain.anvil.rpcUrl, privateKey, registryAddress: deployment.registry.address, modelId: deployment.modelId, proof, publicSignals })
-  if (!onChain.accepted) throw new Error(`${m.name}: proof rejected on chain`)
+  if (!onChain.accepted) throw new Error(`${label}: proof rejected on chain`)
 
   return {
     constraints: compiled.manifest.constraintCount,

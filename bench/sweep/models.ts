@@ -117,9 +117,21 @@ export async function mnistModel(): Promise<SweepModel> {
   }
 }
 
+/** The bundled MNIST CNN (float, 3,946 parameters) and its `veriml quantize` int8 QDQ version (no calibration: its own scales). */
+export async function mnistCnnModels(): Promise<SweepModel[]> {
+  const { readFile } = await import('node:fs/promises')
+  const input = JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-cnn-input.json'), 'utf8')) as unknown
+  const parameters = 8 * 25 + 8 + 16 * 8 * 9 + 16 + 256 * 10 + 10
+  return [
+    { name: 'mnist-cnn', family: 'mnist', shape: 'conv8-pool-conv16-fc (trained)', parameters, onnx: join(ROOT, 'models', 'mnist-cnn.onnx'), calibrationPath: join(ROOT, 'models', 'data', 'mnist-cnn-calibration.json'), input },
+    { name: 'mnist-cnn-int8', family: 'mnist', shape: 'same, int8 QDQ', parameters, onnx: join(ROOT, 'models', 'mnist-cnn.int8.onnx'), input },
+  ]
+}
+
 /**
  * Quick: ~1k, ~10k, ~50k-parameter MLPs (width and depth grow), two CNNs, MNIST.
- * Full adds wider and deeper MLPs up to ~1M parameters and larger CNNs.
+ * Full adds wider and deeper MLPs up to ~1M parameters, larger CNNs and the MNIST CNNs
+ * (float and int8; `npx tsx bench/cnn.ts` measures those two on their own).
  */
 export async function sweepModels(quick: boolean): Promise<SweepModel[]> {
   const models = [
@@ -137,6 +149,7 @@ export async function sweepModels(quick: boolean): Promise<SweepModel[]> {
       mlpModel([784, 1024, 256, 10], 17),
       cnnModel(16, [8], 23),
       cnnModel(16, [8, 16], 24),
+      ...(await mnistCnnModels()),
     )
   }
   models.push(await mnistModel())

@@ -2,9 +2,6 @@
 import type { OptimisticResult, Skipped, ZkResult } from './measure.js'
 import { barChart, lineChart } from './svg.js'
 
-/** veriml compiles weights as circuit constants; a private, Poseidon-committed-weights variant does not exist yet. */
-export const PRIVATE_WEIGHTS_NA = 'n/a (weights-as-constants only)'
-
 export interface SweepRow {
   name: string
   family: string
@@ -12,10 +9,11 @@ export interface SweepRow {
   parameters: number
   zk: ZkResult | { error: string }
   optimistic: OptimisticResult | Skipped | { error: string }
-  privateWeightsBaseline: typeof PRIVATE_WEIGHTS_NA
+  /** The same model with private, Poseidon-committed weights (`--weights hashed`): the in-run baseline. */
+  privateWeightsBaseline: ZkResult | Skipped | { error: string }
 }
 
-const isZk = (z: SweepRow['zk']): z is ZkResult => 'constraints' in z
+const isZk = (z: SweepRow['zk'] | SweepRow['privateWeightsBaseline']): z is ZkResult => 'constraints' in z
 const isOp = (o: SweepRow['optimistic']): o is OptimisticResult => 'claimGas' in o
 const n = (v: number) => v.toLocaleString('en-US')
 const s = (ms: number) => (ms / 1000).toFixed(2)
@@ -25,7 +23,7 @@ export function markdownTable(rows: SweepRow[]): string {
   const head = [
     'model', 'shape', 'params', 'non-linear act.', 'R1CS constraints', 'compile s', 'setup s', 'witness s', 'prove s', 'verify ms',
     'peak RSS MB (compile/setup/prove)', 'proof B (json/raw)', 'zk verify gas', 'op claim gas', 'op rounds', 'op dispute gas (one-step)',
-    'private Poseidon weights',
+    'hashed-weights constraints', 'constraints hashed/constant', 'hashed-weights prove s', 'prove hashed/constant',
   ]
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`]
   for (const r of rows) {
@@ -36,7 +34,12 @@ export function markdownTable(rows: SweepRow[]): string {
       : [`failed: ${z.error}`, ...Array(9).fill('—')]
     const o = r.optimistic
     const op = isOp(o) ? [n(o.claimGas), String(o.rounds), `${n(o.disputeGas)} (${n(o.oneStepGas)})`] : ['error' in o ? `failed: ${o.error}` : `skipped: ${o.skipped}`, '—', '—']
-    lines.push(`| ${[r.name, r.shape, n(r.parameters), ...zk, ...op, r.privateWeightsBaseline].join(' | ')} |`)
+    const h = r.privateWeightsBaseline
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(1)}×`
+    const hashed = isZk(h)
+      ? [n(h.constraints), isZk(z) ? ratio(h.constraints, z.constraints) : '—', s(h.proveMs), isZk(z) ? ratio(h.proveMs, z.proveMs) : '—']
+      : ['error' in h ? `failed: ${h.error}` : `skipped: ${h.skipped}`, '—', '—', '—']
+    lines.push(`| ${[r.name, r.shape, n(r.parameters), ...zk, ...op, ...hashed].join(' | ')} |`)
   }
   return lines.join('\n')
 }
@@ -56,10 +59,12 @@ export interface Plots {
 
 export function plots(rows: SweepRow[]): Plots {
   const families = [...new Set(rows.map((r) => r.family))]
-  const byFamily = (value: (z: ZkResult) => number) => families.map((f) => {
-    const rs = rows.filter((r) => r.family === f && isZk(r.zk))
-    return { name: f, points: rs.map((r) => [r.parameters, value(r.zk as ZkResult)] as [number, number]), labels: rs.map((r) => r.name) }
+  const series = (pick: (r: SweepRow) => SweepRow['privateWeightsBaseline'], suffix: string, value: (z: ZkResult) => number) => families.map((f) => {
+    const rs = rows.filter((r) => r.family === f && isZk(pick(r)))
+    return { name: `${f}${suffix}`, points: rs.map((r) => [r.parameters, value(pick(r) as ZkResult)] as [number, number]), labels: rs.map((r) => r.name) }
   }).filter((x) => x.points.length > 0)
+  // Constant weights per family, then the hashed-weights baseline where it ran.
+  const byFamily = (value: (z: ZkResult) => number) => [...series((r) => r.zk, '', value), ...series((r) => r.privateWeightsBaseline, ' (hashed weights)', value)]
   const cats = rows.map((r) => r.name)
   return {
     'constraints-vs-params.svg': lineChart({ title: 'R1CS constraints vs parameters (log-log)', xLabel: 'parameters', yLabel: 'constraints', series: byFamily((z) => z.constraints), logX: true, logY: true }),

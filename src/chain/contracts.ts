@@ -18,6 +18,7 @@ import {
   PublicSignalCountError,
   RpcUnreachableError,
   VerifierOutOfGasError,
+  WeightCommitmentMismatchError,
 } from './errors.js'
 
 /**
@@ -43,6 +44,7 @@ export const verimlRegistryAbi = [
   'error VerifierHasNoCode(address verifier)',
   'error VerifierOutOfGas(bytes32 modelId)',
   'error VerifierProbeFailed(address verifier, uint256 publicSignalCount)',
+  'error WeightCommitmentMismatch(bytes32 modelId, uint256 expected, uint256 actual)',
   'error ZeroAddress()',
   'error ZeroModelId()',
   'event InferenceVerified(bytes32 indexed inferenceId, bytes32 indexed modelId, address indexed submitter, uint256[] pubSignals)',
@@ -60,13 +62,14 @@ export const verimlRegistryAbi = [
   'function inferenceIdOf(bytes32 modelId, uint256[] pubSignals) pure returns (bytes32)',
   'function inputLayout(bytes32 modelId) view returns ((uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo))',
   'function isRecorded(bytes32 inferenceId) view returns (bool)',
-  'function model(bytes32 modelId) view returns ((address verifier, bytes4 selector, uint16 publicSignalCount, uint16 inputSignalCount, uint8 inputVisibility, uint8 outputVisibility))',
+  'function model(bytes32 modelId) view returns ((address verifier, bytes4 selector, uint16 publicSignalCount, uint16 inputSignalCount, uint8 inputVisibility, uint8 outputVisibility, bool hashedWeights))',
   'function outputLayout(bytes32 modelId) view returns ((uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo))',
   'function owner() view returns (address)',
   'function pendingOwner() view returns (address)',
-  'function registerModel(bytes32 modelId, (address verifier, uint8 inputVisibility, uint8 outputVisibility, (uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo) inputLayout, (uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo) outputLayout) config) returns (uint16 publicSignalCount)',
+  'function registerModel(bytes32 modelId, (address verifier, uint8 inputVisibility, uint8 outputVisibility, (uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo) inputLayout, (uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo) outputLayout, uint256 weightCommitment) config) returns (uint16 publicSignalCount)',
   'function splitSignals(bytes32 modelId, uint256[] pubSignals) view returns (uint256[] inputPart, uint256[] outputPart)',
   'function transferOwnership(address newOwner)',
+  'function weightCommitment(bytes32 modelId) view returns (uint256)',
   'function verifyInference(bytes32 modelId, uint256[2] a, uint256[2][2] b, uint256[2] c, uint256[] pubSignals) returns (bytes32 inferenceId)',
   'function checkInference(bytes32 modelId, uint256[2] a, uint256[2][2] b, uint256[2] c, uint256[] pubSignals) view returns (bytes32 inferenceId, int256[] outputs)',
 ] as const
@@ -107,6 +110,8 @@ export interface ModelConfigStruct {
   outputVisibility: number
   inputLayout: PackLayoutStruct
   outputLayout: PackLayoutStruct
+  /** 0n: weights are circuit constants; else the Poseidon weight commitment every proof's last signal must equal. */
+  weightCommitment: bigint
 }
 
 export type Uint2 = [bigint, bigint]
@@ -138,7 +143,9 @@ export type VerimlRegistryContract = BaseContract & {
     inputSignalCount: bigint
     inputVisibility: bigint
     outputVisibility: bigint
+    hashedWeights: boolean
   }>
+  weightCommitment(modelId: string): Promise<bigint>
   inputLayout(modelId: string): Promise<{ count: bigint; laneBits: bigint; lanesPerElement: bigint; lo: bigint }>
   outputLayout(modelId: string): Promise<{ count: bigint; laneBits: bigint; lanesPerElement: bigint; lo: bigint }>
   splitSignals(modelId: string, pubSignals: bigint[]): Promise<[bigint[], bigint[]]>
@@ -219,6 +226,8 @@ export function decodeRegistryError(error: unknown, context: ErrorContext): Base
         return new InferenceReplayError({ inferenceId: args[0] as string, cause: error })
       case 'InferenceNotRecorded':
         return new InferenceNotRecordedError({ inferenceId: args[0] as string })
+      case 'WeightCommitmentMismatch':
+        return new WeightCommitmentMismatchError({ modelId: args[0] as string, expected: args[1] as bigint, actual: args[2] as bigint, cause: error })
       case 'ModelAlreadyRegistered':
         return new ModelAlreadyRegisteredError({ modelId: args[0] as string, verifier: args[1] as string })
     }

@@ -24,6 +24,8 @@ export interface ModelRegistration {
   inputLayout?: PackLayout
   /** Required when the output is public. */
   outputLayout?: PackLayout
+  /** Private weights (`--weights hashed`): their Poseidon commitment, the last public signal of every proof. */
+  weightCommitment?: bigint
 }
 
 export interface DeployModelParameters {
@@ -62,20 +64,21 @@ export interface Deployment {
     outputVisibility: Visibility
     inputLayout?: PackLayout
     outputLayout?: PackLayout
+    weightCommitment?: bigint
   }
   deployedAt: string
 }
 
 const ZERO_LAYOUT: PackLayoutStruct = { count: 0, laneBits: 0, lanesPerElement: 0, lo: 0n }
 
-/** Public signals implied by a registration: input part, then output part. */
+/** Public signals implied by a registration: input part, then output part, then the weight commitment if any. */
 export function registrationSignalCount(r: ModelRegistration): number {
   const part = (visibility: Visibility, layout: PackLayout | undefined, what: string) => {
     if (visibility !== 'public') return visibility === 'hashed' ? 1 : 0
     if (!layout) throw new RangeError(`a public ${what} needs its PackLayout`)
     return packedElementCount(layout)
   }
-  return part(r.inputVisibility, r.inputLayout, 'input') + part(r.outputVisibility, r.outputLayout, 'output')
+  return part(r.inputVisibility, r.inputLayout, 'input') + part(r.outputVisibility, r.outputLayout, 'output') + (r.weightCommitment === undefined ? 0 : 1)
 }
 
 function modelConfig(verifier: string, r: ModelRegistration): ModelConfigStruct {
@@ -89,6 +92,7 @@ function modelConfig(verifier: string, r: ModelRegistration): ModelConfigStruct 
     outputVisibility: VISIBILITY_CODE[r.outputVisibility],
     inputLayout: struct(r.inputVisibility, r.inputLayout),
     outputLayout: struct(r.outputVisibility, r.outputLayout),
+    weightCommitment: r.weightCommitment ?? 0n,
   }
 }
 
@@ -200,6 +204,7 @@ export async function deployModel(parameters: DeployModelParameters): Promise<De
         outputVisibility: registration.outputVisibility,
         inputLayout: registration.inputVisibility === 'public' ? registration.inputLayout : undefined,
         outputLayout: registration.outputVisibility === 'public' ? registration.outputLayout : undefined,
+        ...(registration.weightCommitment === undefined ? {} : { weightCommitment: registration.weightCommitment }),
       },
       deployedAt: new Date().toISOString(),
     }
@@ -238,6 +243,7 @@ export async function loadDeployment(path: string): Promise<Deployment> {
       gasUsed: BigInt(parsed.registration.gasUsed),
       inputLayout: layout(parsed.registration.inputLayout),
       outputLayout: layout(parsed.registration.outputLayout),
+      weightCommitment: parsed.registration.weightCommitment === undefined ? undefined : BigInt(parsed.registration.weightCommitment),
     },
   }
 }

@@ -147,12 +147,29 @@ export class PublicSignalCountError extends BaseError {
 export class ProofRejectedError extends BaseError {
   override name = 'ProofRejectedError'
   readonly modelId: string
-  constructor(p: { modelId: string; cause?: unknown }) {
-    super(`the verifier of model ${p.modelId} rejected the proof`, {
-      details: ['The proof or its public signals were altered, or it proves another model with the same signal count.'],
+  constructor(p: { modelId: string; cause?: unknown; message?: string; details?: string[] }) {
+    super(p.message ?? `the verifier of model ${p.modelId} rejected the proof`, {
+      details: p.details ?? ['The proof or its public signals were altered, or it proves another model with the same signal count.'],
       cause: p.cause,
     })
     this.modelId = p.modelId
+  }
+}
+
+/** A proof of a private-weights model carries another weight commitment than the registered one: it used other weights. */
+export class WeightCommitmentMismatchError extends ProofRejectedError {
+  override name = 'WeightCommitmentMismatchError'
+  readonly expected: bigint
+  readonly actual: bigint
+  constructor(p: { modelId: string; expected: bigint; actual: bigint; cause?: unknown }) {
+    super({
+      modelId: p.modelId,
+      cause: p.cause,
+      message: `the registry refused the proof for model ${p.modelId}: its weight commitment ${p.actual} is not the registered ${p.expected}`,
+      details: ['The proof was made with other weights than the ones registered (or its last public signal was altered).'],
+    })
+    this.expected = p.expected
+    this.actual = p.actual
   }
 }
 

@@ -43,6 +43,7 @@ export async function registrationOf(dir: string): Promise<ModelRegistration> {
     outputVisibility: output,
     inputLayout: input === 'public' ? layout.inputs[0] : undefined,
     outputLayout: output === 'public' ? layout.outputs[0] : undefined,
+    ...(layout.weights?.commitment === undefined ? {} : { weightCommitment: BigInt(layout.weights.commitment) }),
   }
 }
 

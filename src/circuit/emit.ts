@@ -1,9 +1,13 @@
+import { LookupDomainError } from '../ir/errors.js'
 import { operands } from '../ir/execute.js'
 import { requantValue } from '../ir/ops.js'
 import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
 import { type PackLayout, packLayout, packedElementCount } from './packing.js'
 import { planRequant } from './requant.js'
+import { emitLookup } from './lookup.js'
+import { emitMax } from './max.js'
 import { sizeOf } from '../util/shape.js'
+import { type WeightsLayout, type WeightVisibility, privateWeightsEmitter } from './weights.js'
 
 export type InputVisibility = 'public' | 'hashed' | 'private'
 export type OutputVisibility = 'public' | 'hashed'
@@ -21,17 +25,23 @@ export interface PublicLayout {
   outputs: PackLayout[]
   /** Number of public signals. */
   count: number
+  /** Hashed weights only: the weight commitment, the last public signal (see weights.ts). */
+  weights?: WeightsLayout
 }
 
 export interface EmitCircuitReturnType {
   source: string
   layout: PublicLayout
-  /** Constraints by kind, from the emitter's own plan (the compiler's count is authoritative). */
-  cost: { inputRangeChecks: number; requant: number; linear: number; hashing: number; activations: number }
+  /**
+   * Constraints by kind, from the emitter's own plan (the compiler's count is authoritative);
+   * `max` and `lookup` are the constraints of the pairwise-max and lookup gadgets, and
+   * `activations` counts the non-linear gadgets (requant, lookup and pairwise max).
+   */
+  cost: { inputRangeChecks: number; requant: number; linear: number; hashing: number; activations: number; weights: number; max: number; lookup: number }
 }
 
 /** An element as an affine expression of one signal: mul·sig + add (sig null: a constant). */
-interface Ref { sig: string | null; mul: bigint; add: bigint }
+export interface Ref { sig: string | null; mul: bigint; add: bigint }
 
 const constRef = (v: bigint): Ref => ({ sig: null, mul: 0n, add: v })
 
@@ -73,12 +83,14 @@ function tensorRange(b: TensorBounds): [bigint, bigint] {
 /**
  * Emits the circom circuit of an integer model: weights as constants (linear ops cost one
  * linear constraint per output element, no multiplication), one requant gadget per
- * activation sized from the proven bounds, inputs range-checked to their domain, and inputs
- * and outputs packed (or Poseidon-hashed) into few public signals.
+ * activation, a tree of pairwise maxes per max row (max.ts) and a one-hot table gadget per
+ * lookup (lookup.ts), each sized from the proven bounds, inputs range-checked to their
+ * domain, and inputs and outputs packed (or Poseidon-hashed) into few public signals.
  */
-export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>, visibility: Visibility, header: string[]): EmitCircuitReturnType {
+export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>, visibility: Visibility, header: string[], weights: WeightVisibility = 'constant'): EmitCircuitReturnType {
   const body: string[] = []
-  const cost = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0 }
+  const cost = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0, weights: 0, max: 0, lookup: 0 }
+  const privateWeights = weights === 'hashed' ? privateWeightsEmitter(body, cost) : null
   const refs = new Map<TensorId, Ref[]>()
   const hashes: { name: string; size: number }[] = []
 
@@ -93,6 +105,7 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
 
   const EMIT: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: Ref[], xb: TensorBounds, id: TensorId) => Ref[] } = {
     linear: (op, x, _xb, id) => {
+      if (privateWeights) return privateWeights.linear(op, x, id)
       const out: Ref[] = []
       const lines: string[] = []
       for (let j = 0; j < op.bias.length; j++) {
@@ -114,19 +127,27 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
       if (plan.kind === 'linear') return { sig: r.sig, mul: r.mul * op.mul, add: r.add * op.mul + op.zeroPoint }
       const name = `rq${id}_${j}`
       const u = combination([{ w: op.mul, ref: r }], plan.offset)
-      body.push(`    component ${name} = Requant(${plan.S}, ${plan.KD}, ${plan.SIGNED}, ${plan.HIMODE}, ${plan.J}, ${plan.W});`, `    ${name}.u <== ${u.text};`)
+      body.push(`    component ${name} = Requant(${plan.S}, ${plan.KD}, ${plan.SIGNED}, ${plan.HIMODE}, ${plan.J}, ${plan.W}, ${plan.EVEN}, ${plan.PAR});`, `    ${name}.u <== ${u.text};`)
       cost.requant += plan.constraints
       cost.activations++
       return { sig: `${name}.y`, mul: 1n, add: plan.BASE }
     }),
     gather: (op, x) => Array.from(op.index, (i) => (i < 0 ? constRef(op.fill) : x[i])),
+    max: (op, x, xb, id) => emitMax(op, x, xb, id, body, cost),
+    lookup: (op, x, xb, id) => emitLookup(op, x, xb, id, body, cost),
   }
 
   for (const step of model.steps) {
     const x = operands(refs, step.op.inputs)
     const xb = { lo: step.op.inputs.flatMap((i) => bounds.get(i)!.lo), hi: step.op.inputs.flatMap((i) => bounds.get(i)!.hi) }
     const emitOp = EMIT[step.op.op] as (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId) => Ref[]
-    refs.set(step.output.id, emitOp(step.op, x, xb, step.output.id))
+    try {
+      refs.set(step.output.id, emitOp(step.op, x, xb, step.output.id))
+    } catch (e) {
+      // Bounds not from analyzeBounds may leave a table's domain: name the step.
+      if (e instanceof LookupDomainError && e.params.step === undefined) throw new LookupDomainError({ ...e.params, step: step.origin })
+      throw e
+    }
   }
 
   // Public part: packed elements (or a hash of them) of the inputs, then of the outputs.
@@ -159,15 +180,19 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
   emitHashes(body, hashes.filter((h) => h.name === 'in'), cost)
   packPart('out', outTensors, visibility.output)
   emitHashes(body, hashes.filter((h) => h.name === 'out'), cost)
+  // Declared last, so the weight commitment is the last public signal.
+  const weightsLayout = privateWeights?.commit(model.name)
+  if (weightsLayout) emitHashes(body, [{ name: 'wt', size: weightsLayout.elements }], cost)
 
   const count = (visibility.input === 'public' ? inTensors.reduce((s, t) => s + packedElementCount(t.layout), 0) : visibility.input === 'hashed' ? 1 : 0)
     + (visibility.output === 'public' ? outTensors.reduce((s, t) => s + packedElementCount(t.layout), 0) : 1)
+    + (weightsLayout ? 1 : 0)
   const source = [
     ...header.map((h) => `// ${h}`),
     'pragma circom 2.1.0;',
     '',
     'include "veriml.circom";',
-    ...(hashes.length > 0 ? ['include "circomlib/circuits/poseidon.circom";'] : []),
+    ...(hashes.length > 0 || weightsLayout ? ['include "circomlib/circuits/poseidon.circom";'] : []),
     '',
     'template Model() {',
     ...body,
@@ -176,7 +201,7 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
     'component main = Model();',
     '',
   ].join('\n')
-  return { source, layout: { visibility, inputs: inTensors.map((t) => t.layout), outputs: outTensors.map((t) => t.layout), count }, cost }
+  return { source, layout: { visibility, inputs: inTensors.map((t) => t.layout), outputs: outTensors.map((t) => t.layout), count, ...(weightsLayout ? { weights: weightsLayout } : {}) }, cost }
 }
 
 /** Poseidon over the packed elements: 16 at first, then 15 more per link with the previous hash first. */

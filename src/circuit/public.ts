@@ -1,6 +1,7 @@
 import { buildPoseidon } from 'circomlibjs'
 import type { PublicLayout } from './emit.js'
 import { pack, packedElementCount, unpack } from './packing.js'
+import { MissingWeightCommitmentError } from './weights.js'
 
 type Poseidon = Awaited<ReturnType<typeof buildPoseidon>>
 let poseidon: Promise<Poseidon> | null = null
@@ -19,14 +20,16 @@ export async function hashChain(elements: readonly bigint[]): Promise<bigint> {
   return h
 }
 
-/** The public signals a proof of (inputs → outputs) must carry, in the circuit's order. */
+/** The public signals a proof of (inputs → outputs) must carry, in the circuit's order (hashed weights: their commitment last). */
 export async function publicSignals(layout: PublicLayout, inputs: readonly (readonly bigint[])[], outputs: readonly (readonly bigint[])[]): Promise<bigint[]> {
   const packedIn = inputs.flatMap((v, i) => pack(v, layout.inputs[i]))
   const packedOut = outputs.flatMap((v, i) => pack(v, layout.outputs[i]))
   const { input, output } = layout.visibility
+  if (layout.weights && layout.weights.commitment === undefined) throw new MissingWeightCommitmentError()
   return [
     ...(input === 'public' ? packedIn : input === 'hashed' ? [await hashChain(packedIn)] : []),
     ...(output === 'public' ? packedOut : [await hashChain(packedOut)]),
+    ...(layout.weights ? [BigInt(layout.weights.commitment!)] : []),
   ]
 }
 

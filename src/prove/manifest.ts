@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { PublicLayout } from '../circuit/emit.js'
+import type { WeightVisibility } from '../circuit/weights.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { VERIML_VERSION } from '../util/versions.js'
 import { artifactPaths } from './paths.js'
@@ -36,7 +37,8 @@ export interface Manifest {
   modelName: string
   /** Hash of everything compile depends on: artifacts are reused while it is unchanged. */
   compileKey: string
-  options: { visibility: PublicLayout['visibility']; activationBits: number; weightBits: number; calibration: string }
+  /** `weights` absent means 'constant' (builds made before the option existed). */
+  options: { visibility: PublicLayout['visibility']; activationBits: number; weightBits: number; calibration: string; weights?: WeightVisibility }
   layout: PublicLayout
   constraintCount: number
   tools: Record<string, string>

@@ -6,6 +6,7 @@ import { execute } from '../ir/execute.js'
 import { irFromJson } from '../ir/serialize.js'
 import type { IrModel } from '../ir/types.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
+import { outputProbabilities } from '../quantize/postprocess.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { MissingArtifactError } from './errors.js'
@@ -27,6 +28,11 @@ export interface RunModelReturnType {
   outputs: bigint[][]
   /** The same outputs as real values. */
   real: number[][]
+  /**
+   * Softmax of the real outputs for outputs with a final Softmax/LogSoftmax (null for the
+   * others), computed in float from the proven logits; undefined when no output has one.
+   */
+  probabilities?: (number[] | null)[]
 }
 
 /** Reference executor on a compiled model: the definition of the model's output. */
@@ -36,7 +42,9 @@ export async function runModel(dir: string, inputJson: unknown): Promise<RunMode
   const sample = parseInputs(inputJson, ir.inputs)[0]
   const inputs = quantizeInputs(ir.inputs, sample)
   const outputs = execute(ir, inputs).outputs
-  return { ir, manifest, inputs, outputs, real: outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)) }
+  const real = outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))
+  const probabilities = outputProbabilities(ir.outputs, real)
+  return { ir, manifest, inputs, outputs, real, ...(probabilities ? { probabilities } : {}) }
 }
 
 export interface ProveModelParameters {
@@ -82,6 +90,7 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
   await writeJsonAtomic(out.public, signals)
   await writeJsonAtomic(out.output, {
     output_data: run.real,
+    ...(run.probabilities ? { probabilities: run.probabilities } : {}),
     output_ints: run.outputs.map((o) => o.map(String)),
     output_scales: run.ir.outputs.map((o) => o.quant.scale),
     model_id: run.manifest.modelId,

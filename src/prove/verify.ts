@@ -48,6 +48,12 @@ export async function verifyProof(dir: string, proofDir: string): Promise<Verify
   if (signals.length !== manifest.layout.count) {
     return { ...base, valid: false, reason: `expected ${manifest.layout.count} public signals for this model, found ${signals.length}` }
   }
+  const commitment = manifest.layout.weights?.commitment
+  if (commitment !== undefined && signals.at(-1) !== commitment) {
+    // The pairing check alone would accept a proof made with other weights: the commitment
+    // is a public signal like any other, so it must equal this model's.
+    return { ...base, valid: false, reason: `the proof's weight commitment ${signals.at(-1)} is not this model's (${commitment}): it was made with other weights` }
+  }
   const started = performance.now()
   let valid: boolean
   try {

@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import { weightInputs } from '../circuit/weights.js'
+import { irFromJson } from '../ir/serialize.js'
 import { ToolError } from './errors.js'
+import { readManifest } from './manifest.js'
 import { artifactPaths } from './paths.js'
 import { witnessInput } from './witness-input.js'
 
@@ -20,11 +23,14 @@ export type WitnessCalculator = (inputs: readonly (readonly bigint[])[]) => Prom
  */
 export async function loadWitnessCalculator(dir: string): Promise<WitnessCalculator> {
   const paths = artifactPaths(dir)
-  const builder = require(join(paths.circuitDir, 'model_js', 'witness_calculator.js')) as (code: Uint8Array) => Promise<CircomWitnessCalculator>
+  // Resolved against the working directory: require() would take a relative path from this file.
+  const builder = require(resolve(paths.circuitDir, 'model_js', 'witness_calculator.js')) as (code: Uint8Array) => Promise<CircomWitnessCalculator>
   const calculator = await builder(await readFile(paths.wasm))
+  // Hashed weights are private inputs of the circuit: the build's own IR supplies them.
+  const weights = (await readManifest(dir))?.layout.weights ? weightInputs(irFromJson(await readFile(paths.ir, 'utf8'))) : {}
   return async (inputs) => {
     try {
-      return await calculator.calculateWTNSBin(witnessInput(inputs), 0)
+      return await calculator.calculateWTNSBin(witnessInput(inputs, weights), 0)
     } catch (cause) {
       // The generated code asserts the constraints while it computes: a failure here means
       // the input violates the circuit's domain checks.
