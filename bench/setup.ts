@@ -24,7 +24,7 @@ import { artifactPaths } from '../src/prove/paths.js'
 import { shutdown } from '../src/shutdown.js'
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
-const quiet = { info() {}, debug() {}, warn() {}, error: (m: string) => console.error(m) }
+const quiet = { log() {}, info() {}, debug() {}, warn() {}, error: (m: string) => console.error(m) }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t0 = performance.now()

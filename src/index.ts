@@ -18,6 +18,9 @@ export { IrInputError, FieldOverflowError } from './ir/errors.js'
 
 export { quantize, CalibrationError, type QuantizeOptions } from './quantize/quantize.js'
 export { parseInputs, quantizeInputs, dequantize } from './quantize/input.js'
+export { exportQdq, calibrationTensors, exposeTensors, QuantizeUnsupportedOpsError, QuantizeModelError, MissingCalibrationError, type ExportQdqParameters, type ExportQdqReturnType } from './quantize/qdq-export.js'
+export { quantizeOnnxFile, calibrateRanges, QuantizeFileError, type QuantizeFileParameters, type QuantizeFileReturnType } from './quantize/qdq-file.js'
+export { activationQuant, quantizeWeights, quantizeBias, QdqRangeError, BiasOverflowError, type TensorRange } from './quantize/qdq-params.js'
 
 export { emitCircuit, type PublicLayout, type Visibility } from './circuit/emit.js'
 export { pack, unpack, packLayout, type PackLayout } from './circuit/packing.js'

@@ -9,7 +9,9 @@ import { UnsupportedOpsError, lowerOnnx } from './onnx/lower.js'
 import { parseOnnx } from './onnx/parse.js'
 import { compareOutputs, runOnnxruntime } from './onnx/runtime.js'
 import { dequantize, parseInputs, quantizeInputs } from './quantize/input.js'
+import { onnxOutputs } from './quantize/postprocess.js'
 import { quantize } from './quantize/quantize.js'
+import { domainSamples, hasFixedScales } from './quantize/fixed.js'
 
 export interface InspectModelReturnType {
   text: string
@@ -41,15 +43,18 @@ export async function inspectModel(p: { onnxPath: string; calibrationPath?: stri
   }
   const samples = p.calibrationPath ? parseInputs(JSON.parse(await readFile(p.calibrationPath, 'utf8')), graph.inputs, { many: true }) : null
   lines.push('', 'supported: every node lowers to the integer IR')
-  if (samples) {
-    const ir = quantize(graph, samples)
+  // A quantised ONNX model carries its own scales: its estimate needs no samples file.
+  if (samples || hasFixedScales(graph)) {
+    const ir = quantize(graph, samples ?? [])
+    const yardstick = (samples ?? domainSamples(ir, 32)).slice(0, 64)
     const { cost } = emitCircuit(ir, analyzeBounds(ir), DEFAULT_VISIBILITY, [])
-    const estimate = cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing
-    const reference = await runOnnxruntime(bytes, onnx.inputs, samples.slice(0, 64))
-    const acc = compareOutputs(reference, samples.slice(0, 64).map((s) => execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))))
+    const estimate = cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup
+    const reference = await runOnnxruntime(bytes, onnx.inputs, yardstick)
+    // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
+    const acc = compareOutputs(reference, yardstick.map((s) => onnxOutputs(ir.outputs, execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)))))
     lines.push(table([
       ['integer IR steps', ir.steps.map((s) => s.op.op).join(' → ')],
-      ['activations', cost.activations], ['estimated constraints', `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, linear ${cost.linear})`],
+      ['activations', cost.activations], ['estimated constraints', `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, max ${cost.max}, lookup ${cost.lookup}, linear ${cost.linear})`],
       ['quantisation error', `max |error| ${acc.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * acc.argmaxAgreement).toFixed(1)}% (${acc.samples} samples)`],
     ]))
     return { text: lines.join('\n'), parameterCount, unsupported: [], estimatedConstraints: estimate }

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { InputVisibility, OutputVisibility } from '../circuit/emit.js'
+import type { WeightVisibility } from '../circuit/weights.js'
 import { inspectModel } from '../inspect.js'
+import { quantizeOnnxFile } from '../quantize/qdq-file.js'
 import { compileModel } from '../prove/compile.js'
 import { proveModel, runModel } from '../prove/prove.js'
 import { loadCompiled, setupModel } from '../prove/setup.js'
@@ -29,6 +31,7 @@ interface Verb {
 
 const INPUT_VIS = ['public', 'hashed', 'private'] as const
 const OUTPUT_VIS = ['public', 'hashed'] as const
+const WEIGHTS = ['constant', 'hashed'] as const
 
 function pick<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined
@@ -60,8 +63,30 @@ const VERBS: Record<string, Verb> = {
       return r.unsupported.length > 0 ? 1 : 0
     },
   },
+  quantize: {
+    usage: 'veriml quantize model.onnx --calibration samples.json --out model.int8.onnx [--full-range-weights]',
+    summary: 'static int8 quantisation to standard QDQ ONNX (per-channel weights, calibrated activations)',
+    options: {
+      calibration: { type: 'string', help: 'calibration samples: EZKL {"input_data": [[...]]} with samples concatenated' },
+      out: { type: 'string', help: 'the QDQ model to write' },
+      'full-range-weights': { type: 'boolean', help: "weights in [-127, 127] instead of onnxruntime's reduce_range [-64, 64] (which avoids its int16 saturation on CPUs without VNNI)" },
+    },
+    async run(args, flags) {
+      const [onnxPath] = positional(args, 1, this.usage)
+      if (typeof flags.calibration !== 'string' || typeof flags.out !== 'string') throw new UsageError('--calibration FILE and --out FILE are required', { details: [`usage: ${this.usage}`] })
+      const r = await quantizeOnnxFile({ onnxPath, calibrationPath: flags.calibration, outPath: flags.out, weightRange: flags['full-range-weights'] ? 'full' : 'reduced', progress: terminalProgress() })
+      console.log(table([
+        ['quantised nodes', r.weights.map((w) => `${w.node} (${w.channels} channel${w.channels === 1 ? '' : 's'})`).join(', ') || 'none'],
+        ['activations', r.tensors.map((t) => `${t.tensor} ${t.type} scale ${t.scale.toPrecision(4)} zp ${t.zeroPoint}`).join('; ')],
+        ['calibration', `${r.calibrationSamples} samples`],
+        ['int8 vs float (onnxruntime)', `max |error| ${r.agreement.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.agreement.argmaxAgreement).toFixed(1)}% over ${r.agreement.samples} calibration samples`],
+        ['written', `${r.outPath} (${r.bytes} bytes)`],
+      ]))
+      return 0
+    },
+  },
   compile: {
-    usage: 'veriml compile model.onnx --out DIR [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed]',
+    usage: 'veriml compile model.onnx --out DIR [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed]',
     summary: 'ONNX → integer IR → circom circuit → r1cs and witness generator',
     options: {
       out: { type: 'string', help: 'build folder' },
@@ -70,6 +95,7 @@ const VERBS: Record<string, Verb> = {
       'output-visibility': { type: 'string', help: 'public (packed, default) | hashed (Poseidon)' },
       'activation-bits': { type: 'string', help: 'bits per activation (default 8)' },
       'weight-bits': { type: 'string', help: 'bits per weight (default 8)' },
+      weights: { type: 'string', help: 'constant (circuit constants, default) | hashed (private inputs, Poseidon commitment as the last public signal)' },
       force: { type: 'boolean', help: 'recompile even if nothing changed' },
     },
     async run(args, flags) {
@@ -79,12 +105,14 @@ const VERBS: Record<string, Verb> = {
       const r = await compileModel({
         onnxPath, outDir: flags.out, calibrationPath: flags.calibration as string | undefined, force: Boolean(flags.force),
         visibility: { input: pick<InputVisibility>('input-visibility', flags['input-visibility'], INPUT_VIS), output: pick<OutputVisibility>('output-visibility', flags['output-visibility'], OUTPUT_VIS) },
+        weights: pick<WeightVisibility>('weights', flags.weights, WEIGHTS),
         activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), progress: terminalProgress(),
       })
       const m = r.manifest
       console.log(table([
         ['model id', m.modelId], ['constraints', m.constraintCount], ['public signals', m.layout.count],
-        ['visibility', `input ${m.layout.visibility.input}, output ${m.layout.visibility.output}`],
+        ['visibility', `input ${m.layout.visibility.input}, output ${m.layout.visibility.output}, weights ${m.layout.weights ? 'hashed' : 'constant'}`],
+        ...(m.layout.weights ? [['weight commitment', `${m.layout.weights.commitment} (Poseidon over ${m.layout.weights.values} weights and biases, last public signal)`] as [string, string]] : []),
         ['quantisation', `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`],
         ['compile', r.reused ? 'reused (nothing changed)' : ms(m.timings.compileMs)],
       ]))
@@ -140,7 +168,7 @@ const VERBS: Record<string, Verb> = {
       const [dir] = positional(args, 1, this.usage)
       if (typeof flags.input !== 'string') throw new UsageError('--input FILE is required')
       const r = await runModel(dir, await readJsonFile(flags.input))
-      const body = { output_data: r.real, output_ints: r.outputs.map((o) => o.map(String)) }
+      const body = { output_data: r.real, ...(r.probabilities ? { probabilities: r.probabilities } : {}), output_ints: r.outputs.map((o) => o.map(String)) }
       if (typeof flags.out === 'string') { const { writeJsonAtomic } = await import('../util/fs.js'); await writeJsonAtomic(flags.out, body) }
       console.log(JSON.stringify(body))
       return 0
@@ -154,7 +182,8 @@ const VERBS: Record<string, Verb> = {
       const [dir] = positional(args, 1, this.usage)
       if (typeof flags.input !== 'string' || typeof flags.out !== 'string') throw new UsageError('--input FILE and --out DIR are required')
       const r = await proveModel({ dir, input: await readJsonFile(flags.input), outDir: flags.out, progress: terminalProgress() })
-      console.log(table([['output', JSON.stringify(r.real.map((o) => o.map((v) => Number(v.toPrecision(4)))))], ['witness', ms(r.witnessMs)], ['prove', ms(r.proveMs)], ['written', `${flags.out}/proof.json, public.json, output.json`]]))
+      const rounded = (v: (number[] | null)[]) => JSON.stringify(v.map((o) => o && o.map((e) => Number(e.toPrecision(4)))))
+      console.log(table([['output', rounded(r.real)], ...(r.probabilities ? [['probabilities (float, from the proven logits)', rounded(r.probabilities)] as [string, string]] : []), ['witness', ms(r.witnessMs)], ['prove', ms(r.proveMs)], ['written', `${flags.out}/proof.json, public.json, output.json`]]))
       return 0
     },
   },
