@@ -54,7 +54,7 @@ function layerCosts(ir: IrModel, bounds: Map<number, TensorBounds>): LayerCost[]
     const ids = step.op.inputs
     const xb = { lo: ids.flatMap((i) => bounds.get(i)!.lo), hi: ids.flatMap((i) => bounds.get(i)!.hi) }
     const x: Ref[] = xb.lo.map((_, j) => ({ sig: `x${j}`, mul: 1n, add: 0n }))
-    const cost: EmitCircuitReturnType['cost'] = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0, weights: 0, max: 0, lookup: 0 }
+    const cost: EmitCircuitReturnType['cost'] = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0, weights: 0, max: 0, lookup: 0, mul: 0 }
     const op = step.op
     if (op.op === 'requant') {
       for (let j = 0; j < x.length; j++) {

@@ -48,13 +48,13 @@ export async function inspectModel(p: { onnxPath: string; calibrationPath?: stri
     const ir = quantize(graph, samples ?? [])
     const yardstick = (samples ?? domainSamples(ir, 32)).slice(0, 64)
     const { cost } = emitCircuit(ir, analyzeBounds(ir), DEFAULT_VISIBILITY, [])
-    const estimate = cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup
+    const estimate = cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup + cost.mul
     const reference = await runOnnxruntime(bytes, onnx.inputs, yardstick)
     // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
     const acc = compareOutputs(reference, yardstick.map((s) => onnxOutputs(ir.outputs, execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)))))
     lines.push(table([
       ['integer IR steps', ir.steps.map((s) => s.op.op).join(' → ')],
-      ['activations', cost.activations], ['estimated constraints', `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, max ${cost.max}, lookup ${cost.lookup}, linear ${cost.linear})`],
+      ['activations', cost.activations], ['estimated constraints', `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, max ${cost.max}, lookup ${cost.lookup}, mul ${cost.mul}, linear ${cost.linear})`],
       ['quantisation error', `max |error| ${acc.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * acc.argmaxAgreement).toFixed(1)}% (${acc.samples} samples)`],
     ]))
     return { text: lines.join('\n'), parameterCount, unsupported: [], estimatedConstraints: estimate }

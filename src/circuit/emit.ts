@@ -35,15 +35,19 @@ export interface EmitCircuitReturnType {
   /**
    * Constraints by kind, from the emitter's own plan (the compiler's count is authoritative);
    * `max` and `lookup` are the constraints of the pairwise-max and lookup gadgets, and
-   * `activations` counts the non-linear gadgets (requant, lookup and pairwise max).
+   * `activations` counts the non-linear gadgets (requant, lookup and pairwise max); `mul` the
+   * products of two input-dependent elements (one constraint each, not an activation).
    */
-  cost: { inputRangeChecks: number; requant: number; linear: number; hashing: number; activations: number; weights: number; max: number; lookup: number }
+  cost: { inputRangeChecks: number; requant: number; linear: number; hashing: number; activations: number; weights: number; max: number; lookup: number; mul: number }
 }
 
 /** An element as an affine expression of one signal: mul·sig + add (sig null: a constant). */
 export interface Ref { sig: string | null; mul: bigint; add: bigint }
 
 const constRef = (v: bigint): Ref => ({ sig: null, mul: 0n, add: v })
+
+/** c · r, still one signal's affine expression. */
+const scaleRef = (r: Ref, c: bigint): Ref => (r.sig === null || c === 0n ? constRef(r.add * c) : { sig: r.sig, mul: r.mul * c, add: r.add * c })
 
 /** Sum of terms as a balanced tree: circom2 overflows its stack on long flat sums. */
 export function balancedSum(terms: string[]): string {
@@ -89,7 +93,7 @@ function tensorRange(b: TensorBounds): [bigint, bigint] {
  */
 export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>, visibility: Visibility, header: string[], weights: WeightVisibility = 'constant'): EmitCircuitReturnType {
   const body: string[] = []
-  const cost = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0, weights: 0, max: 0, lookup: 0 }
+  const cost = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0, weights: 0, max: 0, lookup: 0, mul: 0 }
   const privateWeights = weights === 'hashed' ? privateWeightsEmitter(body, cost) : null
   const refs = new Map<TensorId, Ref[]>()
   const hashes: { name: string; size: number }[] = []
@@ -135,6 +139,21 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
     gather: (op, x) => Array.from(op.index, (i) => (i < 0 ? constRef(op.fill) : x[i])),
     max: (op, x, xb, id) => emitMax(op, x, xb, id, body, cost),
     lookup: (op, x, xb, id) => emitLookup(op, x, xb, id, body, cost),
+    mul: (op, x, _xb, id) => {
+      const lines: string[] = []
+      const out = Array.from(op.left, (l, i) => {
+        const a = x[l], b = x[op.right[i]]
+        // A constant factor keeps the product linear in the other: no constraint.
+        if (a.sig === null || a.mul === 0n) return scaleRef(b, a.add)
+        if (b.sig === null || b.mul === 0n) return scaleRef(a, b.add)
+        const ta = combination([{ w: 1n, ref: a }], 0n).text, tb = combination([{ w: 1n, ref: b }], 0n).text
+        lines.push(`    m${id}[${i}] <== (${ta}) * (${tb});`)
+        return { sig: `m${id}[${i}]`, mul: 1n, add: 0n }
+      })
+      if (lines.length > 0) body.push(`    signal m${id}[${op.left.length}];`, ...lines)
+      cost.mul += lines.length
+      return out
+    },
   }
 
   for (const step of model.steps) {

@@ -31,8 +31,12 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
     }
     return { lo, hi }
   },
-  // requant is monotone non-decreasing in x for mul > 0 (checked by the circuit emitter).
-  requant: (op, x) => ({ lo: x.lo.map((v) => requantValue(v, op)), hi: x.hi.map((v) => requantValue(v, op)) }),
+  // requant is monotone in x: non-decreasing for mul ≥ 0, non-increasing for mul < 0 (the
+  // quantiser emits mul > 0 and the circuit emitter refuses others; the optimistic path takes any).
+  requant: (op, x) => {
+    const [from, to] = op.mul < 0n ? [x.hi, x.lo] : [x.lo, x.hi]
+    return { lo: from.map((v) => requantValue(v, op)), hi: to.map((v) => requantValue(v, op)) }
+  },
   gather: (op, x) => ({
     lo: Array.from(op.index, (i) => (i < 0 ? op.fill : x.lo[i])),
     hi: Array.from(op.index, (i) => (i < 0 ? op.fill : x.hi[i])),
@@ -44,6 +48,16 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
       let a = x.lo[op.cols[op.rowPtr[i]]], b = x.hi[op.cols[op.rowPtr[i]]]
       for (let k = op.rowPtr[i] + 1; k < op.rowPtr[i + 1]; k++) { const c = op.cols[k]; if (x.lo[c] > a) a = x.lo[c]; if (x.hi[c] > b) b = x.hi[c] }
       lo.push(a); hi.push(b)
+    }
+    return { lo, hi }
+  },
+  // The product's range is spanned by the four corner products (exact for independent operands).
+  mul: (op, x) => {
+    const lo: bigint[] = [], hi: bigint[] = []
+    for (let i = 0; i < op.left.length; i++) {
+      const a = op.left[i], b = op.right[i]
+      const c = [x.lo[a] * x.lo[b], x.lo[a] * x.hi[b], x.hi[a] * x.lo[b], x.hi[a] * x.hi[b]]
+      lo.push(c.reduce((m, v) => (v < m ? v : m))); hi.push(c.reduce((m, v) => (v > m ? v : m)))
     }
     return { lo, hi }
   },

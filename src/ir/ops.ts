@@ -1,4 +1,4 @@
-import type { GatherOp, LinearOp, LookupOp, MaxOp, OpKind, PrimitiveOp, RequantOp } from './types.js'
+import type { GatherOp, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp, RequantOp } from './types.js'
 
 /**
  * Reference semantics of each primitive op, one element at a time. These functions are
@@ -46,6 +46,10 @@ export function lookupValue(op: Omit<LookupOp, 'op' | 'inputs'>, v: bigint): big
   return op.table[Number(at)]
 }
 
+export function mulElement(op: MulOp, x: readonly bigint[], i: number): bigint {
+  return x[op.left[i]] * x[op.right[i]]
+}
+
 /** Applies one op to the concatenation of its inputs. Total over the primitive set. */
 export const evaluate: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: readonly bigint[]) => bigint[] } = {
   linear: (op, x) => Array.from(op.bias, (_, j) => linearElement(op, x, j)),
@@ -53,6 +57,7 @@ export const evaluate: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x:
   gather: (op, x) => Array.from(op.index, (_, i) => gatherElement(op, x, i)),
   max: (op, x) => Array.from({ length: op.rowPtr.length - 1 }, (_, i) => maxElement(op, x, i)),
   lookup: (op, x) => x.map((v) => lookupValue(op, v)),
+  mul: (op, x) => Array.from(op.left, (_, i) => mulElement(op, x, i)),
 }
 
 export function applyOp(op: PrimitiveOp, x: readonly bigint[]): bigint[] {

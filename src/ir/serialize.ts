@@ -14,7 +14,7 @@ export function irToJson(model: IrModel): string {
 }
 
 const BIGINT_FIELDS = ['vals', 'bias', 'mul', 'zeroPoint', 'lo', 'hi', 'fill', 'offset', 'table'] as const
-const INT32_FIELDS = ['rowPtr', 'cols', 'index'] as const
+const INT32_FIELDS = ['rowPtr', 'cols', 'index', 'left', 'right'] as const
 
 export function irFromJson(text: string): IrModel {
   const model = JSON.parse(text) as IrModel

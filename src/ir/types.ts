@@ -83,7 +83,19 @@ export interface GatherOp {
   fill: bigint
 }
 
-export type PrimitiveOp = LinearOp | RequantOp | GatherOp | MaxOp | LookupOp
+/**
+ * y[i] = x[left[i]] · x[right[i]] (x the concatenation of `inputs`): the elementwise product
+ * of two input-dependent tensors, broadcasting expressed as the two index maps. One
+ * multiplication constraint per element; ONNX Mul of two tensors.
+ */
+export interface MulOp {
+  op: 'mul'
+  inputs: TensorId[]
+  left: Int32Array
+  right: Int32Array
+}
+
+export type PrimitiveOp = LinearOp | RequantOp | GatherOp | MaxOp | LookupOp | MulOp
 export type OpKind = PrimitiveOp['op']
 
 export interface Step {

@@ -65,7 +65,15 @@ export interface FloatQuant {
   hi: number
 }
 
-export type FloatOp = FloatAffine | FloatClamp | FloatGather | FloatMax | FloatUnary | FloatQuant
+/** y[i] = x[left[i]] · x[right[i]]: ONNX Mul of two input-dependent tensors (broadcast by the index maps). */
+export interface FloatMul {
+  kind: 'mul'
+  inputs: number[]
+  left: Int32Array
+  right: Int32Array
+}
+
+export type FloatOp = FloatAffine | FloatClamp | FloatGather | FloatMax | FloatUnary | FloatQuant | FloatMul
 
 /** Round half to even, as ONNX QuantizeLinear (and onnxruntime's nearbyint) does. */
 export function roundHalfEven(v: number): number {
@@ -124,6 +132,7 @@ const evaluateFloat: { [K in FloatOp['kind']]: (op: Extract<FloatOp, { kind: K }
     return m
   }),
   unary: (op, x) => x.map(op.f),
+  mul: (op, x) => Float64Array.from(op.left, (a, i) => x[a] * x[op.right[i]]),
   quant: (op, x) => x.map((v) => Math.min(Math.max(roundHalfEven(v / op.scale) + op.zeroPoint, op.lo), op.hi)),
 }
 

@@ -247,6 +247,26 @@ export function quantizeFixed(graph: FloatGraph): IrModel {
         const none = new Int32Array(0), empty = new Float64Array(0), one = Float64Array.of(1)
         state.set(step.id, { kind: 'pending', clamp: v.clamp, a: compose(v.a, step.shape, (o) => (op.index[o] < 0 ? { idx: none, w: empty, bias: op.fill } : { idx: [op.index[o]], w: one, bias: 0 })) })
       }
+    } else if (op.kind === 'mul') {
+      // DQ(a)·DQ(b) = sa·sb·(qa - za)(qb - zb): the centred integers' product is exact; sa·sb stays a
+      // pending factor, folded by the next QuantizeLinear into its float32 multiplier fl32(sa·sb/sy).
+      const centred = op.inputs.map((t) => {
+        const v = view(t)
+        const u = uniformIndexMap(v.a)
+        const z = u ? -u.b / u.s : NaN
+        if (v.clamp || !u || v.a.bases.length !== 1 || !Number.isInteger(z) || u.b !== -z * u.s) {
+          throw new FixedScaleError(step.origin, 'Mul of a value that is not one per-tensor DequantizeLinear (moved at most) is not supported', ['Put a QuantizeLinear/DequantizeLinear pair on each Mul operand, as onnxruntime\'s quantiser does.'])
+        }
+        const n = v.a.bias.length, base = v.a.bases[0]
+        if (z === 0 && base.size === n && v.a.cols.every((c, j) => c === j)) return { id: base.id, s: u.s }
+        const id = z === 0
+          ? push(step.origin, `${step.origin}:move`, shapes.get(t)!, { op: 'gather', inputs: [base.id], index: v.a.cols, fill: 0n })
+          : push(step.origin, `${step.origin}:centre`, shapes.get(t)!, { op: 'linear', inputs: [base.id], rowPtr: Int32Array.from({ length: n + 1 }, (_, j) => j), cols: v.a.cols, vals: Array(n).fill(1n), bias: Array(n).fill(BigInt(-z)) })
+        return { id, s: u.s }
+      })
+      const id = push(step.origin, `${step.origin}:mul`, step.shape, { op: 'mul', inputs: centred.map((c) => c.id), left: op.left, right: op.right })
+      const n = sizeOf(step.shape)
+      state.set(step.id, { kind: 'pending', a: { ...identity(id, step.shape), vals: new Float64Array(n).fill(centred[0].s * centred[centred.length - 1].s), bias: new Float64Array(n) }, clamp: null })
     } else {
       unhandledKind(step, op)
     }

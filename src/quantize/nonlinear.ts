@@ -1,6 +1,6 @@
 import { analyzeBounds } from '../ir/bounds.js'
 import type { IrModel, PrimitiveOp, TensorId } from '../ir/types.js'
-import type { FloatMax, FloatStep, FloatUnary } from '../onnx/graph.js'
+import type { FloatMax, FloatMul, FloatStep, FloatUnary } from '../onnx/graph.js'
 import { BaseError } from '../errors.js'
 
 /** An integer tensor and its power-of-two scale (real = q / 2^exp), as quantize.ts tracks them. */
@@ -83,4 +83,17 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
   }
   const id = ctx.push(step.origin, `${step.origin}:lookup`, step.shape, { op: 'lookup', inputs: [input.id], offset: lo, table })
   return { id, exp: expOut, activation: true }
+}
+
+/**
+ * Mul of two input-dependent tensors: both operands are activations (requantised to their
+ * calibrated scales), so each product is exact at exp = expA + expB and at most 2^(2·bits-2) in
+ * magnitude. The product is an accumulator, not an activation: whatever reads it requantises
+ * it, as after a linear step. The index maps carry over: IR operands have the float sizes.
+ */
+export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): Scaled {
+  const ins = op.inputs.map((t) => ctx.activation(t, step.origin))
+  const exp = ins[0].exp + ins[ins.length - 1].exp
+  const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, { op: 'mul', inputs: ins.map((r) => r.id), left: op.left, right: op.right })
+  return { id, exp, activation: false }
 }

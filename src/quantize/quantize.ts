@@ -2,7 +2,7 @@ import { BaseError } from '../errors.js'
 import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
 import { executeFloat, sizeOf } from '../onnx/graph.js'
 import type { IrInput, IrModel, PrimitiveOp, Step, TensorId } from '../ir/types.js'
-import { type NonlinearContext, lowerMax, lowerUnary } from './nonlinear.js'
+import { type NonlinearContext, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 
 export interface QuantizeOptions {
@@ -146,6 +146,8 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
       raw.set(step.id, lowerMax(nonlinear, step, op))
     } else if (op.kind === 'unary') {
       raw.set(step.id, lowerUnary(nonlinear, step, op))
+    } else if (op.kind === 'mul') {
+      raw.set(step.id, lowerMul(nonlinear, step, op))
     } else if (op.kind === 'quant') {
       // Not reached: a graph with a quant step takes the fixed-scale path above.
       throw new FixedScaleError(step.origin, 'QuantizeLinear reached the calibrated path')

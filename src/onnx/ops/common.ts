@@ -122,7 +122,7 @@ export function need(ctx: Ctx, s: Sym | undefined, what: string): Sym {
 
 export function needConst(ctx: Ctx, s: Sym | undefined, what: string): ConstSym {
   const v = need(ctx, s, what)
-  if (v.kind !== 'const') throw new LoweringError(ctx.node, `${what} must be a constant (an initializer or Constant node)`, ['Products of two input-dependent tensors are not supported yet.'])
+  if (v.kind !== 'const') throw new LoweringError(ctx.node, `${what} must be a constant (an initializer or Constant node)`, ['Only elementwise Mul takes two input-dependent tensors; weights of linear ops (Conv, Gemm, MatMul…) must be constants.'])
   return v
 }
 

@@ -1,7 +1,7 @@
 import { type Affine, add, compose } from '../affine.js'
 import { sizeOf } from '../graph.js'
 import { broadcastIndex, broadcastShapes } from '../shapes.js'
-import { type AffineSym, type ConstSym, type Ctx, type Handler, LoweringError, type Sym, broadcastTo, need, needConst, num, shapeOf, withShape } from './common.js'
+import { type AffineSym, type ConstSym, type Ctx, type Handler, LoweringError, type Sym, broadcastTo, emit, fresh, materialize, need, needConst, num, shapeOf, withShape } from './common.js'
 
 export function elementwise(ctx: Ctx, inputs: (Sym | undefined)[], kind: 'Add' | 'Sub' | 'Mul'): Sym {
   const x = need(ctx, inputs[0], 'input A')
@@ -15,7 +15,7 @@ export function elementwise(ctx: Ctx, inputs: (Sym | undefined)[], kind: 'Add' |
     return { kind: 'const', dims: shape, data: Float64Array.from(ix, (i, o) => f(x.data[i], y.data[iy[o]])) }
   }
   if (x.kind === 'affine' && y.kind === 'affine') {
-    if (kind === 'Mul') throw new LoweringError(ctx.node, 'Mul of two input-dependent tensors is not supported yet', ['Multiply by a constant instead.'])
+    if (kind === 'Mul') return product(ctx, x, y, shape)
     return { kind: 'affine', a: add(broadcastTo(x, shape), broadcastTo(y, shape), kind === 'Add' ? 1 : -1) }
   }
   // One side affine, the other constant.
@@ -30,6 +30,19 @@ export function elementwise(ctx: Ctx, inputs: (Sym | undefined)[], kind: 'Add' |
     return { idx: [il[o]], w: [sign], bias }
   })
   return { kind: 'affine', a }
+}
+
+/**
+ * Mul of two pending maps: each is materialised (a product is not affine) and one 'mul' step
+ * reads both, broadcasting as index maps into their concatenation. x·x reads one tensor twice.
+ */
+function product(ctx: Ctx, x: AffineSym, y: AffineSym, shape: number[]): Sym {
+  const ix = materialize(ctx, x), iy = materialize(ctx, y)
+  const inputs = ix === iy ? [ix] : [ix, iy]
+  const off = ix === iy ? 0 : sizeOf(x.a.shape)
+  const left = broadcastIndex(x.a.shape, shape)
+  const right = broadcastIndex(y.a.shape, shape).map((v) => v + off)
+  return fresh(emit(ctx, { kind: 'mul', inputs, left, right }, shape), shape)
 }
 
 /** y[m,n] = Σ_k A[m,k]·B[k,n] where exactly one of A, B is affine (2-D after transposes). */
@@ -53,7 +66,7 @@ function matmul2d(ctx: Ctx, A: Sym, B: Sym, M: number, K: number, N: number, aAt
       return { idx, w, bias: bias(m, n) }
     }) }
   }
-  throw new LoweringError(ctx.node, 'exactly one operand must be a constant', ['Products of two input-dependent tensors are not supported yet.'])
+  throw new LoweringError(ctx.node, 'exactly one operand must be a constant', ['A matrix product of two input-dependent tensors is not supported (an elementwise Mul is).'])
 }
 
 export const Add: Handler = (ctx, inputs) => [elementwise(ctx, inputs, 'Add')]

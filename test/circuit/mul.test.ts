@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { publicSignals } from '../../src/circuit/public.js'
+import { execute } from '../../src/ir/execute.js'
+import type { IrModel, Step } from '../../src/ir/types.js'
+import { lowerOnnx } from '../../src/onnx/lower.js'
+import { parseOnnx } from '../../src/onnx/parse.js'
+import { buildModel } from '../../src/onnx/write.js'
+import { quantizeInputs } from '../../src/quantize/input.js'
+import { quantize } from '../../src/quantize/quantize.js'
+import { shutdown } from '../../src/shutdown.js'
+import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
+import { cachedWitness, wireOf } from '../helpers/gadgets.js'
+import { violated } from '../helpers/r1cs.js'
+import { samples } from '../onnx/ort-diff.js'
+
+/**
+ * Positions of the mul op's operand vector (the concatenation of its inputs):
+ *   0..3 x, int8 [-128, 127]    4..5 u, unsigned [0, 200]
+ *   6..9 3·x + 7 (a requant the bounds make linear)    10 constant 5
+ */
+const PAIRS: { name: string; l: number; r: number; constant: boolean }[] = [
+  { name: 'x0·u0', l: 0, r: 4, constant: false },
+  { name: 'x1·u1', l: 1, r: 5, constant: false },
+  { name: 'x2·x2 (same signal)', l: 2, r: 2, constant: false },
+  { name: '(3x0+7)·x1 (affine operand)', l: 6, r: 1, constant: false },
+  { name: 'u0·(3x0+7)', l: 4, r: 6, constant: false },
+  { name: '5·x3 (linear)', l: 10, r: 3, constant: true },
+  { name: '5·5 (constant)', l: 10, r: 10, constant: true },
+  { name: 'x3·(3x3+7)', l: 3, r: 9, constant: false },
+]
+const PRODUCTS = PAIRS.filter((p) => !p.constant).length
+
+function model(): IrModel {
+  const steps: Step[] = [
+    { origin: 'affine', output: { id: 2, name: 'affine', shape: [4] }, op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null } },
+    { origin: 'five', output: { id: 3, name: 'five', shape: [1] }, op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 5n } },
+    { origin: 'mul', output: { id: 4, name: 'y', shape: [PAIRS.length] }, op: { op: 'mul', inputs: [0, 1, 2, 3], left: Int32Array.from(PAIRS, (p) => p.l), right: Int32Array.from(PAIRS, (p) => p.r) } },
+  ]
+  return {
+    name: 'mul-cases',
+    inputs: [
+      { id: 0, name: 'x', shape: [4], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n },
+      { id: 1, name: 'u', shape: [2], quant: { scale: 1, zeroPoint: 0 }, lo: 0n, hi: 200n },
+    ],
+    steps,
+    outputs: [{ tensor: 4, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
+  }
+}
+
+describe('mul gadget', () => {
+  const ir = model()
+  let circuit: Awaited<ReturnType<typeof buildCircuit>>
+  let witness: (inputs: bigint[][]) => Promise<bigint[]>
+  beforeAll(async () => { circuit = await buildCircuit(ir); witness = await cachedWitness(circuit) })
+  afterAll(shutdown)
+
+  it('costs one constraint per non-constant product, none for a constant factor', () => {
+    expect(circuit.emitted.cost.mul).toBe(PRODUCTS)
+    expect(circuit.emitted.cost.activations).toBe(0)
+    const mWires = new Set([...circuit.sym].filter(([, n]) => /^main\.m4\[\d+\]$/.test(n)).map(([w]) => w))
+    expect(mWires.size).toBe(PRODUCTS)
+    // Each product signal is defined by one quadratic constraint A·B = m.
+    const defining = circuit.r1cs.constraints.filter(([a, b, c]) => a.length > 0 && b.length > 0 && c.some((t) => mWires.has(t.wire)))
+    expect(defining).toHaveLength(PRODUCTS)
+    PAIRS.forEach((p, i) => expect(circuit.emitted.source.includes(`m4[${i}] <==`), p.name).toBe(!p.constant))
+  })
+
+  it('equals the reference executor exactly, at the domain corners and on random inputs', async () => {
+    const r = rng(9)
+    const corners: bigint[][][] = [
+      [Array(4).fill(-128n), Array(2).fill(0n)], [Array(4).fill(127n), Array(2).fill(200n)],
+      [[-128n, 127n, -128n, 127n], [200n, 0n]], [Array(4).fill(-128n), Array(2).fill(200n)], [Array(4).fill(0n), Array(2).fill(0n)],
+    ]
+    const random = Array.from({ length: 30 }, () => [Array.from({ length: 4 }, () => randInt(r, -128n, 127n)), Array.from({ length: 2 }, () => randInt(r, 0n, 200n))])
+    expect(await witness(corners[2])).toEqual(await circuit.witness(corners[2]))
+    for (const x of [...corners, ...random]) {
+      const w = await witness(x)
+      const expected = await publicSignals(circuit.emitted.layout, x, execute(ir, x).outputs)
+      expect(w.slice(1, 1 + expected.length)).toEqual(expected)
+      expect(violated(circuit.r1cs, w)).toEqual([])
+    }
+  })
+
+  it('rejects a wrong product, and a witness with ANY single signal changed', async () => {
+    const x = [[-77n, 101n, 13n, -128n], [200n, 3n]]
+    const w = await witness(x)
+    const t = [...w]
+    // A consistent cheat: m4[0] + 1, and the packed output moved with it (lane 0 of out_packed[0], weight 1),
+    // so only the product's own constraint can catch it (a hint written with <-- would pass).
+    expect(circuit.emitted.layout.outputs[0].lanesPerElement).toBeGreaterThan(1)
+    const m0 = wireOf(circuit, 'main.m4[0]'), out0 = wireOf(circuit, 'main.out_packed[0]')
+    t[m0] = w[m0] + 1n
+    t[out0] = w[out0] + 1n
+    const bad = violated(circuit.r1cs, t)
+    expect(bad).toHaveLength(1)
+    const [a, b] = circuit.r1cs.constraints[bad[0]]
+    expect(a.length > 0 && b.length > 0).toBe(true)
+    for (const inp of [x, [Array(4).fill(-128n), Array(2).fill(200n)], [Array(4).fill(0n), Array(2).fill(0n)]]) {
+      expect(unconstrainedWires(circuit, await witness(inp))).toEqual([])
+    }
+  })
+})
+
+describe('mul in a quantised float model ([1,4,3] × [4,1], then Relu)', () => {
+  const bytes = buildModel({
+    name: 'mul-relu', opset: 13,
+    inputs: [{ name: 'a', shape: [1, 4, 3] }, { name: 'b', shape: [4, 1] }],
+    outputs: [{ name: 'y', shape: [1, 4, 3] }],
+    nodes: [{ op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] }, { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] }],
+  })
+  const graph = lowerOnnx(parseOnnx(bytes))
+  const r = rng(4)
+  const ir = quantize(graph, samples(r, graph.inputs, 16))
+  let circuit: Awaited<ReturnType<typeof buildCircuit>>
+  beforeAll(async () => { circuit = await buildCircuit(ir) })
+  afterAll(shutdown)
+
+  it('proves the executor\'s output with 12 product constraints', async () => {
+    expect(ir.steps.map((s) => s.op.op)).toEqual(['mul', 'requant'])
+    expect(circuit.emitted.cost.mul).toBe(12)
+    for (const s of samples(r, graph.inputs, 6, -0.5, 0.5)) {
+      const x = quantizeInputs(ir.inputs, s)
+      const w = await circuit.witness(x)
+      const expected = await publicSignals(circuit.emitted.layout, x, execute(ir, x).outputs)
+      expect(w.slice(1, 1 + expected.length)).toEqual(expected)
+      expect(violated(circuit.r1cs, w)).toEqual([])
+    }
+    expect(unconstrainedWires(circuit, await circuit.witness(quantizeInputs(ir.inputs, samples(r, graph.inputs, 1, -0.5, 0.5)[0])))).toEqual([])
+  })
+})
+
+describe('mul in a QDQ model (uint8, nonzero zero points: centred operands, half-even requant)', () => {
+  const q = (x: string, y: string, p: string) => [
+    { op: 'QuantizeLinear', name: `${y}_quant`, inputs: [x, `${p}_s`, `${p}_z`], outputs: [`${y}_q`] },
+    { op: 'DequantizeLinear', name: `${y}_dequant`, inputs: [`${y}_q`, `${p}_s`, `${p}_z`], outputs: [y] },
+  ]
+  const bytes = buildModel({
+    name: 'qdq-mul', opset: 13,
+    inputs: [{ name: 'x', shape: [2, 3] }, { name: 'x2', shape: [3] }],
+    outputs: [{ name: 'y', shape: [2, 3] }],
+    initializers: [
+      { name: 'a_s', dims: [], data: Float32Array.of(0.02) }, { name: 'a_z', dims: [], data: Uint8Array.of(120) },
+      { name: 'b_s', dims: [], data: Float32Array.of(0.03) }, { name: 'b_z', dims: [], data: Uint8Array.of(131) },
+      { name: 'y_s', dims: [], data: Float32Array.of(0.05) }, { name: 'y_z', dims: [], data: Uint8Array.of(128) },
+    ],
+    nodes: [...q('x', 'a', 'a'), ...q('x2', 'b', 'b'), { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] }, ...q('p', 'y', 'y')],
+  })
+  const ir = quantize(lowerOnnx(parseOnnx(bytes)), [])
+  let circuit: Awaited<ReturnType<typeof buildCircuit>>
+  beforeAll(async () => { circuit = await buildCircuit(ir) })
+  afterAll(shutdown)
+
+  it('proves the executor\'s output: 6 products, every signal constrained', async () => {
+    // Centring (q - z) of each operand, the product, then the QuantizeLinear's folded multiplier and its requant.
+    expect(ir.steps.map((s) => s.op.op)).toEqual(['linear', 'linear', 'mul', 'linear', 'requant'])
+    expect(circuit.emitted.cost.mul).toBe(6)
+    const r = rng(12)
+    const xs = [[Array(6).fill(0n), Array(3).fill(0n)], [Array(6).fill(255n), Array(3).fill(255n)], [Array(6).fill(0n), Array(3).fill(255n)],
+      ...Array.from({ length: 8 }, () => [Array.from({ length: 6 }, () => randInt(r, 0n, 255n)), Array.from({ length: 3 }, () => randInt(r, 0n, 255n))])]
+    for (const x of xs) {
+      const w = await circuit.witness(x)
+      const expected = await publicSignals(circuit.emitted.layout, x, execute(ir, x).outputs)
+      expect(w.slice(1, 1 + expected.length)).toEqual(expected)
+      expect(violated(circuit.r1cs, w)).toEqual([])
+    }
+    expect(unconstrainedWires(circuit, await circuit.witness(xs[3]))).toEqual([])
+  })
+})
