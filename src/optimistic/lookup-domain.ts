@@ -8,14 +8,17 @@ import type { TraceLayout } from './layout.js'
 /**
  * The game is over the integer program for every input a claim can post, i.e. every value of
  * the model's input lane, not only the calibrated domain (a watcher replays any posted input,
- * see `buildTrace`'s `anyInput`). A lookup whose input could leave its table for some lane
- * value would have no defined output there: no one could prove that element, and the party
- * that must call `step` would lose on time whatever the truth. So a model with lookups is
- * played only when the bounds analysis over the whole lane keeps every lookup in its table.
- * (The analysis assumes requant multipliers ≥ 0, as the circuit emitter enforces.)
+ * see `buildTrace`'s `anyInput`). Two ops can be undefined there, and no one could then
+ * prove the element: the party that must call `step` would lose on time whatever the truth.
+ * - a lookup whose input leaves its table (LookupDomainError);
+ * - a mul whose product leaves int256 (the one-step multiplies with checked arithmetic).
+ * So a model with lookups or muls is played only when the bounds analysis over the whole lane
+ * keeps every lookup in its table and every value under 2^240 (FieldOverflowError), far
+ * inside int256. The analysis is the compiler's own (src/ir/bounds.ts), exact per op and
+ * sound for either sign of a requant multiplier.
  */
-export function checkLookupsTotalOnLane(model: IrModel, layout: TraceLayout): void {
-  if (!model.steps.some((s) => s.op.op === 'lookup')) return
+export function checkTotalOnLane(model: IrModel, layout: TraceLayout): void {
+  if (!model.steps.some((s) => s.op.op === 'lookup' || s.op.op === 'mul')) return
   const { min, max } = laneRange(layout.inputLane)
   try {
     analyzeBounds({ ...model, inputs: model.inputs.map((i) => ({ ...i, lo: min, hi: max })) })
@@ -23,8 +26,8 @@ export function checkLookupsTotalOnLane(model: IrModel, layout: TraceLayout): vo
     if (!(cause instanceof BaseError)) throw cause
     throw new OptimisticModelError({
       model: model.name,
-      reason: `its lookups are not defined for every input a claim can post (each input in [${min}, ${max}], the ${layout.inputLane.bytes}-byte input lane): ${cause.shortMessage}`,
-      details: ['Clamp (requantise) each lookup input to its table domain, or give the table an entry for every value its input can take.'],
+      reason: `its lookups or products are not defined for every input a claim can post (each input in [${min}, ${max}], the ${layout.inputLane.bytes}-byte input lane): ${cause.shortMessage}`,
+      details: ['Clamp (requantise) each lookup input to its table domain and the operands of each Mul so that products stay small, or give the table an entry for every value its input can take.'],
       cause,
     })
   }

@@ -1,5 +1,5 @@
-import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, OpKind, PrimitiveOp } from '../ir/types.js'
-import { abi, ELEMENT_OPENING, GATHER_BODY, LINEAR_BODY, LOOKUP_BODY, MAX_BODY, STEP_HEADER, type StepHeader } from './abi.js'
+import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp } from '../ir/types.js'
+import { abi, ELEMENT_OPENING, GATHER_BODY, LINEAR_BODY, LOOKUP_BODY, MAX_BODY, MUL_BODY, STEP_HEADER, type StepHeader } from './abi.js'
 import { TraceIndexError } from './errors.js'
 import { type Hex, type MerkleTree, merkleProof } from './merkle.js'
 import { linearRow, type ParamsCommitment } from './params.js'
@@ -81,6 +81,14 @@ const bodyOf: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: ProofC
     // names the nearest end, and the executor refuses the x itself.
     const at = x.value < op.offset ? 0 : Math.min(Number(x.value - op.offset), op.table.length - 1)
     return { type: LOOKUP_BODY, body: { x, entry: op.table[at], entryPath: merkleProof(ctx.opTree!, at) } }
+  },
+  mul: (op: MulOp, ctx) => {
+    // Two full element openings (not max's shared operand roots): a product reads two
+    // elements, often of two tensors, so a second state path costs about what a root would.
+    const [left, right] = [op.left[ctx.element], op.right[ctx.element]]
+    const a = openElement(ctx, ...locate(ctx, left))
+    const b = openElement(ctx, ...locate(ctx, right))
+    return { type: MUL_BODY, body: { left, right, pairPath: merkleProof(ctx.opTree!, ctx.element), a, b } }
   },
 }
 

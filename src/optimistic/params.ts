@@ -1,16 +1,16 @@
-import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, OpKind, PrimitiveOp, RequantOp } from '../ir/types.js'
-import { linearRowLeaf, maxRowLeaf, OP_KIND, type StepHeader, stepHeaderLeaf } from './abi.js'
+import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp, RequantOp } from '../ir/types.js'
+import { linearRowLeaf, maxRowLeaf, mulPairLeaf, OP_KIND, type StepHeader, stepHeaderLeaf } from './abi.js'
 import { OptimisticModelError } from './errors.js'
 import type { TraceLayout } from './layout.js'
 import { traceLayout } from './layout.js'
-import { checkLookupsTotalOnLane } from './lookup-domain.js'
+import { checkTotalOnLane } from './lookup-domain.js'
 import { type MerkleTree, merkleTree, wordOf, ZERO_WORD } from './merkle.js'
 
 /**
  * The model parameter commitment: a Merkle tree over one `StepHeader` per step. A header
  * names the op, its operand states and sizes, small constants, and `opRoot`, the root of a
  * tree of per-element parameters (a linear row, a gather index or a max row per output
- * element; a lookup's table entries) so the one-step proof reveals only the parameters of
+ * element, a mul's operand pair (left, right) per output element; a lookup's table entries) so the one-step proof reveals only the parameters of
  * the element it re-executes.
  */
 export interface ParamsCommitment {
@@ -84,6 +84,16 @@ const commitOp: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, outputSiz
     checkInt256([op.offset, ...op.table], 'lookup constant', fail)
     return { opTree: merkleTree(op.table.map(wordOf)), consts: [op.offset, BigInt(op.table.length)] }
   },
+  mul: (op: MulOp, outputSize, operandCount, fail) => {
+    if (op.left.length !== outputSize || op.right.length !== outputSize) throw fail('mul index maps do not match its output size')
+    const leaves = Array.from({ length: outputSize }, (_, i) => {
+      const [a, b] = [op.left[i], op.right[i]]
+      if (a < 0 || a >= operandCount || b < 0 || b >= operandCount) throw fail(`mul element ${i} reads x[${a}] · x[${b}], outside its ${operandCount} operand elements`)
+      return mulPairLeaf(a, b)
+    })
+    // The products' range is checked over the whole model afterwards (checkTotalOnLane).
+    return { opTree: merkleTree(leaves), consts: [] }
+  },
 }
 
 export function commitParams(model: IrModel, layout: TraceLayout = traceLayout(model)): ParamsCommitment {
@@ -101,7 +111,7 @@ export function commitParams(model: IrModel, layout: TraceLayout = traceLayout(m
     headers.push({ kind: OP_KIND[step.op.op], outputSize, inputStates, inputSizes, opRoot: c.opTree?.root ?? ZERO_WORD, consts: c.consts })
   })
   // After the per-op checks: the bounds analysis assumes well-formed ops.
-  checkLookupsTotalOnLane(model, layout)
+  checkTotalOnLane(model, layout)
   const headerTree = merkleTree(headers.map(stepHeaderLeaf))
   return { layout, headers, opTrees, headerTree, paramsRoot: headerTree.root }
 }

@@ -22,6 +22,10 @@ contract OpsHarness {
         return IntegerOps.lookupIndex(x, offset, length);
     }
 
+    function mul(int256 a, int256 b) external pure returns (int256) {
+        return IntegerOps.mul(a, b);
+    }
+
     function dot(int256 bias, uint256[] memory cols, int256[] memory vals, int256[] memory x) external pure returns (int256) {
         return IntegerOps.dot(bias, cols, vals, x);
     }

@@ -7,7 +7,7 @@ import { type Player, playDispute } from '../../src/optimistic/play.js'
 import { merkleProof, rootFrom } from '../../src/optimistic/merkle.js'
 import { buildTrace, prefixTree, traceFromStates } from '../../src/optimistic/trace.js'
 import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, MOVE_TIMEOUT, registerTestModel, startChain, WINDOW } from './chain.js'
-import { MAX_LOOKUP_INPUTS, maxLookupModel } from './fixtures.js'
+import { MAX_LOOKUP_INPUTS, maxLookupModel, mulModel } from './fixtures.js'
 import { randomInputs, randomModel, rng, tinyModel } from './models.js'
 import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, randomChooser, randomProposer } from './scenario.js'
 
@@ -88,6 +88,41 @@ describe('adversaries never win', () => {
       expect(await claimStatus(f, claimId)).toBe('Rejected')
     }
     console.log(`game step() gas, max-lookup fixture: ${stepGas.join(', ')}`)
+    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(lies.length) * (CLAIM_BOND + CHALLENGE_BOND))
+    await expectConserved(f, 0n, [claimant, challenger])
+  })
+
+  it('a claimant lying at a mul step loses at that step, by the one-step proof', async () => {
+    // [trace state, element, delta, consistent]: a square (the same element twice), a product
+    // across two operand tensors, a product of products (t4 reads t3).
+    const lies: [number, number, bigint, boolean][] = [
+      [3, 0, 1n, true],
+      [3, 1, -1n, false],
+      [3, 6, 1000n, true],
+      [4, 1, -1n, true],
+      [4, 2, 1n, false],
+    ]
+    const inputs = [[-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n], [-128n, 127n, -3n]]
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, mulModel())
+    const honest = buildTrace(m.model, inputs)
+    const [, claimant, challenger] = f.wallets
+    const stepGas: string[] = []
+    for (const [state, element, delta, consistent] of lies) {
+      const lie = lyingTrace(m, inputs, state, element, delta, consistent)
+      const { claimId, key } = await postClaim(f, m, claimant, lie)
+      const { disputeId } = await openDispute(f, key, challenger)
+      const { view, moves } = await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: player(f, m, 'challenger', challenger, honest) })
+      const what = `lie at state ${state} (${m.model.steps[state - 2].op.op}) element ${element}`
+      expect(m.model.steps[state - 2].op.op, what).toBe('mul')
+      expect(view.phase, what).toBe('Resolved')
+      expect(view.claimantWon, what).toBe(false)
+      expect(view.hi, what).toBe(state)
+      expect(moves.at(-1)?.move, what).toBe('step')
+      stepGas.push(`${m.model.steps[state - 2].origin}[${element}] ${moves.at(-1)!.gasUsed}`)
+      expect(await claimStatus(f, claimId)).toBe('Rejected')
+    }
+    console.log(`game step() gas, mul fixture: ${stepGas.join(', ')}`)
     expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(lies.length) * (CLAIM_BOND + CHALLENGE_BOND))
     await expectConserved(f, 0n, [claimant, challenger])
   })

@@ -104,3 +104,24 @@ export function gasModel(): IrModel {
     outputs: [{ tensor: 5, name: 'out', quant }],
   }
 }
+
+/**
+ * Products of input-dependent tensors on two int8 inputs (8 and 3 values):
+ *   t2 = linear over in0 (4 values, up to ~2^17)
+ *   t3 = mul over [in0, in1, t2] (15 columns): pairs (0,0) the same element twice, (1,8) in0·in1,
+ *        (8,9) within in1, (11,14) within t2, (2,13) in0·t2, (9,7) in1·in0, (12,12) t2 squared
+ *   t4 = mul over [t3]: (0,1) | (6,5) | (3,3): products of products (up to ~2^68)
+ *   t5 = linear over [t3, t4]
+ */
+export const MUL_PAIRS: [number, number][] = [[0, 0], [1, 8], [8, 9], [11, 14], [2, 13], [9, 7], [12, 12]]
+export function mulModel(): IrModel {
+  const r = rng(12)
+  const mul1 = { op: 'mul' as const, inputs: [0, 1, 2], left: Int32Array.from(MUL_PAIRS, (p) => p[0]), right: Int32Array.from(MUL_PAIRS, (p) => p[1]) }
+  const mul2 = { op: 'mul' as const, inputs: [3], left: Int32Array.from([0, 6, 3]), right: Int32Array.from([1, 5, 3]) }
+  return {
+    name: 'mul',
+    inputs: [inputTensor(0, 8), inputTensor(1, 3)],
+    steps: [step(2, denseLinear([0], 8, 4, r), 4), step(3, mul1, MUL_PAIRS.length), step(4, mul2, 3), step(5, denseLinear([3, 4], MUL_PAIRS.length + 3, 2, r, 3), 2)],
+    outputs: [{ tensor: 5, name: 'out', quant }],
+  }
+}

@@ -91,6 +91,9 @@ function hull(ranges: ReadonlyMap<number, Range>, ids: readonly number[], extra:
  * several states. A lookup reads a tensor whose every value is known to lie in a small
  * range for every input of the int8 input lane (an input, a clamped requant, a max, gather
  * or lookup of such tensors), and its table covers that range, exactly or with a margin.
+ * A mul multiplies an element of such a small-range tensor by any element of its operands
+ * (the same element twice included), so products grow by a few bits per mul and always fit
+ * int256 (see checkTotalOnLane).
  */
 export function randomModel(seed: number, steps = 6): IrModel {
   const r = rng(seed)
@@ -98,7 +101,7 @@ export function randomModel(seed: number, steps = 6): IrModel {
     [0, r.int(1, 7)],
     [1, r.int(1, 5)],
   ])
-  // Ranges over the whole input lane [-128, 127], which claims may post (see checkLookupsTotalOnLane).
+  // Ranges over the whole input lane [-128, 127], which claims may post (see checkTotalOnLane).
   const ranges = new Map<number, Range>([
     [0, [-128n, 127n]],
     [1, [-128n, 127n]],
@@ -106,7 +109,7 @@ export function randomModel(seed: number, steps = 6): IrModel {
   const model: IrModel = { name: `random-${seed}`, inputs: [inputTensor(0, sizes.get(0)!), inputTensor(1, sizes.get(1)!, -50n, 50n)], steps: [], outputs: [] }
   for (let id = 2; id < steps + 2; id++) {
     const ids = [...sizes.keys()]
-    const kind = id === steps + 1 ? 'linear' : r.pick(['linear', 'requant', 'gather', 'max', 'lookup'] as const)
+    const kind = id === steps + 1 ? 'linear' : r.pick(['linear', 'requant', 'gather', 'max', 'lookup', 'mul'] as const)
     const inputs = r.next() < 0.4 && ids.length > 1 ? [r.pick(ids), r.pick(ids)] : [r.pick(ids)]
     const inSize = inputs.reduce((a, t) => a + sizes.get(t)!, 0)
     let op: PrimitiveOp
@@ -125,6 +128,15 @@ export function randomModel(seed: number, steps = 6): IrModel {
       const table = Array.from({ length: Number(hi - offset) + 1 + r.int(0, 2) }, () => r.big(-100, 100))
       op = { op: 'lookup', inputs: [source], offset, table }
       ranges.set(id, [table.reduce((a, b) => (b < a ? b : a)), table.reduce((a, b) => (b > a ? b : a))])
+    } else if (kind === 'mul') {
+      const small = r.pick(ids.filter((t) => ranges.has(t)))
+      const operands = r.next() < 0.5 ? [small, r.pick(ids)] : [small]
+      const smallSize = sizes.get(small)!
+      const total = operands.reduce((a, t) => a + sizes.get(t)!, 0)
+      size = r.int(1, 6)
+      const left = Int32Array.from({ length: size }, () => r.int(0, smallSize - 1))
+      const right = Int32Array.from(left, (a) => (r.next() < 0.2 ? a : r.int(0, total - 1)))
+      op = { op: 'mul', inputs: operands, left, right }
     } else if (kind === 'max') {
       size = r.int(1, 6)
       const rowPtr = new Int32Array(size + 1)

@@ -164,7 +164,7 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
       }
     }
     // Every primitive (and both roundings) was exercised.
-    expect([...checked.keys()].sort()).toEqual(['gather', 'linear', 'lookup', 'max', 'requant', 'requant half-even'])
+    expect([...checked.keys()].sort()).toEqual(['gather', 'linear', 'lookup', 'max', 'mul', 'requant', 'requant half-even'])
     console.log(`valueAt elements checked per kind: ${JSON.stringify(Object.fromEntries(checked))}`)
   })
 

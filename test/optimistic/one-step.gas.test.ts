@@ -8,7 +8,7 @@ import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/cont
 import { buildOneStepProof, stepQuery } from '../../src/optimistic/one-step.js'
 import { commitParams } from '../../src/optimistic/params.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
-import { gasModel, legacyGasModel } from './fixtures.js'
+import { gasModel, legacyGasModel, mulModel } from './fixtures.js'
 import { randomInputs, rng } from './models.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -79,4 +79,16 @@ describe('one-step gas', () => {
       if (bounds[name]) expect(r.executionGas, r.step).toBeLessThan(bounds[name])
     }
   })
+
+  it('mul: a square, a product across operand tensors, a product of products', async () => {
+    const model = mulModel()
+    // Elements 0 (x[0]·x[0]), 1 (in0·in1), 4 (in0·t2) of the first mul; 1 of the second.
+    const rows = [...(await measure(model, () => 0)), ...(await measure(model, () => 1)), ...(await measure(model, (size) => (size === 7 ? 4 : size - 1)))]
+    const mulRows = rows.filter((r) => r.step.includes('mul_'))
+    expect(mulRows).toHaveLength(6)
+    // Two element openings and a pair leaf. Budget about 25% above what was measured (21.6k-23.4k).
+    for (const r of mulRows) expect(r.executionGas, r.step).toBeLessThan(MUL_GAS_BUDGET)
+  })
 })
+
+const MUL_GAS_BUDGET = 29_000n

@@ -6,16 +6,17 @@ import {IntegerOps} from "./IntegerOps.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 
 /// @notice One-step executor for every primitive op of the integer IR (linear, requant,
-/// gather, max, lookup). A proof is `abi.encode(uint8 kind, StepHeader header, bytes32[] headerPath, Body)`
+/// gather, max, lookup, mul). A proof is `abi.encode(uint8 kind, StepHeader header, bytes32[] headerPath, Body)`
 /// with one Body type per op (see `src/optimistic/one-step.ts`):
 ///   linear:  (int256 bias, uint256[] cols, int256[] vals, bytes32[] rowPath, TensorOpening[] inputs)
 ///   requant: ElementOpening of x[element]
 ///   gather:  (int256 source, bytes32[] indexPath, ElementOpening x[source])
 ///   max:     (uint256[] cols, bytes32[] rowPath, RootOpening[] operands, ValueOpening[] xs), xs[k] = x[cols[k]]
 ///   lookup:  (ElementOpening x[element], int256 entry, bytes32[] entryPath)
+///   mul:     (uint256 left, uint256 right, bytes32[] pairPath, ElementOpening x[left], ElementOpening x[right])
 /// A linear element reads a whole row of its operands, so every operand tensor is revealed
-/// in full and its root recomputed; requant, gather and lookup read one element and max one
-/// small window (a pooling row), each element Merkle-proven.
+/// in full and its root recomputed; requant, gather and lookup read one element, mul two and
+/// max one small window (a pooling row), each element Merkle-proven.
 contract IntegerOneStep is IOneStepExecutor {
     /// A whole operand tensor and the siblings of its root in the pre-state trace tree.
     struct TensorOpening {
@@ -70,6 +71,15 @@ contract IntegerOneStep is IOneStepExecutor {
         bytes32[] entryPath;
     }
 
+    /// The operand pair of one mul element; a and b are opened separately (they may be one element).
+    struct MulBody {
+        uint256 left;
+        uint256 right;
+        bytes32[] pairPath;
+        ElementOpening a;
+        ElementOpening b;
+    }
+
     error ProofKindMismatch(uint8 proofKind, uint8 headerKind);
     error UnknownOpKind(uint8 kind);
     error HeaderNotInModel(uint256 stepIndex);
@@ -85,6 +95,7 @@ contract IntegerOneStep is IOneStepExecutor {
     error SourceOutOfRange(int256 source, uint256 operandCount);
     error EmptyMaxRow(uint256 element);
     error EntryNotInModel(int256 x, uint256 tableIndex);
+    error PairNotInModel(uint256 element);
 
     function valueAt(StepQuery calldata q, bytes calldata proof) external pure returns (int256) {
         uint8 kind = abi.decode(proof[:32], (uint8));
@@ -123,6 +134,12 @@ contract IntegerOneStep is IOneStepExecutor {
                 abi.decode(proof, (uint8, StepHeader, bytes32[], LookupBody));
             _checkHeader(q, h, hp, kind);
             return _lookup(q, h, b);
+        }
+        if (kind == IntegerOps.KIND_MUL) {
+            (, StepHeader memory h, bytes32[] memory hp, MulBody memory b) =
+                abi.decode(proof, (uint8, StepHeader, bytes32[], MulBody));
+            _checkHeader(q, h, hp, kind);
+            return _mul(q, h, b);
         }
         revert UnknownOpKind(kind);
     }
@@ -238,6 +255,34 @@ contract IntegerOneStep is IOneStepExecutor {
             revert EntryNotInModel(b.x.value, at);
         }
         return b.entry;
+    }
+
+    function _mul(StepQuery calldata q, StepHeader memory h, MulBody memory b) private pure returns (int256) {
+        // INVARIANT: mul has no constants; the operand pair is the model's for this element.
+        if (h.consts.length != 0) revert MalformedHeader(q.stepIndex);
+        bytes32 leaf = keccak256(abi.encode(b.left, b.right));
+        if (MerkleLib.rootFrom(leaf, q.element, b.pairPath, MerkleLib.depthFor(q.outputSize)) != h.opRoot) {
+            revert PairNotInModel(q.element);
+        }
+        // INVARIANT: each factor is the pre-state's element at its committed column, located by
+        // the committed sizes (never by the prover); both may be the same element.
+        (uint256 ma, uint256 ia) = _locate(h, b.left);
+        _checkElement(q, h, ma, ia, b.a);
+        (uint256 mb, uint256 ib) = _locate(h, b.right);
+        _checkElement(q, h, mb, ib, b.b);
+        // Checked arithmetic: reverts on int256 overflow, which the commitment rules out.
+        return IntegerOps.mul(b.a.value, b.b.value);
+    }
+
+    /// Column `col` of the concatenated operands as (operand, index inside it).
+    function _locate(StepHeader memory h, uint256 col) private pure returns (uint256, uint256) {
+        uint256 offset = col;
+        for (uint256 m; m < h.inputSizes.length; ++m) {
+            if (offset < h.inputSizes[m]) return (m, offset);
+            offset -= h.inputSizes[m];
+        }
+        // INVARIANT: every column indexes the concatenated operands.
+        revert IntegerOps.ColumnOutOfRange(col, col - offset);
     }
 
     function _checkElement(StepQuery calldata q, StepHeader memory h, uint256 m, uint256 index, ElementOpening memory x)

@@ -11,6 +11,7 @@ library IntegerOps {
     uint8 internal constant KIND_GATHER = 2;
     uint8 internal constant KIND_MAX = 3;
     uint8 internal constant KIND_LOOKUP = 4;
+    uint8 internal constant KIND_MUL = 5;
 
     error ShiftTooLarge(uint256 shift);
     error ColumnOutOfRange(uint256 column, uint256 operandCount);
@@ -62,6 +63,12 @@ library IntegerOps {
             at = uint256(x) - uint256(offset);
         }
         if (at >= length) revert LookupOutOfDomain(x, offset, length);
+    }
+
+    /// a · b, as src/ir/ops.ts mulElement. Checked: it reverts (Panic 0x11) on int256 overflow,
+    /// which the commitment rules out (src/optimistic/mul-range.ts bounds every product by 2^255).
+    function mul(int256 a, int256 b) internal pure returns (int256) {
+        return a * b;
     }
 
     /// bias + Σ vals[k] · x[cols[k]].

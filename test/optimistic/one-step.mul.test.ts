@@ -1,0 +1,203 @@
+import { fileURLToPath } from 'node:url'
+import { Contract, ContractFactory, type InterfaceAbi, Wallet } from 'ethers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
+import { compileSolidity } from '../../src/chain/solc.js'
+import { mulElement } from '../../src/ir/ops.js'
+import type { IrModel, MulOp } from '../../src/ir/types.js'
+import { abi, MUL_BODY, mulPairLeaf, STEP_HEADER, type StepHeader, stepHeaderLeaf } from '../../src/optimistic/abi.js'
+import { call } from '../../src/optimistic/client.js'
+import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
+import { OptimisticModelError } from '../../src/optimistic/errors.js'
+import { type Hex, merkleProof, merkleTree } from '../../src/optimistic/merkle.js'
+import { buildOneStepProof, stepQuery } from '../../src/optimistic/one-step.js'
+import { commitParams, type ParamsCommitment } from '../../src/optimistic/params.js'
+import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
+import { MUL_PAIRS, mulModel } from './fixtures.js'
+import { inputTensor, rng } from './models.js'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const MUL_STEP = 1
+const MUL2_STEP = 2
+const INPUTS = [[-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n], [-128n, 127n, -3n]]
+
+const decode = (proof: Hex) => abi.decode(['uint8', STEP_HEADER, 'bytes32[]', MUL_BODY], proof)
+const encode = (kind: unknown, header: unknown, headerPath: unknown, body: unknown) => abi.encode(['uint8', STEP_HEADER, 'bytes32[]', MUL_BODY], [kind, header, headerPath, body])
+const plain = (v: unknown): unknown => (v && typeof v === 'object' && 'toObject' in v ? (v as { toObject(deep: boolean): unknown }).toObject(true) : v)
+type Opening = { value: bigint; elementPath: Hex[]; statePath: Hex[] }
+type Body = { left: bigint; right: bigint; pairPath: Hex[]; a: Opening; b: Opening }
+
+function withHeader(params: ParamsCommitment, s: number, header: StepHeader): ParamsCommitment {
+  const headers = params.headers.map((h, i) => (i === s ? header : h))
+  const headerTree = merkleTree(headers.map(stepHeaderLeaf))
+  return { ...params, headers, headerTree, paramsRoot: headerTree.root }
+}
+
+/** in0 (int8 lane) squared `depth` times: |x| ≤ 128^(2^depth). */
+function squares(depth: number): IrModel {
+  const steps = Array.from({ length: depth }, (_, k) => ({
+    origin: `Mul_${k}`,
+    op: { op: 'mul' as const, inputs: [k], left: Int32Array.from([0, 1]), right: Int32Array.from([0, 1]) },
+    output: { id: k + 1, name: `t${k + 1}`, shape: [2] },
+  }))
+  return { name: `squares-${depth}`, inputs: [inputTensor(0, 2)], steps, outputs: [{ tensor: depth, name: 'out', quant: { scale: 1, zeroPoint: 0 } }] }
+}
+
+describe('commitParams for mul', () => {
+  it('commits one (left, right) leaf per element and no constants', () => {
+    const params = commitParams(mulModel())
+    const h = params.headers[MUL_STEP]
+    expect(h.kind).toBe(5)
+    expect(h.consts).toEqual([])
+    expect(h.inputSizes).toEqual([8, 3, 4])
+    expect(h.opRoot).toBe(merkleTree(MUL_PAIRS.map(([a, b]) => mulPairLeaf(a, b))).root)
+    // The pair is ordered: (1, 8) and (8, 1) are different commitments.
+    const m = mulModel()
+    const op = m.steps[MUL_STEP].op as MulOp
+    ;[op.left[1], op.right[1]] = [8, 1]
+    expect(commitParams(m).headers[MUL_STEP].opRoot).not.toBe(h.opRoot)
+  })
+
+  it('refuses indices outside the operands and index maps of the wrong length', () => {
+    const broken = (edit: (op: MulOp) => void) => {
+      const m = mulModel()
+      edit(m.steps[MUL_STEP].op as MulOp)
+      return () => commitParams(m)
+    }
+    expect(broken((op) => (op.right[3] = 15))).toThrow(/mul element 3 reads x\[11\] · x\[15\], outside its 15 operand elements/)
+    expect(broken((op) => (op.left[0] = -1))).toThrow(OptimisticModelError)
+    expect(broken((op) => (op.left = op.left.subarray(1)))).toThrow(/mul index maps do not match its output size/)
+  })
+
+  it('accepts products that fit int256 for every lane input and refuses those that could not', () => {
+    // 128^(2^5) = 2^224 fits; 128^(2^6) = 2^448 does not.
+    expect(commitParams(squares(5)).headers).toHaveLength(5)
+    expect(() => commitParams(squares(6))).toThrow(OptimisticModelError)
+    expect(() => commitParams(squares(6))).toThrow(/step "t6": values may need 448 bits/)
+    // Calibration ranges do not matter: a claim may post any int8.
+    const narrow = squares(6)
+    narrow.inputs[0] = { ...narrow.inputs[0], lo: -1n, hi: 1n }
+    expect(() => commitParams(narrow)).toThrow(/\[-128, 127\]/)
+    // A negative requant multiplier between the squarings: the interval turns around, still sound.
+    const m = squares(5)
+    m.steps.splice(1, 0, { origin: 'Neg', op: { op: 'requant', inputs: [1], mul: -(1n << 40n), shift: 0, zeroPoint: 0n, lo: null, hi: null }, output: { id: 100, name: 'neg', shape: [2] } })
+    ;(m.steps[2].op as MulOp).inputs = [100]
+    // |t1| ≤ 2^14, |neg| ≤ 2^54 + 1, then 2^108, 2^216, and Mul_3 could reach 2^432.
+    expect(() => commitParams(m)).toThrow(/step "t4": values may need 432 bits/)
+  })
+})
+
+describe('Solidity one-step for mul', () => {
+  let anvil: AnvilInstance
+  let executor: Contract
+  let harness: Contract
+  const model = mulModel()
+  const params = commitParams(model)
+  const trace = buildTrace(model, INPUTS)
+  const pos = (s: number) => params.layout.inputCount + s
+  const valueAt = (q: ReturnType<typeof stepQuery>, proof: Hex) => call<bigint>('valueAt', () => executor.valueAt(q, proof))
+  const rejects = (q: ReturnType<typeof stepQuery>, proof: Hex, errorName: string, args?: unknown[]) =>
+    expect(valueAt(q, proof)).rejects.toMatchObject(args ? { errorName, args } : { errorName })
+
+  beforeAll(async () => {
+    anvil = await startAnvil()
+    const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
+    const { executorAddress } = await deployOptimistic(wallet)
+    executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
+    const h = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] }).contracts['OpsHarness']
+    harness = (await (await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()).waitForDeployment()) as Contract
+  })
+  afterAll(async () => anvil?.stop())
+
+  it('valueAt equals the reference executor on every element of every step', async () => {
+    // Products of products leave 32 bits with both signs (larger operands: the next test).
+    const t4 = trace.states[pos(MUL2_STEP)]
+    expect(t4.some((v) => v > 1n << 40n) && t4.some((v) => v < -(1n << 38n))).toBe(true)
+    for (const inputs of [INPUTS, [[0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n], [0n, 0n, 0n]], [[127n, -128n, 1n, -1n, 2n, -2n, 3n, 64n], [127n, 1n, -128n]]]) {
+      const t = buildTrace(model, inputs)
+      for (let s = 0; s < model.steps.length; s++) {
+        for (let j = 0; j < t.states[pos(s)].length; j++) {
+          const proof = buildOneStepProof({ model, params, trace: t, stepIndex: s, element: j })
+          expect(await valueAt(stepQuery(params, t, s, j), proof), `inputs ${inputs} step ${s} element ${j}`).toBe(t.states[pos(s)][j])
+        }
+      }
+    }
+  })
+
+  it('equals mulElement on random signed operands up to 127 bits, the same element twice included', async () => {
+    // A pre-state (as if agreed) of random large values under the fixture's mul step.
+    const r = rng(21)
+    const big = () => {
+      const v = BigInt.asUintN(r.int(0, 127), BigInt(Math.floor(r.next() * 2 ** 52)) ** 3n * 1000003n)
+      return r.next() < 0.5 ? -v : v
+    }
+    const op = model.steps[MUL_STEP].op as MulOp
+    for (let round = 0; round < 6; round++) {
+      const states = trace.states.map((v) => v.map(() => big()))
+      const t: Trace = traceFromStates(trace.layout, states)
+      const x = op.inputs.flatMap((id) => states[params.layout.positionOf.get(id)!])
+      for (let j = 0; j < op.left.length; j++) {
+        const proof = buildOneStepProof({ model, params, trace: t, stepIndex: MUL_STEP, element: j })
+        expect(await valueAt(stepQuery(params, t, MUL_STEP, j), proof), `round ${round} element ${j}`).toBe(mulElement(op, x, j))
+      }
+    }
+    // The library's product itself, with its edge values; int256 overflow reverts (Panic 0x11).
+    const edges = [0n, 1n, -1n, (1n << 127n) - 1n, -(1n << 127n), (1n << 254n) - 1n, -(1n << 255n)]
+    for (const a of edges) for (const b of [0n, 1n, -1n]) if (!(a === -(1n << 255n) && b === -1n)) expect(await harness.mul(a, b)).toBe(a * b)
+    for (const [a, b] of [[1n << 128n, 1n << 127n], [-(1n << 255n), -1n], [(1n << 200n) + 1n, -(1n << 55n)]]) {
+      await expect(harness.mul(a, b)).rejects.toMatchObject({ revert: { name: 'Panic', args: [0x11] } })
+    }
+  })
+
+  it('a forged or misplaced pair, a wrong or swapped operand, another pre-state are refused', async () => {
+    const j = 1 // x[1] · x[8]: in0[1] = 127, in1[0] = -128, two operand tensors
+    const q = stepQuery(params, trace, MUL_STEP, j)
+    const proof = buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: j })
+    expect(await valueAt(q, proof)).toBe(-16256n)
+    const [kind, header, headerPath, body] = decode(proof)
+    const b = plain(body) as Body
+    const forge = (edit: Partial<Body>) => encode(kind, header, headerPath, { ...b, ...edit })
+    // A forged leaf: other columns whose openings are honest (x[0] · x[8] = 128 · 128).
+    const a0 = plain(decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 0 }))[3]) as Body
+    await rejects(q, forge({ left: 0n, a: a0.a }), 'PairNotInModel', [BigInt(j)])
+    await rejects(q, forge({ left: 8n, right: 1n, a: b.b, b: b.a }), 'PairNotInModel', [BigInt(j)])
+    // The pair of element 2 (with its own valid path and openings) presented for element 1.
+    const other = plain(decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 2 }))[3]) as Body
+    await rejects(q, forge(other), 'PairNotInModel', [BigInt(j)])
+    // Wrong operand values, or the two openings swapped, under the honest pair.
+    await rejects(q, forge({ a: { ...b.a, value: 1n } }), 'OperandNotInPreState', [0n])
+    await rejects(q, forge({ b: { ...b.b, value: 128n } }), 'OperandNotInPreState', [1n])
+    // Swapped openings, or one opening twice: here the operands' trees differ in depth.
+    await rejects(q, forge({ a: b.b, b: b.a }), 'ProofLengthMismatch')
+    await rejects(q, forge({ b: b.a }), 'ProofLengthMismatch')
+    // Within one tensor (element 3: t2[0] · t2[3]) swapped openings fail on their values.
+    const q3 = stepQuery(params, trace, MUL_STEP, 3)
+    const [, , , body3] = decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 3 }))
+    const b3 = plain(body3) as Body
+    expect(b3.a.value).not.toBe(b3.b.value)
+    await rejects(q3, encode(kind, header, headerPath, { ...b3, a: b3.b, b: b3.a }), 'OperandNotInPreState', [2n])
+    await rejects(q3, encode(kind, header, headerPath, { ...b3, b: b3.a }), 'OperandNotInPreState', [2n])
+    await rejects({ ...q, preStateRoot: trace.prefixRoots[0] }, proof, 'OperandNotInPreState')
+    await rejects({ ...q, element: 7 }, proof, 'ElementOutOfRange')
+  })
+
+  it('a committed index outside the operands, constants or another op are refused even when committed', async () => {
+    const j = 3
+    const h = params.headers[MUL_STEP]
+    const op = model.steps[MUL_STEP].op as MulOp
+    for (const [left, right] of [[15, 11], [11, 15], [2 ** 40, 0]]) {
+      const opTree = merkleTree(Array.from(op.left, (a, i) => (i === j ? mulPairLeaf(left, right) : mulPairLeaf(a, op.right[i]))))
+      const forged = withHeader(params, MUL_STEP, { ...h, opRoot: opTree.root })
+      const [kind, header, headerPath, body] = decode(buildOneStepProof({ model, params: forged, trace, stepIndex: MUL_STEP, element: j }))
+      const p = encode(kind, header, headerPath, { ...(plain(body) as Body), left: BigInt(left), right: BigInt(right), pairPath: merkleProof(opTree, j) })
+      const bad = BigInt(left === 11 ? right : left)
+      await rejects({ ...stepQuery(params, trace, MUL_STEP, j), paramsRoot: forged.paramsRoot }, p, 'ColumnOutOfRange', [bad, 15n])
+    }
+    const withConst = withHeader(params, MUL_STEP, { ...h, consts: [1n] })
+    const proof = buildOneStepProof({ model, params: withConst, trace, stepIndex: MUL_STEP, element: j })
+    await rejects({ ...stepQuery(params, trace, MUL_STEP, j), paramsRoot: withConst.paramsRoot }, proof, 'MalformedHeader', [BigInt(MUL_STEP)])
+    // A mul proof against a step the model commits as another op.
+    const [, , headerPath, body] = decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 0 }))
+    await rejects(stepQuery(params, trace, 0, 0), encode(5, params.headers[0], headerPath, plain(body)), 'ProofKindMismatch', [5n, 0n])
+  })
+})
