@@ -14,11 +14,10 @@
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
-import { BaseError } from '../src/errors.js'
 import { buildModel } from '../src/onnx/write.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_SPLIT_SEED, seededRandom, shuffleInPlace, type Sample } from './mnist-data.js'
-import { ADAM, AdamSlot } from './adam.js'
+import { ADAM, AdamSlot, OnnxMismatchError } from './training.js'
 
 
 const SEED = 11
@@ -40,22 +39,6 @@ const LR_DECAY = 0.85
 const MAX_SHIFT = 2
 const CALIBRATION_SAMPLES = 64
 const JSON_DECIMALS = 4
-
-export class OnnxMismatchError extends BaseError {
-  override name = 'OnnxMismatchError'
-  readonly tsAccuracy: number
-  readonly onnxAccuracy: number
-  readonly disagreements: number
-
-  constructor({ tsAccuracy, onnxAccuracy, disagreements }: { tsAccuracy: number; onnxAccuracy: number; disagreements: number }) {
-    super(`the written ONNX CNN disagrees with the trained model on ${disagreements} test digits`, {
-      details: [`TypeScript accuracy ${tsAccuracy}, onnxruntime accuracy ${onnxAccuracy}.`, 'The ONNX export (weight layout, pads, strides) is wrong.'],
-    })
-    this.tsAccuracy = tsAccuracy
-    this.onnxAccuracy = onnxAccuracy
-    this.disagreements = disagreements
-  }
-}
 
 const out = (relative: string) => fileURLToPath(new URL(relative, import.meta.url))
 
@@ -321,7 +304,7 @@ async function main(): Promise<void> {
   const onnxAccuracy = onnxTest.filter((p, i) => p === testSet[i].label).length / testSet.length
   const disagreements = onnxTest.filter((p, i) => p !== test.predictions[i]).length
   // INVARIANT: the ONNX file is the model we trained, not an approximation of it.
-  if (disagreements > 0) throw new OnnxMismatchError({ tsAccuracy: test.accuracy, onnxAccuracy, disagreements })
+  if (disagreements > 0) throw new OnnxMismatchError({ tsAccuracy: test.accuracy, onnxAccuracy, disagreements, suspects: 'weight layout, pads, strides' })
 
   const sampleIndex = 0
   const sample = testSet[sampleIndex]

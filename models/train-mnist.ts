@@ -8,11 +8,10 @@
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
-import { BaseError } from '../src/errors.js'
 import { buildModel } from '../src/onnx/write.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_PIXELS, MNIST_SPLIT_SEED, seededRandom, shuffleInPlace, type Sample } from './mnist-data.js'
-import { ADAM, AdamSlot } from './adam.js'
+import { ADAM, AdamSlot, OnnxMismatchError } from './training.js'
 
 const SEED = 7
 const HIDDEN = 128
@@ -29,22 +28,6 @@ const CALIBRATION_SAMPLES = 64
 const JSON_DECIMALS = 4
 
 const out = (relative: string) => fileURLToPath(new URL(relative, import.meta.url))
-
-export class OnnxMismatchError extends BaseError {
-  override name = 'OnnxMismatchError'
-  readonly tsAccuracy: number
-  readonly onnxAccuracy: number
-  readonly disagreements: number
-
-  constructor({ tsAccuracy, onnxAccuracy, disagreements }: { tsAccuracy: number; onnxAccuracy: number; disagreements: number }) {
-    super(`the written ONNX model disagrees with the trained model on ${disagreements} test digits`, {
-      details: [`TypeScript accuracy ${tsAccuracy}, onnxruntime accuracy ${onnxAccuracy}.`, 'The ONNX export (weight layout, transB) is wrong.'],
-    })
-    this.tsAccuracy = tsAccuracy
-    this.onnxAccuracy = onnxAccuracy
-    this.disagreements = disagreements
-  }
-}
 
 /** Weights in the ONNX Gemm(transB=1) layout: row o of w1 holds the 784 input weights of unit o. */
 interface Mlp {
@@ -235,7 +218,7 @@ async function main(): Promise<void> {
   const disagreements = onnxTest.filter((p, i) => p !== test.predictions[i]).length
   // INVARIANT: the ONNX file is the model we trained, not an approximation of it.
   if (disagreements > 0 || onnxAccuracy !== test.accuracy) {
-    throw new OnnxMismatchError({ tsAccuracy: test.accuracy, onnxAccuracy, disagreements })
+    throw new OnnxMismatchError({ tsAccuracy: test.accuracy, onnxAccuracy, disagreements, suspects: 'weight layout, transB' })
   }
 
   // The sample input is the first held-out digit, so it was never trained on.

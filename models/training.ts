@@ -1,3 +1,7 @@
+import { BaseError } from '../src/errors.js'
+
+/** Shared by the training scripts: the optimiser and the check of the written ONNX file. */
+
 /** Adam hyperparameters shared by the training scripts (recorded in each model's metadata). */
 export const ADAM = { learningRate: 2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8 }
 
@@ -26,5 +30,22 @@ export class AdamSlot {
       this.param[i] -= (learningRate * (this.m1[i] / c1)) / (Math.sqrt(this.m2[i] / c2) + epsilon)
     }
     this.grad.fill(0)
+  }
+}
+
+/** The written ONNX model predicts differently from the model the script trained: the export is wrong. */
+export class OnnxMismatchError extends BaseError {
+  override name = 'OnnxMismatchError'
+  readonly tsAccuracy: number
+  readonly onnxAccuracy: number
+  readonly disagreements: number
+
+  constructor({ tsAccuracy, onnxAccuracy, disagreements, suspects }: { tsAccuracy: number; onnxAccuracy: number; disagreements: number; suspects: string }) {
+    super(`the written ONNX model disagrees with the trained model on ${disagreements} test digits`, {
+      details: [`TypeScript accuracy ${tsAccuracy}, onnxruntime accuracy ${onnxAccuracy}.`, `The ONNX export (${suspects}) is wrong.`],
+    })
+    this.tsAccuracy = tsAccuracy
+    this.onnxAccuracy = onnxAccuracy
+    this.disagreements = disagreements
   }
 }
