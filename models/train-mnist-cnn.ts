@@ -13,11 +13,10 @@
  */
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import * as ort from 'onnxruntime-node'
 import { buildModel } from '../src/onnx/write.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_SPLIT_SEED, seededRandom, shuffleInPlace, type Sample } from './mnist-data.js'
-import { ADAM, AdamSlot, OnnxMismatchError } from './training.js'
+import { ADAM, AdamSlot, argmax, ezklInput, onnxPredictions, OnnxMismatchError } from './training.js'
 
 
 const SEED = 11
@@ -38,7 +37,6 @@ const LR_DECAY = 0.85
 /** Training digits are shifted by up to this many pixels in x and y, drawn per sample per epoch. */
 const MAX_SHIFT = 2
 const CALIBRATION_SAMPLES = 64
-const JSON_DECIMALS = 4
 
 const out = (relative: string) => fileURLToPath(new URL(relative, import.meta.url))
 
@@ -204,12 +202,6 @@ function shiftInto(x: Float32Array, dx: number, dy: number, out: Float32Array): 
   return out
 }
 
-const argmax = (v: ArrayLike<number>) => {
-  let best = 0
-  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i
-  return best
-}
-
 function predict(m: Cnn, data: Sample[]): { accuracy: number; predictions: number[] } {
   const ws = new Workspace()
   const predictions = data.map((s) => {
@@ -275,22 +267,6 @@ function toOnnx(m: Cnn): Uint8Array {
   })
 }
 
-/** Runs the written bytes in onnxruntime, one digit per call as veriml proves them. */
-async function onnxPredictions(bytes: Uint8Array, data: Sample[]): Promise<number[]> {
-  const session = await ort.InferenceSession.create(bytes)
-  const predictions: number[] = []
-  for (const s of data) {
-    const result = await session.run({ input: new ort.Tensor('float32', s.pixels, [1, 1, SIDE, SIDE]) })
-    predictions.push(argmax(result.logits.data as Float32Array))
-  }
-  await session.release()
-  return predictions
-}
-
-const round = (v: number) => Math.round(v * 10 ** JSON_DECIMALS) / 10 ** JSON_DECIMALS
-/** EZKL's data format: one flat list per model input, several samples concatenated. */
-const ezklInput = (samples: Sample[]) => JSON.stringify({ input_data: [samples.flatMap((s) => Array.from(s.pixels, round))] }) + '\n'
-
 async function main(): Promise<void> {
   const { train: trainSet, test: testSet } = loadMnist()
   const started = performance.now()
@@ -300,7 +276,7 @@ async function main(): Promise<void> {
   const test = predict(model, testSet)
 
   const bytes = toOnnx(model)
-  const onnxTest = await onnxPredictions(bytes, testSet)
+  const onnxTest = await onnxPredictions(bytes, testSet, [1, 1, SIDE, SIDE])
   const onnxAccuracy = onnxTest.filter((p, i) => p === testSet[i].label).length / testSet.length
   const disagreements = onnxTest.filter((p, i) => p !== test.predictions[i]).length
   // INVARIANT: the ONNX file is the model we trained, not an approximation of it.

@@ -7,11 +7,10 @@
  */
 import { createHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import * as ort from 'onnxruntime-node'
 import { buildModel } from '../src/onnx/write.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_PIXELS, MNIST_SPLIT_SEED, seededRandom, shuffleInPlace, type Sample } from './mnist-data.js'
-import { ADAM, AdamSlot, OnnxMismatchError } from './training.js'
+import { ADAM, AdamSlot, argmax, ezklInput, onnxPredictions, OnnxMismatchError } from './training.js'
 
 const SEED = 7
 const HIDDEN = 128
@@ -25,7 +24,6 @@ const MAX_SHIFT = 2
 const MNIST_SIDE = 28
 const CALIBRATION_SAMPLES = 64
 /** EZKL data files hold plain decimals; 4 places is finer than the 1/255 pixel grid. */
-const JSON_DECIMALS = 4
 
 const out = (relative: string) => fileURLToPath(new URL(relative, import.meta.url))
 
@@ -93,12 +91,6 @@ function forward(m: Mlp, x: SparseSample, hidden: Float64Array, logits: Float64A
     for (let o = 0; o < HIDDEN; o++) acc += m.w2[row + o] * hidden[o]
     logits[c] = acc
   }
-}
-
-const argmax = (v: ArrayLike<number>) => {
-  let best = 0
-  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i
-  return best
 }
 
 function accuracy(m: Mlp, data: SparseSample[]): { accuracy: number; predictions: number[] } {
@@ -188,22 +180,6 @@ function toOnnx(m: Mlp): Uint8Array {
   })
 }
 
-/** Runs the written bytes in onnxruntime, one digit per call as veriml proves them. */
-async function onnxPredictions(bytes: Uint8Array, data: Sample[]): Promise<number[]> {
-  const session = await ort.InferenceSession.create(bytes)
-  const predictions: number[] = []
-  for (const s of data) {
-    const result = await session.run({ input: new ort.Tensor('float32', s.pixels, [1, MNIST_PIXELS]) })
-    predictions.push(argmax(result.logits.data as Float32Array))
-  }
-  await session.release()
-  return predictions
-}
-
-const round = (v: number) => Math.round(v * 10 ** JSON_DECIMALS) / 10 ** JSON_DECIMALS
-/** EZKL's data format: one flat list per model input, several samples concatenated. */
-const ezklInput = (samples: Sample[]) => JSON.stringify({ input_data: [samples.flatMap((s) => Array.from(s.pixels, round))] }) + '\n'
-
 async function main(): Promise<void> {
   const { train: trainSet, test: testSet } = loadMnist()
   const started = performance.now()
@@ -213,7 +189,7 @@ async function main(): Promise<void> {
   const test = accuracy(model, testSet.map(sparse))
 
   const bytes = toOnnx(model)
-  const onnxTest = await onnxPredictions(bytes, testSet)
+  const onnxTest = await onnxPredictions(bytes, testSet, [1, MNIST_PIXELS])
   const onnxAccuracy = onnxTest.filter((p, i) => p === testSet[i].label).length / testSet.length
   const disagreements = onnxTest.filter((p, i) => p !== test.predictions[i]).length
   // INVARIANT: the ONNX file is the model we trained, not an approximation of it.

@@ -1,4 +1,6 @@
+import * as ort from 'onnxruntime-node'
 import { BaseError } from '../src/errors.js'
+import type { Sample } from './mnist-data.js'
 
 /** Shared by the training scripts: the optimiser and the check of the written ONNX file. */
 
@@ -49,3 +51,26 @@ export class OnnxMismatchError extends BaseError {
     this.disagreements = disagreements
   }
 }
+
+export const argmax = (v: ArrayLike<number>) => {
+  let best = 0
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i
+  return best
+}
+
+/** Runs the written bytes in onnxruntime, one digit per call as veriml proves them; `shape` is the model input's. */
+export async function onnxPredictions(bytes: Uint8Array, data: Sample[], shape: number[]): Promise<number[]> {
+  const session = await ort.InferenceSession.create(bytes)
+  const predictions: number[] = []
+  for (const s of data) {
+    const result = await session.run({ input: new ort.Tensor('float32', s.pixels, shape) })
+    predictions.push(argmax(result.logits.data as Float32Array))
+  }
+  await session.release()
+  return predictions
+}
+
+const JSON_DECIMALS = 4
+const round = (v: number) => Math.round(v * 10 ** JSON_DECIMALS) / 10 ** JSON_DECIMALS
+/** EZKL's data format: one flat list per model input, several samples concatenated. */
+export const ezklInput = (samples: Sample[]) => JSON.stringify({ input_data: [samples.flatMap((s) => Array.from(s.pixels, round))] }) + '\n'
