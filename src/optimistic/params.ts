@@ -3,7 +3,7 @@ import { linearRowLeaf, maxRowLeaf, mulPairLeaf, OP_KIND, type StepHeader, stepH
 import { OptimisticModelError } from './errors.js'
 import type { TraceLayout } from './layout.js'
 import { traceLayout } from './layout.js'
-import { checkTotalOnLane } from './lookup-domain.js'
+import { checkTotalOnLane } from './lane-check.js'
 import { type MerkleTree, merkleTree, wordOf, ZERO_WORD } from './merkle.js'
 
 /**
