@@ -6,6 +6,7 @@
  *
  *   npm run bench              # full sweep (up to ~1M parameters; long)
  *   npm run bench -- --quick   # ~1k, ~10k, ~50k-parameter MLPs, two small CNNs, MNIST
+ *   npm run bench -- --only=cnn-16x16-c8-16,mnist-mlp   # those models of the full sweep; prints the table, writes nothing
  *
  * Writes bench/results/<date>.json, <date>.md and <date>-*.svg; prints the markdown table.
  * Each model whose private-weights circuit stays under ~2^17 constraints is also measured
@@ -30,6 +31,7 @@ import { disputeNotes, markdownTable, plots, type SweepRow } from './sweep/repor
 
 const ROOT = join(import.meta.dirname, '..')
 const quick = process.argv.includes('--quick')
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
 const progress = terminalProgress(process.stderr)
 const message = (e: unknown) => (e instanceof Error ? (e as { shortMessage?: string }).shortMessage ?? e.message : String(e))
 
@@ -42,7 +44,12 @@ function git(args: string[]): string {
 }
 
 const started = performance.now()
-const models = await sweepModels(quick)
+const models = (await sweepModels(quick && !only)).filter((m) => !only || only.includes(m.name))
+if (only && models.length !== only.length) {
+  const known = (await sweepModels(false)).map((m) => m.name)
+  console.error(`--only: unknown model(s) ${only.filter((n) => !known.includes(n)).join(', ')}; the sweep's models are ${known.join(', ')}`)
+  process.exit(2)
+}
 const anvil = await startAnvil({ accounts: 4 })
 const rows: SweepRow[] = []
 try {
@@ -81,6 +88,10 @@ try {
   await shutdown()
 }
 
+if (only) {
+  console.log(markdownTable(rows))
+  process.exit(0)
+}
 const date = new Date().toISOString().slice(0, 10)
 const out = join(ROOT, 'bench', 'results')
 await mkdir(out, { recursive: true })

@@ -38,7 +38,13 @@ export interface EmitCircuitReturnType {
    * `activations` counts the non-linear gadgets (requant, lookup and pairwise max); `mul` the
    * products of two input-dependent elements (one constraint each, not an activation).
    */
-  cost: { inputRangeChecks: number; requant: number; linear: number; hashing: number; activations: number; weights: number; max: number; lookup: number; mul: number }
+  cost: Cost
+}
+
+type Cost = { inputRangeChecks: number; requant: number; linear: number; hashing: number; activations: number; weights: number; max: number; lookup: number; mul: number }
+const zeroCost = (): Cost => ({ inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0, weights: 0, max: 0, lookup: 0, mul: 0 })
+function addCost(to: Cost, from: Cost): void {
+  for (const k of Object.keys(to) as (keyof Cost)[]) to[k] += from[k]
 }
 
 /** An element as an affine expression of one signal: mul·sig + add (sig null: a constant). */
@@ -91,9 +97,9 @@ function tensorRange(b: TensorBounds): [bigint, bigint] {
  * lookup (lookup.ts), each sized from the proven bounds, inputs range-checked to their
  * domain, and inputs and outputs packed (or Poseidon-hashed) into few public signals.
  */
-export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>, visibility: Visibility, header: string[], weights: WeightVisibility = 'constant'): EmitCircuitReturnType {
+export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>, visibility: Visibility, header: string[], weights: WeightVisibility = 'constant', templateTextLimit = TEMPLATE_TEXT_LIMIT): EmitCircuitReturnType {
   const body: string[] = []
-  const cost = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0, weights: 0, max: 0, lookup: 0, mul: 0 }
+  const cost = zeroCost()
   const privateWeights = weights === 'hashed' ? privateWeightsEmitter(body, cost) : null
   const refs = new Map<TensorId, Ref[]>()
   const hashes: { name: string; size: number }[] = []
@@ -107,8 +113,8 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
     refs.set(input.id, Array.from({ length: n }, (_, i) => ({ sig: `in${k}[${i}]`, mul: 1n, add: 0n })))
   }
 
-  const EMIT: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: Ref[], xb: TensorBounds, id: TensorId) => Ref[] } = {
-    linear: (op, x, _xb, id) => {
+  const EMIT: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: Ref[], xb: TensorBounds, id: TensorId, body: string[], cost: Cost) => Ref[] } = {
+    linear: (op, x, _xb, id, body, cost) => {
       if (privateWeights) return privateWeights.linear(op, x, id)
       const out: Ref[] = []
       const lines: string[] = []
@@ -124,7 +130,7 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
       cost.linear += lines.length
       return out
     },
-    requant: (op, x, xb, id) => x.map((r, j) => {
+    requant: (op, x, xb, id, body, cost) => x.map((r, j) => {
       if (r.sig === null) return constRef(requantValue(r.add, op))
       const plan = planRequant(op, xb.lo[j], xb.hi[j])
       if (plan.kind === 'constant') return constRef(plan.value)
@@ -137,9 +143,9 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
       return { sig: `${name}.y`, mul: 1n, add: plan.BASE }
     }),
     gather: (op, x) => Array.from(op.index, (i) => (i < 0 ? constRef(op.fill) : x[i])),
-    max: (op, x, xb, id) => emitMax(op, x, xb, id, body, cost),
-    lookup: (op, x, xb, id) => emitLookup(op, x, xb, id, body, cost),
-    mul: (op, x, _xb, id) => {
+    max: emitMax,
+    lookup: emitLookup,
+    mul: (op, x, _xb, id, body, cost) => {
       const lines: string[] = []
       const out = Array.from(op.left, (l, i) => {
         const a = x[l], b = x[op.right[i]]
@@ -156,12 +162,23 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
     },
   }
 
+  const emitOp = (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId) => {
+    const lines: string[] = []
+    const c = zeroCost()
+    const out = (EMIT[op.op] as (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId, body: string[], cost: Cost) => Ref[])(op, x, xb, id, lines, c)
+    return { lines, cost: c, out }
+  }
+  const templates: string[] = []
   for (const step of model.steps) {
     const x = operands(refs, step.op.inputs)
     const xb = { lo: step.op.inputs.flatMap((i) => bounds.get(i)!.lo), hi: step.op.inputs.flatMap((i) => bounds.get(i)!.hi) }
-    const emitOp = EMIT[step.op.op] as (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId) => Ref[]
+    const id = step.output.id
     try {
-      refs.set(step.output.id, emitOp(step.op, x, xb, step.output.id))
+      // Private weights are signals of main: those steps stay in main.
+      const r = privateWeights ? emitOp(step.op, x, xb, id) : emitStepTemplates(step.op, x, xb, id, emitOp, templates, body, templateTextLimit)
+      addCost(cost, r.cost)
+      if (privateWeights) body.push(...r.lines)
+      refs.set(id, r.out)
     } catch (e) {
       // Bounds not from analyzeBounds may leave a table's domain: name the step.
       if (e instanceof LookupDomainError && e.params.step === undefined) throw new LookupDomainError({ ...e.params, step: step.origin })
@@ -213,6 +230,7 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
     'include "veriml.circom";',
     ...(hashes.length > 0 || weightsLayout ? ['include "circomlib/circuits/poseidon.circom";'] : []),
     '',
+    ...templates,
     'template Model() {',
     ...body,
     '}',
@@ -221,6 +239,96 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
     '',
   ].join('\n')
   return { source, layout: { visibility, inputs: inTensors.map((t) => t.layout), outputs: outTensors.map((t) => t.layout), count, ...(weightsLayout ? { weights: weightsLayout } : {}) }, cost }
+}
+
+/**
+ * Circom text allowed in one template. circom's wasm witness generator compiles each template
+ * to one function and V8 refuses a function over 7,654,321 bytes; a step whose text is longer
+ * is split into chunks of its outputs, one template each.
+ */
+export const TEMPLATE_TEXT_LIMIT = 1_000_000
+
+type Emitted = { lines: string[]; cost: Cost; out: Ref[] }
+
+/** The outputs [a, b) of an op, over the same operands (elementwise ops: their slice of them). */
+const SLICE: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: Ref[], xb: TensorBounds, a: number, b: number) => { op: PrimitiveOp; x: Ref[]; xb: TensorBounds } } = {
+  linear: (op, x, xb, a, b) => ({ op: { ...op, ...sliceRows(op.rowPtr, op.cols, a, b), vals: op.vals.slice(op.rowPtr[a], op.rowPtr[b]), bias: op.bias.slice(a, b) }, x, xb }),
+  max: (op, x, xb, a, b) => ({ op: { ...op, ...sliceRows(op.rowPtr, op.cols, a, b) }, x, xb }),
+  requant: (op, x, xb, a, b) => ({ op, x: x.slice(a, b), xb: { lo: xb.lo.slice(a, b), hi: xb.hi.slice(a, b) } }),
+  lookup: (op, x, xb, a, b) => ({ op, x: x.slice(a, b), xb: { lo: xb.lo.slice(a, b), hi: xb.hi.slice(a, b) } }),
+  mul: (op, x, xb, a, b) => ({ op: { ...op, left: op.left.slice(a, b), right: op.right.slice(a, b) }, x, xb }),
+  gather: (op, x, xb, a, b) => ({ op: { ...op, index: op.index.slice(a, b) }, x, xb }),
+}
+
+function sliceRows(rowPtr: Int32Array, cols: Int32Array, a: number, b: number): { rowPtr: Int32Array; cols: Int32Array } {
+  return { rowPtr: rowPtr.slice(a, b + 1).map((v) => v - rowPtr[a]), cols: cols.slice(rowPtr[a], rowPtr[b]) }
+}
+
+/**
+ * Emits one step as its own template(s), wired from main: circom compiles every template to
+ * its own wasm function, so no function grows with the model (see TEMPLATE_TEXT_LIMIT). The
+ * template's inputs are the distinct operand signals (x[k]), its outputs the signals it makes
+ * (o[m]); the wiring is signal-to-signal equalities, which circom's O1 simplification removes,
+ * so the constraints are those of the step emitted inline. A step with no constraints (a
+ * gather, a folded constant) emits nothing.
+ */
+function emitStepTemplates(op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId, emitOp: (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId) => Emitted, templates: string[], main: string[], limit: number): Emitted {
+  const inputs: string[] = []
+  const slot = new Map<string, number>()
+  const local = x.map((r) => {
+    if (r.sig === null) return r
+    let k = slot.get(r.sig)
+    if (k === undefined) slot.set(r.sig, (k = inputs.push(r.sig) - 1))
+    return { ...r, sig: `x[${k}]` }
+  })
+  const whole = emitOp(op, local, xb, id)
+  if (whole.lines.length === 0) return { ...whole, out: whole.out.map((r) => (r.sig === null ? r : { ...r, sig: inputs[Number(r.sig.slice(2, -1))] })) }
+  const size = whole.lines.reduce((s, l) => s + l.length + 1, 0)
+  const n = whole.out.length
+  const nChunks = Math.min(n, Math.ceil(size / limit))
+  const chunks = nChunks === 1 ? [whole] : Array.from({ length: nChunks }, (_, c) => {
+    const a = Math.floor((c * n) / nChunks), b = Math.floor(((c + 1) * n) / nChunks)
+    const s = (SLICE[op.op] as (op: PrimitiveOp, x: Ref[], xb: TensorBounds, a: number, b: number) => { op: PrimitiveOp; x: Ref[]; xb: TensorBounds })(op, local, xb, a, b)
+    return emitOp(s.op, s.x, s.xb, id)
+  })
+  const component = `s${id}`
+  const cost = zeroCost()
+  const out: Ref[] = []
+  const wrapper: string[] = []
+  let base = 0 // the step's o[base + m] is chunk c's o[m]
+  chunks.forEach((chunk, c) => {
+    addCost(cost, chunk.cost)
+    const own = new Map<string, number>()
+    for (const r of chunk.out) {
+      if (r.sig === null) out.push(r)
+      else if (r.sig.startsWith('x[')) out.push({ ...r, sig: inputs[Number(r.sig.slice(2, -1))] })
+      else {
+        let m = own.get(r.sig)
+        if (m === undefined) own.set(r.sig, (m = own.size))
+        out.push({ ...r, sig: `${component}.o[${base + m}]` })
+      }
+    }
+    templates.push(
+      `template Step${id}${nChunks === 1 ? '' : `_${c}`}() {`,
+      `    signal input x[${inputs.length}];`,
+      ...(own.size > 0 ? [`    signal output o[${own.size}];`] : []),
+      ...chunk.lines,
+      ...[...own].map(([sig, m]) => `    o[${m}] <== ${sig};`),
+      '}',
+      '',
+    )
+    wrapper.push(
+      `    component c${c} = Step${id}_${c}();`,
+      `    for (var i = 0; i < ${inputs.length}; i++) c${c}.x[i] <== x[i];`,
+      ...(own.size > 0 ? [`    for (var i = 0; i < ${own.size}; i++) o[${base} + i] <== c${c}.o[i];`] : []),
+    )
+    base += own.size
+  })
+  if (nChunks > 1) {
+    templates.push(`template Step${id}() {`, `    signal input x[${inputs.length}];`, ...(base > 0 ? [`    signal output o[${base}];`] : []), ...wrapper, '}', '')
+  }
+  main.push(`    component ${component} = Step${id}();`, ...inputs.map((sig, k) => `    ${component}.x[${k}] <== ${sig};`))
+  return { lines: [], cost, out }
 }
 
 /** Poseidon over the packed elements: 16 at first, then 15 more per link with the previous hash first. */

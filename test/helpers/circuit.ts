@@ -7,12 +7,12 @@ import { analyzeBounds } from '../../src/ir/bounds.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { compileCircom } from '../../src/prove/circom.js'
 import { witnessInput } from '../../src/prove/witness-input.js'
-import { parseWtns, readR1cs, readSym, violated } from './r1cs.js'
+import { emittedNames, parseWtns, readR1cs, readSym, violated } from './r1cs.js'
 
 /** Emits and compiles an IR model in a temp folder; returns what soundness tests need. */
-export async function buildCircuit(ir: IrModel, visibility: Visibility = { input: 'public', output: 'public' }) {
+export async function buildCircuit(ir: IrModel, visibility: Visibility = { input: 'public', output: 'public' }, templateTextLimit?: number) {
   const dir = await mkdtemp(join(tmpdir(), 'veriml-circuit-'))
-  const emitted = emitCircuit(ir, analyzeBounds(ir), visibility, ['test'])
+  const emitted = emitCircuit(ir, analyzeBounds(ir), visibility, ['test'], 'constant', templateTextLimit)
   await writeFile(join(dir, 'model.circom'), emitted.source)
   const compiled = await compileCircom(dir)
   const wasm = join(dir, 'model_js', 'model.wasm')
@@ -21,7 +21,7 @@ export async function buildCircuit(ir: IrModel, visibility: Visibility = { input
     emitted,
     compiled,
     r1cs: await readR1cs(join(dir, 'model.r1cs')),
-    sym: await readSym(join(dir, 'model.sym')),
+    sym: emittedNames(await readSym(join(dir, 'model.sym')), emitted.source),
     witness: async (inputs: bigint[][]) => {
       const out = { type: 'mem' as const, data: undefined as Uint8Array | undefined }
       await snarkjs.wtns.calculate(witnessInput(inputs), wasm, out)

@@ -6,7 +6,10 @@ import type { buildCircuit } from './circuit.js'
 
 type Circuit = Awaited<ReturnType<typeof buildCircuit>>
 
-/** Wire index of a signal by its full name (`main.…`), from the .sym file. */
+/** A signal's name as the emitter wrote it: the step template it lives in left out (see emittedNames). */
+const stepless = (name: string): string => name.replace(/^main\.s\d+\.(c\d+\.)?/, 'main.')
+
+/** Wire index of a signal by its name as emitted (`main.…`), from the .sym file. */
 export function wireOf(circuit: Circuit, name: string): number {
   for (const [wire, n] of circuit.sym) if (n === name) return wire
   throw new Error(`no wire named ${name}`)
@@ -26,7 +29,8 @@ export function gadgetConstraints(circuit: Circuit, component: string): number {
   const prefix = `main.${component}.`
   const own = new Set<number>()
   for (const line of readFileSync(join(circuit.dir, 'model.sym'), 'utf8').split('\n')) {
-    const [, wire, , name] = line.split(',')
+    const [, wire, , full] = line.split(',')
+    const name = full === undefined ? undefined : stepless(full)
     if (name?.startsWith(prefix) && Number(wire) >= 0 && !INTERFACE.includes(name.slice(prefix.length))) own.add(Number(wire))
   }
   if (own.size === 0) throw new Error(`no wires of component ${component}`)

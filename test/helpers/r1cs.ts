@@ -47,6 +47,25 @@ export function violated(r1cs: R1cs, w: readonly bigint[]): number[] {
 }
 
 /** Wire index → signal name, from circom's .sym file. */
+/**
+ * The .sym names as the emitter wrote them. Each step of a model is its own template
+ * (component `main.s3`, chunks `main.s3.c1`) whose outputs o[m] copy the step's signals;
+ * circom merges each copy with its signal and keeps the o[m] name, so o[m] takes back the
+ * name of the signal it copies (`main.s4.o[0]` → `main.m4[0]`) and any other name loses its
+ * step prefix (`main.s3.rq3_0.bit[2]` → `main.rq3_0.bit[2]`).
+ */
+export function emittedNames(sym: Map<number, string>, source: string): Map<number, string> {
+  const alias = new Map<string, string>()
+  let prefix = ''
+  for (const line of source.split('\n')) {
+    const t = /^template Step(\d+)(?:_(\d+))?\(\)/.exec(line)
+    if (t) prefix = `main.s${t[1]}.${t[2] === undefined ? '' : `c${t[2]}.`}`
+    const o = /^ {4}o\[(\d+)\] <== (.+);$/.exec(line)
+    if (o && prefix) alias.set(`${prefix}o[${o[1]}]`, `main.${o[2]}`)
+  }
+  return new Map([...sym].map(([wire, name]) => [wire, alias.get(name) ?? name.replace(/^main\.s\d+\.(c\d+\.)?/, 'main.')]))
+}
+
 export async function readSym(path: string): Promise<Map<number, string>> {
   const out = new Map<number, string>()
   for (const line of (await readFile(path, 'utf8')).split('\n')) {
