@@ -2,17 +2,21 @@
  * Groth16 setup times: veriml's dev setup (zkey + verification-only ptau, as `setup --dev`
  * writes them) against snarkjs's standard flow, same circuit, same process.
  *
- *   npx tsx bench/setup.ts [--skip-2^18] [--snarkjs-mnist] [--snarkjs-large]
- *   (--snarkjs-mnist adds ~8 min: snarkjs at 2^14; --snarkjs-large adds 25 min at 2^16 and over an hour at 2^18)
+ *   npx tsx bench/setup.ts [--skip-2^18] [--domains=16,18] [--large-only] [--snarkjs-mnist] [--snarkjs-large]
+ *   (--snarkjs-mnist adds ~8 min: snarkjs at 2^14; --snarkjs-large adds 25 min at 2^16 and about 2 h at 2^18;
+ *   --large-only skips the tiny MLP and MNIST rows)
+ *
+ * Every time is reported as wall time and as the process's CPU time (all threads, snarkjs's
+ * workers included): on a shared machine the CPU-time ratio is the one that stays honest.
  *
  * - tiny MLP fixture (domain 2^9): dev setup vs snarkjs newAccumulator + contribute +
  *   preparePhase2 + newZKey; both keys are checked with `zKey.verifyFromR1cs`.
- * - MNIST (build/bench/mnist-setup, compiled here if missing, ~25 s): dev setup only.
+ * - MNIST (build/bench/mnist-setup, compiled here unless up to date, ~25 s): dev setup only.
  * - synthetic r1cs of domain 2^16 and 2^18 (squaring chains written directly, no circom):
- *   dev setup only; the snarkjs flow is not run (preparePhase2 alone takes 22 min at 2^16
- *   and over 25 min at 2^18 on this kind of machine, see TOOLCHAIN-NOTES).
+ *   dev setup, and with --snarkjs-large the snarkjs flow too (its prepare phase 2 alone takes
+ *   22 min at 2^16 and 49 min at 2^17 on this kind of machine, TOOLCHAIN-NOTES).
  */
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as snarkjs from 'snarkjs'
@@ -26,10 +30,15 @@ import { shutdown } from '../src/shutdown.js'
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 const quiet = { log() {}, info() {}, debug() {}, warn() {}, error: (m: string) => console.error(m) }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+/** CPU time of the whole process (user + system, every thread), ms. */
+const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+
+/** [value, wall ms, CPU ms] of `fn`. */
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
   const t0 = performance.now()
+  const c0 = cpuMs()
   const value = await fn()
-  return [value, performance.now() - t0]
+  return [value, performance.now() - t0, cpuMs() - c0]
 }
 
 /**
@@ -78,20 +87,37 @@ function squaringChainR1cs(nConstraints: number): Uint8Array {
 }
 
 /** snarkjs's standard flow on one circuit: new accumulator, one contribution, prepare phase 2, groth16 setup. */
-async function snarkjsFlow(r1cs: string, power: number, dir: string, tag: string): Promise<{ totalMs: number; text: string; ok: boolean }> {
+async function snarkjsFlow(r1cs: string, power: number, dir: string, tag: string): Promise<{ totalMs: number; cpu: number; text: string; ok: boolean }> {
   const curve = await snarkjs.curves.getCurveFromName('bn128')
   const f = (name: string) => join(dir, `${tag}-${name}`)
-  const [, newAccMs] = await timed(() => snarkjs.powersOfTau.newAccumulator(curve, power, f('p0.ptau'), quiet))
-  const [, contribMs] = await timed(() => snarkjs.powersOfTau.contribute(f('p0.ptau'), f('p1.ptau'), 'bench', 'bench entropy', quiet))
-  const [, prepareMs] = await timed(() => snarkjs.powersOfTau.preparePhase2(f('p1.ptau'), f('pf.ptau'), quiet))
-  const [, newZKeyMs] = await timed(() => snarkjs.zKey.newZKey(r1cs, f('pf.ptau'), f('snarkjs.zkey'), quiet))
+  const steps: [string, () => Promise<unknown>][] = [
+    ['accumulator', () => snarkjs.powersOfTau.newAccumulator(curve, power, f('p0.ptau'), quiet)],
+    ['contribute', () => snarkjs.powersOfTau.contribute(f('p0.ptau'), f('p1.ptau'), 'bench', 'bench entropy', quiet)],
+    ['prepare', () => snarkjs.powersOfTau.preparePhase2(f('p1.ptau'), f('pf.ptau'), quiet)],
+    ['newZKey', () => snarkjs.zKey.newZKey(r1cs, f('pf.ptau'), f('snarkjs.zkey'), quiet)],
+  ]
+  let totalMs = 0
+  let cpu = 0
+  const parts: string[] = []
+  for (const [name, step] of steps) {
+    const [, ms, c] = await timed(step)
+    totalMs += ms
+    cpu += c
+    parts.push(`${name} ${sec(ms)}`)
+    console.error(`  snarkjs ${tag} ${name}: ${sec(ms)} wall, ${sec(c)} CPU`)
+  }
   const ok = await snarkjs.zKey.verifyFromR1cs(r1cs, f('pf.ptau'), f('snarkjs.zkey'), quiet)
-  const totalMs = newAccMs + contribMs + prepareMs + newZKeyMs
-  return { totalMs, ok, text: `${sec(totalMs)} (accumulator ${sec(newAccMs)}, contribute ${sec(contribMs)}, prepare ${sec(prepareMs)}, newZKey ${sec(newZKeyMs)})` }
+  return { totalMs, cpu, ok, text: `${sec(totalMs)}, CPU ${sec(cpu)} (${parts.join(', ')})` }
 }
 
+/** "wall ratio× (CPU ratio×)" */
+const ratio = (sj: { totalMs: number; cpu: number }, ms: number, cpu: number): string =>
+  `${(sj.totalMs / ms).toFixed(1)}× (CPU ${(sj.cpu / cpu).toFixed(1)}×)`
+
 async function main(): Promise<void> {
-  const skipBig = process.argv.includes('--skip-2^18')
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1]
+  const domains = (arg('domains') ?? (process.argv.includes('--skip-2^18') ? '16' : '16,18')).split(',').map(Number)
+  const largeOnly = process.argv.includes('--large-only')
   const withSnarkjsMnist = process.argv.includes('--snarkjs-mnist')
   const withSnarkjsLarge = process.argv.includes('--snarkjs-large')
   const dir = await mkdtemp(join(tmpdir(), 'veriml-setup-bench-'))
@@ -100,36 +126,38 @@ async function main(): Promise<void> {
   const push = rows.push.bind(rows)
   rows.push = (...r: string[]) => { for (const x of r) console.error(x); return push(...r) }
   try {
-    // --- tiny MLP: dev vs snarkjs ---
-    const tiny = join(dir, 'tiny')
-    await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: tiny })
-    const r1cs = artifactPaths(tiny).r1cs
-    const [dev, devMs] = await timed(() => devSetup({ r1csPath: r1cs, zkeyPath: join(dir, 'tiny-dev.zkey'), ptauPath: join(dir, 'tiny-dev.ptau') }))
-    const power = Math.log2(dev.domainSize)
-    const sj = await snarkjsFlow(r1cs, power, dir, 'tiny')
-    const devOk = await snarkjs.zKey.verifyFromR1cs(r1cs, join(dir, 'tiny-dev.ptau'), join(dir, 'tiny-dev.zkey'), quiet)
-    rows.push(`| tiny MLP (${dev.nConstraints} constraints) | 2^${power} | ${sec(devMs)} | ${sj.text} | ${(sj.totalMs / devMs).toFixed(1)}× | dev ${devOk}, snarkjs ${sj.ok} |`)
+    if (!largeOnly) {
+      // --- tiny MLP: dev vs snarkjs ---
+      const tiny = join(dir, 'tiny')
+      await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: tiny })
+      const r1cs = artifactPaths(tiny).r1cs
+      const [dev, devMs, devCpu] = await timed(() => devSetup({ r1csPath: r1cs, zkeyPath: join(dir, 'tiny-dev.zkey'), ptauPath: join(dir, 'tiny-dev.ptau') }))
+      const power = Math.log2(dev.domainSize)
+      const sj = await snarkjsFlow(r1cs, power, dir, 'tiny')
+      const devOk = await snarkjs.zKey.verifyFromR1cs(r1cs, join(dir, 'tiny-dev.ptau'), join(dir, 'tiny-dev.zkey'), quiet)
+      rows.push(`| tiny MLP (${dev.nConstraints} constraints) | 2^${power} | ${sec(devMs)}, CPU ${sec(devCpu)} | ${sj.text} | ${ratio(sj, devMs, devCpu)} | dev ${devOk}, snarkjs ${sj.ok} |`)
 
-    // --- MNIST: dev only ---
-    const mnist = 'build/bench/mnist-setup'
-    if (!(await stat(artifactPaths(mnist).r1cs).catch(() => undefined))) {
+      // --- MNIST: dev only ---
+      const mnist = 'build/bench/mnist-setup'
+      // Reused while the model and the emitter are unchanged (compileModel's key).
       await compileModel({ onnxPath: 'models/mnist-mlp.onnx', outDir: mnist, calibrationPath: 'models/data/mnist-calibration.json', visibility: { input: 'hashed', output: 'public' } })
+      const [m, mMs, mCpu] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist.zkey'), ptauPath: join(dir, 'mnist.ptau') }))
+      const [, mZkeyOnlyMs] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist-only.zkey') }))
+      const mOk = await snarkjs.zKey.verifyFromR1cs(artifactPaths(mnist).r1cs, join(dir, 'mnist.ptau'), join(dir, 'mnist.zkey'), quiet)
+      const mPower = Math.log2(m.domainSize)
+      const mSj = withSnarkjsMnist ? await snarkjsFlow(artifactPaths(mnist).r1cs, mPower, dir, 'mnist') : null
+      rows.push(`| MNIST MLP (${m.nConstraints} constraints) | 2^${mPower} | ${sec(mMs)}, CPU ${sec(mCpu)} (zkey alone ${sec(mZkeyOnlyMs)}) | ${mSj ? mSj.text : 'not run (pass --snarkjs-mnist; prepare phase2 alone: 6 min at 2^14, TOOLCHAIN-NOTES)'} | ${mSj ? ratio(mSj, mMs, mCpu) : '—'} | dev ${mOk}${mSj ? `, snarkjs ${mSj.ok}` : ''} |`)
     }
-    const [m, mMs] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist.zkey'), ptauPath: join(dir, 'mnist.ptau') }))
-    const [, mZkeyOnlyMs] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist-only.zkey') }))
-    const mOk = await snarkjs.zKey.verifyFromR1cs(artifactPaths(mnist).r1cs, join(dir, 'mnist.ptau'), join(dir, 'mnist.zkey'), quiet)
-    const mPower = Math.log2(m.domainSize)
-    const mSj = withSnarkjsMnist ? await snarkjsFlow(artifactPaths(mnist).r1cs, mPower, dir, 'mnist') : null
-    rows.push(`| MNIST MLP (${m.nConstraints} constraints) | 2^${mPower} | ${sec(mMs)} (zkey alone ${sec(mZkeyOnlyMs)}) | ${mSj ? mSj.text : 'not run (pass --snarkjs-mnist; prepare phase2 alone: 6 min at 2^14, TOOLCHAIN-NOTES)'} | ${mSj ? `${(mSj.totalMs / mMs).toFixed(1)}×` : '—'} | dev ${mOk}${mSj ? `, snarkjs ${mSj.ok}` : ''} |`)
 
     // --- synthetic large domains: dev only ---
-    for (const p of skipBig ? [16] : [16, 18]) {
+    for (const p of domains) {
       const path = join(dir, `chain-${p}.r1cs`)
       await writeFile(path, squaringChainR1cs(2 ** (p - 1) + 16))
-      const [s, sMs] = await timed(() => devSetup({ r1csPath: path, zkeyPath: join(dir, `chain-${p}.zkey`), ptauPath: join(dir, `chain-${p}.ptau`) }))
+      const [s, sMs, sCpu] = await timed(() => devSetup({ r1csPath: path, zkeyPath: join(dir, `chain-${p}.zkey`), ptauPath: join(dir, `chain-${p}.ptau`) }))
+      console.error(`  dev setup 2^${p}: ${sec(sMs)} wall, ${sec(sCpu)} CPU`)
       const sj = withSnarkjsLarge ? await snarkjsFlow(path, Math.log2(s.domainSize), dir, `chain-${p}`) : null
-      const notes = sj ? sj.text : p === 16 ? 'not run (pass --snarkjs-large; prepare phase2 alone: 22 min at 2^16, TOOLCHAIN-NOTES)' : 'not run (pass --snarkjs-large; prepare phase2 alone: over 25 min without finishing at 2^18, TOOLCHAIN-NOTES)'
-      rows.push(`| squaring chain (${s.nConstraints} constraints) | 2^${Math.log2(s.domainSize)} | ${sec(sMs)} | ${notes} | ${sj ? `${(sj.totalMs / sMs).toFixed(1)}×` : '—'} | ${sj ? `snarkjs ${sj.ok}` : 'not checked'} |`)
+      const notes = sj ? sj.text : p === 16 ? 'not run (pass --snarkjs-large; prepare phase2 alone: 22 min at 2^16, TOOLCHAIN-NOTES)' : 'not run (pass --snarkjs-large; prepare phase2 alone: about 2 h at 2^18)'
+      rows.push(`| squaring chain (${s.nConstraints} constraints) | 2^${Math.log2(s.domainSize)} | ${sec(sMs)}, CPU ${sec(sCpu)} | ${notes} | ${sj ? ratio(sj, sMs, sCpu) : '—'} | ${sj ? `snarkjs ${sj.ok}` : 'not checked'} |`)
       await rm(join(dir, `chain-${p}.ptau`), { force: true })
     }
   } finally {
@@ -141,7 +169,7 @@ async function main(): Promise<void> {
     '',
     'Dev setup = zkey + verification-only prepared ptau (what `veriml setup DIR --dev` writes). snarkjs = newAccumulator + contribute + preparePhase2 + newZKey.',
     '',
-    '| circuit | domain | veriml dev setup | snarkjs | ratio | zKey.verifyFromR1cs |',
+    '| circuit | domain | veriml dev setup | snarkjs | ratio wall (CPU) | zKey.verifyFromR1cs |',
     '| --- | --- | ---: | --- | ---: | --- |',
     ...rows,
   ].join('\n'))
