@@ -7,6 +7,7 @@
  *   npm run bench              # full sweep (up to ~1M parameters; long)
  *   npm run bench -- --quick   # ~1k, ~10k, ~50k-parameter MLPs, two small CNNs, MNIST
  *   npm run bench -- --only=cnn-16x16-c8-16,mnist-mlp   # those models of the full sweep; prints the table, writes nothing
+ *   npm run bench -- --only=NAMES --add-to=bench/results/<date>.json   # re-measures those rows into an earlier result
  *
  * Writes bench/results/<date>.json, <date>.md and <date>-*.svg; prints the markdown table.
  * Each model whose private-weights circuit stays under ~2^17 constraints is also measured
@@ -14,9 +15,9 @@
  * constraint and prove-time ratios against veriml's default weights-as-constants.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import { Wallet } from 'ethers'
 import { startAnvil } from '../src/chain/anvil.js'
 import { deployOptimistic } from '../src/optimistic/contracts.js'
@@ -32,6 +33,11 @@ import { disputeNotes, markdownTable, plots, type SweepRow } from './sweep/repor
 const ROOT = join(import.meta.dirname, '..')
 const quick = process.argv.includes('--quick')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
+const addTo = process.argv.find((a) => a.startsWith('--add-to='))?.slice('--add-to='.length)
+if (addTo && !only) {
+  console.error('--add-to needs --only=NAMES: the rows to measure again')
+  process.exit(2)
+}
 const progress = terminalProgress(process.stderr)
 const message = (e: unknown) => (e instanceof Error ? (e as { shortMessage?: string }).shortMessage ?? e.message : String(e))
 
@@ -88,39 +94,61 @@ try {
   await shutdown()
 }
 
-if (only) {
+if (only && !addTo) {
   console.log(markdownTable(rows))
   process.exit(0)
 }
-const date = new Date().toISOString().slice(0, 10)
 const out = join(ROOT, 'bench', 'results')
 await mkdir(out, { recursive: true })
 const cpu = cpus()
-const result = {
+const run = {
   date: new Date().toISOString(),
-  mode: quick ? 'quick' : 'full',
-  machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', memoryBytes: totalmem() },
-  versions: { node: process.version, snarkjs: packageVersion('snarkjs'), circom2: packageVersion('circom2'), veriml: packageVersion('veriml') },
   git: { commit: git(['rev-parse', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '' },
-  settings: {
-    visibility: VISIBILITY, setup: 'dev (insecure, local keys)', proofRuns: 1,
-    optimistic: 'honest claim for claim gas; a cheating claim (one element +50 in the earliest state that changes the output, later steps recomputed) disputed by an honest challenger',
-    privateWeights: `baseline: the same model with --weights hashed (private weights, one Poseidon commitment as an extra public signal), same visibility, setup and input; skipped above ~${HASHED_CONSTRAINT_LIMIT} estimated constraints`,
-  },
   sweepMs: Math.round(performance.now() - started),
-  rows,
 }
-await writeJsonAtomic(join(out, `${date}.json`), result)
-const table = markdownTable(rows)
+type Result = typeof run & {
+  mode: string
+  machine: { cpus: number; cpuModel: string; memoryBytes: number }
+  versions: Record<string, string>
+  settings: Record<string, unknown>
+  rows: SweepRow[]
+  /** Rows measured again later (`--add-to`), by which commit. */
+  amendments?: (typeof run & { rows: string[] })[]
+}
+let result: Result
+let stem: string
+if (addTo) {
+  result = JSON.parse(await readFile(addTo, 'utf8')) as Result
+  stem = basename(addTo, '.json')
+  result.rows = [...result.rows.filter((r) => !only!.includes(r.name)), ...rows].sort((a, b) => a.parameters - b.parameters)
+  result.amendments = [...(result.amendments ?? []), { ...run, rows: rows.map((r) => r.name) }]
+} else {
+  stem = run.date.slice(0, 10)
+  result = {
+    ...run,
+    mode: quick ? 'quick' : 'full',
+    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', memoryBytes: totalmem() },
+    versions: { node: process.version, snarkjs: packageVersion('snarkjs'), circom2: packageVersion('circom2'), veriml: packageVersion('veriml') },
+    settings: {
+      visibility: VISIBILITY, setup: 'dev (insecure, local keys)', proofRuns: 1,
+      optimistic: 'honest claim for claim gas; a cheating claim (one element +50 in the earliest state that changes the output, later steps recomputed) disputed by an honest challenger',
+      privateWeights: `baseline: the same model with --weights hashed (private weights, one Poseidon commitment as an extra public signal), same visibility, setup and input; skipped above ~${HASHED_CONSTRAINT_LIMIT} estimated constraints`,
+    },
+    rows,
+  }
+}
+await writeJsonAtomic(join(out, `${stem}.json`), result)
+const table = markdownTable(result.rows)
 const md = [
   `# veriml sweep ${result.date} (${result.mode})`, '',
   `Machine: ${result.machine.cpus} × ${result.machine.cpuModel}, ${(result.machine.memoryBytes / 2 ** 30).toFixed(1)} GiB; node ${result.versions.node}, snarkjs ${result.versions.snarkjs}, circom2 ${result.versions.circom2}; commit ${result.git.commit}${result.git.dirty ? ' (dirty tree)' : ''}.`,
+  ...(result.amendments ?? []).map((a) => `Measured again on ${a.date} by commit ${a.git.commit}${a.git.dirty ? ' (dirty tree)' : ''} (${(a.sweepMs / 1000).toFixed(0)} s): ${a.rows.join(', ')}.`),
   `Input Poseidon-hashed, output public; dev setup; one proof per model; peak RSS = this process + its children, sampled every 50 ms.`,
   `Baseline: the same model with private, Poseidon-committed weights (\`--weights hashed\`: every weight a private input, one multiplication constraint a weight, B-bit range checks, one Poseidon commitment as an extra public signal); ratios are hashed / constant. Skipped where the calibrated estimate (bench/sweep/baseline.ts) exceeds 2^17 = ${HASHED_CONSTRAINT_LIMIT.toLocaleString('en-US')} constraints.`, '',
   table, '',
-  disputeNotes(rows), '',
-  `Plots: ${date}-constraints-vs-params.svg, ${date}-prove-time-vs-params.svg, ${date}-gas-zk-vs-optimistic.svg. Sweep took ${(result.sweepMs / 1000).toFixed(0)} s.`, '',
+  disputeNotes(result.rows), '',
+  `Plots: ${stem}-constraints-vs-params.svg, ${stem}-prove-time-vs-params.svg, ${stem}-gas-zk-vs-optimistic.svg. Sweep took ${(result.sweepMs / 1000).toFixed(0)} s.`, '',
 ].join('\n')
-await writeFile(join(out, `${date}.md`), md)
-for (const [file, svg] of Object.entries(plots(rows))) await writeFile(join(out, `${date}-${file}`), svg)
+await writeFile(join(out, `${stem}.md`), md)
+for (const [file, svg] of Object.entries(plots(result.rows))) await writeFile(join(out, `${stem}-${file}`), svg)
 console.log(table)

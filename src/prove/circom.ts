@@ -27,9 +27,12 @@ export interface CompileCircomParameters {
 }
 
 /**
- * Compiles `<dir>/<name>.circom` with the circom2 package (circom as WebAssembly). circom2
- * cannot read through `..`, so the templates it includes are copied next to the circuit and
- * it runs with the circuit folder as its working directory.
+ * Compiles `<dir>/<name>.circom` with the circom2 package (circom as WebAssembly), run under
+ * Node's WASI by circom-wasi.mjs (circom2's own runner fails past 2 GiB of compiler memory);
+ * circom writes its witness generator as text and wat2wasm.mjs converts it (circom's own
+ * conversion runs out of the compiler's 4 GiB on ~800k-term circuits).
+ * circom2 cannot read through `..`, so the templates it includes are copied next to the
+ * circuit and it runs with the circuit folder as its working directory.
  */
 export async function compileCircom(dir: string, { name = 'model', optimization = 'O1', onLine }: CompileCircomParameters = {}): Promise<CompileCircomReturnType> {
   await copyFile(join(ROOT, 'circuits', 'veriml.circom'), join(dir, 'veriml.circom'))
@@ -38,10 +41,23 @@ export async function compileCircom(dir: string, { name = 'model', optimization 
   const circomlibDir = dirname(require.resolve('circomlib/package.json'))
   for (const f of CIRCOMLIB) await copyFile(join(circomlibDir, 'circuits', `${f}.circom`), join(lib, `${f}.circom`))
   await rm(join(dir, `${name}_js`), { recursive: true, force: true })
-  const argv = [require.resolve('circom2/cli.js'), `${name}.circom`, '--r1cs', '--wasm', '--sym', `--${optimization}`, '-o', '.']
+  const argv = ['--disable-warning=ExperimentalWarning', join(ROOT, 'src', 'prove', 'circom-wasi.mjs'), `${name}.circom`, '--r1cs', '--wat', '--sym', `--${optimization}`, '-o', '.']
   const started = performance.now()
   const { stdout, stderr, code } = await run(process.execPath, argv, dir, onLine)
-  if (code !== 0) throw new ToolError({ tool: 'circom2', argv, stderr: stderr || stdout, problem: `compilation failed (exit ${code})` })
+  if (code !== 0) {
+    // The compiler is wasm32: 4 GiB of memory whatever the machine has.
+    const outOfMemory = /memory allocation of \d+ bytes failed|cannot be run on WebAssembly/.test(stderr + stdout)
+    throw new ToolError({
+      tool: 'circom2', argv, stderr: stderr || stdout,
+      problem: outOfMemory ? 'ran out of memory: circom as WebAssembly has 4 GiB, and this circuit needs more' : `compilation failed (exit ${code})`,
+      details: outOfMemory ? ['The compiler\'s memory grows with the weight terms of the linear layers (~1.07M terms compiled here). Use a smaller model, or prune weights (zero weights are not terms).'] : [],
+    })
+  }
+  const wat = join(`${name}_js`, `${name}.wat`)
+  const convertArgv = [join(ROOT, 'src', 'prove', 'wat2wasm.mjs'), wat, join(`${name}_js`, `${name}.wasm`)]
+  const converted = await run(process.execPath, convertArgv, dir)
+  if (converted.code !== 0) throw new ToolError({ tool: 'wabt', argv: convertArgv, stderr: converted.stderr, problem: `could not convert circom's witness generator to wasm (exit ${converted.code})` })
+  await rm(join(dir, wat))
   // circom's witness_calculator.js is CommonJS; mark its folder so Node loads it as such
   // whatever the enclosing package's module type is.
   await writeFile(join(dir, `${name}_js`, 'package.json'), '{ "type": "commonjs" }\n')
