@@ -47,6 +47,11 @@ function addCost(to: Cost, from: Cost): void {
   for (const k of Object.keys(to) as (keyof Cost)[]) to[k] += from[k]
 }
 
+/** Appends `items` to `target` in place; `push(...items)` overflows the call stack past ~100k items. */
+export function append<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item)
+}
+
 /** An element as an affine expression of one signal: mul·sig + add (sig null: a constant). */
 export interface Ref { sig: string | null; mul: bigint; add: bigint }
 
@@ -126,7 +131,7 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
         lines.push(`    l${id}[${j}] <== ${c.text};`)
         out.push({ sig: `l${id}[${j}]`, mul: 1n, add: 0n })
       }
-      if (lines.length > 0) body.push(`    signal l${id}[${op.bias.length}];`, ...lines)
+      if (lines.length > 0) { body.push(`    signal l${id}[${op.bias.length}];`); append(body, lines) }
       cost.linear += lines.length
       return out
     },
@@ -156,7 +161,7 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
         lines.push(`    m${id}[${i}] <== (${ta}) * (${tb});`)
         return { sig: `m${id}[${i}]`, mul: 1n, add: 0n }
       })
-      if (lines.length > 0) body.push(`    signal m${id}[${op.left.length}];`, ...lines)
+      if (lines.length > 0) { body.push(`    signal m${id}[${op.left.length}];`); append(body, lines) }
       cost.mul += lines.length
       return out
     },
@@ -177,7 +182,7 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
       // Private weights are signals of main: those steps stay in main.
       const r = privateWeights ? emitOp(step.op, x, xb, id) : emitStepTemplates(step.op, x, xb, id, emitOp, templates, body, templateTextLimit)
       addCost(cost, r.cost)
-      if (privateWeights) body.push(...r.lines)
+      if (privateWeights) append(body, r.lines)
       refs.set(id, r.out)
     } catch (e) {
       // Bounds not from analyzeBounds may leave a table's domain: name the step.
@@ -308,15 +313,11 @@ function emitStepTemplates(op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: Tens
         out.push({ ...r, sig: `${component}.o[${base + m}]` })
       }
     }
-    templates.push(
-      `template Step${id}${nChunks === 1 ? '' : `_${c}`}() {`,
-      `    signal input x[${inputs.length}];`,
-      ...(own.size > 0 ? [`    signal output o[${own.size}];`] : []),
-      ...chunk.lines,
-      ...[...own].map(([sig, m]) => `    o[${m}] <== ${sig};`),
-      '}',
-      '',
-    )
+    templates.push(`template Step${id}${nChunks === 1 ? '' : `_${c}`}() {`, `    signal input x[${inputs.length}];`)
+    if (own.size > 0) templates.push(`    signal output o[${own.size}];`)
+    append(templates, chunk.lines)
+    for (const [sig, m] of own) templates.push(`    o[${m}] <== ${sig};`)
+    templates.push('}', '')
     wrapper.push(
       `    component c${c} = Step${id}_${c}();`,
       `    for (var i = 0; i < ${inputs.length}; i++) c${c}.x[i] <== x[i];`,
@@ -327,7 +328,8 @@ function emitStepTemplates(op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: Tens
   if (nChunks > 1) {
     templates.push(`template Step${id}() {`, `    signal input x[${inputs.length}];`, ...(base > 0 ? [`    signal output o[${base}];`] : []), ...wrapper, '}', '')
   }
-  main.push(`    component ${component} = Step${id}();`, ...inputs.map((sig, k) => `    ${component}.x[${k}] <== ${sig};`))
+  main.push(`    component ${component} = Step${id}();`)
+  append(main, inputs.map((sig, k) => `    ${component}.x[${k}] <== ${sig};`))
   return { lines: [], cost, out }
 }
 

@@ -32,7 +32,7 @@
  */
 import type { IrModel, LinearOp, TensorId } from '../ir/types.js'
 import { BaseError } from '../errors.js'
-import { balancedSum, type Ref } from './emit.js'
+import { append, balancedSum, type Ref } from './emit.js'
 import { type PackLayout, pack, packedElementCount, packLayout } from './packing.js'
 import { hashChain } from './public.js'
 
@@ -154,8 +154,8 @@ export function privateWeightsEmitter(body: string[], cost: { weights: number })
         }
         lines.push(`    l${id}[${j}] <== ${balancedSum(terms)};`)
       }
-      if (products.length > 0) body.push(`    signal wp${id}[${products.length}];`, ...products)
-      body.push(...lines)
+      if (products.length > 0) { body.push(`    signal wp${id}[${products.length}];`); append(body, products) }
+      append(body, lines)
       cost.weights += products.length + rows
       return Array.from({ length: rows }, (_, j) => ({ sig: `l${id}[${j}]`, mul: 1n, add: 0n }))
     },
