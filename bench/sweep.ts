@@ -103,7 +103,8 @@ await mkdir(out, { recursive: true })
 const cpu = cpus()
 const run = {
   date: new Date().toISOString(),
-  git: { commit: git(['rev-parse', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '' },
+  // Earlier results in bench/results (amended with --add-to) do not make the tree dirty.
+  git: { commit: git(['rev-parse', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results']) !== '' },
   sweepMs: Math.round(performance.now() - started),
 }
 type Result = typeof run & {
