@@ -41,16 +41,24 @@ export async function compileCircom(dir: string, { name = 'model', optimization 
   const circomlibDir = dirname(require.resolve('circomlib/package.json'))
   for (const f of CIRCOMLIB) await copyFile(join(circomlibDir, 'circuits', `${f}.circom`), join(lib, `${f}.circom`))
   await rm(join(dir, `${name}_js`), { recursive: true, force: true })
-  const argv = ['--disable-warning=ExperimentalWarning', join(ROOT, 'src', 'prove', 'circom-wasi.mjs'), `${name}.circom`, '--r1cs', '--wat', '--sym', `--${optimization}`, '-o', '.']
+  const args = [`${name}.circom`, '--r1cs', '--wat', '--sym', `--${optimization}`, '-o', '.']
+  // --no-turbo-fast-api-calls: Node's WASI can crash V8 when a fast call grows memory and
+  // triggers a GC (nodejs/node#46777); seen here twice in ~1,000 compiles under load.
+  let argv = ['--no-turbo-fast-api-calls', '--disable-warning=ExperimentalWarning', join(ROOT, 'src', 'prove', 'circom-wasi.mjs'), ...args]
   const started = performance.now()
-  const { stdout, stderr, code } = await run(process.execPath, argv, dir, onLine)
+  let { stdout, stderr, code } = await run(process.execPath, argv, dir, onLine)
+  if (code !== 0 && /v8::internal|Fatal error|Check failed/.test(stderr)) {
+    // A crash of the host, not a circom error: once more with circom2's own runner (fine below 2 GiB).
+    argv = [require.resolve('circom2/cli.js'), ...args]
+    ;({ stdout, stderr, code } = await run(process.execPath, argv, dir, onLine))
+  }
   if (code !== 0) {
     // The compiler is wasm32: 4 GiB of memory whatever the machine has.
     const outOfMemory = /memory allocation of \d+ bytes failed|cannot be run on WebAssembly/.test(stderr + stdout)
     throw new ToolError({
       tool: 'circom2', argv, stderr: stderr || stdout,
       problem: outOfMemory ? 'ran out of memory: circom as WebAssembly has 4 GiB, and this circuit needs more' : `compilation failed (exit ${code})`,
-      details: outOfMemory ? ['The compiler\'s memory grows with the weight terms of the linear layers (~1.07M terms compiled here). Use a smaller model, or prune weights (zero weights are not terms).'] : [],
+      details: outOfMemory ? ['The compiler\'s memory grows with the weight terms of the linear layers (790k compiled here, 1.07M did not). Use a smaller model, or prune weights (zero weights are not terms).'] : [],
     })
   }
   const wat = join(`${name}_js`, `${name}.wat`)
