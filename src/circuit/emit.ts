@@ -180,9 +180,13 @@ export function emitCircuit(model: IrModel, bounds: Map<TensorId, TensorBounds>,
     const id = step.output.id
     try {
       // Private weights are signals of main: those steps stay in main.
-      const r = privateWeights ? emitOp(step.op, x, xb, id) : emitStepTemplates(step.op, x, xb, id, emitOp, templates, body, templateTextLimit)
+      let r: Omit<Emitted, 'lines'>
+      if (privateWeights) {
+        const e = emitOp(step.op, x, xb, id)
+        append(body, e.lines)
+        r = e
+      } else r = emitStepTemplates(step.op, x, xb, id, emitOp, templates, body, templateTextLimit)
       addCost(cost, r.cost)
-      if (privateWeights) append(body, r.lines)
       refs.set(id, r.out)
     } catch (e) {
       // Bounds not from analyzeBounds may leave a table's domain: name the step.
@@ -277,7 +281,7 @@ function sliceRows(rowPtr: Int32Array, cols: Int32Array, a: number, b: number): 
  * so the constraints are those of the step emitted inline. A step with no constraints (a
  * gather, a folded constant) emits nothing.
  */
-function emitStepTemplates(op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId, emitOp: (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId) => Emitted, templates: string[], main: string[], limit: number): Emitted {
+function emitStepTemplates(op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId, emitOp: (op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: TensorId) => Emitted, templates: string[], main: string[], limit: number): Omit<Emitted, 'lines'> {
   const inputs: string[] = []
   const slot = new Map<string, number>()
   const local = x.map((r) => {
@@ -287,7 +291,8 @@ function emitStepTemplates(op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: Tens
     return { ...r, sig: `x[${k}]` }
   })
   const whole = emitOp(op, local, xb, id)
-  if (whole.lines.length === 0) return { ...whole, out: whole.out.map((r) => (r.sig === null ? r : { ...r, sig: inputs[Number(r.sig.slice(2, -1))] })) }
+  const outside = (r: Ref): Ref => (r.sig === null ? r : { ...r, sig: inputs[Number(r.sig.slice(2, -1))] })
+  if (whole.lines.length === 0) return { cost: whole.cost, out: whole.out.map(outside) }
   const size = whole.lines.reduce((s, l) => s + l.length + 1, 0)
   const n = whole.out.length
   const nChunks = Math.min(n, Math.ceil(size / limit))
@@ -306,7 +311,7 @@ function emitStepTemplates(op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: Tens
     const own = new Map<string, number>()
     for (const r of chunk.out) {
       if (r.sig === null) out.push(r)
-      else if (r.sig.startsWith('x[')) out.push({ ...r, sig: inputs[Number(r.sig.slice(2, -1))] })
+      else if (r.sig.startsWith('x[')) out.push(outside(r))
       else {
         let m = own.get(r.sig)
         if (m === undefined) own.set(r.sig, (m = own.size))
@@ -330,7 +335,7 @@ function emitStepTemplates(op: PrimitiveOp, x: Ref[], xb: TensorBounds, id: Tens
   }
   main.push(`    component ${component} = Step${id}();`)
   append(main, inputs.map((sig, k) => `    ${component}.x[${k}] <== ${sig};`))
-  return { lines: [], cost, out }
+  return { cost, out }
 }
 
 /** Poseidon over the packed elements: 16 at first, then 15 more per link with the previous hash first. */

@@ -42,7 +42,7 @@ describe('step templates and chunks', () => {
   const ir = model()
   let whole: Awaited<ReturnType<typeof buildCircuit>>
   let split: Awaited<ReturnType<typeof buildCircuit>>
-  beforeAll(async () => { [whole, split] = await Promise.all([buildCircuit(ir), buildCircuit(ir, undefined, 100)]) })
+  beforeAll(async () => { [whole, split] = await Promise.all([buildCircuit(ir), buildCircuit(ir, undefined, { templateTextLimit: 100 })]) })
   afterAll(shutdown)
 
   it('emits one template per constrained step, split into chunks past the text limit', () => {

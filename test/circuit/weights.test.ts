@@ -1,7 +1,3 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import * as snarkjs from 'snarkjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emitCircuit } from '../../src/circuit/emit.js'
 import { pack } from '../../src/circuit/packing.js'
@@ -10,11 +6,9 @@ import { MissingWeightCommitmentError, NoWeightsError, committedTensors, signedL
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import { execute } from '../../src/ir/execute.js'
 import type { IrModel, LinearOp } from '../../src/ir/types.js'
-import { compileCircom } from '../../src/prove/circom.js'
-import { witnessInput } from '../../src/prove/witness-input.js'
 import { shutdown } from '../../src/shutdown.js'
-import { randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
-import { parseWtns, readR1cs, readSym, violated } from '../helpers/r1cs.js'
+import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
+import { violated } from '../helpers/r1cs.js'
 
 /**
  * x[3] ∈ [-128, 127] → linear 3→4 (negative, zero and wide weights) → ReLU int8 → gather
@@ -39,32 +33,12 @@ function model(): IrModel {
   }
 }
 
-async function build(ir: IrModel) {
-  const dir = await mkdtemp(join(tmpdir(), 'veriml-weights-'))
-  const emitted = emitCircuit(ir, analyzeBounds(ir), { input: 'public', output: 'public' }, ['test'], 'hashed')
-  await writeFile(join(dir, 'model.circom'), emitted.source)
-  const compiled = await compileCircom(dir)
-  const wasm = join(dir, 'model_js', 'model.wasm')
-  return {
-    emitted,
-    compiled,
-    r1cs: await readR1cs(join(dir, 'model.r1cs')),
-    sym: await readSym(join(dir, 'model.sym')),
-    /** Witness for input x under the given weights (default: the model's own). */
-    witness: async (x: bigint[], weights = weightInputs(ir)) => {
-      const out = { type: 'mem' as const, data: undefined as Uint8Array | undefined }
-      await snarkjs.wtns.calculate(witnessInput([x], weights), wasm, out)
-      return parseWtns(out.data!)
-    },
-  }
-}
-
 describe('private Poseidon-committed weights', () => {
   const ir = model()
-  let circuit: Awaited<ReturnType<typeof build>>
+  let circuit: Awaited<ReturnType<typeof buildCircuit>>
   let commitment: bigint
   beforeAll(async () => {
-    circuit = await build(ir)
+    circuit = await buildCircuit(ir, undefined, { weights: 'hashed' })
     commitment = await weightCommitment(ir)
   })
   afterAll(shutdown)
@@ -95,7 +69,7 @@ describe('private Poseidon-committed weights', () => {
     const r = rng(7)
     const inputs = [[-128n, -128n, -128n], [127n, 127n, 127n], [127n, -128n, 127n], [0n, 0n, 0n], ...Array.from({ length: 12 }, () => [0, 1, 2].map(() => randInt(r, -128n, 127n)))]
     for (const x of inputs) {
-      const w = await circuit.witness(x)
+      const w = await circuit.witness([x])
       const expected = await publicSignals(layout, [x], execute(ir, [x]).outputs)
       expect(expected.at(-1)).toBe(commitment)
       expect(w.slice(1, 1 + expected.length)).toEqual(expected)
@@ -110,7 +84,7 @@ describe('private Poseidon-committed weights', () => {
   it('rejects a witness with ANY single signal changed (weights, products, lanes, hash: all constrained)', async () => {
     for (const x of [[-77n, 101n, 13n], [127n, 127n, 127n]]) {
       // The helper allows only IsZero.inv at a zero input (free there whatever it is).
-      expect(unconstrainedWires(circuit as unknown as Parameters<typeof unconstrainedWires>[0], await circuit.witness(x))).toEqual([])
+      expect(unconstrainedWires(circuit, await circuit.witness([x]))).toEqual([])
     }
   })
 
@@ -119,7 +93,7 @@ describe('private Poseidon-committed weights', () => {
     const tampered = weightInputs(ir)
     tampered.w4 = [...tampered.w4]
     tampered.w4[0] += 1n
-    const w = await circuit.witness(x, tampered)
+    const w = await circuit.witness([x], tampered)
     // The witness is valid for the tampered weights, but its commitment is not the model's.
     expect(violated(circuit.r1cs, w)).toEqual([])
     const n = circuit.emitted.layout.count
@@ -140,7 +114,7 @@ describe('private Poseidon-committed weights', () => {
     const half = 1n << (B - 1n)
     const element = (w: bigint[]) => w.slice(0, 2).reduce((acc, v, j) => acc + (v + half) * (1n << (B * BigInt(j))), 0n)
     expect(element(alias.w1)).toBe(element(weightInputs(ir).w1))
-    await expect(circuit.witness([1n, 2n, 3n], alias)).rejects.toThrow()
+    await expect(circuit.witness([[1n, 2n, 3n]], alias)).rejects.toThrow()
   })
 
   it('costs about one multiplication a weight plus B + 1 for its lane and the hash (budget)', () => {

@@ -3,28 +3,34 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as snarkjs from 'snarkjs'
 import { type Visibility, emitCircuit } from '../../src/circuit/emit.js'
+import { type WeightVisibility, weightInputs } from '../../src/circuit/weights.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { compileCircom } from '../../src/prove/circom.js'
 import { witnessInput } from '../../src/prove/witness-input.js'
 import { emittedNames, parseWtns, readR1cs, readSym, violated } from './r1cs.js'
 
-/** Emits and compiles an IR model in a temp folder; returns what soundness tests need. */
-export async function buildCircuit(ir: IrModel, visibility: Visibility = { input: 'public', output: 'public' }, templateTextLimit?: number) {
+/**
+ * Emits and compiles an IR model in a temp folder; returns what soundness tests need.
+ * `weights: 'hashed'` makes the weights private inputs: `witness` then takes them too
+ * (default: the model's own).
+ */
+export async function buildCircuit(ir: IrModel, visibility: Visibility = { input: 'public', output: 'public' }, { templateTextLimit, weights = 'constant' }: { templateTextLimit?: number; weights?: WeightVisibility } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'veriml-circuit-'))
-  const emitted = emitCircuit(ir, analyzeBounds(ir), visibility, ['test'], 'constant', templateTextLimit)
+  const emitted = emitCircuit(ir, analyzeBounds(ir), visibility, ['test'], weights, templateTextLimit)
   await writeFile(join(dir, 'model.circom'), emitted.source)
   const compiled = await compileCircom(dir)
   const wasm = join(dir, 'model_js', 'model.wasm')
+  const ownWeights = weights === 'hashed' ? weightInputs(ir) : {}
   return {
     dir,
     emitted,
     compiled,
     r1cs: await readR1cs(join(dir, 'model.r1cs')),
     sym: emittedNames(await readSym(join(dir, 'model.sym')), emitted.source),
-    witness: async (inputs: bigint[][]) => {
+    witness: async (inputs: bigint[][], weightValues: Record<string, readonly bigint[]> = ownWeights) => {
       const out = { type: 'mem' as const, data: undefined as Uint8Array | undefined }
-      await snarkjs.wtns.calculate(witnessInput(inputs), wasm, out)
+      await snarkjs.wtns.calculate(witnessInput(inputs, weightValues), wasm, out)
       return parseWtns(out.data!)
     },
   }
