@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 import { buildModel } from '../src/onnx/write.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_SPLIT_SEED, seededRandom, shuffleInPlace, type Sample } from './mnist-data.js'
-import { ADAM, AdamSlot, argmax, ezklInput, onnxPredictions, OnnxMismatchError } from './training.js'
+import { ADAM, AdamSlot, argmax, ezklInput, heInit, onnxAccuracyAgreeing } from './training.js'
 
 
 const SEED = 11
@@ -179,13 +179,9 @@ function backward(m: Cnn, x: Float32Array, label: number, g: Slots, ws: Workspac
   return loss
 }
 
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
-}
-
-/** He initialisation, suited to ReLU; biases start at zero. */
+/** He initialisation; biases start at zero. */
 function initCnn(random: () => number): Cnn {
-  const he = (fanIn: number, n: number) => Float32Array.from({ length: n }, () => gaussian(random) * Math.sqrt(2 / fanIn))
+  const he = heInit(random)
   return {
     w1: he(K1 * K1, C1 * K1 * K1), b1: new Float32Array(C1),
     w2: he(C1 * K2 * K2, C2 * C1 * K2 * K2), b2: new Float32Array(C2),
@@ -276,11 +272,7 @@ async function main(): Promise<void> {
   const test = predict(model, testSet)
 
   const bytes = toOnnx(model)
-  const onnxTest = await onnxPredictions(bytes, testSet, [1, 1, SIDE, SIDE])
-  const onnxAccuracy = onnxTest.filter((p, i) => p === testSet[i].label).length / testSet.length
-  const disagreements = onnxTest.filter((p, i) => p !== test.predictions[i]).length
-  // INVARIANT: the ONNX file is the model we trained, not an approximation of it.
-  if (disagreements > 0) throw new OnnxMismatchError({ tsAccuracy: test.accuracy, onnxAccuracy, disagreements, suspects: 'weight layout, pads, strides' })
+  const onnxAccuracy = await onnxAccuracyAgreeing(bytes, testSet, [1, 1, SIDE, SIDE], test.accuracy, test.predictions, 'weight layout, pads, strides')
 
   const sampleIndex = 0
   const sample = testSet[sampleIndex]

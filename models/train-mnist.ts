@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { buildModel } from '../src/onnx/write.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_PIXELS, MNIST_SPLIT_SEED, seededRandom, shuffleInPlace, type Sample } from './mnist-data.js'
-import { ADAM, AdamSlot, argmax, ezklInput, onnxPredictions, OnnxMismatchError } from './training.js'
+import { ADAM, AdamSlot, argmax, ezklInput, heInit, onnxAccuracyAgreeing } from './training.js'
 
 const SEED = 7
 const HIDDEN = 128
@@ -66,14 +66,9 @@ function shifted(x: SparseSample, dx: number, dy: number): SparseSample {
   return { index: Int32Array.from(index), value: Float32Array.from(value), label: x.label }
 }
 
-function gaussian(random: () => number): number {
-  // Box–Muller; 1 - u keeps log away from 0.
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
-}
-
-/** He initialisation, suited to ReLU; biases start at zero. */
+/** He initialisation; biases start at zero. */
 function initMlp(random: () => number): Mlp {
-  const he = (fanIn: number, n: number) => Float32Array.from({ length: n }, () => gaussian(random) * Math.sqrt(2 / fanIn))
+  const he = heInit(random)
   return { w1: he(MNIST_PIXELS, HIDDEN * MNIST_PIXELS), b1: new Float32Array(HIDDEN), w2: he(HIDDEN, CLASSES * HIDDEN), b2: new Float32Array(CLASSES) }
 }
 
@@ -189,13 +184,7 @@ async function main(): Promise<void> {
   const test = accuracy(model, testSet.map(sparse))
 
   const bytes = toOnnx(model)
-  const onnxTest = await onnxPredictions(bytes, testSet, [1, MNIST_PIXELS])
-  const onnxAccuracy = onnxTest.filter((p, i) => p === testSet[i].label).length / testSet.length
-  const disagreements = onnxTest.filter((p, i) => p !== test.predictions[i]).length
-  // INVARIANT: the ONNX file is the model we trained, not an approximation of it.
-  if (disagreements > 0 || onnxAccuracy !== test.accuracy) {
-    throw new OnnxMismatchError({ tsAccuracy: test.accuracy, onnxAccuracy, disagreements, suspects: 'weight layout, transB' })
-  }
+  await onnxAccuracyAgreeing(bytes, testSet, [1, MNIST_PIXELS], test.accuracy, test.predictions, 'weight layout, transB')
 
   // The sample input is the first held-out digit, so it was never trained on.
   const sampleIndex = 0

@@ -58,8 +58,28 @@ export const argmax = (v: ArrayLike<number>) => {
   return best
 }
 
+/**
+ * Runs the written bytes in onnxruntime on the held-out digits and returns its accuracy;
+ * throws unless it predicts exactly what the trainer predicted (`predictions`): the ONNX file
+ * is the model trained, not an approximation of it. `suspects` names what to check if not.
+ */
+export async function onnxAccuracyAgreeing(bytes: Uint8Array, test: Sample[], shape: number[], tsAccuracy: number, predictions: number[], suspects: string): Promise<number> {
+  const onnx = await onnxPredictions(bytes, test, shape)
+  const onnxAccuracy = onnx.filter((p, i) => p === test[i].label).length / test.length
+  const disagreements = onnx.filter((p, i) => p !== predictions[i]).length
+  if (disagreements > 0 || onnxAccuracy !== tsAccuracy) throw new OnnxMismatchError({ tsAccuracy, onnxAccuracy, disagreements, suspects })
+  return onnxAccuracy
+}
+
+/** He initialisation (suited to ReLU): `n` weights of a unit with `fanIn` inputs, Box–Muller normals. */
+export function heInit(random: () => number): (fanIn: number, n: number) => Float32Array {
+  // 1 - u keeps log away from 0.
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+  return (fanIn, n) => Float32Array.from({ length: n }, () => gaussian() * Math.sqrt(2 / fanIn))
+}
+
 /** Runs the written bytes in onnxruntime, one digit per call as veriml proves them; `shape` is the model input's. */
-export async function onnxPredictions(bytes: Uint8Array, data: Sample[], shape: number[]): Promise<number[]> {
+async function onnxPredictions(bytes: Uint8Array, data: Sample[], shape: number[]): Promise<number[]> {
   const session = await ort.InferenceSession.create(bytes)
   const predictions: number[] = []
   for (const s of data) {
