@@ -17,6 +17,11 @@ export interface StartAnvilParameters {
   port?: number
   chainId?: number
   accounts?: number
+  /**
+   * Seconds between mined blocks (anvil `--block-time`). Unset: a block per transaction only,
+   * so a quiet node's latest timestamp stands still and no window or timeout ever expires on it.
+   */
+  blockTime?: number
   /** Overrides the binary resolved from `@foundry-rs/anvil-<os>-<arch>`. */
   binaryPath?: string
   startTimeoutMs?: number
@@ -134,6 +139,7 @@ async function startOnce(binary: string, port: number, parameters: StartAnvilPar
     '--chain-id', String(chainId),
     '--accounts', String(accountCount),
     '--mnemonic', DEV_MNEMONIC,
+    ...(parameters.blockTime === undefined ? [] : ['--block-time', String(parameters.blockTime)]),
   ]
   const child = spawn(binary, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''

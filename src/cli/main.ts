@@ -17,7 +17,7 @@ import { verifyProof } from '../prove/verify.js'
 import { shutdown } from '../shutdown.js'
 import { terminalProgress } from '../util/progress.js'
 import { runDemo } from './demo.js'
-import { OP_OPTIONS, OP_USAGE, runOp } from './op.js'
+import { OP_OPTIONS, OP_USAGE, opHelp, runOp } from './op.js'
 import { UsageError, describeError, ms, table } from './format.js'
 
 type Flags = Record<string, string | boolean | undefined>
@@ -27,6 +27,8 @@ interface Verb {
   summary: string
   options: Record<string, { type: 'string' | 'boolean'; help: string }>
   run(args: string[], flags: Flags): Promise<number>
+  /** `--help` text when it depends on the arguments (a verb with subcommands); default `verbHelp`. */
+  help?(args: string[]): string
 }
 
 const INPUT_VIS = ['public', 'hashed', 'private'] as const
@@ -209,12 +211,23 @@ const VERBS: Record<string, Verb> = {
     },
   },
   node: {
-    usage: 'veriml node [--port 8545]',
+    usage: 'veriml node [--port 8545] [--block-time 1]',
     summary: 'a persistent local chain (anvil on 127.0.0.1), like `hardhat node`',
-    options: { port: { type: 'string', help: 'port (default 8545)' } },
-    async run(_, flags) {
-      const node = await startAnvil({ port: Number(flags.port ?? 8545) })
-      console.log(`anvil listening on ${node.rpcUrl} (chain id ${node.chainId}); funded dev accounts (anvil's public test mnemonic):`)
+    options: {
+      port: { type: 'string', help: 'port, 1..65535 (default 8545)' },
+      'block-time': { type: 'string', help: 'seconds between mined blocks (default 1; 0: a block per transaction only). Interval mining keeps the clock moving on a quiet node, so windows and move timeouts expire' },
+    },
+    async run(args, flags) {
+      positional(args, 0, this.usage)
+      const integer = (name: string, fallback: number, min: number, max: number) => {
+        const v = flags[name] ?? String(fallback)
+        if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}; got "${String(v)}"`, { details: [`usage: ${this.usage}`] })
+        return Number(v)
+      }
+      const port = integer('port', 8545, 1, 65_535)
+      const blockTime = integer('block-time', 1, 0, 86_400)
+      const node = await startAnvil({ port, blockTime: blockTime === 0 ? undefined : blockTime })
+      console.log(`anvil listening on ${node.rpcUrl} (chain id ${node.chainId}, ${blockTime === 0 ? 'a block per transaction' : `a block every ${blockTime} s`}); funded dev accounts (anvil's public test mnemonic):`)
       for (const a of node.accounts.slice(0, 3)) console.log(`  ${a.address}`)
       console.log('Ctrl-C to stop.')
       await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
@@ -270,6 +283,7 @@ const VERBS: Record<string, Verb> = {
     summary: 'the optimistic path: deploy the fraud-proof game, claim, challenge, watch, status, demo',
     options: OP_OPTIONS,
     run: (args, flags) => runOp(args, flags),
+    help: opHelp,
   },
   demo: {
     usage: 'veriml demo',
@@ -295,7 +309,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!name || name === '--help' || name === '-h' || name === 'help') { console.log(help()); return name ? 0 : 1 }
   const verb = VERBS[name]
   if (!verb) { console.error(`error: unknown command "${name}"\n\n${help()}`); return 2 }
-  if (rest.includes('--help') || rest.includes('-h')) { console.log(verbHelp(verb)); return 0 }
+  if (rest.includes('--help') || rest.includes('-h')) { console.log(verb.help ? verb.help(rest) : verbHelp(verb)); return 0 }
   try {
     const { values, positionals } = parseArgs({ args: rest, options: verb.options, allowPositionals: true, strict: true })
     return await verb.run(positionals, values)

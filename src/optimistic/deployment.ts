@@ -68,19 +68,33 @@ export interface DeployOptimisticModelParameters {
 /** Deploys executor + game, registers the compiled model, writes `DIR/optimistic.json` atomically. */
 export async function deployOptimisticModel(p: DeployOptimisticModelParameters): Promise<OptimisticDeployment> {
   const m = await loadOptimisticModel(p.dir)
-  const game = { ...DEFAULT_GAME_PARAMETERS, ...p.parameters }
-  const deployed = await deployOptimistic(p.runner)
-  const config = gameModelConfig(m.params, { executor: deployed.executorAddress, ...game })
-  const contract = gameContract(deployed.gameAddress, p.runner)
-  const registered = await registerModel(contract, config)
-  const deployBlock = (await p.runner.provider!.getBlockNumber())
-  const deployment: OptimisticDeployment = {
-    chainId: p.chainId, gameAddress: deployed.gameAddress, executorAddress: deployed.executorAddress,
-    modelId: registered.modelId, buildModelId: m.buildModelId, paramsRoot: m.params.paramsRoot, ...game,
-    deployBlock, gasUsed: { ...deployed.gasUsed, register: registered.gasUsed },
-  }
+  const deployment = await deployOptimisticCommitment({ params: m.params, buildModelId: m.buildModelId, runner: p.runner, chainId: p.chainId, parameters: p.parameters })
   await writeJsonAtomic(optimisticPath(p.dir), deployment)
   return deployment
+}
+
+export interface DeployOptimisticCommitmentParameters {
+  params: ParamsCommitment
+  /** Id of the model the parameters commit to (the build folder's, or `modelId(ir)`). */
+  buildModelId: Hex
+  runner: ContractRunner
+  chainId: bigint
+  parameters?: Partial<BondsAndClocks>
+}
+
+/** Deploys executor + game and registers a committed model; writes nothing (the demo deploys models it never compiled to a folder). */
+export async function deployOptimisticCommitment(p: DeployOptimisticCommitmentParameters): Promise<OptimisticDeployment> {
+  const game = { ...DEFAULT_GAME_PARAMETERS, ...p.parameters }
+  const deployed = await deployOptimistic(p.runner)
+  const config = gameModelConfig(p.params, { executor: deployed.executorAddress, ...game })
+  const contract = gameContract(deployed.gameAddress, p.runner)
+  const registered = await registerModel(contract, config)
+  const deployBlock = await p.runner.provider!.getBlockNumber()
+  return {
+    chainId: p.chainId, gameAddress: deployed.gameAddress, executorAddress: deployed.executorAddress,
+    modelId: registered.modelId, buildModelId: p.buildModelId, paramsRoot: p.params.paramsRoot, ...game,
+    deployBlock, gasUsed: { ...deployed.gasUsed, register: registered.gasUsed },
+  }
 }
 
 const BIGINT_FIELDS = ['chainId', 'claimBond', 'challengeBond', 'challengeWindow', 'moveTimeout'] as const

@@ -1,118 +1,103 @@
-import type { Contract, Signer } from 'ethers'
-import type { IrModel } from '../ir/types.js'
-import { honestMove, inputRootMismatch, shouldChallenge } from './agent.js'
-import { challengeClaim, finalizeClaim, proveInputMismatch, readClaim, readDispute } from './client.js'
-import { type ClaimKey, disputeIdOf } from './config.js'
+import type { Signer } from 'ethers'
+import { honestMove, shouldChallenge } from './agent.js'
+import { errorMessage, failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
+import { readClaim, readDispute } from './client.js'
+import { oneShotRejection } from './compat.js'
+import { disputeIdOf } from './config.js'
 import { GameRevertError } from './errors.js'
 import type { Hex } from './merkle.js'
-import type { ParamsCommitment } from './params.js'
-import { chainTime, claimsOf, disputesOf, pause, type PollOptions, type PostedClaim, type Seat, type SentMove, tick } from './remote.js'
+import { callIntent, claimsOf, gameNow, pause, type PollOptions, type PostedClaim, type Seat } from './remote.js'
+import { type Active, type DisputeOutcome, type ErrorEvent, errorReporter, type GameContext, type MoveTag, planDisputes, reportError, reportMove, sweepResolved, type WatchEvent } from './rounds.js'
 import { buildTrace, type Trace } from './trace.js'
 
-/** What the game needs to be played for one model. */
-export interface GameContext {
-  /** The game, connected to this party's signer. */
-  game: Contract
-  modelId: Hex
-  model: IrModel
-  params: ParamsCommitment
-  challengeBond: bigint
-  /** Seconds. */
-  challengeWindow: bigint
-}
+export type { Active, DisputeOutcome, GameContext, WatchEvent } from './rounds.js'
+export { defendClaim, type DefendClaimParameters, type DefendClaimReturnType, defendClaims, type DefendClaimsParameters, type DefendClaimsReturnType } from './defend.js'
 
-export type WatchEvent =
-  | { type: 'claim'; claimId: Hex; verdict: 'correct' | 'wrong' | 'input mismatch' | 'not pending' | 'window closed' | 'own claim' }
-  | { type: 'challenged'; claimId: Hex; disputeId: Hex; gasUsed: bigint }
-  | { type: 'input-mismatch-proved'; claimId: Hex; gasUsed: bigint }
-  | { type: 'move'; claimId: Hex; sent: SentMove }
-  | { type: 'resolved'; claimId: Hex; disputeId: Hex; claimantWon: boolean }
-  | { type: 'finalized'; claimId: Hex; gasUsed: bigint }
-
-export interface DisputeOutcome {
-  claimId: Hex
-  disputeId: Hex
-  claimantWon: boolean
-}
+type Verdict = Extract<WatchEvent, { type: 'claim' }>['verdict']
 
 function challengerSeat(ctx: GameContext, disputeId: Hex, honest: Trace): Seat {
   return { disputeId, role: 'challenger', decide: (view, id) => honestMove({ role: 'challenger', view, disputeId: id, trace: honest, model: ctx.model, params: ctx.params }) }
 }
 
+const honestTrace = (ctx: GameContext, claim: PostedClaim) => buildTrace(ctx.model, claim.inputs, { anyInput: true })
+
+/** What checking a claim calls for. */
+type Check =
+  | { kind: 'verdict'; verdict: Verdict }
+  /** This party's dispute already exists (e.g. opened before a restart): resume it. */
+  | { kind: 'resume'; seat: Seat }
+  | { kind: 'challenge'; disputeId: Hex; seat: Seat }
+  /** v1: rejected without a dispute by a one-shot proof. */
+  | { kind: 'proof'; method: string; action: string; args: unknown[] }
+
 /**
- * Recomputes a posted claim with the reference executor. If its input root is not that of its
- * posted input, proves it with `proveInputMismatch` (no dispute); else, if its trace differs,
- * opens a dispute (or resumes this party's existing one). Returns the seat to play, or null
- * with the verdict when there is nothing to dispute.
+ * Recomputes a posted claim with the reference executor and says what to do about it: nothing
+ * (a verdict), a one-shot rejection proof, a new dispute, or resuming this party's own dispute.
+ * Sends nothing.
+ */
+async function checkClaim(ctx: GameContext, claim: PostedClaim, me: string, honest = honestTrace(ctx, claim)): Promise<Check> {
+  const own = claim.key.claimant.toLowerCase() === me.toLowerCase()
+  const proof = oneShotRejection(claim.key, honest, claim.inputPacked)
+  if (proof) {
+    if (own) return { kind: 'verdict', verdict: 'own claim' }
+    if ((await readClaim(ctx.game, claim.claimId)).status !== 'Pending') return { kind: 'verdict', verdict: 'not pending' }
+    return { kind: 'proof', ...proof }
+  }
+  if (!shouldChallenge(claim.key, honest)) return { kind: 'verdict', verdict: 'correct' }
+  if (own) return { kind: 'verdict', verdict: 'own claim' }
+  const disputeId = disputeIdOf(claim.claimId, me)
+  const seat = challengerSeat(ctx, disputeId, honest)
+  if ((await readDispute(ctx.game, disputeId)).phase !== 'None') return { kind: 'resume', seat }
+  const record = await readClaim(ctx.game, claim.claimId)
+  if (record.status !== 'Pending') return { kind: 'verdict', verdict: 'not pending' }
+  // The latest block's time, not the wall clock: only a window closed on chain is surely closed
+  // (a challenge tried too late reverts at its estimate, at no cost).
+  const latest = BigInt((await ctx.game.runner!.provider!.getBlock('latest'))!.timestamp)
+  if (latest > record.createdAt + ctx.challengeWindow) return { kind: 'verdict', verdict: 'window closed' }
+  return { kind: 'challenge', disputeId, seat }
+}
+
+type ClaimTag = { kind: 'challenge'; claim: PostedClaim; disputeId: Hex; seat: Seat } | { kind: 'proof'; claim: PostedClaim }
+
+function claimIntent(ctx: GameContext, claim: PostedClaim, check: Extract<Check, { kind: 'challenge' | 'proof' }>): TxIntent<ClaimTag> {
+  if (check.kind === 'proof') return callIntent(ctx.game, check.action, check.method, check.args, { kind: 'proof', claim })
+  return callIntent(ctx.game, 'challenge', 'challenge', [claim.key], { kind: 'challenge', claim, disputeId: check.disputeId, seat: check.seat }, ctx.challengeBond)
+}
+
+/** What a claim transaction's outcome means: done (with the seat to play, if any), or retry next poll. */
+function claimOutcome(o: TxOutcome<ClaimTag>, onEvent?: (e: WatchEvent) => void): { done: boolean; seat?: Seat; error?: unknown } {
+  const { claim } = o.tag
+  if (o.state === 'unsent') return { done: false }
+  if (o.state === 'mined') {
+    if (o.tag.kind === 'proof') onEvent?.({ type: 'input-mismatch-proved', claimId: claim.claimId, gasUsed: o.gasUsed })
+    else onEvent?.({ type: 'challenged', claimId: claim.claimId, disputeId: o.tag.disputeId, gasUsed: o.gasUsed, calldataBytes: o.calldataBytes })
+    return { done: true, seat: o.tag.kind === 'challenge' ? o.tag.seat : undefined }
+  }
+  const name = o.error instanceof GameRevertError ? o.error.errorName : ''
+  // Our own dispute exists (a challenge of ours mined earlier): play it.
+  if (o.tag.kind === 'challenge' && name === 'DisputeExists') return { done: true, seat: o.tag.seat }
+  if (name === 'ChallengeWindowClosed') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'window closed' }); return { done: true } }
+  // Settled by someone else first (another watcher's dispute or proof): nothing left to do.
+  if (failureKind(o.error) === 'settled') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'not pending' }); return { done: true } }
+  return { done: false, error: o.error }
+}
+
+/**
+ * Checks one posted claim and, when it is wrong, opens a dispute (or resumes this party's
+ * existing one): one transaction, sent and awaited. Returns the seat to play, or null with the
+ * verdict when there is nothing to dispute. Throws GameRevertError when the challenge fails
+ * for a reason other than the claim being settled or its window closed.
  */
 export async function disputeIfWrong(ctx: GameContext, claim: PostedClaim, onEvent?: (e: WatchEvent) => void): Promise<Seat | null> {
   const me = await (ctx.game.runner as unknown as Signer).getAddress()
-  const verdict = (v: Extract<WatchEvent, { type: 'claim' }>['verdict']) => { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: v }); return null }
-  const honest = buildTrace(ctx.model, claim.inputs, { anyInput: true })
-  if (inputRootMismatch(claim.key, honest)) return proveIfPending(ctx, claim, me, verdict, onEvent)
-  if (!shouldChallenge(claim.key, honest)) return verdict('correct')
-  if (claim.key.claimant.toLowerCase() === me.toLowerCase()) return verdict('own claim')
-  const disputeId = disputeIdOf(claim.claimId, me)
-  // A dispute this party already opened (e.g. before a restart) is resumed, not reopened.
-  if ((await readDispute(ctx.game, disputeId)).phase !== 'None') { verdict('wrong'); return challengerSeat(ctx, disputeId, honest) }
-  const record = await readClaim(ctx.game, claim.claimId)
-  if (record.status !== 'Pending') return verdict('not pending')
-  if ((await chainTime(ctx.game)) >= record.createdAt + ctx.challengeWindow) return verdict('window closed')
-  verdict('wrong')
-  const { gasUsed } = await challengeClaim(ctx.game, claim.key, ctx.challengeBond)
-  onEvent?.({ type: 'challenged', claimId: claim.claimId, disputeId, gasUsed })
-  return challengerSeat(ctx, disputeId, honest)
-}
-
-/** The one-shot input-root proof, while the claim is pending (in or after its window, disputes open or not). */
-async function proveIfPending(
-  ctx: GameContext, claim: PostedClaim, me: string, verdict: (v: Extract<WatchEvent, { type: 'claim' }>['verdict']) => null, onEvent?: (e: WatchEvent) => void,
-): Promise<null> {
-  if (claim.key.claimant.toLowerCase() === me.toLowerCase()) return verdict('own claim')
-  if ((await readClaim(ctx.game, claim.claimId)).status !== 'Pending') return verdict('not pending')
-  verdict('input mismatch')
-  try {
-    const { gasUsed } = await proveInputMismatch(ctx.game, claim.key, claim.inputPacked)
-    onEvent?.({ type: 'input-mismatch-proved', claimId: claim.claimId, gasUsed })
-  } catch (error) {
-    // Another watcher's proof (or a dispute) settled the claim first: nothing left to do.
-    if (!(error instanceof GameRevertError && error.errorName === 'ClaimNotPending')) throw error
-  }
-  return null
-}
-
-interface Active {
-  claimId: Hex
-  seat: Seat
-}
-
-/** Ticks every active dispute until none moves; resolved ones are removed and reported. */
-async function advanceAll(game: Contract, active: Map<Hex, Active>, outcomes: DisputeOutcome[], onEvent?: (e: WatchEvent) => void): Promise<void> {
-  for (let moved = true; moved && active.size > 0; ) {
-    moved = false
-    for (const [disputeId, a] of [...active]) {
-      const r = await tick(game, a.seat)
-      if (r.state === 'moved') { moved = true; onEvent?.({ type: 'move', claimId: a.claimId, sent: r.sent }) }
-      if (r.state === 'resolved') {
-        active.delete(disputeId)
-        outcomes.push({ claimId: a.claimId, disputeId, claimantWon: r.view.claimantWon })
-        onEvent?.({ type: 'resolved', claimId: a.claimId, disputeId, claimantWon: r.view.claimantWon })
-      }
-    }
-  }
-}
-
-/**
- * `outcomes` plus the disputes of `active` resolved since the last tick (the other player's
- * last move can settle the claim between a tick and the status read that follows it).
- */
-async function withResolved(game: Contract, active: Map<Hex, Active>, outcomes: DisputeOutcome[]): Promise<DisputeOutcome[]> {
-  const all = [...outcomes]
-  for (const [disputeId, a] of active) {
-    const view = await readDispute(game, disputeId)
-    if (view.phase === 'Resolved') all.push({ claimId: a.claimId, disputeId, claimantWon: view.claimantWon })
-  }
-  return all
+  const check = await checkClaim(ctx, claim, me)
+  if (check.kind === 'verdict') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: check.verdict }); return null }
+  if (check.kind === 'resume') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'wrong' }); return check.seat }
+  onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: check.kind === 'proof' ? 'input mismatch' : 'wrong' })
+  const [outcome] = await sendBatch(ctx.game.runner as Signer, [claimIntent(ctx, claim, check)])
+  const r = claimOutcome(outcome, onEvent)
+  if (!r.done) throw r.error ?? new Error(`claim ${claim.claimId}: the transaction was not sent`)
+  return r.seat ?? null
 }
 
 export interface WatchClaimsParameters extends GameContext, PollOptions {
@@ -128,73 +113,81 @@ export interface WatchClaimsReturnType {
   open: Hex[]
 }
 
+/** A claim seen but not yet settled by the watcher (its challenge or proof still to land). */
+interface Unsettled {
+  claim: PostedClaim
+  /** Computed once: a claim whose challenge keeps failing is retried every poll. */
+  honest?: Trace
+  /** Counted in `checked`, and its verdict reported. */
+  announced: boolean
+}
+
 /**
  * The honest watcher: checks every claim of the model as it appears, disputes the wrong ones
- * and plays all its disputes to the end, each by one move per poll round. Runs until `signal`
- * aborts or `maxPolls` rounds have passed.
+ * and plays all its disputes to the end. Every poll: new claims are scanned (whatever the
+ * dispute load), every live dispute gets one tick, and all the round's transactions go out
+ * together (`sendBatch`). A failed transaction or read is an `error` event and is retried
+ * next poll; a revert because another transaction got there first is a settlement, never an
+ * error. Runs until `signal` aborts or `maxPolls` rounds have passed.
  */
 export async function watchClaims(p: WatchClaimsParameters): Promise<WatchClaimsReturnType> {
   const provider = p.game.runner!.provider!
+  const signer = p.game.runner as Signer
+  const me = await signer.getAddress()
+  const report = errorReporter(p.onEvent)
   const active = new Map<Hex, Active>()
+  const unsettled = new Map<Hex, Unsettled>()
   const disputes: DisputeOutcome[] = []
-  const layout = p.params.layout
   let next = p.fromBlock
   let checked = 0
   for (let polls = 0; polls < (p.maxPolls ?? 100_000) && !p.signal?.aborted; polls++) {
-    const head = await provider.getBlockNumber()
-    if (head >= next) {
-      for (const claim of await claimsOf(p.game, p.modelId, layout, next, head)) {
-        checked++
-        const seat = await disputeIfWrong(p, claim, p.onEvent)
-        if (seat) active.set(seat.disputeId, { claimId: claim.claimId, seat })
+    next = await scan(p, next, unsettled, report)
+    const intents: TxIntent<ClaimTag | MoveTag>[] = []
+    for (const [claimId, u] of unsettled) {
+      try {
+        u.honest ??= honestTrace(p, u.claim)
+        const check = await checkClaim(p, u.claim, me, u.honest)
+        const first = !u.announced
+        if (first) { checked++; u.announced = true }
+        const verdict: Verdict = check.kind === 'verdict' ? check.verdict : check.kind === 'proof' ? 'input mismatch' : 'wrong'
+        if (first || check.kind === 'verdict') p.onEvent?.({ type: 'claim', claimId, verdict })
+        if (check.kind === 'verdict' || check.kind === 'resume') unsettled.delete(claimId)
+        if (check.kind === 'resume') active.set(check.seat.disputeId, { claimId, seat: check.seat })
+        if (check.kind === 'challenge' || check.kind === 'proof') intents.push(claimIntent(p, u.claim, check))
+      } catch (error) {
+        reportError(report, error, { claimId })
       }
-      next = head + 1
     }
-    await advanceAll(p.game, active, disputes, p.onEvent)
+    try {
+      intents.push(...(await planDisputes(p.game, active, await gameNow(provider), disputes, p.onEvent, report)))
+    } catch (error) {
+      reportError(report, error)
+    }
+    for (const o of await sendBatch(signer, intents)) {
+      if (o.tag.kind === 'move') { reportMove(o as TxOutcome<MoveTag>, p.onEvent, report); continue }
+      const claimId = o.tag.claim.claimId
+      const r = claimOutcome(o as TxOutcome<ClaimTag>, p.onEvent)
+      if (r.seat) active.set(r.seat.disputeId, { claimId, seat: r.seat })
+      if (r.done) unsettled.delete(claimId)
+      else if (r.error) reportError(report, r.error, { claimId })
+    }
     if (!(await pause(p.pollMs ?? 1_000, p.signal))) break
   }
+  await sweepResolved(p.game, active, disputes, p.onEvent)
   return { checked, disputes, open: [...active.keys()] }
 }
 
-export interface DefendClaimParameters extends GameContext, PollOptions {
-  claimId: Hex
-  key: ClaimKey
-  /** The trace the claimant committed to (its moves reveal this trace's values). */
-  trace: Trace
-  fromBlock: number
-  onEvent?: (e: WatchEvent) => void
-}
-
-export interface DefendClaimReturnType {
-  status: 'Pending' | 'Finalized' | 'Rejected' | 'None'
-  disputes: DisputeOutcome[]
-}
-
-/**
- * The claimant's side: answers every dispute opened against the claim and, once the window
- * has closed with no dispute open, finalises it. Stops when the claim is no longer pending,
- * `signal` aborts, or `maxPolls` rounds have passed.
- */
-export async function defendClaim(p: DefendClaimParameters): Promise<DefendClaimReturnType> {
-  const active = new Map<Hex, Active>()
-  const seen = new Set<Hex>()
-  const disputes: DisputeOutcome[] = []
-  for (let polls = 0; polls < (p.maxPolls ?? 100_000) && !p.signal?.aborted; polls++) {
-    for (const { disputeId } of await disputesOf(p.game, p.claimId, p.fromBlock)) {
-      if (seen.has(disputeId)) continue
-      seen.add(disputeId)
-      const seat: Seat = { disputeId, role: 'claimant', decide: (view, id) => honestMove({ role: 'claimant', view, disputeId: id, trace: p.trace, model: p.model, params: p.params }) }
-      active.set(disputeId, { claimId: p.claimId, seat })
-    }
-    await advanceAll(p.game, active, disputes, p.onEvent)
-    const record = await readClaim(p.game, p.claimId)
-    if (record.status !== 'Pending') return { status: record.status, disputes: await withResolved(p.game, active, disputes) }
-    if (record.openDisputes === 0 && (await chainTime(p.game)) > record.createdAt + p.challengeWindow) {
-      const { gasUsed } = await finalizeClaim(p.game, p.key)
-      p.onEvent?.({ type: 'finalized', claimId: p.claimId, gasUsed })
-      return { status: 'Finalized', disputes }
-    }
-    if (!(await pause(p.pollMs ?? 1_000, p.signal))) break
+/** New claims since `next` into `unsettled`; returns the next block to scan (unchanged when the scan failed). */
+async function scan(p: WatchClaimsParameters, next: number, unsettled: Map<Hex, Unsettled>, report: (e: ErrorEvent) => void): Promise<number> {
+  try {
+    const head = await p.game.runner!.provider!.getBlockNumber()
+    if (head < next) return next
+    const claims = await claimsOf(p.game, p.modelId, p.params.layout, next, head, (claimId, error) => reportError(report, error, { claimId }))
+    for (const claim of claims) if (!unsettled.has(claim.claimId)) unsettled.set(claim.claimId, { claim, announced: false })
+    return head + 1
+  } catch (error) {
+    report({ message: `scanning claims from block ${next}: ${errorMessage(error)}` })
+    return next
   }
-  return { status: (await readClaim(p.game, p.claimId)).status, disputes }
 }
+

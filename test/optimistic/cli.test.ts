@@ -9,12 +9,14 @@ import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { main } from '../../src/cli/main.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { runModel } from '../../src/prove/prove.js'
-import { finalizeClaim, gameContract, readClaim, send, submitClaim } from '../../src/optimistic/client.js'
+import { gameContract, readClaim, send, submitClaim } from '../../src/optimistic/client.js'
 import { claimKeyOf } from '../../src/optimistic/config.js'
 import { cheatingTrace } from '../../src/optimistic/demo.js'
 import { loadOptimisticDeployment, loadOptimisticModel, type OptimisticDeployment, type OptimisticModel } from '../../src/optimistic/deployment.js'
 import { ClaimNotFoundError } from '../../src/optimistic/op-errors.js'
-import { runOptimisticDemo } from '../../src/optimistic/demo.js'
+import { mostExpensiveElement } from '../../src/optimistic/demo.js'
+import type { IrModel } from '../../src/ir/types.js'
+import { inputTensor } from './models.js'
 import { packInput } from '../../src/optimistic/input.js'
 import { merkleProof } from '../../src/optimistic/merkle.js'
 import { prefixTree } from '../../src/optimistic/trace.js'
@@ -116,13 +118,26 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     const checked = await cli('op', 'challenge', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
     expect(checked.code).toBe(0)
     expect(checked.stdout).toContain(`claim ${claimId}: correct`)
+    const early = await cli('op', 'finalize', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
+    expect(early.code).toBe(1)
+    expect(early.stdout).toMatch(/the challenge window is still open for \d+ s/)
     await anvil.provider.send('evm_increaseTime', [Number(d.challengeWindow) + 1])
     await anvil.provider.send('evm_mine', [])
-    await finalizeClaim(ctx(claimant).game, claimKeyOf(d.modelId, honest, claimant.address))
+    // Anyone may finalise; the bond goes to the claimant.
+    const finalized = await cli('op', 'finalize', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
+    expect(finalized.code, finalized.stderr).toBe(0)
+    expect(finalized.stdout).toContain(`claim ${claimId} finalised`)
     controller.abort()
     expect((await watching).disputes).toEqual([])
     expect((await readClaim(ctx(claimant).game, claimId)).status).toBe('Finalized')
     expect(await ctx(claimant).game.credit(claimant.address)).toBe(d.claimBond)
+    const again = await cli('op', 'finalize', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
+    expect(again).toMatchObject({ code: 0, stdout: expect.stringContaining('already Finalized') })
+    const withdrawn = await cli('op', 'withdraw', join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(1))
+    expect(withdrawn.code, withdrawn.stderr).toBe(0)
+    expect(withdrawn.stdout).toContain(`(${d.claimBond} wei) to ${claimant.address}`)
+    expect(await ctx(claimant).game.credit(claimant.address)).toBe(0n)
+    expect((await cli('op', 'withdraw', join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(1))).stdout).toContain('nothing to withdraw')
     expect((await cli('op', 'status', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl)).stdout).toMatch(/status\s+Finalized/)
   }, 60_000)
 
@@ -175,6 +190,26 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(claim.key).toEqual(claimKeyOf(d.modelId, honest, wallets[5].address))
   })
 
+  it('each op command has its own usage, flags and --help; node validates its port and block time', async () => {
+    const foreign = await cli('op', 'status', `0x${'ab'.repeat(32)}`, join(dir, 'm'), '--claim-bond', '5')
+    expect(foreign.code).toBe(2)
+    expect(foreign.stderr).toContain('op status takes no --claim-bond')
+    expect(foreign.stderr).toContain('usage: veriml op status CLAIM_ID')
+    const help = await cli('op', 'status', '--help')
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/^usage: veriml op status CLAIM_ID/)
+    expect(help.stdout).toContain('--game VALUE')
+    expect(help.stdout).not.toContain('--claim-bond')
+    expect((await cli('op', 'help', 'withdraw')).stdout).toMatch(/^usage: veriml op withdraw DIR[\s\S]*--private-key/)
+    expect((await cli('op', '--help')).stdout).toMatch(/op finalize CLAIM_ID DIR[\s\S]*op withdraw DIR/)
+    expect((await cli('op', 'finalize', 'x')).code).toBe(2)
+    for (const bad of [['--port', 'abc'], ['--port', '0'], ['--port', '65536'], ['--block-time', '1.5']]) {
+      const r = await cli('node', ...bad)
+      expect(r.code, bad.join(' ')).toBe(2)
+      expect(r.stderr).toMatch(new RegExp(`${bad[0]} must be an integer in \\d+\\.\\.\\d+; got "${bad[1].replace('.', '\\.')}"`))
+    }
+  })
+
   it('the installed binary exits non-zero naming the unknown claim', async () => {
     const unknown = `0x${'cd'.repeat(32)}`
     const run = promisify(execFile)
@@ -187,14 +222,31 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
 })
 
 describe('veriml op demo', () => {
-  it('finalises the honest claim, rejects the cheating one, and accounts for every bond', async () => {
-    const r = await runOptimisticDemo({ pollMs: 50 })
-    expect(r.ok).toBe(true)
-    expect(r.honest).toMatchObject({ status: 'Finalized', verdict: 'correct' })
-    expect(r.cheat).toMatchObject({ status: 'Rejected', verdict: 'wrong', claimantWon: false })
-    expect(r.cheat.claimedOutput).not.toEqual(r.cheat.trueOutput)
-    expect(r.withdrawn).toEqual({ claimant: r.deployment.claimBond, cheater: 0n, watcher: r.deployment.claimBond + r.deployment.challengeBond })
-    expect(r.moves.map((m) => m.action)).toEqual(expect.arrayContaining(['claim (honest)', 'finalize', 'claim (wrong)', 'challenge', 'reveal', 'step']))
-    for (const m of r.moves) expect(m.gasUsed).toBeGreaterThan(21_000n)
-  }, 60_000)
+  it('--json prints one object: every transaction with its gas and calldata, the outcome, and bond flows where the honest side loses nothing', async () => {
+    const r = await cli('op', 'demo', '--json', ...POLL)
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as { transactions: { who: string; action: string; gas: number; calldataBytes: number }[]; outcome: Record<string, unknown>; bonds: Record<string, { deposited: string; withdrawn: string; net: string }> }
+    expect(Object.keys(report)).toEqual(['transactions', 'outcome', 'bonds'])
+    expect(report.outcome).toMatchObject({ ok: true, honestClaim: 'Finalized', cheatingClaim: 'Rejected', watcherVerdicts: { honest: 'correct', cheating: 'wrong' } })
+    expect(report.transactions.map((t) => t.action)).toEqual(expect.arrayContaining(['claim (honest)', 'finalize', 'claim (wrong)', 'challenge', 'reveal', 'step', 'withdraw']))
+    for (const t of report.transactions) {
+      expect(Object.keys(t)).toEqual(['who', 'action', 'gas', 'calldataBytes'])
+      expect(t.gas).toBeGreaterThan(21_000)
+      expect(t.calldataBytes).toBeGreaterThanOrEqual(4)
+    }
+    // The lie sits at the widest linear row (the tiny MLP's first layer reads all 8 inputs): its step proof carries the row.
+    const step = report.transactions.find((t) => t.action === 'step')!
+    expect(step.calldataBytes).toBeGreaterThan(report.transactions.find((t) => t.action === 'choose')!.calldataBytes)
+    expect(BigInt(report.bonds.claimant.net)).toBe(0n)
+    expect(BigInt(report.bonds.watcher.net)).toBeGreaterThan(0n)
+    expect(BigInt(report.bonds.cheater.net)).toBeLessThan(0n)
+  }, 90_000)
+
+  it('the cheater lies at the widest linear row of any model', async () => {
+    const model = { name: 'rows', inputs: [inputTensor(0, 6)], steps: [
+      { origin: 'narrow', op: { op: 'linear' as const, inputs: [0], rowPtr: Int32Array.from([0, 1, 2]), cols: Int32Array.from([0, 1]), vals: [1n, 1n], bias: [0n, 0n] }, output: { id: 1, name: 't1', shape: [2] } },
+      { origin: 'wide', op: { op: 'linear' as const, inputs: [0, 1], rowPtr: Int32Array.from([0, 2, 8, 9]), cols: Int32Array.from([0, 1, 0, 1, 2, 3, 4, 6, 7]), vals: Array(9).fill(1n), bias: [0n, 0n, 0n] }, output: { id: 2, name: 't2', shape: [3] } },
+    ], outputs: [{ tensor: 2, name: 'out', quant: { scale: 1, zeroPoint: 0 } }] } as unknown as IrModel
+    expect(mostExpensiveElement(model)).toEqual({ state: 2, element: 1, terms: 6, origin: 'wide' })
+  })
 })
