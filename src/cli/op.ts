@@ -3,8 +3,9 @@ import type { Contract, EventLog, Signer } from 'ethers'
 import { connect, walletFor } from '../chain/rpc.js'
 import { runModel } from '../prove/prove.js'
 import { sendBatch } from '../optimistic/batch.js'
+import { DISPUTE_BUDGET, type TxCost } from '../optimistic/budget.js'
 import { gameContract, readClaim, readDispute, submitClaim, withdrawCredit } from '../optimistic/client.js'
-import { claimFromLog, postedKey, rejectionNote, traceOutputs } from '../optimistic/compat.js'
+import { claimFromLog, postedKey, traceOutputs } from '../optimistic/compat.js'
 import { moveName, runOptimisticDemo } from '../optimistic/demo.js'
 import { DEFAULT_GAME_PARAMETERS, deployOptimisticModel, loadOptimisticDeployment, loadOptimisticModel, openDeployment, optimisticPath, type OptimisticDeployment } from '../optimistic/deployment.js'
 import { GameRevertError } from '../optimistic/errors.js'
@@ -106,15 +107,16 @@ async function openGame(dir: string, flags: Flags): Promise<{ deployment: Optimi
 
 function printEvent(e: WatchEvent): void {
   switch (e.type) {
-    case 'claim': return out(`claim ${e.claimId}: ${e.verdict === 'wrong' ? 'WRONG — disputing it' : e.verdict === 'input mismatch' ? 'INPUT ROOT WRONG — proving it' : e.verdict}`)
+    case 'claim': return out(`claim ${e.claimId}: ${e.verdict === 'wrong' ? 'WRONG — disputing it' : e.verdict}`)
     case 'challenged': return out(`  challenged: dispute ${e.disputeId} (gas ${e.gasUsed}, ${e.calldataBytes} calldata bytes)`)
-    case 'input-mismatch-proved': return out(`  input mismatch proven (gas ${e.gasUsed}): the claim is rejected, its bond credited to this account`)
     case 'move': return out(`  ${e.sent.role} ${moveName(e.sent)} in ${e.sent.phase} (gas ${e.sent.gasUsed}, ${e.sent.calldataBytes} calldata bytes)`)
     case 'resolved': return out(`  dispute ${e.disputeId} resolved: ${e.claimantWon ? 'the claimant won' : 'the challenger won, the claim is rejected'}`)
     case 'finalized': return out(`claim ${e.claimId} finalised (gas ${e.gasUsed}); withdraw the bond with \`veriml op withdraw DIR\``)
     case 'error': return out(`  error${e.claimId ? ` (claim ${e.claimId.slice(0, 10)}…)` : ''}${e.disputeId ? ` (dispute ${e.disputeId.slice(0, 10)}…)` : ''}: ${e.message}; retrying`)
   }
 }
+
+const worstTx = (t: TxCost) => `${t.tx}${t.stepIndex === null ? '' : ` at step ${t.stepIndex} (${t.origin})`}: ≤ ${t.gasBound} gas, ${t.calldataBytes} calldata bytes (budget ${DISPUTE_BUDGET.gas} gas, ${DISPUTE_BUDGET.calldataBytes} bytes)`
 
 async function deploy(pos: string[], flags: Flags): Promise<number> {
   const [dir] = args(pos, 1, COMMANDS.deploy.usage)
@@ -131,7 +133,8 @@ async function deploy(pos: string[], flags: Flags): Promise<number> {
   out(table([
     ['chain id', String(d.chainId)], ['game', `${d.gameAddress} (gas ${d.gasUsed.game})`], ['executor', `${d.executorAddress} (gas ${d.gasUsed.executor})`],
     ['model id', `${d.modelId} (register gas ${d.gasUsed.register})`], ['bonds', `claim ${eth(d.claimBond)}, challenge ${eth(d.challengeBond)}`],
-    ['clocks', `challenge window ${d.challengeWindow} s, ${d.moveTimeout} s per move`], ['written', optimisticPath(dir)],
+    ['clocks', `challenge window ${d.challengeWindow} s, ${d.moveTimeout} s per move`],
+    ...(d.worstDisputeTx ? [['worst dispute tx', worstTx(d.worstDisputeTx)]] : []), ['written', optimisticPath(dir)],
   ]))
   return 0
 }
@@ -140,7 +143,7 @@ async function claim(pos: string[], flags: Flags): Promise<number> {
   const [dir] = args(pos, 1, COMMANDS.claim.usage)
   if (typeof flags.input !== 'string') throw new UsageError('--input FILE is required for op claim')
   const json = await readJson(flags.input)
-  const { deployment, ctx, address } = await open(dir, flags)
+  const { deployment, ctx } = await open(dir, flags)
   const run = await runModel(dir, json)
   const trace = buildTrace(ctx.model, run.inputs)
   const fromBlock = await ctx.game.runner!.provider!.getBlockNumber()
@@ -151,7 +154,7 @@ async function claim(pos: string[], flags: Flags): Promise<number> {
   out('defending: answering disputes until the window closes (Ctrl-C to stop)')
   const { signal, release } = interruptSignal()
   try {
-    const key = postedKey(deployment.modelId, trace, address, submitted)
+    const key = postedKey(submitted)
     const r = await defendClaim({ ...ctx, claimId: submitted.claimId, key, trace, fromBlock, pollMs: pollMs(flags), signal, onEvent: printEvent })
     out(`claim ${submitted.claimId}: ${r.status}`)
     return r.status === 'Rejected' ? 1 : 0
@@ -213,7 +216,7 @@ async function status(pos: string[], flags: Flags): Promise<number> {
   const closesAt = record.createdAt + (config.challengeWindow as bigint)
   const now = await gameNow(provider)
   const rows: string[][] = [
-    ['claim', claimId], ['status', `${record.status}${record.status === 'Rejected' ? await rejectionNote(game, claimId as Hex) : ''}`],
+    ['claim', claimId], ['status', record.status],
     ['claimant', record.claimant], ['model id', key.modelId],
     ['output', JSON.stringify(outputs.map((o) => o.map(String)))],
     ['window', now > closesAt ? `closed at ${closesAt}` : `open for ${closesAt - now} s more (closes at ${closesAt})`],

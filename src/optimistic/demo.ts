@@ -153,7 +153,7 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
   try {
     log(`anvil on ${anvil.rpcUrl}; model ${modelPath}: ${model.steps.length} steps, ${params.layout.stateCount} states`)
     const [deployer, claimant, cheater, watcher] = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
-    const deployment = await deployOptimisticCommitment({ params, buildModelId: modelId(model), runner: deployer, chainId: anvil.chainId })
+    const deployment = await deployOptimisticCommitment({ params, modelName: model.name, buildModelId: modelId(model), runner: deployer, chainId: anvil.chainId })
     log(`game ${deployment.gameAddress}, model ${deployment.modelId}`)
     const ctx = (w: Wallet): GameContext => ({ game: gameContract(deployment.gameAddress, w), modelId: deployment.modelId, model, params, challengeBond: deployment.challengeBond, challengeWindow: deployment.challengeWindow })
     const transactions: DemoTransaction[] = []
@@ -187,13 +187,13 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
     log(`watcher: ${verdicts.get(honest.claimId)}; advancing time past the ${deployment.challengeWindow} s window`)
     await anvil.provider.send('evm_increaseTime', [Number(deployment.challengeWindow) + 1])
     await anvil.provider.send('evm_mine', [])
-    const h = await defendClaim({ ...ctx(claimant), claimId: honest.claimId, key: postedKey(deployment.modelId, honestTrace, claimant.address, honest), trace: honestTrace, fromBlock: deployment.deployBlock, pollMs, maxPolls: 50, onEvent: record('claimant') })
+    const h = await defendClaim({ ...ctx(claimant), claimId: honest.claimId, key: postedKey(honest), trace: honestTrace, fromBlock: deployment.deployBlock, pollMs, maxPolls: 50, onEvent: record('claimant') })
 
     log(`the cheater lies at element ${at.element} of state ${at.state} (${at.origin}, ${at.terms} terms)`)
     const cheat = await submitClaim(ctx(cheater).game, deployment.modelId, lie, deployment.claimBond)
     await sent('cheater', 'claim (wrong)', cheat)
     log(`cheating claim ${cheat.claimId}`)
-    const c = await defendClaim({ ...ctx(cheater), claimId: cheat.claimId, key: postedKey(deployment.modelId, lie, cheater.address, cheat), trace: lie, fromBlock: deployment.deployBlock, pollMs, maxPolls: 600, onEvent: record('cheater') })
+    const c = await defendClaim({ ...ctx(cheater), claimId: cheat.claimId, key: postedKey(cheat), trace: lie, fromBlock: deployment.deployBlock, pollMs, maxPolls: 600, onEvent: record('cheater') })
     log(`cheating claim ${c.status}`)
     controller.abort()
     await watching

@@ -6,6 +6,7 @@ import type { IrModel } from '../ir/types.js'
 import { artifactPaths } from '../prove/paths.js'
 import { loadCompiled } from '../prove/setup.js'
 import { writeJsonAtomic } from '../util/fs.js'
+import { checkDisputeBudget, type TxCost } from './budget.js'
 import { gameContract, registerModel } from './client.js'
 import { type GameModelConfig, type GameParameters, gameModelConfig } from './config.js'
 import { deployOptimistic } from './contracts.js'
@@ -40,6 +41,8 @@ export interface OptimisticDeployment {
   /** Watchers scan claims from here. */
   deployBlock: number
   gasUsed: { game: bigint; executor: bigint; register: bigint }
+  /** The dispute transaction nearest its budget (`disputeBudget`), as checked before deploying. */
+  worstDisputeTx?: TxCost
 }
 
 export const optimisticPath = (dir: string) => join(dir, 'optimistic.json')
@@ -68,13 +71,15 @@ export interface DeployOptimisticModelParameters {
 /** Deploys executor + game, registers the compiled model, writes `DIR/optimistic.json` atomically. */
 export async function deployOptimisticModel(p: DeployOptimisticModelParameters): Promise<OptimisticDeployment> {
   const m = await loadOptimisticModel(p.dir)
-  const deployment = await deployOptimisticCommitment({ params: m.params, buildModelId: m.buildModelId, runner: p.runner, chainId: p.chainId, parameters: p.parameters })
+  const deployment = await deployOptimisticCommitment({ params: m.params, modelName: m.model.name, buildModelId: m.buildModelId, runner: p.runner, chainId: p.chainId, parameters: p.parameters })
   await writeJsonAtomic(optimisticPath(p.dir), deployment)
   return deployment
 }
 
 export interface DeployOptimisticCommitmentParameters {
   params: ParamsCommitment
+  /** For errors: the model's name. */
+  modelName: string
   /** Id of the model the parameters commit to (the build folder's, or `modelId(ir)`). */
   buildModelId: Hex
   runner: ContractRunner
@@ -82,8 +87,15 @@ export interface DeployOptimisticCommitmentParameters {
   parameters?: Partial<BondsAndClocks>
 }
 
-/** Deploys executor + game and registers a committed model; writes nothing (the demo deploys models it never compiled to a folder). */
+/**
+ * Deploys executor + game and registers a committed model; writes nothing (the demo deploys
+ * models it never compiled to a folder). Refuses, before sending anything, a model with a
+ * dispute transaction that may exceed DISPUTE_BUDGET: DisputeBudgetError names the
+ * transaction, the step and its ONNX origin (such a dispute could not be played on chain,
+ * so a cheater's claim on it could not be rejected).
+ */
 export async function deployOptimisticCommitment(p: DeployOptimisticCommitmentParameters): Promise<OptimisticDeployment> {
+  const budget = checkDisputeBudget(p.params, p.modelName)
   const game = { ...DEFAULT_GAME_PARAMETERS, ...p.parameters }
   const deployed = await deployOptimistic(p.runner)
   const config = gameModelConfig(p.params, { executor: deployed.executorAddress, ...game })
@@ -93,7 +105,7 @@ export async function deployOptimisticCommitment(p: DeployOptimisticCommitmentPa
   return {
     chainId: p.chainId, gameAddress: deployed.gameAddress, executorAddress: deployed.executorAddress,
     modelId: registered.modelId, buildModelId: p.buildModelId, paramsRoot: p.params.paramsRoot, ...game,
-    deployBlock, gasUsed: { ...deployed.gasUsed, register: registered.gasUsed },
+    deployBlock, gasUsed: { ...deployed.gasUsed, register: registered.gasUsed }, worstDisputeTx: budget.worst,
   }
 }
 

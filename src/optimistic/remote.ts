@@ -100,7 +100,7 @@ export interface SentMove {
   disputeId: Hex
   role: Role
   phase: DisputeView['phase']
-  move: Move['type'] | 'timeout' | 'release'
+  move: Move['type'] | 'timeout' | 'closeMoot'
   gasUsed: bigint
   calldataBytes: number
   hash: string
@@ -121,6 +121,10 @@ export function moveCall(move: Move): { method: string; args: unknown[] } {
     case 'open': return { method: 'open', args: [move.left, move.right] }
     case 'pick': return { method: 'pick', args: [move.right] }
     case 'step': return { method: 'step', args: [move.proof] }
+    case 'startFold': return { method: 'startFold', args: [move.proof] }
+    case 'foldPropose': return { method: 'foldPropose', args: [move.acc] }
+    case 'foldChoose': return { method: 'foldChoose', args: [move.agree] }
+    case 'foldStep': return { method: 'foldStep', args: [move.proof] }
   }
 }
 
@@ -143,7 +147,7 @@ export async function planTick(game: Contract, seat: Seat, now: bigint): Promise
   if (view.phase === 'Resolved' || view.phase === 'None') return { state: 'resolved', view }
   const tag = (move: PlannedMove['move']): PlannedMove => ({ disputeId: seat.disputeId, role: seat.role, phase: view.phase, move })
   const moot = await mootCall(game, view, seat.disputeId)
-  if (moot) return { state: 'act', view, intent: callIntent(game, moot.action, moot.method, moot.args, tag('release')) }
+  if (moot) return { state: 'act', view, intent: callIntent(game, moot.method, moot.method, moot.args, tag(moot.move)) }
   if (MOVER[view.phase] === seat.role) {
     const move = await seat.decide(view, seat.disputeId)
     const { method, args } = moveCall(move)

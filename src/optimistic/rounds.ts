@@ -19,9 +19,8 @@ export interface GameContext {
 }
 
 export type WatchEvent =
-  | { type: 'claim'; claimId: Hex; verdict: 'correct' | 'wrong' | 'input mismatch' | 'not pending' | 'window closed' | 'own claim' }
+  | { type: 'claim'; claimId: Hex; verdict: 'correct' | 'wrong' | 'not pending' | 'window closed' | 'own claim' }
   | { type: 'challenged'; claimId: Hex; disputeId: Hex; gasUsed: bigint; calldataBytes: number }
-  | { type: 'input-mismatch-proved'; claimId: Hex; gasUsed: bigint }
   | { type: 'move'; claimId: Hex; sent: SentMove }
   | { type: 'resolved'; claimId: Hex; disputeId: Hex; claimantWon: boolean }
   | { type: 'finalized'; claimId: Hex; gasUsed: bigint; calldataBytes: number }

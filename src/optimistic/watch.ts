@@ -2,7 +2,6 @@ import type { Signer } from 'ethers'
 import { honestMove, shouldChallenge } from './agent.js'
 import { errorMessage, failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
 import { readClaim, readDispute } from './client.js'
-import { oneShotRejection } from './compat.js'
 import { disputeIdOf } from './config.js'
 import { GameRevertError } from './errors.js'
 import type { Hex } from './merkle.js'
@@ -27,22 +26,13 @@ type Check =
   /** This party's dispute already exists (e.g. opened before a restart): resume it. */
   | { kind: 'resume'; seat: Seat }
   | { kind: 'challenge'; disputeId: Hex; seat: Seat }
-  /** v1: rejected without a dispute by a one-shot proof. */
-  | { kind: 'proof'; method: string; action: string; args: unknown[] }
 
 /**
  * Recomputes a posted claim with the reference executor and says what to do about it: nothing
- * (a verdict), a one-shot rejection proof, a new dispute, or resuming this party's own dispute.
- * Sends nothing.
+ * (a verdict), a new dispute, or resuming this party's own dispute. Sends nothing.
  */
 async function checkClaim(ctx: GameContext, claim: PostedClaim, me: string, honest = honestTrace(ctx, claim)): Promise<Check> {
   const own = claim.key.claimant.toLowerCase() === me.toLowerCase()
-  const proof = oneShotRejection(claim.key, honest, claim.inputPacked)
-  if (proof) {
-    if (own) return { kind: 'verdict', verdict: 'own claim' }
-    if ((await readClaim(ctx.game, claim.claimId)).status !== 'Pending') return { kind: 'verdict', verdict: 'not pending' }
-    return { kind: 'proof', ...proof }
-  }
   if (!shouldChallenge(claim.key, honest)) return { kind: 'verdict', verdict: 'correct' }
   if (own) return { kind: 'verdict', verdict: 'own claim' }
   const disputeId = disputeIdOf(claim.claimId, me)
@@ -57,10 +47,9 @@ async function checkClaim(ctx: GameContext, claim: PostedClaim, me: string, hone
   return { kind: 'challenge', disputeId, seat }
 }
 
-type ClaimTag = { kind: 'challenge'; claim: PostedClaim; disputeId: Hex; seat: Seat } | { kind: 'proof'; claim: PostedClaim }
+type ClaimTag = { kind: 'challenge'; claim: PostedClaim; disputeId: Hex; seat: Seat }
 
-function claimIntent(ctx: GameContext, claim: PostedClaim, check: Extract<Check, { kind: 'challenge' | 'proof' }>): TxIntent<ClaimTag> {
-  if (check.kind === 'proof') return callIntent(ctx.game, check.action, check.method, check.args, { kind: 'proof', claim })
+function claimIntent(ctx: GameContext, claim: PostedClaim, check: Extract<Check, { kind: 'challenge' }>): TxIntent<ClaimTag> {
   return callIntent(ctx.game, 'challenge', 'challenge', [claim.key], { kind: 'challenge', claim, disputeId: check.disputeId, seat: check.seat }, ctx.challengeBond)
 }
 
@@ -69,15 +58,14 @@ function claimOutcome(o: TxOutcome<ClaimTag>, onEvent?: (e: WatchEvent) => void)
   const { claim } = o.tag
   if (o.state === 'unsent') return { done: false }
   if (o.state === 'mined') {
-    if (o.tag.kind === 'proof') onEvent?.({ type: 'input-mismatch-proved', claimId: claim.claimId, gasUsed: o.gasUsed })
-    else onEvent?.({ type: 'challenged', claimId: claim.claimId, disputeId: o.tag.disputeId, gasUsed: o.gasUsed, calldataBytes: o.calldataBytes })
-    return { done: true, seat: o.tag.kind === 'challenge' ? o.tag.seat : undefined }
+    onEvent?.({ type: 'challenged', claimId: claim.claimId, disputeId: o.tag.disputeId, gasUsed: o.gasUsed, calldataBytes: o.calldataBytes })
+    return { done: true, seat: o.tag.seat }
   }
   const name = o.error instanceof GameRevertError ? o.error.errorName : ''
   // Our own dispute exists (a challenge of ours mined earlier): play it.
-  if (o.tag.kind === 'challenge' && name === 'DisputeExists') return { done: true, seat: o.tag.seat }
+  if (name === 'DisputeExists') return { done: true, seat: o.tag.seat }
   if (name === 'ChallengeWindowClosed') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'window closed' }); return { done: true } }
-  // Settled by someone else first (another watcher's dispute or proof): nothing left to do.
+  // Settled by someone else first (another watcher's dispute): nothing left to do.
   if (failureKind(o.error) === 'settled') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'not pending' }); return { done: true } }
   return { done: false, error: o.error }
 }
@@ -93,7 +81,7 @@ export async function disputeIfWrong(ctx: GameContext, claim: PostedClaim, onEve
   const check = await checkClaim(ctx, claim, me)
   if (check.kind === 'verdict') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: check.verdict }); return null }
   if (check.kind === 'resume') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'wrong' }); return check.seat }
-  onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: check.kind === 'proof' ? 'input mismatch' : 'wrong' })
+  onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'wrong' })
   const [outcome] = await sendBatch(ctx.game.runner as Signer, [claimIntent(ctx, claim, check)])
   const r = claimOutcome(outcome, onEvent)
   if (!r.done) throw r.error ?? new Error(`claim ${claim.claimId}: the transaction was not sent`)
@@ -149,11 +137,11 @@ export async function watchClaims(p: WatchClaimsParameters): Promise<WatchClaims
         const check = await checkClaim(p, u.claim, me, u.honest)
         const first = !u.announced
         if (first) { checked++; u.announced = true }
-        const verdict: Verdict = check.kind === 'verdict' ? check.verdict : check.kind === 'proof' ? 'input mismatch' : 'wrong'
+        const verdict: Verdict = check.kind === 'verdict' ? check.verdict : 'wrong'
         if (first || check.kind === 'verdict') p.onEvent?.({ type: 'claim', claimId, verdict })
         if (check.kind === 'verdict' || check.kind === 'resume') unsettled.delete(claimId)
         if (check.kind === 'resume') active.set(check.seat.disputeId, { claimId, seat: check.seat })
-        if (check.kind === 'challenge' || check.kind === 'proof') intents.push(claimIntent(p, u.claim, check))
+        if (check.kind === 'challenge') intents.push(claimIntent(p, u.claim, check))
       } catch (error) {
         reportError(report, error, { claimId })
       }

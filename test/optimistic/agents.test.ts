@@ -46,6 +46,34 @@ const ctxOf = (f: GameFixture, m: RegisteredModel, w: Wallet, challengeWindow = 
   ({ game: f.gameAs(w), modelId: m.modelId, model: m.model, params: m.params, challengeBond: CHALLENGE_BOND, challengeWindow })
 const errorsOf = (events: WatchEvent[]) => events.filter((e) => e.type === 'error')
 
+/** The shortest challenge window the game accepts (MIN_CLOCK). */
+const QUIET_WINDOW = 60n
+
+/**
+ * A claim on its own anvil, defended from the start of the file while the other tests run:
+ * after the claim, nothing mines a block (no evm_increaseTime, no evm_mine, no other
+ * transaction), so the latest block's time stays at the claim's for the whole window.
+ */
+async function quietClaim() {
+  const node = await startChain()
+  const f = await deployGame(node)
+  const model = tinyModel()
+  const params = commitParams(model)
+  const config = gameModelConfig(params, { executor: f.executorAddress, claimBond: CLAIM_BOND, challengeBond: CHALLENGE_BOND, challengeWindow: QUIET_WINDOW, moveTimeout: MOVE_TIMEOUT })
+  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
+  const m: RegisteredModel = { model, params, config, modelId }
+  const claimant = f.wallets[1]
+  const honest = buildTrace(model, INPUT)
+  const { claimId, key } = await postClaim(f, m, claimant, honest)
+  const claimBlock = (await f.provider.getBlock('latest'))!
+  const events: WatchEvent[] = []
+  const defence = defendClaim({ ...ctxOf(f, m, claimant, QUIET_WINDOW), claimId, key, trace: honest, fromBlock: claimBlock.number, pollMs: 500, maxPolls: 240, onEvent: (e) => events.push(e) })
+  return { node, provider: f.provider, claimId, claimBlock, events, defence }
+}
+let quiet: ReturnType<typeof quietClaim>
+beforeAll(() => { quiet = quietClaim(); quiet.catch(() => {}) })
+afterAll(async () => (await quiet.catch(() => undefined))?.node.stop())
+
 describe('agents keep going (anvil)', () => {
   let anvil: AnvilInstance
   beforeAll(async () => { anvil = await startChain() })
@@ -74,7 +102,9 @@ describe('agents keep going (anvil)', () => {
     expect(errorsOf(events)).toEqual([])
     // The copier paid gas and gained nothing: the dispute pays the challenger, not the sender.
     expect(await f.gameAs(copier).credit(copier.address)).toBe(0n)
-    expect(await f.gameAs(copier).credit(watcher.address)).toBe(2n * (CLAIM_BOND + CHALLENGE_BOND))
+    // Each win: the challenge bond back and half the claim bond (the other half is burned).
+    expect(await f.gameAs(copier).credit(watcher.address)).toBe(2n * (CLAIM_BOND / 2n + CHALLENGE_BOND))
+    expect(await f.gameAs(copier).burned()).toBe(2n * (CLAIM_BOND - CLAIM_BOND / 2n))
   }, 60_000)
 
   it('a claimant whose finalize is raced by another sender sees the claim finalised, with no error', async () => {
@@ -129,8 +159,32 @@ describe('agents keep going (anvil)', () => {
     expect(summary.checked).toBe(31)
     expect(summary.disputes.filter((d) => !d.claimantWon)).toHaveLength(31)
     expect(errorsOf(events)).toEqual([])
-    expect(await f.gameAs(watcher).credit(watcher.address)).toBe(31n * (CLAIM_BOND + CHALLENGE_BOND))
+    expect(await f.gameAs(watcher).credit(watcher.address)).toBe(31n * (CLAIM_BOND / 2n + CHALLENGE_BOND))
+    expect(await f.gameAs(watcher).credit(cheater.address)).toBe(0n)
   }, 90_000)
+
+  it('a second watcher whose dispute was overtaken by another dispute closes it as moot and gets its bond back', async () => {
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, tinyModel())
+    const [, cheater, first, second] = f.wallets
+    const fromBlock = await f.provider.getBlockNumber()
+    const events = new Map<string, WatchEvent[]>([[first.address, []], [second.address, []]])
+    const controller = new AbortController()
+    const watchers = [first, second].map((w) => watchClaims({ ...ctxOf(f, m, w), fromBlock, pollMs: 50, signal: controller.signal, onEvent: (e) => events.get(w.address)!.push(e) }))
+    const lie = lyingTrace(m, INPUT, m.params.layout.inputCount, 0, 50n, true)
+    const { claimId, key } = await postClaim(f, m, cheater, lie)
+    expect((await defendClaim({ ...ctxOf(f, m, cheater), claimId, key, trace: lie, fromBlock, pollMs: 50, maxPolls: 400 })).status).toBe('Rejected')
+    for (let i = 0; i < 100 && (await readClaim(f.gameAs(first), claimId)).openDisputes > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    controller.abort()
+    const summaries = await Promise.all(watchers)
+    expect(summaries.map((s) => s.disputes.map((d) => d.claimantWon))).toEqual([[false], [false]])
+    const moves = [first, second].map((w) => events.get(w.address)!.filter((e) => e.type === 'move').map((e) => e.type === 'move' && e.sent.move))
+    expect(moves.filter((ms) => ms.includes('closeMoot'))).toHaveLength(1)
+    const credits = await Promise.all([first, second].map(async (w) => (await f.gameAs(w).credit(w.address)) as bigint))
+    expect(credits.sort()).toEqual([CHALLENGE_BOND, CLAIM_BOND / 2n + CHALLENGE_BOND].sort())
+    expect(await f.gameAs(first).burned()).toBe(CLAIM_BOND - CLAIM_BOND / 2n)
+    expect([...events.values()].flatMap(errorsOf)).toEqual([])
+  }, 60_000)
 
   it('sendBatch skips a transaction that reverts at its estimate (nothing sent, no nonce used) and sends the rest', async () => {
     const f = await deployGame(anvil)
@@ -149,33 +203,16 @@ describe('agents keep going (anvil)', () => {
 })
 
 describe('time on a quiet node', () => {
-  let anvil: AnvilInstance
-  beforeAll(async () => { anvil = await startChain() })
-  afterAll(async () => anvil?.stop())
-
-  /** The shortest window the game accepts. */
-  const QUIET_WINDOW = 2n
-
   it('a defender on an automining node with no further blocks finalises once the wall clock passes the window', async () => {
-    const f = await deployGame(anvil)
-    const model = tinyModel()
-    const params = commitParams(model)
-    const config = gameModelConfig(params, { executor: f.executorAddress, claimBond: CLAIM_BOND, challengeBond: CHALLENGE_BOND, challengeWindow: QUIET_WINDOW, moveTimeout: MOVE_TIMEOUT })
-    const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
-    const m: RegisteredModel = { model, params, config, modelId }
-    const claimant = f.wallets[1]
-    const honest = buildTrace(model, INPUT)
-    const { claimId, key } = await postClaim(f, m, claimant, honest)
-    const claimBlock = await f.provider.getBlock('latest')
-    const events: WatchEvent[] = []
-    // No evm_increaseTime, no evm_mine: the latest block's time stays at the claim's.
-    const r = await defendClaim({ ...ctxOf(f, m, claimant, QUIET_WINDOW), claimId, key, trace: honest, fromBlock: claimBlock!.number, pollMs: 250, maxPolls: 60, onEvent: (e) => events.push(e) })
+    const q = await quiet
+    const r = await q.defence
     expect(r.status).toBe('Finalized')
-    expect(events).toEqual([{ type: 'finalized', claimId, gasUsed: expect.any(BigInt), calldataBytes: expect.any(Number) }])
-    const finalizeBlock = await f.provider.getBlock('latest')
-    expect(finalizeBlock!.number).toBe(claimBlock!.number + 1)
-    expect(BigInt(finalizeBlock!.timestamp)).toBeGreaterThan(BigInt(claimBlock!.timestamp) + QUIET_WINDOW)
-  }, 30_000)
+    expect(q.events).toEqual([{ type: 'finalized', claimId: q.claimId, gasUsed: expect.any(BigInt), calldataBytes: expect.any(Number) }])
+    const finalizeBlock = await q.provider.getBlock('latest')
+    expect(finalizeBlock!.number).toBe(q.claimBlock.number + 1)
+    expect(BigInt(finalizeBlock!.timestamp)).toBeGreaterThan(BigInt(q.claimBlock.timestamp) + QUIET_WINDOW)
+    await q.node.stop()
+  }, 120_000)
 
   it('"now" is the later of the latest block time and the wall clock', async () => {
     const wall = BigInt(Math.floor(Date.now() / 1000))

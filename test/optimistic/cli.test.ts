@@ -17,7 +17,7 @@ import { ClaimNotFoundError } from '../../src/optimistic/op-errors.js'
 import { mostExpensiveElement } from '../../src/optimistic/demo.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { inputTensor } from './models.js'
-import { packInput } from '../../src/optimistic/input.js'
+import { packInput, packInputStates } from '../../src/optimistic/input.js'
 import { merkleProof } from '../../src/optimistic/merkle.js'
 import { prefixTree } from '../../src/optimistic/trace.js'
 import { claimsOf, findClaim } from '../../src/optimistic/remote.js'
@@ -90,9 +90,10 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(defended.status).toBe('Rejected')
     expect(summary.disputes).toEqual([expect.objectContaining({ claimId, claimantWon: false })])
     expect(events).toContainEqual({ type: 'claim', claimId, verdict: 'wrong' })
-    expect(events.filter((e) => e.type === 'move').map((e) => e.type === 'move' && e.sent.move)).toContain('step')
+    // The lie is in a linear layer: the dispute ends in a fold bisection over the row's terms.
+    expect(events.filter((e) => e.type === 'move').map((e) => e.type === 'move' && e.sent.move)).toEqual(expect.arrayContaining(['startFold', 'foldStep']))
     const game = ctx(watcher).game
-    expect(await game.credit(watcher.address)).toBe(d.claimBond + d.challengeBond)
+    expect(await game.credit(watcher.address)).toBe(d.claimBond / 2n + d.challengeBond)
     expect(await game.credit(cheater.address)).toBe(0n)
     const status = await cli('op', 'status', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl)
     expect(status.code).toBe(0)
@@ -143,7 +144,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
 
   it('op challenge disputes a wrong claim and wins against a defending cheater', async () => {
     const cheater = wallets[6]
-    const lie = cheatingTrace(m.model, honest, m.params.layout.outputState, 1, 1n)
+    const lie = cheatingTrace(m.model, honest, m.params.layout.outputStates[0], 1, 1n)
     const fromBlock = await anvil.provider.getBlockNumber()
     const { claimId } = await submitClaim(ctx(cheater).game, d.modelId, lie, d.claimBond)
     const defending = defendClaim({ ...ctx(cheater), claimId, key: claimKeyOf(d.modelId, lie, cheater.address), trace: lie, fromBlock, pollMs: 50, maxPolls: 400 })
@@ -175,18 +176,23 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(wrong.stderr).toMatch(/is for compiled model 0x[0-9a-f]+, but found 0x/)
   }, 60_000)
 
-  it('a claim must post exactly the model\'s input values, packed one lane each (watchers unpack them from the event)', async () => {
+  it('a claim must post exactly the model\'s input states, each padded to whole words with zeros (watchers unpack them from the event)', async () => {
     const game = ctx(wallets[5]).game
-    const path = merkleProof(prefixTree(honest, honest.layout.stateCount - 1), honest.layout.outputState)
+    const full = prefixTree(honest, honest.layout.stateCount - 1)
+    const paths = honest.layout.outputStates.map((s) => merkleProof(full, s))
     const input = honest.states[0]
     const lane = m.params.layout.inputLane
-    const post = (values: bigint[]) => send('claim', () => game.claim(d.modelId, packInput(lane, values), honest.inputRoot, honest.traceRoot, honest.output, path, { value: d.claimBond }))
-    await expect(post(input.slice(1))).rejects.toMatchObject({ errorName: 'InputSizeMismatch', args: [BigInt(input.length * lane.bytes), BigInt((input.length - 1) * lane.bytes)] })
+    const post = (packed: string) => send('claim', () => game.claim(d.modelId, packed, honest.traceRoot, honest.outputs, paths, { value: d.claimBond }))
+    const packed = packInputStates(lane, [input])
+    const words = (packed.length - 2) / 2
+    await expect(post(packInput(lane, input))).rejects.toMatchObject({ errorName: 'InputSizeMismatch', args: [BigInt(words), BigInt(input.length * lane.bytes)] })
+    await expect(post(`${packed.slice(0, -2)}01`)).rejects.toMatchObject({ errorName: 'InputPaddingNotZero', args: [0n] })
     const fromBlock = await anvil.provider.getBlockNumber()
-    await post(input)
+    await post(packed)
     const [claim] = await claimsOf(game, d.modelId, m.params.layout, fromBlock, await anvil.provider.getBlockNumber())
     expect(claim.inputs).toEqual([input])
-    expect(claim.inputPacked).toBe(packInput(lane, input))
+    expect(claim.inputPacked).toBe(packed)
+    expect(claim.outputs).toEqual(honest.outputs)
     expect(claim.key).toEqual(claimKeyOf(d.modelId, honest, wallets[5].address))
   })
 
@@ -228,15 +234,15 @@ describe('veriml op demo', () => {
     const report = JSON.parse(r.stdout) as { transactions: { who: string; action: string; gas: number; calldataBytes: number }[]; outcome: Record<string, unknown>; bonds: Record<string, { deposited: string; withdrawn: string; net: string }> }
     expect(Object.keys(report)).toEqual(['transactions', 'outcome', 'bonds'])
     expect(report.outcome).toMatchObject({ ok: true, honestClaim: 'Finalized', cheatingClaim: 'Rejected', watcherVerdicts: { honest: 'correct', cheating: 'wrong' } })
-    expect(report.transactions.map((t) => t.action)).toEqual(expect.arrayContaining(['claim (honest)', 'finalize', 'claim (wrong)', 'challenge', 'reveal', 'step', 'withdraw']))
+    expect(report.transactions.map((t) => t.action)).toEqual(expect.arrayContaining(['claim (honest)', 'finalize', 'claim (wrong)', 'challenge', 'reveal', 'startFold', 'foldPropose', 'foldChoose', 'foldStep', 'withdraw']))
     for (const t of report.transactions) {
       expect(Object.keys(t)).toEqual(['who', 'action', 'gas', 'calldataBytes'])
       expect(t.gas).toBeGreaterThan(21_000)
       expect(t.calldataBytes).toBeGreaterThanOrEqual(4)
     }
-    // The lie sits at the widest linear row (the tiny MLP's first layer reads all 8 inputs): its step proof carries the row.
-    const step = report.transactions.find((t) => t.action === 'step')!
-    expect(step.calldataBytes).toBeGreaterThan(report.transactions.find((t) => t.action === 'choose')!.calldataBytes)
+    // The lie sits at the widest row (fc2 reads fc1's 16 outputs): a fold bisection over its terms, 16 → 8 → 4 → 2 → 1.
+    expect(report.outcome.lie).toEqual({ state: 3, element: 0, terms: 16, origin: 'fc2' })
+    expect(report.transactions.filter((t) => t.action === 'foldPropose')).toHaveLength(4)
     expect(BigInt(report.bonds.claimant.net)).toBe(0n)
     expect(BigInt(report.bonds.watcher.net)).toBeGreaterThan(0n)
     expect(BigInt(report.bonds.cheater.net)).toBeLessThan(0n)
