@@ -21,6 +21,9 @@ export type TxOutcome<T> = { tag: T; action: string } & (
   | { state: 'unsent' }
 )
 
+/** How long a round waits for its receipts before reporting them failed and moving on. */
+export const RECEIPT_TIMEOUT_MS = 180_000
+
 /** Gas limit = estimate + 25%: the estimate is for the state it ran on, a block later costs may differ slightly. */
 const withMargin = (gas: bigint) => gas + gas / 4n
 
@@ -36,7 +39,7 @@ export const calldataBytesOf = (data: string) => (data.length - 2) / 2
  * mined as a revert is re-simulated to name its error (typically a race: another transaction
  * settled the dispute first). Never throws for one transaction's failure.
  */
-export async function sendBatch<T>(signer: Signer, intents: readonly TxIntent<T>[]): Promise<TxOutcome<T>[]> {
+export async function sendBatch<T>(signer: Signer, intents: readonly TxIntent<T>[], options: { receiptTimeoutMs?: number } = {}): Promise<TxOutcome<T>[]> {
   if (intents.length === 0) return []
   const provider = signer.provider!
   const from = await signer.getAddress()
@@ -71,7 +74,8 @@ export async function sendBatch<T>(signer: Signer, intents: readonly TxIntent<T>
   await Promise.all(sent.map(async ({ intent, tx, response }) => {
     const base = { tag: intent.tag, action: intent.action }
     try {
-      const receipt = (await response.wait())!
+      // Bounded: a transaction stuck in a mempool must not stall the agent's loop (its nonce stays taken; the next round reads the pending nonce after it).
+      const receipt = (await response.wait(1, options.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS))!
       outcomes.push({ ...base, state: 'mined', gasUsed: receipt.gasUsed, calldataBytes: calldataBytesOf(response.data), hash: receipt.hash })
     } catch (error) {
       outcomes.push({ ...base, state: 'failed', error: await revertReason(signer, from, intent.action, tx, error) })

@@ -1,6 +1,6 @@
 import { type Provider, type TransactionRequest, type TransactionResponse, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { AnvilInstance } from '../../src/chain/anvil.js'
+import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { modelId } from '../../src/ir/serialize.js'
 import { sendBatch } from '../../src/optimistic/batch.js'
@@ -239,6 +239,19 @@ describe('time on a quiet node', () => {
     expect(BigInt(finalizeBlock!.timestamp)).toBeGreaterThan(BigInt(q.claimBlock.timestamp) + QUIET_WINDOW)
     await q.node.stop()
   }, 120_000)
+
+  it('a node started with a block time mines on its own, so chain time moves without transactions', async () => {
+    const node = await startAnvil({ blockTime: 1 })
+    try {
+      const first = await node.provider.getBlock('latest')
+      await new Promise((r) => setTimeout(r, 2_500))
+      const later = await node.provider.getBlock('latest')
+      expect(later!.number).toBeGreaterThanOrEqual(first!.number + 2)
+      expect(later!.timestamp).toBeGreaterThanOrEqual(first!.timestamp + 2)
+    } finally {
+      await node.stop()
+    }
+  })
 
   it('"now" is the later of the latest block time and the wall clock', async () => {
     const wall = BigInt(Math.floor(Date.now() / 1000))
