@@ -71,7 +71,8 @@ abstract contract FoldGame is GameCore {
     /// @param agree Whether the proposal is the correct fold at mid.
     function foldChoose(bytes32 disputeId, bool agree) external {
         (Dispute storage d, ModelConfig storage m) = _turn(disputeId, Phase.FoldChoose);
-        uint32 mid = (d.foldLo + d.foldHi) / 2;
+        // Summed in uint256: foldLo + foldHi may exceed uint32 for a row near 2^32 terms.
+        uint32 mid = uint32((uint256(d.foldLo) + d.foldHi) / 2);
         // INVARIANT: accLo stays agreed by the challenger (or the executor's init) and accHi
         // claimed by the claimant, with foldLo < foldHi.
         if (agree) (d.foldLo, d.accLo) = (mid, d.accMid);

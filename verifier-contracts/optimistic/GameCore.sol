@@ -17,6 +17,9 @@ abstract contract GameCore is IOptimisticGameEvents, IOptimisticGameErrors {
     /// @notice Wei each account may withdraw.
     mapping(address => uint256) public credit;
     /// @notice Wei of rejected claim bonds that nobody can ever withdraw.
+    // INVARIANT (§4.5): every wei received is a locked bond (claim or dispute) until it moves,
+    // exactly once, to a credit or to `burned`; withdraw only pays out credit. So
+    // balance == Σ credit + Σ locked bonds + burned in every outcome.
     uint256 public burned;
 
     /// @notice A claim's record (ClaimRecord's fields); all zero when there is no such claim.

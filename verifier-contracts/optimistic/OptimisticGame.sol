@@ -146,7 +146,7 @@ contract OptimisticGame is FoldGame {
     /// @param agree Whether the proposal is the correct prefix root at mid.
     function choose(bytes32 disputeId, bool agree) external {
         (Dispute storage d, ModelConfig storage m) = _turn(disputeId, Phase.Choose);
-        uint32 mid = (d.lo + d.hi) / 2;
+        uint32 mid = uint32((uint256(d.lo) + d.hi) / 2);
         if (agree) (d.lo, d.rootLo) = (mid, d.left);
         else (d.hi, d.rootHi) = (mid, d.left);
         _advance(d, disputeId, m, d.hi - d.lo == 1 ? Phase.Reveal : Phase.Propose);
