@@ -267,20 +267,32 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     await expectConserved(f, 0n)
   })
 
-  it("a copied timeout against a stalling cheater pays the challenger its reward, not the copier", async () => {
+  it('a copied step or timeout that rejects a cheater pays the recorded challenger its reward, not the copier', async () => {
     const f = await deployGame(anvil)
     const m = await register(f, tinyModel())
     const [, cheater, challenger, copier] = f.wallets
+    const honest = buildTrace(m.model, TINY_INPUTS)
+    // A lie in the requant (relu) layer: the dispute ends in a one-step `step`, sent by the copier.
     const lie = lyingTrace(m, TINY_INPUTS, 2, 0, 1n, true)
-    const { claimId, key } = await postClaim(f, m, cheater, lie)
-    const { disputeId } = await openDispute(f, key, challenger)
-    await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
-    await timeoutDispute(f.gameAs(copier), disputeId)
-    expect((await readClaim(f.gameAs(copier), claimId)).status).toBe('Rejected')
+    const first = await postClaim(f, m, cheater, lie)
+    const a = await openDispute(f, first.key, challenger)
+    const played = await playWithCopier({
+      f, disputeId: a.disputeId, claimant: player(f, m, 'claimant', cheater, lie), challenger: player(f, m, 'challenger', challenger, honest), copier,
+    })
+    expect(played.view.claimantWon).toBe(false)
+    expect(played.gas.at(-1)!.move).toBe('step')
     expect(await creditOf(f, challenger)).toBe(CHALLENGE_BOND + CLAIM_BOND / 2n)
     expect(await creditOf(f, copier)).toBe(0n)
+    // A cheater that stalls instead: the copier's timeout pays the challenger.
+    const second = await postClaim(f, m, cheater, lyingTrace(m, TINY_INPUTS, 2, 1, 1n, true))
+    const b = await openDispute(f, second.key, challenger)
+    await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
+    await timeoutDispute(f.gameAs(copier), b.disputeId)
+    expect((await readClaim(f.gameAs(copier), second.claimId)).status).toBe('Rejected')
+    expect(await creditOf(f, challenger)).toBe(2n * (CHALLENGE_BOND + CLAIM_BOND / 2n))
+    expect(await creditOf(f, copier)).toBe(0n)
     expect(await creditOf(f, cheater)).toBe(0n)
-    expect(await burnedOf(f)).toBe(CLAIM_BOND - CLAIM_BOND / 2n)
+    expect(await burnedOf(f)).toBe(2n * (CLAIM_BOND - CLAIM_BOND / 2n))
     await expectConserved(f, 0n)
   })
 
