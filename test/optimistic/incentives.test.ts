@@ -276,9 +276,11 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     const lie = lyingTrace(m, TINY_INPUTS, 2, 0, 1n, true)
     const first = await postClaim(f, m, cheater, lie)
     const a = await openDispute(f, first.key, challenger)
-    const played = await playWithCopier({
-      f, disputeId: a.disputeId, claimant: player(f, m, 'claimant', cheater, lie), challenger: player(f, m, 'challenger', challenger, honest), copier,
-    })
+    const players = { f, disputeId: a.disputeId, claimant: player(f, m, 'claimant', cheater, lie), challenger: player(f, m, 'challenger', challenger, honest), copier }
+    await playWithCopier({ ...players, stop: (phase) => phase === 'Step' })
+    // An empty proof for a real element proves nothing: refused, the dispute stays in Step.
+    await expect(playMove(f.gameAs(copier), a.disputeId, { type: 'step', proof: '0x' })).rejects.toMatchObject({ errorName: 'MalformedProof', args: [0n] })
+    const played = await playWithCopier(players)
     expect(played.view.claimantWon).toBe(false)
     expect(played.gas.at(-1)!.move).toBe('step')
     expect(await creditOf(f, challenger)).toBe(CHALLENGE_BOND + CLAIM_BOND / 2n)

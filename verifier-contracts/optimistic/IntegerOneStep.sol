@@ -102,6 +102,7 @@ contract IntegerOneStep is IOneStepExecutor, OneStepOperands {
 
     /// @inheritdoc IOneStepExecutor
     function valueAt(StepQuery calldata q, bytes calldata proof) external pure returns (int256) {
+        if (proof.length < 32) revert MalformedProof(proof.length);
         uint8 kind = abi.decode(proof[:32], (uint8));
         // INVARIANT: a row op is never computed whole: its proof would grow with the row.
         if (kind == IntegerOps.KIND_LINEAR || kind == IntegerOps.KIND_MAX) revert FoldRequired(kind);

@@ -17,6 +17,9 @@ abstract contract OneStepOperands {
         bytes32[] statePath;
     }
 
+    /// @notice The proof is too short to name its op kind.
+    /// @param length The proof's length in bytes.
+    error MalformedProof(uint256 length);
     /// @notice The proof decodes as another op than the header's.
     /// @param proofKind The proof's kind.
     /// @param headerKind The committed kind.
