@@ -5,7 +5,7 @@ import {Dispute, ModelConfig, Phase} from "./GameTypes.sol";
 import {FoldQuery, StepQuery} from "./IOneStepExecutor.sol";
 import {GameCore} from "./GameCore.sol";
 
-/// @notice Level 3 of a dispute (spec §3): a linear or max element is a fold over its row's
+/// @notice Level 3 of a dispute (protocol §3): a linear or max element is a fold over its row's
 /// terms (acc_0 = init, acc_k = fold of the first k terms, the element = acc_termCount). The
 /// players bisect the claimant's partial folds down to one term, which the executor folds
 /// once. No transaction ever reveals a whole row or operand tensor: every one carries Merkle

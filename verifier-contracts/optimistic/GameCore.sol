@@ -6,7 +6,7 @@ import {ClaimSlot, ClaimStatus, Dispute, IOptimisticGameErrors, IOptimisticGameE
 import {StepQuery} from "./IOneStepExecutor.sol";
 
 /// @notice Storage and the shared rules of the optimistic game: whose move it is, the clocks,
-/// and how a dispute pays out (spec §4). `OptimisticGame` and `FoldGame` build on it.
+/// and how a dispute pays out (protocol §4). `OptimisticGame` and `FoldGame` build on it.
 ///
 /// Bond accounting (conservation): a claim locks claimBond, a dispute locks challengeBond.
 /// balance == Σ credit + Σ locked bonds + burned at all times.

@@ -5,7 +5,7 @@ import {IOptimisticGameErrors} from "./GameTypes.sol";
 import {ClaimLayout, ClaimShape} from "./ClaimLayout.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 
-/// @notice The on-chain commitment to a claim's input (spec §1). Each input state s is posted
+/// @notice The on-chain commitment to a claim's input (protocol §1). Each input state s is posted
 /// as size_s big-endian lanes of L bytes, zero-padded to whole 32-byte words; its trace leaf is
 /// the Merkle root over those words, so an input is hashed once per word (not per element)
 /// straight from calldata. `inputRoot` is the trace tree holding the input states' roots

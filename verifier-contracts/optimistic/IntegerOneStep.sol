@@ -6,7 +6,7 @@ import {IntegerOps} from "./IntegerOps.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 import {OneStepOperands} from "./OneStepOperands.sol";
 
-/// @notice One-step executor for every primitive op of the integer IR (spec §5). A proof is
+/// @notice One-step executor for every primitive op of the integer IR (protocol §5). A proof is
 /// `abi.encode(uint8 kind, StepHeader header, bytes32[] headerPath, Body)` (built by
 /// `src/optimistic/one-step.ts`). `valueAt` bodies:
 ///   requant: ElementOpening x[element]

@@ -10,7 +10,7 @@ import {MerkleLib} from "./MerkleLib.sol";
 import {PositionLib} from "./Position.sol";
 
 /// @notice Optimistic fraud-proof game for integer-IR inference, generic over a one-step
-/// executor (spec: docs OPTIMISTIC-V2). A claim posts (model, packed input, trace root,
+/// executor (protocol v2 of issue 12; "§" below are its sections). A claim posts (model, packed input, trace root,
 /// outputs) with a bond; the game commits the input itself. Unchallenged for the window, the
 /// claim finalises. Each challenger opens its own dispute (a colluding challenger that loses
 /// on purpose cannot shield a false claim): level 1 bisects the trace over prefix roots,
@@ -30,7 +30,7 @@ contract OptimisticGame is FoldGame {
     // ---------------------------------------------------------------- models and claims
 
     /// @notice Registers a model; its id is keccak256(abi.encode(c)).
-    /// @param c The model's configuration (bounds: spec §3).
+    /// @param c The model's configuration (bounds: protocol §3).
     /// @return modelId The model's id.
     function registerModel(ModelConfig calldata c) external returns (bytes32 modelId) {
         uint256 inputBytes = _checkConfig(c);
@@ -52,7 +52,7 @@ contract OptimisticGame is FoldGame {
     /// @notice Claims a model's outputs on an input, locking exactly claimBond. The game emits
     /// the packed input (so anyone can recompute the trace) and commits it as `inputRoot`.
     /// @param modelId The model.
-    /// @param inputPacked The input states packed in the model's lanes, each zero-padded to words (spec §1).
+    /// @param inputPacked The input states packed in the model's lanes, each zero-padded to words (protocol §1).
     /// @param traceRoot The trace tree root over every state's tensor root.
     /// @param outputs One tensor per model output state.
     /// @param outputPaths Each output's siblings in the trace tree.
@@ -254,7 +254,7 @@ contract OptimisticGame is FoldGame {
 
     // ---------------------------------------------------------------- internals
 
-    /// Registration bounds (spec §3): each a reason a game on the model could not be played out.
+    /// Registration bounds (protocol §3): each a reason a game on the model could not be played out.
     /// Returns the packed input's length in bytes.
     function _checkConfig(ModelConfig calldata c) private pure returns (uint256 inputBytes) {
         // INVARIANT: both bonds are positive, so losing a dispute always costs something.
