@@ -59,7 +59,7 @@ describe('one-step gas', () => {
         rows.push({ step: `${s} ${model.steps[s].origin}`, executionGas, termGas: null })
         continue
       }
-      const [termCount, executionGas] = await probe.measureFoldRow(at, q, buildFoldRowProof(p))
+      const [, termCount, , executionGas] = await probe.measureFoldRow(at, q, buildFoldRowProof(p))
       const accs = foldAccs(model, params, trace, s, element)
       const term = Number(termCount) - 1
       const f = foldQuery(model, params, trace, s, element, term, accs[term])
