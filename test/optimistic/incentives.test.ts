@@ -283,6 +283,7 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     const played = await playWithCopier(players)
     expect(played.view.claimantWon).toBe(false)
     expect(played.gas.at(-1)!.move).toBe('step')
+    console.log(`step gas (requant element, tiny MLP): ${played.gas.at(-1)!.gasUsed}`)
     expect(await creditOf(f, challenger)).toBe(CHALLENGE_BOND + CLAIM_BOND / 2n)
     expect(await creditOf(f, copier)).toBe(0n)
     // A cheater that stalls instead: the copier's timeout pays the challenger.
