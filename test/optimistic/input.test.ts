@@ -53,9 +53,9 @@ describe('packed claim inputs', () => {
     expect(packed.slice(2 + 2 * 33, 2 + 2 * 64)).toBe('00'.repeat(31))
     expect(unpackInputStates(layout, packed)).toEqual(states)
     // A wrong length, or a nonzero padding byte, is refused (the claim reverts on both).
-    expect(() => unpackInputStates(layout, packed.slice(0, -2))).toThrow(InputEncodingError)
+    expect(() => unpackInputStates(layout, packed.slice(0, -2))).toThrow(/packed input is 95 bytes; the model's input states take 96/)
     const dirty = `${packed.slice(0, 2 + 2 * 40)}01${packed.slice(2 + 2 * 41)}`
-    expect(() => unpackInputStates(layout, dirty)).toThrow(InputEncodingError)
+    expect(() => unpackInputStates(layout, dirty)).toThrow(/input state 0: padding byte 40 of its words is not zero/)
     // 16-byte lanes: two values per word.
     const wide = { inputCount: 1, stateSizes: [3, 1], inputLane: { bytes: 16, signed: false } }
     const w = packInputStates(wide.inputLane, [[1n, (1n << 128n) - 1n, 2n]])
