@@ -20,9 +20,9 @@ const CHUNK = 1 << 16
  */
 function writeCanonical(value: unknown, sink: (s: string) => void): void {
   if (typeof value === 'bigint') { sink(`"${value}"`); return }
-  if (value instanceof Int32Array) { writeJoined(value, '[', ',', ']', sink); return }
+  if (value instanceof Int32Array) { writeInt32s(value, sink); return }
   if (Array.isArray(value)) {
-    if (allBigints(value)) { writeJoined(value as bigint[], '["', '","', '"]', sink); return }
+    if (allBigints(value)) { writeBigints(value, sink); return }
     sink('[')
     for (let i = 0; i < value.length; i++) {
       if (i > 0) sink(',')
@@ -60,13 +60,34 @@ function allBigints(values: unknown[]): values is bigint[] {
 
 const isPlain = (v: object) => { const proto = Object.getPrototypeOf(v); return proto === Object.prototype || proto === null }
 
-function writeJoined(values: ArrayLike<unknown> & { slice(a: number, b: number): { join(s: string): string } }, open: string, separator: string, close: string, sink: (s: string) => void): void {
-  sink(open)
+function writeInt32s(values: Int32Array, sink: (s: string) => void): void {
+  sink('[')
   for (let i = 0; i < values.length; i += CHUNK) {
-    if (i > 0) sink(separator)
-    sink(values.slice(i, i + CHUNK).join(separator))
+    if (i > 0) sink(',')
+    sink(values.subarray(i, i + CHUNK).join(','))
   }
-  sink(close)
+  sink(']')
+}
+
+const SMALL = 1 << 16
+const SMALL_DECIMALS = Array.from({ length: 2 * SMALL + 1 }, (_, i) => String(i - SMALL))
+
+/** `["v0","v1",…]`: decimal strings of small values (int8 weights…) come from a table instead of BigInt#toString. */
+function writeBigints(values: bigint[], sink: (s: string) => void): void {
+  sink('["')
+  const strings = new Array<string>(Math.min(CHUNK, values.length))
+  for (let i = 0; i < values.length; i += CHUNK) {
+    const end = Math.min(values.length, i + CHUNK)
+    strings.length = end - i
+    for (let k = i; k < end; k++) {
+      // Exact for |v| ≤ 2^16; a larger value converts to a number outside the table, and is printed by toString.
+      const v = values[k], n = Number(v)
+      strings[k - i] = n >= -SMALL && n <= SMALL ? SMALL_DECIMALS[n + SMALL] : v.toString()
+    }
+    if (i > 0) sink('","')
+    sink(strings.join('","'))
+  }
+  sink('"]')
 }
 
 /**

@@ -34,7 +34,7 @@ describe('irToJson / modelId: the chunked writer is JSON.stringify with the cano
   it('on edge cases: empty and long arrays, holes, undefined members, nulls, odd keys, non-finite numbers', () => {
     const long = Array.from({ length: 200_000 }, (_, i) => BigInt(i * 7919 - 10 ** 6) * (i % 3 === 0 ? -1n : 1n))
     const value = {
-      a: [], b: new Int32Array(0), c: [1n], d: long, e: Int32Array.from({ length: 150_000 }, (_, i) => i * (i % 2 ? -1 : 1)),
+      a: [], b: new Int32Array(0), c: [1n, 2n ** 200n, -(2n ** 70n) + 1n, 65536n, -65536n, 65537n, -65537n, 2n ** 53n + 1n], d: long, e: Int32Array.from({ length: 150_000 }, (_, i) => i * (i % 2 ? -1 : 1)),
       f: undefined, g: null, 'k"ey\n': 'v"\u2028', h: [undefined, null, 1, 'x', [2n, 3], { z: undefined }], i: [1n, 2], j: NaN, k: -0,
       l: { m: { n: [Infinity] } }, o: true, p: 1.5e-9, q: [, 1n], r: Object.assign(Object.create(null) as object, { s: 2n }),
     } as unknown as IrModel
