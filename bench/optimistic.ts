@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs'
 import { Wallet } from 'ethers'
 import { startAnvil } from '../src/chain/anvil.js'
-import { challengeClaim, finalizeClaim, gameContract, proveInputMismatch, registerModel, submitClaim, withdrawCredit } from '../src/optimistic/client.js'
+import { challengeClaim, finalizeClaim, gameContract, registerModel, submitClaim, withdrawCredit } from '../src/optimistic/client.js'
 import { claimKeyOf, gameModelConfig } from '../src/optimistic/config.js'
 import { deployOptimistic } from '../src/optimistic/contracts.js'
 import { commitParams } from '../src/optimistic/params.js'
@@ -50,13 +50,6 @@ try {
   const wd = await withdrawCredit(game(1))
   report.inputLane = params.layout.inputLane
   report.unchallenged = { claim: claim.gasUsed, finalize: fin.gasUsed, withdraw: wd.gasUsed, total: claim.gasUsed + fin.gasUsed + wd.gasUsed }
-
-  // A claim posting the honest input but a trace (and input root) built on another input.
-  const otherInput = [input[0].map((v, i) => (i === 0 ? -v - 1n : v))]
-  const mismatched = buildTrace(model, otherInput)
-  const wrong = await submitClaim(game(2), registered.modelId, mismatched, bonds.claimBond, { inputPacked: claim.inputPacked })
-  const proof = await proveInputMismatch(game(3), claimKeyOf(registered.modelId, mismatched, w[2].address, claim.inputPacked), claim.inputPacked)
-  report.inputMismatch = { claim: wrong.gasUsed, proveInputMismatch: proof.gasUsed }
 
   // One dispute per step kind: the lie sits in state s, so the one-step re-executes step s - 1.
   const disputes: Record<string, unknown> = {}

@@ -128,7 +128,8 @@ export async function measureOptimistic(m: SweepModel, dir: string, chain: Chain
   const honest = buildTrace(model.model, run.inputs)
   const claim = await submitClaim(game(1), modelId, honest, bonds.claimBond)
 
-  const { inputCount, outputState } = model.params.layout
+  const { inputCount } = model.params.layout
+  const outputState = model.params.layout.outputStates[0]
   // The earliest state, then the first of its elements, whose +50 lie reaches the output:
   // for these models the first linear layer's output, the widest one-step (most operands).
   let lie: typeof honest | undefined
@@ -137,7 +138,7 @@ export async function measureOptimistic(m: SweepModel, dir: string, chain: Chain
   search: for (; lieState < outputState; lieState++) {
     for (lieElement = 0; lieElement < Math.min(honest.states[lieState].length, MAX_LIE_ELEMENTS); lieElement++) {
       const candidate = cheatingTrace(model.model, honest, lieState, lieElement, 50n)
-      if (candidate.output.some((v, i) => v !== honest.output[i])) { lie = candidate; break search }
+      if (candidate.outputs[0].some((v, i) => v !== honest.outputs[0][i])) { lie = candidate; break search }
     }
   }
   if (!lie) return { skipped: `no +50 lie in the first ${MAX_LIE_ELEMENTS} elements of any intermediate state changes the output` }

@@ -126,7 +126,7 @@ async function claim(pos: string[], flags: Flags): Promise<number> {
   const fromBlock = await ctx.game.runner!.provider!.getBlockNumber()
   const { claimId, gasUsed } = await submitClaim(ctx.game, deployment.modelId, trace, deployment.claimBond)
   out(`claim ${claimId}`)
-  out(table([['output', JSON.stringify(trace.output.map(String))], ['bond', eth(deployment.claimBond)], ['gas', String(gasUsed)], ['window', `${deployment.challengeWindow} s`]]))
+  out(table([['output', JSON.stringify(trace.outputs[0].map(String))], ['bond', eth(deployment.claimBond)], ['gas', String(gasUsed)], ['window', `${deployment.challengeWindow} s`]]))
   if (!flags.defend) return 0
   out('defending: answering disputes until the window closes (Ctrl-C to stop)')
   const { signal, release } = interruptSignal()
@@ -195,7 +195,7 @@ async function status(pos: string[], flags: Flags): Promise<number> {
   const closesAt = record.createdAt + (config.challengeWindow as bigint)
   const now = BigInt((await provider.getBlock('latest'))!.timestamp)
   const rows: string[][] = [
-    ['claim', claimId], ['status', record.inputMismatch ? `${record.status} (its input root is not that of its posted input)` : record.status],
+    ['claim', claimId], ['status', record.status],
     ['claimant', record.claimant], ['model id', key.modelId],
     ['output', JSON.stringify(output.map(String))],
     ['window', now > closesAt ? `closed at ${closesAt}` : `open for ${closesAt - now} s more (closes at ${closesAt})`],

@@ -3,15 +3,16 @@ import type { ClaimKey } from './config.js'
 import type { DisputeView, Move } from './client.js'
 import { AgentMoveError } from './errors.js'
 import { depthFor, type Hex, merkleProof } from './merkle.js'
-import { buildOneStepProof } from './one-step.js'
+import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, foldAccs, isFoldOp } from './one-step.js'
 import type { ParamsCommitment } from './params.js'
 import { prefixTree, type Trace } from './trace.js'
 
 export type Role = 'claimant' | 'challenger'
 
-/** Who must move in each live phase (Step: the challenger's clock runs). */
+/** Who must move in each live phase (Step, FoldStep: the challenger's clock runs, though anyone may send the proof). */
 export const MOVER: Partial<Record<DisputeView['phase'], Role>> = {
   Propose: 'claimant', Choose: 'challenger', Reveal: 'claimant', Open: 'claimant', Pick: 'challenger', Step: 'challenger',
+  FoldPropose: 'claimant', FoldChoose: 'challenger', FoldStep: 'challenger',
 }
 
 /** Level-2 node of a tensor tree named by generalised index `pos` (root 1). */
@@ -38,12 +39,18 @@ export interface AgentParameters {
  * reveals values of its trace; the challenger agrees exactly with the roots equal to its
  * trace's, and picks a child that differs from its own tree — so against an honest trace
  * the dispute ends on an element whose claimed value is wrong, and the one-step proof,
- * built from the agreed pre-state, shows it.
+ * built from the agreed pre-state, shows it. A linear or max element is a fold over its
+ * row: the claimant proposes its own partial results, the challenger agrees exactly with
+ * those equal to its own, so the last disputed term goes from an agreed accumulator to a
+ * wrong one and its `foldStep` shows it.
  */
 export function honestMove({ role, view, disputeId, trace, model, params }: AgentParameters): Move {
   const fail = (reason: string) => new AgentMoveError({ disputeId, phase: view.phase, reason })
   if (MOVER[view.phase] !== role) throw fail(`not the ${role}'s turn`)
   const mid = Math.floor((view.lo + view.hi) / 2)
+  const stepIndex = view.hi - trace.layout.inputCount
+  const element = () => nodeAt(trace, view.hi, view.pos).index
+  const foldMid = Math.floor((view.foldLo + view.foldHi) / 2)
   switch (view.phase) {
     case 'Propose':
       return { type: 'propose', root: trace.prefixRoots[mid] }
@@ -62,31 +69,35 @@ export function honestMove({ role, view, disputeId, trace, model, params }: Agen
       return { type: 'pick', right: view.left === node.hash(node.depth + 1, 2 * node.index) }
     }
     case 'Step': {
-      const node = nodeAt(trace, view.hi, view.pos)
-      const stepIndex = view.hi - trace.layout.inputCount
+      const j = element()
       // A padding element must be zero: the contract checks it without a proof.
-      if (node.index >= trace.layout.stateSizes[view.hi]) return { type: 'step', proof: '0x' }
-      return { type: 'step', proof: buildOneStepProof({ model, params, trace, stepIndex, element: node.index }) }
+      if (j >= trace.layout.stateSizes[view.hi]) return { type: 'step', proof: '0x' }
+      const p = { model, params, trace, stepIndex, element: j }
+      return isFoldOp(model.steps[stepIndex].op) ? { type: 'startFold', proof: buildFoldRowProof(p) } : { type: 'step', proof: buildOneStepProof(p) }
     }
+    case 'FoldPropose':
+      return { type: 'foldPropose', acc: foldAccs(model, params, trace, stepIndex, element())[foldMid] }
+    case 'FoldChoose':
+      return { type: 'foldChoose', agree: view.accMid === foldAccs(model, params, trace, stepIndex, element())[foldMid] }
+    case 'FoldStep':
+      return { type: 'foldStep', proof: buildFoldStepProof({ model, params, trace, stepIndex, element: element(), term: view.foldLo }) }
     default:
       throw fail('the dispute is not live')
   }
 }
 
 /**
- * A claim whose input root is not the root of its own posted input: it is rejected by the
- * one-shot `proveInputMismatch`, never by a dispute (a dispute starts from the claim's input root).
+ * An honest watcher challenges a claim whose trace root differs from its own trace on the
+ * claim's posted input (the claim computes its input root from that input, so it is never wrong).
  */
-export function inputRootMismatch(key: ClaimKey, honest: Trace): boolean {
-  return key.inputRoot !== honest.inputRoot
-}
-
-/** An honest watcher challenges a claim on an input it knows whose trace root differs from its own. */
 export function shouldChallenge(key: ClaimKey, honest: Trace): boolean {
-  return key.inputRoot === honest.inputRoot && key.traceRoot !== honest.traceRoot
+  return key.traceRoot !== honest.traceRoot
 }
 
-/** Rounds of a full dispute: ⌈log2(steps)⌉ bisections, then ⌈log2(elements)⌉ for the disputed step. */
-export function roundsFor(trace: Trace, state: number): number {
-  return depthFor(trace.layout.stepCount) + depthFor(trace.layout.stateSizes[state])
+/**
+ * Rounds of a full dispute: ⌈log2(steps)⌉ bisections, then ⌈log2(elements)⌉ for the disputed
+ * step, then, for a linear or max element, ⌈log2(terms)⌉ over its row (`terms`, default 0).
+ */
+export function roundsFor(trace: Trace, state: number, terms = 0): number {
+  return depthFor(trace.layout.stepCount) + depthFor(trace.layout.stateSizes[state]) + depthFor(terms)
 }

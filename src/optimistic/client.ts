@@ -1,14 +1,12 @@
 import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi } from 'ethers'
-import { type ClaimKey, type GameModelConfig, packedInputOf } from './config.js'
+import { CLAIM_STATUSES, type ClaimStatusName, PHASES, type PhaseName } from './abi.js'
+import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf } from './config.js'
 import { optimisticArtifacts } from './contracts.js'
 import { GameRevertError } from './errors.js'
 import { type Hex, merkleProof } from './merkle.js'
 import { prefixTree, type Trace } from './trace.js'
 
-/** Phases of `Phase` in GameTypes.sol, by ordinal. */
-export const PHASES = ['None', 'Propose', 'Choose', 'Reveal', 'Open', 'Pick', 'Step', 'Resolved'] as const
-export type PhaseName = (typeof PHASES)[number]
-export const CLAIM_STATUSES = ['None', 'Pending', 'Finalized', 'Rejected'] as const
+export { CLAIM_STATUSES, PHASES, type PhaseName }
 
 export interface DisputeView {
   challenger: string
@@ -25,6 +23,15 @@ export interface DisputeView {
   rootHi: Hex
   left: Hex
   right: Hex
+  /** Level 3 (a linear or max element): the disputed terms [foldLo, foldHi) of the row. */
+  foldLo: number
+  foldHi: number
+  termCount: number
+  termsRoot: Hex
+  /** Agreed accumulator after foldLo terms; the claimant's after foldHi; its proposal at mid. */
+  accLo: bigint
+  accHi: bigint
+  accMid: bigint
 }
 
 /** One move of a dispute, named as the contract function that plays it. */
@@ -35,6 +42,10 @@ export type Move =
   | { type: 'open'; left: Hex; right: Hex }
   | { type: 'pick'; right: boolean }
   | { type: 'step'; proof: Hex }
+  | { type: 'startFold'; proof: Hex }
+  | { type: 'foldPropose'; acc: bigint }
+  | { type: 'foldChoose'; agree: boolean }
+  | { type: 'foldStep'; proof: Hex }
 
 export function gameContract(address: string, runner: ContractRunner): Contract {
   return new Contract(address, optimisticArtifacts().game.abi as InterfaceAbi, runner)
@@ -83,28 +94,28 @@ export async function registerModel(game: Contract, config: GameModelConfig) {
 
 export interface SubmitClaimOptions {
   /**
-   * The input to post, packed (`packInput`); by default the trace's own input states. A claim
-   * whose trace root is not built on the posted input is rejected by `proveInputMismatch`.
+   * The input to post, packed (`packInputStates`); by default the trace's own input states.
+   * The claim computes its input root from it, so a trace built on another input loses its
+   * disputes at the first step (its prefix cannot extend the posted input's).
    */
   inputPacked?: Hex
 }
 
-/** Posts a claim on `trace`: its packed input (emitted for watchers), its input and trace roots, its output. */
+/** Posts a claim on `trace`: its packed input (emitted for watchers), its trace root, its outputs proven in it. */
 export async function submitClaim(game: Contract, modelId: Hex, trace: Trace, bond: bigint, options: SubmitClaimOptions = {}) {
-  // Siblings of the output state in the full trace tree.
-  const path = merkleProof(prefixTree(trace, trace.layout.stateCount - 1), trace.layout.outputState)
+  const full = prefixTree(trace, trace.layout.stateCount - 1)
+  // Siblings of each output state in the full trace tree.
+  const paths = trace.layout.outputStates.map((s) => merkleProof(full, s))
   const inputPacked = options.inputPacked ?? packedInputOf(trace)
-  const args = [modelId, inputPacked, trace.inputRoot, trace.traceRoot, trace.output, path] as const
+  const args = [modelId, inputPacked, trace.traceRoot, trace.outputs, paths] as const
   const claimId = await call<Hex>('claim', () => game.claim.staticCall(...args, { value: bond }))
-  return { claimId, inputPacked, ...(await send('claim', () => game.claim(...args, { value: bond }))) }
+  const claimant = await (game.runner as unknown as { getAddress(): Promise<string> }).getAddress()
+  const key = claimKeyOf(modelId, trace, claimant, inputPacked)
+  return { claimId, key, inputPacked, ...(await send('claim', () => game.claim(...args, { value: bond }))) }
 }
 
-/** The one-shot fraud proof: `inputPacked` is the claim's posted input, whose root is not `key.inputRoot`. */
-export const proveInputMismatch = (game: Contract, key: ClaimKey, inputPacked: Hex) =>
-  send('proveInputMismatch', () => game.proveInputMismatch(key, inputPacked))
-
-/** Closes a dispute on a claim rejected by `proveInputMismatch`; the challenger's bond is credited back. */
-export const releaseDispute = (game: Contract, disputeId: Hex) => send('releaseDispute', () => game.releaseDispute(disputeId))
+/** Closes a dispute whose claim was rejected by another dispute; the challenger's bond is credited back. Anyone may send it. */
+export const closeMoot = (game: Contract, disputeId: Hex) => send('closeMoot', () => game.closeMoot(disputeId))
 
 export async function challengeClaim(game: Contract, key: ClaimKey, bond: bigint) {
   const disputeId = await call<Hex>('challenge', () => game.challenge.staticCall(key, { value: bond }))
@@ -119,6 +130,10 @@ export async function playMove(game: Contract, disputeId: Hex, move: Move) {
     case 'open': return send('open', () => game.open(disputeId, move.left, move.right))
     case 'pick': return send('pick', () => game.pick(disputeId, move.right))
     case 'step': return send('step', () => game.step(disputeId, move.proof))
+    case 'startFold': return send('startFold', () => game.startFold(disputeId, move.proof))
+    case 'foldPropose': return send('foldPropose', () => game.foldPropose(disputeId, move.acc))
+    case 'foldChoose': return send('foldChoose', () => game.foldChoose(disputeId, move.agree))
+    case 'foldStep': return send('foldStep', () => game.foldStep(disputeId, move.proof))
   }
 }
 
@@ -128,16 +143,21 @@ export async function readDispute(game: Contract, disputeId: Hex): Promise<Dispu
     challenger: d.challenger, deadline: d.deadline, phase: PHASES[Number(d.phase)], claimantWon: d.claimantWon,
     lo: Number(d.lo), hi: Number(d.hi), pos: d.pos, claimId: d.claimId, modelId: d.modelId,
     rootLo: d.rootLo, rootHi: d.rootHi, left: d.left, right: d.right,
+    foldLo: Number(d.foldLo), foldHi: Number(d.foldHi), termCount: Number(d.termCount), termsRoot: d.termsRoot,
+    accLo: d.accLo, accHi: d.accHi, accMid: d.accMid,
   }
 }
 
-export async function readClaim(game: Contract, claimId: Hex) {
+export interface ClaimView {
+  claimant: string
+  createdAt: bigint
+  openDisputes: number
+  status: ClaimStatusName
+}
+
+export async function readClaim(game: Contract, claimId: Hex): Promise<ClaimView> {
   const r = await game.claims(claimId)
-  return {
-    claimant: r.claimant as string, createdAt: r.createdAt as bigint, openDisputes: Number(r.openDisputes), status: CLAIM_STATUSES[Number(r.status)],
-    /** Rejected by `proveInputMismatch`. */
-    inputMismatch: r.inputMismatch as boolean,
-  }
+  return { claimant: r.claimant as string, createdAt: r.createdAt as bigint, openDisputes: Number(r.openDisputes), status: CLAIM_STATUSES[Number(r.status)] }
 }
 
 export const finalizeClaim = (game: Contract, key: ClaimKey) => send('finalize', () => game.finalize(key))

@@ -1,16 +1,17 @@
 import { keccak256 } from 'ethers'
 import { abi, CLAIM_KEY, MODEL_CONFIG } from './abi.js'
-import { inputHashOf, packInput } from './input.js'
+import { inputHashOf, packInputStates } from './input.js'
 import type { Hex } from './merkle.js'
 import type { ParamsCommitment } from './params.js'
-import type { Trace } from './trace.js'
+import { inputRootOf, type Trace } from './trace.js'
 
 /** `ModelConfig` of OptimisticGame.sol: the model's commitment and its game parameters. */
 export interface GameModelConfig {
   paramsRoot: Hex
   executor: string
   inputCount: number
-  outputState: number
+  /** Trace states of the model outputs (each a step state). */
+  outputStates: number[]
   /** Bytes per packed input value (see `InputLane`). */
   inputLaneBytes: number
   inputSigned: boolean
@@ -34,7 +35,7 @@ export interface GameParameters {
 export function gameModelConfig(params: ParamsCommitment, game: GameParameters): GameModelConfig {
   const { layout } = params
   return {
-    paramsRoot: params.paramsRoot, inputCount: layout.inputCount, outputState: layout.outputState,
+    paramsRoot: params.paramsRoot, inputCount: layout.inputCount, outputStates: layout.outputStates,
     inputLaneBytes: layout.inputLane.bytes, inputSigned: layout.inputLane.signed, stateSizes: layout.stateSizes, ...game,
   }
 }
@@ -47,22 +48,34 @@ export function modelIdOf(config: GameModelConfig): Hex {
 /** `ClaimKey` of OptimisticGame.sol. */
 export interface ClaimKey {
   modelId: Hex
+  /** Computed by the claim from the posted input (`inputRootOf`). */
   inputRoot: Hex
   /** keccak256 of the packed input the claim posted. */
   inputHash: Hex
   traceRoot: Hex
-  outputRoot: Hex
+  /** keccak256(abi.encode(bytes32[] outputRoots)), each output's tensor root. */
+  outputsHash: Hex
   claimant: string
 }
 
-/** The trace's input states, concatenated and packed in the model's input lane: what an honest claim posts. */
+/** The trace's input states, packed in the model's input lane (each state padded to whole words): what an honest claim posts. */
 export function packedInputOf(trace: Trace): Hex {
-  return packInput(trace.layout.inputLane, trace.states.slice(0, trace.layout.inputCount).flat())
+  return packInputStates(trace.layout.inputLane, trace.states.slice(0, trace.layout.inputCount))
 }
 
-/** The key of a claim on `trace`, posting `inputPacked` (by default the trace's own input). */
-export function claimKeyOf(modelId: Hex, trace: Trace, claimant: string, inputPacked: Hex = packedInputOf(trace)): ClaimKey {
-  return { modelId, inputRoot: trace.inputRoot, inputHash: inputHashOf(inputPacked), traceRoot: trace.traceRoot, outputRoot: trace.outputRoot, claimant }
+/** `ClaimKey.outputsHash` of the outputs' tensor roots. */
+export function outputsHashOf(outputRoots: readonly Hex[]): Hex {
+  return keccak256(abi.encode(['bytes32[]'], [outputRoots]))
+}
+
+/**
+ * The key of a claim on `trace`, posting `inputPacked` (by default the trace's own input): the
+ * input root is the posted input's, as the claim computes it, whatever trace it was built on.
+ */
+export function claimKeyOf(modelId: Hex, trace: Trace, claimant: string, inputPacked?: Hex): ClaimKey {
+  const inputRoot = inputPacked === undefined ? trace.inputRoot : inputRootOf(trace.layout, inputPacked)
+  const packed = inputPacked ?? packedInputOf(trace)
+  return { modelId, inputRoot, inputHash: inputHashOf(packed), traceRoot: trace.traceRoot, outputsHash: outputsHashOf(trace.outputRoots), claimant }
 }
 
 export function claimIdOf(key: ClaimKey): Hex {

@@ -113,11 +113,12 @@ export async function runOptimisticDemo(p: { log?: (line: string) => void; pollM
     const h = await defendClaim({ ...ctx(claimant), claimId: honest.claimId, key: honestKey, trace: honestTrace, fromBlock: deployment.deployBlock, pollMs, maxPolls: 50, onEvent: record('claimant') })
 
     // The cheater shifts one element of the earliest step whose lie reaches the output, and recomputes the rest.
-    const { inputCount, outputState } = m.params.layout
+    const { inputCount } = m.params.layout
+    const outputState = m.params.layout.outputStates[0]
     let lie = cheatingTrace(m.model, honestTrace, outputState, 0, 1n)
     for (let state = inputCount; state < outputState; state++) {
       const candidate = cheatingTrace(m.model, honestTrace, state, 0, 50n)
-      if (candidate.output.some((v, i) => v !== honestTrace.output[i])) { lie = candidate; break }
+      if (candidate.outputs[0].some((v, i) => v !== honestTrace.outputs[0][i])) { lie = candidate; break }
     }
     const cheat = await submitClaim(ctx(cheater).game, deployment.modelId, lie, deployment.claimBond)
     moves.push({ who: 'cheater', action: 'claim (wrong)', gasUsed: cheat.gasUsed })
@@ -139,8 +140,8 @@ export async function runOptimisticDemo(p: { log?: (line: string) => void; pollM
     const ok = h.status === 'Finalized' && c.status === 'Rejected' && verdicts.get(honest.claimId) === 'correct' && claimantWon === false
     return {
       deployment, moves, withdrawn, ok,
-      honest: { claimId: honest.claimId, verdict: verdicts.get(honest.claimId) ?? '?', status: h.status, output: honestTrace.output },
-      cheat: { claimId: cheat.claimId, verdict: verdicts.get(cheat.claimId) ?? '?', status: c.status, claimedOutput: lie.output, trueOutput: honestTrace.output, claimantWon },
+      honest: { claimId: honest.claimId, verdict: verdicts.get(honest.claimId) ?? '?', status: h.status, output: honestTrace.outputs[0] },
+      cheat: { claimId: cheat.claimId, verdict: verdicts.get(cheat.claimId) ?? '?', status: c.status, claimedOutput: lie.outputs[0], trueOutput: honestTrace.outputs[0], claimantWon },
     }
   } finally {
     controller.abort()

@@ -69,3 +69,41 @@ export class InputEncodingError extends BaseError {
     this.lane = p.lane
   }
 }
+
+/**
+ * A one-step proof of the wrong kind was asked for: linear and max elements are folds
+ * (`buildFoldRowProof`, `buildFoldStepProof`), the other ops are re-executed whole
+ * (`buildOneStepProof`), as `IntegerOneStep.valueAt` reverts `FoldRequired` for a fold op.
+ */
+export class FoldRequiredError extends BaseError {
+  override name = 'FoldRequiredError'
+  readonly stepIndex: number
+  readonly op: string
+  constructor(p: { stepIndex: number; op: string; fold?: boolean }) {
+    super(p.fold === false
+      ? `step ${p.stepIndex} (${p.op}) is not a fold: prove it with buildOneStepProof`
+      : `step ${p.stepIndex} (${p.op}) is a fold over its row: prove it with buildFoldRowProof and buildFoldStepProof`)
+    this.stepIndex = p.stepIndex
+    this.op = p.op
+  }
+}
+
+/**
+ * A dispute transaction of the model would exceed the per-transaction budget (gas or calldata):
+ * the game could not be played to the end on chain.
+ */
+export class DisputeBudgetError extends BaseError {
+  override name = 'DisputeBudgetError'
+  readonly tx: string
+  readonly stepIndex: number | null
+  readonly origin: string | null
+  constructor(p: { model: string; tx: string; stepIndex: number | null; origin: string | null; calldataBytes: number; gasBound: number; budget: { gas: number; calldataBytes: number } }) {
+    const where = p.stepIndex === null ? '' : ` at step ${p.stepIndex} ("${p.origin}")`
+    super(`model "${p.model}": its ${p.tx} transaction${where} may need ${p.gasBound} gas and ${p.calldataBytes} calldata bytes; a dispute transaction may use at most ${p.budget.gas} gas and ${p.budget.calldataBytes} bytes`, {
+      details: ['Split the layer (fewer operands or a smaller operand tensor), or shrink the model input.'],
+    })
+    this.tx = p.tx
+    this.stepIndex = p.stepIndex
+    this.origin = p.origin
+  }
+}

@@ -1,6 +1,6 @@
 import type { IrModel, TensorId } from '../ir/types.js'
 import { OptimisticModelError } from './errors.js'
-import { type InputLane, inputLaneFor } from './input.js'
+import { type InputLane, inputLaneFor, packedInputBytes } from './input.js'
 import { depthFor } from './merkle.js'
 import { sizeOf } from '../util/shape.js'
 
@@ -16,20 +16,21 @@ export interface TraceLayout {
   stateSizes: number[]
   /** Trace position of each tensor id. */
   positionOf: Map<TensorId, number>
-  /** State holding the (single) model output. */
-  outputState: number
+  /** States holding the model outputs, in the model's output order (each a step's output). */
+  outputStates: number[]
   traceDepth: number
   /** How claims post the input values: the narrowest lane holding every input's domain. */
   inputLane: InputLane
 }
 
+/** `OptimisticGame.MAX_INPUT_BYTES`: a claim's packed input, so the claim and every dispute transaction fit a block. */
+export const MAX_INPUT_BYTES = 65_536
 
 export function traceLayout(model: IrModel): TraceLayout {
   const fail = (reason: string) => new OptimisticModelError({ model: model.name, reason })
   if (model.inputs.length === 0) throw fail('it has no input')
   if (model.steps.length === 0) throw fail('it has no step')
-  // The game binds one output tensor to the claim (see OptimisticGame.claim).
-  if (model.outputs.length !== 1) throw fail(`it has ${model.outputs.length} outputs; the game supports exactly one`)
+  if (model.outputs.length === 0) throw fail('it has no output')
   const positionOf = new Map<TensorId, number>()
   const stateSizes: number[] = []
   for (const input of model.inputs) {
@@ -46,16 +47,25 @@ export function traceLayout(model: IrModel): TraceLayout {
     stateSizes.push(sizeOf(step.output.shape))
   }
   if (stateSizes.some((n) => n < 1)) throw fail('a tensor has no element')
-  const outputState = positionOf.get(model.outputs[0].tensor)
-  if (outputState === undefined || outputState < model.inputs.length) throw fail('its output is not produced by a step')
+  // The claim proves each output's tensor in the trace at a step state (see OptimisticGame.claim).
+  const outputStates = model.outputs.map((o) => {
+    const state = positionOf.get(o.tensor)
+    if (state === undefined || state < model.inputs.length) throw fail(`its output "${o.name}" is not produced by a step`)
+    return state
+  })
+  const inputLane = inputLaneFor(model.inputs)
+  const inputBytes = packedInputBytes(inputLane, stateSizes.slice(0, model.inputs.length))
+  if (inputBytes > MAX_INPUT_BYTES) {
+    throw fail(`its packed input is ${inputBytes} bytes (${inputLane.bytes}-byte lanes); a claim carries at most ${MAX_INPUT_BYTES}`)
+  }
   return {
     inputCount: model.inputs.length,
     stepCount: model.steps.length,
     stateCount: stateSizes.length,
     stateSizes,
     positionOf,
-    outputState,
+    outputStates,
     traceDepth: depthFor(stateSizes.length),
-    inputLane: inputLaneFor(model.inputs),
+    inputLane,
   }
 }

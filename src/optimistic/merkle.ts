@@ -1,4 +1,4 @@
-import { concat, keccak256, toBeHex, zeroPadValue } from 'ethers'
+import { createKeccak } from 'hash-wasm'
 
 /**
  * Fixed-depth keccak Merkle trees, equal to `verifier-contracts/optimistic/MerkleLib.sol`:
@@ -10,11 +10,87 @@ export type Hex = string
 export const ZERO_WORD: Hex = `0x${'00'.repeat(32)}`
 const INT256_MIN = -(1n << 255n)
 const INT256_MAX = (1n << 255n) - 1n
+const SAFE_MIN = BigInt(Number.MIN_SAFE_INTEGER)
+const SAFE_MAX = BigInt(Number.MAX_SAFE_INTEGER)
+
+// keccak in WebAssembly: ~0.7 µs a hash against ethers' ~12 µs, which is what lets the
+// parameters of a 10M-weight model commit in seconds. Created once (the only async step), so
+// every function here stays synchronous; `init/update/digest` never yield.
+const hasher = await createKeccak(256)
+
+/** keccak256 of raw bytes, as 32 bytes. */
+export function keccakBytes(data: Uint8Array): Uint8Array {
+  hasher.init()
+  hasher.update(data)
+  return hasher.digest('binary')
+}
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** 0x-prefixed lowercase hex of bytes (ethers' `hexlify`, without its checks: hot path). */
+export function hexOf(bytes: Uint8Array): Hex {
+  let s = '0x'
+  for (let i = 0; i < bytes.length; i++) s += HEX_BYTE[bytes[i]]
+  return s
+}
+
+/** Writes the bytes of a 0x-prefixed hex string into `out` at `offset`. */
+export function writeHex(hex: Hex, out: Uint8Array, offset = 0): void {
+  const n = (hex.length - 2) >> 1
+  for (let i = 0, c = 2; i < n; i++, c += 2) out[offset + i] = (nibble(hex.charCodeAt(c)) << 4) | nibble(hex.charCodeAt(c + 1))
+}
+
+function nibble(code: number): number {
+  // '0'-'9', 'a'-'f', 'A'-'F'
+  const v = code <= 57 ? code - 48 : (code | 32) - 87
+  if (v < 0 || v > 15 || Number.isNaN(v)) throw new RangeError(`not a hex digit: ${String.fromCharCode(code)}`)
+  return v
+}
+
+export function bytesOf(hex: Hex): Uint8Array {
+  const out = new Uint8Array((hex.length - 2) >> 1)
+  writeHex(hex, out)
+  return out
+}
+
+/** keccak256 of raw bytes, as hex. */
+export function keccakHex(data: Uint8Array): Hex {
+  return hexOf(keccakBytes(data))
+}
+
+/**
+ * Writes `value` as an int256 word (two's complement, big-endian) at `offset`; throws
+ * RangeError beyond int256. Safe integers (every weight in practice) take a fast path.
+ */
+export function writeInt256(value: bigint, out: Uint8Array, offset = 0): void {
+  if (value >= SAFE_MIN && value <= SAFE_MAX) {
+    // Two's complement of a safe integer: hi·2^32 + lo with lo in [0, 2^32).
+    const n = Number(value)
+    const hi = Math.floor(n / 4294967296)
+    const lo = n - hi * 4294967296
+    out.fill(n < 0 ? 0xff : 0, offset, offset + 24)
+    const h = hi >>> 0
+    out[offset + 24] = h >>> 24
+    out[offset + 25] = (h >>> 16) & 0xff
+    out[offset + 26] = (h >>> 8) & 0xff
+    out[offset + 27] = h & 0xff
+    out[offset + 28] = lo >>> 24
+    out[offset + 29] = (lo >>> 16) & 0xff
+    out[offset + 30] = (lo >>> 8) & 0xff
+    out[offset + 31] = lo & 0xff
+    return
+  }
+  if (value < INT256_MIN || value > INT256_MAX) throw new RangeError(`${value} does not fit in int256`)
+  const view = new DataView(out.buffer, out.byteOffset + offset, 32)
+  let v = BigInt.asUintN(256, value)
+  for (let i = 3; i >= 0; i--, v >>= 64n) view.setBigUint64(8 * i, BigInt.asUintN(64, v))
+}
 
 /** The int256 word of an integer; throws RangeError beyond int256. */
 export function wordOf(value: bigint): Hex {
-  if (value < INT256_MIN || value > INT256_MAX) throw new RangeError(`${value} does not fit in int256`)
-  return zeroPadValue(toBeHex(BigInt.asUintN(256, value)), 32)
+  const out = new Uint8Array(32)
+  writeInt256(value, out)
+  return hexOf(out)
 }
 
 /** Inverse of `wordOf`. */
@@ -29,8 +105,11 @@ export function depthFor(n: number): number {
   return d
 }
 
+const pair = new Uint8Array(64)
 export function hashPair(left: Hex, right: Hex): Hex {
-  return keccak256(concat([left, right]))
+  writeHex(left, pair, 0)
+  writeHex(right, pair, 32)
+  return keccakHex(pair)
 }
 
 /** All layers of a tree, leaves first; the last layer is [root]. */
@@ -42,14 +121,42 @@ export interface MerkleTree {
 
 export function merkleTree(leaves: readonly Hex[], depth = depthFor(leaves.length)): MerkleTree {
   if (leaves.length > 2 ** depth) throw new RangeError(`${leaves.length} leaves do not fit a tree of depth ${depth}`)
-  let layer: Hex[] = Array.from({ length: 2 ** depth }, (_, i) => leaves[i] ?? ZERO_WORD)
-  const layers = [layer]
-  while (layer.length > 1) {
-    const next: Hex[] = []
-    for (let i = 0; i < layer.length; i += 2) next.push(hashPair(layer[i], layer[i + 1]))
-    layers.push((layer = next))
+  const words = new Uint8Array(32 * 2 ** depth)
+  leaves.forEach((leaf, i) => writeHex(leaf, words, 32 * i))
+  return wordTree(words, depth)
+}
+
+/**
+ * The tree over the 32-byte words of `words` (its length a multiple of 32, zero words after
+ * them up to 2^depth), hashed on bytes, with hex layers for proofs.
+ */
+export function wordTree(words: Uint8Array, depth = depthFor(words.length / 32)): MerkleTree {
+  const width = 2 ** depth
+  if (words.length > 32 * width) throw new RangeError(`${words.length / 32} leaves do not fit a tree of depth ${depth}`)
+  let layer = new Uint8Array(32 * width)
+  layer.set(words)
+  const layers: Hex[][] = []
+  for (let n = width; ; n >>= 1) {
+    layers.push(Array.from({ length: n }, (_, i) => hexOf(layer.subarray(32 * i, 32 * i + 32))))
+    if (n === 1) break
+    const next = new Uint8Array(16 * n)
+    for (let i = 0; i < n / 2; i++) next.set(keccakBytes(layer.subarray(64 * i, 64 * i + 64)), 32 * i)
+    layer = next
   }
-  return { depth, layers, root: layer[0] }
+  return { depth, layers, root: layers[depth][0] }
+}
+
+/**
+ * Root only, hashing in place (as MerkleLib.tensorRoot): `words` holds the leaves and is
+ * overwritten; it must have room for 2^depth words.
+ */
+export function wordRootInPlace(words: Uint8Array, leafCount: number, depth = depthFor(leafCount)): Uint8Array {
+  let n = 2 ** depth
+  words.fill(0, 32 * leafCount, 32 * n)
+  for (; n > 1; n >>= 1) {
+    for (let i = 0; i < n / 2; i++) words.set(keccakBytes(words.subarray(64 * i, 64 * i + 64)), 32 * i)
+  }
+  return words.slice(0, 32)
 }
 
 /** Siblings of leaf `index`, bottom-up. */
@@ -65,5 +172,7 @@ export function rootFrom(leaf: Hex, index: number, path: readonly Hex[]): Hex {
 
 /** The tensor tree of integer values. */
 export function tensorTree(values: readonly bigint[]): MerkleTree {
-  return merkleTree(values.map(wordOf))
+  const words = new Uint8Array(32 * values.length)
+  values.forEach((v, i) => writeInt256(v, words, 32 * i))
+  return wordTree(words)
 }

@@ -1,16 +1,20 @@
 import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp } from '../ir/types.js'
-import { abi, ELEMENT_OPENING, GATHER_BODY, LINEAR_BODY, LOOKUP_BODY, MAX_BODY, MUL_BODY, STEP_HEADER, type StepHeader } from './abi.js'
-import { TraceIndexError } from './errors.js'
-import { type Hex, type MerkleTree, merkleProof } from './merkle.js'
-import { linearRow, type ParamsCommitment } from './params.js'
+import {
+  abi, ELEMENT_OPENING, FOLD_KINDS, FOLD_ROW, FOLD_TERM, GATHER_BODY, INT256_MIN, LOOKUP_BODY, MUL_BODY, STEP_HEADER, type StepHeader,
+} from './abi.js'
+import { FoldRequiredError, TraceIndexError } from './errors.js'
+import { laneWordOf } from './input.js'
+import { type Hex, type MerkleTree, merkleProof, valueOfWord } from './merkle.js'
+import { foldRowOf, type ParamsCommitment, termTree } from './params.js'
 import { prefixTree, type Trace } from './trace.js'
 
 /**
- * Builds the one-step proof `IntegerOneStep.valueAt` checks for element `element` of step
- * `stepIndex`: the step header with its path in the parameter tree, the element's op
- * parameters with their path under `opRoot`, and the operands with their paths in the
- * pre-state (the prefix trace tree before the step), all taken from `trace` — the prover's
- * view of the agreed pre-state.
+ * One-step proofs, as `IntegerOneStep` checks them, for one element of one step: the step
+ * header with its path in the parameter tree, the element's op parameters with their path
+ * under `opRoot`, and operand elements with their paths in the pre-state (the prefix trace
+ * tree before the step), all taken from `trace` — the prover's view of the agreed pre-state.
+ * requant, gather, lookup and mul elements are re-executed whole (`valueAt`); a linear or max
+ * element is a fold over its row's terms, proven one term at a time (`foldRow`, `foldStep`).
  */
 export interface BuildOneStepProofParameters {
   model: IrModel
@@ -28,84 +32,152 @@ interface ProofContext {
   element: number
 }
 
-interface ElementOpening {
+export interface ElementOpening {
   value: bigint
   elementPath: Hex[]
   statePath: Hex[]
 }
 
+/**
+ * Element `index` of operand `operand`. An input state is committed as the tree of its packed
+ * words: the opening carries the word holding the lane (the executor decodes the lane).
+ */
 function openElement(ctx: ProofContext, operand: number, index: number): ElementOpening {
   const state = ctx.header.inputStates[operand]
-  return {
-    value: ctx.trace.states[state][index],
-    elementPath: merkleProof(ctx.trace.tensorTrees[state], index),
-    statePath: merkleProof(ctx.pre, state),
+  const tree = ctx.trace.tensorTrees[state]
+  const statePath = merkleProof(ctx.pre, state)
+  if (state < ctx.trace.layout.inputCount) {
+    const { word } = laneWordOf(ctx.trace.layout.inputLane, index)
+    return { value: valueOfWord(tree.layers[0][word]), elementPath: merkleProof(tree, word), statePath }
   }
+  return { value: ctx.trace.states[state][index], elementPath: merkleProof(tree, index), statePath }
 }
 
 /** Column `col` of the concatenated operands as (operand, index), located by the committed sizes. */
-function locate(ctx: ProofContext, col: number): [number, number] {
+function locate(header: StepHeader, col: number): [number, number] {
   let offset = col
   let operand = 0
-  while (offset >= ctx.header.inputSizes[operand]) offset -= ctx.header.inputSizes[operand++]
+  while (offset >= header.inputSizes[operand]) offset -= header.inputSizes[operand++]
   return [operand, offset]
 }
 
-const bodyOf: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: ProofContext) => { type: string; body: unknown } } = {
-  linear: (op: LinearOp, ctx) => {
-    const row = linearRow(op, ctx.element)
-    const inputs = ctx.header.inputStates.map((state) => ({ values: ctx.trace.states[state], statePath: merkleProof(ctx.pre, state) }))
-    return { type: LINEAR_BODY, body: { ...row, rowPath: merkleProof(ctx.opTree!, ctx.element), inputs } }
-  },
+type ValueKind = Exclude<OpKind, 'linear' | 'max'>
+const bodyOf: { [K in ValueKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: ProofContext) => { type: string; body: unknown } } = {
   requant: (_op, ctx) => ({ type: ELEMENT_OPENING, body: openElement(ctx, 0, ctx.element) }),
   gather: (op: GatherOp, ctx) => {
     const source = op.index[ctx.element]
     let x: ElementOpening = { value: 0n, elementPath: [], statePath: [] }
-    if (source >= 0) x = openElement(ctx, ...locate(ctx, source))
+    if (source >= 0) x = openElement(ctx, ...locate(ctx.header, source))
     return { type: GATHER_BODY, body: { source: BigInt(source), indexPath: merkleProof(ctx.opTree!, ctx.element), x } }
-  },
-  max: (op: MaxOp, ctx) => {
-    const cols = Array.from(op.cols.subarray(op.rowPtr[ctx.element], op.rowPtr[ctx.element + 1]))
-    // Each operand's state path once; each element only its path inside its tensor.
-    const operands = ctx.header.inputStates.map((state) => ({ root: ctx.trace.tensorTrees[state].root, statePath: merkleProof(ctx.pre, state) }))
-    const xs = cols.map((c) => {
-      const [operand, index] = locate(ctx, c)
-      const state = ctx.header.inputStates[operand]
-      return { value: ctx.trace.states[state][index], elementPath: merkleProof(ctx.trace.tensorTrees[state], index) }
-    })
-    return { type: MAX_BODY, body: { cols, rowPath: merkleProof(ctx.opTree!, ctx.element), operands, xs } }
   },
   lookup: (op: LookupOp, ctx) => {
     const x = openElement(ctx, 0, ctx.element)
+    const v = ctx.trace.states[ctx.header.inputStates[0]][ctx.element]
     // The prover's pre-state may hold an x outside the table (a cheater's): the proof then
     // names the nearest end, and the executor refuses the x itself.
-    const at = x.value < op.offset ? 0 : Math.min(Number(x.value - op.offset), op.table.length - 1)
+    const at = v < op.offset ? 0 : Math.min(Number(v - op.offset), op.table.length - 1)
     return { type: LOOKUP_BODY, body: { x, entry: op.table[at], entryPath: merkleProof(ctx.opTree!, at) } }
   },
   mul: (op: MulOp, ctx) => {
-    // Two full element openings (not max's shared operand roots): a product reads two
-    // elements, often of two tensors, so a second state path costs about what a root would.
     const [left, right] = [op.left[ctx.element], op.right[ctx.element]]
-    const a = openElement(ctx, ...locate(ctx, left))
-    const b = openElement(ctx, ...locate(ctx, right))
+    const a = openElement(ctx, ...locate(ctx.header, left))
+    const b = openElement(ctx, ...locate(ctx.header, right))
     return { type: MUL_BODY, body: { left, right, pairPath: merkleProof(ctx.opTree!, ctx.element), a, b } }
   },
 }
 
-export function buildOneStepProof({ model, params, trace, stepIndex, element }: BuildOneStepProofParameters): Hex {
+function contextOf({ model, params, trace, stepIndex, element }: BuildOneStepProofParameters): { ctx: ProofContext; op: PrimitiveOp } {
   const step = model.steps[stepIndex]
   if (!step) throw new TraceIndexError({ what: 'step', index: stepIndex, size: model.steps.length })
   const header = params.headers[stepIndex]
   if (element < 0 || element >= header.outputSize) throw new TraceIndexError({ what: `element of step ${stepIndex}`, index: element, size: header.outputSize })
   const position = params.layout.inputCount + stepIndex
-  const ctx: ProofContext = { header, opTree: params.opTrees[stepIndex], trace, pre: prefixTree(trace, position - 1), element }
-  const build = bodyOf[step.op.op] as (op: PrimitiveOp, c: ProofContext) => { type: string; body: unknown }
-  const { type, body } = build(step.op, ctx)
-  return abi.encode(['uint8', STEP_HEADER, 'bytes32[]', type], [header.kind, header, merkleProof(params.headerTree, stepIndex), body])
+  return { ctx: { header, opTree: params.opTrees[stepIndex], trace, pre: prefixTree(trace, position - 1), element }, op: step.op }
+}
+
+function encodeProof(ctx: ProofContext, params: ParamsCommitment, stepIndex: number, type: string, body: unknown): Hex {
+  return abi.encode(['uint8', STEP_HEADER, 'bytes32[]', type], [ctx.header.kind, ctx.header, merkleProof(params.headerTree, stepIndex), body])
+}
+
+/** Whether elements of this op are proven by a fold (`startFold`, level 3) rather than `step`. */
+export function isFoldOp(op: PrimitiveOp): op is LinearOp | MaxOp {
+  return FOLD_KINDS.has(op.op)
+}
+
+/** The `executor.valueAt` proof of a requant, gather, lookup or mul element; FoldRequiredError for linear and max. */
+export function buildOneStepProof(p: BuildOneStepProofParameters): Hex {
+  const { ctx, op } = contextOf(p)
+  if (isFoldOp(op)) throw new FoldRequiredError({ stepIndex: p.stepIndex, op: op.op })
+  const build = bodyOf[op.op] as (op: PrimitiveOp, c: ProofContext) => { type: string; body: unknown }
+  const { type, body } = build(op, ctx)
+  return encodeProof(ctx, p.params, p.stepIndex, type, body)
+}
+
+function foldOp(p: BuildOneStepProofParameters): { ctx: ProofContext; op: LinearOp | MaxOp } {
+  const { ctx, op } = contextOf(p)
+  if (!isFoldOp(op)) throw new FoldRequiredError({ stepIndex: p.stepIndex, op: op.op, fold: false })
+  return { ctx, op }
+}
+
+/** The `executor.foldRow` proof (`startFold`): the element's row leaf fields and its path under opRoot. */
+export function buildFoldRowProof(p: BuildOneStepProofParameters): Hex {
+  const { ctx, op } = foldOp(p)
+  const row = foldRowOf(op, p.element)
+  return encodeProof(ctx, p.params, p.stepIndex, FOLD_ROW, { ...row, rowPath: merkleProof(ctx.opTree!, p.element) })
+}
+
+/** The `executor.foldStep` proof of term `term` of the element's row: the term, its path under termsRoot, its operand. */
+export function buildFoldStepProof(p: BuildOneStepProofParameters & { term: number }): Hex {
+  const { ctx, op } = foldOp(p)
+  const [from, to] = [op.rowPtr[p.element], op.rowPtr[p.element + 1]]
+  if (p.term < 0 || p.term >= to - from) throw new TraceIndexError({ what: `term of step ${p.stepIndex} element ${p.element}`, index: p.term, size: to - from })
+  const col = op.cols[from + p.term]
+  const val = op.op === 'linear' ? op.vals[from + p.term] : 0n
+  const x = openElement(ctx, ...locate(ctx.header, col))
+  return encodeProof(ctx, p.params, p.stepIndex, FOLD_TERM, { col, val, termPath: merkleProof(termTree(op, p.element), p.term), x })
+}
+
+/**
+ * The fold of a linear or max element over `trace`'s operands: accs[k] is the result after the
+ * first k terms (accs[0] the bias, or type(int256).min for max), so accs[termCount] is the
+ * element. This is what an honest party proposes and agrees with at level 3.
+ */
+export function foldAccs(model: IrModel, params: ParamsCommitment, trace: Trace, stepIndex: number, element: number): bigint[] {
+  const op = model.steps[stepIndex]?.op
+  if (!op || !isFoldOp(op)) throw new FoldRequiredError({ stepIndex, op: op?.op ?? 'none', fold: false })
+  const header = params.headers[stepIndex]
+  const x = (col: number) => {
+    const [operand, index] = locate(header, col)
+    return trace.states[header.inputStates[operand]][index]
+  }
+  const accs = [op.op === 'linear' ? op.bias[element] : INT256_MIN]
+  for (let k = op.rowPtr[element]; k < op.rowPtr[element + 1]; k++) {
+    const acc = accs[accs.length - 1]
+    if (op.op === 'linear') accs.push(acc + op.vals[k] * x(op.cols[k]))
+    else {
+      const v = x(op.cols[k])
+      accs.push(v > acc ? v : acc)
+    }
+  }
+  return accs
+}
+
+export interface StepQuery {
+  paramsRoot: Hex
+  stepCount: number
+  stateCount: number
+  stepIndex: number
+  statePosition: number
+  preStateRoot: Hex
+  element: number
+  outputSize: number
+  inputCount: number
+  inputLaneBytes: number
+  inputSigned: boolean
 }
 
 /** The `StepQuery` the game passes to the executor, as the game derives it (pre-state from `trace`). */
-export function stepQuery(params: ParamsCommitment, trace: Trace, stepIndex: number, element: number) {
+export function stepQuery(params: ParamsCommitment, trace: Trace, stepIndex: number, element: number): StepQuery {
   const { layout } = params
   const statePosition = layout.inputCount + stepIndex
   return {
@@ -117,5 +189,24 @@ export function stepQuery(params: ParamsCommitment, trace: Trace, stepIndex: num
     preStateRoot: trace.prefixRoots[statePosition - 1],
     element,
     outputSize: layout.stateSizes[statePosition],
+    inputCount: layout.inputCount,
+    inputLaneBytes: layout.inputLane.bytes,
+    inputSigned: layout.inputLane.signed,
   }
+}
+
+export interface FoldQuery {
+  step: StepQuery
+  term: number
+  termCount: number
+  termsRoot: Hex
+  acc: bigint
+}
+
+/** The `FoldQuery` of term `term` of a fold element, its accumulator `acc` (the agreed one). */
+export function foldQuery(model: IrModel, params: ParamsCommitment, trace: Trace, stepIndex: number, element: number, term: number, acc: bigint): FoldQuery {
+  const op = model.steps[stepIndex].op
+  if (!isFoldOp(op)) throw new FoldRequiredError({ stepIndex, op: op.op, fold: false })
+  const { termCount, termsRoot } = foldRowOf(op, element)
+  return { step: stepQuery(params, trace, stepIndex, element), term, termCount, termsRoot, acc }
 }

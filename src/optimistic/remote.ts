@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Contract, EventLog } from 'ethers'
 import { MOVER, type Role } from './agent.js'
-import { type DisputeView, type Move, playMove, readClaim, readDispute, releaseDispute, timeoutDispute } from './client.js'
+import { closeMoot, type DisputeView, type Move, playMove, readClaim, readDispute, timeoutDispute } from './client.js'
 import type { ClaimKey } from './config.js'
 import { GameRevertError } from './errors.js'
 import type { TraceLayout } from './layout.js'
-import { unpackInput } from './input.js'
+import { packedInputBytes, unpackInputStates } from './input.js'
 import type { Hex } from './merkle.js'
 import { ClaimInputError, ClaimNotFoundError } from './op-errors.js'
 
@@ -22,15 +22,13 @@ export interface PostedClaim {
 }
 
 function postedClaim(log: EventLog, layout: TraceLayout): PostedClaim {
-  const { claimId, key, input, output } = log.args as unknown as { claimId: Hex; key: ClaimKey; input: Hex; output: bigint[] }
-  const expected = layout.stateSizes.slice(0, layout.inputCount).reduce((a, b) => a + b, 0) * layout.inputLane.bytes
+  const { claimId, key, input, outputs } = log.args as unknown as { claimId: Hex; key: ClaimKey; input: Hex; outputs: bigint[][] }
+  const expected = packedInputBytes(layout.inputLane, layout.stateSizes.slice(0, layout.inputCount))
   const actual = (input.length - 2) / 2
   if (actual !== expected) throw new ClaimInputError({ claimId, expected, actual })
-  const values = unpackInput(layout.inputLane, input)
-  const inputs: bigint[][] = []
-  for (let i = 0, offset = 0; i < layout.inputCount; offset += layout.stateSizes[i++]) inputs.push(values.slice(offset, offset + layout.stateSizes[i]))
-  const k: ClaimKey = { modelId: key.modelId, inputRoot: key.inputRoot, inputHash: key.inputHash, traceRoot: key.traceRoot, outputRoot: key.outputRoot, claimant: key.claimant }
-  return { claimId, key: k, inputs, inputPacked: input, output: [...output], blockNumber: log.blockNumber }
+  const inputs = unpackInputStates(layout, input)
+  const k: ClaimKey = { modelId: key.modelId, inputRoot: key.inputRoot, inputHash: key.inputHash, traceRoot: key.traceRoot, outputsHash: key.outputsHash, claimant: key.claimant }
+  return { claimId, key: k, inputs, inputPacked: input, output: [...outputs[0]], blockNumber: log.blockNumber }
 }
 
 /** Claims of `modelId` submitted in blocks [fromBlock, toBlock]. */
@@ -88,9 +86,9 @@ export type TickResult = { state: 'moved'; sent: SentMove } | { state: 'waiting'
 export async function tick(game: Contract, seat: Seat): Promise<TickResult> {
   const view = await readDispute(game, seat.disputeId)
   if (view.phase === 'Resolved' || view.phase === 'None') return { state: 'resolved', view }
-  if ((await readClaim(game, view.claimId)).inputMismatch) {
+  if ((await readClaim(game, view.claimId)).status === 'Rejected') {
     try {
-      const { gasUsed } = await releaseDispute(game, seat.disputeId)
+      const { gasUsed } = await closeMoot(game, seat.disputeId)
       return { state: 'moved', sent: { disputeId: seat.disputeId, role: seat.role, phase: view.phase, move: 'release', gasUsed } }
     } catch (error) {
       if (!(error instanceof GameRevertError)) throw error

@@ -1,27 +1,32 @@
+import { getBytes } from 'ethers'
 import { execute } from '../ir/execute.js'
 import type { IrModel } from '../ir/types.js'
-import { TraceIndexError } from './errors.js'
+import { InputEncodingError, TraceIndexError } from './errors.js'
+import { inputWordCount, inputWordTree, packedInputBytes } from './input.js'
 import type { TraceLayout } from './layout.js'
 import { traceLayout } from './layout.js'
-import { type Hex, hashPair, type MerkleTree, merkleProof, merkleTree, tensorTree } from './merkle.js'
+import { type Hex, hashPair, type MerkleTree, merkleProof, merkleTree, tensorTree, wordTree } from './merkle.js'
 
 /**
- * The execution trace and its commitments. State t's commitment is its tensor root; the
- * prefix root at t is the trace tree with states 0..t and zero leaves after, so agreeing
- * on the prefix root at t means agreeing on every state up to t. The trace root is the
- * prefix root at the last state; the input root the prefix root at the last input.
+ * The execution trace and its commitments. A step state's commitment is its tensor root; an
+ * input state's is the root of its packed 32-byte words (the claim computes it from calldata).
+ * The prefix root at t is the trace tree with states 0..t and zero leaves after, so agreeing
+ * on the prefix root at t means agreeing on every state up to t. The trace root is the prefix
+ * root at the last state; the input root the prefix root at the last input.
  */
 export interface Trace {
   layout: TraceLayout
   /** Values of every state, by trace position. */
   states: bigint[][]
+  /** Input states: the word trees of their packed lanes; step states: the tensor trees. */
   tensorTrees: MerkleTree[]
   /** prefixRoots[t] = root of the trace tree holding states 0..t. */
   prefixRoots: Hex[]
   inputRoot: Hex
   traceRoot: Hex
-  outputRoot: Hex
-  output: bigint[]
+  /** Tensor roots of the outputs (`layout.outputStates`), in order. */
+  outputRoots: Hex[]
+  outputs: bigint[][]
 }
 
 const INT256_DOMAIN = { lo: -(1n << 255n), hi: (1n << 255n) - 1n }
@@ -38,22 +43,30 @@ export function buildTrace(model: IrModel, inputs: readonly (readonly bigint[])[
   return traceFromStates(layout, states)
 }
 
-/** Commitments to any sequence of states (an honest trace, or a cheater's). */
-export function traceFromStates(layout: TraceLayout, states: readonly (readonly bigint[])[]): Trace {
-  if (states.length !== layout.stateCount) throw new TraceIndexError({ what: 'state count', index: states.length, size: layout.stateCount + 1 })
-  const tensorTrees = states.map((s) => tensorTree(s))
-  const roots = tensorTrees.map((t) => t.root)
+/** Prefix roots of the trace tree filled leaf by leaf with `roots`. */
+function prefixRootsOf(roots: readonly Hex[], depth: number): Hex[] {
   // Incremental: the prefix root at t differs from the one at t-1 in leaf t only.
-  const layers = merkleTree([], layout.traceDepth).layers.map((layer) => [...layer])
+  const layers = merkleTree([], depth).layers.map((layer) => [...layer])
   const prefixRoots: Hex[] = []
   for (let t = 0; t < roots.length; t++) {
     layers[0][t] = roots[t]
-    for (let level = 1, i = t >> 1; level <= layout.traceDepth; level++, i >>= 1) {
+    for (let level = 1, i = t >> 1; level <= depth; level++, i >>= 1) {
       layers[level][i] = hashPair(layers[level - 1][2 * i], layers[level - 1][2 * i + 1])
     }
-    prefixRoots.push(layers[layout.traceDepth][0])
+    prefixRoots.push(layers[depth][0])
   }
-  const output = [...states[layout.outputState]]
+  return prefixRoots
+}
+
+/**
+ * Commitments to any sequence of states (an honest trace, or a cheater's). Input values must
+ * fit the model's input lane (InputEncodingError): a claim cannot post others.
+ */
+export function traceFromStates(layout: TraceLayout, states: readonly (readonly bigint[])[]): Trace {
+  if (states.length !== layout.stateCount) throw new TraceIndexError({ what: 'state count', index: states.length, size: layout.stateCount + 1 })
+  const tensorTrees = states.map((s, t) => (t < layout.inputCount ? inputWordTree(layout.inputLane, s) : tensorTree(s)))
+  const roots = tensorTrees.map((t) => t.root)
+  const prefixRoots = prefixRootsOf(roots, layout.traceDepth)
   return {
     layout,
     states: states.map((s) => [...s]),
@@ -61,9 +74,29 @@ export function traceFromStates(layout: TraceLayout, states: readonly (readonly 
     prefixRoots,
     inputRoot: prefixRoots[layout.inputCount - 1],
     traceRoot: prefixRoots[layout.stateCount - 1],
-    outputRoot: roots[layout.outputState],
-    output,
+    outputRoots: layout.outputStates.map((s) => roots[s]),
+    outputs: layout.outputStates.map((s) => [...states[s]]),
   }
+}
+
+/**
+ * `ClaimKey.inputRoot` as `OptimisticGame.claim` computes it from a packed input: the trace
+ * tree holding the word-tree roots of the input states (zeros after). Throws
+ * InputEncodingError on a wrong length (the claim reverts on it too).
+ */
+export function inputRootOf(layout: TraceLayout, packed: Hex | Uint8Array): Hex {
+  const bytes = typeof packed === 'string' ? getBytes(packed) : packed
+  const { inputLane: lane } = layout
+  const sizes = layout.stateSizes.slice(0, layout.inputCount)
+  if (bytes.length !== packedInputBytes(lane, sizes)) throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane })
+  const roots: Hex[] = []
+  let at = 0
+  for (const size of sizes) {
+    const n = 32 * inputWordCount(lane, size)
+    roots.push(wordTree(bytes.subarray(at, at + n)).root)
+    at += n
+  }
+  return merkleTree(roots, layout.traceDepth).root
 }
 
 /** The trace tree holding states 0..t (zeros after). */

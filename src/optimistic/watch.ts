@@ -1,7 +1,7 @@
 import type { Contract, Signer } from 'ethers'
 import type { IrModel } from '../ir/types.js'
-import { honestMove, inputRootMismatch, shouldChallenge } from './agent.js'
-import { challengeClaim, finalizeClaim, proveInputMismatch, readClaim, readDispute } from './client.js'
+import { honestMove, shouldChallenge } from './agent.js'
+import { challengeClaim, finalizeClaim, readClaim, readDispute } from './client.js'
 import { type ClaimKey, disputeIdOf } from './config.js'
 import { GameRevertError } from './errors.js'
 import type { Hex } from './merkle.js'
@@ -49,7 +49,6 @@ export async function disputeIfWrong(ctx: GameContext, claim: PostedClaim, onEve
   const me = await (ctx.game.runner as unknown as Signer).getAddress()
   const verdict = (v: Extract<WatchEvent, { type: 'claim' }>['verdict']) => { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: v }); return null }
   const honest = buildTrace(ctx.model, claim.inputs, { anyInput: true })
-  if (inputRootMismatch(claim.key, honest)) return proveIfPending(ctx, claim, me, verdict, onEvent)
   if (!shouldChallenge(claim.key, honest)) return verdict('correct')
   if (claim.key.claimant.toLowerCase() === me.toLowerCase()) return verdict('own claim')
   const disputeId = disputeIdOf(claim.claimId, me)
@@ -62,23 +61,6 @@ export async function disputeIfWrong(ctx: GameContext, claim: PostedClaim, onEve
   const { gasUsed } = await challengeClaim(ctx.game, claim.key, ctx.challengeBond)
   onEvent?.({ type: 'challenged', claimId: claim.claimId, disputeId, gasUsed })
   return challengerSeat(ctx, disputeId, honest)
-}
-
-/** The one-shot input-root proof, while the claim is pending (in or after its window, disputes open or not). */
-async function proveIfPending(
-  ctx: GameContext, claim: PostedClaim, me: string, verdict: (v: Extract<WatchEvent, { type: 'claim' }>['verdict']) => null, onEvent?: (e: WatchEvent) => void,
-): Promise<null> {
-  if (claim.key.claimant.toLowerCase() === me.toLowerCase()) return verdict('own claim')
-  if ((await readClaim(ctx.game, claim.claimId)).status !== 'Pending') return verdict('not pending')
-  verdict('input mismatch')
-  try {
-    const { gasUsed } = await proveInputMismatch(ctx.game, claim.key, claim.inputPacked)
-    onEvent?.({ type: 'input-mismatch-proved', claimId: claim.claimId, gasUsed })
-  } catch (error) {
-    // Another watcher's proof (or a dispute) settled the claim first: nothing left to do.
-    if (!(error instanceof GameRevertError && error.errorName === 'ClaimNotPending')) throw error
-  }
-  return null
 }
 
 interface Active {

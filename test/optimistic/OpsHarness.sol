@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 import {IntegerOps} from "../../verifier-contracts/optimistic/IntegerOps.sol";
 import {MerkleLib} from "../../verifier-contracts/optimistic/MerkleLib.sol";

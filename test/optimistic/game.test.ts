@@ -6,7 +6,7 @@ import { type Player, playDispute } from '../../src/optimistic/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, type GameFixture, startChain, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, WINDOW } from './chain.js'
 import { tinyModel } from './models.js'
-import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim } from './scenario.js'
+import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, REJECT_REWARD } from './scenario.js'
 
 const INPUT = [[3n, -7n, 120n, -128n, 0n, 55n]]
 
@@ -39,7 +39,7 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     await expectConserved(f, 0n, [claimant])
   })
 
-  it('a wrong claim is caught by the honest challenger, who takes the claim bond', async () => {
+  it('a wrong claim is caught by the honest challenger, who gets its bond back and half the claim bond', async () => {
     const [, claimant, challenger] = f.wallets
     const lie = lyingTrace(m, INPUT, 2, 1, 5n, true)
     const honest = buildTrace(m.model, INPUT)
@@ -53,7 +53,7 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     expect(view.claimantWon).toBe(false)
     expect(moves.at(-1)!.move).toBe('step')
     expect(await claimStatus(f, claimId)).toBe('Rejected')
-    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
+    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(REJECT_REWARD)
     expect(await f.gameAs(claimant).credit(claimant.address)).toBe(0n)
     await expectConserved(f, 0n, [claimant, challenger])
     await withdrawCredit(f.gameAs(challenger))
@@ -95,7 +95,7 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     await timeoutDispute(game, disputeId)
     expect((await readDispute(game, disputeId)).claimantWon).toBe(false)
     expect(await claimStatus(f, claimId)).toBe('Rejected')
-    expect(await game.credit(challenger.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
+    expect(await game.credit(challenger.address)).toBe(REJECT_REWARD)
     await expectConserved(f, 0n, [claimant, challenger])
   })
 

@@ -1,7 +1,7 @@
 import { hexlify, randomBytes, type Wallet } from 'ethers'
 import { expect } from 'vitest'
 import { challengeClaim, readClaim, submitClaim } from '../../src/optimistic/client.js'
-import { type ClaimKey, claimKeyOf } from '../../src/optimistic/config.js'
+import { type ClaimKey, claimIdOf, claimKeyOf } from '../../src/optimistic/config.js'
 import type { Hex } from '../../src/optimistic/merkle.js'
 import { honestPlayer, type Player } from '../../src/optimistic/play.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
@@ -11,9 +11,11 @@ import { CHALLENGE_BOND, CLAIM_BOND, type GameFixture, type RegisteredModel } fr
 
 /** A claim on chain with its key. */
 export async function postClaim(f: GameFixture, m: RegisteredModel, claimant: Wallet, trace: Trace) {
-  const { claimId, gasUsed } = await submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND)
-  const key: ClaimKey = claimKeyOf(m.modelId, trace, claimant.address)
-  return { claimId, key, gasUsed }
+  const { claimId, key, gasUsed } = await submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND)
+  // The key the game computed is the one the TypeScript side derives.
+  expect(key).toEqual(claimKeyOf(m.modelId, trace, claimant.address))
+  expect(claimIdOf(key)).toBe(claimId)
+  return { claimId, key: key as ClaimKey, gasUsed }
 }
 
 export async function openDispute(f: GameFixture, key: ClaimKey, challenger: Wallet) {
@@ -38,35 +40,45 @@ export function lyingTrace(m: RegisteredModel, inputs: bigint[][], state: number
 }
 
 /**
- * Bond conservation: the game holds exactly the credits owed plus the bonds still locked.
+ * Bond conservation: the game holds exactly the credits owed, the bonds still locked and what
+ * was burned (half the bond of each rejected claim).
  */
 export async function expectConserved(f: GameFixture, lockedWei: bigint, accounts: Wallet[]) {
   const game = f.gameAs(f.wallets[0])
   let credits = 0n
   for (const a of accounts) credits += (await game.credit(a.address)) as bigint
-  expect(await f.provider.getBalance(f.gameAddress)).toBe(credits + lockedWei)
+  const burned = (await game.burned()) as bigint
+  expect(await f.provider.getBalance(f.gameAddress)).toBe(credits + lockedWei + burned)
 }
+
+/** What an honest challenger is credited for a dispute that rejects a pending claim: its bond back and half the claim bond. */
+export const REJECT_REWARD = CHALLENGE_BOND + CLAIM_BOND / 2n
 
 export async function claimStatus(f: GameFixture, claimId: Hex) {
   return (await readClaim(f.gameAs(f.wallets[0]), claimId)).status
 }
 
-/** A player that answers at random where the protocol gives it a choice, and plays `base` elsewhere. */
+/** A player that answers at random where the protocol gives it a choice (levels 1, 2 and 3), and plays `base` elsewhere. */
 export function randomChooser(base: Player, r: Rng): Player {
   return {
     ...base,
     decide: (view, id) => {
       if (view.phase === 'Choose') return { type: 'choose', agree: r.next() < 0.5 }
       if (view.phase === 'Pick') return { type: 'pick', right: r.next() < 0.5 }
+      if (view.phase === 'FoldChoose') return { type: 'foldChoose', agree: r.next() < 0.5 }
       return base.decide(view, id)
     },
   }
 }
 
-/** A claimant that proposes random roots at level 1, and otherwise plays its own trace. */
+/** A claimant that proposes random roots at level 1 and random partial sums at level 3, and otherwise plays its own trace. */
 export function randomProposer(base: Player, r: Rng): Player {
   return {
     ...base,
-    decide: (view, id) => (view.phase === 'Propose' && r.next() < 0.7 ? { type: 'propose', root: hexlify(randomBytes(32)) } : base.decide(view, id)),
+    decide: (view, id) => {
+      if (view.phase === 'Propose' && r.next() < 0.7) return { type: 'propose', root: hexlify(randomBytes(32)) }
+      if (view.phase === 'FoldPropose' && r.next() < 0.7) return { type: 'foldPropose', acc: BigInt(r.int(-1000, 1000)) }
+      return base.decide(view, id)
+    },
   }
 }

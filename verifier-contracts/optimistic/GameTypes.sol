@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 import {IOneStepExecutor} from "./IOneStepExecutor.sol";
 import {Position} from "./Position.sol";
@@ -12,11 +12,11 @@ struct ModelConfig {
     IOneStepExecutor executor;
     /// Trace states 0 .. inputCount-1 are the model inputs; state inputCount + i is step i's output.
     uint32 inputCount;
-    /// The trace state holding the model output (produced by a step).
-    uint32 outputState;
-    /// Claims post the input values packed: each value one big-endian lane of
-    /// `inputLaneBytes` bytes (1..32), two's complement when `inputSigned` (an unsigned lane
-    /// is at most 31 bytes, so every lane decodes to an int256).
+    /// The trace states holding the model outputs (each produced by a step).
+    uint32[] outputStates;
+    /// Claims post the input values packed: each value one big-endian lane of `inputLaneBytes`
+    /// bytes (1, 2, 4, 8, 16 or 32, so a lane never straddles a word), two's complement when
+    /// `inputSigned`; each input state is zero-padded to whole 32-byte words.
     uint8 inputLaneBytes;
     bool inputSigned;
     /// Element count of every trace state.
@@ -30,16 +30,16 @@ struct ModelConfig {
 }
 
 /// @notice What a claim commits to; claimId = keccak256(abi.encode(ClaimKey)).
-/// `inputRoot` is the trace tree holding only the input states (zeros after them), as posted by
-/// the claimant: it is not checked at claim time, but `proveInputMismatch` rejects the claim if
-/// it is not the root of the posted input, whose keccak256 is `inputHash`.
-/// `outputRoot` is the tensor root of the output, proven inside `traceRoot` at claim time.
+/// `inputRoot` (the trace tree holding only the input states' word roots) and `inputHash`
+/// (keccak256 of the packed input) are computed by the game from the posted input;
+/// `outputsHash` = keccak256(abi.encode(bytes32[] outputRoots)), each output's tensor root
+/// proven inside `traceRoot` at claim time.
 struct ClaimKey {
     bytes32 modelId;
     bytes32 inputRoot;
     bytes32 inputHash;
     bytes32 traceRoot;
-    bytes32 outputRoot;
+    bytes32 outputsHash;
     address claimant;
 }
 
@@ -52,7 +52,8 @@ enum ClaimStatus {
 
 /// @notice Dispute phases. Level 1 bisects trace positions (lo agreed, hi disputed) over
 /// prefix roots; Reveal binds the disputed state's tensor root to level 1; level 2 descends
-/// that tensor's Merkle tree to one element; Step re-executes it.
+/// that tensor's Merkle tree to one element; Step re-executes it, or (linear, max) opens its
+/// row and level 3 bisects the row's partial folds down to one term.
 enum Phase {
     None,
     Propose, // claimant: prefix root at mid = (lo + hi) / 2
@@ -60,17 +61,18 @@ enum Phase {
     Reveal, // claimant: tensor root of state hi, proven against both prefix roots
     Open, // claimant: the two children of the disputed node
     Pick, // challenger: the child it disputes
-    Step, // challenger (or anyone): one-step proof of the disputed element
+    Step, // challenger's clock (anyone may send): one-step proof, or startFold for linear / max
+    FoldPropose, // claimant: the partial fold at mid = (foldLo + foldHi) / 2
+    FoldChoose, // challenger: agree or disagree with it
+    FoldStep, // challenger's clock (anyone may send): one term of the fold
     Resolved
 }
 
 struct ClaimRecord {
     address claimant;
     uint64 createdAt;
-    uint16 openDisputes;
+    uint64 openDisputes;
     ClaimStatus status;
-    /// Rejected by `proveInputMismatch`: its open disputes are moot and return the challengers' bonds.
-    bool inputMismatch;
 }
 
 struct Dispute {
@@ -85,54 +87,166 @@ struct Dispute {
     bytes32 modelId;
     /// Agreed prefix root at lo; after level 1, the agreed pre-state of the disputed step.
     bytes32 rootLo;
-    /// The claimant's prefix root at hi; from Reveal on, the disputed node of level 2.
+    /// The claimant's prefix root at hi; from Reveal on, the disputed node of level 2
+    /// (at the leaf, the claimed element as a raw word).
     bytes32 rootHi;
     /// Claimant's proposal: the midpoint root (level 1) or the left child (level 2).
     bytes32 left;
     bytes32 right;
+    /// Level 3: terms foldLo .. foldHi of the disputed row; accLo (agreed) and accHi (claimed)
+    /// are the fold of the first foldLo and foldHi terms; accMid the claimant's proposal.
+    uint32 foldLo;
+    uint32 foldHi;
+    uint32 termCount;
+    bytes32 termsRoot;
+    int256 accLo;
+    int256 accHi;
+    int256 accMid;
 }
 
 interface IOptimisticGameEvents {
     event ModelRegistered(bytes32 indexed modelId, address executor, bytes32 paramsRoot);
-    /// `input`: the input states' values, concatenated in trace order and packed in the model's
-    /// input lanes (see OptimisticGame.claim); key.inputHash = keccak256(input).
-    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, bytes input, int256[] output);
-    /// `inputRoot`: the root of the posted input, which the claim's key.inputRoot is not.
-    event InputMismatchProven(bytes32 indexed claimId, address prover, bytes32 inputRoot);
+    /// `input`: the input states packed (see ModelConfig); key.inputHash = keccak256(input).
+    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, bytes input, int256[][] outputs);
     event ClaimFinalized(bytes32 indexed claimId);
+    /// `reward` credited to the winning challenger, `burned` kept forever by the game.
+    event ClaimRejected(bytes32 indexed claimId, bytes32 indexed disputeId, uint256 reward, uint256 burned);
     event Challenged(bytes32 indexed disputeId, bytes32 indexed claimId, address challenger);
     event Moved(bytes32 indexed disputeId, Phase phase, uint32 lo, uint32 hi, Position pos);
     event DisputeResolved(bytes32 indexed disputeId, bytes32 indexed claimId, bool claimantWon);
+    event DisputeClosedMoot(bytes32 indexed disputeId, bytes32 indexed claimId);
     event Withdrawn(address indexed account, uint256 amount);
 }
 
 interface IOptimisticGameErrors {
-    error InvalidModelConfig(string reason);
+    /// @notice A bond of the model config is zero.
+    /// @param claimBond The configured claim bond.
+    /// @param challengeBond The configured challenge bond.
+    error InvalidBond(uint256 claimBond, uint256 challengeBond);
+    /// @notice A clock of the model config is outside its bounds.
+    /// @param value The configured seconds.
+    /// @param min The smallest allowed.
+    /// @param max The largest allowed.
+    error InvalidClock(uint256 value, uint256 min, uint256 max);
+    /// @notice The input lane is not 1, 2, 4, 8, 16 or 32 bytes, or is unsigned and wider than 16.
+    /// @param laneBytes The configured lane width.
+    /// @param signed Whether lanes are two's complement.
+    error InvalidInputLane(uint256 laneBytes, bool signed);
+    /// @notice An output state is not a step state (or there is none: index 0, state 0).
+    /// @param index Its position in outputStates.
+    /// @param state The configured state.
+    error InvalidOutputState(uint256 index, uint256 state);
+    /// @notice The model needs at least one input state and one step.
+    /// @param inputCount The configured input count.
+    /// @param stateCount The number of state sizes.
+    error InvalidStateCount(uint256 inputCount, uint256 stateCount);
+    /// @notice A trace state has no element.
+    /// @param state The empty state.
+    error EmptyState(uint256 state);
+    /// @notice The executor is the zero address.
+    /// @param executor The configured executor.
+    error InvalidExecutor(address executor);
+    /// @notice The packed input would exceed MAX_INPUT_BYTES.
+    /// @param inputBytes Its size in bytes.
+    /// @param max MAX_INPUT_BYTES.
+    error InputTooLarge(uint256 inputBytes, uint256 max);
+    /// @notice The model is already registered.
+    /// @param modelId Its id.
     error ModelAlreadyRegistered(bytes32 modelId);
+    /// @notice No model has this id.
+    /// @param modelId The id.
     error ModelNotRegistered(bytes32 modelId);
+    /// @notice msg.value is not the bond the model asks.
+    /// @param expected The bond.
+    /// @param actual msg.value.
     error WrongBond(uint256 expected, uint256 actual);
-    error OutputSizeMismatch(uint256 expected, uint256 actual);
-    /// Sizes in bytes of the packed input.
+    /// @notice The claim posts another number of outputs (or output paths) than the model has.
+    /// @param expected outputStates.length.
+    /// @param actual The posted count.
+    error OutputCountMismatch(uint256 expected, uint256 actual);
+    /// @notice A posted output has the wrong element count.
+    /// @param index The output.
+    /// @param expected Its state's size.
+    /// @param actual The posted length.
+    error OutputSizeMismatch(uint256 index, uint256 expected, uint256 actual);
+    /// @notice A posted output's tensor root is not in the trace root at its state.
+    /// @param index The output.
+    error OutputNotInTrace(uint256 index);
+    /// @notice The packed input does not have the model's length.
+    /// @param expected Bytes the model's input states take, padded to words.
+    /// @param actual Bytes posted.
     error InputSizeMismatch(uint256 expected, uint256 actual);
-    error InputHashMismatch(bytes32 expected, bytes32 actual);
-    error InputRootMatches(bytes32 inputRoot);
-    error NoInputMismatch(bytes32 claimId);
-    error DisputeNotLive(Phase phase);
-    error OutputNotInTrace();
+    /// @notice A padding byte after an input state's last lane is not zero.
+    /// @param state The input state.
+    error InputPaddingNotZero(uint256 state);
+    /// @notice The claim already exists.
+    /// @param claimId Its id.
     error ClaimExists(bytes32 claimId);
+    /// @notice The claim is not pending (challenge, finalize).
+    /// @param claimId Its id.
+    /// @param status Its status.
     error ClaimNotPending(bytes32 claimId, ClaimStatus status);
+    /// @notice The dispute's claim is no longer pending: only closeMoot may touch it.
+    /// @param claimId The claim.
+    error ClaimSettled(bytes32 claimId);
+    /// @notice closeMoot on a dispute whose claim is not Rejected.
+    /// @param claimId The claim.
+    /// @param status Its status.
+    error ClaimNotRejected(bytes32 claimId, ClaimStatus status);
+    /// @notice The challenge window has closed.
+    /// @param claimId The claim.
+    /// @param closedAt When it closed.
     error ChallengeWindowClosed(bytes32 claimId, uint256 closedAt);
+    /// @notice The challenge window is still open.
+    /// @param claimId The claim.
+    /// @param closesAt When it closes.
     error ChallengeWindowOpen(bytes32 claimId, uint256 closesAt);
+    /// @notice Disputes are still open on the claim.
+    /// @param claimId The claim.
+    /// @param openDisputes How many.
     error DisputesOpen(bytes32 claimId, uint256 openDisputes);
+    /// @notice A claimant cannot challenge its own claim from the same address.
     error SelfChallenge();
+    /// @notice This challenger already disputed this claim.
+    /// @param disputeId The dispute.
     error DisputeExists(bytes32 disputeId);
-    error WrongPhase(Phase expected, Phase actual);
-    error NotYourTurn(address expected, address actual);
-    error ClockExpired(uint256 deadline);
-    error ClockRunning(uint256 deadline);
+    /// @notice The dispute does not exist or is resolved.
+    /// @param phase Its phase.
+    error DisputeNotLive(Phase phase);
+    /// @notice timeout on a dispute that does not exist or is resolved.
+    /// @param phase Its phase.
     error NoMoveToTimeOut(Phase phase);
-    error RevealMismatch();
-    error ChildrenMismatch();
+    /// @notice The move is not the dispute's current phase.
+    /// @param expected The move's phase.
+    /// @param actual The dispute's phase.
+    error WrongPhase(Phase expected, Phase actual);
+    /// @notice The sender is not the player to move.
+    /// @param expected The player to move.
+    /// @param actual msg.sender.
+    error NotYourTurn(address expected, address actual);
+    /// @notice The mover's clock has run out.
+    /// @param deadline Its deadline.
+    error ClockExpired(uint256 deadline);
+    /// @notice The mover's clock is still running.
+    /// @param deadline Its deadline.
+    error ClockRunning(uint256 deadline);
+    /// @notice The revealed state root does not bind both prefix roots.
+    /// @param state The revealed state.
+    error RevealMismatch(uint256 state);
+    /// @notice The opened children do not hash to the disputed node.
+    /// @param node The disputed node.
+    error ChildrenMismatch(bytes32 node);
+    /// @notice The disputed element is padding (index >= size): use step.
+    /// @param element Its index.
+    /// @param size The state's size.
+    error PaddingElement(uint256 element, uint256 size);
+    /// @notice A row has more terms than a uint32 counts.
+    /// @param termCount The row's term count.
+    error RowTooLong(uint256 termCount);
+    /// @notice withdraw with no credit.
     error NothingToWithdraw();
+    /// @notice The withdrawal transfer failed.
+    /// @param account The payee.
+    /// @param amount The amount.
     error PaymentFailed(address account, uint256 amount);
 }

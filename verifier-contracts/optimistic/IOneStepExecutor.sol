@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
-/// @notice What the game asks of a one-step executor: the correct value of ONE element of
-/// ONE step's output, computed from operands proven against the agreed pre-state and from
-/// op parameters proven against the model's parameter commitment.
+/// @notice What the game asks of a one-step executor about ONE element of ONE step's output,
+/// computed from operands proven against the agreed pre-state and from op parameters proven
+/// against the model's parameter commitment.
 struct StepQuery {
     /// Merkle root over the step headers of the model (see `StepHeader`).
     bytes32 paramsRoot;
@@ -19,13 +19,26 @@ struct StepQuery {
     uint256 element;
     /// Element count of the step's output, as registered with the model.
     uint256 outputSize;
+    /// States below inputCount are input states, committed as word trees of packed lanes.
+    uint256 inputCount;
+    uint256 inputLaneBytes;
+    bool inputSigned;
+}
+
+/// @notice One term of a row fold (level 3): the fold of terms 0 .. term-1 is `acc`.
+struct FoldQuery {
+    StepQuery step;
+    uint256 term;
+    uint256 termCount;
+    bytes32 termsRoot;
+    int256 acc;
 }
 
 /// @notice One leaf of the model parameter tree: everything the executor needs about a step.
-/// `opRoot` commits to per-element parameters (linear: rows; gather: index map; max: rows of
-/// operand columns; lookup: the table entries); `consts` holds small op constants (requant:
-/// mul, shift, zeroPoint, hasLo, lo, hasHi, hi, then 1 when it rounds half to even; gather:
-/// fill; lookup: offset, table length; max: none).
+/// `opRoot` commits to per-element parameters (linear: rows (bias, termCount, termsRoot);
+/// gather: index map; max: rows (termCount, termsRoot); lookup: the table entries; mul: operand
+/// pairs); `consts` holds small op constants (requant: mul, shift, zeroPoint, hasLo, lo, hasHi,
+/// hi, then 1 when it rounds half to even; gather: fill; lookup: offset, table length).
 struct StepHeader {
     uint8 kind;
     uint32 outputSize;
@@ -36,7 +49,27 @@ struct StepHeader {
 }
 
 interface IOneStepExecutor {
-    /// @return value The correct value of `q.element` of step `q.stepIndex`. Reverts with a
-    /// custom error when the proof does not bind to `q.paramsRoot` and `q.preStateRoot`.
+    /// @notice The correct value of `q.element` of step `q.stepIndex` (requant, gather, lookup,
+    /// mul); linear and max revert `FoldRequired` (their rows are folded term by term instead).
+    /// @param q The disputed element and its agreed pre-state.
+    /// @param proof abi.encode(uint8 kind, StepHeader, bytes32[] headerPath, Body).
+    /// @return value The element's value.
     function valueAt(StepQuery calldata q, bytes calldata proof) external view returns (int256 value);
+
+    /// @notice The row of a linear or max element: the fold's initial value and its terms.
+    /// @param q The disputed element.
+    /// @param proof abi.encode(uint8 kind, StepHeader, bytes32[] headerPath, FoldRow).
+    /// @return init The fold of no term (linear: bias; max: type(int256).min).
+    /// @return termCount The row's number of terms.
+    /// @return termsRoot The Merkle root over the row's term leaves.
+    function foldRow(StepQuery calldata q, bytes calldata proof)
+        external
+        view
+        returns (int256 init, uint256 termCount, bytes32 termsRoot);
+
+    /// @notice The fold of terms 0 .. f.term, given the fold `f.acc` of terms 0 .. f.term-1.
+    /// @param f The term and the row it belongs to.
+    /// @param proof abi.encode(uint8 kind, StepHeader, bytes32[] headerPath, FoldTerm).
+    /// @return next The fold after term f.term.
+    function foldStep(FoldQuery calldata f, bytes calldata proof) external view returns (int256 next);
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 /// @notice The primitive ops of the integer IR, one element at a time, equal bit for bit to
 /// `src/ir/ops.ts`. Solidity's `>>` on int256 is an arithmetic shift that rounds towards
@@ -13,8 +13,17 @@ library IntegerOps {
     uint8 internal constant KIND_LOOKUP = 4;
     uint8 internal constant KIND_MUL = 5;
 
+    /// @notice A requant shift above 255.
+    /// @param shift The committed shift.
     error ShiftTooLarge(uint256 shift);
+    /// @notice A column beyond the concatenated operands.
+    /// @param column The committed column.
+    /// @param operandCount The operands' total element count.
     error ColumnOutOfRange(uint256 column, uint256 operandCount);
+    /// @notice A lookup argument outside the table's domain.
+    /// @param x The argument.
+    /// @param offset The table's first argument.
+    /// @param tableLength The table's length.
     error LookupOutOfDomain(int256 x, int256 offset, uint256 tableLength);
 
     /// floor(a / 2^shift).
@@ -55,14 +64,14 @@ library IntegerOps {
 
     /// The position x - offset of table[x - offset] (the entry itself is Merkle-proven by the
     /// caller), reverting when x is outside the domain [offset, offset + length).
-    function lookupIndex(int256 x, int256 offset, uint256 length) internal pure returns (uint256 at) {
+    function lookupIndex(int256 x, int256 offset, uint256 length) internal pure returns (uint256 position) {
         // INVARIANT: x lies in the table's domain. x - offset is computed modulo 2^256 once
         // x >= offset is known, so it cannot overflow.
         if (x < offset) revert LookupOutOfDomain(x, offset, length);
         unchecked {
-            at = uint256(x) - uint256(offset);
+            position = uint256(x) - uint256(offset);
         }
-        if (at >= length) revert LookupOutOfDomain(x, offset, length);
+        if (position >= length) revert LookupOutOfDomain(x, offset, length);
     }
 
     /// a · b, as src/ir/ops.ts mulElement. Checked: it reverts (Panic 0x11) on int256 overflow,

@@ -1,125 +1,85 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
-import {ClaimKey, ClaimRecord, ClaimStatus, Dispute, IOptimisticGameErrors, IOptimisticGameEvents, ModelConfig, Phase}
-    from "./GameTypes.sol";
-import {IOneStepExecutor, StepQuery} from "./IOneStepExecutor.sol";
+import {ClaimKey, ClaimRecord, ClaimStatus, Dispute, ModelConfig, Phase} from "./GameTypes.sol";
+import {StepQuery} from "./IOneStepExecutor.sol";
+import {FoldGame} from "./FoldGame.sol";
+import {InputCommitment} from "./InputCommitment.sol";
 import {MerkleLib} from "./MerkleLib.sol";
-import {Position, PositionLib} from "./Position.sol";
+import {PositionLib} from "./Position.sol";
 
 /// @notice Optimistic fraud-proof game for integer-IR inference, generic over a one-step
-/// executor. A claim posts (model, input root, trace root, output) with a bond; unchallenged
-/// for the window, it finalises. Each challenger opens its own dispute against the claim (so a
-/// colluding challenger that loses on purpose cannot shield a false claim): level 1 bisects
-/// the trace over prefix roots, level 2 descends the disputed tensor's Merkle tree, and the
-/// executor re-executes one element. Payouts are pull-based credits.
-///
-/// Bond accounting (conservation): a claim locks claimBond, a dispute locks challengeBond.
-/// A dispute the claimant wins credits the challengeBond to the claimant. A dispute the
-/// challenger wins credits its challengeBond back, plus the claimBond if the claim was still
-/// pending (the claim becomes Rejected). A claim finalises only with no dispute open; then
-/// the claimBond returns to the claimant. A proven input mismatch rejects a pending claim and
-/// credits its claimBond to the prover; each dispute still open on it is then moot and, when
-/// closed (`releaseDispute`, or a step or timeout), credits its challengeBond back to its
-/// challenger.
-///
-/// Inputs travel packed (one lane per value, see ModelConfig) and the claimant posts the input
-/// root itself, so a claim builds no Merkle tree over its input. The root is checked lazily: a
-/// claim whose input root is not that of its posted input is rejected by `proveInputMismatch`,
-/// a one-shot proof anyone can send while the claim is pending.
-contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
-    mapping(bytes32 => ModelConfig) internal _models;
-    mapping(bytes32 => ClaimRecord) public claims;
-    mapping(bytes32 => Dispute) internal _disputes;
-    mapping(address => uint256) public credit;
+/// executor (spec: docs OPTIMISTIC-V2). A claim posts (model, packed input, trace root,
+/// outputs) with a bond; the game commits the input itself. Unchallenged for the window, the
+/// claim finalises. Each challenger opens its own dispute (a colluding challenger that loses
+/// on purpose cannot shield a false claim): level 1 bisects the trace over prefix roots,
+/// level 2 descends the disputed tensor's Merkle tree, and the executor re-executes one
+/// element (level 3, FoldGame, bisects a linear / max row first). Payouts are pull-based credits.
+contract OptimisticGame is FoldGame {
+    /// @notice Shortest move timeout and challenge window, in seconds.
+    uint256 public constant MIN_CLOCK = 60;
+    /// @notice Longest move timeout, in seconds.
+    uint256 public constant MAX_MOVE_TIMEOUT = 7 days;
+    /// @notice Longest challenge window, in seconds.
+    uint256 public constant MAX_CHALLENGE_WINDOW = 30 days;
 
     // ---------------------------------------------------------------- models and claims
 
+    /// @notice Registers a model; its id is keccak256(abi.encode(c)).
+    /// @param c The model's configuration (bounds: spec §3).
+    /// @return modelId The model's id.
     function registerModel(ModelConfig calldata c) external returns (bytes32 modelId) {
-        uint256 states = c.stateSizes.length;
-        // INVARIANT: at least one input and one step; the output is a step's output.
-        if (address(c.executor) == address(0)) revert InvalidModelConfig("executor");
-        if (c.inputCount == 0 || states <= c.inputCount) revert InvalidModelConfig("state count");
-        if (c.outputState < c.inputCount || c.outputState >= states) revert InvalidModelConfig("output state");
-        // INVARIANT: clocks are positive, so every phase can be timed out.
-        if (c.moveTimeout == 0 || c.challengeWindow == 0) revert InvalidModelConfig("clock");
-        // INVARIANT: a lane is 1..32 bytes and every lane decodes to an int256 (unsigned: at most 31 bytes).
-        if (c.inputLaneBytes == 0 || c.inputLaneBytes > (c.inputSigned ? 32 : 31)) revert InvalidModelConfig("input lane");
-        for (uint256 i; i < states; ++i) if (c.stateSizes[i] == 0) revert InvalidModelConfig("empty state");
+        _checkConfig(c);
         modelId = keccak256(abi.encode(c));
         // INVARIANT: a model's parameters never change once registered.
         if (address(_models[modelId].executor) != address(0)) revert ModelAlreadyRegistered(modelId);
-        ModelConfig storage m = _models[modelId];
-        (m.paramsRoot, m.executor, m.inputCount, m.outputState) = (c.paramsRoot, c.executor, c.inputCount, c.outputState);
-        (m.inputLaneBytes, m.inputSigned) = (c.inputLaneBytes, c.inputSigned);
-        (m.claimBond, m.challengeBond, m.challengeWindow, m.moveTimeout) =
-            (c.claimBond, c.challengeBond, c.challengeWindow, c.moveTimeout);
-        m.stateSizes = c.stateSizes;
+        _models[modelId] = c;
         emit ModelRegistered(modelId, address(c.executor), c.paramsRoot);
     }
 
+    /// @notice A registered model's configuration.
+    /// @param modelId The model.
+    /// @return The configuration (all zero when unregistered).
     function model(bytes32 modelId) external view returns (ModelConfig memory) {
         return _models[modelId];
     }
 
-    /// `inputPacked` is every input state's values, concatenated in trace order, one lane each
-    /// (see ModelConfig). The game emits it, so any watcher can recompute the claimed trace (a
-    /// claim whose input nobody knows could never be challenged), and keeps only its keccak256.
-    /// `inputRoot` is the claimant's word: `proveInputMismatch` rejects the claim if it is wrong.
+    /// @notice Claims a model's outputs on an input, locking exactly claimBond. The game emits
+    /// the packed input (so anyone can recompute the trace) and commits it as `inputRoot`.
+    /// @param modelId The model.
+    /// @param inputPacked The input states packed in the model's lanes, each zero-padded to words (spec §1).
+    /// @param traceRoot The trace tree root over every state's tensor root.
+    /// @param outputs One tensor per model output state.
+    /// @param outputPaths Each output's siblings in the trace tree.
+    /// @return claimId keccak256(abi.encode(ClaimKey)).
     function claim(
         bytes32 modelId,
         bytes calldata inputPacked,
-        bytes32 inputRoot,
         bytes32 traceRoot,
-        int256[] calldata output,
-        bytes32[] calldata outputPath
+        int256[][] calldata outputs,
+        bytes32[][] calldata outputPaths
     ) external payable returns (bytes32 claimId) {
         ModelConfig storage m = _model(modelId);
         // INVARIANT: the claim locks exactly the model's claim bond.
         if (msg.value != m.claimBond) revert WrongBond(m.claimBond, msg.value);
-        uint256 inputBytes = _inputBytes(m);
-        // INVARIANT: the posted input is exactly the model's input states, one lane per element.
-        if (inputPacked.length != inputBytes) revert InputSizeMismatch(inputBytes, inputPacked.length);
-        ClaimKey memory key = ClaimKey(
-            modelId, inputRoot, keccak256(inputPacked), traceRoot, _outputRoot(m, traceRoot, output, outputPath), msg.sender
-        );
+        ClaimKey memory key;
+        key.modelId = modelId;
+        // INVARIANT: the input root is the game's own commitment to the posted input (length and
+        // zero padding checked), so every dispute starts from the input that was posted.
+        key.inputRoot = InputCommitment.inputRoot(m, inputPacked);
+        key.inputHash = keccak256(inputPacked);
+        key.traceRoot = traceRoot;
+        key.outputsHash = _outputsHash(m, traceRoot, outputs, outputPaths);
+        key.claimant = msg.sender;
         claimId = keccak256(abi.encode(key));
         if (claims[claimId].status != ClaimStatus.None) revert ClaimExists(claimId);
-        claims[claimId] = ClaimRecord(msg.sender, uint64(block.timestamp), 0, ClaimStatus.Pending, false);
-        emit ClaimSubmitted(claimId, modelId, key, inputPacked, output);
+        claims[claimId] = ClaimRecord(msg.sender, uint64(block.timestamp), 0, ClaimStatus.Pending);
+        emit ClaimSubmitted(claimId, modelId, key, inputPacked, outputs);
     }
 
-    /// One-shot fraud proof against a claim's input root: `inputPacked` is the claim's posted
-    /// input (its keccak256 is in the key); if the root of its values is not `key.inputRoot`, the
-    /// claim is rejected and its bond credited to the sender. Open disputes do not block it
-    /// (they were played from the wrong input root); they are closed by `releaseDispute`.
-    function proveInputMismatch(ClaimKey calldata key, bytes calldata inputPacked) external {
-        bytes32 claimId = keccak256(abi.encode(key));
-        ClaimRecord storage r = claims[claimId];
-        // INVARIANT: only a pending claim can be rejected (the key is then the claim's own).
-        if (r.status != ClaimStatus.Pending) revert ClaimNotPending(claimId, r.status);
-        bytes32 inputHash = keccak256(inputPacked);
-        // INVARIANT: the proof is about the input the claim posted, byte for byte.
-        if (inputHash != key.inputHash) revert InputHashMismatch(key.inputHash, inputHash);
-        ModelConfig storage m = _models[key.modelId];
-        bytes32 inputRoot = _inputRoot(m, inputPacked);
-        // INVARIANT: a claim whose input root is right cannot be rejected this way.
-        if (inputRoot == key.inputRoot) revert InputRootMatches(inputRoot);
-        (r.status, r.inputMismatch) = (ClaimStatus.Rejected, true);
-        credit[msg.sender] += m.claimBond;
-        emit InputMismatchProven(claimId, msg.sender, inputRoot);
-    }
-
-    /// Closes a dispute left open on a claim rejected for an input mismatch: anyone may call it,
-    /// the challenger's bond is credited back to it.
-    function releaseDispute(bytes32 disputeId) external {
-        Dispute storage d = _disputes[disputeId];
-        // INVARIANT: only a live dispute, only on a claim rejected by proveInputMismatch.
-        if (d.phase == Phase.None || d.phase == Phase.Resolved) revert DisputeNotLive(d.phase);
-        if (!claims[d.claimId].inputMismatch) revert NoInputMismatch(d.claimId);
-        _resolve(d, disputeId, _models[d.modelId], false);
-    }
-
+    /// @notice Finalises a claim whose window closed with no live dispute; credits its bond to
+    /// the claimant. Anyone may call it.
+    /// @param key The claim's key.
     function finalize(ClaimKey calldata key) external {
         bytes32 claimId = keccak256(abi.encode(key));
         ClaimRecord storage r = claims[claimId];
@@ -130,10 +90,14 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         if (block.timestamp <= closesAt) revert ChallengeWindowOpen(claimId, closesAt);
         if (r.openDisputes != 0) revert DisputesOpen(claimId, r.openDisputes);
         r.status = ClaimStatus.Finalized;
+        // INVARIANT (§4.4): the bond returns to the recorded claimant, whoever sends finalize.
         credit[r.claimant] += m.claimBond;
         emit ClaimFinalized(claimId);
     }
 
+    /// @notice Opens the sender's dispute against a pending claim, locking exactly challengeBond.
+    /// @param key The claim's key.
+    /// @return disputeId keccak256(abi.encode(claimId, msg.sender)).
     function challenge(ClaimKey calldata key) external payable returns (bytes32 disputeId) {
         bytes32 claimId = keccak256(abi.encode(key));
         ClaimRecord storage r = claims[claimId];
@@ -149,7 +113,7 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         // INVARIANT: one dispute per (claim, challenger); a resolved one is never reopened.
         if (d.phase != Phase.None) revert DisputeExists(disputeId);
         r.openDisputes += 1;
-        // Level 1 starts with the input prefix agreed (it defines the claim) and the full trace disputed.
+        // Level 1 starts with the input prefix agreed (the game computed it) and the full trace disputed.
         uint32 lo = m.inputCount - 1;
         uint32 hi = uint32(m.stateSizes.length - 1);
         (d.challenger, d.claimId, d.modelId) = (msg.sender, claimId, key.modelId);
@@ -160,86 +124,109 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
 
     // ---------------------------------------------------------------- level 1: trace bisection
 
+    /// @notice The claimant's prefix root at mid = (lo + hi) / 2.
+    /// @param disputeId The dispute.
+    /// @param midRoot The trace tree of states 0 .. mid, zeros after.
     function propose(bytes32 disputeId, bytes32 midRoot) external {
         (Dispute storage d, ModelConfig storage m) = _turn(disputeId, Phase.Propose);
         d.left = midRoot;
         _advance(d, disputeId, m, Phase.Choose);
     }
 
+    /// @notice The challenger agrees with the proposed prefix root or disputes it.
+    /// @param disputeId The dispute.
+    /// @param agree Whether the proposal is the correct prefix root at mid.
     function choose(bytes32 disputeId, bool agree) external {
         (Dispute storage d, ModelConfig storage m) = _turn(disputeId, Phase.Choose);
         uint32 mid = (d.lo + d.hi) / 2;
-        // The challenger agrees with the claimant's prefix root at mid, or disputes it.
         if (agree) (d.lo, d.rootLo) = (mid, d.left);
         else (d.hi, d.rootHi) = (mid, d.left);
         _advance(d, disputeId, m, d.hi - d.lo == 1 ? Phase.Reveal : Phase.Propose);
     }
 
-    /// The claimant reveals the tensor root of state hi: the prefix root at hi must be the
-    /// agreed prefix root at lo = hi - 1 with leaf hi (zero there) set to `stateRoot`.
+    /// @notice The claimant reveals the tensor root of state hi: the prefix root at hi must be
+    /// the agreed prefix root at lo = hi - 1 with leaf hi (zero there) set to `stateRoot`.
+    /// @param disputeId The dispute.
+    /// @param stateRoot The tensor root of state hi.
+    /// @param path Siblings of leaf hi in the trace tree.
     function reveal(bytes32 disputeId, bytes32 stateRoot, bytes32[] calldata path) external {
         (Dispute storage d, ModelConfig storage m) = _turn(disputeId, Phase.Reveal);
         uint256 depth = MerkleLib.depthFor(m.stateSizes.length);
         // INVARIANT: level 2 is bound to level 1: same siblings, leaf hi empty before and stateRoot after.
-        if (MerkleLib.rootFrom(bytes32(0), d.hi, path, depth) != d.rootLo) revert RevealMismatch();
-        if (MerkleLib.rootFrom(stateRoot, d.hi, path, depth) != d.rootHi) revert RevealMismatch();
+        if (MerkleLib.rootFromCalldata(bytes32(0), d.hi, path, depth) != d.rootLo) revert RevealMismatch(d.hi);
+        if (MerkleLib.rootFromCalldata(stateRoot, d.hi, path, depth) != d.rootHi) revert RevealMismatch(d.hi);
         (d.rootHi, d.pos) = (stateRoot, PositionLib.root());
-        _advance(d, disputeId, m, _leafDepth(m, d) == 0 ? Phase.Step : Phase.Open);
+        _advance(d, disputeId, m, MerkleLib.depthFor(m.stateSizes[d.hi]) == 0 ? Phase.Step : Phase.Open);
     }
 
     // ---------------------------------------------------------------- level 2: element bisection
 
+    /// @notice The claimant opens the disputed node into its two children.
+    /// @param disputeId The dispute.
+    /// @param left The left child.
+    /// @param right The right child.
     function open(bytes32 disputeId, bytes32 left, bytes32 right) external {
         (Dispute storage d, ModelConfig storage m) = _turn(disputeId, Phase.Open);
         // INVARIANT: the children are the claimant's committed node.
-        if (keccak256(abi.encode(left, right)) != d.rootHi) revert ChildrenMismatch();
+        if (keccak256(abi.encode(left, right)) != d.rootHi) revert ChildrenMismatch(d.rootHi);
         (d.left, d.right) = (left, right);
         _advance(d, disputeId, m, Phase.Pick);
     }
 
+    /// @notice The challenger picks the child it disputes.
+    /// @param disputeId The dispute.
+    /// @param right Whether it disputes the right child.
     function pick(bytes32 disputeId, bool right) external {
         (Dispute storage d, ModelConfig storage m) = _turn(disputeId, Phase.Pick);
         (d.rootHi, d.pos) = (right ? d.right : d.left, d.pos.child(right));
-        _advance(d, disputeId, m, d.pos.depth() == _leafDepth(m, d) ? Phase.Step : Phase.Open);
+        bool leaf = d.pos.depth() == MerkleLib.depthFor(m.stateSizes[d.hi]);
+        _advance(d, disputeId, m, leaf ? Phase.Step : Phase.Open);
     }
 
-    /// Re-executes the disputed element. Anyone may call it (the result is fixed by the
-    /// proofs); only the challenger's clock runs. A padding element (index >= size) must be 0.
+    /// @notice Re-executes the disputed element (requant, gather, lookup, mul, or any padding
+    /// element, which must be 0). The challenger's clock; anyone may send it (the result is
+    /// fixed by the proof). Linear and max elements go through startFold.
+    /// @param disputeId The dispute.
+    /// @param proof The executor's valueAt proof (ignored for a padding element).
     function step(bytes32 disputeId, bytes calldata proof) external {
-        Dispute storage d = _disputes[disputeId];
-        _checkPhase(d, Phase.Step);
-        if (block.timestamp > d.deadline) revert ClockExpired(d.deadline);
+        Dispute storage d = _live(disputeId, Phase.Step);
         ModelConfig storage m = _models[d.modelId];
-        uint256 element = d.pos.indexAtDepth();
-        uint256 size = m.stateSizes[d.hi];
+        StepQuery memory q = _query(d, m);
         int256 expected;
-        if (element < size) {
-            StepQuery memory q = StepQuery({
-                paramsRoot: m.paramsRoot,
-                stepCount: m.stateSizes.length - m.inputCount,
-                stateCount: m.stateSizes.length,
-                stepIndex: d.hi - m.inputCount,
-                statePosition: d.hi,
-                preStateRoot: d.rootLo,
-                element: element,
-                outputSize: size
-            });
-            expected = m.executor.valueAt(q, proof);
-        }
+        // INVARIANT: a padding element (index >= size) of a tensor tree is 0.
+        if (q.element < q.outputSize) expected = m.executor.valueAt(q, proof);
         _resolve(d, disputeId, m, expected == int256(uint256(d.rootHi)));
     }
 
-    /// The player to move let its clock run out: it loses.
+    /// @notice The player to move let its clock run out: it loses (Step, FoldStep: the challenger).
+    /// @param disputeId The dispute.
     function timeout(bytes32 disputeId) external {
         Dispute storage d = _disputes[disputeId];
-        // INVARIANT: only a live dispute, only after the mover's deadline.
+        // INVARIANT: only a live dispute of a pending claim, only after the mover's deadline.
         if (d.phase == Phase.None || d.phase == Phase.Resolved) revert NoMoveToTimeOut(d.phase);
+        if (claims[d.claimId].status != ClaimStatus.Pending) revert ClaimSettled(d.claimId);
         if (block.timestamp <= d.deadline) revert ClockRunning(d.deadline);
         _resolve(d, disputeId, _models[d.modelId], !_claimantMoves(d.phase));
     }
 
+    /// @notice Closes a live dispute whose claim another dispute rejected; anyone may call it.
+    /// @param disputeId The dispute.
+    function closeMoot(bytes32 disputeId) external {
+        Dispute storage d = _disputes[disputeId];
+        if (d.phase == Phase.None || d.phase == Phase.Resolved) revert DisputeNotLive(d.phase);
+        ClaimRecord storage r = claims[d.claimId];
+        if (r.status != ClaimStatus.Rejected) revert ClaimNotRejected(d.claimId, r.status);
+        (d.phase, d.claimantWon) = (Phase.Resolved, false);
+        r.openDisputes -= 1;
+        // INVARIANT (§4.3, §4.4): a moot dispute returns the challenge bond in full, to the
+        // recorded challenger (an honest challenger never loses).
+        credit[d.challenger] += _models[d.modelId].challengeBond;
+        emit DisputeClosedMoot(disputeId, d.claimId);
+    }
+
     // ---------------------------------------------------------------- payouts
 
+    /// @notice Pays the sender its whole credit.
     function withdraw() external {
         uint256 amount = credit[msg.sender];
         if (amount == 0) revert NothingToWithdraw();
@@ -250,6 +237,9 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         emit Withdrawn(msg.sender, amount);
     }
 
+    /// @notice A dispute's state.
+    /// @param disputeId The dispute.
+    /// @return The dispute (phase None when it does not exist).
     function dispute(bytes32 disputeId) external view returns (Dispute memory) {
         return _disputes[disputeId];
     }
@@ -261,112 +251,65 @@ contract OptimisticGame is IOptimisticGameEvents, IOptimisticGameErrors {
         if (address(m.executor) == address(0)) revert ModelNotRegistered(modelId);
     }
 
-    function _outputRoot(ModelConfig storage m, bytes32 traceRoot, int256[] calldata output, bytes32[] calldata outputPath)
-        private
-        view
-        returns (bytes32 outputRoot)
-    {
-        uint256 outputState = m.outputState;
-        uint256 size = m.stateSizes[outputState];
-        if (output.length != size) revert OutputSizeMismatch(size, output.length);
-        // INVARIANT: the posted output is the output state of the committed trace.
-        outputRoot = MerkleLib.tensorRoot(output);
+    /// Registration bounds (spec §3): each a reason a game on the model could not be played out.
+    function _checkConfig(ModelConfig calldata c) private pure {
+        // INVARIANT: both bonds are positive, so losing a dispute always costs something.
+        if (c.claimBond == 0 || c.challengeBond == 0) revert InvalidBond(c.claimBond, c.challengeBond);
+        // INVARIANT: clocks leave time to answer (>= MIN_CLOCK) and cannot lock bonds for ever.
+        if (c.moveTimeout < MIN_CLOCK || c.moveTimeout > MAX_MOVE_TIMEOUT) {
+            revert InvalidClock(c.moveTimeout, MIN_CLOCK, MAX_MOVE_TIMEOUT);
+        }
+        if (c.challengeWindow < MIN_CLOCK || c.challengeWindow > MAX_CHALLENGE_WINDOW) {
+            revert InvalidClock(c.challengeWindow, MIN_CLOCK, MAX_CHALLENGE_WINDOW);
+        }
+        uint256 lane = c.inputLaneBytes;
+        // INVARIANT: a lane is a power of two <= 32 bytes (never straddles a word) and decodes to
+        // an int256 (unsigned: at most 16 bytes).
+        if (lane == 0 || lane > 32 || lane & (lane - 1) != 0 || (!c.inputSigned && lane > 16)) {
+            revert InvalidInputLane(lane, c.inputSigned);
+        }
+        if (address(c.executor) == address(0)) revert InvalidExecutor(address(c.executor));
+        uint256 states = c.stateSizes.length;
+        // INVARIANT: at least one input and one step.
+        if (c.inputCount == 0 || states <= c.inputCount) revert InvalidStateCount(c.inputCount, states);
+        // INVARIANT: every output is a step's output (inputs are not claimed).
+        if (c.outputStates.length == 0) revert InvalidOutputState(0, 0);
+        for (uint256 k; k < c.outputStates.length; ++k) {
+            uint256 s = c.outputStates[k];
+            if (s < c.inputCount || s >= states) revert InvalidOutputState(k, s);
+        }
+        uint256 inputBytes;
+        for (uint256 s; s < states; ++s) {
+            // INVARIANT: every state has an element (an empty tensor has no tree).
+            if (c.stateSizes[s] == 0) revert EmptyState(s);
+            if (s < c.inputCount) inputBytes += InputCommitment.stateBytes(c.stateSizes[s], lane);
+        }
+        // INVARIANT: the packed input fits one transaction, so a claim can always be posted.
+        if (inputBytes > InputCommitment.MAX_INPUT_BYTES) revert InputTooLarge(inputBytes, InputCommitment.MAX_INPUT_BYTES);
+    }
+
+    /// keccak256(abi.encode(outputRoots)), each output's tensor root proven in the trace root.
+    function _outputsHash(
+        ModelConfig storage m,
+        bytes32 traceRoot,
+        int256[][] calldata outputs,
+        bytes32[][] calldata outputPaths
+    ) private view returns (bytes32) {
+        uint256 count = m.outputStates.length;
+        if (outputs.length != count) revert OutputCountMismatch(count, outputs.length);
+        if (outputPaths.length != count) revert OutputCountMismatch(count, outputPaths.length);
         uint256 depth = MerkleLib.depthFor(m.stateSizes.length);
-        if (MerkleLib.rootFrom(outputRoot, outputState, outputPath, depth) != traceRoot) revert OutputNotInTrace();
-    }
-
-    /// Bytes of a packed input: one lane per element of every input state.
-    function _inputBytes(ModelConfig storage m) private view returns (uint256 total) {
-        uint256 inputCount = m.inputCount;
-        for (uint256 i; i < inputCount; ++i) total += m.stateSizes[i];
-        total *= m.inputLaneBytes;
-    }
-
-    /// The trace tree holding only the input states' tensor roots (zero leaves after them).
-    function _inputRoot(ModelConfig storage m, bytes calldata inputPacked) private view returns (bytes32) {
-        uint256 inputBytes = _inputBytes(m);
-        // INVARIANT: lanes are read only inside the packed input.
-        if (inputPacked.length != inputBytes) revert InputSizeMismatch(inputBytes, inputPacked.length);
-        (uint256 laneBytes, bool signed) = (m.inputLaneBytes, m.inputSigned);
-        // A tensor root is a raw word, so the trace tree is the tensor tree of the roots.
-        int256[] memory leaves = new int256[](m.stateSizes.length);
-        uint256 offset;
-        for (uint256 i; i < m.inputCount; ++i) {
-            uint256 size = m.stateSizes[i];
-            leaves[i] = int256(uint256(MerkleLib.tensorRoot(_unpack(inputPacked, offset, size, laneBytes, signed))));
-            offset += size * laneBytes;
-        }
-        return MerkleLib.tensorRoot(leaves);
-    }
-
-    /// `count` lanes of `laneBytes` bytes from byte `offset` of `packed`, as int256 values: a
-    /// lane is the top bytes of the calldata word at its start, shifted down (sign-extended when
-    /// signed), as `unpackInput` in src/optimistic/input.ts.
-    function _unpack(bytes calldata packed, uint256 offset, uint256 count, uint256 laneBytes, bool signed)
-        private
-        pure
-        returns (int256[] memory values)
-    {
-        values = new int256[](count);
-        uint256 shift = 256 - 8 * laneBytes;
-        assembly ("memory-safe") {
-            let src := add(packed.offset, offset)
-            let dst := add(values, 0x20)
-            for { let i := 0 } lt(i, count) { i := add(i, 1) } {
-                let word := calldataload(add(src, mul(i, laneBytes)))
-                switch signed
-                case 0 { word := shr(shift, word) }
-                default { word := sar(shift, word) }
-                mstore(add(dst, mul(i, 0x20)), word)
+        bytes32[] memory roots = new bytes32[](count);
+        for (uint256 k; k < count; ++k) {
+            uint256 state = m.outputStates[k];
+            uint256 size = m.stateSizes[state];
+            if (outputs[k].length != size) revert OutputSizeMismatch(k, size, outputs[k].length);
+            roots[k] = MerkleLib.tensorRootCalldata(outputs[k]);
+            // INVARIANT: each posted output is its output state in the committed trace.
+            if (MerkleLib.rootFromCalldata(roots[k], state, outputPaths[k], depth) != traceRoot) {
+                revert OutputNotInTrace(k);
             }
         }
-    }
-
-    function _claimantMoves(Phase p) private pure returns (bool) {
-        return p == Phase.Propose || p == Phase.Reveal || p == Phase.Open;
-    }
-
-    function _checkPhase(Dispute storage d, Phase expected) private view {
-        if (d.phase != expected) revert WrongPhase(expected, d.phase);
-    }
-
-    /// Checks phase, mover and clock for a player's move.
-    function _turn(bytes32 disputeId, Phase expected) private view returns (Dispute storage d, ModelConfig storage m) {
-        d = _disputes[disputeId];
-        // INVARIANT: a move is made once, in its phase (replays fail), by the player to move, on time.
-        _checkPhase(d, expected);
-        address mover = _claimantMoves(expected) ? claims[d.claimId].claimant : d.challenger;
-        if (msg.sender != mover) revert NotYourTurn(mover, msg.sender);
-        if (block.timestamp > d.deadline) revert ClockExpired(d.deadline);
-        m = _models[d.modelId];
-    }
-
-    function _advance(Dispute storage d, bytes32 disputeId, ModelConfig storage m, Phase next) private {
-        (d.phase, d.deadline) = (next, uint64(block.timestamp) + m.moveTimeout);
-        emit Moved(disputeId, next, d.lo, d.hi, d.pos);
-    }
-
-    function _leafDepth(ModelConfig storage m, Dispute storage d) private view returns (uint256) {
-        return MerkleLib.depthFor(m.stateSizes[d.hi]);
-    }
-
-    function _resolve(Dispute storage d, bytes32 disputeId, ModelConfig storage m, bool claimantWins) private {
-        ClaimRecord storage r = claims[d.claimId];
-        // A dispute over a claim rejected for its input root is moot: the challenger's bond returns.
-        if (r.inputMismatch) claimantWins = false;
-        (d.phase, d.claimantWon) = (Phase.Resolved, claimantWins);
-        r.openDisputes -= 1;
-        if (claimantWins) {
-            credit[r.claimant] += m.challengeBond;
-        } else {
-            uint256 payout = m.challengeBond;
-            // The first dispute won against a pending claim rejects it and takes its bond.
-            if (r.status == ClaimStatus.Pending) {
-                r.status = ClaimStatus.Rejected;
-                payout += m.claimBond;
-            }
-            credit[d.challenger] += payout;
-        }
-        emit DisputeResolved(disputeId, d.claimId, claimantWins);
+        return keccak256(abi.encode(roots));
     }
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
 
 /// @notice Generalised index of a node in a binary tree (as in Optimism's FaultDisputeGame):
 /// the root is 1 and the children of g are 2g (left) and 2g + 1 (right). The depth of g is
