@@ -65,7 +65,7 @@ export interface ScaleResult {
     disputeMs: number
   }
   /** src/optimistic/budget.ts's prediction of the largest transaction, to compare. */
-  budget: { tx: string; origin: string | null; calldataBytes: number; gasBound: number; fits: boolean }
+  budget: { tx: string; origin: string | null; calldataBytes: number; gasBound: number; fits: boolean; byKind: Record<string, { calldataBytes: number; gasBound: number }> }
 }
 
 const BONDS = { claimBond: 10n ** 17n, challengeBond: 5n * 10n ** 16n, challengeWindow: 3_600n, moveTimeout: 600n }
@@ -176,7 +176,10 @@ export async function measureModel(m: BenchModel, workDir: string, cacheDir: str
         maxCalldataBytes: Math.max(...txs.map((x) => x.calldataBytes)),
         resolved: view.phase === 'Resolved', challengerWon: view.phase === 'Resolved' && !view.claimantWon, claimStatus: status, disputeMs: Math.round(disputeMs),
       },
-      budget: { tx: budget.worst.tx, origin: budget.worst.origin, calldataBytes: budget.worst.calldataBytes, gasBound: budget.worst.gasBound, fits: budget.fits },
+      budget: {
+        tx: budget.worst.tx, origin: budget.worst.origin, calldataBytes: budget.worst.calldataBytes, gasBound: budget.worst.gasBound, fits: budget.fits,
+        byKind: Object.fromEntries(Object.entries(budget.byKind).map(([k, c]) => [k, { calldataBytes: c.calldataBytes, gasBound: c.gasBound }])),
+      },
     }
   } finally {
     await anvil.stop()

@@ -103,9 +103,17 @@ export function irToJson(model: IrModel): string {
 const BIGINT_FIELDS = ['vals', 'bias', 'mul', 'zeroPoint', 'lo', 'hi', 'fill', 'offset', 'table'] as const
 const INT32_FIELDS = ['rowPtr', 'cols', 'index', 'left', 'right'] as const
 
+let smallByDecimal: Map<string, bigint> | undefined
+
+/** BigInt(x), with one shared bigint per small canonical decimal (int8 weights…): no allocation per weight. */
+function parseBigInt(x: string | number): bigint {
+  smallByDecimal ??= new Map(SMALL_DECIMALS.map((d, i) => [d, BigInt(i - SMALL)]))
+  return smallByDecimal.get(x as string) ?? BigInt(x)
+}
+
 export function irFromJson(text: string): IrModel {
   const model = JSON.parse(text) as IrModel
-  const big = (v: unknown) => (v === null ? null : Array.isArray(v) ? v.map((x) => BigInt(x)) : BigInt(v as string))
+  const big = (v: unknown) => (v === null ? null : Array.isArray(v) ? v.map(parseBigInt) : BigInt(v as string))
   for (const step of model.steps) {
     const op = step.op as unknown as Record<string, unknown>
     for (const f of BIGINT_FIELDS) if (f in op) op[f] = big(op[f])
