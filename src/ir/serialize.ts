@@ -60,11 +60,19 @@ function allBigints(values: unknown[]): values is bigint[] {
 
 const isPlain = (v: object) => { const proto = Object.getPrototypeOf(v); return proto === Object.prototype || proto === null }
 
+/** `[c0,c1,…]`: as Array.from(values) would print, small values from the table (Int32Array#join is slow). */
 function writeInt32s(values: Int32Array, sink: (s: string) => void): void {
   sink('[')
+  const strings = new Array<string>(Math.min(CHUNK, values.length))
   for (let i = 0; i < values.length; i += CHUNK) {
+    const end = Math.min(values.length, i + CHUNK)
+    strings.length = end - i
+    for (let k = i; k < end; k++) {
+      const v = values[k]
+      strings[k - i] = v >= -SMALL && v <= SMALL ? SMALL_DECIMALS[v + SMALL] : String(v)
+    }
     if (i > 0) sink(',')
-    sink(values.subarray(i, i + CHUNK).join(','))
+    sink(strings.join(','))
   }
   sink(']')
 }
