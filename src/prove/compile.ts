@@ -59,6 +59,7 @@ export function defaultCalibration(specs: { shape: number[] }[]): Float64Array[]
  * Every artifact is written atomically; the circom output is built in a temporary folder
  * and renamed into place. When the manifest's compile key (model, calibration, options,
  * veriml version) is unchanged and the artifacts are intact, nothing is recompiled.
+ * `target: 'optimistic'` stops after the IR (see compileOptimistic): no circuit, no circom.
  */
 // The zk overload is last, so `ReturnType<typeof compileModel>` stays the zk build's.
 export async function compileModel(p: CompileModelParameters & { target: 'optimistic' }): Promise<CompileModelReturnType<OptimisticManifest>>
@@ -89,7 +90,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   const compileKey = sha256(JSON.stringify({ onnx: sha256(bytes), calibration, visibility, activationBits, weightBits, VERIML_VERSION, circuit: sha256(emitted.source), ...(weights === 'hashed' ? { weights } : {}) }))
 
   const previous = await readBuildManifest(p.outDir)
-  if (!p.force && previous?.compileKey === compileKey && (await intact(p.outDir, previous))) {
+  if (!p.force && previous && previous.target !== 'optimistic' && previous.compileKey === compileKey && (await intact(p.outDir, previous))) {
     const report = JSON.parse(await readFile(paths.report, 'utf8')) as { accuracy: AccuracyReport }
     return { manifest: previous, accuracy: report.accuracy, reused: true }
   }
