@@ -16,6 +16,9 @@ export const DISPUTE_BUDGET = { gas: 1_000_000, calldataBytes: 65_536 } as const
 export type DisputeTx =
   | 'challenge' | 'propose' | 'choose' | 'reveal' | 'open' | 'pick' | 'step' | 'startFold' | 'foldPropose' | 'foldChoose' | 'foldStep' | 'timeout' | 'closeMoot'
 
+/** The transactions that carry a one-step proof. */
+export type ProofTx = 'step' | 'startFold' | 'foldStep'
+
 export interface TxCost {
   tx: DisputeTx
   /** The step whose proof it carries (step, startFold, foldStep), else null. */
@@ -31,6 +34,8 @@ export interface DisputeBudget {
   /** The transaction nearest its budget (the larger of its gas and calldata shares). */
   worst: TxCost
   byKind: Record<DisputeTx, TxCost>
+  /** Per step: its largest proof-carrying transactions (step; or startFold and foldStep for linear and max). */
+  steps: Partial<Record<ProofTx, TxCost>>[]
   /** Whether every transaction fits `DISPUTE_BUDGET`. */
   fits: boolean
 }
@@ -45,15 +50,16 @@ const GAME = new Interface([
 
 /**
  * Execution gas, calibrated against anvil (test/optimistic/budget.test.ts measures every kind
- * and checks measured ≤ bound). `fixed`: the game's storage reads and writes, events and the
+ * and checks measured ≤ bound; measured maxima 2026-12-06: challenge 178k, propose 64k, open
+ * 72k, startFold 168k, foldStep 144k, step 111k, whole transactions). `fixed`: the game's storage reads and writes, events and the
  * executor call of the kind, the worst case (a resolving move credits two accounts and rejects
  * the claim). Per calldata byte: the proof is copied and ABI-decoded in the game and again in
  * the executor. Per hash: one Merkle level (a keccak of 64 bytes and the loop around it).
  */
 const EXEC = {
   fixed: {
-    challenge: 150_000, propose: 40_000, choose: 45_000, reveal: 50_000, open: 50_000, pick: 45_000, step: 160_000,
-    startFold: 190_000, foldPropose: 45_000, foldChoose: 45_000, foldStep: 160_000, timeout: 120_000, closeMoot: 80_000,
+    challenge: 185_000, propose: 55_000, choose: 45_000, reveal: 50_000, open: 65_000, pick: 45_000, step: 160_000,
+    startFold: 190_000, foldPropose: 55_000, foldChoose: 45_000, foldStep: 160_000, timeout: 120_000, closeMoot: 80_000,
   } satisfies Record<DisputeTx, number>,
   perByte: 24,
   perHash: 400,
@@ -76,13 +82,13 @@ function stateDepth(params: ParamsCommitment, state: number): number {
   return depthFor(state < layout.inputCount ? inputWordCount(layout.inputLane, size) : size)
 }
 
-function proofCalldata(tx: 'step' | 'startFold' | 'foldStep', h: StepHeader, headerDepth: number, type: string, body: unknown): string {
+function proofCalldata(tx: ProofTx, h: StepHeader, headerDepth: number, type: string, body: unknown): string {
   const proof = abi.encode(['uint8', STEP_HEADER, 'bytes32[]', type], [h.kind, h, path(headerDepth), body])
   return GAME.encodeFunctionData(tx, [FULL, proof])
 }
 
 /** The largest proof-carrying transactions of step `s`, with the Merkle levels the executor hashes. */
-function stepShapes(params: ParamsCommitment, s: number): Partial<Record<'step' | 'startFold' | 'foldStep', Shape>> {
+function stepShapes(params: ParamsCommitment, s: number): Partial<Record<ProofTx, Shape>> {
   const h = params.headers[s]
   const { traceDepth } = params.layout
   const headerDepth = depthFor(params.layout.stepCount)
@@ -91,7 +97,7 @@ function stepShapes(params: ParamsCommitment, s: number): Partial<Record<'step' 
   const widest = Math.max(...depths)
   // The header leaf is hashed over its encoding: one keccak per 64 bytes, counted as levels.
   const headerHashes = headerDepth + Math.ceil(abi.encode([STEP_HEADER], [h]).length / 128)
-  const shape = (tx: 'step' | 'startFold' | 'foldStep', type: string, body: unknown, levels: number): Shape => ({
+  const shape = (tx: ProofTx, type: string, body: unknown, levels: number): Shape => ({
     calldata: proofCalldata(tx, h, headerDepth, type, body), hashes: headerHashes + levels,
   })
   switch (h.kind) {
@@ -163,15 +169,18 @@ export function disputeBudget(params: ParamsCommitment): DisputeBudget {
   const byKind = Object.fromEntries(fixed.map(([tx, data, hashes]) => [tx, cost(tx, data, hashes)])) as Record<DisputeTx, TxCost>
   // A model with no op of a kind still has a (padding-element) step: the smallest one.
   byKind.step = cost('step', GAME.encodeFunctionData('step', [id, '0x']), 0)
+  const steps: Partial<Record<ProofTx, TxCost>>[] = []
   for (let s = 0; s < params.headers.length; s++) {
-    for (const [tx, shape] of Object.entries(stepShapes(params, s)) as ['step' | 'startFold' | 'foldStep', Shape][]) {
-      const c = cost(tx, shape.calldata, shape.hashes, s, params.origins[s])
+    const costs: Partial<Record<ProofTx, TxCost>> = {}
+    for (const [tx, shape] of Object.entries(stepShapes(params, s)) as [ProofTx, Shape][]) {
+      const c = (costs[tx] = cost(tx, shape.calldata, shape.hashes, s, params.origins[s]))
       if (!byKind[tx] || c.gasBound > byKind[tx].gasBound) byKind[tx] = c
     }
+    steps.push(costs)
   }
   const all = Object.values(byKind)
   const worst = all.reduce((a, c) => (share(c) > share(a) ? c : a))
-  return { worst, byKind, fits: all.every((c) => c.gasBound <= DISPUTE_BUDGET.gas && c.calldataBytes <= DISPUTE_BUDGET.calldataBytes) }
+  return { worst, byKind, steps, fits: all.every((c) => c.gasBound <= DISPUTE_BUDGET.gas && c.calldataBytes <= DISPUTE_BUDGET.calldataBytes) }
 }
 
 /** Throws DisputeBudgetError naming the step (and its ONNX origin) whose dispute transaction does not fit. */

@@ -55,15 +55,18 @@ export class AgentMoveError extends BaseError {
   }
 }
 
-/** An input value does not fit the model's input lane (or a packed input ends inside a lane: `value` null). */
+/**
+ * An input value does not fit the model's input lane, or a packed input is malformed (`value`
+ * null and `reason` set: a wrong length, a nonzero padding byte, or an end inside a lane).
+ */
 export class InputEncodingError extends BaseError {
   override name = 'InputEncodingError'
   readonly index: number
   readonly value: bigint | null
   readonly lane: { bytes: number; signed: boolean }
-  constructor(p: { index: number; value: bigint | null; lane: { bytes: number; signed: boolean } }) {
+  constructor(p: { index: number; value: bigint | null; lane: { bytes: number; signed: boolean }; reason?: string }) {
     const lane = `${p.lane.signed ? 'signed' : 'unsigned'} ${p.lane.bytes}-byte lane`
-    super(p.value === null ? `packed input ends inside lane ${p.index} (${lane}s)` : `input value ${p.value} at index ${p.index} does not fit a ${lane}`)
+    super(p.value !== null ? `input value ${p.value} at index ${p.index} does not fit a ${lane}` : p.reason ?? `packed input ends inside lane ${p.index} (${lane}s)`)
     this.index = p.index
     this.value = p.value
     this.lane = p.lane

@@ -123,14 +123,19 @@ export function unpackInputStates(layout: InputShape, packed: Hex | Uint8Array):
   const { inputLane: lane } = layout
   const sizes = layout.stateSizes.slice(0, layout.inputCount)
   const expected = packedInputBytes(lane, sizes)
-  if (bytes.length !== expected) throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane })
+  if (bytes.length !== expected) {
+    throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane, reason: `packed input is ${bytes.length} bytes; the model's input states take ${expected}` })
+  }
   const states: bigint[][] = []
   let at = 0
   let first = 0
   for (const size of sizes) {
     const part = bytes.subarray(at, at + 32 * inputWordCount(lane, size))
     const padding = part.subarray(size * lane.bytes).findIndex((b) => b !== 0)
-    if (padding >= 0) throw new InputEncodingError({ index: first + size + Math.floor(padding / lane.bytes), value: null, lane })
+    if (padding >= 0) {
+      const state = states.length
+      throw new InputEncodingError({ index: first + size, value: null, lane, reason: `input state ${state}: padding byte ${size * lane.bytes + padding} of its words is not zero` })
+    }
     states.push(decodeLanes(lane, part, size))
     at += part.length
     first += size

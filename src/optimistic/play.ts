@@ -21,6 +21,8 @@ export interface PlayedMove {
   phase: DisputeView['phase']
   move: Move['type']
   gasUsed: bigint
+  /** The transaction, e.g. to read its calldata. */
+  hash: string
 }
 
 export interface PlayDisputeReturnType {
@@ -39,8 +41,8 @@ export async function playDispute(p: { disputeId: Hex; claimant: Player; challen
     const player = mover === 'claimant' ? p.claimant : p.challenger
     const move = await player.decide(view, p.disputeId)
     if (!move) return { view, moves }
-    const { gasUsed } = await playMove(player.game, p.disputeId, move)
-    moves.push({ phase: view.phase, move: move.type, gasUsed })
+    const { gasUsed, hash } = await playMove(player.game, p.disputeId, move)
+    moves.push({ phase: view.phase, move: move.type, gasUsed, hash })
   }
   return { view: await readDispute(p.claimant.game, p.disputeId), moves }
 }

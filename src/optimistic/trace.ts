@@ -88,7 +88,10 @@ export function inputRootOf(layout: TraceLayout, packed: Hex | Uint8Array): Hex 
   const bytes = typeof packed === 'string' ? getBytes(packed) : packed
   const { inputLane: lane } = layout
   const sizes = layout.stateSizes.slice(0, layout.inputCount)
-  if (bytes.length !== packedInputBytes(lane, sizes)) throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane })
+  const expected = packedInputBytes(lane, sizes)
+  if (bytes.length !== expected) {
+    throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane, reason: `packed input is ${bytes.length} bytes; the model's input states take ${expected}` })
+  }
   const roots: Hex[] = []
   let at = 0
   for (const size of sizes) {

@@ -6,35 +6,48 @@ import {MerkleLib} from "../../verifier-contracts/optimistic/MerkleLib.sol";
 
 /// Test-only: exposes the executor's integer primitives for differential testing.
 contract OpsHarness {
+    /// @notice IntegerOps.requant.
     function requant(int256 x, int256[] memory c) external pure returns (int256) {
         return IntegerOps.requant(x, c);
     }
 
+    /// @notice IntegerOps.floorShift.
     function floorShift(int256 a, uint256 shift) external pure returns (int256) {
         return IntegerOps.floorShift(a, shift);
     }
 
+    /// @notice IntegerOps.requantHalfEven.
     function requantHalfEven(int256 x, int256[] memory c) external pure returns (int256) {
         return IntegerOps.requantHalfEven(x, c);
     }
 
+    /// @notice IntegerOps.lookupIndex.
     function lookupIndex(int256 x, int256 offset, uint256 length) external pure returns (uint256) {
         return IntegerOps.lookupIndex(x, offset, length);
     }
 
+    /// @notice IntegerOps.mul.
     function mul(int256 a, int256 b) external pure returns (int256) {
         return IntegerOps.mul(a, b);
     }
 
+    /// @notice IntegerOps.dot.
     function dot(int256 bias, uint256[] memory cols, int256[] memory vals, int256[] memory x) external pure returns (int256) {
         return IntegerOps.dot(bias, cols, vals, x);
     }
 
+    /// @notice MerkleLib.tensorRoot.
     function tensorRoot(int256[] memory values) external pure returns (bytes32) {
         return MerkleLib.tensorRoot(values);
     }
 
+    /// @notice MerkleLib.rootFrom at the path's depth.
     function rootFrom(bytes32 leaf, uint256 index, bytes32[] memory path) external pure returns (bytes32) {
         return MerkleLib.rootFrom(leaf, index, path, path.length);
+    }
+
+    /// @notice MerkleLib.depthFor.
+    function depthFor(uint256 n) external pure returns (uint256) {
+        return MerkleLib.depthFor(n);
     }
 }

@@ -4,12 +4,13 @@ import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { finalizeClaim, playMove, readDispute, submitClaim, timeoutDispute, withdrawCredit } from '../../src/optimistic/client.js'
 import { GameRevertError } from '../../src/optimistic/errors.js'
 import { type Player, playDispute } from '../../src/optimistic/play.js'
-import { merkleProof, rootFrom } from '../../src/optimistic/merkle.js'
+import { depthFor, merkleProof, rootFrom } from '../../src/optimistic/merkle.js'
 import { buildTrace, prefixTree, traceFromStates } from '../../src/optimistic/trace.js'
+import { buildFoldRowProof, buildFoldStepProof, foldAccs } from '../../src/optimistic/one-step.js'
 import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, MOVE_TIMEOUT, registerTestModel, startChain, WINDOW } from './chain.js'
 import { MAX_LOOKUP_INPUTS, maxLookupModel, mulModel } from './fixtures.js'
-import { randomInputs, randomModel, rng, tinyModel } from './models.js'
-import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, randomChooser, randomProposer } from './scenario.js'
+import { mlp, randomInputs, randomModel, rng, tinyModel } from './models.js'
+import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, randomChooser, randomProposer, REJECT_REWARD } from './scenario.js'
 
 /** Plays to the end; a player that stalls (or whose move reverts) is timed out. */
 async function playOut(f: Awaited<ReturnType<typeof deployGame>>, disputeId: string, claimant: Player, challenger: Player) {
@@ -51,7 +52,7 @@ describe('adversaries never win', () => {
       const view = await playOut(f, disputeId, cheat, player(f, m, 'challenger', challenger, honest))
       expect(view.claimantWon, `seed ${seed}, lie at state ${state}`).toBe(false)
       expect(await claimStatus(f, claimId)).toBe('Rejected')
-      expect(await f.gameAs(challenger).credit(challenger.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
+      expect(await f.gameAs(challenger).credit(challenger.address)).toBe(REJECT_REWARD)
       await expectConserved(f, 0n, [claimant, challenger])
     }
   })
@@ -83,12 +84,13 @@ describe('adversaries never win', () => {
       expect(view.phase, what).toBe('Resolved')
       expect(view.claimantWon, what).toBe(false)
       expect(view.hi, what).toBe(state)
-      expect(moves.at(-1)?.move, what).toBe('step')
-      stepGas.push(`${m.model.steps[state - 2].origin}[${element}] ${moves.at(-1)!.gasUsed}`)
+      // A max element is a fold: it ends on one term of its row.
+      expect(moves.at(-1)?.move, what).toBe(m.model.steps[state - 2].op.op === 'max' ? 'foldStep' : 'step')
+      stepGas.push(`${m.model.steps[state - 2].origin}[${element}] ${moves.at(-1)!.move} ${moves.at(-1)!.gasUsed}`)
       expect(await claimStatus(f, claimId)).toBe('Rejected')
     }
-    console.log(`game step() gas, max-lookup fixture: ${stepGas.join(', ')}`)
-    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(lies.length) * (CLAIM_BOND + CHALLENGE_BOND))
+    console.log(`last move gas, max-lookup fixture: ${stepGas.join(', ')}`)
+    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(lies.length) * REJECT_REWARD)
     await expectConserved(f, 0n, [claimant, challenger])
   })
 
@@ -123,7 +125,7 @@ describe('adversaries never win', () => {
       expect(await claimStatus(f, claimId)).toBe('Rejected')
     }
     console.log(`game step() gas, mul fixture: ${stepGas.join(', ')}`)
-    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(lies.length) * (CLAIM_BOND + CHALLENGE_BOND))
+    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(lies.length) * REJECT_REWARD)
     await expectConserved(f, 0n, [claimant, challenger])
   })
 
@@ -214,8 +216,8 @@ describe('adversaries never win', () => {
     const [, claimant, challenger, late] = f.wallets
     const { claimId, key } = await postClaim(f, m, claimant, lie)
     await expect(postClaim(f, m, claimant, lie)).rejects.toMatchObject({ errorName: 'ClaimExists' })
-    await expect(submitClaim(f.gameAs(claimant), m.modelId, { ...honest, output: honest.output.map((v) => v + 1n) }, CLAIM_BOND)).rejects.toMatchObject({
-      errorName: 'OutputNotInTrace',
+    await expect(submitClaim(f.gameAs(claimant), m.modelId, { ...honest, outputs: honest.outputs.map((o) => o.map((v) => v + 1n)) }, CLAIM_BOND)).rejects.toMatchObject({
+      errorName: 'OutputNotInTrace', args: [0n],
     })
     await expect(submitClaim(f.gameAs(claimant), m.modelId, honest, CLAIM_BOND - 1n)).rejects.toMatchObject({ errorName: 'WrongBond' })
     await expect(openDispute(f, key, claimant)).rejects.toMatchObject({ errorName: 'SelfChallenge' })
@@ -258,7 +260,7 @@ describe('adversaries never win', () => {
     const view = await playOut(f, realId, player(f, m, 'claimant', claimant, lie), player(f, m, 'challenger', watcher, honest))
     expect(view.claimantWon).toBe(false)
     expect(await claimStatus(f, claimId)).toBe('Rejected')
-    expect(await f.gameAs(watcher).credit(watcher.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
+    expect(await f.gameAs(watcher).credit(watcher.address)).toBe(REJECT_REWARD)
     expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CHALLENGE_BOND)
     await expectConserved(f, 0n, [claimant, accomplice, watcher])
   })
@@ -287,5 +289,103 @@ describe('adversaries never win', () => {
     await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
     await timeoutDispute(f.gameAs(challenger), disputeId)
     expect(await claimStatus(f, claimId)).toBe('Rejected')
+  })
+  it('inside level 3: a claimant whose partial sums turn wrong at any term, the last included, loses at that term', async () => {
+    const f = await deployGame(anvil)
+    // [model, inputs, lied state, element]: a linear row of 6 terms over the packed input, a
+    // max row of 9 terms over two input states, a 64-term linear row.
+    const cases = [
+      [tinyModel(), [[9n, -8n, 7n, -6n, 5n, -4n]], 1, 3],
+      [maxLookupModel(), MAX_LOOKUP_INPUTS, 2, 3],
+      [mlp([64, 3], 8), [Array.from({ length: 64 }, (_, i) => BigInt(((i * 37) % 255) - 127))], 1, 2],
+    ] as const
+    const [, , challenger, ...claimants] = f.wallets
+    let rejected = 0
+    for (const [model, inputs, state, element] of cases) {
+      const m = await registerTestModel(f, model)
+      const honest = buildTrace(m.model, inputs)
+      const stepIndex = state - m.params.layout.inputCount
+      const accs = foldAccs(m.model, m.params, honest, stepIndex, element)
+      const terms = accs.length - 1
+      const delta = model.steps[stepIndex].op.op === 'max' ? 1000n : 7n
+      // The claim is the element + delta (later steps recomputed: only this element is wrong).
+      const lie = lyingTrace(m, inputs as bigint[][], state, element, delta, true)
+      for (const [i, wrongFrom] of [...new Set([1, 2, Math.ceil(terms / 2), terms - 1, terms])].entries()) {
+        // One claimant per claim: the same claim cannot be posted twice.
+        const claimant = claimants[i]
+        const { claimId, key } = await postClaim(f, m, claimant, lie)
+        const { disputeId } = await openDispute(f, key, challenger)
+        const base = player(f, m, 'claimant', claimant, lie)
+        // Honest partial sums before term `wrongFrom`, shifted by the lie from there on.
+        const liar: Player = {
+          ...base,
+          decide: (v, id) => {
+            if (v.phase !== 'FoldPropose') return base.decide(v, id)
+            const mid = Math.floor((v.foldLo + v.foldHi) / 2)
+            return { type: 'foldPropose', acc: accs[mid] + (mid >= wrongFrom ? delta : 0n) }
+          },
+        }
+        const { view, moves } = await playDispute({ disputeId, claimant: liar, challenger: player(f, m, 'challenger', challenger, honest) })
+        const what = `${model.name} state ${state} element ${element}, partial sums wrong from term ${wrongFrom} of ${terms}`
+        expect([view.phase, view.claimantWon, view.hi], what).toEqual(['Resolved', false, state])
+        expect([view.foldLo, view.foldHi, view.termCount], what).toEqual([wrongFrom - 1, wrongFrom, terms])
+        expect(moves.at(-1)?.move, what).toBe('foldStep')
+        const proposals = moves.filter((x) => x.move === 'foldPropose').length
+        expect(proposals, what).toBe(moves.filter((x) => x.move === 'foldChoose').length)
+        expect(proposals, what).toBeLessThanOrEqual(depthFor(terms))
+        expect(await claimStatus(f, claimId)).toBe('Rejected')
+        rejected++
+      }
+    }
+    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(rejected) * REJECT_REWARD)
+    await expectConserved(f, 0n, [challenger, ...claimants])
+  })
+
+  it('inside level 3: forged rows and terms are refused, the committed ones settle it whoever sends them; a challenger denying true partial sums loses', async () => {
+    const f = await deployGame(anvil)
+    const m = await registerTestModel(f, tinyModel())
+    const inputs = [[1n, -1n, 2n, -2n, 3n, -3n]]
+    const honest = buildTrace(m.model, inputs)
+    const lie = lyingTrace(m, inputs, 1, 0, 5n, true)
+    const [, claimant, challenger, bystander] = f.wallets
+    const { claimId, key } = await postClaim(f, m, claimant, lie)
+    const { disputeId } = await openDispute(f, key, challenger)
+    const h = player(f, m, 'challenger', challenger, honest)
+    const stopAt = (phase: string): Player => ({ ...h, decide: (v, id) => (v.phase === phase ? null : h.decide(v, id)) })
+    await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: stopAt('Step') })
+    const atStep = await readDispute(f.gameAs(challenger), disputeId)
+    expect([atStep.phase, atStep.hi]).toEqual(['Step', 1])
+    // A valueAt proof for a linear element, another element's row: refused.
+    const other = { model: m.model, params: m.params, trace: honest, stepIndex: 0 }
+    const element = Number(atStep.pos) - 2 ** depthFor(5)
+    expect(element).toBe(0)
+    await expect(playMove(f.gameAs(bystander), disputeId, { type: 'step', proof: buildFoldRowProof({ ...other, element }) })).rejects.toMatchObject({ errorName: 'FoldRequired' })
+    await expect(playMove(f.gameAs(bystander), disputeId, { type: 'startFold', proof: buildFoldRowProof({ ...other, element: (element + 1) % 5 }) })).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    // Anyone may open the fold with the committed row; the challenger's clock runs on.
+    await playMove(f.gameAs(bystander), disputeId, { type: 'startFold', proof: buildFoldRowProof({ ...other, element }) })
+    await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: stopAt('FoldStep') })
+    const atTerm = await readDispute(f.gameAs(challenger), disputeId)
+    expect(atTerm.phase).toBe('FoldStep')
+    // A term proof of a neighbouring term, or with a forged operand word, is refused.
+    const term = { ...other, element, term: (atTerm.foldLo + 1) % 6 }
+    await expect(playMove(f.gameAs(challenger), disputeId, { type: 'foldStep', proof: buildFoldStepProof(term) })).rejects.toMatchObject({ errorName: 'TermNotInRow' })
+    const forged = traceFromStates(honest.layout, honest.states.map((v, t) => (t === 0 ? v.map((x) => -x) : v)))
+    await expect(playMove(f.gameAs(challenger), disputeId, { type: 'foldStep', proof: buildFoldStepProof({ ...term, trace: forged, term: atTerm.foldLo }) })).rejects.toMatchObject({
+      errorName: 'OperandNotInPreState',
+    })
+    // The honest term proof, sent by anyone, settles it.
+    await playMove(f.gameAs(bystander), disputeId, { type: 'foldStep', proof: buildFoldStepProof({ ...term, term: atTerm.foldLo }) })
+    expect(await readDispute(f.gameAs(challenger), disputeId)).toMatchObject({ phase: 'Resolved', claimantWon: false })
+    expect(await claimStatus(f, claimId)).toBe('Rejected')
+    expect(await f.gameAs(bystander).credit(bystander.address)).toBe(0n)
+
+    // An honest claim; a challenger that disagrees with every true partial sum loses at the first term.
+    const { key: honestKey } = await postClaim(f, m, claimant, honest)
+    const { disputeId: d2 } = await openDispute(f, honestKey, challenger)
+    const fake = lyingTrace(m, inputs, 1, 2, -3n, false)
+    const contrarian: Player = { ...player(f, m, 'challenger', challenger, fake), decide: (v, id) => (v.phase === 'FoldChoose' ? { type: 'foldChoose', agree: false } : player(f, m, 'challenger', challenger, fake).decide(v, id)) }
+    const { view } = await playDispute({ disputeId: d2, claimant: player(f, m, 'claimant', claimant, honest), challenger: contrarian })
+    expect([view.phase, view.claimantWon, view.foldLo, view.foldHi]).toEqual(['Resolved', true, 0, 1])
+    await expectConserved(f, CLAIM_BOND, [claimant, challenger, bystander])
   })
 })

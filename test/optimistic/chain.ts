@@ -1,11 +1,13 @@
-import { type JsonRpcProvider, Wallet } from 'ethers'
+import { Contract, type InterfaceAbi, type JsonRpcProvider, Wallet } from 'ethers'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import type { IrModel } from '../../src/ir/types.js'
-import { gameContract, registerModel } from '../../src/optimistic/client.js'
+import { call, gameContract, registerModel } from '../../src/optimistic/client.js'
 import { type GameModelConfig, gameModelConfig } from '../../src/optimistic/config.js'
-import { deployOptimistic } from '../../src/optimistic/contracts.js'
+import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
 import type { Hex } from '../../src/optimistic/merkle.js'
+import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, isFoldOp, stepQuery } from '../../src/optimistic/one-step.js'
 import { commitParams, type ParamsCommitment } from '../../src/optimistic/params.js'
+import type { Trace } from '../../src/optimistic/trace.js'
 
 export const CLAIM_BOND = 10n ** 18n
 export const CHALLENGE_BOND = 5n * 10n ** 17n
@@ -54,4 +56,27 @@ export async function registerTestModel(f: GameFixture, model: IrModel): Promise
 export async function advanceTime(provider: JsonRpcProvider, seconds: bigint): Promise<void> {
   await provider.send('evm_increaseTime', [Number(seconds)])
   await provider.send('evm_mine', [])
+}
+
+/**
+ * The executor's value of element `element` of step `stepIndex`, through the committed proofs:
+ * `valueAt` for requant, gather, lookup and mul; for linear and max, `foldRow` then one
+ * `foldStep` per term, each from the executor's previous result.
+ */
+export async function executeElement(executor: Contract, model: IrModel, params: ParamsCommitment, trace: Trace, stepIndex: number, element: number): Promise<bigint> {
+  const p = { model, params, trace, stepIndex, element }
+  const q = stepQuery(params, trace, stepIndex, element)
+  if (!isFoldOp(model.steps[stepIndex].op)) return call<bigint>('valueAt', () => executor.valueAt(q, buildOneStepProof(p)))
+  const [init, termCount, termsRoot] = await call<[bigint, bigint, Hex]>('foldRow', () => executor.foldRow(q, buildFoldRowProof(p)))
+  let acc = init
+  for (let term = 0; term < Number(termCount); term++) {
+    const f = { step: q, term, termCount, termsRoot, acc }
+    acc = await call<bigint>('foldStep', () => executor.foldStep(f, buildFoldStepProof({ ...p, term })))
+  }
+  return acc
+}
+
+/** The executor deployed with the game of `f`, for direct calls. */
+export function executorOf(f: { executorAddress: string; provider: JsonRpcProvider }): Contract {
+  return new Contract(f.executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, f.provider)
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
-import { finalizeClaim, readDispute, timeoutDispute, withdrawCredit } from '../../src/optimistic/client.js'
+import type { EventLog } from 'ethers'
+import { finalizeClaim, readDispute, submitClaim, timeoutDispute, withdrawCredit } from '../../src/optimistic/client.js'
+import { claimKeyOf, outputsHashOf } from '../../src/optimistic/config.js'
 import { GameRevertError } from '../../src/optimistic/errors.js'
 import { type Player, playDispute } from '../../src/optimistic/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
@@ -115,6 +117,39 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     await advanceTime(f.provider, WINDOW)
     await finalizeClaim(f.gameAs(claimant), key)
     expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CLAIM_BOND + CHALLENGE_BOND)
+    await expectConserved(f, 0n, [claimant, challenger])
+  })
+
+  it('a model with several outputs: the claim posts and proves each, a lie at a non-final output loses', async () => {
+    const model = tinyModel()
+    // The hidden activation (state 2) is an output too, after the logits.
+    model.outputs.push({ tensor: 2, name: 'hidden', quant: { scale: 1, zeroPoint: 0 } })
+    const m2 = await registerTestModel(f, model)
+    expect(m2.config.outputStates).toEqual([3, 2])
+    const [, claimant, challenger] = f.wallets
+    const honest = buildTrace(m2.model, INPUT)
+    const fromBlock = await f.provider.getBlockNumber()
+    const { key } = await postClaim(f, m2, claimant, honest)
+    const [log] = await f.gameAs(claimant).queryFilter(f.gameAs(claimant).filters.ClaimSubmitted(null, m2.modelId), fromBlock)
+    expect((log as EventLog).args.outputs.map((o: bigint[]) => [...o])).toEqual([honest.states[3], honest.states[2]])
+    expect(key.outputsHash).toBe(outputsHashOf([honest.tensorTrees[3].root, honest.tensorTrees[2].root]))
+    // Outputs in the wrong order do not match their states.
+    await expect(submitClaim(f.gameAs(challenger), m2.modelId, { ...honest, outputs: [honest.outputs[1], honest.outputs[0]] }, CLAIM_BOND)).rejects.toMatchObject({
+      errorName: 'OutputSizeMismatch',
+    })
+    // A lie at the hidden output, consistent after it: both outputs are wrong, the dispute ends on the requant.
+    const lie = lyingTrace(m2, INPUT, 2, 4, 3n, true)
+    expect(lie.outputs[1][4]).toBe(honest.outputs[1][4] + 3n)
+    const { claimId, key: lieKey } = await postClaim(f, m2, claimant, lie)
+    expect(lieKey).toEqual(claimKeyOf(m2.modelId, lie, claimant.address))
+    const { disputeId } = await openDispute(f, lieKey, challenger)
+    const { view, moves } = await playDispute({ disputeId, claimant: player(f, m2, 'claimant', claimant, lie), challenger: player(f, m2, 'challenger', challenger, honest) })
+    expect([view.phase, view.claimantWon, view.hi]).toEqual(['Resolved', false, 2])
+    expect(moves.at(-1)!.move).toBe('step')
+    expect(await claimStatus(f, claimId)).toBe('Rejected')
+    await advanceTime(f.provider, WINDOW + 1n)
+    await finalizeClaim(f.gameAs(claimant), key)
+    expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CLAIM_BOND)
     await expectConserved(f, 0n, [claimant, challenger])
   })
 })

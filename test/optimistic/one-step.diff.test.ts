@@ -3,17 +3,18 @@ import { Contract, ContractFactory, type InterfaceAbi, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { compileSolidity } from '../../src/chain/solc.js'
-import { floorShift, linearElement, requantValue } from '../../src/ir/ops.js'
+import { floorShift, linearElement, maxElement, requantValue } from '../../src/ir/ops.js'
 import type { LinearOp } from '../../src/ir/types.js'
-import { abi, ELEMENT_OPENING, STEP_HEADER } from '../../src/optimistic/abi.js'
+import { abi, ELEMENT_OPENING, FOLD_ROW, FOLD_TERM, STEP_HEADER } from '../../src/optimistic/abi.js'
 import { call } from '../../src/optimistic/client.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
 import { GameRevertError } from '../../src/optimistic/errors.js'
 import { merkleProof, rootFrom, tensorTree, wordOf } from '../../src/optimistic/merkle.js'
-import { buildOneStepProof, stepQuery } from '../../src/optimistic/one-step.js'
+import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, foldAccs, stepQuery } from '../../src/optimistic/one-step.js'
 import { commitParams } from '../../src/optimistic/params.js'
-import { buildTrace } from '../../src/optimistic/trace.js'
-import { randomInputs, randomModel, rng } from './models.js'
+import { buildTrace, traceFromStates } from '../../src/optimistic/trace.js'
+import { executeElement } from './chain.js'
+import { randomInputs, randomModel, rng, tinyModel } from './models.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -145,7 +146,7 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
     }
   })
 
-  it('valueAt: every element of every step of random models, through the committed proofs', async () => {
+  it('valueAt, foldRow + foldStep: every element of every step of random models, through the committed proofs', async () => {
     const checked = new Map<string, number>()
     for (let seed = 1; seed <= 12; seed++) {
       const model = randomModel(seed, 7)
@@ -157,15 +158,75 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
         const kind = op.op === 'requant' && op.rounding ? `requant ${op.rounding}` : op.op
         checked.set(kind, (checked.get(kind) ?? 0) + trace.states[pos].length)
         for (let j = 0; j < trace.states[pos].length; j++) {
-          const proof = buildOneStepProof({ model, params, trace, stepIndex: s, element: j })
-          const value = await call<bigint>('valueAt', () => executor.valueAt(stepQuery(params, trace, s, j), proof))
+          const value = await executeElement(executor, model, params, trace, s, j)
           expect(value, `seed ${seed} step ${s} (${kind}) element ${j}`).toBe(trace.states[pos][j])
         }
       }
     }
     // Every primitive (and both roundings) was exercised.
     expect([...checked.keys()].sort()).toEqual(['gather', 'linear', 'lookup', 'max', 'mul', 'requant', 'requant half-even'])
-    console.log(`valueAt elements checked per kind: ${JSON.stringify(Object.fromEntries(checked))}`)
+    console.log(`elements checked per kind: ${JSON.stringify(Object.fromEntries(checked))}`)
+  })
+
+  it('foldStep: linear and max rows over random large operands equal linearElement and maxElement', async () => {
+    const r = rng(17)
+    let rows = 0
+    for (let seed = 30; seed < 42; seed++) {
+      const model = randomModel(seed, 7)
+      const params = commitParams(model)
+      const honest = buildTrace(model, randomInputs(model, rng(seed)))
+      // Step states as if agreed, of up to 100 bits with both signs (inputs stay in their lane).
+      const states = honest.states.map((v, t) => (t < params.layout.inputCount ? v : v.map(() => signed(r, 100))))
+      const trace = traceFromStates(honest.layout, states)
+      for (let s = 0; s < model.steps.length; s++) {
+        const op = model.steps[s].op
+        if (op.op !== 'linear' && op.op !== 'max') continue
+        const x = op.inputs.flatMap((id) => states[params.layout.positionOf.get(id)!])
+        for (let j = 0; j < params.headers[s].outputSize; j++) {
+          const expected = op.op === 'linear' ? linearElement(op, x, j) : maxElement(op, x, j)
+          expect(await executeElement(executor, model, params, trace, s, j), `seed ${seed} step ${s} (${op.op}) row ${j}`).toBe(expected)
+          rows++
+        }
+      }
+    }
+    expect(rows).toBeGreaterThan(40)
+  })
+
+  it('foldRow and foldStep reject rows, terms and operands that are not the committed ones', async () => {
+    const model = tinyModel()
+    const params = commitParams(model)
+    const trace = buildTrace(model, [[3n, -7n, 120n, -128n, 0n, 55n]])
+    const [s, j, term] = [0, 2, 4] // linear over the int8 input state (operands are lanes of packed words)
+    const p = { model, params, trace, stepIndex: s, element: j }
+    const q = stepQuery(params, trace, s, j)
+    const row = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_ROW], buildFoldRowProof(p))
+    const encodeRow = (body: unknown) => abi.encode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_ROW], [row[0], row[1], row[2], body])
+    const r = row[3]
+    const [init, termCount, termsRoot] = await call<[bigint, bigint, string]>('foldRow', () => executor.foldRow(q, buildFoldRowProof(p)))
+    expect([init, termCount]).toEqual([(model.steps[s].op as LinearOp).bias[j], 6n])
+    await expect(call('foldRow', () => executor.foldRow(q, encodeRow([r.bias + 1n, r.termCount, r.termsRoot, r.rowPath])))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    await expect(call('foldRow', () => executor.foldRow(q, encodeRow([r.bias, r.termCount - 1n, r.termsRoot, r.rowPath])))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    await expect(call('foldRow', () => executor.foldRow({ ...q, element: j + 1 }, buildFoldRowProof(p)))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    await expect(call('valueAt', () => executor.valueAt(q, buildFoldRowProof(p)))).rejects.toMatchObject({ errorName: 'FoldRequired', args: [0n] })
+
+    const accs = foldAccs(model, params, trace, s, j)
+    const f = { step: q, term, termCount, termsRoot, acc: accs[term] }
+    const proof = buildFoldStepProof({ ...p, term })
+    expect(await call('foldStep', () => executor.foldStep(f, proof))).toBe(accs[term + 1])
+    const [kind, header, headerPath, t] = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_TERM], proof)
+    const forge = (edit: Record<string, unknown>) =>
+      abi.encode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_TERM], [kind, header, headerPath, { col: t.col, val: t.val, termPath: t.termPath, x: [t.x.value, t.x.elementPath, t.x.statePath], ...edit }])
+    const rejects = (fq: typeof f, pr: string, errorName: string) => expect(call('foldStep', () => executor.foldStep(fq, pr))).rejects.toMatchObject({ errorName })
+    await rejects(f, forge({ val: t.val + 1n }), 'TermNotInRow')
+    await rejects(f, forge({ col: t.col + 1n }), 'TermNotInRow')
+    // The word holding x with another lane changed: not the committed input.
+    await rejects(f, forge({ x: [t.x.value ^ 1n, t.x.elementPath, t.x.statePath] }), 'OperandNotInPreState')
+    // Term `term` proven as another term, a term past the row, another row's root.
+    await rejects({ ...f, term: term + 1 }, proof, 'TermNotInRow')
+    await rejects({ ...f, term: 6 }, proof, 'TermOutOfRange')
+    await rejects({ ...f, termsRoot: row[3].rowPath[0] }, proof, 'TermNotInRow')
+    // The accumulator is the query's: a wrong one gives a wrong next, never a revert.
+    expect(await call('foldStep', () => executor.foldStep({ ...f, acc: accs[term] + 5n }, proof))).toBe(accs[term + 1] + 5n)
   })
 
   it('valueAt rejects operands, headers and parameters that are not the committed ones', async () => {

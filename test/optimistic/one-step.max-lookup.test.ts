@@ -1,18 +1,20 @@
+import { ParamType } from 'ethers'
 import { Contract, type InterfaceAbi, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { lookupValue, requantValue } from '../../src/ir/ops.js'
 import type { IrModel, LookupOp, MaxOp, RequantOp } from '../../src/ir/types.js'
-import { abi, ELEMENT_OPENING, LOOKUP_BODY, MAX_BODY, maxRowLeaf, STEP_HEADER, type StepHeader, stepHeaderLeaf } from '../../src/optimistic/abi.js'
+import { abi, ELEMENT_OPENING, EMPTY_TERMS_ROOT, FOLD_ROW, FOLD_TERM, INT256_MIN, LOOKUP_BODY, maxRowLeaf, maxTermLeaf, STEP_HEADER, type StepHeader, stepHeaderLeaf } from '../../src/optimistic/abi.js'
 import { call } from '../../src/optimistic/client.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
-import { OptimisticModelError } from '../../src/optimistic/errors.js'
+import { GameRevertError, InputEncodingError, OptimisticModelError } from '../../src/optimistic/errors.js'
 import { type Hex, merkleProof, merkleTree, tensorTree } from '../../src/optimistic/merkle.js'
-import { buildOneStepProof, stepQuery } from '../../src/optimistic/one-step.js'
-import { commitParams, type ParamsCommitment } from '../../src/optimistic/params.js'
+import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, foldAccs, stepQuery } from '../../src/optimistic/one-step.js'
+import { commitParams, type ParamsCommitment, termsRootOf } from '../../src/optimistic/params.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
 import { CLAMP, INT8_TABLE, MAX_LOOKUP_INPUTS, maxLookupModel } from './fixtures.js'
 import { inputTensor } from './models.js'
+import { executeElement } from './chain.js'
 
 const MAX_STEP = 0
 const LOOKUP_STEP = 1
@@ -20,10 +22,18 @@ const REQUANT_STEP = 2
 const SMALL_LOOKUP_STEP = 3
 
 type Body = Record<string, unknown>
-const decode = (type: string, proof: Hex) => abi.decode(['uint8', STEP_HEADER, 'bytes32[]', type], proof)
+const decode = (type: string, proof: Hex) => {
+  const [kind, header, headerPath, body] = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', type], proof)
+  return [kind, header, headerPath, shaped(ParamType.from(type), body)] as const
+}
 const encode = (type: string, kind: unknown, header: unknown, headerPath: unknown, body: unknown) => abi.encode(['uint8', STEP_HEADER, 'bytes32[]', type], [kind, header, headerPath, body])
 /** A decoded ethers Result as a plain, re-encodable object. */
-const plain = (v: unknown): unknown => (v && typeof v === 'object' && 'toObject' in v ? (v as { toObject(deep: boolean): unknown }).toObject(true) : v)
+/** A decoded body as a plain object, by its ABI type (ethers' toObject loses empty arrays). */
+const shaped = (type: ParamType, v: unknown): unknown =>
+  type.isTuple() ? Object.fromEntries(type.components.map((c, i) => [c.name, shaped(c, (v as unknown[])[i])]))
+    : type.isArray() ? Array.from(v as unknown[], (x) => shaped(type.arrayChildren, x)) : v
+/** Bodies come out of `decode` already plain. */
+const plain = (v: unknown): unknown => v
 
 /** The commitment with step `s`'s header replaced, the parameter tree rebuilt: as if the model had committed to it. */
 function withHeader(params: ParamsCommitment, s: number, header: StepHeader): ParamsCommitment {
@@ -106,67 +116,80 @@ describe('Solidity one-step for max, lookup and half-even requant', () => {
     expect(trace.states[pos(SMALL_LOOKUP_STEP)].slice(0, 2)).toEqual([lookupValue(small, CLAMP.lo), lookupValue(small, CLAMP.hi)])
   })
 
-  it('valueAt equals the reference executor on every element of every step', async () => {
+  it('valueAt and foldRow + foldStep equal the reference executor on every element of every step', async () => {
     const inputSets = [MAX_LOOKUP_INPUTS, [[127n, -128n, 0n, 0n, 0n, 0n, 0n, 0n], [-128n, -128n, -128n]], [[2n, -6n, 14n, -10n, 1n, -1n, 3n, -3n], [127n, 127n, 127n]]]
     for (const inputs of inputSets) {
       const t = buildTrace(model, inputs)
       for (let s = 0; s < model.steps.length; s++) {
         for (let j = 0; j < t.states[pos(s)].length; j++) {
-          const proof = buildOneStepProof({ model, params, trace: t, stepIndex: s, element: j })
-          expect(await valueAt(stepQuery(params, t, s, j), proof), `inputs ${inputs} step ${s} element ${j}`).toBe(t.states[pos(s)][j])
+          expect(await executeElement(executor, model, params, t, s, j), `inputs ${inputs} step ${s} element ${j}`).toBe(t.states[pos(s)][j])
         }
       }
     }
   })
 
-  it('max: a wrong row, a dropped, forged or permuted opening, is refused', async () => {
-    const j = 0
+  it('max: a wrong row, term or operand, a bias or a weight on a max term, is refused', async () => {
+    const j = 3 // row [0..8]: nine columns over both input states, max 127 = in0[1]
     const q = stepQuery(params, trace, MAX_STEP, j)
-    const proof = buildOneStepProof({ model, params, trace, stepIndex: MAX_STEP, element: j })
-    const [kind, header, headerPath, body] = decode(MAX_BODY, proof)
-    const b = plain(body) as { cols: bigint[]; rowPath: Hex[]; operands: { root: Hex; statePath: Hex[] }[]; xs: { value: bigint; elementPath: Hex[] }[] }
-    const forge = (edit: Partial<typeof b>) => encode(MAX_BODY, kind, header, headerPath, { ...b, ...edit })
-    // The row of element 3 (with its own valid path) presented for element 0.
-    const other = plain(decode(MAX_BODY, buildOneStepProof({ model, params, trace, stepIndex: MAX_STEP, element: 3 }))[3]) as typeof b
-    await rejects(q, forge({ cols: other.cols, rowPath: other.rowPath, xs: other.xs }), 'RowNotInModel', [BigInt(j)])
-    await rejects(q, forge({ cols: b.cols.slice(1), xs: b.xs.slice(1) }), 'RowNotInModel')
-    await rejects(q, forge({ xs: b.xs.slice(1) }), 'OperandCountMismatch', [2n, 1n])
-    await rejects(q, forge({ xs: [b.xs[0], { ...b.xs[1], value: b.xs[1].value + 1n }] }), 'OperandNotInPreState')
-    await rejects(q, forge({ xs: [b.xs[1], b.xs[0]] }), 'OperandNotInPreState')
-    // Operand roots: one missing, swapped, or a forged tensor holding a larger x[1] under its own root.
-    await rejects(q, forge({ operands: b.operands.slice(0, 1) }), 'OperandCountMismatch', [2n, 1n])
-    await rejects(q, forge({ operands: [b.operands[1], b.operands[0]] }), 'OperandNotInPreState', [0n])
-    const forgedIn0 = tensorTree(trace.states[0].map((v, i) => (i === 1 ? 1000n : v)))
-    const forgedXs = [{ ...b.xs[0], elementPath: merkleProof(forgedIn0, 0) }, { value: 1000n, elementPath: merkleProof(forgedIn0, 1) }]
-    await rejects(q, forge({ operands: [{ ...b.operands[0], root: forgedIn0.root }, b.operands[1]], xs: forgedXs }), 'OperandNotInPreState', [0n])
-    // The honest proof still passes, and against another pre-state it does not.
-    expect(await valueAt(q, proof)).toBe(127n)
-    await rejects({ ...q, preStateRoot: trace.prefixRoots[0] }, proof, 'OperandNotInPreState')
+    const p = { model, params, trace, stepIndex: MAX_STEP, element: j }
+    const [kind, header, headerPath, row] = decode(FOLD_ROW, buildFoldRowProof(p))
+    const r = plain(row) as { bias: bigint; termCount: bigint; termsRoot: Hex; rowPath: Hex[] }
+    const foldRow = (qq: typeof q, proof: Hex) => call<[bigint, bigint, Hex]>('foldRow', () => executor.foldRow(qq, proof))
+    expect(await foldRow(q, buildFoldRowProof(p))).toEqual([INT256_MIN, 9n, r.termsRoot])
+    // Row 0 (with its own valid path) presented for row 3; a bias on a max row; a wrong term count.
+    await expect(foldRow(q, buildFoldRowProof({ ...p, element: 0 }))).rejects.toMatchObject({ errorName: 'RowNotInModel', args: [BigInt(j)] })
+    await expect(foldRow(q, encode(FOLD_ROW, kind, header, headerPath, { ...r, bias: 1n }))).rejects.toMatchObject({ errorName: 'MaxRowHasBias' })
+    await expect(foldRow(q, encode(FOLD_ROW, kind, header, headerPath, { ...r, termCount: 8n }))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+
+    const accs = foldAccs(model, params, trace, MAX_STEP, j)
+    const term = 1 // column 1: in0[1] = 127, in the first word of in0
+    const f = { step: q, term, termCount: 9, termsRoot: r.termsRoot, acc: accs[term] }
+    const foldStep = (ff: typeof f, proof: Hex) => call<bigint>('foldStep', () => executor.foldStep(ff, proof))
+    const proof = buildFoldStepProof({ ...p, term })
+    expect(await foldStep(f, proof)).toBe(127n)
+    const [, , , t] = decode(FOLD_TERM, proof)
+    const b = plain(t) as { col: bigint; val: bigint; termPath: Hex[]; x: { value: bigint; elementPath: Hex[]; statePath: Hex[] } }
+    const forge = (edit: Partial<typeof b>) => encode(FOLD_TERM, kind, header, headerPath, { ...b, ...edit })
+    await expect(foldStep(f, forge({ val: 1n }))).rejects.toMatchObject({ errorName: 'MaxTermHasValue', args: [BigInt(term), 1n] })
+    await expect(foldStep(f, forge({ col: 2n }))).rejects.toMatchObject({ errorName: 'TermNotInRow', args: [BigInt(term)] })
+    // The word of in0 with the lane of column 1 raised: not the agreed input.
+    await expect(foldStep(f, forge({ x: { ...b.x, value: b.x.value + (1n << 240n) } }))).rejects.toMatchObject({ errorName: 'OperandNotInPreState', args: [0n] })
+    // Column 8 is in1[0], the second operand: its opening is in1's, not in0's.
+    const last = plain(decode(FOLD_TERM, buildFoldStepProof({ ...p, term: 8 }))[3]) as typeof b
+    await expect(foldStep({ ...f, term: 8 }, forge({ col: last.col, termPath: last.termPath }))).rejects.toThrow(GameRevertError)
+    expect(await foldStep({ ...f, term: 8, acc: accs[8] }, buildFoldStepProof({ ...p, term: 8 }))).toBe(127n)
+    await expect(foldStep({ ...f, step: { ...q, preStateRoot: trace.prefixRoots[0] } }, proof)).rejects.toMatchObject({ errorName: 'OperandNotInPreState' })
   })
 
   it('max: an empty row or a column outside the operands is refused even when committed', async () => {
     const j = 1
     const h = params.headers[MAX_STEP]
-    const rows = Array.from({ length: h.outputSize }, (_, i) => {
-      const op = model.steps[MAX_STEP].op as MaxOp
-      return Array.from(op.cols.subarray(op.rowPtr[i], op.rowPtr[i + 1]))
-    })
+    const op = model.steps[MAX_STEP].op as MaxOp
+    const rows = Array.from({ length: h.outputSize }, (_, i) => Array.from(op.cols.subarray(op.rowPtr[i], op.rowPtr[i + 1])))
     for (const [row, errorName] of [[[], 'EmptyMaxRow'], [[2, 11], 'ColumnOutOfRange']] as const) {
-      const leaves = rows.map((r, i) => maxRowLeaf(i === j ? row : r))
-      const opTree = merkleTree(leaves)
+      const termTree = merkleTree(row.map((c) => maxTermLeaf(c)))
+      const termsRoot = row.length === 0 ? EMPTY_TERMS_ROOT : termTree.root
+      const opTree = merkleTree(rows.map((r, i) => (i === j ? maxRowLeaf(row.length, termsRoot) : maxRowLeaf(r.length, termsRootOf(op, i)))))
       const forged = withHeader(params, MAX_STEP, { ...h, opRoot: opTree.root })
-      const proof = buildOneStepProof({ model, params: forged, trace, stepIndex: MAX_STEP, element: j })
-      const [kind, header, headerPath, body] = decode(MAX_BODY, proof)
-      // Row 1 is [2, 2, 2]: its first opening is column 2's, valid for the forged row's first column.
-      const b = plain(body) as { xs: unknown[] }
-      const xs = row.length === 0 ? [] : [b.xs[0], b.xs[0]]
-      const p = encode(MAX_BODY, kind, header, headerPath, { ...b, cols: row, rowPath: merkleProof(opTree, j), xs })
-      await rejects({ ...stepQuery(params, trace, MAX_STEP, j), paramsRoot: forged.paramsRoot }, p, errorName)
+      const q = { ...stepQuery(params, trace, MAX_STEP, j), paramsRoot: forged.paramsRoot }
+      const headerPath = merkleProof(forged.headerTree, MAX_STEP)
+      const rowProof = encode(FOLD_ROW, h.kind, forged.headers[MAX_STEP], headerPath, { bias: 0n, termCount: row.length, termsRoot, rowPath: merkleProof(opTree, j) })
+      if (row.length === 0) {
+        await expect(call('foldRow', () => executor.foldRow(q, rowProof))).rejects.toMatchObject({ errorName })
+        continue
+      }
+      expect(await call<unknown[]>('foldRow', () => executor.foldRow(q, rowProof))).toEqual([INT256_MIN, 2n, termsRoot])
+      // Term 1 is column 11, past the 11 operand elements: no opening can place it.
+      const honestX = plain(decode(FOLD_TERM, buildFoldStepProof({ model, params, trace, stepIndex: MAX_STEP, element: j, term: 0 }))[3]) as { x: unknown }
+      const termProof = encode(FOLD_TERM, h.kind, forged.headers[MAX_STEP], headerPath, { col: 11n, val: 0n, termPath: merkleProof(termTree, 1), x: honestX.x })
+      await expect(call('foldStep', () => executor.foldStep({ step: q, term: 1, termCount: 2, termsRoot, acc: 0n }, termProof))).rejects.toMatchObject({ errorName })
     }
     // Constants on a max header make it malformed.
     const withConst = withHeader(params, MAX_STEP, { ...h, consts: [1n] })
-    const proof = buildOneStepProof({ model, params: withConst, trace, stepIndex: MAX_STEP, element: j })
-    await rejects({ ...stepQuery(params, trace, MAX_STEP, j), paramsRoot: withConst.paramsRoot }, proof, 'MalformedHeader')
+    const proof = buildFoldRowProof({ model, params: withConst, trace, stepIndex: MAX_STEP, element: j })
+    await expect(call('foldRow', () => executor.foldRow({ ...stepQuery(params, trace, MAX_STEP, j), paramsRoot: withConst.paramsRoot }, proof))).rejects.toMatchObject({
+      errorName: 'MalformedHeader',
+    })
   })
 
   it('lookup: a forged or misplaced table entry, a forged x, an x outside the table are refused', async () => {
@@ -182,8 +205,10 @@ describe('Solidity one-step for max, lookup and half-even requant', () => {
     const table = params.opTrees[LOOKUP_STEP]!
     await rejects(q, forge({ entry: INT8_TABLE[254], entryPath: merkleProof(table, 254) }), 'EntryNotInModel', [127n, 255n])
     await rejects(q, forge({ x: { ...b.x, value: 126n } }), 'OperandNotInPreState')
+    // An input outside the lane (and the whole-lane table) cannot even be posted.
+    expect(() => traceFromStates(trace.layout, trace.states.map((v, t) => (t === 0 ? [-129n, ...v.slice(1)] : v)))).toThrow(InputEncodingError)
     // A pre-state (as if agreed) holding an x outside the table: no entry can be proven for it.
-    for (const [s, x, offset, length] of [[LOOKUP_STEP, -129n, -128n, 256n], [SMALL_LOOKUP_STEP, CLAMP.hi + 1n, CLAMP.lo, 41n]] as const) {
+    for (const [s, x, offset, length] of [[SMALL_LOOKUP_STEP, CLAMP.hi + 1n, CLAMP.lo, 41n], [SMALL_LOOKUP_STEP, CLAMP.lo - 1n, CLAMP.lo, 41n]] as const) {
       const states = trace.states.map((v) => [...v])
       const source = params.headers[s].inputStates[0]
       states[source][0] = x

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest'
 import { execute } from '../../src/ir/execute.js'
 import type { IrModel } from '../../src/ir/types.js'
+import { keccak256 } from 'ethers'
+import type { LinearOp, MaxOp } from '../../src/ir/types.js'
+import { abi, linearTermLeaf } from '../../src/optimistic/abi.js'
 import { roundsFor, shouldChallenge } from '../../src/optimistic/agent.js'
-import { claimKeyOf } from '../../src/optimistic/config.js'
-import { OptimisticModelError, TraceIndexError } from '../../src/optimistic/errors.js'
+import { claimKeyOf, outputsHashOf, packedInputOf } from '../../src/optimistic/config.js'
+import { FoldRequiredError, OptimisticModelError, TraceIndexError } from '../../src/optimistic/errors.js'
+import { inputStateBytes, laneWordOf, packInputStates, unpackInputStates } from '../../src/optimistic/input.js'
 import { traceLayout } from '../../src/optimistic/layout.js'
-import { depthFor, merkleProof, merkleTree, rootFrom, valueOfWord, wordOf, ZERO_WORD } from '../../src/optimistic/merkle.js'
-import { buildOneStepProof } from '../../src/optimistic/one-step.js'
-import { commitParams } from '../../src/optimistic/params.js'
-import { buildTrace, prefixTree } from '../../src/optimistic/trace.js'
+import { depthFor, merkleProof, merkleTree, rootFrom, valueOfWord, wordOf, wordTree, ZERO_WORD } from '../../src/optimistic/merkle.js'
+import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, foldAccs } from '../../src/optimistic/one-step.js'
+import { commitParams, termsRootOf, termTree } from '../../src/optimistic/params.js'
+import { buildTrace, inputRootOf, prefixTree } from '../../src/optimistic/trace.js'
+import { MAX_LOOKUP_INPUTS, maxLookupModel } from './fixtures.js'
 import { mlp, randomInputs, randomModel, relu, rng, tinyModel } from './models.js'
 
 describe('trace commitments', () => {
@@ -45,23 +50,65 @@ describe('trace commitments', () => {
       }
     }
     expect(trace.inputRoot).toBe(trace.prefixRoots[1])
-    expect(trace.output).toEqual(values.get(model.outputs[0].tensor))
+    expect(trace.outputs).toEqual([values.get(model.outputs[0].tensor)])
+    expect(trace.outputRoots).toEqual([trace.tensorTrees[trace.layout.outputStates[0]].root])
   })
 
-  it('a watcher challenges exactly the claims on its input whose trace differs', () => {
+  it('input states are committed as the tree of their packed words; the input root is that of the posted input', () => {
+    const model = randomModel(3, 6)
+    const trace = buildTrace(model, randomInputs(model, rng(1)))
+    const { inputLane: lane, inputCount } = trace.layout
+    expect(lane).toEqual({ bytes: 1, signed: true })
+    const packed = packedInputOf(trace)
+    for (let s = 0; s < inputCount; s++) {
+      const words = inputStateBytes(lane, trace.states[s])
+      expect(words.length % 32).toBe(0)
+      expect(trace.tensorTrees[s].root).toBe(wordTree(words).root)
+      // Element i sits in word (i·L)/32 at byte (i·L) % 32.
+      trace.states[s].forEach((v, i) => {
+        const { word, offset } = laneWordOf(lane, i)
+        expect(BigInt.asIntN(8, BigInt(`0x${trace.tensorTrees[s].layers[0][word].slice(2 + 2 * offset, 4 + 2 * offset)}`))).toBe(v)
+      })
+    }
+    expect(inputRootOf(trace.layout, packed)).toBe(trace.inputRoot)
+    expect(unpackInputStates(trace.layout, packed)).toEqual(trace.states.slice(0, inputCount))
+    // A key posting another input has that input's root, whatever trace it was built on.
+    const other = trace.states.slice(0, inputCount).map((v) => v.map((x) => (x === 127n ? 126n : x + 1n)))
+    const otherPacked = packInputStates(lane, other)
+    const key = claimKeyOf('0x' + '11'.repeat(32), trace, '0x' + '22'.repeat(20), otherPacked)
+    expect(key.inputRoot).toBe(buildTrace(model, other, { anyInput: true }).inputRoot)
+    expect(key.inputRoot).not.toBe(trace.inputRoot)
+    expect(key.traceRoot).toBe(trace.traceRoot)
+  })
+
+  it('several outputs: each a step state, hashed in order into outputsHash', () => {
+    const model = tinyModel()
+    model.outputs.push({ tensor: 1, name: 'hidden', quant: { scale: 1, zeroPoint: 0 } })
+    const trace = buildTrace(model, [[1n, 2n, 3n, 4n, 5n, 6n]])
+    expect(trace.layout.outputStates).toEqual([3, 1])
+    expect(trace.outputs).toEqual([trace.states[3], trace.states[1]])
+    const key = claimKeyOf('0x' + '11'.repeat(32), trace, '0x' + '22'.repeat(20))
+    expect(key.outputsHash).toBe(outputsHashOf([trace.tensorTrees[3].root, trace.tensorTrees[1].root]))
+    expect(key.outputsHash).not.toBe(outputsHashOf([trace.tensorTrees[1].root, trace.tensorTrees[3].root]))
+  })
+
+  it('a watcher challenges exactly the claims whose trace differs from its own on the posted input', () => {
     const model = tinyModel()
     const a = buildTrace(model, [[1n, 2n, 3n, 4n, 5n, 6n]])
     const b = buildTrace(model, [[1n, 2n, 3n, 4n, 5n, 7n]])
-    const wrong = { ...claimKeyOf('0x' + '11'.repeat(32), a, '0x' + '22'.repeat(20)), traceRoot: b.traceRoot }
-    expect(shouldChallenge(claimKeyOf('0x' + '11'.repeat(32), a, '0x' + '22'.repeat(20)), a)).toBe(false)
-    expect(shouldChallenge(wrong, a)).toBe(true)
-    expect(shouldChallenge(claimKeyOf('0x' + '11'.repeat(32), b, '0x' + '22'.repeat(20)), a)).toBe(false)
+    const id = '0x' + '11'.repeat(32)
+    const claimant = '0x' + '22'.repeat(20)
+    expect(shouldChallenge(claimKeyOf(id, a, claimant), a)).toBe(false)
+    expect(shouldChallenge({ ...claimKeyOf(id, a, claimant), traceRoot: b.traceRoot }, a)).toBe(true)
+    // A trace built on input b posted with input a: the watcher's trace (on a) differs.
+    expect(shouldChallenge(claimKeyOf(id, b, claimant, packedInputOf(a)), a)).toBe(true)
   })
 
-  it('rounds = ⌈log2(steps)⌉ + ⌈log2(elements)⌉', () => {
+  it('rounds = ⌈log2(steps)⌉ + ⌈log2(elements)⌉ (+ ⌈log2(terms)⌉ for a fold)', () => {
     const trace = buildTrace(mlp([784, 128, 10]), [Array(784).fill(1n)])
     expect(roundsFor(trace, 1)).toBe(2 + 7)
     expect(roundsFor(trace, 3)).toBe(2 + 4)
+    expect(roundsFor(trace, 1, 784)).toBe(2 + 7 + 10)
   })
 })
 
@@ -77,8 +124,12 @@ describe('model parameter commitment', () => {
   })
 
   it('refuses models the game cannot play', () => {
-    const twoOutputs: IrModel = { ...tinyModel(), outputs: [...tinyModel().outputs, { tensor: 2, name: 'h', quant: { scale: 1, zeroPoint: 0 } }] }
-    expect(() => traceLayout(twoOutputs)).toThrow(OptimisticModelError)
+    const inputOutput: IrModel = { ...tinyModel(), outputs: [...tinyModel().outputs, { tensor: 0, name: 'echo', quant: { scale: 1, zeroPoint: 0 } }] }
+    expect(() => traceLayout(inputOutput)).toThrow(/output "echo" is not produced by a step/)
+    expect(() => traceLayout({ ...tinyModel(), outputs: [] })).toThrow(OptimisticModelError)
+    // A claim carries at most 64 KB of packed input: 65,536 int8 values fit, one more does not.
+    expect(traceLayout(mlp([65_536, 1])).stateSizes[0]).toBe(65_536)
+    expect(() => traceLayout(mlp([65_537, 1]))).toThrow(/packed input is 65568 bytes/)
     const bigShift = tinyModel()
     bigShift.steps[1].op = relu(1, 1n, 256)
     expect(() => commitParams(bigShift)).toThrow(OptimisticModelError)
@@ -90,11 +141,59 @@ describe('model parameter commitment', () => {
     expect(() => commitParams(hugeWeight)).toThrow(OptimisticModelError)
   })
 
-  it('one-step proofs exist only for elements of the step', () => {
+  it('one-step proofs exist only for elements of the step, of the right kind', () => {
     const model = tinyModel()
     const params = commitParams(model)
     const trace = buildTrace(model, [[1n, 2n, 3n, 4n, 5n, 6n]])
-    expect(() => buildOneStepProof({ model, params, trace, stepIndex: 0, element: 5 })).toThrow(TraceIndexError)
+    expect(() => buildOneStepProof({ model, params, trace, stepIndex: 1, element: 5 })).toThrow(TraceIndexError)
     expect(() => buildOneStepProof({ model, params, trace, stepIndex: 3, element: 0 })).toThrow(TraceIndexError)
+    expect(() => buildOneStepProof({ model, params, trace, stepIndex: 0, element: 0 })).toThrow(FoldRequiredError)
+    expect(() => buildFoldRowProof({ model, params, trace, stepIndex: 1, element: 0 })).toThrow(FoldRequiredError)
+    expect(() => buildFoldStepProof({ model, params, trace, stepIndex: 0, element: 0, term: 6 })).toThrow(TraceIndexError)
+  })
+
+  it('linear rows commit (bias, termCount, termsRoot) over (col, val) terms; max rows over raw column leaves', () => {
+    const model = maxLookupModel()
+    const params = commitParams(model)
+    const linear = model.steps[4].op as LinearOp
+    const max = model.steps[0].op as MaxOp
+    for (const j of [0, 2]) {
+      const terms = Array.from({ length: linear.rowPtr[j + 1] - linear.rowPtr[j] }, (_, k) => linearTermLeaf(linear.cols[linear.rowPtr[j] + k], linear.vals[linear.rowPtr[j] + k]))
+      expect(terms[0]).toBe(keccak256(abi.encode(['uint256', 'int256'], [linear.cols[linear.rowPtr[j]], linear.vals[linear.rowPtr[j]]])))
+      const root = merkleTree(terms).root
+      expect(termsRootOf(linear, j)).toBe(root)
+      expect(termTree(linear, j).root).toBe(root)
+      expect(params.opTrees[4]!.layers[0][j]).toBe(keccak256(abi.encode(['int256', 'uint256', 'bytes32'], [linear.bias[j], terms.length, root])))
+    }
+    for (let i = 0; i < 6; i++) {
+      const cols = Array.from(max.cols.subarray(max.rowPtr[i], max.rowPtr[i + 1]))
+      const root = merkleTree(cols.map((c) => wordOf(BigInt(c)))).root
+      expect(params.opTrees[0]!.layers[0][i]).toBe(keccak256(abi.encode(['uint256', 'bytes32'], [cols.length, root])))
+    }
+    // The one-column row [7]: its terms root is the leaf itself (depth 0).
+    expect(termsRootOf(max, 5)).toBe(wordOf(7n))
+    // An empty linear row: termsRoot zero.
+    const sparse = tinyModel()
+    const op = sparse.steps[0].op as LinearOp
+    const rowPtr = Int32Array.from(op.rowPtr, (p, j) => (j === 0 ? 0 : p - 6))
+    sparse.steps[0].op = { ...op, rowPtr, cols: op.cols.subarray(6), vals: op.vals.slice(6) }
+    expect(termsRootOf(sparse.steps[0].op as LinearOp, 0)).toBe(ZERO_WORD)
+    expect(commitParams(sparse).maxTerms[0]).toBe(6)
+  })
+
+  it('foldAccs: the partial results of a row end at the element (linear from its bias, max from int256 min)', () => {
+    for (const [model, inputs] of [[maxLookupModel(), MAX_LOOKUP_INPUTS], [tinyModel(), [[1n, -2n, 3n, -4n, 5n, -6n]]]] as const) {
+      const params = commitParams(model)
+      const trace = buildTrace(model, inputs)
+      model.steps.forEach((step, s) => {
+        if (step.op.op !== 'linear' && step.op.op !== 'max') return
+        for (let j = 0; j < params.headers[s].outputSize; j++) {
+          const accs = foldAccs(model, params, trace, s, j)
+          expect(accs[0]).toBe(step.op.op === 'linear' ? step.op.bias[j] : -(1n << 255n))
+          expect(accs).toHaveLength(step.op.rowPtr[j + 1] - step.op.rowPtr[j] + 1)
+          expect(accs.at(-1)).toBe(trace.states[params.layout.inputCount + s][j])
+        }
+      })
+    }
   })
 })

@@ -5,7 +5,7 @@ import {Dispute, ModelConfig, Phase} from "./GameTypes.sol";
 import {FoldQuery, StepQuery} from "./IOneStepExecutor.sol";
 import {GameCore} from "./GameCore.sol";
 
-/// @notice Level 3 of a dispute (spec §3): a linear or max element is a fold over its row's
+/// @notice Level 3 of a dispute (protocol §3): a linear or max element is a fold over its row's
 /// terms (acc_0 = init, acc_k = fold of the first k terms, the element = acc_termCount). The
 /// players bisect the claimant's partial folds down to one term, which the executor folds
 /// once. No transaction ever reveals a whole row or operand tensor: every one carries Merkle
@@ -71,7 +71,8 @@ abstract contract FoldGame is GameCore {
     /// @param agree Whether the proposal is the correct fold at mid.
     function foldChoose(bytes32 disputeId, bool agree) external {
         (Dispute storage d, ModelConfig storage m) = _turn(disputeId, Phase.FoldChoose);
-        uint32 mid = (d.foldLo + d.foldHi) / 2;
+        // Summed in uint256: foldLo + foldHi may exceed uint32 for a row near 2^32 terms.
+        uint32 mid = uint32((uint256(d.foldLo) + d.foldHi) / 2);
         // INVARIANT: accLo stays agreed by the challenger (or the executor's init) and accHi
         // claimed by the claimant, with foldLo < foldHi.
         if (agree) (d.foldLo, d.accLo) = (mid, d.accMid);

@@ -1,24 +1,41 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {ClaimRecord, ClaimStatus, Dispute, IOptimisticGameErrors, IOptimisticGameEvents, ModelConfig, Phase}
+import {ClaimSlot, ClaimStatus, Dispute, IOptimisticGameErrors, IOptimisticGameEvents, ModelConfig, Phase}
     from "./GameTypes.sol";
 import {StepQuery} from "./IOneStepExecutor.sol";
 
 /// @notice Storage and the shared rules of the optimistic game: whose move it is, the clocks,
-/// and how a dispute pays out (spec §4). `OptimisticGame` and `FoldGame` build on it.
+/// and how a dispute pays out (protocol §4). `OptimisticGame` and `FoldGame` build on it.
 ///
 /// Bond accounting (conservation): a claim locks claimBond, a dispute locks challengeBond.
 /// balance == Σ credit + Σ locked bonds + burned at all times.
 abstract contract GameCore is IOptimisticGameEvents, IOptimisticGameErrors {
     mapping(bytes32 => ModelConfig) internal _models;
-    /// @notice A claim's record: claimant, creation time, live disputes, status.
-    mapping(bytes32 => ClaimRecord) public claims;
+    mapping(bytes32 => ClaimSlot) internal _claims;
     mapping(bytes32 => Dispute) internal _disputes;
     /// @notice Wei each account may withdraw.
     mapping(address => uint256) public credit;
     /// @notice Wei of rejected claim bonds that nobody can ever withdraw.
+    // INVARIANT (§4.5): every wei received is a locked bond (claim or dispute) until it moves,
+    // exactly once, to a credit or to `burned`; withdraw only pays out credit. So
+    // balance == Σ credit + Σ locked bonds + burned in every outcome.
     uint256 public burned;
+
+    /// @notice A claim's record (ClaimRecord's fields); all zero when there is no such claim.
+    /// @param claimId The claim.
+    /// @return claimant Who posted it.
+    /// @return createdAt When (seconds).
+    /// @return openDisputes Its live disputes.
+    /// @return status None, Pending, Finalized or Rejected.
+    function claims(bytes32 claimId)
+        external
+        view
+        returns (address claimant, uint64 createdAt, uint64 openDisputes, ClaimStatus status)
+    {
+        ClaimSlot storage r = _claims[claimId];
+        return (r.claimant, r.createdAt, r.openDisputes, r.status);
+    }
 
     /// The live dispute `disputeId` in phase `expected`, its claim pending, before its deadline.
     function _live(bytes32 disputeId, Phase expected) internal view returns (Dispute storage d) {
@@ -27,7 +44,7 @@ abstract contract GameCore is IOptimisticGameEvents, IOptimisticGameErrors {
         if (phase == Phase.None || phase == Phase.Resolved) revert WrongPhase(expected, phase);
         // INVARIANT: once its claim is settled a dispute only closes moot (closeMoot): a move
         // can no longer change who is paid.
-        if (claims[d.claimId].status != ClaimStatus.Pending) revert ClaimSettled(d.claimId);
+        if (_claims[d.claimId].status != ClaimStatus.Pending) revert ClaimSettled(d.claimId);
         // INVARIANT: a move is made once, in its phase (replays fail), on time.
         if (phase != expected) revert WrongPhase(expected, phase);
         if (block.timestamp > d.deadline) revert ClockExpired(d.deadline);
@@ -36,7 +53,7 @@ abstract contract GameCore is IOptimisticGameEvents, IOptimisticGameErrors {
     /// `_live`, and the sender is the player to move.
     function _turn(bytes32 disputeId, Phase expected) internal view returns (Dispute storage d, ModelConfig storage m) {
         d = _live(disputeId, expected);
-        address mover = _claimantMoves(expected) ? claims[d.claimId].claimant : d.challenger;
+        address mover = _claimantMoves(expected) ? _claims[d.claimId].claimant : d.challenger;
         // INVARIANT: only the player to move chooses; proofs (step, startFold, foldStep) are open to anyone.
         if (msg.sender != mover) revert NotYourTurn(mover, msg.sender);
         m = _models[d.modelId];
@@ -71,7 +88,7 @@ abstract contract GameCore is IOptimisticGameEvents, IOptimisticGameErrors {
 
     /// Pays out a dispute decided by the game on a PENDING claim (every caller checked it).
     function _resolve(Dispute storage d, bytes32 disputeId, ModelConfig storage m, bool claimantWins) internal {
-        ClaimRecord storage r = claims[d.claimId];
+        ClaimSlot storage r = _claims[d.claimId];
         (d.phase, d.claimantWon) = (Phase.Resolved, claimantWins);
         r.openDisputes -= 1;
         if (claimantWins) {

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IOptimisticGameErrors, ModelConfig} from "./GameTypes.sol";
+import {IOptimisticGameErrors} from "./GameTypes.sol";
+import {ClaimLayout, ClaimShape} from "./ClaimLayout.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 
-/// @notice The on-chain commitment to a claim's input (spec §1). Each input state s is posted
+/// @notice The on-chain commitment to a claim's input (protocol §1). Each input state s is posted
 /// as size_s big-endian lanes of L bytes, zero-padded to whole 32-byte words; its trace leaf is
 /// the Merkle root over those words, so an input is hashed once per word (not per element)
 /// straight from calldata. `inputRoot` is the trace tree holding the input states' roots
@@ -19,31 +20,28 @@ library InputCommitment {
     }
 
     /// The input root of `packed`, after checking its length and its zero padding.
-    function inputRoot(ModelConfig storage m, bytes calldata packed) internal view returns (bytes32) {
-        uint256 inputCount = m.inputCount;
-        uint256 laneBytes = m.inputLaneBytes;
-        uint256[] memory sizes = new uint256[](inputCount);
-        uint256 total;
-        uint256 maxWords;
-        for (uint256 s; s < inputCount; ++s) {
-            uint256 size = m.stateSizes[s];
-            uint256 bytes_ = stateBytes(size, laneBytes);
-            (sizes[s], total) = (size, total + bytes_);
-            if (bytes_ / 32 > maxWords) maxWords = bytes_ / 32;
-        }
+    function inputRoot(ClaimShape memory shape, uint256[] memory entries, bytes calldata packed)
+        internal
+        pure
+        returns (bytes32)
+    {
+        uint256 total = shape.inputBytes;
         // INVARIANT: the posted input is exactly the model's input states, padded to words.
         if (packed.length != total) revert IOptimisticGameErrors.InputSizeMismatch(total, packed.length);
+        uint256 inputCount = shape.inputCount;
+        uint256 laneBytes = shape.laneBytes;
         bytes32[] memory leaves = new bytes32[](inputCount);
-        bytes32[] memory scratch = new bytes32[](maxWords);
+        // One buffer for every state's words (the claim's calldata already holds them all).
+        bytes32[] memory scratch = new bytes32[](total / 32);
         uint256 offset;
         for (uint256 s; s < inputCount; ++s) {
-            uint256 used = sizes[s] * laneBytes;
+            uint256 used = ClaimLayout.inputSize(entries, s) * laneBytes;
             uint256 words = (used + 31) / 32;
             _checkPadding(packed, offset, words, used, s);
             leaves[s] = _wordRoot(packed, offset, words, scratch);
             offset += words * 32;
         }
-        return MerkleLib.reduce(leaves, inputCount, MerkleLib.depthFor(m.stateSizes.length));
+        return MerkleLib.reduce(leaves, inputCount, MerkleLib.depthFor(shape.stateCount));
     }
 
     /// Reverts unless the bytes after the state's last lane, up to its last word's end, are zero.

@@ -6,7 +6,7 @@ import {IntegerOps} from "./IntegerOps.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 import {OneStepOperands} from "./OneStepOperands.sol";
 
-/// @notice One-step executor for every primitive op of the integer IR (spec §5). A proof is
+/// @notice One-step executor for every primitive op of the integer IR (protocol §5). A proof is
 /// `abi.encode(uint8 kind, StepHeader header, bytes32[] headerPath, Body)` (built by
 /// `src/optimistic/one-step.ts`). `valueAt` bodies:
 ///   requant: ElementOpening x[element]
@@ -102,6 +102,7 @@ contract IntegerOneStep is IOneStepExecutor, OneStepOperands {
 
     /// @inheritdoc IOneStepExecutor
     function valueAt(StepQuery calldata q, bytes calldata proof) external pure returns (int256) {
+        if (proof.length < 32) revert MalformedProof(proof.length);
         uint8 kind = abi.decode(proof[:32], (uint8));
         // INVARIANT: a row op is never computed whole: its proof would grow with the row.
         if (kind == IntegerOps.KIND_LINEAR || kind == IntegerOps.KIND_MAX) revert FoldRequired(kind);

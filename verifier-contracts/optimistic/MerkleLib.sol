@@ -16,9 +16,22 @@ library MerkleLib {
     /// @param depth The tree's depth.
     error LeafIndexOutOfRange(uint256 index, uint256 depth);
 
-    /// ceil(log2 n); 0 for n <= 1.
+    /// ceil(log2 n); 0 for n <= 1: the bit length of n - 1 (floor(log2) by halving, branch-free).
     function depthFor(uint256 n) internal pure returns (uint256 d) {
-        while ((uint256(1) << d) < n) ++d;
+        assembly ("memory-safe") {
+            if gt(n, 1) {
+                let x := sub(n, 1)
+                let r := shl(7, lt(0xffffffffffffffffffffffffffffffff, x))
+                r := or(r, shl(6, lt(0xffffffffffffffff, shr(r, x))))
+                r := or(r, shl(5, lt(0xffffffff, shr(r, x))))
+                r := or(r, shl(4, lt(0xffff, shr(r, x))))
+                r := or(r, shl(3, lt(0xff, shr(r, x))))
+                r := or(r, shl(2, lt(0xf, shr(r, x))))
+                r := or(r, shl(1, lt(0x3, shr(r, x))))
+                r := or(r, lt(0x1, shr(r, x)))
+                d := add(r, 1)
+            }
+        }
     }
 
     /// Root of the tree holding `leaf` at `index`, given its siblings bottom-up.
@@ -70,19 +83,23 @@ library MerkleLib {
         assembly ("memory-safe") {
             let base := add(layer, 0x20)
             let zero := 0
-            for { let level := 0 } lt(level, depth) { level := add(level, 1) } {
-                let half := shr(1, n)
+            for {} depth { depth := sub(depth, 1) } {
                 // Node i overwrites slot i after reading slots 2i and 2i+1 (both >= i).
-                for { let i := 0 } lt(i, half) { i := add(i, 1) } {
-                    mstore(add(base, shl(5, i)), keccak256(add(base, shl(6, i)), 0x40))
+                let src := base
+                let dst := base
+                let end := add(base, shl(5, shr(1, n)))
+                for {} lt(dst, end) {} {
+                    mstore(dst, keccak256(src, 0x40))
+                    src := add(src, 0x40)
+                    dst := add(dst, 0x20)
                 }
+                // An odd last node pairs with the zero node of this level.
                 if and(n, 1) {
-                    mstore(0x00, mload(add(base, shl(6, half))))
+                    mstore(0x00, mload(src))
                     mstore(0x20, zero)
-                    mstore(add(base, shl(5, half)), keccak256(0x00, 0x40))
-                    half := add(half, 1)
+                    mstore(dst, keccak256(0x00, 0x40))
                 }
-                n := half
+                n := shr(1, add(n, 1))
                 mstore(0x00, zero)
                 mstore(0x20, zero)
                 zero := keccak256(0x00, 0x40)

@@ -7,7 +7,7 @@ import {MerkleLib} from "./MerkleLib.sol";
 
 /// @notice What every one-step proof shares: the step header bound to the model, and operand
 /// elements bound to the agreed pre-state. An operand in an input state is committed as a
-/// word tree of packed lanes (spec §1, §5), any other as a tensor tree of int256 values.
+/// word tree of packed lanes (protocol §1, §5), any other as a tensor tree of int256 values.
 abstract contract OneStepOperands {
     /// One operand element: siblings inside its state's tree, then of that tree in the trace
     /// tree. For an input state, `value` is the raw 32-byte word holding the element's lane.
@@ -17,6 +17,9 @@ abstract contract OneStepOperands {
         bytes32[] statePath;
     }
 
+    /// @notice The proof is too short to name its op kind.
+    /// @param length The proof's length in bytes.
+    error MalformedProof(uint256 length);
     /// @notice The proof decodes as another op than the header's.
     /// @param proofKind The proof's kind.
     /// @param headerKind The committed kind.

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.37;
+
+import {ModelConfig} from "./GameTypes.sol";
+
+/// @notice What a claim reads of its model.
+struct ClaimShape {
+    uint96 claimBond;
+    uint32 inputCount;
+    uint32 stateCount;
+    /// Length of the packed input: Σ over input states of whole words of lanes.
+    uint32 inputBytes;
+    uint32 outputCount;
+    uint8 laneBytes;
+    bool signed;
+}
+
+/// @notice A model's claim-time data, copied at registration into consecutive storage words so
+/// a claim pays two cold storage reads (a small model) instead of eight: word 0 packs the
+/// ClaimShape; words 1.. pack uint32 entries, eight a word: the input state sizes, then the
+/// output states, then the output state sizes. Read raw (no length word): every entry index
+/// a claim reads is below a count fixed at registration.
+library ClaimLayout {
+    /// The words of `c`'s claim layout (c already checked by registration).
+    function encode(ModelConfig calldata c, uint256 inputBytes) internal pure returns (uint256[] memory words) {
+        uint256 inputCount = c.inputCount;
+        uint256 outputCount = c.outputStates.length;
+        words = new uint256[](1 + (inputCount + 2 * outputCount + 7) / 8);
+        words[0] = uint256(c.claimBond) | (inputCount << 96) | (c.stateSizes.length << 128) | (inputBytes << 160)
+            | (outputCount << 192) | (uint256(c.inputLaneBytes) << 224) | ((c.inputSigned ? uint256(1) : 0) << 232);
+        for (uint256 s; s < inputCount; ++s) _put(words, s, c.stateSizes[s]);
+        for (uint256 k; k < outputCount; ++k) {
+            _put(words, inputCount + k, c.outputStates[k]);
+            _put(words, inputCount + outputCount + k, c.stateSizes[c.outputStates[k]]);
+        }
+    }
+
+    /// The shape packed in word 0 (all zero for an unregistered model) and the entry words,
+    /// each storage word read once.
+    function load(uint256[] storage words) internal view returns (ClaimShape memory s, uint256[] memory entries) {
+        uint256 base;
+        assembly ("memory-safe") {
+            mstore(0x00, words.slot)
+            base := keccak256(0x00, 0x20)
+        }
+        uint256 w = _sload(base);
+        s.claimBond = uint96(w);
+        s.inputCount = uint32(w >> 96);
+        s.stateCount = uint32(w >> 128);
+        s.inputBytes = uint32(w >> 160);
+        s.outputCount = uint32(w >> 192);
+        s.laneBytes = uint8(w >> 224);
+        s.signed = uint8(w >> 232) != 0;
+        uint256 n = (uint256(s.inputCount) + 2 * uint256(s.outputCount) + 7) / 8;
+        entries = new uint256[](n);
+        for (uint256 i; i < n; ++i) entries[i] = _sload(base + 1 + i);
+    }
+
+    /// Size of input state `state` (< inputCount).
+    function inputSize(uint256[] memory entries, uint256 state) internal pure returns (uint256) {
+        return _entry(entries, state);
+    }
+
+    /// Trace state of output k (< outputCount) and its size.
+    function output(uint256[] memory entries, ClaimShape memory s, uint256 k)
+        internal
+        pure
+        returns (uint256 state, uint256 size)
+    {
+        state = _entry(entries, s.inputCount + k);
+        size = _entry(entries, uint256(s.inputCount) + s.outputCount + k);
+    }
+
+    function _put(uint256[] memory words, uint256 e, uint256 v) private pure {
+        words[1 + e / 8] |= v << (32 * (e % 8));
+    }
+
+    function _entry(uint256[] memory entries, uint256 e) private pure returns (uint256) {
+        return (entries[e / 8] >> (32 * (e % 8))) & 0xffffffff;
+    }
+
+    function _sload(uint256 slot) private view returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := sload(slot)
+        }
+    }
+}
