@@ -68,7 +68,8 @@ try {
 }
 
 const date = new Date().toISOString().slice(0, 10)
-const meta = { date, node: process.version, cpus: (await import('node:os')).cpus().length, models: picked.map((m) => m.name) }
+const os = await import('node:os')
+const meta = { date, node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))), models: picked.map((m) => m.name) }
 const md = scaleReport(results, failures, meta)
 console.log(md)
 if (!flags['no-write']) {
