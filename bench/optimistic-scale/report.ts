@@ -5,11 +5,11 @@ const n = (v: number) => v.toLocaleString('en')
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
 
 /** The markdown report of the optimistic scale benchmark. */
-export function scaleReport(results: ScaleResult[], failures: { name: string; error: string }[], meta: { date: string; node: string; cpus: number }): string {
+export function scaleReport(results: ScaleResult[], failures: { name: string; error: string }[], meta: { date: string; node: string; cpus: number; loadAverage?: number[] }): string {
   const lines = [
     `# Optimistic path at scale (${meta.date})`,
     '',
-    `Node ${meta.node}, ${meta.cpus} cores. \`node --import tsx bench/optimistic-scale.ts\`. Each model in its own process (peak RSS is the`,
+    `Node ${meta.node}, ${meta.cpus} cores${meta.loadAverage ? ` (load average at the end ${meta.loadAverage.join(', ')}: times are wall clock on a shared machine)` : ''}. \`node --import tsx bench/optimistic-scale.ts\`. Each model in its own process (peak RSS is the`,
     'process\'s). Compile: `compile --target optimistic` (parse, lower, quantise, bounds, IR, accuracy vs onnxruntime; no circuit).',
     'Load: ir.json + parameter commitment. Claim: quantise the input, execute, commit the trace. The dispute: a cheater shifts',
     'one element of the longest linear/max row by 1 (later steps recomputed), the honest challenger disputes, both sides',
