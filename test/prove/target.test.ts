@@ -3,10 +3,14 @@ import { access, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixturePath } from '../../models/make-fixtures.js'
 import { irFromJson, modelId } from '../../src/ir/serialize.js'
-import { loadOptimisticModel } from '../../src/optimistic/deployment.js'
+import { startAnvil } from '../../src/chain/anvil.js'
+import { gameContract, readClaim, submitClaim } from '../../src/optimistic/client.js'
+import { deployOptimisticModel, loadOptimisticModel } from '../../src/optimistic/deployment.js'
+import { buildTrace } from '../../src/optimistic/trace.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { BuildTargetError, type OptimisticManifest, readBuildManifest, sha256File } from '../../src/prove/manifest.js'
 import { artifactPaths } from '../../src/prove/paths.js'
@@ -72,6 +76,22 @@ describe('compile --target optimistic (tiny MLP)', () => {
     const [ro, rz] = await Promise.all([runModel(opt, input), runModel(zk, input)])
     expect(ro.outputs).toEqual(rz.outputs)
   })
+
+  it('is deployed to the optimistic game and claimed on, as `op deploy` and `op claim` do', async () => {
+    const anvil = await startAnvil({ accounts: 2 })
+    try {
+      const [deployer, claimant] = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
+      const deployment = await deployOptimisticModel({ dir: opt, runner: deployer, chainId: anvil.chainId })
+      expect(deployment.buildModelId).toBe(manifest.modelId)
+      const { model } = await loadOptimisticModel(opt)
+      const trace = buildTrace(model, (await runModel(opt, input)).inputs)
+      const game = gameContract(deployment.gameAddress, claimant)
+      const claim = await submitClaim(game, deployment.modelId, trace, deployment.claimBond)
+      expect((await readClaim(game, claim.claimId)).status).toBe('Pending')
+    } finally {
+      await anvil.stop()
+    }
+  }, 120_000)
 
   it('refuses the zk verbs with a typed error that says how to fix it', async () => {
     await expect(setupModel({ dir: opt, dev: true })).rejects.toThrow(BuildTargetError)
