@@ -19,7 +19,7 @@ import { execute } from '../src/ir/execute.js'
 import { compileModel } from '../src/prove/compile.js'
 import { artifactPaths } from '../src/prove/paths.js'
 import { runModel } from '../src/prove/prove.js'
-import { setupModel } from '../src/prove/setup.js'
+import { loadCompiled, setupModel } from '../src/prove/setup.js'
 import { loadWitnessCalculator } from '../src/prove/witness.js'
 import { witnessInput } from '../src/prove/witness-input.js'
 import { parseInputs } from '../src/quantize/input.js'
@@ -81,7 +81,7 @@ const stats = (name: string) => {
 }
 const ratioOf = new Map(pairs.map((p) => [p.task, stats(p.task).mean / stats(p.baseline).mean]))
 const baselineOf = new Map(pairs.map((p) => [p.task, p.baseline]))
-const lines = [`| MNIST MLP, ${run.manifest.constraintCount} constraints (node ${process.version}) | mean ms | p50 ms | samples | ±rme % | ratio vs baseline (mean) |`, '|---|---|---|---|---|---|']
+const lines = [`| MNIST MLP, ${(await loadCompiled(dir)).constraintCount} constraints (node ${process.version}) | mean ms | p50 ms | samples | ±rme % | ratio vs baseline (mean) |`, '|---|---|---|---|---|---|']
 for (const [name] of tasks) {
   const s = stats(name)
   const ratio = ratioOf.get(name)

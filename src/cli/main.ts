@@ -5,6 +5,7 @@ import type { WeightVisibility } from '../circuit/weights.js'
 import { inspectModel } from '../inspect.js'
 import { quantizeOnnxFile } from '../quantize/qdq-file.js'
 import { compileModel } from '../prove/compile.js'
+import { BUILD_TARGETS, type BuildTarget } from '../prove/manifest.js'
 import { proveModel, runModel } from '../prove/prove.js'
 import { loadCompiled, setupModel } from '../prove/setup.js'
 import { beaconSetup, contributeSetup, verifySetup } from '../prove/ceremony.js'
@@ -88,7 +89,7 @@ const VERBS: Record<string, Verb> = {
     },
   },
   compile: {
-    usage: 'veriml compile model.onnx --out DIR [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed]',
+    usage: 'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed]',
     summary: 'ONNX → integer IR → circom circuit → r1cs and witness generator',
     options: {
       out: { type: 'string', help: 'build folder' },
@@ -99,11 +100,26 @@ const VERBS: Record<string, Verb> = {
       'weight-bits': { type: 'string', help: 'bits per weight (default 8)' },
       weights: { type: 'string', help: 'constant (circuit constants, default) | hashed (private inputs, Poseidon commitment as the last public signal)' },
       force: { type: 'boolean', help: 'recompile even if nothing changed' },
+      target: { type: 'string', help: 'zk (circuit for setup/prove, default) | optimistic (the integer IR only, for `veriml op`: no circom)' },
     },
     async run(args, flags) {
       const [onnxPath] = positional(args, 1, this.usage)
       if (typeof flags.out !== 'string') throw new UsageError('--out DIR is required', { details: [`usage: ${this.usage}`] })
       const bits = (name: string) => (flags[name] === undefined ? undefined : Number(flags[name]))
+      if (pick<BuildTarget>('target', flags.target, BUILD_TARGETS) === 'optimistic') {
+        const zkOnly = ['input-visibility', 'output-visibility', 'weights'].filter((f) => flags[f] !== undefined)
+        if (zkOnly.length > 0) throw new UsageError(`${zkOnly.map((f) => `--${f}`).join(', ')} only apply to --target zk`, { details: [`usage: ${this.usage}`] })
+        const r = await compileModel({
+          onnxPath, outDir: flags.out, target: 'optimistic', calibrationPath: flags.calibration as string | undefined, force: Boolean(flags.force),
+          activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), progress: terminalProgress(),
+        })
+        console.log(table([
+          ['model id', r.manifest.modelId], ['target', 'optimistic (no circuit: `veriml op deploy` next)'],
+          ['quantisation', `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`],
+          ['compile', r.reused ? 'reused (nothing changed)' : ms(r.manifest.timings.compileMs)],
+        ]))
+        return 0
+      }
       const r = await compileModel({
         onnxPath, outDir: flags.out, calibrationPath: flags.calibration as string | undefined, force: Boolean(flags.force),
         visibility: { input: pick<InputVisibility>('input-visibility', flags['input-visibility'], INPUT_VIS), output: pick<OutputVisibility>('output-visibility', flags['output-visibility'], OUTPUT_VIS) },

@@ -50,10 +50,14 @@ export function compose(a: Affine, shape: number[], row: (o: number) => RowTerms
   const n = sizeOf(shape)
   const width = a.bases.reduce((s, b) => s + b.size, 0)
   const scratch = new Float64Array(width)
-  const touched: number[] = []
+  // Typed buffers, not JS arrays: a 4096×2048 layer has 8M entries, and growing number[] to
+  // that size (then copying it) took most of the lowering time of large models.
+  let touched = new Int32Array(Math.max(16, width))
+  let touchedCount = 0
   const rowPtr = new Int32Array(n + 1)
-  const cols: number[] = []
-  const vals: number[] = []
+  let cols = new Int32Array(Math.max(16, a.cols.length))
+  let vals = new Float64Array(cols.length)
+  let count = 0
   const bias = new Float64Array(n)
   for (let o = 0; o < n; o++) {
     const { idx, w, bias: b } = row(o)
@@ -65,20 +69,31 @@ export function compose(a: Affine, shape: number[], row: (o: number) => RowTerms
       acc += wt * a.bias[r]
       for (let k = a.rowPtr[r]; k < a.rowPtr[r + 1]; k++) {
         const c = a.cols[k]
-        if (scratch[c] === 0) touched.push(c)
+        if (scratch[c] === 0) {
+          // A column whose sum cancels to 0 is recorded again, so a row may touch more than `width`.
+          if (touchedCount === touched.length) { const t2 = new Int32Array(2 * touched.length); t2.set(touched); touched = t2 }
+          touched[touchedCount++] = c
+        }
         scratch[c] += wt * a.vals[k]
       }
     }
-    touched.sort((x, y) => x - y)
-    for (const c of touched) {
-      if (scratch[c] !== 0) { cols.push(c); vals.push(scratch[c]) }
+    // Ascending column order (a typed sort is numeric); of a column recorded twice, the second copy reads 0 and is skipped.
+    const sorted = touched.subarray(0, touchedCount).sort()
+    if (count + touchedCount > cols.length) {
+      const capacity = Math.max(2 * cols.length, count + touchedCount)
+      const c2 = new Int32Array(capacity); c2.set(cols.subarray(0, count)); cols = c2
+      const v2 = new Float64Array(capacity); v2.set(vals.subarray(0, count)); vals = v2
+    }
+    for (let i = 0; i < touchedCount; i++) {
+      const c = sorted[i]
+      if (scratch[c] !== 0) { cols[count] = c; vals[count] = scratch[c]; count++ }
       scratch[c] = 0
     }
-    touched.length = 0
+    touchedCount = 0
     bias[o] = acc
-    rowPtr[o + 1] = cols.length
+    rowPtr[o + 1] = count
   }
-  return { shape, bases: a.bases, rowPtr, cols: Int32Array.from(cols), vals: Float64Array.from(vals), bias }
+  return { shape, bases: a.bases, rowPtr, cols: cols.slice(0, count), vals: vals.slice(0, count), bias }
 }
 
 /** Re-expresses `a` over a wider base list that contains all of a's bases. */

@@ -4,7 +4,7 @@ import type { Contract, ContractRunner } from 'ethers'
 import { irFromJson } from '../ir/serialize.js'
 import type { IrModel } from '../ir/types.js'
 import { artifactPaths } from '../prove/paths.js'
-import { loadCompiled } from '../prove/setup.js'
+import { loadBuild } from '../prove/manifest.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { checkDisputeBudget, type TxCost } from './budget.js'
 import { gameContract, registerModel } from './client.js'
@@ -56,7 +56,8 @@ export interface OptimisticModel {
 }
 
 export async function loadOptimisticModel(dir: string): Promise<OptimisticModel> {
-  const manifest = await loadCompiled(dir)
+  // Any target: a zk build holds the same IR, an optimistic build only the IR.
+  const manifest = await loadBuild(dir)
   const model = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
   return { dir, model, params: commitParams(model), buildModelId: manifest.modelId }
 }

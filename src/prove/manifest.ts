@@ -3,8 +3,10 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { PublicLayout } from '../circuit/emit.js'
 import type { WeightVisibility } from '../circuit/weights.js'
+import { BaseError } from '../errors.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { VERIML_VERSION } from '../util/versions.js'
+import { MissingArtifactError } from './errors.js'
 import { artifactPaths } from './paths.js'
 
 export const GENERATOR = `veriml ${VERIML_VERSION}`
@@ -31,7 +33,13 @@ export interface SetupRecord {
   setupMs: number
 }
 
+/** What a build folder holds: 'zk' (circuit, r1cs, witness generator; the default) or 'optimistic' (the integer IR only). */
+export type BuildTarget = 'zk' | 'optimistic'
+export const BUILD_TARGETS: readonly BuildTarget[] = ['zk', 'optimistic']
+
+/** A zk build: the circuit and what setup, prove and verify need. `target` absent: a build made before the option existed. */
 export interface Manifest {
+  target?: 'zk'
   generator: string
   modelId: `0x${string}`
   modelName: string
@@ -48,6 +56,39 @@ export interface Manifest {
   setup?: SetupRecord
 }
 
+/**
+ * An optimistic build (`compile --target optimistic`): model.onnx, ir.json and report.json,
+ * no circuit. The model id is the same as a zk build's of the same model and options (the
+ * SHA-256 of the same IR).
+ */
+export interface OptimisticManifest {
+  target: 'optimistic'
+  generator: string
+  modelId: `0x${string}`
+  modelName: string
+  compileKey: string
+  options: { activationBits: number; weightBits: number; calibration: string }
+  tools: Record<string, string>
+  artifacts: Record<string, string>
+  timings: Record<string, number>
+}
+
+export type BuildManifest = Manifest | OptimisticManifest
+
+/** A zk verb (setup, prove, verify, deploy...) on a build that has no circuit. */
+export class BuildTargetError extends BaseError {
+  override name = 'BuildTargetError'
+  readonly dir: string
+  readonly target: BuildTarget
+  constructor(p: { dir: string; target: BuildTarget }) {
+    super(`"${p.dir}" was compiled with --target ${p.target}: recompile with --target zk`, {
+      details: [`The build has no circuit, so it cannot be set up, proven or verified with Groth16. \`veriml op\` commands use it as it is.`],
+    })
+    this.dir = p.dir
+    this.target = p.target
+  }
+}
+
 export const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex')
 
 export function sha256File(path: string): Promise<string> {
@@ -57,20 +98,38 @@ export function sha256File(path: string): Promise<string> {
   })
 }
 
-const reviveLayout = (m: Manifest): Manifest => {
-  for (const l of [...m.layout.inputs, ...m.layout.outputs]) l.lo = BigInt(l.lo)
+const reviveLayout = (m: BuildManifest): BuildManifest => {
+  if (m.target !== 'optimistic') for (const l of [...m.layout.inputs, ...m.layout.outputs]) l.lo = BigInt(l.lo)
   return m
 }
 
-export async function readManifest(dir: string): Promise<Manifest | null> {
+/** The manifest of a build of any target; null when the folder has none. */
+export async function readBuildManifest(dir: string): Promise<BuildManifest | null> {
   try {
-    return reviveLayout(JSON.parse(await readFile(artifactPaths(dir).manifest, 'utf8')) as Manifest)
+    return reviveLayout(JSON.parse(await readFile(artifactPaths(dir).manifest, 'utf8')) as BuildManifest)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
     throw error
   }
 }
 
-export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+/**
+ * The manifest of a zk build; null when the folder has none. Every zk verb reads the build
+ * through here (via `loadCompiled`), so an optimistic build is refused once, with the fix.
+ */
+export async function readManifest(dir: string): Promise<Manifest | null> {
+  const manifest = await readBuildManifest(dir)
+  if (manifest?.target === 'optimistic') throw new BuildTargetError({ dir, target: manifest.target })
+  return manifest
+}
+
+/** The manifest of a compiled folder of any target (the optimistic path reads both). */
+export async function loadBuild(dir: string): Promise<BuildManifest> {
+  const manifest = await readBuildManifest(dir)
+  if (!manifest) throw new MissingArtifactError(artifactPaths(dir).manifest, `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir} --target optimistic\` first.`)
+  return manifest
+}
+
+export async function writeManifest(dir: string, manifest: BuildManifest): Promise<void> {
   await writeJsonAtomic(artifactPaths(dir).manifest, manifest)
 }

@@ -10,7 +10,7 @@ import { outputProbabilities } from '../quantize/postprocess.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { MissingArtifactError } from './errors.js'
-import type { Manifest } from './manifest.js'
+import { type BuildManifest, loadBuild, type Manifest } from './manifest.js'
 import { artifactPaths, proofPaths } from './paths.js'
 import { loadWitnessCalculator } from './witness.js'
 import { loadCompiled } from './setup.js'
@@ -22,7 +22,8 @@ export class WitnessMismatchError extends BaseError {
 
 export interface RunModelReturnType {
   ir: IrModel
-  manifest: Manifest
+  /** A build of either target: the optimistic path runs the same IR (`veriml op claim`). */
+  manifest: BuildManifest
   inputs: bigint[][]
   /** Integer outputs of the reference executor, one flat array per model output. */
   outputs: bigint[][]
@@ -37,7 +38,7 @@ export interface RunModelReturnType {
 
 /** Reference executor on a compiled model: the definition of the model's output. */
 export async function runModel(dir: string, inputJson: unknown): Promise<RunModelReturnType> {
-  const manifest = await loadCompiled(dir)
+  const manifest = await loadBuild(dir)
   const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
   const sample = parseInputs(inputJson, ir.inputs)[0]
   const inputs = quantizeInputs(ir.inputs, sample)
@@ -55,6 +56,7 @@ export interface ProveModelParameters {
 }
 
 export interface ProveModelReturnType extends RunModelReturnType {
+  manifest: Manifest
   publicSignals: string[]
   witnessMs: number
   proveMs: number
@@ -68,7 +70,9 @@ export interface ProveModelReturnType extends RunModelReturnType {
 export async function proveModel(p: ProveModelParameters): Promise<ProveModelReturnType> {
   const progress = p.progress ?? silentProgress
   const paths = artifactPaths(p.dir)
-  const run = await runModel(p.dir, p.input)
+  // Refuses an optimistic build (no circuit) before running anything.
+  const manifest = await loadCompiled(p.dir)
+  const run = { ...(await runModel(p.dir, p.input)), manifest }
   if (!run.manifest.setup) throw new MissingArtifactError(paths.zkey, `no proving key: run \`veriml setup ${p.dir} --dev\` (or --ptau FILE) first.`)
   const expected = (await publicSignals(run.manifest.layout, run.inputs, run.outputs)).map(String)
   let t = performance.now()

@@ -34,6 +34,11 @@ function rescale(exp: number, toExp: number): { mul: bigint; shift: number } {
   return toExp <= exp ? { mul: 1n, shift: exp - toExp } : { mul: 1n << BigInt(toExp - exp), shift: 0 }
 }
 
+/** Shared bigints for the small integers weights quantise to: one allocation each instead of one per weight. */
+const SMALL = 1 << 16
+const SMALL_BIGINTS = Array.from({ length: 2 * SMALL + 1 }, (_, i) => BigInt(i - SMALL))
+const smallBigInt = (v: number): bigint => (v >= -SMALL && v <= SMALL ? SMALL_BIGINTS[v + SMALL] : BigInt(v))
+
 /**
  * Quantises the float graph to the integer IR with power-of-two scales chosen from the
  * calibration samples: each activation gets the finest scale at which the calibrated range
@@ -108,11 +113,18 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
     for (const t of op.inputs) { starts.push(at); at += sizeOf(shapes.get(t)!) }
     const baseOf = (col: number) => { let b = starts.length - 1; while (starts[b] > col) b--; return b }
     // The accumulator scale: the finest at which every base's largest weight still fits wBits.
+    // Loops over typed arrays, with the base looked up only when there are several: 10M-weight layers.
     const maxW = ins.map(() => 0)
-    op.cols.forEach((c, k) => { const b = baseOf(c); maxW[b] = Math.max(maxW[b], Math.abs(op.vals[k])) })
+    const single = starts.length === 1
+    for (let k = 0; k < op.cols.length; k++) {
+      const b = single ? 0 : baseOf(op.cols[k])
+      maxW[b] = Math.max(maxW[b], Math.abs(op.vals[k]))
+    }
     const wLimit = 2 ** (wBits - 1) - 1
     const accExp = Math.min(...ins.map((r, b) => r.exp + (maxW[b] > 0 ? expFor(maxW[b], wLimit) : 64)))
-    const vals = Array.from(op.vals, (w, k) => BigInt(Math.round(w * 2 ** (accExp - ins[baseOf(op.cols[k])].exp))))
+    const factor = ins.map((r) => 2 ** (accExp - r.exp))
+    const vals = new Array<bigint>(op.vals.length)
+    for (let k = 0; k < vals.length; k++) vals[k] = smallBigInt(Math.round(op.vals[k] * factor[single ? 0 : baseOf(op.cols[k])]))
     const bias = Array.from(op.bias, (b) => BigInt(Math.round(b * 2 ** accExp)))
     const id = push(step.origin, `${step.origin}:acc`, step.shape, { op: 'linear', inputs: ins.map((r) => r.id), rowPtr: op.rowPtr, cols: op.cols, vals, bias })
     return { id, exp: accExp, activation: false }
