@@ -121,9 +121,38 @@ export interface MerkleTree {
 
 export function merkleTree(leaves: readonly Hex[], depth = depthFor(leaves.length)): MerkleTree {
   if (leaves.length > 2 ** depth) throw new RangeError(`${leaves.length} leaves do not fit a tree of depth ${depth}`)
-  const words = new Uint8Array(32 * 2 ** depth)
+  const words = new Uint8Array(32 * leaves.length)
   leaves.forEach((leaf, i) => writeHex(leaf, words, 32 * i))
   return wordTree(words, depth)
+}
+
+/** ZERO_HASHES[d]: root of a tree of depth d holding only zero leaves (the padding of every tree). */
+const ZERO_HASHES: Uint8Array[] = [new Uint8Array(32)]
+for (let d = 1; d <= 64; d++) {
+  const both = new Uint8Array(64)
+  both.set(ZERO_HASHES[d - 1], 0)
+  both.set(ZERO_HASHES[d - 1], 32)
+  ZERO_HASHES.push(keccakBytes(both))
+}
+const ZERO_HEX = ZERO_HASHES.map(hexOf)
+
+const padded = new Uint8Array(64)
+/**
+ * One level up, in place: the first `n` nodes of `nodes` (a level `level` of a tree) become
+ * their ceil(n/2) parents; a last node without a right sibling pairs with the zero subtree, so
+ * padding is never hashed (n + depth hashes for n leaves).
+ */
+function levelUp(nodes: Uint8Array, n: number, level: number): number {
+  const parents = Math.ceil(n / 2)
+  for (let i = 0; i < parents; i++) {
+    if (2 * i + 1 < n) nodes.set(keccakBytes(nodes.subarray(64 * i, 64 * i + 64)), 32 * i)
+    else {
+      padded.set(nodes.subarray(64 * i, 64 * i + 32), 0)
+      padded.set(ZERO_HASHES[level], 32)
+      nodes.set(keccakBytes(padded), 32 * i)
+    }
+  }
+  return parents
 }
 
 /**
@@ -131,31 +160,27 @@ export function merkleTree(leaves: readonly Hex[], depth = depthFor(leaves.lengt
  * them up to 2^depth), hashed on bytes, with hex layers for proofs.
  */
 export function wordTree(words: Uint8Array, depth = depthFor(words.length / 32)): MerkleTree {
-  const width = 2 ** depth
-  if (words.length > 32 * width) throw new RangeError(`${words.length / 32} leaves do not fit a tree of depth ${depth}`)
-  let layer = new Uint8Array(32 * width)
-  layer.set(words)
+  let n = words.length / 32
+  if (n > 2 ** depth) throw new RangeError(`${n} leaves do not fit a tree of depth ${depth}`)
+  const nodes = words.slice()
   const layers: Hex[][] = []
-  for (let n = width; ; n >>= 1) {
-    layers.push(Array.from({ length: n }, (_, i) => hexOf(layer.subarray(32 * i, 32 * i + 32))))
-    if (n === 1) break
-    const next = new Uint8Array(16 * n)
-    for (let i = 0; i < n / 2; i++) next.set(keccakBytes(layer.subarray(64 * i, 64 * i + 64)), 32 * i)
-    layer = next
+  for (let level = 0; ; level++) {
+    const width = 2 ** (depth - level)
+    layers.push(Array.from({ length: width }, (_, i) => (i < n ? hexOf(nodes.subarray(32 * i, 32 * i + 32)) : ZERO_HEX[level])))
+    if (level === depth) break
+    n = levelUp(nodes, n, level)
   }
   return { depth, layers, root: layers[depth][0] }
 }
 
 /**
  * Root only, hashing in place (as MerkleLib.tensorRoot): `words` holds the leaves and is
- * overwritten; it must have room for 2^depth words.
+ * overwritten.
  */
 export function wordRootInPlace(words: Uint8Array, leafCount: number, depth = depthFor(leafCount)): Uint8Array {
-  let n = 2 ** depth
-  words.fill(0, 32 * leafCount, 32 * n)
-  for (; n > 1; n >>= 1) {
-    for (let i = 0; i < n / 2; i++) words.set(keccakBytes(words.subarray(64 * i, 64 * i + 64)), 32 * i)
-  }
+  if (leafCount > 2 ** depth) throw new RangeError(`${leafCount} leaves do not fit a tree of depth ${depth}`)
+  if (leafCount === 0) return ZERO_HASHES[depth].slice()
+  for (let level = 0, n = leafCount; level < depth; level++) n = levelUp(words, n, level)
   return words.slice(0, 32)
 }
 

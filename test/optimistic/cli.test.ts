@@ -128,7 +128,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
 
   it('op challenge disputes a wrong claim and wins against a defending cheater', async () => {
     const cheater = wallets[6]
-    const lie = cheatingTrace(m.model, honest, m.params.layout.outputState, 1, 1n)
+    const lie = cheatingTrace(m.model, honest, m.params.layout.outputStates[0], 1, 1n)
     const fromBlock = await anvil.provider.getBlockNumber()
     const { claimId } = await submitClaim(ctx(cheater).game, d.modelId, lie, d.claimBond)
     const defending = defendClaim({ ...ctx(cheater), claimId, key: claimKeyOf(d.modelId, lie, cheater.address), trace: lie, fromBlock, pollMs: 50, maxPolls: 400 })
@@ -162,10 +162,10 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
 
   it('a claim must post exactly the model\'s input values, packed one lane each (watchers unpack them from the event)', async () => {
     const game = ctx(wallets[5]).game
-    const path = merkleProof(prefixTree(honest, honest.layout.stateCount - 1), honest.layout.outputState)
+    const path = merkleProof(prefixTree(honest, honest.layout.stateCount - 1), honest.layout.outputStates[0])
     const input = honest.states[0]
     const lane = m.params.layout.inputLane
-    const post = (values: bigint[]) => send('claim', () => game.claim(d.modelId, packInput(lane, values), honest.inputRoot, honest.traceRoot, honest.output, path, { value: d.claimBond }))
+    const post = (values: bigint[]) => send('claim', () => game.claim(d.modelId, packInput(lane, values), honest.inputRoot, honest.traceRoot, honest.outputs[0], path, { value: d.claimBond }))
     await expect(post(input.slice(1))).rejects.toMatchObject({ errorName: 'InputSizeMismatch', args: [BigInt(input.length * lane.bytes), BigInt((input.length - 1) * lane.bytes)] })
     const fromBlock = await anvil.provider.getBlockNumber()
     await post(input)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { execute } from '../../src/ir/execute.js'
 import type { IrModel } from '../../src/ir/types.js'
-import { keccak256 } from 'ethers'
+import { concat, keccak256 } from 'ethers'
 import type { LinearOp, MaxOp } from '../../src/ir/types.js'
 import { abi, linearTermLeaf } from '../../src/optimistic/abi.js'
 import { roundsFor, shouldChallenge } from '../../src/optimistic/agent.js'
@@ -32,6 +32,23 @@ describe('trace commitments', () => {
     const path = merkleProof(tree, 2)
     expect(rootFrom(leaves[2], 2, path)).toBe(tree.root)
     expect(rootFrom(leaves[2], 1, path)).not.toBe(tree.root)
+  })
+
+  it('trees that skip hashing their zero padding have the roots of the plainly padded trees', () => {
+    const plain = (leaves: string[], depth: number): string => {
+      let layer = Array.from({ length: 2 ** depth }, (_, i) => leaves[i] ?? ZERO_WORD)
+      while (layer.length > 1) layer = Array.from({ length: layer.length / 2 }, (_, i) => keccak256(concat([layer[2 * i], layer[2 * i + 1]])))
+      return layer[0]
+    }
+    for (const n of [0, 1, 2, 3, 5, 7, 8, 9, 33, 100]) {
+      for (const extra of [0, 1, 3]) {
+        const leaves = Array.from({ length: n }, (_, i) => wordOf(BigInt(i * 7 - 20)))
+        const depth = depthFor(n) + extra
+        const tree = merkleTree(leaves, depth)
+        expect(tree.root, `${n} leaves, depth ${depth}`).toBe(plain(leaves, depth))
+        for (const i of n ? [0, n - 1] : []) expect(rootFrom(leaves[i], i, merkleProof(tree, i))).toBe(tree.root)
+      }
+    }
   })
 
   it('states are the reference executor’s; prefix roots grow one leaf at a time', () => {
