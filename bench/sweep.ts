@@ -8,6 +8,7 @@
  *   npm run bench -- --quick   # ~1k, ~10k, ~50k-parameter MLPs, two small CNNs, MNIST
  *   npm run bench -- --only=cnn-16x16-c8-16,mnist-mlp   # those models of the full sweep; prints the table, writes nothing
  *   npm run bench -- --only=NAMES --add-to=bench/results/<date>.json   # re-measures those rows into an earlier result
+ *   npm run bench -- --scale   # also the models past the zk limit (bench/optimistic-scale.ts's), optimistic columns only
  *
  * Writes bench/results/<date>.json, <date>.md and <date>-*.svg; prints the markdown table.
  * Each model whose private-weights circuit stays under ~2^17 constraints is also measured
@@ -25,13 +26,14 @@ import { shutdown } from '../src/shutdown.js'
 import { writeJsonAtomic } from '../src/util/fs.js'
 import { terminalProgress } from '../src/util/progress.js'
 import { packageVersion } from '../src/util/versions.js'
-import { type ChainContext, measureOptimistic, measureZk, VISIBILITY } from './sweep/measure.js'
-import { sweepModels } from './sweep/models.js'
+import { type ChainContext, compileOptimisticOnly, measureOptimistic, measureZk, VISIBILITY } from './sweep/measure.js'
+import { scaleSweepModels, type SweepModel, sweepModels } from './sweep/models.js'
 import { HASHED_CONSTRAINT_LIMIT, measureHashedBaseline } from './sweep/baseline.js'
 import { disputeNotes, markdownTable, plots, type SweepRow } from './sweep/report.js'
 
 const ROOT = join(import.meta.dirname, '..')
 const quick = process.argv.includes('--quick')
+const scale = process.argv.includes('--scale')
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
 const addTo = process.argv.find((a) => a.startsWith('--add-to='))?.slice('--add-to='.length)
 if (addTo && !only) {
@@ -50,9 +52,10 @@ function git(args: string[]): string {
 }
 
 const started = performance.now()
-const models = (await sweepModels(quick && !only)).filter((m) => !only || only.includes(m.name))
+const withScale = async (list: SweepModel[]) => (scale ? [...list, ...scaleSweepModels()] : list)
+const models = (await withScale(await sweepModels(quick && !only))).filter((m) => !only || only.includes(m.name))
 if (only && models.length !== only.length) {
-  const known = (await sweepModels(false)).map((m) => m.name)
+  const known = (await withScale(await sweepModels(false))).map((m) => m.name)
   console.error(`--only: unknown model(s) ${only.filter((n) => !known.includes(n)).join(', ')}; the sweep's models are ${known.join(', ')}`)
   process.exit(2)
 }
@@ -69,6 +72,18 @@ try {
     progress.info(`[${i + 1}/${models.length}] ${m.name} (${m.parameters.toLocaleString('en-US')} parameters)`)
     const dir = join(ROOT, 'build', 'bench', 'sweep', m.name)
     const row: SweepRow = { name: m.name, family: m.family, shape: m.shape, parameters: m.parameters, zk: { error: 'not run' }, optimistic: { skipped: 'zk compile failed' }, privateWeightsBaseline: { skipped: 'zk compile failed' } }
+    if (m.optimisticOnly) {
+      row.zk = { error: 'past the zk limit: not attempted' }
+      row.privateWeightsBaseline = { skipped: 'past the zk limit' }
+      try {
+        await compileOptimisticOnly(m, dir, progress)
+        row.optimistic = await measureOptimistic(m, dir, chain, progress)
+      } catch (e) {
+        row.optimistic = { error: message(e) }
+      }
+      rows.push(row)
+      continue
+    }
     try {
       row.zk = await measureZk(m, dir, chain, progress)
     } catch (e) {

@@ -20,6 +20,8 @@ export interface ScaleModel {
   /** What the model is, for the report's table. */
   shape: string
   parameters: number
+  /** Values in the (single) input. */
+  inputSize: number
   build(): Uint8Array
 }
 
@@ -41,7 +43,7 @@ const mlpParameters = (sizes: number[]) => sizes.slice(1).reduce((a, m, l) => a 
 export function scaleMlp(sizes: number[], seed: number): ScaleModel {
   const name = `mlp-${sizes.join('-')}`
   return {
-    name, shape: sizes.join('→'), parameters: mlpParameters(sizes),
+    name, shape: sizes.join('→'), parameters: mlpParameters(sizes), inputSize: sizes[0],
     build() {
       const r = seededRandom(seed)
       const initializers: BuildModelParameters['initializers'] = []
@@ -74,7 +76,7 @@ export function scaleCnn(channels: number, side: number, filters: number, seed: 
   const name = `cnn-${channels}x${side}x${side}-c${filters}`
   return {
     name, shape: `${channels}×${side}×${side}, conv3×3→${filters}, maxpool 2, dense ${flat}→10`,
-    parameters: filters * channels * 9 + filters + flat * 10 + 10,
+    parameters: filters * channels * 9 + filters + flat * 10 + 10, inputSize: channels * side * side,
     build() {
       const r = seededRandom(seed)
       return buildModel({

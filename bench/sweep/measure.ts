@@ -113,6 +113,14 @@ export async function measureZk(m: SweepModel, dir: string, chain: ChainContext,
   }
 }
 
+/** A model past the zk limit: `compile --target optimistic` (the IR only) into `dir`, for measureOptimistic. */
+export async function compileOptimisticOnly(m: SweepModel, dir: string, progress: Progress): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  const onnxPath = typeof m.onnx === 'string' ? m.onnx : join(dir, 'source.onnx')
+  if (typeof m.onnx !== 'string') await writeFile(onnxPath, m.onnx)
+  await progress.step(`${m.name}: compile --target optimistic`, () => compileModel({ onnxPath, outDir: dir, calibrationPath: m.calibrationPath, target: 'optimistic', force: true }))
+}
+
 /**
  * Registers the compiled model in the game, posts an honest claim (its gas is the claim
  * cost), then a cheating claim whose lie sits in the earliest state that changes the output

@@ -6,6 +6,7 @@
 import { join } from 'node:path'
 import { seededRandom } from '../../models/mnist-data.js'
 import { buildModel, type BuildModelParameters } from '../../src/onnx/write.js'
+import { benchModels } from '../../models/scale-models.js'
 
 export type Family = 'mlp' | 'cnn' | 'mnist'
 
@@ -21,6 +22,8 @@ export interface SweepModel {
   calibrationPath?: string
   /** EZKL-form input: `{ input_data: [[...]] }`. */
   input: unknown
+  /** Past the zk limit: compiled with `--target optimistic` and measured on the optimistic path only. */
+  optimisticOnly?: boolean
 }
 
 const ROOT = join(import.meta.dirname, '..', '..')
@@ -154,4 +157,17 @@ export async function sweepModels(quick: boolean): Promise<SweepModel[]> {
   }
   models.push(await mnistModel())
   return models.sort((a, b) => a.parameters - b.parameters)
+}
+
+/**
+ * `--scale`: the generated models of bench/optimistic-scale.ts (a 4,096- and an 8,192-wide
+ * MLP, a 3×128×128 convolution, 12.6M parameters), far past what the zk path proves here:
+ * optimistic columns only.
+ */
+export function scaleSweepModels(): SweepModel[] {
+  return benchModels().flatMap((m, i) => {
+    if ('path' in m.source) return []
+    const family = m.name.startsWith('cnn') ? 'cnn' : 'mlp'
+    return [{ name: m.name, family, shape: m.shape, parameters: m.parameters, onnx: m.source.build(), input: sampleInput(31 + i, m.source.inputSize), optimisticOnly: true } satisfies SweepModel]
+  })
 }
