@@ -38,7 +38,7 @@ export { proveModel, runModel, WitnessMismatchError, type ProveModelReturnType }
 export { verifyProof, ProofFormatError, type VerifyProofReturnType } from './prove/verify.js'
 export { loadWitnessCalculator } from './prove/witness.js'
 export { artifactPaths, proofPaths } from './prove/paths.js'
-export { readManifest, type Manifest } from './prove/manifest.js'
+export { readManifest, readBuildManifest, loadBuild, BuildTargetError, type Manifest } from './prove/manifest.js'
 export { ToolError, MissingArtifactError } from './prove/errors.js'
 
 export { startAnvil, type AnvilInstance } from './chain/anvil.js'
@@ -52,3 +52,6 @@ export { verimlRegistryAbi, inferenceConsumerAbi, groth16VerifierAbi, verimlRegi
 
 export { inspectModel } from './inspect.js'
 export { shutdown } from './shutdown.js'
+
+// The optimistic path (also the subpath `veriml/optimistic`): claims, disputes, agents, deployment.
+export * as optimistic from './optimistic/index.js'

@@ -20,19 +20,15 @@ function denseLayer(cols: number, rows: number): IrModel {
   }
 }
 
-describe('parameter commitment speed', () => {
-  it('a 10M-weight layer commits in well under 60 s (term trees hashed with WebAssembly keccak, not kept)', () => {
-    const model = denseLayer(4_096, 2_442)
+// Speed is measured in bench/optimistic-scale.ts (the "load" column: ir.json + this commitment
+// for a 12.6M-parameter model), never asserted in a unit test.
+describe('parameter commitment', () => {
+  it('keeps one row tree per linear step, each leaf over its row\'s recomputed term root (term trees are not kept)', () => {
+    const model = denseLayer(300, 70)
     const op = model.steps[0].op as LinearOp
-    expect(op.vals.length).toBeGreaterThanOrEqual(10_000_000)
-    const t0 = performance.now()
     const params = commitParams(model)
-    const ms = performance.now() - t0
-    console.log(`commitParams, ${op.vals.length} weights (4,096 × 2,442 linear): ${Math.round(ms)} ms (${((1000 * ms) / op.vals.length).toFixed(2)} µs a weight)`)
-    expect(ms).toBeLessThan(60_000)
-    // Only the row tree is kept: one leaf per row, each over its recomputed term root.
-    expect(params.opTrees[0]!.layers[0]).toHaveLength(4_096)
-    for (const j of [0, 1_234, 2_441]) expect(params.opTrees[0]!.layers[0][j]).toBe(linearRowLeaf(op.bias[j], 4_096, termsRootOf(op, j)))
-    expect(params.opTrees[0]!.root).toBe(merkleTree(params.opTrees[0]!.layers[0].slice(0, 2_442)).root)
-  }, 180_000)
+    expect(params.opTrees[0]!.layers[0]).toHaveLength(128)
+    for (const j of [0, 33, 69]) expect(params.opTrees[0]!.layers[0][j]).toBe(linearRowLeaf(op.bias[j], 300, termsRootOf(op, j)))
+    expect(params.opTrees[0]!.root).toBe(merkleTree(params.opTrees[0]!.layers[0].slice(0, 70)).root)
+  })
 })
