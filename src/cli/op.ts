@@ -5,12 +5,12 @@ import { runModel } from '../prove/prove.js'
 import { sendBatch } from '../optimistic/batch.js'
 import { DISPUTE_BUDGET, type TxCost } from '../optimistic/budget.js'
 import { gameContract, readClaim, readDispute, submitClaim, withdrawCredit } from '../optimistic/client.js'
-import { claimFromLog, postedKey, traceOutputs } from '../optimistic/compat.js'
 import { moveName, runOptimisticDemo } from '../optimistic/demo.js'
 import { DEFAULT_GAME_PARAMETERS, deployOptimisticModel, loadOptimisticDeployment, loadOptimisticModel, openDeployment, optimisticPath, type OptimisticDeployment } from '../optimistic/deployment.js'
 import { GameRevertError } from '../optimistic/errors.js'
 import type { Hex } from '../optimistic/merkle.js'
 import { ClaimNotFoundError, DeploymentMismatchError } from '../optimistic/op-errors.js'
+import { claimFromLog } from '../optimistic/posted.js'
 import { callIntent, claimLog, findClaim, gameNow, playSeat } from '../optimistic/remote.js'
 import { buildTrace } from '../optimistic/trace.js'
 import { defendClaim, disputeIfWrong, type GameContext, type WatchEvent, watchClaims } from '../optimistic/watch.js'
@@ -149,12 +149,12 @@ async function claim(pos: string[], flags: Flags): Promise<number> {
   const fromBlock = await ctx.game.runner!.provider!.getBlockNumber()
   const submitted = await submitClaim(ctx.game, deployment.modelId, trace, deployment.claimBond)
   out(`claim ${submitted.claimId}`)
-  out(table([['output', JSON.stringify(traceOutputs(trace).map((o) => o.map(String)))], ['bond', eth(deployment.claimBond)], ['gas', String(submitted.gasUsed)], ['window', `${deployment.challengeWindow} s`]]))
+  out(table([['output', JSON.stringify(trace.outputs.map((o) => o.map(String)))], ['bond', eth(deployment.claimBond)], ['gas', String(submitted.gasUsed)], ['window', `${deployment.challengeWindow} s`]]))
   if (!flags.defend) return 0
   out('defending: answering disputes until the window closes (Ctrl-C to stop)')
   const { signal, release } = interruptSignal()
   try {
-    const key = postedKey(submitted)
+    const key = submitted.key
     const r = await defendClaim({ ...ctx, claimId: submitted.claimId, key, trace, fromBlock, pollMs: pollMs(flags), signal, onEvent: printEvent })
     out(`claim ${submitted.claimId}: ${r.status}`)
     return r.status === 'Rejected' ? 1 : 0
