@@ -12,8 +12,8 @@ import type { Hex } from '../../src/optimistic/merkle.js'
 import { commitParams } from '../../src/optimistic/params.js'
 import { claimsOf, disputesOf, gameNow } from '../../src/optimistic/remote.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
-import { defendClaim, defendClaims, type GameContext, type WatchEvent, watchClaims } from '../../src/optimistic/watch.js'
-import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, type GameFixture, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, startChain, WINDOW } from './chain.js'
+import { defendClaim, defendClaims, type WatchEvent, watchClaims } from '../../src/optimistic/watch.js'
+import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, ctxOf, deployGame, type GameFixture, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, startChain, WINDOW } from './chain.js'
 import { manyOperandsModel } from './fixtures.js'
 import { tinyModel } from './models.js'
 import { lyingTrace, postClaim } from './scenario.js'
@@ -46,8 +46,6 @@ function selectorsOf(f: GameFixture, names: string[]): Map<string, string> {
   return new Map(names.flatMap((n) => (iface.getFunction(n) ? [[iface.getFunction(n)!.selector, n] as [string, string]] : [])))
 }
 
-const ctxOf = (f: GameFixture, m: RegisteredModel, w: Wallet, challengeWindow = WINDOW): GameContext =>
-  ({ game: f.gameAs(w), modelId: m.modelId, model: m.model, params: m.params, challengeBond: CHALLENGE_BOND, challengeWindow })
 const errorsOf = (events: WatchEvent[]) => events.filter((e) => e.type === 'error')
 
 /** The shortest challenge window the game accepts (MIN_CLOCK). */
