@@ -5,12 +5,12 @@ import { runModel } from '../prove/prove.js'
 import { sendBatch } from '../optimistic/batch.js'
 import { DISPUTE_BUDGET, type TxCost } from '../optimistic/budget.js'
 import { gameContract, readClaim, readDispute, submitClaim, withdrawCredit } from '../optimistic/client.js'
-import { claimFromLog, postedKey, traceOutputs } from '../optimistic/compat.js'
 import { moveName, runOptimisticDemo } from '../optimistic/demo.js'
 import { DEFAULT_GAME_PARAMETERS, deployOptimisticModel, loadOptimisticDeployment, loadOptimisticModel, openDeployment, optimisticPath, type OptimisticDeployment } from '../optimistic/deployment.js'
 import { GameRevertError } from '../optimistic/errors.js'
 import type { Hex } from '../optimistic/merkle.js'
 import { ClaimNotFoundError, DeploymentMismatchError } from '../optimistic/op-errors.js'
+import { claimFromLog } from '../optimistic/posted.js'
 import { callIntent, claimLog, findClaim, gameNow, playSeat } from '../optimistic/remote.js'
 import { buildTrace } from '../optimistic/trace.js'
 import { defendClaim, disputeIfWrong, type GameContext, type WatchEvent, watchClaims } from '../optimistic/watch.js'
@@ -48,6 +48,8 @@ interface OpCommand {
 const DEFAULT_RPC = 'http://127.0.0.1:8545'
 const out = (line: string) => console.log(line)
 const eth = (wei: bigint) => `${Number(wei) / 1e18} ETH`
+/** Output tensors as one JSON line (bigints as strings). */
+const tensorsJson = (tensors: bigint[][]) => JSON.stringify(tensors.map((t) => t.map(String)))
 
 function args(positionals: string[], n: number, usage: string): string[] {
   if (positionals.length !== n) throw new UsageError(`expected ${n} argument${n === 1 ? '' : 's'}, got ${positionals.length}`, { details: [`usage: veriml ${usage}`] })
@@ -149,13 +151,12 @@ async function claim(pos: string[], flags: Flags): Promise<number> {
   const fromBlock = await ctx.game.runner!.provider!.getBlockNumber()
   const submitted = await submitClaim(ctx.game, deployment.modelId, trace, deployment.claimBond)
   out(`claim ${submitted.claimId}`)
-  out(table([['output', JSON.stringify(traceOutputs(trace).map((o) => o.map(String)))], ['bond', eth(deployment.claimBond)], ['gas', String(submitted.gasUsed)], ['window', `${deployment.challengeWindow} s`]]))
+  out(table([['output', tensorsJson(trace.outputs)], ['bond', eth(deployment.claimBond)], ['gas', String(submitted.gasUsed)], ['window', `${deployment.challengeWindow} s`]]))
   if (!flags.defend) return 0
   out('defending: answering disputes until the window closes (Ctrl-C to stop)')
   const { signal, release } = interruptSignal()
   try {
-    const key = postedKey(submitted)
-    const r = await defendClaim({ ...ctx, claimId: submitted.claimId, key, trace, fromBlock, pollMs: pollMs(flags), signal, onEvent: printEvent })
+    const r = await defendClaim({ ...ctx, claimId: submitted.claimId, key: submitted.key, trace, fromBlock, pollMs: pollMs(flags), signal, onEvent: printEvent })
     out(`claim ${submitted.claimId}: ${r.status}`)
     return r.status === 'Rejected' ? 1 : 0
   } finally {
@@ -218,7 +219,7 @@ async function status(pos: string[], flags: Flags): Promise<number> {
   const rows: string[][] = [
     ['claim', claimId], ['status', record.status],
     ['claimant', record.claimant], ['model id', key.modelId],
-    ['output', JSON.stringify(outputs.map((o) => o.map(String)))],
+    ['output', tensorsJson(outputs)],
     ['window', now > closesAt ? `closed at ${closesAt}` : `open for ${closesAt - now} s more (closes at ${closesAt})`],
     ['open disputes', String(record.openDisputes)],
   ]

@@ -1,11 +1,10 @@
 import type { Signer } from 'ethers'
-import { honestMove } from './agent.js'
 import { failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
 import { readClaim, readDispute } from './client.js'
 import type { ClaimKey } from './config.js'
 import type { Hex } from './merkle.js'
 import { callIntent, disputesOf, gameNow, pause, type PollOptions } from './remote.js'
-import { type Active, type DisputeOutcome, errorReporter, type GameContext, type MoveTag, planDisputes, reportError, reportMove, type WatchEvent } from './rounds.js'
+import { type Active, type DisputeOutcome, errorReporter, type GameContext, honestSeat, type MoveTag, planDisputes, reportError, reportMove, type WatchEvent } from './rounds.js'
 import type { Trace } from './trace.js'
 
 type ClaimStatus = 'Pending' | 'Finalized' | 'Rejected' | 'None'
@@ -58,8 +57,7 @@ export async function defendClaims(p: DefendClaimsParameters): Promise<DefendCla
       const head = await provider.getBlockNumber()
       if (head >= next) {
         for (const { disputeId, claimId } of await disputesOf(p.game, pending(), next, head)) {
-          const trace = claims.get(claimId)!.trace
-          if (!active.has(disputeId)) active.set(disputeId, { claimId, seat: { disputeId, role: 'claimant', decide: (view, id) => honestMove({ role: 'claimant', view, disputeId: id, trace, model: p.model, params: p.params }) } })
+          if (!active.has(disputeId)) active.set(disputeId, { claimId, seat: honestSeat(p, 'claimant', disputeId, claims.get(claimId)!.trace) })
         }
         next = head + 1
       }

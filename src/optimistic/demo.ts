@@ -15,9 +15,9 @@ import { quantize } from '../quantize/quantize.js'
 import { sizeOf } from '../util/shape.js'
 import { calldataBytesOf } from './batch.js'
 import { gameContract, submitClaim, withdrawCredit } from './client.js'
-import { burnedOf, FOLD_OPS, postedKey, traceOutputs } from './compat.js'
 import { deployOptimisticCommitment, type OptimisticDeployment } from './deployment.js'
 import type { Hex } from './merkle.js'
+import { isFoldOp } from './one-step.js'
 import { commitParams } from './params.js'
 import type { SentMove } from './remote.js'
 import { buildTrace, type Trace, traceFromStates } from './trace.js'
@@ -52,14 +52,14 @@ export function cheatingTrace(model: IrModel, honest: Trace, state: number, elem
 
 /**
  * The element whose dispute costs most: the widest row (most terms) of any step the one-step
- * proof folds over (`FOLD_OPS`). Without such a step, element 0 of the last step.
+ * proof folds over (`isFoldOp`). Without such a step, element 0 of the last step.
  */
 export function mostExpensiveElement(model: IrModel): { state: number; element: number; terms: number; origin: string } {
   const last = model.steps.length - 1
   let best = { state: model.inputs.length + last, element: 0, terms: 0, origin: model.steps[last].origin }
   model.steps.forEach((step, i) => {
     const op = step.op
-    if (!(FOLD_OPS as readonly string[]).includes(op.op) || !('rowPtr' in op)) return
+    if (!isFoldOp(op)) return
     for (let row = 0; row + 1 < op.rowPtr.length; row++) {
       const terms = op.rowPtr[row + 1] - op.rowPtr[row]
       if (terms > best.terms) best = { state: model.inputs.length + i, element: row, terms, origin: step.origin }
@@ -70,7 +70,7 @@ export function mostExpensiveElement(model: IrModel): { state: number; element: 
 
 /** The lie at the most expensive element, with a shift that reaches the output when one does. */
 function cheatAt(model: IrModel, honest: Trace, at: { state: number; element: number }): Trace {
-  const same = (t: Trace) => JSON.stringify(traceOutputs(t).map((o) => o.map(String))) === JSON.stringify(traceOutputs(honest).map((o) => o.map(String)))
+  const same = (t: Trace) => JSON.stringify(t.outputs.map((o) => o.map(String))) === JSON.stringify(honest.outputs.map((o) => o.map(String)))
   for (const delta of [1_000n, -1_000n, 100n, -100n, 10n, -10n]) {
     const lie = cheatingTrace(model, honest, at.state, at.element, delta)
     if (!same(lie)) return lie
@@ -187,13 +187,13 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
     log(`watcher: ${verdicts.get(honest.claimId)}; advancing time past the ${deployment.challengeWindow} s window`)
     await anvil.provider.send('evm_increaseTime', [Number(deployment.challengeWindow) + 1])
     await anvil.provider.send('evm_mine', [])
-    const h = await defendClaim({ ...ctx(claimant), claimId: honest.claimId, key: postedKey(honest), trace: honestTrace, fromBlock: deployment.deployBlock, pollMs, maxPolls: 50, onEvent: record('claimant') })
+    const h = await defendClaim({ ...ctx(claimant), claimId: honest.claimId, key: honest.key, trace: honestTrace, fromBlock: deployment.deployBlock, pollMs, maxPolls: 50, onEvent: record('claimant') })
 
     log(`the cheater lies at element ${at.element} of state ${at.state} (${at.origin}, ${at.terms} terms)`)
     const cheat = await submitClaim(ctx(cheater).game, deployment.modelId, lie, deployment.claimBond)
     await sent('cheater', 'claim (wrong)', cheat)
     log(`cheating claim ${cheat.claimId}`)
-    const c = await defendClaim({ ...ctx(cheater), claimId: cheat.claimId, key: postedKey(cheat), trace: lie, fromBlock: deployment.deployBlock, pollMs, maxPolls: 600, onEvent: record('cheater') })
+    const c = await defendClaim({ ...ctx(cheater), claimId: cheat.claimId, key: cheat.key, trace: lie, fromBlock: deployment.deployBlock, pollMs, maxPolls: 600, onEvent: record('cheater') })
     log(`cheating claim ${c.status}`)
     controller.abort()
     await watching
@@ -209,15 +209,15 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
       claimant: { deposited: deployment.claimBond, withdrawn: withdrawn.claimant },
       cheater: { deposited: deployment.claimBond, withdrawn: withdrawn.cheater },
       watcher: { deposited: challenges * deployment.challengeBond, withdrawn: withdrawn.watcher },
-      burned: await burnedOf(ctx(deployer).game as Contract),
+      burned: (await (ctx(deployer).game as Contract).burned()) as bigint,
     }
     const claimantWon = c.disputes[0]?.claimantWon
     const honestSideWhole = bonds.claimant.withdrawn >= bonds.claimant.deposited && bonds.watcher.withdrawn >= bonds.watcher.deposited
     const ok = h.status === 'Finalized' && c.status === 'Rejected' && verdicts.get(honest.claimId) === 'correct' && claimantWon === false && honestSideWhole
     return {
       deployment, model: modelPath, lie: at, transactions, bonds, ok,
-      honest: { claimId: honest.claimId, verdict: verdicts.get(honest.claimId) ?? '?', status: h.status, outputs: traceOutputs(honestTrace) },
-      cheat: { claimId: cheat.claimId, verdict: verdicts.get(cheat.claimId) ?? '?', status: c.status, claimedOutputs: traceOutputs(lie), trueOutputs: traceOutputs(honestTrace), claimantWon },
+      honest: { claimId: honest.claimId, verdict: verdicts.get(honest.claimId) ?? '?', status: h.status, outputs: honestTrace.outputs },
+      cheat: { claimId: cheat.claimId, verdict: verdicts.get(cheat.claimId) ?? '?', status: c.status, claimedOutputs: lie.outputs, trueOutputs: honestTrace.outputs, claimantWon },
     }
   } finally {
     controller.abort()

@@ -114,33 +114,48 @@ export interface InputShape {
   inputLane: InputLane
 }
 
+/** Bytes of the packed input of a layout's input states (what a claim on the model must post). */
+export function packedInputSize(layout: InputShape): number {
+  return packedInputBytes(layout.inputLane, layout.stateSizes.slice(0, layout.inputCount))
+}
+
+/**
+ * The packed input cut into its input states, each slice the state's whole words (padding
+ * included); throws InputEncodingError on a wrong length (the claim reverts on it).
+ */
+export function inputStateWords(layout: InputShape, packed: Hex | Uint8Array): Uint8Array[] {
+  const bytes = typeof packed === 'string' ? getBytes(packed) : packed
+  const { inputLane: lane } = layout
+  const expected = packedInputSize(layout)
+  if (bytes.length !== expected) {
+    throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane, reason: `packed input is ${bytes.length} bytes; the model's input states take ${expected}` })
+  }
+  const parts: Uint8Array[] = []
+  let at = 0
+  for (const size of layout.stateSizes.slice(0, layout.inputCount)) {
+    const n = 32 * inputWordCount(lane, size)
+    parts.push(bytes.subarray(at, at + n))
+    at += n
+  }
+  return parts
+}
+
 /**
  * Inverse of `packInputStates` for the model's input states; throws InputEncodingError on a
  * wrong length or a padding byte that is not zero (the claim reverts on both).
  */
 export function unpackInputStates(layout: InputShape, packed: Hex | Uint8Array): bigint[][] {
-  const bytes = typeof packed === 'string' ? getBytes(packed) : packed
   const { inputLane: lane } = layout
-  const sizes = layout.stateSizes.slice(0, layout.inputCount)
-  const expected = packedInputBytes(lane, sizes)
-  if (bytes.length !== expected) {
-    throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane, reason: `packed input is ${bytes.length} bytes; the model's input states take ${expected}` })
-  }
-  const states: bigint[][] = []
-  let at = 0
   let first = 0
-  for (const size of sizes) {
-    const part = bytes.subarray(at, at + 32 * inputWordCount(lane, size))
+  return inputStateWords(layout, packed).map((part, state) => {
+    const size = layout.stateSizes[state]
     const padding = part.subarray(size * lane.bytes).findIndex((b) => b !== 0)
     if (padding >= 0) {
-      const state = states.length
       throw new InputEncodingError({ index: first + size, value: null, lane, reason: `input state ${state}: padding byte ${size * lane.bytes + padding} of its words is not zero` })
     }
-    states.push(decodeLanes(lane, part, size))
-    at += part.length
     first += size
-  }
-  return states
+    return decodeLanes(lane, part, size)
+  })
 }
 
 /**

@@ -3,30 +3,11 @@ import type { Contract, EventLog, Provider, Signer } from 'ethers'
 import { MOVER, type Role } from './agent.js'
 import { errorMessage, failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
 import { type DisputeView, type Move, readClaim, readDispute } from './client.js'
-import { claimFromLog, mootCall, postedInputs } from './compat.js'
-import type { ClaimKey } from './config.js'
 import type { TraceLayout } from './layout.js'
 import { firstBlockAtOrAfter, MAX_LOG_RANGE, queryLogs } from './logs.js'
 import type { Hex } from './merkle.js'
 import { ClaimNotFoundError } from './op-errors.js'
-
-/** A claim as posted on chain: its key and the values needed to recompute it. */
-export interface PostedClaim {
-  claimId: Hex
-  key: ClaimKey
-  /** Input states, unpacked and split by the model's layout. */
-  inputs: bigint[][]
-  /** The input as posted (packed); `key.inputHash` is its keccak256. */
-  inputPacked: Hex
-  /** The claimed output tensors. */
-  outputs: bigint[][]
-  blockNumber: number
-}
-
-function postedClaim(log: EventLog, layout: TraceLayout): PostedClaim {
-  const { claimId, key, input, outputs } = claimFromLog(log)
-  return { claimId, key, inputs: postedInputs(layout, claimId, input), inputPacked: input, outputs, blockNumber: log.blockNumber }
-}
+import { type PostedClaim, postedClaim } from './posted.js'
 
 /**
  * Claims of `modelId` submitted in blocks [fromBlock, toBlock], queried in bounded ranges. A
@@ -131,6 +112,15 @@ export function moveCall(move: Move): { method: string; args: unknown[] } {
 /** A contract call as a batch intent. */
 export function callIntent<T>(game: Contract, action: string, method: string, args: unknown[], tag: T, value?: bigint): TxIntent<T> {
   return { action, tag, build: () => game.getFunction(method).populateTransaction(...args, ...(value === undefined ? [] : [{ value }])) }
+}
+
+/**
+ * A dispute nobody can win any more, closed by one transaction that refunds the challenger:
+ * its claim was rejected by another dispute (`closeMoot`; anyone may send it).
+ */
+async function mootCall(game: Contract, view: DisputeView, disputeId: Hex): Promise<{ move: 'closeMoot'; method: string; args: unknown[] } | null> {
+  if ((await readClaim(game, view.claimId)).status !== 'Rejected') return null
+  return { move: 'closeMoot', method: 'closeMoot', args: [disputeId] }
 }
 
 export type PlannedMove = Omit<SentMove, 'gasUsed' | 'calldataBytes' | 'hash'>

@@ -1,10 +1,12 @@
 import type { Contract } from 'ethers'
 import type { IrModel } from '../ir/types.js'
+import { honestMove, type Role } from './agent.js'
 import { errorMessage, type TxIntent, type TxOutcome } from './batch.js'
 import { type DisputeView, readDispute } from './client.js'
 import type { Hex } from './merkle.js'
 import type { ParamsCommitment } from './params.js'
 import { type PlannedMove, planTick, type Seat, type SentMove, tickResult } from './remote.js'
+import type { Trace } from './trace.js'
 
 /** What the game needs to be played for one model. */
 export interface GameContext {
@@ -16,6 +18,11 @@ export interface GameContext {
   challengeBond: bigint
   /** Seconds. */
   challengeWindow: bigint
+}
+
+/** A seat in one dispute that plays `role` honestly from `trace` (the claimant's committed trace, or the challenger's recomputed one). */
+export function honestSeat(ctx: GameContext, role: Role, disputeId: Hex, trace: Trace): Seat {
+  return { disputeId, role, decide: (view, id) => honestMove({ role, view, disputeId: id, trace, model: ctx.model, params: ctx.params }) }
 }
 
 export type WatchEvent =

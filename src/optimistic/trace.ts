@@ -1,8 +1,7 @@
-import { getBytes } from 'ethers'
 import { execute } from '../ir/execute.js'
 import type { IrModel } from '../ir/types.js'
-import { InputEncodingError, TraceIndexError } from './errors.js'
-import { inputWordCount, inputWordTree, packedInputBytes } from './input.js'
+import { TraceIndexError } from './errors.js'
+import { inputStateWords, inputWordTree } from './input.js'
 import type { TraceLayout } from './layout.js'
 import { traceLayout } from './layout.js'
 import { type Hex, hashPair, type MerkleTree, merkleProof, merkleTree, tensorTree, wordTree } from './merkle.js'
@@ -85,21 +84,7 @@ export function traceFromStates(layout: TraceLayout, states: readonly (readonly 
  * InputEncodingError on a wrong length (the claim reverts on it too).
  */
 export function inputRootOf(layout: TraceLayout, packed: Hex | Uint8Array): Hex {
-  const bytes = typeof packed === 'string' ? getBytes(packed) : packed
-  const { inputLane: lane } = layout
-  const sizes = layout.stateSizes.slice(0, layout.inputCount)
-  const expected = packedInputBytes(lane, sizes)
-  if (bytes.length !== expected) {
-    throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane, reason: `packed input is ${bytes.length} bytes; the model's input states take ${expected}` })
-  }
-  const roots: Hex[] = []
-  let at = 0
-  for (const size of sizes) {
-    const n = 32 * inputWordCount(lane, size)
-    roots.push(wordTree(bytes.subarray(at, at + n)).root)
-    at += n
-  }
-  return merkleTree(roots, layout.traceDepth).root
+  return merkleTree(inputStateWords(layout, packed).map((words) => wordTree(words).root), layout.traceDepth).root
 }
 
 /** The trace tree holding states 0..t (zeros after). */

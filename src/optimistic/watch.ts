@@ -1,22 +1,19 @@
 import type { Signer } from 'ethers'
-import { honestMove, shouldChallenge } from './agent.js'
+import { shouldChallenge } from './agent.js'
 import { errorMessage, failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
 import { readClaim, readDispute } from './client.js'
 import { disputeIdOf } from './config.js'
 import { GameRevertError } from './errors.js'
 import type { Hex } from './merkle.js'
-import { callIntent, claimsOf, gameNow, pause, type PollOptions, type PostedClaim, type Seat } from './remote.js'
-import { type Active, type DisputeOutcome, type ErrorEvent, errorReporter, type GameContext, type MoveTag, planDisputes, reportError, reportMove, sweepResolved, type WatchEvent } from './rounds.js'
+import type { PostedClaim } from './posted.js'
+import { callIntent, claimsOf, gameNow, pause, type PollOptions, type Seat } from './remote.js'
+import { type Active, type DisputeOutcome, type ErrorEvent, errorReporter, type GameContext, honestSeat, type MoveTag, planDisputes, reportError, reportMove, sweepResolved, type WatchEvent } from './rounds.js'
 import { buildTrace, type Trace } from './trace.js'
 
 export type { Active, DisputeOutcome, GameContext, WatchEvent } from './rounds.js'
 export { defendClaim, type DefendClaimParameters, type DefendClaimReturnType, defendClaims, type DefendClaimsParameters, type DefendClaimsReturnType } from './defend.js'
 
 type Verdict = Extract<WatchEvent, { type: 'claim' }>['verdict']
-
-function challengerSeat(ctx: GameContext, disputeId: Hex, honest: Trace): Seat {
-  return { disputeId, role: 'challenger', decide: (view, id) => honestMove({ role: 'challenger', view, disputeId: id, trace: honest, model: ctx.model, params: ctx.params }) }
-}
 
 const honestTrace = (ctx: GameContext, claim: PostedClaim) => buildTrace(ctx.model, claim.inputs, { anyInput: true })
 
@@ -36,7 +33,7 @@ async function checkClaim(ctx: GameContext, claim: PostedClaim, me: string, hone
   if (!shouldChallenge(claim.key, honest)) return { kind: 'verdict', verdict: 'correct' }
   if (own) return { kind: 'verdict', verdict: 'own claim' }
   const disputeId = disputeIdOf(claim.claimId, me)
-  const seat = challengerSeat(ctx, disputeId, honest)
+  const seat = honestSeat(ctx, 'challenger', disputeId, honest)
   if ((await readDispute(ctx.game, disputeId)).phase !== 'None') return { kind: 'resume', seat }
   const record = await readClaim(ctx.game, claim.claimId)
   if (record.status !== 'Pending') return { kind: 'verdict', verdict: 'not pending' }

@@ -1,7 +1,6 @@
 import { type Provider, type TransactionRequest, type TransactionResponse, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
-import type { IrModel } from '../../src/ir/types.js'
 import { modelId } from '../../src/ir/serialize.js'
 import { sendBatch } from '../../src/optimistic/batch.js'
 import { deployOptimisticCommitment } from '../../src/optimistic/deployment.js'
@@ -13,9 +12,10 @@ import type { Hex } from '../../src/optimistic/merkle.js'
 import { commitParams } from '../../src/optimistic/params.js'
 import { claimsOf, disputesOf, gameNow } from '../../src/optimistic/remote.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
-import { defendClaim, defendClaims, type GameContext, type WatchEvent, watchClaims } from '../../src/optimistic/watch.js'
-import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, type GameFixture, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, startChain, WINDOW } from './chain.js'
-import { inputTensor, tinyModel } from './models.js'
+import { defendClaim, defendClaims, type WatchEvent, watchClaims } from '../../src/optimistic/watch.js'
+import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, ctxOf, deployGame, type GameFixture, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, startChain, WINDOW } from './chain.js'
+import { manyOperandsModel } from './fixtures.js'
+import { tinyModel } from './models.js'
 import { lyingTrace, postClaim } from './scenario.js'
 
 const INPUT = [[9n, 8n, -7n, 6n, -5n, 4n]]
@@ -46,8 +46,6 @@ function selectorsOf(f: GameFixture, names: string[]): Map<string, string> {
   return new Map(names.flatMap((n) => (iface.getFunction(n) ? [[iface.getFunction(n)!.selector, n] as [string, string]] : [])))
 }
 
-const ctxOf = (f: GameFixture, m: RegisteredModel, w: Wallet, challengeWindow = WINDOW): GameContext =>
-  ({ game: f.gameAs(w), modelId: m.modelId, model: m.model, params: m.params, challengeBond: CHALLENGE_BOND, challengeWindow })
 const errorsOf = (events: WatchEvent[]) => events.filter((e) => e.type === 'error')
 
 /** The shortest challenge window the game accepts (MIN_CLOCK). */
@@ -191,17 +189,7 @@ describe('agents keep going (anvil)', () => {
   }, 60_000)
 
   it('deploying refuses, before sending anything, a model whose worst dispute transaction exceeds the budget, naming the step and its origin', async () => {
-    const n = 600
-    const model: IrModel = {
-      name: 'many-operands',
-      inputs: Array.from({ length: n }, (_, i) => inputTensor(i, 1)),
-      steps: [{
-        origin: 'Concat_42',
-        op: { op: 'linear', inputs: Array.from({ length: n }, (_, i) => i), rowPtr: Int32Array.from([0, n]), cols: Int32Array.from({ length: n }, (_, i) => i), vals: Array(n).fill(1n), bias: [0n] },
-        output: { id: n, name: 'sum', shape: [1] },
-      }],
-      outputs: [{ tensor: n, name: 'sum', quant: { scale: 1, zeroPoint: 0 } }],
-    }
+    const model = manyOperandsModel()
     const deployer = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
     const nonce = await anvil.provider.getTransactionCount(deployer.address)
     const deploying = deployOptimisticCommitment({ params: commitParams(model), modelName: model.name, buildModelId: modelId(model), runner: deployer, chainId: anvil.chainId })

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
-import type { IrModel } from '../../src/ir/types.js'
 import { checkDisputeBudget, DISPUTE_BUDGET, type DisputeTx, disputeBudget, type ProofTx } from '../../src/optimistic/budget.js'
 import { closeMoot, readDispute, timeoutDispute } from '../../src/optimistic/client.js'
 import { DisputeBudgetError } from '../../src/optimistic/errors.js'
@@ -9,8 +8,8 @@ import { commitParams } from '../../src/optimistic/params.js'
 import { type Player, playDispute } from '../../src/optimistic/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { advanceTime, deployGame, MOVE_TIMEOUT, registerTestModel, startChain } from './chain.js'
-import { legacyGasModel, MAX_LOOKUP_INPUTS, maxLookupModel, mulModel } from './fixtures.js'
-import { inputTensor, mlp, randomInputs, rng } from './models.js'
+import { legacyGasModel, manyOperandsModel, MAX_LOOKUP_INPUTS, maxLookupModel, mulModel } from './fixtures.js'
+import { mlp, randomInputs, rng } from './models.js'
 import { lyingTrace, openDispute, player, postClaim } from './scenario.js'
 
 const bytesOf = (hex: string) => (hex.length - 2) / 2
@@ -61,17 +60,7 @@ describe('dispute budget: exact calldata, bounded gas', () => {
   })
 
   it('a step whose header alone is too large for a transaction is refused, naming the step and its origin', () => {
-    const n = 600
-    const model: IrModel = {
-      name: 'many-operands',
-      inputs: Array.from({ length: n }, (_, i) => inputTensor(i, 1)),
-      steps: [{
-        origin: 'Concat_42',
-        op: { op: 'linear', inputs: Array.from({ length: n }, (_, i) => i), rowPtr: Int32Array.from([0, n]), cols: Int32Array.from({ length: n }, (_, i) => i), vals: Array(n).fill(1n), bias: [0n] },
-        output: { id: n, name: 'sum', shape: [1] },
-      }],
-      outputs: [{ tensor: n, name: 'sum', quant: { scale: 1, zeroPoint: 0 } }],
-    }
+    const model = manyOperandsModel()
     const params = commitParams(model)
     expect(() => checkDisputeBudget(params, model.name)).toThrow(DisputeBudgetError)
     expect(() => checkDisputeBudget(params, model.name)).toThrow(/step 0 \("Concat_42"\)/)

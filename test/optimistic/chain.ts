@@ -8,6 +8,7 @@ import type { Hex } from '../../src/optimistic/merkle.js'
 import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, isFoldOp, stepQuery } from '../../src/optimistic/one-step.js'
 import { commitParams, type ParamsCommitment } from '../../src/optimistic/params.js'
 import type { Trace } from '../../src/optimistic/trace.js'
+import type { GameContext } from '../../src/optimistic/watch.js'
 
 export const CLAIM_BOND = 10n ** 18n
 export const CHALLENGE_BOND = 5n * 10n ** 17n
@@ -52,6 +53,10 @@ export async function registerTestModel(f: GameFixture, model: IrModel): Promise
   const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
   return { model, params, config, modelId }
 }
+
+/** What an agent (watcher, claimant) of a registered test model needs, acting as `wallet`. */
+export const ctxOf = (f: GameFixture, m: RegisteredModel, wallet: Wallet, challengeWindow = WINDOW): GameContext =>
+  ({ game: f.gameAs(wallet), modelId: m.modelId, model: m.model, params: m.params, challengeBond: CHALLENGE_BOND, challengeWindow })
 
 export async function advanceTime(provider: JsonRpcProvider, seconds: bigint): Promise<void> {
   await provider.send('evm_increaseTime', [Number(seconds)])

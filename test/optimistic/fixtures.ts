@@ -125,3 +125,20 @@ export function mulModel(): IrModel {
     outputs: [{ tensor: 5, name: 'out', quant }],
   }
 }
+
+/**
+ * One linear row summing 600 one-value inputs: its step header (one operand id a tensor) alone
+ * is too large for a dispute transaction, so the budget check must refuse it, naming the step.
+ */
+export function manyOperandsModel(n = 600): IrModel {
+  return {
+    name: 'many-operands',
+    inputs: Array.from({ length: n }, (_, i) => inputTensor(i, 1)),
+    steps: [{
+      origin: 'Concat_42',
+      op: { op: 'linear', inputs: Array.from({ length: n }, (_, i) => i), rowPtr: Int32Array.from([0, n]), cols: Int32Array.from({ length: n }, (_, i) => i), vals: Array(n).fill(1n), bias: [0n] },
+      output: { id: n, name: 'sum', shape: [1] },
+    }],
+    outputs: [{ tensor: n, name: 'sum', quant }],
+  }
+}

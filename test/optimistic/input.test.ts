@@ -3,14 +3,14 @@ import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { IrInputError } from '../../src/ir/errors.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { finalizeClaim, readClaim, readDispute, submitClaim, timeoutDispute } from '../../src/optimistic/client.js'
-import { claimKeyOf, packedInputOf } from '../../src/optimistic/config.js'
+import { packedInputOf } from '../../src/optimistic/config.js'
 import { InputEncodingError } from '../../src/optimistic/errors.js'
 import { inputHashOf, inputLaneFor, packInput, packInputStates, unpackInput, unpackInputStates, WORD_LANE } from '../../src/optimistic/input.js'
 import { playDispute } from '../../src/optimistic/play.js'
 import { claimsOf, type Seat } from '../../src/optimistic/remote.js'
 import { buildTrace, inputRootOf, traceFromStates } from '../../src/optimistic/trace.js'
-import { disputeIfWrong, type GameContext, type WatchEvent } from '../../src/optimistic/watch.js'
-import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, type GameFixture, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, startChain, WINDOW } from './chain.js'
+import { disputeIfWrong, type WatchEvent } from '../../src/optimistic/watch.js'
+import { advanceTime, CLAIM_BOND, ctxOf, deployGame, type GameFixture, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, startChain, WINDOW } from './chain.js'
 import { mlp, randomInputs, randomModel, rng, tinyModel } from './models.js'
 import { claimStatus, expectConserved, openDispute, player, postClaim, REJECT_REWARD } from './scenario.js'
 
@@ -83,10 +83,6 @@ async function postMismatched(f: GameFixture, m: RegisteredModel, claimant: Game
   const { claimId, key, gasUsed } = await submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND, { inputPacked })
   return { claimId, key, gasUsed, trace, inputPacked }
 }
-
-const ctxOf = (f: GameFixture, m: RegisteredModel, wallet: GameFixture['wallets'][number]): GameContext => ({
-  game: f.gameAs(wallet), modelId: m.modelId, model: m.model, params: m.params, challengeBond: CHALLENGE_BOND, challengeWindow: WINDOW,
-})
 
 describe('claims post packed inputs; the game computes their input root (anvil)', () => {
   let anvil: AnvilInstance

@@ -1,20 +1,20 @@
-import { ParamType } from 'ethers'
 import { Contract, type InterfaceAbi, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { lookupValue, requantValue } from '../../src/ir/ops.js'
 import type { IrModel, LookupOp, MaxOp, RequantOp } from '../../src/ir/types.js'
-import { abi, ELEMENT_OPENING, EMPTY_TERMS_ROOT, FOLD_ROW, FOLD_TERM, INT256_MIN, LOOKUP_BODY, maxRowLeaf, maxTermLeaf, STEP_HEADER, type StepHeader, stepHeaderLeaf } from '../../src/optimistic/abi.js'
+import { abi, ELEMENT_OPENING, EMPTY_TERMS_ROOT, FOLD_ROW, FOLD_TERM, INT256_MIN, LOOKUP_BODY, maxRowLeaf, maxTermLeaf } from '../../src/optimistic/abi.js'
 import { call } from '../../src/optimistic/client.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
 import { GameRevertError, InputEncodingError, OptimisticModelError } from '../../src/optimistic/errors.js'
-import { type Hex, merkleProof, merkleTree, tensorTree } from '../../src/optimistic/merkle.js'
+import { type Hex, merkleProof, merkleTree } from '../../src/optimistic/merkle.js'
 import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, foldAccs, stepQuery } from '../../src/optimistic/one-step.js'
-import { commitParams, type ParamsCommitment, termsRootOf } from '../../src/optimistic/params.js'
+import { commitParams, termsRootOf } from '../../src/optimistic/params.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
 import { CLAMP, INT8_TABLE, MAX_LOOKUP_INPUTS, maxLookupModel } from './fixtures.js'
 import { inputTensor } from './models.js'
 import { executeElement } from './chain.js'
+import { decodeProof, encodeProof, withHeader } from './proof-codec.js'
 
 const MAX_STEP = 0
 const LOOKUP_STEP = 1
@@ -22,26 +22,6 @@ const REQUANT_STEP = 2
 const SMALL_LOOKUP_STEP = 3
 
 type Body = Record<string, unknown>
-const decode = (type: string, proof: Hex) => {
-  const [kind, header, headerPath, body] = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', type], proof)
-  return [kind, header, headerPath, shaped(ParamType.from(type), body)] as const
-}
-const encode = (type: string, kind: unknown, header: unknown, headerPath: unknown, body: unknown) => abi.encode(['uint8', STEP_HEADER, 'bytes32[]', type], [kind, header, headerPath, body])
-/** A decoded ethers Result as a plain, re-encodable object. */
-/** A decoded body as a plain object, by its ABI type (ethers' toObject loses empty arrays). */
-const shaped = (type: ParamType, v: unknown): unknown =>
-  type.isTuple() ? Object.fromEntries(type.components.map((c, i) => [c.name, shaped(c, (v as unknown[])[i])]))
-    : type.isArray() ? Array.from(v as unknown[], (x) => shaped(type.arrayChildren, x)) : v
-/** Bodies come out of `decode` already plain. */
-const plain = (v: unknown): unknown => v
-
-/** The commitment with step `s`'s header replaced, the parameter tree rebuilt: as if the model had committed to it. */
-function withHeader(params: ParamsCommitment, s: number, header: StepHeader): ParamsCommitment {
-  const headers = params.headers.map((h, i) => (i === s ? header : h))
-  const headerTree = merkleTree(headers.map(stepHeaderLeaf))
-  return { ...params, headers, headerTree, paramsRoot: headerTree.root }
-}
-
 describe('commitParams for max, lookup and half-even requant', () => {
   it('commits half-even with an 8th constant and half up with the 7 it always had', () => {
     const params = commitParams(maxLookupModel())
@@ -132,14 +112,14 @@ describe('Solidity one-step for max, lookup and half-even requant', () => {
     const j = 3 // row [0..8]: nine columns over both input states, max 127 = in0[1]
     const q = stepQuery(params, trace, MAX_STEP, j)
     const p = { model, params, trace, stepIndex: MAX_STEP, element: j }
-    const [kind, header, headerPath, row] = decode(FOLD_ROW, buildFoldRowProof(p))
-    const r = plain(row) as { bias: bigint; termCount: bigint; termsRoot: Hex; rowPath: Hex[] }
+    const [kind, header, headerPath, row] = decodeProof(FOLD_ROW, buildFoldRowProof(p))
+    const r = row as { bias: bigint; termCount: bigint; termsRoot: Hex; rowPath: Hex[] }
     const foldRow = (qq: typeof q, proof: Hex) => call<[bigint, bigint, Hex]>('foldRow', () => executor.foldRow(qq, proof))
     expect(await foldRow(q, buildFoldRowProof(p))).toEqual([INT256_MIN, 9n, r.termsRoot])
     // Row 0 (with its own valid path) presented for row 3; a bias on a max row; a wrong term count.
     await expect(foldRow(q, buildFoldRowProof({ ...p, element: 0 }))).rejects.toMatchObject({ errorName: 'RowNotInModel', args: [BigInt(j)] })
-    await expect(foldRow(q, encode(FOLD_ROW, kind, header, headerPath, { ...r, bias: 1n }))).rejects.toMatchObject({ errorName: 'MaxRowHasBias' })
-    await expect(foldRow(q, encode(FOLD_ROW, kind, header, headerPath, { ...r, termCount: 8n }))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    await expect(foldRow(q, encodeProof(FOLD_ROW, kind, header, headerPath, { ...r, bias: 1n }))).rejects.toMatchObject({ errorName: 'MaxRowHasBias' })
+    await expect(foldRow(q, encodeProof(FOLD_ROW, kind, header, headerPath, { ...r, termCount: 8n }))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
 
     const accs = foldAccs(model, params, trace, MAX_STEP, j)
     const term = 1 // column 1: in0[1] = 127, in the first word of in0
@@ -147,15 +127,15 @@ describe('Solidity one-step for max, lookup and half-even requant', () => {
     const foldStep = (ff: typeof f, proof: Hex) => call<bigint>('foldStep', () => executor.foldStep(ff, proof))
     const proof = buildFoldStepProof({ ...p, term })
     expect(await foldStep(f, proof)).toBe(127n)
-    const [, , , t] = decode(FOLD_TERM, proof)
-    const b = plain(t) as { col: bigint; val: bigint; termPath: Hex[]; x: { value: bigint; elementPath: Hex[]; statePath: Hex[] } }
-    const forge = (edit: Partial<typeof b>) => encode(FOLD_TERM, kind, header, headerPath, { ...b, ...edit })
+    const [, , , t] = decodeProof(FOLD_TERM, proof)
+    const b = t as { col: bigint; val: bigint; termPath: Hex[]; x: { value: bigint; elementPath: Hex[]; statePath: Hex[] } }
+    const forge = (edit: Partial<typeof b>) => encodeProof(FOLD_TERM, kind, header, headerPath, { ...b, ...edit })
     await expect(foldStep(f, forge({ val: 1n }))).rejects.toMatchObject({ errorName: 'MaxTermHasValue', args: [BigInt(term), 1n] })
     await expect(foldStep(f, forge({ col: 2n }))).rejects.toMatchObject({ errorName: 'TermNotInRow', args: [BigInt(term)] })
     // The word of in0 with the lane of column 1 raised: not the agreed input.
     await expect(foldStep(f, forge({ x: { ...b.x, value: b.x.value + (1n << 240n) } }))).rejects.toMatchObject({ errorName: 'OperandNotInPreState', args: [0n] })
     // Column 8 is in1[0], the second operand: its opening is in1's, not in0's.
-    const last = plain(decode(FOLD_TERM, buildFoldStepProof({ ...p, term: 8 }))[3]) as typeof b
+    const last = decodeProof(FOLD_TERM, buildFoldStepProof({ ...p, term: 8 }))[3] as typeof b
     await expect(foldStep({ ...f, term: 8 }, forge({ col: last.col, termPath: last.termPath }))).rejects.toThrow(GameRevertError)
     expect(await foldStep({ ...f, term: 8, acc: accs[8] }, buildFoldStepProof({ ...p, term: 8 }))).toBe(127n)
     await expect(foldStep({ ...f, step: { ...q, preStateRoot: trace.prefixRoots[0] } }, proof)).rejects.toMatchObject({ errorName: 'OperandNotInPreState' })
@@ -173,15 +153,15 @@ describe('Solidity one-step for max, lookup and half-even requant', () => {
       const forged = withHeader(params, MAX_STEP, { ...h, opRoot: opTree.root })
       const q = { ...stepQuery(params, trace, MAX_STEP, j), paramsRoot: forged.paramsRoot }
       const headerPath = merkleProof(forged.headerTree, MAX_STEP)
-      const rowProof = encode(FOLD_ROW, h.kind, forged.headers[MAX_STEP], headerPath, { bias: 0n, termCount: row.length, termsRoot, rowPath: merkleProof(opTree, j) })
+      const rowProof = encodeProof(FOLD_ROW, h.kind, forged.headers[MAX_STEP], headerPath, { bias: 0n, termCount: row.length, termsRoot, rowPath: merkleProof(opTree, j) })
       if (row.length === 0) {
         await expect(call('foldRow', () => executor.foldRow(q, rowProof))).rejects.toMatchObject({ errorName })
         continue
       }
       expect(await call<unknown[]>('foldRow', () => executor.foldRow(q, rowProof))).toEqual([INT256_MIN, 2n, termsRoot])
       // Term 1 is column 11, past the 11 operand elements: no opening can place it.
-      const honestX = plain(decode(FOLD_TERM, buildFoldStepProof({ model, params, trace, stepIndex: MAX_STEP, element: j, term: 0 }))[3]) as { x: unknown }
-      const termProof = encode(FOLD_TERM, h.kind, forged.headers[MAX_STEP], headerPath, { col: 11n, val: 0n, termPath: merkleProof(termTree, 1), x: honestX.x })
+      const honestX = decodeProof(FOLD_TERM, buildFoldStepProof({ model, params, trace, stepIndex: MAX_STEP, element: j, term: 0 }))[3] as { x: unknown }
+      const termProof = encodeProof(FOLD_TERM, h.kind, forged.headers[MAX_STEP], headerPath, { col: 11n, val: 0n, termPath: merkleProof(termTree, 1), x: honestX.x })
       await expect(call('foldStep', () => executor.foldStep({ step: q, term: 1, termCount: 2, termsRoot, acc: 0n }, termProof))).rejects.toMatchObject({ errorName })
     }
     // Constants on a max header make it malformed.
@@ -197,9 +177,9 @@ describe('Solidity one-step for max, lookup and half-even requant', () => {
     const q = stepQuery(params, trace, LOOKUP_STEP, j)
     const proof = buildOneStepProof({ model, params, trace, stepIndex: LOOKUP_STEP, element: j })
     expect(await valueAt(q, proof)).toBe(INT8_TABLE[255])
-    const [kind, header, headerPath, body] = decode(LOOKUP_BODY, proof)
-    const b = plain(body) as { x: { value: bigint; elementPath: Hex[]; statePath: Hex[] }; entry: bigint; entryPath: Hex[] }
-    const forge = (edit: Partial<typeof b>) => encode(LOOKUP_BODY, kind, header, headerPath, { ...b, ...edit })
+    const [kind, header, headerPath, body] = decodeProof(LOOKUP_BODY, proof)
+    const b = body as { x: { value: bigint; elementPath: Hex[]; statePath: Hex[] }; entry: bigint; entryPath: Hex[] }
+    const forge = (edit: Partial<typeof b>) => encodeProof(LOOKUP_BODY, kind, header, headerPath, { ...b, ...edit })
     await rejects(q, forge({ entry: b.entry + 1n }), 'EntryNotInModel', [127n, 255n])
     // A true entry of the table, with its own valid path, but at another position.
     const table = params.opTrees[LOOKUP_STEP]!
@@ -220,11 +200,11 @@ describe('Solidity one-step for max, lookup and half-even requant', () => {
   it('lookup and half-even requant: headers other than the committed ones, or malformed ones, are refused', async () => {
     for (const [s, type] of [[LOOKUP_STEP, LOOKUP_BODY], [REQUANT_STEP, ELEMENT_OPENING]] as const) {
       const q = stepQuery(params, trace, s, 2)
-      const [kind, , headerPath, body] = decode(type, buildOneStepProof({ model, params, trace, stepIndex: s, element: 2 }))
+      const [kind, , headerPath, body] = decodeProof(type, buildOneStepProof({ model, params, trace, stepIndex: s, element: 2 }))
       const h = params.headers[s]
       // Half-even posing as half up (7 constants), or the table's length changed.
       const consts = s === REQUANT_STEP ? h.consts.slice(0, 7) : [h.consts[0], h.consts[1] + 1n]
-      await rejects(q, encode(type, kind, { ...h, consts }, headerPath, plain(body)), 'HeaderNotInModel')
+      await rejects(q, encodeProof(type, kind, { ...h, consts }, headerPath, body), 'HeaderNotInModel')
     }
     const malformed: [number, bigint[]][] = [
       [REQUANT_STEP, [3n, 2n, 0n, 1n, CLAMP.lo, 1n, CLAMP.hi, 2n]],

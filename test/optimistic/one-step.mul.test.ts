@@ -1,5 +1,5 @@
-import { ParamType } from 'ethers'
 import { executeElement } from './chain.js'
+import { decodeProof, encodeProof, withHeader } from './proof-codec.js'
 import { fileURLToPath } from 'node:url'
 import { Contract, ContractFactory, type InterfaceAbi, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -7,13 +7,13 @@ import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { compileSolidity } from '../../src/chain/solc.js'
 import { mulElement } from '../../src/ir/ops.js'
 import type { IrModel, MulOp } from '../../src/ir/types.js'
-import { abi, MUL_BODY, mulPairLeaf, STEP_HEADER, type StepHeader, stepHeaderLeaf } from '../../src/optimistic/abi.js'
+import { abi, MUL_BODY, mulPairLeaf } from '../../src/optimistic/abi.js'
 import { call } from '../../src/optimistic/client.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
 import { OptimisticModelError } from '../../src/optimistic/errors.js'
 import { type Hex, merkleProof, merkleTree } from '../../src/optimistic/merkle.js'
 import { buildOneStepProof, stepQuery } from '../../src/optimistic/one-step.js'
-import { commitParams, type ParamsCommitment } from '../../src/optimistic/params.js'
+import { commitParams } from '../../src/optimistic/params.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
 import { MUL_PAIRS, mulModel } from './fixtures.js'
 import { inputTensor, rng } from './models.js'
@@ -23,25 +23,10 @@ const MUL_STEP = 1
 const MUL2_STEP = 2
 const INPUTS = [[-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n], [-128n, 127n, -3n]]
 
-const decode = (proof: Hex) => {
-  const [kind, header, headerPath, body] = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', MUL_BODY], proof)
-  return [kind, header, headerPath, shaped(ParamType.from(MUL_BODY), body)] as const
-}
-const encode = (kind: unknown, header: unknown, headerPath: unknown, body: unknown) => abi.encode(['uint8', STEP_HEADER, 'bytes32[]', MUL_BODY], [kind, header, headerPath, body])
-/** A decoded body as a plain object, by its ABI type (ethers' toObject loses empty arrays). */
-const shaped = (type: ParamType, v: unknown): unknown =>
-  type.isTuple() ? Object.fromEntries(type.components.map((c, i) => [c.name, shaped(c, (v as unknown[])[i])]))
-    : type.isArray() ? Array.from(v as unknown[], (x) => shaped(type.arrayChildren, x)) : v
-/** Bodies come out of `decode` already plain. */
-const plain = (v: unknown): unknown => v
+const decode = (proof: Hex) => decodeProof(MUL_BODY, proof)
+const encode = (kind: unknown, header: unknown, headerPath: unknown, body: unknown) => encodeProof(MUL_BODY, kind, header, headerPath, body)
 type Opening = { value: bigint; elementPath: Hex[]; statePath: Hex[] }
 type Body = { left: bigint; right: bigint; pairPath: Hex[]; a: Opening; b: Opening }
-
-function withHeader(params: ParamsCommitment, s: number, header: StepHeader): ParamsCommitment {
-  const headers = params.headers.map((h, i) => (i === s ? header : h))
-  const headerTree = merkleTree(headers.map(stepHeaderLeaf))
-  return { ...params, headers, headerTree, paramsRoot: headerTree.root }
-}
 
 /** in0 (int8 lane) squared `depth` times: |x| ≤ 128^(2^depth). */
 function squares(depth: number): IrModel {
@@ -165,14 +150,14 @@ describe('Solidity one-step for mul', () => {
     const proof = buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: j })
     expect(await valueAt(q, proof)).toBe(-16256n)
     const [kind, header, headerPath, body] = decode(proof)
-    const b = plain(body) as Body
+    const b = body as Body
     const forge = (edit: Partial<Body>) => encode(kind, header, headerPath, { ...b, ...edit })
     // A forged leaf: other columns whose openings are honest (x[0] · x[8] = 128 · 128).
-    const a0 = plain(decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 0 }))[3]) as Body
+    const a0 = decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 0 }))[3] as Body
     await rejects(q, forge({ left: 0n, a: a0.a }), 'PairNotInModel', [BigInt(j)])
     await rejects(q, forge({ left: 8n, right: 1n, a: b.b, b: b.a }), 'PairNotInModel', [BigInt(j)])
     // The pair of element 2 (with its own valid path and openings) presented for element 1.
-    const other = plain(decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 2 }))[3]) as Body
+    const other = decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 2 }))[3] as Body
     await rejects(q, forge(other), 'PairNotInModel', [BigInt(j)])
     // Wrong operand values, or the two openings swapped, under the honest pair.
     await rejects(q, forge({ a: { ...b.a, value: 1n } }), 'OperandNotInPreState', [0n])
@@ -184,7 +169,7 @@ describe('Solidity one-step for mul', () => {
     // Within one tensor (element 3: t2[0] · t2[3]) swapped openings fail on their values.
     const q3 = stepQuery(params, trace, MUL_STEP, 3)
     const [, , , body3] = decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 3 }))
-    const b3 = plain(body3) as Body
+    const b3 = body3 as Body
     expect(b3.a.value).not.toBe(b3.b.value)
     await rejects(q3, encode(kind, header, headerPath, { ...b3, a: b3.b, b: b3.a }), 'OperandNotInPreState', [2n])
     await rejects(q3, encode(kind, header, headerPath, { ...b3, b: b3.a }), 'OperandNotInPreState', [2n])
@@ -200,7 +185,7 @@ describe('Solidity one-step for mul', () => {
       const opTree = merkleTree(Array.from(op.left, (a, i) => (i === j ? mulPairLeaf(left, right) : mulPairLeaf(a, op.right[i]))))
       const forged = withHeader(params, MUL_STEP, { ...h, opRoot: opTree.root })
       const [kind, header, headerPath, body] = decode(buildOneStepProof({ model, params: forged, trace, stepIndex: MUL_STEP, element: j }))
-      const p = encode(kind, header, headerPath, { ...(plain(body) as Body), left: BigInt(left), right: BigInt(right), pairPath: merkleProof(opTree, j) })
+      const p = encode(kind, header, headerPath, { ...(body as Body), left: BigInt(left), right: BigInt(right), pairPath: merkleProof(opTree, j) })
       const bad = BigInt(left === 11 ? right : left)
       await rejects({ ...stepQuery(params, trace, MUL_STEP, j), paramsRoot: forged.paramsRoot }, p, 'ColumnOutOfRange', [bad, 15n])
     }
@@ -209,6 +194,6 @@ describe('Solidity one-step for mul', () => {
     await rejects({ ...stepQuery(params, trace, MUL_STEP, j), paramsRoot: withConst.paramsRoot }, proof, 'MalformedHeader', [BigInt(MUL_STEP)])
     // A mul proof against a step the model commits as another op.
     const [, , headerPath, body] = decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 0 }))
-    await rejects(stepQuery(params, trace, 0, 0), encode(5, params.headers[0], headerPath, plain(body)), 'ProofKindMismatch', [5n, 0n])
+    await rejects(stepQuery(params, trace, 0, 0), encode(5, params.headers[0], headerPath, body), 'ProofKindMismatch', [5n, 0n])
   })
 })

@@ -1,0 +1,46 @@
+import type { EventLog } from 'ethers'
+import type { ClaimKey } from './config.js'
+import { packedInputSize, unpackInputStates } from './input.js'
+import type { TraceLayout } from './layout.js'
+import type { Hex } from './merkle.js'
+import { ClaimInputError } from './op-errors.js'
+
+/**
+ * A claim as posted on chain, decoded from its `ClaimSubmitted` log: what an agent that did
+ * not post it (a watcher, the op CLI) needs to recompute it.
+ */
+export interface PostedClaim {
+  claimId: Hex
+  key: ClaimKey
+  /** Input states, unpacked and split by the model's layout. */
+  inputs: bigint[][]
+  /** The input as posted (packed); `key.inputHash` is its keccak256. */
+  inputPacked: Hex
+  /** The claimed output tensors. */
+  outputs: bigint[][]
+  blockNumber: number
+}
+
+/** The key, packed input and outputs of a `ClaimSubmitted` log, copied out of ethers' Result into plain values. */
+export function claimFromLog(log: EventLog): { claimId: Hex; key: ClaimKey; input: Hex; outputs: bigint[][] } {
+  const { claimId, key, input, outputs } = log.args as unknown as { claimId: Hex; key: ClaimKey; input: Hex; outputs: bigint[][] }
+  const k: ClaimKey = { modelId: key.modelId, inputRoot: key.inputRoot, inputHash: key.inputHash, traceRoot: key.traceRoot, outputsHash: key.outputsHash, claimant: key.claimant }
+  return { claimId, key: k, input, outputs: outputs.map((o) => [...o]) }
+}
+
+/**
+ * A claim's posted (packed) input split into the model's input states. ClaimInputError (which
+ * names the claim) when its length does not fit the model; InputEncodingError on nonzero padding.
+ */
+function postedInputs(layout: TraceLayout, claimId: Hex, input: Hex): bigint[][] {
+  const expected = packedInputSize(layout)
+  const actual = (input.length - 2) / 2
+  if (actual !== expected) throw new ClaimInputError({ claimId, expected, actual })
+  return unpackInputStates(layout, input)
+}
+
+/** The posted claim of a `ClaimSubmitted` log, its input unpacked by `layout`; throws when the input does not fit it. */
+export function postedClaim(log: EventLog, layout: TraceLayout): PostedClaim {
+  const { claimId, key, input, outputs } = claimFromLog(log)
+  return { claimId, key, inputs: postedInputs(layout, claimId, input), inputPacked: input, outputs, blockNumber: log.blockNumber }
+}
