@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { InputVisibility, OutputVisibility } from '../circuit/emit.js'
 import type { WeightVisibility } from '../circuit/weights.js'
@@ -19,8 +18,9 @@ import { terminalProgress } from '../util/progress.js'
 import { runDemo } from './demo.js'
 import { OP_OPTIONS, OP_USAGE, runOp } from './op.js'
 import { UsageError, describeError, ms, table } from './format.js'
-
-type Flags = Record<string, string | boolean | undefined>
+import { type Flags, addressFlag, choiceFlag, intFlag, privateKeyFlag, requiredString, secretValues, stringFlag, urlFlag } from './flags.js'
+import { fileError, readInputFile } from '../util/external.js'
+import { redact, registerSecret } from '../util/secrets.js'
 
 interface Verb {
   usage: string
@@ -32,19 +32,26 @@ interface Verb {
 const INPUT_VIS = ['public', 'hashed', 'private'] as const
 const OUTPUT_VIS = ['public', 'hashed'] as const
 const WEIGHTS = ['constant', 'hashed'] as const
+/** Bit widths the quantiser and the field arithmetic support (the emitter proves bounds below 2^253). */
+const MIN_BITS = 2
+const MAX_BITS = 32
 
-function pick<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined
-  if (!allowed.includes(value as T)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got "${value}"`)
-  return value as T
-}
+/** Input and proof JSON files are small: a larger one is refused before it is read. */
+const MAX_JSON_BYTES = 256 * 2 ** 20
 
-async function readJsonFile(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8').catch((cause) => { throw new UsageError(`cannot read ${path}`, { cause }) })
-  try { return JSON.parse(text) } catch (cause) { throw new UsageError(`${path} is not valid JSON`, { cause }) }
+async function readJsonFile(path: string, what = 'file'): Promise<unknown> {
+  const text = (await readInputFile(path, what, MAX_JSON_BYTES)).toString('utf8')
+  try { return JSON.parse(text) } catch (cause) { throw new UsageError(`${what} ${path} is not valid JSON`, { cause }) }
 }
 
 const usageError = (message: string): never => { throw new UsageError(message) }
+
+/** A hex string flag (0x optional). */
+function hexFlag(flags: Flags, name: string, what: string): string | undefined {
+  const v = stringFlag(flags, name, { what })
+  if (v !== undefined && !/^(0x)?[0-9a-fA-F]+$/.test(v)) throw new UsageError(`--${name} must be hexadecimal; got "${v}"`)
+  return v
+}
 
 const positional = (args: string[], n: number, usage: string) => {
   if (args.length !== n) throw new UsageError(`expected ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`, { details: [`usage: ${usage}`] })
@@ -58,7 +65,7 @@ const VERBS: Record<string, Verb> = {
     options: { calibration: { type: 'string', help: 'calibration samples (JSON) for the cost and accuracy estimate' } },
     async run(args, flags) {
       const [path] = positional(args, 1, this.usage)
-      const r = await inspectModel({ onnxPath: path, calibrationPath: flags.calibration as string | undefined })
+      const r = await inspectModel({ onnxPath: path, calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }) })
       console.log(r.text)
       return r.unsupported.length > 0 ? 1 : 0
     },
@@ -73,8 +80,7 @@ const VERBS: Record<string, Verb> = {
     },
     async run(args, flags) {
       const [onnxPath] = positional(args, 1, this.usage)
-      if (typeof flags.calibration !== 'string' || typeof flags.out !== 'string') throw new UsageError('--calibration FILE and --out FILE are required', { details: [`usage: ${this.usage}`] })
-      const r = await quantizeOnnxFile({ onnxPath, calibrationPath: flags.calibration, outPath: flags.out, weightRange: flags['full-range-weights'] ? 'full' : 'reduced', progress: terminalProgress() })
+      const r = await quantizeOnnxFile({ onnxPath, calibrationPath: requiredString(flags, 'calibration', 'FILE'), outPath: requiredString(flags, 'out', 'FILE'), weightRange: flags['full-range-weights'] ? 'full' : 'reduced', progress: terminalProgress() })
       console.log(table([
         ['quantised nodes', r.weights.map((w) => `${w.node} (${w.channels} channel${w.channels === 1 ? '' : 's'})`).join(', ') || 'none'],
         ['activations', r.tensors.map((t) => `${t.tensor} ${t.type} scale ${t.scale.toPrecision(4)} zp ${t.zeroPoint}`).join('; ')],
@@ -100,12 +106,11 @@ const VERBS: Record<string, Verb> = {
     },
     async run(args, flags) {
       const [onnxPath] = positional(args, 1, this.usage)
-      if (typeof flags.out !== 'string') throw new UsageError('--out DIR is required', { details: [`usage: ${this.usage}`] })
-      const bits = (name: string) => (flags[name] === undefined ? undefined : Number(flags[name]))
+      const bits = (name: string) => intFlag(flags, name, { min: MIN_BITS, max: MAX_BITS })
       const r = await compileModel({
-        onnxPath, outDir: flags.out, calibrationPath: flags.calibration as string | undefined, force: Boolean(flags.force),
-        visibility: { input: pick<InputVisibility>('input-visibility', flags['input-visibility'], INPUT_VIS), output: pick<OutputVisibility>('output-visibility', flags['output-visibility'], OUTPUT_VIS) },
-        weights: pick<WeightVisibility>('weights', flags.weights, WEIGHTS),
+        onnxPath, outDir: requiredString(flags, 'out', 'DIR'), calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }), force: Boolean(flags.force),
+        visibility: { input: choiceFlag<InputVisibility>(flags, 'input-visibility', INPUT_VIS), output: choiceFlag<OutputVisibility>(flags, 'output-visibility', OUTPUT_VIS) },
+        weights: choiceFlag<WeightVisibility>(flags, 'weights', WEIGHTS),
         activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), progress: terminalProgress(),
       })
       const m = r.manifest
@@ -137,10 +142,10 @@ const VERBS: Record<string, Verb> = {
       const sub = args[0]
       if (sub === 'contribute' || sub === 'beacon') {
         const [, dir] = positional(args, 2, this.usage)
-        const name = flags.name as string | undefined
+        const name = stringFlag(flags, 'name', { what: 'NAME' })
         const r = sub === 'contribute'
-          ? await contributeSetup({ dir, name, entropy: flags.entropy as string | undefined })
-          : await beaconSetup({ dir, name, beaconHashHex: typeof flags.hash === 'string' ? flags.hash : usageError('--hash HEX is required for a beacon'), iterationsExp: flags.iterations === undefined ? undefined : Number(flags.iterations) })
+          ? await contributeSetup({ dir, name, entropy: stringFlag(flags, 'entropy', { what: 'string' }) })
+          : await beaconSetup({ dir, name, beaconHashHex: hexFlag(flags, 'hash', 'HEX') ?? usageError('--hash HEX is required for a beacon'), iterationsExp: intFlag(flags, 'iterations', { min: 10, max: 63 }) })
         console.log(table([['step', `${r.contribution.kind} "${r.contribution.name}"`], ['contribution hash', r.contribution.contributionHash], ['contributions', String(r.record.contributions.length)], ['time', ms(r.stepMs)], ['zkey sha256', r.record.zkeySha256]]))
         if (r.insecure) console.log('WARNING: these are dev keys: they stay INSECURE after any contribution, because the phase-1 tau was known when they were made. Use --ptau with a ceremony file for real keys.')
         return 0
@@ -154,7 +159,11 @@ const VERBS: Record<string, Verb> = {
         return r.valid ? 0 : 1
       }
       const [dir] = positional(args, 1, this.usage)
-      const r = await setupModel({ dir, dev: Boolean(flags.dev), ptauPath: flags.ptau as string | undefined, ptauBlake2b: flags['ptau-hash'] as string | undefined, force: Boolean(flags.force), progress: terminalProgress() })
+      const ptauPath = stringFlag(flags, 'ptau', { what: 'FILE' })
+      if (flags.dev && ptauPath !== undefined) throw new UsageError('--dev and --ptau conflict: choose fast insecure dev keys (--dev) or a ceremony file (--ptau FILE)')
+      const ptauBlake2b = hexFlag(flags, 'ptau-hash', 'HEX')
+      if (flags.dev && ptauBlake2b !== undefined) throw new UsageError('--dev and --ptau-hash conflict: dev keys use no ceremony file')
+      const r = await setupModel({ dir, dev: Boolean(flags.dev), ptauPath, ptauBlake2b, force: Boolean(flags.force), progress: terminalProgress() })
       console.log(table([['setup', r.kind], ['time', ms(r.setupMs)], ['zkey sha256', r.zkeySha256]]))
       if (r.insecure) console.log(insecureNote)
       return 0
@@ -166,10 +175,11 @@ const VERBS: Record<string, Verb> = {
     options: { input: { type: 'string', help: 'input JSON' }, out: { type: 'string', help: 'write {"output_data": ...} here' } },
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
-      if (typeof flags.input !== 'string') throw new UsageError('--input FILE is required')
-      const r = await runModel(dir, await readJsonFile(flags.input))
+      const inputPath = requiredString(flags, 'input', 'FILE')
+      const outPath = stringFlag(flags, 'out', { what: 'FILE' })
+      const r = await runModel(dir, await readJsonFile(inputPath, 'input'))
       const body = { output_data: r.real, ...(r.probabilities ? { probabilities: r.probabilities } : {}), output_ints: r.outputs.map((o) => o.map(String)) }
-      if (typeof flags.out === 'string') { const { writeJsonAtomic } = await import('../util/fs.js'); await writeJsonAtomic(flags.out, body) }
+      if (outPath !== undefined) { const { writeJsonAtomic } = await import('../util/fs.js'); await writeJsonAtomic(outPath, body).catch((e) => { throw fileError(e, outPath, '--out') }) }
       console.log(JSON.stringify(body))
       return 0
     },
@@ -180,10 +190,11 @@ const VERBS: Record<string, Verb> = {
     options: { input: { type: 'string', help: 'input JSON' }, out: { type: 'string', help: 'proof folder' } },
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
-      if (typeof flags.input !== 'string' || typeof flags.out !== 'string') throw new UsageError('--input FILE and --out DIR are required')
-      const r = await proveModel({ dir, input: await readJsonFile(flags.input), outDir: flags.out, progress: terminalProgress() })
+      const inputPath = requiredString(flags, 'input', 'FILE')
+      const outDir = requiredString(flags, 'out', 'DIR')
+      const r = await proveModel({ dir, input: await readJsonFile(inputPath, 'input'), outDir, progress: terminalProgress() })
       const rounded = (v: (number[] | null)[]) => JSON.stringify(v.map((o) => o && o.map((e) => Number(e.toPrecision(4)))))
-      console.log(table([['output', rounded(r.real)], ...(r.probabilities ? [['probabilities (float, from the proven logits)', rounded(r.probabilities)] as [string, string]] : []), ['witness', ms(r.witnessMs)], ['prove', ms(r.proveMs)], ['written', `${flags.out}/proof.json, public.json, output.json`]]))
+      console.log(table([['output', rounded(r.real)], ...(r.probabilities ? [['probabilities (float, from the proven logits)', rounded(r.probabilities)] as [string, string]] : []), ['witness', ms(r.witnessMs)], ['prove', ms(r.proveMs)], ['written', `${outDir}/proof.json, public.json, output.json`]]))
       return 0
     },
   },
@@ -197,9 +208,12 @@ const VERBS: Record<string, Verb> = {
     },
     async run(args, flags) {
       const [dir, proofDir] = positional(args, 2, this.usage)
-      if (flags.onchain || flags.rpc) {
-        const r = await verifyBuildOnChain({ dir, proofDir, rpcUrl: flags.rpc as string | undefined, privateKey: flags['private-key'] as string | undefined })
-        const where = r.embedded ? 'embedded anvil (stopped)' : String(flags.rpc)
+      const rpcUrl = urlFlag(flags, 'rpc')
+      if (flags.onchain || rpcUrl) {
+        // The embedded chain brings its own funded key: a key flag is only read for --rpc.
+        const privateKey = rpcUrl ? privateKeyFlag(flags) : undefined
+        const r = await verifyBuildOnChain({ dir, proofDir, rpcUrl, privateKey })
+        const where = r.embedded ? 'embedded anvil (stopped)' : String(rpcUrl)
         console.log(r.accepted ? `ACCEPTED on chain ${r.deployment.chainId} (${where}): inference ${r.inferenceId}, gas used ${r.gasUsed}` : `REJECTED on chain ${r.deployment.chainId} (${where}): ${r.rejection.shortMessage}`)
         return r.accepted ? 0 : 1
       }
@@ -233,8 +247,10 @@ const VERBS: Record<string, Verb> = {
     },
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
-      if (typeof flags.rpc !== 'string') throw new UsageError('--rpc URL is required (or use `verify --onchain` for the embedded chain)')
-      const d = await deployBuild({ dir, rpcUrl: flags.rpc, privateKey: flags['private-key'] as string | undefined, registryAddress: flags.registry as string | undefined, allowInsecureSetup: Boolean(flags['allow-insecure-setup']) })
+      if (flags.rpc === undefined) throw new UsageError('--rpc URL is required (or use `verify --onchain` for the embedded chain)')
+      const rpcUrl = urlFlag(flags, 'rpc', { required: true })!
+      const privateKey = privateKeyFlag(flags)
+      const d = await deployBuild({ dir, rpcUrl, privateKey, registryAddress: addressFlag(flags, 'registry'), allowInsecureSetup: Boolean(flags['allow-insecure-setup']) })
       console.log(table([["chain id", String(d.chainId)], ['registry', `${d.registry.address}${d.registry.reused ? ' (existing)' : ` (gas ${d.registry.gasUsed})`}`], ['verifier', `${d.verifier.address} (gas ${d.verifier.gasUsed})`], ['registered', `model ${d.modelId} (gas ${d.registration.gasUsed})`], ['written', `${dir}/deployment.json`]]))
       return 0
     },
@@ -246,7 +262,7 @@ const VERBS: Record<string, Verb> = {
     async run(args) {
       const [proofDir] = positional(args, 1, this.usage)
       const pp = proofPaths(proofDir)
-      const [proof, signals, output] = await Promise.all([readJsonFile(pp.proof), readJsonFile(pp.public), readJsonFile(pp.output)])
+      const [proof, signals, output] = await Promise.all([readJsonFile(pp.proof, 'proof'), readJsonFile(pp.public, 'public signals'), readJsonFile(pp.output, 'output')])
       const c = calldata(proof as SnarkjsGroth16Proof, signals as string[], (output as { model_id: string }).model_id)
       console.log(JSON.stringify({ verifyInference: c.data, verifyProof: c.verifierData, a: c.a, b: c.b, c: c.c, pubSignals: c.pubSignals, inferenceId: c.inferenceId }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2))
       return 0
@@ -258,10 +274,10 @@ const VERBS: Record<string, Verb> = {
     options: { out: { type: 'string', help: 'output folder' } },
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
-      if (typeof flags.out !== 'string') throw new UsageError('--out FOLDER is required')
+      const outDir = requiredString(flags, 'out', 'FOLDER')
       const m = await loadCompiled(dir)
-      const r = await exportVerifier({ buildDir: dir, modelId: m.modelId, modelName: m.modelName, outDir: flags.out, insecure: m.setup?.insecure })
-      console.log(`wrote ${r.files.join(', ')} to ${flags.out} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`)
+      const r = await exportVerifier({ buildDir: dir, modelId: m.modelId, modelName: m.modelName, outDir, insecure: m.setup?.insecure })
+      console.log(`wrote ${r.files.join(', ')} to ${outDir} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`)
       return 0
     },
   },
@@ -296,12 +312,15 @@ export async function main(argv: string[]): Promise<number> {
   const verb = VERBS[name]
   if (!verb) { console.error(`error: unknown command "${name}"\n\n${help()}`); return 2 }
   if (rest.includes('--help') || rest.includes('-h')) { console.log(verbHelp(verb)); return 0 }
+  // Before anything can fail: whatever is printed from here on is redacted of these.
+  for (const v of secretValues(rest)) registerSecret(v)
+  registerSecret(process.env.VERIML_PRIVATE_KEY)
   try {
     const { values, positionals } = parseArgs({ args: rest, options: verb.options, allowPositionals: true, strict: true })
     return await verb.run(positionals, values)
   } catch (error) {
     const usage = error instanceof Error && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')
-    console.error(usage ? `error: ${(error as Error).message}\nusage: ${verb.usage}` : describeError(error))
+    console.error(usage ? redact(`error: ${(error as Error).message}\nusage: ${verb.usage}`) : describeError(error))
     return usage || error instanceof UsageError ? 2 : 1
   } finally {
     await shutdown()
