@@ -90,3 +90,16 @@ export function secretValues(argv: readonly string[]): string[] {
   })
   return out
 }
+
+/** `--dim N=1,T=16`: sizes of symbolic input dimensions, each a positive integer. */
+export function dimsFlag(flags: Flags, name = 'dim'): Record<string, number> | undefined {
+  const v = stringFlag(flags, name, { what: 'NAME=SIZE[,NAME=SIZE…]' })
+  if (v === undefined) return undefined
+  const dims: Record<string, number> = {}
+  for (const part of v.split(',')) {
+    const m = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part)
+    if (!m || Number(m[2]) < 1 || !Number.isSafeInteger(Number(m[2]))) throw new UsageError(`--${name} must be NAME=SIZE pairs with positive integer sizes, e.g. --${name} N=1; got ${quoted(part)}`)
+    dims[m[1]] = Number(m[2])
+  }
+  return dims
+}

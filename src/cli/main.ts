@@ -18,7 +18,7 @@ import { terminalProgress } from '../util/progress.js'
 import { runDemo } from './demo.js'
 import { OP_OPTIONS, OP_USAGE, runOp } from './op.js'
 import { UsageError, describeError, ms, table } from './format.js'
-import { type Flags, addressFlag, choiceFlag, intFlag, privateKeyFlag, requiredString, secretValues, stringFlag, urlFlag } from './flags.js'
+import { type Flags, addressFlag, choiceFlag, dimsFlag, intFlag, privateKeyFlag, requiredString, secretValues, stringFlag, urlFlag } from './flags.js'
 import { fileError, readInputFile } from '../util/external.js'
 import { redact, registerSecret } from '../util/secrets.js'
 
@@ -60,12 +60,15 @@ const positional = (args: string[], n: number, usage: string) => {
 
 const VERBS: Record<string, Verb> = {
   inspect: {
-    usage: 'veriml inspect model.onnx [--calibration samples.json]',
+    usage: 'veriml inspect model.onnx [--calibration samples.json] [--dim N=1]',
     summary: 'ops, shapes, parameter count, what is supported, and the estimated circuit cost',
-    options: { calibration: { type: 'string', help: 'calibration samples (JSON) for the cost and accuracy estimate' } },
+    options: {
+      calibration: { type: 'string', help: 'calibration samples (JSON) for the cost and accuracy estimate' },
+      dim: { type: 'string', help: 'sizes of symbolic input dimensions: NAME=SIZE[,NAME=SIZE…] (e.g. N=1)' },
+    },
     async run(args, flags) {
       const [path] = positional(args, 1, this.usage)
-      const r = await inspectModel({ onnxPath: path, calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }) })
+      const r = await inspectModel({ onnxPath: path, calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }), dims: dimsFlag(flags) })
       console.log(r.text)
       return r.unsupported.length > 0 ? 1 : 0
     },
@@ -103,6 +106,7 @@ const VERBS: Record<string, Verb> = {
       'weight-bits': { type: 'string', help: 'bits per weight (default 8)' },
       weights: { type: 'string', help: 'constant (circuit constants, default) | hashed (private inputs, Poseidon commitment as the last public signal)' },
       force: { type: 'boolean', help: 'recompile even if nothing changed' },
+      dim: { type: 'string', help: 'sizes of symbolic input dimensions: NAME=SIZE[,NAME=SIZE…] (e.g. N=1)' },
     },
     async run(args, flags) {
       const [onnxPath] = positional(args, 1, this.usage)
@@ -111,16 +115,19 @@ const VERBS: Record<string, Verb> = {
         onnxPath, outDir: requiredString(flags, 'out', 'DIR'), calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }), force: Boolean(flags.force),
         visibility: { input: choiceFlag<InputVisibility>(flags, 'input-visibility', INPUT_VIS), output: choiceFlag<OutputVisibility>(flags, 'output-visibility', OUTPUT_VIS) },
         weights: choiceFlag<WeightVisibility>(flags, 'weights', WEIGHTS),
-        activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), progress: terminalProgress(),
+        activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), dims: dimsFlag(flags), progress: terminalProgress(),
       })
       const m = r.manifest
       console.log(table([
         ['model id', m.modelId], ['constraints', m.constraintCount], ['public signals', m.layout.count],
         ['visibility', `input ${m.layout.visibility.input}, output ${m.layout.visibility.output}, weights ${m.layout.weights ? 'hashed' : 'constant'}`],
         ...(m.layout.weights ? [['weight commitment', `${m.layout.weights.commitment} (Poseidon over ${m.layout.weights.values} weights and biases, last public signal)`] as [string, string]] : []),
+        ['calibration', m.options.calibration],
         ['quantisation', `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`],
         ['compile', r.reused ? 'reused (nothing changed)' : ms(m.timings.compileMs)],
       ]))
+      // Said out loud: with no samples the scales fit inputs in [-1, 1), and run/prove refuse any input outside it.
+      if (m.options.calibration.startsWith('default')) console.log('NOTE: no --calibration given: inputs are assumed uniform in [-1, 1); run and prove refuse inputs outside that range. Pass --calibration samples.json with real inputs.')
       return 0
     },
   },
@@ -219,6 +226,7 @@ const VERBS: Record<string, Verb> = {
       }
       const r = await verifyProof(dir, proofDir)
       console.log(r.valid ? `valid proof for model ${r.modelId}${r.outputs ? `; outputs ${JSON.stringify(r.outputs.map((o) => o.map(String)))}` : ''}` : `INVALID: ${r.reason}`)
+      if (r.valid) console.log(`checked: proof.json and public.json against ${dir}/verification_key.json (its hash recorded at setup); output.json: ${r.outputFile === 'absent' ? 'absent, nothing else vouched for' : r.outputFile}`)
       return r.valid ? 0 : 1
     },
   },
@@ -256,14 +264,28 @@ const VERBS: Record<string, Verb> = {
     },
   },
   calldata: {
-    usage: 'veriml calldata PROOF_DIR',
+    usage: 'veriml calldata PROOF_DIR [--build DIR]',
     summary: 'the ABI-encoded registry call (and the verifier arguments) for any other tool',
-    options: {},
-    async run(args) {
+    options: { build: { type: 'string', help: 'check the proof off-chain against this build first (refuses an invalid one)' } },
+    async run(args, flags) {
       const [proofDir] = positional(args, 1, this.usage)
       const pp = proofPaths(proofDir)
       const [proof, signals, output] = await Promise.all([readJsonFile(pp.proof, 'proof'), readJsonFile(pp.public, 'public signals'), readJsonFile(pp.output, 'output')])
-      const c = calldata(proof as SnarkjsGroth16Proof, signals as string[], (output as { model_id: string }).model_id)
+      if (typeof proof !== 'object' || proof === null || Array.isArray(proof)) throw new UsageError(`${pp.proof} is not a snarkjs Groth16 proof object`)
+      if (!Array.isArray(signals)) throw new UsageError(`${pp.public} must be a JSON array of decimal strings`)
+      const o = output as { model_id?: unknown; public_signal_count?: unknown } | null
+      if (typeof o?.model_id !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(o.model_id)) throw new UsageError(`${pp.output} has no model_id (0x + 64 hex digits)`)
+      // The registry would reject a wrong count; calldata refuses to encode it in the first place.
+      if (typeof o.public_signal_count === 'number' && o.public_signal_count !== signals.length) {
+        throw new UsageError(`${pp.public} has ${signals.length} public signals, but the proof was made with ${o.public_signal_count}`)
+      }
+      const build = stringFlag(flags, 'build', { what: 'DIR' })
+      if (build !== undefined) {
+        const v = await verifyProof(build, proofDir)
+        if (!v.valid) throw new UsageError(`the proof does not verify against ${build}: ${v.reason}`)
+        if (v.modelId !== o.model_id) throw new UsageError(`${pp.output} names model ${o.model_id}, the build is model ${v.modelId}`)
+      }
+      const c = calldata(proof as SnarkjsGroth16Proof, signals as string[], o.model_id)
       console.log(JSON.stringify({ verifyInference: c.data, verifyProof: c.verifierData, a: c.a, b: c.b, c: c.c, pubSignals: c.pubSignals, inferenceId: c.inferenceId }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2))
       return 0
     },
@@ -275,7 +297,7 @@ const VERBS: Record<string, Verb> = {
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
       const outDir = requiredString(flags, 'out', 'FOLDER')
-      const m = await loadCompiled(dir)
+      const m = await loadCompiled(dir, ['zkey'])
       const r = await exportVerifier({ buildDir: dir, modelId: m.modelId, modelName: m.modelName, outDir, insecure: m.setup?.insecure })
       console.log(`wrote ${r.files.join(', ')} to ${outDir} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`)
       return 0

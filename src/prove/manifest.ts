@@ -3,6 +3,8 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { PublicLayout } from '../circuit/emit.js'
 import type { WeightVisibility } from '../circuit/weights.js'
+import { BaseError } from '../errors.js'
+import { fileError } from '../util/external.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { VERIML_VERSION } from '../util/versions.js'
 import { artifactPaths } from './paths.js'
@@ -22,6 +24,8 @@ export interface SetupRecord {
   insecure: boolean
   r1csSha256: string
   zkeySha256: string
+  /** SHA-256 of verification_key.json (absent in builds set up before it was recorded). */
+  verificationKeySha256?: string
   ptauSha256?: string
   /** The prepared ptau the initial key was made from, so `setup verify` can re-check the chain: absolute, or relative to the build folder. */
   ptauPath?: string
@@ -38,7 +42,7 @@ export interface Manifest {
   /** Hash of everything compile depends on: artifacts are reused while it is unchanged. */
   compileKey: string
   /** `weights` absent means 'constant' (builds made before the option existed). */
-  options: { visibility: PublicLayout['visibility']; activationBits: number; weightBits: number; calibration: string; weights?: WeightVisibility }
+  options: { visibility: PublicLayout['visibility']; activationBits: number; weightBits: number; calibration: string; weights?: WeightVisibility; dims?: Readonly<Record<string, number>> }
   layout: PublicLayout
   constraintCount: number
   tools: Record<string, string>
@@ -62,12 +66,35 @@ const reviveLayout = (m: Manifest): Manifest => {
   return m
 }
 
+/** manifest.json exists but is not one veriml wrote (truncated, edited, another tool's). */
+export class ManifestError extends BaseError {
+  override name = 'ManifestError'
+}
+
+/** The build's manifest, or null when the folder has none (or is no folder). */
 export async function readManifest(dir: string): Promise<Manifest | null> {
+  const path = artifactPaths(dir).manifest
+  let text: string
   try {
-    return reviveLayout(JSON.parse(await readFile(artifactPaths(dir).manifest, 'utf8')) as Manifest)
+    text = await readFile(path, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null
+    throw fileError(error, path, 'manifest')
+  }
+  let m: Manifest
+  try {
+    m = JSON.parse(text) as Manifest
+  } catch {
+    throw new ManifestError(`${path} is not valid JSON`, { details: [`Recompile: veriml compile MODEL.onnx --out ${dir} --force.`] })
+  }
+  if (typeof m !== 'object' || m === null || typeof m.modelId !== 'string' || typeof m.layout !== 'object' || !Array.isArray(m.layout?.inputs) || !Array.isArray(m.layout?.outputs) || typeof m.artifacts !== 'object') {
+    throw new ManifestError(`${path} is not a veriml manifest`, { details: [`Recompile: veriml compile MODEL.onnx --out ${dir} --force.`] })
+  }
+  try {
+    return reviveLayout(m)
+  } catch {
+    throw new ManifestError(`${path}: its public-signal layout is malformed`, { details: [`Recompile: veriml compile MODEL.onnx --out ${dir} --force.`] })
   }
 }
 

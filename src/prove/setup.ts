@@ -6,6 +6,7 @@ import { type Progress, silentProgress } from '../util/progress.js'
 import { devSetup } from './dev-setup.js'
 import { cachePtau, findCachedPtau, ptauCacheDir } from './ptau-cache.js'
 import { MissingArtifactError } from './errors.js'
+import { type ArtifactName, checkArtifacts } from './build-folder.js'
 import { type Manifest, type SetupRecord, readManifest, sha256File, writeManifest } from './manifest.js'
 import { artifactPaths } from './paths.js'
 import { PtauError, checkPtau, inspectPtau } from './ptau-check.js'
@@ -26,9 +27,14 @@ export interface SetupModelParameters {
   progress?: Progress
 }
 
-export async function loadCompiled(dir: string): Promise<Manifest> {
+/**
+ * The build's manifest, after checking the named artifacts against its hashes (see
+ * `checkArtifacts`): a consumer names what it is about to use.
+ */
+export async function loadCompiled(dir: string, check: readonly ArtifactName[] = []): Promise<Manifest> {
   const manifest = await readManifest(dir)
-  if (!manifest) throw new MissingArtifactError(artifactPaths(dir).manifest, `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir}\` first.`)
+  if (!manifest) throw new MissingArtifactError(artifactPaths(dir).manifest, `"${dir}" is not a compiled model (or an interrupted compile left it without a manifest): run \`veriml compile model.onnx --out ${dir}\`.`)
+  await checkArtifacts(dir, manifest, check)
   return manifest
 }
 
@@ -54,7 +60,7 @@ export async function ptauInfo(path: string): Promise<{ power: number; prepared:
 export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> {
   const progress = p.progress ?? silentProgress
   const paths = artifactPaths(p.dir)
-  const manifest = await loadCompiled(p.dir)
+  const manifest = await loadCompiled(p.dir, ['r1cs'])
   const r1csSha256 = await sha256File(paths.r1cs)
   if (!p.force && manifest.setup?.r1csSha256 === r1csSha256 && manifest.setup.kind === (p.dev ? 'dev' : 'ptau') && (await exists(paths.zkey))) {
     return manifest.setup
@@ -94,6 +100,7 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
   await rename(tmp, paths.zkey)
   await writeJsonAtomic(paths.verificationKey, await snarkjs.zKey.exportVerificationKey(paths.zkey))
   record.zkeySha256 = await sha256File(paths.zkey)
+  record.verificationKeySha256 = await sha256File(paths.verificationKey)
   record.setupMs = Math.round(performance.now() - started)
   await writeManifest(p.dir, { ...manifest, setup: record })
   return record
