@@ -7,14 +7,15 @@ import { loadCompiled } from '../prove/setup.js'
 import { type AnvilInstance, startAnvil } from './anvil.js'
 import type { SnarkjsGroth16Proof } from './calldata.js'
 import { type Deployment, type ModelRegistration, deployModel, loadDeployment } from './deploy.js'
-import { ProofFormatError } from './errors.js'
+import { InsufficientFundsError, ProofFormatError } from './errors.js'
 import { readInputFile } from '../util/external.js'
 
 async function readJson(path: string, what: string): Promise<unknown> {
   const text = (await readInputFile(path, what, 64 * 2 ** 20)).toString('utf8')
   try { return JSON.parse(text) } catch { throw new ProofFormatError({ field: path, reason: 'not valid JSON' }) }
 }
-import { connect } from './rpc.js'
+import { connect, walletFor } from './rpc.js'
+import { decodeRegistryError } from './contracts.js'
 import { exportVerifier } from './verifier.js'
 import { type VerifyOnChainReturnType, verifyOnChain } from './verify-on-chain.js'
 
@@ -68,8 +69,16 @@ export interface DeployBuildParameters {
 export async function deployBuild(p: DeployBuildParameters): Promise<Deployment> {
   // The verifier is exported from the zkey: it must be this build's.
   const manifest = await loadCompiled(p.dir, ['zkey'])
-  const { chainId } = await connect(p.rpcUrl)
-  if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup) throw new InsecureSetupError(chainId)
+  const { chainId, provider } = await connect(p.rpcUrl)
+  try {
+    if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup) throw new InsecureSetupError(chainId)
+    // The key and its funds are checked before anything is written into the build folder.
+    const wallet = walletFor(provider, p.privateKey)
+    const balance = await provider.getBalance(wallet.address).catch((e: unknown) => { throw decodeRegistryError(e, { action: 'read the deployer balance', rpcUrl: p.rpcUrl }) })
+    if (balance === 0n) throw new InsufficientFundsError({ action: 'deploy', account: wallet.address, balance, chainId })
+  } finally {
+    provider.destroy()
+  }
   const exportDir = join(p.dir, 'contracts')
   await exportVerifier({ buildDir: p.dir, modelId: manifest.modelId, modelName: manifest.modelName, outDir: exportDir, insecure: manifest.setup?.insecure })
   return deployModel({

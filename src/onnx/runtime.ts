@@ -23,7 +23,8 @@ function feed(info: OnnxValueInfo, values: Float64Array): ort.Tensor {
 export async function runOnnxruntime(bytes: Uint8Array, inputs: readonly OnnxValueInfo[], samples: readonly (readonly Float64Array[])[]): Promise<Float64Array[][]> {
   let session: ort.InferenceSession
   try {
-    session = await ort.InferenceSession.create(bytes)
+    // Errors only: onnxruntime's warnings (shape merges it recovers from) would go to the user's terminal raw.
+    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })
   } catch (cause) {
     throw new OnnxRuntimeError(`onnxruntime cannot load the model (the float yardstick needs it): ${firstLine(cause)}`, {
       details: ['veriml read the model, but onnxruntime refuses it: the model is probably malformed (check it with onnx.checker).'],
