@@ -83,6 +83,7 @@ const VERBS: Record<string, Verb> = {
     },
     async run(args, flags) {
       const [onnxPath] = positional(args, 1, this.usage)
+      if (flags.calibration === undefined || flags.out === undefined) throw new UsageError('--calibration FILE and --out FILE are required', { details: [`usage: ${this.usage}`] })
       const r = await quantizeOnnxFile({ onnxPath, calibrationPath: requiredString(flags, 'calibration', 'FILE'), outPath: requiredString(flags, 'out', 'FILE'), weightRange: flags['full-range-weights'] ? 'full' : 'reduced', progress: terminalProgress() })
       console.log(table([
         ['quantised nodes', r.weights.map((w) => `${w.node} (${w.channels} channel${w.channels === 1 ? '' : 's'})`).join(', ') || 'none'],
