@@ -1,10 +1,8 @@
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import onnxProto from 'onnx-proto'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../../src/cli/main.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { describeError } from '../../src/cli/format.js'
 import { ToolError } from '../../src/prove/errors.js'
 import { registerSecret } from '../../src/util/secrets.js'
@@ -14,6 +12,10 @@ import { proveModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { buildModel } from '../../src/onnx/write.js'
 import { shutdown } from '../../src/shutdown.js'
+import {
+  ANVIL_KEY0, BIG_KEY, BIN, type Graph, HANG_MS, INPUT, OTHER, type Result, SECRET, SHORT_KEY, STACK, TINY, UNFUNDED_KEY, type Verdict,
+  expectClear, float32, inProcess, listing, mutateTiny, prng, tally, veriml,
+} from './hostile-harness.js'
 
 /**
  * Hostile input through the real CLI (`node bin/veriml.mjs …`): every case asserts the exit
@@ -23,98 +25,6 @@ import { shutdown } from '../../src/shutdown.js'
  * printed at the end.
  */
 
-const { onnx } = onnxProto
-const ROOT = join(import.meta.dirname, '..', '..')
-const BIN = join(ROOT, 'bin', 'veriml.mjs')
-const TINY = join(ROOT, 'test', 'fixtures', 'tiny-mlp.onnx')
-const OTHER = join(ROOT, 'test', 'fixtures', 'matmul-add.onnx')
-const INPUT = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }
-/** A CLI call that takes longer than this is a hang. */
-const HANG_MS = 60_000
-
-const SECRET = '0xdeadbeefSECRETKEYnotvalid1234'
-/** A real-looking key one hex digit short. */
-const SHORT_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff8'
-/** 64 hex digits, but above the secp256k1 group order: well formed, still not a key. */
-const BIG_KEY = `0x${'f'.repeat(64)}`
-/** anvil's first dev account (its public test mnemonic): funded. */
-const ANVIL_KEY0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80'
-/** A valid key of an account with no funds. */
-const UNFUNDED_KEY = `0x${'11'.repeat(32)}`
-
-interface Result { code: number | null; stdout: string; stderr: string; ms: number; timedOut: boolean }
-
-function veriml(args: string[], { env = {}, cwd = ROOT }: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result> {
-  const started = Date.now()
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, VERIML_PRIVATE_KEY: '', VERIML_DEBUG: '', ...env }, timeout: HANG_MS, maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
-      const e = error as (Error & { code?: number | string; killed?: boolean }) | null
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr, ms: Date.now() - started, timedOut: Boolean(e?.killed) })
-    })
-  })
-}
-
-type Verdict = 'clear' | 'vague' | 'stack' | 'wrong success' | 'hang'
-const tally: Record<Verdict, number> & { tried: number } = { tried: 0, clear: 0, vague: 0, stack: 0, 'wrong success': 0, hang: 0 }
-
-const STACK = [/^\s+at /m, /TypeError/, /RangeError/, /SyntaxError/, /ReferenceError/, /Error: Error:/, /unexpected internal error/, /node:internal/]
-
-/** Classifies a result as the issue does, then asserts it is clear. */
-function expectClear(r: Result, want: { code: number | readonly number[]; message: RegExp; secrets?: string[] }): void {
-  const all = `${r.stdout}\n${r.stderr}`
-  const codes = typeof want.code === 'number' ? [want.code] : want.code
-  const verdict: Verdict = r.timedOut ? 'hang' : STACK.some((p) => p.test(all)) ? 'stack' : !codes.includes(0) && r.code === 0 ? 'wrong success' : want.message.test(all) && codes.includes(r.code ?? -1) ? 'clear' : 'vague'
-  tally.tried++
-  tally[verdict]++
-  expect(r.timedOut, 'hang').toBe(false)
-  for (const p of STACK) expect(all).not.toMatch(p)
-  for (const s of want.secrets ?? []) {
-    expect(all.toLowerCase()).not.toContain(s.toLowerCase())
-    expect(all.toLowerCase()).not.toContain(s.toLowerCase().replace(/^0x/, '').slice(0, 20))
-  }
-  expect(all).toMatch(want.message)
-  expect(codes, all).toContain(r.code)
-  // A refusal is a few lines, not a screen (of frames, transaction hex or wasm).
-  if (r.code !== 0) expect(r.stderr.length, r.stderr).toBeLessThan(2_000)
-}
-
-/** The CLI's entry in this process, with what it prints captured. */
-async function inProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout: string[] = []
-  const stderr: string[] = []
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void stdout.push(a.join(' ')))
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void stderr.push(a.join(' ')))
-  try {
-    return { code: await main(argv), stdout: stdout.join('\n'), stderr: stderr.join('\n') }
-  } finally {
-    log.mockRestore()
-    error.mockRestore()
-  }
-}
-
-/** Every file under `dir`, relative, for "nothing left behind". */
-async function listing(dir: string): Promise<string[]> {
-  const out: string[] = []
-  const walk = async (d: string, rel: string) => {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      out.push(join(rel, e.name))
-      if (e.isDirectory()) await walk(join(d, e.name), join(rel, e.name))
-    }
-  }
-  await walk(dir, '')
-  return out.sort()
-}
-
-/** tiny-mlp.onnx decoded, changed by `edit`, re-encoded without any check. */
-type Graph = InstanceType<typeof onnx.GraphProto> & { node: InstanceType<typeof onnx.NodeProto>[]; initializer: InstanceType<typeof onnx.TensorProto>[]; input: InstanceType<typeof onnx.ValueInfoProto>[]; output: InstanceType<typeof onnx.ValueInfoProto>[] }
-
-async function mutateTiny(edit: (m: { graph: Graph }) => void): Promise<Uint8Array> {
-  const m = onnx.ModelProto.decode(await readFile(TINY))
-  edit(m as unknown as { graph: Graph })
-  return onnx.ModelProto.encode(m).finish()
-}
-
-const float32 = (values: number[]) => new Uint8Array(Float32Array.from(values).buffer)
 
 let work: string
 let build: string
@@ -226,6 +136,11 @@ describe('files and folders: named, never a stack trace', () => {
     { name: 'verify: proof folder missing', args: (d) => ['verify', build, join(d, 'none')], code: 1, message: /missing .*proof\.json/ },
     { name: 'calldata: proof folder missing', args: (d) => ['calldata', join(d, 'none')], code: 1, message: /proof .*proof\.json: does not exist/ },
     { name: 'setup: missing ptau', args: () => ['setup', build, '--ptau', 'missing.ptau', '--force'], code: 1, message: /missing\.ptau/ },
+    { name: 'setup: not a build folder', args: (d) => ['setup', d, '--dev'], code: 1, message: /is not a compiled model/ },
+    { name: 'quantize: missing model', files: () => ({ 'cal.json': JSON.stringify(INPUT) }), args: (d) => ['quantize', 'none.onnx', '--calibration', 'cal.json', '--out', join(d, 'q.onnx')], code: 1, message: /none\.onnx/ },
+    { name: 'export-verifier: --out is a file', files: () => ({ f: '' }), args: (d) => ['export-verifier', build, '--out', join(d, 'f')], code: 1, message: /f: (is not a folder|already exists)/ },
+    { name: 'run: --out under a file', files: () => ({ 'in.json': JSON.stringify(INPUT), f: '' }), args: (d) => ['run', build, '--input', 'in.json', '--out', join(d, 'f', 'out.json')], code: 1, message: /the folder of .*f: is not a folder/ },
+    { name: 'inspect: calibration with Infinity', files: () => ({ 'cal.json': `{"input_data": [[1e999, 0, 0, 0, 0, 0, 0, 0]]}` }), args: () => ['inspect', TINY, '--calibration', 'cal.json'], code: 1, message: /expected finite numbers, found Infinity at \[0\]/ },
   ])
 })
 
@@ -430,17 +345,6 @@ describe('proofs: malformed or tampered, never a false "valid"', () => {
   })
 })
 
-/** Small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 const MUTANTS = 40
 
