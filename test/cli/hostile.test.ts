@@ -136,6 +136,7 @@ describe('files and folders: named, never a stack trace', () => {
     { name: 'verify: proof folder missing', args: (d) => ['verify', build, join(d, 'none')], code: 1, message: /missing .*proof\.json/ },
     { name: 'calldata: proof folder missing', args: (d) => ['calldata', join(d, 'none')], code: 1, message: /proof .*proof\.json: does not exist/ },
     { name: 'setup: missing ptau', args: () => ['setup', build, '--ptau', 'missing.ptau', '--force'], code: 1, message: /missing\.ptau/ },
+    { name: 'setup: a ptau of garbage', files: () => ({ 'g.ptau': 'garbage, not a ceremony file' }), args: () => ['setup', build, '--ptau', 'g.ptau', '--force'], code: 1, message: /g\.ptau is not a usable powers-of-tau file: bad magic/ },
     { name: 'setup: not a build folder', args: (d) => ['setup', d, '--dev'], code: 1, message: /is not a compiled model/ },
     { name: 'quantize: missing model', files: () => ({ 'cal.json': JSON.stringify(INPUT) }), args: (d) => ['quantize', 'none.onnx', '--calibration', 'cal.json', '--out', join(d, 'q.onnx')], code: 1, message: /none\.onnx/ },
     { name: 'export-verifier: --out is a file', files: () => ({ f: '' }), args: (d) => ['export-verifier', build, '--out', join(d, 'f')], code: 1, message: /f: (is not a folder|already exists)/ },
