@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises'
+import { LIMITS } from './onnx/limits.js'
+import { readInputFile } from './util/external.js'
+import { UsageError } from './cli/format.js'
 import { basename } from 'node:path'
 import { table } from './cli/format.js'
 import { DEFAULT_VISIBILITY } from './prove/compile.js'
@@ -21,10 +23,15 @@ export interface InspectModelReturnType {
   estimatedConstraints: number | null
 }
 
+async function readCalibration(path: string): Promise<unknown> {
+  const text = (await readInputFile(path, 'calibration')).toString('utf8')
+  try { return JSON.parse(text) } catch (cause) { throw new UsageError(`calibration ${path} is not valid JSON: ${(cause as Error).message}`) }
+}
+
 /** What a model is made of, whether veriml supports it, and what its circuit would cost. */
-export async function inspectModel(p: { onnxPath: string; calibrationPath?: string }): Promise<InspectModelReturnType> {
-  const bytes = new Uint8Array(await readFile(p.onnxPath))
-  const onnx = parseOnnx(bytes, basename(p.onnxPath))
+export async function inspectModel(p: { onnxPath: string; calibrationPath?: string; dims?: Readonly<Record<string, number>> }): Promise<InspectModelReturnType> {
+  const bytes = new Uint8Array(await readInputFile(p.onnxPath, 'model', LIMITS.modelBytes))
+  const onnx = parseOnnx(bytes, basename(p.onnxPath), { dims: p.dims })
   const parameterCount = [...onnx.initializers.values()].reduce((s, t) => s + t.data.length, 0)
   const ops = new Map<string, number>()
   for (const n of onnx.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1)
@@ -41,7 +48,7 @@ export async function inspectModel(p: { onnxPath: string; calibrationPath?: stri
     lines.push('', `NOT SUPPORTED: ${error.shortMessage}`)
     return { text: lines.join('\n'), parameterCount, unsupported: error.nodes, estimatedConstraints: null }
   }
-  const samples = p.calibrationPath ? parseInputs(JSON.parse(await readFile(p.calibrationPath, 'utf8')), graph.inputs, { many: true }) : null
+  const samples = p.calibrationPath ? parseInputs(await readCalibration(p.calibrationPath), graph.inputs, { many: true }) : null
   lines.push('', 'supported: every node lowers to the integer IR')
   // A quantised ONNX model carries its own scales: its estimate needs no samples file.
   if (samples || hasFixedScales(graph)) {

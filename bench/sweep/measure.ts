@@ -75,7 +75,8 @@ export const VISIBILITY = { input: 'hashed', output: 'public' } as const
 export async function measureZk(m: SweepModel, dir: string, chain: ChainContext, progress: Progress, weights: WeightVisibility = 'constant'): Promise<ZkResult> {
   const label = weights === 'hashed' ? `${m.name} (hashed weights)` : m.name
   await mkdir(dir, { recursive: true })
-  let onnxPath = typeof m.onnx === 'string' ? m.onnx : join(dir, 'source.onnx')
+  // Beside the build folder, not in it: compile writes only into a new, empty or build folder.
+  let onnxPath = typeof m.onnx === 'string' ? m.onnx : `${dir}.source.onnx`
   if (typeof m.onnx !== 'string') await writeFile(onnxPath, m.onnx)
   const [compiled, compileMem] = await withPeakMemory(() =>
     progress.step(`${label}: compile`, () => compileModel({ onnxPath, outDir: dir, calibrationPath: m.calibrationPath, visibility: VISIBILITY, weights, force: true })))

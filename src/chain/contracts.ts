@@ -12,6 +12,7 @@ import {
   ChainTransactionError,
   InferenceNotRecordedError,
   InferenceReplayError,
+  InsufficientFundsError,
   ModelAlreadyRegisteredError,
   ModelNotRegisteredError,
   ProofRejectedError,
@@ -176,6 +177,8 @@ export interface ErrorContext {
   rpcUrl: string
   modelId?: string
   gasLimit?: bigint
+  /** The sender, named when it cannot pay. */
+  account?: string
 }
 
 /** Finds the revert data ethers attached to a failed call, wherever the node put it. */
@@ -206,6 +209,8 @@ function isNetworkError(error: unknown): boolean {
 export function decodeRegistryError(error: unknown, context: ErrorContext): BaseError {
   if (error instanceof BaseError) return error
   if (isNetworkError(error)) return new RpcUnreachableError({ rpcUrl: context.rpcUrl, cause: error })
+  // No cause kept: ethers' message quotes the whole signed transaction (tens of KB of hex).
+  if (isError(error, 'INSUFFICIENT_FUNDS')) return new InsufficientFundsError({ action: context.action, account: context.account })
   const data = revertData(error)
   const parsed = data === undefined ? null : verimlRegistryInterface.parseError(data)
   if (parsed) {

@@ -11,7 +11,7 @@ import {
   decodeRegistryError,
   verimlRegistry,
 } from './contracts.js'
-import { ContractNotDeployedError, DeploymentNotFoundError, PublicSignalCountError, VerifierExportError } from './errors.js'
+import { ContractNotDeployedError, DeploymentNotFoundError, InsufficientFundsError, PublicSignalCountError, VerifierExportError } from './errors.js'
 import { connect, walletFor } from './rpc.js'
 import { type CompilerSettings, compileSolidity } from './solc.js'
 import { GENERATOR } from '../prove/manifest.js'
@@ -132,7 +132,7 @@ async function deployContract(
     txHash = tx.hash
     receipt = await mined(tx.wait(), action, rpcUrl)
   } catch (error) {
-    throw decodeRegistryError(error, { action, rpcUrl })
+    throw decodeRegistryError(error, { action, rpcUrl, account: wallet.address })
   }
   if (!receipt.contractAddress) throw decodeRegistryError(new Error('receipt has no contract address'), { action, rpcUrl })
   return { address: receipt.contractAddress, txHash, gasUsed: receipt.gasUsed }
@@ -155,6 +155,9 @@ export async function deployModel(parameters: DeployModelParameters): Promise<De
   const { provider, chainId } = await connect(rpcUrl)
   try {
     const wallet = walletFor(provider, parameters.privateKey)
+    // Checked before anything is compiled or sent: an empty account is the common mistake.
+    const balance = await provider.getBalance(wallet.address).catch((e: unknown) => { throw decodeRegistryError(e, { action: 'read the deployer balance', rpcUrl }) })
+    if (balance === 0n) throw new InsufficientFundsError({ action: 'deploy', account: wallet.address, balance, chainId })
     const compiled = compileSolidity({ baseDir: parameters.exportDir, files: manifest.files })
     const verifierArtifact = compiled.contracts[`${manifest.verifierFile}:${manifest.contractName}`]
     const registryArtifact = compiled.contracts['VerimlRegistry.sol:VerimlRegistry']
@@ -174,7 +177,7 @@ export async function deployModel(parameters: DeployModelParameters): Promise<De
     const verifier = await deployContract(wallet, verifierArtifact, [], `deploy ${manifest.contractName}`, rpcUrl)
     const registry = verimlRegistry(registryInfo.address, wallet)
     const config = modelConfig(verifier.address, registration)
-    const context = { action: 'registerModel', rpcUrl, modelId: manifest.modelId }
+    const context = { action: 'registerModel', rpcUrl, modelId: manifest.modelId, account: wallet.address }
     let registeredCount: bigint
     let receipt: TransactionReceipt
     try {

@@ -209,6 +209,18 @@ export class InferenceNotRecordedError extends BaseError {
   }
 }
 
+/** The sending account cannot pay for a transaction: names the account (and its balance when known), never the raw transaction. */
+export class InsufficientFundsError extends BaseError {
+  override name = 'InsufficientFundsError'
+  readonly account: string
+  constructor(p: { action: string; account?: string; balance?: bigint; chainId?: bigint }) {
+    const who = p.account ? `account ${p.account}` : 'the sending account'
+    const has = p.balance === undefined ? '' : ` (balance ${p.balance} wei${p.chainId === undefined ? '' : ` on chain ${p.chainId}`})`
+    super(`${p.action}: ${who} has insufficient funds${has}`, { details: ['Fund the account, or use a funded key (--private-key or VERIML_PRIVATE_KEY).'] })
+    this.account = p.account ?? ''
+  }
+}
+
 /** A transaction or call failed for a reason none of the specific errors describe. */
 export class ChainTransactionError extends BaseError {
   override name = 'ChainTransactionError'

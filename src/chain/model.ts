@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BaseError } from '../errors.js'
@@ -6,8 +6,16 @@ import { artifactPaths, proofPaths } from '../prove/paths.js'
 import { loadCompiled } from '../prove/setup.js'
 import { type AnvilInstance, startAnvil } from './anvil.js'
 import type { SnarkjsGroth16Proof } from './calldata.js'
-import { type Deployment, type ModelRegistration, deployModel } from './deploy.js'
-import { connect } from './rpc.js'
+import { type Deployment, type ModelRegistration, deployModel, loadDeployment } from './deploy.js'
+import { InsufficientFundsError, ProofFormatError } from './errors.js'
+import { readInputFile } from '../util/external.js'
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  const text = (await readInputFile(path, what, 64 * 2 ** 20)).toString('utf8')
+  try { return JSON.parse(text) } catch { throw new ProofFormatError({ field: path, reason: 'not valid JSON' }) }
+}
+import { connect, walletFor } from './rpc.js'
+import { decodeRegistryError } from './contracts.js'
 import { exportVerifier } from './verifier.js'
 import { type VerifyOnChainReturnType, verifyOnChain } from './verify-on-chain.js'
 
@@ -59,9 +67,18 @@ export interface DeployBuildParameters {
 
 /** Exports the model's verifier, deploys it (and a registry), registers the model, writes deployment.json. */
 export async function deployBuild(p: DeployBuildParameters): Promise<Deployment> {
-  const manifest = await loadCompiled(p.dir)
-  const { chainId } = await connect(p.rpcUrl)
-  if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup) throw new InsecureSetupError(chainId)
+  // The verifier is exported from the zkey: it must be this build's.
+  const manifest = await loadCompiled(p.dir, ['zkey'])
+  const { chainId, provider } = await connect(p.rpcUrl)
+  try {
+    if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup) throw new InsecureSetupError(chainId)
+    // The key and its funds are checked before anything is written into the build folder.
+    const wallet = walletFor(provider, p.privateKey)
+    const balance = await provider.getBalance(wallet.address).catch((e: unknown) => { throw decodeRegistryError(e, { action: 'read the deployer balance', rpcUrl: p.rpcUrl }) })
+    if (balance === 0n) throw new InsufficientFundsError({ action: 'deploy', account: wallet.address, balance, chainId })
+  } finally {
+    provider.destroy()
+  }
   const exportDir = join(p.dir, 'contracts')
   await exportVerifier({ buildDir: p.dir, modelId: manifest.modelId, modelName: manifest.modelName, outDir: exportDir, insecure: manifest.setup?.insecure })
   return deployModel({
@@ -86,11 +103,12 @@ export type VerifyBuildOnChainReturnType = VerifyOnChainReturnType & { deploymen
  */
 export async function verifyBuildOnChain(p: VerifyBuildOnChainParameters): Promise<VerifyBuildOnChainReturnType> {
   const pp = proofPaths(p.proofDir)
-  const proof = JSON.parse(await readFile(pp.proof, 'utf8')) as SnarkjsGroth16Proof
-  const publicSignals = JSON.parse(await readFile(pp.public, 'utf8')) as string[]
+  const proof = (await readJson(pp.proof, 'proof')) as SnarkjsGroth16Proof
+  const publicSignals = (await readJson(pp.public, 'public signals')) as string[]
+  if (!Array.isArray(publicSignals)) throw new ProofFormatError({ field: 'public.json', reason: 'expected a JSON array of decimal strings' })
   if (p.rpcUrl) {
     const deploymentPath = artifactPaths(p.dir).deployment
-    const deployment = JSON.parse(await readFile(deploymentPath, 'utf8')) as Deployment
+    const deployment = await loadDeployment(deploymentPath)
     const r = await verifyOnChain({ rpcUrl: p.rpcUrl, privateKey: p.privateKey, deploymentPath, proof, publicSignals, onRejected: 'return' })
     return { ...r, deployment, embedded: false }
   }

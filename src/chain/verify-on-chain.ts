@@ -41,9 +41,10 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
   const { provider, chainId } = await connect(rpcUrl)
   try {
     await requireCode(provider, registryAddress, chainId, rpcUrl)
-    const registry = verimlRegistry(registryAddress, walletFor(provider, parameters.privateKey))
+    const wallet = walletFor(provider, parameters.privateKey)
+    const registry = verimlRegistry(registryAddress, wallet)
     const callArgs = [modelId, args.a, args.b, args.c, args.pubSignals] as const
-    const context = { action: 'verifyInference', rpcUrl, modelId, gasLimit: parameters.gasLimit }
+    const context = { action: 'verifyInference', rpcUrl, modelId, gasLimit: parameters.gasLimit, account: wallet.address }
 
     let gasLimit: bigint
     try {

@@ -1,4 +1,4 @@
-import { buildPoseidon } from 'circomlibjs'
+import type { buildPoseidon } from 'circomlibjs'
 import type { PublicLayout } from './emit.js'
 import { pack, packedElementCount, unpack } from './packing.js'
 import { MissingWeightCommitmentError } from './weights.js'
@@ -8,7 +8,9 @@ let poseidon: Promise<Poseidon> | null = null
 
 /** Poseidon over elements exactly as the circuit chains it: 16 first, then (previous, next 15). */
 export async function hashChain(elements: readonly bigint[]): Promise<bigint> {
-  const p = await (poseidon ??= buildPoseidon())
+  // Loaded on first use: circomlibjs (with its ethers v5) costs ~1.2 s to import, and most
+  // CLI commands (public inputs and outputs) never hash.
+  const p = await (poseidon ??= import('circomlibjs').then((m) => m.buildPoseidon()))
   let h: bigint | null = null
   let done = 0
   while (done < elements.length || h === null) {

@@ -1,4 +1,6 @@
 import { BaseError } from '../errors.js'
+import { toTypedError } from '../util/external.js'
+import { redact } from '../util/secrets.js'
 
 /** A table with aligned columns, for terminal output. */
 export function table(rows: (string | number)[][]): string {
@@ -13,13 +15,40 @@ export class UsageError extends BaseError {
   override name = 'UsageError'
 }
 
-/** Prints an error for a person: the short message, its details, and the cause chain. */
+/** An error no call site typed: a veriml bug, printed without its stack or its full message. */
+export class InternalError extends BaseError {
+  override name = 'InternalError'
+}
+
+/** Longest cause line printed: a cause may quote a whole transaction (tens of KB of hex). */
+const MAX_CAUSE_CHARS = 240
+
+/** Long hex runs (transactions, bytecode) shortened to their length: nobody reads them, and they may hide secrets. */
+const shortenHex = (line: string) => line.replace(/0x[0-9a-fA-F]{66,}/g, (h) => `0x${h.slice(2, 10)}…(${h.length - 2} hex digits)`)
+
+function causeLine(cause: Error): string {
+  const typed = toTypedError(cause)
+  const first = shortenHex((typed ? typed.shortMessage : cause.message).split('\n')[0])
+  return first.length > MAX_CAUSE_CHARS ? `${first.slice(0, MAX_CAUSE_CHARS)}…` : first
+}
+
+/**
+ * Prints an error for a person: the short message, its details, and the cause chain, one
+ * line each. Never a stack trace, never an untyped error's full message, and every line
+ * passes through `redact` so no registered secret can reach the terminal.
+ * VERIML_DEBUG=1 adds the (redacted) stack for developers.
+ */
 export function describeError(error: unknown): string {
-  if (error instanceof BaseError) {
-    const lines = [`error: ${error.message}`]
-    let cause = (error as Error).cause
-    while (cause instanceof Error) { lines.push(`  caused by: ${cause.message.split('\n')[0]}`); cause = cause.cause }
-    return lines.join('\n')
+  const typed = toTypedError(error) ?? new InternalError(`unexpected internal error: ${error instanceof Error ? causeLine(error) : String(error).split('\n')[0].slice(0, MAX_CAUSE_CHARS)}`, {
+    details: ['This is a veriml bug: please report it with the command that caused it (VERIML_DEBUG=1 prints the stack).'],
+  })
+  const lines = [`error: ${typed.message}`]
+  // A converted error (errno, ethers) already says what its original said.
+  let cause = error instanceof Error ? error.cause : undefined
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    lines.push(`  caused by: ${causeLine(cause)}`)
+    cause = cause.cause
   }
-  return `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`
+  if (process.env.VERIML_DEBUG === '1' && error instanceof Error && error.stack) lines.push(error.stack)
+  return redact(lines.join('\n'))
 }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import type { InputVisibility, OutputVisibility } from '../circuit/emit.js'
 import type { WeightVisibility } from '../circuit/weights.js'
@@ -20,8 +19,11 @@ import { terminalProgress } from '../util/progress.js'
 import { runDemo } from './demo.js'
 import { OP_OPTIONS, OP_USAGE, opHelp, runOp } from './op.js'
 import { UsageError, describeError, ms, table } from './format.js'
+import { type Flags, addressFlag, choiceFlag, dimsFlag, intFlag, privateKeyFlag, requiredString, secretValues, stringFlag, urlFlag } from './flags.js'
+import { fileError, readInputFile } from '../util/external.js'
+import { redact, registerSecret } from '../util/secrets.js'
 
-type Flags = Record<string, string | boolean | undefined>
+const DEFAULT_CALIBRATION_NOTE = 'NOTE: no --calibration given: inputs are assumed uniform in [-1, 1); run and prove refuse inputs outside that range. Pass --calibration samples.json with real inputs.'
 
 interface Verb {
   usage: string
@@ -35,19 +37,26 @@ interface Verb {
 const INPUT_VIS = ['public', 'hashed', 'private'] as const
 const OUTPUT_VIS = ['public', 'hashed'] as const
 const WEIGHTS = ['constant', 'hashed'] as const
+/** Bit widths the quantiser and the field arithmetic support (the emitter proves bounds below 2^253). */
+const MIN_BITS = 2
+const MAX_BITS = 32
 
-function pick<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined
-  if (!allowed.includes(value as T)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}; got "${value}"`)
-  return value as T
-}
+/** Input and proof JSON files are small: a larger one is refused before it is read. */
+const MAX_JSON_BYTES = 256 * 2 ** 20
 
-async function readJsonFile(path: string): Promise<unknown> {
-  const text = await readFile(path, 'utf8').catch((cause) => { throw new UsageError(`cannot read ${path}`, { cause }) })
-  try { return JSON.parse(text) } catch (cause) { throw new UsageError(`${path} is not valid JSON`, { cause }) }
+async function readJsonFile(path: string, what = 'file'): Promise<unknown> {
+  const text = (await readInputFile(path, what, MAX_JSON_BYTES)).toString('utf8')
+  try { return JSON.parse(text) } catch (cause) { throw new UsageError(`${what} ${path} is not valid JSON`, { cause }) }
 }
 
 const usageError = (message: string): never => { throw new UsageError(message) }
+
+/** A hex string flag (0x optional). */
+function hexFlag(flags: Flags, name: string, what: string): string | undefined {
+  const v = stringFlag(flags, name, { what })
+  if (v !== undefined && !/^(0x)?[0-9a-fA-F]+$/.test(v)) throw new UsageError(`--${name} must be hexadecimal; got "${v}"`)
+  return v
+}
 
 const positional = (args: string[], n: number, usage: string) => {
   if (args.length !== n) throw new UsageError(`expected ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`, { details: [`usage: ${usage}`] })
@@ -56,12 +65,15 @@ const positional = (args: string[], n: number, usage: string) => {
 
 const VERBS: Record<string, Verb> = {
   inspect: {
-    usage: 'veriml inspect model.onnx [--calibration samples.json]',
+    usage: 'veriml inspect model.onnx [--calibration samples.json] [--dim N=1]',
     summary: 'ops, shapes, parameter count, what is supported, and the estimated circuit cost',
-    options: { calibration: { type: 'string', help: 'calibration samples (JSON) for the cost and accuracy estimate' } },
+    options: {
+      calibration: { type: 'string', help: 'calibration samples (JSON) for the cost and accuracy estimate' },
+      dim: { type: 'string', help: 'sizes of symbolic input dimensions: NAME=SIZE[,NAME=SIZE…] (e.g. N=1)' },
+    },
     async run(args, flags) {
       const [path] = positional(args, 1, this.usage)
-      const r = await inspectModel({ onnxPath: path, calibrationPath: flags.calibration as string | undefined })
+      const r = await inspectModel({ onnxPath: path, calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }), dims: dimsFlag(flags) })
       console.log(r.text)
       return r.unsupported.length > 0 ? 1 : 0
     },
@@ -76,8 +88,8 @@ const VERBS: Record<string, Verb> = {
     },
     async run(args, flags) {
       const [onnxPath] = positional(args, 1, this.usage)
-      if (typeof flags.calibration !== 'string' || typeof flags.out !== 'string') throw new UsageError('--calibration FILE and --out FILE are required', { details: [`usage: ${this.usage}`] })
-      const r = await quantizeOnnxFile({ onnxPath, calibrationPath: flags.calibration, outPath: flags.out, weightRange: flags['full-range-weights'] ? 'full' : 'reduced', progress: terminalProgress() })
+      if (flags.calibration === undefined || flags.out === undefined) throw new UsageError('--calibration FILE and --out FILE are required', { details: [`usage: ${this.usage}`] })
+      const r = await quantizeOnnxFile({ onnxPath, calibrationPath: requiredString(flags, 'calibration', 'FILE'), outPath: requiredString(flags, 'out', 'FILE'), weightRange: flags['full-range-weights'] ? 'full' : 'reduced', progress: terminalProgress() })
       console.log(table([
         ['quantised nodes', r.weights.map((w) => `${w.node} (${w.channels} channel${w.channels === 1 ? '' : 's'})`).join(', ') || 'none'],
         ['activations', r.tensors.map((t) => `${t.tensor} ${t.type} scale ${t.scale.toPrecision(4)} zp ${t.zeroPoint}`).join('; ')],
@@ -101,39 +113,43 @@ const VERBS: Record<string, Verb> = {
       weights: { type: 'string', help: 'constant (circuit constants, default) | hashed (private inputs, Poseidon commitment as the last public signal)' },
       force: { type: 'boolean', help: 'recompile even if nothing changed' },
       target: { type: 'string', help: 'zk (circuit for setup/prove, default) | optimistic (the integer IR only, for `veriml op`: no circom)' },
+      dim: { type: 'string', help: 'sizes of symbolic input dimensions: NAME=SIZE[,NAME=SIZE…] (e.g. N=1)' },
     },
     async run(args, flags) {
       const [onnxPath] = positional(args, 1, this.usage)
-      if (typeof flags.out !== 'string') throw new UsageError('--out DIR is required', { details: [`usage: ${this.usage}`] })
-      const bits = (name: string) => (flags[name] === undefined ? undefined : Number(flags[name]))
-      if (pick<BuildTarget>('target', flags.target, BUILD_TARGETS) === 'optimistic') {
+      const bits = (name: string) => intFlag(flags, name, { min: MIN_BITS, max: MAX_BITS })
+      if (choiceFlag<BuildTarget>(flags, 'target', BUILD_TARGETS) === 'optimistic') {
         const zkOnly = ['input-visibility', 'output-visibility', 'weights'].filter((f) => flags[f] !== undefined)
         if (zkOnly.length > 0) throw new UsageError(`${zkOnly.map((f) => `--${f}`).join(', ')} only apply to --target zk`, { details: [`usage: ${this.usage}`] })
         const r = await compileModel({
-          onnxPath, outDir: flags.out, target: 'optimistic', calibrationPath: flags.calibration as string | undefined, force: Boolean(flags.force),
-          activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), progress: terminalProgress(),
+          onnxPath, outDir: requiredString(flags, 'out', 'DIR'), target: 'optimistic', calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }), force: Boolean(flags.force),
+          activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), dims: dimsFlag(flags), progress: terminalProgress(),
         })
         console.log(table([
-          ['model id', r.manifest.modelId], ['target', 'optimistic (no circuit: `veriml op deploy` next)'],
+          ['model id', r.manifest.modelId], ['target', 'optimistic (no circuit: `veriml op deploy` next)'], ['calibration', r.manifest.options.calibration],
           ['quantisation', `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`],
           ['compile', r.reused ? 'reused (nothing changed)' : ms(r.manifest.timings.compileMs)],
         ]))
+        if (r.manifest.options.calibration.startsWith('default')) console.log(DEFAULT_CALIBRATION_NOTE)
         return 0
       }
       const r = await compileModel({
-        onnxPath, outDir: flags.out, calibrationPath: flags.calibration as string | undefined, force: Boolean(flags.force),
-        visibility: { input: pick<InputVisibility>('input-visibility', flags['input-visibility'], INPUT_VIS), output: pick<OutputVisibility>('output-visibility', flags['output-visibility'], OUTPUT_VIS) },
-        weights: pick<WeightVisibility>('weights', flags.weights, WEIGHTS),
-        activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), progress: terminalProgress(),
+        onnxPath, outDir: requiredString(flags, 'out', 'DIR'), calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }), force: Boolean(flags.force),
+        visibility: { input: choiceFlag<InputVisibility>(flags, 'input-visibility', INPUT_VIS), output: choiceFlag<OutputVisibility>(flags, 'output-visibility', OUTPUT_VIS) },
+        weights: choiceFlag<WeightVisibility>(flags, 'weights', WEIGHTS),
+        activationBits: bits('activation-bits'), weightBits: bits('weight-bits'), dims: dimsFlag(flags), progress: terminalProgress(),
       })
       const m = r.manifest
       console.log(table([
         ['model id', m.modelId], ['constraints', m.constraintCount], ['public signals', m.layout.count],
         ['visibility', `input ${m.layout.visibility.input}, output ${m.layout.visibility.output}, weights ${m.layout.weights ? 'hashed' : 'constant'}`],
         ...(m.layout.weights ? [['weight commitment', `${m.layout.weights.commitment} (Poseidon over ${m.layout.weights.values} weights and biases, last public signal)`] as [string, string]] : []),
+        ['calibration', m.options.calibration],
         ['quantisation', `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`],
         ['compile', r.reused ? 'reused (nothing changed)' : ms(m.timings.compileMs)],
       ]))
+      // Said out loud: with no samples the scales fit inputs in [-1, 1), and run/prove refuse any input outside it.
+      if (m.options.calibration.startsWith('default')) console.log(DEFAULT_CALIBRATION_NOTE)
       return 0
     },
   },
@@ -155,10 +171,10 @@ const VERBS: Record<string, Verb> = {
       const sub = args[0]
       if (sub === 'contribute' || sub === 'beacon') {
         const [, dir] = positional(args, 2, this.usage)
-        const name = flags.name as string | undefined
+        const name = stringFlag(flags, 'name', { what: 'NAME' })
         const r = sub === 'contribute'
-          ? await contributeSetup({ dir, name, entropy: flags.entropy as string | undefined })
-          : await beaconSetup({ dir, name, beaconHashHex: typeof flags.hash === 'string' ? flags.hash : usageError('--hash HEX is required for a beacon'), iterationsExp: flags.iterations === undefined ? undefined : Number(flags.iterations) })
+          ? await contributeSetup({ dir, name, entropy: stringFlag(flags, 'entropy', { what: 'string' }) })
+          : await beaconSetup({ dir, name, beaconHashHex: hexFlag(flags, 'hash', 'HEX') ?? usageError('--hash HEX is required for a beacon'), iterationsExp: intFlag(flags, 'iterations', { min: 10, max: 63 }) })
         console.log(table([['step', `${r.contribution.kind} "${r.contribution.name}"`], ['contribution hash', r.contribution.contributionHash], ['contributions', String(r.record.contributions.length)], ['time', ms(r.stepMs)], ['zkey sha256', r.record.zkeySha256]]))
         if (r.insecure) console.log('WARNING: these are dev keys: they stay INSECURE after any contribution, because the phase-1 tau was known when they were made. Use --ptau with a ceremony file for real keys.')
         return 0
@@ -172,7 +188,11 @@ const VERBS: Record<string, Verb> = {
         return r.valid ? 0 : 1
       }
       const [dir] = positional(args, 1, this.usage)
-      const r = await setupModel({ dir, dev: Boolean(flags.dev), ptauPath: flags.ptau as string | undefined, ptauBlake2b: flags['ptau-hash'] as string | undefined, force: Boolean(flags.force), progress: terminalProgress() })
+      const ptauPath = stringFlag(flags, 'ptau', { what: 'FILE' })
+      if (flags.dev && ptauPath !== undefined) throw new UsageError('--dev and --ptau conflict: choose fast insecure dev keys (--dev) or a ceremony file (--ptau FILE)')
+      const ptauBlake2b = hexFlag(flags, 'ptau-hash', 'HEX')
+      if (flags.dev && ptauBlake2b !== undefined) throw new UsageError('--dev and --ptau-hash conflict: dev keys use no ceremony file')
+      const r = await setupModel({ dir, dev: Boolean(flags.dev), ptauPath, ptauBlake2b, force: Boolean(flags.force), progress: terminalProgress() })
       console.log(table([['setup', r.kind], ['time', ms(r.setupMs)], ['zkey sha256', r.zkeySha256]]))
       if (r.insecure) console.log(insecureNote)
       return 0
@@ -184,10 +204,11 @@ const VERBS: Record<string, Verb> = {
     options: { input: { type: 'string', help: 'input JSON' }, out: { type: 'string', help: 'write {"output_data": ...} here' } },
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
-      if (typeof flags.input !== 'string') throw new UsageError('--input FILE is required')
-      const r = await runModel(dir, await readJsonFile(flags.input))
+      const inputPath = requiredString(flags, 'input', 'FILE')
+      const outPath = stringFlag(flags, 'out', { what: 'FILE' })
+      const r = await runModel(dir, await readJsonFile(inputPath, 'input'))
       const body = { output_data: r.real, ...(r.probabilities ? { probabilities: r.probabilities } : {}), output_ints: r.outputs.map((o) => o.map(String)) }
-      if (typeof flags.out === 'string') { const { writeJsonAtomic } = await import('../util/fs.js'); await writeJsonAtomic(flags.out, body) }
+      if (outPath !== undefined) { const { writeJsonAtomic } = await import('../util/fs.js'); await writeJsonAtomic(outPath, body).catch((e) => { throw fileError(e, outPath, '--out') }) }
       console.log(JSON.stringify(body))
       return 0
     },
@@ -198,10 +219,11 @@ const VERBS: Record<string, Verb> = {
     options: { input: { type: 'string', help: 'input JSON' }, out: { type: 'string', help: 'proof folder' } },
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
-      if (typeof flags.input !== 'string' || typeof flags.out !== 'string') throw new UsageError('--input FILE and --out DIR are required')
-      const r = await proveModel({ dir, input: await readJsonFile(flags.input), outDir: flags.out, progress: terminalProgress() })
+      const inputPath = requiredString(flags, 'input', 'FILE')
+      const outDir = requiredString(flags, 'out', 'DIR')
+      const r = await proveModel({ dir, input: await readJsonFile(inputPath, 'input'), outDir, progress: terminalProgress() })
       const rounded = (v: (number[] | null)[]) => JSON.stringify(v.map((o) => o && o.map((e) => Number(e.toPrecision(4)))))
-      console.log(table([['output', rounded(r.real)], ...(r.probabilities ? [['probabilities (float, from the proven logits)', rounded(r.probabilities)] as [string, string]] : []), ['witness', ms(r.witnessMs)], ['prove', ms(r.proveMs)], ['written', `${flags.out}/proof.json, public.json, output.json`]]))
+      console.log(table([['output', rounded(r.real)], ...(r.probabilities ? [['probabilities (float, from the proven logits)', rounded(r.probabilities)] as [string, string]] : []), ['witness', ms(r.witnessMs)], ['prove', ms(r.proveMs)], ['written', `${outDir}/proof.json, public.json, output.json`]]))
       return 0
     },
   },
@@ -215,14 +237,18 @@ const VERBS: Record<string, Verb> = {
     },
     async run(args, flags) {
       const [dir, proofDir] = positional(args, 2, this.usage)
-      if (flags.onchain || flags.rpc) {
-        const r = await verifyBuildOnChain({ dir, proofDir, rpcUrl: flags.rpc as string | undefined, privateKey: flags['private-key'] as string | undefined })
-        const where = r.embedded ? 'embedded anvil (stopped)' : String(flags.rpc)
+      const rpcUrl = urlFlag(flags, 'rpc')
+      if (flags.onchain || rpcUrl) {
+        // The embedded chain brings its own funded key: a key flag is only read for --rpc.
+        const privateKey = rpcUrl ? privateKeyFlag(flags) : undefined
+        const r = await verifyBuildOnChain({ dir, proofDir, rpcUrl, privateKey })
+        const where = r.embedded ? 'embedded anvil (stopped)' : String(rpcUrl)
         console.log(r.accepted ? `ACCEPTED on chain ${r.deployment.chainId} (${where}): inference ${r.inferenceId}, gas used ${r.gasUsed}` : `REJECTED on chain ${r.deployment.chainId} (${where}): ${r.rejection.shortMessage}`)
         return r.accepted ? 0 : 1
       }
       const r = await verifyProof(dir, proofDir)
       console.log(r.valid ? `valid proof for model ${r.modelId}${r.outputs ? `; outputs ${JSON.stringify(r.outputs.map((o) => o.map(String)))}` : ''}` : `INVALID: ${r.reason}`)
+      if (r.valid) console.log(`checked: proof.json and public.json against ${dir}/verification_key.json (its hash recorded at setup); output.json: ${r.outputFile === 'absent' ? 'absent, nothing else vouched for' : r.outputFile}`)
       return r.valid ? 0 : 1
     },
   },
@@ -262,21 +288,37 @@ const VERBS: Record<string, Verb> = {
     },
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
-      if (typeof flags.rpc !== 'string') throw new UsageError('--rpc URL is required (or use `verify --onchain` for the embedded chain)')
-      const d = await deployBuild({ dir, rpcUrl: flags.rpc, privateKey: flags['private-key'] as string | undefined, registryAddress: flags.registry as string | undefined, allowInsecureSetup: Boolean(flags['allow-insecure-setup']) })
+      if (flags.rpc === undefined) throw new UsageError('--rpc URL is required (or use `verify --onchain` for the embedded chain)')
+      const rpcUrl = urlFlag(flags, 'rpc', { required: true })!
+      const privateKey = privateKeyFlag(flags)
+      const d = await deployBuild({ dir, rpcUrl, privateKey, registryAddress: addressFlag(flags, 'registry'), allowInsecureSetup: Boolean(flags['allow-insecure-setup']) })
       console.log(table([["chain id", String(d.chainId)], ['registry', `${d.registry.address}${d.registry.reused ? ' (existing)' : ` (gas ${d.registry.gasUsed})`}`], ['verifier', `${d.verifier.address} (gas ${d.verifier.gasUsed})`], ['registered', `model ${d.modelId} (gas ${d.registration.gasUsed})`], ['written', `${dir}/deployment.json`]]))
       return 0
     },
   },
   calldata: {
-    usage: 'veriml calldata PROOF_DIR',
+    usage: 'veriml calldata PROOF_DIR [--build DIR]',
     summary: 'the ABI-encoded registry call (and the verifier arguments) for any other tool',
-    options: {},
-    async run(args) {
+    options: { build: { type: 'string', help: 'check the proof off-chain against this build first (refuses an invalid one)' } },
+    async run(args, flags) {
       const [proofDir] = positional(args, 1, this.usage)
       const pp = proofPaths(proofDir)
-      const [proof, signals, output] = await Promise.all([readJsonFile(pp.proof), readJsonFile(pp.public), readJsonFile(pp.output)])
-      const c = calldata(proof as SnarkjsGroth16Proof, signals as string[], (output as { model_id: string }).model_id)
+      const [proof, signals, output] = await Promise.all([readJsonFile(pp.proof, 'proof'), readJsonFile(pp.public, 'public signals'), readJsonFile(pp.output, 'output')])
+      if (typeof proof !== 'object' || proof === null || Array.isArray(proof)) throw new UsageError(`${pp.proof} is not a snarkjs Groth16 proof object`)
+      if (!Array.isArray(signals)) throw new UsageError(`${pp.public} must be a JSON array of decimal strings`)
+      const o = output as { model_id?: unknown; public_signal_count?: unknown } | null
+      if (typeof o?.model_id !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(o.model_id)) throw new UsageError(`${pp.output} has no model_id (0x + 64 hex digits)`)
+      // The registry would reject a wrong count; calldata refuses to encode it in the first place.
+      if (typeof o.public_signal_count === 'number' && o.public_signal_count !== signals.length) {
+        throw new UsageError(`${pp.public} has ${signals.length} public signals, but the proof was made with ${o.public_signal_count}`)
+      }
+      const build = stringFlag(flags, 'build', { what: 'DIR' })
+      if (build !== undefined) {
+        const v = await verifyProof(build, proofDir)
+        if (!v.valid) throw new UsageError(`the proof does not verify against ${build}: ${v.reason}`)
+        if (v.modelId !== o.model_id) throw new UsageError(`${pp.output} names model ${o.model_id}, the build is model ${v.modelId}`)
+      }
+      const c = calldata(proof as SnarkjsGroth16Proof, signals as string[], o.model_id)
       console.log(JSON.stringify({ verifyInference: c.data, verifyProof: c.verifierData, a: c.a, b: c.b, c: c.c, pubSignals: c.pubSignals, inferenceId: c.inferenceId }, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2))
       return 0
     },
@@ -287,10 +329,10 @@ const VERBS: Record<string, Verb> = {
     options: { out: { type: 'string', help: 'output folder' } },
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
-      if (typeof flags.out !== 'string') throw new UsageError('--out FOLDER is required')
-      const m = await loadCompiled(dir)
-      const r = await exportVerifier({ buildDir: dir, modelId: m.modelId, modelName: m.modelName, outDir: flags.out, insecure: m.setup?.insecure })
-      console.log(`wrote ${r.files.join(', ')} to ${flags.out} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`)
+      const outDir = requiredString(flags, 'out', 'FOLDER')
+      const m = await loadCompiled(dir, ['zkey'])
+      const r = await exportVerifier({ buildDir: dir, modelId: m.modelId, modelName: m.modelName, outDir, insecure: m.setup?.insecure })
+      console.log(`wrote ${r.files.join(', ')} to ${outDir} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`)
       return 0
     },
   },
@@ -326,12 +368,15 @@ export async function main(argv: string[]): Promise<number> {
   const verb = VERBS[name]
   if (!verb) { console.error(`error: unknown command "${name}"\n\n${help()}`); return 2 }
   if (rest.includes('--help') || rest.includes('-h')) { console.log(verb.help ? verb.help(rest) : verbHelp(verb)); return 0 }
+  // Before anything can fail: whatever is printed from here on is redacted of these.
+  for (const v of secretValues(rest)) registerSecret(v)
+  registerSecret(process.env.VERIML_PRIVATE_KEY)
   try {
     const { values, positionals } = parseArgs({ args: rest, options: verb.options, allowPositionals: true, strict: true })
     return await verb.run(positionals, values)
   } catch (error) {
     const usage = error instanceof Error && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')
-    console.error(usage ? `error: ${(error as Error).message}\nusage: ${verb.usage}` : describeError(error))
+    console.error(usage ? redact(`error: ${(error as Error).message}\nusage: ${verb.usage}`) : describeError(error))
     return usage || error instanceof UsageError ? 2 : 1
   } finally {
     await shutdown()

@@ -20,7 +20,7 @@ export class FieldOverflowError extends BaseError {
   readonly bits: number
   constructor(p: { step: string; bits: number; limitBits: number }) {
     super(`step "${p.step}": values may need ${p.bits} bits, beyond the safe ${p.limitBits} bits of the BN254 field`, {
-      details: ['Calibrate with representative inputs, lower the weight precision, or clamp the activations.'],
+      details: ['Lower --weight-bits or --activation-bits, calibrate with representative inputs (--calibration), or clamp the activations.'],
     })
     this.step = p.step
     this.bits = p.bits

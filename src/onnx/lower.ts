@@ -2,7 +2,8 @@ import { BaseError } from '../errors.js'
 import { identity } from './affine.js'
 import type { FloatGraph } from './graph.js'
 import type { OnnxModel } from './parse.js'
-import { type Ctx, type Handler, LoweringError, type Sym, constOf, materialize } from './ops/common.js'
+import { type Ctx, type Handler, LoweringError, type Sym, constOf, materialize, shapeOf } from './ops/common.js'
+import { checkedSize } from './limits.js'
 import { AveragePool, BatchNormalization, Conv, GlobalAveragePool } from './ops/conv.js'
 import { Add, Gemm, MatMul, Mul, Sub } from './ops/linear.js'
 import { Concat, Flatten, Gather, Pad, Reshape, Slice, Squeeze, Transpose, Unsqueeze } from './ops/movement.js'
@@ -115,7 +116,16 @@ export function lowerOnnx(model: OnnxModel): FloatGraph {
   for (const node of model.nodes) {
     ctx.node = node
     const ins = node.inputs.map((n) => (n === '' ? undefined : syms.get(n)))
-    const outs = handlerOf(node.domain, node.opType)!(ctx, ins)
+    let outs: Sym[]
+    try {
+      outs = handlerOf(node.domain, node.opType)!(ctx, ins)
+    } catch (cause) {
+      // A handler meeting a malformed attribute or shape fails as JS does (TypeError,
+      // RangeError): it is the node's fault, and named as such.
+      if (cause instanceof BaseError) throw cause
+      throw new LoweringError(node, `malformed node: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`)
+    }
+    for (const o of outs) if (o) checkedSize(shapeOf(o), `the output of node "${node.name}" (${node.opType})`)
     // Pending affine maps remember which nodes they fuse (those that changed the map).
     const before = ins.flatMap((x) => (x?.kind === 'affine' && x.origin ? x.origin : []))
     node.outputs.forEach((name, i) => {

@@ -1,5 +1,7 @@
 import onnxProto from 'onnx-proto'
 import { BaseError } from '../errors.js'
+import { LIMITS, SizeLimitError, checkedSize } from './limits.js'
+import { checkGraph } from './validate.js'
 
 const { onnx } = onnxProto
 
@@ -24,7 +26,11 @@ export interface OnnxNode {
 
 export interface OnnxValueInfo {
   name: string
-  /** Symbolic dimensions (e.g. a batch "N") are read as 1: veriml proves one sample at a time. */
+  /**
+   * Model inputs: a symbolic dimension (e.g. a batch "N") must be bound by the caller
+   * (`dims`), else parsing refuses it. Graph outputs: symbolic and unknown dims read as 1
+   * (the lowering computes the real shapes).
+   */
   shape: number[]
   /** TensorProto.DataType of the element (1 float, 2 uint8, 3 int8…); 0 when not declared. */
   elemType?: number
@@ -41,6 +47,29 @@ export interface OnnxModel {
 
 export class OnnxParseError extends BaseError {
   override name = 'OnnxParseError'
+}
+
+/** A model input with a symbolic or unknown dimension that nothing binds. */
+export class SymbolicDimensionError extends BaseError {
+  override name = 'SymbolicDimensionError'
+  readonly input: string
+  readonly axis: number
+  readonly param: string
+  constructor(p: { input: string; axis: number; param: string }) {
+    super(p.param
+      ? `input "${p.input}": dimension ${p.axis} is symbolic ("${p.param}"); veriml needs a fixed size`
+      : `input "${p.input}": dimension ${p.axis} has no size`, {
+      details: [p.param ? `Bind it: --dim ${p.param}=1 (for a batch dimension) or the size you mean.` : 'Re-export the model with a fixed input shape.'],
+    })
+    this.input = p.input
+    this.axis = p.axis
+    this.param = p.param
+  }
+}
+
+export interface ParseOnnxOptions {
+  /** Sizes of symbolic input dimensions, by name (`--dim N=1`). */
+  dims?: Readonly<Record<string, number>>
 }
 
 // protobufjs decodes int64 as Long objects (or numbers when long.js is absent).
@@ -60,25 +89,43 @@ const INT_TYPES: Record<number, (b: Buffer) => ArrayLike<number | bigint>> = {
   [onnx.TensorProto.DataType.BOOL]: (b) => new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
 }
 
-export function parseTensor(t: InstanceType<typeof onnx.TensorProto>): OnnxTensor {
+const ELEMENT_BYTES: Record<number, number> = { 1: 4, 11: 8, 3: 1, 2: 1, 6: 4, 7: 8, 9: 1 }
+
+/**
+ * A tensor, checked: its dims within the size limits, its data as long as its dims say, every
+ * float finite (a NaN weight would otherwise surface as a BigInt conversion deep in quantisation).
+ */
+export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | undefined, where = 'tensor'): OnnxTensor {
+  if (!t) throw new OnnxParseError(`${where}: missing tensor`)
+  const label = `tensor "${t.name || where}"`
   const dims = (t.dims ?? []).map(toNumber)
+  const size = checkedSize(dims, label)
   const raw = t.rawData && t.rawData.length > 0 ? Buffer.from(t.rawData) : null
   const type = t.dataType ?? 0
+  if (!(type in FLOAT_TYPES) && !(type in INT_TYPES)) {
+    throw new OnnxParseError(`${label}: data type ${type} is not supported`, {
+      details: ['Supported: float, double, int8, uint8, int32, int64, bool.'],
+    })
+  }
+  if (raw && raw.length !== size * ELEMENT_BYTES[type]) {
+    throw new OnnxParseError(`${label}: dims [${dims.join(', ')}] need ${size * ELEMENT_BYTES[type]} bytes of data, the file holds ${raw.length}`)
+  }
+  let tensor: OnnxTensor
   if (type in FLOAT_TYPES) {
     const values = raw ? FLOAT_TYPES[type](raw) : type === onnx.TensorProto.DataType.DOUBLE ? t.doubleData : t.floatData
-    return { dims, data: Float64Array.from(values ?? []), dataType: type }
-  }
-  if (type in INT_TYPES) {
+    tensor = { dims, data: Float64Array.from(values ?? []), dataType: type }
+    const bad = tensor.data.findIndex((v) => !Number.isFinite(v as number))
+    if (bad >= 0) throw new OnnxParseError(`${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers`)
+  } else {
     const values: ArrayLike<number | bigint | LongLike> = raw
       ? INT_TYPES[type](raw)
       : type === onnx.TensorProto.DataType.INT64
         ? (t.int64Data ?? [])
         : (t.int32Data ?? [])
-    return { dims, data: BigInt64Array.from(Array.from(values, (v) => toBigInt(v as LongLike))), dataType: type }
+    tensor = { dims, data: BigInt64Array.from(Array.from(values, (v) => toBigInt(v as LongLike))), dataType: type }
   }
-  throw new OnnxParseError(`tensor "${t.name}": data type ${type} is not supported`, {
-    details: ['Supported: float, double, int8, uint8, int32, int64, bool.'],
-  })
+  if (tensor.data.length !== size) throw new OnnxParseError(`${label}: dims [${dims.join(', ')}] say ${size} elements, the file holds ${tensor.data.length}`)
+  return tensor
 }
 
 function parseAttribute(a: InstanceType<typeof onnx.AttributeProto>): AttributeValue {
@@ -89,29 +136,58 @@ function parseAttribute(a: InstanceType<typeof onnx.AttributeProto>): AttributeV
     case T.STRING: return Buffer.from(a.s ?? []).toString('utf8')
     case T.FLOATS: return [...(a.floats ?? [])]
     case T.INTS: return (a.ints ?? []).map((v) => toNumber(v as LongLike))
-    case T.TENSOR: return parseTensor(a.t as InstanceType<typeof onnx.TensorProto>)
+    case T.TENSOR: return parseTensor(a.t as InstanceType<typeof onnx.TensorProto>, `attribute "${a.name}"`)
     default: throw new OnnxParseError(`attribute "${a.name}": type ${a.type} is not supported`)
   }
 }
 
-function valueInfo(v: InstanceType<typeof onnx.ValueInfoProto>): OnnxValueInfo {
+function outputInfo(v: InstanceType<typeof onnx.ValueInfoProto>): OnnxValueInfo {
   const dims = v.type?.tensorType?.shape?.dim ?? []
   return { name: v.name ?? '', shape: dims.map((d) => (d.dimValue != null && toNumber(d.dimValue as LongLike) > 0 ? toNumber(d.dimValue as LongLike) : 1)), elemType: v.type?.tensorType?.elemType ?? 0 }
 }
 
+/** A model input: every dimension fixed (or bound by `dims`), and the whole within the size limits. */
+function inputInfo(v: InstanceType<typeof onnx.ValueInfoProto>, dims: Readonly<Record<string, number>>): OnnxValueInfo {
+  const name = v.name ?? ''
+  const shape = (v.type?.tensorType?.shape?.dim ?? []).map((d, axis) => {
+    if (d.dimValue != null && (d.dimParam ?? '') === '') {
+      const n = toNumber(d.dimValue as LongLike)
+      if (n > 0) return n
+    }
+    const param = d.dimParam ?? ''
+    if (param !== '' && Object.hasOwn(dims, param)) return dims[param]
+    if (d.dimValue != null && toNumber(d.dimValue as LongLike) !== 0) return toNumber(d.dimValue as LongLike)
+    throw new SymbolicDimensionError({ input: name, axis, param })
+  })
+  checkedSize(shape, `input "${name}"`)
+  if (shape.some((d) => d < 1)) throw new SizeLimitError({ what: `a dimension of input "${name}" [${shape.join(', ')}]`, size: Math.min(...shape), limit: 'dimension' })
+  return { name, shape, elemType: v.type?.tensorType?.elemType ?? 0 }
+}
+
 /** Decodes an ONNX protobuf into a plain structure. Pure: takes bytes, touches no file. */
-export function parseOnnx(bytes: Uint8Array, name = 'model'): OnnxModel {
+export function parseOnnx(bytes: Uint8Array, name = 'model', { dims = {} }: ParseOnnxOptions = {}): OnnxModel {
   let proto
   try {
     proto = onnx.ModelProto.decode(bytes)
   } catch (cause) {
     throw new OnnxParseError(`"${name}" is not a valid ONNX protobuf`, { cause })
   }
+  try {
+    return parseProto(proto, name, dims)
+  } catch (cause) {
+    // A structurally valid protobuf can still hold garbage (a bit flip, a wrong field type).
+    if (cause instanceof BaseError) throw cause
+    throw new OnnxParseError(`"${name}" is not a valid ONNX model: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`, { cause })
+  }
+}
+
+function parseProto(proto: InstanceType<typeof onnx.ModelProto>, name: string, dims: Readonly<Record<string, number>>): OnnxModel {
   const graph = proto.graph
   if (!graph) throw new OnnxParseError(`"${name}" has no graph`)
+  if ((graph.node ?? []).length > LIMITS.nodes) throw new SizeLimitError({ what: `the node count of "${name}"`, size: (graph.node ?? []).length, limit: 'nodes' })
   const opset = Math.max(0, ...(proto.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx').map((o) => toNumber(o.version as LongLike)))
   const initializers = new Map<string, OnnxTensor>()
-  for (const t of graph.initializer ?? []) initializers.set(t.name ?? '', parseTensor(t as InstanceType<typeof onnx.TensorProto>))
+  for (const t of graph.initializer ?? []) initializers.set(t.name ?? '', parseTensor(t as InstanceType<typeof onnx.TensorProto>, 'initializer'))
   const nodes: OnnxNode[] = (graph.node ?? []).map((n, i) => ({
     name: n.name || `${n.opType}_${i}`,
     opType: n.opType ?? '',
@@ -120,13 +196,16 @@ export function parseOnnx(bytes: Uint8Array, name = 'model'): OnnxModel {
     outputs: [...(n.output ?? [])],
     attributes: Object.fromEntries((n.attribute ?? []).map((a) => [a.name ?? '', parseAttribute(a as InstanceType<typeof onnx.AttributeProto>)])),
   }))
-  return {
+  const model: OnnxModel = {
     name: graph.name || name,
     opset,
     // Graph inputs that are also initializers are weights, not model inputs (ONNX IR < 4 style).
-    inputs: (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map((v) => valueInfo(v as InstanceType<typeof onnx.ValueInfoProto>)),
-    outputs: (graph.output ?? []).map((v) => valueInfo(v as InstanceType<typeof onnx.ValueInfoProto>)),
+    inputs: (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map((v) => inputInfo(v as InstanceType<typeof onnx.ValueInfoProto>, dims)),
+    outputs: (graph.output ?? []).map((v) => outputInfo(v as InstanceType<typeof onnx.ValueInfoProto>)),
     initializers,
     nodes,
   }
+  // Names, definitions and order checked here, with the culprit named, rather than as a
+  // "missing input" in lowering or a stack trace from onnxruntime.
+  return { ...model, nodes: checkGraph(model, name) }
 }

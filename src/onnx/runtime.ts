@@ -1,5 +1,13 @@
 import * as ort from 'onnxruntime-node'
+import { BaseError } from '../errors.js'
 import type { OnnxValueInfo } from './parse.js'
+
+/** onnxruntime refused or failed to run the model: its first line, never its stack. */
+export class OnnxRuntimeError extends BaseError {
+  override name = 'OnnxRuntimeError'
+}
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0].slice(0, 300)
 
 /** An input tensor of the declared element type: int8/uint8 inputs of quantised models take their integers as they are. */
 function feed(info: OnnxValueInfo, values: Float64Array): ort.Tensor {
@@ -13,12 +21,20 @@ function feed(info: OnnxValueInfo, values: Float64Array): ort.Tensor {
  * Returns samples × outputs of flat float arrays.
  */
 export async function runOnnxruntime(bytes: Uint8Array, inputs: readonly OnnxValueInfo[], samples: readonly (readonly Float64Array[])[]): Promise<Float64Array[][]> {
-  const session = await ort.InferenceSession.create(bytes)
+  let session: ort.InferenceSession
+  try {
+    // Errors only: onnxruntime's warnings (shape merges it recovers from) would go to the user's terminal raw.
+    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })
+  } catch (cause) {
+    throw new OnnxRuntimeError(`onnxruntime cannot load the model (the float yardstick needs it): ${firstLine(cause)}`, {
+      details: ['veriml read the model, but onnxruntime refuses it: the model is probably malformed (check it with onnx.checker).'],
+    })
+  }
   try {
     const results: Float64Array[][] = []
     for (const sample of samples) {
       const feeds = Object.fromEntries(inputs.map((info, i) => [info.name, feed(info, sample[i])]))
-      const out = await session.run(feeds)
+      const out = await session.run(feeds).catch((cause: unknown) => { throw new OnnxRuntimeError(`onnxruntime failed to run the model: ${firstLine(cause)}`) })
       results.push(session.outputNames.map((n) => Float64Array.from(out[n].data as ArrayLike<number | bigint>, Number)))
     }
     return results

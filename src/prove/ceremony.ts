@@ -89,7 +89,7 @@ async function applyStep(
   await rename(tmp, paths.zkey)
   await writeJsonAtomic(paths.verificationKey, await snarkjs.zKey.exportVerificationKey(paths.zkey))
   const contribution: ContributionRecord = { name: contributionName, kind, contributionHash: Buffer.from(hash).toString('hex') }
-  const record: SetupRecord = { ...setup, zkeySha256: await sha256File(paths.zkey), contributions: [...setup.contributions, contribution] }
+  const record: SetupRecord = { ...setup, zkeySha256: await sha256File(paths.zkey), verificationKeySha256: await sha256File(paths.verificationKey), contributions: [...setup.contributions, contribution] }
   await writeManifest(dir, { ...manifest, setup: record })
   return { record, contribution, insecure: record.insecure, stepMs: Math.round(performance.now() - started) }
 }

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import type { PublicLayout } from '../circuit/emit.js'
 import type { WeightVisibility } from '../circuit/weights.js'
 import { BaseError } from '../errors.js'
+import { fileError } from '../util/external.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { VERIML_VERSION } from '../util/versions.js'
 import { MissingArtifactError } from './errors.js'
@@ -24,6 +25,8 @@ export interface SetupRecord {
   insecure: boolean
   r1csSha256: string
   zkeySha256: string
+  /** SHA-256 of verification_key.json (absent in builds set up before it was recorded). */
+  verificationKeySha256?: string
   ptauSha256?: string
   /** The prepared ptau the initial key was made from, so `setup verify` can re-check the chain: absolute, or relative to the build folder. */
   ptauPath?: string
@@ -46,7 +49,7 @@ export interface Manifest {
   /** Hash of everything compile depends on: artifacts are reused while it is unchanged. */
   compileKey: string
   /** `weights` absent means 'constant' (builds made before the option existed). */
-  options: { visibility: PublicLayout['visibility']; activationBits: number; weightBits: number; calibration: string; weights?: WeightVisibility }
+  options: { visibility: PublicLayout['visibility']; activationBits: number; weightBits: number; calibration: string; weights?: WeightVisibility; dims?: Readonly<Record<string, number>> }
   layout: PublicLayout
   constraintCount: number
   tools: Record<string, string>
@@ -67,7 +70,7 @@ export interface OptimisticManifest {
   modelId: `0x${string}`
   modelName: string
   compileKey: string
-  options: { activationBits: number; weightBits: number; calibration: string }
+  options: { activationBits: number; weightBits: number; calibration: string; dims?: Readonly<Record<string, number>> }
   tools: Record<string, string>
   artifacts: Record<string, string>
   timings: Record<string, number>
@@ -103,13 +106,37 @@ const reviveLayout = (m: BuildManifest): BuildManifest => {
   return m
 }
 
-/** The manifest of a build of any target; null when the folder has none. */
+/** manifest.json exists but is not one veriml wrote (truncated, edited, another tool's). */
+export class ManifestError extends BaseError {
+  override name = 'ManifestError'
+}
+
+/** The manifest of a build of any target; null when the folder has none (or is no folder). */
 export async function readBuildManifest(dir: string): Promise<BuildManifest | null> {
+  const path = artifactPaths(dir).manifest
+  let text: string
   try {
-    return reviveLayout(JSON.parse(await readFile(artifactPaths(dir).manifest, 'utf8')) as BuildManifest)
+    text = await readFile(path, 'utf8')
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    throw error
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null
+    throw fileError(error, path, 'manifest')
+  }
+  const recompile = [`Recompile: veriml compile MODEL.onnx --out ${dir} --force.`]
+  let m: BuildManifest
+  try {
+    m = JSON.parse(text) as BuildManifest
+  } catch {
+    throw new ManifestError(`${path} is not valid JSON`, { details: recompile })
+  }
+  const zkLayoutOk = (x: Manifest) => typeof x.layout === 'object' && Array.isArray(x.layout?.inputs) && Array.isArray(x.layout?.outputs)
+  if (typeof m !== 'object' || m === null || typeof m.modelId !== 'string' || typeof m.artifacts !== 'object' || (m.target !== 'optimistic' && !zkLayoutOk(m))) {
+    throw new ManifestError(`${path} is not a veriml manifest`, { details: recompile })
+  }
+  try {
+    return reviveLayout(m)
+  } catch {
+    throw new ManifestError(`${path}: its public-signal layout is malformed`, { details: recompile })
   }
 }
 

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, rm, stat } from 'node:fs/promises'
+import { FileError, fileError } from '../util/external.js'
 import * as snarkjs from 'snarkjs'
 import { publicSignals } from '../circuit/public.js'
 import { BaseError } from '../errors.js'
@@ -9,11 +10,12 @@ import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { outputProbabilities } from '../quantize/postprocess.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
-import { MissingArtifactError } from './errors.js'
+import { MissingArtifactError, ToolError } from './errors.js'
 import { type BuildManifest, loadBuild, type Manifest } from './manifest.js'
 import { artifactPaths, proofPaths } from './paths.js'
 import { loadWitnessCalculator } from './witness.js'
 import { loadCompiled } from './setup.js'
+import { checkArtifacts } from './build-folder.js'
 
 /** The circuit's witness disagrees with the reference executor: a compiler bug, never a user error. */
 export class WitnessMismatchError extends BaseError {
@@ -38,7 +40,10 @@ export interface RunModelReturnType {
 
 /** Reference executor on a compiled model: the definition of the model's output. */
 export async function runModel(dir: string, inputJson: unknown): Promise<RunModelReturnType> {
+  // A build of either target (op claim runs an optimistic one). The IR must be the one
+  // compiled with this build (an interrupted recompile, an edit).
   const manifest = await loadBuild(dir)
+  await checkArtifacts(dir, manifest, ['ir'])
   const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
   const sample = parseInputs(inputJson, ir.inputs)[0]
   const inputs = quantizeInputs(ir.inputs, sample)
@@ -72,15 +77,21 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
   const paths = artifactPaths(p.dir)
   // Refuses an optimistic build (no circuit) before running anything.
   const manifest = await loadCompiled(p.dir)
+  await checkProofDir(p.outDir)
   const run = { ...(await runModel(p.dir, p.input)), manifest }
   if (!run.manifest.setup) throw new MissingArtifactError(paths.zkey, `no proving key: run \`veriml setup ${p.dir} --dev\` (or --ptau FILE) first.`)
+  // A truncated or foreign key, or a witness generator from another compile, is named here
+  // rather than failing inside snarkjs or blamed on veriml as a witness mismatch.
+  await checkArtifacts(p.dir, run.manifest, ['wasm', 'witnessJs', 'zkey'])
   const expected = (await publicSignals(run.manifest.layout, run.inputs, run.outputs)).map(String)
   let t = performance.now()
   const calculate = await loadWitnessCalculator(p.dir)
   const wtns = { type: 'mem' as const, data: await progress.step('witness', () => calculate(run.inputs)) }
   const witnessMs = performance.now() - t
   t = performance.now()
-  const { proof, publicSignals: signals } = await progress.step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(paths.zkey, wtns))
+  const { proof, publicSignals: signals } = await progress.step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(paths.zkey, wtns)).catch((cause: unknown) => {
+    throw new ToolError({ tool: 'snarkjs', argv: ['groth16 prove', paths.zkey], problem: `proving failed: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`, details: [`If ${paths.zkey} was replaced or damaged, redo the setup: veriml setup ${p.dir} --force.`] })
+  })
   const proveMs = performance.now() - t
   const mismatch = signals.length !== expected.length ? -1 : signals.findIndex((s, i) => s !== expected[i])
   if (signals.length !== expected.length || mismatch >= 0) {
@@ -90,15 +101,38 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
     })
   }
   const out = proofPaths(p.outDir)
-  await writeJsonAtomic(out.proof, proof)
-  await writeJsonAtomic(out.public, signals)
-  await writeJsonAtomic(out.output, {
-    output_data: run.real,
-    ...(run.probabilities ? { probabilities: run.probabilities } : {}),
-    output_ints: run.outputs.map((o) => o.map(String)),
-    output_scales: run.ir.outputs.map((o) => o.quant.scale),
-    model_id: run.manifest.modelId,
-    insecure_setup: run.manifest.setup.insecure,
+  const insecure = run.manifest.setup.insecure
+  await writeProofFiles(p.outDir, async () => {
+    await writeJsonAtomic(out.proof, proof)
+    await writeJsonAtomic(out.public, signals)
+    await writeJsonAtomic(out.output, {
+      output_data: run.real,
+      ...(run.probabilities ? { probabilities: run.probabilities } : {}),
+      output_ints: run.outputs.map((o) => o.map(String)),
+      output_scales: run.ir.outputs.map((o) => o.quant.scale),
+      output_zero_points: run.ir.outputs.map((o) => o.quant.zeroPoint),
+      model_id: run.manifest.modelId,
+      public_signal_count: signals.length,
+      insecure_setup: insecure,
+    })
   })
   return { ...run, publicSignals: signals, witnessMs, proveMs }
+}
+
+/** --out of prove: absent or a folder; checked before the witness is computed. */
+async function checkProofDir(outDir: string): Promise<void> {
+  if (outDir.trim() === '') throw new FileError({ path: '""', what: '--out', code: 'ENOENT', details: ['An empty path was given.'] })
+  const s = await stat(outDir).catch((e: unknown) => { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw fileError(e, outDir, '--out') })
+  if (s && !s.isDirectory()) throw new FileError({ path: outDir, what: '--out', code: 'ENOTDIR' })
+}
+
+/** Writes the proof files; a failure (a read-only folder, a full disk) names --out and removes what was written. */
+async function writeProofFiles(outDir: string, write: () => Promise<void>): Promise<void> {
+  const existed = await stat(outDir).then(() => true, () => false)
+  try {
+    await write()
+  } catch (error) {
+    if (!existed) await rm(outDir, { recursive: true, force: true })
+    throw fileError(error, outDir, '--out')
+  }
 }

@@ -5,7 +5,8 @@ import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { devSetup } from './dev-setup.js'
 import { cachePtau, findCachedPtau, ptauCacheDir } from './ptau-cache.js'
-import { MissingArtifactError } from './errors.js'
+import { MissingArtifactError, ToolError } from './errors.js'
+import { type ArtifactName, checkArtifacts } from './build-folder.js'
 import { type Manifest, type SetupRecord, readManifest, sha256File, writeManifest } from './manifest.js'
 import { artifactPaths } from './paths.js'
 import { PtauError, checkPtau, inspectPtau } from './ptau-check.js'
@@ -26,15 +27,25 @@ export interface SetupModelParameters {
   progress?: Progress
 }
 
-export async function loadCompiled(dir: string): Promise<Manifest> {
+/**
+ * The build's manifest, after checking the named artifacts against its hashes (see
+ * `checkArtifacts`): a consumer names what it is about to use.
+ */
+/** snarkjs failed on a file: its first line and the file, never its stack. */
+function snarkjsError(command: string, path: string, cause: unknown): ToolError {
+  return new ToolError({ tool: 'snarkjs', argv: [command, path], problem: `${command} failed on ${path}: ${String((cause as Error)?.message ?? cause).split('\n')[0].slice(0, 200)}` })
+}
+
+export async function loadCompiled(dir: string, check: readonly ArtifactName[] = []): Promise<Manifest> {
   const manifest = await readManifest(dir)
-  if (!manifest) throw new MissingArtifactError(artifactPaths(dir).manifest, `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir}\` first.`)
+  if (!manifest) throw new MissingArtifactError(artifactPaths(dir).manifest, `"${dir}" is not a compiled model (or an interrupted compile left it without a manifest): run \`veriml compile model.onnx --out ${dir}\`.`)
+  await checkArtifacts(dir, manifest, check)
   return manifest
 }
 
 /** Power of two of the Groth16 evaluation domain snarkjs uses for this circuit. */
 export async function requiredPower(r1csPath: string): Promise<number> {
-  const info = await snarkjs.r1cs.info(r1csPath)
+  const info = await snarkjs.r1cs.info(r1csPath).catch((cause: unknown) => { throw snarkjsError('r1cs info', r1csPath, cause) })
   // snarkjs adds one constraint per public input (and the constant one) to the domain.
   const n = info.nConstraints + info.nPubInputs + info.nOutputs + 1
   return Math.max(1, Math.ceil(Math.log2(n)))
@@ -54,7 +65,7 @@ export async function ptauInfo(path: string): Promise<{ power: number; prepared:
 export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> {
   const progress = p.progress ?? silentProgress
   const paths = artifactPaths(p.dir)
-  const manifest = await loadCompiled(p.dir)
+  const manifest = await loadCompiled(p.dir, ['r1cs'])
   const r1csSha256 = await sha256File(paths.r1cs)
   if (!p.force && manifest.setup?.r1csSha256 === r1csSha256 && manifest.setup.kind === (p.dev ? 'dev' : 'ptau') && (await exists(paths.zkey))) {
     return manifest.setup
@@ -78,7 +89,7 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
   if (ptauPath) {
     const file = resolve(ptauPath)
     const checked = await checkPtau({ path: file, requiredPower: power, blake2bHex: p.ptauBlake2b })
-    await progress.step(`groth16 setup from ${ptauPath} (2^${power})`, () => snarkjs.zKey.newZKey(paths.r1cs, file, tmp))
+    await progress.step(`groth16 setup from ${ptauPath} (2^${power})`, () => snarkjs.zKey.newZKey(paths.r1cs, file, tmp).catch(async (cause: unknown) => { await rm(tmp, { force: true }); throw snarkjsError('zkey new', file, cause) }))
     const ptauSha256 = await sha256File(file)
     record = { kind: 'ptau', insecure: false, r1csSha256, zkeySha256: '', ptauPath: file, ptauSha256, contributions: [], setupMs: 0 }
     if (checked.blake2bHex) record.ptauBlake2b = checked.blake2bHex
@@ -94,6 +105,7 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
   await rename(tmp, paths.zkey)
   await writeJsonAtomic(paths.verificationKey, await snarkjs.zKey.exportVerificationKey(paths.zkey))
   record.zkeySha256 = await sha256File(paths.zkey)
+  record.verificationKeySha256 = await sha256File(paths.verificationKey)
   record.setupMs = Math.round(performance.now() - started)
   await writeManifest(p.dir, { ...manifest, setup: record })
   return record

@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises'
 import * as snarkjs from 'snarkjs'
 import { decodeOutputs } from '../circuit/public.js'
 import { BaseError } from '../errors.js'
 import { MissingArtifactError } from './errors.js'
+import { InconsistentBuildError, checkArtifacts } from './build-folder.js'
+import { FileError, readInputFile } from '../util/external.js'
+import { type SnarkjsGroth16Proof, proofArguments } from '../chain/calldata.js'
+import { ProofFormatError as ProofFieldError } from '../chain/errors.js'
 import { artifactPaths, proofPaths } from './paths.js'
 import { loadCompiled } from './setup.js'
 
@@ -18,14 +21,20 @@ export interface VerifyProofReturnType {
   /** Decoded outputs when they are public. */
   outputs: bigint[][] | null
   verifyMs: number
+  /** What output.json was checked against, for the report: absent, matches, or not checkable (hashed outputs). */
+  outputFile?: 'absent' | 'matches' | 'model id only (outputs are hashed)'
 }
+
+/** Proof files are small: anything larger is refused before it is read. */
+const MAX_PROOF_FILE_BYTES = 64 * 2 ** 20
 
 async function readJson(path: string, what: string): Promise<unknown> {
   let text: string
   try {
-    text = await readFile(path, 'utf8')
+    text = (await readInputFile(path, what, MAX_PROOF_FILE_BYTES)).toString('utf8')
   } catch (cause) {
-    throw new MissingArtifactError(path, `expected ${what}`)
+    if (cause instanceof FileError && cause.code === 'ENOENT') throw new MissingArtifactError(path, `expected ${what}`)
+    throw cause
   }
   try {
     return JSON.parse(text)
@@ -37,7 +46,15 @@ async function readJson(path: string, what: string): Promise<unknown> {
 /** Off-chain Groth16 verification of a proof folder against a compiled model's verification key. */
 export async function verifyProof(dir: string, proofDir: string): Promise<VerifyProofReturnType> {
   const manifest = await loadCompiled(dir)
-  const vkey = await readJson(artifactPaths(dir).verificationKey, 'a verification key: run `veriml setup` first')
+  const vkeyPath = artifactPaths(dir).verificationKey
+  if (!manifest.setup) throw new MissingArtifactError(vkeyPath, `no verification key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`)
+  // Another model's key would verify that model's proofs "for" this one.
+  await checkArtifacts(dir, manifest, ['verificationKey'])
+  const vkey = await readJson(vkeyPath, 'a verification key: run `veriml setup` first')
+  const nPublic = (vkey as { nPublic?: unknown } | null)?.nPublic
+  if (nPublic !== manifest.layout.count) {
+    throw new InconsistentBuildError({ dir, path: vkeyPath, problem: `is for ${String(nPublic)} public signals, this model has ${manifest.layout.count}`, fix: 'setup' })
+  }
   const pp = proofPaths(proofDir)
   const proof = (await readJson(pp.proof, 'a snarkjs proof.json')) as snarkjs.Groth16Proof
   const signals = await readJson(pp.public, 'a snarkjs public.json')
@@ -54,6 +71,12 @@ export async function verifyProof(dir: string, proofDir: string): Promise<Verify
     // is a public signal like any other, so it must equal this model's.
     return { ...base, valid: false, reason: `the proof's weight commitment ${signals.at(-1)} is not this model's (${commitment}): it was made with other weights` }
   }
+  try {
+    // Shape and field ranges first: snarkjs reports a malformed proof as a TypeError.
+    proofArguments(proof as SnarkjsGroth16Proof, signals)
+  } catch (cause) {
+    return { ...base, valid: false, reason: cause instanceof ProofFieldError ? cause.shortMessage : 'malformed proof: proof.json is not a snarkjs Groth16 proof' }
+  }
   const started = performance.now()
   let valid: boolean
   try {
@@ -63,11 +86,39 @@ export async function verifyProof(dir: string, proofDir: string): Promise<Verify
     return { ...base, valid: false, reason: `malformed proof: ${(cause as Error).message}` }
   }
   const verifyMs = performance.now() - started
-  return {
-    ...base,
-    valid,
-    verifyMs,
-    reason: valid ? undefined : 'the Groth16 pairing check failed: the proof does not match these public signals and this verification key',
-    outputs: valid ? decodeOutputs(manifest.layout, signals.map(BigInt)) : null,
+  if (!valid) return { ...base, valid, verifyMs, reason: 'the Groth16 pairing check failed: the proof does not match these public signals and this verification key' }
+  const outputs = decodeOutputs(manifest.layout, signals.map(BigInt))
+  const file = await checkOutputFile(pp.output, manifest.modelId, outputs)
+  if (typeof file === 'object') return { ...base, valid: false, verifyMs, reason: file.problem }
+  return { ...base, valid, verifyMs, outputs, outputFile: file }
+}
+
+/**
+ * output.json is a convenience copy, outside the proof: a valid proof beside an edited
+ * output.json (other outputs, another model id) is reported invalid rather than vouching
+ * for numbers the proof does not prove. Hashed outputs can only be checked for the model id.
+ */
+async function checkOutputFile(path: string, modelId: string, outputs: bigint[][] | null): Promise<VerifyProofReturnType['outputFile'] | { problem: string }> {
+  let json: unknown
+  try {
+    json = await readJson(path, 'output.json')
+  } catch (error) {
+    if (error instanceof MissingArtifactError) return 'absent'
+    return { problem: `${path}: ${(error as BaseError).shortMessage ?? 'unreadable'}` }
   }
+  const o = json as { model_id?: unknown; output_ints?: unknown; output_data?: unknown; output_scales?: unknown } | null
+  if (typeof o !== 'object' || o === null) return { problem: `${path} is not an output.json object` }
+  if (o.model_id !== modelId) return { problem: `${path} names model ${String(o.model_id)}, but the proof is for model ${modelId}` }
+  if (!outputs) return 'model id only (outputs are hashed)'
+  const ints = o.output_ints
+  const same = Array.isArray(ints) && ints.length === outputs.length && outputs.every((out, k) => Array.isArray(ints[k]) && ints[k].length === out.length && out.every((v, i) => String(ints[k][i]) === v.toString()))
+  if (!same) return { problem: `${path}: output_ints differ from the outputs the proof proves (${JSON.stringify(outputs.map((x) => x.map(String)))})` }
+  // Real values are checked where the file records the zero points (written since veriml 0.1 hostile-input fixes).
+  const { output_scales: scales, output_data: data, output_zero_points: zps } = o as { output_scales?: unknown; output_data?: unknown; output_zero_points?: unknown }
+  if (Array.isArray(zps)) {
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b))
+    const real = Array.isArray(scales) && Array.isArray(data) && data.length === outputs.length && outputs.every((out, k) => Array.isArray(data[k]) && typeof scales[k] === 'number' && typeof zps[k] === 'number' && data[k].length === out.length && out.every((v, i) => close(Number(data[k][i]), (Number(v) - (zps[k] as number)) * (scales[k] as number))))
+    if (!real) return { problem: `${path}: output_data is not (output_ints − output_zero_points) × output_scales` }
+  }
+  return 'matches'
 }

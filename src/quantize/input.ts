@@ -5,29 +5,49 @@ import { sizeOf } from '../util/shape.js'
 
 interface InputSpec { name: string; shape: number[] }
 
-function flatten(input: string, v: unknown, out: number[], path: string): void {
-  if (Array.isArray(v)) { v.forEach((x, i) => flatten(input, x, out, `${path}[${i}]`)); return }
+/** Deepest nesting read: a tensor has at most 8 dimensions, plus one for a sample list. */
+const MAX_NESTING = 9
+
+/** A JSON value for a message: numbers as JS prints them (JSON.stringify turns Infinity into "null"). */
+const show = (v: unknown) => (typeof v === 'number' ? String(v) : v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 40) ?? String(v))
+
+/** Flattens a nested list of numbers and returns its shape (rank 1 for a flat list); ragged lists are refused. */
+function flatten(input: string, v: unknown, out: number[], path: string, depth = 0): number[] {
+  if (Array.isArray(v)) {
+    if (depth >= MAX_NESTING) throw new IrInputError({ input, expected: `lists nested at most ${MAX_NESTING} deep`, actual: `deeper nesting at ${path}` })
+    const inner = v.map((x, i) => flatten(input, x, out, `${path}[${i}]`, depth + 1))
+    for (let i = 1; i < inner.length; i++) {
+      if (inner[i].join() !== inner[0].join()) throw new IrInputError({ input, expected: 'a rectangular nested list', actual: `a ragged list: ${path || 'top level'}[0] has shape [${inner[0]}], ${path}[${i}] has shape [${inner[i]}]` })
+    }
+    return [v.length, ...(inner[0] ?? [])]
+  }
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new IrInputError({ input, expected: 'finite numbers', actual: `${JSON.stringify(v)} at ${path || 'top level'}` })
+    const why = typeof v === 'number' ? ' (a number too large for a double, or not a number)' : ''
+    throw new IrInputError({ input, expected: 'finite numbers', actual: `${show(v)} at ${path || 'top level'}${why}` })
   }
   out.push(v)
+  return []
 }
 
 /**
  * Reads model inputs from JSON: EZKL's `{"input_data": [[...flat...], ...]}` (one flat list
  * per model input, in order) or the named form `{"<input name>": nested array}`. Several
- * samples may be concatenated (calibration files): returns samples × inputs.
+ * samples may be concatenated (calibration files): returns samples × inputs. A nested list
+ * must have the input's exact shape (or, for several samples, [samples, ...shape]): only
+ * a flat list is matched by its count alone. Unknown or mixed keys are refused.
  */
 export function parseInputs(json: unknown, specs: readonly InputSpec[], { many = false } = {}): Float64Array[][] {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new IrInputError({ input: '(file)', expected: 'a JSON object {"input_data": [[...]]} or {"<input name>": [...]}', actual: Array.isArray(json) ? 'an array' : typeof json })
+    throw new IrInputError({ input: '(file)', expected: 'a JSON object {"input_data": [[...]]} or {"<input name>": [...]}', actual: json === null ? 'null' : Array.isArray(json) ? 'an array' : typeof json })
   }
   const obj = json as Record<string, unknown>
   let lists: unknown[]
   if ('input_data' in obj) {
+    const extra = Object.keys(obj).filter((k) => k !== 'input_data')
+    if (extra.length > 0) throw new IrInputError({ input: extra[0], expected: 'only the key "input_data" (or only input names, not both)', actual: `keys ${Object.keys(obj).map((k) => `"${k}"`).join(', ')}` })
     const data = obj.input_data
     if (!Array.isArray(data) || data.length !== specs.length) {
-      throw new IrInputError({ input: 'input_data', expected: `a list of ${specs.length} flat list(s), one per model input (${specs.map((s) => s.name).join(', ')})`, actual: Array.isArray(data) ? `${data.length} list(s)` : typeof data })
+      throw new IrInputError({ input: 'input_data', expected: `a list of ${specs.length} flat list(s), one per model input (${specs.map((s) => s.name).join(', ')})`, actual: Array.isArray(data) ? `${data.length} list(s)` : data === null ? 'null' : typeof data })
     }
     lists = data
   } else {
@@ -38,7 +58,17 @@ export function parseInputs(json: unknown, specs: readonly InputSpec[], { many =
     }
     lists = specs.map((s) => obj[s.name])
   }
-  const flat = specs.map((s, i) => { const out: number[] = []; flatten(s.name, lists[i], out, ''); return out })
+  const flat = specs.map((s, i) => {
+    const out: number[] = []
+    if (!Array.isArray(lists[i])) throw new IrInputError({ input: s.name, expected: `a list of numbers (shape [${s.shape}])`, actual: show(lists[i]) })
+    const shape = flatten(s.name, lists[i], out, '')
+    const exact = shape.join() === s.shape.join()
+    const batched = many && shape.length === s.shape.length + 1 && shape.slice(1).join() === s.shape.join()
+    if (shape.length > 1 && !exact && !batched) {
+      throw new IrInputError({ input: s.name, expected: `a nested list of shape [${s.shape}]${many ? ` (or [samples, ${s.shape}])` : ''}, or a flat list of ${sizeOf(s.shape)} values`, actual: `shape [${shape}]` })
+    }
+    return out
+  })
   let samples = -1
   specs.forEach((s, i) => {
     const n = sizeOf(s.shape)

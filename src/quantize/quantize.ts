@@ -53,6 +53,9 @@ const smallBigInt = (v: number): bigint => (v >= -SMALL && v <= SMALL ? SMALL_BI
 export function quantize(graph: FloatGraph, calibration: readonly (readonly Float64Array[])[], options: QuantizeOptions = {}): IrModel {
   const actBits = options.activationBits ?? 8
   const wBits = options.weightBits ?? 8
+  for (const [name, v] of [['activationBits', actBits], ['weightBits', wBits]] as const) {
+    if (!Number.isInteger(v) || v < 2 || v > 32) throw new CalibrationError(`${name} must be an integer from 2 to 32; got ${v}`)
+  }
   const actLo = -(1n << BigInt(actBits - 1))
   const actHi = (1n << BigInt(actBits - 1)) - 1n
   if (hasFixedScales(graph)) return quantizeFixed(graph)
@@ -78,6 +81,12 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
   }
 
   const inputs: IrInput[] = graph.inputs.map((info) => {
+    // An input that is 0 in every sample has no range to calibrate: scale 1 would round every real input to 0.
+    if (!(maxAbs(info.id) > 0) || !Number.isFinite(maxAbs(info.id))) {
+      throw new CalibrationError(`input "${info.name}" is ${maxAbs(info.id) === 0 ? '0 in every calibration sample' : 'not finite in the calibration samples'}: its range cannot be calibrated`, {
+        details: [`The calibration has ${calibration.length} sample(s); give representative inputs that span the values the model will see.`],
+      })
+    }
     const unsigned = lo.get(info.id)! >= 0
     const [qlo, qhi] = unsigned ? [0n, (1n << BigInt(actBits)) - 1n] : [actLo, actHi]
     const exp = expFor(maxAbs(info.id), Number(qhi))
