@@ -1,14 +1,12 @@
-import { execFile } from 'node:child_process'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import onnxProto from 'onnx-proto'
-import { expect, vi } from 'vitest'
-import { main } from '../../src/cli/main.js'
+import { expect } from 'vitest'
+import { BIN, cliInProcess, cliSpawn, ROOT } from '../helpers/cli.js'
 
 /** The harness of test/cli/hostile.test.ts: the CLI spawned or in-process, and the issue's verdicts. */
 const { onnx } = onnxProto
-export const ROOT = join(import.meta.dirname, '..', '..')
-export const BIN = join(ROOT, 'bin', 'veriml.mjs')
+export { BIN, ROOT }
 export const TINY = join(ROOT, 'test', 'fixtures', 'tiny-mlp.onnx')
 export const OTHER = join(ROOT, 'test', 'fixtures', 'matmul-add.onnx')
 export const INPUT = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }
@@ -25,17 +23,11 @@ export const ANVIL_KEY0 = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae7
 /** A valid key of an account with no funds. */
 export const UNFUNDED_KEY = `0x${'11'.repeat(32)}`
 
-export interface Result { code: number | null; stdout: string; stderr: string; ms: number; timedOut: boolean }
+export type Result = Awaited<ReturnType<typeof cliSpawn>>
 
-export function veriml(args: string[], { env = {}, cwd = ROOT }: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result> {
-  const started = Date.now()
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, VERIML_PRIVATE_KEY: '', VERIML_DEBUG: '', ...env }, timeout: HANG_MS, maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
-      const e = error as (Error & { code?: number | string; killed?: boolean }) | null
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr, ms: Date.now() - started, timedOut: Boolean(e?.killed) })
-    })
-  })
-}
+/** The binary with no key in its environment (a test sets the one it means). */
+export const veriml = (args: string[], { env = {}, cwd = ROOT }: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result> =>
+  cliSpawn(args, { env: { VERIML_PRIVATE_KEY: '', VERIML_DEBUG: '', ...env }, cwd, timeoutMs: HANG_MS })
 
 export type Verdict = 'clear' | 'vague' | 'stack' | 'wrong success' | 'hang'
 export const tally: Record<Verdict, number> & { tried: number } = { tried: 0, clear: 0, vague: 0, stack: 0, 'wrong success': 0, hang: 0 }
@@ -62,18 +54,7 @@ export function expectClear(r: Result, want: { code: number | readonly number[];
 }
 
 /** The CLI's entry in this process, with what it prints captured. */
-export async function inProcess(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout: string[] = []
-  const stderr: string[] = []
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void stdout.push(a.join(' ')))
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void stderr.push(a.join(' ')))
-  try {
-    return { code: await main(argv), stdout: stdout.join('\n'), stderr: stderr.join('\n') }
-  } finally {
-    log.mockRestore()
-    error.mockRestore()
-  }
-}
+export const inProcess = (argv: string[]) => cliInProcess(...argv)
 
 /** Every file under `dir`, relative, for "nothing left behind". */
 export async function listing(dir: string): Promise<string[]> {

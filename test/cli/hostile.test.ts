@@ -236,9 +236,14 @@ describe('build folders: consistent or refused, never half-built', () => {
   it('a recompile interrupted by Ctrl-C leaves the old build or none, and no staging folder', async () => {
     const { dir, b } = await buildCopy()
     const child = spawn(process.execPath, [BIN, 'compile', TINY, '--out', b, '--force', '--activation-bits', '7'], { stdio: 'ignore' })
-    await new Promise((r) => setTimeout(r, 2_500))
+    let running = true
+    const exited = new Promise((r) => child.once('exit', () => { running = false; r(null) }))
+    // Interrupt while the new build is being staged (not before it starts, whatever the machine's speed).
+    const staging = async () => (await readdir(dir)).some((f) => f.includes('staging'))
+    for (let i = 0; i < 1_200 && running && !(await staging()); i++) await new Promise((r) => setTimeout(r, 50))
+    expect(running, 'the compile ended before its staging folder appeared').toBe(true)
     child.kill('SIGINT')
-    await new Promise((r) => child.once('exit', r))
+    await exited
     expect((await readdir(dir)).filter((f) => f.includes('staging'))).toEqual([])
     // Either the old build (consistent, runs) or no manifest (refused, "compile"): never new IR with an old circuit.
     await writeFile(join(dir, 'in.json'), JSON.stringify(INPUT))

@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process'
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Wallet } from 'ethers'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
-import { main } from '../../src/cli/main.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { runModel } from '../../src/prove/prove.js'
 import { gameContract, readClaim, send, submitClaim } from '../../src/optimistic/client.js'
@@ -23,24 +20,12 @@ import { prefixTree } from '../../src/optimistic/trace.js'
 import { claimsOf, findClaim } from '../../src/optimistic/remote.js'
 import { buildTrace, type Trace } from '../../src/optimistic/trace.js'
 import { defendClaim, type GameContext, type WatchEvent, watchClaims } from '../../src/optimistic/watch.js'
+import { cliInProcess, cliSpawn, ROOT } from '../helpers/cli.js'
 
-const ROOT = join(import.meta.dirname, '..', '..')
 const INPUT = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }
 const POLL = ['--poll-ms', '50']
 
-/** Runs the CLI in-process, capturing what it prints. */
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout: string[] = []
-  const stderr: string[] = []
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void stdout.push(a.join(' ')))
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void stderr.push(a.join(' ')))
-  try {
-    return { code: await main(argv), stdout: stdout.join('\n'), stderr: stderr.join('\n') }
-  } finally {
-    log.mockRestore()
-    error.mockRestore()
-  }
-}
+const cli = cliInProcess
 
 describe('veriml op: deployment, watcher, claims and status on anvil', () => {
   let anvil: AnvilInstance
@@ -218,8 +203,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
 
   it('the installed binary exits non-zero naming the unknown claim', async () => {
     const unknown = `0x${'cd'.repeat(32)}`
-    const run = promisify(execFile)
-    const error = await run(process.execPath, [join(ROOT, 'bin', 'veriml.mjs'), 'op', 'status', unknown, '--game', d.gameAddress, '--rpc', anvil.rpcUrl]).then(() => null, (e) => e as { code: number; stderr: string })
+    const error = await cliSpawn(['op', 'status', unknown, '--game', d.gameAddress, '--rpc', anvil.rpcUrl])
     expect(error?.code).toBe(1)
     expect(error?.stderr).toContain(`claim ${unknown} not found in the game at ${d.gameAddress}`)
     // The child process starts tsx and compiles the game and executor with solc-js (20–25 s

@@ -12,13 +12,10 @@ import { proveModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import { shutdown } from '../../src/shutdown.js'
+import { cliSpawn, ROOT } from '../helpers/cli.js'
 
 const run = promisify(execFile)
-const ROOT = join(import.meta.dirname, '..', '..')
-const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'veriml.mjs'), ...args], { cwd: ROOT }).then(
-  (r) => ({ code: 0, ...r }),
-  (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-)
+const cli = (...args: string[]) => cliSpawn(args)
 
 describe('zk path end to end (tiny MLP)', () => {
   let dir: string

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process'
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixturePath } from '../../models/make-fixtures.js'
@@ -17,9 +15,8 @@ import { artifactPaths } from '../../src/prove/paths.js'
 import { proveModel, runModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
+import { cliSpawn, ROOT } from '../helpers/cli.js'
 
-const run = promisify(execFile)
-const ROOT = join(import.meta.dirname, '..', '..')
 const exists = (path: string) => access(path).then(() => true, () => false)
 const input = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }
 
@@ -111,10 +108,7 @@ describe('compile --target optimistic (tiny MLP)', () => {
   }, 240_000)
 
   it('CLI: --target optimistic compiles without circom; zk-only flags and unknown targets are usage errors', async () => {
-    const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'veriml.mjs'), ...args], { cwd: ROOT }).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    )
+    const cli = (...args: string[]) => cliSpawn(args)
     const out = join(tmp, 'cli')
     const r = await cli('compile', fixturePath('tiny-mlp.onnx'), '--out', out, '--target', 'optimistic')
     expect(r.code).toBe(0)

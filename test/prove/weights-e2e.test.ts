@@ -21,10 +21,10 @@ import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import { witnessInput } from '../../src/prove/witness-input.js'
 import { shutdown } from '../../src/shutdown.js'
+import { cliSpawn, ROOT } from '../helpers/cli.js'
 
 const run = promisify(execFile)
 const require = createRequire(import.meta.url)
-const ROOT = join(import.meta.dirname, '..', '..')
 
 /**
  * The tiny MLP compiled with `--weights hashed` (hashed input, public output, as the
@@ -78,10 +78,7 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
   })
 
   it('CLI: compile --weights hashed prints the commitment; --weights takes constant|hashed only', async () => {
-    const cli = (...args: string[]) => run(process.execPath, [join(ROOT, 'bin', 'veriml.mjs'), ...args], { cwd: ROOT }).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-    )
+    const cli = (...args: string[]) => cliSpawn(args)
     const out = join(tmp, 'cli')
     const r = await cli('compile', fixturePath('tiny-mlp.onnx'), '--out', out, '--input-visibility', 'hashed', '--weights', 'hashed')
     expect(r.code).toBe(0)

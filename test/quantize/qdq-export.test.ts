@@ -2,8 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { main } from '../../src/cli/main.js'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { roundHalfEven } from '../../src/onnx/graph.js'
 import { type OnnxModel, parseOnnx } from '../../src/onnx/parse.js'
 import { compareOutputs, runOnnxruntime } from '../../src/onnx/runtime.js'
@@ -14,8 +13,8 @@ import { calibrateRanges, quantizeOnnxFile } from '../../src/quantize/qdq-file.j
 import { QdqRangeError, activationQuant, quantizeWeights } from '../../src/quantize/qdq-params.js'
 import { loadMnist } from '../../models/mnist-data.js'
 import { rng } from '../helpers/circuit.js'
+import { cliInProcess, ROOT } from '../helpers/cli.js'
 
-const ROOT = join(import.meta.dirname, '..', '..')
 const CNN = join(ROOT, 'models', 'mnist-cnn.onnx')
 const CNN_CALIBRATION = join(ROOT, 'models', 'data', 'mnist-cnn-calibration.json')
 const argmax = (v: ArrayLike<number>) => { let b = 0; for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i; return b }
@@ -213,12 +212,7 @@ describe('veriml quantize (CLI)', () => {
   })
   afterAll(async () => { await rm(dir, { recursive: true, force: true }) })
 
-  async function cli(...argv: string[]) {
-    const stdout: string[] = [], stderr: string[] = []
-    const log = vi.spyOn(console, 'log').mockImplementation((...a) => void stdout.push(a.join(' ')))
-    const error = vi.spyOn(console, 'error').mockImplementation((...a) => void stderr.push(a.join(' ')))
-    try { return { code: await main(argv), stdout: stdout.join('\n'), stderr: stderr.join('\n') } } finally { log.mockRestore(); error.mockRestore() }
-  }
+  const cli = cliInProcess
 
   it('writes a model onnxruntime loads and exits 0', async () => {
     const out = join(dir, 'tiny.int8.onnx')
