@@ -1,4 +1,5 @@
 import type { buildPoseidon } from 'circomlibjs'
+import { importKeepingCurve } from '../shutdown.js'
 import type { PublicLayout } from './emit.js'
 import { pack, packedElementCount, unpack } from './packing.js'
 import { MissingWeightCommitmentError } from './weights.js'
@@ -10,7 +11,7 @@ let poseidon: Promise<Poseidon> | null = null
 export async function hashChain(elements: readonly bigint[]): Promise<bigint> {
   // Loaded on first use: circomlibjs (with its ethers v5) costs ~1.2 s to import, and most
   // CLI commands (public inputs and outputs) never hash.
-  const p = await (poseidon ??= import('circomlibjs').then((m) => m.buildPoseidon()))
+  const p = await (poseidon ??= importKeepingCurve(() => import('circomlibjs')).then((m) => m.buildPoseidon()))
   let h: bigint | null = null
   let done = 0
   while (done < elements.length || h === null) {

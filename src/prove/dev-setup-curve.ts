@@ -11,6 +11,7 @@
  */
 
 import { SCALAR_FIELD } from '../util/field.js'
+import { importKeepingCurve } from '../shutdown.js'
 
 /** BN254 scalar field order r (the circuit field of circom/snarkjs), under the curve code's name. */
 export const FR = SCALAR_FIELD
@@ -131,7 +132,7 @@ export function loadFfjavascript(): Promise<FfjavascriptModule> {
   // A variable specifier keeps TypeScript from demanding type declarations ffjavascript
   // does not ship; the shape we rely on is `FfjavascriptModule`.
   const specifier: string = 'ffjavascript'
-  modulePromise ??= import(specifier) as Promise<FfjavascriptModule>
+  modulePromise ??= importKeepingCurve(() => import(specifier) as Promise<FfjavascriptModule>)
   return modulePromise
 }
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixturePath } from '../../models/make-fixtures.js'
@@ -76,6 +76,21 @@ describe('zk path end to end (tiny MLP)', () => {
     expect(manifest.setup).toMatchObject({ kind: 'dev', insecure: true })
     expect(Object.keys(manifest.artifacts)).toEqual(expect.arrayContaining(['ir.json', 'circuit/model.r1cs', 'circuit/model_js/model.wasm']))
   })
+
+  it('CLI: setup --dev and prove exit by themselves once done (no curve worker threads left behind)', async () => {
+    // A lazily imported ffjavascript copy used to null the global that holds snarkjs's threaded
+    // curve, so `shutdown()` could not stop its workers and the process never exited.
+    const copy = join(dirname(dir), 'build-cli')
+    await cp(dir, copy, { recursive: true })
+    const inputPath = join(dirname(dir), 'input-cli.json')
+    await writeFile(inputPath, JSON.stringify(input))
+    const setup = await cliSpawn(['setup', copy, '--dev', '--force'], { timeoutMs: 90_000 })
+    expect(setup.timedOut, setup.stderr).toBe(false)
+    expect(setup.code, setup.stderr).toBe(0)
+    const prove = await cliSpawn(['prove', copy, '--input', inputPath, '--out', join(dirname(dir), 'proof-cli')], { timeoutMs: 90_000 })
+    expect(prove.timedOut, prove.stderr).toBe(false)
+    expect(prove.code, prove.stderr).toBe(0)
+  }, 240_000)
 
   it('CLI: verify --onchain deploys to an embedded anvil, verifies, and stops it', async () => {
     const r = await cli('verify', dir, proofDir, '--onchain')
