@@ -37,36 +37,38 @@ function weights(random: () => number, n: number, fanIn: number): Float32Array {
   return out
 }
 
-const mlpParameters = (sizes: number[]) => sizes.slice(1).reduce((a, m, l) => a + m * sizes[l] + m, 0)
+export const mlpParameters = (sizes: number[]) => sizes.slice(1).reduce((a, m, l) => a + m * sizes[l] + m, 0)
 
-/** Gemm (transB=1) + Relu per hidden layer and a final Gemm: `sizes` = [inputs, hidden..., outputs]. */
-export function scaleMlp(sizes: number[], seed: number): ScaleModel {
-  const name = `mlp-${sizes.join('-')}`
-  return {
-    name, shape: sizes.join('→'), parameters: mlpParameters(sizes), inputSize: sizes[0],
-    build() {
-      const r = seededRandom(seed)
-      const initializers: BuildModelParameters['initializers'] = []
-      const nodes: BuildModelParameters['nodes'] = []
-      let prev = 'input'
-      for (let l = 1; l < sizes.length; l++) {
-        const [n, m] = [sizes[l - 1], sizes[l]]
-        initializers.push({ name: `fc${l}.weight`, dims: [m, n], data: weights(r, m * n, n) })
-        initializers.push({ name: `fc${l}.bias`, dims: [m], data: weights(r, m, n) })
-        const last = l === sizes.length - 1
-        const out = last ? 'output' : `fc${l}.out`
-        nodes.push({ op: 'Gemm', name: `fc${l}`, inputs: [prev, `fc${l}.weight`, `fc${l}.bias`], outputs: [out], attributes: { transB: { int: 1 } } })
-        if (!last) {
-          nodes.push({ op: 'Relu', name: `relu${l}`, inputs: [out], outputs: [`relu${l}.out`] })
-          prev = `relu${l}.out`
-        }
-      }
-      return buildModel({
-        name: name.replaceAll('-', '_'), inputs: [f32('input', [1, sizes[0]])], outputs: [f32('output', [1, sizes.at(-1)!])],
-        initializers, nodes, metadata: meta(seed),
-      })
-    },
+/**
+ * The ONNX bytes of a seeded MLP: Gemm (transB=1) + Relu per hidden layer and a final Gemm,
+ * `sizes` = [inputs, hidden..., outputs]. Shared with the zk sweep (bench/sweep/models.ts),
+ * which names itself as the generator.
+ */
+export function mlpOnnx(sizes: number[], seed: number, generator = 'models/scale-models.ts'): Uint8Array {
+  const r = seededRandom(seed)
+  const initializers: BuildModelParameters['initializers'] = []
+  const nodes: BuildModelParameters['nodes'] = []
+  let prev = 'input'
+  for (let l = 1; l < sizes.length; l++) {
+    const [n, m] = [sizes[l - 1], sizes[l]]
+    initializers.push({ name: `fc${l}.weight`, dims: [m, n], data: weights(r, m * n, n) })
+    initializers.push({ name: `fc${l}.bias`, dims: [m], data: weights(r, m, n) })
+    const last = l === sizes.length - 1
+    const out = last ? 'output' : `fc${l}.out`
+    nodes.push({ op: 'Gemm', name: `fc${l}`, inputs: [prev, `fc${l}.weight`, `fc${l}.bias`], outputs: [out], attributes: { transB: { int: 1 } } })
+    if (!last) {
+      nodes.push({ op: 'Relu', name: `relu${l}`, inputs: [out], outputs: [`relu${l}.out`] })
+      prev = `relu${l}.out`
+    }
   }
+  return buildModel({
+    name: `mlp-${sizes.join('-')}`.replaceAll('-', '_'), inputs: [f32('input', [1, sizes[0]])], outputs: [f32('output', [1, sizes.at(-1)!])],
+    initializers, nodes, metadata: { seed: String(seed), generator },
+  })
+}
+
+export function scaleMlp(sizes: number[], seed: number): ScaleModel {
+  return { name: `mlp-${sizes.join('-')}`, shape: sizes.join('→'), parameters: mlpParameters(sizes), inputSize: sizes[0], build: () => mlpOnnx(sizes, seed) }
 }
 
 /** Conv 3×3 (valid) → Relu → MaxPool 2×2 → Flatten → Gemm to 10, on a `channels`×`side`×`side` map. */

@@ -6,7 +6,7 @@
 import { join } from 'node:path'
 import { seededRandom } from '../../models/mnist-data.js'
 import { buildModel, type BuildModelParameters } from '../../src/onnx/write.js'
-import { benchModels } from '../../models/scale-models.js'
+import { benchModels, mlpOnnx, mlpParameters } from '../../models/scale-models.js'
 
 export type Family = 'mlp' | 'cnn' | 'mnist'
 
@@ -41,34 +41,10 @@ function sampleInput(seed: number, n: number): unknown {
   return { input_data: [Array.from({ length: n }, () => Math.round((2 * r() - 1) * 1e4) / 1e4)] }
 }
 
-/** Gemm (transB=1) + Relu per hidden layer, a final Gemm: `sizes` = [inputs, hidden..., outputs]. */
+/** The seeded MLP of models/scale-models.ts (`mlpOnnx`), with a sample input. */
 export function mlpModel(sizes: number[], seed: number): SweepModel {
-  const r = seededRandom(seed)
-  const initializers: BuildModelParameters['initializers'] = []
-  const nodes: BuildModelParameters['nodes'] = []
-  let prev = 'input'
-  let parameters = 0
-  for (let l = 1; l < sizes.length; l++) {
-    const [n, m] = [sizes[l - 1], sizes[l]]
-    initializers.push({ name: `fc${l}.weight`, dims: [m, n], data: weights(r, m * n, n) })
-    initializers.push({ name: `fc${l}.bias`, dims: [m], data: weights(r, m, n) })
-    parameters += m * n + m
-    const last = l === sizes.length - 1
-    const out = last ? 'output' : `fc${l}.out`
-    nodes.push({ op: 'Gemm', name: `fc${l}`, inputs: [prev, `fc${l}.weight`, `fc${l}.bias`], outputs: [out], attributes: { transB: { int: 1 } } })
-    if (!last) {
-      nodes.push({ op: 'Relu', name: `relu${l}`, inputs: [out], outputs: [`relu${l}.out`] })
-      prev = `relu${l}.out`
-    }
-  }
-  const name = `mlp-${sizes.join('-')}`
-  const onnx = buildModel({
-    name: name.replaceAll('-', '_'),
-    inputs: [f32('input', [1, sizes[0]])],
-    outputs: [f32('output', [1, sizes.at(-1)!])],
-    initializers, nodes, metadata: { seed: String(seed), generator: 'bench/sweep/models.ts' },
-  })
-  return { name, family: 'mlp', shape: sizes.join('-'), parameters, onnx, input: sampleInput(seed + 1, sizes[0]) }
+  const onnx = mlpOnnx(sizes, seed, 'bench/sweep/models.ts')
+  return { name: `mlp-${sizes.join('-')}`, family: 'mlp', shape: sizes.join('-'), parameters: mlpParameters(sizes), onnx, input: sampleInput(seed + 1, sizes[0]) }
 }
 
 /**
