@@ -118,13 +118,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   // The commitment the verifier compares the proof's last public signal with.
   if (emitted.layout.weights) emitted.layout.weights.commitment = (await weightCommitment(ir)).toString()
 
-  const accuracy = await progress.step('float yardstick (onnxruntime)', async () => {
-    const yardstick = (samples.length > 0 ? samples : domainSamples(ir, DEFAULT_CALIBRATION_SAMPLES)).slice(0, 64)
-    const reference = await runOnnxruntime(bytes, onnx.inputs, yardstick)
-    // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
-    const quantized = yardstick.map((s) => onnxOutputs(ir.outputs, execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))))
-    return compareOutputs(reference, quantized)
-  })
+  const accuracy = await floatYardstick(progress, bytes, onnx.inputs, ir, samples)
 
   // Every artifact goes into a staging folder; the build folder changes only once all exist.
   const manifest = await withStaging(p.outDir, async (staging) => {
@@ -183,12 +177,7 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
     return { manifest: previous, accuracy: report.accuracy, reused: true }
   }
   const { ir } = p
-  const accuracy = await p.progress.step('float yardstick (onnxruntime)', async () => {
-    const yardstick = (p.samples.length > 0 ? p.samples : domainSamples(ir, DEFAULT_CALIBRATION_SAMPLES)).slice(0, 64)
-    const reference = await runOnnxruntime(p.bytes, p.inputs, yardstick)
-    const quantized = yardstick.map((s) => onnxOutputs(ir.outputs, execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))))
-    return compareOutputs(reference, quantized)
-  })
+  const accuracy = await floatYardstick(p.progress, p.bytes, p.inputs, ir, p.samples)
   const manifest = await withStaging(p.outDir, async (staging) => {
     const sp = artifactPaths(staging)
     await writeFileAtomic(sp.onnx, p.bytes)
@@ -215,6 +204,17 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
     return m
   })
   return { manifest, accuracy, reused: false }
+}
+
+/** The quantised model against onnxruntime's float run, on up to 64 calibration (or domain) samples. */
+function floatYardstick(progress: Progress, bytes: Uint8Array, inputs: Parameters<typeof runOnnxruntime>[1], ir: IrModel, samples: Float64Array[][]): Promise<AccuracyReport> {
+  return progress.step('float yardstick (onnxruntime)', async () => {
+    const yardstick = (samples.length > 0 ? samples : domainSamples(ir, DEFAULT_CALIBRATION_SAMPLES)).slice(0, 64)
+    const reference = await runOnnxruntime(bytes, inputs, yardstick)
+    // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
+    const quantized = yardstick.map((s) => onnxOutputs(ir.outputs, execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))))
+    return compareOutputs(reference, quantized)
+  })
 }
 
 function parseJson(text: string, what: string): unknown {
