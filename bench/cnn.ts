@@ -40,9 +40,20 @@ const MODELS = [
 ]
 const RUNS = 3
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const argmax = (v: ArrayLike<number | bigint>) => { let b = 0; for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i; return b }
+const argmax = (v: ArrayLike<number | bigint>) => {
+  let b = 0
+  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i
+  return b
+}
 
-interface LayerCost { step: number; origin: string; op: string; outputs: number; gadgets: number; constraints: number }
+interface LayerCost {
+  step: number
+  origin: string
+  op: string
+  outputs: number
+  gadgets: number
+  constraints: number
+}
 
 /**
  * Constraints of each non-linear IR step, from the same plans the emitter uses (requant per
@@ -54,22 +65,50 @@ function layerCosts(ir: IrModel, bounds: Map<number, TensorBounds>): LayerCost[]
     const ids = step.op.inputs
     const xb = { lo: ids.flatMap((i) => bounds.get(i)!.lo), hi: ids.flatMap((i) => bounds.get(i)!.hi) }
     const x: Ref[] = xb.lo.map((_, j) => ({ sig: `x${j}`, mul: 1n, add: 0n }))
-    const cost: EmitCircuitReturnType['cost'] = { inputRangeChecks: 0, requant: 0, linear: 0, hashing: 0, activations: 0, weights: 0, max: 0, lookup: 0, mul: 0 }
+    const cost: EmitCircuitReturnType['cost'] = {
+      inputRangeChecks: 0,
+      requant: 0,
+      linear: 0,
+      hashing: 0,
+      activations: 0,
+      weights: 0,
+      max: 0,
+      lookup: 0,
+      mul: 0,
+    }
     const op = step.op
     if (op.op === 'requant') {
       for (let j = 0; j < x.length; j++) {
         const plan = planRequant(op, xb.lo[j], xb.hi[j])
-        if (plan.kind === 'gadget') { cost.requant += plan.constraints; cost.activations++ }
+        if (plan.kind === 'gadget') {
+          cost.requant += plan.constraints
+          cost.activations++
+        }
       }
     } else if (op.op === 'max') emitMax(op, x, xb, step.output.id, [], cost)
     else if (op.op === 'lookup') emitLookup(op, x, xb, step.output.id, [], cost)
     else return []
     const constraints = cost.requant + cost.max + cost.lookup
-    return [{ step: index, origin: step.origin, op: op.op, outputs: op.op === 'max' ? op.rowPtr.length - 1 : x.length, gadgets: cost.activations, constraints }]
+    return [
+      {
+        step: index,
+        origin: step.origin,
+        op: op.op,
+        outputs: op.op === 'max' ? op.rowPtr.length - 1 : x.length,
+        gadgets: cost.activations,
+        constraints,
+      },
+    ]
   })
 }
 
-interface Accuracy { onnxruntime: number; integer: number; argmaxAgreement: number; maxAbsError: number; executorMsPerDigit: number }
+interface Accuracy {
+  onnxruntime: number
+  integer: number
+  argmaxAgreement: number
+  maxAbsError: number
+  executorMsPerDigit: number
+}
 
 /**
  * Held-out accuracy of the ONNX file in onnxruntime and of veriml's integer model of it
@@ -78,7 +117,11 @@ interface Accuracy { onnxruntime: number; integer: number; argmaxAgreement: numb
  */
 async function accuracy(path: string, ir: IrModel, test: ReturnType<typeof loadMnist>['test']): Promise<Accuracy> {
   const session = await ort.InferenceSession.create(await readFile(path))
-  let onnx = 0, integer = 0, agree = 0, maxAbsError = 0, executorMs = 0
+  let onnx = 0,
+    integer = 0,
+    agree = 0,
+    maxAbsError = 0,
+    executorMs = 0
   for (const s of test) {
     const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', s.pixels, [1, 1, 28, 28]) })
     const reference = out[session.outputNames[0]].data as Float32Array
@@ -93,59 +136,122 @@ async function accuracy(path: string, ir: IrModel, test: ReturnType<typeof loadM
   }
   await session.release()
   const n = test.length
-  return { onnxruntime: onnx / n, integer: integer / n, argmaxAgreement: agree / n, maxAbsError, executorMsPerDigit: executorMs / n }
+  return {
+    onnxruntime: onnx / n,
+    integer: integer / n,
+    argmaxAgreement: agree / n,
+    maxAbsError,
+    executorMsPerDigit: executorMs / n,
+  }
 }
 
 const loadAtStart = loadavg()
 const { test } = loadMnist()
 const input = JSON.parse(await readFile(INPUT, 'utf8'))
 interface Row {
-  model: string; label: string; constraints: number; cost: EmitCircuitReturnType['cost']; layers: LayerCost[]; layerSumMatches: boolean
-  irSteps: string; publicSignals: number; compileMs: number; devSetupMs: number; witnessMs: number; proveMs: number; proveRunsMs: number[]; verifyMs: number
+  model: string
+  label: string
+  constraints: number
+  cost: EmitCircuitReturnType['cost']
+  layers: LayerCost[]
+  layerSumMatches: boolean
+  irSteps: string
+  publicSignals: number
+  compileMs: number
+  devSetupMs: number
+  witnessMs: number
+  proveMs: number
+  proveRunsMs: number[]
+  verifyMs: number
   accuracy: Accuracy
 }
 const rows: Row[] = []
 for (const m of MODELS) {
   const dir = join(ROOT, 'build', 'bench', `cnn-${m.key}`)
   console.error(`[${m.key}] compile`)
-  const compiled = await compileModel({ onnxPath: m.onnx, outDir: dir, force: true, calibrationPath: CALIBRATION, visibility: { input: 'hashed', output: 'public' } })
+  const compiled = await compileModel({
+    onnxPath: m.onnx,
+    outDir: dir,
+    force: true,
+    calibrationPath: CALIBRATION,
+    visibility: { input: 'hashed', output: 'public' },
+  })
   console.error(`[${m.key}] dev setup`)
   const setup = await setupModel({ dir, dev: true, force: true })
-  const proveMs: number[] = [], witnessMs: number[] = []
+  const proveMs: number[] = [],
+    witnessMs: number[] = []
   for (let i = 0; i < RUNS; i++) {
     const p = await proveModel({ dir, input, outDir: join(dir, 'proof') })
-    proveMs.push(p.proveMs); witnessMs.push(p.witnessMs)
+    proveMs.push(p.proveMs)
+    witnessMs.push(p.witnessMs)
   }
   const verified = await verifyProof(dir, join(dir, 'proof'))
   if (!verified.valid) throw new Error(`[${m.key}] the proof does not verify: ${verified.reason}`)
   const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
-  const report = JSON.parse(await readFile(artifactPaths(dir).report, 'utf8')) as { cost: EmitCircuitReturnType['cost'] }
+  const report = JSON.parse(await readFile(artifactPaths(dir).report, 'utf8')) as {
+    cost: EmitCircuitReturnType['cost']
+  }
   const layers = layerCosts(ir, analyzeBounds(ir))
   const sum = (op: string) => layers.filter((l) => l.op === op).reduce((n, l) => n + l.constraints, 0)
-  const layerSumMatches = sum('requant') === report.cost.requant && sum('max') === report.cost.max && sum('lookup') === report.cost.lookup
+  const layerSumMatches =
+    sum('requant') === report.cost.requant && sum('max') === report.cost.max && sum('lookup') === report.cost.lookup
   console.error(`[${m.key}] accuracy on ${test.length} held-out digits`)
   const heldOut = await accuracy(m.onnx, ir, test)
   rows.push({
-    model: m.key, label: m.label, constraints: compiled.manifest.constraintCount, cost: report.cost, layers, layerSumMatches,
-    irSteps: ir.steps.map((s) => s.op.op).join(' → '), publicSignals: compiled.manifest.layout.count,
-    compileMs: compiled.manifest.timings.compileMs, devSetupMs: setup.setupMs, witnessMs: median(witnessMs), proveMs: median(proveMs), proveRunsMs: proveMs, verifyMs: verified.verifyMs,
+    model: m.key,
+    label: m.label,
+    constraints: compiled.manifest.constraintCount,
+    cost: report.cost,
+    layers,
+    layerSumMatches,
+    irSteps: ir.steps.map((s) => s.op.op).join(' → '),
+    publicSignals: compiled.manifest.layout.count,
+    compileMs: compiled.manifest.timings.compileMs,
+    devSetupMs: setup.setupMs,
+    witnessMs: median(witnessMs),
+    proveMs: median(proveMs),
+    proveRunsMs: proveMs,
+    verifyMs: verified.verifyMs,
     accuracy: heldOut,
   })
 }
 
 // Other jobs share this machine; the 1-minute load averages say how much (2 cores: load 2 = saturated).
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, loadAverage1m: { start: loadAtStart[0], end: loadavg()[0] } }
+const machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  loadAverage1m: { start: loadAtStart[0], end: loadavg()[0] },
+}
 const date = new Date().toISOString().slice(0, 10)
-await writeJsonAtomic(join(ROOT, 'bench', 'results', `cnn-${date}.json`), { machine, runs: RUNS, heldOutDigits: test.length, rows })
+await writeJsonAtomic(join(ROOT, 'bench', 'results', `cnn-${date}.json`), {
+  machine,
+  runs: RUNS,
+  heldOutDigits: test.length,
+  rows,
+})
 
 const s = (v: number) => `${(v / 1000).toFixed(2)} s`
 const pct = (v: number) => `${(100 * v).toFixed(2)} %`
-const lines = [`| MNIST CNN (${machine.cpus} cores, ${machine.node}, load ${machine.loadAverage1m.start.toFixed(1)} → ${machine.loadAverage1m.end.toFixed(1)}) | ${rows.map((r) => r.label).join(' | ')} |`, `|---|${rows.map(() => '---').join('|')}|`]
+const lines = [
+  `| MNIST CNN (${machine.cpus} cores, ${machine.node}, load ${machine.loadAverage1m.start.toFixed(1)} → ${machine.loadAverage1m.end.toFixed(1)}) | ${rows.map((r) => r.label).join(' | ')} |`,
+  `|---|${rows.map(() => '---').join('|')}|`,
+]
 const row = (name: string, f: (r: Row) => string | number) => lines.push(`| ${name} | ${rows.map(f).join(' | ')} |`)
 row('R1CS constraints', (r) => r.constraints.toLocaleString('en-US'))
-row('input range checks / requant / max / lookup / linear / hashing', (r) => `${r.cost.inputRangeChecks} / ${r.cost.requant} / ${r.cost.max} / ${r.cost.lookup} / ${r.cost.linear} / ${r.cost.hashing}`)
+row(
+  'input range checks / requant / max / lookup / linear / hashing',
+  (r) =>
+    `${r.cost.inputRangeChecks} / ${r.cost.requant} / ${r.cost.max} / ${r.cost.lookup} / ${r.cost.linear} / ${r.cost.hashing}`,
+)
 row('IR steps', (r) => r.irSteps)
-row('per layer: constraints (per output)', (r) => r.layers.map((l) => `${l.origin} ${l.op} ×${l.outputs}: ${l.constraints} (${(l.constraints / l.outputs).toFixed(1)})`).join('; ') + (r.layerSumMatches ? '' : ' [sum differs from the circuit report]'))
+row(
+  'per layer: constraints (per output)',
+  (r) =>
+    r.layers
+      .map((l) => `${l.origin} ${l.op} ×${l.outputs}: ${l.constraints} (${(l.constraints / l.outputs).toFixed(1)})`)
+      .join('; ') + (r.layerSumMatches ? '' : ' [sum differs from the circuit report]'),
+)
 row('compile (circom2, wasm)', (r) => s(r.compileMs))
 row('dev setup', (r) => s(r.devSetupMs))
 row('witness', (r) => s(r.witnessMs))
@@ -153,7 +259,10 @@ row(`prove (median of ${RUNS})`, (r) => s(r.proveMs))
 row('verify off-chain', (r) => `${r.verifyMs.toFixed(0)} ms`)
 row(`held-out accuracy, onnxruntime (${test.length} digits)`, (r) => pct(r.accuracy.onnxruntime))
 row('held-out accuracy, veriml integer model (what is proven)', (r) => pct(r.accuracy.integer))
-row('veriml integer vs onnxruntime: argmax agreement, max abs logit error', (r) => `${pct(r.accuracy.argmaxAgreement)}, ${r.accuracy.maxAbsError.toPrecision(3)}`)
+row(
+  'veriml integer vs onnxruntime: argmax agreement, max abs logit error',
+  (r) => `${pct(r.accuracy.argmaxAgreement)}, ${r.accuracy.maxAbsError.toPrecision(3)}`,
+)
 row('reference executor per digit', (r) => `${r.accuracy.executorMsPerDigit.toFixed(1)} ms`)
 const md = lines.join('\n') + '\n'
 await writeFileAtomic(join(ROOT, 'bench', 'results', `cnn-${date}.md`), md)

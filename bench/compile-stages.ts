@@ -19,8 +19,13 @@ import { quantize } from '../src/quantize/quantize.js'
 /** compile's default calibration (src/prove/compile.ts), inlined so this file also runs on older commits. */
 function defaultCalibration(specs: { shape: number[] }[]): Float64Array[][] {
   let s = 0x9e3779b9
-  const rand = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32 }
-  return Array.from({ length: 32 }, () => specs.map((x) => Float64Array.from({ length: x.shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1)))
+  const rand = () => {
+    s = (s * 1664525 + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
+  return Array.from({ length: 32 }, () =>
+    specs.map((x) => Float64Array.from({ length: x.shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1)),
+  )
 }
 
 const path = process.argv[2]
@@ -36,7 +41,9 @@ async function stage<T>(name: string, f: () => T | Promise<T>): Promise<T> {
   const used = process.cpuUsage(c)
   timings[name] = Math.round(performance.now() - t)
   cpu[name] = Math.round((used.user + used.system) / 1000)
-  console.log(`${name.padEnd(28)} ${String(timings[name]).padStart(8)} ms wall ${String(cpu[name]).padStart(8)} ms cpu   rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`)
+  console.log(
+    `${name.padEnd(28)} ${String(timings[name]).padStart(8)} ms wall ${String(cpu[name]).padStart(8)} ms cpu   rss ${Math.round(process.memoryUsage().rss / 2 ** 20)} MB`,
+  )
   return out
 }
 

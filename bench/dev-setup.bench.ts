@@ -90,7 +90,11 @@ function mlpCircuit(s: MlpShape): string {
 async function compile(dir: string, s: MlpShape): Promise<{ r1cs: string; wasm: string; compileMs: number }> {
   const t0 = performance.now()
   await compileCircom(dir, { name: s.name })
-  return { r1cs: join(dir, `${s.name}.r1cs`), wasm: join(dir, `${s.name}_js`, `${s.name}.wasm`), compileMs: performance.now() - t0 }
+  return {
+    r1cs: join(dir, `${s.name}.r1cs`),
+    wasm: join(dir, `${s.name}_js`, `${s.name}.wasm`),
+    compileMs: performance.now() - t0,
+  }
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
@@ -126,8 +130,12 @@ async function main(): Promise<void> {
     const [, contribMs] = await timed(() =>
       snarkjs.powersOfTau.contribute(join(dir, 'p0.ptau'), join(dir, 'p1.ptau'), 'bench', 'bench entropy'),
     )
-    const [, prepareMs] = await timed(() => snarkjs.powersOfTau.preparePhase2(join(dir, 'p1.ptau'), join(dir, 'pf.ptau')))
-    const [, newZKeyMs] = await timed(() => snarkjs.zKey.newZKey(mid.r1cs, join(dir, 'pf.ptau'), join(dir, 'mid-0.zkey')))
+    const [, prepareMs] = await timed(() =>
+      snarkjs.powersOfTau.preparePhase2(join(dir, 'p1.ptau'), join(dir, 'pf.ptau')),
+    )
+    const [, newZKeyMs] = await timed(() =>
+      snarkjs.zKey.newZKey(mid.r1cs, join(dir, 'pf.ptau'), join(dir, 'mid-0.zkey')),
+    )
     const [, zkeyContribMs] = await timed(() =>
       snarkjs.zKey.contribute(join(dir, 'mid-0.zkey'), join(dir, 'mid-1.zkey'), 'bench', 'bench entropy'),
     )
@@ -135,7 +143,9 @@ async function main(): Promise<void> {
     const midOk = await proveAndVerify(snarkjs, MID, mid.wasm, join(dir, 'mid-dev.zkey'))
 
     // --- MNIST-sized circuit: dev setup alone ---
-    const [devMnist, devMnistMs] = await timed(() => devSetup({ r1csPath: mnist.r1cs, zkeyPath: join(dir, 'mnist-dev.zkey') }))
+    const [devMnist, devMnistMs] = await timed(() =>
+      devSetup({ r1csPath: mnist.r1cs, zkeyPath: join(dir, 'mnist-dev.zkey') }),
+    )
     const [devMnistPtau, devMnistPtauMs] = await timed(() =>
       devSetup({ r1csPath: mnist.r1cs, zkeyPath: join(dir, 'mnist-dev2.zkey'), ptauPath: join(dir, 'mnist-dev.ptau') }),
     )

@@ -32,7 +32,12 @@ const dir = join(ROOT, 'build', 'bench', 'sweep', 'mnist-mlp')
 const progress = terminalProgress(process.stderr)
 
 await progress.step('MNIST build (reused when unchanged)', async () => {
-  await compileModel({ onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'), outDir: dir, calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'), visibility: VISIBILITY })
+  await compileModel({
+    onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'),
+    outDir: dir,
+    calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'),
+    visibility: VISIBILITY,
+  })
   await setupModel({ dir, dev: true })
 })
 const paths = artifactPaths(dir)
@@ -45,29 +50,60 @@ const calculate = await loadWitnessCalculator(dir)
 const wtnsBytes = await calculate(run.inputs)
 const circuitInput = witnessInput(run.inputs)
 
-interface Pair { group: string; task: string; baseline: string }
+interface Pair {
+  group: string
+  task: string
+  baseline: string
+}
 const pairs: Pair[] = []
 const benches: Bench[] = []
 
 const fast = new Bench({ time: 1500, warmupTime: 300 })
-fast.add('executor: veriml integer IR', () => { execute(run.ir, run.inputs) })
-fast.add('executor: onnxruntime float (baseline)', async () => { await session.run(feeds) })
-fast.add('witness: loadWitnessCalculator (loaded once)', async () => { await calculate(run.inputs) })
-fast.add('witness: snarkjs wtns.calculate (baseline)', async () => { await snarkjs.wtns.calculate(circuitInput, paths.wasm, { type: 'mem' }) })
-pairs.push({ group: 'executor', task: 'executor: veriml integer IR', baseline: 'executor: onnxruntime float (baseline)' })
-pairs.push({ group: 'witness', task: 'witness: loadWitnessCalculator (loaded once)', baseline: 'witness: snarkjs wtns.calculate (baseline)' })
+fast.add('executor: veriml integer IR', () => {
+  execute(run.ir, run.inputs)
+})
+fast.add('executor: onnxruntime float (baseline)', async () => {
+  await session.run(feeds)
+})
+fast.add('witness: loadWitnessCalculator (loaded once)', async () => {
+  await calculate(run.inputs)
+})
+fast.add('witness: snarkjs wtns.calculate (baseline)', async () => {
+  await snarkjs.wtns.calculate(circuitInput, paths.wasm, { type: 'mem' })
+})
+pairs.push({
+  group: 'executor',
+  task: 'executor: veriml integer IR',
+  baseline: 'executor: onnxruntime float (baseline)',
+})
+pairs.push({
+  group: 'witness',
+  task: 'witness: loadWitnessCalculator (loaded once)',
+  baseline: 'witness: snarkjs wtns.calculate (baseline)',
+})
 benches.push(fast)
 
 // ~1 s per proof on 2 cores: a handful of iterations, no time budget.
 const slow = new Bench({ time: 0, iterations: 5, warmupIterations: 1, warmupTime: 0 })
-slow.add('prove: witness (loaded) + groth16.prove', async () => { await snarkjs.groth16.prove(paths.zkey, { type: 'mem', data: await calculate(run.inputs) }) })
-slow.add('prove: snarkjs groth16.fullProve (baseline)', async () => { await snarkjs.groth16.fullProve(circuitInput, paths.wasm, paths.zkey) })
-slow.add('prove: groth16.prove only (witness precomputed)', async () => { await snarkjs.groth16.prove(paths.zkey, { type: 'mem', data: wtnsBytes }) })
-pairs.push({ group: 'prove', task: 'prove: witness (loaded) + groth16.prove', baseline: 'prove: snarkjs groth16.fullProve (baseline)' })
+slow.add('prove: witness (loaded) + groth16.prove', async () => {
+  await snarkjs.groth16.prove(paths.zkey, { type: 'mem', data: await calculate(run.inputs) })
+})
+slow.add('prove: snarkjs groth16.fullProve (baseline)', async () => {
+  await snarkjs.groth16.fullProve(circuitInput, paths.wasm, paths.zkey)
+})
+slow.add('prove: groth16.prove only (witness precomputed)', async () => {
+  await snarkjs.groth16.prove(paths.zkey, { type: 'mem', data: wtnsBytes })
+})
+pairs.push({
+  group: 'prove',
+  task: 'prove: witness (loaded) + groth16.prove',
+  baseline: 'prove: snarkjs groth16.fullProve (baseline)',
+})
 benches.push(slow)
 
 try {
-  for (const [i, b] of benches.entries()) await progress.step(`micro-benchmarks ${i + 1}/${benches.length}`, () => b.run())
+  for (const [i, b] of benches.entries())
+    await progress.step(`micro-benchmarks ${i + 1}/${benches.length}`, () => b.run())
 } finally {
   await session.release()
   await shutdown()
@@ -81,13 +117,26 @@ const stats = (name: string) => {
 }
 const ratioOf = new Map(pairs.map((p) => [p.task, stats(p.task).mean / stats(p.baseline).mean]))
 const baselineOf = new Map(pairs.map((p) => [p.task, p.baseline]))
-const lines = [`| MNIST MLP, ${(await loadCompiled(dir)).constraintCount} constraints (node ${process.version}) | mean ms | p50 ms | samples | ±rme % | ratio vs baseline (mean) |`, '|---|---|---|---|---|---|']
+const lines = [
+  `| MNIST MLP, ${(await loadCompiled(dir)).constraintCount} constraints (node ${process.version}) | mean ms | p50 ms | samples | ±rme % | ratio vs baseline (mean) |`,
+  '|---|---|---|---|---|---|',
+]
 for (const [name] of tasks) {
   const s = stats(name)
   const ratio = ratioOf.get(name)
-  const cell = ratio === undefined ? (name.includes('baseline') ? '1 (baseline)' : `${(s.mean / stats(pairs[2].baseline).mean).toFixed(2)} vs fullProve`) : `${ratio.toFixed(2)} vs ${baselineOf.get(name)!.split(': ')[1].replace(' (baseline)', '')}`
-  lines.push(`| ${name} | ${s.mean.toFixed(3)} | ${s.p50.toFixed(3)} | ${s.samplesCount} | ${s.rme.toFixed(1)} | ${cell} |`)
+  const cell =
+    ratio === undefined
+      ? name.includes('baseline')
+        ? '1 (baseline)'
+        : `${(s.mean / stats(pairs[2].baseline).mean).toFixed(2)} vs fullProve`
+      : `${ratio.toFixed(2)} vs ${baselineOf.get(name)!.split(': ')[1].replace(' (baseline)', '')}`
+  lines.push(
+    `| ${name} | ${s.mean.toFixed(3)} | ${s.p50.toFixed(3)} | ${s.samplesCount} | ${s.rme.toFixed(1)} | ${cell} |`,
+  )
 }
 const table = lines.join('\n')
 console.log(`\n${table}`)
-await writeFile(join(ROOT, 'bench', 'results', `micro-${new Date().toISOString().slice(0, 10)}.md`), `# veriml micro-benchmarks ${new Date().toISOString()}\n\n${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}; tinybench; prove rows: 5 iterations after 1 warm-up.\n\n${table}\n`)
+await writeFile(
+  join(ROOT, 'bench', 'results', `micro-${new Date().toISOString().slice(0, 10)}.md`),
+  `# veriml micro-benchmarks ${new Date().toISOString()}\n\n${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}; tinybench; prove rows: 5 iterations after 1 warm-up.\n\n${table}\n`,
+)

@@ -21,8 +21,13 @@ import { scaleReport } from './optimistic-scale/report.js'
 
 const { values: flags } = parseArgs({
   options: {
-    models: { type: 'string' }, cache: { type: 'string' }, results: { type: 'string' }, 'no-write': { type: 'boolean' },
-    one: { type: 'string' }, work: { type: 'string' }, 'json-out': { type: 'string' },
+    models: { type: 'string' },
+    cache: { type: 'string' },
+    results: { type: 'string' },
+    'no-write': { type: 'boolean' },
+    one: { type: 'string' },
+    work: { type: 'string' },
+    'json-out': { type: 'string' },
   },
 })
 const cacheDir = flags.cache ?? defaultCacheDir()
@@ -42,16 +47,26 @@ function runChild(args: string[]): Promise<{ code: number; tail: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'pipe'] })
     let tail = ''
-    child.stderr.on('data', (d: Buffer) => { process.stderr.write(d); tail = (tail + d.toString()).slice(-4000) })
-    child.on('close', (code, signal) => resolve({ code: code ?? 1, tail: `${signal ? `killed by ${signal}: ` : ''}${tail.trim().split('\n').slice(-4).join(' | ')}` }))
+    child.stderr.on('data', (d: Buffer) => {
+      process.stderr.write(d)
+      tail = (tail + d.toString()).slice(-4000)
+    })
+    child.on('close', (code, signal) =>
+      resolve({
+        code: code ?? 1,
+        tail: `${signal ? `killed by ${signal}: ` : ''}${tail.trim().split('\n').slice(-4).join(' | ')}`,
+      }),
+    )
   })
 }
 
-const picked = flags.models ? flags.models.split(',').map((n) => {
-  const m = all.find((x) => x.name === n.trim())
-  if (!m) throw new Error(`unknown model "${n}": one of ${all.map((x) => x.name).join(', ')}`)
-  return m
-}) : all
+const picked = flags.models
+  ? flags.models.split(',').map((n) => {
+      const m = all.find((x) => x.name === n.trim())
+      if (!m) throw new Error(`unknown model "${n}": one of ${all.map((x) => x.name).join(', ')}`)
+      return m
+    })
+  : all
 const work = await mkdtemp(join(tmpdir(), 'veriml-op-scale-'))
 const results: ScaleResult[] = []
 const failures: { name: string; error: string }[] = []
@@ -59,7 +74,19 @@ try {
   for (const m of picked) {
     log(`— ${m.name} (${m.parameters.toLocaleString('en')} parameters)`)
     const out = join(work, `${m.name}.json`)
-    const { code, tail } = await runChild(['--import', 'tsx', import.meta.filename, '--one', m.name, '--work', work, '--cache', cacheDir, '--json-out', out])
+    const { code, tail } = await runChild([
+      '--import',
+      'tsx',
+      import.meta.filename,
+      '--one',
+      m.name,
+      '--work',
+      work,
+      '--cache',
+      cacheDir,
+      '--json-out',
+      out,
+    ])
     if (code === 0) results.push(JSON.parse(await readFile(out, 'utf8')) as ScaleResult)
     else failures.push({ name: m.name, error: tail })
   }
@@ -69,7 +96,13 @@ try {
 
 const date = new Date().toISOString().slice(0, 10)
 const os = await import('node:os')
-const meta = { date, node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))), models: picked.map((m) => m.name) }
+const meta = {
+  date,
+  node: process.version,
+  cpus: os.cpus().length,
+  loadAverage: os.loadavg().map((l) => Number(l.toFixed(1))),
+  models: picked.map((m) => m.name),
+}
 const md = scaleReport(results, failures, meta)
 console.log(md)
 if (!flags['no-write']) {

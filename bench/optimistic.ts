@@ -9,7 +9,14 @@
 import { writeFileSync } from 'node:fs'
 import { Wallet } from 'ethers'
 import { startAnvil } from '../src/chain/anvil.js'
-import { challengeClaim, finalizeClaim, gameContract, registerModel, submitClaim, withdrawCredit } from '../src/optimistic/client.js'
+import {
+  challengeClaim,
+  finalizeClaim,
+  gameContract,
+  registerModel,
+  submitClaim,
+  withdrawCredit,
+} from '../src/optimistic/client.js'
 import { claimKeyOf, gameModelConfig } from '../src/optimistic/config.js'
 import { deployOptimistic } from '../src/optimistic/contracts.js'
 import { commitParams } from '../src/optimistic/params.js'
@@ -49,16 +56,29 @@ try {
   const fin = await finalizeClaim(game(1), claimKeyOf(registered.modelId, honest, w[1].address))
   const wd = await withdrawCredit(game(1))
   report.inputLane = params.layout.inputLane
-  report.unchallenged = { claim: claim.gasUsed, finalize: fin.gasUsed, withdraw: wd.gasUsed, total: claim.gasUsed + fin.gasUsed + wd.gasUsed }
+  report.unchallenged = {
+    claim: claim.gasUsed,
+    finalize: fin.gasUsed,
+    withdraw: wd.gasUsed,
+    total: claim.gasUsed + fin.gasUsed + wd.gasUsed,
+  }
 
   // One dispute per step kind: the lie sits in state s, so the one-step re-executes step s - 1.
   const disputes: Record<string, unknown> = {}
-  for (const [label, state, claimant, challenger] of [['linear 784→128', 1, 2, 3], ['requant 128', 2, 4, 5], ['linear 128→10', 3, 2, 5]] as const) {
+  for (const [label, state, claimant, challenger] of [
+    ['linear 784→128', 1, 2, 3],
+    ['requant 128', 2, 4, 5],
+    ['linear 128→10', 3, 2, 5],
+  ] as const) {
     const states = honest.states.map((s) => [...s])
     states[state][state === 3 ? 7 : 100] += 1n
     const lie = traceFromStates(honest.layout, states)
     const c = await submitClaim(game(claimant), registered.modelId, lie, bonds.claimBond)
-    const ch = await challengeClaim(game(challenger), claimKeyOf(registered.modelId, lie, w[claimant].address), bonds.challengeBond)
+    const ch = await challengeClaim(
+      game(challenger),
+      claimKeyOf(registered.modelId, lie, w[claimant].address),
+      bonds.challengeBond,
+    )
     const t2 = performance.now()
     const { view, moves } = await playDispute({
       disputeId: ch.disputeId,
@@ -68,8 +88,13 @@ try {
     if (view.claimantWon || view.phase !== 'Resolved') throw new Error(`dispute ${label} not won by the challenger`)
     const total = moves.reduce((a, m) => a + m.gasUsed, c.gasUsed + ch.gasUsed)
     disputes[label] = {
-      claim: c.gasUsed, challenge: ch.gasUsed, moves: moves.map((m) => `${m.move}:${m.gasUsed}`), oneStep: moves.at(-1)!.gasUsed,
-      moveCount: moves.length, total, playMs: Math.round(performance.now() - t2),
+      claim: c.gasUsed,
+      challenge: ch.gasUsed,
+      moves: moves.map((m) => `${m.move}:${m.gasUsed}`),
+      oneStep: moves.at(-1)!.gasUsed,
+      moveCount: moves.length,
+      total,
+      playMs: Math.round(performance.now() - t2),
     }
   }
   report.disputes = disputes

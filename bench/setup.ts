@@ -31,7 +31,10 @@ const sec = (ms: number): string => `${(ms / 1000).toFixed(2)} s`
 const quiet = { log() {}, info() {}, debug() {}, warn() {}, error: (m: string) => console.error(m) }
 
 /** CPU time of the whole process (user + system, every thread), ms. */
-const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000 }
+const cpuMs = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
 
 /** [value, wall ms, CPU ms] of `fn`. */
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number, number]> {
@@ -77,7 +80,10 @@ function squaringChainR1cs(nConstraints: number): Uint8Array {
   ov.setUint32(4, 1, true)
   ov.setUint32(8, 2, true)
   let p = 12
-  for (const [id, payload] of [[1, header], [2, body]] as const) {
+  for (const [id, payload] of [
+    [1, header],
+    [2, body],
+  ] as const) {
     ov.setUint32(p, id, true)
     ov.setBigUint64(p + 4, BigInt(payload.length), true)
     out.set(payload, p + 12)
@@ -87,7 +93,12 @@ function squaringChainR1cs(nConstraints: number): Uint8Array {
 }
 
 /** snarkjs's standard flow on one circuit: new accumulator, one contribution, prepare phase 2, groth16 setup. */
-async function snarkjsFlow(r1cs: string, power: number, dir: string, tag: string): Promise<{ totalMs: number; cpu: number; text: string; ok: boolean }> {
+async function snarkjsFlow(
+  r1cs: string,
+  power: number,
+  dir: string,
+  tag: string,
+): Promise<{ totalMs: number; cpu: number; text: string; ok: boolean }> {
   const curve = await snarkjs.curves.getCurveFromName('bn128')
   const f = (name: string) => join(dir, `${tag}-${name}`)
   const steps: [string, () => Promise<unknown>][] = [
@@ -124,55 +135,97 @@ async function main(): Promise<void> {
   const rows: string[] = []
   // Rows are also printed as they finish: the large snarkjs runs take hours.
   const push = rows.push.bind(rows)
-  rows.push = (...r: string[]) => { for (const x of r) console.error(x); return push(...r) }
+  rows.push = (...r: string[]) => {
+    for (const x of r) console.error(x)
+    return push(...r)
+  }
   try {
     if (!largeOnly) {
       // --- tiny MLP: dev vs snarkjs ---
       const tiny = join(dir, 'tiny')
       await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: tiny })
       const r1cs = artifactPaths(tiny).r1cs
-      const [dev, devMs, devCpu] = await timed(() => devSetup({ r1csPath: r1cs, zkeyPath: join(dir, 'tiny-dev.zkey'), ptauPath: join(dir, 'tiny-dev.ptau') }))
+      const [dev, devMs, devCpu] = await timed(() =>
+        devSetup({ r1csPath: r1cs, zkeyPath: join(dir, 'tiny-dev.zkey'), ptauPath: join(dir, 'tiny-dev.ptau') }),
+      )
       const power = Math.log2(dev.domainSize)
       const sj = await snarkjsFlow(r1cs, power, dir, 'tiny')
-      const devOk = await snarkjs.zKey.verifyFromR1cs(r1cs, join(dir, 'tiny-dev.ptau'), join(dir, 'tiny-dev.zkey'), quiet)
-      rows.push(`| tiny MLP (${dev.nConstraints} constraints) | 2^${power} | ${sec(devMs)}, CPU ${sec(devCpu)} | ${sj.text} | ${ratio(sj, devMs, devCpu)} | dev ${devOk}, snarkjs ${sj.ok} |`)
+      const devOk = await snarkjs.zKey.verifyFromR1cs(
+        r1cs,
+        join(dir, 'tiny-dev.ptau'),
+        join(dir, 'tiny-dev.zkey'),
+        quiet,
+      )
+      rows.push(
+        `| tiny MLP (${dev.nConstraints} constraints) | 2^${power} | ${sec(devMs)}, CPU ${sec(devCpu)} | ${sj.text} | ${ratio(sj, devMs, devCpu)} | dev ${devOk}, snarkjs ${sj.ok} |`,
+      )
 
       // --- MNIST: dev only ---
       const mnist = 'build/bench/mnist-setup'
       // Reused while the model and the emitter are unchanged (compileModel's key).
-      await compileModel({ onnxPath: 'models/mnist-mlp.onnx', outDir: mnist, calibrationPath: 'models/data/mnist-calibration.json', visibility: { input: 'hashed', output: 'public' } })
-      const [m, mMs, mCpu] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist.zkey'), ptauPath: join(dir, 'mnist.ptau') }))
-      const [, mZkeyOnlyMs] = await timed(() => devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist-only.zkey') }))
-      const mOk = await snarkjs.zKey.verifyFromR1cs(artifactPaths(mnist).r1cs, join(dir, 'mnist.ptau'), join(dir, 'mnist.zkey'), quiet)
+      await compileModel({
+        onnxPath: 'models/mnist-mlp.onnx',
+        outDir: mnist,
+        calibrationPath: 'models/data/mnist-calibration.json',
+        visibility: { input: 'hashed', output: 'public' },
+      })
+      const [m, mMs, mCpu] = await timed(() =>
+        devSetup({
+          r1csPath: artifactPaths(mnist).r1cs,
+          zkeyPath: join(dir, 'mnist.zkey'),
+          ptauPath: join(dir, 'mnist.ptau'),
+        }),
+      )
+      const [, mZkeyOnlyMs] = await timed(() =>
+        devSetup({ r1csPath: artifactPaths(mnist).r1cs, zkeyPath: join(dir, 'mnist-only.zkey') }),
+      )
+      const mOk = await snarkjs.zKey.verifyFromR1cs(
+        artifactPaths(mnist).r1cs,
+        join(dir, 'mnist.ptau'),
+        join(dir, 'mnist.zkey'),
+        quiet,
+      )
       const mPower = Math.log2(m.domainSize)
       const mSj = withSnarkjsMnist ? await snarkjsFlow(artifactPaths(mnist).r1cs, mPower, dir, 'mnist') : null
-      rows.push(`| MNIST MLP (${m.nConstraints} constraints) | 2^${mPower} | ${sec(mMs)}, CPU ${sec(mCpu)} (zkey alone ${sec(mZkeyOnlyMs)}) | ${mSj ? mSj.text : 'not run (pass --snarkjs-mnist; prepare phase2 alone: 6 min at 2^14, TOOLCHAIN-NOTES)'} | ${mSj ? ratio(mSj, mMs, mCpu) : '—'} | dev ${mOk}${mSj ? `, snarkjs ${mSj.ok}` : ''} |`)
+      rows.push(
+        `| MNIST MLP (${m.nConstraints} constraints) | 2^${mPower} | ${sec(mMs)}, CPU ${sec(mCpu)} (zkey alone ${sec(mZkeyOnlyMs)}) | ${mSj ? mSj.text : 'not run (pass --snarkjs-mnist; prepare phase2 alone: 6 min at 2^14, TOOLCHAIN-NOTES)'} | ${mSj ? ratio(mSj, mMs, mCpu) : '—'} | dev ${mOk}${mSj ? `, snarkjs ${mSj.ok}` : ''} |`,
+      )
     }
 
     // --- synthetic large domains: dev only ---
     for (const p of domains) {
       const path = join(dir, `chain-${p}.r1cs`)
       await writeFile(path, squaringChainR1cs(2 ** (p - 1) + 16))
-      const [s, sMs, sCpu] = await timed(() => devSetup({ r1csPath: path, zkeyPath: join(dir, `chain-${p}.zkey`), ptauPath: join(dir, `chain-${p}.ptau`) }))
+      const [s, sMs, sCpu] = await timed(() =>
+        devSetup({ r1csPath: path, zkeyPath: join(dir, `chain-${p}.zkey`), ptauPath: join(dir, `chain-${p}.ptau`) }),
+      )
       console.error(`  dev setup 2^${p}: ${sec(sMs)} wall, ${sec(sCpu)} CPU`)
       const sj = withSnarkjsLarge ? await snarkjsFlow(path, Math.log2(s.domainSize), dir, `chain-${p}`) : null
-      const notes = sj ? sj.text : p === 16 ? 'not run (pass --snarkjs-large; prepare phase2 alone: 22 min at 2^16, TOOLCHAIN-NOTES)' : 'not run (pass --snarkjs-large; prepare phase2 alone: about 2 h at 2^18)'
-      rows.push(`| squaring chain (${s.nConstraints} constraints) | 2^${Math.log2(s.domainSize)} | ${sec(sMs)}, CPU ${sec(sCpu)} | ${notes} | ${sj ? ratio(sj, sMs, sCpu) : '—'} | ${sj ? `snarkjs ${sj.ok}` : 'not checked'} |`)
+      const notes = sj
+        ? sj.text
+        : p === 16
+          ? 'not run (pass --snarkjs-large; prepare phase2 alone: 22 min at 2^16, TOOLCHAIN-NOTES)'
+          : 'not run (pass --snarkjs-large; prepare phase2 alone: about 2 h at 2^18)'
+      rows.push(
+        `| squaring chain (${s.nConstraints} constraints) | 2^${Math.log2(s.domainSize)} | ${sec(sMs)}, CPU ${sec(sCpu)} | ${notes} | ${sj ? ratio(sj, sMs, sCpu) : '—'} | ${sj ? `snarkjs ${sj.ok}` : 'not checked'} |`,
+      )
       await rm(join(dir, `chain-${p}.ptau`), { force: true })
     }
   } finally {
     await rm(dir, { recursive: true, force: true })
     await shutdown()
   }
-  console.log([
-    `## Groth16 setup: veriml dev setup vs snarkjs (${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${(await import('node:os')).cpus().length} cores)`,
-    '',
-    'Dev setup = zkey + verification-only prepared ptau (what `veriml setup DIR --dev` writes). snarkjs = newAccumulator + contribute + preparePhase2 + newZKey.',
-    '',
-    '| circuit | domain | veriml dev setup | snarkjs | ratio wall (CPU) | zKey.verifyFromR1cs |',
-    '| --- | --- | ---: | --- | ---: | --- |',
-    ...rows,
-  ].join('\n'))
+  console.log(
+    [
+      `## Groth16 setup: veriml dev setup vs snarkjs (${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${(await import('node:os')).cpus().length} cores)`,
+      '',
+      'Dev setup = zkey + verification-only prepared ptau (what `veriml setup DIR --dev` writes). snarkjs = newAccumulator + contribute + preparePhase2 + newZKey.',
+      '',
+      '| circuit | domain | veriml dev setup | snarkjs | ratio wall (CPU) | zKey.verifyFromR1cs |',
+      '| --- | --- | ---: | --- | ---: | --- |',
+      ...rows,
+    ].join('\n'),
+  )
 }
 
 await main()

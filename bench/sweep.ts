@@ -34,14 +34,18 @@ import { disputeNotes, markdownTable, plots, type SweepRow } from './sweep/repor
 const ROOT = join(import.meta.dirname, '..')
 const quick = process.argv.includes('--quick')
 const scale = process.argv.includes('--scale')
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',')
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',')
 const addTo = process.argv.find((a) => a.startsWith('--add-to='))?.slice('--add-to='.length)
 if (addTo && !only) {
   console.error('--add-to needs --only=NAMES: the rows to measure again')
   process.exit(2)
 }
 const progress = terminalProgress(process.stderr)
-const message = (e: unknown) => (e instanceof Error ? (e as { shortMessage?: string }).shortMessage ?? e.message : String(e))
+const message = (e: unknown) =>
+  e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message) : String(e)
 
 function git(args: string[]): string {
   try {
@@ -56,7 +60,9 @@ const withScale = async (list: SweepModel[]) => (scale ? [...list, ...scaleSweep
 const models = (await withScale(await sweepModels(quick && !only))).filter((m) => !only || only.includes(m.name))
 if (only && models.length !== only.length) {
   const known = (await withScale(await sweepModels(false))).map((m) => m.name)
-  console.error(`--only: unknown model(s) ${only.filter((n) => !known.includes(n)).join(', ')}; the sweep's models are ${known.join(', ')}`)
+  console.error(
+    `--only: unknown model(s) ${only.filter((n) => !known.includes(n)).join(', ')}; the sweep's models are ${known.join(', ')}`,
+  )
   process.exit(2)
 }
 const anvil = await startAnvil({ accounts: 4 })
@@ -71,7 +77,15 @@ try {
   for (const [i, m] of models.entries()) {
     progress.info(`[${i + 1}/${models.length}] ${m.name} (${m.parameters.toLocaleString('en-US')} parameters)`)
     const dir = join(ROOT, 'build', 'bench', 'sweep', m.name)
-    const row: SweepRow = { name: m.name, family: m.family, shape: m.shape, parameters: m.parameters, zk: { error: 'not run' }, optimistic: { skipped: 'zk compile failed' }, privateWeightsBaseline: { skipped: 'zk compile failed' } }
+    const row: SweepRow = {
+      name: m.name,
+      family: m.family,
+      shape: m.shape,
+      parameters: m.parameters,
+      zk: { error: 'not run' },
+      optimistic: { skipped: 'zk compile failed' },
+      privateWeightsBaseline: { skipped: 'zk compile failed' },
+    }
     if (m.optimisticOnly) {
       row.zk = { error: 'past the zk limit: not attempted' }
       row.privateWeightsBaseline = { skipped: 'past the zk limit' }
@@ -119,7 +133,10 @@ const cpu = cpus()
 const run = {
   date: new Date().toISOString(),
   // Earlier results in bench/results (amended with --add-to) do not make the tree dirty.
-  git: { commit: git(['rev-parse', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results']) !== '' },
+  git: {
+    commit: git(['rev-parse', 'HEAD']),
+    dirty: git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':!bench/results']) !== '',
+  },
   sweepMs: Math.round(performance.now() - started),
 }
 type Result = typeof run & {
@@ -136,7 +153,9 @@ let stem: string
 if (addTo) {
   result = JSON.parse(await readFile(addTo, 'utf8')) as Result
   stem = basename(addTo, '.json')
-  result.rows = [...result.rows.filter((r) => !only!.includes(r.name)), ...rows].sort((a, b) => a.parameters - b.parameters)
+  result.rows = [...result.rows.filter((r) => !only!.includes(r.name)), ...rows].sort(
+    (a, b) => a.parameters - b.parameters,
+  )
   result.amendments = [...(result.amendments ?? []), { ...run, rows: rows.map((r) => r.name) }]
 } else {
   stem = run.date.slice(0, 10)
@@ -144,10 +163,18 @@ if (addTo) {
     ...run,
     mode: quick ? 'quick' : 'full',
     machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', memoryBytes: totalmem() },
-    versions: { node: process.version, snarkjs: packageVersion('snarkjs'), circom2: packageVersion('circom2'), veriml: packageVersion('veriml') },
+    versions: {
+      node: process.version,
+      snarkjs: packageVersion('snarkjs'),
+      circom2: packageVersion('circom2'),
+      veriml: packageVersion('veriml'),
+    },
     settings: {
-      visibility: VISIBILITY, setup: 'dev (insecure, local keys)', proofRuns: 1,
-      optimistic: 'honest claim for claim gas; a cheating claim (one element +50 in the earliest state that changes the output, later steps recomputed) disputed by an honest challenger',
+      visibility: VISIBILITY,
+      setup: 'dev (insecure, local keys)',
+      proofRuns: 1,
+      optimistic:
+        'honest claim for claim gas; a cheating claim (one element +50 in the earliest state that changes the output, later steps recomputed) disputed by an honest challenger',
       privateWeights: `baseline: the same model with --weights hashed (private weights, one Poseidon commitment as an extra public signal), same visibility, setup and input; skipped above ~${HASHED_CONSTRAINT_LIMIT} estimated constraints`,
     },
     rows,
@@ -156,14 +183,22 @@ if (addTo) {
 await writeJsonAtomic(join(out, `${stem}.json`), result)
 const table = markdownTable(result.rows)
 const md = [
-  `# veriml sweep ${result.date} (${result.mode})`, '',
+  `# veriml sweep ${result.date} (${result.mode})`,
+  '',
   `Machine: ${result.machine.cpus} × ${result.machine.cpuModel}, ${(result.machine.memoryBytes / 2 ** 30).toFixed(1)} GiB; node ${result.versions.node}, snarkjs ${result.versions.snarkjs}, circom2 ${result.versions.circom2}; commit ${result.git.commit}${result.git.dirty ? ' (dirty tree)' : ''}.`,
-  ...(result.amendments ?? []).map((a) => `Measured again on ${a.date} by commit ${a.git.commit}${a.git.dirty ? ' (dirty tree)' : ''} (${(a.sweepMs / 1000).toFixed(0)} s): ${a.rows.join(', ')}.`),
+  ...(result.amendments ?? []).map(
+    (a) =>
+      `Measured again on ${a.date} by commit ${a.git.commit}${a.git.dirty ? ' (dirty tree)' : ''} (${(a.sweepMs / 1000).toFixed(0)} s): ${a.rows.join(', ')}.`,
+  ),
   `Input Poseidon-hashed, output public; dev setup; one proof per model; peak RSS = this process + its children, sampled every 50 ms.`,
-  `Baseline: the same model with private, Poseidon-committed weights (\`--weights hashed\`: every weight a private input, one multiplication constraint a weight, B-bit range checks, one Poseidon commitment as an extra public signal); ratios are hashed / constant. Skipped where the calibrated estimate (bench/sweep/baseline.ts) exceeds 2^17 = ${HASHED_CONSTRAINT_LIMIT.toLocaleString('en-US')} constraints.`, '',
-  table, '',
-  disputeNotes(result.rows), '',
-  `Plots: ${stem}-constraints-vs-params.svg, ${stem}-prove-time-vs-params.svg, ${stem}-gas-zk-vs-optimistic.svg. Sweep took ${(result.sweepMs / 1000).toFixed(0)} s.`, '',
+  `Baseline: the same model with private, Poseidon-committed weights (\`--weights hashed\`: every weight a private input, one multiplication constraint a weight, B-bit range checks, one Poseidon commitment as an extra public signal); ratios are hashed / constant. Skipped where the calibrated estimate (bench/sweep/baseline.ts) exceeds 2^17 = ${HASHED_CONSTRAINT_LIMIT.toLocaleString('en-US')} constraints.`,
+  '',
+  table,
+  '',
+  disputeNotes(result.rows),
+  '',
+  `Plots: ${stem}-constraints-vs-params.svg, ${stem}-prove-time-vs-params.svg, ${stem}-gas-zk-vs-optimistic.svg. Sweep took ${(result.sweepMs / 1000).toFixed(0)} s.`,
+  '',
 ].join('\n')
 await writeFile(join(out, `${stem}.md`), md)
 for (const [file, svg] of Object.entries(plots(result.rows))) await writeFile(join(out, `${stem}-${file}`), svg)

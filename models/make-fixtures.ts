@@ -10,7 +10,19 @@ import { writeFileAtomic } from '../src/util/fs.js'
 import { seededRandom } from './mnist-data.js'
 
 /** The ops the first importer supports; every fixture but `unsupported` stays inside it. */
-export const FIRST_OP_SET = ['Gemm', 'MatMul', 'Add', 'Sub', 'Mul', 'Relu', 'Flatten', 'Reshape', 'Identity', 'Dropout', 'Constant'] as const
+export const FIRST_OP_SET = [
+  'Gemm',
+  'MatMul',
+  'Add',
+  'Sub',
+  'Mul',
+  'Relu',
+  'Flatten',
+  'Reshape',
+  'Identity',
+  'Dropout',
+  'Constant',
+] as const
 
 export interface Fixture {
   file: string
@@ -28,7 +40,11 @@ function uniform(random: () => number, n: number, scale = 0.5): Float32Array {
 }
 
 const float = (name: string, shape: number[]) => ({ name, shape })
-const withSeed = (seed: number, file: string) => ({ seed: String(seed), generator: 'models/make-fixtures.ts', fixture: file })
+const withSeed = (seed: number, file: string) => ({
+  seed: String(seed),
+  generator: 'models/make-fixtures.ts',
+  fixture: file,
+})
 
 const tinyMlp: Fixture = {
   file: 'tiny-mlp.onnx',
@@ -49,9 +65,21 @@ const tinyMlp: Fixture = {
         { name: 'fc2.bias', dims: [4], data: uniform(r, 4, 0.1) },
       ],
       nodes: [
-        { op: 'Gemm', name: 'fc1', inputs: ['input', 'fc1.weight', 'fc1.bias'], outputs: ['fc1.out'], attributes: { transB: { int: 1 } } },
+        {
+          op: 'Gemm',
+          name: 'fc1',
+          inputs: ['input', 'fc1.weight', 'fc1.bias'],
+          outputs: ['fc1.out'],
+          attributes: { transB: { int: 1 } },
+        },
         { op: 'Relu', name: 'relu1', inputs: ['fc1.out'], outputs: ['relu1.out'] },
-        { op: 'Gemm', name: 'fc2', inputs: ['relu1.out', 'fc2.weight', 'fc2.bias'], outputs: ['output'], attributes: { transB: { int: 1 } } },
+        {
+          op: 'Gemm',
+          name: 'fc2',
+          inputs: ['relu1.out', 'fc2.weight', 'fc2.bias'],
+          outputs: ['output'],
+          attributes: { transB: { int: 1 } },
+        },
       ],
       metadata: withSeed(this.seed, this.file),
     }
@@ -80,12 +108,18 @@ const gemmAttributes: Fixture = {
       ],
       nodes: [
         {
-          op: 'Gemm', name: 'g1', inputs: ['input', 'g1.weight', 'g1.bias'], outputs: ['g1.out'],
+          op: 'Gemm',
+          name: 'g1',
+          inputs: ['input', 'g1.weight', 'g1.bias'],
+          outputs: ['g1.out'],
           attributes: { alpha: { float: 0.5 }, beta: { float: 2 }, transA: { int: 0 }, transB: { int: 0 } },
         },
         { op: 'Relu', name: 'relu1', inputs: ['g1.out'], outputs: ['relu1.out'] },
         {
-          op: 'Gemm', name: 'g2', inputs: ['relu1.out', 'g2.weight', 'g2.bias'], outputs: ['g2.out'],
+          op: 'Gemm',
+          name: 'g2',
+          inputs: ['relu1.out', 'g2.weight', 'g2.bias'],
+          outputs: ['g2.out'],
           attributes: { alpha: { float: 1.5 }, beta: { float: 0.25 }, transB: { int: 1 } },
         },
         { op: 'Gemm', name: 'g3', inputs: ['g2.out', 'g3.weight'], outputs: ['output'] },
@@ -145,10 +179,22 @@ const subMul: Fixture = {
       nodes: [
         { op: 'Sub', name: 'sub', inputs: ['input', 'mean'], outputs: ['sub.out'] },
         // A 0-d tensor: the scalar form exporters emit for `x * 2.5`.
-        { op: 'Constant', name: 'scale', inputs: [], outputs: ['scale.value'], attributes: { value: { tensor: { dims: [], data: new Float32Array([2.5]) } } } },
+        {
+          op: 'Constant',
+          name: 'scale',
+          inputs: [],
+          outputs: ['scale.value'],
+          attributes: { value: { tensor: { dims: [], data: new Float32Array([2.5]) } } },
+        },
         { op: 'Mul', name: 'mul', inputs: ['sub.out', 'scale.value'], outputs: ['mul.out'] },
         { op: 'Relu', name: 'relu', inputs: ['mul.out'], outputs: ['relu.out'] },
-        { op: 'Gemm', name: 'fc', inputs: ['relu.out', 'fc.weight', 'fc.bias'], outputs: ['output'], attributes: { transB: { int: 1 } } },
+        {
+          op: 'Gemm',
+          name: 'fc',
+          inputs: ['relu.out', 'fc.weight', 'fc.bias'],
+          outputs: ['output'],
+          attributes: { transB: { int: 1 } },
+        },
       ],
       metadata: withSeed(this.seed, this.file),
     }
@@ -158,7 +204,8 @@ const subMul: Fixture = {
 const flattenReshape: Fixture = {
   file: 'flatten-reshape.onnx',
   seed: 105,
-  covers: 'Flatten axis=1 of a 4-d input, Reshape with the shape from a Constant node and from an int64 initializer with -1',
+  covers:
+    'Flatten axis=1 of a 4-d input, Reshape with the shape from a Constant node and from an int64 initializer with -1',
   inputShape: [1, 2, 3, 4],
   outputShape: [1, 5],
   build(): BuildModelParameters {
@@ -175,13 +222,37 @@ const flattenReshape: Fixture = {
         { name: 'fc2.bias', dims: [5], data: uniform(r, 5, 0.1) },
       ],
       nodes: [
-        { op: 'Flatten', name: 'flatten', inputs: ['input'], outputs: ['flatten.out'], attributes: { axis: { int: 1 } } },
-        { op: 'Gemm', name: 'fc1', inputs: ['flatten.out', 'fc1.weight', 'fc1.bias'], outputs: ['fc1.out'], attributes: { transB: { int: 1 } } },
-        { op: 'Constant', name: 'grid_shape', inputs: [], outputs: ['grid_shape.value'], attributes: { value: { tensor: { dims: [3], data: new BigInt64Array([1n, 3n, 4n]) } } } },
+        {
+          op: 'Flatten',
+          name: 'flatten',
+          inputs: ['input'],
+          outputs: ['flatten.out'],
+          attributes: { axis: { int: 1 } },
+        },
+        {
+          op: 'Gemm',
+          name: 'fc1',
+          inputs: ['flatten.out', 'fc1.weight', 'fc1.bias'],
+          outputs: ['fc1.out'],
+          attributes: { transB: { int: 1 } },
+        },
+        {
+          op: 'Constant',
+          name: 'grid_shape',
+          inputs: [],
+          outputs: ['grid_shape.value'],
+          attributes: { value: { tensor: { dims: [3], data: new BigInt64Array([1n, 3n, 4n]) } } },
+        },
         { op: 'Reshape', name: 'to_grid', inputs: ['fc1.out', 'grid_shape.value'], outputs: ['to_grid.out'] },
         { op: 'Relu', name: 'relu', inputs: ['to_grid.out'], outputs: ['relu.out'] },
         { op: 'Reshape', name: 'to_flat', inputs: ['relu.out', 'flat_shape'], outputs: ['to_flat.out'] },
-        { op: 'Gemm', name: 'fc2', inputs: ['to_flat.out', 'fc2.weight', 'fc2.bias'], outputs: ['output'], attributes: { transB: { int: 1 } } },
+        {
+          op: 'Gemm',
+          name: 'fc2',
+          inputs: ['to_flat.out', 'fc2.weight', 'fc2.bias'],
+          outputs: ['output'],
+          attributes: { transB: { int: 1 } },
+        },
       ],
       metadata: withSeed(this.seed, this.file),
     }
@@ -210,10 +281,22 @@ const identityDropout: Fixture = {
       nodes: [
         { op: 'Identity', name: 'id_in', inputs: ['input'], outputs: ['id_in.out'] },
         { op: 'Dropout', name: 'drop1', inputs: ['id_in.out', 'drop1.ratio'], outputs: ['drop1.out'] },
-        { op: 'Gemm', name: 'fc1', inputs: ['drop1.out', 'fc1.weight', 'fc1.bias'], outputs: ['fc1.out'], attributes: { transB: { int: 1 } } },
+        {
+          op: 'Gemm',
+          name: 'fc1',
+          inputs: ['drop1.out', 'fc1.weight', 'fc1.bias'],
+          outputs: ['fc1.out'],
+          attributes: { transB: { int: 1 } },
+        },
         { op: 'Relu', name: 'relu', inputs: ['fc1.out'], outputs: ['relu.out'] },
         { op: 'Dropout', name: 'drop2', inputs: ['relu.out'], outputs: ['drop2.out'] },
-        { op: 'Gemm', name: 'fc2', inputs: ['drop2.out', 'fc2.weight', 'fc2.bias'], outputs: ['fc2.out'], attributes: { transB: { int: 1 } } },
+        {
+          op: 'Gemm',
+          name: 'fc2',
+          inputs: ['drop2.out', 'fc2.weight', 'fc2.bias'],
+          outputs: ['fc2.out'],
+          attributes: { transB: { int: 1 } },
+        },
         { op: 'Identity', name: 'id_out', inputs: ['fc2.out'], outputs: ['output'] },
       ],
       metadata: withSeed(this.seed, this.file),
@@ -241,14 +324,28 @@ const unsupported: Fixture = {
         { op: 'Erf', name: 'erf', inputs: ['input'], outputs: ['erf.out'] },
         { op: 'LRN', name: 'lrn', inputs: ['erf.out'], outputs: ['lrn.out'], attributes: { size: { int: 3 } } },
         { op: 'Flatten', name: 'flatten', inputs: ['lrn.out'], outputs: ['flatten.out'] },
-        { op: 'Gemm', name: 'fc', inputs: ['flatten.out', 'fc.weight', 'fc.bias'], outputs: ['output'], attributes: { transB: { int: 1 } } },
+        {
+          op: 'Gemm',
+          name: 'fc',
+          inputs: ['flatten.out', 'fc.weight', 'fc.bias'],
+          outputs: ['output'],
+          attributes: { transB: { int: 1 } },
+        },
       ],
       metadata: withSeed(this.seed, this.file),
     }
   },
 }
 
-export const FIXTURES: Fixture[] = [tinyMlp, gemmAttributes, matmulAdd, subMul, flattenReshape, identityDropout, unsupported]
+export const FIXTURES: Fixture[] = [
+  tinyMlp,
+  gemmAttributes,
+  matmulAdd,
+  subMul,
+  flattenReshape,
+  identityDropout,
+  unsupported,
+]
 
 export const fixturePath = (file: string) => fileURLToPath(new URL(`../test/fixtures/${file}`, import.meta.url))
 

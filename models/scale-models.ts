@@ -55,20 +55,36 @@ export function mlpOnnx(sizes: number[], seed: number, generator = 'models/scale
     initializers.push({ name: `fc${l}.bias`, dims: [m], data: weights(r, m, n) })
     const last = l === sizes.length - 1
     const out = last ? 'output' : `fc${l}.out`
-    nodes.push({ op: 'Gemm', name: `fc${l}`, inputs: [prev, `fc${l}.weight`, `fc${l}.bias`], outputs: [out], attributes: { transB: { int: 1 } } })
+    nodes.push({
+      op: 'Gemm',
+      name: `fc${l}`,
+      inputs: [prev, `fc${l}.weight`, `fc${l}.bias`],
+      outputs: [out],
+      attributes: { transB: { int: 1 } },
+    })
     if (!last) {
       nodes.push({ op: 'Relu', name: `relu${l}`, inputs: [out], outputs: [`relu${l}.out`] })
       prev = `relu${l}.out`
     }
   }
   return buildModel({
-    name: `mlp-${sizes.join('-')}`.replaceAll('-', '_'), inputs: [f32('input', [1, sizes[0]])], outputs: [f32('output', [1, sizes.at(-1)!])],
-    initializers, nodes, metadata: { seed: String(seed), generator },
+    name: `mlp-${sizes.join('-')}`.replaceAll('-', '_'),
+    inputs: [f32('input', [1, sizes[0]])],
+    outputs: [f32('output', [1, sizes.at(-1)!])],
+    initializers,
+    nodes,
+    metadata: { seed: String(seed), generator },
   })
 }
 
 export function scaleMlp(sizes: number[], seed: number): ScaleModel {
-  return { name: `mlp-${sizes.join('-')}`, shape: sizes.join('→'), parameters: mlpParameters(sizes), inputSize: sizes[0], build: () => mlpOnnx(sizes, seed) }
+  return {
+    name: `mlp-${sizes.join('-')}`,
+    shape: sizes.join('→'),
+    parameters: mlpParameters(sizes),
+    inputSize: sizes[0],
+    build: () => mlpOnnx(sizes, seed),
+  }
 }
 
 /** Conv 3×3 (valid) → Relu → MaxPool 2×2 → Flatten → Gemm to 10, on a `channels`×`side`×`side` map. */
@@ -77,24 +93,50 @@ export function scaleCnn(channels: number, side: number, filters: number, seed: 
   const flat = filters * pooled * pooled
   const name = `cnn-${channels}x${side}x${side}-c${filters}`
   return {
-    name, shape: `${channels}×${side}×${side}, conv3×3→${filters}, maxpool 2, dense ${flat}→10`,
-    parameters: filters * channels * 9 + filters + flat * 10 + 10, inputSize: channels * side * side,
+    name,
+    shape: `${channels}×${side}×${side}, conv3×3→${filters}, maxpool 2, dense ${flat}→10`,
+    parameters: filters * channels * 9 + filters + flat * 10 + 10,
+    inputSize: channels * side * side,
     build() {
       const r = seededRandom(seed)
       return buildModel({
-        name: name.replaceAll('-', '_'), inputs: [f32('input', [1, channels, side, side])], outputs: [f32('output', [1, 10])],
+        name: name.replaceAll('-', '_'),
+        inputs: [f32('input', [1, channels, side, side])],
+        outputs: [f32('output', [1, 10])],
         initializers: [
-          { name: 'conv.weight', dims: [filters, channels, 3, 3], data: weights(r, filters * channels * 9, channels * 9) },
+          {
+            name: 'conv.weight',
+            dims: [filters, channels, 3, 3],
+            data: weights(r, filters * channels * 9, channels * 9),
+          },
           { name: 'conv.bias', dims: [filters], data: weights(r, filters, channels * 9) },
           { name: 'fc.weight', dims: [10, flat], data: weights(r, 10 * flat, flat) },
           { name: 'fc.bias', dims: [10], data: weights(r, 10, flat) },
         ],
         nodes: [
-          { op: 'Conv', name: 'conv', inputs: ['input', 'conv.weight', 'conv.bias'], outputs: ['conv.out'], attributes: { kernel_shape: { ints: [3, 3] } } },
+          {
+            op: 'Conv',
+            name: 'conv',
+            inputs: ['input', 'conv.weight', 'conv.bias'],
+            outputs: ['conv.out'],
+            attributes: { kernel_shape: { ints: [3, 3] } },
+          },
           { op: 'Relu', name: 'relu', inputs: ['conv.out'], outputs: ['relu.out'] },
-          { op: 'MaxPool', name: 'pool', inputs: ['relu.out'], outputs: ['pool.out'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } },
+          {
+            op: 'MaxPool',
+            name: 'pool',
+            inputs: ['relu.out'],
+            outputs: ['pool.out'],
+            attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+          },
           { op: 'Flatten', name: 'flatten', inputs: ['pool.out'], outputs: ['flat'] },
-          { op: 'Gemm', name: 'fc', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['output'], attributes: { transB: { int: 1 } } },
+          {
+            op: 'Gemm',
+            name: 'fc',
+            inputs: ['flat', 'fc.weight', 'fc.bias'],
+            outputs: ['output'],
+            attributes: { transB: { int: 1 } },
+          },
         ],
         metadata: meta(seed),
       })
@@ -110,7 +152,12 @@ export interface BenchModel {
   source: ScaleModel | { path: string }
 }
 
-const mnist = (name: string, shape: string, parameters: number): BenchModel => ({ name, shape, parameters, source: { path: join(ROOT, 'models', `${name}.onnx`) } })
+const mnist = (name: string, shape: string, parameters: number): BenchModel => ({
+  name,
+  shape,
+  parameters,
+  source: { path: join(ROOT, 'models', `${name}.onnx`) },
+})
 
 /**
  * The scale benchmark's models, smallest first: the bundled MNIST models, a wide MLP (a
@@ -145,5 +192,6 @@ export async function scaleModelFile(m: BenchModel, cacheDir = defaultCacheDir()
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const dir = process.argv[2] ?? defaultCacheDir()
-  for (const m of benchModels()) console.log(`${m.name}: ${m.parameters.toLocaleString('en')} parameters → ${await scaleModelFile(m, dir)}`)
+  for (const m of benchModels())
+    console.log(`${m.name}: ${m.parameters.toLocaleString('en')} parameters → ${await scaleModelFile(m, dir)}`)
 }

@@ -18,7 +18,6 @@ import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_SPLIT_SEED, seededRandom, shuffleInPlace, type Sample } from './mnist-data.js'
 import { ADAM, AdamSlot, argmax, ezklInput, heInit, onnxAccuracyAgreeing } from './training.js'
 
-
 const SEED = 11
 const SIDE = 28
 const C1 = 8 // conv-1 output channels
@@ -183,9 +182,12 @@ function backward(m: Cnn, x: Float32Array, label: number, g: Slots, ws: Workspac
 function initCnn(random: () => number): Cnn {
   const he = heInit(random)
   return {
-    w1: he(K1 * K1, C1 * K1 * K1), b1: new Float32Array(C1),
-    w2: he(C1 * K2 * K2, C2 * C1 * K2 * K2), b2: new Float32Array(C2),
-    w3: he(FLAT, CLASSES * FLAT), b3: new Float32Array(CLASSES),
+    w1: he(K1 * K1, C1 * K1 * K1),
+    b1: new Float32Array(C1),
+    w2: he(C1 * K2 * K2, C2 * C1 * K2 * K2),
+    b2: new Float32Array(C2),
+    w3: he(FLAT, CLASSES * FLAT),
+    b3: new Float32Array(CLASSES),
   }
 }
 
@@ -193,7 +195,8 @@ function initCnn(random: () => number): Cnn {
 function shiftInto(x: Float32Array, dx: number, dy: number, out: Float32Array): Float32Array {
   out.fill(0)
   for (let row = Math.max(0, dy); row < Math.min(SIDE, SIDE + dy); row++) {
-    for (let col = Math.max(0, dx); col < Math.min(SIDE, SIDE + dx); col++) out[row * SIDE + col] = x[(row - dy) * SIDE + col - dx]
+    for (let col = Math.max(0, dx); col < Math.min(SIDE, SIDE + dx); col++)
+      out[row * SIDE + col] = x[(row - dy) * SIDE + col - dx]
   }
   return out
 }
@@ -209,7 +212,14 @@ function predict(m: Cnn, data: Sample[]): { accuracy: number; predictions: numbe
 
 function train(data: Sample[], test: Sample[], random: () => number): Cnn {
   const m = initCnn(random)
-  const slots: Slots = { w1: new AdamSlot(m.w1), b1: new AdamSlot(m.b1), w2: new AdamSlot(m.w2), b2: new AdamSlot(m.b2), w3: new AdamSlot(m.w3), b3: new AdamSlot(m.b3) }
+  const slots: Slots = {
+    w1: new AdamSlot(m.w1),
+    b1: new AdamSlot(m.b1),
+    w2: new AdamSlot(m.w2),
+    b2: new AdamSlot(m.b2),
+    w3: new AdamSlot(m.w3),
+    b3: new AdamSlot(m.b3),
+  }
   const ws = new Workspace()
   const shiftedPixels = new Float32Array(SIDE * SIDE)
   const order = data.map((_, i) => i)
@@ -228,7 +238,9 @@ function train(data: Sample[], test: Sample[], random: () => number): Cnn {
       step++
       for (const slot of Object.values(slots)) slot.step(step, learningRate, batch.length)
     }
-    console.log(`epoch ${epoch + 1}/${EPOCHS}: loss ${(lossSum / data.length).toFixed(4)}, test accuracy ${(predict(m, test).accuracy * 100).toFixed(2)}%`)
+    console.log(
+      `epoch ${epoch + 1}/${EPOCHS}: loss ${(lossSum / data.length).toFixed(4)}, test accuracy ${(predict(m, test).accuracy * 100).toFixed(2)}%`,
+    )
   }
   return m
 }
@@ -250,13 +262,37 @@ function toOnnx(m: Cnn): Uint8Array {
       { name: 'fc.bias', dims: [CLASSES], data: m.b3 },
     ],
     nodes: [
-      { op: 'Conv', name: 'conv1', inputs: ['input', 'conv1.weight', 'conv1.bias'], outputs: ['conv1.out'], attributes: { kernel_shape: { ints: [K1, K1] }, strides: { ints: [S1, S1] }, pads: { ints: [0, 0, 0, 0] } } },
+      {
+        op: 'Conv',
+        name: 'conv1',
+        inputs: ['input', 'conv1.weight', 'conv1.bias'],
+        outputs: ['conv1.out'],
+        attributes: { kernel_shape: { ints: [K1, K1] }, strides: { ints: [S1, S1] }, pads: { ints: [0, 0, 0, 0] } },
+      },
       { op: 'Relu', name: 'relu1', inputs: ['conv1.out'], outputs: ['relu1.out'] },
-      { op: 'MaxPool', name: 'pool1', inputs: ['relu1.out'], outputs: ['pool1.out'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } },
-      { op: 'Conv', name: 'conv2', inputs: ['pool1.out', 'conv2.weight', 'conv2.bias'], outputs: ['conv2.out'], attributes: { kernel_shape: { ints: [K2, K2] }, strides: { ints: [1, 1] }, pads: { ints: [0, 0, 0, 0] } } },
+      {
+        op: 'MaxPool',
+        name: 'pool1',
+        inputs: ['relu1.out'],
+        outputs: ['pool1.out'],
+        attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
+      {
+        op: 'Conv',
+        name: 'conv2',
+        inputs: ['pool1.out', 'conv2.weight', 'conv2.bias'],
+        outputs: ['conv2.out'],
+        attributes: { kernel_shape: { ints: [K2, K2] }, strides: { ints: [1, 1] }, pads: { ints: [0, 0, 0, 0] } },
+      },
       { op: 'Relu', name: 'relu2', inputs: ['conv2.out'], outputs: ['relu2.out'] },
       { op: 'Flatten', name: 'flatten', inputs: ['relu2.out'], outputs: ['flat'], attributes: { axis: { int: 1 } } },
-      { op: 'Gemm', name: 'fc', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['logits'], attributes: { transB: { int: 1 } } },
+      {
+        op: 'Gemm',
+        name: 'fc',
+        inputs: ['flat', 'fc.weight', 'fc.bias'],
+        outputs: ['logits'],
+        attributes: { transB: { int: 1 } },
+      },
     ],
     docString: `veriml CNN: ${ARCHITECTURE}, trained by models/train-mnist-cnn.ts`,
     metadata: { seed: String(SEED), splitSeed: String(MNIST_SPLIT_SEED), generator: 'models/train-mnist-cnn.ts' },
@@ -272,7 +308,14 @@ async function main(): Promise<void> {
   const test = predict(model, testSet)
 
   const bytes = toOnnx(model)
-  const onnxAccuracy = await onnxAccuracyAgreeing(bytes, testSet, [1, 1, SIDE, SIDE], test.accuracy, test.predictions, 'weight layout, pads, strides')
+  const onnxAccuracy = await onnxAccuracyAgreeing(
+    bytes,
+    testSet,
+    [1, 1, SIDE, SIDE],
+    test.accuracy,
+    test.predictions,
+    'weight layout, pads, strides',
+  )
 
   const sampleIndex = 0
   const sample = testSet[sampleIndex]
@@ -307,7 +350,9 @@ async function main(): Promise<void> {
     calibrationSamples: CALIBRATION_SAMPLES,
     calibrationSource: `train split, first ${CALIBRATION_SAMPLES}`,
   })
-  console.log(`trained in ${(trainMs / 1000).toFixed(1)} s; float test accuracy ${(onnxAccuracy * 100).toFixed(2)}% (onnxruntime, agrees with the trainer on all ${testSet.length})`)
+  console.log(
+    `trained in ${(trainMs / 1000).toFixed(1)} s; float test accuracy ${(onnxAccuracy * 100).toFixed(2)}% (onnxruntime, agrees with the trainer on all ${testSet.length})`,
+  )
 }
 
 await main()

@@ -69,7 +69,12 @@ function shifted(x: SparseSample, dx: number, dy: number): SparseSample {
 /** He initialisation; biases start at zero. */
 function initMlp(random: () => number): Mlp {
   const he = heInit(random)
-  return { w1: he(MNIST_PIXELS, HIDDEN * MNIST_PIXELS), b1: new Float32Array(HIDDEN), w2: he(HIDDEN, CLASSES * HIDDEN), b2: new Float32Array(CLASSES) }
+  return {
+    w1: he(MNIST_PIXELS, HIDDEN * MNIST_PIXELS),
+    b1: new Float32Array(HIDDEN),
+    w2: he(HIDDEN, CLASSES * HIDDEN),
+    b2: new Float32Array(CLASSES),
+  }
 }
 
 /** Fills `hidden` (post-ReLU) and `logits`; sums run in float64 over float32 weights. */
@@ -99,7 +104,14 @@ function accuracy(m: Mlp, data: SparseSample[]): { accuracy: number; predictions
 }
 
 /** Softmax cross-entropy; accumulates gradients into the slots and returns the sample's loss. */
-function backward(m: Mlp, x: SparseSample, slots: Record<keyof Mlp, AdamSlot>, hidden: Float64Array, logits: Float64Array, dHidden: Float64Array): number {
+function backward(
+  m: Mlp,
+  x: SparseSample,
+  slots: Record<keyof Mlp, AdamSlot>,
+  hidden: Float64Array,
+  logits: Float64Array,
+  dHidden: Float64Array,
+): number {
   forward(m, x, hidden, logits)
   const max = Math.max(...logits)
   let sum = 0
@@ -127,7 +139,12 @@ function backward(m: Mlp, x: SparseSample, slots: Record<keyof Mlp, AdamSlot>, h
 
 function train(data: SparseSample[], test: SparseSample[], random: () => number): Mlp {
   const m = initMlp(random)
-  const slots = { w1: new AdamSlot(m.w1, Float32Array), b1: new AdamSlot(m.b1, Float32Array), w2: new AdamSlot(m.w2, Float32Array), b2: new AdamSlot(m.b2, Float32Array) }
+  const slots = {
+    w1: new AdamSlot(m.w1, Float32Array),
+    b1: new AdamSlot(m.b1, Float32Array),
+    w2: new AdamSlot(m.w2, Float32Array),
+    b2: new AdamSlot(m.b2, Float32Array),
+  }
   const hidden = new Float64Array(HIDDEN)
   const logits = new Float64Array(CLASSES)
   const dHidden = new Float64Array(HIDDEN)
@@ -148,7 +165,9 @@ function train(data: SparseSample[], test: SparseSample[], random: () => number)
       for (const slot of Object.values(slots)) slot.step(step, learningRate, batch.length)
     }
     const testAccuracy = accuracy(m, test).accuracy
-    console.log(`epoch ${epoch + 1}/${EPOCHS}: loss ${(lossSum / data.length).toFixed(4)}, test accuracy ${(testAccuracy * 100).toFixed(2)}%`)
+    console.log(
+      `epoch ${epoch + 1}/${EPOCHS}: loss ${(lossSum / data.length).toFixed(4)}, test accuracy ${(testAccuracy * 100).toFixed(2)}%`,
+    )
   }
   return m
 }
@@ -166,9 +185,21 @@ function toOnnx(m: Mlp): Uint8Array {
       { name: 'fc2.bias', dims: [CLASSES], data: m.b2 },
     ],
     nodes: [
-      { op: 'Gemm', name: 'fc1', inputs: ['input', 'fc1.weight', 'fc1.bias'], outputs: ['fc1.out'], attributes: { transB: { int: 1 } } },
+      {
+        op: 'Gemm',
+        name: 'fc1',
+        inputs: ['input', 'fc1.weight', 'fc1.bias'],
+        outputs: ['fc1.out'],
+        attributes: { transB: { int: 1 } },
+      },
       { op: 'Relu', name: 'relu1', inputs: ['fc1.out'], outputs: ['relu1.out'] },
-      { op: 'Gemm', name: 'fc2', inputs: ['relu1.out', 'fc2.weight', 'fc2.bias'], outputs: ['logits'], attributes: { transB: { int: 1 } } },
+      {
+        op: 'Gemm',
+        name: 'fc2',
+        inputs: ['relu1.out', 'fc2.weight', 'fc2.bias'],
+        outputs: ['logits'],
+        attributes: { transB: { int: 1 } },
+      },
     ],
     docString: 'veriml reference model: 784-128-10 ReLU MLP trained by models/train-mnist.ts',
     metadata: { seed: String(SEED), splitSeed: String(MNIST_SPLIT_SEED), generator: 'models/train-mnist.ts' },
@@ -184,7 +215,14 @@ async function main(): Promise<void> {
   const test = accuracy(model, testSet.map(sparse))
 
   const bytes = toOnnx(model)
-  await onnxAccuracyAgreeing(bytes, testSet, [1, MNIST_PIXELS], test.accuracy, test.predictions, 'weight layout, transB')
+  await onnxAccuracyAgreeing(
+    bytes,
+    testSet,
+    [1, MNIST_PIXELS],
+    test.accuracy,
+    test.predictions,
+    'weight layout, transB',
+  )
 
   // The sample input is the first held-out digit, so it was never trained on.
   const sampleIndex = 0
@@ -216,7 +254,9 @@ async function main(): Promise<void> {
     calibrationSamples: CALIBRATION_SAMPLES,
     calibrationSource: `train split, first ${CALIBRATION_SAMPLES}`,
   })
-  console.log(`trained in ${(trainMs / 1000).toFixed(1)} s; float test accuracy ${(test.accuracy * 100).toFixed(2)}% (onnxruntime agrees on all ${testSet.length})`)
+  console.log(
+    `trained in ${(trainMs / 1000).toFixed(1)} s; float test accuracy ${(test.accuracy * 100).toFixed(2)}% (onnxruntime agrees on all ${testSet.length})`,
+  )
 }
 
 await main()

@@ -15,7 +15,10 @@ export class AdamSlot {
   readonly grad: Float32Array | Float64Array
   private readonly m1: Float32Array | Float64Array
   private readonly m2: Float32Array | Float64Array
-  constructor(readonly param: Float32Array, State: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array) {
+  constructor(
+    readonly param: Float32Array,
+    State: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array,
+  ) {
     this.grad = new State(param.length)
     this.m1 = new State(param.length)
     this.m2 = new State(param.length)
@@ -42,9 +45,17 @@ export class OnnxMismatchError extends BaseError {
   readonly onnxAccuracy: number
   readonly disagreements: number
 
-  constructor({ tsAccuracy, onnxAccuracy, disagreements, suspects }: { tsAccuracy: number; onnxAccuracy: number; disagreements: number; suspects: string }) {
+  constructor({
+    tsAccuracy,
+    onnxAccuracy,
+    disagreements,
+    suspects,
+  }: { tsAccuracy: number; onnxAccuracy: number; disagreements: number; suspects: string }) {
     super(`the written ONNX model disagrees with the trained model on ${disagreements} test digits`, {
-      details: [`TypeScript accuracy ${tsAccuracy}, onnxruntime accuracy ${onnxAccuracy}.`, `The ONNX export (${suspects}) is wrong.`],
+      details: [
+        `TypeScript accuracy ${tsAccuracy}, onnxruntime accuracy ${onnxAccuracy}.`,
+        `The ONNX export (${suspects}) is wrong.`,
+      ],
     })
     this.tsAccuracy = tsAccuracy
     this.onnxAccuracy = onnxAccuracy
@@ -63,11 +74,19 @@ export const argmax = (v: ArrayLike<number>) => {
  * throws unless it predicts exactly what the trainer predicted (`predictions`): the ONNX file
  * is the model trained, not an approximation of it. `suspects` names what to check if not.
  */
-export async function onnxAccuracyAgreeing(bytes: Uint8Array, test: Sample[], shape: number[], tsAccuracy: number, predictions: number[], suspects: string): Promise<number> {
+export async function onnxAccuracyAgreeing(
+  bytes: Uint8Array,
+  test: Sample[],
+  shape: number[],
+  tsAccuracy: number,
+  predictions: number[],
+  suspects: string,
+): Promise<number> {
   const onnx = await onnxPredictions(bytes, test, shape)
   const onnxAccuracy = onnx.filter((p, i) => p === test[i].label).length / test.length
   const disagreements = onnx.filter((p, i) => p !== predictions[i]).length
-  if (disagreements > 0 || onnxAccuracy !== tsAccuracy) throw new OnnxMismatchError({ tsAccuracy, onnxAccuracy, disagreements, suspects })
+  if (disagreements > 0 || onnxAccuracy !== tsAccuracy)
+    throw new OnnxMismatchError({ tsAccuracy, onnxAccuracy, disagreements, suspects })
   return onnxAccuracy
 }
 
@@ -93,4 +112,5 @@ async function onnxPredictions(bytes: Uint8Array, data: Sample[], shape: number[
 const JSON_DECIMALS = 4
 const round = (v: number) => Math.round(v * 10 ** JSON_DECIMALS) / 10 ** JSON_DECIMALS
 /** EZKL's data format: one flat list per model input, several samples concatenated. */
-export const ezklInput = (samples: Sample[]) => JSON.stringify({ input_data: [samples.flatMap((s) => Array.from(s.pixels, round))] }) + '\n'
+export const ezklInput = (samples: Sample[]) =>
+  JSON.stringify({ input_data: [samples.flatMap((s) => Array.from(s.pixels, round))] }) + '\n'

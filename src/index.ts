@@ -21,9 +21,31 @@ export { quantize, CalibrationError, type QuantizeOptions } from './quantize/qua
 export { parseInputs, quantizeInputs, dequantize } from './quantize/input.js'
 export { FixedScaleError } from './quantize/fixed.js'
 export { applyPostprocess } from './quantize/postprocess.js'
-export { exportQdq, calibrationTensors, exposeTensors, QuantizeUnsupportedOpsError, QuantizeModelError, MissingCalibrationError, type ExportQdqParameters, type ExportQdqReturnType } from './quantize/qdq-export.js'
-export { quantizeOnnxFile, calibrateRanges, QuantizeFileError, type QuantizeFileParameters, type QuantizeFileReturnType } from './quantize/qdq-file.js'
-export { activationQuant, quantizeWeights, quantizeBias, QdqRangeError, BiasOverflowError, type TensorRange } from './quantize/qdq-params.js'
+export {
+  exportQdq,
+  calibrationTensors,
+  exposeTensors,
+  QuantizeUnsupportedOpsError,
+  QuantizeModelError,
+  MissingCalibrationError,
+  type ExportQdqParameters,
+  type ExportQdqReturnType,
+} from './quantize/qdq-export.js'
+export {
+  quantizeOnnxFile,
+  calibrateRanges,
+  QuantizeFileError,
+  type QuantizeFileParameters,
+  type QuantizeFileReturnType,
+} from './quantize/qdq-file.js'
+export {
+  activationQuant,
+  quantizeWeights,
+  quantizeBias,
+  QdqRangeError,
+  BiasOverflowError,
+  type TensorRange,
+} from './quantize/qdq-params.js'
 
 export { emitCircuit, type PublicLayout, type Visibility } from './circuit/emit.js'
 export { pack, unpack, packLayout, type PackLayout } from './circuit/packing.js'
@@ -48,7 +70,13 @@ export { deployModel, loadDeployment, type Deployment } from './chain/deploy.js'
 export { calldata, proofArguments, inferenceId } from './chain/calldata.js'
 export { verifyOnChain } from './chain/verify-on-chain.js'
 export { deployBuild, verifyBuildOnChain, InsecureSetupError } from './chain/model.js'
-export { verimlRegistryAbi, inferenceConsumerAbi, groth16VerifierAbi, verimlRegistry, inferenceConsumer } from './chain/contracts.js'
+export {
+  verimlRegistryAbi,
+  inferenceConsumerAbi,
+  groth16VerifierAbi,
+  verimlRegistry,
+  inferenceConsumer,
+} from './chain/contracts.js'
 
 export { inspectModel } from './inspect.js'
 export { shutdown } from './shutdown.js'

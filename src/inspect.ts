@@ -25,11 +25,19 @@ export interface InspectModelReturnType {
 
 async function readCalibration(path: string): Promise<unknown> {
   const text = (await readInputFile(path, 'calibration')).toString('utf8')
-  try { return JSON.parse(text) } catch (cause) { throw new UsageError(`calibration ${path} is not valid JSON: ${(cause as Error).message}`) }
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new UsageError(`calibration ${path} is not valid JSON: ${(cause as Error).message}`)
+  }
 }
 
 /** What a model is made of, whether veriml supports it, and what its circuit would cost. */
-export async function inspectModel(p: { onnxPath: string; calibrationPath?: string; dims?: Readonly<Record<string, number>> }): Promise<InspectModelReturnType> {
+export async function inspectModel(p: {
+  onnxPath: string
+  calibrationPath?: string
+  dims?: Readonly<Record<string, number>>
+}): Promise<InspectModelReturnType> {
   const bytes = new Uint8Array(await readInputFile(p.onnxPath, 'model', LIMITS.modelBytes))
   const onnx = parseOnnx(bytes, basename(p.onnxPath), { dims: p.dims })
   const parameterCount = [...onnx.initializers.values()].reduce((s, t) => s + t.data.length, 0)
@@ -37,8 +45,12 @@ export async function inspectModel(p: { onnxPath: string; calibrationPath?: stri
   for (const n of onnx.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1)
   const lines = [
     `model ${onnx.name} (opset ${onnx.opset}), ${onnx.nodes.length} nodes, ${parameterCount} parameters`,
-    table([['inputs', onnx.inputs.map((i) => `${i.name} [${i.shape}]`).join(', ')], ['outputs', onnx.outputs.map((i) => `${i.name} [${i.shape}]`).join(', ')]]),
-    '', table([['op', 'count'], ...[...ops].map(([k, v]) => [k, v])]),
+    table([
+      ['inputs', onnx.inputs.map((i) => `${i.name} [${i.shape}]`).join(', ')],
+      ['outputs', onnx.outputs.map((i) => `${i.name} [${i.shape}]`).join(', ')],
+    ]),
+    '',
+    table([['op', 'count'], ...[...ops].map(([k, v]) => [k, v])]),
   ]
   let graph
   try {
@@ -48,22 +60,42 @@ export async function inspectModel(p: { onnxPath: string; calibrationPath?: stri
     lines.push('', `NOT SUPPORTED: ${error.shortMessage}`)
     return { text: lines.join('\n'), parameterCount, unsupported: error.nodes, estimatedConstraints: null }
   }
-  const samples = p.calibrationPath ? parseInputs(await readCalibration(p.calibrationPath), graph.inputs, { many: true }) : null
+  const samples = p.calibrationPath
+    ? parseInputs(await readCalibration(p.calibrationPath), graph.inputs, { many: true })
+    : null
   lines.push('', 'supported: every node lowers to the integer IR')
   // A quantised ONNX model carries its own scales: its estimate needs no samples file.
   if (samples || hasFixedScales(graph)) {
     const ir = quantize(graph, samples ?? [])
     const yardstick = (samples ?? domainSamples(ir, 32)).slice(0, 64)
     const { cost } = emitCircuit(ir, analyzeBounds(ir), DEFAULT_VISIBILITY, [])
-    const estimate = cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup + cost.mul
+    const estimate =
+      cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup + cost.mul
     const reference = await runOnnxruntime(bytes, onnx.inputs, yardstick)
     // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
-    const acc = compareOutputs(reference, yardstick.map((s) => onnxOutputs(ir.outputs, execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)))))
-    lines.push(table([
-      ['integer IR steps', ir.steps.map((s) => s.op.op).join(' → ')],
-      ['activations', cost.activations], ['estimated constraints', `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, max ${cost.max}, lookup ${cost.lookup}, mul ${cost.mul}, linear ${cost.linear})`],
-      ['quantisation error', `max |error| ${acc.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * acc.argmaxAgreement).toFixed(1)}% (${acc.samples} samples)`],
-    ]))
+    const acc = compareOutputs(
+      reference,
+      yardstick.map((s) =>
+        onnxOutputs(
+          ir.outputs,
+          execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)),
+        ),
+      ),
+    )
+    lines.push(
+      table([
+        ['integer IR steps', ir.steps.map((s) => s.op.op).join(' → ')],
+        ['activations', cost.activations],
+        [
+          'estimated constraints',
+          `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, max ${cost.max}, lookup ${cost.lookup}, mul ${cost.mul}, linear ${cost.linear})`,
+        ],
+        [
+          'quantisation error',
+          `max |error| ${acc.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * acc.argmaxAgreement).toFixed(1)}% (${acc.samples} samples)`,
+        ],
+      ]),
+    )
     return { text: lines.join('\n'), parameterCount, unsupported: [], estimatedConstraints: estimate }
   }
   lines.push('(pass --calibration samples.json for the quantisation error and the circuit cost estimate)')

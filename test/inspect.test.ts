@@ -7,7 +7,10 @@ const ROOT = join(import.meta.dirname, '..')
 
 describe('veriml inspect', () => {
   it('describes the MNIST model: ops, shapes, parameters, fused IR steps, cost and quantisation error', async () => {
-    const r = await inspectModel({ onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'), calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json') })
+    const r = await inspectModel({
+      onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'),
+      calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'),
+    })
     expect(r.parameterCount).toBe(784 * 128 + 128 + 128 * 10 + 10)
     expect(r.unsupported).toEqual([])
     expect(r.text).toMatch(/input \[1,784\]/)

@@ -65,7 +65,14 @@ export interface ScaleResult {
     disputeMs: number
   }
   /** src/optimistic/budget.ts's prediction of the largest transaction, to compare. */
-  budget: { tx: string; origin: string | null; calldataBytes: number; gasBound: number; fits: boolean; byKind: Record<string, { calldataBytes: number; gasBound: number }> }
+  budget: {
+    tx: string
+    origin: string | null
+    calldataBytes: number
+    gasBound: number
+    fits: boolean
+    byKind: Record<string, { calldataBytes: number; gasBound: number }>
+  }
 }
 
 const BONDS = { claimBond: 10n ** 17n, challengeBond: 5n * 10n ** 16n, challengeWindow: 3_600n, moveTimeout: 600n }
@@ -80,7 +87,10 @@ async function sampleInput(m: BenchModel, sizes: number[]): Promise<unknown> {
   return { input_data: sizes.map((n) => Array.from({ length: n }, () => Math.round((2 * r() - 1) * 1e4) / 1e4)) }
 }
 
-const calibrationOf = (m: BenchModel) => ('path' in m.source ? join(ROOT, 'models', 'data', m.name === 'mnist-cnn' ? 'mnist-cnn-calibration.json' : 'mnist-calibration.json') : undefined)
+const calibrationOf = (m: BenchModel) =>
+  'path' in m.source
+    ? join(ROOT, 'models', 'data', m.name === 'mnist-cnn' ? 'mnist-cnn-calibration.json' : 'mnist-calibration.json')
+    : undefined
 
 /** The step holding the longest row of a linear or max op, and that row (the lie's target). */
 function widestRow(model: IrModel): { stepIndex: number; row: number; terms: number } {
@@ -97,7 +107,12 @@ function widestRow(model: IrModel): { stepIndex: number; row: number; terms: num
 }
 
 /** Every transaction to the game in blocks (from, to]: anvil mines one per transaction. */
-async function gameTransactions(provider: JsonRpcProvider, game: Contract, from: number, to: number): Promise<TxRecord[]> {
+async function gameTransactions(
+  provider: JsonRpcProvider,
+  game: Contract,
+  from: number,
+  to: number,
+): Promise<TxRecord[]> {
   const address = (await game.getAddress()).toLowerCase()
   const out: TxRecord[] = []
   for (let b = from + 1; b <= to; b++) {
@@ -105,17 +120,32 @@ async function gameTransactions(provider: JsonRpcProvider, game: Contract, from:
     for (const tx of block!.prefetchedTransactions) {
       if (tx.to?.toLowerCase() !== address) continue
       const receipt = await provider.getTransactionReceipt(tx.hash)
-      out.push({ fn: game.interface.parseTransaction({ data: tx.data })?.name ?? tx.data.slice(0, 10), gas: Number(receipt!.gasUsed), calldataBytes: (tx.data.length - 2) / 2 })
+      out.push({
+        fn: game.interface.parseTransaction({ data: tx.data })?.name ?? tx.data.slice(0, 10),
+        gas: Number(receipt!.gasUsed),
+        calldataBytes: (tx.data.length - 2) / 2,
+      })
     }
   }
   return out
 }
 
-export async function measureModel(m: BenchModel, workDir: string, cacheDir: string, log: (line: string) => void): Promise<ScaleResult> {
+export async function measureModel(
+  m: BenchModel,
+  workDir: string,
+  cacheDir: string,
+  log: (line: string) => void,
+): Promise<ScaleResult> {
   const onnxPath = await scaleModelFile(m, cacheDir)
   const dir = join(workDir, m.name)
   let t = performance.now()
-  const compiled = await compileModel({ onnxPath, outDir: dir, target: 'optimistic', calibrationPath: calibrationOf(m), force: true })
+  const compiled = await compileModel({
+    onnxPath,
+    outDir: dir,
+    target: 'optimistic',
+    calibrationPath: calibrationOf(m),
+    force: true,
+  })
   const compileMs = performance.now() - t
   log(`${m.name}: compiled in ${(compileMs / 1000).toFixed(1)} s`)
 
@@ -124,7 +154,10 @@ export async function measureModel(m: BenchModel, workDir: string, cacheDir: str
   const loadMs = performance.now() - t
   log(`${m.name}: loaded (IR + parameter commitment) in ${(loadMs / 1000).toFixed(1)} s`)
 
-  const input = await sampleInput(m, model.inputs.map((i) => sizeOf(i.shape)))
+  const input = await sampleInput(
+    m,
+    model.inputs.map((i) => sizeOf(i.shape)),
+  )
   t = performance.now()
   const honest = buildTrace(model, quantizeInputs(model.inputs, parseInputs(input, model.inputs)[0]))
   const claimMs = performance.now() - t
@@ -137,14 +170,24 @@ export async function measureModel(m: BenchModel, workDir: string, cacheDir: str
 
   const anvil = await startAnvil({ accounts: 4 })
   try {
-    const [deployer, claimant, cheater, challenger] = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
+    const [deployer, claimant, cheater, challenger] = anvil.accounts.map(
+      (a) => new Wallet(a.privateKey, anvil.provider),
+    )
     const deployed = await deployOptimistic(deployer)
     const game = (w: Wallet) => gameContract(deployed.gameAddress, w)
-    const registered = await registerModel(game(deployer), gameModelConfig(params, { executor: deployed.executorAddress, ...BONDS }))
+    const registered = await registerModel(
+      game(deployer),
+      gameModelConfig(params, { executor: deployed.executorAddress, ...BONDS }),
+    )
 
     let block = await anvil.provider.getBlockNumber()
     await submitClaim(game(claimant), registered.modelId, honest, BONDS.claimBond)
-    const [claimTx] = await gameTransactions(anvil.provider, game(claimant), block, await anvil.provider.getBlockNumber())
+    const [claimTx] = await gameTransactions(
+      anvil.provider,
+      game(claimant),
+      block,
+      await anvil.provider.getBlockNumber(),
+    )
 
     const cheat = await submitClaim(game(cheater), registered.modelId, lie, BONDS.claimBond)
     block = await anvil.provider.getBlockNumber()
@@ -159,26 +202,54 @@ export async function measureModel(m: BenchModel, workDir: string, cacheDir: str
     const disputeMs = performance.now() - t
     const txs = await gameTransactions(anvil.provider, game(challenger), block, await anvil.provider.getBlockNumber())
     const largest = txs.reduce((a, x) => (x.gas > a.gas ? x : a))
-    const largestProof = txs.filter((x) => ['step', 'startFold', 'foldStep'].includes(x.fn)).reduce((a, x) => (x.gas > a.gas ? x : a))
+    const largestProof = txs
+      .filter((x) => ['step', 'startFold', 'foldStep'].includes(x.fn))
+      .reduce((a, x) => (x.gas > a.gas ? x : a))
     const status = (await readClaim(game(challenger), cheat.claimId)).status
     log(`${m.name}: dispute of ${moves.length} moves in ${(disputeMs / 1000).toFixed(1)} s, claim ${status}`)
     return {
-      name: m.name, shape: m.shape, parameters: m.parameters, steps: model.steps.length,
-      widestState: Math.max(...params.layout.stateSizes), widestRow: target.terms,
-      compileMs: Math.round(compileMs), modelId: compiled.manifest.modelId, loadMs: Math.round(loadMs), claimMs: Math.round(claimMs),
+      name: m.name,
+      shape: m.shape,
+      parameters: m.parameters,
+      steps: model.steps.length,
+      widestState: Math.max(...params.layout.stateSizes),
+      widestRow: target.terms,
+      compileMs: Math.round(compileMs),
+      modelId: compiled.manifest.modelId,
+      loadMs: Math.round(loadMs),
+      claimMs: Math.round(claimMs),
       peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       registerGas: Number(registered.gasUsed),
       claim: claimTx,
-      lie: { stepIndex: target.stepIndex, origin: model.steps[target.stepIndex].origin, kind: model.steps[target.stepIndex].op.op, element: target.row, terms: target.terms },
+      lie: {
+        stepIndex: target.stepIndex,
+        origin: model.steps[target.stepIndex].origin,
+        kind: model.steps[target.stepIndex].op.op,
+        element: target.row,
+        terms: target.terms,
+      },
       dispute: {
-        challenge: txs[0], moves: txs.slice(1), rounds: moves.length, totalGas: txs.reduce((a, x) => a + x.gas, 0),
-        largest, largestProof: { ...largestProof, stepKind: model.steps[view.hi - model.inputs.length].op.op },
+        challenge: txs[0],
+        moves: txs.slice(1),
+        rounds: moves.length,
+        totalGas: txs.reduce((a, x) => a + x.gas, 0),
+        largest,
+        largestProof: { ...largestProof, stepKind: model.steps[view.hi - model.inputs.length].op.op },
         maxCalldataBytes: Math.max(...txs.map((x) => x.calldataBytes)),
-        resolved: view.phase === 'Resolved', challengerWon: view.phase === 'Resolved' && !view.claimantWon, claimStatus: status, disputeMs: Math.round(disputeMs),
+        resolved: view.phase === 'Resolved',
+        challengerWon: view.phase === 'Resolved' && !view.claimantWon,
+        claimStatus: status,
+        disputeMs: Math.round(disputeMs),
       },
       budget: {
-        tx: budget.worst.tx, origin: budget.worst.origin, calldataBytes: budget.worst.calldataBytes, gasBound: budget.worst.gasBound, fits: budget.fits,
-        byKind: Object.fromEntries(Object.entries(budget.byKind).map(([k, c]) => [k, { calldataBytes: c.calldataBytes, gasBound: c.gasBound }])),
+        tx: budget.worst.tx,
+        origin: budget.worst.origin,
+        calldataBytes: budget.worst.calldataBytes,
+        gasBound: budget.worst.gasBound,
+        fits: budget.fits,
+        byKind: Object.fromEntries(
+          Object.entries(budget.byKind).map(([k, c]) => [k, { calldataBytes: c.calldataBytes, gasBound: c.gasBound }]),
+        ),
       },
     }
   } finally {

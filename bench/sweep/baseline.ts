@@ -36,7 +36,12 @@ export async function hashedConstraintEstimate(constantDir: string): Promise<num
   return Math.round(O1_FACTOR * Object.entries(cost).reduce((s, [k, v]) => (k === 'activations' ? s : s + v), 0))
 }
 
-export async function measureHashedBaseline(m: SweepModel, constantDir: string, chain: ChainContext, progress: Progress): Promise<ZkResult | Skipped> {
+export async function measureHashedBaseline(
+  m: SweepModel,
+  constantDir: string,
+  chain: ChainContext,
+  progress: Progress,
+): Promise<ZkResult | Skipped> {
   const estimate = await hashedConstraintEstimate(constantDir)
   if (estimate > HASHED_CONSTRAINT_LIMIT) {
     return { skipped: `~${estimate.toLocaleString('en-US')} constraints estimated (> 2^17)` }

@@ -72,29 +72,63 @@ export interface ChainContext {
 
 export const VISIBILITY = { input: 'hashed', output: 'public' } as const
 
-export async function measureZk(m: SweepModel, dir: string, chain: ChainContext, progress: Progress, weights: WeightVisibility = 'constant'): Promise<ZkResult> {
+export async function measureZk(
+  m: SweepModel,
+  dir: string,
+  chain: ChainContext,
+  progress: Progress,
+  weights: WeightVisibility = 'constant',
+): Promise<ZkResult> {
   const label = weights === 'hashed' ? `${m.name} (hashed weights)` : m.name
   await mkdir(dir, { recursive: true })
   // Beside the build folder, not in it: compile writes only into a new, empty or build folder.
   let onnxPath = typeof m.onnx === 'string' ? m.onnx : `${dir}.source.onnx`
   if (typeof m.onnx !== 'string') await writeFile(onnxPath, m.onnx)
   const [compiled, compileMem] = await withPeakMemory(() =>
-    progress.step(`${label}: compile`, () => compileModel({ onnxPath, outDir: dir, calibrationPath: m.calibrationPath, visibility: VISIBILITY, weights, force: true })))
-  const [setup, setupMem] = await withPeakMemory(() => progress.step(`${label}: dev setup`, () => setupModel({ dir, dev: true, force: true })))
+    progress.step(`${label}: compile`, () =>
+      compileModel({
+        onnxPath,
+        outDir: dir,
+        calibrationPath: m.calibrationPath,
+        visibility: VISIBILITY,
+        weights,
+        force: true,
+      }),
+    ),
+  )
+  const [setup, setupMem] = await withPeakMemory(() =>
+    progress.step(`${label}: dev setup`, () => setupModel({ dir, dev: true, force: true })),
+  )
   const proofDir = join(dir, 'proof')
-  const [proved, proveMem] = await withPeakMemory(() => progress.step(`${label}: prove`, () => proveModel({ dir, input: m.input, outDir: proofDir })))
+  const [proved, proveMem] = await withPeakMemory(() =>
+    progress.step(`${label}: prove`, () => proveModel({ dir, input: m.input, outDir: proofDir })),
+  )
   const verified = await verifyProof(dir, proofDir)
   if (!verified.valid) throw new Error(`${label}: snarkjs rejected the proof`)
   const report = JSON.parse(await readFile(artifactPaths(dir).report, 'utf8')) as { cost: Record<string, number> }
 
   const privateKey = chain.anvil.accounts[0].privateKey
   const deployment = await progress.step(`${label}: deploy + verify on anvil`, () =>
-    deployBuild({ dir, rpcUrl: chain.anvil.rpcUrl, privateKey, registryAddress: chain.registryAddress, deploymentPath: join(dir, 'bench-deployment.json') }))
+    deployBuild({
+      dir,
+      rpcUrl: chain.anvil.rpcUrl,
+      privateKey,
+      registryAddress: chain.registryAddress,
+      deploymentPath: join(dir, 'bench-deployment.json'),
+    }),
+  )
   chain.registryAddress = deployment.registry.address
   const pp = proofPaths(proofDir)
   const proof = JSON.parse(await readFile(pp.proof, 'utf8'))
   const publicSignals = JSON.parse(await readFile(pp.public, 'utf8')) as string[]
-  const onChain = await verifyOnChain({ rpcUrl: chain.anvil.rpcUrl, privateKey, registryAddress: deployment.registry.address, modelId: deployment.modelId, proof, publicSignals })
+  const onChain = await verifyOnChain({
+    rpcUrl: chain.anvil.rpcUrl,
+    privateKey,
+    registryAddress: deployment.registry.address,
+    modelId: deployment.modelId,
+    proof,
+    publicSignals,
+  })
   if (!onChain.accepted) throw new Error(`${label}: proof rejected on chain`)
 
   return {
@@ -119,7 +153,9 @@ export async function compileOptimisticOnly(m: SweepModel, dir: string, progress
   await mkdir(dir, { recursive: true })
   const onnxPath = typeof m.onnx === 'string' ? m.onnx : join(dir, 'source.onnx')
   if (typeof m.onnx !== 'string') await writeFile(onnxPath, m.onnx)
-  await progress.step(`${m.name}: compile --target optimistic`, () => compileModel({ onnxPath, outDir: dir, calibrationPath: m.calibrationPath, target: 'optimistic', force: true }))
+  await progress.step(`${m.name}: compile --target optimistic`, () =>
+    compileModel({ onnxPath, outDir: dir, calibrationPath: m.calibrationPath, target: 'optimistic', force: true }),
+  )
 }
 
 /**
@@ -127,7 +163,12 @@ export async function compileOptimisticOnly(m: SweepModel, dir: string, progress
  * cost), then a cheating claim whose lie sits in the earliest state that changes the output
  * (see below) and plays the whole dispute with honest agents on both sides.
  */
-export async function measureOptimistic(m: SweepModel, dir: string, chain: ChainContext, progress: Progress): Promise<OptimisticResult | Skipped> {
+export async function measureOptimistic(
+  m: SweepModel,
+  dir: string,
+  chain: ChainContext,
+  progress: Progress,
+): Promise<OptimisticResult | Skipped> {
   const model = await loadOptimisticModel(dir)
   const game = (i: number): Contract => gameContract(chain.gameAddress, chain.wallets[i])
   const bonds = DEFAULT_GAME_PARAMETERS
@@ -147,19 +188,32 @@ export async function measureOptimistic(m: SweepModel, dir: string, chain: Chain
   search: for (; lieState < outputState; lieState++) {
     for (lieElement = 0; lieElement < Math.min(honest.states[lieState].length, MAX_LIE_ELEMENTS); lieElement++) {
       const candidate = cheatingTrace(model.model, honest, lieState, lieElement, 50n)
-      if (candidate.outputs[0].some((v, i) => v !== honest.outputs[0][i])) { lie = candidate; break search }
+      if (candidate.outputs[0].some((v, i) => v !== honest.outputs[0][i])) {
+        lie = candidate
+        break search
+      }
     }
   }
-  if (!lie) return { skipped: `no +50 lie in the first ${MAX_LIE_ELEMENTS} elements of any intermediate state changes the output` }
+  if (!lie)
+    return {
+      skipped: `no +50 lie in the first ${MAX_LIE_ELEMENTS} elements of any intermediate state changes the output`,
+    }
   return progress.step(`${m.name}: optimistic dispute`, async () => {
     const c = await submitClaim(game(2), modelId, lie, bonds.claimBond)
     const ch = await challengeClaim(game(3), claimKeyOf(modelId, lie, chain.wallets[2].address), bonds.challengeBond)
     const { view, moves } = await playDispute({
       disputeId: ch.disputeId,
       claimant: honestPlayer({ role: 'claimant', game: game(2), trace: lie, model: model.model, params: model.params }),
-      challenger: honestPlayer({ role: 'challenger', game: game(3), trace: honest, model: model.model, params: model.params }),
+      challenger: honestPlayer({
+        role: 'challenger',
+        game: game(3),
+        trace: honest,
+        model: model.model,
+        params: model.params,
+      }),
     })
-    if (view.claimantWon || view.phase !== 'Resolved') throw new Error(`${m.name}: the cheating claim was not rejected (phase ${view.phase})`)
+    if (view.claimantWon || view.phase !== 'Resolved')
+      throw new Error(`${m.name}: the cheating claim was not rejected (phase ${view.phase})`)
     const disputeGas = moves.reduce((a, mv) => a + mv.gasUsed, c.gasUsed + ch.gasUsed)
     const step = model.model.steps[lieState - inputCount]
     return {

@@ -40,7 +40,9 @@ export interface PeakMemory {
 
 export async function withPeakMemory<T>(run: () => Promise<T>, everyMs = 50): Promise<[T, PeakMemory]> {
   let peak = currentRss()
-  const timer = setInterval(() => { peak = Math.max(peak, currentRss()) }, everyMs)
+  const timer = setInterval(() => {
+    peak = Math.max(peak, currentRss())
+  }, everyMs)
   try {
     const result = await run()
     peak = Math.max(peak, currentRss())

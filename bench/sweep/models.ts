@@ -44,7 +44,14 @@ function sampleInput(seed: number, n: number): unknown {
 /** The seeded MLP of models/scale-models.ts (`mlpOnnx`), with a sample input. */
 export function mlpModel(sizes: number[], seed: number): SweepModel {
   const onnx = mlpOnnx(sizes, seed, 'bench/sweep/models.ts')
-  return { name: `mlp-${sizes.join('-')}`, family: 'mlp', shape: sizes.join('-'), parameters: mlpParameters(sizes), onnx, input: sampleInput(seed + 1, sizes[0]) }
+  return {
+    name: `mlp-${sizes.join('-')}`,
+    family: 'mlp',
+    shape: sizes.join('-'),
+    parameters: mlpParameters(sizes),
+    onnx,
+    input: sampleInput(seed + 1, sizes[0]),
+  }
 }
 
 /**
@@ -63,9 +70,21 @@ export function cnnModel(side: number, channels: number[], seed: number): SweepM
     initializers.push({ name: `${b}.weight`, dims: [k, c, 3, 3], data: weights(r, k * c * 9, c * 9) })
     initializers.push({ name: `${b}.bias`, dims: [k], data: weights(r, k, c * 9) })
     parameters += k * c * 9 + k
-    nodes.push({ op: 'Conv', name: b, inputs: [prev, `${b}.weight`, `${b}.bias`], outputs: [`${b}.out`], attributes: { kernel_shape: { ints: [3, 3] } } })
+    nodes.push({
+      op: 'Conv',
+      name: b,
+      inputs: [prev, `${b}.weight`, `${b}.bias`],
+      outputs: [`${b}.out`],
+      attributes: { kernel_shape: { ints: [3, 3] } },
+    })
     nodes.push({ op: 'Relu', name: `${b}.relu`, inputs: [`${b}.out`], outputs: [`${b}.relu.out`] })
-    nodes.push({ op: 'AveragePool', name: `${b}.pool`, inputs: [`${b}.relu.out`], outputs: [`${b}.pool.out`], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } })
+    nodes.push({
+      op: 'AveragePool',
+      name: `${b}.pool`,
+      inputs: [`${b}.relu.out`],
+      outputs: [`${b}.pool.out`],
+      attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+    })
     prev = `${b}.pool.out`
     c = k
     s = Math.floor((s - 2) / 2)
@@ -75,15 +94,30 @@ export function cnnModel(side: number, channels: number[], seed: number): SweepM
   initializers.push({ name: 'fc.bias', dims: [10], data: weights(r, 10, flat) })
   parameters += 10 * flat + 10
   nodes.push({ op: 'Flatten', name: 'flatten', inputs: [prev], outputs: ['flat'] })
-  nodes.push({ op: 'Gemm', name: 'fc', inputs: ['flat', 'fc.weight', 'fc.bias'], outputs: ['output'], attributes: { transB: { int: 1 } } })
+  nodes.push({
+    op: 'Gemm',
+    name: 'fc',
+    inputs: ['flat', 'fc.weight', 'fc.bias'],
+    outputs: ['output'],
+    attributes: { transB: { int: 1 } },
+  })
   const name = `cnn-${side}x${side}-c${channels.join('-')}`
   const onnx = buildModel({
     name: name.replaceAll('-', '_'),
     inputs: [f32('input', [1, 1, side, side])],
     outputs: [f32('output', [1, 10])],
-    initializers, nodes, metadata: { seed: String(seed), generator: 'bench/sweep/models.ts' },
+    initializers,
+    nodes,
+    metadata: { seed: String(seed), generator: 'bench/sweep/models.ts' },
   })
-  return { name, family: 'cnn', shape: `1×${side}×${side}, conv ${channels.join(',')} ch`, parameters, onnx, input: sampleInput(seed + 1, side * side) }
+  return {
+    name,
+    family: 'cnn',
+    shape: `1×${side}×${side}, conv ${channels.join(',')} ch`,
+    parameters,
+    onnx,
+    input: sampleInput(seed + 1, side * side),
+  }
 }
 
 /** The bundled MNIST MLP (784-128-10), with its own calibration samples and held-out digit. */
@@ -91,8 +125,13 @@ export async function mnistModel(): Promise<SweepModel> {
   const { readFile } = await import('node:fs/promises')
   const input = JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-input.json'), 'utf8')) as unknown
   return {
-    name: 'mnist-mlp', family: 'mnist', shape: '784-128-10 (trained)', parameters: 784 * 128 + 128 + 128 * 10 + 10,
-    onnx: join(ROOT, 'models', 'mnist-mlp.onnx'), calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'), input,
+    name: 'mnist-mlp',
+    family: 'mnist',
+    shape: '784-128-10 (trained)',
+    parameters: 784 * 128 + 128 + 128 * 10 + 10,
+    onnx: join(ROOT, 'models', 'mnist-mlp.onnx'),
+    calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'),
+    input,
   }
 }
 
@@ -102,8 +141,23 @@ export async function mnistCnnModels(): Promise<SweepModel[]> {
   const input = JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-cnn-input.json'), 'utf8')) as unknown
   const parameters = 8 * 25 + 8 + 16 * 8 * 9 + 16 + 256 * 10 + 10
   return [
-    { name: 'mnist-cnn', family: 'mnist', shape: 'conv8-pool-conv16-fc (trained)', parameters, onnx: join(ROOT, 'models', 'mnist-cnn.onnx'), calibrationPath: join(ROOT, 'models', 'data', 'mnist-cnn-calibration.json'), input },
-    { name: 'mnist-cnn-int8', family: 'mnist', shape: 'same, int8 QDQ', parameters, onnx: join(ROOT, 'models', 'mnist-cnn.int8.onnx'), input },
+    {
+      name: 'mnist-cnn',
+      family: 'mnist',
+      shape: 'conv8-pool-conv16-fc (trained)',
+      parameters,
+      onnx: join(ROOT, 'models', 'mnist-cnn.onnx'),
+      calibrationPath: join(ROOT, 'models', 'data', 'mnist-cnn-calibration.json'),
+      input,
+    },
+    {
+      name: 'mnist-cnn-int8',
+      family: 'mnist',
+      shape: 'same, int8 QDQ',
+      parameters,
+      onnx: join(ROOT, 'models', 'mnist-cnn.int8.onnx'),
+      input,
+    },
   ]
 }
 
@@ -144,6 +198,16 @@ export function scaleSweepModels(): SweepModel[] {
   return benchModels().flatMap((m, i) => {
     if ('path' in m.source) return []
     const family = m.name.startsWith('cnn') ? 'cnn' : 'mlp'
-    return [{ name: m.name, family, shape: m.shape, parameters: m.parameters, onnx: m.source.build(), input: sampleInput(31 + i, m.source.inputSize), optimisticOnly: true } satisfies SweepModel]
+    return [
+      {
+        name: m.name,
+        family,
+        shape: m.shape,
+        parameters: m.parameters,
+        onnx: m.source.build(),
+        input: sampleInput(31 + i, m.source.inputSize),
+        optimisticOnly: true,
+      } satisfies SweepModel,
+    ]
   })
 }

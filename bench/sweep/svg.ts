@@ -10,7 +10,9 @@ export interface Series {
   labels?: string[]
 }
 
-const W = 720, H = 440, M = { left: 80, right: 170, top: 40, bottom: 60 }
+const W = 720,
+  H = 440,
+  M = { left: 80, right: 170, top: 40, bottom: 60 }
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b']
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
@@ -21,7 +23,10 @@ function fmt(v: number): string {
   return `${+v.toPrecision(3)}`
 }
 
-interface Axis { toPx(v: number): number; ticks: number[] }
+interface Axis {
+  toPx(v: number): number
+  ticks: number[]
+}
 
 function axis(values: number[], log: boolean, from: number, to: number): Axis {
   if (log) {
@@ -59,28 +64,61 @@ function legend(names: string[]): string[] {
   ])
 }
 
-export function lineChart(p: { title: string; xLabel: string; yLabel: string; series: Series[]; logX?: boolean; logY?: boolean }): string {
+export function lineChart(p: {
+  title: string
+  xLabel: string
+  yLabel: string
+  series: Series[]
+  logX?: boolean
+  logY?: boolean
+}): string {
   const all = p.series.flatMap((s) => s.points)
-  const x = axis(all.map((q) => q[0]), !!p.logX, M.left, W - M.right)
-  const y = axis(all.map((q) => q[1]), !!p.logY, H - M.bottom, M.top)
+  const x = axis(
+    all.map((q) => q[0]),
+    !!p.logX,
+    M.left,
+    W - M.right,
+  )
+  const y = axis(
+    all.map((q) => q[1]),
+    !!p.logY,
+    H - M.bottom,
+    M.top,
+  )
   const body: string[] = []
   for (const t of x.ticks) {
     const px = x.toPx(t).toFixed(1)
-    body.push(`<line x1="${px}" y1="${M.top}" x2="${px}" y2="${H - M.bottom}" stroke="#ddd"/>`, `<text x="${px}" y="${H - M.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`)
+    body.push(
+      `<line x1="${px}" y1="${M.top}" x2="${px}" y2="${H - M.bottom}" stroke="#ddd"/>`,
+      `<text x="${px}" y="${H - M.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`,
+    )
   }
   for (const t of y.ticks) {
     const py = y.toPx(t).toFixed(1)
-    body.push(`<line x1="${M.left}" y1="${py}" x2="${W - M.right}" y2="${py}" stroke="#ddd"/>`, `<text x="${M.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${fmt(t)}</text>`)
+    body.push(
+      `<line x1="${M.left}" y1="${py}" x2="${W - M.right}" y2="${py}" stroke="#ddd"/>`,
+      `<text x="${M.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${fmt(t)}</text>`,
+    )
   }
-  body.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#333"/>`)
+  body.push(
+    `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#333"/>`,
+  )
   p.series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]
     const pts = [...s.points.entries()].sort((a, b) => a[1][0] - b[1][0])
-    if (pts.length > 1) body.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.map(([, q]) => `${x.toPx(q[0]).toFixed(1)},${y.toPx(q[1]).toFixed(1)}`).join(' ')}"/>`)
+    if (pts.length > 1)
+      body.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.map(([, q]) => `${x.toPx(q[0]).toFixed(1)},${y.toPx(q[1]).toFixed(1)}`).join(' ')}"/>`,
+      )
     for (const [k, q] of pts) {
       const [px, py] = [x.toPx(q[0]).toFixed(1), y.toPx(q[1]).toFixed(1)]
-      body.push(`<circle cx="${px}" cy="${py}" r="3.5" fill="${color}"><title>${esc(`${s.labels?.[k] ?? ''} ${fmt(q[0])}, ${fmt(q[1])}`)}</title></circle>`)
-      if (s.labels?.[k]) body.push(`<text x="${px}" y="${(Number(py) - 7).toFixed(1)}" font-size="9" fill="#555">${esc(s.labels[k])}</text>`)
+      body.push(
+        `<circle cx="${px}" cy="${py}" r="3.5" fill="${color}"><title>${esc(`${s.labels?.[k] ?? ''} ${fmt(q[0])}, ${fmt(q[1])}`)}</title></circle>`,
+      )
+      if (s.labels?.[k])
+        body.push(
+          `<text x="${px}" y="${(Number(py) - 7).toFixed(1)}" font-size="9" fill="#555">${esc(s.labels[k])}</text>`,
+        )
     }
   })
   body.push(...legend(p.series.map((s) => s.name)))
@@ -88,14 +126,23 @@ export function lineChart(p: { title: string; xLabel: string; yLabel: string; se
 }
 
 /** One group per category, one bar per series; `values[s][c]` may be null (drawn as "n/a"). */
-export function barChart(p: { title: string; yLabel: string; categories: string[]; series: { name: string; values: (number | null)[] }[]; logY?: boolean }): string {
+export function barChart(p: {
+  title: string
+  yLabel: string
+  categories: string[]
+  series: { name: string; values: (number | null)[] }[]
+  logY?: boolean
+}): string {
   const vals = p.series.flatMap((s) => s.values).filter((v): v is number => v !== null && v > 0)
   const y = axis(p.logY ? vals : [0, ...vals], !!p.logY, H - M.bottom, M.top)
   const base = p.logY ? H - M.bottom : y.toPx(0)
   const body: string[] = []
   for (const t of y.ticks) {
     const py = y.toPx(t).toFixed(1)
-    body.push(`<line x1="${M.left}" y1="${py}" x2="${W - M.right}" y2="${py}" stroke="#ddd"/>`, `<text x="${M.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${fmt(t)}</text>`)
+    body.push(
+      `<line x1="${M.left}" y1="${py}" x2="${W - M.right}" y2="${py}" stroke="#ddd"/>`,
+      `<text x="${M.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${fmt(t)}</text>`,
+    )
   }
   const groupW = (W - M.left - M.right) / p.categories.length
   const barW = (groupW * 0.8) / p.series.length
@@ -109,11 +156,17 @@ export function barChart(p: { title: string; yLabel: string; categories: string[
         return
       }
       const top = y.toPx(v)
-      body.push(`<rect x="${bx}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(base - top).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${c} ${s.name}: ${v}`)}</title></rect>`)
+      body.push(
+        `<rect x="${bx}" y="${top.toFixed(1)}" width="${(barW - 1).toFixed(1)}" height="${(base - top).toFixed(1)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${c} ${s.name}: ${v}`)}</title></rect>`,
+      )
     })
-    body.push(`<text transform="translate(${(gx + groupW * 0.4).toFixed(1)} ${H - M.bottom + 12}) rotate(20)" font-size="9">${esc(c)}</text>`)
+    body.push(
+      `<text transform="translate(${(gx + groupW * 0.4).toFixed(1)} ${H - M.bottom + 12}) rotate(20)" font-size="9">${esc(c)}</text>`,
+    )
   })
-  body.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#333"/>`)
+  body.push(
+    `<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#333"/>`,
+  )
   body.push(...legend(p.series.map((s) => s.name)))
   return frame(p.title, '', p.yLabel, body)
 }

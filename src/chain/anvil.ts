@@ -68,7 +68,9 @@ async function freePort(): Promise<number> {
     server.on('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -134,11 +136,16 @@ async function startOnce(binary: string, port: number, parameters: StartAnvilPar
   const chainId = parameters.chainId ?? 31337
   const accountCount = parameters.accounts ?? 10
   const argv = [
-    '--host', '127.0.0.1',
-    '--port', String(port),
-    '--chain-id', String(chainId),
-    '--accounts', String(accountCount),
-    '--mnemonic', DEV_MNEMONIC,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--chain-id',
+    String(chainId),
+    '--accounts',
+    String(accountCount),
+    '--mnemonic',
+    DEV_MNEMONIC,
     ...(parameters.blockTime === undefined ? [] : ['--block-time', String(parameters.blockTime)]),
   ]
   const child = spawn(binary, argv, { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -43,7 +43,10 @@ function toInteger(value: unknown, field: string, bound: bigint): bigint {
 }
 
 /** snarkjs-style argument arrays for a proof and its public signals. */
-export function proofArguments(proof: SnarkjsGroth16Proof, publicSignals: readonly (string | bigint)[]): Groth16Arguments {
+export function proofArguments(
+  proof: SnarkjsGroth16Proof,
+  publicSignals: readonly (string | bigint)[],
+): Groth16Arguments {
   if (proof.protocol !== undefined && proof.protocol !== 'groth16') {
     throw new ProofFormatError({ field: 'protocol', reason: `expected groth16, got ${proof.protocol}` })
   }
@@ -71,9 +74,19 @@ export function inferenceId(modelId: string, pubSignals: readonly bigint[]): str
 }
 
 /** ABI-encoded registry call (and verifier call) for a snarkjs proof of model `modelId`. */
-export function calldata(proof: SnarkjsGroth16Proof, publicSignals: readonly (string | bigint)[], modelId: string): CalldataReturnType {
+export function calldata(
+  proof: SnarkjsGroth16Proof,
+  publicSignals: readonly (string | bigint)[],
+  modelId: string,
+): CalldataReturnType {
   const args = proofArguments(proof, publicSignals)
-  const data = verimlRegistryInterface.encodeFunctionData('verifyInference', [modelId, args.a, args.b, args.c, args.pubSignals])
+  const data = verimlRegistryInterface.encodeFunctionData('verifyInference', [
+    modelId,
+    args.a,
+    args.b,
+    args.c,
+    args.pubSignals,
+  ])
   const verifierData = new Interface(groth16VerifierAbi(args.pubSignals.length)).encodeFunctionData('verifyProof', [
     args.a,
     args.b,

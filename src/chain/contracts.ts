@@ -129,7 +129,10 @@ export interface WriteMethod<A extends unknown[], R> {
 export type VerimlRegistryContract = BaseContract & {
   registerModel: WriteMethod<[modelId: string, config: ModelConfigStruct], bigint>
   verifyInference: WriteMethod<[modelId: string, a: Uint2, b: G2Point, c: Uint2, pubSignals: bigint[]], string>
-  checkInference: WriteMethod<[modelId: string, a: Uint2, b: G2Point, c: Uint2, pubSignals: bigint[]], [string, bigint[]]>
+  checkInference: WriteMethod<
+    [modelId: string, a: Uint2, b: G2Point, c: Uint2, pubSignals: bigint[]],
+    [string, bigint[]]
+  >
   transferOwnership: WriteMethod<[newOwner: string], void>
   acceptOwnership: WriteMethod<[], void>
   owner(): Promise<string>
@@ -210,7 +213,8 @@ export function decodeRegistryError(error: unknown, context: ErrorContext): Base
   if (error instanceof BaseError) return error
   if (isNetworkError(error)) return new RpcUnreachableError({ rpcUrl: context.rpcUrl, cause: error })
   // No cause kept: ethers' message quotes the whole signed transaction (tens of KB of hex).
-  if (isError(error, 'INSUFFICIENT_FUNDS')) return new InsufficientFundsError({ action: context.action, account: context.account })
+  if (isError(error, 'INSUFFICIENT_FUNDS'))
+    return new InsufficientFundsError({ action: context.action, account: context.account })
   const data = revertData(error)
   const parsed = data === undefined ? null : verimlRegistryInterface.parseError(data)
   if (parsed) {
@@ -219,7 +223,11 @@ export function decodeRegistryError(error: unknown, context: ErrorContext): Base
       case 'ModelNotRegistered':
         return new ModelNotRegisteredError({ modelId: args[0] as string })
       case 'PublicSignalCountMismatch':
-        return new PublicSignalCountError({ modelId: args[0] as string, expected: Number(args[1]), actual: Number(args[2]) })
+        return new PublicSignalCountError({
+          modelId: args[0] as string,
+          expected: Number(args[1]),
+          actual: Number(args[2]),
+        })
       case 'ProofRejected':
         return new ProofRejectedError({ modelId: args[0] as string, cause: error })
       case 'SignalNotInField':
@@ -232,12 +240,22 @@ export function decodeRegistryError(error: unknown, context: ErrorContext): Base
       case 'InferenceNotRecorded':
         return new InferenceNotRecordedError({ inferenceId: args[0] as string })
       case 'WeightCommitmentMismatch':
-        return new WeightCommitmentMismatchError({ modelId: args[0] as string, expected: args[1] as bigint, actual: args[2] as bigint, cause: error })
+        return new WeightCommitmentMismatchError({
+          modelId: args[0] as string,
+          expected: args[1] as bigint,
+          actual: args[2] as bigint,
+          cause: error,
+        })
       case 'ModelAlreadyRegistered':
         return new ModelAlreadyRegisteredError({ modelId: args[0] as string, verifier: args[1] as string })
     }
-    return new ChainTransactionError({ action: context.action, reason: `reverted with ${parsed.signature} ${args.join(', ')}`, cause: error })
+    return new ChainTransactionError({
+      action: context.action,
+      reason: `reverted with ${parsed.signature} ${args.join(', ')}`,
+      cause: error,
+    })
   }
-  const reason = (error as { shortMessage?: string; message?: string })?.shortMessage ?? String((error as Error)?.message ?? error)
+  const reason =
+    (error as { shortMessage?: string; message?: string })?.shortMessage ?? String((error as Error)?.message ?? error)
   return new ChainTransactionError({ action: context.action, reason, cause: error })
 }

@@ -11,7 +11,13 @@ import {
   decodeRegistryError,
   verimlRegistry,
 } from './contracts.js'
-import { ContractNotDeployedError, DeploymentNotFoundError, InsufficientFundsError, PublicSignalCountError, VerifierExportError } from './errors.js'
+import {
+  ContractNotDeployedError,
+  DeploymentNotFoundError,
+  InsufficientFundsError,
+  PublicSignalCountError,
+  VerifierExportError,
+} from './errors.js'
 import { connect, walletFor } from './rpc.js'
 import { type CompilerSettings, compileSolidity } from './solc.js'
 import { GENERATOR } from '../prove/manifest.js'
@@ -78,7 +84,11 @@ export function registrationSignalCount(r: ModelRegistration): number {
     if (!layout) throw new RangeError(`a public ${what} needs its PackLayout`)
     return packedElementCount(layout)
   }
-  return part(r.inputVisibility, r.inputLayout, 'input') + part(r.outputVisibility, r.outputLayout, 'output') + (r.weightCommitment === undefined ? 0 : 1)
+  return (
+    part(r.inputVisibility, r.inputLayout, 'input') +
+    part(r.outputVisibility, r.outputLayout, 'output') +
+    (r.weightCommitment === undefined ? 0 : 1)
+  )
 }
 
 function modelConfig(verifier: string, r: ModelRegistration): ModelConfigStruct {
@@ -101,11 +111,19 @@ async function readManifest(exportDir: string): Promise<VerifierExportManifest> 
   try {
     return JSON.parse(await readFile(path, 'utf8')) as VerifierExportManifest
   } catch (error) {
-    throw new VerifierExportError({ zkeyPath: exportDir, reason: `no readable ${EXPORT_MANIFEST}: run exportVerifier first`, cause: error })
+    throw new VerifierExportError({
+      zkeyPath: exportDir,
+      reason: `no readable ${EXPORT_MANIFEST}: run exportVerifier first`,
+      cause: error,
+    })
   }
 }
 
-async function mined(receiptPromise: Promise<TransactionReceipt | null>, action: string, rpcUrl: string): Promise<TransactionReceipt> {
+async function mined(
+  receiptPromise: Promise<TransactionReceipt | null>,
+  action: string,
+  rpcUrl: string,
+): Promise<TransactionReceipt> {
   try {
     const receipt = await receiptPromise
     if (!receipt) throw new Error('no receipt')
@@ -134,7 +152,8 @@ async function deployContract(
   } catch (error) {
     throw decodeRegistryError(error, { action, rpcUrl, account: wallet.address })
   }
-  if (!receipt.contractAddress) throw decodeRegistryError(new Error('receipt has no contract address'), { action, rpcUrl })
+  if (!receipt.contractAddress)
+    throw decodeRegistryError(new Error('receipt has no contract address'), { action, rpcUrl })
   return { address: receipt.contractAddress, txHash, gasUsed: receipt.gasUsed }
 }
 
@@ -149,15 +168,22 @@ export async function deployModel(parameters: DeployModelParameters): Promise<De
   const expected = registrationSignalCount(registration)
   // Checked before any gas is spent; the registry's arity probe would also refuse it.
   if (expected !== manifest.publicSignalCount) {
-    throw new PublicSignalCountError({ modelId: manifest.modelId, expected: manifest.publicSignalCount, actual: expected })
+    throw new PublicSignalCountError({
+      modelId: manifest.modelId,
+      expected: manifest.publicSignalCount,
+      actual: expected,
+    })
   }
 
   const { provider, chainId } = await connect(rpcUrl)
   try {
     const wallet = walletFor(provider, parameters.privateKey)
     // Checked before anything is compiled or sent: an empty account is the common mistake.
-    const balance = await provider.getBalance(wallet.address).catch((e: unknown) => { throw decodeRegistryError(e, { action: 'read the deployer balance', rpcUrl }) })
-    if (balance === 0n) throw new InsufficientFundsError({ action: 'deploy', account: wallet.address, balance, chainId })
+    const balance = await provider.getBalance(wallet.address).catch((e: unknown) => {
+      throw decodeRegistryError(e, { action: 'read the deployer balance', rpcUrl })
+    })
+    if (balance === 0n)
+      throw new InsufficientFundsError({ action: 'deploy', account: wallet.address, balance, chainId })
     const compiled = compileSolidity({ baseDir: parameters.exportDir, files: manifest.files })
     const verifierArtifact = compiled.contracts[`${manifest.verifierFile}:${manifest.contractName}`]
     const registryArtifact = compiled.contracts['VerimlRegistry.sol:VerimlRegistry']
@@ -167,7 +193,8 @@ export async function deployModel(parameters: DeployModelParameters): Promise<De
       const code = await provider.getCode(parameters.registryAddress).catch((e: unknown) => {
         throw decodeRegistryError(e, { action: 'read registry code', rpcUrl })
       })
-      if (code === '0x') throw new ContractNotDeployedError({ contract: 'VerimlRegistry', address: parameters.registryAddress, chainId })
+      if (code === '0x')
+        throw new ContractNotDeployedError({ contract: 'VerimlRegistry', address: parameters.registryAddress, chainId })
       registryInfo = { address: parameters.registryAddress, reused: true }
     } else {
       const deployed = await deployContract(wallet, registryArtifact, [wallet.address], 'deploy VerimlRegistry', rpcUrl)
@@ -239,14 +266,18 @@ export async function loadDeployment(path: string): Promise<Deployment> {
   return {
     ...parsed,
     chainId: BigInt(parsed.chainId),
-    registry: { ...parsed.registry, gasUsed: parsed.registry.gasUsed === undefined ? undefined : BigInt(parsed.registry.gasUsed) },
+    registry: {
+      ...parsed.registry,
+      gasUsed: parsed.registry.gasUsed === undefined ? undefined : BigInt(parsed.registry.gasUsed),
+    },
     verifier: { ...parsed.verifier, gasUsed: BigInt(parsed.verifier.gasUsed) },
     registration: {
       ...parsed.registration,
       gasUsed: BigInt(parsed.registration.gasUsed),
       inputLayout: layout(parsed.registration.inputLayout),
       outputLayout: layout(parsed.registration.outputLayout),
-      weightCommitment: parsed.registration.weightCommitment === undefined ? undefined : BigInt(parsed.registration.weightCommitment),
+      weightCommitment:
+        parsed.registration.weightCommitment === undefined ? undefined : BigInt(parsed.registration.weightCommitment),
     },
   }
 }

@@ -149,7 +149,9 @@ export class ProofRejectedError extends BaseError {
   readonly modelId: string
   constructor(p: { modelId: string; cause?: unknown; message?: string; details?: string[] }) {
     super(p.message ?? `the verifier of model ${p.modelId} rejected the proof`, {
-      details: p.details ?? ['The proof or its public signals were altered, or it proves another model with the same signal count.'],
+      details: p.details ?? [
+        'The proof or its public signals were altered, or it proves another model with the same signal count.',
+      ],
       cause: p.cause,
     })
     this.modelId = p.modelId
@@ -166,7 +168,9 @@ export class WeightCommitmentMismatchError extends ProofRejectedError {
       modelId: p.modelId,
       cause: p.cause,
       message: `the registry refused the proof for model ${p.modelId}: its weight commitment ${p.actual} is not the registered ${p.expected}`,
-      details: ['The proof was made with other weights than the ones registered (or its last public signal was altered).'],
+      details: [
+        'The proof was made with other weights than the ones registered (or its last public signal was altered).',
+      ],
     })
     this.expected = p.expected
     this.actual = p.actual
@@ -179,10 +183,13 @@ export class VerifierOutOfGasError extends BaseError {
   readonly modelId: string
   readonly gasLimit: bigint | undefined
   constructor(p: { modelId: string; gasLimit?: bigint; cause?: unknown }) {
-    super(`the verifier of model ${p.modelId} ran out of gas${p.gasLimit === undefined ? '' : ` (gas limit ${p.gasLimit})`}`, {
-      details: ['Raise the gas limit, or leave it unset so it is estimated through the registry.'],
-      cause: p.cause,
-    })
+    super(
+      `the verifier of model ${p.modelId} ran out of gas${p.gasLimit === undefined ? '' : ` (gas limit ${p.gasLimit})`}`,
+      {
+        details: ['Raise the gas limit, or leave it unset so it is estimated through the registry.'],
+        cause: p.cause,
+      },
+    )
     this.modelId = p.modelId
     this.gasLimit = p.gasLimit
   }
@@ -215,8 +222,13 @@ export class InsufficientFundsError extends BaseError {
   readonly account: string
   constructor(p: { action: string; account?: string; balance?: bigint; chainId?: bigint }) {
     const who = p.account ? `account ${p.account}` : 'the sending account'
-    const has = p.balance === undefined ? '' : ` (balance ${p.balance} wei${p.chainId === undefined ? '' : ` on chain ${p.chainId}`})`
-    super(`${p.action}: ${who} has insufficient funds${has}`, { details: ['Fund the account, or use a funded key (--private-key or VERIML_PRIVATE_KEY).'] })
+    const has =
+      p.balance === undefined
+        ? ''
+        : ` (balance ${p.balance} wei${p.chainId === undefined ? '' : ` on chain ${p.chainId}`})`
+    super(`${p.action}: ${who} has insufficient funds${has}`, {
+      details: ['Fund the account, or use a funded key (--private-key or VERIML_PRIVATE_KEY).'],
+    })
     this.account = p.account ?? ''
   }
 }

@@ -12,7 +12,11 @@ import { readInputFile } from '../util/external.js'
 
 async function readJson(path: string, what: string): Promise<unknown> {
   const text = (await readInputFile(path, what, 64 * 2 ** 20)).toString('utf8')
-  try { return JSON.parse(text) } catch { throw new ProofFormatError({ field: path, reason: 'not valid JSON' }) }
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw new ProofFormatError({ field: path, reason: 'not valid JSON' })
+  }
 }
 import { connect, walletFor } from './rpc.js'
 import { decodeRegistryError } from './contracts.js'
@@ -27,7 +31,9 @@ export class InsecureSetupError extends BaseError {
   readonly chainId: bigint
   constructor(chainId: bigint) {
     super(`refusing to deploy INSECURE dev keys to chain ${chainId}, which is not a local development chain`, {
-      details: ['Run `veriml setup DIR --ptau FILE` with a ceremony powers-of-tau file, or pass --allow-insecure-setup if you really mean it.'],
+      details: [
+        'Run `veriml setup DIR --ptau FILE` with a ceremony powers-of-tau file, or pass --allow-insecure-setup if you really mean it.',
+      ],
     })
     this.chainId = chainId
   }
@@ -43,7 +49,9 @@ export async function registrationOf(dir: string): Promise<ModelRegistration> {
   const { input, output } = layout.visibility
   if ((input === 'public' && layout.inputs.length !== 1) || (output === 'public' && layout.outputs.length !== 1)) {
     throw new UnsupportedLayoutError('the registry decodes one public input tensor and one public output tensor', {
-      details: ['Compile with --input-visibility hashed (or --output-visibility hashed) for models with several inputs or outputs.'],
+      details: [
+        'Compile with --input-visibility hashed (or --output-visibility hashed) for models with several inputs or outputs.',
+      ],
     })
   }
   return {
@@ -71,19 +79,33 @@ export async function deployBuild(p: DeployBuildParameters): Promise<Deployment>
   const manifest = await loadCompiled(p.dir, ['zkey'])
   const { chainId, provider } = await connect(p.rpcUrl)
   try {
-    if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup) throw new InsecureSetupError(chainId)
+    if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup)
+      throw new InsecureSetupError(chainId)
     // The key and its funds are checked before anything is written into the build folder.
     const wallet = walletFor(provider, p.privateKey)
-    const balance = await provider.getBalance(wallet.address).catch((e: unknown) => { throw decodeRegistryError(e, { action: 'read the deployer balance', rpcUrl: p.rpcUrl }) })
-    if (balance === 0n) throw new InsufficientFundsError({ action: 'deploy', account: wallet.address, balance, chainId })
+    const balance = await provider.getBalance(wallet.address).catch((e: unknown) => {
+      throw decodeRegistryError(e, { action: 'read the deployer balance', rpcUrl: p.rpcUrl })
+    })
+    if (balance === 0n)
+      throw new InsufficientFundsError({ action: 'deploy', account: wallet.address, balance, chainId })
   } finally {
     provider.destroy()
   }
   const exportDir = join(p.dir, 'contracts')
-  await exportVerifier({ buildDir: p.dir, modelId: manifest.modelId, modelName: manifest.modelName, outDir: exportDir, insecure: manifest.setup?.insecure })
+  await exportVerifier({
+    buildDir: p.dir,
+    modelId: manifest.modelId,
+    modelName: manifest.modelName,
+    outDir: exportDir,
+    insecure: manifest.setup?.insecure,
+  })
   return deployModel({
-    rpcUrl: p.rpcUrl, privateKey: p.privateKey, exportDir, registration: await registrationOf(p.dir),
-    registryAddress: p.registryAddress, deploymentPath: p.deploymentPath ?? artifactPaths(p.dir).deployment,
+    rpcUrl: p.rpcUrl,
+    privateKey: p.privateKey,
+    exportDir,
+    registration: await registrationOf(p.dir),
+    registryAddress: p.registryAddress,
+    deploymentPath: p.deploymentPath ?? artifactPaths(p.dir).deployment,
   })
 }
 
@@ -105,11 +127,19 @@ export async function verifyBuildOnChain(p: VerifyBuildOnChainParameters): Promi
   const pp = proofPaths(p.proofDir)
   const proof = (await readJson(pp.proof, 'proof')) as SnarkjsGroth16Proof
   const publicSignals = (await readJson(pp.public, 'public signals')) as string[]
-  if (!Array.isArray(publicSignals)) throw new ProofFormatError({ field: 'public.json', reason: 'expected a JSON array of decimal strings' })
+  if (!Array.isArray(publicSignals))
+    throw new ProofFormatError({ field: 'public.json', reason: 'expected a JSON array of decimal strings' })
   if (p.rpcUrl) {
     const deploymentPath = artifactPaths(p.dir).deployment
     const deployment = await loadDeployment(deploymentPath)
-    const r = await verifyOnChain({ rpcUrl: p.rpcUrl, privateKey: p.privateKey, deploymentPath, proof, publicSignals, onRejected: 'return' })
+    const r = await verifyOnChain({
+      rpcUrl: p.rpcUrl,
+      privateKey: p.privateKey,
+      deploymentPath,
+      proof,
+      publicSignals,
+      onRejected: 'return',
+    })
     return { ...r, deployment, embedded: false }
   }
   let node: AnvilInstance | undefined
@@ -119,7 +149,14 @@ export async function verifyBuildOnChain(p: VerifyBuildOnChainParameters): Promi
     const privateKey = node.accounts[0].privateKey
     const deploymentPath = join(scratch, 'deployment.json')
     const deployment = await deployBuild({ dir: p.dir, rpcUrl: node.rpcUrl, privateKey, deploymentPath })
-    const r = await verifyOnChain({ rpcUrl: node.rpcUrl, privateKey, deploymentPath, proof, publicSignals, onRejected: 'return' })
+    const r = await verifyOnChain({
+      rpcUrl: node.rpcUrl,
+      privateKey,
+      deploymentPath,
+      proof,
+      publicSignals,
+      onRejected: 'return',
+    })
     return { ...r, deployment, embedded: true }
   } finally {
     await node?.stop()

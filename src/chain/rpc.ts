@@ -6,7 +6,12 @@ import { MissingPrivateKeyError, RpcUnreachableError } from './errors.js'
  * ethers provider without `staticNetwork` retries network detection forever in the
  * background, so reachability is established first, by hand.
  */
-export async function rpcRequest(rpcUrl: string, method: string, params: unknown[] = [], timeoutMs = 2_000): Promise<unknown> {
+export async function rpcRequest(
+  rpcUrl: string,
+  method: string,
+  params: unknown[] = [],
+  timeoutMs = 2_000,
+): Promise<unknown> {
   const response = await fetch(rpcUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -25,7 +30,10 @@ export interface ConnectReturnType {
 }
 
 /** Checks the endpoint answers `eth_chainId`, then builds a provider pinned to that chain. */
-export async function connect(rpcUrl: string, { timeoutMs = 5_000 }: { timeoutMs?: number } = {}): Promise<ConnectReturnType> {
+export async function connect(
+  rpcUrl: string,
+  { timeoutMs = 5_000 }: { timeoutMs?: number } = {},
+): Promise<ConnectReturnType> {
   let chainId: bigint
   try {
     chainId = BigInt((await rpcRequest(rpcUrl, 'eth_chainId', [], timeoutMs)) as string)
@@ -47,7 +55,8 @@ export async function connect(rpcUrl: string, { timeoutMs = 5_000 }: { timeoutMs
  */
 export function privateKeyProblem(key: string): string | null {
   const body = key.startsWith('0x') || key.startsWith('0X') ? key.slice(2) : key
-  if (!/^[0-9a-fA-F]*$/.test(body)) return `it contains characters that are not hex digits (${key.length} characters given)`
+  if (!/^[0-9a-fA-F]*$/.test(body))
+    return `it contains characters that are not hex digits (${key.length} characters given)`
   if (body.length !== 64) return `it has ${body.length} hex digits, a private key has 64`
   if (/^0+$/.test(body)) return 'it is zero'
   return null
@@ -64,13 +73,16 @@ export function walletFor(provider: JsonRpcProvider, privateKey?: string): Walle
   const fromEnv = privateKey === undefined
   const key = (privateKey ?? process.env.VERIML_PRIVATE_KEY)?.trim()
   const source = fromEnv ? 'VERIML_PRIVATE_KEY' : '--private-key'
-  if (key === undefined || key === '') throw new MissingPrivateKeyError({ reason: 'none given and VERIML_PRIVATE_KEY is unset' })
+  if (key === undefined || key === '')
+    throw new MissingPrivateKeyError({ reason: 'none given and VERIML_PRIVATE_KEY is unset' })
   const problem = privateKeyProblem(key)
   if (problem) throw new MissingPrivateKeyError({ reason: `the key from ${source} is not a private key: ${problem}` })
   try {
     return new Wallet(key.startsWith('0x') ? key : `0x${key}`, provider)
   } catch {
     // INVARIANT: no cause: ethers' message would quote the key.
-    throw new MissingPrivateKeyError({ reason: `the key from ${source} is not a valid secp256k1 private key (out of the curve's range)` })
+    throw new MissingPrivateKeyError({
+      reason: `the key from ${source} is not a valid secp256k1 private key (out of the curve's range)`,
+    })
   }
 }

@@ -52,7 +52,10 @@ interface SolcOutputError {
 
 interface SolcOutput {
   errors?: SolcOutputError[]
-  contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>
+  contracts?: Record<
+    string,
+    Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>
+  >
 }
 
 interface SolcModule {
@@ -92,7 +95,9 @@ export function compileSolidity({ baseDir, files }: CompileSolidityParameters): 
     const content = readSource(unit)
     if (content === undefined) {
       throw new SolcCompileError({
-        diagnostics: [{ file: unit, line: 0, column: 0, severity: 'error', message: `source file not found under ${root}` }],
+        diagnostics: [
+          { file: unit, line: 0, column: 0, severity: 'error', message: `source file not found under ${root}` },
+        ],
       })
     }
     sources[unit] = { content }
@@ -168,4 +173,3 @@ function toDiagnostic(error: SolcOutputError, sources: Map<string, string>): Sol
     message: `${error.type}: ${error.message}`,
   }
 }
-

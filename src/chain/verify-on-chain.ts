@@ -34,7 +34,10 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
   const registryAddress = parameters.registryAddress ?? deployment?.registry.address
   const modelId = parameters.modelId ?? deployment?.modelId
   if (!registryAddress || !modelId) {
-    throw new ChainTransactionError({ action: 'verifyInference', reason: 'give deploymentPath, or registryAddress and modelId' })
+    throw new ChainTransactionError({
+      action: 'verifyInference',
+      reason: 'give deploymentPath, or registryAddress and modelId',
+    })
   }
   const args = calldata(parameters.proof, parameters.publicSignals, modelId)
   const { rpcUrl } = parameters
@@ -44,7 +47,13 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     const wallet = walletFor(provider, parameters.privateKey)
     const registry = verimlRegistry(registryAddress, wallet)
     const callArgs = [modelId, args.a, args.b, args.c, args.pubSignals] as const
-    const context = { action: 'verifyInference', rpcUrl, modelId, gasLimit: parameters.gasLimit, account: wallet.address }
+    const context = {
+      action: 'verifyInference',
+      rpcUrl,
+      modelId,
+      gasLimit: parameters.gasLimit,
+      account: wallet.address,
+    }
 
     let gasLimit: bigint
     try {
@@ -80,7 +89,9 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     if (!receipt) throw new ChainTransactionError({ action: 'verifyInference', reason: 'no receipt' })
 
     const event = receipt.logs
-      .map((log) => (log.address.toLowerCase() === registryAddress.toLowerCase() ? verimlRegistryInterface.parseLog(log) : null))
+      .map((log) =>
+        log.address.toLowerCase() === registryAddress.toLowerCase() ? verimlRegistryInterface.parseLog(log) : null,
+      )
       .find((parsed) => parsed?.name === 'InferenceVerified')
     // INVARIANT: the registry's id is the one computed off chain, or the encodings disagree.
     if (!event || event.args.inferenceId !== args.inferenceId) {
@@ -89,7 +100,13 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
         reason: `expected InferenceVerified(${args.inferenceId}), got ${event ? event.args.inferenceId : 'no event'}`,
       })
     }
-    return { accepted: true, inferenceId: args.inferenceId, gasUsed: receipt.gasUsed, txHash: receipt.hash, blockNumber: receipt.blockNumber }
+    return {
+      accepted: true,
+      inferenceId: args.inferenceId,
+      gasUsed: receipt.gasUsed,
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+    }
   } finally {
     provider.destroy()
   }

@@ -39,18 +39,27 @@ export function planLookup(op: Omit<LookupOp, 'op' | 'inputs'>, lo: bigint, hi: 
  * The reachable slice of the table is declared once per distinct input range, as a circom
  * var array the template reads at compile time (constants: no constraint).
  */
-export function emitLookup(op: LookupOp, x: Ref[], xb: TensorBounds, id: TensorId, body: string[], cost: EmitCircuitReturnType['cost']): Ref[] {
+export function emitLookup(
+  op: LookupOp,
+  x: Ref[],
+  xb: TensorBounds,
+  id: TensorId,
+  body: string[],
+  cost: EmitCircuitReturnType['cost'],
+): Ref[] {
   const slices = new Map<string, string>()
   const plans = new Map<string, LookupPlan>()
   return x.map((r, j) => {
     if (r.sig === null) return { sig: null, mul: 0n, add: lookupValue(op, r.add) }
-    const lo = xb.lo[j], hi = xb.hi[j]
+    const lo = xb.lo[j],
+      hi = xb.hi[j]
     const key = `${lo},${hi}`
     let plan = plans.get(key)
     if (plan === undefined) plans.set(key, (plan = planLookup(op, lo, hi, j)))
     if (plan.kind === 'constant') return { sig: null, mul: 0n, add: plan.value }
     // v = x - lo = mul·sig + add - lo.
-    if (plan.kind === 'linear') return { sig: r.sig, mul: plan.step * r.mul, add: plan.first + plan.step * (r.add - lo) }
+    if (plan.kind === 'linear')
+      return { sig: r.sig, mul: plan.step * r.mul, add: plan.first + plan.step * (r.add - lo) }
     let table = slices.get(key)
     if (table === undefined) {
       table = `lt${id}_${slices.size}`
@@ -58,7 +67,10 @@ export function emitLookup(op: LookupOp, x: Ref[], xb: TensorBounds, id: TensorI
       body.push(`    var ${table}[${plan.N}] = [${plan.entries.join(', ')}];`)
     }
     const name = `lk${id}_${j}`
-    body.push(`    component ${name} = Lookup(${plan.N}, ${plan.A}, ${plan.B}, ${r.mul}, ${r.add - lo}, ${table});`, `    ${name}.x <== ${r.sig};`)
+    body.push(
+      `    component ${name} = Lookup(${plan.N}, ${plan.A}, ${plan.B}, ${r.mul}, ${r.add - lo}, ${table});`,
+      `    ${name}.x <== ${r.sig};`,
+    )
     cost.lookup += plan.constraints
     cost.activations++
     return { sig: `${name}.y`, mul: 1n, add: 0n }

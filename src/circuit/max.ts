@@ -2,7 +2,11 @@ import type { MaxOp, TensorBounds, TensorId } from '../ir/types.js'
 import type { EmitCircuitReturnType, Ref } from './emit.js'
 
 /** One operand of a max: its affine ref and its proven bounds. */
-interface Operand { ref: Ref; lo: bigint; hi: bigint }
+interface Operand {
+  ref: Ref
+  lo: bigint
+  hi: bigint
+}
 
 export type PairMaxPlan =
   /** The bounds prove a ≥ b (or b ≥ a): the max is that operand, no constraint. */
@@ -29,12 +33,15 @@ function pairMax(a: Operand, b: Operand, name: string, body: string[], cost: Emi
   const hi = a.hi > b.hi ? a.hi : b.hi
   // The same signal with the same multiplier: d is the constant difference of the offsets.
   const sameSignal = a.ref.sig !== null && a.ref.sig === b.ref.sig && a.ref.mul === b.ref.mul
-  const plan = sameSignal ? planPairMax(a.ref.add - b.ref.add, a.ref.add - b.ref.add) : planPairMax(a.lo - b.hi, a.hi - b.lo)
+  const plan = sameSignal
+    ? planPairMax(a.ref.add - b.ref.add, a.ref.add - b.ref.add)
+    : planPairMax(a.lo - b.hi, a.hi - b.lo)
   if (plan.kind === 'first') return { ...a, lo, hi }
   if (plan.kind === 'second') return { ...b, lo, hi }
   // Constant operands enter as the constant signal 0 with multiplier 0 and the value as offset.
   const wire = (r: Ref) => ({ sig: r.sig ?? '0', mul: r.sig === null ? 0n : r.mul, add: r.add })
-  const wa = wire(a.ref), wb = wire(b.ref)
+  const wa = wire(a.ref),
+    wb = wire(b.ref)
   body.push(
     `    component ${name} = Max2(${plan.K}, ${wa.mul}, ${wa.add}, ${wb.mul}, ${wb.add});`,
     `    ${name}.a <== ${wa.sig};`,
@@ -50,18 +57,27 @@ function pairMax(a: Operand, b: Operand, name: string, body: string[], cost: Emi
  * the bounds prove can never exceed another are dropped first, and a pair the bounds decide
  * costs nothing; the bounds of an inner max are the max of its operands' bounds.
  */
-export function emitMax(op: MaxOp, x: Ref[], xb: TensorBounds, id: TensorId, body: string[], cost: EmitCircuitReturnType['cost']): Ref[] {
+export function emitMax(
+  op: MaxOp,
+  x: Ref[],
+  xb: TensorBounds,
+  id: TensorId,
+  body: string[],
+  cost: EmitCircuitReturnType['cost'],
+): Ref[] {
   const out: Ref[] = []
   for (let i = 0; i + 1 < op.rowPtr.length; i++) {
     const row: Operand[] = []
-    for (let k = op.rowPtr[i]; k < op.rowPtr[i + 1]; k++) row.push({ ref: x[op.cols[k]], lo: xb.lo[op.cols[k]], hi: xb.hi[op.cols[k]] })
+    for (let k = op.rowPtr[i]; k < op.rowPtr[i + 1]; k++)
+      row.push({ ref: x[op.cols[k]], lo: xb.lo[op.cols[k]], hi: xb.hi[op.cols[k]] })
     // The operand with the largest lower bound is ≥ every other whose upper bound is below it.
     const top = row.reduce((m, o) => (o.lo > m.lo ? o : m), row[0])
     let level = row.filter((o) => o === top || o.hi > top.lo)
     let g = 0
     while (level.length > 1) {
       const next: Operand[] = []
-      for (let k = 0; k < level.length; k += 2) next.push(k + 1 < level.length ? pairMax(level[k], level[k + 1], `mx${id}_${i}_${g++}`, body, cost) : level[k])
+      for (let k = 0; k < level.length; k += 2)
+        next.push(k + 1 < level.length ? pairMax(level[k], level[k + 1], `mx${id}_${i}_${g++}`, body, cost) : level[k])
       level = next
     }
     out.push(level[0].ref)

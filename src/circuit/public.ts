@@ -24,7 +24,11 @@ export async function hashChain(elements: readonly bigint[]): Promise<bigint> {
 }
 
 /** The public signals a proof of (inputs → outputs) must carry, in the circuit's order (hashed weights: their commitment last). */
-export async function publicSignals(layout: PublicLayout, inputs: readonly (readonly bigint[])[], outputs: readonly (readonly bigint[])[]): Promise<bigint[]> {
+export async function publicSignals(
+  layout: PublicLayout,
+  inputs: readonly (readonly bigint[])[],
+  outputs: readonly (readonly bigint[])[],
+): Promise<bigint[]> {
   const packedIn = inputs.flatMap((v, i) => pack(v, layout.inputs[i]))
   const packedOut = outputs.flatMap((v, i) => pack(v, layout.outputs[i]))
   const { input, output } = layout.visibility
@@ -39,7 +43,12 @@ export async function publicSignals(layout: PublicLayout, inputs: readonly (read
 /** Decodes the output part of public signals (public outputs only; hashed outputs cannot be decoded). */
 export function decodeOutputs(layout: PublicLayout, signals: readonly bigint[]): bigint[][] | null {
   if (layout.visibility.output !== 'public') return null
-  const inCount = layout.visibility.input === 'public' ? layout.inputs.reduce((s, l) => s + packedElementCount(l), 0) : layout.visibility.input === 'hashed' ? 1 : 0
+  const inCount =
+    layout.visibility.input === 'public'
+      ? layout.inputs.reduce((s, l) => s + packedElementCount(l), 0)
+      : layout.visibility.input === 'hashed'
+        ? 1
+        : 0
   let at = inCount
   return layout.outputs.map((l) => {
     const n = packedElementCount(l)

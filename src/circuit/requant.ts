@@ -4,7 +4,7 @@ import type { RequantOp } from '../ir/types.js'
 const bitsFor = (maxExclusive: bigint): number => {
   // Smallest k ≥ 0 with 2^k ≥ maxExclusive.
   let k = 0
-  while ((1n << BigInt(k)) < maxExclusive) k++
+  while (1n << BigInt(k) < maxExclusive) k++
   return k
 }
 
@@ -68,7 +68,10 @@ export function planRequant(op: Omit<RequantOp, 'op' | 'inputs'>, xlo: bigint, x
   if (needHi) {
     W = op.hi! - BASE
     const j = bitsFor(W + 1n)
-    if ((1n << BigInt(j)) === W + 1n && j < KD) { HIMODE = 1; J = j } else HIMODE = 2
+    if (1n << BigInt(j) === W + 1n && j < KD) {
+      HIMODE = 1
+      J = j
+    } else HIMODE = 2
   }
   const offset = pre - BASE * (1n << BigInt(S)) + (SIGNED ? 1n << BigInt(KD + S) : 0n)
   const PAR: 0 | 1 = EVEN && (((BASE + op.zeroPoint) % 2n) + 2n) % 2n === 1n ? 1 : 0

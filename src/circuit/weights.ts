@@ -63,7 +63,9 @@ export class NoWeightsError extends BaseError {
   override name = 'NoWeightsError'
   readonly model: string
   constructor(model: string) {
-    super(`model "${model}" has no linear op, so it has no weights to commit to`, { details: ['Compile it with --weights constant.'] })
+    super(`model "${model}" has no linear op, so it has no weights to commit to`, {
+      details: ['Compile it with --weights constant.'],
+    })
     this.model = model
   }
 }
@@ -90,7 +92,10 @@ export function signedLaneLayout(values: readonly bigint[]): PackLayout {
 
 /** The committed tensors of one linear step (a step without weights has no w<id>). */
 function stepTensors(op: LinearOp, id: TensorId): CommittedTensor[] {
-  return [{ name: `w${id}`, values: [...op.vals] }, { name: `b${id}`, values: [...op.bias] }]
+  return [
+    { name: `w${id}`, values: [...op.vals] },
+    { name: `b${id}`, values: [...op.bias] },
+  ]
     .filter((t) => t.values.length > 0)
     .map((t) => ({ ...t, layout: signedLaneLayout(t.values) }))
 }
@@ -154,7 +159,10 @@ export function privateWeightsEmitter(body: string[], cost: { weights: number })
         }
         lines.push(`    l${id}[${j}] <== ${balancedSum(terms)};`)
       }
-      if (products.length > 0) { body.push(`    signal wp${id}[${products.length}];`); append(body, products) }
+      if (products.length > 0) {
+        body.push(`    signal wp${id}[${products.length}];`)
+        append(body, products)
+      }
       append(body, lines)
       cost.weights += products.length + rows
       return Array.from({ length: rows }, (_, j) => ({ sig: `l${id}[${j}]`, mul: 1n, add: 0n }))

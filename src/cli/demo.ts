@@ -19,33 +19,52 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 export async function runDemo(buildDir = join(ROOT, 'build', 'mnist')): Promise<number> {
   const progress = terminalProgress()
   const log = (s: string) => console.log(s)
-  const meta = JSON.parse(await readFile(join(ROOT, 'models', 'mnist-mlp.json'), 'utf8')) as { sampleInputLabel: number; floatTestAccuracy: number }
+  const meta = JSON.parse(await readFile(join(ROOT, 'models', 'mnist-mlp.json'), 'utf8')) as {
+    sampleInputLabel: number
+    floatTestAccuracy: number
+  }
   log('veriml demo: MNIST 784-128-10 MLP, trained by models/train-mnist.ts on the real digits of the `mnist` package\n')
   const c = await compileModel({
-    onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'), outDir: buildDir,
+    onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'),
+    outDir: buildDir,
     calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'),
-    visibility: { input: 'hashed', output: 'public' }, progress,
+    visibility: { input: 'hashed', output: 'public' },
+    progress,
   })
   const s = await setupModel({ dir: buildDir, dev: true, progress })
   const input = JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-input.json'), 'utf8'))
   const proofDir = join(buildDir, 'proof')
   const p = await proveModel({ dir: buildDir, input, outDir: proofDir, progress })
   const v = await verifyProof(buildDir, proofDir)
-  const chain = await progress.step('on-chain verification (embedded anvil on 127.0.0.1)', () => verifyBuildOnChain({ dir: buildDir, proofDir }))
+  const chain = await progress.step('on-chain verification (embedded anvil on 127.0.0.1)', () =>
+    verifyBuildOnChain({ dir: buildDir, proofDir }),
+  )
   const logits = p.real[0]
   const digit = logits.indexOf(Math.max(...logits))
-  log(table([
-    ['model id', c.manifest.modelId],
-    ['constraints', c.manifest.constraintCount],
-    ['compile', c.reused ? 'reused' : ms(c.manifest.timings.compileMs)],
-    ['setup', `${s.kind} (INSECURE dev keys), ${ms(s.setupMs)}`],
-    ['prove', `${ms(p.proveMs)} (witness ${ms(p.witnessMs)})`],
-    ['predicted digit', `${digit} (label ${meta.sampleInputLabel})`],
-    ['verify (snarkjs)', `${v.valid ? 'VALID' : 'INVALID'} in ${ms(v.verifyMs)}`],
-    ['verify (on chain)', chain.accepted ? `ACCEPTED by VerimlRegistry on anvil, ${chain.gasUsed} gas (verifier + record)` : `REJECTED: ${chain.rejection.shortMessage}`],
-    ['deploy gas', `verifier ${chain.deployment.verifier.gasUsed}, registry ${chain.deployment.registry.gasUsed}, register ${chain.deployment.registration.gasUsed}`],
-    ['artifacts', `${buildDir}, proof in ${proofDir}`],
-  ]))
-  log(`\ncheck it without veriml: npx snarkjs groth16 verify ${join(buildDir, 'verification_key.json')} ${join(proofDir, 'public.json')} ${join(proofDir, 'proof.json')}`)
+  log(
+    table([
+      ['model id', c.manifest.modelId],
+      ['constraints', c.manifest.constraintCount],
+      ['compile', c.reused ? 'reused' : ms(c.manifest.timings.compileMs)],
+      ['setup', `${s.kind} (INSECURE dev keys), ${ms(s.setupMs)}`],
+      ['prove', `${ms(p.proveMs)} (witness ${ms(p.witnessMs)})`],
+      ['predicted digit', `${digit} (label ${meta.sampleInputLabel})`],
+      ['verify (snarkjs)', `${v.valid ? 'VALID' : 'INVALID'} in ${ms(v.verifyMs)}`],
+      [
+        'verify (on chain)',
+        chain.accepted
+          ? `ACCEPTED by VerimlRegistry on anvil, ${chain.gasUsed} gas (verifier + record)`
+          : `REJECTED: ${chain.rejection.shortMessage}`,
+      ],
+      [
+        'deploy gas',
+        `verifier ${chain.deployment.verifier.gasUsed}, registry ${chain.deployment.registry.gasUsed}, register ${chain.deployment.registration.gasUsed}`,
+      ],
+      ['artifacts', `${buildDir}, proof in ${proofDir}`],
+    ]),
+  )
+  log(
+    `\ncheck it without veriml: npx snarkjs groth16 verify ${join(buildDir, 'verification_key.json')} ${join(proofDir, 'public.json')} ${join(proofDir, 'proof.json')}`,
+  )
   return v.valid && chain.accepted ? 0 : 1
 }

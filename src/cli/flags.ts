@@ -12,23 +12,30 @@ export type Flags = Record<string, string | boolean | undefined>
 const quoted = (v: unknown) => JSON.stringify(String(v))
 
 /** A string flag, or undefined when absent; an empty value is refused (`--out ''` is not the current folder). */
-export function stringFlag(flags: Flags, name: string, { required = false, what = 'VALUE' }: { required?: boolean; what?: string } = {}): string | undefined {
+export function stringFlag(
+  flags: Flags,
+  name: string,
+  { required = false, what = 'VALUE' }: { required?: boolean; what?: string } = {},
+): string | undefined {
   const v = flags[name]
   if (v === undefined) {
     if (required) throw new UsageError(`--${name} ${what} is required`)
     return undefined
   }
-  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${name} must be a non-empty ${what}; got ${quoted(v)}`)
+  if (typeof v !== 'string' || v.trim() === '')
+    throw new UsageError(`--${name} must be a non-empty ${what}; got ${quoted(v)}`)
   return v
 }
 
-export const requiredString = (flags: Flags, name: string, what: string): string => stringFlag(flags, name, { required: true, what })!
+export const requiredString = (flags: Flags, name: string, what: string): string =>
+  stringFlag(flags, name, { required: true, what })!
 
 /** A decimal integer in [min, max]; "2.5", "abc", "1e3" and "" are refused. */
 export function intFlag(flags: Flags, name: string, { min, max }: { min: number; max: number }): number | undefined {
   const v = stringFlag(flags, name, { what: 'integer' })
   if (v === undefined) return undefined
-  if (!/^-?\d+$/.test(v.trim())) throw new UsageError(`--${name} must be an integer from ${min} to ${max}; got ${quoted(v)}`)
+  if (!/^-?\d+$/.test(v.trim()))
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}; got ${quoted(v)}`)
   const n = Number(v)
   if (n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}; got ${n}`)
   return n
@@ -38,14 +45,16 @@ export function intFlag(flags: Flags, name: string, { min, max }: { min: number;
 export function choiceFlag<T extends string>(flags: Flags, name: string, allowed: readonly T[]): T | undefined {
   const v = flags[name]
   if (v === undefined) return undefined
-  if (!allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got ${quoted(v)}`)
+  if (!allowed.includes(v as T))
+    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got ${quoted(v)}`)
   return v as T
 }
 
 /** An Ethereum address (checked here: ethers would read anything else as an ENS name). */
 export function addressFlag(flags: Flags, name: string): string | undefined {
   const v = stringFlag(flags, name, { what: 'address' })
-  if (v !== undefined && !isAddress(v)) throw new UsageError(`--${name} must be a 0x-prefixed 20-byte address (40 hex digits); got ${quoted(v)}`)
+  if (v !== undefined && !isAddress(v))
+    throw new UsageError(`--${name} must be a 0x-prefixed 20-byte address (40 hex digits); got ${quoted(v)}`)
   return v
 }
 
@@ -54,8 +63,13 @@ export function urlFlag(flags: Flags, name: string, { required = false } = {}): 
   const v = stringFlag(flags, name, { required, what: 'URL' })
   if (v === undefined) return undefined
   let url: URL
-  try { url = new URL(v) } catch { throw new UsageError(`--${name} must be a URL like http://127.0.0.1:8545; got ${quoted(v)}`) }
-  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol)) throw new UsageError(`--${name} must be an http(s) or ws(s) URL; got ${quoted(v)}`)
+  try {
+    url = new URL(v)
+  } catch {
+    throw new UsageError(`--${name} must be a URL like http://127.0.0.1:8545; got ${quoted(v)}`)
+  }
+  if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol))
+    throw new UsageError(`--${name} must be an http(s) or ws(s) URL; got ${quoted(v)}`)
   return v
 }
 
@@ -68,7 +82,11 @@ export function privateKeyFlag(flags: Flags): string | undefined {
   const key = typeof fromFlag === 'string' ? fromFlag : process.env.VERIML_PRIVATE_KEY
   if (key === undefined || key === '') return typeof fromFlag === 'string' ? usage('--private-key is empty') : undefined
   const problem = privateKeyProblem(key.trim())
-  if (problem) throw new UsageError(`${typeof fromFlag === 'string' ? '--private-key' : 'VERIML_PRIVATE_KEY'} is not a private key: ${problem}`, { details: ['A private key is 64 hex digits, optionally 0x-prefixed.'] })
+  if (problem)
+    throw new UsageError(
+      `${typeof fromFlag === 'string' ? '--private-key' : 'VERIML_PRIVATE_KEY'} is not a private key: ${problem}`,
+      { details: ['A private key is 64 hex digits, optionally 0x-prefixed.'] },
+    )
   return typeof fromFlag === 'string' ? fromFlag : undefined
 }
 
@@ -98,7 +116,10 @@ export function dimsFlag(flags: Flags, name = 'dim'): Record<string, number> | u
   const dims: Record<string, number> = {}
   for (const part of v.split(',')) {
     const m = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part)
-    if (!m || Number(m[2]) < 1 || !Number.isSafeInteger(Number(m[2]))) throw new UsageError(`--${name} must be NAME=SIZE pairs with positive integer sizes, e.g. --${name} N=1; got ${quoted(part)}`)
+    if (!m || Number(m[2]) < 1 || !Number.isSafeInteger(Number(m[2])))
+      throw new UsageError(
+        `--${name} must be NAME=SIZE pairs with positive integer sizes, e.g. --${name} N=1; got ${quoted(part)}`,
+      )
     dims[m[1]] = Number(m[2])
   }
   return dims

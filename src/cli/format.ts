@@ -6,7 +6,14 @@ import { redact } from '../util/secrets.js'
 export function table(rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map(String))
   const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
 }
 
 export const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`)
@@ -24,7 +31,8 @@ export class InternalError extends BaseError {
 const MAX_CAUSE_CHARS = 240
 
 /** Long hex runs (transactions, bytecode) shortened to their length: nobody reads them, and they may hide secrets. */
-const shortenHex = (line: string) => line.replace(/0x[0-9a-fA-F]{66,}/g, (h) => `0x${h.slice(2, 10)}…(${h.length - 2} hex digits)`)
+const shortenHex = (line: string) =>
+  line.replace(/0x[0-9a-fA-F]{66,}/g, (h) => `0x${h.slice(2, 10)}…(${h.length - 2} hex digits)`)
 
 function causeLine(cause: Error): string {
   const typed = toTypedError(cause)
@@ -39,9 +47,16 @@ function causeLine(cause: Error): string {
  * VERIML_DEBUG=1 adds the (redacted) stack for developers.
  */
 export function describeError(error: unknown): string {
-  const typed = toTypedError(error) ?? new InternalError(`unexpected internal error: ${error instanceof Error ? causeLine(error) : String(error).split('\n')[0].slice(0, MAX_CAUSE_CHARS)}`, {
-    details: ['This is a veriml bug: please report it with the command that caused it (VERIML_DEBUG=1 prints the stack).'],
-  })
+  const typed =
+    toTypedError(error) ??
+    new InternalError(
+      `unexpected internal error: ${error instanceof Error ? causeLine(error) : String(error).split('\n')[0].slice(0, MAX_CAUSE_CHARS)}`,
+      {
+        details: [
+          'This is a veriml bug: please report it with the command that caused it (VERIML_DEBUG=1 prints the stack).',
+        ],
+      },
+    )
   const lines = [`error: ${typed.message}`]
   // A converted error (errno, ethers) already says what its original said.
   let cause = error instanceof Error ? error.cause : undefined

@@ -20,14 +20,24 @@ function concatBounds(b: Map<TensorId, TensorBounds>, ids: readonly TensorId[]):
 /** Interval rule of each primitive op, elementwise and exact for the op itself. */
 const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBounds) => TensorBounds } = {
   linear: (op, x) => {
-    const lo: bigint[] = [], hi: bigint[] = []
+    const lo: bigint[] = [],
+      hi: bigint[] = []
     for (let j = 0; j < op.bias.length; j++) {
-      let a = op.bias[j], b = op.bias[j]
+      let a = op.bias[j],
+        b = op.bias[j]
       for (let k = op.rowPtr[j]; k < op.rowPtr[j + 1]; k++) {
-        const w = op.vals[k], c = op.cols[k]
-        if (w >= 0n) { a += w * x.lo[c]; b += w * x.hi[c] } else { a += w * x.hi[c]; b += w * x.lo[c] }
+        const w = op.vals[k],
+          c = op.cols[k]
+        if (w >= 0n) {
+          a += w * x.lo[c]
+          b += w * x.hi[c]
+        } else {
+          a += w * x.hi[c]
+          b += w * x.lo[c]
+        }
       }
-      lo.push(a); hi.push(b)
+      lo.push(a)
+      hi.push(b)
     }
     return { lo, hi }
   },
@@ -43,33 +53,51 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
   }),
   // max is monotone in every operand: the bounds are the max of the bounds.
   max: (op, x) => {
-    const lo: bigint[] = [], hi: bigint[] = []
+    const lo: bigint[] = [],
+      hi: bigint[] = []
     for (let i = 0; i + 1 < op.rowPtr.length; i++) {
-      let a = x.lo[op.cols[op.rowPtr[i]]], b = x.hi[op.cols[op.rowPtr[i]]]
-      for (let k = op.rowPtr[i] + 1; k < op.rowPtr[i + 1]; k++) { const c = op.cols[k]; if (x.lo[c] > a) a = x.lo[c]; if (x.hi[c] > b) b = x.hi[c] }
-      lo.push(a); hi.push(b)
+      let a = x.lo[op.cols[op.rowPtr[i]]],
+        b = x.hi[op.cols[op.rowPtr[i]]]
+      for (let k = op.rowPtr[i] + 1; k < op.rowPtr[i + 1]; k++) {
+        const c = op.cols[k]
+        if (x.lo[c] > a) a = x.lo[c]
+        if (x.hi[c] > b) b = x.hi[c]
+      }
+      lo.push(a)
+      hi.push(b)
     }
     return { lo, hi }
   },
   // The product's range is spanned by the four corner products (exact for independent operands).
   mul: (op, x) => {
-    const lo: bigint[] = [], hi: bigint[] = []
+    const lo: bigint[] = [],
+      hi: bigint[] = []
     for (let i = 0; i < op.left.length; i++) {
-      const a = op.left[i], b = op.right[i]
+      const a = op.left[i],
+        b = op.right[i]
       const c = [x.lo[a] * x.lo[b], x.lo[a] * x.hi[b], x.hi[a] * x.lo[b], x.hi[a] * x.hi[b]]
-      lo.push(c.reduce((m, v) => (v < m ? v : m))); hi.push(c.reduce((m, v) => (v > m ? v : m)))
+      lo.push(c.reduce((m, v) => (v < m ? v : m)))
+      hi.push(c.reduce((m, v) => (v > m ? v : m)))
     }
     return { lo, hi }
   },
   // Exact: the min and max of the table over the element's input range (checked to be inside the domain).
   lookup: (op, x) => {
-    const lo: bigint[] = [], hi: bigint[] = []
+    const lo: bigint[] = [],
+      hi: bigint[] = []
     const last = op.offset + BigInt(op.table.length) - 1n
     for (let i = 0; i < x.lo.length; i++) {
-      if (x.lo[i] < op.offset || x.hi[i] > last) throw new LookupDomainError({ element: i, lo: x.lo[i], hi: x.hi[i], domainLo: op.offset, domainHi: last })
-      let a = op.table[Number(x.lo[i] - op.offset)], b = a
-      for (let v = Number(x.lo[i] - op.offset); v <= Number(x.hi[i] - op.offset); v++) { const t = op.table[v]; if (t < a) a = t; if (t > b) b = t }
-      lo.push(a); hi.push(b)
+      if (x.lo[i] < op.offset || x.hi[i] > last)
+        throw new LookupDomainError({ element: i, lo: x.lo[i], hi: x.hi[i], domainLo: op.offset, domainHi: last })
+      let a = op.table[Number(x.lo[i] - op.offset)],
+        b = a
+      for (let v = Number(x.lo[i] - op.offset); v <= Number(x.hi[i] - op.offset); v++) {
+        const t = op.table[v]
+        if (t < a) a = t
+        if (t > b) b = t
+      }
+      lo.push(a)
+      hi.push(b)
     }
     return { lo, hi }
   },
@@ -101,7 +129,10 @@ export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
       if (e instanceof LookupDomainError) throw new LookupDomainError({ ...e.params, step: step.origin })
       throw e
     }
-    for (let i = 0; i < b.lo.length; i++) { checkBits(step.output.name, b.lo[i]); checkBits(step.output.name, b.hi[i]) }
+    for (let i = 0; i < b.lo.length; i++) {
+      checkBits(step.output.name, b.lo[i])
+      checkBits(step.output.name, b.hi[i])
+    }
     bounds.set(step.output.id, b)
   }
   return bounds

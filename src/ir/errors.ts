@@ -20,7 +20,9 @@ export class FieldOverflowError extends BaseError {
   readonly bits: number
   constructor(p: { step: string; bits: number; limitBits: number }) {
     super(`step "${p.step}": values may need ${p.bits} bits, beyond the safe ${p.limitBits} bits of the BN254 field`, {
-      details: ['Lower --weight-bits or --activation-bits, calibrate with representative inputs (--calibration), or clamp the activations.'],
+      details: [
+        'Lower --weight-bits or --activation-bits, calibrate with representative inputs (--calibration), or clamp the activations.',
+      ],
     })
     this.step = p.step
     this.bits = p.bits
@@ -32,9 +34,12 @@ export class LookupDomainError extends BaseError {
   override name = 'LookupDomainError'
   readonly params: { step?: string; element: number; lo: bigint; hi: bigint; domainLo: bigint; domainHi: bigint }
   constructor(p: { step?: string; element: number; lo: bigint; hi: bigint; domainLo: bigint; domainHi: bigint }) {
-    super(`${p.step ? `step "${p.step}": ` : ''}lookup input element ${p.element} may take values in [${p.lo}, ${p.hi}], outside the table domain [${p.domainLo}, ${p.domainHi}]`, {
-      details: ['Clamp (requantise) the input to the table domain first.'],
-    })
+    super(
+      `${p.step ? `step "${p.step}": ` : ''}lookup input element ${p.element} may take values in [${p.lo}, ${p.hi}], outside the table domain [${p.domainLo}, ${p.domainHi}]`,
+      {
+        details: ['Clamp (requantise) the input to the table domain first.'],
+      },
+    )
     this.params = p
   }
 }

@@ -27,11 +27,19 @@ export function execute(model: IrModel, inputs: readonly (readonly bigint[])[]):
   model.inputs.forEach((info, i) => {
     const size = sizeOf(info.shape)
     if (inputs[i].length !== size) {
-      throw new IrInputError({ input: info.name, expected: `${size} values (shape [${info.shape}])`, actual: `${inputs[i].length}` })
+      throw new IrInputError({
+        input: info.name,
+        expected: `${size} values (shape [${info.shape}])`,
+        actual: `${inputs[i].length}`,
+      })
     }
     inputs[i].forEach((v, k) => {
       if (v < info.lo || v > info.hi) {
-        throw new IrInputError({ input: info.name, expected: `integers in [${info.lo}, ${info.hi}]`, actual: `${v} at index ${k}` })
+        throw new IrInputError({
+          input: info.name,
+          expected: `integers in [${info.lo}, ${info.hi}]`,
+          actual: `${v} at index ${k}`,
+        })
       }
     })
     values.set(info.id, [...inputs[i]])

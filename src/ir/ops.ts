@@ -16,7 +16,8 @@ export function requantValue(x: bigint, op: Omit<RequantOp, 'op' | 'inputs'>): b
   const t = x * op.mul + half
   let q = floorShift(t, op.shift)
   // Half-even: a tie is exactly when t is a multiple of 2^shift; an odd result then goes down.
-  if (op.rounding === 'half-even' && op.shift > 0 && (t & ((1n << BigInt(op.shift)) - 1n)) === 0n && (q & 1n) === 1n) q -= 1n
+  if (op.rounding === 'half-even' && op.shift > 0 && (t & ((1n << BigInt(op.shift)) - 1n)) === 0n && (q & 1n) === 1n)
+    q -= 1n
   q += op.zeroPoint
   if (op.lo !== null && q < op.lo) q = op.lo
   if (op.hi !== null && q > op.hi) q = op.hi
@@ -42,7 +43,10 @@ export function maxElement(op: MaxOp, x: readonly bigint[], i: number): bigint {
 
 export function lookupValue(op: Omit<LookupOp, 'op' | 'inputs'>, v: bigint): bigint {
   const at = v - op.offset
-  if (at < 0n || at >= BigInt(op.table.length)) throw new RangeError(`lookup of ${v} outside the table domain [${op.offset}, ${op.offset + BigInt(op.table.length) - 1n}]`)
+  if (at < 0n || at >= BigInt(op.table.length))
+    throw new RangeError(
+      `lookup of ${v} outside the table domain [${op.offset}, ${op.offset + BigInt(op.table.length) - 1n}]`,
+    )
   return op.table[Number(at)]
 }
 

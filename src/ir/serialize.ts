@@ -19,10 +19,19 @@ const CHUNK = 1 << 16
  * not a plain object, an array, a bigint or an Int32Array goes through JSON.stringify itself.
  */
 function writeCanonical(value: unknown, sink: (s: string) => void): void {
-  if (typeof value === 'bigint') { sink(`"${value}"`); return }
-  if (value instanceof Int32Array) { writeInt32s(value, sink); return }
+  if (typeof value === 'bigint') {
+    sink(`"${value}"`)
+    return
+  }
+  if (value instanceof Int32Array) {
+    writeInt32s(value, sink)
+    return
+  }
   if (Array.isArray(value)) {
-    if (allBigints(value)) { writeBigints(value, sink); return }
+    if (allBigints(value)) {
+      writeBigints(value, sink)
+      return
+    }
     sink('[')
     for (let i = 0; i < value.length; i++) {
       if (i > 0) sink(',')
@@ -58,7 +67,10 @@ function allBigints(values: unknown[]): values is bigint[] {
   return true
 }
 
-const isPlain = (v: object) => { const proto = Object.getPrototypeOf(v); return proto === Object.prototype || proto === null }
+const isPlain = (v: object) => {
+  const proto = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
 
 /** `[c0,c1,…]`: as Array.from(values) would print, small values from the table (Int32Array#join is slow). */
 function writeInt32s(values: Int32Array, sink: (s: string) => void): void {
@@ -89,7 +101,8 @@ function writeBigints(values: bigint[], sink: (s: string) => void): void {
     strings.length = end - i
     for (let k = i; k < end; k++) {
       // Exact for |v| ≤ 2^16; a larger value converts to a number outside the table, and is printed by toString.
-      const v = values[k], n = Number(v)
+      const v = values[k],
+        n = Number(v)
       strings[k - i] = n >= -SMALL && n <= SMALL ? SMALL_DECIMALS[n + SMALL] : v.toString()
     }
     if (i > 0) sink('","')
@@ -127,7 +140,10 @@ export function irFromJson(text: string): IrModel {
     for (const f of BIGINT_FIELDS) if (f in op) op[f] = big(op[f])
     for (const f of INT32_FIELDS) if (f in op) op[f] = Int32Array.from(op[f] as number[])
   }
-  for (const i of model.inputs) { i.lo = BigInt(i.lo); i.hi = BigInt(i.hi) }
+  for (const i of model.inputs) {
+    i.lo = BigInt(i.lo)
+    i.hi = BigInt(i.hi)
+  }
   return model
 }
 

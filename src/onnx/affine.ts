@@ -71,7 +71,11 @@ export function compose(a: Affine, shape: number[], row: (o: number) => RowTerms
         const c = a.cols[k]
         if (scratch[c] === 0) {
           // A column whose sum cancels to 0 is recorded again, so a row may touch more than `width`.
-          if (touchedCount === touched.length) { const t2 = new Int32Array(2 * touched.length); t2.set(touched); touched = t2 }
+          if (touchedCount === touched.length) {
+            const t2 = new Int32Array(2 * touched.length)
+            t2.set(touched)
+            touched = t2
+          }
           touched[touchedCount++] = c
         }
         scratch[c] += wt * a.vals[k]
@@ -81,12 +85,20 @@ export function compose(a: Affine, shape: number[], row: (o: number) => RowTerms
     const sorted = touched.subarray(0, touchedCount).sort()
     if (count + touchedCount > cols.length) {
       const capacity = Math.max(2 * cols.length, count + touchedCount)
-      const c2 = new Int32Array(capacity); c2.set(cols.subarray(0, count)); cols = c2
-      const v2 = new Float64Array(capacity); v2.set(vals.subarray(0, count)); vals = v2
+      const c2 = new Int32Array(capacity)
+      c2.set(cols.subarray(0, count))
+      cols = c2
+      const v2 = new Float64Array(capacity)
+      v2.set(vals.subarray(0, count))
+      vals = v2
     }
     for (let i = 0; i < touchedCount; i++) {
       const c = sorted[i]
-      if (scratch[c] !== 0) { cols[count] = c; vals[count] = scratch[c]; count++ }
+      if (scratch[c] !== 0) {
+        cols[count] = c
+        vals[count] = scratch[c]
+        count++
+      }
       scratch[c] = 0
     }
     touchedCount = 0
@@ -100,10 +112,17 @@ export function compose(a: Affine, shape: number[], row: (o: number) => RowTerms
 function rebase(a: Affine, bases: Affine['bases']): Affine {
   const offsetOf = new Map<number, number>()
   let at = 0
-  for (const b of bases) { offsetOf.set(b.id, at); at += b.size }
+  for (const b of bases) {
+    offsetOf.set(b.id, at)
+    at += b.size
+  }
   const remap = new Int32Array(a.cols.length)
   let from = 0
-  const starts = a.bases.map((b) => { const s = from; from += b.size; return s })
+  const starts = a.bases.map((b) => {
+    const s = from
+    from += b.size
+    return s
+  })
   for (let k = 0; k < a.cols.length; k++) {
     let bi = starts.length - 1
     while (starts[bi] > a.cols[k]) bi--

@@ -114,27 +114,33 @@ function concat(values: Map<number, Float64Array>, ids: readonly number[]): Floa
   const parts = ids.map((id) => values.get(id)!)
   const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0))
   let at = 0
-  for (const p of parts) { out.set(p, at); at += p.length }
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
   return out
 }
 
-const evaluateFloat: { [K in FloatOp['kind']]: (op: Extract<FloatOp, { kind: K }>, x: Float64Array) => Float64Array } = {
-  affine: (op, x) => {
-    const y = Float64Array.from(op.bias)
-    for (let j = 0; j < y.length; j++) for (let k = op.rowPtr[j]; k < op.rowPtr[j + 1]; k++) y[j] += op.vals[k] * x[op.cols[k]]
-    return y
-  },
-  clamp: (op, x) => x.map((v) => Math.min(Math.max(v, op.lo ?? -Infinity), op.hi ?? Infinity)),
-  gather: (op, x) => Float64Array.from(op.index, (src) => (src < 0 ? op.fill : x[src])),
-  max: (op, x) => Float64Array.from({ length: op.rowPtr.length - 1 }, (_, i) => {
-    let m = -Infinity
-    for (let k = op.rowPtr[i]; k < op.rowPtr[i + 1]; k++) if (x[op.cols[k]] > m) m = x[op.cols[k]]
-    return m
-  }),
-  unary: (op, x) => x.map(op.f),
-  mul: (op, x) => Float64Array.from(op.left, (a, i) => x[a] * x[op.right[i]]),
-  quant: (op, x) => x.map((v) => Math.min(Math.max(roundHalfEven(v / op.scale) + op.zeroPoint, op.lo), op.hi)),
-}
+const evaluateFloat: { [K in FloatOp['kind']]: (op: Extract<FloatOp, { kind: K }>, x: Float64Array) => Float64Array } =
+  {
+    affine: (op, x) => {
+      const y = Float64Array.from(op.bias)
+      for (let j = 0; j < y.length; j++)
+        for (let k = op.rowPtr[j]; k < op.rowPtr[j + 1]; k++) y[j] += op.vals[k] * x[op.cols[k]]
+      return y
+    },
+    clamp: (op, x) => x.map((v) => Math.min(Math.max(v, op.lo ?? -Infinity), op.hi ?? Infinity)),
+    gather: (op, x) => Float64Array.from(op.index, (src) => (src < 0 ? op.fill : x[src])),
+    max: (op, x) =>
+      Float64Array.from({ length: op.rowPtr.length - 1 }, (_, i) => {
+        let m = -Infinity
+        for (let k = op.rowPtr[i]; k < op.rowPtr[i + 1]; k++) if (x[op.cols[k]] > m) m = x[op.cols[k]]
+        return m
+      }),
+    unary: (op, x) => x.map(op.f),
+    mul: (op, x) => Float64Array.from(op.left, (a, i) => x[a] * x[op.right[i]]),
+    quant: (op, x) => x.map((v) => Math.min(Math.max(roundHalfEven(v / op.scale) + op.zeroPoint, op.lo), op.hi)),
+  }
 
 /** Runs the imported graph in float64; returns every tensor's values. Used for calibration. */
 export function executeFloat(graph: FloatGraph, inputs: readonly Float64Array[]): Map<number, Float64Array> {

@@ -31,13 +31,25 @@ export class SizeLimitError extends BaseError {
 
 /** Element count of a shape, refused (naming `what`) past the tensor limit; dims must be integers ≥ 0. */
 export function checkedSize(shape: readonly number[], what: string): number {
-  if (shape.length > LIMITS.rank) throw new SizeLimitError({ what: `the rank of ${what}`, size: shape.length, limit: 'rank' })
+  if (shape.length > LIMITS.rank)
+    throw new SizeLimitError({ what: `the rank of ${what}`, size: shape.length, limit: 'rank' })
   let n = 1
   for (const d of shape) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new SizeLimitError({ what: `a dimension of ${what} [${shape.join(', ')}]`, size: String(d), limit: 'dimension' })
-    if (d > LIMITS.dimension) throw new SizeLimitError({ what: `a dimension of ${what} [${shape.join(', ')}]`, size: d, limit: 'dimension' })
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new SizeLimitError({
+        what: `a dimension of ${what} [${shape.join(', ')}]`,
+        size: String(d),
+        limit: 'dimension',
+      })
+    if (d > LIMITS.dimension)
+      throw new SizeLimitError({ what: `a dimension of ${what} [${shape.join(', ')}]`, size: d, limit: 'dimension' })
     n *= d
-    if (n > LIMITS.tensorElements) throw new SizeLimitError({ what: `${what} [${shape.join(', ')}]`, size: `${shape.reduce((a, b) => a * b, 1)} elements`, limit: 'tensorElements' })
+    if (n > LIMITS.tensorElements)
+      throw new SizeLimitError({
+        what: `${what} [${shape.join(', ')}]`,
+        size: `${shape.reduce((a, b) => a * b, 1)} elements`,
+        limit: 'tensorElements',
+      })
   }
   return n
 }

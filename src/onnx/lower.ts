@@ -11,8 +11,20 @@ import { Cast, Clip, Constant, Identity, Relu, Shape } from './ops/tensor.js'
 import { HardSigmoid, LeakyRelu, LogSoftmax, Sigmoid, Softmax, Tanh } from './ops/activation.js'
 import { GlobalMaxPool, MaxPool } from './ops/pool.js'
 import {
-  ConvInteger, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger, QGemm, QLinearAdd, QLinearAveragePool, QLinearConcat, QLinearConv,
-  QLinearGlobalAveragePool, QLinearLeakyRelu, QLinearMatMul, QLinearSigmoid, QuantizeLinear,
+  ConvInteger,
+  DequantizeLinear,
+  DynamicQuantizeLinear,
+  MatMulInteger,
+  QGemm,
+  QLinearAdd,
+  QLinearAveragePool,
+  QLinearConcat,
+  QLinearConv,
+  QLinearGlobalAveragePool,
+  QLinearLeakyRelu,
+  QLinearMatMul,
+  QLinearSigmoid,
+  QuantizeLinear,
 } from './ops/quantized.js'
 
 export { LoweringError, type Sym }
@@ -21,9 +33,14 @@ export class UnsupportedOpsError extends BaseError {
   override name = 'UnsupportedOpsError'
   readonly nodes: { name: string; opType: string; opset: number }[]
   constructor(nodes: { name: string; opType: string; opset: number }[]) {
-    super(`${nodes.length} unsupported ONNX node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `${n.name} (${n.opType}, opset ${n.opset})`).join(', ')}`, {
-      details: [`Supported ops: ${Object.keys(OPS).sort().join(', ')}; com.microsoft: ${Object.keys(MICROSOFT_OPS).sort().join(', ')}.`],
-    })
+    super(
+      `${nodes.length} unsupported ONNX node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `${n.name} (${n.opType}, opset ${n.opset})`).join(', ')}`,
+      {
+        details: [
+          `Supported ops: ${Object.keys(OPS).sort().join(', ')}; com.microsoft: ${Object.keys(MICROSOFT_OPS).sort().join(', ')}.`,
+        ],
+      },
+    )
     this.nodes = nodes
   }
 }
@@ -105,14 +122,33 @@ const INTEGER_INPUTS: Record<number, { lo: number; hi: number }> = { 2: { lo: 0,
  */
 export function lowerOnnx(model: OnnxModel): FloatGraph {
   const unsupported = model.nodes.filter((n) => !handlerOf(n.domain, n.opType))
-  if (unsupported.length > 0) throw new UnsupportedOpsError(unsupported.map((n) => ({ name: n.name, opType: n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType, opset: model.opset })))
+  if (unsupported.length > 0)
+    throw new UnsupportedOpsError(
+      unsupported.map((n) => ({
+        name: n.name,
+        opType: n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType,
+        opset: model.opset,
+      })),
+    )
   const syms = new Map<string, Sym>()
   for (const [name, t] of model.initializers) syms.set(name, constOf(t))
-  const inputs = model.inputs.map((v, id) => ({ id, name: v.name, shape: v.shape, ...(INTEGER_INPUTS[v.elemType ?? 0] ? { integer: INTEGER_INPUTS[v.elemType ?? 0] } : {}) }))
+  const inputs = model.inputs.map((v, id) => ({
+    id,
+    name: v.name,
+    shape: v.shape,
+    ...(INTEGER_INPUTS[v.elemType ?? 0] ? { integer: INTEGER_INPUTS[v.elemType ?? 0] } : {}),
+  }))
   for (const i of inputs) syms.set(i.name, { kind: 'affine', a: identity(i.id, i.shape) })
   const read = new Set(model.nodes.flatMap((n) => n.inputs))
   const finalOutputs = new Set(model.outputs.map((o) => o.name).filter((n) => !read.has(n)))
-  const ctx: Ctx = { steps: [], nextId: inputs.length, node: model.nodes[0], opset: model.opset, finalOutputs, postprocess: new Map() }
+  const ctx: Ctx = {
+    steps: [],
+    nextId: inputs.length,
+    node: model.nodes[0],
+    opset: model.opset,
+    finalOutputs,
+    postprocess: new Map(),
+  }
   for (const node of model.nodes) {
     ctx.node = node
     const ins = node.inputs.map((n) => (n === '' ? undefined : syms.get(n)))
@@ -131,7 +167,8 @@ export function lowerOnnx(model: OnnxModel): FloatGraph {
     node.outputs.forEach((name, i) => {
       const out = outs[i]
       if (!out) return
-      if (out.kind === 'affine' && !ins.includes(out) && out.origin === undefined) out.origin = [...new Set([...before, node.name])]
+      if (out.kind === 'affine' && !ins.includes(out) && out.origin === undefined)
+        out.origin = [...new Set([...before, node.name])]
       syms.set(name, out)
     })
   }

@@ -56,11 +56,18 @@ export class SymbolicDimensionError extends BaseError {
   readonly axis: number
   readonly param: string
   constructor(p: { input: string; axis: number; param: string }) {
-    super(p.param
-      ? `input "${p.input}": dimension ${p.axis} is symbolic ("${p.param}"); veriml needs a fixed size`
-      : `input "${p.input}": dimension ${p.axis} has no size`, {
-      details: [p.param ? `Bind it: --dim ${p.param}=1 (for a batch dimension) or the size you mean.` : 'Re-export the model with a fixed input shape.'],
-    })
+    super(
+      p.param
+        ? `input "${p.input}": dimension ${p.axis} is symbolic ("${p.param}"); veriml needs a fixed size`
+        : `input "${p.input}": dimension ${p.axis} has no size`,
+      {
+        details: [
+          p.param
+            ? `Bind it: --dim ${p.param}=1 (for a batch dimension) or the size you mean.`
+            : 'Re-export the model with a fixed input shape.',
+        ],
+      },
+    )
     this.input = p.input
     this.axis = p.axis
     this.param = p.param
@@ -79,13 +86,15 @@ const toBigInt = (v: LongLike): bigint => BigInt(v.toString())
 
 const FLOAT_TYPES: Record<number, (b: Buffer) => ArrayLike<number>> = {
   [onnx.TensorProto.DataType.FLOAT]: (b) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
-  [onnx.TensorProto.DataType.DOUBLE]: (b) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
+  [onnx.TensorProto.DataType.DOUBLE]: (b) =>
+    new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
 }
 const INT_TYPES: Record<number, (b: Buffer) => ArrayLike<number | bigint>> = {
   [onnx.TensorProto.DataType.INT8]: (b) => new Int8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
   [onnx.TensorProto.DataType.UINT8]: (b) => new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
   [onnx.TensorProto.DataType.INT32]: (b) => new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
-  [onnx.TensorProto.DataType.INT64]: (b) => new BigInt64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
+  [onnx.TensorProto.DataType.INT64]: (b) =>
+    new BigInt64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
   [onnx.TensorProto.DataType.BOOL]: (b) => new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
 }
 
@@ -108,14 +117,19 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | un
     })
   }
   if (raw && raw.length !== size * ELEMENT_BYTES[type]) {
-    throw new OnnxParseError(`${label}: dims [${dims.join(', ')}] need ${size * ELEMENT_BYTES[type]} bytes of data, the file holds ${raw.length}`)
+    throw new OnnxParseError(
+      `${label}: dims [${dims.join(', ')}] need ${size * ELEMENT_BYTES[type]} bytes of data, the file holds ${raw.length}`,
+    )
   }
   let tensor: OnnxTensor
   if (type in FLOAT_TYPES) {
     const values = raw ? FLOAT_TYPES[type](raw) : type === onnx.TensorProto.DataType.DOUBLE ? t.doubleData : t.floatData
     tensor = { dims, data: Float64Array.from(values ?? []), dataType: type }
     const bad = tensor.data.findIndex((v) => !Number.isFinite(v as number))
-    if (bad >= 0) throw new OnnxParseError(`${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers`)
+    if (bad >= 0)
+      throw new OnnxParseError(
+        `${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers`,
+      )
   } else {
     const values: ArrayLike<number | bigint | LongLike> = raw
       ? INT_TYPES[type](raw)
@@ -124,26 +138,42 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | un
         : (t.int32Data ?? [])
     tensor = { dims, data: BigInt64Array.from(Array.from(values, (v) => toBigInt(v as LongLike))), dataType: type }
   }
-  if (tensor.data.length !== size) throw new OnnxParseError(`${label}: dims [${dims.join(', ')}] say ${size} elements, the file holds ${tensor.data.length}`)
+  if (tensor.data.length !== size)
+    throw new OnnxParseError(
+      `${label}: dims [${dims.join(', ')}] say ${size} elements, the file holds ${tensor.data.length}`,
+    )
   return tensor
 }
 
 function parseAttribute(a: InstanceType<typeof onnx.AttributeProto>): AttributeValue {
   const T = onnx.AttributeProto.AttributeType
   switch (a.type) {
-    case T.FLOAT: return a.f ?? 0
-    case T.INT: return toNumber(a.i as LongLike)
-    case T.STRING: return Buffer.from(a.s ?? []).toString('utf8')
-    case T.FLOATS: return [...(a.floats ?? [])]
-    case T.INTS: return (a.ints ?? []).map((v) => toNumber(v as LongLike))
-    case T.TENSOR: return parseTensor(a.t as InstanceType<typeof onnx.TensorProto>, `attribute "${a.name}"`)
-    default: throw new OnnxParseError(`attribute "${a.name}": type ${a.type} is not supported`)
+    case T.FLOAT:
+      return a.f ?? 0
+    case T.INT:
+      return toNumber(a.i as LongLike)
+    case T.STRING:
+      return Buffer.from(a.s ?? []).toString('utf8')
+    case T.FLOATS:
+      return [...(a.floats ?? [])]
+    case T.INTS:
+      return (a.ints ?? []).map((v) => toNumber(v as LongLike))
+    case T.TENSOR:
+      return parseTensor(a.t as InstanceType<typeof onnx.TensorProto>, `attribute "${a.name}"`)
+    default:
+      throw new OnnxParseError(`attribute "${a.name}": type ${a.type} is not supported`)
   }
 }
 
 function outputInfo(v: InstanceType<typeof onnx.ValueInfoProto>): OnnxValueInfo {
   const dims = v.type?.tensorType?.shape?.dim ?? []
-  return { name: v.name ?? '', shape: dims.map((d) => (d.dimValue != null && toNumber(d.dimValue as LongLike) > 0 ? toNumber(d.dimValue as LongLike) : 1)), elemType: v.type?.tensorType?.elemType ?? 0 }
+  return {
+    name: v.name ?? '',
+    shape: dims.map((d) =>
+      d.dimValue != null && toNumber(d.dimValue as LongLike) > 0 ? toNumber(d.dimValue as LongLike) : 1,
+    ),
+    elemType: v.type?.tensorType?.elemType ?? 0,
+  }
 }
 
 /** A model input: every dimension fixed (or bound by `dims`), and the whole within the size limits. */
@@ -160,7 +190,12 @@ function inputInfo(v: InstanceType<typeof onnx.ValueInfoProto>, dims: Readonly<R
     throw new SymbolicDimensionError({ input: name, axis, param })
   })
   checkedSize(shape, `input "${name}"`)
-  if (shape.some((d) => d < 1)) throw new SizeLimitError({ what: `a dimension of input "${name}" [${shape.join(', ')}]`, size: Math.min(...shape), limit: 'dimension' })
+  if (shape.some((d) => d < 1))
+    throw new SizeLimitError({
+      what: `a dimension of input "${name}" [${shape.join(', ')}]`,
+      size: Math.min(...shape),
+      limit: 'dimension',
+    })
   return { name, shape, elemType: v.type?.tensorType?.elemType ?? 0 }
 }
 
@@ -177,30 +212,48 @@ export function parseOnnx(bytes: Uint8Array, name = 'model', { dims = {} }: Pars
   } catch (cause) {
     // A structurally valid protobuf can still hold garbage (a bit flip, a wrong field type).
     if (cause instanceof BaseError) throw cause
-    throw new OnnxParseError(`"${name}" is not a valid ONNX model: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`, { cause })
+    throw new OnnxParseError(
+      `"${name}" is not a valid ONNX model: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`,
+      { cause },
+    )
   }
 }
 
-function parseProto(proto: InstanceType<typeof onnx.ModelProto>, name: string, dims: Readonly<Record<string, number>>): OnnxModel {
+function parseProto(
+  proto: InstanceType<typeof onnx.ModelProto>,
+  name: string,
+  dims: Readonly<Record<string, number>>,
+): OnnxModel {
   const graph = proto.graph
   if (!graph) throw new OnnxParseError(`"${name}" has no graph`)
-  if ((graph.node ?? []).length > LIMITS.nodes) throw new SizeLimitError({ what: `the node count of "${name}"`, size: (graph.node ?? []).length, limit: 'nodes' })
-  const opset = Math.max(0, ...(proto.opsetImport ?? []).filter((o) => !o.domain || o.domain === 'ai.onnx').map((o) => toNumber(o.version as LongLike)))
+  if ((graph.node ?? []).length > LIMITS.nodes)
+    throw new SizeLimitError({ what: `the node count of "${name}"`, size: (graph.node ?? []).length, limit: 'nodes' })
+  const opset = Math.max(
+    0,
+    ...(proto.opsetImport ?? [])
+      .filter((o) => !o.domain || o.domain === 'ai.onnx')
+      .map((o) => toNumber(o.version as LongLike)),
+  )
   const initializers = new Map<string, OnnxTensor>()
-  for (const t of graph.initializer ?? []) initializers.set(t.name ?? '', parseTensor(t as InstanceType<typeof onnx.TensorProto>, 'initializer'))
+  for (const t of graph.initializer ?? [])
+    initializers.set(t.name ?? '', parseTensor(t as InstanceType<typeof onnx.TensorProto>, 'initializer'))
   const nodes: OnnxNode[] = (graph.node ?? []).map((n, i) => ({
     name: n.name || `${n.opType}_${i}`,
     opType: n.opType ?? '',
     domain: n.domain ?? '',
     inputs: [...(n.input ?? [])],
     outputs: [...(n.output ?? [])],
-    attributes: Object.fromEntries((n.attribute ?? []).map((a) => [a.name ?? '', parseAttribute(a as InstanceType<typeof onnx.AttributeProto>)])),
+    attributes: Object.fromEntries(
+      (n.attribute ?? []).map((a) => [a.name ?? '', parseAttribute(a as InstanceType<typeof onnx.AttributeProto>)]),
+    ),
   }))
   const model: OnnxModel = {
     name: graph.name || name,
     opset,
     // Graph inputs that are also initializers are weights, not model inputs (ONNX IR < 4 style).
-    inputs: (graph.input ?? []).filter((v) => !initializers.has(v.name ?? '')).map((v) => inputInfo(v as InstanceType<typeof onnx.ValueInfoProto>, dims)),
+    inputs: (graph.input ?? [])
+      .filter((v) => !initializers.has(v.name ?? ''))
+      .map((v) => inputInfo(v as InstanceType<typeof onnx.ValueInfoProto>, dims)),
     outputs: (graph.output ?? []).map((v) => outputInfo(v as InstanceType<typeof onnx.ValueInfoProto>)),
     initializers,
     nodes,

@@ -7,7 +7,10 @@ export class OnnxRuntimeError extends BaseError {
   override name = 'OnnxRuntimeError'
 }
 
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0].slice(0, 300)
+const firstLine = (e: unknown) =>
+  String((e as Error)?.message ?? e)
+    .split('\n')[0]
+    .slice(0, 300)
 
 /** An input tensor of the declared element type: int8/uint8 inputs of quantised models take their integers as they are. */
 function feed(info: OnnxValueInfo, values: Float64Array): ort.Tensor {
@@ -20,21 +23,32 @@ function feed(info: OnnxValueInfo, values: Float64Array): ort.Tensor {
  * The float yardstick: runs the original ONNX model with onnxruntime on each sample.
  * Returns samples × outputs of flat float arrays.
  */
-export async function runOnnxruntime(bytes: Uint8Array, inputs: readonly OnnxValueInfo[], samples: readonly (readonly Float64Array[])[]): Promise<Float64Array[][]> {
+export async function runOnnxruntime(
+  bytes: Uint8Array,
+  inputs: readonly OnnxValueInfo[],
+  samples: readonly (readonly Float64Array[])[],
+): Promise<Float64Array[][]> {
   let session: ort.InferenceSession
   try {
     // Errors only: onnxruntime's warnings (shape merges it recovers from) would go to the user's terminal raw.
     session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })
   } catch (cause) {
-    throw new OnnxRuntimeError(`onnxruntime cannot load the model (the float yardstick needs it): ${firstLine(cause)}`, {
-      details: ['veriml read the model, but onnxruntime refuses it: the model is probably malformed (check it with onnx.checker).'],
-    })
+    throw new OnnxRuntimeError(
+      `onnxruntime cannot load the model (the float yardstick needs it): ${firstLine(cause)}`,
+      {
+        details: [
+          'veriml read the model, but onnxruntime refuses it: the model is probably malformed (check it with onnx.checker).',
+        ],
+      },
+    )
   }
   try {
     const results: Float64Array[][] = []
     for (const sample of samples) {
       const feeds = Object.fromEntries(inputs.map((info, i) => [info.name, feed(info, sample[i])]))
-      const out = await session.run(feeds).catch((cause: unknown) => { throw new OnnxRuntimeError(`onnxruntime failed to run the model: ${firstLine(cause)}`) })
+      const out = await session.run(feeds).catch((cause: unknown) => {
+        throw new OnnxRuntimeError(`onnxruntime failed to run the model: ${firstLine(cause)}`)
+      })
       results.push(session.outputNames.map((n) => Float64Array.from(out[n].data as ArrayLike<number | bigint>, Number)))
     }
     return results
@@ -51,13 +65,22 @@ export interface AccuracyReport {
   argmaxAgreement: number
 }
 
-const argmax = (v: ArrayLike<number>) => { let b = 0; for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i; return b }
+const argmax = (v: ArrayLike<number>) => {
+  let b = 0
+  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i
+  return b
+}
 
-export function compareOutputs(reference: readonly (readonly ArrayLike<number>[])[], quantized: readonly (readonly ArrayLike<number>[])[]): AccuracyReport {
+export function compareOutputs(
+  reference: readonly (readonly ArrayLike<number>[])[],
+  quantized: readonly (readonly ArrayLike<number>[])[],
+): AccuracyReport {
   let maxAbsError = 0
   let agree = 0
   reference.forEach((outs, s) => {
-    outs.forEach((o, k) => { for (let i = 0; i < o.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(o[i] - quantized[s][k][i])) })
+    outs.forEach((o, k) => {
+      for (let i = 0; i < o.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(o[i] - quantized[s][k][i]))
+    })
     if (argmax(outs[0]) === argmax(quantized[s][0])) agree++
   })
   return { samples: reference.length, maxAbsError, argmaxAgreement: reference.length ? agree / reference.length : 1 }

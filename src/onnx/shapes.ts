@@ -70,13 +70,21 @@ export interface Window {
  * pads so that out = ceil(in / stride), the odd extra pad at the end (UPPER) or the
  * beginning (LOWER). Returns null when a window does not fit.
  */
-export function windowGeometry(input: number[], kernel: number[], stride: number[], dilations: number[], pads: number[], autoPad: AutoPad): Window | null {
+export function windowGeometry(
+  input: number[],
+  kernel: number[],
+  stride: number[],
+  dilations: number[],
+  pads: number[],
+  autoPad: AutoPad,
+): Window | null {
   const r = input.length
   const padsBegin: number[] = []
   const out: number[] = []
   for (let i = 0; i < r; i++) {
     const span = dilations[i] * (kernel[i] - 1) + 1
-    let begin = pads[i], end = pads[i + r]
+    let begin = pads[i],
+      end = pads[i + r]
     if (autoPad === 'VALID') begin = end = 0
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
       const total = Math.max(0, (Math.ceil(input[i] / stride[i]) - 1) * stride[i] + span - input[i])
@@ -96,9 +104,12 @@ export function windowGeometry(input: number[], kernel: number[], stride: number
  * of output position p, or -1 where it falls in the padding.
  */
 export function windowTaps(w: Window): Int32Array {
-  const K = sizeOf(w.kernel), P = sizeOf(w.out)
+  const K = sizeOf(w.kernel),
+    P = sizeOf(w.out)
   const taps = new Int32Array(P * K)
-  const so = strides(w.out), sk = strides(w.kernel), si = strides(w.input)
+  const so = strides(w.out),
+    sk = strides(w.kernel),
+    si = strides(w.input)
   for (let p = 0; p < P; p++) {
     const pc = unravel(p, w.out, so)
     for (let q = 0; q < K; q++) {

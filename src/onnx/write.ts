@@ -95,7 +95,11 @@ export class TensorTypeMismatchError extends OnnxWriteError {
   readonly declaredType: ElementType
   readonly arrayType: string
 
-  constructor({ tensorName, declaredType, arrayType }: { tensorName: string; declaredType: ElementType; arrayType: string }) {
+  constructor({
+    tensorName,
+    declaredType,
+    arrayType,
+  }: { tensorName: string; declaredType: ElementType; arrayType: string }) {
     super(`tensor "${tensorName}": type ${declaredType} cannot be written from a ${arrayType}`)
     this.tensorName = tensorName
     this.declaredType = declaredType
@@ -166,12 +170,25 @@ function littleEndianBytes(data: TensorData, type: ElementType): Uint8Array {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]
     switch (type) {
-      case 'float32': view.setFloat32(i * 4, v as number, true); break
-      case 'float64': view.setFloat64(i * 8, v as number, true); break
-      case 'int8': view.setInt8(i, v as number); break
-      case 'uint8': case 'bool': view.setUint8(i, v as number); break
-      case 'int32': view.setInt32(i * 4, v as number, true); break
-      case 'int64': view.setBigInt64(i * 8, v as bigint, true); break
+      case 'float32':
+        view.setFloat32(i * 4, v as number, true)
+        break
+      case 'float64':
+        view.setFloat64(i * 8, v as number, true)
+        break
+      case 'int8':
+        view.setInt8(i, v as number)
+        break
+      case 'uint8':
+      case 'bool':
+        view.setUint8(i, v as number)
+        break
+      case 'int32':
+        view.setInt32(i * 4, v as number, true)
+        break
+      case 'int64':
+        view.setBigInt64(i * 8, v as bigint, true)
+        break
     }
   }
   return out
@@ -202,7 +219,8 @@ function attributeProto(name: string, spec: AttributeSpec, nodeName: string): In
   if ('float' in spec) return onnx.AttributeProto.create({ name, type: T.FLOAT, f: spec.float })
   if ('ints' in spec) return onnx.AttributeProto.create({ name, type: T.INTS, ints: spec.ints })
   if ('floats' in spec) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: spec.floats })
-  if ('string' in spec) return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(spec.string) })
+  if ('string' in spec)
+    return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(spec.string) })
   return onnx.AttributeProto.create({ name, type: T.TENSOR, t: tensorProto(spec.tensor, `${nodeName}.${name}`) })
 }
 
@@ -212,7 +230,9 @@ function valueInfoProto(v: ValueSpec): InstanceType<typeof onnx.ValueInfoProto> 
     type: {
       tensorType: {
         elemType: ELEMENT[v.type ?? 'float32'].dataType,
-        ...(v.shape && { shape: { dim: v.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } }),
+        ...(v.shape && {
+          shape: { dim: v.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+        }),
       },
     },
   })
@@ -250,7 +270,10 @@ export function buildModel(parameters: BuildModelParameters): BuildModelReturnTy
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'veriml',
-    opsetImport: [{ domain: '', version: opset }, ...[...new Set(nodes.flatMap((n) => (n.domain ? [n.domain] : [])))].map((domain) => ({ domain, version: 1 }))],
+    opsetImport: [
+      { domain: '', version: opset },
+      ...[...new Set(nodes.flatMap((n) => (n.domain ? [n.domain] : [])))].map((domain) => ({ domain, version: 1 })),
+    ],
     docString: docString ?? '',
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {

@@ -3,7 +3,8 @@ import type { OpKind } from '../ir/types.js'
 import { type Hex, hexOf, keccakBytes, keccakHex, wordOf, writeHex, writeInt256, ZERO_WORD } from './merkle.js'
 
 /** ABI types shared with `verifier-contracts/optimistic` (structs as tuples, same field order). */
-export const STEP_HEADER = 'tuple(uint8 kind,uint32 outputSize,uint32[] inputStates,uint32[] inputSizes,bytes32 opRoot,int256[] consts)'
+export const STEP_HEADER =
+  'tuple(uint8 kind,uint32 outputSize,uint32[] inputStates,uint32[] inputSizes,bytes32 opRoot,int256[] consts)'
 export const ELEMENT_OPENING = 'tuple(int256 value,bytes32[] elementPath,bytes32[] statePath)'
 export const GATHER_BODY = `tuple(int256 source,bytes32[] indexPath,${ELEMENT_OPENING} x)`
 export const LOOKUP_BODY = `tuple(${ELEMENT_OPENING} x,int256 entry,bytes32[] entryPath)`
@@ -17,10 +18,23 @@ export const STEP_QUERY =
 export const FOLD_QUERY = `tuple(${STEP_QUERY} step,uint256 term,uint256 termCount,bytes32 termsRoot,int256 acc)`
 export const MODEL_CONFIG =
   'tuple(bytes32 paramsRoot,address executor,uint32 inputCount,uint32[] outputStates,uint8 inputLaneBytes,bool inputSigned,uint32[] stateSizes,uint96 claimBond,uint96 challengeBond,uint64 challengeWindow,uint64 moveTimeout)'
-export const CLAIM_KEY = 'tuple(bytes32 modelId,bytes32 inputRoot,bytes32 inputHash,bytes32 traceRoot,bytes32 outputsHash,address claimant)'
+export const CLAIM_KEY =
+  'tuple(bytes32 modelId,bytes32 inputRoot,bytes32 inputHash,bytes32 traceRoot,bytes32 outputsHash,address claimant)'
 
 /** Phases of `Phase` in GameTypes.sol, by ordinal. */
-export const PHASES = ['None', 'Propose', 'Choose', 'Reveal', 'Open', 'Pick', 'Step', 'FoldPropose', 'FoldChoose', 'FoldStep', 'Resolved'] as const
+export const PHASES = [
+  'None',
+  'Propose',
+  'Choose',
+  'Reveal',
+  'Open',
+  'Pick',
+  'Step',
+  'FoldPropose',
+  'FoldChoose',
+  'FoldStep',
+  'Resolved',
+] as const
 export type PhaseName = (typeof PHASES)[number]
 export const CLAIM_STATUSES = ['None', 'Pending', 'Finalized', 'Rejected'] as const
 export type ClaimStatusName = (typeof CLAIM_STATUSES)[number]

@@ -11,12 +11,23 @@ export type Role = 'claimant' | 'challenger'
 
 /** Who must move in each live phase (Step, FoldStep: the challenger's clock runs, though anyone may send the proof). */
 export const MOVER: Partial<Record<DisputeView['phase'], Role>> = {
-  Propose: 'claimant', Choose: 'challenger', Reveal: 'claimant', Open: 'claimant', Pick: 'challenger', Step: 'challenger',
-  FoldPropose: 'claimant', FoldChoose: 'challenger', FoldStep: 'challenger',
+  Propose: 'claimant',
+  Choose: 'challenger',
+  Reveal: 'claimant',
+  Open: 'claimant',
+  Pick: 'challenger',
+  Step: 'challenger',
+  FoldPropose: 'claimant',
+  FoldChoose: 'challenger',
+  FoldStep: 'challenger',
 }
 
 /** Level-2 node of a tensor tree named by generalised index `pos` (root 1). */
-function nodeAt(trace: Trace, state: number, pos: bigint): { depth: number; index: number; hash: (level: number, i: number) => Hex } {
+function nodeAt(
+  trace: Trace,
+  state: number,
+  pos: bigint,
+): { depth: number; index: number; hash: (level: number, i: number) => Hex } {
   const depth = pos.toString(2).length - 1
   const index = Number(pos - (1n << BigInt(depth)))
   const tree = trace.tensorTrees[state]
@@ -58,11 +69,19 @@ export function honestMove({ role, view, disputeId, trace, model, params }: Agen
       return { type: 'choose', agree: view.left === trace.prefixRoots[mid] }
     case 'Reveal':
       // Leaf hi's siblings are the same in the prefix trees at hi - 1 and hi.
-      return { type: 'reveal', stateRoot: trace.tensorTrees[view.hi].root, path: merkleProof(prefixTree(trace, view.hi), view.hi) }
+      return {
+        type: 'reveal',
+        stateRoot: trace.tensorTrees[view.hi].root,
+        path: merkleProof(prefixTree(trace, view.hi), view.hi),
+      }
     case 'Open': {
       const node = nodeAt(trace, view.hi, view.pos)
       if (node.hash(node.depth, node.index) !== view.rootHi) throw fail('the disputed node is not in this trace')
-      return { type: 'open', left: node.hash(node.depth + 1, 2 * node.index), right: node.hash(node.depth + 1, 2 * node.index + 1) }
+      return {
+        type: 'open',
+        left: node.hash(node.depth + 1, 2 * node.index),
+        right: node.hash(node.depth + 1, 2 * node.index + 1),
+      }
     }
     case 'Pick': {
       const node = nodeAt(trace, view.hi, view.pos)
@@ -73,14 +92,22 @@ export function honestMove({ role, view, disputeId, trace, model, params }: Agen
       // A padding element must be zero: the contract checks it without a proof.
       if (j >= trace.layout.stateSizes[view.hi]) return { type: 'step', proof: '0x' }
       const p = { model, params, trace, stepIndex, element: j }
-      return isFoldOp(model.steps[stepIndex].op) ? { type: 'startFold', proof: buildFoldRowProof(p) } : { type: 'step', proof: buildOneStepProof(p) }
+      return isFoldOp(model.steps[stepIndex].op)
+        ? { type: 'startFold', proof: buildFoldRowProof(p) }
+        : { type: 'step', proof: buildOneStepProof(p) }
     }
     case 'FoldPropose':
       return { type: 'foldPropose', acc: foldAccs(model, params, trace, stepIndex, element())[foldMid] }
     case 'FoldChoose':
-      return { type: 'foldChoose', agree: view.accMid === foldAccs(model, params, trace, stepIndex, element())[foldMid] }
+      return {
+        type: 'foldChoose',
+        agree: view.accMid === foldAccs(model, params, trace, stepIndex, element())[foldMid],
+      }
     case 'FoldStep':
-      return { type: 'foldStep', proof: buildFoldStepProof({ model, params, trace, stepIndex, element: element(), term: view.foldLo }) }
+      return {
+        type: 'foldStep',
+        proof: buildFoldStepProof({ model, params, trace, stepIndex, element: element(), term: view.foldLo }),
+      }
     default:
       throw fail('the dispute is not live')
   }

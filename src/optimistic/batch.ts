@@ -39,18 +39,24 @@ export const calldataBytesOf = (data: string) => (data.length - 2) / 2
  * mined as a revert is re-simulated to name its error (typically a race: another transaction
  * settled the dispute first). Never throws for one transaction's failure.
  */
-export async function sendBatch<T>(signer: Signer, intents: readonly TxIntent<T>[], options: { receiptTimeoutMs?: number } = {}): Promise<TxOutcome<T>[]> {
+export async function sendBatch<T>(
+  signer: Signer,
+  intents: readonly TxIntent<T>[],
+  options: { receiptTimeoutMs?: number } = {},
+): Promise<TxOutcome<T>[]> {
   if (intents.length === 0) return []
   const provider = signer.provider!
   const from = await signer.getAddress()
-  const prepared = await Promise.all(intents.map(async (intent) => {
-    try {
-      const tx = await intent.build()
-      return { intent, tx, gas: await provider.estimateGas({ ...tx, from }) }
-    } catch (error) {
-      return { intent, error: decodeRevert(intent.action, error) }
-    }
-  }))
+  const prepared = await Promise.all(
+    intents.map(async (intent) => {
+      try {
+        const tx = await intent.build()
+        return { intent, tx, gas: await provider.estimateGas({ ...tx, from }) }
+      } catch (error) {
+        return { intent, error: decodeRevert(intent.action, error) }
+      }
+    }),
+  )
   const outcomes: TxOutcome<T>[] = []
   const sent: { intent: TxIntent<T>; tx: ContractTransaction; response: TransactionResponse }[] = []
   let nonce: number | undefined
@@ -58,8 +64,14 @@ export async function sendBatch<T>(signer: Signer, intents: readonly TxIntent<T>
   let sendFailed = false
   for (const p of prepared) {
     const base = { tag: p.intent.tag, action: p.intent.action }
-    if (!('tx' in p) || p.tx === undefined) { outcomes.push({ ...base, state: 'rejected', error: p.error! }); continue }
-    if (sendFailed) { outcomes.push({ ...base, state: 'unsent' }); continue }
+    if (!('tx' in p) || p.tx === undefined) {
+      outcomes.push({ ...base, state: 'rejected', error: p.error! })
+      continue
+    }
+    if (sendFailed) {
+      outcomes.push({ ...base, state: 'unsent' })
+      continue
+    }
     try {
       nonce ??= await provider.getTransactionCount(from, 'pending')
       fees ??= await feesOf(signer)
@@ -71,28 +83,45 @@ export async function sendBatch<T>(signer: Signer, intents: readonly TxIntent<T>
       outcomes.push({ ...base, state: 'failed', error })
     }
   }
-  await Promise.all(sent.map(async ({ intent, tx, response }) => {
-    const base = { tag: intent.tag, action: intent.action }
-    try {
-      // Bounded: a transaction stuck in a mempool must not stall the agent's loop (its nonce stays taken; the next round reads the pending nonce after it).
-      const receipt = (await response.wait(1, options.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS))!
-      outcomes.push({ ...base, state: 'mined', gasUsed: receipt.gasUsed, calldataBytes: calldataBytesOf(response.data), hash: receipt.hash })
-    } catch (error) {
-      outcomes.push({ ...base, state: 'failed', error: await revertReason(signer, from, intent.action, tx, error) })
-    }
-  }))
+  await Promise.all(
+    sent.map(async ({ intent, tx, response }) => {
+      const base = { tag: intent.tag, action: intent.action }
+      try {
+        // Bounded: a transaction stuck in a mempool must not stall the agent's loop (its nonce stays taken; the next round reads the pending nonce after it).
+        const receipt = (await response.wait(1, options.receiptTimeoutMs ?? RECEIPT_TIMEOUT_MS))!
+        outcomes.push({
+          ...base,
+          state: 'mined',
+          gasUsed: receipt.gasUsed,
+          calldataBytes: calldataBytesOf(response.data),
+          hash: receipt.hash,
+        })
+      } catch (error) {
+        outcomes.push({ ...base, state: 'failed', error: await revertReason(signer, from, intent.action, tx, error) })
+      }
+    }),
+  )
   return outcomes
 }
 
 /** One fee quote for the whole round (the signer would otherwise ask once per transaction). */
-async function feesOf(signer: Signer): Promise<Pick<TransactionRequest, 'gasPrice' | 'maxFeePerGas' | 'maxPriorityFeePerGas'>> {
+async function feesOf(
+  signer: Signer,
+): Promise<Pick<TransactionRequest, 'gasPrice' | 'maxFeePerGas' | 'maxPriorityFeePerGas'>> {
   const fee = await signer.provider!.getFeeData()
-  if (fee.maxFeePerGas !== null && fee.maxPriorityFeePerGas !== null) return { maxFeePerGas: fee.maxFeePerGas, maxPriorityFeePerGas: fee.maxPriorityFeePerGas }
+  if (fee.maxFeePerGas !== null && fee.maxPriorityFeePerGas !== null)
+    return { maxFeePerGas: fee.maxFeePerGas, maxPriorityFeePerGas: fee.maxPriorityFeePerGas }
   return fee.gasPrice === null ? {} : { gasPrice: fee.gasPrice }
 }
 
 /** A receipt carries no revert reason: replaying the call on the new state names the race that was lost. */
-async function revertReason(signer: Signer, from: string, action: string, tx: ContractTransaction, error: unknown): Promise<unknown> {
+async function revertReason(
+  signer: Signer,
+  from: string,
+  action: string,
+  tx: ContractTransaction,
+  error: unknown,
+): Promise<unknown> {
   try {
     await signer.provider!.call({ ...tx, from })
     return error
@@ -103,7 +132,13 @@ async function revertReason(signer: Signer, from: string, action: string, tx: Co
 }
 
 /** Reverts that mean "someone else already did it" (the dispute or claim moved on): re-read, never report. */
-export const SETTLED_REVERTS: ReadonlySet<string> = new Set(['ClaimNotPending', 'WrongPhase', 'ClaimSettled', 'DisputeNotLive', 'NoMoveToTimeOut'])
+export const SETTLED_REVERTS: ReadonlySet<string> = new Set([
+  'ClaimNotPending',
+  'WrongPhase',
+  'ClaimSettled',
+  'DisputeNotLive',
+  'NoMoveToTimeOut',
+])
 /** Reverts that mean "too early" (a clock or window still running): wait for the next round. */
 export const WAITING_REVERTS: ReadonlySet<string> = new Set(['ClockRunning', 'ChallengeWindowOpen', 'DisputesOpen'])
 

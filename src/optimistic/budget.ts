@@ -1,5 +1,16 @@
 import { Interface } from 'ethers'
-import { abi, ELEMENT_OPENING, FOLD_ROW, FOLD_TERM, GATHER_BODY, LOOKUP_BODY, MUL_BODY, OP_KIND, STEP_HEADER, type StepHeader } from './abi.js'
+import {
+  abi,
+  ELEMENT_OPENING,
+  FOLD_ROW,
+  FOLD_TERM,
+  GATHER_BODY,
+  LOOKUP_BODY,
+  MUL_BODY,
+  OP_KIND,
+  STEP_HEADER,
+  type StepHeader,
+} from './abi.js'
 import { DisputeBudgetError } from './errors.js'
 import { inputWordCount } from './input.js'
 import { depthFor, type Hex } from './merkle.js'
@@ -14,7 +25,19 @@ export const DISPUTE_BUDGET = { gas: 1_000_000, calldataBytes: 65_536 } as const
 
 /** A dispute transaction kind: the game function it calls. */
 export type DisputeTx =
-  | 'challenge' | 'propose' | 'choose' | 'reveal' | 'open' | 'pick' | 'step' | 'startFold' | 'foldPropose' | 'foldChoose' | 'foldStep' | 'timeout' | 'closeMoot'
+  | 'challenge'
+  | 'propose'
+  | 'choose'
+  | 'reveal'
+  | 'open'
+  | 'pick'
+  | 'step'
+  | 'startFold'
+  | 'foldPropose'
+  | 'foldChoose'
+  | 'foldStep'
+  | 'timeout'
+  | 'closeMoot'
 
 /** The transactions that carry a one-step proof. */
 export type ProofTx = 'step' | 'startFold' | 'foldStep'
@@ -42,10 +65,18 @@ export interface DisputeBudget {
 
 const GAME = new Interface([
   'function challenge((bytes32,bytes32,bytes32,bytes32,bytes32,address))',
-  'function propose(bytes32,bytes32)', 'function choose(bytes32,bool)', 'function reveal(bytes32,bytes32,bytes32[])',
-  'function open(bytes32,bytes32,bytes32)', 'function pick(bytes32,bool)', 'function step(bytes32,bytes)',
-  'function startFold(bytes32,bytes)', 'function foldPropose(bytes32,int256)', 'function foldChoose(bytes32,bool)',
-  'function foldStep(bytes32,bytes)', 'function timeout(bytes32)', 'function closeMoot(bytes32)',
+  'function propose(bytes32,bytes32)',
+  'function choose(bytes32,bool)',
+  'function reveal(bytes32,bytes32,bytes32[])',
+  'function open(bytes32,bytes32,bytes32)',
+  'function pick(bytes32,bool)',
+  'function step(bytes32,bytes)',
+  'function startFold(bytes32,bytes)',
+  'function foldPropose(bytes32,int256)',
+  'function foldChoose(bytes32,bool)',
+  'function foldStep(bytes32,bytes)',
+  'function timeout(bytes32)',
+  'function closeMoot(bytes32)',
 ])
 
 /**
@@ -58,8 +89,19 @@ const GAME = new Interface([
  */
 const EXEC = {
   fixed: {
-    challenge: 185_000, propose: 55_000, choose: 45_000, reveal: 50_000, open: 65_000, pick: 45_000, step: 160_000,
-    startFold: 190_000, foldPropose: 55_000, foldChoose: 45_000, foldStep: 160_000, timeout: 120_000, closeMoot: 80_000,
+    challenge: 185_000,
+    propose: 55_000,
+    choose: 45_000,
+    reveal: 50_000,
+    open: 65_000,
+    pick: 45_000,
+    step: 160_000,
+    startFold: 190_000,
+    foldPropose: 55_000,
+    foldChoose: 45_000,
+    foldStep: 160_000,
+    timeout: 120_000,
+    closeMoot: 80_000,
   } satisfies Record<DisputeTx, number>,
   perByte: 24,
   perHash: 400,
@@ -68,7 +110,11 @@ const EXEC = {
 /** `0xff…` words: content of maximal nonzero bytes, so zero bytes left in an encoding are structural. */
 const FULL = `0x${'ff'.repeat(32)}`
 const path = (depth: number): Hex[] => Array.from({ length: depth }, () => FULL)
-const opening = (depth: number, traceDepth: number) => ({ value: -1n, elementPath: path(depth), statePath: path(traceDepth) })
+const opening = (depth: number, traceDepth: number) => ({
+  value: -1n,
+  elementPath: path(depth),
+  statePath: path(traceDepth),
+})
 
 interface Shape {
   calldata: string
@@ -98,20 +144,48 @@ function stepShapes(params: ParamsCommitment, s: number): Partial<Record<ProofTx
   // The header leaf is hashed over its encoding: one keccak per 64 bytes, counted as levels.
   const headerHashes = headerDepth + Math.ceil(abi.encode([STEP_HEADER], [h]).length / 128)
   const shape = (tx: ProofTx, type: string, body: unknown, levels: number): Shape => ({
-    calldata: proofCalldata(tx, h, headerDepth, type, body), hashes: headerHashes + levels,
+    calldata: proofCalldata(tx, h, headerDepth, type, body),
+    hashes: headerHashes + levels,
   })
   switch (h.kind) {
     case OP_KIND.requant:
       return { step: shape('step', ELEMENT_OPENING, opening(depths[0], traceDepth), depths[0] + traceDepth) }
     case OP_KIND.gather:
-      return { step: shape('step', GATHER_BODY, { source: -1n, indexPath: path(outDepth), x: opening(widest, traceDepth) }, outDepth + widest + traceDepth) }
+      return {
+        step: shape(
+          'step',
+          GATHER_BODY,
+          { source: -1n, indexPath: path(outDepth), x: opening(widest, traceDepth) },
+          outDepth + widest + traceDepth,
+        ),
+      }
     case OP_KIND.lookup: {
       const tableDepth = depthFor(Number(h.consts[1] ?? 1n))
-      return { step: shape('step', LOOKUP_BODY, { x: opening(depths[0], traceDepth), entry: -1n, entryPath: path(tableDepth) }, depths[0] + traceDepth + tableDepth) }
+      return {
+        step: shape(
+          'step',
+          LOOKUP_BODY,
+          { x: opening(depths[0], traceDepth), entry: -1n, entryPath: path(tableDepth) },
+          depths[0] + traceDepth + tableDepth,
+        ),
+      }
     }
     case OP_KIND.mul: {
-      const body = { left: -1n, right: -1n, pairPath: path(outDepth), a: opening(widest, traceDepth), b: opening(widest, traceDepth) }
-      return { step: shape('step', MUL_BODY.replace('uint256 left,uint256 right', 'int256 left,int256 right'), body, 1 + outDepth + 2 * (widest + traceDepth)) }
+      const body = {
+        left: -1n,
+        right: -1n,
+        pairPath: path(outDepth),
+        a: opening(widest, traceDepth),
+        b: opening(widest, traceDepth),
+      }
+      return {
+        step: shape(
+          'step',
+          MUL_BODY.replace('uint256 left,uint256 right', 'int256 left,int256 right'),
+          body,
+          1 + outDepth + 2 * (widest + traceDepth),
+        ),
+      }
     }
     default: {
       const termDepth = depthFor(params.maxTerms[s])
@@ -119,7 +193,12 @@ function stepShapes(params: ParamsCommitment, s: number): Partial<Record<ProofTx
       const term = { col: -1n, val: -1n, termPath: path(termDepth), x: opening(widest, traceDepth) }
       return {
         startFold: shape('startFold', FOLD_ROW.replace('uint256 termCount', 'int256 termCount'), row, 2 + outDepth),
-        foldStep: shape('foldStep', FOLD_TERM.replace('uint256 col', 'int256 col'), term, 1 + termDepth + widest + traceDepth),
+        foldStep: shape(
+          'foldStep',
+          FOLD_TERM.replace('uint256 col', 'int256 col'),
+          term,
+          1 + termDepth + widest + traceDepth,
+        ),
       }
     }
   }
@@ -141,7 +220,13 @@ export function gasBoundOf(tx: DisputeTx, calldata: string, hashes: number): num
   return 21_000 + Math.max(standard, floor)
 }
 
-function cost(tx: DisputeTx, calldata: string, hashes: number, stepIndex: number | null = null, origin: string | null = null): TxCost {
+function cost(
+  tx: DisputeTx,
+  calldata: string,
+  hashes: number,
+  stepIndex: number | null = null,
+  origin: string | null = null,
+): TxCost {
   return { tx, stepIndex, origin, calldataBytes: (calldata.length - 2) / 2, gasBound: gasBoundOf(tx, calldata, hashes) }
 }
 
@@ -166,7 +251,10 @@ export function disputeBudget(params: ParamsCommitment): DisputeBudget {
     ['timeout', GAME.encodeFunctionData('timeout', [id]), 0],
     ['closeMoot', GAME.encodeFunctionData('closeMoot', [id]), 0],
   ]
-  const byKind = Object.fromEntries(fixed.map(([tx, data, hashes]) => [tx, cost(tx, data, hashes)])) as Record<DisputeTx, TxCost>
+  const byKind = Object.fromEntries(fixed.map(([tx, data, hashes]) => [tx, cost(tx, data, hashes)])) as Record<
+    DisputeTx,
+    TxCost
+  >
   // A model with no op of a kind still has a (padding-element) step: the smallest one.
   byKind.step = cost('step', GAME.encodeFunctionData('step', [id, '0x']), 0)
   const steps: Partial<Record<ProofTx, TxCost>>[] = []
@@ -180,16 +268,31 @@ export function disputeBudget(params: ParamsCommitment): DisputeBudget {
   }
   const all = Object.values(byKind)
   const worst = all.reduce((a, c) => (share(c) > share(a) ? c : a))
-  return { worst, byKind, steps, fits: all.every((c) => c.gasBound <= DISPUTE_BUDGET.gas && c.calldataBytes <= DISPUTE_BUDGET.calldataBytes) }
+  return {
+    worst,
+    byKind,
+    steps,
+    fits: all.every((c) => c.gasBound <= DISPUTE_BUDGET.gas && c.calldataBytes <= DISPUTE_BUDGET.calldataBytes),
+  }
 }
 
 /** Throws DisputeBudgetError naming the step (and its ONNX origin) whose dispute transaction does not fit. */
 export function checkDisputeBudget(params: ParamsCommitment, modelName: string): DisputeBudget {
   const budget = disputeBudget(params)
   if (!budget.fits) {
-    const over = Object.values(budget.byKind).filter((c) => c.gasBound > DISPUTE_BUDGET.gas || c.calldataBytes > DISPUTE_BUDGET.calldataBytes)
+    const over = Object.values(budget.byKind).filter(
+      (c) => c.gasBound > DISPUTE_BUDGET.gas || c.calldataBytes > DISPUTE_BUDGET.calldataBytes,
+    )
     const w = over.reduce((a, c) => (share(c) > share(a) ? c : a))
-    throw new DisputeBudgetError({ model: modelName, tx: w.tx, stepIndex: w.stepIndex, origin: w.origin, calldataBytes: w.calldataBytes, gasBound: w.gasBound, budget: DISPUTE_BUDGET })
+    throw new DisputeBudgetError({
+      model: modelName,
+      tx: w.tx,
+      stepIndex: w.stepIndex,
+      origin: w.origin,
+      calldataBytes: w.calldataBytes,
+      gasBound: w.gasBound,
+      budget: DISPUTE_BUDGET,
+    })
   }
   return budget
 }

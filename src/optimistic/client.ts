@@ -65,11 +65,19 @@ export function decodeRevert(action: string, error: unknown): GameRevertError {
   const data = revertData(error)
   const parsed = data ? optimisticArtifacts().errors.parseError(data) : null
   if (parsed) return new GameRevertError({ action, errorName: parsed.name, args: [...parsed.args], cause: error })
-  return new GameRevertError({ action, errorName: data ? `unknown(${data.slice(0, 10)})` : 'unknown', args: [], cause: error })
+  return new GameRevertError({
+    action,
+    errorName: data ? `unknown(${data.slice(0, 10)})` : 'unknown',
+    args: [],
+    cause: error,
+  })
 }
 
 /** Sends a transaction and waits for its receipt; reverts are decoded. */
-export async function send(action: string, tx: () => Promise<ContractTransactionResponse>): Promise<{ gasUsed: bigint; hash: string }> {
+export async function send(
+  action: string,
+  tx: () => Promise<ContractTransactionResponse>,
+): Promise<{ gasUsed: bigint; hash: string }> {
   try {
     const receipt = await (await tx()).wait()
     return { gasUsed: receipt!.gasUsed, hash: receipt!.hash }
@@ -102,7 +110,13 @@ export interface SubmitClaimOptions {
 }
 
 /** Posts a claim on `trace`: its packed input (emitted for watchers), its trace root, its outputs proven in it. */
-export async function submitClaim(game: Contract, modelId: Hex, trace: Trace, bond: bigint, options: SubmitClaimOptions = {}) {
+export async function submitClaim(
+  game: Contract,
+  modelId: Hex,
+  trace: Trace,
+  bond: bigint,
+  options: SubmitClaimOptions = {},
+) {
   const full = prefixTree(trace, trace.layout.stateCount - 1)
   // Siblings of each output state in the full trace tree.
   const paths = trace.layout.outputStates.map((s) => merkleProof(full, s))
@@ -124,27 +138,52 @@ export async function challengeClaim(game: Contract, key: ClaimKey, bond: bigint
 
 export async function playMove(game: Contract, disputeId: Hex, move: Move) {
   switch (move.type) {
-    case 'propose': return send('propose', () => game.propose(disputeId, move.root))
-    case 'choose': return send('choose', () => game.choose(disputeId, move.agree))
-    case 'reveal': return send('reveal', () => game.reveal(disputeId, move.stateRoot, move.path))
-    case 'open': return send('open', () => game.open(disputeId, move.left, move.right))
-    case 'pick': return send('pick', () => game.pick(disputeId, move.right))
-    case 'step': return send('step', () => game.step(disputeId, move.proof))
-    case 'startFold': return send('startFold', () => game.startFold(disputeId, move.proof))
-    case 'foldPropose': return send('foldPropose', () => game.foldPropose(disputeId, move.acc))
-    case 'foldChoose': return send('foldChoose', () => game.foldChoose(disputeId, move.agree))
-    case 'foldStep': return send('foldStep', () => game.foldStep(disputeId, move.proof))
+    case 'propose':
+      return send('propose', () => game.propose(disputeId, move.root))
+    case 'choose':
+      return send('choose', () => game.choose(disputeId, move.agree))
+    case 'reveal':
+      return send('reveal', () => game.reveal(disputeId, move.stateRoot, move.path))
+    case 'open':
+      return send('open', () => game.open(disputeId, move.left, move.right))
+    case 'pick':
+      return send('pick', () => game.pick(disputeId, move.right))
+    case 'step':
+      return send('step', () => game.step(disputeId, move.proof))
+    case 'startFold':
+      return send('startFold', () => game.startFold(disputeId, move.proof))
+    case 'foldPropose':
+      return send('foldPropose', () => game.foldPropose(disputeId, move.acc))
+    case 'foldChoose':
+      return send('foldChoose', () => game.foldChoose(disputeId, move.agree))
+    case 'foldStep':
+      return send('foldStep', () => game.foldStep(disputeId, move.proof))
   }
 }
 
 export async function readDispute(game: Contract, disputeId: Hex): Promise<DisputeView> {
   const d = await game.dispute(disputeId)
   return {
-    challenger: d.challenger, deadline: d.deadline, phase: PHASES[Number(d.phase)], claimantWon: d.claimantWon,
-    lo: Number(d.lo), hi: Number(d.hi), pos: d.pos, claimId: d.claimId, modelId: d.modelId,
-    rootLo: d.rootLo, rootHi: d.rootHi, left: d.left, right: d.right,
-    foldLo: Number(d.foldLo), foldHi: Number(d.foldHi), termCount: Number(d.termCount), termsRoot: d.termsRoot,
-    accLo: d.accLo, accHi: d.accHi, accMid: d.accMid,
+    challenger: d.challenger,
+    deadline: d.deadline,
+    phase: PHASES[Number(d.phase)],
+    claimantWon: d.claimantWon,
+    lo: Number(d.lo),
+    hi: Number(d.hi),
+    pos: d.pos,
+    claimId: d.claimId,
+    modelId: d.modelId,
+    rootLo: d.rootLo,
+    rootHi: d.rootHi,
+    left: d.left,
+    right: d.right,
+    foldLo: Number(d.foldLo),
+    foldHi: Number(d.foldHi),
+    termCount: Number(d.termCount),
+    termsRoot: d.termsRoot,
+    accLo: d.accLo,
+    accHi: d.accHi,
+    accMid: d.accMid,
   }
 }
 
@@ -157,7 +196,12 @@ export interface ClaimView {
 
 export async function readClaim(game: Contract, claimId: Hex): Promise<ClaimView> {
   const r = await game.claims(claimId)
-  return { claimant: r.claimant as string, createdAt: r.createdAt as bigint, openDisputes: Number(r.openDisputes), status: CLAIM_STATUSES[Number(r.status)] }
+  return {
+    claimant: r.claimant as string,
+    createdAt: r.createdAt as bigint,
+    openDisputes: Number(r.openDisputes),
+    status: CLAIM_STATUSES[Number(r.status)],
+  }
 }
 
 export const finalizeClaim = (game: Contract, key: ClaimKey) => send('finalize', () => game.finalize(key))

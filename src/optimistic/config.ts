@@ -35,8 +35,13 @@ export interface GameParameters {
 export function gameModelConfig(params: ParamsCommitment, game: GameParameters): GameModelConfig {
   const { layout } = params
   return {
-    paramsRoot: params.paramsRoot, inputCount: layout.inputCount, outputStates: layout.outputStates,
-    inputLaneBytes: layout.inputLane.bytes, inputSigned: layout.inputLane.signed, stateSizes: layout.stateSizes, ...game,
+    paramsRoot: params.paramsRoot,
+    inputCount: layout.inputCount,
+    outputStates: layout.outputStates,
+    inputLaneBytes: layout.inputLane.bytes,
+    inputSigned: layout.inputLane.signed,
+    stateSizes: layout.stateSizes,
+    ...game,
   }
 }
 
@@ -75,7 +80,14 @@ export function outputsHashOf(outputRoots: readonly Hex[]): Hex {
 export function claimKeyOf(modelId: Hex, trace: Trace, claimant: string, inputPacked?: Hex): ClaimKey {
   const inputRoot = inputPacked === undefined ? trace.inputRoot : inputRootOf(trace.layout, inputPacked)
   const packed = inputPacked ?? packedInputOf(trace)
-  return { modelId, inputRoot, inputHash: inputHashOf(packed), traceRoot: trace.traceRoot, outputsHash: outputsHashOf(trace.outputRoots), claimant }
+  return {
+    modelId,
+    inputRoot,
+    inputHash: inputHashOf(packed),
+    traceRoot: trace.traceRoot,
+    outputsHash: outputsHashOf(trace.outputRoots),
+    claimant,
+  }
 }
 
 export function claimIdOf(key: ClaimKey): Hex {

@@ -4,7 +4,18 @@ import { readClaim, readDispute } from './client.js'
 import type { ClaimKey } from './config.js'
 import type { Hex } from './merkle.js'
 import { callIntent, disputesOf, gameNow, pause, type PollOptions } from './remote.js'
-import { type Active, type DisputeOutcome, errorReporter, type GameContext, honestSeat, type MoveTag, planDisputes, reportError, reportMove, type WatchEvent } from './rounds.js'
+import {
+  type Active,
+  type DisputeOutcome,
+  errorReporter,
+  type GameContext,
+  honestSeat,
+  type MoveTag,
+  planDisputes,
+  reportError,
+  reportMove,
+  type WatchEvent,
+} from './rounds.js'
 import type { Trace } from './trace.js'
 
 type ClaimStatus = 'Pending' | 'Finalized' | 'Rejected' | 'None'
@@ -47,7 +58,9 @@ export async function defendClaims(p: DefendClaimsParameters): Promise<DefendCla
   const signer = p.game.runner as Signer
   const report = errorReporter(p.onEvent)
   const claims = new Map(p.claims.map((c) => [c.claimId, c]))
-  const status: Record<Hex, ClaimStatus> = Object.fromEntries(p.claims.map((c) => [c.claimId, 'Pending' as ClaimStatus]))
+  const status: Record<Hex, ClaimStatus> = Object.fromEntries(
+    p.claims.map((c) => [c.claimId, 'Pending' as ClaimStatus]),
+  )
   const pending = () => [...claims.keys()].filter((id) => status[id] === 'Pending')
   const active = new Map<Hex, Active>()
   const disputes: DisputeOutcome[] = []
@@ -57,7 +70,8 @@ export async function defendClaims(p: DefendClaimsParameters): Promise<DefendCla
       const head = await provider.getBlockNumber()
       if (head >= next) {
         for (const { disputeId, claimId } of await disputesOf(p.game, pending(), next, head)) {
-          if (!active.has(disputeId)) active.set(disputeId, { claimId, seat: honestSeat(p, 'claimant', disputeId, claims.get(claimId)!.trace) })
+          if (!active.has(disputeId))
+            active.set(disputeId, { claimId, seat: honestSeat(p, 'claimant', disputeId, claims.get(claimId)!.trace) })
         }
         next = head + 1
       }
@@ -70,9 +84,14 @@ export async function defendClaims(p: DefendClaimsParameters): Promise<DefendCla
       intents.push(...(await planDisputes(p.game, active, now, disputes, p.onEvent, report)))
       for (const claimId of pending()) {
         const record = await readClaim(p.game, claimId)
-        if (record.status !== 'Pending') { await settle(p, claimId, record.status, active, disputes, status); continue }
+        if (record.status !== 'Pending') {
+          await settle(p, claimId, record.status, active, disputes, status)
+          continue
+        }
         if (record.openDisputes === 0 && now > record.createdAt + p.challengeWindow) {
-          intents.push(callIntent(p.game, 'finalize', 'finalize', [claims.get(claimId)!.key], { kind: 'finalize', claimId }))
+          intents.push(
+            callIntent(p.game, 'finalize', 'finalize', [claims.get(claimId)!.key], { kind: 'finalize', claimId }),
+          )
         }
       }
     } catch (error) {
@@ -80,7 +99,10 @@ export async function defendClaims(p: DefendClaimsParameters): Promise<DefendCla
     }
     if (pending().length === 0) break
     for (const o of await sendBatch(signer, intents)) {
-      if (o.tag.kind === 'move') { reportMove(o as TxOutcome<MoveTag>, p.onEvent, report); continue }
+      if (o.tag.kind === 'move') {
+        reportMove(o as TxOutcome<MoveTag>, p.onEvent, report)
+        continue
+      }
       const { claimId } = o.tag
       if (o.state === 'mined') {
         p.onEvent?.({ type: 'finalized', claimId, gasUsed: o.gasUsed, calldataBytes: o.calldataBytes })
@@ -94,7 +116,11 @@ export async function defendClaims(p: DefendClaimsParameters): Promise<DefendCla
     if (!(await pause(p.pollMs ?? 1_000, p.signal))) break
   }
   for (const id of pending()) {
-    try { status[id] = (await readClaim(p.game, id)).status } catch { /* the last known status stands */ }
+    try {
+      status[id] = (await readClaim(p.game, id)).status
+    } catch {
+      /* the last known status stands */
+    }
   }
   return { status, disputes }
 }
@@ -103,7 +129,14 @@ export async function defendClaims(p: DefendClaimsParameters): Promise<DefendCla
  * A claim no longer pending: its disputes are no longer played. Those already resolved (the
  * other player's last move can settle the claim between a tick and the status read) are recorded.
  */
-async function settle(p: DefendClaimsParameters, claimId: Hex, s: ClaimStatus, active: Map<Hex, Active>, disputes: DisputeOutcome[], status: Record<Hex, ClaimStatus>): Promise<void> {
+async function settle(
+  p: DefendClaimsParameters,
+  claimId: Hex,
+  s: ClaimStatus,
+  active: Map<Hex, Active>,
+  disputes: DisputeOutcome[],
+  status: Record<Hex, ClaimStatus>,
+): Promise<void> {
   status[claimId] = s
   for (const [disputeId, a] of [...active]) {
     if (a.claimId !== claimId) continue

@@ -43,7 +43,10 @@ export function cheatingTrace(model: IrModel, honest: Trace, state: number, elem
     if (pos > state) {
       const x = operands(values, step.op.inputs)
       const op = step.op
-      states[pos] = op.op === 'lookup' ? x.map((v) => op.table[Math.max(0, Math.min(op.table.length - 1, Number(v - op.offset)))]) : applyOp(op, x)
+      states[pos] =
+        op.op === 'lookup'
+          ? x.map((v) => op.table[Math.max(0, Math.min(op.table.length - 1, Number(v - op.offset)))])
+          : applyOp(op, x)
     }
     values.set(step.output.id, states[pos])
   })
@@ -54,7 +57,12 @@ export function cheatingTrace(model: IrModel, honest: Trace, state: number, elem
  * The element whose dispute costs most: the widest row (most terms) of any step the one-step
  * proof folds over (`isFoldOp`). Without such a step, element 0 of the last step.
  */
-export function mostExpensiveElement(model: IrModel): { state: number; element: number; terms: number; origin: string } {
+export function mostExpensiveElement(model: IrModel): {
+  state: number
+  element: number
+  terms: number
+  origin: string
+} {
   const last = model.steps.length - 1
   let best = { state: model.inputs.length + last, element: 0, terms: 0, origin: model.steps[last].origin }
   model.steps.forEach((step, i) => {
@@ -70,7 +78,8 @@ export function mostExpensiveElement(model: IrModel): { state: number; element: 
 
 /** The lie at the most expensive element, with a shift that reaches the output when one does. */
 function cheatAt(model: IrModel, honest: Trace, at: { state: number; element: number }): Trace {
-  const same = (t: Trace) => JSON.stringify(t.outputs.map((o) => o.map(String))) === JSON.stringify(honest.outputs.map((o) => o.map(String)))
+  const same = (t: Trace) =>
+    JSON.stringify(t.outputs.map((o) => o.map(String))) === JSON.stringify(honest.outputs.map((o) => o.map(String)))
   for (const delta of [1_000n, -1_000n, 100n, -100n, 10n, -10n]) {
     const lie = cheatingTrace(model, honest, at.state, at.element, delta)
     if (!same(lie)) return lie
@@ -83,15 +92,22 @@ function cheatAt(model: IrModel, honest: Trace, at: { state: number; element: nu
 export async function optimisticIrOf(onnxPath: string, calibrationPath?: string): Promise<IrModel> {
   const onnx = parseOnnx(new Uint8Array(await readFile(onnxPath)), basename(onnxPath))
   const graph = lowerOnnx(onnx)
-  const samples = calibrationPath ? parseInputs(JSON.parse(await readFile(calibrationPath, 'utf8')), graph.inputs, { many: true }) : defaultCalibration(graph.inputs)
+  const samples = calibrationPath
+    ? parseInputs(JSON.parse(await readFile(calibrationPath, 'utf8')), graph.inputs, { many: true })
+    : defaultCalibration(graph.inputs)
   return quantize(graph, samples)
 }
 
 /** compile.ts's default calibration: 32 seeded uniform samples in [-1, 1). (A quantised ONNX model ignores them.) */
 function defaultCalibration(specs: { shape: number[] }[]): Float64Array[][] {
   let s = 0x9e3779b9
-  const rand = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32 }
-  return Array.from({ length: 32 }, () => specs.map((x) => Float64Array.from({ length: sizeOf(x.shape) }, () => rand() * 2 - 1)))
+  const rand = () => {
+    s = (s * 1664525 + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
+  return Array.from({ length: 32 }, () =>
+    specs.map((x) => Float64Array.from({ length: sizeOf(x.shape) }, () => rand() * 2 - 1)),
+  )
 }
 
 export interface DemoTransaction {
@@ -113,7 +129,14 @@ export interface OptimisticDemoReturnType {
   model: string
   lie: { state: number; element: number; terms: number; origin: string }
   honest: { claimId: Hex; verdict: string; status: string; outputs: bigint[][] }
-  cheat: { claimId: Hex; verdict: string; status: string; claimedOutputs: bigint[][]; trueOutputs: bigint[][]; claimantWon: boolean | undefined }
+  cheat: {
+    claimId: Hex
+    verdict: string
+    status: string
+    claimedOutputs: bigint[][]
+    trueOutputs: bigint[][]
+    claimantWon: boolean | undefined
+  }
   /** Every game transaction, in order: who sent it, what, its gas and calldata size. */
   transactions: DemoTransaction[]
   bonds: { claimant: PartyBonds; cheater: PartyBonds; watcher: PartyBonds; burned: bigint }
@@ -141,7 +164,8 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
   const log = p.log ?? (() => {})
   const pollMs = p.pollMs ?? 100
   const modelPath = p.modelPath ?? DEMO_MODEL
-  if (p.modelPath && p.input === undefined) throw new BaseError('op demo: an input is required with a model of your own (--input input.json)')
+  if (p.modelPath && p.input === undefined)
+    throw new BaseError('op demo: an input is required with a model of your own (--input input.json)')
   const model = await optimisticIrOf(modelPath, p.calibrationPath)
   const params = commitParams(model)
   const inputs = quantizeInputs(model.inputs, parseInputs(p.input ?? DEMO_INPUT, model.inputs)[0])
@@ -153,9 +177,22 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
   try {
     log(`anvil on ${anvil.rpcUrl}; model ${modelPath}: ${model.steps.length} steps, ${params.layout.stateCount} states`)
     const [deployer, claimant, cheater, watcher] = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
-    const deployment = await deployOptimisticCommitment({ params, modelName: model.name, buildModelId: modelId(model), runner: deployer, chainId: anvil.chainId })
+    const deployment = await deployOptimisticCommitment({
+      params,
+      modelName: model.name,
+      buildModelId: modelId(model),
+      runner: deployer,
+      chainId: anvil.chainId,
+    })
     log(`game ${deployment.gameAddress}, model ${deployment.modelId}`)
-    const ctx = (w: Wallet): GameContext => ({ game: gameContract(deployment.gameAddress, w), modelId: deployment.modelId, model, params, challengeBond: deployment.challengeBond, challengeWindow: deployment.challengeWindow })
+    const ctx = (w: Wallet): GameContext => ({
+      game: gameContract(deployment.gameAddress, w),
+      modelId: deployment.modelId,
+      model,
+      params,
+      challengeBond: deployment.challengeBond,
+      challengeWindow: deployment.challengeWindow,
+    })
     const transactions: DemoTransaction[] = []
     const verdicts = new Map<Hex, string>()
     let challenges = 0n
@@ -165,15 +202,33 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
     }
     const record = (who: string) => (e: WatchEvent) => {
       if (e.type === 'claim') verdicts.set(e.claimId, e.verdict)
-      if (e.type === 'challenged') { challenges++; transactions.push({ who, action: 'challenge', gasUsed: e.gasUsed, calldataBytes: e.calldataBytes }) }
-      if (e.type === 'move') transactions.push({ who, action: moveName(e.sent), gasUsed: e.sent.gasUsed, calldataBytes: e.sent.calldataBytes })
-      if (e.type === 'finalized') transactions.push({ who, action: 'finalize', gasUsed: e.gasUsed, calldataBytes: e.calldataBytes })
+      if (e.type === 'challenged') {
+        challenges++
+        transactions.push({ who, action: 'challenge', gasUsed: e.gasUsed, calldataBytes: e.calldataBytes })
+      }
+      if (e.type === 'move')
+        transactions.push({
+          who,
+          action: moveName(e.sent),
+          gasUsed: e.sent.gasUsed,
+          calldataBytes: e.sent.calldataBytes,
+        })
+      if (e.type === 'finalized')
+        transactions.push({ who, action: 'finalize', gasUsed: e.gasUsed, calldataBytes: e.calldataBytes })
       if (e.type === 'error') log(`${who}: ${e.message} (retrying)`)
     }
     // Caught at once (an unhandled rejection would end the process) and rethrown after the run.
     let watchError: unknown
-    const watching = watchClaims({ ...ctx(watcher), fromBlock: deployment.deployBlock, pollMs, signal: controller.signal, onEvent: record('watcher') })
-      .catch((error) => { watchError = error; controller.abort() })
+    const watching = watchClaims({
+      ...ctx(watcher),
+      fromBlock: deployment.deployBlock,
+      pollMs,
+      signal: controller.signal,
+      onEvent: record('watcher'),
+    }).catch((error) => {
+      watchError = error
+      controller.abort()
+    })
     const until = async (what: string, done: () => boolean) => {
       for (let i = 0; i < 600 && !done() && !watchError; i++) await new Promise((r) => setTimeout(r, pollMs))
       if (watchError) throw watchError
@@ -187,20 +242,42 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
     log(`watcher: ${verdicts.get(honest.claimId)}; advancing time past the ${deployment.challengeWindow} s window`)
     await anvil.provider.send('evm_increaseTime', [Number(deployment.challengeWindow) + 1])
     await anvil.provider.send('evm_mine', [])
-    const h = await defendClaim({ ...ctx(claimant), claimId: honest.claimId, key: honest.key, trace: honestTrace, fromBlock: deployment.deployBlock, pollMs, maxPolls: 50, onEvent: record('claimant') })
+    const h = await defendClaim({
+      ...ctx(claimant),
+      claimId: honest.claimId,
+      key: honest.key,
+      trace: honestTrace,
+      fromBlock: deployment.deployBlock,
+      pollMs,
+      maxPolls: 50,
+      onEvent: record('claimant'),
+    })
 
     log(`the cheater lies at element ${at.element} of state ${at.state} (${at.origin}, ${at.terms} terms)`)
     const cheat = await submitClaim(ctx(cheater).game, deployment.modelId, lie, deployment.claimBond)
     await sent('cheater', 'claim (wrong)', cheat)
     log(`cheating claim ${cheat.claimId}`)
-    const c = await defendClaim({ ...ctx(cheater), claimId: cheat.claimId, key: cheat.key, trace: lie, fromBlock: deployment.deployBlock, pollMs, maxPolls: 600, onEvent: record('cheater') })
+    const c = await defendClaim({
+      ...ctx(cheater),
+      claimId: cheat.claimId,
+      key: cheat.key,
+      trace: lie,
+      fromBlock: deployment.deployBlock,
+      pollMs,
+      maxPolls: 600,
+      onEvent: record('cheater'),
+    })
     log(`cheating claim ${c.status}`)
     controller.abort()
     await watching
     if (watchError) throw watchError
 
     const withdrawn: Record<string, bigint> = {}
-    for (const [name, w] of [['claimant', claimant], ['cheater', cheater], ['watcher', watcher]] as const) {
+    for (const [name, w] of [
+      ['claimant', claimant],
+      ['cheater', cheater],
+      ['watcher', watcher],
+    ] as const) {
       const game = gameContract(deployment.gameAddress, w)
       withdrawn[name] = (await game.credit(w.address)) as bigint
       if (withdrawn[name] > 0n) await sent(name, 'withdraw', await withdrawCredit(game))
@@ -212,12 +289,35 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
       burned: (await (ctx(deployer).game as Contract).burned()) as bigint,
     }
     const claimantWon = c.disputes[0]?.claimantWon
-    const honestSideWhole = bonds.claimant.withdrawn >= bonds.claimant.deposited && bonds.watcher.withdrawn >= bonds.watcher.deposited
-    const ok = h.status === 'Finalized' && c.status === 'Rejected' && verdicts.get(honest.claimId) === 'correct' && claimantWon === false && honestSideWhole
+    const honestSideWhole =
+      bonds.claimant.withdrawn >= bonds.claimant.deposited && bonds.watcher.withdrawn >= bonds.watcher.deposited
+    const ok =
+      h.status === 'Finalized' &&
+      c.status === 'Rejected' &&
+      verdicts.get(honest.claimId) === 'correct' &&
+      claimantWon === false &&
+      honestSideWhole
     return {
-      deployment, model: modelPath, lie: at, transactions, bonds, ok,
-      honest: { claimId: honest.claimId, verdict: verdicts.get(honest.claimId) ?? '?', status: h.status, outputs: honestTrace.outputs },
-      cheat: { claimId: cheat.claimId, verdict: verdicts.get(cheat.claimId) ?? '?', status: c.status, claimedOutputs: lie.outputs, trueOutputs: honestTrace.outputs, claimantWon },
+      deployment,
+      model: modelPath,
+      lie: at,
+      transactions,
+      bonds,
+      ok,
+      honest: {
+        claimId: honest.claimId,
+        verdict: verdicts.get(honest.claimId) ?? '?',
+        status: h.status,
+        outputs: honestTrace.outputs,
+      },
+      cheat: {
+        claimId: cheat.claimId,
+        verdict: verdicts.get(cheat.claimId) ?? '?',
+        status: c.status,
+        claimedOutputs: lie.outputs,
+        trueOutputs: honestTrace.outputs,
+        claimantWon,
+      },
     }
   } finally {
     controller.abort()

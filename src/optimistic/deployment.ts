@@ -72,7 +72,14 @@ export interface DeployOptimisticModelParameters {
 /** Deploys executor + game, registers the compiled model, writes `DIR/optimistic.json` atomically. */
 export async function deployOptimisticModel(p: DeployOptimisticModelParameters): Promise<OptimisticDeployment> {
   const m = await loadOptimisticModel(p.dir)
-  const deployment = await deployOptimisticCommitment({ params: m.params, modelName: m.model.name, buildModelId: m.buildModelId, runner: p.runner, chainId: p.chainId, parameters: p.parameters })
+  const deployment = await deployOptimisticCommitment({
+    params: m.params,
+    modelName: m.model.name,
+    buildModelId: m.buildModelId,
+    runner: p.runner,
+    chainId: p.chainId,
+    parameters: p.parameters,
+  })
   await writeJsonAtomic(optimisticPath(p.dir), deployment)
   return deployment
 }
@@ -95,7 +102,9 @@ export interface DeployOptimisticCommitmentParameters {
  * transaction, the step and its ONNX origin (such a dispute could not be played on chain,
  * so a cheater's claim on it could not be rejected).
  */
-export async function deployOptimisticCommitment(p: DeployOptimisticCommitmentParameters): Promise<OptimisticDeployment> {
+export async function deployOptimisticCommitment(
+  p: DeployOptimisticCommitmentParameters,
+): Promise<OptimisticDeployment> {
   const budget = checkDisputeBudget(p.params, p.modelName)
   const game = { ...DEFAULT_GAME_PARAMETERS, ...p.parameters }
   const deployed = await deployOptimistic(p.runner)
@@ -104,9 +113,16 @@ export async function deployOptimisticCommitment(p: DeployOptimisticCommitmentPa
   const registered = await registerModel(contract, config)
   const deployBlock = await p.runner.provider!.getBlockNumber()
   return {
-    chainId: p.chainId, gameAddress: deployed.gameAddress, executorAddress: deployed.executorAddress,
-    modelId: registered.modelId, buildModelId: p.buildModelId, paramsRoot: p.params.paramsRoot, ...game,
-    deployBlock, gasUsed: { ...deployed.gasUsed, register: registered.gasUsed }, worstDisputeTx: budget.worst,
+    chainId: p.chainId,
+    gameAddress: deployed.gameAddress,
+    executorAddress: deployed.executorAddress,
+    modelId: registered.modelId,
+    buildModelId: p.buildModelId,
+    paramsRoot: p.params.paramsRoot,
+    ...game,
+    deployBlock,
+    gasUsed: { ...deployed.gasUsed, register: registered.gasUsed },
+    worstDisputeTx: budget.worst,
   }
 }
 
@@ -115,7 +131,11 @@ const BIGINT_FIELDS = ['chainId', 'claimBond', 'challengeBond', 'challengeWindow
 export async function loadOptimisticDeployment(dir: string): Promise<OptimisticDeployment> {
   const path = optimisticPath(dir)
   const text = await readFile(path, 'utf8').catch((cause) => {
-    throw new OptimisticDeploymentNotFoundError({ path, reason: (cause as { code?: string }).code === 'ENOENT' ? 'no such file' : 'cannot be read', cause })
+    throw new OptimisticDeploymentNotFoundError({
+      path,
+      reason: (cause as { code?: string }).code === 'ENOENT' ? 'no such file' : 'cannot be read',
+      cause,
+    })
   })
   let raw: Record<string, unknown>
   try {
@@ -124,35 +144,81 @@ export async function loadOptimisticDeployment(dir: string): Promise<OptimisticD
     throw new OptimisticDeploymentNotFoundError({ path, reason: 'not valid JSON', cause })
   }
   for (const key of ['gameAddress', 'executorAddress', 'modelId', 'buildModelId', 'deployBlock', ...BIGINT_FIELDS]) {
-    if (raw[key] === undefined) throw new OptimisticDeploymentNotFoundError({ path, reason: `field "${key}" is missing` })
+    if (raw[key] === undefined)
+      throw new OptimisticDeploymentNotFoundError({ path, reason: `field "${key}" is missing` })
   }
   const gas = raw.gasUsed as Record<string, string> | undefined
   return {
     ...(raw as unknown as OptimisticDeployment),
-    chainId: BigInt(raw.chainId as string), claimBond: BigInt(raw.claimBond as string), challengeBond: BigInt(raw.challengeBond as string),
-    challengeWindow: BigInt(raw.challengeWindow as string), moveTimeout: BigInt(raw.moveTimeout as string), deployBlock: Number(raw.deployBlock),
-    gasUsed: { game: BigInt(gas?.game ?? 0), executor: BigInt(gas?.executor ?? 0), register: BigInt(gas?.register ?? 0) },
+    chainId: BigInt(raw.chainId as string),
+    claimBond: BigInt(raw.claimBond as string),
+    challengeBond: BigInt(raw.challengeBond as string),
+    challengeWindow: BigInt(raw.challengeWindow as string),
+    moveTimeout: BigInt(raw.moveTimeout as string),
+    deployBlock: Number(raw.deployBlock),
+    gasUsed: {
+      game: BigInt(gas?.game ?? 0),
+      executor: BigInt(gas?.executor ?? 0),
+      register: BigInt(gas?.register ?? 0),
+    },
   }
 }
 
 /** The model's ModelConfig as registered; `modelIdOf(config)` equals `deployment.modelId`. */
 export function deployedConfig(m: OptimisticModel, d: OptimisticDeployment): GameModelConfig {
-  return gameModelConfig(m.params, { executor: d.executorAddress, claimBond: d.claimBond, challengeBond: d.challengeBond, challengeWindow: d.challengeWindow, moveTimeout: d.moveTimeout })
+  return gameModelConfig(m.params, {
+    executor: d.executorAddress,
+    claimBond: d.claimBond,
+    challengeBond: d.challengeBond,
+    challengeWindow: d.challengeWindow,
+    moveTimeout: d.moveTimeout,
+  })
 }
 
 /**
  * Checks that a deployment fits the compiled folder and the connected chain, and that the game
  * holds the model with the committed parameters. Returns the game connected to `runner`.
  */
-export async function openDeployment(p: { dir: string; deployment: OptimisticDeployment; model: OptimisticModel; runner: ContractRunner; chainId: bigint }): Promise<Contract> {
+export async function openDeployment(p: {
+  dir: string
+  deployment: OptimisticDeployment
+  model: OptimisticModel
+  runner: ContractRunner
+  chainId: bigint
+}): Promise<Contract> {
   const { deployment: d, model: m } = p
   const path = optimisticPath(p.dir)
-  const mismatch = (what: string, expected: string, actual: string, hint: string) => new DeploymentMismatchError({ path, what, expected, actual, hint })
-  if (d.buildModelId !== m.buildModelId) throw mismatch('compiled model', d.buildModelId, m.buildModelId, 'The folder was recompiled since the game was deployed: run `veriml op deploy` again.')
-  if (d.chainId !== p.chainId) throw mismatch('chain', String(d.chainId), String(p.chainId), 'Pass the --rpc of the chain the game was deployed to.')
+  const mismatch = (what: string, expected: string, actual: string, hint: string) =>
+    new DeploymentMismatchError({ path, what, expected, actual, hint })
+  if (d.buildModelId !== m.buildModelId)
+    throw mismatch(
+      'compiled model',
+      d.buildModelId,
+      m.buildModelId,
+      'The folder was recompiled since the game was deployed: run `veriml op deploy` again.',
+    )
+  if (d.chainId !== p.chainId)
+    throw mismatch(
+      'chain',
+      String(d.chainId),
+      String(p.chainId),
+      'Pass the --rpc of the chain the game was deployed to.',
+    )
   const game = gameContract(d.gameAddress, p.runner)
-  if ((await p.runner.provider!.getCode(d.gameAddress)) === '0x') throw mismatch('a game at', d.gameAddress, 'no contract code there', 'The chain was reset or --rpc points elsewhere: run `veriml op deploy` again.')
+  if ((await p.runner.provider!.getCode(d.gameAddress)) === '0x')
+    throw mismatch(
+      'a game at',
+      d.gameAddress,
+      'no contract code there',
+      'The chain was reset or --rpc points elsewhere: run `veriml op deploy` again.',
+    )
   const onChain = await game.model(d.modelId)
-  if (onChain.paramsRoot !== m.params.paramsRoot) throw mismatch('parameters root', m.params.paramsRoot, String(onChain.paramsRoot), 'The game does not hold this model: run `veriml op deploy` again.')
+  if (onChain.paramsRoot !== m.params.paramsRoot)
+    throw mismatch(
+      'parameters root',
+      m.params.paramsRoot,
+      String(onChain.paramsRoot),
+      'The game does not hold this model: run `veriml op deploy` again.',
+    )
   return game
 }

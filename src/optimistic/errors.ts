@@ -66,7 +66,11 @@ export class InputEncodingError extends BaseError {
   readonly lane: { bytes: number; signed: boolean }
   constructor(p: { index: number; value: bigint | null; lane: { bytes: number; signed: boolean }; reason?: string }) {
     const lane = `${p.lane.signed ? 'signed' : 'unsigned'} ${p.lane.bytes}-byte lane`
-    super(p.value !== null ? `input value ${p.value} at index ${p.index} does not fit a ${lane}` : p.reason ?? `packed input ends inside lane ${p.index} (${lane}s)`)
+    super(
+      p.value !== null
+        ? `input value ${p.value} at index ${p.index} does not fit a ${lane}`
+        : (p.reason ?? `packed input ends inside lane ${p.index} (${lane}s)`),
+    )
     this.index = p.index
     this.value = p.value
     this.lane = p.lane
@@ -83,9 +87,11 @@ export class FoldRequiredError extends BaseError {
   readonly stepIndex: number
   readonly op: string
   constructor(p: { stepIndex: number; op: string; fold?: boolean }) {
-    super(p.fold === false
-      ? `step ${p.stepIndex} (${p.op}) is not a fold: prove it with buildOneStepProof`
-      : `step ${p.stepIndex} (${p.op}) is a fold over its row: prove it with buildFoldRowProof and buildFoldStepProof`)
+    super(
+      p.fold === false
+        ? `step ${p.stepIndex} (${p.op}) is not a fold: prove it with buildOneStepProof`
+        : `step ${p.stepIndex} (${p.op}) is a fold over its row: prove it with buildFoldRowProof and buildFoldStepProof`,
+    )
     this.stepIndex = p.stepIndex
     this.op = p.op
   }
@@ -100,11 +106,22 @@ export class DisputeBudgetError extends BaseError {
   readonly tx: string
   readonly stepIndex: number | null
   readonly origin: string | null
-  constructor(p: { model: string; tx: string; stepIndex: number | null; origin: string | null; calldataBytes: number; gasBound: number; budget: { gas: number; calldataBytes: number } }) {
+  constructor(p: {
+    model: string
+    tx: string
+    stepIndex: number | null
+    origin: string | null
+    calldataBytes: number
+    gasBound: number
+    budget: { gas: number; calldataBytes: number }
+  }) {
     const where = p.stepIndex === null ? '' : ` at step ${p.stepIndex} ("${p.origin}")`
-    super(`model "${p.model}": its ${p.tx} transaction${where} may need ${p.gasBound} gas and ${p.calldataBytes} calldata bytes; a dispute transaction may use at most ${p.budget.gas} gas and ${p.budget.calldataBytes} bytes`, {
-      details: ['Split the layer (fewer operands or a smaller operand tensor), or shrink the model input.'],
-    })
+    super(
+      `model "${p.model}": its ${p.tx} transaction${where} may need ${p.gasBound} gas and ${p.calldataBytes} calldata bytes; a dispute transaction may use at most ${p.budget.gas} gas and ${p.budget.calldataBytes} bytes`,
+      {
+        details: ['Split the layer (fewer operands or a smaller operand tensor), or shrink the model input.'],
+      },
+    )
     this.tx = p.tx
     this.stepIndex = p.stepIndex
     this.origin = p.origin

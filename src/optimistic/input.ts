@@ -36,7 +36,9 @@ export function inputLaneFor(domains: readonly { lo: bigint; hi: bigint }[]): In
 /** The values a lane holds. */
 export function laneRange(lane: InputLane): { min: bigint; max: bigint } {
   const bits = BigInt(8 * lane.bytes)
-  return lane.signed ? { min: -(1n << (bits - 1n)), max: (1n << (bits - 1n)) - 1n } : { min: 0n, max: (1n << bits) - 1n }
+  return lane.signed
+    ? { min: -(1n << (bits - 1n)), max: (1n << (bits - 1n)) - 1n }
+    : { min: 0n, max: (1n << bits) - 1n }
 }
 
 /** Words (32 bytes each) an input state of `size` values takes in `lane`. */
@@ -70,7 +72,8 @@ export function packInput(lane: InputLane, values: readonly bigint[]): Hex {
 /** Inverse of `packInput`: a signed lane is sign-extended. */
 export function unpackInput(lane: InputLane, packed: Hex | Uint8Array): bigint[] {
   const bytes = typeof packed === 'string' ? getBytes(packed) : packed
-  if (bytes.length % lane.bytes !== 0) throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane })
+  if (bytes.length % lane.bytes !== 0)
+    throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane })
   return decodeLanes(lane, bytes, bytes.length / lane.bytes)
 }
 
@@ -128,7 +131,12 @@ export function inputStateWords(layout: InputShape, packed: Hex | Uint8Array): U
   const { inputLane: lane } = layout
   const expected = packedInputSize(layout)
   if (bytes.length !== expected) {
-    throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane, reason: `packed input is ${bytes.length} bytes; the model's input states take ${expected}` })
+    throw new InputEncodingError({
+      index: Math.floor(bytes.length / lane.bytes),
+      value: null,
+      lane,
+      reason: `packed input is ${bytes.length} bytes; the model's input states take ${expected}`,
+    })
   }
   const parts: Uint8Array[] = []
   let at = 0
@@ -151,7 +159,12 @@ export function unpackInputStates(layout: InputShape, packed: Hex | Uint8Array):
     const size = layout.stateSizes[state]
     const padding = part.subarray(size * lane.bytes).findIndex((b) => b !== 0)
     if (padding >= 0) {
-      throw new InputEncodingError({ index: first + size, value: null, lane, reason: `input state ${state}: padding byte ${size * lane.bytes + padding} of its words is not zero` })
+      throw new InputEncodingError({
+        index: first + size,
+        value: null,
+        lane,
+        reason: `input state ${state}: padding byte ${size * lane.bytes + padding} of its words is not zero`,
+      })
     }
     first += size
     return decodeLanes(lane, part, size)

@@ -27,7 +27,9 @@ export function checkTotalOnLane(model: IrModel, layout: TraceLayout): void {
     throw new OptimisticModelError({
       model: model.name,
       reason: `its lookups or products are not defined for every input a claim can post (each input in [${min}, ${max}], the ${layout.inputLane.bytes}-byte input lane): ${cause.shortMessage}`,
-      details: ['Clamp (requantise) each lookup input to its table domain and the operands of each Mul so that products stay small, or give the table an entry for every value its input can take.'],
+      details: [
+        'Clamp (requantise) each lookup input to its table domain and the operands of each Mul so that products stay small, or give the table an entry for every value its input can take.',
+      ],
       cause,
     })
   }

@@ -50,13 +50,16 @@ export function traceLayout(model: IrModel): TraceLayout {
   // The claim proves each output's tensor in the trace at a step state (see OptimisticGame.claim).
   const outputStates = model.outputs.map((o) => {
     const state = positionOf.get(o.tensor)
-    if (state === undefined || state < model.inputs.length) throw fail(`its output "${o.name}" is not produced by a step`)
+    if (state === undefined || state < model.inputs.length)
+      throw fail(`its output "${o.name}" is not produced by a step`)
     return state
   })
   const inputLane = inputLaneFor(model.inputs)
   const inputBytes = packedInputBytes(inputLane, stateSizes.slice(0, model.inputs.length))
   if (inputBytes > MAX_INPUT_BYTES) {
-    throw fail(`its packed input is ${inputBytes} bytes (${inputLane.bytes}-byte lanes); a claim carries at most ${MAX_INPUT_BYTES}`)
+    throw fail(
+      `its packed input is ${inputBytes} bytes (${inputLane.bytes}-byte lanes); a claim carries at most ${MAX_INPUT_BYTES}`,
+    )
   }
   return {
     inputCount: model.inputs.length,

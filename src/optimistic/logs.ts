@@ -9,14 +9,22 @@ export const MAX_LOG_RANGE = 2_000
 /** [from, to] split into consecutive inclusive ranges of at most `maxRange` blocks. */
 export function blockRanges(fromBlock: number, toBlock: number, maxRange = MAX_LOG_RANGE): [number, number][] {
   const ranges: [number, number][] = []
-  for (let from = fromBlock; from <= toBlock; from += maxRange) ranges.push([from, Math.min(toBlock, from + maxRange - 1)])
+  for (let from = fromBlock; from <= toBlock; from += maxRange)
+    ranges.push([from, Math.min(toBlock, from + maxRange - 1)])
   return ranges
 }
 
 /** `contract.queryFilter` over [fromBlock, toBlock] in chunks of at most `maxRange` blocks, oldest first. */
-export async function queryLogs(contract: Contract, event: ContractEventName, fromBlock: number, toBlock: number, maxRange = MAX_LOG_RANGE): Promise<(EventLog | Log)[]> {
+export async function queryLogs(
+  contract: Contract,
+  event: ContractEventName,
+  fromBlock: number,
+  toBlock: number,
+  maxRange = MAX_LOG_RANGE,
+): Promise<(EventLog | Log)[]> {
   const logs: (EventLog | Log)[] = []
-  for (const [from, to] of blockRanges(fromBlock, toBlock, maxRange)) logs.push(...(await contract.queryFilter(event, from, to)))
+  for (const [from, to] of blockRanges(fromBlock, toBlock, maxRange))
+    logs.push(...(await contract.queryFilter(event, from, to)))
   return logs
 }
 

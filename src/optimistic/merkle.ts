@@ -37,7 +37,8 @@ export function hexOf(bytes: Uint8Array): Hex {
 /** Writes the bytes of a 0x-prefixed hex string into `out` at `offset`. */
 export function writeHex(hex: Hex, out: Uint8Array, offset = 0): void {
   const n = (hex.length - 2) >> 1
-  for (let i = 0, c = 2; i < n; i++, c += 2) out[offset + i] = (nibble(hex.charCodeAt(c)) << 4) | nibble(hex.charCodeAt(c + 1))
+  for (let i = 0, c = 2; i < n; i++, c += 2)
+    out[offset + i] = (nibble(hex.charCodeAt(c)) << 4) | nibble(hex.charCodeAt(c + 1))
 }
 
 function nibble(code: number): number {
@@ -166,7 +167,9 @@ export function wordTree(words: Uint8Array, depth = depthFor(words.length / 32))
   const layers: Hex[][] = []
   for (let level = 0; ; level++) {
     const width = 2 ** (depth - level)
-    layers.push(Array.from({ length: width }, (_, i) => (i < n ? hexOf(nodes.subarray(32 * i, 32 * i + 32)) : ZERO_HEX[level])))
+    layers.push(
+      Array.from({ length: width }, (_, i) => (i < n ? hexOf(nodes.subarray(32 * i, 32 * i + 32)) : ZERO_HEX[level])),
+    )
     if (level === depth) break
     n = levelUp(nodes, n, level)
   }
@@ -192,7 +195,10 @@ export function merkleProof(tree: MerkleTree, index: number): Hex[] {
 
 /** Root of the tree holding `leaf` at `index`, given its siblings bottom-up. */
 export function rootFrom(leaf: Hex, index: number, path: readonly Hex[]): Hex {
-  return path.reduce((node, sibling, level) => ((index >> level) & 1 ? hashPair(sibling, node) : hashPair(node, sibling)), leaf)
+  return path.reduce(
+    (node, sibling, level) => ((index >> level) & 1 ? hashPair(sibling, node) : hashPair(node, sibling)),
+    leaf,
+  )
 }
 
 /** The tensor tree of integer values. */

@@ -1,6 +1,16 @@
 import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp } from '../ir/types.js'
 import {
-  abi, ELEMENT_OPENING, FOLD_KINDS, FOLD_ROW, FOLD_TERM, GATHER_BODY, INT256_MIN, LOOKUP_BODY, MUL_BODY, STEP_HEADER, type StepHeader,
+  abi,
+  ELEMENT_OPENING,
+  FOLD_KINDS,
+  FOLD_ROW,
+  FOLD_TERM,
+  GATHER_BODY,
+  INT256_MIN,
+  LOOKUP_BODY,
+  MUL_BODY,
+  STEP_HEADER,
+  type StepHeader,
 } from './abi.js'
 import { FoldRequiredError, TraceIndexError } from './errors.js'
 import { laneWordOf } from './input.js'
@@ -62,7 +72,9 @@ function locate(header: StepHeader, col: number): [number, number] {
 }
 
 type ValueKind = Exclude<OpKind, 'linear' | 'max'>
-const bodyOf: { [K in ValueKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: ProofContext) => { type: string; body: unknown } } = {
+const bodyOf: {
+  [K in ValueKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: ProofContext) => { type: string; body: unknown }
+} = {
   requant: (_op, ctx) => ({ type: ELEMENT_OPENING, body: openElement(ctx, 0, ctx.element) }),
   gather: (op: GatherOp, ctx) => {
     const source = op.index[ctx.element]
@@ -86,17 +98,27 @@ const bodyOf: { [K in ValueKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: Pro
   },
 }
 
-function contextOf({ model, params, trace, stepIndex, element }: BuildOneStepProofParameters): { ctx: ProofContext; op: PrimitiveOp } {
+function contextOf({ model, params, trace, stepIndex, element }: BuildOneStepProofParameters): {
+  ctx: ProofContext
+  op: PrimitiveOp
+} {
   const step = model.steps[stepIndex]
   if (!step) throw new TraceIndexError({ what: 'step', index: stepIndex, size: model.steps.length })
   const header = params.headers[stepIndex]
-  if (element < 0 || element >= header.outputSize) throw new TraceIndexError({ what: `element of step ${stepIndex}`, index: element, size: header.outputSize })
+  if (element < 0 || element >= header.outputSize)
+    throw new TraceIndexError({ what: `element of step ${stepIndex}`, index: element, size: header.outputSize })
   const position = params.layout.inputCount + stepIndex
-  return { ctx: { header, opTree: params.opTrees[stepIndex], trace, pre: prefixTree(trace, position - 1), element }, op: step.op }
+  return {
+    ctx: { header, opTree: params.opTrees[stepIndex], trace, pre: prefixTree(trace, position - 1), element },
+    op: step.op,
+  }
 }
 
 function encodeProof(ctx: ProofContext, params: ParamsCommitment, stepIndex: number, type: string, body: unknown): Hex {
-  return abi.encode(['uint8', STEP_HEADER, 'bytes32[]', type], [ctx.header.kind, ctx.header, merkleProof(params.headerTree, stepIndex), body])
+  return abi.encode(
+    ['uint8', STEP_HEADER, 'bytes32[]', type],
+    [ctx.header.kind, ctx.header, merkleProof(params.headerTree, stepIndex), body],
+  )
 }
 
 /** Whether elements of this op are proven by a fold (`startFold`, level 3) rather than `step`. */
@@ -130,11 +152,21 @@ export function buildFoldRowProof(p: BuildOneStepProofParameters): Hex {
 export function buildFoldStepProof(p: BuildOneStepProofParameters & { term: number }): Hex {
   const { ctx, op } = foldOp(p)
   const [from, to] = [op.rowPtr[p.element], op.rowPtr[p.element + 1]]
-  if (p.term < 0 || p.term >= to - from) throw new TraceIndexError({ what: `term of step ${p.stepIndex} element ${p.element}`, index: p.term, size: to - from })
+  if (p.term < 0 || p.term >= to - from)
+    throw new TraceIndexError({
+      what: `term of step ${p.stepIndex} element ${p.element}`,
+      index: p.term,
+      size: to - from,
+    })
   const col = op.cols[from + p.term]
   const val = op.op === 'linear' ? op.vals[from + p.term] : 0n
   const x = openElement(ctx, ...locate(ctx.header, col))
-  return encodeProof(ctx, p.params, p.stepIndex, FOLD_TERM, { col, val, termPath: merkleProof(termTree(op, p.element), p.term), x })
+  return encodeProof(ctx, p.params, p.stepIndex, FOLD_TERM, {
+    col,
+    val,
+    termPath: merkleProof(termTree(op, p.element), p.term),
+    x,
+  })
 }
 
 /**
@@ -142,7 +174,13 @@ export function buildFoldStepProof(p: BuildOneStepProofParameters & { term: numb
  * first k terms (accs[0] the bias, or type(int256).min for max), so accs[termCount] is the
  * element. This is what an honest party proposes and agrees with at level 3.
  */
-export function foldAccs(model: IrModel, params: ParamsCommitment, trace: Trace, stepIndex: number, element: number): bigint[] {
+export function foldAccs(
+  model: IrModel,
+  params: ParamsCommitment,
+  trace: Trace,
+  stepIndex: number,
+  element: number,
+): bigint[] {
   const op = model.steps[stepIndex]?.op
   if (!op || !isFoldOp(op)) throw new FoldRequiredError({ stepIndex, op: op?.op ?? 'none', fold: false })
   const header = params.headers[stepIndex]
@@ -204,7 +242,15 @@ export interface FoldQuery {
 }
 
 /** The `FoldQuery` of term `term` of a fold element, its accumulator `acc` (the agreed one). */
-export function foldQuery(model: IrModel, params: ParamsCommitment, trace: Trace, stepIndex: number, element: number, term: number, acc: bigint): FoldQuery {
+export function foldQuery(
+  model: IrModel,
+  params: ParamsCommitment,
+  trace: Trace,
+  stepIndex: number,
+  element: number,
+  term: number,
+  acc: bigint,
+): FoldQuery {
   const op = model.steps[stepIndex].op
   if (!isFoldOp(op)) throw new FoldRequiredError({ stepIndex, op: op.op, fold: false })
   const { termCount, termsRoot } = foldRowOf(op, element)

@@ -1,10 +1,39 @@
-import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp, RequantOp } from '../ir/types.js'
-import { EMPTY_TERMS_ROOT, linearRowLeaf, maxRowLeaf, mulPairLeaf, OP_KIND, type StepHeader, stepHeaderLeaf, writeLinearTermLeaf } from './abi.js'
+import type {
+  GatherOp,
+  IrModel,
+  LinearOp,
+  LookupOp,
+  MaxOp,
+  MulOp,
+  OpKind,
+  PrimitiveOp,
+  RequantOp,
+} from '../ir/types.js'
+import {
+  EMPTY_TERMS_ROOT,
+  linearRowLeaf,
+  maxRowLeaf,
+  mulPairLeaf,
+  OP_KIND,
+  type StepHeader,
+  stepHeaderLeaf,
+  writeLinearTermLeaf,
+} from './abi.js'
 import { OptimisticModelError } from './errors.js'
 import type { TraceLayout } from './layout.js'
 import { traceLayout } from './layout.js'
 import { checkTotalOnLane } from './lane-check.js'
-import { depthFor, type Hex, hexOf, type MerkleTree, merkleTree, wordOf, wordRootInPlace, wordTree, ZERO_WORD } from './merkle.js'
+import {
+  depthFor,
+  type Hex,
+  hexOf,
+  type MerkleTree,
+  merkleTree,
+  wordOf,
+  wordRootInPlace,
+  wordTree,
+  ZERO_WORD,
+} from './merkle.js'
 
 /**
  * The model parameter commitment: a Merkle tree over one `StepHeader` per step. A header
@@ -79,7 +108,11 @@ export function termTree(op: LinearOp | MaxOp, row: number): MerkleTree {
 }
 
 export function foldRowOf(op: LinearOp | MaxOp, row: number): FoldRowOf {
-  return { bias: op.op === 'linear' ? op.bias[row] : 0n, termCount: op.rowPtr[row + 1] - op.rowPtr[row], termsRoot: termsRootOf(op, row) }
+  return {
+    bias: op.op === 'linear' ? op.bias[row] : 0n,
+    termCount: op.rowPtr[row + 1] - op.rowPtr[row],
+    termsRoot: termsRootOf(op, row),
+  }
 }
 
 type OpCommitment = { opTree: MerkleTree | null; consts: bigint[] }
@@ -94,20 +127,38 @@ function checkInt256(values: readonly bigint[], what: string, fail: Fail): void 
   }
 }
 
-const commitOp: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, outputSize: number, operandCount: number, fail: Fail) => OpCommitment } = {
+const commitOp: {
+  [K in OpKind]: (
+    op: Extract<PrimitiveOp, { op: K }>,
+    outputSize: number,
+    operandCount: number,
+    fail: Fail,
+  ) => OpCommitment
+} = {
   linear: (op, outputSize, operandCount, fail) => {
-    if (op.bias.length !== outputSize || op.rowPtr.length !== outputSize + 1) throw fail('linear rows do not match its output size')
+    if (op.bias.length !== outputSize || op.rowPtr.length !== outputSize + 1)
+      throw fail('linear rows do not match its output size')
     if (op.cols.some((c) => c < 0 || c >= operandCount)) throw fail('a linear column is outside its operands')
     checkInt256(op.vals, 'linear weight', fail)
     checkInt256(op.bias, 'linear bias', fail)
-    const leaves = Array.from({ length: outputSize }, (_, j) => linearRowLeaf(op.bias[j], op.rowPtr[j + 1] - op.rowPtr[j], termsRootOf(op, j)))
+    const leaves = Array.from({ length: outputSize }, (_, j) =>
+      linearRowLeaf(op.bias[j], op.rowPtr[j + 1] - op.rowPtr[j], termsRootOf(op, j)),
+    )
     return { opTree: merkleTree(leaves), consts: [] }
   },
   requant: (op: RequantOp, outputSize, operandCount, fail) => {
     // Solidity needs 2^(shift-1) to be a positive int256.
     if (op.shift < 0 || op.shift > 255) throw fail(`requant shift ${op.shift} is outside [0, 255]`)
     if (operandCount !== outputSize) throw fail('requant is elementwise: its output must match its operand')
-    const consts = [op.mul, BigInt(op.shift), op.zeroPoint, op.lo === null ? 0n : 1n, op.lo ?? 0n, op.hi === null ? 0n : 1n, op.hi ?? 0n]
+    const consts = [
+      op.mul,
+      BigInt(op.shift),
+      op.zeroPoint,
+      op.lo === null ? 0n : 1n,
+      op.lo ?? 0n,
+      op.hi === null ? 0n : 1n,
+      op.hi ?? 0n,
+    ]
     // An 8th constant only for half-even, so half-up headers (and model ids) stay as they were.
     if (op.rounding === 'half-even') consts.push(1n)
     checkInt256(consts, 'requant constant', fail)
@@ -136,10 +187,12 @@ const commitOp: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, outputSiz
     return { opTree: merkleTree(op.table.map(wordOf)), consts: [op.offset, BigInt(op.table.length)] }
   },
   mul: (op: MulOp, outputSize, operandCount, fail) => {
-    if (op.left.length !== outputSize || op.right.length !== outputSize) throw fail('mul index maps do not match its output size')
+    if (op.left.length !== outputSize || op.right.length !== outputSize)
+      throw fail('mul index maps do not match its output size')
     const leaves = Array.from({ length: outputSize }, (_, i) => {
       const [a, b] = [op.left[i], op.right[i]]
-      if (a < 0 || a >= operandCount || b < 0 || b >= operandCount) throw fail(`mul element ${i} reads x[${a}] · x[${b}], outside its ${operandCount} operand elements`)
+      if (a < 0 || a >= operandCount || b < 0 || b >= operandCount)
+        throw fail(`mul element ${i} reads x[${a}] · x[${b}], outside its ${operandCount} operand elements`)
       return mulPairLeaf(a, b)
     })
     // The products' range is checked over the whole model afterwards (checkTotalOnLane).
@@ -152,7 +205,8 @@ export function commitParams(model: IrModel, layout: TraceLayout = traceLayout(m
   const opTrees: (MerkleTree | null)[] = []
   const maxTerms: number[] = []
   model.steps.forEach((step, i) => {
-    const fail: Fail = (reason) => new OptimisticModelError({ model: model.name, reason: `step ${i} ("${step.origin}"): ${reason}` })
+    const fail: Fail = (reason) =>
+      new OptimisticModelError({ model: model.name, reason: `step ${i} ("${step.origin}"): ${reason}` })
     const inputStates = step.op.inputs.map((id) => layout.positionOf.get(id)!)
     const inputSizes = inputStates.map((s) => layout.stateSizes[s])
     const outputSize = layout.stateSizes[layout.inputCount + i]
@@ -161,12 +215,27 @@ export function commitParams(model: IrModel, layout: TraceLayout = traceLayout(m
     const c = commit(step.op, outputSize, operandCount, fail)
     opTrees.push(c.opTree)
     maxTerms.push(step.op.op === 'linear' || step.op.op === 'max' ? widestRow(step.op.rowPtr) : 0)
-    headers.push({ kind: OP_KIND[step.op.op], outputSize, inputStates, inputSizes, opRoot: c.opTree?.root ?? ZERO_WORD, consts: c.consts })
+    headers.push({
+      kind: OP_KIND[step.op.op],
+      outputSize,
+      inputStates,
+      inputSizes,
+      opRoot: c.opTree?.root ?? ZERO_WORD,
+      consts: c.consts,
+    })
   })
   // After the per-op checks: the bounds analysis assumes well-formed ops.
   checkTotalOnLane(model, layout)
   const headerTree = merkleTree(headers.map(stepHeaderLeaf))
-  return { layout, headers, opTrees, headerTree, paramsRoot: headerTree.root, origins: model.steps.map((s) => s.origin), maxTerms }
+  return {
+    layout,
+    headers,
+    opTrees,
+    headerTree,
+    paramsRoot: headerTree.root,
+    origins: model.steps.map((s) => s.origin),
+    maxTerms,
+  }
 }
 
 function widestRow(rowPtr: Int32Array): number {

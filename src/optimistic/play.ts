@@ -13,7 +13,13 @@ export interface Player {
   decide(view: DisputeView, disputeId: Hex): Move | null | Promise<Move | null>
 }
 
-export function honestPlayer(p: { role: Role; game: Contract; trace: Trace; model: IrModel; params: ParamsCommitment }): Player {
+export function honestPlayer(p: {
+  role: Role
+  game: Contract
+  trace: Trace
+  model: IrModel
+  params: ParamsCommitment
+}): Player {
   return { role: p.role, game: p.game, decide: (view, disputeId) => honestMove({ ...p, view, disputeId }) }
 }
 
@@ -32,7 +38,12 @@ export interface PlayDisputeReturnType {
 }
 
 /** Plays moves in turn until the dispute resolves or the player to move returns null. */
-export async function playDispute(p: { disputeId: Hex; claimant: Player; challenger: Player; maxMoves?: number }): Promise<PlayDisputeReturnType> {
+export async function playDispute(p: {
+  disputeId: Hex
+  claimant: Player
+  challenger: Player
+  maxMoves?: number
+}): Promise<PlayDisputeReturnType> {
   const moves: PlayedMove[] = []
   for (let i = 0; i < (p.maxMoves ?? 512); i++) {
     const view = await readDispute(p.claimant.game, p.disputeId)

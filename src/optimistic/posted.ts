@@ -23,8 +23,20 @@ export interface PostedClaim {
 
 /** The key, packed input and outputs of a `ClaimSubmitted` log, copied out of ethers' Result into plain values. */
 export function claimFromLog(log: EventLog): { claimId: Hex; key: ClaimKey; input: Hex; outputs: bigint[][] } {
-  const { claimId, key, input, outputs } = log.args as unknown as { claimId: Hex; key: ClaimKey; input: Hex; outputs: bigint[][] }
-  const k: ClaimKey = { modelId: key.modelId, inputRoot: key.inputRoot, inputHash: key.inputHash, traceRoot: key.traceRoot, outputsHash: key.outputsHash, claimant: key.claimant }
+  const { claimId, key, input, outputs } = log.args as unknown as {
+    claimId: Hex
+    key: ClaimKey
+    input: Hex
+    outputs: bigint[][]
+  }
+  const k: ClaimKey = {
+    modelId: key.modelId,
+    inputRoot: key.inputRoot,
+    inputHash: key.inputHash,
+    traceRoot: key.traceRoot,
+    outputsHash: key.outputsHash,
+    claimant: key.claimant,
+  }
   return { claimId, key: k, input, outputs: outputs.map((o) => [...o]) }
 }
 
@@ -42,5 +54,12 @@ function postedInputs(layout: TraceLayout, claimId: Hex, input: Hex): bigint[][]
 /** The posted claim of a `ClaimSubmitted` log, its input unpacked by `layout`; throws when the input does not fit it. */
 export function postedClaim(log: EventLog, layout: TraceLayout): PostedClaim {
   const { claimId, key, input, outputs } = claimFromLog(log)
-  return { claimId, key, inputs: postedInputs(layout, claimId, input), inputPacked: input, outputs, blockNumber: log.blockNumber }
+  return {
+    claimId,
+    key,
+    inputs: postedInputs(layout, claimId, input),
+    inputPacked: input,
+    outputs,
+    blockNumber: log.blockNumber,
+  }
 }

@@ -15,7 +15,12 @@ import { type PostedClaim, postedClaim } from './posted.js'
  * bad log never hides the others), else throws ClaimInputError.
  */
 export async function claimsOf(
-  game: Contract, modelId: Hex, layout: TraceLayout, fromBlock: number, toBlock: number, onMalformed?: (claimId: Hex, error: unknown) => void,
+  game: Contract,
+  modelId: Hex,
+  layout: TraceLayout,
+  fromBlock: number,
+  toBlock: number,
+  onMalformed?: (claimId: Hex, error: unknown) => void,
 ): Promise<PostedClaim[]> {
   const claims: PostedClaim[] = []
   for (const log of await queryLogs(game, game.filters.ClaimSubmitted(null, modelId), fromBlock, toBlock)) {
@@ -34,31 +39,54 @@ export async function claimsOf(
  * first block of that timestamp is located by binary search, then one bounded log query
  * (never a scan from `fromBlock`, which may be genesis on a long chain).
  */
-export async function claimLog(game: Contract, claimId: Hex, p: { fromBlock?: number; modelId?: Hex } = {}): Promise<EventLog | undefined> {
+export async function claimLog(
+  game: Contract,
+  claimId: Hex,
+  p: { fromBlock?: number; modelId?: Hex } = {},
+): Promise<EventLog | undefined> {
   if (!/^0x[0-9a-fA-F]{64}$/.test(claimId)) return undefined
   const record = await readClaim(game, claimId)
   if (record.status === 'None') return undefined
   const provider = game.runner!.provider!
   const head = await provider.getBlockNumber()
   const from = Math.max(p.fromBlock ?? 0, await firstBlockAtOrAfter(provider, record.createdAt, head))
-  const logs = await queryLogs(game, game.filters.ClaimSubmitted(claimId, p.modelId ?? null), from, Math.min(head, from + MAX_LOG_RANGE - 1))
+  const logs = await queryLogs(
+    game,
+    game.filters.ClaimSubmitted(claimId, p.modelId ?? null),
+    from,
+    Math.min(head, from + MAX_LOG_RANGE - 1),
+  )
   return logs[0] as EventLog | undefined
 }
 
 /** One claim by id (of `modelId` when given); throws ClaimNotFoundError. */
-export async function findClaim(game: Contract, claimId: Hex, layout: TraceLayout, p: { fromBlock: number; modelId?: Hex }): Promise<PostedClaim> {
+export async function findClaim(
+  game: Contract,
+  claimId: Hex,
+  layout: TraceLayout,
+  p: { fromBlock: number; modelId?: Hex },
+): Promise<PostedClaim> {
   const log = await claimLog(game, claimId, p)
   if (!log) throw new ClaimNotFoundError({ claimId, gameAddress: String(game.target), modelId: p.modelId })
   return postedClaim(log, layout)
 }
 
 /** Disputes opened in [fromBlock, toBlock] against any of `claimIds`, oldest first. */
-export async function disputesOf(game: Contract, claimIds: readonly Hex[], fromBlock: number, toBlock?: number): Promise<{ disputeId: Hex; claimId: Hex; challenger: string }[]> {
+export async function disputesOf(
+  game: Contract,
+  claimIds: readonly Hex[],
+  fromBlock: number,
+  toBlock?: number,
+): Promise<{ disputeId: Hex; claimId: Hex; challenger: string }[]> {
   if (claimIds.length === 0) return []
   const to = toBlock ?? (await game.runner!.provider!.getBlockNumber())
   const logs = await queryLogs(game, game.filters.Challenged(null, [...claimIds]), fromBlock, to)
   return logs.map((log) => {
-    const { disputeId, claimId, challenger } = (log as EventLog).args as unknown as { disputeId: Hex; claimId: Hex; challenger: string }
+    const { disputeId, claimId, challenger } = (log as EventLog).args as unknown as {
+      disputeId: Hex
+      claimId: Hex
+      challenger: string
+    }
     return { disputeId, claimId, challenger }
   })
 }
@@ -96,36 +124,63 @@ export interface Seat {
 /** What a move sends: the contract function and its arguments after the dispute id. */
 export function moveCall(move: Move): { method: string; args: unknown[] } {
   switch (move.type) {
-    case 'propose': return { method: 'propose', args: [move.root] }
-    case 'choose': return { method: 'choose', args: [move.agree] }
-    case 'reveal': return { method: 'reveal', args: [move.stateRoot, move.path] }
-    case 'open': return { method: 'open', args: [move.left, move.right] }
-    case 'pick': return { method: 'pick', args: [move.right] }
-    case 'step': return { method: 'step', args: [move.proof] }
-    case 'startFold': return { method: 'startFold', args: [move.proof] }
-    case 'foldPropose': return { method: 'foldPropose', args: [move.acc] }
-    case 'foldChoose': return { method: 'foldChoose', args: [move.agree] }
-    case 'foldStep': return { method: 'foldStep', args: [move.proof] }
+    case 'propose':
+      return { method: 'propose', args: [move.root] }
+    case 'choose':
+      return { method: 'choose', args: [move.agree] }
+    case 'reveal':
+      return { method: 'reveal', args: [move.stateRoot, move.path] }
+    case 'open':
+      return { method: 'open', args: [move.left, move.right] }
+    case 'pick':
+      return { method: 'pick', args: [move.right] }
+    case 'step':
+      return { method: 'step', args: [move.proof] }
+    case 'startFold':
+      return { method: 'startFold', args: [move.proof] }
+    case 'foldPropose':
+      return { method: 'foldPropose', args: [move.acc] }
+    case 'foldChoose':
+      return { method: 'foldChoose', args: [move.agree] }
+    case 'foldStep':
+      return { method: 'foldStep', args: [move.proof] }
   }
 }
 
 /** A contract call as a batch intent. */
-export function callIntent<T>(game: Contract, action: string, method: string, args: unknown[], tag: T, value?: bigint): TxIntent<T> {
-  return { action, tag, build: () => game.getFunction(method).populateTransaction(...args, ...(value === undefined ? [] : [{ value }])) }
+export function callIntent<T>(
+  game: Contract,
+  action: string,
+  method: string,
+  args: unknown[],
+  tag: T,
+  value?: bigint,
+): TxIntent<T> {
+  return {
+    action,
+    tag,
+    build: () => game.getFunction(method).populateTransaction(...args, ...(value === undefined ? [] : [{ value }])),
+  }
 }
 
 /**
  * A dispute nobody can win any more, closed by one transaction that refunds the challenger:
  * its claim was rejected by another dispute (`closeMoot`; anyone may send it).
  */
-async function mootCall(game: Contract, view: DisputeView, disputeId: Hex): Promise<{ move: 'closeMoot'; method: string; args: unknown[] } | null> {
+async function mootCall(
+  game: Contract,
+  view: DisputeView,
+  disputeId: Hex,
+): Promise<{ move: 'closeMoot'; method: string; args: unknown[] } | null> {
   if ((await readClaim(game, view.claimId)).status !== 'Rejected') return null
   return { move: 'closeMoot', method: 'closeMoot', args: [disputeId] }
 }
 
 export type PlannedMove = Omit<SentMove, 'gasUsed' | 'calldataBytes' | 'hash'>
 
-export type Plan = { state: 'resolved' | 'waiting'; view: DisputeView } | { state: 'act'; view: DisputeView; intent: TxIntent<PlannedMove> }
+export type Plan =
+  | { state: 'resolved' | 'waiting'; view: DisputeView }
+  | { state: 'act'; view: DisputeView; intent: TxIntent<PlannedMove> }
 
 /**
  * The one transaction this seat would send in its dispute now: the moot close when nobody can
@@ -135,7 +190,12 @@ export type Plan = { state: 'resolved' | 'waiting'; view: DisputeView } | { stat
 export async function planTick(game: Contract, seat: Seat, now: bigint): Promise<Plan> {
   const view = await readDispute(game, seat.disputeId)
   if (view.phase === 'Resolved' || view.phase === 'None') return { state: 'resolved', view }
-  const tag = (move: PlannedMove['move']): PlannedMove => ({ disputeId: seat.disputeId, role: seat.role, phase: view.phase, move })
+  const tag = (move: PlannedMove['move']): PlannedMove => ({
+    disputeId: seat.disputeId,
+    role: seat.role,
+    phase: view.phase,
+    move,
+  })
   const moot = await mootCall(game, view, seat.disputeId)
   if (moot) return { state: 'act', view, intent: callIntent(game, moot.method, moot.method, moot.args, tag(moot.move)) }
   if (MOVER[view.phase] === seat.role) {
@@ -143,7 +203,8 @@ export async function planTick(game: Contract, seat: Seat, now: bigint): Promise
     const { method, args } = moveCall(move)
     return { state: 'act', view, intent: callIntent(game, method, method, [seat.disputeId, ...args], tag(move.type)) }
   }
-  if (now > view.deadline) return { state: 'act', view, intent: callIntent(game, 'timeout', 'timeout', [seat.disputeId], tag('timeout')) }
+  if (now > view.deadline)
+    return { state: 'act', view, intent: callIntent(game, 'timeout', 'timeout', [seat.disputeId], tag('timeout')) }
   return { state: 'waiting', view }
 }
 
@@ -160,9 +221,15 @@ export type TickResult =
  * waiting: the next round re-reads the dispute.
  */
 export function tickResult(view: DisputeView, outcome: TxOutcome<PlannedMove>): TickResult {
-  if (outcome.state === 'mined') return { state: 'moved', sent: { ...outcome.tag, gasUsed: outcome.gasUsed, calldataBytes: outcome.calldataBytes, hash: outcome.hash } }
+  if (outcome.state === 'mined')
+    return {
+      state: 'moved',
+      sent: { ...outcome.tag, gasUsed: outcome.gasUsed, calldataBytes: outcome.calldataBytes, hash: outcome.hash },
+    }
   if (outcome.state === 'unsent') return { state: 'waiting', view }
-  return failureKind(outcome.error) === 'error' ? { state: 'error', view, message: errorMessage(outcome.error) } : { state: 'waiting', view }
+  return failureKind(outcome.error) === 'error'
+    ? { state: 'error', view, message: errorMessage(outcome.error) }
+    : { state: 'waiting', view }
 }
 
 /** Advances one dispute by at most one transaction (see `planTick`); never throws for a failed transaction. */
@@ -198,7 +265,9 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<boolean> 
  * first. A failed move or read is reported to `onError` and retried after a pause.
  */
 export async function playSeat(
-  game: Contract, seat: Seat, p: PollOptions & { onMove?: (m: SentMove) => void; onError?: (message: string) => void } = {},
+  game: Contract,
+  seat: Seat,
+  p: PollOptions & { onMove?: (m: SentMove) => void; onError?: (message: string) => void } = {},
 ): Promise<DisputeView | null> {
   for (let polls = 0; polls < (p.maxPolls ?? 100_000); ) {
     if (p.signal?.aborted) return null
@@ -209,7 +278,10 @@ export async function playSeat(
       r = { state: 'error', view: undefined as unknown as DisputeView, message: errorMessage(error) }
     }
     if (r.state === 'resolved') return r.view
-    if (r.state === 'moved') { p.onMove?.(r.sent); continue }
+    if (r.state === 'moved') {
+      p.onMove?.(r.sent)
+      continue
+    }
     if (r.state === 'error') p.onError?.(r.message)
     if (!(await pause(p.pollMs ?? 1_000, p.signal))) return null
     polls++

@@ -22,7 +22,11 @@ export interface GameContext {
 
 /** A seat in one dispute that plays `role` honestly from `trace` (the claimant's committed trace, or the challenger's recomputed one). */
 export function honestSeat(ctx: GameContext, role: Role, disputeId: Hex, trace: Trace): Seat {
-  return { disputeId, role, decide: (view, id) => honestMove({ role, view, disputeId: id, trace, model: ctx.model, params: ctx.params }) }
+  return {
+    disputeId,
+    role,
+    decide: (view, id) => honestMove({ role, view, disputeId: id, trace, model: ctx.model, params: ctx.params }),
+  }
 }
 
 export type WatchEvent =
@@ -61,8 +65,11 @@ export function errorReporter(onEvent?: (e: WatchEvent) => void): (e: ErrorEvent
   }
 }
 
-export const reportError = (report: (e: ErrorEvent) => void, error: unknown, ids: { claimId?: Hex; disputeId?: Hex } = {}) =>
-  report({ ...ids, message: errorMessage(error) })
+export const reportError = (
+  report: (e: ErrorEvent) => void,
+  error: unknown,
+  ids: { claimId?: Hex; disputeId?: Hex } = {},
+) => report({ ...ids, message: errorMessage(error) })
 
 /** A dispute move in a round's batch. */
 export type MoveTag = { kind: 'move'; claimId: Hex; view: DisputeView; move: PlannedMove }
@@ -73,16 +80,23 @@ export type MoveTag = { kind: 'move'; claimId: Hex; view: DisputeView; move: Pla
  * read or move computation fails is reported and tried again next poll; the others go on.
  */
 export async function planDisputes(
-  game: Contract, active: Map<Hex, Active>, now: bigint, outcomes: DisputeOutcome[], onEvent: ((e: WatchEvent) => void) | undefined, report: (e: ErrorEvent) => void,
+  game: Contract,
+  active: Map<Hex, Active>,
+  now: bigint,
+  outcomes: DisputeOutcome[],
+  onEvent: ((e: WatchEvent) => void) | undefined,
+  report: (e: ErrorEvent) => void,
 ): Promise<TxIntent<MoveTag>[]> {
-  const plans = await Promise.all([...active].map(async ([disputeId, a]) => {
-    try {
-      return { disputeId, a, plan: await planTick(game, a.seat, now) }
-    } catch (error) {
-      reportError(report, error, { claimId: a.claimId, disputeId })
-      return undefined
-    }
-  }))
+  const plans = await Promise.all(
+    [...active].map(async ([disputeId, a]) => {
+      try {
+        return { disputeId, a, plan: await planTick(game, a.seat, now) }
+      } catch (error) {
+        reportError(report, error, { claimId: a.claimId, disputeId })
+        return undefined
+      }
+    }),
+  )
   const intents: TxIntent<MoveTag>[] = []
   for (const p of plans) {
     if (!p) continue
@@ -92,7 +106,10 @@ export async function planDisputes(
       outcomes.push({ claimId: a.claimId, disputeId, claimantWon: plan.view.claimantWon })
       onEvent?.({ type: 'resolved', claimId: a.claimId, disputeId, claimantWon: plan.view.claimantWon })
     } else if (plan.state === 'act') {
-      intents.push({ ...plan.intent, tag: { kind: 'move', claimId: a.claimId, view: plan.view, move: plan.intent.tag } })
+      intents.push({
+        ...plan.intent,
+        tag: { kind: 'move', claimId: a.claimId, view: plan.view, move: plan.intent.tag },
+      })
     }
   }
   return intents
@@ -102,7 +119,12 @@ export async function planDisputes(
  * Records the disputes of `active` that have resolved since their last tick (the other player's
  * last move lands between polls): called when an agent stops, so its summary is complete.
  */
-export async function sweepResolved(game: Contract, active: Map<Hex, Active>, outcomes: DisputeOutcome[], onEvent?: (e: WatchEvent) => void): Promise<void> {
+export async function sweepResolved(
+  game: Contract,
+  active: Map<Hex, Active>,
+  outcomes: DisputeOutcome[],
+  onEvent?: (e: WatchEvent) => void,
+): Promise<void> {
   for (const [disputeId, a] of [...active]) {
     const view = await readDispute(game, disputeId).catch(() => undefined)
     if (view?.phase !== 'Resolved') continue
@@ -113,7 +135,11 @@ export async function sweepResolved(game: Contract, active: Map<Hex, Active>, ou
 }
 
 /** Reports a move's outcome: a mined move as an event, a real failure as an error; lost races and running clocks say nothing. */
-export function reportMove(outcome: TxOutcome<MoveTag>, onEvent: ((e: WatchEvent) => void) | undefined, report: (e: ErrorEvent) => void): void {
+export function reportMove(
+  outcome: TxOutcome<MoveTag>,
+  onEvent: ((e: WatchEvent) => void) | undefined,
+  report: (e: ErrorEvent) => void,
+): void {
   const { claimId, view, move } = outcome.tag
   const r = tickResult(view, { ...outcome, tag: move } as TxOutcome<PlannedMove>)
   if (r.state === 'moved') onEvent?.({ type: 'move', claimId, sent: r.sent })

@@ -35,9 +35,16 @@ const INT256_DOMAIN = { lo: -(1n << 255n), hi: (1n << 255n) - 1n }
  * model's calibrated domains (a watcher must: a claim may post any value its input lane holds,
  * and the game is over the integer program, whatever the input).
  */
-export function buildTrace(model: IrModel, inputs: readonly (readonly bigint[])[], options: { anyInput?: boolean } = {}): Trace {
+export function buildTrace(
+  model: IrModel,
+  inputs: readonly (readonly bigint[])[],
+  options: { anyInput?: boolean } = {},
+): Trace {
   const layout = traceLayout(model)
-  const { values } = execute(options.anyInput ? { ...model, inputs: model.inputs.map((i) => ({ ...i, ...INT256_DOMAIN })) } : model, inputs)
+  const { values } = execute(
+    options.anyInput ? { ...model, inputs: model.inputs.map((i) => ({ ...i, ...INT256_DOMAIN })) } : model,
+    inputs,
+  )
   const states = [...model.inputs.map((i) => values.get(i.id)!), ...model.steps.map((s) => values.get(s.output.id)!)]
   return traceFromStates(layout, states)
 }
@@ -62,7 +69,8 @@ function prefixRootsOf(roots: readonly Hex[], depth: number): Hex[] {
  * fit the model's input lane (InputEncodingError): a claim cannot post others.
  */
 export function traceFromStates(layout: TraceLayout, states: readonly (readonly bigint[])[]): Trace {
-  if (states.length !== layout.stateCount) throw new TraceIndexError({ what: 'state count', index: states.length, size: layout.stateCount + 1 })
+  if (states.length !== layout.stateCount)
+    throw new TraceIndexError({ what: 'state count', index: states.length, size: layout.stateCount + 1 })
   const tensorTrees = states.map((s, t) => (t < layout.inputCount ? inputWordTree(layout.inputLane, s) : tensorTree(s)))
   const roots = tensorTrees.map((t) => t.root)
   const prefixRoots = prefixRootsOf(roots, layout.traceDepth)
@@ -84,13 +92,20 @@ export function traceFromStates(layout: TraceLayout, states: readonly (readonly 
  * InputEncodingError on a wrong length (the claim reverts on it too).
  */
 export function inputRootOf(layout: TraceLayout, packed: Hex | Uint8Array): Hex {
-  return merkleTree(inputStateWords(layout, packed).map((words) => wordTree(words).root), layout.traceDepth).root
+  return merkleTree(
+    inputStateWords(layout, packed).map((words) => wordTree(words).root),
+    layout.traceDepth,
+  ).root
 }
 
 /** The trace tree holding states 0..t (zeros after). */
 export function prefixTree(trace: Trace, t: number): MerkleTree {
-  if (t < 0 || t >= trace.layout.stateCount) throw new TraceIndexError({ what: 'state', index: t, size: trace.layout.stateCount })
-  return merkleTree(trace.tensorTrees.slice(0, t + 1).map((tree) => tree.root), trace.layout.traceDepth)
+  if (t < 0 || t >= trace.layout.stateCount)
+    throw new TraceIndexError({ what: 'state', index: t, size: trace.layout.stateCount })
+  return merkleTree(
+    trace.tensorTrees.slice(0, t + 1).map((tree) => tree.root),
+    trace.layout.traceDepth,
+  )
 }
 
 /** Siblings of state `state` in the prefix tree at `t`. */

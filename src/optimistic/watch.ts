@@ -7,11 +7,31 @@ import { GameRevertError } from './errors.js'
 import type { Hex } from './merkle.js'
 import type { PostedClaim } from './posted.js'
 import { callIntent, claimsOf, gameNow, pause, type PollOptions, type Seat } from './remote.js'
-import { type Active, type DisputeOutcome, type ErrorEvent, errorReporter, type GameContext, honestSeat, type MoveTag, planDisputes, reportError, reportMove, sweepResolved, type WatchEvent } from './rounds.js'
+import {
+  type Active,
+  type DisputeOutcome,
+  type ErrorEvent,
+  errorReporter,
+  type GameContext,
+  honestSeat,
+  type MoveTag,
+  planDisputes,
+  reportError,
+  reportMove,
+  sweepResolved,
+  type WatchEvent,
+} from './rounds.js'
 import { buildTrace, type Trace } from './trace.js'
 
 export type { Active, DisputeOutcome, GameContext, WatchEvent } from './rounds.js'
-export { defendClaim, type DefendClaimParameters, type DefendClaimReturnType, defendClaims, type DefendClaimsParameters, type DefendClaimsReturnType } from './defend.js'
+export {
+  defendClaim,
+  type DefendClaimParameters,
+  type DefendClaimReturnType,
+  defendClaims,
+  type DefendClaimsParameters,
+  type DefendClaimsReturnType,
+} from './defend.js'
 
 type Verdict = Extract<WatchEvent, { type: 'claim' }>['verdict']
 
@@ -28,7 +48,12 @@ type Check =
  * Recomputes a posted claim with the reference executor and says what to do about it: nothing
  * (a verdict), a new dispute, or resuming this party's own dispute. Sends nothing.
  */
-async function checkClaim(ctx: GameContext, claim: PostedClaim, me: string, honest = honestTrace(ctx, claim)): Promise<Check> {
+async function checkClaim(
+  ctx: GameContext,
+  claim: PostedClaim,
+  me: string,
+  honest = honestTrace(ctx, claim),
+): Promise<Check> {
   const own = claim.key.claimant.toLowerCase() === me.toLowerCase()
   if (!shouldChallenge(claim.key, honest)) return { kind: 'verdict', verdict: 'correct' }
   if (own) return { kind: 'verdict', verdict: 'own claim' }
@@ -46,24 +71,50 @@ async function checkClaim(ctx: GameContext, claim: PostedClaim, me: string, hone
 
 type ClaimTag = { kind: 'challenge'; claim: PostedClaim; disputeId: Hex; seat: Seat }
 
-function claimIntent(ctx: GameContext, claim: PostedClaim, check: Extract<Check, { kind: 'challenge' }>): TxIntent<ClaimTag> {
-  return callIntent(ctx.game, 'challenge', 'challenge', [claim.key], { kind: 'challenge', claim, disputeId: check.disputeId, seat: check.seat }, ctx.challengeBond)
+function claimIntent(
+  ctx: GameContext,
+  claim: PostedClaim,
+  check: Extract<Check, { kind: 'challenge' }>,
+): TxIntent<ClaimTag> {
+  return callIntent(
+    ctx.game,
+    'challenge',
+    'challenge',
+    [claim.key],
+    { kind: 'challenge', claim, disputeId: check.disputeId, seat: check.seat },
+    ctx.challengeBond,
+  )
 }
 
 /** What a claim transaction's outcome means: done (with the seat to play, if any), or retry next poll. */
-function claimOutcome(o: TxOutcome<ClaimTag>, onEvent?: (e: WatchEvent) => void): { done: boolean; seat?: Seat; error?: unknown } {
+function claimOutcome(
+  o: TxOutcome<ClaimTag>,
+  onEvent?: (e: WatchEvent) => void,
+): { done: boolean; seat?: Seat; error?: unknown } {
   const { claim } = o.tag
   if (o.state === 'unsent') return { done: false }
   if (o.state === 'mined') {
-    onEvent?.({ type: 'challenged', claimId: claim.claimId, disputeId: o.tag.disputeId, gasUsed: o.gasUsed, calldataBytes: o.calldataBytes })
+    onEvent?.({
+      type: 'challenged',
+      claimId: claim.claimId,
+      disputeId: o.tag.disputeId,
+      gasUsed: o.gasUsed,
+      calldataBytes: o.calldataBytes,
+    })
     return { done: true, seat: o.tag.seat }
   }
   const name = o.error instanceof GameRevertError ? o.error.errorName : ''
   // Our own dispute exists (a challenge of ours mined earlier): play it.
   if (name === 'DisputeExists') return { done: true, seat: o.tag.seat }
-  if (name === 'ChallengeWindowClosed') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'window closed' }); return { done: true } }
+  if (name === 'ChallengeWindowClosed') {
+    onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'window closed' })
+    return { done: true }
+  }
   // Settled by someone else first (another watcher's dispute): nothing left to do.
-  if (failureKind(o.error) === 'settled') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'not pending' }); return { done: true } }
+  if (failureKind(o.error) === 'settled') {
+    onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'not pending' })
+    return { done: true }
+  }
   return { done: false, error: o.error }
 }
 
@@ -73,11 +124,21 @@ function claimOutcome(o: TxOutcome<ClaimTag>, onEvent?: (e: WatchEvent) => void)
  * verdict when there is nothing to dispute. Throws GameRevertError when the challenge fails
  * for a reason other than the claim being settled or its window closed.
  */
-export async function disputeIfWrong(ctx: GameContext, claim: PostedClaim, onEvent?: (e: WatchEvent) => void): Promise<Seat | null> {
+export async function disputeIfWrong(
+  ctx: GameContext,
+  claim: PostedClaim,
+  onEvent?: (e: WatchEvent) => void,
+): Promise<Seat | null> {
   const me = await (ctx.game.runner as unknown as Signer).getAddress()
   const check = await checkClaim(ctx, claim, me)
-  if (check.kind === 'verdict') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: check.verdict }); return null }
-  if (check.kind === 'resume') { onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'wrong' }); return check.seat }
+  if (check.kind === 'verdict') {
+    onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: check.verdict })
+    return null
+  }
+  if (check.kind === 'resume') {
+    onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'wrong' })
+    return check.seat
+  }
   onEvent?.({ type: 'claim', claimId: claim.claimId, verdict: 'wrong' })
   const [outcome] = await sendBatch(ctx.game.runner as Signer, [claimIntent(ctx, claim, check)])
   const r = claimOutcome(outcome, onEvent)
@@ -133,7 +194,10 @@ export async function watchClaims(p: WatchClaimsParameters): Promise<WatchClaims
         u.honest ??= honestTrace(p, u.claim)
         const check = await checkClaim(p, u.claim, me, u.honest)
         const first = !u.announced
-        if (first) { checked++; u.announced = true }
+        if (first) {
+          checked++
+          u.announced = true
+        }
         const verdict: Verdict = check.kind === 'verdict' ? check.verdict : 'wrong'
         if (first || check.kind === 'verdict') p.onEvent?.({ type: 'claim', claimId, verdict })
         if (check.kind === 'verdict' || check.kind === 'resume') unsettled.delete(claimId)
@@ -149,7 +213,10 @@ export async function watchClaims(p: WatchClaimsParameters): Promise<WatchClaims
       reportError(report, error)
     }
     for (const o of await sendBatch(signer, intents)) {
-      if (o.tag.kind === 'move') { reportMove(o as TxOutcome<MoveTag>, p.onEvent, report); continue }
+      if (o.tag.kind === 'move') {
+        reportMove(o as TxOutcome<MoveTag>, p.onEvent, report)
+        continue
+      }
       const claimId = o.tag.claim.claimId
       const r = claimOutcome(o as TxOutcome<ClaimTag>, p.onEvent)
       if (r.seat) active.set(r.seat.disputeId, { claimId, seat: r.seat })
@@ -163,16 +230,23 @@ export async function watchClaims(p: WatchClaimsParameters): Promise<WatchClaims
 }
 
 /** New claims since `next` into `unsettled`; returns the next block to scan (unchanged when the scan failed). */
-async function scan(p: WatchClaimsParameters, next: number, unsettled: Map<Hex, Unsettled>, report: (e: ErrorEvent) => void): Promise<number> {
+async function scan(
+  p: WatchClaimsParameters,
+  next: number,
+  unsettled: Map<Hex, Unsettled>,
+  report: (e: ErrorEvent) => void,
+): Promise<number> {
   try {
     const head = await p.game.runner!.provider!.getBlockNumber()
     if (head < next) return next
-    const claims = await claimsOf(p.game, p.modelId, p.params.layout, next, head, (claimId, error) => reportError(report, error, { claimId }))
-    for (const claim of claims) if (!unsettled.has(claim.claimId)) unsettled.set(claim.claimId, { claim, announced: false })
+    const claims = await claimsOf(p.game, p.modelId, p.params.layout, next, head, (claimId, error) =>
+      reportError(report, error, { claimId }),
+    )
+    for (const claim of claims)
+      if (!unsettled.has(claim.claimId)) unsettled.set(claim.claimId, { claim, announced: false })
     return head + 1
   } catch (error) {
     report({ message: `scanning claims from block ${next}: ${errorMessage(error)}` })
     return next
   }
 }
-

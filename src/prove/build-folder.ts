@@ -30,9 +30,11 @@ export class InconsistentBuildError extends BaseError {
   readonly path: string
   constructor(p: { dir: string; path: string; problem: string; fix: 'recompile' | 'setup' }) {
     super(`${p.path} ${p.problem}: ${p.dir} is not one consistent build`, {
-      details: [p.fix === 'recompile'
-        ? `Recompile: veriml compile MODEL.onnx --out ${p.dir} --force (then setup again).`
-        : `Redo the setup: veriml setup ${p.dir} --force (with --dev or --ptau FILE).`],
+      details: [
+        p.fix === 'recompile'
+          ? `Recompile: veriml compile MODEL.onnx --out ${p.dir} --force (then setup again).`
+          : `Redo the setup: veriml setup ${p.dir} --force (with --dev or --ptau FILE).`,
+      ],
     })
     this.path = p.path
   }
@@ -53,23 +55,33 @@ export async function checkOutDir(outDir: string): Promise<OutDirState> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(error, outDir, '--out')
     const parent = await nearestExisting(dirname(resolve(outDir)))
-    if (!(await stat(parent)).isDirectory()) throw new FileError({ path: parent, what: '--out: the parent', code: 'ENOTDIR' })
-    await access(parent, constants.W_OK).catch((e: unknown) => { throw fileError(e, parent, '--out: cannot create a folder in') })
+    if (!(await stat(parent)).isDirectory())
+      throw new FileError({ path: parent, what: '--out: the parent', code: 'ENOTDIR' })
+    await access(parent, constants.W_OK).catch((e: unknown) => {
+      throw fileError(e, parent, '--out: cannot create a folder in')
+    })
     return 'new'
   }
   if (!s.isDirectory()) throw new BuildFolderError(outDir, 'is a file, not a folder')
-  await access(outDir, constants.W_OK).catch((e: unknown) => { throw fileError(e, outDir, '--out') })
+  await access(outDir, constants.W_OK).catch((e: unknown) => {
+    throw fileError(e, outDir, '--out')
+  })
   const entries = await readdir(outDir)
   if (entries.length === 0) return 'empty'
   if (entries.includes('manifest.json')) return 'build'
-  throw new BuildFolderError(outDir, `a folder that is not a veriml build (no manifest.json; it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''})`, [
-    'Give a new or empty folder: compile does not write into a folder of other files.',
-  ])
+  throw new BuildFolderError(
+    outDir,
+    `a folder that is not a veriml build (no manifest.json; it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''})`,
+    ['Give a new or empty folder: compile does not write into a folder of other files.'],
+  )
 }
 
 async function nearestExisting(path: string): Promise<string> {
   for (let p = path; ; p = dirname(p)) {
-    try { await stat(p); return p } catch (error) {
+    try {
+      await stat(p)
+      return p
+    } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || dirname(p) === p) throw fileError(error, p, '--out')
     }
   }
@@ -89,12 +101,18 @@ export async function withStaging<T>(outDir: string, build: (staging: string) =>
     rmSync(staging, { recursive: true, force: true })
     if (firstCreated) rmSync(firstCreated, { recursive: true, force: true })
   }
-  const onSignal = (signal: NodeJS.Signals) => { cleanup(); process.exit(signal === 'SIGINT' ? 130 : 143) }
+  const onSignal = (signal: NodeJS.Signals) => {
+    cleanup()
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
     // One level at a time: Node's recursive mkdir loops forever under /proc.
-    for (const dir of missingChain(firstCreated, staging)) await mkdir(dir).catch((e: unknown) => { throw fileError(e, dirname(dir), '--out: cannot create a folder in') })
+    for (const dir of missingChain(firstCreated, staging))
+      await mkdir(dir).catch((e: unknown) => {
+        throw fileError(e, dirname(dir), '--out: cannot create a folder in')
+      })
     return await build(staging)
   } catch (error) {
     cleanup()
@@ -118,7 +136,12 @@ function missingChain(first: string | null, leaf: string): string[] {
 async function firstMissing(path: string): Promise<string | null> {
   let missing: string | null = null
   for (let p = path; ; p = dirname(p)) {
-    try { await stat(p); return missing } catch { missing = p }
+    try {
+      await stat(p)
+      return missing
+    } catch {
+      missing = p
+    }
     if (dirname(p) === p) return missing
   }
 }
@@ -159,16 +182,26 @@ export type ArtifactName = 'onnx' | 'ir' | 'circuit' | 'r1cs' | 'wasm' | 'witnes
  * is an InconsistentBuildError that says what to redo. Artifacts a manifest from an older
  * veriml did not record are not checked.
  */
-export async function checkArtifacts(dir: string, manifest: BuildManifest, names: readonly ArtifactName[]): Promise<void> {
+export async function checkArtifacts(
+  dir: string,
+  manifest: BuildManifest,
+  names: readonly ArtifactName[],
+): Promise<void> {
   const paths = artifactPaths(dir)
   // An optimistic build has no setup (and no circuit artifacts to ask for).
   const setup = 'setup' in manifest ? manifest.setup : undefined
   for (const name of names) {
     const path = name === 'witnessJs' ? join(paths.circuitDir, 'model_js', 'witness_calculator.js') : paths[name]
     const isSetup = name === 'zkey' || name === 'verificationKey'
-    const recorded = name === 'zkey' ? setup?.zkeySha256 : name === 'verificationKey' ? setup?.verificationKeySha256 : manifest.artifacts[relative(dir, path)]
+    const recorded =
+      name === 'zkey'
+        ? setup?.zkeySha256
+        : name === 'verificationKey'
+          ? setup?.verificationKeySha256
+          : manifest.artifacts[relative(dir, path)]
     if (recorded === undefined) {
-      if (isSetup && !setup) throw new InconsistentBuildError({ dir, path, problem: 'belongs to no recorded setup', fix: 'setup' })
+      if (isSetup && !setup)
+        throw new InconsistentBuildError({ dir, path, problem: 'belongs to no recorded setup', fix: 'setup' })
       continue
     }
     let actual: string
@@ -176,9 +209,16 @@ export async function checkArtifacts(dir: string, manifest: BuildManifest, names
       actual = await sha256File(path)
     } catch (error) {
       const e = fileError(error, path)
-      if (e instanceof FileError && e.code === 'ENOENT') throw new InconsistentBuildError({ dir, path, problem: 'is missing', fix: isSetup ? 'setup' : 'recompile' })
+      if (e instanceof FileError && e.code === 'ENOENT')
+        throw new InconsistentBuildError({ dir, path, problem: 'is missing', fix: isSetup ? 'setup' : 'recompile' })
       throw e
     }
-    if (actual !== recorded) throw new InconsistentBuildError({ dir, path, problem: `has changed since ${isSetup ? 'setup' : 'compile'} (sha256 ${actual.slice(0, 12)}…, the manifest records ${recorded.slice(0, 12)}…)`, fix: isSetup ? 'setup' : 'recompile' })
+    if (actual !== recorded)
+      throw new InconsistentBuildError({
+        dir,
+        path,
+        problem: `has changed since ${isSetup ? 'setup' : 'compile'} (sha256 ${actual.slice(0, 12)}…, the manifest records ${recorded.slice(0, 12)}…)`,
+        fix: isSetup ? 'setup' : 'recompile',
+      })
   }
 }

@@ -26,9 +26,17 @@ export class CeremonyError extends BaseError {
 /** The key on disk is not the one the manifest records: refuse to build on it. */
 export class ZkeyChangedError extends CeremonyError {
   override name = 'ZkeyChangedError'
-  constructor(readonly zkeyPath: string, readonly expectedSha256: string, readonly actualSha256: string) {
+  constructor(
+    readonly zkeyPath: string,
+    readonly expectedSha256: string,
+    readonly actualSha256: string,
+  ) {
     super(`${zkeyPath} differs from the key recorded in the manifest`, {
-      details: [`manifest sha256 ${expectedSha256}`, `file     sha256 ${actualSha256}`, 'Run `veriml setup verify DIR` to see whether it is still valid, or redo the setup.'],
+      details: [
+        `manifest sha256 ${expectedSha256}`,
+        `file     sha256 ${actualSha256}`,
+        'Run `veriml setup verify DIR` to see whether it is still valid, or redo the setup.',
+      ],
     })
   }
 }
@@ -60,7 +68,10 @@ export interface BeaconParameters {
 
 async function loadSetup(dir: string): Promise<{ manifest: Manifest; setup: SetupRecord }> {
   const manifest = await loadCompiled(dir)
-  if (!manifest.setup) throw new CeremonyError(`${dir} has no Groth16 key yet`, { details: [`Run \`veriml setup ${dir} --dev\` or \`--ptau FILE\` first.`] })
+  if (!manifest.setup)
+    throw new CeremonyError(`${dir} has no Groth16 key yet`, {
+      details: [`Run \`veriml setup ${dir} --dev\` or \`--ptau FILE\` first.`],
+    })
   return { manifest, setup: manifest.setup }
 }
 
@@ -84,12 +95,23 @@ async function applyStep(
     if (!hash || (await stat(tmp)).size === 0) throw new CeremonyError(`snarkjs ${kind} did not produce a key`)
   } catch (error) {
     await rm(tmp, { force: true })
-    throw error instanceof CeremonyError ? error : new CeremonyError(`snarkjs ${kind} failed on ${paths.zkey}`, { cause: error })
+    throw error instanceof CeremonyError
+      ? error
+      : new CeremonyError(`snarkjs ${kind} failed on ${paths.zkey}`, { cause: error })
   }
   await rename(tmp, paths.zkey)
   await writeJsonAtomic(paths.verificationKey, await snarkjs.zKey.exportVerificationKey(paths.zkey))
-  const contribution: ContributionRecord = { name: contributionName, kind, contributionHash: Buffer.from(hash).toString('hex') }
-  const record: SetupRecord = { ...setup, zkeySha256: await sha256File(paths.zkey), verificationKeySha256: await sha256File(paths.verificationKey), contributions: [...setup.contributions, contribution] }
+  const contribution: ContributionRecord = {
+    name: contributionName,
+    kind,
+    contributionHash: Buffer.from(hash).toString('hex'),
+  }
+  const record: SetupRecord = {
+    ...setup,
+    zkeySha256: await sha256File(paths.zkey),
+    verificationKeySha256: await sha256File(paths.verificationKey),
+    contributions: [...setup.contributions, contribution],
+  }
   await writeManifest(dir, { ...manifest, setup: record })
   return { record, contribution, insecure: record.insecure, stepMs: Math.round(performance.now() - started) }
 }
@@ -99,14 +121,23 @@ export function contributeSetup({ dir, name, entropy }: ContributeParameters): P
   return applyStep(dir, 'contribute', name, (zkeyIn, zkeyOut, n) => snarkjs.zKey.contribute(zkeyIn, zkeyOut, n, seed))
 }
 
-export function beaconSetup({ dir, beaconHashHex, iterationsExp = 10, name }: BeaconParameters): Promise<CeremonyStepReturnType> {
+export function beaconSetup({
+  dir,
+  beaconHashHex,
+  iterationsExp = 10,
+  name,
+}: BeaconParameters): Promise<CeremonyStepReturnType> {
   const hex = beaconHashHex.replace(/^0x/, '')
   // INVARIANT: snarkjs parses the beacon as whole bytes and only logs (returns false) on bad input.
   if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new CeremonyError(`--hash must be hex bytes; got "${beaconHashHex}"`)
   if (!Number.isInteger(iterationsExp) || iterationsExp < 10 || iterationsExp > 63) {
-    throw new CeremonyError(`--iterations must be an integer from 10 to 63 (log2 of the SHA-256 iterations); got ${iterationsExp}`)
+    throw new CeremonyError(
+      `--iterations must be an integer from 10 to 63 (log2 of the SHA-256 iterations); got ${iterationsExp}`,
+    )
   }
-  return applyStep(dir, 'beacon', name, (zkeyIn, zkeyOut, n) => snarkjs.zKey.beacon(zkeyIn, zkeyOut, n, hex, iterationsExp))
+  return applyStep(dir, 'beacon', name, (zkeyIn, zkeyOut, n) =>
+    snarkjs.zKey.beacon(zkeyIn, zkeyOut, n, hex, iterationsExp),
+  )
 }
 
 export interface VerifySetupReturnType {
@@ -132,13 +163,18 @@ export async function verifySetup({ dir }: { dir: string }): Promise<VerifySetup
   const paths = artifactPaths(dir)
   const { setup } = await loadSetup(dir)
   if (!setup.ptauPath) {
-    throw new CeremonyError(`the manifest in ${dir} does not record which ptau the key was made from`, { details: ['It predates `setup verify`: redo the setup (`veriml setup DIR --dev --force` or `--ptau FILE --force`).'] })
+    throw new CeremonyError(`the manifest in ${dir} does not record which ptau the key was made from`, {
+      details: [
+        'It predates `setup verify`: redo the setup (`veriml setup DIR --dev --force` or `--ptau FILE --force`).',
+      ],
+    })
   }
   const ptauPath = isAbsolute(setup.ptauPath) ? setup.ptauPath : join(dir, setup.ptauPath)
   const problems: string[] = []
   const same = async (label: string, path: string, expected: string | undefined) => {
     const actual = await sha256File(path).catch(() => 'missing')
-    if (expected !== undefined && actual !== expected) problems.push(`${label} ${path}: sha256 ${actual}, manifest has ${expected}`)
+    if (expected !== undefined && actual !== expected)
+      problems.push(`${label} ${path}: sha256 ${actual}, manifest has ${expected}`)
     return actual !== 'missing'
   }
   await same('r1cs', paths.r1cs, setup.r1csSha256)
@@ -162,5 +198,13 @@ export async function verifySetup({ dir }: { dir: string }): Promise<VerifySetup
   } else {
     problems.push(`the ptau ${ptauPath} the key was made from is missing`)
   }
-  return { valid: problems.length === 0, chainValid, problems, contributions: setup.contributions, insecure: setup.insecure, ptauPath, verifyMs: Math.round(performance.now() - started) }
+  return {
+    valid: problems.length === 0,
+    chainValid,
+    problems,
+    contributions: setup.contributions,
+    insecure: setup.insecure,
+    ptauPath,
+    verifyMs: Math.round(performance.now() - started),
+  }
 }

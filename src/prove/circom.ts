@@ -34,7 +34,10 @@ export interface CompileCircomParameters {
  * circom2 cannot read through `..`, so the templates it includes are copied next to the
  * circuit and it runs with the circuit folder as its working directory.
  */
-export async function compileCircom(dir: string, { name = 'model', optimization = 'O1', onLine }: CompileCircomParameters = {}): Promise<CompileCircomReturnType> {
+export async function compileCircom(
+  dir: string,
+  { name = 'model', optimization = 'O1', onLine }: CompileCircomParameters = {},
+): Promise<CompileCircomReturnType> {
   await copyFile(join(ROOT, 'circuits', 'veriml.circom'), join(dir, 'veriml.circom'))
   const lib = join(dir, 'circomlib', 'circuits')
   await mkdir(lib, { recursive: true })
@@ -44,7 +47,12 @@ export async function compileCircom(dir: string, { name = 'model', optimization 
   const args = [`${name}.circom`, '--r1cs', '--wat', '--sym', `--${optimization}`, '-o', '.']
   // --no-turbo-fast-api-calls: Node's WASI can crash V8 when a fast call grows memory and
   // triggers a GC (nodejs/node#46777); seen here twice in ~1,000 compiles under load.
-  let argv = ['--no-turbo-fast-api-calls', '--disable-warning=ExperimentalWarning', join(ROOT, 'src', 'prove', 'circom-wasi.mjs'), ...args]
+  let argv = [
+    '--no-turbo-fast-api-calls',
+    '--disable-warning=ExperimentalWarning',
+    join(ROOT, 'src', 'prove', 'circom-wasi.mjs'),
+    ...args,
+  ]
   const started = performance.now()
   let { stdout, stderr, code } = await run(process.execPath, argv, dir, onLine)
   if (code !== 0 && /v8::internal|Fatal error|Check failed/.test(stderr)) {
@@ -56,15 +64,29 @@ export async function compileCircom(dir: string, { name = 'model', optimization 
     // The compiler is wasm32: 4 GiB of memory whatever the machine has.
     const outOfMemory = /memory allocation of \d+ bytes failed|cannot be run on WebAssembly/.test(stderr + stdout)
     throw new ToolError({
-      tool: 'circom2', argv, stderr: stderr || stdout,
-      problem: outOfMemory ? 'ran out of memory: circom as WebAssembly has 4 GiB, and this circuit needs more' : `compilation failed (exit ${code})`,
-      details: outOfMemory ? ['The compiler\'s memory grows with the weight terms of the linear layers (790k compiled here, 1.07M did not). Use a smaller model, or prune weights (zero weights are not terms).'] : [],
+      tool: 'circom2',
+      argv,
+      stderr: stderr || stdout,
+      problem: outOfMemory
+        ? 'ran out of memory: circom as WebAssembly has 4 GiB, and this circuit needs more'
+        : `compilation failed (exit ${code})`,
+      details: outOfMemory
+        ? [
+            "The compiler's memory grows with the weight terms of the linear layers (790k compiled here, 1.07M did not). Use a smaller model, or prune weights (zero weights are not terms).",
+          ]
+        : [],
     })
   }
   const wat = join(`${name}_js`, `${name}.wat`)
   const convertArgv = [join(ROOT, 'src', 'prove', 'wat2wasm.mjs'), wat, join(`${name}_js`, `${name}.wasm`)]
   const converted = await run(process.execPath, convertArgv, dir)
-  if (converted.code !== 0) throw new ToolError({ tool: 'wabt', argv: convertArgv, stderr: converted.stderr, problem: `could not convert circom's witness generator to wasm (exit ${converted.code})` })
+  if (converted.code !== 0)
+    throw new ToolError({
+      tool: 'wabt',
+      argv: convertArgv,
+      stderr: converted.stderr,
+      problem: `could not convert circom's witness generator to wasm (exit ${converted.code})`,
+    })
   await rm(join(dir, wat))
   // circom's witness_calculator.js is CommonJS; mark its folder so Node loads it as such
   // whatever the enclosing package's module type is.
@@ -74,13 +96,23 @@ export async function compileCircom(dir: string, { name = 'model', optimization 
   return { constraintCount, compileMs: performance.now() - started, version: packageVersion('circom2') }
 }
 
-function run(cmd: string, argv: string[], cwd: string, onLine?: (line: string) => void): Promise<{ stdout: string; stderr: string; code: number }> {
+function run(
+  cmd: string,
+  argv: string[],
+  cwd: string,
+  onLine?: (line: string) => void,
+): Promise<{ stdout: string; stderr: string; code: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
-    child.stdout.on('data', (d: Buffer) => { stdout += d; if (onLine) for (const l of d.toString().split('\n')) if (l.trim()) onLine(l) })
-    child.stderr.on('data', (d: Buffer) => { stderr += d })
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d
+      if (onLine) for (const l of d.toString().split('\n')) if (l.trim()) onLine(l)
+    })
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d
+    })
     child.on('error', (cause) => reject(new ToolError({ tool: 'circom2', argv, problem: 'could not start', cause })))
     child.on('close', (code) => resolve({ stdout, stderr, code: code ?? 1 }))
   })

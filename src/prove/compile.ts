@@ -20,7 +20,17 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { VERIML_VERSION, packageVersion } from '../util/versions.js'
 import { compileCircom } from './circom.js'
-import { type BuildManifest, type BuildTarget, GENERATOR, type Manifest, type OptimisticManifest, readBuildManifest, sha256, sha256File, writeManifest } from './manifest.js'
+import {
+  type BuildManifest,
+  type BuildTarget,
+  GENERATOR,
+  type Manifest,
+  type OptimisticManifest,
+  readBuildManifest,
+  sha256,
+  sha256File,
+  writeManifest,
+} from './manifest.js'
 import { artifactPaths } from './paths.js'
 import { sizeOf } from '../util/shape.js'
 import type { IrModel } from '../ir/types.js'
@@ -64,8 +74,13 @@ const DEFAULT_CALIBRATION_SAMPLES = 32
 /** Seeded uniform samples in [-1, 1): the calibration used when the user gives none. */
 export function defaultCalibration(specs: { shape: number[] }[]): Float64Array[][] {
   let s = 0x9e3779b9
-  const rand = () => { s = (s * 1664525 + 1013904223) >>> 0; return s / 2 ** 32 }
-  return Array.from({ length: DEFAULT_CALIBRATION_SAMPLES }, () => specs.map((x) => Float64Array.from({ length: sizeOf(x.shape) }, () => rand() * 2 - 1)))
+  const rand = () => {
+    s = (s * 1664525 + 1013904223) >>> 0
+    return s / 2 ** 32
+  }
+  return Array.from({ length: DEFAULT_CALIBRATION_SAMPLES }, () =>
+    specs.map((x) => Float64Array.from({ length: sizeOf(x.shape) }, () => rand() * 2 - 1)),
+  )
 }
 
 /**
@@ -76,41 +91,98 @@ export function defaultCalibration(specs: { shape: number[] }[]): Float64Array[]
  * `target: 'optimistic'` stops after the IR (see compileOptimistic): no circuit, no circom.
  */
 // The zk overload is last, so `ReturnType<typeof compileModel>` stays the zk build's.
-export async function compileModel(p: CompileModelParameters & { target: 'optimistic' }): Promise<CompileModelReturnType<OptimisticManifest>>
-export async function compileModel(p: CompileModelParameters & { target: BuildTarget }): Promise<CompileModelReturnType<BuildManifest>>
+export async function compileModel(
+  p: CompileModelParameters & { target: 'optimistic' },
+): Promise<CompileModelReturnType<OptimisticManifest>>
+export async function compileModel(
+  p: CompileModelParameters & { target: BuildTarget },
+): Promise<CompileModelReturnType<BuildManifest>>
 export async function compileModel(p: CompileModelParameters & { target?: 'zk' }): Promise<CompileModelReturnType>
 export async function compileModel(p: CompileModelParameters): Promise<CompileModelReturnType<BuildManifest>> {
   const progress = p.progress ?? silentProgress
   const paths = artifactPaths(p.outDir)
   const activationBits = p.activationBits ?? 8
   const weightBits = p.weightBits ?? 8
-  for (const [flag, v] of [['activation-bits', activationBits], ['weight-bits', weightBits]] as const) {
-    if (!Number.isInteger(v) || v < BIT_RANGE.min || v > BIT_RANGE.max) throw new CompileOptionError(`--${flag} must be an integer from ${BIT_RANGE.min} to ${BIT_RANGE.max}; got ${v}`)
+  for (const [flag, v] of [
+    ['activation-bits', activationBits],
+    ['weight-bits', weightBits],
+  ] as const) {
+    if (!Number.isInteger(v) || v < BIT_RANGE.min || v > BIT_RANGE.max)
+      throw new CompileOptionError(`--${flag} must be an integer from ${BIT_RANGE.min} to ${BIT_RANGE.max}; got ${v}`)
   }
   // Refused before any work: a file, or a folder of other files.
   const outState = await checkOutDir(p.outDir)
   const bytes = new Uint8Array(await readInputFile(p.onnxPath, 'model', LIMITS.modelBytes))
   const onnx = parseOnnx(bytes, basename(p.onnxPath), { dims: p.dims })
   const graph = lowerOnnx(onnx)
-  const calibrationText = p.calibrationPath ? (await readInputFile(p.calibrationPath, 'calibration')).toString('utf8') : null
+  const calibrationText = p.calibrationPath
+    ? (await readInputFile(p.calibrationPath, 'calibration')).toString('utf8')
+    : null
   // A quantised ONNX model (QDQ/QOperator) carries its own scales: no calibration, and a samples file is only the yardstick.
   const fixed = hasFixedScales(graph)
-  const samples = calibrationText ? parseInputs(parseJson(calibrationText, `calibration ${p.calibrationPath}`), graph.inputs, { many: true }) : fixed ? [] : defaultCalibration(graph.inputs)
-  const visibility: Visibility = { input: p.visibility?.input ?? DEFAULT_VISIBILITY.input, output: p.visibility?.output ?? DEFAULT_VISIBILITY.output }
-  const calibration = calibrationText ? `${basename(p.calibrationPath!)} (${samples.length} samples, sha256 ${sha256(calibrationText)})` : fixed ? 'none: the model\'s own scales (quantised ONNX)' : `default: ${DEFAULT_CALIBRATION_SAMPLES} seeded uniform samples in [-1, 1)`
+  const samples = calibrationText
+    ? parseInputs(parseJson(calibrationText, `calibration ${p.calibrationPath}`), graph.inputs, { many: true })
+    : fixed
+      ? []
+      : defaultCalibration(graph.inputs)
+  const visibility: Visibility = {
+    input: p.visibility?.input ?? DEFAULT_VISIBILITY.input,
+    output: p.visibility?.output ?? DEFAULT_VISIBILITY.output,
+  }
+  const calibration = calibrationText
+    ? `${basename(p.calibrationPath!)} (${samples.length} samples, sha256 ${sha256(calibrationText)})`
+    : fixed
+      ? "none: the model's own scales (quantised ONNX)"
+      : `default: ${DEFAULT_CALIBRATION_SAMPLES} seeded uniform samples in [-1, 1)`
   const weights = p.weights ?? 'constant'
   const ir = quantize(graph, samples, { activationBits, weightBits })
   const bounds = analyzeBounds(ir)
   const id = modelId(ir)
   const dims = p.dims && Object.keys(p.dims).length > 0 ? p.dims : undefined
-  if (p.target === 'optimistic') return compileOptimistic({ ...p, bytes, name: onnx.name, inputs: onnx.inputs, ir, id, samples, options: { activationBits, weightBits, calibration, ...(dims ? { dims } : {}) }, progress, outState })
-  const emitted = emitCircuit(ir, bounds, visibility, [`Generated by ${GENERATOR} — do not edit`, `model ${onnx.name}, id ${id}`], weights)
+  if (p.target === 'optimistic')
+    return compileOptimistic({
+      ...p,
+      bytes,
+      name: onnx.name,
+      inputs: onnx.inputs,
+      ir,
+      id,
+      samples,
+      options: { activationBits, weightBits, calibration, ...(dims ? { dims } : {}) },
+      progress,
+      outState,
+    })
+  const emitted = emitCircuit(
+    ir,
+    bounds,
+    visibility,
+    [`Generated by ${GENERATOR} — do not edit`, `model ${onnx.name}, id ${id}`],
+    weights,
+  )
   // The circuit's text is in the key: a build from an older emitter is never reused. Only a
   // non-default weights option enters it by name.
-  const compileKey = sha256(JSON.stringify({ onnx: sha256(bytes), calibration, visibility, activationBits, weightBits, VERIML_VERSION, circuit: sha256(emitted.source), ...(weights === 'hashed' ? { weights } : {}), ...(dims ? { dims } : {}) }))
+  const compileKey = sha256(
+    JSON.stringify({
+      onnx: sha256(bytes),
+      calibration,
+      visibility,
+      activationBits,
+      weightBits,
+      VERIML_VERSION,
+      circuit: sha256(emitted.source),
+      ...(weights === 'hashed' ? { weights } : {}),
+      ...(dims ? { dims } : {}),
+    }),
+  )
 
   const previous = await readBuildManifest(p.outDir)
-  if (!p.force && previous && previous.target !== 'optimistic' && previous.compileKey === compileKey && (await intact(p.outDir, previous))) {
+  if (
+    !p.force &&
+    previous &&
+    previous.target !== 'optimistic' &&
+    previous.compileKey === compileKey &&
+    (await intact(p.outDir, previous))
+  ) {
     const report = JSON.parse(await readFile(paths.report, 'utf8')) as { accuracy: AccuracyReport }
     return { manifest: previous, accuracy: report.accuracy, reused: true }
   }
@@ -125,22 +197,46 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     const sp = artifactPaths(staging)
     await writeFileAtomic(sp.onnx, bytes)
     await writeFileAtomic(sp.ir, irToJson(ir))
-    await writeJsonAtomic(sp.report, { accuracy, cost: emitted.cost, quantization: { inputs: ir.inputs.map((i) => ({ name: i.name, ...i.quant, lo: i.lo, hi: i.hi })), outputs: ir.outputs } })
+    await writeJsonAtomic(sp.report, {
+      accuracy,
+      cost: emitted.cost,
+      quantization: {
+        inputs: ir.inputs.map((i) => ({ name: i.name, ...i.quant, lo: i.lo, hi: i.hi })),
+        outputs: ir.outputs,
+      },
+    })
     await writeFileAtomic(sp.circuit, emitted.source)
-    const compiled = await progress.step(`compiling circuit (circom2, ${emitted.cost.activations} activations)`, () => compileCircom(sp.circuitDir))
+    const compiled = await progress.step(`compiling circuit (circom2, ${emitted.cost.activations} activations)`, () =>
+      compileCircom(sp.circuitDir),
+    )
     const m: Manifest = {
       generator: GENERATOR,
       modelId: id,
       modelName: onnx.name,
       compileKey,
-      options: { visibility, activationBits, weightBits, calibration, ...(weights === 'hashed' ? { weights } : {}), ...(dims ? { dims } : {}) },
+      options: {
+        visibility,
+        activationBits,
+        weightBits,
+        calibration,
+        ...(weights === 'hashed' ? { weights } : {}),
+        ...(dims ? { dims } : {}),
+      },
       layout: emitted.layout,
       constraintCount: compiled.constraintCount,
       tools: { circom2: compiled.version, snarkjs: packageVersion('snarkjs'), node: process.version },
       artifacts: {},
       timings: { compileMs: Math.round(compiled.compileMs) },
     }
-    for (const f of [sp.onnx, sp.ir, sp.circuit, sp.r1cs, sp.wasm, join(sp.circuitDir, 'model_js', 'witness_calculator.js')]) m.artifacts[relative(staging, f)] = await sha256File(f)
+    for (const f of [
+      sp.onnx,
+      sp.ir,
+      sp.circuit,
+      sp.r1cs,
+      sp.wasm,
+      join(sp.circuitDir, 'model_js', 'witness_calculator.js'),
+    ])
+      m.artifacts[relative(staging, f)] = await sha256File(f)
     await writeManifest(staging, m)
     await commitStaging(staging, p.outDir, outState)
     return m
@@ -170,9 +266,16 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
   const started = performance.now()
   const paths = artifactPaths(p.outDir)
   // The IR's hash is in the key: a quantiser change recompiles even under the same version.
-  const compileKey = sha256(JSON.stringify({ target: 'optimistic', onnx: sha256(p.bytes), ...p.options, VERIML_VERSION, modelId: p.id }))
+  const compileKey = sha256(
+    JSON.stringify({ target: 'optimistic', onnx: sha256(p.bytes), ...p.options, VERIML_VERSION, modelId: p.id }),
+  )
   const previous = await readBuildManifest(p.outDir)
-  if (!p.force && previous?.target === 'optimistic' && previous.compileKey === compileKey && (await intact(p.outDir, previous))) {
+  if (
+    !p.force &&
+    previous?.target === 'optimistic' &&
+    previous.compileKey === compileKey &&
+    (await intact(p.outDir, previous))
+  ) {
     const report = JSON.parse(await readFile(paths.report, 'utf8')) as { accuracy: AccuracyReport }
     return { manifest: previous, accuracy: report.accuracy, reused: true }
   }
@@ -182,7 +285,14 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
     const sp = artifactPaths(staging)
     await writeFileAtomic(sp.onnx, p.bytes)
     await writeFileAtomic(sp.ir, irToJson(ir))
-    await writeJsonAtomic(sp.report, { target: 'optimistic', accuracy, quantization: { inputs: ir.inputs.map((i) => ({ name: i.name, ...i.quant, lo: i.lo, hi: i.hi })), outputs: ir.outputs } })
+    await writeJsonAtomic(sp.report, {
+      target: 'optimistic',
+      accuracy,
+      quantization: {
+        inputs: ir.inputs.map((i) => ({ name: i.name, ...i.quant, lo: i.lo, hi: i.hi })),
+        outputs: ir.outputs,
+      },
+    })
     const m: OptimisticManifest = {
       target: 'optimistic',
       generator: GENERATOR,
@@ -198,7 +308,15 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
     m.timings.compileMs = Math.round(performance.now() - started)
     await writeManifest(staging, m)
     if (p.outState === 'build') {
-      for (const stale of [paths.circuitDir, paths.zkey, paths.verificationKey, paths.ptau, paths.verifier, paths.deployment]) await rm(stale, { recursive: true, force: true })
+      for (const stale of [
+        paths.circuitDir,
+        paths.zkey,
+        paths.verificationKey,
+        paths.ptau,
+        paths.verifier,
+        paths.deployment,
+      ])
+        await rm(stale, { recursive: true, force: true })
     }
     await commitStaging(staging, p.outDir, p.outState)
     return m
@@ -207,18 +325,33 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
 }
 
 /** The quantised model against onnxruntime's float run, on up to 64 calibration (or domain) samples. */
-function floatYardstick(progress: Progress, bytes: Uint8Array, inputs: Parameters<typeof runOnnxruntime>[1], ir: IrModel, samples: Float64Array[][]): Promise<AccuracyReport> {
+function floatYardstick(
+  progress: Progress,
+  bytes: Uint8Array,
+  inputs: Parameters<typeof runOnnxruntime>[1],
+  ir: IrModel,
+  samples: Float64Array[][],
+): Promise<AccuracyReport> {
   return progress.step('float yardstick (onnxruntime)', async () => {
     const yardstick = (samples.length > 0 ? samples : domainSamples(ir, DEFAULT_CALIBRATION_SAMPLES)).slice(0, 64)
     const reference = await runOnnxruntime(bytes, inputs, yardstick)
     // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
-    const quantized = yardstick.map((s) => onnxOutputs(ir.outputs, execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))))
+    const quantized = yardstick.map((s) =>
+      onnxOutputs(
+        ir.outputs,
+        execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)),
+      ),
+    )
     return compareOutputs(reference, quantized)
   })
 }
 
 function parseJson(text: string, what: string): unknown {
-  try { return JSON.parse(text) } catch (cause) { throw new CompileOptionError(`${what} is not valid JSON: ${(cause as Error).message}`) }
+  try {
+    return JSON.parse(text)
+  } catch (cause) {
+    throw new CompileOptionError(`${what} is not valid JSON: ${(cause as Error).message}`)
+  }
 }
 
 /** True when every artifact the manifest lists still has its recorded hash. */

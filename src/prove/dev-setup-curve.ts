@@ -73,7 +73,7 @@ export function lagrangeAtTau(tau: bigint, bits: number, omega: bigint): bigint[
     wj = (wj * omega) % FR
   }
   const inverses = frBatchInv(omegaPowers.map((w) => (tau - w + FR) % FR))
-  const factor = ((frPow(tau, BigInt(size)) - 1n + FR) % FR) * frInv(BigInt(size)) % FR
+  const factor = (((frPow(tau, BigInt(size)) - 1n + FR) % FR) * frInv(BigInt(size))) % FR
   return omegaPowers.map((w, j) => (((factor * w) % FR) * inverses[j]!) % FR)
 }
 

@@ -113,7 +113,10 @@ export function buildPtau({ power, cirPower, secrets, g1, g2, roots, rows }: Bui
 
   // Level p of a Lagrange section starts at point 2^p − 1 (levels 0 … p−1 come first).
   const level = lagrangeAtTau(tau, cirPower, roots[cirPower]!)
-  const up = cirPower + 1 <= power ? lagrangeAtTau(tau, cirPower + 1, roots[cirPower + 1]!) : topLevelWithoutLastPower(tau, power + 1, roots[power + 1]!)
+  const up =
+    cirPower + 1 <= power
+      ? lagrangeAtTau(tau, cirPower + 1, roots[cirPower + 1]!)
+      : topLevelWithoutLastPower(tau, power + 1, roots[power + 1]!)
   const odd = up.filter((_, j) => j % 2 === 1)
   const oddPoints = g1.multiply(odd).lem
   const upper = new Uint8Array(2 * n * SG1)
@@ -122,7 +125,10 @@ export function buildPtau({ power, cirPower, secrets, g1, g2, roots, rows }: Bui
   const levels = 2 ** (power + 1) - 1
   // A zero scalar costs no additions and yields infinity: unread rows are left out that way.
   const only = (mask: Uint8Array, factor: bigint) => level.map((l, c) => (mask[c] ? frMul(l, factor) : 0n))
-  file.section(12, section(g1Levels, SG1, { at: n - 1, bytes: g1.multiply(only(rows.any, 1n)).lem }, { at: 2 * n - 1, bytes: upper }))
+  file.section(
+    12,
+    section(g1Levels, SG1, { at: n - 1, bytes: g1.multiply(only(rows.any, 1n)).lem }, { at: 2 * n - 1, bytes: upper }),
+  )
   file.section(13, section(levels, SG2, { at: n - 1, bytes: g2.multiply(only(rows.b, 1n)).lem }))
   file.section(14, section(levels, SG1, { at: n - 1, bytes: g1.multiply(only(rows.b, alpha)).lem }))
   file.section(15, section(levels, SG1, { at: n - 1, bytes: g1.multiply(only(rows.a, beta)).lem }))

@@ -95,7 +95,10 @@ export async function devSetup({ r1csPath, zkeyPath, ptauPath, log }: DevSetupPa
   const nPublic = r1cs.nOutputs + r1cs.nPubInputs
   const cirPower = floorLog2(r1cs.nConstraints + nPublic) + 1
   if (cirPower + 1 > FR_TWO_ADICITY) {
-    throw new DevSetupError({ r1csPath, reason: `domain 2^${cirPower} too large for BN254 (max 2^${FR_TWO_ADICITY - 1})` })
+    throw new DevSetupError({
+      r1csPath,
+      reason: `domain 2^${cirPower} too large for BN254 (max 2^${FR_TWO_ADICITY - 1})`,
+    })
   }
   const [curve, ff] = await Promise.all([loadCurve(), loadFfjavascript()])
   log?.(`dev setup: ${r1cs.nConstraints} constraints, ${r1cs.nVars} wires, ${nPublic} public, domain 2^${cirPower}`)
@@ -159,7 +162,13 @@ interface ComputedKeys {
   ptau: { bytes: Uint8Array; power: number } | undefined
 }
 
-function computeKeys(curve: Bn128Curve, ff: FfjavascriptModule, r1cs: R1cs, cirPower: number, withPtau: boolean): ComputedKeys {
+function computeKeys(
+  curve: Bn128Curve,
+  ff: FfjavascriptModule,
+  r1cs: R1cs,
+  cirPower: number,
+  withPtau: boolean,
+): ComputedKeys {
   const n = 2 ** cirPower
   const nPublic = r1cs.nOutputs + r1cs.nPubInputs
   const { nVars, nConstraints } = r1cs
@@ -268,9 +277,19 @@ function computeKeys(curve: Bn128Curve, ff: FfjavascriptModule, r1cs: R1cs, cirP
     hasher.update(vk2.u!.subarray(2 * sG2, 3 * sG2)) // delta2 before contribution
 
     const header = Buffer.concat([
-      u32(32), scalarBytes(FQ), u32(32), scalarBytes(FR),
-      u32(nVars), u32(nPublic), u32(n),
-      alpha1, beta1, beta2, gen2, delta1, delta2,
+      u32(32),
+      scalarBytes(FQ),
+      u32(32),
+      scalarBytes(FR),
+      u32(nVars),
+      u32(nPublic),
+      u32(n),
+      alpha1,
+      beta1,
+      beta2,
+      gen2,
+      delta1,
+      delta2,
     ])
     const hashed = (table: FixedBaseTable, scalars: readonly bigint[]): Uint8Array => {
       const { lem, u } = table.multiply(scalars, true)
@@ -302,7 +321,10 @@ function computeKeys(curve: Bn128Curve, ff: FfjavascriptModule, r1cs: R1cs, cirP
     file.section(9, pointsH)
     file.section(10, contribution)
     const ptau = withPtau
-      ? { bytes: buildPtau({ power: ptauPower, cirPower, rows, secrets: { tau, alpha, beta }, g1, g2, roots }), power: ptauPower }
+      ? {
+          bytes: buildPtau({ power: ptauPower, cirPower, rows, secrets: { tau, alpha, beta }, g1, g2, roots }),
+          power: ptauPower,
+        }
       : undefined
     return { zkey: file.finish(), circuitHash, ptau }
   } finally {
@@ -318,7 +340,8 @@ function rowUse(r1cs: R1cs, n: number): RowUse {
     use.b[k] = lcB.length > 0 ? 1 : 0
     use.any[k] = lcA.length + lcB.length + lcC.length > 0 ? 1 : 0
   })
-  for (let s = 0; s <= r1cs.nOutputs + r1cs.nPubInputs; s++) use.a[r1cs.nConstraints + s] = use.any[r1cs.nConstraints + s] = 1
+  for (let s = 0; s <= r1cs.nOutputs + r1cs.nPubInputs; s++)
+    use.a[r1cs.nConstraints + s] = use.any[r1cs.nConstraints + s] = 1
   return use
 }
 
@@ -338,9 +361,7 @@ function contributionSection(
   seed: bigint,
 ): Uint8Array {
   const pub = g1.multiply([seed, frMul(seed, delta)], true)
-  const transcript = new Uint8Array(
-    createHash('blake2b512').update(circuitHash).update(pub.u!).digest(),
-  )
+  const transcript = new Uint8Array(createHash('blake2b512').update(circuitHash).update(pub.u!).digest())
   const seedWords: number[] = []
   const tv = new DataView(transcript.buffer)
   for (let i = 0; i < 8; i++) seedWords.push(tv.getUint32(i * 4))

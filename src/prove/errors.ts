@@ -6,10 +6,25 @@ export class ToolError extends BaseError {
   readonly tool: string
   readonly argv: string[]
   readonly stderrTail: string
-  constructor(p: { tool: string; argv: string[]; stderr?: string; problem: string; cause?: unknown; details?: string[] }) {
+  constructor(p: {
+    tool: string
+    argv: string[]
+    stderr?: string
+    problem: string
+    cause?: unknown
+    details?: string[]
+  }) {
     // Stack frames (a wasm trap prints a screen of them) say nothing to a user: only the tool's own lines are kept.
-    const tail = (p.stderr ?? '').trim().split('\n').filter((l) => !/^\s+at |wasm-function\[|^\s*\^+\s*$|^Node\.js v\d/.test(l)).slice(-15).join('\n')
-    super(`${p.tool}: ${p.problem}`, { details: [...(p.details ?? []), ...(tail ? [`stderr (last lines):\n${tail}`] : []), `argv: ${p.argv.join(' ')}`], cause: p.cause })
+    const tail = (p.stderr ?? '')
+      .trim()
+      .split('\n')
+      .filter((l) => !/^\s+at |wasm-function\[|^\s*\^+\s*$|^Node\.js v\d/.test(l))
+      .slice(-15)
+      .join('\n')
+    super(`${p.tool}: ${p.problem}`, {
+      details: [...(p.details ?? []), ...(tail ? [`stderr (last lines):\n${tail}`] : []), `argv: ${p.argv.join(' ')}`],
+      cause: p.cause,
+    })
     this.tool = p.tool
     this.argv = p.argv
     this.stderrTail = tail

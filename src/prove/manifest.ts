@@ -49,7 +49,14 @@ export interface Manifest {
   /** Hash of everything compile depends on: artifacts are reused while it is unchanged. */
   compileKey: string
   /** `weights` absent means 'constant' (builds made before the option existed). */
-  options: { visibility: PublicLayout['visibility']; activationBits: number; weightBits: number; calibration: string; weights?: WeightVisibility; dims?: Readonly<Record<string, number>> }
+  options: {
+    visibility: PublicLayout['visibility']
+    activationBits: number
+    weightBits: number
+    calibration: string
+    weights?: WeightVisibility
+    dims?: Readonly<Record<string, number>>
+  }
   layout: PublicLayout
   constraintCount: number
   tools: Record<string, string>
@@ -85,7 +92,9 @@ export class BuildTargetError extends BaseError {
   readonly target: BuildTarget
   constructor(p: { dir: string; target: BuildTarget }) {
     super(`"${p.dir}" was compiled with --target ${p.target}: recompile with --target zk`, {
-      details: [`The build has no circuit, so it cannot be set up, proven or verified with Groth16. \`veriml op\` commands use it as it is.`],
+      details: [
+        `The build has no circuit, so it cannot be set up, proven or verified with Groth16. \`veriml op\` commands use it as it is.`,
+      ],
     })
     this.dir = p.dir
     this.target = p.target
@@ -97,7 +106,10 @@ export const sha256 = (data: string | Uint8Array) => createHash('sha256').update
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256')
-    createReadStream(path).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')))
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')))
   })
 }
 
@@ -129,8 +141,15 @@ export async function readBuildManifest(dir: string): Promise<BuildManifest | nu
   } catch {
     throw new ManifestError(`${path} is not valid JSON`, { details: recompile })
   }
-  const zkLayoutOk = (x: Manifest) => typeof x.layout === 'object' && Array.isArray(x.layout?.inputs) && Array.isArray(x.layout?.outputs)
-  if (typeof m !== 'object' || m === null || typeof m.modelId !== 'string' || typeof m.artifacts !== 'object' || (m.target !== 'optimistic' && !zkLayoutOk(m))) {
+  const zkLayoutOk = (x: Manifest) =>
+    typeof x.layout === 'object' && Array.isArray(x.layout?.inputs) && Array.isArray(x.layout?.outputs)
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    typeof m.modelId !== 'string' ||
+    typeof m.artifacts !== 'object' ||
+    (m.target !== 'optimistic' && !zkLayoutOk(m))
+  ) {
     throw new ManifestError(`${path} is not a veriml manifest`, { details: recompile })
   }
   try {
@@ -153,7 +172,11 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
 /** The manifest of a compiled folder of any target (the optimistic path reads both). */
 export async function loadBuild(dir: string): Promise<BuildManifest> {
   const manifest = await readBuildManifest(dir)
-  if (!manifest) throw new MissingArtifactError(artifactPaths(dir).manifest, `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir} --target optimistic\` first.`)
+  if (!manifest)
+    throw new MissingArtifactError(
+      artifactPaths(dir).manifest,
+      `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir} --target optimistic\` first.`,
+    )
   return manifest
 }
 

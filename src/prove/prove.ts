@@ -79,7 +79,11 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
   const manifest = await loadCompiled(p.dir)
   await checkProofDir(p.outDir)
   const run = { ...(await runModel(p.dir, p.input)), manifest }
-  if (!run.manifest.setup) throw new MissingArtifactError(paths.zkey, `no proving key: run \`veriml setup ${p.dir} --dev\` (or --ptau FILE) first.`)
+  if (!run.manifest.setup)
+    throw new MissingArtifactError(
+      paths.zkey,
+      `no proving key: run \`veriml setup ${p.dir} --dev\` (or --ptau FILE) first.`,
+    )
   // A truncated or foreign key, or a witness generator from another compile, is named here
   // rather than failing inside snarkjs or blamed on veriml as a witness mismatch.
   await checkArtifacts(p.dir, run.manifest, ['wasm', 'witnessJs', 'zkey'])
@@ -89,13 +93,23 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
   const wtns = { type: 'mem' as const, data: await progress.step('witness', () => calculate(run.inputs)) }
   const witnessMs = performance.now() - t
   t = performance.now()
-  const { proof, publicSignals: signals } = await progress.step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(paths.zkey, wtns)).catch((cause: unknown) => {
-    throw new ToolError({ tool: 'snarkjs', argv: ['groth16 prove', paths.zkey], problem: `proving failed: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`, details: [`If ${paths.zkey} was replaced or damaged, redo the setup: veriml setup ${p.dir} --force.`] })
-  })
+  const { proof, publicSignals: signals } = await progress
+    .step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(paths.zkey, wtns))
+    .catch((cause: unknown) => {
+      throw new ToolError({
+        tool: 'snarkjs',
+        argv: ['groth16 prove', paths.zkey],
+        problem: `proving failed: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`,
+        details: [`If ${paths.zkey} was replaced or damaged, redo the setup: veriml setup ${p.dir} --force.`],
+      })
+    })
   const proveMs = performance.now() - t
   const mismatch = signals.length !== expected.length ? -1 : signals.findIndex((s, i) => s !== expected[i])
   if (signals.length !== expected.length || mismatch >= 0) {
-    const what = mismatch < 0 ? `the circuit has ${signals.length} public signals, the layout ${expected.length}` : `public signal ${mismatch} of the circuit (${signals[mismatch]}) differs from the reference executor (${expected[mismatch]})`
+    const what =
+      mismatch < 0
+        ? `the circuit has ${signals.length} public signals, the layout ${expected.length}`
+        : `public signal ${mismatch} of the circuit (${signals[mismatch]}) differs from the reference executor (${expected[mismatch]})`
     throw new WitnessMismatchError(what, {
       details: ['This is a veriml bug: please report it with the model and input.'],
     })
@@ -121,14 +135,21 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
 
 /** --out of prove: absent or a folder; checked before the witness is computed. */
 async function checkProofDir(outDir: string): Promise<void> {
-  if (outDir.trim() === '') throw new FileError({ path: '""', what: '--out', code: 'ENOENT', details: ['An empty path was given.'] })
-  const s = await stat(outDir).catch((e: unknown) => { if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; throw fileError(e, outDir, '--out') })
+  if (outDir.trim() === '')
+    throw new FileError({ path: '""', what: '--out', code: 'ENOENT', details: ['An empty path was given.'] })
+  const s = await stat(outDir).catch((e: unknown) => {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw fileError(e, outDir, '--out')
+  })
   if (s && !s.isDirectory()) throw new FileError({ path: outDir, what: '--out', code: 'ENOTDIR' })
 }
 
 /** Writes the proof files; a failure (a read-only folder, a full disk) names --out and removes what was written. */
 async function writeProofFiles(outDir: string, write: () => Promise<void>): Promise<void> {
-  const existed = await stat(outDir).then(() => true, () => false)
+  const existed = await stat(outDir).then(
+    () => true,
+    () => false,
+  )
   try {
     await write()
   } catch (error) {

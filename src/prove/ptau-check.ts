@@ -20,7 +20,10 @@ export class PtauFormatError extends PtauError {
   readonly path: string
   readonly reason: string
   constructor(path: string, reason: string, cause?: unknown) {
-    super(`${path} is not a usable powers-of-tau file: ${reason}`, { cause, details: ['Expected a snarkjs .ptau file prepared for phase 2 (e.g. powersOfTau28_hez_final_NN.ptau).'] })
+    super(`${path} is not a usable powers-of-tau file: ${reason}`, {
+      cause,
+      details: ['Expected a snarkjs .ptau file prepared for phase 2 (e.g. powersOfTau28_hez_final_NN.ptau).'],
+    })
     this.path = path
     this.reason = reason
   }
@@ -33,7 +36,9 @@ export class PtauTooSmallError extends PtauError {
   readonly requiredPower: number
   constructor(path: string, power: number, requiredPower: number) {
     super(`${path} has power ${power}; this circuit needs power ${requiredPower} (a domain of 2^${requiredPower})`, {
-      details: [`Use a powers-of-tau file of power ${requiredPower} or more (e.g. powersOfTau28_hez_final_${String(requiredPower).padStart(2, '0')}.ptau).`],
+      details: [
+        `Use a powers-of-tau file of power ${requiredPower} or more (e.g. powersOfTau28_hez_final_${String(requiredPower).padStart(2, '0')}.ptau).`,
+      ],
     })
     this.path = path
     this.power = power
@@ -44,14 +49,26 @@ export class PtauTooSmallError extends PtauError {
 export class PtauNotPreparedError extends PtauError {
   override name = 'PtauNotPreparedError'
   constructor(readonly path: string) {
-    super(`${path} is not prepared for phase 2 (no Lagrange sections 12–15)`, { details: ['Run `snarkjs powersoftau prepare phase2` on it, or use a *_final.ptau file.'] })
+    super(`${path} is not prepared for phase 2 (no Lagrange sections 12–15)`, {
+      details: ['Run `snarkjs powersoftau prepare phase2` on it, or use a *_final.ptau file.'],
+    })
   }
 }
 
 export class PtauHashMismatchError extends PtauError {
   override name = 'PtauHashMismatchError'
-  constructor(readonly path: string, readonly expectedBlake2b: string, readonly actualBlake2b: string) {
-    super(`${path} does not have the pinned blake2b-512 hash`, { details: [`expected ${expectedBlake2b}`, `actual   ${actualBlake2b}`, 'The file is not the one you pinned: do not use it for a setup.'] })
+  constructor(
+    readonly path: string,
+    readonly expectedBlake2b: string,
+    readonly actualBlake2b: string,
+  ) {
+    super(`${path} does not have the pinned blake2b-512 hash`, {
+      details: [
+        `expected ${expectedBlake2b}`,
+        `actual   ${actualBlake2b}`,
+        'The file is not the one you pinned: do not use it for a setup.',
+      ],
+    })
   }
 }
 
@@ -70,24 +87,35 @@ const SG2 = 128
 export function expectedSectionSizes(power: number): Map<number, number> {
   const n = 2 ** power
   return new Map([
-    [2, (2 * n - 1) * SG1], [3, n * SG2], [4, n * SG1], [5, n * SG1], [6, SG2],
-    [12, (4 * n - 1) * SG1], [13, (2 * n - 1) * SG2], [14, (2 * n - 1) * SG1], [15, (2 * n - 1) * SG1],
+    [2, (2 * n - 1) * SG1],
+    [3, n * SG2],
+    [4, n * SG1],
+    [5, n * SG1],
+    [6, SG2],
+    [12, (4 * n - 1) * SG1],
+    [13, (2 * n - 1) * SG2],
+    [14, (2 * n - 1) * SG1],
+    [15, (2 * n - 1) * SG1],
   ])
 }
 
 /** Reads and checks the section table and header of a .ptau file (the points are not read). */
 export async function inspectPtau(path: string): Promise<PtauInfo> {
-  const fd = await open(path, 'r').catch((cause) => { throw new PtauFormatError(path, 'cannot open the file', cause) })
+  const fd = await open(path, 'r').catch((cause) => {
+    throw new PtauFormatError(path, 'cannot open the file', cause)
+  })
   try {
     const fileSize = (await fd.stat()).size
     const read = async (at: number, length: number): Promise<Buffer> => {
-      if (at + length > fileSize) throw new PtauFormatError(path, `truncated (needs ${at + length} bytes, has ${fileSize})`)
+      if (at + length > fileSize)
+        throw new PtauFormatError(path, `truncated (needs ${at + length} bytes, has ${fileSize})`)
       const b = Buffer.alloc(length)
       await fd.read(b, 0, length, at)
       return b
     }
     const head = await read(0, 12)
-    if (head.toString('latin1', 0, 4) !== 'ptau') throw new PtauFormatError(path, 'bad magic (a .ptau file starts with "ptau")')
+    if (head.toString('latin1', 0, 4) !== 'ptau')
+      throw new PtauFormatError(path, 'bad magic (a .ptau file starts with "ptau")')
     if (head.readUInt32LE(4) !== 1) throw new PtauFormatError(path, `unsupported version ${head.readUInt32LE(4)}`)
     const sectionSizes = new Map<number, number>()
     const sectionAt = new Map<number, number>()
@@ -104,9 +132,11 @@ export async function inspectPtau(path: string): Promise<PtauInfo> {
     }
     const headerAt = sectionAt.get(1)
     if (headerAt === undefined) throw new PtauFormatError(path, 'no header section')
-    if (sectionSizes.get(1) !== 4 + 32 + 8) throw new PtauFormatError(path, `header section has ${sectionSizes.get(1)} bytes, expected 44`)
+    if (sectionSizes.get(1) !== 4 + 32 + 8)
+      throw new PtauFormatError(path, `header section has ${sectionSizes.get(1)} bytes, expected 44`)
     const header = await read(headerAt, 44)
-    if (header.readUInt32LE(0) !== 32 || readScalarLE(header, 4, 32) !== FQ) throw new PtauFormatError(path, 'not a BN254 (bn128) file')
+    if (header.readUInt32LE(0) !== 32 || readScalarLE(header, 4, 32) !== FQ)
+      throw new PtauFormatError(path, 'not a BN254 (bn128) file')
     const power = header.readUInt32LE(36)
     const ceremonyPower = header.readUInt32LE(40)
     if (power < 1 || power > 28) throw new PtauFormatError(path, `power ${power} is outside 1 … 28`)
@@ -118,7 +148,8 @@ export async function inspectPtau(path: string): Promise<PtauInfo> {
     const prepared = [12, 13, 14, 15].every((id) => sectionSizes.has(id))
     for (const [id, size] of expected) {
       const actual = sectionSizes.get(id)
-      if (actual !== undefined && actual !== size) throw new PtauFormatError(path, `section ${id} has ${actual} bytes; power ${power} needs ${size}`)
+      if (actual !== undefined && actual !== size)
+        throw new PtauFormatError(path, `section ${id} has ${actual} bytes; power ${power} needs ${size}`)
     }
     return { power, ceremonyPower, prepared, sectionSizes }
   } finally {
@@ -129,7 +160,10 @@ export async function inspectPtau(path: string): Promise<PtauInfo> {
 export function blake2b512File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('blake2b512')
-    createReadStream(path).on('data', (d) => h.update(d)).on('error', reject).on('end', () => resolve(h.digest('hex')))
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')))
   })
 }
 
@@ -145,13 +179,18 @@ export interface CheckPtauParameters {
  * Everything `setup --ptau` relies on, in order: structure, power, preparation, pinned hash.
  * No table of published hashes is built in: pin the hash you obtained from the ceremony.
  */
-export async function checkPtau({ path, requiredPower, blake2bHex }: CheckPtauParameters): Promise<PtauInfo & { blake2bHex: string | undefined }> {
+export async function checkPtau({
+  path,
+  requiredPower,
+  blake2bHex,
+}: CheckPtauParameters): Promise<PtauInfo & { blake2bHex: string | undefined }> {
   const info = await inspectPtau(path)
   if (info.power < requiredPower) throw new PtauTooSmallError(path, info.power, requiredPower)
   if (!info.prepared) throw new PtauNotPreparedError(path)
   if (blake2bHex === undefined) return { ...info, blake2bHex: undefined }
   const expected = blake2bHex.toLowerCase().replace(/^0x/, '').replace(/\s+/g, '')
-  if (!/^[0-9a-f]{128}$/.test(expected)) throw new PtauError(`--ptau-hash must be a blake2b-512 hash: 128 hex digits (got ${expected.length})`)
+  if (!/^[0-9a-f]{128}$/.test(expected))
+    throw new PtauError(`--ptau-hash must be a blake2b-512 hash: 128 hex digits (got ${expected.length})`)
   const actual = await blake2b512File(path)
   if (actual !== expected) throw new PtauHashMismatchError(path, expected, actual)
   return { ...info, blake2bHex: actual }

@@ -33,19 +33,31 @@ export interface SetupModelParameters {
  */
 /** snarkjs failed on a file: its first line and the file, never its stack. */
 function snarkjsError(command: string, path: string, cause: unknown): ToolError {
-  return new ToolError({ tool: 'snarkjs', argv: [command, path], problem: `${command} failed on ${path}: ${String((cause as Error)?.message ?? cause).split('\n')[0].slice(0, 200)}` })
+  return new ToolError({
+    tool: 'snarkjs',
+    argv: [command, path],
+    problem: `${command} failed on ${path}: ${String((cause as Error)?.message ?? cause)
+      .split('\n')[0]
+      .slice(0, 200)}`,
+  })
 }
 
 export async function loadCompiled(dir: string, check: readonly ArtifactName[] = []): Promise<Manifest> {
   const manifest = await readManifest(dir)
-  if (!manifest) throw new MissingArtifactError(artifactPaths(dir).manifest, `"${dir}" is not a compiled model (or an interrupted compile left it without a manifest): run \`veriml compile model.onnx --out ${dir}\`.`)
+  if (!manifest)
+    throw new MissingArtifactError(
+      artifactPaths(dir).manifest,
+      `"${dir}" is not a compiled model (or an interrupted compile left it without a manifest): run \`veriml compile model.onnx --out ${dir}\`.`,
+    )
   await checkArtifacts(dir, manifest, check)
   return manifest
 }
 
 /** Power of two of the Groth16 evaluation domain snarkjs uses for this circuit. */
 export async function requiredPower(r1csPath: string): Promise<number> {
-  const info = await snarkjs.r1cs.info(r1csPath).catch((cause: unknown) => { throw snarkjsError('r1cs info', r1csPath, cause) })
+  const info = await snarkjs.r1cs.info(r1csPath).catch((cause: unknown) => {
+    throw snarkjsError('r1cs info', r1csPath, cause)
+  })
   // snarkjs adds one constraint per public input (and the constant one) to the domain.
   const n = info.nConstraints + info.nPubInputs + info.nOutputs + 1
   return Math.max(1, Math.ceil(Math.log2(n)))
@@ -67,7 +79,12 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
   const paths = artifactPaths(p.dir)
   const manifest = await loadCompiled(p.dir, ['r1cs'])
   const r1csSha256 = await sha256File(paths.r1cs)
-  if (!p.force && manifest.setup?.r1csSha256 === r1csSha256 && manifest.setup.kind === (p.dev ? 'dev' : 'ptau') && (await exists(paths.zkey))) {
+  if (
+    !p.force &&
+    manifest.setup?.r1csSha256 === r1csSha256 &&
+    manifest.setup.kind === (p.dev ? 'dev' : 'ptau') &&
+    (await exists(paths.zkey))
+  ) {
     return manifest.setup
   }
   const power = await requiredPower(paths.r1cs)
@@ -76,9 +93,14 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
     // No key source given: a ceremony file cached by an earlier `setup --ptau`, if one is large enough.
     const cached = await findCachedPtau(power)
     if (!cached) {
-      throw new PtauError(`choose a setup: --dev (fast, insecure) or --ptau FILE (a ceremony file of power ≥ ${power})`, {
-        details: [`No cached ceremony file of power ≥ ${power} in ${ptauCacheDir()}: a file given once with --ptau is cached there for later models.`],
-      })
+      throw new PtauError(
+        `choose a setup: --dev (fast, insecure) or --ptau FILE (a ceremony file of power ≥ ${power})`,
+        {
+          details: [
+            `No cached ceremony file of power ≥ ${power} in ${ptauCacheDir()}: a file given once with --ptau is cached there for later models.`,
+          ],
+        },
+      )
     }
     progress.info(`using the cached ceremony powers of tau ${cached.path} (power ${cached.power})`)
     ptauPath = cached.path
@@ -89,18 +111,45 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
   if (ptauPath) {
     const file = resolve(ptauPath)
     const checked = await checkPtau({ path: file, requiredPower: power, blake2bHex: p.ptauBlake2b })
-    await progress.step(`groth16 setup from ${ptauPath} (2^${power})`, () => snarkjs.zKey.newZKey(paths.r1cs, file, tmp).catch(async (cause: unknown) => { await rm(tmp, { force: true }); throw snarkjsError('zkey new', file, cause) }))
+    await progress.step(`groth16 setup from ${ptauPath} (2^${power})`, () =>
+      snarkjs.zKey.newZKey(paths.r1cs, file, tmp).catch(async (cause: unknown) => {
+        await rm(tmp, { force: true })
+        throw snarkjsError('zkey new', file, cause)
+      }),
+    )
     const ptauSha256 = await sha256File(file)
-    record = { kind: 'ptau', insecure: false, r1csSha256, zkeySha256: '', ptauPath: file, ptauSha256, contributions: [], setupMs: 0 }
+    record = {
+      kind: 'ptau',
+      insecure: false,
+      r1csSha256,
+      zkeySha256: '',
+      ptauPath: file,
+      ptauSha256,
+      contributions: [],
+      setupMs: 0,
+    }
     if (checked.blake2bHex) record.ptauBlake2b = checked.blake2bHex
     if (p.ptauPath) await cachePtau(file, checked.power, ptauSha256)
   } else {
-    await progress.step(`dev setup (2^${power}, INSECURE keys)`, () => devSetup({ r1csPath: paths.r1cs, zkeyPath: tmp, ptauPath: paths.ptau }))
-    record = { kind: 'dev', insecure: true, r1csSha256, zkeySha256: '', ptauPath: relative(p.dir, paths.ptau), ptauSha256: await sha256File(paths.ptau), contributions: [], setupMs: 0 }
+    await progress.step(`dev setup (2^${power}, INSECURE keys)`, () =>
+      devSetup({ r1csPath: paths.r1cs, zkeyPath: tmp, ptauPath: paths.ptau }),
+    )
+    record = {
+      kind: 'dev',
+      insecure: true,
+      r1csSha256,
+      zkeySha256: '',
+      ptauPath: relative(p.dir, paths.ptau),
+      ptauSha256: await sha256File(paths.ptau),
+      contributions: [],
+      setupMs: 0,
+    }
   }
   if (!(await exists(tmp)) || (await stat(tmp)).size === 0) {
     await rm(tmp, { force: true })
-    throw new PtauError('groth16 setup produced an empty proving key', { details: ['The powers-of-tau file is probably too small or not prepared.'] })
+    throw new PtauError('groth16 setup produced an empty proving key', {
+      details: ['The powers-of-tau file is probably too small or not prepared.'],
+    })
   }
   await rename(tmp, paths.zkey)
   await writeJsonAtomic(paths.verificationKey, await snarkjs.zKey.exportVerificationKey(paths.zkey))
@@ -112,5 +161,10 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
 }
 
 async function exists(path: string): Promise<boolean> {
-  try { await stat(path); return true } catch { return false }
+  try {
+    await stat(path)
+    return true
+  } catch {
+    return false
+  }
 }

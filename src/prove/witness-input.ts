@@ -7,7 +7,10 @@ const field = (x: bigint) => (((x % SCALAR_FIELD) + SCALAR_FIELD) % SCALAR_FIELD
  * (negatives wrap mod p) and, for hashed weights, the private weights by signal name
  * (`w<id>`, `b<id>`: see src/circuit/weights.ts `weightInputs`).
  */
-export function witnessInput(inputs: readonly (readonly bigint[])[], weights: Readonly<Record<string, readonly bigint[]>> = {}): Record<string, string[]> {
+export function witnessInput(
+  inputs: readonly (readonly bigint[])[],
+  weights: Readonly<Record<string, readonly bigint[]>> = {},
+): Record<string, string[]> {
   return {
     ...Object.fromEntries(inputs.map((v, k) => [`in${k}`, v.map(field)])),
     ...Object.fromEntries(Object.entries(weights).map(([name, v]) => [name, v.map(field)])),

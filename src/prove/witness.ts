@@ -24,7 +24,9 @@ export type WitnessCalculator = (inputs: readonly (readonly bigint[])[]) => Prom
 export async function loadWitnessCalculator(dir: string): Promise<WitnessCalculator> {
   const paths = artifactPaths(dir)
   // Resolved against the working directory: require() would take a relative path from this file.
-  const builder = require(resolve(paths.circuitDir, 'model_js', 'witness_calculator.js')) as (code: Uint8Array) => Promise<CircomWitnessCalculator>
+  const builder = require(resolve(paths.circuitDir, 'model_js', 'witness_calculator.js')) as (
+    code: Uint8Array,
+  ) => Promise<CircomWitnessCalculator>
   let calculator: CircomWitnessCalculator
   try {
     calculator = await builder(await readFile(paths.wasm))
@@ -32,12 +34,19 @@ export async function loadWitnessCalculator(dir: string): Promise<WitnessCalcula
     // V8 refuses a wasm function over 7,654,321 bytes, and circom compiles the whole main
     // template into one function: very large circuits cannot run their wasm witness generator.
     throw new ToolError({
-      tool: 'witness', argv: [paths.wasm], problem: `the circuit's witness generator could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`, cause,
-      details: ['V8 limits one WebAssembly function to about 7.6 MB; a circuit this large needs a smaller model (fewer activations) for now.'],
+      tool: 'witness',
+      argv: [paths.wasm],
+      problem: `the circuit's witness generator could not be loaded: ${cause instanceof Error ? cause.message : String(cause)}`,
+      cause,
+      details: [
+        'V8 limits one WebAssembly function to about 7.6 MB; a circuit this large needs a smaller model (fewer activations) for now.',
+      ],
     })
   }
   // Hashed weights are private inputs of the circuit: the build's own IR supplies them.
-  const weights = (await readManifest(dir))?.layout.weights ? weightInputs(irFromJson(await readFile(paths.ir, 'utf8'))) : {}
+  const weights = (await readManifest(dir))?.layout.weights
+    ? weightInputs(irFromJson(await readFile(paths.ir, 'utf8')))
+    : {}
   return async (inputs) => {
     try {
       return await calculator.calculateWTNSBin(witnessInput(inputs, weights), 0)

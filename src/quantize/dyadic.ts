@@ -5,7 +5,10 @@
  */
 
 /** v = n · 2^e exactly; n is odd, or 0 (then e = 0). */
-export interface Dyadic { n: bigint; e: number }
+export interface Dyadic {
+  n: bigint
+  e: number
+}
 
 const view = new DataView(new ArrayBuffer(8))
 
@@ -13,27 +16,39 @@ export function toDyadic(v: number): Dyadic {
   if (!Number.isFinite(v)) throw new RangeError(`${v} is not a finite number`)
   if (v === 0) return { n: 0n, e: 0 }
   view.setFloat64(0, v)
-  const hi = view.getUint32(0), lo = view.getUint32(4)
+  const hi = view.getUint32(0),
+    lo = view.getUint32(4)
   const biased = (hi >>> 20) & 0x7ff
   let n = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo)
   let e: number
   if (biased === 0) e = -1074
-  else { n |= 1n << 52n; e = biased - 1075 }
-  while ((n & 1n) === 0n) { n >>= 1n; e++ }
+  else {
+    n |= 1n << 52n
+    e = biased - 1075
+  }
+  while ((n & 1n) === 0n) {
+    n >>= 1n
+    e++
+  }
   return { n: v < 0 ? -n : n, e }
 }
 
 const abs = (x: bigint) => (x < 0n ? -x : x)
 function gcd(a: bigint, b: bigint): bigint {
-  a = abs(a); b = abs(b)
+  a = abs(a)
+  b = abs(b)
   while (b) [a, b] = [b, a % b]
   return a
 }
 
 /** round(num / den) to nearest, ties to even; den > 0. */
 export function divRound(num: bigint, den: bigint): bigint {
-  let q = num / den, r = num % den
-  if (r < 0n) { q -= 1n; r += den }
+  let q = num / den,
+    r = num % den
+  if (r < 0n) {
+    q -= 1n
+    r += den
+  }
   const twice = 2n * r
   if (twice > den || (twice === den && (q & 1n) === 1n)) q += 1n
   return q
@@ -44,7 +59,11 @@ export function divRound(num: bigint, den: bigint): bigint {
  * holds exactly for the float64 values; otherwise every |coefs[k] - g·ints[k]| is at most
  * 2^-44 of the row's largest |coef| (far below onnxruntime's own float32 requantisation).
  */
-export interface RowFactor { g: number; ints: bigint[]; exact: boolean }
+export interface RowFactor {
+  g: number
+  ints: bigint[]
+  exact: boolean
+}
 
 const SMALL = 2 ** 24
 const LARGE = 2n ** 40n
@@ -85,7 +104,9 @@ function rational(x: number, qmax: number, tol: number): [number, number] | null
  */
 function rationalFactor(coefs: readonly number[]): { g: number; ints: bigint[] } | null {
   let r = 0
-  coefs.forEach((c, k) => { if (Math.abs(c) > Math.abs(coefs[r])) r = k })
+  coefs.forEach((c, k) => {
+    if (Math.abs(c) > Math.abs(coefs[r])) r = k
+  })
   const pq: [number, number][] = []
   let L = 1
   for (const c of coefs) {
@@ -150,16 +171,20 @@ export interface FoldedRows {
  */
 export function foldRows(rows: { ints: bigint[]; g: number; bias: number }[], outScale: number): FoldedRows {
   const mult = rows.map((r) => toDyadic(Math.fround(r.g / outScale)))
-  for (const [j, m] of mult.entries()) if (m.n <= 0n) throw new RangeError(`row ${j}: requantisation multiplier ${rows[j].g}/${outScale} is zero in float32`)
+  for (const [j, m] of mult.entries())
+    if (m.n <= 0n)
+      throw new RangeError(`row ${j}: requantisation multiplier ${rows[j].g}/${outScale} is zero in float32`)
   let shift = Math.max(0, ...mult.map((m) => -m.e))
   const fold = (at: number) => {
-    const vals: bigint[] = [], bias: bigint[] = []
+    const vals: bigint[] = [],
+      bias: bigint[] = []
     let rounded = 0
     rows.forEach((r, j) => {
       const up = BigInt(at + mult[j].e)
       for (const a of r.ints) vals.push((a * mult[j].n) << up)
       // bias / g · m · 2^(at - s_j), rounded to the nearest integer when not exact.
-      const b = toDyadic(r.bias), g = toDyadic(r.g)
+      const b = toDyadic(r.bias),
+        g = toDyadic(r.g)
       const t = at + mult[j].e + b.e - g.e
       const num = b.n * mult[j].n * (t >= 0 ? 1n << BigInt(t) : 1n)
       const den = g.n * (t < 0 ? 1n << BigInt(-t) : 1n)
@@ -171,7 +196,10 @@ export function foldRows(rows: { ints: bigint[]; g: number; bias: number }[], ou
   }
   let f = fold(shift)
   // A rounded bias errs by at most 2^-(shift+1) output units: keep that below 2^-25.
-  if (f.rounded > 0 && shift < 24) { shift = 24; f = fold(shift) }
+  if (f.rounded > 0 && shift < 24) {
+    shift = 24
+    f = fold(shift)
+  }
   // Dividing every integer by a common 2^k leaves (Σ vals·x + bias) / 2^shift unchanged.
   let common = shift
   for (const v of [...f.vals, ...f.bias]) {
@@ -181,5 +209,10 @@ export function foldRows(rows: { ints: bigint[]; g: number; bias: number }[], ou
     common = Math.min(common, z)
   }
   const k = BigInt(common)
-  return { vals: f.vals.map((v) => v >> k), bias: f.bias.map((v) => v >> k), shift: shift - common, roundedBiases: f.rounded }
+  return {
+    vals: f.vals.map((v) => v >> k),
+    bias: f.bias.map((v) => v >> k),
+    shift: shift - common,
+    roundedBiases: f.rounded,
+  }
 }

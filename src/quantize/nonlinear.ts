@@ -4,7 +4,11 @@ import type { FloatMax, FloatMul, FloatStep, FloatUnary } from '../onnx/graph.js
 import { BaseError } from '../errors.js'
 
 /** An integer tensor and its power-of-two scale (real = q / 2^exp), as quantize.ts tracks them. */
-export interface Scaled { id: TensorId; exp: number; activation: boolean }
+export interface Scaled {
+  id: TensorId
+  exp: number
+  activation: boolean
+}
 
 /** What the max and unary rules need from the quantiser's state. */
 export interface NonlinearContext {
@@ -27,17 +31,38 @@ function expFor(maxAbs: number, limit: number): number {
 }
 
 /** Rescales every operand to the coarsest of their exps (shift only: never loses range). */
-function commonScale(ctx: NonlinearContext, step: FloatStep, inputs: readonly number[]): { ids: TensorId[]; exp: number } {
+function commonScale(
+  ctx: NonlinearContext,
+  step: FloatStep,
+  inputs: readonly number[],
+): { ids: TensorId[]; exp: number } {
   const ins = inputs.map((t) => ctx.activation(t, step.origin))
   const exp = Math.min(...ins.map((r) => r.exp))
-  const ids = ins.map((r, i) => (r.exp === exp ? r.id : ctx.push(step.origin, `${step.origin}:rescale`, ctx.shapeOf(inputs[i]), { op: 'requant', inputs: [r.id], mul: 1n, shift: r.exp - exp, zeroPoint: 0n, lo: null, hi: null })))
+  const ids = ins.map((r, i) =>
+    r.exp === exp
+      ? r.id
+      : ctx.push(step.origin, `${step.origin}:rescale`, ctx.shapeOf(inputs[i]), {
+          op: 'requant',
+          inputs: [r.id],
+          mul: 1n,
+          shift: r.exp - exp,
+          zeroPoint: 0n,
+          lo: null,
+          hi: null,
+        }),
+  )
   return { ids, exp }
 }
 
 /** MaxPool: the max of activations at one scale is an activation at that scale, exactly. */
 export function lowerMax(ctx: NonlinearContext, step: FloatStep, op: FloatMax): Scaled {
   const { ids, exp } = commonScale(ctx, step, op.inputs)
-  const id = ctx.push(step.origin, `${step.origin}:max`, step.shape, { op: 'max', inputs: ids, rowPtr: op.rowPtr, cols: op.cols })
+  const id = ctx.push(step.origin, `${step.origin}:max`, step.shape, {
+    op: 'max',
+    inputs: ids,
+    rowPtr: op.rowPtr,
+    cols: op.cols,
+  })
   return { id, exp, activation: true }
 }
 
@@ -68,20 +93,36 @@ export class LookupTableError extends BaseError {
 export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnary): Scaled {
   const input = ctx.activation(op.inputs[0], step.origin)
   const b = analyzeBounds(ctx.sofar()).get(input.id)!
-  const lo = b.lo.reduce((m, v) => (v < m ? v : m)), hi = b.hi.reduce((m, v) => (v > m ? v : m))
+  const lo = b.lo.reduce((m, v) => (v < m ? v : m)),
+    hi = b.hi.reduce((m, v) => (v > m ? v : m))
   const entries = hi - lo + 1n
   if (entries > BigInt(MAX_TABLE_ENTRIES)) {
-    throw new LookupTableError({ step: step.origin, function: op.name, problem: `its input takes ${entries} integer values, more than the ${MAX_TABLE_ENTRIES} a lookup table may have`, details: ['Quantise activations to at most 16 bits.'] })
+    throw new LookupTableError({
+      step: step.origin,
+      function: op.name,
+      problem: `its input takes ${entries} integer values, more than the ${MAX_TABLE_ENTRIES} a lookup table may have`,
+      details: ['Quantise activations to at most 16 bits.'],
+    })
   }
   const expOut = expFor(ctx.maxAbs(step.id), Number(ctx.actHi))
   const table: bigint[] = []
   for (let q = lo; q <= hi; q++) {
     const y = op.f(Number(q) * 2 ** -input.exp)
-    if (!Number.isFinite(y)) throw new LookupTableError({ step: step.origin, function: op.name, problem: `f(${Number(q) * 2 ** -input.exp}) = ${y} is not finite` })
+    if (!Number.isFinite(y))
+      throw new LookupTableError({
+        step: step.origin,
+        function: op.name,
+        problem: `f(${Number(q) * 2 ** -input.exp}) = ${y} is not finite`,
+      })
     const t = BigInt(Math.round(y * 2 ** expOut))
     table.push(t < ctx.actLo ? ctx.actLo : t > ctx.actHi ? ctx.actHi : t)
   }
-  const id = ctx.push(step.origin, `${step.origin}:lookup`, step.shape, { op: 'lookup', inputs: [input.id], offset: lo, table })
+  const id = ctx.push(step.origin, `${step.origin}:lookup`, step.shape, {
+    op: 'lookup',
+    inputs: [input.id],
+    offset: lo,
+    table,
+  })
   return { id, exp: expOut, activation: true }
 }
 
@@ -94,6 +135,11 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
 export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): Scaled {
   const ins = op.inputs.map((t) => ctx.activation(t, step.origin))
   const exp = ins[0].exp + ins[ins.length - 1].exp
-  const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, { op: 'mul', inputs: ins.map((r) => r.id), left: op.left, right: op.right })
+  const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, {
+    op: 'mul',
+    inputs: ins.map((r) => r.id),
+    left: op.left,
+    right: op.right,
+  })
   return { id, exp, activation: false }
 }

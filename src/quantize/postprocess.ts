@@ -28,7 +28,8 @@ export function applyPostprocess(p: OutputPostprocess, values: readonly number[]
       for (let d = 0; d < D; d++) m = Math.max(m, values[at(d)])
       let sum = 0
       for (let d = 0; d < D; d++) sum += Math.exp(values[at(d)] - m)
-      for (let d = 0; d < D; d++) out[at(d)] = p.op === 'softmax' ? Math.exp(values[at(d)] - m) / sum : values[at(d)] - m - Math.log(sum)
+      for (let d = 0; d < D; d++)
+        out[at(d)] = p.op === 'softmax' ? Math.exp(values[at(d)] - m) / sum : values[at(d)] - m - Math.log(sum)
     }
   }
   return out
@@ -36,7 +37,8 @@ export function applyPostprocess(p: OutputPostprocess, values: readonly number[]
 
 function checked(o: IrOutput, values: readonly number[]): OutputPostprocess | undefined {
   const p = o.postprocess
-  if (p && sizeOf(p.shape) !== values.length) throw new PostprocessShapeError({ output: o.name, expected: sizeOf(p.shape), actual: values.length })
+  if (p && sizeOf(p.shape) !== values.length)
+    throw new PostprocessShapeError({ output: o.name, expected: sizeOf(p.shape), actual: values.length })
   return p
 }
 
@@ -45,7 +47,10 @@ function checked(o: IrOutput, values: readonly number[]): OutputPostprocess | un
  * where an output has it. This is what compares with onnxruntime.
  */
 export function onnxOutputs(outputs: readonly IrOutput[], real: readonly (readonly number[])[]): number[][] {
-  return real.map((v, k) => { const p = checked(outputs[k], v); return p ? applyPostprocess(p, v) : [...v] })
+  return real.map((v, k) => {
+    const p = checked(outputs[k], v)
+    return p ? applyPostprocess(p, v) : [...v]
+  })
 }
 
 /**
@@ -53,7 +58,13 @@ export function onnxOutputs(outputs: readonly IrOutput[], real: readonly (readon
  * logits (also for a LogSoftmax output: probabilities, not their logs), or null for an output
  * without post-processing. Undefined when no output has any, so reports stay as they were.
  */
-export function outputProbabilities(outputs: readonly IrOutput[], real: readonly (readonly number[])[]): (number[] | null)[] | undefined {
+export function outputProbabilities(
+  outputs: readonly IrOutput[],
+  real: readonly (readonly number[])[],
+): (number[] | null)[] | undefined {
   if (!outputs.some((o) => o.postprocess)) return undefined
-  return real.map((v, k) => { const p = checked(outputs[k], v); return p ? applyPostprocess({ ...p, op: 'softmax' }, v) : null })
+  return real.map((v, k) => {
+    const p = checked(outputs[k], v)
+    return p ? applyPostprocess({ ...p, op: 'softmax' }, v) : null
+  })
 }

@@ -15,13 +15,42 @@ import { nodeSpec, rebuildParameters } from './qdq-rebuild.js'
 /** Ops whose inputs and outputs are quantised. */
 const QUANTIZED = new Set(['Conv', 'Gemm', 'MatMul'])
 /** Ops kept in float between DequantizeLinear and QuantizeLinear. */
-const KEPT = new Set(['Relu', 'Clip', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout', 'Constant', 'Shape', 'Gather', 'Concat', 'Slice', 'Cast'])
+const KEPT = new Set([
+  'Relu',
+  'Clip',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'Flatten',
+  'Reshape',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Dropout',
+  'Constant',
+  'Shape',
+  'Gather',
+  'Concat',
+  'Slice',
+  'Cast',
+])
 /**
  * Ops whose output values are a subset of their first input's: on a dequantised input they
  * stay on its grid, so their output shares its scale and zero point (the next
  * QuantizeLinear is then exact). Relu qualifies because the zero point makes real 0 exact.
  */
-const SAME_GRID = new Set(['Relu', 'MaxPool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout'])
+const SAME_GRID = new Set([
+  'Relu',
+  'MaxPool',
+  'Flatten',
+  'Reshape',
+  'Transpose',
+  'Squeeze',
+  'Unsqueeze',
+  'Identity',
+  'Dropout',
+])
 /** Activations consumed only by one of these take its output's range: the clamp fuses into the quantisation. */
 const FUSED_ACTIVATIONS = new Set(['Relu', 'Clip'])
 const MIN_OPSET = 13 // per-axis DequantizeLinear
@@ -30,9 +59,15 @@ export class QuantizeUnsupportedOpsError extends BaseError {
   override name = 'QuantizeUnsupportedOpsError'
   readonly nodes: { name: string; opType: string; domain: string }[]
   constructor({ nodes }: { nodes: { name: string; opType: string; domain: string }[] }) {
-    super(`the quantiser does not support ${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `"${n.name}" (${n.domain ? `${n.domain}.` : ''}${n.opType})`).join(', ')}`, {
-      details: [`Quantised: ${[...QUANTIZED].join(', ')}. Kept in float between QDQ pairs: ${[...KEPT].join(', ')}.`, 'A model that is already quantised (QuantizeLinear, QLinearConv…) needs no quantiser: compile it directly.'],
-    })
+    super(
+      `the quantiser does not support ${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `"${n.name}" (${n.domain ? `${n.domain}.` : ''}${n.opType})`).join(', ')}`,
+      {
+        details: [
+          `Quantised: ${[...QUANTIZED].join(', ')}. Kept in float between QDQ pairs: ${[...KEPT].join(', ')}.`,
+          'A model that is already quantised (QuantizeLinear, QLinearConv…) needs no quantiser: compile it directly.',
+        ],
+      },
+    )
     this.nodes = nodes
   }
 }
@@ -42,7 +77,12 @@ export class QuantizeModelError extends BaseError {
   override name = 'QuantizeModelError'
   readonly node: string
   readonly opType: string
-  constructor({ node, opType, problem, details = [] }: { node: string; opType: string; problem: string; details?: string[] }) {
+  constructor({
+    node,
+    opType,
+    problem,
+    details = [],
+  }: { node: string; opType: string; problem: string; details?: string[] }) {
     super(`node "${node}" (${opType}): ${problem}`, { details })
     this.node = node
     this.opType = opType
@@ -53,7 +93,9 @@ export class MissingCalibrationError extends BaseError {
   override name = 'MissingCalibrationError'
   readonly tensor: string
   constructor({ tensor }: { tensor: string }) {
-    super(`no calibrated range for tensor "${tensor}"`, { details: ['Calibrate every tensor calibrationTensors(model) lists.'] })
+    super(`no calibrated range for tensor "${tensor}"`, {
+      details: ['Calibrate every tensor calibrationTensors(model) lists.'],
+    })
     this.tensor = tensor
   }
 }
@@ -93,12 +135,24 @@ export interface ExportQdqReturnType {
   weights: QdqWeightReport[]
 }
 
-interface Role { node: OnnxNode; activations: number[]; weight?: number; bias?: number; weightAxis?: number; biasFactor: number }
+interface Role {
+  node: OnnxNode
+  activations: number[]
+  weight?: number
+  bias?: number
+  weightAxis?: number
+  biasFactor: number
+}
 
 /** Which inputs of a quantised node are activations, weight and bias, and the weight's channel axis. */
 function roleOf(node: OnnxNode, isConst: (t: string) => boolean): Role {
   const need = (i: number, what: string) => {
-    if (!isConst(node.inputs[i])) throw new QuantizeModelError({ node: node.name, opType: node.opType, problem: `its ${what} "${node.inputs[i]}" must be an initializer to be quantised per channel` })
+    if (!isConst(node.inputs[i]))
+      throw new QuantizeModelError({
+        node: node.name,
+        opType: node.opType,
+        problem: `its ${what} "${node.inputs[i]}" must be an initializer to be quantised per channel`,
+      })
   }
   const bias = node.inputs[2] ? 2 : undefined
   if (node.opType === 'Conv') {
@@ -112,11 +166,23 @@ function roleOf(node: OnnxNode, isConst: (t: string) => boolean): Role {
     const alpha = (node.attributes.alpha as number | undefined) ?? 1
     const beta = (node.attributes.beta as number | undefined) ?? 1
     // beta·C with C at scale (alpha/beta)·s_x·s_w adds to alpha·A·B at the accumulator's scale.
-    return { node, activations: [0], weight: 1, bias: beta === 0 ? undefined : bias, weightAxis: node.attributes.transB ? 0 : 1, biasFactor: alpha / (beta || 1) }
+    return {
+      node,
+      activations: [0],
+      weight: 1,
+      bias: beta === 0 ? undefined : bias,
+      weightAxis: node.attributes.transB ? 0 : 1,
+      biasFactor: alpha / (beta || 1),
+    }
   }
   // MatMul: a constant operand is the weight (B per output column, A per tensor).
   const [a, b] = [isConst(node.inputs[0]), isConst(node.inputs[1])]
-  if (a && b) throw new QuantizeModelError({ node: node.name, opType: node.opType, problem: 'both operands are constants; fold it before quantising' })
+  if (a && b)
+    throw new QuantizeModelError({
+      node: node.name,
+      opType: node.opType,
+      problem: 'both operands are constants; fold it before quantising',
+    })
   if (b) return { node, activations: [0], weight: 1, weightAxis: -1, biasFactor: 1 }
   if (a) return { node, activations: [1], weight: 0, biasFactor: 1 }
   return { node, activations: [0, 1], biasFactor: 1 }
@@ -135,10 +201,20 @@ interface Plan {
 function planOf(model: OnnxModel): Plan {
   if (model.opset < MIN_OPSET) {
     const n = model.nodes[0]
-    throw new QuantizeModelError({ node: n?.name ?? model.name, opType: n?.opType ?? 'model', problem: `opset ${model.opset} is older than ${MIN_OPSET}, the first with per-channel DequantizeLinear`, details: ['Convert the model to opset 13 or newer first (onnx.version_converter).'] })
+    throw new QuantizeModelError({
+      node: n?.name ?? model.name,
+      opType: n?.opType ?? 'model',
+      problem: `opset ${model.opset} is older than ${MIN_OPSET}, the first with per-channel DequantizeLinear`,
+      details: ['Convert the model to opset 13 or newer first (onnx.version_converter).'],
+    })
   }
-  const unsupported = model.nodes.filter((n) => (n.domain && n.domain !== 'ai.onnx') || !(QUANTIZED.has(n.opType) || KEPT.has(n.opType)))
-  if (unsupported.length > 0) throw new QuantizeUnsupportedOpsError({ nodes: unsupported.map((n) => ({ name: n.name, opType: n.opType, domain: n.domain })) })
+  const unsupported = model.nodes.filter(
+    (n) => (n.domain && n.domain !== 'ai.onnx') || !(QUANTIZED.has(n.opType) || KEPT.has(n.opType)),
+  )
+  if (unsupported.length > 0)
+    throw new QuantizeUnsupportedOpsError({
+      nodes: unsupported.map((n) => ({ name: n.name, opType: n.opType, domain: n.domain })),
+    })
   const isConst = (t: string) => model.initializers.has(t)
   const producer = new Map<string, OnnxNode>()
   const consumers = new Map<string, OnnxNode[]>()
@@ -163,9 +239,13 @@ function planOf(model: OnnxModel): Plan {
   }
   for (const t of qdq) {
     const g = gridOf(t)
-    if (g && g !== t) { source.set(t, { kind: 'shared', tensor: g }); continue }
+    if (g && g !== t) {
+      source.set(t, { kind: 'shared', tensor: g })
+      continue
+    }
     const only = consumers.get(t) ?? []
-    const fused = outputSide.has(t) && !graphOutputs.has(t) && only.length === 1 && FUSED_ACTIVATIONS.has(only[0].opType)
+    const fused =
+      outputSide.has(t) && !graphOutputs.has(t) && only.length === 1 && FUSED_ACTIVATIONS.has(only[0].opType)
     source.set(t, { kind: 'calibrated', tensor: fused ? only[0].outputs[0] : t })
   }
   return { roles, qdq, outputSide, source }
@@ -181,20 +261,29 @@ export function calibrationTensors(model: OnnxModel): string[] {
 export function exposeTensors(model: OnnxModel, tensors: readonly string[]): Uint8Array {
   const p = rebuildParameters(model)
   const present = new Set(p.outputs.map((o) => o.name))
-  return buildModel({ ...p, outputs: [...p.outputs, ...tensors.filter((t) => !present.has(t)).map((name) => ({ name }))] })
+  return buildModel({
+    ...p,
+    outputs: [...p.outputs, ...tensors.filter((t) => !present.has(t)).map((name) => ({ name }))],
+  })
 }
 
 const scalar = (name: string, data: TensorSpec['data']): TensorSpec & { name: string } => ({ name, dims: [], data })
 
 /** Rewrites the model to QDQ form; see the file comment. */
-export function exportQdq({ model, ranges, metadata = {}, weightRange = 'reduced' }: ExportQdqParameters): ExportQdqReturnType {
+export function exportQdq({
+  model,
+  ranges,
+  metadata = {},
+  weightRange = 'reduced',
+}: ExportQdqParameters): ExportQdqReturnType {
   const plan = planOf(model)
   const params = new Map<string, ActivationQuant>()
   const quantOf = (t: string): ActivationQuant => {
     const known = params.get(t)
     if (known) return known
     const s = plan.source.get(t)!
-    const q = s.kind === 'shared' ? quantOf(s.tensor) : activationQuant(s.tensor, ranges.get(s.tensor) ?? missing(s.tensor))
+    const q =
+      s.kind === 'shared' ? quantOf(s.tensor) : activationQuant(s.tensor, ranges.get(s.tensor) ?? missing(s.tensor))
     params.set(t, q)
     return q
   }
@@ -206,21 +295,43 @@ export function exportQdq({ model, ranges, metadata = {}, weightRange = 'reduced
     const zp = q.type === 'uint8' ? Uint8Array.of(q.zeroPoint) : Int8Array.of(q.zeroPoint)
     initializers.push(scalar(`${t}_scale`, Float32Array.of(q.scale)), scalar(`${t}_zero_point`, zp))
     nodes.push(
-      { op: 'QuantizeLinear', name: `${t}_QuantizeLinear`, inputs: [from, `${t}_scale`, `${t}_zero_point`], outputs: [`${t}_quantized`] },
-      { op: 'DequantizeLinear', name: `${t}_DequantizeLinear`, inputs: [`${t}_quantized`, `${t}_scale`, `${t}_zero_point`], outputs: [to] },
+      {
+        op: 'QuantizeLinear',
+        name: `${t}_QuantizeLinear`,
+        inputs: [from, `${t}_scale`, `${t}_zero_point`],
+        outputs: [`${t}_quantized`],
+      },
+      {
+        op: 'DequantizeLinear',
+        name: `${t}_DequantizeLinear`,
+        inputs: [`${t}_quantized`, `${t}_scale`, `${t}_zero_point`],
+        outputs: [to],
+      },
     )
   }
   const weights: QdqWeightReport[] = []
   const weightScales = new Map<string, Float32Array>()
   const roleByNode = new Map(plan.roles.map((r) => [r.node, r]))
   const inputSide = (t: string) => plan.qdq.has(t) && !plan.outputSide.has(t)
-  const emitInputSide = (t: string) => { if (inputSide(t)) { qdqPair(t, t, `${t}_dequantized`); rename.set(t, `${t}_dequantized`) } }
+  const emitInputSide = (t: string) => {
+    if (inputSide(t)) {
+      qdqPair(t, t, `${t}_dequantized`)
+      rename.set(t, `${t}_dequantized`)
+    }
+  }
   for (const i of model.inputs) emitInputSide(i.name)
   for (const node of model.nodes) {
     const spec = nodeSpec(node)
     spec.inputs = spec.inputs.map((i) => rename.get(i) ?? i)
     const role = roleByNode.get(node)
-    if (role) emitWeights(model, role, spec, quantOf, { initializers, nodes, report: weights, weightScales, weightQmax: weightRange === 'full' ? 127 : 64 })
+    if (role)
+      emitWeights(model, role, spec, quantOf, {
+        initializers,
+        nodes,
+        report: weights,
+        weightScales,
+        weightQmax: weightRange === 'full' ? 127 : 64,
+      })
     const out = node.outputs[0]
     if (role && plan.outputSide.has(out)) spec.outputs = [`${out}_float`, ...spec.outputs.slice(1)]
     nodes.push(spec)
@@ -238,12 +349,18 @@ export function exportQdq({ model, ranges, metadata = {}, weightRange = 'reduced
     metadata: { generator: 'veriml quantize', weightRange, ...metadata },
   })
   // Reported in graph order: inputs, then by producing node.
-  const order = new Map([...model.inputs.map((i) => i.name), ...model.nodes.flatMap((n) => n.outputs)].map((t, i) => [t, i]))
-  const tensors = [...plan.qdq].sort((a, b) => (order.get(a) ?? -1) - (order.get(b) ?? -1)).map((t) => ({ tensor: t, ...quantOf(t), source: plan.source.get(t)! }))
+  const order = new Map(
+    [...model.inputs.map((i) => i.name), ...model.nodes.flatMap((n) => n.outputs)].map((t, i) => [t, i]),
+  )
+  const tensors = [...plan.qdq]
+    .sort((a, b) => (order.get(a) ?? -1) - (order.get(b) ?? -1))
+    .map((t) => ({ tensor: t, ...quantOf(t), source: plan.source.get(t)! }))
   return { bytes, tensors, weights }
 }
 
-const missing = (tensor: string): never => { throw new MissingCalibrationError({ tensor }) }
+const missing = (tensor: string): never => {
+  throw new MissingCalibrationError({ tensor })
+}
 
 /** Replaces the node's weight and bias inputs with int8 / int32 initializers behind DequantizeLinear. */
 interface WeightSink {
@@ -255,16 +372,34 @@ interface WeightSink {
   weightQmax: number
 }
 
-function emitWeights(model: OnnxModel, role: Role, spec: NodeSpec, quantOf: (t: string) => ActivationQuant, { initializers, nodes, report, weightScales, weightQmax }: WeightSink): void {
+function emitWeights(
+  model: OnnxModel,
+  role: Role,
+  spec: NodeSpec,
+  quantOf: (t: string) => ActivationQuant,
+  { initializers, nodes, report, weightScales, weightQmax }: WeightSink,
+): void {
   const { node } = role
   if (role.weight === undefined) return
   const wName = node.inputs[role.weight]
   const w = model.initializers.get(wName)!
   const floats = (t: OnnxTensor, name: string) => {
-    if (!(t.data instanceof Float64Array)) throw new QuantizeModelError({ node: node.name, opType: node.opType, problem: `initializer "${name}" is not a float tensor` })
+    if (!(t.data instanceof Float64Array))
+      throw new QuantizeModelError({
+        node: node.name,
+        opType: node.opType,
+        problem: `initializer "${name}" is not a float tensor`,
+      })
     return t.data
   }
-  const axis = role.weightAxis === undefined ? undefined : role.weightAxis < 0 ? (w.dims.length >= 2 ? w.dims.length + role.weightAxis : undefined) : role.weightAxis
+  const axis =
+    role.weightAxis === undefined
+      ? undefined
+      : role.weightAxis < 0
+        ? w.dims.length >= 2
+          ? w.dims.length + role.weightAxis
+          : undefined
+        : role.weightAxis
   let scales = weightScales.get(wName)
   if (!scales) {
     const qw = quantizeWeights(floats(w, wName), w.dims, axis, weightQmax)
@@ -278,7 +413,12 @@ function emitWeights(model: OnnxModel, role: Role, spec: NodeSpec, quantOf: (t: 
     const bName = node.inputs[role.bias]
     const b = floats(model.initializers.get(bName)!, bName)
     const channels = axis === undefined ? b.length : w.dims[axis]
-    if (b.length !== channels && b.length !== 1) throw new QuantizeModelError({ node: node.name, opType: node.opType, problem: `bias "${bName}" has ${b.length} values, expected ${channels} (one per output channel)` })
+    if (b.length !== channels && b.length !== 1)
+      throw new QuantizeModelError({
+        node: node.name,
+        opType: node.opType,
+        problem: `bias "${bName}" has ${b.length} values, expected ${channels} (one per output channel)`,
+      })
     const full = b.length === channels ? b : new Float64Array(channels).fill(b[0])
     const inputScale = quantOf(node.inputs[role.activations[0]]).scale
     const qb = quantizeBias(node.name, full, inputScale, scales, role.biasFactor)
@@ -290,7 +430,15 @@ function emitWeights(model: OnnxModel, role: Role, spec: NodeSpec, quantOf: (t: 
   report.push(entry)
 }
 
-function dequantized(initializers: (TensorSpec & { name: string })[], nodes: NodeSpec[], name: string, q: { dims: number[]; data: Int8Array | Int32Array }, scales: Float32Array, zeroPoints: Int8Array | Int32Array, axis: number | undefined): void {
+function dequantized(
+  initializers: (TensorSpec & { name: string })[],
+  nodes: NodeSpec[],
+  name: string,
+  q: { dims: number[]; data: Int8Array | Int32Array },
+  scales: Float32Array,
+  zeroPoints: Int8Array | Int32Array,
+  axis: number | undefined,
+): void {
   const perAxis = axis !== undefined && scales.length > 1
   const dims = perAxis ? [scales.length] : []
   initializers.push(
@@ -298,5 +446,11 @@ function dequantized(initializers: (TensorSpec & { name: string })[], nodes: Nod
     { name: `${name}_scale`, dims, data: perAxis ? scales : scales.subarray(0, 1) },
     { name: `${name}_zero_point`, dims, data: perAxis ? zeroPoints : zeroPoints.subarray(0, 1) },
   )
-  nodes.push({ op: 'DequantizeLinear', name: `${name}_DequantizeLinear`, inputs: [`${name}_quantized`, `${name}_scale`, `${name}_zero_point`], outputs: [`${name}_dequantized`], ...(perAxis && { attributes: { axis: { int: axis } } }) })
+  nodes.push({
+    op: 'DequantizeLinear',
+    name: `${name}_DequantizeLinear`,
+    inputs: [`${name}_quantized`, `${name}_scale`, `${name}_zero_point`],
+    outputs: [`${name}_dequantized`],
+    ...(perAxis && { attributes: { axis: { int: axis } } }),
+  })
 }

@@ -7,7 +7,13 @@ import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../onnx/run
 import { writeFileAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { parseInputs } from './input.js'
-import { type QdqTensorReport, type QdqWeightReport, calibrationTensors, exportQdq, exposeTensors } from './qdq-export.js'
+import {
+  type QdqTensorReport,
+  type QdqWeightReport,
+  calibrationTensors,
+  exportQdq,
+  exposeTensors,
+} from './qdq-export.js'
 import type { TensorRange } from './qdq-params.js'
 
 /**
@@ -45,20 +51,32 @@ export interface QuantizeFileReturnType {
 }
 
 async function read(path: string, what: string): Promise<Buffer> {
-  return readFile(path).catch((cause) => { throw new QuantizeFileError({ path, problem: `cannot read the ${what}`, cause }) })
+  return readFile(path).catch((cause) => {
+    throw new QuantizeFileError({ path, problem: `cannot read the ${what}`, cause })
+  })
 }
 
 /** Per-tensor [min, max] over the samples, from one onnxruntime session exposing those tensors. */
-export async function calibrateRanges(floatModel: Uint8Array, inputs: readonly { name: string; shape: number[] }[], tensors: readonly string[], samples: readonly (readonly Float64Array[])[]): Promise<Map<string, TensorRange>> {
+export async function calibrateRanges(
+  floatModel: Uint8Array,
+  inputs: readonly { name: string; shape: number[] }[],
+  tensors: readonly string[],
+  samples: readonly (readonly Float64Array[])[],
+): Promise<Map<string, TensorRange>> {
   const session = await ort.InferenceSession.create(floatModel)
   const ranges = new Map<string, TensorRange>(tensors.map((t) => [t, { min: Infinity, max: -Infinity }]))
   try {
     for (const sample of samples) {
-      const feeds = Object.fromEntries(inputs.map((info, i) => [info.name, new ort.Tensor('float32', Float32Array.from(sample[i]), info.shape)]))
+      const feeds = Object.fromEntries(
+        inputs.map((info, i) => [info.name, new ort.Tensor('float32', Float32Array.from(sample[i]), info.shape)]),
+      )
       const out = await session.run(feeds, [...tensors])
       for (const t of tensors) {
         const r = ranges.get(t)!
-        for (const v of out[t].data as Float32Array) { if (v < r.min) r.min = v; if (v > r.max) r.max = v }
+        for (const v of out[t].data as Float32Array) {
+          if (v < r.min) r.min = v
+          if (v > r.max) r.max = v
+        }
       }
     }
   } finally {
@@ -67,21 +85,48 @@ export async function calibrateRanges(floatModel: Uint8Array, inputs: readonly {
   return ranges
 }
 
-export async function quantizeOnnxFile({ onnxPath, calibrationPath, outPath, weightRange, progress = silentProgress }: QuantizeFileParameters): Promise<QuantizeFileReturnType> {
+export async function quantizeOnnxFile({
+  onnxPath,
+  calibrationPath,
+  outPath,
+  weightRange,
+  progress = silentProgress,
+}: QuantizeFileParameters): Promise<QuantizeFileReturnType> {
   const source = await read(onnxPath, 'model')
   const model = parseOnnx(source, onnxPath)
   const text = (await read(calibrationPath, 'calibration samples')).toString('utf8')
   let json: unknown
-  try { json = JSON.parse(text) } catch (cause) { throw new QuantizeFileError({ path: calibrationPath, problem: 'is not valid JSON', cause }) }
+  try {
+    json = JSON.parse(text)
+  } catch (cause) {
+    throw new QuantizeFileError({ path: calibrationPath, problem: 'is not valid JSON', cause })
+  }
   const samples = parseInputs(json, model.inputs, { many: true })
   const tensors = calibrationTensors(model)
-  const ranges = await progress.step(`calibrating ${tensors.length} tensors on ${samples.length} samples`, () => calibrateRanges(exposeTensors(model, tensors), model.inputs, tensors, samples))
+  const ranges = await progress.step(`calibrating ${tensors.length} tensors on ${samples.length} samples`, () =>
+    calibrateRanges(exposeTensors(model, tensors), model.inputs, tensors, samples),
+  )
   const sourceSha256 = createHash('sha256').update(source).digest('hex')
-  const r = exportQdq({ model, ranges, metadata: { sourceSha256, calibrationSamples: String(samples.length) }, weightRange })
+  const r = exportQdq({
+    model,
+    ranges,
+    metadata: { sourceSha256, calibrationSamples: String(samples.length) },
+    weightRange,
+  })
   const agreement = await progress.step('checking the int8 model in onnxruntime', async () => {
-    const [reference, quantized] = await Promise.all([runOnnxruntime(source, model.inputs, samples), runOnnxruntime(r.bytes, model.inputs, samples)])
+    const [reference, quantized] = await Promise.all([
+      runOnnxruntime(source, model.inputs, samples),
+      runOnnxruntime(r.bytes, model.inputs, samples),
+    ])
     return compareOutputs(reference, quantized)
   })
   await writeFileAtomic(outPath, r.bytes)
-  return { outPath, bytes: r.bytes.length, calibrationSamples: samples.length, tensors: r.tensors, weights: r.weights, agreement }
+  return {
+    outPath,
+    bytes: r.bytes.length,
+    calibrationSamples: samples.length,
+    tensors: r.tensors,
+    weights: r.weights,
+    agreement,
+  }
 }

@@ -28,7 +28,9 @@ export class QdqRangeError extends BaseError {
   readonly range: TensorRange
   constructor({ tensor, range }: { tensor: string; range: TensorRange }) {
     super(`tensor "${tensor}": calibrated range [${range.min}, ${range.max}] is not a finite interval`, {
-      details: ['A NaN or infinite value reached this tensor on a calibration sample; check the samples and the model.'],
+      details: [
+        'A NaN or infinite value reached this tensor on a calibration sample; check the samples and the model.',
+      ],
     })
     this.tensor = tensor
     this.range = range
@@ -43,7 +45,9 @@ export class BiasOverflowError extends BaseError {
   readonly biasScale: number
   constructor({ node, channel, bias, biasScale }: { node: string; channel: number; bias: number; biasScale: number }) {
     super(`node "${node}": bias ${bias} of channel ${channel} at scale ${biasScale} does not fit int32`, {
-      details: ['The bias is far larger than input range × weight range; the model is unusual enough to need per-tensor review.'],
+      details: [
+        'The bias is far larger than input range × weight range; the model is unusual enough to need per-tensor review.',
+      ],
     })
     this.node = node
     this.channel = channel
@@ -59,7 +63,8 @@ const INT32_MAX = 2 ** 31 - 1
  * floor, zero padding) is exactly representable; the zero point is then an integer.
  */
 export function activationQuant(tensor: string, range: TensorRange): ActivationQuant {
-  if (!Number.isFinite(range.min) || !Number.isFinite(range.max) || range.min > range.max) throw new QdqRangeError({ tensor, range })
+  if (!Number.isFinite(range.min) || !Number.isFinite(range.max) || range.min > range.max)
+    throw new QdqRangeError({ tensor, range })
   const rmin = Math.min(range.min, 0)
   const rmax = Math.max(range.max, 0)
   const [type, qmin, qmax] = rmin === 0 ? (['uint8', 0, 255] as const) : (['int8', -128, 127] as const)
@@ -81,14 +86,21 @@ export interface PerChannelWeights {
  * [-qmax, qmax]. `axis` undefined quantises the whole tensor with one scale. qmax is 127, or
  * 64 with onnxruntime's reduce_range (see WEIGHT_QMAX).
  */
-export function quantizeWeights(data: ArrayLike<number>, dims: readonly number[], axis: number | undefined, qmax = 127): PerChannelWeights {
+export function quantizeWeights(
+  data: ArrayLike<number>,
+  dims: readonly number[],
+  axis: number | undefined,
+  qmax = 127,
+): PerChannelWeights {
   const channels = axis === undefined ? 1 : dims[axis]
   const inner = axis === undefined ? data.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1)
   const channelOf = (i: number) => (axis === undefined ? 0 : Math.floor(i / inner) % channels)
   const absMax = new Float64Array(channels)
   for (let i = 0; i < data.length; i++) absMax[channelOf(i)] = Math.max(absMax[channelOf(i)], Math.abs(data[i]))
   const scales = Float32Array.from(absMax, (m) => (m > 0 ? m / qmax : 1))
-  const q = Int8Array.from({ length: data.length }, (_, i) => Math.min(qmax, Math.max(-qmax, roundHalfEven(data[i] / scales[channelOf(i)]))))
+  const q = Int8Array.from({ length: data.length }, (_, i) =>
+    Math.min(qmax, Math.max(-qmax, roundHalfEven(data[i] / scales[channelOf(i)]))),
+  )
   return { q, scales, axis }
 }
 
@@ -96,12 +108,19 @@ export function quantizeWeights(data: ArrayLike<number>, dims: readonly number[]
  * int32 bias per channel at scale factor · input_scale · weight_scale_c, the scale of the
  * integer accumulator Σ x_q · w_q (factor = alpha / beta for a Gemm, 1 otherwise).
  */
-export function quantizeBias(node: string, bias: ArrayLike<number>, inputScale: number, weightScales: Float32Array, factor = 1): { q: Int32Array; scales: Float32Array } {
+export function quantizeBias(
+  node: string,
+  bias: ArrayLike<number>,
+  inputScale: number,
+  weightScales: Float32Array,
+  factor = 1,
+): { q: Int32Array; scales: Float32Array } {
   const scaleOf = (c: number) => weightScales[weightScales.length === 1 ? 0 : c]
   const scales = Float32Array.from({ length: bias.length }, (_, c) => Math.fround(factor * inputScale * scaleOf(c)))
   const q = Int32Array.from({ length: bias.length }, (_, c) => {
     const v = roundHalfEven(bias[c] / scales[c])
-    if (!(Math.abs(v) <= INT32_MAX)) throw new BiasOverflowError({ node, channel: c, bias: bias[c], biasScale: scales[c] })
+    if (!(Math.abs(v) <= INT32_MAX))
+      throw new BiasOverflowError({ node, channel: c, bias: bias[c], biasScale: scales[c] })
     return v
   })
   return { q, scales }

@@ -24,9 +24,12 @@ const INT_ARRAYS: Record<number, (v: BigInt64Array) => TensorSpec['data']> = {
 }
 
 export function tensorSpec(t: OnnxTensor, name?: string): TensorSpec {
-  const data = t.data instanceof Float64Array
-    ? (t.dataType === 11 ? t.data : Float32Array.from(t.data))
-    : (INT_ARRAYS[t.dataType ?? 7]?.(t.data) ?? t.data)
+  const data =
+    t.data instanceof Float64Array
+      ? t.dataType === 11
+        ? t.data
+        : Float32Array.from(t.data)
+      : (INT_ARRAYS[t.dataType ?? 7]?.(t.data) ?? t.data)
   return { ...(name !== undefined && { name }), dims: t.dims, data, ...(t.dataType === 9 && { type: 'bool' as const }) }
 }
 

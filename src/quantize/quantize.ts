@@ -17,11 +17,17 @@ export class CalibrationError extends BaseError {
 }
 
 /** An integer tensor and its power-of-two scale: real = q / 2^exp. */
-interface Realized { id: TensorId; exp: number; activation: boolean }
+interface Realized {
+  id: TensorId
+  exp: number
+  activation: boolean
+}
 
 /** Every float step kind has a branch above: a new kind fails to type-check here. */
 function unhandled(step: FloatStep, op: never): never {
-  throw new CalibrationError(`step "${step.origin}": float step kind "${(op as { kind: string }).kind}" has no quantisation rule`)
+  throw new CalibrationError(
+    `step "${step.origin}": float step kind "${(op as { kind: string }).kind}" has no quantisation rule`,
+  )
 }
 
 /** Largest exp such that maxAbs · 2^exp ≤ limit (powers of two keep requantisation a shift). */
@@ -50,24 +56,41 @@ const smallBigInt = (v: number): bigint => (v >= -SMALL && v <= SMALL ? SMALL_BI
  * activation, or int8/uint8 inputs) takes the fixed-scale path instead (src/quantize/fixed.ts):
  * the model's scales and zero points, no calibration, and the bit-width options do not apply.
  */
-export function quantize(graph: FloatGraph, calibration: readonly (readonly Float64Array[])[], options: QuantizeOptions = {}): IrModel {
+export function quantize(
+  graph: FloatGraph,
+  calibration: readonly (readonly Float64Array[])[],
+  options: QuantizeOptions = {},
+): IrModel {
   const actBits = options.activationBits ?? 8
   const wBits = options.weightBits ?? 8
-  for (const [name, v] of [['activationBits', actBits], ['weightBits', wBits]] as const) {
-    if (!Number.isInteger(v) || v < 2 || v > 32) throw new CalibrationError(`${name} must be an integer from 2 to 32; got ${v}`)
+  for (const [name, v] of [
+    ['activationBits', actBits],
+    ['weightBits', wBits],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 2 || v > 32)
+      throw new CalibrationError(`${name} must be an integer from 2 to 32; got ${v}`)
   }
   const actLo = -(1n << BigInt(actBits - 1))
   const actHi = (1n << BigInt(actBits - 1)) - 1n
   if (hasFixedScales(graph)) return quantizeFixed(graph)
-  if (calibration.length === 0) throw new CalibrationError('no calibration samples', { details: ['Pass --calibration samples.json with representative inputs.'] })
+  if (calibration.length === 0)
+    throw new CalibrationError('no calibration samples', {
+      details: ['Pass --calibration samples.json with representative inputs.'],
+    })
 
   // Calibrated range of every float tensor.
-  const lo = new Map<number, number>(), hi = new Map<number, number>()
+  const lo = new Map<number, number>(),
+    hi = new Map<number, number>()
   for (const sample of calibration) {
     for (const [id, v] of executeFloat(graph, sample as Float64Array[])) {
-      let a = lo.get(id) ?? Infinity, b = hi.get(id) ?? -Infinity
-      for (const x of v) { if (x < a) a = x; if (x > b) b = x }
-      lo.set(id, a); hi.set(id, b)
+      let a = lo.get(id) ?? Infinity,
+        b = hi.get(id) ?? -Infinity
+      for (const x of v) {
+        if (x < a) a = x
+        if (x > b) b = x
+      }
+      lo.set(id, a)
+      hi.set(id, b)
     }
   }
   const maxAbs = (id: number) => Math.max(Math.abs(lo.get(id)!), Math.abs(hi.get(id)!))
@@ -83,18 +106,35 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
   const inputs: IrInput[] = graph.inputs.map((info) => {
     // An input that is 0 in every sample has no range to calibrate: scale 1 would round every real input to 0.
     if (!(maxAbs(info.id) > 0) || !Number.isFinite(maxAbs(info.id))) {
-      throw new CalibrationError(`input "${info.name}" is ${maxAbs(info.id) === 0 ? '0 in every calibration sample' : 'not finite in the calibration samples'}: its range cannot be calibrated`, {
-        details: [`The calibration has ${calibration.length} sample(s); give representative inputs that span the values the model will see.`],
-      })
+      throw new CalibrationError(
+        `input "${info.name}" is ${maxAbs(info.id) === 0 ? '0 in every calibration sample' : 'not finite in the calibration samples'}: its range cannot be calibrated`,
+        {
+          details: [
+            `The calibration has ${calibration.length} sample(s); give representative inputs that span the values the model will see.`,
+          ],
+        },
+      )
     }
     const unsigned = lo.get(info.id)! >= 0
     const [qlo, qhi] = unsigned ? [0n, (1n << BigInt(actBits)) - 1n] : [actLo, actHi]
     const exp = expFor(maxAbs(info.id), Number(qhi))
-    return { id: nextId++, name: info.name, shape: info.shape, quant: { scale: 2 ** -exp, zeroPoint: 0 }, lo: qlo, hi: qhi }
+    return {
+      id: nextId++,
+      name: info.name,
+      shape: info.shape,
+      quant: { scale: 2 ** -exp, zeroPoint: 0 },
+      lo: qlo,
+      hi: qhi,
+    }
   })
   const shapes = new Map<number, number[]>(graph.inputs.map((i) => [i.id, i.shape]))
   for (const s of graph.steps) shapes.set(s.id, s.shape)
-  const raw = new Map<number, Realized>(graph.inputs.map((info, i) => [info.id, { id: inputs[i].id, exp: -Math.log2(inputs[i].quant.scale), activation: true }]))
+  const raw = new Map<number, Realized>(
+    graph.inputs.map((info, i) => [
+      info.id,
+      { id: inputs[i].id, exp: -Math.log2(inputs[i].quant.scale), activation: true },
+    ]),
+  )
   const act = new Map<number, Realized>()
 
   /** The tensor as an activation: an affine accumulator is requantised (saturating) to its calibrated scale. */
@@ -103,14 +143,25 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
     if (r.activation) return r
     if (!act.has(t)) {
       const exp = expFor(maxAbs(t), Number(actHi))
-      const id = push(origin, `${origin}:act`, shapes.get(t)!, { op: 'requant', inputs: [r.id], ...rescale(r.exp, exp), zeroPoint: 0n, lo: actLo, hi: actHi })
+      const id = push(origin, `${origin}:act`, shapes.get(t)!, {
+        op: 'requant',
+        inputs: [r.id],
+        ...rescale(r.exp, exp),
+        zeroPoint: 0n,
+        lo: actLo,
+        hi: actHi,
+      })
       act.set(t, { id, exp, activation: true })
     }
     return act.get(t)!
   }
 
   const nonlinear: NonlinearContext = {
-    activation, push, actLo, actHi, maxAbs,
+    activation,
+    push,
+    actLo,
+    actHi,
+    maxAbs,
     shapeOf: (t) => shapes.get(t)!,
     sofar: () => ({ name: graph.name, inputs, steps, outputs: [] }),
   }
@@ -119,8 +170,15 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
     const ins = op.inputs.map((t) => activation(t, step.origin))
     const starts: number[] = []
     let at = 0
-    for (const t of op.inputs) { starts.push(at); at += sizeOf(shapes.get(t)!) }
-    const baseOf = (col: number) => { let b = starts.length - 1; while (starts[b] > col) b--; return b }
+    for (const t of op.inputs) {
+      starts.push(at)
+      at += sizeOf(shapes.get(t)!)
+    }
+    const baseOf = (col: number) => {
+      let b = starts.length - 1
+      while (starts[b] > col) b--
+      return b
+    }
     // The accumulator scale: the finest at which every base's largest weight still fits wBits.
     // Loops over typed arrays, with the base looked up only when there are several: 10M-weight layers.
     const maxW = ins.map(() => 0)
@@ -133,9 +191,17 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
     const accExp = Math.min(...ins.map((r, b) => r.exp + (maxW[b] > 0 ? expFor(maxW[b], wLimit) : 64)))
     const factor = ins.map((r) => 2 ** (accExp - r.exp))
     const vals = new Array<bigint>(op.vals.length)
-    for (let k = 0; k < vals.length; k++) vals[k] = smallBigInt(Math.round(op.vals[k] * factor[single ? 0 : baseOf(op.cols[k])]))
+    for (let k = 0; k < vals.length; k++)
+      vals[k] = smallBigInt(Math.round(op.vals[k] * factor[single ? 0 : baseOf(op.cols[k])]))
     const bias = Array.from(op.bias, (b) => BigInt(Math.round(b * 2 ** accExp)))
-    const id = push(step.origin, `${step.origin}:acc`, step.shape, { op: 'linear', inputs: ins.map((r) => r.id), rowPtr: op.rowPtr, cols: op.cols, vals, bias })
+    const id = push(step.origin, `${step.origin}:acc`, step.shape, {
+      op: 'linear',
+      inputs: ins.map((r) => r.id),
+      rowPtr: op.rowPtr,
+      cols: op.cols,
+      vals,
+      bias,
+    })
     return { id, exp: accExp, activation: false }
   }
 
@@ -155,13 +221,36 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
       }
       const qlo = toInt(op.lo, actLo, (a, b) => (a > b ? a : b))
       const qhi = toInt(op.hi, actHi, (a, b) => (a < b ? a : b))
-      const id = push(step.origin, `${step.origin}:act`, step.shape, { op: 'requant', inputs: [src.id], ...rescale(src.exp, exp), zeroPoint: 0n, lo: qlo, hi: qhi })
+      const id = push(step.origin, `${step.origin}:act`, step.shape, {
+        op: 'requant',
+        inputs: [src.id],
+        ...rescale(src.exp, exp),
+        zeroPoint: 0n,
+        lo: qlo,
+        hi: qhi,
+      })
       raw.set(step.id, { id, exp, activation: true })
     } else if (op.kind === 'gather') {
       const ins = op.inputs.map((t) => activation(t, step.origin))
       const exp = Math.min(...ins.map((r) => r.exp))
-      const ids = ins.map((r) => (r.exp === exp ? r.id : push(step.origin, `${step.origin}:rescale`, shapes.get(op.inputs[ins.indexOf(r)])!, { op: 'requant', inputs: [r.id], ...rescale(r.exp, exp), zeroPoint: 0n, lo: null, hi: null })))
-      const id = push(step.origin, `${step.origin}:gather`, step.shape, { op: 'gather', inputs: ids, index: op.index, fill: BigInt(Math.round(op.fill * 2 ** exp)) })
+      const ids = ins.map((r) =>
+        r.exp === exp
+          ? r.id
+          : push(step.origin, `${step.origin}:rescale`, shapes.get(op.inputs[ins.indexOf(r)])!, {
+              op: 'requant',
+              inputs: [r.id],
+              ...rescale(r.exp, exp),
+              zeroPoint: 0n,
+              lo: null,
+              hi: null,
+            }),
+      )
+      const id = push(step.origin, `${step.origin}:gather`, step.shape, {
+        op: 'gather',
+        inputs: ids,
+        index: op.index,
+        fill: BigInt(Math.round(op.fill * 2 ** exp)),
+      })
       raw.set(step.id, { id, exp, activation: true })
     } else if (op.kind === 'max') {
       raw.set(step.id, lowerMax(nonlinear, step, op))
@@ -178,7 +267,12 @@ export function quantize(graph: FloatGraph, calibration: readonly (readonly Floa
   }
   const outputs = graph.outputs.map((o) => {
     const r = raw.get(o.id)!
-    return { tensor: r.id, name: o.name, quant: { scale: 2 ** -r.exp, zeroPoint: 0 }, ...(o.postprocess ? { postprocess: o.postprocess } : {}) }
+    return {
+      tensor: r.id,
+      name: o.name,
+      quant: { scale: 2 ** -r.exp, zeroPoint: 0 },
+      ...(o.postprocess ? { postprocess: o.postprocess } : {}),
+    }
   })
   return { name: graph.name, inputs, steps, outputs }
 }

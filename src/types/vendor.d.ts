@@ -10,8 +10,17 @@ declare module 'snarkjs' {
     curve: string
   }
   export const groth16: {
-    prove(zkey: FileOrBuffer, witness: FileOrBuffer, logger?: unknown): Promise<{ proof: Groth16Proof; publicSignals: string[] }>
-    fullProve(input: Record<string, unknown>, wasm: FileOrBuffer, zkey: FileOrBuffer, logger?: unknown): Promise<{ proof: Groth16Proof; publicSignals: string[] }>
+    prove(
+      zkey: FileOrBuffer,
+      witness: FileOrBuffer,
+      logger?: unknown,
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>
+    fullProve(
+      input: Record<string, unknown>,
+      wasm: FileOrBuffer,
+      zkey: FileOrBuffer,
+      logger?: unknown,
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>
     verify(vkey: unknown, publicSignals: string[], proof: Groth16Proof, logger?: unknown): Promise<boolean>
     exportSolidityCallData(proof: Groth16Proof, publicSignals: string[]): Promise<string>
   }
@@ -26,12 +35,31 @@ declare module 'snarkjs' {
     exportSolidityVerifier(zkey: FileOrBuffer, templates: Record<string, string>, logger?: unknown): Promise<string>
     verifyFromR1cs(r1cs: FileOrBuffer, ptau: FileOrBuffer, zkey: FileOrBuffer, logger?: unknown): Promise<boolean>
     verifyFromInit(init: FileOrBuffer, ptau: FileOrBuffer, zkey: FileOrBuffer, logger?: unknown): Promise<boolean>
-    contribute(zkeyIn: FileOrBuffer, zkeyOut: FileOrBuffer, name: string, entropy: string, logger?: unknown): Promise<Uint8Array>
-    beacon(zkeyIn: FileOrBuffer, zkeyOut: FileOrBuffer, name: string, beaconHash: string, numIterationsExp: number, logger?: unknown): Promise<Uint8Array>
+    contribute(
+      zkeyIn: FileOrBuffer,
+      zkeyOut: FileOrBuffer,
+      name: string,
+      entropy: string,
+      logger?: unknown,
+    ): Promise<Uint8Array>
+    beacon(
+      zkeyIn: FileOrBuffer,
+      zkeyOut: FileOrBuffer,
+      name: string,
+      beaconHash: string,
+      numIterationsExp: number,
+      logger?: unknown,
+    ): Promise<Uint8Array>
   }
   export const powersOfTau: {
     newAccumulator(curve: unknown, power: number, file: FileOrBuffer, logger?: unknown): Promise<unknown>
-    contribute(oldPtau: FileOrBuffer, newPtau: FileOrBuffer, name: string, entropy: string, logger?: unknown): Promise<unknown>
+    contribute(
+      oldPtau: FileOrBuffer,
+      newPtau: FileOrBuffer,
+      name: string,
+      entropy: string,
+      logger?: unknown,
+    ): Promise<unknown>
     preparePhase2(oldPtau: FileOrBuffer, newPtau: FileOrBuffer, logger?: unknown): Promise<unknown>
     verify(ptau: FileOrBuffer, logger?: unknown): Promise<boolean>
   }
@@ -40,12 +68,21 @@ declare module 'snarkjs' {
     getCurveFromName(name: string): Promise<unknown>
   }
   export const r1cs: {
-    info(r1cs: FileOrBuffer, logger?: unknown): Promise<{ nConstraints: number; nVars: number; nOutputs: number; nPubInputs: number; nPrvInputs: number }>
+    info(
+      r1cs: FileOrBuffer,
+      logger?: unknown,
+    ): Promise<{ nConstraints: number; nVars: number; nOutputs: number; nPubInputs: number; nPrvInputs: number }>
   }
 }
 
 declare module 'circomlibjs' {
-  interface Field { toObject(v: unknown): bigint; e(v: bigint | number | string): unknown }
-  export interface PoseidonFn { (inputs: readonly (bigint | number)[]): unknown; F: Field }
+  interface Field {
+    toObject(v: unknown): bigint
+    e(v: bigint | number | string): unknown
+  }
+  export interface PoseidonFn {
+    (inputs: readonly (bigint | number)[]): unknown
+    F: Field
+  }
   export function buildPoseidon(): Promise<PoseidonFn>
 }

@@ -43,10 +43,19 @@ export class FileTooLargeError extends BaseError {
   }
 }
 
-interface ErrnoLike { code: string; path?: string; dest?: string; syscall?: string }
+interface ErrnoLike {
+  code: string
+  path?: string
+  dest?: string
+  syscall?: string
+}
 
 export function isErrno(error: unknown): error is Error & ErrnoLike {
-  return error instanceof Error && typeof (error as Partial<ErrnoLike>).code === 'string' && /^E[A-Z]+$/.test((error as unknown as ErrnoLike).code)
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<ErrnoLike>).code === 'string' &&
+    /^E[A-Z]+$/.test((error as unknown as ErrnoLike).code)
+  )
 }
 
 /** A Node errno error as a FileError naming `path` (else the path Node recorded); anything else unchanged. */
@@ -93,6 +102,7 @@ export function toTypedError(error: unknown): BaseError | null {
   if (error instanceof BaseError) return error
   if (isErrno(error)) return fileError(error) as FileError
   const e = error as { shortMessage?: unknown; code?: unknown } | null
-  if (e && typeof e.shortMessage === 'string' && typeof e.code === 'string') return new ChainError(`${e.shortMessage} (${e.code})`)
+  if (e && typeof e.shortMessage === 'string' && typeof e.code === 'string')
+    return new ChainError(`${e.shortMessage} (${e.code})`)
   return null
 }

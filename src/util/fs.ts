@@ -11,7 +11,9 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => {
     // A file where a parent folder should be: mkdir says EEXIST, which reads as if the target existed.
     const code = (error as NodeJS.ErrnoException).code
-    throw code === 'EEXIST' || code === 'ENOTDIR' ? new FileError({ path: dirname(path), what: 'the folder of', code: 'ENOTDIR' }) : error
+    throw code === 'EEXIST' || code === 'ENOTDIR'
+      ? new FileError({ path: dirname(path), what: 'the folder of', code: 'ENOTDIR' })
+      : error
   })
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
   try {

@@ -16,7 +16,8 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
       const started = Date.now()
       const frames = '⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏'
       let i = 0
-      const draw = () => stream.write(`\r\x1b[2K${frames[i++ % frames.length]} ${label} ${((Date.now() - started) / 1000).toFixed(0)}s`)
+      const draw = () =>
+        stream.write(`\r\x1b[2K${frames[i++ % frames.length]} ${label} ${((Date.now() - started) / 1000).toFixed(0)}s`)
       draw()
       const timer = setInterval(draw, 120)
       try {

@@ -28,12 +28,14 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
  */
 export function redact(text: string): string {
   let out = text
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.replace(new RegExp(escape(s), 'gi'), '<redacted>')
+  for (const s of [...secrets].sort((a, b) => b.length - a.length))
+    out = out.replace(new RegExp(escape(s), 'gi'), '<redacted>')
   if (secrets.size === 0) return out
   const bodies = [...secrets].map((s) => s.toLowerCase())
   return out.replace(/(0x)?[0-9a-fA-F]{20,}/g, (run) => {
     const r = run.toLowerCase().replace(/^0x/, '')
-    for (const b of bodies) for (let i = 0; i + 20 <= b.length; i++) if (r.includes(b.slice(i, i + 20))) return '<redacted>'
+    for (const b of bodies)
+      for (let i = 0; i + 20 <= b.length; i++) if (r.includes(b.slice(i, i + 20))) return '<redacted>'
     return run
   })
 }

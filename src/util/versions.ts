@@ -20,4 +20,6 @@ export function packageVersion(name: string): string {
 }
 
 /** veriml's own version, from its package.json. */
-export const VERIML_VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+export const VERIML_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version

@@ -48,7 +48,13 @@ describe('deployModel', () => {
   it('deploys verifier + registry, registers the model and writes deployment.json', async () => {
     deploymentPath = join(root, 'deployment.json')
     const key = anvil.accounts[0].privateKey
-    const deployment = await deployModel({ rpcUrl: anvil.rpcUrl, privateKey: key, exportDir, registration, deploymentPath })
+    const deployment = await deployModel({
+      rpcUrl: anvil.rpcUrl,
+      privateKey: key,
+      exportDir,
+      registration,
+      deploymentPath,
+    })
     const onDisk = JSON.parse(await readFile(deploymentPath, 'utf8'))
     expect(onDisk).toMatchObject({
       version: 1,
@@ -80,48 +86,78 @@ describe('deployModel', () => {
     } finally {
       delete process.env.VERIML_PRIVATE_KEY
     }
-    await expect(verifyOnChain({ rpcUrl: anvil.rpcUrl, deploymentPath, proof, publicSignals })).rejects.toThrow(MissingPrivateKeyError)
+    await expect(verifyOnChain({ rpcUrl: anvil.rpcUrl, deploymentPath, proof, publicSignals })).rejects.toThrow(
+      MissingPrivateKeyError,
+    )
   })
 
   it('writes nothing when a step fails', async () => {
     const { registry } = await loadDeployment(deploymentPath)
     const failedPath = join(root, 'failed', 'deployment.json')
-    const base = { rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0].privateKey, exportDir, deploymentPath: failedPath }
+    const base = {
+      rpcUrl: anvil.rpcUrl,
+      privateKey: anvil.accounts[0].privateKey,
+      exportDir,
+      deploymentPath: failedPath,
+    }
     // Same model id in the same registry: the verifier is deployed, the registration reverts.
-    await expect(deployModel({ ...base, registration, registryAddress: registry.address })).rejects.toThrow(ModelAlreadyRegisteredError)
+    await expect(deployModel({ ...base, registration, registryAddress: registry.address })).rejects.toThrow(
+      ModelAlreadyRegisteredError,
+    )
     // Not the registry's owner.
     await expect(
-      deployModel({ ...base, privateKey: anvil.accounts[2].privateKey, registration, registryAddress: registry.address }),
+      deployModel({
+        ...base,
+        privateKey: anvil.accounts[2].privateKey,
+        registration,
+        registryAddress: registry.address,
+      }),
     ).rejects.toThrow(ChainTransactionError)
     // A layout that implies 2 signals for a 1-signal verifier: refused before any transaction.
-    await expect(deployModel({ ...base, registration: { ...registration, inputVisibility: 'hashed' } })).rejects.toThrow(PublicSignalCountError)
-    await expect(deployModel({ ...base, registration, registryAddress: Wallet.createRandom().address })).rejects.toThrow(
-      ContractNotDeployedError,
-    )
+    await expect(
+      deployModel({ ...base, registration: { ...registration, inputVisibility: 'hashed' } }),
+    ).rejects.toThrow(PublicSignalCountError)
+    await expect(
+      deployModel({ ...base, registration, registryAddress: Wallet.createRandom().address }),
+    ).rejects.toThrow(ContractNotDeployedError)
     expect(existsSync(failedPath)).toBe(false)
     // A failure never touches an existing deployment.json either.
     const before = await readFile(deploymentPath, 'utf8')
-    await expect(deployModel({ ...base, deploymentPath, registration, registryAddress: registry.address })).rejects.toThrow(
-      ModelAlreadyRegisteredError,
-    )
+    await expect(
+      deployModel({ ...base, deploymentPath, registration, registryAddress: registry.address }),
+    ).rejects.toThrow(ModelAlreadyRegisteredError)
     expect(await readFile(deploymentPath, 'utf8')).toBe(before)
   })
 
   it('reports an unreachable RPC, a missing deployment and a bad key', async () => {
     const { proof, publicSignals } = await circuit.prove([0n, 0n, 0n])
     await expect(
-      deployModel({ rpcUrl: 'http://127.0.0.1:9', privateKey: anvil.accounts[0].privateKey, exportDir, registration, deploymentPath: join(root, 'x.json') }),
+      deployModel({
+        rpcUrl: 'http://127.0.0.1:9',
+        privateKey: anvil.accounts[0].privateKey,
+        exportDir,
+        registration,
+        deploymentPath: join(root, 'x.json'),
+      }),
     ).rejects.toThrow(RpcUnreachableError)
-    await expect(verifyOnChain({ rpcUrl: 'http://127.0.0.1:9', deploymentPath, proof, publicSignals })).rejects.toThrow(RpcUnreachableError)
-    await expect(verifyOnChain({ rpcUrl: anvil.rpcUrl, deploymentPath: join(root, 'none.json'), proof, publicSignals })).rejects.toThrow(
-      DeploymentNotFoundError,
+    await expect(verifyOnChain({ rpcUrl: 'http://127.0.0.1:9', deploymentPath, proof, publicSignals })).rejects.toThrow(
+      RpcUnreachableError,
     )
+    await expect(
+      verifyOnChain({ rpcUrl: anvil.rpcUrl, deploymentPath: join(root, 'none.json'), proof, publicSignals }),
+    ).rejects.toThrow(DeploymentNotFoundError)
     await writeFile(join(root, 'bad.json'), '{"hello": 1}')
-    await expect(verifyOnChain({ rpcUrl: anvil.rpcUrl, deploymentPath: join(root, 'bad.json'), proof, publicSignals })).rejects.toThrow(
-      DeploymentNotFoundError,
-    )
+    await expect(
+      verifyOnChain({ rpcUrl: anvil.rpcUrl, deploymentPath: join(root, 'bad.json'), proof, publicSignals }),
+    ).rejects.toThrow(DeploymentNotFoundError)
     const badKey = '0x1234'
-    const error = await verifyOnChain({ rpcUrl: anvil.rpcUrl, privateKey: badKey, deploymentPath, proof, publicSignals }).catch((e: unknown) => e)
+    const error = await verifyOnChain({
+      rpcUrl: anvil.rpcUrl,
+      privateKey: badKey,
+      deploymentPath,
+      proof,
+      publicSignals,
+    }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(MissingPrivateKeyError)
     expect(String((error as Error).message)).not.toContain(badKey)
   })

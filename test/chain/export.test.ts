@@ -31,7 +31,12 @@ describe('exportVerifier', () => {
     const result = await exportVerifier({ zkeyPath: circuit.zkeyPath, modelId, modelName: 'tiny mlp-v2', outDir })
     expect(result.contractName).toBe('TinyMlpV2Verifier')
     expect(result.publicSignalCount).toBe(3)
-    expect((await readdir(outDir)).sort()).toEqual(['TinyMlpV2Verifier.sol', 'VerimlRegistry.sol', 'examples', 'export.json'])
+    expect((await readdir(outDir)).sort()).toEqual([
+      'TinyMlpV2Verifier.sol',
+      'VerimlRegistry.sol',
+      'examples',
+      'export.json',
+    ])
 
     const source = await readFile(result.verifierPath, 'utf8')
     expect(source.split('\n')[0]).toMatch(/^\/\/ SPDX-License-Identifier/)
@@ -55,8 +60,12 @@ describe('exportVerifier', () => {
   })
 
   it('refuses a missing zkey and a malformed model id', async () => {
-    await expect(exportVerifier({ zkeyPath: join(root, 'none.zkey'), modelId, outDir: join(root, 'x') })).rejects.toThrow(VerifierExportError)
-    await expect(exportVerifier({ zkeyPath: circuit.zkeyPath, modelId: '0x12', outDir: join(root, 'x') })).rejects.toThrow(VerifierExportError)
+    await expect(
+      exportVerifier({ zkeyPath: join(root, 'none.zkey'), modelId, outDir: join(root, 'x') }),
+    ).rejects.toThrow(VerifierExportError)
+    await expect(
+      exportVerifier({ zkeyPath: circuit.zkeyPath, modelId: '0x12', outDir: join(root, 'x') }),
+    ).rejects.toThrow(VerifierExportError)
   })
 })
 
@@ -64,24 +73,37 @@ describe('compileSolidity', () => {
   it('reports errors with file and line', async () => {
     const dir = join(root, 'broken')
     await exportVerifier({ zkeyPath: circuit.zkeyPath, modelId, outDir: dir })
-    await writeFile(join(dir, 'Broken.sol'), 'pragma solidity ^0.8.0;\n\ncontract Broken {\n  function f() public { undefinedThing(); }\n}\n')
+    await writeFile(
+      join(dir, 'Broken.sol'),
+      'pragma solidity ^0.8.0;\n\ncontract Broken {\n  function f() public { undefinedThing(); }\n}\n',
+    )
     expect(() => compileSolidity({ baseDir: dir, files: ['Broken.sol'] })).toThrow(SolcCompileError)
     try {
       compileSolidity({ baseDir: dir, files: ['Broken.sol'] })
     } catch (error) {
-      expect((error as SolcCompileError).diagnostics[0]).toMatchObject({ file: 'Broken.sol', line: 4, severity: 'error' })
+      expect((error as SolcCompileError).diagnostics[0]).toMatchObject({
+        file: 'Broken.sol',
+        line: 4,
+        severity: 'error',
+      })
     }
   })
 
   it('does not resolve imports outside the base directory', async () => {
     const dir = join(root, 'escape')
     await exportVerifier({ zkeyPath: circuit.zkeyPath, modelId, outDir: dir })
-    await writeFile(join(dir, 'Escape.sol'), 'pragma solidity ^0.8.0;\nimport "../export/VerimlRegistry.sol";\ncontract Escape {}\n')
+    await writeFile(
+      join(dir, 'Escape.sol'),
+      'pragma solidity ^0.8.0;\nimport "../export/VerimlRegistry.sol";\ncontract Escape {}\n',
+    )
     expect(() => compileSolidity({ baseDir: dir, files: ['Escape.sol'] })).toThrow(SolcCompileError)
   })
 
   it('keeps the exported ABIs equal to the compiled contracts', () => {
-    const compiled = compileSolidity({ baseDir: CONTRACTS_DIR, files: ['VerimlRegistry.sol', 'examples/InferenceConsumer.sol'] })
+    const compiled = compileSolidity({
+      baseDir: CONTRACTS_DIR,
+      files: ['VerimlRegistry.sol', 'examples/InferenceConsumer.sol'],
+    })
     const norm = (abi: readonly unknown[]) => [...Interface.from(abi as never[]).format()].sort()
     expect(norm(verimlRegistryAbi)).toEqual(norm(compiled.contracts.VerimlRegistry.abi))
     expect(norm(inferenceConsumerAbi)).toEqual(norm(compiled.contracts.InferenceConsumer.abi))

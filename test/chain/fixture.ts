@@ -10,7 +10,13 @@ import { type PackLayout, packLayout } from '../../src/circuit/packing.js'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { type Deployment, type ModelRegistration, deployModel } from '../../src/chain/deploy.js'
 import { exportVerifier } from '../../src/chain/verifier.js'
-import { type TinyCircuit, type TinyCircuitSpec, buildTinyCircuit, preparePtau, terminateSnarkjs } from '../helpers/tiny-circuit.js'
+import {
+  type TinyCircuit,
+  type TinyCircuitSpec,
+  buildTinyCircuit,
+  preparePtau,
+  terminateSnarkjs,
+} from '../helpers/tiny-circuit.js'
 
 /** Inputs in [-8, 7]: 4-bit lanes. */
 const IN_31: PackLayout = packLayout(3, -8n, 7n)
@@ -77,7 +83,14 @@ export async function setupChainFixture(): Promise<ChainFixture> {
     await exportVerifier({ zkeyPath: circuits[key].zkeyPath, modelId, modelName: SPECS[key].name, outDir: exportDir })
     const registration = registrationOf(SPECS[key])
     const deploymentPath = join(root, key, 'deployment.json')
-    const deployment = await deployModel({ rpcUrl: anvil.rpcUrl, privateKey, exportDir, registration, registryAddress, deploymentPath })
+    const deployment = await deployModel({
+      rpcUrl: anvil.rpcUrl,
+      privateKey,
+      exportDir,
+      registration,
+      registryAddress,
+      deploymentPath,
+    })
     registryAddress = deployment.registry.address
     models[key] = { circuit: circuits[key], modelId, registration, exportDir, deploymentPath, deployment }
   }

@@ -40,7 +40,15 @@ afterAll(async () => {
   await f?.teardown()
 })
 
-function submit(key: ModelKey, overrides: { proof?: Groth16Proof; publicSignals?: readonly (string | bigint)[]; modelId?: string; gasLimit?: bigint } = {}) {
+function submit(
+  key: ModelKey,
+  overrides: {
+    proof?: Groth16Proof
+    publicSignals?: readonly (string | bigint)[]
+    modelId?: string
+    gasLimit?: bigint
+  } = {},
+) {
   return verifyOnChain({
     rpcUrl: f.anvil.rpcUrl,
     privateKey: f.privateKey,
@@ -56,13 +64,20 @@ const registry = () => verimlRegistry(f.registryAddress, f.anvil.provider)
 const consumerInterface = new Interface(inferenceConsumerAbi)
 
 /** The custom error a call reverted with (undefined when it did not revert). */
-async function revertName(call: Promise<unknown>, iface: Interface = verimlRegistryInterface): Promise<string | undefined> {
+async function revertName(
+  call: Promise<unknown>,
+  iface: Interface = verimlRegistryInterface,
+): Promise<string | undefined> {
   const error = await call.then(
     () => undefined,
     (e: unknown) => e,
   )
   const data = error === undefined ? undefined : revertData(error)
-  return data === undefined ? (error === undefined ? undefined : 'unparsed revert') : (iface.parseError(data)?.name ?? data)
+  return data === undefined
+    ? error === undefined
+      ? undefined
+      : 'unparsed revert'
+    : (iface.parseError(data)?.name ?? data)
 }
 
 // Tests run in file order: the rejections come before the same statements are recorded, so
@@ -94,12 +109,16 @@ describe('VerimlRegistry.verifyInference', () => {
       const signals = proofs[key].publicSignals
       for (let i = 0; i < signals.length; i++) {
         const plusOne = signals.map((s, j) => (j === i ? BigInt(s) + 1n : BigInt(s)))
-        await expect(submit(key, { publicSignals: plusOne }), `${key} signal ${i} + 1`).rejects.toThrow(ProofRejectedError)
+        await expect(submit(key, { publicSignals: plusOne }), `${key} signal ${i} + 1`).rejects.toThrow(
+          ProofRejectedError,
+        )
         // The same field element, written non-canonically: must not record a second id.
         const aliased = signals.map((s, j) => (j === i ? BigInt(s) + SCALAR_FIELD : BigInt(s)))
         const args = proofArguments(proofs[key].proof, signals)
         expect(
-          await revertName(registry().verifyInference.staticCall(f.models[key].modelId, args.a, args.b, args.c, aliased)),
+          await revertName(
+            registry().verifyInference.staticCall(f.models[key].modelId, args.a, args.b, args.c, aliased),
+          ),
           `${key} signal ${i} + r`,
         ).toBe('SignalNotInField')
       }
@@ -124,7 +143,11 @@ describe('VerimlRegistry.verifyInference', () => {
   it('estimates gas through the registry (snarkjs alone underestimates)', async () => {
     const { modelId } = f.models.hashed2
     const args = calldata(proofs.hashed2.proof, proofs.hashed2.publicSignals, modelId)
-    const throughRegistry = await f.anvil.provider.estimateGas({ to: f.registryAddress, data: args.data, from: f.anvil.accounts[0].address })
+    const throughRegistry = await f.anvil.provider.estimateGas({
+      to: f.registryAddress,
+      data: args.data,
+      from: f.anvil.accounts[0].address,
+    })
     const verifier = f.models.hashed2.deployment.verifier.address
     const direct = await f.anvil.provider.estimateGas({ to: verifier, data: args.verifierData })
     // The direct call "succeeds" (returns false) at any gas, so estimation finds the floor.
@@ -139,7 +162,9 @@ describe('VerimlRegistry.verifyInference', () => {
     expect(sent.accepted).toBe(true)
     if (sent.accepted) {
       expect(sent.gasUsed).toBeLessThanOrEqual(throughRegistry)
-      gasReport.push(`2 signals (hashed input + packed output): ${sent.gasUsed} (estimate ${throughRegistry}, direct verifier estimate ${direct})`)
+      gasReport.push(
+        `2 signals (hashed input + packed output): ${sent.gasUsed} (estimate ${throughRegistry}, direct verifier estimate ${direct})`,
+      )
     }
   })
 
@@ -156,10 +181,14 @@ describe('VerimlRegistry.verifyInference', () => {
       expect(record.blockNumber).toBe(BigInt(result.blockNumber))
       expect(record.submitter).toBe(f.anvil.accounts[0].address)
       const receipt = await f.anvil.provider.getTransactionReceipt(result.txHash)
-      const logs = (receipt?.logs ?? []).map((l) => verimlRegistryInterface.parseLog(l)).filter((l) => l?.name === 'InferenceVerified')
+      const logs = (receipt?.logs ?? [])
+        .map((l) => verimlRegistryInterface.parseLog(l))
+        .filter((l) => l?.name === 'InferenceVerified')
       expect(logs).toHaveLength(1)
       expect(logs[0]?.args.pubSignals.map(BigInt)).toEqual(signals)
-      gasReport.push(`${signals.length} signal(s) (${f.models[key].circuit.spec.inputVisibility} input + packed output): ${result.gasUsed}`)
+      gasReport.push(
+        `${signals.length} signal(s) (${f.models[key].circuit.spec.inputVisibility} input + packed output): ${result.gasUsed}`,
+      )
     }
   })
 
@@ -173,27 +202,33 @@ describe('VerimlRegistry.verifyInference', () => {
     const signer = verimlRegistry(f.registryAddress, new Wallet(f.privateKey, f.anvil.provider))
     const tx = await signer.checkInference.send(f.models.other1.modelId, o.a, o.b, o.c, o.pubSignals)
     await tx.wait()
-    expect(await registry().isRecorded(await registry().inferenceIdOf(f.models.other1.modelId, o.pubSignals))).toBe(false)
+    expect(await registry().isRecorded(await registry().inferenceIdOf(f.models.other1.modelId, o.pubSignals))).toBe(
+      false,
+    )
     const gas = await registry().checkInference.estimateGas(f.models[key].modelId, a, b, c, pubSignals)
     gasReport.push(`checkInference, 2 signals (no record): ${gas}`)
     const tampered = [...pubSignals]
     tampered[1] += 1n
-    expect(await revertName(registry().checkInference.staticCall(f.models[key].modelId, a, b, c, tampered))).toBe('ProofRejected')
+    expect(await revertName(registry().checkInference.staticCall(f.models[key].modelId, a, b, c, tampered))).toBe(
+      'ProofRejected',
+    )
   })
 
   it('decodes recorded outputs (and public inputs) to the packed values', async () => {
     const expected = tinyModel(X, -3n)
     for (const key of ['priv1', 'pub3', 'hashed2'] as const) {
-      expect(await registry().decodeOutputs(f.models[key].modelId, proofs[key].publicSignals.map(BigInt))).toEqual(expected)
+      expect(await registry().decodeOutputs(f.models[key].modelId, proofs[key].publicSignals.map(BigInt))).toEqual(
+        expected,
+      )
     }
     expect(await registry().decodeInputs(f.models.pub3.modelId, proofs.pub3.publicSignals.map(BigInt))).toEqual(X)
-    expect(await revertName(registry().decodeInputs(f.models.hashed2.modelId, proofs.hashed2.publicSignals.map(BigInt)))).toBe(
-      'PartNotPublic',
-    )
+    expect(
+      await revertName(registry().decodeInputs(f.models.hashed2.modelId, proofs.hashed2.publicSignals.map(BigInt))),
+    ).toBe('PartNotPublic')
     // Only recorded inferences are decoded.
-    expect(await revertName(registry().decodeOutputs(f.models.other1.modelId, proofs.other1.publicSignals.map(BigInt)))).toBe(
-      'InferenceNotRecorded',
-    )
+    expect(
+      await revertName(registry().decodeOutputs(f.models.other1.modelId, proofs.other1.publicSignals.map(BigInt))),
+    ).toBe('InferenceNotRecorded')
   })
 
   it('refuses a replay, also with a fresh proof of the same statement', async () => {
@@ -206,11 +241,14 @@ describe('VerimlRegistry.verifyInference', () => {
 
 describe('InferenceConsumer', () => {
   it('stores the argmax class of a verified inference only', async () => {
-    const compiled = compileSolidity({ baseDir: CONTRACTS_DIR, files: ['examples/InferenceConsumer.sol'] }).contracts.InferenceConsumer
+    const compiled = compileSolidity({ baseDir: CONTRACTS_DIR, files: ['examples/InferenceConsumer.sol'] }).contracts
+      .InferenceConsumer
     const wallet = new Wallet(f.privateKey, f.anvil.provider)
     const factory = new ContractFactory(compiled.abi as never[], compiled.bytecode, wallet)
     // A private-input model cannot key classes by input.
-    expect(await revertName(factory.deploy(f.registryAddress, f.models.priv1.modelId), consumerInterface)).toBe('ModelNotUsable')
+    expect(await revertName(factory.deploy(f.registryAddress, f.models.priv1.modelId), consumerInterface)).toBe(
+      'ModelNotUsable',
+    )
 
     const deployed = await factory.deploy(f.registryAddress, f.models.pub3.modelId)
     await deployed.waitForDeployment()

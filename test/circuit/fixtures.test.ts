@@ -18,13 +18,20 @@ describe('circuit = reference executor, on every fixture', () => {
   it.each(supported.map((f) => [f.file, f]))('%s', async (_, f) => {
     const graph = lowerOnnx(parseOnnx(readFileSync(fixturePath(f.file))))
     const r = rng(11)
-    const sample = () => graph.inputs.map((i) => Float64Array.from({ length: i.shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1))
+    const sample = () =>
+      graph.inputs.map((i) => Float64Array.from({ length: i.shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1))
     const ir = quantize(graph, Array.from({ length: 16 }, sample))
-    for (const visibility of [{ input: 'public', output: 'public' }, { input: 'hashed', output: 'hashed' }] as const) {
+    for (const visibility of [
+      { input: 'public', output: 'public' },
+      { input: 'hashed', output: 'hashed' },
+    ] as const) {
       const circuit = await buildCircuit(ir, visibility)
       for (let k = 0; k < 10; k++) {
         // Inputs within the calibrated range (scaled down so none falls outside the domain).
-        const x = quantizeInputs(ir.inputs, sample().map((v) => v.map((e) => e * 0.9)))
+        const x = quantizeInputs(
+          ir.inputs,
+          sample().map((v) => v.map((e) => e * 0.9)),
+        )
         const w = await circuit.witness(x)
         const expected = await publicSignals(circuit.emitted.layout, x, execute(ir, x).outputs)
         expect(w.slice(1, 1 + expected.length)).toEqual(expected)

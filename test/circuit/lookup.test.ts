@@ -31,7 +31,13 @@ const CASES: { name: string; src: number; pre?: Rq; table: Omit<LookupOp, 'op' |
   { name: 'full int8 domain, 256 entries', src: 0, table: TANH, plan: 'gadget' },
   { name: 'full int8 domain, second element', src: 1, table: TANH, plan: 'gadget' },
   { name: 'partial domain [-5, 20]', src: 2, pre: rq({ shift: 2, lo: -5n, hi: 20n }), table: TANH, plan: 'gadget' },
-  { name: '3 entries (A = B = 2)', src: 3, pre: rq({ shift: 6, lo: 0n, hi: 2n, zeroPoint: 1n }), table: SMALL, plan: 'gadget' },
+  {
+    name: '3 entries (A = B = 2)',
+    src: 3,
+    pre: rq({ shift: 6, lo: 0n, hi: 2n, zeroPoint: 1n }),
+    table: SMALL,
+    plan: 'gadget',
+  },
   { name: 'unsigned [0, 255] of a 300-entry table', src: 4, table: SQUARES, plan: 'gadget' },
   { name: 'saturated range: constant', src: 0, pre: rq({ lo: 100n }), table: TANH, plan: 'constant' },
   { name: 'identity part of leaky ReLU: linear', src: 1, pre: rq({ shift: 1, lo: 0n }), table: LEAKY, plan: 'linear' },
@@ -40,17 +46,36 @@ const CASES: { name: string; src: number; pre?: Rq; table: Omit<LookupOp, 'op' |
 
 function model(): IrModel {
   const steps: Step[] = [
-    { origin: 'concat', output: { id: 3, name: 'all', shape: [6] }, op: { op: 'gather', inputs: [0, 1, 2], index: Int32Array.from(range(0, 5)), fill: 0n } },
+    {
+      origin: 'concat',
+      output: { id: 3, name: 'all', shape: [6] },
+      op: { op: 'gather', inputs: [0, 1, 2], index: Int32Array.from(range(0, 5)), fill: 0n },
+    },
   ]
   let id = 4
   const outputs: number[] = []
   for (const c of CASES) {
     const pick = id++
-    steps.push({ origin: c.name, output: { id: pick, name: `pick${pick}`, shape: [1] }, op: { op: 'gather', inputs: [3], index: Int32Array.of(c.src), fill: 0n } })
+    steps.push({
+      origin: c.name,
+      output: { id: pick, name: `pick${pick}`, shape: [1] },
+      op: { op: 'gather', inputs: [3], index: Int32Array.of(c.src), fill: 0n },
+    })
     let src = pick
-    if (c.pre) { src = id++; steps.push({ origin: c.name, output: { id: src, name: `pre${src}`, shape: [1] }, op: { op: 'requant', inputs: [pick], ...c.pre } }) }
+    if (c.pre) {
+      src = id++
+      steps.push({
+        origin: c.name,
+        output: { id: src, name: `pre${src}`, shape: [1] },
+        op: { op: 'requant', inputs: [pick], ...c.pre },
+      })
+    }
     const out = id++
-    steps.push({ origin: c.name, output: { id: out, name: `lk${out}`, shape: [1] }, op: { op: 'lookup', inputs: [src], ...c.table } })
+    steps.push({
+      origin: c.name,
+      output: { id: out, name: `lk${out}`, shape: [1] },
+      op: { op: 'lookup', inputs: [src], ...c.table },
+    })
     outputs.push(out)
   }
   return {
@@ -69,13 +94,21 @@ describe('lookup gadget', () => {
   const ir = model()
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
   let witness: (inputs: bigint[][]) => Promise<bigint[]>
-  beforeAll(async () => { circuit = await buildCircuit(ir); witness = await cachedWitness(circuit) })
+  beforeAll(async () => {
+    circuit = await buildCircuit(ir)
+    witness = await cachedWitness(circuit)
+  })
   afterAll(shutdown)
 
   it('plans each case from the input bounds', () => {
     const bounds = analyzeBounds(ir)
     const lookups = ir.steps.filter((s) => s.op.op === 'lookup')
-    expect(lookups.map((s) => { const b = bounds.get(s.op.inputs[0])!; return planLookup(s.op as LookupOp, b.lo[0], b.hi[0]).kind })).toEqual(CASES.map((c) => c.plan))
+    expect(
+      lookups.map((s) => {
+        const b = bounds.get(s.op.inputs[0])!
+        return planLookup(s.op as LookupOp, b.lo[0], b.hi[0]).kind
+      }),
+    ).toEqual(CASES.map((c) => c.plan))
     expect(planLookup(TANH, -128n, 127n)).toMatchObject({ kind: 'gadget', N: 256, A: 10, B: 26, constraints: 46 })
     expect(planLookup(TANH, -5n, 20n)).toMatchObject({ kind: 'gadget', N: 26 })
     expect(planLookup(SMALL, 0n, 2n)).toMatchObject({ kind: 'gadget', N: 3, A: 2, B: 2, constraints: 6 })
@@ -88,13 +121,16 @@ describe('lookup gadget', () => {
     const bounds = analyzeBounds(ir)
     const input = ir.steps.find((s) => s.op.op === 'lookup')!.op.inputs[0]
     bounds.set(input, { lo: [-129n], hi: [0n] })
-    expect(() => emitCircuit(ir, bounds, { input: 'public', output: 'public' }, [])).toThrow(/step "full int8 domain, 256 entries": lookup input element 0 may take values in \[-129, 0\]/)
+    expect(() => emitCircuit(ir, bounds, { input: 'public', output: 'public' }, [])).toThrow(
+      /step "full int8 domain, 256 entries": lookup input element 0 may take values in \[-129, 0\]/,
+    )
   })
 
   it('costs 2A + B constraints, 46 for 256 entries, as planned', () => {
     const gadgets = instances(circuit.emitted.source, 'Lookup')
     expect(gadgets).toHaveLength(CASES.filter((c) => c.plan === 'gadget').length)
-    for (const g of gadgets) expect(gadgetConstraints(circuit, g.name), g.name).toBe(2 * Number(g.args[1]) + Number(g.args[2]))
+    for (const g of gadgets)
+      expect(gadgetConstraints(circuit, g.name), g.name).toBe(2 * Number(g.args[1]) + Number(g.args[2]))
     const full = gadgets.find((g) => g.args[0] === '256')!
     expect(gadgetConstraints(circuit, full.name)).toBe(46)
     expect(gadgetConstraints(circuit, full.name)).toBeLessThanOrEqual(52)
@@ -107,8 +143,17 @@ describe('lookup gadget', () => {
     const r = rng(3)
     const inputs: bigint[][][] = []
     // x0 and x1 sweep the whole int8 domain between them; u sweeps its domain in steps.
-    for (let v = 0; v < 128; v++) inputs.push([[BigInt(v - 128), BigInt(127 - v), randInt(r, -128n, 127n), randInt(r, -128n, 127n)], [BigInt((v * 2) % 256)], [5n]])
-    inputs.push([[127n, -128n, 127n, 127n], [255n], [5n]], [[-128n, 127n, -128n, -128n], [0n], [5n]], [[0n, 0n, 0n, 0n], [1n], [5n]])
+    for (let v = 0; v < 128; v++)
+      inputs.push([
+        [BigInt(v - 128), BigInt(127 - v), randInt(r, -128n, 127n), randInt(r, -128n, 127n)],
+        [BigInt((v * 2) % 256)],
+        [5n],
+      ])
+    inputs.push(
+      [[127n, -128n, 127n, 127n], [255n], [5n]],
+      [[-128n, 127n, -128n, -128n], [0n], [5n]],
+      [[0n, 0n, 0n, 0n], [1n], [5n]],
+    )
     for (const x of inputs) {
       const w = await witness(x)
       const expected = await publicSignals(circuit.emitted.layout, x, execute(ir, x).outputs)
@@ -121,14 +166,18 @@ describe('lookup gadget', () => {
     // Full-domain gadget lk5_0 (A = 10, B = 26): x0 = -45 is v = 83 = 3·26 + 5, row 3. The cheat
     // sets rows 1 and 2 instead (1 + 2 = 3 keeps v = B·h + l), recomputes the products and y:
     // only the boolean check of the implicit row 0 can catch it.
-    const A = 10, B = 26, l = 5
+    const A = 10,
+      B = 26,
+      l = 5
     const wire = (n: string) => wireOf(circuit, `main.lk5_0.${n}`)
     const w = await witness([[-45n, 0n, 0n, 0n], [0n], [5n]])
     expect(w[wire('hb[2]')]).toBe(1n)
     const row = (h: number) => (h * B + l < 256 ? TANH.table[h * B + l] : 0n)
     const hb: bigint[] = Array.from({ length: A - 1 }, (_, k) => (k === 0 || k === 1 ? 1n : 0n))
     const t = [...w]
-    hb.forEach((v, k) => { t[wire(`hb[${k}]`)] = v })
+    hb.forEach((v, k) => {
+      t[wire(`hb[${k}]`)] = v
+    })
     for (let k = 0; k < A - 2; k++) t[wire(`p[${k}]`)] = hb[k] * (row(k + 1) - row(0))
     const y = row(0) + hb.reduce((s, v, k) => s + v * (row(k + 1) - row(0)), 0n)
     const p = circuit.r1cs.prime
@@ -146,7 +195,11 @@ describe('lookup gadget', () => {
 
   it('rejects a witness with ANY single signal changed (every one-hot bit is determined)', async () => {
     // v at 0, N - 1 and row boundaries (multiples of B = 26) of the 256-entry gadget.
-    for (const x of [[[-128n, 127n, -5n, 0n], [0n], [5n]], [[-102n, -103n, 100n, 127n], [255n], [5n]], [[-76n, 28n, 40n, -100n], [130n], [5n]]]) {
+    for (const x of [
+      [[-128n, 127n, -5n, 0n], [0n], [5n]],
+      [[-102n, -103n, 100n, 127n], [255n], [5n]],
+      [[-76n, 28n, 40n, -100n], [130n], [5n]],
+    ]) {
       expect(unconstrainedWires(circuit, await witness(x))).toEqual([])
     }
   })

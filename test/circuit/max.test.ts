@@ -32,15 +32,39 @@ const ROWS: { name: string; cols: number[]; gadgets: number }[] = [
 
 function model(): IrModel {
   const steps: Step[] = [
-    { origin: 'shift', output: { id: 2, name: 'big', shape: [1] }, op: { op: 'linear', inputs: [1], rowPtr: Int32Array.of(0, 1), cols: Int32Array.of(0), vals: [1n], bias: [300n] } },
-    { origin: 'affine', output: { id: 3, name: 'affine', shape: [6] }, op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null } },
-    { origin: 'pad0', output: { id: 4, name: 'zero', shape: [1] }, op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 0n } },
-    { origin: 'padlow', output: { id: 5, name: 'low', shape: [1] }, op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: -1000n } },
-    { origin: 'maxpool', output: { id: 6, name: 'y', shape: [ROWS.length] }, op: {
-      op: 'max', inputs: [0, 1, 2, 3, 4, 5],
-      rowPtr: Int32Array.from([0, ...ROWS.map((_, i) => ROWS.slice(0, i + 1).reduce((s, r) => s + r.cols.length, 0))]),
-      cols: Int32Array.from(ROWS.flatMap((r) => r.cols)),
-    } },
+    {
+      origin: 'shift',
+      output: { id: 2, name: 'big', shape: [1] },
+      op: { op: 'linear', inputs: [1], rowPtr: Int32Array.of(0, 1), cols: Int32Array.of(0), vals: [1n], bias: [300n] },
+    },
+    {
+      origin: 'affine',
+      output: { id: 3, name: 'affine', shape: [6] },
+      op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null },
+    },
+    {
+      origin: 'pad0',
+      output: { id: 4, name: 'zero', shape: [1] },
+      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 0n },
+    },
+    {
+      origin: 'padlow',
+      output: { id: 5, name: 'low', shape: [1] },
+      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: -1000n },
+    },
+    {
+      origin: 'maxpool',
+      output: { id: 6, name: 'y', shape: [ROWS.length] },
+      op: {
+        op: 'max',
+        inputs: [0, 1, 2, 3, 4, 5],
+        rowPtr: Int32Array.from([
+          0,
+          ...ROWS.map((_, i) => ROWS.slice(0, i + 1).reduce((s, r) => s + r.cols.length, 0)),
+        ]),
+        cols: Int32Array.from(ROWS.flatMap((r) => r.cols)),
+      },
+    },
   ]
   return {
     name: 'max-cases',
@@ -57,7 +81,10 @@ describe('max gadget', () => {
   const ir = model()
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
   let witness: (inputs: bigint[][]) => Promise<bigint[]>
-  beforeAll(async () => { circuit = await buildCircuit(ir); witness = await cachedWitness(circuit) })
+  beforeAll(async () => {
+    circuit = await buildCircuit(ir)
+    witness = await cachedWitness(circuit)
+  })
   afterAll(shutdown)
 
   it('plans a pair from the bounds of a - b', () => {
@@ -69,7 +96,12 @@ describe('max gadget', () => {
 
   it('emits a balanced tree, nothing where the bounds decide', () => {
     const gadgets = instances(circuit.emitted.source, 'Max2')
-    ROWS.forEach((r, i) => expect(gadgets.filter((g) => g.name.startsWith(`mx6_${i}_`)), r.name).toHaveLength(r.gadgets))
+    ROWS.forEach((r, i) =>
+      expect(
+        gadgets.filter((g) => g.name.startsWith(`mx6_${i}_`)),
+        r.name,
+      ).toHaveLength(r.gadgets),
+    )
     // Window 9: ⌈log2 9⌉ = 4 levels; the tree's last gadget takes the 8-window root and x8.
     expect(circuit.emitted.source).toContain('mx6_11_7.a <== mx6_11_6.y;')
   })
@@ -87,11 +119,27 @@ describe('max gadget', () => {
   it('equals the reference executor exactly, at the domain corners, on ties and on random inputs', async () => {
     const r = rng(7)
     const corners: bigint[][][] = [
-      [Array(6).fill(-128n), Array(4).fill(0n)], [Array(6).fill(127n), Array(4).fill(200n)],
-      [[-128n, 127n, -128n, 127n, -128n, 127n], [200n, 0n, 200n, 0n]], [[127n, -128n, 127n, -128n, 127n, -128n], [0n, 200n, 0n, 200n]],
-      [Array(6).fill(0n), Array(4).fill(0n)], [Array(6).fill(5n), Array(4).fill(5n)], [[-1n, 0n, 1n, -1n, 0n, 1n], [1n, 0n, 1n, 0n]],
+      [Array(6).fill(-128n), Array(4).fill(0n)],
+      [Array(6).fill(127n), Array(4).fill(200n)],
+      [
+        [-128n, 127n, -128n, 127n, -128n, 127n],
+        [200n, 0n, 200n, 0n],
+      ],
+      [
+        [127n, -128n, 127n, -128n, 127n, -128n],
+        [0n, 200n, 0n, 200n],
+      ],
+      [Array(6).fill(0n), Array(4).fill(0n)],
+      [Array(6).fill(5n), Array(4).fill(5n)],
+      [
+        [-1n, 0n, 1n, -1n, 0n, 1n],
+        [1n, 0n, 1n, 0n],
+      ],
     ]
-    const random = Array.from({ length: 40 }, () => [Array.from({ length: 6 }, () => randInt(r, -128n, 127n)), Array.from({ length: 4 }, () => randInt(r, 0n, 200n))])
+    const random = Array.from({ length: 40 }, () => [
+      Array.from({ length: 6 }, () => randInt(r, -128n, 127n)),
+      Array.from({ length: 4 }, () => randInt(r, 0n, 200n)),
+    ])
     // The cached calculator computes what snarkjs computes.
     expect(await witness(corners[2])).toEqual(await circuit.witness(corners[2]))
     for (const x of [...corners, ...random]) {
@@ -107,7 +155,10 @@ describe('max gadget', () => {
     // weight into bit 0 (so Σ bit_i·2^i = u still), and outputs x1: only bit 0's boolean
     // check can catch it.
     const wire = (n: string) => wireOf(circuit, `main.mx6_1_0.${n}`)
-    const x = [[40n, -30n, 0n, 0n, 0n, 0n], [0n, 0n, 0n, 0n]]
+    const x = [
+      [40n, -30n, 0n, 0n, 0n, 0n],
+      [0n, 0n, 0n, 0n],
+    ]
     const w = await witness(x)
     expect(w[wire('bit[8]')]).toBe(1n)
     const t = [...w]
@@ -119,14 +170,22 @@ describe('max gadget', () => {
     t[wireOf(circuit, 'main.out_packed[0]')] = w[wireOf(circuit, 'main.out_packed[0]')] - (70n << laneBits)
     const bad = violated(circuit.r1cs, t)
     expect(bad).toHaveLength(1)
-    expect(circuit.r1cs.constraints[bad[0]].flat().every((term) => term.wire === 0 || term.wire === wire('bit[0]'))).toBe(true)
+    expect(
+      circuit.r1cs.constraints[bad[0]].flat().every((term) => term.wire === 0 || term.wire === wire('bit[0]')),
+    ).toBe(true)
   })
 
   it('rejects a witness with ANY single signal changed (every hint is constrained)', async () => {
     const inputs: bigint[][][] = [
-      [[-77n, 101n, 13n, 13n, -128n, 127n], [200n, 3n, 3n, 0n]],
+      [
+        [-77n, 101n, 13n, 13n, -128n, 127n],
+        [200n, 3n, 3n, 0n],
+      ],
       [Array(6).fill(-128n), Array(4).fill(200n)],
-      [[5n, 5n, 5n, 5n, 5n, 5n], [5n, 5n, 5n, 5n]],
+      [
+        [5n, 5n, 5n, 5n, 5n, 5n],
+        [5n, 5n, 5n, 5n],
+      ],
     ]
     for (const x of inputs) expect(unconstrainedWires(circuit, await witness(x))).toEqual([])
   })

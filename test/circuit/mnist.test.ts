@@ -26,8 +26,10 @@ describe('bundled MNIST MLP', () => {
   let manifest: Awaited<ReturnType<typeof compileModel>>['manifest']
   beforeAll(async () => {
     const r = await compileModel({
-      onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'), outDir: dir,
-      calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'), visibility: { input: 'hashed', output: 'public' },
+      onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'),
+      outDir: dir,
+      calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'),
+      visibility: { input: 'hashed', output: 'public' },
     })
     manifest = r.manifest
     ir = irFromJson(readFileSync(artifactPaths(dir).ir, 'utf8'))
@@ -39,11 +41,15 @@ describe('bundled MNIST MLP', () => {
     for (const s of test) {
       const out = execute(ir, quantizeInputs(ir.inputs, [Float64Array.from(s.pixels)])).outputs[0]
       let best = 0
-      out.forEach((v, i) => { if (v > out[best]) best = i })
+      out.forEach((v, i) => {
+        if (v > out[best]) best = i
+      })
       if (best === s.label) correct++
     }
     const accuracy = correct / test.length
-    console.log(`MNIST held-out accuracy: float ${meta.floatTestAccuracy}, quantised ${accuracy} over ${test.length} digits`)
+    console.log(
+      `MNIST held-out accuracy: float ${meta.floatTestAccuracy}, quantised ${accuracy} over ${test.length} digits`,
+    )
     expect(Math.abs(accuracy - meta.floatTestAccuracy)).toBeLessThanOrEqual(0.005)
   })
 

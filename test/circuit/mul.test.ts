@@ -32,9 +32,26 @@ const PRODUCTS = PAIRS.filter((p) => !p.constant).length
 
 function model(): IrModel {
   const steps: Step[] = [
-    { origin: 'affine', output: { id: 2, name: 'affine', shape: [4] }, op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null } },
-    { origin: 'five', output: { id: 3, name: 'five', shape: [1] }, op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 5n } },
-    { origin: 'mul', output: { id: 4, name: 'y', shape: [PAIRS.length] }, op: { op: 'mul', inputs: [0, 1, 2, 3], left: Int32Array.from(PAIRS, (p) => p.l), right: Int32Array.from(PAIRS, (p) => p.r) } },
+    {
+      origin: 'affine',
+      output: { id: 2, name: 'affine', shape: [4] },
+      op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null },
+    },
+    {
+      origin: 'five',
+      output: { id: 3, name: 'five', shape: [1] },
+      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 5n },
+    },
+    {
+      origin: 'mul',
+      output: { id: 4, name: 'y', shape: [PAIRS.length] },
+      op: {
+        op: 'mul',
+        inputs: [0, 1, 2, 3],
+        left: Int32Array.from(PAIRS, (p) => p.l),
+        right: Int32Array.from(PAIRS, (p) => p.r),
+      },
+    },
   ]
   return {
     name: 'mul-cases',
@@ -51,7 +68,10 @@ describe('mul gadget', () => {
   const ir = model()
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
   let witness: (inputs: bigint[][]) => Promise<bigint[]>
-  beforeAll(async () => { circuit = await buildCircuit(ir); witness = await cachedWitness(circuit) })
+  beforeAll(async () => {
+    circuit = await buildCircuit(ir)
+    witness = await cachedWitness(circuit)
+  })
   afterAll(shutdown)
 
   it('costs one constraint per non-constant product, none for a constant factor', () => {
@@ -60,7 +80,9 @@ describe('mul gadget', () => {
     const mWires = new Set([...circuit.sym].filter(([, n]) => /^main\.m4\[\d+\]$/.test(n)).map(([w]) => w))
     expect(mWires.size).toBe(PRODUCTS)
     // Each product signal is defined by one quadratic constraint A·B = m.
-    const defining = circuit.r1cs.constraints.filter(([a, b, c]) => a.length > 0 && b.length > 0 && c.some((t) => mWires.has(t.wire)))
+    const defining = circuit.r1cs.constraints.filter(
+      ([a, b, c]) => a.length > 0 && b.length > 0 && c.some((t) => mWires.has(t.wire)),
+    )
     expect(defining).toHaveLength(PRODUCTS)
     PAIRS.forEach((p, i) => expect(circuit.emitted.source.includes(`m4[${i}] <==`), p.name).toBe(!p.constant))
   })
@@ -68,10 +90,19 @@ describe('mul gadget', () => {
   it('equals the reference executor exactly, at the domain corners and on random inputs', async () => {
     const r = rng(9)
     const corners: bigint[][][] = [
-      [Array(4).fill(-128n), Array(2).fill(0n)], [Array(4).fill(127n), Array(2).fill(200n)],
-      [[-128n, 127n, -128n, 127n], [200n, 0n]], [Array(4).fill(-128n), Array(2).fill(200n)], [Array(4).fill(0n), Array(2).fill(0n)],
+      [Array(4).fill(-128n), Array(2).fill(0n)],
+      [Array(4).fill(127n), Array(2).fill(200n)],
+      [
+        [-128n, 127n, -128n, 127n],
+        [200n, 0n],
+      ],
+      [Array(4).fill(-128n), Array(2).fill(200n)],
+      [Array(4).fill(0n), Array(2).fill(0n)],
     ]
-    const random = Array.from({ length: 30 }, () => [Array.from({ length: 4 }, () => randInt(r, -128n, 127n)), Array.from({ length: 2 }, () => randInt(r, 0n, 200n))])
+    const random = Array.from({ length: 30 }, () => [
+      Array.from({ length: 4 }, () => randInt(r, -128n, 127n)),
+      Array.from({ length: 2 }, () => randInt(r, 0n, 200n)),
+    ])
     expect(await witness(corners[2])).toEqual(await circuit.witness(corners[2]))
     for (const x of [...corners, ...random]) {
       const w = await witness(x)
@@ -82,13 +113,17 @@ describe('mul gadget', () => {
   })
 
   it('rejects a wrong product, and a witness with ANY single signal changed', async () => {
-    const x = [[-77n, 101n, 13n, -128n], [200n, 3n]]
+    const x = [
+      [-77n, 101n, 13n, -128n],
+      [200n, 3n],
+    ]
     const w = await witness(x)
     const t = [...w]
     // A consistent cheat: m4[0] + 1, and the packed output moved with it (lane 0 of out_packed[0], weight 1),
     // so only the product's own constraint can catch it (a hint written with <-- would pass).
     expect(circuit.emitted.layout.outputs[0].lanesPerElement).toBeGreaterThan(1)
-    const m0 = wireOf(circuit, 'main.m4[0]'), out0 = wireOf(circuit, 'main.out_packed[0]')
+    const m0 = wireOf(circuit, 'main.m4[0]'),
+      out0 = wireOf(circuit, 'main.out_packed[0]')
     t[m0] = w[m0] + 1n
     t[out0] = w[out0] + 1n
     const bad = violated(circuit.r1cs, t)
@@ -103,19 +138,28 @@ describe('mul gadget', () => {
 
 describe('mul in a quantised float model ([1,4,3] × [4,1], then Relu)', () => {
   const bytes = buildModel({
-    name: 'mul-relu', opset: 13,
-    inputs: [{ name: 'a', shape: [1, 4, 3] }, { name: 'b', shape: [4, 1] }],
+    name: 'mul-relu',
+    opset: 13,
+    inputs: [
+      { name: 'a', shape: [1, 4, 3] },
+      { name: 'b', shape: [4, 1] },
+    ],
     outputs: [{ name: 'y', shape: [1, 4, 3] }],
-    nodes: [{ op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] }, { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] }],
+    nodes: [
+      { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] },
+      { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
+    ],
   })
   const graph = lowerOnnx(parseOnnx(bytes))
   const r = rng(4)
   const ir = quantize(graph, samples(r, graph.inputs, 16))
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
-  beforeAll(async () => { circuit = await buildCircuit(ir) })
+  beforeAll(async () => {
+    circuit = await buildCircuit(ir)
+  })
   afterAll(shutdown)
 
-  it('proves the executor\'s output with 12 product constraints', async () => {
+  it("proves the executor's output with 12 product constraints", async () => {
     expect(ir.steps.map((s) => s.op.op)).toEqual(['mul', 'requant'])
     expect(circuit.emitted.cost.mul).toBe(12)
     for (const s of samples(r, graph.inputs, 6, -0.5, 0.5)) {
@@ -125,7 +169,12 @@ describe('mul in a quantised float model ([1,4,3] × [4,1], then Relu)', () => {
       expect(w.slice(1, 1 + expected.length)).toEqual(expected)
       expect(violated(circuit.r1cs, w)).toEqual([])
     }
-    expect(unconstrainedWires(circuit, await circuit.witness(quantizeInputs(ir.inputs, samples(r, graph.inputs, 1, -0.5, 0.5)[0])))).toEqual([])
+    expect(
+      unconstrainedWires(
+        circuit,
+        await circuit.witness(quantizeInputs(ir.inputs, samples(r, graph.inputs, 1, -0.5, 0.5)[0])),
+      ),
+    ).toEqual([])
   })
 })
 
@@ -135,28 +184,49 @@ describe('mul in a QDQ model (uint8, nonzero zero points: centred operands, half
     { op: 'DequantizeLinear', name: `${y}_dequant`, inputs: [`${y}_q`, `${p}_s`, `${p}_z`], outputs: [y] },
   ]
   const bytes = buildModel({
-    name: 'qdq-mul', opset: 13,
-    inputs: [{ name: 'x', shape: [2, 3] }, { name: 'x2', shape: [3] }],
+    name: 'qdq-mul',
+    opset: 13,
+    inputs: [
+      { name: 'x', shape: [2, 3] },
+      { name: 'x2', shape: [3] },
+    ],
     outputs: [{ name: 'y', shape: [2, 3] }],
     initializers: [
-      { name: 'a_s', dims: [], data: Float32Array.of(0.02) }, { name: 'a_z', dims: [], data: Uint8Array.of(120) },
-      { name: 'b_s', dims: [], data: Float32Array.of(0.03) }, { name: 'b_z', dims: [], data: Uint8Array.of(131) },
-      { name: 'y_s', dims: [], data: Float32Array.of(0.05) }, { name: 'y_z', dims: [], data: Uint8Array.of(128) },
+      { name: 'a_s', dims: [], data: Float32Array.of(0.02) },
+      { name: 'a_z', dims: [], data: Uint8Array.of(120) },
+      { name: 'b_s', dims: [], data: Float32Array.of(0.03) },
+      { name: 'b_z', dims: [], data: Uint8Array.of(131) },
+      { name: 'y_s', dims: [], data: Float32Array.of(0.05) },
+      { name: 'y_z', dims: [], data: Uint8Array.of(128) },
     ],
-    nodes: [...q('x', 'a', 'a'), ...q('x2', 'b', 'b'), { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] }, ...q('p', 'y', 'y')],
+    nodes: [
+      ...q('x', 'a', 'a'),
+      ...q('x2', 'b', 'b'),
+      { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] },
+      ...q('p', 'y', 'y'),
+    ],
   })
   const ir = quantize(lowerOnnx(parseOnnx(bytes)), [])
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
-  beforeAll(async () => { circuit = await buildCircuit(ir) })
+  beforeAll(async () => {
+    circuit = await buildCircuit(ir)
+  })
   afterAll(shutdown)
 
-  it('proves the executor\'s output: 6 products, every signal constrained', async () => {
+  it("proves the executor's output: 6 products, every signal constrained", async () => {
     // Centring (q - z) of each operand, the product, then the QuantizeLinear's folded multiplier and its requant.
     expect(ir.steps.map((s) => s.op.op)).toEqual(['linear', 'linear', 'mul', 'linear', 'requant'])
     expect(circuit.emitted.cost.mul).toBe(6)
     const r = rng(12)
-    const xs = [[Array(6).fill(0n), Array(3).fill(0n)], [Array(6).fill(255n), Array(3).fill(255n)], [Array(6).fill(0n), Array(3).fill(255n)],
-      ...Array.from({ length: 8 }, () => [Array.from({ length: 6 }, () => randInt(r, 0n, 255n)), Array.from({ length: 3 }, () => randInt(r, 0n, 255n))])]
+    const xs = [
+      [Array(6).fill(0n), Array(3).fill(0n)],
+      [Array(6).fill(255n), Array(3).fill(255n)],
+      [Array(6).fill(0n), Array(3).fill(255n)],
+      ...Array.from({ length: 8 }, () => [
+        Array.from({ length: 6 }, () => randInt(r, 0n, 255n)),
+        Array.from({ length: 3 }, () => randInt(r, 0n, 255n)),
+      ]),
+    ]
     for (const x of xs) {
       const w = await circuit.witness(x)
       const expected = await publicSignals(circuit.emitted.layout, x, execute(ir, x).outputs)

@@ -10,7 +10,15 @@ import { cachedWitness, gadgetConstraints, instances, wireOf } from '../helpers/
 import { violated } from '../helpers/r1cs.js'
 
 type Params = Omit<RequantOp, 'op' | 'inputs'>
-const even = (p: Partial<Params>): Params => ({ mul: 1n, shift: 0, zeroPoint: 0n, lo: null, hi: null, rounding: 'half-even', ...p })
+const even = (p: Partial<Params>): Params => ({
+  mul: 1n,
+  shift: 0,
+  zeroPoint: 0n,
+  lo: null,
+  hi: null,
+  rounding: 'half-even',
+  ...p,
+})
 const X0: bigint[] = [1n, 0n, 0n]
 
 /**
@@ -19,29 +27,87 @@ const X0: bigint[] = [1n, 0n, 0n]
  */
 const CASES: { name: string; row: bigint[]; bias: bigint; p: Params; parities: number }[] = [
   { name: 'shift 1: ties at every odd x (unsigned, HIMODE 0)', row: X0, bias: 0n, p: even({ shift: 1 }), parities: 2 },
-  { name: 'mul 3, shift 2, zp -7, clamp [-20, 30] (SIGNED, HIMODE 2, PAR 1)', row: X0, bias: 0n, p: even({ mul: 3n, shift: 2, zeroPoint: -7n, lo: -20n, hi: 30n }), parities: 2 },
-  { name: 'relu int8, shift 4 (SIGNED, HIMODE 1)', row: [37n, -21n, 5n], bias: 3n, p: even({ shift: 4, lo: 0n, hi: 127n }), parities: 2 },
-  { name: 'upper clamp 2^J (unsigned, HIMODE 1)', row: X0, bias: 128n, p: even({ shift: 1, lo: -1000n, hi: 63n }), parities: 2 },
-  { name: 'zp 5, upper clamp 20 (unsigned, HIMODE 2, PAR 1)', row: X0, bias: 4n, p: even({ shift: 2, zeroPoint: 5n, hi: 20n }), parities: 2 },
-  { name: 'zp 3, clamp [-60, 60] (SIGNED, HIMODE 2, PAR 1)', row: X0, bias: 0n, p: even({ shift: 1, zeroPoint: 3n, lo: -60n, hi: 60n }), parities: 2 },
+  {
+    name: 'mul 3, shift 2, zp -7, clamp [-20, 30] (SIGNED, HIMODE 2, PAR 1)',
+    row: X0,
+    bias: 0n,
+    p: even({ mul: 3n, shift: 2, zeroPoint: -7n, lo: -20n, hi: 30n }),
+    parities: 2,
+  },
+  {
+    name: 'relu int8, shift 4 (SIGNED, HIMODE 1)',
+    row: [37n, -21n, 5n],
+    bias: 3n,
+    p: even({ shift: 4, lo: 0n, hi: 127n }),
+    parities: 2,
+  },
+  {
+    name: 'upper clamp 2^J (unsigned, HIMODE 1)',
+    row: X0,
+    bias: 128n,
+    p: even({ shift: 1, lo: -1000n, hi: 63n }),
+    parities: 2,
+  },
+  {
+    name: 'zp 5, upper clamp 20 (unsigned, HIMODE 2, PAR 1)',
+    row: X0,
+    bias: 4n,
+    p: even({ shift: 2, zeroPoint: 5n, hi: 20n }),
+    parities: 2,
+  },
+  {
+    name: 'zp 3, clamp [-60, 60] (SIGNED, HIMODE 2, PAR 1)',
+    row: X0,
+    bias: 0n,
+    p: even({ shift: 1, zeroPoint: 3n, lo: -60n, hi: 60n }),
+    parities: 2,
+  },
   { name: 'quotient always 0, a tie at -128: constant', row: X0, bias: 0n, p: even({ shift: 8 }), parities: 1 },
   { name: 'mul 5, shift 3, zp -2', row: X0, bias: 0n, p: even({ mul: 5n, shift: 3, zeroPoint: -2n }), parities: 2 },
-  { name: 'mul divisible by 2^shift: no tie, half-up gadget', row: X0, bias: 0n, p: even({ mul: 4n, shift: 1 }), parities: 0 },
-  { name: 'pure ReLU, shift 3 (SIGNED, HIMODE 0)', row: [37n, -21n, 5n], bias: 3n, p: even({ shift: 3, lo: 0n }), parities: 2 },
+  {
+    name: 'mul divisible by 2^shift: no tie, half-up gadget',
+    row: X0,
+    bias: 0n,
+    p: even({ mul: 4n, shift: 1 }),
+    parities: 0,
+  },
+  {
+    name: 'pure ReLU, shift 3 (SIGNED, HIMODE 0)',
+    row: [37n, -21n, 5n],
+    bias: 3n,
+    p: even({ shift: 3, lo: 0n }),
+    parities: 2,
+  },
   { name: 'clamp the bounds prove constant', row: X0, bias: 1000n, p: even({ lo: -5n, hi: 20n }), parities: 0 },
 ]
 
 function model(rounding: 'half-even' | 'half-up'): IrModel {
   const steps: Step[] = []
   const n = CASES.length
-  steps.push({ origin: 'lin', output: { id: 1, name: 'acc', shape: [n] }, op: {
-    op: 'linear', inputs: [0], rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
-    cols: Int32Array.from({ length: 3 * n }, (_, i) => i % 3), vals: CASES.flatMap((c) => c.row), bias: CASES.map((c) => c.bias),
-  } })
+  steps.push({
+    origin: 'lin',
+    output: { id: 1, name: 'acc', shape: [n] },
+    op: {
+      op: 'linear',
+      inputs: [0],
+      rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
+      cols: Int32Array.from({ length: 3 * n }, (_, i) => i % 3),
+      vals: CASES.flatMap((c) => c.row),
+      bias: CASES.map((c) => c.bias),
+    },
+  })
   CASES.forEach((c, i) => {
     const { rounding: _, ...p } = c.p
-    steps.push({ origin: c.name, output: { id: 2 + 2 * i, name: `pick${i}`, shape: [1] }, op: { op: 'gather', inputs: [1], index: Int32Array.of(i), fill: 0n } })
-    steps.push({ origin: c.name, output: { id: 3 + 2 * i, name: `rq${i}`, shape: [1] }, op: { op: 'requant', inputs: [2 + 2 * i], ...(rounding === 'half-even' ? c.p : p) } })
+    steps.push({
+      origin: c.name,
+      output: { id: 2 + 2 * i, name: `pick${i}`, shape: [1] },
+      op: { op: 'gather', inputs: [1], index: Int32Array.of(i), fill: 0n },
+    })
+    steps.push({
+      origin: c.name,
+      output: { id: 3 + 2 * i, name: `rq${i}`, shape: [1] },
+      op: { op: 'requant', inputs: [2 + 2 * i], ...(rounding === 'half-even' ? c.p : p) },
+    })
   })
   return {
     name: `requant-${rounding}`,
@@ -62,10 +128,17 @@ describe('half-even requant gadget', () => {
   const ir = model('half-even')
   const r = rng(5)
   // x0 sweeps int8; x1 and x2 random.
-  const inputs = Array.from({ length: 256 }, (_, v) => [BigInt(v - 128), randInt(r, -128n, 127n), randInt(r, -128n, 127n)])
+  const inputs = Array.from({ length: 256 }, (_, v) => [
+    BigInt(v - 128),
+    randInt(r, -128n, 127n),
+    randInt(r, -128n, 127n),
+  ])
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
   let witness: (inputs: bigint[][]) => Promise<bigint[]>
-  beforeAll(async () => { circuit = await buildCircuit(ir); witness = await cachedWitness(circuit) })
+  beforeAll(async () => {
+    circuit = await buildCircuit(ir)
+    witness = await cachedWitness(circuit)
+  })
   afterAll(shutdown)
 
   it('covers every gadget shape, both parity offsets and the tie cases', () => {
@@ -77,7 +150,12 @@ describe('half-even requant gadget', () => {
     expect(plans[6]).toEqual({ kind: 'constant', value: 0n })
     // Ties with each parity of the half-up quotient, on negative and positive accumulators.
     CASES.forEach((c) => {
-      const seen = new Set(inputs.map((x) => ({ a: acc(c, x), ...tie(c.p, acc(c, x)) })).filter((t) => t.tie).map((t) => `${t.odd}/${t.a < 0n}`))
+      const seen = new Set(
+        inputs
+          .map((x) => ({ a: acc(c, x), ...tie(c.p, acc(c, x)) }))
+          .filter((t) => t.tie)
+          .map((t) => `${t.odd}/${t.a < 0n}`),
+      )
       expect(new Set([...seen].map((s) => s.split('/')[0])).size, c.name).toBe(c.parities)
       const signs = new Set(inputs.map((x) => acc(c, x) < 0n))
       if (c.parities === 2) expect(seen.size, c.name).toBe(2 * signs.size)
@@ -105,9 +183,21 @@ describe('half-even requant gadget', () => {
     // Case 0 (shift 1, unsigned, no clamp): out_packed[0] = y = quotient of u' - BASE. The
     // cheat flips e, redecomposes u' = u - e, recomputes y and winv: only e's checks can fail.
     const p = circuit.r1cs.prime
-    const inv = (a: bigint) => { let r = 1n, b = ((a % p) + p) % p, k = p - 2n; while (k > 0n) { if (k & 1n) r = (r * b) % p; b = (b * b) % p; k >>= 1n } return r }
+    const inv = (a: bigint) => {
+      let r = 1n,
+        b = ((a % p) + p) % p,
+        k = p - 2n
+      while (k > 0n) {
+        if (k & 1n) r = (r * b) % p
+        b = (b * b) % p
+        k >>= 1n
+      }
+      return r
+    }
     const wire = (n: string) => wireOf(circuit, `main.rq3_0.${n}`)
-    const eChecks = circuit.r1cs.constraints.flatMap((abc, i) => (abc.some((lc) => lc.some((t) => t.wire === wire('e') || t.wire === wire('winv'))) ? [i] : []))
+    const eChecks = circuit.r1cs.constraints.flatMap((abc, i) =>
+      abc.some((lc) => lc.some((t) => t.wire === wire('e') || t.wire === wire('winv'))) ? [i] : [],
+    )
     for (const x0 of [1n, 3n, -1n, -3n, 5n, -5n]) {
       const w = await witness([[x0, 0n, 0n]])
       const t = [...w]
@@ -123,7 +213,10 @@ describe('half-even requant gadget', () => {
       expect(t[wireOf(circuit, 'main.out_packed[0]')]).not.toBe(w[wireOf(circuit, 'main.out_packed[0]')])
       const bad = violated(circuit.r1cs, t)
       expect(bad.length, `x0 = ${x0}`).toBeGreaterThan(0)
-      expect(bad.every((i) => eChecks.includes(i)), `x0 = ${x0}`).toBe(true)
+      expect(
+        bad.every((i) => eChecks.includes(i)),
+        `x0 = ${x0}`,
+      ).toBe(true)
     }
   })
 

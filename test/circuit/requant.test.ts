@@ -23,20 +23,41 @@ const CASES: { name: string; row: bigint[]; bias: bigint; p: Params }[] = [
   { name: 'rescale only (unsigned, HIMODE 0)', row: [5n, 0n, 1n], bias: 0n, p: rq({ shift: 3 }) },
   { name: 'upper clamp 2^J (unsigned, HIMODE 1)', row: [1n, 0n, 0n], bias: 128n, p: rq({ lo: -1000n, hi: 127n }) },
   { name: 'upper clamp any (unsigned, HIMODE 2)', row: [1n, 0n, 0n], bias: 128n, p: rq({ hi: 200n }) },
-  { name: 'mul 3, shift 5, zero point -7, int8', row: [90n, 77n, -13n], bias: 11n, p: rq({ mul: 3n, shift: 5, zeroPoint: -7n, lo: -128n, hi: 127n }) },
+  {
+    name: 'mul 3, shift 5, zero point -7, int8',
+    row: [90n, 77n, -13n],
+    bias: 11n,
+    p: rq({ mul: 3n, shift: 5, zeroPoint: -7n, lo: -128n, hi: 127n }),
+  },
   { name: 'clamp the bounds prove constant', row: [1n, 0n, 0n], bias: 1000n, p: rq({ lo: -5n, hi: 20n }) },
 ]
 
 function model(): IrModel {
   const steps: Step[] = []
   const n = CASES.length
-  steps.push({ origin: 'lin', output: { id: 1, name: 'acc', shape: [n] }, op: {
-    op: 'linear', inputs: [0], rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
-    cols: Int32Array.from({ length: 3 * n }, (_, i) => i % 3), vals: CASES.flatMap((c) => c.row), bias: CASES.map((c) => c.bias),
-  } })
+  steps.push({
+    origin: 'lin',
+    output: { id: 1, name: 'acc', shape: [n] },
+    op: {
+      op: 'linear',
+      inputs: [0],
+      rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
+      cols: Int32Array.from({ length: 3 * n }, (_, i) => i % 3),
+      vals: CASES.flatMap((c) => c.row),
+      bias: CASES.map((c) => c.bias),
+    },
+  })
   CASES.forEach((c, i) => {
-    steps.push({ origin: c.name, output: { id: 2 + 2 * i, name: `pick${i}`, shape: [1] }, op: { op: 'gather', inputs: [1], index: Int32Array.of(i), fill: 0n } })
-    steps.push({ origin: c.name, output: { id: 3 + 2 * i, name: `rq${i}`, shape: [1] }, op: { op: 'requant', inputs: [2 + 2 * i], ...c.p } })
+    steps.push({
+      origin: c.name,
+      output: { id: 2 + 2 * i, name: `pick${i}`, shape: [1] },
+      op: { op: 'gather', inputs: [1], index: Int32Array.of(i), fill: 0n },
+    })
+    steps.push({
+      origin: c.name,
+      output: { id: 3 + 2 * i, name: `rq${i}`, shape: [1] },
+      op: { op: 'requant', inputs: [2 + 2 * i], ...c.p },
+    })
   })
   return {
     name: 'requant-cases',
@@ -49,7 +70,9 @@ function model(): IrModel {
 describe('requant gadget', () => {
   const ir = model()
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
-  beforeAll(async () => { circuit = await buildCircuit(ir) })
+  beforeAll(async () => {
+    circuit = await buildCircuit(ir)
+  })
   afterAll(shutdown)
 
   it('covers every gadget shape', () => {
@@ -61,7 +84,13 @@ describe('requant gadget', () => {
 
   it('equals the reference executor exactly, at the domain corners and on random inputs', async () => {
     const r = rng(1)
-    const corners = [[-128n, -128n, -128n], [127n, 127n, 127n], [-128n, 127n, -128n], [127n, -128n, 127n], [0n, 0n, 0n]]
+    const corners = [
+      [-128n, -128n, -128n],
+      [127n, 127n, 127n],
+      [-128n, 127n, -128n],
+      [127n, -128n, 127n],
+      [0n, 0n, 0n],
+    ]
     const inputs = [...corners, ...Array.from({ length: 40 }, () => [0, 1, 2].map(() => randInt(r, -128n, 127n)))]
     for (const x of inputs) {
       const w = await circuit.witness([x])
@@ -72,7 +101,11 @@ describe('requant gadget', () => {
   })
 
   it('rejects a witness with ANY single signal changed (every hint is constrained)', async () => {
-    for (const x of [[-77n, 101n, 13n], [127n, -128n, 127n], [-128n, 127n, -128n]]) {
+    for (const x of [
+      [-77n, 101n, 13n],
+      [127n, -128n, 127n],
+      [-128n, 127n, -128n],
+    ]) {
       expect(unconstrainedWires(circuit, await circuit.witness([x]))).toEqual([])
     }
   })

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emitCircuit } from '../../src/circuit/emit.js'
 import { pack } from '../../src/circuit/packing.js'
 import { hashChain, publicSignals } from '../../src/circuit/public.js'
-import { MissingWeightCommitmentError, NoWeightsError, committedTensors, signedLaneLayout, weightCommitment, weightInputs } from '../../src/circuit/weights.js'
+import {
+  MissingWeightCommitmentError,
+  NoWeightsError,
+  committedTensors,
+  signedLaneLayout,
+  weightCommitment,
+  weightInputs,
+} from '../../src/circuit/weights.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import { execute } from '../../src/ir/execute.js'
 import type { IrModel, LinearOp } from '../../src/ir/types.js'
@@ -16,7 +23,10 @@ import { violated } from '../helpers/r1cs.js'
  */
 function model(): IrModel {
   const lin = (inputs: number[], rows: bigint[][], bias: bigint[]): LinearOp => ({
-    op: 'linear', inputs, bias, vals: rows.flat(),
+    op: 'linear',
+    inputs,
+    bias,
+    vals: rows.flat(),
     rowPtr: Int32Array.from({ length: rows.length + 1 }, (_, i) => rows.slice(0, i).reduce((s, r) => s + r.length, 0)),
     cols: Int32Array.from(rows.flatMap((r) => r.map((_, c) => c))),
   })
@@ -24,10 +34,42 @@ function model(): IrModel {
     name: 'weights-cases',
     inputs: [{ id: 0, name: 'x', shape: [3], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n }],
     steps: [
-      { origin: 'fc1', output: { id: 1, name: 'acc1', shape: [4] }, op: lin([0], [[37n, -21n, 5n], [-128n, 0n, 127n], [1n, 1n, 1n], [300n, -2n, 9n]], [3n, -1000n, 0n, 77n]) },
-      { origin: 'relu1', output: { id: 2, name: 'a1', shape: [4] }, op: { op: 'requant', inputs: [1], mul: 1n, shift: 6, zeroPoint: 0n, lo: 0n, hi: 127n } },
-      { origin: 'pad', output: { id: 3, name: 'g', shape: [5] }, op: { op: 'gather', inputs: [2], index: Int32Array.of(0, 1, -1, 2, 3), fill: 5n } },
-      { origin: 'fc2', output: { id: 4, name: 'acc2', shape: [2] }, op: lin([3], [[3n, -4n, 7n, 1n, -1n], [-9n, 2n, -3n, 0n, 12n]], [100000n, -5n]) },
+      {
+        origin: 'fc1',
+        output: { id: 1, name: 'acc1', shape: [4] },
+        op: lin(
+          [0],
+          [
+            [37n, -21n, 5n],
+            [-128n, 0n, 127n],
+            [1n, 1n, 1n],
+            [300n, -2n, 9n],
+          ],
+          [3n, -1000n, 0n, 77n],
+        ),
+      },
+      {
+        origin: 'relu1',
+        output: { id: 2, name: 'a1', shape: [4] },
+        op: { op: 'requant', inputs: [1], mul: 1n, shift: 6, zeroPoint: 0n, lo: 0n, hi: 127n },
+      },
+      {
+        origin: 'pad',
+        output: { id: 3, name: 'g', shape: [5] },
+        op: { op: 'gather', inputs: [2], index: Int32Array.of(0, 1, -1, 2, 3), fill: 5n },
+      },
+      {
+        origin: 'fc2',
+        output: { id: 4, name: 'acc2', shape: [2] },
+        op: lin(
+          [3],
+          [
+            [3n, -4n, 7n, 1n, -1n],
+            [-9n, 2n, -3n, 0n, 12n],
+          ],
+          [100000n, -5n],
+        ),
+      },
     ],
     outputs: [{ tensor: 4, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
   }
@@ -47,10 +89,18 @@ describe('private Poseidon-committed weights', () => {
     const tensors = committedTensors(ir)
     expect(tensors.map((t) => t.name)).toEqual(['w1', 'b1', 'w4', 'b4'])
     expect(tensors.map((t) => t.layout.laneBits)).toEqual([10, 11, 5, 18])
-    const lanes = (values: bigint[], B: number) => pack(values, { count: values.length, laneBits: B, lo: -(1n << BigInt(B - 1)), lanesPerElement: Math.floor(252 / B) })
+    const lanes = (values: bigint[], B: number) =>
+      pack(values, {
+        count: values.length,
+        laneBits: B,
+        lo: -(1n << BigInt(B - 1)),
+        lanesPerElement: Math.floor(252 / B),
+      })
     const manual = await hashChain([
-      ...lanes([37n, -21n, 5n, -128n, 0n, 127n, 1n, 1n, 1n, 300n, -2n, 9n], 10), ...lanes([3n, -1000n, 0n, 77n], 11),
-      ...lanes([3n, -4n, 7n, 1n, -1n, -9n, 2n, -3n, 0n, 12n], 5), ...lanes([100000n, -5n], 18),
+      ...lanes([37n, -21n, 5n, -128n, 0n, 127n, 1n, 1n, 1n, 300n, -2n, 9n], 10),
+      ...lanes([3n, -1000n, 0n, 77n], 11),
+      ...lanes([3n, -4n, 7n, 1n, -1n, -9n, 2n, -3n, 0n, 12n], 5),
+      ...lanes([100000n, -5n], 18),
     ])
     expect(commitment).toBe(manual)
     expect(circuit.emitted.layout.weights).toEqual({ values: 28, elements: 4 })
@@ -65,9 +115,18 @@ describe('private Poseidon-committed weights', () => {
   })
 
   it('equals the reference executor exactly, with the commitment as the last public signal', async () => {
-    const layout = { ...circuit.emitted.layout, weights: { ...circuit.emitted.layout.weights!, commitment: commitment.toString() } }
+    const layout = {
+      ...circuit.emitted.layout,
+      weights: { ...circuit.emitted.layout.weights!, commitment: commitment.toString() },
+    }
     const r = rng(7)
-    const inputs = [[-128n, -128n, -128n], [127n, 127n, 127n], [127n, -128n, 127n], [0n, 0n, 0n], ...Array.from({ length: 12 }, () => [0, 1, 2].map(() => randInt(r, -128n, 127n)))]
+    const inputs = [
+      [-128n, -128n, -128n],
+      [127n, 127n, 127n],
+      [127n, -128n, 127n],
+      [0n, 0n, 0n],
+      ...Array.from({ length: 12 }, () => [0, 1, 2].map(() => randInt(r, -128n, 127n))),
+    ]
     for (const x of inputs) {
       const w = await circuit.witness([x])
       const expected = await publicSignals(layout, [x], execute(ir, [x]).outputs)
@@ -78,11 +137,16 @@ describe('private Poseidon-committed weights', () => {
   })
 
   it('refuses public signals of hashed weights without their commitment', async () => {
-    await expect(publicSignals(circuit.emitted.layout, [[0n, 0n, 0n]], execute(ir, [[0n, 0n, 0n]]).outputs)).rejects.toThrow(MissingWeightCommitmentError)
+    await expect(
+      publicSignals(circuit.emitted.layout, [[0n, 0n, 0n]], execute(ir, [[0n, 0n, 0n]]).outputs),
+    ).rejects.toThrow(MissingWeightCommitmentError)
   })
 
   it('rejects a witness with ANY single signal changed (weights, products, lanes, hash: all constrained)', async () => {
-    for (const x of [[-77n, 101n, 13n], [127n, 127n, 127n]]) {
+    for (const x of [
+      [-77n, 101n, 13n],
+      [127n, 127n, 127n],
+    ]) {
       // The helper allows only IsZero.inv at a zero input (free there whatever it is).
       expect(unconstrainedWires(circuit, await circuit.witness([x]))).toEqual([])
     }
@@ -124,13 +188,27 @@ describe('private Poseidon-committed weights', () => {
     // What is left is one Poseidon(4) (O1 keeps its linear mixing constraints) and the packed outputs.
     const { inputRangeChecks, requant, weights } = circuit.emitted.cost
     const rest = circuit.compiled.constraintCount - (inputRangeChecks + requant + weights)
-    console.log(`weights-cases: ${circuit.compiled.constraintCount} constraints, ${weights} for the weights, ${rest} for the hash and outputs`)
+    console.log(
+      `weights-cases: ${circuit.compiled.constraintCount} constraints, ${weights} for the weights, ${rest} for the hash and outputs`,
+    )
     expect(rest).toBeGreaterThan(200)
     expect(rest).toBeLessThan(900)
   })
 
   it('refuses hashed weights for a model with no linear op', () => {
-    const noLinear: IrModel = { ...ir, steps: [{ origin: 'relu', output: { id: 1, name: 'r', shape: [3] }, op: { op: 'requant', inputs: [0], mul: 1n, shift: 0, zeroPoint: 0n, lo: 0n, hi: null } }], outputs: [{ tensor: 1, name: 'y', quant: { scale: 1, zeroPoint: 0 } }] }
-    expect(() => emitCircuit(noLinear, analyzeBounds(noLinear), { input: 'public', output: 'public' }, [], 'hashed')).toThrow(NoWeightsError)
+    const noLinear: IrModel = {
+      ...ir,
+      steps: [
+        {
+          origin: 'relu',
+          output: { id: 1, name: 'r', shape: [3] },
+          op: { op: 'requant', inputs: [0], mul: 1n, shift: 0, zeroPoint: 0n, lo: 0n, hi: null },
+        },
+      ],
+      outputs: [{ tensor: 1, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
+    }
+    expect(() =>
+      emitCircuit(noLinear, analyzeBounds(noLinear), { input: 'public', output: 'public' }, [], 'hashed'),
+    ).toThrow(NoWeightsError)
   })
 })

@@ -26,19 +26,49 @@ export const UNFUNDED_KEY = `0x${'11'.repeat(32)}`
 export type Result = Awaited<ReturnType<typeof cliSpawn>>
 
 /** The binary with no key in its environment (a test sets the one it means). */
-export const veriml = (args: string[], { env = {}, cwd = ROOT }: { env?: Record<string, string>; cwd?: string } = {}): Promise<Result> =>
+export const veriml = (
+  args: string[],
+  { env = {}, cwd = ROOT }: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<Result> =>
   cliSpawn(args, { env: { VERIML_PRIVATE_KEY: '', VERIML_DEBUG: '', ...env }, cwd, timeoutMs: HANG_MS })
 
 export type Verdict = 'clear' | 'vague' | 'stack' | 'wrong success' | 'hang'
-export const tally: Record<Verdict, number> & { tried: number } = { tried: 0, clear: 0, vague: 0, stack: 0, 'wrong success': 0, hang: 0 }
+export const tally: Record<Verdict, number> & { tried: number } = {
+  tried: 0,
+  clear: 0,
+  vague: 0,
+  stack: 0,
+  'wrong success': 0,
+  hang: 0,
+}
 
-export const STACK = [/^\s+at /m, /TypeError/, /RangeError/, /SyntaxError/, /ReferenceError/, /Error: Error:/, /unexpected internal error/, /node:internal/]
+export const STACK = [
+  /^\s+at /m,
+  /TypeError/,
+  /RangeError/,
+  /SyntaxError/,
+  /ReferenceError/,
+  /Error: Error:/,
+  /unexpected internal error/,
+  /node:internal/,
+]
 
 /** Classifies a result as the issue does, then asserts it is clear. */
-export function expectClear(r: Result, want: { code: number | readonly number[]; message: RegExp; secrets?: string[] }): void {
+export function expectClear(
+  r: Result,
+  want: { code: number | readonly number[]; message: RegExp; secrets?: string[] },
+): void {
   const all = `${r.stdout}\n${r.stderr}`
   const codes = typeof want.code === 'number' ? [want.code] : want.code
-  const verdict: Verdict = r.timedOut ? 'hang' : STACK.some((p) => p.test(all)) ? 'stack' : !codes.includes(0) && r.code === 0 ? 'wrong success' : want.message.test(all) && codes.includes(r.code ?? -1) ? 'clear' : 'vague'
+  const verdict: Verdict = r.timedOut
+    ? 'hang'
+    : STACK.some((p) => p.test(all))
+      ? 'stack'
+      : !codes.includes(0) && r.code === 0
+        ? 'wrong success'
+        : want.message.test(all) && codes.includes(r.code ?? -1)
+          ? 'clear'
+          : 'vague'
   tally.tried++
   tally[verdict]++
   expect(r.timedOut, 'hang').toBe(false)
@@ -70,7 +100,12 @@ export async function listing(dir: string): Promise<string[]> {
 }
 
 /** tiny-mlp.onnx decoded, changed by `edit`, re-encoded without any check. */
-export type Graph = InstanceType<typeof onnx.GraphProto> & { node: InstanceType<typeof onnx.NodeProto>[]; initializer: InstanceType<typeof onnx.TensorProto>[]; input: InstanceType<typeof onnx.ValueInfoProto>[]; output: InstanceType<typeof onnx.ValueInfoProto>[] }
+export type Graph = InstanceType<typeof onnx.GraphProto> & {
+  node: InstanceType<typeof onnx.NodeProto>[]
+  initializer: InstanceType<typeof onnx.TensorProto>[]
+  input: InstanceType<typeof onnx.ValueInfoProto>[]
+  output: InstanceType<typeof onnx.ValueInfoProto>[]
+}
 
 export async function mutateTiny(edit: (m: { graph: Graph }) => void): Promise<Uint8Array> {
   const m = onnx.ModelProto.decode(await readFile(TINY))

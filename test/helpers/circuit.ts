@@ -15,7 +15,11 @@ import { emittedNames, parseWtns, readR1cs, readSym, violated } from './r1cs.js'
  * `weights: 'hashed'` makes the weights private inputs: `witness` then takes them too
  * (default: the model's own).
  */
-export async function buildCircuit(ir: IrModel, visibility: Visibility = { input: 'public', output: 'public' }, { templateTextLimit, weights = 'constant' }: { templateTextLimit?: number; weights?: WeightVisibility } = {}) {
+export async function buildCircuit(
+  ir: IrModel,
+  visibility: Visibility = { input: 'public', output: 'public' },
+  { templateTextLimit, weights = 'constant' }: { templateTextLimit?: number; weights?: WeightVisibility } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'veriml-circuit-'))
   const emitted = emitCircuit(ir, analyzeBounds(ir), visibility, ['test'], weights, templateTextLimit)
   await writeFile(join(dir, 'model.circom'), emitted.source)
@@ -39,7 +43,13 @@ export async function buildCircuit(ir: IrModel, visibility: Visibility = { input
 /** Deterministic PRNG for reproducible random tests. */
 export function rng(seed: number) {
   let s = seed >>> 0
-  return (): number => { s = (s + 0x6d2b79f5) >>> 0; let t = s; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32 }
+  return (): number => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = s
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
 }
 
 export const randInt = (r: () => number, lo: bigint, hi: bigint) => lo + BigInt(Math.floor(r() * Number(hi - lo + 1n)))

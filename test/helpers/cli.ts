@@ -35,12 +35,26 @@ export interface SpawnCliOptions {
 }
 
 /** The installed binary (`node bin/veriml.mjs …`) as a user runs it; never rejects. */
-export function cliSpawn(args: string[], { env = {}, cwd = ROOT, timeoutMs = 120_000 }: SpawnCliOptions = {}): Promise<CliResult & { ms: number; timedOut: boolean }> {
+export function cliSpawn(
+  args: string[],
+  { env = {}, cwd = ROOT, timeoutMs = 120_000 }: SpawnCliOptions = {},
+): Promise<CliResult & { ms: number; timedOut: boolean }> {
   const started = Date.now()
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
-      const e = error as (Error & { code?: number | string; killed?: boolean }) | null
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr, ms: Date.now() - started, timedOut: Boolean(e?.killed) })
-    })
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 64 * 2 ** 20 },
+      (error, stdout, stderr) => {
+        const e = error as (Error & { code?: number | string; killed?: boolean }) | null
+        resolve({
+          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
+          stdout,
+          stderr,
+          ms: Date.now() - started,
+          timedOut: Boolean(e?.killed),
+        })
+      },
+    )
   })
 }

@@ -31,7 +31,8 @@ export function gadgetConstraints(circuit: Circuit, component: string): number {
   for (const line of readFileSync(join(circuit.dir, 'model.sym'), 'utf8').split('\n')) {
     const [, wire, , full] = line.split(',')
     const name = full === undefined ? undefined : stepless(full)
-    if (name?.startsWith(prefix) && Number(wire) >= 0 && !INTERFACE.includes(name.slice(prefix.length))) own.add(Number(wire))
+    if (name?.startsWith(prefix) && Number(wire) >= 0 && !INTERFACE.includes(name.slice(prefix.length)))
+      own.add(Number(wire))
   }
   if (own.size === 0) throw new Error(`no wires of component ${component}`)
   return circuit.r1cs.constraints.filter((abc) => abc.some((lc) => lc.some((t) => own.has(t.wire)))).length
@@ -50,7 +51,9 @@ export function instances(source: string, template: string): { name: string; arg
  */
 export async function cachedWitness(circuit: Circuit): Promise<(inputs: bigint[][]) => Promise<bigint[]>> {
   const require = createRequire(import.meta.url)
-  const builder = require(join(circuit.dir, 'model_js', 'witness_calculator.js')) as (code: Buffer) => Promise<{ calculateWitness(input: unknown, sanityCheck: boolean): Promise<bigint[]> }>
+  const builder = require(join(circuit.dir, 'model_js', 'witness_calculator.js')) as (
+    code: Buffer,
+  ) => Promise<{ calculateWitness(input: unknown, sanityCheck: boolean): Promise<bigint[]> }>
   const calculator = await builder(readFileSync(join(circuit.dir, 'model_js', 'model.wasm')))
   return async (inputs) => (await calculator.calculateWitness(witnessInput(inputs), true)).map((v) => BigInt(v))
 }

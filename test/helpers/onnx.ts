@@ -11,12 +11,18 @@ import { rng } from './circuit.js'
  * uniform in [-scale, scale): relative error (absolute below 1) under 1e-4 everywhere.
  * Takes the model's bytes or the writer's parameters; returns the lowered graph.
  */
-export async function matchesOnnxruntime(model: Uint8Array | BuildModelParameters, seed: number, { scale = 1, samples = 3 } = {}): Promise<FloatGraph> {
+export async function matchesOnnxruntime(
+  model: Uint8Array | BuildModelParameters,
+  seed: number,
+  { scale = 1, samples = 3 } = {},
+): Promise<FloatGraph> {
   const bytes = model instanceof Uint8Array ? model : buildModel(model)
   const onnx = parseOnnx(bytes)
   const graph = lowerOnnx(onnx)
   const r = rng(seed)
-  const inputs = Array.from({ length: samples }, () => graph.inputs.map((i) => Float64Array.from({ length: sizeOf(i.shape) }, () => (r() * 2 - 1) * scale)))
+  const inputs = Array.from({ length: samples }, () =>
+    graph.inputs.map((i) => Float64Array.from({ length: sizeOf(i.shape) }, () => (r() * 2 - 1) * scale)),
+  )
   const reference = await runOnnxruntime(bytes, onnx.inputs, inputs)
   inputs.forEach((s, k) => {
     const values = executeFloat(graph, s)

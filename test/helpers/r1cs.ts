@@ -40,9 +40,15 @@ export function parseWtns(data: Uint8Array): bigint[] {
 /** Indices of the constraints the witness violates. */
 export function violated(r1cs: R1cs, w: readonly bigint[]): number[] {
   const p = r1cs.prime
-  const dot = (lc: R1cs['constraints'][number][number]) => { let a = 0n; for (const t of lc) a += t.coefficient * w[t.wire]; return a % p }
+  const dot = (lc: R1cs['constraints'][number][number]) => {
+    let a = 0n
+    for (const t of lc) a += t.coefficient * w[t.wire]
+    return a % p
+  }
   const bad: number[] = []
-  r1cs.constraints.forEach(([a, b, c], i) => { if ((dot(a) * dot(b) - dot(c)) % p !== 0n) bad.push(i) })
+  r1cs.constraints.forEach(([a, b, c], i) => {
+    if ((dot(a) * dot(b) - dot(c)) % p !== 0n) bad.push(i)
+  })
   return bad
 }
 
@@ -63,7 +69,9 @@ export function emittedNames(sym: Map<number, string>, source: string): Map<numb
     const o = /^ {4}o\[(\d+)\] <== (.+);$/.exec(line)
     if (o && prefix) alias.set(`${prefix}o[${o[1]}]`, `main.${o[2]}`)
   }
-  return new Map([...sym].map(([wire, name]) => [wire, alias.get(name) ?? name.replace(/^main\.s\d+\.(c\d+\.)?/, 'main.')]))
+  return new Map(
+    [...sym].map(([wire, name]) => [wire, alias.get(name) ?? name.replace(/^main\.s\d+\.(c\d+\.)?/, 'main.')]),
+  )
 }
 
 export async function readSym(path: string): Promise<Map<number, string>> {

@@ -45,7 +45,6 @@ export async function terminateSnarkjs(): Promise<void> {
   await shutdown()
 }
 
-
 export function tinyModel(x: readonly bigint[], shift: bigint): bigint[] {
   return x.map((v) => v * v + shift)
 }
@@ -108,7 +107,8 @@ export function tinyCircom(spec: TinyCircuitSpec): string {
     `    outPack.lane[i] <== y[i] - (${outL.lo});`,
     '  }',
   )
-  if (spec.inputVisibility === 'public') lines.push(`  for (var e = 0; e < ${kIn}; e++) { inPart[e] <== inPack.out[e]; }`)
+  if (spec.inputVisibility === 'public')
+    lines.push(`  for (var e = 0; e < ${kIn}; e++) { inPart[e] <== inPack.out[e]; }`)
   if (spec.inputVisibility === 'hashed') {
     lines.push(
       `  component h = Poseidon(${kIn});`,
@@ -116,7 +116,13 @@ export function tinyCircom(spec: TinyCircuitSpec): string {
       '  inPart[0] <== h.out;',
     )
   }
-  lines.push(`  for (var e = 0; e < ${kOut}; e++) { outPart[e] <== outPack.out[e]; }`, '}', '', `component main = ${spec.name}();`, '')
+  lines.push(
+    `  for (var e = 0; e < ${kOut}; e++) { outPart[e] <== outPack.out[e]; }`,
+    '}',
+    '',
+    `component main = ${spec.name}();`,
+    '',
+  )
   return lines.join('\n')
 }
 
@@ -136,8 +142,11 @@ export async function buildTinyCircuit(spec: TinyCircuitSpec, dir: string, ptau:
   const verificationKey = await snarkjs.zKey.exportVerificationKey(zkeyPath)
   const wasmPath = join(dir, `${spec.name}_js`, `${spec.name}.wasm`)
   const publicSignalCount =
-    (spec.inputVisibility === 'public' ? packedElementCount(spec.inputLayout) : spec.inputVisibility === 'hashed' ? 1 : 0) +
-    packedElementCount(spec.outputLayout)
+    (spec.inputVisibility === 'public'
+      ? packedElementCount(spec.inputLayout)
+      : spec.inputVisibility === 'hashed'
+        ? 1
+        : 0) + packedElementCount(spec.outputLayout)
   return {
     spec,
     dir,

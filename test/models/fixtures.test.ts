@@ -6,7 +6,13 @@ import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { FIRST_OP_SET, FIXTURES, fixturePath, type Fixture } from '../../models/make-fixtures.js'
 import { loadMnist, MNIST_PIXELS } from '../../models/mnist-data.js'
-import { buildModel, DanglingInputsError, TensorSizeMismatchError, TensorTypeMismatchError, type BuildModelParameters } from '../../src/onnx/write.js'
+import {
+  buildModel,
+  DanglingInputsError,
+  TensorSizeMismatchError,
+  TensorTypeMismatchError,
+  type BuildModelParameters,
+} from '../../src/onnx/write.js'
 
 const { onnx } = onnxProto
 const modelsPath = (file: string) => fileURLToPath(new URL(`../../models/${file}`, import.meta.url))
@@ -23,7 +29,15 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1)
 const nodesOf = (bytes: Uint8Array) => onnx.ModelProto.decode(bytes).graph?.node ?? []
 
 /** Gemm on a single row: alpha · a·op(B) + beta · c, as the ONNX spec defines it. */
-function gemmRow(a: ArrayLike<number>, b: ArrayLike<number>, bDims: number[], transB: boolean, c: ArrayLike<number> | undefined, alpha = 1, beta = 1): number[] {
+function gemmRow(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  bDims: number[],
+  transB: boolean,
+  c: ArrayLike<number> | undefined,
+  alpha = 1,
+  beta = 1,
+): number[] {
   const [k, n] = transB ? [bDims[1], bDims[0]] : bDims
   return Array.from({ length: n }, (_, j) => {
     let acc = 0
@@ -41,23 +55,32 @@ function initializer(params: BuildModelParameters, name: string): Float32Array {
 }
 
 describe('test fixtures', () => {
-  it.each(FIXTURES.map((f) => [f.file, f] as [string, Fixture]))('%s on disk is what make-fixtures.ts builds now', async (_, fixture) => {
-    const onDisk = new Uint8Array(await readFile(fixturePath(fixture.file)))
-    expect(onDisk).toEqual(buildModel(fixture.build()))
-  })
+  it.each(FIXTURES.map((f) => [f.file, f] as [string, Fixture]))(
+    '%s on disk is what make-fixtures.ts builds now',
+    async (_, fixture) => {
+      const onDisk = new Uint8Array(await readFile(fixturePath(fixture.file)))
+      expect(onDisk).toEqual(buildModel(fixture.build()))
+    },
+  )
 
-  it.each(FIXTURES.map((f) => [f.file, f] as [string, Fixture]))('%s runs in onnxruntime with the expected output shape', async (_, fixture) => {
-    const bytes = await readFile(fixturePath(fixture.file))
-    expect(bytes.length).toBeLessThan(8 * 1024)
-    const output = await run(bytes, ramp(size(fixture.inputShape)), fixture.inputShape)
-    expect(output.dims).toEqual(fixture.outputShape)
-    expect([...(output.data as Float32Array)].every(Number.isFinite)).toBe(true)
-  })
+  it.each(FIXTURES.map((f) => [f.file, f] as [string, Fixture]))(
+    '%s runs in onnxruntime with the expected output shape',
+    async (_, fixture) => {
+      const bytes = await readFile(fixturePath(fixture.file))
+      expect(bytes.length).toBeLessThan(8 * 1024)
+      const output = await run(bytes, ramp(size(fixture.inputShape)), fixture.inputShape)
+      expect(output.dims).toEqual(fixture.outputShape)
+      expect([...(output.data as Float32Array)].every(Number.isFinite)).toBe(true)
+    },
+  )
 
   it('every node has a unique name', async () => {
     for (const fixture of FIXTURES) {
       const names = nodesOf(await readFile(fixturePath(fixture.file))).map((n) => n.name ?? '')
-      expect(names.every((n) => n.length > 0), fixture.file).toBe(true)
+      expect(
+        names.every((n) => n.length > 0),
+        fixture.file,
+      ).toBe(true)
       expect(new Set(names).size, fixture.file).toBe(names.length)
     }
   })

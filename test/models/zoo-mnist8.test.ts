@@ -19,29 +19,100 @@ import { f32, ortRun, samples } from '../onnx/ort-diff.js'
  * constructs, not its trained weights.
  */
 function mnist8(r: () => number): BuildModelParameters {
-  const i64 = (name: string, v: number[]) => ({ name, dims: [v.length], data: BigInt64Array.from(v.map(BigInt)), type: 'int64' as const })
+  const i64 = (name: string, v: number[]) => ({
+    name,
+    dims: [v.length],
+    data: BigInt64Array.from(v.map(BigInt)),
+    type: 'int64' as const,
+  })
   return {
-    name: 'CNTKGraph', opset: 8,
+    name: 'CNTKGraph',
+    opset: 8,
     inputs: [{ name: 'Input3', shape: [1, 1, 28, 28] }],
     outputs: [{ name: 'Plus214_Output_0', shape: [1, 10] }],
     initializers: [
-      f32(r, 'Parameter5', [8, 1, 5, 5], 0.4), f32(r, 'Parameter6', [8, 1, 1], 0.1),
-      f32(r, 'Parameter87', [16, 8, 5, 5], 0.1), f32(r, 'Parameter88', [16, 1, 1], 0.1),
-      f32(r, 'Parameter193', [16, 4, 4, 10], 0.1), f32(r, 'Parameter194', [1, 10], 0.1),
-      i64('Pooling160_Output_0_reshape0_shape', [1, 256]), i64('Parameter193_reshape1_shape', [256, 10]),
+      f32(r, 'Parameter5', [8, 1, 5, 5], 0.4),
+      f32(r, 'Parameter6', [8, 1, 1], 0.1),
+      f32(r, 'Parameter87', [16, 8, 5, 5], 0.1),
+      f32(r, 'Parameter88', [16, 1, 1], 0.1),
+      f32(r, 'Parameter193', [16, 4, 4, 10], 0.1),
+      f32(r, 'Parameter194', [1, 10], 0.1),
+      i64('Pooling160_Output_0_reshape0_shape', [1, 256]),
+      i64('Parameter193_reshape1_shape', [256, 10]),
     ],
     nodes: [
-      { op: 'Conv', name: 'Convolution28', inputs: ['Input3', 'Parameter5'], outputs: ['Convolution28_Output_0'], attributes: { kernel_shape: { ints: [5, 5] }, strides: { ints: [1, 1] }, auto_pad: { string: 'SAME_UPPER' }, group: { int: 1 }, dilations: { ints: [1, 1] } } },
+      {
+        op: 'Conv',
+        name: 'Convolution28',
+        inputs: ['Input3', 'Parameter5'],
+        outputs: ['Convolution28_Output_0'],
+        attributes: {
+          kernel_shape: { ints: [5, 5] },
+          strides: { ints: [1, 1] },
+          auto_pad: { string: 'SAME_UPPER' },
+          group: { int: 1 },
+          dilations: { ints: [1, 1] },
+        },
+      },
       { op: 'Add', name: 'Plus30', inputs: ['Convolution28_Output_0', 'Parameter6'], outputs: ['Plus30_Output_0'] },
       { op: 'Relu', name: 'ReLU32', inputs: ['Plus30_Output_0'], outputs: ['ReLU32_Output_0'] },
-      { op: 'MaxPool', name: 'Pooling66', inputs: ['ReLU32_Output_0'], outputs: ['Pooling66_Output_0'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, pads: { ints: [0, 0, 0, 0] }, auto_pad: { string: 'NOTSET' } } },
-      { op: 'Conv', name: 'Convolution110', inputs: ['Pooling66_Output_0', 'Parameter87'], outputs: ['Convolution110_Output_0'], attributes: { kernel_shape: { ints: [5, 5] }, strides: { ints: [1, 1] }, auto_pad: { string: 'SAME_UPPER' }, group: { int: 1 }, dilations: { ints: [1, 1] } } },
+      {
+        op: 'MaxPool',
+        name: 'Pooling66',
+        inputs: ['ReLU32_Output_0'],
+        outputs: ['Pooling66_Output_0'],
+        attributes: {
+          kernel_shape: { ints: [2, 2] },
+          strides: { ints: [2, 2] },
+          pads: { ints: [0, 0, 0, 0] },
+          auto_pad: { string: 'NOTSET' },
+        },
+      },
+      {
+        op: 'Conv',
+        name: 'Convolution110',
+        inputs: ['Pooling66_Output_0', 'Parameter87'],
+        outputs: ['Convolution110_Output_0'],
+        attributes: {
+          kernel_shape: { ints: [5, 5] },
+          strides: { ints: [1, 1] },
+          auto_pad: { string: 'SAME_UPPER' },
+          group: { int: 1 },
+          dilations: { ints: [1, 1] },
+        },
+      },
       { op: 'Add', name: 'Plus112', inputs: ['Convolution110_Output_0', 'Parameter88'], outputs: ['Plus112_Output_0'] },
       { op: 'Relu', name: 'ReLU114', inputs: ['Plus112_Output_0'], outputs: ['ReLU114_Output_0'] },
-      { op: 'MaxPool', name: 'Pooling160', inputs: ['ReLU114_Output_0'], outputs: ['Pooling160_Output_0'], attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [3, 3] }, pads: { ints: [0, 0, 0, 0] }, auto_pad: { string: 'NOTSET' } } },
-      { op: 'Reshape', name: 'Times212_reshape0', inputs: ['Pooling160_Output_0', 'Pooling160_Output_0_reshape0_shape'], outputs: ['Pooling160_Output_0_reshape0'] },
-      { op: 'Reshape', name: 'Times212_reshape1', inputs: ['Parameter193', 'Parameter193_reshape1_shape'], outputs: ['Parameter193_reshape1'] },
-      { op: 'MatMul', name: 'Times212', inputs: ['Pooling160_Output_0_reshape0', 'Parameter193_reshape1'], outputs: ['Times212_Output_0'] },
+      {
+        op: 'MaxPool',
+        name: 'Pooling160',
+        inputs: ['ReLU114_Output_0'],
+        outputs: ['Pooling160_Output_0'],
+        attributes: {
+          kernel_shape: { ints: [3, 3] },
+          strides: { ints: [3, 3] },
+          pads: { ints: [0, 0, 0, 0] },
+          auto_pad: { string: 'NOTSET' },
+        },
+      },
+      {
+        op: 'Reshape',
+        name: 'Times212_reshape0',
+        inputs: ['Pooling160_Output_0', 'Pooling160_Output_0_reshape0_shape'],
+        outputs: ['Pooling160_Output_0_reshape0'],
+      },
+      {
+        op: 'Reshape',
+        name: 'Times212_reshape1',
+        inputs: ['Parameter193', 'Parameter193_reshape1_shape'],
+        outputs: ['Parameter193_reshape1'],
+      },
+      {
+        op: 'MatMul',
+        name: 'Times212',
+        inputs: ['Pooling160_Output_0_reshape0', 'Parameter193_reshape1'],
+        outputs: ['Times212_Output_0'],
+      },
       { op: 'Add', name: 'Plus214', inputs: ['Times212_Output_0', 'Parameter194'], outputs: ['Plus214_Output_0'] },
     ],
   }

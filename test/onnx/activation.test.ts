@@ -42,7 +42,11 @@ describe('elementwise activations', () => {
     ['HardSigmoid', {}],
     ['HardSigmoid', { alpha: { float: 0.35 }, beta: { float: 0.4 } }],
   ]
-  it.each(cases.map(([op, a, opset], i) => [`${op} ${JSON.stringify(a)}${opset ? ` opset ${opset}` : ''}`, op, a, opset, i] as const))('%s equals onnxruntime', async (_, op, attributes, opset, seed) => {
+  it.each(
+    cases.map(
+      ([op, a, opset], i) => [`${op} ${JSON.stringify(a)}${opset ? ` opset ${opset}` : ''}`, op, a, opset, i] as const,
+    ),
+  )('%s equals onnxruntime', async (_, op, attributes, opset, seed) => {
     const r = rng(400 + seed)
     // Inputs in [-8, 8): both tails of sigmoid and tanh, both HardSigmoid saturations.
     const graph = await agrees(oneNode(op, randomShape(r), attributes, { opset }), seed, 8)
@@ -60,20 +64,41 @@ describe('elementwise activations', () => {
 
   it('after a Gemm: the affine map is materialised, then one unary step', async () => {
     const r = rng(420)
-    const graph = await agrees({
-      name: 'gemm-tanh', inputs: [{ name: 'x', shape: [1, 6] }], outputs: [{ name: 'y', shape: [1, 4] }],
-      initializers: [f32(r, 'w', [6, 4]), f32(r, 'b', [4])],
-      nodes: [{ op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['z'] }, { op: 'Tanh', name: 'tanh', inputs: ['z'], outputs: ['y'] }],
-    }, 420, 2)
-    expect(graph.steps.map((s) => [s.op.kind, s.origin])).toEqual([['affine', 'fc'], ['unary', 'tanh']])
+    const graph = await agrees(
+      {
+        name: 'gemm-tanh',
+        inputs: [{ name: 'x', shape: [1, 6] }],
+        outputs: [{ name: 'y', shape: [1, 4] }],
+        initializers: [f32(r, 'w', [6, 4]), f32(r, 'b', [4])],
+        nodes: [
+          { op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['z'] },
+          { op: 'Tanh', name: 'tanh', inputs: ['z'], outputs: ['y'] },
+        ],
+      },
+      420,
+      2,
+    )
+    expect(graph.steps.map((s) => [s.op.kind, s.origin])).toEqual([
+      ['affine', 'fc'],
+      ['unary', 'tanh'],
+    ])
   })
 
   it('folds on constants', () => {
-    const graph = lowerOnnx(parseOnnx(buildModel({
-      name: 'const', inputs: [{ name: 'x', shape: [2] }], outputs: [{ name: 'y', shape: [2] }],
-      initializers: [{ name: 'k', dims: [2], data: Float32Array.of(0, 2) }],
-      nodes: [{ op: 'Sigmoid', name: 's', inputs: ['k'], outputs: ['t'] }, { op: 'Add', name: 'add', inputs: ['x', 't'], outputs: ['y'] }],
-    })))
+    const graph = lowerOnnx(
+      parseOnnx(
+        buildModel({
+          name: 'const',
+          inputs: [{ name: 'x', shape: [2] }],
+          outputs: [{ name: 'y', shape: [2] }],
+          initializers: [{ name: 'k', dims: [2], data: Float32Array.of(0, 2) }],
+          nodes: [
+            { op: 'Sigmoid', name: 's', inputs: ['k'], outputs: ['t'] },
+            { op: 'Add', name: 'add', inputs: ['x', 't'], outputs: ['y'] },
+          ],
+        }),
+      ),
+    )
     const op = graph.steps[0].op
     expect(op.kind === 'affine' && Array.from(op.bias)).toEqual([0.5, 1 / (1 + Math.exp(-2))])
   })
@@ -89,38 +114,67 @@ describe('Softmax and LogSoftmax as the final op', () => {
     { op, opset: 11, axis: 2 },
     { op, opset: 11, axis: 0 },
   ])
-  it.each(cases.map((c, i) => [`${c.op} opset ${c.opset} axis ${c.axis ?? 'default'}`, c, i] as const))('%s: logits proven, the note gives onnxruntime\'s output', async (_, { op, opset, axis }, seed) => {
-    const r = rng(500 + seed)
-    const shape = [int(r, 1, 3), int(r, 2, 4), int(r, 2, 4)]
-    const graph = await agrees(oneNode(op, shape, axis === undefined ? {} : { axis: { int: axis } }, { opset }), seed, 4)
-    // No step: the output is the logits, here the input itself.
-    expect(graph.steps).toEqual([])
-    expect(graph.outputs[0].id).toBe(graph.inputs[0].id)
-    const rank = shape.length
-    const a = axis === undefined ? (opset < 13 ? 1 : -1) : axis
-    const norm = a < 0 ? a + rank : a
-    expect(graph.outputs[0].postprocess).toEqual(opset < 13
-      ? { op: op.toLowerCase(), axis: 1, shape: [shape.slice(0, norm).reduce((x, y) => x * y, 1), shape.slice(norm).reduce((x, y) => x * y, 1)] }
-      : { op: op.toLowerCase(), axis: norm, shape })
-  })
+  it.each(cases.map((c, i) => [`${c.op} opset ${c.opset} axis ${c.axis ?? 'default'}`, c, i] as const))(
+    "%s: logits proven, the note gives onnxruntime's output",
+    async (_, { op, opset, axis }, seed) => {
+      const r = rng(500 + seed)
+      const shape = [int(r, 1, 3), int(r, 2, 4), int(r, 2, 4)]
+      const graph = await agrees(
+        oneNode(op, shape, axis === undefined ? {} : { axis: { int: axis } }, { opset }),
+        seed,
+        4,
+      )
+      // No step: the output is the logits, here the input itself.
+      expect(graph.steps).toEqual([])
+      expect(graph.outputs[0].id).toBe(graph.inputs[0].id)
+      const rank = shape.length
+      const a = axis === undefined ? (opset < 13 ? 1 : -1) : axis
+      const norm = a < 0 ? a + rank : a
+      expect(graph.outputs[0].postprocess).toEqual(
+        opset < 13
+          ? {
+              op: op.toLowerCase(),
+              axis: 1,
+              shape: [shape.slice(0, norm).reduce((x, y) => x * y, 1), shape.slice(norm).reduce((x, y) => x * y, 1)],
+            }
+          : { op: op.toLowerCase(), axis: norm, shape },
+      )
+    },
+  )
 
   it('Gemm → Softmax: the output is the Gemm step, with the note', async () => {
     const r = rng(520)
-    const graph = await agrees({
-      name: 'classifier', inputs: [{ name: 'x', shape: [1, 5] }], outputs: [{ name: 'probs', shape: [1, 3] }],
-      initializers: [f32(r, 'w', [5, 3]), f32(r, 'b', [3])],
-      nodes: [{ op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['z'] }, { op: 'Softmax', name: 'softmax', inputs: ['z'], outputs: ['probs'] }],
-    }, 520, 3)
+    const graph = await agrees(
+      {
+        name: 'classifier',
+        inputs: [{ name: 'x', shape: [1, 5] }],
+        outputs: [{ name: 'probs', shape: [1, 3] }],
+        initializers: [f32(r, 'w', [5, 3]), f32(r, 'b', [3])],
+        nodes: [
+          { op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['z'] },
+          { op: 'Softmax', name: 'softmax', inputs: ['z'], outputs: ['probs'] },
+        ],
+      },
+      520,
+      3,
+    )
     expect(graph.steps.map((s) => s.op.kind)).toEqual(['affine'])
-    expect(graph.outputs).toEqual([{ id: graph.steps[0].id, name: 'probs', postprocess: { op: 'softmax', axis: 1, shape: [1, 3] } }])
+    expect(graph.outputs).toEqual([
+      { id: graph.steps[0].id, name: 'probs', postprocess: { op: 'softmax', axis: 1, shape: [1, 3] } },
+    ])
   })
 
   const lower = (params: BuildModelParameters) => () => lowerOnnx(parseOnnx(buildModel(params)))
 
   it.each(['Softmax', 'LogSoftmax'])('refuses %s that is not the final op', (op) => {
     const params: BuildModelParameters = {
-      name: 'inner', inputs: [{ name: 'x', shape: [1, 4] }], outputs: [{ name: 'y', shape: [1, 4] }],
-      nodes: [{ op, name: 'sm', inputs: ['x'], outputs: ['p'] }, { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] }],
+      name: 'inner',
+      inputs: [{ name: 'x', shape: [1, 4] }],
+      outputs: [{ name: 'y', shape: [1, 4] }],
+      nodes: [
+        { op, name: 'sm', inputs: ['x'], outputs: ['p'] },
+        { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
+      ],
     }
     expect(lower(params)).toThrow(LoweringError)
     expect(lower(params)).toThrow(new RegExp(`node "sm" \\(${op}\\): ${op} is supported only as the final op`))
@@ -128,8 +182,16 @@ describe('Softmax and LogSoftmax as the final op', () => {
 
   it('refuses a Softmax whose output is a graph output that another node also reads', () => {
     const params: BuildModelParameters = {
-      name: 'both', inputs: [{ name: 'x', shape: [1, 4] }], outputs: [{ name: 'p', shape: [1, 4] }, { name: 'y', shape: [1, 4] }],
-      nodes: [{ op: 'Softmax', name: 'sm', inputs: ['x'], outputs: ['p'] }, { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] }],
+      name: 'both',
+      inputs: [{ name: 'x', shape: [1, 4] }],
+      outputs: [
+        { name: 'p', shape: [1, 4] },
+        { name: 'y', shape: [1, 4] },
+      ],
+      nodes: [
+        { op: 'Softmax', name: 'sm', inputs: ['x'], outputs: ['p'] },
+        { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
+      ],
     }
     expect(lower(params)).toThrow(LoweringError)
     expect(lower(params)).toThrow(/supported only as the final op/)

@@ -21,7 +21,11 @@ describe('ONNX lowering', () => {
   it('reports every unsupported node in one error, with name, op type and opset', () => {
     const onnx = parseOnnx(readFileSync(fixturePath('unsupported.onnx')))
     let error: unknown
-    try { lowerOnnx(onnx) } catch (e) { error = e }
+    try {
+      lowerOnnx(onnx)
+    } catch (e) {
+      error = e
+    }
     expect(error).toBeInstanceOf(UnsupportedOpsError)
     const nodes = (error as UnsupportedOpsError).nodes
     expect(nodes.map((n) => n.opType).sort()).toEqual(['Erf', 'LRN'])

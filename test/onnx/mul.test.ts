@@ -13,21 +13,54 @@ import { matchesOnnxruntime } from '../helpers/onnx.js'
 import { f32, samples } from './ort-diff.js'
 import { type QType, agreement, scaleIn, tensor, zeroPoint } from './quantized-models.js'
 
-const node = (op: string, inputs: string[], outputs: string[], attributes?: NodeSpec['attributes']): NodeSpec => ({ op, name: outputs[0], inputs, outputs, attributes })
-function model(inputs: { name: string; shape: number[] }[], nodes: NodeSpec[], outRank: number, initializers: (TensorSpec & { name: string })[] = []): BuildModelParameters {
-  return { name: 'mul', opset: 13, inputs, outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `d${i}`) }], initializers, nodes }
+const node = (op: string, inputs: string[], outputs: string[], attributes?: NodeSpec['attributes']): NodeSpec => ({
+  op,
+  name: outputs[0],
+  inputs,
+  outputs,
+  attributes,
+})
+function model(
+  inputs: { name: string; shape: number[] }[],
+  nodes: NodeSpec[],
+  outRank: number,
+  initializers: (TensorSpec & { name: string })[] = [],
+): BuildModelParameters {
+  return {
+    name: 'mul',
+    opset: 13,
+    inputs,
+    outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `d${i}`) }],
+    initializers,
+    nodes,
+  }
 }
 
-const broadcast = () => model([{ name: 'a', shape: [1, 4, 3] }, { name: 'b', shape: [4, 1] }], [node('Mul', ['a', 'b'], ['y'])], 3)
+const broadcast = () =>
+  model(
+    [
+      { name: 'a', shape: [1, 4, 3] },
+      { name: 'b', shape: [4, 1] },
+    ],
+    [node('Mul', ['a', 'b'], ['y'])],
+    3,
+  )
 const square = () => model([{ name: 'x', shape: [2, 5] }], [node('Mul', ['x', 'x'], ['y'])], 2)
-const afterRelu = () => model([{ name: 'x', shape: [6] }], [node('Relu', ['x'], ['r']), node('Mul', ['r', 'x'], ['y'])], 1)
+const afterRelu = () =>
+  model([{ name: 'x', shape: [6] }], [node('Relu', ['x'], ['r']), node('Mul', ['r', 'x'], ['y'])], 1)
 const r0 = rng(11)
-const afterConv = () => model([{ name: 'x', shape: [1, 2, 4, 4] }], [
-  node('Conv', ['x', 'w', 'c'], ['h'], { pads: { ints: [1, 1, 1, 1] } }),
-  node('Relu', ['h'], ['r']),
-  node('Mul', ['r', 'h'], ['m']),
-  node('Add', ['m', 'x'], ['y']),
-], 4, [f32(r0, 'w', [2, 2, 3, 3], 0.5), f32(r0, 'c', [2], 0.1)])
+const afterConv = () =>
+  model(
+    [{ name: 'x', shape: [1, 2, 4, 4] }],
+    [
+      node('Conv', ['x', 'w', 'c'], ['h'], { pads: { ints: [1, 1, 1, 1] } }),
+      node('Relu', ['h'], ['r']),
+      node('Mul', ['r', 'h'], ['m']),
+      node('Add', ['m', 'x'], ['y']),
+    ],
+    4,
+    [f32(r0, 'w', [2, 2, 3, 3], 0.5), f32(r0, 'c', [2], 0.1)],
+  )
 
 describe('Mul of two input-dependent tensors: lowering', () => {
   it('broadcasts [1,4,3] × [4,1] as index maps, equal to onnxruntime', async () => {
@@ -62,7 +95,17 @@ describe('Mul of two input-dependent tensors: lowering', () => {
       const out = Array.from({ length: rank }, () => 1 + Math.floor(r() * 3))
       const a = out.map((d) => (r() < 0.4 ? 1 : d))
       const b = out.slice(Math.floor(r() * rank)).map((d) => (r() < 0.4 ? 1 : d))
-      await matchesOnnxruntime(model([{ name: 'a', shape: a }, { name: 'b', shape: b }], [node('Mul', ['a', 'b'], ['y'])], rank), 10 + t)
+      await matchesOnnxruntime(
+        model(
+          [
+            { name: 'a', shape: a },
+            { name: 'b', shape: b },
+          ],
+          [node('Mul', ['a', 'b'], ['y'])],
+          rank,
+        ),
+        10 + t,
+      )
     }
   })
 })
@@ -74,19 +117,30 @@ describe('Mul of two input-dependent tensors: calibrated quantisation', () => {
    * |ab - a'b'| ≤ |a|·e_b + |b|·e_a + e_a·e_b ≈ 2·maxA·maxB/254, and the output requant adds half an
    * output step (≤ maxAbs(y)/254). With |a|, |b| ≤ 1: under 0.02 (measured values are printed).
    */
-  for (const [name, build, tol] of [['broadcast', broadcast, 0.02], ['x·x', square, 0.02], ['after Relu', afterRelu, 0.02], ['after Conv', afterConv, 0.1]] as const) {
+  for (const [name, build, tol] of [
+    ['broadcast', broadcast, 0.02],
+    ['x·x', square, 0.02],
+    ['after Relu', afterRelu, 0.02],
+    ['after Conv', afterConv, 0.1],
+  ] as const) {
     it(`${name}: executor dequantised ≈ onnxruntime, IR has one mul with an accumulator output`, async () => {
       const m = build()
       const bytes = buildModel(m)
       const graph = lowerOnnx(parseOnnx(bytes))
       const r = rng(21)
       // The corners make the calibrated range [-1, 1) for every input, so every test sample is inside it.
-      const calib = [...samples(r, graph.inputs, 32), ...[-1, 0.999].map((v) => graph.inputs.map((i) => new Float64Array(i.shape.reduce((p, d) => p * d, 1)).fill(v)))]
+      const calib = [
+        ...samples(r, graph.inputs, 32),
+        ...[-1, 0.999].map((v) =>
+          graph.inputs.map((i) => new Float64Array(i.shape.reduce((p, d) => p * d, 1)).fill(v)),
+        ),
+      ]
       const ir = quantize(graph, calib)
       const muls = ir.steps.filter((s) => s.op.op === 'mul')
       expect(muls).toHaveLength(1)
       const bounds = analyzeBounds(ir)
-      for (const b of bounds.values()) for (const v of [...b.lo, ...b.hi]) expect(v < 0n ? -v : v).toBeLessThan(1n << 40n)
+      for (const b of bounds.values())
+        for (const v of [...b.lo, ...b.hi]) expect(v < 0n ? -v : v).toBeLessThan(1n << 40n)
       const test = samples(r, graph.inputs, 16)
       const ref = await runOnnxruntime(bytes, parseOnnx(bytes).inputs, test)
       let worst = 0
@@ -102,24 +156,93 @@ describe('Mul of two input-dependent tensors: calibrated quantisation', () => {
 })
 
 describe('Mul of two input-dependent tensors: QDQ models', () => {
-  const qdq = (x: string, y: string, p: string): NodeSpec[] => [node('QuantizeLinear', [x, `${p}_s`, `${p}_z`], [`${y}_q`]), node('DequantizeLinear', [`${y}_q`, `${p}_s`, `${p}_z`], [y])]
-  const params = (r: () => number, p: string, type: QType, s: number) => [tensor(`${p}_s`, 'float32', [], [s]), tensor(`${p}_z`, type, [], [zeroPoint(r, type)])]
-  function qdqMul(r: () => number, type: QType, shapes: [number[], number[]] | 'square', relu: boolean): BuildModelParameters {
-    const sa = scaleIn(r, 0.005, 0.05), sb = scaleIn(r, 0.005, 0.05)
+  const qdq = (x: string, y: string, p: string): NodeSpec[] => [
+    node('QuantizeLinear', [x, `${p}_s`, `${p}_z`], [`${y}_q`]),
+    node('DequantizeLinear', [`${y}_q`, `${p}_s`, `${p}_z`], [y]),
+  ]
+  const params = (r: () => number, p: string, type: QType, s: number) => [
+    tensor(`${p}_s`, 'float32', [], [s]),
+    tensor(`${p}_z`, type, [], [zeroPoint(r, type)]),
+  ]
+  function qdqMul(
+    r: () => number,
+    type: QType,
+    shapes: [number[], number[]] | 'square',
+    relu: boolean,
+  ): BuildModelParameters {
+    const sa = scaleIn(r, 0.005, 0.05),
+      sb = scaleIn(r, 0.005, 0.05)
     const sy = Math.fround(sa * sb * scaleIn(r, 20, 200))
     const square = shapes === 'square'
-    const [ashape, bshape] = square ? [[2, 3], [2, 3]] : shapes
-    const inputs = square || relu ? [{ name: 'x', shape: ashape }] : [{ name: 'x', shape: ashape }, { name: 'x2', shape: bshape }]
+    const [ashape, bshape] = square
+      ? [
+          [2, 3],
+          [2, 3],
+        ]
+      : shapes
+    const inputs =
+      square || relu
+        ? [{ name: 'x', shape: ashape }]
+        : [
+            { name: 'x', shape: ashape },
+            { name: 'x2', shape: bshape },
+          ]
     // With relu, the second operand is Relu(DQ(a)) requantised, as onnxruntime's quantiser writes it.
-    const nodes = [...qdq('x', 'a', 'a'), ...(square ? [] : relu ? [node('Relu', ['a'], ['ra']), ...qdq('ra', 'b', 'b')] : qdq('x2', 'b', 'b')),
-      node('Mul', ['a', square ? 'a' : 'b'], ['p']), ...qdq('p', 'y', 'y')]
+    const nodes = [
+      ...qdq('x', 'a', 'a'),
+      ...(square ? [] : relu ? [node('Relu', ['a'], ['ra']), ...qdq('ra', 'b', 'b')] : qdq('x2', 'b', 'b')),
+      node('Mul', ['a', square ? 'a' : 'b'], ['p']),
+      ...qdq('p', 'y', 'y'),
+    ]
     const out = square ? ashape : relu ? ashape : ashape.length >= bshape.length ? ashape : bshape
-    return { ...model(inputs, nodes, out.length, [...params(r, 'a', type, sa), ...params(r, 'b', type, sb), ...params(r, 'y', type, sy)]), outputs: [{ name: 'y', shape: out.map((_, i) => `d${i}`) }] }
+    return {
+      ...model(inputs, nodes, out.length, [
+        ...params(r, 'a', type, sa),
+        ...params(r, 'b', type, sb),
+        ...params(r, 'y', type, sy),
+      ]),
+      outputs: [{ name: 'y', shape: out.map((_, i) => `d${i}`) }],
+    }
   }
   const cases: [string, QType, [number[], number[]] | 'square', boolean][] = [
-    ['int8 broadcast [1,4,3]×[4,1]', 'int8', [[1, 4, 3], [4, 1]], false], ['uint8 broadcast [1,4,3]×[4,1]', 'uint8', [[1, 4, 3], [4, 1]], false],
-    ['int8 x·x', 'int8', 'square', false], ['uint8 x·x', 'uint8', 'square', false],
-    ['int8 a·Relu(a)', 'int8', [[3, 4], [3, 4]], true], ['uint8 same shapes', 'uint8', [[2, 5], [2, 5]], false],
+    [
+      'int8 broadcast [1,4,3]×[4,1]',
+      'int8',
+      [
+        [1, 4, 3],
+        [4, 1],
+      ],
+      false,
+    ],
+    [
+      'uint8 broadcast [1,4,3]×[4,1]',
+      'uint8',
+      [
+        [1, 4, 3],
+        [4, 1],
+      ],
+      false,
+    ],
+    ['int8 x·x', 'int8', 'square', false],
+    ['uint8 x·x', 'uint8', 'square', false],
+    [
+      'int8 a·Relu(a)',
+      'int8',
+      [
+        [3, 4],
+        [3, 4],
+      ],
+      true,
+    ],
+    [
+      'uint8 same shapes',
+      'uint8',
+      [
+        [2, 5],
+        [2, 5],
+      ],
+      false,
+    ],
   ]
   for (const [name, type, shapes, relu] of cases) {
     it(`${name}: the executor gives onnxruntime's integers`, async () => {
@@ -135,8 +258,12 @@ describe('Mul of two input-dependent tensors: QDQ models', () => {
 
   it('refuses an operand that is a Relu result not requantised, with a FixedScaleError naming the node', () => {
     const r = rng(1)
-    const m = model([{ name: 'x', shape: [4] }], [...qdq('x', 'a', 'a'), node('Relu', ['a'], ['r']), node('Mul', ['a', 'r'], ['p']), ...qdq('p', 'y', 'y')], 1,
-      [...params(r, 'a', 'int8', 0.05), ...params(r, 'y', 'int8', 0.01)])
+    const m = model(
+      [{ name: 'x', shape: [4] }],
+      [...qdq('x', 'a', 'a'), node('Relu', ['a'], ['r']), node('Mul', ['a', 'r'], ['p']), ...qdq('p', 'y', 'y')],
+      1,
+      [...params(r, 'a', 'int8', 0.05), ...params(r, 'y', 'int8', 0.01)],
+    )
     const graph = lowerOnnx(parseOnnx(buildModel(m)))
     expect(() => quantize(graph, [])).toThrow(FixedScaleError)
     expect(() => quantize(graph, [])).toThrow(/step "p": Mul of a value that is not one per-tensor DequantizeLinear/)

@@ -32,18 +32,32 @@ const AUTO_PADS = ['NOTSET', 'VALID', 'SAME_UPPER', 'SAME_LOWER'] as const
 
 /** Random window attributes for `rank` spatial dims; every input dim holds at least one dilated kernel span. */
 function randomPool(r: () => number, rank: number, autoPad: string, ceil: boolean, dilate: boolean) {
-  const kernel: number[] = [], strides: number[] = [], dilations: number[] = [], begin: number[] = [], end: number[] = [], spatial: number[] = []
+  const kernel: number[] = [],
+    strides: number[] = [],
+    dilations: number[] = [],
+    begin: number[] = [],
+    end: number[] = [],
+    spatial: number[] = []
   for (let i = 0; i < rank; i++) {
-    const k = int(r, 1, 3), d = dilate ? int(r, 1, 2) : 1
+    const k = int(r, 1, 3),
+      d = dilate ? int(r, 1, 2) : 1
     let s: number, n: number
     // onnxruntime refuses SAME_* when its total pad (ceil(n/s) - 1)·s + k - n is negative.
-    do { s = int(r, 1, 3); n = int(r, d * (k - 1) + 1, rank === 3 ? 5 : 8) } while (autoPad.startsWith('SAME') && (Math.ceil(n / s) - 1) * s + k - n < 0)
-    kernel.push(k); strides.push(s); dilations.push(d); spatial.push(n)
+    do {
+      s = int(r, 1, 3)
+      n = int(r, d * (k - 1) + 1, rank === 3 ? 5 : 8)
+    } while (autoPad.startsWith('SAME') && (Math.ceil(n / s) - 1) * s + k - n < 0)
+    kernel.push(k)
+    strides.push(s)
+    dilations.push(d)
+    spatial.push(n)
     // onnxruntime requires pads smaller than the kernel.
-    begin.push(int(r, 0, k - 1)); end.push(int(r, 0, k - 1))
+    begin.push(int(r, 0, k - 1))
+    end.push(int(r, 0, k - 1))
   }
   const attributes: Record<string, AttributeSpec> = {
-    kernel_shape: { ints: kernel }, strides: { ints: strides },
+    kernel_shape: { ints: kernel },
+    strides: { ints: strides },
     ...(autoPad === 'NOTSET' ? { pads: { ints: [...begin, ...end] } } : { auto_pad: { string: autoPad } }),
     ...(dilate ? { dilations: { ints: dilations } } : {}),
     ...(ceil ? { ceil_mode: { int: 1 } } : {}),
@@ -52,25 +66,52 @@ function randomPool(r: () => number, rank: number, autoPad: string, ceil: boolea
 }
 
 describe('MaxPool', () => {
-  const cases = [1, 2, 3].flatMap((rank) => AUTO_PADS.flatMap((autoPad) => [false, true].flatMap((ceil) => [false, true].map((dilate) => ({ rank, autoPad, ceil, dilate })))))
-  it.each(cases.map((c, i) => [`${c.rank}-D ${c.autoPad}${c.ceil ? ' ceil_mode=1' : ''}${c.dilate ? ' dilated' : ''}`, c, i] as const))('%s equals onnxruntime exactly', async (_, { rank, autoPad, ceil, dilate }, seed) => {
+  const cases = [1, 2, 3].flatMap((rank) =>
+    AUTO_PADS.flatMap((autoPad) =>
+      [false, true].flatMap((ceil) => [false, true].map((dilate) => ({ rank, autoPad, ceil, dilate }))),
+    ),
+  )
+  it.each(
+    cases.map(
+      (c, i) => [`${c.rank}-D ${c.autoPad}${c.ceil ? ' ceil_mode=1' : ''}${c.dilate ? ' dilated' : ''}`, c, i] as const,
+    ),
+  )('%s equals onnxruntime exactly', async (_, { rank, autoPad, ceil, dilate }, seed) => {
     const r = rng(300 + seed)
     // Three draws per case: the attributes vary more than one draw shows.
     for (let draw = 0; draw < 3; draw++) {
       const { spatial, attributes } = randomPool(r, rank, autoPad, ceil, dilate)
       const opset = [10, 12, 22][int(r, 0, 2)]
-      const graph = await agrees(oneNode('MaxPool', [int(r, 1, 2), int(r, 1, 3), ...spatial], attributes, { opset }), seed * 10 + draw)
+      const graph = await agrees(
+        oneNode('MaxPool', [int(r, 1, 2), int(r, 1, 3), ...spatial], attributes, { opset }),
+        seed * 10 + draw,
+      )
       expect(graph.steps.map((s) => s.op.kind)).toEqual(['max'])
     }
   })
 
   it.each([1, 8])('opset %i (no dilations, no ceil_mode) equals onnxruntime', async (opset) => {
-    await agrees(oneNode('MaxPool', [1, 2, 5, 6], { kernel_shape: { ints: [2, 3] }, strides: { ints: [2, 1] }, pads: { ints: [1, 0, 0, 2] } }, { opset }), 40 + opset)
+    await agrees(
+      oneNode(
+        'MaxPool',
+        [1, 2, 5, 6],
+        { kernel_shape: { ints: [2, 3] }, strides: { ints: [2, 1] }, pads: { ints: [1, 0, 0, 2] } },
+        { opset },
+      ),
+      40 + opset,
+    )
   })
 
   it('ceil_mode=1 keeps a last window that starts inside the input, padding left out of its row', async () => {
     // in 6, kernel 2, stride 2, pads 1/0: ceil(5/2)+1 = 4 windows (floor mode: 3); the 4th starts at 5 and reads only position 5.
-    const graph = await agrees(oneNode('MaxPool', [1, 1, 6], { kernel_shape: { ints: [2] }, strides: { ints: [2] }, pads: { ints: [1, 0] }, ceil_mode: { int: 1 } }), 50)
+    const graph = await agrees(
+      oneNode('MaxPool', [1, 1, 6], {
+        kernel_shape: { ints: [2] },
+        strides: { ints: [2] },
+        pads: { ints: [1, 0] },
+        ceil_mode: { int: 1 },
+      }),
+      50,
+    )
     expect(graph.steps[0].shape).toEqual([1, 1, 4])
     const op = graph.steps[0].op
     expect(op.kind === 'max' && Array.from(op.cols.subarray(op.rowPtr[3], op.rowPtr[4]))).toEqual([5])
@@ -78,12 +119,22 @@ describe('MaxPool', () => {
 
   it('ceil_mode=1 drops a last window that would start in the end padding', async () => {
     // in 5, kernel 2, stride 2, pads 1/1: ceil(5/2)+1 = 4, but the 4th window starts at 6 − 1 = 5, in the end padding.
-    const graph = await agrees(oneNode('MaxPool', [1, 1, 5], { kernel_shape: { ints: [2] }, strides: { ints: [2] }, pads: { ints: [1, 1] }, ceil_mode: { int: 1 } }), 50)
+    const graph = await agrees(
+      oneNode('MaxPool', [1, 1, 5], {
+        kernel_shape: { ints: [2] },
+        strides: { ints: [2] },
+        pads: { ints: [1, 1] },
+        ceil_mode: { int: 1 },
+      }),
+      50,
+    )
     expect(graph.steps[0].shape).toEqual([1, 1, 3])
   })
 
   it('all-negative inputs: padded positions never win', async () => {
-    const bytes = buildModel(oneNode('MaxPool', [1, 1, 3, 3], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } }))
+    const bytes = buildModel(
+      oneNode('MaxPool', [1, 1, 3, 3], { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } }),
+    )
     const graph = lowerOnnx(parseOnnx(bytes))
     const x = [Float64Array.from({ length: 9 }, (_, i) => -1 - i)]
     const want = (await ortRun(bytes, graph.inputs, [x]))[0][0].data
@@ -93,50 +144,101 @@ describe('MaxPool', () => {
 
   it('after a Conv (an affine step) and after a Pad (a gather): the input is materialised first', async () => {
     const r = rng(51)
-    const graph = await agrees({
-      name: 'conv-pad-pool', inputs: [{ name: 'x', shape: [1, 2, 6, 6] }], outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
-      initializers: [f32(r, 'w', [3, 2, 3, 3]), { name: 'p', dims: [8], data: BigInt64Array.from([0, 0, 1, 1, 0, 0, 1, 1].map(BigInt)) }],
-      nodes: [
-        { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['c'] },
-        { op: 'MaxPool', name: 'pool1', inputs: ['c'], outputs: ['m'], attributes: { kernel_shape: { ints: [2, 2] } } },
-        { op: 'Pad', name: 'pad', inputs: ['m', 'p'], outputs: ['q'] },
-        { op: 'MaxPool', name: 'pool2', inputs: ['q'], outputs: ['y'], attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] } } },
-      ],
-    }, 51, { exact: false })
+    const graph = await agrees(
+      {
+        name: 'conv-pad-pool',
+        inputs: [{ name: 'x', shape: [1, 2, 6, 6] }],
+        outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
+        initializers: [
+          f32(r, 'w', [3, 2, 3, 3]),
+          { name: 'p', dims: [8], data: BigInt64Array.from([0, 0, 1, 1, 0, 0, 1, 1].map(BigInt)) },
+        ],
+        nodes: [
+          { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['c'] },
+          {
+            op: 'MaxPool',
+            name: 'pool1',
+            inputs: ['c'],
+            outputs: ['m'],
+            attributes: { kernel_shape: { ints: [2, 2] } },
+          },
+          { op: 'Pad', name: 'pad', inputs: ['m', 'p'], outputs: ['q'] },
+          {
+            op: 'MaxPool',
+            name: 'pool2',
+            inputs: ['q'],
+            outputs: ['y'],
+            attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] } },
+          },
+        ],
+      },
+      51,
+      { exact: false },
+    )
     expect(graph.steps.map((s) => s.op.kind)).toEqual(['affine', 'max', 'gather', 'max'])
   })
 
   it('commutes with a pending increasing map: Transpose, Concat and a positive per-tensor scale stay pending', async () => {
     const s = (name: string, v: number) => ({ name, dims: [], data: Float32Array.of(v) })
-    const graph = await agrees({
-      name: 'through', inputs: [{ name: 'x', shape: [1, 2, 4, 4] }], outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
-      initializers: [s('half', 0.5), s('quarter', 0.25)],
-      nodes: [
-        { op: 'Transpose', name: 't', inputs: ['x'], outputs: ['t'], attributes: { perm: { ints: [0, 1, 3, 2] } } },
-        { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['r'] },
-        { op: 'Concat', name: 'cat', inputs: ['t', 'r'], outputs: ['c'], attributes: { axis: { int: 1 } } },
-        { op: 'Mul', name: 'mul', inputs: ['c', 'half'], outputs: ['m'] },
-        { op: 'Add', name: 'add', inputs: ['m', 'quarter'], outputs: ['a'] },
-        { op: 'MaxPool', name: 'pool', inputs: ['a'], outputs: ['p'], attributes: { kernel_shape: { ints: [2, 2] }, pads: { ints: [1, 0, 0, 1] } } },
-        { op: 'Relu', name: 'relu2', inputs: ['p'], outputs: ['y'] },
-      ],
-    }, 52, { exact: false })
+    const graph = await agrees(
+      {
+        name: 'through',
+        inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+        outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
+        initializers: [s('half', 0.5), s('quarter', 0.25)],
+        nodes: [
+          { op: 'Transpose', name: 't', inputs: ['x'], outputs: ['t'], attributes: { perm: { ints: [0, 1, 3, 2] } } },
+          { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['r'] },
+          { op: 'Concat', name: 'cat', inputs: ['t', 'r'], outputs: ['c'], attributes: { axis: { int: 1 } } },
+          { op: 'Mul', name: 'mul', inputs: ['c', 'half'], outputs: ['m'] },
+          { op: 'Add', name: 'add', inputs: ['m', 'quarter'], outputs: ['a'] },
+          {
+            op: 'MaxPool',
+            name: 'pool',
+            inputs: ['a'],
+            outputs: ['p'],
+            attributes: { kernel_shape: { ints: [2, 2] }, pads: { ints: [1, 0, 0, 1] } },
+          },
+          { op: 'Relu', name: 'relu2', inputs: ['p'], outputs: ['y'] },
+        ],
+      },
+      52,
+      { exact: false },
+    )
     // max over x and relu(x) directly (two operands); 0.5·max + 0.25 is one affine step before the last ReLU.
     expect(graph.steps.map((st) => st.op.kind)).toEqual(['clamp', 'max', 'affine', 'clamp'])
     expect(graph.steps[1].op.inputs).toEqual([0, graph.steps[0].id])
   })
 
   it('does not commute with a decreasing map (Mul by −1): the map is materialised first', async () => {
-    const graph = await agrees({
-      name: 'neg', inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
-      initializers: [{ name: 'neg', dims: [], data: Float32Array.of(-1) }],
-      nodes: [{ op: 'Mul', name: 'mul', inputs: ['x', 'neg'], outputs: ['m'] }, { op: 'MaxPool', name: 'pool', inputs: ['m'], outputs: ['y'], attributes: { kernel_shape: { ints: [2, 2] } } }],
-    }, 53)
+    const graph = await agrees(
+      {
+        name: 'neg',
+        inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
+        outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
+        initializers: [{ name: 'neg', dims: [], data: Float32Array.of(-1) }],
+        nodes: [
+          { op: 'Mul', name: 'mul', inputs: ['x', 'neg'], outputs: ['m'] },
+          {
+            op: 'MaxPool',
+            name: 'pool',
+            inputs: ['m'],
+            outputs: ['y'],
+            attributes: { kernel_shape: { ints: [2, 2] } },
+          },
+        ],
+      },
+      53,
+    )
     expect(graph.steps.map((st) => st.op.kind)).toEqual(['affine', 'max'])
   })
 
   it('GlobalMaxPool equals onnxruntime for 1, 2 and 3 spatial dims', async () => {
-    for (const shape of [[2, 3, 5], [1, 2, 3, 4], [1, 2, 2, 3, 2]]) {
+    for (const shape of [
+      [2, 3, 5],
+      [1, 2, 3, 4],
+      [1, 2, 2, 3, 2],
+    ]) {
       const graph = await agrees(oneNode('GlobalMaxPool', shape), shape.length)
       expect(graph.steps.map((s) => s.op.kind)).toEqual(['max'])
     }
@@ -144,9 +246,14 @@ describe('MaxPool', () => {
 
   it('folds on constants', () => {
     const bytes = buildModel({
-      name: 'const-pool', inputs: [{ name: 'x', shape: [1, 1, 2, 2] }], outputs: [{ name: 'y', shape: [1, 1, 2, 2] }],
+      name: 'const-pool',
+      inputs: [{ name: 'x', shape: [1, 1, 2, 2] }],
+      outputs: [{ name: 'y', shape: [1, 1, 2, 2] }],
       initializers: [{ name: 'k', dims: [1, 1, 2, 2], data: Float32Array.of(1, -2, 3, 0.5) }],
-      nodes: [{ op: 'MaxPool', name: 'pool', inputs: ['k'], outputs: ['m'], attributes: { kernel_shape: { ints: [2, 2] } } }, { op: 'Add', name: 'add', inputs: ['x', 'm'], outputs: ['y'] }],
+      nodes: [
+        { op: 'MaxPool', name: 'pool', inputs: ['k'], outputs: ['m'], attributes: { kernel_shape: { ints: [2, 2] } } },
+        { op: 'Add', name: 'add', inputs: ['x', 'm'], outputs: ['y'] },
+      ],
     })
     const graph = lowerOnnx(parseOnnx(bytes))
     const op = graph.steps[0].op
@@ -175,7 +282,11 @@ describe('MaxPool refusals', () => {
 
   it('refuses a window that covers only padding', () => {
     // in 2, kernel 2 dilated by 3, pads 1/1: the one window reads positions -1 and 2, both outside.
-    const params = oneNode('MaxPool', [1, 1, 2], { kernel_shape: { ints: [2] }, dilations: { ints: [3] }, pads: { ints: [1, 1] } })
+    const params = oneNode('MaxPool', [1, 1, 2], {
+      kernel_shape: { ints: [2] },
+      dilations: { ints: [3] },
+      pads: { ints: [1, 1] },
+    })
     expect(lower(params)).toThrow(LoweringError)
     expect(lower(params)).toThrow(/covers only padding/)
   })
@@ -183,6 +294,8 @@ describe('MaxPool refusals', () => {
   it('refuses a kernel that does not fit, a missing kernel_shape and ceil_mode=2', () => {
     expect(lower(oneNode('MaxPool', [1, 1, 2, 2], { kernel_shape: { ints: [4, 1] } }))).toThrow(/does not fit/)
     expect(lower(oneNode('MaxPool', [1, 1, 2, 2]))).toThrow(/missing attribute kernel_shape/)
-    expect(lower(oneNode('MaxPool', [1, 1, 4, 4], { kernel_shape: { ints: [2, 2] }, ceil_mode: { int: 2 } }))).toThrow(/ceil_mode must be 0 or 1/)
+    expect(lower(oneNode('MaxPool', [1, 1, 4, 4], { kernel_shape: { ints: [2, 2] }, ceil_mode: { int: 2 } }))).toThrow(
+      /ceil_mode must be 0 or 1/,
+    )
   })
 })

@@ -32,7 +32,12 @@ export function ints(type: QType | 'int32', data: number[]): Int8Array | Uint8Ar
   return type === 'int8' ? Int8Array.from(data) : type === 'uint8' ? Uint8Array.from(data) : Int32Array.from(data)
 }
 
-export function tensor(name: string, type: QType | 'int32' | 'float32', dims: number[], data: number[]): TensorSpec & { name: string } {
+export function tensor(
+  name: string,
+  type: QType | 'int32' | 'float32',
+  dims: number[],
+  data: number[],
+): TensorSpec & { name: string } {
   return { name, dims, data: type === 'float32' ? Float32Array.from(data) : ints(type, data) }
 }
 
@@ -55,22 +60,33 @@ export interface Agreement {
 
 /** One sample per input: integers for int8/uint8 inputs, floats on and between the grid of the input's QuantizeLinear (ties included). */
 export function samples(ir: IrModel, r: () => number, count: number, types: readonly ElementType[]): Float64Array[][] {
-  return Array.from({ length: count }, () => ir.inputs.map((info, i) => Float64Array.from({ length: size(info.shape) }, () => {
-    const q = int(r, Number(info.lo), Number(info.hi))
-    if (types[i] !== 'float32') return q
-    const lo = Number(info.lo), hi = Number(info.hi)
-    const u = pick(r, [0, 0.5, -0.5, r() - 0.5])
-    const v = Math.min(Math.max(q + u, lo), hi)
-    return (v - info.quant.zeroPoint) * info.quant.scale
-  })))
+  return Array.from({ length: count }, () =>
+    ir.inputs.map((info, i) =>
+      Float64Array.from({ length: size(info.shape) }, () => {
+        const q = int(r, Number(info.lo), Number(info.hi))
+        if (types[i] !== 'float32') return q
+        const lo = Number(info.lo),
+          hi = Number(info.hi)
+        const u = pick(r, [0, 0.5, -0.5, r() - 0.5])
+        const v = Math.min(Math.max(q + u, lo), hi)
+        return (v - info.quant.zeroPoint) * info.quant.scale
+      }),
+    ),
+  )
 }
 
 /** Imports `bytes` without calibration, runs it in veriml's reference executor and in onnxruntime, and counts agreement. */
-export async function agreement(bytes: Uint8Array, r: () => number, count: number): Promise<{ ir: IrModel; stats: Agreement }> {
+export async function agreement(
+  bytes: Uint8Array,
+  r: () => number,
+  count: number,
+): Promise<{ ir: IrModel; stats: Agreement }> {
   const onnx = parseOnnx(bytes)
   const ir = quantize(lowerOnnx(onnx), [])
   analyzeBounds(ir)
-  const types = onnx.inputs.map((i) => (i.elemType === 2 ? 'uint8' : i.elemType === 3 ? 'int8' : 'float32') as ElementType)
+  const types = onnx.inputs.map(
+    (i) => (i.elemType === 2 ? 'uint8' : i.elemType === 3 ? 'int8' : 'float32') as ElementType,
+  )
   const xs = samples(ir, r, count, types)
   const reference = await runOnnxruntime(bytes, onnx.inputs, xs)
   const stats: Agreement = { elements: 0, exact: 0, offByOne: 0, maxLsb: 0 }

@@ -1,19 +1,50 @@
 import { hexlify, randomBytes } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
-import { finalizeClaim, playMove, readDispute, submitClaim, timeoutDispute, withdrawCredit } from '../../src/optimistic/client.js'
+import {
+  finalizeClaim,
+  playMove,
+  readDispute,
+  submitClaim,
+  timeoutDispute,
+  withdrawCredit,
+} from '../../src/optimistic/client.js'
 import { GameRevertError } from '../../src/optimistic/errors.js'
 import { type Player, playDispute } from '../../src/optimistic/play.js'
 import { depthFor, merkleProof, rootFrom } from '../../src/optimistic/merkle.js'
 import { buildTrace, prefixTree, traceFromStates } from '../../src/optimistic/trace.js'
 import { buildFoldRowProof, buildFoldStepProof, foldAccs } from '../../src/optimistic/one-step.js'
-import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, MOVE_TIMEOUT, registerTestModel, startChain, WINDOW } from './chain.js'
+import {
+  advanceTime,
+  CHALLENGE_BOND,
+  CLAIM_BOND,
+  deployGame,
+  MOVE_TIMEOUT,
+  registerTestModel,
+  startChain,
+  WINDOW,
+} from './chain.js'
 import { MAX_LOOKUP_INPUTS, maxLookupModel, mulModel } from './fixtures.js'
 import { mlp, randomInputs, randomModel, rng, tinyModel } from './models.js'
-import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, randomChooser, randomProposer, REJECT_REWARD } from './scenario.js'
+import {
+  claimStatus,
+  expectConserved,
+  lyingTrace,
+  openDispute,
+  player,
+  postClaim,
+  randomChooser,
+  randomProposer,
+  REJECT_REWARD,
+} from './scenario.js'
 
 /** Plays to the end; a player that stalls (or whose move reverts) is timed out. */
-async function playOut(f: Awaited<ReturnType<typeof deployGame>>, disputeId: string, claimant: Player, challenger: Player) {
+async function playOut(
+  f: Awaited<ReturnType<typeof deployGame>>,
+  disputeId: string,
+  claimant: Player,
+  challenger: Player,
+) {
   let view
   try {
     view = (await playDispute({ disputeId, claimant, challenger })).view
@@ -44,11 +75,21 @@ describe('adversaries never win', () => {
       const inputs = randomInputs(m.model, r)
       const honest = buildTrace(m.model, inputs)
       const state = r.int(m.params.layout.inputCount, m.params.layout.stateCount - 1)
-      const lie = lyingTrace(m, inputs, state, r.int(0, honest.states[state].length - 1), r.pick([1n, -1n, 1000n]), r.next() < 0.5)
+      const lie = lyingTrace(
+        m,
+        inputs,
+        state,
+        r.int(0, honest.states[state].length - 1),
+        r.pick([1n, -1n, 1000n]),
+        r.next() < 0.5,
+      )
       const [, claimant, challenger] = f.wallets
       const { claimId, key } = await postClaim(f, m, claimant, lie)
       const { disputeId } = await openDispute(f, key, challenger)
-      const cheat = r.next() < 0.5 ? randomProposer(player(f, m, 'claimant', claimant, lie), r) : player(f, m, 'claimant', claimant, lie)
+      const cheat =
+        r.next() < 0.5
+          ? randomProposer(player(f, m, 'claimant', claimant, lie), r)
+          : player(f, m, 'claimant', claimant, lie)
       const view = await playOut(f, disputeId, cheat, player(f, m, 'challenger', challenger, honest))
       expect(view.claimantWon, `seed ${seed}, lie at state ${state}`).toBe(false)
       expect(await claimStatus(f, claimId)).toBe('Rejected')
@@ -79,7 +120,11 @@ describe('adversaries never win', () => {
       const { claimId, key } = await postClaim(f, m, claimant, lie)
       const { disputeId } = await openDispute(f, key, challenger)
       // No timeout: the honest challenger's one-step proof decides the dispute.
-      const { view, moves } = await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: player(f, m, 'challenger', challenger, honest) })
+      const { view, moves } = await playDispute({
+        disputeId,
+        claimant: player(f, m, 'claimant', claimant, lie),
+        challenger: player(f, m, 'challenger', challenger, honest),
+      })
       const what = `lie at state ${state} (${m.model.steps[state - 2].op.op}) element ${element}`
       expect(view.phase, what).toBe('Resolved')
       expect(view.claimantWon, what).toBe(false)
@@ -104,7 +149,10 @@ describe('adversaries never win', () => {
       [4, 1, -1n, true],
       [4, 2, 1n, false],
     ]
-    const inputs = [[-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n], [-128n, 127n, -3n]]
+    const inputs = [
+      [-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n],
+      [-128n, 127n, -3n],
+    ]
     const f = await deployGame(anvil)
     const m = await registerTestModel(f, mulModel())
     const honest = buildTrace(m.model, inputs)
@@ -114,7 +162,11 @@ describe('adversaries never win', () => {
       const lie = lyingTrace(m, inputs, state, element, delta, consistent)
       const { claimId, key } = await postClaim(f, m, claimant, lie)
       const { disputeId } = await openDispute(f, key, challenger)
-      const { view, moves } = await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: player(f, m, 'challenger', challenger, honest) })
+      const { view, moves } = await playDispute({
+        disputeId,
+        claimant: player(f, m, 'claimant', claimant, lie),
+        challenger: player(f, m, 'challenger', challenger, honest),
+      })
       const what = `lie at state ${state} (${m.model.steps[state - 2].op.op}) element ${element}`
       expect(m.model.steps[state - 2].op.op, what).toBe('mul')
       expect(view.phase, what).toBe('Resolved')
@@ -142,7 +194,12 @@ describe('adversaries never win', () => {
       const { key } = await postClaim(f, m, claimant, honest)
       const { disputeId } = await openDispute(f, key, challenger)
       const base = player(f, m, 'challenger', challenger, r.next() < 0.5 ? honest : fake)
-      const view = await playOut(f, disputeId, player(f, m, 'claimant', claimant, honest), r.next() < 0.7 ? randomChooser(base, r) : player(f, m, 'challenger', challenger, fake))
+      const view = await playOut(
+        f,
+        disputeId,
+        player(f, m, 'claimant', claimant, honest),
+        r.next() < 0.7 ? randomChooser(base, r) : player(f, m, 'challenger', challenger, fake),
+      )
       expect(view.claimantWon, `seed ${seed}`).toBe(true)
       await advanceTime(f.provider, WINDOW + 1n)
       await finalizeClaim(f.gameAs(claimant), key)
@@ -163,8 +220,13 @@ describe('adversaries never win', () => {
     const liar = player(f, m, 'claimant', claimant, lie)
     const steerer = player(f, m, 'claimant', claimant, honest)
     // Level 1 follows its committed (lying) trace, level 2 tries to switch to the honest tensor.
-    const switching: Player = { ...liar, decide: (v, id) => (v.phase === 'Reveal' || v.phase === 'Open' ? steerer.decide(v, id) : liar.decide(v, id)) }
-    await expect(playDispute({ disputeId, claimant: switching, challenger: player(f, m, 'challenger', challenger, honest) })).rejects.toMatchObject({
+    const switching: Player = {
+      ...liar,
+      decide: (v, id) => (v.phase === 'Reveal' || v.phase === 'Open' ? steerer.decide(v, id) : liar.decide(v, id)),
+    }
+    await expect(
+      playDispute({ disputeId, claimant: switching, challenger: player(f, m, 'challenger', challenger, honest) }),
+    ).rejects.toMatchObject({
       errorName: 'RevealMismatch',
     })
     // Revealing its own root works; then opening the honest children is refused.
@@ -172,8 +234,14 @@ describe('adversaries never win', () => {
     await playMove(f.gameAs(claimant), disputeId, (await liar.decide(view, disputeId))!)
     const afterReveal = await readDispute(f.gameAs(claimant), disputeId)
     expect(afterReveal.phase).toBe('Open')
-    const forged = { type: 'open' as const, left: honest.tensorTrees[3].layers[1][0], right: honest.tensorTrees[3].layers[1][1] }
-    await expect(playMove(f.gameAs(claimant), disputeId, forged)).rejects.toMatchObject({ errorName: 'ChildrenMismatch' })
+    const forged = {
+      type: 'open' as const,
+      left: honest.tensorTrees[3].layers[1][0],
+      right: honest.tensorTrees[3].layers[1][1],
+    }
+    await expect(playMove(f.gameAs(claimant), disputeId, forged)).rejects.toMatchObject({
+      errorName: 'ChildrenMismatch',
+    })
     const end = await playOut(f, disputeId, liar, player(f, m, 'challenger', challenger, honest))
     expect(end.claimantWon).toBe(false)
     expect(await claimStatus(f, claimId)).toBe('Rejected')
@@ -198,12 +266,21 @@ describe('adversaries never win', () => {
     const steered: Player = {
       ...base,
       decide: (v, id) =>
-        v.phase === 'Choose' ? { type: 'choose', agree: true } : v.phase === 'Pick' ? { type: 'pick', right: false } : forger.decide(v, id),
+        v.phase === 'Choose'
+          ? { type: 'choose', agree: true }
+          : v.phase === 'Pick'
+            ? { type: 'pick', right: false }
+            : forger.decide(v, id),
     }
-    await expect(playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, honest), challenger: steered })).rejects.toMatchObject({
+    await expect(
+      playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, honest), challenger: steered }),
+    ).rejects.toMatchObject({
       errorName: 'OperandNotInPreState',
     })
-    const view = await playOut(f, disputeId, player(f, m, 'claimant', claimant, honest), { ...base, decide: () => null })
+    const view = await playOut(f, disputeId, player(f, m, 'claimant', claimant, honest), {
+      ...base,
+      decide: () => null,
+    })
     expect(view.claimantWon).toBe(true)
   })
 
@@ -216,10 +293,20 @@ describe('adversaries never win', () => {
     const [, claimant, challenger, late] = f.wallets
     const { claimId, key } = await postClaim(f, m, claimant, lie)
     await expect(postClaim(f, m, claimant, lie)).rejects.toMatchObject({ errorName: 'ClaimExists' })
-    await expect(submitClaim(f.gameAs(claimant), m.modelId, { ...honest, outputs: honest.outputs.map((o) => o.map((v) => v + 1n)) }, CLAIM_BOND)).rejects.toMatchObject({
-      errorName: 'OutputNotInTrace', args: [0n],
+    await expect(
+      submitClaim(
+        f.gameAs(claimant),
+        m.modelId,
+        { ...honest, outputs: honest.outputs.map((o) => o.map((v) => v + 1n)) },
+        CLAIM_BOND,
+      ),
+    ).rejects.toMatchObject({
+      errorName: 'OutputNotInTrace',
+      args: [0n],
     })
-    await expect(submitClaim(f.gameAs(claimant), m.modelId, honest, CLAIM_BOND - 1n)).rejects.toMatchObject({ errorName: 'WrongBond' })
+    await expect(submitClaim(f.gameAs(claimant), m.modelId, honest, CLAIM_BOND - 1n)).rejects.toMatchObject({
+      errorName: 'WrongBond',
+    })
     await expect(openDispute(f, key, claimant)).rejects.toMatchObject({ errorName: 'SelfChallenge' })
     const { disputeId } = await openDispute(f, key, challenger)
     await expect(openDispute(f, key, challenger)).rejects.toMatchObject({ errorName: 'DisputeExists' })
@@ -228,10 +315,14 @@ describe('adversaries never win', () => {
     const first = await c.decide(await readDispute(c.game, disputeId), disputeId)
     await playMove(c.game, disputeId, first!)
     await expect(playMove(c.game, disputeId, first!)).rejects.toMatchObject({ errorName: 'WrongPhase' })
-    await expect(playMove(c.game, disputeId, { type: 'choose', agree: true })).rejects.toMatchObject({ errorName: 'NotYourTurn' })
+    await expect(playMove(c.game, disputeId, { type: 'choose', agree: true })).rejects.toMatchObject({
+      errorName: 'NotYourTurn',
+    })
     const view = await playOut(f, disputeId, c, h)
     expect(view.claimantWon).toBe(false)
-    await expect(playMove(h.game, disputeId, { type: 'step', proof: '0x' })).rejects.toMatchObject({ errorName: 'WrongPhase' })
+    await expect(playMove(h.game, disputeId, { type: 'step', proof: '0x' })).rejects.toMatchObject({
+      errorName: 'WrongPhase',
+    })
     await expect(timeoutDispute(h.game, disputeId)).rejects.toMatchObject({ errorName: 'NoMoveToTimeOut' })
     await expect(finalizeClaim(c.game, key)).rejects.toMatchObject({ errorName: 'ClaimNotPending' })
     await advanceTime(f.provider, WINDOW + 1n)
@@ -257,7 +348,12 @@ describe('adversaries never win', () => {
     await playOut(f, fakeId, player(f, m, 'claimant', claimant, lie), quiet)
     await advanceTime(f.provider, WINDOW)
     await expect(finalizeClaim(f.gameAs(claimant), key)).rejects.toMatchObject({ errorName: 'DisputesOpen' })
-    const view = await playOut(f, realId, player(f, m, 'claimant', claimant, lie), player(f, m, 'challenger', watcher, honest))
+    const view = await playOut(
+      f,
+      realId,
+      player(f, m, 'claimant', claimant, lie),
+      player(f, m, 'challenger', watcher, honest),
+    )
     expect(view.claimantWon).toBe(false)
     expect(await claimStatus(f, claimId)).toBe('Rejected')
     expect(await f.gameAs(watcher).credit(watcher.address)).toBe(REJECT_REWARD)
@@ -280,10 +376,19 @@ describe('adversaries never win', () => {
     path[1] = hexlify(randomBytes(32))
     const forkedRoot = rootFrom(honest.tensorTrees[1].root, 1, path)
     await playMove(f.gameAs(claimant), disputeId, { type: 'propose', root: forkedRoot })
-    await playMove(f.gameAs(challenger), disputeId, (await player(f, m, 'challenger', challenger, honest).decide(await readDispute(f.gameAs(challenger), disputeId), disputeId))!)
+    await playMove(
+      f.gameAs(challenger),
+      disputeId,
+      (await player(f, m, 'challenger', challenger, honest).decide(
+        await readDispute(f.gameAs(challenger), disputeId),
+        disputeId,
+      ))!,
+    )
     const view = await readDispute(f.gameAs(claimant), disputeId)
     expect([view.phase, view.lo, view.hi]).toEqual(['Reveal', 0, 1])
-    await expect(playMove(f.gameAs(claimant), disputeId, { type: 'reveal', stateRoot: honest.tensorTrees[1].root, path })).rejects.toMatchObject({
+    await expect(
+      playMove(f.gameAs(claimant), disputeId, { type: 'reveal', stateRoot: honest.tensorTrees[1].root, path }),
+    ).rejects.toMatchObject({
       errorName: 'RevealMismatch',
     })
     await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
@@ -325,7 +430,11 @@ describe('adversaries never win', () => {
             return { type: 'foldPropose', acc: accs[mid] + (mid >= wrongFrom ? delta : 0n) }
           },
         }
-        const { view, moves } = await playDispute({ disputeId, claimant: liar, challenger: player(f, m, 'challenger', challenger, honest) })
+        const { view, moves } = await playDispute({
+          disputeId,
+          claimant: liar,
+          challenger: player(f, m, 'challenger', challenger, honest),
+        })
         const what = `${model.name} state ${state} element ${element}, partial sums wrong from term ${wrongFrom} of ${terms}`
         expect([view.phase, view.claimantWon, view.hi], what).toEqual(['Resolved', false, state])
         expect([view.foldLo, view.foldHi, view.termCount], what).toEqual([wrongFrom - 1, wrongFrom, terms])
@@ -351,7 +460,10 @@ describe('adversaries never win', () => {
     const { claimId, key } = await postClaim(f, m, claimant, lie)
     const { disputeId } = await openDispute(f, key, challenger)
     const h = player(f, m, 'challenger', challenger, honest)
-    const stopAt = (phase: string): Player => ({ ...h, decide: (v, id) => (v.phase === phase ? null : h.decide(v, id)) })
+    const stopAt = (phase: string): Player => ({
+      ...h,
+      decide: (v, id) => (v.phase === phase ? null : h.decide(v, id)),
+    })
     await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: stopAt('Step') })
     const atStep = await readDispute(f.gameAs(challenger), disputeId)
     expect([atStep.phase, atStep.hi]).toEqual(['Step', 1])
@@ -359,22 +471,45 @@ describe('adversaries never win', () => {
     const other = { model: m.model, params: m.params, trace: honest, stepIndex: 0 }
     const element = Number(atStep.pos) - 2 ** depthFor(5)
     expect(element).toBe(0)
-    await expect(playMove(f.gameAs(bystander), disputeId, { type: 'step', proof: buildFoldRowProof({ ...other, element }) })).rejects.toMatchObject({ errorName: 'FoldRequired' })
-    await expect(playMove(f.gameAs(bystander), disputeId, { type: 'startFold', proof: buildFoldRowProof({ ...other, element: (element + 1) % 5 }) })).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    await expect(
+      playMove(f.gameAs(bystander), disputeId, { type: 'step', proof: buildFoldRowProof({ ...other, element }) }),
+    ).rejects.toMatchObject({ errorName: 'FoldRequired' })
+    await expect(
+      playMove(f.gameAs(bystander), disputeId, {
+        type: 'startFold',
+        proof: buildFoldRowProof({ ...other, element: (element + 1) % 5 }),
+      }),
+    ).rejects.toMatchObject({ errorName: 'RowNotInModel' })
     // Anyone may open the fold with the committed row; the challenger's clock runs on.
-    await playMove(f.gameAs(bystander), disputeId, { type: 'startFold', proof: buildFoldRowProof({ ...other, element }) })
+    await playMove(f.gameAs(bystander), disputeId, {
+      type: 'startFold',
+      proof: buildFoldRowProof({ ...other, element }),
+    })
     await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: stopAt('FoldStep') })
     const atTerm = await readDispute(f.gameAs(challenger), disputeId)
     expect(atTerm.phase).toBe('FoldStep')
     // A term proof of a neighbouring term, or with a forged operand word, is refused.
     const term = { ...other, element, term: (atTerm.foldLo + 1) % 6 }
-    await expect(playMove(f.gameAs(challenger), disputeId, { type: 'foldStep', proof: buildFoldStepProof(term) })).rejects.toMatchObject({ errorName: 'TermNotInRow' })
-    const forged = traceFromStates(honest.layout, honest.states.map((v, t) => (t === 0 ? v.map((x) => -x) : v)))
-    await expect(playMove(f.gameAs(challenger), disputeId, { type: 'foldStep', proof: buildFoldStepProof({ ...term, trace: forged, term: atTerm.foldLo }) })).rejects.toMatchObject({
+    await expect(
+      playMove(f.gameAs(challenger), disputeId, { type: 'foldStep', proof: buildFoldStepProof(term) }),
+    ).rejects.toMatchObject({ errorName: 'TermNotInRow' })
+    const forged = traceFromStates(
+      honest.layout,
+      honest.states.map((v, t) => (t === 0 ? v.map((x) => -x) : v)),
+    )
+    await expect(
+      playMove(f.gameAs(challenger), disputeId, {
+        type: 'foldStep',
+        proof: buildFoldStepProof({ ...term, trace: forged, term: atTerm.foldLo }),
+      }),
+    ).rejects.toMatchObject({
       errorName: 'OperandNotInPreState',
     })
     // The honest term proof, sent by anyone, settles it.
-    await playMove(f.gameAs(bystander), disputeId, { type: 'foldStep', proof: buildFoldStepProof({ ...term, term: atTerm.foldLo }) })
+    await playMove(f.gameAs(bystander), disputeId, {
+      type: 'foldStep',
+      proof: buildFoldStepProof({ ...term, term: atTerm.foldLo }),
+    })
     expect(await readDispute(f.gameAs(challenger), disputeId)).toMatchObject({ phase: 'Resolved', claimantWon: false })
     expect(await claimStatus(f, claimId)).toBe('Rejected')
     expect(await f.gameAs(bystander).credit(bystander.address)).toBe(0n)
@@ -383,8 +518,18 @@ describe('adversaries never win', () => {
     const { key: honestKey } = await postClaim(f, m, claimant, honest)
     const { disputeId: d2 } = await openDispute(f, honestKey, challenger)
     const fake = lyingTrace(m, inputs, 1, 2, -3n, false)
-    const contrarian: Player = { ...player(f, m, 'challenger', challenger, fake), decide: (v, id) => (v.phase === 'FoldChoose' ? { type: 'foldChoose', agree: false } : player(f, m, 'challenger', challenger, fake).decide(v, id)) }
-    const { view } = await playDispute({ disputeId: d2, claimant: player(f, m, 'claimant', claimant, honest), challenger: contrarian })
+    const contrarian: Player = {
+      ...player(f, m, 'challenger', challenger, fake),
+      decide: (v, id) =>
+        v.phase === 'FoldChoose'
+          ? { type: 'foldChoose', agree: false }
+          : player(f, m, 'challenger', challenger, fake).decide(v, id),
+    }
+    const { view } = await playDispute({
+      disputeId: d2,
+      claimant: player(f, m, 'claimant', claimant, honest),
+      challenger: contrarian,
+    })
     expect([view.phase, view.claimantWon, view.foldLo, view.foldHi]).toEqual(['Resolved', true, 0, 1])
     await expectConserved(f, CLAIM_BOND, [claimant, challenger, bystander])
   })

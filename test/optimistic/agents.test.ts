@@ -13,7 +13,19 @@ import { commitParams } from '../../src/optimistic/params.js'
 import { claimsOf, disputesOf, gameNow } from '../../src/optimistic/remote.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { defendClaim, defendClaims, type WatchEvent, watchClaims } from '../../src/optimistic/watch.js'
-import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, ctxOf, deployGame, type GameFixture, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, startChain, WINDOW } from './chain.js'
+import {
+  advanceTime,
+  CHALLENGE_BOND,
+  CLAIM_BOND,
+  ctxOf,
+  deployGame,
+  type GameFixture,
+  MOVE_TIMEOUT,
+  registerTestModel,
+  type RegisteredModel,
+  startChain,
+  WINDOW,
+} from './chain.js'
 import { manyOperandsModel } from './fixtures.js'
 import { tinyModel } from './models.js'
 import { lyingTrace, postClaim } from './scenario.js'
@@ -28,7 +40,12 @@ const COPYABLE = ['step', 'startFold', 'foldStep', 'finalize']
  */
 class CopiedWallet extends Wallet {
   copied: string[] = []
-  constructor(privateKey: string, provider: Provider, private readonly copier: Wallet, private readonly selectors: Map<string, string>) {
+  constructor(
+    privateKey: string,
+    provider: Provider,
+    private readonly copier: Wallet,
+    private readonly selectors: Map<string, string>,
+  ) {
     super(privateKey, provider)
   }
   override async sendTransaction(tx: TransactionRequest): Promise<TransactionResponse> {
@@ -43,7 +60,9 @@ class CopiedWallet extends Wallet {
 
 function selectorsOf(f: GameFixture, names: string[]): Map<string, string> {
   const iface = f.gameAs(f.wallets[0]).interface
-  return new Map(names.flatMap((n) => (iface.getFunction(n) ? [[iface.getFunction(n)!.selector, n] as [string, string]] : [])))
+  return new Map(
+    names.flatMap((n) => (iface.getFunction(n) ? [[iface.getFunction(n)!.selector, n] as [string, string]] : [])),
+  )
 }
 
 const errorsOf = (events: WatchEvent[]) => events.filter((e) => e.type === 'error')
@@ -61,7 +80,13 @@ async function quietClaim() {
   const f = await deployGame(node)
   const model = tinyModel()
   const params = commitParams(model)
-  const config = gameModelConfig(params, { executor: f.executorAddress, claimBond: CLAIM_BOND, challengeBond: CHALLENGE_BOND, challengeWindow: QUIET_WINDOW, moveTimeout: MOVE_TIMEOUT })
+  const config = gameModelConfig(params, {
+    executor: f.executorAddress,
+    claimBond: CLAIM_BOND,
+    challengeBond: CHALLENGE_BOND,
+    challengeWindow: QUIET_WINDOW,
+    moveTimeout: MOVE_TIMEOUT,
+  })
   const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
   const m: RegisteredModel = { model, params, config, modelId }
   const claimant = f.wallets[1]
@@ -69,16 +94,30 @@ async function quietClaim() {
   const { claimId, key } = await postClaim(f, m, claimant, honest)
   const claimBlock = (await f.provider.getBlock('latest'))!
   const events: WatchEvent[] = []
-  const defence = defendClaim({ ...ctxOf(f, m, claimant, QUIET_WINDOW), claimId, key, trace: honest, fromBlock: claimBlock.number, pollMs: 500, maxPolls: 240, onEvent: (e) => events.push(e) })
+  const defence = defendClaim({
+    ...ctxOf(f, m, claimant, QUIET_WINDOW),
+    claimId,
+    key,
+    trace: honest,
+    fromBlock: claimBlock.number,
+    pollMs: 500,
+    maxPolls: 240,
+    onEvent: (e) => events.push(e),
+  })
   return { node, provider: f.provider, claimId, claimBlock, events, defence }
 }
 let quiet: ReturnType<typeof quietClaim>
-beforeAll(() => { quiet = quietClaim(); quiet.catch(() => {}) })
+beforeAll(() => {
+  quiet = quietClaim()
+  quiet.catch(() => {})
+})
 afterAll(async () => (await quiet.catch(() => undefined))?.node.stop())
 
 describe('agents keep going (anvil)', () => {
   let anvil: AnvilInstance
-  beforeAll(async () => { anvil = await startChain() })
+  beforeAll(async () => {
+    anvil = await startChain()
+  })
   afterAll(async () => anvil?.stop())
 
   it('a watcher whose move is copied by someone else reads the lost race as settled, wins, and goes on to the next claim', async () => {
@@ -89,11 +128,25 @@ describe('agents keep going (anvil)', () => {
     const fromBlock = await f.provider.getBlockNumber()
     const events: WatchEvent[] = []
     const controller = new AbortController()
-    const watching = watchClaims({ ...ctxOf(f, m, watcher), fromBlock, pollMs: 50, signal: controller.signal, onEvent: (e) => events.push(e) })
+    const watching = watchClaims({
+      ...ctxOf(f, m, watcher),
+      fromBlock,
+      pollMs: 50,
+      signal: controller.signal,
+      onEvent: (e) => events.push(e),
+    })
     for (const delta of [50n, 7n]) {
       const lie = lyingTrace(m, INPUT, m.params.layout.inputCount, 0, delta, true)
       const { claimId, key } = await postClaim(f, m, cheater, lie)
-      const defended = await defendClaim({ ...ctxOf(f, m, cheater), claimId, key, trace: lie, fromBlock, pollMs: 50, maxPolls: 400 })
+      const defended = await defendClaim({
+        ...ctxOf(f, m, cheater),
+        claimId,
+        key,
+        trace: lie,
+        fromBlock,
+        pollMs: 50,
+        maxPolls: 400,
+      })
       expect(defended.status).toBe('Rejected')
     }
     controller.abort()
@@ -118,7 +171,16 @@ describe('agents keep going (anvil)', () => {
     const { claimId, key } = await postClaim(f, m, claimant, honest)
     await advanceTime(f.provider, WINDOW + 1n)
     const events: WatchEvent[] = []
-    const r = await defendClaim({ ...ctxOf(f, m, claimant), claimId, key, trace: honest, fromBlock, pollMs: 50, maxPolls: 20, onEvent: (e) => events.push(e) })
+    const r = await defendClaim({
+      ...ctxOf(f, m, claimant),
+      claimId,
+      key,
+      trace: honest,
+      fromBlock,
+      pollMs: 50,
+      maxPolls: 20,
+      onEvent: (e) => events.push(e),
+    })
     expect(claimant.copied).toEqual(['finalize'])
     expect(r.status).toBe('Finalized')
     expect(events).toEqual([])
@@ -132,7 +194,13 @@ describe('agents keep going (anvil)', () => {
     const fromBlock = await f.provider.getBlockNumber()
     const events: WatchEvent[] = []
     const controller = new AbortController()
-    const watching = watchClaims({ ...ctxOf(f, m, watcher), fromBlock, pollMs: 100, signal: controller.signal, onEvent: (e) => events.push(e) })
+    const watching = watchClaims({
+      ...ctxOf(f, m, watcher),
+      fromBlock,
+      pollMs: 100,
+      signal: controller.signal,
+      onEvent: (e) => events.push(e),
+    })
     const flood = []
     for (let i = 0; i < 30; i++) {
       const trace = lyingTrace(m, INPUT, m.params.layout.inputCount + (i % 3), i % 3, BigInt(i + 1), true)
@@ -145,7 +213,15 @@ describe('agents keep going (anvil)', () => {
     expect(challenged()).toBe(30)
     const lateLie = lyingTrace(m, INPUT, m.params.layout.inputCount, 1, 3n, true)
     const lateClaim = await postClaim(f, m, late, lateLie)
-    const lateDefence = defendClaim({ ...ctxOf(f, m, late), claimId: lateClaim.claimId, key: lateClaim.key, trace: lateLie, fromBlock, pollMs: 100, maxPolls: 1_500 })
+    const lateDefence = defendClaim({
+      ...ctxOf(f, m, late),
+      claimId: lateClaim.claimId,
+      key: lateClaim.key,
+      trace: lateLie,
+      fromBlock,
+      pollMs: 100,
+      maxPolls: 1_500,
+    })
     const [floodResult, lateResult] = await Promise.all([defending, lateDefence])
     controller.abort()
     const summary = await watching
@@ -170,17 +246,37 @@ describe('agents keep going (anvil)', () => {
     const m = await registerTestModel(f, tinyModel())
     const [, cheater, first, second] = f.wallets
     const fromBlock = await f.provider.getBlockNumber()
-    const events = new Map<string, WatchEvent[]>([[first.address, []], [second.address, []]])
+    const events = new Map<string, WatchEvent[]>([
+      [first.address, []],
+      [second.address, []],
+    ])
     const controller = new AbortController()
-    const watchers = [first, second].map((w) => watchClaims({ ...ctxOf(f, m, w), fromBlock, pollMs: 50, signal: controller.signal, onEvent: (e) => events.get(w.address)!.push(e) }))
+    const watchers = [first, second].map((w) =>
+      watchClaims({
+        ...ctxOf(f, m, w),
+        fromBlock,
+        pollMs: 50,
+        signal: controller.signal,
+        onEvent: (e) => events.get(w.address)!.push(e),
+      }),
+    )
     const lie = lyingTrace(m, INPUT, m.params.layout.inputCount, 0, 50n, true)
     const { claimId, key } = await postClaim(f, m, cheater, lie)
-    expect((await defendClaim({ ...ctxOf(f, m, cheater), claimId, key, trace: lie, fromBlock, pollMs: 50, maxPolls: 400 })).status).toBe('Rejected')
-    for (let i = 0; i < 100 && (await readClaim(f.gameAs(first), claimId)).openDisputes > 0; i++) await new Promise((r) => setTimeout(r, 50))
+    expect(
+      (await defendClaim({ ...ctxOf(f, m, cheater), claimId, key, trace: lie, fromBlock, pollMs: 50, maxPolls: 400 }))
+        .status,
+    ).toBe('Rejected')
+    for (let i = 0; i < 100 && (await readClaim(f.gameAs(first), claimId)).openDisputes > 0; i++)
+      await new Promise((r) => setTimeout(r, 50))
     controller.abort()
     const summaries = await Promise.all(watchers)
     expect(summaries.map((s) => s.disputes.map((d) => d.claimantWon))).toEqual([[false], [false]])
-    const moves = [first, second].map((w) => events.get(w.address)!.filter((e) => e.type === 'move').map((e) => e.type === 'move' && e.sent.move))
+    const moves = [first, second].map((w) =>
+      events
+        .get(w.address)!
+        .filter((e) => e.type === 'move')
+        .map((e) => e.type === 'move' && e.sent.move),
+    )
     expect(moves.filter((ms) => ms.includes('closeMoot'))).toHaveLength(1)
     const credits = await Promise.all([first, second].map(async (w) => (await f.gameAs(w).credit(w.address)) as bigint))
     expect(credits.sort()).toEqual([CHALLENGE_BOND, CLAIM_BOND / 2n + CHALLENGE_BOND].sort())
@@ -192,11 +288,23 @@ describe('agents keep going (anvil)', () => {
     const model = manyOperandsModel()
     const deployer = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
     const nonce = await anvil.provider.getTransactionCount(deployer.address)
-    const deploying = deployOptimisticCommitment({ params: commitParams(model), modelName: model.name, buildModelId: modelId(model), runner: deployer, chainId: anvil.chainId })
+    const deploying = deployOptimisticCommitment({
+      params: commitParams(model),
+      modelName: model.name,
+      buildModelId: modelId(model),
+      runner: deployer,
+      chainId: anvil.chainId,
+    })
     await expect(deploying).rejects.toThrow(DisputeBudgetError)
     await expect(deploying).rejects.toThrow(/step 0 \("Concat_42"\)/)
     expect(await anvil.provider.getTransactionCount(deployer.address)).toBe(nonce)
-    const fits = await deployOptimisticCommitment({ params: commitParams(tinyModel()), modelName: 'tiny', buildModelId: modelId(tinyModel()), runner: deployer, chainId: anvil.chainId })
+    const fits = await deployOptimisticCommitment({
+      params: commitParams(tinyModel()),
+      modelName: 'tiny',
+      buildModelId: modelId(tinyModel()),
+      runner: deployer,
+      chainId: anvil.chainId,
+    })
     expect(fits.worstDisputeTx!.gasBound).toBeLessThanOrEqual(1_000_000)
   })
 
@@ -210,8 +318,16 @@ describe('agents keep going (anvil)', () => {
       { action: 'transfer', tag: 'a', build: async () => ({ to: other.address, data: '0x', value: 1n }) },
       { action: 'transfer', tag: 'b', build: async () => ({ to: other.address, data: '0x', value: 2n }) },
     ])
-    expect(outcomes.find((o) => o.tag === 'nothing to withdraw')).toMatchObject({ state: 'rejected', error: { errorName: 'NothingToWithdraw' } })
-    expect(outcomes.filter((o) => o.state === 'mined').map((o) => o.tag).sort()).toEqual(['a', 'b'])
+    expect(outcomes.find((o) => o.tag === 'nothing to withdraw')).toMatchObject({
+      state: 'rejected',
+      error: { errorName: 'NothingToWithdraw' },
+    })
+    expect(
+      outcomes
+        .filter((o) => o.state === 'mined')
+        .map((o) => o.tag)
+        .sort(),
+    ).toEqual(['a', 'b'])
     expect(await f.provider.getTransactionCount(sender.address, 'latest')).toBe(nonce + 2)
   })
 })
@@ -221,7 +337,9 @@ describe('time on a quiet node', () => {
     const q = await quiet
     const r = await q.defence
     expect(r.status).toBe('Finalized')
-    expect(q.events).toEqual([{ type: 'finalized', claimId: q.claimId, gasUsed: expect.any(BigInt), calldataBytes: expect.any(Number) }])
+    expect(q.events).toEqual([
+      { type: 'finalized', claimId: q.claimId, gasUsed: expect.any(BigInt), calldataBytes: expect.any(Number) },
+    ])
     const finalizeBlock = await q.provider.getBlock('latest')
     expect(finalizeBlock!.number).toBe(q.claimBlock.number + 1)
     expect(BigInt(finalizeBlock!.timestamp)).toBeGreaterThan(BigInt(q.claimBlock.timestamp) + QUIET_WINDOW)
@@ -253,13 +371,22 @@ describe('log queries in bounded block ranges', () => {
   /** A game whose provider records each eth_getLogs range and returns no logs. */
   function recordingGame(): { game: ReturnType<typeof gameContract>; ranges: [number, number][] } {
     const ranges: [number, number][] = []
-    const provider = { getLogs: async (filter: { fromBlock: number; toBlock: number }) => { ranges.push([filter.fromBlock, filter.toBlock]); return [] } }
+    const provider = {
+      getLogs: async (filter: { fromBlock: number; toBlock: number }) => {
+        ranges.push([filter.fromBlock, filter.toBlock])
+        return []
+      },
+    }
     return { game: gameContract('0x' + '11'.repeat(20), { provider } as never), ranges }
   }
 
   it('splits ranges at MAX_LOG_RANGE blocks, inclusive, without gaps or overlaps', () => {
     expect(MAX_LOG_RANGE).toBeLessThanOrEqual(2_000)
-    expect(blockRanges(0, 4_999)).toEqual([[0, 1_999], [2_000, 3_999], [4_000, 4_999]])
+    expect(blockRanges(0, 4_999)).toEqual([
+      [0, 1_999],
+      [2_000, 3_999],
+      [4_000, 4_999],
+    ])
     expect(blockRanges(7, 7)).toEqual([[7, 7]])
     expect(blockRanges(8, 7)).toEqual([])
   })
@@ -268,15 +395,28 @@ describe('log queries in bounded block ranges', () => {
     const { game, ranges } = recordingGame()
     const layout = commitParams(tinyModel()).layout
     await claimsOf(game, `0x${'22'.repeat(32)}` as Hex, layout, 100, 6_100)
-    expect(ranges).toEqual([[100, 2_099], [2_100, 4_099], [4_100, 6_099], [6_100, 6_100]])
+    expect(ranges).toEqual([
+      [100, 2_099],
+      [2_100, 4_099],
+      [4_100, 6_099],
+      [6_100, 6_100],
+    ])
     ranges.length = 0
     await disputesOf(game, [`0x${'33'.repeat(32)}` as Hex], 0, 2_000)
-    expect(ranges).toEqual([[0, 1_999], [2_000, 2_000]])
+    expect(ranges).toEqual([
+      [0, 1_999],
+      [2_000, 2_000],
+    ])
   })
 
   it('finds the first block at or after a timestamp by binary search', async () => {
     const reads: number[] = []
-    const provider = { getBlock: async (n: number) => { reads.push(n); return { timestamp: 1_000 + 12 * n } } } as unknown as Provider
+    const provider = {
+      getBlock: async (n: number) => {
+        reads.push(n)
+        return { timestamp: 1_000 + 12 * n }
+      },
+    } as unknown as Provider
     expect(await firstBlockAtOrAfter(provider, 1_000n + 12n * 777n, 1_000_000)).toBe(777)
     expect(await firstBlockAtOrAfter(provider, 1_000n + 12n * 777n - 5n, 1_000_000)).toBe(777)
     expect(reads.length).toBeLessThanOrEqual(2 * 21)

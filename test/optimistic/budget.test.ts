@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
-import { checkDisputeBudget, DISPUTE_BUDGET, type DisputeTx, disputeBudget, type ProofTx } from '../../src/optimistic/budget.js'
+import {
+  checkDisputeBudget,
+  DISPUTE_BUDGET,
+  type DisputeTx,
+  disputeBudget,
+  type ProofTx,
+} from '../../src/optimistic/budget.js'
 import { closeMoot, readDispute, timeoutDispute } from '../../src/optimistic/client.js'
 import { DisputeBudgetError } from '../../src/optimistic/errors.js'
 import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, isFoldOp } from '../../src/optimistic/one-step.js'
@@ -46,8 +52,13 @@ describe('dispute budget: exact calldata, bounded gas', () => {
   it('an 8,192-wide linear layer and a 65,536-value input fit 1M gas and 64 KB per transaction', () => {
     const wide = disputeBudget(commitParams(mlp([8_192, 16, 10], 2)))
     const input = disputeBudget(commitParams(mlp([65_536, 2], 3)))
-    for (const [name, b] of [['8,192-wide linear', wide], ['65,536-value input', input]] as const) {
-      console.log(`${name}: worst ${b.worst.tx} at step ${b.worst.stepIndex} (${b.worst.origin}): ${b.worst.calldataBytes} bytes, ≤ ${b.worst.gasBound} gas`)
+    for (const [name, b] of [
+      ['8,192-wide linear', wide],
+      ['65,536-value input', input],
+    ] as const) {
+      console.log(
+        `${name}: worst ${b.worst.tx} at step ${b.worst.stepIndex} (${b.worst.origin}): ${b.worst.calldataBytes} bytes, ≤ ${b.worst.gasBound} gas`,
+      )
       expect(b.fits).toBe(true)
       for (const c of Object.values(b.byKind)) {
         expect(c.gasBound, `${name} ${c.tx}`).toBeLessThanOrEqual(DISPUTE_BUDGET.gas)
@@ -83,7 +94,17 @@ describe('dispute budget against anvil: measured gas ≤ bound for every transac
       expect(calldata, `${what}: ${tx} calldata`).toBeLessThanOrEqual(exact)
       if (!measured.has(tx) || gas > measured.get(tx)!.gas) measured.set(tx, { gas, bound, what })
     }
-    for (const [model, inputs] of [[maxLookupModel(), MAX_LOOKUP_INPUTS], [mulModel(), [[-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n], [-128n, 127n, -3n]]], [legacyGasModel(), randomInputs(legacyGasModel(), rng(8))]] as const) {
+    for (const [model, inputs] of [
+      [maxLookupModel(), MAX_LOOKUP_INPUTS],
+      [
+        mulModel(),
+        [
+          [-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n],
+          [-128n, 127n, -3n],
+        ],
+      ],
+      [legacyGasModel(), randomInputs(legacyGasModel(), rng(8))],
+    ] as const) {
       const f = await deployGame(anvil)
       const m = await registerTestModel(f, model)
       const budget = disputeBudget(m.params)
@@ -96,28 +117,59 @@ describe('dispute budget against anvil: measured gas ≤ bound for every transac
         const { key } = await postClaim(f, m, claimant, lie)
         const ch = await openDispute(f, key, challenger)
         const chTx = await f.provider.getTransaction(ch.hash)
-        check('challenge', ch.gasUsed, budget.byKind.challenge.gasBound, bytesOf(chTx!.data), budget.byKind.challenge.calldataBytes, what)
+        check(
+          'challenge',
+          ch.gasUsed,
+          budget.byKind.challenge.gasBound,
+          bytesOf(chTx!.data),
+          budget.byKind.challenge.calldataBytes,
+          what,
+        )
         const { disputeId: moot } = await openDispute(f, key, second)
-        const { moves } = await playDispute({ disputeId: ch.disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: player(f, m, 'challenger', challenger, honest) })
+        const { moves } = await playDispute({
+          disputeId: ch.disputeId,
+          claimant: player(f, m, 'claimant', claimant, lie),
+          challenger: player(f, m, 'challenger', challenger, honest),
+        })
         expect((await readDispute(f.gameAs(claimant), ch.disputeId)).claimantWon).toBe(false)
         for (const mv of moves) {
           const tx = (await f.provider.getTransaction(mv.hash))!
-          const c = mv.move === 'step' || mv.move === 'startFold' || mv.move === 'foldStep' ? budget.steps[state - m.params.layout.inputCount][mv.move]! : budget.byKind[mv.move]
+          const c =
+            mv.move === 'step' || mv.move === 'startFold' || mv.move === 'foldStep'
+              ? budget.steps[state - m.params.layout.inputCount][mv.move]!
+              : budget.byKind[mv.move]
           check(mv.move, mv.gasUsed, c.gasBound, bytesOf(tx.data), c.calldataBytes, what)
         }
         const closed = await closeMoot(f.gameAs(second), moot)
-        check('closeMoot', closed.gasUsed, budget.byKind.closeMoot.gasBound, 36, budget.byKind.closeMoot.calldataBytes, what)
+        check(
+          'closeMoot',
+          closed.gasUsed,
+          budget.byKind.closeMoot.gasBound,
+          36,
+          budget.byKind.closeMoot.calldataBytes,
+          what,
+        )
         // The honest claim against a challenger believing the lie, who stalls at its last move: timed out.
         // One honest claimant per state: the same claim cannot be posted twice.
         const defender = f.wallets[4 + state - m.params.layout.inputCount]
         const { key: honestKey } = await postClaim(f, m, defender, honest)
         const d = await openDispute(f, honestKey, challenger)
         const liar = player(f, m, 'challenger', challenger, lie)
-        const stalling: Player = { ...liar, decide: (v, id) => (v.phase === 'Step' || v.phase === 'FoldStep' ? null : liar.decide(v, id)) }
-        const played = await playDispute({ disputeId: d.disputeId, claimant: player(f, m, 'claimant', defender, honest), challenger: stalling })
+        const stalling: Player = {
+          ...liar,
+          decide: (v, id) => (v.phase === 'Step' || v.phase === 'FoldStep' ? null : liar.decide(v, id)),
+        }
+        const played = await playDispute({
+          disputeId: d.disputeId,
+          claimant: player(f, m, 'claimant', defender, honest),
+          challenger: stalling,
+        })
         for (const mv of played.moves) {
           const tx = (await f.provider.getTransaction(mv.hash))!
-          const c = mv.move === 'step' || mv.move === 'startFold' || mv.move === 'foldStep' ? budget.steps[state - m.params.layout.inputCount][mv.move]! : budget.byKind[mv.move]
+          const c =
+            mv.move === 'step' || mv.move === 'startFold' || mv.move === 'foldStep'
+              ? budget.steps[state - m.params.layout.inputCount][mv.move]!
+              : budget.byKind[mv.move]
           check(mv.move, mv.gasUsed, c.gasBound, bytesOf(tx.data), c.calldataBytes, `${what} (honest claim)`)
         }
         await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
@@ -125,9 +177,25 @@ describe('dispute budget against anvil: measured gas ≤ bound for every transac
         check('timeout', t.gasUsed, budget.byKind.timeout.gasBound, 36, budget.byKind.timeout.calldataBytes, what)
       }
     }
-    const rows = [...measured].map(([tx, r]) => `  ${tx.padEnd(12)} ${String(r.gas).padStart(8)} ≤ ${String(r.bound).padStart(8)}  (${r.what})`)
+    const rows = [...measured].map(
+      ([tx, r]) => `  ${tx.padEnd(12)} ${String(r.gas).padStart(8)} ≤ ${String(r.bound).padStart(8)}  (${r.what})`,
+    )
     console.log(`largest measured gas per transaction kind, against its bound:\n${rows.join('\n')}`)
     expect(over).toEqual([])
-    expect([...measured.keys()].sort()).toEqual(['challenge', 'choose', 'closeMoot', 'foldChoose', 'foldPropose', 'foldStep', 'open', 'pick', 'propose', 'reveal', 'startFold', 'step', 'timeout'])
+    expect([...measured.keys()].sort()).toEqual([
+      'challenge',
+      'choose',
+      'closeMoot',
+      'foldChoose',
+      'foldPropose',
+      'foldStep',
+      'open',
+      'pick',
+      'propose',
+      'reveal',
+      'startFold',
+      'step',
+      'timeout',
+    ])
   })
 })

@@ -5,7 +5,13 @@ import { call, gameContract, registerModel } from '../../src/optimistic/client.j
 import { type GameModelConfig, gameModelConfig } from '../../src/optimistic/config.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
 import type { Hex } from '../../src/optimistic/merkle.js'
-import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, isFoldOp, stepQuery } from '../../src/optimistic/one-step.js'
+import {
+  buildFoldRowProof,
+  buildFoldStepProof,
+  buildOneStepProof,
+  isFoldOp,
+  stepQuery,
+} from '../../src/optimistic/one-step.js'
 import { commitParams, type ParamsCommitment } from '../../src/optimistic/params.js'
 import type { Trace } from '../../src/optimistic/trace.js'
 import type { GameContext } from '../../src/optimistic/watch.js'
@@ -33,7 +39,11 @@ export async function deployGame(anvil: AnvilInstance): Promise<GameFixture> {
   const wallets = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
   const { gameAddress, executorAddress } = await deployOptimistic(wallets[0])
   return {
-    anvil, provider: anvil.provider, wallets, gameAddress, executorAddress,
+    anvil,
+    provider: anvil.provider,
+    wallets,
+    gameAddress,
+    executorAddress,
     gameAs: (wallet) => gameContract(gameAddress, wallet),
   }
 }
@@ -48,15 +58,25 @@ export interface RegisteredModel {
 export async function registerTestModel(f: GameFixture, model: IrModel): Promise<RegisteredModel> {
   const params = commitParams(model)
   const config = gameModelConfig(params, {
-    executor: f.executorAddress, claimBond: CLAIM_BOND, challengeBond: CHALLENGE_BOND, challengeWindow: WINDOW, moveTimeout: MOVE_TIMEOUT,
+    executor: f.executorAddress,
+    claimBond: CLAIM_BOND,
+    challengeBond: CHALLENGE_BOND,
+    challengeWindow: WINDOW,
+    moveTimeout: MOVE_TIMEOUT,
   })
   const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
   return { model, params, config, modelId }
 }
 
 /** What an agent (watcher, claimant) of a registered test model needs, acting as `wallet`. */
-export const ctxOf = (f: GameFixture, m: RegisteredModel, wallet: Wallet, challengeWindow = WINDOW): GameContext =>
-  ({ game: f.gameAs(wallet), modelId: m.modelId, model: m.model, params: m.params, challengeBond: CHALLENGE_BOND, challengeWindow })
+export const ctxOf = (f: GameFixture, m: RegisteredModel, wallet: Wallet, challengeWindow = WINDOW): GameContext => ({
+  game: f.gameAs(wallet),
+  modelId: m.modelId,
+  model: m.model,
+  params: m.params,
+  challengeBond: CHALLENGE_BOND,
+  challengeWindow,
+})
 
 export async function advanceTime(provider: JsonRpcProvider, seconds: bigint): Promise<void> {
   await provider.send('evm_increaseTime', [Number(seconds)])
@@ -68,11 +88,21 @@ export async function advanceTime(provider: JsonRpcProvider, seconds: bigint): P
  * `valueAt` for requant, gather, lookup and mul; for linear and max, `foldRow` then one
  * `foldStep` per term, each from the executor's previous result.
  */
-export async function executeElement(executor: Contract, model: IrModel, params: ParamsCommitment, trace: Trace, stepIndex: number, element: number): Promise<bigint> {
+export async function executeElement(
+  executor: Contract,
+  model: IrModel,
+  params: ParamsCommitment,
+  trace: Trace,
+  stepIndex: number,
+  element: number,
+): Promise<bigint> {
   const p = { model, params, trace, stepIndex, element }
   const q = stepQuery(params, trace, stepIndex, element)
-  if (!isFoldOp(model.steps[stepIndex].op)) return call<bigint>('valueAt', () => executor.valueAt(q, buildOneStepProof(p)))
-  const [init, termCount, termsRoot] = await call<[bigint, bigint, Hex]>('foldRow', () => executor.foldRow(q, buildFoldRowProof(p)))
+  if (!isFoldOp(model.steps[stepIndex].op))
+    return call<bigint>('valueAt', () => executor.valueAt(q, buildOneStepProof(p)))
+  const [init, termCount, termsRoot] = await call<[bigint, bigint, Hex]>('foldRow', () =>
+    executor.foldRow(q, buildFoldRowProof(p)),
+  )
   let acc = init
   for (let term = 0; term < Number(termCount); term++) {
     const f = { step: q, term, termCount, termsRoot, acc }

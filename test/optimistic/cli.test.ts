@@ -9,7 +9,12 @@ import { runModel } from '../../src/prove/prove.js'
 import { gameContract, readClaim, send, submitClaim } from '../../src/optimistic/client.js'
 import { claimKeyOf } from '../../src/optimistic/config.js'
 import { cheatingTrace } from '../../src/optimistic/demo.js'
-import { loadOptimisticDeployment, loadOptimisticModel, type OptimisticDeployment, type OptimisticModel } from '../../src/optimistic/deployment.js'
+import {
+  loadOptimisticDeployment,
+  loadOptimisticModel,
+  type OptimisticDeployment,
+  type OptimisticModel,
+} from '../../src/optimistic/deployment.js'
 import { ClaimNotFoundError } from '../../src/optimistic/op-errors.js'
 import { mostExpensiveElement } from '../../src/optimistic/demo.js'
 import type { IrModel } from '../../src/ir/types.js'
@@ -35,7 +40,14 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
   let m: OptimisticModel
   let honest: Trace
   let wallets: Wallet[]
-  const ctx = (w: Wallet): GameContext => ({ game: gameContract(d.gameAddress, w), modelId: d.modelId, model: m.model, params: m.params, challengeBond: d.challengeBond, challengeWindow: d.challengeWindow })
+  const ctx = (w: Wallet): GameContext => ({
+    game: gameContract(d.gameAddress, w),
+    modelId: d.modelId,
+    model: m.model,
+    params: m.params,
+    challengeBond: d.challengeBond,
+    challengeWindow: d.challengeWindow,
+  })
   const key = (i: number) => anvil.accounts[i].privateKey
 
   beforeAll(async () => {
@@ -45,7 +57,21 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     await compileModel({ onnxPath: join(ROOT, 'test', 'fixtures', 'tiny-mlp.onnx'), outDir: join(dir, 'm') })
     inputPath = join(dir, 'input.json')
     await writeFile(inputPath, JSON.stringify(INPUT))
-    const r = await cli('op', 'deploy', join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(0), '--claim-bond', '1000', '--challenge-bond', '400', '--move-timeout', '300')
+    const r = await cli(
+      'op',
+      'deploy',
+      join(dir, 'm'),
+      '--rpc',
+      anvil.rpcUrl,
+      '--private-key',
+      key(0),
+      '--claim-bond',
+      '1000',
+      '--challenge-bond',
+      '400',
+      '--move-timeout',
+      '300',
+    )
     expect(r.code, r.stderr).toBe(0)
     d = await loadOptimisticDeployment(join(dir, 'm'))
     m = await loadOptimisticModel(join(dir, 'm'))
@@ -57,7 +83,13 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
   })
 
   it('op deploy writes optimistic.json with the given bonds, clocks and defaults', () => {
-    expect(d).toMatchObject({ chainId: anvil.chainId, claimBond: 1000n, challengeBond: 400n, moveTimeout: 300n, challengeWindow: 3_600n })
+    expect(d).toMatchObject({
+      chainId: anvil.chainId,
+      claimBond: 1000n,
+      challengeBond: 400n,
+      moveTimeout: 300n,
+      challengeWindow: 3_600n,
+    })
     expect(d.modelId).toMatch(/^0x[0-9a-f]{64}$/)
   })
 
@@ -66,17 +98,33 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     const controller = new AbortController()
     const events: WatchEvent[] = []
     const fromBlock = await anvil.provider.getBlockNumber()
-    const watching = watchClaims({ ...ctx(watcher), fromBlock, pollMs: 50, signal: controller.signal, onEvent: (e) => events.push(e) })
+    const watching = watchClaims({
+      ...ctx(watcher),
+      fromBlock,
+      pollMs: 50,
+      signal: controller.signal,
+      onEvent: (e) => events.push(e),
+    })
     const lie = cheatingTrace(m.model, honest, m.params.layout.inputCount, 0, 50n)
     const { claimId } = await submitClaim(ctx(cheater).game, d.modelId, lie, d.claimBond)
-    const defended = await defendClaim({ ...ctx(cheater), claimId, key: claimKeyOf(d.modelId, lie, cheater.address), trace: lie, fromBlock, pollMs: 50, maxPolls: 400 })
+    const defended = await defendClaim({
+      ...ctx(cheater),
+      claimId,
+      key: claimKeyOf(d.modelId, lie, cheater.address),
+      trace: lie,
+      fromBlock,
+      pollMs: 50,
+      maxPolls: 400,
+    })
     controller.abort()
     const summary = await watching
     expect(defended.status).toBe('Rejected')
     expect(summary.disputes).toEqual([expect.objectContaining({ claimId, claimantWon: false })])
     expect(events).toContainEqual({ type: 'claim', claimId, verdict: 'wrong' })
     // The lie is in a linear layer: the dispute ends in a fold bisection over the row's terms.
-    expect(events.filter((e) => e.type === 'move').map((e) => e.type === 'move' && e.sent.move)).toEqual(expect.arrayContaining(['startFold', 'foldStep']))
+    expect(events.filter((e) => e.type === 'move').map((e) => e.type === 'move' && e.sent.move)).toEqual(
+      expect.arrayContaining(['startFold', 'foldStep']),
+    )
     const game = ctx(watcher).game
     expect(await game.credit(watcher.address)).toBe(d.claimBond / 2n + d.challengeBond)
     expect(await game.credit(cheater.address)).toBe(0n)
@@ -91,8 +139,24 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     const controller = new AbortController()
     const events: WatchEvent[] = []
     const fromBlock = await anvil.provider.getBlockNumber()
-    const watching = watchClaims({ ...ctx(watcher), fromBlock, pollMs: 50, signal: controller.signal, onEvent: (e) => events.push(e) })
-    const posted = await cli('op', 'claim', join(dir, 'm'), '--input', inputPath, '--rpc', anvil.rpcUrl, '--private-key', key(1))
+    const watching = watchClaims({
+      ...ctx(watcher),
+      fromBlock,
+      pollMs: 50,
+      signal: controller.signal,
+      onEvent: (e) => events.push(e),
+    })
+    const posted = await cli(
+      'op',
+      'claim',
+      join(dir, 'm'),
+      '--input',
+      inputPath,
+      '--rpc',
+      anvil.rpcUrl,
+      '--private-key',
+      key(1),
+    )
     expect(posted.code, posted.stderr).toBe(0)
     const claimId = /claim (0x[0-9a-f]{64})/.exec(posted.stdout)![1]
     for (let i = 0; i < 100 && !events.some((e) => e.type === 'claim'); i++) await new Promise((r) => setTimeout(r, 50))
@@ -101,7 +165,16 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(pending.stdout).toMatch(/status\s+Pending/)
     expect(pending.stdout).toMatch(/open disputes\s+0/)
     // `op challenge` on a correct claim recomputes it and does not dispute it.
-    const checked = await cli('op', 'challenge', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
+    const checked = await cli(
+      'op',
+      'challenge',
+      claimId,
+      join(dir, 'm'),
+      '--rpc',
+      anvil.rpcUrl,
+      '--private-key',
+      key(5),
+    )
     expect(checked.code).toBe(0)
     expect(checked.stdout).toContain(`claim ${claimId}: correct`)
     const early = await cli('op', 'finalize', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
@@ -110,7 +183,16 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     await anvil.provider.send('evm_increaseTime', [Number(d.challengeWindow) + 1])
     await anvil.provider.send('evm_mine', [])
     // Anyone may finalise; the bond goes to the claimant.
-    const finalized = await cli('op', 'finalize', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
+    const finalized = await cli(
+      'op',
+      'finalize',
+      claimId,
+      join(dir, 'm'),
+      '--rpc',
+      anvil.rpcUrl,
+      '--private-key',
+      key(5),
+    )
     expect(finalized.code, finalized.stderr).toBe(0)
     expect(finalized.stdout).toContain(`claim ${claimId} finalised`)
     controller.abort()
@@ -123,8 +205,12 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(withdrawn.code, withdrawn.stderr).toBe(0)
     expect(withdrawn.stdout).toContain(`(${d.claimBond} wei) to ${claimant.address}`)
     expect(await ctx(claimant).game.credit(claimant.address)).toBe(0n)
-    expect((await cli('op', 'withdraw', join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(1))).stdout).toContain('nothing to withdraw')
-    expect((await cli('op', 'status', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl)).stdout).toMatch(/status\s+Finalized/)
+    expect(
+      (await cli('op', 'withdraw', join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(1))).stdout,
+    ).toContain('nothing to withdraw')
+    expect((await cli('op', 'status', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl)).stdout).toMatch(
+      /status\s+Finalized/,
+    )
   }, 60_000)
 
   it('op challenge disputes a wrong claim and wins against a defending cheater', async () => {
@@ -132,8 +218,26 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     const lie = cheatingTrace(m.model, honest, m.params.layout.outputStates[0], 1, 1n)
     const fromBlock = await anvil.provider.getBlockNumber()
     const { claimId } = await submitClaim(ctx(cheater).game, d.modelId, lie, d.claimBond)
-    const defending = defendClaim({ ...ctx(cheater), claimId, key: claimKeyOf(d.modelId, lie, cheater.address), trace: lie, fromBlock, pollMs: 50, maxPolls: 400 })
-    const r = await cli('op', 'challenge', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(7), ...POLL)
+    const defending = defendClaim({
+      ...ctx(cheater),
+      claimId,
+      key: claimKeyOf(d.modelId, lie, cheater.address),
+      trace: lie,
+      fromBlock,
+      pollMs: 50,
+      maxPolls: 400,
+    })
+    const r = await cli(
+      'op',
+      'challenge',
+      claimId,
+      join(dir, 'm'),
+      '--rpc',
+      anvil.rpcUrl,
+      '--private-key',
+      key(7),
+      ...POLL,
+    )
     expect(r.code, r.stderr).toBe(0)
     expect(r.stdout).toContain('WRONG')
     expect(r.stdout).toContain('the challenger won')
@@ -145,7 +249,9 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     const r = await cli('op', 'status', unknown, join(dir, 'm'), '--rpc', anvil.rpcUrl)
     expect(r.code).toBe(1)
     expect(r.stderr).toContain(`claim ${unknown} not found`)
-    await expect(findClaim(ctx(wallets[0]).game, unknown, m.params.layout, { fromBlock: 0 })).rejects.toThrow(ClaimNotFoundError)
+    await expect(findClaim(ctx(wallets[0]).game, unknown, m.params.layout, { fromBlock: 0 })).rejects.toThrow(
+      ClaimNotFoundError,
+    )
     const ch = await cli('op', 'challenge', unknown, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
     expect(ch.code).toBe(1)
     expect(ch.stderr).toContain(`claim ${unknown} not found`)
@@ -161,17 +267,26 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(wrong.stderr).toMatch(/is for compiled model 0x[0-9a-f]+, but found 0x/)
   }, 60_000)
 
-  it('a claim must post exactly the model\'s input states, each padded to whole words with zeros (watchers unpack them from the event)', async () => {
+  it("a claim must post exactly the model's input states, each padded to whole words with zeros (watchers unpack them from the event)", async () => {
     const game = ctx(wallets[5]).game
     const full = prefixTree(honest, honest.layout.stateCount - 1)
     const paths = honest.layout.outputStates.map((s) => merkleProof(full, s))
     const input = honest.states[0]
     const lane = m.params.layout.inputLane
-    const post = (packed: string) => send('claim', () => game.claim(d.modelId, packed, honest.traceRoot, honest.outputs, paths, { value: d.claimBond }))
+    const post = (packed: string) =>
+      send('claim', () =>
+        game.claim(d.modelId, packed, honest.traceRoot, honest.outputs, paths, { value: d.claimBond }),
+      )
     const packed = packInputStates(lane, [input])
     const words = (packed.length - 2) / 2
-    await expect(post(packInput(lane, input))).rejects.toMatchObject({ errorName: 'InputSizeMismatch', args: [BigInt(words), BigInt(input.length * lane.bytes)] })
-    await expect(post(`${packed.slice(0, -2)}01`)).rejects.toMatchObject({ errorName: 'InputPaddingNotZero', args: [0n] })
+    await expect(post(packInput(lane, input))).rejects.toMatchObject({
+      errorName: 'InputSizeMismatch',
+      args: [BigInt(words), BigInt(input.length * lane.bytes)],
+    })
+    await expect(post(`${packed.slice(0, -2)}01`)).rejects.toMatchObject({
+      errorName: 'InputPaddingNotZero',
+      args: [0n],
+    })
     const fromBlock = await anvil.provider.getBlockNumber()
     await post(packed)
     const [claim] = await claimsOf(game, d.modelId, m.params.layout, fromBlock, await anvil.provider.getBlockNumber())
@@ -194,10 +309,17 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect((await cli('op', 'help', 'withdraw')).stdout).toMatch(/^usage: veriml op withdraw DIR[\s\S]*--private-key/)
     expect((await cli('op', '--help')).stdout).toMatch(/op finalize CLAIM_ID DIR[\s\S]*op withdraw DIR/)
     expect((await cli('op', 'finalize', 'x')).code).toBe(2)
-    for (const bad of [['--port', 'abc'], ['--port', '0'], ['--port', '65536'], ['--block-time', '1.5']]) {
+    for (const bad of [
+      ['--port', 'abc'],
+      ['--port', '0'],
+      ['--port', '65536'],
+      ['--block-time', '1.5'],
+    ]) {
       const r = await cli('node', ...bad)
       expect(r.code, bad.join(' ')).toBe(2)
-      expect(r.stderr).toMatch(new RegExp(`${bad[0]} must be an integer in \\d+\\.\\.\\d+; got "${bad[1].replace('.', '\\.')}"`))
+      expect(r.stderr).toMatch(
+        new RegExp(`${bad[0]} must be an integer in \\d+\\.\\.\\d+; got "${bad[1].replace('.', '\\.')}"`),
+      )
     }
   })
 
@@ -215,10 +337,32 @@ describe('veriml op demo', () => {
   it('--json prints one object: every transaction with its gas and calldata, the outcome, and bond flows where the honest side loses nothing', async () => {
     const r = await cli('op', 'demo', '--json', ...POLL)
     expect(r.code, r.stderr).toBe(0)
-    const report = JSON.parse(r.stdout) as { transactions: { who: string; action: string; gas: number; calldataBytes: number }[]; outcome: Record<string, unknown>; bonds: Record<string, { deposited: string; withdrawn: string; net: string }> }
+    const report = JSON.parse(r.stdout) as {
+      transactions: { who: string; action: string; gas: number; calldataBytes: number }[]
+      outcome: Record<string, unknown>
+      bonds: Record<string, { deposited: string; withdrawn: string; net: string }>
+    }
     expect(Object.keys(report)).toEqual(['transactions', 'outcome', 'bonds'])
-    expect(report.outcome).toMatchObject({ ok: true, honestClaim: 'Finalized', cheatingClaim: 'Rejected', watcherVerdicts: { honest: 'correct', cheating: 'wrong' } })
-    expect(report.transactions.map((t) => t.action)).toEqual(expect.arrayContaining(['claim (honest)', 'finalize', 'claim (wrong)', 'challenge', 'reveal', 'startFold', 'foldPropose', 'foldChoose', 'foldStep', 'withdraw']))
+    expect(report.outcome).toMatchObject({
+      ok: true,
+      honestClaim: 'Finalized',
+      cheatingClaim: 'Rejected',
+      watcherVerdicts: { honest: 'correct', cheating: 'wrong' },
+    })
+    expect(report.transactions.map((t) => t.action)).toEqual(
+      expect.arrayContaining([
+        'claim (honest)',
+        'finalize',
+        'claim (wrong)',
+        'challenge',
+        'reveal',
+        'startFold',
+        'foldPropose',
+        'foldChoose',
+        'foldStep',
+        'withdraw',
+      ]),
+    )
     for (const t of report.transactions) {
       expect(Object.keys(t)).toEqual(['who', 'action', 'gas', 'calldataBytes'])
       expect(t.gas).toBeGreaterThan(21_000)
@@ -233,10 +377,37 @@ describe('veriml op demo', () => {
   }, 90_000)
 
   it('the cheater lies at the widest linear row of any model', async () => {
-    const model = { name: 'rows', inputs: [inputTensor(0, 6)], steps: [
-      { origin: 'narrow', op: { op: 'linear' as const, inputs: [0], rowPtr: Int32Array.from([0, 1, 2]), cols: Int32Array.from([0, 1]), vals: [1n, 1n], bias: [0n, 0n] }, output: { id: 1, name: 't1', shape: [2] } },
-      { origin: 'wide', op: { op: 'linear' as const, inputs: [0, 1], rowPtr: Int32Array.from([0, 2, 8, 9]), cols: Int32Array.from([0, 1, 0, 1, 2, 3, 4, 6, 7]), vals: Array(9).fill(1n), bias: [0n, 0n, 0n] }, output: { id: 2, name: 't2', shape: [3] } },
-    ], outputs: [{ tensor: 2, name: 'out', quant: { scale: 1, zeroPoint: 0 } }] } as unknown as IrModel
+    const model = {
+      name: 'rows',
+      inputs: [inputTensor(0, 6)],
+      steps: [
+        {
+          origin: 'narrow',
+          op: {
+            op: 'linear' as const,
+            inputs: [0],
+            rowPtr: Int32Array.from([0, 1, 2]),
+            cols: Int32Array.from([0, 1]),
+            vals: [1n, 1n],
+            bias: [0n, 0n],
+          },
+          output: { id: 1, name: 't1', shape: [2] },
+        },
+        {
+          origin: 'wide',
+          op: {
+            op: 'linear' as const,
+            inputs: [0, 1],
+            rowPtr: Int32Array.from([0, 2, 8, 9]),
+            cols: Int32Array.from([0, 1, 0, 1, 2, 3, 4, 6, 7]),
+            vals: Array(9).fill(1n),
+            bias: [0n, 0n, 0n],
+          },
+          output: { id: 2, name: 't2', shape: [3] },
+        },
+      ],
+      outputs: [{ tensor: 2, name: 'out', quant: { scale: 1, zeroPoint: 0 } }],
+    } as unknown as IrModel
     expect(mostExpensiveElement(model)).toEqual({ state: 2, element: 1, terms: 6, origin: 'wide' })
   })
 })

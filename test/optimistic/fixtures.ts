@@ -10,17 +10,29 @@ function step(id: number, op: PrimitiveOp, size: number): Step {
 /** Fixed shapes for gas measurements over the ops that existed before max and lookup. */
 export function legacyGasModel(): IrModel {
   const r = rng(3)
-  const gather = { op: 'gather' as const, inputs: [2], index: Int32Array.from({ length: 8 }, (_, i) => (i === 7 ? 15 : 2 * i)), fill: 0n }
+  const gather = {
+    op: 'gather' as const,
+    inputs: [2],
+    index: Int32Array.from({ length: 8 }, (_, i) => (i === 7 ? 15 : 2 * i)),
+    fill: 0n,
+  }
   return {
     name: 'gas-legacy',
     inputs: [inputTensor(0, 36)],
-    steps: [step(1, denseLinear([0], 36, 16, r), 16), step(2, relu(1, 3n, 9), 16), step(3, gather, 8), step(4, denseLinear([3], 8, 4, r), 4)],
+    steps: [
+      step(1, denseLinear([0], 36, 16, r), 16),
+      step(2, relu(1, 3n, 9), 16),
+      step(3, gather, 8),
+      step(4, denseLinear([3], 8, 4, r), 4),
+    ],
     outputs: [{ tensor: 4, name: 'out', quant }],
   }
 }
 
 /** The 256-entry table of `maxLookupModel` over the int8 lane: distinct, signed, with recognisable ends. */
-export const INT8_TABLE = Array.from({ length: 256 }, (_, i) => (i === 0 ? -999n : i === 255 ? 999n : BigInt(((i * 37) % 201) - 100)))
+export const INT8_TABLE = Array.from({ length: 256 }, (_, i) =>
+  i === 0 ? -999n : i === 255 ? 999n : BigInt(((i * 37) % 201) - 100),
+)
 /** The clamp range of the half-even requant, and the domain of the table that reads it. */
 export const CLAMP = { lo: -20n, hi: 20n }
 
@@ -37,7 +49,16 @@ export function maxLookupModel(): IrModel {
   const rows = [[0, 1], [2, 2, 2], [3, 4, 5, 6], [0, 1, 2, 3, 4, 5, 6, 7, 8], [8, 9, 10], [7]]
   const rowPtr = Int32Array.from([0, ...rows.map((_, i) => rows.slice(0, i + 1).flat().length)])
   const max = { op: 'max' as const, inputs: [0, 1], rowPtr, cols: Int32Array.from(rows.flat()) }
-  const requant = { op: 'requant' as const, inputs: [0] as [number], mul: 3n, shift: 2, zeroPoint: 0n, lo: CLAMP.lo, hi: CLAMP.hi, rounding: 'half-even' as const }
+  const requant = {
+    op: 'requant' as const,
+    inputs: [0] as [number],
+    mul: 3n,
+    shift: 2,
+    zeroPoint: 0n,
+    lo: CLAMP.lo,
+    hi: CLAMP.hi,
+    rounding: 'half-even' as const,
+  }
   const small = Array.from({ length: 41 }, (_, i) => BigInt(i * i - 7 * i))
   return {
     name: 'max-lookup',
@@ -98,7 +119,11 @@ export function gasModel(): IrModel {
       step(1, maxOp(0, maxPoolRows(16, 16, 2, 2, 0)), 64),
       step(2, maxOp(1, maxPoolRows(8, 8, 3, 1, 1)), 64),
       step(3, { op: 'lookup', inputs: [2], offset: -128n, table }, 64),
-      step(4, { op: 'requant', inputs: [3], mul: 3n, shift: 2, zeroPoint: 0n, lo: -128n, hi: 127n, rounding: 'half-even' }, 64),
+      step(
+        4,
+        { op: 'requant', inputs: [3], mul: 3n, shift: 2, zeroPoint: 0n, lo: -128n, hi: 127n, rounding: 'half-even' },
+        64,
+      ),
       step(5, denseLinear([4], 64, 4, r, 5), 4),
     ],
     outputs: [{ tensor: 5, name: 'out', quant }],
@@ -113,15 +138,33 @@ export function gasModel(): IrModel {
  *   t4 = mul over [t3]: (0,1) | (6,5) | (3,3): products of products (up to ~2^68)
  *   t5 = linear over [t3, t4]
  */
-export const MUL_PAIRS: [number, number][] = [[0, 0], [1, 8], [8, 9], [11, 14], [2, 13], [9, 7], [12, 12]]
+export const MUL_PAIRS: [number, number][] = [
+  [0, 0],
+  [1, 8],
+  [8, 9],
+  [11, 14],
+  [2, 13],
+  [9, 7],
+  [12, 12],
+]
 export function mulModel(): IrModel {
   const r = rng(12)
-  const mul1 = { op: 'mul' as const, inputs: [0, 1, 2], left: Int32Array.from(MUL_PAIRS, (p) => p[0]), right: Int32Array.from(MUL_PAIRS, (p) => p[1]) }
+  const mul1 = {
+    op: 'mul' as const,
+    inputs: [0, 1, 2],
+    left: Int32Array.from(MUL_PAIRS, (p) => p[0]),
+    right: Int32Array.from(MUL_PAIRS, (p) => p[1]),
+  }
   const mul2 = { op: 'mul' as const, inputs: [3], left: Int32Array.from([0, 6, 3]), right: Int32Array.from([1, 5, 3]) }
   return {
     name: 'mul',
     inputs: [inputTensor(0, 8), inputTensor(1, 3)],
-    steps: [step(2, denseLinear([0], 8, 4, r), 4), step(3, mul1, MUL_PAIRS.length), step(4, mul2, 3), step(5, denseLinear([3, 4], MUL_PAIRS.length + 3, 2, r, 3), 2)],
+    steps: [
+      step(2, denseLinear([0], 8, 4, r), 4),
+      step(3, mul1, MUL_PAIRS.length),
+      step(4, mul2, 3),
+      step(5, denseLinear([3, 4], MUL_PAIRS.length + 3, 2, r, 3), 2),
+    ],
     outputs: [{ tensor: 5, name: 'out', quant }],
   }
 }
@@ -134,11 +177,20 @@ export function manyOperandsModel(n = 600): IrModel {
   return {
     name: 'many-operands',
     inputs: Array.from({ length: n }, (_, i) => inputTensor(i, 1)),
-    steps: [{
-      origin: 'Concat_42',
-      op: { op: 'linear', inputs: Array.from({ length: n }, (_, i) => i), rowPtr: Int32Array.from([0, n]), cols: Int32Array.from({ length: n }, (_, i) => i), vals: Array(n).fill(1n), bias: [0n] },
-      output: { id: n, name: 'sum', shape: [1] },
-    }],
+    steps: [
+      {
+        origin: 'Concat_42',
+        op: {
+          op: 'linear',
+          inputs: Array.from({ length: n }, (_, i) => i),
+          rowPtr: Int32Array.from([0, n]),
+          cols: Int32Array.from({ length: n }, (_, i) => i),
+          vals: Array(n).fill(1n),
+          bias: [0n],
+        },
+        output: { id: n, name: 'sum', shape: [1] },
+      },
+    ],
     outputs: [{ tensor: n, name: 'sum', quant }],
   }
 }

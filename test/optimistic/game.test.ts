@@ -6,7 +6,18 @@ import { claimKeyOf, outputsHashOf } from '../../src/optimistic/config.js'
 import { GameRevertError } from '../../src/optimistic/errors.js'
 import { type Player, playDispute } from '../../src/optimistic/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
-import { advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, type GameFixture, startChain, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, WINDOW } from './chain.js'
+import {
+  advanceTime,
+  CHALLENGE_BOND,
+  CLAIM_BOND,
+  deployGame,
+  type GameFixture,
+  startChain,
+  MOVE_TIMEOUT,
+  registerTestModel,
+  type RegisteredModel,
+  WINDOW,
+} from './chain.js'
 import { tinyModel } from './models.js'
 import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, REJECT_REWARD } from './scenario.js'
 
@@ -49,7 +60,9 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     const { disputeId } = await openDispute(f, key, challenger)
     await expectConserved(f, CLAIM_BOND + CHALLENGE_BOND, [claimant, challenger])
     const { view, moves } = await playDispute({
-      disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: player(f, m, 'challenger', challenger, honest),
+      disputeId,
+      claimant: player(f, m, 'claimant', claimant, lie),
+      challenger: player(f, m, 'challenger', challenger, honest),
     })
     expect(view.phase).toBe('Resolved')
     expect(view.claimantWon).toBe(false)
@@ -69,7 +82,9 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     const { claimId, key } = await postClaim(f, m, claimant, honest)
     const { disputeId } = await openDispute(f, key, challenger)
     const { view } = await playDispute({
-      disputeId, claimant: player(f, m, 'claimant', claimant, honest), challenger: player(f, m, 'challenger', challenger, fake),
+      disputeId,
+      claimant: player(f, m, 'claimant', claimant, honest),
+      challenger: player(f, m, 'challenger', challenger, fake),
     })
     expect(view.claimantWon).toBe(true)
     expect(await claimStatus(f, claimId)).toBe('Pending')
@@ -90,7 +105,9 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
     const lateMove = player(f, m, 'claimant', claimant, lie)
     const view = await readDispute(game, disputeId)
-    await expect(playDispute({ disputeId, claimant: lateMove, challenger: player(f, m, 'challenger', challenger, honest) })).rejects.toMatchObject({
+    await expect(
+      playDispute({ disputeId, claimant: lateMove, challenger: player(f, m, 'challenger', challenger, honest) }),
+    ).rejects.toMatchObject({
       errorName: 'ClockExpired',
     })
     expect(view.phase).toBe('Propose')
@@ -109,7 +126,11 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     const { disputeId } = await openDispute(f, key, challenger)
     const cheater = player(f, m, 'challenger', challenger, fake)
     const quitter: Player = { ...cheater, decide: (v, id) => (v.phase === 'Step' ? null : cheater.decide(v, id)) }
-    const { view } = await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, honest), challenger: quitter })
+    const { view } = await playDispute({
+      disputeId,
+      claimant: player(f, m, 'claimant', claimant, honest),
+      challenger: quitter,
+    })
     expect(view.phase).toBe('Step')
     await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
     await timeoutDispute(f.gameAs(claimant), disputeId)
@@ -130,11 +151,20 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     const honest = buildTrace(m2.model, INPUT)
     const fromBlock = await f.provider.getBlockNumber()
     const { key } = await postClaim(f, m2, claimant, honest)
-    const [log] = await f.gameAs(claimant).queryFilter(f.gameAs(claimant).filters.ClaimSubmitted(null, m2.modelId), fromBlock)
+    const [log] = await f
+      .gameAs(claimant)
+      .queryFilter(f.gameAs(claimant).filters.ClaimSubmitted(null, m2.modelId), fromBlock)
     expect((log as EventLog).args.outputs.map((o: bigint[]) => [...o])).toEqual([honest.states[3], honest.states[2]])
     expect(key.outputsHash).toBe(outputsHashOf([honest.tensorTrees[3].root, honest.tensorTrees[2].root]))
     // Outputs in the wrong order do not match their states.
-    await expect(submitClaim(f.gameAs(challenger), m2.modelId, { ...honest, outputs: [honest.outputs[1], honest.outputs[0]] }, CLAIM_BOND)).rejects.toMatchObject({
+    await expect(
+      submitClaim(
+        f.gameAs(challenger),
+        m2.modelId,
+        { ...honest, outputs: [honest.outputs[1], honest.outputs[0]] },
+        CLAIM_BOND,
+      ),
+    ).rejects.toMatchObject({
       errorName: 'OutputSizeMismatch',
     })
     // A lie at the hidden output, consistent after it: both outputs are wrong, the dispute ends on the requant.
@@ -143,7 +173,11 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     const { claimId, key: lieKey } = await postClaim(f, m2, claimant, lie)
     expect(lieKey).toEqual(claimKeyOf(m2.modelId, lie, claimant.address))
     const { disputeId } = await openDispute(f, lieKey, challenger)
-    const { view, moves } = await playDispute({ disputeId, claimant: player(f, m2, 'claimant', claimant, lie), challenger: player(f, m2, 'challenger', challenger, honest) })
+    const { view, moves } = await playDispute({
+      disputeId,
+      claimant: player(f, m2, 'claimant', claimant, lie),
+      challenger: player(f, m2, 'challenger', challenger, honest),
+    })
     expect([view.phase, view.claimantWon, view.hi]).toEqual(['Resolved', false, 2])
     expect(moves.at(-1)!.move).toBe('step')
     expect(await claimStatus(f, claimId)).toBe('Rejected')

@@ -4,15 +4,38 @@ import type { AnvilInstance } from '../../src/chain/anvil.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { MOVER } from '../../src/optimistic/agent.js'
 import {
-  closeMoot, finalizeClaim, type Move, playMove, readClaim, readDispute, registerModel, submitClaim, timeoutDispute, withdrawCredit,
+  closeMoot,
+  finalizeClaim,
+  type Move,
+  playMove,
+  readClaim,
+  readDispute,
+  registerModel,
+  submitClaim,
+  timeoutDispute,
+  withdrawCredit,
 } from '../../src/optimistic/client.js'
-import { claimIdOf, claimKeyOf, type GameModelConfig, gameModelConfig, packedInputOf } from '../../src/optimistic/config.js'
+import {
+  claimIdOf,
+  claimKeyOf,
+  type GameModelConfig,
+  gameModelConfig,
+  packedInputOf,
+} from '../../src/optimistic/config.js'
 import type { Hex } from '../../src/optimistic/merkle.js'
 import { commitParams } from '../../src/optimistic/params.js'
 import type { Player } from '../../src/optimistic/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import {
-  advanceTime, CHALLENGE_BOND, CLAIM_BOND, deployGame, type GameFixture, MOVE_TIMEOUT, type RegisteredModel, startChain, WINDOW,
+  advanceTime,
+  CHALLENGE_BOND,
+  CLAIM_BOND,
+  deployGame,
+  type GameFixture,
+  MOVE_TIMEOUT,
+  type RegisteredModel,
+  startChain,
+  WINDOW,
 } from './chain.js'
 import { MAX_LOOKUP_INPUTS, maxLookupModel } from './fixtures.js'
 import { mlp, tinyModel } from './models.js'
@@ -26,7 +49,11 @@ type Config = Omit<GameModelConfig, 'stateSizes' | 'outputStates'> & { stateSize
 
 function baseConfig(f: GameFixture, model: IrModel, claimBond = CLAIM_BOND): Config {
   return gameModelConfig(commitParams(model), {
-    executor: f.executorAddress, claimBond, challengeBond: CHALLENGE_BOND, challengeWindow: WINDOW, moveTimeout: MOVE_TIMEOUT,
+    executor: f.executorAddress,
+    claimBond,
+    challengeBond: CHALLENGE_BOND,
+    challengeWindow: WINDOW,
+    moveTimeout: MOVE_TIMEOUT,
   })
 }
 
@@ -66,7 +93,12 @@ const PROOF_MOVES = new Set<Move['type']>(['step', 'startFold', 'foldStep'])
  * as a front-runner copying the transaction would. Returns the gas of each move.
  */
 async function playWithCopier(p: {
-  disputeId: Hex; claimant: Player; challenger: Player; copier: Wallet; f: GameFixture; stop?: (phase: string) => boolean
+  disputeId: Hex
+  claimant: Player
+  challenger: Player
+  copier: Wallet
+  f: GameFixture
+  stop?: (phase: string) => boolean
 }) {
   const gas: { move: Move['type']; gasUsed: bigint }[] = []
   for (;;) {
@@ -75,7 +107,9 @@ async function playWithCopier(p: {
     if (!mover || p.stop?.(view.phase)) return { view, gas }
     const move = await (mover === 'claimant' ? p.claimant : p.challenger).decide(view, p.disputeId)
     if (!move) return { view, gas }
-    const sender = PROOF_MOVES.has(move.type) ? p.f.gameAs(p.copier) : (mover === 'claimant' ? p.claimant : p.challenger).game
+    const sender = PROOF_MOVES.has(move.type)
+      ? p.f.gameAs(p.copier)
+      : (mover === 'claimant' ? p.claimant : p.challenger).game
     const { gasUsed } = await playMove(sender, p.disputeId, move)
     gas.push({ move: move.type, gasUsed })
   }
@@ -104,7 +138,11 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
       [{ inputLaneBytes: 3 }, 'InvalidInputLane', [3n, true]],
       [{ inputLaneBytes: 33 }, 'InvalidInputLane', [33n, true]],
       [{ inputLaneBytes: 32, inputSigned: false }, 'InvalidInputLane', [32n, false]],
-      [{ executor: '0x0000000000000000000000000000000000000000' }, 'InvalidExecutor', ['0x0000000000000000000000000000000000000000']],
+      [
+        { executor: '0x0000000000000000000000000000000000000000' },
+        'InvalidExecutor',
+        ['0x0000000000000000000000000000000000000000'],
+      ],
       [{ inputCount: 0 }, 'InvalidStateCount', [0n, 4n]],
       [{ inputCount: 4 }, 'InvalidStateCount', [4n, 4n]],
       [{ outputStates: [] }, 'InvalidOutputState', [0n, 0n]],
@@ -115,7 +153,10 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     ]
     for (const [patch, errorName, args] of cases) {
       const config = { ...base, ...patch }
-      await expect(registerModel(game, config), `${JSON.stringify(patch, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`).rejects.toMatchObject({ errorName, args })
+      await expect(
+        registerModel(game, config),
+        `${JSON.stringify(patch, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
+      ).rejects.toMatchObject({ errorName, args })
     }
     // The bounds themselves are allowed: 60 s clocks, 7-day moves, 30-day windows, a 64 KiB input, a 1-wei bond.
     const edges: Partial<Config>[] = [
@@ -128,7 +169,9 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     ]
     for (const patch of edges) await registerModel(game, { ...base, ...patch })
     // A model's config never changes: the same config is refused the second time.
-    await expect(registerModel(game, { ...base, ...edges[0] })).rejects.toMatchObject({ errorName: 'ModelAlreadyRegistered' })
+    await expect(registerModel(game, { ...base, ...edges[0] })).rejects.toMatchObject({
+      errorName: 'ModelAlreadyRegistered',
+    })
   })
 
   it("a cheater's sybil challenger winning first still costs the cheater claimBond - claimBond/2; the honest challenger's bond returns by closeMoot", async () => {
@@ -147,7 +190,14 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     // The honest challenger gets as far as level 3 before the cheater's sybil wins.
     const cheat = player(f, m, 'claimant', cheater, lie)
     const h = player(f, m, 'challenger', honestChallenger, honest)
-    const partial = await playWithCopier({ f, disputeId: honestDispute.disputeId, claimant: cheat, challenger: h, copier, stop: (p) => p === 'FoldChoose' })
+    const partial = await playWithCopier({
+      f,
+      disputeId: honestDispute.disputeId,
+      claimant: cheat,
+      challenger: h,
+      copier,
+      stop: (p) => p === 'FoldChoose',
+    })
     expect(partial.view.phase).toBe('FoldChoose')
     // The sybil plays the truth against its own claimant's lie; a copier sends every proof.
     const s = player(f, m, 'challenger', sybil, honest)
@@ -172,18 +222,33 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
 
     // Every move on the settled claim's live dispute reverts ClaimSettled, whoever sends it.
     const id = honestDispute.disputeId
-    await expect(playMove(h.game, id, { type: 'foldChoose', agree: true })).rejects.toMatchObject({ errorName: 'ClaimSettled', args: [claimId] })
-    await expect(playMove(cheat.game, id, { type: 'foldPropose', acc: 0n })).rejects.toMatchObject({ errorName: 'ClaimSettled' })
-    await expect(playMove(cheat.game, id, { type: 'propose', root: honest.traceRoot })).rejects.toMatchObject({ errorName: 'ClaimSettled' })
-    await expect(playMove(f.gameAs(copier), id, { type: 'foldStep', proof: '0x' })).rejects.toMatchObject({ errorName: 'ClaimSettled' })
-    await expect(playMove(f.gameAs(copier), id, { type: 'step', proof: '0x' })).rejects.toMatchObject({ errorName: 'ClaimSettled' })
-    await expect(playMove(f.gameAs(copier), id, { type: 'startFold', proof: '0x' })).rejects.toMatchObject({ errorName: 'ClaimSettled' })
+    await expect(playMove(h.game, id, { type: 'foldChoose', agree: true })).rejects.toMatchObject({
+      errorName: 'ClaimSettled',
+      args: [claimId],
+    })
+    await expect(playMove(cheat.game, id, { type: 'foldPropose', acc: 0n })).rejects.toMatchObject({
+      errorName: 'ClaimSettled',
+    })
+    await expect(playMove(cheat.game, id, { type: 'propose', root: honest.traceRoot })).rejects.toMatchObject({
+      errorName: 'ClaimSettled',
+    })
+    await expect(playMove(f.gameAs(copier), id, { type: 'foldStep', proof: '0x' })).rejects.toMatchObject({
+      errorName: 'ClaimSettled',
+    })
+    await expect(playMove(f.gameAs(copier), id, { type: 'step', proof: '0x' })).rejects.toMatchObject({
+      errorName: 'ClaimSettled',
+    })
+    await expect(playMove(f.gameAs(copier), id, { type: 'startFold', proof: '0x' })).rejects.toMatchObject({
+      errorName: 'ClaimSettled',
+    })
     await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
     // The cheater cannot win the honest dispute on time either.
     await expect(timeoutDispute(cheat.game, id)).rejects.toMatchObject({ errorName: 'ClaimSettled', args: [claimId] })
     await expect(openDispute(f, key, late)).rejects.toMatchObject({ errorName: 'ClaimNotPending' })
     // The resolved sybil dispute cannot be closed moot (its payout is final).
-    await expect(closeMoot(f.gameAs(copier), sybilDispute.disputeId)).rejects.toMatchObject({ errorName: 'DisputeNotLive' })
+    await expect(closeMoot(f.gameAs(copier), sybilDispute.disputeId)).rejects.toMatchObject({
+      errorName: 'DisputeNotLive',
+    })
 
     // §4.3: closed moot (by anyone), the honest challenger's bond returns in full, to it.
     await closeMoot(f.gameAs(copier), id)
@@ -214,8 +279,14 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     const honest = buildTrace(m.model, TINY_INPUTS)
     const { claimId, key } = await postClaim(f, m, claimant, honest)
     const { disputeId } = await openDispute(f, key, challenger)
-    await expect(closeMoot(f.gameAs(copier), disputeId)).rejects.toMatchObject({ errorName: 'ClaimNotRejected', args: [claimId, 1n] })
-    await expect(closeMoot(f.gameAs(copier), claimId)).rejects.toMatchObject({ errorName: 'DisputeNotLive', args: [0n] })
+    await expect(closeMoot(f.gameAs(copier), disputeId)).rejects.toMatchObject({
+      errorName: 'ClaimNotRejected',
+      args: [claimId, 1n],
+    })
+    await expect(closeMoot(f.gameAs(copier), claimId)).rejects.toMatchObject({
+      errorName: 'DisputeNotLive',
+      args: [0n],
+    })
     await expectConserved(f, CLAIM_BOND + CHALLENGE_BOND)
   })
 
@@ -231,10 +302,19 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     const truth = player(f, m, 'challenger', believer, honest)
     const believerPlayer: Player = {
       ...player(f, m, 'challenger', believer, fake),
-      decide: (view, id) => (view.phase === 'Step' || view.phase === 'FoldStep' ? truth.decide(view, id) : player(f, m, 'challenger', believer, fake).decide(view, id)),
+      decide: (view, id) =>
+        view.phase === 'Step' || view.phase === 'FoldStep'
+          ? truth.decide(view, id)
+          : player(f, m, 'challenger', believer, fake).decide(view, id),
     }
     const a = await openDispute(f, key, believer)
-    const played = await playWithCopier({ f, disputeId: a.disputeId, claimant: player(f, m, 'claimant', claimant, honest), challenger: believerPlayer, copier })
+    const played = await playWithCopier({
+      f,
+      disputeId: a.disputeId,
+      claimant: player(f, m, 'claimant', claimant, honest),
+      challenger: believerPlayer,
+      copier,
+    })
     expect(played.view.claimantWon).toBe(true)
     expect(played.gas.some((g) => PROOF_MOVES.has(g.move))).toBe(true)
     expect(await creditOf(f, claimant)).toBe(CHALLENGE_BOND)
@@ -243,13 +323,17 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
 
     // A stalling challenger: the copier cannot move for anyone, and its timeout pays the claimant.
     const b = await openDispute(f, key, staller)
-    await expect(playMove(f.gameAs(copier), b.disputeId, { type: 'propose', root: honest.prefixRoots[2] })).rejects.toMatchObject({
-      errorName: 'NotYourTurn', args: [claimant.address, copier.address],
+    await expect(
+      playMove(f.gameAs(copier), b.disputeId, { type: 'propose', root: honest.prefixRoots[2] }),
+    ).rejects.toMatchObject({
+      errorName: 'NotYourTurn',
+      args: [claimant.address, copier.address],
     })
     const c = player(f, m, 'claimant', claimant, honest)
     await playMove(c.game, b.disputeId, (await c.decide(await readDispute(c.game, b.disputeId), b.disputeId))!)
     await expect(playMove(f.gameAs(copier), b.disputeId, { type: 'choose', agree: true })).rejects.toMatchObject({
-      errorName: 'NotYourTurn', args: [staller.address, copier.address],
+      errorName: 'NotYourTurn',
+      args: [staller.address, copier.address],
     })
     await expect(timeoutDispute(f.gameAs(copier), b.disputeId)).rejects.toMatchObject({ errorName: 'ClockRunning' })
     await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
@@ -276,10 +360,19 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     const lie = lyingTrace(m, TINY_INPUTS, 2, 0, 1n, true)
     const first = await postClaim(f, m, cheater, lie)
     const a = await openDispute(f, first.key, challenger)
-    const players = { f, disputeId: a.disputeId, claimant: player(f, m, 'claimant', cheater, lie), challenger: player(f, m, 'challenger', challenger, honest), copier }
+    const players = {
+      f,
+      disputeId: a.disputeId,
+      claimant: player(f, m, 'claimant', cheater, lie),
+      challenger: player(f, m, 'challenger', challenger, honest),
+      copier,
+    }
     await playWithCopier({ ...players, stop: (phase) => phase === 'Step' })
     // An empty proof for a real element proves nothing: refused, the dispute stays in Step.
-    await expect(playMove(f.gameAs(copier), a.disputeId, { type: 'step', proof: '0x' })).rejects.toMatchObject({ errorName: 'MalformedProof', args: [0n] })
+    await expect(playMove(f.gameAs(copier), a.disputeId, { type: 'step', proof: '0x' })).rejects.toMatchObject({
+      errorName: 'MalformedProof',
+      args: [0n],
+    })
     const played = await playWithCopier(players)
     expect(played.view.claimantWon).toBe(false)
     expect(played.gas.at(-1)!.move).toBe('step')
@@ -311,22 +404,41 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
       copy[at] = v
       return hexlify(copy) as Hex
     }
-    const post = (m: RegisteredModel, trace: typeof honest, inputPacked: Hex) => submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND, { inputPacked })
+    const post = (m: RegisteredModel, trace: typeof honest, inputPacked: Hex) =>
+      submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND, { inputPacked })
     for (const at of [6, 17, 31]) {
-      await expect(post(tiny, honest, withByte(packed, at, 1))).rejects.toMatchObject({ errorName: 'InputPaddingNotZero', args: [0n] })
+      await expect(post(tiny, honest, withByte(packed, at, 1))).rejects.toMatchObject({
+        errorName: 'InputPaddingNotZero',
+        args: [0n],
+      })
     }
-    await expect(post(tiny, honest, hexlify(new Uint8Array([...packed, ...new Uint8Array(32)])) as Hex)).rejects.toMatchObject({
-      errorName: 'InputSizeMismatch', args: [32n, 64n],
+    await expect(
+      post(tiny, honest, hexlify(new Uint8Array([...packed, ...new Uint8Array(32)])) as Hex),
+    ).rejects.toMatchObject({
+      errorName: 'InputSizeMismatch',
+      args: [32n, 64n],
     })
-    await expect(post(tiny, honest, hexlify(packed.subarray(0, 6)) as Hex)).rejects.toMatchObject({ errorName: 'InputSizeMismatch', args: [32n, 6n] })
+    await expect(post(tiny, honest, hexlify(packed.subarray(0, 6)) as Hex)).rejects.toMatchObject({
+      errorName: 'InputSizeMismatch',
+      args: [32n, 6n],
+    })
     // Two input states (8 and 3 int8 lanes): each is padded to its own word.
     const ml = await register(f, maxLookupModel())
     const mlTrace = buildTrace(ml.model, MAX_LOOKUP_INPUTS)
     const mlPacked = getBytes(packedInputOf(mlTrace))
     expect(mlPacked.length).toBe(64)
-    await expect(post(ml, mlTrace, withByte(mlPacked, 8, 1))).rejects.toMatchObject({ errorName: 'InputPaddingNotZero', args: [0n] })
-    await expect(post(ml, mlTrace, withByte(mlPacked, 32 + 3, 0x80))).rejects.toMatchObject({ errorName: 'InputPaddingNotZero', args: [1n] })
-    await expect(post(ml, mlTrace, withByte(mlPacked, 63, 1))).rejects.toMatchObject({ errorName: 'InputPaddingNotZero', args: [1n] })
+    await expect(post(ml, mlTrace, withByte(mlPacked, 8, 1))).rejects.toMatchObject({
+      errorName: 'InputPaddingNotZero',
+      args: [0n],
+    })
+    await expect(post(ml, mlTrace, withByte(mlPacked, 32 + 3, 0x80))).rejects.toMatchObject({
+      errorName: 'InputPaddingNotZero',
+      args: [1n],
+    })
+    await expect(post(ml, mlTrace, withByte(mlPacked, 63, 1))).rejects.toMatchObject({
+      errorName: 'InputPaddingNotZero',
+      args: [1n],
+    })
     // The last lane itself may hold anything: that is another input, committed by the game.
     const other = withByte(mlPacked, 32 + 2, 0x7f)
     const posted = await post(ml, mlTrace, other)
@@ -342,7 +454,10 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     const [, claimant] = f.wallets
     const tiny = tinyModel()
     // The last layer and the hidden relu (state 2) are both outputs, in that order.
-    const model: IrModel = { ...tiny, outputs: [tiny.outputs[0], { tensor: 2, name: 'hidden', quant: tiny.outputs[0].quant }] }
+    const model: IrModel = {
+      ...tiny,
+      outputs: [tiny.outputs[0], { tensor: 2, name: 'hidden', quant: tiny.outputs[0].quant }],
+    }
     const m = await register(f, model)
     expect(m.config.outputStates).toEqual([3, 2])
     const honest = buildTrace(m.model, TINY_INPUTS)
@@ -357,11 +472,20 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     expect(event.args.outputs.map((o: bigint[]) => [...o])).toEqual(honest.outputs)
     // A second output that is not the trace's state is refused, by its index.
     const wrong = { ...honest, outputs: [honest.outputs[0], honest.outputs[1].map((v, i) => (i === 0 ? v + 1n : v))] }
-    await expect(submitClaim(game, m.modelId, wrong, CLAIM_BOND)).rejects.toMatchObject({ errorName: 'OutputNotInTrace', args: [1n] })
+    await expect(submitClaim(game, m.modelId, wrong, CLAIM_BOND)).rejects.toMatchObject({
+      errorName: 'OutputNotInTrace',
+      args: [1n],
+    })
     const short = { ...honest, outputs: [honest.outputs[0], honest.outputs[1].slice(1)] }
-    await expect(submitClaim(game, m.modelId, short, CLAIM_BOND)).rejects.toMatchObject({ errorName: 'OutputSizeMismatch', args: [1n, 5n, 4n] })
+    await expect(submitClaim(game, m.modelId, short, CLAIM_BOND)).rejects.toMatchObject({
+      errorName: 'OutputSizeMismatch',
+      args: [1n, 5n, 4n],
+    })
     const one = { ...honest, outputs: [honest.outputs[0]], layout: { ...honest.layout, outputStates: [3] } }
-    await expect(submitClaim(game, m.modelId, one, CLAIM_BOND)).rejects.toMatchObject({ errorName: 'OutputCountMismatch', args: [2n, 1n] })
+    await expect(submitClaim(game, m.modelId, one, CLAIM_BOND)).rejects.toMatchObject({
+      errorName: 'OutputCountMismatch',
+      args: [2n, 1n],
+    })
     await expectConserved(f, 2n * CLAIM_BOND)
   })
 
@@ -379,13 +503,32 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     const { key } = await postClaim(f, m, cheater, lie)
     const { disputeId, gasUsed: challengeGas } = await openDispute(f, key, challenger)
     const played = await playWithCopier({
-      f, disputeId, claimant: player(f, m, 'claimant', cheater, lie), challenger: player(f, m, 'challenger', challenger, honest), copier,
+      f,
+      disputeId,
+      claimant: player(f, m, 'claimant', cheater, lie),
+      challenger: player(f, m, 'challenger', challenger, honest),
+      copier,
     })
     expect(played.view.claimantWon).toBe(false)
     const worst = new Map<string, bigint>([['challenge', challengeGas]])
-    for (const { move, gasUsed } of played.gas) worst.set(move, (worst.get(move) ?? 0n) > gasUsed ? worst.get(move)! : gasUsed)
-    console.log(`dispute gas (max per move, 1000-8-4 MLP, fold over 1,000 terms): ${[...worst].map(([k, v]) => `${k} ${v}`).join(', ')}`)
-    expect([...worst.keys()]).toEqual(expect.arrayContaining(['propose', 'choose', 'reveal', 'open', 'pick', 'startFold', 'foldPropose', 'foldChoose', 'foldStep']))
+    for (const { move, gasUsed } of played.gas)
+      worst.set(move, (worst.get(move) ?? 0n) > gasUsed ? worst.get(move)! : gasUsed)
+    console.log(
+      `dispute gas (max per move, 1000-8-4 MLP, fold over 1,000 terms): ${[...worst].map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    )
+    expect([...worst.keys()]).toEqual(
+      expect.arrayContaining([
+        'propose',
+        'choose',
+        'reveal',
+        'open',
+        'pick',
+        'startFold',
+        'foldPropose',
+        'foldChoose',
+        'foldStep',
+      ]),
+    )
     for (const [move, gasUsed] of worst) expect(gasUsed < 300_000n, move).toBe(true)
     await expectConserved(f, CLAIM_BOND)
   })

@@ -5,12 +5,31 @@ import type { IrModel } from '../../src/ir/types.js'
 import { finalizeClaim, readClaim, readDispute, submitClaim, timeoutDispute } from '../../src/optimistic/client.js'
 import { packedInputOf } from '../../src/optimistic/config.js'
 import { InputEncodingError } from '../../src/optimistic/errors.js'
-import { inputHashOf, inputLaneFor, packInput, packInputStates, unpackInput, unpackInputStates, WORD_LANE } from '../../src/optimistic/input.js'
+import {
+  inputHashOf,
+  inputLaneFor,
+  packInput,
+  packInputStates,
+  unpackInput,
+  unpackInputStates,
+  WORD_LANE,
+} from '../../src/optimistic/input.js'
 import { playDispute } from '../../src/optimistic/play.js'
 import { claimsOf, type Seat } from '../../src/optimistic/remote.js'
 import { buildTrace, inputRootOf, traceFromStates } from '../../src/optimistic/trace.js'
 import { disputeIfWrong, type WatchEvent } from '../../src/optimistic/watch.js'
-import { advanceTime, CLAIM_BOND, ctxOf, deployGame, type GameFixture, MOVE_TIMEOUT, registerTestModel, type RegisteredModel, startChain, WINDOW } from './chain.js'
+import {
+  advanceTime,
+  CLAIM_BOND,
+  ctxOf,
+  deployGame,
+  type GameFixture,
+  MOVE_TIMEOUT,
+  registerTestModel,
+  type RegisteredModel,
+  startChain,
+  WINDOW,
+} from './chain.js'
 import { mlp, randomInputs, randomModel, rng, tinyModel } from './models.js'
 import { claimStatus, expectConserved, openDispute, player, postClaim, REJECT_REWARD } from './scenario.js'
 
@@ -23,14 +42,25 @@ describe('packed claim inputs', () => {
     // Powers of two only, so a lane never straddles a 32-byte word.
     expect(lane(0n, 65_536n)).toEqual({ bytes: 4, signed: false })
     expect(lane(-(1n << 40n), 0n)).toEqual({ bytes: 8, signed: true })
-    expect(inputLaneFor([{ lo: 0n, hi: 10n }, { lo: -50n, hi: 50n }])).toEqual({ bytes: 1, signed: true })
+    expect(
+      inputLaneFor([
+        { lo: 0n, hi: 10n },
+        { lo: -50n, hi: 50n },
+      ]),
+    ).toEqual({ bytes: 1, signed: true })
     // An unsigned lane stops at 16 bytes; beyond, the signed word.
     expect(lane(0n, (1n << 128n) - 1n)).toEqual({ bytes: 16, signed: false })
     expect(lane(0n, 1n << 128n)).toEqual(WORD_LANE)
   })
 
   it('pack and unpack round-trip at the edges of every lane; out-of-lane values are refused', () => {
-    for (const lane of [{ bytes: 1, signed: true }, { bytes: 1, signed: false }, { bytes: 4, signed: true }, { bytes: 16, signed: false }, WORD_LANE]) {
+    for (const lane of [
+      { bytes: 1, signed: true },
+      { bytes: 1, signed: false },
+      { bytes: 4, signed: true },
+      { bytes: 16, signed: false },
+      WORD_LANE,
+    ]) {
       const bits = BigInt(8 * lane.bytes)
       const [min, max] = lane.signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n]
       const values = [min, max, 0n, 1n, min + 1n, max - 1n, ...(lane.signed ? [-1n] : [])]
@@ -53,7 +83,9 @@ describe('packed claim inputs', () => {
     expect(packed.slice(2 + 2 * 33, 2 + 2 * 64)).toBe('00'.repeat(31))
     expect(unpackInputStates(layout, packed)).toEqual(states)
     // A wrong length, or a nonzero padding byte, is refused (the claim reverts on both).
-    expect(() => unpackInputStates(layout, packed.slice(0, -2))).toThrow(/packed input is 95 bytes; the model's input states take 96/)
+    expect(() => unpackInputStates(layout, packed.slice(0, -2))).toThrow(
+      /packed input is 95 bytes; the model's input states take 96/,
+    )
     const dirty = `${packed.slice(0, 2 + 2 * 40)}01${packed.slice(2 + 2 * 41)}`
     expect(() => unpackInputStates(layout, dirty)).toThrow(/input state 0: padding byte 40 of its words is not zero/)
     // 16-byte lanes: two values per word.
@@ -73,11 +105,21 @@ function domainModel(lo: bigint, hi: bigint, size = 5): IrModel {
 /** Inputs at the domain's edges and inside it. */
 function edgeInputs(model: IrModel, seed: number): bigint[][] {
   const r = rng(seed)
-  return model.inputs.map((i) => Array.from({ length: i.shape[0] }, (_, k) => (k === 0 ? i.lo : k === 1 ? i.hi : i.lo + ((i.hi - i.lo) * BigInt(r.int(0, 1000))) / 1000n)))
+  return model.inputs.map((i) =>
+    Array.from({ length: i.shape[0] }, (_, k) =>
+      k === 0 ? i.lo : k === 1 ? i.hi : i.lo + ((i.hi - i.lo) * BigInt(r.int(0, 1000))) / 1000n,
+    ),
+  )
 }
 
 /** A claim on input `posted` whose trace is built from input `used`. */
-async function postMismatched(f: GameFixture, m: RegisteredModel, claimant: GameFixture['wallets'][number], posted: bigint[][], used: bigint[][]) {
+async function postMismatched(
+  f: GameFixture,
+  m: RegisteredModel,
+  claimant: GameFixture['wallets'][number],
+  posted: bigint[][],
+  used: bigint[][],
+) {
   const trace = buildTrace(m.model, used)
   const inputPacked = packInputStates(m.params.layout.inputLane, posted)
   const { claimId, key, gasUsed } = await submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND, { inputPacked })
@@ -111,14 +153,24 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
 
   it('the contract commits every lane kind exactly as the TypeScript side (signed, unsigned, wide, several input states)', async () => {
     const f = await deployGame(anvil)
-    const models = [domainModel(-128n, 127n, 40), domainModel(0n, 255n), domainModel(0n, 65_535n, 17), domainModel(-70_000n, 70_000n, 9), domainModel(-(1n << 100n), 1n << 100n, 3), domainModel(0n, 1n << 130n, 3), randomModel(5, 4)]
+    const models = [
+      domainModel(-128n, 127n, 40),
+      domainModel(0n, 255n),
+      domainModel(0n, 65_535n, 17),
+      domainModel(-70_000n, 70_000n, 9),
+      domainModel(-(1n << 100n), 1n << 100n, 3),
+      domainModel(0n, 1n << 130n, 3),
+      randomModel(5, 4),
+    ]
     const [, claimant] = f.wallets
     for (const [i, model] of models.entries()) {
       const m = await registerTestModel(f, model)
       const input = model.name.startsWith('random') ? randomInputs(model, rng(i)) : edgeInputs(model, i)
       const honest = buildTrace(model, input)
       const { key } = await postClaim(f, m, claimant, honest)
-      expect(key.inputRoot, `${model.name}, lane ${JSON.stringify(m.params.layout.inputLane)}`).toBe(inputRootOf(m.params.layout, packedInputOf(honest)))
+      expect(key.inputRoot, `${model.name}, lane ${JSON.stringify(m.params.layout.inputLane)}`).toBe(
+        inputRootOf(m.params.layout, packedInputOf(honest)),
+      )
     }
     await expectConserved(f, CLAIM_BOND * BigInt(models.length), [claimant])
   })
@@ -131,13 +183,21 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
     const sizes = m.params.layout.stateSizes
     expect(sizes[0] % 32).not.toBe(0)
     const game = f.gameAs(f.wallets[1])
-    await expect(submitClaim(game, m.modelId, trace, CLAIM_BOND, { inputPacked: packed.slice(0, -64) })).rejects.toMatchObject({
-      errorName: 'InputSizeMismatch', args: [BigInt((packed.length - 2) / 2), BigInt((packed.length - 2) / 2 - 32)],
+    await expect(
+      submitClaim(game, m.modelId, trace, CLAIM_BOND, { inputPacked: packed.slice(0, -64) }),
+    ).rejects.toMatchObject({
+      errorName: 'InputSizeMismatch',
+      args: [BigInt((packed.length - 2) / 2), BigInt((packed.length - 2) / 2 - 32)],
     })
     // The last padding byte of input state 1 set to 1.
     const end = 2 + 2 * 64
-    await expect(submitClaim(game, m.modelId, trace, CLAIM_BOND, { inputPacked: `${packed.slice(0, end - 2)}01${packed.slice(end)}` })).rejects.toMatchObject({
-      errorName: 'InputPaddingNotZero', args: [1n],
+    await expect(
+      submitClaim(game, m.modelId, trace, CLAIM_BOND, {
+        inputPacked: `${packed.slice(0, end - 2)}01${packed.slice(end)}`,
+      }),
+    ).rejects.toMatchObject({
+      errorName: 'InputPaddingNotZero',
+      args: [1n],
     })
   })
 
@@ -154,7 +214,13 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
     const { disputeId } = await openDispute(f, wrong.key, challenger)
     // Every prefix of the claimant's trace differs from the challenger's, so level 1 ends at the
     // first step, where the claimant must reveal a state extending the posted input: it cannot.
-    await expect(playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, wrong.trace), challenger: player(f, m, 'challenger', challenger, honest) })).rejects.toMatchObject({
+    await expect(
+      playDispute({
+        disputeId,
+        claimant: player(f, m, 'claimant', claimant, wrong.trace),
+        challenger: player(f, m, 'challenger', challenger, honest),
+      }),
+    ).rejects.toMatchObject({
       errorName: 'RevealMismatch',
     })
     expect(await readDispute(f.gameAs(challenger), disputeId)).toMatchObject({ phase: 'Reveal', lo: 0, hi: 1 })
@@ -183,11 +249,24 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
     const { claimId } = await postClaim(f, m, cheater, lie)
     const events: WatchEvent[] = []
     const seats: (Seat | null)[] = []
-    const posted = await claimsOf(f.gameAs(watcher), m.modelId, m.params.layout, fromBlock, await f.provider.getBlockNumber())
+    const posted = await claimsOf(
+      f.gameAs(watcher),
+      m.modelId,
+      m.params.layout,
+      fromBlock,
+      await f.provider.getBlockNumber(),
+    )
     expect(posted.map((p) => p.inputs)).toEqual([input, input])
     for (const p of posted) seats.push(await disputeIfWrong(ctxOf(f, m, watcher), p, (e) => events.push(e)))
-    expect(events.filter((e) => e.type === 'claim').map((e) => e.type === 'claim' && e.verdict)).toEqual(['correct', 'wrong'])
-    const { view } = await playDispute({ disputeId: seats[1]!.disputeId, claimant: player(f, m, 'claimant', cheater, lie), challenger: player(f, m, 'challenger', watcher, honest) })
+    expect(events.filter((e) => e.type === 'claim').map((e) => e.type === 'claim' && e.verdict)).toEqual([
+      'correct',
+      'wrong',
+    ])
+    const { view } = await playDispute({
+      disputeId: seats[1]!.disputeId,
+      claimant: player(f, m, 'claimant', cheater, lie),
+      challenger: player(f, m, 'challenger', watcher, honest),
+    })
     expect(view.claimantWon).toBe(false)
     expect(await claimStatus(f, claimId)).toBe('Rejected')
     expect((await readClaim(f.gameAs(watcher), claimId)).openDisputes).toBe(0)

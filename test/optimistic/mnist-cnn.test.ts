@@ -29,7 +29,11 @@ describe('optimistic game on models/mnist-cnn.int8.onnx', () => {
     const onnx = parseOnnx(new Uint8Array(await readFile(join(ROOT, 'models', 'mnist-cnn.int8.onnx'))))
     const graph = lowerOnnx(onnx)
     model = quantize(graph, [])
-    const digits = parseInputs(JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-cnn-calibration.json'), 'utf8')), graph.inputs, { many: true })
+    const digits = parseInputs(
+      JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-cnn-calibration.json'), 'utf8')),
+      graph.inputs,
+      { many: true },
+    )
     inputs = quantizeInputs(model.inputs, digits[3])
   })
   afterAll(async () => anvil?.stop())
@@ -37,7 +41,9 @@ describe('optimistic game on models/mnist-cnn.int8.onnx', () => {
   it('the one-step (valueAt, or foldRow + foldStep) equals the trace on sampled elements of every step; a lie at the max pool loses', async () => {
     const f = await deployGame(anvil)
     const m = await registerTestModel(f, model)
-    const kinds = model.steps.map((s) => (s.op.op === 'requant' && s.op.rounding ? `requant ${s.op.rounding}` : s.op.op))
+    const kinds = model.steps.map((s) =>
+      s.op.op === 'requant' && s.op.rounding ? `requant ${s.op.rounding}` : s.op.op,
+    )
     console.log(`mnist-cnn steps: ${kinds.join(', ')}`)
     expect(kinds).toContain('max')
     const trace = buildTrace(model, inputs)
@@ -47,7 +53,9 @@ describe('optimistic game on models/mnist-cnn.int8.onnx', () => {
       const pos = m.params.layout.inputCount + s
       const n = trace.states[pos].length
       for (const j of [0, n - 1, r.int(0, n - 1), r.int(0, n - 1)]) {
-        expect(await executeElement(ex, model, m.params, trace, s, j), `step ${s} (${kinds[s]}) element ${j}`).toBe(trace.states[pos][j])
+        expect(await executeElement(ex, model, m.params, trace, s, j), `step ${s} (${kinds[s]}) element ${j}`).toBe(
+          trace.states[pos][j],
+        )
       }
     }
     const maxState = m.params.layout.inputCount + kinds.indexOf('max')
@@ -55,11 +63,17 @@ describe('optimistic game on models/mnist-cnn.int8.onnx', () => {
     const lie = lyingTrace(m, inputs, maxState, 17, 1n, true)
     const { claimId, key } = await postClaim(f, m, claimant, lie)
     const { disputeId } = await openDispute(f, key, challenger)
-    const { view, moves } = await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: player(f, m, 'challenger', challenger, trace) })
+    const { view, moves } = await playDispute({
+      disputeId,
+      claimant: player(f, m, 'claimant', claimant, lie),
+      challenger: player(f, m, 'challenger', challenger, trace),
+    })
     expect([view.phase, view.claimantWon, view.hi]).toEqual(['Resolved', false, maxState])
     expect(await claimStatus(f, claimId)).toBe('Rejected')
     const largest = moves.reduce((a, x) => (x.gasUsed > a.gasUsed ? x : a))
-    console.log(`mnist-cnn: dispute over the max pool in ${moves.length} moves, ${moves.reduce((a, x) => a + x.gasUsed, 0n)} gas; largest ${largest.move} ${largest.gasUsed} gas`)
+    console.log(
+      `mnist-cnn: dispute over the max pool in ${moves.length} moves, ${moves.reduce((a, x) => a + x.gasUsed, 0n)} gas; largest ${largest.move} ${largest.gasUsed} gas`,
+    )
     expect(moves.at(-1)!.move).toBe('foldStep')
   })
 })

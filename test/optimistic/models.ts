@@ -11,7 +11,12 @@ export function rng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
   const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1))
-  return { next, int, big: (lo: number, hi: number) => BigInt(int(lo, hi)), pick: <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)] }
+  return {
+    next,
+    int,
+    big: (lo: number, hi: number) => BigInt(int(lo, hi)),
+    pick: <T>(xs: readonly T[]) => xs[int(0, xs.length - 1)],
+  }
 }
 export type Rng = ReturnType<typeof rng>
 
@@ -32,7 +37,14 @@ export function denseLinear(inputs: number[], inSize: number, outSize: number, r
     }
     rowPtr[j + 1] = cols.length
   }
-  return { op: 'linear', inputs, rowPtr, cols: Int32Array.from(cols), vals, bias: Array.from({ length: outSize }, () => r.big(-1000, 1000)) }
+  return {
+    op: 'linear',
+    inputs,
+    rowPtr,
+    cols: Int32Array.from(cols),
+    vals,
+    bias: Array.from({ length: outSize }, () => r.big(-1000, 1000)),
+  }
 }
 
 export function relu(input: number, mul = 1n, shift = 0): RequantOp {
@@ -69,7 +81,12 @@ export function mlp(sizes: number[], seed = 1): IrModel {
       prev = id++
     }
   }
-  return { name: `mlp-${sizes.join('-')}`, inputs: [inputTensor(0, sizes[0])], steps, outputs: [{ tensor: prev, name: 'out', quant }] }
+  return {
+    name: `mlp-${sizes.join('-')}`,
+    inputs: [inputTensor(0, sizes[0])],
+    steps,
+    outputs: [{ tensor: prev, name: 'out', quant }],
+  }
 }
 
 type Range = [bigint, bigint]
@@ -106,7 +123,12 @@ export function randomModel(seed: number, steps = 6): IrModel {
     [0, [-128n, 127n]],
     [1, [-128n, 127n]],
   ])
-  const model: IrModel = { name: `random-${seed}`, inputs: [inputTensor(0, sizes.get(0)!), inputTensor(1, sizes.get(1)!, -50n, 50n)], steps: [], outputs: [] }
+  const model: IrModel = {
+    name: `random-${seed}`,
+    inputs: [inputTensor(0, sizes.get(0)!), inputTensor(1, sizes.get(1)!, -50n, 50n)],
+    steps: [],
+    outputs: [],
+  }
   for (let id = 2; id < steps + 2; id++) {
     const ids = [...sizes.keys()]
     const kind = id === steps + 1 ? 'linear' : r.pick(['linear', 'requant', 'gather', 'max', 'lookup', 'mul'] as const)
@@ -118,7 +140,16 @@ export function randomModel(seed: number, steps = 6): IrModel {
       size = sizes.get(inputs[0])!
       const lo = r.next() < 0.5 ? r.big(-100, 0) : null
       const hi = r.next() < 0.5 ? r.big(1, 100) : null
-      op = { op: 'requant', inputs: [inputs[0]], mul: r.big(-3000, 3000), shift: r.int(0, 20), zeroPoint: r.big(-10, 10), lo, hi, ...(r.next() < 0.5 ? { rounding: 'half-even' as const } : {}) }
+      op = {
+        op: 'requant',
+        inputs: [inputs[0]],
+        mul: r.big(-3000, 3000),
+        shift: r.int(0, 20),
+        zeroPoint: r.big(-10, 10),
+        lo,
+        hi,
+        ...(r.next() < 0.5 ? { rounding: 'half-even' as const } : {}),
+      }
       if (lo !== null && hi !== null && op.mul >= 0n) ranges.set(id, [lo, hi])
     } else if (kind === 'lookup') {
       const source = r.pick(ids.filter((t) => ranges.has(t)))
@@ -143,7 +174,8 @@ export function randomModel(seed: number, steps = 6): IrModel {
       const cols: number[] = []
       for (let i = 0; i < size; i++) {
         const width = r.pick([1, 2, 4, 9])
-        for (let k = 0; k < width; k++) cols.push(r.next() < 0.2 && k > 0 ? cols[cols.length - 1] : r.int(0, inSize - 1))
+        for (let k = 0; k < width; k++)
+          cols.push(r.next() < 0.2 && k > 0 ? cols[cols.length - 1] : r.int(0, inSize - 1))
         rowPtr[i + 1] = cols.length
       }
       op = { op: 'max', inputs, rowPtr, cols: Int32Array.from(cols) }
@@ -151,7 +183,12 @@ export function randomModel(seed: number, steps = 6): IrModel {
       if (range) ranges.set(id, range)
     } else if (kind === 'gather') {
       size = r.int(1, 9)
-      op = { op: 'gather', inputs, index: Int32Array.from({ length: size }, () => (r.next() < 0.2 ? -1 : r.int(0, inSize - 1))), fill: r.big(-5, 5) }
+      op = {
+        op: 'gather',
+        inputs,
+        index: Int32Array.from({ length: size }, () => (r.next() < 0.2 ? -1 : r.int(0, inSize - 1))),
+        fill: r.big(-5, 5),
+      }
       const range = hull(ranges, inputs, [op.fill])
       if (range) ranges.set(id, range)
     } else {
@@ -160,10 +197,17 @@ export function randomModel(seed: number, steps = 6): IrModel {
       const cols: number[] = []
       const vals: bigint[] = []
       for (let j = 0; j < size; j++) {
-        for (let k = 0; k < inSize; k++) if (r.next() < 0.7) (cols.push(k), vals.push(r.big(-100, 100)))
+        for (let k = 0; k < inSize; k++) if (r.next() < 0.7) cols.push(k), vals.push(r.big(-100, 100))
         rowPtr[j + 1] = cols.length
       }
-      op = { op: 'linear', inputs, rowPtr, cols: Int32Array.from(cols), vals, bias: Array.from({ length: size }, () => r.big(-500, 500)) }
+      op = {
+        op: 'linear',
+        inputs,
+        rowPtr,
+        cols: Int32Array.from(cols),
+        vals,
+        bias: Array.from({ length: size }, () => r.big(-500, 500)),
+      }
     }
     model.steps.push(step(id, op, size))
     sizes.set(id, size)
@@ -173,5 +217,7 @@ export function randomModel(seed: number, steps = 6): IrModel {
 }
 
 export function randomInputs(model: IrModel, r: Rng): bigint[][] {
-  return model.inputs.map((i) => Array.from({ length: i.shape.reduce((a, b) => a * b, 1) }, () => r.big(Number(i.lo), Number(i.hi))))
+  return model.inputs.map((i) =>
+    Array.from({ length: i.shape.reduce((a, b) => a * b, 1) }, () => r.big(Number(i.lo), Number(i.hi))),
+  )
 }

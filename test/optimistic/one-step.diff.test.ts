@@ -10,7 +10,13 @@ import { call } from '../../src/optimistic/client.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
 import { GameRevertError } from '../../src/optimistic/errors.js'
 import { merkleProof, rootFrom, tensorTree, wordOf } from '../../src/optimistic/merkle.js'
-import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, foldAccs, stepQuery } from '../../src/optimistic/one-step.js'
+import {
+  buildFoldRowProof,
+  buildFoldStepProof,
+  buildOneStepProof,
+  foldAccs,
+  stepQuery,
+} from '../../src/optimistic/one-step.js'
 import { commitParams } from '../../src/optimistic/params.js'
 import { buildTrace, traceFromStates } from '../../src/optimistic/trace.js'
 import { executeElement } from './chain.js'
@@ -20,7 +26,10 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
 /** A signed integer of up to `bits` bits, biased towards edge values. */
 function signed(r: ReturnType<typeof rng>, bits: number): bigint {
-  const magnitude = r.next() < 0.2 ? (1n << BigInt(bits)) - 1n : BigInt.asUintN(bits, BigInt(Math.floor(r.next() * 2 ** 52)) * BigInt(Math.floor(r.next() * 2 ** 52)) * 7919n)
+  const magnitude =
+    r.next() < 0.2
+      ? (1n << BigInt(bits)) - 1n
+      : BigInt.asUintN(bits, BigInt(Math.floor(r.next() * 2 ** 52)) * BigInt(Math.floor(r.next() * 2 ** 52)) * 7919n)
   return r.next() < 0.5 ? -magnitude : magnitude
 }
 
@@ -33,7 +42,9 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
     const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
     const { contracts } = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] })
     const h = contracts['OpsHarness']
-    harness = (await (await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()).waitForDeployment()) as Contract
+    harness = (await (
+      await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()
+    ).waitForDeployment()) as Contract
     const { executorAddress } = await deployOptimistic(wallet)
     executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
   })
@@ -51,10 +62,20 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
         hi: r.next() < 0.4 ? signed(r, 20) : null,
       }
       const x = signed(r, r.int(1, 120))
-      const consts = [op.mul, BigInt(op.shift), op.zeroPoint, op.lo === null ? 0n : 1n, op.lo ?? 0n, op.hi === null ? 0n : 1n, op.hi ?? 0n]
+      const consts = [
+        op.mul,
+        BigInt(op.shift),
+        op.zeroPoint,
+        op.lo === null ? 0n : 1n,
+        op.lo ?? 0n,
+        op.hi === null ? 0n : 1n,
+        op.hi ?? 0n,
+      ]
       const what = `x=${x} ${JSON.stringify(op, (_, v) => (typeof v === 'bigint' ? `${v}` : v))}`
       expect(await harness.requant(x, consts), what).toBe(requantValue(x, op))
-      expect(await harness.requantHalfEven(x, [...consts, 1n]), `half-even ${what}`).toBe(requantValue(x, { ...op, rounding: 'half-even' }))
+      expect(await harness.requantHalfEven(x, [...consts, 1n]), `half-even ${what}`).toBe(
+        requantValue(x, { ...op, rounding: 'half-even' }),
+      )
     }
   })
 
@@ -73,9 +94,26 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
       // d = -2^(shift-1): an exact quotient q, which must not move (only the low shift bits decide a tie).
       const d = r.pick([0n, 0n, 0n, 1n, -1n, -(1n << BigInt(shift - 1))])
       const product = (q << BigInt(shift)) + (1n << BigInt(shift - 1)) + d
-      const [x, mul] = d === 0n && j > 0 && product % (1n << BigInt(j)) === 0n ? [product >> BigInt(j), 1n << BigInt(j)] : [product, 1n]
-      const op = { mul, shift, zeroPoint: signed(r, 8), lo: r.next() < 0.2 ? signed(r, 10) : null, hi: r.next() < 0.2 ? signed(r, 10) : null }
-      const consts = [op.mul, BigInt(op.shift), op.zeroPoint, op.lo === null ? 0n : 1n, op.lo ?? 0n, op.hi === null ? 0n : 1n, op.hi ?? 0n]
+      const [x, mul] =
+        d === 0n && j > 0 && product % (1n << BigInt(j)) === 0n
+          ? [product >> BigInt(j), 1n << BigInt(j)]
+          : [product, 1n]
+      const op = {
+        mul,
+        shift,
+        zeroPoint: signed(r, 8),
+        lo: r.next() < 0.2 ? signed(r, 10) : null,
+        hi: r.next() < 0.2 ? signed(r, 10) : null,
+      }
+      const consts = [
+        op.mul,
+        BigInt(op.shift),
+        op.zeroPoint,
+        op.lo === null ? 0n : 1n,
+        op.lo ?? 0n,
+        op.hi === null ? 0n : 1n,
+        op.hi ?? 0n,
+      ]
       const even = requantValue(x, { ...op, rounding: 'half-even' })
       if (d === 0n) ties++
       if (even !== requantValue(x, op)) differs++
@@ -105,7 +143,11 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
     for (const [x, offset, length] of cases) {
       const at = x - offset
       if (at >= 0n && at < length) expect(await harness.lookupIndex(x, offset, length)).toBe(at)
-      else await expect(harness.lookupIndex(x, offset, length), `x=${x} offset=${offset} length=${length}`).rejects.toMatchObject({ revert: { name: 'LookupOutOfDomain', args: [x, offset, length] } })
+      else
+        await expect(
+          harness.lookupIndex(x, offset, length),
+          `x=${x} offset=${offset} length=${length}`,
+        ).rejects.toMatchObject({ revert: { name: 'LookupOutOfDomain', args: [x, offset, length] } })
     }
   })
 
@@ -128,7 +170,14 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
       const cols = Array.from({ length: r.int(0, 50) }, () => r.int(0, n - 1))
       const vals = cols.map(() => signed(r, 60))
       const bias = signed(r, 100)
-      const op: LinearOp = { op: 'linear', inputs: [0], rowPtr: Int32Array.from([0, cols.length]), cols: Int32Array.from(cols), vals, bias: [bias] }
+      const op: LinearOp = {
+        op: 'linear',
+        inputs: [0],
+        rowPtr: Int32Array.from([0, cols.length]),
+        cols: Int32Array.from(cols),
+        vals,
+        bias: [bias],
+      }
       expect(await harness.dot(bias, cols, vals, x)).toBe(linearElement(op, x, 0))
     }
   })
@@ -164,7 +213,15 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
       }
     }
     // Every primitive (and both roundings) was exercised.
-    expect([...checked.keys()].sort()).toEqual(['gather', 'linear', 'lookup', 'max', 'mul', 'requant', 'requant half-even'])
+    expect([...checked.keys()].sort()).toEqual([
+      'gather',
+      'linear',
+      'lookup',
+      'max',
+      'mul',
+      'requant',
+      'requant half-even',
+    ])
     console.log(`elements checked per kind: ${JSON.stringify(Object.fromEntries(checked))}`)
   })
 
@@ -184,7 +241,10 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
         const x = op.inputs.flatMap((id) => states[params.layout.positionOf.get(id)!])
         for (let j = 0; j < params.headers[s].outputSize; j++) {
           const expected = op.op === 'linear' ? linearElement(op, x, j) : maxElement(op, x, j)
-          expect(await executeElement(executor, model, params, trace, s, j), `seed ${seed} step ${s} (${op.op}) row ${j}`).toBe(expected)
+          expect(
+            await executeElement(executor, model, params, trace, s, j),
+            `seed ${seed} step ${s} (${op.op}) row ${j}`,
+          ).toBe(expected)
           rows++
         }
       }
@@ -200,14 +260,26 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
     const p = { model, params, trace, stepIndex: s, element: j }
     const q = stepQuery(params, trace, s, j)
     const row = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_ROW], buildFoldRowProof(p))
-    const encodeRow = (body: unknown) => abi.encode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_ROW], [row[0], row[1], row[2], body])
+    const encodeRow = (body: unknown) =>
+      abi.encode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_ROW], [row[0], row[1], row[2], body])
     const r = row[3]
-    const [init, termCount, termsRoot] = await call<[bigint, bigint, string]>('foldRow', () => executor.foldRow(q, buildFoldRowProof(p)))
+    const [init, termCount, termsRoot] = await call<[bigint, bigint, string]>('foldRow', () =>
+      executor.foldRow(q, buildFoldRowProof(p)),
+    )
     expect([init, termCount]).toEqual([(model.steps[s].op as LinearOp).bias[j], 6n])
-    await expect(call('foldRow', () => executor.foldRow(q, encodeRow([r.bias + 1n, r.termCount, r.termsRoot, r.rowPath])))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
-    await expect(call('foldRow', () => executor.foldRow(q, encodeRow([r.bias, r.termCount - 1n, r.termsRoot, r.rowPath])))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
-    await expect(call('foldRow', () => executor.foldRow({ ...q, element: j + 1 }, buildFoldRowProof(p)))).rejects.toMatchObject({ errorName: 'RowNotInModel' })
-    await expect(call('valueAt', () => executor.valueAt(q, buildFoldRowProof(p)))).rejects.toMatchObject({ errorName: 'FoldRequired', args: [0n] })
+    await expect(
+      call('foldRow', () => executor.foldRow(q, encodeRow([r.bias + 1n, r.termCount, r.termsRoot, r.rowPath]))),
+    ).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    await expect(
+      call('foldRow', () => executor.foldRow(q, encodeRow([r.bias, r.termCount - 1n, r.termsRoot, r.rowPath]))),
+    ).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    await expect(
+      call('foldRow', () => executor.foldRow({ ...q, element: j + 1 }, buildFoldRowProof(p))),
+    ).rejects.toMatchObject({ errorName: 'RowNotInModel' })
+    await expect(call('valueAt', () => executor.valueAt(q, buildFoldRowProof(p)))).rejects.toMatchObject({
+      errorName: 'FoldRequired',
+      args: [0n],
+    })
 
     const accs = foldAccs(model, params, trace, s, j)
     const f = { step: q, term, termCount, termsRoot, acc: accs[term] }
@@ -215,8 +287,17 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
     expect(await call('foldStep', () => executor.foldStep(f, proof))).toBe(accs[term + 1])
     const [kind, header, headerPath, t] = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_TERM], proof)
     const forge = (edit: Record<string, unknown>) =>
-      abi.encode(['uint8', STEP_HEADER, 'bytes32[]', FOLD_TERM], [kind, header, headerPath, { col: t.col, val: t.val, termPath: t.termPath, x: [t.x.value, t.x.elementPath, t.x.statePath], ...edit }])
-    const rejects = (fq: typeof f, pr: string, errorName: string) => expect(call('foldStep', () => executor.foldStep(fq, pr))).rejects.toMatchObject({ errorName })
+      abi.encode(
+        ['uint8', STEP_HEADER, 'bytes32[]', FOLD_TERM],
+        [
+          kind,
+          header,
+          headerPath,
+          { col: t.col, val: t.val, termPath: t.termPath, x: [t.x.value, t.x.elementPath, t.x.statePath], ...edit },
+        ],
+      )
+    const rejects = (fq: typeof f, pr: string, errorName: string) =>
+      expect(call('foldStep', () => executor.foldStep(fq, pr))).rejects.toMatchObject({ errorName })
     await rejects(f, forge({ val: t.val + 1n }), 'TermNotInRow')
     await rejects(f, forge({ col: t.col + 1n }), 'TermNotInRow')
     // The word holding x with another lane changed: not the committed input.
@@ -226,7 +307,9 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
     await rejects({ ...f, term: 6 }, proof, 'TermOutOfRange')
     await rejects({ ...f, termsRoot: row[3].rowPath[0] }, proof, 'TermNotInRow')
     // The accumulator is the query's: a wrong one gives a wrong next, never a revert.
-    expect(await call('foldStep', () => executor.foldStep({ ...f, acc: accs[term] + 5n }, proof))).toBe(accs[term + 1] + 5n)
+    expect(await call('foldStep', () => executor.foldStep({ ...f, acc: accs[term] + 5n }, proof))).toBe(
+      accs[term + 1] + 5n,
+    )
   })
 
   it('valueAt rejects operands, headers and parameters that are not the committed ones', async () => {
@@ -238,13 +321,27 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
     const q = stepQuery(params, trace, s, 0)
     const proof = buildOneStepProof({ model, params, trace, stepIndex: s, element: 0 })
     const [kind, header, headerPath, x] = abi.decode(['uint8', STEP_HEADER, 'bytes32[]', ELEMENT_OPENING], proof)
-    const forgedValue = abi.encode(['uint8', STEP_HEADER, 'bytes32[]', ELEMENT_OPENING], [kind, header, headerPath, [x.value + 1n, x.elementPath, x.statePath]])
-    await expect(call('valueAt', () => executor.valueAt(q, forgedValue))).rejects.toMatchObject({ errorName: 'OperandNotInPreState' })
+    const forgedValue = abi.encode(
+      ['uint8', STEP_HEADER, 'bytes32[]', ELEMENT_OPENING],
+      [kind, header, headerPath, [x.value + 1n, x.elementPath, x.statePath]],
+    )
+    await expect(call('valueAt', () => executor.valueAt(q, forgedValue))).rejects.toMatchObject({
+      errorName: 'OperandNotInPreState',
+    })
     const h = params.headers[s]
-    const forgedHeader = abi.encode(['uint8', STEP_HEADER, 'bytes32[]', ELEMENT_OPENING], [kind, { ...h, consts: [h.consts[0] + 1n, ...h.consts.slice(1)] }, headerPath, x])
+    const forgedHeader = abi.encode(
+      ['uint8', STEP_HEADER, 'bytes32[]', ELEMENT_OPENING],
+      [kind, { ...h, consts: [h.consts[0] + 1n, ...h.consts.slice(1)] }, headerPath, x],
+    )
     await expect(call('valueAt', () => executor.valueAt(q, forgedHeader))).rejects.toThrow(GameRevertError)
-    await expect(call('valueAt', () => executor.valueAt(q, forgedHeader))).rejects.toMatchObject({ errorName: 'HeaderNotInModel' })
-    await expect(call('valueAt', () => executor.valueAt({ ...q, preStateRoot: trace.prefixRoots[0] }, proof))).rejects.toMatchObject({ errorName: 'OperandNotInPreState' })
-    await expect(call('valueAt', () => executor.valueAt({ ...q, element: q.outputSize }, proof))).rejects.toMatchObject({ errorName: 'ElementOutOfRange' })
+    await expect(call('valueAt', () => executor.valueAt(q, forgedHeader))).rejects.toMatchObject({
+      errorName: 'HeaderNotInModel',
+    })
+    await expect(
+      call('valueAt', () => executor.valueAt({ ...q, preStateRoot: trace.prefixRoots[0] }, proof)),
+    ).rejects.toMatchObject({ errorName: 'OperandNotInPreState' })
+    await expect(call('valueAt', () => executor.valueAt({ ...q, element: q.outputSize }, proof))).rejects.toMatchObject(
+      { errorName: 'ElementOutOfRange' },
+    )
   })
 })

@@ -5,7 +5,15 @@ import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { compileSolidity } from '../../src/chain/solc.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
-import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, foldAccs, foldQuery, isFoldOp, stepQuery } from '../../src/optimistic/one-step.js'
+import {
+  buildFoldRowProof,
+  buildFoldStepProof,
+  buildOneStepProof,
+  foldAccs,
+  foldQuery,
+  isFoldOp,
+  stepQuery,
+} from '../../src/optimistic/one-step.js'
 import { commitParams } from '../../src/optimistic/params.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { gasModel, legacyGasModel, mulModel } from './fixtures.js'
@@ -29,7 +37,9 @@ describe('one-step gas', () => {
     const { executorAddress } = await deployOptimistic(wallet)
     executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, wallet)
     const p = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/GasProbe.sol'] }).contracts['GasProbe']
-    probe = (await (await new ContractFactory(p.abi as InterfaceAbi, p.bytecode, wallet).deploy()).waitForDeployment()) as Contract
+    probe = (await (
+      await new ContractFactory(p.abi as InterfaceAbi, p.bytecode, wallet).deploy()
+    ).waitForDeployment()) as Contract
   })
   afterAll(async () => anvil?.stop())
 
@@ -67,7 +77,10 @@ describe('one-step gas', () => {
       expect(next).toBe(trace.states[pos][element])
       rows.push({ step: `${s} ${model.steps[s].origin}`, executionGas, termGas })
     }
-    const lines = rows.map((r) => `  ${r.step.padEnd(28)} ${String(r.executionGas).padStart(9)} ${r.termGas === null ? '' : String(r.termGas).padStart(9)}`)
+    const lines = rows.map(
+      (r) =>
+        `  ${r.step.padEnd(28)} ${String(r.executionGas).padStart(9)} ${r.termGas === null ? '' : String(r.termGas).padStart(9)}`,
+    )
     console.log(`${model.name}: executor gas (valueAt or foldRow; foldStep)\n${lines.join('\n')}`)
     return rows
   }
@@ -90,7 +103,11 @@ describe('one-step gas', () => {
   it('mul: a square, a product across operand tensors, a product of products', async () => {
     const model = mulModel()
     // Elements 0 (x[0]·x[0]), 1 (in0·in1), 4 (in0·t2) of the first mul; 1 of the second.
-    const rows = [...(await measure(model, () => 0)), ...(await measure(model, () => 1)), ...(await measure(model, (size) => (size === 7 ? 4 : size - 1)))]
+    const rows = [
+      ...(await measure(model, () => 0)),
+      ...(await measure(model, () => 1)),
+      ...(await measure(model, (size) => (size === 7 ? 4 : size - 1))),
+    ]
     const mulRows = rows.filter((r) => r.step.includes('mul_'))
     expect(mulRows).toHaveLength(6)
     // Two element openings and a pair leaf.

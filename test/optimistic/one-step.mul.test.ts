@@ -21,10 +21,14 @@ import { inputTensor, rng } from './models.js'
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const MUL_STEP = 1
 const MUL2_STEP = 2
-const INPUTS = [[-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n], [-128n, 127n, -3n]]
+const INPUTS = [
+  [-128n, 127n, -7n, 0n, 5n, -1n, 99n, -128n],
+  [-128n, 127n, -3n],
+]
 
 const decode = (proof: Hex) => decodeProof(MUL_BODY, proof)
-const encode = (kind: unknown, header: unknown, headerPath: unknown, body: unknown) => encodeProof(MUL_BODY, kind, header, headerPath, body)
+const encode = (kind: unknown, header: unknown, headerPath: unknown, body: unknown) =>
+  encodeProof(MUL_BODY, kind, header, headerPath, body)
 type Opening = { value: bigint; elementPath: Hex[]; statePath: Hex[] }
 type Body = { left: bigint; right: bigint; pairPath: Hex[]; a: Opening; b: Opening }
 
@@ -35,7 +39,12 @@ function squares(depth: number): IrModel {
     op: { op: 'mul' as const, inputs: [k], left: Int32Array.from([0, 1]), right: Int32Array.from([0, 1]) },
     output: { id: k + 1, name: `t${k + 1}`, shape: [2] },
   }))
-  return { name: `squares-${depth}`, inputs: [inputTensor(0, 2)], steps, outputs: [{ tensor: depth, name: 'out', quant: { scale: 1, zeroPoint: 0 } }] }
+  return {
+    name: `squares-${depth}`,
+    inputs: [inputTensor(0, 2)],
+    steps,
+    outputs: [{ tensor: depth, name: 'out', quant: { scale: 1, zeroPoint: 0 } }],
+  }
 }
 
 describe('commitParams for mul', () => {
@@ -59,7 +68,9 @@ describe('commitParams for mul', () => {
       edit(m.steps[MUL_STEP].op as MulOp)
       return () => commitParams(m)
     }
-    expect(broken((op) => (op.right[3] = 15))).toThrow(/mul element 3 reads x\[11\] · x\[15\], outside its 15 operand elements/)
+    expect(broken((op) => (op.right[3] = 15))).toThrow(
+      /mul element 3 reads x\[11\] · x\[15\], outside its 15 operand elements/,
+    )
     expect(broken((op) => (op.left[0] = -1))).toThrow(OptimisticModelError)
     expect(broken((op) => (op.left = op.left.subarray(1)))).toThrow(/mul index maps do not match its output size/)
   })
@@ -75,7 +86,11 @@ describe('commitParams for mul', () => {
     expect(() => commitParams(narrow)).toThrow(/\[-128, 127\]/)
     // A negative requant multiplier between the squarings: the interval turns around, still sound.
     const m = squares(5)
-    m.steps.splice(1, 0, { origin: 'Neg', op: { op: 'requant', inputs: [1], mul: -(1n << 40n), shift: 0, zeroPoint: 0n, lo: null, hi: null }, output: { id: 100, name: 'neg', shape: [2] } })
+    m.steps.splice(1, 0, {
+      origin: 'Neg',
+      op: { op: 'requant', inputs: [1], mul: -(1n << 40n), shift: 0, zeroPoint: 0n, lo: null, hi: null },
+      output: { id: 100, name: 'neg', shape: [2] },
+    })
     ;(m.steps[2].op as MulOp).inputs = [100]
     // |t1| ≤ 2^14, |neg| ≤ 2^54 + 1, then 2^108, 2^216, and Mul_3 could reach 2^432.
     expect(() => commitParams(m)).toThrow(/step "t4": values may need 432 bits/)
@@ -90,7 +105,8 @@ describe('Solidity one-step for mul', () => {
   const params = commitParams(model)
   const trace = buildTrace(model, INPUTS)
   const pos = (s: number) => params.layout.inputCount + s
-  const valueAt = (q: ReturnType<typeof stepQuery>, proof: Hex) => call<bigint>('valueAt', () => executor.valueAt(q, proof))
+  const valueAt = (q: ReturnType<typeof stepQuery>, proof: Hex) =>
+    call<bigint>('valueAt', () => executor.valueAt(q, proof))
   const rejects = (q: ReturnType<typeof stepQuery>, proof: Hex, errorName: string, args?: unknown[]) =>
     expect(valueAt(q, proof)).rejects.toMatchObject(args ? { errorName, args } : { errorName })
 
@@ -100,7 +116,9 @@ describe('Solidity one-step for mul', () => {
     const { executorAddress } = await deployOptimistic(wallet)
     executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
     const h = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] }).contracts['OpsHarness']
-    harness = (await (await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()).waitForDeployment()) as Contract
+    harness = (await (
+      await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()
+    ).waitForDeployment()) as Contract
   })
   afterAll(async () => anvil?.stop())
 
@@ -108,11 +126,24 @@ describe('Solidity one-step for mul', () => {
     // Products of products leave 32 bits with both signs (larger operands: the next test).
     const t4 = trace.states[pos(MUL2_STEP)]
     expect(t4.some((v) => v > 1n << 40n) && t4.some((v) => v < -(1n << 38n))).toBe(true)
-    for (const inputs of [INPUTS, [[0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n], [0n, 0n, 0n]], [[127n, -128n, 1n, -1n, 2n, -2n, 3n, 64n], [127n, 1n, -128n]]]) {
+    for (const inputs of [
+      INPUTS,
+      [
+        [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n],
+        [0n, 0n, 0n],
+      ],
+      [
+        [127n, -128n, 1n, -1n, 2n, -2n, 3n, 64n],
+        [127n, 1n, -128n],
+      ],
+    ]) {
       const t = buildTrace(model, inputs)
       for (let s = 0; s < model.steps.length; s++) {
         for (let j = 0; j < t.states[pos(s)].length; j++) {
-          expect(await executeElement(executor, model, params, t, s, j), `inputs ${inputs} step ${s} element ${j}`).toBe(t.states[pos(s)][j])
+          expect(
+            await executeElement(executor, model, params, t, s, j),
+            `inputs ${inputs} step ${s} element ${j}`,
+          ).toBe(t.states[pos(s)][j])
         }
       }
     }
@@ -128,18 +159,28 @@ describe('Solidity one-step for mul', () => {
     const op = model.steps[MUL_STEP].op as MulOp
     for (let round = 0; round < 6; round++) {
       // Input states stay in their int8 lane (a claim cannot post others); step states are any int256.
-      const states = trace.states.map((v, st) => (st < params.layout.inputCount ? v.map(() => BigInt(r.int(-128, 127))) : v.map(() => big())))
+      const states = trace.states.map((v, st) =>
+        st < params.layout.inputCount ? v.map(() => BigInt(r.int(-128, 127))) : v.map(() => big()),
+      )
       const t: Trace = traceFromStates(trace.layout, states)
       const x = op.inputs.flatMap((id) => states[params.layout.positionOf.get(id)!])
       for (let j = 0; j < op.left.length; j++) {
         const proof = buildOneStepProof({ model, params, trace: t, stepIndex: MUL_STEP, element: j })
-        expect(await valueAt(stepQuery(params, t, MUL_STEP, j), proof), `round ${round} element ${j}`).toBe(mulElement(op, x, j))
+        expect(await valueAt(stepQuery(params, t, MUL_STEP, j), proof), `round ${round} element ${j}`).toBe(
+          mulElement(op, x, j),
+        )
       }
     }
     // The library's product itself, with its edge values; int256 overflow reverts (Panic 0x11).
     const edges = [0n, 1n, -1n, (1n << 127n) - 1n, -(1n << 127n), (1n << 254n) - 1n, -(1n << 255n)]
-    for (const a of edges) for (const b of [0n, 1n, -1n]) if (!(a === -(1n << 255n) && b === -1n)) expect(await harness.mul(a, b)).toBe(a * b)
-    for (const [a, b] of [[1n << 128n, 1n << 127n], [-(1n << 255n), -1n], [(1n << 200n) + 1n, -(1n << 55n)]]) {
+    for (const a of edges)
+      for (const b of [0n, 1n, -1n])
+        if (!(a === -(1n << 255n) && b === -1n)) expect(await harness.mul(a, b)).toBe(a * b)
+    for (const [a, b] of [
+      [1n << 128n, 1n << 127n],
+      [-(1n << 255n), -1n],
+      [(1n << 200n) + 1n, -(1n << 55n)],
+    ]) {
       await expect(harness.mul(a, b)).rejects.toMatchObject({ revert: { name: 'Panic', args: [0x11] } })
     }
   })
@@ -181,19 +222,45 @@ describe('Solidity one-step for mul', () => {
     const j = 3
     const h = params.headers[MUL_STEP]
     const op = model.steps[MUL_STEP].op as MulOp
-    for (const [left, right] of [[15, 11], [11, 15], [2 ** 40, 0]]) {
-      const opTree = merkleTree(Array.from(op.left, (a, i) => (i === j ? mulPairLeaf(left, right) : mulPairLeaf(a, op.right[i]))))
+    for (const [left, right] of [
+      [15, 11],
+      [11, 15],
+      [2 ** 40, 0],
+    ]) {
+      const opTree = merkleTree(
+        Array.from(op.left, (a, i) => (i === j ? mulPairLeaf(left, right) : mulPairLeaf(a, op.right[i]))),
+      )
       const forged = withHeader(params, MUL_STEP, { ...h, opRoot: opTree.root })
-      const [kind, header, headerPath, body] = decode(buildOneStepProof({ model, params: forged, trace, stepIndex: MUL_STEP, element: j }))
-      const p = encode(kind, header, headerPath, { ...(body as Body), left: BigInt(left), right: BigInt(right), pairPath: merkleProof(opTree, j) })
+      const [kind, header, headerPath, body] = decode(
+        buildOneStepProof({ model, params: forged, trace, stepIndex: MUL_STEP, element: j }),
+      )
+      const p = encode(kind, header, headerPath, {
+        ...(body as Body),
+        left: BigInt(left),
+        right: BigInt(right),
+        pairPath: merkleProof(opTree, j),
+      })
       const bad = BigInt(left === 11 ? right : left)
-      await rejects({ ...stepQuery(params, trace, MUL_STEP, j), paramsRoot: forged.paramsRoot }, p, 'ColumnOutOfRange', [bad, 15n])
+      await rejects(
+        { ...stepQuery(params, trace, MUL_STEP, j), paramsRoot: forged.paramsRoot },
+        p,
+        'ColumnOutOfRange',
+        [bad, 15n],
+      )
     }
     const withConst = withHeader(params, MUL_STEP, { ...h, consts: [1n] })
     const proof = buildOneStepProof({ model, params: withConst, trace, stepIndex: MUL_STEP, element: j })
-    await rejects({ ...stepQuery(params, trace, MUL_STEP, j), paramsRoot: withConst.paramsRoot }, proof, 'MalformedHeader', [BigInt(MUL_STEP)])
+    await rejects(
+      { ...stepQuery(params, trace, MUL_STEP, j), paramsRoot: withConst.paramsRoot },
+      proof,
+      'MalformedHeader',
+      [BigInt(MUL_STEP)],
+    )
     // A mul proof against a step the model commits as another op.
     const [, , headerPath, body] = decode(buildOneStepProof({ model, params, trace, stepIndex: MUL_STEP, element: 0 }))
-    await rejects(stepQuery(params, trace, 0, 0), encode(5, params.headers[0], headerPath, body), 'ProofKindMismatch', [5n, 0n])
+    await rejects(stepQuery(params, trace, 0, 0), encode(5, params.headers[0], headerPath, body), 'ProofKindMismatch', [
+      5n,
+      0n,
+    ])
   })
 })

@@ -11,7 +11,14 @@ function denseLayer(cols: number, rows: number): IrModel {
   const colIdx = new Int32Array(n)
   for (let k = 0; k < n; k++) colIdx[k] = k % cols
   const vals = Array.from({ length: n }, (_, k) => BigInt(((k * 7_919) % 255) - 127))
-  const op: LinearOp = { op: 'linear', inputs: [0], rowPtr: Int32Array.from({ length: rows + 1 }, (_, j) => j * cols), cols: colIdx, vals, bias: Array.from({ length: rows }, (_, j) => BigInt(j - 100)) }
+  const op: LinearOp = {
+    op: 'linear',
+    inputs: [0],
+    rowPtr: Int32Array.from({ length: rows + 1 }, (_, j) => j * cols),
+    cols: colIdx,
+    vals,
+    bias: Array.from({ length: rows }, (_, j) => BigInt(j - 100)),
+  }
   return {
     name: `dense-${cols}x${rows}`,
     inputs: [inputTensor(0, cols)],
@@ -23,12 +30,13 @@ function denseLayer(cols: number, rows: number): IrModel {
 // Speed is measured in bench/optimistic-scale.ts (the "load" column: ir.json + this commitment
 // for a 12.6M-parameter model), never asserted in a unit test.
 describe('parameter commitment', () => {
-  it('keeps one row tree per linear step, each leaf over its row\'s recomputed term root (term trees are not kept)', () => {
+  it("keeps one row tree per linear step, each leaf over its row's recomputed term root (term trees are not kept)", () => {
     const model = denseLayer(300, 70)
     const op = model.steps[0].op as LinearOp
     const params = commitParams(model)
     expect(params.opTrees[0]!.layers[0]).toHaveLength(128)
-    for (const j of [0, 33, 69]) expect(params.opTrees[0]!.layers[0][j]).toBe(linearRowLeaf(op.bias[j], 300, termsRootOf(op, j)))
+    for (const j of [0, 33, 69])
+      expect(params.opTrees[0]!.layers[0][j]).toBe(linearRowLeaf(op.bias[j], 300, termsRootOf(op, j)))
     expect(params.opTrees[0]!.root).toBe(merkleTree(params.opTrees[0]!.layers[0].slice(0, 70)).root)
   })
 })

@@ -5,8 +5,11 @@ import type { ParamsCommitment } from '../../src/optimistic/params.js'
 
 /** A decoded body as a plain object, by its ABI type (ethers' toObject loses empty arrays). */
 const shaped = (type: ParamType, v: unknown): unknown =>
-  type.isTuple() ? Object.fromEntries(type.components.map((c, i) => [c.name, shaped(c, (v as unknown[])[i])]))
-    : type.isArray() ? Array.from(v as unknown[], (x) => shaped(type.arrayChildren, x)) : v
+  type.isTuple()
+    ? Object.fromEntries(type.components.map((c, i) => [c.name, shaped(c, (v as unknown[])[i])]))
+    : type.isArray()
+      ? Array.from(v as unknown[], (x) => shaped(type.arrayChildren, x))
+      : v
 
 /** A one-step proof `(kind, header, headerPath, body)` with a body of ABI `type`, the body already plain (re-encodable after edits). */
 export const decodeProof = (type: string, proof: Hex) => {

@@ -7,7 +7,8 @@ import { benchModels, scaleCnn, scaleMlp, scaleModelFile } from '../../models/sc
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { DISPUTE_BUDGET } from '../../src/optimistic/budget.js'
 
-const parametersOf = (bytes: Uint8Array) => [...parseOnnx(bytes, 'm').initializers.values()].reduce((a, t) => a + t.data.length, 0)
+const parametersOf = (bytes: Uint8Array) =>
+  [...parseOnnx(bytes, 'm').initializers.values()].reduce((a, t) => a + t.data.length, 0)
 
 describe('scale benchmark models (models/scale-models.ts)', () => {
   it('are seeded: the same bytes every time, other bytes for another seed', () => {
@@ -17,12 +18,19 @@ describe('scale benchmark models (models/scale-models.ts)', () => {
   })
 
   it('state their parameter counts exactly; the small CNN and MLP builders agree with the ONNX they write', () => {
-    for (const m of [scaleMlp([16, 32, 8, 4], 1), scaleCnn(3, 12, 4, 2)]) expect(parametersOf(m.build())).toBe(m.parameters)
+    for (const m of [scaleMlp([16, 32, 8, 4], 1), scaleCnn(3, 12, 4, 2)])
+      expect(parametersOf(m.build())).toBe(m.parameters)
   })
 
   it('cover the brief: a 4,096- and an 8,192-wide layer, a 3×128×128 input map, ≥ 10M parameters, and the bundled MNIST models', () => {
     const names = benchModels().map((m) => m.name)
-    expect(names).toEqual(['mnist-cnn', 'mnist-mlp', 'mlp-256-4096-32-8192-10', 'cnn-3x128x128-c16', 'mlp-1024-4096-2048-10'])
+    expect(names).toEqual([
+      'mnist-cnn',
+      'mnist-mlp',
+      'mlp-256-4096-32-8192-10',
+      'cnn-3x128x128-c16',
+      'mlp-1024-4096-2048-10',
+    ])
     const big = benchModels().find((m) => m.name === 'mlp-1024-4096-2048-10')!
     expect(big.parameters).toBeGreaterThanOrEqual(10_000_000)
     expect(parametersOf((big.source as { build(): Uint8Array }).build())).toBe(big.parameters)
@@ -34,8 +42,12 @@ describe('scale benchmark models (models/scale-models.ts)', () => {
 /** The benchmark's measurement on the smallest model: a whole dispute at its widest row, on anvil. */
 describe('measureModel (mnist-cnn)', () => {
   let work: string
-  beforeAll(async () => { work = await mkdtemp(join(tmpdir(), 'veriml-scale-test-')) })
-  afterAll(async () => { await rm(work, { recursive: true, force: true }) })
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'veriml-scale-test-'))
+  })
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true })
+  })
 
   it('the cheater lying at the widest row loses; every transaction fits the budget and its predicted bound', async () => {
     const m = benchModels().find((x) => x.name === 'mnist-cnn')!
@@ -49,7 +61,9 @@ describe('measureModel (mnist-cnn)', () => {
     const txs = [r.dispute.challenge, ...r.dispute.moves]
     for (const tx of txs) {
       expect(tx.gas).toBeLessThanOrEqual(Math.min(DISPUTE_BUDGET.gas, r.budget.byKind[tx.fn].gasBound))
-      expect(tx.calldataBytes).toBeLessThanOrEqual(Math.min(DISPUTE_BUDGET.calldataBytes, r.budget.byKind[tx.fn].calldataBytes))
+      expect(tx.calldataBytes).toBeLessThanOrEqual(
+        Math.min(DISPUTE_BUDGET.calldataBytes, r.budget.byKind[tx.fn].calldataBytes),
+      )
     }
     expect(r.dispute.totalGas).toBe(txs.reduce((a, x) => a + x.gas, 0))
     expect(r.dispute.largestProof.stepKind).toBe('linear')

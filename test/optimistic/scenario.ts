@@ -22,7 +22,13 @@ export async function openDispute(f: GameFixture, key: ClaimKey, challenger: Wal
   return challengeClaim(f.gameAs(challenger), key, CHALLENGE_BOND)
 }
 
-export function player(f: GameFixture, m: RegisteredModel, role: 'claimant' | 'challenger', wallet: Wallet, trace: Trace): Player {
+export function player(
+  f: GameFixture,
+  m: RegisteredModel,
+  role: 'claimant' | 'challenger',
+  wallet: Wallet,
+  trace: Trace,
+): Player {
   return honestPlayer({ role, game: f.gameAs(wallet), trace, model: m.model, params: m.params })
 }
 
@@ -31,7 +37,14 @@ export function player(f: GameFixture, m: RegisteredModel, role: 'claimant' | 'c
  * `consistent`: later steps are recomputed from the lie (only one step is then wrong);
  * otherwise later states stay honest (every later step that reads it is wrong too).
  */
-export function lyingTrace(m: RegisteredModel, inputs: bigint[][], state: number, element: number, delta: bigint, consistent: boolean): Trace {
+export function lyingTrace(
+  m: RegisteredModel,
+  inputs: bigint[][],
+  state: number,
+  element: number,
+  delta: bigint,
+  consistent: boolean,
+): Trace {
   const honest = buildTrace(m.model, inputs)
   if (consistent) return cheatingTrace(m.model, honest, state, element, delta)
   const states = honest.states.map((s) => [...s])
@@ -77,7 +90,8 @@ export function randomProposer(base: Player, r: Rng): Player {
     ...base,
     decide: (view, id) => {
       if (view.phase === 'Propose' && r.next() < 0.7) return { type: 'propose', root: hexlify(randomBytes(32)) }
-      if (view.phase === 'FoldPropose' && r.next() < 0.7) return { type: 'foldPropose', acc: BigInt(r.int(-1000, 1000)) }
+      if (view.phase === 'FoldPropose' && r.next() < 0.7)
+        return { type: 'foldPropose', acc: BigInt(r.int(-1000, 1000)) }
       return base.decide(view, id)
     },
   }

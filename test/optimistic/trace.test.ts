@@ -9,7 +9,16 @@ import { claimKeyOf, outputsHashOf, packedInputOf } from '../../src/optimistic/c
 import { FoldRequiredError, OptimisticModelError, TraceIndexError } from '../../src/optimistic/errors.js'
 import { inputStateBytes, laneWordOf, packInputStates, unpackInputStates } from '../../src/optimistic/input.js'
 import { traceLayout } from '../../src/optimistic/layout.js'
-import { depthFor, merkleProof, merkleTree, rootFrom, valueOfWord, wordOf, wordTree, ZERO_WORD } from '../../src/optimistic/merkle.js'
+import {
+  depthFor,
+  merkleProof,
+  merkleTree,
+  rootFrom,
+  valueOfWord,
+  wordOf,
+  wordTree,
+  ZERO_WORD,
+} from '../../src/optimistic/merkle.js'
 import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, foldAccs } from '../../src/optimistic/one-step.js'
 import { commitParams, termsRootOf, termTree } from '../../src/optimistic/params.js'
 import { buildTrace, inputRootOf, prefixTree } from '../../src/optimistic/trace.js'
@@ -37,7 +46,8 @@ describe('trace commitments', () => {
   it('trees that skip hashing their zero padding have the roots of the plainly padded trees', () => {
     const plain = (leaves: string[], depth: number): string => {
       let layer = Array.from({ length: 2 ** depth }, (_, i) => leaves[i] ?? ZERO_WORD)
-      while (layer.length > 1) layer = Array.from({ length: layer.length / 2 }, (_, i) => keccak256(concat([layer[2 * i], layer[2 * i + 1]])))
+      while (layer.length > 1)
+        layer = Array.from({ length: layer.length / 2 }, (_, i) => keccak256(concat([layer[2 * i], layer[2 * i + 1]])))
       return layer[0]
     }
     for (const n of [0, 1, 2, 3, 5, 7, 8, 9, 33, 100]) {
@@ -84,7 +94,9 @@ describe('trace commitments', () => {
       // Element i sits in word (i·L)/32 at byte (i·L) % 32.
       trace.states[s].forEach((v, i) => {
         const { word, offset } = laneWordOf(lane, i)
-        expect(BigInt.asIntN(8, BigInt(`0x${trace.tensorTrees[s].layers[0][word].slice(2 + 2 * offset, 4 + 2 * offset)}`))).toBe(v)
+        expect(
+          BigInt.asIntN(8, BigInt(`0x${trace.tensorTrees[s].layers[0][word].slice(2 + 2 * offset, 4 + 2 * offset)}`)),
+        ).toBe(v)
       })
     }
     expect(inputRootOf(trace.layout, packed)).toBe(trace.inputRoot)
@@ -141,7 +153,10 @@ describe('model parameter commitment', () => {
   })
 
   it('refuses models the game cannot play', () => {
-    const inputOutput: IrModel = { ...tinyModel(), outputs: [...tinyModel().outputs, { tensor: 0, name: 'echo', quant: { scale: 1, zeroPoint: 0 } }] }
+    const inputOutput: IrModel = {
+      ...tinyModel(),
+      outputs: [...tinyModel().outputs, { tensor: 0, name: 'echo', quant: { scale: 1, zeroPoint: 0 } }],
+    }
     expect(() => traceLayout(inputOutput)).toThrow(/output "echo" is not produced by a step/)
     expect(() => traceLayout({ ...tinyModel(), outputs: [] })).toThrow(OptimisticModelError)
     // A claim carries at most 64 KB of packed input: 65,536 int8 values fit, one more does not.
@@ -166,7 +181,9 @@ describe('model parameter commitment', () => {
     expect(() => buildOneStepProof({ model, params, trace, stepIndex: 3, element: 0 })).toThrow(TraceIndexError)
     expect(() => buildOneStepProof({ model, params, trace, stepIndex: 0, element: 0 })).toThrow(FoldRequiredError)
     expect(() => buildFoldRowProof({ model, params, trace, stepIndex: 1, element: 0 })).toThrow(FoldRequiredError)
-    expect(() => buildFoldStepProof({ model, params, trace, stepIndex: 0, element: 0, term: 6 })).toThrow(TraceIndexError)
+    expect(() => buildFoldStepProof({ model, params, trace, stepIndex: 0, element: 0, term: 6 })).toThrow(
+      TraceIndexError,
+    )
   })
 
   it('linear rows commit (bias, termCount, termsRoot) over (col, val) terms; max rows over raw column leaves', () => {
@@ -175,12 +192,18 @@ describe('model parameter commitment', () => {
     const linear = model.steps[4].op as LinearOp
     const max = model.steps[0].op as MaxOp
     for (const j of [0, 2]) {
-      const terms = Array.from({ length: linear.rowPtr[j + 1] - linear.rowPtr[j] }, (_, k) => linearTermLeaf(linear.cols[linear.rowPtr[j] + k], linear.vals[linear.rowPtr[j] + k]))
-      expect(terms[0]).toBe(keccak256(abi.encode(['uint256', 'int256'], [linear.cols[linear.rowPtr[j]], linear.vals[linear.rowPtr[j]]])))
+      const terms = Array.from({ length: linear.rowPtr[j + 1] - linear.rowPtr[j] }, (_, k) =>
+        linearTermLeaf(linear.cols[linear.rowPtr[j] + k], linear.vals[linear.rowPtr[j] + k]),
+      )
+      expect(terms[0]).toBe(
+        keccak256(abi.encode(['uint256', 'int256'], [linear.cols[linear.rowPtr[j]], linear.vals[linear.rowPtr[j]]])),
+      )
       const root = merkleTree(terms).root
       expect(termsRootOf(linear, j)).toBe(root)
       expect(termTree(linear, j).root).toBe(root)
-      expect(params.opTrees[4]!.layers[0][j]).toBe(keccak256(abi.encode(['int256', 'uint256', 'bytes32'], [linear.bias[j], terms.length, root])))
+      expect(params.opTrees[4]!.layers[0][j]).toBe(
+        keccak256(abi.encode(['int256', 'uint256', 'bytes32'], [linear.bias[j], terms.length, root])),
+      )
     }
     for (let i = 0; i < 6; i++) {
       const cols = Array.from(max.cols.subarray(max.rowPtr[i], max.rowPtr[i + 1]))
@@ -199,7 +222,10 @@ describe('model parameter commitment', () => {
   })
 
   it('foldAccs: the partial results of a row end at the element (linear from its bias, max from int256 min)', () => {
-    for (const [model, inputs] of [[maxLookupModel(), MAX_LOOKUP_INPUTS], [tinyModel(), [[1n, -2n, 3n, -4n, 5n, -6n]]]] as const) {
+    for (const [model, inputs] of [
+      [maxLookupModel(), MAX_LOOKUP_INPUTS],
+      [tinyModel(), [[1n, -2n, 3n, -4n, 5n, -6n]]],
+    ] as const) {
       const params = commitParams(model)
       const trace = buildTrace(model, inputs)
       model.steps.forEach((step, s) => {

@@ -34,7 +34,11 @@ describe('wide layers on anvil', () => {
     const lie = lyingTrace(m, inputs, 1, 700, 1n, true)
     const { claimId, key, gasUsed: claimGas } = await postClaim(f, m, claimant, lie)
     const { disputeId, gasUsed: challengeGas, hash } = await openDispute(f, key, challenger)
-    const { view, moves } = await playDispute({ disputeId, claimant: player(f, m, 'claimant', claimant, lie), challenger: player(f, m, 'challenger', challenger, honest) })
+    const { view, moves } = await playDispute({
+      disputeId,
+      claimant: player(f, m, 'claimant', claimant, lie),
+      challenger: player(f, m, 'challenger', challenger, honest),
+    })
     expect([view.phase, view.claimantWon, view.hi, view.termCount]).toEqual(['Resolved', false, 1, 4_096])
     expect(moves.at(-1)!.move).toBe('foldStep')
     const txs = [{ move: 'challenge', gasUsed: challengeGas, hash }, ...moves]
@@ -44,15 +48,23 @@ describe('wide layers on anvil', () => {
       const bytes = ((await f.provider.getTransaction(mv.hash))!.data.length - 2) / 2
       expect(mv.gasUsed, mv.move).toBeLessThanOrEqual(BigInt(DISPUTE_BUDGET.gas))
       expect(bytes, mv.move).toBeLessThanOrEqual(DISPUTE_BUDGET.calldataBytes)
-      const bound = mv.move === 'step' || mv.move === 'startFold' || mv.move === 'foldStep' ? budget.steps[0][mv.move]! : budget.byKind[mv.move as keyof typeof budget.byKind]
+      const bound =
+        mv.move === 'step' || mv.move === 'startFold' || mv.move === 'foldStep'
+          ? budget.steps[0][mv.move]!
+          : budget.byKind[mv.move as keyof typeof budget.byKind]
       expect(mv.gasUsed, `${mv.move} within its bound`).toBeLessThanOrEqual(BigInt(bound.gasBound))
       if (mv.gasUsed > largest.gasUsed) largest = { move: mv.move, gasUsed: mv.gasUsed, bytes }
       if (bytes > longest.bytes) longest = { move: mv.move, bytes }
     }
     const byKind = new Map<string, bigint>()
-    for (const mv of txs) byKind.set(mv.move, mv.gasUsed > (byKind.get(mv.move) ?? 0n) ? mv.gasUsed : byKind.get(mv.move)!)
-    console.log(`4,096-wide: claim ${claimGas} gas; ${txs.length} dispute transactions, ${txs.reduce((a, x) => a + x.gasUsed, 0n)} gas in all; largest ${largest.move} ${largest.gasUsed} gas (${largest.bytes} bytes); longest calldata ${longest.move} ${longest.bytes} bytes; per kind ${JSON.stringify(Object.fromEntries([...byKind].map(([k, v]) => [k, Number(v)])))}`)
-    console.log(`4,096-wide: bound of the worst transaction ${budget.worst.tx} ${budget.worst.gasBound} gas, ${budget.worst.calldataBytes} bytes`)
+    for (const mv of txs)
+      byKind.set(mv.move, mv.gasUsed > (byKind.get(mv.move) ?? 0n) ? mv.gasUsed : byKind.get(mv.move)!)
+    console.log(
+      `4,096-wide: claim ${claimGas} gas; ${txs.length} dispute transactions, ${txs.reduce((a, x) => a + x.gasUsed, 0n)} gas in all; largest ${largest.move} ${largest.gasUsed} gas (${largest.bytes} bytes); longest calldata ${longest.move} ${longest.bytes} bytes; per kind ${JSON.stringify(Object.fromEntries([...byKind].map(([k, v]) => [k, Number(v)])))}`,
+    )
+    console.log(
+      `4,096-wide: bound of the worst transaction ${budget.worst.tx} ${budget.worst.gasBound} gas, ${budget.worst.calldataBytes} bytes`,
+    )
     expect(await claimStatus(f, claimId)).toBe('Rejected')
     expect((await readClaim(f.gameAs(challenger), claimId)).openDisputes).toBe(0)
     expect(await f.gameAs(challenger).credit(challenger.address)).toBe(REJECT_REWARD)

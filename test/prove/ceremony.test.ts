@@ -8,7 +8,12 @@ import { beaconSetup, contributeSetup, verifySetup } from '../../src/prove/cerem
 import { compileModel } from '../../src/prove/compile.js'
 import { artifactPaths, proofPaths } from '../../src/prove/paths.js'
 import { proveModel } from '../../src/prove/prove.js'
-import { blake2b512File, PtauFormatError, PtauHashMismatchError, PtauTooSmallError } from '../../src/prove/ptau-check.js'
+import {
+  blake2b512File,
+  PtauFormatError,
+  PtauHashMismatchError,
+  PtauTooSmallError,
+} from '../../src/prove/ptau-check.js'
 import { requiredPower, setupModel } from '../../src/prove/setup.js'
 import { shutdown } from '../../src/shutdown.js'
 
@@ -61,7 +66,10 @@ describe('phase-2 ceremony on dev keys', () => {
     expect(c.insecure).toBe(true)
     expect(c.contribution.contributionHash).toMatch(/^[0-9a-f]{128}$/)
     const b = await beaconSetup({ dir, beaconHashHex: '0123456789abcdef'.repeat(4), iterationsExp: 10 })
-    expect(b.record.contributions.map((x) => [x.name, x.kind])).toEqual([['alice', 'contribute'], ['beacon #2', 'beacon']])
+    expect(b.record.contributions.map((x) => [x.name, x.kind])).toEqual([
+      ['alice', 'contribute'],
+      ['beacon #2', 'beacon'],
+    ])
     const v = await verifySetup({ dir })
     expect(v.problems).toEqual([])
     expect(v.valid).toBe(true)
@@ -125,7 +133,9 @@ describe('setup --ptau checks', () => {
     const ptau = join(tmp, 'pinned.ptau')
     await cp(artifactPaths(base).ptau, ptau)
     const wrong = 'ab'.repeat(64)
-    await expect(setupModel({ dir, ptauPath: ptau, ptauBlake2b: wrong, force: true })).rejects.toThrow(PtauHashMismatchError)
+    await expect(setupModel({ dir, ptauPath: ptau, ptauBlake2b: wrong, force: true })).rejects.toThrow(
+      PtauHashMismatchError,
+    )
     const right = await blake2b512File(ptau)
     const record = await setupModel({ dir, ptauPath: ptau, ptauBlake2b: right.toUpperCase(), force: true })
     expect(record.kind).toBe('ptau')
@@ -152,7 +162,9 @@ describe('per-machine ptau cache', () => {
       expect((await verifySetup({ dir: second })).problems).toEqual([])
       // An empty cache and no key source: a specific error naming the power needed.
       process.env.VERIML_PTAU_CACHE = join(tmp, 'empty-cache')
-      await expect(setupModel({ dir: await copyOfBase('cache-none'), force: true })).rejects.toThrow(/choose a setup: --dev \(fast, insecure\) or --ptau FILE \(a ceremony file of power ≥ \d+\)/)
+      await expect(setupModel({ dir: await copyOfBase('cache-none'), force: true })).rejects.toThrow(
+        /choose a setup: --dev \(fast, insecure\) or --ptau FILE \(a ceremony file of power ≥ \d+\)/,
+      )
     } finally {
       process.env.VERIML_PTAU_CACHE = join(tmp, 'cache')
     }

@@ -80,7 +80,12 @@ describe('devSetup', () => {
     }
 
     const lines: string[] = []
-    const logger = { info: (m: string) => lines.push(m), warn: () => {}, debug: () => {}, error: (m: string) => lines.push(m) }
+    const logger = {
+      info: (m: string) => lines.push(m),
+      warn: () => {},
+      debug: () => {},
+      error: (m: string) => lines.push(m),
+    }
     expect(await snarkjs.zKey.verifyFromR1cs(r1csPath(), ptauPath, zkeyPath, logger)).toBe(true)
     expect(lines.join('\n')).toContain(DEV_SETUP_CONTRIBUTION_NAME)
     expect(lines.join('\n').replace(/\s+/g, '')).toContain(result.circuitHashHex.slice(0, 32))

@@ -33,7 +33,14 @@ describe('zk path end to end (tiny MLP)', () => {
 
   it('proves, and snarkjs itself (its CLI) accepts the proof with no veriml code', async () => {
     expect((await verifyProof(dir, proofDir)).valid).toBe(true)
-    const r = await run(process.execPath, [join(ROOT, 'node_modules', 'snarkjs', 'build', 'cli.cjs'), 'groth16', 'verify', join(dir, 'verification_key.json'), join(proofDir, 'public.json'), join(proofDir, 'proof.json')])
+    const r = await run(process.execPath, [
+      join(ROOT, 'node_modules', 'snarkjs', 'build', 'cli.cjs'),
+      'groth16',
+      'verify',
+      join(dir, 'verification_key.json'),
+      join(proofDir, 'public.json'),
+      join(proofDir, 'proof.json'),
+    ])
     expect(r.stdout).toMatch(/OK!/)
   })
 
@@ -41,7 +48,9 @@ describe('zk path end to end (tiny MLP)', () => {
     const out = JSON.parse(await readFile(join(proofDir, 'output.json'), 'utf8'))
     expect(out.output_data[0]).toHaveLength(4)
     expect(out.output_ints[0]).toHaveLength(4)
-    out.output_data[0].forEach((v: number, i: number) => expect(v).toBeCloseTo(Number(out.output_ints[0][i]) * out.output_scales[0], 12))
+    out.output_data[0].forEach((v: number, i: number) =>
+      expect(v).toBeCloseTo(Number(out.output_ints[0][i]) * out.output_scales[0], 12),
+    )
     expect(out.insecure_setup).toBe(true)
   })
 
@@ -57,7 +66,7 @@ describe('zk path end to end (tiny MLP)', () => {
       expect((await verifyProof(dir, bad)).valid).toBe(false)
     }
     const p = JSON.parse(proof)
-    p.pi_a[0] = ((BigInt(p.pi_a[0]) + 1n)).toString()
+    p.pi_a[0] = (BigInt(p.pi_a[0]) + 1n).toString()
     await writeFile(join(bad, 'public.json'), JSON.stringify(signals))
     await writeFile(join(bad, 'proof.json'), JSON.stringify(p))
     expect((await verifyProof(dir, bad)).valid).toBe(false)
@@ -74,7 +83,9 @@ describe('zk path end to end (tiny MLP)', () => {
     expect(files.filter((f) => /\.tmp$|staging/.test(String(f)))).toEqual([])
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))
     expect(manifest.setup).toMatchObject({ kind: 'dev', insecure: true })
-    expect(Object.keys(manifest.artifacts)).toEqual(expect.arrayContaining(['ir.json', 'circuit/model.r1cs', 'circuit/model_js/model.wasm']))
+    expect(Object.keys(manifest.artifacts)).toEqual(
+      expect.arrayContaining(['ir.json', 'circuit/model.r1cs', 'circuit/model_js/model.wasm']),
+    )
   })
 
   it('CLI: setup --dev and prove exit by themselves once done (no curve worker threads left behind)', async () => {
@@ -87,7 +98,9 @@ describe('zk path end to end (tiny MLP)', () => {
     const setup = await cliSpawn(['setup', copy, '--dev', '--force'], { timeoutMs: 90_000 })
     expect(setup.timedOut, setup.stderr).toBe(false)
     expect(setup.code, setup.stderr).toBe(0)
-    const prove = await cliSpawn(['prove', copy, '--input', inputPath, '--out', join(dirname(dir), 'proof-cli')], { timeoutMs: 90_000 })
+    const prove = await cliSpawn(['prove', copy, '--input', inputPath, '--out', join(dirname(dir), 'proof-cli')], {
+      timeoutMs: 90_000,
+    })
     expect(prove.timedOut, prove.stderr).toBe(false)
     expect(prove.code, prove.stderr).toBe(0)
   }, 240_000)
@@ -95,7 +108,9 @@ describe('zk path end to end (tiny MLP)', () => {
   it('CLI: verify --onchain deploys to an embedded anvil, verifies, and stops it', async () => {
     const r = await cli('verify', dir, proofDir, '--onchain')
     expect(r.code).toBe(0)
-    expect(r.stdout).toMatch(/ACCEPTED on chain 31337 \(embedded anvil \(stopped\)\): inference 0x[0-9a-f]{64}, gas used \d+/)
+    expect(r.stdout).toMatch(
+      /ACCEPTED on chain 31337 \(embedded anvil \(stopped\)\): inference 0x[0-9a-f]{64}, gas used \d+/,
+    )
   })
 
   it('CLI: deploy to a running node, verify there, calldata and export-verifier', async () => {
@@ -127,7 +142,9 @@ describe('zk path end to end (tiny MLP)', () => {
     const node = await startAnvil({ chainId: 11155111 })
     try {
       const deploymentPath = join(await mkdtemp(join(tmpdir(), 'veriml-insecure-')), 'deployment.json')
-      await expect(deployBuild({ dir, rpcUrl: node.rpcUrl, privateKey: node.accounts[0].privateKey, deploymentPath })).rejects.toThrow(InsecureSetupError)
+      await expect(
+        deployBuild({ dir, rpcUrl: node.rpcUrl, privateKey: node.accounts[0].privateKey, deploymentPath }),
+      ).rejects.toThrow(InsecureSetupError)
       await expect(readFile(deploymentPath)).rejects.toThrow(/ENOENT/)
       // Nothing was sent: the refusal comes before any transaction.
       expect(await node.provider.getTransactionCount(node.accounts[0].address)).toBe(0)

@@ -17,7 +17,11 @@ import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import { cliSpawn, ROOT } from '../helpers/cli.js'
 
-const exists = (path: string) => access(path).then(() => true, () => false)
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  )
 const input = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }
 
 /**
@@ -33,10 +37,13 @@ describe('compile --target optimistic (tiny MLP)', () => {
     tmp = await mkdtemp(join(tmpdir(), 'veriml-target-'))
     opt = join(tmp, 'optimistic')
     zk = join(tmp, 'zk')
-    manifest = (await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: opt, target: 'optimistic' })).manifest
+    manifest = (await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: opt, target: 'optimistic' }))
+      .manifest
     await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: zk })
   }, 240_000)
-  afterAll(async () => { await rm(tmp, { recursive: true, force: true }) })
+  afterAll(async () => {
+    await rm(tmp, { recursive: true, force: true })
+  })
 
   it('writes model.onnx, ir.json, report.json and a manifest without circuit or constraint count', async () => {
     const paths = artifactPaths(opt)
@@ -45,8 +52,13 @@ describe('compile --target optimistic (tiny MLP)', () => {
     expect(manifest.target).toBe('optimistic')
     expect(manifest).not.toHaveProperty('constraintCount')
     expect(manifest).not.toHaveProperty('layout')
-    expect(manifest.artifacts).toEqual({ 'model.onnx': await sha256File(paths.onnx), 'ir.json': await sha256File(paths.ir) })
-    const report = JSON.parse(await readFile(paths.report, 'utf8')) as { accuracy: { samples: number; argmaxAgreement: number } }
+    expect(manifest.artifacts).toEqual({
+      'model.onnx': await sha256File(paths.onnx),
+      'ir.json': await sha256File(paths.ir),
+    })
+    const report = JSON.parse(await readFile(paths.report, 'utf8')) as {
+      accuracy: { samples: number; argmaxAgreement: number }
+    }
     expect(report.accuracy.samples).toBeGreaterThan(0)
     expect(report.accuracy.argmaxAgreement).toBeGreaterThan(0.5)
   })
@@ -61,7 +73,12 @@ describe('compile --target optimistic (tiny MLP)', () => {
   it('is reused while nothing changed, and rebuilt with --force', async () => {
     const again = await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: opt, target: 'optimistic' })
     expect(again.reused).toBe(true)
-    const forced = await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: opt, target: 'optimistic', force: true })
+    const forced = await compileModel({
+      onnxPath: fixturePath('tiny-mlp.onnx'),
+      outDir: opt,
+      target: 'optimistic',
+      force: true,
+    })
     expect(forced.reused).toBe(false)
     expect(forced.manifest.modelId).toBe(manifest.modelId)
   })
@@ -92,7 +109,9 @@ describe('compile --target optimistic (tiny MLP)', () => {
 
   it('refuses the zk verbs with a typed error that says how to fix it', async () => {
     await expect(setupModel({ dir: opt, dev: true })).rejects.toThrow(BuildTargetError)
-    await expect(setupModel({ dir: opt, dev: true })).rejects.toThrow('compiled with --target optimistic: recompile with --target zk')
+    await expect(setupModel({ dir: opt, dev: true })).rejects.toThrow(
+      'compiled with --target optimistic: recompile with --target zk',
+    )
     await expect(proveModel({ dir: opt, input, outDir: join(tmp, 'proof') })).rejects.toThrow(BuildTargetError)
     await expect(verifyProof(opt, join(tmp, 'proof'))).rejects.toThrow(BuildTargetError)
   })
@@ -120,7 +139,16 @@ describe('compile --target optimistic (tiny MLP)', () => {
     const bad = await cli('compile', fixturePath('tiny-mlp.onnx'), '--out', out, '--target', 'snark')
     expect(bad.code).toBe(2)
     expect(bad.stderr).toMatch(/--target must be one of zk, optimistic; got "snark"/)
-    const mixed = await cli('compile', fixturePath('tiny-mlp.onnx'), '--out', out, '--target', 'optimistic', '--weights', 'hashed')
+    const mixed = await cli(
+      'compile',
+      fixturePath('tiny-mlp.onnx'),
+      '--out',
+      out,
+      '--target',
+      'optimistic',
+      '--weights',
+      'hashed',
+    )
     expect(mixed.code).toBe(2)
     expect(mixed.stderr).toContain('--weights only apply to --target zk')
   }, 120_000)

@@ -44,7 +44,9 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
     proofDir = join(tmp, 'proof')
     forgedDir = join(tmp, 'forged')
     const visibility = { input: 'hashed', output: 'public' } as const
-    constantCount = (await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: join(tmp, 'constant'), visibility })).manifest.layout.count
+    constantCount = (
+      await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: join(tmp, 'constant'), visibility })
+    ).manifest.layout.count
     await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: dir, visibility, weights: 'hashed' })
     await setupModel({ dir, dev: true })
     await proveModel({ dir, input, outDir: proofDir })
@@ -55,7 +57,9 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
     const first = Object.keys(weights)[0]
     weights[first] = [...weights[first]]
     weights[first][0] += 1n
-    const build = require(join(artifactPaths(dir).circuitDir, 'model_js', 'witness_calculator.js')) as (code: Uint8Array) => Promise<{ calculateWTNSBin(i: unknown, s: number): Promise<Uint8Array> }>
+    const build = require(join(artifactPaths(dir).circuitDir, 'model_js', 'witness_calculator.js')) as (
+      code: Uint8Array,
+    ) => Promise<{ calculateWTNSBin(i: unknown, s: number): Promise<Uint8Array> }>
     const calculator = await build(await readFile(artifactPaths(dir).wasm))
     const { inputs } = await runModel(dir, input)
     const wtns = await calculator.calculateWTNSBin(witnessInput(inputs, weights), 0)
@@ -80,7 +84,16 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
   it('CLI: compile --weights hashed prints the commitment; --weights takes constant|hashed only', async () => {
     const cli = (...args: string[]) => cliSpawn(args)
     const out = join(tmp, 'cli')
-    const r = await cli('compile', fixturePath('tiny-mlp.onnx'), '--out', out, '--input-visibility', 'hashed', '--weights', 'hashed')
+    const r = await cli(
+      'compile',
+      fixturePath('tiny-mlp.onnx'),
+      '--out',
+      out,
+      '--input-visibility',
+      'hashed',
+      '--weights',
+      'hashed',
+    )
     expect(r.code).toBe(0)
     const manifest = JSON.parse(await readFile(artifactPaths(out).manifest, 'utf8'))
     expect(r.stdout).toContain(`weight commitment  ${manifest.layout.weights.commitment}`)
@@ -94,7 +107,14 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
     const v = await verifyProof(dir, proofDir)
     expect(v.valid).toBe(true)
     expect(v.outputs?.[0]).toHaveLength(4)
-    const r = await run(process.execPath, [join(ROOT, 'node_modules', 'snarkjs', 'build', 'cli.cjs'), 'groth16', 'verify', join(dir, 'verification_key.json'), join(proofDir, 'public.json'), join(proofDir, 'proof.json')])
+    const r = await run(process.execPath, [
+      join(ROOT, 'node_modules', 'snarkjs', 'build', 'cli.cjs'),
+      'groth16',
+      'verify',
+      join(dir, 'verification_key.json'),
+      join(proofDir, 'public.json'),
+      join(proofDir, 'proof.json'),
+    ])
     expect(r.stdout).toMatch(/OK!/)
   })
 
@@ -120,19 +140,33 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
       expect((await registry.model(deployment.modelId)).hashedWeights).toBe(true)
       expect(await registry.weightCommitment(deployment.modelId)).toBe(BigInt(manifest.layout.weights.commitment))
 
-      const read = async (d: string) => ({ proof: JSON.parse(await readFile(proofPaths(d).proof, 'utf8')), publicSignals: JSON.parse(await readFile(proofPaths(d).public, 'utf8')) as string[] })
+      const read = async (d: string) => ({
+        proof: JSON.parse(await readFile(proofPaths(d).proof, 'utf8')),
+        publicSignals: JSON.parse(await readFile(proofPaths(d).public, 'utf8')) as string[],
+      })
       const good = await read(proofDir)
       const ok = await verifyOnChain({ rpcUrl: node.rpcUrl, privateKey, deploymentPath, ...good })
       expect(ok.accepted).toBe(true)
-      if (ok.accepted) console.log(`hashed-weights tiny MLP: verifyInference gas ${ok.gasUsed}, ${good.publicSignals.length} public signals`)
+      if (ok.accepted)
+        console.log(
+          `hashed-weights tiny MLP: verifyInference gas ${ok.gasUsed}, ${good.publicSignals.length} public signals`,
+        )
       // The output decodes from the output part only; the commitment belongs to neither part.
       const [inPart, outPart] = await registry.splitSignals(deployment.modelId, good.publicSignals.map(BigInt))
       expect(inPart.length + outPart.length).toBe(good.publicSignals.length - 1)
       expect((await registry.decodeOutputs(deployment.modelId, good.publicSignals.map(BigInt))).length).toBe(4)
 
       const forged = await read(forgedDir)
-      await expect(verifyOnChain({ rpcUrl: node.rpcUrl, privateKey, deploymentPath, ...forged })).rejects.toThrow(WeightCommitmentMismatchError)
-      const returned = await verifyOnChain({ rpcUrl: node.rpcUrl, privateKey, deploymentPath, ...forged, onRejected: 'return' })
+      await expect(verifyOnChain({ rpcUrl: node.rpcUrl, privateKey, deploymentPath, ...forged })).rejects.toThrow(
+        WeightCommitmentMismatchError,
+      )
+      const returned = await verifyOnChain({
+        rpcUrl: node.rpcUrl,
+        privateKey,
+        deploymentPath,
+        ...forged,
+        onRejected: 'return',
+      })
       expect(returned.accepted).toBe(false)
     } finally {
       await node.stop()

@@ -4,12 +4,24 @@ import { parseInputs, quantizeInputs } from '../../src/quantize/input.js'
 import type { IrInput } from '../../src/ir/types.js'
 
 const specs = [{ name: 'x', shape: [1, 2, 2] }]
-const domain: IrInput[] = [{ id: 0, name: 'x', shape: [1, 2, 2], quant: { scale: 1 / 64, zeroPoint: 0 }, lo: -128n, hi: 127n }]
+const domain: IrInput[] = [
+  { id: 0, name: 'x', shape: [1, 2, 2], quant: { scale: 1 / 64, zeroPoint: 0 }, lo: -128n, hi: 127n },
+]
 
 describe('input files', () => {
   it('reads EZKL input_data and the named nested form alike', () => {
     const a = parseInputs({ input_data: [[0.5, -1, 0.25, 1]] }, specs)
-    const b = parseInputs({ x: [[[0.5, -1], [0.25, 1]]] }, specs)
+    const b = parseInputs(
+      {
+        x: [
+          [
+            [0.5, -1],
+            [0.25, 1],
+          ],
+        ],
+      },
+      specs,
+    )
     expect(a).toEqual(b)
     expect(Array.from(a[0][0])).toEqual([0.5, -1, 0.25, 1])
   })
@@ -37,12 +49,16 @@ describe('input files', () => {
   it('rounds ties to even and adds the zero point, as QuantizeLinear does', () => {
     const qdq: IrInput[] = [{ ...domain[0], quant: { scale: 0.5, zeroPoint: 10 }, lo: 0n, hi: 255n }]
     expect(quantizeInputs(qdq, [Float64Array.of(0.25, 0.75, -0.25, -0.75)])).toEqual([[10n, 12n, 10n, 8n]])
-    expect(() => quantizeInputs(qdq, [Float64Array.of(0, 0, 0, -5.5)])).toThrow(/expected values in the calibrated range \[-5, 122.5\], found -5.5 at index 3/)
+    expect(() => quantizeInputs(qdq, [Float64Array.of(0, 0, 0, -5.5)])).toThrow(
+      /expected values in the calibrated range \[-5, 122.5\], found -5.5 at index 3/,
+    )
     expect(() => quantizeInputs(qdq, [Float64Array.of(0, 0, 0, 1e300)])).toThrow(/found 1e\+300 at index 3/)
   })
 
   it('quantises to the calibrated domain and rejects values outside it', () => {
     expect(quantizeInputs(domain, [Float64Array.of(0.5, -1, 0.25, 1)])).toEqual([[32n, -64n, 16n, 64n]])
-    expect(() => quantizeInputs(domain, [Float64Array.of(0, 0, 2.5, 0)])).toThrow(/input "x": expected values in the calibrated range \[-2, 1.984375\], found 2.5 at index 2/)
+    expect(() => quantizeInputs(domain, [Float64Array.of(0, 0, 2.5, 0)])).toThrow(
+      /input "x": expected values in the calibrated range \[-2, 1.984375\], found 2.5 at index 2/,
+    )
   })
 })

@@ -16,13 +16,23 @@ import { f32, ortRun, samples, worstRelative } from '../onnx/ort-diff.js'
 /** Conv → Relu → MaxPool → Gemm → Sigmoid, small enough for a quick circuit; the logits are a second output. */
 function cnn(r: () => number): BuildModelParameters {
   return {
-    name: 'cnn-sigmoid', inputs: [{ name: 'x', shape: [1, 1, 6, 6] }],
-    outputs: [{ name: 'logits', shape: [1, 3] }, { name: 'y', shape: [1, 3] }],
+    name: 'cnn-sigmoid',
+    inputs: [{ name: 'x', shape: [1, 1, 6, 6] }],
+    outputs: [
+      { name: 'logits', shape: [1, 3] },
+      { name: 'y', shape: [1, 3] },
+    ],
     initializers: [f32(r, 'w', [2, 1, 3, 3]), f32(r, 'b', [2], 0.2), f32(r, 'fw', [3, 8]), f32(r, 'fb', [3], 0.2)],
     nodes: [
       { op: 'Conv', name: 'conv', inputs: ['x', 'w', 'b'], outputs: ['c'] },
       { op: 'Relu', name: 'relu', inputs: ['c'], outputs: ['a'] },
-      { op: 'MaxPool', name: 'pool', inputs: ['a'], outputs: ['p'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } },
+      {
+        op: 'MaxPool',
+        name: 'pool',
+        inputs: ['a'],
+        outputs: ['p'],
+        attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
       { op: 'Flatten', name: 'flat', inputs: ['p'], outputs: ['f'] },
       { op: 'Gemm', name: 'fc', inputs: ['f', 'fw', 'fb'], outputs: ['logits'], attributes: { transB: { int: 1 } } },
       { op: 'Sigmoid', name: 'sigmoid', inputs: ['logits'], outputs: ['y'] },
@@ -65,7 +75,9 @@ describe('Conv → Relu → MaxPool → Gemm → Sigmoid end to end', () => {
     const circuit = await buildCircuit(ir)
     expect(circuit.emitted.cost.max).toBeGreaterThan(0)
     expect(circuit.emitted.cost.lookup).toBeGreaterThan(0)
-    console.log(`cnn-sigmoid circuit: ${circuit.r1cs.nConstraints} constraints (max ${circuit.emitted.cost.max}, lookup ${circuit.emitted.cost.lookup})`)
+    console.log(
+      `cnn-sigmoid circuit: ${circuit.r1cs.nConstraints} constraints (max ${circuit.emitted.cost.max}, lookup ${circuit.emitted.cost.lookup})`,
+    )
     for (const x of cal.slice(0, 4)) {
       const q = quantizeInputs(ir.inputs, x)
       const w = await circuit.witness(q)

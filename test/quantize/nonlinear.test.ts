@@ -30,9 +30,21 @@ import { type OrtOutput, f32, ortRun, samples } from '../onnx/ort-diff.js'
  */
 const FLOAT32_SLACK = 1e-5
 
-interface Run { bytes: Uint8Array; graph: FloatGraph; ir: IrModel; xs: Float64Array[][]; reference: OrtOutput[][]; got: number[][][]; values: Map<number, bigint[]>[] }
+interface Run {
+  bytes: Uint8Array
+  graph: FloatGraph
+  ir: IrModel
+  xs: Float64Array[][]
+  reference: OrtOutput[][]
+  got: number[][][]
+  values: Map<number, bigint[]>[]
+}
 
-async function quantised(params: BuildModelParameters, seed: number, { lo = -1, hi = 1, calibration = 48, tests = 8 } = {}): Promise<Run> {
+async function quantised(
+  params: BuildModelParameters,
+  seed: number,
+  { lo = -1, hi = 1, calibration = 48, tests = 8 } = {},
+): Promise<Run> {
   const bytes = buildModel(params)
   const graph = lowerOnnx(parseOnnx(bytes))
   const cal = samples(rng(seed), graph.inputs, calibration, lo, hi)
@@ -47,7 +59,11 @@ async function quantised(params: BuildModelParameters, seed: number, { lo = -1, 
 
 const stepOf = (ir: IrModel, id: number): Step => ir.steps.find((s) => s.output.id === id)!
 const lookups = (ir: IrModel) => ir.steps.filter((s): s is Step & { op: LookupOp } => s.op.op === 'lookup')
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i])); return m }
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]))
+  return m
+}
 
 /** Real scale of a tensor: the input's, or from the requant that made it (scale_in · 2^shift / mul). */
 function scaleOf(ir: IrModel, id: number, accScale: number): number {
@@ -65,87 +81,186 @@ const UNARY: { op: string; attributes: Record<string, AttributeSpec>; lipschitz:
 ]
 
 describe('unary ops as lookup tables', () => {
-  it.each(UNARY.flatMap((u) => [[-4, 4], [0, 3]].map(([lo, hi]) => [`${u.op} on inputs in [${lo}, ${hi})`, u, lo, hi] as const)))('%s: within L·Δx/2 + Δout/2 of onnxruntime', async (_, u, lo, hi) => {
-    const { ir, reference, got } = await quantised({ name: u.op, inputs: [{ name: 'x', shape: [2, 16] }], outputs: [{ name: 'y', shape: [2, 16] }], nodes: [{ op: u.op, name: 'act', inputs: ['x'], outputs: ['y'], attributes: u.attributes }] }, 600, { lo, hi })
+  it.each(
+    UNARY.flatMap((u) =>
+      [
+        [-4, 4],
+        [0, 3],
+      ].map(([lo, hi]) => [`${u.op} on inputs in [${lo}, ${hi})`, u, lo, hi] as const),
+    ),
+  )('%s: within L·Δx/2 + Δout/2 of onnxruntime', async (_, u, lo, hi) => {
+    const { ir, reference, got } = await quantised(
+      {
+        name: u.op,
+        inputs: [{ name: 'x', shape: [2, 16] }],
+        outputs: [{ name: 'y', shape: [2, 16] }],
+        nodes: [{ op: u.op, name: 'act', inputs: ['x'], outputs: ['y'], attributes: u.attributes }],
+      },
+      600,
+      { lo, hi },
+    )
     // The input is already an activation: signed inputs take 256 values, unsigned ones 256 from 0.
     const [step] = lookups(ir)
     expect(ir.steps).toEqual([step])
     expect(step.op.table).toHaveLength(256)
     expect(step.op.offset).toBe(lo < 0 ? -128n : 0n)
-    const tolerance = u.lipschitz * ir.inputs[0].quant.scale / 2 + ir.outputs[0].quant.scale / 2 + FLOAT32_SLACK
-    for (let k = 0; k < got.length; k++) expect(maxAbsDiff(got[k][0], reference[k][0].data)).toBeLessThanOrEqual(tolerance)
+    const tolerance = (u.lipschitz * ir.inputs[0].quant.scale) / 2 + ir.outputs[0].quant.scale / 2 + FLOAT32_SLACK
+    for (let k = 0; k < got.length; k++)
+      expect(maxAbsDiff(got[k][0], reference[k][0].data)).toBeLessThanOrEqual(tolerance)
   })
 
   it('sizes the table to its input: after a ReLU the domain is [0, 127], 128 entries', async () => {
-    const { ir, reference, got } = await quantised({
-      name: 'relu-tanh', inputs: [{ name: 'x', shape: [1, 32] }], outputs: [{ name: 'y', shape: [1, 32] }],
-      nodes: [{ op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['r'] }, { op: 'Tanh', name: 'tanh', inputs: ['r'], outputs: ['y'] }],
-    }, 610, { lo: -2, hi: 2 })
+    const { ir, reference, got } = await quantised(
+      {
+        name: 'relu-tanh',
+        inputs: [{ name: 'x', shape: [1, 32] }],
+        outputs: [{ name: 'y', shape: [1, 32] }],
+        nodes: [
+          { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['r'] },
+          { op: 'Tanh', name: 'tanh', inputs: ['r'], outputs: ['y'] },
+        ],
+      },
+      610,
+      { lo: -2, hi: 2 },
+    )
     const [step] = lookups(ir)
     expect([step.op.offset, step.op.table.length]).toEqual([0n, 128])
     const tolerance = ir.inputs[0].quant.scale / 2 + ir.outputs[0].quant.scale / 2 + FLOAT32_SLACK
-    for (let k = 0; k < got.length; k++) expect(maxAbsDiff(got[k][0], reference[k][0].data)).toBeLessThanOrEqual(tolerance)
+    for (let k = 0; k < got.length; k++)
+      expect(maxAbsDiff(got[k][0], reference[k][0].data)).toBeLessThanOrEqual(tolerance)
   })
 
   it('picks the finest output exp that fits the calibrated range (sigmoid over [-4, 4): 2^7, entries up to 127)', async () => {
-    const { ir } = await quantised({ name: 's', inputs: [{ name: 'x', shape: [64] }], outputs: [{ name: 'y', shape: [64] }], nodes: [{ op: 'Sigmoid', name: 's', inputs: ['x'], outputs: ['y'] }] }, 620, { lo: -4, hi: 4 })
+    const { ir } = await quantised(
+      {
+        name: 's',
+        inputs: [{ name: 'x', shape: [64] }],
+        outputs: [{ name: 'y', shape: [64] }],
+        nodes: [{ op: 'Sigmoid', name: 's', inputs: ['x'], outputs: ['y'] }],
+      },
+      620,
+      { lo: -4, hi: 4 },
+    )
     const [step] = lookups(ir)
     expect(ir.outputs[0].quant.scale).toBe(2 ** -7)
     // The table is monotone, reaches the top of the domain and is exact at every entry.
     const inScale = ir.inputs[0].quant.scale
-    step.op.table.forEach((t, i) => expect(t).toBe(BigInt(Math.min(127, Math.round(sigmoid((i - 128) * inScale) * 128)))))
+    step.op.table.forEach((t, i) =>
+      expect(t).toBe(BigInt(Math.min(127, Math.round(sigmoid((i - 128) * inScale) * 128)))),
+    )
     expect(step.op.table[255]).toBe(127n)
   })
 
-  it.each(UNARY.map((u) => [u.op, u] as const))('Gemm → %s: the lookup reads the requantised accumulator (256 entries)', async (_, u) => {
-    const r = rng(630)
-    const { ir, reference, got, values } = await quantised({
-      name: 'gemm-act', inputs: [{ name: 'x', shape: [1, 8] }], outputs: [{ name: 'z', shape: [1, 6] }, { name: 'y', shape: [1, 6] }],
-      initializers: [f32(r, 'w', [8, 6]), f32(r, 'b', [6], 0.5)],
-      nodes: [{ op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['z'] }, { op: u.op, name: 'act', inputs: ['z'], outputs: ['y'], attributes: u.attributes }],
-    }, 631, { lo: -2, hi: 2 })
-    const [step] = lookups(ir)
-    expect(step.op.table).toHaveLength(256)
-    expect(stepOf(ir, step.op.inputs[0]).op.op).toBe('requant')
-    const inScale = scaleOf(ir, step.op.inputs[0], ir.outputs[0].quant.scale)
-    for (let k = 0; k < got.length; k++) {
-      // The lookup's input against onnxruntime's pre-activation: the accumulator's error plus the requant rounding.
-      const q = values[k].get(step.op.inputs[0])!.map((v) => Number(v) * inScale)
-      const zErr = maxAbsDiff(got[k][0], reference[k][0].data)
-      expect(maxAbsDiff(q, reference[k][0].data)).toBeLessThanOrEqual(zErr + inScale / 2 + FLOAT32_SLACK)
-      expect(maxAbsDiff(got[k][1], reference[k][1].data)).toBeLessThanOrEqual(u.lipschitz * (zErr + inScale / 2) + ir.outputs[1].quant.scale / 2 + FLOAT32_SLACK)
-    }
-  })
+  it.each(UNARY.map((u) => [u.op, u] as const))(
+    'Gemm → %s: the lookup reads the requantised accumulator (256 entries)',
+    async (_, u) => {
+      const r = rng(630)
+      const { ir, reference, got, values } = await quantised(
+        {
+          name: 'gemm-act',
+          inputs: [{ name: 'x', shape: [1, 8] }],
+          outputs: [
+            { name: 'z', shape: [1, 6] },
+            { name: 'y', shape: [1, 6] },
+          ],
+          initializers: [f32(r, 'w', [8, 6]), f32(r, 'b', [6], 0.5)],
+          nodes: [
+            { op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['z'] },
+            { op: u.op, name: 'act', inputs: ['z'], outputs: ['y'], attributes: u.attributes },
+          ],
+        },
+        631,
+        { lo: -2, hi: 2 },
+      )
+      const [step] = lookups(ir)
+      expect(step.op.table).toHaveLength(256)
+      expect(stepOf(ir, step.op.inputs[0]).op.op).toBe('requant')
+      const inScale = scaleOf(ir, step.op.inputs[0], ir.outputs[0].quant.scale)
+      for (let k = 0; k < got.length; k++) {
+        // The lookup's input against onnxruntime's pre-activation: the accumulator's error plus the requant rounding.
+        const q = values[k].get(step.op.inputs[0])!.map((v) => Number(v) * inScale)
+        const zErr = maxAbsDiff(got[k][0], reference[k][0].data)
+        expect(maxAbsDiff(q, reference[k][0].data)).toBeLessThanOrEqual(zErr + inScale / 2 + FLOAT32_SLACK)
+        expect(maxAbsDiff(got[k][1], reference[k][1].data)).toBeLessThanOrEqual(
+          u.lipschitz * (zErr + inScale / 2) + ir.outputs[1].quant.scale / 2 + FLOAT32_SLACK,
+        )
+      }
+    },
+  )
 })
 
 describe('lookup table limits', () => {
   it('refuses a table over more than 2^16 input values (17-bit activations), naming the step', () => {
-    const graph = lowerOnnx(parseOnnx(buildModel({ name: 'wide', inputs: [{ name: 'x', shape: [4] }], outputs: [{ name: 'y', shape: [4] }], nodes: [{ op: 'Tanh', name: 'tanh', inputs: ['x'], outputs: ['y'] }] })))
+    const graph = lowerOnnx(
+      parseOnnx(
+        buildModel({
+          name: 'wide',
+          inputs: [{ name: 'x', shape: [4] }],
+          outputs: [{ name: 'y', shape: [4] }],
+          nodes: [{ op: 'Tanh', name: 'tanh', inputs: ['x'], outputs: ['y'] }],
+        }),
+      ),
+    )
     const cal = samples(rng(690), graph.inputs, 4)
     expect(() => quantize(graph, cal, { activationBits: 17 })).toThrow(LookupTableError)
-    expect(() => quantize(graph, cal, { activationBits: 17 })).toThrow(/step "tanh" \(Tanh\): its input takes 131072 integer values, more than the 65536/)
+    expect(() => quantize(graph, cal, { activationBits: 17 })).toThrow(
+      /step "tanh" \(Tanh\): its input takes 131072 integer values, more than the 65536/,
+    )
     expect(lookups(quantize(graph, cal, { activationBits: 12 }))[0].op.table).toHaveLength(4096)
   })
 })
 
 describe('MaxPool as an IR max', () => {
   it('on the input: max of rounded values is the rounded max, within Δx/2', async () => {
-    const { ir, reference, got } = await quantised({
-      name: 'pool', inputs: [{ name: 'x', shape: [1, 2, 6, 6] }], outputs: [{ name: 'y', shape: [1, 2, 3, 3] }],
-      nodes: [{ op: 'MaxPool', name: 'pool', inputs: ['x'], outputs: ['y'], attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 0, 0] } } }],
-    }, 640)
+    const { ir, reference, got } = await quantised(
+      {
+        name: 'pool',
+        inputs: [{ name: 'x', shape: [1, 2, 6, 6] }],
+        outputs: [{ name: 'y', shape: [1, 2, 3, 3] }],
+        nodes: [
+          {
+            op: 'MaxPool',
+            name: 'pool',
+            inputs: ['x'],
+            outputs: ['y'],
+            attributes: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 0, 0] } },
+          },
+        ],
+      },
+      640,
+    )
     expect(ir.steps.map((s) => s.op.op)).toEqual(['max'])
     expect(ir.outputs[0].quant).toEqual(ir.inputs[0].quant)
-    for (let k = 0; k < got.length; k++) expect(maxAbsDiff(got[k][0], reference[k][0].data)).toBeLessThanOrEqual(ir.inputs[0].quant.scale / 2 + FLOAT32_SLACK)
+    for (let k = 0; k < got.length; k++)
+      expect(maxAbsDiff(got[k][0], reference[k][0].data)).toBeLessThanOrEqual(
+        ir.inputs[0].quant.scale / 2 + FLOAT32_SLACK,
+      )
   })
 
   it('Conv → MaxPool: requant to the activation, then max; within the conv error plus Δ/2', async () => {
     const r = rng(650)
-    const { ir, reference, got } = await quantised({
-      name: 'conv-pool', inputs: [{ name: 'x', shape: [1, 2, 6, 6] }], outputs: [{ name: 'c', shape: [1, 3, 4, 4] }, { name: 'y', shape: [1, 3, 2, 2] }],
-      initializers: [f32(r, 'w', [3, 2, 3, 3]), f32(r, 'b', [3])],
-      nodes: [{ op: 'Conv', name: 'conv', inputs: ['x', 'w', 'b'], outputs: ['c'] }, { op: 'MaxPool', name: 'pool', inputs: ['c'], outputs: ['y'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } }],
-    }, 651)
+    const { ir, reference, got } = await quantised(
+      {
+        name: 'conv-pool',
+        inputs: [{ name: 'x', shape: [1, 2, 6, 6] }],
+        outputs: [
+          { name: 'c', shape: [1, 3, 4, 4] },
+          { name: 'y', shape: [1, 3, 2, 2] },
+        ],
+        initializers: [f32(r, 'w', [3, 2, 3, 3]), f32(r, 'b', [3])],
+        nodes: [
+          { op: 'Conv', name: 'conv', inputs: ['x', 'w', 'b'], outputs: ['c'] },
+          {
+            op: 'MaxPool',
+            name: 'pool',
+            inputs: ['c'],
+            outputs: ['y'],
+            attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+          },
+        ],
+      },
+      651,
+    )
     expect(ir.steps.map((s) => s.op.op)).toEqual(['linear', 'requant', 'max'])
     const actScale = ir.outputs[1].quant.scale
     for (let k = 0; k < got.length; k++) {
@@ -155,38 +270,66 @@ describe('MaxPool as an IR max', () => {
   })
 
   it('Concat(x, Relu(5·x)) → MaxPool: one max over both operands, the finer rescaled; within the operand rounding of onnxruntime', async () => {
-    const { ir, reference, got } = await quantised({
-      name: 'cat-pool', inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
-      initializers: [{ name: 'five', dims: [], data: Float32Array.of(5) }],
-      nodes: [
-        { op: 'Mul', name: 'mul', inputs: ['x', 'five'], outputs: ['m'] },
-        { op: 'Relu', name: 'relu', inputs: ['m'], outputs: ['r'] },
-        { op: 'Concat', name: 'cat', inputs: ['x', 'r'], outputs: ['c'], attributes: { axis: { int: 3 } } },
-        { op: 'MaxPool', name: 'pool', inputs: ['c'], outputs: ['y'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } },
-      ],
-    }, 655)
+    const { ir, reference, got } = await quantised(
+      {
+        name: 'cat-pool',
+        inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
+        outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
+        initializers: [{ name: 'five', dims: [], data: Float32Array.of(5) }],
+        nodes: [
+          { op: 'Mul', name: 'mul', inputs: ['x', 'five'], outputs: ['m'] },
+          { op: 'Relu', name: 'relu', inputs: ['m'], outputs: ['r'] },
+          { op: 'Concat', name: 'cat', inputs: ['x', 'r'], outputs: ['c'], attributes: { axis: { int: 3 } } },
+          {
+            op: 'MaxPool',
+            name: 'pool',
+            inputs: ['c'],
+            outputs: ['y'],
+            attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+          },
+        ],
+      },
+      655,
+    )
     expect(ir.steps.map((st) => st.op.op)).toEqual(['linear', 'requant', 'requant', 'max'])
     const max = ir.steps[3].op
     expect(max.inputs).toEqual([ir.steps[2].output.id, ir.steps[1].output.id])
     // Operand x: its rounding Δx/2 plus the rescale's Δ/2. Operand relu(5x): five times x's rounding
     // (the weight 5 is exact) plus its requant's Δ/2. The max is within the larger of the two.
-    const coarse = ir.outputs[0].quant.scale, dx = ir.inputs[0].quant.scale
+    const coarse = ir.outputs[0].quant.scale,
+      dx = ir.inputs[0].quant.scale
     expect(coarse).toBeGreaterThan(dx)
-    for (let k = 0; k < got.length; k++) expect(maxAbsDiff(got[k][0], reference[k][0].data)).toBeLessThanOrEqual((5 * dx) / 2 + coarse / 2 + FLOAT32_SLACK)
+    for (let k = 0; k < got.length; k++)
+      expect(maxAbsDiff(got[k][0], reference[k][0].data)).toBeLessThanOrEqual((5 * dx) / 2 + coarse / 2 + FLOAT32_SLACK)
   })
 
   it('QDQ: DequantizeLinear → MaxPool → QuantizeLinear is exact, the max reads the int8 values', async () => {
-    const { ir, reference, got } = await quantised({
-      name: 'qdq-pool', inputs: [{ name: 'x', shape: [1, 2, 4, 4] }], outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
-      initializers: [{ name: 's', dims: [], data: Float32Array.of(0.0123) }, { name: 'z', dims: [], data: Int8Array.of(3) }],
-      nodes: [
-        { op: 'QuantizeLinear', name: 'q1', inputs: ['x', 's', 'z'], outputs: ['xq'] },
-        { op: 'DequantizeLinear', name: 'dq1', inputs: ['xq', 's', 'z'], outputs: ['xd'] },
-        { op: 'MaxPool', name: 'pool', inputs: ['xd'], outputs: ['p'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } },
-        { op: 'QuantizeLinear', name: 'q2', inputs: ['p', 's', 'z'], outputs: ['pq'] },
-        { op: 'DequantizeLinear', name: 'dq2', inputs: ['pq', 's', 'z'], outputs: ['y'] },
-      ],
-    }, 657, { calibration: 16 })
+    const { ir, reference, got } = await quantised(
+      {
+        name: 'qdq-pool',
+        inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+        outputs: [{ name: 'y', shape: ['n', 'c', 'h', 'w'] }],
+        initializers: [
+          { name: 's', dims: [], data: Float32Array.of(0.0123) },
+          { name: 'z', dims: [], data: Int8Array.of(3) },
+        ],
+        nodes: [
+          { op: 'QuantizeLinear', name: 'q1', inputs: ['x', 's', 'z'], outputs: ['xq'] },
+          { op: 'DequantizeLinear', name: 'dq1', inputs: ['xq', 's', 'z'], outputs: ['xd'] },
+          {
+            op: 'MaxPool',
+            name: 'pool',
+            inputs: ['xd'],
+            outputs: ['p'],
+            attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+          },
+          { op: 'QuantizeLinear', name: 'q2', inputs: ['p', 's', 'z'], outputs: ['pq'] },
+          { op: 'DequantizeLinear', name: 'dq2', inputs: ['pq', 's', 'z'], outputs: ['y'] },
+        ],
+      },
+      657,
+      { calibration: 16 },
+    )
     // The per-tensor dequantisation is increasing, so it commutes with the max: no requant before it.
     expect(ir.steps[0].op).toMatchObject({ op: 'max', inputs: [ir.inputs[0].id] })
     // Only float32 rounding of onnxruntime's dequantised output separates the two.
@@ -196,17 +339,39 @@ describe('MaxPool as an IR max', () => {
   it('operands at different scales are rescaled to the coarsest first', () => {
     // A float graph with a two-input max (the ONNX lowering materialises one input, but the step allows several).
     const graph: FloatGraph = {
-      name: 'two-scales', inputs: [{ id: 0, name: 'a', shape: [4] }, { id: 1, name: 'b', shape: [4] }],
-      steps: [{ origin: 'max', id: 2, shape: [4], op: { kind: 'max', inputs: [0, 1], rowPtr: Int32Array.of(0, 2, 4, 6, 8), cols: Int32Array.of(0, 4, 1, 5, 2, 6, 3, 7) } }],
+      name: 'two-scales',
+      inputs: [
+        { id: 0, name: 'a', shape: [4] },
+        { id: 1, name: 'b', shape: [4] },
+      ],
+      steps: [
+        {
+          origin: 'max',
+          id: 2,
+          shape: [4],
+          op: {
+            kind: 'max',
+            inputs: [0, 1],
+            rowPtr: Int32Array.of(0, 2, 4, 6, 8),
+            cols: Int32Array.of(0, 4, 1, 5, 2, 6, 3, 7),
+          },
+        },
+      ],
       outputs: [{ id: 2, name: 'y' }],
     }
     const r = rng(660)
-    const cal = Array.from({ length: 32 }, () => [Float64Array.from({ length: 4 }, () => r() * 2 - 1), Float64Array.from({ length: 4 }, () => (r() * 2 - 1) * 8)])
+    const cal = Array.from({ length: 32 }, () => [
+      Float64Array.from({ length: 4 }, () => r() * 2 - 1),
+      Float64Array.from({ length: 4 }, () => (r() * 2 - 1) * 8),
+    ])
     const ir = quantize(graph, cal)
     // a is finer than b (8 times smaller range): a is rescaled by a shift to b's exp, the max is at b's scale.
     const [ea, eb] = ir.inputs.map((i) => -Math.log2(i.quant.scale))
     expect(ea - eb).toBeGreaterThanOrEqual(3)
-    expect(ir.steps.map((s) => [s.output.name, s.op.op])).toEqual([['max:rescale', 'requant'], ['max:max', 'max']])
+    expect(ir.steps.map((s) => [s.output.name, s.op.op])).toEqual([
+      ['max:rescale', 'requant'],
+      ['max:max', 'max'],
+    ])
     expect(ir.steps[0].op).toMatchObject({ inputs: [ir.inputs[0].id], mul: 1n, shift: ea - eb, lo: null, hi: null })
     expect(ir.steps[1].op).toMatchObject({ inputs: [ir.steps[0].output.id, ir.inputs[1].id] })
     expect(ir.outputs[0].quant.scale).toBe(2 ** -eb)
@@ -219,30 +384,58 @@ describe('MaxPool as an IR max', () => {
 })
 
 describe('Softmax as the final op', () => {
-  it.each(['Softmax', 'LogSoftmax'] as const)('Gemm → %s: the IR outputs the logits with the note; probabilities within the logit error bound', async (op) => {
-    const r = rng(670)
-    const { ir, reference, got } = await quantised({
-      name: 'classifier', inputs: [{ name: 'x', shape: [1, 10] }], outputs: [{ name: 'logits', shape: [1, 5] }, { name: 'p', shape: [1, 5] }],
-      initializers: [f32(r, 'w', [10, 5]), f32(r, 'b', [5])],
-      nodes: [{ op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['logits'] }, { op, name: 'sm', inputs: ['logits'], outputs: ['p'] }],
-    }, 671)
-    // The proven output is the accumulator itself; the note rides on the IR output and its JSON.
-    expect(ir.outputs[1]).toEqual({ tensor: ir.outputs[0].tensor, name: 'p', quant: ir.outputs[0].quant, postprocess: { op: op.toLowerCase(), axis: 1, shape: [1, 5] } })
-    expect(irFromJson(irToJson(ir)).outputs[1].postprocess).toEqual(ir.outputs[1].postprocess)
-    const factor = op === 'Softmax' ? 0.5 : 2
-    for (let k = 0; k < got.length; k++) {
-      const zErr = maxAbsDiff(got[k][0], reference[k][0].data)
-      const [, p] = onnxOutputs(ir.outputs, got[k])
-      expect(maxAbsDiff(p, reference[k][1].data)).toBeLessThanOrEqual(factor * zErr + FLOAT32_SLACK)
-      // The reported probabilities are softmax probabilities for both ops (they sum to 1).
-      const probs = outputProbabilities(ir.outputs, got[k])!
-      expect(probs[0]).toBeNull()
-      expect(probs[1]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12)
-    }
-  })
+  it.each(['Softmax', 'LogSoftmax'] as const)(
+    'Gemm → %s: the IR outputs the logits with the note; probabilities within the logit error bound',
+    async (op) => {
+      const r = rng(670)
+      const { ir, reference, got } = await quantised(
+        {
+          name: 'classifier',
+          inputs: [{ name: 'x', shape: [1, 10] }],
+          outputs: [
+            { name: 'logits', shape: [1, 5] },
+            { name: 'p', shape: [1, 5] },
+          ],
+          initializers: [f32(r, 'w', [10, 5]), f32(r, 'b', [5])],
+          nodes: [
+            { op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['logits'] },
+            { op, name: 'sm', inputs: ['logits'], outputs: ['p'] },
+          ],
+        },
+        671,
+      )
+      // The proven output is the accumulator itself; the note rides on the IR output and its JSON.
+      expect(ir.outputs[1]).toEqual({
+        tensor: ir.outputs[0].tensor,
+        name: 'p',
+        quant: ir.outputs[0].quant,
+        postprocess: { op: op.toLowerCase(), axis: 1, shape: [1, 5] },
+      })
+      expect(irFromJson(irToJson(ir)).outputs[1].postprocess).toEqual(ir.outputs[1].postprocess)
+      const factor = op === 'Softmax' ? 0.5 : 2
+      for (let k = 0; k < got.length; k++) {
+        const zErr = maxAbsDiff(got[k][0], reference[k][0].data)
+        const [, p] = onnxOutputs(ir.outputs, got[k])
+        expect(maxAbsDiff(p, reference[k][1].data)).toBeLessThanOrEqual(factor * zErr + FLOAT32_SLACK)
+        // The reported probabilities are softmax probabilities for both ops (they sum to 1).
+        const probs = outputProbabilities(ir.outputs, got[k])!
+        expect(probs[0]).toBeNull()
+        expect(probs[1]!.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12)
+      }
+    },
+  )
 
   it('reports no probabilities for a model without a final Softmax', async () => {
-    const { ir, got } = await quantised({ name: 'plain', inputs: [{ name: 'x', shape: [4] }], outputs: [{ name: 'y', shape: [4] }], nodes: [{ op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] }] }, 680, { tests: 1 })
+    const { ir, got } = await quantised(
+      {
+        name: 'plain',
+        inputs: [{ name: 'x', shape: [4] }],
+        outputs: [{ name: 'y', shape: [4] }],
+        nodes: [{ op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['y'] }],
+      },
+      680,
+      { tests: 1 },
+    )
     expect(outputProbabilities(ir.outputs, got[0])).toBeUndefined()
     expect(ir.outputs[0]).not.toHaveProperty('postprocess')
   })
@@ -250,7 +443,24 @@ describe('Softmax as the final op', () => {
 
 describe('max on one float sample', () => {
   it('the IR max is within Δx/2 of the float max of the same input', () => {
-    const graph = lowerOnnx(parseOnnx(buildModel({ name: 'p', inputs: [{ name: 'x', shape: [1, 1, 4, 4] }], outputs: [{ name: 'y', shape: [1, 1, 2, 2] }], nodes: [{ op: 'MaxPool', name: 'pool', inputs: ['x'], outputs: ['y'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } }] })))
+    const graph = lowerOnnx(
+      parseOnnx(
+        buildModel({
+          name: 'p',
+          inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
+          outputs: [{ name: 'y', shape: [1, 1, 2, 2] }],
+          nodes: [
+            {
+              op: 'MaxPool',
+              name: 'pool',
+              inputs: ['x'],
+              outputs: ['y'],
+              attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+            },
+          ],
+        }),
+      ),
+    )
     const x = [Float64Array.from({ length: 16 }, (_, i) => ((i * 7) % 16) / 16 - 0.5)]
     const ir = quantize(graph, [x])
     const want = executeFloat(graph, x).get(graph.outputs[0].id)!

@@ -24,22 +24,60 @@ function tinyQdq(): BuildModelParameters {
   const r = rng(21)
   const s = (name: string, v: number) => tensor(name, 'float32', [], [v])
   return {
-    name: 'tiny-qdq', opset: 13, inputs: [{ name: 'x', shape: [1, 1, 5, 5] }], outputs: [{ name: 'y', shape: [1, 3] }],
+    name: 'tiny-qdq',
+    opset: 13,
+    inputs: [{ name: 'x', shape: [1, 1, 5, 5] }],
+    outputs: [{ name: 'y', shape: [1, 3] }],
     initializers: [
-      s('s0', 0.0078125 * 1.37), tensor('z0', 'uint8', [], [128]), s('s1', 0.0213), tensor('z1', 'uint8', [], [0]), s('s2', 0.0371), tensor('z2', 'int8', [], [5]), s('s3', 1 / 256), tensor('z3', 'uint8', [], [0]),
-      tensor('w1', 'int8', [2, 1, 3, 3], Array.from({ length: 18 }, () => int(r, -64, 63))), tensor('w1s', 'float32', [2], [0.0061, 0.0093]), tensor('w1z', 'int8', [2], [0, 0]),
-      tensor('w2', 'int8', [8, 3], Array.from({ length: 24 }, () => int(r, -64, 63))), s('w2s', 0.0047), tensor('w2z', 'int8', [], [0]),
-      tensor('b2', 'int32', [3], [120, -340, 15]), s('b2s', Math.fround(0.0213 * 0.0047)), tensor('b2z', 'int32', [], [0]),
+      s('s0', 0.0078125 * 1.37),
+      tensor('z0', 'uint8', [], [128]),
+      s('s1', 0.0213),
+      tensor('z1', 'uint8', [], [0]),
+      s('s2', 0.0371),
+      tensor('z2', 'int8', [], [5]),
+      s('s3', 1 / 256),
+      tensor('z3', 'uint8', [], [0]),
+      tensor(
+        'w1',
+        'int8',
+        [2, 1, 3, 3],
+        Array.from({ length: 18 }, () => int(r, -64, 63)),
+      ),
+      tensor('w1s', 'float32', [2], [0.0061, 0.0093]),
+      tensor('w1z', 'int8', [2], [0, 0]),
+      tensor(
+        'w2',
+        'int8',
+        [8, 3],
+        Array.from({ length: 24 }, () => int(r, -64, 63)),
+      ),
+      s('w2s', 0.0047),
+      tensor('w2z', 'int8', [], [0]),
+      tensor('b2', 'int32', [3], [120, -340, 15]),
+      s('b2s', Math.fround(0.0213 * 0.0047)),
+      tensor('b2z', 'int32', [], [0]),
     ],
     nodes: [
       { op: 'QuantizeLinear', name: 'q0', inputs: ['x', 's0', 'z0'], outputs: ['xq'] },
       { op: 'DequantizeLinear', name: 'dq0', inputs: ['xq', 's0', 'z0'], outputs: ['xd'] },
-      { op: 'DequantizeLinear', name: 'dqw1', inputs: ['w1', 'w1s', 'w1z'], outputs: ['w1d'], attributes: { axis: { int: 0 } } },
+      {
+        op: 'DequantizeLinear',
+        name: 'dqw1',
+        inputs: ['w1', 'w1s', 'w1z'],
+        outputs: ['w1d'],
+        attributes: { axis: { int: 0 } },
+      },
       { op: 'Conv', name: 'conv', inputs: ['xd', 'w1d'], outputs: ['c'] },
       { op: 'Relu', name: 'relu', inputs: ['c'], outputs: ['rl'] },
       { op: 'QuantizeLinear', name: 'q1', inputs: ['rl', 's1', 'z1'], outputs: ['cq'] },
       { op: 'DequantizeLinear', name: 'dq1', inputs: ['cq', 's1', 'z1'], outputs: ['cd'] },
-      { op: 'MaxPool', name: 'pool', inputs: ['cd'], outputs: ['p'], attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [1, 1] } } },
+      {
+        op: 'MaxPool',
+        name: 'pool',
+        inputs: ['cd'],
+        outputs: ['p'],
+        attributes: { kernel_shape: { ints: [2, 2] }, strides: { ints: [1, 1] } },
+      },
       { op: 'QuantizeLinear', name: 'q2', inputs: ['p', 's1', 'z1'], outputs: ['pq'] },
       { op: 'DequantizeLinear', name: 'dq2', inputs: ['pq', 's1', 'z1'], outputs: ['pd'] },
       { op: 'Flatten', name: 'flat', inputs: ['pd'], outputs: ['f'] },
@@ -62,7 +100,9 @@ describe('a QDQ model end to end, without calibration', () => {
   it('the circuit witness equals the reference executor, satisfies every constraint, and constrains every signal', async () => {
     expect(ir.steps.map((s) => s.op.op)).toEqual(['linear', 'requant', 'max', 'linear', 'requant', 'lookup'])
     const circuit = await buildCircuit(ir)
-    console.log(`tiny QDQ model: ${circuit.compiled.constraintCount} constraints, ${circuit.emitted.cost.activations} activations`)
+    console.log(
+      `tiny QDQ model: ${circuit.compiled.constraintCount} constraints, ${circuit.emitted.cost.activations} activations`,
+    )
     for (const sample of domainSamples(ir, 4)) {
       const x = quantizeInputs(ir.inputs, sample)
       const w = await circuit.witness(x)
@@ -86,6 +126,8 @@ describe('a QDQ model end to end, without calibration', () => {
     expect(compiled.manifest.options.calibration).toMatch(/none: the model's own scales/)
     // The yardstick is onnxruntime running the same QDQ model: within one output LSB (scale 1/256).
     expect(compiled.accuracy.maxAbsError).toBeLessThanOrEqual(1.001 / 256)
-    console.log(`tiny QDQ compile: ${compiled.manifest.constraintCount} constraints, max |error| vs onnxruntime ${compiled.accuracy.maxAbsError}, argmax agreement ${compiled.accuracy.argmaxAgreement}`)
+    console.log(
+      `tiny QDQ compile: ${compiled.manifest.constraintCount} constraints, max |error| vs onnxruntime ${compiled.accuracy.maxAbsError}, argmax agreement ${compiled.accuracy.argmaxAgreement}`,
+    )
   })
 })

@@ -24,14 +24,20 @@ describe('models/mnist-cnn.int8.onnx (QDQ) against onnxruntime', () => {
     const ir = quantize(graph, [])
     analyzeBounds(ir)
     expect(ir.steps.map((s) => s.op.op)).toEqual(['linear', 'requant', 'max', 'linear', 'requant', 'linear', 'requant'])
-    const digits = parseInputs(JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-cnn-calibration.json'), 'utf8')), graph.inputs, { many: true }).slice(0, 64)
+    const digits = parseInputs(
+      JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-cnn-calibration.json'), 'utf8')),
+      graph.inputs,
+      { many: true },
+    ).slice(0, 64)
     const reference = await runOnnxruntime(bytes, onnx.inputs, digits)
     const { scale } = ir.outputs[0].quant
     let differing = 0
     digits.forEach((x, s) => {
       const got = dequantize(execute(ir, quantizeInputs(ir.inputs, x)).outputs[0], ir.outputs[0].quant)
       // onnxruntime's DequantizeLinear output is (q - z)·s rounded to float32.
-      got.forEach((v, i) => { if (Math.abs(v - reference[s][0][i]) > 1e-3 * scale) differing++ })
+      got.forEach((v, i) => {
+        if (Math.abs(v - reference[s][0][i]) > 1e-3 * scale) differing++
+      })
     })
     expect(differing).toBe(0)
   })

@@ -18,12 +18,19 @@ describe('a model ending in Softmax: run and prove report probabilities', () => 
   it('proves the logits; output.json and runModel add the float probabilities; the accuracy report compares probabilities', async () => {
     const r = rng(800)
     const bytes = buildModel({
-      name: 'softmax-classifier', inputs: [{ name: 'x', shape: [1, 6] }], outputs: [{ name: 'probs', shape: [1, 4] }],
+      name: 'softmax-classifier',
+      inputs: [{ name: 'x', shape: [1, 6] }],
+      outputs: [{ name: 'probs', shape: [1, 4] }],
       initializers: [f32(r, 'w', [6, 4]), f32(r, 'b', [4])],
-      nodes: [{ op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['z'] }, { op: 'Softmax', name: 'softmax', inputs: ['z'], outputs: ['probs'] }],
+      nodes: [
+        { op: 'Gemm', name: 'fc', inputs: ['x', 'w', 'b'], outputs: ['z'] },
+        { op: 'Softmax', name: 'softmax', inputs: ['z'], outputs: ['probs'] },
+      ],
     })
     const tmp = await mkdtemp(join(tmpdir(), 'veriml-softmax-'))
-    const onnxPath = join(tmp, 'model.onnx'), dir = join(tmp, 'build'), proofDir = join(tmp, 'proof')
+    const onnxPath = join(tmp, 'model.onnx'),
+      dir = join(tmp, 'build'),
+      proofDir = join(tmp, 'proof')
     await writeFile(onnxPath, bytes)
     const { accuracy } = await compileModel({ onnxPath, outDir: dir })
     // The yardstick is onnxruntime's softmax output: probabilities, compared with the softmax of the proven logits.

@@ -1,5 +1,17 @@
 import { sizeOf } from '../graph.js'
-import { type Ctx, type Handler, LoweringError, type Sym, emit, fresh, materialize, need, normalizeAxis, num, shapeOf } from './common.js'
+import {
+  type Ctx,
+  type Handler,
+  LoweringError,
+  type Sym,
+  emit,
+  fresh,
+  materialize,
+  need,
+  normalizeAxis,
+  num,
+  shapeOf,
+} from './common.js'
 
 /** y = f(x) elementwise: folded on constants, a float 'unary' step (a table lookup once quantised) otherwise. */
 function unary(ctx: Ctx, x: Sym | undefined, name: string, f: (v: number) => number): Sym[] {
@@ -27,7 +39,8 @@ export const LeakyRelu: Handler = (ctx, [x]) => {
 }
 
 export const HardSigmoid: Handler = (ctx, [x]) => {
-  const alpha = num(ctx.node.attributes.alpha, 0.2), beta = num(ctx.node.attributes.beta, 0.5)
+  const alpha = num(ctx.node.attributes.alpha, 0.2),
+    beta = num(ctx.node.attributes.beta, 0.5)
   return unary(ctx, x, `HardSigmoid(alpha=${alpha}, beta=${beta})`, (v) => Math.min(1, Math.max(0, alpha * v + beta)))
 }
 
@@ -44,9 +57,13 @@ function softmaxNote(op: 'softmax' | 'logsoftmax'): Handler {
     const X = need(ctx, x, 'input')
     const out = ctx.node.outputs[0]
     if (!ctx.finalOutputs.has(out)) {
-      throw new LoweringError(ctx.node, `${ctx.node.opType} is supported only as the final op (its output must be a graph output that no other node reads)`, [
-        'The circuit proves the logits and reports the probabilities computed in float from them; a softmax inside the model has no exact integer form.',
-      ])
+      throw new LoweringError(
+        ctx.node,
+        `${ctx.node.opType} is supported only as the final op (its output must be a graph output that no other node reads)`,
+        [
+          'The circuit proves the logits and reports the probabilities computed in float from them; a softmax inside the model has no exact integer form.',
+        ],
+      )
     }
     const shape = shapeOf(X)
     const legacy = ctx.opset < 13

@@ -6,7 +6,9 @@ import { broadcastIndex } from '../shapes.js'
 
 /** A value during lowering: a folded constant, or an affine map over emitted tensors. */
 /** `dataType` (TensorProto.DataType) is kept where known: a quantisation zero point's type picks the integer range. */
-export type Sym = { kind: 'const'; dims: number[]; data: Float64Array; dataType?: number } | { kind: 'affine'; a: Affine; origin?: string[] }
+export type Sym =
+  | { kind: 'const'; dims: number[]; data: Float64Array; dataType?: number }
+  | { kind: 'affine'; a: Affine; origin?: string[] }
 export type ConstSym = Extract<Sym, { kind: 'const' }>
 export type AffineSym = Extract<Sym, { kind: 'affine' }>
 
@@ -86,10 +88,15 @@ const emitted = new WeakMap<Ctx, WeakMap<AffineSym, number>>()
 
 /** Emits the pending affine map as a step (a gather when it is a pure index map) and returns its tensor. */
 export function materialize(ctx: Ctx, s: Sym): number {
-  if (s.kind === 'const') throw new LoweringError(ctx.node, 'a value that does not depend on the model input cannot be an activation or an output')
+  if (s.kind === 'const')
+    throw new LoweringError(
+      ctx.node,
+      'a value that does not depend on the model input cannot be an activation or an output',
+    )
   const a = s.a
   const inputs = a.bases.map((b) => b.id)
-  const isPlainBase = a.bases.length === 1 && a.bias.length === a.bases[0].size && isIndexMap(a) && a.cols.every((c, i) => c === i)
+  const isPlainBase =
+    a.bases.length === 1 && a.bias.length === a.bases[0].size && isIndexMap(a) && a.cols.every((c, i) => c === i)
   if (isPlainBase) return a.bases[0].id
   let memo = emitted.get(ctx)
   if (!memo) emitted.set(ctx, (memo = new WeakMap()))
@@ -107,7 +114,12 @@ function emitStep(ctx: Ctx, s: AffineSym, inputs: number[]): number {
   // Zero fill only: a gather's fill is not requantised, so another constant could leave the activation domain.
   const index = gatherIndex(a)
   if (index) return emit(ctx, { kind: 'gather', inputs, index, fill: 0 }, a.shape, origin)
-  return emit(ctx, { kind: 'affine', inputs, rowPtr: a.rowPtr, cols: a.cols, vals: a.vals, bias: a.bias }, a.shape, origin)
+  return emit(
+    ctx,
+    { kind: 'affine', inputs, rowPtr: a.rowPtr, cols: a.cols, vals: a.vals, bias: a.bias },
+    a.shape,
+    origin,
+  )
 }
 
 /** A fresh tensor for an emitted step: the nodes fused before it are done. */
@@ -122,7 +134,10 @@ export function need(ctx: Ctx, s: Sym | undefined, what: string): Sym {
 
 export function needConst(ctx: Ctx, s: Sym | undefined, what: string): ConstSym {
   const v = need(ctx, s, what)
-  if (v.kind !== 'const') throw new LoweringError(ctx.node, `${what} must be a constant (an initializer or Constant node)`, ['Only elementwise Mul takes two input-dependent tensors; weights of linear ops (Conv, Gemm, MatMul…) must be constants.'])
+  if (v.kind !== 'const')
+    throw new LoweringError(ctx.node, `${what} must be a constant (an initializer or Constant node)`, [
+      'Only elementwise Mul takes two input-dependent tensors; weights of linear ops (Conv, Gemm, MatMul…) must be constants.',
+    ])
   return v
 }
 
@@ -137,7 +152,8 @@ export function broadcastTo(s: AffineSym, shape: number[]): Affine {
 
 export function constOf(t: OnnxTensor): Sym {
   // Float data is copied as is (Number is the identity on it): a mapped from() took seconds on 10M weights.
-  const data = t.data instanceof Float64Array ? t.data.slice() : Float64Array.from(t.data as ArrayLike<number | bigint>, Number)
+  const data =
+    t.data instanceof Float64Array ? t.data.slice() : Float64Array.from(t.data as ArrayLike<number | bigint>, Number)
   return { kind: 'const', dims: t.dims, data, ...(t.dataType !== undefined ? { dataType: t.dataType } : {}) }
 }
 
@@ -156,7 +172,9 @@ export function linear(s: Sym, shape: number[], row: (o: number) => RowTerms): S
 
 /** A movement op: output element o is input element src(o), or `fill` where src(o) < 0. */
 export function remap(s: Sym, shape: number[], src: (o: number) => number, fill = 0): Sym {
-  const one = [0], unit = [1], none: number[] = []
+  const one = [0],
+    unit = [1],
+    none: number[] = []
   return linear(s, shape, (o) => {
     const i = src(o)
     if (i < 0) return { idx: none, w: none, bias: fill }

@@ -1,14 +1,34 @@
 import { type Affine, add, compose } from '../affine.js'
 import { sizeOf } from '../graph.js'
 import { broadcastIndex, broadcastShapes } from '../shapes.js'
-import { type AffineSym, type ConstSym, type Ctx, type Handler, LoweringError, type Sym, broadcastTo, emit, fresh, materialize, need, needConst, num, shapeOf, withShape } from './common.js'
+import {
+  type AffineSym,
+  type ConstSym,
+  type Ctx,
+  type Handler,
+  LoweringError,
+  type Sym,
+  broadcastTo,
+  emit,
+  fresh,
+  materialize,
+  need,
+  needConst,
+  num,
+  shapeOf,
+  withShape,
+} from './common.js'
 
 export function elementwise(ctx: Ctx, inputs: (Sym | undefined)[], kind: 'Add' | 'Sub' | 'Mul'): Sym {
   const x = need(ctx, inputs[0], 'input A')
   const y = need(ctx, inputs[1], 'input B')
   const shape = broadcastShapes(shapeOf(x), shapeOf(y))
   if (!shape) throw new LoweringError(ctx.node, `shapes [${shapeOf(x)}] and [${shapeOf(y)}] do not broadcast`)
-  const f = { Add: (p: number, q: number) => p + q, Sub: (p: number, q: number) => p - q, Mul: (p: number, q: number) => p * q }[kind]
+  const f = {
+    Add: (p: number, q: number) => p + q,
+    Sub: (p: number, q: number) => p - q,
+    Mul: (p: number, q: number) => p * q,
+  }[kind]
   if (x.kind === 'const' && y.kind === 'const') {
     const ix = broadcastIndex(x.dims, shape)
     const iy = broadcastIndex(y.dims, shape)
@@ -37,7 +57,8 @@ export function elementwise(ctx: Ctx, inputs: (Sym | undefined)[], kind: 'Add' |
  * reads both, broadcasting as index maps into their concatenation. x·x reads one tensor twice.
  */
 function product(ctx: Ctx, x: AffineSym, y: AffineSym, shape: number[]): Sym {
-  const ix = materialize(ctx, x), iy = materialize(ctx, y)
+  const ix = materialize(ctx, x),
+    iy = materialize(ctx, y)
   const inputs = ix === iy ? [ix] : [ix, iy]
   const off = ix === iy ? 0 : sizeOf(x.a.shape)
   const left = broadcastIndex(x.a.shape, shape)
@@ -46,27 +67,53 @@ function product(ctx: Ctx, x: AffineSym, y: AffineSym, shape: number[]): Sym {
 }
 
 /** y[m,n] = Σ_k A[m,k]·B[k,n] where exactly one of A, B is affine (2-D after transposes). */
-function matmul2d(ctx: Ctx, A: Sym, B: Sym, M: number, K: number, N: number, aAt: (m: number, k: number) => number, bAt: (k: number, n: number) => number, bias: (m: number, n: number) => number): Sym {
+function matmul2d(
+  ctx: Ctx,
+  A: Sym,
+  B: Sym,
+  M: number,
+  K: number,
+  N: number,
+  aAt: (m: number, k: number) => number,
+  bAt: (k: number, n: number) => number,
+  bias: (m: number, n: number) => number,
+): Sym {
   const shape = [M, N]
   if (A.kind === 'affine' && B.kind === 'const') {
     const idx = new Int32Array(K)
     const w = new Float64Array(K)
-    return { kind: 'affine', a: compose(A.a, shape, (o) => {
-      const m = Math.floor(o / N), n = o % N
-      for (let k = 0; k < K; k++) { idx[k] = aAt(m, k); w[k] = B.data[bAt(k, n)] }
-      return { idx, w, bias: bias(m, n) }
-    }) }
+    return {
+      kind: 'affine',
+      a: compose(A.a, shape, (o) => {
+        const m = Math.floor(o / N),
+          n = o % N
+        for (let k = 0; k < K; k++) {
+          idx[k] = aAt(m, k)
+          w[k] = B.data[bAt(k, n)]
+        }
+        return { idx, w, bias: bias(m, n) }
+      }),
+    }
   }
   if (A.kind === 'const' && B.kind === 'affine') {
     const idx = new Int32Array(K)
     const w = new Float64Array(K)
-    return { kind: 'affine', a: compose(B.a, shape, (o) => {
-      const m = Math.floor(o / N), n = o % N
-      for (let k = 0; k < K; k++) { idx[k] = bAt(k, n); w[k] = A.data[aAt(m, k)] }
-      return { idx, w, bias: bias(m, n) }
-    }) }
+    return {
+      kind: 'affine',
+      a: compose(B.a, shape, (o) => {
+        const m = Math.floor(o / N),
+          n = o % N
+        for (let k = 0; k < K; k++) {
+          idx[k] = bAt(k, n)
+          w[k] = A.data[aAt(m, k)]
+        }
+        return { idx, w, bias: bias(m, n) }
+      }),
+    }
   }
-  throw new LoweringError(ctx.node, 'exactly one operand must be a constant', ['A matrix product of two input-dependent tensors is not supported (an elementwise Mul is).'])
+  throw new LoweringError(ctx.node, 'exactly one operand must be a constant', [
+    'A matrix product of two input-dependent tensors is not supported (an elementwise Mul is).',
+  ])
 }
 
 export const Add: Handler = (ctx, inputs) => [elementwise(ctx, inputs, 'Add')]
@@ -74,14 +121,22 @@ export const Sub: Handler = (ctx, inputs) => [elementwise(ctx, inputs, 'Sub')]
 export const Mul: Handler = (ctx, inputs) => [elementwise(ctx, inputs, 'Mul')]
 
 export const Gemm: Handler = (ctx, [a, b, c]) => {
-  const A = need(ctx, a, 'input A'), B = need(ctx, b, 'input B')
+  const A = need(ctx, a, 'input A'),
+    B = need(ctx, b, 'input B')
   const at = ctx.node.attributes
-  const alpha = num(at.alpha, 1), beta = num(at.beta, 1), tA = num(at.transA, 0), tB = num(at.transB, 0)
-  const [a0, a1] = shapeOf(A), [b0, b1] = shapeOf(B)
+  const alpha = num(at.alpha, 1),
+    beta = num(at.beta, 1),
+    tA = num(at.transA, 0),
+    tB = num(at.transB, 0)
+  const [a0, a1] = shapeOf(A),
+    [b0, b1] = shapeOf(B)
   const [M, K] = tA ? [a1, a0] : [a0, a1]
   const [K2, N] = tB ? [b1, b0] : [b0, b1]
   if (shapeOf(A).length !== 2 || shapeOf(B).length !== 2 || K !== K2) {
-    throw new LoweringError(ctx.node, `incompatible shapes A [${shapeOf(A)}] and B [${shapeOf(B)}] (transA=${tA}, transB=${tB})`)
+    throw new LoweringError(
+      ctx.node,
+      `incompatible shapes A [${shapeOf(A)}] and B [${shapeOf(B)}] (transA=${tA}, transB=${tB})`,
+    )
   }
   const scale = (s: Sym): Sym => (s.kind === 'const' ? { ...s, data: s.data.map((e) => e * alpha) } : s)
   const C: Sym | undefined = c
@@ -89,31 +144,83 @@ export const Gemm: Handler = (ctx, [a, b, c]) => {
   if (C?.kind === 'const') cIdx = broadcastIndex(C.dims, [M, N])
   const bias = (m: number, n: number) => (C?.kind === 'const' ? beta * C.data[cIdx![m * N + n]] : 0)
   // alpha is folded into whichever operand is constant.
-  let y = matmul2d(ctx, scale(A), scale(B), M, K, N,
-    (m, k) => (tA ? k * M + m : m * K + k), (k, n) => (tB ? n * K + k : k * N + n), bias)
-  if (C?.kind === 'affine') y = { kind: 'affine', a: add((y as { a: Affine }).a, broadcastTo(elementwise(ctx, [C, { kind: 'const', dims: [], data: Float64Array.of(beta) }], 'Mul') as AffineSym, [M, N]), 1) }
+  let y = matmul2d(
+    ctx,
+    scale(A),
+    scale(B),
+    M,
+    K,
+    N,
+    (m, k) => (tA ? k * M + m : m * K + k),
+    (k, n) => (tB ? n * K + k : k * N + n),
+    bias,
+  )
+  if (C?.kind === 'affine')
+    y = {
+      kind: 'affine',
+      a: add(
+        (y as { a: Affine }).a,
+        broadcastTo(
+          elementwise(ctx, [C, { kind: 'const', dims: [], data: Float64Array.of(beta) }], 'Mul') as AffineSym,
+          [M, N],
+        ),
+        1,
+      ),
+    }
   return [y]
 }
 
 export const MatMul: Handler = (ctx, [a, b]) => {
-  const A = need(ctx, a, 'input A'), B = need(ctx, b, 'input B')
-  const sa = shapeOf(A), sb = shapeOf(B)
+  const A = need(ctx, a, 'input A'),
+    B = need(ctx, b, 'input B')
+  const sa = shapeOf(A),
+    sb = shapeOf(B)
   const a2 = sa.length === 1 ? [1, sa[0]] : sa
   const b2 = sb.length === 1 ? [sb[0], 1] : sb
-  const [M, K] = a2.slice(-2), [K2, N] = b2.slice(-2)
+  const [M, K] = a2.slice(-2),
+    [K2, N] = b2.slice(-2)
   const batch = a2.slice(0, -2)
   if (K !== K2 || b2.length > 2 || (batch.length > 0 && A.kind !== 'affine')) {
-    throw new LoweringError(ctx.node, `unsupported MatMul shapes [${sa}] × [${sb}]`, ['Supported: [..., M, K] × constant [K, N], and constant [M, K] × [K, N].'])
+    throw new LoweringError(ctx.node, `unsupported MatMul shapes [${sa}] × [${sb}]`, [
+      'Supported: [..., M, K] × constant [K, N], and constant [M, K] × [K, N].',
+    ])
   }
   const outShape = [...(sa.length === 1 ? [] : [...batch, M]), ...(sb.length === 1 ? [] : [N])]
   const B_ = sizeOf(batch)
-  if (B_ === 1) return [withShape(matmul2d(ctx, A, B, M, K, N, (m, k) => m * K + k, (k, n) => k * N + n, () => 0), outShape)]
+  if (B_ === 1)
+    return [
+      withShape(
+        matmul2d(
+          ctx,
+          A,
+          B,
+          M,
+          K,
+          N,
+          (m, k) => m * K + k,
+          (k, n) => k * N + n,
+          () => 0,
+        ),
+        outShape,
+      ),
+    ]
   // Batched affine × constant: rows of every batch share the constant.
   const Bc = needConst(ctx, B, 'input B')
-  const idx = new Int32Array(K), w = new Float64Array(K)
-  return [{ kind: 'affine', a: compose((A as { a: Affine }).a, outShape, (o) => {
-    const bt = Math.floor(o / (M * N)), m = Math.floor(o / N) % M, n = o % N
-    for (let k = 0; k < K; k++) { idx[k] = bt * M * K + m * K + k; w[k] = Bc.data[k * N + n] }
-    return { idx, w, bias: 0 }
-  }) }]
+  const idx = new Int32Array(K),
+    w = new Float64Array(K)
+  return [
+    {
+      kind: 'affine',
+      a: compose((A as { a: Affine }).a, outShape, (o) => {
+        const bt = Math.floor(o / (M * N)),
+          m = Math.floor(o / N) % M,
+          n = o % N
+        for (let k = 0; k < K; k++) {
+          idx[k] = bt * M * K + m * K + k
+          w[k] = Bc.data[k * N + n]
+        }
+        return { idx, w, bias: 0 }
+      }),
+    },
+  ]
 }

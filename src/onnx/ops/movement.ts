@@ -1,6 +1,20 @@
 import { sizeOf } from '../graph.js'
 import { reshapeTarget, strides, unravel } from '../shapes.js'
-import { type Handler, LoweringError, attrInts, attrString, intsParam, need, needConst, normalizeAxis, num, remap, shapeOf, sumPlaced, withShape } from './common.js'
+import {
+  type Handler,
+  LoweringError,
+  attrInts,
+  attrString,
+  intsParam,
+  need,
+  needConst,
+  normalizeAxis,
+  num,
+  remap,
+  shapeOf,
+  sumPlaced,
+  withShape,
+} from './common.js'
 
 // Movement ops are index maps: they compose into the pending map (or fold a constant) and
 // cost nothing in the circuit.
@@ -24,9 +38,11 @@ export const Transpose: Handler = (ctx, [x]) => {
   const v = need(ctx, x, 'input')
   const s = shapeOf(v)
   const perm = attrInts(ctx, 'perm') ?? s.map((_, i) => s.length - 1 - i)
-  if (perm.length !== s.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) throw new LoweringError(ctx.node, `perm [${perm}] is not a permutation of ${s.length} axes`)
+  if (perm.length !== s.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
+    throw new LoweringError(ctx.node, `perm [${perm}] is not a permutation of ${s.length} axes`)
   const out = perm.map((p) => s[p])
-  const si = strides(s), so = strides(out)
+  const si = strides(s),
+    so = strides(out)
   return [remap(v, out, (o) => unravel(o, out, so).reduce((at, c, i) => at + c * si[perm[i]], 0))]
 }
 
@@ -34,8 +50,14 @@ export const Squeeze: Handler = (ctx, [x, axesIn]) => {
   const v = need(ctx, x, 'input')
   const s = shapeOf(v)
   const axes = intsParam(ctx, axesIn, 'axes')?.map((a) => normalizeAxis(ctx, a, s.length))
-  for (const a of axes ?? []) if (s[a] !== 1) throw new LoweringError(ctx.node, `cannot squeeze axis ${a} of size ${s[a]}`)
-  return [withShape(v, s.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)))]
+  for (const a of axes ?? [])
+    if (s[a] !== 1) throw new LoweringError(ctx.node, `cannot squeeze axis ${a} of size ${s[a]}`)
+  return [
+    withShape(
+      v,
+      s.filter((d, i) => (axes ? !axes.includes(i) : d !== 1)),
+    ),
+  ]
 }
 
 export const Unsqueeze: Handler = (ctx, [x, axesIn]) => {
@@ -60,52 +82,79 @@ export const Pad: Handler = (ctx, [x, padsIn, valueIn, axesIn]) => {
   const mode = attrString(ctx, 'mode', 'constant')
   const given = intsParam(ctx, padsIn, 'pads')
   if (!given) throw new LoweringError(ctx.node, 'missing pads')
-  const axes = axesIn ? Array.from(needConst(ctx, axesIn, 'axes').data, (a) => normalizeAxis(ctx, a, r)) : s.map((_, i) => i)
-  if (given.length !== 2 * axes.length) throw new LoweringError(ctx.node, `pads [${given}] do not match ${axes.length} axes`)
-  const begin = new Array<number>(r).fill(0), end = new Array<number>(r).fill(0)
-  axes.forEach((a, i) => { begin[a] = given[i]; end[a] = given[i + axes.length] })
-  const value = valueIn ? needConst(ctx, valueIn, 'constant_value').data[0] ?? 0 : num(ctx.node.attributes.value, 0)
+  const axes = axesIn
+    ? Array.from(needConst(ctx, axesIn, 'axes').data, (a) => normalizeAxis(ctx, a, r))
+    : s.map((_, i) => i)
+  if (given.length !== 2 * axes.length)
+    throw new LoweringError(ctx.node, `pads [${given}] do not match ${axes.length} axes`)
+  const begin = new Array<number>(r).fill(0),
+    end = new Array<number>(r).fill(0)
+  axes.forEach((a, i) => {
+    begin[a] = given[i]
+    end[a] = given[i + axes.length]
+  })
+  const value = valueIn ? (needConst(ctx, valueIn, 'constant_value').data[0] ?? 0) : num(ctx.node.attributes.value, 0)
   const out = s.map((d, i) => d + begin[i] + end[i])
   if (out.some((d) => d < 0)) throw new LoweringError(ctx.node, `pads [${given}] crop more than the input [${s}]`)
   const coord: Record<string, (c: number, d: number) => number> = {
     constant: (c, d) => (c >= 0 && c < d ? c : -1),
     edge: (c, d) => Math.min(Math.max(c, 0), d - 1),
-    reflect: (c, d) => { if (d === 1) return 0; const p = 2 * (d - 1); const m = ((c % p) + p) % p; return m < d ? m : p - m },
+    reflect: (c, d) => {
+      if (d === 1) return 0
+      const p = 2 * (d - 1)
+      const m = ((c % p) + p) % p
+      return m < d ? m : p - m
+    },
   }
   const map = coord[mode]
   if (!map) throw new LoweringError(ctx.node, `unsupported mode "${mode}"`, ['Supported: constant, edge, reflect.'])
-  const si = strides(s), so = strides(out)
-  return [remap(v, out, (o) => {
-    let at = 0
-    for (let i = 0; i < r; i++) {
-      const c = map(Math.floor(o / so[i]) % out[i] - begin[i], s[i])
-      if (c < 0) return -1
-      at += c * si[i]
-    }
-    return at
-  }, value)]
+  const si = strides(s),
+    so = strides(out)
+  return [
+    remap(
+      v,
+      out,
+      (o) => {
+        let at = 0
+        for (let i = 0; i < r; i++) {
+          const c = map((Math.floor(o / so[i]) % out[i]) - begin[i], s[i])
+          if (c < 0) return -1
+          at += c * si[i]
+        }
+        return at
+      },
+      value,
+    ),
+  ]
 }
 
 export const Slice: Handler = (ctx, [x, startsIn, endsIn, axesIn, stepsIn]) => {
   const v = need(ctx, x, 'input')
   const s = shapeOf(v)
-  const starts = intsParam(ctx, startsIn, 'starts'), ends = intsParam(ctx, endsIn, 'ends')
-  if (!starts || !ends || starts.length !== ends.length) throw new LoweringError(ctx.node, 'starts and ends are required and must have the same length')
+  const starts = intsParam(ctx, startsIn, 'starts'),
+    ends = intsParam(ctx, endsIn, 'ends')
+  if (!starts || !ends || starts.length !== ends.length)
+    throw new LoweringError(ctx.node, 'starts and ends are required and must have the same length')
   const axes = (intsParam(ctx, axesIn, 'axes') ?? starts.map((_, i) => i)).map((a) => normalizeAxis(ctx, a, s.length))
   const steps = stepsIn ? Array.from(needConst(ctx, stepsIn, 'steps').data) : starts.map(() => 1)
-  const first = s.map(() => 0), step = s.map(() => 1), out = [...s]
+  const first = s.map(() => 0),
+    step = s.map(() => 1),
+    out = [...s]
   axes.forEach((a, i) => {
-    const d = s[a], k = steps[i]
+    const d = s[a],
+      k = steps[i]
     if (k === 0) throw new LoweringError(ctx.node, 'a step of 0 is not allowed')
     // INVARIANT: ONNX clamps starts to [0, d] and ends to [0, d] going forwards, to [0, d-1] and [-1, d-1] going backwards.
     let b = starts[i] < 0 ? starts[i] + d : starts[i]
     let e = ends[i] < 0 ? ends[i] + d : ends[i]
     b = k > 0 ? Math.min(Math.max(b, 0), d) : Math.min(Math.max(b, 0), d - 1)
     e = k > 0 ? Math.min(Math.max(e, 0), d) : Math.min(Math.max(e, -1), d - 1)
-    first[a] = b; step[a] = k
+    first[a] = b
+    step[a] = k
     out[a] = Math.max(0, Math.ceil((e - b) / k))
   })
-  const si = strides(s), so = strides(out)
+  const si = strides(s),
+    so = strides(out)
   return [remap(v, out, (o) => unravel(o, out, so).reduce((at, c, i) => at + (first[i] + c * step[i]) * si[i], 0))]
 }
 
@@ -116,7 +165,10 @@ export const Concat: Handler = (ctx, inputs) => {
   if (typeof ctx.node.attributes.axis !== 'number') throw new LoweringError(ctx.node, 'missing attribute axis')
   const axis = normalizeAxis(ctx, ctx.node.attributes.axis, r)
   if (shapes.some((p) => p.length !== r || p.some((d, i) => i !== axis && d !== shapes[0][i]))) {
-    throw new LoweringError(ctx.node, `shapes ${shapes.map((p) => `[${p}]`).join(', ')} do not concatenate along axis ${axis}`)
+    throw new LoweringError(
+      ctx.node,
+      `shapes ${shapes.map((p) => `[${p}]`).join(', ')} do not concatenate along axis ${axis}`,
+    )
   }
   const out = [...shapes[0]]
   out[axis] = shapes.reduce((n, p) => n + p[axis], 0)
@@ -124,7 +176,9 @@ export const Concat: Handler = (ctx, inputs) => {
   let offset = 0
   // Each piece is placed in the output (the rest of its rows empty), then all are summed.
   const placed = parts.map((p, k) => {
-    const lo = offset, d = shapes[k][axis], sp = strides(shapes[k])
+    const lo = offset,
+      d = shapes[k][axis],
+      sp = strides(shapes[k])
     offset += d
     return remap(p, out, (o) => {
       const c = unravel(o, out, so)
@@ -147,10 +201,15 @@ export const Gather: Handler = (ctx, [x, indicesIn]) => {
     if (i < -d || i >= d) throw new LoweringError(ctx.node, `index ${i} is out of range for axis ${axis} of size ${d}`)
     return i < 0 ? i + d : i
   })
-  const inner = sizeOf(s.slice(axis + 1)), n = indices.length
+  const inner = sizeOf(s.slice(axis + 1)),
+    n = indices.length
   const out = [...s.slice(0, axis), ...ind.dims, ...s.slice(axis + 1)]
-  return [remap(v, out, (o) => {
-    const i = o % inner, j = Math.floor(o / inner) % n, b = Math.floor(o / (inner * n))
-    return (b * d + indices[j]) * inner + i
-  })]
+  return [
+    remap(v, out, (o) => {
+      const i = o % inner,
+        j = Math.floor(o / inner) % n,
+        b = Math.floor(o / (inner * n))
+      return (b * d + indices[j]) * inner + i
+    }),
+  ]
 }

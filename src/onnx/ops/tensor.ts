@@ -1,4 +1,17 @@
-import { type Ctx, type Handler, LoweringError, type Sym, constOf, emit, fresh, materialize, need, needConst, num, shapeOf } from './common.js'
+import {
+  type Ctx,
+  type Handler,
+  LoweringError,
+  type Sym,
+  constOf,
+  emit,
+  fresh,
+  materialize,
+  need,
+  needConst,
+  num,
+  shapeOf,
+} from './common.js'
 
 export const Identity: Handler = (ctx, [x]) => [need(ctx, x, 'input')]
 
@@ -11,7 +24,9 @@ export const Constant: Handler = (ctx) => {
     const v = a[key]
     if (Array.isArray(v)) return [{ kind: 'const', dims: [v.length], data: Float64Array.from(v) }]
   }
-  throw new LoweringError(ctx.node, 'unsupported Constant form', ['Use the value, value_float(s) or value_int(s) attribute.'])
+  throw new LoweringError(ctx.node, 'unsupported Constant form', [
+    'Use the value, value_float(s) or value_int(s) attribute.',
+  ])
 }
 
 /** Shape of a known-shape tensor: a constant, so the Gather/Concat/Reshape chains exporters write around it fold away. */
@@ -24,23 +39,41 @@ export const Shape: Handler = (ctx, [x]) => {
 }
 
 // TensorProto.DataType codes.
-const FLOAT = 1, DOUBLE = 11, BOOL = 9
+const FLOAT = 1,
+  DOUBLE = 11,
+  BOOL = 9
 const INTEGER = new Set([2, 3, 4, 5, 6, 7, 12, 13])
 
 /** Cast: exact on constants; on input-dependent values only a cast to float is linear (the identity). */
 export const Cast: Handler = (ctx, [x]) => {
   const v = need(ctx, x, 'input')
   const to = num(ctx.node.attributes.to, NaN)
-  const convert: ((e: number) => number) | undefined = to === FLOAT ? Math.fround : to === DOUBLE ? (e) => e : to === BOOL ? (e) => (e !== 0 ? 1 : 0) : INTEGER.has(to) ? Math.trunc : undefined
-  if (!convert) throw new LoweringError(ctx.node, `cast to data type ${to} is not supported`, ['Supported: float, double, bool and integer types.'])
+  const convert: ((e: number) => number) | undefined =
+    to === FLOAT
+      ? Math.fround
+      : to === DOUBLE
+        ? (e) => e
+        : to === BOOL
+          ? (e) => (e !== 0 ? 1 : 0)
+          : INTEGER.has(to)
+            ? Math.trunc
+            : undefined
+  if (!convert)
+    throw new LoweringError(ctx.node, `cast to data type ${to} is not supported`, [
+      'Supported: float, double, bool and integer types.',
+    ])
   if (v.kind === 'const') return [{ ...v, data: v.data.map(convert) }]
-  if (to !== FLOAT && to !== DOUBLE) throw new LoweringError(ctx.node, `cast of an input-dependent value to data type ${to} is not supported`, ['Only casts to float are linear.'])
+  if (to !== FLOAT && to !== DOUBLE)
+    throw new LoweringError(ctx.node, `cast of an input-dependent value to data type ${to} is not supported`, [
+      'Only casts to float are linear.',
+    ])
   return [v]
 }
 
 /** y = min(max(x, lo), hi) as a clamp step; null bounds are open. */
 function clamp(ctx: Ctx, v: Sym, lo: number | null, hi: number | null): Sym {
-  if (v.kind === 'const') return { ...v, data: v.data.map((e) => Math.min(Math.max(e, lo ?? -Infinity), hi ?? Infinity)) }
+  if (v.kind === 'const')
+    return { ...v, data: v.data.map((e) => Math.min(Math.max(e, lo ?? -Infinity), hi ?? Infinity)) }
   if (lo === null && hi === null) return v
   const id = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, v)], lo, hi }, v.a.shape)
   return fresh(id, v.a.shape)
