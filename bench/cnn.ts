@@ -264,7 +264,7 @@ row(
   (r) => `${pct(r.accuracy.argmaxAgreement)}, ${r.accuracy.maxAbsError.toPrecision(3)}`,
 )
 row('reference executor per digit', (r) => `${r.accuracy.executorMsPerDigit.toFixed(1)} ms`)
-const md = lines.join('\n') + '\n'
+const md = `${lines.join('\n')}\n`
 await writeFileAtomic(join(ROOT, 'bench', 'results', `cnn-${date}.md`), md)
 console.log(md)
 await shutdown()

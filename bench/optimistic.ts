@@ -101,7 +101,7 @@ try {
   const json = JSON.stringify(report, (_, v) => (typeof v === 'bigint' ? Number(v) : v), 2)
   console.log(json)
   const out = process.argv.indexOf('--json')
-  if (out > 0) writeFileSync(process.argv[out + 1], json + '\n')
+  if (out > 0) writeFileSync(process.argv[out + 1], `${json}\n`)
 } finally {
   await anvil.stop()
 }

@@ -113,4 +113,4 @@ const JSON_DECIMALS = 4
 const round = (v: number) => Math.round(v * 10 ** JSON_DECIMALS) / 10 ** JSON_DECIMALS
 /** EZKL's data format: one flat list per model input, several samples concatenated. */
 export const ezklInput = (samples: Sample[]) =>
-  JSON.stringify({ input_data: [samples.flatMap((s) => Array.from(s.pixels, round))] }) + '\n'
+  `${JSON.stringify({ input_data: [samples.flatMap((s) => Array.from(s.pixels, round))] })}\n`

@@ -52,5 +52,5 @@ export function scaleReport(
     )
   }
   if (failures.length > 0) lines.push('', '## Failures', '', ...failures.map((f) => `- ${f.name}: ${f.error}`))
-  return lines.join('\n') + '\n'
+  return `${lines.join('\n')}\n`
 }

@@ -4,7 +4,7 @@
  */
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Contract, Wallet } from 'ethers'
+import type { Contract, Wallet } from 'ethers'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { deployBuild } from '../../src/chain/model.js'
 import { verifyOnChain } from '../../src/chain/verify-on-chain.js'
@@ -82,7 +82,7 @@ export async function measureZk(
   const label = weights === 'hashed' ? `${m.name} (hashed weights)` : m.name
   await mkdir(dir, { recursive: true })
   // Beside the build folder, not in it: compile writes only into a new, empty or build folder.
-  let onnxPath = typeof m.onnx === 'string' ? m.onnx : `${dir}.source.onnx`
+  const onnxPath = typeof m.onnx === 'string' ? m.onnx : `${dir}.source.onnx`
   if (typeof m.onnx !== 'string') await writeFile(onnxPath, m.onnx)
   const [compiled, compileMem] = await withPeakMemory(() =>
     progress.step(`${label}: compile`, () =>

@@ -392,8 +392,7 @@ const VERBS: Record<string, Verb> = {
         outDir,
         progress: terminalProgress(),
       })
-      const rounded = (v: (number[] | null)[]) =>
-        JSON.stringify(v.map((o) => o && o.map((e) => Number(e.toPrecision(4)))))
+      const rounded = (v: (number[] | null)[]) => JSON.stringify(v.map((o) => o?.map((e) => Number(e.toPrecision(4)))))
       console.log(
         table([
           ['output', rounded(r.real)],

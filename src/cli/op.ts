@@ -161,26 +161,20 @@ async function openGame(
   return { deployment, game: gameContract(deployment.gameAddress, wallet), address: wallet.address }
 }
 
-function printEvent(e: WatchEvent): void {
+function eventLine(e: WatchEvent): string {
   switch (e.type) {
     case 'claim':
-      return out(`claim ${e.claimId}: ${e.verdict === 'wrong' ? 'WRONG — disputing it' : e.verdict}`)
+      return `claim ${e.claimId}: ${e.verdict === 'wrong' ? 'WRONG — disputing it' : e.verdict}`
     case 'challenged':
-      return out(`  challenged: dispute ${e.disputeId} (gas ${e.gasUsed}, ${e.calldataBytes} calldata bytes)`)
+      return `  challenged: dispute ${e.disputeId} (gas ${e.gasUsed}, ${e.calldataBytes} calldata bytes)`
     case 'move':
-      return out(
-        `  ${e.sent.role} ${moveName(e.sent)} in ${e.sent.phase} (gas ${e.sent.gasUsed}, ${e.sent.calldataBytes} calldata bytes)`,
-      )
+      return `  ${e.sent.role} ${moveName(e.sent)} in ${e.sent.phase} (gas ${e.sent.gasUsed}, ${e.sent.calldataBytes} calldata bytes)`
     case 'resolved':
-      return out(
-        `  dispute ${e.disputeId} resolved: ${e.claimantWon ? 'the claimant won' : 'the challenger won, the claim is rejected'}`,
-      )
+      return `  dispute ${e.disputeId} resolved: ${e.claimantWon ? 'the claimant won' : 'the challenger won, the claim is rejected'}`
     case 'finalized':
-      return out(`claim ${e.claimId} finalised (gas ${e.gasUsed}); withdraw the bond with \`veriml op withdraw DIR\``)
+      return `claim ${e.claimId} finalised (gas ${e.gasUsed}); withdraw the bond with \`veriml op withdraw DIR\``
     case 'error':
-      return out(
-        `  error${e.claimId ? ` (claim ${e.claimId.slice(0, 10)}…)` : ''}${e.disputeId ? ` (dispute ${e.disputeId.slice(0, 10)}…)` : ''}: ${e.message}; retrying`,
-      )
+      return `  error${e.claimId ? ` (claim ${e.claimId.slice(0, 10)}…)` : ''}${e.disputeId ? ` (dispute ${e.disputeId.slice(0, 10)}…)` : ''}: ${e.message}; retrying`
   }
 }
 
@@ -248,7 +242,7 @@ async function claim(pos: string[], flags: Flags): Promise<number> {
       fromBlock,
       pollMs: pollMs(flags),
       signal,
-      onEvent: printEvent,
+      onEvent: (e) => out(eventLine(e)),
     })
     out(`claim ${submitted.claimId}: ${r.status}`)
     return r.status === 'Rejected' ? 1 : 0
@@ -264,21 +258,29 @@ async function challenge(pos: string[], flags: Flags): Promise<number> {
     fromBlock: deployment.deployBlock,
     modelId: deployment.modelId,
   })
-  const seat = await disputeIfWrong(ctx, posted, printEvent)
+  const seat = await disputeIfWrong(ctx, posted, (e) => out(eventLine(e)))
   if (!seat) return 0
   const { signal, release } = interruptSignal()
   try {
     const view = await playSeat(ctx.game, seat, {
       pollMs: pollMs(flags),
       signal,
-      onMove: (sent) => printEvent({ type: 'move', claimId: posted.claimId, sent }),
-      onError: (message) => printEvent({ type: 'error', claimId: posted.claimId, disputeId: seat.disputeId, message }),
+      onMove: (sent) => out(eventLine({ type: 'move', claimId: posted.claimId, sent })),
+      onError: (message) =>
+        out(eventLine({ type: 'error', claimId: posted.claimId, disputeId: seat.disputeId, message })),
     })
     if (!view) {
       out(`stopped; dispute ${seat.disputeId} is still open: run op challenge again to resume it`)
       return 1
     }
-    printEvent({ type: 'resolved', claimId: posted.claimId, disputeId: seat.disputeId, claimantWon: view.claimantWon })
+    out(
+      eventLine({
+        type: 'resolved',
+        claimId: posted.claimId,
+        disputeId: seat.disputeId,
+        claimantWon: view.claimantWon,
+      }),
+    )
     return view.claimantWon ? 1 : 0
   } finally {
     release()
@@ -294,7 +296,7 @@ async function watch(pos: string[], flags: Flags): Promise<number> {
   )
   const { signal, release } = interruptSignal()
   try {
-    const r = await watchClaims({ ...ctx, fromBlock, pollMs: pollMs(flags), signal, onEvent: printEvent })
+    const r = await watchClaims({ ...ctx, fromBlock, pollMs: pollMs(flags), signal, onEvent: (e) => out(eventLine(e)) })
     out(`stopped: ${r.checked} claims checked, ${r.disputes.length} disputes resolved, ${r.open.length} still open`)
     return 0
   } finally {

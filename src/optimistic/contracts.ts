@@ -17,8 +17,8 @@ let cached: OptimisticArtifacts | undefined
 export function optimisticArtifacts(): OptimisticArtifacts {
   if (cached) return cached
   const { contracts } = compileSolidity({ baseDir: SOURCES, files: ['OptimisticGame.sol', 'IntegerOneStep.sol'] })
-  const game = contracts['OptimisticGame']
-  const executor = contracts['IntegerOneStep']
+  const game = contracts.OptimisticGame
+  const executor = contracts.IntegerOneStep
   const seen = new Set<string>()
   const errorFragments = [...game.abi, ...executor.abi].filter((f) => {
     const item = f as { type: string; name: string; inputs: { type: string }[] }

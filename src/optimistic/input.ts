@@ -106,7 +106,11 @@ export function packInputStates(lane: InputLane, states: readonly (readonly bigi
     first += s.length
   }
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0))
-  parts.reduce((at, p) => (out.set(p, at), at + p.length), 0)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
   return hexOf(out)
 }
 

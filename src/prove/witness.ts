@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { join, resolve } from 'node:path'
+import { resolve } from 'node:path'
 import { weightInputs } from '../circuit/weights.js'
 import { irFromJson } from '../ir/serialize.js'
 import { ToolError } from './errors.js'

@@ -63,7 +63,6 @@ declare module 'snarkjs' {
     preparePhase2(oldPtau: FileOrBuffer, newPtau: FileOrBuffer, logger?: unknown): Promise<unknown>
     verify(ptau: FileOrBuffer, logger?: unknown): Promise<boolean>
   }
-  export const curves: { getCurveFromName(name: string): Promise<unknown> }
   export const curves: {
     getCurveFromName(name: string): Promise<unknown>
   }

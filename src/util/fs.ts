@@ -27,7 +27,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 
 /** JSON with bigints written as decimal strings. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n'
+  return `${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {

@@ -19,7 +19,7 @@ export function registerSecret(value: string | undefined): void {
   if (body.length >= MIN_SECRET_CHARS) secrets.add(body)
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /**
  * Replaces every registered secret (case-insensitively) with `<redacted>`, then any hex run
@@ -29,7 +29,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 export function redact(text: string): string {
   let out = text
   for (const s of [...secrets].sort((a, b) => b.length - a.length))
-    out = out.replace(new RegExp(escape(s), 'gi'), '<redacted>')
+    out = out.replace(new RegExp(escapeRegExp(s), 'gi'), '<redacted>')
   if (secrets.size === 0) return out
   const bodies = [...secrets].map((s) => s.toLowerCase())
   return out.replace(/(0x)?[0-9a-fA-F]{20,}/g, (run) => {

@@ -20,7 +20,6 @@ import {
   HANG_MS,
   INPUT,
   OTHER,
-  type Result,
   SECRET,
   SHORT_KEY,
   STACK,

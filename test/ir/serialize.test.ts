@@ -53,6 +53,7 @@ describe('irToJson / modelId: the chunked writer is JSON.stringify with the cano
       l: { m: { n: [Infinity] } },
       o: true,
       p: 1.5e-9,
+      // biome-ignore lint/suspicious/noSparseArray: a hole is what this case serialises
       q: [, 1n],
       r: Object.assign(Object.create(null) as object, { s: 2n }),
     } as unknown as IrModel

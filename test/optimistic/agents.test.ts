@@ -377,7 +377,7 @@ describe('log queries in bounded block ranges', () => {
         return []
       },
     }
-    return { game: gameContract('0x' + '11'.repeat(20), { provider } as never), ranges }
+    return { game: gameContract(`0x${'11'.repeat(20)}`, { provider } as never), ranges }
   }
 
   it('splits ranges at MAX_LOG_RANGE blocks, inclusive, without gaps or overlaps', () => {

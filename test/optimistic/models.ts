@@ -197,7 +197,11 @@ export function randomModel(seed: number, steps = 6): IrModel {
       const cols: number[] = []
       const vals: bigint[] = []
       for (let j = 0; j < size; j++) {
-        for (let k = 0; k < inSize; k++) if (r.next() < 0.7) cols.push(k), vals.push(r.big(-100, 100))
+        for (let k = 0; k < inSize; k++)
+          if (r.next() < 0.7) {
+            cols.push(k)
+            vals.push(r.big(-100, 100))
+          }
         rowPtr[j + 1] = cols.length
       }
       op = {

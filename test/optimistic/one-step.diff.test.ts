@@ -41,7 +41,7 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
     anvil = await startAnvil()
     const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
     const { contracts } = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] })
-    const h = contracts['OpsHarness']
+    const h = contracts.OpsHarness
     harness = (await (
       await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()
     ).waitForDeployment()) as Contract

@@ -36,7 +36,7 @@ describe('one-step gas', () => {
     wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
     const { executorAddress } = await deployOptimistic(wallet)
     executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, wallet)
-    const p = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/GasProbe.sol'] }).contracts['GasProbe']
+    const p = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/GasProbe.sol'] }).contracts.GasProbe
     probe = (await (
       await new ContractFactory(p.abi as InterfaceAbi, p.bytecode, wallet).deploy()
     ).waitForDeployment()) as Contract

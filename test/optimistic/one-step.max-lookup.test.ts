@@ -4,7 +4,6 @@ import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { lookupValue, requantValue } from '../../src/ir/ops.js'
 import type { IrModel, LookupOp, MaxOp, RequantOp } from '../../src/ir/types.js'
 import {
-  abi,
   ELEMENT_OPENING,
   EMPTY_TERMS_ROOT,
   FOLD_ROW,
@@ -37,7 +36,6 @@ const LOOKUP_STEP = 1
 const REQUANT_STEP = 2
 const SMALL_LOOKUP_STEP = 3
 
-type Body = Record<string, unknown>
 describe('commitParams for max, lookup and half-even requant', () => {
   it('commits half-even with an 8th constant and half up with the 7 it always had', () => {
     const params = commitParams(maxLookupModel())

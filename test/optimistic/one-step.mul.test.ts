@@ -7,7 +7,7 @@ import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { compileSolidity } from '../../src/chain/solc.js'
 import { mulElement } from '../../src/ir/ops.js'
 import type { IrModel, MulOp } from '../../src/ir/types.js'
-import { abi, MUL_BODY, mulPairLeaf } from '../../src/optimistic/abi.js'
+import { MUL_BODY, mulPairLeaf } from '../../src/optimistic/abi.js'
 import { call } from '../../src/optimistic/client.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
 import { OptimisticModelError } from '../../src/optimistic/errors.js'
@@ -115,7 +115,7 @@ describe('Solidity one-step for mul', () => {
     const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
     const { executorAddress } = await deployOptimistic(wallet)
     executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
-    const h = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] }).contracts['OpsHarness']
+    const h = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] }).contracts.OpsHarness
     harness = (await (
       await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()
     ).waitForDeployment()) as Contract

@@ -104,7 +104,7 @@ describe('trace commitments', () => {
     // A key posting another input has that input's root, whatever trace it was built on.
     const other = trace.states.slice(0, inputCount).map((v) => v.map((x) => (x === 127n ? 126n : x + 1n)))
     const otherPacked = packInputStates(lane, other)
-    const key = claimKeyOf('0x' + '11'.repeat(32), trace, '0x' + '22'.repeat(20), otherPacked)
+    const key = claimKeyOf(`0x${'11'.repeat(32)}`, trace, `0x${'22'.repeat(20)}`, otherPacked)
     expect(key.inputRoot).toBe(buildTrace(model, other, { anyInput: true }).inputRoot)
     expect(key.inputRoot).not.toBe(trace.inputRoot)
     expect(key.traceRoot).toBe(trace.traceRoot)
@@ -116,7 +116,7 @@ describe('trace commitments', () => {
     const trace = buildTrace(model, [[1n, 2n, 3n, 4n, 5n, 6n]])
     expect(trace.layout.outputStates).toEqual([3, 1])
     expect(trace.outputs).toEqual([trace.states[3], trace.states[1]])
-    const key = claimKeyOf('0x' + '11'.repeat(32), trace, '0x' + '22'.repeat(20))
+    const key = claimKeyOf(`0x${'11'.repeat(32)}`, trace, `0x${'22'.repeat(20)}`)
     expect(key.outputsHash).toBe(outputsHashOf([trace.tensorTrees[3].root, trace.tensorTrees[1].root]))
     expect(key.outputsHash).not.toBe(outputsHashOf([trace.tensorTrees[1].root, trace.tensorTrees[3].root]))
   })
@@ -125,8 +125,8 @@ describe('trace commitments', () => {
     const model = tinyModel()
     const a = buildTrace(model, [[1n, 2n, 3n, 4n, 5n, 6n]])
     const b = buildTrace(model, [[1n, 2n, 3n, 4n, 5n, 7n]])
-    const id = '0x' + '11'.repeat(32)
-    const claimant = '0x' + '22'.repeat(20)
+    const id = `0x${'11'.repeat(32)}`
+    const claimant = `0x${'22'.repeat(20)}`
     expect(shouldChallenge(claimKeyOf(id, a, claimant), a)).toBe(false)
     expect(shouldChallenge({ ...claimKeyOf(id, a, claimant), traceRoot: b.traceRoot }, a)).toBe(true)
     // A trace built on input b posted with input a: the watcher's trace (on a) differs.

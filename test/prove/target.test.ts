@@ -15,7 +15,7 @@ import { artifactPaths } from '../../src/prove/paths.js'
 import { proveModel, runModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
-import { cliSpawn, ROOT } from '../helpers/cli.js'
+import { cliSpawn } from '../helpers/cli.js'
 
 const exists = (path: string) =>
   access(path).then(

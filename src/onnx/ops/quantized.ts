@@ -113,7 +113,7 @@ function channelOf(dims: number[], axis: number | null): (o: number) => number {
  * and the scales, never a float32-rounded weight, and the exact product keeps every row of the
  * fused affine map a small integer multiple of one factor for src/quantize/fixed.ts.
  */
-function dequantize(ctx: Ctx, x: Sym, p: QuantParams): Sym {
+function dequantize(_ctx: Ctx, x: Sym, p: QuantParams): Sym {
   const dims = shapeOf(x)
   const ch = channelOf(dims, p.axis)
   const idx = [0],
