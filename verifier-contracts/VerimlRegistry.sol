@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-pragma solidity ^0.8.24;
+pragma solidity 0.8.37;
+
+import {IVerimlRegistryTypes} from "./IVerimlRegistryTypes.sol";
+import {Owned} from "./Owned.sol";
 
 /// @title VerimlRegistry
 /// @notice Binds veriml model ids to their Groth16 verifiers and records verified inferences.
@@ -25,55 +28,7 @@ pragma solidity ^0.8.24;
 /// `verifyProof(uint[2],uint[2][2],uint[2],uint[N])` takes only static arguments, so its
 /// calldata is the plain concatenation of the words and one registry serves every N with no
 /// extra deployment, no extra call frame and no generated Solidity besides the verifier.
-contract VerimlRegistry {
-    /// @notice How a tensor appears among the public signals.
-    enum Visibility {
-        Private,
-        Public,
-        Hashed
-    }
-
-    /// @notice Packing of a public tensor; mirrors `PackLayout` in src/circuit/packing.ts.
-    struct PackLayout {
-        uint32 count;
-        uint16 laneBits;
-        uint16 lanesPerElement;
-        int256 lo;
-    }
-
-    /// @notice What the owner supplies to register a model.
-    /// @dev Layouts of parts that are not `Public` must be all zero. `weightCommitment` 0:
-    ///      the weights are circuit constants (the verification key pins them); otherwise they
-    ///      are private and every proof's last signal must equal it (a Poseidon hash is 0 with
-    ///      negligible probability, so 0 is free to mean "none").
-    struct ModelConfig {
-        address verifier;
-        Visibility inputVisibility;
-        Visibility outputVisibility;
-        PackLayout inputLayout;
-        PackLayout outputLayout;
-        uint256 weightCommitment;
-    }
-
-    /// @notice A registered model. Fits one storage slot: it is read on every verification.
-    struct Model {
-        address verifier;
-        bytes4 selector;
-        uint16 publicSignalCount;
-        uint16 inputSignalCount;
-        Visibility inputVisibility;
-        Visibility outputVisibility;
-        bool hashedWeights;
-    }
-
-    /// @notice A recorded inference, in one storage slot (the id already commits to the model
-    ///         and the signals). `submitter` is informational: anyone can copy a pending proof
-    ///         and submit it first, so it must never decide who gets paid.
-    struct Inference {
-        address submitter;
-        uint64 blockNumber;
-    }
-
+contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     /// @notice BN254 scalar field order: public signals are field elements below it.
     uint256 public constant SNARK_SCALAR_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -91,10 +46,8 @@ contract VerimlRegistry {
     ///         4-pair ecPairing (45k + 4·34k) plus decoding, with head room. Measured use is
     ///         about 186k + 6.8k·N of execution (207k + 6.8k·N per transaction).
     uint256 public constant VERIFY_GAS_BASE = 260_000;
+    /// @notice Gas per public signal a verification can need at most (see VERIFY_GAS_BASE).
     uint256 public constant VERIFY_GAS_PER_SIGNAL = 10_000;
-
-    address public owner;
-    address public pendingOwner;
 
     mapping(bytes32 modelId => Model) internal _models;
     mapping(bytes32 modelId => PackLayout) internal _inputLayouts;
@@ -102,72 +55,19 @@ contract VerimlRegistry {
     mapping(bytes32 modelId => uint256) internal _weightCommitments;
     mapping(bytes32 inferenceId => Inference) internal _inferences;
 
-    event ModelRegistered(
-        bytes32 indexed modelId,
-        address indexed verifier,
-        uint16 publicSignalCount,
-        Visibility inputVisibility,
-        Visibility outputVisibility
-    );
-    /// @notice The public signals are logged (not stored) so indexers and consumers can get
-    ///         them back from the chain at log cost rather than 20k gas per storage word.
-    event InferenceVerified(
-        bytes32 indexed inferenceId, bytes32 indexed modelId, address indexed submitter, uint256[] pubSignals
-    );
-    event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner);
-    event OwnershipTransferred(address indexed previousOwner, address indexed newOwner);
-
-    error NotOwner(address caller);
-    error NotPendingOwner(address caller);
-    error ZeroAddress();
-    error ZeroModelId();
-    error ModelAlreadyRegistered(bytes32 modelId, address verifier);
-    error VerifierHasNoCode(address verifier);
-    error OutputNotExposed();
-    error InvalidLayout(bool isInput);
-    error TooManyPublicSignals(uint256 count);
-    error VerifierProbeFailed(address verifier, uint256 publicSignalCount);
-    error ModelNotRegistered(bytes32 modelId);
-    error PublicSignalCountMismatch(bytes32 modelId, uint256 expected, uint256 actual);
-    error SignalNotInField(uint256 index, uint256 value);
-    error ProofRejected(bytes32 modelId);
-    error VerifierOutOfGas(bytes32 modelId);
-    error VerifierCallFailed(bytes32 modelId, address verifier);
-    error InferenceAlreadyRecorded(bytes32 inferenceId);
-    error InferenceNotRecorded(bytes32 inferenceId);
-    error PartNotPublic(bytes32 modelId, bool isInput);
-    error WeightCommitmentMismatch(bytes32 modelId, uint256 expected, uint256 actual);
-
     /// @param initialOwner The account that vouches for model registrations.
-    constructor(address initialOwner) {
-        // INVARIANT: the registry always has an owner, or no model could ever be registered.
-        if (initialOwner == address(0)) revert ZeroAddress();
-        owner = initialOwner;
-        emit OwnershipTransferred(address(0), initialOwner);
-    }
-
-    /// @notice Starts a two-step ownership transfer; `newOwner` must accept it.
-    function transferOwnership(address newOwner) external {
-        // INVARIANT: only the owner hands over the right to vouch for bindings.
-        if (msg.sender != owner) revert NotOwner(msg.sender);
-        pendingOwner = newOwner;
-        emit OwnershipTransferStarted(owner, newOwner);
-    }
-
-    /// @notice Completes a transfer, proving the new owner controls its key.
-    function acceptOwnership() external {
-        // INVARIANT: ownership never moves to an address that cannot act.
-        if (msg.sender != pendingOwner) revert NotPendingOwner(msg.sender);
-        emit OwnershipTransferred(owner, msg.sender);
-        owner = msg.sender;
-        pendingOwner = address(0);
-    }
+    constructor(address initialOwner) Owned(initialOwner) {}
 
     /// @notice Binds `modelId` to a snarkjs Groth16 verifier and the model's signal packing. Final.
+    /// @dev INVARIANT: only the owner vouches for a model id ↔ verifier binding (onlyOwner).
+    /// @param modelId The model's id (hash of its integer IR); not zero.
+    /// @param config The verifier, visibilities, packings and weight commitment.
     /// @return publicSignalCount The number of public signals every proof of the model carries.
-    function registerModel(bytes32 modelId, ModelConfig calldata config) external returns (uint16 publicSignalCount) {
-        // INVARIANT: only the owner vouches for a model id ↔ verifier binding.
-        if (msg.sender != owner) revert NotOwner(msg.sender);
+    function registerModel(bytes32 modelId, ModelConfig calldata config)
+        external
+        onlyOwner
+        returns (uint16 publicSignalCount)
+    {
         // INVARIANT: the zero id is reserved, so a zeroed storage read never names a model.
         if (modelId == bytes32(0)) revert ZeroModelId();
         // INVARIANT: a binding is final; consumers rely on it not changing.
@@ -207,6 +107,11 @@ contract VerimlRegistry {
     /// @dev Reverts instead of returning false, so that eth_estimateGas finds the real cost:
     ///      snarkjs's verifier answers `false` when short of gas, which a binary search would
     ///      otherwise accept as success at a fraction of the gas needed.
+    /// @param modelId The model.
+    /// @param a The proof's A point.
+    /// @param b The proof's B point (snarkjs order: each coordinate's c1 before c0).
+    /// @param c The proof's C point.
+    /// @param pubSignals The public signals, input part, output part, then the weight commitment.
     /// @return inferenceId keccak256(modelId ‖ pubSignals), the statement that was proven.
     function verifyInference(
         bytes32 modelId,
@@ -226,6 +131,11 @@ contract VerimlRegistry {
     /// @notice Verifies an inference WITHOUT recording it, and decodes its public output: for a
     ///         consumer that acts on the inference in the same transaction. It costs the
     ///         verification alone: no storage write (about 22k gas less than verifyInference).
+    /// @param modelId The model.
+    /// @param a The proof's A point.
+    /// @param b The proof's B point (snarkjs order: each coordinate's c1 before c0).
+    /// @param c The proof's C point.
+    /// @param pubSignals The public signals, input part, output part, then the weight commitment.
     /// @return inferenceId The id verifyInference would record.
     /// @return outputs The decoded output values (empty when the output is hashed).
     function checkInference(
@@ -275,38 +185,60 @@ contract VerimlRegistry {
     }
 
     /// @notice The recorded inference `inferenceId` (all zero when absent).
+    /// @param inferenceId The id.
+    /// @return The record: submitter and block.
     function inference(bytes32 inferenceId) external view returns (Inference memory) {
         return _inferences[inferenceId];
     }
 
     /// @notice Whether `inferenceId` has been verified and recorded.
+    /// @param inferenceId The id.
+    /// @return Whether it is recorded.
     function isRecorded(bytes32 inferenceId) public view returns (bool) {
         return _inferences[inferenceId].submitter != address(0);
     }
 
     /// @notice The id `verifyInference` records for these signals.
+    /// @param modelId The model.
+    /// @param pubSignals The public signals.
+    /// @return keccak256(modelId ‖ pubSignals).
     function inferenceIdOf(bytes32 modelId, uint256[] calldata pubSignals) public pure returns (bytes32) {
         return keccak256(abi.encodePacked(modelId, pubSignals));
     }
 
+    /// @notice The registered model (all zero when absent).
+    /// @param modelId The model.
+    /// @return Its verifier, selector, signal counts and visibilities.
     function model(bytes32 modelId) external view returns (Model memory) {
         return _models[modelId];
     }
 
+    /// @notice The packing of the model's input part (all zero unless it is public).
+    /// @param modelId The model.
+    /// @return The layout.
     function inputLayout(bytes32 modelId) external view returns (PackLayout memory) {
         return _inputLayouts[modelId];
     }
 
+    /// @notice The packing of the model's output part (all zero unless it is public).
+    /// @param modelId The model.
+    /// @return The layout.
     function outputLayout(bytes32 modelId) external view returns (PackLayout memory) {
         return _outputLayouts[modelId];
     }
 
     /// @notice The registered weight commitment (0: the model's weights are circuit constants).
+    /// @param modelId The model.
+    /// @return The Poseidon commitment every proof's last signal must equal, or 0.
     function weightCommitment(bytes32 modelId) external view returns (uint256) {
         return _weightCommitments[modelId];
     }
 
     /// @notice Splits a recorded inference's signals into its input and output parts.
+    /// @param modelId The model.
+    /// @param pubSignals The recorded inference's public signals.
+    /// @return inputPart The input part's signals.
+    /// @return outputPart The output part's signals (without the weight commitment).
     function splitSignals(bytes32 modelId, uint256[] calldata pubSignals)
         external
         view
@@ -321,6 +253,9 @@ contract VerimlRegistry {
     /// @notice Decodes the packed output of a recorded inference back to integers.
     /// @dev Takes the signals (from calldata or the InferenceVerified log) instead of storing
     ///      them; they are checked against the record, so only verified values are decoded.
+    /// @param modelId The model.
+    /// @param pubSignals The recorded inference's public signals.
+    /// @return The output values.
     function decodeOutputs(bytes32 modelId, uint256[] calldata pubSignals) external view returns (int256[] memory) {
         Model memory m = _recordedModel(modelId, pubSignals);
         // INVARIANT: only a packed (public) part has lanes to decode; a hash has none.
@@ -329,6 +264,9 @@ contract VerimlRegistry {
     }
 
     /// @notice Decodes the packed input of a recorded inference (public inputs only).
+    /// @param modelId The model.
+    /// @param pubSignals The recorded inference's public signals.
+    /// @return The input values.
     function decodeInputs(bytes32 modelId, uint256[] calldata pubSignals) external view returns (int256[] memory) {
         Model memory m = _recordedModel(modelId, pubSignals);
         // INVARIANT: only a packed (public) part has lanes to decode; a hash has none.
@@ -367,17 +305,21 @@ contract VerimlRegistry {
         if (visibility != Visibility.Public) {
             // INVARIANT: a stored layout always describes signals that are on chain.
             if (packing.count != 0 || packing.laneBits != 0 || packing.lanesPerElement != 0 || packing.lo != 0) {
-                revert InvalidLayout(isInput);
+                revert LayoutForUnpackedPart(isInput, visibility);
             }
             return visibility == Visibility.Hashed ? 1 : 0;
         }
-        // INVARIANT: lanes are non-empty and an element never exceeds PACK_BITS, so decoding is unique.
-        if (
-            packing.count == 0 || packing.laneBits == 0 || packing.lanesPerElement == 0
-                || uint256(packing.laneBits) * packing.lanesPerElement > PACK_BITS
-        ) revert InvalidLayout(isInput);
+        // INVARIANT: a public part has values and every lane has bits, so decoding is defined.
+        if (packing.count == 0 || packing.laneBits == 0 || packing.lanesPerElement == 0) {
+            revert EmptyLayout(isInput, packing.count, packing.laneBits, packing.lanesPerElement);
+        }
+        // INVARIANT: an element never exceeds PACK_BITS, so it never wraps the field and decoding is unique.
+        uint256 elementBits = uint256(packing.laneBits) * packing.lanesPerElement;
+        if (elementBits > PACK_BITS) revert ElementTooWide(isInput, elementBits, PACK_BITS);
         // INVARIANT: lo + (2^laneBits - 1) fits int256, so decoding never overflows.
-        if (packing.lo > type(int256).max - int256((uint256(1) << packing.laneBits) - 1)) revert InvalidLayout(isInput);
+        if (packing.lo > type(int256).max - int256((uint256(1) << packing.laneBits) - 1)) {
+            revert LaneRangeOverflow(isInput, packing.lo, packing.laneBits);
+        }
         return (uint256(packing.count) + packing.lanesPerElement - 1) / packing.lanesPerElement;
     }
 

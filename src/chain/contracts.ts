@@ -4,6 +4,7 @@ import {
   type ContractRunner,
   type ContractTransactionResponse,
   type Overrides,
+  type ErrorDescription,
   Interface,
   isError,
 } from 'ethers'
@@ -13,10 +14,12 @@ import {
   InferenceNotRecordedError,
   InferenceReplayError,
   InsufficientFundsError,
+  InvalidRegistrationError,
   ModelAlreadyRegisteredError,
   ModelNotRegisteredError,
   ProofRejectedError,
   PublicSignalCountError,
+  RegistryOwnerError,
   RpcUnreachableError,
   VerifierOutOfGasError,
   WeightCommitmentMismatchError,
@@ -28,9 +31,12 @@ import {
  */
 export const verimlRegistryAbi = [
   'constructor(address initialOwner)',
+  'error ElementTooWide(bool isInput, uint256 elementBits, uint256 maxBits)',
+  'error EmptyLayout(bool isInput, uint32 count, uint16 laneBits, uint16 lanesPerElement)',
   'error InferenceAlreadyRecorded(bytes32 inferenceId)',
   'error InferenceNotRecorded(bytes32 inferenceId)',
-  'error InvalidLayout(bool isInput)',
+  'error LaneRangeOverflow(bool isInput, int256 lo, uint16 laneBits)',
+  'error LayoutForUnpackedPart(bool isInput, uint8 visibility)',
   'error ModelAlreadyRegistered(bytes32 modelId, address verifier)',
   'error ModelNotRegistered(bytes32 modelId)',
   'error NotOwner(address caller)',
@@ -97,6 +103,7 @@ export function groth16VerifierAbi(publicSignalCount: number) {
 /** Matches the Solidity enum `VerimlRegistry.Visibility`. */
 export const VISIBILITY_CODE = { private: 0, public: 1, hashed: 2 } as const
 export type Visibility = keyof typeof VISIBILITY_CODE
+const VISIBILITY_NAME = Object.fromEntries(Object.entries(VISIBILITY_CODE).map(([name, code]) => [code, name]))
 
 export interface PackLayoutStruct {
   count: number | bigint
@@ -248,6 +255,29 @@ export function decodeRegistryError(error: unknown, context: ErrorContext): Base
         })
       case 'ModelAlreadyRegistered':
         return new ModelAlreadyRegisteredError({ modelId: args[0] as string, verifier: args[1] as string })
+      case 'NotOwner':
+        return new RegistryOwnerError({
+          action: context.action,
+          caller: args[0] as string,
+          role: 'owner',
+          cause: error,
+        })
+      case 'NotPendingOwner':
+        return new RegistryOwnerError({
+          action: context.action,
+          caller: args[0] as string,
+          role: 'pending owner',
+          cause: error,
+        })
+    }
+    const refusal = registrationRefusal(parsed)
+    if (refusal !== undefined) {
+      return new InvalidRegistrationError({
+        action: context.action,
+        errorName: parsed.name,
+        reason: refusal,
+        cause: error,
+      })
     }
     return new ChainTransactionError({
       action: context.action,
@@ -258,4 +288,30 @@ export function decodeRegistryError(error: unknown, context: ErrorContext): Base
   const reason =
     (error as { shortMessage?: string; message?: string })?.shortMessage ?? String((error as Error)?.message ?? error)
   return new ChainTransactionError({ action: context.action, reason, cause: error })
+}
+
+/** Why registerModel refused a configuration, in words (undefined: not a registration error). */
+function registrationRefusal({ name, args }: ErrorDescription): string | undefined {
+  const part = () => (args[0] ? 'input' : 'output')
+  switch (name) {
+    case 'ZeroModelId':
+      return 'the zero model id is reserved'
+    case 'VerifierHasNoCode':
+      return `no contract code at the verifier address ${args[0]}`
+    case 'OutputNotExposed':
+      return 'the model output is private, so a proof would show nothing usable: make it public or hashed'
+    case 'LayoutForUnpackedPart':
+      return `the ${part()} is ${VISIBILITY_NAME[Number(args[1])]}, yet a packing layout was given (it must be all zero)`
+    case 'EmptyLayout':
+      return `the public ${part()} has an empty packing layout (count ${args[1]}, laneBits ${args[2]}, lanesPerElement ${args[3]}: each must be positive)`
+    case 'ElementTooWide':
+      return `a packed ${part()} element takes ${args[1]} bits, more than the ${args[2]} a field element holds without wrapping`
+    case 'LaneRangeOverflow':
+      return `the public ${part()}'s values from ${args[1]} over ${args[2]}-bit lanes would not fit int256`
+    case 'TooManyPublicSignals':
+      return `the configuration implies ${args[0]} public signals, more than 65535`
+    case 'VerifierProbeFailed':
+      return `the verifier at ${args[0]} does not answer verifyProof with ${args[1]} public signals as a snarkjs Groth16 verifier does`
+  }
+  return undefined
 }

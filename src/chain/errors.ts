@@ -237,9 +237,40 @@ export class InsufficientFundsError extends BaseError {
 export class ChainTransactionError extends BaseError {
   override name = 'ChainTransactionError'
   readonly action: string
-  constructor(p: { action: string; reason: string; cause?: unknown }) {
-    super(`${p.action} failed: ${p.reason}`, { cause: p.cause })
+  constructor(p: { action: string; reason: string; details?: string[]; cause?: unknown }) {
+    super(`${p.action} failed: ${p.reason}`, { details: p.details, cause: p.cause })
     this.action = p.action
+  }
+}
+
+/** An owner-only registry call from another account, or an ownership acceptance by an account that was not named. */
+export class RegistryOwnerError extends ChainTransactionError {
+  override name = 'RegistryOwnerError'
+  readonly caller: string
+  readonly role: 'owner' | 'pending owner'
+  constructor(p: { action: string; caller: string; role: 'owner' | 'pending owner'; cause?: unknown }) {
+    super({
+      action: p.action,
+      reason: `${p.caller} is not the registry's ${p.role}`,
+      details: [
+        p.role === 'owner'
+          ? 'Only the owner registers models (a binding is a claim the owner vouches for): use its key, or deploy a registry of your own by giving no registry address.'
+          : 'The owner must first name this account with transferOwnership; only the named account can accept.',
+      ],
+      cause: p.cause,
+    })
+    this.caller = p.caller
+    this.role = p.role
+  }
+}
+
+/** The registry refused a model's registration; `errorName` is its Solidity custom error, `reason` says why in words. */
+export class InvalidRegistrationError extends ChainTransactionError {
+  override name = 'InvalidRegistrationError'
+  readonly errorName: string
+  constructor(p: { action: string; errorName: string; reason: string; cause?: unknown }) {
+    super({ action: p.action, reason: p.reason, cause: p.cause })
+    this.errorName = p.errorName
   }
 }
 

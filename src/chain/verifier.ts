@@ -12,8 +12,13 @@ import { VerifierExportError } from './errors.js'
 const require = createRequire(import.meta.url)
 /** veriml's own Solidity sources (registry, examples). */
 export const CONTRACTS_DIR = fileURLToPath(new URL('../../verifier-contracts/', import.meta.url))
-/** Sources copied next to every exported verifier, so the folder compiles on its own. */
-const SHARED_SOURCES = ['VerimlRegistry.sol', 'examples/InferenceConsumer.sol'] as const
+/** Sources copied next to every exported verifier, so the folder compiles on its own (the registry with what it imports). */
+const SHARED_SOURCES = [
+  'VerimlRegistry.sol',
+  'IVerimlRegistryTypes.sol',
+  'Owned.sol',
+  'examples/InferenceConsumer.sol',
+] as const
 
 export const EXPORT_MANIFEST = 'export.json'
 

@@ -32,6 +32,8 @@ describe('exportVerifier', () => {
     expect(result.contractName).toBe('TinyMlpV2Verifier')
     expect(result.publicSignalCount).toBe(3)
     expect((await readdir(outDir)).sort()).toEqual([
+      'IVerimlRegistryTypes.sol',
+      'Owned.sol',
       'TinyMlpV2Verifier.sol',
       'VerimlRegistry.sol',
       'examples',
@@ -75,7 +77,7 @@ describe('compileSolidity', () => {
     await exportVerifier({ zkeyPath: circuit.zkeyPath, modelId, outDir: dir })
     await writeFile(
       join(dir, 'Broken.sol'),
-      'pragma solidity ^0.8.0;\n\ncontract Broken {\n  function f() public { undefinedThing(); }\n}\n',
+      'pragma solidity 0.8.37;\n\ncontract Broken {\n  function f() public { undefinedThing(); }\n}\n',
     )
     expect(() => compileSolidity({ baseDir: dir, files: ['Broken.sol'] })).toThrow(SolcCompileError)
     try {
@@ -94,7 +96,7 @@ describe('compileSolidity', () => {
     await exportVerifier({ zkeyPath: circuit.zkeyPath, modelId, outDir: dir })
     await writeFile(
       join(dir, 'Escape.sol'),
-      'pragma solidity ^0.8.0;\nimport "../export/VerimlRegistry.sol";\ncontract Escape {}\n',
+      'pragma solidity 0.8.37;\nimport "../export/VerimlRegistry.sol";\ncontract Escape {}\n',
     )
     expect(() => compileSolidity({ baseDir: dir, files: ['Escape.sol'] })).toThrow(SolcCompileError)
   })

@@ -1,8 +1,11 @@
-import { ContractFactory, Interface, Wallet, keccak256, solidityPacked } from 'ethers'
+import { ContractFactory, Interface, Wallet, ZeroAddress, ZeroHash, keccak256, solidityPacked } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pack } from '../../src/circuit/packing.js'
 import { SCALAR_FIELD, calldata, proofArguments } from '../../src/chain/calldata.js'
 import {
+  type ModelConfigStruct,
+  VISIBILITY_CODE,
+  decodeRegistryError,
   groth16VerifierAbi,
   inferenceConsumer,
   inferenceConsumerAbi,
@@ -15,6 +18,7 @@ import {
   ModelNotRegisteredError,
   ProofRejectedError,
   PublicSignalCountError,
+  RegistryOwnerError,
   VerifierOutOfGasError,
 } from '../../src/chain/errors.js'
 import { compileSolidity } from '../../src/chain/solc.js'
@@ -33,10 +37,15 @@ const proofs = {} as Record<ModelKey, { proof: Groth16Proof; publicSignals: stri
 beforeAll(async () => {
   f = await setupChainFixture()
   for (const key of Object.keys(f.models) as ModelKey[]) proofs[key] = await f.models[key].circuit.prove(X)
+  const first = f.models.priv1.deployment
+  gasReport.push(`deploy registry: ${first.registry.gasUsed}`)
+  for (const key of Object.keys(f.models) as ModelKey[]) {
+    gasReport.push(`registerModel ${key}: ${f.models[key].deployment.registration.gasUsed}`)
+  }
 })
 
 afterAll(async () => {
-  if (gasReport.length > 0) console.log(`verifyInference gas (tiny circuits):\n  ${gasReport.join('\n  ')}`)
+  if (gasReport.length > 0) console.log(`registry gas (tiny circuits):\n  ${gasReport.join('\n  ')}`)
   await f?.teardown()
 })
 
@@ -263,5 +272,164 @@ describe('InferenceConsumer', () => {
     // An unverified statement (another input) is refused.
     const unverified = [...pack([1n, 2n, 3n], f.models.pub3.circuit.spec.inputLayout), signals[2]]
     expect(await revertName(consumer.consume.staticCall(unverified), consumerInterface)).toBe('InferenceNotVerified')
+  })
+})
+
+describe('VerimlRegistry ownership and registration', () => {
+  // A registry of its own: these tests move ownership, which the fixture's registry must keep.
+  let address: string
+  const wallet = (i: number) => new Wallet(f.anvil.accounts[i].privateKey, f.anvil.provider)
+  const asAccount = (i: number) => verimlRegistry(address, wallet(i))
+  const newModelId = (label: string) => keccak256(solidityPacked(['string'], [`registration test ${label}`]))
+  /** A valid configuration: priv1's 1-signal verifier, private input, packed output. */
+  const validConfig = (): ModelConfigStruct => ({
+    verifier: f.models.priv1.deployment.verifier.address,
+    inputVisibility: VISIBILITY_CODE.private,
+    outputVisibility: VISIBILITY_CODE.public,
+    inputLayout: { count: 0, laneBits: 0, lanesPerElement: 0, lo: 0n },
+    outputLayout: { ...f.models.priv1.registration.outputLayout! },
+    weightCommitment: 0n,
+  })
+  /** A dry-run call, its revert decoded as deployModel decodes it. */
+  const dryRun = <T>(call: Promise<T>) =>
+    call.catch((error: unknown) => {
+      throw decodeRegistryError(error, { action: 'registerModel', rpcUrl: f.anvil.rpcUrl })
+    })
+  const registerAs = (i: number, modelId: string, config: ModelConfigStruct) =>
+    dryRun(asAccount(i).registerModel.staticCall(modelId, config))
+
+  beforeAll(async () => {
+    const compiled = compileSolidity({ baseDir: CONTRACTS_DIR, files: ['VerimlRegistry.sol'] }).contracts.VerimlRegistry
+    const factory = new ContractFactory(compiled.abi as never[], compiled.bytecode, wallet(0))
+    const deployed = await factory.deploy(f.anvil.accounts[0].address)
+    await deployed.waitForDeployment()
+    address = await deployed.getAddress()
+  })
+
+  it('refuses owner-only calls from anyone else', async () => {
+    expect(await asAccount(0).owner()).toBe(f.anvil.accounts[0].address)
+    await expect(registerAs(1, newModelId('a'), validConfig())).rejects.toThrow(RegistryOwnerError)
+    await expect(dryRun(asAccount(1).transferOwnership.staticCall(f.anvil.accounts[1].address))).rejects.toThrow(
+      RegistryOwnerError,
+    )
+    expect(await revertName(asAccount(1).registerModel.staticCall(newModelId('a'), validConfig()))).toBe('NotOwner')
+    expect(await registerAs(0, newModelId('a'), validConfig())).toBe(1n)
+  })
+
+  it('moves ownership in two steps: only the named account accepts, the old owner loses every right', async () => {
+    const [owner, next, third] = f.anvil.accounts
+    const started = await (await asAccount(0).transferOwnership(next.address)).wait()
+    const startedLogs = (started?.logs ?? []).map((l) => verimlRegistryInterface.parseLog(l))
+    expect(startedLogs.map((l) => [l?.name, ...(l?.args ?? [])])).toEqual([
+      ['OwnershipTransferStarted', owner.address, next.address],
+    ])
+    // Until accepted, nothing changes: the owner still registers.
+    expect(await asAccount(0).owner()).toBe(owner.address)
+    expect(await asAccount(0).pendingOwner()).toBe(next.address)
+    expect(await registerAs(0, newModelId('b'), validConfig())).toBe(1n)
+    // A third party cannot take it, and cannot name itself either.
+    await expect(dryRun(asAccount(2).acceptOwnership.staticCall())).rejects.toThrow(RegistryOwnerError)
+    expect(await revertName(asAccount(2).acceptOwnership.staticCall())).toBe('NotPendingOwner')
+    expect(await revertName(asAccount(2).transferOwnership.staticCall(third.address))).toBe('NotOwner')
+
+    const accepted = await (await asAccount(1).acceptOwnership()).wait()
+    const acceptedLogs = (accepted?.logs ?? []).map((l) => verimlRegistryInterface.parseLog(l))
+    expect(acceptedLogs.map((l) => [l?.name, ...(l?.args ?? [])])).toEqual([
+      ['OwnershipTransferred', owner.address, next.address],
+    ])
+    expect(await asAccount(0).owner()).toBe(next.address)
+    expect(await asAccount(0).pendingOwner()).toBe(ZeroAddress)
+    // The old owner can neither register nor take ownership back; the new one registers.
+    await expect(registerAs(0, newModelId('b'), validConfig())).rejects.toThrow(RegistryOwnerError)
+    expect(await revertName(asAccount(0).transferOwnership.staticCall(owner.address))).toBe('NotOwner')
+    expect(await revertName(asAccount(0).acceptOwnership.staticCall())).toBe('NotPendingOwner')
+    await (await asAccount(1).registerModel(newModelId('b'), validConfig())).wait()
+    expect((await asAccount(0).model(newModelId('b'))).verifier).toBe(validConfig().verifier)
+  })
+
+  it('refuses each invalid configuration with its own error', async () => {
+    const owner = 1 // since the previous test
+    const base = validConfig()
+    const out = base.outputLayout
+    const cases: [string, string, ModelConfigStruct, string][] = [
+      ['zero model id', ZeroHash, base, 'ZeroModelId'],
+      [
+        'verifier without code',
+        newModelId('c'),
+        { ...base, verifier: Wallet.createRandom().address },
+        'VerifierHasNoCode',
+      ],
+      ['private output', newModelId('c'), { ...base, outputVisibility: VISIBILITY_CODE.private }, 'OutputNotExposed'],
+      ['layout for a private input', newModelId('c'), { ...base, inputLayout: { ...out } }, 'LayoutForUnpackedPart'],
+      ['no output values', newModelId('c'), { ...base, outputLayout: { ...out, count: 0 } }, 'EmptyLayout'],
+      ['zero-bit lanes', newModelId('c'), { ...base, outputLayout: { ...out, laneBits: 0 } }, 'EmptyLayout'],
+      [
+        'no lanes per element',
+        newModelId('c'),
+        { ...base, outputLayout: { ...out, lanesPerElement: 0 } },
+        'EmptyLayout',
+      ],
+      [
+        'element over 252 bits',
+        newModelId('c'),
+        { ...base, outputLayout: { ...out, laneBits: 127, lanesPerElement: 2 } },
+        'ElementTooWide',
+      ],
+      [
+        'lanes overflowing int256',
+        newModelId('c'),
+        { ...base, outputLayout: { ...out, lo: 2n ** 255n - 1n - 126n } },
+        'LaneRangeOverflow',
+      ],
+      [
+        'more signals than a uint16',
+        newModelId('c'),
+        { ...base, outputLayout: { ...out, count: 2 ** 32 - 1, lanesPerElement: 1 } },
+        'TooManyPublicSignals',
+      ],
+      [
+        'verifier of another arity',
+        newModelId('c'),
+        { ...base, inputVisibility: VISIBILITY_CODE.hashed },
+        'VerifierProbeFailed',
+      ],
+      ['already registered', newModelId('b'), base, 'ModelAlreadyRegistered'],
+    ]
+    for (const [what, modelId, config, errorName] of cases) {
+      expect(await revertName(asAccount(owner).registerModel.staticCall(modelId, config)), what).toBe(errorName)
+    }
+    // The largest lo that still fits is accepted: the overflow check is exact.
+    const edge = { ...base, outputLayout: { ...out, lo: 2n ** 255n - 1n - 127n } }
+    expect(await registerAs(owner, newModelId('c'), edge)).toBe(1n)
+  })
+
+  it('decodes each refusal into a message that names the reason', async () => {
+    const base = validConfig()
+    const out = base.outputLayout
+    await expect(
+      registerAs(1, newModelId('d'), { ...base, outputLayout: { ...out, laneBits: 127, lanesPerElement: 2 } }),
+    ).rejects.toMatchObject({
+      errorName: 'ElementTooWide',
+      shortMessage: expect.stringContaining('takes 254 bits, more than the 252'),
+    })
+    await expect(registerAs(1, newModelId('d'), { ...base, inputLayout: { ...out } })).rejects.toMatchObject({
+      errorName: 'LayoutForUnpackedPart',
+      shortMessage: expect.stringContaining('the input is private, yet a packing layout was given'),
+    })
+    await expect(
+      registerAs(1, newModelId('d'), { ...base, outputLayout: { ...out, laneBits: 0 } }),
+    ).rejects.toMatchObject({
+      errorName: 'EmptyLayout',
+      shortMessage: expect.stringContaining(`count ${out.count}, laneBits 0, lanesPerElement ${out.lanesPerElement}`),
+    })
+    await expect(
+      registerAs(1, newModelId('d'), { ...base, outputLayout: { ...out, lo: 2n ** 255n - 1n } }),
+    ).rejects.toMatchObject({ errorName: 'LaneRangeOverflow' })
+    await expect(
+      registerAs(1, newModelId('d'), { ...base, inputVisibility: VISIBILITY_CODE.hashed }),
+    ).rejects.toMatchObject({
+      errorName: 'VerifierProbeFailed',
+      shortMessage: expect.stringContaining('with 2 public signals'),
+    })
   })
 })
