@@ -30,14 +30,14 @@ export {
   MissingCalibrationError,
   type ExportQdqParameters,
   type ExportQdqReturnType,
-} from './quantize/qdq-export.js'
+} from './quantize/qdq/export.js'
 export {
   quantizeOnnxFile,
   calibrateRanges,
   QuantizeFileError,
   type QuantizeFileParameters,
   type QuantizeFileReturnType,
-} from './quantize/qdq-file.js'
+} from './quantize/qdq/file.js'
 export {
   activationQuant,
   quantizeWeights,
@@ -45,7 +45,7 @@ export {
   QdqRangeError,
   BiasOverflowError,
   type TensorRange,
-} from './quantize/qdq-params.js'
+} from './quantize/qdq/params.js'
 
 export { emitCircuit, type PublicLayout, type Visibility } from './circuit/emit.js'
 export { pack, unpack, packLayout, type PackLayout } from './circuit/packing.js'
