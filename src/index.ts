@@ -47,11 +47,12 @@ export {
   type TensorRange,
 } from './quantize/qdq/params.js'
 
-export { emitCircuit, type PublicLayout, type Visibility } from './circuit/emit.js'
+export { emitCircuit, type EmitCircuitParameters, type EmitCircuitReturnType } from './circuit/emit.js'
+export type { PublicLayout, Visibility, WeightVisibility } from './circuit/layout.js'
 export { pack, unpack, packLayout, type PackLayout } from './circuit/packing.js'
 export { publicSignals, decodeOutputs, hashChain } from './circuit/public.js'
 export { planRequant } from './circuit/requant.js'
-export { weightCommitment, type WeightVisibility } from './circuit/weights.js'
+export { weightCommitment } from './circuit/weights.js'
 
 export { compileModel, type CompileModelParameters, type CompileModelReturnType } from './prove/compile.js'
 export { setupModel, PtauError, type SetupModelParameters } from './prove/setup.js'

@@ -68,7 +68,7 @@ export async function inspectModel(p: {
   if (samples || hasFixedScales(graph)) {
     const ir = quantize(graph, samples ?? [])
     const yardstick = (samples ?? domainSamples(ir, 32)).slice(0, 64)
-    const { cost } = emitCircuit(ir, analyzeBounds(ir), DEFAULT_VISIBILITY, [])
+    const { cost } = emitCircuit({ model: ir, bounds: analyzeBounds(ir), visibility: DEFAULT_VISIBILITY })
     const estimate =
       cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup + cost.mul
     const reference = await runOnnxruntime(bytes, onnx.inputs, yardstick)

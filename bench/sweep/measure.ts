@@ -20,7 +20,7 @@ import { proveModel, runModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import type { Progress } from '../../src/util/progress.js'
-import type { WeightVisibility } from '../../src/circuit/weights.js'
+import type { WeightVisibility } from '../../src/circuit/layout.js'
 import { withPeakMemory } from './memory.js'
 import type { SweepModel } from './models.js'
 

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util'
-import type { InputVisibility, OutputVisibility } from '../circuit/emit.js'
-import type { WeightVisibility } from '../circuit/weights.js'
+import type { InputVisibility, OutputVisibility, WeightVisibility } from '../circuit/layout.js'
 import { inspectModel } from '../inspect.js'
 import { quantizeOnnxFile } from '../quantize/qdq/file.js'
 import { compileModel } from '../prove/compile.js'
