@@ -14,7 +14,7 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { loadMnist } from '../models/mnist-data.js'
-import type { EmitCircuitReturnType, Ref } from '../src/circuit/emit.js'
+import type { Cost, Ref } from '../src/circuit/lc.js'
 import { emitLookup } from '../src/circuit/lookup.js'
 import { emitMax } from '../src/circuit/max.js'
 import { planRequant } from '../src/circuit/requant.js'
@@ -65,7 +65,7 @@ function layerCosts(ir: IrModel, bounds: Map<number, TensorBounds>): LayerCost[]
     const ids = step.op.inputs
     const xb = { lo: ids.flatMap((i) => bounds.get(i)!.lo), hi: ids.flatMap((i) => bounds.get(i)!.hi) }
     const x: Ref[] = xb.lo.map((_, j) => ({ sig: `x${j}`, mul: 1n, add: 0n }))
-    const cost: EmitCircuitReturnType['cost'] = {
+    const cost: Cost = {
       inputRangeChecks: 0,
       requant: 0,
       linear: 0,
@@ -152,7 +152,7 @@ interface Row {
   model: string
   label: string
   constraints: number
-  cost: EmitCircuitReturnType['cost']
+  cost: Cost
   layers: LayerCost[]
   layerSumMatches: boolean
   irSteps: string
@@ -189,7 +189,7 @@ for (const m of MODELS) {
   if (!verified.valid) throw new Error(`[${m.key}] the proof does not verify: ${verified.reason}`)
   const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
   const report = JSON.parse(await readFile(artifactPaths(dir).report, 'utf8')) as {
-    cost: EmitCircuitReturnType['cost']
+    cost: Cost
   }
   const layers = layerCosts(ir, analyzeBounds(ir))
   const sum = (op: string) => layers.filter((l) => l.op === op).reduce((n, l) => n + l.constraints, 0)

@@ -16,11 +16,11 @@ import {
   registerModel,
   submitClaim,
   withdrawCredit,
-} from '../src/optimistic/client.js'
+} from '../src/optimistic/chain/client.js'
 import { claimKeyOf, gameModelConfig } from '../src/optimistic/config.js'
-import { deployOptimistic } from '../src/optimistic/contracts.js'
+import { deployOptimistic } from '../src/optimistic/chain/contracts.js'
 import { commitParams } from '../src/optimistic/params.js'
-import { honestPlayer, playDispute } from '../src/optimistic/play.js'
+import { honestPlayer, playDispute } from '../src/optimistic/chain/play.js'
 import { buildTrace, traceFromStates } from '../src/optimistic/trace.js'
 import { mlp, rng } from '../test/optimistic/models.js'
 

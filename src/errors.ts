@@ -18,3 +18,8 @@ export class BaseError extends Error {
     this.details = details
   }
 }
+
+/** A caller's argument or input file is unusable as given (a bad flag, unparseable JSON). */
+export class UsageError extends BaseError {
+  override name = 'UsageError'
+}

@@ -30,14 +30,14 @@ export {
   MissingCalibrationError,
   type ExportQdqParameters,
   type ExportQdqReturnType,
-} from './quantize/qdq-export.js'
+} from './quantize/qdq/export.js'
 export {
   quantizeOnnxFile,
   calibrateRanges,
   QuantizeFileError,
   type QuantizeFileParameters,
   type QuantizeFileReturnType,
-} from './quantize/qdq-file.js'
+} from './quantize/qdq/file.js'
 export {
   activationQuant,
   quantizeWeights,
@@ -45,13 +45,14 @@ export {
   QdqRangeError,
   BiasOverflowError,
   type TensorRange,
-} from './quantize/qdq-params.js'
+} from './quantize/qdq/params.js'
 
-export { emitCircuit, type PublicLayout, type Visibility } from './circuit/emit.js'
+export { emitCircuit, type EmitCircuitParameters, type EmitCircuitReturnType } from './circuit/emit.js'
+export type { PublicLayout, Visibility, WeightVisibility } from './circuit/layout.js'
 export { pack, unpack, packLayout, type PackLayout } from './circuit/packing.js'
 export { publicSignals, decodeOutputs, hashChain } from './circuit/public.js'
 export { planRequant } from './circuit/requant.js'
-export { weightCommitment, type WeightVisibility } from './circuit/weights.js'
+export { weightCommitment } from './circuit/weights.js'
 
 export { compileModel, type CompileModelParameters, type CompileModelReturnType } from './prove/compile.js'
 export { setupModel, PtauError, type SetupModelParameters } from './prove/setup.js'

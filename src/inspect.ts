@@ -1,8 +1,8 @@
 import { LIMITS } from './onnx/limits.js'
 import { readInputFile } from './util/external.js'
-import { UsageError } from './cli/format.js'
+import { UsageError } from './errors.js'
 import { basename } from 'node:path'
-import { table } from './cli/format.js'
+import { table } from './util/table.js'
 import { DEFAULT_VISIBILITY } from './prove/compile.js'
 import { emitCircuit } from './circuit/emit.js'
 import { analyzeBounds } from './ir/bounds.js'
@@ -68,7 +68,7 @@ export async function inspectModel(p: {
   if (samples || hasFixedScales(graph)) {
     const ir = quantize(graph, samples ?? [])
     const yardstick = (samples ?? domainSamples(ir, 32)).slice(0, 64)
-    const { cost } = emitCircuit(ir, analyzeBounds(ir), DEFAULT_VISIBILITY, [])
+    const { cost } = emitCircuit({ model: ir, bounds: analyzeBounds(ir), visibility: DEFAULT_VISIBILITY })
     const estimate =
       cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup + cost.mul
     const reference = await runOnnxruntime(bytes, onnx.inputs, yardstick)

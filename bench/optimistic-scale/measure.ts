@@ -12,12 +12,18 @@ import { type BenchModel, scaleModelFile } from '../../models/scale-models.js'
 import { startAnvil } from '../../src/chain/anvil.js'
 import type { IrModel, LinearOp, MaxOp } from '../../src/ir/types.js'
 import { disputeBudget } from '../../src/optimistic/budget.js'
-import { challengeClaim, gameContract, readClaim, registerModel, submitClaim } from '../../src/optimistic/client.js'
+import {
+  challengeClaim,
+  gameContract,
+  readClaim,
+  registerModel,
+  submitClaim,
+} from '../../src/optimistic/chain/client.js'
 import { gameModelConfig } from '../../src/optimistic/config.js'
-import { deployOptimistic } from '../../src/optimistic/contracts.js'
-import { cheatingTrace } from '../../src/optimistic/demo.js'
-import { loadOptimisticModel } from '../../src/optimistic/deployment.js'
-import { honestPlayer, playDispute } from '../../src/optimistic/play.js'
+import { deployOptimistic } from '../../src/optimistic/chain/contracts.js'
+import { cheatingTrace } from '../../src/optimistic/cheat.js'
+import { loadOptimisticModel } from '../../src/optimistic/chain/deployment.js'
+import { honestPlayer, playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { parseInputs, quantizeInputs } from '../../src/quantize/input.js'

@@ -31,7 +31,7 @@ const O1_FACTOR = 1.33
 /** Constraint estimate for the hashed-weights circuit of an already compiled build (emitter's cost model × O1_FACTOR). */
 export async function hashedConstraintEstimate(constantDir: string): Promise<number> {
   const ir = irFromJson(await readFile(artifactPaths(constantDir).ir, 'utf8'))
-  const { cost } = emitCircuit(ir, analyzeBounds(ir), VISIBILITY, [], 'hashed')
+  const { cost } = emitCircuit({ model: ir, bounds: analyzeBounds(ir), visibility: VISIBILITY, weights: 'hashed' })
   // `activations` counts gadgets, not constraints.
   return Math.round(O1_FACTOR * Object.entries(cost).reduce((s, [k, v]) => (k === 'activations' ? s : s + v), 0))
 }

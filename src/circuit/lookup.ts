@@ -1,7 +1,7 @@
 import { LookupDomainError } from '../ir/errors.js'
 import { lookupValue } from '../ir/ops.js'
 import type { LookupOp, TensorBounds, TensorId } from '../ir/types.js'
-import type { EmitCircuitReturnType, Ref } from './emit.js'
+import { type Cost, constRef, type Ref } from './lc.js'
 
 export type LookupPlan =
   /** The bounds leave one value, or the table is constant over them. */
@@ -39,24 +39,17 @@ export function planLookup(op: Omit<LookupOp, 'op' | 'inputs'>, lo: bigint, hi: 
  * The reachable slice of the table is declared once per distinct input range, as a circom
  * var array the template reads at compile time (constants: no constraint).
  */
-export function emitLookup(
-  op: LookupOp,
-  x: Ref[],
-  xb: TensorBounds,
-  id: TensorId,
-  body: string[],
-  cost: EmitCircuitReturnType['cost'],
-): Ref[] {
+export function emitLookup(op: LookupOp, x: Ref[], xb: TensorBounds, id: TensorId, body: string[], cost: Cost): Ref[] {
   const slices = new Map<string, string>()
   const plans = new Map<string, LookupPlan>()
   return x.map((r, j) => {
-    if (r.sig === null) return { sig: null, mul: 0n, add: lookupValue(op, r.add) }
+    if (r.sig === null) return constRef(lookupValue(op, r.add))
     const lo = xb.lo[j],
       hi = xb.hi[j]
     const key = `${lo},${hi}`
     let plan = plans.get(key)
     if (plan === undefined) plans.set(key, (plan = planLookup(op, lo, hi, j)))
-    if (plan.kind === 'constant') return { sig: null, mul: 0n, add: plan.value }
+    if (plan.kind === 'constant') return constRef(plan.value)
     // v = x - lo = mul·sig + add - lo.
     if (plan.kind === 'linear')
       return { sig: r.sig, mul: plan.step * r.mul, add: plan.first + plan.step * (r.add - lo) }

@@ -1,5 +1,5 @@
 import type { MaxOp, TensorBounds, TensorId } from '../ir/types.js'
-import type { EmitCircuitReturnType, Ref } from './emit.js'
+import type { Cost, Ref } from './lc.js'
 
 /** One operand of a max: its affine ref and its proven bounds. */
 interface Operand {
@@ -28,7 +28,7 @@ export function planPairMax(dlo: bigint, dhi: bigint): PairMaxPlan {
   return { kind: 'gadget', K, constraints: K + 3 }
 }
 
-function pairMax(a: Operand, b: Operand, name: string, body: string[], cost: EmitCircuitReturnType['cost']): Operand {
+function pairMax(a: Operand, b: Operand, name: string, body: string[], cost: Cost): Operand {
   const lo = a.lo > b.lo ? a.lo : b.lo
   const hi = a.hi > b.hi ? a.hi : b.hi
   // The same signal with the same multiplier: d is the constant difference of the offsets.
@@ -57,14 +57,7 @@ function pairMax(a: Operand, b: Operand, name: string, body: string[], cost: Emi
  * the bounds prove can never exceed another are dropped first, and a pair the bounds decide
  * costs nothing; the bounds of an inner max are the max of its operands' bounds.
  */
-export function emitMax(
-  op: MaxOp,
-  x: Ref[],
-  xb: TensorBounds,
-  id: TensorId,
-  body: string[],
-  cost: EmitCircuitReturnType['cost'],
-): Ref[] {
+export function emitMax(op: MaxOp, x: Ref[], xb: TensorBounds, id: TensorId, body: string[], cost: Cost): Ref[] {
   const out: Ref[] = []
   for (let i = 0; i + 1 < op.rowPtr.length; i++) {
     const row: Operand[] = []

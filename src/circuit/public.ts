@@ -1,8 +1,18 @@
 import type { buildPoseidon } from 'circomlibjs'
 import { importKeepingCurve } from '../shutdown.js'
-import type { PublicLayout } from './emit.js'
+import { BaseError } from '../errors.js'
+import type { PublicLayout } from './layout.js'
 import { pack, packedElementCount, unpack } from './packing.js'
-import { MissingWeightCommitmentError } from './weights.js'
+
+/** The hashed-weights layout has no commitment yet (emitCircuit is synchronous and pure). */
+export class MissingWeightCommitmentError extends BaseError {
+  override name = 'MissingWeightCommitmentError'
+  constructor() {
+    super('the public layout has hashed weights but no weight commitment', {
+      details: ['Compute it with weightCommitment(model) and set layout.weights.commitment (compileModel does this).'],
+    })
+  }
+}
 
 type Poseidon = Awaited<ReturnType<typeof buildPoseidon>>
 let poseidon: Promise<Poseidon> | null = null

@@ -32,31 +32,10 @@
  */
 import type { IrModel, LinearOp, TensorId } from '../ir/types.js'
 import { BaseError } from '../errors.js'
-import { append, balancedSum, type Ref } from './emit.js'
+import type { WeightsLayout } from './layout.js'
+import { append, balancedSum, type Ref } from './lc.js'
 import { type PackLayout, pack, packedElementCount, packLayout } from './packing.js'
 import { hashChain } from './public.js'
-
-export type WeightVisibility = 'constant' | 'hashed'
-
-/** What the public weight commitment covers (hashed weights only). */
-export interface WeightsLayout {
-  /** Weights and biases committed. */
-  values: number
-  /** Packed field elements hashed. */
-  elements: number
-  /** The Poseidon commitment, decimal; filled in by compile, which can await Poseidon. */
-  commitment?: string
-}
-
-/** The hashed-weights layout has no commitment yet (emitCircuit is synchronous and pure). */
-export class MissingWeightCommitmentError extends BaseError {
-  override name = 'MissingWeightCommitmentError'
-  constructor() {
-    super('the public layout has hashed weights but no weight commitment', {
-      details: ['Compute it with weightCommitment(model) and set layout.weights.commitment (compileModel does this).'],
-    })
-  }
-}
 
 /** `--weights hashed` on a model with no linear op: there is nothing to make private. */
 export class NoWeightsError extends BaseError {

@@ -2,25 +2,11 @@ import { BaseError } from '../errors.js'
 import { toTypedError } from '../util/external.js'
 import { redact } from '../util/secrets.js'
 
-/** A table with aligned columns, for terminal output. */
-export function table(rows: (string | number)[][]): string {
-  const cells = rows.map((r) => r.map(String))
-  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
-  return cells
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')
-}
+// Shared with the library (inspect), so they live outside the CLI; re-exported for its verbs.
+export { UsageError } from '../errors.js'
+export { table } from '../util/table.js'
 
 export const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(0)} ms`)
-
-export class UsageError extends BaseError {
-  override name = 'UsageError'
-}
 
 /** An error no call site typed: a veriml bug, printed without its stack or its full message. */
 export class InternalError extends BaseError {

@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises'
 import type { Contract, EventLog, Signer } from 'ethers'
 import { connect, walletFor } from '../chain/rpc.js'
 import { runModel } from '../prove/prove.js'
-import { sendBatch } from '../optimistic/batch.js'
+import { sendBatch } from '../optimistic/chain/batch.js'
 import { DISPUTE_BUDGET, type TxCost } from '../optimistic/budget.js'
-import { gameContract, readClaim, readDispute, submitClaim, withdrawCredit } from '../optimistic/client.js'
-import { moveName, runOptimisticDemo } from '../optimistic/demo.js'
+import { gameContract, readClaim, readDispute, submitClaim, withdrawCredit } from '../optimistic/chain/client.js'
+import { moveName, runOptimisticDemo } from './demos/optimistic.js'
 import {
   DEFAULT_GAME_PARAMETERS,
   deployOptimisticModel,
@@ -14,15 +14,21 @@ import {
   openDeployment,
   optimisticPath,
   type OptimisticDeployment,
-} from '../optimistic/deployment.js'
-import { GameRevertError } from '../optimistic/errors.js'
-import type { Hex } from '../optimistic/merkle.js'
-import { ClaimNotFoundError, DeploymentMismatchError } from '../optimistic/op-errors.js'
-import { claimFromLog } from '../optimistic/posted.js'
-import { callIntent, claimLog, findClaim, gameNow, playSeat } from '../optimistic/remote.js'
+} from '../optimistic/chain/deployment.js'
+import { GameRevertError } from '../optimistic/chain/errors.js'
+import type { Hex } from '../util/hex.js'
+import { ClaimNotFoundError, DeploymentMismatchError } from '../optimistic/chain/errors.js'
+import { claimFromLog } from '../optimistic/chain/posted.js'
+import { callIntent, claimLog, findClaim, gameNow, playSeat } from '../optimistic/chain/remote.js'
 import { buildTrace } from '../optimistic/trace.js'
-import { defendClaim, disputeIfWrong, type GameContext, type WatchEvent, watchClaims } from '../optimistic/watch.js'
-import { queryLogs } from '../optimistic/logs.js'
+import {
+  defendClaim,
+  disputeIfWrong,
+  type GameContext,
+  type WatchEvent,
+  watchClaims,
+} from '../optimistic/chain/watch.js'
+import { queryLogs } from '../optimistic/chain/logs.js'
 import { UsageError, table } from './format.js'
 
 type Flags = Record<string, string | boolean | undefined>
@@ -46,7 +52,7 @@ export const OP_OPTIONS: Record<string, { type: 'string' | 'boolean'; help: stri
   'from-block': { type: 'string', help: 'first block to scan (default: the deployment block)' },
   game: { type: 'string', help: 'game address, when no build folder is given' },
   'poll-ms': { type: 'string', help: 'milliseconds between chain polls (default 1000)' },
-  model: { type: 'string', help: 'ONNX model (default: test/fixtures/tiny-mlp.onnx with a fixed input)' },
+  model: { type: 'string', help: 'ONNX model (default: models/tiny-mlp.onnx with a fixed input)' },
   calibration: { type: 'string', help: 'calibration samples (JSON), as for `veriml compile`' },
   json: { type: 'boolean', help: 'print one JSON object {transactions, outcome, bonds} and nothing else on stdout' },
 }

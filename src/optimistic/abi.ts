@@ -1,6 +1,7 @@
 import { AbiCoder, keccak256 } from 'ethers'
 import type { OpKind } from '../ir/types.js'
-import { type Hex, hexOf, keccakBytes, keccakHex, wordOf, writeHex, writeInt256, ZERO_WORD } from './merkle.js'
+import { type Hex, hexOf, writeHex } from '../util/hex.js'
+import { keccakBytes, keccakHex, wordOf, writeInt256, ZERO_WORD } from './merkle.js'
 
 /** ABI types shared with `verifier-contracts/optimistic` (structs as tuples, same field order). */
 export const STEP_HEADER =

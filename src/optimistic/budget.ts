@@ -13,7 +13,8 @@ import {
 } from './abi.js'
 import { DisputeBudgetError } from './errors.js'
 import { inputWordCount } from './input.js'
-import { depthFor, type Hex } from './merkle.js'
+import { depthFor } from './merkle.js'
+import type { Hex } from '../util/hex.js'
 import type { ParamsCommitment } from './params.js'
 
 /**

@@ -1,7 +1,7 @@
 import { keccak256 } from 'ethers'
 import { abi, CLAIM_KEY, MODEL_CONFIG } from './abi.js'
 import { inputHashOf, packInputStates } from './input.js'
-import type { Hex } from './merkle.js'
+import type { Hex } from '../util/hex.js'
 import type { ParamsCommitment } from './params.js'
 import { inputRootOf, type Trace } from './trace.js'
 

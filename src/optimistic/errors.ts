@@ -1,3 +1,8 @@
+/**
+ * Errors of the pure optimistic core: a model the game cannot play, trace and proof indices,
+ * input encoding, the dispute budget, the honest agent. Errors that need a chain (a revert,
+ * a deployment file, a posted claim) are in chain/errors.ts; each error lives in one of the two.
+ */
 import { BaseError } from '../errors.js'
 
 /** The model cannot be played by the optimistic game as it is (shape or constant out of range). */
@@ -23,23 +28,6 @@ export class TraceIndexError extends BaseError {
     this.what = p.what
     this.index = p.index
     this.size = p.size
-  }
-}
-
-/**
- * The game contract reverted. `errorName` is the Solidity custom error (e.g. `NotYourTurn`,
- * `OperandNotInPreState`), `args` its decoded arguments.
- */
-export class GameRevertError extends BaseError {
-  override name = 'GameRevertError'
-  readonly action: string
-  readonly errorName: string
-  readonly args: readonly unknown[]
-  constructor(p: { action: string; errorName: string; args: readonly unknown[]; cause?: unknown }) {
-    super(`${p.action} reverted with ${p.errorName}(${p.args.map(String).join(', ')})`, { cause: p.cause })
-    this.action = p.action
-    this.errorName = p.errorName
-    this.args = p.args
   }
 }
 

@@ -1,6 +1,7 @@
 import { getBytes, keccak256 } from 'ethers'
 import { InputEncodingError } from './errors.js'
-import { hexOf, type Hex, type MerkleTree, wordTree } from './merkle.js'
+import { hexOf, type Hex } from '../util/hex.js'
+import { type MerkleTree, wordTree } from './merkle.js'
 
 /**
  * How a claim posts its input values (`ModelConfig.inputLaneBytes` / `inputSigned` of

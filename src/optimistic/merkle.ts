@@ -1,12 +1,13 @@
 import { createKeccak } from 'hash-wasm'
+import { type Hex, hexOf, writeHex } from '../util/hex.js'
 
 /**
  * Fixed-depth keccak Merkle trees, equal to `verifier-contracts/optimistic/MerkleLib.sol`:
  * n leaves → depth ceil(log2 n), padded with zero leaves, inner node = keccak256(left ‖ right),
  * leaves are raw 32-byte words (an integer is its int256 two's complement).
  */
-export type Hex = string
 
+/** The all-zero word: a padding leaf. */
 export const ZERO_WORD: Hex = `0x${'00'.repeat(32)}`
 const INT256_MIN = -(1n << 255n)
 const INT256_MAX = (1n << 255n) - 1n
@@ -23,35 +24,6 @@ export function keccakBytes(data: Uint8Array): Uint8Array {
   hasher.init()
   hasher.update(data)
   return hasher.digest('binary')
-}
-
-const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-
-/** 0x-prefixed lowercase hex of bytes (ethers' `hexlify`, without its checks: hot path). */
-export function hexOf(bytes: Uint8Array): Hex {
-  let s = '0x'
-  for (let i = 0; i < bytes.length; i++) s += HEX_BYTE[bytes[i]]
-  return s
-}
-
-/** Writes the bytes of a 0x-prefixed hex string into `out` at `offset`. */
-export function writeHex(hex: Hex, out: Uint8Array, offset = 0): void {
-  const n = (hex.length - 2) >> 1
-  for (let i = 0, c = 2; i < n; i++, c += 2)
-    out[offset + i] = (nibble(hex.charCodeAt(c)) << 4) | nibble(hex.charCodeAt(c + 1))
-}
-
-function nibble(code: number): number {
-  // '0'-'9', 'a'-'f', 'A'-'F'
-  const v = code <= 57 ? code - 48 : (code | 32) - 87
-  if (v < 0 || v > 15 || Number.isNaN(v)) throw new RangeError(`not a hex digit: ${String.fromCharCode(code)}`)
-  return v
-}
-
-export function bytesOf(hex: Hex): Uint8Array {
-  const out = new Uint8Array((hex.length - 2) >> 1)
-  writeHex(hex, out)
-  return out
 }
 
 /** keccak256 of raw bytes, as hex. */

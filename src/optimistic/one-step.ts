@@ -14,7 +14,8 @@ import {
 } from './abi.js'
 import { FoldRequiredError, TraceIndexError } from './errors.js'
 import { laneWordOf } from './input.js'
-import { type Hex, type MerkleTree, merkleProof, valueOfWord } from './merkle.js'
+import type { Hex } from '../util/hex.js'
+import { type MerkleTree, merkleProof, valueOfWord } from './merkle.js'
 import { foldRowOf, type ParamsCommitment, termTree } from './params.js'
 import { prefixTree, type Trace } from './trace.js'
 

@@ -23,17 +23,8 @@ import { OptimisticModelError } from './errors.js'
 import type { TraceLayout } from './layout.js'
 import { traceLayout } from './layout.js'
 import { checkTotalOnLane } from './lane-check.js'
-import {
-  depthFor,
-  type Hex,
-  hexOf,
-  type MerkleTree,
-  merkleTree,
-  wordOf,
-  wordRootInPlace,
-  wordTree,
-  ZERO_WORD,
-} from './merkle.js'
+import { depthFor, type MerkleTree, merkleTree, wordOf, wordRootInPlace, wordTree, ZERO_WORD } from './merkle.js'
+import { type Hex, hexOf } from '../util/hex.js'
 
 /**
  * The model parameter commitment: a Merkle tree over one `StepHeader` per step. A header

@@ -4,7 +4,8 @@ import { TraceIndexError } from './errors.js'
 import { inputStateWords, inputWordTree } from './input.js'
 import type { TraceLayout } from './layout.js'
 import { traceLayout } from './layout.js'
-import { type Hex, hashPair, type MerkleTree, merkleProof, merkleTree, tensorTree, wordTree } from './merkle.js'
+import type { Hex } from '../util/hex.js'
+import { hashPair, type MerkleTree, merkleProof, merkleTree, tensorTree, wordTree } from './merkle.js'
 
 /**
  * The execution trace and its commitments. A step state's commitment is its tensor root; an

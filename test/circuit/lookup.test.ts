@@ -121,7 +121,7 @@ describe('lookup gadget', () => {
     const bounds = analyzeBounds(ir)
     const input = ir.steps.find((s) => s.op.op === 'lookup')!.op.inputs[0]
     bounds.set(input, { lo: [-129n], hi: [0n] })
-    expect(() => emitCircuit(ir, bounds, { input: 'public', output: 'public' }, [])).toThrow(
+    expect(() => emitCircuit({ model: ir, bounds, visibility: { input: 'public', output: 'public' } })).toThrow(
       /step "full int8 domain, 256 entries": lookup input element 0 may take values in \[-129, 0\]/,
     )
   })

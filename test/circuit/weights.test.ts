@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { emitCircuit } from '../../src/circuit/emit.js'
 import { pack } from '../../src/circuit/packing.js'
-import { hashChain, publicSignals } from '../../src/circuit/public.js'
+import { hashChain, MissingWeightCommitmentError, publicSignals } from '../../src/circuit/public.js'
 import {
-  MissingWeightCommitmentError,
   NoWeightsError,
   committedTensors,
   signedLaneLayout,
@@ -208,7 +207,12 @@ describe('private Poseidon-committed weights', () => {
       outputs: [{ tensor: 1, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
     }
     expect(() =>
-      emitCircuit(noLinear, analyzeBounds(noLinear), { input: 'public', output: 'public' }, [], 'hashed'),
+      emitCircuit({
+        model: noLinear,
+        bounds: analyzeBounds(noLinear),
+        visibility: { input: 'public', output: 'public' },
+        weights: 'hashed',
+      }),
     ).toThrow(NoWeightsError)
   })
 })

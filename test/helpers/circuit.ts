@@ -2,8 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as snarkjs from 'snarkjs'
-import { type Visibility, emitCircuit } from '../../src/circuit/emit.js'
-import { type WeightVisibility, weightInputs } from '../../src/circuit/weights.js'
+import { emitCircuit } from '../../src/circuit/emit.js'
+import type { Visibility, WeightVisibility } from '../../src/circuit/layout.js'
+import { weightInputs } from '../../src/circuit/weights.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { compileCircom } from '../../src/prove/circom.js'
@@ -21,7 +22,14 @@ export async function buildCircuit(
   { templateTextLimit, weights = 'constant' }: { templateTextLimit?: number; weights?: WeightVisibility } = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'veriml-circuit-'))
-  const emitted = emitCircuit(ir, analyzeBounds(ir), visibility, ['test'], weights, templateTextLimit)
+  const emitted = emitCircuit({
+    model: ir,
+    bounds: analyzeBounds(ir),
+    visibility,
+    header: ['test'],
+    weights,
+    templateTextLimit,
+  })
   await writeFile(join(dir, 'model.circom'), emitted.source)
   const compiled = await compileCircom(dir)
   const wasm = join(dir, 'model_js', 'model.wasm')

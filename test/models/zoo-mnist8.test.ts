@@ -145,7 +145,12 @@ describe('model-zoo architecture: mnist-8 (CNTK export)', () => {
     expect(worst).toBeLessThan(0.1)
     expect(agree).toBeGreaterThanOrEqual(14)
 
-    const emitted = emitCircuit(ir, analyzeBounds(ir), { input: 'hashed', output: 'public' }, ['test'])
+    const emitted = emitCircuit({
+      model: ir,
+      bounds: analyzeBounds(ir),
+      visibility: { input: 'hashed', output: 'public' },
+      header: ['test'],
+    })
     // 28·28·8 requantised ReLUs dominate; two pooling layers of pairwise maxes.
     expect(emitted.cost.max).toBeGreaterThan(0)
     expect(emitted.cost.activations).toBeGreaterThan(6272)

@@ -8,9 +8,9 @@ import {
   submitClaim,
   timeoutDispute,
   withdrawCredit,
-} from '../../src/optimistic/client.js'
-import { GameRevertError } from '../../src/optimistic/errors.js'
-import { type Player, playDispute } from '../../src/optimistic/play.js'
+} from '../../src/optimistic/chain/client.js'
+import { GameRevertError } from '../../src/optimistic/chain/errors.js'
+import { type Player, playDispute } from '../../src/optimistic/chain/play.js'
 import { depthFor, merkleProof, rootFrom } from '../../src/optimistic/merkle.js'
 import { buildTrace, prefixTree, traceFromStates } from '../../src/optimistic/trace.js'
 import { buildFoldRowProof, buildFoldStepProof, foldAccs } from '../../src/optimistic/one-step.js'

@@ -7,11 +7,11 @@ import {
   disputeBudget,
   type ProofTx,
 } from '../../src/optimistic/budget.js'
-import { closeMoot, readDispute, timeoutDispute } from '../../src/optimistic/client.js'
+import { closeMoot, readDispute, timeoutDispute } from '../../src/optimistic/chain/client.js'
 import { DisputeBudgetError } from '../../src/optimistic/errors.js'
 import { buildFoldRowProof, buildFoldStepProof, buildOneStepProof, isFoldOp } from '../../src/optimistic/one-step.js'
 import { commitParams } from '../../src/optimistic/params.js'
-import { type Player, playDispute } from '../../src/optimistic/play.js'
+import { type Player, playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { advanceTime, deployGame, MOVE_TIMEOUT, registerTestModel, startChain } from './chain.js'
 import { legacyGasModel, manyOperandsModel, MAX_LOOKUP_INPUTS, maxLookupModel, mulModel } from './fixtures.js'

@@ -1,10 +1,10 @@
 import { Contract, type InterfaceAbi, type JsonRpcProvider, Wallet } from 'ethers'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import type { IrModel } from '../../src/ir/types.js'
-import { call, gameContract, registerModel } from '../../src/optimistic/client.js'
+import { call, gameContract, registerModel } from '../../src/optimistic/chain/client.js'
 import { type GameModelConfig, gameModelConfig } from '../../src/optimistic/config.js'
-import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
-import type { Hex } from '../../src/optimistic/merkle.js'
+import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/chain/contracts.js'
+import type { Hex } from '../../src/util/hex.js'
 import {
   buildFoldRowProof,
   buildFoldStepProof,
@@ -14,7 +14,7 @@ import {
 } from '../../src/optimistic/one-step.js'
 import { commitParams, type ParamsCommitment } from '../../src/optimistic/params.js'
 import type { Trace } from '../../src/optimistic/trace.js'
-import type { GameContext } from '../../src/optimistic/watch.js'
+import type { GameContext } from '../../src/optimistic/chain/watch.js'
 
 export const CLAIM_BOND = 10n ** 18n
 export const CHALLENGE_BOND = 5n * 10n ** 17n

@@ -6,25 +6,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { runModel } from '../../src/prove/prove.js'
-import { gameContract, readClaim, send, submitClaim } from '../../src/optimistic/client.js'
+import { gameContract, readClaim, send, submitClaim } from '../../src/optimistic/chain/client.js'
 import { claimKeyOf } from '../../src/optimistic/config.js'
-import { cheatingTrace } from '../../src/optimistic/demo.js'
+import { cheatingTrace } from '../../src/optimistic/cheat.js'
 import {
   loadOptimisticDeployment,
   loadOptimisticModel,
   type OptimisticDeployment,
   type OptimisticModel,
-} from '../../src/optimistic/deployment.js'
-import { ClaimNotFoundError } from '../../src/optimistic/op-errors.js'
-import { mostExpensiveElement } from '../../src/optimistic/demo.js'
+} from '../../src/optimistic/chain/deployment.js'
+import { ClaimNotFoundError } from '../../src/optimistic/chain/errors.js'
+import { mostExpensiveElement } from '../../src/optimistic/cheat.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { inputTensor } from './models.js'
 import { packInput, packInputStates } from '../../src/optimistic/input.js'
 import { merkleProof } from '../../src/optimistic/merkle.js'
 import { prefixTree } from '../../src/optimistic/trace.js'
-import { claimsOf, findClaim } from '../../src/optimistic/remote.js'
+import { claimsOf, findClaim } from '../../src/optimistic/chain/remote.js'
 import { buildTrace, type Trace } from '../../src/optimistic/trace.js'
-import { defendClaim, type GameContext, type WatchEvent, watchClaims } from '../../src/optimistic/watch.js'
+import { defendClaim, type GameContext, type WatchEvent, watchClaims } from '../../src/optimistic/chain/watch.js'
 import { cliInProcess, cliSpawn, ROOT } from '../helpers/cli.js'
 
 const INPUT = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }

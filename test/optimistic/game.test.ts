@@ -1,10 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
 import type { EventLog } from 'ethers'
-import { finalizeClaim, readDispute, submitClaim, timeoutDispute, withdrawCredit } from '../../src/optimistic/client.js'
+import {
+  finalizeClaim,
+  readDispute,
+  submitClaim,
+  timeoutDispute,
+  withdrawCredit,
+} from '../../src/optimistic/chain/client.js'
 import { claimKeyOf, outputsHashOf } from '../../src/optimistic/config.js'
-import { GameRevertError } from '../../src/optimistic/errors.js'
-import { type Player, playDispute } from '../../src/optimistic/play.js'
+import { GameRevertError } from '../../src/optimistic/chain/errors.js'
+import { type Player, playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import {
   advanceTime,

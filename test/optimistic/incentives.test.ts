@@ -6,7 +6,6 @@ import { MOVER } from '../../src/optimistic/agent.js'
 import {
   closeMoot,
   finalizeClaim,
-  type Move,
   playMove,
   readClaim,
   readDispute,
@@ -14,7 +13,8 @@ import {
   submitClaim,
   timeoutDispute,
   withdrawCredit,
-} from '../../src/optimistic/client.js'
+} from '../../src/optimistic/chain/client.js'
+import type { Move } from '../../src/optimistic/dispute.js'
 import {
   claimIdOf,
   claimKeyOf,
@@ -22,9 +22,9 @@ import {
   gameModelConfig,
   packedInputOf,
 } from '../../src/optimistic/config.js'
-import type { Hex } from '../../src/optimistic/merkle.js'
+import type { Hex } from '../../src/util/hex.js'
 import { commitParams } from '../../src/optimistic/params.js'
-import type { Player } from '../../src/optimistic/play.js'
+import type { Player } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import {
   advanceTime,

@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { IrInputError } from '../../src/ir/errors.js'
 import type { IrModel } from '../../src/ir/types.js'
-import { finalizeClaim, readClaim, readDispute, submitClaim, timeoutDispute } from '../../src/optimistic/client.js'
+import {
+  finalizeClaim,
+  readClaim,
+  readDispute,
+  submitClaim,
+  timeoutDispute,
+} from '../../src/optimistic/chain/client.js'
 import { packedInputOf } from '../../src/optimistic/config.js'
 import { InputEncodingError } from '../../src/optimistic/errors.js'
 import {
@@ -14,10 +20,10 @@ import {
   unpackInputStates,
   WORD_LANE,
 } from '../../src/optimistic/input.js'
-import { playDispute } from '../../src/optimistic/play.js'
-import { claimsOf, type Seat } from '../../src/optimistic/remote.js'
+import { playDispute } from '../../src/optimistic/chain/play.js'
+import { claimsOf, type Seat } from '../../src/optimistic/chain/remote.js'
 import { buildTrace, inputRootOf, traceFromStates } from '../../src/optimistic/trace.js'
-import { disputeIfWrong, type WatchEvent } from '../../src/optimistic/watch.js'
+import { disputeIfWrong, type WatchEvent } from '../../src/optimistic/chain/watch.js'
 import {
   advanceTime,
   CLAIM_BOND,

@@ -6,9 +6,9 @@ import { compileSolidity } from '../../src/chain/solc.js'
 import { floorShift, linearElement, maxElement, requantValue } from '../../src/ir/ops.js'
 import type { LinearOp } from '../../src/ir/types.js'
 import { abi, ELEMENT_OPENING, FOLD_ROW, FOLD_TERM, STEP_HEADER } from '../../src/optimistic/abi.js'
-import { call } from '../../src/optimistic/client.js'
-import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
-import { GameRevertError } from '../../src/optimistic/errors.js'
+import { call } from '../../src/optimistic/chain/client.js'
+import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/chain/contracts.js'
+import { GameRevertError } from '../../src/optimistic/chain/errors.js'
 import { merkleProof, rootFrom, tensorTree, wordOf } from '../../src/optimistic/merkle.js'
 import {
   buildFoldRowProof,

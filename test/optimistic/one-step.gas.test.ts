@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
 import { compileSolidity } from '../../src/chain/solc.js'
 import type { IrModel } from '../../src/ir/types.js'
-import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
+import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/chain/contracts.js'
 import {
   buildFoldRowProof,
   buildFoldStepProof,

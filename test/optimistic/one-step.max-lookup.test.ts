@@ -13,10 +13,12 @@ import {
   maxRowLeaf,
   maxTermLeaf,
 } from '../../src/optimistic/abi.js'
-import { call } from '../../src/optimistic/client.js'
-import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/contracts.js'
-import { GameRevertError, InputEncodingError, OptimisticModelError } from '../../src/optimistic/errors.js'
-import { type Hex, merkleProof, merkleTree } from '../../src/optimistic/merkle.js'
+import { call } from '../../src/optimistic/chain/client.js'
+import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/chain/contracts.js'
+import { GameRevertError } from '../../src/optimistic/chain/errors.js'
+import { InputEncodingError, OptimisticModelError } from '../../src/optimistic/errors.js'
+import type { Hex } from '../../src/util/hex.js'
+import { merkleProof, merkleTree } from '../../src/optimistic/merkle.js'
 import {
   buildFoldRowProof,
   buildFoldStepProof,

@@ -1,6 +1,7 @@
 import { ParamType } from 'ethers'
 import { abi, STEP_HEADER, type StepHeader, stepHeaderLeaf } from '../../src/optimistic/abi.js'
-import { type Hex, merkleTree } from '../../src/optimistic/merkle.js'
+import type { Hex } from '../../src/util/hex.js'
+import { merkleTree } from '../../src/optimistic/merkle.js'
 import type { ParamsCommitment } from '../../src/optimistic/params.js'
 
 /** A decoded body as a plain object, by its ABI type (ethers' toObject loses empty arrays). */

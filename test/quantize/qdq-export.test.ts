@@ -15,9 +15,9 @@ import {
   calibrationTensors,
   exportQdq,
   exposeTensors,
-} from '../../src/quantize/qdq-export.js'
-import { calibrateRanges, quantizeOnnxFile } from '../../src/quantize/qdq-file.js'
-import { QdqRangeError, activationQuant, quantizeWeights } from '../../src/quantize/qdq-params.js'
+} from '../../src/quantize/qdq/export.js'
+import { calibrateRanges, quantizeOnnxFile } from '../../src/quantize/qdq/file.js'
+import { QdqRangeError, activationQuant, quantizeWeights } from '../../src/quantize/qdq/params.js'
 import { loadMnist } from '../../models/mnist-data.js'
 import { rng } from '../helpers/circuit.js'
 import { cliInProcess, ROOT } from '../helpers/cli.js'

@@ -2,79 +2,29 @@ import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Contract, Wallet } from 'ethers'
-import { startAnvil } from '../chain/anvil.js'
-import { BaseError } from '../errors.js'
-import { operands } from '../ir/execute.js'
-import { applyOp } from '../ir/ops.js'
-import { modelId } from '../ir/serialize.js'
-import type { IrModel } from '../ir/types.js'
-import { lowerOnnx } from '../onnx/lower.js'
-import { parseOnnx } from '../onnx/parse.js'
-import { parseInputs, quantizeInputs } from '../quantize/input.js'
-import { quantize } from '../quantize/quantize.js'
-import { sizeOf } from '../util/shape.js'
-import { calldataBytesOf } from './batch.js'
-import { gameContract, submitClaim, withdrawCredit } from './client.js'
-import { deployOptimisticCommitment, type OptimisticDeployment } from './deployment.js'
-import type { Hex } from './merkle.js'
-import { isFoldOp } from './one-step.js'
-import { commitParams } from './params.js'
-import type { SentMove } from './remote.js'
-import { buildTrace, type Trace, traceFromStates } from './trace.js'
-import { defendClaim, type GameContext, type WatchEvent, watchClaims } from './watch.js'
+import { startAnvil } from '../../chain/anvil.js'
+import { BaseError } from '../../errors.js'
+import { modelId } from '../../ir/serialize.js'
+import type { IrModel } from '../../ir/types.js'
+import { lowerOnnx } from '../../onnx/lower.js'
+import { parseOnnx } from '../../onnx/parse.js'
+import { parseInputs, quantizeInputs } from '../../quantize/input.js'
+import { quantize } from '../../quantize/quantize.js'
+import { sizeOf } from '../../util/shape.js'
+import { calldataBytesOf } from '../../optimistic/chain/batch.js'
+import { gameContract, submitClaim, withdrawCredit } from '../../optimistic/chain/client.js'
+import { deployOptimisticCommitment, type OptimisticDeployment } from '../../optimistic/chain/deployment.js'
+import type { Hex } from '../../util/hex.js'
+import { cheatingTrace, mostExpensiveElement } from '../../optimistic/cheat.js'
+import { commitParams } from '../../optimistic/params.js'
+import type { SentMove } from '../../optimistic/chain/remote.js'
+import { buildTrace, type Trace } from '../../optimistic/trace.js'
+import { defendClaim, type GameContext, type WatchEvent, watchClaims } from '../../optimistic/chain/watch.js'
 
-export const DEMO_MODEL = fileURLToPath(new URL('../../test/fixtures/tiny-mlp.onnx', import.meta.url))
+// Shipped in models/ (a package carries no test/); the same bytes as test/fixtures/tiny-mlp.onnx.
+export const DEMO_MODEL = fileURLToPath(new URL('../../../models/tiny-mlp.onnx', import.meta.url))
 /** Real-valued input of the 8-input fixture. */
 const DEMO_INPUT = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }
-
-/**
- * A consistent lie: element `element` of state `state` shifted by `delta`, and every later
- * step recomputed from it, so only one step of the trace is wrong and the output differs.
- * A lie may push a later lookup's input out of its table; the liar then reads the nearest
- * end of the table (there is no right answer to recompute, and the lie is the wrong step).
- */
-export function cheatingTrace(model: IrModel, honest: Trace, state: number, element: number, delta: bigint): Trace {
-  const states = honest.states.map((s) => [...s])
-  states[state][element] += delta
-  const values = new Map<number, bigint[]>()
-  model.inputs.forEach((info, i) => values.set(info.id, states[i]))
-  model.steps.forEach((step, i) => {
-    const pos = model.inputs.length + i
-    if (pos > state) {
-      const x = operands(values, step.op.inputs)
-      const op = step.op
-      states[pos] =
-        op.op === 'lookup'
-          ? x.map((v) => op.table[Math.max(0, Math.min(op.table.length - 1, Number(v - op.offset)))])
-          : applyOp(op, x)
-    }
-    values.set(step.output.id, states[pos])
-  })
-  return traceFromStates(honest.layout, states)
-}
-
-/**
- * The element whose dispute costs most: the widest row (most terms) of any step the one-step
- * proof folds over (`isFoldOp`). Without such a step, element 0 of the last step.
- */
-export function mostExpensiveElement(model: IrModel): {
-  state: number
-  element: number
-  terms: number
-  origin: string
-} {
-  const last = model.steps.length - 1
-  let best = { state: model.inputs.length + last, element: 0, terms: 0, origin: model.steps[last].origin }
-  model.steps.forEach((step, i) => {
-    const op = step.op
-    if (!isFoldOp(op)) return
-    for (let row = 0; row + 1 < op.rowPtr.length; row++) {
-      const terms = op.rowPtr[row + 1] - op.rowPtr[row]
-      if (terms > best.terms) best = { state: model.inputs.length + i, element: row, terms, origin: step.origin }
-    }
-  })
-  return best
-}
 
 /** The lie at the most expensive element, with a shift that reaches the output when one does. */
 function cheatAt(model: IrModel, honest: Trace, at: { state: number; element: number }): Trace {
@@ -145,7 +95,7 @@ export interface OptimisticDemoReturnType {
 }
 
 export interface RunOptimisticDemoParameters {
-  /** ONNX model (default: test/fixtures/tiny-mlp.onnx with a fixed input). */
+  /** ONNX model (default: models/tiny-mlp.onnx with a fixed input). */
   modelPath?: string
   /** Input JSON, as for `veriml run`; required with `modelPath`. */
   input?: unknown

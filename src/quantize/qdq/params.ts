@@ -1,5 +1,5 @@
-import { BaseError } from '../errors.js'
-import { roundHalfEven } from '../onnx/graph.js'
+import { BaseError } from '../../errors.js'
+import { roundHalfEven } from '../../onnx/graph.js'
 
 /**
  * Scale and zero-point arithmetic of static int8 QDQ quantisation, following onnxruntime's

@@ -1,51 +1,12 @@
 import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi } from 'ethers'
-import { CLAIM_STATUSES, type ClaimStatusName, PHASES, type PhaseName } from './abi.js'
-import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf } from './config.js'
+import { CLAIM_STATUSES, PHASES } from '../abi.js'
+import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf } from '../config.js'
 import { optimisticArtifacts } from './contracts.js'
+import type { ClaimView, DisputeView, Move } from '../dispute.js'
 import { GameRevertError } from './errors.js'
-import { type Hex, merkleProof } from './merkle.js'
-import { prefixTree, type Trace } from './trace.js'
-
-export { CLAIM_STATUSES, PHASES, type PhaseName }
-
-export interface DisputeView {
-  challenger: string
-  deadline: bigint
-  phase: PhaseName
-  claimantWon: boolean
-  lo: number
-  hi: number
-  /** Level-2 generalised index (root 1). */
-  pos: bigint
-  claimId: Hex
-  modelId: Hex
-  rootLo: Hex
-  rootHi: Hex
-  left: Hex
-  right: Hex
-  /** Level 3 (a linear or max element): the disputed terms [foldLo, foldHi) of the row. */
-  foldLo: number
-  foldHi: number
-  termCount: number
-  termsRoot: Hex
-  /** Agreed accumulator after foldLo terms; the claimant's after foldHi; its proposal at mid. */
-  accLo: bigint
-  accHi: bigint
-  accMid: bigint
-}
-
-/** One move of a dispute, named as the contract function that plays it. */
-export type Move =
-  | { type: 'propose'; root: Hex }
-  | { type: 'choose'; agree: boolean }
-  | { type: 'reveal'; stateRoot: Hex; path: Hex[] }
-  | { type: 'open'; left: Hex; right: Hex }
-  | { type: 'pick'; right: boolean }
-  | { type: 'step'; proof: Hex }
-  | { type: 'startFold'; proof: Hex }
-  | { type: 'foldPropose'; acc: bigint }
-  | { type: 'foldChoose'; agree: boolean }
-  | { type: 'foldStep'; proof: Hex }
+import type { Hex } from '../../util/hex.js'
+import { merkleProof } from '../merkle.js'
+import { prefixTree, type Trace } from '../trace.js'
 
 export function gameContract(address: string, runner: ContractRunner): Contract {
   return new Contract(address, optimisticArtifacts().game.abi as InterfaceAbi, runner)
@@ -185,13 +146,6 @@ export async function readDispute(game: Contract, disputeId: Hex): Promise<Dispu
     accHi: d.accHi,
     accMid: d.accMid,
   }
-}
-
-export interface ClaimView {
-  claimant: string
-  createdAt: bigint
-  openDisputes: number
-  status: ClaimStatusName
 }
 
 export async function readClaim(game: Contract, claimId: Hex): Promise<ClaimView> {

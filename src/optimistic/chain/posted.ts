@@ -1,9 +1,9 @@
 import type { EventLog } from 'ethers'
-import type { ClaimKey } from './config.js'
-import { packedInputSize, unpackInputStates } from './input.js'
-import type { TraceLayout } from './layout.js'
-import type { Hex } from './merkle.js'
-import { ClaimInputError } from './op-errors.js'
+import type { ClaimKey } from '../config.js'
+import { packedInputSize, unpackInputStates } from '../input.js'
+import type { TraceLayout } from '../layout.js'
+import type { Hex } from '../../util/hex.js'
+import { ClaimInputError } from './errors.js'
 
 /**
  * A claim as posted on chain, decoded from its `ClaimSubmitted` log: what an agent that did

@@ -1,12 +1,13 @@
 import type { Contract } from 'ethers'
-import type { IrModel } from '../ir/types.js'
-import { honestMove, type Role } from './agent.js'
+import type { IrModel } from '../../ir/types.js'
+import { honestMove, type Role } from '../agent.js'
 import { errorMessage, type TxIntent, type TxOutcome } from './batch.js'
-import { type DisputeView, readDispute } from './client.js'
-import type { Hex } from './merkle.js'
-import type { ParamsCommitment } from './params.js'
+import type { DisputeView } from '../dispute.js'
+import { readDispute } from './client.js'
+import type { Hex } from '../../util/hex.js'
+import type { ParamsCommitment } from '../params.js'
 import { type PlannedMove, planTick, type Seat, type SentMove, tickResult } from './remote.js'
-import type { Trace } from './trace.js'
+import type { Trace } from '../trace.js'
 
 /** What the game needs to be played for one model. */
 export interface GameContext {

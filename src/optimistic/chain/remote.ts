@@ -1,12 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Contract, EventLog, Provider, Signer } from 'ethers'
-import { MOVER, type Role } from './agent.js'
+import { MOVER, type Role } from '../agent.js'
 import { errorMessage, failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
-import { type DisputeView, type Move, readClaim, readDispute } from './client.js'
-import type { TraceLayout } from './layout.js'
+import type { DisputeView, Move } from '../dispute.js'
+import { readClaim, readDispute } from './client.js'
+import type { TraceLayout } from '../layout.js'
 import { firstBlockAtOrAfter, MAX_LOG_RANGE, queryLogs } from './logs.js'
-import type { Hex } from './merkle.js'
-import { ClaimNotFoundError } from './op-errors.js'
+import type { Hex } from '../../util/hex.js'
+import { ClaimNotFoundError } from './errors.js'
 import { type PostedClaim, postedClaim } from './posted.js'
 
 /**

@@ -1,20 +1,14 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import * as ort from 'onnxruntime-node'
-import { BaseError } from '../errors.js'
-import { parseOnnx } from '../onnx/parse.js'
-import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../onnx/runtime.js'
-import { writeFileAtomic } from '../util/fs.js'
-import { type Progress, silentProgress } from '../util/progress.js'
-import { parseInputs } from './input.js'
-import {
-  type QdqTensorReport,
-  type QdqWeightReport,
-  calibrationTensors,
-  exportQdq,
-  exposeTensors,
-} from './qdq-export.js'
-import type { TensorRange } from './qdq-params.js'
+import { BaseError } from '../../errors.js'
+import { parseOnnx } from '../../onnx/parse.js'
+import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../../onnx/runtime.js'
+import { writeFileAtomic } from '../../util/fs.js'
+import { type Progress, silentProgress } from '../../util/progress.js'
+import { parseInputs } from '../input.js'
+import { type QdqTensorReport, type QdqWeightReport, calibrationTensors, exportQdq, exposeTensors } from './export.js'
+import type { TensorRange } from './params.js'
 
 /**
  * The I/O edge of `veriml quantize`: reads the float model and the calibration samples,

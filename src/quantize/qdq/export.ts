@@ -1,8 +1,8 @@
-import { BaseError } from '../errors.js'
-import type { OnnxModel, OnnxNode, OnnxTensor } from '../onnx/parse.js'
-import { buildModel, type NodeSpec, type TensorSpec } from '../onnx/write.js'
-import { type ActivationQuant, type TensorRange, activationQuant, quantizeBias, quantizeWeights } from './qdq-params.js'
-import { nodeSpec, rebuildParameters } from './qdq-rebuild.js'
+import { BaseError } from '../../errors.js'
+import type { OnnxModel, OnnxNode, OnnxTensor } from '../../onnx/parse.js'
+import { buildModel, type NodeSpec, type TensorSpec } from '../../onnx/write.js'
+import { type ActivationQuant, type TensorRange, activationQuant, quantizeBias, quantizeWeights } from './params.js'
+import { nodeSpec, rebuildParameters } from './rebuild.js'
 
 /**
  * Static post-training quantisation of a float ONNX model to standard QDQ ONNX, the format

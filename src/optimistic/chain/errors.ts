@@ -1,4 +1,25 @@
-import { BaseError } from '../errors.js'
+/**
+ * Errors of the optimistic path's chain side: game reverts, the deployment file, claims as
+ * posted on chain. The pure core's errors are in ../errors.ts; each error lives in one of the two.
+ */
+import { BaseError } from '../../errors.js'
+
+/**
+ * The game contract reverted. `errorName` is the Solidity custom error (e.g. `NotYourTurn`,
+ * `OperandNotInPreState`), `args` its decoded arguments.
+ */
+export class GameRevertError extends BaseError {
+  override name = 'GameRevertError'
+  readonly action: string
+  readonly errorName: string
+  readonly args: readonly unknown[]
+  constructor(p: { action: string; errorName: string; args: readonly unknown[]; cause?: unknown }) {
+    super(`${p.action} reverted with ${p.errorName}(${p.args.map(String).join(', ')})`, { cause: p.cause })
+    this.action = p.action
+    this.errorName = p.errorName
+    this.args = p.args
+  }
+}
 
 /** The build folder has no (readable) `optimistic.json`: the game was never deployed for it. */
 export class OptimisticDeploymentNotFoundError extends BaseError {

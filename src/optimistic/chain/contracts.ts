@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url'
 import { type ContractRunner, ContractFactory, Interface, type InterfaceAbi } from 'ethers'
-import { type CompiledContract, compileSolidity } from '../chain/solc.js'
+import { type CompiledContract, compileSolidity } from '../../chain/solc.js'
 
-const SOURCES = fileURLToPath(new URL('../../verifier-contracts/optimistic', import.meta.url))
+const SOURCES = fileURLToPath(new URL('../../../verifier-contracts/optimistic', import.meta.url))
 
 /** The optimistic game and its one-step executor, compiled once per process (solc-js takes seconds). */
 export interface OptimisticArtifacts {

@@ -1,10 +1,10 @@
 import type { Signer } from 'ethers'
-import { shouldChallenge } from './agent.js'
+import { shouldChallenge } from '../agent.js'
 import { errorMessage, failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
 import { readClaim, readDispute } from './client.js'
-import { disputeIdOf } from './config.js'
+import { disputeIdOf } from '../config.js'
 import { GameRevertError } from './errors.js'
-import type { Hex } from './merkle.js'
+import type { Hex } from '../../util/hex.js'
 import type { PostedClaim } from './posted.js'
 import { callIntent, claimsOf, gameNow, pause, type PollOptions, type Seat } from './remote.js'
 import {
@@ -21,7 +21,7 @@ import {
   sweepResolved,
   type WatchEvent,
 } from './rounds.js'
-import { buildTrace, type Trace } from './trace.js'
+import { buildTrace, type Trace } from '../trace.js'
 
 export type { Active, DisputeOutcome, GameContext, WatchEvent } from './rounds.js'
 export {

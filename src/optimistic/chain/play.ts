@@ -1,10 +1,11 @@
 import type { Contract } from 'ethers'
-import type { IrModel } from '../ir/types.js'
-import { honestMove, MOVER, type Role } from './agent.js'
-import { type DisputeView, type Move, playMove, readDispute } from './client.js'
-import type { Hex } from './merkle.js'
-import type { ParamsCommitment } from './params.js'
-import type { Trace } from './trace.js'
+import type { IrModel } from '../../ir/types.js'
+import { honestMove, MOVER, type Role } from '../agent.js'
+import type { DisputeView, Move } from '../dispute.js'
+import { playMove, readDispute } from './client.js'
+import type { Hex } from '../../util/hex.js'
+import type { ParamsCommitment } from '../params.js'
+import type { Trace } from '../trace.js'
 
 /** A participant: its role, the game connected to its own signer, and its strategy (null: it does not move). */
 export interface Player {

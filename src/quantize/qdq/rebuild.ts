@@ -1,5 +1,5 @@
-import type { OnnxModel, OnnxNode, OnnxTensor, AttributeValue } from '../onnx/parse.js'
-import type { AttributeSpec, BuildModelParameters, NodeSpec, TensorSpec } from '../onnx/write.js'
+import type { OnnxModel, OnnxNode, OnnxTensor, AttributeValue } from '../../onnx/parse.js'
+import type { AttributeSpec, BuildModelParameters, NodeSpec, TensorSpec } from '../../onnx/write.js'
 
 /**
  * Turns a parsed ONNX model back into writer parameters, for the QDQ export and the

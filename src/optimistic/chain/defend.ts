@@ -1,8 +1,8 @@
 import type { Signer } from 'ethers'
 import { failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
 import { readClaim, readDispute } from './client.js'
-import type { ClaimKey } from './config.js'
-import type { Hex } from './merkle.js'
+import type { ClaimKey } from '../config.js'
+import type { Hex } from '../../util/hex.js'
 import { callIntent, disputesOf, gameNow, pause, type PollOptions } from './remote.js'
 import {
   type Active,
@@ -16,7 +16,7 @@ import {
   reportMove,
   type WatchEvent,
 } from './rounds.js'
-import type { Trace } from './trace.js'
+import type { Trace } from '../trace.js'
 
 type ClaimStatus = 'Pending' | 'Finalized' | 'Rejected' | 'None'
 
