@@ -1,11 +1,50 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
+
+/**
+ * Two projects. `fast` is the pure pipeline (import, IR, quantisation, the optimistic core) and
+ * the guardrails: no circom compile, no snarkjs setup or prove, no anvil, no Solidity, so it
+ * runs in well under a minute (`npm run test:fast`). `slow` is everything else. A new test file
+ * is slow until listed here: list it only if it does none of those things and runs in seconds.
+ */
+const FAST = [
+  'test/guardrails/**/*.test.ts',
+  'test/exports.test.ts',
+  'test/inspect.test.ts',
+  'test/ir/**/*.test.ts',
+  'test/onnx/activation.test.ts',
+  'test/onnx/lower.test.ts',
+  'test/onnx/movement.test.ts',
+  'test/onnx/mul.test.ts',
+  'test/onnx/pool.test.ts',
+  'test/onnx/quantized.test.ts',
+  'test/onnx/quantized-contrib.test.ts',
+  'test/onnx/quantized-errors.test.ts',
+  'test/quantize/fixed.test.ts',
+  'test/quantize/input.test.ts',
+  'test/quantize/nonlinear.test.ts',
+  'test/quantize/qdq-export.test.ts',
+  'test/quantize/qdq-mnist-cnn.test.ts',
+  'test/optimistic/params.test.ts',
+  'test/optimistic/trace.test.ts',
+  'test/models/fixtures.test.ts',
+]
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Circuit compilation, setup and proving are CPU-bound and slow on 2 cores.
     testTimeout: 600_000,
     hookTimeout: 600_000,
     fileParallelism: false,
+    projects: [
+      // Not isolated: the fast files share one module graph, so snarkjs, onnxruntime and src/ load
+      // once (26 s wall against 78 s isolated, both measured at a load average of 20 on 2 cores).
+      // A fast test must therefore restore whatever it mocks and keep no state in modules between
+      // files (checked: the fast files pass in shuffled file orders).
+      { extends: true, test: { name: 'fast', include: FAST, isolate: false } },
+      {
+        extends: true,
+        test: { name: 'slow', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...FAST] },
+      },
+    ],
   },
 })

@@ -22,7 +22,7 @@ import { deployOptimistic } from '../src/optimistic/chain/contracts.js'
 import { commitParams } from '../src/optimistic/params.js'
 import { honestPlayer, playDispute } from '../src/optimistic/chain/play.js'
 import { buildTrace, traceFromStates } from '../src/optimistic/trace.js'
-import { mlp, rng } from '../test/optimistic/models.js'
+import { mlp, rng } from '../models/optimistic-models.js'
 
 const anvil = await startAnvil({ accounts: 6 })
 try {
