@@ -2,48 +2,11 @@ import onnxProto from 'onnx-proto'
 import { BaseError } from '../errors.js'
 import { LIMITS, SizeLimitError, checkedSize } from './limits.js'
 import { checkGraph } from './validate.js'
+import type { AttributeValue, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './types.js'
 
 const { onnx } = onnxProto
 
-/** A constant tensor: float data is widened to float64, integer data kept exact. */
-export interface OnnxTensor {
-  dims: number[]
-  data: Float64Array | BigInt64Array
-  /** TensorProto.DataType: int8 and uint8 share the data array, and a zero point's type picks QuantizeLinear's range. */
-  dataType?: number
-}
-
-export type AttributeValue = number | string | number[] | OnnxTensor
-
-export interface OnnxNode {
-  name: string
-  opType: string
-  domain: string
-  inputs: string[]
-  outputs: string[]
-  attributes: Record<string, AttributeValue>
-}
-
-export interface OnnxValueInfo {
-  name: string
-  /**
-   * Model inputs: a symbolic dimension (e.g. a batch "N") must be bound by the caller
-   * (`dims`), else parsing refuses it. Graph outputs: symbolic and unknown dims read as 1
-   * (the lowering computes the real shapes).
-   */
-  shape: number[]
-  /** TensorProto.DataType of the element (1 float, 2 uint8, 3 int8…); 0 when not declared. */
-  elemType?: number
-}
-
-export interface OnnxModel {
-  name: string
-  opset: number
-  inputs: OnnxValueInfo[]
-  outputs: OnnxValueInfo[]
-  initializers: Map<string, OnnxTensor>
-  nodes: OnnxNode[]
-}
+export type { AttributeValue, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './types.js'
 
 export class OnnxParseError extends BaseError {
   override name = 'OnnxParseError'

@@ -1,4 +1,4 @@
-import type { OnnxModel, OnnxNode } from './parse.js'
+import type { OnnxModel, OnnxNode } from './types.js'
 import { BaseError } from '../errors.js'
 
 /** The graph is not a well-formed ONNX graph: a name defined twice, a tensor nothing defines, a cycle. */
