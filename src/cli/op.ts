@@ -46,7 +46,7 @@ export const OP_OPTIONS: Record<string, { type: 'string' | 'boolean'; help: stri
   'from-block': { type: 'string', help: 'first block to scan (default: the deployment block)' },
   game: { type: 'string', help: 'game address, when no build folder is given' },
   'poll-ms': { type: 'string', help: 'milliseconds between chain polls (default 1000)' },
-  model: { type: 'string', help: 'ONNX model (default: test/fixtures/tiny-mlp.onnx with a fixed input)' },
+  model: { type: 'string', help: 'ONNX model (default: models/tiny-mlp.onnx with a fixed input)' },
   calibration: { type: 'string', help: 'calibration samples (JSON), as for `veriml compile`' },
   json: { type: 'boolean', help: 'print one JSON object {transactions, outcome, bonds} and nothing else on stdout' },
 }

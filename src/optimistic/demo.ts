@@ -23,7 +23,7 @@ import type { SentMove } from './remote.js'
 import { buildTrace, type Trace, traceFromStates } from './trace.js'
 import { defendClaim, type GameContext, type WatchEvent, watchClaims } from './watch.js'
 
-export const DEMO_MODEL = fileURLToPath(new URL('../../test/fixtures/tiny-mlp.onnx', import.meta.url))
+export const DEMO_MODEL = fileURLToPath(new URL('../../models/tiny-mlp.onnx', import.meta.url))
 /** Real-valued input of the 8-input fixture. */
 const DEMO_INPUT = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }
 
@@ -145,7 +145,7 @@ export interface OptimisticDemoReturnType {
 }
 
 export interface RunOptimisticDemoParameters {
-  /** ONNX model (default: test/fixtures/tiny-mlp.onnx with a fixed input). */
+  /** ONNX model (default: models/tiny-mlp.onnx with a fixed input). */
   modelPath?: string
   /** Input JSON, as for `veriml run`; required with `modelPath`. */
   input?: unknown
