@@ -43,7 +43,13 @@ export default defineConfig({
       { extends: true, test: { name: 'fast', include: FAST, isolate: false } },
       {
         extends: true,
-        test: { name: 'slow', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...FAST] },
+        test: {
+          name: 'slow',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...FAST],
+          // Slow tests spawn bin/veriml.mjs, which runs dist/: rebuild it first (tsc -b, a no-op when current).
+          globalSetup: ['test/global-setup.ts'],
+        },
       },
     ],
   },

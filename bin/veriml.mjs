@@ -1,7 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (tsx), so the package needs no build step.
-import { register } from 'tsx/esm/api'
+// Runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` and `npm install` run as `prepare`):
+// plain Node, no TypeScript loader at start-up.
+import { existsSync } from 'node:fs'
 
-register()
-const { main } = await import('../src/cli/main.ts')
+const entry = new URL('../dist/cli/main.js', import.meta.url)
+if (!existsSync(entry)) {
+  // A source checkout that was never built (installed packages always carry dist/).
+  console.error('veriml: dist/cli/main.js is missing: run `npm run build` in the veriml checkout first')
+  process.exit(1)
+}
+const { main } = await import(entry.href)
 process.exitCode = await main(process.argv.slice(2))

@@ -348,6 +348,8 @@ export const FIXTURES: Fixture[] = [
 ]
 
 export const fixturePath = (file: string) => fileURLToPath(new URL(`../test/fixtures/${file}`, import.meta.url))
+/** `veriml op demo`'s default model: a copy of tiny-mlp.onnx beside the other shipped models (the package carries no test/). */
+export const DEMO_MODEL_PATH = fileURLToPath(new URL('./tiny-mlp.onnx', import.meta.url))
 
 async function main(): Promise<void> {
   for (const fixture of FIXTURES) {
@@ -355,6 +357,7 @@ async function main(): Promise<void> {
     await writeFileAtomic(fixturePath(fixture.file), bytes)
     console.log(`${fixture.file}: ${bytes.length} bytes`)
   }
+  await writeFileAtomic(DEMO_MODEL_PATH, buildModel(tinyMlp.build()))
 }
 
 // Importable by tests (to rebuild and compare) without rewriting the files.

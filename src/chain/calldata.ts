@@ -2,9 +2,17 @@ import { Interface, concat, keccak256, toBeHex, zeroPadValue } from 'ethers'
 import { ProofFormatError } from './errors.js'
 import { type G2Point, type Uint2, groth16VerifierAbi, verimlRegistryInterface } from './contracts.js'
 
-/** snarkjs's `proof.json` (Groth16). */
-export type { Groth16Proof as SnarkjsGroth16Proof } from 'snarkjs'
-import type { Groth16Proof as SnarkjsGroth16Proof } from 'snarkjs'
+/**
+ * snarkjs's `proof.json` (Groth16). Declared here, not re-exported from 'snarkjs': snarkjs ships no types
+ * (src/types/vendor.d.ts is ours and stays out of dist), so the published .d.ts must not import it.
+ */
+export interface SnarkjsGroth16Proof {
+  pi_a: string[]
+  pi_b: string[][]
+  pi_c: string[]
+  protocol: string
+  curve: string
+}
 
 /** BN254 base field order: proof coordinates lie below it. */
 const BASE_FIELD = 21888242871839275222246405745257275088696311157297823662689037894645226208583n

@@ -7,7 +7,9 @@ import { packageVersion } from '../util/versions.js'
 import { ToolError } from './errors.js'
 
 const require = createRequire(import.meta.url)
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const HERE = dirname(fileURLToPath(import.meta.url))
+// dist/ mirrors src/, so the package root is two levels up from either.
+const ROOT = join(HERE, '..', '..')
 
 /** circomlib templates the generated circuits include (their include closure). */
 const CIRCOMLIB = ['bitify', 'comparators', 'aliascheck', 'compconstant', 'binsum', 'poseidon', 'poseidon_constants']
@@ -50,7 +52,7 @@ export async function compileCircom(
   let argv = [
     '--no-turbo-fast-api-calls',
     '--disable-warning=ExperimentalWarning',
-    join(ROOT, 'src', 'prove', 'circom-wasi.mjs'),
+    join(HERE, 'circom-wasi.mjs'),
     ...args,
   ]
   const started = performance.now()
@@ -78,7 +80,7 @@ export async function compileCircom(
     })
   }
   const wat = join(`${name}_js`, `${name}.wat`)
-  const convertArgv = [join(ROOT, 'src', 'prove', 'wat2wasm.mjs'), wat, join(`${name}_js`, `${name}.wasm`)]
+  const convertArgv = [join(HERE, 'wat2wasm.mjs'), wat, join(`${name}_js`, `${name}.wasm`)]
   const converted = await run(process.execPath, convertArgv, dir)
   if (converted.code !== 0)
     throw new ToolError({

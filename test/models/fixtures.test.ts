@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url'
 import onnxProto from 'onnx-proto'
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
-import { FIRST_OP_SET, FIXTURES, fixturePath, type Fixture } from '../../models/make-fixtures.js'
+import { DEMO_MODEL_PATH, FIRST_OP_SET, FIXTURES, fixturePath, type Fixture } from '../../models/make-fixtures.js'
 import { loadMnist, MNIST_PIXELS } from '../../models/mnist-data.js'
 import {
   buildModel,
@@ -62,6 +62,11 @@ describe('test fixtures', () => {
       expect(onDisk).toEqual(buildModel(fixture.build()))
     },
   )
+
+  it('models/tiny-mlp.onnx (op demo default, shipped in the package) is tiny-mlp.onnx as make-fixtures.ts builds it', async () => {
+    const tinyMlp = FIXTURES.find((f) => f.file === 'tiny-mlp.onnx')!
+    expect(new Uint8Array(await readFile(DEMO_MODEL_PATH))).toEqual(buildModel(tinyMlp.build()))
+  })
 
   it.each(FIXTURES.map((f) => [f.file, f] as [string, Fixture]))(
     '%s runs in onnxruntime with the expected output shape',

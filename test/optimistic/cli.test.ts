@@ -328,7 +328,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     const error = await cliSpawn(['op', 'status', unknown, '--game', d.gameAddress, '--rpc', anvil.rpcUrl])
     expect(error?.code).toBe(1)
     expect(error?.stderr).toContain(`claim ${unknown} not found in the game at ${d.gameAddress}`)
-    // The child process starts tsx and compiles the game and executor with solc-js (20–25 s
+    // The child process compiles the game and executor with solc-js (20–25 s
     // measured on 2 shared cores under load, before it makes its first call).
   }, 90_000)
 })
