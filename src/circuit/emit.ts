@@ -2,7 +2,7 @@ import { LookupDomainError } from '../ir/errors.js'
 import { operands } from '../ir/execute.js'
 import { requantValue } from '../ir/ops.js'
 import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
-import { type PackLayout, packLayout, packedElementCount } from './packing.js'
+import { type PackLayout, packLayout, packedElementCount, publicSignalCount } from './packing.js'
 import { planRequant } from './requant.js'
 import { emitLookup } from './lookup.js'
 import { emitMax } from './max.js'
@@ -316,14 +316,13 @@ export function emitCircuit(
   const weightsLayout = privateWeights?.commit(model.name)
   if (weightsLayout) emitHashes(body, [{ name: 'wt', size: weightsLayout.elements }], cost)
 
-  const count =
-    (visibility.input === 'public'
-      ? inTensors.reduce((s, t) => s + packedElementCount(t.layout), 0)
-      : visibility.input === 'hashed'
-        ? 1
-        : 0) +
-    (visibility.output === 'public' ? outTensors.reduce((s, t) => s + packedElementCount(t.layout), 0) : 1) +
-    (weightsLayout ? 1 : 0)
+  const count = publicSignalCount({
+    input: visibility.input,
+    inputLayouts: inTensors.map((t) => t.layout),
+    output: visibility.output,
+    outputLayouts: outTensors.map((t) => t.layout),
+    weightCommitment: weightsLayout !== undefined,
+  })
   const source = [
     ...header.map((h) => `// ${h}`),
     'pragma circom 2.1.0;',
