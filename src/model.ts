@@ -16,6 +16,7 @@ import {
   type Manifest,
   type OptimisticManifest,
   readBuildManifest,
+  readManifest,
 } from './prove/manifest.js'
 import { type ArtifactPaths, artifactPaths } from './prove/paths.js'
 import { type WitnessCalculator, loadWitnessCalculator } from './prove/witness.js'
@@ -55,9 +56,8 @@ export async function loadModel(dir: string, options: LoadModelOptions & { targe
 export async function loadModel(dir: string, options?: LoadModelOptions): Promise<CompiledModel>
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<CompiledModel> {
   const zk = options.target === 'zk'
-  const manifest = await readBuildManifest(dir)
   // A zk stage refuses an optimistic build first, with the fix, whatever else is wrong.
-  if (zk && manifest?.target === 'optimistic') throw new BuildTargetError({ dir, target: manifest.target })
+  const manifest = zk ? await readManifest(dir) : await readBuildManifest(dir)
   if (!manifest)
     throw new MissingArtifactError(
       artifactPaths(dir).manifest,
