@@ -20,10 +20,8 @@ import { emitMax } from '../src/circuit/max.js'
 import { planRequant } from '../src/circuit/requant.js'
 import { analyzeBounds } from '../src/ir/bounds.js'
 import { execute } from '../src/ir/execute.js'
-import { irFromJson } from '../src/ir/serialize.js'
 import type { IrModel, TensorBounds } from '../src/ir/types.js'
 import { compileModel } from '../src/prove/compile.js'
-import { artifactPaths } from '../src/prove/paths.js'
 import { proveModel } from '../src/prove/prove.js'
 import { setupModel } from '../src/prove/setup.js'
 import { verifyProof } from '../src/prove/verify.js'
@@ -177,18 +175,20 @@ for (const m of MODELS) {
     visibility: { input: 'hashed', output: 'public' },
   })
   console.error(`[${m.key}] dev setup`)
-  const setup = await setupModel({ dir, dev: true, force: true })
+  // One loaded model for setup, every prove (its witness generator compiled once) and verify.
+  const setup = await setupModel({ model: compiled.model, dev: true, force: true })
+  const { model } = setup
   const proveMs: number[] = [],
     witnessMs: number[] = []
   for (let i = 0; i < RUNS; i++) {
-    const p = await proveModel({ dir, input, outDir: join(dir, 'proof') })
+    const p = await proveModel({ model, input, outDir: join(dir, 'proof') })
     proveMs.push(p.proveMs)
     witnessMs.push(p.witnessMs)
   }
-  const verified = await verifyProof(dir, join(dir, 'proof'))
+  const verified = await verifyProof({ model, proofDir: join(dir, 'proof') })
   if (!verified.valid) throw new Error(`[${m.key}] the proof does not verify: ${verified.reason}`)
-  const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
-  const report = JSON.parse(await readFile(artifactPaths(dir).report, 'utf8')) as {
+  const { ir } = model
+  const report = JSON.parse(await readFile(model.paths.report, 'utf8')) as {
     cost: Cost
   }
   const layers = layerCosts(ir, analyzeBounds(ir))

@@ -2,7 +2,7 @@
  * Micro-benchmarks (tinybench) of veriml's hot paths on the bundled MNIST MLP, each against
  * a baseline measured in the same process:
  *   - reference executor (integer IR)         vs onnxruntime float run (session created once)
- *   - witness via loadWitnessCalculator        vs snarkjs wtns.calculate (recompiles the wasm)
+ *   - witness via the loaded model's witness() vs snarkjs wtns.calculate (recompiles the wasm)
  *   - prove: loaded calculator + groth16.prove vs snarkjs groth16.fullProve
  * Prints a markdown table and writes it to bench/results/micro-<date>.md.
  * Reuses build/bench/sweep/mnist-mlp when `npm run bench` has compiled it (else compiles, ~40 s).
@@ -17,10 +17,8 @@ import * as snarkjs from 'snarkjs'
 import { Bench, type Task } from 'tinybench'
 import { execute } from '../src/ir/execute.js'
 import { compileModel } from '../src/prove/compile.js'
-import { artifactPaths } from '../src/prove/paths.js'
 import { runModel } from '../src/prove/prove.js'
-import { loadCompiled, setupModel } from '../src/prove/setup.js'
-import { loadWitnessCalculator } from '../src/prove/witness.js'
+import { setupModel } from '../src/prove/setup.js'
 import { witnessInput } from '../src/prove/witness-input.js'
 import { parseInputs } from '../src/quantize/input.js'
 import { shutdown } from '../src/shutdown.js'
@@ -31,22 +29,23 @@ const ROOT = join(import.meta.dirname, '..')
 const dir = join(ROOT, 'build', 'bench', 'sweep', 'mnist-mlp')
 const progress = terminalProgress(process.stderr)
 
-await progress.step('MNIST build (reused when unchanged)', async () => {
-  await compileModel({
+// One loaded model for everything below.
+const { model } = await progress.step('MNIST build (reused when unchanged)', async () => {
+  const compiled = await compileModel({
     onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'),
     outDir: dir,
     calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'),
     visibility: VISIBILITY,
   })
-  await setupModel({ dir, dev: true })
+  return setupModel({ model: compiled.model, dev: true })
 })
-const paths = artifactPaths(dir)
+const { paths } = model
 const inputJson = JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-input.json'), 'utf8')) as unknown
-const run = await runModel(dir, inputJson)
+const run = await runModel({ model, input: inputJson })
 const floatInput = parseInputs(inputJson, run.ir.inputs)[0]
 const session = await ort.InferenceSession.create(join(ROOT, 'models', 'mnist-mlp.onnx'))
 const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(floatInput[0]), [1, 784]) }
-const calculate = await loadWitnessCalculator(dir)
+const calculate = await model.witness()
 const wtnsBytes = await calculate(run.inputs)
 const circuitInput = witnessInput(run.inputs)
 
@@ -118,7 +117,7 @@ const stats = (name: string) => {
 const ratioOf = new Map(pairs.map((p) => [p.task, stats(p.task).mean / stats(p.baseline).mean]))
 const baselineOf = new Map(pairs.map((p) => [p.task, p.baseline]))
 const lines = [
-  `| MNIST MLP, ${(await loadCompiled(dir)).constraintCount} constraints (node ${process.version}) | mean ms | p50 ms | samples | ±rme % | ratio vs baseline (mean) |`,
+  `| MNIST MLP, ${model.manifest.constraintCount} constraints (node ${process.version}) | mean ms | p50 ms | samples | ±rme % | ratio vs baseline (mean) |`,
   '|---|---|---|---|---|---|',
 ]
 for (const [name] of tasks) {

@@ -1,6 +1,7 @@
 /**
  * Cost of the bundled MNIST MLP on the zk path, with in-process baselines:
- *   - prove: veriml (witness calculator loaded once + groth16.prove) vs snarkjs.groth16.fullProve;
+ *   - prove: veriml's proveModel on one loaded model (its witness generator compiled once)
+ *     vs snarkjs.groth16.fullProve;
  *   - on-chain: verifyInference (verify + record) and checkInference (verify only) vs calling
  *     the snarkjs verifier directly.
  * Writes bench/results/mnist-<date>.json and prints a markdown table.
@@ -18,7 +19,6 @@ import { groth16VerifierAbi, verimlRegistry } from '../src/chain/contracts.js'
 import { deployBuild } from '../src/chain/model.js'
 import { verifyOnChain } from '../src/chain/verify-on-chain.js'
 import { compileModel } from '../src/prove/compile.js'
-import { artifactPaths } from '../src/prove/paths.js'
 import { proveModel } from '../src/prove/prove.js'
 import { setupModel } from '../src/prove/setup.js'
 import { verifyProof } from '../src/prove/verify.js'
@@ -38,9 +38,11 @@ const compiled = await compileModel({
   calibrationPath: join(ROOT, 'models', 'data', 'mnist-calibration.json'),
   visibility: { input: 'hashed', output: 'public' },
 })
-const setup = await setupModel({ dir, dev: true, force: true })
+// One loaded model from here on: every prove reuses its compiled witness generator.
+const setup = await setupModel({ model: compiled.model, dev: true, force: true })
+const { model } = setup
 const input = JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-input.json'), 'utf8'))
-const report = JSON.parse(await readFile(artifactPaths(dir).report, 'utf8'))
+const report = JSON.parse(await readFile(model.paths.report, 'utf8'))
 
 const proveMs: number[] = [],
   witnessMs: number[] = [],
@@ -48,13 +50,13 @@ const proveMs: number[] = [],
   verifyMs: number[] = []
 let last
 for (let i = 0; i < RUNS; i++) {
-  last = await proveModel({ dir, input, outDir: join(dir, 'proof') })
+  last = await proveModel({ model, input, outDir: join(dir, 'proof') })
   proveMs.push(last.proveMs)
   witnessMs.push(last.witnessMs)
   const t = performance.now()
-  await snarkjs.groth16.fullProve(witnessInput(last.inputs), artifactPaths(dir).wasm, artifactPaths(dir).zkey)
+  await snarkjs.groth16.fullProve(witnessInput(last.inputs), model.paths.wasm, model.paths.zkey)
   fullProveMs.push(performance.now() - t)
-  verifyMs.push((await verifyProof(dir, join(dir, 'proof'))).verifyMs)
+  verifyMs.push((await verifyProof({ model, proofDir: join(dir, 'proof') })).verifyMs)
 }
 
 const node = await startAnvil()
@@ -62,7 +64,7 @@ let gas
 try {
   const privateKey = node.accounts[0].privateKey
   const deployment = await deployBuild({
-    dir,
+    model,
     rpcUrl: node.rpcUrl,
     privateKey,
     deploymentPath: join(dir, 'bench-deployment.json'),

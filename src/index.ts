@@ -17,7 +17,7 @@ export { analyzeBounds, SAFE_BITS } from './ir/bounds.js'
 export { irToJson, irFromJson, modelId } from './ir/serialize.js'
 export { IrInputError, FieldOverflowError, LookupDomainError } from './ir/errors.js'
 
-export { quantize, CalibrationError, type QuantizeOptions } from './quantize/quantize.js'
+export { quantize, CalibrationError, DEFAULT_BITS, type QuantizeOptions } from './quantize/quantize.js'
 export { parseInputs, quantizeInputs, dequantize } from './quantize/input.js'
 export { FixedScaleError } from './quantize/fixed.js'
 export { applyPostprocess } from './quantize/postprocess.js'
@@ -47,30 +47,111 @@ export {
   type TensorRange,
 } from './quantize/qdq/params.js'
 
-export { emitCircuit, type EmitCircuitParameters, type EmitCircuitReturnType } from './circuit/emit.js'
-export type { PublicLayout, Visibility, WeightVisibility } from './circuit/layout.js'
-export { pack, unpack, packLayout, type PackLayout } from './circuit/packing.js'
+export {
+  emitCircuit,
+  type EmitCircuitParameters,
+  type EmitCircuitReturnType,
+} from './circuit/emit.js'
+export type { PublicLayout, Visibility, WeightVisibility, InputVisibility, OutputVisibility } from './circuit/layout.js'
+export {
+  pack,
+  unpack,
+  packLayout,
+  publicSignalCount,
+  sideSignalCount,
+  type PackLayout,
+  type PublicSignalCountParameters,
+  type SignalVisibility,
+} from './circuit/packing.js'
 export { publicSignals, decodeOutputs, hashChain } from './circuit/public.js'
 export { planRequant } from './circuit/requant.js'
 export { weightCommitment } from './circuit/weights.js'
 
-export { compileModel, type CompileModelParameters, type CompileModelReturnType } from './prove/compile.js'
-export { setupModel, PtauError, type SetupModelParameters } from './prove/setup.js'
-export { devSetup } from './prove/dev-setup.js'
-export { proveModel, runModel, WitnessMismatchError, type ProveModelReturnType } from './prove/prove.js'
-export { verifyProof, ProofFormatError, type VerifyProofReturnType } from './prove/verify.js'
-export { loadWitnessCalculator } from './prove/witness.js'
-export { artifactPaths, proofPaths } from './prove/paths.js'
-export { readManifest, readBuildManifest, loadBuild, BuildTargetError, type Manifest } from './prove/manifest.js'
+export {
+  loadModel,
+  resolveModel,
+  requireZk,
+  type CompiledModel,
+  type ZkModel,
+  type ModelSource,
+  type LoadModelOptions,
+} from './model.js'
+export {
+  compileModel,
+  CompileOptionError,
+  BIT_RANGE,
+  type CompileModelParameters,
+  type CompileModelReturnType,
+} from './prove/compile.js'
+export {
+  setupModel,
+  PtauError,
+  type SetupModelParameters,
+  type SetupModelReturnType,
+  type ContributionRecord,
+} from './prove/setup.js'
+export {
+  contributeSetup,
+  beaconSetup,
+  verifySetup,
+  CeremonyError,
+  ZkeyChangedError,
+  type ContributeSetupParameters,
+  type ContributeSetupReturnType,
+  type BeaconSetupParameters,
+  type BeaconSetupReturnType,
+  type VerifySetupParameters,
+  type VerifySetupReturnType,
+} from './prove/ceremony.js'
+export { devSetup, DevSetupError, type DevSetupParameters, type DevSetupReturnType } from './prove/dev-setup.js'
+export {
+  proveModel,
+  runModel,
+  WitnessMismatchError,
+  type RunModelParameters,
+  type RunModelReturnType,
+  type ProveModelParameters,
+  type ProveModelReturnType,
+} from './prove/prove.js'
+export {
+  verifyProof,
+  ProofFormatError,
+  type VerifyProofParameters,
+  type VerifyProofReturnType,
+} from './prove/verify.js'
+export { loadWitnessCalculator, type WitnessCalculator } from './prove/witness.js'
+export { artifactPaths, proofPaths, type ArtifactPaths } from './prove/paths.js'
+export {
+  readManifest,
+  readBuildManifest,
+  loadBuild,
+  BuildTargetError,
+  ManifestError,
+  BUILD_TARGETS,
+  type BuildTarget,
+  type BuildManifest,
+  type Manifest,
+  type OptimisticManifest,
+  type SetupRecord,
+} from './prove/manifest.js'
+export { InconsistentBuildError, BuildFolderError, type ArtifactName } from './prove/build-folder.js'
 export { ToolError, MissingArtifactError } from './prove/errors.js'
 
 export { startAnvil, type AnvilInstance } from './chain/anvil.js'
 export { compileSolidity } from './chain/solc.js'
-export { exportVerifier } from './chain/verifier.js'
-export { deployModel, loadDeployment, type Deployment } from './chain/deploy.js'
+export { exportVerifier, type ExportVerifierParameters, type ExportVerifierReturnType } from './chain/verifier.js'
+export { deployModel, loadDeployment, registrationSignalCount, type Deployment } from './chain/deploy.js'
 export { calldata, proofArguments, inferenceId } from './chain/calldata.js'
 export { verifyOnChain } from './chain/verify-on-chain.js'
-export { deployBuild, verifyBuildOnChain, InsecureSetupError } from './chain/model.js'
+export {
+  deployBuild,
+  verifyBuildOnChain,
+  InsecureSetupError,
+  type DeployBuildParameters,
+  type DeployBuildReturnType,
+  type VerifyBuildOnChainParameters,
+  type VerifyBuildOnChainReturnType,
+} from './chain/model.js'
 export {
   verimlRegistryAbi,
   inferenceConsumerAbi,
@@ -79,7 +160,7 @@ export {
   inferenceConsumer,
 } from './chain/contracts.js'
 
-export { inspectModel } from './inspect.js'
+export { inspectModel, type InspectModelParameters, type InspectModelReturnType } from './inspect.js'
 export { shutdown } from './shutdown.js'
 
 // The optimistic path (also the subpath `veriml/optimistic`): claims, disputes, agents, deployment.

@@ -32,12 +32,16 @@ async function readCalibration(path: string): Promise<unknown> {
   }
 }
 
-/** What a model is made of, whether veriml supports it, and what its circuit would cost. */
-export async function inspectModel(p: {
+export interface InspectModelParameters {
   onnxPath: string
+  /** Samples for the quantisation error and the circuit cost estimate (a quantised ONNX model needs none). */
   calibrationPath?: string
+  /** Sizes of symbolic input dimensions, by name. */
   dims?: Readonly<Record<string, number>>
-}): Promise<InspectModelReturnType> {
+}
+
+/** What a model is made of, whether veriml supports it, and what its circuit would cost. */
+export async function inspectModel(p: InspectModelParameters): Promise<InspectModelReturnType> {
   const bytes = new Uint8Array(await readInputFile(p.onnxPath, 'model', LIMITS.modelBytes))
   const onnx = parseOnnx(bytes, basename(p.onnxPath), { dims: p.dims })
   const parameterCount = [...onnx.initializers.values()].reduce((s, t) => s + t.data.length, 0)

@@ -15,7 +15,7 @@ import { DEFAULT_GAME_PARAMETERS, loadOptimisticModel } from '../../src/optimist
 import { honestPlayer, playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { compileModel } from '../../src/prove/compile.js'
-import { artifactPaths, proofPaths } from '../../src/prove/paths.js'
+import { proofPaths } from '../../src/prove/paths.js'
 import { proveModel, runModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
@@ -97,20 +97,21 @@ export async function measureZk(
     ),
   )
   const [setup, setupMem] = await withPeakMemory(() =>
-    progress.step(`${label}: dev setup`, () => setupModel({ dir, dev: true, force: true })),
+    progress.step(`${label}: dev setup`, () => setupModel({ model: compiled.model, dev: true, force: true })),
   )
+  const { model } = setup
   const proofDir = join(dir, 'proof')
   const [proved, proveMem] = await withPeakMemory(() =>
-    progress.step(`${label}: prove`, () => proveModel({ dir, input: m.input, outDir: proofDir })),
+    progress.step(`${label}: prove`, () => proveModel({ model, input: m.input, outDir: proofDir })),
   )
-  const verified = await verifyProof(dir, proofDir)
+  const verified = await verifyProof({ model, proofDir })
   if (!verified.valid) throw new Error(`${label}: snarkjs rejected the proof`)
-  const report = JSON.parse(await readFile(artifactPaths(dir).report, 'utf8')) as { cost: Record<string, number> }
+  const report = JSON.parse(await readFile(model.paths.report, 'utf8')) as { cost: Record<string, number> }
 
   const privateKey = chain.anvil.accounts[0].privateKey
   const deployment = await progress.step(`${label}: deploy + verify on anvil`, () =>
     deployBuild({
-      dir,
+      model,
       rpcUrl: chain.anvil.rpcUrl,
       privateKey,
       registryAddress: chain.registryAddress,
@@ -174,7 +175,7 @@ export async function measureOptimistic(
   const bonds = DEFAULT_GAME_PARAMETERS
   const config = gameModelConfig(model.params, { executor: chain.executorAddress, ...bonds })
   const { modelId } = await registerModel(game(0), config)
-  const run = await runModel(dir, m.input)
+  const run = await runModel({ model: dir, input: m.input })
   const honest = buildTrace(model.model, run.inputs)
   const claim = await submitClaim(game(1), modelId, honest, bonds.claimBond)
 

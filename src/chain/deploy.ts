@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ContractFactory, type TransactionReceipt, type Wallet } from 'ethers'
-import { type PackLayout, packedElementCount } from '../circuit/packing.js'
+import { type PackLayout, publicSignalCount } from '../circuit/packing.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import {
   type ModelConfigStruct,
@@ -79,16 +79,18 @@ const ZERO_LAYOUT: PackLayoutStruct = { count: 0, laneBits: 0, lanesPerElement: 
 
 /** Public signals implied by a registration: input part, then output part, then the weight commitment if any. */
 export function registrationSignalCount(r: ModelRegistration): number {
-  const part = (visibility: Visibility, layout: PackLayout | undefined, what: string) => {
-    if (visibility !== 'public') return visibility === 'hashed' ? 1 : 0
+  const layouts = (visibility: Visibility, layout: PackLayout | undefined, what: string): PackLayout[] => {
+    if (visibility !== 'public') return []
     if (!layout) throw new RangeError(`a public ${what} needs its PackLayout`)
-    return packedElementCount(layout)
+    return [layout]
   }
-  return (
-    part(r.inputVisibility, r.inputLayout, 'input') +
-    part(r.outputVisibility, r.outputLayout, 'output') +
-    (r.weightCommitment === undefined ? 0 : 1)
-  )
+  return publicSignalCount({
+    input: r.inputVisibility,
+    inputLayouts: layouts(r.inputVisibility, r.inputLayout, 'input'),
+    output: r.outputVisibility,
+    outputLayouts: layouts(r.outputVisibility, r.outputLayout, 'output'),
+    weightCommitment: r.weightCommitment !== undefined,
+  })
 }
 
 function modelConfig(verifier: string, r: ModelRegistration): ModelConfigStruct {

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BaseError } from '../errors.js'
+import { type ModelSource, type ZkModel, modelDir, resolveModel } from '../model.js'
 import { artifactPaths, proofPaths } from '../prove/paths.js'
-import { loadCompiled } from '../prove/setup.js'
 import { type AnvilInstance, startAnvil } from './anvil.js'
 import type { SnarkjsGroth16Proof } from './calldata.js'
 import { type Deployment, type ModelRegistration, deployModel, loadDeployment } from './deploy.js'
@@ -44,8 +44,8 @@ export class UnsupportedLayoutError extends BaseError {
 }
 
 /** The registry's view of a compiled model: visibilities and pack layouts of its public signals. */
-export async function registrationOf(dir: string): Promise<ModelRegistration> {
-  const { layout } = await loadCompiled(dir)
+export function registrationOf(model: ZkModel): ModelRegistration {
+  const { layout } = model.manifest
   const { input, output } = layout.visibility
   if ((input === 'public' && layout.inputs.length !== 1) || (output === 'public' && layout.outputs.length !== 1)) {
     throw new UnsupportedLayoutError('the registry decodes one public input tensor and one public output tensor', {
@@ -64,7 +64,8 @@ export async function registrationOf(dir: string): Promise<ModelRegistration> {
 }
 
 export interface DeployBuildParameters {
-  dir: string
+  /** A set-up model or its build folder. */
+  model: ModelSource
   rpcUrl: string
   privateKey?: string
   registryAddress?: string
@@ -73,10 +74,13 @@ export interface DeployBuildParameters {
   deploymentPath?: string
 }
 
+export type DeployBuildReturnType = Deployment
+
 /** Exports the model's verifier, deploys it (and a registry), registers the model, writes deployment.json. */
-export async function deployBuild(p: DeployBuildParameters): Promise<Deployment> {
+export async function deployBuild(p: DeployBuildParameters): Promise<DeployBuildReturnType> {
   // The verifier is exported from the zkey: it must be this build's.
-  const manifest = await loadCompiled(p.dir, ['zkey'])
+  const model = await resolveModel(p.model, { target: 'zk', check: ['zkey'] })
+  const { manifest, paths } = model
   const { chainId, provider } = await connect(p.rpcUrl)
   try {
     if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup)
@@ -91,26 +95,27 @@ export async function deployBuild(p: DeployBuildParameters): Promise<Deployment>
   } finally {
     provider.destroy()
   }
-  const exportDir = join(p.dir, 'contracts')
+  // The key was checked above: the export is given its path, not the model (which would hash it again).
   await exportVerifier({
-    buildDir: p.dir,
+    zkeyPath: paths.zkey,
     modelId: manifest.modelId,
     modelName: manifest.modelName,
-    outDir: exportDir,
+    outDir: paths.contracts,
     insecure: manifest.setup?.insecure,
   })
   return deployModel({
     rpcUrl: p.rpcUrl,
     privateKey: p.privateKey,
-    exportDir,
-    registration: await registrationOf(p.dir),
+    exportDir: paths.contracts,
+    registration: registrationOf(model),
     registryAddress: p.registryAddress,
-    deploymentPath: p.deploymentPath ?? artifactPaths(p.dir).deployment,
+    deploymentPath: p.deploymentPath ?? paths.deployment,
   })
 }
 
 export interface VerifyBuildOnChainParameters {
-  dir: string
+  /** A set-up model or its build folder (with --rpc, only its deployment.json is read). */
+  model: ModelSource
   proofDir: string
   /** A JSON-RPC endpoint with an existing deployment.json; omitted: an embedded anvil on 127.0.0.1. */
   rpcUrl?: string
@@ -130,7 +135,8 @@ export async function verifyBuildOnChain(p: VerifyBuildOnChainParameters): Promi
   if (!Array.isArray(publicSignals))
     throw new ProofFormatError({ field: 'public.json', reason: 'expected a JSON array of decimal strings' })
   if (p.rpcUrl) {
-    const deploymentPath = artifactPaths(p.dir).deployment
+    // An existing deployment: the build itself is not loaded (its deployment.json says where the verifier is).
+    const deploymentPath = artifactPaths(modelDir(p.model)).deployment
     const deployment = await loadDeployment(deploymentPath)
     const r = await verifyOnChain({
       rpcUrl: p.rpcUrl,
@@ -148,7 +154,7 @@ export async function verifyBuildOnChain(p: VerifyBuildOnChainParameters): Promi
     node = await startAnvil()
     const privateKey = node.accounts[0].privateKey
     const deploymentPath = join(scratch, 'deployment.json')
-    const deployment = await deployBuild({ dir: p.dir, rpcUrl: node.rpcUrl, privateKey, deploymentPath })
+    const deployment = await deployBuild({ model: p.model, rpcUrl: node.rpcUrl, privateKey, deploymentPath })
     const r = await verifyOnChain({
       rpcUrl: node.rpcUrl,
       privateKey,

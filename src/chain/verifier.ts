@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { type ModelSource, resolveModel } from '../model.js'
 import { GENERATOR } from '../prove/manifest.js'
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { packageVersion } from '../util/versions.js'
@@ -22,18 +23,22 @@ const SHARED_SOURCES = [
 
 export const EXPORT_MANIFEST = 'export.json'
 
-export interface ExportVerifierParameters {
-  /** A compiled model folder holding `model.zkey`; or give `zkeyPath`. */
-  buildDir?: string
-  zkeyPath?: string
-  /** 0x-prefixed bytes32 (hash of the model's integer IR). */
-  modelId: string
-  /** Used for the contract name; the model id's first bytes when omitted. */
-  modelName?: string
-  outDir: string
-  /** The keys come from a dev setup: the header says INSECURE. */
-  insecure?: boolean
-}
+/**
+ * A set-up model (or its build folder), whose key, id, name and setup kind are used; or a
+ * bare zkey with the id and name given.
+ */
+export type ExportVerifierParameters = { outDir: string } & (
+  | { model: ModelSource }
+  | {
+      zkeyPath: string
+      /** 0x-prefixed bytes32 (hash of the model's integer IR). */
+      modelId: string
+      /** Used for the contract name; the model id's first bytes when omitted. */
+      modelName?: string
+      /** The keys come from a dev setup: the header says INSECURE. */
+      insecure?: boolean
+    }
+)
 
 /** `export.json`: what the deploy step needs to know about an exported folder. */
 export interface VerifierExportManifest {
@@ -68,9 +73,10 @@ export function verifierContractName(modelId: string, modelName?: string): strin
  * Writes the model's Groth16 verifier (snarkjs template, renamed, with a provenance header)
  * and the registry + example consumer sources into `outDir`.
  */
-export async function exportVerifier(parameters: ExportVerifierParameters): Promise<ExportVerifierReturnType> {
-  const zkeyPath = parameters.zkeyPath ?? (parameters.buildDir ? join(parameters.buildDir, 'model.zkey') : undefined)
-  if (!zkeyPath) throw new VerifierExportError({ zkeyPath: '<none>', reason: 'give buildDir or zkeyPath' })
+export async function exportVerifier(p: ExportVerifierParameters): Promise<ExportVerifierReturnType> {
+  const parameters = await keySource(p)
+  const { zkeyPath } = parameters
+  if (!zkeyPath) throw new VerifierExportError({ zkeyPath: '<none>', reason: 'give model or zkeyPath' })
   if (!existsSync(zkeyPath)) throw new VerifierExportError({ zkeyPath, reason: 'zkey file not found' })
   if (!/^0x[0-9a-fA-F]{64}$/.test(parameters.modelId)) {
     throw new VerifierExportError({
@@ -136,4 +142,17 @@ export async function exportVerifier(parameters: ExportVerifierParameters): Prom
   // Written last: a folder with a manifest is a complete export.
   await writeJsonAtomic(join(parameters.outDir, EXPORT_MANIFEST), manifest)
   return { ...manifest, outDir: parameters.outDir, verifierPath }
+}
+
+/** The key and what the header names, from the model (its key checked against the manifest) or as given. */
+async function keySource(p: ExportVerifierParameters) {
+  if (!('model' in p)) return p
+  const { manifest, paths } = await resolveModel(p.model, { target: 'zk', check: ['zkey'] })
+  return {
+    zkeyPath: paths.zkey,
+    modelId: manifest.modelId,
+    modelName: manifest.modelName,
+    insecure: manifest.setup?.insecure,
+    outDir: p.outDir,
+  }
 }

@@ -5,7 +5,7 @@ import { sizeOf } from '../util/shape.js'
 import { opEmitter } from './gadgets.js'
 import type { PublicLayout, Visibility, WeightVisibility } from './layout.js'
 import { addCost, append, type Cost, combination, type Ref, zeroCost } from './lc.js'
-import { type PackLayout, packedElementCount, packLayout } from './packing.js'
+import { type PackLayout, packedElementCount, packLayout, publicSignalCount } from './packing.js'
 import { emitStepTemplates, TEMPLATE_TEXT_LIMIT } from './templates.js'
 import { type PrivateWeightsEmitter, privateWeightsEmitter } from './weights.js'
 
@@ -144,11 +144,13 @@ function emitPublic(e: Emission, visibility: Visibility): { layout: PublicLayout
   // Declared last, so the weight commitment is the last public signal.
   const weightsLayout = e.privateWeights?.commit(model.name)
   if (weightsLayout) emitHashes(body, [{ name: 'wt', size: weightsLayout.elements }], cost)
-  const packed = (tensors: { layout: PackLayout }[]) => tensors.reduce((s, t) => s + packedElementCount(t.layout), 0)
-  const count =
-    (visibility.input === 'public' ? packed(inTensors) : visibility.input === 'hashed' ? 1 : 0) +
-    (visibility.output === 'public' ? packed(outTensors) : 1) +
-    (weightsLayout ? 1 : 0)
+  const count = publicSignalCount({
+    input: visibility.input,
+    inputLayouts: inTensors.map((t) => t.layout),
+    output: visibility.output,
+    outputLayouts: outTensors.map((t) => t.layout),
+    weightCommitment: weightsLayout !== undefined,
+  })
   return {
     layout: {
       visibility,

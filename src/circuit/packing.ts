@@ -31,6 +31,35 @@ export function packedElementCount(layout: PackLayout): number {
   return Math.ceil(layout.count / layout.lanesPerElement)
 }
 
+/** How one side (input or output) of the public signals is exposed; an output is never private. */
+export type SignalVisibility = 'public' | 'hashed' | 'private'
+
+/** Public signals of one side: its packed elements when public, one Poseidon hash when hashed, none when private. */
+export function sideSignalCount(visibility: SignalVisibility, layouts: readonly PackLayout[]): number {
+  if (visibility === 'public') return layouts.reduce((n, l) => n + packedElementCount(l), 0)
+  return visibility === 'hashed' ? 1 : 0
+}
+
+export interface PublicSignalCountParameters {
+  input: SignalVisibility
+  inputLayouts: readonly PackLayout[]
+  output: SignalVisibility
+  outputLayouts: readonly PackLayout[]
+  /** Hashed weights: their commitment is the last public signal. */
+  weightCommitment: boolean
+}
+
+/**
+ * The number of public signals of a proof, in the circuit's order: the input part, the output
+ * part, then the weight commitment. The one definition: the emitter's layout, the output
+ * decoder and the registry registration all count with it (the Solidity registry mirrors it).
+ */
+export function publicSignalCount(p: PublicSignalCountParameters): number {
+  return (
+    sideSignalCount(p.input, p.inputLayouts) + sideSignalCount(p.output, p.outputLayouts) + (p.weightCommitment ? 1 : 0)
+  )
+}
+
 export function pack(values: readonly bigint[], layout: PackLayout): bigint[] {
   if (values.length !== layout.count) {
     throw new RangeError(`pack: expected ${layout.count} values, got ${values.length}`)

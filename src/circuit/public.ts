@@ -2,7 +2,7 @@ import type { buildPoseidon } from 'circomlibjs'
 import { importKeepingCurve } from '../shutdown.js'
 import { BaseError } from '../errors.js'
 import type { PublicLayout } from './layout.js'
-import { pack, packedElementCount, unpack } from './packing.js'
+import { pack, packedElementCount, sideSignalCount, unpack } from './packing.js'
 
 /** The hashed-weights layout has no commitment yet (emitCircuit is synchronous and pure). */
 export class MissingWeightCommitmentError extends BaseError {
@@ -53,13 +53,7 @@ export async function publicSignals(
 /** Decodes the output part of public signals (public outputs only; hashed outputs cannot be decoded). */
 export function decodeOutputs(layout: PublicLayout, signals: readonly bigint[]): bigint[][] | null {
   if (layout.visibility.output !== 'public') return null
-  const inCount =
-    layout.visibility.input === 'public'
-      ? layout.inputs.reduce((s, l) => s + packedElementCount(l), 0)
-      : layout.visibility.input === 'hashed'
-        ? 1
-        : 0
-  let at = inCount
+  let at = sideSignalCount(layout.visibility.input, layout.inputs)
   return layout.outputs.map((l) => {
     const n = packedElementCount(l)
     const values = unpack(signals.slice(at, at + n), l)

@@ -31,13 +31,13 @@ export async function runDemo(buildDir = join(ROOT, 'build', 'mnist')): Promise<
     visibility: { input: 'hashed', output: 'public' },
     progress,
   })
-  const s = await setupModel({ dir: buildDir, dev: true, progress })
+  const s = await setupModel({ model: c.model, dev: true, progress })
   const input = JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-input.json'), 'utf8'))
   const proofDir = join(buildDir, 'proof')
-  const p = await proveModel({ dir: buildDir, input, outDir: proofDir, progress })
-  const v = await verifyProof(buildDir, proofDir)
+  const p = await proveModel({ model: s.model, input, outDir: proofDir, progress })
+  const v = await verifyProof({ model: s.model, proofDir })
   const chain = await progress.step('on-chain verification (embedded anvil on 127.0.0.1)', () =>
-    verifyBuildOnChain({ dir: buildDir, proofDir }),
+    verifyBuildOnChain({ model: s.model, proofDir }),
   )
   const logits = p.real[0]
   const digit = logits.indexOf(Math.max(...logits))

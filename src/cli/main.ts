@@ -5,7 +5,7 @@ import { quantizeOnnxFile } from '../quantize/qdq/file.js'
 import { compileModel } from '../prove/compile.js'
 import { BUILD_TARGETS, type BuildTarget } from '../prove/manifest.js'
 import { proveModel, runModel } from '../prove/prove.js'
-import { loadCompiled, setupModel } from '../prove/setup.js'
+import { setupModel } from '../prove/setup.js'
 import { beaconSetup, contributeSetup, verifySetup } from '../prove/ceremony.js'
 import { proofPaths } from '../prove/paths.js'
 import { startAnvil } from '../chain/anvil.js'
@@ -282,9 +282,9 @@ const VERBS: Record<string, Verb> = {
         const name = stringFlag(flags, 'name', { what: 'NAME' })
         const r =
           sub === 'contribute'
-            ? await contributeSetup({ dir, name, entropy: stringFlag(flags, 'entropy', { what: 'string' }) })
+            ? await contributeSetup({ model: dir, name, entropy: stringFlag(flags, 'entropy', { what: 'string' }) })
             : await beaconSetup({
-                dir,
+                model: dir,
                 name,
                 beaconHashHex: hexFlag(flags, 'hash', 'HEX') ?? usageError('--hash HEX is required for a beacon'),
                 iterationsExp: intFlag(flags, 'iterations', { min: 10, max: 63 }),
@@ -306,7 +306,7 @@ const VERBS: Record<string, Verb> = {
       }
       if (sub === 'verify') {
         const [, dir] = positional(args, 2, this.usage)
-        const r = await verifySetup({ dir })
+        const r = await verifySetup({ model: dir })
         console.log(
           table([
             ['ptau', r.ptauPath],
@@ -332,7 +332,7 @@ const VERBS: Record<string, Verb> = {
       if (flags.dev && ptauBlake2b !== undefined)
         throw new UsageError('--dev and --ptau-hash conflict: dev keys use no ceremony file')
       const r = await setupModel({
-        dir,
+        model: dir,
         dev: Boolean(flags.dev),
         ptauPath,
         ptauBlake2b,
@@ -361,7 +361,7 @@ const VERBS: Record<string, Verb> = {
       const [dir] = positional(args, 1, this.usage)
       const inputPath = requiredString(flags, 'input', 'FILE')
       const outPath = stringFlag(flags, 'out', { what: 'FILE' })
-      const r = await runModel(dir, await readJsonFile(inputPath, 'input'))
+      const r = await runModel({ model: dir, input: await readJsonFile(inputPath, 'input') })
       const body = {
         output_data: r.real,
         ...(r.probabilities ? { probabilities: r.probabilities } : {}),
@@ -386,7 +386,7 @@ const VERBS: Record<string, Verb> = {
       const inputPath = requiredString(flags, 'input', 'FILE')
       const outDir = requiredString(flags, 'out', 'DIR')
       const r = await proveModel({
-        dir,
+        model: dir,
         input: await readJsonFile(inputPath, 'input'),
         outDir,
         progress: terminalProgress(),
@@ -423,7 +423,7 @@ const VERBS: Record<string, Verb> = {
       if (flags.onchain || rpcUrl) {
         // The embedded chain brings its own funded key: a key flag is only read for --rpc.
         const privateKey = rpcUrl ? privateKeyFlag(flags) : undefined
-        const r = await verifyBuildOnChain({ dir, proofDir, rpcUrl, privateKey })
+        const r = await verifyBuildOnChain({ model: dir, proofDir, rpcUrl, privateKey })
         const where = r.embedded ? 'embedded anvil (stopped)' : String(rpcUrl)
         console.log(
           r.accepted
@@ -432,7 +432,7 @@ const VERBS: Record<string, Verb> = {
         )
         return r.accepted ? 0 : 1
       }
-      const r = await verifyProof(dir, proofDir)
+      const r = await verifyProof({ model: dir, proofDir })
       console.log(
         r.valid
           ? `valid proof for model ${r.modelId}${r.outputs ? `; outputs ${JSON.stringify(r.outputs.map((o) => o.map(String)))}` : ''}`
@@ -497,7 +497,7 @@ const VERBS: Record<string, Verb> = {
       const rpcUrl = urlFlag(flags, 'rpc', { required: true })!
       const privateKey = privateKeyFlag(flags)
       const d = await deployBuild({
-        dir,
+        model: dir,
         rpcUrl,
         privateKey,
         registryAddress: addressFlag(flags, 'registry'),
@@ -543,7 +543,7 @@ const VERBS: Record<string, Verb> = {
       }
       const build = stringFlag(flags, 'build', { what: 'DIR' })
       if (build !== undefined) {
-        const v = await verifyProof(build, proofDir)
+        const v = await verifyProof({ model: build, proofDir })
         if (!v.valid) throw new UsageError(`the proof does not verify against ${build}: ${v.reason}`)
         if (v.modelId !== o.model_id)
           throw new UsageError(`${pp.output} names model ${o.model_id}, the build is model ${v.modelId}`)
@@ -574,14 +574,7 @@ const VERBS: Record<string, Verb> = {
     async run(args, flags) {
       const [dir] = positional(args, 1, this.usage)
       const outDir = requiredString(flags, 'out', 'FOLDER')
-      const m = await loadCompiled(dir, ['zkey'])
-      const r = await exportVerifier({
-        buildDir: dir,
-        modelId: m.modelId,
-        modelName: m.modelName,
-        outDir,
-        insecure: m.setup?.insecure,
-      })
+      const r = await exportVerifier({ model: dir, outDir })
       console.log(
         `wrote ${r.files.join(', ')} to ${outDir} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`,
       )

@@ -223,7 +223,7 @@ async function claim(pos: string[], flags: Flags): Promise<number> {
   if (typeof flags.input !== 'string') throw new UsageError('--input FILE is required for op claim')
   const json = await readJson(flags.input)
   const { deployment, ctx } = await open(dir, flags)
-  const run = await runModel(dir, json)
+  const run = await runModel({ model: dir, input: json })
   const trace = buildTrace(ctx.model, run.inputs)
   const fromBlock = await ctx.game.runner!.provider!.getBlockNumber()
   const submitted = await submitClaim(ctx.game, deployment.modelId, trace, deployment.claimBond)

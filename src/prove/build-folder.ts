@@ -4,7 +4,7 @@ import { access, constants, mkdir, readdir, rename, rm, stat } from 'node:fs/pro
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { BaseError } from '../errors.js'
 import { FileError, fileError } from '../util/external.js'
-import { type BuildManifest, sha256File } from './manifest.js'
+import { type BuildManifest, sha256, sha256File } from './manifest.js'
 import { artifactPaths } from './paths.js'
 
 /**
@@ -187,23 +187,9 @@ export async function checkArtifacts(
   manifest: BuildManifest,
   names: readonly ArtifactName[],
 ): Promise<void> {
-  const paths = artifactPaths(dir)
-  // An optimistic build has no setup (and no circuit artifacts to ask for).
-  const setup = 'setup' in manifest ? manifest.setup : undefined
   for (const name of names) {
-    const path = name === 'witnessJs' ? join(paths.circuitDir, 'model_js', 'witness_calculator.js') : paths[name]
-    const isSetup = name === 'zkey' || name === 'verificationKey'
-    const recorded =
-      name === 'zkey'
-        ? setup?.zkeySha256
-        : name === 'verificationKey'
-          ? setup?.verificationKeySha256
-          : manifest.artifacts[relative(dir, path)]
-    if (recorded === undefined) {
-      if (isSetup && !setup)
-        throw new InconsistentBuildError({ dir, path, problem: 'belongs to no recorded setup', fix: 'setup' })
-      continue
-    }
+    const { path, recorded, isSetup } = recordedArtifact(dir, manifest, name)
+    if (recorded === undefined) continue
     let actual: string
     try {
       actual = await sha256File(path)
@@ -213,12 +199,47 @@ export async function checkArtifacts(
         throw new InconsistentBuildError({ dir, path, problem: 'is missing', fix: isSetup ? 'setup' : 'recompile' })
       throw e
     }
-    if (actual !== recorded)
-      throw new InconsistentBuildError({
-        dir,
-        path,
-        problem: `has changed since ${isSetup ? 'setup' : 'compile'} (sha256 ${actual.slice(0, 12)}…, the manifest records ${recorded.slice(0, 12)}…)`,
-        fix: isSetup ? 'setup' : 'recompile',
-      })
+    compareArtifact(dir, path, isSetup, recorded, actual)
   }
+}
+
+/**
+ * The same check on an artifact's bytes already read (the IR, which is parsed from the very
+ * bytes that were hashed, so nothing can change between the check and the use).
+ */
+export function checkArtifactBytes(dir: string, manifest: BuildManifest, name: ArtifactName, bytes: Uint8Array): void {
+  const { path, recorded, isSetup } = recordedArtifact(dir, manifest, name)
+  if (recorded !== undefined) compareArtifact(dir, path, isSetup, recorded, sha256(bytes))
+}
+
+/** Where an artifact is and the hash the manifest records for it (undefined: not recorded by an older veriml). */
+function recordedArtifact(
+  dir: string,
+  manifest: BuildManifest,
+  name: ArtifactName,
+): { path: string; recorded: string | undefined; isSetup: boolean } {
+  const paths = artifactPaths(dir)
+  // An optimistic build has no setup (and no circuit artifacts to ask for).
+  const setup = 'setup' in manifest ? manifest.setup : undefined
+  const path = paths[name]
+  const isSetup = name === 'zkey' || name === 'verificationKey'
+  const recorded =
+    name === 'zkey'
+      ? setup?.zkeySha256
+      : name === 'verificationKey'
+        ? setup?.verificationKeySha256
+        : manifest.artifacts[relative(dir, path)]
+  if (recorded === undefined && isSetup && !setup)
+    throw new InconsistentBuildError({ dir, path, problem: 'belongs to no recorded setup', fix: 'setup' })
+  return { path, recorded, isSetup }
+}
+
+function compareArtifact(dir: string, path: string, isSetup: boolean, recorded: string, actual: string): void {
+  if (actual !== recorded)
+    throw new InconsistentBuildError({
+      dir,
+      path,
+      problem: `has changed since ${isSetup ? 'setup' : 'compile'} (sha256 ${actual.slice(0, 12)}…, the manifest records ${recorded.slice(0, 12)}…)`,
+      fix: isSetup ? 'setup' : 'recompile',
+    })
 }

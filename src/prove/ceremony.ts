@@ -15,9 +15,8 @@ import { isAbsolute, join } from 'node:path'
 import * as snarkjs from 'snarkjs'
 import { BaseError } from '../errors.js'
 import { writeJsonAtomic } from '../util/fs.js'
+import { type ModelSource, type ZkModel, resolveModel, withManifest } from '../model.js'
 import { type ContributionRecord, type Manifest, type SetupRecord, sha256File, writeManifest } from './manifest.js'
-import { artifactPaths } from './paths.js'
-import { loadCompiled } from './setup.js'
 
 export class CeremonyError extends BaseError {
   override name = 'CeremonyError'
@@ -47,18 +46,25 @@ export interface CeremonyStepReturnType {
   /** Dev keys stay insecure whatever is contributed (phase-1 tau was known). */
   insecure: boolean
   stepMs: number
+  /** The model with the new key in its manifest (a model loaded before the step names the old key). */
+  model: ZkModel
 }
 
-export interface ContributeParameters {
-  dir: string
+export type ContributeSetupReturnType = CeremonyStepReturnType
+export type BeaconSetupReturnType = CeremonyStepReturnType
+
+export interface ContributeSetupParameters {
+  /** A set-up model or its build folder. */
+  model: ModelSource
   /** Recorded in the key and the manifest; default "contribution #k". */
   name?: string
   /** Extra entropy; snarkjs mixes it with its own CSPRNG output. Default: 32 random bytes. */
   entropy?: string
 }
 
-export interface BeaconParameters {
-  dir: string
+export interface BeaconSetupParameters {
+  /** A set-up model or its build folder. */
+  model: ModelSource
   /** The beacon value, hex (e.g. a future block hash announced in advance). */
   beaconHashHex: string
   /** log2 of the number of SHA-256 iterations applied to the beacon (10 … 63). */
@@ -66,25 +72,26 @@ export interface BeaconParameters {
   name?: string
 }
 
-async function loadSetup(dir: string): Promise<{ manifest: Manifest; setup: SetupRecord }> {
-  const manifest = await loadCompiled(dir)
-  if (!manifest.setup)
-    throw new CeremonyError(`${dir} has no Groth16 key yet`, {
-      details: [`Run \`veriml setup ${dir} --dev\` or \`--ptau FILE\` first.`],
+async function loadSetup(source: ModelSource): Promise<{ model: ZkModel; setup: SetupRecord }> {
+  const model = await resolveModel(source, { target: 'zk' })
+  const { setup } = model.manifest
+  if (!setup)
+    throw new CeremonyError(`${model.dir} has no Groth16 key yet`, {
+      details: [`Run \`veriml setup ${model.dir} --dev\` or \`--ptau FILE\` first.`],
     })
-  return { manifest, setup: manifest.setup }
+  return { model, setup }
 }
 
 /** Runs one snarkjs phase-2 step from the current key to a new one, then swaps it in. */
 async function applyStep(
-  dir: string,
+  source: ModelSource,
   kind: ContributionRecord['kind'],
   name: string | undefined,
   run: (zkeyIn: string, zkeyOut: string, name: string) => Promise<Uint8Array | false>,
 ): Promise<CeremonyStepReturnType> {
   const started = performance.now()
-  const paths = artifactPaths(dir)
-  const { manifest, setup } = await loadSetup(dir)
+  const { model, setup } = await loadSetup(source)
+  const { paths } = model
   const actual = await sha256File(paths.zkey)
   if (actual !== setup.zkeySha256) throw new ZkeyChangedError(paths.zkey, setup.zkeySha256, actual)
   const contributionName = name ?? `${kind === 'beacon' ? 'beacon' : 'contribution'} #${setup.contributions.length + 1}`
@@ -112,21 +119,32 @@ async function applyStep(
     verificationKeySha256: await sha256File(paths.verificationKey),
     contributions: [...setup.contributions, contribution],
   }
-  await writeManifest(dir, { ...manifest, setup: record })
-  return { record, contribution, insecure: record.insecure, stepMs: Math.round(performance.now() - started) }
+  const manifest: Manifest = { ...model.manifest, setup: record }
+  await writeManifest(model.dir, manifest)
+  return {
+    record,
+    contribution,
+    insecure: record.insecure,
+    stepMs: Math.round(performance.now() - started),
+    model: withManifest(model, manifest),
+  }
 }
 
-export function contributeSetup({ dir, name, entropy }: ContributeParameters): Promise<CeremonyStepReturnType> {
+export function contributeSetup({
+  model,
+  name,
+  entropy,
+}: ContributeSetupParameters): Promise<ContributeSetupReturnType> {
   const seed = entropy ?? randomBytes(32).toString('hex')
-  return applyStep(dir, 'contribute', name, (zkeyIn, zkeyOut, n) => snarkjs.zKey.contribute(zkeyIn, zkeyOut, n, seed))
+  return applyStep(model, 'contribute', name, (zkeyIn, zkeyOut, n) => snarkjs.zKey.contribute(zkeyIn, zkeyOut, n, seed))
 }
 
 export function beaconSetup({
-  dir,
+  model,
   beaconHashHex,
   iterationsExp = 10,
   name,
-}: BeaconParameters): Promise<CeremonyStepReturnType> {
+}: BeaconSetupParameters): Promise<BeaconSetupReturnType> {
   const hex = beaconHashHex.replace(/^0x/, '')
   // INVARIANT: snarkjs parses the beacon as whole bytes and only logs (returns false) on bad input.
   if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new CeremonyError(`--hash must be hex bytes; got "${beaconHashHex}"`)
@@ -135,9 +153,14 @@ export function beaconSetup({
       `--iterations must be an integer from 10 to 63 (log2 of the SHA-256 iterations); got ${iterationsExp}`,
     )
   }
-  return applyStep(dir, 'beacon', name, (zkeyIn, zkeyOut, n) =>
+  return applyStep(model, 'beacon', name, (zkeyIn, zkeyOut, n) =>
     snarkjs.zKey.beacon(zkeyIn, zkeyOut, n, hex, iterationsExp),
   )
+}
+
+export interface VerifySetupParameters {
+  /** A set-up model or its build folder. */
+  model: ModelSource
 }
 
 export interface VerifySetupReturnType {
@@ -158,10 +181,10 @@ export interface VerifySetupReturnType {
  * contribution's proof of knowledge and the final key (snarkjs verifyFromR1cs), and that the
  * r1cs, ptau and zkey are the files the manifest recorded.
  */
-export async function verifySetup({ dir }: { dir: string }): Promise<VerifySetupReturnType> {
+export async function verifySetup({ model: source }: VerifySetupParameters): Promise<VerifySetupReturnType> {
   const started = performance.now()
-  const paths = artifactPaths(dir)
-  const { setup } = await loadSetup(dir)
+  const { model, setup } = await loadSetup(source)
+  const { paths, dir } = model
   if (!setup.ptauPath) {
     throw new CeremonyError(`the manifest in ${dir} does not record which ptau the key was made from`, {
       details: [

@@ -15,7 +15,7 @@ import { parseOnnx } from '../onnx/parse.js'
 import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../onnx/runtime.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { onnxOutputs } from '../quantize/postprocess.js'
-import { quantize } from '../quantize/quantize.js'
+import { DEFAULT_BITS, quantize } from '../quantize/quantize.js'
 import { domainSamples, hasFixedScales } from '../quantize/fixed.js'
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
@@ -35,6 +35,7 @@ import {
 import { artifactPaths } from './paths.js'
 import { sizeOf } from '../util/shape.js'
 import type { IrModel } from '../ir/types.js'
+import { type CompiledModel, compiledModel } from '../model.js'
 
 export interface CompileModelParameters {
   onnxPath: string
@@ -64,6 +65,8 @@ export class CompileOptionError extends BaseError {
 export const BIT_RANGE = { min: 2, max: 32 } as const
 
 export interface CompileModelReturnType<M extends BuildManifest = Manifest> {
+  /** The build, loaded: pass it to setup, prove, verify and deploy instead of the folder. */
+  model: CompiledModel<M>
   manifest: M
   accuracy: AccuracyReport
   reused: boolean
@@ -101,9 +104,8 @@ export async function compileModel(
 export async function compileModel(p: CompileModelParameters & { target?: 'zk' }): Promise<CompileModelReturnType>
 export async function compileModel(p: CompileModelParameters): Promise<CompileModelReturnType<BuildManifest>> {
   const progress = p.progress ?? silentProgress
-  const paths = artifactPaths(p.outDir)
-  const activationBits = p.activationBits ?? 8
-  const weightBits = p.weightBits ?? 8
+  const activationBits = p.activationBits ?? DEFAULT_BITS
+  const weightBits = p.weightBits ?? DEFAULT_BITS
   for (const [flag, v] of [
     ['activation-bits', activationBits],
     ['weight-bits', weightBits],
@@ -179,8 +181,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     previous.compileKey === compileKey &&
     (await intact(p.outDir, previous))
   ) {
-    const report = JSON.parse(await readFile(paths.report, 'utf8')) as { accuracy: AccuracyReport }
-    return { manifest: previous, accuracy: report.accuracy, reused: true }
+    return reusedBuild(p.outDir, previous, ir)
   }
 
   // The commitment the verifier compares the proof's last public signal with.
@@ -224,20 +225,13 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
       artifacts: {},
       timings: { compileMs: Math.round(compiled.compileMs) },
     }
-    for (const f of [
-      sp.onnx,
-      sp.ir,
-      sp.circuit,
-      sp.r1cs,
-      sp.wasm,
-      join(sp.circuitDir, 'model_js', 'witness_calculator.js'),
-    ])
+    for (const f of [sp.onnx, sp.ir, sp.circuit, sp.r1cs, sp.wasm, sp.witnessJs])
       m.artifacts[relative(staging, f)] = await sha256File(f)
     await writeManifest(staging, m)
     await commitStaging(staging, p.outDir, outState)
     return m
   })
-  return { manifest, accuracy, reused: false }
+  return { model: compiledModel(p.outDir, manifest, ir), manifest, accuracy, reused: false }
 }
 
 interface CompileOptimisticParameters extends CompileModelParameters {
@@ -272,8 +266,7 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
     previous.compileKey === compileKey &&
     (await intact(p.outDir, previous))
   ) {
-    const report = JSON.parse(await readFile(paths.report, 'utf8')) as { accuracy: AccuracyReport }
-    return { manifest: previous, accuracy: report.accuracy, reused: true }
+    return reusedBuild(p.outDir, previous, p.ir)
   }
   const { ir } = p
   const accuracy = await floatYardstick(p.progress, p.bytes, p.inputs, ir, p.samples)
@@ -317,7 +310,20 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
     await commitStaging(staging, p.outDir, p.outState)
     return m
   })
-  return { manifest, accuracy, reused: false }
+  return { model: compiledModel(p.outDir, manifest, ir), manifest, accuracy, reused: false }
+}
+
+/**
+ * An intact build compile did not redo, with the accuracy its compile reported. The IR just
+ * quantised is the one in ir.json: its hash is in the compile key.
+ */
+async function reusedBuild<M extends BuildManifest>(
+  outDir: string,
+  previous: M,
+  ir: IrModel,
+): Promise<CompileModelReturnType<M>> {
+  const report = JSON.parse(await readFile(artifactPaths(outDir).report, 'utf8')) as { accuracy: AccuracyReport }
+  return { model: compiledModel(outDir, previous, ir), manifest: previous, accuracy: report.accuracy, reused: true }
 }
 
 /** The quantised model against onnxruntime's float run, on up to 64 calibration (or domain) samples. */

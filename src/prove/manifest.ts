@@ -160,7 +160,7 @@ export async function readBuildManifest(dir: string): Promise<BuildManifest | nu
 
 /**
  * The manifest of a zk build; null when the folder has none. Every zk verb reads the build
- * through here (via `loadCompiled`), so an optimistic build is refused once, with the fix.
+ * through here (via `loadModel`), so an optimistic build is refused once, with the fix.
  */
 export async function readManifest(dir: string): Promise<Manifest | null> {
   const manifest = await readBuildManifest(dir)

@@ -14,11 +14,17 @@ export function artifactPaths(dir: string) {
     circuit: join(circuitDir, 'model.circom'),
     r1cs: join(circuitDir, 'model.r1cs'),
     wasm: join(circuitDir, 'model_js', 'model.wasm'),
+    /** circom's JS driver of the wasm witness generator. */
+    witnessJs: join(circuitDir, 'model_js', 'witness_calculator.js'),
     zkey: join(dir, 'model.zkey'),
     ptau: join(dir, 'pot.ptau'),
     verificationKey: join(dir, 'verification_key.json'),
     verifier: join(dir, 'Verifier.sol'),
     deployment: join(dir, 'deployment.json'),
+    /** The Solidity sources `deploy` exports and compiles (verifier, registry, example consumer). */
+    contracts: join(dir, 'contracts'),
+    /** Where the optimistic game of this model lives (`veriml op deploy`). */
+    optimistic: join(dir, 'optimistic.json'),
   }
 }
 

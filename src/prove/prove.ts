@@ -1,20 +1,18 @@
-import { readFile, rm, stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { FileError, fileError } from '../util/external.js'
 import * as snarkjs from 'snarkjs'
 import { publicSignals } from '../circuit/public.js'
 import { BaseError } from '../errors.js'
 import { execute } from '../ir/execute.js'
-import { irFromJson } from '../ir/serialize.js'
 import type { IrModel } from '../ir/types.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { outputProbabilities } from '../quantize/postprocess.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { MissingArtifactError, ToolError } from './errors.js'
-import { type BuildManifest, loadBuild, type Manifest } from './manifest.js'
-import { artifactPaths, proofPaths } from './paths.js'
-import { loadWitnessCalculator } from './witness.js'
-import { loadCompiled } from './setup.js'
+import { type ModelSource, resolveModel } from '../model.js'
+import type { BuildManifest, Manifest } from './manifest.js'
+import { proofPaths } from './paths.js'
 import { checkArtifacts } from './build-folder.js'
 
 /** The circuit's witness disagrees with the reference executor: a compiler bug, never a user error. */
@@ -38,14 +36,18 @@ export interface RunModelReturnType {
   probabilities?: (number[] | null)[]
 }
 
+export interface RunModelParameters {
+  /** A loaded model or its build folder, of either target (op claim runs an optimistic one). */
+  model: ModelSource
+  /** Input JSON: EZKL `{"input_data": [[...]]}` or named form (see parseInputs). */
+  input: unknown
+}
+
 /** Reference executor on a compiled model: the definition of the model's output. */
-export async function runModel(dir: string, inputJson: unknown): Promise<RunModelReturnType> {
-  // A build of either target (op claim runs an optimistic one). The IR must be the one
-  // compiled with this build (an interrupted recompile, an edit).
-  const manifest = await loadBuild(dir)
-  await checkArtifacts(dir, manifest, ['ir'])
-  const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
-  const sample = parseInputs(inputJson, ir.inputs)[0]
+export async function runModel(p: RunModelParameters): Promise<RunModelReturnType> {
+  // Loading checks that the IR is the one compiled with this build (an interrupted recompile, an edit).
+  const { ir, manifest } = await resolveModel(p.model)
+  const sample = parseInputs(p.input, ir.inputs)[0]
   const inputs = quantizeInputs(ir.inputs, sample)
   const outputs = execute(ir, inputs).outputs
   const real = outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))
@@ -54,7 +56,8 @@ export async function runModel(dir: string, inputJson: unknown): Promise<RunMode
 }
 
 export interface ProveModelParameters {
-  dir: string
+  /** A loaded model (proving it again reuses its compiled witness generator) or its build folder. */
+  model: ModelSource
   input: unknown
   outDir: string
   progress?: Progress
@@ -74,22 +77,22 @@ export interface ProveModelReturnType extends RunModelReturnType {
  */
 export async function proveModel(p: ProveModelParameters): Promise<ProveModelReturnType> {
   const progress = p.progress ?? silentProgress
-  const paths = artifactPaths(p.dir)
   // Refuses an optimistic build (no circuit) before running anything.
-  const manifest = await loadCompiled(p.dir)
+  const model = await resolveModel(p.model, { target: 'zk' })
+  const { paths, dir, manifest } = model
   await checkProofDir(p.outDir)
-  const run = { ...(await runModel(p.dir, p.input)), manifest }
+  const run = { ...(await runModel({ model, input: p.input })), manifest }
   if (!run.manifest.setup)
     throw new MissingArtifactError(
       paths.zkey,
-      `no proving key: run \`veriml setup ${p.dir} --dev\` (or --ptau FILE) first.`,
+      `no proving key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`,
     )
   // A truncated or foreign key, or a witness generator from another compile, is named here
   // rather than failing inside snarkjs or blamed on veriml as a witness mismatch.
-  await checkArtifacts(p.dir, run.manifest, ['wasm', 'witnessJs', 'zkey'])
+  await checkArtifacts(dir, run.manifest, ['wasm', 'witnessJs', 'zkey'])
   const expected = (await publicSignals(run.manifest.layout, run.inputs, run.outputs)).map(String)
   let t = performance.now()
-  const calculate = await loadWitnessCalculator(p.dir)
+  const calculate = await model.witness()
   const wtns = { type: 'mem' as const, data: await progress.step('witness', () => calculate(run.inputs)) }
   const witnessMs = performance.now() - t
   t = performance.now()
@@ -100,7 +103,7 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
         tool: 'snarkjs',
         argv: ['groth16 prove', paths.zkey],
         problem: `proving failed: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`,
-        details: [`If ${paths.zkey} was replaced or damaged, redo the setup: veriml setup ${p.dir} --force.`],
+        details: [`If ${paths.zkey} was replaced or damaged, redo the setup: veriml setup ${dir} --force.`],
       })
     })
   const proveMs = performance.now() - t

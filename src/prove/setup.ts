@@ -5,10 +5,9 @@ import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { devSetup } from './dev-setup.js'
 import { cachePtau, findCachedPtau, ptauCacheDir } from './ptau-cache.js'
-import { MissingArtifactError, ToolError } from './errors.js'
-import { type ArtifactName, checkArtifacts } from './build-folder.js'
-import { type Manifest, type SetupRecord, readManifest, sha256File, writeManifest } from './manifest.js'
-import { artifactPaths } from './paths.js'
+import { type ModelSource, type ZkModel, resolveModel, withManifest } from '../model.js'
+import { ToolError } from './errors.js'
+import { type Manifest, type SetupRecord, sha256File, writeManifest } from './manifest.js'
 import { PtauError, checkPtau, inspectPtau } from './ptau-check.js'
 
 export { PtauError }
@@ -16,7 +15,8 @@ export { PtauError }
 /** One phase-2 step after the initial key, as recorded in the manifest. */
 export type { ContributionRecord } from './manifest.js'
 export interface SetupModelParameters {
-  dir: string
+  /** A loaded model (`loadModel`, `compileModel`) or its build folder. */
+  model: ModelSource
   /** Fast local keys: INSECURE, the toxic waste exists in this process while they are made. */
   dev?: boolean
   /** A ceremony powers-of-tau file (prepared for phase 2), e.g. a Perpetual Powers of Tau file. */
@@ -27,10 +27,11 @@ export interface SetupModelParameters {
   progress?: Progress
 }
 
-/**
- * The build's manifest, after checking the named artifacts against its hashes (see
- * `checkArtifacts`): a consumer names what it is about to use.
- */
+export interface SetupModelReturnType extends SetupRecord {
+  /** The model with this setup in its manifest: a model loaded before setup has no keys. */
+  model: ZkModel
+}
+
 /** snarkjs failed on a file: its first line and the file, never its stack. */
 function snarkjsError(command: string, path: string, cause: unknown): ToolError {
   return new ToolError({
@@ -40,17 +41,6 @@ function snarkjsError(command: string, path: string, cause: unknown): ToolError 
       .split('\n')[0]
       .slice(0, 200)}`,
   })
-}
-
-export async function loadCompiled(dir: string, check: readonly ArtifactName[] = []): Promise<Manifest> {
-  const manifest = await readManifest(dir)
-  if (!manifest)
-    throw new MissingArtifactError(
-      artifactPaths(dir).manifest,
-      `"${dir}" is not a compiled model (or an interrupted compile left it without a manifest): run \`veriml compile model.onnx --out ${dir}\`.`,
-    )
-  await checkArtifacts(dir, manifest, check)
-  return manifest
 }
 
 /** Power of two of the Groth16 evaluation domain snarkjs uses for this circuit. */
@@ -74,10 +64,10 @@ export async function ptauInfo(path: string): Promise<{ power: number; prepared:
  * Reused while the r1cs is unchanged. The zkey is written under a temporary name and renamed,
  * and checked to be non-empty: snarkjs exits 0 and leaves a 0-byte zkey when the ptau is too small.
  */
-export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> {
+export async function setupModel(p: SetupModelParameters): Promise<SetupModelReturnType> {
   const progress = p.progress ?? silentProgress
-  const paths = artifactPaths(p.dir)
-  const manifest = await loadCompiled(p.dir, ['r1cs'])
+  const model = await resolveModel(p.model, { target: 'zk', check: ['r1cs'] })
+  const { paths, manifest, dir } = model
   const r1csSha256 = await sha256File(paths.r1cs)
   if (
     !p.force &&
@@ -85,7 +75,7 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
     manifest.setup.kind === (p.dev ? 'dev' : 'ptau') &&
     (await exists(paths.zkey))
   ) {
-    return manifest.setup
+    return { ...manifest.setup, model }
   }
   const power = await requiredPower(paths.r1cs)
   let ptauPath = p.ptauPath
@@ -139,7 +129,7 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
       insecure: true,
       r1csSha256,
       zkeySha256: '',
-      ptauPath: relative(p.dir, paths.ptau),
+      ptauPath: relative(dir, paths.ptau),
       ptauSha256: await sha256File(paths.ptau),
       contributions: [],
       setupMs: 0,
@@ -156,8 +146,9 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupRecord> 
   record.zkeySha256 = await sha256File(paths.zkey)
   record.verificationKeySha256 = await sha256File(paths.verificationKey)
   record.setupMs = Math.round(performance.now() - started)
-  await writeManifest(p.dir, { ...manifest, setup: record })
-  return record
+  const updated: Manifest = { ...manifest, setup: record }
+  await writeManifest(dir, updated)
+  return { ...record, model: withManifest(model, updated) }
 }
 
 async function exists(path: string): Promise<boolean> {

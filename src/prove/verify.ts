@@ -6,11 +6,18 @@ import { InconsistentBuildError, checkArtifacts } from './build-folder.js'
 import { FileError, readInputFile } from '../util/external.js'
 import { type SnarkjsGroth16Proof, proofArguments } from '../chain/calldata.js'
 import { ProofFormatError as ProofFieldError } from '../chain/errors.js'
-import { artifactPaths, proofPaths } from './paths.js'
-import { loadCompiled } from './setup.js'
+import { type ModelSource, resolveModel } from '../model.js'
+import { proofPaths } from './paths.js'
 
 export class ProofFormatError extends BaseError {
   override name = 'ProofFormatError'
+}
+
+export interface VerifyProofParameters {
+  /** A loaded model or its build folder: its verification key is the one the proof must satisfy. */
+  model: ModelSource
+  /** A folder with proof.json and public.json (output.json, when present, is checked too). */
+  proofDir: string
 }
 
 export interface VerifyProofReturnType {
@@ -44,9 +51,9 @@ async function readJson(path: string, what: string): Promise<unknown> {
 }
 
 /** Off-chain Groth16 verification of a proof folder against a compiled model's verification key. */
-export async function verifyProof(dir: string, proofDir: string): Promise<VerifyProofReturnType> {
-  const manifest = await loadCompiled(dir)
-  const vkeyPath = artifactPaths(dir).verificationKey
+export async function verifyProof({ model: source, proofDir }: VerifyProofParameters): Promise<VerifyProofReturnType> {
+  const { manifest, dir, paths } = await resolveModel(source, { target: 'zk' })
+  const vkeyPath = paths.verificationKey
   if (!manifest.setup)
     throw new MissingArtifactError(
       vkeyPath,

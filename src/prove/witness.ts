@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
 import { weightInputs } from '../circuit/weights.js'
-import { irFromJson } from '../ir/serialize.js'
+import type { IrModel } from '../ir/types.js'
 import { ToolError } from './errors.js'
-import { readManifest } from './manifest.js'
-import { artifactPaths } from './paths.js'
+import type { ArtifactPaths } from './paths.js'
 import { witnessInput } from './witness-input.js'
 
 const require = createRequire(import.meta.url)
@@ -16,17 +15,24 @@ interface CircomWitnessCalculator {
 
 export type WitnessCalculator = (inputs: readonly (readonly bigint[])[]) => Promise<Uint8Array>
 
+export interface LoadWitnessCalculatorParameters {
+  paths: ArtifactPaths
+  /** The build's IR: it supplies the private weight inputs of a hashed-weights circuit. */
+  ir: IrModel
+  /** The circuit takes the weights as private inputs (`--weights hashed`). */
+  hashedWeights: boolean
+}
+
 /**
  * Loads the circuit's witness generator (circom's wasm and its JS driver, both build
  * artifacts) once; each call then computes a .wtns in memory. snarkjs's wtns.calculate
- * recompiles the wasm on every call, which dominates for many witnesses.
+ * recompiles the wasm on every call, which dominates for many witnesses. A CompiledModel
+ * keeps the result (`model.witness()`), so every prove on one loaded model reuses it.
  */
-export async function loadWitnessCalculator(dir: string): Promise<WitnessCalculator> {
-  const paths = artifactPaths(dir)
+export async function loadWitnessCalculator(p: LoadWitnessCalculatorParameters): Promise<WitnessCalculator> {
+  const { paths } = p
   // Resolved against the working directory: require() would take a relative path from this file.
-  const builder = require(resolve(paths.circuitDir, 'model_js', 'witness_calculator.js')) as (
-    code: Uint8Array,
-  ) => Promise<CircomWitnessCalculator>
+  const builder = require(resolve(paths.witnessJs)) as (code: Uint8Array) => Promise<CircomWitnessCalculator>
   let calculator: CircomWitnessCalculator
   try {
     calculator = await builder(await readFile(paths.wasm))
@@ -44,9 +50,7 @@ export async function loadWitnessCalculator(dir: string): Promise<WitnessCalcula
     })
   }
   // Hashed weights are private inputs of the circuit: the build's own IR supplies them.
-  const weights = (await readManifest(dir))?.layout.weights
-    ? weightInputs(irFromJson(await readFile(paths.ir, 'utf8')))
-    : {}
+  const weights = p.hashedWeights ? weightInputs(p.ir) : {}
   return async (inputs) => {
     try {
       return await calculator.calculateWTNSBin(witnessInput(inputs, weights), 0)

@@ -5,6 +5,9 @@ import type { IrInput, IrModel, PrimitiveOp, Step, TensorId } from '../ir/types.
 import { type NonlinearContext, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 
+/** Bits of activations and of weights when none are given (library and CLI alike). */
+export const DEFAULT_BITS = 8
+
 export interface QuantizeOptions {
   /** Bits of every activation (the integer domain between non-linear ops). Default 8. */
   activationBits?: number
@@ -61,8 +64,8 @@ export function quantize(
   calibration: readonly (readonly Float64Array[])[],
   options: QuantizeOptions = {},
 ): IrModel {
-  const actBits = options.activationBits ?? 8
-  const wBits = options.weightBits ?? 8
+  const actBits = options.activationBits ?? DEFAULT_BITS
+  const wBits = options.weightBits ?? DEFAULT_BITS
   for (const [name, v] of [
     ['activationBits', actBits],
     ['weightBits', wBits],

@@ -9,7 +9,7 @@ import type { IrModel } from '../../src/ir/types.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { artifactPaths } from '../../src/prove/paths.js'
 import { proveModel } from '../../src/prove/prove.js'
-import { loadWitnessCalculator } from '../../src/prove/witness.js'
+import type { ZkModel } from '../../src/model.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import { quantizeInputs } from '../../src/quantize/input.js'
@@ -24,6 +24,7 @@ describe('bundled MNIST MLP', () => {
   const { test } = loadMnist()
   let ir: IrModel
   let manifest: Awaited<ReturnType<typeof compileModel>>['manifest']
+  let model: ZkModel
   beforeAll(async () => {
     const r = await compileModel({
       onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx'),
@@ -32,6 +33,7 @@ describe('bundled MNIST MLP', () => {
       visibility: { input: 'hashed', output: 'public' },
     })
     manifest = r.manifest
+    model = r.model
     ir = irFromJson(readFileSync(artifactPaths(dir).ir, 'utf8'))
   })
   afterAll(shutdown)
@@ -54,7 +56,7 @@ describe('bundled MNIST MLP', () => {
   })
 
   it('the circuit computes exactly the reference executor on 200 held-out digits', async () => {
-    const calculate = await loadWitnessCalculator(dir)
+    const calculate = await model.witness()
     for (const s of test.slice(0, 200)) {
       const x = quantizeInputs(ir.inputs, [Float64Array.from(s.pixels)])
       const expected = await publicSignals(manifest.layout, x, execute(ir, x).outputs)
@@ -67,9 +69,9 @@ describe('bundled MNIST MLP', () => {
     expect(report.cost.activations).toBe(128)
     expect(report.cost.requant / report.cost.activations).toBeLessThanOrEqual(50)
     expect(manifest.layout.count).toBe(2)
-    await setupModel({ dir, dev: true })
+    const setup = await setupModel({ model, dev: true })
     const input = JSON.parse(readFileSync(join(ROOT, 'models', 'data', 'mnist-input.json'), 'utf8'))
-    await proveModel({ dir, input, outDir: join(dir, 'proof') })
-    expect((await verifyProof(dir, join(dir, 'proof'))).valid).toBe(true)
+    await proveModel({ model: setup.model, input, outDir: join(dir, 'proof') })
+    expect((await verifyProof({ model: setup.model, proofDir: join(dir, 'proof') })).valid).toBe(true)
   })
 })

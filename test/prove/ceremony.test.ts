@@ -30,7 +30,7 @@ beforeAll(async () => {
   process.env.VERIML_PTAU_CACHE = join(tmp, 'cache')
   base = join(tmp, 'base')
   await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: base })
-  await setupModel({ dir: base, dev: true })
+  await setupModel({ model: base, dev: true })
 }, 120_000)
 
 afterAll(async () => {
@@ -62,22 +62,22 @@ describe('phase-2 ceremony on dev keys', () => {
   it('contribute → beacon → verify passes, and a proof with the final key verifies', async () => {
     const dir = await copyOfBase('chain')
     const vkBefore = JSON.parse(await readFile(artifactPaths(dir).verificationKey, 'utf8'))
-    const c = await contributeSetup({ dir, name: 'alice' })
+    const c = await contributeSetup({ model: dir, name: 'alice' })
     expect(c.insecure).toBe(true)
     expect(c.contribution.contributionHash).toMatch(/^[0-9a-f]{128}$/)
-    const b = await beaconSetup({ dir, beaconHashHex: '0123456789abcdef'.repeat(4), iterationsExp: 10 })
+    const b = await beaconSetup({ model: dir, beaconHashHex: '0123456789abcdef'.repeat(4), iterationsExp: 10 })
     expect(b.record.contributions.map((x) => [x.name, x.kind])).toEqual([
       ['alice', 'contribute'],
       ['beacon #2', 'beacon'],
     ])
-    const v = await verifySetup({ dir })
+    const v = await verifySetup({ model: dir })
     expect(v.problems).toEqual([])
     expect(v.valid).toBe(true)
     expect(v.insecure).toBe(true)
     const vk = JSON.parse(await readFile(artifactPaths(dir).verificationKey, 'utf8'))
     expect(vk.vk_delta_2).not.toEqual(vkBefore.vk_delta_2)
     const proofDir = join(tmp, 'chain-proof')
-    await proveModel({ dir, input, outDir: proofDir })
+    await proveModel({ model: dir, input, outDir: proofDir })
     const pp = proofPaths(proofDir)
     const [proof, signals] = await Promise.all([readFile(pp.proof, 'utf8'), readFile(pp.public, 'utf8')])
     expect(await snarkjs.groth16.verify(vk, JSON.parse(signals), JSON.parse(proof))).toBe(true)
@@ -87,7 +87,7 @@ describe('phase-2 ceremony on dev keys', () => {
 
   it('a zkey with one byte flipped in a point section fails setup verify', async () => {
     const dir = await copyOfBase('tampered')
-    await contributeSetup({ dir, name: 'bob' })
+    await contributeSetup({ model: dir, name: 'bob' })
     const zkey = artifactPaths(dir).zkey
     const l = await sectionOf(zkey, 8) // the L (C) points a contribution rescales
     expect(l.size).toBeGreaterThan(64)
@@ -98,7 +98,7 @@ describe('phase-2 ceremony on dev keys', () => {
     byte[0] ^= 0x01
     await fd.write(byte, 0, 1, at)
     await fd.close()
-    const v = await verifySetup({ dir })
+    const v = await verifySetup({ model: dir })
     expect(v.chainValid).toBe(false)
     expect(v.valid).toBe(false)
   }, 30_000)
@@ -113,7 +113,7 @@ describe('setup --ptau checks', () => {
     await snarkjs.powersOfTau.preparePhase2(join(tmp, 'small-4-raw.ptau'), small)
     const power = await requiredPower(artifactPaths(dir).r1cs)
     expect(power).toBeGreaterThan(4)
-    const attempt = setupModel({ dir, ptauPath: small, force: true })
+    const attempt = setupModel({ model: dir, ptauPath: small, force: true })
     await expect(attempt).rejects.toThrow(PtauTooSmallError)
     await expect(attempt).rejects.toThrow(`has power 4; this circuit needs power ${power}`)
   }, 30_000)
@@ -122,7 +122,7 @@ describe('setup --ptau checks', () => {
     const dir = await copyOfBase('notptau')
     const bogus = join(tmp, 'bogus.ptau')
     await writeFile(bogus, JSON.stringify({ hello: 'this is not a powers-of-tau file' }))
-    const attempt = setupModel({ dir, ptauPath: bogus, force: true })
+    const attempt = setupModel({ model: dir, ptauPath: bogus, force: true })
     await expect(attempt).rejects.toThrow(PtauFormatError)
     await expect(attempt).rejects.toThrow(/not a usable powers-of-tau file: bad magic/)
   })
@@ -133,16 +133,16 @@ describe('setup --ptau checks', () => {
     const ptau = join(tmp, 'pinned.ptau')
     await cp(artifactPaths(base).ptau, ptau)
     const wrong = 'ab'.repeat(64)
-    await expect(setupModel({ dir, ptauPath: ptau, ptauBlake2b: wrong, force: true })).rejects.toThrow(
+    await expect(setupModel({ model: dir, ptauPath: ptau, ptauBlake2b: wrong, force: true })).rejects.toThrow(
       PtauHashMismatchError,
     )
     const right = await blake2b512File(ptau)
-    const record = await setupModel({ dir, ptauPath: ptau, ptauBlake2b: right.toUpperCase(), force: true })
+    const record = await setupModel({ model: dir, ptauPath: ptau, ptauBlake2b: right.toUpperCase(), force: true })
     expect(record.kind).toBe('ptau')
     expect(record.ptauPath).toBe(ptau)
     expect(record.ptauBlake2b).toBe(right)
-    await contributeSetup({ dir, entropy: 'carol' })
-    expect((await verifySetup({ dir })).valid).toBe(true)
+    await contributeSetup({ model: dir, entropy: 'carol' })
+    expect((await verifySetup({ model: dir })).valid).toBe(true)
   }, 60_000)
 })
 
@@ -153,16 +153,16 @@ describe('per-machine ptau cache', () => {
       const ceremony = join(tmp, 'ceremony.ptau')
       await cp(artifactPaths(base).ptau, ceremony)
       const first = await copyOfBase('cache-first')
-      await setupModel({ dir: first, ptauPath: ceremony, force: true })
+      await setupModel({ model: first, ptauPath: ceremony, force: true })
       const second = await copyOfBase('cache-second')
-      const r = await setupModel({ dir: second, force: true })
+      const r = await setupModel({ model: second, force: true })
       expect(r.kind).toBe('ptau')
       expect(r.insecure).toBe(false)
       expect(r.ptauPath).toMatch(new RegExp(`^${join(tmp, 'cache')}/ptau-p\\d+-[0-9a-f]{16}\\.ptau$`))
-      expect((await verifySetup({ dir: second })).problems).toEqual([])
+      expect((await verifySetup({ model: second })).problems).toEqual([])
       // An empty cache and no key source: a specific error naming the power needed.
       process.env.VERIML_PTAU_CACHE = join(tmp, 'empty-cache')
-      await expect(setupModel({ dir: await copyOfBase('cache-none'), force: true })).rejects.toThrow(
+      await expect(setupModel({ model: await copyOfBase('cache-none'), force: true })).rejects.toThrow(
         /choose a setup: --dev \(fast, insecure\) or --ptau FILE \(a ceremony file of power ≥ \d+\)/,
       )
     } finally {

@@ -26,13 +26,13 @@ describe('zk path end to end (tiny MLP)', () => {
     dir = join(tmp, 'build')
     proofDir = join(tmp, 'proof')
     await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: dir })
-    await setupModel({ dir, dev: true })
-    await proveModel({ dir, input, outDir: proofDir })
+    await setupModel({ model: dir, dev: true })
+    await proveModel({ model: dir, input, outDir: proofDir })
   })
   afterAll(shutdown)
 
   it('proves, and snarkjs itself (its CLI) accepts the proof with no veriml code', async () => {
-    expect((await verifyProof(dir, proofDir)).valid).toBe(true)
+    expect((await verifyProof({ model: dir, proofDir })).valid).toBe(true)
     const r = await run(process.execPath, [
       join(ROOT, 'node_modules', 'snarkjs', 'build', 'cli.cjs'),
       'groth16',
@@ -63,15 +63,15 @@ describe('zk path end to end (tiny MLP)', () => {
       t[i] = (BigInt(t[i]) + 1n).toString()
       await writeFile(join(bad, 'public.json'), JSON.stringify(t))
       await writeFile(join(bad, 'proof.json'), proof)
-      expect((await verifyProof(dir, bad)).valid).toBe(false)
+      expect((await verifyProof({ model: dir, proofDir: bad })).valid).toBe(false)
     }
     const p = JSON.parse(proof)
     p.pi_a[0] = (BigInt(p.pi_a[0]) + 1n).toString()
     await writeFile(join(bad, 'public.json'), JSON.stringify(signals))
     await writeFile(join(bad, 'proof.json'), JSON.stringify(p))
-    expect((await verifyProof(dir, bad)).valid).toBe(false)
+    expect((await verifyProof({ model: dir, proofDir: bad })).valid).toBe(false)
     await writeFile(join(bad, 'proof.json'), JSON.stringify({ ...p, pi_a: ['not', 'a', 'point'] }))
-    const malformed = await verifyProof(dir, bad)
+    const malformed = await verifyProof({ model: dir, proofDir: bad })
     expect(malformed.valid).toBe(false)
     expect(malformed.reason).toMatch(/malformed proof|pairing/)
   })
@@ -143,7 +143,7 @@ describe('zk path end to end (tiny MLP)', () => {
     try {
       const deploymentPath = join(await mkdtemp(join(tmpdir(), 'veriml-insecure-')), 'deployment.json')
       await expect(
-        deployBuild({ dir, rpcUrl: node.rpcUrl, privateKey: node.accounts[0].privateKey, deploymentPath }),
+        deployBuild({ model: dir, rpcUrl: node.rpcUrl, privateKey: node.accounts[0].privateKey, deploymentPath }),
       ).rejects.toThrow(InsecureSetupError)
       await expect(readFile(deploymentPath)).rejects.toThrow(/ENOENT/)
       // Nothing was sent: the refusal comes before any transaction.

@@ -87,7 +87,7 @@ describe('compile --target optimistic (tiny MLP)', () => {
     const [o, z] = await Promise.all([loadOptimisticModel(opt), loadOptimisticModel(zk)])
     expect(o.buildModelId).toBe(manifest.modelId)
     expect(o.params.paramsRoot).toBe(z.params.paramsRoot)
-    const [ro, rz] = await Promise.all([runModel(opt, input), runModel(zk, input)])
+    const [ro, rz] = await Promise.all([runModel({ model: opt, input: input }), runModel({ model: zk, input: input })])
     expect(ro.outputs).toEqual(rz.outputs)
   })
 
@@ -98,7 +98,7 @@ describe('compile --target optimistic (tiny MLP)', () => {
       const deployment = await deployOptimisticModel({ dir: opt, runner: deployer, chainId: anvil.chainId })
       expect(deployment.buildModelId).toBe(manifest.modelId)
       const { model } = await loadOptimisticModel(opt)
-      const trace = buildTrace(model, (await runModel(opt, input)).inputs)
+      const trace = buildTrace(model, (await runModel({ model: opt, input: input })).inputs)
       const game = gameContract(deployment.gameAddress, claimant)
       const claim = await submitClaim(game, deployment.modelId, trace, deployment.claimBond)
       expect((await readClaim(game, claim.claimId)).status).toBe('Pending')
@@ -108,12 +108,12 @@ describe('compile --target optimistic (tiny MLP)', () => {
   }, 120_000)
 
   it('refuses the zk verbs with a typed error that says how to fix it', async () => {
-    await expect(setupModel({ dir: opt, dev: true })).rejects.toThrow(BuildTargetError)
-    await expect(setupModel({ dir: opt, dev: true })).rejects.toThrow(
+    await expect(setupModel({ model: opt, dev: true })).rejects.toThrow(BuildTargetError)
+    await expect(setupModel({ model: opt, dev: true })).rejects.toThrow(
       'compiled with --target optimistic: recompile with --target zk',
     )
-    await expect(proveModel({ dir: opt, input, outDir: join(tmp, 'proof') })).rejects.toThrow(BuildTargetError)
-    await expect(verifyProof(opt, join(tmp, 'proof'))).rejects.toThrow(BuildTargetError)
+    await expect(proveModel({ model: opt, input, outDir: join(tmp, 'proof') })).rejects.toThrow(BuildTargetError)
+    await expect(verifyProof({ model: opt, proofDir: join(tmp, 'proof') })).rejects.toThrow(BuildTargetError)
   })
 
   it('recompiling a zk folder for the optimistic target removes the circuit it no longer describes', async () => {

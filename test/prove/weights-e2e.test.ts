@@ -48,8 +48,8 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
       await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: join(tmp, 'constant'), visibility })
     ).manifest.layout.count
     await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: dir, visibility, weights: 'hashed' })
-    await setupModel({ dir, dev: true })
-    await proveModel({ dir, input, outDir: proofDir })
+    await setupModel({ model: dir, dev: true })
+    await proveModel({ model: dir, input, outDir: proofDir })
 
     // A proof with one weight changed: a valid witness of the same circuit, made by hand.
     const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
@@ -61,7 +61,7 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
       code: Uint8Array,
     ) => Promise<{ calculateWTNSBin(i: unknown, s: number): Promise<Uint8Array> }>
     const calculator = await build(await readFile(artifactPaths(dir).wasm))
-    const { inputs } = await runModel(dir, input)
+    const { inputs } = await runModel({ model: dir, input: input })
     const wtns = await calculator.calculateWTNSBin(witnessInput(inputs, weights), 0)
     const forged = await snarkjs.groth16.prove(artifactPaths(dir).zkey, { type: 'mem', data: wtns })
     await mkdir(forgedDir, { recursive: true })
@@ -104,7 +104,7 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
   })
 
   it('verifies off chain, and snarkjs itself (its CLI) accepts the proof', async () => {
-    const v = await verifyProof(dir, proofDir)
+    const v = await verifyProof({ model: dir, proofDir })
     expect(v.valid).toBe(true)
     expect(v.outputs?.[0]).toHaveLength(4)
     const r = await run(process.execPath, [
@@ -123,7 +123,7 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
     const vkey = JSON.parse(await readFile(artifactPaths(dir).verificationKey, 'utf8'))
     const proof = JSON.parse(await readFile(proofPaths(forgedDir).proof, 'utf8'))
     expect(await snarkjs.groth16.verify(vkey, signals, proof)).toBe(true)
-    const v = await verifyProof(dir, forgedDir)
+    const v = await verifyProof({ model: dir, proofDir: forgedDir })
     expect(v.valid).toBe(false)
     expect(v.reason).toMatch(/weight commitment .* is not this model's .*other weights/)
   })
@@ -133,7 +133,7 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
     try {
       const privateKey = node.accounts[0].privateKey
       const deploymentPath = join(tmp, 'deployment.json')
-      const deployment = await deployBuild({ dir, rpcUrl: node.rpcUrl, privateKey, deploymentPath })
+      const deployment = await deployBuild({ model: dir, rpcUrl: node.rpcUrl, privateKey, deploymentPath })
       const manifest = JSON.parse(await readFile(artifactPaths(dir).manifest, 'utf8'))
       expect(deployment.registration.publicSignalCount).toBe(manifest.layout.count)
       const registry = verimlRegistry(deployment.registry.address, node.provider)

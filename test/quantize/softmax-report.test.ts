@@ -39,7 +39,7 @@ describe('a model ending in Softmax: run and prove report probabilities', () => 
 
     const x = [0.3, -0.7, 0.1, 0.9, -0.2, 0.5]
     const input = { input_data: [x] }
-    const run = await runModel(dir, input)
+    const run = await runModel({ model: dir, input: input })
     const [want] = (await ortRun(bytes, [{ name: 'x', shape: [1, 6] }], [[Float64Array.from(x)]]))[0]
     expect(run.probabilities).toHaveLength(1)
     const probs = run.probabilities![0]!
@@ -48,9 +48,9 @@ describe('a model ending in Softmax: run and prove report probabilities', () => 
     // The proven output stays the logits: output_data is not normalised.
     expect(run.real[0].reduce((a, b) => a + b, 0)).not.toBeCloseTo(1, 3)
 
-    await setupModel({ dir, dev: true })
-    await proveModel({ dir, input, outDir: proofDir })
-    expect((await verifyProof(dir, proofDir)).valid).toBe(true)
+    await setupModel({ model: dir, dev: true })
+    await proveModel({ model: dir, input, outDir: proofDir })
+    expect((await verifyProof({ model: dir, proofDir })).valid).toBe(true)
     const out = JSON.parse(await readFile(proofPaths(proofDir).output, 'utf8'))
     expect(out.probabilities).toEqual(run.probabilities)
     expect(out.output_data).toEqual(run.real)

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import type { Contract, ContractRunner } from 'ethers'
 import { irFromJson } from '../../ir/serialize.js'
 import type { IrModel } from '../../ir/types.js'
@@ -45,7 +44,7 @@ export interface OptimisticDeployment {
   worstDisputeTx?: TxCost
 }
 
-export const optimisticPath = (dir: string) => join(dir, 'optimistic.json')
+export const optimisticPath = (dir: string) => artifactPaths(dir).optimistic
 
 /** The integer IR of a compiled folder and its parameter commitment. */
 export interface OptimisticModel {
