@@ -17,7 +17,7 @@ import { verifyProof } from '../prove/verify.js'
 import { shutdown } from '../shutdown.js'
 import { terminalProgress } from '../util/progress.js'
 import { runDemo } from './demo.js'
-import { OP_OPTIONS, OP_USAGE, opHelp, runOp } from './op.js'
+import { OP_OPTIONS, OP_USAGE, opHelp, runOp } from './verbs/op.js'
 import { UsageError, describeError, ms, table } from './format.js'
 import {
   type Flags,

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import type { Contract, EventLog, Signer } from 'ethers'
-import { connect, walletFor } from '../chain/rpc.js'
-import { runModel } from '../prove/prove.js'
-import { sendBatch } from '../optimistic/batch.js'
-import { DISPUTE_BUDGET, type TxCost } from '../optimistic/budget.js'
-import { gameContract, readClaim, readDispute, submitClaim, withdrawCredit } from '../optimistic/client.js'
-import { moveName, runOptimisticDemo } from '../optimistic/demo.js'
+import { connect, walletFor } from '../../chain/rpc.js'
+import { runModel } from '../../prove/prove.js'
+import { sendBatch } from '../../optimistic/batch.js'
+import { DISPUTE_BUDGET, type TxCost } from '../../optimistic/budget.js'
+import { gameContract, readClaim, readDispute, submitClaim, withdrawCredit } from '../../optimistic/client.js'
+import { moveName, runOptimisticDemo } from '../../optimistic/demo.js'
 import {
   DEFAULT_GAME_PARAMETERS,
   deployOptimisticModel,
@@ -14,16 +14,16 @@ import {
   openDeployment,
   optimisticPath,
   type OptimisticDeployment,
-} from '../optimistic/deployment.js'
-import { GameRevertError } from '../optimistic/errors.js'
-import type { Hex } from '../optimistic/merkle.js'
-import { ClaimNotFoundError, DeploymentMismatchError } from '../optimistic/op-errors.js'
-import { claimFromLog } from '../optimistic/posted.js'
-import { callIntent, claimLog, findClaim, gameNow, playSeat } from '../optimistic/remote.js'
-import { buildTrace } from '../optimistic/trace.js'
-import { defendClaim, disputeIfWrong, type GameContext, type WatchEvent, watchClaims } from '../optimistic/watch.js'
-import { queryLogs } from '../optimistic/logs.js'
-import { UsageError, table } from './format.js'
+} from '../../optimistic/deployment.js'
+import { GameRevertError } from '../../optimistic/errors.js'
+import type { Hex } from '../../optimistic/merkle.js'
+import { ClaimNotFoundError, DeploymentMismatchError } from '../../optimistic/op-errors.js'
+import { claimFromLog } from '../../optimistic/posted.js'
+import { callIntent, claimLog, findClaim, gameNow, playSeat } from '../../optimistic/remote.js'
+import { buildTrace } from '../../optimistic/trace.js'
+import { defendClaim, disputeIfWrong, type GameContext, type WatchEvent, watchClaims } from '../../optimistic/watch.js'
+import { queryLogs } from '../../optimistic/logs.js'
+import { UsageError, table } from '../format.js'
 
 type Flags = Record<string, string | boolean | undefined>
 
