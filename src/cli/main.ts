@@ -48,7 +48,8 @@ function resolve(argv: string[]): Resolved {
   const path: string[] = []
   let args = argv
   for (;;) {
-    const child = args[0] === undefined ? undefined : group.children[args[0]]
+    // Own keys only: `veriml constructor` is an unknown command, not Object.prototype's.
+    const child = args[0] !== undefined && Object.hasOwn(group.children, args[0]) ? group.children[args[0]] : undefined
     if (child === undefined) {
       // `veriml setup DIR` (and bare `veriml setup`, which the leaf answers with its usage).
       if (group.fallback && !isHelp(args[0]) && args[0] !== 'help')
@@ -107,7 +108,7 @@ function refuseForeignFlags(path: string[], verb: Verb, args: string[]): void {
   const foreign = [
     ...new Set(
       tokens.flatMap((t) =>
-        t.kind === 'option' && !(t.name in verb.flags) && KNOWN_FLAGS.has(t.name) ? [t.name] : [],
+        t.kind === 'option' && !Object.hasOwn(verb.flags, t.name) && KNOWN_FLAGS.has(t.name) ? [t.name] : [],
       ),
     ),
   ]

@@ -100,9 +100,12 @@ describe('the command tree', () => {
       expect(r.stderr).toMatch(argv[1] ? /unknown op command "bogus"/ : /missing op command/)
       expect(r.stderr).toContain('usage: veriml op withdraw DIR')
     }
-    const r = await cli('frobnicate')
-    expect(r.code).toBe(2)
-    expect(r.stderr).toContain('unknown command "frobnicate"')
+    for (const word of ['frobnicate', 'constructor', '__proto__']) {
+      const r = await cli(word)
+      expect(r.code, word).toBe(2)
+      expect(r.stderr).toContain(`unknown command "${word}"`)
+    }
+    expect((await cli('op', 'toString')).stderr).toContain('unknown op command "toString"')
   })
 
   it('the unreachable-endpoint hint fits the verb: op verbs have no embedded chain', async () => {
