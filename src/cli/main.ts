@@ -43,7 +43,7 @@ type Resolved =
   | { kind: 'group'; path: string[]; group: Group; rest: string[] }
 
 /** Walks the command words down the tree: to a leaf, or to the group where they stop naming children. */
-function resolve(argv: string[]): Resolved {
+function resolve(argv: string[], { forHelp = false } = {}): Resolved {
   let group = COMMAND_TREE
   const path: string[] = []
   let args = argv
@@ -52,7 +52,8 @@ function resolve(argv: string[]): Resolved {
     const child = args[0] !== undefined && Object.hasOwn(group.children, args[0]) ? group.children[args[0]] : undefined
     if (child === undefined) {
       // `veriml setup DIR` (and bare `veriml setup`, which the leaf answers with its usage).
-      if (group.fallback && !isHelp(args[0]) && args[0] !== 'help')
+      // For help, words that end at a group mean the group (`veriml help setup`).
+      if (group.fallback && !(forHelp && args.length === 0) && !isHelp(args[0]) && args[0] !== 'help')
         return { kind: 'verb', path, verb: group.fallback, args }
       return { kind: 'group', path, group, rest: args }
     }
@@ -68,8 +69,12 @@ function runGroup(path: string[], group: Group, rest: string[]): number {
   const help = () =>
     groupHelp(group, path, group.summary) + (path.length === 0 ? '\n\nveriml --version prints the version.' : '')
   const [head, ...tail] = rest
+  if (head === 'help' && tail.length === 0) {
+    console.log(help())
+    return 0
+  }
   if (head === 'help') {
-    const target = resolve([...path, ...tail])
+    const target = resolve([...path, ...tail], { forHelp: true })
     console.log(
       target.kind === 'verb' ? verbHelp(target.verb) : groupHelp(target.group, target.path, target.group.summary),
     )

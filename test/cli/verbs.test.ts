@@ -91,6 +91,16 @@ describe('the command tree', () => {
     for (const l of LEAVES.filter((l) => l.path[0] === 'op')) expect(op.stdout).toContain(l.verb.usage)
     expect(op.stdout).not.toContain('veriml compile')
     expect((await cli('help', 'setup', 'beacon')).stdout).toMatch(/^usage: veriml setup beacon DIR --hash HEX/)
+    // A group's help, however asked for, lists its leaves (setup DIR among them).
+    for (const argv of [
+      ['setup', '--help'],
+      ['setup', 'help'],
+      ['help', 'setup'],
+    ]) {
+      const r = await cli(...argv)
+      expect(r.code, argv.join(' ')).toBe(0)
+      for (const l of LEAVES.filter((l) => l.path[0] === 'setup')) expect(r.stdout).toContain(l.verb.usage)
+    }
   })
 
   it('a group given no or an unknown command is a usage error listing its commands', async () => {
