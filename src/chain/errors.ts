@@ -60,9 +60,10 @@ export class SolcCompileError extends BaseError {
 export class RpcUnreachableError extends BaseError {
   override name = 'RpcUnreachableError'
   readonly rpcUrl: string
-  constructor(p: { rpcUrl: string; cause?: unknown }) {
+  /** `hint`: what to try instead, which depends on the caller (only some CLI verbs have an embedded chain). */
+  constructor(p: { rpcUrl: string; hint?: string; cause?: unknown }) {
     super(`JSON-RPC endpoint ${p.rpcUrl} is unreachable`, {
-      details: ['Check the URL, or omit it to use the embedded local anvil node.'],
+      details: [p.hint ?? 'Check the URL, and that a JSON-RPC node is listening there.'],
       cause: p.cause,
     })
     this.rpcUrl = p.rpcUrl
