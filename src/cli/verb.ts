@@ -26,6 +26,19 @@ export interface Group {
   fallback?: Verb
 }
 
+/** What a leaf does: in a module of its own, imported only when the leaf runs. */
+export type Action = (args: string[], flags: Flags, verb: Verb) => Promise<number>
+
+/**
+ * A leaf whose action is imported when it runs. The tree (usage, summary, flags) imports none of
+ * ethers, snarkjs, circomlibjs or onnxruntime, so `--help`, `--version` and the dispatcher's usage
+ * errors start in node's time, not the libraries'.
+ */
+export function lazyVerb(meta: Omit<Verb, 'run'>, load: () => Promise<Action>): Verb {
+  const verb: Verb = { ...meta, run: async (args, flags) => (await load())(args, flags, verb) }
+  return verb
+}
+
 export const isGroup = (node: Verb | Group): node is Group => 'children' in node
 
 /** Every leaf under `group`, keyed by its path words (`['op', 'status']`). */

@@ -1,0 +1,10 @@
+import { type Verb, lazyVerb } from '../verb.js'
+
+export const demo: Verb = lazyVerb(
+  {
+    usage: 'veriml demo',
+    summary: 'the whole flow on the bundled MNIST model',
+    flags: {},
+  },
+  async () => (await import('../actions/demo.js')).demo,
+)
