@@ -15,6 +15,12 @@ export interface Verb {
    * `verify --onchain` has an embedded chain to fall back on.
    */
   rpcHint?: string
+  /**
+   * How many positional arguments it takes, when that is a fixed number: checked before its
+   * action is imported, so `veriml prove` without its folder is answered without loading
+   * snarkjs. The action checks again (it is also called directly).
+   */
+  arity?: number
   run(args: string[], flags: Flags): Promise<number>
 }
 
@@ -35,7 +41,13 @@ export type Action = (args: string[], flags: Flags, verb: Verb) => Promise<numbe
  * errors start in node's time, not the libraries'.
  */
 export function lazyVerb(meta: Omit<Verb, 'run'>, load: () => Promise<Action>): Verb {
-  const verb: Verb = { ...meta, run: async (args, flags) => (await load())(args, flags, verb) }
+  const verb: Verb = {
+    ...meta,
+    run: async (args, flags) => {
+      if (meta.arity !== undefined) positional(args, meta.arity, meta.usage)
+      return (await load())(args, flags, verb)
+    },
+  }
   return verb
 }
 

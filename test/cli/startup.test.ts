@@ -75,6 +75,8 @@ export async function resolve(specifier, context, next) {
     ['an unknown op command', ['op', 'bogus'], 2],
     ['a flag another verb takes', ['op', 'status', '0x01', '--claim-bond', '5'], 2],
     ['an unknown flag', ['prove', 'DIR', '--no-such-flag'], 2],
+    ['a missing argument', ['prove', '--input', 'x.json'], 2],
+    ['an extra argument', ['op', 'claim', 'DIR', 'EXTRA'], 2],
   ])('%s', async (_, args, expectedCode) => {
     const { code, packages } = await importsOf(args as string[])
     expect(code).toBe(expectedCode)

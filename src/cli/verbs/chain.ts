@@ -14,6 +14,7 @@ export const node: Verb = lazyVerb(
         help: 'seconds between mined blocks (default 1; 0: a block per transaction only). Interval mining keeps the clock moving on a quiet node, so windows and move timeouts expire',
       },
     },
+    arity: 0,
   },
   async () => (await import('../actions/chain.js')).node,
 )
@@ -29,6 +30,7 @@ export const deploy: Verb = lazyVerb(
       'allow-insecure-setup': { type: 'boolean', help: 'allow dev keys on a non-local chain' },
     },
     rpcHint: 'Check --rpc, or start a local chain with `veriml node` and pass its URL.',
+    arity: 1,
   },
   async () => (await import('../actions/chain.js')).deploy,
 )

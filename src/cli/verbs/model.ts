@@ -11,6 +11,7 @@ export const inspect: Verb = lazyVerb(
       calibration: { type: 'string', help: 'calibration samples (JSON) for the cost and accuracy estimate' },
       dim: FLAG.dim,
     },
+    arity: 1,
   },
   async () => (await import('../actions/model.js')).inspect,
 )
@@ -27,6 +28,7 @@ export const quantize: Verb = lazyVerb(
         help: "weights in [-127, 127] instead of onnxruntime's reduce_range [-64, 64] (which avoids its int16 saturation on CPUs without VNNI)",
       },
     },
+    arity: 1,
   },
   async () => (await import('../actions/model.js')).quantize,
 )
@@ -54,6 +56,7 @@ export const compile: Verb = lazyVerb(
       },
       dim: FLAG.dim,
     },
+    arity: 1,
   },
   async () => (await import('../actions/model.js')).compile,
 )

@@ -16,6 +16,7 @@ export const demo: Verb = lazyVerb(
       },
       'poll-ms': OP_FLAG['poll-ms'],
     },
+    arity: 0,
   },
   async () => (await import('../actions/op-demo.js')).demo,
 )

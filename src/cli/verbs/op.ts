@@ -31,6 +31,7 @@ const deployVerb: Verb = lazyVerb(
       },
     },
     rpcHint: 'Check --rpc, or start a local chain with `veriml node` and pass its URL.',
+    arity: 1,
   },
   async () => (await import('../actions/op.js')).deploy,
 )
@@ -46,6 +47,7 @@ const claimVerb: Verb = lazyVerb(
       'poll-ms': OP_FLAG['poll-ms'],
     },
     rpcHint: OP_RPC_HINT,
+    arity: 1,
   },
   async () => (await import('../actions/op.js')).claim,
 )
@@ -56,6 +58,7 @@ const challengeVerb: Verb = lazyVerb(
     summary: 'recomputes a claim; if it is wrong, disputes it and plays the dispute to the end',
     flags: { ...rpcFlags, 'poll-ms': OP_FLAG['poll-ms'] },
     rpcHint: OP_RPC_HINT,
+    arity: 2,
   },
   async () => (await import('../actions/op.js')).challenge,
 )
@@ -70,6 +73,7 @@ const watchVerb: Verb = lazyVerb(
       'poll-ms': OP_FLAG['poll-ms'],
     },
     rpcHint: OP_RPC_HINT,
+    arity: 1,
   },
   async () => (await import('../actions/op.js')).watch,
 )
@@ -90,6 +94,7 @@ const finalizeVerb: Verb = lazyVerb(
     summary: 'finalises a claim once its window has closed with no live dispute (anyone may)',
     flags: rpcFlags,
     rpcHint: OP_RPC_HINT,
+    arity: 2,
   },
   async () => (await import('../actions/op.js')).finalize,
 )
@@ -100,6 +105,7 @@ const withdrawVerb: Verb = lazyVerb(
     summary: "withdraws this account's credit (bonds won or returned) from the game",
     flags: rpcFlags,
     rpcHint: OP_RPC_HINT,
+    arity: 1,
   },
   async () => (await import('../actions/op.js')).withdraw,
 )

@@ -11,6 +11,7 @@ export const run: Verb = lazyVerb(
       input: FLAG.input,
       out: { type: 'string', help: 'write {"output_data": ...} here' },
     },
+    arity: 1,
   },
   async () => (await import('../actions/proof.js')).run,
 )
@@ -20,6 +21,7 @@ export const prove: Verb = lazyVerb(
     usage: 'veriml prove DIR --input input.json --out PROOF_DIR',
     summary: 'Groth16 proof (snarkjs proof.json, public.json) and output.json',
     flags: { input: FLAG.input, out: { type: 'string', help: 'proof folder' } },
+    arity: 1,
   },
   async () => (await import('../actions/proof.js')).prove,
 )
@@ -37,6 +39,7 @@ export const verify: Verb = lazyVerb(
       'private-key': FLAG['private-key'],
     },
     rpcHint: 'Check the URL, or omit --rpc: `verify --onchain` alone uses an embedded anvil.',
+    arity: 2,
   },
   async () => (await import('../actions/proof.js')).verify,
 )
@@ -48,6 +51,7 @@ export const calldata: Verb = lazyVerb(
     flags: {
       build: { type: 'string', help: 'check the proof off-chain against this build first (refuses an invalid one)' },
     },
+    arity: 1,
   },
   async () => (await import('../actions/proof.js')).calldata,
 )
@@ -57,6 +61,7 @@ export const exportVerifierVerb: Verb = lazyVerb(
     usage: 'veriml export-verifier DIR --out FOLDER',
     summary: 'Solidity sources (verifier, registry, example consumer) that compile on their own',
     flags: { out: { type: 'string', help: 'output folder' } },
+    arity: 1,
   },
   async () => (await import('../actions/proof.js')).exportVerifierVerb,
 )

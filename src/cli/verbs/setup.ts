@@ -17,6 +17,7 @@ const keys: Verb = lazyVerb(
       },
       force: { type: 'boolean', help: 'redo even if keys exist' },
     },
+    arity: 1,
   },
   async () => (await import('../actions/setup.js')).keys,
 )
