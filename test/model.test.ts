@@ -1,9 +1,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
+import { Wallet } from 'ethers'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { fixturePath } from '../models/make-fixtures.js'
+import { type AnvilInstance, startAnvil } from '../src/chain/anvil.js'
 import { type ZkModel, loadModel } from '../src/model.js'
+import { deployOptimisticModel } from '../src/optimistic/chain/deployment.js'
 import { InconsistentBuildError } from '../src/prove/build-folder.js'
 import { compileModel } from '../src/prove/compile.js'
 import { BuildTargetError } from '../src/prove/manifest.js'
@@ -92,4 +95,46 @@ describe('CompiledModel: a build folder loaded once (tiny MLP)', () => {
     await expect(verifyProof({ model: compiled.model, proofDir: join(tmp, 'p1') })).rejects.toThrow(BuildTargetError)
     await expect(compiled.model.witness()).rejects.toThrow(BuildTargetError)
   })
+})
+
+describe('CompiledModel on the optimistic path (tiny MLP, optimistic build)', () => {
+  let tmp: string
+  let dir: string
+  let anvil: AnvilInstance
+  const input = { input_data: [[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]] }
+  beforeAll(async () => {
+    tmp = await mkdtemp(join(tmpdir(), 'veriml-model-op-'))
+    dir = join(tmp, 'build')
+    const compiled = await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: dir, target: 'optimistic' })
+    anvil = await startAnvil({ accounts: 2 })
+    const deployer = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
+    await deployOptimisticModel({ model: compiled.model, runner: deployer, chainId: anvil.chainId })
+  }, 60_000)
+  beforeEach(() => reads.clear())
+  afterAll(async () => {
+    await anvil?.stop()
+  })
+
+  it('one CLI op claim reads the manifest once and ir.json once', async () => {
+    const inputPath = join(tmp, 'input.json')
+    await writeFile(inputPath, JSON.stringify(input))
+    reads.clear()
+    const r = await cliInProcess(
+      'op',
+      'claim',
+      dir,
+      '--input',
+      inputPath,
+      '--rpc',
+      anvil.rpcUrl,
+      '--private-key',
+      anvil.accounts[1].privateKey,
+    )
+    expect(r.stderr).toBe('')
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^claim 0x[0-9a-f]{64}$/m)
+    expect(readsOf('manifest.json')).toBe(1)
+    expect(readsOf('ir.json')).toBe(1)
+    expect(readsOf('optimistic.json')).toBe(1)
+  }, 60_000)
 })

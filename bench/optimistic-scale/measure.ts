@@ -156,7 +156,7 @@ export async function measureModel(
   log(`${m.name}: compiled in ${(compileMs / 1000).toFixed(1)} s`)
 
   t = performance.now()
-  const { model, params } = await loadOptimisticModel(dir)
+  const { model, params } = await loadOptimisticModel({ model: dir })
   const loadMs = performance.now() - t
   log(`${m.name}: loaded (IR + parameter commitment) in ${(loadMs / 1000).toFixed(1)} s`)
 

@@ -170,7 +170,7 @@ export async function measureOptimistic(
   chain: ChainContext,
   progress: Progress,
 ): Promise<OptimisticResult | Skipped> {
-  const model = await loadOptimisticModel(dir)
+  const model = await loadOptimisticModel({ model: dir })
   const game = (i: number): Contract => gameContract(chain.gameAddress, chain.wallets[i])
   const bonds = DEFAULT_GAME_PARAMETERS
   const config = gameModelConfig(model.params, { executor: chain.executorAddress, ...bonds })

@@ -1,11 +1,11 @@
-import { isAddress } from 'ethers'
-import { privateKeyProblem } from '../chain/rpc.js'
 import { UsageError } from './format.js'
 
 /**
  * Flags parsed and validated by type before any verb uses them: a wrong value is a
  * UsageError naming the flag and what it must be, never a NaN or an empty path that
- * travels on into a RangeError (or into writing the current folder).
+ * travels on into a RangeError (or into writing the current folder). Nothing here imports
+ * ethers: the command tree's flag sets come from here, and `--help` loads no chain library
+ * (the address and key checks are in chain-flags.ts).
  */
 export type Flags = Record<string, string | boolean | undefined>
 
@@ -75,14 +75,6 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, allowed
   return v as T
 }
 
-/** An Ethereum address (checked here: ethers would read anything else as an ENS name). */
-export function addressFlag(flags: Flags, name: string): string | undefined {
-  const v = stringFlag(flags, name, { what: 'address' })
-  if (v !== undefined && !isAddress(v))
-    throw new UsageError(`--${name} must be a 0x-prefixed 20-byte address (40 hex digits); got ${quoted(v)}`)
-  return v
-}
-
 /** An http(s) or ws(s) URL. */
 export function urlFlag(flags: Flags, name: string, { required = false } = {}): string | undefined {
   const v = stringFlag(flags, name, { required, what: 'URL' })
@@ -96,27 +88,6 @@ export function urlFlag(flags: Flags, name: string, { required = false } = {}): 
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol))
     throw new UsageError(`--${name} must be an http(s) or ws(s) URL; got ${quoted(v)}`)
   return v
-}
-
-/**
- * The signing key from --private-key, else VERIML_PRIVATE_KEY, checked for form before any
- * connection is made. The error says what is wrong with it and never quotes it.
- */
-export function privateKeyFlag(flags: Flags): string | undefined {
-  const fromFlag = flags['private-key']
-  const key = typeof fromFlag === 'string' ? fromFlag : process.env.VERIML_PRIVATE_KEY
-  if (key === undefined || key === '') return typeof fromFlag === 'string' ? usage('--private-key is empty') : undefined
-  const problem = privateKeyProblem(key.trim())
-  if (problem)
-    throw new UsageError(
-      `${typeof fromFlag === 'string' ? '--private-key' : 'VERIML_PRIVATE_KEY'} is not a private key: ${problem}`,
-      { details: ['A private key is 64 hex digits, optionally 0x-prefixed.'] },
-    )
-  return typeof fromFlag === 'string' ? fromFlag : undefined
-}
-
-function usage(message: string): never {
-  throw new UsageError(message)
 }
 
 /** Flags whose values are secrets: registered for redaction before anything else happens. */

@@ -15,6 +15,12 @@ export interface Verb {
    * `verify --onchain` has an embedded chain to fall back on.
    */
   rpcHint?: string
+  /**
+   * How many positional arguments it takes, when that is a fixed number: checked before its
+   * action is imported, so `veriml prove` without its folder is answered without loading
+   * snarkjs. The action checks again (it is also called directly).
+   */
+  arity?: number
   run(args: string[], flags: Flags): Promise<number>
 }
 
@@ -24,6 +30,25 @@ export interface Group {
   children: Record<string, Verb | Group>
   /** The leaf run when the first argument names no child: `veriml setup DIR`. */
   fallback?: Verb
+}
+
+/** What a leaf does: in a module of its own, imported only when the leaf runs. */
+export type Action = (args: string[], flags: Flags, verb: Verb) => Promise<number>
+
+/**
+ * A leaf whose action is imported when it runs. The tree (usage, summary, flags) imports none of
+ * ethers, snarkjs, circomlibjs or onnxruntime, so `--help`, `--version` and the dispatcher's usage
+ * errors start in node's time, not the libraries'.
+ */
+export function lazyVerb(meta: Omit<Verb, 'run'>, load: () => Promise<Action>): Verb {
+  const verb: Verb = {
+    ...meta,
+    run: async (args, flags) => {
+      if (meta.arity !== undefined) positional(args, meta.arity, meta.usage)
+      return (await load())(args, flags, verb)
+    },
+  }
+  return verb
 }
 
 export const isGroup = (node: Verb | Group): node is Group => 'children' in node

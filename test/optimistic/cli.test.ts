@@ -75,7 +75,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     )
     expect(r.code, r.stderr).toBe(0)
     d = await loadOptimisticDeployment(join(dir, 'm'))
-    m = await loadOptimisticModel(join(dir, 'm'))
+    m = await loadOptimisticModel({ model: join(dir, 'm') })
     honest = buildTrace(m.model, (await runModel({ model: join(dir, 'm'), input: INPUT })).inputs)
   }, 60_000)
   afterAll(async () => {

@@ -84,7 +84,7 @@ describe('compile --target optimistic (tiny MLP)', () => {
   })
 
   it('is read by loadOptimisticModel and run by runModel, as a zk build is', async () => {
-    const [o, z] = await Promise.all([loadOptimisticModel(opt), loadOptimisticModel(zk)])
+    const [o, z] = await Promise.all([loadOptimisticModel({ model: opt }), loadOptimisticModel({ model: zk })])
     expect(o.buildModelId).toBe(manifest.modelId)
     expect(o.params.paramsRoot).toBe(z.params.paramsRoot)
     const [ro, rz] = await Promise.all([runModel({ model: opt, input: input }), runModel({ model: zk, input: input })])
@@ -95,9 +95,9 @@ describe('compile --target optimistic (tiny MLP)', () => {
     const anvil = await startAnvil({ accounts: 2 })
     try {
       const [deployer, claimant] = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
-      const deployment = await deployOptimisticModel({ dir: opt, runner: deployer, chainId: anvil.chainId })
+      const deployment = await deployOptimisticModel({ model: opt, runner: deployer, chainId: anvil.chainId })
       expect(deployment.buildModelId).toBe(manifest.modelId)
-      const { model } = await loadOptimisticModel(opt)
+      const { model } = await loadOptimisticModel({ model: opt })
       const trace = buildTrace(model, (await runModel({ model: opt, input: input })).inputs)
       const game = gameContract(deployment.gameAddress, claimant)
       const claim = await submitClaim(game, deployment.modelId, trace, deployment.claimBond)

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises'
 import type { Contract, ContractRunner } from 'ethers'
-import { irFromJson } from '../../ir/serialize.js'
 import type { IrModel } from '../../ir/types.js'
+import { type CompiledModel, type ModelSource, resolveModel } from '../../model.js'
 import { artifactPaths } from '../../prove/paths.js'
-import { loadBuild } from '../../prove/manifest.js'
 import { writeJsonAtomic } from '../../util/fs.js'
 import { checkDisputeBudget, type TxCost } from '../budget.js'
+import { DEFAULT_GAME_PARAMETERS } from '../defaults.js'
 import { gameContract, registerModel } from './client.js'
 import { type GameModelConfig, type GameParameters, gameModelConfig } from '../config.js'
 import { deployOptimistic } from './contracts.js'
@@ -13,13 +13,7 @@ import type { Hex } from '../../util/hex.js'
 import { DeploymentMismatchError, OptimisticDeploymentNotFoundError } from './errors.js'
 import { commitParams, type ParamsCommitment } from '../params.js'
 
-/** Defaults of `veriml op deploy`, shared by the CLI and the library. */
-export const DEFAULT_GAME_PARAMETERS = {
-  claimBond: 10n ** 17n, // 0.1 ether
-  challengeBond: 5n * 10n ** 16n, // 0.05 ether
-  challengeWindow: 3_600n, // seconds
-  moveTimeout: 600n, // seconds per move
-} as const
+export { DEFAULT_GAME_PARAMETERS } from '../defaults.js'
 
 export type BondsAndClocks = Omit<GameParameters, 'executor'>
 
@@ -52,25 +46,44 @@ export interface OptimisticModel {
   model: IrModel
   params: ParamsCommitment
   buildModelId: Hex
+  /** The build it came from, loaded once: `runModel({ model: compiled })` reads nothing again. */
+  compiled: CompiledModel
 }
 
-export async function loadOptimisticModel(dir: string): Promise<OptimisticModel> {
+export interface LoadOptimisticModelParameters {
+  /** A loaded model or its build folder (of either target: a zk build holds the same IR). */
+  model: ModelSource
+}
+
+export type LoadOptimisticModelReturnType = OptimisticModel
+
+export async function loadOptimisticModel(p: LoadOptimisticModelParameters): Promise<LoadOptimisticModelReturnType> {
   // Any target: a zk build holds the same IR, an optimistic build only the IR.
-  const manifest = await loadBuild(dir)
-  const model = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
-  return { dir, model, params: commitParams(model), buildModelId: manifest.modelId }
+  const compiled = await resolveModel(p.model)
+  return {
+    dir: compiled.dir,
+    model: compiled.ir,
+    params: commitParams(compiled.ir),
+    buildModelId: compiled.modelId,
+    compiled,
+  }
 }
 
 export interface DeployOptimisticModelParameters {
-  dir: string
+  /** A loaded model or its build folder; `optimistic.json` is written there. */
+  model: ModelSource
   runner: ContractRunner
   chainId: bigint
   parameters?: Partial<BondsAndClocks>
 }
 
+export type DeployOptimisticModelReturnType = OptimisticDeployment
+
 /** Deploys executor + game, registers the compiled model, writes `DIR/optimistic.json` atomically. */
-export async function deployOptimisticModel(p: DeployOptimisticModelParameters): Promise<OptimisticDeployment> {
-  const m = await loadOptimisticModel(p.dir)
+export async function deployOptimisticModel(
+  p: DeployOptimisticModelParameters,
+): Promise<DeployOptimisticModelReturnType> {
+  const m = await loadOptimisticModel({ model: p.model })
   const deployment = await deployOptimisticCommitment({
     params: m.params,
     modelName: m.model.name,
@@ -79,7 +92,7 @@ export async function deployOptimisticModel(p: DeployOptimisticModelParameters):
     chainId: p.chainId,
     parameters: p.parameters,
   })
-  await writeJsonAtomic(optimisticPath(p.dir), deployment)
+  await writeJsonAtomic(m.compiled.paths.optimistic, deployment)
   return deployment
 }
 
@@ -174,22 +187,30 @@ export function deployedConfig(m: OptimisticModel, d: OptimisticDeployment): Gam
   })
 }
 
-/**
- * Checks that a deployment fits the compiled folder and the connected chain, and that the game
- * holds the model with the committed parameters. Returns the game connected to `runner`.
- */
-export async function openDeployment(p: {
+export interface OpenDeploymentParameters {
+  /** The build folder holding `optimistic.json` (named in errors). */
   dir: string
   deployment: OptimisticDeployment
-  model: OptimisticModel
+  /**
+   * The compiled model, checked against the deployment and the game. Without it only the chain
+   * and the game's code are checked: finalising and withdrawing need no model.
+   */
+  model?: OptimisticModel
   runner: ContractRunner
   chainId: bigint
-}): Promise<Contract> {
+}
+
+/**
+ * Checks that a deployment fits the connected chain, the game is there, and (given the model)
+ * that the deployment fits the compiled folder and the game holds the model with the committed
+ * parameters. Returns the game connected to `runner`.
+ */
+export async function openDeployment(p: OpenDeploymentParameters): Promise<Contract> {
   const { deployment: d, model: m } = p
   const path = optimisticPath(p.dir)
   const mismatch = (what: string, expected: string, actual: string, hint: string) =>
     new DeploymentMismatchError({ path, what, expected, actual, hint })
-  if (d.buildModelId !== m.buildModelId)
+  if (m && d.buildModelId !== m.buildModelId)
     throw mismatch(
       'compiled model',
       d.buildModelId,
@@ -209,8 +230,12 @@ export async function openDeployment(p: {
       'a game at',
       d.gameAddress,
       'no contract code there',
-      'The chain was reset or --rpc points elsewhere: run `veriml op deploy` again.',
+      // Redeploying helps a claimant; a game's claims and credit are gone with it.
+      m
+        ? 'The chain was reset or --rpc points elsewhere: run `veriml op deploy` again.'
+        : 'The chain was reset or --rpc points elsewhere.',
     )
+  if (!m) return game
   const onChain = await game.model(d.modelId)
   if (onChain.paramsRoot !== m.params.paramsRoot)
     throw mismatch(

@@ -1,23 +1,31 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readFile } from 'node:fs/promises'
-import { verifyBuildOnChain } from '../chain/model.js'
-import { compileModel } from '../prove/compile.js'
-import { proveModel } from '../prove/prove.js'
-import { setupModel } from '../prove/setup.js'
-import { verifyProof } from '../prove/verify.js'
-import { terminalProgress } from '../util/progress.js'
-import { ms, table } from './format.js'
-import { type Verb, positional } from './verb.js'
+import { verifyBuildOnChain } from '../../chain/model.js'
+import { compileModel } from '../../prove/compile.js'
+import { proveModel } from '../../prove/prove.js'
+import { setupModel } from '../../prove/setup.js'
+import { verifyProof } from '../../prove/verify.js'
+import { terminalProgress } from '../../util/progress.js'
+import { ms, table } from '../format.js'
+import type { Flags } from '../flags.js'
+import { type Verb, positional } from '../verb.js'
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+/** The package root (src/cli/actions or dist/cli/actions, three up): the bundled model and its data ship there. */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+
+/**
+ * The demo's build folder: ./build/mnist in the current folder, not in the package (installed,
+ * the package is inside node_modules). `npm run demo` runs at the repo root: the same folder.
+ */
+export const DEMO_BUILD_DIR = join('build', 'mnist')
 
 /**
  * The main job end to end on the bundled MNIST model: compile, dev setup, prove one held-out
  * digit, verify with snarkjs and on a local anvil chain. The input is Poseidon-hashed so the proof has two public signals (cheap to
  * verify on chain); the output (10 logits) is packed into one.
  */
-export async function runDemo(buildDir = join(ROOT, 'build', 'mnist')): Promise<number> {
+export async function runDemo(buildDir = DEMO_BUILD_DIR): Promise<number> {
   const progress = terminalProgress()
   const log = (s: string) => console.log(s)
   const meta = JSON.parse(await readFile(join(ROOT, 'models', 'mnist-mlp.json'), 'utf8')) as {
@@ -70,12 +78,7 @@ export async function runDemo(buildDir = join(ROOT, 'build', 'mnist')): Promise<
   return v.valid && chain.accepted ? 0 : 1
 }
 
-export const demo: Verb = {
-  usage: 'veriml demo',
-  summary: 'the whole flow on the bundled MNIST model',
-  flags: {},
-  async run(args) {
-    positional(args, 0, this.usage)
-    return runDemo()
-  },
+export async function demo(args: string[], _flags: Flags, verb: Verb): Promise<number> {
+  positional(args, 0, verb.usage)
+  return runDemo()
 }
