@@ -71,4 +71,9 @@ export function walkError(error: unknown, fn?: (error: unknown) => boolean): unk
 /** A caller's argument or input file is unusable as given (a bad flag, unparseable JSON). */
 export class UsageError extends BaseError {
   override name = 'UsageError'
+  readonly problem: string
+  constructor({ problem, ...options }: ErrorParameters<{ problem: string }>) {
+    super(problem, options)
+    this.problem = problem
+  }
 }

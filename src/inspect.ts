@@ -28,7 +28,7 @@ async function readCalibration(path: string): Promise<unknown> {
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new UsageError(`calibration ${path} is not valid JSON: ${(cause as Error).message}`)
+    throw new UsageError({ problem: `calibration ${path} is not valid JSON: ${(cause as Error).message}` })
   }
 }
 

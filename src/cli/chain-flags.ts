@@ -11,7 +11,9 @@ const quoted = (v: unknown) => JSON.stringify(String(v))
 export function addressFlag(flags: Flags, name: string): string | undefined {
   const v = stringFlag(flags, name, { what: 'address' })
   if (v !== undefined && !isAddress(v))
-    throw new UsageError(`--${name} must be a 0x-prefixed 20-byte address (40 hex digits); got ${quoted(v)}`)
+    throw new UsageError({
+      problem: `--${name} must be a 0x-prefixed 20-byte address (40 hex digits); got ${quoted(v)}`,
+    })
   return v
 }
 
@@ -25,13 +27,13 @@ export function privateKeyFlag(flags: Flags): string | undefined {
   if (key === undefined || key === '') return typeof fromFlag === 'string' ? usage('--private-key is empty') : undefined
   const problem = privateKeyProblem(key.trim())
   if (problem)
-    throw new UsageError(
-      `${typeof fromFlag === 'string' ? '--private-key' : 'VERIML_PRIVATE_KEY'} is not a private key: ${problem}`,
-      { details: ['A private key is 64 hex digits, optionally 0x-prefixed.'] },
-    )
+    throw new UsageError({
+      problem: `${typeof fromFlag === 'string' ? '--private-key' : 'VERIML_PRIVATE_KEY'} is not a private key: ${problem}`,
+      details: ['A private key is 64 hex digits, optionally 0x-prefixed.'],
+    })
   return typeof fromFlag === 'string' ? fromFlag : undefined
 }
 
 function usage(message: string): never {
-  throw new UsageError(message)
+  throw new UsageError({ problem: message })
 }

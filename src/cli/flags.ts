@@ -44,11 +44,11 @@ export function stringFlag(
 ): string | undefined {
   const v = flags[name]
   if (v === undefined) {
-    if (required) throw new UsageError(`--${name} ${what} is required`)
+    if (required) throw new UsageError({ problem: `--${name} ${what} is required` })
     return undefined
   }
   if (typeof v !== 'string' || v.trim() === '')
-    throw new UsageError(`--${name} must be a non-empty ${what}; got ${quoted(v)}`)
+    throw new UsageError({ problem: `--${name} must be a non-empty ${what}; got ${quoted(v)}` })
   return v
 }
 
@@ -60,9 +60,10 @@ export function intFlag(flags: Flags, name: string, { min, max }: { min: number;
   const v = stringFlag(flags, name, { what: 'integer' })
   if (v === undefined) return undefined
   if (!/^-?\d+$/.test(v.trim()))
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}; got ${quoted(v)}`)
+    throw new UsageError({ problem: `--${name} must be an integer from ${min} to ${max}; got ${quoted(v)}` })
   const n = Number(v)
-  if (n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}; got ${n}`)
+  if (n < min || n > max)
+    throw new UsageError({ problem: `--${name} must be an integer from ${min} to ${max}; got ${n}` })
   return n
 }
 
@@ -71,7 +72,7 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, allowed
   const v = flags[name]
   if (v === undefined) return undefined
   if (!allowed.includes(v as T))
-    throw new UsageError(`--${name} must be one of ${allowed.join(', ')}; got ${quoted(v)}`)
+    throw new UsageError({ problem: `--${name} must be one of ${allowed.join(', ')}; got ${quoted(v)}` })
   return v as T
 }
 
@@ -83,10 +84,10 @@ export function urlFlag(flags: Flags, name: string, { required = false } = {}): 
   try {
     url = new URL(v)
   } catch {
-    throw new UsageError(`--${name} must be a URL like http://127.0.0.1:8545; got ${quoted(v)}`)
+    throw new UsageError({ problem: `--${name} must be a URL like http://127.0.0.1:8545; got ${quoted(v)}` })
   }
   if (!['http:', 'https:', 'ws:', 'wss:'].includes(url.protocol))
-    throw new UsageError(`--${name} must be an http(s) or ws(s) URL; got ${quoted(v)}`)
+    throw new UsageError({ problem: `--${name} must be an http(s) or ws(s) URL; got ${quoted(v)}` })
   return v
 }
 
@@ -113,9 +114,9 @@ export function dimsFlag(flags: Flags, name = 'dim'): Record<string, number> | u
   for (const part of v.split(',')) {
     const m = /^\s*([^=\s]+)\s*=\s*(\d+)\s*$/.exec(part)
     if (!m || Number(m[2]) < 1 || !Number.isSafeInteger(Number(m[2])))
-      throw new UsageError(
-        `--${name} must be NAME=SIZE pairs with positive integer sizes, e.g. --${name} N=1; got ${quoted(part)}`,
-      )
+      throw new UsageError({
+        problem: `--${name} must be NAME=SIZE pairs with positive integer sizes, e.g. --${name} N=1; got ${quoted(part)}`,
+      })
     dims[m[1]] = Number(m[2])
   }
   return dims

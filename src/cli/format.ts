@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters, walkError } from '../errors.js'
 import { toTypedError } from '../util/external.js'
 import { redact } from '../util/secrets.js'
 
@@ -11,6 +11,11 @@ export const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${
 /** An error no call site typed: a veriml bug, printed without its stack or its full message. */
 export class InternalError extends BaseError {
   override name = 'InternalError'
+  readonly problem: string
+  constructor({ problem, ...options }: ErrorParameters<{ problem: string }>) {
+    super(problem, options)
+    this.problem = problem
+  }
 }
 
 /** Longest cause line printed: a cause may quote a whole transaction (tens of KB of hex). */
@@ -35,21 +40,23 @@ function causeLine(cause: Error): string {
 export function describeError(error: unknown): string {
   const typed =
     toTypedError(error) ??
-    new InternalError(
-      `unexpected internal error: ${error instanceof Error ? causeLine(error) : String(error).split('\n')[0].slice(0, MAX_CAUSE_CHARS)}`,
-      {
-        details: [
-          'This is a veriml bug: please report it with the command that caused it (VERIML_DEBUG=1 prints the stack).',
-        ],
-      },
-    )
+    new InternalError({
+      problem: `unexpected internal error: ${error instanceof Error ? causeLine(error) : String(error).split('\n')[0].slice(0, MAX_CAUSE_CHARS)}`,
+      details: [
+        'This is a veriml bug: please report it with the command that caused it (VERIML_DEBUG=1 prints the stack).',
+      ],
+    })
   const lines = [`error: ${typed.message}`]
   // A converted error (errno, ethers) already says what its original said.
-  let cause = error instanceof Error ? error.cause : undefined
-  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
-    lines.push(`  caused by: ${causeLine(cause)}`)
-    cause = cause.cause
-  }
+  // The Error causes below the error, at most five (walkError stops at a loop).
+  const causes: Error[] = []
+  if (error instanceof Error)
+    walkError(error.cause, (c) => {
+      if (!(c instanceof Error) || causes.length === 5) return true
+      causes.push(c)
+      return false
+    })
+  for (const c of causes) lines.push(`  caused by: ${causeLine(c)}`)
   if (process.env.VERIML_DEBUG === '1' && error instanceof Error && error.stack) lines.push(error.stack)
   return redact(lines.join('\n'))
 }

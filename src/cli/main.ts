@@ -99,7 +99,8 @@ function runGroup(path: string[], group: Group, rest: string[]): number {
   const name = path.join(' ')
   console.error(
     describeError(
-      new UsageError(head === undefined ? `missing ${name} command` : `unknown ${name} command "${head}"`, {
+      new UsageError({
+        problem: head === undefined ? `missing ${name} command` : `unknown ${name} command "${head}"`,
         details: leaves(group, path).map((l) => `usage: ${l.verb.usage}`),
       }),
     ),
@@ -118,7 +119,8 @@ function refuseForeignFlags(path: string[], verb: Verb, args: string[]): void {
     ),
   ]
   if (foreign.length > 0)
-    throw new UsageError(`${path.join(' ')} takes no ${foreign.map((k) => `--${k}`).join(', ')}`, {
+    throw new UsageError({
+      problem: `${path.join(' ')} takes no ${foreign.map((k) => `--${k}`).join(', ')}`,
       details: [`usage: ${verb.usage}`],
     })
 }

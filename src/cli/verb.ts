@@ -66,7 +66,8 @@ export function leaves(group: Group, path: string[] = []): { path: string[]; ver
 /** The positional arguments, exactly `n` of them, or a UsageError quoting the usage line. */
 export function positional(args: string[], n: number, usage: string): string[] {
   if (args.length !== n)
-    throw new UsageError(`expected ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`, {
+    throw new UsageError({
+      problem: `expected ${n} argument${n === 1 ? '' : 's'}, got ${args.length}`,
       details: [`usage: ${usage}`],
     })
   return args

@@ -39,8 +39,6 @@ const KNOWN_SHAPE: readonly string[] = [
   'src/quantize/fixed-state.ts:FixedScaleError',
   'src/quantize/quantize.ts:CalibrationError',
   // cli/
-  'src/errors.ts:UsageError',
-  'src/cli/format.ts:InternalError',
 ]
 
 /** KNOWN duplicate exported class names: src/prove/verify.ts and src/chain/errors.ts both define ProofFormatError. */

@@ -12,7 +12,8 @@ export async function node(args: string[], flags: Flags, verb: Verb): Promise<nu
   const integer = (name: string, fallback: number, min: number, max: number) => {
     const v = flags[name] ?? String(fallback)
     if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
-      throw new UsageError(`--${name} must be an integer in ${min}..${max}; got "${String(v)}"`, {
+      throw new UsageError({
+        problem: `--${name} must be an integer in ${min}..${max}; got "${String(v)}"`,
         details: [`usage: ${verb.usage}`],
       })
     return Number(v)
@@ -36,7 +37,7 @@ export async function node(args: string[], flags: Flags, verb: Verb): Promise<nu
 export async function deploy(args: string[], flags: Flags, verb: Verb): Promise<number> {
   const [dir] = positional(args, 1, verb.usage)
   if (flags.rpc === undefined)
-    throw new UsageError('--rpc URL is required (or use `verify --onchain` for the embedded chain)')
+    throw new UsageError({ problem: '--rpc URL is required (or use `verify --onchain` for the embedded chain)' })
   const rpcUrl = urlFlag(flags, 'rpc', { required: true })!
   const privateKey = privateKeyFlag(flags)
   const d = await deployBuild({

@@ -34,7 +34,10 @@ export async function inspect(args: string[], flags: Flags, verb: Verb): Promise
 export async function quantize(args: string[], flags: Flags, verb: Verb): Promise<number> {
   const [onnxPath] = positional(args, 1, verb.usage)
   if (flags.calibration === undefined || flags.out === undefined)
-    throw new UsageError('--calibration FILE and --out FILE are required', { details: [`usage: ${verb.usage}`] })
+    throw new UsageError({
+      problem: '--calibration FILE and --out FILE are required',
+      details: [`usage: ${verb.usage}`],
+    })
   const r = await quantizeOnnxFile({
     onnxPath,
     calibrationPath: requiredString(flags, 'calibration', 'FILE'),
@@ -69,7 +72,8 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
   if (choiceFlag<BuildTarget>(flags, 'target', BUILD_TARGETS) === 'optimistic') {
     const zkOnly = ['input-visibility', 'output-visibility', 'weights'].filter((f) => flags[f] !== undefined)
     if (zkOnly.length > 0)
-      throw new UsageError(`${zkOnly.map((f) => `--${f}`).join(', ')} only apply to --target zk`, {
+      throw new UsageError({
+        problem: `${zkOnly.map((f) => `--${f}`).join(', ')} only apply to --target zk`,
         details: [`usage: ${verb.usage}`],
       })
     const r = await compileModel({

@@ -11,7 +11,7 @@ export { moveName }
 export async function demo(pos: string[], flags: Flags, verb: Verb): Promise<number> {
   positional(pos, 0, verb.usage)
   if (flags.model !== undefined && typeof flags.input !== 'string')
-    throw new UsageError('--input FILE is required with --model', { details: [`usage: ${verb.usage}`] })
+    throw new UsageError({ problem: '--input FILE is required with --model', details: [`usage: ${verb.usage}`] })
   const input = typeof flags.input === 'string' ? await readJson(flags.input) : undefined
   const json = Boolean(flags.json)
   const r = await runOptimisticDemo({

@@ -59,7 +59,7 @@ const worstTx = (t: TxCost) =>
 
 export async function deploy(pos: string[], flags: Flags, verb: Verb): Promise<number> {
   const [dir] = positional(pos, 1, verb.usage)
-  if (typeof flags.rpc !== 'string') throw new UsageError('--rpc URL is required for op deploy')
+  if (typeof flags.rpc !== 'string') throw new UsageError({ problem: '--rpc URL is required for op deploy' })
   const { provider, chainId } = await connect(flags.rpc)
   const wallet = walletFor(provider, flags['private-key'] as string | undefined)
   const parameters = {
@@ -70,7 +70,9 @@ export async function deploy(pos: string[], flags: Flags, verb: Verb): Promise<n
   }
   for (const k of ['challengeWindow', 'moveTimeout'] as const)
     if (parameters[k] === 0n)
-      throw new UsageError(`--${k === 'challengeWindow' ? 'challenge-window' : 'move-timeout'} must be positive`)
+      throw new UsageError({
+        problem: `--${k === 'challengeWindow' ? 'challenge-window' : 'move-timeout'} must be positive`,
+      })
   const defined = Object.fromEntries(Object.entries(parameters).filter(([, v]) => v !== undefined))
   const d = await deployOptimisticModel({ model: dir, runner: wallet, chainId, parameters: defined })
   out(
@@ -90,7 +92,7 @@ export async function deploy(pos: string[], flags: Flags, verb: Verb): Promise<n
 
 export async function claim(pos: string[], flags: Flags, verb: Verb): Promise<number> {
   const [dir] = positional(pos, 1, verb.usage)
-  if (typeof flags.input !== 'string') throw new UsageError('--input FILE is required for op claim')
+  if (typeof flags.input !== 'string') throw new UsageError({ problem: '--input FILE is required for op claim' })
   const input = await readJson(flags.input)
   const { deployment, model, ctx } = await connectToModel({ model: dir, ...session(flags) })
   const submitted = await postClaim({ model: model.compiled, deployment, game: ctx.game, input })
@@ -179,7 +181,8 @@ export async function watch(pos: string[], flags: Flags, verb: Verb): Promise<nu
 
 export async function status(pos: string[], flags: Flags, verb: Verb): Promise<number> {
   if (pos.length < 1 || pos.length > 2 || (pos.length === 1) === (typeof flags.game !== 'string')) {
-    throw new UsageError('give the claim id and either the build folder or --game ADDRESS', {
+    throw new UsageError({
+      problem: 'give the claim id and either the build folder or --game ADDRESS',
       details: [`usage: ${verb.usage}`],
     })
   }

@@ -21,7 +21,7 @@ async function readJsonFile(path: string, what = 'file'): Promise<unknown> {
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new UsageError(`${what} ${path} is not valid JSON`, { cause })
+    throw new UsageError({ problem: `${what} ${path} is not valid JSON`, cause })
   }
 }
 
@@ -107,23 +107,23 @@ export async function calldata(args: string[], flags: Flags, verb: Verb): Promis
     readJsonFile(pp.output, 'output'),
   ])
   if (typeof proof !== 'object' || proof === null || Array.isArray(proof))
-    throw new UsageError(`${pp.proof} is not a snarkjs Groth16 proof object`)
-  if (!Array.isArray(signals)) throw new UsageError(`${pp.public} must be a JSON array of decimal strings`)
+    throw new UsageError({ problem: `${pp.proof} is not a snarkjs Groth16 proof object` })
+  if (!Array.isArray(signals)) throw new UsageError({ problem: `${pp.public} must be a JSON array of decimal strings` })
   const o = output as { model_id?: unknown; public_signal_count?: unknown } | null
   if (typeof o?.model_id !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(o.model_id))
-    throw new UsageError(`${pp.output} has no model_id (0x + 64 hex digits)`)
+    throw new UsageError({ problem: `${pp.output} has no model_id (0x + 64 hex digits)` })
   // The registry would reject a wrong count; calldata refuses to encode it in the first place.
   if (typeof o.public_signal_count === 'number' && o.public_signal_count !== signals.length) {
-    throw new UsageError(
-      `${pp.public} has ${signals.length} public signals, but the proof was made with ${o.public_signal_count}`,
-    )
+    throw new UsageError({
+      problem: `${pp.public} has ${signals.length} public signals, but the proof was made with ${o.public_signal_count}`,
+    })
   }
   const build = stringFlag(flags, 'build', { what: 'DIR' })
   if (build !== undefined) {
     const v = await verifyProof({ model: build, proofDir })
-    if (!v.valid) throw new UsageError(`the proof does not verify against ${build}: ${v.reason}`)
+    if (!v.valid) throw new UsageError({ problem: `the proof does not verify against ${build}: ${v.reason}` })
     if (v.modelId !== o.model_id)
-      throw new UsageError(`${pp.output} names model ${o.model_id}, the build is model ${v.modelId}`)
+      throw new UsageError({ problem: `${pp.output} names model ${o.model_id}, the build is model ${v.modelId}` })
   }
   const c = encodeCalldata(proof as SnarkjsGroth16Proof, signals as string[], o.model_id)
   console.log(

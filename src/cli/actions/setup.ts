@@ -14,7 +14,7 @@ const INSECURE_NOTE =
 function hexFlag(flags: Flags, name: string, what: string): string | undefined {
   const v = stringFlag(flags, name, { what })
   if (v !== undefined && !/^(0x)?[0-9a-fA-F]+$/.test(v))
-    throw new UsageError(`--${name} must be hexadecimal; got "${v}"`)
+    throw new UsageError({ problem: `--${name} must be hexadecimal; got "${v}"` })
   return v
 }
 
@@ -22,12 +22,12 @@ export async function keys(args: string[], flags: Flags, verb: Verb): Promise<nu
   const [dir] = positional(args, 1, verb.usage)
   const ptauPath = stringFlag(flags, 'ptau', { what: 'FILE' })
   if (flags.dev && ptauPath !== undefined)
-    throw new UsageError(
-      '--dev and --ptau conflict: choose fast insecure dev keys (--dev) or a ceremony file (--ptau FILE)',
-    )
+    throw new UsageError({
+      problem: '--dev and --ptau conflict: choose fast insecure dev keys (--dev) or a ceremony file (--ptau FILE)',
+    })
   const ptauBlake2b = hexFlag(flags, 'ptau-hash', 'HEX')
   if (flags.dev && ptauBlake2b !== undefined)
-    throw new UsageError('--dev and --ptau-hash conflict: dev keys use no ceremony file')
+    throw new UsageError({ problem: '--dev and --ptau-hash conflict: dev keys use no ceremony file' })
   const r = await setupModel({
     model: dir,
     dev: Boolean(flags.dev),
@@ -85,7 +85,7 @@ export async function contribute(args: string[], flags: Flags, verb: Verb): Prom
 export async function beacon(args: string[], flags: Flags, verb: Verb): Promise<number> {
   const dir = stepDir('beacon', args, verb.usage)
   const beaconHashHex = hexFlag(flags, 'hash', 'HEX')
-  if (beaconHashHex === undefined) throw new UsageError('--hash HEX is required for a beacon')
+  if (beaconHashHex === undefined) throw new UsageError({ problem: '--hash HEX is required for a beacon' })
   return printContribution(
     await beaconSetup({
       model: dir,

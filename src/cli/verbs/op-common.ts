@@ -26,7 +26,7 @@ export function integerFlag(flags: Flags, name: string): bigint | undefined {
   const v = flags[name]
   if (v === undefined) return undefined
   if (typeof v !== 'string' || !/^\d+$/.test(v))
-    throw new UsageError(`--${name} must be a non-negative integer; got "${String(v)}"`)
+    throw new UsageError({ problem: `--${name} must be a non-negative integer; got "${String(v)}"` })
   return BigInt(v)
 }
 
@@ -34,11 +34,11 @@ export const pollMs = (flags: Flags) => Number(integerFlag(flags, 'poll-ms') ?? 
 
 export async function readJson(path: string): Promise<unknown> {
   const text = await readFile(path, 'utf8').catch((cause) => {
-    throw new UsageError(`cannot read ${path}`, { cause })
+    throw new UsageError({ problem: `cannot read ${path}`, cause })
   })
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new UsageError(`${path} is not valid JSON`, { cause })
+    throw new UsageError({ problem: `${path} is not valid JSON`, cause })
   }
 }
