@@ -3,7 +3,9 @@
  * each the weighted sum of INPUTS private inputs with small non-zero integer weights (what a
  * dense layer with constant weights is), OUTPUTS × (INPUTS + 1) terms. Measures the build, the
  * streamed .r1cs/.sym write, witness fill, checkWitness and the .wtns write: time, RSS and
- * file sizes; then snarkjs's r1cs.info reads the file back. Peak RSS is the process's maxRSS.
+ * file sizes; then veriml's dev setup, snarkjs's prover on the .wtns and its verifier, and
+ * snarkjs's r1cs.info reading the file back. Peak RSS is the process's maxRSS, taken after
+ * each stage (the later stages read the r1cs as one object per term: their memory is theirs).
  * Writes bench/results/r1cs-direct-<date>.json.
  *
  *   node --import tsx bench/r1cs-direct.ts [outputs] [inputs]      # default 1000 5000: 5.0M terms
@@ -14,6 +16,7 @@ import { join } from 'node:path'
 import * as snarkjs from 'snarkjs'
 import { ConstraintSystem, type Wire } from '../src/circuit/r1cs/system.js'
 import { checkWitness, fillWitness } from '../src/circuit/r1cs/witness.js'
+import { devSetup } from '../src/prove/dev-setup.js'
 import { writeSystemFiles, writeWitnessFile } from '../src/prove/r1cs-files.js'
 import { shutdown } from '../src/shutdown.js'
 import { writeJsonAtomic } from '../src/util/fs.js'
@@ -80,6 +83,14 @@ if (check.value !== null) throw new Error(`bench witness violates constraint ${c
 const wtnsPath = join(dir, 'c.wtns')
 const wtns = await timed('write .wtns', () => writeWitnessFile(wtnsPath, fill.value))
 const peakBeforeSnarkjs = peakMb()
+const zkeyPath = join(dir, 'c.zkey')
+const setup = await timed('dev setup', () => devSetup({ r1csPath, zkeyPath }))
+const setupPeak = peakMb()
+const prove = await timed('snarkjs groth16.prove from the .wtns', () => snarkjs.groth16.prove(zkeyPath, wtnsPath))
+const provePeak = peakMb()
+const vkey = await snarkjs.zKey.exportVerificationKey(zkeyPath)
+const verified = await snarkjs.groth16.verify(vkey, prove.value.publicSignals, prove.value.proof)
+if (!verified) throw new Error('bench proof does not verify')
 // r1cs.info loads every constraint as JS objects (r1csfile's readR1cs): its memory is snarkjs's, reported apart.
 const info = await timed('snarkjs r1cs.info', async () => {
   const { nVars, nOutputs, nPubInputs, nPrvInputs, nConstraints } = await snarkjs.r1cs.info(r1csPath)
@@ -108,6 +119,11 @@ const result = {
   snarkjsInfoMs: Math.round(info.ms),
   snarkjsInfo: info.value,
   peakRssBeforeSnarkjsMb: peakBeforeSnarkjs,
+  devSetupMs: Math.round(setup.ms),
+  devSetupPeakRssMb: setupPeak,
+  proveMs: Math.round(prove.ms),
+  provePeakRssMb: provePeak,
+  verified,
   peakRssWithSnarkjsInfoMb: peakMb(),
 }
 console.log(result)
