@@ -10,6 +10,22 @@
  *   builder as it is told; both scale to one form;
  * - quadratic: A and B each scaled to a leading 1 (C scaled by the inverse of both factors),
  *   then A and B ordered: circom writes `t <== a*b` as (−a)·b = −t.
+ *
+ * circom 2.2.3 (circom2 0.2.23) at O1, as measured on small circuits (test/circuit/r1cs/parity.test.ts):
+ * - Labels (.sym's first column) number every signal before simplification: main's outputs,
+ *   then inputs (public ones first, whatever the declaration order), then intermediates; then
+ *   each subcomponent depth-first in creation order, each as outputs, inputs, intermediates.
+ * - O1 removes a signal equal to a constant (`k <== 5`, folded into the one-wire term) or to
+ *   another signal (`v <== u`, `s.x <== v`): each copy class keeps its LOWEST label, which can
+ *   be an output swallowing an input (`m <== a; y <== m` keeps y, not a; the header still
+ *   counts a in nPrvIn). Removed signals are in .sym with wire −1.
+ * - Wires are the kept labels in label order, renumbered 0.. (r1cs section 3 maps wire → label).
+ * - Constraints come non-linear first (components depth-first, main first), then the linear
+ *   ones; terms sorted by wire; `lhs <== rhs` is stored as A·B − C = lhs − rhs, so a linear
+ *   one has A = B = ∅ and C = rhs − lhs.
+ * - .sym's third column is the template instance's node id (equal for equal instances,
+ *   children before parents, main last); snarkjs does not use it.
+ * - Sections are written 2, 1, 3; nLabels counts label 0 (the one) too.
  */
 import { readFile } from 'node:fs/promises'
 import { r1csBytes } from '../../src/circuit/r1cs/write-r1cs.js'

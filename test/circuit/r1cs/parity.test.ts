@@ -148,3 +148,64 @@ describe('direct builder against circom (O1) on one circuit', () => {
     expect(violated(circom.r1cs, mapWitness(ourWitness, ours, circom))).not.toEqual([])
   })
 })
+
+/** Copies and constants: circom's O1 removes them, so the builder declares no wire for them. */
+const COPIES = `pragma circom 2.1.0;
+template Sq() {
+  signal input x;
+  signal output y;
+  y <== x * x;
+}
+template Copies() {
+  signal input a;
+  signal output y;
+  signal k;
+  signal u;
+  signal v;
+  k <== 5;
+  u <== a * a + k;
+  v <== u;
+  component s = Sq();
+  s.x <== v;
+  y <== s.y + 1;
+}
+component main = Copies();
+`
+
+describe('circom O1 eliminations, as the builder must mirror them', () => {
+  it('a signal equal to a constant or to another signal gets no wire; the lowest-numbered name of a copy class stays', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'veriml-parity-copies-'))
+    await writeFile(join(dir, 'copies.circom'), COPIES)
+    await compileCircom(dir, { name: 'copies' })
+    const circom = await readCircomNamed(dir, 'copies')
+    const s = new ConstraintSystem()
+    const y = s.signal('output', 'main.y')
+    const a = s.signal('privateInput', 'main.a')
+    // k (= 5) is folded into the constant term; v and s.x are copies of u and keep no wire.
+    const u = s.signal('internal', 'main.u')
+    const sy = s.signal('internal', 'main.s.y')
+    s.constrain(
+      [[a, 1n]],
+      [[a, 1n]],
+      [
+        [u, 1n],
+        [0, -5n],
+      ],
+    )
+    s.constrain([[u, 1n]], [[u, 1n]], [[sy, 1n]])
+    s.linear([
+      [y, 1n],
+      [sy, -1n],
+      [0, -1n],
+    ])
+    const report = compareR1cs(builderNamed(s), circom)
+    expect(report).toEqual({
+      wireCounts: [5, 5],
+      constraintCounts: [3, 3],
+      onlyFirst: [],
+      onlySecond: [],
+      namesOnlyFirst: [],
+      namesOnlySecond: [],
+    })
+  })
+})
