@@ -14,7 +14,7 @@ import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { loadMnist } from '../models/mnist-data.js'
-import type { Cost, Ref } from '../src/circuit/lc.js'
+import { type Cost, type Ref, zeroCost } from '../src/circuit/lc.js'
 import { emitLookup } from '../src/circuit/lookup.js'
 import { emitMax } from '../src/circuit/max.js'
 import { planRequant } from '../src/circuit/requant.js'
@@ -63,17 +63,7 @@ function layerCosts(ir: IrModel, bounds: Map<number, TensorBounds>): LayerCost[]
     const ids = step.op.inputs
     const xb = { lo: ids.flatMap((i) => bounds.get(i)!.lo), hi: ids.flatMap((i) => bounds.get(i)!.hi) }
     const x: Ref[] = xb.lo.map((_, j) => ({ sig: `x${j}`, mul: 1n, add: 0n }))
-    const cost: Cost = {
-      inputRangeChecks: 0,
-      requant: 0,
-      linear: 0,
-      hashing: 0,
-      activations: 0,
-      weights: 0,
-      max: 0,
-      lookup: 0,
-      mul: 0,
-    }
+    const cost = zeroCost()
     const op = step.op
     if (op.op === 'requant') {
       for (let j = 0; j < x.length; j++) {

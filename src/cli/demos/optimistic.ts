@@ -10,6 +10,7 @@ import { lowerOnnx } from '../../onnx/lower.js'
 import { parseOnnx } from '../../onnx/parse.js'
 import { parseInputs, quantizeInputs } from '../../quantize/input.js'
 import { quantize } from '../../quantize/quantize.js'
+import { defaultCalibration } from '../../prove/compile.js'
 import { sizeOf } from '../../util/shape.js'
 import { calldataBytesOf } from '../../optimistic/chain/batch.js'
 import { gameContract, submitClaim, withdrawCredit } from '../../optimistic/chain/client.js'
@@ -46,18 +47,6 @@ export async function optimisticIrOf(onnxPath: string, calibrationPath?: string)
     ? parseInputs(JSON.parse(await readFile(calibrationPath, 'utf8')), graph.inputs, { many: true })
     : defaultCalibration(graph.inputs)
   return quantize(graph, samples)
-}
-
-/** compile.ts's default calibration: 32 seeded uniform samples in [-1, 1). (A quantised ONNX model ignores them.) */
-function defaultCalibration(specs: { shape: number[] }[]): Float64Array[][] {
-  let s = 0x9e3779b9
-  const rand = () => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-  return Array.from({ length: 32 }, () =>
-    specs.map((x) => Float64Array.from({ length: sizeOf(x.shape) }, () => rand() * 2 - 1)),
-  )
 }
 
 export interface DemoTransaction {
