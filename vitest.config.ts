@@ -10,6 +10,7 @@ const FAST = [
   'test/guardrails/**/*.test.ts',
   'test/exports.test.ts',
   'test/inspect.test.ts',
+  'test/prove/proof.test.ts',
   'test/ir/**/*.test.ts',
   'test/onnx/activation.test.ts',
   'test/onnx/lower.test.ts',

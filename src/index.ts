@@ -115,7 +115,6 @@ export {
 } from './prove/prove.js'
 export {
   verifyProof,
-  ProofFormatError,
   type VerifyProofParameters,
   type VerifyProofReturnType,
 } from './prove/verify.js'
@@ -136,12 +135,19 @@ export {
 } from './prove/manifest.js'
 export { InconsistentBuildError, BuildFolderError, type ArtifactName } from './prove/build-folder.js'
 export { ToolError, MissingArtifactError } from './prove/errors.js'
+export {
+  proofArguments,
+  ProofFormatError,
+  type SnarkjsGroth16Proof,
+  type Groth16Arguments,
+  type ProofFormatErrorParameters,
+} from './prove/proof.js'
 
 export { startAnvil, type AnvilInstance } from './chain/anvil.js'
 export { compileSolidity } from './chain/solc.js'
 export { exportVerifier, type ExportVerifierParameters, type ExportVerifierReturnType } from './chain/verifier.js'
 export { deployModel, loadDeployment, registrationSignalCount, type Deployment } from './chain/deploy.js'
-export { calldata, proofArguments, inferenceId } from './chain/calldata.js'
+export { calldata, inferenceId } from './chain/calldata.js'
 export { verifyOnChain } from './chain/verify-on-chain.js'
 export {
   deployBuild,

@@ -282,16 +282,3 @@ export class VerifierExportError extends BaseError {
     this.zkeyPath = p.zkeyPath
   }
 }
-
-/** A proof.json / public.json that is not a snarkjs Groth16 bn128 proof. */
-export class ProofFormatError extends BaseError {
-  override name = 'ProofFormatError'
-  readonly field: string
-  constructor(p: { field: string; reason: string; cause?: unknown }) {
-    super(`malformed proof: ${p.field}: ${p.reason}`, {
-      details: ['Expected snarkjs Groth16 proof.json / public.json (bn128).'],
-      cause: p.cause,
-    })
-    this.field = p.field
-  }
-}

@@ -5,9 +5,9 @@ import { BaseError } from '../errors.js'
 import { type ModelSource, type ZkModel, modelDir, resolveModel } from '../model.js'
 import { artifactPaths, proofPaths } from '../prove/paths.js'
 import { type AnvilInstance, startAnvil } from './anvil.js'
-import type { SnarkjsGroth16Proof } from './calldata.js'
+import { ProofFormatError, type SnarkjsGroth16Proof } from '../prove/proof.js'
 import { type Deployment, type ModelRegistration, deployModel, loadDeployment } from './deploy.js'
-import { InsufficientFundsError, ProofFormatError } from './errors.js'
+import { InsufficientFundsError } from './errors.js'
 import { readInputFile } from '../util/external.js'
 
 async function readJson(path: string, what: string): Promise<unknown> {

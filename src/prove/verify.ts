@@ -1,17 +1,12 @@
 import * as snarkjs from 'snarkjs'
 import { decodeOutputs } from '../circuit/public.js'
-import { BaseError } from '../errors.js'
+import type { BaseError } from '../errors.js'
 import { MissingArtifactError } from './errors.js'
 import { InconsistentBuildError, checkArtifacts } from './build-folder.js'
 import { FileError, readInputFile } from '../util/external.js'
-import { type SnarkjsGroth16Proof, proofArguments } from '../chain/calldata.js'
-import { ProofFormatError as ProofFieldError } from '../chain/errors.js'
+import { ProofFormatError, type SnarkjsGroth16Proof, proofArguments } from './proof.js'
 import { type ModelSource, resolveModel } from '../model.js'
 import { proofPaths } from './paths.js'
-
-export class ProofFormatError extends BaseError {
-  override name = 'ProofFormatError'
-}
 
 export interface VerifyProofParameters {
   /** A loaded model or its build folder: its verification key is the one the proof must satisfy. */
@@ -46,7 +41,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new ProofFormatError(`${path} is not valid JSON`, { cause })
+    throw new ProofFormatError({ path, problem: 'is not valid JSON', cause })
   }
 }
 
@@ -75,7 +70,7 @@ export async function verifyProof({ model: source, proofDir }: VerifyProofParame
   const proof = (await readJson(pp.proof, 'a snarkjs proof.json')) as snarkjs.Groth16Proof
   const signals = await readJson(pp.public, 'a snarkjs public.json')
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === 'string' && /^\d+$/.test(s))) {
-    throw new ProofFormatError(`${pp.public} must be a JSON array of decimal strings`)
+    throw new ProofFormatError({ path: pp.public, problem: 'must be a JSON array of decimal strings' })
   }
   const base = { modelId: manifest.modelId, outputs: null, verifyMs: 0 }
   if (signals.length !== manifest.layout.count) {
@@ -103,7 +98,7 @@ export async function verifyProof({ model: source, proofDir }: VerifyProofParame
       ...base,
       valid: false,
       reason:
-        cause instanceof ProofFieldError
+        cause instanceof ProofFormatError
           ? cause.shortMessage
           : 'malformed proof: proof.json is not a snarkjs Groth16 proof',
     }
