@@ -1,6 +1,6 @@
 import { access, readFile, rm } from 'node:fs/promises'
 import { basename, join, relative } from 'node:path'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { LIMITS } from '../onnx/limits.js'
 import { readInputFile } from '../util/external.js'
 import { checkOutDir, commitStaging, type OutDirState, withStaging } from './build-folder.js'
@@ -59,6 +59,11 @@ export interface CompileModelParameters {
 /** A compile option out of range, named. */
 export class CompileOptionError extends BaseError {
   override name = 'CompileOptionError'
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { problem: string }) {
+    super(p.problem, { details: p.details, cause: p.cause })
+    this.problem = p.problem
+  }
 }
 
 /** Bit widths the quantiser and the field arithmetic support. */
@@ -111,7 +116,9 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     ['weight-bits', weightBits],
   ] as const) {
     if (!Number.isInteger(v) || v < BIT_RANGE.min || v > BIT_RANGE.max)
-      throw new CompileOptionError(`--${flag} must be an integer from ${BIT_RANGE.min} to ${BIT_RANGE.max}; got ${v}`)
+      throw new CompileOptionError({
+        problem: `--${flag} must be an integer from ${BIT_RANGE.min} to ${BIT_RANGE.max}; got ${v}`,
+      })
   }
   // Refused before any work: a file, or a folder of other files.
   const outState = await checkOutDir(p.outDir)
@@ -352,7 +359,7 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new CompileOptionError(`${what} is not valid JSON: ${(cause as Error).message}`)
+    throw new CompileOptionError({ problem: `${what} is not valid JSON: ${(cause as Error).message}` })
   }
 }
 

@@ -35,7 +35,8 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = (await readInputFile(path, what, MAX_PROOF_FILE_BYTES)).toString('utf8')
   } catch (cause) {
-    if (cause instanceof FileError && cause.code === 'ENOENT') throw new MissingArtifactError(path, `expected ${what}`)
+    if (cause instanceof FileError && cause.code === 'ENOENT')
+      throw new MissingArtifactError({ path, hint: `expected ${what}` })
     throw cause
   }
   try {
@@ -50,10 +51,10 @@ export async function verifyProof({ model: source, proofDir }: VerifyProofParame
   const { manifest, dir, paths } = await resolveModel(source, { target: 'zk' })
   const vkeyPath = paths.verificationKey
   if (!manifest.setup)
-    throw new MissingArtifactError(
-      vkeyPath,
-      `no verification key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`,
-    )
+    throw new MissingArtifactError({
+      path: vkeyPath,
+      hint: `no verification key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`,
+    })
   // Another model's key would verify that model's proofs "for" this one.
   await checkArtifacts(dir, manifest, ['verificationKey'])
   const vkey = await readJson(vkeyPath, 'a verification key: run `veriml setup` first')
