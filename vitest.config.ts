@@ -20,6 +20,7 @@ const FAST = [
   'test/onnx/quantized.test.ts',
   'test/onnx/quantized-contrib.test.ts',
   'test/onnx/quantized-errors.test.ts',
+  'test/quantize/bit-width.test.ts',
   'test/quantize/fixed.test.ts',
   'test/quantize/input.test.ts',
   'test/quantize/nonlinear.test.ts',

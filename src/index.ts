@@ -17,7 +17,14 @@ export { analyzeBounds, SAFE_BITS } from './ir/bounds.js'
 export { irToJson, irFromJson, modelId } from './ir/serialize.js'
 export { IrInputError, FieldOverflowError, LookupDomainError } from './ir/errors.js'
 
-export { quantize, CalibrationError, DEFAULT_BITS, type QuantizeOptions } from './quantize/quantize.js'
+export {
+  quantize,
+  CalibrationError,
+  BitWidthError,
+  BIT_RANGE,
+  DEFAULT_BITS,
+  type QuantizeOptions,
+} from './quantize/quantize.js'
 export { parseInputs, quantizeInputs, dequantize } from './quantize/input.js'
 export { FixedScaleError } from './quantize/fixed.js'
 export { applyPostprocess } from './quantize/postprocess.js'
@@ -79,7 +86,6 @@ export {
 export {
   compileModel,
   CompileOptionError,
-  BIT_RANGE,
   type CompileModelParameters,
   type CompileModelReturnType,
 } from './prove/compile.js'

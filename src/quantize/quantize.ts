@@ -7,6 +7,8 @@ import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 
 /** Bits of activations and of weights when none are given (library and CLI alike). */
 export const DEFAULT_BITS = 8
+/** Bit widths the quantiser and the field arithmetic support. */
+export const BIT_RANGE = { min: 2, max: 32 } as const
 
 export interface QuantizeOptions {
   /** Bits of every activation (the integer domain between non-linear ops). Default 8. */
@@ -15,7 +17,7 @@ export interface QuantizeOptions {
   weightBits?: number
 }
 
-/** The calibration samples or bit widths cannot quantise this model. */
+/** The calibration samples cannot quantise this model. */
 export class CalibrationError extends BaseError {
   override name = 'CalibrationError'
   readonly problem: string
@@ -23,6 +25,30 @@ export class CalibrationError extends BaseError {
     super(p.problem, { details: p.details, cause: p.cause })
     this.problem = p.problem
   }
+}
+
+/**
+ * A bit width outside BIT_RANGE. One class for quantize() and compileModel(), which checks
+ * the same widths before any work; `option` is the name as the caller spelled it.
+ */
+export class BitWidthError extends BaseError {
+  override name = 'BitWidthError'
+  readonly option: string
+  readonly value: number
+  constructor(p: BaseErrorParameters & { option: string; value: number }) {
+    super(`${p.option} must be an integer from ${BIT_RANGE.min} to ${BIT_RANGE.max}; got ${p.value}`, {
+      details: p.details,
+      cause: p.cause,
+    })
+    this.option = p.option
+    this.value = p.value
+  }
+}
+
+/** Throws BitWidthError unless `value` is an integer in BIT_RANGE. */
+export function checkBitWidth(option: string, value: number): void {
+  if (!Number.isInteger(value) || value < BIT_RANGE.min || value > BIT_RANGE.max)
+    throw new BitWidthError({ option, value })
 }
 
 /** An integer tensor and its power-of-two scale: real = q / 2^exp. */
@@ -72,13 +98,8 @@ export function quantize(
 ): IrModel {
   const actBits = options.activationBits ?? DEFAULT_BITS
   const wBits = options.weightBits ?? DEFAULT_BITS
-  for (const [name, v] of [
-    ['activationBits', actBits],
-    ['weightBits', wBits],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 2 || v > 32)
-      throw new CalibrationError({ problem: `${name} must be an integer from 2 to 32; got ${v}` })
-  }
+  checkBitWidth('activationBits', actBits)
+  checkBitWidth('weightBits', wBits)
   const actLo = -(1n << BigInt(actBits - 1))
   const actHi = (1n << BigInt(actBits - 1)) - 1n
   if (hasFixedScales(graph)) return quantizeFixed(graph)
