@@ -1,7 +1,7 @@
 // veriml's library surface: everything the CLI does, as typed functions.
 // Pipeline order: onnx → ir → quantize → circuit → prove → chain.
 
-export { BaseError } from './errors.js'
+export { BaseError, walkError, type ErrorParameters } from './errors.js'
 
 export { parseOnnx, OnnxParseError, type OnnxModel } from './onnx/parse.js'
 export { lowerOnnx, OPS as SUPPORTED_ONNX_OPS, UnsupportedOpsError, LoweringError } from './onnx/lower.js'

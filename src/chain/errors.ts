@@ -70,12 +70,15 @@ export class SolcCompileError extends BaseError {
 export class RpcUnreachableError extends BaseError {
   override name = 'RpcUnreachableError'
   readonly rpcUrl: string
-  constructor(p: BaseErrorParameters & { rpcUrl: string }) {
+  readonly hint: string | undefined
+  /** `hint`: what to try instead, which depends on the caller (only some CLI verbs have an embedded chain). */
+  constructor(p: BaseErrorParameters & { rpcUrl: string; hint?: string }) {
     super(`JSON-RPC endpoint ${p.rpcUrl} is unreachable`, {
-      details: ['Check the URL, or omit it to use the embedded local anvil node.', ...(p.details ?? [])],
+      details: [p.hint ?? 'Check the URL, and that a JSON-RPC node is listening there.', ...(p.details ?? [])],
       cause: p.cause,
     })
     this.rpcUrl = p.rpcUrl
+    this.hint = p.hint
   }
 }
 

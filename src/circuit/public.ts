@@ -1,16 +1,25 @@
 import type { buildPoseidon } from 'circomlibjs'
 import { importKeepingCurve } from '../shutdown.js'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import type { PublicLayout } from './layout.js'
 import { pack, packedElementCount, sideSignalCount, unpack } from './packing.js'
 
-/** The hashed-weights layout has no commitment yet (emitCircuit is synchronous and pure). */
+/**
+ * The hashed-weights layout has no commitment yet (emitCircuit is synchronous and pure). No
+ * fields of its own: `problem` says what is missing, as for every error without fields.
+ */
 export class MissingWeightCommitmentError extends BaseError {
   override name = 'MissingWeightCommitmentError'
-  constructor() {
-    super('the public layout has hashed weights but no weight commitment', {
-      details: ['Compute it with weightCommitment(model) and set layout.weights.commitment (compileModel does this).'],
+  readonly problem: string
+  constructor({ problem, details = [], cause }: { problem: string } & BaseErrorParameters) {
+    super(problem, {
+      details: [
+        'Compute it with weightCommitment(model) and set layout.weights.commitment (compileModel does this).',
+        ...details,
+      ],
+      cause,
     })
+    this.problem = problem
   }
 }
 
@@ -42,7 +51,8 @@ export async function publicSignals(
   const packedIn = inputs.flatMap((v, i) => pack(v, layout.inputs[i]))
   const packedOut = outputs.flatMap((v, i) => pack(v, layout.outputs[i]))
   const { input, output } = layout.visibility
-  if (layout.weights && layout.weights.commitment === undefined) throw new MissingWeightCommitmentError()
+  if (layout.weights && layout.weights.commitment === undefined)
+    throw new MissingWeightCommitmentError({ problem: 'the public layout has hashed weights but no weight commitment' })
   return [
     ...(input === 'public' ? packedIn : input === 'hashed' ? [await hashChain(packedIn)] : []),
     ...(output === 'public' ? packedOut : [await hashChain(packedOut)]),

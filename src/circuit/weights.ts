@@ -31,7 +31,7 @@
  * intermediate value then lies inside its proven bounds, as with constant weights.
  */
 import type { IrModel, LinearOp, TensorId } from '../ir/types.js'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import type { WeightsLayout } from './layout.js'
 import { append, balancedSum, type Ref } from './lc.js'
 import { type PackLayout, pack, packedElementCount, packLayout } from './packing.js'
@@ -41,9 +41,10 @@ import { hashChain } from './public.js'
 export class NoWeightsError extends BaseError {
   override name = 'NoWeightsError'
   readonly model: string
-  constructor(model: string) {
+  constructor({ model, details = [], cause }: { model: string } & BaseErrorParameters) {
     super(`model "${model}" has no linear op, so it has no weights to commit to`, {
-      details: ['Compile it with --weights constant.'],
+      details: ['Compile it with --weights constant.', ...details],
+      cause,
     })
     this.model = model
   }
@@ -148,7 +149,7 @@ export function privateWeightsEmitter(body: string[], cost: { weights: number })
     },
     commit(model) {
       const total = tensors.reduce((s, t) => s + packedElementCount(t.layout), 0)
-      if (total === 0) throw new NoWeightsError(model)
+      if (total === 0) throw new NoWeightsError({ model })
       body.push(`    signal wt_pk[${total}];`)
       let at = 0
       let values = 0

@@ -8,6 +8,7 @@ import { setupModel } from '../prove/setup.js'
 import { verifyProof } from '../prove/verify.js'
 import { terminalProgress } from '../util/progress.js'
 import { ms, table } from './format.js'
+import { type Verb, positional } from './verb.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -67,4 +68,14 @@ export async function runDemo(buildDir = join(ROOT, 'build', 'mnist')): Promise<
     `\ncheck it without veriml: npx snarkjs groth16 verify ${join(buildDir, 'verification_key.json')} ${join(proofDir, 'public.json')} ${join(proofDir, 'proof.json')}`,
   )
   return v.valid && chain.accepted ? 0 : 1
+}
+
+export const demo: Verb = {
+  usage: 'veriml demo',
+  summary: 'the whole flow on the bundled MNIST model',
+  flags: {},
+  async run(args) {
+    positional(args, 0, this.usage)
+    return runDemo()
+  },
 }

@@ -9,6 +9,31 @@ import { UsageError } from './format.js'
  */
 export type Flags = Record<string, string | boolean | undefined>
 
+/** One flag as `node:util` parseArgs takes it, with the line `--help` prints for it. */
+export interface FlagDefinition {
+  type: 'string' | 'boolean'
+  help: string
+}
+
+export type FlagSet = Record<string, FlagDefinition>
+
+/**
+ * Flags several verbs take, declared once; a verb lists the ones it takes (spread into its
+ * flag set, with its own help text where the meaning narrows, e.g. `{ ...FLAG.rpc, help }`).
+ */
+export const FLAG = {
+  rpc: { type: 'string', help: 'JSON-RPC endpoint' },
+  'private-key': { type: 'string', help: 'sender key (else env VERIML_PRIVATE_KEY); never printed' },
+  input: { type: 'string', help: 'input JSON' },
+  calibration: {
+    type: 'string',
+    help: 'calibration samples: EZKL {"input_data": [[...]]} with samples concatenated',
+  },
+  dim: { type: 'string', help: 'sizes of symbolic input dimensions: NAME=SIZE[,NAME=SIZE…] (e.g. N=1)' },
+  force: { type: 'boolean', help: 'redo even if nothing changed' },
+  'poll-ms': { type: 'string', help: 'milliseconds between chain polls (default 1000)' },
+} as const satisfies FlagSet
+
 const quoted = (v: unknown) => JSON.stringify(String(v))
 
 /** A string flag, or undefined when absent; an empty value is refused (`--out ''` is not the current folder). */

@@ -1,12 +1,13 @@
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters } from '../errors.js'
 
+/** A model input of the wrong shape or kind for the IR: names the input and what was expected. */
 export class IrInputError extends BaseError {
   override name = 'IrInputError'
   readonly input: string
   readonly expected: string
   readonly actual: string
-  constructor(p: { input: string; expected: string; actual: string; details?: string[] }) {
-    super(`input "${p.input}": expected ${p.expected}, found ${p.actual}`, { details: p.details })
+  constructor(p: ErrorParameters<{ input: string; expected: string; actual: string }>) {
+    super(`input "${p.input}": expected ${p.expected}, found ${p.actual}`, { details: p.details, cause: p.cause })
     this.input = p.input
     this.expected = p.expected
     this.actual = p.actual
@@ -18,14 +19,18 @@ export class FieldOverflowError extends BaseError {
   override name = 'FieldOverflowError'
   readonly step: string
   readonly bits: number
-  constructor(p: { step: string; bits: number; limitBits: number }) {
+  readonly limitBits: number
+  constructor(p: ErrorParameters<{ step: string; bits: number; limitBits: number }>) {
     super(`step "${p.step}": values may need ${p.bits} bits, beyond the safe ${p.limitBits} bits of the BN254 field`, {
       details: [
         'Lower --weight-bits or --activation-bits, calibrate with representative inputs (--calibration), or clamp the activations.',
+        ...(p.details ?? []),
       ],
+      cause: p.cause,
     })
     this.step = p.step
     this.bits = p.bits
+    this.limitBits = p.limitBits
   }
 }
 
@@ -33,11 +38,16 @@ export class FieldOverflowError extends BaseError {
 export class LookupDomainError extends BaseError {
   override name = 'LookupDomainError'
   readonly params: { step?: string; element: number; lo: bigint; hi: bigint; domainLo: bigint; domainHi: bigint }
-  constructor(p: { step?: string; element: number; lo: bigint; hi: bigint; domainLo: bigint; domainHi: bigint }) {
+  constructor({
+    details = [],
+    cause,
+    ...p
+  }: ErrorParameters<{ step?: string; element: number; lo: bigint; hi: bigint; domainLo: bigint; domainHi: bigint }>) {
     super(
       `${p.step ? `step "${p.step}": ` : ''}lookup input element ${p.element} may take values in [${p.lo}, ${p.hi}], outside the table domain [${p.domainLo}, ${p.domainHi}]`,
       {
-        details: ['Clamp (requantise) the input to the table domain first.'],
+        details: ['Clamp (requantise) the input to the table domain first.', ...details],
+        cause,
       },
     )
     this.params = p

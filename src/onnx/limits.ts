@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters } from '../errors.js'
 
 /**
  * Size limits checked before anything is allocated: a 100-byte model can declare a tensor of
@@ -18,13 +18,22 @@ export const LIMITS = {
   modelBytes: 1024 * 2 ** 20,
 } as const
 
+/** A size over one of LIMITS: `what` names the tensor or file, `size` is what it would be. */
 export class SizeLimitError extends BaseError {
   override name = 'SizeLimitError'
+  readonly what: string
+  readonly size: number | string
   readonly limit: keyof typeof LIMITS
-  constructor(p: { what: string; size: number | string; limit: keyof typeof LIMITS }) {
+  constructor(p: ErrorParameters<{ what: string; size: number | string; limit: keyof typeof LIMITS }>) {
     super(`${p.what} is ${p.size}, over veriml's limit of ${LIMITS[p.limit]} (${p.limit})`, {
-      details: ['The limit is checked before anything is allocated; a model this large could not be proven anyway.'],
+      details: [
+        'The limit is checked before anything is allocated; a model this large could not be proven anyway.',
+        ...(p.details ?? []),
+      ],
+      cause: p.cause,
     })
+    this.what = p.what
+    this.size = p.size
     this.limit = p.limit
   }
 }

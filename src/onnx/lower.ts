@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters } from '../errors.js'
 import { identity } from './affine.js'
 import type { FloatGraph } from './graph.js'
 import type { OnnxModel } from './parse.js'
@@ -32,13 +32,19 @@ export { LoweringError, type Sym }
 export class UnsupportedOpsError extends BaseError {
   override name = 'UnsupportedOpsError'
   readonly nodes: { name: string; opType: string; opset: number }[]
-  constructor(nodes: { name: string; opType: string; opset: number }[]) {
+  constructor({
+    nodes,
+    details = [],
+    cause,
+  }: ErrorParameters<{ nodes: { name: string; opType: string; opset: number }[] }>) {
     super(
       `${nodes.length} unsupported ONNX node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `${n.name} (${n.opType}, opset ${n.opset})`).join(', ')}`,
       {
         details: [
           `Supported ops: ${Object.keys(OPS).sort().join(', ')}; com.microsoft: ${Object.keys(MICROSOFT_OPS).sort().join(', ')}.`,
+          ...details,
         ],
+        cause,
       },
     )
     this.nodes = nodes
@@ -123,13 +129,13 @@ const INTEGER_INPUTS: Record<number, { lo: number; hi: number }> = { 2: { lo: 0,
 export function lowerOnnx(model: OnnxModel): FloatGraph {
   const unsupported = model.nodes.filter((n) => !handlerOf(n.domain, n.opType))
   if (unsupported.length > 0)
-    throw new UnsupportedOpsError(
-      unsupported.map((n) => ({
+    throw new UnsupportedOpsError({
+      nodes: unsupported.map((n) => ({
         name: n.name,
         opType: n.domain && n.domain !== 'ai.onnx' ? `${n.domain}.${n.opType}` : n.opType,
         opset: model.opset,
       })),
-    )
+    })
   const syms = new Map<string, Sym>()
   for (const [name, t] of model.initializers) syms.set(name, constOf(t))
   const inputs = model.inputs.map((v, id) => ({
@@ -159,7 +165,10 @@ export function lowerOnnx(model: OnnxModel): FloatGraph {
       // A handler meeting a malformed attribute or shape fails as JS does (TypeError,
       // RangeError): it is the node's fault, and named as such.
       if (cause instanceof BaseError) throw cause
-      throw new LoweringError(node, `malformed node: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`)
+      throw new LoweringError({
+        node,
+        problem: `malformed node: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`,
+      })
     }
     for (const o of outs) if (o) checkedSize(shapeOf(o), `the output of node "${node.name}" (${node.opType})`)
     // Pending affine maps remember which nodes they fuse (those that changed the map).
@@ -175,7 +184,7 @@ export function lowerOnnx(model: OnnxModel): FloatGraph {
   const outputs = model.outputs.map((o) => {
     const s = syms.get(o.name)
     ctx.node = model.nodes.find((n) => n.outputs.includes(o.name)) ?? ctx.node
-    if (!s) throw new LoweringError(ctx.node, `graph output "${o.name}" is never produced`)
+    if (!s) throw new LoweringError({ node: ctx.node, problem: `graph output "${o.name}" is never produced` })
     const postprocess = ctx.postprocess.get(o.name)
     return { id: materialize(ctx, s), name: o.name, ...(postprocess ? { postprocess } : {}) }
   })

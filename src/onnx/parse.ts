@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto'
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters } from '../errors.js'
 import { LIMITS, SizeLimitError, checkedSize } from './limits.js'
 import { checkGraph } from './validate.js'
 import type { AttributeValue, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './types.js'
@@ -8,8 +8,14 @@ const { onnx } = onnxProto
 
 export type { AttributeValue, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './types.js'
 
+/** The bytes are not a model veriml can read: not protobuf, no graph, a tensor it cannot decode. */
 export class OnnxParseError extends BaseError {
   override name = 'OnnxParseError'
+  readonly problem: string
+  constructor({ problem, details, cause }: ErrorParameters<{ problem: string }>) {
+    super(problem, { details, cause })
+    this.problem = problem
+  }
 }
 
 /** A model input with a symbolic or unknown dimension that nothing binds. */
@@ -18,7 +24,7 @@ export class SymbolicDimensionError extends BaseError {
   readonly input: string
   readonly axis: number
   readonly param: string
-  constructor(p: { input: string; axis: number; param: string }) {
+  constructor(p: ErrorParameters<{ input: string; axis: number; param: string }>) {
     super(
       p.param
         ? `input "${p.input}": dimension ${p.axis} is symbolic ("${p.param}"); veriml needs a fixed size`
@@ -28,7 +34,9 @@ export class SymbolicDimensionError extends BaseError {
           p.param
             ? `Bind it: --dim ${p.param}=1 (for a batch dimension) or the size you mean.`
             : 'Re-export the model with a fixed input shape.',
+          ...(p.details ?? []),
         ],
+        cause: p.cause,
       },
     )
     this.input = p.input
@@ -68,21 +76,22 @@ const ELEMENT_BYTES: Record<number, number> = { 1: 4, 11: 8, 3: 1, 2: 1, 6: 4, 7
  * float finite (a NaN weight would otherwise surface as a BigInt conversion deep in quantisation).
  */
 export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | undefined, where = 'tensor'): OnnxTensor {
-  if (!t) throw new OnnxParseError(`${where}: missing tensor`)
+  if (!t) throw new OnnxParseError({ problem: `${where}: missing tensor` })
   const label = `tensor "${t.name || where}"`
   const dims = (t.dims ?? []).map(toNumber)
   const size = checkedSize(dims, label)
   const raw = t.rawData && t.rawData.length > 0 ? Buffer.from(t.rawData) : null
   const type = t.dataType ?? 0
   if (!(type in FLOAT_TYPES) && !(type in INT_TYPES)) {
-    throw new OnnxParseError(`${label}: data type ${type} is not supported`, {
+    throw new OnnxParseError({
+      problem: `${label}: data type ${type} is not supported`,
       details: ['Supported: float, double, int8, uint8, int32, int64, bool.'],
     })
   }
   if (raw && raw.length !== size * ELEMENT_BYTES[type]) {
-    throw new OnnxParseError(
-      `${label}: dims [${dims.join(', ')}] need ${size * ELEMENT_BYTES[type]} bytes of data, the file holds ${raw.length}`,
-    )
+    throw new OnnxParseError({
+      problem: `${label}: dims [${dims.join(', ')}] need ${size * ELEMENT_BYTES[type]} bytes of data, the file holds ${raw.length}`,
+    })
   }
   let tensor: OnnxTensor
   if (type in FLOAT_TYPES) {
@@ -90,9 +99,9 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | un
     tensor = { dims, data: Float64Array.from(values ?? []), dataType: type }
     const bad = tensor.data.findIndex((v) => !Number.isFinite(v as number))
     if (bad >= 0)
-      throw new OnnxParseError(
-        `${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers`,
-      )
+      throw new OnnxParseError({
+        problem: `${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers`,
+      })
   } else {
     const values: ArrayLike<number | bigint | LongLike> = raw
       ? INT_TYPES[type](raw)
@@ -102,9 +111,9 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | un
     tensor = { dims, data: BigInt64Array.from(Array.from(values, (v) => toBigInt(v as LongLike))), dataType: type }
   }
   if (tensor.data.length !== size)
-    throw new OnnxParseError(
-      `${label}: dims [${dims.join(', ')}] say ${size} elements, the file holds ${tensor.data.length}`,
-    )
+    throw new OnnxParseError({
+      problem: `${label}: dims [${dims.join(', ')}] say ${size} elements, the file holds ${tensor.data.length}`,
+    })
   return tensor
 }
 
@@ -124,7 +133,7 @@ function parseAttribute(a: InstanceType<typeof onnx.AttributeProto>): AttributeV
     case T.TENSOR:
       return parseTensor(a.t as InstanceType<typeof onnx.TensorProto>, `attribute "${a.name}"`)
     default:
-      throw new OnnxParseError(`attribute "${a.name}": type ${a.type} is not supported`)
+      throw new OnnxParseError({ problem: `attribute "${a.name}": type ${a.type} is not supported` })
   }
 }
 
@@ -168,17 +177,17 @@ export function parseOnnx(bytes: Uint8Array, name = 'model', { dims = {} }: Pars
   try {
     proto = onnx.ModelProto.decode(bytes)
   } catch (cause) {
-    throw new OnnxParseError(`"${name}" is not a valid ONNX protobuf`, { cause })
+    throw new OnnxParseError({ problem: `"${name}" is not a valid ONNX protobuf`, cause })
   }
   try {
     return parseProto(proto, name, dims)
   } catch (cause) {
     // A structurally valid protobuf can still hold garbage (a bit flip, a wrong field type).
     if (cause instanceof BaseError) throw cause
-    throw new OnnxParseError(
-      `"${name}" is not a valid ONNX model: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`,
-      { cause },
-    )
+    throw new OnnxParseError({
+      problem: `"${name}" is not a valid ONNX model: ${String((cause as Error)?.message ?? cause).split('\n')[0]}`,
+      cause,
+    })
   }
 }
 
@@ -188,7 +197,7 @@ function parseProto(
   dims: Readonly<Record<string, number>>,
 ): OnnxModel {
   const graph = proto.graph
-  if (!graph) throw new OnnxParseError(`"${name}" has no graph`)
+  if (!graph) throw new OnnxParseError({ problem: `"${name}" has no graph` })
   if ((graph.node ?? []).length > LIMITS.nodes)
     throw new SizeLimitError({ what: `the node count of "${name}"`, size: (graph.node ?? []).length, limit: 'nodes' })
   const opset = Math.max(

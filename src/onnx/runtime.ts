@@ -1,10 +1,15 @@
 import * as ort from 'onnxruntime-node'
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters } from '../errors.js'
 import type { OnnxValueInfo } from './parse.js'
 
 /** onnxruntime refused or failed to run the model: its first line, never its stack. */
 export class OnnxRuntimeError extends BaseError {
   override name = 'OnnxRuntimeError'
+  readonly problem: string
+  constructor({ problem, details, cause }: ErrorParameters<{ problem: string }>) {
+    super(problem, { details, cause })
+    this.problem = problem
+  }
 }
 
 const firstLine = (e: unknown) =>
@@ -33,21 +38,19 @@ export async function runOnnxruntime(
     // Errors only: onnxruntime's warnings (shape merges it recovers from) would go to the user's terminal raw.
     session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })
   } catch (cause) {
-    throw new OnnxRuntimeError(
-      `onnxruntime cannot load the model (the float yardstick needs it): ${firstLine(cause)}`,
-      {
-        details: [
-          'veriml read the model, but onnxruntime refuses it: the model is probably malformed (check it with onnx.checker).',
-        ],
-      },
-    )
+    throw new OnnxRuntimeError({
+      problem: `onnxruntime cannot load the model (the float yardstick needs it): ${firstLine(cause)}`,
+      details: [
+        'veriml read the model, but onnxruntime refuses it: the model is probably malformed (check it with onnx.checker).',
+      ],
+    })
   }
   try {
     const results: Float64Array[][] = []
     for (const sample of samples) {
       const feeds = Object.fromEntries(inputs.map((info, i) => [info.name, feed(info, sample[i])]))
       const out = await session.run(feeds).catch((cause: unknown) => {
-        throw new OnnxRuntimeError(`onnxruntime failed to run the model: ${firstLine(cause)}`)
+        throw new OnnxRuntimeError({ problem: `onnxruntime failed to run the model: ${firstLine(cause)}` })
       })
       results.push(session.outputNames.map((n) => Float64Array.from(out[n].data as ArrayLike<number | bigint>, Number)))
     }

@@ -1,9 +1,14 @@
 import type { OnnxModel, OnnxNode } from './types.js'
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters } from '../errors.js'
 
 /** The graph is not a well-formed ONNX graph: a name defined twice, a tensor nothing defines, a cycle. */
 export class OnnxGraphError extends BaseError {
   override name = 'OnnxGraphError'
+  readonly problem: string
+  constructor({ problem, details, cause }: ErrorParameters<{ problem: string }>) {
+    super(problem, { details, cause })
+    this.problem = problem
+  }
 }
 
 /**
@@ -20,7 +25,8 @@ export function checkGraph(
   const external = new Set<string>()
   const define = (tensor: string, by: string) => {
     if (external.has(tensor) || producer.has(tensor))
-      throw new OnnxGraphError(`"${modelName}": tensor "${tensor}" is defined more than once (again by ${by})`, {
+      throw new OnnxGraphError({
+        problem: `"${modelName}": tensor "${tensor}" is defined more than once (again by ${by})`,
         details: ['ONNX graphs are in SSA form: every tensor has exactly one producer.'],
       })
   }
@@ -36,7 +42,8 @@ export function checkGraph(
   const nodeNames = new Set<string>()
   model.nodes.forEach((n, i) => {
     if (nodeNames.has(n.name))
-      throw new OnnxGraphError(`"${modelName}": node name "${n.name}" is used by more than one node`, {
+      throw new OnnxGraphError({
+        problem: `"${modelName}": node name "${n.name}" is used by more than one node`,
         details: ['Node names must be unique (onnxruntime refuses the model too).'],
       })
     nodeNames.add(n.name)
@@ -49,14 +56,14 @@ export function checkGraph(
   for (const n of model.nodes) {
     for (const t of n.inputs) {
       if (t !== '' && !external.has(t) && !producer.has(t))
-        throw new OnnxGraphError(
-          `"${modelName}": node "${n.name}" (${n.opType}) reads tensor "${t}", which no graph input, initializer or node defines`,
-        )
+        throw new OnnxGraphError({
+          problem: `"${modelName}": node "${n.name}" (${n.opType}) reads tensor "${t}", which no graph input, initializer or node defines`,
+        })
     }
   }
   for (const o of model.outputs) {
     if (!external.has(o.name) && !producer.has(o.name))
-      throw new OnnxGraphError(`"${modelName}": graph output "${o.name}" is not defined by any node`)
+      throw new OnnxGraphError({ problem: `"${modelName}": graph output "${o.name}" is not defined by any node` })
   }
   // Kahn's algorithm, taking the lowest-index ready node first.
   const deps = model.nodes.map((n) => new Set(n.inputs.filter((t) => producer.has(t)).map((t) => producer.get(t)!)))
@@ -75,10 +82,10 @@ export function checkGraph(
   }
   if (order.length < model.nodes.length) {
     const stuck = model.nodes.filter((_, i) => pending[i] > 0).map((n) => `"${n.name}"`)
-    throw new OnnxGraphError(
-      `"${modelName}": the graph has a cycle through node${stuck.length === 1 ? '' : 's'} ${stuck.slice(0, 6).join(', ')}${stuck.length > 6 ? ', …' : ''}`,
-      { details: ['An ONNX graph must be acyclic.'] },
-    )
+    throw new OnnxGraphError({
+      problem: `"${modelName}": the graph has a cycle through node${stuck.length === 1 ? '' : 's'} ${stuck.slice(0, 6).join(', ')}${stuck.length > 6 ? ', …' : ''}`,
+      details: ['An ONNX graph must be acyclic.'],
+    })
   }
   return order.map((i) => model.nodes[i])
 }

@@ -1,5 +1,5 @@
 import onnxProto from 'onnx-proto'
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters } from '../errors.js'
 import { sizeOf } from '../util/shape.js'
 
 // onnx-proto is CommonJS: under Node's ESM loader only its default export exists,
@@ -68,8 +68,14 @@ export interface BuildModelParameters {
 
 export type BuildModelReturnType = Uint8Array
 
+/** A model spec buildModel cannot write; the subclasses below name the tensor or node at fault. */
 export class OnnxWriteError extends BaseError {
   override name = 'OnnxWriteError'
+  readonly problem: string
+  constructor({ problem, details, cause }: ErrorParameters<{ problem: string }>) {
+    super(problem, { details, cause })
+    this.problem = problem
+  }
 }
 
 export class TensorSizeMismatchError extends OnnxWriteError {
@@ -79,9 +85,19 @@ export class TensorSizeMismatchError extends OnnxWriteError {
   readonly expected: number
   readonly actual: number
 
-  constructor({ tensorName, dims, actual }: { tensorName: string; dims: number[]; actual: number }) {
+  constructor({
+    tensorName,
+    dims,
+    actual,
+    details,
+    cause,
+  }: ErrorParameters<{ tensorName: string; dims: number[]; actual: number }>) {
     const expected = sizeOf(dims)
-    super(`tensor "${tensorName}": dims [${dims.join(', ')}] hold ${expected} elements but ${actual} were given`)
+    super({
+      problem: `tensor "${tensorName}": dims [${dims.join(', ')}] hold ${expected} elements but ${actual} were given`,
+      details,
+      cause,
+    })
     this.tensorName = tensorName
     this.dims = dims
     this.expected = expected
@@ -99,8 +115,14 @@ export class TensorTypeMismatchError extends OnnxWriteError {
     tensorName,
     declaredType,
     arrayType,
-  }: { tensorName: string; declaredType: ElementType; arrayType: string }) {
-    super(`tensor "${tensorName}": type ${declaredType} cannot be written from a ${arrayType}`)
+    details,
+    cause,
+  }: ErrorParameters<{ tensorName: string; declaredType: ElementType; arrayType: string }>) {
+    super({
+      problem: `tensor "${tensorName}": type ${declaredType} cannot be written from a ${arrayType}`,
+      details,
+      cause,
+    })
     this.tensorName = tensorName
     this.declaredType = declaredType
     this.arrayType = arrayType
@@ -117,12 +139,15 @@ export class DanglingInputsError extends OnnxWriteError {
   override name = 'DanglingInputsError'
   readonly dangling: DanglingInput[]
 
-  constructor({ dangling }: { dangling: DanglingInput[] }) {
-    super(`${dangling.length} node input(s) are not produced before use`, {
+  constructor({ dangling, details = [], cause }: ErrorParameters<{ dangling: DanglingInput[] }>) {
+    super({
+      problem: `${dangling.length} node input(s) are not produced before use`,
       details: [
         ...dangling.map((d) => `node "${d.nodeName}" reads "${d.inputName}"`),
         'ONNX requires nodes in topological order; add the producer first or list the tensor as an input or initializer.',
+        ...details,
       ],
+      cause,
     })
     this.dangling = dangling
   }
@@ -133,9 +158,16 @@ export class DuplicateNameError extends OnnxWriteError {
   readonly kind: 'tensor' | 'node'
   readonly duplicateName: string
 
-  constructor({ kind, duplicateName }: { kind: 'tensor' | 'node'; duplicateName: string }) {
-    super(`${kind} name "${duplicateName}" is defined more than once`, {
-      details: ['ONNX graphs are in SSA form: every tensor has exactly one producer.'],
+  constructor({
+    kind,
+    duplicateName,
+    details = [],
+    cause,
+  }: ErrorParameters<{ kind: 'tensor' | 'node'; duplicateName: string }>) {
+    super({
+      problem: `${kind} name "${duplicateName}" is defined more than once`,
+      details: ['ONNX graphs are in SSA form: every tensor has exactly one producer.', ...details],
+      cause,
     })
     this.kind = kind
     this.duplicateName = duplicateName

@@ -2,15 +2,16 @@
  * Errors of the pure optimistic core: a model the game cannot play, trace and proof indices,
  * input encoding, the dispute budget, the honest agent. Errors that need a chain (a revert,
  * a deployment file, a posted claim) are in chain/errors.ts; each error lives in one of the two.
+ * Every constructor takes one object: the error's fields (kept on it) plus `details` and `cause`.
  */
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 
 /** The model cannot be played by the optimistic game as it is (shape or constant out of range). */
 export class OptimisticModelError extends BaseError {
   override name = 'OptimisticModelError'
   readonly model: string
   readonly reason: string
-  constructor(p: { model: string; reason: string; details?: string[]; cause?: unknown }) {
+  constructor(p: { model: string; reason: string } & BaseErrorParameters) {
     super(`model "${p.model}" cannot be played optimistically: ${p.reason}`, { details: p.details, cause: p.cause })
     this.model = p.model
     this.reason = p.reason
@@ -23,8 +24,8 @@ export class TraceIndexError extends BaseError {
   readonly what: string
   readonly index: number
   readonly size: number
-  constructor(p: { what: string; index: number; size: number }) {
-    super(`${p.what} index ${p.index} is outside [0, ${p.size})`)
+  constructor(p: { what: string; index: number; size: number } & BaseErrorParameters) {
+    super(`${p.what} index ${p.index} is outside [0, ${p.size})`, { details: p.details, cause: p.cause })
     this.what = p.what
     this.index = p.index
     this.size = p.size
@@ -36,10 +37,12 @@ export class AgentMoveError extends BaseError {
   override name = 'AgentMoveError'
   readonly disputeId: string
   readonly phase: string
-  constructor(p: { disputeId: string; phase: string; reason: string }) {
-    super(`dispute ${p.disputeId} in phase ${p.phase}: ${p.reason}`)
+  readonly reason: string
+  constructor(p: { disputeId: string; phase: string; reason: string } & BaseErrorParameters) {
+    super(`dispute ${p.disputeId} in phase ${p.phase}: ${p.reason}`, { details: p.details, cause: p.cause })
     this.disputeId = p.disputeId
     this.phase = p.phase
+    this.reason = p.reason
   }
 }
 
@@ -52,16 +55,26 @@ export class InputEncodingError extends BaseError {
   readonly index: number
   readonly value: bigint | null
   readonly lane: { bytes: number; signed: boolean }
-  constructor(p: { index: number; value: bigint | null; lane: { bytes: number; signed: boolean }; reason?: string }) {
+  readonly reason?: string
+  constructor(
+    p: {
+      index: number
+      value: bigint | null
+      lane: { bytes: number; signed: boolean }
+      reason?: string
+    } & BaseErrorParameters,
+  ) {
     const lane = `${p.lane.signed ? 'signed' : 'unsigned'} ${p.lane.bytes}-byte lane`
     super(
       p.value !== null
         ? `input value ${p.value} at index ${p.index} does not fit a ${lane}`
         : (p.reason ?? `packed input ends inside lane ${p.index} (${lane}s)`),
+      { details: p.details, cause: p.cause },
     )
     this.index = p.index
     this.value = p.value
     this.lane = p.lane
+    if (p.reason !== undefined) this.reason = p.reason
   }
 }
 
@@ -69,19 +82,24 @@ export class InputEncodingError extends BaseError {
  * A one-step proof of the wrong kind was asked for: linear and max elements are folds
  * (`buildFoldRowProof`, `buildFoldStepProof`), the other ops are re-executed whole
  * (`buildOneStepProof`), as `IntegerOneStep.valueAt` reverts `FoldRequired` for a fold op.
+ * `fold` is whether the step is a fold (the default: a fold was given to the whole-op prover).
  */
 export class FoldRequiredError extends BaseError {
   override name = 'FoldRequiredError'
   readonly stepIndex: number
   readonly op: string
-  constructor(p: { stepIndex: number; op: string; fold?: boolean }) {
+  readonly fold: boolean
+  constructor(p: { stepIndex: number; op: string; fold?: boolean } & BaseErrorParameters) {
+    const fold = p.fold !== false
     super(
-      p.fold === false
-        ? `step ${p.stepIndex} (${p.op}) is not a fold: prove it with buildOneStepProof`
-        : `step ${p.stepIndex} (${p.op}) is a fold over its row: prove it with buildFoldRowProof and buildFoldStepProof`,
+      fold
+        ? `step ${p.stepIndex} (${p.op}) is a fold over its row: prove it with buildFoldRowProof and buildFoldStepProof`
+        : `step ${p.stepIndex} (${p.op}) is not a fold: prove it with buildOneStepProof`,
+      { details: p.details, cause: p.cause },
     )
     this.stepIndex = p.stepIndex
     this.op = p.op
+    this.fold = fold
   }
 }
 
@@ -91,27 +109,41 @@ export class FoldRequiredError extends BaseError {
  */
 export class DisputeBudgetError extends BaseError {
   override name = 'DisputeBudgetError'
+  readonly model: string
   readonly tx: string
   readonly stepIndex: number | null
   readonly origin: string | null
-  constructor(p: {
-    model: string
-    tx: string
-    stepIndex: number | null
-    origin: string | null
-    calldataBytes: number
-    gasBound: number
-    budget: { gas: number; calldataBytes: number }
-  }) {
+  readonly calldataBytes: number
+  readonly gasBound: number
+  readonly budget: { gas: number; calldataBytes: number }
+  constructor(
+    p: {
+      model: string
+      tx: string
+      stepIndex: number | null
+      origin: string | null
+      calldataBytes: number
+      gasBound: number
+      budget: { gas: number; calldataBytes: number }
+    } & BaseErrorParameters,
+  ) {
     const where = p.stepIndex === null ? '' : ` at step ${p.stepIndex} ("${p.origin}")`
     super(
       `model "${p.model}": its ${p.tx} transaction${where} may need ${p.gasBound} gas and ${p.calldataBytes} calldata bytes; a dispute transaction may use at most ${p.budget.gas} gas and ${p.budget.calldataBytes} bytes`,
       {
-        details: ['Split the layer (fewer operands or a smaller operand tensor), or shrink the model input.'],
+        details: [
+          'Split the layer (fewer operands or a smaller operand tensor), or shrink the model input.',
+          ...(p.details ?? []),
+        ],
+        cause: p.cause,
       },
     )
+    this.model = p.model
     this.tx = p.tx
     this.stepIndex = p.stepIndex
     this.origin = p.origin
+    this.calldataBytes = p.calldataBytes
+    this.gasBound = p.gasBound
+    this.budget = p.budget
   }
 }

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { readFile } from 'node:fs/promises'
-import { BaseError } from '../errors.js'
+import { BaseError, type ErrorParameters } from '../errors.js'
 
 /**
  * The one place where errors from outside veriml (the file system, ethers, onnxruntime,
@@ -26,11 +26,15 @@ const FILE_PROBLEMS: Record<string, string> = {
 export class FileError extends BaseError {
   override name = 'FileError'
   readonly path: string
+  /** What the file was for ("model", "input file"), when the caller said. */
+  readonly what?: string
+  /** The Node errno code (ENOENT, EISDIR…) the message is worded from. */
   readonly code: string
-  constructor(p: { path: string; what?: string; code: string; details?: string[] }) {
+  constructor(p: ErrorParameters<{ path: string; what?: string; code: string }>) {
     const why = FILE_PROBLEMS[p.code] ?? `failed (${p.code})`
-    super(`${p.what ? `${p.what} ` : ''}${p.path}: ${why}`, { details: p.details })
+    super(`${p.what ? `${p.what} ` : ''}${p.path}: ${why}`, { details: p.details, cause: p.cause })
     this.path = p.path
+    if (p.what !== undefined) this.what = p.what
     this.code = p.code
   }
 }
@@ -38,8 +42,19 @@ export class FileError extends BaseError {
 /** A file larger than veriml will load: refused before reading it. */
 export class FileTooLargeError extends BaseError {
   override name = 'FileTooLargeError'
-  constructor(p: { path: string; what: string; bytes: number; limit: number }) {
-    super(`${p.what} ${p.path} is ${p.bytes} bytes, over the ${p.limit}-byte limit`)
+  readonly path: string
+  readonly what: string
+  readonly bytes: number
+  readonly limit: number
+  constructor(p: ErrorParameters<{ path: string; what: string; bytes: number; limit: number }>) {
+    super(`${p.what} ${p.path} is ${p.bytes} bytes, over the ${p.limit}-byte limit`, {
+      details: p.details,
+      cause: p.cause,
+    })
+    this.path = p.path
+    this.what = p.what
+    this.bytes = p.bytes
+    this.limit = p.limit
   }
 }
 
@@ -89,9 +104,19 @@ export async function readInputFile(path: string, what: string, limit = MAX_READ
   }
 }
 
-/** An ethers error: its one-line `shortMessage` (the long message quotes arguments and transactions). */
+/**
+ * An ethers error: its one-line `shortMessage` as `problem` and its `code` (the long message
+ * quotes arguments and transactions).
+ */
 export class ChainError extends BaseError {
   override name = 'ChainError'
+  readonly problem: string
+  readonly code: string
+  constructor({ problem, code, details, cause }: ErrorParameters<{ problem: string; code: string }>) {
+    super(`${problem} (${code})`, { details, cause })
+    this.problem = problem
+    this.code = code
+  }
 }
 
 /**
@@ -103,6 +128,6 @@ export function toTypedError(error: unknown): BaseError | null {
   if (isErrno(error)) return fileError(error) as FileError
   const e = error as { shortMessage?: unknown; code?: unknown } | null
   if (e && typeof e.shortMessage === 'string' && typeof e.code === 'string')
-    return new ChainError(`${e.shortMessage} (${e.code})`)
+    return new ChainError({ problem: e.shortMessage, code: e.code })
   return null
 }

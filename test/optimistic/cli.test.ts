@@ -17,6 +17,7 @@ import {
 } from '../../src/optimistic/chain/deployment.js'
 import { ClaimNotFoundError } from '../../src/optimistic/chain/errors.js'
 import { mostExpensiveElement } from '../../src/optimistic/cheat.js'
+import { claimStatus } from '../../src/optimistic/chain/status.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { inputTensor } from './models.js'
 import { packInput, packInputStates } from '../../src/optimistic/input.js'
@@ -242,6 +243,18 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(r.stdout).toContain('WRONG')
     expect(r.stdout).toContain('the challenger won')
     expect((await defending).status).toBe('Rejected')
+    // The status `op status` prints, from the library: the claim rejected by the one dispute against it.
+    const s = await claimStatus({ game: ctx(cheater).game, claimId, fromBlock })
+    expect(s).toMatchObject({
+      claimId,
+      status: 'Rejected',
+      claimant: cheater.address,
+      modelId: d.modelId,
+      openDisputes: 0,
+    })
+    expect(s.outputs).toEqual(lie.outputs)
+    expect(s.disputes).toHaveLength(1)
+    expect(s.disputes[0]).toMatchObject({ challenger: wallets[7].address, phase: 'Resolved', claimantWon: false })
   }, 60_000)
 
   it('fails with a specific error for an unknown claim id, a missing optimistic.json, or another model', async () => {
@@ -252,6 +265,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     await expect(findClaim(ctx(wallets[0]).game, unknown, m.params.layout, { fromBlock: 0 })).rejects.toThrow(
       ClaimNotFoundError,
     )
+    await expect(claimStatus({ game: ctx(wallets[0]).game, claimId: unknown })).rejects.toThrow(ClaimNotFoundError)
     const ch = await cli('op', 'challenge', unknown, join(dir, 'm'), '--rpc', anvil.rpcUrl, '--private-key', key(5))
     expect(ch.code).toBe(1)
     expect(ch.stderr).toContain(`claim ${unknown} not found`)

@@ -57,13 +57,13 @@ function softmaxNote(op: 'softmax' | 'logsoftmax'): Handler {
     const X = need(ctx, x, 'input')
     const out = ctx.node.outputs[0]
     if (!ctx.finalOutputs.has(out)) {
-      throw new LoweringError(
-        ctx.node,
-        `${ctx.node.opType} is supported only as the final op (its output must be a graph output that no other node reads)`,
-        [
+      throw new LoweringError({
+        node: ctx.node,
+        problem: `${ctx.node.opType} is supported only as the final op (its output must be a graph output that no other node reads)`,
+        details: [
           'The circuit proves the logits and reports the probabilities computed in float from them; a softmax inside the model has no exact integer form.',
         ],
-      )
+      })
     }
     const shape = shapeOf(X)
     const legacy = ctx.opset < 13

@@ -1,4 +1,4 @@
-import { BaseError } from '../../errors.js'
+import { BaseError, type ErrorParameters } from '../../errors.js'
 import { type Affine, type RowTerms, add, compose, identity, isIndexMap } from '../affine.js'
 import { type FloatOp, type FloatPostprocess, type FloatStep, sizeOf } from '../graph.js'
 import type { AttributeValue, OnnxNode, OnnxTensor } from '../parse.js'
@@ -12,14 +12,23 @@ export type Sym =
 export type ConstSym = Extract<Sym, { kind: 'const' }>
 export type AffineSym = Extract<Sym, { kind: 'affine' }>
 
+/** An ONNX node veriml cannot lower: names the node (`node`, `opType`) and what is wrong with it. */
 export class LoweringError extends BaseError {
   override name = 'LoweringError'
   readonly node: string
   readonly opType: string
-  constructor(node: OnnxNode, problem: string, details: string[] = []) {
-    super(`node "${node.name}" (${node.opType}): ${problem}`, { details })
+  readonly problem: string
+  /** `node` is the ONNX node itself; the error keeps its name and op type. */
+  constructor({
+    node,
+    problem,
+    details,
+    cause,
+  }: ErrorParameters<{ node: Pick<OnnxNode, 'name' | 'opType'>; problem: string }>) {
+    super(`node "${node.name}" (${node.opType}): ${problem}`, { details, cause })
     this.node = node.name
     this.opType = node.opType
+    this.problem = problem
   }
 }
 
@@ -42,7 +51,8 @@ export const num = (v: AttributeValue | undefined, dflt: number): number => (typ
 export function attrInts(ctx: Ctx, name: string): number[] | undefined {
   const v = ctx.node.attributes[name]
   if (v === undefined) return undefined
-  if (!Array.isArray(v)) throw new LoweringError(ctx.node, `attribute "${name}" must be a list of ints`)
+  if (!Array.isArray(v))
+    throw new LoweringError({ node: ctx.node, problem: `attribute "${name}" must be a list of ints` })
   return v
 }
 
@@ -58,7 +68,8 @@ export function intsParam(ctx: Ctx, input: Sym | undefined, name: string): numbe
 }
 
 export function normalizeAxis(ctx: Ctx, axis: number, rank: number): number {
-  if (axis < -rank || axis >= rank) throw new LoweringError(ctx.node, `axis ${axis} is out of range for rank ${rank}`)
+  if (axis < -rank || axis >= rank)
+    throw new LoweringError({ node: ctx.node, problem: `axis ${axis} is out of range for rank ${rank}` })
   return axis < 0 ? axis + rank : axis
 }
 
@@ -89,10 +100,10 @@ const emitted = new WeakMap<Ctx, WeakMap<AffineSym, number>>()
 /** Emits the pending affine map as a step (a gather when it is a pure index map) and returns its tensor. */
 export function materialize(ctx: Ctx, s: Sym): number {
   if (s.kind === 'const')
-    throw new LoweringError(
-      ctx.node,
-      'a value that does not depend on the model input cannot be an activation or an output',
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'a value that does not depend on the model input cannot be an activation or an output',
+    })
   const a = s.a
   const inputs = a.bases.map((b) => b.id)
   const isPlainBase =
@@ -128,16 +139,20 @@ export const fresh = (id: number, shape: number[]): Sym => ({ kind: 'affine', a:
 export const shapeOf = (s: Sym): number[] => (s.kind === 'const' ? s.dims : s.a.shape)
 
 export function need(ctx: Ctx, s: Sym | undefined, what: string): Sym {
-  if (!s) throw new LoweringError(ctx.node, `missing ${what}`)
+  if (!s) throw new LoweringError({ node: ctx.node, problem: `missing ${what}` })
   return s
 }
 
 export function needConst(ctx: Ctx, s: Sym | undefined, what: string): ConstSym {
   const v = need(ctx, s, what)
   if (v.kind !== 'const')
-    throw new LoweringError(ctx.node, `${what} must be a constant (an initializer or Constant node)`, [
-      'Only elementwise Mul takes two input-dependent tensors; weights of linear ops (Conv, Gemm, MatMul…) must be constants.',
-    ])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `${what} must be a constant (an initializer or Constant node)`,
+      details: [
+        'Only elementwise Mul takes two input-dependent tensors; weights of linear ops (Conv, Gemm, MatMul…) must be constants.',
+      ],
+    })
   return v
 }
 

@@ -23,20 +23,24 @@ export function windowAttributes(
   kernel: number[],
 ): { r: number; autoPad: AutoPad; strides: number[]; dilations: number[]; pads: number[] } {
   const r = xShape.length - 2
-  if (r < 1) throw new LoweringError(ctx.node, `input must be [N, C, spatial…], got [${xShape}]`)
+  if (r < 1) throw new LoweringError({ node: ctx.node, problem: `input must be [N, C, spatial…], got [${xShape}]` })
   if (kernel.length !== r)
-    throw new LoweringError(ctx.node, `kernel_shape [${kernel}] does not match ${r} spatial dims`)
+    throw new LoweringError({ node: ctx.node, problem: `kernel_shape [${kernel}] does not match ${r} spatial dims` })
   const autoPad = attrString(ctx, 'auto_pad', 'NOTSET')
   if (!AUTO_PADS.includes(autoPad))
-    throw new LoweringError(ctx.node, `unknown auto_pad "${autoPad}"`, [`Expected one of ${AUTO_PADS.join(', ')}.`])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `unknown auto_pad "${autoPad}"`,
+      details: [`Expected one of ${AUTO_PADS.join(', ')}.`],
+    })
   const strides = attrInts(ctx, 'strides') ?? kernel.map(() => 1)
   const dilations = attrInts(ctx, 'dilations') ?? kernel.map(() => 1)
   const pads = attrInts(ctx, 'pads') ?? new Array<number>(2 * r).fill(0)
   if (strides.length !== r || dilations.length !== r || pads.length !== 2 * r) {
-    throw new LoweringError(
-      ctx.node,
-      `strides [${strides}], dilations [${dilations}] or pads [${pads}] do not match ${r} spatial dims`,
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `strides [${strides}], dilations [${dilations}] or pads [${pads}] do not match ${r} spatial dims`,
+    })
   }
   return { r, autoPad: autoPad as AutoPad, strides, dilations, pads }
 }
@@ -45,10 +49,10 @@ function geometry(ctx: Ctx, xShape: number[], kernel: number[]): Window {
   const { autoPad, strides, dilations, pads } = windowAttributes(ctx, xShape, kernel)
   const w = windowGeometry(xShape.slice(2), kernel, strides, dilations, pads, autoPad)
   if (!w)
-    throw new LoweringError(
-      ctx.node,
-      `kernel [${kernel}] does not fit input [${xShape}] with these pads, strides and dilations`,
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `kernel [${kernel}] does not fit input [${xShape}] with these pads, strides and dilations`,
+    })
   return w
 }
 
@@ -60,12 +64,19 @@ export const Conv: Handler = (ctx, [x, weight, b]) => {
   const group = num(ctx.node.attributes.group, 1)
   const [N, C] = xs
   if (Cg * group !== C || M % group !== 0)
-    throw new LoweringError(ctx.node, `weight [${W.dims}] with group ${group} does not fit input [${xs}]`)
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `weight [${W.dims}] with group ${group} does not fit input [${xs}]`,
+    })
   const declared = attrInts(ctx, 'kernel_shape')
   if (declared && declared.join() !== kernel.join())
-    throw new LoweringError(ctx.node, `kernel_shape [${declared}] differs from the weight's [${kernel}]`)
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `kernel_shape [${declared}] differs from the weight's [${kernel}]`,
+    })
   const B = b ? needConst(ctx, b, 'bias B') : undefined
-  if (B && B.data.length !== M) throw new LoweringError(ctx.node, `bias has ${B.data.length} elements, expected ${M}`)
+  if (B && B.data.length !== M)
+    throw new LoweringError({ node: ctx.node, problem: `bias has ${B.data.length} elements, expected ${M}` })
   const w = geometry(ctx, xs, kernel)
   const taps = windowTaps(w)
   const K = sizeOf(kernel),
@@ -125,11 +136,13 @@ export const AveragePool: Handler = (ctx, [x]) => {
   const X = need(ctx, x, 'input X')
   const xs = shapeOf(X)
   const kernel = attrInts(ctx, 'kernel_shape')
-  if (!kernel) throw new LoweringError(ctx.node, 'missing attribute kernel_shape')
+  if (!kernel) throw new LoweringError({ node: ctx.node, problem: 'missing attribute kernel_shape' })
   if (num(ctx.node.attributes.ceil_mode, 0) !== 0)
-    throw new LoweringError(ctx.node, 'ceil_mode=1 is not supported', [
-      'Export with ceil_mode=0, or pad the input explicitly.',
-    ])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'ceil_mode=1 is not supported',
+      details: ['Export with ceil_mode=0, or pad the input explicitly.'],
+    })
   const w = geometry(ctx, xs, kernel)
   const K = sizeOf(kernel)
   // In floor mode every window lies inside the padded input, so "including pads" means the full kernel.
@@ -144,7 +157,7 @@ export const AveragePool: Handler = (ctx, [x]) => {
 export const GlobalAveragePool: Handler = (ctx, [x]) => {
   const X = need(ctx, x, 'input X')
   const xs = shapeOf(X)
-  if (xs.length < 3) throw new LoweringError(ctx.node, `input must be [N, C, spatial…], got [${xs}]`)
+  if (xs.length < 3) throw new LoweringError({ node: ctx.node, problem: `input must be [N, C, spatial…], got [${xs}]` })
   const S = sizeOf(xs.slice(2))
   const taps = Int32Array.from({ length: S }, (_, i) => i)
   return [average(X, [xs[0], xs[1], ...xs.slice(2).map(() => 1)], taps, S, S, () => S)]
@@ -154,7 +167,11 @@ export const GlobalAveragePool: Handler = (ctx, [x]) => {
 export const BatchNormalization: Handler = (ctx, [x, scale, bias, mean, variance]) => {
   const X = need(ctx, x, 'input X')
   if (num(ctx.node.attributes.training_mode, 0) !== 0)
-    throw new LoweringError(ctx.node, 'training_mode=1 is not supported', ['Export the model in eval mode.'])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'training_mode=1 is not supported',
+      details: ['Export the model in eval mode.'],
+    })
   const xs = shapeOf(X)
   const C = xs.length > 1 ? xs[1] : 1
   const eps = num(ctx.node.attributes.epsilon, 1e-5)
@@ -166,7 +183,10 @@ export const BatchNormalization: Handler = (ctx, [x, scale, bias, mean, variance
   ]
   for (const t of [s, b, mu, v])
     if (t.data.length !== C)
-      throw new LoweringError(ctx.node, `per-channel parameter has ${t.data.length} elements, expected ${C} channels`)
+      throw new LoweringError({
+        node: ctx.node,
+        problem: `per-channel parameter has ${t.data.length} elements, expected ${C} channels`,
+      })
   const k = Float64Array.from(s.data, (si, c) => si / Math.sqrt(v.data[c] + eps))
   const inner = sizeOf(xs.slice(2))
   const idx = [0],

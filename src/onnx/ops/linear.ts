@@ -23,7 +23,8 @@ export function elementwise(ctx: Ctx, inputs: (Sym | undefined)[], kind: 'Add' |
   const x = need(ctx, inputs[0], 'input A')
   const y = need(ctx, inputs[1], 'input B')
   const shape = broadcastShapes(shapeOf(x), shapeOf(y))
-  if (!shape) throw new LoweringError(ctx.node, `shapes [${shapeOf(x)}] and [${shapeOf(y)}] do not broadcast`)
+  if (!shape)
+    throw new LoweringError({ node: ctx.node, problem: `shapes [${shapeOf(x)}] and [${shapeOf(y)}] do not broadcast` })
   const f = {
     Add: (p: number, q: number) => p + q,
     Sub: (p: number, q: number) => p - q,
@@ -111,9 +112,11 @@ function matmul2d(
       }),
     }
   }
-  throw new LoweringError(ctx.node, 'exactly one operand must be a constant', [
-    'A matrix product of two input-dependent tensors is not supported (an elementwise Mul is).',
-  ])
+  throw new LoweringError({
+    node: ctx.node,
+    problem: 'exactly one operand must be a constant',
+    details: ['A matrix product of two input-dependent tensors is not supported (an elementwise Mul is).'],
+  })
 }
 
 export const Add: Handler = (ctx, inputs) => [elementwise(ctx, inputs, 'Add')]
@@ -133,10 +136,10 @@ export const Gemm: Handler = (ctx, [a, b, c]) => {
   const [M, K] = tA ? [a1, a0] : [a0, a1]
   const [K2, N] = tB ? [b1, b0] : [b0, b1]
   if (shapeOf(A).length !== 2 || shapeOf(B).length !== 2 || K !== K2) {
-    throw new LoweringError(
-      ctx.node,
-      `incompatible shapes A [${shapeOf(A)}] and B [${shapeOf(B)}] (transA=${tA}, transB=${tB})`,
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `incompatible shapes A [${shapeOf(A)}] and B [${shapeOf(B)}] (transA=${tA}, transB=${tB})`,
+    })
   }
   const scale = (s: Sym): Sym => (s.kind === 'const' ? { ...s, data: s.data.map((e) => e * alpha) } : s)
   const C: Sym | undefined = c
@@ -181,9 +184,11 @@ export const MatMul: Handler = (ctx, [a, b]) => {
     [K2, N] = b2.slice(-2)
   const batch = a2.slice(0, -2)
   if (K !== K2 || b2.length > 2 || (batch.length > 0 && A.kind !== 'affine')) {
-    throw new LoweringError(ctx.node, `unsupported MatMul shapes [${sa}] × [${sb}]`, [
-      'Supported: [..., M, K] × constant [K, N], and constant [M, K] × [K, N].',
-    ])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `unsupported MatMul shapes [${sa}] × [${sb}]`,
+      details: ['Supported: [..., M, K] × constant [K, N], and constant [M, K] × [K, N].'],
+    })
   }
   const outShape = [...(sa.length === 1 ? [] : [...batch, M]), ...(sb.length === 1 ? [] : [N])]
   const B_ = sizeOf(batch)

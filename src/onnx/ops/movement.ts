@@ -30,7 +30,7 @@ export const Reshape: Handler = (ctx, [x, spec]) => {
   const v = need(ctx, x, 'input')
   const wanted = Array.from(needConst(ctx, spec, 'shape').data)
   const target = reshapeTarget(shapeOf(v), wanted)
-  if (!target) throw new LoweringError(ctx.node, `cannot reshape [${shapeOf(v)}] to [${wanted}]`)
+  if (!target) throw new LoweringError({ node: ctx.node, problem: `cannot reshape [${shapeOf(v)}] to [${wanted}]` })
   return [withShape(v, target)]
 }
 
@@ -39,7 +39,7 @@ export const Transpose: Handler = (ctx, [x]) => {
   const s = shapeOf(v)
   const perm = attrInts(ctx, 'perm') ?? s.map((_, i) => s.length - 1 - i)
   if (perm.length !== s.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i))
-    throw new LoweringError(ctx.node, `perm [${perm}] is not a permutation of ${s.length} axes`)
+    throw new LoweringError({ node: ctx.node, problem: `perm [${perm}] is not a permutation of ${s.length} axes` })
   const out = perm.map((p) => s[p])
   const si = strides(s),
     so = strides(out)
@@ -51,7 +51,7 @@ export const Squeeze: Handler = (ctx, [x, axesIn]) => {
   const s = shapeOf(v)
   const axes = intsParam(ctx, axesIn, 'axes')?.map((a) => normalizeAxis(ctx, a, s.length))
   for (const a of axes ?? [])
-    if (s[a] !== 1) throw new LoweringError(ctx.node, `cannot squeeze axis ${a} of size ${s[a]}`)
+    if (s[a] !== 1) throw new LoweringError({ node: ctx.node, problem: `cannot squeeze axis ${a} of size ${s[a]}` })
   return [
     withShape(
       v,
@@ -64,10 +64,11 @@ export const Unsqueeze: Handler = (ctx, [x, axesIn]) => {
   const v = need(ctx, x, 'input')
   const s = shapeOf(v)
   const given = intsParam(ctx, axesIn, 'axes')
-  if (!given) throw new LoweringError(ctx.node, 'missing axes')
+  if (!given) throw new LoweringError({ node: ctx.node, problem: 'missing axes' })
   const rank = s.length + given.length
   const axes = given.map((a) => normalizeAxis(ctx, a, rank))
-  if (new Set(axes).size !== axes.length) throw new LoweringError(ctx.node, `repeated axes [${given}]`)
+  if (new Set(axes).size !== axes.length)
+    throw new LoweringError({ node: ctx.node, problem: `repeated axes [${given}]` })
   const out: number[] = []
   let at = 0
   for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : s[at++])
@@ -81,12 +82,12 @@ export const Pad: Handler = (ctx, [x, padsIn, valueIn, axesIn]) => {
   const r = s.length
   const mode = attrString(ctx, 'mode', 'constant')
   const given = intsParam(ctx, padsIn, 'pads')
-  if (!given) throw new LoweringError(ctx.node, 'missing pads')
+  if (!given) throw new LoweringError({ node: ctx.node, problem: 'missing pads' })
   const axes = axesIn
     ? Array.from(needConst(ctx, axesIn, 'axes').data, (a) => normalizeAxis(ctx, a, r))
     : s.map((_, i) => i)
   if (given.length !== 2 * axes.length)
-    throw new LoweringError(ctx.node, `pads [${given}] do not match ${axes.length} axes`)
+    throw new LoweringError({ node: ctx.node, problem: `pads [${given}] do not match ${axes.length} axes` })
   const begin = new Array<number>(r).fill(0),
     end = new Array<number>(r).fill(0)
   axes.forEach((a, i) => {
@@ -95,7 +96,8 @@ export const Pad: Handler = (ctx, [x, padsIn, valueIn, axesIn]) => {
   })
   const value = valueIn ? (needConst(ctx, valueIn, 'constant_value').data[0] ?? 0) : num(ctx.node.attributes.value, 0)
   const out = s.map((d, i) => d + begin[i] + end[i])
-  if (out.some((d) => d < 0)) throw new LoweringError(ctx.node, `pads [${given}] crop more than the input [${s}]`)
+  if (out.some((d) => d < 0))
+    throw new LoweringError({ node: ctx.node, problem: `pads [${given}] crop more than the input [${s}]` })
   const coord: Record<string, (c: number, d: number) => number> = {
     constant: (c, d) => (c >= 0 && c < d ? c : -1),
     edge: (c, d) => Math.min(Math.max(c, 0), d - 1),
@@ -107,7 +109,12 @@ export const Pad: Handler = (ctx, [x, padsIn, valueIn, axesIn]) => {
     },
   }
   const map = coord[mode]
-  if (!map) throw new LoweringError(ctx.node, `unsupported mode "${mode}"`, ['Supported: constant, edge, reflect.'])
+  if (!map)
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `unsupported mode "${mode}"`,
+      details: ['Supported: constant, edge, reflect.'],
+    })
   const si = strides(s),
     so = strides(out)
   return [
@@ -134,7 +141,7 @@ export const Slice: Handler = (ctx, [x, startsIn, endsIn, axesIn, stepsIn]) => {
   const starts = intsParam(ctx, startsIn, 'starts'),
     ends = intsParam(ctx, endsIn, 'ends')
   if (!starts || !ends || starts.length !== ends.length)
-    throw new LoweringError(ctx.node, 'starts and ends are required and must have the same length')
+    throw new LoweringError({ node: ctx.node, problem: 'starts and ends are required and must have the same length' })
   const axes = (intsParam(ctx, axesIn, 'axes') ?? starts.map((_, i) => i)).map((a) => normalizeAxis(ctx, a, s.length))
   const steps = stepsIn ? Array.from(needConst(ctx, stepsIn, 'steps').data) : starts.map(() => 1)
   const first = s.map(() => 0),
@@ -143,7 +150,7 @@ export const Slice: Handler = (ctx, [x, startsIn, endsIn, axesIn, stepsIn]) => {
   axes.forEach((a, i) => {
     const d = s[a],
       k = steps[i]
-    if (k === 0) throw new LoweringError(ctx.node, 'a step of 0 is not allowed')
+    if (k === 0) throw new LoweringError({ node: ctx.node, problem: 'a step of 0 is not allowed' })
     // INVARIANT: ONNX clamps starts to [0, d] and ends to [0, d] going forwards, to [0, d-1] and [-1, d-1] going backwards.
     let b = starts[i] < 0 ? starts[i] + d : starts[i]
     let e = ends[i] < 0 ? ends[i] + d : ends[i]
@@ -162,13 +169,14 @@ export const Concat: Handler = (ctx, inputs) => {
   const parts = inputs.map((x, i) => need(ctx, x, `input ${i}`))
   const shapes = parts.map(shapeOf)
   const r = shapes[0].length
-  if (typeof ctx.node.attributes.axis !== 'number') throw new LoweringError(ctx.node, 'missing attribute axis')
+  if (typeof ctx.node.attributes.axis !== 'number')
+    throw new LoweringError({ node: ctx.node, problem: 'missing attribute axis' })
   const axis = normalizeAxis(ctx, ctx.node.attributes.axis, r)
   if (shapes.some((p) => p.length !== r || p.some((d, i) => i !== axis && d !== shapes[0][i]))) {
-    throw new LoweringError(
-      ctx.node,
-      `shapes ${shapes.map((p) => `[${p}]`).join(', ')} do not concatenate along axis ${axis}`,
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `shapes ${shapes.map((p) => `[${p}]`).join(', ')} do not concatenate along axis ${axis}`,
+    })
   }
   const out = [...shapes[0]]
   out[axis] = shapes.reduce((n, p) => n + p[axis], 0)
@@ -198,7 +206,8 @@ export const Gather: Handler = (ctx, [x, indicesIn]) => {
   const axis = normalizeAxis(ctx, num(ctx.node.attributes.axis, 0), s.length)
   const d = s[axis]
   const indices = Array.from(ind.data, (i) => {
-    if (i < -d || i >= d) throw new LoweringError(ctx.node, `index ${i} is out of range for axis ${axis} of size ${d}`)
+    if (i < -d || i >= d)
+      throw new LoweringError({ node: ctx.node, problem: `index ${i} is out of range for axis ${axis} of size ${d}` })
     return i < 0 ? i + d : i
   })
   const inner = sizeOf(s.slice(axis + 1)),

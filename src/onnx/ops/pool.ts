@@ -30,10 +30,10 @@ import {
 function poolGeometry(ctx: Ctx, xShape: number[], kernel: number[], ceilMode: boolean): Window {
   const { r, autoPad, strides, dilations, pads } = windowAttributes(ctx, xShape, kernel)
   if ([...kernel, ...strides, ...dilations].some((v) => !(v >= 1)) || pads.some((p) => p < 0)) {
-    throw new LoweringError(
-      ctx.node,
-      `kernel_shape [${kernel}], strides [${strides}] and dilations [${dilations}] must be ≥ 1 and pads [${pads}] ≥ 0`,
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `kernel_shape [${kernel}], strides [${strides}] and dilations [${dilations}] must be ≥ 1 and pads [${pads}] ≥ 0`,
+    })
   }
   const input = xShape.slice(2)
   const padsBegin: number[] = [],
@@ -52,10 +52,10 @@ function poolGeometry(ctx: Ctx, xShape: number[], kernel: number[], ceilMode: bo
     let o = ceilMode ? Math.ceil(numerator / s) + 1 : Math.trunc(numerator / s) + 1
     if (ceilMode && (o - 1) * s >= n + head) o--
     if (!(o >= 1))
-      throw new LoweringError(
-        ctx.node,
-        `kernel [${kernel}] does not fit input [${xShape}] with pads [${head}, ${tail}], strides [${strides}] and dilations [${dilations}] (spatial dim ${i})`,
-      )
+      throw new LoweringError({
+        node: ctx.node,
+        problem: `kernel [${kernel}] does not fit input [${xShape}] with pads [${head}, ${tail}], strides [${strides}] and dilations [${dilations}] (spatial dim ${i})`,
+      })
     padsBegin.push(head)
     out.push(o)
   }
@@ -122,11 +122,11 @@ function windowRows(ctx: Ctx, NC: number, w: Window): { rowPtr: Int32Array; cols
     let inside = false
     for (let q = 0; q < K && !inside; q++) inside = taps[p * K + q] >= 0
     if (!inside)
-      throw new LoweringError(
-        ctx.node,
-        `pooling window ${p} (of output [${w.out}]) covers only padding: its max is undefined`,
-        ['Use smaller pads or dilations.'],
-      )
+      throw new LoweringError({
+        node: ctx.node,
+        problem: `pooling window ${p} (of output [${w.out}]) covers only padding: its max is undefined`,
+        details: ['Use smaller pads or dilations.'],
+      })
   }
   const rowPtr = new Int32Array(NC * P + 1)
   const cols: number[] = []
@@ -148,16 +148,19 @@ function windowRows(ctx: Ctx, NC: number, w: Window): { rowPtr: Int32Array; cols
  */
 export const MaxPool: Handler = (ctx, [x]) => {
   if (ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '') {
-    throw new LoweringError(ctx.node, `the optional Indices output "${ctx.node.outputs[1]}" is not supported`, [
-      'Indices are positions, not values a circuit proves; drop the second output.',
-    ])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `the optional Indices output "${ctx.node.outputs[1]}" is not supported`,
+      details: ['Indices are positions, not values a circuit proves; drop the second output.'],
+    })
   }
   const X = need(ctx, x, 'input X')
   const xs = shapeOf(X)
   const kernel = attrInts(ctx, 'kernel_shape')
-  if (!kernel) throw new LoweringError(ctx.node, 'missing attribute kernel_shape')
+  if (!kernel) throw new LoweringError({ node: ctx.node, problem: 'missing attribute kernel_shape' })
   const ceilMode = num(ctx.node.attributes.ceil_mode, 0)
-  if (ceilMode !== 0 && ceilMode !== 1) throw new LoweringError(ctx.node, `ceil_mode must be 0 or 1, got ${ceilMode}`)
+  if (ceilMode !== 0 && ceilMode !== 1)
+    throw new LoweringError({ node: ctx.node, problem: `ceil_mode must be 0 or 1, got ${ceilMode}` })
   const w = poolGeometry(ctx, xs, kernel, ceilMode === 1)
   const { rowPtr, cols } = windowRows(ctx, xs[0] * xs[1], w)
   return [maxRows(ctx, X, [xs[0], xs[1], ...w.out], rowPtr, cols)]
@@ -166,7 +169,7 @@ export const MaxPool: Handler = (ctx, [x]) => {
 export const GlobalMaxPool: Handler = (ctx, [x]) => {
   const X = need(ctx, x, 'input X')
   const xs = shapeOf(X)
-  if (xs.length < 3) throw new LoweringError(ctx.node, `input must be [N, C, spatial…], got [${xs}]`)
+  if (xs.length < 3) throw new LoweringError({ node: ctx.node, problem: `input must be [N, C, spatial…], got [${xs}]` })
   const NC = xs[0] * xs[1],
     S = sizeOf(xs.slice(2))
   const rowPtr = Int32Array.from({ length: NC + 1 }, (_, i) => i * S)

@@ -73,17 +73,22 @@ function params(
   axisAttr = num(ctx.node.attributes.axis, 1),
 ): QuantParams {
   if (num(ctx.node.attributes.block_size, 0) !== 0)
-    throw new LoweringError(ctx.node, 'blocked quantisation (block_size) is not supported', [
-      'Use per-tensor or per-axis scales.',
-    ])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'blocked quantisation (block_size) is not supported',
+      details: ['Use per-tensor or per-axis scales.'],
+    })
   const scale = needConst(ctx, scaleIn, `${what} scale`)
   for (const s of scale.data)
     if (!(s > 0) || !Number.isFinite(s))
-      throw new LoweringError(ctx.node, `${what} scale ${s} is not a positive finite number`)
+      throw new LoweringError({ node: ctx.node, problem: `${what} scale ${s} is not a positive finite number` })
   const zp: ConstSym | undefined = zpIn ? needConst(ctx, zpIn, `${what} zero point`) : undefined
   const n = scale.data.length
   if (zp && zp.data.length !== n)
-    throw new LoweringError(ctx.node, `${what} zero point has ${zp.data.length} elements but the scale has ${n}`)
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `${what} zero point has ${zp.data.length} elements but the scale has ${n}`,
+    })
   const declared = num(ctx.node.attributes.output_dtype, 0)
   const dataType = zp?.dataType ?? (declared || UINT8)
   if (n === 1 && scale.dims.length <= 1)
@@ -91,11 +96,11 @@ function params(
   const dims = shapeOf(x)
   const axis = normalizeAxis(ctx, axisAttr, dims.length)
   if (scale.dims.length !== 1 || dims[axis] !== n)
-    throw new LoweringError(
-      ctx.node,
-      `${what} scale of shape [${scale.dims}] does not match axis ${axis} of [${dims}]`,
-      ['Per-axis scales are 1-D with one entry per index of the axis.'],
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `${what} scale of shape [${scale.dims}] does not match axis ${axis} of [${dims}]`,
+      details: ['Per-axis scales are 1-D with one entry per index of the axis.'],
+    })
   return { scale: scale.data, zeroPoint: zp?.data ?? new Float64Array(n), dataType, axis }
 }
 
@@ -133,11 +138,11 @@ function dequantize(_ctx: Ctx, x: Sym, p: QuantParams): Sym {
 function quantize(ctx: Ctx, x: Sym, p: QuantParams): Sym {
   const range = RANGE[p.dataType]
   if (!range)
-    throw new LoweringError(
-      ctx.node,
-      `quantisation to ${TYPE_NAME[p.dataType] ?? `data type ${p.dataType}`} is not supported`,
-      ['Supported: int8 and uint8.'],
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `quantisation to ${TYPE_NAME[p.dataType] ?? `data type ${p.dataType}`} is not supported`,
+      details: ['Supported: int8 and uint8.'],
+    })
   const [lo, hi] = range
   const dims = shapeOf(x)
   if (x.kind === 'const') {
@@ -148,9 +153,11 @@ function quantize(ctx: Ctx, x: Sym, p: QuantParams): Sym {
     return { kind: 'const', dims, data, dataType: p.dataType }
   }
   if (p.axis !== null)
-    throw new LoweringError(ctx.node, 'per-axis quantisation of an input-dependent tensor is not supported', [
-      'Activations are quantised per tensor; per-axis scales are for constant weights.',
-    ])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'per-axis quantisation of an input-dependent tensor is not supported',
+      details: ['Activations are quantised per tensor; per-axis scales are for constant weights.'],
+    })
   const id = emit(
     ctx,
     { kind: 'quant', inputs: [materialize(ctx, x)], scale: p.scale[0], zeroPoint: p.zeroPoint[0], lo, hi },
@@ -173,10 +180,10 @@ function integerParams(ctx: Ctx, x: Sym, zpIn: Sym | undefined, what: string, ax
   const dims = shapeOf(x)
   const a = normalizeAxis(ctx, axis, dims.length)
   if (dims[a] !== n)
-    throw new LoweringError(
-      ctx.node,
-      `${what} zero point has ${n} elements, expected 1 or ${dims[a]} (axis ${a} of [${dims}])`,
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `${what} zero point has ${n} elements, expected 1 or ${dims[a]} (axis ${a} of [${dims}])`,
+    })
   return { ...base, axis: a }
 }
 
@@ -206,21 +213,24 @@ function operand(
 
 function output(ctx: Ctx, y: Sym, scale: Sym | undefined, zp: Sym | undefined): Sym {
   const p = params(ctx, y, scale, zp, 'y')
-  if (p.axis !== null) throw new LoweringError(ctx.node, 'y_scale must be a scalar')
+  if (p.axis !== null) throw new LoweringError({ node: ctx.node, problem: 'y_scale must be a scalar' })
   return quantize(ctx, y, p)
 }
 
 /** QLinearConv: y = Q(Conv(DQ(x), DQ(w), B·x_scale·w_scale)), w per tensor or per output channel. */
 export const QLinearConv: Handler = (ctx, [x, xs, xz, w, ws, wz, ys, yz, b]) => {
   const X = operand(ctx, x, xs, xz, 'x', 1)
-  if (X.p.axis !== null) throw new LoweringError(ctx.node, 'x_scale must be a scalar')
+  if (X.p.axis !== null) throw new LoweringError({ node: ctx.node, problem: 'x_scale must be a scalar' })
   const W = operand(ctx, w, ws, wz, 'w', 0)
   let B: Sym | undefined
   if (b) {
     // INVARIANT: the int32 bias is in units of x_scale · w_scale (per output channel), zero point 0.
     const bias = needConst(ctx, b, 'bias B')
     if (bias.dataType !== undefined && bias.dataType !== INT32)
-      throw new LoweringError(ctx.node, `bias B must be int32, got ${TYPE_NAME[bias.dataType] ?? bias.dataType}`)
+      throw new LoweringError({
+        node: ctx.node,
+        problem: `bias B must be int32, got ${TYPE_NAME[bias.dataType] ?? bias.dataType}`,
+      })
     B = {
       kind: 'const',
       dims: bias.dims,
@@ -252,7 +262,7 @@ export const ConvInteger: Handler = (ctx, [x, w, xz, wz]) => {
   const X = need(ctx, x, 'input x'),
     W = need(ctx, w, 'input w')
   const px = integerParams(ctx, X, xz, 'x', 1)
-  if (px.axis !== null) throw new LoweringError(ctx.node, 'x_zero_point must be a scalar')
+  if (px.axis !== null) throw new LoweringError({ node: ctx.node, problem: 'x_zero_point must be a scalar' })
   return Conv(ctx, [dequantize(ctx, X, px), dequantize(ctx, W, integerParams(ctx, W, wz, 'w', 0))])
 }
 
@@ -260,7 +270,8 @@ export const ConvInteger: Handler = (ctx, [x, w, xz, wz]) => {
 export const QLinearAdd: Handler = (ctx, [a, as, az, b, bs, bz, cs, cz]) => {
   const A = operand(ctx, a, as, az, 'A', 0),
     B = operand(ctx, b, bs, bz, 'B', 0)
-  if (A.p.axis !== null || B.p.axis !== null) throw new LoweringError(ctx.node, 'A_scale and B_scale must be scalars')
+  if (A.p.axis !== null || B.p.axis !== null)
+    throw new LoweringError({ node: ctx.node, problem: 'A_scale and B_scale must be scalars' })
   return [output(ctx, elementwise(ctx, [A.v, B.v], 'Add'), cs, cz)]
 }
 
@@ -270,7 +281,7 @@ export const QLinearAdd: Handler = (ctx, [a, as, az, b, bs, bz, cs, cz]) => {
 /** QGemm: alpha·DQ(A)·DQ(B) + C, C int32 at scale a_scale·b_scale; quantised when y_scale is given, else float. */
 export const QGemm: Handler = (ctx, [a, as, az, b, bs, bz, c, ys, yz]) => {
   const A = operand(ctx, a, as, az, 'A', 0)
-  if (A.p.axis !== null) throw new LoweringError(ctx.node, 'a_scale must be a scalar')
+  if (A.p.axis !== null) throw new LoweringError({ node: ctx.node, problem: 'a_scale must be a scalar' })
   // B's per-column scale is along N: axis 0 of a transposed B, axis 1 otherwise.
   const B = operand(ctx, b, bs, bz, 'B', num(ctx.node.attributes.transB, 0) ? 0 : 1)
   let C: Sym | undefined
@@ -279,7 +290,10 @@ export const QGemm: Handler = (ctx, [a, as, az, b, bs, bz, c, ys, yz]) => {
     const alpha = num(ctx.node.attributes.alpha, 1)
     const cols = bias.dims.at(-1) ?? 1
     if (B.p.axis !== null && cols !== B.p.scale.length)
-      throw new LoweringError(ctx.node, `C of shape [${bias.dims}] cannot carry ${B.p.scale.length} per-column scales`)
+      throw new LoweringError({
+        node: ctx.node,
+        problem: `C of shape [${bias.dims}] cannot carry ${B.p.scale.length} per-column scales`,
+      })
     // INVARIANT: C is in units of alpha·a_scale·b_scale[n] (onnxruntime adds it to the integer accumulator).
     C = {
       kind: 'const',
@@ -294,24 +308,32 @@ export const QGemm: Handler = (ctx, [a, as, az, b, bs, bz, c, ys, yz]) => {
 /** QLinearAveragePool: Q(AveragePool(DQ(x))), NCHW only. */
 export const QLinearAveragePool: Handler = (ctx, [x, xs, xz, ys, yz]) => {
   if (num(ctx.node.attributes.channels_last, 0) !== 0)
-    throw new LoweringError(ctx.node, 'channels_last=1 is not supported', ['Use the NCHW layout.'])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'channels_last=1 is not supported',
+      details: ['Use the NCHW layout.'],
+    })
   return [output(ctx, AveragePool(ctx, [operand(ctx, x, xs, xz, 'x', 1).v])[0], ys, yz)]
 }
 
 /** QLinearGlobalAveragePool: Q(GlobalAveragePool(DQ(x))), NCHW only. */
 export const QLinearGlobalAveragePool: Handler = (ctx, [x, xs, xz, ys, yz]) => {
   if (num(ctx.node.attributes.channels_last, 0) !== 0)
-    throw new LoweringError(ctx.node, 'channels_last=1 is not supported', ['Use the NCHW layout.'])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'channels_last=1 is not supported',
+      details: ['Use the NCHW layout.'],
+    })
   return [output(ctx, GlobalAveragePool(ctx, [operand(ctx, x, xs, xz, 'x', 1).v])[0], ys, yz)]
 }
 
 /** QLinearConcat(Y_scale, Y_zero_point, (X, X_scale, X_zero_point)…): Q(Concat(DQ(X)…)). */
 export const QLinearConcat: Handler = (ctx, [ys, yz, ...rest]) => {
   if (rest.length === 0 || rest.length % 3 !== 0)
-    throw new LoweringError(
-      ctx.node,
-      `expects (X, X_scale, X_zero_point) triples after Y_scale and Y_zero_point, got ${rest.length} inputs`,
-    )
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `expects (X, X_scale, X_zero_point) triples after Y_scale and Y_zero_point, got ${rest.length} inputs`,
+    })
   const parts = Array.from(
     { length: rest.length / 3 },
     (_, i) => operand(ctx, rest[3 * i], rest[3 * i + 1], rest[3 * i + 2], `X${i}`, 0).v,
@@ -339,11 +361,11 @@ export class DynamicQuantizationError extends LoweringError {
  * the model's integer arithmetic.
  */
 export const DynamicQuantizeLinear: Handler = (ctx) => {
-  throw new DynamicQuantizationError(
-    ctx.node,
-    'dynamic quantisation (scale and zero point computed from each input at run time) cannot be proven',
-    [
+  throw new DynamicQuantizationError({
+    node: ctx.node,
+    problem: 'dynamic quantisation (scale and zero point computed from each input at run time) cannot be proven',
+    details: [
       'Quantise the model statically (e.g. onnxruntime.quantization.quantize_static, QDQ or QOperator format) so every scale and zero point is a constant.',
     ],
-  )
+  })
 }

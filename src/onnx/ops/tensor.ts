@@ -24,9 +24,11 @@ export const Constant: Handler = (ctx) => {
     const v = a[key]
     if (Array.isArray(v)) return [{ kind: 'const', dims: [v.length], data: Float64Array.from(v) }]
   }
-  throw new LoweringError(ctx.node, 'unsupported Constant form', [
-    'Use the value, value_float(s) or value_int(s) attribute.',
-  ])
+  throw new LoweringError({
+    node: ctx.node,
+    problem: 'unsupported Constant form',
+    details: ['Use the value, value_float(s) or value_int(s) attribute.'],
+  })
 }
 
 /** Shape of a known-shape tensor: a constant, so the Gather/Concat/Reshape chains exporters write around it fold away. */
@@ -59,14 +61,18 @@ export const Cast: Handler = (ctx, [x]) => {
             ? Math.trunc
             : undefined
   if (!convert)
-    throw new LoweringError(ctx.node, `cast to data type ${to} is not supported`, [
-      'Supported: float, double, bool and integer types.',
-    ])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `cast to data type ${to} is not supported`,
+      details: ['Supported: float, double, bool and integer types.'],
+    })
   if (v.kind === 'const') return [{ ...v, data: v.data.map(convert) }]
   if (to !== FLOAT && to !== DOUBLE)
-    throw new LoweringError(ctx.node, `cast of an input-dependent value to data type ${to} is not supported`, [
-      'Only casts to float are linear.',
-    ])
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `cast of an input-dependent value to data type ${to} is not supported`,
+      details: ['Only casts to float are linear.'],
+    })
   return [v]
 }
 
@@ -86,7 +92,7 @@ export const Clip: Handler = (ctx, [x, minIn, maxIn]) => {
   const bound = (input: Sym | undefined, name: 'min' | 'max'): number | null => {
     if (input) {
       const c = needConst(ctx, input, name)
-      if (c.data.length !== 1) throw new LoweringError(ctx.node, `${name} must be a scalar`)
+      if (c.data.length !== 1) throw new LoweringError({ node: ctx.node, problem: `${name} must be a scalar` })
       return c.data[0]
     }
     const a = ctx.node.attributes[name]

@@ -1,0 +1,188 @@
+import type { InputVisibility, OutputVisibility, WeightVisibility } from '../../circuit/layout.js'
+import { inspectModel } from '../../inspect.js'
+import { compileModel } from '../../prove/compile.js'
+import { BUILD_TARGETS, type BuildTarget } from '../../prove/manifest.js'
+import { quantizeOnnxFile } from '../../quantize/qdq/file.js'
+import { terminalProgress } from '../../util/progress.js'
+import { FLAG, choiceFlag, dimsFlag, intFlag, requiredString, stringFlag } from '../flags.js'
+import { UsageError, ms, table } from '../format.js'
+import { type Verb, positional } from '../verb.js'
+
+/** The model verbs: look at an ONNX model, quantise it, compile it for either target. */
+
+const DEFAULT_CALIBRATION_NOTE =
+  'NOTE: no --calibration given: inputs are assumed uniform in [-1, 1); run and prove refuse inputs outside that range. Pass --calibration samples.json with real inputs.'
+
+const INPUT_VIS = ['public', 'hashed', 'private'] as const
+const OUTPUT_VIS = ['public', 'hashed'] as const
+const WEIGHTS = ['constant', 'hashed'] as const
+/** Bit widths the quantiser and the field arithmetic support (the emitter proves bounds below 2^253). */
+const MIN_BITS = 2
+const MAX_BITS = 32
+
+export const inspect: Verb = {
+  usage: 'veriml inspect model.onnx [--calibration samples.json] [--dim N=1]',
+  summary: 'ops, shapes, parameter count, what is supported, and the estimated circuit cost',
+  flags: {
+    calibration: { type: 'string', help: 'calibration samples (JSON) for the cost and accuracy estimate' },
+    dim: FLAG.dim,
+  },
+  async run(args, flags) {
+    const [path] = positional(args, 1, this.usage)
+    const r = await inspectModel({
+      onnxPath: path,
+      calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }),
+      dims: dimsFlag(flags),
+    })
+    console.log(r.text)
+    return r.unsupported.length > 0 ? 1 : 0
+  },
+}
+
+export const quantize: Verb = {
+  usage: 'veriml quantize model.onnx --calibration samples.json --out model.int8.onnx [--full-range-weights]',
+  summary: 'static int8 quantisation to standard QDQ ONNX (per-channel weights, calibrated activations)',
+  flags: {
+    calibration: FLAG.calibration,
+    out: { type: 'string', help: 'the QDQ model to write' },
+    'full-range-weights': {
+      type: 'boolean',
+      help: "weights in [-127, 127] instead of onnxruntime's reduce_range [-64, 64] (which avoids its int16 saturation on CPUs without VNNI)",
+    },
+  },
+  async run(args, flags) {
+    const [onnxPath] = positional(args, 1, this.usage)
+    if (flags.calibration === undefined || flags.out === undefined)
+      throw new UsageError('--calibration FILE and --out FILE are required', { details: [`usage: ${this.usage}`] })
+    const r = await quantizeOnnxFile({
+      onnxPath,
+      calibrationPath: requiredString(flags, 'calibration', 'FILE'),
+      outPath: requiredString(flags, 'out', 'FILE'),
+      weightRange: flags['full-range-weights'] ? 'full' : 'reduced',
+      progress: terminalProgress(),
+    })
+    console.log(
+      table([
+        [
+          'quantised nodes',
+          r.weights.map((w) => `${w.node} (${w.channels} channel${w.channels === 1 ? '' : 's'})`).join(', ') || 'none',
+        ],
+        [
+          'activations',
+          r.tensors.map((t) => `${t.tensor} ${t.type} scale ${t.scale.toPrecision(4)} zp ${t.zeroPoint}`).join('; '),
+        ],
+        ['calibration', `${r.calibrationSamples} samples`],
+        [
+          'int8 vs float (onnxruntime)',
+          `max |error| ${r.agreement.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.agreement.argmaxAgreement).toFixed(1)}% over ${r.agreement.samples} calibration samples`,
+        ],
+        ['written', `${r.outPath} (${r.bytes} bytes)`],
+      ]),
+    )
+    return 0
+  },
+}
+
+export const compile: Verb = {
+  usage:
+    'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed]',
+  summary: 'ONNX → integer IR → circom circuit → r1cs and witness generator',
+  flags: {
+    out: { type: 'string', help: 'build folder' },
+    calibration: FLAG.calibration,
+    'input-visibility': { type: 'string', help: 'public (packed, default) | hashed (Poseidon) | private' },
+    'output-visibility': { type: 'string', help: 'public (packed, default) | hashed (Poseidon)' },
+    'activation-bits': { type: 'string', help: 'bits per activation (default 8)' },
+    'weight-bits': { type: 'string', help: 'bits per weight (default 8)' },
+    weights: {
+      type: 'string',
+      help: 'constant (circuit constants, default) | hashed (private inputs, Poseidon commitment as the last public signal)',
+    },
+    force: { ...FLAG.force, help: 'recompile even if nothing changed' },
+    target: {
+      type: 'string',
+      help: 'zk (circuit for setup/prove, default) | optimistic (the integer IR only, for `veriml op`: no circom)',
+    },
+    dim: FLAG.dim,
+  },
+  async run(args, flags) {
+    const [onnxPath] = positional(args, 1, this.usage)
+    const bits = (name: string) => intFlag(flags, name, { min: MIN_BITS, max: MAX_BITS })
+    if (choiceFlag<BuildTarget>(flags, 'target', BUILD_TARGETS) === 'optimistic') {
+      const zkOnly = ['input-visibility', 'output-visibility', 'weights'].filter((f) => flags[f] !== undefined)
+      if (zkOnly.length > 0)
+        throw new UsageError(`${zkOnly.map((f) => `--${f}`).join(', ')} only apply to --target zk`, {
+          details: [`usage: ${this.usage}`],
+        })
+      const r = await compileModel({
+        onnxPath,
+        outDir: requiredString(flags, 'out', 'DIR'),
+        target: 'optimistic',
+        calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }),
+        force: Boolean(flags.force),
+        activationBits: bits('activation-bits'),
+        weightBits: bits('weight-bits'),
+        dims: dimsFlag(flags),
+        progress: terminalProgress(),
+      })
+      console.log(
+        table([
+          ['model id', r.manifest.modelId],
+          ['target', 'optimistic (no circuit: `veriml op deploy` next)'],
+          ['calibration', r.manifest.options.calibration],
+          [
+            'quantisation',
+            `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`,
+          ],
+          ['compile', r.reused ? 'reused (nothing changed)' : ms(r.manifest.timings.compileMs)],
+        ]),
+      )
+      if (r.manifest.options.calibration.startsWith('default')) console.log(DEFAULT_CALIBRATION_NOTE)
+      return 0
+    }
+    const r = await compileModel({
+      onnxPath,
+      outDir: requiredString(flags, 'out', 'DIR'),
+      calibrationPath: stringFlag(flags, 'calibration', { what: 'FILE' }),
+      force: Boolean(flags.force),
+      visibility: {
+        input: choiceFlag<InputVisibility>(flags, 'input-visibility', INPUT_VIS),
+        output: choiceFlag<OutputVisibility>(flags, 'output-visibility', OUTPUT_VIS),
+      },
+      weights: choiceFlag<WeightVisibility>(flags, 'weights', WEIGHTS),
+      activationBits: bits('activation-bits'),
+      weightBits: bits('weight-bits'),
+      dims: dimsFlag(flags),
+      progress: terminalProgress(),
+    })
+    const m = r.manifest
+    console.log(
+      table([
+        ['model id', m.modelId],
+        ['constraints', m.constraintCount],
+        ['public signals', m.layout.count],
+        [
+          'visibility',
+          `input ${m.layout.visibility.input}, output ${m.layout.visibility.output}, weights ${m.layout.weights ? 'hashed' : 'constant'}`,
+        ],
+        ...(m.layout.weights
+          ? [
+              [
+                'weight commitment',
+                `${m.layout.weights.commitment} (Poseidon over ${m.layout.weights.values} weights and biases, last public signal)`,
+              ] as [string, string],
+            ]
+          : []),
+        ['calibration', m.options.calibration],
+        [
+          'quantisation',
+          `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`,
+        ],
+        ['compile', r.reused ? 'reused (nothing changed)' : ms(m.timings.compileMs)],
+      ]),
+    )
+    // Said out loud: with no samples the scales fit inputs in [-1, 1), and run/prove refuse any input outside it.
+    if (m.options.calibration.startsWith('default')) console.log(DEFAULT_CALIBRATION_NOTE)
+    return 0
+  },
+}
