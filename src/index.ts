@@ -17,7 +17,14 @@ export { analyzeBounds, SAFE_BITS } from './ir/bounds.js'
 export { irToJson, irFromJson, modelId } from './ir/serialize.js'
 export { IrInputError, FieldOverflowError, LookupDomainError } from './ir/errors.js'
 
-export { quantize, CalibrationError, DEFAULT_BITS, type QuantizeOptions } from './quantize/quantize.js'
+export {
+  quantize,
+  CalibrationError,
+  BitWidthError,
+  BIT_RANGE,
+  DEFAULT_BITS,
+  type QuantizeOptions,
+} from './quantize/quantize.js'
 export { parseInputs, quantizeInputs, dequantize } from './quantize/input.js'
 export { FixedScaleError } from './quantize/fixed.js'
 export { applyPostprocess } from './quantize/postprocess.js'
@@ -79,7 +86,6 @@ export {
 export {
   compileModel,
   CompileOptionError,
-  BIT_RANGE,
   type CompileModelParameters,
   type CompileModelReturnType,
 } from './prove/compile.js'
@@ -115,7 +121,6 @@ export {
 } from './prove/prove.js'
 export {
   verifyProof,
-  ProofFormatError,
   type VerifyProofParameters,
   type VerifyProofReturnType,
 } from './prove/verify.js'
@@ -136,12 +141,19 @@ export {
 } from './prove/manifest.js'
 export { InconsistentBuildError, BuildFolderError, type ArtifactName } from './prove/build-folder.js'
 export { ToolError, MissingArtifactError } from './prove/errors.js'
+export {
+  proofArguments,
+  ProofFormatError,
+  type SnarkjsGroth16Proof,
+  type Groth16Arguments,
+  type ProofFormatErrorParameters,
+} from './prove/proof.js'
 
 export { startAnvil, type AnvilInstance } from './chain/anvil.js'
 export { compileSolidity } from './chain/solc.js'
 export { exportVerifier, type ExportVerifierParameters, type ExportVerifierReturnType } from './chain/verifier.js'
 export { deployModel, loadDeployment, registrationSignalCount, type Deployment } from './chain/deploy.js'
-export { calldata, proofArguments, inferenceId } from './chain/calldata.js'
+export { calldata, inferenceId } from './chain/calldata.js'
 export { verifyOnChain } from './chain/verify-on-chain.js'
 export {
   deployBuild,

@@ -59,12 +59,12 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   // A zk stage refuses an optimistic build first, with the fix, whatever else is wrong.
   const manifest = zk ? await readManifest(dir) : await readBuildManifest(dir)
   if (!manifest)
-    throw new MissingArtifactError(
-      artifactPaths(dir).manifest,
-      zk
+    throw new MissingArtifactError({
+      path: artifactPaths(dir).manifest,
+      hint: zk
         ? `"${dir}" is not a compiled model (or an interrupted compile left it without a manifest): run \`veriml compile model.onnx --out ${dir}\`.`
         : `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir} --target optimistic\` first.`,
-    )
+    })
   await checkArtifacts(dir, manifest, options.check ?? [])
   return compiledModel(dir, manifest, await readIr(dir, manifest))
 }

@@ -9,6 +9,7 @@ import {
   isError,
 } from 'ethers'
 import { BaseError } from '../errors.js'
+import type { G2Point, Uint2 } from '../prove/proof.js'
 import {
   ChainTransactionError,
   InferenceNotRecordedError,
@@ -121,9 +122,6 @@ export interface ModelConfigStruct {
   /** 0n: weights are circuit constants; else the Poseidon weight commitment every proof's last signal must equal. */
   weightCommitment: bigint
 }
-
-export type Uint2 = [bigint, bigint]
-export type G2Point = [Uint2, Uint2]
 
 /** A contract write: call it to send, or use `staticCall` / `estimateGas` to dry-run. */
 export interface WriteMethod<A extends unknown[], R> {

@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { type ModelSource, type ZkModel, modelDir, resolveModel } from '../model.js'
 import { artifactPaths, proofPaths } from '../prove/paths.js'
 import { type AnvilInstance, startAnvil } from './anvil.js'
-import type { SnarkjsGroth16Proof } from './calldata.js'
+import { ProofFormatError, type SnarkjsGroth16Proof } from '../prove/proof.js'
 import { type Deployment, type ModelRegistration, deployModel, loadDeployment } from './deploy.js'
-import { InsufficientFundsError, ProofFormatError } from './errors.js'
+import { InsufficientFundsError } from './errors.js'
 import { readInputFile } from '../util/external.js'
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -26,21 +26,30 @@ import { type VerifyOnChainReturnType, verifyOnChain } from './verify-on-chain.j
 /** Chain ids of local development nodes (anvil, hardhat, ganache): insecure keys are fine there. */
 export const LOCAL_CHAIN_IDS = new Set([31337n, 1337n])
 
+/** Dev (insecure) keys headed for a chain that is not a local development one. */
 export class InsecureSetupError extends BaseError {
   override name = 'InsecureSetupError'
   readonly chainId: bigint
-  constructor(chainId: bigint) {
-    super(`refusing to deploy INSECURE dev keys to chain ${chainId}, which is not a local development chain`, {
+  constructor(p: BaseErrorParameters & { chainId: bigint }) {
+    super(`refusing to deploy INSECURE dev keys to chain ${p.chainId}, which is not a local development chain`, {
       details: [
         'Run `veriml setup DIR --ptau FILE` with a ceremony powers-of-tau file, or pass --allow-insecure-setup if you really mean it.',
+        ...(p.details ?? []),
       ],
+      cause: p.cause,
     })
-    this.chainId = chainId
+    this.chainId = p.chainId
   }
 }
 
+/** A public-signal layout the registry cannot decode. */
 export class UnsupportedLayoutError extends BaseError {
   override name = 'UnsupportedLayoutError'
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { problem: string }) {
+    super(p.problem, { details: p.details, cause: p.cause })
+    this.problem = p.problem
+  }
 }
 
 /** The registry's view of a compiled model: visibilities and pack layouts of its public signals. */
@@ -48,7 +57,8 @@ export function registrationOf(model: ZkModel): ModelRegistration {
   const { layout } = model.manifest
   const { input, output } = layout.visibility
   if ((input === 'public' && layout.inputs.length !== 1) || (output === 'public' && layout.outputs.length !== 1)) {
-    throw new UnsupportedLayoutError('the registry decodes one public input tensor and one public output tensor', {
+    throw new UnsupportedLayoutError({
+      problem: 'the registry decodes one public input tensor and one public output tensor',
       details: [
         'Compile with --input-visibility hashed (or --output-visibility hashed) for models with several inputs or outputs.',
       ],
@@ -84,7 +94,7 @@ export async function deployBuild(p: DeployBuildParameters): Promise<DeployBuild
   const { chainId, provider } = await connect(p.rpcUrl)
   try {
     if (manifest.setup?.insecure && !LOCAL_CHAIN_IDS.has(chainId) && !p.allowInsecureSetup)
-      throw new InsecureSetupError(chainId)
+      throw new InsecureSetupError({ chainId })
     // The key and its funds are checked before anything is written into the build folder.
     const wallet = walletFor(provider, p.privateKey)
     const balance = await provider.getBalance(wallet.address).catch((e: unknown) => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { rmSync } from 'node:fs'
 import { access, constants, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { FileError, fileError } from '../util/external.js'
 import { type BuildManifest, sha256, sha256File } from './manifest.js'
 import { artifactPaths } from './paths.js'
@@ -18,25 +18,36 @@ import { artifactPaths } from './paths.js'
 export class BuildFolderError extends BaseError {
   override name = 'BuildFolderError'
   readonly path: string
-  constructor(path: string, problem: string, details: string[] = []) {
-    super(`--out ${path}: ${problem}`, { details })
-    this.path = path
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { path: string; problem: string }) {
+    super(`--out ${p.path}: ${p.problem}`, { details: p.details, cause: p.cause })
+    this.path = p.path
+    this.problem = p.problem
   }
 }
 
 /** An artifact differs from what the manifest recorded: the folder is not one consistent build. */
 export class InconsistentBuildError extends BaseError {
   override name = 'InconsistentBuildError'
+  readonly dir: string
   readonly path: string
-  constructor(p: { dir: string; path: string; problem: string; fix: 'recompile' | 'setup' }) {
+  readonly problem: string
+  /** What makes the folder consistent again: a recompile, or a new setup. */
+  readonly fix: 'recompile' | 'setup'
+  constructor(p: BaseErrorParameters & { dir: string; path: string; problem: string; fix: 'recompile' | 'setup' }) {
     super(`${p.path} ${p.problem}: ${p.dir} is not one consistent build`, {
       details: [
         p.fix === 'recompile'
           ? `Recompile: veriml compile MODEL.onnx --out ${p.dir} --force (then setup again).`
           : `Redo the setup: veriml setup ${p.dir} --force (with --dev or --ptau FILE).`,
+        ...(p.details ?? []),
       ],
+      cause: p.cause,
     })
+    this.dir = p.dir
     this.path = p.path
+    this.problem = p.problem
+    this.fix = p.fix
   }
 }
 
@@ -48,7 +59,7 @@ export type OutDirState = 'new' | 'empty' | 'build'
  * any work: a file, or a folder of other files compile would mix its artifacts into.
  */
 export async function checkOutDir(outDir: string): Promise<OutDirState> {
-  if (outDir.trim() === '') throw new BuildFolderError('""', 'an empty path; give a folder name')
+  if (outDir.trim() === '') throw new BuildFolderError({ path: '""', problem: 'an empty path; give a folder name' })
   let s
   try {
     s = await stat(outDir)
@@ -62,18 +73,18 @@ export async function checkOutDir(outDir: string): Promise<OutDirState> {
     })
     return 'new'
   }
-  if (!s.isDirectory()) throw new BuildFolderError(outDir, 'is a file, not a folder')
+  if (!s.isDirectory()) throw new BuildFolderError({ path: outDir, problem: 'is a file, not a folder' })
   await access(outDir, constants.W_OK).catch((e: unknown) => {
     throw fileError(e, outDir, '--out')
   })
   const entries = await readdir(outDir)
   if (entries.length === 0) return 'empty'
   if (entries.includes('manifest.json')) return 'build'
-  throw new BuildFolderError(
-    outDir,
-    `a folder that is not a veriml build (no manifest.json; it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''})`,
-    ['Give a new or empty folder: compile does not write into a folder of other files.'],
-  )
+  throw new BuildFolderError({
+    path: outDir,
+    problem: `a folder that is not a veriml build (no manifest.json; it holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''})`,
+    details: ['Give a new or empty folder: compile does not write into a folder of other files.'],
+  })
 }
 
 async function nearestExisting(path: string): Promise<string> {

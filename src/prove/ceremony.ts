@@ -13,30 +13,41 @@ import { randomBytes } from 'node:crypto'
 import { rename, rm, stat } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import * as snarkjs from 'snarkjs'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type ModelSource, type ZkModel, resolveModel, withManifest } from '../model.js'
 import { type ContributionRecord, type Manifest, type SetupRecord, sha256File, writeManifest } from './manifest.js'
 
+/** A ceremony step (contribute, beacon, verify) cannot run on this build or with these options. */
 export class CeremonyError extends BaseError {
   override name = 'CeremonyError'
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { problem: string }) {
+    super(p.problem, { details: p.details, cause: p.cause })
+    this.problem = p.problem
+  }
 }
 
 /** The key on disk is not the one the manifest records: refuse to build on it. */
 export class ZkeyChangedError extends CeremonyError {
   override name = 'ZkeyChangedError'
-  constructor(
-    readonly zkeyPath: string,
-    readonly expectedSha256: string,
-    readonly actualSha256: string,
-  ) {
-    super(`${zkeyPath} differs from the key recorded in the manifest`, {
+  readonly zkeyPath: string
+  readonly expectedSha256: string
+  readonly actualSha256: string
+  constructor(p: BaseErrorParameters & { zkeyPath: string; expectedSha256: string; actualSha256: string }) {
+    super({
+      problem: `${p.zkeyPath} differs from the key recorded in the manifest`,
       details: [
-        `manifest sha256 ${expectedSha256}`,
-        `file     sha256 ${actualSha256}`,
+        `manifest sha256 ${p.expectedSha256}`,
+        `file     sha256 ${p.actualSha256}`,
         'Run `veriml setup verify DIR` to see whether it is still valid, or redo the setup.',
+        ...(p.details ?? []),
       ],
+      cause: p.cause,
     })
+    this.zkeyPath = p.zkeyPath
+    this.expectedSha256 = p.expectedSha256
+    this.actualSha256 = p.actualSha256
   }
 }
 
@@ -76,7 +87,8 @@ async function loadSetup(source: ModelSource): Promise<{ model: ZkModel; setup: 
   const model = await resolveModel(source, { target: 'zk' })
   const { setup } = model.manifest
   if (!setup)
-    throw new CeremonyError(`${model.dir} has no Groth16 key yet`, {
+    throw new CeremonyError({
+      problem: `${model.dir} has no Groth16 key yet`,
       details: [`Run \`veriml setup ${model.dir} --dev\` or \`--ptau FILE\` first.`],
     })
   return { model, setup }
@@ -93,18 +105,20 @@ async function applyStep(
   const { model, setup } = await loadSetup(source)
   const { paths } = model
   const actual = await sha256File(paths.zkey)
-  if (actual !== setup.zkeySha256) throw new ZkeyChangedError(paths.zkey, setup.zkeySha256, actual)
+  if (actual !== setup.zkeySha256)
+    throw new ZkeyChangedError({ zkeyPath: paths.zkey, expectedSha256: setup.zkeySha256, actualSha256: actual })
   const contributionName = name ?? `${kind === 'beacon' ? 'beacon' : 'contribution'} #${setup.contributions.length + 1}`
   const tmp = `${paths.zkey}.${randomBytes(4).toString('hex')}.tmp`
   let hash: Uint8Array | false
   try {
     hash = await run(paths.zkey, tmp, contributionName)
-    if (!hash || (await stat(tmp)).size === 0) throw new CeremonyError(`snarkjs ${kind} did not produce a key`)
+    if (!hash || (await stat(tmp)).size === 0)
+      throw new CeremonyError({ problem: `snarkjs ${kind} did not produce a key` })
   } catch (error) {
     await rm(tmp, { force: true })
     throw error instanceof CeremonyError
       ? error
-      : new CeremonyError(`snarkjs ${kind} failed on ${paths.zkey}`, { cause: error })
+      : new CeremonyError({ problem: `snarkjs ${kind} failed on ${paths.zkey}`, cause: error })
   }
   await rename(tmp, paths.zkey)
   await writeJsonAtomic(paths.verificationKey, await snarkjs.zKey.exportVerificationKey(paths.zkey))
@@ -147,11 +161,12 @@ export function beaconSetup({
 }: BeaconSetupParameters): Promise<BeaconSetupReturnType> {
   const hex = beaconHashHex.replace(/^0x/, '')
   // INVARIANT: snarkjs parses the beacon as whole bytes and only logs (returns false) on bad input.
-  if (!/^([0-9a-fA-F]{2})+$/.test(hex)) throw new CeremonyError(`--hash must be hex bytes; got "${beaconHashHex}"`)
+  if (!/^([0-9a-fA-F]{2})+$/.test(hex))
+    throw new CeremonyError({ problem: `--hash must be hex bytes; got "${beaconHashHex}"` })
   if (!Number.isInteger(iterationsExp) || iterationsExp < 10 || iterationsExp > 63) {
-    throw new CeremonyError(
-      `--iterations must be an integer from 10 to 63 (log2 of the SHA-256 iterations); got ${iterationsExp}`,
-    )
+    throw new CeremonyError({
+      problem: `--iterations must be an integer from 10 to 63 (log2 of the SHA-256 iterations); got ${iterationsExp}`,
+    })
   }
   return applyStep(model, 'beacon', name, (zkeyIn, zkeyOut, n) =>
     snarkjs.zKey.beacon(zkeyIn, zkeyOut, n, hex, iterationsExp),
@@ -186,7 +201,8 @@ export async function verifySetup({ model: source }: VerifySetupParameters): Pro
   const { model, setup } = await loadSetup(source)
   const { paths, dir } = model
   if (!setup.ptauPath) {
-    throw new CeremonyError(`the manifest in ${dir} does not record which ptau the key was made from`, {
+    throw new CeremonyError({
+      problem: `the manifest in ${dir} does not record which ptau the key was made from`,
       details: [
         'It predates `setup verify`: redo the setup (`veriml setup DIR --dev --force` or `--ptau FILE --force`).',
       ],

@@ -1,6 +1,6 @@
 import { access, readFile, rm } from 'node:fs/promises'
 import { basename, join, relative } from 'node:path'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { LIMITS } from '../onnx/limits.js'
 import { readInputFile } from '../util/external.js'
 import { checkOutDir, commitStaging, type OutDirState, withStaging } from './build-folder.js'
@@ -15,7 +15,7 @@ import { parseOnnx } from '../onnx/parse.js'
 import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../onnx/runtime.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { onnxOutputs } from '../quantize/postprocess.js'
-import { DEFAULT_BITS, quantize } from '../quantize/quantize.js'
+import { DEFAULT_BITS, checkBitWidth, quantize } from '../quantize/quantize.js'
 import { domainSamples, hasFixedScales } from '../quantize/fixed.js'
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
@@ -56,13 +56,15 @@ export interface CompileModelParameters {
   dims?: Readonly<Record<string, number>>
 }
 
-/** A compile option out of range, named. */
+/** A compile option file that cannot be read as given (calibration samples that are not JSON). */
 export class CompileOptionError extends BaseError {
   override name = 'CompileOptionError'
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { problem: string }) {
+    super(p.problem, { details: p.details, cause: p.cause })
+    this.problem = p.problem
+  }
 }
-
-/** Bit widths the quantiser and the field arithmetic support. */
-export const BIT_RANGE = { min: 2, max: 32 } as const
 
 export interface CompileModelReturnType<M extends BuildManifest = Manifest> {
   /** The build, loaded: pass it to setup, prove, verify and deploy instead of the folder. */
@@ -106,13 +108,8 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   const progress = p.progress ?? silentProgress
   const activationBits = p.activationBits ?? DEFAULT_BITS
   const weightBits = p.weightBits ?? DEFAULT_BITS
-  for (const [flag, v] of [
-    ['activation-bits', activationBits],
-    ['weight-bits', weightBits],
-  ] as const) {
-    if (!Number.isInteger(v) || v < BIT_RANGE.min || v > BIT_RANGE.max)
-      throw new CompileOptionError(`--${flag} must be an integer from ${BIT_RANGE.min} to ${BIT_RANGE.max}; got ${v}`)
-  }
+  checkBitWidth('--activation-bits', activationBits)
+  checkBitWidth('--weight-bits', weightBits)
   // Refused before any work: a file, or a folder of other files.
   const outState = await checkOutDir(p.outDir)
   const bytes = new Uint8Array(await readInputFile(p.onnxPath, 'model', LIMITS.modelBytes))
@@ -352,7 +349,7 @@ function parseJson(text: string, what: string): unknown {
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new CompileOptionError(`${what} is not valid JSON: ${(cause as Error).message}`)
+    throw new CompileOptionError({ problem: `${what} is not valid JSON: ${(cause as Error).message}` })
   }
 }
 

@@ -8,7 +8,7 @@
  * kept the secrets and can forge proofs.
  */
 import { readFile } from 'node:fs/promises'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { writeFileAtomic } from '../util/fs.js'
 import { FR, loadCurve, loadFfjavascript } from './dev-setup-curve.js'
 import { DEV_SETUP_CONTRIBUTION_NAME, FR_TWO_ADICITY, computeKeys } from './dev-setup-keys.js'
@@ -46,8 +46,8 @@ export class DevSetupError extends BaseError {
   override name = 'DevSetupError'
   readonly r1csPath: string
   readonly reason: string
-  constructor(p: { r1csPath: string; reason: string; cause?: unknown }) {
-    super(`dev setup failed for ${p.r1csPath}: ${p.reason}`, { cause: p.cause })
+  constructor(p: BaseErrorParameters & { r1csPath: string; reason: string }) {
+    super(`dev setup failed for ${p.r1csPath}: ${p.reason}`, { details: p.details, cause: p.cause })
     this.r1csPath = p.r1csPath
     this.reason = p.reason
   }

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 
 /** An external tool (circom2, snarkjs) failed: keeps its argv, the tail of its stderr and the cause. */
 export class ToolError extends BaseError {
@@ -6,14 +6,8 @@ export class ToolError extends BaseError {
   readonly tool: string
   readonly argv: string[]
   readonly stderrTail: string
-  constructor(p: {
-    tool: string
-    argv: string[]
-    stderr?: string
-    problem: string
-    cause?: unknown
-    details?: string[]
-  }) {
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { tool: string; argv: string[]; stderr?: string; problem: string }) {
     // Stack frames (a wasm trap prints a screen of them) say nothing to a user: only the tool's own lines are kept.
     const tail = (p.stderr ?? '')
       .trim()
@@ -28,6 +22,7 @@ export class ToolError extends BaseError {
     this.tool = p.tool
     this.argv = p.argv
     this.stderrTail = tail
+    this.problem = p.problem
   }
 }
 
@@ -35,8 +30,11 @@ export class ToolError extends BaseError {
 export class MissingArtifactError extends BaseError {
   override name = 'MissingArtifactError'
   readonly path: string
-  constructor(path: string, hint: string) {
-    super(`missing ${path}`, { details: [hint] })
-    this.path = path
+  /** What makes the artifact: the step to run first. */
+  readonly hint: string
+  constructor(p: BaseErrorParameters & { path: string; hint: string }) {
+    super(`missing ${p.path}`, { details: [p.hint, ...(p.details ?? [])], cause: p.cause })
+    this.path = p.path
+    this.hint = p.hint
   }
 }

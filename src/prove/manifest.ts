@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import type { PublicLayout, WeightVisibility } from '../circuit/layout.js'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { fileError } from '../util/external.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { VERIML_VERSION } from '../util/versions.js'
@@ -89,11 +89,13 @@ export class BuildTargetError extends BaseError {
   override name = 'BuildTargetError'
   readonly dir: string
   readonly target: BuildTarget
-  constructor(p: { dir: string; target: BuildTarget }) {
+  constructor(p: BaseErrorParameters & { dir: string; target: BuildTarget }) {
     super(`"${p.dir}" was compiled with --target ${p.target}: recompile with --target zk`, {
       details: [
         `The build has no circuit, so it cannot be set up, proven or verified with Groth16. \`veriml op\` commands use it as it is.`,
+        ...(p.details ?? []),
       ],
+      cause: p.cause,
     })
     this.dir = p.dir
     this.target = p.target
@@ -120,6 +122,11 @@ const reviveLayout = (m: BuildManifest): BuildManifest => {
 /** manifest.json exists but is not one veriml wrote (truncated, edited, another tool's). */
 export class ManifestError extends BaseError {
   override name = 'ManifestError'
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { problem: string }) {
+    super(p.problem, { details: p.details, cause: p.cause })
+    this.problem = p.problem
+  }
 }
 
 /** The manifest of a build of any target; null when the folder has none (or is no folder). */
@@ -138,7 +145,7 @@ export async function readBuildManifest(dir: string): Promise<BuildManifest | nu
   try {
     m = JSON.parse(text) as BuildManifest
   } catch {
-    throw new ManifestError(`${path} is not valid JSON`, { details: recompile })
+    throw new ManifestError({ problem: `${path} is not valid JSON`, details: recompile })
   }
   const zkLayoutOk = (x: Manifest) =>
     typeof x.layout === 'object' && Array.isArray(x.layout?.inputs) && Array.isArray(x.layout?.outputs)
@@ -149,12 +156,12 @@ export async function readBuildManifest(dir: string): Promise<BuildManifest | nu
     typeof m.artifacts !== 'object' ||
     (m.target !== 'optimistic' && !zkLayoutOk(m))
   ) {
-    throw new ManifestError(`${path} is not a veriml manifest`, { details: recompile })
+    throw new ManifestError({ problem: `${path} is not a veriml manifest`, details: recompile })
   }
   try {
     return reviveLayout(m)
   } catch {
-    throw new ManifestError(`${path}: its public-signal layout is malformed`, { details: recompile })
+    throw new ManifestError({ problem: `${path}: its public-signal layout is malformed`, details: recompile })
   }
 }
 
@@ -172,10 +179,10 @@ export async function readManifest(dir: string): Promise<Manifest | null> {
 export async function loadBuild(dir: string): Promise<BuildManifest> {
   const manifest = await readBuildManifest(dir)
   if (!manifest)
-    throw new MissingArtifactError(
-      artifactPaths(dir).manifest,
-      `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir} --target optimistic\` first.`,
-    )
+    throw new MissingArtifactError({
+      path: artifactPaths(dir).manifest,
+      hint: `"${dir}" is not a compiled model: run \`veriml compile model.onnx --out ${dir} --target optimistic\` first.`,
+    })
   return manifest
 }
 

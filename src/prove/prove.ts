@@ -2,7 +2,7 @@ import { rm, stat } from 'node:fs/promises'
 import { FileError, fileError } from '../util/external.js'
 import * as snarkjs from 'snarkjs'
 import { publicSignals } from '../circuit/public.js'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { execute } from '../ir/execute.js'
 import type { IrModel } from '../ir/types.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
@@ -18,6 +18,11 @@ import { checkArtifacts } from './build-folder.js'
 /** The circuit's witness disagrees with the reference executor: a compiler bug, never a user error. */
 export class WitnessMismatchError extends BaseError {
   override name = 'WitnessMismatchError'
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { problem: string }) {
+    super(p.problem, { details: p.details, cause: p.cause })
+    this.problem = p.problem
+  }
 }
 
 export interface RunModelReturnType {
@@ -83,10 +88,10 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
   await checkProofDir(p.outDir)
   const run = { ...(await runModel({ model, input: p.input })), manifest }
   if (!run.manifest.setup)
-    throw new MissingArtifactError(
-      paths.zkey,
-      `no proving key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`,
-    )
+    throw new MissingArtifactError({
+      path: paths.zkey,
+      hint: `no proving key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`,
+    })
   // A truncated or foreign key, or a witness generator from another compile, is named here
   // rather than failing inside snarkjs or blamed on veriml as a witness mismatch.
   await checkArtifacts(dir, run.manifest, ['wasm', 'witnessJs', 'zkey'])
@@ -113,7 +118,8 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
       mismatch < 0
         ? `the circuit has ${signals.length} public signals, the layout ${expected.length}`
         : `public signal ${mismatch} of the circuit (${signals[mismatch]}) differs from the reference executor (${expected[mismatch]})`
-    throw new WitnessMismatchError(what, {
+    throw new WitnessMismatchError({
+      problem: what,
       details: ['This is a veriml bug: please report it with the model and input.'],
     })
   }

@@ -3,7 +3,7 @@
  * section 2 constraints, each constraint being three linear combinations A, B, C of
  * `(u32 wire, n8-byte little-endian coefficient)` terms.
  */
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { readScalarLE } from './dev-setup-curve.js'
 
 export interface R1csTerm {
@@ -27,9 +27,9 @@ export interface R1cs {
 export class R1csFormatError extends BaseError {
   override name = 'R1csFormatError'
   readonly reason: string
-  constructor(reason: string) {
-    super(`invalid r1cs file: ${reason}`)
-    this.reason = reason
+  constructor(p: BaseErrorParameters & { reason: string }) {
+    super(`invalid r1cs file: ${p.reason}`, { details: p.details, cause: p.cause })
+    this.reason = p.reason
   }
 }
 
@@ -38,16 +38,16 @@ export function parseR1cs(bytes: Uint8Array): R1cs {
     return parse(bytes)
   } catch (error) {
     // DataView throws RangeError when a length field points past the end of the file.
-    if (error instanceof RangeError) throw new R1csFormatError(`truncated file (${bytes.byteLength} bytes)`)
+    if (error instanceof RangeError) throw new R1csFormatError({ reason: `truncated file (${bytes.byteLength} bytes)` })
     throw error
   }
 }
 
 function parse(bytes: Uint8Array): R1cs {
-  if (bytes.byteLength < 12) throw new R1csFormatError(`file too short (${bytes.byteLength} bytes)`)
+  if (bytes.byteLength < 12) throw new R1csFormatError({ reason: `file too short (${bytes.byteLength} bytes)` })
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const magic = String.fromCharCode(...bytes.subarray(0, 4))
-  if (magic !== 'r1cs') throw new R1csFormatError(`bad magic "${magic}", expected "r1cs"`)
+  if (magic !== 'r1cs') throw new R1csFormatError({ reason: `bad magic "${magic}", expected "r1cs"` })
   const nSections = view.getUint32(8, true)
   const sections = new Map<number, { start: number; size: number }>()
   let pos = 12
@@ -60,7 +60,7 @@ function parse(bytes: Uint8Array): R1cs {
   }
   const header = sections.get(1)
   const body = sections.get(2)
-  if (!header || !body) throw new R1csFormatError('missing header (1) or constraints (2) section')
+  if (!header || !body) throw new R1csFormatError({ reason: 'missing header (1) or constraints (2) section' })
 
   let p = header.start
   const n8 = view.getUint32(p, true)
@@ -88,7 +88,7 @@ function parse(bytes: Uint8Array): R1cs {
   }
   for (let c = 0; c < nConstraints; c++) constraints[c] = [readLc(), readLc(), readLc()]
   if (p !== body.start + body.size) {
-    throw new R1csFormatError(`constraint section is ${body.size} bytes, parsed ${p - body.start}`)
+    throw new R1csFormatError({ reason: `constraint section is ${body.size} bytes, parsed ${p - body.start}` })
   }
   return { prime, n8, nVars, nOutputs, nPubInputs, nPrvInputs, nConstraints, constraints }
 }

@@ -83,14 +83,12 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupModelRet
     // No key source given: a ceremony file cached by an earlier `setup --ptau`, if one is large enough.
     const cached = await findCachedPtau(power)
     if (!cached) {
-      throw new PtauError(
-        `choose a setup: --dev (fast, insecure) or --ptau FILE (a ceremony file of power ≥ ${power})`,
-        {
-          details: [
-            `No cached ceremony file of power ≥ ${power} in ${ptauCacheDir()}: a file given once with --ptau is cached there for later models.`,
-          ],
-        },
-      )
+      throw new PtauError({
+        problem: `choose a setup: --dev (fast, insecure) or --ptau FILE (a ceremony file of power ≥ ${power})`,
+        details: [
+          `No cached ceremony file of power ≥ ${power} in ${ptauCacheDir()}: a file given once with --ptau is cached there for later models.`,
+        ],
+      })
     }
     progress.info(`using the cached ceremony powers of tau ${cached.path} (power ${cached.power})`)
     ptauPath = cached.path
@@ -137,7 +135,8 @@ export async function setupModel(p: SetupModelParameters): Promise<SetupModelRet
   }
   if (!(await exists(tmp)) || (await stat(tmp)).size === 0) {
     await rm(tmp, { force: true })
-    throw new PtauError('groth16 setup produced an empty proving key', {
+    throw new PtauError({
+      problem: 'groth16 setup produced an empty proving key',
       details: ['The powers-of-tau file is probably too small or not prepared.'],
     })
   }

@@ -1,17 +1,12 @@
 import * as snarkjs from 'snarkjs'
 import { decodeOutputs } from '../circuit/public.js'
-import { BaseError } from '../errors.js'
+import type { BaseError } from '../errors.js'
 import { MissingArtifactError } from './errors.js'
 import { InconsistentBuildError, checkArtifacts } from './build-folder.js'
 import { FileError, readInputFile } from '../util/external.js'
-import { type SnarkjsGroth16Proof, proofArguments } from '../chain/calldata.js'
-import { ProofFormatError as ProofFieldError } from '../chain/errors.js'
+import { ProofFormatError, type SnarkjsGroth16Proof, proofArguments } from './proof.js'
 import { type ModelSource, resolveModel } from '../model.js'
 import { proofPaths } from './paths.js'
-
-export class ProofFormatError extends BaseError {
-  override name = 'ProofFormatError'
-}
 
 export interface VerifyProofParameters {
   /** A loaded model or its build folder: its verification key is the one the proof must satisfy. */
@@ -40,13 +35,14 @@ async function readJson(path: string, what: string): Promise<unknown> {
   try {
     text = (await readInputFile(path, what, MAX_PROOF_FILE_BYTES)).toString('utf8')
   } catch (cause) {
-    if (cause instanceof FileError && cause.code === 'ENOENT') throw new MissingArtifactError(path, `expected ${what}`)
+    if (cause instanceof FileError && cause.code === 'ENOENT')
+      throw new MissingArtifactError({ path, hint: `expected ${what}` })
     throw cause
   }
   try {
     return JSON.parse(text)
   } catch (cause) {
-    throw new ProofFormatError(`${path} is not valid JSON`, { cause })
+    throw new ProofFormatError({ path, problem: 'is not valid JSON', cause })
   }
 }
 
@@ -55,10 +51,10 @@ export async function verifyProof({ model: source, proofDir }: VerifyProofParame
   const { manifest, dir, paths } = await resolveModel(source, { target: 'zk' })
   const vkeyPath = paths.verificationKey
   if (!manifest.setup)
-    throw new MissingArtifactError(
-      vkeyPath,
-      `no verification key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`,
-    )
+    throw new MissingArtifactError({
+      path: vkeyPath,
+      hint: `no verification key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`,
+    })
   // Another model's key would verify that model's proofs "for" this one.
   await checkArtifacts(dir, manifest, ['verificationKey'])
   const vkey = await readJson(vkeyPath, 'a verification key: run `veriml setup` first')
@@ -75,7 +71,7 @@ export async function verifyProof({ model: source, proofDir }: VerifyProofParame
   const proof = (await readJson(pp.proof, 'a snarkjs proof.json')) as snarkjs.Groth16Proof
   const signals = await readJson(pp.public, 'a snarkjs public.json')
   if (!Array.isArray(signals) || !signals.every((s) => typeof s === 'string' && /^\d+$/.test(s))) {
-    throw new ProofFormatError(`${pp.public} must be a JSON array of decimal strings`)
+    throw new ProofFormatError({ path: pp.public, problem: 'must be a JSON array of decimal strings' })
   }
   const base = { modelId: manifest.modelId, outputs: null, verifyMs: 0 }
   if (signals.length !== manifest.layout.count) {
@@ -103,7 +99,7 @@ export async function verifyProof({ model: source, proofDir }: VerifyProofParame
       ...base,
       valid: false,
       reason:
-        cause instanceof ProofFieldError
+        cause instanceof ProofFormatError
           ? cause.shortMessage
           : 'malformed proof: proof.json is not a snarkjs Groth16 proof',
     }

@@ -38,13 +38,14 @@ export function fixedInputs(b: FixedBuild): IrInput[] {
       graph.outputs.some((o) => o.id === info.id) ||
       quants.some((o) => o.scale !== q.scale || o.zeroPoint !== q.zeroPoint || o.lo !== q.lo || o.hi !== q.hi)
     ) {
-      throw new FixedScaleError(
-        info.name,
-        'a float input of a quantised model must go straight into QuantizeLinear (all its uses with the same scale and zero point)',
-        [
+      throw new FixedScaleError({
+        step: info.name,
+        problem:
+          'a float input of a quantised model must go straight into QuantizeLinear (all its uses with the same scale and zero point)',
+        details: [
           'The model carries its own scales, so veriml proves it from the quantised input; float arithmetic before the first QuantizeLinear has no fixed integer form.',
         ],
-      )
+      })
     }
     for (const s of uses) b.quantOf.set(s.id, q)
     b.range.set(id, [BigInt(q.lo), BigInt(q.hi)])
@@ -64,9 +65,11 @@ export function fixedOutput(b: FixedBuild, t: number, name: string): IrOutput {
   const s = b.state.get(t)!
   if (s.kind === 'int') return { tensor: s.id, name, quant: { scale: 1, zeroPoint: 0 } }
   if (s.kind === 'func')
-    throw new FixedScaleError(s.name, "a float function's result is a graph output without a QuantizeLinear", [
-      'Quantise the output, or end the model before the function (its float result has no integer form).',
-    ])
+    throw new FixedScaleError({
+      step: s.name,
+      problem: "a float function's result is a graph output without a QuantizeLinear",
+      details: ['Quantise the output, or end the model before the function (its float result has no integer form).'],
+    })
   const origin = b.graph.steps.find((x) => x.id === t)?.origin ?? name
   const shape = b.shapes.get(t)!
   const u = uniformIndexMap(s.a)
@@ -80,18 +83,20 @@ export function fixedOutput(b: FixedBuild, t: number, name: string): IrOutput {
       const qlo = s.clamp.lo / u.s + z,
         qhi = s.clamp.hi / u.s + z
       if (!onGrid(qlo) || !onGrid(qhi))
-        throw new FixedScaleError(
-          origin,
-          `output clamp [${s.clamp.lo}, ${s.clamp.hi}] does not fall on the output's quantisation grid`,
-        )
+        throw new FixedScaleError({
+          step: origin,
+          problem: `output clamp [${s.clamp.lo}, ${s.clamp.hi}] does not fall on the output's quantisation grid`,
+        })
       id = push(b, origin, `${origin}:clamp`, shape, clampOp(id, qlo, qhi))
     }
     return { tensor: id, name, quant: { scale: u.s, zeroPoint: z } }
   }
   if (s.clamp)
-    throw new FixedScaleError(origin, 'a clamped float output must be one DequantizeLinear of an integer tensor', [
-      'Quantise the output (QuantizeLinear) or drop the Relu/Clip.',
-    ])
+    throw new FixedScaleError({
+      step: origin,
+      problem: 'a clamped float output must be one DequantizeLinear of an integer tensor',
+      details: ['Quantise the output (QuantizeLinear) or drop the Relu/Clip.'],
+    })
   // A float output of integer tensors (MatMulInteger, a dequantised Gemm…): one factor for the whole tensor.
   const f = rowFactor([...s.a.vals, ...s.a.bias])
   const nv = s.a.vals.length

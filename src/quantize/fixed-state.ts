@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import type { PrimitiveOp, Step, TensorId } from '../ir/types.js'
 import { type Affine, identity } from '../onnx/affine.js'
 import { type FloatGraph, type FloatQuant, type FloatStep, roundHalfEven } from '../onnx/graph.js'
@@ -12,10 +12,10 @@ export class FixedScaleError extends BaseError {
   override name = 'FixedScaleError'
   readonly step: string
   readonly problem: string
-  constructor(step: string, problem: string, details: string[] = [], cause?: unknown) {
-    super(`step "${step}": ${problem}`, { details, cause })
-    this.step = step
-    this.problem = problem
+  constructor(p: BaseErrorParameters & { step: string; problem: string }) {
+    super(`step "${p.step}": ${p.problem}`, { details: p.details, cause: p.cause })
+    this.step = p.step
+    this.problem = p.problem
   }
 }
 
@@ -80,9 +80,11 @@ export function push(b: FixedBuild, origin: string, name: string, shape: number[
 export function view(b: FixedBuild, t: number): { a: Affine; clamp: Clamp } {
   const s = b.state.get(t)!
   if (s.kind === 'func')
-    throw new FixedScaleError(s.name, 'its result must go straight into a QuantizeLinear', [
-      'Quantise the output of a float function (Sigmoid, Tanh…) before any other op.',
-    ])
+    throw new FixedScaleError({
+      step: s.name,
+      problem: 'its result must go straight into a QuantizeLinear',
+      details: ['Quantise the output of a float function (Sigmoid, Tanh…) before any other op.'],
+    })
   return s.kind === 'int' ? { a: identity(s.id, b.shapes.get(t)!), clamp: null } : { a: s.a, clamp: s.clamp }
 }
 
@@ -97,7 +99,10 @@ export function operands(b: FixedBuild, step: FloatStep, what: string): { a: Aff
         (v.clamp && clamp && (v.clamp.lo !== clamp.lo || v.clamp.hi !== clamp.hi)),
     )
   ) {
-    throw new FixedScaleError(step.origin, `${what} of values with different clamps is not supported`)
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: `${what} of values with different clamps is not supported`,
+    })
   }
   return { a: views.length === 1 ? views[0].a : stack(views.map((v) => v.a)), clamp }
 }

@@ -48,7 +48,11 @@ const STEP_RULES: { [K in FloatOp['kind']]: StepRule<Extract<FloatOp, { kind: K 
 export function stepState(b: FixedBuild, step: FloatStep): State {
   // The table's type pairs each kind with its op; TypeScript cannot follow that through the lookup.
   const rule = STEP_RULES[step.op.kind] as StepRule<FloatOp> | undefined
-  if (!rule) throw new FixedScaleError(step.origin, `float step kind "${step.op.kind}" has no fixed-scale rule`)
+  if (!rule)
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: `float step kind "${step.op.kind}" has no fixed-scale rule`,
+    })
   return rule(b, step, step.op)
 }
 
@@ -83,12 +87,12 @@ function requantize(b: FixedBuild, step: FloatStep, q: FloatQuant): TensorId {
   try {
     folded = foldRows(rows, q.scale)
   } catch (cause) {
-    throw new FixedScaleError(
-      step.origin,
-      `the requantisation multiplier of scale ${q.scale} is not a positive float32`,
-      ["Check the model's scales: one is out of the float32 range."],
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: `the requantisation multiplier of scale ${q.scale} is not a positive float32`,
+      details: ["Check the model's scales: one is out of the float32 range."],
       cause,
-    )
+    })
   }
   // Q(clamp(v, lo, hi)) = clamp(Q(v), Q(lo), Q(hi)) because Q is non-decreasing: Relu/Clip fuse into the requant.
   const lo = BigInt(clamp ? quantizeValue(clamp.lo, q) : q.lo),
@@ -136,10 +140,10 @@ function unaryStep(b: FixedBuild, step: FloatStep, op: FloatUnary): State {
   const v = view(b, op.inputs[0])
   const u = uniformIndexMap(v.a)
   if (!u || v.a.bases.length !== 1)
-    throw new FixedScaleError(
-      step.origin,
-      `${op.name} of a value that is not one per-tensor DequantizeLinear is not supported`,
-    )
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: `${op.name} of a value that is not one per-tensor DequantizeLinear is not supported`,
+    })
   let id = v.a.bases[0].id
   if (!inPlace(v.a))
     id = push(b, step.origin, `${step.origin}:move`, step.shape, {
@@ -150,11 +154,11 @@ function unaryStep(b: FixedBuild, step: FloatStep, op: FloatUnary): State {
     })
   const known = b.range.get(id)
   if (!known || known[1] - known[0] >= 1n << 16n)
-    throw new FixedScaleError(
-      step.origin,
-      `${op.name}: its input's integer range is ${known ? `[${known[0]}, ${known[1]}], too wide for a table` : 'not known'}`,
-      ['Quantise the input of a float function to 8 or 16 bits.'],
-    )
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: `${op.name}: its input's integer range is ${known ? `[${known[0]}, ${known[1]}], too wide for a table` : 'not known'}`,
+      details: ['Quantise the input of a float function to 8 or 16 bits.'],
+    })
   const c = v.clamp
   // Float32 in and out, as onnxruntime computes: DequantizeLinear's (q - z)·s = s·q + b (exact) rounded,
   // and the function's result rounded (LeakyRelu's alpha·x is then onnxruntime's float32 product exactly).
@@ -166,9 +170,11 @@ function unaryStep(b: FixedBuild, step: FloatStep, op: FloatUnary): State {
 function affineStep(b: FixedBuild, step: FloatStep, op: FloatAffine): State {
   const v = operands(b, step, 'a linear op')
   if (v.clamp) {
-    throw new FixedScaleError(step.origin, 'a Relu/Clip result feeds a linear op before being quantised', [
-      "Put a QuantizeLinear/DequantizeLinear pair after the Relu/Clip, as onnxruntime's quantiser does.",
-    ])
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: 'a Relu/Clip result feeds a linear op before being quantised',
+      details: ["Put a QuantizeLinear/DequantizeLinear pair after the Relu/Clip, as onnxruntime's quantiser does."],
+    })
   }
   const rowOf = (o: number) => ({
     idx: op.cols.subarray(op.rowPtr[o], op.rowPtr[o + 1]),
@@ -189,7 +195,10 @@ function clampStep(b: FixedBuild, step: FloatStep, op: FloatClamp): State {
   const c = v.clamp ?? { lo: -Infinity, hi: Infinity }
   const merged = { lo: Math.max(c.lo, lo), hi: Math.min(c.hi, hi) }
   if (merged.lo > merged.hi)
-    throw new FixedScaleError(step.origin, `clamps [${c.lo}, ${c.hi}] and [${lo}, ${hi}] do not overlap`)
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: `clamps [${c.lo}, ${c.hi}] and [${lo}, ${hi}] do not overlap`,
+    })
   return { kind: 'pending', a: v.a, clamp: merged }
 }
 
@@ -209,11 +218,11 @@ function maxStep(b: FixedBuild, step: FloatStep, op: FloatMax): State {
   const v = operands(b, step, 'a max')
   const u = uniformIndexMap(v.a)
   if (!u)
-    throw new FixedScaleError(
-      step.origin,
-      'MaxPool of a value that is not one per-tensor DequantizeLinear is not supported',
-      ['Quantise the MaxPool input per tensor.'],
-    )
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: 'MaxPool of a value that is not one per-tensor DequantizeLinear is not supported',
+      details: ['Quantise the MaxPool input per tensor.'],
+    })
   const cols = Int32Array.from(op.cols, (c) => v.a.cols[c])
   const id = push(b, step.origin, `${step.origin}:max`, step.shape, {
     op: 'max',
@@ -237,10 +246,10 @@ function gatherStep(b: FixedBuild, step: FloatStep, op: FloatGather): State {
   }
   const v = operands(b, step, 'a movement op')
   if (v.clamp && (op.fill < v.clamp.lo || op.fill > v.clamp.hi))
-    throw new FixedScaleError(
-      step.origin,
-      `padding value ${op.fill} lies outside the clamp [${v.clamp.lo}, ${v.clamp.hi}] before it`,
-    )
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: `padding value ${op.fill} lies outside the clamp [${v.clamp.lo}, ${v.clamp.hi}] before it`,
+    })
   const none = new Int32Array(0),
     empty = new Float64Array(0),
     one = Float64Array.of(1)
@@ -281,11 +290,11 @@ function centredOperand(b: FixedBuild, step: FloatStep, t: number): { id: Tensor
   const u = uniformIndexMap(v.a)
   const z = u ? -u.b / u.s : NaN
   if (v.clamp || !u || v.a.bases.length !== 1 || !Number.isInteger(z) || u.b !== -z * u.s) {
-    throw new FixedScaleError(
-      step.origin,
-      'Mul of a value that is not one per-tensor DequantizeLinear (moved at most) is not supported',
-      ["Put a QuantizeLinear/DequantizeLinear pair on each Mul operand, as onnxruntime's quantiser does."],
-    )
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: 'Mul of a value that is not one per-tensor DequantizeLinear (moved at most) is not supported',
+      details: ["Put a QuantizeLinear/DequantizeLinear pair on each Mul operand, as onnxruntime's quantiser does."],
+    })
   }
   const n = v.a.bias.length,
     base = v.a.bases[0]

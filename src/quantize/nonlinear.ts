@@ -1,7 +1,7 @@
 import { analyzeBounds } from '../ir/bounds.js'
 import type { IrModel, PrimitiveOp, TensorId } from '../ir/types.js'
 import type { FloatMax, FloatMul, FloatStep, FloatUnary } from '../onnx/graph.js'
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 
 /** An integer tensor and its power-of-two scale (real = q / 2^exp), as quantize.ts tracks them. */
 export interface Scaled {
@@ -74,10 +74,12 @@ export class LookupTableError extends BaseError {
   override name = 'LookupTableError'
   readonly step: string
   readonly function: string
-  constructor(p: { step: string; function: string; problem: string; details?: string[] }) {
-    super(`step "${p.step}" (${p.function}): ${p.problem}`, { details: p.details })
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { step: string; function: string; problem: string }) {
+    super(`step "${p.step}" (${p.function}): ${p.problem}`, { details: p.details, cause: p.cause })
     this.step = p.step
     this.function = p.function
+    this.problem = p.problem
   }
 }
 

@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import type { IrOutput, OutputPostprocess } from '../ir/types.js'
 import { sizeOf } from '../util/shape.js'
 
@@ -6,9 +6,16 @@ import { sizeOf } from '../util/shape.js'
 export class PostprocessShapeError extends BaseError {
   override name = 'PostprocessShapeError'
   readonly output: string
-  constructor(p: { output: string; expected: number; actual: number }) {
-    super(`output "${p.output}": post-processing expects ${p.expected} values, the output has ${p.actual}`)
+  readonly expected: number
+  readonly actual: number
+  constructor(p: BaseErrorParameters & { output: string; expected: number; actual: number }) {
+    super(`output "${p.output}": post-processing expects ${p.expected} values, the output has ${p.actual}`, {
+      details: p.details,
+      cause: p.cause,
+    })
     this.output = p.output
+    this.expected = p.expected
+    this.actual = p.actual
   }
 }
 

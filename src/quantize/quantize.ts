@@ -1,4 +1,4 @@
-import { BaseError } from '../errors.js'
+import { BaseError, type BaseErrorParameters } from '../errors.js'
 import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
 import { executeFloat, sizeOf } from '../onnx/graph.js'
 import type { IrInput, IrModel, PrimitiveOp, Step, TensorId } from '../ir/types.js'
@@ -7,6 +7,8 @@ import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 
 /** Bits of activations and of weights when none are given (library and CLI alike). */
 export const DEFAULT_BITS = 8
+/** Bit widths the quantiser and the field arithmetic support. */
+export const BIT_RANGE = { min: 2, max: 32 } as const
 
 export interface QuantizeOptions {
   /** Bits of every activation (the integer domain between non-linear ops). Default 8. */
@@ -15,8 +17,38 @@ export interface QuantizeOptions {
   weightBits?: number
 }
 
+/** The calibration samples cannot quantise this model. */
 export class CalibrationError extends BaseError {
   override name = 'CalibrationError'
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { problem: string }) {
+    super(p.problem, { details: p.details, cause: p.cause })
+    this.problem = p.problem
+  }
+}
+
+/**
+ * A bit width outside BIT_RANGE. One class for quantize() and compileModel(), which checks
+ * the same widths before any work; `option` is the name as the caller spelled it.
+ */
+export class BitWidthError extends BaseError {
+  override name = 'BitWidthError'
+  readonly option: string
+  readonly value: number
+  constructor(p: BaseErrorParameters & { option: string; value: number }) {
+    super(`${p.option} must be an integer from ${BIT_RANGE.min} to ${BIT_RANGE.max}; got ${p.value}`, {
+      details: p.details,
+      cause: p.cause,
+    })
+    this.option = p.option
+    this.value = p.value
+  }
+}
+
+/** Throws BitWidthError unless `value` is an integer in BIT_RANGE. */
+export function checkBitWidth(option: string, value: number): void {
+  if (!Number.isInteger(value) || value < BIT_RANGE.min || value > BIT_RANGE.max)
+    throw new BitWidthError({ option, value })
 }
 
 /** An integer tensor and its power-of-two scale: real = q / 2^exp. */
@@ -28,9 +60,9 @@ interface Realized {
 
 /** Every float step kind has a branch above: a new kind fails to type-check here. */
 function unhandled(step: FloatStep, op: never): never {
-  throw new CalibrationError(
-    `step "${step.origin}": float step kind "${(op as { kind: string }).kind}" has no quantisation rule`,
-  )
+  throw new CalibrationError({
+    problem: `step "${step.origin}": float step kind "${(op as { kind: string }).kind}" has no quantisation rule`,
+  })
 }
 
 /** Largest exp such that maxAbs · 2^exp ≤ limit (powers of two keep requantisation a shift). */
@@ -66,18 +98,14 @@ export function quantize(
 ): IrModel {
   const actBits = options.activationBits ?? DEFAULT_BITS
   const wBits = options.weightBits ?? DEFAULT_BITS
-  for (const [name, v] of [
-    ['activationBits', actBits],
-    ['weightBits', wBits],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 2 || v > 32)
-      throw new CalibrationError(`${name} must be an integer from 2 to 32; got ${v}`)
-  }
+  checkBitWidth('activationBits', actBits)
+  checkBitWidth('weightBits', wBits)
   const actLo = -(1n << BigInt(actBits - 1))
   const actHi = (1n << BigInt(actBits - 1)) - 1n
   if (hasFixedScales(graph)) return quantizeFixed(graph)
   if (calibration.length === 0)
-    throw new CalibrationError('no calibration samples', {
+    throw new CalibrationError({
+      problem: 'no calibration samples',
       details: ['Pass --calibration samples.json with representative inputs.'],
     })
 
@@ -109,14 +137,12 @@ export function quantize(
   const inputs: IrInput[] = graph.inputs.map((info) => {
     // An input that is 0 in every sample has no range to calibrate: scale 1 would round every real input to 0.
     if (!(maxAbs(info.id) > 0) || !Number.isFinite(maxAbs(info.id))) {
-      throw new CalibrationError(
-        `input "${info.name}" is ${maxAbs(info.id) === 0 ? '0 in every calibration sample' : 'not finite in the calibration samples'}: its range cannot be calibrated`,
-        {
-          details: [
-            `The calibration has ${calibration.length} sample(s); give representative inputs that span the values the model will see.`,
-          ],
-        },
-      )
+      throw new CalibrationError({
+        problem: `input "${info.name}" is ${maxAbs(info.id) === 0 ? '0 in every calibration sample' : 'not finite in the calibration samples'}: its range cannot be calibrated`,
+        details: [
+          `The calibration has ${calibration.length} sample(s); give representative inputs that span the values the model will see.`,
+        ],
+      })
     }
     const unsigned = lo.get(info.id)! >= 0
     const [qlo, qhi] = unsigned ? [0n, (1n << BigInt(actBits)) - 1n] : [actLo, actHi]
@@ -263,7 +289,7 @@ export function quantize(
       raw.set(step.id, lowerMul(nonlinear, step, op))
     } else if (op.kind === 'quant') {
       // Not reached: a graph with a quant step takes the fixed-scale path above.
-      throw new FixedScaleError(step.origin, 'QuantizeLinear reached the calibrated path')
+      throw new FixedScaleError({ step: step.origin, problem: 'QuantizeLinear reached the calibrated path' })
     } else {
       unhandled(step, op)
     }

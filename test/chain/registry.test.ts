@@ -1,7 +1,8 @@
 import { ContractFactory, Interface, Wallet, ZeroAddress, ZeroHash, keccak256, solidityPacked } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pack } from '../../src/circuit/packing.js'
-import { SCALAR_FIELD, calldata, proofArguments } from '../../src/chain/calldata.js'
+import { SCALAR_FIELD, calldata } from '../../src/chain/calldata.js'
+import { proofArguments } from '../../src/prove/proof.js'
 import {
   type ModelConfigStruct,
   VISIBILITY_CODE,

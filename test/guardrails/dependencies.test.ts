@@ -174,18 +174,7 @@ const RULES: Rules = {
  * names the branch), and the few no wave-1 helper owns (`fixedBy` starts with OPEN). Each line
  * must still occur: once a merge fixes it, this test fails until the line is deleted here.
  */
-const KNOWN_UNTIL_MERGE: Array<{ violation: string; fixedBy: string }> = [
-  {
-    violation: 'pipeline-order: src/prove/verify.ts → src/chain/calldata.ts (prove may not import chain)',
-    fixedBy:
-      'OPEN (no wave-1 helper): proofArguments/SnarkjsGroth16Proof and the proof-field error belong below chain (issue 14 item 4 merges the two ProofFormatError classes)',
-  },
-  {
-    violation: 'pipeline-order: src/prove/verify.ts → src/chain/errors.ts (prove may not import chain)',
-    fixedBy:
-      'OPEN (no wave-1 helper): proofArguments/SnarkjsGroth16Proof and the proof-field error belong below chain (issue 14 item 4 merges the two ProofFormatError classes)',
-  },
-]
+const KNOWN_UNTIL_MERGE: Array<{ violation: string; fixedBy: string }> = []
 
 describe('dependency rules', () => {
   const graph = readGraph(ROOT, ['src', 'bench', 'models'])

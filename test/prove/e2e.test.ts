@@ -11,6 +11,7 @@ import { compileModel } from '../../src/prove/compile.js'
 import { proveModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
+import { ProofFormatError } from '../../src/index.js'
 import { shutdown } from '../../src/shutdown.js'
 import { cliSpawn, ROOT } from '../helpers/cli.js'
 
@@ -74,6 +75,22 @@ describe('zk path end to end (tiny MLP)', () => {
     const malformed = await verifyProof({ model: dir, proofDir: bad })
     expect(malformed.valid).toBe(false)
     expect(malformed.reason).toMatch(/malformed proof|pairing/)
+  })
+
+  it('a public.json that is no array of signals, or a proof.json that is not JSON, rejects with the exported ProofFormatError', async () => {
+    const bad = await mkdtemp(join(tmpdir(), 'veriml-format-'))
+    await writeFile(join(bad, 'proof.json'), await readFile(join(proofDir, 'proof.json'), 'utf8'))
+    await writeFile(join(bad, 'public.json'), '{"0": "1"}')
+    const notArray = verifyProof({ model: dir, proofDir: bad })
+    await expect(notArray).rejects.toThrow(ProofFormatError)
+    await expect(notArray).rejects.toMatchObject({
+      path: join(bad, 'public.json'),
+      shortMessage: `${join(bad, 'public.json')} must be a JSON array of decimal strings`,
+    })
+    await writeFile(join(bad, 'proof.json'), '{"pi_a": [')
+    const notJson = verifyProof({ model: dir, proofDir: bad })
+    await expect(notJson).rejects.toThrow(ProofFormatError)
+    await expect(notJson).rejects.toMatchObject({ shortMessage: `${join(bad, 'proof.json')} is not valid JSON` })
   })
 
   it('reuses artifacts when nothing changed, and leaves no temporary files', async () => {

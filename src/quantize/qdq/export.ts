@@ -1,4 +1,4 @@
-import { BaseError } from '../../errors.js'
+import { BaseError, type BaseErrorParameters } from '../../errors.js'
 import type { OnnxModel, OnnxNode, OnnxTensor } from '../../onnx/parse.js'
 import { buildModel, type NodeSpec, type TensorSpec } from '../../onnx/write.js'
 import { type ActivationQuant, type TensorRange, activationQuant, quantizeBias, quantizeWeights } from './params.js'
@@ -58,14 +58,20 @@ const MIN_OPSET = 13 // per-axis DequantizeLinear
 export class QuantizeUnsupportedOpsError extends BaseError {
   override name = 'QuantizeUnsupportedOpsError'
   readonly nodes: { name: string; opType: string; domain: string }[]
-  constructor({ nodes }: { nodes: { name: string; opType: string; domain: string }[] }) {
+  constructor({
+    nodes,
+    details = [],
+    cause,
+  }: BaseErrorParameters & { nodes: { name: string; opType: string; domain: string }[] }) {
     super(
       `the quantiser does not support ${nodes.length} node${nodes.length === 1 ? '' : 's'}: ${nodes.map((n) => `"${n.name}" (${n.domain ? `${n.domain}.` : ''}${n.opType})`).join(', ')}`,
       {
         details: [
           `Quantised: ${[...QUANTIZED].join(', ')}. Kept in float between QDQ pairs: ${[...KEPT].join(', ')}.`,
           'A model that is already quantised (QuantizeLinear, QLinearConv…) needs no quantiser: compile it directly.',
+          ...details,
         ],
+        cause,
       },
     )
     this.nodes = nodes
@@ -77,24 +83,28 @@ export class QuantizeModelError extends BaseError {
   override name = 'QuantizeModelError'
   readonly node: string
   readonly opType: string
+  readonly problem: string
   constructor({
     node,
     opType,
     problem,
-    details = [],
-  }: { node: string; opType: string; problem: string; details?: string[] }) {
-    super(`node "${node}" (${opType}): ${problem}`, { details })
+    details,
+    cause,
+  }: BaseErrorParameters & { node: string; opType: string; problem: string }) {
+    super(`node "${node}" (${opType}): ${problem}`, { details, cause })
     this.node = node
     this.opType = opType
+    this.problem = problem
   }
 }
 
 export class MissingCalibrationError extends BaseError {
   override name = 'MissingCalibrationError'
   readonly tensor: string
-  constructor({ tensor }: { tensor: string }) {
+  constructor({ tensor, details = [], cause }: BaseErrorParameters & { tensor: string }) {
     super(`no calibrated range for tensor "${tensor}"`, {
-      details: ['Calibrate every tensor calibrationTensors(model) lists.'],
+      details: ['Calibrate every tensor calibrationTensors(model) lists.', ...details],
+      cause,
     })
     this.tensor = tensor
   }

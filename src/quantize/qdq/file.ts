@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import * as ort from 'onnxruntime-node'
-import { BaseError } from '../../errors.js'
+import { BaseError, type BaseErrorParameters } from '../../errors.js'
 import { parseOnnx } from '../../onnx/parse.js'
 import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../../onnx/runtime.js'
 import { writeFileAtomic } from '../../util/fs.js'
@@ -19,9 +19,11 @@ import type { TensorRange } from './params.js'
 export class QuantizeFileError extends BaseError {
   override name = 'QuantizeFileError'
   readonly path: string
-  constructor({ path, problem, cause }: { path: string; problem: string; cause?: unknown }) {
-    super(`${path}: ${problem}`, { cause })
+  readonly problem: string
+  constructor({ path, problem, details, cause }: BaseErrorParameters & { path: string; problem: string }) {
+    super(`${path}: ${problem}`, { details, cause })
     this.path = path
+    this.problem = problem
   }
 }
 

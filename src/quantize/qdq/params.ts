@@ -1,4 +1,4 @@
-import { BaseError } from '../../errors.js'
+import { BaseError, type BaseErrorParameters } from '../../errors.js'
 import { roundHalfEven } from '../../onnx/graph.js'
 
 /**
@@ -26,11 +26,13 @@ export class QdqRangeError extends BaseError {
   override name = 'QdqRangeError'
   readonly tensor: string
   readonly range: TensorRange
-  constructor({ tensor, range }: { tensor: string; range: TensorRange }) {
+  constructor({ tensor, range, details = [], cause }: BaseErrorParameters & { tensor: string; range: TensorRange }) {
     super(`tensor "${tensor}": calibrated range [${range.min}, ${range.max}] is not a finite interval`, {
       details: [
         'A NaN or infinite value reached this tensor on a calibration sample; check the samples and the model.',
+        ...details,
       ],
+      cause,
     })
     this.tensor = tensor
     this.range = range
@@ -43,11 +45,20 @@ export class BiasOverflowError extends BaseError {
   readonly channel: number
   readonly bias: number
   readonly biasScale: number
-  constructor({ node, channel, bias, biasScale }: { node: string; channel: number; bias: number; biasScale: number }) {
+  constructor({
+    node,
+    channel,
+    bias,
+    biasScale,
+    details = [],
+    cause,
+  }: BaseErrorParameters & { node: string; channel: number; bias: number; biasScale: number }) {
     super(`node "${node}": bias ${bias} of channel ${channel} at scale ${biasScale} does not fit int32`, {
       details: [
         'The bias is far larger than input range × weight range; the model is unusual enough to need per-tensor review.',
+        ...details,
       ],
+      cause,
     })
     this.node = node
     this.channel = channel
