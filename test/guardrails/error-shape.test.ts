@@ -12,18 +12,6 @@ import { describe, expect, it } from 'vitest'
 const ROOT = join(import.meta.dirname, '../..')
 const SRC = join(ROOT, 'src')
 
-/**
- * KNOWN violations, each `file:Class`, in folders other helpers convert in this same issue
- * (14, item 4). Remove an entry when its class is fixed: a stale entry fails the test, so
- * this list only shrinks.
- */
-const KNOWN_SHAPE: readonly string[] = [
-  // cli/
-]
-
-/** KNOWN duplicate exported class names (none left: ProofFormatError is one class, in src/prove/proof.ts). */
-const KNOWN_DUPLICATES: readonly string[] = []
-
 interface ErrorClass {
   file: string
   name: string
@@ -107,19 +95,18 @@ describe('error classes', () => {
   })
 
   it('every error constructor takes one object (fields, details, cause)', () => {
-    const bad = classes.filter((c) => c.violation !== null).map((c) => `${c.file}:${c.name}`)
-    const found = bad.filter((b) => !KNOWN_SHAPE.includes(b))
-    expect(found.map((b) => `${b}: ${classes.find((c) => `${c.file}:${c.name}` === b)?.violation}`)).toEqual([])
-    // A fixed class must leave KNOWN_SHAPE.
-    expect(KNOWN_SHAPE.filter((k) => !bad.includes(k))).toEqual([])
+    expect(classes.filter((c) => c.violation !== null).map((c) => `${c.file}:${c.name}: ${c.violation}`)).toEqual([])
+  })
+
+  it('nothing in src/ throws a bare BaseError (every error has a class that names it)', () => {
+    const bare = sourceFiles(SRC).filter((f) => /new BaseError\(/.test(readFileSync(f, 'utf8')))
+    expect(bare.map((f) => relative(ROOT, f))).toEqual([])
   })
 
   it('no two exported classes in src/ share a name', () => {
     const files = new Map<string, string[]>()
     for (const c of classes.filter((c) => c.exported)) files.set(c.name, [...(files.get(c.name) ?? []), c.file])
     const duplicates = [...files].filter(([, f]) => f.length > 1).map(([name]) => name)
-    expect(duplicates.filter((d) => !KNOWN_DUPLICATES.includes(d))).toEqual([])
-    // A removed duplicate must leave KNOWN_DUPLICATES.
-    expect(KNOWN_DUPLICATES.filter((k) => !duplicates.includes(k))).toEqual([])
+    expect(duplicates).toEqual([])
   })
 })

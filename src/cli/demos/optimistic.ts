@@ -3,7 +3,7 @@ import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Contract, Wallet } from 'ethers'
 import { startAnvil } from '../../chain/anvil.js'
-import { BaseError } from '../../errors.js'
+import { BaseError, type ErrorParameters, UsageError } from '../../errors.js'
 import { modelId } from '../../ir/serialize.js'
 import type { IrModel } from '../../ir/types.js'
 import { lowerOnnx } from '../../onnx/lower.js'
@@ -24,6 +24,16 @@ import { defendClaim, type GameContext, type WatchEvent, watchClaims } from '../
 
 // Shipped in models/ (a package carries no test/); the same bytes as test/fixtures/tiny-mlp.onnx.
 export const DEMO_MODEL = fileURLToPath(new URL('../../../models/tiny-mlp.onnx', import.meta.url))
+/** The local chain did not reach a state the demo waits for (an agent stopped, anvil stalled). */
+export class DemoTimeoutError extends BaseError {
+  override name = 'DemoTimeoutError'
+  readonly waitingFor: string
+  constructor({ waitingFor, ...options }: ErrorParameters<{ waitingFor: string }>) {
+    super(`op demo: timed out waiting for ${waitingFor}`, options)
+    this.waitingFor = waitingFor
+  }
+}
+
 /** Real-valued input of the 8-input fixture. */
 const DEMO_INPUT = { input_data: [[0.5, -0.25, 0.75, 0.1, -0.6, 0.3, 0.9, -0.8]] }
 
@@ -104,7 +114,7 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
   const pollMs = p.pollMs ?? 100
   const modelPath = p.modelPath ?? DEMO_MODEL
   if (p.modelPath && p.input === undefined)
-    throw new BaseError('op demo: an input is required with a model of your own (--input input.json)')
+    throw new UsageError({ problem: 'op demo: an input is required with a model of your own (--input input.json)' })
   const model = await optimisticIrOf(modelPath, p.calibrationPath)
   const params = commitParams(model)
   const inputs = quantizeInputs(model.inputs, parseInputs(p.input ?? DEMO_INPUT, model.inputs)[0])
@@ -171,7 +181,7 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
     const until = async (what: string, done: () => boolean) => {
       for (let i = 0; i < 600 && !done() && !watchError; i++) await new Promise((r) => setTimeout(r, pollMs))
       if (watchError) throw watchError
-      if (!done()) throw new BaseError(`op demo: timed out waiting for ${what}`)
+      if (!done()) throw new DemoTimeoutError({ waitingFor: what })
     }
 
     const honest = await submitClaim(ctx(claimant).game, deployment.modelId, honestTrace, deployment.claimBond)
