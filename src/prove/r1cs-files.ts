@@ -1,38 +1,23 @@
 /**
  * Writes a directly built system's files: `.r1cs` and `.sym` at build time, `.wtns` at prove
- * time. Each streams its writer's chunks into a sibling temp file and renames it over the
- * target, as util/fs.ts's writeFileAtomic does, so readers never see half a file and a large
- * r1cs never exists as one buffer.
+ * time, each streamed atomically (a large r1cs never exists as one buffer).
  */
-import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import { r1csChunks } from '../circuit/r1cs/write-r1cs.js'
 import { symChunks } from '../circuit/r1cs/write-sym.js'
 import { wtnsChunks } from '../circuit/r1cs/write-wtns.js'
 import type { ConstraintSystem } from '../circuit/r1cs/system.js'
+import { writeFileAtomic } from '../util/fs.js'
 
-/** Streams `chunks` to `path` atomically (temp file + rename); returns the bytes written. */
+/** Streams `chunks` to `path` atomically (util/fs.ts's writeFileAtomic); returns the bytes written. */
 export async function writeChunksAtomic(path: string, chunks: Iterable<Uint8Array | string>): Promise<number> {
-  await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`
   let bytes = 0
-  try {
-    const file = await open(tmp, 'w')
-    try {
-      for (const chunk of chunks) {
-        const data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk
-        await file.write(data)
-        bytes += data.byteLength
-      }
-    } finally {
-      await file.close()
+  function* counted() {
+    for (const chunk of chunks) {
+      bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk, 'utf8') : chunk.byteLength
+      yield chunk
     }
-    await rename(tmp, path)
-  } catch (error) {
-    await rm(tmp, { force: true })
-    throw error
   }
+  await writeFileAtomic(path, counted())
   return bytes
 }
 

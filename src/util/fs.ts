@@ -6,8 +6,12 @@ import { FileError } from './external.js'
 /**
  * Writes a file so that readers see either the old content or the whole new content,
  * never a half-written file: write to a sibling temp file, then rename over the target.
+ * `data` may be chunks (an r1cs of millions of terms never exists as one buffer).
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | Iterable<string | Uint8Array>,
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true }).catch((error: unknown) => {
     // A file where a parent folder should be: mkdir says EEXIST, which reads as if the target existed.
     const code = (error as NodeJS.ErrnoException).code
