@@ -37,6 +37,8 @@ export interface PoseidonOptions {
    * or a signal of a lower label): O1 keeps that one and `<path>.out` gets no wire.
    */
   out?: Wire
+  /** The name to declare the hash under instead of `<path>.out` (a copy of a lower label: see poseidonChain). */
+  outName?: string
 }
 
 /** One S-box x⁵ as circomlib's Sigma: in2 = x², in4 = in2², out = in4·x. */
@@ -59,7 +61,7 @@ export function poseidon(
   const k = tables.forInputs(inputs.length)
   const { t, nRoundsP: R } = k
   const ex = `${path}.pEx`
-  const out = options.out ?? cs.signal('internal', `${path}.out`)
+  const out = options.out ?? cs.signal('internal', options.outName ?? `${path}.out`)
   // Declared in circom's label order (see the file comment), so wire order matches too.
   const arkOut: Wire[][] = []
   const arkIn: Wire[][] = [[]]
