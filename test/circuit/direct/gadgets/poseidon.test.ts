@@ -96,14 +96,20 @@ describe.each([
     expect(ours[g.out]).toBe(poseidonHash(tables, values))
   })
 
-  it.skipIf(n > 2)('every wire is constrained: changing any one breaks a constraint', () => {
-    const { cs, inputs, g } = built(n, named)
-    const w = ourWitness(
-      cs,
-      inputs.map((wire, i): [Wire, bigint] => [wire, sample(n)[i]!]),
-      [g.witness],
-    )
-    expect(checkWitness(cs, w)).toBeNull()
-    expect(untamperable(cs, w)).toEqual([])
-  })
+  it(
+    n > 2
+      ? 'every 41st wire is constrained (all of them for n ≤ 2)'
+      : 'every wire is constrained: changing any one breaks a constraint',
+    () => {
+      const { cs, inputs, g } = built(n, named)
+      const w = ourWitness(
+        cs,
+        inputs.map((wire, i): [Wire, bigint] => [wire, sample(n)[i]!]),
+        [g.witness],
+      )
+      expect(checkWitness(cs, w)).toBeNull()
+      // Poseidon(16) has 2,109 wires and 2,092 constraints: a full sweep is 4.4M constraint checks.
+      expect(untamperable(cs, w, (wire) => n > 2 && wire % 41 !== 0)).toEqual([])
+    },
+  )
 })
