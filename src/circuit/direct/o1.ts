@@ -147,7 +147,8 @@ export class PreCircuit {
           const [keep, drop] = this.labels[x]! < this.labels[y]! ? [x, y] : [y, x]
           parent[drop] = keep
           changed = true
-        } else if (signals.length === 1) {
+        } else if (signals.length === 1 && this.roles[signals[0]!] === 'internal') {
+          // main's inputs and outputs are never folded: `out_packed[e] <== 15` stays a constraint.
           const s = signals[0]!
           constant.set(s, mod(-(lc.get(0) ?? 0n) * inverse(lc.get(s)!)))
           changed = true
