@@ -5,7 +5,7 @@
  * artifact); the tests check that circom compiles it to the same system.
  */
 import { buildDirect } from '../circuit/direct/build.js'
-import type { Visibility } from '../circuit/layout.js'
+import type { Visibility, WeightVisibility } from '../circuit/layout.js'
 import { wtnsBytes } from '../circuit/r1cs/write-wtns.js'
 import { analyzeBounds } from '../ir/bounds.js'
 import type { IrModel, TensorBounds, TensorId } from '../ir/types.js'
@@ -22,6 +22,8 @@ export interface CompileDirectParameters {
   ir: IrModel
   bounds: Map<TensorId, TensorBounds>
   visibility: Visibility
+  /** Only 'constant' is built directly; 'hashed' is refused (DirectOpError). */
+  weights: WeightVisibility
 }
 
 /** Writes circuit/model.r1cs and model.sym from the IR; what circom's compile would report. */
@@ -29,7 +31,7 @@ export async function compileDirect(
   p: CompileDirectParameters,
 ): Promise<{ constraintCount: number; compileMs: number }> {
   const started = performance.now()
-  const { system } = buildDirect({ model: p.ir, bounds: p.bounds, visibility: p.visibility })
+  const { system } = buildDirect({ model: p.ir, bounds: p.bounds, visibility: p.visibility, weights: p.weights })
   await writeSystemFiles({ system, r1csPath: p.paths.r1cs, symPath: p.paths.r1cs.replace(/\.r1cs$/, '.sym') })
   return { constraintCount: system.constraintCount, compileMs: performance.now() - started }
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { fixturePath } from '../../models/make-fixtures.js'
-import { DirectVisibilityError } from '../../src/circuit/direct/errors.js'
+import { DirectOpError, DirectVisibilityError } from '../../src/circuit/direct/errors.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { artifactPaths } from '../../src/prove/paths.js'
 import { proveModel } from '../../src/prove/prove.js'
@@ -55,7 +55,7 @@ describe('compile --compiler direct (tiny MLP)', () => {
     expect(await publicOf('direct')).toEqual(await publicOf('circom'))
   })
 
-  it('refuses what it does not build yet, naming it (hashed outputs)', async () => {
+  it('refuses what it does not build yet, naming it (hashed outputs, hashed weights)', async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'veriml-direct-compile-hashed-'))
     await expect(
       compileModel({
@@ -65,5 +65,13 @@ describe('compile --compiler direct (tiny MLP)', () => {
         visibility: { output: 'hashed' },
       }),
     ).rejects.toThrow(DirectVisibilityError)
+    await expect(
+      compileModel({
+        onnxPath: fixturePath('tiny-mlp.onnx'),
+        outDir: join(tmp, 'c'),
+        compiler: 'direct',
+        weights: 'hashed',
+      }),
+    ).rejects.toThrow(DirectOpError)
   })
 })

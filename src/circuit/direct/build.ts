@@ -71,11 +71,28 @@ export interface BuildDirectReturnType {
 const constRef = (v: bigint): DirectRef => ({ sig: null, mul: 0n, add: v })
 const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 
+/** The op kinds built directly so far (max, lookup and mul: the next session's gadgets). */
+const DIRECT_OPS = new Set(['linear', 'requant', 'gather'])
+
+/**
+ * Throws the typed error of the first thing the direct backend cannot build yet (hashed
+ * weights or visibility, an op kind): compile calls it before any work.
+ */
+export function assertDirectSupported(
+  model: IrModel,
+  visibility: Visibility,
+  weights: WeightVisibility = 'constant',
+): void {
+  if (weights !== 'constant') throw new DirectOpError({ op: `weights ${weights}` })
+  for (const part of ['input', 'output'] as const)
+    if (visibility[part] === 'hashed') throw new DirectVisibilityError({ part, visibility: 'hashed' })
+  const op = model.steps.find((s) => !DIRECT_OPS.has(s.op.op))
+  if (op) throw new DirectOpError({ op: op.op.op, details: [`first at step ${op.origin}`] })
+}
+
 /** Builds the model's system (and witness, given inputs) as circom compiles emitCircuit's source. */
 export function buildDirect(p: BuildDirectParameters): BuildDirectReturnType {
-  if ((p.weights ?? 'constant') !== 'constant') throw new DirectOpError({ op: `weights ${p.weights}` })
-  for (const part of ['input', 'output'] as const)
-    if (p.visibility[part] === 'hashed') throw new DirectVisibilityError({ part, visibility: 'hashed' })
+  assertDirectSupported(p.model, p.visibility, p.weights)
   const pc = new PreCircuit(p.inputs !== undefined)
   const main = pc.component(null, 'main')
   const refs = new Map<TensorId, DirectRef[]>()

@@ -141,4 +141,22 @@ describe('what the direct backend refuses', () => {
     )
     expect(() => buildDirect({ model: ir, bounds, visibility: PUBLIC, weights: 'hashed' })).toThrow(DirectOpError)
   })
+
+  it('an op kind it does not build yet (max), before building anything', () => {
+    const ir: IrModel = {
+      name: 'max',
+      inputs: [{ id: 0, name: 'x', shape: [2], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n }],
+      steps: [
+        {
+          origin: 'pool',
+          output: { id: 1, name: 'm', shape: [1] },
+          op: { op: 'max', inputs: [0], rowPtr: Int32Array.of(0, 2), cols: Int32Array.of(0, 1) },
+        },
+      ],
+      outputs: [{ tensor: 1, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
+    }
+    expect(() => buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility: PUBLIC })).toThrow(
+      /cannot build "max" yet/,
+    )
+  })
 })
