@@ -10,8 +10,10 @@
  * polled from /proc while it runs. Witness: buildDirect with inputs + the .wtns write, against
  * circom's wasm witness calculator through snarkjs.
  *
- *   node --import tsx bench/direct-vs-circom.ts [model.onnx calibration.json input.json]
+ *   node --import tsx bench/direct-vs-circom.ts [model.onnx calibration.json input.json] [--direct-only]
  *     (default: the bundled MNIST MLP, its calibration and sample input)
+ *   node --import tsx bench/direct-vs-circom.ts mlp=512,1024,256,10:16 [--direct-only]
+ *     (a sweep MLP, bench/sweep/models.ts, seed 16, compile's default calibration)
  * Writes bench/results/direct-vs-circom-<model>-<date>.json.
  */
 import { readdirSync, readFileSync } from 'node:fs'
@@ -25,6 +27,7 @@ import { analyzeBounds } from '../src/ir/bounds.js'
 import { lowerOnnx } from '../src/onnx/lower.js'
 import { parseOnnx } from '../src/onnx/parse.js'
 import { compileCircom } from '../src/prove/circom.js'
+import { defaultCalibration } from '../src/prove/compile.js'
 import { parseR1cs } from '../src/prove/r1cs.js'
 import { writeSystemFiles, writeWitnessFile } from '../src/prove/r1cs-files.js'
 import { witnessInput } from '../src/prove/witness-input.js'
@@ -32,16 +35,12 @@ import { parseInputs, quantizeInputs } from '../src/quantize/input.js'
 import { quantize } from '../src/quantize/quantize.js'
 import { shutdown } from '../src/shutdown.js'
 import { writeJsonAtomic } from '../src/util/fs.js'
+import { mlpModel } from './sweep/models.js'
 
 const ROOT = join(import.meta.dirname, '..')
-const [onnxPath, calibrationPath, inputPath] =
-  process.argv.length > 4
-    ? process.argv.slice(2, 5)
-    : [
-        join(ROOT, 'models', 'mnist-mlp.onnx'),
-        join(ROOT, 'models', 'data', 'mnist-calibration.json'),
-        join(ROOT, 'models', 'data', 'mnist-input.json'),
-      ]
+const args = process.argv.slice(2).filter((a) => a !== '--direct-only')
+/** Past circom's reach (the 1.07M MLP): the direct backend alone. */
+const directOnly = process.argv.includes('--direct-only')
 const peakMb = () => Math.round(process.resourceUsage().maxRSS / 1024)
 const seconds = (ms: number) => Math.round(ms) / 1000
 
@@ -68,11 +67,31 @@ async function childPeak<T>(fn: () => Promise<T>): Promise<{ value: T; peakMb: n
   }
 }
 
-const graph = lowerOnnx(parseOnnx(new Uint8Array(readFileSync(onnxPath))))
-const samples = parseInputs(JSON.parse(readFileSync(calibrationPath, 'utf8')), graph.inputs, { many: true })
-const ir = quantize(graph, samples)
+/** The model, its IR and one quantised input: a sweep MLP (`mlp=512,1024,256,10:16`, default calibration) or files. */
+function load() {
+  const mlp = /^mlp=([\d,]+):(\d+)$/.exec(args[0] ?? '')
+  if (mlp) {
+    const m = mlpModel(mlp[1]!.split(',').map(Number), Number(mlp[2]))
+    const graph = lowerOnnx(parseOnnx(m.onnx as Uint8Array))
+    const ir = quantize(graph, defaultCalibration(graph.inputs))
+    return { name: m.name, ir, x: quantizeInputs(ir.inputs, parseInputs(m.input, graph.inputs)[0]!) }
+  }
+  const [onnxPath, calibrationPath, inputPath] =
+    args.length >= 3
+      ? args
+      : [
+          join(ROOT, 'models', 'mnist-mlp.onnx'),
+          join(ROOT, 'models', 'data', 'mnist-calibration.json'),
+          join(ROOT, 'models', 'data', 'mnist-input.json'),
+        ]
+  const graph = lowerOnnx(parseOnnx(new Uint8Array(readFileSync(onnxPath!))))
+  const samples = parseInputs(JSON.parse(readFileSync(calibrationPath!, 'utf8')), graph.inputs, { many: true })
+  const ir = quantize(graph, samples)
+  const input = parseInputs(JSON.parse(readFileSync(inputPath!, 'utf8')), graph.inputs)[0]!
+  return { name: basename(onnxPath!, '.onnx'), ir, x: quantizeInputs(ir.inputs, input) }
+}
+const { name, ir, x } = load()
 const bounds = analyzeBounds(ir)
-const x = quantizeInputs(ir.inputs, parseInputs(JSON.parse(readFileSync(inputPath, 'utf8')), graph.inputs)[0]!)
 const visibility = { input: 'public', output: 'public' } as const
 const dir = await mkdtemp(join(tmpdir(), 'veriml-direct-vs-circom-'))
 
@@ -89,44 +108,52 @@ const { witness } = buildDirect({ model: ir, bounds, visibility, inputs: x })
 await writeWitnessFile(join(dir, 'direct.wtns'), witness!)
 const directWitnessMs = performance.now() - t
 
-t = performance.now()
-const emitted = emitCircuit({ model: ir, bounds, visibility })
-await writeFile(join(dir, 'model.circom'), emitted.source)
-const emitMs = performance.now() - t
-const circom = await childPeak(() => compileCircom(dir))
-const circomCompileMs = performance.now() - t
-t = performance.now()
-const out = { type: 'mem' as const, data: undefined as Uint8Array | undefined }
-await snarkjs.wtns.calculate(witnessInput(x), join(dir, 'model_js', 'model.wasm'), out)
-const circomWitnessMs = performance.now() - t
-
-const circomR1cs = parseR1cs(readFileSync(join(dir, 'model.r1cs')))
-const circomTerms = circomR1cs.constraints.reduce((n, abc) => n + abc.reduce((m, lc) => m + lc.length, 0), 0)
-// .sym lines are `label,wire,component,name`; an eliminated signal has wire −1, a kept wire its first name counts.
-const circomNames = new Map<number, string>()
-for (const line of readFileSync(join(dir, 'model.sym'), 'utf8').split('\n')) {
-  const [, wire, , name] = line.split(',')
-  if (name && Number(wire) >= 0 && !circomNames.has(Number(wire))) circomNames.set(Number(wire), name)
+/** The circom path on the same model: emit, compile (child process), wasm witness; counts and names compared. */
+async function circomPath() {
+  let t = performance.now()
+  const emitted = emitCircuit({ model: ir, bounds, visibility })
+  await writeFile(join(dir, 'model.circom'), emitted.source)
+  const emitMs = performance.now() - t
+  const circom = await childPeak(() => compileCircom(dir))
+  const compileMs = performance.now() - t
+  t = performance.now()
+  const out = { type: 'mem' as const, data: undefined as Uint8Array | undefined }
+  await snarkjs.wtns.calculate(witnessInput(x), join(dir, 'model_js', 'model.wasm'), out)
+  const witnessMs = performance.now() - t
+  const r1cs = parseR1cs(readFileSync(join(dir, 'model.r1cs')))
+  const terms = r1cs.constraints.reduce((n, abc) => n + abc.reduce((m, lc) => m + lc.length, 0), 0)
+  // .sym lines are `label,wire,component,name`; an eliminated signal has wire −1, a kept wire its first name counts.
+  const names = new Map<number, string>()
+  for (const line of readFileSync(join(dir, 'model.sym'), 'utf8').split('\n')) {
+    const [, wire, , n] = line.split(',')
+    if (n && Number(wire) >= 0 && !names.has(Number(wire))) names.set(Number(wire), n)
+  }
+  const directNames = new Set(Array.from({ length: system.wireCount - 1 }, (_, w) => system.nameOf(w + 1)))
+  const same =
+    r1cs.nConstraints === system.constraintCount &&
+    r1cs.nVars === system.wireCount &&
+    terms === system.termCount &&
+    names.size === directNames.size &&
+    [...names.values()].every((n) => directNames.has(n))
+  return {
+    sameCountsAndNames: same,
+    constraints: r1cs.nConstraints,
+    wires: r1cs.nVars,
+    nonZeroCoefficients: terms,
+    emitS: seconds(emitMs),
+    compileS: seconds(compileMs),
+    compilerPeakRssMb: circom.peakMb,
+    witnessS: seconds(witnessMs),
+  }
 }
-const directNames = new Set(Array.from({ length: system.wireCount - 1 }, (_, w) => system.nameOf(w + 1)))
-const same =
-  circomR1cs.nConstraints === system.constraintCount &&
-  circomR1cs.nVars === system.wireCount &&
-  circomTerms === system.termCount &&
-  circomNames.size === directNames.size &&
-  [...circomNames.values()].every((n) => directNames.has(n))
+const circom = directOnly ? null : await circomPath()
 const result = {
   date: new Date().toISOString(),
-  model: basename(onnxPath),
-  sameCountsAndNames: same,
+  model: name,
+  parameters: ir.steps.reduce((n, st) => n + (st.op.op === 'linear' ? st.op.vals.length + st.op.bias.length : 0), 0),
   constraints: system.constraintCount,
   wires: system.wireCount,
   nonZeroCoefficients: system.termCount,
-  circom: {
-    constraints: circomR1cs.nConstraints,
-    wires: circomR1cs.nVars,
-    nonZeroCoefficients: circomTerms,
-  },
   direct: {
     buildS: seconds(directBuildMs),
     compileS: seconds(directCompileMs),
@@ -135,17 +162,12 @@ const result = {
     witnessS: seconds(directWitnessMs),
     r1csBytes: (await stat(join(dir, 'direct.r1cs'))).size,
   },
-  circomPath: {
-    emitS: seconds(emitMs),
-    compileS: seconds(circomCompileMs),
-    compilerPeakRssMb: circom.peakMb,
-    witnessS: seconds(circomWitnessMs),
-  },
+  circom,
 }
 console.log(JSON.stringify(result, null, 2))
-if (!same) process.exitCode = 1
+if (circom && !circom.sameCountsAndNames) process.exitCode = 1
 await writeJsonAtomic(
-  join(ROOT, 'bench', 'results', `direct-vs-circom-${basename(onnxPath, '.onnx')}-${result.date.slice(0, 10)}.json`),
+  join(ROOT, 'bench', 'results', `direct-vs-circom-${name}-${result.date.slice(0, 10)}.json`),
   result,
 )
 await shutdown()
