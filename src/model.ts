@@ -19,6 +19,7 @@ import {
   readManifest,
 } from './prove/manifest.js'
 import { type ArtifactPaths, artifactPaths } from './prove/paths.js'
+import { directWitnessCalculator } from './prove/direct.js'
 import { type WitnessCalculator, loadWitnessCalculator } from './prove/witness.js'
 
 export interface CompiledModel<M extends BuildManifest = BuildManifest> {
@@ -108,6 +109,8 @@ export function compiledModel<M extends BuildManifest>(dir: string, manifest: M,
     ir,
     witness() {
       if (manifest.target === 'optimistic') return Promise.reject(new BuildTargetError({ dir, target: 'optimistic' }))
+      if (manifest.compiler === 'direct')
+        return (witness ??= Promise.resolve(directWitnessCalculator(ir, manifest.layout.visibility)))
       const hashedWeights = manifest.layout.weights !== undefined
       witness ??= loadWitnessCalculator({ paths, ir, hashedWeights }).catch((error: unknown) => {
         // A failed load (a missing wasm) is not kept: the next call tries again.

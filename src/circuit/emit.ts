@@ -41,7 +41,8 @@ interface Emission {
 
 const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 
-function tensorRange(b: TensorBounds): [bigint, bigint] {
+/** The tensor's overall [lo, hi]: its pack layout's range (the direct backend packs with it too). */
+export function tensorRange(b: TensorBounds): [bigint, bigint] {
   let lo = b.lo[0],
     hi = b.hi[0]
   for (const v of b.lo) if (v < lo) lo = v

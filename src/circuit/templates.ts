@@ -13,8 +13,8 @@ import { addCost, append, type Ref, zeroCost } from './lc.js'
  */
 export const TEMPLATE_TEXT_LIMIT = 1_000_000
 
-/** The outputs [a, b) of an op, over the same operands (elementwise ops: their slice of them). */
-const SLICE: {
+/** The outputs [a, b) of an op, over the same operands (elementwise ops: their slice of them); the direct backend chunks with it too. */
+export const SLICE: {
   [K in OpKind]: (
     op: Extract<PrimitiveOp, { op: K }>,
     x: Ref[],

@@ -57,6 +57,8 @@ export interface Manifest {
     dims?: Readonly<Record<string, number>>
   }
   layout: PublicLayout
+  /** Absent: circom made the R1CS and the wasm witness generator. 'direct': the direct backend (src/prove/direct.ts), no wasm. */
+  compiler?: 'direct'
   constraintCount: number
   tools: Record<string, string>
   /** SHA-256 of each artifact, by path relative to the build folder. */

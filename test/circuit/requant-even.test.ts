@@ -3,119 +3,14 @@ import { publicSignals } from '../../src/circuit/public.js'
 import { planRequant } from '../../src/circuit/requant.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import { execute } from '../../src/ir/execute.js'
-import type { IrModel, RequantOp, Step } from '../../src/ir/types.js'
 import { shutdown } from '../../src/shutdown.js'
 import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
 import { cachedWitness, gadgetConstraints, instances, wireOf } from '../helpers/gadgets.js'
 import { violated } from '../helpers/r1cs.js'
+import { HALF_EVEN_CASES, halfEvenModel, type Params } from '../helpers/requant-models.js'
 
-type Params = Omit<RequantOp, 'op' | 'inputs'>
-const even = (p: Partial<Params>): Params => ({
-  mul: 1n,
-  shift: 0,
-  zeroPoint: 0n,
-  lo: null,
-  hi: null,
-  rounding: 'half-even',
-  ...p,
-})
-const X0: bigint[] = [1n, 0n, 0n]
-
-/**
- * Half-even requant in every gadget shape; most cases read x0 alone, which the test sweeps
- * over its whole int8 domain, so every tie of each case is hit, with both parities.
- */
-const CASES: { name: string; row: bigint[]; bias: bigint; p: Params; parities: number }[] = [
-  { name: 'shift 1: ties at every odd x (unsigned, HIMODE 0)', row: X0, bias: 0n, p: even({ shift: 1 }), parities: 2 },
-  {
-    name: 'mul 3, shift 2, zp -7, clamp [-20, 30] (SIGNED, HIMODE 2, PAR 1)',
-    row: X0,
-    bias: 0n,
-    p: even({ mul: 3n, shift: 2, zeroPoint: -7n, lo: -20n, hi: 30n }),
-    parities: 2,
-  },
-  {
-    name: 'relu int8, shift 4 (SIGNED, HIMODE 1)',
-    row: [37n, -21n, 5n],
-    bias: 3n,
-    p: even({ shift: 4, lo: 0n, hi: 127n }),
-    parities: 2,
-  },
-  {
-    name: 'upper clamp 2^J (unsigned, HIMODE 1)',
-    row: X0,
-    bias: 128n,
-    p: even({ shift: 1, lo: -1000n, hi: 63n }),
-    parities: 2,
-  },
-  {
-    name: 'zp 5, upper clamp 20 (unsigned, HIMODE 2, PAR 1)',
-    row: X0,
-    bias: 4n,
-    p: even({ shift: 2, zeroPoint: 5n, hi: 20n }),
-    parities: 2,
-  },
-  {
-    name: 'zp 3, clamp [-60, 60] (SIGNED, HIMODE 2, PAR 1)',
-    row: X0,
-    bias: 0n,
-    p: even({ shift: 1, zeroPoint: 3n, lo: -60n, hi: 60n }),
-    parities: 2,
-  },
-  { name: 'quotient always 0, a tie at -128: constant', row: X0, bias: 0n, p: even({ shift: 8 }), parities: 1 },
-  { name: 'mul 5, shift 3, zp -2', row: X0, bias: 0n, p: even({ mul: 5n, shift: 3, zeroPoint: -2n }), parities: 2 },
-  {
-    name: 'mul divisible by 2^shift: no tie, half-up gadget',
-    row: X0,
-    bias: 0n,
-    p: even({ mul: 4n, shift: 1 }),
-    parities: 0,
-  },
-  {
-    name: 'pure ReLU, shift 3 (SIGNED, HIMODE 0)',
-    row: [37n, -21n, 5n],
-    bias: 3n,
-    p: even({ shift: 3, lo: 0n }),
-    parities: 2,
-  },
-  { name: 'clamp the bounds prove constant', row: X0, bias: 1000n, p: even({ lo: -5n, hi: 20n }), parities: 0 },
-]
-
-function model(rounding: 'half-even' | 'half-up'): IrModel {
-  const steps: Step[] = []
-  const n = CASES.length
-  steps.push({
-    origin: 'lin',
-    output: { id: 1, name: 'acc', shape: [n] },
-    op: {
-      op: 'linear',
-      inputs: [0],
-      rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
-      cols: Int32Array.from({ length: 3 * n }, (_, i) => i % 3),
-      vals: CASES.flatMap((c) => c.row),
-      bias: CASES.map((c) => c.bias),
-    },
-  })
-  CASES.forEach((c, i) => {
-    const { rounding: _, ...p } = c.p
-    steps.push({
-      origin: c.name,
-      output: { id: 2 + 2 * i, name: `pick${i}`, shape: [1] },
-      op: { op: 'gather', inputs: [1], index: Int32Array.of(i), fill: 0n },
-    })
-    steps.push({
-      origin: c.name,
-      output: { id: 3 + 2 * i, name: `rq${i}`, shape: [1] },
-      op: { op: 'requant', inputs: [2 + 2 * i], ...(rounding === 'half-even' ? c.p : p) },
-    })
-  })
-  return {
-    name: `requant-${rounding}`,
-    inputs: [{ id: 0, name: 'x', shape: [3], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n }],
-    steps,
-    outputs: CASES.map((_, i) => ({ tensor: 3 + 2 * i, name: `y${i}`, quant: { scale: 1, zeroPoint: 0 } })),
-  }
-}
+const CASES = HALF_EVEN_CASES
+const model = halfEvenModel
 
 const acc = (c: (typeof CASES)[number], x: bigint[]) => c.bias + c.row.reduce((s, w, k) => s + w * x[k], 0n)
 /** A tie of x·mul/2^shift, and the parity of its half-up rounding (before the zero point). */

@@ -3,69 +3,13 @@ import { publicSignals } from '../../src/circuit/public.js'
 import { planRequant } from '../../src/circuit/requant.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import { execute } from '../../src/ir/execute.js'
-import type { IrModel, RequantOp, Step } from '../../src/ir/types.js'
 import { shutdown } from '../../src/shutdown.js'
 import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
 import { violated } from '../helpers/r1cs.js'
+import { HALF_UP_CASES, halfUpModel } from '../helpers/requant-models.js'
 
-type Params = Omit<RequantOp, 'op' | 'inputs'>
-const rq = (p: Partial<Params>): Params => ({ mul: 1n, shift: 0, zeroPoint: 0n, lo: null, hi: null, ...p })
-
-/**
- * One model exercising every shape of the requant gadget: signed / unsigned base, each
- * upper-clamp mode, multipliers, zero points and a constant-folded clamp. Input x[3]:
- * x0 ∈ [-128, 127] (signed domain), then a linear layer making accumulators of several widths.
- */
-const CASES: { name: string; row: bigint[]; bias: bigint; p: Params }[] = [
-  { name: 'relu int8 (SIGNED, HIMODE 1)', row: [37n, -21n, 5n], bias: 3n, p: rq({ shift: 4, lo: 0n, hi: 127n }) },
-  { name: 'clamp [-5, 20] (SIGNED, HIMODE 2)', row: [3n, 1n, -2n], bias: 0n, p: rq({ shift: 2, lo: -5n, hi: 20n }) },
-  { name: 'pure ReLU (SIGNED, HIMODE 0)', row: [1n, 1n, 0n], bias: -7n, p: rq({ lo: 0n }) },
-  { name: 'rescale only (unsigned, HIMODE 0)', row: [5n, 0n, 1n], bias: 0n, p: rq({ shift: 3 }) },
-  { name: 'upper clamp 2^J (unsigned, HIMODE 1)', row: [1n, 0n, 0n], bias: 128n, p: rq({ lo: -1000n, hi: 127n }) },
-  { name: 'upper clamp any (unsigned, HIMODE 2)', row: [1n, 0n, 0n], bias: 128n, p: rq({ hi: 200n }) },
-  {
-    name: 'mul 3, shift 5, zero point -7, int8',
-    row: [90n, 77n, -13n],
-    bias: 11n,
-    p: rq({ mul: 3n, shift: 5, zeroPoint: -7n, lo: -128n, hi: 127n }),
-  },
-  { name: 'clamp the bounds prove constant', row: [1n, 0n, 0n], bias: 1000n, p: rq({ lo: -5n, hi: 20n }) },
-]
-
-function model(): IrModel {
-  const steps: Step[] = []
-  const n = CASES.length
-  steps.push({
-    origin: 'lin',
-    output: { id: 1, name: 'acc', shape: [n] },
-    op: {
-      op: 'linear',
-      inputs: [0],
-      rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
-      cols: Int32Array.from({ length: 3 * n }, (_, i) => i % 3),
-      vals: CASES.flatMap((c) => c.row),
-      bias: CASES.map((c) => c.bias),
-    },
-  })
-  CASES.forEach((c, i) => {
-    steps.push({
-      origin: c.name,
-      output: { id: 2 + 2 * i, name: `pick${i}`, shape: [1] },
-      op: { op: 'gather', inputs: [1], index: Int32Array.of(i), fill: 0n },
-    })
-    steps.push({
-      origin: c.name,
-      output: { id: 3 + 2 * i, name: `rq${i}`, shape: [1] },
-      op: { op: 'requant', inputs: [2 + 2 * i], ...c.p },
-    })
-  })
-  return {
-    name: 'requant-cases',
-    inputs: [{ id: 0, name: 'x', shape: [3], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n }],
-    steps,
-    outputs: CASES.map((_, i) => ({ tensor: 3 + 2 * i, name: `y${i}`, quant: { scale: 1, zeroPoint: 0 } })),
-  }
-}
+const CASES = HALF_UP_CASES
+const model = halfUpModel
 
 describe('requant gadget', () => {
   const ir = model()

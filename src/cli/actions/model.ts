@@ -1,6 +1,7 @@
 import type { InputVisibility, OutputVisibility, WeightVisibility } from '../../circuit/layout.js'
 import { inspectModel } from '../../inspect.js'
 import { compileModel } from '../../prove/compile.js'
+import { COMPILERS, type Compiler } from '../../prove/direct.js'
 import { BUILD_TARGETS, type BuildTarget } from '../../prove/manifest.js'
 import { quantizeOnnxFile } from '../../quantize/qdq/file.js'
 import { terminalProgress } from '../../util/progress.js'
@@ -70,7 +71,9 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
   const [onnxPath] = positional(args, 1, verb.usage)
   const bits = (name: string) => intFlag(flags, name, { min: MIN_BITS, max: MAX_BITS })
   if (choiceFlag<BuildTarget>(flags, 'target', BUILD_TARGETS) === 'optimistic') {
-    const zkOnly = ['input-visibility', 'output-visibility', 'weights'].filter((f) => flags[f] !== undefined)
+    const zkOnly = ['input-visibility', 'output-visibility', 'weights', 'compiler'].filter(
+      (f) => flags[f] !== undefined,
+    )
     if (zkOnly.length > 0)
       throw new UsageError({
         problem: `${zkOnly.map((f) => `--${f}`).join(', ')} only apply to --target zk`,
@@ -112,6 +115,7 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
       output: choiceFlag<OutputVisibility>(flags, 'output-visibility', OUTPUT_VIS),
     },
     weights: choiceFlag<WeightVisibility>(flags, 'weights', WEIGHTS),
+    compiler: choiceFlag<Compiler>(flags, 'compiler', COMPILERS),
     activationBits: bits('activation-bits'),
     weightBits: bits('weight-bits'),
     dims: dimsFlag(flags),

@@ -36,7 +36,7 @@ export const quantize: Verb = lazyVerb(
 export const compile: Verb = lazyVerb(
   {
     usage:
-      'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed]',
+      'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed] [--compiler circom|direct]',
     summary: 'ONNX → integer IR → circom circuit → r1cs and witness generator',
     flags: {
       out: { type: 'string', help: 'build folder' },
@@ -55,6 +55,10 @@ export const compile: Verb = lazyVerb(
         help: 'zk (circuit for setup/prove, default) | optimistic (the integer IR only, for `veriml op`: no circom)',
       },
       dim: FLAG.dim,
+      compiler: {
+        type: 'string',
+        help: 'circom (default) | direct (the R1CS and witness written from the IR, no circom run; linear, requant and gather models, public or private inputs, constant weights)',
+      },
     },
     arity: 1,
   },

@@ -1,0 +1,355 @@
+/**
+ * The direct R1CS backend: an IR model becomes the ConstraintSystem circom would produce from
+ * emitCircuit's source at O1, and (given inputs) its witness, without a circom process.
+ *
+ * Design (issue 15, session 1):
+ * - One transcription, two uses. Every gadget here is a literal transcription of what the
+ *   circom emitter writes (same components, signal names, declaration order, constraints) into
+ *   a pre-O1 circuit (o1.ts); o1.ts then replays circom's O1 (copy classes keep their lowest
+ *   label, constants fold) and numbers the kept signals as circom does. So names come out as
+ *   circom's `.sym` has them (`main.s3.o[2]`, `main.s2.rq2_5.bits.out[4]`, `main.rc0[1].in`)
+ *   and nothing depends on guessing which copy survives.
+ * - Shared plans, not shared text: the gadget sizes come from the emitter's own planning
+ *   (planRequant, packLayout, tensorRange, SLICE), so the two backends cannot drift on what a
+ *   gadget is; the constraints are written twice (circom text in gadgets.ts/veriml.circom,
+ *   terms here). The better end state is one abstract constraint list printed as circom and
+ *   fed to the builder; not done yet.
+ * - Step templates: a step with constraints is component s<id> (chunks s<id>.c<c>, split
+ *   where emitStepTemplates splits them: the chunk count is measured on the emitter's text
+ *   for the step, the one remaining text cost); its inputs x[k] are copies of lower-labelled
+ *   signals and are never declared; its outputs o[m] are, and O1 merges them with what they
+ *   copy, keeping o[m]'s name as circom does.
+ * - Witness: the same pass with values (PreCircuit(true)): inputs from the caller, every
+ *   other signal computed from the values of its operands as the template's `<--`/`<==` do
+ *   (Requant's bits, e, winv, m; IsZero's inv). The reference executor is not consulted; the
+ *   tests check the public signals against it.
+ * - Refused with typed errors: max, lookup, mul (gadgets/ of the next session), hashed
+ *   visibility and hashed weights (Poseidon).
+ * Memory: one Term array per constraint before O1 (~weight terms), then the typed-array
+ * system; fine for the MNIST MLP, to be streamed for the ≥ 5M-term models.
+ */
+import { operands } from '../../ir/execute.js'
+import type { IrModel, LinearOp, PrimitiveOp, RequantOp, TensorBounds, TensorId } from '../../ir/types.js'
+import { requantValue } from '../../ir/ops.js'
+import { sizeOf } from '../../util/shape.js'
+import { tensorRange } from '../emit.js'
+import { opEmitter } from '../gadgets.js'
+import type { PublicLayout, Visibility, WeightVisibility } from '../layout.js'
+import type { Ref } from '../lc.js'
+import { type PackLayout, packedElementCount, packLayout, publicSignalCount } from '../packing.js'
+import { planRequant } from '../requant.js'
+import type { ConstraintSystem } from '../r1cs/system.js'
+import { SLICE, TEMPLATE_TEXT_LIMIT } from '../templates.js'
+import { DirectOpError, DirectVisibilityError } from './errors.js'
+import { type Component, INPUT, INTERMEDIATE, OUTPUT, PreCircuit, type Term } from './o1.js'
+import { num2Bits, requantGadget, lcValue } from './requant.js'
+
+/** An element as mul·signal + add over the pre-O1 circuit's signal ids (sig null: a constant). */
+export interface DirectRef {
+  sig: number | null
+  mul: bigint
+  add: bigint
+}
+
+export interface BuildDirectParameters {
+  model: IrModel
+  bounds: Map<TensorId, TensorBounds>
+  visibility: Visibility
+  weights?: WeightVisibility
+  templateTextLimit?: number
+  /** The quantised inputs: given, the witness is built too. */
+  inputs?: readonly (readonly bigint[])[]
+}
+
+export interface BuildDirectReturnType {
+  system: ConstraintSystem
+  /** The full witness in the system's wire order (when inputs were given). */
+  witness: bigint[] | null
+  layout: PublicLayout
+}
+
+const constRef = (v: bigint): DirectRef => ({ sig: null, mul: 0n, add: v })
+const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
+
+/** The op kinds built directly so far (max, lookup and mul: the next session's gadgets). */
+const DIRECT_OPS = new Set(['linear', 'requant', 'gather'])
+
+/**
+ * Throws the typed error of the first thing the direct backend cannot build yet (hashed
+ * weights or visibility, an op kind): compile calls it before any work.
+ */
+export function assertDirectSupported(
+  model: IrModel,
+  visibility: Visibility,
+  weights: WeightVisibility = 'constant',
+): void {
+  if (weights !== 'constant') throw new DirectOpError({ op: `weights ${weights}` })
+  for (const part of ['input', 'output'] as const)
+    if (visibility[part] === 'hashed') throw new DirectVisibilityError({ part, visibility: 'hashed' })
+  const op = model.steps.find((s) => !DIRECT_OPS.has(s.op.op))
+  if (op) throw new DirectOpError({ op: op.op.op, details: [`first at step ${op.origin}`] })
+}
+
+/** Builds the model's system (and witness, given inputs) as circom compiles emitCircuit's source. */
+export function buildDirect(p: BuildDirectParameters): BuildDirectReturnType {
+  assertDirectSupported(p.model, p.visibility, p.weights)
+  const pc = new PreCircuit(p.inputs !== undefined)
+  const main = pc.component(null, 'main')
+  const refs = new Map<TensorId, DirectRef[]>()
+  const terms = (r: DirectRef, w: bigint): Term[] =>
+    r.sig === null
+      ? [[0, w * r.add]]
+      : [
+          [r.sig, w * r.mul],
+          [0, w * r.add],
+        ]
+
+  // Inputs: private inputs of main, each element range-checked by a Num2Bits of its own.
+  for (const [k, input] of p.model.inputs.entries()) {
+    const n = sizeOf(input.shape)
+    const ids = Array.from({ length: n }, (_, i) =>
+      pc.signal(main, INPUT, `in${k}[${i}]`, () => BigInt(p.inputs![k]![i]!), 'privateInput'),
+    )
+    refs.set(
+      input.id,
+      ids.map((sig) => ({ sig, mul: 1n, add: 0n })),
+    )
+  }
+  for (const [k, input] of p.model.inputs.entries()) {
+    const bits = Math.max(1, bitLength(input.hi - input.lo))
+    for (const [i, r] of refs.get(input.id)!.entries()) {
+      const t: Term[] = [...terms(r, 1n), [0, -input.lo]]
+      num2Bits(pc, main, `rc${k}[${i}]`, bits, { terms: t, value: () => lcValue(pc, t) })
+    }
+  }
+
+  const limit = p.templateTextLimit ?? TEMPLATE_TEXT_LIMIT
+  for (const step of p.model.steps) {
+    const x = operands(refs, step.op.inputs)
+    const xb = {
+      lo: step.op.inputs.flatMap((i) => p.bounds.get(i)!.lo),
+      hi: step.op.inputs.flatMap((i) => p.bounds.get(i)!.hi),
+    }
+    refs.set(step.output.id, buildStep(pc, main, step.op, x, xb, step.output.id, limit, terms))
+  }
+
+  const layout = publicPart(pc, main, p, refs, terms)
+  const { system, witness } = pc.toSystem()
+  return { system, witness, layout }
+}
+
+type Terms = (r: DirectRef, w: bigint) => Term[]
+
+/** One gadget over a chunk's operands, its signals in component `comp`. */
+function gadget(
+  pc: PreCircuit,
+  comp: Component,
+  op: PrimitiveOp,
+  x: DirectRef[],
+  xb: TensorBounds,
+  id: TensorId,
+  terms: Terms,
+): DirectRef[] {
+  if (op.op === 'linear') return linear(pc, comp, op, x, id, terms)
+  if (op.op === 'requant') return requant(pc, comp, op, x, xb, id, terms)
+  if (op.op === 'gather') return Array.from(op.index, (i) => (i < 0 ? constRef(op.fill) : x[i]!))
+  throw new DirectOpError({ op: op.op })
+}
+
+/** Weights as constants: l<id>[j] <== Σ w·x + b per output with a signal term (emitter's linear). */
+function linear(pc: PreCircuit, comp: Component, op: LinearOp, x: DirectRef[], id: TensorId, terms: Terms) {
+  return Array.from(op.bias, (bias, j): DirectRef => {
+    const lc: Term[] = [[0, bias]]
+    let constant = bias
+    let signals = 0
+    for (let k = op.rowPtr[j]!; k < op.rowPtr[j + 1]!; k++) {
+      const r = x[op.cols[k]!]!
+      constant += op.vals[k]! * r.add
+      if (r.sig !== null && op.vals[k]! * r.mul !== 0n) signals++
+      for (const t of terms(r, op.vals[k]!)) lc.push(t)
+    }
+    if (signals === 0) return constRef(constant)
+    const l = pc.signal(comp, INTERMEDIATE, `l${id}[${j}]`, () => lcValue(pc, lc), 'internal', j)
+    lc.push([l, -1n])
+    pc.linear(lc)
+    return { sig: l, mul: 1n, add: 0n }
+  })
+}
+
+/** One Requant per element whose plan needs one (emitter's requant). */
+function requant(
+  pc: PreCircuit,
+  comp: Component,
+  op: RequantOp,
+  x: DirectRef[],
+  xb: TensorBounds,
+  id: TensorId,
+  terms: Terms,
+): DirectRef[] {
+  return x.map((r, j): DirectRef => {
+    if (r.sig === null) return constRef(requantValue(r.add, op))
+    const plan = planRequant(op, xb.lo[j]!, xb.hi[j]!)
+    if (plan.kind === 'constant') return constRef(plan.value)
+    if (plan.kind === 'linear') return { sig: r.sig, mul: r.mul * op.mul, add: r.add * op.mul + op.zeroPoint }
+    const u: Term[] = [...terms(r, op.mul), [0, plan.offset]]
+    const y = requantGadget(pc, comp, `rq${id}_${j}`, plan, { terms: u, value: () => lcValue(pc, u) })
+    return { sig: y, mul: 1n, add: plan.BASE }
+  })
+}
+
+/**
+ * One step as emitStepTemplates wires it: nothing for a step without constraints, else
+ * component s<id> (chunks s<id>.c<c>) whose outputs o[m] copy each new signal it makes.
+ */
+function buildStep(
+  pc: PreCircuit,
+  main: Component,
+  op: PrimitiveOp,
+  x: DirectRef[],
+  xb: TensorBounds,
+  id: TensorId,
+  limit: number,
+  terms: Terms,
+): DirectRef[] {
+  if (op.op === 'gather') return gadget(pc, main, op, x, xb, id, terms)
+  const nChunks = chunkCount(op, x, xb, id, limit)
+  if (nChunks === 0) return gadget(pc, main, op, x, xb, id, terms)
+  const step = pc.component(main, `s${id}`)
+  const out: DirectRef[] = []
+  const n = op.op === 'linear' ? op.bias.length : x.length
+  for (let c = 0; c < nChunks; c++) {
+    const comp = nChunks === 1 ? step : pc.component(step, `c${c}`)
+    const s =
+      nChunks === 1
+        ? { op, x, xb }
+        : sliceOp(op, x, xb, Math.floor((c * n) / nChunks), Math.floor(((c + 1) * n) / nChunks))
+    const first = pc.names.length
+    const own = new Map<number, number>()
+    for (const r of gadget(pc, comp, s.op, s.x, s.xb, id, terms)) {
+      if (r.sig === null || r.sig < first) {
+        out.push(r)
+        continue
+      }
+      let o = own.get(r.sig)
+      if (o === undefined) {
+        const sig = r.sig
+        const m = own.size
+        o = pc.signal(comp, OUTPUT, `o[${m}]`, () => pc.value(sig), 'internal', m)
+        pc.linear([
+          [o, 1n],
+          [sig, -1n],
+        ])
+        own.set(sig, o)
+      }
+      out.push({ ...r, sig: o })
+    }
+  }
+  if (nChunks > 1) wrapChunks(pc, step, out)
+  return out
+}
+
+/** Outputs [a, b) of the op as emitStepTemplates slices them (templates.ts SLICE works on any ref type). */
+const slice = SLICE as unknown as Record<
+  string,
+  (
+    op: PrimitiveOp,
+    x: DirectRef[],
+    xb: TensorBounds,
+    a: number,
+    b: number,
+  ) => { op: PrimitiveOp; x: DirectRef[]; xb: TensorBounds }
+>
+const sliceOp = (op: PrimitiveOp, x: DirectRef[], xb: TensorBounds, a: number, b: number) =>
+  slice[op.op]!(op, x, xb, a, b)
+
+/** The wrapper of a chunked step: its o[base + m] copies chunk c's o[m], in chunk order. */
+function wrapChunks(pc: PreCircuit, step: Component, out: DirectRef[]): void {
+  const own = new Map<number, number>()
+  for (const [i, r] of out.entries()) {
+    if (r.sig === null || !pc.names[r.sig]!.startsWith(`${step.path}.c`)) continue
+    let o = own.get(r.sig)
+    if (o === undefined) {
+      const sig = r.sig
+      o = pc.signal(step, OUTPUT, `o[${own.size}]`, () => pc.value(sig), 'internal', own.size)
+      pc.linear([
+        [o, 1n],
+        [sig, -1n],
+      ])
+      own.set(sig, o)
+    }
+    out[i] = { ...r, sig: o }
+  }
+}
+
+/**
+ * How many templates emitStepTemplates writes for this step (0: none, the step has no
+ * constraint): measured on the emitter's own text with the same local operand names.
+ */
+function chunkCount(op: PrimitiveOp, x: DirectRef[], xb: TensorBounds, id: TensorId, limit: number): number {
+  const slot = new Map<number, number>()
+  const local = x.map((r): Ref => {
+    if (r.sig === null) return { sig: null, mul: r.mul, add: r.add }
+    let k = slot.get(r.sig)
+    if (k === undefined) slot.set(r.sig, (k = slot.size))
+    return { sig: `x[${k}]`, mul: r.mul, add: r.add }
+  })
+  const whole = opEmitter(null)(op, local, xb, id)
+  if (whole.lines.length === 0) return 0
+  const size = whole.lines.reduce((s, l) => s + l.length + 1, 0)
+  return Math.min(whole.out.length, Math.ceil(size / limit))
+}
+
+/** in_packed / out_packed as emitPublic writes them (public and private parts only). */
+function publicPart(
+  pc: PreCircuit,
+  main: Component,
+  p: BuildDirectParameters,
+  refs: Map<TensorId, DirectRef[]>,
+  terms: Terms,
+): PublicLayout {
+  const inTensors = p.model.inputs.map((i) => ({
+    refs: refs.get(i.id)!,
+    layout: packLayout(refs.get(i.id)!.length, i.lo, i.hi),
+  }))
+  const outTensors = p.model.outputs.map((o) => {
+    const [lo, hi] = tensorRange(p.bounds.get(o.tensor)!)
+    return { refs: refs.get(o.tensor)!, layout: packLayout(refs.get(o.tensor)!.length, lo, hi) }
+  })
+  if (p.visibility.input === 'public') packPart(pc, main, 'in', inTensors, terms)
+  packPart(pc, main, 'out', outTensors, terms)
+  return {
+    visibility: p.visibility,
+    inputs: inTensors.map((t) => t.layout),
+    outputs: outTensors.map((t) => t.layout),
+    count: publicSignalCount({
+      input: p.visibility.input,
+      inputLayouts: inTensors.map((t) => t.layout),
+      output: p.visibility.output,
+      outputLayouts: outTensors.map((t) => t.layout),
+      weightCommitment: false,
+    }),
+  }
+}
+
+/** `<prefix>_packed[e] <== Σ_j (v[e·L + j] − lo)·2^(B·j)`: outputs of main, the public signals. */
+function packPart(
+  pc: PreCircuit,
+  main: Component,
+  prefix: string,
+  tensors: { refs: DirectRef[]; layout: PackLayout }[],
+  terms: Terms,
+): void {
+  let e = 0
+  for (const { refs, layout } of tensors) {
+    for (let el = 0; el < packedElementCount(layout); el++, e++) {
+      const lc: Term[] = []
+      for (let j = 0; j < layout.lanesPerElement && el * layout.lanesPerElement + j < layout.count; j++) {
+        const w = 1n << BigInt(layout.laneBits * j)
+        for (const t of terms(refs[el * layout.lanesPerElement + j]!, w)) lc.push(t)
+        lc.push([0, -w * layout.lo])
+      }
+      const s = pc.signal(main, OUTPUT, `${prefix}_packed[${e}]`, () => lcValue(pc, lc), 'output')
+      pc.linear([...lc, [s, -1n]])
+    }
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * circom's O1 simplification, replayed on a circuit the direct backend describes in circom's
+ * own terms (pre-O1): every signal circom would declare, with its circom name and its label
+ * (circom's numbering before simplification), and every constraint as circom's templates
+ * write it. `toSystem` then removes what O1 removes and numbers what is left as circom does:
+ * - a linear constraint s − t = 0 between two signals (coefficients c and −c, no constant)
+ *   makes them one signal, named by its LOWEST label (a copy: `o[m] <== rq.y`, `bits.in <== u`);
+ * - a linear constraint k·s + c = 0 fixes s to a constant, folded into the one-wire term;
+ * - the constraints that defined them become 0 = 0 and are dropped; wires are the kept
+ *   labels in label order (test/helpers/r1cs-parity.ts's header has the measurements).
+ * Doing it generically, rather than never declaring a copy, keeps every gadget a literal
+ * transcription of its circom template: which signal of a copy class survives depends on
+ * labels across template boundaries (a step's o[m] swallows its Requant's y, which may
+ * itself be a bit of the decomposition), and this pass gets that right for every shape.
+ *
+ * Labels: circom numbers main's outputs, inputs, intermediates, then each subcomponent depth
+ * first in creation order the same way. A label here is the key (component preorder index,
+ * rank 0 output / 1 input / 2 intermediate, declaration index), packed in one double.
+ */
+import { SCALAR_FIELD } from '../../util/field.js'
+import { ConstraintSystem, type SignalRole, type Wire } from '../r1cs/system.js'
+import { EliminatedInputError } from './errors.js'
+
+const P = SCALAR_FIELD
+
+/** A term (signal id, coefficient); signal 0 is the constant one. */
+export type Term = readonly [number, bigint]
+
+/** One template instance: its circom path and its preorder index (creation order, depth first). */
+export interface Component {
+  path: string
+  index: number
+  declared: [number, number, number]
+}
+
+export const OUTPUT = 0
+export const INPUT = 1
+export const INTERMEDIATE = 2
+export type Rank = typeof OUTPUT | typeof INPUT | typeof INTERMEDIATE
+
+const RANK_SPAN = 2 ** 26
+
+const mod = (v: bigint): bigint => ((v % P) + P) % P
+
+/** The pre-O1 circuit: signals with names, labels and (witness builds) values; constraints. */
+export class PreCircuit {
+  readonly names: string[] = ['one']
+  readonly labels: number[] = [-1]
+  readonly roles: SignalRole[] = ['internal']
+  /** Values by signal id (witness builds only). */
+  readonly values: bigint[] | null
+  private readonly a: Term[][] = []
+  private readonly b: Term[][] = []
+  private readonly c: Term[][] = []
+  private components = 0
+
+  constructor(withValues: boolean) {
+    this.values = withValues ? [1n] : null
+  }
+
+  /** A new component under `parent` (null: main). Create them in circom's creation order. */
+  component(parent: Component | null, name: string): Component {
+    return { path: parent ? `${parent.path}.${name}` : 'main', index: this.components++, declared: [0, 0, 0] }
+  }
+
+  /**
+   * Declares a signal of `comp`; `value` is called only by witness builds. `index`: its place
+   * among the component's signals of that rank (an array element: circom labels the whole
+   * array at its declaration); default, after those declared so far.
+   */
+  signal(
+    comp: Component,
+    rank: Rank,
+    name: string,
+    value: () => bigint,
+    role: SignalRole = 'internal',
+    index?: number,
+  ): number {
+    const id = this.names.length
+    this.names.push(`${comp.path}.${name}`)
+    const at = index ?? comp.declared[rank]++
+    this.labels.push(comp.index * 3 * RANK_SPAN + rank * RANK_SPAN + at)
+    this.roles.push(role)
+    if (this.values) this.values.push(value())
+    return id
+  }
+
+  value(id: number): bigint {
+    return this.values![id]!
+  }
+
+  /** A·B = C; a constant factor makes it linear, as circom folds it when it generates the constraint. */
+  quadratic(a: Term[], b: Term[], c: Term[]): void {
+    const ka = constantOf(a)
+    const kb = constantOf(b)
+    if (ka !== null || kb !== null) {
+      const other = ka !== null ? b : a
+      const k = ka ?? kb!
+      this.linear([...other.map(([s, v]): Term => [s, v * k]), ...c.map(([s, v]): Term => [s, -v])])
+      return
+    }
+    this.a.push(a)
+    this.b.push(b)
+    this.c.push(c)
+  }
+
+  /** lc = 0. */
+  linear(lc: Term[]): void {
+    this.a.push([])
+    this.b.push([])
+    this.c.push(lc)
+  }
+
+  /** What O1 keeps, as a ConstraintSystem, and (witness builds) the full witness in its wire order. */
+  toSystem(): { system: ConstraintSystem; witness: bigint[] | null } {
+    const n = this.names.length
+    const parent = Int32Array.from({ length: n }, (_, i) => i)
+    const find = (s: number): number => {
+      while (parent[s] !== s) {
+        parent[s] = parent[parent[s]!]!
+        s = parent[s]!
+      }
+      return s
+    }
+    /** Constant value of an eliminated signal (by representative). */
+    const constant = new Map<number, bigint>()
+    const subst = (lc: Term[]): Map<number, bigint> => {
+      const out = new Map<number, bigint>()
+      for (const [s, k] of lc) {
+        const r = s === 0 ? 0 : find(s)
+        const fixed = constant.get(r)
+        const [w, v] = fixed === undefined ? [r, k] : [0, k * fixed]
+        out.set(w, mod((out.get(w) ?? 0n) + v))
+      }
+      for (const [w, v] of out) if (v === 0n) out.delete(w)
+      return out
+    }
+    // Equalities and constants until none is left: a constant can turn a constraint into a copy.
+    for (let changed = true; changed; ) {
+      changed = false
+      for (let k = 0; k < this.c.length; k++) {
+        if (this.a[k]!.length > 0 || this.b[k]!.length > 0) continue
+        const lc = subst(this.c[k]!)
+        const signals = [...lc.keys()].filter((w) => w !== 0)
+        if (signals.length === 2 && !lc.has(0) && mod(lc.get(signals[0]!)! + lc.get(signals[1]!)!) === 0n) {
+          const [x, y] = signals as [number, number]
+          const [keep, drop] = this.labels[x]! < this.labels[y]! ? [x, y] : [y, x]
+          parent[drop] = keep
+          changed = true
+        } else if (signals.length === 1 && this.roles[signals[0]!] === 'internal') {
+          // main's inputs and outputs are never folded: `out_packed[e] <== 15` stays a constraint.
+          const s = signals[0]!
+          constant.set(s, mod(-(lc.get(0) ?? 0n) * inverse(lc.get(s)!)))
+          changed = true
+        }
+      }
+    }
+    const kept: number[] = []
+    for (let s = 1; s < n; s++) if (find(s) === s && !constant.has(s)) kept.push(s)
+    for (let s = 1; s < n; s++)
+      if (this.roles[s] !== 'internal' && (find(s) !== s || constant.has(s)))
+        throw new EliminatedInputError({
+          signal: this.names[s]!,
+          into: constant.has(find(s)) ? 'a constant' : this.names[find(s)]!,
+        })
+    kept.sort((x, y) => this.labels[x]! - this.labels[y]!)
+    const roleOrder: SignalRole[] = ['output', 'publicInput', 'privateInput', 'internal']
+    const byRole = roleOrder.flatMap((r) => kept.filter((s) => this.roles[s] === r))
+    const system = new ConstraintSystem()
+    const wireOf = new Int32Array(n).fill(-1)
+    wireOf[0] = 0
+    for (const s of byRole) wireOf[s] = system.signal(this.roles[s]!, this.names[s]!)
+    const wired = (lc: Map<number, bigint>): [Wire, bigint][] => [...lc].map(([s, v]) => [wireOf[s]!, v])
+    // circom writes the non-linear constraints first, then the linear ones.
+    for (const quadratic of [true, false])
+      for (let k = 0; k < this.c.length; k++) {
+        const isQuadratic = this.a[k]!.length > 0 && this.b[k]!.length > 0
+        if (isQuadratic !== quadratic) continue
+        const [a, b, c] = [subst(this.a[k]!), subst(this.b[k]!), subst(this.c[k]!)]
+        if (!quadratic && c.size === 0) continue
+        if (quadratic) system.constrain(wired(a), wired(b), wired(c))
+        else system.linear(wired(c))
+      }
+    const witness = this.values ? byRole.map((s) => mod(this.values![s]!)) : null
+    witness?.unshift(1n)
+    return { system, witness }
+  }
+}
+
+/** The value of an LC made only of the constant one (or empty), else null. */
+function constantOf(lc: Term[]): bigint | null {
+  let k = 0n
+  for (const [s, v] of lc) {
+    if (s !== 0) return null
+    k += v
+  }
+  return k
+}
+
+/** a⁻¹ mod p (a ≠ 0). */
+export function inverse(a: bigint): bigint {
+  let r = 1n
+  let x = mod(a)
+  for (let e = P - 2n; e > 0n; e >>= 1n) {
+    if (e & 1n) r = (r * x) % P
+    x = (x * x) % P
+  }
+  return r
+}

@@ -1,0 +1,77 @@
+/**
+ * `compile --compiler direct` end to end on the tiny MLP: no circom run, no wasm, and the
+ * same model id, constraint count and public signals as the circom build; dev setup, prove
+ * from the TypeScript witness and snarkjs's verify accept it.
+ */
+import { existsSync } from 'node:fs'
+import { mkdtemp, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { fixturePath } from '../../models/make-fixtures.js'
+import { DirectOpError, DirectVisibilityError } from '../../src/circuit/direct/errors.js'
+import { compileModel } from '../../src/prove/compile.js'
+import { artifactPaths } from '../../src/prove/paths.js'
+import { proveModel } from '../../src/prove/prove.js'
+import { setupModel } from '../../src/prove/setup.js'
+import { verifyProof } from '../../src/prove/verify.js'
+import { shutdown } from '../../src/shutdown.js'
+
+afterAll(shutdown)
+
+describe('compile --compiler direct (tiny MLP)', () => {
+  const input = { input_data: [[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]] }
+
+  it('builds without circom what the circom build is, and its proof verifies with the same public signals', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'veriml-direct-compile-'))
+    const builds = { circom: join(tmp, 'circom'), direct: join(tmp, 'direct') }
+    const circom = await compileModel({ onnxPath: fixturePath('tiny-mlp.onnx'), outDir: builds.circom })
+    const direct = await compileModel({
+      onnxPath: fixturePath('tiny-mlp.onnx'),
+      outDir: builds.direct,
+      compiler: 'direct',
+    })
+    expect(direct.manifest.compiler).toBe('direct')
+    expect(circom.manifest.compiler).toBeUndefined()
+    expect(direct.manifest.modelId).toBe(circom.manifest.modelId)
+    expect(direct.manifest.constraintCount).toBe(circom.manifest.constraintCount)
+    expect(direct.manifest.layout).toEqual(circom.manifest.layout)
+    // The circom source is still written; circom's outputs are not.
+    const paths = artifactPaths(builds.direct)
+    expect(await readFile(paths.circuit, 'utf8')).toBe(await readFile(artifactPaths(builds.circom).circuit, 'utf8'))
+    expect(existsSync(paths.wasm)).toBe(false)
+    expect(direct.manifest.tools.circom2).toBeUndefined()
+    // Another compiler is another build: the compile key differs, nothing is reused across.
+    expect(direct.manifest.compileKey).not.toBe(circom.manifest.compileKey)
+
+    const proofs = { circom: join(tmp, 'proof-circom'), direct: join(tmp, 'proof-direct') }
+    for (const k of ['circom', 'direct'] as const) {
+      await setupModel({ model: builds[k], dev: true })
+      await proveModel({ model: builds[k], input, outDir: proofs[k] })
+    }
+    expect((await verifyProof({ model: builds.direct, proofDir: proofs.direct })).valid).toBe(true)
+    const publicOf = async (k: 'circom' | 'direct') =>
+      JSON.parse(await readFile(join(proofs[k], 'public.json'), 'utf8'))
+    expect(await publicOf('direct')).toEqual(await publicOf('circom'))
+  })
+
+  it('refuses what it does not build yet, naming it (hashed outputs, hashed weights)', async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'veriml-direct-compile-hashed-'))
+    await expect(
+      compileModel({
+        onnxPath: fixturePath('tiny-mlp.onnx'),
+        outDir: join(tmp, 'b'),
+        compiler: 'direct',
+        visibility: { output: 'hashed' },
+      }),
+    ).rejects.toThrow(DirectVisibilityError)
+    await expect(
+      compileModel({
+        onnxPath: fixturePath('tiny-mlp.onnx'),
+        outDir: join(tmp, 'c'),
+        compiler: 'direct',
+        weights: 'hashed',
+      }),
+    ).rejects.toThrow(DirectOpError)
+  })
+})
