@@ -32,7 +32,7 @@ export async function compileDirect(
 ): Promise<{ constraintCount: number; compileMs: number }> {
   const started = performance.now()
   const { system } = buildDirect({ model: p.ir, bounds: p.bounds, visibility: p.visibility, weights: p.weights })
-  await writeSystemFiles({ system, r1csPath: p.paths.r1cs, symPath: p.paths.r1cs.replace(/\.r1cs$/, '.sym') })
+  await writeSystemFiles({ system, r1csPath: p.paths.r1cs, symPath: p.paths.sym })
   return { constraintCount: system.constraintCount, compileMs: performance.now() - started }
 }
 

@@ -13,6 +13,8 @@ export function artifactPaths(dir: string) {
     circuitDir,
     circuit: join(circuitDir, 'model.circom'),
     r1cs: join(circuitDir, 'model.r1cs'),
+    /** Signal names of the r1cs (circom writes it beside; the direct backend too). */
+    sym: join(circuitDir, 'model.sym'),
     wasm: join(circuitDir, 'model_js', 'model.wasm'),
     /** circom's JS driver of the wasm witness generator. */
     witnessJs: join(circuitDir, 'model_js', 'witness_calculator.js'),
