@@ -30,14 +30,16 @@ export { FixedScaleError } from './quantize/fixed.js'
 export { applyPostprocess } from './quantize/postprocess.js'
 export {
   exportQdq,
-  calibrationTensors,
   exposeTensors,
-  QuantizeUnsupportedOpsError,
-  QuantizeModelError,
-  MissingCalibrationError,
   type ExportQdqParameters,
   type ExportQdqReturnType,
 } from './quantize/qdq/export.js'
+export {
+  calibrationTensors,
+  QuantizeUnsupportedOpsError,
+  QuantizeModelError,
+  MissingCalibrationError,
+} from './quantize/qdq/plan.js'
 export {
   quantizeOnnxFile,
   calibrateRanges,

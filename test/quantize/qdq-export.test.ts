@@ -8,14 +8,13 @@ import { type OnnxModel, parseOnnx } from '../../src/onnx/parse.js'
 import { compareOutputs, runOnnxruntime } from '../../src/onnx/runtime.js'
 import { type BuildModelParameters, buildModel } from '../../src/onnx/write.js'
 import { parseInputs } from '../../src/quantize/input.js'
+import { exportQdq, exposeTensors } from '../../src/quantize/qdq/export.js'
 import {
   MissingCalibrationError,
   QuantizeModelError,
   QuantizeUnsupportedOpsError,
   calibrationTensors,
-  exportQdq,
-  exposeTensors,
-} from '../../src/quantize/qdq/export.js'
+} from '../../src/quantize/qdq/plan.js'
 import { calibrateRanges, quantizeOnnxFile } from '../../src/quantize/qdq/file.js'
 import { QdqRangeError, activationQuant, quantizeWeights } from '../../src/quantize/qdq/params.js'
 import { loadMnist } from '../../models/mnist-data.js'

@@ -7,7 +7,8 @@ import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../../onnx/
 import { writeFileAtomic } from '../../util/fs.js'
 import { type Progress, silentProgress } from '../../util/progress.js'
 import { parseInputs } from '../input.js'
-import { type QdqTensorReport, type QdqWeightReport, calibrationTensors, exportQdq, exposeTensors } from './export.js'
+import { exportQdq, exposeTensors } from './export.js'
+import { type QdqTensorReport, type QdqWeightReport, calibrationTensors } from './plan.js'
 import type { TensorRange } from './params.js'
 
 /**
