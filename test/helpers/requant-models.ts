@@ -28,9 +28,13 @@ export const HALF_UP_CASES: { name: string; row: bigint[]; bias: bigint; p: Para
   { name: 'clamp the bounds prove constant', row: [1n, 0n, 0n], bias: 1000n, p: rq({ lo: -5n, hi: 20n }) },
 ]
 
-export function halfUpModel(): IrModel {
+/** One linear row per case, then per case a gather of its element and the case's requant. */
+function requantCasesModel(
+  name: string,
+  cases: readonly { name: string; row: bigint[]; bias: bigint; p: Params }[],
+): IrModel {
   const steps: Step[] = []
-  const n = HALF_UP_CASES.length
+  const n = cases.length
   steps.push({
     origin: 'lin',
     output: { id: 1, name: 'acc', shape: [n] },
@@ -39,11 +43,11 @@ export function halfUpModel(): IrModel {
       inputs: [0],
       rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
       cols: Int32Array.from({ length: 3 * n }, (_, i) => i % 3),
-      vals: HALF_UP_CASES.flatMap((c) => c.row),
-      bias: HALF_UP_CASES.map((c) => c.bias),
+      vals: cases.flatMap((c) => c.row),
+      bias: cases.map((c) => c.bias),
     },
   })
-  HALF_UP_CASES.forEach((c, i) => {
+  cases.forEach((c, i) => {
     steps.push({
       origin: c.name,
       output: { id: 2 + 2 * i, name: `pick${i}`, shape: [1] },
@@ -56,12 +60,14 @@ export function halfUpModel(): IrModel {
     })
   })
   return {
-    name: 'requant-cases',
+    name,
     inputs: [{ id: 0, name: 'x', shape: [3], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n }],
     steps,
-    outputs: HALF_UP_CASES.map((_, i) => ({ tensor: 3 + 2 * i, name: `y${i}`, quant: { scale: 1, zeroPoint: 0 } })),
+    outputs: cases.map((_, i) => ({ tensor: 3 + 2 * i, name: `y${i}`, quant: { scale: 1, zeroPoint: 0 } })),
   }
 }
+
+export const halfUpModel = (): IrModel => requantCasesModel('requant-cases', HALF_UP_CASES)
 
 export const even = (p: Partial<Params>): Params => ({
   mul: 1n,
@@ -134,38 +140,12 @@ export const HALF_EVEN_CASES: { name: string; row: bigint[]; bias: bigint; p: Pa
   { name: 'clamp the bounds prove constant', row: X0, bias: 1000n, p: even({ lo: -5n, hi: 20n }), parities: 0 },
 ]
 
-export function halfEvenModel(rounding: 'half-even' | 'half-up'): IrModel {
-  const steps: Step[] = []
-  const n = HALF_EVEN_CASES.length
-  steps.push({
-    origin: 'lin',
-    output: { id: 1, name: 'acc', shape: [n] },
-    op: {
-      op: 'linear',
-      inputs: [0],
-      rowPtr: Int32Array.from({ length: n + 1 }, (_, i) => 3 * i),
-      cols: Int32Array.from({ length: 3 * n }, (_, i) => i % 3),
-      vals: HALF_EVEN_CASES.flatMap((c) => c.row),
-      bias: HALF_EVEN_CASES.map((c) => c.bias),
-    },
-  })
-  HALF_EVEN_CASES.forEach((c, i) => {
-    const { rounding: _, ...p } = c.p
-    steps.push({
-      origin: c.name,
-      output: { id: 2 + 2 * i, name: `pick${i}`, shape: [1] },
-      op: { op: 'gather', inputs: [1], index: Int32Array.of(i), fill: 0n },
-    })
-    steps.push({
-      origin: c.name,
-      output: { id: 3 + 2 * i, name: `rq${i}`, shape: [1] },
-      op: { op: 'requant', inputs: [2 + 2 * i], ...(rounding === 'half-even' ? c.p : p) },
-    })
-  })
-  return {
-    name: `requant-${rounding}`,
-    inputs: [{ id: 0, name: 'x', shape: [3], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n }],
-    steps,
-    outputs: HALF_EVEN_CASES.map((_, i) => ({ tensor: 3 + 2 * i, name: `y${i}`, quant: { scale: 1, zeroPoint: 0 } })),
-  }
-}
+/** The half-even cases, or the same cases rounded half up (the comparison the cost test makes). */
+export const halfEvenModel = (rounding: 'half-even' | 'half-up'): IrModel =>
+  requantCasesModel(
+    `requant-${rounding}`,
+    HALF_EVEN_CASES.map((c) => {
+      const { rounding: _, ...halfUp } = c.p
+      return { ...c, p: rounding === 'half-even' ? c.p : halfUp }
+    }),
+  )
