@@ -32,24 +32,17 @@ import { operands } from '../../ir/execute.js'
 import type { IrModel, LinearOp, PrimitiveOp, RequantOp, TensorBounds, TensorId } from '../../ir/types.js'
 import { requantValue } from '../../ir/ops.js'
 import { sizeOf } from '../../util/shape.js'
-import { tensorRange } from '../emit.js'
 import { opEmitter } from '../gadgets.js'
 import type { PublicLayout, Visibility, WeightVisibility } from '../layout.js'
 import type { Ref } from '../lc.js'
-import { type PackLayout, packedElementCount, packLayout, publicSignalCount } from '../packing.js'
 import { planRequant } from '../requant.js'
 import type { ConstraintSystem } from '../r1cs/system.js'
 import { SLICE, TEMPLATE_TEXT_LIMIT } from '../templates.js'
 import { DirectOpError, DirectVisibilityError } from './errors.js'
 import { type Component, INPUT, INTERMEDIATE, OUTPUT, PreCircuit, type Term } from './o1.js'
+import { publicPart } from './public.js'
+import { constRef, type DirectRef, type Terms, termsOf } from './refs.js'
 import { num2Bits, requantGadget, lcValue } from './requant.js'
-
-/** An element as mul·signal + add over the pre-O1 circuit's signal ids (sig null: a constant). */
-export interface DirectRef {
-  sig: number | null
-  mul: bigint
-  add: bigint
-}
 
 export interface BuildDirectParameters {
   model: IrModel
@@ -68,7 +61,6 @@ export interface BuildDirectReturnType {
   layout: PublicLayout
 }
 
-const constRef = (v: bigint): DirectRef => ({ sig: null, mul: 0n, add: v })
 const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 
 /** The op kinds built directly so far (max, lookup and mul: the next session's gadgets). */
@@ -96,13 +88,7 @@ export function buildDirect(p: BuildDirectParameters): BuildDirectReturnType {
   const pc = new PreCircuit(p.inputs !== undefined)
   const main = pc.component(null, 'main')
   const refs = new Map<TensorId, DirectRef[]>()
-  const terms = (r: DirectRef, w: bigint): Term[] =>
-    r.sig === null
-      ? [[0, w * r.add]]
-      : [
-          [r.sig, w * r.mul],
-          [0, w * r.add],
-        ]
+  const terms = termsOf
 
   // Inputs: private inputs of main, each element range-checked by a Num2Bits of its own.
   for (const [k, input] of p.model.inputs.entries()) {
@@ -137,8 +123,6 @@ export function buildDirect(p: BuildDirectParameters): BuildDirectReturnType {
   const { system, witness } = pc.toSystem()
   return { system, witness, layout }
 }
-
-type Terms = (r: DirectRef, w: bigint) => Term[]
 
 /** One gadget over a chunk's operands, its signals in component `comp`. */
 function gadget(
@@ -297,59 +281,4 @@ function chunkCount(op: PrimitiveOp, x: DirectRef[], xb: TensorBounds, id: Tenso
   if (whole.lines.length === 0) return 0
   const size = whole.lines.reduce((s, l) => s + l.length + 1, 0)
   return Math.min(whole.out.length, Math.ceil(size / limit))
-}
-
-/** in_packed / out_packed as emitPublic writes them (public and private parts only). */
-function publicPart(
-  pc: PreCircuit,
-  main: Component,
-  p: BuildDirectParameters,
-  refs: Map<TensorId, DirectRef[]>,
-  terms: Terms,
-): PublicLayout {
-  const inTensors = p.model.inputs.map((i) => ({
-    refs: refs.get(i.id)!,
-    layout: packLayout(refs.get(i.id)!.length, i.lo, i.hi),
-  }))
-  const outTensors = p.model.outputs.map((o) => {
-    const [lo, hi] = tensorRange(p.bounds.get(o.tensor)!)
-    return { refs: refs.get(o.tensor)!, layout: packLayout(refs.get(o.tensor)!.length, lo, hi) }
-  })
-  if (p.visibility.input === 'public') packPart(pc, main, 'in', inTensors, terms)
-  packPart(pc, main, 'out', outTensors, terms)
-  return {
-    visibility: p.visibility,
-    inputs: inTensors.map((t) => t.layout),
-    outputs: outTensors.map((t) => t.layout),
-    count: publicSignalCount({
-      input: p.visibility.input,
-      inputLayouts: inTensors.map((t) => t.layout),
-      output: p.visibility.output,
-      outputLayouts: outTensors.map((t) => t.layout),
-      weightCommitment: false,
-    }),
-  }
-}
-
-/** `<prefix>_packed[e] <== Σ_j (v[e·L + j] − lo)·2^(B·j)`: outputs of main, the public signals. */
-function packPart(
-  pc: PreCircuit,
-  main: Component,
-  prefix: string,
-  tensors: { refs: DirectRef[]; layout: PackLayout }[],
-  terms: Terms,
-): void {
-  let e = 0
-  for (const { refs, layout } of tensors) {
-    for (let el = 0; el < packedElementCount(layout); el++, e++) {
-      const lc: Term[] = []
-      for (let j = 0; j < layout.lanesPerElement && el * layout.lanesPerElement + j < layout.count; j++) {
-        const w = 1n << BigInt(layout.laneBits * j)
-        for (const t of terms(refs[el * layout.lanesPerElement + j]!, w)) lc.push(t)
-        lc.push([0, -w * layout.lo])
-      }
-      const s = pc.signal(main, OUTPUT, `${prefix}_packed[${e}]`, () => lcValue(pc, lc), 'output')
-      pc.linear([...lc, [s, -1n]])
-    }
-  }
 }

@@ -18,8 +18,9 @@
  * rank 0 output / 1 input / 2 intermediate, declaration index), packed in one double.
  */
 import { SCALAR_FIELD } from '../../util/field.js'
-import { ConstraintSystem, type SignalRole, type Wire } from '../r1cs/system.js'
+import { ConstraintSystem, type Lc, type SignalRole, type Wire } from '../r1cs/system.js'
 import { EliminatedInputError } from './errors.js'
+import type { ConstraintSink, WireValues, WitnessStep } from './gadgets/values.js'
 
 const P = SCALAR_FIELD
 
@@ -52,6 +53,8 @@ export class PreCircuit {
   private readonly a: Term[][] = []
   private readonly b: Term[][] = []
   private readonly c: Term[][] = []
+  /** Constraints O1 must keep as they are (a sink's: gadgets/ writes only what circom keeps). */
+  private readonly kept = new Set<number>()
   private components = 0
 
   constructor(withValues: boolean) {
@@ -111,6 +114,55 @@ export class PreCircuit {
     this.c.push(lc)
   }
 
+  /**
+   * A gadget's view of this circuit (gadgets/ functions take it as their ConstraintSink): its
+   * signals are intermediates of `comp` in declaration order under the full names the gadget
+   * gives, its constraints are kept as written (the gadget already declares only what circom's
+   * O1 keeps; `p[k] = hb[k]` in a Lookup is not a copy to circom). A wire is a signal id.
+   * Values: 0 until `runWitness` runs the gadget's hint step.
+   */
+  sink(comp: Component): ConstraintSink {
+    const declare = (role: SignalRole, name: string): number => {
+      const id = this.names.length
+      this.names.push(name)
+      this.labels.push(comp.index * 3 * RANK_SPAN + INTERMEDIATE * RANK_SPAN + comp.declared[INTERMEDIATE]++)
+      this.roles.push(role)
+      if (this.values) this.values.push(0n)
+      return id
+    }
+    const terms = (lc: Lc): Term[] => Array.from(lc, ([w, k]): Term => [w, k])
+    const keep = () => this.kept.add(this.c.length - 1)
+    return {
+      signal: declare,
+      signals: (role, name, count) => Array.from({ length: count }, (_, i) => declare(role, `${name}[${i}]`)),
+      constrain: (a, b, c) => {
+        this.a.push(terms(a))
+        this.b.push(terms(b))
+        this.c.push(terms(c))
+        keep()
+        return this.c.length - 1
+      },
+      linear: (lc) => {
+        this.linear(terms(lc))
+        keep()
+        return this.c.length - 1
+      },
+    }
+  }
+
+  /** Runs a sink gadget's hint step over this circuit's values (witness builds; structure builds skip it). */
+  runWitness(step: WitnessStep): void {
+    const values = this.values
+    if (!values) return
+    const view: WireValues = {
+      get: (w) => values[w],
+      set: (w, v) => {
+        values[w] = v
+      },
+    }
+    step(view)
+  }
+
   /** What O1 keeps, as a ConstraintSystem, and (witness builds) the full witness in its wire order. */
   toSystem(): { system: ConstraintSystem; witness: bigint[] | null } {
     const n = this.names.length
@@ -139,7 +191,7 @@ export class PreCircuit {
     for (let changed = true; changed; ) {
       changed = false
       for (let k = 0; k < this.c.length; k++) {
-        if (this.a[k]!.length > 0 || this.b[k]!.length > 0) continue
+        if (this.a[k]!.length > 0 || this.b[k]!.length > 0 || this.kept.has(k)) continue
         const lc = subst(this.c[k]!)
         const signals = [...lc.keys()].filter((w) => w !== 0)
         if (signals.length === 2 && !lc.has(0) && mod(lc.get(signals[0]!)! + lc.get(signals[1]!)!) === 0n) {

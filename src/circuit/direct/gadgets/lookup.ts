@@ -11,9 +11,9 @@
  */
 import type { LookupOp } from '../../../ir/types.js'
 import { planLookup } from '../../lookup.js'
-import type { ConstraintSystem, Wire } from '../../r1cs/system.js'
+import type { Wire } from '../../r1cs/system.js'
 import { GadgetParameterError, GadgetWitnessError } from './errors.js'
-import { type AffineWire, signed, wireValue, type WitnessStep } from './values.js'
+import { type AffineWire, type ConstraintSink, signed, wireValue, type WitnessStep } from './values.js'
 
 /** A term's variable: a local signal (index in label order) or a caller's wire (0: the constant one). */
 type Var = { local: number } | { wire: Wire }
@@ -38,7 +38,7 @@ export interface LookupParams {
 
 /** `Lookup(N, A, B, M, C, T)` at `path` over the caller's wire x. */
 export function lookup(
-  cs: ConstraintSystem,
+  cs: ConstraintSink,
   path: string,
   x: Wire,
   { N, A, B, M, C, table }: LookupParams,
@@ -154,7 +154,7 @@ export function lookup(
 
 /** y, then each array in order (locals in label order), as consecutive wires. */
 function declare(
-  cs: ConstraintSystem,
+  cs: ConstraintSink,
   count: number,
   arrays: readonly { name: string; count: number }[],
   yName: string,
@@ -171,7 +171,7 @@ function declare(
  * else Lookup over the reachable slice with M = x.mul, C = x.add − lo.
  */
 export function lookupElement(
-  cs: ConstraintSystem,
+  cs: ConstraintSink,
   path: string,
   op: Omit<LookupOp, 'op' | 'inputs'>,
   x: AffineWire,

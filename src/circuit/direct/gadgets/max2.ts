@@ -8,9 +8,9 @@
  * a' = MA·a + CA and b' = MB·b + CB over the caller's wires.
  */
 import { planPairMax } from '../../max.js'
-import type { ConstraintSystem, Wire } from '../../r1cs/system.js'
+import type { Wire } from '../../r1cs/system.js'
 import { GadgetParameterError, GadgetWitnessError } from './errors.js'
-import { type AffineWire, affineTerms, affineValue, sumLc, type WitnessStep } from './values.js'
+import { type AffineWire, type ConstraintSink, affineTerms, affineValue, sumLc, type WitnessStep } from './values.js'
 
 export interface Max2Gadget {
   /** max(a', b'): `<path>.y`, or the caller's `out` wire. */
@@ -26,7 +26,7 @@ export interface GadgetOutputOptions {
 
 /** `Max2(K, a.mul, a.add, b.mul, b.add)` at `path` over a' = a and b' = b (wire null: a constant, mul ignored). */
 export function max2(
-  cs: ConstraintSystem,
+  cs: ConstraintSink,
   path: string,
   K: number,
   a: AffineWire,
@@ -89,7 +89,7 @@ export interface MaxOperand {
  * constraint, witness null), or Max2 with the smallest K covering the bounds of a − b.
  */
 export function pairMax(
-  cs: ConstraintSystem,
+  cs: ConstraintSink,
   path: string,
   a: MaxOperand,
   b: MaxOperand,

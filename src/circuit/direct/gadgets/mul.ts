@@ -8,8 +8,8 @@
  * m[0] and m[2] assigned is −1 in the .sym). So only the products get wires: one array block
  * when every element is a product, else one scalar block `<name>[i]` per product.
  */
-import type { ConstraintSystem, Wire } from '../../r1cs/system.js'
-import { type AffineWire, affineTerms, affineValue, type WitnessStep } from './values.js'
+import type { Wire } from '../../r1cs/system.js'
+import { type AffineWire, type ConstraintSink, affineTerms, affineValue, type WitnessStep } from './values.js'
 
 export interface MulGadget {
   out: AffineWire[]
@@ -29,7 +29,7 @@ function scale(r: AffineWire, c: bigint): AffineWire {
 
 /** The products left[i]·right[i] as the signal array `name` (e.g. `main.m7`). */
 export function mul(
-  cs: ConstraintSystem,
+  cs: ConstraintSink,
   name: string,
   left: readonly AffineWire[],
   right: readonly AffineWire[],

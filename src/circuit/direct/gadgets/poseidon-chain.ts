@@ -8,10 +8,10 @@
  * links on `hx10` sorts before `hx9` and link 9's hash is named `<prefix>.hx10.inputs[0]`; the
  * last hash is a copy of main's `<name>_hash` output (the caller's `out` wire).
  */
-import type { ConstraintSystem, Wire } from '../../r1cs/system.js'
+import type { Wire } from '../../r1cs/system.js'
 import { type PoseidonGadget, poseidon } from './poseidon.js'
 import type { PoseidonTables } from './poseidon-constants.js'
-import type { WitnessStep } from './values.js'
+import type { ConstraintSink, WitnessStep } from './values.js'
 
 export interface PoseidonChain {
   links: PoseidonGadget[]
@@ -34,7 +34,7 @@ export function chainWidths(size: number): number[] {
 
 /** The chain over `elements` (e.g. main's `in_pk[…]` wires) as `emitHashes` names it under `prefix` (`main`). */
 export function poseidonChain(
-  cs: ConstraintSystem,
+  cs: ConstraintSink,
   prefix: string,
   name: string,
   elements: readonly Wire[],

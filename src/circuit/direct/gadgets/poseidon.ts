@@ -18,9 +18,9 @@
  * t per Mix (7), t + 1 per MixS (R), one for out: 3(8t + R) + 8t + 7t + R(t + 1) + 1.
  */
 import { SCALAR_FIELD } from '../../../util/field.js'
-import type { ConstraintSystem, Lc, Wire } from '../../r1cs/system.js'
+import type { Lc, Wire } from '../../r1cs/system.js'
 import { N_ROUNDS_F, type PoseidonConstants, type PoseidonTables } from './poseidon-constants.js'
-import { wireValue, type WireValues, type WitnessStep } from './values.js'
+import { type ConstraintSink, wireValue, type WireValues, type WitnessStep } from './values.js'
 
 const P = SCALAR_FIELD
 const HALF = N_ROUNDS_F / 2
@@ -52,7 +52,7 @@ interface Sbox {
  * `await loadPoseidonTables()`).
  */
 export function poseidon(
-  cs: ConstraintSystem,
+  cs: ConstraintSink,
   path: string,
   inputs: readonly Wire[],
   tables: PoseidonTables,

@@ -4,10 +4,17 @@
  */
 import { SCALAR_FIELD } from '../../../util/field.js'
 import { reduce } from '../../r1cs/coefficients.js'
-import type { Lc, Wire } from '../../r1cs/system.js'
+import type { ConstraintSystem, Lc, Wire } from '../../r1cs/system.js'
 import { MissingWireValueError } from './errors.js'
 
 const P = SCALAR_FIELD
+
+/**
+ * Where a gadget writes its signals and constraints: a ConstraintSystem (the gadget parity
+ * tests) or a PreCircuit's sink (o1.ts `sink`, the model build). Gadgets declare only what
+ * circom keeps after O1, so a sink never eliminates their constraints.
+ */
+export type ConstraintSink = Pick<ConstraintSystem, 'signal' | 'signals' | 'constrain' | 'linear'>
 
 /** mul·wire + add; wire null is a constant (`add`), as circom's `c.a <== 0` (O1 removes c.a). */
 export interface AffineWire {
