@@ -110,7 +110,9 @@ export function compiledModel<M extends BuildManifest>(dir: string, manifest: M,
     witness() {
       if (manifest.target === 'optimistic') return Promise.reject(new BuildTargetError({ dir, target: 'optimistic' }))
       if (manifest.compiler === 'direct')
-        return (witness ??= Promise.resolve(directWitnessCalculator(ir, manifest.layout.visibility)))
+        return (witness ??= Promise.resolve(
+          directWitnessCalculator(ir, manifest.layout.visibility, manifest.layout.weights ? 'hashed' : 'constant'),
+        ))
       const hashedWeights = manifest.layout.weights !== undefined
       witness ??= loadWitnessCalculator({ paths, ir, hashedWeights }).catch((error: unknown) => {
         // A failed load (a missing wasm) is not kept: the next call tries again.

@@ -5,6 +5,8 @@
  * artifact); the tests check that circom compiles it to the same system.
  */
 import { buildDirect } from '../circuit/direct/build.js'
+import { loadPoseidonTables } from '../circuit/direct/gadgets/poseidon-constants.js'
+import { hashesAnything } from '../circuit/direct/hash.js'
 import type { Visibility, WeightVisibility } from '../circuit/layout.js'
 import { wtnsBytes } from '../circuit/r1cs/write-wtns.js'
 import { analyzeBounds } from '../ir/bounds.js'
@@ -22,7 +24,6 @@ export interface CompileDirectParameters {
   ir: IrModel
   bounds: Map<TensorId, TensorBounds>
   visibility: Visibility
-  /** Only 'constant' is built directly; 'hashed' is refused (DirectOpError). */
   weights: WeightVisibility
 }
 
@@ -31,13 +32,28 @@ export async function compileDirect(
   p: CompileDirectParameters,
 ): Promise<{ constraintCount: number; compileMs: number }> {
   const started = performance.now()
-  const { system } = buildDirect({ model: p.ir, bounds: p.bounds, visibility: p.visibility, weights: p.weights })
+  const poseidon = hashesAnything(p.visibility, p.weights) ? await loadPoseidonTables() : undefined
+  const { system } = buildDirect({
+    model: p.ir,
+    bounds: p.bounds,
+    visibility: p.visibility,
+    weights: p.weights,
+    poseidon,
+  })
   await writeSystemFiles({ system, r1csPath: p.paths.r1cs, symPath: p.paths.sym })
   return { constraintCount: system.constraintCount, compileMs: performance.now() - started }
 }
 
 /** The witness of a direct build: the direct backend run with values, as a .wtns in memory. */
-export function directWitnessCalculator(ir: IrModel, visibility: Visibility): WitnessCalculator {
+export function directWitnessCalculator(
+  ir: IrModel,
+  visibility: Visibility,
+  weights: WeightVisibility = 'constant',
+): WitnessCalculator {
   const bounds = analyzeBounds(ir)
-  return async (inputs) => wtnsBytes(buildDirect({ model: ir, bounds, visibility, inputs }).witness!)
+  const hashed = hashesAnything(visibility, weights)
+  return async (inputs) => {
+    const poseidon = hashed ? await loadPoseidonTables() : undefined
+    return wtnsBytes(buildDirect({ model: ir, bounds, visibility, weights, inputs, poseidon }).witness!)
+  }
 }

@@ -23,8 +23,12 @@
  *   other signal computed from the values of its operands as the template's `<--`/`<==` do
  *   (Requant's bits, e, winv, m; IsZero's inv). The reference executor is not consulted; the
  *   tests check the public signals against it.
- * - Refused with typed errors: max, lookup, mul (gadgets/ of the next session), hashed
- *   visibility and hashed weights (Poseidon).
+ * - Hashing (public.ts, weights.ts): hashed inputs/outputs pack into main's `<p>_pk` and a
+ *   Poseidon chain (gadgets/poseidon-chain.ts, written through the pre-O1 circuit's sink) into
+ *   main's output `<p>_hash`; hashed weights are main's private inputs with every step in main
+ *   (no step templates, as emitSteps), committed last as `wt_hash`. The Poseidon constants load
+ *   asynchronously, so the caller passes them (`poseidon`) whenever something is hashed.
+ * - Refused with typed errors: max, lookup, mul (gadgets/ of the next session).
  * Memory: one Term array per constraint before O1 (~weight terms), then the typed-array
  * system; fine for the MNIST MLP, to be streamed for the ≥ 5M-term models.
  */
@@ -38,11 +42,14 @@ import type { Ref } from '../lc.js'
 import { planRequant } from '../requant.js'
 import type { ConstraintSystem } from '../r1cs/system.js'
 import { SLICE, TEMPLATE_TEXT_LIMIT } from '../templates.js'
-import { DirectOpError, DirectVisibilityError } from './errors.js'
+import { DirectOpError } from './errors.js'
+import type { PoseidonTables } from './gadgets/poseidon-constants.js'
 import { type Component, INPUT, INTERMEDIATE, OUTPUT, PreCircuit, type Term } from './o1.js'
+import { poseidonTablesFor } from './hash.js'
 import { publicPart } from './public.js'
 import { constRef, type DirectRef, type Terms, termsOf } from './refs.js'
 import { num2Bits, requantGadget, lcValue } from './requant.js'
+import { directWeights } from './weights.js'
 
 export interface BuildDirectParameters {
   model: IrModel
@@ -52,6 +59,8 @@ export interface BuildDirectParameters {
   templateTextLimit?: number
   /** The quantised inputs: given, the witness is built too. */
   inputs?: readonly (readonly bigint[])[]
+  /** `await loadPoseidonTables()`: required when anything is hashed (MissingPoseidonTablesError). */
+  poseidon?: PoseidonTables
 }
 
 export interface BuildDirectReturnType {
@@ -67,17 +76,14 @@ const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 const DIRECT_OPS = new Set(['linear', 'requant', 'gather'])
 
 /**
- * Throws the typed error of the first thing the direct backend cannot build yet (hashed
- * weights or visibility, an op kind): compile calls it before any work.
+ * Throws the typed error of the first thing the direct backend cannot build yet (an op
+ * kind): compile calls it before any work. Every visibility and weight mode is built.
  */
 export function assertDirectSupported(
   model: IrModel,
-  visibility: Visibility,
-  weights: WeightVisibility = 'constant',
+  _visibility: Visibility,
+  _weights: WeightVisibility = 'constant',
 ): void {
-  if (weights !== 'constant') throw new DirectOpError({ op: `weights ${weights}` })
-  for (const part of ['input', 'output'] as const)
-    if (visibility[part] === 'hashed') throw new DirectVisibilityError({ part, visibility: 'hashed' })
   const op = model.steps.find((s) => !DIRECT_OPS.has(s.op.op))
   if (op) throw new DirectOpError({ op: op.op.op, details: [`first at step ${op.origin}`] })
 }
@@ -85,6 +91,7 @@ export function assertDirectSupported(
 /** Builds the model's system (and witness, given inputs) as circom compiles emitCircuit's source. */
 export function buildDirect(p: BuildDirectParameters): BuildDirectReturnType {
   assertDirectSupported(p.model, p.visibility, p.weights)
+  const tables = poseidonTablesFor(p.visibility, p.weights, p.poseidon)
   const pc = new PreCircuit(p.inputs !== undefined)
   const main = pc.component(null, 'main')
   const refs = new Map<TensorId, DirectRef[]>()
@@ -110,16 +117,24 @@ export function buildDirect(p: BuildDirectParameters): BuildDirectReturnType {
   }
 
   const limit = p.templateTextLimit ?? TEMPLATE_TEXT_LIMIT
+  // Private weights are signals of main: their steps stay in main.
+  const weights = p.weights === 'hashed' ? directWeights(pc, main, p.model, terms) : null
   for (const step of p.model.steps) {
     const x = operands(refs, step.op.inputs)
     const xb = {
       lo: step.op.inputs.flatMap((i) => p.bounds.get(i)!.lo),
       hi: step.op.inputs.flatMap((i) => p.bounds.get(i)!.hi),
     }
-    refs.set(step.output.id, buildStep(pc, main, step.op, x, xb, step.output.id, limit, terms))
+    const id = step.output.id
+    if (!weights) refs.set(id, buildStep(pc, main, step.op, x, xb, id, limit, terms))
+    else
+      refs.set(
+        id,
+        step.op.op === 'linear' ? weights.linear(step.op, x, id) : gadget(pc, main, step.op, x, xb, id, terms),
+      )
   }
 
-  const layout = publicPart(pc, main, p, refs, terms)
+  const layout = publicPart(pc, main, p, refs, terms, tables, weights)
   const { system, witness } = pc.toSystem()
   return { system, witness, layout }
 }

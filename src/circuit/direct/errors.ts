@@ -1,20 +1,22 @@
 import { BaseError, type ErrorParameters } from '../../errors.js'
 
 /**
- * The direct backend does not build this visibility yet (hashed needs the Poseidon gadget,
- * built elsewhere): compile with --compiler circom.
+ * A build that hashes something (hashed input or output visibility, hashed weights) was not
+ * given the Poseidon constants: they load asynchronously (`await loadPoseidonTables()`), and
+ * buildDirect is synchronous, so the caller passes them as `poseidon`.
  */
-export class DirectVisibilityError extends BaseError {
-  override name = 'DirectVisibilityError'
-  readonly part: string
-  readonly visibility: string
-  constructor({ part, visibility, details = [], cause }: ErrorParameters<{ part: string; visibility: string }>) {
-    super(`the direct backend cannot build ${part} visibility "${visibility}" yet`, {
-      details: ['Only public and private parts are built directly; use --compiler circom.', ...details],
+export class MissingPoseidonTablesError extends BaseError {
+  override name = 'MissingPoseidonTablesError'
+  readonly what: string
+  constructor({ what, details = [], cause }: ErrorParameters<{ what: string }>) {
+    super(`a direct build with ${what} needs the Poseidon tables`, {
+      details: [
+        'Pass `poseidon: await loadPoseidonTables()` (src/circuit/direct/gadgets/poseidon-constants.ts).',
+        ...details,
+      ],
       cause,
     })
-    this.part = part
-    this.visibility = visibility
+    this.what = what
   }
 }
 

@@ -1,22 +1,36 @@
 /**
- * The public part of a direct build: inputs and outputs packed as emitPublic (src/circuit/emit.ts)
- * packs them, into main's outputs `in_packed` / `out_packed`.
+ * The public part of a direct build, as emitPublic (src/circuit/emit.ts) writes it: inputs,
+ * then outputs, each packed into main's outputs `<p>_packed` (public) or into internal
+ * `<p>_pk` hashed by a Poseidon chain into main's output `<p>_hash` (hashed); then, with
+ * hashed weights, their commitment `wt_hash` (weights.ts), declared last so it is the last
+ * public signal.
  */
 import type { IrModel, TensorBounds, TensorId } from '../../ir/types.js'
 import { tensorRange } from '../emit.js'
 import type { PublicLayout, Visibility } from '../layout.js'
 import { type PackLayout, packedElementCount, packLayout, publicSignalCount } from '../packing.js'
-import { type Component, OUTPUT, type PreCircuit, type Term } from './o1.js'
+import type { PoseidonTables } from './gadgets/poseidon-constants.js'
+import { hashPart } from './hash.js'
+import { type Component, INTERMEDIATE, OUTPUT, type PreCircuit, type Term } from './o1.js'
 import type { DirectRef, Terms } from './refs.js'
 import { lcValue } from './requant.js'
+import type { DirectWeights } from './weights.js'
 
-export /** in_packed / out_packed as emitPublic writes them (public and private parts only). */
-function publicPart(
+export interface PublicPartParameters {
+  model: IrModel
+  bounds: Map<TensorId, TensorBounds>
+  visibility: Visibility
+}
+
+/** The public part after the steps (emitPublic's order); `tables` non-null whenever something is hashed. */
+export function publicPart(
   pc: PreCircuit,
   main: Component,
-  p: { model: IrModel; bounds: Map<TensorId, TensorBounds>; visibility: Visibility },
+  p: PublicPartParameters,
   refs: Map<TensorId, DirectRef[]>,
   terms: Terms,
+  tables: PoseidonTables | null,
+  weights: DirectWeights | null,
 ): PublicLayout {
   const inTensors = p.model.inputs.map((i) => ({
     refs: refs.get(i.id)!,
@@ -26,8 +40,10 @@ function publicPart(
     const [lo, hi] = tensorRange(p.bounds.get(o.tensor)!)
     return { refs: refs.get(o.tensor)!, layout: packLayout(refs.get(o.tensor)!.length, lo, hi) }
   })
-  if (p.visibility.input === 'public') packPart(pc, main, 'in', inTensors, terms)
-  packPart(pc, main, 'out', outTensors, terms)
+  packPart(pc, main, 'in', inTensors, p.visibility.input, terms, tables)
+  packPart(pc, main, 'out', outTensors, p.visibility.output, terms, tables)
+  // Declared last, so the weight commitment is the last public signal.
+  const weightsLayout = weights?.commit(p.model.name, tables!)
   return {
     visibility: p.visibility,
     inputs: inTensors.map((t) => t.layout),
@@ -37,30 +53,43 @@ function publicPart(
       inputLayouts: inTensors.map((t) => t.layout),
       output: p.visibility.output,
       outputLayouts: outTensors.map((t) => t.layout),
-      weightCommitment: false,
+      weightCommitment: weightsLayout !== undefined,
     }),
+    ...(weightsLayout ? { weights: weightsLayout } : {}),
   }
 }
 
-/** `<prefix>_packed[e] <== Σ_j (v[e·L + j] − lo)·2^(B·j)`: outputs of main, the public signals. */
+/**
+ * One part: public, `<prefix>_packed[e] <== Σ_j (v[e·L + j] − lo)·2^(B·j)` as outputs of main;
+ * hashed, the same sums into intermediates `<prefix>_pk[e]` and their chain; private, nothing.
+ */
 function packPart(
   pc: PreCircuit,
   main: Component,
   prefix: string,
   tensors: { refs: DirectRef[]; layout: PackLayout }[],
+  mode: 'public' | 'hashed' | 'private',
   terms: Terms,
+  tables: PoseidonTables | null,
 ): void {
-  let e = 0
+  if (mode === 'private') return
+  const [rank, name, role] =
+    mode === 'public'
+      ? ([OUTPUT, `${prefix}_packed`, 'output'] as const)
+      : ([INTERMEDIATE, `${prefix}_pk`, 'internal'] as const)
+  const elements: number[] = []
   for (const { refs, layout } of tensors) {
-    for (let el = 0; el < packedElementCount(layout); el++, e++) {
+    for (let el = 0; el < packedElementCount(layout); el++) {
       const lc: Term[] = []
       for (let j = 0; j < layout.lanesPerElement && el * layout.lanesPerElement + j < layout.count; j++) {
         const w = 1n << BigInt(layout.laneBits * j)
         for (const t of terms(refs[el * layout.lanesPerElement + j]!, w)) lc.push(t)
         lc.push([0, -w * layout.lo])
       }
-      const s = pc.signal(main, OUTPUT, `${prefix}_packed[${e}]`, () => lcValue(pc, lc), 'output')
+      const s = pc.signal(main, rank, `${name}[${elements.length}]`, () => lcValue(pc, lc), role)
       pc.linear([...lc, [s, -1n]])
+      elements.push(s)
     }
   }
+  if (mode === 'hashed') hashPart(pc, main, prefix, elements, tables!)
 }
