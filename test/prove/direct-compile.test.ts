@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { fixturePath } from '../../models/make-fixtures.js'
-import { DirectOpError, DirectVisibilityError } from '../../src/circuit/direct/errors.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { artifactPaths } from '../../src/prove/paths.js'
 import { proveModel } from '../../src/prove/prove.js'
@@ -53,25 +52,5 @@ describe('compile --compiler direct (tiny MLP)', () => {
     const publicOf = async (k: 'circom' | 'direct') =>
       JSON.parse(await readFile(join(proofs[k], 'public.json'), 'utf8'))
     expect(await publicOf('direct')).toEqual(await publicOf('circom'))
-  })
-
-  it('refuses what it does not build yet, naming it (hashed outputs, hashed weights)', async () => {
-    const tmp = await mkdtemp(join(tmpdir(), 'veriml-direct-compile-hashed-'))
-    await expect(
-      compileModel({
-        onnxPath: fixturePath('tiny-mlp.onnx'),
-        outDir: join(tmp, 'b'),
-        compiler: 'direct',
-        visibility: { output: 'hashed' },
-      }),
-    ).rejects.toThrow(DirectVisibilityError)
-    await expect(
-      compileModel({
-        onnxPath: fixturePath('tiny-mlp.onnx'),
-        outDir: join(tmp, 'c'),
-        compiler: 'direct',
-        weights: 'hashed',
-      }),
-    ).rejects.toThrow(DirectOpError)
   })
 })

@@ -8,71 +8,22 @@ import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FIXTURES, fixturePath } from '../../../models/make-fixtures.js'
 import { buildDirect } from '../../../src/circuit/direct/build.js'
-import { DirectOpError, DirectVisibilityError } from '../../../src/circuit/direct/errors.js'
 import type { Visibility } from '../../../src/circuit/layout.js'
-import { publicSignals } from '../../../src/circuit/public.js'
-import { checkWitness } from '../../../src/circuit/r1cs/witness.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
-import { execute } from '../../../src/ir/execute.js'
 import type { IrModel } from '../../../src/ir/types.js'
 import { lowerOnnx } from '../../../src/onnx/lower.js'
 import { parseOnnx } from '../../../src/onnx/parse.js'
 import { quantizeInputs } from '../../../src/quantize/input.js'
 import { quantize } from '../../../src/quantize/quantize.js'
 import { shutdown } from '../../../src/shutdown.js'
-import { buildCircuit, randInt, rng } from '../../helpers/circuit.js'
-import { violated } from '../../helpers/r1cs.js'
-import { builderNamed, compareR1cs, mapWitness, readCircomNamed } from '../../helpers/r1cs-parity.js'
+import { randInt, rng } from '../../helpers/circuit.js'
+import { expectEquivalent } from '../../helpers/direct-equivalence.js'
 import { halfEvenModel, halfUpModel } from '../../helpers/requant-models.js'
 
 afterAll(shutdown)
 
 const PUBLIC: Visibility = { input: 'public', output: 'public' }
 const PRIVATE_IN: Visibility = { input: 'private', output: 'public' }
-
-/**
- * Compiles `ir` with circom and builds it directly; checks structure once and witnesses on
- * every input vector. Returns the direct system's wire names.
- */
-async function expectEquivalent(
-  ir: IrModel,
-  visibility: Visibility,
-  inputs: bigint[][][],
-  templateTextLimit?: number,
-): Promise<string[]> {
-  const circuit = await buildCircuit(ir, visibility, { templateTextLimit })
-  const circom = await readCircomNamed(circuit.dir, 'model')
-  const bounds = analyzeBounds(ir)
-  const structure = buildDirect({ model: ir, bounds, visibility, templateTextLimit })
-  const ours = builderNamed(structure.system)
-  const report = compareR1cs(ours, circom)
-  expect(report).toEqual({
-    wireCounts: [circom.r1cs.nVars, circom.r1cs.nVars],
-    constraintCounts: [circom.r1cs.nConstraints, circom.r1cs.nConstraints],
-    onlyFirst: [],
-    onlySecond: [],
-    namesOnlyFirst: [],
-    namesOnlySecond: [],
-  })
-  expect([ours.r1cs.nOutputs, ours.r1cs.nPubInputs, ours.r1cs.nPrvInputs]).toEqual([
-    circom.r1cs.nOutputs,
-    circom.r1cs.nPubInputs,
-    circom.r1cs.nPrvInputs,
-  ])
-  expect(structure.layout).toEqual(circuit.emitted.layout)
-  expect(structure.witness).toBeNull()
-  for (const x of inputs) {
-    const { system, witness } = buildDirect({ model: ir, bounds, visibility, templateTextLimit, inputs: x })
-    expect(system.constraintCount).toBe(structure.system.constraintCount)
-    expect(checkWitness(system, witness!)).toBeNull()
-    expect(violated(circom.r1cs, mapWitness(witness!, ours, circom))).toEqual([])
-    const theirs = await circuit.witness(x)
-    expect(checkWitness(system, mapWitness(theirs, circom, ours))).toBeNull()
-    const expected = await publicSignals(structure.layout, x, execute(ir, x).outputs)
-    expect(witness!.slice(1, 1 + expected.length)).toEqual(expected)
-  }
-  return Array.from({ length: structure.system.wireCount }, (_, w) => structure.system.nameOf(w))
-}
 
 /** A fixture quantised as fixtures.test.ts does, with `n` input vectors inside its domain. */
 function fixture(file: string, n: number): { ir: IrModel; inputs: bigint[][][] } {
@@ -130,18 +81,6 @@ describe('direct backend = circom (O1), on the requant gadget models', () => {
 })
 
 describe('what the direct backend refuses', () => {
-  it('hashed visibility and hashed weights, by name', () => {
-    const ir = halfUpModel()
-    const bounds = analyzeBounds(ir)
-    expect(() => buildDirect({ model: ir, bounds, visibility: { input: 'hashed', output: 'public' } })).toThrow(
-      DirectVisibilityError,
-    )
-    expect(() => buildDirect({ model: ir, bounds, visibility: { input: 'public', output: 'hashed' } })).toThrow(
-      /output visibility "hashed"/,
-    )
-    expect(() => buildDirect({ model: ir, bounds, visibility: PUBLIC, weights: 'hashed' })).toThrow(DirectOpError)
-  })
-
   it('an op kind it does not build yet (max), before building anything', () => {
     const ir: IrModel = {
       name: 'max',

@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildDirect } from '../../../src/circuit/direct/build.js'
-import type { ConstraintSystem } from '../../../src/circuit/r1cs/system.js'
 import { checkWitness } from '../../../src/circuit/r1cs/witness.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
 import type { IrModel } from '../../../src/ir/types.js'
@@ -16,6 +15,7 @@ import { devSetup } from '../../../src/prove/dev-setup.js'
 import { writeSystemFiles, writeWitnessFile } from '../../../src/prove/r1cs-files.js'
 import { shutdown } from '../../../src/shutdown.js'
 import { SCALAR_FIELD as P } from '../../../src/util/field.js'
+import { freeWires } from '../../helpers/direct-equivalence.js'
 import { buildCircuit } from '../../helpers/circuit.js'
 import { halfEvenModel, halfUpModel } from '../../helpers/requant-models.js'
 import { loadSnarkjs, terminateSnarkjs } from '../../helpers/tiny-circuit.js'
@@ -26,23 +26,6 @@ afterAll(async () => {
 })
 
 const PUBLIC = { input: 'public', output: 'public' } as const
-
-/**
- * Names of the wires that can be changed alone (by +1) without violating a constraint. The one
- * allowed case, as for circom's circuits: IsZero's inv when its input is 0 (inv = 0 then, and
- * the output is 1 whatever inv is).
- */
-function freeWires(system: ConstraintSystem, witness: readonly bigint[]): string[] {
-  const free: string[] = []
-  for (let w = 1; w < witness.length; w++) {
-    const t = [...witness]
-    t[w] = (t[w]! + 1n) % P
-    if (checkWitness(system, t) !== null) continue
-    const name = system.nameOf(w)
-    if (!(name.endsWith('.isz.inv') && witness[w] === 0n)) free.push(name)
-  }
-  return free
-}
 
 function direct(ir: IrModel, x: bigint[][]) {
   return buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility: PUBLIC, inputs: [x[0]!] })
