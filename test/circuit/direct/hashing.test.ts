@@ -134,15 +134,16 @@ function deepModel(): IrModel {
 }
 
 /**
- * x[1] int8 → 160 outputs of ~2^127: one output per packed element (128-bit lanes), so the
+ * x[1] uint8 → 160 outputs of ~2^127: one output per packed element (128-bit lanes), so the
  * hashed output's chain has 11 links and link 9's hash is named `main.hout10.inputs[0]`
- * ('hout10' sorts before 'hout9').
+ * ('hout10' sorts before 'hout9'). The input's one lane has lo = 0, so `in_pk[0] <== in0[0]`
+ * is a copy: O1 keeps in0[0] (the lower label) and the chain hashes it.
  */
 function wideModel(): IrModel {
   const rows = Array.from({ length: 160 }, (_, j) => [(1n << 120n) + BigInt(j) * 7919n])
   return {
     name: 'wide',
-    inputs: [int8(0, 1)],
+    inputs: [{ ...int8(0, 1), lo: 0n, hi: 255n }],
     steps: [
       {
         origin: 'fc',
@@ -177,9 +178,10 @@ describe('direct backend = circom (O1), hashed visibility', () => {
     await expectEquivalent(halfEvenModel('half-even'), HASHED_OUT, int8Inputs(3, 0))
   })
 
-  it('both hashed, an 11-link output chain (link 9 named by hout10, as circom keeps it)', async () => {
-    const names = await expectEquivalent(wideModel(), BOTH, [[[-77n]]])
-    expect(names.slice(1, 3)).toEqual(['main.in_hash', 'main.out_hash'])
+  it('both hashed: an 11-link output chain (link 9 named by hout10, as circom keeps it), an input lane O1 copies', async () => {
+    const names = await expectEquivalent(wideModel(), BOTH, [[[200n]]])
+    expect(names.slice(1, 4)).toEqual(['main.in_hash', 'main.out_hash', 'main.in0[0]'])
+    expect(names).not.toContain('main.in_pk[0]')
     // Not vacuous: the chain is long enough for the hx10-before-hx9 naming.
     expect(names).toContain('main.hout10.inputs[0]')
     expect(names).not.toContain('main.hout9.out')
