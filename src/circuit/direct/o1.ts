@@ -14,8 +14,10 @@
  * itself be a bit of the decomposition), and this pass gets that right for every shape.
  *
  * Labels: circom numbers main's outputs, inputs, intermediates, then each subcomponent depth
- * first in creation order the same way. A label here is the key (component preorder index,
- * rank 0 output / 1 input / 2 intermediate, declaration index), packed in one double.
+ * first the same way, siblings in STRING order of their names (s10 before s9, mx5_0_10 before
+ * mx5_0_9; an array's elements by index: r[2] before r[10]; measured on circom 2.2.3). A
+ * label here is the key (component creation index, rank 0 output / 1 input / 2 intermediate,
+ * declaration index), packed in one double; `toSystem` maps creation index to that order.
  */
 import { SCALAR_FIELD } from '../../util/field.js'
 import { ConstraintSystem, type Lc, type SignalRole, type Wire } from '../r1cs/system.js'
@@ -56,14 +58,34 @@ export class PreCircuit {
   /** Constraints O1 must keep as they are (a sink's: gadgets/ writes only what circom keeps). */
   private readonly kept = new Set<number>()
   private components = 0
+  /** Each component's parent (creation index, −1 for main) and name, for circom's sibling order. */
+  private readonly tree: { parent: number; name: string }[] = []
 
   constructor(withValues: boolean) {
     this.values = withValues ? [1n] : null
   }
 
-  /** A new component under `parent` (null: main). Create them in circom's creation order. */
+  /** A new component under `parent` (null: main); any creation order (labels follow names, see the header). */
   component(parent: Component | null, name: string): Component {
+    this.tree.push({ parent: parent?.index ?? -1, name })
     return { path: parent ? `${parent.path}.${name}` : 'main', index: this.components++, declared: [0, 0, 0] }
+  }
+
+  /** The labels with component creation indices replaced by circom's depth-first, name-ordered position. */
+  private circomLabels(): Float64Array {
+    const children = this.tree.map((): number[] => [])
+    const roots: number[] = []
+    for (const [i, c] of this.tree.entries()) (c.parent < 0 ? roots : children[c.parent]!).push(i)
+    const position = new Float64Array(this.tree.length)
+    let next = 0
+    const visit = (i: number) => {
+      position[i] = next++
+      for (const child of children[i]!.sort((x, y) => siblingOrder(this.tree[x]!.name, this.tree[y]!.name)))
+        visit(child)
+    }
+    for (const r of roots) visit(r)
+    const span = 3 * RANK_SPAN
+    return Float64Array.from(this.labels, (l) => (l < 0 ? l : position[Math.floor(l / span)]! * span + (l % span)))
   }
 
   /**
@@ -166,6 +188,7 @@ export class PreCircuit {
   /** What O1 keeps, as a ConstraintSystem, and (witness builds) the full witness in its wire order. */
   toSystem(): { system: ConstraintSystem; witness: bigint[] | null } {
     const n = this.names.length
+    const labels = this.circomLabels()
     const parent = Int32Array.from({ length: n }, (_, i) => i)
     const find = (s: number): number => {
       while (parent[s] !== s) {
@@ -196,7 +219,7 @@ export class PreCircuit {
         const signals = [...lc.keys()].filter((w) => w !== 0)
         if (signals.length === 2 && !lc.has(0) && mod(lc.get(signals[0]!)! + lc.get(signals[1]!)!) === 0n) {
           const [x, y] = signals as [number, number]
-          const [keep, drop] = this.labels[x]! < this.labels[y]! ? [x, y] : [y, x]
+          const [keep, drop] = labels[x]! < labels[y]! ? [x, y] : [y, x]
           parent[drop] = keep
           changed = true
         } else if (signals.length === 1 && this.roles[signals[0]!] === 'internal') {
@@ -215,7 +238,7 @@ export class PreCircuit {
           signal: this.names[s]!,
           into: constant.has(find(s)) ? 'a constant' : this.names[find(s)]!,
         })
-    kept.sort((x, y) => this.labels[x]! - this.labels[y]!)
+    kept.sort((x, y) => labels[x]! - labels[y]!)
     const roleOrder: SignalRole[] = ['output', 'publicInput', 'privateInput', 'internal']
     const byRole = roleOrder.flatMap((r) => kept.filter((s) => this.roles[s] === r))
     const system = new ConstraintSystem()
@@ -237,6 +260,19 @@ export class PreCircuit {
     witness?.unshift(1n)
     return { system, witness }
   }
+}
+
+/**
+ * circom's order of two sibling components: by name as a string (code units), elements of one
+ * array (`rc0[2]`, `rc0[10]`) by their index.
+ */
+function siblingOrder(a: string, b: string): number {
+  const [baseA, baseB] = [a.split('[', 1)[0]!, b.split('[', 1)[0]!]
+  if (baseA !== baseB) return baseA < baseB ? -1 : 1
+  const index = (s: string) => Array.from(s.matchAll(/\[(\d+)\]/g), (m) => Number(m[1]))
+  const [ia, ib] = [index(a), index(b)]
+  for (let k = 0; k < Math.min(ia.length, ib.length); k++) if (ia[k] !== ib[k]) return ia[k]! - ib[k]!
+  return ia.length - ib.length
 }
 
 /** The value of an LC made only of the constant one (or empty), else null. */
