@@ -16,19 +16,27 @@
  *   fed to the builder; not done yet.
  * - Step templates: a step with constraints is component s<id> (chunks s<id>.c<c>, split
  *   where emitStepTemplates splits them: the chunk count is measured on the emitter's text
- *   for the step, the one remaining text cost); its inputs x[k] are copies of lower-labelled
- *   signals and are never declared; its outputs o[m] are, and O1 merges them with what they
- *   copy, keeping o[m]'s name as circom does.
+ *   for the step, the one remaining text cost, and every op kind is sliced with templates.ts
+ *   SLICE); its inputs x[k] (and each chunk's) are declared as copies of their sources, so O1
+ *   names each copy class by its lowest label as circom does (s10.x[k] sorts before s9.o[m]);
+ *   its outputs o[m] copy the signals it makes, and usually keep the name.
+ * - Ops: linear, requant and gather here; max, lookup and mul in ops.ts over the gadgets/
+ *   transcriptions (Max2, Lookup, products), one component per gadget instance (mx<id>_<i>_<g>,
+ *   lk<id>_<j>) written through PreCircuit.sink, their hints from the gadget's witness step.
+ *   o1.ts orders sibling components by name, as circom labels them (mx5_0_10 before mx5_0_9).
  * - Witness: the same pass with values (PreCircuit(true)): inputs from the caller, every
  *   other signal computed from the values of its operands as the template's `<--`/`<==` do
- *   (Requant's bits, e, winv, m; IsZero's inv). The reference executor is not consulted; the
- *   tests check the public signals against it.
+ *   (Requant's bits, e, winv, m; IsZero's inv; the gadgets' witness steps). The reference
+ *   executor is not consulted; the tests check the public signals against it.
  * - Hashing (public.ts, weights.ts): hashed inputs/outputs pack into main's `<p>_pk` and a
  *   Poseidon chain (gadgets/poseidon-chain.ts, written through the pre-O1 circuit's sink) into
  *   main's output `<p>_hash`; hashed weights are main's private inputs with every step in main
  *   (no step templates, as emitSteps), committed last as `wt_hash`. The Poseidon constants load
  *   asynchronously, so the caller passes them (`poseidon`) whenever something is hashed.
- * - Refused with typed errors: max, lookup, mul (gadgets/ of the next session).
+ * - Refused with a typed error (EliminatedInputError): a circuit where circom's O1 would merge
+ *   a main input away: a public input element with lower bound 0 packed alone (its in_packed
+ *   signal is a copy of it; the lookup test model's u), which the ConstraintSystem cannot
+ *   write yet. Every op kind, visibility and weight mode is built.
  * Memory: one Term array per constraint before O1 (~weight terms), then the typed-array
  * system; fine for the MNIST MLP, to be streamed for the ≥ 5M-term models.
  */
@@ -46,6 +54,7 @@ import { DirectOpError } from './errors.js'
 import type { PoseidonTables } from './gadgets/poseidon-constants.js'
 import { type Component, INPUT, INTERMEDIATE, OUTPUT, PreCircuit, type Term } from './o1.js'
 import { poseidonTablesFor } from './hash.js'
+import { lookupOp, maxOp, mulOp } from './ops.js'
 import { publicPart } from './public.js'
 import { constRef, type DirectRef, type Terms, termsOf } from './refs.js'
 import { num2Bits, requantGadget, lcValue } from './requant.js'
@@ -72,8 +81,8 @@ export interface BuildDirectReturnType {
 
 const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 
-/** The op kinds built directly so far (max, lookup and mul: the next session's gadgets). */
-const DIRECT_OPS = new Set(['linear', 'requant', 'gather'])
+/** The op kinds built directly (all of them: the check stays for the next op kind). */
+const DIRECT_OPS = new Set(['linear', 'requant', 'gather', 'max', 'lookup', 'mul'])
 
 /**
  * Throws the typed error of the first thing the direct backend cannot build yet (an op
@@ -152,7 +161,9 @@ function gadget(
   if (op.op === 'linear') return linear(pc, comp, op, x, id, terms)
   if (op.op === 'requant') return requant(pc, comp, op, x, xb, id, terms)
   if (op.op === 'gather') return Array.from(op.index, (i) => (i < 0 ? constRef(op.fill) : x[i]!))
-  throw new DirectOpError({ op: op.op })
+  if (op.op === 'max') return maxOp(pc, comp, op, x, xb, id)
+  if (op.op === 'lookup') return lookupOp(pc, comp, op, x, xb, id)
+  return mulOp(pc, comp, op, x, id)
 }
 
 /** Weights as constants: l<id>[j] <== Σ w·x + b per output with a signal term (emitter's linear). */
@@ -214,19 +225,22 @@ function buildStep(
   const nChunks = chunkCount(op, x, xb, id, limit)
   if (nChunks === 0) return gadget(pc, main, op, x, xb, id, terms)
   const step = pc.component(main, `s${id}`)
+  const stepInputs = declareInputs(pc, step, x)
   const out: DirectRef[] = []
-  const n = op.op === 'linear' ? op.bias.length : x.length
+  const n = outputCount(op, x)
   for (let c = 0; c < nChunks; c++) {
     const comp = nChunks === 1 ? step : pc.component(step, `c${c}`)
+    const inputs = nChunks === 1 ? stepInputs : declareInputs(pc, comp, stepInputs.local, stepInputs.outer)
     const s =
       nChunks === 1
-        ? { op, x, xb }
-        : sliceOp(op, x, xb, Math.floor((c * n) / nChunks), Math.floor(((c + 1) * n) / nChunks))
+        ? { op, x: inputs.local, xb }
+        : sliceOp(op, inputs.local, xb, Math.floor((c * n) / nChunks), Math.floor(((c + 1) * n) / nChunks))
     const first = pc.names.length
     const own = new Map<number, number>()
     for (const r of gadget(pc, comp, s.op, s.x, s.xb, id, terms)) {
       if (r.sig === null || r.sig < first) {
-        out.push(r)
+        // An operand passed through: the signal the template input copies (emitStepTemplates' `outside`).
+        out.push(r.sig === null ? r : { ...r, sig: inputs.outer.get(r.sig) ?? r.sig })
         continue
       }
       let o = own.get(r.sig)
@@ -245,6 +259,47 @@ function buildStep(
   }
   if (nChunks > 1) wrapChunks(pc, step, out)
   return out
+}
+
+/**
+ * A template's inputs x[k], one per distinct operand signal in order of first use, each a copy
+ * of its source (`s.x[k] <== src`; a chunk's `c.x[i] <== x[i]` for every i). Declared, not
+ * skipped, because the copy class's name is its lowest label: usually the source's, but
+ * s10.x[k] sorts before s9.o[m] and then names the class, as in circom. `outer`: each x[k]
+ * signal's source outside the step (for a chunk, `through` gives the step's).
+ */
+function declareInputs(
+  pc: PreCircuit,
+  comp: Component,
+  x: DirectRef[],
+  through?: Map<number, number>,
+): { local: DirectRef[]; outer: Map<number, number> } {
+  const slot = new Map<number, number>()
+  const outer = new Map<number, number>()
+  const local = x.map((r): DirectRef => {
+    if (r.sig === null) return r
+    let sig = slot.get(r.sig)
+    if (sig === undefined) {
+      const src = r.sig
+      sig = pc.signal(comp, INPUT, `x[${slot.size}]`, () => pc.value(src), 'internal', slot.size)
+      pc.linear([
+        [sig, 1n],
+        [src, -1n],
+      ])
+      slot.set(src, sig)
+      outer.set(sig, through?.get(src) ?? src)
+    }
+    return { ...r, sig }
+  })
+  return { local, outer }
+}
+
+/** How many outputs the op has (what a chunk slices). */
+function outputCount(op: PrimitiveOp, x: DirectRef[]): number {
+  if (op.op === 'linear') return op.bias.length
+  if (op.op === 'max') return op.rowPtr.length - 1
+  if (op.op === 'mul') return op.left.length
+  return x.length
 }
 
 /** Outputs [a, b) of the op as emitStepTemplates slices them (templates.ts SLICE works on any ref type). */
