@@ -5,93 +5,15 @@ import { publicSignals } from '../../src/circuit/public.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import { LookupDomainError } from '../../src/ir/errors.js'
 import { execute } from '../../src/ir/execute.js'
-import type { IrModel, LookupOp, RequantOp, Step } from '../../src/ir/types.js'
+import type { LookupOp } from '../../src/ir/types.js'
 import { shutdown } from '../../src/shutdown.js'
 import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
 import { cachedWitness, gadgetConstraints, instances, wireOf } from '../helpers/gadgets.js'
+import { LOOKUP_CASES, lookupModel, SMALL, SQUARES, TANH } from '../helpers/op-models.js'
 import { violated } from '../helpers/r1cs.js'
 
-const range = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
-/** tanh over the int8 domain, saturating at ±127 from |v| ≈ 70: not affine anywhere wide. */
-const TANH = { offset: -128n, table: range(-128, 127).map((v) => BigInt(Math.round(127 * Math.tanh(v / 16)))) }
-/** Leaky ReLU: identity on v ≥ 0 (affine there), v / 8 rounded down below. */
-const LEAKY = { offset: -128n, table: range(-128, 127).map((v) => (v >= 0 ? BigInt(v) : BigInt(Math.floor(v / 8)))) }
-/** Unsigned domain [0, 300), squares mod 97: an unstructured table. */
-const SQUARES = { offset: 0n, table: range(0, 299).map((v) => BigInt((v * v) % 97) - 48n) }
-const SMALL = { offset: 0n, table: [0n, 5n, 1n] }
-
-type Rq = Omit<RequantOp, 'op' | 'inputs'>
-const rq = (p: Partial<Rq>): Rq => ({ mul: 1n, shift: 0, zeroPoint: 0n, lo: null, hi: null, ...p })
-
-/**
- * Inputs: x int8 [4], u unsigned [0, 255] [1], k fixed at 5 [1]. Each case picks one
- * element, optionally requantises it into a sub-range, and looks it up.
- */
-const CASES: { name: string; src: number; pre?: Rq; table: Omit<LookupOp, 'op' | 'inputs'>; plan: string }[] = [
-  { name: 'full int8 domain, 256 entries', src: 0, table: TANH, plan: 'gadget' },
-  { name: 'full int8 domain, second element', src: 1, table: TANH, plan: 'gadget' },
-  { name: 'partial domain [-5, 20]', src: 2, pre: rq({ shift: 2, lo: -5n, hi: 20n }), table: TANH, plan: 'gadget' },
-  {
-    name: '3 entries (A = B = 2)',
-    src: 3,
-    pre: rq({ shift: 6, lo: 0n, hi: 2n, zeroPoint: 1n }),
-    table: SMALL,
-    plan: 'gadget',
-  },
-  { name: 'unsigned [0, 255] of a 300-entry table', src: 4, table: SQUARES, plan: 'gadget' },
-  { name: 'saturated range: constant', src: 0, pre: rq({ lo: 100n }), table: TANH, plan: 'constant' },
-  { name: 'identity part of leaky ReLU: linear', src: 1, pre: rq({ shift: 1, lo: 0n }), table: LEAKY, plan: 'linear' },
-  { name: 'one-value input: constant', src: 5, table: SQUARES, plan: 'constant' },
-]
-
-function model(): IrModel {
-  const steps: Step[] = [
-    {
-      origin: 'concat',
-      output: { id: 3, name: 'all', shape: [6] },
-      op: { op: 'gather', inputs: [0, 1, 2], index: Int32Array.from(range(0, 5)), fill: 0n },
-    },
-  ]
-  let id = 4
-  const outputs: number[] = []
-  for (const c of CASES) {
-    const pick = id++
-    steps.push({
-      origin: c.name,
-      output: { id: pick, name: `pick${pick}`, shape: [1] },
-      op: { op: 'gather', inputs: [3], index: Int32Array.of(c.src), fill: 0n },
-    })
-    let src = pick
-    if (c.pre) {
-      src = id++
-      steps.push({
-        origin: c.name,
-        output: { id: src, name: `pre${src}`, shape: [1] },
-        op: { op: 'requant', inputs: [pick], ...c.pre },
-      })
-    }
-    const out = id++
-    steps.push({
-      origin: c.name,
-      output: { id: out, name: `lk${out}`, shape: [1] },
-      op: { op: 'lookup', inputs: [src], ...c.table },
-    })
-    outputs.push(out)
-  }
-  return {
-    name: 'lookup-cases',
-    inputs: [
-      { id: 0, name: 'x', shape: [4], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n },
-      { id: 1, name: 'u', shape: [1], quant: { scale: 1, zeroPoint: 0 }, lo: 0n, hi: 255n },
-      { id: 2, name: 'k', shape: [1], quant: { scale: 1, zeroPoint: 0 }, lo: 5n, hi: 5n },
-    ],
-    steps,
-    outputs: outputs.map((t) => ({ tensor: t, name: `y${t}`, quant: { scale: 1, zeroPoint: 0 } })),
-  }
-}
-
 describe('lookup gadget', () => {
-  const ir = model()
+  const ir = lookupModel()
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
   let witness: (inputs: bigint[][]) => Promise<bigint[]>
   beforeAll(async () => {
@@ -108,7 +30,7 @@ describe('lookup gadget', () => {
         const b = bounds.get(s.op.inputs[0])!
         return planLookup(s.op as LookupOp, b.lo[0], b.hi[0]).kind
       }),
-    ).toEqual(CASES.map((c) => c.plan))
+    ).toEqual(LOOKUP_CASES.map((c) => c.plan))
     expect(planLookup(TANH, -128n, 127n)).toMatchObject({ kind: 'gadget', N: 256, A: 10, B: 26, constraints: 46 })
     expect(planLookup(TANH, -5n, 20n)).toMatchObject({ kind: 'gadget', N: 26 })
     expect(planLookup(SMALL, 0n, 2n)).toMatchObject({ kind: 'gadget', N: 3, A: 2, B: 2, constraints: 6 })
@@ -128,7 +50,7 @@ describe('lookup gadget', () => {
 
   it('costs 2A + B constraints, 46 for 256 entries, as planned', () => {
     const gadgets = instances(circuit.emitted.source, 'Lookup')
-    expect(gadgets).toHaveLength(CASES.filter((c) => c.plan === 'gadget').length)
+    expect(gadgets).toHaveLength(LOOKUP_CASES.filter((c) => c.plan === 'gadget').length)
     for (const g of gadgets)
       expect(gadgetConstraints(circuit, g.name), g.name).toBe(2 * Number(g.args[1]) + Number(g.args[2]))
     const full = gadgets.find((g) => g.args[0] === '256')!

@@ -2,83 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { planPairMax } from '../../src/circuit/max.js'
 import { publicSignals } from '../../src/circuit/public.js'
 import { execute } from '../../src/ir/execute.js'
-import type { IrModel, Step } from '../../src/ir/types.js'
 import { shutdown } from '../../src/shutdown.js'
 import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
 import { cachedWitness, gadgetConstraints, instances, wireOf } from '../helpers/gadgets.js'
+import { MAX_ROWS, maxModel } from '../helpers/op-models.js'
 import { violated } from '../helpers/r1cs.js'
 
-/**
- * Positions of the max op's operand vector (the concatenation of its inputs):
- *   0..5  x, int8 [-128, 127]          6..9  u, unsigned [0, 200]
- *   10    u0 + 300, in [300, 500]      11..16  3·x + 7 (a requant the bounds make linear)
- *   17    constant 0 (padding fill)    18    constant -1000
- */
-const ROWS: { name: string; cols: number[]; gadgets: number }[] = [
-  { name: 'window 1', cols: [0], gadgets: 0 },
-  { name: 'int8 pair', cols: [0, 1], gadgets: 1 },
-  { name: 'window 3', cols: [0, 1, 2], gadgets: 2 },
-  { name: 'window 4', cols: [2, 3, 4, 5], gadgets: 3 },
-  { name: 'unsigned pair', cols: [6, 7], gadgets: 1 },
-  { name: 'window 5, signed and unsigned', cols: [5, 6, 7, 8, 9], gadgets: 4 },
-  { name: 'decided: u0 + 300 always wins', cols: [0, 10], gadgets: 0 },
-  { name: 'decided: constant -1000 never wins', cols: [1, 18], gadgets: 0 },
-  { name: 'max with constant 0 (ReLU)', cols: [2, 17], gadgets: 1 },
-  { name: 'same signal twice', cols: [3, 3], gadgets: 0 },
-  { name: 'affine operands 3x + 7', cols: [11, 12, 4], gadgets: 2 },
-  { name: 'window 9 (3×3 pool)', cols: [0, 1, 2, 3, 4, 5, 6, 7, 8], gadgets: 8 },
-  { name: 'decided: dominated operands dropped', cols: [6, 10, 0], gadgets: 0 },
-]
-
-function model(): IrModel {
-  const steps: Step[] = [
-    {
-      origin: 'shift',
-      output: { id: 2, name: 'big', shape: [1] },
-      op: { op: 'linear', inputs: [1], rowPtr: Int32Array.of(0, 1), cols: Int32Array.of(0), vals: [1n], bias: [300n] },
-    },
-    {
-      origin: 'affine',
-      output: { id: 3, name: 'affine', shape: [6] },
-      op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null },
-    },
-    {
-      origin: 'pad0',
-      output: { id: 4, name: 'zero', shape: [1] },
-      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 0n },
-    },
-    {
-      origin: 'padlow',
-      output: { id: 5, name: 'low', shape: [1] },
-      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: -1000n },
-    },
-    {
-      origin: 'maxpool',
-      output: { id: 6, name: 'y', shape: [ROWS.length] },
-      op: {
-        op: 'max',
-        inputs: [0, 1, 2, 3, 4, 5],
-        rowPtr: Int32Array.from([
-          0,
-          ...ROWS.map((_, i) => ROWS.slice(0, i + 1).reduce((s, r) => s + r.cols.length, 0)),
-        ]),
-        cols: Int32Array.from(ROWS.flatMap((r) => r.cols)),
-      },
-    },
-  ]
-  return {
-    name: 'max-cases',
-    inputs: [
-      { id: 0, name: 'x', shape: [6], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n },
-      { id: 1, name: 'u', shape: [4], quant: { scale: 1, zeroPoint: 0 }, lo: 0n, hi: 200n },
-    ],
-    steps,
-    outputs: [{ tensor: 6, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
-  }
-}
-
 describe('max gadget', () => {
-  const ir = model()
+  const ir = maxModel()
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
   let witness: (inputs: bigint[][]) => Promise<bigint[]>
   beforeAll(async () => {
@@ -96,7 +27,7 @@ describe('max gadget', () => {
 
   it('emits a balanced tree, nothing where the bounds decide', () => {
     const gadgets = instances(circuit.emitted.source, 'Max2')
-    ROWS.forEach((r, i) =>
+    MAX_ROWS.forEach((r, i) =>
       expect(
         gadgets.filter((g) => g.name.startsWith(`mx6_${i}_`)),
         r.name,

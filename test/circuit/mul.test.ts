@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { publicSignals } from '../../src/circuit/public.js'
 import { execute } from '../../src/ir/execute.js'
-import type { IrModel, Step } from '../../src/ir/types.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { buildModel } from '../../src/onnx/write.js'
@@ -10,62 +9,12 @@ import { quantize } from '../../src/quantize/quantize.js'
 import { shutdown } from '../../src/shutdown.js'
 import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
 import { cachedWitness, wireOf } from '../helpers/gadgets.js'
+import { MUL_PAIRS, MUL_PRODUCTS, mulModel } from '../helpers/op-models.js'
 import { violated } from '../helpers/r1cs.js'
 import { samples } from '../onnx/ort-diff.js'
 
-/**
- * Positions of the mul op's operand vector (the concatenation of its inputs):
- *   0..3 x, int8 [-128, 127]    4..5 u, unsigned [0, 200]
- *   6..9 3·x + 7 (a requant the bounds make linear)    10 constant 5
- */
-const PAIRS: { name: string; l: number; r: number; constant: boolean }[] = [
-  { name: 'x0·u0', l: 0, r: 4, constant: false },
-  { name: 'x1·u1', l: 1, r: 5, constant: false },
-  { name: 'x2·x2 (same signal)', l: 2, r: 2, constant: false },
-  { name: '(3x0+7)·x1 (affine operand)', l: 6, r: 1, constant: false },
-  { name: 'u0·(3x0+7)', l: 4, r: 6, constant: false },
-  { name: '5·x3 (linear)', l: 10, r: 3, constant: true },
-  { name: '5·5 (constant)', l: 10, r: 10, constant: true },
-  { name: 'x3·(3x3+7)', l: 3, r: 9, constant: false },
-]
-const PRODUCTS = PAIRS.filter((p) => !p.constant).length
-
-function model(): IrModel {
-  const steps: Step[] = [
-    {
-      origin: 'affine',
-      output: { id: 2, name: 'affine', shape: [4] },
-      op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null },
-    },
-    {
-      origin: 'five',
-      output: { id: 3, name: 'five', shape: [1] },
-      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 5n },
-    },
-    {
-      origin: 'mul',
-      output: { id: 4, name: 'y', shape: [PAIRS.length] },
-      op: {
-        op: 'mul',
-        inputs: [0, 1, 2, 3],
-        left: Int32Array.from(PAIRS, (p) => p.l),
-        right: Int32Array.from(PAIRS, (p) => p.r),
-      },
-    },
-  ]
-  return {
-    name: 'mul-cases',
-    inputs: [
-      { id: 0, name: 'x', shape: [4], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n },
-      { id: 1, name: 'u', shape: [2], quant: { scale: 1, zeroPoint: 0 }, lo: 0n, hi: 200n },
-    ],
-    steps,
-    outputs: [{ tensor: 4, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
-  }
-}
-
 describe('mul gadget', () => {
-  const ir = model()
+  const ir = mulModel()
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
   let witness: (inputs: bigint[][]) => Promise<bigint[]>
   beforeAll(async () => {
@@ -75,16 +24,16 @@ describe('mul gadget', () => {
   afterAll(shutdown)
 
   it('costs one constraint per non-constant product, none for a constant factor', () => {
-    expect(circuit.emitted.cost.mul).toBe(PRODUCTS)
+    expect(circuit.emitted.cost.mul).toBe(MUL_PRODUCTS)
     expect(circuit.emitted.cost.activations).toBe(0)
     const mWires = new Set([...circuit.sym].filter(([, n]) => /^main\.m4\[\d+\]$/.test(n)).map(([w]) => w))
-    expect(mWires.size).toBe(PRODUCTS)
+    expect(mWires.size).toBe(MUL_PRODUCTS)
     // Each product signal is defined by one quadratic constraint A·B = m.
     const defining = circuit.r1cs.constraints.filter(
       ([a, b, c]) => a.length > 0 && b.length > 0 && c.some((t) => mWires.has(t.wire)),
     )
-    expect(defining).toHaveLength(PRODUCTS)
-    PAIRS.forEach((p, i) => expect(circuit.emitted.source.includes(`m4[${i}] <==`), p.name).toBe(!p.constant))
+    expect(defining).toHaveLength(MUL_PRODUCTS)
+    MUL_PAIRS.forEach((p, i) => expect(circuit.emitted.source.includes(`m4[${i}] <==`), p.name).toBe(!p.constant))
   })
 
   it('equals the reference executor exactly, at the domain corners and on random inputs', async () => {

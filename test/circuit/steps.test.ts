@@ -3,75 +3,13 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { publicSignals } from '../../src/circuit/public.js'
 import { execute } from '../../src/ir/execute.js'
-import type { IrModel } from '../../src/ir/types.js'
 import { shutdown } from '../../src/shutdown.js'
 import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
 import { cachedWitness } from '../helpers/gadgets.js'
+import { stepsModel } from '../helpers/op-models.js'
 import { violated } from '../helpers/r1cs.js'
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
-const q = { scale: 1, zeroPoint: 0 }
-
-/** Every constrained kind once: linear 6×8 → requant → max of pairs, tanh lookup, products; outputs gathered. */
-function model(): IrModel {
-  const r = rng(5)
-  const rowPtr = Int32Array.from(range(7), (j) => 8 * j)
-  const cols = Int32Array.from(range(48), (k) => k % 8)
-  const tanh = range(256).map((v) => BigInt(Math.round(127 * Math.tanh((v - 128) / 16))))
-  return {
-    name: 'steps',
-    inputs: [{ id: 0, name: 'x', shape: [8], quant: q, lo: -128n, hi: 127n }],
-    steps: [
-      {
-        origin: 'fc',
-        output: { id: 1, name: 'fc', shape: [6] },
-        op: {
-          op: 'linear',
-          inputs: [0],
-          rowPtr,
-          cols,
-          vals: range(48).map(() => randInt(r, -3n, 3n)),
-          bias: range(6).map(() => randInt(r, -50n, 50n)),
-        },
-      },
-      {
-        origin: 'rq',
-        output: { id: 2, name: 'rq', shape: [6] },
-        op: {
-          op: 'requant',
-          inputs: [1],
-          mul: 1n,
-          shift: 3,
-          zeroPoint: 0n,
-          lo: -128n,
-          hi: 127n,
-          rounding: 'half-even',
-        },
-      },
-      {
-        origin: 'pool',
-        output: { id: 3, name: 'pool', shape: [3] },
-        op: { op: 'max', inputs: [2], rowPtr: Int32Array.of(0, 2, 4, 6), cols: Int32Array.of(0, 1, 2, 3, 4, 5) },
-      },
-      {
-        origin: 'tanh',
-        output: { id: 4, name: 'tanh', shape: [6] },
-        op: { op: 'lookup', inputs: [2], offset: -128n, table: tanh },
-      },
-      {
-        origin: 'mul',
-        output: { id: 5, name: 'mul', shape: [3] },
-        op: { op: 'mul', inputs: [2], left: Int32Array.of(0, 1, 2), right: Int32Array.of(3, 4, 5) },
-      },
-      {
-        origin: 'concat',
-        output: { id: 6, name: 'y', shape: [12] },
-        op: { op: 'gather', inputs: [3, 4, 5], index: Int32Array.from(range(12)), fill: 0n },
-      },
-    ],
-    outputs: [{ tensor: 6, name: 'y', quant: q }],
-  }
-}
 
 /**
  * Each step is its own circom template (its own wasm function in the witness generator, so
@@ -79,7 +17,7 @@ function model(): IrModel {
  * its outputs. Forced here with a tiny text limit: the circuit must not change.
  */
 describe('step templates and chunks', () => {
-  const ir = model()
+  const ir = stepsModel()
   let whole: Awaited<ReturnType<typeof buildCircuit>>
   let split: Awaited<ReturnType<typeof buildCircuit>>
   beforeAll(async () => {

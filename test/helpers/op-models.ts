@@ -1,0 +1,278 @@
+/**
+ * The max, lookup, mul and step-template test models: shared by the circom gadget tests
+ * (test/circuit/max, lookup, mul, steps) and the direct backend's equivalence and tamper tests.
+ */
+import type { IrModel, LookupOp, Step } from '../../src/ir/types.js'
+import { randInt, rng } from './circuit.js'
+import { type Params, rq } from './requant-models.js'
+
+const span = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i)
+const count = (n: number) => Array.from({ length: n }, (_, i) => i)
+const q = { scale: 1, zeroPoint: 0 }
+
+/**
+ * Positions of the max op's operand vector (the concatenation of its inputs):
+ *   0..5  x, int8 [-128, 127]          6..9  u, unsigned [0, 200]
+ *   10    u0 + 300, in [300, 500]      11..16  3·x + 7 (a requant the bounds make linear)
+ *   17    constant 0 (padding fill)    18    constant -1000
+ */
+export const MAX_ROWS: { name: string; cols: number[]; gadgets: number }[] = [
+  { name: 'window 1', cols: [0], gadgets: 0 },
+  { name: 'int8 pair', cols: [0, 1], gadgets: 1 },
+  { name: 'window 3', cols: [0, 1, 2], gadgets: 2 },
+  { name: 'window 4', cols: [2, 3, 4, 5], gadgets: 3 },
+  { name: 'unsigned pair', cols: [6, 7], gadgets: 1 },
+  { name: 'window 5, signed and unsigned', cols: [5, 6, 7, 8, 9], gadgets: 4 },
+  { name: 'decided: u0 + 300 always wins', cols: [0, 10], gadgets: 0 },
+  { name: 'decided: constant -1000 never wins', cols: [1, 18], gadgets: 0 },
+  { name: 'max with constant 0 (ReLU)', cols: [2, 17], gadgets: 1 },
+  { name: 'same signal twice', cols: [3, 3], gadgets: 0 },
+  { name: 'affine operands 3x + 7', cols: [11, 12, 4], gadgets: 2 },
+  { name: 'window 9 (3×3 pool)', cols: [0, 1, 2, 3, 4, 5, 6, 7, 8], gadgets: 8 },
+  { name: 'decided: dominated operands dropped', cols: [6, 10, 0], gadgets: 0 },
+]
+
+export function maxModel(): IrModel {
+  const steps: Step[] = [
+    {
+      origin: 'shift',
+      output: { id: 2, name: 'big', shape: [1] },
+      op: { op: 'linear', inputs: [1], rowPtr: Int32Array.of(0, 1), cols: Int32Array.of(0), vals: [1n], bias: [300n] },
+    },
+    {
+      origin: 'affine',
+      output: { id: 3, name: 'affine', shape: [6] },
+      op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null },
+    },
+    {
+      origin: 'pad0',
+      output: { id: 4, name: 'zero', shape: [1] },
+      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 0n },
+    },
+    {
+      origin: 'padlow',
+      output: { id: 5, name: 'low', shape: [1] },
+      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: -1000n },
+    },
+    {
+      origin: 'maxpool',
+      output: { id: 6, name: 'y', shape: [MAX_ROWS.length] },
+      op: {
+        op: 'max',
+        inputs: [0, 1, 2, 3, 4, 5],
+        rowPtr: Int32Array.from([
+          0,
+          ...MAX_ROWS.map((_, i) => MAX_ROWS.slice(0, i + 1).reduce((s, r) => s + r.cols.length, 0)),
+        ]),
+        cols: Int32Array.from(MAX_ROWS.flatMap((r) => r.cols)),
+      },
+    },
+  ]
+  return {
+    name: 'max-cases',
+    inputs: [
+      { id: 0, name: 'x', shape: [6], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n },
+      { id: 1, name: 'u', shape: [4], quant: { scale: 1, zeroPoint: 0 }, lo: 0n, hi: 200n },
+    ],
+    steps,
+    outputs: [{ tensor: 6, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
+  }
+}
+
+/** tanh over the int8 domain, saturating at ±127 from |v| ≈ 70: not affine anywhere wide. */
+export const TANH = { offset: -128n, table: span(-128, 127).map((v) => BigInt(Math.round(127 * Math.tanh(v / 16)))) }
+/** Leaky ReLU: identity on v ≥ 0 (affine there), v / 8 rounded down below. */
+export const LEAKY = {
+  offset: -128n,
+  table: span(-128, 127).map((v) => (v >= 0 ? BigInt(v) : BigInt(Math.floor(v / 8)))),
+}
+/** Unsigned domain [0, 300), squares mod 97: an unstructured table. */
+export const SQUARES = { offset: 0n, table: span(0, 299).map((v) => BigInt((v * v) % 97) - 48n) }
+export const SMALL = { offset: 0n, table: [0n, 5n, 1n] }
+
+type Rq = Params
+
+/**
+ * Inputs: x int8 [4], u unsigned [0, 255] [1], k fixed at 5 [1]. Each case picks one
+ * element, optionally requantises it into a sub-range, and looks it up.
+ */
+export const LOOKUP_CASES: {
+  name: string
+  src: number
+  pre?: Rq
+  table: Omit<LookupOp, 'op' | 'inputs'>
+  plan: string
+}[] = [
+  { name: 'full int8 domain, 256 entries', src: 0, table: TANH, plan: 'gadget' },
+  { name: 'full int8 domain, second element', src: 1, table: TANH, plan: 'gadget' },
+  { name: 'partial domain [-5, 20]', src: 2, pre: rq({ shift: 2, lo: -5n, hi: 20n }), table: TANH, plan: 'gadget' },
+  {
+    name: '3 entries (A = B = 2)',
+    src: 3,
+    pre: rq({ shift: 6, lo: 0n, hi: 2n, zeroPoint: 1n }),
+    table: SMALL,
+    plan: 'gadget',
+  },
+  { name: 'unsigned [0, 255] of a 300-entry table', src: 4, table: SQUARES, plan: 'gadget' },
+  { name: 'saturated range: constant', src: 0, pre: rq({ lo: 100n }), table: TANH, plan: 'constant' },
+  { name: 'identity part of leaky ReLU: linear', src: 1, pre: rq({ shift: 1, lo: 0n }), table: LEAKY, plan: 'linear' },
+  { name: 'one-value input: constant', src: 5, table: SQUARES, plan: 'constant' },
+]
+
+export function lookupModel(): IrModel {
+  const steps: Step[] = [
+    {
+      origin: 'concat',
+      output: { id: 3, name: 'all', shape: [6] },
+      op: { op: 'gather', inputs: [0, 1, 2], index: Int32Array.from(span(0, 5)), fill: 0n },
+    },
+  ]
+  let id = 4
+  const outputs: number[] = []
+  for (const c of LOOKUP_CASES) {
+    const pick = id++
+    steps.push({
+      origin: c.name,
+      output: { id: pick, name: `pick${pick}`, shape: [1] },
+      op: { op: 'gather', inputs: [3], index: Int32Array.of(c.src), fill: 0n },
+    })
+    let src = pick
+    if (c.pre) {
+      src = id++
+      steps.push({
+        origin: c.name,
+        output: { id: src, name: `pre${src}`, shape: [1] },
+        op: { op: 'requant', inputs: [pick], ...c.pre },
+      })
+    }
+    const out = id++
+    steps.push({
+      origin: c.name,
+      output: { id: out, name: `lk${out}`, shape: [1] },
+      op: { op: 'lookup', inputs: [src], ...c.table },
+    })
+    outputs.push(out)
+  }
+  return {
+    name: 'lookup-cases',
+    inputs: [
+      { id: 0, name: 'x', shape: [4], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n },
+      { id: 1, name: 'u', shape: [1], quant: { scale: 1, zeroPoint: 0 }, lo: 0n, hi: 255n },
+      { id: 2, name: 'k', shape: [1], quant: { scale: 1, zeroPoint: 0 }, lo: 5n, hi: 5n },
+    ],
+    steps,
+    outputs: outputs.map((t) => ({ tensor: t, name: `y${t}`, quant: { scale: 1, zeroPoint: 0 } })),
+  }
+}
+
+/**
+ * Positions of the mul op's operand vector (the concatenation of its inputs):
+ *   0..3 x, int8 [-128, 127]    4..5 u, unsigned [0, 200]
+ *   6..9 3·x + 7 (a requant the bounds make linear)    10 constant 5
+ */
+export const MUL_PAIRS: { name: string; l: number; r: number; constant: boolean }[] = [
+  { name: 'x0·u0', l: 0, r: 4, constant: false },
+  { name: 'x1·u1', l: 1, r: 5, constant: false },
+  { name: 'x2·x2 (same signal)', l: 2, r: 2, constant: false },
+  { name: '(3x0+7)·x1 (affine operand)', l: 6, r: 1, constant: false },
+  { name: 'u0·(3x0+7)', l: 4, r: 6, constant: false },
+  { name: '5·x3 (linear)', l: 10, r: 3, constant: true },
+  { name: '5·5 (constant)', l: 10, r: 10, constant: true },
+  { name: 'x3·(3x3+7)', l: 3, r: 9, constant: false },
+]
+export const MUL_PRODUCTS = MUL_PAIRS.filter((p) => !p.constant).length
+
+export function mulModel(): IrModel {
+  const steps: Step[] = [
+    {
+      origin: 'affine',
+      output: { id: 2, name: 'affine', shape: [4] },
+      op: { op: 'requant', inputs: [0], mul: 3n, shift: 0, zeroPoint: 7n, lo: null, hi: null },
+    },
+    {
+      origin: 'five',
+      output: { id: 3, name: 'five', shape: [1] },
+      op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 5n },
+    },
+    {
+      origin: 'mul',
+      output: { id: 4, name: 'y', shape: [MUL_PAIRS.length] },
+      op: {
+        op: 'mul',
+        inputs: [0, 1, 2, 3],
+        left: Int32Array.from(MUL_PAIRS, (p) => p.l),
+        right: Int32Array.from(MUL_PAIRS, (p) => p.r),
+      },
+    },
+  ]
+  return {
+    name: 'mul-cases',
+    inputs: [
+      { id: 0, name: 'x', shape: [4], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n },
+      { id: 1, name: 'u', shape: [2], quant: { scale: 1, zeroPoint: 0 }, lo: 0n, hi: 200n },
+    ],
+    steps,
+    outputs: [{ tensor: 4, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
+  }
+}
+
+/** Every constrained kind once: linear 6×8 → requant → max of pairs, tanh lookup, products; outputs gathered. */
+export function stepsModel(): IrModel {
+  const r = rng(5)
+  const rowPtr = Int32Array.from(count(7), (j) => 8 * j)
+  const cols = Int32Array.from(count(48), (k) => k % 8)
+  const tanh = count(256).map((v) => BigInt(Math.round(127 * Math.tanh((v - 128) / 16))))
+  return {
+    name: 'steps',
+    inputs: [{ id: 0, name: 'x', shape: [8], quant: q, lo: -128n, hi: 127n }],
+    steps: [
+      {
+        origin: 'fc',
+        output: { id: 1, name: 'fc', shape: [6] },
+        op: {
+          op: 'linear',
+          inputs: [0],
+          rowPtr,
+          cols,
+          vals: count(48).map(() => randInt(r, -3n, 3n)),
+          bias: count(6).map(() => randInt(r, -50n, 50n)),
+        },
+      },
+      {
+        origin: 'rq',
+        output: { id: 2, name: 'rq', shape: [6] },
+        op: {
+          op: 'requant',
+          inputs: [1],
+          mul: 1n,
+          shift: 3,
+          zeroPoint: 0n,
+          lo: -128n,
+          hi: 127n,
+          rounding: 'half-even',
+        },
+      },
+      {
+        origin: 'pool',
+        output: { id: 3, name: 'pool', shape: [3] },
+        op: { op: 'max', inputs: [2], rowPtr: Int32Array.of(0, 2, 4, 6), cols: Int32Array.of(0, 1, 2, 3, 4, 5) },
+      },
+      {
+        origin: 'tanh',
+        output: { id: 4, name: 'tanh', shape: [6] },
+        op: { op: 'lookup', inputs: [2], offset: -128n, table: tanh },
+      },
+      {
+        origin: 'mul',
+        output: { id: 5, name: 'mul', shape: [3] },
+        op: { op: 'mul', inputs: [2], left: Int32Array.of(0, 1, 2), right: Int32Array.of(3, 4, 5) },
+      },
+      {
+        origin: 'concat',
+        output: { id: 6, name: 'y', shape: [12] },
+        op: { op: 'gather', inputs: [3, 4, 5], index: Int32Array.from(count(12)), fill: 0n },
+      },
+    ],
+    outputs: [{ tensor: 6, name: 'y', quant: q }],
+  }
+}
