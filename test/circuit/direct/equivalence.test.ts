@@ -1,13 +1,14 @@
 /**
- * The direct backend against circom, on every fixture and on the requant gadget models (the
- * models whose ops are all ones the direct backend builds: linear, requant, gather): the same
- * wires and constraints over the same names, each system satisfied by the other's witness,
- * and the public signals the reference executor defines.
+ * The direct backend against circom, on every fixture, on the requant gadget models and on the
+ * max, lookup and mul models of the circom gadget tests (chunked steps included): the same wires
+ * in the same order under the same names, the same constraints, each system satisfied by the
+ * other's witness, and the public signals the reference executor defines.
  */
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FIXTURES, fixturePath } from '../../../models/make-fixtures.js'
 import { buildDirect } from '../../../src/circuit/direct/build.js'
+import { EliminatedInputError } from '../../../src/circuit/direct/errors.js'
 import type { Visibility } from '../../../src/circuit/layout.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
 import type { IrModel } from '../../../src/ir/types.js'
@@ -16,8 +17,10 @@ import { parseOnnx } from '../../../src/onnx/parse.js'
 import { quantizeInputs } from '../../../src/quantize/input.js'
 import { quantize } from '../../../src/quantize/quantize.js'
 import { shutdown } from '../../../src/shutdown.js'
+import { sizeOf } from '../../../src/util/shape.js'
 import { randInt, rng } from '../../helpers/circuit.js'
 import { expectEquivalent } from '../../helpers/direct-equivalence.js'
+import { lookupModel, maxModel, mulModel, stepsModel } from '../../helpers/op-models.js'
 import { halfEvenModel, halfUpModel } from '../../helpers/requant-models.js'
 
 afterAll(shutdown)
@@ -80,22 +83,76 @@ describe('direct backend = circom (O1), on the requant gadget models', () => {
   })
 })
 
-describe('what the direct backend refuses', () => {
-  it('an op kind it does not build yet (max), before building anything', () => {
-    const ir: IrModel = {
-      name: 'max',
-      inputs: [{ id: 0, name: 'x', shape: [2], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n }],
-      steps: [
-        {
-          origin: 'pool',
-          output: { id: 1, name: 'm', shape: [1] },
-          op: { op: 'max', inputs: [0], rowPtr: Int32Array.of(0, 2), cols: Int32Array.of(0, 1) },
-        },
+/** `n` random input vectors of `ir` inside each input's bounds, after the given corners. */
+function inputsOf(ir: IrModel, n: number, seed: number, corners: bigint[][][] = []): bigint[][][] {
+  const r = rng(seed)
+  const random = () => ir.inputs.map((i) => Array.from({ length: sizeOf(i.shape) }, () => randInt(r, i.lo, i.hi)))
+  const extremes = ['lo', 'hi'] as const
+  return [
+    ...extremes.map((e) => ir.inputs.map((i) => Array<bigint>(sizeOf(i.shape)).fill(i[e]))),
+    ...corners,
+    ...Array.from({ length: n }, random),
+  ]
+}
+
+describe('direct backend = circom (O1), on the max, lookup and mul models', () => {
+  it('max: every tree shape, decided pairs, constant and affine operands (public and private inputs)', async () => {
+    const ir = maxModel()
+    const inputs = inputsOf(ir, 6, 7, [
+      [
+        [-128n, 127n, -128n, 127n, -128n, 127n],
+        [200n, 0n, 200n, 0n],
       ],
-      outputs: [{ tensor: 1, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
-    }
+      [Array(6).fill(5n), Array(4).fill(5n)],
+    ])
+    await expectEquivalent(ir, PUBLIC, inputs)
+    await expectEquivalent(ir, PRIVATE_IN, inputs.slice(2, 3))
+  })
+
+  it('max chunked into 13 templates (c10 sorts before c2): the same names and wire order as circom', async () => {
+    const ir = maxModel()
+    const names = await expectEquivalent(ir, PUBLIC, inputsOf(ir, 2, 8), 100)
+    // Chunks restart the row index: c10 holds the affine row (2 pairs), c11 the window-9 row
+    // (8 pairs); each row's root y is named by the chunk's o[m], the others keep theirs.
+    expect(names.filter((n) => /^main\.s6\.c1[01]\.mx6_0_\d+\.y$/.test(n))).toHaveLength(1 + 7)
+  })
+
+  it('lookup: gadget, constant and linear plans, ≥ 10 steps (s10 sorts before s9), private inputs', async () => {
+    // Public inputs: refused (EliminatedInputError, below), u and k are one-element inputs.
+    const ir = lookupModel()
+    const sweep: bigint[][][] = [
+      [[-45n, 0n, 0n, 0n], [0n], [5n]],
+      [[-102n, -103n, 100n, 127n], [255n], [5n]],
+    ]
+    const names = await expectEquivalent(ir, PRIVATE_IN, inputsOf(ir, 4, 3, sweep))
+    // Not vacuous: a step past s9 whose template input names its copy class, as circom's .sym does.
+    expect(names.some((n) => /^main\.s1\d\.x\[\d+\]$/.test(n))).toBe(true)
+  })
+
+  it('mul: products, same-signal and affine operands, constant factors (arrays with unassigned elements)', async () => {
+    const ir = mulModel()
+    const inputs = inputsOf(ir, 5, 9)
+    await expectEquivalent(ir, PUBLIC, inputs)
+    await expectEquivalent(ir, PRIVATE_IN, inputs.slice(0, 1))
+  })
+
+  it('every constrained kind in one model, whole and chunked (a 100-character template limit)', async () => {
+    const ir = stepsModel()
+    const inputs = inputsOf(ir, 3, 8)
+    await expectEquivalent(ir, PUBLIC, inputs)
+    await expectEquivalent(ir, PRIVATE_IN, inputs.slice(0, 1))
+    const names = await expectEquivalent(ir, PUBLIC, inputs, 100)
+    // Split: gadgets in chunks past c0 (mul's products are all named by the step's o[m]; steps.test checks its chunks).
+    for (const gadget of ['mx3_', 'lk4_'])
+      expect(names.some((n) => new RegExp(`^main\\.s\\d\\.c[1-9]\\.${gadget}`).test(n))).toBe(true)
+  })
+})
+
+describe('what the direct backend refuses', () => {
+  it('a public input packed alone (in_packed[e] a copy of main input in1[0]: circom drops the input wire)', () => {
+    const ir = lookupModel()
     expect(() => buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility: PUBLIC })).toThrow(
-      /cannot build "max" yet/,
+      EliminatedInputError,
     )
   })
 })

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildDirect } from '../../../src/circuit/direct/build.js'
+import type { Visibility } from '../../../src/circuit/layout.js'
+import { ConstraintSystem } from '../../../src/circuit/r1cs/system.js'
 import { checkWitness } from '../../../src/circuit/r1cs/witness.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
 import type { IrModel } from '../../../src/ir/types.js'
@@ -15,8 +17,10 @@ import { devSetup } from '../../../src/prove/dev-setup.js'
 import { writeSystemFiles, writeWitnessFile } from '../../../src/prove/r1cs-files.js'
 import { shutdown } from '../../../src/shutdown.js'
 import { SCALAR_FIELD as P } from '../../../src/util/field.js'
-import { freeWires } from '../../helpers/direct-equivalence.js'
+import { sizeOf } from '../../../src/util/shape.js'
 import { buildCircuit } from '../../helpers/circuit.js'
+import { freeWires } from '../../helpers/direct-equivalence.js'
+import { lookupModel, maxModel, mulModel, stepsModel } from '../../helpers/op-models.js'
 import { halfEvenModel, halfUpModel } from '../../helpers/requant-models.js'
 import { loadSnarkjs, terminateSnarkjs } from '../../helpers/tiny-circuit.js'
 
@@ -25,10 +29,40 @@ afterAll(async () => {
   await shutdown()
 })
 
-const PUBLIC = { input: 'public', output: 'public' } as const
+const PUBLIC: Visibility = { input: 'public', output: 'public' }
+/** The lookup model's one-element inputs cannot be public inputs of the direct build (equivalence.test.ts). */
+const PRIVATE_IN: Visibility = { input: 'private', output: 'public' }
 
-function direct(ir: IrModel, x: bigint[][]) {
-  return buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility: PUBLIC, inputs: [x[0]!] })
+function direct(ir: IrModel, x: bigint[][], visibility: Visibility = PUBLIC) {
+  return buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility, inputs: x })
+}
+
+/** The wire named `name` (it must exist: a renamed gadget signal fails here, not silently later). */
+function wireNamed(system: ConstraintSystem, name: string): number {
+  const w = Array.from({ length: system.wireCount }, (_, k) => k).find((k) => system.nameOf(k) === name)
+  expect(w, name).toBeDefined()
+  return w!
+}
+
+/**
+ * `system` with every constraint that mentions `wire` removed: the wire becomes a hint nothing
+ * checks (a `<--` without its `===`), as an under-constrained gadget would leave it.
+ */
+function withoutConstraintsOn(system: ConstraintSystem, wire: number): ConstraintSystem {
+  const out = new ConstraintSystem()
+  const roles = [
+    ['output', system.outputCount],
+    ['publicInput', system.publicInputCount],
+    ['privateInput', system.privateInputCount],
+  ] as const
+  let w = 1
+  for (const [role, count] of roles) for (let k = 0; k < count; k++, w++) out.signal(role, system.nameOf(w))
+  for (; w < system.wireCount; w++) out.signal('internal', system.nameOf(w))
+  for (let k = 0; k < system.constraintCount; k++) {
+    const [a, b, c] = system.constraint(k)
+    if (![...a, ...b, ...c].some(([t]) => t === wire)) out.constrain(a, b, c)
+  }
+  return out
 }
 
 describe('direct witness: every wire constrained', () => {
@@ -45,6 +79,64 @@ describe('direct witness: every wire constrained', () => {
     )
     expect(checkWitness(system, witness!)).toBeNull()
     expect(freeWires(system, witness!)).toEqual([])
+  })
+
+  it.each([
+    [
+      'max (constant operand, decided pairs, trees)',
+      maxModel(),
+      [
+        [-77n, 101n, 13n, 13n, -128n, 127n],
+        [200n, 3n, 3n, 0n],
+      ],
+    ],
+    ['max, every operand equal', maxModel(), [Array(6).fill(5n), Array(4).fill(5n)]],
+    ['max, other corner', maxModel(), [Array(6).fill(-128n), Array(4).fill(200n)]],
+    [
+      'mul (affine operands, same signal, constant factors)',
+      mulModel(),
+      [
+        [-77n, 101n, 13n, -128n],
+        [200n, 3n],
+      ],
+    ],
+    ['mul, zeros', mulModel(), [Array(4).fill(0n), Array(2).fill(0n)]],
+    ['every constrained kind in one model', stepsModel(), [[-128n, 127n, 5n, -5n, 0n, 77n, -100n, 13n]]],
+  ] as const)('%s: changing any single wire breaks a constraint', (_, ir, x) => {
+    const { system, witness } = direct(
+      ir,
+      x.map((v) => [...v]),
+    )
+    expect(checkWitness(system, witness!)).toBeNull()
+    expect(freeWires(system, witness!)).toEqual([])
+  })
+
+  it.each([
+    ['row 0 and N − 1 of the 256-entry tables', [[-128n, 127n, -5n, 0n], [0n], [5n]]],
+    ['row boundaries (multiples of B = 26)', [[-76n, 28n, 40n, -100n], [130n], [5n]]],
+  ] as const)('lookup, %s (private inputs): changing any single wire breaks a constraint', (_, x) => {
+    const { system, witness } = direct(
+      lookupModel(),
+      x.map((v) => [...v]),
+      PRIVATE_IN,
+    )
+    expect(checkWitness(system, witness!)).toBeNull()
+    expect(freeWires(system, witness!)).toEqual([])
+  })
+
+  it.each([
+    ['a Max2 comparison bit', maxModel(), PUBLIC, 'main.s6.mx6_1_0.bit[8]'],
+    ['a Lookup row bit', lookupModel(), PRIVATE_IN, 'main.s5.lk5_0.hb[2]'],
+    ['a product', mulModel(), PUBLIC, 'main.s4.o[0]'],
+  ] as const)('a planted unconstrained hint (%s) is caught by name', (_, ir, visibility, name) => {
+    const inside = (i: (typeof ir.inputs)[number], k: number) =>
+      i.lo + BigInt(3 * k + 1) < i.hi ? i.lo + BigInt(3 * k + 1) : i.hi
+    const x = ir.inputs.map((i) => Array.from({ length: sizeOf(i.shape) }, (_, k) => inside(i, k)))
+    const { system, witness } = direct(ir, x, visibility)
+    const planted = withoutConstraintsOn(system, wireNamed(system, name))
+    expect(planted.constraintCount).toBeLessThan(system.constraintCount)
+    expect(checkWitness(planted, witness!)).toBeNull()
+    expect(freeWires(planted, witness!)).toContain(name)
   })
 
   it('the harness can fail: a planted unconstrained wire is reported by name', () => {
