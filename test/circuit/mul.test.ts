@@ -3,13 +3,12 @@ import { publicSignals } from '../../src/circuit/public.js'
 import { execute } from '../../src/ir/execute.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
-import { buildModel } from '../../src/onnx/write.js'
 import { quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { shutdown } from '../../src/shutdown.js'
 import { buildCircuit, randInt, rng, unconstrainedWires } from '../helpers/circuit.js'
 import { cachedWitness, wireOf } from '../helpers/gadgets.js'
-import { MUL_PAIRS, MUL_PRODUCTS, mulModel } from '../helpers/op-models.js'
+import { MUL_PAIRS, MUL_PRODUCTS, mulModel, mulReluOnnx, qdqMulOnnx } from '../helpers/op-models.js'
 import { violated } from '../helpers/r1cs.js'
 import { samples } from '../onnx/ort-diff.js'
 
@@ -86,19 +85,7 @@ describe('mul gadget', () => {
 })
 
 describe('mul in a quantised float model ([1,4,3] × [4,1], then Relu)', () => {
-  const bytes = buildModel({
-    name: 'mul-relu',
-    opset: 13,
-    inputs: [
-      { name: 'a', shape: [1, 4, 3] },
-      { name: 'b', shape: [4, 1] },
-    ],
-    outputs: [{ name: 'y', shape: [1, 4, 3] }],
-    nodes: [
-      { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] },
-      { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
-    ],
-  })
+  const bytes = mulReluOnnx()
   const graph = lowerOnnx(parseOnnx(bytes))
   const r = rng(4)
   const ir = quantize(graph, samples(r, graph.inputs, 16))
@@ -128,33 +115,7 @@ describe('mul in a quantised float model ([1,4,3] × [4,1], then Relu)', () => {
 })
 
 describe('mul in a QDQ model (uint8, nonzero zero points: centred operands, half-even requant)', () => {
-  const q = (x: string, y: string, p: string) => [
-    { op: 'QuantizeLinear', name: `${y}_quant`, inputs: [x, `${p}_s`, `${p}_z`], outputs: [`${y}_q`] },
-    { op: 'DequantizeLinear', name: `${y}_dequant`, inputs: [`${y}_q`, `${p}_s`, `${p}_z`], outputs: [y] },
-  ]
-  const bytes = buildModel({
-    name: 'qdq-mul',
-    opset: 13,
-    inputs: [
-      { name: 'x', shape: [2, 3] },
-      { name: 'x2', shape: [3] },
-    ],
-    outputs: [{ name: 'y', shape: [2, 3] }],
-    initializers: [
-      { name: 'a_s', dims: [], data: Float32Array.of(0.02) },
-      { name: 'a_z', dims: [], data: Uint8Array.of(120) },
-      { name: 'b_s', dims: [], data: Float32Array.of(0.03) },
-      { name: 'b_z', dims: [], data: Uint8Array.of(131) },
-      { name: 'y_s', dims: [], data: Float32Array.of(0.05) },
-      { name: 'y_z', dims: [], data: Uint8Array.of(128) },
-    ],
-    nodes: [
-      ...q('x', 'a', 'a'),
-      ...q('x2', 'b', 'b'),
-      { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] },
-      ...q('p', 'y', 'y'),
-    ],
-  })
+  const bytes = qdqMulOnnx()
   const ir = quantize(lowerOnnx(parseOnnx(bytes)), [])
   let circuit: Awaited<ReturnType<typeof buildCircuit>>
   beforeAll(async () => {

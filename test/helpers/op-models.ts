@@ -3,6 +3,7 @@
  * (test/circuit/max, lookup, mul, steps) and the direct backend's equivalence and tamper tests.
  */
 import type { IrModel, LookupOp, Step } from '../../src/ir/types.js'
+import { buildModel } from '../../src/onnx/write.js'
 import { randInt, rng } from './circuit.js'
 import { type Params, rq } from './requant-models.js'
 
@@ -275,4 +276,52 @@ export function stepsModel(): IrModel {
     ],
     outputs: [{ tensor: 6, name: 'y', quant: q }],
   }
+}
+
+/** ONNX: Mul of a [1,4,3] and a [4,1] float input (broadcast), then Relu (mul.test.ts quantises it from samples). */
+export function mulReluOnnx(): Uint8Array {
+  return buildModel({
+    name: 'mul-relu',
+    opset: 13,
+    inputs: [
+      { name: 'a', shape: [1, 4, 3] },
+      { name: 'b', shape: [4, 1] },
+    ],
+    outputs: [{ name: 'y', shape: [1, 4, 3] }],
+    nodes: [
+      { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] },
+      { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
+    ],
+  })
+}
+
+/** ONNX: a QDQ Mul of two uint8 inputs with nonzero zero points (centred operands, half-even requant). */
+export function qdqMulOnnx(): Uint8Array {
+  const q = (x: string, y: string, p: string) => [
+    { op: 'QuantizeLinear', name: `${y}_quant`, inputs: [x, `${p}_s`, `${p}_z`], outputs: [`${y}_q`] },
+    { op: 'DequantizeLinear', name: `${y}_dequant`, inputs: [`${y}_q`, `${p}_s`, `${p}_z`], outputs: [y] },
+  ]
+  return buildModel({
+    name: 'qdq-mul',
+    opset: 13,
+    inputs: [
+      { name: 'x', shape: [2, 3] },
+      { name: 'x2', shape: [3] },
+    ],
+    outputs: [{ name: 'y', shape: [2, 3] }],
+    initializers: [
+      { name: 'a_s', dims: [], data: Float32Array.of(0.02) },
+      { name: 'a_z', dims: [], data: Uint8Array.of(120) },
+      { name: 'b_s', dims: [], data: Float32Array.of(0.03) },
+      { name: 'b_z', dims: [], data: Uint8Array.of(131) },
+      { name: 'y_s', dims: [], data: Float32Array.of(0.05) },
+      { name: 'y_z', dims: [], data: Uint8Array.of(128) },
+    ],
+    nodes: [
+      ...q('x', 'a', 'a'),
+      ...q('x2', 'b', 'b'),
+      { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] },
+      ...q('p', 'y', 'y'),
+    ],
+  })
 }

@@ -20,7 +20,7 @@ import { shutdown } from '../../../src/shutdown.js'
 import { sizeOf } from '../../../src/util/shape.js'
 import { randInt, rng } from '../../helpers/circuit.js'
 import { expectEquivalent } from '../../helpers/direct-equivalence.js'
-import { lookupModel, maxModel, mulModel, stepsModel } from '../../helpers/op-models.js'
+import { lookupModel, maxModel, mulModel, mulReluOnnx, qdqMulOnnx, stepsModel } from '../../helpers/op-models.js'
 import { halfEvenModel, halfUpModel } from '../../helpers/requant-models.js'
 
 afterAll(shutdown)
@@ -134,6 +134,17 @@ describe('direct backend = circom (O1), on the max, lookup and mul models', () =
     const inputs = inputsOf(ir, 5, 9)
     await expectEquivalent(ir, PUBLIC, inputs)
     await expectEquivalent(ir, PRIVATE_IN, inputs.slice(0, 1))
+  })
+
+  it('mul in quantised ONNX models: broadcast Mul then Relu, and a QDQ Mul (centred uint8 operands)', async () => {
+    const relu = lowerOnnx(parseOnnx(mulReluOnnx()))
+    const r = rng(4)
+    const sample = () => relu.inputs.map((i) => Float64Array.from({ length: sizeOf(i.shape) }, () => r() * 2 - 1))
+    const reluIr = quantize(relu, Array.from({ length: 16 }, sample))
+    await expectEquivalent(reluIr, PUBLIC, inputsOf(reluIr, 2, 5))
+    const qdq = quantize(lowerOnnx(parseOnnx(qdqMulOnnx())), [])
+    expect(qdq.steps.map((s) => s.op.op)).toContain('mul')
+    await expectEquivalent(qdq, PRIVATE_IN, inputsOf(qdq, 2, 6))
   })
 
   it('every constrained kind in one model, whole and chunked (a 100-character template limit)', async () => {
