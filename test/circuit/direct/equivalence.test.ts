@@ -14,13 +14,22 @@ import { analyzeBounds } from '../../../src/ir/bounds.js'
 import type { IrModel } from '../../../src/ir/types.js'
 import { lowerOnnx } from '../../../src/onnx/lower.js'
 import { parseOnnx } from '../../../src/onnx/parse.js'
+import { buildModel } from '../../../src/onnx/write.js'
 import { quantizeInputs } from '../../../src/quantize/input.js'
 import { quantize } from '../../../src/quantize/quantize.js'
 import { shutdown } from '../../../src/shutdown.js'
 import { sizeOf } from '../../../src/util/shape.js'
 import { randInt, rng } from '../../helpers/circuit.js'
 import { expectEquivalent } from '../../helpers/direct-equivalence.js'
-import { lookupModel, maxModel, mulModel, mulReluOnnx, qdqMulOnnx, stepsModel } from '../../helpers/op-models.js'
+import {
+  lookupModel,
+  maxModel,
+  mulModel,
+  mulReluOnnx,
+  qdqMulOnnx,
+  stepsModel,
+  tinyQdq,
+} from '../../helpers/op-models.js'
 import { halfEvenModel, halfUpModel } from '../../helpers/requant-models.js'
 
 afterAll(shutdown)
@@ -145,6 +154,14 @@ describe('direct backend = circom (O1), on the max, lookup and mul models', () =
     const qdq = quantize(lowerOnnx(parseOnnx(qdqMulOnnx())), [])
     expect(qdq.steps.map((s) => s.op.op)).toContain('mul')
     await expectEquivalent(qdq, PRIVATE_IN, inputsOf(qdq, 2, 6))
+  })
+
+  it('a QDQ CNN: Conv → Relu → MaxPool → Gemm → Sigmoid (max pooling and a lookup from ONNX)', async () => {
+    const ir = quantize(lowerOnnx(parseOnnx(buildModel(tinyQdq()))), [])
+    expect(ir.steps.map((s) => s.op.op)).toEqual(['linear', 'requant', 'max', 'linear', 'requant', 'lookup'])
+    const inputs = inputsOf(ir, 2, 10)
+    await expectEquivalent(ir, PUBLIC, inputs)
+    await expectEquivalent(ir, PRIVATE_IN, inputs.slice(2, 3))
   })
 
   it('every constrained kind in one model, whole and chunked (a 100-character template limit)', async () => {
