@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildDirect } from '../../../src/circuit/direct/build.js'
-import type { Visibility } from '../../../src/circuit/layout.js'
+import type { PublicLayout, Visibility } from '../../../src/circuit/layout.js'
 import { ConstraintSystem } from '../../../src/circuit/r1cs/system.js'
 import { checkWitness } from '../../../src/circuit/r1cs/witness.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
@@ -17,10 +17,11 @@ import { devSetup } from '../../../src/prove/dev-setup.js'
 import { writeSystemFiles, writeWitnessFile } from '../../../src/prove/r1cs-files.js'
 import { shutdown } from '../../../src/shutdown.js'
 import { SCALAR_FIELD as P } from '../../../src/util/field.js'
-import { sizeOf } from '../../../src/util/shape.js'
 import { buildCircuit } from '../../helpers/circuit.js'
 import { freeWires } from '../../helpers/direct-equivalence.js'
-import { lookupModel, maxModel, mulModel, stepsModel } from '../../helpers/op-models.js'
+import { lookupModel, maxModel, mulModel, stepsModel, TANH } from '../../helpers/op-models.js'
+import { violated } from '../../helpers/r1cs.js'
+import { builderNamed } from '../../helpers/r1cs-parity.js'
 import { halfEvenModel, halfUpModel } from '../../helpers/requant-models.js'
 import { loadSnarkjs, terminateSnarkjs } from '../../helpers/tiny-circuit.js'
 
@@ -44,11 +45,8 @@ function wireNamed(system: ConstraintSystem, name: string): number {
   return w!
 }
 
-/**
- * `system` with every constraint that mentions `wire` removed: the wire becomes a hint nothing
- * checks (a `<--` without its `===`), as an under-constrained gadget would leave it.
- */
-function withoutConstraintsOn(system: ConstraintSystem, wire: number): ConstraintSystem {
+/** `system` without constraint `index` (the same wires, names and roles). */
+function without(system: ConstraintSystem, index: number): ConstraintSystem {
   const out = new ConstraintSystem()
   const roles = [
     ['output', system.outputCount],
@@ -58,11 +56,70 @@ function withoutConstraintsOn(system: ConstraintSystem, wire: number): Constrain
   let w = 1
   for (const [role, count] of roles) for (let k = 0; k < count; k++, w++) out.signal(role, system.nameOf(w))
   for (; w < system.wireCount; w++) out.signal('internal', system.nameOf(w))
-  for (let k = 0; k < system.constraintCount; k++) {
-    const [a, b, c] = system.constraint(k)
-    if (![...a, ...b, ...c].some(([t]) => t === wire)) out.constrain(a, b, c)
-  }
+  for (let k = 0; k < system.constraintCount; k++) if (k !== index) out.constrain(...system.constraint(k))
   return out
+}
+
+type Tamper = (w: readonly bigint[], wire: (name: string) => number, layout: PublicLayout) => bigint[]
+const mod = (v: bigint) => ((v % P) + P) % P
+
+/** max(x0, x1) = 40 for x0 = 40, x1 = −30: clear bit 8, move its weight into bit 0, output −30 (max.test.ts). */
+const cheatMax: { x: bigint[][]; tamper: Tamper } = {
+  x: [
+    [40n, -30n, 0n, 0n, 0n, 0n],
+    [0n, 0n, 0n, 0n],
+  ],
+  tamper: (w, wire, layout) => {
+    const bit = (i: number) => wire(`main.s6.mx6_1_0.bit[${i}]`)
+    expect(w[bit(8)]).toBe(1n)
+    const t = [...w]
+    t[bit(8)] = 0n
+    t[bit(0)] = w[bit(0)]! + 256n
+    // The pair's y is row 1's output, the step's o[0] (row 0 is x0 itself), lane 1 of out_packed[0].
+    expect(w[wire('main.s6.o[0]')]).toBe(40n)
+    t[wire('main.s6.o[0]')] = mod(-30n)
+    const laneBits = BigInt(layout.outputs[0]!.laneBits)
+    t[wire('main.out_packed[0]')] = mod(w[wire('main.out_packed[0]')]! - (70n << laneBits))
+    return t
+  },
+}
+
+/** x0 = −45 is v = 83 = 3·26 + 5 in the 256-entry tanh gadget (A = 10, B = 26): rows 1 and 2 set instead of 3 (lookup.test.ts). */
+const cheatLookup: { x: bigint[][]; tamper: Tamper } = {
+  x: [[-45n, 0n, 0n, 0n], [0n], [5n]],
+  tamper: (w, wire) => {
+    const [A, B, l] = [10, 26, 5]
+    const hb = (k: number) => wire(`main.s5.lk5_0.hb[${k}]`)
+    expect(w[hb(2)]).toBe(1n)
+    const row = (h: number) => (h * B + l < 256 ? TANH.table[h * B + l]! : 0n)
+    const bits = Array.from({ length: A - 1 }, (_, k): bigint => (k === 0 || k === 1 ? 1n : 0n))
+    const t = [...w]
+    bits.forEach((v, k) => {
+      t[hb(k)] = v
+    })
+    for (let k = 0; k < A - 2; k++) t[wire(`main.s5.lk5_0.p[${k}]`)] = mod(bits[k]! * (row(k + 1) - row(0)))
+    const y = row(0) + bits.reduce((acc, v, k) => acc + v * (row(k + 1) - row(0)), 0n)
+    // The gadget's y is the step's o[0], lane 0 of out_packed[0].
+    const delta = y - row(3)
+    expect(delta).not.toBe(0n)
+    t[wire('main.s5.o[0]')] = mod(y)
+    t[wire('main.out_packed[0]')] = mod(w[wire('main.out_packed[0]')]! + delta)
+    return t
+  },
+}
+
+/** m4[0] = x0·u0 (the step's o[0], lane 0 of out_packed[0]) plus one, the packed output moved with it (mul.test.ts). */
+const cheatMul: { x: bigint[][]; tamper: Tamper } = {
+  x: [
+    [-77n, 101n, 13n, -128n],
+    [200n, 3n],
+  ],
+  tamper: (w, wire) => {
+    const t = [...w]
+    t[wire('main.s4.o[0]')] = mod(w[wire('main.s4.o[0]')]! + 1n)
+    t[wire('main.out_packed[0]')] = mod(w[wire('main.out_packed[0]')]! + 1n)
+    return t
+  },
 }
 
 describe('direct witness: every wire constrained', () => {
@@ -124,19 +181,44 @@ describe('direct witness: every wire constrained', () => {
     expect(freeWires(system, witness!)).toEqual([])
   })
 
+  // The circom gadget tests' consistent cheats (test/circuit/max, lookup, mul), on the direct
+  // system: every other constraint holds, so the one guard left is named; without it the cheat passes.
   it.each([
-    ['a Max2 comparison bit', maxModel(), PUBLIC, 'main.s6.mx6_1_0.bit[8]'],
-    ['a Lookup row bit', lookupModel(), PRIVATE_IN, 'main.s5.lk5_0.hb[2]'],
-    ['a product', mulModel(), PUBLIC, 'main.s4.o[0]'],
-  ] as const)('a planted unconstrained hint (%s) is caught by name', (_, ir, visibility, name) => {
-    const inside = (i: (typeof ir.inputs)[number], k: number) =>
-      i.lo + BigInt(3 * k + 1) < i.hi ? i.lo + BigInt(3 * k + 1) : i.hi
-    const x = ir.inputs.map((i) => Array.from({ length: sizeOf(i.shape) }, (_, k) => inside(i, k)))
-    const { system, witness } = direct(ir, x, visibility)
-    const planted = withoutConstraintsOn(system, wireNamed(system, name))
-    expect(planted.constraintCount).toBeLessThan(system.constraintCount)
-    expect(checkWitness(planted, witness!)).toBeNull()
-    expect(freeWires(planted, witness!)).toContain(name)
+    [
+      'Max2 outputs the smaller operand, bits still recomposing (only bit[0]·(bit[0] − 1) = 0 catches it)',
+      maxModel(),
+      PUBLIC,
+      'main.s6.mx6_1_0.bit[0]',
+      cheatMax,
+    ],
+    [
+      'Lookup picks rows 1 and 2 for row 3, products recomputed (only the one-hot of hb catches it)',
+      lookupModel(),
+      PRIVATE_IN,
+      'main.s5.lk5_0.hb[0]',
+      cheatLookup,
+    ],
+    [
+      'a product off by one, output moved with it (only its own A·B = C catches it)',
+      mulModel(),
+      PUBLIC,
+      'main.s4.o[0]',
+      cheatMul,
+    ],
+  ] as const)('%s', (_, ir, visibility, guarded, cheat) => {
+    const built = direct(
+      ir,
+      cheat.x.map((v) => [...v]),
+      visibility,
+    )
+    const system = built.system
+    const w = (name: string) => wireNamed(system, name)
+    const t = cheat.tamper(built.witness!, w, built.layout)
+    const bad = violated(builderNamed(system).r1cs, t)
+    expect(bad).toHaveLength(1)
+    expect(checkWitness(system, t)!.signals).toContain(guarded)
+    // The guard is the one constraint between the cheat and a valid proof.
+    expect(checkWitness(without(system, bad[0]!), t)).toBeNull()
   })
 
   it('the harness can fail: a planted unconstrained wire is reported by name', () => {
