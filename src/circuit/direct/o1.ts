@@ -78,10 +78,10 @@ export class PreCircuit {
     for (const [i, c] of this.tree.entries()) (c.parent < 0 ? roots : children[c.parent]!).push(i)
     const position = new Float64Array(this.tree.length)
     let next = 0
+    const keys = this.tree.map((c) => siblingKey(c.name))
     const visit = (i: number) => {
       position[i] = next++
-      for (const child of children[i]!.sort((x, y) => siblingOrder(this.tree[x]!.name, this.tree[y]!.name)))
-        visit(child)
+      for (const child of children[i]!.sort((x, y) => siblingOrder(keys[x]!, keys[y]!))) visit(child)
     }
     for (const r of roots) visit(r)
     const span = 3 * RANK_SPAN
@@ -262,17 +262,22 @@ export class PreCircuit {
   }
 }
 
+/** A component name as circom orders siblings: the name before any index, then the indices. */
+type SiblingKey = { base: string; indices: number[] }
+
+function siblingKey(name: string): SiblingKey {
+  return { base: name.split('[', 1)[0]!, indices: Array.from(name.matchAll(/\[(\d+)\]/g), (m) => Number(m[1])) }
+}
+
 /**
  * circom's order of two sibling components: by name as a string (code units), elements of one
  * array (`rc0[2]`, `rc0[10]`) by their index.
  */
-function siblingOrder(a: string, b: string): number {
-  const [baseA, baseB] = [a.split('[', 1)[0]!, b.split('[', 1)[0]!]
-  if (baseA !== baseB) return baseA < baseB ? -1 : 1
-  const index = (s: string) => Array.from(s.matchAll(/\[(\d+)\]/g), (m) => Number(m[1]))
-  const [ia, ib] = [index(a), index(b)]
-  for (let k = 0; k < Math.min(ia.length, ib.length); k++) if (ia[k] !== ib[k]) return ia[k]! - ib[k]!
-  return ia.length - ib.length
+function siblingOrder(a: SiblingKey, b: SiblingKey): number {
+  if (a.base !== b.base) return a.base < b.base ? -1 : 1
+  for (let k = 0; k < Math.min(a.indices.length, b.indices.length); k++)
+    if (a.indices[k] !== b.indices[k]) return a.indices[k]! - b.indices[k]!
+  return a.indices.length - b.indices.length
 }
 
 /** The value of an LC made only of the constant one (or empty), else null. */
