@@ -4,15 +4,16 @@
  * emitter wires them into a step template (`comp`: s<id> or a chunk s<id>.c<c>).
  *
  * Each Max2 or Lookup instance is a component of its own (`mx<id>_<i>_<g>`, `lk<id>_<j>`),
- * written through `PreCircuit.sink`: the gadget declares only what circom keeps after O1, its
- * operands are the caller's signals. The one copy a gadget cannot resolve alone is a link
- * inside a max tree (`mx5_0_10.a <== mx5_0_4.y`): which of the two names survives depends on
- * the components' string order (mx5_0_10 sorts first), so the consuming input is declared
- * here as a signal with the copy constraint and o1.ts keeps the lowest label, as circom does.
+ * written through `PreCircuit.sink`: the gadget declares only what circom keeps after O1. Its
+ * input ports (Max2's a, b; Lookup's x) are copies of the caller's signals whose surviving
+ * name depends on the components' string order (`mx5_0_10.a <== mx5_0_4.y` keeps mx5_0_10's;
+ * in main, `lk4_0.x <== rq2_0.y` keeps lk4_0's), so they are declared here with the copy
+ * constraint and o1.ts keeps the lowest label, as circom does.
  * The mul's products are signals `m<id>[i]` of the step itself.
  */
 import { lookupValue } from '../../ir/ops.js'
 import type { LookupOp, MaxOp, MulOp, TensorBounds, TensorId } from '../../ir/types.js'
+import { planLookup } from '../lookup.js'
 import { planPairMax } from '../max.js'
 import { lookupElement } from './gadgets/lookup.js'
 import { type MaxOperand, pairMax } from './gadgets/max2.js'
@@ -46,11 +47,30 @@ export function lookupOp(
   return x.map((r, j): DirectRef => {
     // As emitLookup: a constant element is looked up at build time, before any planning.
     if (r.sig === null) return constRef(lookupValue(op, r.add))
+    const [lo, hi] = [xb.lo[j]!, xb.hi[j]!]
+    // A constant or affine slice of the table writes nothing (lookupElement returns it).
+    if (planLookup(op, lo, hi, j).kind !== 'gadget' || r.mul === 0n)
+      return direct(lookupElement(pc.sink(comp), '', op, affine(r), lo, hi, j).y)
     const lk = pc.component(comp, `lk${id}_${j}`)
-    const { y, gadget } = lookupElement(pc.sink(lk), lk.path, op, affine(r), xb.lo[j]!, xb.hi[j]!, j)
-    if (gadget) pc.runWitness(gadget.witness)
+    const x = copyInput(pc, lk, 'x', 0, r.sig)
+    const { y, gadget } = lookupElement(pc.sink(lk), lk.path, op, { ...affine(r), wire: x }, lo, hi, j)
+    pc.runWitness(gadget!.witness)
     return direct(y)
   })
+}
+
+/**
+ * A gadget's input port as circom wires it (`c.x <== sig`): a copy of the caller's signal,
+ * declared so that O1 keeps the class's lowest label. Usually the caller's, but a step's
+ * gadgets sit in main when weights are hashed, and there lk4_0.x sorts before rq2_0.y.
+ */
+function copyInput(pc: PreCircuit, comp: Component, port: string, index: number, from: number): number {
+  const sig = pc.signal(comp, INPUT, port, () => pc.value(from), 'internal', index)
+  pc.linear([
+    [sig, 1n],
+    [from, -1n],
+  ])
+  return sig
 }
 
 /**
@@ -72,15 +92,11 @@ export function maxOp(
       row.push({ ref: affine(x[op.cols[k]!]!), lo: xb.lo[op.cols[k]!]!, hi: xb.hi[op.cols[k]!]! })
     const top = row.reduce((m, o) => (o.lo > m.lo ? o : m), row[0]!)
     let level = row.filter((o) => o === top || o.hi > top.lo)
-    /** The y wires of this row's gadgets: an operand that is one is a link inside the tree. */
-    const made = new Set<number>()
     let g = 0
     while (level.length > 1) {
       const next: MaxOperand[] = []
       for (let k = 0; k < level.length; k += 2)
-        next.push(
-          k + 1 < level.length ? pair(pc, comp, `mx${id}_${i}_${g++}`, level[k]!, level[k + 1]!, made) : level[k]!,
-        )
+        next.push(k + 1 < level.length ? pair(pc, comp, `mx${id}_${i}_${g++}`, level[k]!, level[k + 1]!) : level[k]!)
       level = next
     }
     out.push(direct(level[0]!.ref))
@@ -89,30 +105,16 @@ export function maxOp(
 }
 
 /** One pairwise max (max.ts `pairMax`): a component only when the bounds leave the pair open. */
-function pair(
-  pc: PreCircuit,
-  comp: Component,
-  name: string,
-  a: MaxOperand,
-  b: MaxOperand,
-  made: Set<number>,
-): MaxOperand {
+function pair(pc: PreCircuit, comp: Component, name: string, a: MaxOperand, b: MaxOperand): MaxOperand {
   if (!needsGadget(a, b)) return pairMax(pc.sink(comp), '', a, b)
   const mx = pc.component(comp, name)
-  const input = (o: MaxOperand, port: 'a' | 'b'): MaxOperand => {
-    const from = o.ref.wire
-    if (from === null || !made.has(from)) return o
-    // A tree link `mx.a <== prev.y`: a copy whose surviving name o1.ts decides by label.
-    const sig = pc.signal(mx, INPUT, port, () => pc.value(from), 'internal', port === 'a' ? 0 : 1)
-    pc.linear([
-      [sig, 1n],
-      [from, -1n],
-    ])
-    return { ...o, ref: { wire: sig, mul: 1n, add: 0n } }
-  }
+  // `mx.a <== sig` (a constant operand is `mx.a <== 0`, no signal): the ref's mul and add are Max2's MA, CA.
+  const input = (o: MaxOperand, port: 'a' | 'b'): MaxOperand =>
+    o.ref.wire === null
+      ? o
+      : { ...o, ref: { ...o.ref, wire: copyInput(pc, mx, port, port === 'a' ? 0 : 1, o.ref.wire) } }
   const r = pairMax(pc.sink(mx), mx.path, input(a, 'a'), input(b, 'b'))
   pc.runWitness(r.gadget!.witness)
-  made.add(r.ref.wire!)
   return r
 }
 

@@ -164,11 +164,14 @@ describe('direct backend = circom (O1), on the max, lookup and mul models', () =
     await expectEquivalent(ir, PRIVATE_IN, inputs.slice(2, 3))
   })
 
-  it('every constrained kind in one model, whole and chunked (a 100-character template limit)', async () => {
+  it('every constrained kind in one model: whole, hashed weights (all in main) and chunked (a 100-character template limit)', async () => {
     const ir = stepsModel()
     const inputs = inputsOf(ir, 3, 8)
     await expectEquivalent(ir, PUBLIC, inputs)
     await expectEquivalent(ir, PRIVATE_IN, inputs.slice(0, 1))
+    // Hashed weights: every step inline in main (no step templates), gadgets named under main.
+    const hashed = await expectEquivalent(ir, PUBLIC, inputs.slice(0, 1), undefined, { weights: 'hashed' })
+    expect(hashed.some((n) => n.startsWith('main.mx3_0_0.'))).toBe(true)
     const names = await expectEquivalent(ir, PUBLIC, inputs, 100)
     // Split: gadgets in chunks past c0 (mul's products are all named by the step's o[m]; steps.test checks its chunks).
     for (const gadget of ['mx3_', 'lk4_'])
