@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FIXTURES, fixturePath } from '../../../models/make-fixtures.js'
-import { buildDirect } from '../../../src/circuit/direct/build.js'
-import { DirectOpError, DirectVisibilityError } from '../../../src/circuit/direct/errors.js'
+import { buildDirect, directWitness } from '../../../src/circuit/direct/build.js'
+import { DirectOpError, DirectVisibilityError, DirectWiresMismatchError } from '../../../src/circuit/direct/errors.js'
 import type { Visibility } from '../../../src/circuit/layout.js'
 import { publicSignals } from '../../../src/circuit/public.js'
 import { checkWitness } from '../../../src/circuit/r1cs/witness.js'
@@ -65,6 +65,20 @@ async function expectEquivalent(
     const { system, witness } = buildDirect({ model: ir, bounds, visibility, templateTextLimit, inputs: x })
     expect(system.constraintCount).toBe(structure.system.constraintCount)
     expect(checkWitness(system, witness!)).toBeNull()
+    // The prove-time pass (values only, the compile's wire map) gives the very same witness.
+    const { wires } = structure
+    expect(
+      directWitness({
+        model: ir,
+        bounds,
+        visibility,
+        templateTextLimit,
+        inputs: x,
+        wires,
+        signalCount: structure.signalCount,
+        stepChunks: structure.stepChunks,
+      }),
+    ).toEqual(witness)
     expect(violated(circom.r1cs, mapWitness(witness!, ours, circom))).toEqual([])
     const theirs = await circuit.witness(x)
     expect(checkWitness(system, mapWitness(theirs, circom, ours))).toBeNull()
@@ -130,6 +144,16 @@ describe('direct backend = circom (O1), on the requant gadget models', () => {
 })
 
 describe('what the direct backend refuses', () => {
+  it('a wire map from another build: the witness pass names the mismatch', () => {
+    const ir = halfUpModel()
+    const bounds = analyzeBounds(ir)
+    const { wires, signalCount, stepChunks } = buildDirect({ model: ir, bounds, visibility: PUBLIC })
+    const inputs = [[1n, 2n, 3n]]
+    expect(() =>
+      directWitness({ model: ir, bounds, visibility: PUBLIC, inputs, wires, stepChunks, signalCount: signalCount + 1 }),
+    ).toThrow(DirectWiresMismatchError)
+  })
+
   it('hashed visibility and hashed weights, by name', () => {
     const ir = halfUpModel()
     const bounds = analyzeBounds(ir)
