@@ -185,7 +185,16 @@ export async function commitStaging(staging: string, outDir: string, state: OutD
 }
 
 /** Artifacts a consumer may need checked, by their names in `artifactPaths`. */
-export type ArtifactName = 'onnx' | 'ir' | 'circuit' | 'r1cs' | 'wasm' | 'witnessJs' | 'zkey' | 'verificationKey'
+export type ArtifactName =
+  | 'onnx'
+  | 'ir'
+  | 'circuit'
+  | 'r1cs'
+  | 'wires'
+  | 'wasm'
+  | 'witnessJs'
+  | 'zkey'
+  | 'verificationKey'
 
 /**
  * Checks the named artifacts of a build against the manifest's hashes: a missing or changed

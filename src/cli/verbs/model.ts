@@ -57,7 +57,7 @@ export const compile: Verb = lazyVerb(
       dim: FLAG.dim,
       compiler: {
         type: 'string',
-        help: 'circom (default) | direct (the R1CS and witness written from the IR, no circom run; linear, requant and gather models, public or private inputs, constant weights)',
+        help: 'direct (default: the R1CS and witness written from the IR, no circom run; for now linear, requant and gather models with public or private parts and constant weights, others fall back to circom) | circom (circom compiles the emitted source; wasm witness generator)',
       },
     },
     arity: 1,
