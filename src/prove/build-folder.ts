@@ -109,7 +109,9 @@ export async function withStaging<T>(outDir: string, build: (staging: string) =>
   const firstCreated = await firstMissing(parent)
   const staging = join(parent, `.${basename(absolute)}.staging-${randomBytes(4).toString('hex')}`)
   const cleanup = () => {
-    rmSync(staging, { recursive: true, force: true })
+    // Retried: a signal can land while a streamed write (the direct backend's r1cs) still has a
+    // file being created in the staging folder, and the folder is then not empty once.
+    rmSync(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 })
     if (firstCreated) rmSync(firstCreated, { recursive: true, force: true })
   }
   const onSignal = (signal: NodeJS.Signals) => {

@@ -870,7 +870,7 @@ describe('build folders: consistent or refused, never half-built', () => {
     await writeFile(join(dir, 'in.json'), JSON.stringify(INPUT))
     expectClear(await veriml(['prove', b, '--input', join(dir, 'in.json'), '--out', join(dir, 'p2')]), {
       code: 1,
-      message: /model\.wires is missing: .* Recompile/,
+      message: /model\.wires is missing: [\s\S]*Recompile/,
     })
   })
 

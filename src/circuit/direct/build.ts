@@ -214,13 +214,13 @@ function linear(pc: PreCircuit, comp: Component, op: LinearOp, x: DirectRef[], i
       const w = op.vals[k]!
       if (r.sig !== null && w !== 0n && r.mul !== 0n) signals++
       if (!store) continue
-      // termsOf(r, w), in place.
+      // termsOf(r, w), in place, its constant part summed into the row's one constant term
+      // (O1 sums them anyway): half the stored terms, and no repeated wire to merge.
       if (r.sig !== null) {
         sigs[n] = r.sig
         coefs[n++] = w * r.mul
       }
-      sigs[n] = 0
-      coefs[n++] = w * r.add
+      if (r.add !== 0n) coefs[0] = coefs[0]! + w * r.add
     }
     if (signals === 0) {
       let constant = bias
