@@ -36,7 +36,7 @@ export const quantize: Verb = lazyVerb(
 export const compile: Verb = lazyVerb(
   {
     usage:
-      'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed] [--compiler circom|direct]',
+      'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed] [--compiler direct|circom]',
     summary: 'ONNX → integer IR → circom circuit → r1cs and witness generator',
     flags: {
       out: { type: 'string', help: 'build folder' },
