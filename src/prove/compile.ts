@@ -5,7 +5,6 @@ import { LIMITS } from '../onnx/limits.js'
 import { readInputFile } from '../util/external.js'
 import { checkOutDir, commitStaging, type OutDirState, withStaging } from './build-folder.js'
 import { assertDirectSupported } from '../circuit/direct/build.js'
-import { DirectOpError, DirectVisibilityError } from '../circuit/direct/errors.js'
 import { emitCircuit } from '../circuit/emit.js'
 import type { Visibility, WeightVisibility } from '../circuit/layout.js'
 import { weightCommitment } from '../circuit/weights.js'
@@ -23,7 +22,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { VERIML_VERSION, packageVersion } from '../util/versions.js'
 import { compileCircom } from './circom.js'
-import { type Compiler, compileDirect } from './direct.js'
+import { type Compiler, compileDirect, directSupported } from './direct.js'
 import {
   type BuildManifest,
   type BuildTarget,
@@ -346,21 +345,6 @@ async function reusedBuild<M extends BuildManifest>(
 ): Promise<CompileModelReturnType<M>> {
   const report = JSON.parse(await readFile(artifactPaths(outDir).report, 'utf8')) as { accuracy: AccuracyReport }
   return { model: compiledModel(outDir, previous, ir), manifest: previous, accuracy: report.accuracy, reused: true }
-}
-
-/**
- * INTERIM: whether the direct backend builds this model now; compile's default falls back to
- * circom when it does not (max, lookup, mul, hashing). The integrator removes the fallback
- * once those gadgets are merged: the default is then direct for every model.
- */
-function directSupported(ir: IrModel, visibility: Visibility, weights: WeightVisibility): boolean {
-  try {
-    assertDirectSupported(ir, visibility, weights)
-    return true
-  } catch (error) {
-    if (error instanceof DirectOpError || error instanceof DirectVisibilityError) return false
-    throw error
-  }
 }
 
 /** The quantised model against onnxruntime's float run, on up to 64 calibration (or domain) samples. */

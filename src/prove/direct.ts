@@ -7,7 +7,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { relative } from 'node:path'
-import { buildDirect, directWitness } from '../circuit/direct/build.js'
+import { assertDirectSupported, buildDirect, directWitness } from '../circuit/direct/build.js'
+import { DirectOpError, DirectVisibilityError } from '../circuit/direct/errors.js'
 import { decodeWireMap, encodeWireMap } from '../circuit/direct/wires.js'
 import type { Visibility, WeightVisibility } from '../circuit/layout.js'
 import { wtnsBytes } from '../circuit/r1cs/write-wtns.js'
@@ -24,6 +25,21 @@ import type { WitnessCalculator } from './witness.js'
 /** Which compiler makes the R1CS: the direct backend (default) or circom (today's path, the cross-check). */
 export type Compiler = 'circom' | 'direct'
 export const COMPILERS = ['circom', 'direct'] as const
+
+/**
+ * INTERIM: whether the direct backend builds this model now; compile's default falls back to
+ * circom when it does not (max, lookup, mul, hashing). The integrator removes the fallback
+ * once those gadgets are merged: the default is then direct for every model.
+ */
+export function directSupported(ir: IrModel, visibility: Visibility, weights: WeightVisibility): boolean {
+  try {
+    assertDirectSupported(ir, visibility, weights)
+    return true
+  } catch (error) {
+    if (error instanceof DirectOpError || error instanceof DirectVisibilityError) return false
+    throw error
+  }
+}
 
 export interface CompileDirectParameters {
   paths: ArtifactPaths
