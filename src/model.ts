@@ -109,13 +109,13 @@ export function compiledModel<M extends BuildManifest>(dir: string, manifest: M,
     ir,
     witness() {
       if (manifest.target === 'optimistic') return Promise.reject(new BuildTargetError({ dir, target: 'optimistic' }))
-      if (manifest.compiler === 'direct')
-        return (witness ??= Promise.resolve(
-          directWitnessCalculator(ir, manifest.layout.visibility, manifest.layout.weights ? 'hashed' : 'constant'),
-        ))
       const hashedWeights = manifest.layout.weights !== undefined
-      witness ??= loadWitnessCalculator({ paths, ir, hashedWeights }).catch((error: unknown) => {
-        // A failed load (a missing wasm) is not kept: the next call tries again.
+      const load = () =>
+        manifest.compiler === 'direct'
+          ? directWitnessCalculator({ dir, paths, manifest, ir })
+          : loadWitnessCalculator({ paths, ir, hashedWeights })
+      witness ??= load().catch((error: unknown) => {
+        // A failed load (a missing wasm or wire map) is not kept: the next call tries again.
         witness = undefined
         throw error
       })

@@ -51,10 +51,10 @@ describe('CompiledModel: a build folder loaded once (tiny MLP)', () => {
     expect(r.code).toBe(0)
     expect(readsOf('manifest.json')).toBe(1)
     expect(readsOf('ir.json')).toBe(1)
-    expect(readsOf('model.wasm')).toBe(1)
+    expect(readsOf('model.wires')).toBe(1)
   })
 
-  it('proving a loaded model again reads nothing of it again: no manifest, no IR, the witness wasm compiled once', async () => {
+  it('proving a loaded model again reads nothing of it again: no manifest, no IR, the wire map read once', async () => {
     const loaded = await loadModel(dir, { target: 'zk' })
     expect(readsOf('manifest.json')).toBe(1)
     expect(readsOf('ir.json')).toBe(1)
@@ -64,7 +64,7 @@ describe('CompiledModel: a build folder loaded once (tiny MLP)', () => {
     expect(second.publicSignals).toEqual(first.publicSignals)
     expect(readsOf('manifest.json')).toBe(0)
     expect(readsOf('ir.json')).toBe(0)
-    expect(readsOf('model.wasm')).toBe(1)
+    expect(readsOf('model.wires')).toBe(1)
     expect((await verifyProof({ model: loaded, proofDir: join(tmp, 'p2') })).valid).toBe(true)
   })
 

@@ -109,7 +109,9 @@ export async function withStaging<T>(outDir: string, build: (staging: string) =>
   const firstCreated = await firstMissing(parent)
   const staging = join(parent, `.${basename(absolute)}.staging-${randomBytes(4).toString('hex')}`)
   const cleanup = () => {
-    rmSync(staging, { recursive: true, force: true })
+    // Retried: a signal can land while a streamed write (the direct backend's r1cs) still has a
+    // file being created in the staging folder, and the folder is then not empty once.
+    rmSync(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 })
     if (firstCreated) rmSync(firstCreated, { recursive: true, force: true })
   }
   const onSignal = (signal: NodeJS.Signals) => {
@@ -185,7 +187,16 @@ export async function commitStaging(staging: string, outDir: string, state: OutD
 }
 
 /** Artifacts a consumer may need checked, by their names in `artifactPaths`. */
-export type ArtifactName = 'onnx' | 'ir' | 'circuit' | 'r1cs' | 'wasm' | 'witnessJs' | 'zkey' | 'verificationKey'
+export type ArtifactName =
+  | 'onnx'
+  | 'ir'
+  | 'circuit'
+  | 'r1cs'
+  | 'wires'
+  | 'wasm'
+  | 'witnessJs'
+  | 'zkey'
+  | 'verificationKey'
 
 /**
  * Checks the named artifacts of a build against the manifest's hashes: a missing or changed

@@ -1,21 +1,29 @@
 /**
- * `compile --compiler direct`: the circuit's R1CS written by the direct backend
- * (src/circuit/direct/) instead of circom, and its witness computed in TypeScript at prove time
- * instead of by circom's wasm. The circom source is still written by compile (the auditable
- * artifact); the tests check that circom compiles it to the same system.
+ * The direct backend at the edges: compile writes circuit/model.r1cs, .sym and the wire map
+ * (circuit/model.wires) from the IR instead of running circom; prove computes the witness in
+ * TypeScript instead of circom's wasm: a values-only pass over the same transcription, laid
+ * out with the wire map (no constraint stored, no O1). The circom source is still written by
+ * compile (the auditable artifact); the tests check that circom compiles it to the same system.
  */
-import { buildDirect } from '../circuit/direct/build.js'
+import { readFile } from 'node:fs/promises'
+import { relative } from 'node:path'
+import { buildDirect, directWitness } from '../circuit/direct/build.js'
 import { loadPoseidonTables } from '../circuit/direct/gadgets/poseidon-constants.js'
 import { hashesAnything } from '../circuit/direct/hash.js'
+import { decodeWireMap, encodeWireMap } from '../circuit/direct/wires.js'
 import type { Visibility, WeightVisibility } from '../circuit/layout.js'
 import { wtnsBytes } from '../circuit/r1cs/write-wtns.js'
 import { analyzeBounds } from '../ir/bounds.js'
 import type { IrModel, TensorBounds, TensorId } from '../ir/types.js'
+import { FileError, fileError } from '../util/external.js'
+import { writeFileAtomic } from '../util/fs.js'
+import { InconsistentBuildError, checkArtifactBytes } from './build-folder.js'
+import type { Manifest } from './manifest.js'
 import type { ArtifactPaths } from './paths.js'
 import { writeSystemFiles } from './r1cs-files.js'
 import type { WitnessCalculator } from './witness.js'
 
-/** Which compiler makes the R1CS: circom (default, today's path) or the direct backend. */
+/** Which compiler makes the R1CS: the direct backend (default) or circom (today's path, the cross-check). */
 export type Compiler = 'circom' | 'direct'
 export const COMPILERS = ['circom', 'direct'] as const
 
@@ -27,13 +35,13 @@ export interface CompileDirectParameters {
   weights: WeightVisibility
 }
 
-/** Writes circuit/model.r1cs and model.sym from the IR; what circom's compile would report. */
+/** Writes circuit/model.r1cs, model.sym and model.wires from the IR; what circom's compile would report. */
 export async function compileDirect(
   p: CompileDirectParameters,
 ): Promise<{ constraintCount: number; compileMs: number }> {
   const started = performance.now()
   const poseidon = hashesAnything(p.visibility, p.weights) ? await loadPoseidonTables() : undefined
-  const { system } = buildDirect({
+  const { system, wires, signalCount, stepChunks } = buildDirect({
     model: p.ir,
     bounds: p.bounds,
     visibility: p.visibility,
@@ -41,19 +49,44 @@ export async function compileDirect(
     poseidon,
   })
   await writeSystemFiles({ system, r1csPath: p.paths.r1cs, symPath: p.paths.sym })
+  await writeFileAtomic(p.paths.wires, encodeWireMap({ signalCount, wires, stepChunks }))
   return { constraintCount: system.constraintCount, compileMs: performance.now() - started }
 }
 
-/** The witness of a direct build: the direct backend run with values, as a .wtns in memory. */
-export function directWitnessCalculator(
-  ir: IrModel,
-  visibility: Visibility,
-  weights: WeightVisibility = 'constant',
-): WitnessCalculator {
-  const bounds = analyzeBounds(ir)
-  const hashed = hashesAnything(visibility, weights)
-  return async (inputs) => {
-    const poseidon = hashed ? await loadPoseidonTables() : undefined
-    return wtnsBytes(buildDirect({ model: ir, bounds, visibility, weights, inputs, poseidon }).witness!)
+export interface DirectWitnessCalculatorParameters {
+  dir: string
+  paths: ArtifactPaths
+  manifest: Manifest
+  ir: IrModel
+}
+
+/**
+ * The witness of a direct build as a .wtns in memory. Reads the wire map once, checked
+ * against the manifest's hash: a missing, unrecorded, changed or malformed map is an
+ * InconsistentBuildError naming the file, whose fix is a recompile.
+ */
+export async function directWitnessCalculator(p: DirectWitnessCalculatorParameters): Promise<WitnessCalculator> {
+  const path = p.paths.wires
+  const inconsistent = (problem: string, cause?: unknown) =>
+    new InconsistentBuildError({ dir: p.dir, path, problem, fix: 'recompile', cause })
+  let bytes: Buffer
+  try {
+    bytes = await readFile(path)
+  } catch (error) {
+    const e = fileError(error, path)
+    if (e instanceof FileError && e.code === 'ENOENT') throw inconsistent('is missing', error)
+    throw e
   }
+  // A direct build made before the wire map existed records none: it cannot be proven any more.
+  if (p.manifest.artifacts[relative(p.dir, path)] === undefined)
+    throw inconsistent('is not recorded in the manifest (a direct build from an older veriml)')
+  checkArtifactBytes(p.dir, p.manifest, 'wires', bytes)
+  const map = decodeWireMap(bytes)
+  if (typeof map === 'string') throw inconsistent(map)
+  const bounds = analyzeBounds(p.ir)
+  const visibility = p.manifest.layout.visibility
+  const weights = p.manifest.layout.weights ? 'hashed' : 'constant'
+  const poseidon = hashesAnything(visibility, weights) ? await loadPoseidonTables() : undefined
+  return async (inputs) =>
+    wtnsBytes(directWitness({ model: p.ir, bounds, visibility, weights, inputs, poseidon, ...map }))
 }

@@ -15,6 +15,8 @@ export function artifactPaths(dir: string) {
     r1cs: join(circuitDir, 'model.r1cs'),
     /** Signal names of the r1cs (circom writes it beside; the direct backend too). */
     sym: join(circuitDir, 'model.sym'),
+    /** The direct backend's wire map (circuit/direct/wires.ts): its prove-time witness pass needs it. */
+    wires: join(circuitDir, 'model.wires'),
     wasm: join(circuitDir, 'model_js', 'model.wasm'),
     /** circom's JS driver of the wasm witness generator. */
     witnessJs: join(circuitDir, 'model_js', 'witness_calculator.js'),

@@ -92,9 +92,10 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
       path: paths.zkey,
       hint: `no proving key: run \`veriml setup ${dir} --dev\` (or --ptau FILE) first.`,
     })
-  // A truncated or foreign key, or a witness generator from another compile, is named here
+  // A truncated or foreign key, or a witness generator (circom's wasm, the direct build's wire
+  // map) from another compile, is named here
   // rather than failing inside snarkjs or blamed on veriml as a witness mismatch.
-  await checkArtifacts(dir, run.manifest, ['wasm', 'witnessJs', 'zkey'])
+  await checkArtifacts(dir, run.manifest, ['wasm', 'witnessJs', 'wires', 'zkey'])
   const expected = (await publicSignals(run.manifest.layout, run.inputs, run.outputs)).map(String)
   let t = performance.now()
   const calculate = await model.witness()

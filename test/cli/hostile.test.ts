@@ -864,13 +864,13 @@ describe('build folders: consistent or refused, never half-built', () => {
     })
   })
 
-  it('a deleted witness generator: prove says recompile', async () => {
+  it('a deleted witness generator (the wire map of a direct build): prove says recompile', async () => {
     const { b, dir } = await buildCopy()
-    await rm(join(b, 'circuit', 'model_js', 'model.wasm'))
+    await rm(join(b, 'circuit', 'model.wires'))
     await writeFile(join(dir, 'in.json'), JSON.stringify(INPUT))
     expectClear(await veriml(['prove', b, '--input', join(dir, 'in.json'), '--out', join(dir, 'p2')]), {
       code: 1,
-      message: /model\.wasm is missing: .* Recompile|model\.wasm is missing/,
+      message: /model\.wires is missing: [\s\S]*Recompile/,
     })
   })
 

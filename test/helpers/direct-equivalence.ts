@@ -5,7 +5,7 @@
  * the reference executor defines (with hashed weights, the commitment last).
  */
 import { expect } from 'vitest'
-import { buildDirect } from '../../src/circuit/direct/build.js'
+import { buildDirect, directWitness } from '../../src/circuit/direct/build.js'
 import { loadPoseidonTables } from '../../src/circuit/direct/gadgets/poseidon-constants.js'
 import { hashesAnything } from '../../src/circuit/direct/hash.js'
 import type { Visibility, WeightVisibility } from '../../src/circuit/layout.js'
@@ -73,6 +73,9 @@ export async function expectEquivalent(
     const { system, witness } = buildDirect({ ...options, inputs: x })
     expect(system.constraintCount).toBe(structure.system.constraintCount)
     expect(checkWitness(system, witness!)).toBeNull()
+    // The prove-time pass (values only, the compile's wire map) gives the very same witness.
+    const { wires, signalCount, stepChunks } = structure
+    expect(directWitness({ ...options, inputs: x, wires, signalCount, stepChunks })).toEqual(witness)
     expect(violated(circom.r1cs, mapWitness(witness!, ours, circom))).toEqual([])
     const theirs = await circuit.witness(x)
     expect(checkWitness(system, mapWitness(theirs, circom, ours))).toBeNull()

@@ -121,7 +121,12 @@ describe('installed into a fresh project', () => {
 
   it('compiles the shipped tiny model through the installed CLI (circom helpers, templates) and runs it as the source CLI does', async () => {
     const model = join(app, 'node_modules', 'veriml', 'models', 'tiny-mlp.onnx')
-    const compiled = await run(bin(), ['compile', model, '--out', join(app, 'build', 'tiny')], app)
+    // --compiler circom: the installed package's circom helpers (wasi runner, wat2wasm) and templates run.
+    const compiled = await run(
+      bin(),
+      ['compile', model, '--out', join(app, 'build', 'tiny'), '--compiler', 'circom'],
+      app,
+    )
     expect(compiled.code, compiled.stderr).toBe(0)
     const manifest = JSON.parse(await readFile(join(app, 'build', 'tiny', 'manifest.json'), 'utf8'))
     expect(manifest.constraintCount).toBeGreaterThan(0)

@@ -101,7 +101,8 @@ describe('zk path end to end (tiny MLP)', () => {
     const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'))
     expect(manifest.setup).toMatchObject({ kind: 'dev', insecure: true })
     expect(Object.keys(manifest.artifacts)).toEqual(
-      expect.arrayContaining(['ir.json', 'circuit/model.r1cs', 'circuit/model_js/model.wasm']),
+      // The default compiler is the direct backend: its wire map stands where circom's wasm was.
+      expect.arrayContaining(['ir.json', 'circuit/model.r1cs', 'circuit/model.wires']),
     )
   })
 

@@ -37,8 +37,10 @@
  *   a main input away: a public input element with lower bound 0 packed alone (its in_packed
  *   signal is a copy of it; the lookup test model's u), which the ConstraintSystem cannot
  *   write yet. Every op kind, visibility and weight mode is built.
- * Memory: one Term array per constraint before O1 (~weight terms), then the typed-array
- * system; fine for the MNIST MLP, to be streamed for the ≥ 5M-term models.
+ * - Witness at prove time: directWitness runs the transcription with values only (no
+ *   constraint stored, no O1) and lays the values out with the compile's wire map.
+ * Memory: the pre-O1 constraints are typed arrays (pre-constraints.ts, 12 bytes a term), then
+ * the typed-array system: about 25 bytes a weight term in all.
  */
 import { operands } from '../../ir/execute.js'
 import type { IrModel, LinearOp, PrimitiveOp, RequantOp, TensorBounds, TensorId } from '../../ir/types.js'
@@ -50,7 +52,7 @@ import type { Ref } from '../lc.js'
 import { planRequant } from '../requant.js'
 import type { ConstraintSystem } from '../r1cs/system.js'
 import { SLICE, TEMPLATE_TEXT_LIMIT } from '../templates.js'
-import { DirectOpError } from './errors.js'
+import { DirectOpError, DirectWiresMismatchError } from './errors.js'
 import type { PoseidonTables } from './gadgets/poseidon-constants.js'
 import { type Component, INPUT, INTERMEDIATE, OUTPUT, PreCircuit, type Term } from './o1.js'
 import { poseidonTablesFor } from './hash.js'
@@ -70,6 +72,8 @@ export interface BuildDirectParameters {
   inputs?: readonly (readonly bigint[])[]
   /** `await loadPoseidonTables()`: required when anything is hashed (MissingPoseidonTablesError). */
   poseidon?: PoseidonTables
+  /** Templates per step as a compile measured them (BuildDirectReturnType.stepChunks); default: measured now. */
+  stepChunks?: readonly number[]
 }
 
 export interface BuildDirectReturnType {
@@ -77,6 +81,12 @@ export interface BuildDirectReturnType {
   /** The full witness in the system's wire order (when inputs were given). */
   witness: bigint[] | null
   layout: PublicLayout
+  /** The signal id (pre-O1) of each wire: what the values-only witness pass needs (directWitness). */
+  wires: Int32Array
+  /** Pre-O1 signals declared (the values-only pass checks it declares as many). */
+  signalCount: number
+  /** Templates per step (0: none): the values-only pass takes them rather than measuring the emitter's text again. */
+  stepChunks: number[]
 }
 
 const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
@@ -100,9 +110,43 @@ export function assertDirectSupported(
 /** Builds the model's system (and witness, given inputs) as circom compiles emitCircuit's source. */
 export function buildDirect(p: BuildDirectParameters): BuildDirectReturnType {
   assertDirectSupported(p.model, p.visibility, p.weights)
-  const tables = poseidonTablesFor(p.visibility, p.weights, p.poseidon)
+  poseidonTablesFor(p.visibility, p.weights, p.poseidon) // refused before any work when missing
   const pc = new PreCircuit(p.inputs !== undefined)
+  const { layout, stepChunks } = describe(pc, p)
+  const { system, witness, wires } = pc.toSystem()
+  return { system, witness, layout, wires, signalCount: pc.signalCount, stepChunks }
+}
+
+export interface DirectWitnessParameters extends BuildDirectParameters {
+  inputs: readonly (readonly bigint[])[]
+  /** The compile's wire map (BuildDirectReturnType.wires): the signal id of each wire. */
+  wires: Int32Array
+  /** The number of pre-O1 signals the compile declared (its check that both passes agree). */
+  signalCount: number
+  stepChunks: readonly number[]
+}
+
+/**
+ * The witness alone: the same transcription with values, no constraint stored and no O1
+ * (the compile ran it once and recorded which signal each wire is). Throws
+ * DirectWiresMismatchError when the pass declares another number of signals than the compile
+ * did (a wire map from another build).
+ */
+export function directWitness(p: DirectWitnessParameters): bigint[] {
+  assertDirectSupported(p.model, p.visibility, p.weights)
+  if (p.stepChunks.length !== p.model.steps.length)
+    throw new DirectWiresMismatchError({ what: 'steps', expected: p.stepChunks.length, actual: p.model.steps.length })
+  const pc = new PreCircuit('values')
+  describe(pc, p)
+  if (pc.signalCount !== p.signalCount)
+    throw new DirectWiresMismatchError({ what: 'signals', expected: p.signalCount, actual: pc.signalCount })
+  return pc.witnessFor(p.wires)
+}
+
+/** Every signal and constraint of the model, in circom's order, into `pc`; returns the public layout. */
+function describe(pc: PreCircuit, p: BuildDirectParameters): { layout: PublicLayout; stepChunks: number[] } {
   const main = pc.component(null, 'main')
+  const stepChunks: number[] = []
   const refs = new Map<TensorId, DirectRef[]>()
   const terms = termsOf
 
@@ -128,24 +172,30 @@ export function buildDirect(p: BuildDirectParameters): BuildDirectReturnType {
   const limit = p.templateTextLimit ?? TEMPLATE_TEXT_LIMIT
   // Private weights are signals of main: their steps stay in main.
   const weights = p.weights === 'hashed' ? directWeights(pc, main, p.model, terms) : null
-  for (const step of p.model.steps) {
+  for (const [i, step] of p.model.steps.entries()) {
     const x = operands(refs, step.op.inputs)
     const xb = {
       lo: step.op.inputs.flatMap((i) => p.bounds.get(i)!.lo),
       hi: step.op.inputs.flatMap((i) => p.bounds.get(i)!.hi),
     }
     const id = step.output.id
-    if (!weights) refs.set(id, buildStep(pc, main, step.op, x, xb, id, limit, terms))
-    else
+    if (weights) {
+      stepChunks.push(0)
       refs.set(
         id,
         step.op.op === 'linear' ? weights.linear(step.op, x, id) : gadget(pc, main, step.op, x, xb, id, terms),
       )
+      continue
+    }
+    // The chunk count is measured on the emitter's text: once, at compile (the witness pass is given it).
+    const given = p.stepChunks?.[i]
+    const nChunks = step.op.op === 'gather' ? 0 : (given ?? chunkCount(step.op, x, xb, id, limit))
+    stepChunks.push(nChunks)
+    refs.set(id, buildStep(pc, main, step.op, x, xb, id, nChunks, terms))
   }
 
-  const layout = publicPart(pc, main, p, refs, terms, tables, weights)
-  const { system, witness } = pc.toSystem()
-  return { system, witness, layout }
+  const tables = poseidonTablesFor(p.visibility, p.weights, p.poseidon)
+  return { layout: publicPart(pc, main, p, refs, terms, tables, weights), stepChunks }
 }
 
 /** One gadget over a chunk's operands, its signals in component `comp`. */
@@ -166,22 +216,53 @@ function gadget(
   return mulOp(pc, comp, op, x, id)
 }
 
-/** Weights as constants: l<id>[j] <== Σ w·x + b per output with a signal term (emitter's linear). */
-function linear(pc: PreCircuit, comp: Component, op: LinearOp, x: DirectRef[], id: TensorId, terms: Terms) {
+/**
+ * Weights as constants: l<id>[j] <== Σ w·x + b per output with a signal term (emitter's linear).
+ * The sum goes to the circuit as two parallel arrays (no tuple per weight term); a values-only
+ * pass stores nothing and sums each row over the operands' values, computed once per op.
+ */
+function linear(pc: PreCircuit, comp: Component, op: LinearOp, x: DirectRef[], id: TensorId, _terms: Terms) {
+  const sigs: number[] = []
+  const coefs: bigint[] = []
+  const store = pc.constraints !== null
+  let xv: bigint[] | undefined
+  const rowValue = (j: number): bigint => {
+    xv ??= x.map((r) => (r.sig === null ? r.add : r.mul * pc.value(r.sig) + r.add))
+    let v = op.bias[j]!
+    for (let k = op.rowPtr[j]!; k < op.rowPtr[j + 1]!; k++) v += op.vals[k]! * xv[op.cols[k]!]!
+    return v
+  }
   return Array.from(op.bias, (bias, j): DirectRef => {
-    const lc: Term[] = [[0, bias]]
-    let constant = bias
+    let n = 0
     let signals = 0
+    if (store) {
+      sigs[n] = 0
+      coefs[n++] = bias
+    }
     for (let k = op.rowPtr[j]!; k < op.rowPtr[j + 1]!; k++) {
       const r = x[op.cols[k]!]!
-      constant += op.vals[k]! * r.add
-      if (r.sig !== null && op.vals[k]! * r.mul !== 0n) signals++
-      for (const t of terms(r, op.vals[k]!)) lc.push(t)
+      const w = op.vals[k]!
+      if (r.sig !== null && w !== 0n && r.mul !== 0n) signals++
+      if (!store) continue
+      // termsOf(r, w), in place, its constant part summed into the row's one constant term
+      // (O1 sums them anyway): half the stored terms, and no repeated wire to merge.
+      if (r.sig !== null) {
+        sigs[n] = r.sig
+        coefs[n++] = w * r.mul
+      }
+      if (r.add !== 0n) coefs[0] = coefs[0]! + w * r.add
     }
-    if (signals === 0) return constRef(constant)
-    const l = pc.signal(comp, INTERMEDIATE, `l${id}[${j}]`, () => lcValue(pc, lc), 'internal', j)
-    lc.push([l, -1n])
-    pc.linear(lc)
+    if (signals === 0) {
+      let constant = bias
+      for (let k = op.rowPtr[j]!; k < op.rowPtr[j + 1]!; k++) constant += op.vals[k]! * x[op.cols[k]!]!.add
+      return constRef(constant)
+    }
+    const l = pc.signal(comp, INTERMEDIATE, `l${id}[${j}]`, () => rowValue(j), 'internal', j)
+    if (store) {
+      sigs[n] = l
+      coefs[n++] = -1n
+      pc.linearArrays(sigs, coefs, n)
+    }
     return { sig: l, mul: 1n, add: 0n }
   })
 }
@@ -218,11 +299,10 @@ function buildStep(
   x: DirectRef[],
   xb: TensorBounds,
   id: TensorId,
-  limit: number,
+  nChunks: number,
   terms: Terms,
 ): DirectRef[] {
   if (op.op === 'gather') return gadget(pc, main, op, x, xb, id, terms)
-  const nChunks = chunkCount(op, x, xb, id, limit)
   if (nChunks === 0) return gadget(pc, main, op, x, xb, id, terms)
   const step = pc.component(main, `s${id}`)
   const stepInputs = declareInputs(pc, step, x)

@@ -48,3 +48,32 @@ export class EliminatedInputError extends BaseError {
     this.into = into
   }
 }
+
+/**
+ * The witness pass and the compile's wire map disagree on the circuit (another number of
+ * signals or steps): the wire map is from another build. Recompile.
+ */
+export class DirectWiresMismatchError extends BaseError {
+  override name = 'DirectWiresMismatchError'
+  readonly what: 'signals' | 'steps'
+  readonly expected: number
+  readonly actual: number
+  constructor({
+    what,
+    expected,
+    actual,
+    details = [],
+    cause,
+  }: ErrorParameters<{ what: 'signals' | 'steps'; expected: number; actual: number }>) {
+    super(
+      `the wire map describes ${expected} ${what === 'signals' ? 'pre-O1 signals' : 'steps'} but this model has ${actual}`,
+      {
+        details: ['The wire map (circuit/model.wires) is from another build: recompile the model.', ...details],
+        cause,
+      },
+    )
+    this.what = what
+    this.expected = expected
+    this.actual = actual
+  }
+}

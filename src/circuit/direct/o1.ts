@@ -20,14 +20,14 @@
  * declaration index), packed in one double; `toSystem` maps creation index to that order.
  */
 import { SCALAR_FIELD } from '../../util/field.js'
-import { ConstraintSystem, type Lc, type SignalRole, type Wire } from '../r1cs/system.js'
+import { ConstraintSystem, type SignalRole, type Wire } from '../r1cs/system.js'
 import { EliminatedInputError } from './errors.js'
 import type { ConstraintSink, WireValues, WitnessStep } from './gadgets/values.js'
+import { KEPT, PreConstraints, QUADRATIC, type Term } from './pre-constraints.js'
+
+export type { Term } from './pre-constraints.js'
 
 const P = SCALAR_FIELD
-
-/** A term (signal id, coefficient); signal 0 is the constant one. */
-export type Term = readonly [number, bigint]
 
 /** One template instance: its circom path and its preorder index (creation order, depth first). */
 export interface Component {
@@ -45,6 +45,13 @@ const RANK_SPAN = 2 ** 26
 
 const mod = (v: bigint): bigint => ((v % P) + P) % P
 
+/**
+ * What a PreCircuit records: 'structure' (compile: signals and constraints), 'full' (both
+ * and values: the tests' reference witness), 'values' (prove: signals and values only, no
+ * constraint stored and no O1; the wire of each signal comes from the compile's wire map).
+ */
+export type PreCircuitMode = 'structure' | 'full' | 'values'
+
 /** The pre-O1 circuit: signals with names, labels and (witness builds) values; constraints. */
 export class PreCircuit {
   readonly names: string[] = ['one']
@@ -52,17 +59,21 @@ export class PreCircuit {
   readonly roles: SignalRole[] = ['internal']
   /** Values by signal id (witness builds only). */
   readonly values: bigint[] | null
-  private readonly a: Term[][] = []
-  private readonly b: Term[][] = []
-  private readonly c: Term[][] = []
-  /** Constraints O1 must keep as they are (a sink's: gadgets/ writes only what circom keeps). */
-  private readonly kept = new Set<number>()
+  /** The constraints (null in a values-only pass: nothing is stored). */
+  readonly constraints: PreConstraints | null
   private components = 0
   /** Each component's parent (creation index, −1 for main) and name, for circom's sibling order. */
   private readonly tree: { parent: number; name: string }[] = []
 
-  constructor(withValues: boolean) {
-    this.values = withValues ? [1n] : null
+  constructor(mode: PreCircuitMode | boolean) {
+    const m: PreCircuitMode = mode === true ? 'full' : mode === false ? 'structure' : mode
+    this.values = m === 'structure' ? null : [1n]
+    this.constraints = m === 'values' ? null : new PreConstraints()
+  }
+
+  /** Signals declared so far (the next signal's id). */
+  get signalCount(): number {
+    return this.names.length
   }
 
   /** A new component under `parent` (null: main); any creation order (labels follow names, see the header). */
@@ -72,7 +83,7 @@ export class PreCircuit {
   }
 
   /** The labels with component creation indices replaced by circom's depth-first, name-ordered position. */
-  private circomLabels(): Float64Array {
+  circomLabels(): Float64Array {
     const children = this.tree.map((): number[] => [])
     const roots: number[] = []
     for (const [i, c] of this.tree.entries()) (c.parent < 0 ? roots : children[c.parent]!).push(i)
@@ -116,6 +127,7 @@ export class PreCircuit {
 
   /** A·B = C; a constant factor makes it linear, as circom folds it when it generates the constraint. */
   quadratic(a: Term[], b: Term[], c: Term[]): void {
+    if (!this.constraints) return
     const ka = constantOf(a)
     const kb = constantOf(b)
     if (ka !== null || kb !== null) {
@@ -124,16 +136,17 @@ export class PreCircuit {
       this.linear([...other.map(([s, v]): Term => [s, v * k]), ...c.map(([s, v]): Term => [s, -v])])
       return
     }
-    this.a.push(a)
-    this.b.push(b)
-    this.c.push(c)
+    this.constraints.push(a, b, c, QUADRATIC | KEPT)
   }
 
   /** lc = 0. */
   linear(lc: Term[]): void {
-    this.a.push([])
-    this.b.push([])
-    this.c.push(lc)
+    this.constraints?.push([], [], lc, 0)
+  }
+
+  /** Σ coefs[i]·sigs[i] = 0 over the first n entries: a long sum without a tuple per term (the linear op). */
+  linearArrays(sigs: ArrayLike<number>, coefs: ArrayLike<bigint>, n: number): void {
+    this.constraints?.pushLinear(sigs, coefs, n, 0)
   }
 
   /**
@@ -141,7 +154,8 @@ export class PreCircuit {
    * signals are intermediates of `comp` in declaration order under the full names the gadget
    * gives, its constraints are kept as written (the gadget already declares only what circom's
    * O1 keeps; `p[k] = hb[k]` in a Lookup is not a copy to circom). A wire is a signal id.
-   * Values: 0 until `runWitness` runs the gadget's hint step.
+   * Values: 0 until `runWitness` runs the gadget's hint step. Constraint indices are -1 in a
+   * values-only pass.
    */
   sink(comp: Component): ConstraintSink {
     const declare = (role: SignalRole, name: string): number => {
@@ -152,23 +166,15 @@ export class PreCircuit {
       if (this.values) this.values.push(0n)
       return id
     }
-    const terms = (lc: Lc): Term[] => Array.from(lc, ([w, k]): Term => [w, k])
-    const keep = () => this.kept.add(this.c.length - 1)
     return {
       signal: declare,
       signals: (role, name, count) => Array.from({ length: count }, (_, i) => declare(role, `${name}[${i}]`)),
       constrain: (a, b, c) => {
-        this.a.push(terms(a))
-        this.b.push(terms(b))
-        this.c.push(terms(c))
-        keep()
-        return this.c.length - 1
+        if (!this.constraints) return -1
+        const [ta, tb, tc] = [Array.from(a), Array.from(b), Array.from(c)] as Term[][]
+        return this.constraints.push(ta, tb, tc, KEPT | (ta.length > 0 && tb.length > 0 ? QUADRATIC : 0))
       },
-      linear: (lc) => {
-        this.linear(terms(lc))
-        keep()
-        return this.c.length - 1
-      },
+      linear: (lc) => this.constraints?.push([], [], Array.from(lc) as Term[], KEPT) ?? -1,
     }
   }
 
@@ -185,81 +191,169 @@ export class PreCircuit {
     step(view)
   }
 
-  /** What O1 keeps, as a ConstraintSystem, and (witness builds) the full witness in its wire order. */
-  toSystem(): { system: ConstraintSystem; witness: bigint[] | null } {
-    const n = this.names.length
-    const labels = this.circomLabels()
-    const parent = Int32Array.from({ length: n }, (_, i) => i)
-    const find = (s: number): number => {
-      while (parent[s] !== s) {
-        parent[s] = parent[parent[s]!]!
-        s = parent[s]!
-      }
-      return s
-    }
-    /** Constant value of an eliminated signal (by representative). */
-    const constant = new Map<number, bigint>()
-    const subst = (lc: Term[]): Map<number, bigint> => {
-      const out = new Map<number, bigint>()
-      for (const [s, k] of lc) {
-        const r = s === 0 ? 0 : find(s)
-        const fixed = constant.get(r)
-        const [w, v] = fixed === undefined ? [r, k] : [0, k * fixed]
-        out.set(w, mod((out.get(w) ?? 0n) + v))
-      }
-      for (const [w, v] of out) if (v === 0n) out.delete(w)
-      return out
-    }
-    // Equalities and constants until none is left: a constant can turn a constraint into a copy.
-    for (let changed = true; changed; ) {
-      changed = false
-      for (let k = 0; k < this.c.length; k++) {
-        if (this.a[k]!.length > 0 || this.b[k]!.length > 0 || this.kept.has(k)) continue
-        const lc = subst(this.c[k]!)
-        const signals = [...lc.keys()].filter((w) => w !== 0)
-        if (signals.length === 2 && !lc.has(0) && mod(lc.get(signals[0]!)! + lc.get(signals[1]!)!) === 0n) {
-          const [x, y] = signals as [number, number]
-          const [keep, drop] = labels[x]! < labels[y]! ? [x, y] : [y, x]
-          parent[drop] = keep
-          changed = true
-        } else if (signals.length === 1 && this.roles[signals[0]!] === 'internal') {
-          // main's inputs and outputs are never folded: `out_packed[e] <== 15` stays a constraint.
-          const s = signals[0]!
-          constant.set(s, mod(-(lc.get(0) ?? 0n) * inverse(lc.get(s)!)))
-          changed = true
-        }
-      }
-    }
-    const kept: number[] = []
-    for (let s = 1; s < n; s++) if (find(s) === s && !constant.has(s)) kept.push(s)
-    for (let s = 1; s < n; s++)
-      if (this.roles[s] !== 'internal' && (find(s) !== s || constant.has(s)))
-        throw new EliminatedInputError({
-          signal: this.names[s]!,
-          into: constant.has(find(s)) ? 'a constant' : this.names[find(s)]!,
-        })
-    kept.sort((x, y) => labels[x]! - labels[y]!)
-    const roleOrder: SignalRole[] = ['output', 'publicInput', 'privateInput', 'internal']
-    const byRole = roleOrder.flatMap((r) => kept.filter((s) => this.roles[s] === r))
-    const system = new ConstraintSystem()
-    const wireOf = new Int32Array(n).fill(-1)
-    wireOf[0] = 0
-    for (const s of byRole) wireOf[s] = system.signal(this.roles[s]!, this.names[s]!)
-    const wired = (lc: Map<number, bigint>): [Wire, bigint][] => [...lc].map(([s, v]) => [wireOf[s]!, v])
-    // circom writes the non-linear constraints first, then the linear ones.
-    for (const quadratic of [true, false])
-      for (let k = 0; k < this.c.length; k++) {
-        const isQuadratic = this.a[k]!.length > 0 && this.b[k]!.length > 0
-        if (isQuadratic !== quadratic) continue
-        const [a, b, c] = [subst(this.a[k]!), subst(this.b[k]!), subst(this.c[k]!)]
-        if (!quadratic && c.size === 0) continue
-        if (quadratic) system.constrain(wired(a), wired(b), wired(c))
-        else system.linear(wired(c))
-      }
-    const witness = this.values ? byRole.map((s) => mod(this.values![s]!)) : null
-    witness?.unshift(1n)
-    return { system, witness }
+  /**
+   * What O1 keeps, as a ConstraintSystem; `wires[w]` is the signal id that wire w is (0: the
+   * constant one), what a values-only pass needs to lay out its witness; and (full builds) the
+   * witness in wire order.
+   */
+  toSystem(): { system: ConstraintSystem; witness: bigint[] | null; wires: Int32Array } {
+    if (!this.constraints) throw new Error('toSystem on a values-only PreCircuit')
+    const { system, wires } = replayO1(this, this.constraints)
+    return { system, witness: this.values ? witnessOf(this.values, wires) : null, wires }
   }
+
+  /** The witness in wire order from the compile's wire map (values-only and full passes). */
+  witnessFor(wires: Int32Array): bigint[] {
+    return witnessOf(this.values!, wires)
+  }
+}
+
+/** values[wires[w]] for every wire, reduced into [0, p) (wire 0: the constant one). */
+function witnessOf(values: bigint[], wires: Int32Array): bigint[] {
+  return Array.from(wires, (s) => mod(values[s]!))
+}
+
+/**
+ * circom's O1 over the stored constraints: copy classes (union-find, lowest label kept) and
+ * constants until none is left, then the kept signals numbered in circom's order.
+ */
+function replayO1(pc: PreCircuit, cs: PreConstraints): { system: ConstraintSystem; wires: Int32Array } {
+  const n = pc.names.length
+  const labels = pc.circomLabels()
+  const parent = Int32Array.from({ length: n }, (_, i) => i)
+  const find = (s: number): number => {
+    while (parent[s] !== s) {
+      parent[s] = parent[parent[s]!]!
+      s = parent[s]!
+    }
+    return s
+  }
+  /** Constant value of an eliminated signal (by representative). */
+  const constant = new Map<number, bigint>()
+  const isConstant = new Uint8Array(n)
+  // subst's scratch: the entry of each representative in the current combination.
+  const stamp = new Int32Array(n).fill(-1)
+  const pos = new Int32Array(n)
+  let epoch = 0
+  const outSig: number[] = []
+  const outCoef: bigint[] = []
+  /** Constraint k's part as a combination of representatives (0: the constant), zero terms dropped. */
+  const subst = (k: number, part: number): void => {
+    epoch++
+    outSig.length = 0
+    outCoef.length = 0
+    let merged = false
+    for (let t = cs.start(k, part), end = cs.end(k, part); t < end; t++) {
+      const s = cs.signalAt(t)
+      const r = s === 0 ? 0 : find(s)
+      let w = r
+      let v = cs.coefficientAt(t)
+      if (r !== 0 && isConstant[r]) {
+        w = 0
+        v *= constant.get(r)!
+        merged = true
+      }
+      if (stamp[w] === epoch) {
+        outCoef[pos[w]!]! += v
+        merged = true
+      } else {
+        stamp[w] = epoch
+        pos[w] = outSig.length
+        outSig.push(w)
+        outCoef.push(v)
+      }
+    }
+    if (!merged) return // every coefficient is a stored one: reduced and non-zero
+    let j = 0
+    for (let i = 0; i < outSig.length; i++) {
+      const v = mod(outCoef[i]!)
+      if (v === 0n) continue
+      outSig[j] = outSig[i]!
+      outCoef[j++] = v
+    }
+    outSig.length = j
+    outCoef.length = j
+  }
+  /**
+   * More than two distinct non-constant signals, none repeated: no substitution can make this
+   * a copy or a constant yet (each term keeps its non-zero coefficient), so the long weight
+   * sums skip the bigint work.
+   */
+  const surelyWide = (k: number): boolean => {
+    epoch++
+    let distinct = 0
+    for (let t = cs.start(k, 2), end = cs.end(k, 2); t < end; t++) {
+      const s = cs.signalAt(t)
+      if (s === 0) continue
+      const r = find(s)
+      if (isConstant[r]) continue
+      if (stamp[r] === epoch) return false
+      stamp[r] = epoch
+      distinct++
+    }
+    return distinct > 2
+  }
+  // Equalities and constants until none is left: a constant can turn a constraint into a copy.
+  for (let changed = true; changed; ) {
+    changed = false
+    for (let k = 0; k < cs.constraintCount; k++) {
+      if (cs.flags(k) & KEPT || surelyWide(k)) continue
+      subst(k, 2)
+      const at0 = outSig.indexOf(0)
+      const signals = outSig.length - (at0 < 0 ? 0 : 1)
+      const sigAt = (i: number) => (at0 >= 0 && i >= at0 ? i + 1 : i)
+      if (signals === 2 && at0 < 0 && mod(outCoef[0]! + outCoef[1]!) === 0n) {
+        const [x, y] = [outSig[0]!, outSig[1]!]
+        const [keep, drop] = labels[x]! < labels[y]! ? [x, y] : [y, x]
+        parent[drop] = keep
+        changed = true
+      } else if (signals === 1 && pc.roles[outSig[sigAt(0)]!] === 'internal') {
+        // main's inputs and outputs are never folded: `out_packed[e] <== 15` stays a constraint.
+        const s = outSig[sigAt(0)]!
+        const k0 = at0 < 0 ? 0n : outCoef[at0]!
+        constant.set(s, mod(-k0 * inverse(outCoef[sigAt(0)]!)))
+        isConstant[s] = 1
+        changed = true
+      }
+    }
+  }
+  const kept: number[] = []
+  for (let s = 1; s < n; s++) if (find(s) === s && !isConstant[s]) kept.push(s)
+  for (let s = 1; s < n; s++)
+    if (pc.roles[s] !== 'internal' && (find(s) !== s || isConstant[s]))
+      throw new EliminatedInputError({
+        signal: pc.names[s]!,
+        into: isConstant[find(s)] ? 'a constant' : pc.names[find(s)]!,
+      })
+  kept.sort((x, y) => labels[x]! - labels[y]!)
+  const roleOrder: SignalRole[] = ['output', 'publicInput', 'privateInput', 'internal']
+  const byRole = roleOrder.flatMap((r) => kept.filter((s) => pc.roles[s] === r))
+  const system = new ConstraintSystem()
+  const wireOf = new Int32Array(n).fill(-1)
+  wireOf[0] = 0
+  const wires = new Int32Array(byRole.length + 1)
+  for (const [i, s] of byRole.entries()) {
+    wireOf[s] = system.signal(pc.roles[s]!, pc.names[s]!)
+    wires[i + 1] = s
+  }
+  const wired = (): [Wire, bigint][] => outSig.map((s, i) => [wireOf[s]!, outCoef[i]!])
+  // circom writes the non-linear constraints first, then the linear ones.
+  for (const quadratic of [true, false])
+    for (let k = 0; k < cs.constraintCount; k++) {
+      if (Boolean(cs.flags(k) & QUADRATIC) !== quadratic) continue
+      if (quadratic) {
+        subst(k, 0)
+        const a = wired()
+        subst(k, 1)
+        const b = wired()
+        subst(k, 2)
+        system.constrain(a, b, wired())
+      } else {
+        subst(k, 2)
+        if (outSig.length > 0) system.linear(wired())
+      }
+    }
+  return { system, wires }
 }
 
 /** A component name as circom orders siblings: the name before any index, then the indices. */

@@ -54,7 +54,10 @@ export async function runDemo(buildDir = DEMO_BUILD_DIR): Promise<number> {
     table([
       ['model id', c.manifest.modelId],
       ['constraints', c.manifest.constraintCount],
-      ['compile', c.reused ? 'reused' : ms(c.manifest.timings.compileMs)],
+      [
+        'compile',
+        `${c.reused ? 'reused' : ms(c.manifest.timings.compileMs)}, ${c.manifest.compiler === 'direct' ? 'direct backend' : 'circom'}`,
+      ],
       ['setup', `${s.kind} (INSECURE dev keys), ${ms(s.setupMs)}`],
       ['prove', `${ms(p.proveMs)} (witness ${ms(p.witnessMs)})`],
       ['predicted digit', `${digit} (label ${meta.sampleInputLabel})`],

@@ -144,7 +144,10 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
         'quantisation',
         `max |error| ${r.accuracy.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * r.accuracy.argmaxAgreement).toFixed(1)}% over ${r.accuracy.samples} samples`,
       ],
-      ['compile', r.reused ? 'reused (nothing changed)' : ms(m.timings.compileMs)],
+      [
+        'compile',
+        `${r.reused ? 'reused (nothing changed)' : ms(m.timings.compileMs)}, ${m.compiler === 'direct' ? 'direct backend' : 'circom'}`,
+      ],
     ]),
   )
   // Said out loud: with no samples the scales fit inputs in [-1, 1), and run/prove refuse any input outside it.

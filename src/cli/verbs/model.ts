@@ -36,7 +36,7 @@ export const quantize: Verb = lazyVerb(
 export const compile: Verb = lazyVerb(
   {
     usage:
-      'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed] [--compiler circom|direct]',
+      'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed] [--compiler direct|circom]',
     summary: 'ONNX → integer IR → circom circuit → r1cs and witness generator',
     flags: {
       out: { type: 'string', help: 'build folder' },
@@ -57,7 +57,7 @@ export const compile: Verb = lazyVerb(
       dim: FLAG.dim,
       compiler: {
         type: 'string',
-        help: 'circom (default) | direct (the R1CS and witness written from the IR, no circom run; linear, requant and gather models, public or private inputs, constant weights)',
+        help: 'direct (default: the R1CS and witness written from the IR, no circom run; for now linear, requant and gather models with public or private parts and constant weights, others fall back to circom) | circom (circom compiles the emitted source; wasm witness generator)',
       },
     },
     arity: 1,

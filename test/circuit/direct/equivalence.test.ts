@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FIXTURES, fixturePath } from '../../../models/make-fixtures.js'
-import { buildDirect } from '../../../src/circuit/direct/build.js'
-import { EliminatedInputError } from '../../../src/circuit/direct/errors.js'
+import { buildDirect, directWitness } from '../../../src/circuit/direct/build.js'
+import { DirectWiresMismatchError, EliminatedInputError } from '../../../src/circuit/direct/errors.js'
 import type { Visibility } from '../../../src/circuit/layout.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
 import type { IrModel } from '../../../src/ir/types.js'
@@ -185,5 +185,17 @@ describe('what the direct backend refuses', () => {
     expect(() => buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility: PUBLIC })).toThrow(
       EliminatedInputError,
     )
+  })
+})
+
+describe('the prove-time witness pass', () => {
+  it('a wire map from another build: the witness pass names the mismatch', () => {
+    const ir = halfUpModel()
+    const bounds = analyzeBounds(ir)
+    const { wires, signalCount, stepChunks } = buildDirect({ model: ir, bounds, visibility: PUBLIC })
+    const inputs = [[1n, 2n, 3n]]
+    expect(() =>
+      directWitness({ model: ir, bounds, visibility: PUBLIC, inputs, wires, stepChunks, signalCount: signalCount + 1 }),
+    ).toThrow(DirectWiresMismatchError)
   })
 })
