@@ -319,16 +319,26 @@ function replayO1(pc: PreCircuit, cs: PreConstraints): { system: ConstraintSyste
   }
   const kept: number[] = []
   for (let s = 1; s < n; s++) if (find(s) === s && !isConstant[s]) kept.push(s)
-  for (let s = 1; s < n; s++)
-    if (pc.roles[s] !== 'internal' && (find(s) !== s || isConstant[s]))
-      throw new EliminatedInputError({
-        signal: pc.names[s]!,
-        into: isConstant[find(s)] ? 'a constant' : pc.names[find(s)]!,
-      })
+  // A main input that is a copy of a main output (`in_packed[e] <== in1[0]`, one lane with
+  // lower bound 0: outputs have the lower labels) loses its wire as in circom, which still
+  // counts it in the header's private inputs; anything else leaving main's interface is a bug.
+  let mergedInputs = 0
+  for (let s = 1; s < n; s++) {
+    if (pc.roles[s] === 'internal' || (find(s) === s && !isConstant[s])) continue
+    if (pc.roles[s] === 'privateInput' && !isConstant[find(s)] && pc.roles[find(s)] === 'output') {
+      mergedInputs++
+      continue
+    }
+    throw new EliminatedInputError({
+      signal: pc.names[s]!,
+      into: isConstant[find(s)] ? 'a constant' : pc.names[find(s)]!,
+    })
+  }
   kept.sort((x, y) => labels[x]! - labels[y]!)
   const roleOrder: SignalRole[] = ['output', 'publicInput', 'privateInput', 'internal']
   const byRole = roleOrder.flatMap((r) => kept.filter((s) => pc.roles[s] === r))
   const system = new ConstraintSystem()
+  system.countMergedInputs(mergedInputs)
   const wireOf = new Int32Array(n).fill(-1)
   wireOf[0] = 0
   const wires = new Int32Array(byRole.length + 1)

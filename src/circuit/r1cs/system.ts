@@ -47,6 +47,7 @@ export class ConstraintSystem {
   private readonly blocks: SignalBlock[] = []
   private readonly components = new Map<string, number>()
   private readonly roleWires: Record<SignalRole, number> = { output: 0, publicInput: 0, privateInput: 0, internal: 0 }
+  private mergedInputs = 0
   private termWire = new Uint32Array(1 << 12)
   private termSlot = new Float64Array(1 << 12)
   private terms = 0
@@ -97,8 +98,17 @@ export class ConstraintSystem {
   get publicInputCount(): number {
     return this.roleWires.publicInput
   }
+  /** The header's nPrvIn: private input wires, plus the inputs circom's O1 merged into an output (no wire). */
   get privateInputCount(): number {
-    return this.roleWires.privateInput
+    return this.roleWires.privateInput + this.mergedInputs
+  }
+
+  /**
+   * Counts `n` private inputs that have no wire (merged into a main output by O1, as circom
+   * merges `in_packed[e] <== in1[0]`): circom still counts them in nPrvIn, which no prover reads.
+   */
+  countMergedInputs(n: number): void {
+    this.mergedInputs += n
   }
 
   signalBlocks(): readonly SignalBlock[] {

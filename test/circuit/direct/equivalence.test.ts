@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { FIXTURES, fixturePath } from '../../../models/make-fixtures.js'
 import { buildDirect, directWitness } from '../../../src/circuit/direct/build.js'
-import { DirectWiresMismatchError, EliminatedInputError } from '../../../src/circuit/direct/errors.js'
+import { DirectWiresMismatchError } from '../../../src/circuit/direct/errors.js'
 import type { Visibility } from '../../../src/circuit/layout.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
 import type { IrModel } from '../../../src/ir/types.js'
@@ -127,7 +127,7 @@ describe('direct backend = circom (O1), on the max, lookup and mul models', () =
   })
 
   it('lookup: gadget, constant and linear plans, ≥ 10 steps (s10 sorts before s9), private inputs', async () => {
-    // Public inputs: refused (EliminatedInputError, below), u and k are one-element inputs.
+    // Private inputs here; public ones below (u and k are one-element inputs packed alone).
     const ir = lookupModel()
     const sweep: bigint[][][] = [
       [[-45n, 0n, 0n, 0n], [0n], [5n]],
@@ -179,12 +179,15 @@ describe('direct backend = circom (O1), on the max, lookup and mul models', () =
   })
 })
 
-describe('what the direct backend refuses', () => {
-  it('a public input packed alone (in_packed[e] a copy of main input in1[0]: circom drops the input wire)', () => {
+describe('a public input packed alone', () => {
+  it('in_packed[e] <== in1[0] is a copy: the input loses its wire and still counts in nPrvIn, as in circom', async () => {
     const ir = lookupModel()
-    expect(() => buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility: PUBLIC })).toThrow(
-      EliminatedInputError,
-    )
+    const inputs = inputsOf(ir, 2, 5, [[[-45n, 0n, 0n, 0n], [0n], [5n]]])
+    const names = await expectEquivalent(ir, PUBLIC, inputs)
+    // Not vacuous: u's one element (input 1) has no wire of its own; in_packed[1] carries it.
+    expect(names).not.toContain('main.in1[0]')
+    const { system } = buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility: PUBLIC })
+    expect(system.privateInputCount).toBe(names.filter((n) => /^main\.in\d+\[/.test(n)).length + 1)
   })
 })
 
