@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -12,19 +11,23 @@ import { verimlRegistry } from '../../src/chain/contracts.js'
 import { WeightCommitmentMismatchError } from '../../src/chain/errors.js'
 import { deployBuild } from '../../src/chain/model.js'
 import { verifyOnChain } from '../../src/chain/verify-on-chain.js'
-import { weightCommitment, weightInputs } from '../../src/circuit/weights.js'
+import { directWitness } from '../../src/circuit/direct/build.js'
+import { loadPoseidonTables } from '../../src/circuit/direct/gadgets/poseidon-constants.js'
+import { decodeWireMap } from '../../src/circuit/direct/wires.js'
+import { wtnsBytes } from '../../src/circuit/r1cs/write-wtns.js'
+import { weightCommitment } from '../../src/circuit/weights.js'
+import { analyzeBounds } from '../../src/ir/bounds.js'
 import { irFromJson } from '../../src/ir/serialize.js'
+import type { LinearOp } from '../../src/ir/types.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { artifactPaths, proofPaths } from '../../src/prove/paths.js'
 import { proveModel, runModel } from '../../src/prove/prove.js'
 import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
-import { witnessInput } from '../../src/prove/witness-input.js'
 import { shutdown } from '../../src/shutdown.js'
 import { cliSpawn, ROOT } from '../helpers/cli.js'
 
 const run = promisify(execFile)
-const require = createRequire(import.meta.url)
 
 /**
  * The tiny MLP compiled with `--weights hashed` (hashed input, public output, as the
@@ -51,18 +54,30 @@ describe('private Poseidon-committed weights end to end (tiny MLP)', () => {
     await setupModel({ model: dir, dev: true })
     await proveModel({ model: dir, input, outDir: proofDir })
 
-    // A proof with one weight changed: a valid witness of the same circuit, made by hand.
+    // A proof with one weight changed: a valid witness of the same circuit, made by hand with
+    // the prove-time witness pass (the build's wire map, the circuit's bounds, other weights).
     const ir = irFromJson(await readFile(artifactPaths(dir).ir, 'utf8'))
-    const weights = weightInputs(ir)
-    const first = Object.keys(weights)[0]
-    weights[first] = [...weights[first]]
-    weights[first][0] += 1n
-    const build = require(join(artifactPaths(dir).circuitDir, 'model_js', 'witness_calculator.js')) as (
-      code: Uint8Array,
-    ) => Promise<{ calculateWTNSBin(i: unknown, s: number): Promise<Uint8Array> }>
-    const calculator = await build(await readFile(artifactPaths(dir).wasm))
+    const first = ir.steps.findIndex((s) => s.op.op === 'linear')
+    const op = ir.steps[first]!.op as LinearOp
+    const forgedIr = {
+      ...ir,
+      steps: ir.steps.map((s, i) =>
+        i === first ? { ...s, op: { ...op, vals: [op.vals[0]! + 1n, ...op.vals.slice(1)] } } : s,
+      ),
+    }
+    const map = decodeWireMap(await readFile(artifactPaths(dir).wires))
+    if (typeof map === 'string') throw new Error(`wire map ${map}`)
     const { inputs } = await runModel({ model: dir, input: input })
-    const wtns = await calculator.calculateWTNSBin(witnessInput(inputs, weights), 0)
+    const witness = directWitness({
+      model: forgedIr,
+      bounds: analyzeBounds(ir),
+      visibility,
+      weights: 'hashed',
+      inputs,
+      poseidon: await loadPoseidonTables(),
+      ...map,
+    })
+    const wtns = wtnsBytes(witness)
     const forged = await snarkjs.groth16.prove(artifactPaths(dir).zkey, { type: 'mem', data: wtns })
     await mkdir(forgedDir, { recursive: true })
     await writeFile(proofPaths(forgedDir).proof, JSON.stringify(forged.proof))
