@@ -16,6 +16,7 @@ import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import { shutdown } from '../../src/shutdown.js'
 import { writeJsonAtomic } from '../../src/util/fs.js'
+import type { Progress } from '../../src/util/progress.js'
 import { childPeakMb } from './child-peak.js'
 import { r1csCounts } from './r1cs-counts.js'
 import { BENCH_VISIBILITY, type RunOneParameters, type RunOneResult } from './types.js'
@@ -26,6 +27,19 @@ const seconds = (ms: number) => Math.round(ms) / 1000
 async function runOne(p: RunOneParameters): Promise<RunOneResult> {
   const baseRssMb = maxRssMb()
   const input = JSON.parse(await readFile(p.inputPath, 'utf8')) as unknown
+  // compile's own progress steps, timed: the backend and the float yardstick; the rest is import, quantise, emit, writes.
+  const compileStagesS: Record<string, number> = {}
+  const progress: Progress = {
+    async step(label, run) {
+      const started = performance.now()
+      try {
+        return await run()
+      } finally {
+        compileStagesS[label.replace(/ \(.*$/, '')] = seconds(performance.now() - started)
+      }
+    },
+    info: () => {},
+  }
   let t = performance.now()
   const { value: compiled, peakMb: compilerChildPeakMb } = await childPeakMb(() =>
     compileModel({
@@ -35,6 +49,7 @@ async function runOne(p: RunOneParameters): Promise<RunOneResult> {
       visibility: BENCH_VISIBILITY,
       compiler: p.backend,
       force: true,
+      progress,
     }),
   )
   const wholeCompileS = seconds(performance.now() - t)
@@ -53,6 +68,7 @@ async function runOne(p: RunOneParameters): Promise<RunOneResult> {
     ...counts,
     backendCompileS: seconds(compiled.manifest.timings.compileMs),
     wholeCompileS,
+    compileStagesS,
     baseRssMb,
     compileProcessPeakMb,
     compilerChildPeakMb,

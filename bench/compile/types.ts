@@ -23,6 +23,8 @@ export interface RunOneResult extends R1csCounts {
   backendCompileS: number
   /** The whole `compileModel`: import, quantise, emit, float yardstick (onnxruntime), backend. */
   wholeCompileS: number
+  /** Seconds of compile's progress steps by label (the backend, the float yardstick). */
+  compileStagesS: Record<string, number>
   /** RSS of this process before the compile (node, tsx and the modules loaded). */
   baseRssMb: number
   /** This process's peak RSS once the compile is done (the direct backend compiles in it). */
