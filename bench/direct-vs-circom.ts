@@ -13,6 +13,7 @@
  *   npm run bench:compile -- --only=mnist-mlp,lenet5-avgpool
  *   npm run bench:compile -- --direct-only     # no circom column
  *   npm run bench:compile -- --circom-timeout=900   # seconds before a circom compile is stopped (default 1200)
+ *   npm run bench:compile -- --report-only     # rewrites the .md from the .json
  *
  * Writes bench/results/compile-<date>.json and .md (`--quick`: compile-<date>-quick.*), merging
  * rows by model into an existing file of that name, so a run split with --only adds up.
@@ -34,12 +35,14 @@ const flag = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.sli
 const quick = argv.includes('--quick')
 const directOnly = argv.includes('--direct-only')
 const only = flag('only')?.split(',')
+/** Rewrites the .md from the .json (after a change to the table), measuring nothing. */
+const reportOnly = argv.includes('--report-only')
 const circomTimeoutS = Number(flag('circom-timeout') ?? 1200)
 /** The direct backend has no known limit to stop at; a run this long is a hang. */
 const DIRECT_TIMEOUT_S = 3600
 
 const all = await compileBenchModels()
-const models = all.filter((m) => (only ? only.includes(m.name) : !quick || m.quick))
+const models = reportOnly ? [] : all.filter((m) => (only ? only.includes(m.name) : !quick || m.quick))
 if (only && models.length !== only.length) {
   console.error(`--only: unknown model(s); the models are ${all.map((m) => m.name).join(', ')}`)
   process.exit(2)
@@ -168,7 +171,9 @@ async function write(): Promise<void> {
     visibility: BENCH_VISIBILITY,
     runs: [
       ...(previous?.runs ?? []),
-      { date: runDate, models: [...names], runS: Math.round(performance.now() - runStarted) / 1000 },
+      ...(rows.length > 0
+        ? [{ date: runDate, models: [...names], runS: Math.round(performance.now() - runStarted) / 1000 }]
+        : []),
     ],
     rows: [...(previous?.rows ?? []).filter((r) => !names.has(r.name)), ...rows].sort(
       (a, b) => a.parameters - b.parameters,
@@ -201,6 +206,7 @@ for (const m of models) {
   rows.push(await measure(m))
   await write()
 }
+if (reportOnly) await write()
 console.log(compileTable(rows))
 console.error(`${rows.length} model(s) in ${((performance.now() - runStarted) / 1000).toFixed(0)} s`)
 if (rows.some((r) => r.sameSystem === 'different')) process.exitCode = 1

@@ -4,7 +4,7 @@ import type { RunOneResult } from './types.js'
 /** Both ran: same counts and wire names, on the same wires or permuted; or not. */
 export type SameSystem = 'same' | 'permuted' | 'different'
 
-export type BackendOutcome = RunOneResult | { error: string } | { notRun: string }
+export type BackendOutcome = RunOneResult | { error: string; details?: string[] } | { notRun: string }
 
 export interface CompileRow {
   name: string
@@ -19,7 +19,17 @@ export interface CompileRow {
 
 export const ran = (o: BackendOutcome): o is RunOneResult => 'backend' in o
 const n = (v: number) => v.toLocaleString('en-US')
-const why = (o: BackendOutcome) => ('error' in o ? `failed: ${o.error}` : 'notRun' in o ? `not run: ${o.notRun}` : '')
+/** circom colours its errors: ESC [ … m sequences. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g')
+
+/** A tool's first stderr line says more than its exit code ("Could not write the output in the given path"). */
+function stderrHead(details: string[] | undefined): string {
+  const tail = details?.find((d) => d.startsWith('stderr'))
+  const line = tail?.split('\n')[1]?.replace(ANSI, '').trim()
+  return line ? `: ${line}` : ''
+}
+const why = (o: BackendOutcome) =>
+  'error' in o ? `failed: ${o.error}${stderrHead(o.details)}` : 'notRun' in o ? `not run: ${o.notRun}` : ''
 const ratio = (a: number, b: number) => `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×`
 
 const SAME: Record<SameSystem, string> = { same: 'yes', permuted: 'yes, wires permuted', different: '**NO**' }

@@ -93,7 +93,9 @@ try {
   await writeJsonAtomic(p.resultPath, await runOne(p))
 } catch (e) {
   const message = e instanceof Error ? ((e as { shortMessage?: string }).shortMessage ?? e.message) : String(e)
-  await writeJsonAtomic(p.resultPath, { error: message })
+  // A tool's stderr tail and argv (ToolError's details) say why circom failed; the table shows the message only.
+  const details = (e as { details?: unknown }).details
+  await writeJsonAtomic(p.resultPath, { error: message, ...(Array.isArray(details) ? { details } : {}) })
   process.exitCode = 1
 } finally {
   await shutdown()
