@@ -29,8 +29,11 @@ import type { SweepModel } from './models.js'
 export const RAW_PROOF_BYTES = 256
 
 export interface ZkResult {
-  /** Which backend wrote the R1CS: direct, or circom where the direct backend refused the model (`directRefused`). */
-  compiler: 'direct' | 'circom'
+  /**
+   * Which backend wrote the R1CS: direct, or circom where the direct backend refused the model
+   * (`directRefused`). Absent in results from before the direct backend (circom).
+   */
+  compiler?: 'direct' | 'circom'
   directRefused?: string
   /** Σ weights of the IR's linear ops (a conv counts each output position's kernel). */
   weightTerms: number
