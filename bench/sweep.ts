@@ -1,7 +1,8 @@
 /**
  * Proof cost versus model size: seeded MLPs and CNNs of growing size plus the bundled MNIST
- * MLP, each through the zk path (constraints, compile, dev setup, witness, prove, verify,
- * peak memory, proof size, on-chain verify gas) and the optimistic path (claim gas, one
+ * MLP, each through the zk path (constraints, compile with the direct backend — and circom
+ * on the same source, timed, where it can still compile it — dev setup, witness, prove,
+ * verify, peak memory, proof size, on-chain verify gas) and the optimistic path (claim gas, one
  * whole dispute against a cheating claim: rounds and gas), on one local anvil node.
  *
  *   npm run bench              # full sweep (up to ~1M parameters; long)
@@ -99,7 +100,7 @@ try {
       continue
     }
     try {
-      row.zk = await measureZk(m, dir, chain, progress)
+      row.zk = await measureZk(m, dir, chain, progress, 'constant', { circomCompare: true })
     } catch (e) {
       row.zk = { error: message(e) }
     }
@@ -172,6 +173,8 @@ if (addTo) {
     settings: {
       visibility: VISIBILITY,
       setup: 'dev (insecure, local keys)',
+      compiler:
+        "direct (compile's R1CS written from the IR), circom where the direct backend refuses a model; circom also compiles the same source for the circom compile s column, up to 2^20 weight terms and not past its known limit",
       proofRuns: 1,
       optimistic:
         'honest claim for claim gas; a cheating claim (one element +50 in the earliest state that changes the output, later steps recomputed) disputed by an honest challenger',
@@ -191,6 +194,7 @@ const md = [
       `Measured again on ${a.date} by commit ${a.git.commit}${a.git.dirty ? ' (dirty tree)' : ''} (${(a.sweepMs / 1000).toFixed(0)} s): ${a.rows.join(', ')}.`,
   ),
   `Input Poseidon-hashed, output public; dev setup; one proof per model; peak RSS = this process + its children, sampled every 50 ms.`,
+  `Compiled with the direct backend (\`compiler: 'direct'\`; "circom (direct: …)" where it refused the model); "circom compile s" = circom2 on the same circuit source in the same run ("—": not run, past ~2^20 weight terms or its known 4 GiB limit).`,
   `Baseline: the same model with private, Poseidon-committed weights (\`--weights hashed\`: every weight a private input, one multiplication constraint a weight, B-bit range checks, one Poseidon commitment as an extra public signal); ratios are hashed / constant. Skipped where the calibrated estimate (bench/sweep/baseline.ts) exceeds 2^17 = ${HASHED_CONSTRAINT_LIMIT.toLocaleString('en-US')} constraints.`,
   '',
   table,

@@ -21,6 +21,7 @@ import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import type { Progress } from '../../src/util/progress.js'
 import type { WeightVisibility } from '../../src/circuit/layout.js'
+import { type CircomCompile, compileDirectOrCircom, measureCircomCompile, weightTerms } from './circom-compare.js'
 import { withPeakMemory } from './memory.js'
 import type { SweepModel } from './models.js'
 
@@ -28,6 +29,14 @@ import type { SweepModel } from './models.js'
 export const RAW_PROOF_BYTES = 256
 
 export interface ZkResult {
+  /**
+   * Which backend wrote the R1CS: direct, or circom where the direct backend refused the model
+   * (`directRefused`). Absent in results from before the direct backend (circom).
+   */
+  compiler?: 'direct' | 'circom'
+  directRefused?: string
+  /** Σ weights of the IR's linear ops (a conv counts each output position's kernel). */
+  weightTerms: number
   constraints: number
   activations: number
   /** report.json's cost model, constraints by kind. */
@@ -43,6 +52,8 @@ export interface ZkResult {
   proofRawBytes: number
   /** Registry `verifyInference` (verify + record + event). */
   verifyGas: number
+  /** circom on the same circuit source, in the same run (absent when not asked for: the hashed-weights baseline). */
+  circomCompile?: CircomCompile
 }
 
 export interface OptimisticResult {
@@ -78,24 +89,30 @@ export async function measureZk(
   chain: ChainContext,
   progress: Progress,
   weights: WeightVisibility = 'constant',
+  { circomCompare = false }: { circomCompare?: boolean } = {},
 ): Promise<ZkResult> {
   const label = weights === 'hashed' ? `${m.name} (hashed weights)` : m.name
   await mkdir(dir, { recursive: true })
   // Beside the build folder, not in it: compile writes only into a new, empty or build folder.
   const onnxPath = typeof m.onnx === 'string' ? m.onnx : `${dir}.source.onnx`
   if (typeof m.onnx !== 'string') await writeFile(onnxPath, m.onnx)
-  const [compiled, compileMem] = await withPeakMemory(() =>
-    progress.step(`${label}: compile`, () =>
-      compileModel({
-        onnxPath,
-        outDir: dir,
-        calibrationPath: m.calibrationPath,
-        visibility: VISIBILITY,
-        weights,
-        force: true,
-      }),
+  // The direct backend, passed explicitly whatever compile's default is (issue 15).
+  const [{ compiled, compiler, directRefused }, compileMem] = await withPeakMemory(() =>
+    compileDirectOrCircom((compiler) =>
+      progress.step(`${label}: compile (${compiler})`, () =>
+        compileModel({
+          onnxPath,
+          outDir: dir,
+          calibrationPath: m.calibrationPath,
+          visibility: VISIBILITY,
+          weights,
+          compiler,
+          force: true,
+        }),
+      ),
     ),
   )
+  if (directRefused) progress.info(`${label}: compiled with circom (${directRefused})`)
   const [setup, setupMem] = await withPeakMemory(() =>
     progress.step(`${label}: dev setup`, () => setupModel({ model: compiled.model, dev: true, force: true })),
   )
@@ -132,7 +149,19 @@ export async function measureZk(
   })
   if (!onChain.accepted) throw new Error(`${label}: proof rejected on chain`)
 
+  const terms = weightTerms(compiled.model.ir)
+  // After every other measurement, so circom's compile does not disturb them.
+  const circomCompile = !circomCompare
+    ? undefined
+    : compiler === 'circom'
+      ? { compileMs: compiled.manifest.timings.compileMs, peakRssBytes: compileMem.peakRssBytes }
+      : await progress.step(`${label}: circom compile of the same source`, () =>
+          measureCircomCompile(m.name, terms, model.paths.circuit, dir),
+        )
   return {
+    compiler,
+    ...(directRefused ? { directRefused } : {}),
+    weightTerms: terms,
     constraints: compiled.manifest.constraintCount,
     activations: report.cost.activations,
     cost: report.cost,
@@ -146,6 +175,7 @@ export async function measureZk(
     proofJsonBytes: (await stat(pp.proof)).size,
     proofRawBytes: RAW_PROOF_BYTES,
     verifyGas: Number(onChain.gasUsed),
+    ...(circomCompile ? { circomCompile } : {}),
   }
 }
 

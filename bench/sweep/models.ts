@@ -36,7 +36,7 @@ function weights(random: () => number, n: number, fanIn: number): Float32Array {
 }
 
 /** Seeded input in [-1, 1): inside the range of compile's default calibration samples. */
-function sampleInput(seed: number, n: number): unknown {
+export function sampleInput(seed: number, n: number): unknown {
   const r = seededRandom(seed)
   return { input_data: [Array.from({ length: n }, () => Math.round((2 * r() - 1) * 1e4) / 1e4)] }
 }

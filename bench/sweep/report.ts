@@ -19,6 +19,13 @@ const n = (v: number) => v.toLocaleString('en-US')
 const s = (ms: number) => (ms / 1000).toFixed(2)
 const mb = (b: number) => (b / 2 ** 20).toFixed(0)
 
+/** circom's compile of the same source: seconds where it ran, "—" where it was skipped (past its limit), the error otherwise. */
+function circomColumn(z: ZkResult): string {
+  const c = z.circomCompile
+  if (!c || 'skipped' in c) return '—'
+  return 'error' in c ? `failed: ${c.error}` : s(c.compileMs)
+}
+
 export function markdownTable(rows: SweepRow[]): string {
   const head = [
     'model',
@@ -26,7 +33,9 @@ export function markdownTable(rows: SweepRow[]): string {
     'params',
     'non-linear act.',
     'R1CS constraints',
+    'compiler',
     'compile s',
+    'circom compile s',
     'setup s',
     'witness s',
     'prove s',
@@ -49,7 +58,9 @@ export function markdownTable(rows: SweepRow[]): string {
       ? [
           n(z.activations),
           n(z.constraints),
+          z.directRefused ? `circom (direct: ${z.directRefused})` : (z.compiler ?? 'circom'),
           s(z.compileMs),
+          circomColumn(z),
           s(z.setupMs),
           s(z.witnessMs),
           s(z.proveMs),
@@ -58,7 +69,7 @@ export function markdownTable(rows: SweepRow[]): string {
           `${z.proofJsonBytes}/${z.proofRawBytes}`,
           n(z.verifyGas),
         ]
-      : [`failed: ${z.error}`, ...Array(9).fill('—')]
+      : [`failed: ${z.error}`, ...Array(11).fill('—')]
     const o = r.optimistic
     const op = isOp(o)
       ? [n(o.claimGas), String(o.rounds), `${n(o.disputeGas)} (${n(o.oneStepGas)})`]
