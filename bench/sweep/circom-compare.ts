@@ -1,12 +1,11 @@
 /**
  * The sweep compiles with the direct backend; this measures what circom takes on the same
  * circuit source in the same run (issue 15's "circom compile s" column), where circom can
- * still compile it, and falls back to circom for a model the direct backend refuses.
+ * still compile it.
  */
 import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { compileCircom } from '../../src/prove/circom.js'
-import type { CompileModelParameters } from '../../src/prove/compile.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { PAST_CIRCOM_LIMIT } from '../compile/models.js'
 import { withPeakMemory } from './memory.js'
@@ -21,26 +20,6 @@ export type CircomCompile = { compileMs: number; peakRssBytes: number } | { skip
 
 export const weightTerms = (ir: IrModel) =>
   ir.steps.reduce((n, s) => n + (s.op.op === 'linear' ? s.op.vals.length : 0), 0)
-
-/**
- * The direct backend's refusals of what it does not build yet (an op kind, hashed visibility
- * or weights), by class name: the helpers adding those remove the refusals, and a class that
- * is gone simply never matches.
- */
-const REFUSALS = new Set(['DirectOpError', 'DirectVisibilityError'])
-
-/** The build with `compiler: 'direct'`; if the direct backend refuses the model, with circom, saying why. */
-export async function compileDirectOrCircom<T>(
-  compile: (compiler: NonNullable<CompileModelParameters['compiler']>) => Promise<T>,
-): Promise<{ compiled: T; compiler: 'direct' | 'circom'; directRefused?: string }> {
-  try {
-    return { compiled: await compile('direct'), compiler: 'direct' }
-  } catch (e) {
-    if (!(e instanceof Error) || !REFUSALS.has(e.name)) throw e
-    const reason = (e as { shortMessage?: string }).shortMessage ?? e.message
-    return { compiled: await compile('circom'), compiler: 'circom', directRefused: reason }
-  }
-}
 
 /** circom on the circuit source a compile wrote (`circuitPath`), in a folder of its own beside `dir`. */
 export async function measureCircomCompile(

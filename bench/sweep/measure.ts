@@ -21,7 +21,7 @@ import { setupModel } from '../../src/prove/setup.js'
 import { verifyProof } from '../../src/prove/verify.js'
 import type { Progress } from '../../src/util/progress.js'
 import type { WeightVisibility } from '../../src/circuit/layout.js'
-import { type CircomCompile, compileDirectOrCircom, measureCircomCompile, weightTerms } from './circom-compare.js'
+import { type CircomCompile, measureCircomCompile, weightTerms } from './circom-compare.js'
 import { withPeakMemory } from './memory.js'
 import type { SweepModel } from './models.js'
 
@@ -30,11 +30,10 @@ export const RAW_PROOF_BYTES = 256
 
 export interface ZkResult {
   /**
-   * Which backend wrote the R1CS: direct, or circom where the direct backend refused the model
-   * (`directRefused`). Absent in results from before the direct backend (circom).
+   * Which backend wrote the R1CS (the sweep compiles with the direct backend). Absent in
+   * results from before the direct backend (circom).
    */
   compiler?: 'direct' | 'circom'
-  directRefused?: string
   /** Σ weights of the IR's linear ops (a conv counts each output position's kernel). */
   weightTerms: number
   constraints: number
@@ -97,22 +96,20 @@ export async function measureZk(
   const onnxPath = typeof m.onnx === 'string' ? m.onnx : `${dir}.source.onnx`
   if (typeof m.onnx !== 'string') await writeFile(onnxPath, m.onnx)
   // The direct backend, passed explicitly whatever compile's default is (issue 15).
-  const [{ compiled, compiler, directRefused }, compileMem] = await withPeakMemory(() =>
-    compileDirectOrCircom((compiler) =>
-      progress.step(`${label}: compile (${compiler})`, () =>
-        compileModel({
-          onnxPath,
-          outDir: dir,
-          calibrationPath: m.calibrationPath,
-          visibility: VISIBILITY,
-          weights,
-          compiler,
-          force: true,
-        }),
-      ),
+  const compiler = 'direct' as const
+  const [compiled, compileMem] = await withPeakMemory(() =>
+    progress.step(`${label}: compile (${compiler})`, () =>
+      compileModel({
+        onnxPath,
+        outDir: dir,
+        calibrationPath: m.calibrationPath,
+        visibility: VISIBILITY,
+        weights,
+        compiler,
+        force: true,
+      }),
     ),
   )
-  if (directRefused) progress.info(`${label}: compiled with circom (${directRefused})`)
   const [setup, setupMem] = await withPeakMemory(() =>
     progress.step(`${label}: dev setup`, () => setupModel({ model: compiled.model, dev: true, force: true })),
   )
@@ -153,14 +150,11 @@ export async function measureZk(
   // After every other measurement, so circom's compile does not disturb them.
   const circomCompile = !circomCompare
     ? undefined
-    : compiler === 'circom'
-      ? { compileMs: compiled.manifest.timings.compileMs, peakRssBytes: compileMem.peakRssBytes }
-      : await progress.step(`${label}: circom compile of the same source`, () =>
-          measureCircomCompile(m.name, terms, model.paths.circuit, dir),
-        )
+    : await progress.step(`${label}: circom compile of the same source`, () =>
+        measureCircomCompile(m.name, terms, model.paths.circuit, dir),
+      )
   return {
     compiler,
-    ...(directRefused ? { directRefused } : {}),
     weightTerms: terms,
     constraints: compiled.manifest.constraintCount,
     activations: report.cost.activations,

@@ -58,7 +58,7 @@ export function markdownTable(rows: SweepRow[]): string {
       ? [
           n(z.activations),
           n(z.constraints),
-          z.directRefused ? `circom (direct: ${z.directRefused})` : (z.compiler ?? 'circom'),
+          z.compiler ?? 'circom',
           s(z.compileMs),
           circomColumn(z),
           s(z.setupMs),
