@@ -2,7 +2,7 @@
  * The max, lookup, mul and step-template test models: shared by the circom gadget tests
  * (test/circuit/max, lookup, mul, steps) and the direct backend's equivalence and tamper tests.
  */
-import type { IrModel, LookupOp, Step } from '../../src/ir/types.js'
+import type { IrModel, LinearOp, LookupOp, Step } from '../../src/ir/types.js'
 import { type BuildModelParameters, buildModel } from '../../src/onnx/write.js'
 import { int, tensor } from '../onnx/quantized-models.js'
 import { randInt, rng } from './circuit.js'
@@ -398,5 +398,63 @@ export function tinyQdq(): BuildModelParameters {
       { op: 'QuantizeLinear', name: 'q4', inputs: ['sg', 's3', 'z3'], outputs: ['sq'] },
       { op: 'DequantizeLinear', name: 'dq4', inputs: ['sq', 's3', 'z3'], outputs: ['y'] },
     ],
+  }
+}
+
+/**
+ * x[3] ∈ [-128, 127] → linear 3→4 (negative, zero and wide weights) → ReLU int8 → gather
+ * with a constant fill (a constant operand of the next linear op) → linear 5→2.
+ */
+export function weightsModel(): IrModel {
+  const lin = (inputs: number[], rows: bigint[][], bias: bigint[]): LinearOp => ({
+    op: 'linear',
+    inputs,
+    bias,
+    vals: rows.flat(),
+    rowPtr: Int32Array.from({ length: rows.length + 1 }, (_, i) => rows.slice(0, i).reduce((s, r) => s + r.length, 0)),
+    cols: Int32Array.from(rows.flatMap((r) => r.map((_, c) => c))),
+  })
+  return {
+    name: 'weights-cases',
+    inputs: [{ id: 0, name: 'x', shape: [3], quant: { scale: 1, zeroPoint: 0 }, lo: -128n, hi: 127n }],
+    steps: [
+      {
+        origin: 'fc1',
+        output: { id: 1, name: 'acc1', shape: [4] },
+        op: lin(
+          [0],
+          [
+            [37n, -21n, 5n],
+            [-128n, 0n, 127n],
+            [1n, 1n, 1n],
+            [300n, -2n, 9n],
+          ],
+          [3n, -1000n, 0n, 77n],
+        ),
+      },
+      {
+        origin: 'relu1',
+        output: { id: 2, name: 'a1', shape: [4] },
+        op: { op: 'requant', inputs: [1], mul: 1n, shift: 6, zeroPoint: 0n, lo: 0n, hi: 127n },
+      },
+      {
+        origin: 'pad',
+        output: { id: 3, name: 'g', shape: [5] },
+        op: { op: 'gather', inputs: [2], index: Int32Array.of(0, 1, -1, 2, 3), fill: 5n },
+      },
+      {
+        origin: 'fc2',
+        output: { id: 4, name: 'acc2', shape: [2] },
+        op: lin(
+          [3],
+          [
+            [3n, -4n, 7n, 1n, -1n],
+            [-9n, 2n, -3n, 0n, 12n],
+          ],
+          [100000n, -5n],
+        ),
+      },
+    ],
+    outputs: [{ tensor: 4, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
   }
 }

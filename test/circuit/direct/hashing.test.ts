@@ -25,6 +25,7 @@ import { verifyProof } from '../../../src/prove/verify.js'
 import { shutdown } from '../../../src/shutdown.js'
 import { randInt, rng } from '../../helpers/circuit.js'
 import { expectEquivalent, freeWires } from '../../helpers/direct-equivalence.js'
+import { weightsModel } from '../../helpers/op-models.js'
 import { halfEvenModel, halfUpModel } from '../../helpers/requant-models.js'
 
 afterAll(shutdown)
@@ -51,57 +52,6 @@ const int8 = (id: number, n: number) => ({
   lo: -128n,
   hi: 127n,
 })
-
-/**
- * test/circuit/weights.test.ts's model: x[3] int8 → linear 3→4 (negative, zero and wide
- * weights) → ReLU int8 → gather with a constant fill (a constant operand of the next linear
- * op: a weight term without a product) → linear 5→2.
- */
-function weightsCases(): IrModel {
-  return {
-    name: 'weights-cases',
-    inputs: [int8(0, 3)],
-    steps: [
-      {
-        origin: 'fc1',
-        output: { id: 1, name: 'acc1', shape: [4] },
-        op: lin(
-          [0],
-          [
-            [37n, -21n, 5n],
-            [-128n, 0n, 127n],
-            [1n, 1n, 1n],
-            [300n, -2n, 9n],
-          ],
-          [3n, -1000n, 0n, 77n],
-        ),
-      },
-      {
-        origin: 'relu1',
-        output: { id: 2, name: 'a1', shape: [4] },
-        op: { op: 'requant', inputs: [1], mul: 1n, shift: 6, zeroPoint: 0n, lo: 0n, hi: 127n },
-      },
-      {
-        origin: 'pad',
-        output: { id: 3, name: 'g', shape: [5] },
-        op: { op: 'gather', inputs: [2], index: Int32Array.of(0, 1, -1, 2, 3), fill: 5n },
-      },
-      {
-        origin: 'fc2',
-        output: { id: 4, name: 'acc2', shape: [2] },
-        op: lin(
-          [3],
-          [
-            [3n, -4n, 7n, 1n, -1n],
-            [-9n, 2n, -3n, 0n, 12n],
-          ],
-          [100000n, -5n],
-        ),
-      },
-    ],
-    outputs: [{ tensor: 4, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
-  }
-}
 
 /**
  * Nine small linear layers in a row (x[2] → 2 → … → 2): 18 committed tensors, each packed on
@@ -190,7 +140,7 @@ describe('direct backend = circom (O1), hashed visibility', () => {
 
 describe('direct backend = circom (O1), hashed weights', () => {
   it('weights.test.ts model (constant operand, zero weight, wide lanes): public in and out, wt_hash last', async () => {
-    const names = await expectEquivalent(weightsCases(), PUBLIC, int8Inputs(3, 1), undefined, { weights: 'hashed' })
+    const names = await expectEquivalent(weightsModel(), PUBLIC, int8Inputs(3, 1), undefined, { weights: 'hashed' })
     expect(names.slice(1, 4)).toEqual(['main.in_packed[0]', 'main.out_packed[0]', 'main.wt_hash'])
     // No step templates with private weights: every gadget is in main.
     expect(names.some((n) => /^main\.s\d/.test(n))).toBe(false)
@@ -203,7 +153,7 @@ describe('direct backend = circom (O1), hashed weights', () => {
   })
 
   it('a build that hashes needs the Poseidon tables: refused by name without them', () => {
-    const ir = weightsCases()
+    const ir = weightsModel()
     const bounds = analyzeBounds(ir)
     expect(() => buildDirect({ model: ir, bounds, visibility: PUBLIC, weights: 'hashed' })).toThrow(
       MissingPoseidonTablesError,
@@ -216,7 +166,7 @@ describe('direct backend = circom (O1), hashed weights', () => {
 
 describe('hashed-weights witness: every wire constrained', () => {
   it('changing any single wire (weights, products, lanes, packed elements, every Poseidon signal) breaks a constraint', async () => {
-    const ir = weightsCases()
+    const ir = weightsModel()
     const { system, witness } = buildDirect({
       model: ir,
       bounds: analyzeBounds(ir),
