@@ -26,7 +26,7 @@ import { deployOptimistic } from '../src/optimistic/chain/contracts.js'
 import { shutdown } from '../src/shutdown.js'
 import { writeJsonAtomic } from '../src/util/fs.js'
 import { terminalProgress } from '../src/util/progress.js'
-import { packageVersion } from '../src/util/versions.js'
+import { packageVersion, VERIML_VERSION } from '../src/util/versions.js'
 import { type ChainContext, compileOptimisticOnly, measureOptimistic, measureZk, VISIBILITY } from './sweep/measure.js'
 import { scaleSweepModels, type SweepModel, sweepModels } from './sweep/models.js'
 import { HASHED_CONSTRAINT_LIMIT, measureHashedBaseline } from './sweep/baseline.js'
@@ -168,7 +168,7 @@ if (addTo) {
       node: process.version,
       snarkjs: packageVersion('snarkjs'),
       circom2: packageVersion('circom2'),
-      veriml: packageVersion('veriml'),
+      veriml: VERIML_VERSION,
     },
     settings: {
       visibility: VISIBILITY,
