@@ -33,10 +33,9 @@
  *   main's output `<p>_hash`; hashed weights are main's private inputs with every step in main
  *   (no step templates, as emitSteps), committed last as `wt_hash`. The Poseidon constants load
  *   asynchronously, so the caller passes them (`poseidon`) whenever something is hashed.
- * - Refused with a typed error (EliminatedInputError): a circuit where circom's O1 would merge
- *   a main input away: a public input element with lower bound 0 packed alone (its in_packed
- *   signal is a copy of it; the lookup test model's u), which the ConstraintSystem cannot
- *   write yet. Every op kind, visibility and weight mode is built.
+ * - A main input that O1 merges into a main output (a one-lane public input with lower bound 0:
+ *   `in_packed[e] <== in1[0]`) has no wire and still counts in nPrvIn, as in circom (o1.ts).
+ *   Every op kind, visibility and weight mode is built; assertDirectSupported guards new kinds.
  * - Witness at prove time: directWitness runs the transcription with values only (no
  *   constraint stored, no O1) and lays the values out with the compile's wire map.
  * Memory: the pre-O1 constraints are typed arrays (pre-constraints.ts, 12 bytes a term), then
