@@ -1,27 +1,10 @@
-/**
- * The direct backend's hashed parts against circom: hashed input and output visibility
- * (`<p>_pk`, the Poseidon chain, `<p>_hash`) and hashed weights (private inputs w/b, products,
- * lane range checks, `wt_pk`, the chain, `wt_hash` last): the same wires, constraints and names,
- * each witness satisfies the other system, and the public signals are publicSignals'. Then the
- * tamper check on a hashed-weights build and one Groth16 proof through `compile --compiler direct`.
- */
-import { mkdtemp, readFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { fixturePath } from '../../../models/make-fixtures.js'
 import { buildDirect } from '../../../src/circuit/direct/build.js'
 import { MissingPoseidonTablesError } from '../../../src/circuit/direct/errors.js'
 import { loadPoseidonTables } from '../../../src/circuit/direct/gadgets/poseidon-constants.js'
 import type { Visibility } from '../../../src/circuit/layout.js'
-import { weightCommitment } from '../../../src/circuit/weights.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
 import type { IrModel, LinearOp, Step } from '../../../src/ir/types.js'
-import { compileModel } from '../../../src/prove/compile.js'
-import { proofPaths } from '../../../src/prove/paths.js'
-import { proveModel, runModel } from '../../../src/prove/prove.js'
-import { setupModel } from '../../../src/prove/setup.js'
-import { verifyProof } from '../../../src/prove/verify.js'
 import { shutdown } from '../../../src/shutdown.js'
 import { randInt, rng } from '../../helpers/circuit.js'
 import { expectEquivalent, freeWires } from '../../helpers/direct-equivalence.js'
@@ -177,30 +160,5 @@ describe('hashed-weights witness: every wire constrained', () => {
     })
     expect(system.wireCount).toBeGreaterThan(1000)
     expect(freeWires(system, witness!)).toEqual([])
-  })
-})
-
-describe('compile --compiler direct with hashed weights (tiny MLP), proved and verified', () => {
-  it('= circom on its IR; dev setup, prove from the TypeScript witness, snarkjs verifies with the commitment last', async () => {
-    const tmp = await mkdtemp(join(tmpdir(), 'veriml-direct-hashed-'))
-    const dir = join(tmp, 'build')
-    const input = { input_data: [[0.1, -0.2, 0.3, 0.4, -0.5, 0.6, 0.7, -0.8]] }
-    const compiled = await compileModel({
-      onnxPath: fixturePath('tiny-mlp.onnx'),
-      outDir: dir,
-      compiler: 'direct',
-      visibility: HASHED_IN,
-      weights: 'hashed',
-    })
-    const { ir, inputs } = await runModel({ model: dir, input })
-    await expectEquivalent(ir, HASHED_IN, [inputs], undefined, { weights: 'hashed' })
-    await setupModel({ model: dir, dev: true })
-    const proofDir = join(tmp, 'proof')
-    await proveModel({ model: dir, input, outDir: proofDir })
-    expect((await verifyProof({ model: dir, proofDir })).valid).toBe(true)
-    const signals = JSON.parse(await readFile(proofPaths(proofDir).public, 'utf8')) as string[]
-    expect(signals).toHaveLength(compiled.manifest.layout.count)
-    expect(signals.at(-1)).toBe((await weightCommitment(ir)).toString())
-    expect(compiled.manifest.layout.weights?.commitment).toBe(signals.at(-1))
   })
 })
