@@ -289,6 +289,10 @@ function parseProto(
   const initializers = new Map<string, OnnxTensor>()
   for (const t of graph.initializer ?? [])
     initializers.set(t.name ?? '', parseTensor(t as InstanceType<typeof onnx.TensorProto>, 'initializer'))
+  for (const t of graph.sparseInitializer ?? []) {
+    const sparse = t as InstanceType<typeof onnx.SparseTensorProto>
+    initializers.set(sparse.values?.name ?? '', parseSparseTensor(sparse, 'sparse initializer'))
+  }
   const nodes: OnnxNode[] = (graph.node ?? []).map((n, i) => ({
     name: n.name || `${n.opType}_${i}`,
     opType: n.opType ?? '',

@@ -117,6 +117,40 @@ describe('ONNX attributes of every type', () => {
     ])
   })
 
+  it('reads a sparse initializer dense, and a Constant sparse_value lowers to its dense tensor', () => {
+    const proto = onnx.ModelProto.decode(
+      buildModel({
+        name: 'sparse',
+        inputs: [{ name: 'x', shape: [2, 3] }],
+        outputs: [{ name: 'y', shape: [2, 3] }],
+        // `b` is written dense for the writer's checks, then replaced by its sparse form.
+        initializers: [{ name: 'b', dims: [2, 3], data: new Float32Array(6) }],
+        nodes: [
+          { op: 'Constant', name: 'c', inputs: [], outputs: ['c'] },
+          { op: 'Add', name: 'add', inputs: ['x', 'c'], outputs: ['y0'] },
+          { op: 'Add', name: 'add2', inputs: ['y0', 'b'], outputs: ['y'] },
+        ],
+      }),
+    )
+    const sparse = (name: string) =>
+      onnx.SparseTensorProto.create({
+        dims: [2, 3],
+        values: tensor([2], [5, 7], D.FLOAT, name),
+        indices: tensor([2], [1, 3], D.INT64),
+      })
+    proto.graph!.initializer = []
+    proto.graph!.sparseInitializer = [sparse('b')]
+    proto.graph!.node![0].attribute = [
+      onnx.AttributeProto.create({ name: 'sparse_value', type: T.SPARSE_TENSOR, sparseTensor: sparse('') }),
+    ]
+    const model = parseOnnx(onnx.ModelProto.encode(proto).finish())
+    expect(Array.from(model.initializers.get('b')!.data)).toEqual([0, 5, 0, 7, 0, 0])
+    const graph = lowerOnnx(model)
+    // x + c + b: one affine step whose bias is the two sparse tensors, dense.
+    expect(graph.steps.map((s) => s.op.kind)).toEqual(['affine'])
+    expect(Array.from((graph.steps[0].op as { bias: Float64Array }).bias)).toEqual([0, 10, 0, 14, 0, 0])
+  })
+
   it('refuses a sparse index outside the tensor', () => {
     const s = onnx.SparseTensorProto.create({
       dims: [2, 3],
