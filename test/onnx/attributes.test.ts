@@ -144,7 +144,7 @@ describe('ONNX attributes of every type', () => {
       onnx.AttributeProto.create({ name: 'sparse_value', type: T.SPARSE_TENSOR, sparseTensor: sparse('') }),
     ]
     const model = parseOnnx(onnx.ModelProto.encode(proto).finish())
-    expect(Array.from(model.initializers.get('b')!.data)).toEqual([0, 5, 0, 7, 0, 0])
+    expect(Array.from(model.initializers.get('b')!.data, Number)).toEqual([0, 5, 0, 7, 0, 0])
     const graph = lowerOnnx(model)
     // x + c + b: one affine step whose bias is the two sparse tensors, dense.
     expect(graph.steps.map((s) => s.op.kind)).toEqual(['affine'])
