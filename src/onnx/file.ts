@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs'
+import { readFileSync, realpathSync, statSync } from 'node:fs'
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path'
 import { isErrno, readInputFile } from '../util/external.js'
 import { type ExternalDataResolver, ExternalDataError } from './external.js'
@@ -13,17 +13,29 @@ import { type OnnxModel, type ParseOnnxOptions, parseOnnxSelfContained } from '.
 export function folderResolver(modelPath: string): ExternalDataResolver {
   const folder = resolve(dirname(modelPath))
   const cache = new Map<string, Uint8Array>()
+  const outside = (base: string, path: string) => {
+    const rel = relative(base, path)
+    return rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)
+  }
+  const refuse = (tensor: string, location: string) =>
+    new ExternalDataError({
+      tensor,
+      file: location,
+      problem: "lies outside the model's folder",
+      details: ['External data must sit next to the model (a relative path inside its folder).'],
+    })
   return (location, tensor) => {
     const path = resolve(folder, location)
-    const rel = relative(folder, path)
     // INVARIANT: the data file lies inside the model's folder (no absolute path, no `..` out of it).
-    if (isAbsolute(location) || rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel))
-      throw new ExternalDataError({
-        tensor,
-        file: location,
-        problem: "lies outside the model's folder",
-        details: ['External data must sit next to the model (a relative path inside its folder).'],
-      })
+    if (isAbsolute(location) || outside(folder, path)) throw refuse(tensor, location)
+    // A symbolic link inside the folder may still point out of it: its target must stay inside too.
+    let real: string | undefined
+    try {
+      real = realpathSync(path)
+    } catch {
+      // Missing: reported below with the read error.
+    }
+    if (real !== undefined && outside(realpathSync(folder), real)) throw refuse(tensor, location)
     const cached = cache.get(path)
     if (cached) return cached
     let data: Uint8Array

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import onnxProto from 'onnx-proto'
@@ -100,6 +100,14 @@ describe('ONNX external data', () => {
       await expect(readOnnxFile(path)).rejects.toThrow(/outside the model's folder/)
     },
   )
+
+  it('refuses a symbolic link in the folder that points out of it', async () => {
+    const outside = join(dir, 'secret.data')
+    writeFileSync(outside, new Uint8Array(4096))
+    const path = writeExternal(join(dir, 'link'), 'link.data')
+    symlinkSync(outside, join(dir, 'link', 'link.data'))
+    await expect(readOnnxFile(path)).rejects.toThrow(/tensor "w1": external data file "link.data" lies outside/)
+  })
 
   it('the pure parser, given bytes and no resolver, refuses external data by name', () => {
     const path = writeExternal(join(dir, 'bytes'), 'mlp.onnx.data')
