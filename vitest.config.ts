@@ -13,6 +13,7 @@ const FAST = [
   'test/prove/proof.test.ts',
   'test/ir/**/*.test.ts',
   'test/onnx/activation.test.ts',
+  'test/onnx/attributes.test.ts',
   'test/onnx/lower.test.ts',
   'test/onnx/movement.test.ts',
   'test/onnx/mul.test.ts',

@@ -4,6 +4,8 @@
 export { BaseError, walkError, type ErrorParameters } from './errors.js'
 
 export { parseOnnx, OnnxParseError, type OnnxModel } from './onnx/parse.js'
+export { ExternalDataError, type ExternalDataResolver } from './onnx/external.js'
+export { readOnnxFile, type ReadOnnxFileReturnType } from './onnx/file.js'
 export { lowerOnnx, OPS as SUPPORTED_ONNX_OPS, UnsupportedOpsError, LoweringError } from './onnx/lower.js'
 export { DynamicQuantizationError } from './onnx/ops/quantized.js'
 export { executeFloat, type FloatGraph } from './onnx/graph.js'

@@ -1,14 +1,12 @@
-import { LIMITS } from './onnx/limits.js'
 import { readInputFile } from './util/external.js'
 import { UsageError } from './errors.js'
-import { basename } from 'node:path'
 import { table } from './util/table.js'
 import { DEFAULT_VISIBILITY } from './prove/compile.js'
 import { emitCircuit } from './circuit/emit.js'
 import { analyzeBounds } from './ir/bounds.js'
 import { execute } from './ir/execute.js'
 import { UnsupportedOpsError, lowerOnnx } from './onnx/lower.js'
-import { parseOnnx } from './onnx/parse.js'
+import { readOnnxFile } from './onnx/file.js'
 import { compareOutputs, runOnnxruntime } from './onnx/runtime.js'
 import { dequantize, parseInputs, quantizeInputs } from './quantize/input.js'
 import { onnxOutputs } from './quantize/postprocess.js'
@@ -42,8 +40,7 @@ export interface InspectModelParameters {
 
 /** What a model is made of, whether veriml supports it, and what its circuit would cost. */
 export async function inspectModel(p: InspectModelParameters): Promise<InspectModelReturnType> {
-  const bytes = new Uint8Array(await readInputFile(p.onnxPath, 'model', LIMITS.modelBytes))
-  const onnx = parseOnnx(bytes, basename(p.onnxPath), { dims: p.dims })
+  const { model: onnx, bytes } = await readOnnxFile(p.onnxPath, { dims: p.dims })
   const parameterCount = [...onnx.initializers.values()].reduce((s, t) => s + t.data.length, 0)
   const ops = new Map<string, number>()
   for (const n of onnx.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1)

@@ -1,8 +1,9 @@
 import onnxProto from 'onnx-proto'
 import { BaseError, type ErrorParameters } from '../errors.js'
+import { type ExternalDataResolver, inlineExternalData } from './external.js'
 import { LIMITS, SizeLimitError, checkedSize } from './limits.js'
 import { checkGraph } from './validate.js'
-import type { AttributeValue, OnnxModel, OnnxNode, OnnxTensor, OnnxValueInfo } from './types.js'
+import type { AttributeValue, OnnxModel, OpaqueAttribute, OnnxNode, OnnxTensor, OnnxValueInfo } from './types.js'
 
 const { onnx } = onnxProto
 
@@ -48,6 +49,8 @@ export class SymbolicDimensionError extends BaseError {
 export interface ParseOnnxOptions {
   /** Sizes of symbolic input dimensions, by name (`--dim N=1`). */
   dims?: Readonly<Record<string, number>>
+  /** Reads a tensor's external data file (`model.onnx.data`); without it such a model is refused. */
+  externalData?: ExternalDataResolver
 }
 
 // protobufjs decodes int64 as Long objects (or numbers when long.js is absent).
@@ -117,8 +120,51 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | un
   return tensor
 }
 
+/**
+ * A sparse tensor as a dense one: zeros, with `values` scattered at `indices`. The spec allows
+ * both index layouts: [NNZ] linear indices, or [NNZ, rank] coordinates.
+ */
+function parseSparseTensor(
+  s: InstanceType<typeof onnx.SparseTensorProto> | null | undefined,
+  where: string,
+): OnnxTensor {
+  if (!s) throw new OnnxParseError({ problem: `${where}: missing sparse tensor` })
+  const dims = (s.dims ?? []).map(toNumber)
+  const label = `sparse tensor "${s.values?.name || where}"`
+  const size = checkedSize(dims, label)
+  const values = parseTensor(s.values as InstanceType<typeof onnx.TensorProto>, `${where} values`)
+  const indices = parseTensor(s.indices as InstanceType<typeof onnx.TensorProto>, `${where} indices`)
+  const nnz = values.data.length
+  const coordinates = indices.dims.length === 2
+  if (
+    !(indices.data instanceof BigInt64Array) ||
+    (coordinates ? indices.dims[0] !== nnz || indices.dims[1] !== dims.length : indices.data.length !== nnz)
+  )
+    throw new OnnxParseError({
+      problem: `${label}: indices [${indices.dims.join(', ')}] do not fit ${nnz} values of a rank-${dims.length} tensor`,
+    })
+  const dense = values.data instanceof BigInt64Array ? new BigInt64Array(size) : new Float64Array(size)
+  for (let k = 0; k < nnz; k++) {
+    let at = 0
+    if (coordinates)
+      for (let d = 0; d < dims.length; d++) {
+        const c = Number(indices.data[k * dims.length + d])
+        if (c < 0 || c >= dims[d]) at = -1
+        if (at >= 0) at = at * dims[d] + c
+      }
+    else at = Number(indices.data[k])
+    // INVARIANT: every index lands inside the tensor; a stray one would write past the dense array silently.
+    if (!(at >= 0 && at < size))
+      throw new OnnxParseError({ problem: `${label}: index of value ${k} lies outside dims [${dims.join(', ')}]` })
+    dense[at] = values.data[k] as never
+  }
+  return { dims, data: dense, dataType: values.dataType }
+}
+
 function parseAttribute(a: InstanceType<typeof onnx.AttributeProto>): AttributeValue {
   const T = onnx.AttributeProto.AttributeType
+  const where = `attribute "${a.name}"`
+  const opaque = (kind: OpaqueAttribute['opaque']): OpaqueAttribute => ({ opaque: kind })
   switch (a.type) {
     case T.FLOAT:
       return a.f ?? 0
@@ -130,10 +176,29 @@ function parseAttribute(a: InstanceType<typeof onnx.AttributeProto>): AttributeV
       return [...(a.floats ?? [])]
     case T.INTS:
       return (a.ints ?? []).map((v) => toNumber(v as LongLike))
+    case T.STRINGS:
+      return (a.strings ?? []).map((s) => Buffer.from(s).toString('utf8'))
     case T.TENSOR:
-      return parseTensor(a.t as InstanceType<typeof onnx.TensorProto>, `attribute "${a.name}"`)
+      return parseTensor(a.t as InstanceType<typeof onnx.TensorProto>, where)
+    case T.TENSORS:
+      return (a.tensors ?? []).map((t, i) => parseTensor(t as InstanceType<typeof onnx.TensorProto>, `${where}[${i}]`))
+    case T.SPARSE_TENSOR:
+      return parseSparseTensor(a.sparseTensor as InstanceType<typeof onnx.SparseTensorProto>, where)
+    case T.SPARSE_TENSORS:
+      return (a.sparseTensors ?? []).map((t, i) =>
+        parseSparseTensor(t as InstanceType<typeof onnx.SparseTensorProto>, `${where}[${i}]`),
+      )
+    // Subgraphs and types are not read: the op holding them (If, Loop, Scan…) is reported unsupported by name.
+    case T.GRAPH:
+      return opaque('graph')
+    case T.GRAPHS:
+      return opaque('graphs')
+    case T.TYPE_PROTO:
+      return opaque('type_proto')
+    case T.TYPE_PROTOS:
+      return opaque('type_protos')
     default:
-      throw new OnnxParseError({ problem: `attribute "${a.name}": type ${a.type} is not supported` })
+      throw new OnnxParseError({ problem: `${where}: type ${a.type} is not an ONNX attribute type` })
   }
 }
 
@@ -171,8 +236,21 @@ function inputInfo(v: InstanceType<typeof onnx.ValueInfoProto>, dims: Readonly<R
   return { name, shape, elemType: v.type?.tensorType?.elemType ?? 0 }
 }
 
-/** Decodes an ONNX protobuf into a plain structure. Pure: takes bytes, touches no file. */
-export function parseOnnx(bytes: Uint8Array, name = 'model', { dims = {} }: ParseOnnxOptions = {}): OnnxModel {
+/** Decodes an ONNX protobuf into a plain structure. Pure: takes bytes, touches no file (external data comes through `externalData`). */
+export function parseOnnx(bytes: Uint8Array, name = 'model', options: ParseOnnxOptions = {}): OnnxModel {
+  return parseOnnxSelfContained(bytes, name, options).model
+}
+
+/**
+ * parseOnnx, also returning the model as one self-contained protobuf: `bytes` itself unless
+ * some tensor was stored externally, else re-encoded with that data inlined (what onnxruntime
+ * loads and what a build's hash covers, so a changed data file changes the build).
+ */
+export function parseOnnxSelfContained(
+  bytes: Uint8Array,
+  name = 'model',
+  { dims = {}, externalData }: ParseOnnxOptions = {},
+): { model: OnnxModel; bytes: Uint8Array } {
   let proto
   try {
     proto = onnx.ModelProto.decode(bytes)
@@ -180,7 +258,9 @@ export function parseOnnx(bytes: Uint8Array, name = 'model', { dims = {} }: Pars
     throw new OnnxParseError({ problem: `"${name}" is not a valid ONNX protobuf`, cause })
   }
   try {
-    return parseProto(proto, name, dims)
+    const inlined = inlineExternalData(proto, externalData)
+    const model = parseProto(proto, name, dims)
+    return { model, bytes: inlined > 0 ? onnx.ModelProto.encode(proto).finish() : bytes }
   } catch (cause) {
     // A structurally valid protobuf can still hold garbage (a bit flip, a wrong field type).
     if (cause instanceof BaseError) throw cause
@@ -209,6 +289,10 @@ function parseProto(
   const initializers = new Map<string, OnnxTensor>()
   for (const t of graph.initializer ?? [])
     initializers.set(t.name ?? '', parseTensor(t as InstanceType<typeof onnx.TensorProto>, 'initializer'))
+  for (const t of graph.sparseInitializer ?? []) {
+    const sparse = t as InstanceType<typeof onnx.SparseTensorProto>
+    initializers.set(sparse.values?.name ?? '', parseSparseTensor(sparse, 'sparse initializer'))
+  }
   const nodes: OnnxNode[] = (graph.node ?? []).map((n, i) => ({
     name: n.name || `${n.opType}_${i}`,
     opType: n.opType ?? '',

@@ -8,7 +8,16 @@ export interface OnnxTensor {
   dataType?: number
 }
 
-export type AttributeValue = number | string | number[] | OnnxTensor
+/**
+ * An attribute veriml reads no further: a subgraph (If/Loop/Scan bodies) or a type. Kept as a
+ * marker so the model parses and lowering reports the node's op as unsupported by name.
+ */
+export interface OpaqueAttribute {
+  opaque: 'graph' | 'graphs' | 'type_proto' | 'type_protos'
+}
+
+/** Every AttributeProto type: sparse tensors are stored dense (values scattered by their indices). */
+export type AttributeValue = number | string | number[] | string[] | OnnxTensor | OnnxTensor[] | OpaqueAttribute
 
 export interface OnnxNode {
   name: string

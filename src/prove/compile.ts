@@ -1,7 +1,6 @@
 import { access, readFile, rm } from 'node:fs/promises'
 import { basename, join, relative } from 'node:path'
 import { BaseError, type BaseErrorParameters } from '../errors.js'
-import { LIMITS } from '../onnx/limits.js'
 import { readInputFile } from '../util/external.js'
 import { checkOutDir, commitStaging, type OutDirState, withStaging } from './build-folder.js'
 import { assertDirectSupported } from '../circuit/direct/build.js'
@@ -12,7 +11,7 @@ import { analyzeBounds } from '../ir/bounds.js'
 import { execute } from '../ir/execute.js'
 import { irToJson, modelId } from '../ir/serialize.js'
 import { lowerOnnx } from '../onnx/lower.js'
-import { parseOnnx } from '../onnx/parse.js'
+import { readOnnxFile } from '../onnx/file.js'
 import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../onnx/runtime.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { onnxOutputs } from '../quantize/postprocess.js'
@@ -120,8 +119,8 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   checkBitWidth('--weight-bits', weightBits)
   // Refused before any work: a file, or a folder of other files.
   const outState = await checkOutDir(p.outDir)
-  const bytes = new Uint8Array(await readInputFile(p.onnxPath, 'model', LIMITS.modelBytes))
-  const onnx = parseOnnx(bytes, basename(p.onnxPath), { dims: p.dims })
+  // bytes: self-contained (external data inlined), so the build's hash and copy cover the weights.
+  const { model: onnx, bytes } = await readOnnxFile(p.onnxPath, { dims: p.dims })
   const graph = lowerOnnx(onnx)
   const calibrationText = p.calibrationPath
     ? (await readInputFile(p.calibrationPath, 'calibration')).toString('utf8')

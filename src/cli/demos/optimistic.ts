@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { basename } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Contract, Wallet } from 'ethers'
 import { startAnvil } from '../../chain/anvil.js'
@@ -7,7 +6,7 @@ import { BaseError, type ErrorParameters, UsageError } from '../../errors.js'
 import { modelId } from '../../ir/serialize.js'
 import type { IrModel } from '../../ir/types.js'
 import { lowerOnnx } from '../../onnx/lower.js'
-import { parseOnnx } from '../../onnx/parse.js'
+import { readOnnxFile } from '../../onnx/file.js'
 import { parseInputs, quantizeInputs } from '../../quantize/input.js'
 import { quantize } from '../../quantize/quantize.js'
 import { defaultCalibration } from '../../prove/compile.js'
@@ -50,7 +49,7 @@ function cheatAt(model: IrModel, honest: Trace, at: { state: number; element: nu
 
 /** ONNX → integer IR, as `veriml compile` quantises it (no circuit: the optimistic path needs none). */
 export async function optimisticIrOf(onnxPath: string, calibrationPath?: string): Promise<IrModel> {
-  const onnx = parseOnnx(new Uint8Array(await readFile(onnxPath)), basename(onnxPath))
+  const { model: onnx } = await readOnnxFile(onnxPath)
   const graph = lowerOnnx(onnx)
   const samples = calibrationPath
     ? parseInputs(JSON.parse(await readFile(calibrationPath, 'utf8')), graph.inputs, { many: true })

@@ -9,7 +9,7 @@ import {
   materialize,
   need,
   normalizeAxis,
-  num,
+  attrNum,
   shapeOf,
 } from './common.js'
 
@@ -34,13 +34,13 @@ export const Sigmoid: Handler = (ctx, [x]) => unary(ctx, x, 'Sigmoid', sigmoid)
 export const Tanh: Handler = (ctx, [x]) => unary(ctx, x, 'Tanh', Math.tanh)
 
 export const LeakyRelu: Handler = (ctx, [x]) => {
-  const alpha = num(ctx.node.attributes.alpha, 0.01)
+  const alpha = attrNum(ctx, 'alpha', 0.01)
   return unary(ctx, x, `LeakyRelu(alpha=${alpha})`, (v) => (v >= 0 ? v : alpha * v))
 }
 
 export const HardSigmoid: Handler = (ctx, [x]) => {
-  const alpha = num(ctx.node.attributes.alpha, 0.2),
-    beta = num(ctx.node.attributes.beta, 0.5)
+  const alpha = attrNum(ctx, 'alpha', 0.2),
+    beta = attrNum(ctx, 'beta', 0.5)
   return unary(ctx, x, `HardSigmoid(alpha=${alpha}, beta=${beta})`, (v) => Math.min(1, Math.max(0, alpha * v + beta)))
 }
 
@@ -67,7 +67,7 @@ function softmaxNote(op: 'softmax' | 'logsoftmax'): Handler {
     }
     const shape = shapeOf(X)
     const legacy = ctx.opset < 13
-    const axis = normalizeAxis(ctx, num(ctx.node.attributes.axis, legacy ? 1 : -1), Math.max(shape.length, 1))
+    const axis = normalizeAxis(ctx, attrNum(ctx, 'axis', legacy ? 1 : -1), Math.max(shape.length, 1))
     const view = legacy ? [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis))] : shape.length ? shape : [1]
     ctx.postprocess.set(out, { op, axis: legacy ? 1 : axis, shape: view })
     return [X]

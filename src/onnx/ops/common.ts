@@ -48,17 +48,52 @@ export type Handler = (ctx: Ctx, inputs: (Sym | undefined)[]) => Sym[]
 
 export const num = (v: AttributeValue | undefined, dflt: number): number => (typeof v === 'number' ? v : dflt)
 
-export function attrInts(ctx: Ctx, name: string): number[] | undefined {
+/** What an attribute value is, in the user's words, for an error naming what was expected instead. */
+export function describeAttribute(v: AttributeValue): string {
+  if (typeof v === 'number') return 'a number'
+  if (typeof v === 'string') return 'a string'
+  if (Array.isArray(v)) {
+    const first = v[0]
+    return typeof first === 'string'
+      ? 'a list of strings'
+      : typeof first === 'object'
+        ? 'a list of tensors'
+        : 'a list of numbers'
+  }
+  return 'opaque' in v ? `a ${v.opaque.replace('_', ' ')}` : 'a tensor'
+}
+
+function wrongAttribute(ctx: Ctx, name: string, expected: string, v: AttributeValue): LoweringError {
+  return new LoweringError({
+    node: ctx.node,
+    problem: `attribute "${name}" must be ${expected}, the model gives ${describeAttribute(v)}`,
+  })
+}
+
+/** A number attribute (int or float), `dflt` when absent; any other type is the model's error, named. */
+export function attrNum(ctx: Ctx, name: string, dflt: number): number {
   const v = ctx.node.attributes[name]
-  if (v === undefined) return undefined
-  if (!Array.isArray(v))
-    throw new LoweringError({ node: ctx.node, problem: `attribute "${name}" must be a list of ints` })
+  if (v === undefined) return dflt
+  if (typeof v !== 'number') throw wrongAttribute(ctx, name, 'a number', v)
   return v
 }
 
+export function attrInts(ctx: Ctx, name: string): number[] | undefined {
+  const v = ctx.node.attributes[name]
+  if (v === undefined) return undefined
+  if (!isNumbers(v)) throw wrongAttribute(ctx, name, 'a list of ints', v)
+  return v
+}
+
+/** A list of numbers (an empty list counts: the parser cannot tell an empty INTS from an empty STRINGS). */
+export const isNumbers = (v: AttributeValue | undefined): v is number[] =>
+  Array.isArray(v) && v.every((x) => typeof x === 'number')
+
 export function attrString(ctx: Ctx, name: string, dflt: string): string {
   const v = ctx.node.attributes[name]
-  return typeof v === 'string' ? v : dflt
+  if (v === undefined) return dflt
+  if (typeof v !== 'string') throw wrongAttribute(ctx, name, 'a string', v)
+  return v
 }
 
 /** A parameter that moved from an attribute to an input in some opset: the input wins when given. */

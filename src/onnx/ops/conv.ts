@@ -10,7 +10,7 @@ import {
   linear,
   need,
   needConst,
-  num,
+  attrNum,
   shapeOf,
 } from './common.js'
 
@@ -61,7 +61,7 @@ export const Conv: Handler = (ctx, [x, weight, b]) => {
   const W = needConst(ctx, weight, 'weight W')
   const xs = shapeOf(X)
   const [M, Cg, ...kernel] = W.dims
-  const group = num(ctx.node.attributes.group, 1)
+  const group = attrNum(ctx, 'group', 1)
   const [N, C] = xs
   if (Cg * group !== C || M % group !== 0)
     throw new LoweringError({
@@ -137,7 +137,7 @@ export const AveragePool: Handler = (ctx, [x]) => {
   const xs = shapeOf(X)
   const kernel = attrInts(ctx, 'kernel_shape')
   if (!kernel) throw new LoweringError({ node: ctx.node, problem: 'missing attribute kernel_shape' })
-  if (num(ctx.node.attributes.ceil_mode, 0) !== 0)
+  if (attrNum(ctx, 'ceil_mode', 0) !== 0)
     throw new LoweringError({
       node: ctx.node,
       problem: 'ceil_mode=1 is not supported',
@@ -146,7 +146,7 @@ export const AveragePool: Handler = (ctx, [x]) => {
   const w = geometry(ctx, xs, kernel)
   const K = sizeOf(kernel)
   // In floor mode every window lies inside the padded input, so "including pads" means the full kernel.
-  const includePad = num(ctx.node.attributes.count_include_pad, 0) !== 0
+  const includePad = attrNum(ctx, 'count_include_pad', 0) !== 0
   return [
     average(X, [xs[0], xs[1], ...w.out], windowTaps(w), K, sizeOf(w.input), (valid) =>
       includePad ? K : Math.max(valid, 1),
@@ -166,7 +166,7 @@ export const GlobalAveragePool: Handler = (ctx, [x]) => {
 /** Inference-mode BatchNormalization: a per-channel affine map, so it folds into a preceding Conv. */
 export const BatchNormalization: Handler = (ctx, [x, scale, bias, mean, variance]) => {
   const X = need(ctx, x, 'input X')
-  if (num(ctx.node.attributes.training_mode, 0) !== 0)
+  if (attrNum(ctx, 'training_mode', 0) !== 0)
     throw new LoweringError({
       node: ctx.node,
       problem: 'training_mode=1 is not supported',
@@ -174,7 +174,7 @@ export const BatchNormalization: Handler = (ctx, [x, scale, bias, mean, variance
     })
   const xs = shapeOf(X)
   const C = xs.length > 1 ? xs[1] : 1
-  const eps = num(ctx.node.attributes.epsilon, 1e-5)
+  const eps = attrNum(ctx, 'epsilon', 1e-5)
   const [s, b, mu, v] = [
     needConst(ctx, scale, 'scale'),
     needConst(ctx, bias, 'B'),

@@ -14,7 +14,7 @@ import {
   materialize,
   need,
   needConst,
-  num,
+  attrNum,
   shapeOf,
   withShape,
 } from './common.js'
@@ -126,11 +126,11 @@ export const Mul: Handler = (ctx, inputs) => [elementwise(ctx, inputs, 'Mul')]
 export const Gemm: Handler = (ctx, [a, b, c]) => {
   const A = need(ctx, a, 'input A'),
     B = need(ctx, b, 'input B')
-  const at = ctx.node.attributes
-  const alpha = num(at.alpha, 1),
-    beta = num(at.beta, 1),
-    tA = num(at.transA, 0),
-    tB = num(at.transB, 0)
+  const _at = ctx.node.attributes
+  const alpha = attrNum(ctx, 'alpha', 1),
+    beta = attrNum(ctx, 'beta', 1),
+    tA = attrNum(ctx, 'transA', 0),
+    tB = attrNum(ctx, 'transB', 0)
   const [a0, a1] = shapeOf(A),
     [b0, b1] = shapeOf(B)
   const [M, K] = tA ? [a1, a0] : [a0, a1]

@@ -9,7 +9,7 @@ import {
   need,
   needConst,
   normalizeAxis,
-  num,
+  attrNum,
   remap,
   shapeOf,
   sumPlaced,
@@ -22,7 +22,7 @@ import {
 export const Flatten: Handler = (ctx, [x]) => {
   const v = need(ctx, x, 'input')
   const s = shapeOf(v)
-  const axis = normalizeAxis(ctx, num(ctx.node.attributes.axis, 1), s.length + 1)
+  const axis = normalizeAxis(ctx, attrNum(ctx, 'axis', 1), s.length + 1)
   return [withShape(v, [sizeOf(s.slice(0, axis)), sizeOf(s.slice(axis))])]
 }
 
@@ -94,7 +94,7 @@ export const Pad: Handler = (ctx, [x, padsIn, valueIn, axesIn]) => {
     begin[a] = given[i]
     end[a] = given[i + axes.length]
   })
-  const value = valueIn ? (needConst(ctx, valueIn, 'constant_value').data[0] ?? 0) : num(ctx.node.attributes.value, 0)
+  const value = valueIn ? (needConst(ctx, valueIn, 'constant_value').data[0] ?? 0) : attrNum(ctx, 'value', 0)
   const out = s.map((d, i) => d + begin[i] + end[i])
   if (out.some((d) => d < 0))
     throw new LoweringError({ node: ctx.node, problem: `pads [${given}] crop more than the input [${s}]` })
@@ -203,7 +203,7 @@ export const Gather: Handler = (ctx, [x, indicesIn]) => {
   const v = need(ctx, x, 'data')
   const ind = needConst(ctx, indicesIn, 'indices')
   const s = shapeOf(v)
-  const axis = normalizeAxis(ctx, num(ctx.node.attributes.axis, 0), s.length)
+  const axis = normalizeAxis(ctx, attrNum(ctx, 'axis', 0), s.length)
   const d = s[axis]
   const indices = Array.from(ind.data, (i) => {
     if (i < -d || i >= d)

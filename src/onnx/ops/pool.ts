@@ -13,7 +13,7 @@ import {
   linear,
   materialize,
   need,
-  num,
+  attrNum,
   shapeOf,
 } from './common.js'
 
@@ -158,7 +158,7 @@ export const MaxPool: Handler = (ctx, [x]) => {
   const xs = shapeOf(X)
   const kernel = attrInts(ctx, 'kernel_shape')
   if (!kernel) throw new LoweringError({ node: ctx.node, problem: 'missing attribute kernel_shape' })
-  const ceilMode = num(ctx.node.attributes.ceil_mode, 0)
+  const ceilMode = attrNum(ctx, 'ceil_mode', 0)
   if (ceilMode !== 0 && ceilMode !== 1)
     throw new LoweringError({ node: ctx.node, problem: `ceil_mode must be 0 or 1, got ${ceilMode}` })
   const w = poolGeometry(ctx, xs, kernel, ceilMode === 1)

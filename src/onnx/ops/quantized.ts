@@ -17,7 +17,7 @@ import {
   need,
   needConst,
   normalizeAxis,
-  num,
+  attrNum,
   shapeOf,
 } from './common.js'
 
@@ -70,9 +70,9 @@ function params(
   scaleIn: Sym | undefined,
   zpIn: Sym | undefined,
   what: string,
-  axisAttr = num(ctx.node.attributes.axis, 1),
+  axisAttr = attrNum(ctx, 'axis', 1),
 ): QuantParams {
-  if (num(ctx.node.attributes.block_size, 0) !== 0)
+  if (attrNum(ctx, 'block_size', 0) !== 0)
     throw new LoweringError({
       node: ctx.node,
       problem: 'blocked quantisation (block_size) is not supported',
@@ -89,7 +89,7 @@ function params(
       node: ctx.node,
       problem: `${what} zero point has ${zp.data.length} elements but the scale has ${n}`,
     })
-  const declared = num(ctx.node.attributes.output_dtype, 0)
+  const declared = attrNum(ctx, 'output_dtype', 0)
   const dataType = zp?.dataType ?? (declared || UINT8)
   if (n === 1 && scale.dims.length <= 1)
     return { scale: scale.data, zeroPoint: zp?.data ?? new Float64Array(1), dataType, axis: null }
@@ -283,11 +283,11 @@ export const QGemm: Handler = (ctx, [a, as, az, b, bs, bz, c, ys, yz]) => {
   const A = operand(ctx, a, as, az, 'A', 0)
   if (A.p.axis !== null) throw new LoweringError({ node: ctx.node, problem: 'a_scale must be a scalar' })
   // B's per-column scale is along N: axis 0 of a transposed B, axis 1 otherwise.
-  const B = operand(ctx, b, bs, bz, 'B', num(ctx.node.attributes.transB, 0) ? 0 : 1)
+  const B = operand(ctx, b, bs, bz, 'B', attrNum(ctx, 'transB', 0) ? 0 : 1)
   let C: Sym | undefined
   if (c) {
     const bias = needConst(ctx, c, 'C')
-    const alpha = num(ctx.node.attributes.alpha, 1)
+    const alpha = attrNum(ctx, 'alpha', 1)
     const cols = bias.dims.at(-1) ?? 1
     if (B.p.axis !== null && cols !== B.p.scale.length)
       throw new LoweringError({
@@ -307,7 +307,7 @@ export const QGemm: Handler = (ctx, [a, as, az, b, bs, bz, c, ys, yz]) => {
 
 /** QLinearAveragePool: Q(AveragePool(DQ(x))), NCHW only. */
 export const QLinearAveragePool: Handler = (ctx, [x, xs, xz, ys, yz]) => {
-  if (num(ctx.node.attributes.channels_last, 0) !== 0)
+  if (attrNum(ctx, 'channels_last', 0) !== 0)
     throw new LoweringError({
       node: ctx.node,
       problem: 'channels_last=1 is not supported',
@@ -318,7 +318,7 @@ export const QLinearAveragePool: Handler = (ctx, [x, xs, xz, ys, yz]) => {
 
 /** QLinearGlobalAveragePool: Q(GlobalAveragePool(DQ(x))), NCHW only. */
 export const QLinearGlobalAveragePool: Handler = (ctx, [x, xs, xz, ys, yz]) => {
-  if (num(ctx.node.attributes.channels_last, 0) !== 0)
+  if (attrNum(ctx, 'channels_last', 0) !== 0)
     throw new LoweringError({
       node: ctx.node,
       problem: 'channels_last=1 is not supported',

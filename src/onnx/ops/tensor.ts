@@ -9,7 +9,8 @@ import {
   materialize,
   need,
   needConst,
-  num,
+  attrNum,
+  isNumbers,
   shapeOf,
 } from './common.js'
 
@@ -18,16 +19,18 @@ export const Identity: Handler = (ctx, [x]) => [need(ctx, x, 'input')]
 export const Constant: Handler = (ctx) => {
   const a = ctx.node.attributes
   if (a.value && typeof a.value === 'object' && 'dims' in a.value) return [constOf(a.value)]
+  // sparse_value arrives dense from the parser.
+  if (a.sparse_value && typeof a.sparse_value === 'object' && 'dims' in a.sparse_value) return [constOf(a.sparse_value)]
   if (typeof a.value_float === 'number') return [{ kind: 'const', dims: [], data: Float64Array.of(a.value_float) }]
   if (typeof a.value_int === 'number') return [{ kind: 'const', dims: [], data: Float64Array.of(a.value_int) }]
   for (const key of ['value_floats', 'value_ints'] as const) {
     const v = a[key]
-    if (Array.isArray(v)) return [{ kind: 'const', dims: [v.length], data: Float64Array.from(v) }]
+    if (isNumbers(v)) return [{ kind: 'const', dims: [v.length], data: Float64Array.from(v) }]
   }
   throw new LoweringError({
     node: ctx.node,
     problem: 'unsupported Constant form',
-    details: ['Use the value, value_float(s) or value_int(s) attribute.'],
+    details: ['Use the value, sparse_value, value_float(s) or value_int(s) attribute.'],
   })
 }
 
@@ -36,7 +39,7 @@ export const Shape: Handler = (ctx, [x]) => {
   const s = shapeOf(need(ctx, x, 'input'))
   const r = s.length
   const clampAxis = (a: number) => Math.min(Math.max(a < 0 ? a + r : a, 0), r)
-  const dims = s.slice(clampAxis(num(ctx.node.attributes.start, 0)), clampAxis(num(ctx.node.attributes.end, r)))
+  const dims = s.slice(clampAxis(attrNum(ctx, 'start', 0)), clampAxis(attrNum(ctx, 'end', r)))
   return [{ kind: 'const', dims: [dims.length], data: Float64Array.from(dims) }]
 }
 
@@ -49,7 +52,7 @@ const INTEGER = new Set([2, 3, 4, 5, 6, 7, 12, 13])
 /** Cast: exact on constants; on input-dependent values only a cast to float is linear (the identity). */
 export const Cast: Handler = (ctx, [x]) => {
   const v = need(ctx, x, 'input')
-  const to = num(ctx.node.attributes.to, NaN)
+  const to = attrNum(ctx, 'to', NaN)
   const convert: ((e: number) => number) | undefined =
     to === FLOAT
       ? Math.fround

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import * as ort from 'onnxruntime-node'
 import { BaseError, type BaseErrorParameters } from '../../errors.js'
-import { parseOnnx } from '../../onnx/parse.js'
+import { folderResolver } from '../../onnx/file.js'
+import { parseOnnxSelfContained } from '../../onnx/parse.js'
 import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../../onnx/runtime.js'
 import { writeFileAtomic } from '../../util/fs.js'
 import { type Progress, silentProgress } from '../../util/progress.js'
@@ -89,8 +90,10 @@ export async function quantizeOnnxFile({
   weightRange,
   progress = silentProgress,
 }: QuantizeFileParameters): Promise<QuantizeFileReturnType> {
-  const source = await read(onnxPath, 'model')
-  const model = parseOnnx(source, onnxPath)
+  // source: self-contained (external data inlined) for onnxruntime and the source hash.
+  const { model, bytes: source } = parseOnnxSelfContained(await read(onnxPath, 'model'), onnxPath, {
+    externalData: folderResolver(onnxPath),
+  })
   const text = (await read(calibrationPath, 'calibration samples')).toString('utf8')
   let json: unknown
   try {

@@ -1,4 +1,11 @@
-import type { OnnxModel, OnnxNode, OnnxTensor, AttributeValue } from '../../onnx/parse.js'
+import { describeAttribute, isNumbers } from '../../onnx/ops/common.js'
+import {
+  type AttributeValue,
+  OnnxParseError,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+} from '../../onnx/parse.js'
 import type { AttributeSpec, BuildModelParameters, NodeSpec, TensorSpec } from '../../onnx/write.js'
 
 /**
@@ -37,8 +44,12 @@ function attributeSpec(node: OnnxNode, key: string, v: AttributeValue): Attribut
   const float = FLOAT_ATTRIBUTES[node.opType]?.includes(key) ?? false
   if (typeof v === 'string') return { string: v }
   if (typeof v === 'number') return float ? { float: v } : { int: v }
-  if (Array.isArray(v)) return float ? { floats: v } : { ints: v }
-  return { tensor: tensorSpec(v) }
+  if (isNumbers(v)) return float ? { floats: v } : { ints: v }
+  if (!Array.isArray(v) && !('opaque' in v)) return { tensor: tensorSpec(v) }
+  // Unreachable for a model that lowered: every op taking such an attribute is unsupported.
+  throw new OnnxParseError({
+    problem: `node "${node.name}": attribute "${key}" (${describeAttribute(v)}) cannot be rewritten`,
+  })
 }
 
 export function nodeSpec(node: OnnxNode): NodeSpec {
