@@ -1,3 +1,11 @@
+/**
+ * The direct backend's hashed parts against circom: hashed input and output visibility
+ * (`<p>_pk`, the Poseidon chain, `<p>_hash`) and hashed weights (private inputs w/b, products,
+ * lane range checks, `wt_pk`, the chain, `wt_hash` last): the same wires, constraints and names,
+ * each witness satisfies the other system, and the public signals are publicSignals'. Then the
+ * tamper check on a hashed-weights build. A Groth16 proof of a hashed-weights build through the
+ * default (direct) compiler: test/prove/weights-e2e.test.ts.
+ */
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildDirect } from '../../../src/circuit/direct/build.js'
 import { MissingPoseidonTablesError } from '../../../src/circuit/direct/errors.js'
