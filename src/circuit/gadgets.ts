@@ -1,3 +1,4 @@
+import { UnimplementedOpError } from '../ir/errors.js'
 /**
  * One gadget per primitive op kind: each turns the op's operand refs into output refs and
  * the circom lines that constrain them. Linear ops over private weights are the weights
@@ -102,6 +103,12 @@ export function opEmitter(privateWeights: PrivateWeightsEmitter | null): EmitOp 
     max: emitMax,
     lookup: emitLookup,
     mul,
+    div: () => {
+      throw new UnimplementedOpError({ op: 'div', backend: 'circom emitter' })
+    },
+    isqrt: () => {
+      throw new UnimplementedOpError({ op: 'isqrt', backend: 'circom emitter' })
+    },
   }
   return (op, x, xb, id) => {
     const lines: string[] = []

@@ -38,6 +38,8 @@ export const SLICE: {
   lookup: (op, x, xb, a, b) => ({ op, x: x.slice(a, b), xb: { lo: xb.lo.slice(a, b), hi: xb.hi.slice(a, b) } }),
   mul: (op, x, xb, a, b) => ({ op: { ...op, left: op.left.slice(a, b), right: op.right.slice(a, b) }, x, xb }),
   gather: (op, x, xb, a, b) => ({ op: { ...op, index: op.index.slice(a, b) }, x, xb }),
+  div: (op, x, xb, a, b) => ({ op: { ...op, num: op.num.slice(a, b), den: op.den.slice(a, b) }, x, xb }),
+  isqrt: (op, x, xb, a, b) => ({ op, x: x.slice(a, b), xb: { lo: xb.lo.slice(a, b), hi: xb.hi.slice(a, b) } }),
 }
 
 function sliceRows(

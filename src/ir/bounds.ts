@@ -1,5 +1,5 @@
-import { FieldOverflowError, LookupDomainError } from './errors.js'
-import { requantValue } from './ops.js'
+import { FieldOverflowError, LookupDomainError, OperandRangeError } from './errors.js'
+import { divValue, isqrtValue, requantValue } from './ops.js'
 import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from './types.js'
 import { sizeOf } from '../util/shape.js'
 
@@ -101,6 +101,29 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
     }
     return { lo, hi }
   },
+  // round(a·2^s/d) is non-decreasing in a and, for d ≥ 1, monotone in d (down for a ≥ 0, up for
+  // a < 0): the bounds are the extremes over the four corners.
+  div: (op, x) => {
+    const lo: bigint[] = [],
+      hi: bigint[] = []
+    for (let i = 0; i < op.num.length; i++) {
+      const n = op.num[i],
+        d = op.den[i]
+      if (x.lo[d] < 1n) throw new OperandRangeError({ op: 'div', element: i, lo: x.lo[d], hi: x.hi[d] })
+      const [alo, ahi] = n < 0 ? [1n, 1n] : [x.lo[n], x.hi[n]]
+      const c = [alo, ahi].flatMap((a) => [x.lo[d], x.hi[d]].map((dv) => divValue(a, dv, op.shift)))
+      lo.push(c.reduce((m, v) => (v < m ? v : m)))
+      hi.push(c.reduce((m, v) => (v > m ? v : m)))
+    }
+    return { lo, hi }
+  },
+  // floor(√x) is non-decreasing.
+  isqrt: (_op, x) => {
+    x.lo.forEach((v, i) => {
+      if (v < 0n) throw new OperandRangeError({ op: 'isqrt', element: i, lo: v, hi: x.hi[i] })
+    })
+    return { lo: x.lo.map(isqrtValue), hi: x.hi.map(isqrtValue) }
+  },
 }
 
 /**
@@ -127,6 +150,7 @@ export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
       b = rule(step.op, x)
     } catch (e) {
       if (e instanceof LookupDomainError) throw new LookupDomainError({ ...e.params, step: step.origin })
+      if (e instanceof OperandRangeError) throw new OperandRangeError({ ...e.params, step: step.origin })
       throw e
     }
     for (let i = 0; i < b.lo.length; i++) {

@@ -53,3 +53,45 @@ export class LookupDomainError extends BaseError {
     this.params = p
   }
 }
+
+/**
+ * An operand whose proven range leaves the op's domain: a divisor that may be below 1, a
+ * square root of a value that may be negative. Names the step, the element and its range.
+ */
+export class OperandRangeError extends BaseError {
+  override name = 'OperandRangeError'
+  readonly params: { step?: string; op: 'div' | 'isqrt'; element: number; lo: bigint; hi: bigint }
+  constructor({
+    details = [],
+    cause,
+    ...p
+  }: ErrorParameters<{ step?: string; op: 'div' | 'isqrt'; element: number; lo: bigint; hi: bigint }>) {
+    const what = p.op === 'div' ? 'divisor' : 'square-root operand'
+    const need = p.op === 'div' ? 'at least 1' : 'at least 0'
+    super(
+      `${p.step ? `step "${p.step}": ` : ''}${what} of element ${p.element} may take values in [${p.lo}, ${p.hi}]; it must be ${need}`,
+      {
+        details: [
+          p.op === 'div'
+            ? 'Clamp the divisor to at least 1 (a requant with lo = 1) before dividing.'
+            : 'Clamp the operand to at least 0 before the square root.',
+          ...details,
+        ],
+        cause,
+      },
+    )
+    this.params = p
+  }
+}
+
+/** A primitive op a backend does not implement yet (transitional while the op set grows). */
+export class UnimplementedOpError extends BaseError {
+  override name = 'UnimplementedOpError'
+  readonly op: string
+  readonly backend: string
+  constructor(p: ErrorParameters<{ op: string; backend: string }>) {
+    super(`the ${p.backend} does not implement op "${p.op}" yet`, { details: p.details, cause: p.cause })
+    this.op = p.op
+    this.backend = p.backend
+  }
+}

@@ -1,4 +1,4 @@
-import type { GatherOp, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp, RequantOp } from './types.js'
+import type { DivOp, GatherOp, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp, RequantOp } from './types.js'
 
 /**
  * Reference semantics of each primitive op, one element at a time. These functions are
@@ -54,6 +54,34 @@ export function mulElement(op: MulOp, x: readonly bigint[], i: number): bigint {
   return x[op.left[i]] * x[op.right[i]]
 }
 
+/** floor(a / b) for b > 0 and any sign of a (bigint `/` truncates toward zero). */
+export function floorDiv(a: bigint, b: bigint): bigint {
+  const q = a / b
+  return a % b < 0n ? q - 1n : q
+}
+
+/** round(a · 2^shift / d), half up: floor((2^(shift+1)·a + d) / (2d)). d must be ≥ 1. */
+export function divValue(a: bigint, d: bigint, shift: number): bigint {
+  if (d < 1n) throw new RangeError(`division by ${d}: divisors must be at least 1`)
+  return floorDiv((a << BigInt(shift + 1)) + d, 2n * d)
+}
+
+export function divElement(op: DivOp, x: readonly bigint[], i: number): bigint {
+  return divValue(op.num[i] < 0 ? 1n : x[op.num[i]], x[op.den[i]], op.shift)
+}
+
+/** floor(√x) for x ≥ 0, exact for any size (Newton's iteration from above). */
+export function isqrtValue(x: bigint): bigint {
+  if (x < 0n) throw new RangeError(`square root of ${x}: the operand must be at least 0`)
+  if (x < 2n) return x
+  let y = 1n << BigInt((x.toString(2).length + 1) >> 1)
+  for (;;) {
+    const next = (y + x / y) >> 1n
+    if (next >= y) return y
+    y = next
+  }
+}
+
 /** Applies one op to the concatenation of its inputs. Total over the primitive set. */
 export const evaluate: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: readonly bigint[]) => bigint[] } = {
   linear: (op, x) => Array.from(op.bias, (_, j) => linearElement(op, x, j)),
@@ -62,6 +90,8 @@ export const evaluate: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x:
   max: (op, x) => Array.from({ length: op.rowPtr.length - 1 }, (_, i) => maxElement(op, x, i)),
   lookup: (op, x) => x.map((v) => lookupValue(op, v)),
   mul: (op, x) => Array.from(op.left, (_, i) => mulElement(op, x, i)),
+  div: (op, x) => Array.from(op.num, (_, i) => divElement(op, x, i)),
+  isqrt: (_op, x) => x.map(isqrtValue),
 }
 
 export function applyOp(op: PrimitiveOp, x: readonly bigint[]): bigint[] {

@@ -122,7 +122,7 @@ export function irToJson(model: IrModel): string {
 }
 
 const BIGINT_FIELDS = ['vals', 'bias', 'mul', 'zeroPoint', 'lo', 'hi', 'fill', 'offset', 'table'] as const
-const INT32_FIELDS = ['rowPtr', 'cols', 'index', 'left', 'right'] as const
+const INT32_FIELDS = ['rowPtr', 'cols', 'index', 'left', 'right', 'num', 'den'] as const
 
 let smallByDecimal: Map<string, bigint> | undefined
 

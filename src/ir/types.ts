@@ -95,7 +95,33 @@ export interface MulOp {
   right: Int32Array
 }
 
-export type PrimitiveOp = LinearOp | RequantOp | GatherOp | MaxOp | LookupOp | MulOp
+/**
+ * y[i] = round(a · 2^shift / d), rounding half up, where a = x[num[i]] (the constant 1 where
+ * num[i] = -1: a reciprocal) and d = x[den[i]] (x the concatenation of `inputs`). Every divisor
+ * must be proven ≥ 1 (bounds analysis refuses the model otherwise); exactly,
+ *   y = floor((2^(shift+1) · a + d) / (2d)).
+ * ONNX Div and Reciprocal by input-dependent tensors, the row sums of softmax, the standard
+ * deviation of a normalisation. In R1CS one product and range checks on the remainder and y.
+ */
+export interface DivOp {
+  op: 'div'
+  inputs: TensorId[]
+  num: Int32Array
+  den: Int32Array
+  shift: number
+}
+
+/**
+ * y = floor(√x), elementwise; x must be proven ≥ 0. The standard deviation of a normalisation
+ * (the quantiser scales x up first, so y keeps its precision). In R1CS one product (y²) and
+ * two range checks (y² ≤ x < (y+1)²).
+ */
+export interface IsqrtOp {
+  op: 'isqrt'
+  inputs: [TensorId]
+}
+
+export type PrimitiveOp = LinearOp | RequantOp | GatherOp | MaxOp | LookupOp | MulOp | DivOp | IsqrtOp
 export type OpKind = PrimitiveOp['op']
 
 export interface Step {

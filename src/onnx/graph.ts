@@ -73,7 +73,37 @@ export interface FloatMul {
   right: Int32Array
 }
 
-export type FloatOp = FloatAffine | FloatClamp | FloatGather | FloatMax | FloatUnary | FloatQuant | FloatMul
+/**
+ * y[i] = x[num[i]] / x[den[i]] (the constant 1 / x[den[i]] where num[i] = -1): ONNX Div and
+ * Reciprocal by an input-dependent tensor, softmax's division by its row sum, a normalisation's
+ * division by the standard deviation. Broadcasting is in the index maps.
+ */
+export interface FloatDiv {
+  kind: 'div'
+  inputs: number[]
+  num: Int32Array
+  den: Int32Array
+}
+
+/**
+ * y = √x elementwise: ONNX Sqrt. Quantisation takes an integer square root of an accumulator
+ * (a normalisation's variance, scaled up to keep precision) and a table of an activation.
+ */
+export interface FloatSqrt {
+  kind: 'sqrt'
+  inputs: [number]
+}
+
+export type FloatOp =
+  | FloatAffine
+  | FloatClamp
+  | FloatGather
+  | FloatMax
+  | FloatUnary
+  | FloatQuant
+  | FloatMul
+  | FloatDiv
+  | FloatSqrt
 
 /** Round half to even, as ONNX QuantizeLinear (and onnxruntime's nearbyint) does. */
 export function roundHalfEven(v: number): number {
@@ -139,6 +169,8 @@ const evaluateFloat: { [K in FloatOp['kind']]: (op: Extract<FloatOp, { kind: K }
       }),
     unary: (op, x) => x.map(op.f),
     mul: (op, x) => Float64Array.from(op.left, (a, i) => x[a] * x[op.right[i]]),
+    div: (op, x) => Float64Array.from(op.num, (a, i) => (a < 0 ? 1 : x[a]) / x[op.den[i]]),
+    sqrt: (_op, x) => x.map(Math.sqrt),
     quant: (op, x) => x.map((v) => Math.min(Math.max(roundHalfEven(v / op.scale) + op.zeroPoint, op.lo), op.hi)),
   }
 

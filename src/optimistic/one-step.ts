@@ -1,3 +1,4 @@
+import { UnimplementedOpError } from '../ir/errors.js'
 import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp } from '../ir/types.js'
 import {
   abi,
@@ -96,6 +97,12 @@ const bodyOf: {
     const a = openElement(ctx, ...locate(ctx.header, left))
     const b = openElement(ctx, ...locate(ctx.header, right))
     return { type: MUL_BODY, body: { left, right, pairPath: merkleProof(ctx.opTree!, ctx.element), a, b } }
+  },
+  div: () => {
+    throw new UnimplementedOpError({ op: 'div', backend: 'optimistic one-step' })
+  },
+  isqrt: () => {
+    throw new UnimplementedOpError({ op: 'isqrt', backend: 'optimistic one-step' })
   },
 }
 

@@ -1,3 +1,4 @@
+import { UnimplementedOpError } from '../ir/errors.js'
 import type {
   GatherOp,
   IrModel,
@@ -188,6 +189,12 @@ const commitOp: {
     })
     // The products' range is checked over the whole model afterwards (checkTotalOnLane).
     return { opTree: merkleTree(leaves), consts: [] }
+  },
+  div: () => {
+    throw new UnimplementedOpError({ op: 'div', backend: 'optimistic game' })
+  },
+  isqrt: () => {
+    throw new UnimplementedOpError({ op: 'isqrt', backend: 'optimistic game' })
   },
 }
 

@@ -42,6 +42,20 @@ const STEP_RULES: { [K in FloatOp['kind']]: StepRule<Extract<FloatOp, { kind: K 
   max: maxStep,
   gather: gatherStep,
   mul: mulStep,
+  div: (_b, step) => {
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: 'division by a tensor is not supported in pre-quantised (QDQ/QOperator) models yet',
+      details: ['Give the float model and let veriml quantise it (calibration samples).'],
+    })
+  },
+  sqrt: (_b, step) => {
+    throw new FixedScaleError({
+      step: step.origin,
+      problem: 'square root is not supported in pre-quantised (QDQ/QOperator) models yet',
+      details: ['Give the float model and let veriml quantise it (calibration samples).'],
+    })
+  },
 }
 
 /** What a float step's output is, by its kind's rule (pushing the IR steps it needs). */

@@ -1,4 +1,5 @@
 import { BaseError, type BaseErrorParameters } from '../errors.js'
+import { UnimplementedOpError } from '../ir/errors.js'
 import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
 import { executeFloat, sizeOf } from '../onnx/graph.js'
 import type { IrInput, IrModel, PrimitiveOp, Step, TensorId } from '../ir/types.js'
@@ -287,6 +288,8 @@ export function quantize(
       raw.set(step.id, lowerUnary(nonlinear, step, op))
     } else if (op.kind === 'mul') {
       raw.set(step.id, lowerMul(nonlinear, step, op))
+    } else if (op.kind === 'div' || op.kind === 'sqrt') {
+      throw new UnimplementedOpError({ op: op.kind, backend: 'quantiser' })
     } else if (op.kind === 'quant') {
       // Not reached: a graph with a quant step takes the fixed-scale path above.
       throw new FixedScaleError({ step: step.origin, problem: 'QuantizeLinear reached the calibrated path' })

@@ -1,3 +1,4 @@
+import { UnimplementedOpError } from '../../ir/errors.js'
 /**
  * The direct R1CS backend: an IR model becomes the ConstraintSystem circom would produce from
  * emitCircuit's source at O1, and (given inputs) its witness, without a circom process.
@@ -212,7 +213,8 @@ function gadget(
   if (op.op === 'gather') return Array.from(op.index, (i) => (i < 0 ? constRef(op.fill) : x[i]!))
   if (op.op === 'max') return maxOp(pc, comp, op, x, xb, id)
   if (op.op === 'lookup') return lookupOp(pc, comp, op, x, xb, id)
-  return mulOp(pc, comp, op, x, id)
+  if (op.op === 'mul') return mulOp(pc, comp, op, x, id)
+  throw new UnimplementedOpError({ op: op.op, backend: 'direct circuit backend' })
 }
 
 /**
