@@ -13,6 +13,8 @@ const FAST = [
   'test/prove/proof.test.ts',
   'test/ir/**/*.test.ts',
   'test/onnx/activation.test.ts',
+  'test/onnx/attention-structure.test.ts',
+  'test/onnx/attention-structure-fold.test.ts',
   'test/onnx/attributes.test.ts',
   'test/onnx/lower.test.ts',
   'test/onnx/movement.test.ts',

@@ -5,8 +5,36 @@ import type { OnnxModel } from './parse.js'
 import { type Ctx, type Handler, LoweringError, type Sym, constOf, materialize, shapeOf } from './ops/common.js'
 import { checkedSize } from './limits.js'
 import { AveragePool, BatchNormalization, Conv, GlobalAveragePool } from './ops/conv.js'
-import { Add, Gemm, MatMul, Mul, Sub } from './ops/linear.js'
-import { Concat, Flatten, Gather, Pad, Reshape, Slice, Squeeze, Transpose, Unsqueeze } from './ops/movement.js'
+import { Add, Gemm, MatMul, Mul, Neg, Sub } from './ops/linear.js'
+import { Trilu, Where } from './ops/mask.js'
+import {
+  Concat,
+  Expand,
+  Flatten,
+  Gather,
+  Pad,
+  Reshape,
+  Slice,
+  Split,
+  Squeeze,
+  Tile,
+  Transpose,
+  Unsqueeze,
+} from './ops/movement.js'
+import {
+  And,
+  ConstantOfShape,
+  Equal,
+  Greater,
+  GreaterOrEqual,
+  Less,
+  LessOrEqual,
+  NonZero,
+  Not,
+  Or,
+  Range,
+  Xor,
+} from './ops/shape-fold.js'
 import { Cast, Clip, Constant, Identity, Relu, Shape } from './ops/tensor.js'
 import { HardSigmoid, LeakyRelu, LogSoftmax, Sigmoid, Softmax, Tanh } from './ops/activation.js'
 import { GlobalMaxPool, MaxPool } from './ops/pool.js'
@@ -101,6 +129,25 @@ export const OPS: Record<string, Handler> = {
   Slice,
   Concat,
   Gather,
+  // Attention structure (issue 16): index maps, constant-condition selection, shape folding.
+  Expand,
+  Tile,
+  Split,
+  Trilu,
+  Where,
+  Neg,
+  ConstantOfShape,
+  Range,
+  NonZero,
+  Equal,
+  Less,
+  LessOrEqual,
+  Greater,
+  GreaterOrEqual,
+  Not,
+  And,
+  Or,
+  Xor,
 }
 
 /** Ops of the com.microsoft domain (onnxruntime's contrib ops) that veriml lowers. */

@@ -100,10 +100,12 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | un
   if (type in FLOAT_TYPES) {
     const values = raw ? FLOAT_TYPES[type](raw) : type === onnx.TensorProto.DataType.DOUBLE ? t.doubleData : t.floatData
     tensor = { dims, data: Float64Array.from(values ?? []), dataType: type }
-    const bad = tensor.data.findIndex((v) => !Number.isFinite(v as number))
+    // -inf is allowed: attention masks are written with it (masked_fill(-inf), triu(-inf)). The
+    // lowering maps mask values to a finite fill and refuses an infinity reaching any other step.
+    const bad = tensor.data.findIndex((v) => Number.isNaN(v) || v === Number.POSITIVE_INFINITY)
     if (bad >= 0)
       throw new OnnxParseError({
-        problem: `${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers`,
+        problem: `${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers (or -inf in a mask)`,
       })
   } else {
     const values: ArrayLike<number | bigint | LongLike> = raw

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest'
+import { type FloatGraph, executeFloat } from '../../src/onnx/graph.js'
+import { lowerOnnx } from '../../src/onnx/lower.js'
+import { parseOnnx } from '../../src/onnx/parse.js'
+import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel } from '../../src/onnx/write.js'
+import { quantize } from '../../src/quantize/quantize.js'
+import { rng } from '../helpers/circuit.js'
+import { matchesOnnxruntime } from '../helpers/onnx.js'
+import { f32, int, samples } from './ort-diff.js'
+
+// MatMul and Gemm of two input-dependent tensors (attention's Q·Kᵀ and P·V): one 'mul' step
+// holding every product, then an affine sum over k. Float graph against onnxruntime.
+
+const node = (op: string, inputs: string[], outputs: string[], attributes?: NodeSpec['attributes']): NodeSpec => ({
+  op,
+  name: outputs[0],
+  inputs,
+  outputs,
+  attributes,
+})
+const i64 = (name: string, values: number[]): TensorSpec & { name: string } => ({
+  name,
+  dims: [values.length],
+  data: BigInt64Array.from(values.map(BigInt)),
+})
+function model(
+  inputs: { name: string; shape: number[] }[],
+  nodes: NodeSpec[],
+  outRank: number,
+  initializers: (TensorSpec & { name: string })[] = [],
+  opset = 13,
+): BuildModelParameters {
+  return {
+    name: 'attention',
+    opset,
+    inputs,
+    outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `d${i}`) }],
+    initializers,
+    nodes,
+  }
+}
+const kinds = (g: FloatGraph) => g.steps.map((s) => s.op.kind)
+
+describe('MatMul of two input-dependent tensors', () => {
+  it('[3,4] × [4,5]: one mul step of 60 products, then the sum over k', async () => {
+    const g = await matchesOnnxruntime(
+      model(
+        [
+          { name: 'a', shape: [3, 4] },
+          { name: 'b', shape: [4, 5] },
+        ],
+        [node('MatMul', ['a', 'b'], ['y'])],
+        2,
+      ),
+      1,
+    )
+    expect(kinds(g)).toEqual(['mul', 'affine'])
+    expect(g.steps[0].shape).toEqual([3, 5, 4])
+    const sum = g.steps[1].op
+    // Each output is the sum, with weight 1, of its K = 4 products.
+    expect(sum.kind === 'affine' && [Array.from(sum.rowPtr.slice(0, 3)), Array.from(new Set(sum.vals))]).toEqual([
+      [0, 4, 8],
+      [1],
+    ])
+  })
+
+  it('random batched shapes broadcast as numpy matmul does, 1-D operands included', async () => {
+    const r = rng(3)
+    for (let t = 0; t < 8; t++) {
+      const [M, K, N] = [int(r, 1, 3), int(r, 1, 4), int(r, 1, 3)]
+      const batch = Array.from({ length: int(r, 0, 2) }, () => int(r, 1, 3))
+      const ba = batch.map((d) => (r() < 0.4 ? 1 : d)).slice(int(r, 0, batch.length))
+      const bb = batch.map((d) => (r() < 0.4 ? 1 : d)).slice(int(r, 0, batch.length))
+      // t = 0, 1: a 1-D left or right operand (its unit dim is dropped from the result).
+      const sa = t === 0 ? [K] : [...ba, M, K]
+      const sb = t === 1 ? [K] : [...bb, K, N]
+      const outRank = Math.max(sa.length, sb.length) - (t < 2 ? 1 : 0)
+      const g = await matchesOnnxruntime(
+        model(
+          [
+            { name: 'a', shape: sa },
+            { name: 'b', shape: sb },
+          ],
+          [node('MatMul', ['a', 'b'], ['y'])],
+          outRank,
+        ),
+        20 + t,
+      )
+      expect(kinds(g).filter((k) => k === 'mul')).toHaveLength(1)
+    }
+  })
+
+  it('x·xᵀ reads one tensor twice, the Transpose through the index (no gather step)', async () => {
+    const g = await matchesOnnxruntime(
+      model(
+        [{ name: 'x', shape: [2, 3, 4] }],
+        [node('Transpose', ['x'], ['t'], { perm: { ints: [0, 2, 1] } }), node('MatMul', ['x', 't'], ['y'])],
+        3,
+      ),
+      4,
+    )
+    expect(kinds(g)).toEqual(['mul', 'affine'])
+    expect(g.steps[0].op.kind === 'mul' && g.steps[0].op.inputs).toEqual([0])
+  })
+
+  it('operands that are not index maps (after a weight MatMul and a Relu) are materialised once', async () => {
+    const r = rng(5)
+    const g = await matchesOnnxruntime(
+      model(
+        [{ name: 'x', shape: [3, 4] }],
+        [
+          node('MatMul', ['x', 'wq'], ['q']),
+          node('Relu', ['x'], ['k']),
+          node('Transpose', ['k'], ['kt']),
+          node('MatMul', ['q', 'kt'], ['y']),
+        ],
+        2,
+        [f32(r, 'wq', [4, 4])],
+      ),
+      5,
+    )
+    expect(kinds(g)).toEqual(['clamp', 'affine', 'mul', 'affine'])
+  })
+
+  it('multi-head attention as PyTorch exports it: Reshape → Transpose(0,2,1,3) → Q·Kᵀ, scale, ·V, heads merged, output projection', async () => {
+    const r = rng(6)
+    const [S, H, D] = [3, 2, 4]
+    const E = H * D
+    const heads = (src: string, perm: number[]): NodeSpec[] => [
+      node('MatMul', ['x', `w${src}`], [`${src}p`]),
+      node('Reshape', [`${src}p`, 'split'], [`${src}r`]),
+      node('Transpose', [`${src}r`], [src], { perm: { ints: perm } }),
+    ]
+    const m = model(
+      [{ name: 'x', shape: [1, S, E] }],
+      [
+        ...heads('q', [0, 2, 1, 3]),
+        ...heads('k', [0, 2, 3, 1]),
+        ...heads('v', [0, 2, 1, 3]),
+        node('MatMul', ['q', 'k'], ['s']),
+        node('Mul', ['s', 'scale'], ['ss']),
+        node('MatMul', ['ss', 'v'], ['o']),
+        node('Transpose', ['o'], ['ot'], { perm: { ints: [0, 2, 1, 3] } }),
+        node('Reshape', ['ot', 'merge'], ['om']),
+        node('MatMul', ['om', 'wo'], ['y']),
+      ],
+      3,
+      [
+        ...['wq', 'wk', 'wv', 'wo'].map((n) => f32(r, n, [E, E], 0.5)),
+        i64('split', [1, S, H, D]),
+        i64('merge', [1, S, E]),
+        { name: 'scale', dims: [], data: Float32Array.of(1 / Math.sqrt(D)) },
+      ],
+    )
+    const g = await matchesOnnxruntime(m, 6, { scale: 2 })
+    // Q and K projections (emitted when the first product reads them), Q·Kᵀ products, their
+    // scaled sum and the V projection (read by the second product), P·V products; the head
+    // merge and the output projection compose into the final sum.
+    expect(kinds(g)).toEqual(['affine', 'affine', 'mul', 'affine', 'affine', 'mul', 'affine'])
+    expect(g.steps[2].shape).toEqual([1, H, S, S, D])
+    expect(g.steps[5].shape).toEqual([1, H, S, D, S])
+  })
+})
+
+describe('Gemm of two input-dependent tensors', () => {
+  for (const [transA, transB] of [
+    [0, 0],
+    [1, 1],
+    [0, 1],
+  ])
+    it(`transA=${transA} transB=${transB}, alpha 0.5, beta 2, C constant then input-dependent`, async () => {
+      const r = rng(7 + transA + 2 * transB)
+      const [M, K, N] = [3, 4, 2]
+      const sa = transA ? [K, M] : [M, K]
+      const sb = transB ? [N, K] : [K, N]
+      const attributes = {
+        transA: { int: transA },
+        transB: { int: transB },
+        alpha: { float: 0.5 },
+        beta: { float: 2 },
+      }
+      const inputs = [
+        { name: 'a', shape: sa },
+        { name: 'b', shape: sb },
+      ]
+      const g = await matchesOnnxruntime(
+        model(inputs, [node('Gemm', ['a', 'b', 'c'], ['y'], attributes)], 2, [f32(r, 'c', [N])]),
+        8,
+      )
+      expect(kinds(g)).toEqual(['mul', 'affine'])
+      await matchesOnnxruntime(
+        model([...inputs, { name: 'c', shape: [M, N] }], [node('Gemm', ['a', 'b', 'c'], ['y'], attributes)], 2),
+        9,
+      )
+    })
+})
+
+describe('quantisation of an activation product', () => {
+  it('quantize runs on Q·Kᵀ·V and its float graph still equals execution', () => {
+    const r = rng(10)
+    const m = model(
+      [{ name: 'x', shape: [3, 4] }],
+      [
+        node('MatMul', ['x', 'wk'], ['k']),
+        node('Transpose', ['k'], ['kt']),
+        node('MatMul', ['x', 'kt'], ['s']),
+        node('MatMul', ['s', 'x'], ['y']),
+      ],
+      2,
+      [f32(r, 'wk', [4, 4], 0.5)],
+    )
+    const graph = lowerOnnx(parseOnnx(buildModel(m)))
+    const calib = samples(r, graph.inputs, 16)
+    const ir = quantize(graph, calib)
+    expect(ir.steps.filter((s) => s.op.op === 'mul')).toHaveLength(2)
+    // The float graph (the yardstick of calibration) is defined on every sample.
+    for (const s of calib) expect(executeFloat(graph, s).get(graph.outputs[0].id)!.every(Number.isFinite)).toBe(true)
+  })
+})
