@@ -40,7 +40,9 @@ export interface InspectModelParameters {
 
 /** What a model is made of, whether veriml supports it, and what its circuit would cost. */
 export async function inspectModel(p: InspectModelParameters): Promise<InspectModelReturnType> {
-  const { model: onnx, bytes } = await readOnnxFile(p.onnxPath, { dims: p.dims })
+  const calibration = p.calibrationPath ? await readCalibration(p.calibrationPath) : undefined
+  // A symbolic input dimension no --dim binds takes its size from the samples file.
+  const { model: onnx, bytes } = await readOnnxFile(p.onnxPath, { dims: p.dims, inputFile: calibration })
   const parameterCount = [...onnx.initializers.values()].reduce((s, t) => s + t.data.length, 0)
   const ops = new Map<string, number>()
   for (const n of onnx.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1)
@@ -61,9 +63,7 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
     lines.push('', `NOT SUPPORTED: ${error.shortMessage}`)
     return { text: lines.join('\n'), parameterCount, unsupported: error.nodes, estimatedConstraints: null }
   }
-  const samples = p.calibrationPath
-    ? parseInputs(await readCalibration(p.calibrationPath), graph.inputs, { many: true })
-    : null
+  const samples = calibration !== undefined ? parseInputs(calibration, graph.inputs, { many: true }) : null
   lines.push('', 'supported: every node lowers to the integer IR')
   // A quantised ONNX model carries its own scales: its estimate needs no samples file.
   if (samples || hasFixedScales(graph)) {

@@ -120,15 +120,24 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   // Refused before any work: a file, or a folder of other files.
   const outState = await checkOutDir(p.outDir)
   // bytes: self-contained (external data inlined), so the build's hash and copy cover the weights.
-  const { model: onnx, bytes } = await readOnnxFile(p.onnxPath, { dims: p.dims })
-  const graph = lowerOnnx(onnx)
   const calibrationText = p.calibrationPath
     ? (await readInputFile(p.calibrationPath, 'calibration')).toString('utf8')
     : null
+  const calibrationJson = calibrationText ? parseJson(calibrationText, `calibration ${p.calibrationPath}`) : undefined
+  // A symbolic input dimension no --dim binds takes its size from the calibration samples.
+  const {
+    model: onnx,
+    bytes,
+    inferredDims,
+  } = await readOnnxFile(p.onnxPath, {
+    dims: p.dims,
+    inputFile: calibrationJson,
+  })
+  const graph = lowerOnnx(onnx)
   // A quantised ONNX model (QDQ/QOperator) carries its own scales: no calibration, and a samples file is only the yardstick.
   const fixed = hasFixedScales(graph)
   const samples = calibrationText
-    ? parseInputs(parseJson(calibrationText, `calibration ${p.calibrationPath}`), graph.inputs, { many: true })
+    ? parseInputs(calibrationJson, graph.inputs, { many: true })
     : fixed
       ? []
       : defaultCalibration(graph.inputs)
@@ -145,7 +154,8 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   const ir = quantize(graph, samples, { activationBits, weightBits })
   const bounds = analyzeBounds(ir)
   const id = modelId(ir)
-  const dims = p.dims && Object.keys(p.dims).length > 0 ? p.dims : undefined
+  const allDims = { ...inferredDims, ...p.dims }
+  const dims = Object.keys(allDims).length > 0 ? allDims : undefined
   if (p.target === 'optimistic')
     return compileOptimistic({
       ...p,
