@@ -7,7 +7,7 @@ import { analyzeBounds } from './ir/bounds.js'
 import { execute } from './ir/execute.js'
 import { UnsupportedOpsError, lowerOnnx } from './onnx/lower.js'
 import { readOnnxFile } from './onnx/file.js'
-import { compareOutputs, runOnnxruntime } from './onnx/runtime.js'
+import { compareOutputs, floatReference } from './onnx/runtime.js'
 import { dequantize, parseInputs, quantizeInputs } from './quantize/input.js'
 import { onnxOutputs } from './quantize/postprocess.js'
 import { quantize } from './quantize/quantize.js'
@@ -72,7 +72,7 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
     const { cost } = emitCircuit({ model: ir, bounds: analyzeBounds(ir), visibility: DEFAULT_VISIBILITY })
     const estimate =
       cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup + cost.mul
-    const reference = await runOnnxruntime(bytes, onnx.inputs, yardstick)
+    const { reference, note } = await floatReference(bytes, onnx.inputs, yardstick, graph)
     // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
     const acc = compareOutputs(
       reference,
@@ -97,6 +97,7 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
         ],
       ]),
     )
+    if (note) lines.push(`note: ${note}`)
     return { text: lines.join('\n'), parameterCount, unsupported: [], estimatedConstraints: estimate }
   }
   lines.push('(pass --calibration samples.json for the quantisation error and the circuit cost estimate)')

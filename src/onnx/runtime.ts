@@ -1,5 +1,7 @@
 import * as ort from 'onnxruntime-node'
 import { BaseError, type ErrorParameters } from '../errors.js'
+import { applyPostprocess } from '../quantize/postprocess.js'
+import { type FloatGraph, executeFloat } from './graph.js'
 import type { OnnxValueInfo } from './parse.js'
 
 /** onnxruntime refused or failed to run the model: its first line, never its stack. */
@@ -10,6 +12,11 @@ export class OnnxRuntimeError extends BaseError {
     super(problem, { details, cause })
     this.problem = problem
   }
+}
+
+/** onnxruntime cannot load the model at all (as opposed to failing on a sample): the float graph can stand in. */
+export class OnnxRuntimeLoadError extends OnnxRuntimeError {
+  override name = 'OnnxRuntimeLoadError'
 }
 
 const firstLine = (e: unknown) =>
@@ -38,7 +45,7 @@ export async function runOnnxruntime(
     // Errors only: onnxruntime's warnings (shape merges it recovers from) would go to the user's terminal raw.
     session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })
   } catch (cause) {
-    throw new OnnxRuntimeError({
+    throw new OnnxRuntimeLoadError({
       problem: `onnxruntime cannot load the model (the float yardstick needs it): ${firstLine(cause)}`,
       details: [
         'veriml read the model, but onnxruntime refuses it: the model is probably malformed (check it with onnx.checker).',
@@ -60,7 +67,42 @@ export async function runOnnxruntime(
   }
 }
 
+/**
+ * The float reference outputs of the samples: onnxruntime's, or, when onnxruntime cannot load
+ * the model, veriml's own float graph (`note` then says so). Some PyTorch exports are refused by
+ * onnxruntime though their meaning is plain, e.g. masked_fill written as a Where whose condition
+ * is declared float ("Type 'tensor(float)' of input parameter … is invalid"): veriml reads them
+ * as the exporter meant, and its float graph, which follows ONNX semantics op by op, is then
+ * the yardstick. A final Softmax is applied as onnxruntime's output has it.
+ */
+export async function floatReference(
+  bytes: Uint8Array,
+  inputs: readonly OnnxValueInfo[],
+  samples: readonly (readonly Float64Array[])[],
+  graph: FloatGraph,
+): Promise<{ reference: Float64Array[][]; note?: string }> {
+  try {
+    return { reference: await runOnnxruntime(bytes, inputs, samples) }
+  } catch (error) {
+    if (!(error instanceof OnnxRuntimeLoadError)) throw error
+    const reference = samples.map((sample) => {
+      const values = executeFloat(graph, sample)
+      return graph.outputs.map((o) => {
+        const v = values.get(o.id)!
+        return o.postprocess ? Float64Array.from(applyPostprocess(o.postprocess, Array.from(v))) : v
+      })
+    })
+    const why = error.problem.replace(/^onnxruntime cannot load the model \(the float yardstick needs it\): /, '')
+    return {
+      reference,
+      note: `onnxruntime cannot load the model (${why}); the float yardstick is veriml's own float graph`,
+    }
+  }
+}
+
 export interface AccuracyReport {
+  /** Set when the float reference is not onnxruntime's (it cannot load the model): says what it is instead. */
+  referenceNote?: string
   samples: number
   /** Largest |quantised - float| over all output elements, in real units. */
   maxAbsError: number

@@ -12,7 +12,8 @@ import { execute } from '../ir/execute.js'
 import { irToJson, modelId } from '../ir/serialize.js'
 import { lowerOnnx } from '../onnx/lower.js'
 import { readOnnxFile } from '../onnx/file.js'
-import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../onnx/runtime.js'
+import type { FloatGraph } from '../onnx/graph.js'
+import { type AccuracyReport, compareOutputs, floatReference, type runOnnxruntime } from '../onnx/runtime.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { onnxOutputs } from '../quantize/postprocess.js'
 import { DEFAULT_BITS, checkBitWidth, quantize } from '../quantize/quantize.js'
@@ -160,6 +161,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     return compileOptimistic({
       ...p,
       bytes,
+      graph,
       name: onnx.name,
       inputs: onnx.inputs,
       ir,
@@ -205,7 +207,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   // The commitment the verifier compares the proof's last public signal with.
   if (emitted.layout.weights) emitted.layout.weights.commitment = (await weightCommitment(ir)).toString()
 
-  const accuracy = await floatYardstick(progress, bytes, onnx.inputs, ir, samples)
+  const accuracy = await floatYardstick(progress, bytes, onnx.inputs, ir, samples, graph)
 
   // Every artifact goes into a staging folder; the build folder changes only once all exist.
   const manifest = await withStaging(p.outDir, async (staging) => {
@@ -264,6 +266,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
 
 interface CompileOptimisticParameters extends CompileModelParameters {
   bytes: Uint8Array
+  graph: FloatGraph
   name: string
   inputs: Parameters<typeof runOnnxruntime>[1]
   ir: IrModel
@@ -297,7 +300,7 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
     return reusedBuild(p.outDir, previous, p.ir)
   }
   const { ir } = p
-  const accuracy = await floatYardstick(p.progress, p.bytes, p.inputs, ir, p.samples)
+  const accuracy = await floatYardstick(p.progress, p.bytes, p.inputs, ir, p.samples, p.graph)
   const manifest = await withStaging(p.outDir, async (staging) => {
     const sp = artifactPaths(staging)
     await writeFileAtomic(sp.onnx, p.bytes)
@@ -361,10 +364,12 @@ function floatYardstick(
   inputs: Parameters<typeof runOnnxruntime>[1],
   ir: IrModel,
   samples: Float64Array[][],
+  graph: FloatGraph,
 ): Promise<AccuracyReport> {
   return progress.step('float yardstick (onnxruntime)', async () => {
     const yardstick = (samples.length > 0 ? samples : domainSamples(ir, DEFAULT_CALIBRATION_SAMPLES)).slice(0, 64)
-    const reference = await runOnnxruntime(bytes, inputs, yardstick)
+    const { reference, note } = await floatReference(bytes, inputs, yardstick, graph)
+    if (note) progress.info(note)
     // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
     const quantized = yardstick.map((s) =>
       onnxOutputs(
@@ -372,7 +377,7 @@ function floatYardstick(
         execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)),
       ),
     )
-    return compareOutputs(reference, quantized)
+    return { ...compareOutputs(reference, quantized), ...(note ? { referenceNote: note } : {}) }
   })
 }
 

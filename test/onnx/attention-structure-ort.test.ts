@@ -1,0 +1,78 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { inspectModel } from '../../src/inspect.js'
+import { executeFloat } from '../../src/onnx/graph.js'
+import { lowerOnnx } from '../../src/onnx/lower.js'
+import { MASK_FILL } from '../../src/onnx/ops/mask.js'
+import { parseOnnx } from '../../src/onnx/parse.js'
+import { OnnxRuntimeLoadError, floatReference, runOnnxruntime } from '../../src/onnx/runtime.js'
+import { buildModel } from '../../src/onnx/write.js'
+import { compileModel } from '../../src/prove/compile.js'
+import { rng } from '../helpers/circuit.js'
+import { samples } from './ort-diff.js'
+
+// A PyTorch masked_fill export onnxruntime refuses: Where's condition declared float (the
+// exporter meant bool), and an Equal comparing int64 with float. veriml reads it as meant, and
+// its own float graph is the yardstick.
+
+const dir = mkdtempSync(join(tmpdir(), 'veriml-ort-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const bytes = buildModel({
+  name: 'masked',
+  opset: 14,
+  inputs: [{ name: 'x', shape: [3, 3] }],
+  outputs: [{ name: 'y', shape: [3, 3] }],
+  initializers: [
+    { name: 'mask', dims: [3, 3], data: Float32Array.of(0, 1, 1, 0, 0, 1, 0, 0, 0) },
+    { name: 'fill', dims: [], data: Float32Array.of(Number.NEGATIVE_INFINITY) },
+    { name: 'k', dims: [1], data: BigInt64Array.of(1n) },
+    { name: 'one', dims: [1], data: Float32Array.of(1) },
+  ],
+  nodes: [
+    { op: 'Equal', name: 'eq', inputs: ['k', 'one'], outputs: ['e'] },
+    { op: 'Where', name: 'masked_fill', inputs: ['mask', 'fill', 'x'], outputs: ['w'] },
+    { op: 'Where', name: 'y', inputs: ['e', 'w', 'x'], outputs: ['y'] },
+  ],
+})
+
+describe('a model onnxruntime refuses: veriml float graph as the yardstick', () => {
+  it('onnxruntime really refuses it (a type error)', async () => {
+    const onnx = parseOnnx(bytes)
+    const run = runOnnxruntime(bytes, onnx.inputs, samples(rng(1), onnx.inputs, 1))
+    await expect(run).rejects.toThrow(OnnxRuntimeLoadError)
+    await expect(runOnnxruntime(bytes, onnx.inputs, [])).rejects.toThrow(/Type Error/)
+  })
+
+  it('veriml lowers it as meant, and floatReference falls back to the float graph with a note', async () => {
+    const onnx = parseOnnx(bytes)
+    const graph = lowerOnnx(onnx)
+    const test = samples(rng(2), onnx.inputs, 2)
+    const { reference, note } = await floatReference(bytes, onnx.inputs, test, graph)
+    expect(note).toMatch(
+      /^onnxruntime cannot load the model \(.*Type Error.*\); the float yardstick is veriml's own float graph$/,
+    )
+    test.forEach((s, k) => {
+      expect(reference[k][0]).toEqual(executeFloat(graph, s).get(graph.outputs[0].id))
+      expect(Array.from(reference[k][0], (v, i) => ([1, 2, 5].includes(i) ? v === MASK_FILL : v === s[0][i]))).toEqual(
+        Array(9).fill(true),
+      )
+    })
+  })
+
+  it('inspect and compile report the quantisation error against it, with the note', async () => {
+    const onnxPath = join(dir, 'masked.onnx')
+    writeFileSync(onnxPath, bytes)
+    const calibrationPath = join(dir, 'cal.json')
+    const cal = samples(rng(3), [{ shape: [3, 3] }], 8)
+    writeFileSync(calibrationPath, JSON.stringify({ input_data: [cal.flatMap((s) => Array.from(s[0]))] }))
+    const report = await inspectModel({ onnxPath, calibrationPath })
+    expect(report.text).toMatch(/quantisation error/)
+    expect(report.text).toMatch(/note: onnxruntime cannot load the model .*veriml's own float graph/)
+    const built = await compileModel({ onnxPath, calibrationPath, outDir: join(dir, 'out'), target: 'optimistic' })
+    expect(built.accuracy.referenceNote).toMatch(/veriml's own float graph/)
+    expect(built.accuracy.samples).toBe(8)
+  })
+})
