@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { type FloatGraph, executeFloat } from '../../src/onnx/graph.js'
 import { LoweringError, lowerOnnx } from '../../src/onnx/lower.js'
-import { MASK_FILL } from '../../src/onnx/ops/mask.js'
+import { MASK_FILL, Where, maskedRows } from '../../src/onnx/ops/mask.js'
+import { identity } from '../../src/onnx/affine.js'
+import type { Sym } from '../../src/onnx/ops/common.js'
 import { OnnxParseError, parseOnnx } from '../../src/onnx/parse.js'
 import { runOnnxruntime } from '../../src/onnx/runtime.js'
 import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel } from '../../src/onnx/write.js'
@@ -255,6 +257,21 @@ describe('Where with a constant condition: masked_fill', () => {
     const graph = lowerOnnx(parseOnnx(buildModel(m)))
     const y = executeFloat(graph, [new Float64Array(9).fill(0.5)]).get(graph.outputs[0].id)!
     expect(Array.from(y)).toEqual(CAUSAL.map((c) => (c ? MASK_FILL + 0.5 : 0.5)))
+  })
+
+  it('maskedRows finds the masked positions of a Where fill and of an additive mask, none of plain scores', () => {
+    const ctx = { node: { name: 'w', opType: 'Where' } } as Parameters<typeof Where>[0]
+    const x: Sym = { kind: 'affine', a: identity(0, [3, 3]) }
+    const cond: Sym = { kind: 'const', dims: [3, 3], data: Float64Array.from(CAUSAL) }
+    const fill: Sym = { kind: 'const', dims: [], data: Float64Array.of(Number.NEGATIVE_INFINITY) }
+    const [w] = Where(ctx, [cond, fill, x])
+    expect(Array.from(maskedRows(w)!)).toEqual(CAUSAL)
+    const added = {
+      kind: 'affine',
+      a: { ...identity(0, [3, 3]), bias: Float64Array.from(CAUSAL, (c) => (c ? MASK_FILL + 3 : 3)) },
+    } as const
+    expect(Array.from(maskedRows(added)!)).toEqual(CAUSAL)
+    expect(maskedRows(x)).toBeNull()
   })
 
   it('an infinity anywhere but a mask is a LoweringError; NaN and +inf are still refused at parse', () => {

@@ -71,3 +71,15 @@ export const Trilu: Handler = (ctx, [x, kIn]) => {
   }
   return [remap(v, s, (o) => (kept(o) ? o : -1))]
 }
+
+/**
+ * The masked positions of a value on its way to a softmax: rows of its pending map whose bias
+ * is at or below MASK_FILL / 2 (a Where's fill alone, or scores plus an additive mask; no real
+ * bias comes near). Their softmax weight is exactly 0, so a softmax rule can leave them out of
+ * the max and the sum instead of quantising -1e4 with the scores. Null when nothing is masked.
+ */
+export function maskedRows(s: Sym): Uint8Array | null {
+  const values = s.kind === 'const' ? s.data : s.a.bias
+  const masked = Uint8Array.from(values, (b) => (b <= MASK_FILL / 2 ? 1 : 0))
+  return masked.includes(1) ? masked : null
+}
