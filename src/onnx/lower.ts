@@ -24,7 +24,14 @@ import {
 import {
   And,
   ConstantOfShape,
+  Cos,
+  CumSum,
+  Ceil,
   Equal,
+  Floor,
+  Mod,
+  Sin,
+  Size,
   Greater,
   GreaterOrEqual,
   Less,
@@ -148,6 +155,14 @@ export const OPS: Record<string, Handler> = {
   And,
   Or,
   Xor,
+  // On constants only (rotary tables, position ids, integer shape arithmetic).
+  Size,
+  Floor,
+  Ceil,
+  Mod,
+  Sin,
+  Cos,
+  CumSum,
 }
 
 /** Ops of the com.microsoft domain (onnxruntime's contrib ops) that veriml lowers. */

@@ -208,6 +208,48 @@ describe('shape subgraphs fold to constants', () => {
   })
 })
 
+describe('constant-only folds of position and rotary tables', () => {
+  it('Range → Cast → Sin/Cos (a rotary table) scaling x; CumSum, Mod, Floor, Ceil, Size as offsets', async () => {
+    const m = model(
+      [4, 2],
+      [
+        node('Size', ['x'], ['n']),
+        node('Range', ['zerof', 'four', 'onef'], ['pos']),
+        node('Unsqueeze', ['pos', 'axes1'], ['posu']),
+        node('Mul', ['posu', 'freq'], ['ang']),
+        node('Sin', ['ang'], ['sin']),
+        node('Cos', ['ang'], ['cos']),
+        node('Mul', ['x', 'sin'], ['xs']),
+        node('Mul', ['x', 'cos'], ['xc']),
+        node('Add', ['xs', 'xc'], ['rot']),
+        node('CumSum', ['ones', 'axis0'], ['cs'], { exclusive: { int: 1 }, reverse: { int: 1 } }),
+        node('Mod', ['cs', 'n'], ['m8']),
+        node('Mod', ['m8', 'three'], ['md']),
+        node('Cast', ['md'], ['mdf'], { to: { int: 1 } }),
+        node('Floor', ['halfs'], ['fl']),
+        node('Ceil', ['halfs'], ['ce']),
+        node('Add', ['rot', 'mdf'], ['r1']),
+        node('Add', ['r1', 'fl'], ['r2']),
+        node('Add', ['r2', 'ce'], ['y']),
+      ],
+      2,
+      [
+        { name: 'zerof', dims: [], data: Float32Array.of(0) },
+        { name: 'four', dims: [], data: Float32Array.of(4) },
+        { name: 'onef', dims: [], data: Float32Array.of(1) },
+        i64('axes1', [1]),
+        { name: 'freq', dims: [2], data: Float32Array.of(1, 0.01) },
+        i64('ones', [1, 1, 1, 1], [4, 1]),
+        i64('axis0', [0], []),
+        i64('three', [3], []),
+        { name: 'halfs', dims: [2], data: Float32Array.of(-1.5, 2.5) },
+      ],
+    )
+    const g = await matchesOnnxruntime(m, 12)
+    expect(kinds(g)).toEqual(['affine'])
+  })
+})
+
 describe('Where with a constant condition: masked_fill', () => {
   it('picks from two activations (one gather)', async () => {
     const m: BuildModelParameters = {

@@ -101,3 +101,60 @@ export const NonZero: Handler = (ctx, [x]) => {
   })
   return [{ kind: 'const', dims: [r, hits.length], data, dataType: INT64 }]
 }
+
+/** An elementwise function of one constant (rotary tables, integer shape arithmetic). */
+function unaryConst(f: (v: number) => number): Handler {
+  return (ctx, [x]) => {
+    const a = constant(ctx, x, 'input')
+    return [{ ...a, data: a.data.map(f) }]
+  }
+}
+
+export const Floor = unaryConst(Math.floor)
+export const Ceil = unaryConst(Math.ceil)
+export const Sin = unaryConst(Math.sin)
+export const Cos = unaryConst(Math.cos)
+
+/** Mod of two constants: fmod=0 takes the divisor's sign (Python's %), fmod=1 the dividend's (C's fmod). */
+export const Mod: Handler = (ctx, inputs) => {
+  const fmod = ctx.node.attributes.fmod === 1
+  return binary((p, q) => (fmod ? p % q : p - q * Math.floor(p / q)))(ctx, inputs)
+}
+
+/** Size of a known-shape tensor: a constant, as Shape. */
+export const Size: Handler = (ctx, [x]) => {
+  const v = need(ctx, x, 'input')
+  const dims = v.kind === 'const' ? v.dims : v.a.shape
+  return [{ kind: 'const', dims: [], data: Float64Array.of(dims.reduce((a, b) => a * b, 1)), dataType: INT64 }]
+}
+
+/** CumSum of a constant along a constant axis (position ids), with ONNX's exclusive and reverse. */
+export const CumSum: Handler = (ctx, [x, axisIn]) => {
+  const a = constant(ctx, x, 'input')
+  const r = a.dims.length
+  const axis0 = needConst(ctx, axisIn, 'axis').data[0]
+  const axis = axis0 < 0 ? axis0 + r : axis0
+  if (!(axis >= 0 && axis < r)) throw new LoweringError({ node: ctx.node, problem: `axis ${axis0} is out of range` })
+  const exclusive = ctx.node.attributes.exclusive === 1,
+    reverse = ctx.node.attributes.reverse === 1
+  const d = a.dims[axis]
+  const inner = a.dims.slice(axis + 1).reduce((p, q) => p * q, 1)
+  const outer = a.data.length / (d * inner)
+  const data = new Float64Array(a.data.length)
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < inner; i++) {
+      let acc = 0
+      for (let t = 0; t < d; t++) {
+        const j = reverse ? d - 1 - t : t
+        const at = (o * d + j) * inner + i
+        if (exclusive) {
+          data[at] = acc
+          acc += a.data[at]
+        } else {
+          acc += a.data[at]
+          data[at] = acc
+        }
+      }
+    }
+  return [{ ...a, data }]
+}
