@@ -28,6 +28,21 @@ const firstLine = (e: unknown) =>
 function feed(info: OnnxValueInfo, values: Float64Array): ort.Tensor {
   if (info.elemType === 3) return new ort.Tensor('int8', Int8Array.from(values), info.shape)
   if (info.elemType === 2) return new ort.Tensor('uint8', Uint8Array.from(values), info.shape)
+  // Other declared types are fed as declared (a mask or position input of an attention export).
+  if (info.elemType === 7)
+    return new ort.Tensor(
+      'int64',
+      BigInt64Array.from(values, (v) => BigInt(Math.trunc(v))),
+      info.shape,
+    )
+  if (info.elemType === 6) return new ort.Tensor('int32', Int32Array.from(values), info.shape)
+  if (info.elemType === 9)
+    return new ort.Tensor(
+      'bool',
+      Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0)),
+      info.shape,
+    )
+  if (info.elemType === 11) return new ort.Tensor('float64', Float64Array.from(values), info.shape)
   return new ort.Tensor('float32', Float32Array.from(values), info.shape)
 }
 

@@ -76,3 +76,43 @@ describe('a model onnxruntime refuses: veriml float graph as the yardstick', () 
     expect(built.accuracy.samples).toBe(8)
   })
 })
+
+describe('inputs declared int64, int32, bool or double reach onnxruntime as declared', () => {
+  it('each is fed in its type, and the outputs equal the float graph on integer samples', async () => {
+    const types = ['int64', 'int32', 'bool', 'float64'] as const
+    const b = buildModel({
+      name: 'typed',
+      opset: 14,
+      inputs: [{ name: 'x', shape: [2, 3] }, ...types.map((type) => ({ name: type, shape: [2, 3], type }))],
+      outputs: [{ name: 'y', shape: [2, 3] }],
+      nodes: [
+        ...types.map((t) => ({
+          op: 'Cast',
+          name: `c_${t}`,
+          inputs: [t],
+          outputs: [`f_${t}`],
+          attributes: { to: { int: 1 } },
+        })),
+        ...types.map((t, i) => ({
+          op: 'Add',
+          name: `a_${t}`,
+          inputs: [i === 0 ? 'x' : `s_${types[i - 1]}`, `f_${t}`],
+          outputs: [i === types.length - 1 ? 'y' : `s_${t}`],
+        })),
+      ],
+    })
+    const onnx = parseOnnx(b)
+    const graph = lowerOnnx(onnx)
+    const r = rng(4)
+    const sample = [
+      Float64Array.from({ length: 6 }, () => r() - 0.5),
+      Float64Array.from({ length: 6 }, () => Math.floor(r() * 9) - 4),
+      Float64Array.from({ length: 6 }, () => Math.floor(r() * 9) - 4),
+      Float64Array.from({ length: 6 }, () => (r() < 0.5 ? 0 : 1)),
+      Float64Array.from({ length: 6 }, () => r() * 3),
+    ]
+    const [[got]] = await runOnnxruntime(b, onnx.inputs, [sample])
+    const want = executeFloat(graph, sample).get(graph.outputs[0].id)!
+    for (let i = 0; i < 6; i++) expect(got[i]).toBeCloseTo(want[i], 5)
+  })
+})
