@@ -122,16 +122,16 @@ describe('MatMul of two input-dependent tensors', () => {
     expect(kinds(g)).toEqual(['clamp', 'affine', 'mul', 'affine'])
   })
 
-  it('multi-head attention as PyTorch exports it: Reshape → Transpose(0,2,1,3) → Q·Kᵀ, scale, ·V, heads merged, output projection', async () => {
+  /** x [1, S, H·D] through Q, K, V projections split into H heads, attention without softmax, heads merged, output projection. */
+  function multiHead(S: number, H: number, D: number): BuildModelParameters {
     const r = rng(6)
-    const [S, H, D] = [3, 2, 4]
     const E = H * D
     const heads = (src: string, perm: number[]): NodeSpec[] => [
       node('MatMul', ['x', `w${src}`], [`${src}p`]),
       node('Reshape', [`${src}p`, 'split'], [`${src}r`]),
       node('Transpose', [`${src}r`], [src], { perm: { ints: perm } }),
     ]
-    const m = model(
+    return model(
       [{ name: 'x', shape: [1, S, E] }],
       [
         ...heads('q', [0, 2, 1, 3]),
@@ -152,13 +152,26 @@ describe('MatMul of two input-dependent tensors', () => {
         { name: 'scale', dims: [], data: Float32Array.of(1 / Math.sqrt(D)) },
       ],
     )
-    const g = await matchesOnnxruntime(m, 6, { scale: 2 })
+  }
+
+  it('multi-head attention as PyTorch exports it: Reshape → Transpose(0,2,1,3) → Q·Kᵀ, scale, ·V, heads merged, output projection', async () => {
+    const [S, H, D] = [3, 2, 4]
+    const g = await matchesOnnxruntime(multiHead(S, H, D), 6, { scale: 2 })
     // Q and K projections (emitted when the first product reads them), Q·Kᵀ products, their
     // scaled sum and the V projection (read by the second product), P·V products; the head
     // merge and the output projection compose into the final sum.
     expect(kinds(g)).toEqual(['affine', 'affine', 'mul', 'affine', 'affine', 'mul', 'affine'])
     expect(g.steps[2].shape).toEqual([1, H, S, S, D])
     expect(g.steps[5].shape).toEqual([1, H, S, D, S])
+  })
+
+  it('at 16 positions the P·V sum is its own step before the output projection (composed, 16× the terms)', async () => {
+    const [S, H, D] = [16, 2, 8]
+    const g = await matchesOnnxruntime(multiHead(S, H, D), 7)
+    expect(kinds(g)).toEqual(['affine', 'affine', 'mul', 'affine', 'affine', 'mul', 'affine', 'affine'])
+    const terms = g.steps.slice(-2).map((st) => (st.op.kind === 'affine' ? st.op.cols.length : 0))
+    // The sum: each of the S·H·D outputs reads S products; the projection: each reads H·D sums.
+    expect(terms).toEqual([S * H * D * S, S * H * D * H * D])
   })
 })
 

@@ -102,7 +102,7 @@ function matmulCore(ctx: Ctx, A: Sym, B: Sym, g: MatmulGeometry): Sym {
   }
   // One side pending, the other constant: the constant's entries are the weights.
   const linFirst = A.kind === 'affine'
-  const lin = (linFirst ? A : B) as AffineSym
+  const lin = sumFirst(ctx, (linFirst ? A : B) as AffineSym, K, sizeOf(shape))
   const c = (linFirst ? B : A) as ConstSym
   const idx = new Int32Array(K)
   const w = new Float64Array(K)
@@ -119,6 +119,21 @@ function matmulCore(ctx: Ctx, A: Sym, B: Sym, g: MatmulGeometry): Sym {
       return { idx, w, bias: bias(o) }
     }),
   }
+}
+
+/**
+ * A pending sum of products (the P·V of attention) meeting a dense constant contraction (the
+ * output projection) is emitted first: composed, every output would read K times as many
+ * products (4M terms instead of 200k for 32 positions of width 64), where its own step costs
+ * one requantisation. Only when composing would more than quadruple the terms: an elementwise
+ * product (one term per row) and maps of other steps compose as always (one step per chain).
+ */
+function sumFirst(ctx: Ctx, s: AffineSym, K: number, outputs: number): AffineSym {
+  if (!s.a.bases.some((b) => ctx.steps.find((st) => st.id === b.id)?.op.kind === 'mul')) return s
+  const terms = s.a.cols.length
+  const composed = (outputs * K * terms) / s.a.bias.length
+  if (composed <= 4 * (terms + outputs * K)) return s
+  return fresh(materialize(ctx, s), s.a.shape) as AffineSym
 }
 
 /**
