@@ -3,7 +3,9 @@ import { type FloatGraph, executeFloat } from '../../src/onnx/graph.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel } from '../../src/onnx/write.js'
+import { applyPostprocess } from '../../src/quantize/postprocess.js'
 import { quantize } from '../../src/quantize/quantize.js'
+import { runOnnxruntime } from '../../src/onnx/runtime.js'
 import { rng } from '../helpers/circuit.js'
 import { matchesOnnxruntime } from '../helpers/onnx.js'
 import { f32, int, samples } from './ort-diff.js'
@@ -172,6 +174,57 @@ describe('MatMul of two input-dependent tensors', () => {
     const terms = g.steps.slice(-2).map((st) => (st.op.kind === 'affine' ? st.op.cols.length : 0))
     // The sum: each of the S·H·D outputs reads S products; the projection: each reads H·D sums.
     expect(terms).toEqual([S * H * D * S, S * H * D * H * D])
+  })
+})
+
+describe('scaled_dot_product_attention(is_causal=True) as torch exports it (opset 14)', () => {
+  it('causal mask from Shape → ConstantOfShape → Trilu → Equal → Where(-inf, 0), added to Q·Kᵀ; final Softmax equals onnxruntime', async () => {
+    const [S, D] = [4, 3]
+    const m: BuildModelParameters = {
+      ...model(
+        [
+          { name: 'q', shape: [1, S, D] },
+          { name: 'k', shape: [1, S, D] },
+        ],
+        [
+          node('Shape', ['q'], ['qs']),
+          node('Gather', ['qs', 'minus2'], ['L']),
+          node('Shape', ['k'], ['ks']),
+          node('Gather', ['ks', 'minus2'], ['Sk']),
+          node('Concat', ['L', 'Sk'], ['LS'], { axis: { int: 0 } }),
+          node('ConstantOfShape', ['LS'], ['ones'], { value: { tensor: { dims: [1], data: Float32Array.of(1) } } }),
+          node('Trilu', ['ones'], ['tril'], { upper: { int: 0 } }),
+          node('Equal', ['tril', 'zero'], ['hidden']),
+          node('Where', ['hidden', 'ninf', 'zero'], ['mask']),
+          node('Transpose', ['k'], ['kt'], { perm: { ints: [0, 2, 1] } }),
+          node('MatMul', ['q', 'kt'], ['s']),
+          node('Mul', ['s', 'scale'], ['ss']),
+          node('Add', ['ss', 'mask'], ['masked']),
+          node('Softmax', ['masked'], ['y'], { axis: { int: -1 } }),
+        ],
+        3,
+        [
+          i64('minus2', [-2]),
+          { name: 'zero', dims: [], data: Float32Array.of(0) },
+          { name: 'ninf', dims: [], data: Float32Array.of(Number.NEGATIVE_INFINITY) },
+          { name: 'scale', dims: [], data: Float32Array.of(1 / Math.sqrt(D)) },
+        ],
+        14,
+      ),
+    }
+    const bytes = buildModel(m)
+    const onnx = parseOnnx(bytes)
+    const graph = lowerOnnx(onnx)
+    expect(kinds(graph)).toEqual(['mul', 'affine'])
+    const test = samples(rng(12), graph.inputs, 3, -2, 2)
+    const ref = await runOnnxruntime(bytes, onnx.inputs, test)
+    test.forEach((sample, k) => {
+      const logits = Array.from(executeFloat(graph, sample).get(graph.outputs[0].id)!)
+      const probs = applyPostprocess(graph.outputs[0].postprocess!, logits)
+      probs.forEach((p, i) => expect(p).toBeCloseTo(ref[k][0][i], 6))
+      // Above the diagonal: weight exactly 0, as onnxruntime's exp(-inf).
+      expect(probs.filter((_, i) => i % S > Math.floor(i / S) % S)).toEqual(Array((S * (S - 1)) / 2).fill(0))
+    })
   })
 })
 
