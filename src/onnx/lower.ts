@@ -6,6 +6,7 @@ import { type Ctx, type Handler, LoweringError, type Sym, constOf, materialize, 
 import { checkedSize } from './limits.js'
 import { AveragePool, BatchNormalization, Conv, GlobalAveragePool } from './ops/conv.js'
 import { Add, Gemm, MatMul, Mul, Neg, Sub } from './ops/linear.js'
+import { Einsum } from './ops/einsum.js'
 import { Trilu, Where } from './ops/mask.js'
 import {
   Concat,
@@ -143,6 +144,7 @@ export const OPS: Record<string, Handler> = {
   Trilu,
   Where,
   Neg,
+  Einsum,
   ConstantOfShape,
   Range,
   NonZero,

@@ -228,6 +228,63 @@ describe('scaled_dot_product_attention(is_causal=True) as torch exports it (opse
   })
 })
 
+describe('Einsum', () => {
+  const cases: [string, number[][], boolean[]][] = [
+    [
+      'bhqd,bhkd->bhqk',
+      [
+        [1, 2, 3, 4],
+        [1, 2, 5, 4],
+      ],
+      [true, true],
+    ],
+    [
+      'ij,jk',
+      [
+        [2, 3],
+        [3, 4],
+      ],
+      [true, true],
+    ],
+    [
+      'bsd,de->bse',
+      [
+        [2, 3, 4],
+        [4, 5],
+      ],
+      [true, false],
+    ],
+    ['i,j->ij', [[3], [4]], [false, true]],
+    ['ii->i', [[3, 3]], [true]],
+    ['bij->jb', [[2, 3, 4]], [true]],
+    ['bij->b', [[2, 3, 4]], [true]],
+  ]
+  it.each(cases)('%s equals onnxruntime', async (equation, shapes, inputDependent) => {
+    const r = rng(13)
+    const names = shapes.map((_, i) => `e${i}`)
+    const m = model(
+      shapes.flatMap((shape, i) => (inputDependent[i] ? [{ name: names[i], shape }] : [])),
+      [node('Einsum', names, ['y'], { equation: { string: equation } })],
+      equation.includes('->') ? equation.split('->')[1].length : 2,
+      shapes.flatMap((shape, i) => (inputDependent[i] ? [] : [f32(r, names[i], shape)])),
+      12,
+    )
+    const g = await matchesOnnxruntime(m, 14)
+    expect(kinds(g).filter((k) => k === 'mul')).toHaveLength(
+      inputDependent.every((d) => d) && shapes.length === 2 ? 1 : 0,
+    )
+  })
+
+  it('an ellipsis is a LoweringError naming the node', () => {
+    const m = model(
+      [{ name: 'x', shape: [2, 3] }],
+      [node('Einsum', ['x'], ['y'], { equation: { string: '...i->...' } })],
+      1,
+    )
+    expect(() => lowerOnnx(parseOnnx(buildModel(m)))).toThrow(/node "y" \(Einsum\): equation "...i->...": ellipsis/)
+  })
+})
+
 describe('Gemm of two input-dependent tensors', () => {
   for (const [transA, transB] of [
     [0, 0],

@@ -142,7 +142,7 @@ function sumFirst(ctx: Ctx, s: AffineSym, K: number, outputs: number): AffineSym
  * split of attention) is read through its index, so no gather step is emitted for it; anything
  * else is materialised (`index` null: read in place).
  */
-function operandOf(ctx: Ctx, s: AffineSym): { id: number; size: number; index: Int32Array | null } {
+export function operandOf(ctx: Ctx, s: AffineSym): { id: number; size: number; index: Int32Array | null } {
   if (s.a.bases.length === 1 && isIndexMap(s.a)) return { ...s.a.bases[0], index: s.a.cols }
   return { id: materialize(ctx, s), size: sizeOf(s.a.shape), index: null }
 }
