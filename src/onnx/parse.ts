@@ -295,8 +295,9 @@ function unboundFromFile(
         (d.dimParam ?? '') !== '' ? (d.dimParam as string) : toNumber(d.dimValue as LongLike),
       ),
     }))
-  const found = dimsFromInputFile(inputFile, declared)
-  return Object.fromEntries(Object.entries(found).filter(([k]) => !Object.hasOwn(dims, k)))
+  const { bound, conflict } = dimsFromInputFile(inputFile, declared)
+  if (conflict && !Object.hasOwn(dims, conflict.param)) throw new SymbolicDimensionError(conflict)
+  return Object.fromEntries(Object.entries(bound).filter(([k]) => !Object.hasOwn(dims, k)))
 }
 
 function parseProto(

@@ -1,5 +1,3 @@
-import { SymbolicDimensionError } from './parse.js'
-
 /** A model input as declared: fixed sizes, and symbolic ones by name ('' for an unnamed unknown). */
 export interface DeclaredInput {
   name: string
@@ -28,13 +26,18 @@ function listsOf(json: unknown, inputs: readonly DeclaredInput[]): unknown[] | n
  * Sizes of the symbolic input dimensions that an input file (compile's or inspect's samples)
  * shows: a nested list of the input's rank gives them directly, one of rank + 1 is a list of
  * samples of that shape. A flat list does not say its shape, so it binds nothing, and whatever
- * stays unbound is still refused by the parser. A name bound to two sizes is an error.
+ * stays unbound is still refused by the parser. A name shown with two sizes is a `conflict`
+ * (the parser's SymbolicDimensionError).
  */
-export function dimsFromInputFile(json: unknown, inputs: readonly DeclaredInput[]): Record<string, number> {
+export function dimsFromInputFile(
+  json: unknown,
+  inputs: readonly DeclaredInput[],
+): { bound: Record<string, number>; conflict?: { input: string; axis: number; param: string; details: string[] } } {
   const lists = listsOf(json, inputs)
   const bound: Record<string, number> = {}
   const where: Record<string, string> = {}
-  if (!lists) return bound
+  if (!lists) return { bound }
+  let conflict: { input: string; axis: number; param: string; details: string[] } | undefined
   inputs.forEach((input, i) => {
     const shape = nestedShape(lists[i])
     const r = input.dims.length
@@ -43,16 +46,18 @@ export function dimsFromInputFile(json: unknown, inputs: readonly DeclaredInput[
     if (!dims) return
     input.dims.forEach((d, axis) => {
       if (typeof d !== 'string' || d === '') return
-      if (Object.hasOwn(bound, d) && bound[d] !== dims[axis])
-        throw new SymbolicDimensionError({
+      if (Object.hasOwn(bound, d) && bound[d] !== dims[axis]) {
+        conflict ??= {
           input: input.name,
           axis,
           param: d,
           details: [`The input file gives "${d}" size ${bound[d]} in ${where[d]} and ${dims[axis]} here.`],
-        })
+        }
+        return
+      }
       bound[d] = dims[axis]
       where[d] = `input "${input.name}"`
     })
   })
-  return bound
+  return conflict ? { bound, conflict } : { bound }
 }
