@@ -332,6 +332,15 @@ describe('Where with a constant condition: masked_fill', () => {
     expect(() => parseOnnx(buildModel(inf))).toThrow(/tensor "w": element 1 is Infinity/)
   })
 
+  it('Clip with a -inf min (now past the parser) is open below', async () => {
+    const m = model([2, 3], [node('Clip', ['x', 'lo', 'hi'], ['y'])], 2, [
+      scalar('lo', Number.NEGATIVE_INFINITY),
+      scalar('hi', 0.25),
+    ])
+    const g = await matchesOnnxruntime(m, 13)
+    expect(g.steps.map((st) => st.op.kind === 'clamp' && [st.op.lo, st.op.hi])).toEqual([[null, 0.25]])
+  })
+
   it('a condition that depends on the input is a LoweringError naming the node', () => {
     const m: BuildModelParameters = {
       ...model([3], [node('Where', ['c', 'x', 'zero'], ['y'])], 1, [scalar('zero', 0)]),
