@@ -153,6 +153,7 @@ export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
       if (e instanceof OperandRangeError) throw new OperandRangeError({ ...e.params, step: step.origin })
       throw e
     }
+    if (step.op.op === 'div') checkDivIdentity(step.output.name, step.op.num, step.op.den, step.op.shift, x)
     for (let i = 0; i < b.lo.length; i++) {
       checkBits(step.output.name, b.lo[i])
       checkBits(step.output.name, b.hi[i])
@@ -160,6 +161,20 @@ export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
     bounds.set(step.output.id, b)
   }
   return bounds
+}
+
+/**
+ * The circuit's Div gadget checks y·2d = 2^(shift+1)·a + d − r: bound the right-hand side
+ * too. It is linear in a and d, so its extremes are at the corners (a = 1 where num is -1).
+ */
+function checkDivIdentity(step: string, num: Int32Array, den: Int32Array, shift: number, x: TensorBounds): void {
+  const s = BigInt(shift + 1)
+  for (let i = 0; i < num.length; i++) {
+    const n = num[i],
+      d = den[i]
+    for (const a of n < 0 ? [1n] : [x.lo[n], x.hi[n]])
+      for (const dv of [x.lo[d], x.hi[d]]) checkBits(step, (a << s) + dv)
+  }
 }
 
 function checkBits(step: string, v: bigint): void {
