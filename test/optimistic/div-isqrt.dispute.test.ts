@@ -8,8 +8,17 @@ import { disputeBudget } from '../../src/optimistic/budget.js'
 import { playDispute } from '../../src/optimistic/chain/play.js'
 import { buildOneStepProof, stepQuery } from '../../src/optimistic/one-step.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
-import { deployGame, type GameFixture, type RegisteredModel, registerTestModel, startChain } from './chain.js'
+import {
+  deployGame,
+  executeElement,
+  executorOf,
+  type GameFixture,
+  type RegisteredModel,
+  registerTestModel,
+  startChain,
+} from './chain.js'
 import { DIV_ISQRT_INPUTS, divIsqrtModel } from './fixtures.js'
+import { randomInputs, randomModel, rng } from './models.js'
 import { claimStatus, expectConserved, lyingTrace, openDispute, player, postClaim, REJECT_REWARD } from './scenario.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -103,5 +112,50 @@ describe('div and isqrt: one-step gas and disputes on anvil', () => {
     expect(await f.gameAs(challenger).credit(challenger.address)).toBe(BigInt(lies.length) * REJECT_REWARD)
     expect(await f.gameAs(claimant).credit(claimant.address)).toBe(0n)
     await expectConserved(f, 0n, [claimant, challenger])
+  })
+
+  it('random models with div and isqrt: valueAt equals the reference, and a lie at one of them loses', async () => {
+    const r = rng(1616)
+    const checked = { div: 0, isqrt: 0 }
+    for (let seed = 1, played = 0; played < 5; seed++) {
+      const model = randomModel(seed, 10, { divIsqrt: true })
+      if (!model.steps.some((st) => st.op.op === 'div' || st.op.op === 'isqrt')) continue
+      played++
+      const g = await deployGame(anvil)
+      const rm = await registerTestModel(g, model)
+      const inputs = randomInputs(rm.model, r)
+      const honest = buildTrace(rm.model, inputs)
+      const { inputCount } = rm.params.layout
+      const states: number[] = []
+      for (const [s, step] of rm.model.steps.entries()) {
+        if (step.op.op !== 'div' && step.op.op !== 'isqrt') continue
+        states.push(inputCount + s)
+        for (let j = 0; j < honest.states[inputCount + s].length; j++) {
+          const got = await executeElement(executorOf(g), rm.model, rm.params, honest, s, j)
+          expect(got, `seed ${seed} step ${s} (${step.op.op}) element ${j}`).toBe(honest.states[inputCount + s][j])
+          checked[step.op.op]++
+        }
+      }
+      const state = r.pick(states)
+      const element = r.int(0, honest.states[state].length - 1)
+      const lie = lyingTrace(rm, inputs, state, element, r.pick([1n, -1n, 1000n]), r.next() < 0.5)
+      const [, claimant, challenger] = g.wallets
+      const { claimId, key } = await postClaim(g, rm, claimant, lie)
+      const { disputeId } = await openDispute(g, key, challenger)
+      const { view } = await playDispute({
+        disputeId,
+        claimant: player(g, rm, 'claimant', claimant, lie),
+        challenger: player(g, rm, 'challenger', challenger, honest),
+      })
+      expect([view.phase, view.claimantWon, view.hi], `seed ${seed} lie at state ${state}`).toEqual([
+        'Resolved',
+        false,
+        state,
+      ])
+      expect(await claimStatus(g, claimId)).toBe('Rejected')
+    }
+    console.log(`random div-isqrt models: elements checked ${JSON.stringify(checked)}`)
+    expect(checked.div).toBeGreaterThan(5)
+    expect(checked.isqrt).toBeGreaterThan(5)
   })
 })
