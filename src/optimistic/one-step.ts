@@ -25,8 +25,9 @@ import { prefixTree, type Trace } from './trace.js'
  * header with its path in the parameter tree, the element's op parameters with their path
  * under `opRoot`, and operand elements with their paths in the pre-state (the prefix trace
  * tree before the step), all taken from `trace` — the prover's view of the agreed pre-state.
- * requant, gather, lookup, mul, div and isqrt elements are re-executed whole (`valueAt`); a linear or max
- * element is a fold over its row's terms, proven one term at a time (`foldRow`, `foldStep`).
+ * requant, gather, lookup, mul, div and isqrt elements are re-executed whole (`valueAt`); a
+ * linear or max element is a fold over its row's terms, proven one term at a time (`foldRow`,
+ * `foldStep`).
  */
 export interface BuildOneStepProofParameters {
   model: IrModel

@@ -32,9 +32,9 @@ import { type Hex, hexOf } from '../util/hex.js'
  * The model parameter commitment: a Merkle tree over one `StepHeader` per step. A header
  * names the op, its operand states and sizes, small constants, and `opRoot`, the root of a
  * tree of per-element parameters (a gather index per output element, a mul's operand pair
- * (left, right), a div's (num, den), a lookup's table entries; a linear or max row as (bias,) termCount and
- * termsRoot, the root of its terms) so a one-step proof reveals only the parameters of the
- * element, or the one term, it re-executes. Term trees are not kept: a proof rebuilds its
+ * (left, right), a div's (num, den), a lookup's table entries; a linear or max row as (bias,)
+ * termCount and termsRoot, the root of its terms) so a one-step proof reveals only the
+ * parameters of the element, or the one term, it re-executes. Term trees are not kept: a proof rebuilds its
  * row's (`termTree`).
  */
 export interface ParamsCommitment {

@@ -51,7 +51,8 @@ struct StepHeader {
 
 interface IOneStepExecutor {
     /// @notice The correct value of `q.element` of step `q.stepIndex` (requant, gather, lookup,
-    /// mul, div, isqrt); linear and max revert `FoldRequired` (their rows are folded term by term instead).
+    /// mul, div, isqrt); linear and max revert `FoldRequired` (their rows are folded term by
+    /// term instead).
     /// @param q The disputed element and its agreed pre-state.
     /// @param proof abi.encode(uint8 kind, StepHeader, bytes32[] headerPath, Body).
     /// @return value The element's value.
