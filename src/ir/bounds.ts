@@ -68,13 +68,21 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
     }
     return { lo, hi }
   },
-  // The product's range is spanned by the four corner products (exact for independent operands).
+  // The product's range is spanned by the four corner products (exact for independent operands);
+  // a square (one element times itself: a variance's x·x) is ≥ 0, exactly [min x², max x²].
   mul: (op, x) => {
     const lo: bigint[] = [],
       hi: bigint[] = []
     for (let i = 0; i < op.left.length; i++) {
       const a = op.left[i],
         b = op.right[i]
+      if (a === b) {
+        const [l, h] = [x.lo[a], x.hi[a]]
+        const [sl, sh] = [l * l, h * h]
+        lo.push(l <= 0n && h >= 0n ? 0n : sl < sh ? sl : sh)
+        hi.push(sl > sh ? sl : sh)
+        continue
+      }
       const c = [x.lo[a] * x.lo[b], x.lo[a] * x.hi[b], x.hi[a] * x.lo[b], x.hi[a] * x.hi[b]]
       lo.push(c.reduce((m, v) => (v < m ? v : m)))
       hi.push(c.reduce((m, v) => (v > m ? v : m)))
