@@ -8,7 +8,9 @@ import { AveragePool, BatchNormalization, Conv, GlobalAveragePool } from './ops/
 import { Add, Gemm, MatMul, Mul, Sub } from './ops/linear.js'
 import { Concat, Flatten, Gather, Pad, Reshape, Slice, Squeeze, Transpose, Unsqueeze } from './ops/movement.js'
 import { Cast, Clip, Constant, Identity, Relu, Shape } from './ops/tensor.js'
-import { HardSigmoid, LeakyRelu, LogSoftmax, Sigmoid, Softmax, Tanh } from './ops/activation.js'
+import { Erf, Exp, Gelu, HardSigmoid, LeakyRelu, Log, Sigmoid, Tanh } from './ops/activation.js'
+import { Div, LayerNormalization, LogSoftmax, Pow, Reciprocal, Softmax, Sqrt } from './ops/normalization.js'
+import { ReduceMax, ReduceMean, ReduceSum } from './ops/reduce.js'
 import { GlobalMaxPool, MaxPool } from './ops/pool.js'
 import {
   ConvInteger,
@@ -69,9 +71,25 @@ export const OPS: Record<string, Handler> = {
   Tanh,
   LeakyRelu,
   HardSigmoid,
-  // Output-only: the logits are proven, the probabilities computed from them in float.
+  // Softmax and LogSoftmax: as the final op the logits are proven (the probabilities computed
+  // from them in float); anywhere else decomposed (max, exp, row sum, div).
   Softmax,
   LogSoftmax,
+  // Normalisation and the non-linear functions of transformers (src/onnx/ops/normalization.ts,
+  // reduce.ts, activation.ts): reductions are affine (mean, sum) or max steps, division and
+  // square root by input-dependent tensors float div/sqrt steps, the rest unary (lookups).
+  ReduceMean,
+  ReduceSum,
+  ReduceMax,
+  Div,
+  Reciprocal,
+  Sqrt,
+  Pow,
+  Exp,
+  Log,
+  Erf,
+  Gelu,
+  LayerNormalization,
   // Constant linear maps: composed into the pending affine map.
   Add,
   Sub,
