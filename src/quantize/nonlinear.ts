@@ -8,12 +8,23 @@ export interface Scaled {
   id: TensorId
   exp: number
   activation: boolean
+  /**
+   * An accumulator that linear steps read as it is, without requantising it to an activation
+   * first: the products of a mul ('product': the x·x of a variance, summed exactly by the mean
+   * that follows) and the ~16-bit results of a division or square root ('wide', which a mul
+   * reads as is too: RMSNorm's x · 1/σ). The bounds analysis proves the sums stay in the field.
+   */
+  exact?: 'product' | 'wide'
 }
 
 /** What the max and unary rules need from the quantiser's state. */
 export interface NonlinearContext {
   /** The float tensor as an activation (an accumulator is requantised, saturating, to its calibrated scale). */
   activation: (t: number, origin: string) => Scaled
+  /** The float tensor as it was quantised (an activation or an accumulator), without requantising. */
+  realized: (t: number) => Scaled
+  /** Calibrated [min, max] of a float tensor. */
+  range: (t: number) => [number, number]
   push: (origin: string, name: string, shape: number[], op: PrimitiveOp) => TensorId
   shapeOf: (t: number) => number[]
   /** Largest calibrated |value| of a float tensor. */
@@ -130,12 +141,16 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
 
 /**
  * Mul of two input-dependent tensors: both operands are activations (requantised to their
- * calibrated scales), so each product is exact at exp = expA + expB and at most 2^(2·bits-2) in
- * magnitude. The product is an accumulator, not an activation: whatever reads it requantises
- * it, as after a linear step. The index maps carry over: IR operands have the float sizes.
+ * calibrated scales), or a wide division result read as is (a reciprocal keeps its 16 bits),
+ * so each product is exact at exp = expA + expB. The product is an accumulator, not an
+ * activation: a following linear step sums the products exactly (a variance's mean of x·x),
+ * anything else requantises it. The index maps carry over: IR operands have the float sizes.
  */
 export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): Scaled {
-  const ins = op.inputs.map((t) => ctx.activation(t, step.origin))
+  const ins = op.inputs.map((t) => {
+    const r = ctx.realized(t)
+    return r.exact === 'wide' ? r : ctx.activation(t, step.origin)
+  })
   const exp = ins[0].exp + ins[ins.length - 1].exp
   const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, {
     op: 'mul',
@@ -143,5 +158,5 @@ export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): 
     left: op.left,
     right: op.right,
   })
-  return { id, exp, activation: false }
+  return { id, exp, activation: false, exact: 'product' }
 }
