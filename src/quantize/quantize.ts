@@ -233,7 +233,10 @@ export function quantize(
       vals,
       bias,
     })
-    return { id, exp: accExp, activation: false }
+    // A linear combination of products is still one (a variance, then the variance + ε): read as
+    // it is by what follows. Anything else reading an accumulator requantises it.
+    const exact = op.inputs.every((t) => raw.get(t)!.exact) ? { exact: 'product' as const } : {}
+    return { id, exp: accExp, activation: false, ...exact }
   }
 
   for (const step of graph.steps) {

@@ -143,9 +143,14 @@ const report = (what: string, a: Accuracy) =>
  */
 function expectNormalisationRules(a: Accuracy, rows: number, C: number, sigma: 'isqrt'): void {
   const root = a.ir.steps.find((s) => s.op.op === sigma)!
-  const variance = stepOf(a.ir, stepOf(a.ir, (root.op as IsqrtOp).inputs[0]).op.inputs[0])
-  expect(variance.op.op).toBe('linear')
-  expect(variance.op.inputs.map((id) => stepOf(a.ir, id)?.op.op)).toContain('mul')
+  // From the root's operand back to the x·x products: linear steps only (the mean, + ε), no requant.
+  let at = stepOf(a.ir, stepOf(a.ir, (root.op as IsqrtOp).inputs[0]).op.inputs[0])
+  const path: OpKind[] = []
+  while (at.op.op === 'linear') {
+    path.push(at.op.op)
+    at = stepOf(a.ir, at.op.inputs[0])
+  }
+  expect([...path, at.op.op]).toEqual(['linear', 'linear', 'mul'])
   const largest = a.values.reduce((m, v) => v.get(root.output.id)!.reduce((mm, x) => (x > mm ? x : mm), m), 0n)
   expect(largest >= 1n << 15n && largest < 1n << 16n).toBe(true)
   const div = only(a.ir, 'div')
@@ -158,7 +163,8 @@ function expectNormalisationRules(a: Accuracy, rows: number, C: number, sigma: '
 }
 
 describe('normalisation, quantised, against onnxruntime', () => {
-  // Measured: LayerNormalization 0.58 % / 99.0 %, decomposed 0.59 % / 100 %, RMSNorm 0.75 % / 100 %.
+  // Measured: LayerNormalization (width 160, inputs of mean 1: a mean folded into x − mean would
+  // vanish, 33 % off) 0.77 % / 99.0 %, decomposed 0.59 % / 100 %, RMSNorm 0.75 % / 100 %.
   it('LayerNormalization (opset 17) → Gemm: within 1.2 % of the range, argmax ≥ 95 %', async () => {
     const r = rng(900)
     const a = await accuracy(
@@ -173,15 +179,19 @@ describe('normalisation, quantised, against onnxruntime', () => {
             attributes: { epsilon: { float: 1e-5 } },
           },
         ],
-        gammaBeta(r),
+        gammaBeta(r, 160),
         r,
+        17,
+        160,
       ),
       901,
+      -1,
+      3,
     )
     report('LayerNormalization', a)
     expect(a.relative).toBeLessThan(0.012)
     expect(a.argmax).toBeGreaterThanOrEqual(0.95)
-    expectNormalisationRules(a, 3, 16, 'isqrt')
+    expectNormalisationRules(a, 3, 160, 'isqrt')
   })
 
   it.each([13, 18])(

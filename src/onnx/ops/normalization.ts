@@ -17,7 +17,7 @@ import {
   shapeOf,
 } from './common.js'
 import { elementwise } from './linear.js'
-import { reduceLinear, reduceMax, reduction } from './reduce.js'
+import { reduceLinear, reduceMax, reduceStep, reduction } from './reduce.js'
 
 /**
  * Division, square roots, powers, softmax inside the graph and LayerNormalization: the ops of
@@ -178,8 +178,8 @@ export const LayerNormalization: Handler = (ctx, [x, scale, bias]) => {
   const axis = normalizeAxis(ctx, attrNum(ctx, 'axis', -1), Math.max(shape.length, 1))
   const epsilon = attrNum(ctx, 'epsilon', 1e-5)
   const r = reduction(shape, [...Array(shape.length).keys()].slice(axis))
-  const centred = elementwise(ctx, [X, reduceLinear(X, r, 1 / r.n)], 'Sub')
-  const variance = reduceLinear(elementwise(ctx, [centred, centred], 'Mul'), r, 1 / r.n)
+  const centred = elementwise(ctx, [X, reduceStep(ctx, X, r, 1 / r.n)], 'Sub')
+  const variance = reduceStep(ctx, elementwise(ctx, [centred, centred], 'Mul'), r, 1 / r.n)
   const sd = squareRoot(ctx, elementwise(ctx, [variance, constant([], epsilon)], 'Add'))
   const scaled = elementwise(ctx, [divide(ctx, centred, sd), gamma], 'Mul')
   return [bias ? elementwise(ctx, [scaled, bias], 'Add') : scaled]

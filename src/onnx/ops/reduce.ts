@@ -99,6 +99,18 @@ function reducer(apply: (ctx: Ctx, x: Sym, r: Reduction) => Sym): Handler {
   }
 }
 
-export const ReduceSum: Handler = reducer((_ctx, x, r) => reduceLinear(x, r, 1))
-export const ReduceMean: Handler = reducer((_ctx, x, r) => reduceLinear(x, r, 1 / r.n))
+/**
+ * A sum or mean emitted as its own step rather than left pending. Composed into what follows,
+ * a normalisation's x − mean(x) is ONE row holding 1 − 1/n and −1/n: the quantiser gives a
+ * row's weights 8 bits relative to the largest, so for n > 128 every −1/n rounds to 0 and the
+ * mean vanishes (a LayerNorm of width 160 on inputs of mean 1 was 33 % off). Emitted, the mean
+ * is a tensor of its own (weights all 1/n), and x − mean has weights ±1 over two tensors.
+ */
+export function reduceStep(ctx: Ctx, x: Sym, r: Reduction, scale: number): Sym {
+  const y = reduceLinear(x, r, scale)
+  return y.kind === 'const' ? y : fresh(materialize(ctx, y), r.kept)
+}
+
+export const ReduceSum: Handler = reducer((ctx, x, r) => reduceStep(ctx, x, r, 1))
+export const ReduceMean: Handler = reducer((ctx, x, r) => reduceStep(ctx, x, r, 1 / r.n))
 export const ReduceMax: Handler = reducer(reduceMax)
