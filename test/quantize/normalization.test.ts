@@ -6,6 +6,7 @@ import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel } from '../../src/onnx/write.js'
 import { dequantize, quantizeInputs } from '../../src/quantize/input.js'
+import { DivisionError } from '../../src/quantize/division.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { rng } from '../helpers/circuit.js'
 import { f32, ortRun, samples } from '../onnx/ort-diff.js'
@@ -340,4 +341,75 @@ describe('GELU and division by a tensor, quantised, against onnxruntime', () => 
       expect(clamp).toMatchObject({ op: 'requant', lo: 1n })
     },
   )
+})
+
+describe('products summed exactly, square roots of activations, refused divisors', () => {
+  it('a matrix product of two activations as Mul + ReduceSum: the sum reads the products as they are', async () => {
+    const bytes = buildModel({
+      name: 'bmm',
+      opset: 18,
+      inputs: [
+        { name: 'a', shape: [2, 8, 1] },
+        { name: 'b', shape: [1, 8, 3] },
+      ],
+      outputs: [{ name: 'y', shape: [2, 3] }],
+      initializers: [{ name: 'axes', dims: [1], data: BigInt64Array.of(1n) }],
+      nodes: [
+        { op: 'Mul', name: 'mul', inputs: ['a', 'b'], outputs: ['p'] },
+        { op: 'ReduceSum', name: 'sum', inputs: ['p', 'axes'], outputs: ['y'], attributes: { keepdims: { int: 0 } } },
+      ],
+    })
+    const graph = lowerOnnx(parseOnnx(bytes))
+    const cal = samples(rng(960), graph.inputs, 16, -1, 1)
+    const ir = quantize(graph, cal)
+    expect(ir.steps.map((s) => s.op.op)).toEqual(['mul', 'linear'])
+    const reference = await ortRun(bytes, graph.inputs, cal)
+    // No requant between the products and their sum (the step list above), so the only errors are
+    // the inputs' roundings (Δ/2 each, |a|, |b| ≤ 1): ≤ 8 · ((Δa + Δb)/2 + Δa·Δb/4).
+    const [da, db] = ir.inputs.map((i) => i.quant.scale)
+    cal.forEach((x, k) => {
+      const got = dequantize(execute(ir, quantizeInputs(ir.inputs, x)).outputs[0], ir.outputs[0].quant)
+      const worst = Math.max(...got.map((v, i) => Math.abs(v - reference[k][0].data[i])))
+      expect(worst).toBeLessThanOrEqual(8 * ((da + db) / 2 + (da * db) / 4) + 1e-5)
+    })
+  })
+
+  it('Sqrt of an activation (Sigmoid) is an isqrt of the activation scaled up: within 1 % of the range', async () => {
+    const r = rng(970)
+    const a = await accuracy(
+      block(
+        'sqrt',
+        [
+          { op: 'Sigmoid', name: 'sig', inputs: ['x'], outputs: ['s'] },
+          { op: 'Sqrt', name: 'sqrt', inputs: ['s'], outputs: ['h'] },
+        ],
+        [],
+        r,
+      ),
+      971,
+    )
+    report('Sqrt of a sigmoid', a) // measured 0.36 %
+    expect(a.relative).toBeLessThan(0.01)
+    const root = a.ir.steps.find((s) => s.op.op === 'isqrt')!
+    expect(stepOf(a.ir, (root.op as IsqrtOp).inputs[0]).op).toMatchObject({ op: 'requant', lo: 0n, shift: 0 })
+  })
+
+  it('refuses a divisor that is not positive on the calibration samples, naming the step', () => {
+    const graph = lowerOnnx(
+      parseOnnx(
+        buildModel({
+          name: 'bad',
+          inputs: [{ name: 'x', shape: [4] }],
+          outputs: [{ name: 'y', shape: [4] }],
+          nodes: [
+            { op: 'Tanh', name: 't', inputs: ['x'], outputs: ['t'] },
+            { op: 'Div', name: 'div', inputs: ['x', 't'], outputs: ['y'] },
+          ],
+        }),
+      ),
+    )
+    const quantized = () => quantize(graph, samples(rng(980), graph.inputs, 4, -1, 1))
+    expect(quantized).toThrow(DivisionError)
+    expect(quantized).toThrow(/step "div": the divisor takes the value -0\.\d+ in the calibration samples/)
+  })
 })
