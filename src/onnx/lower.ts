@@ -140,11 +140,20 @@ function handlerOf(domain: string, opType: string): Handler | undefined {
 /** TensorProto.DataType of int8 and uint8 graph inputs: their values are the integers themselves. */
 const INTEGER_INPUTS: Record<number, { lo: number; hi: number }> = { 2: { lo: 0, hi: 255 }, 3: { lo: -128, hi: 127 } }
 
+export interface LowerOnnxOptions {
+  /**
+   * A Softmax or LogSoftmax producing a graph output: 'logits' (today's default) proves its
+   * input and notes the function for reports; 'probabilities' proves the model's own output,
+   * decomposed as anywhere else in the graph (max, exp lookup, row sum, reciprocal).
+   */
+  finalSoftmax?: 'logits' | 'probabilities'
+}
+
 /**
  * Lowers a parsed ONNX model to the float graph. Fails with ONE error listing every
  * unsupported node before doing any work.
  */
-export function lowerOnnx(model: OnnxModel): FloatGraph {
+export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): FloatGraph {
   const unsupported = model.nodes.filter((n) => !handlerOf(n.domain, n.opType))
   if (unsupported.length > 0)
     throw new UnsupportedOpsError({
@@ -164,7 +173,10 @@ export function lowerOnnx(model: OnnxModel): FloatGraph {
   }))
   for (const i of inputs) syms.set(i.name, { kind: 'affine', a: identity(i.id, i.shape) })
   const read = new Set(model.nodes.flatMap((n) => n.inputs))
-  const finalOutputs = new Set(model.outputs.map((o) => o.name).filter((n) => !read.has(n)))
+  // No output counts as final for Softmax when the probabilities are to be proven.
+  const finalOutputs = new Set(
+    options.finalSoftmax === 'probabilities' ? [] : model.outputs.map((o) => o.name).filter((n) => !read.has(n)),
+  )
   const ctx: Ctx = {
     steps: [],
     nextId: inputs.length,
