@@ -27,6 +27,7 @@ const FAST = [
   'test/quantize/input.test.ts',
   'test/quantize/nonlinear.test.ts',
   'test/quantize/normalization.test.ts',
+  'test/quantize/transformer-ops.test.ts',
   'test/quantize/qdq-export.test.ts',
   'test/quantize/qdq-mnist-cnn.test.ts',
   'test/optimistic/params.test.ts',
