@@ -92,10 +92,12 @@ function soleInput(
 /**
  * Division by a tensor. The divisor d (the row sum of a softmax, the σ of a normalisation) is
  * requantised with a clamp at 1 — the IR refuses a divisor that may be below 1, and for the
- * divisors transformers have it never binds: a softmax row sum holds the table entry of
- * exp(0) = 1 (64 at exp 6 for int8) and σ = √(var + ε) is at least √ε·2^exp, far above 1 at the
- * ~16-bit exp of the root — so the clamp is the proof, not an approximation. A divisor whose
- * calibrated range is not positive is refused instead of being silently clamped.
+ * divisors transformers have it does not bind: a softmax row sum holds the table entry of
+ * exp(0) = 1 (64 at exp 6 for int8), and σ = √(var + ε) is at least √ε·2^exp at the ~16-bit exp
+ * of the root (≥ 1 unless √ε is below 2^-16 of the calibrated largest σ; then only a row that is
+ * constant to that precision is clamped, and its quotient stays bounded instead of exploding). So
+ * the clamp is the proof, not an approximation. A divisor whose calibrated range is not positive
+ * is refused instead of being silently clamped.
  *
  * A divisor shared by several numerators (a row's sum or σ broadcast over the row) gets ONE
  * reciprocal, round(2^s / d) with s = 16 + bits(d's proven max) so it keeps ≥ 16 significant

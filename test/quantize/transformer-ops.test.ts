@@ -18,7 +18,7 @@ import { accuracy, argmax, block, kinds, only, report, stepOf } from './transfor
  */
 
 describe('softmax inside the graph, quantised, against onnxruntime', () => {
-  // Measured: Softmax 2.83 % / 100 %, LogSoftmax 1.11 % / 97.9 % (int8 steps of x − max before the exp table dominate).
+  // Measured: Softmax 2.83 % / 100 %, LogSoftmax 1.11 % / 97.9 % (the int8 step of the scores, which x − max inherits before the exp table, dominates).
   it.each(['Softmax', 'LogSoftmax'])('Gemm → %s → Gemm: within 5 % of the range, argmax ≥ 95 %', async (op) => {
     const r = rng(930)
     const a = await accuracy(
