@@ -9,8 +9,18 @@ import { Add, Gemm, MatMul, Mul, Sub } from './ops/linear.js'
 import { Concat, Flatten, Gather, Pad, Reshape, Slice, Squeeze, Transpose, Unsqueeze } from './ops/movement.js'
 import { Cast, Clip, Constant, Identity, Relu, Shape } from './ops/tensor.js'
 import { Erf, Exp, Gelu, HardSigmoid, LeakyRelu, Log, Sigmoid, Tanh } from './ops/activation.js'
-import { Div, LayerNormalization, LogSoftmax, Pow, Reciprocal, Softmax, Sqrt } from './ops/normalization.js'
-import { ReduceMax, ReduceMean, ReduceSum } from './ops/reduce.js'
+import {
+  Div,
+  LayerNormalization,
+  LogSoftmax,
+  Pow,
+  Reciprocal,
+  ReduceL2,
+  ReduceSumSquare,
+  Softmax,
+  Sqrt,
+} from './ops/normalization.js'
+import { ReduceMax, ReduceMean, ReduceMin, ReduceSum } from './ops/reduce.js'
 import { GlobalMaxPool, MaxPool } from './ops/pool.js'
 import {
   ConvInteger,
@@ -81,6 +91,9 @@ export const OPS: Record<string, Handler> = {
   ReduceMean,
   ReduceSum,
   ReduceMax,
+  ReduceMin,
+  ReduceSumSquare,
+  ReduceL2,
   Div,
   Reciprocal,
   Sqrt,

@@ -17,7 +17,7 @@ import {
   shapeOf,
 } from './common.js'
 import { elementwise } from './linear.js'
-import { reduceLinear, reduceMax, reduceStep, reduction } from './reduce.js'
+import { reduceLinear, reduceMax, reduceStep, reducer, reduction } from './reduce.js'
 
 /**
  * Division, square roots, powers, softmax inside the graph and LayerNormalization: the ops of
@@ -184,3 +184,15 @@ export const LayerNormalization: Handler = (ctx, [x, scale, bias]) => {
   const scaled = elementwise(ctx, [divide(ctx, centred, sd), gamma], 'Mul')
   return [bias ? elementwise(ctx, [scaled, bias], 'Add') : scaled]
 }
+
+/** Σx²: x·x (a mul step) summed as its exact products. */
+export const ReduceSumSquare: Handler = reducer(
+  (ctx, x, r) => reduceStep(ctx, elementwise(ctx, [x, x], 'Mul'), r, 1),
+  false,
+)
+
+/** √Σx²: the sum of squares, then a square root. */
+export const ReduceL2: Handler = reducer(
+  (ctx, x, r) => squareRoot(ctx, reduceStep(ctx, elementwise(ctx, [x, x], 'Mul'), r, 1)),
+  false,
+)

@@ -71,24 +71,28 @@ export function reduceMax(ctx: Ctx, x: Sym, r: Reduction): Sym {
 /**
  * The axes of a Reduce* node: an attribute before the opset where they became the optional
  * second input (13 for ReduceSum, 18 for the others), the input from then on. No axes means
- * every axis, or none (the identity) with noop_with_empty_axes = 1.
+ * every axis, or none with noop_with_empty_axes = 1 (each element reduced alone: the identity
+ * for a sum, mean, max or min, x² and |x| for ReduceSumSquare and ReduceL2, as onnxruntime).
  */
-function reducedAxes(ctx: Ctx, axesInput: Sym | undefined, rank: number): number[] | null {
+function reducedAxes(ctx: Ctx, axesInput: Sym | undefined, rank: number): number[] {
   const given = intsParam(ctx, axesInput, 'axes') ?? []
-  if (given.length === 0) return attrNum(ctx, 'noop_with_empty_axes', 0) ? null : [...Array(rank).keys()]
+  if (given.length === 0) return attrNum(ctx, 'noop_with_empty_axes', 0) ? [] : [...Array(rank).keys()]
   const axes = given.map((a) => normalizeAxis(ctx, a, rank))
   if (new Set(axes).size !== axes.length)
     throw new LoweringError({ node: ctx.node, problem: `axes [${given}] name an axis twice` })
   return axes
 }
 
-/** A Reduce* handler: `apply` maps the input and its reduction to the kept-dims result. */
-function reducer(apply: (ctx: Ctx, x: Sym, r: Reduction) => Sym): Handler {
+/**
+ * A Reduce* handler: `apply` maps the input and its reduction to the kept-dims result. With no
+ * axis to reduce, an `idempotent` reduction (sum, mean, max, min of one element) is the input.
+ */
+export function reducer(apply: (ctx: Ctx, x: Sym, r: Reduction) => Sym, idempotent = true): Handler {
   return (ctx, [x, axesInput]) => {
     const X = need(ctx, x, 'input data')
     const shape = shapeOf(X)
     const axes = reducedAxes(ctx, axesInput, shape.length)
-    if (axes === null) return [X]
+    if (axes.length === 0 && idempotent) return [X]
     if (axes.some((a) => shape[a] === 0))
       throw new LoweringError({ node: ctx.node, problem: `reduction over an empty axis of shape [${shape}]` })
     const r = reduction(shape, axes)
@@ -114,3 +118,8 @@ export function reduceStep(ctx: Ctx, x: Sym, r: Reduction, scale: number): Sym {
 export const ReduceSum: Handler = reducer((ctx, x, r) => reduceStep(ctx, x, r, 1))
 export const ReduceMean: Handler = reducer((ctx, x, r) => reduceStep(ctx, x, r, 1 / r.n))
 export const ReduceMax: Handler = reducer(reduceMax)
+
+const negate = (x: Sym): Sym => linear(x, shapeOf(x), (o) => ({ idx: [o], w: [-1], bias: 0 }))
+
+/** min = −max(−x): the negation is affine (no constraint), the max one step. */
+export const ReduceMin: Handler = reducer((ctx, x, r) => negate(reduceMax(ctx, negate(x), r)))
