@@ -103,6 +103,16 @@ export class LookupTableError extends BaseError {
  * bounded functions such as sigmoid, their range over the calibration). Entries beyond the
  * calibrated range saturate, like every other activation.
  */
+/**
+ * Functions whose table entries keep 16 bits instead of an activation's: exp, whose values span
+ * orders of magnitude and, in softmax, feed only the row sum and the products by its reciprocal
+ * — which need no activation. At int8, exp of x − max ≤ 0 would be 64 levels over (0, 1] (a
+ * probability of 0.05 off by up to 8 %). The table costs the same (its size is the input's
+ * domain); its result is a wide accumulator that a reader needing an activation requantises.
+ */
+const WIDE_TABLES = new Set(['Exp'])
+const WIDE_LIMIT = (1n << 16n) - 1n
+
 export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnary): Scaled {
   const input = ctx.activation(op.inputs[0], step.origin)
   const b = analyzeBounds(ctx.sofar()).get(input.id)!
@@ -117,7 +127,9 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
       details: ['Quantise activations to at most 16 bits.'],
     })
   }
-  const expOut = expFor(ctx.maxAbs(step.id), Number(ctx.actHi))
+  const wide = WIDE_TABLES.has(op.name)
+  const [outLo, outHi] = wide ? [-WIDE_LIMIT, WIDE_LIMIT] : [ctx.actLo, ctx.actHi]
+  const expOut = expFor(ctx.maxAbs(step.id), Number(outHi))
   const table: bigint[] = []
   for (let q = lo; q <= hi; q++) {
     const y = op.f(Number(q) * 2 ** -input.exp)
@@ -128,7 +140,7 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
         problem: `f(${Number(q) * 2 ** -input.exp}) = ${y} is not finite`,
       })
     const t = BigInt(Math.round(y * 2 ** expOut))
-    table.push(t < ctx.actLo ? ctx.actLo : t > ctx.actHi ? ctx.actHi : t)
+    table.push(t < outLo ? outLo : t > outHi ? outHi : t)
   }
   const id = ctx.push(step.origin, `${step.origin}:lookup`, step.shape, {
     op: 'lookup',
@@ -136,7 +148,7 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
     offset: lo,
     table,
   })
-  return { id, exp: expOut, activation: true }
+  return wide ? { id, exp: expOut, activation: false, exact: 'wide' } : { id, exp: expOut, activation: true }
 }
 
 /**
