@@ -138,14 +138,23 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
  * Interval analysis over the whole model: proven elementwise bounds of every tensor for
  * every input in the declared input domains. Refuses a model whose values could leave the
  * safe range of the field.
+ *
+ * `known`: bounds already analysed for a prefix of the same model (inputs and earlier steps),
+ * extended in place — the quantiser asks after every step it pushes, and redoing the whole
+ * model each time is quadratic in a transformer's steps.
  */
-export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
-  const bounds = new Map<TensorId, TensorBounds>()
+export function analyzeBounds(
+  model: IrModel,
+  known: Map<TensorId, TensorBounds> = new Map(),
+): Map<TensorId, TensorBounds> {
+  const bounds = known
   for (const i of model.inputs) {
+    if (bounds.has(i.id)) continue
     const n = sizeOf(i.shape)
     bounds.set(i.id, { lo: new Array(n).fill(i.lo), hi: new Array(n).fill(i.hi) })
   }
   for (const step of model.steps) {
+    if (bounds.has(step.output.id)) continue
     const rule = RULES[step.op.op] as (op: PrimitiveOp, x: TensorBounds) => TensorBounds
     const x = concatBounds(bounds, step.op.inputs)
     if (step.op.op === 'requant') {

@@ -1,4 +1,3 @@
-import { analyzeBounds } from '../ir/bounds.js'
 import type { TensorBounds, TensorId } from '../ir/types.js'
 import type { FloatDiv, FloatSqrt, FloatStep } from '../onnx/graph.js'
 import { sizeOf } from '../onnx/graph.js'
@@ -49,9 +48,10 @@ const scaleBy = (up: number) => (up >= 0 ? { mul: 1n << BigInt(up), shift: 0 } :
 /**
  * √x of any tensor: x·2^m clamped at 0, then isqrt. With y = isqrt(x·2^m) and x at exp e, y is √x
  * at exp (e + m)/2, so m has the parity of e; m is chosen so the calibrated largest root is just
- * under 2^16: the root keeps 16 significant bits there. The clamp at 0 never binds for real
- * inputs (a variance plus ε is positive; the bounds of a sum of squares x·x cannot see that, so
- * without it the IR would be refused) — it is what proves the root's operand non-negative.
+ * under 2^16: the root keeps 16 significant bits there. The operand is clamped at 0 only when
+ * its bounds do not already prove it non-negative (a variance plus ε is a sum of squares x·x,
+ * which the bounds see as ≥ 0: then the scaling is a free linear step, no range check); the
+ * clamp never binds for real inputs — it is what proves the root's operand non-negative.
  */
 export function lowerSqrt(ctx: NonlinearContext, step: FloatStep, op: FloatSqrt): Scaled {
   const x = ctx.realized(op.inputs[0])
@@ -61,7 +61,7 @@ export function lowerSqrt(ctx: NonlinearContext, step: FloatStep, op: FloatSqrt)
     inputs: [x.id],
     ...scaleBy(2 * exp - x.exp),
     zeroPoint: 0n,
-    lo: 0n,
+    lo: ctx.bounds(x.id).lo.every((v) => v >= 0n) ? null : 0n,
     hi: null,
   })
   const id = ctx.push(step.origin, `${step.origin}:isqrt`, step.shape, { op: 'isqrt', inputs: [scaled] })
@@ -121,9 +121,8 @@ export function lowerDiv(ctx: NonlinearContext, step: FloatStep, op: FloatDiv): 
   const d = ctx.realized(dIn.input)
   const nIn = reciprocal ? undefined : soleInput(step, op.inputs, sizes, op.num, 'numerator')
   const nRaw = nIn && ctx.realized(nIn.input)
-  const bounds = analyzeBounds(ctx.sofar())
   // INVARIANT: every divisor is proven ≥ 1 (the clamp), and at most DIVISOR_BITS wide.
-  const drop = Math.max(0, bitLength(maxMagnitude(bounds.get(d.id)!)) - DIVISOR_BITS)
+  const drop = Math.max(0, bitLength(maxMagnitude(ctx.bounds(d.id))) - DIVISOR_BITS)
   const divisor = ctx.push(step.origin, `${step.origin}:divisor`, ctx.shapeOf(dIn.input), {
     op: 'requant',
     inputs: [d.id],
@@ -134,11 +133,11 @@ export function lowerDiv(ctx: NonlinearContext, step: FloatStep, op: FloatDiv): 
     hi: null,
   })
   const dExp = d.exp - drop
-  const dMax = (maxMagnitude(bounds.get(d.id)!) >> BigInt(drop)) + 1n
+  const dMax = (maxMagnitude(ctx.bounds(d.id)) >> BigInt(drop)) + 1n
   const den = Int32Array.from(op.den, (v) => v - dIn.offset)
   // The numerator exactly when it is narrow (an activation, a linear accumulator), else as an activation.
   const numerator = (): Scaled =>
-    nRaw!.activation || bitLength(maxMagnitude(bounds.get(nRaw!.id)!)) <= NUMERATOR_BITS
+    nRaw!.activation || bitLength(maxMagnitude(ctx.bounds(nRaw!.id))) <= NUMERATOR_BITS
       ? nRaw!
       : ctx.activation(nIn!.input, step.origin)
   const uses = new Int32Array(sizes[op.inputs.indexOf(dIn.input)])

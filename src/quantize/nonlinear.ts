@@ -1,5 +1,4 @@
-import { analyzeBounds } from '../ir/bounds.js'
-import type { IrModel, PrimitiveOp, TensorId } from '../ir/types.js'
+import type { PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
 import type { FloatMax, FloatMul, FloatStep, FloatUnary } from '../onnx/graph.js'
 import { BaseError, type BaseErrorParameters } from '../errors.js'
 
@@ -29,8 +28,8 @@ export interface NonlinearContext {
   shapeOf: (t: number) => number[]
   /** Largest calibrated |value| of a float tensor. */
   maxAbs: (t: number) => number
-  /** The integer model so far (inputs and steps pushed until now), for the proven range of a step's input. */
-  sofar: () => IrModel
+  /** Proven bounds of a tensor pushed so far (analysed incrementally, never the whole model again). */
+  bounds: (id: TensorId) => TensorBounds
   actLo: bigint
   actHi: bigint
 }
@@ -115,7 +114,7 @@ const WIDE_LIMIT = (1n << 16n) - 1n
 
 export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnary): Scaled {
   const input = ctx.activation(op.inputs[0], step.origin)
-  const b = analyzeBounds(ctx.sofar()).get(input.id)!
+  const b = ctx.bounds(input.id)
   const lo = b.lo.reduce((m, v) => (v < m ? v : m)),
     hi = b.hi.reduce((m, v) => (v > m ? v : m))
   const entries = hi - lo + 1n

@@ -1,7 +1,8 @@
 import { BaseError, type BaseErrorParameters } from '../errors.js'
 import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
 import { executeFloat, sizeOf } from '../onnx/graph.js'
-import type { IrInput, IrModel, PrimitiveOp, Step, TensorId } from '../ir/types.js'
+import { analyzeBounds } from '../ir/bounds.js'
+import type { IrInput, IrModel, PrimitiveOp, Step, TensorBounds, TensorId } from '../ir/types.js'
 import { type NonlinearContext, type Scaled, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
 import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
@@ -182,6 +183,8 @@ export function quantize(
     return act.get(t)!
   }
 
+  // Proven bounds of the steps pushed so far, extended as steps are pushed (never recomputed).
+  const proven = new Map<TensorId, TensorBounds>()
   const nonlinear: NonlinearContext = {
     activation,
     realized: (t) => raw.get(t)!,
@@ -191,7 +194,7 @@ export function quantize(
     actHi,
     maxAbs,
     shapeOf: (t) => shapes.get(t)!,
-    sofar: () => ({ name: graph.name, inputs, steps, outputs: [] }),
+    bounds: (id) => analyzeBounds({ name: graph.name, inputs, steps, outputs: [] }, proven).get(id)!,
   }
 
   const lowerAffine = (step: FloatStep, op: FloatAffine): Realized => {

@@ -141,6 +141,8 @@ export const report = (what: string, a: Accuracy) =>
  */
 export function expectNormalisationRules(a: Accuracy, rows: number, C: number, sigma: 'isqrt'): void {
   const root = a.ir.steps.find((s) => s.op.op === sigma)!
+  // The variance is a sum of squares, proven ≥ 0: its scaling is not clamped (no range check).
+  expect(stepOf(a.ir, (root.op as IsqrtOp).inputs[0]).op).toMatchObject({ op: 'requant', lo: null, hi: null })
   // From the root's operand back to the x·x products: linear steps only (the mean, + ε), no requant.
   let at = stepOf(a.ir, stepOf(a.ir, (root.op as IsqrtOp).inputs[0]).op.inputs[0])
   const path: OpKind[] = []
