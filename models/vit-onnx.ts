@@ -22,15 +22,12 @@ export interface VitOnnxParameters {
 }
 
 function attention(g: GraphBuilder, prefix: string, x: string): string {
-  const split = (which: string, perm: number[]) =>
-    g.node(
-      'Transpose',
-      `${prefix}.${which}.heads`,
-      [g.node('Reshape', `${prefix}.${which}.split`, [g.linear(`${prefix}.${which}`, x), 'shape.heads'])],
-      {
-        perm: { ints: perm },
-      },
-    )
+  // [1, n, dim] → [1, n, heads, hd] → the permutation `perm` (heads first).
+  const split = (which: string, perm: number[]) => {
+    const projected = g.linear(`${prefix}.${which}`, x)
+    const perHead = g.node('Reshape', `${prefix}.${which}.split`, [projected, 'shape.heads'])
+    return g.node('Transpose', `${prefix}.${which}.heads`, [perHead], { perm: { ints: perm } })
+  }
   const q = split('q', [0, 2, 1, 3]) // [1, heads, n, hd]
   const kT = split('k', [0, 2, 3, 1]) // [1, heads, hd, n]
   const v = split('v', [0, 2, 1, 3])

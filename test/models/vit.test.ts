@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import * as ort from 'onnxruntime-node'
 import { describe, expect, it } from 'vitest'
 import { seededRandom } from '../../models/mnist-data.js'
@@ -13,6 +15,7 @@ import {
 import { vitOnnx } from '../../models/vit-onnx.js'
 import { vitBackward } from '../../models/vit-backward.js'
 import { gaussian } from '../../models/vit-ops.js'
+import { parseOnnx } from '../../src/onnx/parse.js'
 
 /** 4 patches of 4×4, two blocks (so the residual path between blocks is checked too). */
 const TINY: VitConfig = { side: 8, patch: 4, dim: 8, heads: 2, mlp: 16, blocks: 2, classes: 3 }
@@ -91,5 +94,46 @@ describe('the MNIST ViT trainer', () => {
   it('writes the same bytes for the same weights', () => {
     const write = () => vitOnnx({ config: TINY, model: tinyVit(8), name: 'tiny_vit', docString: '', metadata: {} })
     expect(write()).toEqual(write())
+  })
+})
+
+describe('the bundled MNIST ViT', () => {
+  const models = new URL('../../models/', import.meta.url)
+  const meta = JSON.parse(readFileSync(new URL('mnist-vit.json', models), 'utf8'))
+  const bytes = new Uint8Array(readFileSync(new URL(meta.onnxFile, models)))
+
+  it('is the file its metadata describes, at the accuracy the issue asks for', () => {
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(meta.onnxSha256)
+    expect(meta.floatTestAccuracy).toBeGreaterThanOrEqual(0.95)
+    expect(meta.floatTestAccuracy).toBe(meta.floatTestAccuracyTypeScript)
+    const model = parseOnnx(bytes)
+    expect(model.opset).toBe(17)
+    const weights = [...model.initializers].filter(([name]) => !/^(const|shape)\./.test(name))
+    expect(weights.reduce((n, [, t]) => n + t.data.length, 0)).toBe(meta.parameters)
+    expect(new Set(model.nodes.map((n) => n.opType))).toEqual(
+      new Set([
+        'Reshape',
+        'Transpose',
+        'MatMul',
+        'Add',
+        'Mul',
+        'Div',
+        'Softmax',
+        'LayerNormalization',
+        'Erf',
+        'ReduceMean',
+      ]),
+    )
+  })
+
+  it('classifies its sample input as the digit it is, in onnxruntime', async () => {
+    const input = JSON.parse(readFileSync(new URL(meta.sampleInputFile, models), 'utf8'))
+    const session = await ort.InferenceSession.create(bytes)
+    const result = await session.run({
+      [meta.input.name]: new ort.Tensor('float32', Float32Array.from(input.input_data[0]), meta.input.shape),
+    })
+    await session.release()
+    const logits = Array.from(result[meta.output.name].data as Float32Array)
+    expect(logits.indexOf(Math.max(...logits))).toBe(meta.sampleInputLabel)
   })
 })
