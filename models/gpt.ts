@@ -27,6 +27,10 @@ export interface GptConfig {
   embd: number
   seed: number
   input: 'ids' | 'embeddings'
+  /**
+   * 'where': Where(causal, scores, −inf), nanoGPT's masked_fill as exported (veriml's parser
+   * refuses the −inf constant today); 'additive': scores + (0 | float32 min), finite.
+   */
   mask: 'where' | 'additive'
 }
 
@@ -157,10 +161,11 @@ function causalAttention(g: GraphBuilder, c: GptConfig, p: string, x: string): s
     outputs: names,
     attributes: { axis: { int: 2 } },
   })
-  const heads = (i: number, perm: number[]) =>
-    g.node('Transpose', `${names[i]}.heads`, [g.node('Reshape', `${names[i]}.reshape`, [names[i], 'shape.heads'])], {
-      perm: { ints: perm },
-    })
+  // [1, T, embd] → [1, T, heads, hd] → the permutation `perm` (heads first).
+  const heads = (i: number, perm: number[]) => {
+    const perHead = g.node('Reshape', `${names[i]}.reshape`, [names[i], 'shape.heads'])
+    return g.node('Transpose', `${names[i]}.heads`, [perHead], { perm: { ints: perm } })
+  }
   const q = heads(0, [0, 2, 1, 3]) // [1, heads, T, hd]
   const kT = heads(1, [0, 2, 3, 1]) // [1, heads, hd, T]
   const v = heads(2, [0, 2, 1, 3])
