@@ -158,3 +158,93 @@ template Lookup(N, A, B, M, C, T) {
     }
     y <== acc + hb[A - 2] * (row[A - 1] - row[0]);
 }
+
+// y = round(a'·2^S / d'), half up, with a' = MA·a + CA and d' = MD·d + CD (the caller's affine
+// refs; a constant operand is the signal 0 with MA or MD = 0). Exactly
+// y = floor((2^(S+1)·a' + d') / (2d')). Hints: y (as YLO + its YB bits) and the remainder r
+// (its RB bits). Constraints: y·(2d') = 2^(S+1)·a' + d' − r; the bits of r and of
+// 2d' − 1 − r (so 0 ≤ r < 2d'); the bits of y − YLO. The caller's proven bounds give d' ≥ 1,
+// YLO ≤ y < YLO + 2^YB, 2d' ≤ 2^RB and keep every term far below p (src/circuit/div.ts), so
+// the identity holds over the integers and y is the rounded quotient, unique.
+// YB + 2·RB + 3 constraints (d ≤ 2^16, y over 2^10 values: RB = 17, YB = 10, 47).
+template Div(S, RB, YB, YLO, MA, CA, MD, CD) {
+    signal input a;
+    signal input d;
+    signal output y;
+    signal rb[RB];
+    signal sb[RB];
+    signal yb[YB];
+    var an = MA * a + CA;
+    var dn = MD * d + CD;
+    // The honest num = 2d'·(y − YLO) + r is ≥ 0, so `\` and `%` of its field value are exact.
+    var num = 2 ** (S + 1) * an + dn - 2 * dn * YLO;
+    var q = num \ (2 * dn);
+    var r = num % (2 * dn);
+    var ysum = 0;
+    for (var i = 0; i < YB; i++) {
+        yb[i] <-- (q >> i) & 1;
+        yb[i] * (yb[i] - 1) === 0;
+        ysum += yb[i] * (2 ** i);
+    }
+    y <== YLO + ysum;
+    var rsum = 0;
+    var ssum = 0;
+    for (var i = 0; i < RB; i++) {
+        rb[i] <-- (r >> i) & 1;
+        rb[i] * (rb[i] - 1) === 0;
+        rsum += rb[i] * (2 ** i);
+        sb[i] <-- ((2 * dn - 1 - r) >> i) & 1;
+        sb[i] * (sb[i] - 1) === 0;
+        ssum += sb[i] * (2 ** i);
+    }
+    ssum === 2 * dn - 1 - rsum;
+    y * (2 * dn) === 2 ** (S + 1) * an + dn - rsum;
+}
+
+// floor(√v) for 0 ≤ v < 4^n: the largest y < 2^n with y² ≤ v, one bit at a time from the top.
+function veriml_isqrt(v, n) {
+    var y = 0;
+    for (var i = n - 1; i >= 0; i--) {
+        if ((y + 2 ** i) * (y + 2 ** i) <= v) y += 2 ** i;
+    }
+    return y;
+}
+
+// y = floor(√x') with x' = MX·x + CX ≥ 0 (the caller's affine ref). Hints: y (as YLO + its YB
+// bits) and r = x' − y² (its W bits). Constraints: y·y = x' − r; the bits of r and of 2y − r
+// (so 0 ≤ r ≤ 2y: y² ≤ x' < (y + 1)²); the bits of y − YLO, without which a field element
+// −(y + 1) could pass. The caller's bounds give YLO ≤ y < YLO + 2^YB, 2y ≤ 2^W − 1 and
+// x' < 2^SAFE_BITS, so nothing wraps (src/circuit/isqrt.ts). YB + 2·W + 3 constraints
+// (y ≤ 2^10 from 0: YB = 10, W = 11, 35).
+template Isqrt(YB, W, YLO, MX, CX) {
+    signal input x;
+    signal output y;
+    signal rb[W];
+    signal sb[W];
+    signal yb[YB];
+    var xv = MX * x + CX;
+    var n = 0;
+    while (2 ** n < YLO + 2 ** YB) n++;
+    var root = veriml_isqrt(xv, n);
+    var q = root - YLO;
+    var r = xv - root * root;
+    var ysum = 0;
+    for (var i = 0; i < YB; i++) {
+        yb[i] <-- (q >> i) & 1;
+        yb[i] * (yb[i] - 1) === 0;
+        ysum += yb[i] * (2 ** i);
+    }
+    y <== YLO + ysum;
+    var rsum = 0;
+    var ssum = 0;
+    for (var i = 0; i < W; i++) {
+        rb[i] <-- (r >> i) & 1;
+        rb[i] * (rb[i] - 1) === 0;
+        rsum += rb[i] * (2 ** i);
+        sb[i] <-- ((2 * root - r) >> i) & 1;
+        sb[i] * (sb[i] - 1) === 0;
+        ssum += sb[i] * (2 ** i);
+    }
+    ssum === 2 * y - rsum;
+    y * y === xv - rsum;
+}

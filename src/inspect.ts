@@ -72,7 +72,15 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
     const yardstick = (samples ?? domainSamples(ir, 32)).slice(0, 64)
     const { cost } = emitCircuit({ model: ir, bounds: analyzeBounds(ir), visibility: DEFAULT_VISIBILITY })
     const estimate =
-      cost.inputRangeChecks + cost.requant + cost.linear + cost.hashing + cost.max + cost.lookup + cost.mul
+      cost.inputRangeChecks +
+      cost.requant +
+      cost.linear +
+      cost.hashing +
+      cost.max +
+      cost.lookup +
+      cost.mul +
+      cost.div +
+      cost.isqrt
     const { reference, note } = await floatReference(bytes, onnx.inputs, yardstick, graph)
     // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
     const acc = compareOutputs(
@@ -90,7 +98,7 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
         ['activations', cost.activations],
         [
           'estimated constraints',
-          `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, max ${cost.max}, lookup ${cost.lookup}, mul ${cost.mul}, linear ${cost.linear})`,
+          `${estimate} (input range checks ${cost.inputRangeChecks}, requant ${cost.requant}, max ${cost.max}, lookup ${cost.lookup}, mul ${cost.mul}, div ${cost.div}, isqrt ${cost.isqrt}, linear ${cost.linear})`,
         ],
         [
           'quantisation error',

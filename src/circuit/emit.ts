@@ -53,9 +53,10 @@ export function tensorRange(b: TensorBounds): [bigint, bigint] {
 /**
  * Emits the circom circuit of an integer model: weights as constants (linear ops cost one
  * linear constraint per output element, no multiplication), one requant gadget per
- * activation, a tree of pairwise maxes per max row (max.ts) and a one-hot table gadget per
- * lookup (lookup.ts), each sized from the proven bounds, inputs range-checked to their
- * domain, and inputs and outputs packed (or Poseidon-hashed) into few public signals.
+ * activation, a tree of pairwise maxes per max row (max.ts), a one-hot table gadget per
+ * lookup (lookup.ts) and a Div or Isqrt gadget per div or isqrt element (div.ts, isqrt.ts),
+ * each sized from the proven bounds, inputs range-checked to their domain, and inputs and
+ * outputs packed (or Poseidon-hashed) into few public signals.
  */
 export function emitCircuit(p: EmitCircuitParameters): EmitCircuitReturnType {
   const body: string[] = []

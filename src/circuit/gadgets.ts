@@ -1,12 +1,13 @@
-import { UnimplementedOpError } from '../ir/errors.js'
 /**
  * One gadget per primitive op kind: each turns the op's operand refs into output refs and
  * the circom lines that constrain them. Linear ops over private weights are the weights
- * emitter's (weights.ts); max and lookup have their own files.
+ * emitter's (weights.ts); max, lookup, div and isqrt have their own files.
  */
 import { requantValue } from '../ir/ops.js'
 import type { OpKind, PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
 import { type Cost, append, combination, constRef, type Ref, scaleRef, zeroCost } from './lc.js'
+import { emitDiv } from './div.js'
+import { emitIsqrt } from './isqrt.js'
 import { emitLookup } from './lookup.js'
 import { emitMax } from './max.js'
 import { planRequant } from './requant.js'
@@ -103,12 +104,8 @@ export function opEmitter(privateWeights: PrivateWeightsEmitter | null): EmitOp 
     max: emitMax,
     lookup: emitLookup,
     mul,
-    div: () => {
-      throw new UnimplementedOpError({ op: 'div', backend: 'circom emitter' })
-    },
-    isqrt: () => {
-      throw new UnimplementedOpError({ op: 'isqrt', backend: 'circom emitter' })
-    },
+    div: emitDiv,
+    isqrt: emitIsqrt,
   }
   return (op, x, xb, id) => {
     const lines: string[] = []

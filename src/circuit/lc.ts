@@ -55,7 +55,8 @@ export function combination(parts: { w: bigint; ref: Ref }[], c: bigint): { text
  * Constraints by kind, from the emitter's own plan (the compiler's count is authoritative);
  * `max` and `lookup` are the constraints of the pairwise-max and lookup gadgets, and
  * `activations` counts the non-linear gadgets (requant, lookup and pairwise max); `mul` the
- * products of two input-dependent elements (one constraint each, not an activation).
+ * products of two input-dependent elements (one constraint each, not an activation); `div`
+ * and `isqrt` the constraints of their gadgets (div.ts, isqrt.ts).
  */
 export type Cost = {
   inputRangeChecks: number
@@ -67,6 +68,9 @@ export type Cost = {
   max: number
   lookup: number
   mul: number
+  /** Div and Isqrt gadgets (not activations: like mul, they are arithmetic the model asks for). */
+  div: number
+  isqrt: number
 }
 
 export const zeroCost = (): Cost => ({
@@ -79,6 +83,8 @@ export const zeroCost = (): Cost => ({
   max: 0,
   lookup: 0,
   mul: 0,
+  div: 0,
+  isqrt: 0,
 })
 
 export function addCost(to: Cost, from: Cost): void {

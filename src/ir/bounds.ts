@@ -68,13 +68,21 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
     }
     return { lo, hi }
   },
-  // The product's range is spanned by the four corner products (exact for independent operands).
+  // The product's range is spanned by the four corner products (exact for independent operands);
+  // a square (one element times itself: a variance's x·x) is ≥ 0, exactly [min x², max x²].
   mul: (op, x) => {
     const lo: bigint[] = [],
       hi: bigint[] = []
     for (let i = 0; i < op.left.length; i++) {
       const a = op.left[i],
         b = op.right[i]
+      if (a === b) {
+        const [l, h] = [x.lo[a], x.hi[a]]
+        const [sl, sh] = [l * l, h * h]
+        lo.push(l <= 0n && h >= 0n ? 0n : sl < sh ? sl : sh)
+        hi.push(sl > sh ? sl : sh)
+        continue
+      }
       const c = [x.lo[a] * x.lo[b], x.lo[a] * x.hi[b], x.hi[a] * x.lo[b], x.hi[a] * x.hi[b]]
       lo.push(c.reduce((m, v) => (v < m ? v : m)))
       hi.push(c.reduce((m, v) => (v > m ? v : m)))
@@ -130,14 +138,23 @@ const RULES: { [K in OpKind]: (op: Extract<PrimitiveOp, { op: K }>, x: TensorBou
  * Interval analysis over the whole model: proven elementwise bounds of every tensor for
  * every input in the declared input domains. Refuses a model whose values could leave the
  * safe range of the field.
+ *
+ * `known`: bounds already analysed for a prefix of the same model (inputs and earlier steps),
+ * extended in place — the quantiser asks after every step it pushes, and redoing the whole
+ * model each time is quadratic in a transformer's steps.
  */
-export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
-  const bounds = new Map<TensorId, TensorBounds>()
+export function analyzeBounds(
+  model: IrModel,
+  known: Map<TensorId, TensorBounds> = new Map(),
+): Map<TensorId, TensorBounds> {
+  const bounds = known
   for (const i of model.inputs) {
+    if (bounds.has(i.id)) continue
     const n = sizeOf(i.shape)
     bounds.set(i.id, { lo: new Array(n).fill(i.lo), hi: new Array(n).fill(i.hi) })
   }
   for (const step of model.steps) {
+    if (bounds.has(step.output.id)) continue
     const rule = RULES[step.op.op] as (op: PrimitiveOp, x: TensorBounds) => TensorBounds
     const x = concatBounds(bounds, step.op.inputs)
     if (step.op.op === 'requant') {
@@ -153,6 +170,7 @@ export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
       if (e instanceof OperandRangeError) throw new OperandRangeError({ ...e.params, step: step.origin })
       throw e
     }
+    if (step.op.op === 'div') checkDivIdentity(step.output.name, step.op.num, step.op.den, step.op.shift, x)
     for (let i = 0; i < b.lo.length; i++) {
       checkBits(step.output.name, b.lo[i])
       checkBits(step.output.name, b.hi[i])
@@ -160,6 +178,20 @@ export function analyzeBounds(model: IrModel): Map<TensorId, TensorBounds> {
     bounds.set(step.output.id, b)
   }
   return bounds
+}
+
+/**
+ * The circuit's Div gadget checks y·2d = 2^(shift+1)·a + d − r: bound the right-hand side
+ * too. It is linear in a and d, so its extremes are at the corners (a = 1 where num is -1).
+ */
+function checkDivIdentity(step: string, num: Int32Array, den: Int32Array, shift: number, x: TensorBounds): void {
+  const s = BigInt(shift + 1)
+  for (let i = 0; i < num.length; i++) {
+    const n = num[i],
+      d = den[i]
+    for (const a of n < 0 ? [1n] : [x.lo[n], x.hi[n]])
+      for (const dv of [x.lo[d], x.hi[d]]) checkBits(step, (a << s) + dv)
+  }
 }
 
 function checkBits(step: string, v: bigint): void {

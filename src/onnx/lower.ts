@@ -44,7 +44,19 @@ import {
   Xor,
 } from './ops/shape-fold.js'
 import { Cast, Clip, Constant, Identity, Relu, Shape } from './ops/tensor.js'
-import { HardSigmoid, LeakyRelu, LogSoftmax, Sigmoid, Softmax, Tanh } from './ops/activation.js'
+import { Erf, Exp, Gelu, HardSigmoid, LeakyRelu, Log, Sigmoid, Tanh } from './ops/activation.js'
+import {
+  Div,
+  LayerNormalization,
+  LogSoftmax,
+  Pow,
+  Reciprocal,
+  ReduceL2,
+  ReduceSumSquare,
+  Softmax,
+  Sqrt,
+} from './ops/normalization.js'
+import { ReduceMax, ReduceMean, ReduceMin, ReduceSum } from './ops/reduce.js'
 import { GlobalMaxPool, MaxPool } from './ops/pool.js'
 import {
   ConvInteger,
@@ -105,9 +117,28 @@ export const OPS: Record<string, Handler> = {
   Tanh,
   LeakyRelu,
   HardSigmoid,
-  // Output-only: the logits are proven, the probabilities computed from them in float.
+  // Softmax and LogSoftmax: as the final op the logits are proven (the probabilities computed
+  // from them in float); anywhere else decomposed (max, exp, row sum, div).
   Softmax,
   LogSoftmax,
+  // Normalisation and the non-linear functions of transformers (src/onnx/ops/normalization.ts,
+  // reduce.ts, activation.ts): reductions are affine (mean, sum) or max steps, division and
+  // square root by input-dependent tensors float div/sqrt steps, the rest unary (lookups).
+  ReduceMean,
+  ReduceSum,
+  ReduceMax,
+  ReduceMin,
+  ReduceSumSquare,
+  ReduceL2,
+  Div,
+  Reciprocal,
+  Sqrt,
+  Pow,
+  Exp,
+  Log,
+  Erf,
+  Gelu,
+  LayerNormalization,
   // Constant linear maps: composed into the pending affine map.
   Add,
   Sub,
@@ -186,11 +217,20 @@ function handlerOf(domain: string, opType: string): Handler | undefined {
 /** TensorProto.DataType of int8 and uint8 graph inputs: their values are the integers themselves. */
 const INTEGER_INPUTS: Record<number, { lo: number; hi: number }> = { 2: { lo: 0, hi: 255 }, 3: { lo: -128, hi: 127 } }
 
+export interface LowerOnnxOptions {
+  /**
+   * A Softmax or LogSoftmax producing a graph output: 'logits' (today's default) proves its
+   * input and notes the function for reports; 'probabilities' proves the model's own output,
+   * decomposed as anywhere else in the graph (max, exp lookup, row sum, reciprocal).
+   */
+  finalSoftmax?: 'logits' | 'probabilities'
+}
+
 /**
  * Lowers a parsed ONNX model to the float graph. Fails with ONE error listing every
  * unsupported node before doing any work.
  */
-export function lowerOnnx(model: OnnxModel): FloatGraph {
+export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): FloatGraph {
   const unsupported = model.nodes.filter((n) => !handlerOf(n.domain, n.opType))
   if (unsupported.length > 0)
     throw new UnsupportedOpsError({
@@ -210,7 +250,10 @@ export function lowerOnnx(model: OnnxModel): FloatGraph {
   }))
   for (const i of inputs) syms.set(i.name, { kind: 'affine', a: identity(i.id, i.shape) })
   const read = new Set(model.nodes.flatMap((n) => n.inputs))
-  const finalOutputs = new Set(model.outputs.map((o) => o.name).filter((n) => !read.has(n)))
+  // No output counts as final for Softmax when the probabilities are to be proven.
+  const finalOutputs = new Set(
+    options.finalSoftmax === 'probabilities' ? [] : model.outputs.map((o) => o.name).filter((n) => !read.has(n)),
+  )
   const ctx: Ctx = {
     steps: [],
     nextId: inputs.length,

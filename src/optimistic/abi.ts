@@ -10,6 +10,8 @@ export const ELEMENT_OPENING = 'tuple(int256 value,bytes32[] elementPath,bytes32
 export const GATHER_BODY = `tuple(int256 source,bytes32[] indexPath,${ELEMENT_OPENING} x)`
 export const LOOKUP_BODY = `tuple(${ELEMENT_OPENING} x,int256 entry,bytes32[] entryPath)`
 export const MUL_BODY = `tuple(uint256 left,uint256 right,bytes32[] pairPath,${ELEMENT_OPENING} a,${ELEMENT_OPENING} b)`
+/** div: the element's (num, den) columns, num = -1 for the constant 1 (then `a` is empty). */
+export const DIV_BODY = `tuple(int256 num,uint256 den,bytes32[] pairPath,${ELEMENT_OPENING} a,${ELEMENT_OPENING} d)`
 /** `executor.foldRow` body: a linear or max row's leaf fields and its path under opRoot. */
 export const FOLD_ROW = 'tuple(int256 bias,uint256 termCount,bytes32 termsRoot,bytes32[] rowPath)'
 /** `executor.foldStep` body: one term of a row, its path under termsRoot, and its operand element. */
@@ -120,4 +122,12 @@ export const EMPTY_TERMS_ROOT: Hex = ZERO_WORD
 /** keccak256(abi.encode(uint256 left, uint256 right)): the operand columns of one mul element. */
 export function mulPairLeaf(left: number, right: number): Hex {
   return keccak256(abi.encode(['uint256', 'uint256'], [left, right]))
+}
+
+/**
+ * keccak256(abi.encode(int256 num, uint256 den)): the operand columns of one div element (num
+ * signed: -1 is the constant 1, a reciprocal).
+ */
+export function divPairLeaf(num: number, den: number): Hex {
+  return keccak256(abi.encode(['int256', 'uint256'], [num, den]))
 }

@@ -1,6 +1,7 @@
 import { Interface } from 'ethers'
 import {
   abi,
+  DIV_BODY,
   ELEMENT_OPENING,
   FOLD_ROW,
   FOLD_TERM,
@@ -150,6 +151,7 @@ function stepShapes(params: ParamsCommitment, s: number): Partial<Record<ProofTx
   })
   switch (h.kind) {
     case OP_KIND.requant:
+    case OP_KIND.isqrt:
       return { step: shape('step', ELEMENT_OPENING, opening(depths[0], traceDepth), depths[0] + traceDepth) }
     case OP_KIND.gather:
       return {
@@ -183,6 +185,24 @@ function stepShapes(params: ParamsCommitment, s: number): Partial<Record<ProofTx
         step: shape(
           'step',
           MUL_BODY.replace('uint256 left,uint256 right', 'int256 left,int256 right'),
+          body,
+          1 + outDepth + 2 * (widest + traceDepth),
+        ),
+      }
+    }
+    case OP_KIND.div: {
+      // Both openings full (a reciprocal's numerator opening is empty, so smaller).
+      const body = {
+        num: -1n,
+        den: -1n,
+        pairPath: path(outDepth),
+        a: opening(widest, traceDepth),
+        d: opening(widest, traceDepth),
+      }
+      return {
+        step: shape(
+          'step',
+          DIV_BODY.replace('uint256 den', 'int256 den'),
           body,
           1 + outDepth + 2 * (widest + traceDepth),
         ),

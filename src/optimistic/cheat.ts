@@ -3,16 +3,17 @@
  * consistent after the wrong step, and the element whose dispute costs most.
  */
 import { operands } from '../ir/execute.js'
-import { applyOp } from '../ir/ops.js'
-import type { IrModel } from '../ir/types.js'
+import { applyOp, divValue, isqrtValue } from '../ir/ops.js'
+import type { IrModel, PrimitiveOp } from '../ir/types.js'
 import { isFoldOp } from './one-step.js'
 import { type Trace, traceFromStates } from './trace.js'
 
 /**
  * A consistent lie: element `element` of state `state` shifted by `delta`, and every later
  * step recomputed from it, so only one step of the trace is wrong and the output differs.
- * A lie may push a later lookup's input out of its table; the liar then reads the nearest
- * end of the table (there is no right answer to recompute, and the lie is the wrong step).
+ * A lie may push a later lookup's input out of its table, a divisor below 1 or a square-root
+ * operand below 0; the liar then reads the nearest end of the table, divides by 1, takes the
+ * root of 0 (there is no right answer to recompute, and the lie is the wrong step).
  */
 export function cheatingTrace(model: IrModel, honest: Trace, state: number, element: number, delta: bigint): Trace {
   const states = honest.states.map((s) => [...s])
@@ -22,16 +23,26 @@ export function cheatingTrace(model: IrModel, honest: Trace, state: number, elem
   model.steps.forEach((step, i) => {
     const pos = model.inputs.length + i
     if (pos > state) {
-      const x = operands(values, step.op.inputs)
-      const op = step.op
-      states[pos] =
-        op.op === 'lookup'
-          ? x.map((v) => op.table[Math.max(0, Math.min(op.table.length - 1, Number(v - op.offset)))])
-          : applyOp(op, x)
+      states[pos] = liarApply(step.op, operands(values, step.op.inputs))
     }
     values.set(step.output.id, states[pos])
   })
   return traceFromStates(honest.layout, states)
+}
+
+/** `applyOp`, total: operands outside an op's domain are taken at the domain's nearest end. */
+function liarApply(op: PrimitiveOp, x: bigint[]): bigint[] {
+  const atLeast = (v: bigint, m: bigint) => (v < m ? m : v)
+  switch (op.op) {
+    case 'lookup':
+      return x.map((v) => op.table[Math.max(0, Math.min(op.table.length - 1, Number(v - op.offset)))])
+    case 'div':
+      return Array.from(op.num, (n, i) => divValue(n < 0 ? 1n : x[n], atLeast(x[op.den[i]], 1n), op.shift))
+    case 'isqrt':
+      return x.map((v) => isqrtValue(atLeast(v, 0n)))
+    default:
+      return applyOp(op, x)
+  }
 }
 
 /**

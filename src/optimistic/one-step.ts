@@ -1,7 +1,7 @@
-import { UnimplementedOpError } from '../ir/errors.js'
-import type { GatherOp, IrModel, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp } from '../ir/types.js'
+import type { DivOp, GatherOp, IrModel, LinearOp, LookupOp, MaxOp, MulOp, OpKind, PrimitiveOp } from '../ir/types.js'
 import {
   abi,
+  DIV_BODY,
   ELEMENT_OPENING,
   FOLD_KINDS,
   FOLD_ROW,
@@ -25,8 +25,9 @@ import { prefixTree, type Trace } from './trace.js'
  * header with its path in the parameter tree, the element's op parameters with their path
  * under `opRoot`, and operand elements with their paths in the pre-state (the prefix trace
  * tree before the step), all taken from `trace` — the prover's view of the agreed pre-state.
- * requant, gather, lookup and mul elements are re-executed whole (`valueAt`); a linear or max
- * element is a fold over its row's terms, proven one term at a time (`foldRow`, `foldStep`).
+ * requant, gather, lookup, mul, div and isqrt elements are re-executed whole (`valueAt`); a
+ * linear or max element is a fold over its row's terms, proven one term at a time (`foldRow`,
+ * `foldStep`).
  */
 export interface BuildOneStepProofParameters {
   model: IrModel
@@ -73,6 +74,9 @@ function locate(header: StepHeader, col: number): [number, number] {
   return [operand, offset]
 }
 
+/** The opening of no element (a gather fill, a reciprocal's numerator). */
+const EMPTY_OPENING: ElementOpening = { value: 0n, elementPath: [], statePath: [] }
+
 type ValueKind = Exclude<OpKind, 'linear' | 'max'>
 const bodyOf: {
   [K in ValueKind]: (op: Extract<PrimitiveOp, { op: K }>, ctx: ProofContext) => { type: string; body: unknown }
@@ -80,7 +84,7 @@ const bodyOf: {
   requant: (_op, ctx) => ({ type: ELEMENT_OPENING, body: openElement(ctx, 0, ctx.element) }),
   gather: (op: GatherOp, ctx) => {
     const source = op.index[ctx.element]
-    let x: ElementOpening = { value: 0n, elementPath: [], statePath: [] }
+    let x = EMPTY_OPENING
     if (source >= 0) x = openElement(ctx, ...locate(ctx.header, source))
     return { type: GATHER_BODY, body: { source: BigInt(source), indexPath: merkleProof(ctx.opTree!, ctx.element), x } }
   },
@@ -98,12 +102,14 @@ const bodyOf: {
     const b = openElement(ctx, ...locate(ctx.header, right))
     return { type: MUL_BODY, body: { left, right, pairPath: merkleProof(ctx.opTree!, ctx.element), a, b } }
   },
-  div: () => {
-    throw new UnimplementedOpError({ op: 'div', backend: 'optimistic one-step' })
+  div: (op: DivOp, ctx) => {
+    const [num, den] = [op.num[ctx.element], op.den[ctx.element]]
+    // A reciprocal (num = -1) divides the constant 1: no numerator to open.
+    const a = num < 0 ? EMPTY_OPENING : openElement(ctx, ...locate(ctx.header, num))
+    const d = openElement(ctx, ...locate(ctx.header, den))
+    return { type: DIV_BODY, body: { num, den, pairPath: merkleProof(ctx.opTree!, ctx.element), a, d } }
   },
-  isqrt: () => {
-    throw new UnimplementedOpError({ op: 'isqrt', backend: 'optimistic one-step' })
-  },
+  isqrt: (_op, ctx) => ({ type: ELEMENT_OPENING, body: openElement(ctx, 0, ctx.element) }),
 }
 
 function contextOf({ model, params, trace, stepIndex, element }: BuildOneStepProofParameters): {
@@ -134,7 +140,7 @@ export function isFoldOp(op: PrimitiveOp): op is LinearOp | MaxOp {
   return FOLD_KINDS.has(op.op)
 }
 
-/** The `executor.valueAt` proof of a requant, gather, lookup or mul element; FoldRequiredError for linear and max. */
+/** The `executor.valueAt` proof of a requant, gather, lookup, mul, div or isqrt element; FoldRequiredError for linear and max. */
 export function buildOneStepProof(p: BuildOneStepProofParameters): Hex {
   const { ctx, op } = contextOf(p)
   if (isFoldOp(op)) throw new FoldRequiredError({ stepIndex: p.stepIndex, op: op.op })

@@ -1,5 +1,5 @@
-import { UnimplementedOpError } from '../ir/errors.js'
 import type {
+  DivOp,
   GatherOp,
   IrModel,
   LinearOp,
@@ -11,6 +11,7 @@ import type {
   RequantOp,
 } from '../ir/types.js'
 import {
+  divPairLeaf,
   EMPTY_TERMS_ROOT,
   linearRowLeaf,
   maxRowLeaf,
@@ -31,15 +32,15 @@ import { type Hex, hexOf } from '../util/hex.js'
  * The model parameter commitment: a Merkle tree over one `StepHeader` per step. A header
  * names the op, its operand states and sizes, small constants, and `opRoot`, the root of a
  * tree of per-element parameters (a gather index per output element, a mul's operand pair
- * (left, right), a lookup's table entries; a linear or max row as (bias,) termCount and
- * termsRoot, the root of its terms) so a one-step proof reveals only the parameters of the
- * element, or the one term, it re-executes. Term trees are not kept: a proof rebuilds its
+ * (left, right), a div's (num, den), a lookup's table entries; a linear or max row as (bias,)
+ * termCount and termsRoot, the root of its terms) so a one-step proof reveals only the
+ * parameters of the element, or the one term, it re-executes. Term trees are not kept: a proof rebuilds its
  * row's (`termTree`).
  */
 export interface ParamsCommitment {
   layout: TraceLayout
   headers: StepHeader[]
-  /** Per step: the tree under `opRoot` (null for requant, which has no per-element parameters). */
+  /** Per step: the tree under `opRoot` (null for requant and isqrt, which have no per-element parameters). */
   opTrees: (MerkleTree | null)[]
   headerTree: MerkleTree
   paramsRoot: string
@@ -109,6 +110,9 @@ export function foldRowOf(op: LinearOp | MaxOp, row: number): FoldRowOf {
 
 type OpCommitment = { opTree: MerkleTree | null; consts: bigint[] }
 type Fail = (reason: string) => OptimisticModelError
+
+/** The largest div shift: 2^(shift+1) is then still a positive int256. */
+export const DIV_MAX_SHIFT = 253
 
 const INT256_LIMIT = 1n << 255n
 const INT256_LOW = -INT256_LIMIT
@@ -190,11 +194,25 @@ const commitOp: {
     // The products' range is checked over the whole model afterwards (checkTotalOnLane).
     return { opTree: merkleTree(leaves), consts: [] }
   },
-  div: () => {
-    throw new UnimplementedOpError({ op: 'div', backend: 'optimistic game' })
+  div: (op: DivOp, outputSize, operandCount, fail) => {
+    // The executor multiplies by the constant 2^(shift+1), which must be a positive int256;
+    // that 2^(shift+1)·a + d fits is checked per element over the whole lane (checkTotalOnLane).
+    if (!Number.isInteger(op.shift) || op.shift < 0 || op.shift > DIV_MAX_SHIFT)
+      throw fail(`div shift ${op.shift} is outside [0, ${DIV_MAX_SHIFT}]`)
+    if (op.num.length !== outputSize || op.den.length !== outputSize)
+      throw fail('div index maps do not match its output size')
+    const leaves = Array.from({ length: outputSize }, (_, i) => {
+      const [n, d] = [op.num[i], op.den[i]]
+      if (n < -1 || n >= operandCount || d < 0 || d >= operandCount)
+        throw fail(`div element ${i} reads x[${n}] / x[${d}], outside its ${operandCount} operand elements`)
+      return divPairLeaf(n, d)
+    })
+    return { opTree: merkleTree(leaves), consts: [BigInt(op.shift)] }
   },
-  isqrt: () => {
-    throw new UnimplementedOpError({ op: 'isqrt', backend: 'optimistic game' })
+  isqrt: (_op, outputSize, operandCount, fail) => {
+    if (operandCount !== outputSize) throw fail('isqrt is elementwise: its output must match its operand')
+    // Its operands' sign is checked over the whole model afterwards (checkTotalOnLane).
+    return { opTree: null, consts: [] }
   },
 }
 

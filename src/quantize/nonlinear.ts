@@ -1,5 +1,4 @@
-import { analyzeBounds } from '../ir/bounds.js'
-import type { IrModel, PrimitiveOp, TensorId } from '../ir/types.js'
+import type { PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
 import type { FloatMax, FloatMul, FloatStep, FloatUnary } from '../onnx/graph.js'
 import { BaseError, type BaseErrorParameters } from '../errors.js'
 
@@ -8,18 +7,29 @@ export interface Scaled {
   id: TensorId
   exp: number
   activation: boolean
+  /**
+   * An accumulator that linear steps read as it is, without requantising it to an activation
+   * first: the products of a mul ('product': the x·x of a variance, summed exactly by the mean
+   * that follows) and the ~16-bit results of a division or square root ('wide', which a mul
+   * reads as is too: RMSNorm's x · 1/σ). The bounds analysis proves the sums stay in the field.
+   */
+  exact?: 'product' | 'wide'
 }
 
 /** What the max and unary rules need from the quantiser's state. */
 export interface NonlinearContext {
   /** The float tensor as an activation (an accumulator is requantised, saturating, to its calibrated scale). */
   activation: (t: number, origin: string) => Scaled
+  /** The float tensor as it was quantised (an activation or an accumulator), without requantising. */
+  realized: (t: number) => Scaled
+  /** Calibrated [min, max] of a float tensor. */
+  range: (t: number) => [number, number]
   push: (origin: string, name: string, shape: number[], op: PrimitiveOp) => TensorId
   shapeOf: (t: number) => number[]
   /** Largest calibrated |value| of a float tensor. */
   maxAbs: (t: number) => number
-  /** The integer model so far (inputs and steps pushed until now), for the proven range of a step's input. */
-  sofar: () => IrModel
+  /** Proven bounds of a tensor pushed so far (analysed incrementally, never the whole model again). */
+  bounds: (id: TensorId) => TensorBounds
   actLo: bigint
   actHi: bigint
 }
@@ -92,9 +102,19 @@ export class LookupTableError extends BaseError {
  * bounded functions such as sigmoid, their range over the calibration). Entries beyond the
  * calibrated range saturate, like every other activation.
  */
+/**
+ * Functions whose table entries keep 16 bits instead of an activation's: exp, whose values span
+ * orders of magnitude and, in softmax, feed only the row sum and the products by its reciprocal
+ * — which need no activation. At int8, exp of x − max ≤ 0 would be 64 levels over (0, 1] (a
+ * probability of 0.05 off by up to 8 %). The table costs the same (its size is the input's
+ * domain); its result is a wide accumulator that a reader needing an activation requantises.
+ */
+const WIDE_TABLES = new Set(['Exp'])
+const WIDE_LIMIT = (1n << 16n) - 1n
+
 export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnary): Scaled {
   const input = ctx.activation(op.inputs[0], step.origin)
-  const b = analyzeBounds(ctx.sofar()).get(input.id)!
+  const b = ctx.bounds(input.id)
   const lo = b.lo.reduce((m, v) => (v < m ? v : m)),
     hi = b.hi.reduce((m, v) => (v > m ? v : m))
   const entries = hi - lo + 1n
@@ -106,7 +126,9 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
       details: ['Quantise activations to at most 16 bits.'],
     })
   }
-  const expOut = expFor(ctx.maxAbs(step.id), Number(ctx.actHi))
+  const wide = WIDE_TABLES.has(op.name)
+  const [outLo, outHi] = wide ? [-WIDE_LIMIT, WIDE_LIMIT] : [ctx.actLo, ctx.actHi]
+  const expOut = expFor(ctx.maxAbs(step.id), Number(outHi))
   const table: bigint[] = []
   for (let q = lo; q <= hi; q++) {
     const y = op.f(Number(q) * 2 ** -input.exp)
@@ -117,7 +139,7 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
         problem: `f(${Number(q) * 2 ** -input.exp}) = ${y} is not finite`,
       })
     const t = BigInt(Math.round(y * 2 ** expOut))
-    table.push(t < ctx.actLo ? ctx.actLo : t > ctx.actHi ? ctx.actHi : t)
+    table.push(t < outLo ? outLo : t > outHi ? outHi : t)
   }
   const id = ctx.push(step.origin, `${step.origin}:lookup`, step.shape, {
     op: 'lookup',
@@ -125,17 +147,21 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
     offset: lo,
     table,
   })
-  return { id, exp: expOut, activation: true }
+  return wide ? { id, exp: expOut, activation: false, exact: 'wide' } : { id, exp: expOut, activation: true }
 }
 
 /**
  * Mul of two input-dependent tensors: both operands are activations (requantised to their
- * calibrated scales), so each product is exact at exp = expA + expB and at most 2^(2·bits-2) in
- * magnitude. The product is an accumulator, not an activation: whatever reads it requantises
- * it, as after a linear step. The index maps carry over: IR operands have the float sizes.
+ * calibrated scales), or a wide division result read as is (a reciprocal keeps its 16 bits),
+ * so each product is exact at exp = expA + expB. The product is an accumulator, not an
+ * activation: a following linear step sums the products exactly (a variance's mean of x·x),
+ * anything else requantises it. The index maps carry over: IR operands have the float sizes.
  */
 export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): Scaled {
-  const ins = op.inputs.map((t) => ctx.activation(t, step.origin))
+  const ins = op.inputs.map((t) => {
+    const r = ctx.realized(t)
+    return r.exact === 'wide' ? r : ctx.activation(t, step.origin)
+  })
   const exp = ins[0].exp + ins[ins.length - 1].exp
   const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, {
     op: 'mul',
@@ -143,5 +169,5 @@ export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): 
     left: op.left,
     right: op.right,
   })
-  return { id, exp, activation: false }
+  return { id, exp, activation: false, exact: 'product' }
 }

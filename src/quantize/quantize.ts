@@ -1,9 +1,10 @@
 import { BaseError, type BaseErrorParameters } from '../errors.js'
-import { UnimplementedOpError } from '../ir/errors.js'
 import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
 import { executeFloat, sizeOf } from '../onnx/graph.js'
-import type { IrInput, IrModel, PrimitiveOp, Step, TensorId } from '../ir/types.js'
-import { type NonlinearContext, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
+import { analyzeBounds } from '../ir/bounds.js'
+import type { IrInput, IrModel, PrimitiveOp, Step, TensorBounds, TensorId } from '../ir/types.js'
+import { type NonlinearContext, type Scaled, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
+import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 
 /** Bits of activations and of weights when none are given (library and CLI alike). */
@@ -52,12 +53,8 @@ export function checkBitWidth(option: string, value: number): void {
     throw new BitWidthError({ option, value })
 }
 
-/** An integer tensor and its power-of-two scale: real = q / 2^exp. */
-interface Realized {
-  id: TensorId
-  exp: number
-  activation: boolean
-}
+/** An integer tensor and its power-of-two scale: real = q / 2^exp (src/quantize/nonlinear.ts). */
+type Realized = Scaled
 
 /** Every float step kind has a branch above: a new kind fails to type-check here. */
 function unhandled(step: FloatStep, op: never): never {
@@ -186,18 +183,25 @@ export function quantize(
     return act.get(t)!
   }
 
+  // Proven bounds of the steps pushed so far, extended as steps are pushed (never recomputed).
+  const proven = new Map<TensorId, TensorBounds>()
   const nonlinear: NonlinearContext = {
     activation,
+    realized: (t) => raw.get(t)!,
+    range: (t) => [lo.get(t)!, hi.get(t)!],
     push,
     actLo,
     actHi,
     maxAbs,
     shapeOf: (t) => shapes.get(t)!,
-    sofar: () => ({ name: graph.name, inputs, steps, outputs: [] }),
+    bounds: (id) => analyzeBounds({ name: graph.name, inputs, steps, outputs: [] }, proven).get(id)!,
   }
 
   const lowerAffine = (step: FloatStep, op: FloatAffine): Realized => {
-    const ins = op.inputs.map((t) => activation(t, step.origin))
+    // Products and division results are summed as they are: requantising each product of a
+    // variance (or each normalised value before γ, β) to int8 first would throw away the bits
+    // the sum needs. Weights are still quantised relative to each base's own exp.
+    const ins = op.inputs.map((t) => (raw.get(t)!.exact ? raw.get(t)! : activation(t, step.origin)))
     const starts: number[] = []
     let at = 0
     for (const t of op.inputs) {
@@ -232,7 +236,10 @@ export function quantize(
       vals,
       bias,
     })
-    return { id, exp: accExp, activation: false }
+    // A linear combination of products is still one (a variance, then the variance + ε): read as
+    // it is by what follows. Anything else reading an accumulator requantises it.
+    const exact = op.inputs.every((t) => raw.get(t)!.exact) ? { exact: 'product' as const } : {}
+    return { id, exp: accExp, activation: false, ...exact }
   }
 
   for (const step of graph.steps) {
@@ -288,8 +295,10 @@ export function quantize(
       raw.set(step.id, lowerUnary(nonlinear, step, op))
     } else if (op.kind === 'mul') {
       raw.set(step.id, lowerMul(nonlinear, step, op))
-    } else if (op.kind === 'div' || op.kind === 'sqrt') {
-      throw new UnimplementedOpError({ op: op.kind, backend: 'quantiser' })
+    } else if (op.kind === 'div') {
+      raw.set(step.id, lowerDiv(nonlinear, step, op))
+    } else if (op.kind === 'sqrt') {
+      raw.set(step.id, lowerSqrt(nonlinear, step, op))
     } else if (op.kind === 'quant') {
       // Not reached: a graph with a quant step takes the fixed-scale path above.
       throw new FixedScaleError({ step: step.origin, problem: 'QuantizeLinear reached the calibrated path' })

@@ -458,3 +458,169 @@ export function weightsModel(): IrModel {
     outputs: [{ tensor: 4, name: 'y', quant: { scale: 1, zeroPoint: 0 } }],
   }
 }
+
+/**
+ * Positions of the main div op's operand vector (the concatenation of its inputs):
+ *   0..3 x, int8 [-128, 127]    4..6 den = max(1, round(u/4)) for u ∈ [0, 255], so [1, 64]
+ *   7 constant 7
+ * Each case is one element num/den (num -1: the reciprocal 1/den).
+ */
+export const DIV_CASES: { name: string; num: number; den: number }[] = [
+  { name: 'x0/den0', num: 0, den: 4 },
+  { name: 'x1/den0 (one divisor, several numerators)', num: 1, den: 4 },
+  { name: 'x2/den0', num: 2, den: 4 },
+  { name: 'x3/den0', num: 3, den: 4 },
+  { name: 'x0/den1', num: 0, den: 5 },
+  { name: 'reciprocal 1/den2', num: -1, den: 6 },
+  { name: 'x2/7 (constant divisor)', num: 2, den: 7 },
+  { name: '7/den1 (constant numerator)', num: 7, den: 5 },
+  { name: 'den0/den0 (the same signal twice)', num: 4, den: 4 },
+  { name: '7/7 (both constant)', num: 7, den: 7 },
+]
+
+/** The div cases with shift 4, then a shift-0 reciprocal the bounds make constant (1/d for d ≥ 3) beside a gadget one. */
+export function divModel(): IrModel {
+  const clamp = (lo: bigint) => ({ mul: 1n, shift: 2, zeroPoint: 0n, lo, hi: null })
+  return {
+    name: 'div-cases',
+    inputs: [
+      { id: 0, name: 'x', shape: [4], quant: q, lo: -128n, hi: 127n },
+      { id: 1, name: 'u', shape: [3], quant: q, lo: 0n, hi: 255n },
+    ],
+    steps: [
+      { origin: 'den', output: { id: 2, name: 'den', shape: [3] }, op: { op: 'requant', inputs: [1], ...clamp(1n) } },
+      {
+        origin: 'seven',
+        output: { id: 3, name: 'seven', shape: [1] },
+        op: { op: 'gather', inputs: [0], index: Int32Array.of(-1), fill: 7n },
+      },
+      {
+        origin: 'div',
+        output: { id: 4, name: 'q', shape: [DIV_CASES.length] },
+        op: {
+          op: 'div',
+          inputs: [0, 2, 3],
+          num: Int32Array.from(DIV_CASES, (c) => c.num),
+          den: Int32Array.from(DIV_CASES, (c) => c.den),
+          shift: 4,
+        },
+      },
+      { origin: 'den3', output: { id: 5, name: 'den3', shape: [3] }, op: { op: 'requant', inputs: [1], ...clamp(3n) } },
+      {
+        origin: 'recip',
+        output: { id: 6, name: 'recip', shape: [2] },
+        op: { op: 'div', inputs: [5, 2], num: Int32Array.of(-1, -1), den: Int32Array.of(0, 4), shift: 0 },
+      },
+    ],
+    outputs: [
+      { tensor: 4, name: 'q', quant: q },
+      { tensor: 6, name: 'recip', quant: q },
+    ],
+  }
+}
+
+/**
+ * Square roots of: v0 ∈ [0, 1000]; 3·v1 + 5 (an affine ref, root from 2); v0 clamped to
+ * [100, 120] (one root: constant); v1 clamped to [0, 3] (a one-bit root from 0); x0² clamped to ≥ 0.
+ */
+export function isqrtModel(): IrModel {
+  const rq = (lo: bigint | null, hi: bigint | null, mul = 1n, zeroPoint = 0n) => ({
+    mul,
+    shift: 0,
+    zeroPoint,
+    lo,
+    hi,
+  })
+  return {
+    name: 'isqrt-cases',
+    inputs: [
+      { id: 0, name: 'x', shape: [2], quant: q, lo: -128n, hi: 127n },
+      { id: 1, name: 'v', shape: [2], quant: q, lo: 0n, hi: 1000n },
+    ],
+    steps: [
+      {
+        origin: 'affine',
+        output: { id: 2, name: 'affine', shape: [2] },
+        op: { op: 'requant', inputs: [1], ...rq(null, null, 3n, 5n) },
+      },
+      {
+        origin: 'narrow',
+        output: { id: 3, name: 'narrow', shape: [2] },
+        op: { op: 'requant', inputs: [1], ...rq(100n, 120n) },
+      },
+      {
+        origin: 'small',
+        output: { id: 4, name: 'small', shape: [2] },
+        op: { op: 'requant', inputs: [1], ...rq(0n, 3n) },
+      },
+      {
+        origin: 'square',
+        output: { id: 5, name: 'square', shape: [1] },
+        op: { op: 'mul', inputs: [0], left: Int32Array.of(0), right: Int32Array.of(0) },
+      },
+      {
+        origin: 'relu',
+        output: { id: 6, name: 'sq0', shape: [1] },
+        op: { op: 'requant', inputs: [5], ...rq(0n, null) },
+      },
+      {
+        origin: 'pick',
+        output: { id: 7, name: 'operands', shape: [5] },
+        op: { op: 'gather', inputs: [1, 2, 3, 4, 6], index: Int32Array.of(0, 3, 4, 7, 8), fill: 0n },
+      },
+      { origin: 'isqrt', output: { id: 8, name: 'root', shape: [5] }, op: { op: 'isqrt', inputs: [7] } },
+    ],
+    outputs: [{ tensor: 8, name: 'root', quant: q }],
+  }
+}
+
+/**
+ * A normalisation in miniature, every new kind chained after a product: x int8 [4] → x² (mul)
+ * → Σ x² (linear) → /4 clamped ≥ 0 (requant) → √ (isqrt) → ≥ 1 (requant) → x_i·2^4 / std (div,
+ * one divisor for the row); outputs the quotients and the root.
+ */
+export function normModel(): IrModel {
+  return {
+    name: 'norm',
+    inputs: [{ id: 0, name: 'x', shape: [4], quant: q, lo: -128n, hi: 127n }],
+    steps: [
+      {
+        origin: 'square',
+        output: { id: 1, name: 'sq', shape: [4] },
+        op: { op: 'mul', inputs: [0], left: Int32Array.from(count(4)), right: Int32Array.from(count(4)) },
+      },
+      {
+        origin: 'sum',
+        output: { id: 2, name: 'sum', shape: [1] },
+        op: {
+          op: 'linear',
+          inputs: [1],
+          rowPtr: Int32Array.of(0, 4),
+          cols: Int32Array.from(count(4)),
+          vals: [1n, 1n, 1n, 1n],
+          bias: [0n],
+        },
+      },
+      {
+        origin: 'var',
+        output: { id: 3, name: 'var', shape: [1] },
+        op: { op: 'requant', inputs: [2], mul: 1n, shift: 2, zeroPoint: 0n, lo: 0n, hi: null },
+      },
+      { origin: 'std', output: { id: 4, name: 'std', shape: [1] }, op: { op: 'isqrt', inputs: [3] } },
+      {
+        origin: 'clamp',
+        output: { id: 5, name: 'den', shape: [1] },
+        op: { op: 'requant', inputs: [4], mul: 1n, shift: 0, zeroPoint: 0n, lo: 1n, hi: null },
+      },
+      {
+        origin: 'normalise',
+        output: { id: 6, name: 'y', shape: [4] },
+        op: { op: 'div', inputs: [0, 5], num: Int32Array.from(count(4)), den: Int32Array.of(4, 4, 4, 4), shift: 4 },
+      },
+    ],
+    outputs: [
+      { tensor: 6, name: 'y', quant: q },
+      { tensor: 4, name: 'std', quant: q },
+    ],
+  }
+}

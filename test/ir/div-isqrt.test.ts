@@ -100,3 +100,20 @@ describe('isqrt: floor(√x)', () => {
     )
   })
 })
+
+describe('mul bounds of a square', () => {
+  it('x·x of one element is ≥ 0 (exactly [0, max²] across 0), so its root needs no clamp', () => {
+    const sq = (lo: bigint, hi: bigint) =>
+      analyzeBounds(
+        model({ op: 'mul', inputs: [0], left: Int32Array.of(0), right: Int32Array.of(0) }, 1, [lo, hi], [1n, 1n]),
+      ).get(2)
+    expect(sq(-5n, 3n)).toEqual({ lo: [0n], hi: [25n] })
+    expect(sq(2n, 3n)).toEqual({ lo: [4n], hi: [9n] })
+    expect(sq(-7n, -2n)).toEqual({ lo: [4n], hi: [49n] })
+    // Two different elements keep the corner rule: [-5, 3]·[-5, 3] spans [-15, 25].
+    const two = analyzeBounds(
+      model({ op: 'mul', inputs: [0], left: Int32Array.of(0), right: Int32Array.of(1) }, 2, [-5n, 3n], [1n, 1n]),
+    ).get(2)!
+    expect([two.lo[0], two.hi[0]]).toEqual([-15n, 25n])
+  })
+})

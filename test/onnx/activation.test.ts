@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type FloatGraph, executeFloat } from '../../src/onnx/graph.js'
-import { LoweringError, lowerOnnx } from '../../src/onnx/lower.js'
+import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { type AttributeSpec, type BuildModelParameters, buildModel } from '../../src/onnx/write.js'
 import { applyPostprocess } from '../../src/quantize/postprocess.js'
@@ -164,36 +164,42 @@ describe('Softmax and LogSoftmax as the final op', () => {
     ])
   })
 
-  const lower = (params: BuildModelParameters) => () => lowerOnnx(parseOnnx(buildModel(params)))
-
-  it.each(['Softmax', 'LogSoftmax'])('refuses %s that is not the final op', (op) => {
-    const params: BuildModelParameters = {
-      name: 'inner',
-      inputs: [{ name: 'x', shape: [1, 4] }],
-      outputs: [{ name: 'y', shape: [1, 4] }],
-      nodes: [
-        { op, name: 'sm', inputs: ['x'], outputs: ['p'] },
-        { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
-      ],
-    }
-    expect(lower(params)).toThrow(LoweringError)
-    expect(lower(params)).toThrow(new RegExp(`node "sm" \\(${op}\\): ${op} is supported only as the final op`))
+  // Anywhere else they are decomposed into proven steps (test/onnx/normalization.test.ts).
+  it.each(['Softmax', 'LogSoftmax'])('decomposes %s that is not the final op, without a note', async (op) => {
+    const graph = await agrees(
+      {
+        name: 'inner',
+        inputs: [{ name: 'x', shape: [1, 4] }],
+        outputs: [{ name: 'y', shape: [1, 4] }],
+        nodes: [
+          { op, name: 'sm', inputs: ['x'], outputs: ['p'] },
+          { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
+        ],
+      },
+      560,
+      4,
+    )
+    expect(graph.steps[0].op.kind).toBe('max')
+    expect(graph.outputs[0]).not.toHaveProperty('postprocess')
   })
 
-  it('refuses a Softmax whose output is a graph output that another node also reads', () => {
-    const params: BuildModelParameters = {
-      name: 'both',
-      inputs: [{ name: 'x', shape: [1, 4] }],
-      outputs: [
-        { name: 'p', shape: [1, 4] },
-        { name: 'y', shape: [1, 4] },
-      ],
-      nodes: [
-        { op: 'Softmax', name: 'sm', inputs: ['x'], outputs: ['p'] },
-        { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
-      ],
-    }
-    expect(lower(params)).toThrow(LoweringError)
-    expect(lower(params)).toThrow(/supported only as the final op/)
+  it('a Softmax whose output is a graph output that another node also reads is decomposed: both outputs proven', async () => {
+    const graph = await agrees(
+      {
+        name: 'both',
+        inputs: [{ name: 'x', shape: [1, 4] }],
+        outputs: [
+          { name: 'p', shape: [1, 4] },
+          { name: 'y', shape: [1, 4] },
+        ],
+        nodes: [
+          { op: 'Softmax', name: 'sm', inputs: ['x'], outputs: ['p'] },
+          { op: 'Relu', name: 'relu', inputs: ['p'], outputs: ['y'] },
+        ],
+      },
+      561,
+      4,
+    )
+    expect(graph.outputs.every((o) => !o.postprocess)).toBe(true)
   })
 })

@@ -31,6 +31,35 @@ contract OpsHarness {
         return IntegerOps.mul(a, b);
     }
 
+    /// @notice IntegerOps.div.
+    function div(int256 a, int256 d, uint256 shift) external pure returns (int256) {
+        return IntegerOps.div(a, d, shift);
+    }
+
+    /// @notice IntegerOps.div over many operand triples (one call for a differential batch).
+    function divAll(int256[] memory a, int256[] memory d, uint256[] memory shift) external pure returns (int256[] memory q) {
+        q = new int256[](a.length);
+        for (uint256 i; i < a.length; ++i) q[i] = IntegerOps.div(a[i], d[i], shift[i]);
+    }
+
+    /// @notice IntegerOps.isqrt.
+    function isqrt(int256 x) external pure returns (int256) {
+        return IntegerOps.isqrt(x);
+    }
+
+    /// @notice IntegerOps.isqrt over many operands.
+    function isqrtAll(int256[] memory x) external pure returns (int256[] memory y) {
+        y = new int256[](x.length);
+        for (uint256 i; i < x.length; ++i) y[i] = IntegerOps.isqrt(x[i]);
+    }
+
+    /// @notice IntegerOps.isqrt(x) and the gas it used alone.
+    function isqrtGas(int256 x) external view returns (int256 y, uint256 gasUsed) {
+        uint256 before = gasleft();
+        y = IntegerOps.isqrt(x);
+        gasUsed = before - gasleft();
+    }
+
     /// @notice IntegerOps.dot.
     function dot(int256 bias, uint256[] memory cols, int256[] memory vals, int256[] memory x) external pure returns (int256) {
         return IntegerOps.dot(bias, cols, vals, x);

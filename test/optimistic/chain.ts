@@ -85,7 +85,7 @@ export async function advanceTime(provider: JsonRpcProvider, seconds: bigint): P
 
 /**
  * The executor's value of element `element` of step `stepIndex`, through the committed proofs:
- * `valueAt` for requant, gather, lookup and mul; for linear and max, `foldRow` then one
+ * `valueAt` for requant, gather, lookup, mul, div and isqrt; for linear and max, `foldRow` then one
  * `foldStep` per term, each from the executor's previous result.
  */
 export async function executeElement(

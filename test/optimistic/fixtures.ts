@@ -194,3 +194,64 @@ export function manyOperandsModel(n = 600): IrModel {
     outputs: [{ tensor: n, name: 'sum', quant }],
   }
 }
+
+/** The div step of `divIsqrtModel`: in0 (6) then t2 (3) as operand columns 0..8. */
+export const DIV_PAIRS: [number, number][] = [
+  [0, 6],
+  [1, 6],
+  [2, 6],
+  [3, 7],
+  [4, 6],
+  [5, 6],
+  [-1, 6],
+  [-1, 8],
+  [8, 6],
+]
+export const DIV_SHIFT = 2
+/** t2 = [8, 1, 127]: with shift 2, a·4/8 is a tie for every odd a (-7, 127, 5, -1), either sign. */
+export const DIV_ISQRT_INPUTS = [
+  [-128n, 127n, -7n, 0n, 5n, -1n],
+  [8n, -50n, 127n],
+]
+
+/**
+ * div and isqrt on two int8 inputs (6 and 3 values):
+ *   t2 = requant in1 clamped to [1, 127] (a divisor, ≥ 1 for every input of the lane)
+ *   t3 = div over [in0, t2], shift 2, pairs DIV_PAIRS: a broadcast divisor (t2[0]), d = 1 (t2[1]
+ *        for the fixed inputs), reciprocals (num -1), a quotient of two step-state elements (t2[2] / t2[0])
+ *   t4 = requant 100·in0 clamped below at 0, t5 = isqrt t4 (10·in0 where in0 ≥ 0)
+ *   t6 = linear over [t3, t5]
+ */
+export function divIsqrtModel(): IrModel {
+  const r = rng(16)
+  const clamp = {
+    op: 'requant' as const,
+    inputs: [1] as [number],
+    mul: 1n,
+    shift: 0,
+    zeroPoint: 0n,
+    lo: 1n,
+    hi: 127n,
+  }
+  const div = {
+    op: 'div' as const,
+    inputs: [0, 2],
+    num: Int32Array.from(DIV_PAIRS, (p) => p[0]),
+    den: Int32Array.from(DIV_PAIRS, (p) => p[1]),
+    shift: DIV_SHIFT,
+  }
+  // A clamp at 0, not x·x: the interval rule of mul does not know a square is ≥ 0.
+  const nonNegative = { ...clamp, inputs: [0] as [number], mul: 100n, lo: 0n, hi: null }
+  return {
+    name: 'div-isqrt',
+    inputs: [inputTensor(0, 6), inputTensor(1, 3)],
+    steps: [
+      step(2, clamp, 3),
+      step(3, div, DIV_PAIRS.length),
+      step(4, nonNegative, 6),
+      step(5, { op: 'isqrt', inputs: [4] }, 6),
+      step(6, denseLinear([3, 5], DIV_PAIRS.length + 6, 2, r, 3), 2),
+    ],
+    outputs: [{ tensor: 6, name: 'out', quant }],
+  }
+}

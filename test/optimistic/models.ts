@@ -1,3 +1,4 @@
+import { isqrtValue } from '../../src/ir/ops.js'
 import type { IrModel, PrimitiveOp } from '../../src/ir/types.js'
 import { inputTensor, quant, type Rng, rng, step } from '../../models/optimistic-models.js'
 
@@ -5,6 +6,9 @@ import { inputTensor, quant, type Rng, rng, step } from '../../models/optimistic
 export { denseLinear, inputTensor, mlp, type Rng, relu, rng, tinyModel } from '../../models/optimistic-models.js'
 
 type Range = [bigint, bigint]
+
+const KINDS = ['linear', 'requant', 'gather', 'max', 'lookup', 'mul'] as const
+const KINDS_WITH_DIV = [...KINDS, 'div', 'isqrt', 'div', 'isqrt'] as const
 
 /** The hull of the ranges of `ids` (and `extra`), or null when one of them has no known range. */
 function hull(ranges: ReadonlyMap<number, Range>, ids: readonly number[], extra: bigint[] = []): Range | null {
@@ -26,8 +30,12 @@ function hull(ranges: ReadonlyMap<number, Range>, ids: readonly number[], extra:
  * A mul multiplies an element of such a small-range tensor by any element of its operands
  * (the same element twice included), so products grow by a few bits per mul and always fit
  * int256 (see checkTotalOnLane).
+ * `divIsqrt` (off by default, so the seeds of the other tests keep their models) adds div and
+ * isqrt: a div divides any operand element (or 1) by an element of a tensor proven ≥ 1 with a
+ * random shift, an isqrt reads a tensor proven ≥ 0; while no such tensor exists, the step is a
+ * requant clamped to [1, hi] instead, which makes one.
  */
-export function randomModel(seed: number, steps = 6): IrModel {
+export function randomModel(seed: number, steps = 6, options: { divIsqrt?: boolean } = {}): IrModel {
   const r = rng(seed)
   const sizes = new Map<number, number>([
     [0, r.int(1, 7)],
@@ -46,12 +54,40 @@ export function randomModel(seed: number, steps = 6): IrModel {
   }
   for (let id = 2; id < steps + 2; id++) {
     const ids = [...sizes.keys()]
-    const kind = id === steps + 1 ? 'linear' : r.pick(['linear', 'requant', 'gather', 'max', 'lookup', 'mul'] as const)
+    let kind: (typeof KINDS_WITH_DIV)[number] | 'positive' =
+      id === steps + 1 ? 'linear' : r.pick(options.divIsqrt ? KINDS_WITH_DIV : KINDS)
+    // Tensors proven ≥ 1 for every lane input: divisors, and root operands.
+    const positive = ids.filter((t) => (ranges.get(t)?.[0] ?? 0n) >= 1n)
+    if ((kind === 'div' || kind === 'isqrt') && positive.length === 0) kind = 'positive'
     const inputs = r.next() < 0.4 && ids.length > 1 ? [r.pick(ids), r.pick(ids)] : [r.pick(ids)]
     const inSize = inputs.reduce((a, t) => a + sizes.get(t)!, 0)
     let op: PrimitiveOp
     let size: number
-    if (kind === 'requant') {
+    if (kind === 'positive') {
+      size = sizes.get(inputs[0])!
+      const hi = r.big(2, 100)
+      op = { op: 'requant', inputs: [inputs[0]], mul: r.big(0, 3000), shift: r.int(0, 12), zeroPoint: 0n, lo: 1n, hi }
+      ranges.set(id, [1n, hi])
+    } else if (kind === 'div') {
+      const den = r.pick(positive)
+      const operands = r.next() < 0.5 ? [den, r.pick(ids)] : [den]
+      const [denSize, total] = [sizes.get(den)!, operands.reduce((a, t) => a + sizes.get(t)!, 0)]
+      size = r.int(1, 6)
+      op = {
+        op: 'div',
+        inputs: operands,
+        num: Int32Array.from({ length: size }, () => (r.next() < 0.2 ? -1 : r.int(0, total - 1))),
+        // A broadcast divisor now and then: every element divided by the same one.
+        den: Int32Array.from({ length: size }, () => r.int(0, denSize - 1)),
+        shift: r.int(0, 16),
+      }
+    } else if (kind === 'isqrt') {
+      const source = r.pick(positive)
+      size = sizes.get(source)!
+      op = { op: 'isqrt', inputs: [source] }
+      const hi = ranges.get(source)![1]
+      ranges.set(id, [1n, isqrtValue(hi)])
+    } else if (kind === 'requant') {
       size = sizes.get(inputs[0])!
       const lo = r.next() < 0.5 ? r.big(-100, 0) : null
       const hi = r.next() < 0.5 ? r.big(1, 100) : null

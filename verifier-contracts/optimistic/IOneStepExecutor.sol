@@ -37,8 +37,9 @@ struct FoldQuery {
 /// @notice One leaf of the model parameter tree: everything the executor needs about a step.
 /// `opRoot` commits to per-element parameters (linear: rows (bias, termCount, termsRoot);
 /// gather: index map; max: rows (termCount, termsRoot); lookup: the table entries; mul: operand
-/// pairs); `consts` holds small op constants (requant: mul, shift, zeroPoint, hasLo, lo, hasHi,
-/// hi, then 1 when it rounds half to even; gather: fill; lookup: offset, table length).
+/// pairs; div: (num, den) pairs); `consts` holds small op constants (requant: mul, shift,
+/// zeroPoint, hasLo, lo, hasHi, hi, then 1 when it rounds half to even; gather: fill; lookup:
+/// offset, table length; div: shift).
 struct StepHeader {
     uint8 kind;
     uint32 outputSize;
@@ -50,7 +51,8 @@ struct StepHeader {
 
 interface IOneStepExecutor {
     /// @notice The correct value of `q.element` of step `q.stepIndex` (requant, gather, lookup,
-    /// mul); linear and max revert `FoldRequired` (their rows are folded term by term instead).
+    /// mul, div, isqrt); linear and max revert `FoldRequired` (their rows are folded term by
+    /// term instead).
     /// @param q The disputed element and its agreed pre-state.
     /// @param proof abi.encode(uint8 kind, StepHeader, bytes32[] headerPath, Body).
     /// @return value The element's value.

@@ -13,6 +13,8 @@ import {OneStepOperands} from "./OneStepOperands.sol";
 ///   gather:  (int256 source, bytes32[] indexPath, ElementOpening x[source])
 ///   lookup:  (ElementOpening x[element], int256 entry, bytes32[] entryPath)
 ///   mul:     (uint256 left, uint256 right, bytes32[] pairPath, ElementOpening a, ElementOpening b)
+///   div:     (int256 num, uint256 den, bytes32[] pairPath, ElementOpening a, ElementOpening d)
+///   isqrt:   ElementOpening x[element]
 /// Linear and max elements read a whole row, so they are folded term by term instead:
 /// `foldRow` opens the row (FoldRow), `foldStep` folds one term (FoldTerm). Every operand
 /// element is Merkle-proven, so no proof carries more than a few paths.
@@ -36,6 +38,15 @@ contract IntegerOneStep is IOneStepExecutor, OneStepOperands {
         bytes32[] pairPath;
         ElementOpening a;
         ElementOpening b;
+    }
+
+    /// The operand pair of one div element; num = -1 is the constant 1 (a reciprocal: `a` unused).
+    struct DivBody {
+        int256 num;
+        uint256 den;
+        bytes32[] pairPath;
+        ElementOpening a;
+        ElementOpening d;
     }
 
     /// A row: linear leaf keccak256(abi.encode(bias, termCount, termsRoot)); max leaf
@@ -88,6 +99,9 @@ contract IntegerOneStep is IOneStepExecutor, OneStepOperands {
     /// @notice The mul operand pair is not the model's for this element.
     /// @param element The element.
     error PairNotInModel(uint256 element);
+    /// @notice A committed div numerator column below -1 (-1 is the constant 1).
+    /// @param num The committed column.
+    error NumeratorOutOfRange(int256 num);
     /// @notice The folded term is beyond the row.
     /// @param term The term.
     /// @param termCount The row's term count.
@@ -129,6 +143,18 @@ contract IntegerOneStep is IOneStepExecutor, OneStepOperands {
                 abi.decode(proof, (uint8, StepHeader, bytes32[], MulBody));
             _checkHeader(q, h, hp, kind);
             return _mul(q, h, b);
+        }
+        if (kind == IntegerOps.KIND_DIV) {
+            (, StepHeader memory h, bytes32[] memory hp, DivBody memory b) =
+                abi.decode(proof, (uint8, StepHeader, bytes32[], DivBody));
+            _checkHeader(q, h, hp, kind);
+            return _div(q, h, b);
+        }
+        if (kind == IntegerOps.KIND_ISQRT) {
+            (, StepHeader memory h, bytes32[] memory hp, ElementOpening memory x) =
+                abi.decode(proof, (uint8, StepHeader, bytes32[], ElementOpening));
+            _checkHeader(q, h, hp, kind);
+            return _isqrt(q, h, x);
         }
         revert UnknownOpKind(kind);
     }
@@ -269,5 +295,45 @@ contract IntegerOneStep is IOneStepExecutor, OneStepOperands {
         int256 c = _operand(q, h, mb, ib, b.b);
         // Checked arithmetic: reverts on int256 overflow, which the commitment rules out.
         return IntegerOps.mul(a, c);
+    }
+
+    function _div(StepQuery calldata q, StepHeader memory h, DivBody memory b) private pure returns (int256) {
+        // INVARIANT: div carries one constant, its shift; the operand pair (num, den) is the
+        // model's for this element.
+        if (h.consts.length != 1 || h.consts[0] < 0) revert MalformedHeader(q.stepIndex);
+        bytes32 leaf = keccak256(abi.encode(b.num, b.den));
+        if (MerkleLib.rootFrom(leaf, q.element, b.pairPath, MerkleLib.depthFor(q.outputSize)) != h.opRoot) {
+            revert PairNotInModel(q.element);
+        }
+        // INVARIANT: the numerator is the pre-state's element at its committed column, or the
+        // constant 1 where the model commits -1 (a reciprocal); the divisor is the pre-state's
+        // element at its committed column.
+        if (b.num < -1) revert NumeratorOutOfRange(b.num);
+        int256 a = 1;
+        if (b.num >= 0) {
+            (uint256 ma, uint256 ia) = _locate(h, uint256(b.num));
+            a = _operand(q, h, ma, ia, b.a);
+        }
+        (uint256 md, uint256 id) = _locate(h, b.den);
+        int256 d = _operand(q, h, md, id, b.d);
+        // INVARIANT: a divisor below 1 is never the honest trace's: the reference executor
+        // refuses it and the bounds analysis over the whole input lane proves every divisor ≥ 1
+        // (checkTotalOnLane), so an agreed pre-state holding one was agreed by two dishonest
+        // parties. The executor then reverts (DivisorBelowOne): no value is defined. With an
+        // honest party in the game the bisection instead stops at the step that produced the
+        // divisor, and the claimant of that state loses there.
+        return IntegerOps.div(a, d, uint256(h.consts[0]));
+    }
+
+    function _isqrt(StepQuery calldata q, StepHeader memory h, ElementOpening memory x) private pure returns (int256) {
+        // INVARIANT: isqrt is elementwise over one operand and has no constants.
+        if (h.inputStates.length != 1 || h.inputSizes[0] != q.outputSize || h.consts.length != 0) {
+            revert MalformedHeader(q.stepIndex);
+        }
+        // INVARIANT: as a divisor below 1, a negative operand is never the honest trace's
+        // (bounds prove every operand ≥ 0 over the lane): the executor reverts
+        // (NegativeSquareRoot), and with an honest party the claimant of the state that
+        // produced it loses at that step.
+        return IntegerOps.isqrt(_operand(q, h, 0, q.element, x));
     }
 }

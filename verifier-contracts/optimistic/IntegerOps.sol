@@ -12,6 +12,10 @@ library IntegerOps {
     uint8 internal constant KIND_MAX = 3;
     uint8 internal constant KIND_LOOKUP = 4;
     uint8 internal constant KIND_MUL = 5;
+    uint8 internal constant KIND_DIV = 6;
+    uint8 internal constant KIND_ISQRT = 7;
+    /// The largest div shift: 2^(shift+1) is still a positive int256.
+    uint256 internal constant DIV_MAX_SHIFT = 253;
 
     /// @notice A requant shift above 255.
     /// @param shift The committed shift.
@@ -25,6 +29,12 @@ library IntegerOps {
     /// @param offset The table's first argument.
     /// @param tableLength The table's length.
     error LookupOutOfDomain(int256 x, int256 offset, uint256 tableLength);
+    /// @notice A divisor below 1 (no honest trace holds one: bounds prove every divisor ≥ 1).
+    /// @param d The divisor.
+    error DivisorBelowOne(int256 d);
+    /// @notice A square root of a negative value (no honest trace holds one: bounds prove every operand ≥ 0).
+    /// @param x The operand.
+    error NegativeSquareRoot(int256 x);
 
     /// floor(a / 2^shift).
     function floorShift(int256 a, uint256 shift) internal pure returns (int256) {
@@ -78,6 +88,56 @@ library IntegerOps {
     /// which the commitment rules out (src/optimistic/mul-range.ts bounds every product by 2^255).
     function mul(int256 a, int256 b) internal pure returns (int256) {
         return a * b;
+    }
+
+    /// round(a · 2^shift / d) half up = floor((2^(shift+1)·a + d) / (2d)), as src/ir/ops.ts
+    /// divValue. Checked: it reverts (Panic 0x11) when 2^(shift+1)·a + d or 2d leaves int256,
+    /// which the commitment rules out (src/optimistic/lane-check.ts bounds both over the lane).
+    function div(int256 a, int256 d, uint256 shift) internal pure returns (int256) {
+        // INVARIANT: the divisor is at least 1 (the quotient is defined and rounds as the IR's).
+        if (d < 1) revert DivisorBelowOne(d);
+        // INVARIANT: 2^(shift+1) is a positive int256.
+        if (shift > DIV_MAX_SHIFT) revert ShiftTooLarge(shift);
+        return floorDiv(a * (int256(1) << (shift + 1)) + d, 2 * d);
+    }
+
+    /// floor(n / m) for m > 0 and either sign of n (Solidity's `/` truncates towards zero).
+    function floorDiv(int256 n, int256 m) internal pure returns (int256 q) {
+        q = n / m;
+        if (n % m != 0 && n < 0) --q;
+    }
+
+    /// floor(√x), exact for every x in [0, 2^255), as src/ir/ops.ts isqrtValue: Newton's
+    /// iteration y ← (y + x/y) / 2 from y₀ = 2^ceil(bits(x)/2) ≥ √x decreases strictly while
+    /// y > floor(√x) and stops there (the first iterate not below y), the same iterates as the
+    /// TypeScript. At most about 9 iterations for 255 bits (quadratic convergence from y₀ < 2√x).
+    function isqrt(int256 x) internal pure returns (int256) {
+        // INVARIANT: the operand is at least 0 (the root is defined).
+        if (x < 0) revert NegativeSquareRoot(x);
+        uint256 a = uint256(x);
+        if (a < 2) return x;
+        uint256 y = uint256(1) << ((bitLength(a) + 1) >> 1);
+        unchecked {
+            // y ≤ 2^128 and a / y < 2^127: the sum cannot overflow.
+            for (;;) {
+                uint256 next = (y + a / y) >> 1;
+                if (next >= y) return int256(y);
+                y = next;
+            }
+        }
+    }
+
+    /// The number of significant bits of a (0 for 0).
+    function bitLength(uint256 a) internal pure returns (uint256 n) {
+        unchecked {
+            for (uint256 s = 128; s > 0; s >>= 1) {
+                if (a >> s != 0) {
+                    a >>= s;
+                    n += s;
+                }
+            }
+            if (a != 0) ++n;
+        }
     }
 
     /// bias + Σ vals[k] · x[cols[k]].

@@ -191,8 +191,8 @@ contract OptimisticGame is FoldGame {
         _advance(d, disputeId, m, leaf ? Phase.Step : Phase.Open);
     }
 
-    /// @notice Re-executes the disputed element (requant, gather, lookup, mul, or any padding
-    /// element, which must be 0). The challenger's clock; anyone may send it (the result is
+    /// @notice Re-executes the disputed element (requant, gather, lookup, mul, div, isqrt, or any
+    /// padding element, which must be 0). The challenger's clock; anyone may send it (the result is
     /// fixed by the proof). Linear and max elements go through startFold.
     /// @param disputeId The dispute.
     /// @param proof The executor's valueAt proof (ignored for a padding element).

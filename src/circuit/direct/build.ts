@@ -1,4 +1,3 @@
-import { UnimplementedOpError } from '../../ir/errors.js'
 /**
  * The direct R1CS backend: an IR model becomes the ConstraintSystem circom would produce from
  * emitCircuit's source at O1, and (given inputs) its witness, without a circom process.
@@ -25,6 +24,8 @@ import { UnimplementedOpError } from '../../ir/errors.js'
  *   transcriptions (Max2, Lookup, products), one component per gadget instance (mx<id>_<i>_<g>,
  *   lk<id>_<j>) written through PreCircuit.sink, their hints from the gadget's witness step.
  *   o1.ts orders sibling components by name, as circom labels them (mx5_0_10 before mx5_0_9).
+ *   div and isqrt in div.ts, transcribed like requant.ts (every template signal declared, O1
+ *   removes the copies): components dv<id>_<i>, sq<id>_<j>.
  * - Witness: the same pass with values (PreCircuit(true)): inputs from the caller, every
  *   other signal computed from the values of its operands as the template's `<--`/`<==` do
  *   (Requant's bits, e, winv, m; IsZero's inv; the gadgets' witness steps). The reference
@@ -56,6 +57,7 @@ import { DirectOpError, DirectWiresMismatchError } from './errors.js'
 import type { PoseidonTables } from './gadgets/poseidon-constants.js'
 import { type Component, INPUT, INTERMEDIATE, OUTPUT, PreCircuit, type Term } from './o1.js'
 import { poseidonTablesFor } from './hash.js'
+import { divOp, isqrtOp } from './div.js'
 import { lookupOp, maxOp, mulOp } from './ops.js'
 import { publicPart } from './public.js'
 import { constRef, type DirectRef, type Terms, termsOf } from './refs.js'
@@ -92,7 +94,7 @@ export interface BuildDirectReturnType {
 const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 
 /** The op kinds built directly (all of them: the check stays for the next op kind). */
-const DIRECT_OPS = new Set(['linear', 'requant', 'gather', 'max', 'lookup', 'mul'])
+const DIRECT_OPS = new Set(['linear', 'requant', 'gather', 'max', 'lookup', 'mul', 'div', 'isqrt'])
 
 /**
  * Throws the typed error of the first thing the direct backend cannot build yet (an op
@@ -214,7 +216,8 @@ function gadget(
   if (op.op === 'max') return maxOp(pc, comp, op, x, xb, id)
   if (op.op === 'lookup') return lookupOp(pc, comp, op, x, xb, id)
   if (op.op === 'mul') return mulOp(pc, comp, op, x, id)
-  throw new UnimplementedOpError({ op: op.op, backend: 'direct circuit backend' })
+  if (op.op === 'div') return divOp(pc, comp, op, x, xb, id)
+  return isqrtOp(pc, comp, op, x, xb, id)
 }
 
 /**
@@ -380,6 +383,7 @@ function outputCount(op: PrimitiveOp, x: DirectRef[]): number {
   if (op.op === 'linear') return op.bias.length
   if (op.op === 'max') return op.rowPtr.length - 1
   if (op.op === 'mul') return op.left.length
+  if (op.op === 'div') return op.num.length
   return x.length
 }
 

@@ -10,11 +10,12 @@ import {
   need,
   normalizeAxis,
   attrNum,
+  attrString,
   shapeOf,
 } from './common.js'
 
 /** y = f(x) elementwise: folded on constants, a float 'unary' step (a table lookup once quantised) otherwise. */
-function unary(ctx: Ctx, x: Sym | undefined, name: string, f: (v: number) => number): Sym[] {
+export function unary(ctx: Ctx, x: Sym | undefined, name: string, f: (v: number) => number): Sym[] {
   const X = need(ctx, x, 'input X')
   if (X.kind === 'const') return [{ ...X, data: X.data.map(f) }]
   const shape = X.a.shape
@@ -32,6 +33,52 @@ export function sigmoid(v: number): number {
 export const Sigmoid: Handler = (ctx, [x]) => unary(ctx, x, 'Sigmoid', sigmoid)
 
 export const Tanh: Handler = (ctx, [x]) => unary(ctx, x, 'Tanh', Math.tanh)
+
+export const Exp: Handler = (ctx, [x]) => unary(ctx, x, 'Exp', Math.exp)
+
+export const Log: Handler = (ctx, [x]) => unary(ctx, x, 'Log', Math.log)
+
+/**
+ * The error function, to about 1e-13 absolute: its Maclaurin series below |x| = 3 (alternating,
+ * so summing ~40 terms in float64 loses nothing that matters) and erfc's continued fraction
+ * beyond, where erf is within 2e-5 of ±1 and the fraction converges fast. onnxruntime computes
+ * in float32, so this is exact for the comparisons that matter.
+ */
+export function erf(x: number): number {
+  const a = Math.abs(x)
+  if (a < 3) {
+    let term = x,
+      sum = x
+    for (let n = 1; n < 60 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+      term *= (-x * x) / n
+      sum += term / (2 * n + 1)
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum
+  }
+  // erfc(a) = exp(-a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + 2/(a + …))))), evaluated bottom-up.
+  let f = a
+  for (let k = 60; k >= 1; k--) f = a + k / 2 / f
+  const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / f
+  return Math.sign(x) * (1 - erfc)
+}
+
+export const Erf: Handler = (ctx, [x]) => unary(ctx, x, 'Erf', erf)
+
+/** GELU: x·Φ(x) exactly (approximate = 'none') or with the tanh approximation, as ONNX Gelu (opset 20) defines them. */
+export function gelu(approximate: 'none' | 'tanh'): (v: number) => number {
+  if (approximate === 'tanh') {
+    const c = Math.sqrt(2 / Math.PI)
+    return (v) => 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v * v * v)))
+  }
+  return (v) => 0.5 * v * (1 + erf(v / Math.SQRT2))
+}
+
+export const Gelu: Handler = (ctx, [x]) => {
+  const approximate = attrString(ctx, 'approximate', 'none')
+  if (approximate !== 'none' && approximate !== 'tanh')
+    throw new LoweringError({ node: ctx.node, problem: `approximate must be "none" or "tanh", not "${approximate}"` })
+  return unary(ctx, x, `Gelu(approximate=${approximate})`, gelu(approximate))
+}
 
 export const LeakyRelu: Handler = (ctx, [x]) => {
   const alpha = attrNum(ctx, 'alpha', 0.01)
