@@ -223,6 +223,21 @@ export function quantize(
     }
     const wLimit = 2 ** (wBits - 1) - 1
     const accExp = Math.min(...ins.map((r, b) => r.exp + (maxW[b] > 0 ? expFor(maxW[b], wLimit) : 64)))
+    // An exact base finer than the accumulator (attention's products summed, then less the row's
+    // max, an activation) would get weights below 1 that round to 0: it is rescaled to accExp
+    // first, dropping only bits below the coarsest base's precision.
+    for (let b = 0; b < ins.length; b++) {
+      if (ins[b].exp <= accExp) continue
+      const id = push(step.origin, `${step.origin}:rescale`, shapes.get(op.inputs[b])!, {
+        op: 'requant',
+        inputs: [ins[b].id],
+        ...rescale(ins[b].exp, accExp),
+        zeroPoint: 0n,
+        lo: null,
+        hi: null,
+      })
+      ins[b] = { ...ins[b], id, exp: accExp }
+    }
     const factor = ins.map((r) => 2 ** (accExp - r.exp))
     const vals = new Array<bigint>(op.vals.length)
     for (let k = 0; k < vals.length; k++)
