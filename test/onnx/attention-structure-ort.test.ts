@@ -223,9 +223,8 @@ describe('the bundled MNIST ViT (models/mnist-vit.onnx)', () => {
       for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]))
       if (argmax(got) === argmax(want)) agree++
     }
-    // Measured 32/32 and max |error| 0.49 (int8, the 64 calibration samples); before the quantiser rescaled
-    // product bases beside activations (the MLP's GELU product into the down-projection plus
-    // the residual, attention's P·V into the projection) it was 8/32 and 12.9.
+    // Measured 32/32 and max |error| 0.49 (int8, the first 32 calibration samples); before the
+    // quantiser rescaled product bases read beside activations by one linear step, 8/32 and 12.9.
     console.log(`MNIST ViT: argmax ${agree}/32, max |error| ${worst.toPrecision(3)}`)
     expect(agree).toBeGreaterThanOrEqual(30)
     expect(worst).toBeLessThan(1.5)
