@@ -209,7 +209,7 @@ describe('the bundled MNIST ViT (models/mnist-vit.onnx)', () => {
   it('quantises at int8 with the float argmax on its calibration samples', () => {
     const graph = lowerOnnx(parseOnnx(readFileSync('models/mnist-vit.onnx')))
     const calib = parseInputs(
-      JSON.parse(readFileSync('models/data/mnist-vit-calibration.json', 'utf8')),
+      JSON.parse(readFileSync('models/data/mnist-calibration.json', 'utf8')),
       graph.inputs,
       { many: true },
     )
