@@ -11,6 +11,7 @@
  *   npx tsx models/train-mnist-vit.ts
  */
 import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 import { loadMnist, MNIST_SPLIT_SEED, seededRandom } from './mnist-data.js'
@@ -82,8 +83,10 @@ async function main(): Promise<void> {
   const sampleIndex = 0
   const sample = testSet[sampleIndex]
   await writeFileAtomic(out('./mnist-vit.onnx'), bytes)
-  await writeFileAtomic(out('./data/mnist-vit-input.json'), ezklInput([sample]))
-  await writeFileAtomic(out('./data/mnist-vit-calibration.json'), ezklInput(trainSet.slice(0, CALIBRATION_SAMPLES)))
+  // The sample input and calibration are the MLP's files (same split, same digits): written by
+  // models/train-mnist.ts, checked equal here rather than shipped twice.
+  await expectSameData('./data/mnist-input.json', ezklInput([sample]))
+  await expectSameData('./data/mnist-calibration.json', ezklInput(trainSet.slice(0, CALIBRATION_SAMPLES)))
   await writeJsonAtomic(out('./mnist-vit.json'), {
     generator: GENERATOR,
     onnxFile: 'mnist-vit.onnx',
@@ -114,10 +117,10 @@ async function main(): Promise<void> {
     floatTestAccuracyTypeScript: test.accuracy,
     /** onnxruntime-node on the written file, same digits; it predicts every digit as the trainer does. */
     floatTestAccuracy: onnxAccuracy,
-    sampleInputFile: 'data/mnist-vit-input.json',
+    sampleInputFile: 'data/mnist-input.json',
     sampleInputTestIndex: sampleIndex,
     sampleInputLabel: sample.label,
-    calibrationFile: 'data/mnist-vit-calibration.json',
+    calibrationFile: 'data/mnist-calibration.json',
     calibrationSamples: CALIBRATION_SAMPLES,
     calibrationSource: `train split, first ${CALIBRATION_SAMPLES}`,
   })
@@ -127,3 +130,9 @@ async function main(): Promise<void> {
 }
 
 await main()
+
+/** The MLP's data file must hold exactly what this trainer would write (else the split or the digits changed). */
+async function expectSameData(relative: string, expected: string): Promise<void> {
+  if ((await readFile(out(relative), 'utf8')) !== expected)
+    throw new Error(`${relative} differs from this trainer's digits: rerun models/train-mnist.ts first`)
+}

@@ -51,6 +51,8 @@ describe('the npm tarball', () => {
         // `veriml demo` and `veriml op demo`.
         'models/mnist-mlp.onnx',
         'models/mnist-mlp.json',
+        'models/mnist-vit.onnx',
+        'models/mnist-vit.json',
         'models/data/mnist-calibration.json',
         'models/data/mnist-input.json',
         'models/tiny-mlp.onnx',

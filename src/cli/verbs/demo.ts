@@ -2,9 +2,9 @@ import { type Verb, lazyVerb } from '../verb.js'
 
 export const demo: Verb = lazyVerb(
   {
-    usage: 'veriml demo',
-    summary: 'the whole flow on the bundled MNIST model',
-    flags: {},
+    usage: 'veriml demo [--model mlp|vit]',
+    summary: 'the whole flow on a bundled MNIST model (the MLP, or the vision transformer)',
+    flags: { model: { type: 'string', help: 'mlp (default) or vit' } },
     arity: 0,
   },
   async () => (await import('../actions/demo.js')).demo,
