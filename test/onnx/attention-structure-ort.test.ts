@@ -208,11 +208,9 @@ describe('the nanoGPT-shaped export (models/gpt.ts), both mask forms', () => {
 describe('the bundled MNIST ViT (models/mnist-vit.onnx)', () => {
   it('quantises at int8 with the float argmax on its calibration samples', () => {
     const graph = lowerOnnx(parseOnnx(readFileSync('models/mnist-vit.onnx')))
-    const calib = parseInputs(
-      JSON.parse(readFileSync('models/data/mnist-calibration.json', 'utf8')),
-      graph.inputs,
-      { many: true },
-    )
+    const calib = parseInputs(JSON.parse(readFileSync('models/data/mnist-calibration.json', 'utf8')), graph.inputs, {
+      many: true,
+    })
     const ir = quantize(graph, calib)
     const argmax = (v: ArrayLike<number>) => Array.from(v).indexOf(Math.max(...Array.from(v)))
     let agree = 0
