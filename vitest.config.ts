@@ -15,6 +15,7 @@ const FAST = [
   'test/onnx/activation.test.ts',
   'test/onnx/attention-structure.test.ts',
   'test/onnx/attention-structure-fold.test.ts',
+  'test/onnx/attention-structure-quant.test.ts',
   'test/onnx/attributes.test.ts',
   'test/onnx/lower.test.ts',
   'test/onnx/movement.test.ts',
