@@ -28,8 +28,8 @@ export interface GptConfig {
   seed: number
   input: 'ids' | 'embeddings'
   /**
-   * 'where': Where(causal, scores, −inf), nanoGPT's masked_fill as exported (veriml's parser
-   * refuses the −inf constant today); 'additive': scores + (0 | float32 min), finite.
+   * 'where': Where(causal, scores, −inf), nanoGPT's masked_fill as exported (veriml maps the
+   * −inf to its finite MASK_FILL); 'additive': scores + (0 | float32 min), finite.
    */
   mask: 'where' | 'additive'
 }

@@ -7,7 +7,8 @@ import { analyzeBounds } from './ir/bounds.js'
 import { execute } from './ir/execute.js'
 import { UnsupportedOpsError, lowerOnnx } from './onnx/lower.js'
 import { readOnnxFile } from './onnx/file.js'
-import { compareOutputs, runOnnxruntime } from './onnx/runtime.js'
+import { compareOutputs } from './onnx/runtime.js'
+import { floatReference } from './prove/float-reference.js'
 import { dequantize, parseInputs, quantizeInputs } from './quantize/input.js'
 import { onnxOutputs } from './quantize/postprocess.js'
 import { quantize } from './quantize/quantize.js'
@@ -40,7 +41,9 @@ export interface InspectModelParameters {
 
 /** What a model is made of, whether veriml supports it, and what its circuit would cost. */
 export async function inspectModel(p: InspectModelParameters): Promise<InspectModelReturnType> {
-  const { model: onnx, bytes } = await readOnnxFile(p.onnxPath, { dims: p.dims })
+  const calibration = p.calibrationPath ? await readCalibration(p.calibrationPath) : undefined
+  // A symbolic input dimension no --dim binds takes its size from the samples file.
+  const { model: onnx, bytes } = await readOnnxFile(p.onnxPath, { dims: p.dims, inputFile: calibration })
   const parameterCount = [...onnx.initializers.values()].reduce((s, t) => s + t.data.length, 0)
   const ops = new Map<string, number>()
   for (const n of onnx.nodes) ops.set(n.opType, (ops.get(n.opType) ?? 0) + 1)
@@ -61,9 +64,7 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
     lines.push('', `NOT SUPPORTED: ${error.shortMessage}`)
     return { text: lines.join('\n'), parameterCount, unsupported: error.nodes, estimatedConstraints: null }
   }
-  const samples = p.calibrationPath
-    ? parseInputs(await readCalibration(p.calibrationPath), graph.inputs, { many: true })
-    : null
+  const samples = calibration !== undefined ? parseInputs(calibration, graph.inputs, { many: true }) : null
   lines.push('', 'supported: every node lowers to the integer IR')
   // A quantised ONNX model carries its own scales: its estimate needs no samples file.
   if (samples || hasFixedScales(graph)) {
@@ -80,7 +81,7 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
       cost.mul +
       cost.div +
       cost.isqrt
-    const reference = await runOnnxruntime(bytes, onnx.inputs, yardstick)
+    const { reference, note } = await floatReference(bytes, onnx.inputs, yardstick, graph)
     // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
     const acc = compareOutputs(
       reference,
@@ -105,6 +106,7 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
         ],
       ]),
     )
+    if (note) lines.push(`note: ${note}`)
     return { text: lines.join('\n'), parameterCount, unsupported: [], estimatedConstraints: estimate }
   }
   lines.push('(pass --calibration samples.json for the quantisation error and the circuit cost estimate)')

@@ -72,6 +72,8 @@ export interface ReadOnnxFileReturnType {
   model: OnnxModel
   /** The model as one self-contained protobuf (external data inlined): for onnxruntime, hashing and copying. */
   bytes: Uint8Array
+  /** Symbolic input dimensions bound from `options.inputFile` (the explicit `dims` not included). */
+  inferredDims: Record<string, number>
 }
 
 /** Reads and parses an ONNX file, its external data (`model.onnx.data`) from the same folder. */

@@ -5,8 +5,44 @@ import type { OnnxModel } from './parse.js'
 import { type Ctx, type Handler, LoweringError, type Sym, constOf, materialize, shapeOf } from './ops/common.js'
 import { checkedSize } from './limits.js'
 import { AveragePool, BatchNormalization, Conv, GlobalAveragePool } from './ops/conv.js'
-import { Add, Gemm, MatMul, Mul, Sub } from './ops/linear.js'
-import { Concat, Flatten, Gather, Pad, Reshape, Slice, Squeeze, Transpose, Unsqueeze } from './ops/movement.js'
+import { Add, Gemm, MatMul, Mul, Neg, Sub } from './ops/linear.js'
+import { Einsum } from './ops/einsum.js'
+import { Trilu, Where } from './ops/mask.js'
+import {
+  Concat,
+  Expand,
+  Flatten,
+  Gather,
+  Pad,
+  Reshape,
+  Slice,
+  Split,
+  Squeeze,
+  Tile,
+  Transpose,
+  Unsqueeze,
+} from './ops/movement.js'
+import {
+  And,
+  ConstantOfShape,
+  Cos,
+  CumSum,
+  Ceil,
+  Equal,
+  Floor,
+  Mod,
+  Sin,
+  Size,
+  Greater,
+  GreaterOrEqual,
+  Less,
+  LessOrEqual,
+  NonZero,
+  Not,
+  Or,
+  Range,
+  Xor,
+} from './ops/shape-fold.js'
 import { Cast, Clip, Constant, Identity, Relu, Shape } from './ops/tensor.js'
 import { Erf, Exp, Gelu, HardSigmoid, LeakyRelu, Log, Sigmoid, Tanh } from './ops/activation.js'
 import {
@@ -132,6 +168,34 @@ export const OPS: Record<string, Handler> = {
   Slice,
   Concat,
   Gather,
+  // Attention structure (issue 16): index maps, constant-condition selection, shape folding.
+  Expand,
+  Tile,
+  Split,
+  Trilu,
+  Where,
+  Neg,
+  Einsum,
+  ConstantOfShape,
+  Range,
+  NonZero,
+  Equal,
+  Less,
+  LessOrEqual,
+  Greater,
+  GreaterOrEqual,
+  Not,
+  And,
+  Or,
+  Xor,
+  // On constants only (rotary tables, position ids, integer shape arithmetic).
+  Size,
+  Floor,
+  Ceil,
+  Mod,
+  Sin,
+  Cos,
+  CumSum,
 }
 
 /** Ops of the com.microsoft domain (onnxruntime's contrib ops) that veriml lowers. */

@@ -3,6 +3,7 @@ import { BaseError, type ErrorParameters } from '../errors.js'
 import { type ExternalDataResolver, inlineExternalData } from './external.js'
 import { LIMITS, SizeLimitError, checkedSize } from './limits.js'
 import { checkGraph } from './validate.js'
+import { dimsFromInputFile } from './symbolic-dims.js'
 import type { AttributeValue, OnnxModel, OpaqueAttribute, OnnxNode, OnnxTensor, OnnxValueInfo } from './types.js'
 
 const { onnx } = onnxProto
@@ -33,7 +34,7 @@ export class SymbolicDimensionError extends BaseError {
       {
         details: [
           p.param
-            ? `Bind it: --dim ${p.param}=1 (for a batch dimension) or the size you mean.`
+            ? `Bind it: --dim ${p.param}=1 (for a batch dimension) or the size you mean, or give samples (--calibration) as nested lists of the input's shape.`
             : 'Re-export the model with a fixed input shape.',
           ...(p.details ?? []),
         ],
@@ -51,6 +52,11 @@ export interface ParseOnnxOptions {
   dims?: Readonly<Record<string, number>>
   /** Reads a tensor's external data file (`model.onnx.data`); without it such a model is refused. */
   externalData?: ExternalDataResolver
+  /**
+   * The parsed JSON of an input or samples file: symbolic dimensions that `dims` leaves unbound
+   * are bound from the shapes of its nested lists (see dimsFromInputFile).
+   */
+  inputFile?: unknown
 }
 
 // protobufjs decodes int64 as Long objects (or numbers when long.js is absent).
@@ -100,10 +106,12 @@ export function parseTensor(t: InstanceType<typeof onnx.TensorProto> | null | un
   if (type in FLOAT_TYPES) {
     const values = raw ? FLOAT_TYPES[type](raw) : type === onnx.TensorProto.DataType.DOUBLE ? t.doubleData : t.floatData
     tensor = { dims, data: Float64Array.from(values ?? []), dataType: type }
-    const bad = tensor.data.findIndex((v) => !Number.isFinite(v as number))
+    // -inf is allowed: attention masks are written with it (masked_fill(-inf), triu(-inf)). The
+    // lowering maps mask values to a finite fill and refuses an infinity reaching any other step.
+    const bad = tensor.data.findIndex((v) => Number.isNaN(v) || v === Number.POSITIVE_INFINITY)
     if (bad >= 0)
       throw new OnnxParseError({
-        problem: `${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers`,
+        problem: `${label}: element ${bad} is ${tensor.data[bad]}; weights and constants must be finite numbers (or -inf in a mask)`,
       })
   } else {
     const values: ArrayLike<number | bigint | LongLike> = raw
@@ -249,8 +257,8 @@ export function parseOnnx(bytes: Uint8Array, name = 'model', options: ParseOnnxO
 export function parseOnnxSelfContained(
   bytes: Uint8Array,
   name = 'model',
-  { dims = {}, externalData }: ParseOnnxOptions = {},
-): { model: OnnxModel; bytes: Uint8Array } {
+  { dims = {}, externalData, inputFile }: ParseOnnxOptions = {},
+): { model: OnnxModel; bytes: Uint8Array; inferredDims: Record<string, number> } {
   let proto
   try {
     proto = onnx.ModelProto.decode(bytes)
@@ -259,8 +267,9 @@ export function parseOnnxSelfContained(
   }
   try {
     const inlined = inlineExternalData(proto, externalData)
-    const model = parseProto(proto, name, dims)
-    return { model, bytes: inlined > 0 ? onnx.ModelProto.encode(proto).finish() : bytes }
+    const inferredDims = inputFile === undefined ? {} : unboundFromFile(proto, dims, inputFile)
+    const model = parseProto(proto, name, { ...inferredDims, ...dims })
+    return { model, bytes: inlined > 0 ? onnx.ModelProto.encode(proto).finish() : bytes, inferredDims }
   } catch (cause) {
     // A structurally valid protobuf can still hold garbage (a bit flip, a wrong field type).
     if (cause instanceof BaseError) throw cause
@@ -269,6 +278,26 @@ export function parseOnnxSelfContained(
       cause,
     })
   }
+}
+
+/** The symbolic input dimensions `dims` leaves unbound, as the input file shows them. */
+function unboundFromFile(
+  proto: InstanceType<typeof onnx.ModelProto>,
+  dims: Readonly<Record<string, number>>,
+  inputFile: unknown,
+): Record<string, number> {
+  const weights = new Set((proto.graph?.initializer ?? []).map((t) => t.name ?? ''))
+  const declared = (proto.graph?.input ?? [])
+    .filter((v) => !weights.has(v.name ?? ''))
+    .map((v) => ({
+      name: v.name ?? '',
+      dims: (v.type?.tensorType?.shape?.dim ?? []).map((d) =>
+        (d.dimParam ?? '') !== '' ? (d.dimParam as string) : toNumber(d.dimValue as LongLike),
+      ),
+    }))
+  const { bound, conflict } = dimsFromInputFile(inputFile, declared)
+  if (conflict && !Object.hasOwn(dims, conflict.param)) throw new SymbolicDimensionError(conflict)
+  return Object.fromEntries(Object.entries(bound).filter(([k]) => !Object.hasOwn(dims, k)))
 }
 
 function parseProto(

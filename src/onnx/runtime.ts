@@ -12,6 +12,11 @@ export class OnnxRuntimeError extends BaseError {
   }
 }
 
+/** onnxruntime cannot load the model at all (as opposed to failing on a sample): the float graph can stand in. */
+export class OnnxRuntimeLoadError extends OnnxRuntimeError {
+  override name = 'OnnxRuntimeLoadError'
+}
+
 const firstLine = (e: unknown) =>
   String((e as Error)?.message ?? e)
     .split('\n')[0]
@@ -21,6 +26,21 @@ const firstLine = (e: unknown) =>
 function feed(info: OnnxValueInfo, values: Float64Array): ort.Tensor {
   if (info.elemType === 3) return new ort.Tensor('int8', Int8Array.from(values), info.shape)
   if (info.elemType === 2) return new ort.Tensor('uint8', Uint8Array.from(values), info.shape)
+  // Other declared types are fed as declared (a mask or position input of an attention export).
+  if (info.elemType === 7)
+    return new ort.Tensor(
+      'int64',
+      BigInt64Array.from(values, (v) => BigInt(Math.trunc(v))),
+      info.shape,
+    )
+  if (info.elemType === 6) return new ort.Tensor('int32', Int32Array.from(values), info.shape)
+  if (info.elemType === 9)
+    return new ort.Tensor(
+      'bool',
+      Uint8Array.from(values, (v) => (v !== 0 ? 1 : 0)),
+      info.shape,
+    )
+  if (info.elemType === 11) return new ort.Tensor('float64', Float64Array.from(values), info.shape)
   return new ort.Tensor('float32', Float32Array.from(values), info.shape)
 }
 
@@ -38,7 +58,7 @@ export async function runOnnxruntime(
     // Errors only: onnxruntime's warnings (shape merges it recovers from) would go to the user's terminal raw.
     session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3 })
   } catch (cause) {
-    throw new OnnxRuntimeError({
+    throw new OnnxRuntimeLoadError({
       problem: `onnxruntime cannot load the model (the float yardstick needs it): ${firstLine(cause)}`,
       details: [
         'veriml read the model, but onnxruntime refuses it: the model is probably malformed (check it with onnx.checker).',
@@ -61,6 +81,8 @@ export async function runOnnxruntime(
 }
 
 export interface AccuracyReport {
+  /** Set when the float reference is not onnxruntime's (it cannot load the model): says what it is instead. */
+  referenceNote?: string
   samples: number
   /** Largest |quantised - float| over all output elements, in real units. */
   maxAbsError: number

@@ -12,7 +12,9 @@ import { execute } from '../ir/execute.js'
 import { irToJson, modelId } from '../ir/serialize.js'
 import { lowerOnnx } from '../onnx/lower.js'
 import { readOnnxFile } from '../onnx/file.js'
-import { type AccuracyReport, compareOutputs, runOnnxruntime } from '../onnx/runtime.js'
+import type { FloatGraph } from '../onnx/graph.js'
+import { type AccuracyReport, compareOutputs, type runOnnxruntime } from '../onnx/runtime.js'
+import { floatReference } from './float-reference.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { onnxOutputs } from '../quantize/postprocess.js'
 import { DEFAULT_BITS, checkBitWidth, quantize } from '../quantize/quantize.js'
@@ -120,15 +122,24 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   // Refused before any work: a file, or a folder of other files.
   const outState = await checkOutDir(p.outDir)
   // bytes: self-contained (external data inlined), so the build's hash and copy cover the weights.
-  const { model: onnx, bytes } = await readOnnxFile(p.onnxPath, { dims: p.dims })
-  const graph = lowerOnnx(onnx)
   const calibrationText = p.calibrationPath
     ? (await readInputFile(p.calibrationPath, 'calibration')).toString('utf8')
     : null
+  const calibrationJson = calibrationText ? parseJson(calibrationText, `calibration ${p.calibrationPath}`) : undefined
+  // A symbolic input dimension no --dim binds takes its size from the calibration samples.
+  const {
+    model: onnx,
+    bytes,
+    inferredDims,
+  } = await readOnnxFile(p.onnxPath, {
+    dims: p.dims,
+    inputFile: calibrationJson,
+  })
+  const graph = lowerOnnx(onnx)
   // A quantised ONNX model (QDQ/QOperator) carries its own scales: no calibration, and a samples file is only the yardstick.
   const fixed = hasFixedScales(graph)
   const samples = calibrationText
-    ? parseInputs(parseJson(calibrationText, `calibration ${p.calibrationPath}`), graph.inputs, { many: true })
+    ? parseInputs(calibrationJson, graph.inputs, { many: true })
     : fixed
       ? []
       : defaultCalibration(graph.inputs)
@@ -145,11 +156,13 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   const ir = quantize(graph, samples, { activationBits, weightBits })
   const bounds = analyzeBounds(ir)
   const id = modelId(ir)
-  const dims = p.dims && Object.keys(p.dims).length > 0 ? p.dims : undefined
+  const allDims = { ...inferredDims, ...p.dims }
+  const dims = Object.keys(allDims).length > 0 ? allDims : undefined
   if (p.target === 'optimistic')
     return compileOptimistic({
       ...p,
       bytes,
+      graph,
       name: onnx.name,
       inputs: onnx.inputs,
       ir,
@@ -195,7 +208,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
   // The commitment the verifier compares the proof's last public signal with.
   if (emitted.layout.weights) emitted.layout.weights.commitment = (await weightCommitment(ir)).toString()
 
-  const accuracy = await floatYardstick(progress, bytes, onnx.inputs, ir, samples)
+  const accuracy = await floatYardstick(progress, bytes, onnx.inputs, ir, samples, graph)
 
   // Every artifact goes into a staging folder; the build folder changes only once all exist.
   const manifest = await withStaging(p.outDir, async (staging) => {
@@ -254,6 +267,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
 
 interface CompileOptimisticParameters extends CompileModelParameters {
   bytes: Uint8Array
+  graph: FloatGraph
   name: string
   inputs: Parameters<typeof runOnnxruntime>[1]
   ir: IrModel
@@ -287,7 +301,7 @@ async function compileOptimistic(p: CompileOptimisticParameters): Promise<Compil
     return reusedBuild(p.outDir, previous, p.ir)
   }
   const { ir } = p
-  const accuracy = await floatYardstick(p.progress, p.bytes, p.inputs, ir, p.samples)
+  const accuracy = await floatYardstick(p.progress, p.bytes, p.inputs, ir, p.samples, p.graph)
   const manifest = await withStaging(p.outDir, async (staging) => {
     const sp = artifactPaths(staging)
     await writeFileAtomic(sp.onnx, p.bytes)
@@ -351,10 +365,12 @@ function floatYardstick(
   inputs: Parameters<typeof runOnnxruntime>[1],
   ir: IrModel,
   samples: Float64Array[][],
+  graph: FloatGraph,
 ): Promise<AccuracyReport> {
   return progress.step('float yardstick (onnxruntime)', async () => {
     const yardstick = (samples.length > 0 ? samples : domainSamples(ir, DEFAULT_CALIBRATION_SAMPLES)).slice(0, 64)
-    const reference = await runOnnxruntime(bytes, inputs, yardstick)
+    const { reference, note } = await floatReference(bytes, inputs, yardstick, graph)
+    if (note) progress.info(note)
     // A final Softmax is applied in float to the proven logits, as onnxruntime's output has it.
     const quantized = yardstick.map((s) =>
       onnxOutputs(
@@ -362,7 +378,7 @@ function floatYardstick(
         execute(ir, quantizeInputs(ir.inputs, s)).outputs.map((o, k) => dequantize(o, ir.outputs[k].quant)),
       ),
     )
-    return compareOutputs(reference, quantized)
+    return { ...compareOutputs(reference, quantized), ...(note ? { referenceNote: note } : {}) }
   })
 }
 

@@ -74,7 +74,7 @@ describe('the nanoGPT-shaped ONNX generator', () => {
         0,
       )
     // The file holds the tied matrix twice (Gather reads [vocab, embd], MatMul [embd, vocab]).
-    // The additive mask: veriml's parser refuses the −inf constant of the Where form (for now).
+    // The additive mask form (the Where form parses too now, its −inf included).
     expect(stored(gptOnnx({ mask: 'additive' }))).toBe(208_320 + 65 * 64)
     expect(stored(gptOnnx({ mask: 'additive', input: 'embeddings' }))).toBe(208_320)
   })

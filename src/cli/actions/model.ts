@@ -103,6 +103,7 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
       ]),
     )
     if (r.manifest.options.calibration.startsWith('default')) console.log(DEFAULT_CALIBRATION_NOTE)
+    if (r.accuracy.referenceNote) console.log(`note: ${r.accuracy.referenceNote}`)
     return 0
   }
   const r = await compileModel({
@@ -152,5 +153,6 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
   )
   // Said out loud: with no samples the scales fit inputs in [-1, 1), and run/prove refuse any input outside it.
   if (m.options.calibration.startsWith('default')) console.log(DEFAULT_CALIBRATION_NOTE)
+  if (r.accuracy.referenceNote) console.log(`note: ${r.accuracy.referenceNote}`)
   return 0
 }

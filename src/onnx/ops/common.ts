@@ -160,6 +160,13 @@ function emitStep(ctx: Ctx, s: AffineSym, inputs: number[]): number {
   // Zero fill only: a gather's fill is not requantised, so another constant could leave the activation domain.
   const index = gatherIndex(a)
   if (index) return emit(ctx, { kind: 'gather', inputs, index, fill: 0 }, a.shape, origin)
+  // The parser lets -inf through for attention masks, which Where and Add map to a finite fill; anywhere else it is refused.
+  if (!a.vals.every(Number.isFinite) || !a.bias.every(Number.isFinite))
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'an infinite constant (-inf) reaches a linear step',
+      details: ['-inf is supported only as an attention mask: the fill of a Where, or a constant added to scores.'],
+    })
   return emit(
     ctx,
     { kind: 'affine', inputs, rowPtr: a.rowPtr, cols: a.cols, vals: a.vals, bias: a.bias },
@@ -185,7 +192,7 @@ export function needConst(ctx: Ctx, s: Sym | undefined, what: string): ConstSym 
       node: ctx.node,
       problem: `${what} must be a constant (an initializer or Constant node)`,
       details: [
-        'Only elementwise Mul takes two input-dependent tensors; weights of linear ops (Conv, Gemm, MatMul…) must be constants.',
+        'Only Mul, MatMul and Gemm take two input-dependent tensors; weights of the other linear ops (Conv…) and parameters must be constants.',
       ],
     })
   return v

@@ -1,5 +1,5 @@
 import { sizeOf } from '../graph.js'
-import { reshapeTarget, strides, unravel } from '../shapes.js'
+import { broadcastIndex, broadcastShapes, reshapeTarget, strides, unravel } from '../shapes.js'
 import {
   type Handler,
   LoweringError,
@@ -221,4 +221,56 @@ export const Gather: Handler = (ctx, [x, indicesIn]) => {
       return (b * d + indices[j]) * inner + i
     }),
   ]
+}
+
+/** Expand: numpy broadcast of the input to (the broadcast of) a constant shape: an index map. */
+export const Expand: Handler = (ctx, [x, shapeIn]) => {
+  const v = need(ctx, x, 'input')
+  const wanted = Array.from(needConst(ctx, shapeIn, 'shape').data)
+  const out = broadcastShapes(shapeOf(v), wanted)
+  if (!out) throw new LoweringError({ node: ctx.node, problem: `cannot expand [${shapeOf(v)}] to [${wanted}]` })
+  const index = broadcastIndex(shapeOf(v), out)
+  return [remap(v, out, (o) => index[o])]
+}
+
+/** Tile: the input repeated `repeats[i]` times along each axis: an index map. */
+export const Tile: Handler = (ctx, [x, repeatsIn]) => {
+  const v = need(ctx, x, 'input')
+  const s = shapeOf(v)
+  const repeats = Array.from(needConst(ctx, repeatsIn, 'repeats').data)
+  if (repeats.length !== s.length || repeats.some((n) => !Number.isInteger(n) || n < 0))
+    throw new LoweringError({ node: ctx.node, problem: `repeats [${repeats}] do not fit an input of rank ${s.length}` })
+  const out = s.map((d, i) => d * repeats[i])
+  const si = strides(s),
+    so = strides(out)
+  return [remap(v, out, (o) => unravel(o, out, so).reduce((at, c, i) => at + (c % s[i]) * si[i], 0))]
+}
+
+/**
+ * Split along `axis`: sizes from the `split` attribute (opset < 13) or input (≥ 13), else equal
+ * parts, one per output (the last one smaller when opset 18's num_outputs does not divide).
+ */
+export const Split: Handler = (ctx, [x, splitIn]) => {
+  const v = need(ctx, x, 'input')
+  const s = shapeOf(v)
+  const axis = normalizeAxis(ctx, attrNum(ctx, 'axis', 0), s.length)
+  const d = s[axis]
+  const count = ctx.node.outputs.length
+  const given = intsParam(ctx, splitIn, 'split')
+  const part = Math.ceil(d / count)
+  const sizes = given ?? Array.from({ length: count }, (_, i) => Math.max(0, Math.min(part, d - i * part)))
+  if (sizes.length !== count || sizes.reduce((a, b) => a + b, 0) !== d || (!given && d % count !== 0 && ctx.opset < 18))
+    throw new LoweringError({
+      node: ctx.node,
+      problem: `cannot split axis ${axis} of size ${d} into ${given ? `[${given}]` : `${count} equal parts`}`,
+    })
+  const si = strides(s)
+  let at = 0
+  return sizes.map((n) => {
+    const lo = at
+    at += n
+    const out = s.map((e, i) => (i === axis ? n : e))
+    const so = strides(out)
+    return remap(v, out, (o) => unravel(o, out, so).reduce((acc, c, i) => acc + (i === axis ? c + lo : c) * si[i], 0))
+  })
 }

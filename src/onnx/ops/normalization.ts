@@ -14,10 +14,12 @@ import {
   need,
   needConst,
   normalizeAxis,
+  remap,
   shapeOf,
 } from './common.js'
 import { elementwise } from './linear.js'
-import { reduceLinear, reduceMax, reduceStep, reducer, reduction } from './reduce.js'
+import { maskedRows } from './mask.js'
+import { type Reduction, reduceLinear, reduceMax, reduceStep, reducer, reduction } from './reduce.js'
 
 /**
  * Division, square roots, powers, softmax inside the graph and LayerNormalization: the ops of
@@ -133,16 +135,21 @@ function softmaxInGraph(ctx: Ctx, X: Sym, op: 'softmax' | 'logsoftmax'): Sym {
   const legacy = ctx.opset < 13
   const axis = normalizeAxis(ctx, attrNum(ctx, 'axis', legacy ? 1 : -1), rank)
   const axes = legacy ? [...Array(rank).keys()].slice(axis) : [axis]
+  // Masked positions (a causal mask's MASK_FILL, src/onnx/ops/mask.ts) have weight exactly 0:
+  // they are zeroed in the input, left out of the max, and zeroed again after exp, so neither
+  // the scores' calibrated range nor the row sum ever sees the mask value.
+  const masked = op === 'softmax' ? maskedRows(X) : null
+  const unmasked = (v: Sym) => (masked ? remap(v, shape, (o) => (masked[o] ? -1 : o)) : v)
   // The input is read by the max and by the subtraction: emitted once, and a pending linear map
   // (a Gemm's logits) is not recomputed inside the subtraction.
-  const x = fresh(materialize(ctx, X), shape)
+  const x = fresh(materialize(ctx, unmasked(X)), shape)
   const r = reduction(shape, axes)
-  const centred = elementwise(ctx, [x, reduceMax(ctx, x, r)], 'Sub')
+  const centred = elementwise(ctx, [x, reduceMax(ctx, x, masked ? withoutMasked(ctx, r, masked) : r)], 'Sub')
   // x − max ≤ 0, which the integer bounds cannot see: a clamp at 0 that never binds says so, and
   // once quantised it is the requant to the activation itself, so exp's table stops at 0 (129
   // entries for int8, none of them beyond exp(0) = 1).
   const nonPositive = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, centred)], lo: null, hi: 0 }, shape)
-  const [e] = unary(ctx, fresh(nonPositive, shape), 'Exp', Math.exp)
+  const e = unmasked(unary(ctx, fresh(nonPositive, shape), 'Exp', Math.exp)[0])
   const sum = reduceLinear(e, r, 1)
   if (op === 'softmax') return divide(ctx, e, sum)
   // The row sum holds exp(0) = 1, so it is ≥ 1: saying so (a clamp that never binds) keeps the
@@ -150,6 +157,19 @@ function softmaxInGraph(ctx: Ctx, X: Sym, op: 'softmax' | 'logsoftmax'): Sym {
   const atLeastOne = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, sum)], lo: 1, hi: null }, r.kept)
   const [logSum] = unary(ctx, fresh(atLeastOne, r.kept), 'Log', Math.log)
   return elementwise(ctx, [centred, logSum], 'Sub')
+}
+
+/** The reduction's rows without the masked positions; a row masked entirely has no softmax (onnxruntime's is NaN). */
+function withoutMasked(ctx: Ctx, r: Reduction, masked: Uint8Array): Reduction {
+  const rowPtr = new Int32Array(r.rowPtr.length)
+  const cols: number[] = []
+  for (let o = 0; o + 1 < r.rowPtr.length; o++) {
+    for (let k = r.rowPtr[o]; k < r.rowPtr[o + 1]; k++) if (!masked[r.cols[k]]) cols.push(r.cols[k])
+    rowPtr[o + 1] = cols.length
+    if (rowPtr[o + 1] === rowPtr[o])
+      throw new LoweringError({ node: ctx.node, problem: 'a softmax row is masked at every position' })
+  }
+  return { ...r, rowPtr, cols: Int32Array.from(cols) }
 }
 
 /** A final Softmax keeps its note (the logits are proven); anywhere else it is decomposed. */

@@ -96,7 +96,8 @@ export const Clip: Handler = (ctx, [x, minIn, maxIn]) => {
     if (input) {
       const c = needConst(ctx, input, name)
       if (c.data.length !== 1) throw new LoweringError({ node: ctx.node, problem: `${name} must be a scalar` })
-      return c.data[0]
+      // -inf (let through by the parser for masks) is no bound at all.
+      return Number.isFinite(c.data[0]) ? c.data[0] : null
     }
     const a = ctx.node.attributes[name]
     return typeof a === 'number' ? a : null
