@@ -1,0 +1,191 @@
+/**
+ * The bundled MNIST vision transformer (models/mnist-vit.onnx, models/train-mnist-vit.ts) on
+ * the zk path: constraints in total, by op kind and by ONNX op (what each attention score,
+ * softmax element, normalised element and GELU costs), compile (direct backend), dev setup,
+ * prove, verify off-chain and on chain (registry gas), and held-out accuracy: the float model
+ * in onnxruntime, veriml's integer model (reference executor, what is proven), and proofs whose
+ * public outputs must equal the executor's on a few digits. Writes bench/results/vit-<date>.{json,md}.
+ *
+ *   npx tsx bench/vit.ts [--proofs=N]
+ */
+import { readFile } from 'node:fs/promises'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { loadMnist } from '../models/mnist-data.js'
+import { verifyBuildOnChain } from '../src/chain/model.js'
+import { opEmitter } from '../src/circuit/gadgets.js'
+import { type Cost, type Ref, addCost, zeroCost } from '../src/circuit/lc.js'
+import { analyzeBounds } from '../src/ir/bounds.js'
+import { execute } from '../src/ir/execute.js'
+import type { IrModel } from '../src/ir/types.js'
+import { compileModel } from '../src/prove/compile.js'
+import { proveModel } from '../src/prove/prove.js'
+import { setupModel } from '../src/prove/setup.js'
+import { verifyProof } from '../src/prove/verify.js'
+import { dequantize, quantizeInputs } from '../src/quantize/input.js'
+import { shutdown } from '../src/shutdown.js'
+import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
+
+const ROOT = join(import.meta.dirname, '..')
+const ONNX = join(ROOT, 'models', 'mnist-vit.onnx')
+const CALIBRATION = join(ROOT, 'models', 'data', 'mnist-calibration.json')
+const PROOFS = Number(process.argv.find((a) => a.startsWith('--proofs='))?.slice(9) ?? 3)
+const argmax = (v: ArrayLike<number | bigint>) => {
+  let b = 0
+  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i
+  return b
+}
+const total = (c: Cost) => c.inputRangeChecks + c.requant + c.linear + c.hashing + c.max + c.lookup + c.mul + c.div + c.isqrt
+
+/**
+ * Constraints of every IR step from the circom emitter's own plans (on stand-in wires), grouped
+ * by the ONNX node(s) the step came from and by op kind: the compiler's count is authoritative,
+ * and the grouped sum is reported beside it.
+ */
+function costsByOrigin(ir: IrModel): { origin: string; kind: string; elements: number; constraints: number }[] {
+  const bounds = analyzeBounds(ir)
+  const emit = opEmitter(null)
+  const rows = new Map<string, { origin: string; kind: string; elements: number; constraints: number }>()
+  for (const step of ir.steps) {
+    const ids = step.op.inputs
+    const xb = { lo: ids.flatMap((i) => bounds.get(i)!.lo), hi: ids.flatMap((i) => bounds.get(i)!.hi) }
+    const x: Ref[] = xb.lo.map((_, j) => ({ sig: `x${j}`, mul: 1n, add: 0n }))
+    const { cost } = emit(step.op, x, xb, step.output.id)
+    const n = total(cost)
+    if (n === 0) continue
+    const key = `${step.origin}|${step.op.op}`
+    const row = rows.get(key) ?? { origin: step.origin, kind: step.op.op, elements: 0, constraints: 0 }
+    row.elements += bounds.get(step.output.id)!.lo.length
+    row.constraints += n
+    rows.set(key, row)
+  }
+  return [...rows.values()]
+}
+
+interface Accuracy {
+  onnxruntime: number
+  integer: number
+  argmaxAgreement: number
+  maxAbsError: number
+  executorMsPerDigit: number
+}
+
+async function accuracy(ir: IrModel, test: ReturnType<typeof loadMnist>['test']): Promise<Accuracy> {
+  const session = await ort.InferenceSession.create(await readFile(ONNX))
+  let onnx = 0,
+    integer = 0,
+    agree = 0,
+    maxAbsError = 0,
+    executorMs = 0
+  for (const s of test) {
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', s.pixels, [1, 1, 28, 28]) })
+    const reference = out[session.outputNames[0]].data as Float32Array
+    const started = performance.now()
+    const q = execute(ir, quantizeInputs(ir.inputs, [Float64Array.from(s.pixels)])).outputs[0]
+    executorMs += performance.now() - started
+    const real = dequantize(q, ir.outputs[0].quant)
+    onnx += Number(argmax(reference) === s.label)
+    integer += Number(argmax(q) === s.label)
+    agree += Number(argmax(q) === argmax(reference))
+    for (let i = 0; i < real.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(real[i] - reference[i]))
+  }
+  await session.release()
+  const n = test.length
+  return { onnxruntime: onnx / n, integer: integer / n, argmaxAgreement: agree / n, maxAbsError, executorMsPerDigit: executorMs / n }
+}
+
+const loadAtStart = loadavg()
+const { test } = loadMnist()
+const dir = join(ROOT, 'build', 'bench', 'vit')
+console.error('[vit] compile (direct backend)')
+const compiled = await compileModel({
+  onnxPath: ONNX,
+  outDir: dir,
+  force: true,
+  calibrationPath: CALIBRATION,
+  visibility: { input: 'hashed', output: 'public' },
+})
+console.error(`[vit] ${compiled.manifest.constraintCount} constraints; dev setup`)
+const setup = await setupModel({ model: compiled.model, dev: true, force: true })
+const { model } = setup
+const { ir } = model
+const report = JSON.parse(await readFile(model.paths.report, 'utf8')) as { cost: Cost }
+const byOrigin = costsByOrigin(ir)
+const grouped = zeroCost()
+grouped.inputRangeChecks = report.cost.inputRangeChecks
+console.error('[vit] proofs')
+const proofs: { digit: number; label: number; witnessMs: number; proveMs: number; verifyMs: number; equal: boolean }[] = []
+for (let d = 0; d < PROOFS; d++) {
+  const s = test[d]
+  const input = { input_data: [Array.from(s.pixels)] }
+  const proofDir = join(dir, `proof-${d}`)
+  const p = await proveModel({ model, input, outDir: proofDir })
+  const v = await verifyProof({ model, proofDir })
+  if (!v.valid) throw new Error(`[vit] proof of digit ${d} does not verify: ${v.reason}`)
+  const q = execute(ir, quantizeInputs(ir.inputs, [Float64Array.from(s.pixels)])).outputs[0]
+  const equal = JSON.stringify(p.outputs[0].map(String)) === JSON.stringify(q.map(String))
+  proofs.push({ digit: d, label: s.label, witnessMs: p.witnessMs, proveMs: p.proveMs, verifyMs: v.verifyMs, equal })
+}
+console.error('[vit] on-chain verification (embedded anvil)')
+const chain = await verifyBuildOnChain({ model, proofDir: join(dir, 'proof-0') })
+console.error(`[vit] accuracy on ${test.length} held-out digits`)
+const heldOut = await accuracy(ir, test)
+
+const machine = {
+  cpus: cpus().length,
+  cpu: cpus()[0]?.model,
+  node: process.version,
+  loadAverage1m: { start: loadAtStart[0], end: loadavg()[0] },
+}
+const date = new Date().toISOString().slice(0, 10)
+const result = {
+  machine,
+  constraints: compiled.manifest.constraintCount,
+  cost: report.cost,
+  byOrigin,
+  byOriginSum: byOrigin.reduce((n, r) => n + r.constraints, 0) + report.cost.inputRangeChecks + report.cost.hashing,
+  irSteps: ir.steps.length,
+  compileMs: compiled.manifest.timings.compileMs,
+  devSetupMs: setup.setupMs,
+  proofs,
+  verifyGas: chain.accepted ? Number(chain.gasUsed) : null,
+  heldOutDigits: test.length,
+  accuracy: heldOut,
+}
+addCost(grouped, report.cost)
+await writeJsonAtomic(join(ROOT, 'bench', 'results', `vit-${date}.json`), result)
+
+const s = (v: number) => `${(v / 1000).toFixed(2)} s`
+const pct = (v: number) => `${(100 * v).toFixed(2)} %`
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const c = report.cost
+const lines = [
+  `MNIST ViT (models/mnist-vit.onnx), ${machine.cpus} cores, ${machine.node}, load ${machine.loadAverage1m.start.toFixed(1)} → ${machine.loadAverage1m.end.toFixed(1)}`,
+  '',
+  '| measure | value |',
+  '|---|---|',
+  `| R1CS constraints | ${result.constraints.toLocaleString('en-US')} (${ir.steps.length} IR steps) |`,
+  `| by kind: input range checks / requant / max / lookup / mul / div / isqrt / hashing | ${c.inputRangeChecks} / ${c.requant} / ${c.max} / ${c.lookup} / ${c.mul} / ${c.div} / ${c.isqrt} / ${c.hashing} |`,
+  `| compile (direct backend) | ${s(result.compileMs)} |`,
+  `| dev setup | ${s(result.devSetupMs)} |`,
+  `| witness / prove (median of ${proofs.length}) | ${s(median(proofs.map((p) => p.witnessMs)))} / ${s(median(proofs.map((p) => p.proveMs)))} |`,
+  `| verify off-chain | ${median(proofs.map((p) => p.verifyMs)).toFixed(0)} ms |`,
+  `| verify on chain (registry, verifier + record) | ${result.verifyGas?.toLocaleString('en-US') ?? 'REJECTED'} gas |`,
+  `| held-out accuracy, float (onnxruntime, ${test.length} digits) | ${pct(heldOut.onnxruntime)} |`,
+  `| held-out accuracy, veriml integer model (what is proven) | ${pct(heldOut.integer)} |`,
+  `| integer vs float: argmax agreement, max abs logit error | ${pct(heldOut.argmaxAgreement)}, ${heldOut.maxAbsError.toPrecision(3)} |`,
+  `| proofs whose public outputs equal the executor's | ${proofs.filter((p) => p.equal).length} of ${proofs.length} |`,
+  `| reference executor per digit | ${heldOut.executorMsPerDigit.toFixed(1)} ms |`,
+  '',
+  '| ONNX node(s) | IR op | elements | constraints | per element |',
+  '|---|---|---|---|---|',
+  ...byOrigin.map(
+    (r) =>
+      `| ${r.origin} | ${r.kind} | ${r.elements} | ${r.constraints.toLocaleString('en-US')} | ${(r.constraints / r.elements).toFixed(1)} |`,
+  ),
+]
+const md = `${lines.join('\n')}\n`
+await writeFileAtomic(join(ROOT, 'bench', 'results', `vit-${date}.md`), md)
+console.log(md)
+await shutdown()
