@@ -83,6 +83,13 @@ export interface FloatDiv {
   inputs: number[]
   num: Int32Array
   den: Int32Array
+  /**
+   * A lower bound every divisor holds for every input, known from the graph's structure (a
+   * softmax row sum holds exp(0) = 1), which interval bounds cannot see. The quantiser clamps
+   * the divisor there (a clamp that never binds), so the reciprocal's proven range — and every
+   * range check after it — is as narrow as the values really are.
+   */
+  denLo?: number
 }
 
 /**

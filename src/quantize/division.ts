@@ -123,16 +123,20 @@ export function lowerDiv(ctx: NonlinearContext, step: FloatStep, op: FloatDiv): 
   const nRaw = nIn && ctx.realized(nIn.input)
   // INVARIANT: every divisor is proven ≥ 1 (the clamp), and at most DIVISOR_BITS wide.
   const drop = Math.max(0, bitLength(maxMagnitude(ctx.bounds(d.id))) - DIVISOR_BITS)
+  const dExp = d.exp - drop
+  // A structural lower bound (a softmax row sum ≥ exp(0) = 1), less 2^-8 of it for the rounding of
+  // the terms (tables keep ≥ 8 bits): a clamp that never binds, which narrows the reciprocal's
+  // proven range from [.., 2^s] to [.., 2^s / lo] and every range check downstream with it.
+  const floor = op.denLo === undefined ? 1n : BigInt(Math.floor(op.denLo * 2 ** dExp * (1 - 2 ** -8)))
   const divisor = ctx.push(step.origin, `${step.origin}:divisor`, ctx.shapeOf(dIn.input), {
     op: 'requant',
     inputs: [d.id],
     mul: 1n,
     shift: drop,
     zeroPoint: 0n,
-    lo: 1n,
+    lo: floor > 1n ? floor : 1n,
     hi: null,
   })
-  const dExp = d.exp - drop
   const dMax = (maxMagnitude(ctx.bounds(d.id)) >> BigInt(drop)) + 1n
   const den = Int32Array.from(op.den, (v) => v - dIn.offset)
   // The numerator exactly when it is narrow (an activation, a linear accumulator), else as an activation.

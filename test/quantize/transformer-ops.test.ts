@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { execute } from '../../src/ir/execute.js'
-import type { LookupOp } from '../../src/ir/types.js'
+import type { LookupOp, RequantOp } from '../../src/ir/types.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { type NodeSpec, buildModel } from '../../src/onnx/write.js'
@@ -46,6 +46,13 @@ describe('softmax inside the graph, quantised, against onnxruntime', () => {
       // One reciprocal per row, one product per element.
       expect(only(a.ir, 'div').num.length).toBe(3)
       expect(only(a.ir, 'mul').left.length).toBe(3 * 16)
+      // The row sum is clamped at (just under) exp(0) = 1, not at 1 LSB: the reciprocal's proven
+      // range is 2^15 times narrower, and the clamp never binds (every sum is at least exp(0)).
+      const recip = only(a.ir, 'div')
+      const divisor = stepOf(a.ir, recip.inputs[0])
+      const floor = (divisor.op as RequantOp).lo!
+      expect(floor > 1n << 12n).toBe(true)
+      for (const v of a.values) expect(v.get(divisor.output.id)!.every((d) => d > floor)).toBe(true)
     }
   })
 })

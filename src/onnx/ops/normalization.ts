@@ -36,7 +36,7 @@ const constant = (dims: number[], v: number): Sym => ({
 })
 
 /** a / b with NumPy broadcasting: folded on constants, affine for a constant divisor, a float 'div' step otherwise. */
-export function divide(ctx: Ctx, a: Sym, b: Sym): Sym {
+export function divide(ctx: Ctx, a: Sym, b: Sym, denLo?: number): Sym {
   const shape = broadcastShapes(shapeOf(a), shapeOf(b))
   if (!shape)
     throw new LoweringError({ node: ctx.node, problem: `shapes [${shapeOf(a)}] and [${shapeOf(b)}] do not broadcast` })
@@ -71,6 +71,7 @@ export function divide(ctx: Ctx, a: Sym, b: Sym): Sym {
       inputs,
       num: broadcastIndex(a.a.shape, shape),
       den: broadcastIndex(b.a.shape, shape).map((v) => v + off),
+      ...(denLo === undefined ? {} : { denLo }),
     },
     shape,
   )
@@ -151,7 +152,8 @@ function softmaxInGraph(ctx: Ctx, X: Sym, op: 'softmax' | 'logsoftmax'): Sym {
   const nonPositive = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, centred)], lo: null, hi: 0 }, shape)
   const e = unmasked(unary(ctx, fresh(nonPositive, shape), 'Exp', Math.exp)[0])
   const sum = reduceLinear(e, r, 1)
-  if (op === 'softmax') return divide(ctx, e, sum)
+  // The row sum holds the max's exp(0) = 1: the divisor's lower bound, which the integer bounds cannot see.
+  if (op === 'softmax') return divide(ctx, e, sum, 1)
   // The row sum holds exp(0) = 1, so it is ≥ 1: saying so (a clamp that never binds) keeps the
   // log's table to a positive domain once quantised.
   const atLeastOne = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, sum)], lo: 1, hi: null }, r.kept)
