@@ -5,7 +5,8 @@ import { DEFAULT_VISIBILITY } from './prove/compile.js'
 import { emitCircuit } from './circuit/emit.js'
 import { analyzeBounds } from './ir/bounds.js'
 import { execute } from './ir/execute.js'
-import { UnsupportedOpsError, lowerOnnx } from './onnx/lower.js'
+import { UnsupportedOpsError } from './onnx/lower.js'
+import { lowerModel } from './prove/lower-model.js'
 import { readOnnxFile } from './onnx/file.js'
 import { compareOutputs } from './onnx/runtime.js'
 import { floatReference } from './prove/float-reference.js'
@@ -58,7 +59,7 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
   ]
   let graph
   try {
-    graph = lowerOnnx(onnx)
+    graph = lowerModel(onnx)
   } catch (error) {
     if (!(error instanceof UnsupportedOpsError)) throw error
     lines.push('', `NOT SUPPORTED: ${error.shortMessage}`)

@@ -219,9 +219,10 @@ const INTEGER_INPUTS: Record<number, { lo: number; hi: number }> = { 2: { lo: 0,
 
 export interface LowerOnnxOptions {
   /**
-   * A Softmax or LogSoftmax producing a graph output: 'logits' (today's default) proves its
-   * input and notes the function for reports; 'probabilities' proves the model's own output,
-   * decomposed as anywhere else in the graph (max, exp lookup, row sum, reciprocal).
+   * A Softmax or LogSoftmax producing a graph output: 'probabilities' (the default) proves the
+   * model's own output, decomposed as anywhere else in the graph (max, exp lookup, row sum,
+   * reciprocal); 'logits' proves its input — fewer constraints, the same argmax — and notes the
+   * function, computed in float from the proven logits for reports.
    */
   finalSoftmax?: 'logits' | 'probabilities'
 }
@@ -252,7 +253,7 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
   const read = new Set(model.nodes.flatMap((n) => n.inputs))
   // No output counts as final for Softmax when the probabilities are to be proven.
   const finalOutputs = new Set(
-    options.finalSoftmax === 'probabilities' ? [] : model.outputs.map((o) => o.name).filter((n) => !read.has(n)),
+    options.finalSoftmax === 'logits' ? model.outputs.map((o) => o.name).filter((n) => !read.has(n)) : [],
   )
   const ctx: Ctx = {
     steps: [],

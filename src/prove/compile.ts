@@ -10,7 +10,7 @@ import { weightCommitment } from '../circuit/weights.js'
 import { analyzeBounds } from '../ir/bounds.js'
 import { execute } from '../ir/execute.js'
 import { irToJson, modelId } from '../ir/serialize.js'
-import { lowerOnnx } from '../onnx/lower.js'
+import { type FinalSoftmax, lowerModel } from './lower-model.js'
 import { readOnnxFile } from '../onnx/file.js'
 import type { FloatGraph } from '../onnx/graph.js'
 import { type AccuracyReport, compareOutputs, type runOnnxruntime } from '../onnx/runtime.js'
@@ -63,6 +63,12 @@ export interface CompileModelParameters {
    * compiles the emitted source (wasm witness generator), the cross-check.
    */
   compiler?: Compiler
+  /**
+   * A final Softmax/LogSoftmax: 'probabilities' (default) proves the model's own output;
+   * 'logits' proves its input (fewer constraints, same argmax) and reports the probabilities
+   * computed in float from it.
+   */
+  finalSoftmax?: FinalSoftmax
 }
 
 /** A compile option file that cannot be read as given (calibration samples that are not JSON). */
@@ -135,7 +141,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     dims: p.dims,
     inputFile: calibrationJson,
   })
-  const graph = lowerOnnx(onnx)
+  const graph = lowerModel(onnx, p.finalSoftmax)
   // A quantised ONNX model (QDQ/QOperator) carries its own scales: no calibration, and a samples file is only the yardstick.
   const fixed = hasFixedScales(graph)
   const samples = calibrationText

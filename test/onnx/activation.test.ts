@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type FloatGraph, executeFloat } from '../../src/onnx/graph.js'
-import { lowerOnnx } from '../../src/onnx/lower.js'
+import { type LowerOnnxOptions, lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { type AttributeSpec, type BuildModelParameters, buildModel } from '../../src/onnx/write.js'
 import { applyPostprocess } from '../../src/quantize/postprocess.js'
@@ -11,9 +11,14 @@ import { f32, int, oneNode, ortRun, samples, worstRelative } from './ort-diff.js
  * The float graph (with a final Softmax applied from its output note) against onnxruntime on
  * random inputs uniform in [-scale, scale): within 1e-4 (onnxruntime computes in float32).
  */
-async function agrees(params: BuildModelParameters, seed: number, scale: number): Promise<FloatGraph> {
+async function agrees(
+  params: BuildModelParameters,
+  seed: number,
+  scale: number,
+  options: LowerOnnxOptions = {},
+): Promise<FloatGraph> {
   const bytes = buildModel(params)
-  const graph = lowerOnnx(parseOnnx(bytes))
+  const graph = lowerOnnx(parseOnnx(bytes), options)
   const xs = samples(rng(seed), graph.inputs, 3, -scale, scale)
   const reference = await ortRun(bytes, graph.inputs, xs)
   xs.forEach((x, k) => {
@@ -104,7 +109,8 @@ describe('elementwise activations', () => {
   })
 })
 
-describe('Softmax and LogSoftmax as the final op', () => {
+describe("Softmax and LogSoftmax as the final op, proven as logits (finalSoftmax: 'logits')", () => {
+  const logits = { finalSoftmax: 'logits' } as const
   const cases = (['Softmax', 'LogSoftmax'] as const).flatMap((op) => [
     { op, opset: 13, axis: undefined },
     { op, opset: 13, axis: 0 },
@@ -123,6 +129,7 @@ describe('Softmax and LogSoftmax as the final op', () => {
         oneNode(op, shape, axis === undefined ? {} : { axis: { int: axis } }, { opset }),
         seed,
         4,
+        logits,
       )
       // No step: the output is the logits, here the input itself.
       expect(graph.steps).toEqual([])
@@ -157,6 +164,7 @@ describe('Softmax and LogSoftmax as the final op', () => {
       },
       520,
       3,
+      logits,
     )
     expect(graph.steps.map((s) => s.op.kind)).toEqual(['affine'])
     expect(graph.outputs).toEqual([

@@ -12,12 +12,11 @@ import { shutdown } from '../../src/shutdown.js'
 import { rng } from '../helpers/circuit.js'
 import { f32, ortRun } from '../onnx/ort-diff.js'
 
-describe('a model ending in Softmax: run and prove report probabilities', () => {
+describe('a model ending in Softmax', () => {
   afterAll(shutdown)
-
-  it('proves the logits; output.json and runModel add the float probabilities; the accuracy report compares probabilities', async () => {
-    const r = rng(800)
-    const bytes = buildModel({
+  const r = rng(800)
+  const classifier = () =>
+    buildModel({
       name: 'softmax-classifier',
       inputs: [{ name: 'x', shape: [1, 6] }],
       outputs: [{ name: 'probs', shape: [1, 4] }],
@@ -27,18 +26,48 @@ describe('a model ending in Softmax: run and prove report probabilities', () => 
         { op: 'Softmax', name: 'softmax', inputs: ['z'], outputs: ['probs'] },
       ],
     })
+  const x = [0.3, -0.7, 0.1, 0.9, -0.2, 0.5]
+  const input = { input_data: [x] }
+
+  it("proves the model's own output by default: output_data holds the probabilities, as onnxruntime's", async () => {
+    const bytes = classifier()
     const tmp = await mkdtemp(join(tmpdir(), 'veriml-softmax-'))
     const onnxPath = join(tmp, 'model.onnx'),
       dir = join(tmp, 'build'),
       proofDir = join(tmp, 'proof')
     await writeFile(onnxPath, bytes)
     const { accuracy } = await compileModel({ onnxPath, outDir: dir })
+    expect(accuracy.maxAbsError).toBeLessThan(0.02)
+    expect(accuracy.argmaxAgreement).toBe(1)
+    const run = await runModel({ model: dir, input })
+    const [want] = (await ortRun(bytes, [{ name: 'x', shape: [1, 6] }], [[Float64Array.from(x)]]))[0]
+    // The proven output is the distribution itself: no float note, no separate probabilities.
+    expect(run.probabilities).toBeUndefined()
+    expect(run.real[0].reduce((a, b) => a + b, 0)).toBeCloseTo(1, 1)
+    expect(Math.max(...run.real[0].map((p, i) => Math.abs(p - want.data[i])))).toBeLessThan(0.02)
+    await setupModel({ model: dir, dev: true })
+    await proveModel({ model: dir, input, outDir: proofDir })
+    expect((await verifyProof({ model: dir, proofDir })).valid).toBe(true)
+    const out = JSON.parse(await readFile(proofPaths(proofDir).output, 'utf8'))
+    expect(out.output_data).toEqual(run.real)
+    expect(out).not.toHaveProperty('probabilities')
+    const ir = JSON.parse(await readFile(artifactPaths(dir).ir, 'utf8'))
+    expect(ir.outputs[0]).not.toHaveProperty('postprocess')
+    expect(ir.steps.map((s: { op: { op: string } }) => s.op.op)).toContain('div')
+  })
+
+  it("finalSoftmax: 'logits' proves the logits; run and prove add the float probabilities; the accuracy report compares probabilities", async () => {
+    const bytes = classifier()
+    const tmp = await mkdtemp(join(tmpdir(), 'veriml-softmax-'))
+    const onnxPath = join(tmp, 'model.onnx'),
+      dir = join(tmp, 'build'),
+      proofDir = join(tmp, 'proof')
+    await writeFile(onnxPath, bytes)
+    const { accuracy } = await compileModel({ onnxPath, outDir: dir, finalSoftmax: 'logits' })
     // The yardstick is onnxruntime's softmax output: probabilities, compared with the softmax of the proven logits.
     expect(accuracy.maxAbsError).toBeLessThan(0.02)
     expect(accuracy.argmaxAgreement).toBe(1)
 
-    const x = [0.3, -0.7, 0.1, 0.9, -0.2, 0.5]
-    const input = { input_data: [x] }
     const run = await runModel({ model: dir, input: input })
     const [want] = (await ortRun(bytes, [{ name: 'x', shape: [1, 6] }], [[Float64Array.from(x)]]))[0]
     expect(run.probabilities).toHaveLength(1)

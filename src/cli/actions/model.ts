@@ -1,3 +1,4 @@
+import { FINAL_SOFTMAX, type FinalSoftmax } from '../../prove/lower-model.js'
 import type { InputVisibility, OutputVisibility, WeightVisibility } from '../../circuit/layout.js'
 import { inspectModel } from '../../inspect.js'
 import { compileModel } from '../../prove/compile.js'
@@ -88,6 +89,7 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
       activationBits: bits('activation-bits'),
       weightBits: bits('weight-bits'),
       dims: dimsFlag(flags),
+      finalSoftmax: choiceFlag<FinalSoftmax>(flags, 'final-softmax', FINAL_SOFTMAX),
       progress: terminalProgress(),
     })
     console.log(
@@ -120,6 +122,7 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
     activationBits: bits('activation-bits'),
     weightBits: bits('weight-bits'),
     dims: dimsFlag(flags),
+    finalSoftmax: choiceFlag<FinalSoftmax>(flags, 'final-softmax', FINAL_SOFTMAX),
     progress: terminalProgress(),
   })
   const m = r.manifest

@@ -36,7 +36,7 @@ export const quantize: Verb = lazyVerb(
 export const compile: Verb = lazyVerb(
   {
     usage:
-      'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed] [--compiler direct|circom]',
+      'veriml compile model.onnx --out DIR [--target zk|optimistic] [--calibration samples.json] [--input-visibility public|hashed|private] [--output-visibility public|hashed] [--weights constant|hashed] [--compiler direct|circom] [--final-softmax probabilities|logits]',
     summary: 'ONNX → integer IR → circom circuit → r1cs and witness generator',
     flags: {
       out: { type: 'string', help: 'build folder' },
@@ -57,7 +57,11 @@ export const compile: Verb = lazyVerb(
       dim: FLAG.dim,
       compiler: {
         type: 'string',
-        help: 'direct (default: the R1CS and witness written from the IR, no circom run; for now linear, requant and gather models with public or private parts and constant weights, others fall back to circom) | circom (circom compiles the emitted source; wasm witness generator)',
+        help: 'direct (default: the R1CS and witness written from the IR, no circom run) | circom (circom compiles the emitted source; wasm witness generator)',
+      },
+      'final-softmax': {
+        type: 'string',
+        help: "probabilities (default: a final Softmax proves the model's own output) | logits (proves its input, fewer constraints, same argmax; probabilities reported in float)",
       },
     },
     arity: 1,
