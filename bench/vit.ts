@@ -7,6 +7,7 @@
  * public outputs must equal the executor's on a few digits. Writes bench/results/vit-<date>.{json,md}.
  *
  *   npx tsx bench/vit.ts [--proofs=N]
+ *   npx tsx bench/vit.ts --report=bench/results/vit-<date>.json   # the tables again from a run's JSON
  */
 import { readFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
@@ -15,7 +16,7 @@ import * as ort from 'onnxruntime-node'
 import { loadMnist } from '../models/mnist-data.js'
 import { verifyBuildOnChain } from '../src/chain/model.js'
 import { opEmitter } from '../src/circuit/gadgets.js'
-import { type Cost, type Ref, addCost, zeroCost } from '../src/circuit/lc.js'
+import type { Cost, Ref } from '../src/circuit/lc.js'
 import { analyzeBounds } from '../src/ir/bounds.js'
 import { execute } from '../src/ir/execute.js'
 import type { IrModel } from '../src/ir/types.js'
@@ -36,7 +37,8 @@ const argmax = (v: ArrayLike<number | bigint>) => {
   for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i
   return b
 }
-const total = (c: Cost) => c.inputRangeChecks + c.requant + c.linear + c.hashing + c.max + c.lookup + c.mul + c.div + c.isqrt
+const total = (c: Cost) =>
+  c.inputRangeChecks + c.requant + c.linear + c.hashing + c.max + c.lookup + c.mul + c.div + c.isqrt
 
 /**
  * Constraints of every IR step from the circom emitter's own plans (on stand-in wires), grouped
@@ -92,100 +94,144 @@ async function accuracy(ir: IrModel, test: ReturnType<typeof loadMnist>['test'])
   }
   await session.release()
   const n = test.length
-  return { onnxruntime: onnx / n, integer: integer / n, argmaxAgreement: agree / n, maxAbsError, executorMsPerDigit: executorMs / n }
+  return {
+    onnxruntime: onnx / n,
+    integer: integer / n,
+    argmaxAgreement: agree / n,
+    maxAbsError,
+    executorMsPerDigit: executorMs / n,
+  }
 }
 
-const loadAtStart = loadavg()
-const { test } = loadMnist()
-const dir = join(ROOT, 'build', 'bench', 'vit')
-console.error('[vit] compile (direct backend)')
-const compiled = await compileModel({
-  onnxPath: ONNX,
-  outDir: dir,
-  force: true,
-  calibrationPath: CALIBRATION,
-  visibility: { input: 'hashed', output: 'public' },
-})
-console.error(`[vit] ${compiled.manifest.constraintCount} constraints; dev setup`)
-const setup = await setupModel({ model: compiled.model, dev: true, force: true })
-const { model } = setup
-const { ir } = model
-const report = JSON.parse(await readFile(model.paths.report, 'utf8')) as { cost: Cost }
-const byOrigin = costsByOrigin(ir)
-const grouped = zeroCost()
-grouped.inputRangeChecks = report.cost.inputRangeChecks
-console.error('[vit] proofs')
-const proofs: { digit: number; label: number; witnessMs: number; proveMs: number; verifyMs: number; equal: boolean }[] = []
-for (let d = 0; d < PROOFS; d++) {
-  const s = test[d]
-  const input = { input_data: [Array.from(s.pixels)] }
-  const proofDir = join(dir, `proof-${d}`)
-  const p = await proveModel({ model, input, outDir: proofDir })
-  const v = await verifyProof({ model, proofDir })
-  if (!v.valid) throw new Error(`[vit] proof of digit ${d} does not verify: ${v.reason}`)
-  const q = execute(ir, quantizeInputs(ir.inputs, [Float64Array.from(s.pixels)])).outputs[0]
-  const equal = JSON.stringify(p.outputs[0].map(String)) === JSON.stringify(q.map(String))
-  proofs.push({ digit: d, label: s.label, witnessMs: p.witnessMs, proveMs: p.proveMs, verifyMs: v.verifyMs, equal })
+type Result = {
+  machine: { cpus: number; node: string; loadAverage1m: { start: number; end: number } }
+  constraints: number
+  cost: Cost
+  byOrigin: ReturnType<typeof costsByOrigin>
+  byOriginSum: number
+  irSteps: number
+  compileMs: number
+  devSetupMs: number
+  proofs: { digit: number; label: number; witnessMs: number; proveMs: number; verifyMs: number; equal: boolean }[]
+  verifyGas: number | null
+  heldOutDigits: number
+  accuracy: Accuracy
 }
-console.error('[vit] on-chain verification (embedded anvil)')
-const chain = await verifyBuildOnChain({ model, proofDir: join(dir, 'proof-0') })
-console.error(`[vit] accuracy on ${test.length} held-out digits`)
-const heldOut = await accuracy(ir, test)
 
-const machine = {
-  cpus: cpus().length,
-  cpu: cpus()[0]?.model,
-  node: process.version,
-  loadAverage1m: { start: loadAtStart[0], end: loadavg()[0] },
-}
-const date = new Date().toISOString().slice(0, 10)
-const result = {
-  machine,
-  constraints: compiled.manifest.constraintCount,
-  cost: report.cost,
-  byOrigin,
-  byOriginSum: byOrigin.reduce((n, r) => n + r.constraints, 0) + report.cost.inputRangeChecks + report.cost.hashing,
-  irSteps: ir.steps.length,
-  compileMs: compiled.manifest.timings.compileMs,
-  devSetupMs: setup.setupMs,
-  proofs,
-  verifyGas: chain.accepted ? Number(chain.gasUsed) : null,
-  heldOutDigits: test.length,
-  accuracy: heldOut,
-}
-addCost(grouped, report.cost)
-await writeJsonAtomic(join(ROOT, 'bench', 'results', `vit-${date}.json`), result)
+async function measure(): Promise<{ result: Result; date: string }> {
+  const loadAtStart = loadavg()
+  const { test } = loadMnist()
+  const dir = join(ROOT, 'build', 'bench', 'vit')
+  console.error('[vit] compile (direct backend)')
+  const compiled = await compileModel({
+    onnxPath: ONNX,
+    outDir: dir,
+    force: true,
+    calibrationPath: CALIBRATION,
+    visibility: { input: 'hashed', output: 'public' },
+  })
+  console.error(`[vit] ${compiled.manifest.constraintCount} constraints; dev setup`)
+  const setup = await setupModel({ model: compiled.model, dev: true, force: true })
+  const { model } = setup
+  const { ir } = model
+  const report = JSON.parse(await readFile(model.paths.report, 'utf8')) as { cost: Cost }
+  const byOrigin = costsByOrigin(ir)
+  console.error('[vit] proofs')
+  const proofs: {
+    digit: number
+    label: number
+    witnessMs: number
+    proveMs: number
+    verifyMs: number
+    equal: boolean
+  }[] = []
+  for (let d = 0; d < PROOFS; d++) {
+    const s = test[d]
+    const input = { input_data: [Array.from(s.pixels)] }
+    const proofDir = join(dir, `proof-${d}`)
+    const p = await proveModel({ model, input, outDir: proofDir })
+    const v = await verifyProof({ model, proofDir })
+    if (!v.valid) throw new Error(`[vit] proof of digit ${d} does not verify: ${v.reason}`)
+    const q = execute(ir, quantizeInputs(ir.inputs, [Float64Array.from(s.pixels)])).outputs[0]
+    const equal = JSON.stringify(p.outputs[0].map(String)) === JSON.stringify(q.map(String))
+    proofs.push({ digit: d, label: s.label, witnessMs: p.witnessMs, proveMs: p.proveMs, verifyMs: v.verifyMs, equal })
+  }
+  console.error('[vit] on-chain verification (embedded anvil)')
+  const chain = await verifyBuildOnChain({ model, proofDir: join(dir, 'proof-0') })
+  console.error(`[vit] accuracy on ${test.length} held-out digits`)
+  const heldOut = await accuracy(ir, test)
 
-const s = (v: number) => `${(v / 1000).toFixed(2)} s`
-const pct = (v: number) => `${(100 * v).toFixed(2)} %`
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const c = report.cost
-const lines = [
-  `MNIST ViT (models/mnist-vit.onnx), ${machine.cpus} cores, ${machine.node}, load ${machine.loadAverage1m.start.toFixed(1)} → ${machine.loadAverage1m.end.toFixed(1)}`,
-  '',
-  '| measure | value |',
-  '|---|---|',
-  `| R1CS constraints | ${result.constraints.toLocaleString('en-US')} (${ir.steps.length} IR steps) |`,
-  `| by kind: input range checks / requant / max / lookup / mul / div / isqrt / hashing | ${c.inputRangeChecks} / ${c.requant} / ${c.max} / ${c.lookup} / ${c.mul} / ${c.div} / ${c.isqrt} / ${c.hashing} |`,
-  `| compile (direct backend) | ${s(result.compileMs)} |`,
-  `| dev setup | ${s(result.devSetupMs)} |`,
-  `| witness / prove (median of ${proofs.length}) | ${s(median(proofs.map((p) => p.witnessMs)))} / ${s(median(proofs.map((p) => p.proveMs)))} |`,
-  `| verify off-chain | ${median(proofs.map((p) => p.verifyMs)).toFixed(0)} ms |`,
-  `| verify on chain (registry, verifier + record) | ${result.verifyGas?.toLocaleString('en-US') ?? 'REJECTED'} gas |`,
-  `| held-out accuracy, float (onnxruntime, ${test.length} digits) | ${pct(heldOut.onnxruntime)} |`,
-  `| held-out accuracy, veriml integer model (what is proven) | ${pct(heldOut.integer)} |`,
-  `| integer vs float: argmax agreement, max abs logit error | ${pct(heldOut.argmaxAgreement)}, ${heldOut.maxAbsError.toPrecision(3)} |`,
-  `| proofs whose public outputs equal the executor's | ${proofs.filter((p) => p.equal).length} of ${proofs.length} |`,
-  `| reference executor per digit | ${heldOut.executorMsPerDigit.toFixed(1)} ms |`,
-  '',
-  '| ONNX node(s) | IR op | elements | constraints | per element |',
-  '|---|---|---|---|---|',
-  ...byOrigin.map(
-    (r) =>
-      `| ${r.origin} | ${r.kind} | ${r.elements} | ${r.constraints.toLocaleString('en-US')} | ${(r.constraints / r.elements).toFixed(1)} |`,
-  ),
-]
-const md = `${lines.join('\n')}\n`
+  const machine = {
+    cpus: cpus().length,
+    cpu: cpus()[0]?.model,
+    node: process.version,
+    loadAverage1m: { start: loadAtStart[0], end: loadavg()[0] },
+  }
+  const date = new Date().toISOString().slice(0, 10)
+  const result = {
+    machine,
+    constraints: compiled.manifest.constraintCount,
+    cost: report.cost,
+    byOrigin,
+    byOriginSum: byOrigin.reduce((n, r) => n + r.constraints, 0) + report.cost.inputRangeChecks + report.cost.hashing,
+    irSteps: ir.steps.length,
+    compileMs: compiled.manifest.timings.compileMs,
+    devSetupMs: setup.setupMs,
+    proofs,
+    verifyGas: chain.accepted ? Number(chain.gasUsed) : null,
+    heldOutDigits: test.length,
+    accuracy: heldOut,
+  }
+  await writeJsonAtomic(join(ROOT, 'bench', 'results', `vit-${date}.json`), result)
+  return { result, date }
+}
+
+/** A fused affine's origin lists every ONNX node folded into it: the first and the last name it. */
+const shortOrigin = (o: string) => {
+  const nodes = o.split('+')
+  return nodes.length <= 3 ? o : `${nodes[0]} … ${nodes.at(-1)} (${nodes.length} nodes)`
+}
+
+function markdown(result: Result): string {
+  const s = (v: number) => `${(v / 1000).toFixed(2)} s`
+  const pct = (v: number) => `${(100 * v).toFixed(2)} %`
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+  const c = result.cost
+  const { machine, proofs, accuracy: heldOut } = result
+  const lines = [
+    `MNIST ViT (models/mnist-vit.onnx), ${machine.cpus} cores, ${machine.node}, load ${machine.loadAverage1m.start.toFixed(1)} → ${machine.loadAverage1m.end.toFixed(1)}`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| R1CS constraints | ${result.constraints.toLocaleString('en-US')} (${result.irSteps} IR steps) |`,
+    `| by kind: input range checks / requant / max / lookup / mul / div / isqrt / hashing | ${c.inputRangeChecks} / ${c.requant} / ${c.max} / ${c.lookup} / ${c.mul} / ${c.div} / ${c.isqrt} / ${c.hashing} |`,
+    `| compile (direct backend) | ${s(result.compileMs)} |`,
+    `| dev setup | ${s(result.devSetupMs)} |`,
+    `| witness / prove (median of ${proofs.length}) | ${s(median(proofs.map((p) => p.witnessMs)))} / ${s(median(proofs.map((p) => p.proveMs)))} |`,
+    `| verify off-chain | ${median(proofs.map((p) => p.verifyMs)).toFixed(0)} ms |`,
+    `| verify on chain (registry, verifier + record) | ${result.verifyGas?.toLocaleString('en-US') ?? 'REJECTED'} gas |`,
+    `| held-out accuracy, float (onnxruntime, ${result.heldOutDigits} digits) | ${pct(heldOut.onnxruntime)} |`,
+    `| held-out accuracy, veriml integer model (what is proven) | ${pct(heldOut.integer)} |`,
+    `| integer vs float: argmax agreement, max abs logit error | ${pct(heldOut.argmaxAgreement)}, ${heldOut.maxAbsError.toPrecision(3)} |`,
+    `| proofs whose public outputs equal the executor's | ${proofs.filter((p) => p.equal).length} of ${proofs.length} |`,
+    `| reference executor per digit | ${heldOut.executorMsPerDigit.toFixed(1)} ms |`,
+    '',
+    '| ONNX node(s) | IR op | elements | constraints | per element |',
+    '|---|---|---|---|---|',
+    ...result.byOrigin.map(
+      (r) =>
+        `| ${shortOrigin(r.origin)} | ${r.kind} | ${r.elements} | ${r.constraints.toLocaleString('en-US')} | ${(r.constraints / r.elements).toFixed(1)} |`,
+    ),
+  ]
+  return `${lines.join('\n')}\n`
+}
+
+// `--report=bench/results/vit-<date>.json`: the table again from a run's JSON, measuring nothing.
+const reportOnly = process.argv.find((a) => a.startsWith('--report='))?.slice(9)
+const { result, date } = reportOnly
+  ? { result: JSON.parse(await readFile(reportOnly, 'utf8')) as Result, date: reportOnly.match(/vit-(.*)\.json$/)![1] }
+  : await measure()
+const md = markdown(result)
 await writeFileAtomic(join(ROOT, 'bench', 'results', `vit-${date}.md`), md)
 console.log(md)
 await shutdown()

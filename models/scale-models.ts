@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { buildModel, type BuildModelParameters } from '../src/onnx/write.js'
 import { writeFileAtomic } from '../src/util/fs.js'
+import { GPT_DEFAULTS, gptOnnx, gptParameterCount } from './gpt.js'
 import { seededRandom } from './mnist-data.js'
 
 export interface ScaleModel {
@@ -170,10 +171,20 @@ export function benchModels(): BenchModel[] {
     scaleCnn(3, 128, 16, 1202),
     scaleMlp([1024, 4096, 2048, 10], 1203),
   ]
+  // nanoGPT's shakespeare-char shape (models/gpt.ts), seeded; from its token embeddings, as
+  // veriml has no int64 token-id inputs yet.
+  const gpt = { ...GPT_DEFAULTS, input: 'embeddings' as const }
+  const nanogpt: ScaleModel = {
+    name: 'nanogpt',
+    shape: `GPT: block ${gpt.block}, ${gpt.layers} layers, ${gpt.heads} heads, embd ${gpt.embd} (seeded, from embeddings)`,
+    parameters: gptParameterCount(gpt),
+    inputSize: gpt.block * gpt.embd,
+    build: () => gptOnnx(gpt),
+  }
   return [
     mnist('mnist-cnn', 'conv8-pool-conv16-fc (trained)', 8 * 25 + 8 + 16 * 8 * 9 + 16 + 256 * 10 + 10),
     mnist('mnist-mlp', '784→128→10 (trained)', mlpParameters([784, 128, 10])),
-    ...generated.map((m) => ({ name: m.name, shape: m.shape, parameters: m.parameters, source: m })),
+    ...[...generated, nanogpt].map((m) => ({ name: m.name, shape: m.shape, parameters: m.parameters, source: m })),
   ]
 }
 

@@ -30,6 +30,7 @@ describe('scale benchmark models (models/scale-models.ts)', () => {
       'mlp-256-4096-32-8192-10',
       'cnn-3x128x128-c16',
       'mlp-1024-4096-2048-10',
+      'nanogpt',
     ])
     const big = benchModels().find((m) => m.name === 'mlp-1024-4096-2048-10')!
     expect(big.parameters).toBeGreaterThanOrEqual(10_000_000)
