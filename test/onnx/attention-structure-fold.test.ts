@@ -9,23 +9,11 @@ import { runOnnxruntime } from '../../src/onnx/runtime.js'
 import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel } from '../../src/onnx/write.js'
 import { rng } from '../helpers/circuit.js'
 import { matchesOnnxruntime } from '../helpers/onnx.js'
-import { f32, samples } from './ort-diff.js'
+import { f32, i64, node, samples } from './ort-diff.js'
 
 // The structural ops of attention exports: shape subgraphs folded to constants, Expand/Tile/
 // Split/Neg/Trilu as index or linear maps, Where with a constant condition (masked_fill).
 
-const node = (op: string, inputs: string[], outputs: string[], attributes?: NodeSpec['attributes']): NodeSpec => ({
-  op,
-  name: outputs[0],
-  inputs,
-  outputs,
-  attributes,
-})
-const i64 = (name: string, values: number[], dims = [values.length]): TensorSpec & { name: string } => ({
-  name,
-  dims,
-  data: BigInt64Array.from(values.map(BigInt)),
-})
 const bool = (name: string, values: number[], dims: number[]): TensorSpec & { name: string } => ({
   name,
   dims,

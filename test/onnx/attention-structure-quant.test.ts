@@ -7,34 +7,18 @@ import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel }
 import { dequantize, quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { rng } from '../helpers/circuit.js'
-import { f32, samples } from './ort-diff.js'
+import { f32, modelOf, node, samples } from './ort-diff.js'
 
 // Quantisation of attention's activation products (test/onnx/attention-structure.test.ts has
 // their lowering): the executor against the float graph.
 
-const node = (op: string, inputs: string[], outputs: string[], attributes?: NodeSpec['attributes']): NodeSpec => ({
-  op,
-  name: outputs[0],
-  inputs,
-  outputs,
-  attributes,
-})
-function model(
+const model = (
   inputs: { name: string; shape: number[] }[],
   nodes: NodeSpec[],
   outRank: number,
   initializers: (TensorSpec & { name: string })[] = [],
   opset = 13,
-): BuildModelParameters {
-  return {
-    name: 'attention',
-    opset,
-    inputs,
-    outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `d${i}`) }],
-    initializers,
-    nodes,
-  }
-}
+): BuildModelParameters => modelOf(inputs, nodes, outRank, initializers, { opset, name: 'attention' })
 
 describe('quantisation of an activation product', () => {
   it('a causal softmax inside the graph: masked weights are exactly 0 and the scores keep their resolution', () => {

@@ -6,39 +6,18 @@ import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel }
 import { runOnnxruntime } from '../../src/onnx/runtime.js'
 import { rng } from '../helpers/circuit.js'
 import { matchesOnnxruntime } from '../helpers/onnx.js'
-import { f32, int, samples } from './ort-diff.js'
+import { f32, i64, int, modelOf, node, samples } from './ort-diff.js'
 
 // MatMul and Gemm of two input-dependent tensors (attention's Q·Kᵀ and P·V): one 'mul' step
 // holding every product, then an affine sum over k. Float graph against onnxruntime.
 
-const node = (op: string, inputs: string[], outputs: string[], attributes?: NodeSpec['attributes']): NodeSpec => ({
-  op,
-  name: outputs[0],
-  inputs,
-  outputs,
-  attributes,
-})
-const i64 = (name: string, values: number[]): TensorSpec & { name: string } => ({
-  name,
-  dims: [values.length],
-  data: BigInt64Array.from(values.map(BigInt)),
-})
-function model(
+const model = (
   inputs: { name: string; shape: number[] }[],
   nodes: NodeSpec[],
   outRank: number,
   initializers: (TensorSpec & { name: string })[] = [],
   opset = 13,
-): BuildModelParameters {
-  return {
-    name: 'attention',
-    opset,
-    inputs,
-    outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `d${i}`) }],
-    initializers,
-    nodes,
-  }
-}
+): BuildModelParameters => modelOf(inputs, nodes, outRank, initializers, { opset, name: 'attention' })
 const kinds = (g: FloatGraph) => g.steps.map((s) => s.op.kind)
 
 describe('MatMul of two input-dependent tensors', () => {

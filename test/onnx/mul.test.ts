@@ -10,31 +10,15 @@ import { dequantize, quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { rng } from '../helpers/circuit.js'
 import { matchesOnnxruntime } from '../helpers/onnx.js'
-import { f32, samples } from './ort-diff.js'
+import { f32, modelOf, node, samples } from './ort-diff.js'
 import { type QType, agreement, scaleIn, tensor, zeroPoint } from './quantized-models.js'
 
-const node = (op: string, inputs: string[], outputs: string[], attributes?: NodeSpec['attributes']): NodeSpec => ({
-  op,
-  name: outputs[0],
-  inputs,
-  outputs,
-  attributes,
-})
-function model(
+const model = (
   inputs: { name: string; shape: number[] }[],
   nodes: NodeSpec[],
   outRank: number,
   initializers: (TensorSpec & { name: string })[] = [],
-): BuildModelParameters {
-  return {
-    name: 'mul',
-    opset: 13,
-    inputs,
-    outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `d${i}`) }],
-    initializers,
-    nodes,
-  }
-}
+): BuildModelParameters => modelOf(inputs, nodes, outRank, initializers, { name: 'mul' })
 
 const broadcast = () =>
   model(

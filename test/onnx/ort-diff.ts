@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node'
-import type { AttributeSpec, BuildModelParameters, TensorSpec } from '../../src/onnx/write.js'
+import type { AttributeSpec, BuildModelParameters, NodeSpec, TensorSpec } from '../../src/onnx/write.js'
 
 /** Helpers for the differential tests of the non-linear ops (pool, activation, quantised). */
 
@@ -77,5 +77,44 @@ export function oneNode(
     inputs: [{ name: 'x', shape: input }],
     outputs: outputs.filter((o) => o !== '').map((name) => ({ name, shape: input.map((_, i) => `d${i}`) })),
     nodes: [{ op, name: op.toLowerCase(), inputs: ['x'], outputs, attributes }],
+  }
+}
+
+/** One ONNX node named after its first output. */
+export const node = (
+  op: string,
+  inputs: string[],
+  outputs: string[],
+  attributes?: NodeSpec['attributes'],
+): NodeSpec => ({
+  op,
+  name: outputs[0],
+  inputs,
+  outputs,
+  attributes,
+})
+
+/** An int64 constant (shapes, axes, indices). */
+export const i64 = (name: string, values: number[], dims = [values.length]): TensorSpec & { name: string } => ({
+  name,
+  dims,
+  data: BigInt64Array.from(values.map(BigInt)),
+})
+
+/** A model with one output `y` of rank `outRank` (its dims symbolic: onnxruntime reports the real ones). */
+export function modelOf(
+  inputs: { name: string; shape: number[] }[],
+  nodes: NodeSpec[],
+  outRank: number,
+  initializers: (TensorSpec & { name: string })[] = [],
+  { opset = 13, name = 'model' }: { opset?: number; name?: string } = {},
+): BuildModelParameters {
+  return {
+    name,
+    opset,
+    inputs,
+    outputs: [{ name: 'y', shape: Array.from({ length: outRank }, (_, i) => `d${i}`) }],
+    initializers,
+    nodes,
   }
 }
