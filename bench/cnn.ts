@@ -12,20 +12,18 @@
 import { readFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
-import * as ort from 'onnxruntime-node'
 import { loadMnist } from '../models/mnist-data.js'
+import { type Accuracy, heldOutAccuracy } from './held-out.js'
 import { type Cost, type Ref, zeroCost } from '../src/circuit/lc.js'
 import { emitLookup } from '../src/circuit/lookup.js'
 import { emitMax } from '../src/circuit/max.js'
 import { planRequant } from '../src/circuit/requant.js'
 import { analyzeBounds } from '../src/ir/bounds.js'
-import { execute } from '../src/ir/execute.js'
 import type { IrModel, TensorBounds } from '../src/ir/types.js'
 import { compileModel } from '../src/prove/compile.js'
 import { proveModel } from '../src/prove/prove.js'
 import { setupModel } from '../src/prove/setup.js'
 import { verifyProof } from '../src/prove/verify.js'
-import { dequantize, quantizeInputs } from '../src/quantize/input.js'
 import { shutdown } from '../src/shutdown.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 
@@ -38,11 +36,6 @@ const MODELS = [
 ]
 const RUNS = 3
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const argmax = (v: ArrayLike<number | bigint>) => {
-  let b = 0
-  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i
-  return b
-}
 
 interface LayerCost {
   step: number
@@ -88,49 +81,6 @@ function layerCosts(ir: IrModel, bounds: Map<number, TensorBounds>): LayerCost[]
       },
     ]
   })
-}
-
-interface Accuracy {
-  onnxruntime: number
-  integer: number
-  argmaxAgreement: number
-  maxAbsError: number
-  executorMsPerDigit: number
-}
-
-/**
- * Held-out accuracy of the ONNX file in onnxruntime and of veriml's integer model of it
- * (reference executor), and how closely the integer model's dequantised logits follow
- * onnxruntime's, digit by digit.
- */
-async function accuracy(path: string, ir: IrModel, test: ReturnType<typeof loadMnist>['test']): Promise<Accuracy> {
-  const session = await ort.InferenceSession.create(await readFile(path))
-  let onnx = 0,
-    integer = 0,
-    agree = 0,
-    maxAbsError = 0,
-    executorMs = 0
-  for (const s of test) {
-    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', s.pixels, [1, 1, 28, 28]) })
-    const reference = out[session.outputNames[0]].data as Float32Array
-    const started = performance.now()
-    const q = execute(ir, quantizeInputs(ir.inputs, [Float64Array.from(s.pixels)])).outputs[0]
-    executorMs += performance.now() - started
-    const real = dequantize(q, ir.outputs[0].quant)
-    onnx += Number(argmax(reference) === s.label)
-    integer += Number(argmax(q) === s.label)
-    agree += Number(argmax(q) === argmax(reference))
-    for (let i = 0; i < real.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(real[i] - reference[i]))
-  }
-  await session.release()
-  const n = test.length
-  return {
-    onnxruntime: onnx / n,
-    integer: integer / n,
-    argmaxAgreement: agree / n,
-    maxAbsError,
-    executorMsPerDigit: executorMs / n,
-  }
 }
 
 const loadAtStart = loadavg()
@@ -186,7 +136,7 @@ for (const m of MODELS) {
   const layerSumMatches =
     sum('requant') === report.cost.requant && sum('max') === report.cost.max && sum('lookup') === report.cost.lookup
   console.error(`[${m.key}] accuracy on ${test.length} held-out digits`)
-  const heldOut = await accuracy(m.onnx, ir, test)
+  const heldOut = await heldOutAccuracy(m.onnx, ir, test)
   rows.push({
     model: m.key,
     label: m.label,

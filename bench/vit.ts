@@ -12,8 +12,8 @@
 import { readFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
-import * as ort from 'onnxruntime-node'
 import { loadMnist } from '../models/mnist-data.js'
+import { type Accuracy, heldOutAccuracy } from './held-out.js'
 import { verifyBuildOnChain } from '../src/chain/model.js'
 import { opEmitter } from '../src/circuit/gadgets.js'
 import type { Cost, Ref } from '../src/circuit/lc.js'
@@ -24,7 +24,7 @@ import { compileModel } from '../src/prove/compile.js'
 import { proveModel } from '../src/prove/prove.js'
 import { setupModel } from '../src/prove/setup.js'
 import { verifyProof } from '../src/prove/verify.js'
-import { dequantize, quantizeInputs } from '../src/quantize/input.js'
+import { quantizeInputs } from '../src/quantize/input.js'
 import { shutdown } from '../src/shutdown.js'
 import { writeFileAtomic, writeJsonAtomic } from '../src/util/fs.js'
 
@@ -32,11 +32,6 @@ const ROOT = join(import.meta.dirname, '..')
 const ONNX = join(ROOT, 'models', 'mnist-vit.onnx')
 const CALIBRATION = join(ROOT, 'models', 'data', 'mnist-calibration.json')
 const PROOFS = Number(process.argv.find((a) => a.startsWith('--proofs='))?.slice(9) ?? 3)
-const argmax = (v: ArrayLike<number | bigint>) => {
-  let b = 0
-  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i
-  return b
-}
 const total = (c: Cost) =>
   c.inputRangeChecks + c.requant + c.linear + c.hashing + c.max + c.lookup + c.mul + c.div + c.isqrt
 
@@ -63,44 +58,6 @@ function costsByOrigin(ir: IrModel): { origin: string; kind: string; elements: n
     rows.set(key, row)
   }
   return [...rows.values()]
-}
-
-interface Accuracy {
-  onnxruntime: number
-  integer: number
-  argmaxAgreement: number
-  maxAbsError: number
-  executorMsPerDigit: number
-}
-
-async function accuracy(ir: IrModel, test: ReturnType<typeof loadMnist>['test']): Promise<Accuracy> {
-  const session = await ort.InferenceSession.create(await readFile(ONNX))
-  let onnx = 0,
-    integer = 0,
-    agree = 0,
-    maxAbsError = 0,
-    executorMs = 0
-  for (const s of test) {
-    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', s.pixels, [1, 1, 28, 28]) })
-    const reference = out[session.outputNames[0]].data as Float32Array
-    const started = performance.now()
-    const q = execute(ir, quantizeInputs(ir.inputs, [Float64Array.from(s.pixels)])).outputs[0]
-    executorMs += performance.now() - started
-    const real = dequantize(q, ir.outputs[0].quant)
-    onnx += Number(argmax(reference) === s.label)
-    integer += Number(argmax(q) === s.label)
-    agree += Number(argmax(q) === argmax(reference))
-    for (let i = 0; i < real.length; i++) maxAbsError = Math.max(maxAbsError, Math.abs(real[i] - reference[i]))
-  }
-  await session.release()
-  const n = test.length
-  return {
-    onnxruntime: onnx / n,
-    integer: integer / n,
-    argmaxAgreement: agree / n,
-    maxAbsError,
-    executorMsPerDigit: executorMs / n,
-  }
 }
 
 type Result = {
@@ -159,7 +116,7 @@ async function measure(): Promise<{ result: Result; date: string }> {
   console.error('[vit] on-chain verification (embedded anvil)')
   const chain = await verifyBuildOnChain({ model, proofDir: join(dir, 'proof-0') })
   console.error(`[vit] accuracy on ${test.length} held-out digits`)
-  const heldOut = await accuracy(ir, test)
+  const heldOut = await heldOutAccuracy(ONNX, ir, test)
 
   const machine = {
     cpus: cpus().length,
