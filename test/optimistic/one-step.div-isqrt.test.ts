@@ -66,7 +66,9 @@ describe('commitParams for div and isqrt', () => {
     expect(() => commitParams(wrongSize)).toThrow(/isqrt is elementwise/)
   })
 
-  it('refuses a divisor or a root operand out of domain, or an intermediate beyond int256, for some lane input', () => {
+  it('refuses a divisor or a root operand out of domain, or an intermediate beyond the field, for some lane input', () => {
+    /** The largest shift keeping 2^(shift+1)·a + d within 240 bits here: a, d ≤ 2^17, so 2^(shift+18) ≤ 2^240. */
+    const WIDEST = 222
     // Divisors straight from the int8 input (may be ≤ 0), a root of the int8 input (may be < 0).
     const rawDivisor = edited((m) => {
       divOf(m).inputs = [0, 1]
@@ -79,8 +81,8 @@ describe('commitParams for div and isqrt', () => {
     // Calibration ranges do not matter: a claim may post any int8.
     rawDivisor.inputs[1] = { ...rawDivisor.inputs[1], lo: 1n, hi: 5n }
     expect(() => commitParams(rawDivisor)).toThrow(/\[-128, 127\]/)
-    // Divisors in [2^16, 127·2^10]: element 8 (t2[2] / t2[0], a < 2^17) stays under 2^240 up
-    // to shift 238, but 2^239·a leaves int256 at shift 238; 2^237·a fits.
+    // Divisors in [2^16, 127·2^10]: the IR's bounds keep 2^(shift+1)·a + d of every element under
+    // the field's safe 2^240 (src/ir/bounds.ts, which the circuit needs too), far inside int256.
     const wide = (shift: number) =>
       edited((m) => {
         const clamp = m.steps[0].op
@@ -88,8 +90,8 @@ describe('commitParams for div and isqrt', () => {
         Object.assign(clamp, { mul: 1n << 10n, lo: 1n << 16n, hi: 1n << 17n })
         divOf(m).shift = shift
       })
-    expect(commitParams(wide(236)).headers[DIV_STEP].consts).toEqual([236n])
-    expect(() => commitParams(wide(238))).toThrow(/2\^239·a \+ d of div element 8 may reach .*, outside int256/)
+    expect(commitParams(wide(WIDEST)).headers[DIV_STEP].consts).toEqual([BigInt(WIDEST)])
+    expect(() => commitParams(wide(WIDEST + 1))).toThrow(/values may need 241 bits, beyond the safe 240 bits/)
   })
 
   it('the calldata of every div and isqrt proof is at most its step bound, the largest equal to it', () => {
