@@ -18,7 +18,9 @@ export { execute, type ExecuteReturnType } from './ir/execute.js'
 export { applyOp, requantValue } from './ir/ops.js'
 export { analyzeBounds, SAFE_BITS } from './ir/bounds.js'
 export { irToJson, irFromJson, modelId } from './ir/serialize.js'
-export { IrInputError, FieldOverflowError, LookupDomainError } from './ir/errors.js'
+export { IrInputError, FieldOverflowError, LookupDomainError, OperandRangeError } from './ir/errors.js'
+export { DivisionError } from './quantize/division.js'
+export { CircuitSourceTooLargeError } from './circuit/emit.js'
 
 export {
   quantize,

@@ -71,7 +71,12 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
   if (samples || hasFixedScales(graph)) {
     const ir = quantize(graph, samples ?? [])
     const yardstick = (samples ?? domainSamples(ir, 32)).slice(0, 64)
-    const { cost } = emitCircuit({ model: ir, bounds: analyzeBounds(ir), visibility: DEFAULT_VISIBILITY })
+    const { cost } = emitCircuit({
+      model: ir,
+      bounds: analyzeBounds(ir),
+      visibility: DEFAULT_VISIBILITY,
+      source: false,
+    })
     const estimate =
       cost.inputRangeChecks +
       cost.requant +

@@ -1,3 +1,4 @@
+import { BaseError, type ErrorParameters } from '../errors.js'
 import { LookupDomainError } from '../ir/errors.js'
 import { operands } from '../ir/execute.js'
 import type { IrModel, TensorBounds, TensorId } from '../ir/types.js'
@@ -20,6 +21,10 @@ export interface EmitCircuitParameters {
   weights?: WeightVisibility
   /** Circom text allowed in one step template (default TEMPLATE_TEXT_LIMIT). */
   templateTextLimit?: number
+  /** false: the plan and its cost only, no source text (`inspect`'s estimate). Default true. */
+  source?: boolean
+  /** Longest source allowed (default and most: V8's largest string); smaller in tests. */
+  maxSourceChars?: number
 }
 
 export interface EmitCircuitReturnType {
@@ -72,7 +77,33 @@ export function emitCircuit(p: EmitCircuitParameters): EmitCircuitReturnType {
   emitInputs(e)
   const templates = emitSteps(e, p.templateTextLimit ?? TEMPLATE_TEXT_LIMIT)
   const { layout, hashed } = emitPublic(e, p.visibility)
-  return { source: circuitSource(p.header ?? [], templates, body, hashed), layout, cost }
+  const source =
+    p.source === false
+      ? ''
+      : circuitSource(p.header ?? [], templates, body, hashed, p.maxSourceChars ?? MAX_SOURCE_CHARS)
+  return { source, layout, cost }
+}
+
+/** V8's largest string (2^29 − 24 UTF-16 units): the circom source is one string. */
+const MAX_SOURCE_CHARS = 2 ** 29 - 24
+
+/** A model whose circom source would exceed the largest string JavaScript can hold. */
+export class CircuitSourceTooLargeError extends BaseError {
+  override name = 'CircuitSourceTooLargeError'
+  readonly chars: number
+  constructor(p: ErrorParameters<{ chars: number }>) {
+    super(
+      `the model's circom source would be ${Math.round(p.chars / 2 ** 20)} MB, beyond the ${Math.floor(MAX_SOURCE_CHARS / 2 ** 20)} MB JavaScript can hold in one string`,
+      {
+        details: [
+          'The model is too large for the zk path on this build: `veriml inspect --calibration …` gives its estimated constraints; `compile --target optimistic` takes it on the optimistic path.',
+          ...(p.details ?? []),
+        ],
+        cause: p.cause,
+      },
+    )
+    this.chars = p.chars
+  }
 }
 
 /** Each input a signal array, every element range-checked to the input's domain. */
@@ -200,7 +231,16 @@ function packPart(
 }
 
 /** The circom source: header comments, includes, the step templates, then main. */
-function circuitSource(header: string[], templates: string[], body: string[], poseidon: boolean): string {
+function circuitSource(
+  header: string[],
+  templates: string[],
+  body: string[],
+  poseidon: boolean,
+  maxChars: number,
+): string {
+  let chars = 0
+  for (const part of [templates, body]) for (const line of part) chars += line.length + 1
+  if (chars > maxChars) throw new CircuitSourceTooLargeError({ chars })
   return [
     ...header.map((h) => `// ${h}`),
     'pragma circom 2.1.0;',

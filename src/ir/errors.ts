@@ -83,15 +83,3 @@ export class OperandRangeError extends BaseError {
     this.params = p
   }
 }
-
-/** A primitive op a backend does not implement yet (transitional while the op set grows). */
-export class UnimplementedOpError extends BaseError {
-  override name = 'UnimplementedOpError'
-  readonly op: string
-  readonly backend: string
-  constructor(p: ErrorParameters<{ op: string; backend: string }>) {
-    super(`the ${p.backend} does not implement op "${p.op}" yet`, { details: p.details, cause: p.cause })
-    this.op = p.op
-    this.backend = p.backend
-  }
-}

@@ -3,6 +3,9 @@ import type { PublicLayout } from '../../src/circuit/layout.js'
 import { packLayout } from '../../src/circuit/packing.js'
 import { MissingWeightCommitmentError, publicSignals } from '../../src/circuit/public.js'
 import { NoWeightsError } from '../../src/circuit/weights.js'
+import { CircuitSourceTooLargeError, emitCircuit } from '../../src/circuit/emit.js'
+import { analyzeBounds } from '../../src/ir/bounds.js'
+import { normModel } from '../helpers/op-models.js'
 
 // One constructor shape (issue 14): fields kept, a caller's details after the class's own.
 describe('circuit errors', () => {
@@ -34,5 +37,16 @@ describe('circuit errors', () => {
     await expect(publicSignals(layout, [[0n]], [[1n]])).rejects.toThrow(
       'the public layout has hashed weights but no weight commitment\n  Compute it with weightCommitment(model) and set layout.weights.commitment (compileModel does this).',
     )
+  })
+
+  it('a circom source past the largest string is a typed error; the plan and its cost need no source', () => {
+    const model = normModel()
+    const p = { model, bounds: analyzeBounds(model), visibility: { input: 'public', output: 'public' } } as const
+    const whole = emitCircuit(p)
+    expect(() => emitCircuit({ ...p, maxSourceChars: whole.source.length - 1000 })).toThrow(CircuitSourceTooLargeError)
+    expect(() => emitCircuit({ ...p, maxSourceChars: 100 })).toThrow(/circom source would be 0 MB, beyond the 511 MB/)
+    const plan = emitCircuit({ ...p, source: false })
+    expect(plan.source).toBe('')
+    expect(plan.cost).toEqual(whole.cost)
   })
 })
