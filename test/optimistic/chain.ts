@@ -1,5 +1,7 @@
-import { Contract, type InterfaceAbi, type JsonRpcProvider, Wallet } from 'ethers'
+import { Contract, ContractFactory, type InterfaceAbi, type JsonRpcProvider, Wallet } from 'ethers'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
+import { compileSolidity } from '../../src/chain/solc.js'
+import { fileURLToPath } from 'node:url'
 import type { IrModel } from '../../src/ir/types.js'
 import { call, gameContract, registerModel } from '../../src/optimistic/chain/client.js'
 import { type GameModelConfig, gameModelConfig } from '../../src/optimistic/config.js'
@@ -114,4 +116,24 @@ export async function executeElement(
 /** The executor deployed with the game of `f`, for direct calls. */
 export function executorOf(f: { executorAddress: string; provider: JsonRpcProvider }): Contract {
   return new Contract(f.executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, f.provider)
+}
+
+/**
+ * An anvil with the deployed one-step executor, and (`harness`) test/optimistic/OpsHarness.sol,
+ * which calls the IntegerOps library directly: what the differential one-step tests run against.
+ */
+export async function executorOnAnvil(
+  opts: { harness?: boolean } = {},
+): Promise<{ anvil: AnvilInstance; executor: Contract; harness: Contract | null }> {
+  const anvil = await startAnvil()
+  const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
+  const { executorAddress } = await deployOptimistic(wallet)
+  const executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
+  if (!opts.harness) return { anvil, executor, harness: null }
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const h = compileSolidity({ baseDir: root, files: ['test/optimistic/OpsHarness.sol'] }).contracts.OpsHarness
+  const harness = (await (
+    await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()
+  ).waitForDeployment()) as Contract
+  return { anvil, executor, harness }
 }

@@ -1,26 +1,24 @@
 import { fileURLToPath } from 'node:url'
-import { Contract, ContractFactory, type InterfaceAbi, Wallet } from 'ethers'
+import type { Contract } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
-import { compileSolidity } from '../../src/chain/solc.js'
+import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { divElement, divValue, isqrtValue } from '../../src/ir/ops.js'
 import type { DivOp, IrModel } from '../../src/ir/types.js'
 import { DIV_BODY, divPairLeaf, ELEMENT_OPENING } from '../../src/optimistic/abi.js'
 import { disputeBudget } from '../../src/optimistic/budget.js'
 import { call } from '../../src/optimistic/chain/client.js'
-import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/chain/contracts.js'
 import { OptimisticModelError } from '../../src/optimistic/errors.js'
 import { merkleProof, merkleTree } from '../../src/optimistic/merkle.js'
 import { buildOneStepProof, stepQuery } from '../../src/optimistic/one-step.js'
 import { commitParams } from '../../src/optimistic/params.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
 import type { Hex } from '../../src/util/hex.js'
-import { executeElement } from './chain.js'
+import { executeElement, executorOnAnvil } from './chain.js'
 import { DIV_ISQRT_INPUTS, DIV_PAIRS, DIV_SHIFT, divIsqrtModel } from './fixtures.js'
 import { randomInputs, rng } from './models.js'
 import { decodeProof, encodeProof, withHeader } from './proof-codec.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const _ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const DIV_STEP = 1
 const ISQRT_STEP = 3
 const MAX = (1n << 255n) - 1n
@@ -128,14 +126,9 @@ describe('Solidity div and isqrt', () => {
     expect(valueAt(q, proof)).rejects.toMatchObject(args ? { errorName, args } : { errorName })
 
   beforeAll(async () => {
-    anvil = await startAnvil()
-    const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
-    const { executorAddress } = await deployOptimistic(wallet)
-    executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
-    const h = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] }).contracts.OpsHarness
-    harness = (await (
-      await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()
-    ).waitForDeployment()) as Contract
+    const chain = await executorOnAnvil({ harness: true })
+    ;({ anvil, executor } = chain)
+    harness = chain.harness!
   })
   afterAll(async () => anvil?.stop())
 

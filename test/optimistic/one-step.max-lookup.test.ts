@@ -1,6 +1,6 @@
-import { Contract, type InterfaceAbi, Wallet } from 'ethers'
+import type { Contract } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
+import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { lookupValue, requantValue } from '../../src/ir/ops.js'
 import type { IrModel, LookupOp, MaxOp, RequantOp } from '../../src/ir/types.js'
 import {
@@ -14,7 +14,6 @@ import {
   maxTermLeaf,
 } from '../../src/optimistic/abi.js'
 import { call } from '../../src/optimistic/chain/client.js'
-import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/chain/contracts.js'
 import { GameRevertError } from '../../src/optimistic/chain/errors.js'
 import { InputEncodingError, OptimisticModelError } from '../../src/optimistic/errors.js'
 import type { Hex } from '../../src/util/hex.js'
@@ -30,7 +29,7 @@ import { commitParams, termsRootOf } from '../../src/optimistic/params.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
 import { CLAMP, INT8_TABLE, MAX_LOOKUP_INPUTS, maxLookupModel } from './fixtures.js'
 import { inputTensor } from './models.js'
-import { executeElement } from './chain.js'
+import { executeElement, executorOnAnvil } from './chain.js'
 import { decodeProof, encodeProof, withHeader } from './proof-codec.js'
 
 const MAX_STEP = 0
@@ -99,10 +98,7 @@ describe('Solidity one-step for max, lookup and half-even requant', () => {
     expect(valueAt(q, proof)).rejects.toMatchObject(args ? { errorName, args } : { errorName })
 
   beforeAll(async () => {
-    anvil = await startAnvil()
-    const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
-    const { executorAddress } = await deployOptimistic(wallet)
-    executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
+    ;({ anvil, executor } = await executorOnAnvil())
   })
   afterAll(async () => anvil?.stop())
 

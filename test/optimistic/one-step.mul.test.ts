@@ -1,15 +1,13 @@
-import { executeElement } from './chain.js'
+import { executeElement, executorOnAnvil } from './chain.js'
 import { decodeProof, encodeProof, withHeader } from './proof-codec.js'
 import { fileURLToPath } from 'node:url'
-import { Contract, ContractFactory, type InterfaceAbi, Wallet } from 'ethers'
+import type { Contract } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
-import { compileSolidity } from '../../src/chain/solc.js'
+import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { mulElement } from '../../src/ir/ops.js'
 import type { IrModel, MulOp } from '../../src/ir/types.js'
 import { MUL_BODY, mulPairLeaf } from '../../src/optimistic/abi.js'
 import { call } from '../../src/optimistic/chain/client.js'
-import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/chain/contracts.js'
 import { OptimisticModelError } from '../../src/optimistic/errors.js'
 import type { Hex } from '../../src/util/hex.js'
 import { merkleProof, merkleTree } from '../../src/optimistic/merkle.js'
@@ -19,7 +17,7 @@ import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/tr
 import { MUL_PAIRS, mulModel } from './fixtures.js'
 import { inputTensor, rng } from './models.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const _ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const MUL_STEP = 1
 const MUL2_STEP = 2
 const INPUTS = [
@@ -77,10 +75,10 @@ describe('commitParams for mul', () => {
   })
 
   it('accepts products that fit int256 for every lane input and refuses those that could not', () => {
-    // 128^(2^5) = 2^224 fits; 128^(2^6) = 2^448 does not.
+    // (-128)^(2^5) = 2^224 fits; (-128)^(2^6) = 2^448, a 449-bit value, does not (a square is ≥ 0: its bound is exactly 2^448).
     expect(commitParams(squares(5)).headers).toHaveLength(5)
     expect(() => commitParams(squares(6))).toThrow(OptimisticModelError)
-    expect(() => commitParams(squares(6))).toThrow(/step "t6": values may need 448 bits/)
+    expect(() => commitParams(squares(6))).toThrow(/step "t6": values may need 449 bits/)
     // Calibration ranges do not matter: a claim may post any int8.
     const narrow = squares(6)
     narrow.inputs[0] = { ...narrow.inputs[0], lo: -1n, hi: 1n }
@@ -93,8 +91,8 @@ describe('commitParams for mul', () => {
       output: { id: 100, name: 'neg', shape: [2] },
     })
     ;(m.steps[2].op as MulOp).inputs = [100]
-    // |t1| ≤ 2^14, |neg| ≤ 2^54 + 1, then 2^108, 2^216, and Mul_3 could reach 2^432.
-    expect(() => commitParams(m)).toThrow(/step "t4": values may need 432 bits/)
+    // t1 ∈ [0, 2^14], neg ∈ [-2^54, 0], then squares up to 2^108, 2^216, and Mul_3's 2^432 (433 bits).
+    expect(() => commitParams(m)).toThrow(/step "t4": values may need 433 bits/)
   })
 })
 
@@ -112,14 +110,9 @@ describe('Solidity one-step for mul', () => {
     expect(valueAt(q, proof)).rejects.toMatchObject(args ? { errorName, args } : { errorName })
 
   beforeAll(async () => {
-    anvil = await startAnvil()
-    const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
-    const { executorAddress } = await deployOptimistic(wallet)
-    executor = new Contract(executorAddress, optimisticArtifacts().executor.abi as InterfaceAbi, anvil.provider)
-    const h = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] }).contracts.OpsHarness
-    harness = (await (
-      await new ContractFactory(h.abi as InterfaceAbi, h.bytecode, wallet).deploy()
-    ).waitForDeployment()) as Contract
+    const chain = await executorOnAnvil({ harness: true })
+    ;({ anvil, executor } = chain)
+    harness = chain.harness!
   })
   afterAll(async () => anvil?.stop())
 
