@@ -98,6 +98,10 @@ async function nearestExisting(path: string): Promise<string> {
   }
 }
 
+/** An interrupted build removes its staging folder this many times, waiting this long between. */
+const SIGNAL_CLEANUPS = 3
+const SIGNAL_SETTLE_MS = 30
+
 /**
  * Runs `build` on a fresh staging folder beside `outDir` and returns its result; the staging
  * folder (and any parent folders it needed) is removed if `build` fails or the process is
@@ -115,6 +119,13 @@ export async function withStaging<T>(outDir: string, build: (staging: string) =>
     if (firstCreated) rmSync(firstCreated, { recursive: true, force: true })
   }
   const onSignal = (signal: NodeJS.Signals) => {
+    // An fs call already in libuv's thread pool when the signal came (an artifact's recursive
+    // mkdir, a stream's open) can recreate the staging folder after a removal. The main thread
+    // is held here, so no new call can start: wait for those in flight to land, remove again.
+    for (let round = 0; round < SIGNAL_CLEANUPS; round++) {
+      cleanup()
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SIGNAL_SETTLE_MS)
+    }
     cleanup()
     process.exit(signal === 'SIGINT' ? 130 : 143)
   }
