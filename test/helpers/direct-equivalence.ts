@@ -10,13 +10,15 @@ import { loadPoseidonTables } from '../../src/circuit/direct/gadgets/poseidon-co
 import { hashesAnything } from '../../src/circuit/direct/hash.js'
 import type { Visibility, WeightVisibility } from '../../src/circuit/layout.js'
 import { publicSignals } from '../../src/circuit/public.js'
-import type { ConstraintSystem } from '../../src/circuit/r1cs/system.js'
+import { ConstraintSystem } from '../../src/circuit/r1cs/system.js'
 import { checkWitness } from '../../src/circuit/r1cs/witness.js'
 import { weightCommitment } from '../../src/circuit/weights.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import { execute } from '../../src/ir/execute.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { SCALAR_FIELD as P } from '../../src/util/field.js'
+import { sizeOf } from '../../src/util/shape.js'
+import { randInt, rng } from './circuit.js'
 import { buildCircuit } from './circuit.js'
 import { violated } from './r1cs.js'
 import { builderNamed, compareR1cs, mapWitness, readCircomNamed } from './r1cs-parity.js'
@@ -111,4 +113,31 @@ export function freeWires(system: ConstraintSystem, witness: readonly bigint[]):
     if (!(name.endsWith('.isz.inv') && witness[w] === 0n)) free.push(name)
   }
   return free
+}
+
+/** The all-lo and all-hi vectors, the given corners, then `n` random vectors inside each input's bounds. */
+export function inputsOf(ir: IrModel, n: number, seed: number, corners: bigint[][][] = []): bigint[][][] {
+  const r = rng(seed)
+  const random = () => ir.inputs.map((i) => Array.from({ length: sizeOf(i.shape) }, () => randInt(r, i.lo, i.hi)))
+  const extremes = ['lo', 'hi'] as const
+  return [
+    ...extremes.map((e) => ir.inputs.map((i) => Array<bigint>(sizeOf(i.shape)).fill(i[e]))),
+    ...corners,
+    ...Array.from({ length: n }, random),
+  ]
+}
+
+/** `system` without constraint `index` (the same wires, names and roles). */
+export function without(system: ConstraintSystem, index: number): ConstraintSystem {
+  const out = new ConstraintSystem()
+  const roles = [
+    ['output', system.outputCount],
+    ['publicInput', system.publicInputCount],
+    ['privateInput', system.privateInputCount],
+  ] as const
+  let w = 1
+  for (const [role, count] of roles) for (let k = 0; k < count; k++, w++) out.signal(role, system.nameOf(w))
+  for (; w < system.wireCount; w++) out.signal('internal', system.nameOf(w))
+  for (let k = 0; k < system.constraintCount; k++) if (k !== index) out.constrain(...system.constraint(k))
+  return out
 }

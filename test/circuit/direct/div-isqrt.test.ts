@@ -11,7 +11,6 @@ import { buildDirect } from '../../../src/circuit/direct/build.js'
 import { emitCircuit } from '../../../src/circuit/emit.js'
 import type { Visibility } from '../../../src/circuit/layout.js'
 import { publicSignals } from '../../../src/circuit/public.js'
-import { ConstraintSystem } from '../../../src/circuit/r1cs/system.js'
 import { checkWitness } from '../../../src/circuit/r1cs/witness.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
 import { FieldOverflowError } from '../../../src/ir/errors.js'
@@ -21,9 +20,7 @@ import { devSetup } from '../../../src/prove/dev-setup.js'
 import { writeSystemFiles, writeWitnessFile } from '../../../src/prove/r1cs-files.js'
 import { shutdown } from '../../../src/shutdown.js'
 import { SCALAR_FIELD as P } from '../../../src/util/field.js'
-import { sizeOf } from '../../../src/util/shape.js'
-import { randInt, rng } from '../../helpers/circuit.js'
-import { expectEquivalent, freeWires } from '../../helpers/direct-equivalence.js'
+import { expectEquivalent, freeWires, inputsOf, without } from '../../helpers/direct-equivalence.js'
 import { divModel, isqrtModel, normModel } from '../../helpers/op-models.js'
 import { violated } from '../../helpers/r1cs.js'
 import { builderNamed } from '../../helpers/r1cs-parity.js'
@@ -36,18 +33,6 @@ afterAll(async () => {
 
 const PUBLIC: Visibility = { input: 'public', output: 'public' }
 const PRIVATE_IN: Visibility = { input: 'private', output: 'public' }
-
-/** The all-lo and all-hi vectors, the given corners, then `n` random vectors inside each input's bounds. */
-function inputsOf(ir: IrModel, n: number, seed: number, corners: bigint[][][] = []): bigint[][][] {
-  const r = rng(seed)
-  const random = () => ir.inputs.map((i) => Array.from({ length: sizeOf(i.shape) }, () => randInt(r, i.lo, i.hi)))
-  const extremes = ['lo', 'hi'] as const
-  return [
-    ...extremes.map((e) => ir.inputs.map((i) => Array<bigint>(sizeOf(i.shape)).fill(i[e]))),
-    ...corners,
-    ...Array.from({ length: n }, random),
-  ]
-}
 
 describe('direct backend = circom (O1) on div and isqrt', () => {
   it('div: broadcast divisor, reciprocal, constant divisor and numerator, same signal, constant plans', async () => {
@@ -117,21 +102,6 @@ function setBits(t: bigint[], wire: (name: string) => number, prefix: string, n:
     high += b << BigInt(i)
   }
   t[wire(`${prefix}[0]`)] = mod(value - high)
-}
-
-/** `system` without constraint `index` (the same wires and names). */
-function without(system: ConstraintSystem, index: number): ConstraintSystem {
-  const out = new ConstraintSystem()
-  const roles = [
-    ['output', system.outputCount],
-    ['publicInput', system.publicInputCount],
-    ['privateInput', system.privateInputCount],
-  ] as const
-  let w = 1
-  for (const [role, count] of roles) for (let k = 0; k < count; k++, w++) out.signal(role, system.nameOf(w))
-  for (; w < system.wireCount; w++) out.signal('internal', system.nameOf(w))
-  for (let k = 0; k < system.constraintCount; k++) if (k !== index) out.constrain(...system.constraint(k))
-  return out
 }
 
 describe('div and isqrt witnesses: every wire constrained, cheats refused', () => {

@@ -20,7 +20,7 @@ import { quantize } from '../../../src/quantize/quantize.js'
 import { shutdown } from '../../../src/shutdown.js'
 import { sizeOf } from '../../../src/util/shape.js'
 import { randInt, rng } from '../../helpers/circuit.js'
-import { expectEquivalent } from '../../helpers/direct-equivalence.js'
+import { expectEquivalent, inputsOf } from '../../helpers/direct-equivalence.js'
 import {
   lookupModel,
   maxModel,
@@ -91,18 +91,6 @@ describe('direct backend = circom (O1), on the requant gadget models', () => {
     await expectEquivalent(halfEvenModel('half-up'), PRIVATE_IN, int8Inputs(4))
   })
 })
-
-/** `n` random input vectors of `ir` inside each input's bounds, after the given corners. */
-function inputsOf(ir: IrModel, n: number, seed: number, corners: bigint[][][] = []): bigint[][][] {
-  const r = rng(seed)
-  const random = () => ir.inputs.map((i) => Array.from({ length: sizeOf(i.shape) }, () => randInt(r, i.lo, i.hi)))
-  const extremes = ['lo', 'hi'] as const
-  return [
-    ...extremes.map((e) => ir.inputs.map((i) => Array<bigint>(sizeOf(i.shape)).fill(i[e]))),
-    ...corners,
-    ...Array.from({ length: n }, random),
-  ]
-}
 
 describe('direct backend = circom (O1), on the max, lookup and mul models', () => {
   it('max: every tree shape, decided pairs, constant and affine operands (public and private inputs)', async () => {

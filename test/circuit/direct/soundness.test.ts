@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { buildDirect } from '../../../src/circuit/direct/build.js'
 import type { PublicLayout, Visibility } from '../../../src/circuit/layout.js'
-import { ConstraintSystem } from '../../../src/circuit/r1cs/system.js'
+import type { ConstraintSystem } from '../../../src/circuit/r1cs/system.js'
 import { checkWitness } from '../../../src/circuit/r1cs/witness.js'
 import { analyzeBounds } from '../../../src/ir/bounds.js'
 import type { IrModel } from '../../../src/ir/types.js'
@@ -18,7 +18,7 @@ import { writeSystemFiles, writeWitnessFile } from '../../../src/prove/r1cs-file
 import { shutdown } from '../../../src/shutdown.js'
 import { SCALAR_FIELD as P } from '../../../src/util/field.js'
 import { buildCircuit } from '../../helpers/circuit.js'
-import { freeWires } from '../../helpers/direct-equivalence.js'
+import { freeWires, without } from '../../helpers/direct-equivalence.js'
 import { lookupModel, maxModel, mulModel, stepsModel, TANH } from '../../helpers/op-models.js'
 import { violated } from '../../helpers/r1cs.js'
 import { builderNamed } from '../../helpers/r1cs-parity.js'
@@ -43,21 +43,6 @@ function wireNamed(system: ConstraintSystem, name: string): number {
   const w = Array.from({ length: system.wireCount }, (_, k) => k).find((k) => system.nameOf(k) === name)
   expect(w, name).toBeDefined()
   return w!
-}
-
-/** `system` without constraint `index` (the same wires, names and roles). */
-function without(system: ConstraintSystem, index: number): ConstraintSystem {
-  const out = new ConstraintSystem()
-  const roles = [
-    ['output', system.outputCount],
-    ['publicInput', system.publicInputCount],
-    ['privateInput', system.privateInputCount],
-  ] as const
-  let w = 1
-  for (const [role, count] of roles) for (let k = 0; k < count; k++, w++) out.signal(role, system.nameOf(w))
-  for (; w < system.wireCount; w++) out.signal('internal', system.nameOf(w))
-  for (let k = 0; k < system.constraintCount; k++) if (k !== index) out.constrain(...system.constraint(k))
-  return out
 }
 
 type Tamper = (w: readonly bigint[], wire: (name: string) => number, layout: PublicLayout) => bigint[]
