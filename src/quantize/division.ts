@@ -2,7 +2,7 @@ import type { TensorBounds, TensorId } from '../ir/types.js'
 import type { FloatDiv, FloatSqrt, FloatStep } from '../onnx/graph.js'
 import { sizeOf } from '../onnx/graph.js'
 import { BaseError, type BaseErrorParameters } from '../errors.js'
-import type { NonlinearContext, Scaled } from './nonlinear.js'
+import { type NonlinearContext, type Scaled, expFor } from './nonlinear.js'
 
 /**
  * Quantisation of division and square root by input-dependent tensors (softmax inside the
@@ -30,12 +30,6 @@ export class DivisionError extends BaseError {
     this.step = p.step
     this.problem = p.problem
   }
-}
-
-/** Largest exp such that maxAbs · 2^exp ≤ limit, 0 for an all-zero range (as quantize.ts). */
-function expFor(maxAbs: number, limit: number): number {
-  if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) return 0
-  return Math.floor(Math.log2(limit / maxAbs))
 }
 
 const bitLength = (v: bigint): number => (v <= 0n ? 0 : v.toString(2).length)

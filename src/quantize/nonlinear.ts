@@ -34,8 +34,11 @@ export interface NonlinearContext {
   actHi: bigint
 }
 
-/** Largest exp such that maxAbs · 2^exp ≤ limit, 0 for an all-zero range (as quantize.ts). */
-function expFor(maxAbs: number, limit: number): number {
+/**
+ * Largest exp such that maxAbs · 2^exp ≤ limit, 0 for an all-zero or non-finite range (powers of
+ * two keep requantisation a shift). The one rule for every scale the quantiser picks.
+ */
+export function expFor(maxAbs: number, limit: number): number {
   if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) return 0
   return Math.floor(Math.log2(limit / maxAbs))
 }
@@ -94,15 +97,6 @@ export class LookupTableError extends BaseError {
 }
 
 /**
- * An elementwise real function as a table lookup. The input is an activation, so its proven
- * range is a small interval [lo, hi] (256 values for int8, fewer after a ReLU or for an
- * unsigned input); the table has exactly one entry per value:
- *   T[q] = clamp(round(f(q · 2^-expIn) · 2^expOut), actLo, actHi),
- * expOut the finest exp at which the calibrated output range fits the activation domain (for
- * bounded functions such as sigmoid, their range over the calibration). Entries beyond the
- * calibrated range saturate, like every other activation.
- */
-/**
  * Functions whose table entries keep 16 bits instead of an activation's: exp, whose values span
  * orders of magnitude and, in softmax, feed only the row sum and the products by its reciprocal
  * — which need no activation. At int8, exp of x − max ≤ 0 would be 64 levels over (0, 1] (a
@@ -112,6 +106,15 @@ export class LookupTableError extends BaseError {
 const WIDE_TABLES = new Set(['Exp'])
 const WIDE_LIMIT = (1n << 16n) - 1n
 
+/**
+ * An elementwise real function as a table lookup. The input is an activation, so its proven
+ * range is a small interval [lo, hi] (256 values for int8, fewer after a ReLU or for an
+ * unsigned input); the table has exactly one entry per value:
+ *   T[q] = clamp(round(f(q · 2^-expIn) · 2^expOut), actLo, actHi),
+ * expOut the finest exp at which the calibrated output range fits the activation domain (for
+ * bounded functions such as sigmoid, their range over the calibration). Entries beyond the
+ * calibrated range saturate, like every other activation.
+ */
 export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnary): Scaled {
   const input = ctx.activation(op.inputs[0], step.origin)
   const b = ctx.bounds(input.id)

@@ -3,7 +3,7 @@ import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
 import { executeFloat, sizeOf } from '../onnx/graph.js'
 import { analyzeBounds } from '../ir/bounds.js'
 import type { IrInput, IrModel, PrimitiveOp, Step, TensorBounds, TensorId } from '../ir/types.js'
-import { type NonlinearContext, type Scaled, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
+import { type NonlinearContext, type Scaled, expFor, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
 import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 
@@ -61,12 +61,6 @@ function unhandled(step: FloatStep, op: never): never {
   throw new CalibrationError({
     problem: `step "${step.origin}": float step kind "${(op as { kind: string }).kind}" has no quantisation rule`,
   })
-}
-
-/** Largest exp such that maxAbs · 2^exp ≤ limit (powers of two keep requantisation a shift). */
-function expFor(maxAbs: number, limit: number): number {
-  if (!(maxAbs > 0) || !Number.isFinite(maxAbs)) return 0
-  return Math.floor(Math.log2(limit / maxAbs))
 }
 
 function rescale(exp: number, toExp: number): { mul: bigint; shift: number } {
