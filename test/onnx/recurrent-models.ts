@@ -98,3 +98,38 @@ export function recurrentModel(c: RecurrentCase, r: () => number, { layout0 = fa
     nodes,
   }
 }
+
+/**
+ * A small LSTM classifier: x [seq, 1, input] → LSTM (hidden) → Y_h → Gemm → y [1, classes],
+ * seeded weights. The model of the recurrent end-to-end test (both paths).
+ */
+export function lstmClassifier(
+  { seq = 8, input = 4, hidden = 8, classes = 3 } = {},
+  r: () => number,
+): BuildModelParameters {
+  return {
+    name: 'lstm-classifier',
+    opset: 14,
+    inputs: [{ name: 'x', shape: [seq, 1, input] }],
+    outputs: [{ name: 'y', shape: [1, classes] }],
+    initializers: [
+      f32(r, 'W', [1, 4 * hidden, input], 0.6),
+      f32(r, 'R', [1, 4 * hidden, hidden], 0.6),
+      f32(r, 'B', [1, 8 * hidden], 0.5),
+      f32(r, 'fc', [hidden, classes]),
+      f32(r, 'fcb', [classes], 0.2),
+      { name: 'flat', dims: [2], data: BigInt64Array.of(1n, BigInt(hidden)) },
+    ],
+    nodes: [
+      {
+        op: 'LSTM',
+        name: 'lstm',
+        inputs: ['x', 'W', 'R', 'B'],
+        outputs: ['', 'h'],
+        attributes: { hidden_size: { int: hidden } },
+      },
+      { op: 'Reshape', name: 'reshape', inputs: ['h', 'flat'], outputs: ['hf'] },
+      { op: 'Gemm', name: 'fc', inputs: ['hf', 'fc', 'fcb'], outputs: ['y'] },
+    ],
+  }
+}
