@@ -5,7 +5,8 @@ import { clamp } from './tensor.js'
 /**
  * The activation functions of ONNX RNN, GRU and LSTM (the `activations` attribute), each with
  * the parameters it reads from `activation_alpha` / `activation_beta` and their defaults (those
- * of the ONNX operator of the same name).
+ * of the ONNX operator of the same name, as the spec says; onnxruntime takes 0 where it lists
+ * none: ThresholdedRelu, Affine and ScaledTanh without their parameters differ there).
  */
 interface ActivationSpec {
   alpha?: number
