@@ -23,8 +23,9 @@ import { type Activation, activate, activationsOf } from './recurrent-activation
  * ONNX RNN, GRU and LSTM, unrolled over the static sequence length into the float graph's own
  * ops: each gate's pre-activation X_t·Wᵀ + H_{t-1}·Rᵀ + biases (+ peepholes) is a pending
  * affine map (constant weights, so it fuses into one linear step per group of gates sharing an
- * activation), the activation a unary step (a table once quantised), the gate products one mul
- * step per timestep. Nothing here is new semantics: the unrolled graph is what the proof covers.
+ * activation), the activation a unary step (a table once quantised), the gate products mul
+ * steps. Nothing here is new semantics: the unrolled graph of existing ops is what is proven,
+ * so every soundness argument is theirs. Constant initial states fold into the first timestep.
  */
 
 /** One recurrent node's constants and geometry, checked against each other. */
@@ -313,8 +314,7 @@ function lstmStep(P: Float64Array | null, inputForget: boolean): Step {
 /**
  * Runs `step` over every timestep of every direction (reverse: from the last timestep down)
  * and assembles Y ([seq, dirs, batch, hidden]; layout 1 [batch, seq, dirs, hidden]), Y_h and
- * Y_c ([dirs, batch, hidden]; layout 1 [batch, dirs, hidden]). Outputs the model omits are
- * pending maps nobody reads: they emit nothing.
+ * Y_c ([dirs, batch, hidden]; layout 1 [batch, dirs, hidden]), those of them the node writes.
  */
 function unroll(c: Cell, step: Step, h0: Sym | undefined, c0: Sym | undefined): Sym[] {
   const { seq, batch, hidden, dirs, layout } = c
@@ -331,20 +331,26 @@ function unroll(c: Cell, step: Step, h0: Sym | undefined, c0: Sym | undefined): 
     }
     last.push(state)
   }
-  const yShape = layout === 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden]
-  const pieces = hs.flatMap((row, d) =>
-    row.map((h, t) =>
-      remap(h, yShape, (o) => {
-        const j = o % hidden
-        const rest = Math.floor(o / hidden)
-        const [tt, dd, b] =
-          layout === 0
-            ? [Math.floor(rest / (dirs * batch)), Math.floor(rest / batch) % dirs, rest % batch]
-            : [Math.floor(rest / dirs) % seq, rest % dirs, Math.floor(rest / (seq * dirs))]
-        return tt === t && dd === d ? b * hidden + j : -1
-      }),
-    ),
-  )
+  // Outputs the model omits are not built (a sparse array: lowerOnnx skips the holes).
+  const outs: Sym[] = []
+  const wanted = (k: number) => Boolean(c.ctx.node.outputs[k])
+  if (wanted(0)) {
+    const yShape = layout === 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden]
+    const pieces = hs.flatMap((row, d) =>
+      row.map((h, t) =>
+        remap(h, yShape, (o) => {
+          const j = o % hidden
+          const rest = Math.floor(o / hidden)
+          const [tt, dd, b] =
+            layout === 0
+              ? [Math.floor(rest / (dirs * batch)), Math.floor(rest / batch) % dirs, rest % batch]
+              : [Math.floor(rest / dirs) % seq, rest % dirs, Math.floor(rest / (seq * dirs))]
+          return tt === t && dd === d ? b * hidden + j : -1
+        }),
+      ),
+    )
+    outs[0] = sumTree(pieces, yShape)
+  }
   const stateShape = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden]
   const final = (of: (s: { h: Sym; c: Sym }) => Sym) =>
     sumPlaced(
@@ -359,17 +365,29 @@ function unroll(c: Cell, step: Step, h0: Sym | undefined, c0: Sym | undefined): 
       ),
       stateShape,
     )
-  return [sumPlaced(pieces, yShape), final((s) => s.h), final((s) => s.c)]
+  if (wanted(1)) outs[1] = final((s) => s.h)
+  if (wanted(2)) outs[2] = final((s) => s.c)
+  return outs
+}
+
+/**
+ * sumPlaced of many pieces, pairwise: merging maps one at a time re-copies the growing sum
+ * each time (quadratic in the sequence length: seconds for Y of 64 timesteps).
+ */
+function sumTree(parts: Sym[], shape: number[]): Sym {
+  if (parts.length <= 2) return sumPlaced(parts, shape)
+  const mid = parts.length >> 1
+  return sumPlaced([sumTree(parts.slice(0, mid), shape), sumTree(parts.slice(mid), shape)], shape)
 }
 
 export const RNN: Handler = (ctx, inputs) => {
   const c = cellOf(ctx, inputs, 1, ['Tanh'])
-  return unroll(c, rnnStep, inputs[5], undefined).slice(0, 2)
+  return unroll(c, rnnStep, inputs[5], undefined)
 }
 
 export const GRU: Handler = (ctx, inputs) => {
   const c = cellOf(ctx, inputs, 3, ['Sigmoid', 'Tanh'])
-  return unroll(c, gruStep(attrNum(ctx, 'linear_before_reset', 0) !== 0), inputs[5], undefined).slice(0, 2)
+  return unroll(c, gruStep(attrNum(ctx, 'linear_before_reset', 0) !== 0), inputs[5], undefined)
 }
 
 export const LSTM: Handler = (ctx, inputs) => {
