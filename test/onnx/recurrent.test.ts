@@ -8,7 +8,7 @@ import { buildModel } from '../../src/onnx/write.js'
 import { dequantize, quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { rng } from '../helpers/circuit.js'
-import { ortRun, samples } from './ort-diff.js'
+import { f32, i64, modelOf, node, ortRun, samples, worstRelative } from './ort-diff.js'
 import { type RecurrentCase, recurrentModel } from './recurrent-models.js'
 
 // RNN, GRU and LSTM unrolled into affine, unary and mul steps (src/onnx/ops/recurrent.ts):
@@ -215,6 +215,46 @@ describe('RNN, GRU and LSTM against onnxruntime, then quantised', () => {
     // different scales (read at one of them) gave 0.14 and 0.28 on the LSTMs.
     expect(worst).toBeLessThan(0.08)
     expect(signs / count).toBeGreaterThan(0.97)
+  })
+})
+
+describe('recurrent layers inside a model', () => {
+  it('two stacked GRU layers as PyTorch exports them (batch-first input, Squeeze of Y, a MatMul head)', async () => {
+    const r = rng(1650)
+    const [S, N, I, H] = [5, 2, 3, 4]
+    const gru = (x: string, y: string) =>
+      node('GRU', [x, `W${y}`, `R${y}`, `B${y}`], [y], { hidden_size: { int: H }, linear_before_reset: { int: 1 } })
+    const bytes = buildModel(
+      modelOf(
+        [{ name: 'x', shape: [N, S, I] }],
+        [
+          node('Transpose', ['x'], ['xt'], { perm: { ints: [1, 0, 2] } }),
+          gru('xt', 'y1'),
+          node('Squeeze', ['y1', 'axis1'], ['s1']),
+          gru('s1', 'y2'),
+          node('Squeeze', ['y2', 'axis1'], ['s2']),
+          node('MatMul', ['s2', 'head'], ['y']),
+        ],
+        3,
+        [
+          i64('axis1', [1]),
+          ...['y1', 'y2'].flatMap((y, k) => [
+            f32(r, `W${y}`, [1, 3 * H, k === 0 ? I : H], 0.6),
+            f32(r, `R${y}`, [1, 3 * H, H], 0.6),
+            f32(r, `B${y}`, [1, 6 * H], 0.5),
+          ]),
+          f32(r, 'head', [H, 2]),
+        ],
+      ),
+    )
+    const graph = lowerOnnx(parseOnnx(bytes))
+    const xs = samples(r, graph.inputs, 3)
+    const reference = await ortRun(bytes, graph.inputs, xs)
+    xs.forEach((x, k) => {
+      const got = executeFloat(graph, x).get(graph.outputs[0].id)!
+      expect(got.length).toBe(S * N * 2)
+      expect(worstRelative(got, reference[k][0].data)).toBeLessThan(1e-5)
+    })
   })
 })
 
