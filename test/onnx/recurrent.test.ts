@@ -273,6 +273,15 @@ describe('what the lowering refuses', () => {
     expect(lower(c)).toThrow(/activation "Gelu" is not supported/)
   })
 
+  it('a direction ONNX does not define, and an initial state of the wrong shape', () => {
+    expect(lower({ ...base, attributes: { direction: { string: 'backward' } } })).toThrow(
+      /direction "backward" is not one of forward, reverse, bidirectional/,
+    )
+    const params = recurrentModel({ ...base, initial: 'input' }, rng(7))
+    params.inputs[1].shape = [1, 3, 2]
+    expect(() => lowerOnnx(parseOnnx(buildModel(params)))).toThrow(/initial_h has shape \[1,3,2\], expected \[1,2,3\]/)
+  })
+
   it('a wrong number of activations, and weights that do not match hidden_size', () => {
     expect(lower({ ...base, attributes: { activations: { strings: ['Sigmoid'] } } })).toThrow(
       /lists 1 functions; GRU takes 2 per direction/,
