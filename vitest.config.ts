@@ -36,6 +36,8 @@ const FAST = [
   'test/optimistic/params.test.ts',
   'test/optimistic/trace.test.ts',
   'test/models/fixtures.test.ts',
+  // Elementwise closures fused into one table (issue 16, s8-fuse): float graphs and one small quantisation.
+  'test/onnx/fuse-elementwise.test.ts',
 ]
 
 export default defineConfig({
