@@ -312,10 +312,12 @@ function closureAt(
   readers: ReadonlyMap<number, ReadonlySet<number>>,
   outputs: ReadonlySet<number>,
   root: FloatStep,
+  uncut: Map<number, Elementwise | null>,
 ): Elementwise | null {
   const cut = new Set<number>()
   for (;;) {
-    const r = elementwiseOf({ steps, sizes, cut, memo: new Map() }, root.id)
+    // With nothing cut, a tensor's function does not depend on the root: one memo for all roots.
+    const r = elementwiseOf({ steps, sizes, cut, memo: cut.size === 0 ? uncut : new Map() }, root.id)
     if (!r || r.tables === 0 || r.tables + r.others < 2) return null
     // INVARIANT: an interior value is read only inside the closure and is no graph output, so
     // removing it changes nothing else. A value read elsewhere stays, as a source.
@@ -358,10 +360,11 @@ export function fuseElementwise(graph: FloatGraph): FloatGraph {
   let nextId = Math.max(...sizes.keys()) + 1
   const removed = new Set<number>()
   const replaced = new Map<number, FloatStep[]>()
+  const uncut = new Map<number, Elementwise | null>()
   // Last step first: a closure grows backwards from its root, so the largest one is found first.
   for (const root of [...graph.steps].reverse()) {
     if (removed.has(root.id)) continue
-    const r = closureAt(steps, sizes, readers, outputs, root)
+    const r = closureAt(steps, sizes, readers, outputs, root, uncut)
     if (!r) continue
     for (const m of r.members) if (m !== root.id) removed.add(m)
     const origin = originOf(r, steps) || root.origin

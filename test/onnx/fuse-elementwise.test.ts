@@ -222,6 +222,30 @@ describe('left alone', () => {
   })
 })
 
+describe('a pre-quantised (QDQ) model', () => {
+  it('keeps every step: its float functions run in float32 between its own QuantizeLinear nodes', () => {
+    const q = (name: string, input: string, output: string): NodeSpec[] => [
+      { op: 'QuantizeLinear', name: `${name}.q`, inputs: [input, 's', 'zp'], outputs: [`${output}.q`] },
+      { op: 'DequantizeLinear', name: `${name}.dq`, inputs: [`${output}.q`, 's', 'zp'], outputs: [output] },
+    ]
+    const { plain, fused } = lowerBoth({
+      name: 'qdq-silu',
+      opset: 13,
+      inputs: [{ name: 'x', shape: [1, 8] }],
+      outputs: [{ name: 'y', shape: [1, 8] }],
+      initializers: [scalar('s', 0.05), { name: 'zp', dims: [], data: Int8Array.of(0) }],
+      nodes: [
+        ...q('in', 'x', 'xd'),
+        { op: 'Sigmoid', name: 'sig', inputs: ['xd'], outputs: ['sg'] },
+        { op: 'Mul', name: 'silu', inputs: ['xd', 'sg'], outputs: ['h'] },
+        ...q('out', 'h', 'y'),
+      ],
+    })
+    expect(plain.steps.map((s) => s.op.kind)).toContain('mul')
+    expect(structure(fused)).toEqual(structure(plain))
+  })
+})
+
 describe('the quantised fused GELU against onnxruntime', () => {
   // Measured (int8): erf form 1.11 % of the range / 95 of 96 rows, tanh form 1.68 % / 94 of 96.
   // The erf model and samples are test/quantize/transformer-ops.test.ts's (seeds 940, 941), which
