@@ -104,8 +104,17 @@ describe('elementwise closures become one table', () => {
     expectSameFloat(plain, fused, 961)
   })
 
-  it.each(['Pow', 'Mul'] as const)('GELU, tanh form with x³ as %s: one unary of fc', (cube) => {
-    const { plain, fused } = lowerBoth(mlp(geluTanh(cube), geluTanhConstants))
+  it.each(['Pow', 'Mul', 'half first'] as const)('GELU, tanh form (%s): one unary of fc', (form) => {
+    // Hugging Face's NewGELU multiplies 0.5·x first: one more affine copy of fc, proportional to it.
+    const halfFirst: NodeSpec[] = [
+      { op: 'Mul', name: 'halfx', inputs: ['z', 'halfc'], outputs: ['hx'] },
+      { op: 'Mul', name: 'times_x', inputs: ['hx', 't1'], outputs: ['h'] },
+    ]
+    const nodes =
+      form === 'half first'
+        ? [...geluTanh('Pow').filter((n) => !['times_x', 'half'].includes(n.name)), ...halfFirst]
+        : geluTanh(form)
+    const { plain, fused } = lowerBoth(mlp(nodes, geluTanhConstants))
     expect(plain.steps.length).toBeGreaterThanOrEqual(6)
     expect(fused.steps.map((s) => s.op.kind)).toEqual(['affine', 'unary', 'affine'])
     expect(unaries(fused)[0].inputs).toEqual([fused.steps[0].id])
