@@ -38,6 +38,8 @@ const FAST = [
   'test/models/fixtures.test.ts',
   // RNN, GRU, LSTM lowering against onnxruntime and quantised (issue 16, rnn).
   'test/onnx/recurrent.test.ts',
+  // Elementwise closures fused into one table (issue 16, s8-fuse): float graphs and one small quantisation.
+  'test/onnx/fuse-elementwise.test.ts',
 ]
 
 export default defineConfig({
