@@ -51,8 +51,8 @@ export interface TokenIdState {
   candidates: ReadonlyMap<number, string>
   /** Per input indexing a table: the fewest rows of the tables it indexes (its domain is [0, rows − 1]), and that table. */
   domains: Map<number, { rows: number; table: string }>
-  /** The lookup steps of those Gathers: the only steps that may read token ids. */
-  lookups: Set<number>
+  /** The steps of those Gathers (the ids' clamp to the rows, the lookups): the only steps that may read token ids. */
+  readers: Set<number>
 }
 
 export type Handler = (ctx: Ctx, inputs: (Sym | undefined)[]) => Sym[]

@@ -37,7 +37,7 @@ export function tokenIdState(inputs: readonly { id: number; name: string; elemTy
   return {
     candidates: new Map(inputs.filter((i) => TOKEN_ID_TYPES.has(i.elemType ?? 0)).map((i) => [i.id, i.name])),
     domains: new Map(),
-    lookups: new Set(),
+    readers: new Set(),
   }
 }
 
@@ -69,7 +69,12 @@ export function gatherByTokenIds(ctx: Ctx, data: Sym, indices: AffineSym): Sym {
     const known = ctx.tokenIds.domains.get(b.id)
     if (!known || rows < known.rows) ctx.tokenIds.domains.set(b.id, { rows, table })
   }
-  const ids = materialize(ctx, indices)
+  // Clamped to the table's rows: free in the circuit, where the input is range-checked to that
+  // domain so the clamp cannot act (planRequant makes it a linear expression, no constraint),
+  // but the optimistic game replays any value a claim posts in the input's byte lane, and the
+  // lookups must be defined there too (src/optimistic/lane-check.ts).
+  const ids = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, indices)], lo: 0, hi: rows - 1 }, a.shape)
+  ctx.tokenIds.readers.add(ids)
   const outer = sizeOf(s.slice(0, axis)),
     inner = sizeOf(s.slice(axis + 1)),
     n = sizeOf(a.shape)
@@ -82,7 +87,7 @@ export function gatherByTokenIds(ctx: Ctx, data: Sym, indices: AffineSym): Sym {
     // Outside [0, rows) there is no entry: NaN, so a float run on such an id cannot pass unnoticed.
     const f = (id: number) => (Number.isInteger(id) && id >= 0 && id < rows ? values[at + id * inner] : Number.NaN)
     const id = emit(ctx, { kind: 'unary', inputs: [ids], name: `Gather(${table})`, f, outMaxAbs }, a.shape)
-    ctx.tokenIds.lookups.add(id)
+    ctx.tokenIds.readers.add(id)
     bases.push({ id, size: n })
   }
   // Output [outer…, indices…, inner…]: element (b, k, i) is column b·inner + i's lookup of index k.
@@ -130,7 +135,7 @@ export function checkTokenIdUses(graph: FloatGraph, nodes: readonly OnnxNode[], 
   }
   for (const step of graph.steps) {
     const read = step.op.inputs.filter((i) => ids.has(i))
-    if (read.length === 0 || state.lookups.has(step.id)) continue
+    if (read.length === 0 || state.readers.has(step.id)) continue
     if (step.op.kind === 'gather' && read.length === step.op.inputs.length && step.op.index.every((i) => i >= 0)) {
       ids.add(step.id)
       continue
