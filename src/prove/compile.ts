@@ -164,7 +164,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     ? `${basename(p.calibrationPath!)} (${samples.length} samples, sha256 ${sha256(calibrationText)})`
     : fixed
       ? "none: the model's own scales (quantised ONNX)"
-      : `default: ${DEFAULT_CALIBRATION_SAMPLES} seeded uniform samples in [-1, 1)`
+      : `default: ${DEFAULT_CALIBRATION_SAMPLES} seeded uniform samples in [-1, 1)${graph.inputs.some((i) => i.tokenIds) ? " (token ids: uniform over their table's rows)" : ''}`
   const weights = p.weights ?? 'constant'
   const ir = quantize(graph, samples, { activationBits, weightBits })
   const bounds = analyzeBounds(ir)

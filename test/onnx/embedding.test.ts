@@ -19,6 +19,7 @@ import { LoweringError, lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { compareOutputs, runOnnxruntime } from '../../src/onnx/runtime.js'
 import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel } from '../../src/onnx/write.js'
+import { defaultCalibration } from '../../src/prove/compile.js'
 import { dequantize, parseInputs, quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { rng } from '../helpers/circuit.js'
@@ -150,6 +151,10 @@ describe('Gather by int64 token ids', () => {
     )
     expect(() => quantizeInputs(ir.inputs, fromFile[0])).toThrow(/found 8 at index 5/)
     expect(quantizeInputs(ir.inputs, [Float64Array.of(6, 5, 4, 3, 2, 1)])).toEqual([[6n, 5n, 4n, 3n, 2n, 1n]])
+    // Without a samples file, compile calibrates on ids drawn from the rows (not floats in [-1, 1)).
+    const drawn = defaultCalibration(graph.inputs).flatMap((s) => Array.from(s[0]))
+    expect(drawn.every((x) => Number.isInteger(x) && x >= 0 && x <= V - 1)).toBe(true)
+    expect(new Set(drawn).size).toBe(V)
   })
 
   it('refuses token ids used as values, arithmetic on ids as indices, and input-dependent tables', () => {
