@@ -8,7 +8,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { type GptConfig, GPT_DEFAULTS, gptOnnx } from '../../models/gpt.js'
 import { planLookup } from '../../src/circuit/lookup.js'
 import { inspectModel } from '../../src/inspect.js'
@@ -225,16 +225,13 @@ describe('the tiny nanoGPT-shaped decoder from token ids', () => {
 
   it('inspect prints its estimate from a samples file of token ids', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'veriml-ids-'))
-    try {
-      await writeFile(join(dir, 'gpt.onnx'), bytes)
-      const samples = Array.from({ length: 4 }, () => [Array.from(ids()[0])])
-      await writeFile(join(dir, 'ids.json'), JSON.stringify({ input_ids: samples }))
-      const report = await inspectModel({ onnxPath: join(dir, 'gpt.onnx'), calibrationPath: join(dir, 'ids.json') })
-      expect(report.unsupported).toEqual([])
-      expect(report.estimatedConstraints).toBeGreaterThan(TINY.block * TINY.embd * 23)
-      expect(report.text).toMatch(/estimated constraints .*lookup \d+/)
-    } finally {
-      await rm(dir, { recursive: true, force: true })
-    }
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    await writeFile(join(dir, 'gpt.onnx'), bytes)
+    const samples = Array.from({ length: 4 }, () => [Array.from(ids()[0])])
+    await writeFile(join(dir, 'ids.json'), JSON.stringify({ input_ids: samples }))
+    const report = await inspectModel({ onnxPath: join(dir, 'gpt.onnx'), calibrationPath: join(dir, 'ids.json') })
+    expect(report.unsupported).toEqual([])
+    expect(report.estimatedConstraints).toBeGreaterThan(TINY.block * TINY.embd * 23)
+    expect(report.text).toMatch(/estimated constraints .*lookup \d+/)
   })
 })
