@@ -40,6 +40,8 @@ const FAST = [
   'test/onnx/recurrent.test.ts',
   // Elementwise closures fused into one table (issue 16, s8-fuse): float graphs and one small quantisation.
   'test/onnx/fuse-elementwise.test.ts',
+  // Token ids (issue 16, s8-ids): Gather by int64 ids, import and quantisation only.
+  'test/onnx/embedding.test.ts',
 ]
 
 export default defineConfig({

@@ -10,8 +10,10 @@
  * Attention: c_attn is one Linear(embd → 3·embd) Split into q, k, v; scores Q·Kᵀ scaled by a
  * Mul; the causal mask as nanoGPT's `masked_fill` exports it, Where(lower-triangular constant,
  * scores, −inf), or as an additive constant mask (0 / float32 min, as Hugging Face models do).
- * With `input: 'embeddings'` the graph starts from the token embeddings [1, T, embd] (what the
- * Gather would give), for pipelines that cannot take int64 inputs yet.
+ * With `input: 'ids'` (the default) the input is int64 token ids [1, T], which veriml imports as
+ * one lookup per column of wte (src/onnx/ops/embedding.ts). With `input: 'embeddings'` the graph
+ * starts from the token embeddings [1, T, embd] (what the Gather would give): a float input, for
+ * tests that calibrate from random floats.
  */
 import { buildModel } from '../src/onnx/write.js'
 import { seededRandom } from './mnist-data.js'

@@ -142,6 +142,8 @@ export interface IrInput extends TensorInfo {
   /** The calibrated integer domain; inputs outside it are rejected. */
   lo: bigint
   hi: bigint
+  /** Token ids (scale 1, [lo, hi] the rows of the table they index): a value with a fraction is refused, not rounded. */
+  integer?: true
 }
 
 /**

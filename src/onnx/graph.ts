@@ -47,6 +47,12 @@ export interface FloatUnary {
   inputs: [number]
   name: string
   f: (x: number) => number
+  /**
+   * The largest |f| over the input's whole domain, when known exactly (an embedding table's
+   * largest entry): the output scale then covers every token id, not only the calibrated ones,
+   * and every column of one table shares it (src/onnx/ops/embedding.ts).
+   */
+  outMaxAbs?: number
 }
 
 /**
@@ -138,8 +144,18 @@ export interface FloatPostprocess {
 
 export interface FloatGraph {
   name: string
-  /** `integer`: an int8/uint8 graph input, whose values are integers in [lo, hi] (scale 1). */
-  inputs: { id: number; name: string; shape: number[]; integer?: { lo: number; hi: number } }[]
+  /**
+   * `integer`: an int8/uint8 graph input, whose values are integers in [lo, hi] (scale 1).
+   * `tokenIds`: an int32/int64 input that indexes the constant `table` (Gather): integers in
+   * [lo, hi] = [0, rows − 1] (src/onnx/ops/embedding.ts).
+   */
+  inputs: {
+    id: number
+    name: string
+    shape: number[]
+    integer?: { lo: number; hi: number }
+    tokenIds?: { lo: number; hi: number; table: string }
+  }[]
   steps: FloatStep[]
   outputs: { id: number; name: string; postprocess?: FloatPostprocess }[]
 }

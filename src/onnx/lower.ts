@@ -7,6 +7,7 @@ import { checkedSize } from './limits.js'
 import { AveragePool, BatchNormalization, Conv, GlobalAveragePool } from './ops/conv.js'
 import { Add, Gemm, MatMul, Mul, Neg, Sub } from './ops/linear.js'
 import { Einsum } from './ops/einsum.js'
+import { checkTokenIdUses, tokenIdState } from './ops/embedding.js'
 import { Trilu, Where } from './ops/mask.js'
 import {
   Concat,
@@ -249,13 +250,15 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
     })
   const syms = new Map<string, Sym>()
   for (const [name, t] of model.initializers) syms.set(name, constOf(t))
-  const inputs = model.inputs.map((v, id) => ({
+  const inputs: FloatGraph['inputs'] = model.inputs.map((v, id) => ({
     id,
     name: v.name,
     shape: v.shape,
     ...(INTEGER_INPUTS[v.elemType ?? 0] ? { integer: INTEGER_INPUTS[v.elemType ?? 0] } : {}),
   }))
   for (const i of inputs) syms.set(i.name, { kind: 'affine', a: identity(i.id, i.shape) })
+  // Token ids: int32/int64 inputs that Gather uses to index a constant table (src/onnx/ops/embedding.ts).
+  const tokenIds = tokenIdState(model.inputs.map((v, id) => ({ id, name: v.name, elemType: v.elemType })))
   const read = new Set(model.nodes.flatMap((n) => n.inputs))
   // No output counts as final for Softmax when the probabilities are to be proven.
   const finalOutputs = new Set(
@@ -268,6 +271,7 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
     opset: model.opset,
     finalOutputs,
     postprocess: new Map(),
+    tokenIds,
   }
   for (const node of model.nodes) {
     ctx.node = node
@@ -302,5 +306,9 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
     const postprocess = ctx.postprocess.get(o.name)
     return { id: materialize(ctx, s), name: o.name, ...(postprocess ? { postprocess } : {}) }
   })
-  return { name: model.name, inputs, steps: ctx.steps, outputs }
+  const graph: FloatGraph = { name: model.name, inputs, steps: ctx.steps, outputs }
+  // An input indexing tables holds the ids of the smallest one's rows; it may not be read otherwise.
+  for (const [id, { rows, table }] of tokenIds.domains) inputs[id].tokenIds = { lo: 0, hi: rows - 1, table }
+  checkTokenIdUses(graph, model.nodes, tokenIds)
+  return graph
 }

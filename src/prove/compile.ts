@@ -92,15 +92,22 @@ export interface CompileModelReturnType<M extends BuildManifest = Manifest> {
 export const DEFAULT_VISIBILITY: Visibility = { input: 'public', output: 'public' }
 const DEFAULT_CALIBRATION_SAMPLES = 32
 
-/** Seeded uniform samples in [-1, 1): the calibration used when the user gives none. */
-export function defaultCalibration(specs: { shape: number[] }[]): Float64Array[][] {
+/** Seeded uniform samples in [-1, 1) (token ids: uniform over their rows): the calibration used when the user gives none. */
+export function defaultCalibration(
+  specs: { shape: number[]; tokenIds?: { lo: number; hi: number } }[],
+): Float64Array[][] {
   let s = 0x9e3779b9
   const rand = () => {
     s = (s * 1664525 + 1013904223) >>> 0
     return s / 2 ** 32
   }
   return Array.from({ length: DEFAULT_CALIBRATION_SAMPLES }, () =>
-    specs.map((x) => Float64Array.from({ length: sizeOf(x.shape) }, () => rand() * 2 - 1)),
+    specs.map((x) => {
+      const ids = x.tokenIds
+      return Float64Array.from({ length: sizeOf(x.shape) }, () =>
+        ids ? ids.lo + Math.floor(rand() * (ids.hi - ids.lo + 1)) : rand() * 2 - 1,
+      )
+    }),
   )
 }
 
@@ -157,7 +164,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     ? `${basename(p.calibrationPath!)} (${samples.length} samples, sha256 ${sha256(calibrationText)})`
     : fixed
       ? "none: the model's own scales (quantised ONNX)"
-      : `default: ${DEFAULT_CALIBRATION_SAMPLES} seeded uniform samples in [-1, 1)`
+      : `default: ${DEFAULT_CALIBRATION_SAMPLES} seeded uniform samples in [-1, 1)${graph.inputs.some((i) => i.tokenIds) ? " (token ids: uniform over their table's rows)" : ''}`
   const weights = p.weights ?? 'constant'
   const ir = quantize(graph, samples, { activationBits, weightBits })
   const bounds = analyzeBounds(ir)

@@ -147,8 +147,9 @@ export function parseInputs(json: unknown, specs: readonly InputSpec[], { many =
  * Out-of-domain values are an error (QuantizeLinear would saturate them silently).
  */
 export function quantizeInputs(inputs: readonly IrInput[], sample: readonly Float64Array[]): bigint[][] {
-  return inputs.map((info, i) =>
-    Array.from(sample[i], (x, k) => {
+  return inputs.map((info, i) => {
+    if (info.integer) return checkTokenIds(info.name, sample[i], info.lo, info.hi).map(BigInt)
+    return Array.from(sample[i], (x, k) => {
       const v = roundHalfEven(Math.fround(Math.fround(x) / info.quant.scale)) + info.quant.zeroPoint
       // A value beyond float32 becomes ±Infinity: out of the domain like any other.
       if (!Number.isFinite(v) || v < Number(info.lo) || v > Number(info.hi)) {
@@ -164,8 +165,58 @@ export function quantizeInputs(inputs: readonly IrInput[], sample: readonly Floa
         })
       }
       return BigInt(v)
-    }),
+    })
+  })
+}
+
+/**
+ * Token ids as given: integers in [lo, hi] (the rows of the table they index). A fraction or an
+ * id outside the table is the input's error, by position — never rounded or wrapped (a negative
+ * id, which ONNX Gather would count from the end, is outside: src/onnx/ops/embedding.ts).
+ */
+export function checkTokenIds(
+  input: string,
+  values: ArrayLike<number>,
+  lo: bigint | number,
+  hi: bigint | number,
+  where = '',
+): number[] {
+  const [a, b] = [Number(lo), Number(hi)]
+  return Array.from(values, (x, k) => {
+    if (Number.isInteger(x) && x >= a && x <= b) return x
+    throw new IrInputError({
+      input,
+      expected: `token ids: integers in [${a}, ${b}] (the rows of the table the input indexes)`,
+      actual: `${x} at index ${k}${where}`,
+      details: [
+        Number.isInteger(x) && x < 0
+          ? 'Negative ids (counted from the end in ONNX) are not accepted: give the row number itself.'
+          : 'Give the token ids the tokenizer produced, as JSON integers.',
+      ],
+    })
+  })
+}
+
+/** The IR input of token ids: scale 1, the table's rows as its domain; every calibration sample must hold valid ids. */
+export function tokenIdInput(
+  info: { name: string; shape: number[] },
+  domain: { lo: number; hi: number },
+  id: number,
+  calibration: readonly (readonly Float64Array[])[],
+  position: number,
+): IrInput {
+  calibration.forEach((sample, s) =>
+    checkTokenIds(info.name, sample[position], domain.lo, domain.hi, ` of sample ${s}`),
   )
+  return {
+    id,
+    name: info.name,
+    shape: info.shape,
+    quant: { scale: 1, zeroPoint: 0 },
+    lo: BigInt(domain.lo),
+    hi: BigInt(domain.hi),
+    integer: true,
+  }
 }
 
 /** Real value of integer outputs: (q - zeroPoint) · scale. */

@@ -131,7 +131,8 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
   }
   const wide = WIDE_TABLES.has(op.name)
   const [outLo, outHi] = wide ? [-WIDE_LIMIT, WIDE_LIMIT] : [ctx.actLo, ctx.actHi]
-  const expOut = expFor(ctx.maxAbs(step.id), Number(outHi))
+  // An embedding table's column: the whole table's range, so every id fits and every column shares one scale.
+  const expOut = expFor(op.outMaxAbs ?? ctx.maxAbs(step.id), Number(outHi))
   const table: bigint[] = []
   for (let q = lo; q <= hi; q++) {
     const y = op.f(Number(q) * 2 ** -input.exp)

@@ -6,6 +6,7 @@ import type { IrInput, IrModel, PrimitiveOp, Step, TensorBounds, TensorId } from
 import { type NonlinearContext, type Scaled, expFor, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
 import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
+import { tokenIdInput } from './input.js'
 
 /** Bits of activations and of weights when none are given (library and CLI alike). */
 export const DEFAULT_BITS = 8
@@ -126,7 +127,9 @@ export function quantize(
     return id
   }
 
-  const inputs: IrInput[] = graph.inputs.map((info) => {
+  const inputs: IrInput[] = graph.inputs.map((info, i) => {
+    // Token ids are their own integers (scale 1): nothing to calibrate, only to check.
+    if (info.tokenIds) return tokenIdInput(info, info.tokenIds, nextId++, calibration, i)
     // An input that is 0 in every sample has no range to calibrate: scale 1 would round every real input to 0.
     if (!(maxAbs(info.id) > 0) || !Number.isFinite(maxAbs(info.id))) {
       throw new CalibrationError({

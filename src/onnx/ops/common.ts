@@ -42,6 +42,17 @@ export interface Ctx {
   finalOutputs: ReadonlySet<string>
   /** Post-processing noted by output-only ops, by the graph output name they produce. */
   postprocess: Map<string, FloatPostprocess>
+  /** Token ids (src/onnx/ops/embedding.ts): the int32/int64 graph inputs by tensor id, and the tables Gather indexes with them. */
+  tokenIds: TokenIdState
+}
+
+export interface TokenIdState {
+  /** Graph inputs that may hold token ids (int32/int64), by tensor id: their names. */
+  candidates: ReadonlyMap<number, string>
+  /** Per input indexing a table: the fewest rows of the tables it indexes (its domain is [0, rows − 1]), and that table. */
+  domains: Map<number, { rows: number; table: string }>
+  /** The steps of those Gathers (the ids' clamp to the rows, the lookups): the only steps that may read token ids. */
+  readers: Set<number>
 }
 
 export type Handler = (ctx: Ctx, inputs: (Sym | undefined)[]) => Sym[]

@@ -15,6 +15,7 @@ import {
   sumPlaced,
   withShape,
 } from './common.js'
+import { gatherByTokenIds } from './embedding.js'
 
 // Movement ops are index maps: they compose into the pending map (or fold a constant) and
 // cost nothing in the circuit.
@@ -198,10 +199,15 @@ export const Concat: Handler = (ctx, inputs) => {
   return [sumPlaced(placed, out)]
 }
 
-/** Gather with constant indices (negative ones count from the end). */
+/**
+ * Gather with constant indices (negative ones count from the end): an index map. Indices that
+ * depend on the input (token ids) select rows of a constant table: src/onnx/ops/embedding.ts.
+ */
 export const Gather: Handler = (ctx, [x, indicesIn]) => {
   const v = need(ctx, x, 'data')
-  const ind = needConst(ctx, indicesIn, 'indices')
+  const given = need(ctx, indicesIn, 'indices')
+  if (given.kind === 'affine') return [gatherByTokenIds(ctx, v, given)]
+  const ind = given
   const s = shapeOf(v)
   const axis = normalizeAxis(ctx, attrNum(ctx, 'axis', 0), s.length)
   const d = s[axis]
