@@ -36,6 +36,8 @@ const FAST = [
   'test/optimistic/params.test.ts',
   'test/optimistic/trace.test.ts',
   'test/models/fixtures.test.ts',
+  // attn (issue 16): attention normalised after the value product.
+  'test/quantize/softmax-values.test.ts',
 ]
 
 export default defineConfig({

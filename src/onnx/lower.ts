@@ -74,6 +74,8 @@ import {
   QLinearSigmoid,
   QuantizeLinear,
 } from './ops/quantized.js'
+// Attention normalised after the value product.
+import { normaliseAfterValues } from './softmax-values.js'
 
 export { LoweringError, type Sym }
 
@@ -296,5 +298,6 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
     const postprocess = ctx.postprocess.get(o.name)
     return { id: materialize(ctx, s), name: o.name, ...(postprocess ? { postprocess } : {}) }
   })
-  return { name: model.name, inputs, steps: ctx.steps, outputs }
+  // Attention normalised after the value product (src/onnx/softmax-values.ts).
+  return normaliseAfterValues({ name: model.name, inputs, steps: ctx.steps, outputs })
 }
