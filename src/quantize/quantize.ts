@@ -73,16 +73,16 @@ const SMALL_BIGINTS = Array.from({ length: 2 * SMALL + 1 }, (_, i) => BigInt(i -
 const smallBigInt = (v: number): bigint => (v >= -SMALL && v <= SMALL ? SMALL_BIGINTS[v + SMALL] : BigInt(v))
 
 /**
- * The saturating lower bound of a clamp with only an upper bound (softmax's x − max ≤ 0): the
- * activation's lowest value, raised so that [lo, hi] holds a power of two of values. The
- * requant's upper clamp then costs a 4-constraint zero test instead of a second range check
- * (src/circuit/requant.ts), and the value given up is the domain's last (exp(−2) vs
- * exp(−2 + 1/64) at int8 for a softmax whose centred scores reach −2).
+ * The saturating lower bound of a clamp with only an upper bound: the activation's lowest
+ * value, raised by one when that leaves [lo, hi] a power of two of values (softmax's
+ * x − max ≤ 0 at int8: [−127, 0], 128 values, not [−128, 0]). The requant's upper clamp then
+ * costs a 4-constraint zero test instead of a second range check (src/circuit/requant.ts), and
+ * the one value given up is the domain's last (exp(−2) vs exp(−2 + 1/64) for a softmax whose
+ * centred scores reach −2). Any other upper bound (a Clip's max) keeps the whole domain.
  */
 function belowSpan(actLo: bigint, hi: bigint): bigint {
-  let span = 1n
-  while (span * 2n <= hi - actLo + 1n) span *= 2n
-  return hi - span + 1n
+  const n = hi - actLo
+  return n > 0n && (n & (n - 1n)) === 0n ? actLo + 1n : actLo
 }
 
 /** The largest k ≤ 30 such that 2^k divides every (integer-valued) entry; 0 when all are 0. */

@@ -469,3 +469,42 @@ describe('max on one float sample', () => {
     expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(ir.inputs[0].quant.scale / 2)
   })
 })
+
+describe('a clamp with only an upper bound, on an accumulator', () => {
+  // y = clamp(0.75·x, ≤ hi) with x calibrated over [-1, 1]: the requant fusing the clamp.
+  const clampRequant = (hi: number): RequantOp => {
+    const graph: FloatGraph = {
+      name: 'upper-clamp',
+      inputs: [{ id: 0, name: 'x', shape: [4] }],
+      steps: [
+        {
+          origin: 'scale',
+          id: 1,
+          shape: [4],
+          op: {
+            kind: 'affine',
+            inputs: [0],
+            rowPtr: Int32Array.of(0, 1, 2, 3, 4),
+            cols: Int32Array.of(0, 1, 2, 3),
+            vals: new Float64Array(4).fill(0.75),
+            bias: new Float64Array(4),
+          },
+        },
+        { origin: 'clip', id: 2, shape: [4], op: { kind: 'clamp', inputs: [1], lo: null, hi } },
+      ],
+      outputs: [{ id: 2, name: 'y' }],
+    }
+    const ir = quantize(graph, [[Float64Array.of(-1, -0.5, 0.5, 1)]])
+    return ir.steps.at(-1)!.op as RequantOp
+  }
+
+  it('x − max ≤ 0 (softmax): [−127, 0], a power of two of values, giving up only the domain’s last', () => {
+    expect([clampRequant(0).lo, clampRequant(0).hi]).toEqual([-127n, 0n])
+  })
+
+  it('any other upper bound keeps the whole activation domain below it', () => {
+    const op = clampRequant(0.25)
+    expect(op.lo).toBe(-128n)
+    expect(op.hi! > 0n).toBe(true)
+  })
+})
