@@ -36,6 +36,10 @@ const FAST = [
   'test/optimistic/params.test.ts',
   'test/optimistic/trace.test.ts',
   'test/models/fixtures.test.ts',
+  // RNN, GRU, LSTM lowering against onnxruntime and quantised (issue 16, rnn).
+  'test/onnx/recurrent.test.ts',
+  // Elementwise closures fused into one table (issue 16, s8-fuse): float graphs and one small quantisation.
+  'test/onnx/fuse-elementwise.test.ts',
   // attn (issue 16): attention normalised after the value product.
   'test/quantize/softmax-values.test.ts',
 ]

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import onnxProto from 'onnx-proto'
 import { BaseError, type ErrorParameters } from '../errors.js'
 
@@ -58,16 +59,57 @@ function byteCount(text: string | undefined, tensor: string, file: string, key: 
   return n
 }
 
+const HEX_DIGEST = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/
+
+/**
+ * Checks a tensor's `checksum` entry. ONNX's proto calls it "the SHA1 digest of the file named by
+ * location" and writers in the wild store SHA-256 hex, over the file or the tensor's own bytes: any of
+ * those four matching is accepted; a digest that matches none means the weights are not the ones
+ * the model was saved with (onnxruntime does not check it; a swapped data file would otherwise
+ * change what is proven without a word). `fileDigests` caches the whole file's digests per location.
+ */
+function checkChecksum(
+  declared: string,
+  slice: Uint8Array,
+  file: string,
+  data: Uint8Array,
+  tensor: string,
+  fileDigests: Map<string, string>,
+): void {
+  const want = declared.trim().toLowerCase()
+  if (!HEX_DIGEST.test(want))
+    throw new ExternalDataError({
+      tensor,
+      file,
+      problem: `has a checksum "${declared}" that is neither a SHA-1 nor a SHA-256 hex digest`,
+    })
+  const algorithm = want.length === 40 ? 'sha1' : 'sha256'
+  const key = `${algorithm}:${file}`
+  let whole = fileDigests.get(key)
+  if (whole === undefined) fileDigests.set(key, (whole = createHash(algorithm).update(data).digest('hex')))
+  if (whole === want || createHash(algorithm).update(slice).digest('hex') === want) return
+  throw new ExternalDataError({
+    tensor,
+    file,
+    problem: `does not match the tensor's ${algorithm === 'sha1' ? 'SHA-1' : 'SHA-256'} checksum ${want}`,
+    details: [
+      "The data file is not the one the model was saved with (neither the whole file nor the tensor's bytes hash to it): re-export the model, or remove the checksum entry if the data file was changed on purpose.",
+    ],
+  })
+}
+
 /**
  * Moves every externally stored tensor's bytes into its raw_data (in place), so the rest of the
  * parser, and onnxruntime given the re-encoded model, see an ordinary self-contained model.
- * Returns how many tensors were external. Without a resolver an external tensor is refused.
+ * Returns how many tensors were external. Without a resolver an external tensor is refused; a
+ * `checksum` entry is verified (checkChecksum).
  */
 export function inlineExternalData(
   proto: InstanceType<typeof onnx.ModelProto>,
   resolver: ExternalDataResolver | undefined,
 ): number {
   let count = 0
+  const fileDigests = new Map<string, string>()
   for (const t of tensorsOf(proto)) {
     if (t.dataLocation !== EXTERNAL) continue
     const tensor = t.name || '(unnamed)'
@@ -91,7 +133,9 @@ export function inlineExternalData(
         file,
         problem: `holds ${data.length} bytes; the tensor needs bytes ${offset} to ${offset + Math.max(length, 0)}`,
       })
-    t.rawData = data.subarray(offset, offset + length)
+    const slice = data.subarray(offset, offset + length)
+    if (e.checksum) checkChecksum(e.checksum, slice, file, data, tensor, fileDigests)
+    t.rawData = slice
     t.dataLocation = onnx.TensorProto.DataLocation.DEFAULT
     t.externalData = []
     count++

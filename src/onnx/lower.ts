@@ -57,6 +57,7 @@ import {
   Sqrt,
 } from './ops/normalization.js'
 import { ReduceMax, ReduceMean, ReduceMin, ReduceSum } from './ops/reduce.js'
+import { GRU, LSTM, RNN } from './ops/recurrent.js'
 import { GlobalMaxPool, MaxPool } from './ops/pool.js'
 import {
   ConvInteger,
@@ -198,6 +199,11 @@ export const OPS: Record<string, Handler> = {
   Sin,
   Cos,
   CumSum,
+  // Recurrent layers (issue 16), unrolled over the static sequence length into affine, unary
+  // and mul steps (src/onnx/ops/recurrent.ts).
+  RNN,
+  GRU,
+  LSTM,
 }
 
 /** Ops of the com.microsoft domain (onnxruntime's contrib ops) that veriml lowers. */

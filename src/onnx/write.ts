@@ -40,6 +40,7 @@ export type AttributeSpec =
   | { ints: number[] }
   | { floats: number[] }
   | { string: string }
+  | { strings: string[] }
   | { tensor: TensorSpec }
 
 export interface NodeSpec {
@@ -253,6 +254,12 @@ function attributeProto(name: string, spec: AttributeSpec, nodeName: string): In
   if ('floats' in spec) return onnx.AttributeProto.create({ name, type: T.FLOATS, floats: spec.floats })
   if ('string' in spec)
     return onnx.AttributeProto.create({ name, type: T.STRING, s: new TextEncoder().encode(spec.string) })
+  if ('strings' in spec)
+    return onnx.AttributeProto.create({
+      name,
+      type: T.STRINGS,
+      strings: spec.strings.map((v) => new TextEncoder().encode(v)),
+    })
   return onnx.AttributeProto.create({ name, type: T.TENSOR, t: tensorProto(spec.tensor, `${nodeName}.${name}`) })
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -34,9 +35,14 @@ const mlp: BuildModelParameters = {
 /**
  * The MLP as an exporter with `save_as_external_data` writes it: every initializer's bytes in
  * `data` (little-endian float32, each at an 8-aligned offset after a gap), the model naming
- * `location` and its offset and length. `length: 'huge'` overstates the last tensor's length.
+ * `location` and its offset and length. `length: 'huge'` overstates the last tensor's length;
+ * `checksum` writes a checksum entry computed from the tensor's bytes.
  */
-function writeExternal(folder: string, location: string, { length = 'exact' } = {}): string {
+function writeExternal(
+  folder: string,
+  location: string,
+  { length = 'exact', checksum }: { length?: 'exact' | 'huge'; checksum?: (bytes: Uint8Array) => string } = {},
+): string {
   mkdirSync(folder, { recursive: true })
   const proto = onnx.ModelProto.decode(buildModel(mlp))
   const chunks: Uint8Array[] = []
@@ -53,6 +59,7 @@ function writeExternal(folder: string, location: string, { length = 'exact' } = 
       { key: 'location', value: location },
       { key: 'offset', value: String(offset) },
       { key: 'length', value: String(declared) },
+      ...(checksum ? [{ key: 'checksum', value: checksum(bytes) }] : []),
     ]
     chunks.push(bytes, new Uint8Array(pad))
     offset += bytes.length + pad
@@ -113,5 +120,31 @@ describe('ONNX external data', () => {
     const path = writeExternal(join(dir, 'bytes'), 'mlp.onnx.data')
     const bytes = new Uint8Array(readFileSync(path))
     expect(() => parseOnnx(bytes, 'mlp.onnx')).toThrow(ExternalDataError)
+  })
+
+  const digest = (algorithm: string) => (b: Uint8Array) => createHash(algorithm).update(b).digest('hex')
+
+  it.each([['sha1'], ['sha256']])(
+    'verifies a %s checksum of the tensor bytes and refuses swapped weights',
+    async (a) => {
+      const path = writeExternal(join(dir, `sum-${a}`), 'mlp.onnx.data', { checksum: digest(a) })
+      await expect(readOnnxFile(path)).resolves.toBeDefined()
+      // One weight changed in the data file: the first tensor's digest no longer matches.
+      const data = readFileSync(join(dir, `sum-${a}`, 'mlp.onnx.data'))
+      data[16] ^= 1
+      writeFileSync(join(dir, `sum-${a}`, 'mlp.onnx.data'), data)
+      await expect(readOnnxFile(path)).rejects.toThrow(ExternalDataError)
+      await expect(readOnnxFile(path)).rejects.toThrow(/tensor "w1": external data file "mlp.onnx.data" does not match/)
+    },
+  )
+
+  it("accepts a checksum of the whole data file (the ONNX proto's wording) and refuses one that is not a digest", async () => {
+    const folder = join(dir, 'sum-file')
+    writeExternal(folder, 'mlp.onnx.data')
+    const whole = digest('sha1')(readFileSync(join(folder, 'mlp.onnx.data')))
+    const path = writeExternal(folder, 'mlp.onnx.data', { checksum: () => whole.toUpperCase() })
+    await expect(readOnnxFile(path)).resolves.toBeDefined()
+    const bad = writeExternal(join(dir, 'sum-bad'), 'mlp.onnx.data', { checksum: () => 'md5:1234' })
+    await expect(readOnnxFile(bad)).rejects.toThrow(/checksum "md5:1234" that is neither a SHA-1 nor a SHA-256/)
   })
 })

@@ -80,7 +80,7 @@ export const Cast: Handler = (ctx, [x]) => {
 }
 
 /** y = min(max(x, lo), hi) as a clamp step; null bounds are open. */
-function clamp(ctx: Ctx, v: Sym, lo: number | null, hi: number | null): Sym {
+export function clamp(ctx: Ctx, v: Sym, lo: number | null, hi: number | null): Sym {
   if (v.kind === 'const')
     return { ...v, data: v.data.map((e) => Math.min(Math.max(e, lo ?? -Infinity), hi ?? Infinity)) }
   if (lo === null && hi === null) return v
