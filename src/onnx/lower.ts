@@ -76,6 +76,8 @@ import {
   QLinearSigmoid,
   QuantizeLinear,
 } from './ops/quantized.js'
+// Attention normalised after the value product.
+import { normaliseAfterValues } from './softmax-values.js'
 
 export { LoweringError, type Sym }
 
@@ -310,5 +312,6 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
   // An input indexing tables holds the ids of the smallest one's rows; it may not be read otherwise.
   for (const [id, { rows, table }] of tokenIds.domains) inputs[id].tokenIds = { lo: 0, hi: rows - 1, table }
   checkTokenIdUses(graph, model.nodes, tokenIds)
-  return graph
+  // Attention normalised after the value product (src/onnx/softmax-values.ts).
+  return normaliseAfterValues(graph)
 }

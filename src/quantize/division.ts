@@ -2,7 +2,7 @@ import type { TensorBounds, TensorId } from '../ir/types.js'
 import type { FloatDiv, FloatSqrt, FloatStep } from '../onnx/graph.js'
 import { sizeOf } from '../onnx/graph.js'
 import { BaseError, type BaseErrorParameters } from '../errors.js'
-import { type NonlinearContext, type Scaled, expFor } from './nonlinear.js'
+import { GUARD_BITS, type NonlinearContext, type Scaled, expFor, wideBits } from './nonlinear.js'
 
 /**
  * Quantisation of division and square root by input-dependent tensors (softmax inside the
@@ -94,8 +94,8 @@ function soleInput(
  * is refused instead of being silently clamped.
  *
  * A divisor shared by several numerators (a row's sum or σ broadcast over the row) gets ONE
- * reciprocal, round(2^s / d) with s = 16 + bits(d's proven max) so it keeps ≥ 16 significant
- * bits for every d, then one product per element: a product is one constraint, a division
+ * reciprocal, round(2^s / d) with s = wideBits + bits(d's calibrated max) so it keeps ≥ wideBits
+ * significant bits for every d in the calibrated range (≥ GUARD_BITS beyond it), then one product per element: a product is one constraint, a division
  * several (its remainder's range checks). Unshared divisors take one division per element with
  * the shift that puts the calibrated largest quotient just under 2^16.
  */
@@ -141,7 +141,13 @@ export function lowerDiv(ctx: NonlinearContext, step: FloatStep, op: FloatDiv): 
   const uses = new Int32Array(sizes[op.inputs.indexOf(dIn.input)])
   for (const v of den) uses[v]++
   if (reciprocal || uses.some((u) => u > 1)) {
-    const shift = RESULT_BITS + bitLength(dMax)
+    // wideBits (12 at int8) at the CALIBRATED largest divisor: the products are requantised to
+    // activations (see GUARD_BITS), and each bit of the shift is one constraint in every one of
+    // those requantisations. A LayerNorm's σ is proven up to 4-16× its calibrated largest (the
+    // bound of a row whose every deviation is the largest); such a row still gets GUARD_BITS
+    // significant bits, never a reciprocal rounded to 0.
+    const dCal = BigInt(Math.ceil(ctx.range(dIn.input)[1] * 2 ** dExp))
+    const shift = Math.max(wideBits(ctx) + bitLength(dCal), GUARD_BITS + bitLength(dMax))
     const size = uses.length
     const recip = ctx.push(step.origin, `${step.origin}:reciprocal`, ctx.shapeOf(dIn.input), {
       op: 'div',

@@ -202,6 +202,8 @@ function clampStep(b: FixedBuild, step: FloatStep, op: FloatClamp): State {
   const lo = op.lo ?? -Infinity,
     hi = op.hi ?? Infinity
   const s = b.state.get(op.inputs[0])!
+  // Without bounds it is the identity (a softmax's input, made an activation on the calibrated path).
+  if (lo === -Infinity && hi === Infinity) return s
   // On integers an integer clamp is exact; a fractional bound would leave the grid, so it waits for the next QuantizeLinear.
   if (s.kind === 'int' && onGrid(lo) && onGrid(hi))
     return { kind: 'int', id: push(b, step.origin, `${step.origin}:clamp`, step.shape, clampOp(s.id, lo, hi)) }

@@ -97,14 +97,25 @@ export class LookupTableError extends BaseError {
 }
 
 /**
- * Functions whose table entries keep 16 bits instead of an activation's: exp, whose values span
+ * Functions whose table entries keep GUARD_BITS more than an activation: exp, whose values span
  * orders of magnitude and, in softmax, feed only the row sum and the products by its reciprocal
  * — which need no activation. At int8, exp of x − max ≤ 0 would be 64 levels over (0, 1] (a
  * probability of 0.05 off by up to 8 %). The table costs the same (its size is the input's
  * domain); its result is a wide accumulator that a reader needing an activation requantises.
  */
 const WIDE_TABLES = new Set(['Exp'])
-const WIDE_LIMIT = (1n << 16n) - 1n
+
+/**
+ * Bits beyond an activation's kept by values that are products' operands on their way to an
+ * activation (exp's table entries, a shared reciprocal): their rounding stays 2^-4 of the
+ * activation's, and each further bit would cost one constraint in every requantisation of their
+ * products (the dropped low bits are range-checked). 16 bits at int8 gave the same accuracy on
+ * the bundled ViT and the nanoGPT block at 12 bits instead of 16 at int8.
+ */
+export const GUARD_BITS = 4
+
+/** Significant bits of a wide table or reciprocal: the activation's plus GUARD_BITS. */
+export const wideBits = (ctx: Pick<NonlinearContext, 'actHi'>): number => ctx.actHi.toString(2).length + 1 + GUARD_BITS
 
 /**
  * An elementwise real function as a table lookup. The input is an activation, so its proven
@@ -130,7 +141,8 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
     })
   }
   const wide = WIDE_TABLES.has(op.name)
-  const [outLo, outHi] = wide ? [-WIDE_LIMIT, WIDE_LIMIT] : [ctx.actLo, ctx.actHi]
+  const wideLimit = (1n << BigInt(wideBits(ctx))) - 1n
+  const [outLo, outHi] = wide ? [-wideLimit, wideLimit] : [ctx.actLo, ctx.actHi]
   // An embedding table's column: the whole table's range, so every id fits and every column shares one scale.
   const expOut = expFor(op.outMaxAbs ?? ctx.maxAbs(step.id), Number(outHi))
   const table: bigint[] = []
@@ -154,6 +166,22 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
   return wide ? { id, exp: expOut, activation: false, exact: 'wide' } : { id, exp: expOut, activation: true }
 }
 
+/** Squares of an accumulator this narrow are summed exactly (≤ 2·28 bits each, far inside the field). */
+const SQUARED_BITS = 28
+
+/**
+ * A linear accumulator (not a product) proven within ±2^SQUARED_BITS: a LayerNorm's x − μ. Its
+ * squares are exact and the variance they sum is exact, instead of the squares of its int8
+ * requantisation: the requantisation (a range check as wide as the accumulator, per element)
+ * disappears, and the division reads the same accumulator anyway (src/quantize/division.ts).
+ */
+function narrowAccumulator(ctx: NonlinearContext, r: Scaled): boolean {
+  if (r.activation || r.exact) return false
+  const b = ctx.bounds(r.id)
+  const limit = 1n << BigInt(SQUARED_BITS)
+  return b.lo.every((v) => v >= -limit) && b.hi.every((v) => v <= limit)
+}
+
 /**
  * Mul of two input-dependent tensors: both operands are activations (requantised to their
  * calibrated scales), or a wide division result read as is (a reciprocal keeps its 16 bits),
@@ -162,9 +190,10 @@ export function lowerUnary(ctx: NonlinearContext, step: FloatStep, op: FloatUnar
  * anything else requantises it. The index maps carry over: IR operands have the float sizes.
  */
 export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): Scaled {
+  const square = op.inputs.length === 1 && op.left.every((v, i) => v === op.right[i])
   const ins = op.inputs.map((t) => {
     const r = ctx.realized(t)
-    return r.exact === 'wide' ? r : ctx.activation(t, step.origin)
+    return r.exact === 'wide' || (square && narrowAccumulator(ctx, r)) ? r : ctx.activation(t, step.origin)
   })
   const exp = ins[0].exp + ins[ins.length - 1].exp
   const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, {

@@ -74,6 +74,36 @@ const SMALL_BIGINTS = Array.from({ length: 2 * SMALL + 1 }, (_, i) => BigInt(i -
 const smallBigInt = (v: number): bigint => (v >= -SMALL && v <= SMALL ? SMALL_BIGINTS[v + SMALL] : BigInt(v))
 
 /**
+ * The saturating lower bound of a clamp with only an upper bound: the activation's lowest
+ * value, raised by one when that leaves [lo, hi] a power of two of values (softmax's
+ * x − max ≤ 0 at int8: [−127, 0], 128 values, not [−128, 0]). The requant's upper clamp then
+ * costs a 4-constraint zero test instead of a second range check (src/circuit/requant.ts), and
+ * the one value given up is the domain's last (exp(−2) vs exp(−2 + 1/64) for a softmax whose
+ * centred scores reach −2). Any other upper bound (a Clip's max) keeps the whole domain.
+ */
+function belowSpan(actLo: bigint, hi: bigint): bigint {
+  const n = hi - actLo
+  return n > 0n && (n & (n - 1n)) === 0n ? actLo + 1n : actLo
+}
+
+/** The largest k ≤ 30 such that 2^k divides every (integer-valued) entry; 0 when all are 0. */
+function commonTwos(lists: readonly ArrayLike<number>[]): number {
+  let k = 30
+  let any = false
+  for (const list of lists)
+    for (let j = 0; j < list.length; j++) {
+      const v = list[j]
+      if (v === 0) continue
+      any = true
+      // Past 2^53 a double's low bits are not the integer's: keep such a list as it is.
+      if (!Number.isSafeInteger(v)) return 0
+      while (k > 0 && v % 2 ** k !== 0) k--
+      if (k === 0) return 0
+    }
+  return any ? k : 0
+}
+
+/**
  * Quantises the float graph to the integer IR with power-of-two scales chosen from the
  * calibration samples: each activation gets the finest scale at which the calibrated range
  * fits the activation domain; each affine step gets the finest weight scale at which its
@@ -194,6 +224,7 @@ export function quantize(
     bounds: (id) => analyzeBounds({ name: graph.name, inputs, steps, outputs: [] }, proven).get(id)!,
   }
 
+  const rescaled = new Map<string, TensorId>()
   const lowerAffine = (step: FloatStep, op: FloatAffine): Realized => {
     // Products and division results are summed as they are: requantising each product of a
     // variance (or each normalised value before γ, β) to int8 first would throw away the bits
@@ -221,7 +252,12 @@ export function quantize(
       if (Math.abs(op.vals[k]) !== 1) unit[b] = false
     }
     const wLimit = 2 ** (wBits - 1) - 1
-    const accExp = Math.min(...ins.map((r, b) => r.exp + (maxW[b] > 0 ? expFor(maxW[b], wLimit) : 64)))
+    const wBitsExp = Math.min(...ins.map((r, b) => r.exp + (maxW[b] > 0 ? expFor(maxW[b], wLimit) : 64)))
+    // Only ±1 weights beside an exact base (a product sum less the row max of a softmax): every
+    // base is exact at the finest of their exps, so the product base needs no rescale and the
+    // activations' weights are powers of two (circuit constants: free).
+    const allUnit = ins.length > 1 && unit.every((u) => u) && ins.some((r) => r.exact)
+    const accExp = allUnit ? Math.max(...ins.map((r) => r.exp)) : wBitsExp
     // An exact base (products, at about twice an activation's exp) beside an activation: the
     // accumulator exp the activation allows would leave the products' weights a few bits (the
     // attention output projection plus the residual: error 0.54 of 1.4), or below 1 and rounded
@@ -232,21 +268,34 @@ export function quantize(
       if (!ins[b].exact || maxW[b] === 0) continue
       const target = unit[b] ? accExp : accExp - expFor(maxW[b], wLimit)
       if (ins[b].exp <= target) continue
-      const id = push(step.origin, `${step.origin}:rescale`, shapes.get(op.inputs[b])!, {
-        op: 'requant',
-        inputs: [ins[b].id],
-        ...rescale(ins[b].exp, target),
-        zeroPoint: 0n,
-        lo: null,
-        hi: null,
-      })
+      // Several affines read one product sum (a block's context feeds the residual stream, the
+      // next LayerNorm and the pool): one rescale per target exp, not one per reader.
+      const key = `${ins[b].id}@${target}`
+      let id = rescaled.get(key)
+      if (id === undefined) {
+        id = push(step.origin, `${step.origin}:rescale`, shapes.get(op.inputs[b])!, {
+          op: 'requant',
+          inputs: [ins[b].id],
+          ...rescale(ins[b].exp, target),
+          zeroPoint: 0n,
+          lo: null,
+          hi: null,
+        })
+        rescaled.set(key, id)
+      }
       ins[b] = { ...ins[b], id, exp: target }
     }
     const factor = ins.map((r) => 2 ** (accExp - r.exp))
-    const vals = new Array<bigint>(op.vals.length)
-    for (let k = 0; k < vals.length; k++)
-      vals[k] = smallBigInt(Math.round(op.vals[k] * factor[single ? 0 : baseOf(op.cols[k])]))
-    const bias = Array.from(op.bias, (b) => BigInt(Math.round(b * 2 ** accExp)))
+    const ints = new Float64Array(op.vals.length)
+    for (let k = 0; k < ints.length; k++) ints[k] = Math.round(op.vals[k] * factor[single ? 0 : baseOf(op.cols[k])])
+    const biasInts = Array.from(op.bias, (b) => Math.round(b * 2 ** accExp))
+    // Integer weights and bias that share a factor 2^k (the 1/√d of attention scores, 1/n of a
+    // mean, the 2^6 every ±1 weight gets at wBits): dividing it out is the same accumulator at
+    // exp accExp − k, exactly, k bits narrower, which saves k constraints in every requant of it.
+    const k = commonTwos([ints, biasInts])
+    const vals = new Array<bigint>(ints.length)
+    for (let j = 0; j < vals.length; j++) vals[j] = smallBigInt(ints[j] / 2 ** k)
+    const bias = biasInts.map((b) => BigInt(b / 2 ** k))
     const id = push(step.origin, `${step.origin}:acc`, step.shape, {
       op: 'linear',
       inputs: ins.map((r) => r.id),
@@ -258,7 +307,7 @@ export function quantize(
     // A linear combination of products is still one (a variance, then the variance + ε): read as
     // it is by what follows. Anything else reading an accumulator requantises it.
     const exact = op.inputs.every((t) => raw.get(t)!.exact) ? { exact: 'product' as const } : {}
-    return { id, exp: accExp, activation: false, ...exact }
+    return { id, exp: accExp - k, activation: false, ...exact }
   }
 
   for (const step of graph.steps) {
@@ -268,6 +317,11 @@ export function quantize(
     } else if (op.kind === 'clamp') {
       // Clamp fuses with the requantisation of an accumulator; on an activation it is a pure clamp.
       const src = raw.get(op.inputs[0])!
+      // Without bounds (a softmax's input, src/onnx/ops/normalization.ts) it only makes its input an activation.
+      if (src.activation && op.lo === null && op.hi === null) {
+        raw.set(step.id, src)
+        continue
+      }
       const exp = src.activation ? src.exp : expFor(maxAbs(step.id), Number(actHi))
       // On an accumulator the clamp also saturates to the activation domain.
       const toInt = (v: number | null, dflt: bigint, pick: (a: bigint, b: bigint) => bigint) => {
@@ -275,8 +329,10 @@ export function quantize(
         if (src.activation) return q
         return q === null ? dflt : pick(q, dflt)
       }
-      const qlo = toInt(op.lo, actLo, (a, b) => (a > b ? a : b))
       const qhi = toInt(op.hi, actHi, (a, b) => (a < b ? a : b))
+      const qlo = toInt(op.lo, op.lo === null && qhi !== null ? belowSpan(actLo, qhi) : actLo, (a, b) =>
+        a > b ? a : b,
+      )
       const id = push(step.origin, `${step.origin}:act`, step.shape, {
         op: 'requant',
         inputs: [src.id],

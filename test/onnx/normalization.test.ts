@@ -290,8 +290,9 @@ describe('Softmax and LogSoftmax inside the graph', () => {
         -4,
         4,
       )
-      // max, x − max clamped at 0, exp, then the row sum and division (or the log of the row sum).
-      expect(kinds(graph).slice(0, 4)).toEqual(['max', 'affine', 'clamp', 'unary'])
+      // x as an activation (an unbounded clamp), its max, x − max clamped at 0, exp, then the
+      // row sum and division (or the log of the row sum).
+      expect(kinds(graph).slice(0, 5)).toEqual(['clamp', 'max', 'affine', 'clamp', 'unary'])
       expect(kinds(graph)).toContain(op === 'Softmax' ? 'div' : 'unary')
       expect(graph.outputs[0]).not.toHaveProperty('postprocess')
     },
@@ -313,9 +314,14 @@ describe('Softmax and LogSoftmax inside the graph', () => {
       },
       781,
     )
-    expect(kinds(graph)).toEqual(['affine', 'max', 'affine', 'clamp', 'unary', 'affine', 'div', 'clamp'])
-    // The subtraction reads the emitted logits and the max, not the Gemm's inputs again.
-    expect(graph.steps[2].op.inputs).toEqual([graph.steps[0].id, graph.steps[1].id])
+    expect(kinds(graph)).toEqual(['affine', 'clamp', 'max', 'affine', 'clamp', 'unary', 'affine', 'div', 'clamp'])
+    // The logits are emitted once and made an activation once (the unbounded clamp, which the
+    // quantiser makes their one requantisation); the max and the subtraction read that, not the
+    // Gemm's inputs again.
+    const logits = graph.steps[1]
+    expect(logits.op).toMatchObject({ kind: 'clamp', inputs: [graph.steps[0].id], lo: null, hi: null })
+    expect(graph.steps[2].op.inputs).toEqual([logits.id])
+    expect(graph.steps[3].op.inputs).toEqual([logits.id, graph.steps[2].id])
   })
 })
 

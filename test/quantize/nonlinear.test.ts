@@ -469,3 +469,93 @@ describe('max on one float sample', () => {
     expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(ir.inputs[0].quant.scale / 2)
   })
 })
+
+describe('a clamp with only an upper bound, on an accumulator', () => {
+  // y = clamp(0.75·x, ≤ hi) with x calibrated over [-1, 1]: the requant fusing the clamp.
+  const clampRequant = (hi: number): RequantOp => {
+    const graph: FloatGraph = {
+      name: 'upper-clamp',
+      inputs: [{ id: 0, name: 'x', shape: [4] }],
+      steps: [
+        {
+          origin: 'scale',
+          id: 1,
+          shape: [4],
+          op: {
+            kind: 'affine',
+            inputs: [0],
+            rowPtr: Int32Array.of(0, 1, 2, 3, 4),
+            cols: Int32Array.of(0, 1, 2, 3),
+            vals: new Float64Array(4).fill(0.75),
+            bias: new Float64Array(4),
+          },
+        },
+        { origin: 'clip', id: 2, shape: [4], op: { kind: 'clamp', inputs: [1], lo: null, hi } },
+      ],
+      outputs: [{ id: 2, name: 'y' }],
+    }
+    const ir = quantize(graph, [[Float64Array.of(-1, -0.5, 0.5, 1)]])
+    return ir.steps.at(-1)!.op as RequantOp
+  }
+
+  it('x − max ≤ 0 (softmax): [−127, 0], a power of two of values, giving up only the domain’s last', () => {
+    expect([clampRequant(0).lo, clampRequant(0).hi]).toEqual([-127n, 0n])
+  })
+
+  it('any other upper bound keeps the whole activation domain below it', () => {
+    const op = clampRequant(0.25)
+    expect(op.lo).toBe(-128n)
+    expect(op.hi! > 0n).toBe(true)
+  })
+})
+
+describe('linear steps over products and shared factors', () => {
+  const affine = (inputs: number[], vals: number[], width: number) => ({
+    kind: 'affine' as const,
+    inputs,
+    rowPtr: Int32Array.from({ length: 5 }, (_, j) => j * width),
+    cols: Int32Array.from({ length: 4 * width }, (_, k) => (width === 1 ? k : (k % width) * 4 + Math.floor(k / width))),
+    vals: Float64Array.from({ length: 4 * width }, (_, k) => vals[k % width]),
+    bias: new Float64Array(4),
+  })
+
+  it('divides out a power of two every weight shares: 1/4 weights are 1s at an exp 2 lower, the same values', () => {
+    // y = x/4 + x/4 (two bases, one tensor twice): at wBits the weights would be 64·2^-…; here 1.
+    const graph: FloatGraph = {
+      name: 'quarter',
+      inputs: [{ id: 0, name: 'x', shape: [4] }],
+      steps: [{ origin: 'q', id: 1, shape: [4], op: affine([0], [0.25], 1) }],
+      outputs: [{ id: 1, name: 'y' }],
+    }
+    const x = Float64Array.of(-1, -0.25, 0.5, 1)
+    const ir = quantize(graph, [[x]])
+    const linear = ir.steps.find((s) => s.op.op === 'linear')!.op as Extract<Step['op'], { op: 'linear' }>
+    expect(linear.vals).toEqual([1n, 1n, 1n, 1n])
+    const got = dequantize(execute(ir, quantizeInputs(ir.inputs, [x])).outputs[0], ir.outputs[0].quant)
+    for (let i = 0; i < 4; i++) expect(Math.abs(got[i] - x[i] / 4)).toBeLessThanOrEqual(ir.outputs[0].quant.scale)
+  })
+
+  it('rescales a product tensor once for every affine that reads it at the same exp', () => {
+    // p = x·x; a = 0.3·p + x and b = 0.3·p − x: both rescale p to the same exp, one requant.
+    const graph: FloatGraph = {
+      name: 'shared-rescale',
+      inputs: [{ id: 0, name: 'x', shape: [4] }],
+      steps: [
+        {
+          origin: 'p',
+          id: 1,
+          shape: [4],
+          op: { kind: 'mul', inputs: [0], left: Int32Array.of(0, 1, 2, 3), right: Int32Array.of(0, 1, 2, 3) },
+        },
+        { origin: 'a', id: 2, shape: [4], op: affine([1, 0], [0.3, 1], 2) },
+        { origin: 'b', id: 3, shape: [4], op: affine([1, 0], [0.3, -1], 2) },
+        { origin: 'sum', id: 4, shape: [4], op: affine([2, 3], [1, 1], 2) },
+      ],
+      outputs: [{ id: 4, name: 'y' }],
+    }
+    const ir = quantize(graph, [[Float64Array.of(-1, -0.5, 0.5, 1)]])
+    const rescales = ir.steps.filter((s) => s.output.name.endsWith(':rescale'))
+    expect(rescales).toHaveLength(1)
+    analyzeBounds(ir)
+  })
+})

@@ -142,8 +142,15 @@ function softmaxInGraph(ctx: Ctx, X: Sym, op: 'softmax' | 'logsoftmax'): Sym {
   const masked = op === 'softmax' ? maskedRows(X) : null
   const unmasked = (v: Sym) => (masked ? remap(v, shape, (o) => (masked[o] ? -1 : o)) : v)
   // The input is read by the max and by the subtraction: emitted once, and a pending linear map
-  // (a Gemm's logits) is not recomputed inside the subtraction.
-  const x = fresh(materialize(ctx, unmasked(X)), shape)
+  // (a Gemm's logits) is not recomputed inside the subtraction. The clamp without bounds is
+  // the identity; once quantised it is the scores' one requantisation to an activation, which
+  // the max and the subtraction both read: x − max is then an exact integer difference at the
+  // activation's scale, and the scores (an attention's wide sums of products) are requantised
+  // once instead of once for the max and again for the subtraction.
+  const x = fresh(
+    emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, unmasked(X))], lo: null, hi: null }, shape),
+    shape,
+  )
   const r = reduction(shape, axes)
   const centred = elementwise(ctx, [x, reduceMax(ctx, x, masked ? withoutMasked(ctx, r, masked) : r)], 'Sub')
   // x − max ≤ 0, which the integer bounds cannot see: a clamp at 0 that never binds says so, and
