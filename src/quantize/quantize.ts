@@ -6,6 +6,7 @@ import type { IrInput, IrModel, PrimitiveOp, Step, TensorBounds, TensorId } from
 import { type NonlinearContext, type Scaled, expFor, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
 import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
+import { narrowLookupClamps } from './lookup-clamps.js'
 import { tokenIdInput } from './input.js'
 
 /** Bits of activations and of weights when none are given (library and CLI alike). */
@@ -125,7 +126,7 @@ export function quantize(
   checkBitWidth('weightBits', wBits)
   const actLo = -(1n << BigInt(actBits - 1))
   const actHi = (1n << BigInt(actBits - 1)) - 1n
-  if (hasFixedScales(graph)) return quantizeFixed(graph)
+  if (hasFixedScales(graph)) return narrowLookupClamps(quantizeFixed(graph))
   if (calibration.length === 0)
     throw new CalibrationError({
       problem: 'no calibration samples',
@@ -390,5 +391,5 @@ export function quantize(
       ...(o.postprocess ? { postprocess: o.postprocess } : {}),
     }
   })
-  return { name: graph.name, inputs, steps, outputs }
+  return narrowLookupClamps({ name: graph.name, inputs, steps, outputs })
 }
