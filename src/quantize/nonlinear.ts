@@ -195,7 +195,35 @@ export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): 
     const r = ctx.realized(t)
     return r.exact === 'wide' || (square && narrowAccumulator(ctx, r)) ? r : ctx.activation(t, step.origin)
   })
-  const exp = ins[0].exp + ins[ins.length - 1].exp
+  // The product's scale is the left operand's times the right one's: each side must read
+  // inputs of one scale. A mul whose left (or right) operands span inputs at different scales
+  // (three inputs, or a side crossing inputs) takes them all at the finest of those scales:
+  // a multiplication by 2^k, exact and free in R1CS (a requant with shift 0 and no clamp).
+  const sides = [sideExps(ctx, op.inputs, ins, op.left), sideExps(ctx, op.inputs, ins, op.right)]
+  if (sides.some((e) => e.size > 1)) {
+    const fine = Math.max(...ins.map((r) => r.exp))
+    const ids = ins.map((r, i) =>
+      r.exp === fine
+        ? r.id
+        : ctx.push(step.origin, `${step.origin}:rescale`, ctx.shapeOf(op.inputs[i]), {
+            op: 'requant',
+            inputs: [r.id],
+            mul: 1n << BigInt(fine - r.exp),
+            shift: 0,
+            zeroPoint: 0n,
+            lo: null,
+            hi: null,
+          }),
+    )
+    const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, {
+      op: 'mul',
+      inputs: ids,
+      left: op.left,
+      right: op.right,
+    })
+    return { id, exp: 2 * fine, activation: false, exact: 'product' }
+  }
+  const exp = [...sides[0]][0] + [...sides[1]][0]
   const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, {
     op: 'mul',
     inputs: ins.map((r) => r.id),
@@ -203,4 +231,19 @@ export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): 
     right: op.right,
   })
   return { id, exp, activation: false, exact: 'product' }
+}
+
+/** The exps of the inputs one side of a mul reads (`index` into the concatenation of `inputs`). */
+function sideExps(
+  ctx: NonlinearContext,
+  inputs: readonly number[],
+  ins: readonly Scaled[],
+  index: Int32Array,
+): Set<number> {
+  const ends: number[] = []
+  let end = 0
+  for (const t of inputs) ends.push((end += ctx.shapeOf(t).reduce((a, b) => a * b, 1)))
+  const exps = new Set<number>()
+  for (const v of index) exps.add(ins[ends.findIndex((e) => v < e)].exp)
+  return exps
 }

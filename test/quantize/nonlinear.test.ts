@@ -564,3 +564,42 @@ describe('linear steps over products and shared factors', () => {
     analyzeBounds(ir)
   })
 })
+
+describe('a mul whose sides read inputs at different scales', () => {
+  it('is quantised at the finest of their scales, not mis-scaled (each side crossing two inputs)', () => {
+    // a ∈ ±1, b ∈ ±100: their int8 scales differ by 2^6. y = [a0·a1, b0·b1] over the
+    // concatenation [a0, a1, b0, b1]: each side reads both inputs (the first-input/last-input
+    // rule would give both products the scale of a·b).
+    const graph: FloatGraph = {
+      name: 'mixed-mul',
+      inputs: [
+        { id: 0, name: 'a', shape: [2] },
+        { id: 1, name: 'b', shape: [2] },
+      ],
+      steps: [
+        {
+          origin: 'mul',
+          id: 2,
+          shape: [2],
+          op: { kind: 'mul', inputs: [0, 1], left: Int32Array.from([0, 2]), right: Int32Array.from([1, 3]) },
+        },
+      ],
+      outputs: [{ id: 2, name: 'y' }],
+    }
+    const r = rng(12)
+    const xs = Array.from({ length: 16 }, () => [
+      Float64Array.from({ length: 2 }, () => 2 * r() - 1),
+      Float64Array.from({ length: 2 }, () => 200 * r() - 100),
+    ])
+    const ir = quantize(graph, xs)
+    for (const x of xs) {
+      const want = executeFloat(graph, x).get(2)!
+      const got = dequantize(execute(ir, quantizeInputs(ir.inputs, x)).outputs[0], ir.outputs[0].quant)
+      // Each operand within half its input's step Δ of its value: |uv − u'v'| ≤ (|u| + |v|)·Δ/2 + Δ²/4.
+      const [da, db] = ir.inputs.map((i) => i.quant.scale)
+      const bound = (u: number, v: number, d: number) => ((Math.abs(u) + Math.abs(v)) * d) / 2 + (d * d) / 4 + 1e-9
+      expect(Math.abs(got[0] - want[0])).toBeLessThanOrEqual(bound(x[0][0], x[0][1], da))
+      expect(Math.abs(got[1] - want[1])).toBeLessThanOrEqual(bound(x[1][0], x[1][1], db))
+    }
+  })
+})
