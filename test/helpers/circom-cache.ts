@@ -9,9 +9,10 @@ const ROOT = join(import.meta.dirname, '..', '..')
 const CACHE = join(tmpdir(), 'veriml-test-circom-cache')
 
 /**
- * The key of a compile: everything circom reads. The emitted source, the veriml.circom
- * templates it includes, and the pinned compiler and circomlib (their versions; compileCircom
- * copies circomlib's files from the installed package). O1 is the only optimisation used here.
+ * The key of a compile: everything circom reads and everything that runs it. The emitted
+ * source, the veriml.circom templates it includes, the pinned compiler and circomlib (their
+ * versions; compileCircom copies circomlib's files from the installed package), and
+ * compileCircom's own code (its flags, the WASI runner, the wat-to-wasm step).
  */
 async function keyOf(source: string): Promise<string> {
   const require = createRequire(import.meta.url)
@@ -20,6 +21,9 @@ async function keyOf(source: string): Promise<string> {
   for (const part of [
     source,
     await readFile(join(ROOT, 'circuits', 'veriml.circom'), 'utf8'),
+    ...(await Promise.all(
+      ['circom.ts', 'circom-wasi.mjs', 'wat2wasm.mjs'].map((f) => readFile(join(ROOT, 'src', 'prove', f), 'utf8')),
+    )),
     version('circom2'),
     version('circomlib'),
   ])

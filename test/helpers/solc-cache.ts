@@ -40,14 +40,16 @@ function sourcesOf(root: string, files: readonly string[]): Map<string, string> 
  * compileSolidity through a content-addressed cache under the OS temp folder. Every optimistic
  * test file deploys the game, so each compiled the same contracts with solc-js again (about
  * 5 s of CPU per file, in ~15 files per run). The key is everything the compile reads: the
- * solc version and settings, and the text of every source unit reached from `files`. Only a
- * successful compile is stored, as the value compileSolidity returned (contracts, compiler
- * settings, warnings); a failing one runs, and throws, every time.
+ * solc version and settings, compileSolidity's code, and the text of every source unit reached
+ * from `files`. Only a successful compile is stored, as the value compileSolidity returned
+ * (contracts, compiler settings, warnings); a failing one runs, and throws, every time.
  */
 export function cachedCompileSolidity(solc: typeof Solc): typeof Solc.compileSolidity {
   // The package's version, not solc's own: reading that would load the 9 MB compiler on a hit.
   const { version } = createRequire(import.meta.url)('solc/package.json') as { version: string }
-  const settings = [version, solc.OPTIMIZER, solc.EVM_VERSION]
+  // compileSolidity's own code too (its standard-JSON input and output selection).
+  const code = readFileSync(join(import.meta.dirname, '..', '..', 'src', 'chain', 'solc.ts'), 'utf8')
+  const settings = [version, solc.OPTIMIZER, solc.EVM_VERSION, code]
   return (parameters) => {
     const root = resolve(parameters.baseDir)
     const sources = sourcesOf(root, parameters.files)

@@ -37,16 +37,36 @@ export async function startChain(): Promise<AnvilInstance> {
 }
 
 /**
+ * A provider that asks again for a receipt anvil has not indexed yet. anvil answers
+ * eth_sendRawTransaction before its automining task has mined the transaction; ethers'
+ * `wait()` then re-checks the receipt only on a later block, and if the block with the
+ * transaction was already the latest when it started listening, only on the block after it:
+ * never, on a quiet node (a test hung on this). A mined transaction's receipt is there within
+ * milliseconds, so a few retries close the race; a hash that is never mined still gets null.
+ */
+class QuickProvider extends JsonRpcProvider {
+  override async getTransactionReceipt(hash: string): ReturnType<JsonRpcProvider['getTransactionReceipt']> {
+    for (let attempt = 0; ; attempt++) {
+      const receipt = await super.getTransactionReceipt(hash)
+      if (receipt || attempt === RECEIPT_RETRIES) return receipt
+      await new Promise((r) => setTimeout(r, 10))
+    }
+  }
+}
+const RECEIPT_RETRIES = 50
+
+/**
  * An anvil whose provider answers without ethers' waits, for tests that send thousands of
  * requests one after another. ethers holds every request 10 ms (batchStallTime) to batch it
  * with others, and when a receipt is not there at once it polls again only after 4 s
  * (pollingInterval): about 150 ms per transaction and 13 ms per call against 15-45 ms and
  * 2-5 ms here (measured). Only the transport changes: the same requests, in the same order,
- * to the same node. Concurrent requests in one tick are still batched (stall 0).
+ * to the same node (and a receipt asked again until it is there: QuickProvider). Concurrent
+ * requests in one tick are still batched (stall 0).
  */
 export async function startQuickAnvil(parameters: StartAnvilParameters = {}): Promise<AnvilInstance> {
   const node = await startAnvil(parameters)
-  const provider = new JsonRpcProvider(node.rpcUrl, undefined, {
+  const provider = new QuickProvider(node.rpcUrl, undefined, {
     staticNetwork: Network.from(node.chainId),
     cacheTimeout: -1,
     batchStallTime: 0,
