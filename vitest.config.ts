@@ -68,6 +68,8 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, ...FAST],
           // Slow tests spawn bin/veriml.mjs, which runs dist/: rebuild it first (tsc -b, a no-op when current).
           globalSetup: ['test/global-setup.ts'],
+          // speed (session 8): solc-js compiles cached by content across files (test/solc-cache-setup.ts).
+          setupFiles: ['test/solc-cache-setup.ts'],
         },
       },
     ],

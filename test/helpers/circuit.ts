@@ -1,14 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import * as snarkjs from 'snarkjs'
 import { emitCircuit } from '../../src/circuit/emit.js'
 import type { Visibility, WeightVisibility } from '../../src/circuit/layout.js'
 import { weightInputs } from '../../src/circuit/weights.js'
 import { analyzeBounds } from '../../src/ir/bounds.js'
 import type { IrModel } from '../../src/ir/types.js'
-import { compileCircom } from '../../src/prove/circom.js'
 import { witnessInput } from '../../src/prove/witness-input.js'
+import { compileCircomCached } from './circom-cache.js'
 import { emittedNames, parseWtns, readR1cs, readSym, violated } from './r1cs.js'
 
 /**
@@ -31,9 +31,9 @@ export async function buildCircuit(
     templateTextLimit,
   })
   await writeFile(join(dir, 'model.circom'), emitted.source)
-  const compiled = await compileCircom(dir)
-  const wasm = join(dir, 'model_js', 'model.wasm')
+  const compiled = await compileCircomCached(dir, emitted.source)
   const ownWeights = weights === 'hashed' ? weightInputs(ir) : {}
+  let calculator: Promise<CircomWitnessCalculator> | undefined
   return {
     dir,
     emitted,
@@ -41,11 +41,28 @@ export async function buildCircuit(
     r1cs: await readR1cs(join(dir, 'model.r1cs')),
     sym: emittedNames(await readSym(join(dir, 'model.sym')), emitted.source),
     witness: async (inputs: bigint[][], weightValues: Record<string, readonly bigint[]> = ownWeights) => {
-      const out = { type: 'mem' as const, data: undefined as Uint8Array | undefined }
-      await snarkjs.wtns.calculate(witnessInput(inputs, weightValues), wasm, out)
-      return parseWtns(out.data!)
+      calculator ??= loadCalculator(dir)
+      // Sanity check 0, as snarkjs's wtns.calculate runs it.
+      return parseWtns(await (await calculator).calculateWTNSBin(witnessInput(inputs, weightValues), 0))
     },
   }
+}
+
+interface CircomWitnessCalculator {
+  calculateWTNSBin(input: Record<string, unknown>, sanityCheck: number): Promise<Uint8Array>
+}
+
+/**
+ * circom's own witness calculator for the build in `dir` (its wasm and JS driver), instantiated
+ * once per circuit, as src/prove/witness.ts does: snarkjs's wtns.calculate compiles the wasm
+ * and allocates a 2 GiB memory on every call (55-115 ms against 5-15 ms per witness, measured
+ * on a small model), which dominated the tests that compute hundreds of witnesses.
+ */
+async function loadCalculator(dir: string): Promise<CircomWitnessCalculator> {
+  const builder = createRequire(import.meta.url)(join(dir, 'model_js', 'witness_calculator.js')) as (
+    code: Uint8Array,
+  ) => Promise<CircomWitnessCalculator>
+  return builder(await readFile(join(dir, 'model_js', 'model.wasm')))
 }
 
 /** Deterministic PRNG for reproducible random tests. */

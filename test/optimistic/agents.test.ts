@@ -69,14 +69,22 @@ const errorsOf = (events: WatchEvent[]) => events.filter((e) => e.type === 'erro
 
 /** The shortest challenge window the game accepts (MIN_CLOCK). */
 const QUIET_WINDOW = 60n
+/** Seconds of the window left to wait on the wall clock after the claim (see quietClaim). */
+const QUIET_WAIT = 5
 
 /**
  * A claim on its own anvil, defended from the start of the file while the other tests run:
- * after the claim, nothing mines a block (no evm_increaseTime, no evm_mine, no other
- * transaction), so the latest block's time stays at the claim's for the whole window.
+ * after the claim, nothing mines a block (no evm_mine, no other transaction), so the latest
+ * block's time stays at the claim's while the defender waits. The node's clock is set back
+ * before the game is deployed, and forward to the wall clock again right after the claim
+ * (evm_setTime, evm_increaseTime: neither mines a block): the claim reads as posted
+ * QUIET_WINDOW - QUIET_WAIT seconds ago, so the wall clock passes its window QUIET_WAIT
+ * seconds after it, not 60. The defender's own clock is the real one, untouched.
  */
 async function quietClaim() {
   const node = await startChain()
+  const behind = Number(QUIET_WINDOW) - QUIET_WAIT
+  await node.provider.send('evm_setTime', [Math.floor(Date.now() / 1000) - behind])
   const f = await deployGame(node)
   const model = tinyModel()
   const params = commitParams(model)
@@ -93,6 +101,7 @@ async function quietClaim() {
   const honest = buildTrace(model, INPUT)
   const { claimId, key } = await postClaim(f, m, claimant, honest)
   const claimBlock = (await f.provider.getBlock('latest'))!
+  await node.provider.send('evm_increaseTime', [behind])
   const events: WatchEvent[] = []
   const defence = defendClaim({
     ...ctxOf(f, m, claimant, QUIET_WINDOW),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
+import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { runModel } from '../../src/prove/prove.js'
 import { gameContract, readClaim, send, submitClaim } from '../../src/optimistic/chain/client.js'
@@ -19,6 +19,7 @@ import { ClaimNotFoundError } from '../../src/optimistic/chain/errors.js'
 import { mostExpensiveElement } from '../../src/optimistic/cheat.js'
 import { claimStatus } from '../../src/optimistic/chain/status.js'
 import type { IrModel } from '../../src/ir/types.js'
+import { startQuickAnvil } from './chain.js'
 import { inputTensor } from './models.js'
 import { packInput, packInputStates } from '../../src/optimistic/input.js'
 import { merkleProof } from '../../src/optimistic/merkle.js'
@@ -52,7 +53,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
   const key = (i: number) => anvil.accounts[i].privateKey
 
   beforeAll(async () => {
-    anvil = await startAnvil({ accounts: 8 })
+    anvil = await startQuickAnvil({ accounts: 8 })
     wallets = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
     dir = await mkdtemp(join(tmpdir(), 'veriml-op-test-'))
     await compileModel({ onnxPath: join(ROOT, 'test', 'fixtures', 'tiny-mlp.onnx'), outDir: join(dir, 'm') })

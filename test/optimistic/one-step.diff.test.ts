@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { Contract, ContractFactory, type InterfaceAbi, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
+import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { compileSolidity } from '../../src/chain/solc.js'
 import { floorShift, linearElement, maxElement, requantValue } from '../../src/ir/ops.js'
 import type { LinearOp } from '../../src/ir/types.js'
@@ -19,7 +19,7 @@ import {
 } from '../../src/optimistic/one-step.js'
 import { commitParams } from '../../src/optimistic/params.js'
 import { buildTrace, traceFromStates } from '../../src/optimistic/trace.js'
-import { executeElement } from './chain.js'
+import { executeElement, startQuickAnvil } from './chain.js'
 import { randomInputs, randomModel, rng, tinyModel } from './models.js'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -38,7 +38,7 @@ describe('Solidity one-step executor equals src/ir/ops.ts', () => {
   let harness: Contract
   let executor: Contract
   beforeAll(async () => {
-    anvil = await startAnvil()
+    anvil = await startQuickAnvil()
     const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
     const { contracts } = compileSolidity({ baseDir: ROOT, files: ['test/optimistic/OpsHarness.sol'] })
     const h = contracts.OpsHarness
