@@ -18,7 +18,6 @@ import { analyzeBounds } from '../../src/ir/bounds.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
-import { playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
@@ -26,7 +25,7 @@ import { SCALAR_FIELD as P } from '../../src/util/field.js'
 import { rng } from '../helpers/circuit.js'
 import { int } from '../onnx/ort-diff.js'
 import { deployGame, executeElement, executorOf, registerTestModel, startChain } from '../optimistic/chain.js'
-import { claimStatus, lyingTrace, openDispute, player, postClaim } from '../optimistic/scenario.js'
+import { lieLosesAt } from '../optimistic/scenario.js'
 
 const TINY: GptConfig = { ...GPT_DEFAULTS, block: 8, vocab: 65, layers: 1, heads: 2, embd: 16, seed: 3, input: 'ids' }
 
@@ -108,19 +107,8 @@ describe('the tiny GPT from token ids, optimistic path', () => {
         expect(await executeElement(ex, model, m.params, trace, s, j)).toBe(
           trace.states[m.params.layout.inputCount + s]![j],
         )
-    const [, claimant, challenger] = f.wallets
     const state = m.params.layout.inputCount + embedding[3]!
-    const lie = lyingTrace(m, inputs, state, 2, 1n, true)
-    const { claimId, key } = await postClaim(f, m, claimant!, lie)
-    const { disputeId } = await openDispute(f, key, challenger!)
-    const { view, moves } = await playDispute({
-      disputeId,
-      claimant: player(f, m, 'claimant', claimant!, lie),
-      challenger: player(f, m, 'challenger', challenger!, trace),
-    })
-    expect([view.phase, view.claimantWon, view.hi]).toEqual(['Resolved', false, state])
-    expect(await claimStatus(f, claimId)).toBe('Rejected')
-    const gas = moves.reduce((a, x) => a + x.gasUsed, 0n)
+    const { moves, gas } = await lieLosesAt(f, m, inputs, state, { element: 2 })
     console.log(`tiny ids GPT, lie at an embedding lookup: ${moves.length} moves, ${gas} gas in all`)
   })
 })

@@ -13,14 +13,13 @@ import { type FloatGraph, executeFloat } from '../../src/onnx/graph.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { buildModel } from '../../src/onnx/write.js'
-import { playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { dequantize, quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { SCALAR_FIELD as P } from '../../src/util/field.js'
 import { rng } from '../helpers/circuit.js'
 import { deployGame, executeElement, executorOf, registerTestModel, startChain } from '../optimistic/chain.js'
-import { claimStatus, lyingTrace, openDispute, player, postClaim } from '../optimistic/scenario.js'
+import { lieLosesAt } from '../optimistic/scenario.js'
 import { ortRun, samples } from './ort-diff.js'
 import { lstmClassifier } from './recurrent-models.js'
 
@@ -128,7 +127,6 @@ describe('an LSTM classifier on the optimistic path', () => {
         trace.states[pos][j],
       )
     }
-    const [, claimant, challenger] = f.wallets
     // The products and activations of a middle timestep: each is read by the next ones.
     const middle = (kind: OpKind) =>
       model.steps.findIndex((s, i) => s.op.op === kind && i > model.steps.length / 2 && s.origin === 'lstm')
@@ -138,17 +136,7 @@ describe('an LSTM classifier on the optimistic path', () => {
     ]
     for (const [what, state] of lies) {
       expect(state, what).toBeGreaterThan(m.params.layout.inputCount)
-      const lie = lyingTrace(m, inputs, state, 1, 1n, true)
-      const { claimId, key } = await postClaim(f, m, claimant, lie)
-      const { disputeId } = await openDispute(f, key, challenger)
-      const { view, moves } = await playDispute({
-        disputeId,
-        claimant: player(f, m, 'claimant', claimant, lie),
-        challenger: player(f, m, 'challenger', challenger, trace),
-      })
-      expect([view.phase, view.claimantWon, view.hi], what).toEqual(['Resolved', false, state])
-      expect(await claimStatus(f, claimId)).toBe('Rejected')
-      const gas = moves.reduce((a, x) => a + x.gasUsed, 0n)
+      const { moves, gas } = await lieLosesAt(f, m, inputs, state, { what })
       console.log(`LSTM classifier, lie at a ${what}: ${moves.length} moves, ${gas} gas in all`)
     }
   })

@@ -5,13 +5,12 @@ import type { AnvilInstance } from '../../src/chain/anvil.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
-import { playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { parseInputs, quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { deployGame, executeElement, executorOf, registerTestModel, startChain } from './chain.js'
 import { rng } from './models.js'
-import { claimStatus, lyingTrace, openDispute, player, postClaim } from './scenario.js'
+import { lieLosesAt } from './scenario.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 
@@ -59,20 +58,10 @@ describe('optimistic game on models/mnist-cnn.int8.onnx', () => {
       }
     }
     const maxState = m.params.layout.inputCount + kinds.indexOf('max')
-    const [, claimant, challenger] = f.wallets
-    const lie = lyingTrace(m, inputs, maxState, 17, 1n, true)
-    const { claimId, key } = await postClaim(f, m, claimant, lie)
-    const { disputeId } = await openDispute(f, key, challenger)
-    const { view, moves } = await playDispute({
-      disputeId,
-      claimant: player(f, m, 'claimant', claimant, lie),
-      challenger: player(f, m, 'challenger', challenger, trace),
-    })
-    expect([view.phase, view.claimantWon, view.hi]).toEqual(['Resolved', false, maxState])
-    expect(await claimStatus(f, claimId)).toBe('Rejected')
+    const { moves, gas } = await lieLosesAt(f, m, inputs, maxState, { element: 17 })
     const largest = moves.reduce((a, x) => (x.gasUsed > a.gasUsed ? x : a))
     console.log(
-      `mnist-cnn: dispute over the max pool in ${moves.length} moves, ${moves.reduce((a, x) => a + x.gasUsed, 0n)} gas; largest ${largest.move} ${largest.gasUsed} gas`,
+      `mnist-cnn: dispute over the max pool in ${moves.length} moves, ${gas} gas; largest ${largest.move} ${largest.gasUsed} gas`,
     )
     expect(moves.at(-1)!.move).toBe('foldStep')
   })

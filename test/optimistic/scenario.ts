@@ -3,7 +3,7 @@ import { expect } from 'vitest'
 import { challengeClaim, readClaim, submitClaim } from '../../src/optimistic/chain/client.js'
 import { type ClaimKey, claimIdOf, claimKeyOf } from '../../src/optimistic/config.js'
 import type { Hex } from '../../src/util/hex.js'
-import { honestPlayer, type Player } from '../../src/optimistic/chain/play.js'
+import { honestPlayer, type Player, playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace, type Trace, traceFromStates } from '../../src/optimistic/trace.js'
 import { cheatingTrace } from '../../src/optimistic/cheat.js'
 import type { Rng } from './models.js'
@@ -50,6 +50,32 @@ export function lyingTrace(
   const states = honest.states.map((s) => [...s])
   states[state][element] += delta
   return traceFromStates(honest.layout, states)
+}
+
+/**
+ * A claimant lies at one element of `state` (later states recomputed from the lie, so only that
+ * step is wrong) and an honest challenger disputes: the dispute must end at that step with the
+ * claim rejected. Returns the moves played and their gas in all.
+ */
+export async function lieLosesAt(
+  f: GameFixture,
+  m: RegisteredModel,
+  inputs: bigint[][],
+  state: number,
+  { element = 1, what = `state ${state}` }: { element?: number; what?: string } = {},
+) {
+  const [, claimant, challenger] = f.wallets
+  const lie = lyingTrace(m, inputs, state, element, 1n, true)
+  const { claimId, key } = await postClaim(f, m, claimant, lie)
+  const { disputeId } = await openDispute(f, key, challenger)
+  const { view, moves } = await playDispute({
+    disputeId,
+    claimant: player(f, m, 'claimant', claimant, lie),
+    challenger: player(f, m, 'challenger', challenger, buildTrace(m.model, inputs)),
+  })
+  expect([view.phase, view.claimantWon, view.hi], what).toEqual(['Resolved', false, state])
+  expect(await claimStatus(f, claimId), what).toBe('Rejected')
+  return { moves, gas: moves.reduce((a, x) => a + x.gasUsed, 0n) }
 }
 
 /**

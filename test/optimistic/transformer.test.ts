@@ -4,7 +4,6 @@ import type { AnvilInstance } from '../../src/chain/anvil.js'
 import type { IrModel, OpKind } from '../../src/ir/types.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
-import { playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
@@ -12,7 +11,7 @@ import { rng as seeded } from '../helpers/circuit.js'
 import { samples } from '../onnx/ort-diff.js'
 import { deployGame, executeElement, executorOf, registerTestModel, startChain } from './chain.js'
 import { rng } from './models.js'
-import { claimStatus, lyingTrace, openDispute, player, postClaim } from './scenario.js'
+import { lieLosesAt } from './scenario.js'
 
 /**
  * A nanoGPT-shaped decoder (models/gpt.ts: causal multi-head attention with the Where mask,
@@ -54,7 +53,6 @@ describe('optimistic game on a GPT block', () => {
           trace.states[pos][j],
         )
     }
-    const [, claimant, challenger] = f.wallets
     // The attention scores' products, the softmax's reciprocal, the normalisation's root.
     const at = (kind: OpKind, origin: RegExp) =>
       m.params.layout.inputCount + model.steps.findIndex((s) => s.op.op === kind && origin.test(s.origin))
@@ -65,17 +63,7 @@ describe('optimistic game on a GPT block', () => {
     ]
     for (const [what, state] of lies) {
       expect(state, what).toBeGreaterThanOrEqual(m.params.layout.inputCount)
-      const lie = lyingTrace(m, inputs, state, 1, 1n, true)
-      const { claimId, key } = await postClaim(f, m, claimant, lie)
-      const { disputeId } = await openDispute(f, key, challenger)
-      const { view, moves } = await playDispute({
-        disputeId,
-        claimant: player(f, m, 'claimant', claimant, lie),
-        challenger: player(f, m, 'challenger', challenger, trace),
-      })
-      expect([view.phase, view.claimantWon, view.hi], what).toEqual(['Resolved', false, state])
-      expect(await claimStatus(f, claimId)).toBe('Rejected')
-      const gas = moves.reduce((a, x) => a + x.gasUsed, 0n)
+      const { moves, gas } = await lieLosesAt(f, m, inputs, state, { what })
       const largest = moves.reduce((a, x) => (x.gasUsed > a.gasUsed ? x : a))
       console.log(
         `GPT block, lie at the ${what}: ${moves.length} moves, ${gas} gas in all, largest ${largest.move} ${largest.gasUsed}`,
