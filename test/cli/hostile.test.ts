@@ -782,6 +782,22 @@ describe('build folders: consistent or refused, never half-built', () => {
     expect(await listing(dir)).toEqual(['b', ...(await listing(join(dir, 'b'))).map((f) => join('b', f))].sort())
   })
 
+  it('compile of a token-id model without --calibration says the ids were drawn from the table', async () => {
+    const dir = await caseDir({
+      'ids.onnx': buildModel({
+        name: 'ids',
+        inputs: [{ name: 'ids', shape: [1, 4], type: 'int64' }],
+        outputs: [{ name: 'y', shape: [1, 4, 3] }],
+        initializers: [
+          { name: 'wte', dims: [5, 3], data: Float32Array.from({ length: 15 }, (_, i) => (i % 7) / 7 - 0.4) },
+        ],
+        nodes: [{ op: 'Gather', name: 'embed', inputs: ['wte', 'ids'], outputs: ['y'] }],
+      }),
+    })
+    const r = await veriml(['compile', join(dir, 'ids.onnx'), '--out', join(dir, 'b')])
+    expectClear(r, { code: 0, message: /token ids uniform over their table's rows/ })
+  })
+
   it('a symbolic dimension bound with --dim compiles', async () => {
     const dir = await caseDir({
       'm.onnx': buildModel({

@@ -12,8 +12,11 @@ import { type Verb, positional } from '../verb.js'
 
 /** The model verbs: look at an ONNX model, quantise it, compile it for either target. */
 
-const DEFAULT_CALIBRATION_NOTE =
-  'NOTE: no --calibration given: inputs are assumed uniform in [-1, 1); run and prove refuse inputs outside that range. Pass --calibration samples.json with real inputs.'
+/** What the default calibration assumed (`calibration`: the manifest's description of it), said out loud. */
+const defaultCalibrationNote = (calibration: string) =>
+  calibration.includes('token ids')
+    ? "NOTE: no --calibration given: float inputs are assumed uniform in [-1, 1) and token ids uniform over their table's rows; run and prove refuse float inputs outside that range. Pass --calibration samples.json with real inputs."
+    : 'NOTE: no --calibration given: inputs are assumed uniform in [-1, 1); run and prove refuse inputs outside that range. Pass --calibration samples.json with real inputs.'
 
 const INPUT_VIS = ['public', 'hashed', 'private'] as const
 const OUTPUT_VIS = ['public', 'hashed'] as const
@@ -104,7 +107,8 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
         ['compile', r.reused ? 'reused (nothing changed)' : ms(r.manifest.timings.compileMs)],
       ]),
     )
-    if (r.manifest.options.calibration.startsWith('default')) console.log(DEFAULT_CALIBRATION_NOTE)
+    const calibration = r.manifest.options.calibration
+    if (calibration.startsWith('default')) console.log(defaultCalibrationNote(calibration))
     if (r.accuracy.referenceNote) console.log(`note: ${r.accuracy.referenceNote}`)
     return 0
   }
@@ -155,7 +159,7 @@ export async function compile(args: string[], flags: Flags, verb: Verb): Promise
     ]),
   )
   // Said out loud: with no samples the scales fit inputs in [-1, 1), and run/prove refuse any input outside it.
-  if (m.options.calibration.startsWith('default')) console.log(DEFAULT_CALIBRATION_NOTE)
+  if (m.options.calibration.startsWith('default')) console.log(defaultCalibrationNote(m.options.calibration))
   if (r.accuracy.referenceNote) console.log(`note: ${r.accuracy.referenceNote}`)
   return 0
 }
