@@ -2,7 +2,7 @@ import type { TensorBounds, TensorId } from '../ir/types.js'
 import type { FloatDiv, FloatSqrt, FloatStep } from '../onnx/graph.js'
 import { sizeOf } from '../onnx/graph.js'
 import { BaseError, type BaseErrorParameters } from '../errors.js'
-import { GUARD_BITS, type NonlinearContext, type Scaled, expFor, wideBits } from './nonlinear.js'
+import { GUARD_BITS, type NonlinearContext, type Scaled, expFor, rescale, wideBits } from './nonlinear.js'
 
 /**
  * Quantisation of division and square root by input-dependent tensors (softmax inside the
@@ -36,9 +36,6 @@ const bitLength = (v: bigint): number => (v <= 0n ? 0 : v.toString(2).length)
 const maxMagnitude = (b: TensorBounds): bigint =>
   [...b.lo, ...b.hi].reduce((m, v) => (v < 0n ? (-v > m ? -v : m) : v > m ? v : m), 0n)
 
-/** A requant multiplying by 2^up (up ≥ 0) or rounding 2^-up away (up < 0). */
-const scaleBy = (up: number) => (up >= 0 ? { mul: 1n << BigInt(up), shift: 0 } : { mul: 1n, shift: -up })
-
 /**
  * √x of any tensor: x·2^m clamped at 0, then isqrt. With y = isqrt(x·2^m) and x at exp e, y is √x
  * at exp (e + m)/2, so m has the parity of e; m is chosen so the calibrated largest root is just
@@ -53,7 +50,7 @@ export function lowerSqrt(ctx: NonlinearContext, step: FloatStep, op: FloatSqrt)
   const scaled = ctx.push(step.origin, `${step.origin}:root-operand`, step.shape, {
     op: 'requant',
     inputs: [x.id],
-    ...scaleBy(2 * exp - x.exp),
+    ...rescale(x.exp, 2 * exp),
     zeroPoint: 0n,
     lo: ctx.bounds(x.id).lo.every((v) => v >= 0n) ? null : 0n,
     hi: null,

@@ -14,14 +14,14 @@ import type { IrModel, LookupOp, RequantOp, Step } from '../ir/types.js'
  * varies on 35 of its 128 entries and keeps 64, its GELU table on 116 of 256 and keeps 128.
  *
  * Only a requant whose sole reader is the lookup, and which is not a model output, is changed:
- * anyone else reading it would see the new clamp.
+ * anyone else reading it would see the new clamp. `bounds`: the model's proven bounds, when the
+ * caller has them (the quantiser proves them step by step as it goes).
  */
-export function narrowLookupClamps(model: IrModel): IrModel {
+export function narrowLookupClamps(model: IrModel, bounds = analyzeBounds(model)): IrModel {
   const readers = new Map<number, number>()
   for (const s of model.steps) for (const i of new Set(s.op.inputs)) readers.set(i, (readers.get(i) ?? 0) + 1)
   const outputs = new Set(model.outputs.map((o) => o.tensor))
   const producer = new Map(model.steps.map((s, k) => [s.output.id, k]))
-  const bounds = analyzeBounds(model)
   const narrowed = new Map<number, RequantOp>()
   for (const step of model.steps) {
     if (step.op.op !== 'lookup') continue

@@ -43,6 +43,11 @@ export function expFor(maxAbs: number, limit: number): number {
   return Math.floor(Math.log2(limit / maxAbs))
 }
 
+/** The requant factor taking a value at scale 2^-exp to scale 2^-toExp: a shift down or an exact multiply up. */
+export function rescale(exp: number, toExp: number): { mul: bigint; shift: number } {
+  return toExp <= exp ? { mul: 1n, shift: exp - toExp } : { mul: 1n << BigInt(toExp - exp), shift: 0 }
+}
+
 /** Rescales every operand to the coarsest of their exps (shift only: never loses range). */
 function commonScale(
   ctx: NonlinearContext,
@@ -51,20 +56,32 @@ function commonScale(
 ): { ids: TensorId[]; exp: number } {
   const ins = inputs.map((t) => ctx.activation(t, step.origin))
   const exp = Math.min(...ins.map((r) => r.exp))
-  const ids = ins.map((r, i) =>
+  return { ids: atExp(ctx, step, inputs, ins, exp), exp }
+}
+
+/**
+ * Each operand at scale 2^-exp: a coarser one multiplied up (exact, free in R1CS), a finer one
+ * shifted down (rounded); neither clamps. One rescale step per operand not already there.
+ */
+function atExp(
+  ctx: NonlinearContext,
+  step: FloatStep,
+  inputs: readonly number[],
+  ins: readonly Scaled[],
+  exp: number,
+): TensorId[] {
+  return ins.map((r, i) =>
     r.exp === exp
       ? r.id
       : ctx.push(step.origin, `${step.origin}:rescale`, ctx.shapeOf(inputs[i]), {
           op: 'requant',
           inputs: [r.id],
-          mul: 1n,
-          shift: r.exp - exp,
+          ...rescale(r.exp, exp),
           zeroPoint: 0n,
           lo: null,
           hi: null,
         }),
   )
-  return { ids, exp }
 }
 
 /** MaxPool: the max of activations at one scale is an activation at that scale, exactly. */
@@ -200,33 +217,16 @@ export function lowerMul(ctx: NonlinearContext, step: FloatStep, op: FloatMul): 
   // (three inputs, or a side crossing inputs) takes them all at the finest of those scales:
   // a multiplication by 2^k, exact and free in R1CS (a requant with shift 0 and no clamp).
   const sides = [sideExps(ctx, op.inputs, ins, op.left), sideExps(ctx, op.inputs, ins, op.right)]
+  let ids = ins.map((r) => r.id)
+  let exp = [...sides[0]][0] + [...sides[1]][0]
   if (sides.some((e) => e.size > 1)) {
     const fine = Math.max(...ins.map((r) => r.exp))
-    const ids = ins.map((r, i) =>
-      r.exp === fine
-        ? r.id
-        : ctx.push(step.origin, `${step.origin}:rescale`, ctx.shapeOf(op.inputs[i]), {
-            op: 'requant',
-            inputs: [r.id],
-            mul: 1n << BigInt(fine - r.exp),
-            shift: 0,
-            zeroPoint: 0n,
-            lo: null,
-            hi: null,
-          }),
-    )
-    const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, {
-      op: 'mul',
-      inputs: ids,
-      left: op.left,
-      right: op.right,
-    })
-    return { id, exp: 2 * fine, activation: false, exact: 'product' }
+    ids = atExp(ctx, step, op.inputs, ins, fine)
+    exp = 2 * fine
   }
-  const exp = [...sides[0]][0] + [...sides[1]][0]
   const id = ctx.push(step.origin, `${step.origin}:mul`, step.shape, {
     op: 'mul',
-    inputs: ins.map((r) => r.id),
+    inputs: ids,
     left: op.left,
     right: op.right,
   })

@@ -3,7 +3,7 @@ import type { FloatAffine, FloatGraph, FloatStep } from '../onnx/graph.js'
 import { executeFloat, sizeOf } from '../onnx/graph.js'
 import { analyzeBounds } from '../ir/bounds.js'
 import type { IrInput, IrModel, PrimitiveOp, Step, TensorBounds, TensorId } from '../ir/types.js'
-import { type NonlinearContext, type Scaled, expFor, lowerMax, lowerMul, lowerUnary } from './nonlinear.js'
+import { type NonlinearContext, type Scaled, expFor, lowerMax, lowerMul, lowerUnary, rescale } from './nonlinear.js'
 import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 import { narrowLookupClamps } from './lookup-clamps.js'
@@ -63,10 +63,6 @@ function unhandled(step: FloatStep, op: never): never {
   throw new CalibrationError({
     problem: `step "${step.origin}": float step kind "${(op as { kind: string }).kind}" has no quantisation rule`,
   })
-}
-
-function rescale(exp: number, toExp: number): { mul: bigint; shift: number } {
-  return toExp <= exp ? { mul: 1n, shift: exp - toExp } : { mul: 1n << BigInt(toExp - exp), shift: 0 }
 }
 
 /** Shared bigints for the small integers weights quantise to: one allocation each instead of one per weight. */
@@ -391,5 +387,7 @@ export function quantize(
       ...(o.postprocess ? { postprocess: o.postprocess } : {}),
     }
   })
-  return narrowLookupClamps({ name: graph.name, inputs, steps, outputs })
+  const ir = { name: graph.name, inputs, steps, outputs }
+  // The steps' bounds were proven as they were made: only the last steps' are new here.
+  return narrowLookupClamps(ir, analyzeBounds(ir, proven))
 }
