@@ -10,7 +10,8 @@
  *   npx tsx bench/cnn.ts
  */
 import { readFile } from 'node:fs/promises'
-import { cpus, loadavg } from 'node:os'
+import { loadavg } from 'node:os'
+import { machineRecord } from './machine.js'
 import { join } from 'node:path'
 import { loadMnist } from '../models/mnist-data.js'
 import { type Accuracy, heldOutAccuracy } from './held-out.js'
@@ -156,13 +157,7 @@ for (const m of MODELS) {
   })
 }
 
-// Other jobs share this machine; the 1-minute load averages say how much (2 cores: load 2 = saturated).
-const machine = {
-  cpus: cpus().length,
-  cpu: cpus()[0]?.model,
-  node: process.version,
-  loadAverage1m: { start: loadAtStart[0], end: loadavg()[0] },
-}
+const machine = machineRecord(loadAtStart)
 const date = new Date().toISOString().slice(0, 10)
 await writeJsonAtomic(join(ROOT, 'bench', 'results', `cnn-${date}.json`), {
   machine,

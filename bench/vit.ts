@@ -10,10 +10,11 @@
  *   npx tsx bench/vit.ts --report=bench/results/vit-<date>.json   # the tables again from a run's JSON
  */
 import { readFile } from 'node:fs/promises'
-import { cpus, loadavg } from 'node:os'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
 import { loadMnist } from '../models/mnist-data.js'
 import { type Accuracy, heldOutAccuracy } from './held-out.js'
+import { machineRecord } from './machine.js'
 import { verifyBuildOnChain } from '../src/chain/model.js'
 import { opEmitter } from '../src/circuit/gadgets.js'
 import type { Cost, Ref } from '../src/circuit/lc.js'
@@ -118,12 +119,7 @@ async function measure(): Promise<{ result: Result; date: string }> {
   console.error(`[vit] accuracy on ${test.length} held-out digits`)
   const heldOut = await heldOutAccuracy(ONNX, ir, test)
 
-  const machine = {
-    cpus: cpus().length,
-    cpu: cpus()[0]?.model,
-    node: process.version,
-    loadAverage1m: { start: loadAtStart[0], end: loadavg()[0] },
-  }
+  const machine = machineRecord(loadAtStart)
   const date = new Date().toISOString().slice(0, 10)
   const result = {
     machine,
