@@ -72,8 +72,11 @@ const pick1: (id: number) => [PrimitiveOp, number] = (id) => [
 function calibrationModels(): IrModel[] {
   const r = rng(11)
   const models: IrModel[] = []
-  for (const m of [1, 8, 32, 64])
-    models.push(single(`gather-${m}`, 64, [[{ op: 'gather', inputs: [0], index: ints(m, (i) => i), fill: 0n }, m]]))
+  for (const m of [1, 8, 32, 64]) {
+    const gather: PrimitiveOp = { op: 'gather', inputs: [0], index: ints(m, (i) => i), fill: 0n }
+    models.push(single(`gather-${m}`, 64, [[gather, m]]))
+    models.push(single(`gather-${m}-pick`, 64, [[gather, m], pick1(1)]))
+  }
   for (const k of [1, 4, 12])
     models.push(
       single(
@@ -82,16 +85,21 @@ function calibrationModels(): IrModel[] {
         Array.from({ length: k }, (_, i) => pick1(i)),
       ),
     )
-  for (const [rows, terms] of [
-    [4, 8],
-    [4, 64],
-    [16, 8],
-    [16, 64],
+  for (const [rows, terms, w] of [
+    [4, 8, 127],
+    [4, 64, 127],
+    [16, 8, 127],
+    [16, 64, 127],
+    [4, 256, 127],
+    [16, 40, 127],
+    [8, 64, 1000],
+    [8, 256, 1000],
   ]) {
-    models.push(single(`dense-${rows}x${terms}`, 64, [[denseLinear([0], terms, rows, r), rows], pick1(1)]))
+    models.push(single(`dense-${rows}x${terms}-${w}`, 256, [[denseLinear([0], terms, rows, r, w), rows], pick1(1)]))
+    if (w !== 127) continue
     const sparse = denseLinear([0], terms, rows, r)
     sparse.cols = sparse.cols.map((c) => 2 * (c >> 1) + (c & 1 ? 0 : 1))
-    models.push(single(`sparse-${rows}x${terms}`, 64, [[sparse, rows], pick1(1)]))
+    models.push(single(`sparse-${rows}x${terms}`, 256, [[sparse, rows], pick1(1)]))
   }
   for (const m of [8, 64]) {
     const rq = (rounding?: 'half-even'): PrimitiveOp => ({

@@ -1,6 +1,6 @@
 import type { IrModel, PrimitiveOp } from '../ir/types.js'
 import { sizeOf } from '../util/shape.js'
-import { CHUNK_BYTES, denseStarts, encodeProgram } from './encode.js'
+import { CHUNK_BYTES, denseStarts, encodeProgram, widthOf } from './encode.js'
 
 /**
  * The gas of `OnchainModel.run` (execute and record one input), estimated from the IR alone.
@@ -12,28 +12,31 @@ import { CHUNK_BYTES, denseStarts, encodeProgram } from './encode.js'
 
 /** Gas per unit of each interpreter feature, measured by bench/onchain.ts (solc 0.8.37, optimizer 200 runs, cancun). */
 export const GAS_PER = {
-  step: 1_379,
-  linearRow: 1_487,
-  denseTerm: 100,
-  sparseTerm: 143,
-  requant: 1_351,
-  gather: 330,
-  maxRow: 716,
+  step: 1_489,
+  linearRow: 1_511,
+  /** A term of a dense row with one-byte weights, in a whole word of 32 (read and summed at once). */
+  denseWordTerm: 39,
+  /** Any other term of a dense row. */
+  denseTerm: 98,
+  sparseTerm: 142,
+  requant: 1_341,
+  gather: 282,
+  maxRow: 695,
   maxTerm: 322,
-  lookup: 330,
-  mul: 580,
-  div: 1_323,
-  isqrt: 701,
-  /** Per element copied when a step reads several operands (their concatenation). */
-  concat: 7,
+  lookup: 320,
+  mul: 570,
+  div: 1_350,
+  isqrt: 699,
+  /** Per element copied when a step reads several operands (their concatenation: mcopy, fitted ≈ 0). */
+  concat: 0,
   /** Per program byte: EXTCODECOPY's 3 gas a word and reading the headers. */
   programByte: 1,
   /** Per input element: the domain check and copy. */
-  inputElement: 357,
+  inputElement: 377,
   /** Per output element: flattening (storage and the log are counted by rule). */
-  outputElement: 536,
+  outputElement: 572,
   /** Dispatch, the commitment hash, loading the chunk list. */
-  base: 6_739,
+  base: 5_949,
 } as const
 
 /** The counts the estimate multiplies by GAS_PER. */
@@ -62,8 +65,14 @@ function add(f: OnchainGasFeatures, op: PrimitiveOp, outputSize: number, operand
     case 'linear': {
       f.linearRow += outputSize
       const terms = op.rowPtr[op.rowPtr.length - 1]
-      if (denseStarts(op)) f.denseTerm += terms
-      else f.sparseTerm += terms
+      if (!denseStarts(op)) f.sparseTerm += terms
+      else if (widthOf(op.vals) > 1) f.denseTerm += terms
+      else
+        for (let j = 0; j < outputSize; j++) {
+          const n = op.rowPtr[j + 1] - op.rowPtr[j]
+          f.denseWordTerm += n - (n % 32)
+          f.denseTerm += n % 32
+        }
       return
     }
     case 'max':
