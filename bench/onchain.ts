@@ -1,6 +1,6 @@
 /**
  * Tiny models settled on chain outright (src/onchain): deploy gas and run gas on a local anvil
- * node for tiny-mlp, the bundled MNIST MLP and one random model, each against the IR-only
+ * node for tiny-mlp, the bundled MNIST MLP and int8 CNN, and one random model, each against the IR-only
  * estimate; and (--calibrate) the fit of the estimate's per-op coefficients (GAS_PER in
  * src/onchain/gas.ts) on single-op models of several sizes, by least squares on the gas left
  * once the gas charged by rule is taken out.
@@ -27,6 +27,7 @@ import {
 import { lowerOnnx } from '../src/onnx/lower.js'
 import { parseOnnx } from '../src/onnx/parse.js'
 import { parseInputs, quantizeInputs } from '../src/quantize/input.js'
+import { hasFixedScales } from '../src/quantize/fixed.js'
 import { quantize } from '../src/quantize/quantize.js'
 import { denseLinear, inputTensor, quant, type Rng, rng, step } from '../models/optimistic-models.js'
 
@@ -41,7 +42,8 @@ async function onnxModel(file: string, calibration: string): Promise<{ model: Ir
       many: true,
     },
   )
-  const model = quantize(graph, samples)
+  // A QDQ model carries its own scales (the samples only give the input).
+  const model = quantize(graph, hasFixedScales(graph) ? [] : samples)
   return { model, input: quantizeInputs(model.inputs, samples[0]) }
 }
 
@@ -211,6 +213,7 @@ try {
     const models: { model: IrModel; input: bigint[][] }[] = [
       { model: tinyModel, input: quantizeInputs(tinyModel.inputs, tinySamples[0]) },
       await onnxModel('mnist-mlp.onnx', 'mnist-calibration.json'),
+      await onnxModel('mnist-cnn.int8.onnx', 'mnist-cnn-calibration.json'),
     ]
     const random = randomBenchModel()
     models.push({ model: random, input: inputsOf(random, r) })

@@ -1,6 +1,9 @@
 import type { Contract } from 'ethers'
 import { solidityPackedKeccak256 } from 'ethers'
-import type { Hex } from '../util/hex.js'
+import { modelId } from '../ir/serialize.js'
+import type { IrModel } from '../ir/types.js'
+import { type Hex, hexOf } from '../util/hex.js'
+import { encodeProgram } from './encode.js'
 import { onchainArtifacts } from './contracts.js'
 import { OnchainRevertError } from './errors.js'
 
@@ -78,4 +81,14 @@ export async function onchainResultOf(model: Contract, commitment: Hex): Promise
     bigint[],
   ]
   return { recorded, submitter, blockNumber, outputs: [...outputs] }
+}
+
+/**
+ * Whether the deployed contract runs `model`: its model id is the model's IR hash and its data
+ * contracts hold exactly the model's program. The deployer names the model id; this is how a
+ * consumer checks the claim before trusting the contract's results.
+ */
+export async function onchainProgramMatches(contract: Contract, model: IrModel): Promise<boolean> {
+  const [id, program] = (await Promise.all([contract.modelId(), contract.program()])) as [Hex, Hex]
+  return id === modelId(model) && program === hexOf(encodeProgram(model))
 }

@@ -6,7 +6,13 @@ import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { execute } from '../../src/ir/execute.js'
 import { modelId } from '../../src/ir/serialize.js'
 import type { IrModel, OpKind } from '../../src/ir/types.js'
-import { executeOnchain, inputCommitment, onchainResultOf, runOnchain } from '../../src/onchain/client.js'
+import {
+  executeOnchain,
+  inputCommitment,
+  onchainProgramMatches,
+  onchainResultOf,
+  runOnchain,
+} from '../../src/onchain/client.js'
 import { deployOnchainModel } from '../../src/onchain/deploy.js'
 import { OnchainRevertError } from '../../src/onchain/errors.js'
 import { estimateOnchainGas } from '../../src/onchain/gas.js'
@@ -49,6 +55,10 @@ describe('models executed wholly on chain', () => {
   afterAll(async () => anvil?.stop())
 
   it('tiny-mlp: outputs equal the reference executor bit for bit', async () => {
+    expect(await onchainProgramMatches(tinyContract, tiny.model)).toBe(true)
+    const other = structuredClone(tiny.model)
+    ;(other.steps[0].op as { bias: bigint[] }).bias[0] += 1n
+    expect(await onchainProgramMatches(tinyContract, other)).toBe(false)
     for (const input of tiny.inputs)
       expect(await executeOnchain(tinyContract, input)).toEqual(execute(tiny.model, input).outputs)
   })
