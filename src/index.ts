@@ -195,6 +195,7 @@ export {
   executeOnchain,
   runOnchain,
   onchainResultOf,
+  onchainProgramMatches,
   inputCommitment as onchainInputCommitment,
 } from './onchain/client.js'
 export { estimateOnchainGas, type OnchainGasEstimate, ONCHAIN_GAS_BUDGET } from './onchain/gas.js'
