@@ -1,6 +1,6 @@
 /**
  * Tiny models settled on chain outright (src/onchain): deploy gas and run gas on a local anvil
- * node for tiny-mlp, the bundled MNIST MLP and int8 CNN, and one random model, each against the IR-only
+ * node for tiny-mlp, the bundled MNIST MLP and int8 CNN, a nanoGPT-shaped block and one random model, each against the IR-only
  * estimate; and (--calibrate) the fit of the estimate's per-op coefficients (GAS_PER in
  * src/onchain/gas.ts) on single-op models of several sizes, by least squares on the gas left
  * once the gas charged by rule is taken out.
@@ -29,6 +29,7 @@ import { parseOnnx } from '../src/onnx/parse.js'
 import { parseInputs, quantizeInputs } from '../src/quantize/input.js'
 import { hasFixedScales } from '../src/quantize/fixed.js'
 import { quantize } from '../src/quantize/quantize.js'
+import { gptOnnx } from '../models/gpt.js'
 import { denseLinear, inputTensor, quant, type Rng, rng, step } from '../models/optimistic-models.js'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -215,6 +216,15 @@ try {
       await onnxModel('mnist-mlp.onnx', 'mnist-calibration.json'),
       await onnxModel('mnist-cnn.int8.onnx', 'mnist-cnn-calibration.json'),
     ]
+    // A nanoGPT-shaped block (models/gpt.ts: attention, LayerNorm, GELU): every op kind, 69 steps.
+    const gpt = lowerOnnx(
+      parseOnnx(gptOnnx({ block: 8, vocab: 16, layers: 1, heads: 2, embd: 16, seed: 3, input: 'embeddings' })),
+    )
+    const gptSamples = Array.from({ length: 8 }, () =>
+      gpt.inputs.map((i) => Float64Array.from({ length: i.shape.reduce((a, b) => a * b, 1) }, () => 2 * r.next() - 1)),
+    )
+    const gptModel = quantize(gpt, gptSamples)
+    models.push({ model: { ...gptModel, name: 'gpt-block' }, input: quantizeInputs(gptModel.inputs, gptSamples[0]) })
     const random = randomBenchModel()
     models.push({ model: random, input: inputsOf(random, r) })
     const report: Record<string, unknown>[] = []
