@@ -236,6 +236,7 @@ try {
         programBytes: estimate.programBytes,
         chunks: estimate.chunks,
         estimatedRun: estimate.run,
+        estimatedDeploy: estimate.deploy,
         fitsEstimate: estimate.fits,
       }
       try {

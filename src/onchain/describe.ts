@@ -19,6 +19,6 @@ export function describeOnchainFit(model: IrModel): string {
   const verdict = estimate.fits ? 'fits' : 'does not fit'
   return (
     `${verdict}: run ≈ ${millions(estimate.run)} gas (budget ${millions(estimate.budget)}: 2^24 per transaction less 15 %); ` +
-    `program ${(estimate.programBytes / 1024).toFixed(1)} KiB in ${estimate.chunks} data contract(s), deploy ≈ ${millions(estimate.deployProgram)} gas`
+    `program ${(estimate.programBytes / 1024).toFixed(1)} KiB in ${estimate.chunks} data contract(s), deploy ≈ ${millions(estimate.deploy)} gas`
   )
 }

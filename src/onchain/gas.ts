@@ -50,6 +50,8 @@ export const TX_GAS_CAP = 2 ** 24
  */
 export const ONCHAIN_GAS_BUDGET = Math.floor(TX_GAS_CAP * 0.85)
 
+/** Deploying OnchainModel (its code, and one stored address per chunk), measured by bench/onchain.ts. */
+const MODEL_CONTRACT_GAS = { base: 2_171_000, perChunk: 25_440 }
 const SSTORE_NEW = 22_100
 const LOG_BASE = 375
 const LOG_TOPIC = 375
@@ -127,8 +129,10 @@ export interface OnchainGasEstimate {
   execute: number
   /** Of which: storing the outputs and the event. */
   record: number
-  /** Gas to deploy the program's data contracts (the OnchainModel contract itself is not counted). */
+  /** Gas to deploy the program's data contracts. */
   deployProgram: number
+  /** Gas to deploy everything: the data contracts and the OnchainModel contract naming them. */
+  deploy: number
   programBytes: number
   chunks: number
   fits: boolean
@@ -189,6 +193,7 @@ export function estimateOnchainGas(model: IrModel): OnchainGasEstimate {
     execute,
     record: rule.record,
     deployProgram,
+    deploy: deployProgram + MODEL_CONTRACT_GAS.base + MODEL_CONTRACT_GAS.perChunk * rule.chunks,
     programBytes,
     chunks: rule.chunks,
     fits: run <= ONCHAIN_GAS_BUDGET,

@@ -119,7 +119,7 @@ describe('models executed wholly on chain', () => {
     expect((await onchainResultOf(tinyContract, commitment)).blockNumber).toBe(recorded.blockNumber)
   })
 
-  it('the IR-only gas estimate is within 15 % of the measured run gas on three model shapes (outputs exact)', async () => {
+  it('the IR-only gas estimate is within 15 % of the measured run and deploy gas on three model shapes (outputs exact)', async () => {
     const random = randomModel(7, 12, { divIsqrt: true })
     const cases: { model: IrModel; input: bigint[][] }[] = [
       { model: tiny.model, input: tiny.inputs[2] },
@@ -127,14 +127,19 @@ describe('models executed wholly on chain', () => {
       { model: random, input: randomInputs(random, rng(2)) },
     ]
     for (const { model, input } of cases) {
-      const { contract } = await deployOnchainModel({ signer: wallet, model })
+      const { contract, gasUsed: deployGas } = await deployOnchainModel({ signer: wallet, model })
       const { gasUsed, outputs } = await runOnchain(contract, input)
       // The MLP's rows (96 and 48 one-byte weights) take the 32-terms-a-word path, with a remainder.
       expect(outputs).toEqual(execute(model, input).outputs.flat())
-      const estimate = estimateOnchainGas(model).run
+      const estimate = estimateOnchainGas(model)
       expect(
-        Math.abs(estimate - Number(gasUsed)) / Number(gasUsed),
-        `${model.name}: ${estimate} vs ${gasUsed}`,
+        Math.abs(estimate.run - Number(gasUsed)) / Number(gasUsed),
+        `${model.name}: run ${estimate.run} vs ${gasUsed}`,
+      ).toBeLessThan(0.15)
+      const deployed = Number(deployGas.total)
+      expect(
+        Math.abs(estimate.deploy - deployed) / deployed,
+        `${model.name}: deploy ${estimate.deploy} vs ${deployed}`,
       ).toBeLessThan(0.15)
     }
   })
