@@ -5,8 +5,9 @@
  * src/onchain/gas.ts) on single-op models of several sizes, by least squares on the gas left
  * once the gas charged by rule is taken out.
  *
- *   npx tsx bench/onchain.ts [--calibrate]
+ *   npx tsx bench/onchain.ts [--json bench/onchain-gas.json] [--calibrate]
  */
+import { writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
@@ -257,6 +258,12 @@ try {
       report.push(row)
       console.log(row)
     }
+    const json = process.argv.indexOf('--json')
+    if (json > 0)
+      writeFileSync(
+        process.argv[json + 1],
+        `${JSON.stringify(report, (_, v) => (typeof v === 'bigint' ? Number(v) : v), 2)}\n`,
+      )
   }
 } finally {
   await anvil.stop()
