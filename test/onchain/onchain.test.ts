@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Contract, Wallet } from 'ethers'
+import { type Contract, ContractFactory, type InterfaceAbi, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { execute } from '../../src/ir/execute.js'
@@ -13,7 +13,9 @@ import {
   onchainResultOf,
   runOnchain,
 } from '../../src/onchain/client.js'
+import { dataContractInitCode, onchainArtifacts } from '../../src/onchain/contracts.js'
 import { deployOnchainModel } from '../../src/onchain/deploy.js'
+import { encodeProgram } from '../../src/onchain/encode.js'
 import { OnchainRevertError } from '../../src/onchain/errors.js'
 import { estimateOnchainGas } from '../../src/onchain/gas.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
@@ -21,6 +23,7 @@ import { parseOnnx } from '../../src/onnx/parse.js'
 import { quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { rng as seeded } from '../helpers/circuit.js'
+import { hexOf } from '../../src/util/hex.js'
 import { samples } from '../onnx/ort-diff.js'
 import { startQuickAnvil } from '../optimistic/chain.js'
 import { mlp, randomInputs, randomModel, rng } from '../optimistic/models.js'
@@ -91,6 +94,27 @@ describe('models executed wholly on chain', () => {
     await expect(executeOnchain(tinyContract, [input[0].slice(1)])).rejects.toMatchObject({
       errorName: 'InputLengthMismatch',
     })
+  })
+
+  it('a program that is not the shape its header announces reverts (ProgramMalformed), whole or cut', async () => {
+    const program = encodeProgram(tiny.model)
+    const deployRaw = async (bytes: Uint8Array) => {
+      const receipt = await (await wallet.sendTransaction({ data: hexOf(dataContractInitCode(bytes)) })).wait()
+      const { model } = onchainArtifacts()
+      const factory = new ContractFactory(model.abi as InterfaceAbi, model.bytecode, wallet)
+      return (await (
+        await factory.deploy(modelId(tiny.model), [receipt!.contractAddress])
+      ).waitForDeployment()) as Contract
+    }
+    const input = tiny.inputs[0]
+    expect(await executeOnchain(await deployRaw(program), input)).toEqual(execute(tiny.model, input).outputs)
+    const longer = Uint8Array.from([...program, 0])
+    await expect(executeOnchain(await deployRaw(longer), input)).rejects.toMatchObject({
+      errorName: 'ProgramMalformed',
+    })
+    await expect(executeOnchain(await deployRaw(program.subarray(0, program.length - 1)), input)).rejects.toThrow(
+      OnchainRevertError,
+    )
   })
 
   it('run records the result under the model id and input commitment; it reads back; a second run changes nothing', async () => {
