@@ -16,7 +16,7 @@ import { execute } from '../src/ir/execute.js'
 import type { IrModel, PrimitiveOp } from '../src/ir/types.js'
 import { runOnchain } from '../src/onchain/client.js'
 import { deployOnchainModel } from '../src/onchain/deploy.js'
-import { encodeProgram } from '../src/onchain/encode.js'
+import { programSize } from '../src/onchain/encode.js'
 import {
   estimateOnchainGas,
   GAS_PER,
@@ -197,7 +197,7 @@ try {
     for (const model of calibrationModels()) {
       const deployed = await deployOnchainModel({ signer: wallet, model })
       const { gasUsed } = await runOnchain(deployed.contract, inputsOf(model, rng(3)))
-      const f: OnchainGasFeatures = onchainGasFeatures(model, encodeProgram(model).length)
+      const f: OnchainGasFeatures = onchainGasFeatures(model, programSize(model))
       const rule = ruleGas(model, f)
       rows.push(keys.map((k) => f[k]))
       if (process.argv.includes('--verbose')) console.log(model.name, gasUsed, rule.execute, rule.record)

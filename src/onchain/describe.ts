@@ -1,4 +1,5 @@
 import type { IrModel } from '../ir/types.js'
+import { encodeProgram } from './encode.js'
 import { OnchainEncodeError } from './errors.js'
 import { estimateOnchainGas } from './gas.js'
 
@@ -12,6 +13,8 @@ export function describeOnchainFit(model: IrModel): string {
   let estimate: ReturnType<typeof estimateOnchainGas>
   try {
     estimate = estimateOnchainGas(model)
+    // A model that fits must also encode: its linear sums checked against int256.
+    if (estimate.fits) encodeProgram(model)
   } catch (error) {
     if (error instanceof OnchainEncodeError) return `no: ${error.shortMessage}`
     throw error

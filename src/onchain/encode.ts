@@ -32,7 +32,7 @@ export const MAX_CODE_BYTES = 24_576
 export const CHUNK_BYTES = MAX_CODE_BYTES - 1
 const INT256_MAX = (1n << 255n) - 1n
 
-class Writer {
+class Writer implements Sink {
   private readonly parts: number[] = []
   uint(v: number | bigint, size: number): void {
     let x = BigInt(v)
@@ -116,7 +116,7 @@ function concat(bounds: Map<TensorId, TensorBounds>, ids: readonly TensorId[]): 
   return { lo: ids.flatMap((id) => bounds.get(id)!.lo), hi: ids.flatMap((id) => bounds.get(id)!.hi) }
 }
 
-function writeBody(w: Writer, op: PrimitiveOp): void {
+function writeBody(w: Sink, op: PrimitiveOp): void {
   switch (op.op) {
     case 'linear': {
       const starts = denseStarts(op)
@@ -161,20 +161,28 @@ function writeBody(w: Writer, op: PrimitiveOp): void {
   }
 }
 
-/**
- * The model as an OnchainProgram: inputs (size, domain), steps (kind, output size, operand
- * slots, body) and output slots. Refuses a model the contract could not run exactly: more
- * slots than a u16 names, constants outside int256, or a linear row whose sum could leave
- * int256 (the contract's sums are unchecked).
- */
-export function encodeProgram(model: IrModel): Uint8Array {
-  const slots = new Map<TensorId, number>()
-  model.inputs.forEach((input, i) => slots.set(input.id, i))
-  model.steps.forEach((step, s) => slots.set(step.output.id, model.inputs.length + s))
-  if (slots.size > 0xffff)
-    throw new OnchainEncodeError({ step: '(model)', op: '-', problem: `${slots.size} tensors: at most 65535` })
-  const bounds = analyzeBounds(model)
-  const w = new Writer()
+/** What the layout is written to: the bytes themselves (Writer), or only their count (Sizer). */
+interface Sink {
+  uint(v: number | bigint, size: number): void
+  word(v: bigint): void
+  array(values: ArrayLike<number | bigint>): void
+}
+
+/** Counts the bytes a Writer would write, holding none of them. */
+class Sizer implements Sink {
+  bytes = 0
+  uint(_v: number | bigint, size: number): void {
+    this.bytes += size
+  }
+  word(): void {
+    this.bytes += 32
+  }
+  array(values: ArrayLike<number | bigint>): void {
+    this.bytes += 5 + widthOf(values) * values.length
+  }
+}
+
+function writeProgram(w: Sink, model: IrModel, slots: ReadonlyMap<TensorId, number>): void {
   w.uint(PROGRAM_VERSION, 1)
   w.uint(model.inputs.length, 2)
   w.uint(model.steps.length, 2)
@@ -183,15 +191,8 @@ export function encodeProgram(model: IrModel): Uint8Array {
     w.word(input.lo)
     w.word(input.hi)
   }
-  model.steps.forEach((step, s) => {
+  for (const step of model.steps) {
     const { op } = step
-    if (op.op === 'linear') checkLinearSums(model, s, concat(bounds, op.inputs))
-    if (op.inputs.length > 0xff)
-      throw new OnchainEncodeError({
-        step: step.origin,
-        op: op.op,
-        problem: `${op.inputs.length} operands: at most 255`,
-      })
     w.uint(KIND[op.op], 1)
     w.uint(sizeOf(step.output.shape), 4)
     w.uint(op.inputs.length, 1)
@@ -201,8 +202,51 @@ export function encodeProgram(model: IrModel): Uint8Array {
     } catch (error) {
       throw new OnchainEncodeError({ step: step.origin, op: op.op, problem: (error as Error).message, cause: error })
     }
-  })
+  }
   w.uint(model.outputs.length, 2)
   for (const o of model.outputs) w.uint(slots.get(o.tensor)!, 2)
+}
+
+/** Each tensor's slot: the inputs first, then one per step. */
+function slotsOf(model: IrModel): Map<TensorId, number> {
+  const slots = new Map<TensorId, number>()
+  model.inputs.forEach((input, i) => slots.set(input.id, i))
+  model.steps.forEach((step, s) => slots.set(step.output.id, model.inputs.length + s))
+  if (slots.size > 0xffff)
+    throw new OnchainEncodeError({ step: '(model)', op: '-', problem: `${slots.size} tensors: at most 65535` })
+  for (const step of model.steps)
+    if (step.op.inputs.length > 0xff)
+      throw new OnchainEncodeError({
+        step: step.origin,
+        op: step.op.op,
+        problem: `${step.op.inputs.length} operands: at most 255`,
+      })
+  return slots
+}
+
+/**
+ * The model as an OnchainProgram: inputs (size, domain), steps (kind, output size, operand
+ * slots, body) and output slots. Refuses a model the contract could not run exactly: more
+ * slots than a u16 names, constants outside int256, or a linear row whose sum could leave
+ * int256 (the contract's sums are unchecked).
+ */
+export function encodeProgram(model: IrModel): Uint8Array {
+  const slots = slotsOf(model)
+  const bounds = analyzeBounds(model)
+  model.steps.forEach((step, s) => {
+    if (step.op.op === 'linear') checkLinearSums(model, s, concat(bounds, step.op.inputs))
+  })
+  const w = new Writer()
+  writeProgram(w, model, slots)
   return w.bytes()
+}
+
+/**
+ * encodeProgram(model).length without the program or its checks: what `veriml inspect` needs
+ * for the gas estimate of a model of any size (a 10M-parameter model's program is not built).
+ */
+export function programSize(model: IrModel): number {
+  const sizer = new Sizer()
+  writeProgram(sizer, model, slotsOf(model))
+  return sizer.bytes
 }

@@ -1,6 +1,6 @@
 import type { IrModel, PrimitiveOp } from '../ir/types.js'
 import { sizeOf } from '../util/shape.js'
-import { CHUNK_BYTES, denseStarts, encodeProgram, widthOf } from './encode.js'
+import { CHUNK_BYTES, denseStarts, programSize, widthOf } from './encode.js'
 
 /**
  * The gas of `OnchainModel.run` (execute and record one input), estimated from the IR alone.
@@ -181,7 +181,7 @@ export function interpreterGas(f: OnchainGasFeatures): number {
  * and whether it fits ONCHAIN_GAS_BUDGET.
  */
 export function estimateOnchainGas(model: IrModel): OnchainGasEstimate {
-  const programBytes = encodeProgram(model).length
+  const programBytes = programSize(model)
   const f = onchainGasFeatures(model, programBytes)
   const rule = ruleGas(model, f)
   const execute = Math.round(rule.execute + interpreterGas(f))

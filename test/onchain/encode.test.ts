@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import type { IrModel } from '../../src/ir/types.js'
-import { denseStarts, encodeProgram, widthOf } from '../../src/onchain/encode.js'
+import { denseStarts, encodeProgram, programSize, widthOf } from '../../src/onchain/encode.js'
 import { OnchainEncodeError } from '../../src/onchain/errors.js'
 import { estimateOnchainGas, ONCHAIN_GAS_BUDGET, TX_GAS_CAP } from '../../src/onchain/gas.js'
-import { denseLinear, inputTensor, mlp, rng } from '../optimistic/models.js'
+import { denseLinear, inputTensor, mlp, randomModel, rng } from '../optimistic/models.js'
 import { step } from '../../models/optimistic-models.js'
 
 const quant = { scale: 1, zeroPoint: 0 }
@@ -42,6 +42,11 @@ describe('on-chain program encoding and gas estimate', () => {
     op.cols = op.cols.map((c) => 15 - c)
     // 128 column bytes instead of 8 starts.
     expect(encodeProgram(model).length - dense).toBe(128 - 8)
+  })
+
+  it('programSize counts exactly the bytes encodeProgram writes', () => {
+    for (const model of [mlp([16, 8, 4], 1), ...[1, 2, 3, 4].map((seed) => randomModel(seed, 10, { divIsqrt: true }))])
+      expect(programSize(model), model.name).toBe(encodeProgram(model).length)
   })
 
   it('refuses a linear row whose partial sums can leave int256 though its result cannot', () => {
