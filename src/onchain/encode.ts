@@ -65,11 +65,17 @@ class Writer implements Sink {
 
 /** The fewest bytes (1..32) holding every value as a signed integer; 33 when one needs more. */
 export function widthOf(values: ArrayLike<number | bigint>): number {
-  let width = 1
+  // The extremes decide: one pass (numbers compared as numbers: Int32Array columns are most of a program).
+  let lo: number | bigint = 0
+  let hi: number | bigint = 0
   for (let i = 0; i < values.length; i++) {
-    const v = BigInt(values[i])
-    while (width <= 32 && (v < -(1n << BigInt(8 * width - 1)) || v >= 1n << BigInt(8 * width - 1))) width++
+    const v = values[i]
+    if (v < lo) lo = v
+    if (v > hi) hi = v
   }
+  const [a, b] = [BigInt(lo), BigInt(hi)]
+  let width = 1
+  while (width <= 32 && (a < -(1n << BigInt(8 * width - 1)) || b >= 1n << BigInt(8 * width - 1))) width++
   return width
 }
 
