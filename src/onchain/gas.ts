@@ -49,7 +49,7 @@ export const TX_GAS_CAP = 2 ** 24
  * tolerance the estimate is tested to (test/onchain/onchain.test.ts); measured on the bench's
  * five models it is within 2 % (bench/onchain-gas.json). The rest of the margin covers what
  * the estimate averages: calldata (an all-negative input costs ~190 gas a value more than a
- * domain-uniform one), isqrt's iteration count, and storage of zero outputs.
+ * domain-uniform one) and isqrt's iteration count (zero outputs cost less than counted).
  */
 export const ONCHAIN_GAS_BUDGET = Math.floor(TX_GAS_CAP * 0.85)
 
