@@ -199,7 +199,8 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         returns (bytes32 inferenceId)
     {
         uint256 word;
-        bool refused;
+        // Nonzero when a check failed (a word, not a bool: the checks OR raw values into it).
+        uint256 refused;
         uint256 available;
         bool answered;
         bool accepted;
@@ -251,7 +252,7 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
                 accepted := and(answered, eq(mload(0x00), 1))
             }
         }
-        if (refused) _refused(modelId, word, pubSignals);
+        if (refused != 0) _refused(modelId, word, pubSignals);
         if (!accepted) _rejected(modelId, address(uint160(word)), available, uint16(word >> 192), answered);
     }
 
