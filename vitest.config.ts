@@ -46,6 +46,8 @@ const FAST = [
   'test/quantize/softmax-values.test.ts',
   // Requant clamps narrowed to where a table varies (exact; smaller tables in the circuit).
   'test/quantize/lookup-clamps.test.ts',
+  // attn (session 9): attention's exp index one bit coarser than its scores (quantiser only).
+  'test/quantize/attention-index.test.ts',
 ]
 
 export default defineConfig({

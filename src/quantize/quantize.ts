@@ -7,6 +7,7 @@ import { type NonlinearContext, type Scaled, expFor, lowerMax, lowerMul, lowerUn
 import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 import { narrowLookupClamps } from './lookup-clamps.js'
+import { attentionCentred, attentionIndexExp } from './attention-index.js'
 import { tokenIdInput } from './input.js'
 
 /** Bits of activations and of weights when none are given (library and CLI alike). */
@@ -307,6 +308,8 @@ export function quantize(
     return { id, exp: accExp - k, activation: false, ...exact }
   }
 
+  // Attention's x − max, requantised coarser for exp's table (src/quantize/attention-index.ts).
+  const centred = attentionCentred(graph)
   for (const step of graph.steps) {
     const op = step.op
     if (op.kind === 'affine') {
@@ -319,7 +322,8 @@ export function quantize(
         raw.set(step.id, src)
         continue
       }
-      const exp = src.activation ? src.exp : expFor(maxAbs(step.id), Number(actHi))
+      const calibrated = expFor(maxAbs(step.id), Number(actHi))
+      const exp = src.activation ? src.exp : centred.has(step.id) ? attentionIndexExp(src.exp, calibrated) : calibrated
       // On an accumulator the clamp also saturates to the activation domain.
       const toInt = (v: number | null, dflt: bigint, pick: (a: bigint, b: bigint) => bigint) => {
         const q = v === null ? null : BigInt(Math.round(v * 2 ** exp))
