@@ -1,15 +1,16 @@
 import type { FloatGraph, FloatStep } from '../onnx/graph.js'
 
 /**
- * Bits the exp table's index of an attention softmax gives up against the scores: x − max is
- * requantised one bit coarser than the int8 scores before exp's table reads it. The table then
- * holds half the entries (the bundled ViT: 18 instead of 36, 12 constraints a score instead of
- * 17) while the clamp into its domain costs the same (a bit of remainder for a bit of range).
- * Measured on the bundled ViT's 2,000 held-out digits: accuracy 96.05 % either way, argmax
- * agreement with onnxruntime 99.40 % instead of 99.60 %, max logit error 1.33 instead of 1.10;
- * softmax(Q·Kᵀ)·V·Wo + x on random weights 0.140 instead of 0.116. Two bits (9 constraints a
- * score) cost 0.1 point of held-out accuracy and double the logit error; int6 scores (the max
- * and x − max coarse too, 12 fewer) tripled the random attention's error (0.399).
+ * Bits the exp table's index of an attention softmax gives up: x − max (the exact difference of
+ * the score sums and their row max, src/quantize/quantize.ts) is requantised one bit coarser
+ * than its calibrated activation before exp's table reads it. The table then holds half the
+ * entries (the bundled ViT: 18 instead of 36, 12 constraints a score instead of 17) while the
+ * requant into its domain costs the same (a bit of remainder for a bit of range). Measured on
+ * the bundled ViT's 2,000 held-out digits, against 0 bits dropped: accuracy 96.05 % instead of
+ * 96.00 %, argmax agreement with onnxruntime 99.40 % instead of 99.50 %, max logit error 0.92
+ * instead of 0.83 (1.10 before the scores stayed exact). Two bits (9 constraints a score):
+ * 95.90 %, max logit error 1.50. Int6 scores (max and x − max coarse too) tripled the error of
+ * a random softmax(Q·Kᵀ)·V·Wo + x (0.399 against 0.116).
  *
  * Only attention: a softmax whose scores sum products of two activations (Q·Kᵀ), whose weights
  * the value product averages. A classifier's softmax over a Gemm's logits keeps the scores'
@@ -49,8 +50,8 @@ export function attentionCentred(graph: FloatGraph): Set<number> {
 
 /**
  * The exp of an attention's x − max, read by exp's table: EXP_INDEX_BITS_DROPPED coarser than
- * x − max itself (an exact integer difference at the scores' exp `srcExp`), or than the
- * calibrated exp when that is coarser still.
+ * its calibrated exp, or than x − max itself (`srcExp`, an exact integer difference) when that
+ * is coarser still (multiplying an integer up adds entries, never information).
  */
 export function attentionIndexExp(srcExp: number, calibrated: number): number {
   return Math.min(srcExp, calibrated) - EXP_INDEX_BITS_DROPPED

@@ -317,8 +317,11 @@ export function quantize(
     } else if (op.kind === 'clamp') {
       // Clamp fuses with the requantisation of an accumulator; on an activation it is a pure clamp.
       const src = raw.get(op.inputs[0])!
-      // Without bounds (a softmax's input, src/onnx/ops/normalization.ts) it only makes its input an activation.
-      if (src.activation && op.lo === null && op.hi === null) {
+      // Without bounds (a softmax's input, src/onnx/ops/normalization.ts) it only makes its input
+      // an activation. Attention's scores, a sum of products, stay that exact sum: the row max
+      // and x − max read it as it is, and only x − max is requantised, once, for exp's table
+      // (src/quantize/attention-index.ts).
+      if ((src.activation || src.exact === 'product') && op.lo === null && op.hi === null) {
         raw.set(step.id, src)
         continue
       }
