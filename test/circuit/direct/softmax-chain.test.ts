@@ -24,11 +24,12 @@ const PUBLIC: Visibility = { input: 'public', output: 'public' }
 const q = { scale: 1, zeroPoint: 0 }
 
 /**
- * x: 2 rows of 5 int8 scores → m = row max → c = x − m (10 elements, ≤ 0) and x[0] − m[1]
- * (x[0] is not in row 1: interval bounds) → requant clamped to [−9, 0] → exp table at 2^11.
+ * x: 2 rows of 5 scores in [xlo, xhi] → m = row max → c = x − m (10 elements, ≤ 0) and
+ * x[0] − m[1] (x[0] is not in row 1: interval bounds) → requant (shift) clamped to [lo, 0] →
+ * exp table at 2^11. Int8 scores, or attention's exact product sums (ViT: ±2^18, shift 9).
  */
-function softmaxChain(): IrModel {
-  const REQ: RequantOp = { op: 'requant', inputs: [2], mul: 1n, shift: 0, zeroPoint: 0n, lo: -9n, hi: 0n }
+function softmaxChain({ xlo = -128n, xhi = 127n, shift = 0, lo = -9n } = {}): IrModel {
+  const REQ: RequantOp = { op: 'requant', inputs: [2], mul: 1n, shift, zeroPoint: 0n, lo, hi: 0n }
   const cols: number[] = []
   const vals: bigint[] = []
   for (let c = 0; c < 10; c++) cols.push(c, 10 + Math.floor(c / 5))
@@ -36,7 +37,7 @@ function softmaxChain(): IrModel {
   for (let k = 0; k < 11; k++) vals.push(1n, -1n)
   return {
     name: 'softmax-chain',
-    inputs: [{ id: 0, name: 'x', shape: [10], quant: q, lo: -128n, hi: 127n }],
+    inputs: [{ id: 0, name: 'x', shape: [10], quant: q, lo: xlo, hi: xhi }],
     steps: [
       {
         origin: 'max',
@@ -66,8 +67,10 @@ function softmaxChain(): IrModel {
         op: {
           op: 'lookup',
           inputs: [3],
-          offset: -9n,
-          table: Array.from({ length: 10 }, (_, i) => BigInt(Math.round(Math.exp((i - 9) / 2) * 2048))),
+          offset: lo,
+          table: Array.from({ length: Number(1n - lo) }, (_, i) =>
+            BigInt(Math.round(Math.exp((i + Number(lo)) / 2) * 2048)),
+          ),
         },
         output: { id: 4, name: 'e', shape: [11] },
       },
@@ -75,6 +78,8 @@ function softmaxChain(): IrModel {
     outputs: [{ tensor: 4, name: 'e', quant: q }],
   }
 }
+
+const WIDE = { xlo: -260096n, xhi: 262144n, shift: 9, lo: -17n }
 
 const CORNERS: bigint[][][] = [
   [Array(10).fill(-128n)],
@@ -97,6 +102,15 @@ describe('x − max clamped into exp’s table domain', () => {
   it('direct backend = circom (O1), on random rows and corners', async () => {
     const ir = softmaxChain()
     await expectEquivalent(ir, PUBLIC, inputsOf(ir, 3, 9, CORNERS))
+  })
+
+  it('on exact score sums (±2^18, a 20-bit max, shift 9): direct backend = circom, every wire constrained', async () => {
+    const ir = softmaxChain(WIDE)
+    const x = [[[-260096n, 262144n, 262144n, 0n, 511n, -260096n, -260096n, 1n, 512n, 513n]]]
+    await expectEquivalent(ir, PUBLIC, inputsOf(ir, 2, 4, x))
+    const { system, witness } = buildDirect({ model: ir, bounds: analyzeBounds(ir), visibility: PUBLIC, inputs: x[0] })
+    expect(checkWitness(system, witness!)).toBeNull()
+    expect(freeWires(system, witness!)).toEqual([])
   })
 
   it.each(CORNERS.map((x, i) => [i, x] as const))('corner %i: changing any single wire breaks a constraint', (_, x) => {
