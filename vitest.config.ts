@@ -48,6 +48,8 @@ const FAST = [
   'test/quantize/lookup-clamps.test.ts',
   // onchain (issue 17): the on-chain program's encoding and the IR-only gas estimate (no chain).
   'test/onchain/encode.test.ts',
+  // attn (session 9): attention's exp index one bit coarser than its scores (quantiser only).
+  'test/quantize/attention-index.test.ts',
 ]
 
 export default defineConfig({
