@@ -1,3 +1,6 @@
+import type { IrModel, TensorBounds, TensorId } from '../ir/types.js'
+import { sizeOf } from '../util/shape.js'
+
 /**
  * Packing of many small integers into few BN254 field elements (public signals).
  *
@@ -25,6 +28,36 @@ export function packLayout(count: number, lo: bigint, hi: bigint): PackLayout {
   const laneBits = Math.max(1, span.toString(2).length)
   if (laneBits > PACK_BITS) throw new RangeError(`lane of ${laneBits} bits cannot be packed`)
   return { count, laneBits, lo, lanesPerElement: Math.floor(PACK_BITS / laneBits) }
+}
+
+/** The smallest and largest bound over a tensor's elements. */
+export function tensorRange(b: TensorBounds): [bigint, bigint] {
+  let lo = b.lo[0],
+    hi = b.hi[0]
+  for (const v of b.lo) if (v < lo) lo = v
+  for (const v of b.hi) if (v > hi) hi = v
+  return [lo, hi]
+}
+
+/**
+ * The pack layouts of a model's public part, in model order: each input over its declared
+ * domain [lo, hi], each output over its proven range (`bounds`, src/ir/bounds.ts). The one
+ * definition: both circuit emitters (emit.ts emitPublic, direct/public.ts) and the optimistic
+ * game's claim encoding (src/optimistic/layout.ts) take their layouts from it, so a game claim
+ * posts exactly the words a zk proof's public input and output signals are.
+ */
+export function publicLayouts(
+  model: IrModel,
+  bounds: ReadonlyMap<TensorId, TensorBounds>,
+): { inputs: PackLayout[]; outputs: PackLayout[] } {
+  return {
+    inputs: model.inputs.map((i) => packLayout(sizeOf(i.shape), i.lo, i.hi)),
+    outputs: model.outputs.map((o) => {
+      const b = bounds.get(o.tensor)!
+      const [lo, hi] = tensorRange(b)
+      return packLayout(b.lo.length, lo, hi)
+    }),
+  }
 }
 
 export function packedElementCount(layout: PackLayout): number {

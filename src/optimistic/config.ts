@@ -1,6 +1,7 @@
 import { keccak256 } from 'ethers'
 import { abi, CLAIM_KEY, MODEL_CONFIG } from './abi.js'
 import { inputHashOf, packInputStates } from './input.js'
+import { outputsHashOf, packOutputs } from './output.js'
 import type { Hex } from '../util/hex.js'
 import type { ParamsCommitment } from './params.js'
 import { inputRootOf, type Trace } from './trace.js'
@@ -12,6 +13,8 @@ export interface GameModelConfig {
   inputCount: number
   /** Trace states of the model outputs (each a step state). */
   outputStates: number[]
+  /** How a claim posts each output (`LaneLayout`): the circuit's output pack layout. */
+  outputLayouts: { laneBits: number; lo: bigint }[]
   /** Bytes per packed input value (see `InputLane`). */
   inputLaneBytes: number
   inputSigned: boolean
@@ -38,6 +41,7 @@ export function gameModelConfig(params: ParamsCommitment, game: GameParameters):
     paramsRoot: params.paramsRoot,
     inputCount: layout.inputCount,
     outputStates: layout.outputStates,
+    outputLayouts: layout.outputLayouts.map((l) => ({ laneBits: l.laneBits, lo: l.lo })),
     inputLaneBytes: layout.inputLane.bytes,
     inputSigned: layout.inputLane.signed,
     stateSizes: layout.stateSizes,
@@ -58,7 +62,7 @@ export interface ClaimKey {
   /** keccak256 of the packed input the claim posted. */
   inputHash: Hex
   traceRoot: Hex
-  /** keccak256(abi.encode(bytes32[] outputRoots)), each output's tensor root. */
+  /** keccak256 of the packed outputs the claim posted (`packOutputs`), each proven in the trace. */
   outputsHash: Hex
   claimant: string
 }
@@ -68,9 +72,9 @@ export function packedInputOf(trace: Trace): Hex {
   return packInputStates(trace.layout.inputLane, trace.states.slice(0, trace.layout.inputCount))
 }
 
-/** `ClaimKey.outputsHash` of the outputs' tensor roots. */
-export function outputsHashOf(outputRoots: readonly Hex[]): Hex {
-  return keccak256(abi.encode(['bytes32[]'], [outputRoots]))
+/** The trace's outputs packed in the model's output layouts: what an honest claim posts. */
+export function packedOutputsOf(trace: Trace): Hex {
+  return packOutputs(trace.layout.outputLayouts, trace.outputs)
 }
 
 /**
@@ -85,7 +89,7 @@ export function claimKeyOf(modelId: Hex, trace: Trace, claimant: string, inputPa
     inputRoot,
     inputHash: inputHashOf(packed),
     traceRoot: trace.traceRoot,
-    outputsHash: outputsHashOf(trace.outputRoots),
+    outputsHash: outputsHashOf(packedOutputsOf(trace)),
     claimant,
   }
 }

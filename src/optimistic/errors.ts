@@ -79,6 +79,23 @@ export class InputEncodingError extends BaseError {
 }
 
 /**
+ * A claim's outputs do not fit the model's output layouts (src/optimistic/output.ts): a value
+ * outside an output's lane domain, or packed outputs of the wrong length or with a non-zero
+ * padding bit (the game reverts on those: OutputsSizeMismatch, OutputPaddingNotZero).
+ */
+export class OutputEncodingError extends BaseError {
+  override name = 'OutputEncodingError'
+  /** The output at fault (0 for a wrong total length). */
+  readonly output: number
+  readonly reason: string
+  constructor(p: { output: number; reason: string } & BaseErrorParameters) {
+    super(`packed outputs: ${p.reason}`, { details: p.details, cause: p.cause })
+    this.output = p.output
+    this.reason = p.reason
+  }
+}
+
+/**
  * A one-step proof of the wrong kind was asked for: linear and max elements are folds
  * (`buildFoldRowProof`, `buildFoldStepProof`), the other ops are re-executed whole
  * (`buildOneStepProof`), as `IntegerOneStep.valueAt` reverts `FoldRequired` for a fold op.

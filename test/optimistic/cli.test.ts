@@ -7,7 +7,7 @@ import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { runModel } from '../../src/prove/prove.js'
 import { gameContract, readClaim, send, submitClaim } from '../../src/optimistic/chain/client.js'
-import { claimKeyOf } from '../../src/optimistic/config.js'
+import { claimKeyOf, packedOutputsOf } from '../../src/optimistic/config.js'
 import { cheatingTrace } from '../../src/optimistic/cheat.js'
 import {
   loadOptimisticDeployment,
@@ -290,7 +290,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     const lane = m.params.layout.inputLane
     const post = (packed: string) =>
       send('claim', () =>
-        game.claim(d.modelId, packed, honest.traceRoot, honest.outputs, paths, { value: d.claimBond }),
+        game.claim(d.modelId, packed, honest.traceRoot, packedOutputsOf(honest), paths, { value: d.claimBond }),
       )
     const packed = packInputStates(lane, [input])
     const words = (packed.length - 2) / 2

@@ -5,7 +5,8 @@ import { concat, keccak256 } from 'ethers'
 import type { LinearOp, MaxOp } from '../../src/ir/types.js'
 import { abi, linearTermLeaf } from '../../src/optimistic/abi.js'
 import { roundsFor, shouldChallenge } from '../../src/optimistic/agent.js'
-import { claimKeyOf, outputsHashOf, packedInputOf } from '../../src/optimistic/config.js'
+import { claimKeyOf, packedInputOf } from '../../src/optimistic/config.js'
+import { outputsHashOf, packOutputs } from '../../src/optimistic/output.js'
 import { FoldRequiredError, OptimisticModelError, TraceIndexError } from '../../src/optimistic/errors.js'
 import { inputStateBytes, laneWordOf, packInputStates, unpackInputStates } from '../../src/optimistic/input.js'
 import { traceLayout } from '../../src/optimistic/layout.js'
@@ -117,8 +118,9 @@ describe('trace commitments', () => {
     expect(trace.layout.outputStates).toEqual([3, 1])
     expect(trace.outputs).toEqual([trace.states[3], trace.states[1]])
     const key = claimKeyOf(`0x${'11'.repeat(32)}`, trace, `0x${'22'.repeat(20)}`)
-    expect(key.outputsHash).toBe(outputsHashOf([trace.tensorTrees[3].root, trace.tensorTrees[1].root]))
-    expect(key.outputsHash).not.toBe(outputsHashOf([trace.tensorTrees[1].root, trace.tensorTrees[3].root]))
+    const [l3, l1] = trace.layout.outputLayouts
+    expect(key.outputsHash).toBe(outputsHashOf(packOutputs([l3, l1], [trace.states[3], trace.states[1]])))
+    expect(key.outputsHash).not.toBe(outputsHashOf(packOutputs([l1, l3], [trace.states[1], trace.states[3]])))
   })
 
   it('a watcher challenges exactly the claims whose trace differs from its own on the posted input', () => {

@@ -18,20 +18,24 @@ struct ClaimShape {
 /// @notice A model's claim-time data, copied at registration into consecutive storage words so
 /// a claim pays two cold storage reads (a small model) instead of eight: word 0 packs the
 /// ClaimShape; words 1.. pack uint32 entries, eight a word: the input state sizes, then the
-/// output states, then the output state sizes. Read raw (no length word): every entry index
-/// a claim reads is below a count fixed at registration.
+/// output states, then the output state sizes; then one word per output, its LaneLayout
+/// (laneBits in bits 0..7, lo as a two's complement int248 above: registration bounds |lo| by
+/// 2^240). Read raw (no length word): every entry index a claim reads is below a count fixed
+/// at registration.
 library ClaimLayout {
     /// The words of `c`'s claim layout (c already checked by registration).
     function encode(ModelConfig calldata c, uint256 inputBytes) internal pure returns (uint256[] memory words) {
         uint256 inputCount = c.inputCount;
         uint256 outputCount = c.outputStates.length;
-        words = new uint256[](1 + (inputCount + 2 * outputCount + 7) / 8);
+        uint256 entryWords = (inputCount + 2 * outputCount + 7) / 8;
+        words = new uint256[](1 + entryWords + outputCount);
         words[0] = uint256(c.claimBond) | (inputCount << 96) | (c.stateSizes.length << 128) | (inputBytes << 160)
             | (outputCount << 192) | (uint256(c.inputLaneBytes) << 224) | ((c.inputSigned ? uint256(1) : 0) << 232);
         for (uint256 s; s < inputCount; ++s) _put(words, s, c.stateSizes[s]);
         for (uint256 k; k < outputCount; ++k) {
             _put(words, inputCount + k, c.outputStates[k]);
             _put(words, inputCount + outputCount + k, c.stateSizes[c.outputStates[k]]);
+            words[1 + entryWords + k] = uint256(c.outputLayouts[k].laneBits) | (uint256(c.outputLayouts[k].lo) << 8);
         }
     }
 
@@ -51,7 +55,8 @@ library ClaimLayout {
         s.outputCount = uint32(w >> 192);
         s.laneBytes = uint8(w >> 224);
         s.signed = uint8(w >> 232) != 0;
-        uint256 n = (uint256(s.inputCount) + 2 * uint256(s.outputCount) + 7) / 8;
+        // The entry words, then one LaneLayout word per output.
+        uint256 n = (uint256(s.inputCount) + 2 * uint256(s.outputCount) + 7) / 8 + s.outputCount;
         entries = new uint256[](n);
         for (uint256 i; i < n; ++i) entries[i] = _sload(base + 1 + i);
     }
@@ -69,6 +74,18 @@ library ClaimLayout {
     {
         state = _entry(entries, s.inputCount + k);
         size = _entry(entries, uint256(s.inputCount) + s.outputCount + k);
+    }
+
+    /// Lane width and lower bound of output k (< outputCount): its LaneLayout word, the last
+    /// outputCount words of `entries`.
+    function outputLane(uint256[] memory entries, ClaimShape memory s, uint256 k)
+        internal
+        pure
+        returns (uint256 laneBits, int256 lo)
+    {
+        uint256 w = entries[entries.length - s.outputCount + k];
+        laneBits = w & 0xff;
+        lo = int256(w) >> 8;
     }
 
     function _put(uint256[] memory words, uint256 e, uint256 v) private pure {

@@ -4,6 +4,15 @@ pragma solidity 0.8.37;
 import {IOneStepExecutor} from "./IOneStepExecutor.sol";
 import {Position} from "./Position.sol";
 
+/// @notice How one tensor is posted packed, as the zk circuit's public signals of it
+/// (src/circuit/packing.ts): value v is the lane v - lo of `laneBits` bits; L = 252 / laneBits
+/// lanes a 32-byte word, lane j of word e (element e·L + j) at bit laneBits·j; the tensor takes
+/// ceil(size / L) words and every bit above its last lane of each word is zero.
+struct LaneLayout {
+    uint8 laneBits;
+    int256 lo;
+}
+
 /// @notice Per-model parameters of the optimistic game. The model id is the keccak of the
 /// ABI-encoded config, so a model cannot be re-registered with other bonds or another executor.
 struct ModelConfig {
@@ -14,6 +23,8 @@ struct ModelConfig {
     uint32 inputCount;
     /// The trace states holding the model outputs (each produced by a step).
     uint32[] outputStates;
+    /// How a claim posts each output (one per output state, the circuit's output layout).
+    LaneLayout[] outputLayouts;
     /// Claims post the input values packed: each value one big-endian lane of `inputLaneBytes`
     /// bytes (1, 2, 4, 8, 16 or 32, so a lane never straddles a word), two's complement when
     /// `inputSigned`; each input state is zero-padded to whole 32-byte words.
@@ -32,8 +43,9 @@ struct ModelConfig {
 /// @notice What a claim commits to; claimId = keccak256(abi.encode(ClaimKey)).
 /// `inputRoot` (the trace tree holding only the input states' word roots) and `inputHash`
 /// (keccak256 of the packed input) are computed by the game from the posted input;
-/// `outputsHash` = keccak256(abi.encode(bytes32[] outputRoots)), each output's tensor root
-/// proven inside `traceRoot` at claim time.
+/// `outputsHash` = keccak256 of the packed outputs (each output in its LaneLayout, in order:
+/// the output part of a zk proof's public signals), each output's tensor root proven inside
+/// `traceRoot` at claim time.
 struct ClaimKey {
     bytes32 modelId;
     bytes32 inputRoot;
@@ -117,7 +129,8 @@ struct Dispute {
 interface IOptimisticGameEvents {
     event ModelRegistered(bytes32 indexed modelId, address executor, bytes32 paramsRoot);
     /// `input`: the input states packed (see ModelConfig); key.inputHash = keccak256(input).
-    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, bytes input, int256[][] outputs);
+    /// `outputs`: the outputs packed (see LaneLayout); key.outputsHash = keccak256(outputs).
+    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, bytes input, bytes outputs);
     event ClaimFinalized(bytes32 indexed claimId);
     /// `reward` credited to the winning challenger, `burned` kept forever by the game.
     event ClaimRejected(bytes32 indexed claimId, bytes32 indexed disputeId, uint256 reward, uint256 burned);
@@ -174,11 +187,27 @@ interface IOptimisticGameErrors {
     /// @param expected outputStates.length.
     /// @param actual The posted count.
     error OutputCountMismatch(uint256 expected, uint256 actual);
-    /// @notice A posted output has the wrong element count.
+    /// @notice The packed outputs do not have the length the model's output layouts give.
+    /// @param expected Bytes: 32 per packed word of every output.
+    /// @param actual Bytes posted.
+    error OutputsSizeMismatch(uint256 expected, uint256 actual);
+    /// @notice A bit above the last lane of a packed output word is not zero.
     /// @param index The output.
-    /// @param expected Its state's size.
-    /// @param actual The posted length.
-    error OutputSizeMismatch(uint256 index, uint256 expected, uint256 actual);
+    /// @param word The word inside that output's words.
+    error OutputPaddingNotZero(uint256 index, uint256 word);
+    /// @notice An output layout is not one the zk circuit could expose: laneBits outside
+    /// 1..252, |lo| above 2^240, or not one layout per output.
+    /// @param index The output (outputStates.length when the counts differ).
+    /// @param laneBits Its lane width.
+    /// @param lo Its lower bound.
+    error InvalidOutputLayout(uint256 index, uint256 laneBits, int256 lo);
+    /// @notice The model's claim calldata (input, outputs, output paths, ABI overhead) would
+    /// exceed MAX_CLAIM_CALLDATA.
+    /// @param inputBytes The packed input's bytes.
+    /// @param outputBytes The packed outputs' bytes.
+    /// @param calldataBytes The whole claim's calldata.
+    /// @param max MAX_CLAIM_CALLDATA.
+    error ClaimTooLarge(uint256 inputBytes, uint256 outputBytes, uint256 calldataBytes, uint256 max);
     /// @notice A posted output's tensor root is not in the trace root at its state.
     /// @param index The output.
     error OutputNotInTrace(uint256 index);
