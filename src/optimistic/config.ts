@@ -15,9 +15,8 @@ export interface GameModelConfig {
   outputStates: number[]
   /** How a claim posts each output (`LaneLayout`): the circuit's output pack layout. */
   outputLayouts: { laneBits: number; lo: bigint }[]
-  /** Bytes per packed input value (see `InputLane`). */
-  inputLaneBytes: number
-  inputSigned: boolean
+  /** How a claim posts each input (`InputLayout`): the circuit's input pack layout and the domain's top. */
+  inputLayouts: { laneBits: number; lo: bigint; hi: bigint }[]
   stateSizes: number[]
   claimBond: bigint
   challengeBond: bigint
@@ -42,8 +41,7 @@ export function gameModelConfig(params: ParamsCommitment, game: GameParameters):
     inputCount: layout.inputCount,
     outputStates: layout.outputStates,
     outputLayouts: layout.outputLayouts.map((l) => ({ laneBits: l.laneBits, lo: l.lo })),
-    inputLaneBytes: layout.inputLane.bytes,
-    inputSigned: layout.inputLane.signed,
+    inputLayouts: layout.inputLayouts.map((l) => ({ laneBits: l.laneBits, lo: l.lo, hi: l.hi })),
     stateSizes: layout.stateSizes,
     ...game,
   }
@@ -67,9 +65,9 @@ export interface ClaimKey {
   claimant: string
 }
 
-/** The trace's input states, packed in the model's input lane (each state padded to whole words): what an honest claim posts. */
+/** The trace's input states packed in the model's input layouts: what an honest claim posts (a proof's public input signals). */
 export function packedInputOf(trace: Trace): Hex {
-  return packInputStates(trace.layout.inputLane, trace.states.slice(0, trace.layout.inputCount))
+  return packInputStates(trace.layout.inputLayouts, trace.states.slice(0, trace.layout.inputCount))
 }
 
 /** The trace's outputs packed in the model's output layouts: what an honest claim posts. */

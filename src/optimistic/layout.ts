@@ -3,7 +3,7 @@ import { analyzeBounds } from '../ir/bounds.js'
 import type { IrModel, TensorId } from '../ir/types.js'
 import { BaseError } from '../errors.js'
 import { OptimisticModelError } from './errors.js'
-import { type InputLane, inputLaneFor, packedInputBytes } from './input.js'
+import { type InputLayout, packedInputBytes } from './input.js'
 import { depthFor } from './merkle.js'
 import { packedOutputBytes } from './output.js'
 import { sizeOf } from '../util/shape.js'
@@ -23,8 +23,11 @@ export interface TraceLayout {
   /** States holding the model outputs, in the model's output order (each a step's output). */
   outputStates: number[]
   traceDepth: number
-  /** How claims post the input values: the narrowest lane holding every input's domain. */
-  inputLane: InputLane
+  /**
+   * How claims post each input state: the zk circuit's input layout (`publicLayouts`) and the
+   * declared domain's top (the game refuses values above it).
+   */
+  inputLayouts: InputLayout[]
   /**
    * How claims post each output: the zk circuit's output layout (`publicLayouts`), sized from
    * the outputs' bounds proven for every input in the declared domains.
@@ -95,14 +98,15 @@ export function traceLayout(model: IrModel): TraceLayout {
       throw fail(`its output "${o.name}" is not produced by a step`)
     return state
   })
-  const inputLane = inputLaneFor(model.inputs)
-  const inputBytes = packedInputBytes(inputLane, stateSizes.slice(0, model.inputs.length))
+  const layouts = publicLayouts(model, provenBounds(model, fail))
+  const inputLayouts = layouts.inputs.map((l, k) => ({ ...l, hi: model.inputs[k].hi }))
+  const inputBytes = packedInputBytes(inputLayouts)
   if (inputBytes > MAX_INPUT_BYTES) {
     throw fail(
-      `its packed input is ${inputBytes} bytes (${inputLane.bytes}-byte lanes); a claim carries at most ${MAX_INPUT_BYTES}`,
+      `its packed input is ${inputBytes} bytes (lanes of ${inputLayouts.map((l) => l.laneBits).join(', ')} bits); a claim carries at most ${MAX_INPUT_BYTES}`,
     )
   }
-  const { outputs: outputLayouts } = publicLayouts(model, provenBounds(model, fail))
+  const outputLayouts = layouts.outputs
   const traceDepth = depthFor(stateSizes.length)
   const outputBytes = packedOutputBytes(outputLayouts)
   const calldata = claimCalldataBytes({ inputBytes, outputBytes, outputCount: outputLayouts.length, traceDepth })
@@ -119,7 +123,7 @@ export function traceLayout(model: IrModel): TraceLayout {
     positionOf,
     outputStates,
     traceDepth,
-    inputLane,
+    inputLayouts,
     outputLayouts,
   }
 }

@@ -10,8 +10,9 @@ import { execute } from '../../src/ir/execute.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { lowerOnnx } from '../../src/onnx/lower.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
-import { claimKeyOf, packedOutputsOf } from '../../src/optimistic/config.js'
+import { claimKeyOf, packedInputOf, packedOutputsOf } from '../../src/optimistic/config.js'
 import { OptimisticModelError, OutputEncodingError } from '../../src/optimistic/errors.js'
+import { packedInputBytes } from '../../src/optimistic/input.js'
 import { claimCalldataBytes, MAX_CLAIM_CALLDATA, traceLayout } from '../../src/optimistic/layout.js'
 import { packedOutputBytes, packOutputs, unpackOutputs } from '../../src/optimistic/output.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
@@ -37,10 +38,10 @@ const words = (signals: readonly bigint[]) =>
 /**
  * Differential: the bundled MNIST MLP compiled with public input and output (direct backend,
  * no circom, no Groth16): the circuit's witness holds its public signals (wires 1 ..= count,
- * as snarkjs reads them into a proof's public signals); the game's packed outputs are their
- * output part, word for word, and the claim's outputsHash is their keccak.
+ * as snarkjs reads them into a proof's public signals); the game's packed input and outputs are
+ * their input and output parts, word for word, and the claim's inputHash and outputsHash their keccaks.
  */
-describe('a claim posts the outputs as the zk proof exposes them (MNIST MLP)', () => {
+describe('a claim posts its input and outputs as the zk proof exposes them (MNIST MLP)', () => {
   const dir = join(ROOT, 'build', 'test', 'claim-encoding-mnist')
   let ir: IrModel
   let compiled: Awaited<ReturnType<typeof compileModel>>
@@ -55,10 +56,11 @@ describe('a claim posts the outputs as the zk proof exposes them (MNIST MLP)', (
   }, 120_000)
   afterAll(shutdown)
 
-  it('packed outputs = the output part of the witness public signals; the layouts are one', async () => {
+  it('packed input and outputs = the parts of the witness public signals; the layouts are one', async () => {
     const { layout } = compiled.manifest
     const trace0 = traceLayout(ir)
     expect(trace0.outputLayouts).toEqual(layout.outputs)
+    expect(trace0.inputLayouts).toEqual(layout.inputs.map((l, k) => ({ ...l, hi: ir.inputs[k].hi })))
     const calculate = await compiled.model.witness()
     const bundled = JSON.parse(readFileSync(join(ROOT, 'models', 'data', 'mnist-input.json'), 'utf8'))
     const digits = [
@@ -73,11 +75,12 @@ describe('a claim posts the outputs as the zk proof exposes them (MNIST MLP)', (
       const signals = parseWtns(await calculate(x)).slice(1, 1 + layout.count)
       expect(signals).toEqual(await publicSignals(layout, x, execute(ir, x).outputs))
       const trace = buildTrace(ir, x)
+      const key = claimKeyOf(`0x${'11'.repeat(32)}`, trace, `0x${'22'.repeat(20)}`)
+      expect(packedInputOf(trace)).toBe(words(signals.slice(0, inputCount)))
+      expect(key.inputHash).toBe(keccak256(words(signals.slice(0, inputCount))))
       const outputsPacked = packedOutputsOf(trace)
       expect(outputsPacked).toBe(words(signals.slice(inputCount)))
-      expect(claimKeyOf(`0x${'11'.repeat(32)}`, trace, `0x${'22'.repeat(20)}`).outputsHash).toBe(
-        keccak256(words(signals.slice(inputCount))),
-      )
+      expect(key.outputsHash).toBe(keccak256(words(signals.slice(inputCount))))
       expect(unpackOutputs(trace.layout.outputLayouts, outputsPacked)).toEqual(trace.outputs)
     }
   }, 120_000)
@@ -110,10 +113,11 @@ describe('claim calldata', () => {
     const l = traceLayout(model)
     expect(l.outputLayouts.map((o) => o.count)).toEqual([4_160])
     const outputBytes = packedOutputBytes(l.outputLayouts)
-    const inputBytes = 64 * 16 // int8 embeddings, one byte a lane, whole words
+    const inputBytes = packedInputBytes(l.inputLayouts)
     const claim = claimCalldataBytes({ inputBytes, outputBytes, outputCount: 1, traceDepth: l.traceDepth })
-    // The nanoGPT itself: a 4,096-value int8 input, a trace of 210 states (depth 8).
-    const nanogpt = claimCalldataBytes({ inputBytes: 4_096, outputBytes, outputCount: 1, traceDepth: 8 })
+    // The nanoGPT itself: a 4,096-value int8 input (8-bit lanes, 31 a word), a trace of 210 states (depth 8).
+    const nanogptInput = 32 * Math.ceil(4_096 / 31)
+    const nanogpt = claimCalldataBytes({ inputBytes: nanogptInput, outputBytes, outputCount: 1, traceDepth: 8 })
     console.log(
       `claim calldata, 4,160 logits of ${l.outputLayouts[0].laneBits}-bit lanes: ${outputBytes} bytes of outputs; tiny GPT claim ${claim} bytes, nanoGPT claim ${nanogpt} bytes (was ${4 + 160 + 32 + 4_096 + 32 + 32 + 32 + 4_160 * 32 + 32 + 32 + 32 + 8 * 32})`,
     )
@@ -122,7 +126,7 @@ describe('claim calldata', () => {
     // Whatever the range: 4,160 values of up to 126 bits (two a word) still fit.
     expect(
       claimCalldataBytes({
-        inputBytes: 4_096,
+        inputBytes: nanogptInput,
         outputBytes: packedOutputBytes([layout(4_160, 126)]),
         outputCount: 1,
         traceDepth: 8,

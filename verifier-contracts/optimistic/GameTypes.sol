@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IOneStepExecutor} from "./IOneStepExecutor.sol";
+import {IOneStepExecutor, LaneLayout} from "./IOneStepExecutor.sol";
 import {Position} from "./Position.sol";
 
-/// @notice How one tensor is posted packed, as the zk circuit's public signals of it
-/// (src/circuit/packing.ts): value v is the lane v - lo of `laneBits` bits; L = 252 / laneBits
-/// lanes a 32-byte word, lane j of word e (element e·L + j) at bit laneBits·j; the tensor takes
-/// ceil(size / L) words and every bit above its last lane of each word is zero.
-struct LaneLayout {
+/// @notice How a claim posts one input: its LaneLayout (the circuit's input PackLayout, so
+/// laneBits is the bit length of hi - lo) and the top `hi` of its declared domain [lo, hi]: the
+/// game accepts lanes 0 ..= hi - lo only, the domain the outputs' layouts are proven for.
+struct InputLayout {
     uint8 laneBits;
     int256 lo;
+    int256 hi;
 }
 
 /// @notice Per-model parameters of the optimistic game. The model id is the keccak of the
@@ -25,11 +25,8 @@ struct ModelConfig {
     uint32[] outputStates;
     /// How a claim posts each output (one per output state, the circuit's output layout).
     LaneLayout[] outputLayouts;
-    /// Claims post the input values packed: each value one big-endian lane of `inputLaneBytes`
-    /// bytes (1, 2, 4, 8, 16 or 32, so a lane never straddles a word), two's complement when
-    /// `inputSigned`; each input state is zero-padded to whole 32-byte words.
-    uint8 inputLaneBytes;
-    bool inputSigned;
+    /// How a claim posts each input state (one per input, the circuit's input layout).
+    InputLayout[] inputLayouts;
     /// Element count of every trace state.
     uint32[] stateSizes;
     uint96 claimBond;
@@ -151,10 +148,13 @@ interface IOptimisticGameErrors {
     /// @param min The smallest allowed.
     /// @param max The largest allowed.
     error InvalidClock(uint256 value, uint256 min, uint256 max);
-    /// @notice The input lane is not 1, 2, 4, 8, 16 or 32 bytes, or is unsigned and wider than 16.
-    /// @param laneBytes The configured lane width.
-    /// @param signed Whether lanes are two's complement.
-    error InvalidInputLane(uint256 laneBytes, bool signed);
+    /// @notice An input layout is not the circuit's for a domain the compiler accepts: hi < lo,
+    /// |lo| or |hi| above 2^240, laneBits not the bit length of hi - lo, or not one per input.
+    /// @param index The input (inputCount when the counts differ).
+    /// @param laneBits Its lane width.
+    /// @param lo Its domain's lower end.
+    /// @param hi Its domain's upper end.
+    error InvalidInputLayout(uint256 index, uint256 laneBits, int256 lo, int256 hi);
     /// @notice An output state is not a step state (or there is none: index 0, state 0).
     /// @param index Its position in outputStates.
     /// @param state The configured state.
@@ -215,9 +215,16 @@ interface IOptimisticGameErrors {
     /// @param expected Bytes the model's input states take, padded to words.
     /// @param actual Bytes posted.
     error InputSizeMismatch(uint256 expected, uint256 actual);
-    /// @notice A padding byte after an input state's last lane is not zero.
+    /// @notice A bit above the last lane of a packed input word is not zero.
     /// @param state The input state.
-    error InputPaddingNotZero(uint256 state);
+    /// @param word The word inside that state's words.
+    error InputPaddingNotZero(uint256 state, uint256 word);
+    /// @notice A posted input lane is above hi - lo: the value is outside the declared domain.
+    /// @param state The input state.
+    /// @param index The element.
+    /// @param lane Its lane.
+    /// @param maxLane hi - lo.
+    error InputOutOfDomain(uint256 state, uint256 index, uint256 lane, uint256 maxLane);
     /// @notice The claim already exists.
     /// @param claimId Its id.
     error ClaimExists(bytes32 claimId);

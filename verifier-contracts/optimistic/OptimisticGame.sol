@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {ClaimKey, ClaimSlot, ClaimStatus, Dispute, ModelConfig, Phase} from "./GameTypes.sol";
+import {ClaimKey, ClaimSlot, ClaimStatus, Dispute, InputLayout, ModelConfig, Phase} from "./GameTypes.sol";
 import {StepQuery} from "./IOneStepExecutor.sol";
 import {FoldGame} from "./FoldGame.sol";
 import {ClaimLayout, ClaimShape} from "./ClaimLayout.sol";
@@ -53,7 +53,7 @@ contract OptimisticGame is FoldGame {
     /// @notice Claims a model's outputs on an input, locking exactly claimBond. The game emits
     /// the packed input (so anyone can recompute the trace) and commits it as `inputRoot`.
     /// @param modelId The model.
-    /// @param inputPacked The input states packed in the model's lanes, each zero-padded to words (protocol §1).
+    /// @param inputPacked The input states packed in the model's input layouts (InputLayout), in order (protocol §1).
     /// @param traceRoot The trace tree root over every state's tensor root.
     /// @param outputsPacked The outputs packed in the model's output layouts (see LaneLayout), in order.
     /// @param outputPaths Each output's siblings in the trace tree.
@@ -267,12 +267,6 @@ contract OptimisticGame is FoldGame {
         if (c.challengeWindow < MIN_CLOCK || c.challengeWindow > MAX_CHALLENGE_WINDOW) {
             revert InvalidClock(c.challengeWindow, MIN_CLOCK, MAX_CHALLENGE_WINDOW);
         }
-        uint256 lane = c.inputLaneBytes;
-        // INVARIANT: a lane is a power of two <= 32 bytes (never straddles a word) and decodes to
-        // an int256 (unsigned: at most 16 bytes).
-        if (lane == 0 || lane > 32 || lane & (lane - 1) != 0 || (!c.inputSigned && lane > 16)) {
-            revert InvalidInputLane(lane, c.inputSigned);
-        }
         if (address(c.executor) == address(0)) revert InvalidExecutor(address(c.executor));
         uint256 states = c.stateSizes.length;
         // INVARIANT: at least one input and one step.
@@ -286,8 +280,8 @@ contract OptimisticGame is FoldGame {
         for (uint256 s; s < states; ++s) {
             // INVARIANT: every state has an element (an empty tensor has no tree).
             if (c.stateSizes[s] == 0) revert EmptyState(s);
-            if (s < c.inputCount) inputBytes += InputCommitment.stateBytes(c.stateSizes[s], lane);
         }
+        inputBytes = _checkInputLayouts(c);
         // INVARIANT: the packed input fits one transaction, so a claim can always be posted.
         if (inputBytes > InputCommitment.MAX_INPUT_BYTES) revert InputTooLarge(inputBytes, InputCommitment.MAX_INPUT_BYTES);
         uint256 outputBytes = OutputCommitment.checkLayouts(c);
@@ -298,6 +292,29 @@ contract OptimisticGame is FoldGame {
         if (bytes_ > OutputCommitment.MAX_CLAIM_CALLDATA) {
             revert ClaimTooLarge(inputBytes, outputBytes, bytes_, OutputCommitment.MAX_CLAIM_CALLDATA);
         }
+    }
+
+    /// Each input layout is the circuit's for its declared domain; returns the packed input's bytes.
+    function _checkInputLayouts(ModelConfig calldata c) private pure returns (uint256 inputBytes) {
+        uint256 count = c.inputCount;
+        if (c.inputLayouts.length != count) revert InvalidInputLayout(count, 0, 0, 0);
+        for (uint256 s; s < count; ++s) {
+            InputLayout calldata l = c.inputLayouts[s];
+            // INVARIANT: lo <= hi within ±2^240 (the range the compiler proves values in), and
+            // laneBits = max(1, bit length of hi - lo): the circuit's PackLayout, so a claim's
+            // input is exactly the proof's public input signals.
+            bool bad = l.hi < l.lo || l.lo < -OutputCommitment.MAX_LO || l.hi > OutputCommitment.MAX_LO;
+            if (bad || l.laneBits != _laneBits(uint256(l.hi - l.lo))) {
+                revert InvalidInputLayout(s, l.laneBits, l.lo, l.hi);
+            }
+            inputBytes += InputCommitment.stateBytes(c.stateSizes[s], l.laneBits);
+        }
+    }
+
+    /// max(1, bit length of span).
+    function _laneBits(uint256 span) private pure returns (uint256 bits) {
+        bits = 1;
+        while (span >> bits != 0) ++bits;
     }
 
     /// `emit ClaimSubmitted(claimId, modelId, key, inputPacked, outputsPacked)`, ABI-encoded by

@@ -11,8 +11,6 @@ import {MerkleLib} from "./MerkleLib.sol";
 /// its values to rebuild the tensor root the trace proves; `outputsHash` is the keccak of the
 /// packed bytes, the 32 bytes a zk proof's output signals hash to.
 library OutputCommitment {
-    /// Bits of a word that hold lanes: as the circuit's packing, below the BN254 field's 254.
-    uint256 internal constant PACK_BITS = 252;
     /// Largest |lo|: the compiler proves every value below 2^240 in magnitude (src/ir/bounds.ts),
     /// so a real layout is inside; and lo + lane (< 2^240 + 2^252) then never leaves int256.
     int256 internal constant MAX_LO = int256(1) << 240;
@@ -21,12 +19,6 @@ library OutputCommitment {
     /// size geth's and most mempools accept. A model whose claim would be larger is refused at
     /// registration: a claim it could never post would leave its results unclaimable.
     uint256 internal constant MAX_CLAIM_CALLDATA = 122_880;
-
-    /// Words one output of `size` values takes in lanes of `laneBits`.
-    function words(uint256 size, uint256 laneBits) internal pure returns (uint256) {
-        uint256 perWord = PACK_BITS / laneBits;
-        return (size + perWord - 1) / perWord;
-    }
 
     /// Registration: every output layout is one the circuit could expose; returns the packed
     /// outputs' length in bytes.
@@ -37,10 +29,10 @@ library OutputCommitment {
             LaneLayout calldata l = c.outputLayouts[k];
             // INVARIANT: a lane is 1..252 bits (a word holds at least one, never wraps the
             // field) and lo is in the range values live in (MAX_LO), so unpacking is exact.
-            if (l.laneBits == 0 || l.laneBits > PACK_BITS || l.lo > MAX_LO || l.lo < -MAX_LO) {
+            if (l.laneBits == 0 || l.laneBits > ClaimLayout.PACK_BITS || l.lo > MAX_LO || l.lo < -MAX_LO) {
                 revert IOptimisticGameErrors.InvalidOutputLayout(k, l.laneBits, l.lo);
             }
-            outputBytes += 32 * words(c.stateSizes[c.outputStates[k]], l.laneBits);
+            outputBytes += 32 * ClaimLayout.packedWords(c.stateSizes[c.outputStates[k]], l.laneBits);
         }
     }
 
@@ -90,7 +82,7 @@ library OutputCommitment {
         uint256 size;
         (state, size) = ClaimLayout.output(entries, s, k);
         (uint256 laneBits, int256 lo) = ClaimLayout.outputLane(entries, s, k);
-        n = 32 * words(size, laneBits);
+        n = 32 * ClaimLayout.packedWords(size, laneBits);
         // INVARIANT: the posted bytes are exactly the outputs' words (checked before reading).
         if (packed.length < offset + n) revert IOptimisticGameErrors.OutputsSizeMismatch(offset + n, packed.length);
         root = _root(packed[offset:offset + n], size, laneBits, lo, k);
@@ -103,7 +95,7 @@ library OutputCommitment {
         pure
         returns (bytes32)
     {
-        uint256 perWord = PACK_BITS / laneBits;
+        uint256 perWord = ClaimLayout.PACK_BITS / laneBits;
         uint256 mask = (uint256(1) << laneBits) - 1;
         bytes32[] memory layer = new bytes32[](size);
         uint256 count = w.length / 32;
