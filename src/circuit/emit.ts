@@ -6,7 +6,7 @@ import { sizeOf } from '../util/shape.js'
 import { opEmitter } from './gadgets.js'
 import type { PublicLayout, Visibility, WeightVisibility } from './layout.js'
 import { addCost, append, type Cost, combination, type Ref, zeroCost } from './lc.js'
-import { type PackLayout, packedElementCount, packLayout, publicSignalCount } from './packing.js'
+import { type PackLayout, packedElementCount, publicLayouts, publicSignalCount } from './packing.js'
 import { emitStepTemplates, TEMPLATE_TEXT_LIMIT } from './templates.js'
 import { type PrivateWeightsEmitter, privateWeightsEmitter } from './weights.js'
 
@@ -47,13 +47,8 @@ interface Emission {
 const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 
 /** The tensor's overall [lo, hi]: its pack layout's range (the direct backend packs with it too). */
-export function tensorRange(b: TensorBounds): [bigint, bigint] {
-  let lo = b.lo[0],
-    hi = b.hi[0]
-  for (const v of b.lo) if (v < lo) lo = v
-  for (const v of b.hi) if (v > hi) hi = v
-  return [lo, hi]
-}
+/** Kept here for its importers; defined with the packing it serves. */
+export { tensorRange } from './packing.js'
 
 /**
  * Emits the circom circuit of an integer model: weights as constants (linear ops cost one
@@ -164,14 +159,9 @@ function emitSteps({ model, bounds, body, cost, refs, privateWeights }: Emission
  */
 function emitPublic(e: Emission, visibility: Visibility): { layout: PublicLayout; hashed: boolean } {
   const { model, bounds, body, cost, refs } = e
-  const inTensors = model.inputs.map((i) => ({
-    refs: refs.get(i.id)!,
-    layout: packLayout(refs.get(i.id)!.length, i.lo, i.hi),
-  }))
-  const outTensors = model.outputs.map((o) => {
-    const [lo, hi] = tensorRange(bounds.get(o.tensor)!)
-    return { refs: refs.get(o.tensor)!, layout: packLayout(refs.get(o.tensor)!.length, lo, hi) }
-  })
+  const layouts = publicLayouts(model, bounds)
+  const inTensors = model.inputs.map((i, k) => ({ refs: refs.get(i.id)!, layout: layouts.inputs[k] }))
+  const outTensors = model.outputs.map((o, k) => ({ refs: refs.get(o.tensor)!, layout: layouts.outputs[k] }))
   const hashedIn = packPart(body, cost, 'in', inTensors, visibility.input)
   const hashedOut = packPart(body, cost, 'out', outTensors, visibility.output)
   // Declared last, so the weight commitment is the last public signal.
