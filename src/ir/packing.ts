@@ -62,6 +62,19 @@ export function publicLayouts(
   }
 }
 
+/**
+ * How a circuit range-checks an input element v of domain [lo, hi]: v − lo in `bits` bits
+ * (the lane of `packLayout`), and, when the span is not a power of two (`capped`), hi − v in
+ * `bits` bits too. So the zk path admits exactly [lo, hi], as the optimistic game does (a
+ * lane above hi − lo is refused there, InputCommitment.sol): one input, one statement on both
+ * paths, and the output bounds (proven over [lo, hi]) hold for every admitted input.
+ */
+export function inputRangeCheck(input: { lo: bigint; hi: bigint }): { bits: number; capped: boolean } {
+  const span = input.hi - input.lo
+  const bits = Math.max(1, span === 0n ? 0 : span.toString(2).length)
+  return { bits, capped: span + 1n !== 1n << BigInt(bits) }
+}
+
 export function packedElementCount(layout: PackLayout): number {
   return Math.ceil(layout.count / layout.lanesPerElement)
 }
