@@ -162,6 +162,15 @@ export interface FloatGraph {
 
 export { sizeOf }
 
+/**
+ * True when the graph carries its own quantisation (a QuantizeLinear on an activation, or an
+ * int8/uint8 input): quantize takes the fixed-scale path (src/quantize/fixed.ts), and lowerOnnx
+ * fuses no elementwise closure (src/onnx/fuse-elementwise.ts).
+ */
+export function hasFixedScales(graph: FloatGraph): boolean {
+  return graph.steps.some((s) => s.op.kind === 'quant') || graph.inputs.some((i) => i.integer !== undefined)
+}
+
 function concat(values: Map<number, Float64Array>, ids: readonly number[]): Float64Array {
   if (ids.length === 1) return values.get(ids[0])!
   const parts = ids.map((id) => values.get(id)!)
