@@ -46,6 +46,8 @@ const FAST = [
   'test/quantize/softmax-values.test.ts',
   // Requant clamps narrowed to where a table varies (exact; smaller tables in the circuit).
   'test/quantize/lookup-clamps.test.ts',
+  // misc16 (issue 16): a 0/1 attention_mask input, float and quantised against onnxruntime.
+  'test/onnx/attention-mask.test.ts',
 ]
 
 export default defineConfig({

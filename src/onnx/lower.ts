@@ -282,6 +282,7 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
     finalOutputs,
     postprocess: new Map(),
     tokenIds,
+    maskInputs: new Set(),
   }
   for (const node of model.nodes) {
     ctx.node = node
@@ -319,6 +320,8 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
   const graph: FloatGraph = { name: model.name, inputs, steps: ctx.steps, outputs }
   // An input indexing tables holds the ids of the smallest one's rows; it may not be read otherwise.
   for (const [id, { rows, table }] of tokenIds.domains) inputs[id].tokenIds = { lo: 0, hi: rows - 1, table }
+  // Attention masks (src/onnx/ops/input-mask.ts): 0/1 inputs.
+  for (const id of ctx.maskInputs) inputs[id].binary = true
   checkTokenIdUses(graph, model.nodes, tokenIds)
   // Attention normalised after the value product (src/onnx/softmax-values.ts).
   const normalised = normaliseAfterValues(graph)

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest'
+import { IrInputError } from '../../src/ir/errors.js'
+import { execute } from '../../src/ir/execute.js'
+import { executeFloat } from '../../src/onnx/graph.js'
+import { lowerOnnx } from '../../src/onnx/lower.js'
+import { LoweringError } from '../../src/onnx/ops/common.js'
+import { parseOnnx } from '../../src/onnx/parse.js'
+import { runOnnxruntime } from '../../src/onnx/runtime.js'
+import { type BuildModelParameters, type NodeSpec, buildModel } from '../../src/onnx/write.js'
+import { defaultCalibration } from '../../src/quantize/default-calibration.js'
+import { dequantize, quantizeInputs } from '../../src/quantize/input.js'
+import { quantize } from '../../src/quantize/quantize.js'
+import { rng } from '../helpers/circuit.js'
+import { f32, i64, node } from './ort-diff.js'
+
+/**
+ * Hugging Face's attention_mask (src/onnx/ops/input-mask.ts): an int64 [1, T] input of 0/1,
+ * Unsqueeze → Cast → (1 − m)·float32 min → added to the scores before Softmax, as
+ * get_extended_attention_mask exports it. Against onnxruntime, float and quantised; a masked
+ * key's score must not matter.
+ */
+
+const T = 5,
+  D = 4
+const FLOAT32_MIN = -3.4028234663852886e38
+
+function attention(maskNodes: NodeSpec[] = maskAdded, fill = FLOAT32_MIN): BuildModelParameters {
+  const r = rng(1810)
+  return {
+    name: 'masked-attention',
+    opset: 13,
+    inputs: [
+      { name: 'x', shape: [1, T, D] },
+      { name: 'attention_mask', shape: [1, T], type: 'int64' },
+    ],
+    outputs: [{ name: 'y', shape: [1, T, D] }],
+    initializers: [
+      f32(r, 'Wq', [D, D]),
+      f32(r, 'Wk', [D, D]),
+      f32(r, 'Wv', [D, D]),
+      { name: 'scale', dims: [], data: Float32Array.of(1 / Math.sqrt(D)) },
+      { name: 'one', dims: [], data: Float32Array.of(1) },
+      { name: 'fill', dims: [], data: Float32Array.of(fill) },
+      i64('axis1', [1]),
+    ],
+    nodes: [
+      node('MatMul', ['x', 'Wq'], ['q']),
+      node('MatMul', ['x', 'Wk'], ['k']),
+      node('MatMul', ['x', 'Wv'], ['v']),
+      node('Transpose', ['k'], ['kt'], { perm: { ints: [0, 2, 1] } }),
+      node('MatMul', ['q', 'kt'], ['s']),
+      node('Mul', ['s', 'scale'], ['ss']),
+      ...maskNodes,
+      node('Softmax', ['scores'], ['p'], { axis: { int: -1 } }),
+      node('MatMul', ['p', 'v'], ['y']),
+    ],
+  }
+}
+
+const maskAdded: NodeSpec[] = [
+  node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
+  node('Cast', ['mu'], ['mf'], { to: { int: 1 } }),
+  node('Sub', ['one', 'mf'], ['inv']),
+  node('Mul', ['inv', 'fill'], ['ext']),
+  node('Add', ['ss', 'ext'], ['scores']),
+]
+
+const MASKS = [
+  [1, 1, 1, 1, 1],
+  [1, 1, 1, 0, 0],
+  [1, 0, 1, 1, 0],
+  [0, 0, 0, 0, 1],
+]
+
+function samplesOf(masks: number[][], seed: number, n = masks.length): Float64Array[][] {
+  const r = rng(seed)
+  return Array.from({ length: n }, (_, k) => [
+    Float64Array.from({ length: T * D }, () => 2 * r() - 1),
+    Float64Array.from(masks[k % masks.length]),
+  ])
+}
+
+describe('an attention_mask input (0/1) added to the scores as (1 − m)·(−big)', () => {
+  const bytes = buildModel(attention())
+  const onnx = parseOnnx(bytes)
+  const graph = lowerOnnx(onnx)
+
+  it('lowers to a declared-binary input whose scores keep their range; the float graph equals onnxruntime', async () => {
+    expect(graph.inputs[1]).toMatchObject({ name: 'attention_mask', binary: true })
+    const xs = samplesOf(MASKS, 1811)
+    const reference = await runOnnxruntime(bytes, onnx.inputs, xs)
+    xs.forEach((x, k) => {
+      const got = executeFloat(graph, x).get(graph.outputs[0].id)!
+      for (let i = 0; i < got.length; i++) expect(Math.abs(got[i] - reference[k][0][i])).toBeLessThan(1e-5)
+    })
+    // No step sees the mask's −big: every constant and bias of the float graph is small.
+    for (const s of graph.steps)
+      if (s.op.kind === 'affine') expect(Math.max(...s.op.bias.map(Math.abs), 0)).toBeLessThan(100)
+  })
+
+  it('quantised: close to onnxruntime; a masked key changes nothing, bit for bit', async () => {
+    const calibration = samplesOf(MASKS, 1812, 32)
+    const ir = quantize(graph, calibration)
+    expect(ir.inputs[1]).toMatchObject({ lo: 0n, hi: 1n, integer: true, quant: { scale: 1 } })
+    const xs = samplesOf(MASKS, 1813, 8)
+    const reference = await runOnnxruntime(bytes, onnx.inputs, xs)
+    let worst = 0
+    xs.forEach((x, k) => {
+      const got = dequantize(execute(ir, quantizeInputs(ir.inputs, x)).outputs[0], ir.outputs[0].quant)
+      got.forEach((g, i) => {
+        worst = Math.max(worst, Math.abs(g - reference[k][0][i]))
+      })
+    })
+    console.log(`masked attention, int8: max |error| ${worst.toFixed(4)} against onnxruntime`)
+    expect(worst).toBeLessThan(0.1)
+    // Token 3 masked: its key's score (and its value) may be anything. Rows of the other queries
+    // stay identical in the integer model; onnxruntime agrees to float precision.
+    const mask = Float64Array.of(1, 1, 0, 1, 1)
+    const [x] = samplesOf([[]], 1814, 1)[0]
+    const changed = Float64Array.from(x, (v, i) => (Math.floor(i / D) === 2 ? 0.9 - v * 0.5 : v))
+    const run = (input: Float64Array) => execute(ir, quantizeInputs(ir.inputs, [input, mask])).outputs[0]
+    const [a, b] = [run(x), run(changed)]
+    const otherRows = (v: readonly bigint[]) => v.filter((_, i) => Math.floor(i / D) !== 2)
+    expect(otherRows(b)).toEqual(otherRows(a))
+    expect(b).not.toEqual(a)
+    const [ra, rb] = await runOnnxruntime(bytes, onnx.inputs, [
+      [x, mask],
+      [changed, mask],
+    ])
+    ra[0].forEach((v, i) => {
+      if (Math.floor(i / D) !== 2) expect(Math.abs(v - rb[0][i])).toBeLessThan(1e-6)
+    })
+  })
+
+  it('refuses a mask value other than 0 and 1, and the default calibration draws 0/1 masks', () => {
+    const ir = quantize(graph, samplesOf(MASKS, 1815, 8))
+    const [x] = samplesOf(MASKS, 1816, 1)
+    expect(() => quantizeInputs(ir.inputs, [x[0], Float64Array.of(1, 1, 2, 0, 1)])).toThrow(IrInputError)
+    const drawn = defaultCalibration(graph.inputs).map((s) => Array.from(s[1]))
+    expect(drawn.flat().every((v) => v === 0 || v === 1)).toBe(true)
+    // Every row keeps a token (a fully masked row has no softmax), and some mask one.
+    expect(drawn.every((m) => m.includes(1))).toBe(true)
+    expect(drawn.some((m) => m.includes(0))).toBe(true)
+  })
+
+  it('refuses the mask input read as a value (added to the scores as is)', () => {
+    const asValue = attention([
+      node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
+      node('Cast', ['mu'], ['mf'], { to: { int: 1 } }),
+      node('Add', ['ss', 'mf'], ['scores']),
+    ])
+    const lowering = () => lowerOnnx(parseOnnx(buildModel(asValue)))
+    expect(lowering).toThrow(LoweringError)
+    expect(lowering).toThrow(
+      /node "p" \(Softmax\): input "attention_mask" reaches the Softmax with weight 1 and offset 0, not as an additive mask/,
+    )
+  })
+})
