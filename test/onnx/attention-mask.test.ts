@@ -135,7 +135,9 @@ describe('an attention_mask input (0/1) added to the scores as (1 − m)·(−bi
   it('refuses a mask value other than 0 and 1, and the default calibration draws 0/1 masks', () => {
     const ir = quantize(graph, samplesOf(MASKS, 1815, 8))
     const [x] = samplesOf(MASKS, 1816, 1)
-    expect(() => quantizeInputs(ir.inputs, [x[0], Float64Array.of(1, 1, 2, 0, 1)])).toThrow(IrInputError)
+    const two = () => quantizeInputs(ir.inputs, [x[0], Float64Array.of(1, 1, 2, 0, 1)])
+    expect(two).toThrow(IrInputError)
+    expect(two).toThrow(/input "attention_mask": expected 0 or 1 \(an attention mask.*found 2 at index 2/)
     const drawn = defaultCalibration(graph.inputs).map((s) => Array.from(s[1]))
     expect(drawn.flat().every((v) => v === 0 || v === 1)).toBe(true)
     // Every row keeps a token (a fully masked row has no softmax), and some mask one.
