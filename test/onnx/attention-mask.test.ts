@@ -42,6 +42,8 @@ function attention(maskNodes: NodeSpec[] = maskAdded, fill = FLOAT32_MIN): Build
       { name: 'one', dims: [], data: Float32Array.of(1) },
       { name: 'fill', dims: [], data: Float32Array.of(fill) },
       i64('axis1', [1]),
+      i64('zero', [0], []),
+      { name: 'zerof', dims: [], data: Float32Array.of(0) },
     ],
     nodes: [
       node('MatMul', ['x', 'Wq'], ['q']),
@@ -65,6 +67,30 @@ const maskAdded: NodeSpec[] = [
   node('Add', ['ss', 'ext'], ['scores']),
 ]
 
+/** transformers' _expand_mask: inverted = 1 − m, then inverted.masked_fill(inverted.bool(), min). */
+const maskFilled: NodeSpec[] = [
+  node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
+  node('Cast', ['mu'], ['mf'], { to: { int: 1 } }),
+  node('Sub', ['one', 'mf'], ['inv']),
+  node('Cast', ['inv'], ['invb'], { to: { int: 9 } }),
+  node('Where', ['invb', 'fill', 'inv'], ['ext']),
+  node('Add', ['ss', 'ext'], ['scores']),
+]
+
+/** torch.where(attention_mask == 0, −inf, 0) added to the scores. */
+const maskWhereEqual: NodeSpec[] = [
+  node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
+  node('Equal', ['mu', 'zero'], ['eq']),
+  node('Where', ['eq', 'fill', 'zerof'], ['ext']),
+  node('Add', ['ss', 'ext'], ['scores']),
+]
+
+const EXPORTS: [string, NodeSpec[], number][] = [
+  ['(1 − m)·float32 min', maskAdded, FLOAT32_MIN],
+  ['masked_fill((1 − m).bool(), float32 min)', maskFilled, FLOAT32_MIN],
+  ['Where(m == 0, −inf, 0)', maskWhereEqual, -Infinity],
+]
+
 const MASKS = [
   [1, 1, 1, 1, 1],
   [1, 1, 1, 0, 0],
@@ -80,8 +106,8 @@ function samplesOf(masks: number[][], seed: number, n = masks.length): Float64Ar
   ])
 }
 
-describe('an attention_mask input (0/1) added to the scores as (1 − m)·(−big)', () => {
-  const bytes = buildModel(attention())
+describe.each(EXPORTS)('an attention_mask input (0/1) as %s', (_, maskNodes, fill) => {
+  const bytes = buildModel(attention(maskNodes, fill))
   const onnx = parseOnnx(bytes)
   const graph = lowerOnnx(onnx)
 
@@ -131,6 +157,10 @@ describe('an attention_mask input (0/1) added to the scores as (1 − m)·(−bi
       if (Math.floor(i / D) !== 2) expect(Math.abs(v - rb[0][i])).toBeLessThan(1e-6)
     })
   })
+})
+
+describe('an attention_mask input: what is refused', () => {
+  const graph = lowerOnnx(parseOnnx(buildModel(attention())))
 
   it('refuses a mask value other than 0 and 1, and the default calibration draws 0/1 masks', () => {
     const ir = quantize(graph, samplesOf(MASKS, 1815, 8))
@@ -156,5 +186,15 @@ describe('an attention_mask input (0/1) added to the scores as (1 − m)·(−bi
     expect(lowering).toThrow(
       /node "p" \(Softmax\): input "attention_mask" reaches the Softmax with weight 1 and offset 0, not as an additive mask/,
     )
+  })
+
+  it('refuses a Where whose condition depends on a float input', () => {
+    const params = attention([
+      node('Greater', ['ss', 'zerof'], ['pos']),
+      node('Where', ['pos', 'ss', 'zerof'], ['scores']),
+    ])
+    const lowering = () => lowerOnnx(parseOnnx(buildModel(params)))
+    expect(lowering).toThrow(LoweringError)
+    expect(lowering).toThrow(/node "pos" \(Greater\): input A depends on the model input/)
   })
 })

@@ -1,7 +1,8 @@
 import { type Affine, identity } from '../affine.js'
 import { sizeOf } from '../graph.js'
-import { type AffineSym, type Ctx, LoweringError, type Sym, remap } from './common.js'
-import { MASK_FILL } from './mask.js'
+import { broadcastIndex } from '../shapes.js'
+import { type AffineSym, type Ctx, LoweringError, type Sym, remap, shapeOf } from './common.js'
+import { MASK_FILL, maskFill } from './mask-fill.js'
 
 /**
  * Hugging Face's padding mask: an int32/int64 input `attention_mask` [batch, seq] of 0/1,
@@ -90,4 +91,67 @@ export function splitInputMask(ctx: Ctx, X: Sym): { scores: AffineSym; mask: Inp
 export function maskValues(mask: InputMask, shape: number[]): Sym {
   const input: AffineSym = { kind: 'affine', a: identity(mask.input, [mask.size]) }
   return remap(input, shape, (o) => mask.index[o], 1)
+}
+
+/**
+ * An elementwise function of values that each depend on at most one element of an
+ * int32/int64 input, the same one per position (a mask expanded, 1 − m, Cast to bool, a
+ * Where on it): affine in that element, f(0) + (f(1) − f(0))·m, whatever f, once the input is
+ * declared binary, which this does (FloatGraph input `binary`: the quantiser range-checks it
+ * to 0 and 1, so the interpolation is exact on every admissible input). −inf and other mask
+ * fills become MASK_FILL (src/onnx/ops/mask.ts). Null when some value depends on anything else.
+ */
+export function ofBinaryInput(ctx: Ctx, syms: Sym[], shape: number[], f: (v: number[]) => number): Sym | null {
+  const pending = syms.filter((s): s is AffineSym => s.kind === 'affine')
+  const ids = new Set(pending.flatMap((s) => s.a.bases.map((b) => b.id)))
+  const [id] = ids
+  if (ids.size !== 1 || !ctx.tokenIds.candidates.has(id) || ctx.tokenIds.domains.has(id)) return null
+  const size = pending[0].a.bases[0].size
+  const n = sizeOf(shape)
+  const maps = syms.map((s) => broadcastIndex(shapeOf(s), shape))
+  const at = new Int32Array(n).fill(-1)
+  const lo = new Float64Array(n),
+    hi = new Float64Array(n)
+  const v0 = new Array<number>(syms.length),
+    v1 = new Array<number>(syms.length)
+  for (let o = 0; o < n; o++) {
+    for (let i = 0; i < syms.length; i++) {
+      const s = syms[i],
+        r = maps[i][o]
+      if (s.kind === 'const') {
+        v0[i] = v1[i] = s.data[r]
+        continue
+      }
+      const { rowPtr, cols, vals, bias } = s.a
+      if (rowPtr[r + 1] - rowPtr[r] > 1) return null
+      v0[i] = v1[i] = bias[r]
+      if (rowPtr[r + 1] === rowPtr[r]) continue
+      if (at[o] !== -1 && at[o] !== cols[rowPtr[r]]) return null
+      at[o] = cols[rowPtr[r]]
+      v1[i] += vals[rowPtr[r]]
+    }
+    lo[o] = maskFill(f(v0))
+    hi[o] = maskFill(f(v1))
+  }
+  ctx.maskInputs.add(id)
+  const cols: number[] = [],
+    vals: number[] = []
+  const rowPtr = new Int32Array(n + 1)
+  for (let o = 0; o < n; o++) {
+    if (at[o] !== -1 && hi[o] !== lo[o]) {
+      cols.push(at[o])
+      vals.push(hi[o] - lo[o])
+    }
+    rowPtr[o + 1] = cols.length
+  }
+  if (cols.length === 0) return { kind: 'const', dims: shape, data: lo }
+  const a: Affine = {
+    shape,
+    bases: [{ id, size }],
+    rowPtr,
+    cols: Int32Array.from(cols),
+    vals: Float64Array.from(vals),
+    bias: lo,
+  }
+  return { kind: 'affine', a }
 }
