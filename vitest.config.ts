@@ -48,6 +48,7 @@ const FAST = [
   'test/quantize/lookup-clamps.test.ts',
   // misc16 (issue 16): a 0/1 attention_mask input, float and quantised against onnxruntime.
   'test/onnx/attention-mask.test.ts',
+  'test/onnx/attention-mask-paths.test.ts',
 ]
 
 export default defineConfig({

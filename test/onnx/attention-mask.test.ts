@@ -6,12 +6,13 @@ import { lowerOnnx } from '../../src/onnx/lower.js'
 import { LoweringError } from '../../src/onnx/ops/common.js'
 import { parseOnnx } from '../../src/onnx/parse.js'
 import { runOnnxruntime } from '../../src/onnx/runtime.js'
-import { type BuildModelParameters, type NodeSpec, buildModel } from '../../src/onnx/write.js'
+import { buildModel } from '../../src/onnx/write.js'
 import { defaultCalibration } from '../../src/quantize/default-calibration.js'
 import { dequantize, quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
 import { rng } from '../helpers/circuit.js'
-import { f32, i64, node } from './ort-diff.js'
+import { D, EXPORTS, T, attention } from './attention-mask-models.js'
+import { node } from './ort-diff.js'
 
 /**
  * Hugging Face's attention_mask (src/onnx/ops/input-mask.ts): an int64 [1, T] input of 0/1,
@@ -19,77 +20,6 @@ import { f32, i64, node } from './ort-diff.js'
  * get_extended_attention_mask exports it. Against onnxruntime, float and quantised; a masked
  * key's score must not matter.
  */
-
-const T = 5,
-  D = 4
-const FLOAT32_MIN = -3.4028234663852886e38
-
-function attention(maskNodes: NodeSpec[] = maskAdded, fill = FLOAT32_MIN): BuildModelParameters {
-  const r = rng(1810)
-  return {
-    name: 'masked-attention',
-    opset: 13,
-    inputs: [
-      { name: 'x', shape: [1, T, D] },
-      { name: 'attention_mask', shape: [1, T], type: 'int64' },
-    ],
-    outputs: [{ name: 'y', shape: [1, T, D] }],
-    initializers: [
-      f32(r, 'Wq', [D, D]),
-      f32(r, 'Wk', [D, D]),
-      f32(r, 'Wv', [D, D]),
-      { name: 'scale', dims: [], data: Float32Array.of(1 / Math.sqrt(D)) },
-      { name: 'one', dims: [], data: Float32Array.of(1) },
-      { name: 'fill', dims: [], data: Float32Array.of(fill) },
-      i64('axis1', [1]),
-      i64('zero', [0], []),
-      { name: 'zerof', dims: [], data: Float32Array.of(0) },
-    ],
-    nodes: [
-      node('MatMul', ['x', 'Wq'], ['q']),
-      node('MatMul', ['x', 'Wk'], ['k']),
-      node('MatMul', ['x', 'Wv'], ['v']),
-      node('Transpose', ['k'], ['kt'], { perm: { ints: [0, 2, 1] } }),
-      node('MatMul', ['q', 'kt'], ['s']),
-      node('Mul', ['s', 'scale'], ['ss']),
-      ...maskNodes,
-      node('Softmax', ['scores'], ['p'], { axis: { int: -1 } }),
-      node('MatMul', ['p', 'v'], ['y']),
-    ],
-  }
-}
-
-const maskAdded: NodeSpec[] = [
-  node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
-  node('Cast', ['mu'], ['mf'], { to: { int: 1 } }),
-  node('Sub', ['one', 'mf'], ['inv']),
-  node('Mul', ['inv', 'fill'], ['ext']),
-  node('Add', ['ss', 'ext'], ['scores']),
-]
-
-/** transformers' _expand_mask: inverted = 1 − m, then inverted.masked_fill(inverted.bool(), min). */
-const maskFilled: NodeSpec[] = [
-  node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
-  node('Cast', ['mu'], ['mf'], { to: { int: 1 } }),
-  node('Sub', ['one', 'mf'], ['inv']),
-  node('Cast', ['inv'], ['invb'], { to: { int: 9 } }),
-  node('Where', ['invb', 'fill', 'inv'], ['ext']),
-  node('Add', ['ss', 'ext'], ['scores']),
-]
-
-/** torch.where(attention_mask == 0, −inf, 0) added to the scores. */
-const maskWhereEqual: NodeSpec[] = [
-  node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
-  node('Equal', ['mu', 'zero'], ['eq']),
-  node('Where', ['eq', 'fill', 'zerof'], ['ext']),
-  node('Add', ['ss', 'ext'], ['scores']),
-]
-
-const EXPORTS: [string, NodeSpec[], number][] = [
-  ['(1 − m)·float32 min', maskAdded, FLOAT32_MIN],
-  ['masked_fill((1 − m).bool(), float32 min)', maskFilled, FLOAT32_MIN],
-  ['Where(m == 0, −inf, 0)', maskWhereEqual, -Infinity],
-]
 
 const MASKS = [
   [1, 1, 1, 1, 1],
