@@ -105,17 +105,25 @@ describe('an attention_mask input: what is refused', () => {
     expect(drawn.some((m) => m.includes(0))).toBe(true)
   })
 
-  it('refuses the mask input read as a value (added to the scores as is)', () => {
+  it('an int input added to the scores as is (no mask-sized weight) is an ordinary input; a mask added twice is refused', () => {
     const asValue = attention([
       node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
       node('Cast', ['mu'], ['mf'], { to: { int: 1 } }),
       node('Add', ['ss', 'mf'], ['scores']),
     ])
-    const lowering = () => lowerOnnx(parseOnnx(buildModel(asValue)))
+    expect(lowerOnnx(parseOnnx(buildModel(asValue))).inputs[1].binary).toBeUndefined()
+    const twice = attention([
+      node('Unsqueeze', ['attention_mask', 'axis1'], ['mu']),
+      node('Cast', ['mu'], ['mf'], { to: { int: 1 } }),
+      node('Sub', ['one', 'mf'], ['inv']),
+      node('Mul', ['inv', 'fill'], ['ext']),
+      node('Transpose', ['ext'], ['extT'], { perm: { ints: [0, 2, 1] } }),
+      node('Add', ['ss', 'ext'], ['half']),
+      node('Add', ['half', 'extT'], ['scores']),
+    ])
+    const lowering = () => lowerOnnx(parseOnnx(buildModel(twice)))
     expect(lowering).toThrow(LoweringError)
-    expect(lowering).toThrow(
-      /node "p" \(Softmax\): input "attention_mask" reaches the Softmax with weight 1 and offset 0, not as an additive mask/,
-    )
+    expect(lowering).toThrow(/node "p" \(Softmax\): input "attention_mask" reaches the Softmax twice in one score/)
   })
 
   it('refuses a Where whose condition depends on a float input', () => {

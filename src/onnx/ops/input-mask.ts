@@ -14,7 +14,7 @@ import { MASK_FILL, maskFill } from './mask-fill.js'
  *
  * The input is then a declared-binary input (FloatGraph input `binary`): integers in [0, 1]
  * at scale 1, which the circuit range-checks, so no proof can use a mask of other values.
- * Only this one use is accepted: anything else reading the mask input as a value is refused.
+ * A Softmax input reading the mask both so and otherwise is refused.
  */
 
 /** The mask split off a Softmax's input: per position of the input, the mask element weighing it (-1: none). */
@@ -31,8 +31,9 @@ const BIG = -MASK_FILL / 2
 /**
  * X = S + w·m + b with, at every position reading the mask, a huge w and b ≈ −w (masked when
  * m = 0): returns S with bias b + w (the unmasked value) and the mask's element per position.
- * Null when X reads no int32/int64 input that is not token ids. A mask read otherwise (a
- * small coefficient, two mask elements in one position, a bias that does not mask) is refused.
+ * Null when X reads no int32/int64 input (other than token ids) with a mask-sized coefficient.
+ * A mask read otherwise besides (a small coefficient, two mask elements in one position, a
+ * bias that does not mask) is refused.
  */
 export function splitInputMask(ctx: Ctx, X: Sym): { scores: AffineSym; mask: InputMask } | null {
   if (X.kind !== 'affine') return null
@@ -42,6 +43,8 @@ export function splitInputMask(ctx: Ctx, X: Sym): { scores: AffineSym; mask: Inp
   const base = a.bases[k]
   const from = a.bases.slice(0, k).reduce((s, b) => s + b.size, 0)
   const to = from + base.size
+  // An int input added as a value (no mask-sized coefficient) is an ordinary input: not a mask.
+  if (!a.cols.some((c, j) => c >= from && c < to && Math.abs(a.vals[j]) >= BIG)) return null
   const n = sizeOf(a.shape)
   const index = new Int32Array(n).fill(-1)
   const bias = Float64Array.from(a.bias)
