@@ -21,6 +21,7 @@ export function attention(maskNodes: NodeSpec[] = maskAdded, fill = FLOAT32_MIN)
       f32(r, 'Wq', [D, D]),
       f32(r, 'Wk', [D, D]),
       f32(r, 'Wv', [D, D]),
+      f32(r, 'relbias', [T, T], 0.5),
       { name: 'scale', dims: [], data: Float32Array.of(1 / Math.sqrt(D)) },
       { name: 'one', dims: [], data: Float32Array.of(1) },
       { name: 'fill', dims: [], data: Float32Array.of(fill) },
@@ -34,7 +35,9 @@ export function attention(maskNodes: NodeSpec[] = maskAdded, fill = FLOAT32_MIN)
       node('MatMul', ['x', 'Wv'], ['v']),
       node('Transpose', ['k'], ['kt'], { perm: { ints: [0, 2, 1] } }),
       node('MatMul', ['q', 'kt'], ['s']),
-      node('Mul', ['s', 'scale'], ['ss']),
+      node('Mul', ['s', 'scale'], ['s0']),
+      // A relative position bias (T5, ALiBi): the scores' own offset, which the mask must not swallow.
+      node('Add', ['s0', 'relbias'], ['ss']),
       ...maskNodes,
       node('Softmax', ['scores'], ['p'], { axis: { int: -1 } }),
       node('MatMul', ['p', 'v'], ['y']),

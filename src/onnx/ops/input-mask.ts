@@ -72,8 +72,8 @@ export function splitInputMask(ctx: Ctx, X: Sym): { scores: AffineSym; mask: Inp
       if (!(w >= BIG && a.bias[o] <= -BIG))
         throw refuse(`with weight ${w} and offset ${a.bias[o]}, not as an additive mask (1 − mask)·(−big)`)
       index[o] = c - from
-      // The unmasked value: b + w. With float32's lowest as −big this is exactly 0 (a score's own
-      // bias would be lost in the sum; exported scores, a product of activations, have none).
+      // The unmasked value: b + w. −big reaches here as MASK_FILL (src/onnx/ops/linear.ts), so a
+      // score's own bias (a relative position bias) survives the sum in float64.
       bias[o] += w
     }
     rowPtr[o + 1] = cols.length
