@@ -186,18 +186,17 @@ function softmaxInGraph(ctx: Ctx, input: Sym, op: 'softmax' | 'logsoftmax'): Sym
 }
 
 /**
- * The row max over the positions an input mask keeps: each masked score is first lifted to
- * the row's minimum, (x − min)·m + min, so it never wins, and a kept one is x itself (m is 0
- * or 1: exact in integers). One more max per row (the min) and one product per score.
+ * The row max over the positions an input mask keeps: each masked score is first lowered to
+ * the row's minimum, x·m + min·(1 − m), so it never wins, and a kept one is x itself. Written
+ * x·m − n + n·m with n = max(−x) = −min, the max step's own output: both products read an
+ * activation times 0 or 1 and n is one tensor, so a kept score comes out exactly x whatever
+ * the masked ones are (a separately quantised min would round differently in each term, and
+ * the masked scores would move the max). One more max per row and two products per score.
  */
 function maskedMax(ctx: Ctx, x: Sym, m: Sym, r: Reduction): Sym {
-  const negated = (v: Sym) => elementwise(ctx, [v, constant([], -1)], 'Mul')
-  const low = negated(reduceMax(ctx, negated(x), r))
-  // x·m + low − low·m: each product is an activation times 0 or 1, exact at the activation's
-  // scale (x − low would be twice as wide and requantised, so the kept scores would round).
+  const n = reduceMax(ctx, elementwise(ctx, [x, constant([], -1)], 'Mul'), r)
   const kept = elementwise(ctx, [x, m], 'Mul')
-  const lowered = elementwise(ctx, [low, elementwise(ctx, [low, m], 'Mul')], 'Sub')
-  const lifted = elementwise(ctx, [kept, lowered], 'Add')
+  const lifted = elementwise(ctx, [elementwise(ctx, [kept, n], 'Sub'), elementwise(ctx, [n, m], 'Mul')], 'Add')
   return reduceMax(ctx, lifted, r)
 }
 
