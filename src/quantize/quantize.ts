@@ -158,6 +158,8 @@ export function quantize(
   const inputs: IrInput[] = graph.inputs.map((info, i) => {
     // Token ids are their own integers (scale 1): nothing to calibrate, only to check.
     if (info.tokenIds) return tokenIdInput(info, info.tokenIds, nextId++, calibration, i)
+    // An attention mask (src/onnx/ops/input-mask.ts): 0 and 1 at scale 1, the circuit's range check.
+    if (info.binary) return tokenIdInput(info, { lo: 0, hi: 1 }, nextId++, calibration, i)
     // An input that is 0 in every sample has no range to calibrate: scale 1 would round every real input to 0.
     if (!(maxAbs(info.id) > 0) || !Number.isFinite(maxAbs(info.id))) {
       throw new CalibrationError({
