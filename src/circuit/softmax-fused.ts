@@ -25,8 +25,10 @@
  *   (2^K > max_row hi − lo(a) + β, so the honest e fits), and 2^K ≪ p: since m is a row value,
  *   m − a + β is an integer far inside (−p/2, p/2), so the field equation is the integer one.
  * - m ≥ a, i.e. e ≥ β = 2^(S−1) − 1: with sh = Σ bits S−1.. and sl = Σ_{k<S−1} (1 − bit k),
- *   e ≥ β iff sh ≠ 0 or sl = 0. IsZero(sh) = z (z·sh = 0 and z = 1 − sh·inv pin z to [sh = 0])
- *   and z·sl = 0. So m ≥ every row value and is one of them: m is the row max, and d = m − a.
+ *   e ≥ β iff sh ≠ 0 or sl = 0, which is one constraint sl = sh·w with a hint w: sh = 0 forces
+ *   sl = 0 (e = β, d = 0), and sh ≠ 0 always has w = sl/sh. (w is free when sh = sl = 0, as
+ *   IsZero's inverse is when its input is 0: nothing reads it.) So m ≥ every row value and is
+ *   one of them: m is the row max, and d = m − a.
  * - The index bits are e's bits S..S+L−1 (2^L > J); over = [some bit ≥ S+L set] by a second
  *   IsZero (zo = 1 − over), so with f(v) = T(min(v, J)) on v ∈ [0, 2^L) the output is
  *   y = T(J) + zo·(f(v) − T(J)) = T(min(j, J)), the lookup of the clamped requant.
@@ -278,8 +280,8 @@ function polynomial(
     if (lc.terms.length === 0) f.terms.push({ mono: highMono.get(mu)!, c: lc.c0 })
     else products.push({ mono: highMono.get(mu)!, lc })
   }
-  // bits + recomposition, the d ≥ 0 IsZero and z·sl, the over IsZero, monomials, products, y.
-  const perElement = 3 + 2 + low.length + high.length + products.length + 1
+  // Past the bits and recomposition: sl = sh·w, the over IsZero, monomials, products, y.
+  const perElement = 1 + 2 + low.length + high.length + products.length + 1
   return { low, high, products, f, perElement }
 }
 
@@ -298,7 +300,6 @@ export function fusedArrays(plan: FusedPlan): { name: string; dims: number[] }[]
     { name: 'fe', dims: [n, plan.K] },
     { name: 'fq', dims: [chain] },
     { name: 'fzi', dims: [n] },
-    { name: 'fz', dims: [n] },
     { name: 'foi', dims: [n] },
     { name: 'fo', dims: [n] },
     { name: 'fl', dims: [n, plan.low.length] },
@@ -363,10 +364,8 @@ export function fusedLines(plan: FusedPlan, x: Ref[]): { lines: string[]; out: R
     `    for (var j = 0; j < ${n}; j++) {`,
     `        sh = 0; for (var k = ${S - 1}; k < ${K}; k++) sh += fe[j][k];`,
     `        sl = 0; for (var k = 0; k < ${S - 1}; k++) sl += 1 - fe[j][k];`,
-    '        fzi[j] <-- sh != 0 ? 1 / sh : 0;',
-    '        fz[j] <== 1 - sh * fzi[j];',
-    '        sh * fz[j] === 0;',
-    '        fz[j] * sl === 0;',
+    '        fzi[j] <-- sh != 0 ? sl / sh : 0;',
+    '        sl === sh * fzi[j];',
     `        so = 0; for (var k = ${S + L}; k < ${K}; k++) so += fe[j][k];`,
     '        foi[j] <-- so != 0 ? 1 / so : 0;',
     '        fo[j] <== 1 - so * foi[j];',
@@ -407,8 +406,8 @@ export function fusedEmitter(plan: FusedPlan): EmitOp {
     const cost = zeroCost()
     const n = plan.elements.length
     // The max's share: bits, recomposition, m ≥ a and the running products; the lookup's: the rest.
-    cost.max = n * (plan.K + 1 + 3) + plan.rows.reduce((s, r) => s + r.length - 1, 0)
-    cost.lookup = n * (plan.perElement - 3)
+    cost.max = n * (plan.K + 1 + 1) + plan.rows.reduce((s, r) => s + r.length - 1, 0)
+    cost.lookup = n * (plan.perElement - 1)
     cost.activations = n
     return { lines, cost, out }
   }

@@ -111,7 +111,7 @@ export function freeWires(system: ConstraintSystem, witness: readonly bigint[]):
     if (broken) continue
     const name = system.nameOf(w)
     // The fused softmax gadget's IsZero inverses (src/circuit/softmax-fused.ts) are the same case.
-    if (!((name.endsWith('.isz.inv') || /\.fz?o?i\[\d+\]$/.test(name)) && witness[w] === 0n)) free.push(name)
+    if (!((name.endsWith('.isz.inv') || /\.f[zo]i\[\d+\]$/.test(name)) && witness[w] === 0n)) free.push(name)
   }
   return free
 }

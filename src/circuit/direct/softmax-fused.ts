@@ -108,18 +108,8 @@ function fusedGadget(pc: PreCircuit, comp: Component, plan: FusedPlan, x: Direct
     const value = (t: Term[]) => t.reduce((s, [w, c]) => s + c * (w === 0 ? 1n : pc.value(w)), 0n)
     const sh = sum(S - 1, K)
     const sl: Term[] = [[0, BigInt(S - 1)], ...e.slice(0, S - 1).map((b): Term => [b, -1n])]
-    const zi = sig('fzi', [j], () => (value(sh) === 0n ? 0n : inverse(value(sh))))
-    const z = sig('fz', [j], () => (value(sh) === 0n ? 1n : 0n))
-    pc.quadratic(
-      sh,
-      [[zi, 1n]],
-      [
-        [0, 1n],
-        [z, -1n],
-      ],
-    )
-    pc.quadratic(sh, [[z, 1n]], [])
-    pc.quadratic([[z, 1n]], sl, [])
+    const w = sig('fzi', [j], () => (value(sh) === 0n ? 0n : mod(value(sl) * inverse(value(sh)))))
+    pc.quadratic(sh, [[w, 1n]], sl)
     const so = sum(S + L, K)
     const oi = sig('foi', [j], () => (value(so) === 0n ? 0n : inverse(value(so))))
     const o = sig('fo', [j], () => (value(so) === 0n ? 1n : 0n))
