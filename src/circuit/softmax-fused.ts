@@ -99,8 +99,6 @@ export function softmaxChains(model: IrModel): Map<number, ChainSteps> {
   const readers = new Map<TensorId, number>()
   for (const s of model.steps) for (const i of s.op.inputs) readers.set(i, (readers.get(i) ?? 0) + 1)
   for (const o of model.outputs) readers.set(o.tensor, (readers.get(o.tensor) ?? 0) + 2)
-  const producer = new Map<TensorId, number>()
-  for (const [i, s] of model.steps.entries()) producer.set(s.output.id, i)
   const readerOf = (id: TensorId): number | undefined => {
     if (readers.get(id) !== 1) return undefined
     const i = model.steps.findIndex((s) => s.op.inputs.includes(id))

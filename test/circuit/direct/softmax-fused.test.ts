@@ -102,6 +102,17 @@ describe('fused softmax chain', () => {
       vals: [...lin.vals, 1n, -1n],
     }
     expect(softmaxChains(other).size).toBe(0)
+    // The max read by another step too, or a half-even index requant: no chain either.
+    const shared = chain()
+    shared.steps.push({
+      origin: 'reuse',
+      op: { op: 'requant', inputs: [1], mul: 1n, shift: 0, zeroPoint: 0n, lo: null, hi: null },
+      output: { id: 5, name: 'r', shape: [2] },
+    })
+    expect(softmaxChains(shared).size).toBe(0)
+    const even = chain()
+    even.steps[2].op = { ...(even.steps[2].op as RequantOp), rounding: 'half-even' }
+    expect(softmaxChains(even).size).toBe(0)
     const total = (fuseSoftmax: boolean) => {
       const c = emitCircuit({
         model: ir,
