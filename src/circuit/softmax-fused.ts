@@ -197,7 +197,8 @@ export function planFused(
   const J = Number(-rq.lo!)
   const L = bitLength(BigInt(J))
   // No bit past the index: the clamp never acts, today's gadgets are as cheap. K ≤ 240: 2^K ≪ p.
-  if (K <= S + L || K > 240) return null
+  // Past 2^10 table entries the monomials cost more than the Lookup gadget's one-hot split.
+  if (K <= S + L || K > 240 || L > 10) return null
   const T = (j: number) => lookupValue(lk, -BigInt(Math.min(j, J)))
   const table = Array.from({ length: 2 ** L }, (_, v) => T(v))
   return { steps, rows, elements, S, K, L, beta, tailValue: T(J), table, ...polynomial(table, L, S) }
@@ -252,9 +253,9 @@ function polynomial(
     }
     return lc
   }
-  const allHigh: MonoProduct[] = []
+  // Every high monomial (single bits among them); the products are kept below only where needed.
   const allMap = new Map<number, Mono>()
-  monos(h, l, allHigh, allMap, 'high')
+  monos(h, l, [], allMap, 'high')
   const needed = new Set<number>()
   for (let mu = 1; mu < 2 ** h; mu++) {
     const lc = cofactor(mu)
