@@ -50,6 +50,11 @@ const FAST = [
   'test/onchain/encode.test.ts',
   // attn (session 9): attention's exp index one bit coarser than its scores (quantiser only).
   'test/quantize/attention-index.test.ts',
+  // misc16 (issue 16): a 0/1 attention_mask input, float and quantised against onnxruntime.
+  'test/onnx/attention-mask.test.ts',
+  'test/onnx/attention-mask-paths.test.ts',
+  // misc16: Sqrt in a QDQ model, one table, against onnxruntime.
+  'test/quantize/fixed-sqrt.test.ts',
 ]
 
 export default defineConfig({

@@ -55,7 +55,7 @@ try {
   await anvil.provider.send('evm_mine', [])
   const fin = await finalizeClaim(game(1), claimKeyOf(registered.modelId, honest, w[1].address))
   const wd = await withdrawCredit(game(1))
-  report.inputLane = params.layout.inputLane
+  report.inputLaneBits = params.layout.inputLayouts.map((l) => l.laneBits)
   report.unchallenged = {
     claim: claim.gasUsed,
     finalize: fin.gasUsed,

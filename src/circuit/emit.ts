@@ -6,7 +6,7 @@ import { sizeOf } from '../util/shape.js'
 import { opEmitter } from './gadgets.js'
 import type { PublicLayout, Visibility, WeightVisibility } from './layout.js'
 import { addCost, append, type Cost, combination, type Ref, zeroCost } from './lc.js'
-import { type PackLayout, packedElementCount, packLayout, publicSignalCount } from './packing.js'
+import { inputRangeCheck, type PackLayout, packedElementCount, publicLayouts, publicSignalCount } from './packing.js'
 import { type ChainSteps, type FusedPlan, fusedEmitter, fusedFits, planFused, softmaxChains } from './softmax-fused.js'
 import { emitStepTemplates, TEMPLATE_TEXT_LIMIT } from './templates.js'
 import { type PrivateWeightsEmitter, privateWeightsEmitter } from './weights.js'
@@ -47,16 +47,9 @@ interface Emission {
   privateWeights: PrivateWeightsEmitter | null
 }
 
-const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
-
 /** The tensor's overall [lo, hi]: its pack layout's range (the direct backend packs with it too). */
-export function tensorRange(b: TensorBounds): [bigint, bigint] {
-  let lo = b.lo[0],
-    hi = b.hi[0]
-  for (const v of b.lo) if (v < lo) lo = v
-  for (const v of b.hi) if (v > hi) hi = v
-  return [lo, hi]
-}
+/** Kept here for its importers; defined with the packing it serves. */
+export { tensorRange } from './packing.js'
 
 /**
  * Emits the circom circuit of an integer model: weights as constants (linear ops cost one
@@ -113,15 +106,19 @@ export class CircuitSourceTooLargeError extends BaseError {
 function emitInputs({ model, body, cost, refs }: Emission): void {
   for (const [k, input] of model.inputs.entries()) {
     const n = sizeOf(input.shape)
-    const bits = Math.max(1, bitLength(input.hi - input.lo))
+    const { bits, capped } = inputRangeCheck(input)
     body.push(`    signal input in${k}[${n}];`, `    component rc${k}[${n}];`)
+    if (capped) body.push(`    component rh${k}[${n}];`)
     body.push(
       `    for (var i = 0; i < ${n}; i++) {`,
       `        rc${k}[i] = Num2Bits(${bits});`,
       `        rc${k}[i].in <== in${k}[i] - (${input.lo});`,
+      ...(capped
+        ? [`        rh${k}[i] = Num2Bits(${bits});`, `        rh${k}[i].in <== (${input.hi}) - in${k}[i];`]
+        : []),
       '    }',
     )
-    cost.inputRangeChecks += n * (bits + 1)
+    cost.inputRangeChecks += n * (bits + 1) * (capped ? 2 : 1)
     refs.set(
       input.id,
       Array.from({ length: n }, (_, i) => ({ sig: `in${k}[${i}]`, mul: 1n, add: 0n })),
@@ -199,14 +196,9 @@ function emitSteps(
  */
 function emitPublic(e: Emission, visibility: Visibility): { layout: PublicLayout; hashed: boolean } {
   const { model, bounds, body, cost, refs } = e
-  const inTensors = model.inputs.map((i) => ({
-    refs: refs.get(i.id)!,
-    layout: packLayout(refs.get(i.id)!.length, i.lo, i.hi),
-  }))
-  const outTensors = model.outputs.map((o) => {
-    const [lo, hi] = tensorRange(bounds.get(o.tensor)!)
-    return { refs: refs.get(o.tensor)!, layout: packLayout(refs.get(o.tensor)!.length, lo, hi) }
-  })
+  const layouts = publicLayouts(model, bounds)
+  const inTensors = model.inputs.map((i, k) => ({ refs: refs.get(i.id)!, layout: layouts.inputs[k] }))
+  const outTensors = model.outputs.map((o, k) => ({ refs: refs.get(o.tensor)!, layout: layouts.outputs[k] }))
   const hashedIn = packPart(body, cost, 'in', inTensors, visibility.input)
   const hashedOut = packPart(body, cost, 'out', outTensors, visibility.output)
   // Declared last, so the weight commitment is the last public signal.

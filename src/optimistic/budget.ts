@@ -127,7 +127,7 @@ interface Shape {
 function stateDepth(params: ParamsCommitment, state: number): number {
   const { layout } = params
   const size = layout.stateSizes[state]
-  return depthFor(state < layout.inputCount ? inputWordCount(layout.inputLane, size) : size)
+  return depthFor(state < layout.inputCount ? inputWordCount(layout.inputLayouts[state]) : size)
 }
 
 function proofCalldata(tx: ProofTx, h: StepHeader, headerDepth: number, type: string, body: unknown): string {

@@ -1,6 +1,7 @@
 import { keccak256 } from 'ethers'
 import { abi, CLAIM_KEY, MODEL_CONFIG } from './abi.js'
 import { inputHashOf, packInputStates } from './input.js'
+import { outputsHashOf, packOutputs } from './output.js'
 import type { Hex } from '../util/hex.js'
 import type { ParamsCommitment } from './params.js'
 import { inputRootOf, type Trace } from './trace.js'
@@ -12,9 +13,10 @@ export interface GameModelConfig {
   inputCount: number
   /** Trace states of the model outputs (each a step state). */
   outputStates: number[]
-  /** Bytes per packed input value (see `InputLane`). */
-  inputLaneBytes: number
-  inputSigned: boolean
+  /** How a claim posts each output (`LaneLayout`): the circuit's output pack layout. */
+  outputLayouts: { laneBits: number; lo: bigint }[]
+  /** How a claim posts each input (`InputLayout`): the circuit's input pack layout and the domain's top. */
+  inputLayouts: { laneBits: number; lo: bigint; hi: bigint }[]
   stateSizes: number[]
   claimBond: bigint
   challengeBond: bigint
@@ -38,8 +40,8 @@ export function gameModelConfig(params: ParamsCommitment, game: GameParameters):
     paramsRoot: params.paramsRoot,
     inputCount: layout.inputCount,
     outputStates: layout.outputStates,
-    inputLaneBytes: layout.inputLane.bytes,
-    inputSigned: layout.inputLane.signed,
+    outputLayouts: layout.outputLayouts.map((l) => ({ laneBits: l.laneBits, lo: l.lo })),
+    inputLayouts: layout.inputLayouts.map((l) => ({ laneBits: l.laneBits, lo: l.lo, hi: l.hi })),
     stateSizes: layout.stateSizes,
     ...game,
   }
@@ -58,19 +60,19 @@ export interface ClaimKey {
   /** keccak256 of the packed input the claim posted. */
   inputHash: Hex
   traceRoot: Hex
-  /** keccak256(abi.encode(bytes32[] outputRoots)), each output's tensor root. */
+  /** keccak256 of the packed outputs the claim posted (`packOutputs`), each proven in the trace. */
   outputsHash: Hex
   claimant: string
 }
 
-/** The trace's input states, packed in the model's input lane (each state padded to whole words): what an honest claim posts. */
+/** The trace's input states packed in the model's input layouts: what an honest claim posts (a proof's public input signals). */
 export function packedInputOf(trace: Trace): Hex {
-  return packInputStates(trace.layout.inputLane, trace.states.slice(0, trace.layout.inputCount))
+  return packInputStates(trace.layout.inputLayouts, trace.states.slice(0, trace.layout.inputCount))
 }
 
-/** `ClaimKey.outputsHash` of the outputs' tensor roots. */
-export function outputsHashOf(outputRoots: readonly Hex[]): Hex {
-  return keccak256(abi.encode(['bytes32[]'], [outputRoots]))
+/** The trace's outputs packed in the model's output layouts: what an honest claim posts. */
+export function packedOutputsOf(trace: Trace): Hex {
+  return packOutputs(trace.layout.outputLayouts, trace.outputs)
 }
 
 /**
@@ -85,7 +87,7 @@ export function claimKeyOf(modelId: Hex, trace: Trace, claimant: string, inputPa
     inputRoot,
     inputHash: inputHashOf(packed),
     traceRoot: trace.traceRoot,
-    outputsHash: outputsHashOf(trace.outputRoots),
+    outputsHash: outputsHashOf(packedOutputsOf(trace)),
     claimant,
   }
 }

@@ -47,34 +47,56 @@ export class AgentMoveError extends BaseError {
 }
 
 /**
- * An input value does not fit the model's input lane, or a packed input is malformed (`value`
- * null and `reason` set: a wrong length, a nonzero padding byte, or an end inside a lane).
+ * An input value is outside its input's declared domain [lo, hi] (the game refuses it:
+ * InputOutOfDomain), or a packed input is malformed (`value` null and `reason` set: a wrong
+ * length, a set padding bit).
  */
 export class InputEncodingError extends BaseError {
   override name = 'InputEncodingError'
   readonly index: number
   readonly value: bigint | null
-  readonly lane: { bytes: number; signed: boolean }
+  readonly layout: { laneBits: number; lo: bigint; hi: bigint }
   readonly reason?: string
   constructor(
     p: {
       index: number
       value: bigint | null
-      lane: { bytes: number; signed: boolean }
+      layout: { laneBits: number; lo: bigint; hi: bigint }
       reason?: string
     } & BaseErrorParameters,
   ) {
-    const lane = `${p.lane.signed ? 'signed' : 'unsigned'} ${p.lane.bytes}-byte lane`
     super(
       p.value !== null
-        ? `input value ${p.value} at index ${p.index} does not fit a ${lane}`
-        : (p.reason ?? `packed input ends inside lane ${p.index} (${lane}s)`),
-      { details: p.details, cause: p.cause },
+        ? `input value ${p.value} at index ${p.index} is outside its domain [${p.layout.lo}, ${p.layout.hi}]`
+        : (p.reason ?? `packed input is malformed at index ${p.index}`),
+      {
+        details: p.details ?? [
+          'A claim posts each input as the circuit packs it: values in the domain the model was compiled for (`veriml inspect` shows it).',
+        ],
+        cause: p.cause,
+      },
     )
     this.index = p.index
     this.value = p.value
-    this.lane = p.lane
+    this.layout = { laneBits: p.layout.laneBits, lo: p.layout.lo, hi: p.layout.hi }
     if (p.reason !== undefined) this.reason = p.reason
+  }
+}
+
+/**
+ * A claim's outputs do not fit the model's output layouts (src/optimistic/output.ts): a value
+ * outside an output's lane domain, or packed outputs of the wrong length or with a non-zero
+ * padding bit (the game reverts on those: OutputsSizeMismatch, OutputPaddingNotZero).
+ */
+export class OutputEncodingError extends BaseError {
+  override name = 'OutputEncodingError'
+  /** The output at fault (0 for a wrong total length). */
+  readonly output: number
+  readonly reason: string
+  constructor(p: { output: number; reason: string } & BaseErrorParameters) {
+    super(`packed outputs: ${p.reason}`, { details: p.details, cause: p.cause })
+    this.output = p.output
+    this.reason = p.reason
   }
 }
 

@@ -1,111 +1,58 @@
 import { getBytes, keccak256 } from 'ethers'
+import { type PackLayout, pack, packedElementCount } from '../ir/packing.js'
+import { type Hex, hexOf } from '../util/hex.js'
 import { InputEncodingError } from './errors.js'
-import { hexOf, type Hex } from '../util/hex.js'
-import { type MerkleTree, wordTree } from './merkle.js'
+import { type MerkleTree, wordTree, writeInt256 } from './merkle.js'
 
 /**
- * How a claim posts its input values (`ModelConfig.inputLaneBytes` / `inputSigned` of
- * GameTypes.sol): each value one big-endian lane of `bytes` bytes, two's complement when
- * `signed`. Lanes are 1, 2, 4, 8, 16 or 32 bytes, so a lane never straddles a 32-byte word
- * (the one-step reads one word per operand element); an unsigned lane is at most 16 bytes, so
- * every lane is an int256 on chain too.
+ * How a claim posts one input state (`InputLayout` of GameTypes.sol): the zk circuit's input
+ * PackLayout (`publicLayouts`: lane = v − lo of laneBits = bit length of hi − lo bits, L =
+ * 252 / laneBits lanes a 32-byte word, lane j of word e at bit laneBits·j), one big-endian word
+ * per packed element, so the packed input is the proof's public input signals word for word.
+ * `hi` is the declared domain's top: the game refuses lanes above hi − lo (InputOutOfDomain).
  */
-export interface InputLane {
-  bytes: number
-  signed: boolean
+export interface InputLayout extends PackLayout {
+  hi: bigint
 }
 
-/** The lane widths the game accepts. */
-export const LANE_BYTES = [1, 2, 4, 8, 16, 32] as const
+/** Words an input state takes (its packed elements). */
+export function inputWordCount(layout: PackLayout): number {
+  return packedElementCount(layout)
+}
 
-/** The full int256 lane: holds any trace value. */
-export const WORD_LANE: InputLane = { bytes: 32, signed: true }
+/** Bytes of the packed input of states in `layouts`: 32 per packed word. */
+export function packedInputBytes(layouts: readonly PackLayout[]): number {
+  return layouts.reduce((a, l) => a + 32 * inputWordCount(l), 0)
+}
 
-/** The narrowest lane holding every value in [lo, hi] of every input (unsigned when none is negative). */
-export function inputLaneFor(domains: readonly { lo: bigint; hi: bigint }[]): InputLane {
-  if (domains.length === 0) return WORD_LANE
-  const lo = domains.reduce((a, d) => (d.lo < a ? d.lo : a), domains[0].lo)
-  const hi = domains.reduce((a, d) => (d.hi > a ? d.hi : a), domains[0].hi)
-  for (const bytes of LANE_BYTES) {
-    const bits = BigInt(8 * bytes)
-    if (lo >= 0n && bytes <= 16 && hi < 1n << bits) return { bytes, signed: false }
-    if (lo >= -(1n << (bits - 1n)) && hi < 1n << (bits - 1n)) return { bytes, signed: true }
+/**
+ * One input state's words as the claim posts them, packed by the circuit's own packer; throws
+ * InputEncodingError (naming the element, `first` + its index) for a value outside [lo, hi].
+ */
+export function inputStateBytes(layout: InputLayout, values: readonly bigint[], first = 0): Uint8Array {
+  const bad = values.findIndex((v) => v < layout.lo || v > layout.hi)
+  if (bad >= 0 || values.length !== layout.count) {
+    throw new InputEncodingError({
+      index: first + (bad >= 0 ? bad : values.length),
+      value: bad >= 0 ? values[bad] : null,
+      layout,
+      ...(bad >= 0 ? {} : { reason: `input state has ${values.length} values; its layout holds ${layout.count}` }),
+    })
   }
-  return WORD_LANE
-}
-
-/** The values a lane holds. */
-export function laneRange(lane: InputLane): { min: bigint; max: bigint } {
-  const bits = BigInt(8 * lane.bytes)
-  return lane.signed
-    ? { min: -(1n << (bits - 1n)), max: (1n << (bits - 1n)) - 1n }
-    : { min: 0n, max: (1n << bits) - 1n }
-}
-
-/** Words (32 bytes each) an input state of `size` values takes in `lane`. */
-export function inputWordCount(lane: InputLane, size: number): number {
-  return Math.ceil((size * lane.bytes) / 32)
-}
-
-/** Bytes of the packed input of states of `sizes`: each state zero-padded to whole words. */
-export function packedInputBytes(lane: InputLane, sizes: readonly number[]): number {
-  return sizes.reduce((a, n) => a + 32 * inputWordCount(lane, n), 0)
-}
-
-/** Writes `values` one lane each at `offset`; throws InputEncodingError when one does not fit. */
-function writeLanes(lane: InputLane, values: readonly bigint[], out: Uint8Array, offset: number, first = 0): void {
-  const { min, max } = laneRange(lane)
-  const bits = 8 * lane.bytes
-  values.forEach((v, i) => {
-    if (v < min || v > max) throw new InputEncodingError({ index: first + i, value: v, lane })
-    let u = BigInt.asUintN(bits, v)
-    for (let b = lane.bytes - 1; b >= 0; b--, u >>= 8n) out[offset + i * lane.bytes + b] = Number(u & 0xffn)
-  })
-}
-
-/** The values, one lane each, with no padding (one state's lanes, or a test's). */
-export function packInput(lane: InputLane, values: readonly bigint[]): Hex {
-  const out = new Uint8Array(values.length * lane.bytes)
-  writeLanes(lane, values, out, 0)
-  return hexOf(out)
-}
-
-/** Inverse of `packInput`: a signed lane is sign-extended. */
-export function unpackInput(lane: InputLane, packed: Hex | Uint8Array): bigint[] {
-  const bytes = typeof packed === 'string' ? getBytes(packed) : packed
-  if (bytes.length % lane.bytes !== 0)
-    throw new InputEncodingError({ index: Math.floor(bytes.length / lane.bytes), value: null, lane })
-  return decodeLanes(lane, bytes, bytes.length / lane.bytes)
-}
-
-function decodeLanes(lane: InputLane, bytes: Uint8Array, count: number): bigint[] {
-  const values: bigint[] = []
-  for (let i = 0; i < count; i++) {
-    let raw = 0n
-    for (let b = 0; b < lane.bytes; b++) raw = (raw << 8n) | BigInt(bytes[i * lane.bytes + b])
-    values.push(lane.signed ? BigInt.asIntN(8 * lane.bytes, raw) : raw)
-  }
-  return values
-}
-
-/** One input state's bytes as the claim posts them: its lanes, zero-padded to whole words. */
-export function inputStateBytes(lane: InputLane, values: readonly bigint[], first = 0): Uint8Array {
-  const out = new Uint8Array(32 * inputWordCount(lane, values.length))
-  writeLanes(lane, values, out, 0, first)
+  const words = pack(values, layout)
+  const out = new Uint8Array(32 * words.length)
+  words.forEach((w, i) => writeInt256(w, out, 32 * i))
   return out
 }
 
-/**
- * The packed input `OptimisticGame.claim` takes: for each input state in order, its values one
- * lane each, zero-padded to a multiple of 32 bytes.
- */
-export function packInputStates(lane: InputLane, states: readonly (readonly bigint[])[]): Hex {
+/** The packed input `OptimisticGame.claim` takes: each input state's words, in order. */
+export function packInputStates(layouts: readonly InputLayout[], states: readonly (readonly bigint[])[]): Hex {
   const parts: Uint8Array[] = []
   let first = 0
-  for (const s of states) {
-    parts.push(inputStateBytes(lane, s, first))
+  states.forEach((s, k) => {
+    parts.push(inputStateBytes(layouts[k], s, first))
     first += s.length
-  }
+  })
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0))
   let at = 0
   for (const p of parts) {
@@ -119,34 +66,33 @@ export function packInputStates(lane: InputLane, states: readonly (readonly bigi
 export interface InputShape {
   inputCount: number
   stateSizes: readonly number[]
-  inputLane: InputLane
+  inputLayouts: readonly InputLayout[]
 }
 
 /** Bytes of the packed input of a layout's input states (what a claim on the model must post). */
 export function packedInputSize(layout: InputShape): number {
-  return packedInputBytes(layout.inputLane, layout.stateSizes.slice(0, layout.inputCount))
+  return packedInputBytes(layout.inputLayouts)
 }
 
 /**
- * The packed input cut into its input states, each slice the state's whole words (padding
- * included); throws InputEncodingError on a wrong length (the claim reverts on it).
+ * The packed input cut into its input states, each slice the state's words; throws
+ * InputEncodingError on a wrong length (the claim reverts on it).
  */
 export function inputStateWords(layout: InputShape, packed: Hex | Uint8Array): Uint8Array[] {
   const bytes = typeof packed === 'string' ? getBytes(packed) : packed
-  const { inputLane: lane } = layout
   const expected = packedInputSize(layout)
   if (bytes.length !== expected) {
     throw new InputEncodingError({
-      index: Math.floor(bytes.length / lane.bytes),
+      index: 0,
       value: null,
-      lane,
+      layout: layout.inputLayouts[0],
       reason: `packed input is ${bytes.length} bytes; the model's input states take ${expected}`,
     })
   }
   const parts: Uint8Array[] = []
   let at = 0
-  for (const size of layout.stateSizes.slice(0, layout.inputCount)) {
-    const n = 32 * inputWordCount(lane, size)
+  for (const l of layout.inputLayouts) {
+    const n = 32 * inputWordCount(l)
     parts.push(bytes.subarray(at, at + n))
     at += n
   }
@@ -155,24 +101,34 @@ export function inputStateWords(layout: InputShape, packed: Hex | Uint8Array): U
 
 /**
  * Inverse of `packInputStates` for the model's input states; throws InputEncodingError on a
- * wrong length or a padding byte that is not zero (the claim reverts on both).
+ * wrong length, a set bit above a word's last lane, or a lane above hi − lo (the claim reverts
+ * on each).
  */
 export function unpackInputStates(layout: InputShape, packed: Hex | Uint8Array): bigint[][] {
-  const { inputLane: lane } = layout
   let first = 0
   return inputStateWords(layout, packed).map((part, state) => {
-    const size = layout.stateSizes[state]
-    const padding = part.subarray(size * lane.bytes).findIndex((b) => b !== 0)
-    if (padding >= 0) {
-      throw new InputEncodingError({
-        index: first + size,
-        value: null,
-        lane,
-        reason: `input state ${state}: padding byte ${size * lane.bytes + padding} of its words is not zero`,
-      })
+    const l = layout.inputLayouts[state]
+    const mask = (1n << BigInt(l.laneBits)) - 1n
+    const values: bigint[] = []
+    for (let e = 0; e < part.length / 32; e++) {
+      let w = BigInt(hexOf(part.subarray(32 * e, 32 * e + 32)))
+      const lanes = Math.min(l.lanesPerElement, l.count - e * l.lanesPerElement)
+      if (w >> BigInt(lanes * l.laneBits) !== 0n) {
+        throw new InputEncodingError({
+          index: first + e * l.lanesPerElement,
+          value: null,
+          layout: l,
+          reason: `input state ${state}: a padding bit of word ${e} is set`,
+        })
+      }
+      for (let j = 0; j < lanes; j++, w >>= BigInt(l.laneBits)) {
+        const v = (w & mask) + l.lo
+        if (v > l.hi) throw new InputEncodingError({ index: first + values.length, value: v, layout: l })
+        values.push(v)
+      }
     }
-    first += size
-    return decodeLanes(lane, part, size)
+    first += l.count
+    return values
   })
 }
 
@@ -180,13 +136,13 @@ export function unpackInputStates(layout: InputShape, packed: Hex | Uint8Array):
  * The commitment of an input state (its trace-tree leaf): the tree over its packed 32-byte
  * words, so the claim computes it from calldata with one hash per word pair.
  */
-export function inputWordTree(lane: InputLane, values: readonly bigint[]): MerkleTree {
-  return wordTree(inputStateBytes(lane, values))
+export function inputWordTree(layout: InputLayout, values: readonly bigint[]): MerkleTree {
+  return wordTree(inputStateBytes(layout, values))
 }
 
-/** Word of element `index` of an input state, and the lane's byte offset in it. */
-export function laneWordOf(lane: InputLane, index: number): { word: number; offset: number } {
-  return { word: Math.floor((index * lane.bytes) / 32), offset: (index * lane.bytes) % 32 }
+/** Word of element `index` of an input state, and its lane in that word. */
+export function laneWordOf(layout: PackLayout, index: number): { word: number; lane: number } {
+  return { word: Math.floor(index / layout.lanesPerElement), lane: index % layout.lanesPerElement }
 }
 
 /** `ClaimKey.inputHash` of a packed input. */

@@ -60,7 +60,7 @@ function openElement(ctx: ProofContext, operand: number, index: number): Element
   const tree = ctx.trace.tensorTrees[state]
   const statePath = merkleProof(ctx.pre, state)
   if (state < ctx.trace.layout.inputCount) {
-    const { word } = laneWordOf(ctx.trace.layout.inputLane, index)
+    const { word } = laneWordOf(ctx.trace.layout.inputLayouts[state], index)
     return { value: valueOfWord(tree.layers[0][word]), elementPath: merkleProof(tree, word), statePath }
   }
   return { value: ctx.trace.states[state][index], elementPath: merkleProof(tree, index), statePath }
@@ -224,8 +224,8 @@ export interface StepQuery {
   element: number
   outputSize: number
   inputCount: number
-  inputLaneBytes: number
-  inputSigned: boolean
+  /** Each input state's lane layout. */
+  inputLayouts: { laneBits: number; lo: bigint }[]
 }
 
 /** The `StepQuery` the game passes to the executor, as the game derives it (pre-state from `trace`). */
@@ -242,8 +242,7 @@ export function stepQuery(params: ParamsCommitment, trace: Trace, stepIndex: num
     element,
     outputSize: layout.stateSizes[statePosition],
     inputCount: layout.inputCount,
-    inputLaneBytes: layout.inputLane.bytes,
-    inputSigned: layout.inputLane.signed,
+    inputLayouts: layout.inputLayouts.map((l) => ({ laneBits: l.laneBits, lo: l.lo })),
   }
 }
 

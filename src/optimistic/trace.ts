@@ -32,9 +32,9 @@ export interface Trace {
 const INT256_DOMAIN = { lo: -(1n << 255n), hi: (1n << 255n) - 1n }
 
 /**
- * The honest trace: the reference executor's states. `anyInput`: accept inputs outside the
- * model's calibrated domains (a watcher must: a claim may post any value its input lane holds,
- * and the game is over the integer program, whatever the input).
+ * The honest trace: the reference executor's states. `anyInput`: skip the executor's check of
+ * the declared input domains (the game itself refuses a posted value outside them, so a
+ * watcher replaying a posted input never needs it; its trace commitment refuses them too).
  */
 export function buildTrace(
   model: IrModel,
@@ -67,12 +67,14 @@ function prefixRootsOf(roots: readonly Hex[], depth: number): Hex[] {
 
 /**
  * Commitments to any sequence of states (an honest trace, or a cheater's). Input values must
- * fit the model's input lane (InputEncodingError): a claim cannot post others.
+ * be in their declared domains (InputEncodingError): a claim cannot post others.
  */
 export function traceFromStates(layout: TraceLayout, states: readonly (readonly bigint[])[]): Trace {
   if (states.length !== layout.stateCount)
     throw new TraceIndexError({ what: 'state count', index: states.length, size: layout.stateCount + 1 })
-  const tensorTrees = states.map((s, t) => (t < layout.inputCount ? inputWordTree(layout.inputLane, s) : tensorTree(s)))
+  const tensorTrees = states.map((s, t) =>
+    t < layout.inputCount ? inputWordTree(layout.inputLayouts[t], s) : tensorTree(s),
+  )
   const roots = tensorTrees.map((t) => t.root)
   const prefixRoots = prefixRootsOf(roots, layout.traceDepth)
   return {

@@ -49,12 +49,13 @@ describe('dispute budget: exact calldata, bounded gas', () => {
     }
   })
 
-  it('an 8,192-wide linear layer and a 65,536-value input fit 1M gas and 64 KB per transaction', () => {
+  it('an 8,192-wide linear layer and a 63,488-value input fit 1M gas and 64 KB per transaction', () => {
     const wide = disputeBudget(commitParams(mlp([8_192, 16, 10], 2)))
-    const input = disputeBudget(commitParams(mlp([65_536, 2], 3)))
+    // The largest int8 input a claim carries: 2,048 words of 31 lanes.
+    const input = disputeBudget(commitParams(mlp([63_488, 2], 3)))
     for (const [name, b] of [
       ['8,192-wide linear', wide],
-      ['65,536-value input', input],
+      ['63,488-value input', input],
     ] as const) {
       console.log(
         `${name}: worst ${b.worst.tx} at step ${b.worst.stepIndex} (${b.worst.origin}): ${b.worst.calldataBytes} bytes, ≤ ${b.worst.gasBound} gas`,

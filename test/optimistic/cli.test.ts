@@ -7,7 +7,7 @@ import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { runModel } from '../../src/prove/prove.js'
 import { gameContract, readClaim, send, submitClaim } from '../../src/optimistic/chain/client.js'
-import { claimKeyOf } from '../../src/optimistic/config.js'
+import { claimKeyOf, packedOutputsOf } from '../../src/optimistic/config.js'
 import { cheatingTrace } from '../../src/optimistic/cheat.js'
 import {
   loadOptimisticDeployment,
@@ -21,7 +21,7 @@ import { claimStatus } from '../../src/optimistic/chain/status.js'
 import type { IrModel } from '../../src/ir/types.js'
 import { startQuickAnvil } from './chain.js'
 import { inputTensor } from './models.js'
-import { packInput, packInputStates } from '../../src/optimistic/input.js'
+import { packInputStates } from '../../src/optimistic/input.js'
 import { merkleProof } from '../../src/optimistic/merkle.js'
 import { prefixTree } from '../../src/optimistic/trace.js'
 import { claimsOf, findClaim } from '../../src/optimistic/chain/remote.js'
@@ -282,25 +282,25 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect(wrong.stderr).toMatch(/is for compiled model 0x[0-9a-f]+, but found 0x/)
   }, 60_000)
 
-  it("a claim must post exactly the model's input states, each padded to whole words with zeros (watchers unpack them from the event)", async () => {
+  it("a claim must post exactly the model's input states packed as the circuit's signals, padding bits zero (watchers unpack them from the event)", async () => {
     const game = ctx(wallets[5]).game
     const full = prefixTree(honest, honest.layout.stateCount - 1)
     const paths = honest.layout.outputStates.map((s) => merkleProof(full, s))
     const input = honest.states[0]
-    const lane = m.params.layout.inputLane
     const post = (packed: string) =>
       send('claim', () =>
-        game.claim(d.modelId, packed, honest.traceRoot, honest.outputs, paths, { value: d.claimBond }),
+        game.claim(d.modelId, packed, honest.traceRoot, packedOutputsOf(honest), paths, { value: d.claimBond }),
       )
-    const packed = packInputStates(lane, [input])
-    const words = (packed.length - 2) / 2
-    await expect(post(packInput(lane, input))).rejects.toMatchObject({
+    const packed = packInputStates(m.params.layout.inputLayouts, [input])
+    const bytes = (packed.length - 2) / 2
+    await expect(post(packed.slice(0, -64))).rejects.toMatchObject({
       errorName: 'InputSizeMismatch',
-      args: [BigInt(words), BigInt(input.length * lane.bytes)],
+      args: [BigInt(bytes), BigInt(bytes - 32)],
     })
-    await expect(post(`${packed.slice(0, -2)}01`)).rejects.toMatchObject({
+    // The top bit of the last word: above its lanes (at most 252 bits of a word hold lanes).
+    await expect(post(`${packed.slice(0, -64)}80${packed.slice(-62)}`)).rejects.toMatchObject({
       errorName: 'InputPaddingNotZero',
-      args: [0n],
+      args: [0n, BigInt(bytes / 32 - 1)],
     })
     const fromBlock = await anvil.provider.getBlockNumber()
     await post(packed)

@@ -18,7 +18,7 @@ import {
 // One constructor shape (issue 14): each error keeps the fields it was built from, so a catcher
 // reads them instead of parsing the message; a caller's details follow the class's own.
 const cause = new Error('underlying')
-const lane = { bytes: 1, signed: true }
+const inputLayout = { laneBits: 8, lo: -128n, hi: 127n }
 const budget = {
   model: 'm',
   tx: 'proveStep',
@@ -37,10 +37,13 @@ describe('optimistic errors', () => {
       new AgentMoveError({ disputeId: '0x01', phase: 'Bisect', reason: 'not its turn' }),
       { disputeId: '0x01', phase: 'Bisect', reason: 'not its turn' },
     ],
-    [new InputEncodingError({ index: 2, value: 300n, lane }), { index: 2, value: 300n, lane, reason: undefined }],
     [
-      new InputEncodingError({ index: 2, value: null, lane, reason: 'too short' }),
-      { index: 2, value: null, lane, reason: 'too short' },
+      new InputEncodingError({ index: 2, value: 300n, layout: inputLayout }),
+      { index: 2, value: 300n, layout: inputLayout, reason: undefined },
+    ],
+    [
+      new InputEncodingError({ index: 2, value: null, layout: inputLayout, reason: 'too short' }),
+      { index: 2, value: null, layout: inputLayout, reason: 'too short' },
     ],
     [new FoldRequiredError({ stepIndex: 1, op: 'linear' }), { stepIndex: 1, op: 'linear', fold: true }],
     [new FoldRequiredError({ stepIndex: 1, op: 'relu', fold: false }), { stepIndex: 1, op: 'relu', fold: false }],
@@ -74,8 +77,8 @@ describe('optimistic errors', () => {
     expect(new FoldRequiredError({ stepIndex: 1, op: 'relu', fold: false }).shortMessage).toBe(
       'step 1 (relu) is not a fold: prove it with buildOneStepProof',
     )
-    expect(new InputEncodingError({ index: 3, value: null, lane }).shortMessage).toBe(
-      'packed input ends inside lane 3 (signed 1-byte lanes)',
+    expect(new InputEncodingError({ index: 3, value: 300n, layout: inputLayout }).shortMessage).toBe(
+      'input value 300 at index 3 is outside its domain [-128, 127]',
     )
     expect(new ClaimNotFoundError({ claimId: '0x02', gameAddress: '0xg', modelId: '0xm' }).shortMessage).toBe(
       'claim 0x02 not found in the game at 0xg for model 0xm',

@@ -8,7 +8,9 @@ import {
   timeoutDispute,
   withdrawCredit,
 } from '../../src/optimistic/chain/client.js'
-import { claimKeyOf, outputsHashOf } from '../../src/optimistic/config.js'
+import { claimKeyOf } from '../../src/optimistic/config.js'
+import { OutputEncodingError } from '../../src/optimistic/errors.js'
+import { outputsHashOf, packOutputs, unpackOutputs } from '../../src/optimistic/output.js'
 import { GameRevertError } from '../../src/optimistic/chain/errors.js'
 import { type Player, playDispute } from '../../src/optimistic/chain/play.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
@@ -160,9 +162,11 @@ describe('optimistic game on anvil (tiny MLP)', () => {
     const [log] = await f
       .gameAs(claimant)
       .queryFilter(f.gameAs(claimant).filters.ClaimSubmitted(null, m2.modelId), fromBlock)
-    expect((log as EventLog).args.outputs.map((o: bigint[]) => [...o])).toEqual([honest.states[3], honest.states[2]])
-    expect(key.outputsHash).toBe(outputsHashOf([honest.tensorTrees[3].root, honest.tensorTrees[2].root]))
-    // Outputs in the wrong order do not match their states.
+    const layouts = honest.layout.outputLayouts
+    const posted = (log as EventLog).args.outputs
+    expect(unpackOutputs(layouts, posted)).toEqual([honest.states[3], honest.states[2]])
+    expect(key.outputsHash).toBe(outputsHashOf(packOutputs(layouts, [honest.states[3], honest.states[2]])))
+    // Outputs in the wrong order (other sizes) do not fit their layouts: refused before sending.
     await expect(
       submitClaim(
         f.gameAs(challenger),
@@ -170,9 +174,7 @@ describe('optimistic game on anvil (tiny MLP)', () => {
         { ...honest, outputs: [honest.outputs[1], honest.outputs[0]] },
         CLAIM_BOND,
       ),
-    ).rejects.toMatchObject({
-      errorName: 'OutputSizeMismatch',
-    })
+    ).rejects.toThrow(OutputEncodingError)
     // A lie at the hidden output, consistent after it: both outputs are wrong, the dispute ends on the requant.
     const lie = lyingTrace(m2, INPUT, 2, 4, 3n, true)
     expect(lie.outputs[1][4]).toBe(honest.outputs[1][4] + 3n)

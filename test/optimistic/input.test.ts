@@ -1,33 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
-import { IrInputError } from '../../src/ir/errors.js'
 import type { IrModel } from '../../src/ir/types.js'
-import {
-  finalizeClaim,
-  readClaim,
-  readDispute,
-  submitClaim,
-  timeoutDispute,
-} from '../../src/optimistic/chain/client.js'
+import { finalizeClaim, readDispute, submitClaim, timeoutDispute } from '../../src/optimistic/chain/client.js'
 import { packedInputOf } from '../../src/optimistic/config.js'
 import { InputEncodingError } from '../../src/optimistic/errors.js'
+import { pack, packLayout } from '../../src/circuit/packing.js'
 import {
+  type InputLayout,
   inputHashOf,
-  inputLaneFor,
-  packInput,
+  inputWordCount,
   packInputStates,
-  unpackInput,
   unpackInputStates,
-  WORD_LANE,
 } from '../../src/optimistic/input.js'
 import { playDispute } from '../../src/optimistic/chain/play.js'
-import { claimsOf, type Seat } from '../../src/optimistic/chain/remote.js'
-import { buildTrace, inputRootOf, traceFromStates } from '../../src/optimistic/trace.js'
-import { disputeIfWrong, type WatchEvent } from '../../src/optimistic/chain/watch.js'
+import { buildTrace, inputRootOf } from '../../src/optimistic/trace.js'
 import {
   advanceTime,
   CLAIM_BOND,
-  ctxOf,
   deployGame,
   type GameFixture,
   MOVE_TIMEOUT,
@@ -37,68 +26,59 @@ import {
   WINDOW,
 } from './chain.js'
 import { mlp, randomInputs, randomModel, rng, tinyModel } from './models.js'
-import { claimStatus, expectConserved, openDispute, player, postClaim, REJECT_REWARD } from './scenario.js'
+import { claimStatus, expectConserved, lieLosesAt, openDispute, player, postClaim, REJECT_REWARD } from './scenario.js'
+
+const wordsHex = (words: readonly bigint[]) => `0x${words.map((w) => w.toString(16).padStart(64, '0')).join('')}`
+
+/** The circuit's input layout of a domain (publicLayouts), with its top. */
+const inputLayout = (count: number, lo: bigint, hi: bigint): InputLayout => ({ ...packLayout(count, lo, hi), hi })
 
 describe('packed claim inputs', () => {
-  it('the lane is the narrowest holding every input domain, unsigned when nothing is negative', () => {
-    const lane = (lo: bigint, hi: bigint) => inputLaneFor([{ lo, hi }])
-    expect(lane(-128n, 127n)).toEqual({ bytes: 1, signed: true })
-    expect(lane(0n, 255n)).toEqual({ bytes: 1, signed: false })
-    expect(lane(-1n, 128n)).toEqual({ bytes: 2, signed: true })
-    // Powers of two only, so a lane never straddles a 32-byte word.
-    expect(lane(0n, 65_536n)).toEqual({ bytes: 4, signed: false })
-    expect(lane(-(1n << 40n), 0n)).toEqual({ bytes: 8, signed: true })
-    expect(
-      inputLaneFor([
-        { lo: 0n, hi: 10n },
-        { lo: -50n, hi: 50n },
-      ]),
-    ).toEqual({ bytes: 1, signed: true })
-    // An unsigned lane stops at 16 bytes; beyond, the signed word.
-    expect(lane(0n, (1n << 128n) - 1n)).toEqual({ bytes: 16, signed: false })
-    expect(lane(0n, 1n << 128n)).toEqual(WORD_LANE)
-  })
-
-  it('pack and unpack round-trip at the edges of every lane; out-of-lane values are refused', () => {
-    for (const lane of [
-      { bytes: 1, signed: true },
-      { bytes: 1, signed: false },
-      { bytes: 4, signed: true },
-      { bytes: 16, signed: false },
-      WORD_LANE,
-    ]) {
-      const bits = BigInt(8 * lane.bytes)
-      const [min, max] = lane.signed ? [-(1n << (bits - 1n)), (1n << (bits - 1n)) - 1n] : [0n, (1n << bits) - 1n]
-      const values = [min, max, 0n, 1n, min + 1n, max - 1n, ...(lane.signed ? [-1n] : [])]
-      const packed = packInput(lane, values)
-      expect(packed.length).toBe(2 + 2 * lane.bytes * values.length)
-      expect(unpackInput(lane, packed)).toEqual(values)
-      expect(() => packInput(lane, [max + 1n])).toThrow(InputEncodingError)
-      expect(() => packInput(lane, [min - 1n])).toThrow(InputEncodingError)
+  it("pack and unpack round-trip at the domain's edges; values outside [lo, hi] are refused", () => {
+    for (const [lo, hi] of [
+      [-128n, 127n],
+      [0n, 255n],
+      [0n, 64n],
+      [-70_000n, 70_000n],
+      [-(1n << 100n), 1n << 100n],
+    ] as const) {
+      const values = [lo, hi, lo + 1n, hi - 1n, (lo + hi) / 2n]
+      const l = inputLayout(values.length, lo, hi)
+      const shape = { inputCount: 1, stateSizes: [values.length], inputLayouts: [l] }
+      const packed = packInputStates([l], [values])
+      // The words are the circuit's packed signals.
+      expect(packed).toBe(wordsHex(pack(values, l)))
+      expect(unpackInputStates(shape, packed)).toEqual([values])
+      expect(() => packInputStates([l], [[...values.slice(1), hi + 1n]])).toThrow(InputEncodingError)
+      expect(() => packInputStates([l], [[lo - 1n, ...values.slice(1)]])).toThrow(InputEncodingError)
     }
-    expect(packInput({ bytes: 1, signed: true }, [-1n, 127n, -128n])).toBe('0xff7f80')
-    expect(() => unpackInput({ bytes: 2, signed: true }, '0x010203')).toThrow(InputEncodingError)
   })
 
-  it('input states are packed one after the other, each zero-padded to whole words', () => {
-    const layout = { inputCount: 2, stateSizes: [33, 3, 7], inputLane: { bytes: 1, signed: true } }
-    const states = [Array.from({ length: 33 }, (_, i) => BigInt(i - 16)), [-1n, 127n, -128n]]
-    const packed = packInputStates(layout.inputLane, states)
-    expect((packed.length - 2) / 2).toBe(64 + 32)
-    expect(packed.slice(2 + 2 * 64, 2 + 2 * 67)).toBe('ff7f80')
-    expect(packed.slice(2 + 2 * 33, 2 + 2 * 64)).toBe('00'.repeat(31))
+  it('input states are packed one after the other, each in whole words; padding bits and lanes above hi - lo are refused', () => {
+    // 33 int8 values: 31 a word, two words; then 3 values in [0, 64] (7-bit lanes, 36 a word).
+    const layouts = [inputLayout(33, -128n, 127n), inputLayout(3, 0n, 64n)]
+    const layout = { inputCount: 2, stateSizes: [33, 3, 7], inputLayouts: layouts }
+    const states = [Array.from({ length: 33 }, (_, i) => BigInt(i - 16)), [0n, 64n, 5n]]
+    const packed = packInputStates(layouts, states)
+    expect((packed.length - 2) / 2).toBe(96)
+    // Word 2 holds 0 | 64 << 7 | 5 << 14.
+    expect(BigInt(`0x${packed.slice(2 + 128, 2 + 192)}`)).toBe((64n << 7n) | (5n << 14n))
     expect(unpackInputStates(layout, packed)).toEqual(states)
-    // A wrong length, or a nonzero padding byte, is refused (the claim reverts on both).
-    expect(() => unpackInputStates(layout, packed.slice(0, -2))).toThrow(
-      /packed input is 95 bytes; the model's input states take 96/,
+    // A wrong length, a set padding bit or a lane above hi - lo is refused (the claim reverts on each).
+    expect(() => unpackInputStates(layout, packed.slice(0, -64))).toThrow(
+      /packed input is 64 bytes; the model's input states take 96/,
     )
-    const dirty = `${packed.slice(0, 2 + 2 * 40)}01${packed.slice(2 + 2 * 41)}`
-    expect(() => unpackInputStates(layout, dirty)).toThrow(/input state 0: padding byte 40 of its words is not zero/)
-    // 16-byte lanes: two values per word.
-    const wide = { inputCount: 1, stateSizes: [3, 1], inputLane: { bytes: 16, signed: false } }
-    const w = packInputStates(wide.inputLane, [[1n, (1n << 128n) - 1n, 2n]])
-    expect(w).toBe(`0x${'00'.repeat(15)}01${'ff'.repeat(16)}${'00'.repeat(15)}02${'00'.repeat(16)}`)
-    expect(unpackInputStates(wide, w)).toEqual([[1n, (1n << 128n) - 1n, 2n]])
+    // Word 1 holds lanes 31, 32 (16 bits): bit 16 is padding.
+    const word1 = BigInt(`0x${packed.slice(2 + 64, 2 + 128)}`)
+    const withWord = (i: number, w: bigint) =>
+      `${packed.slice(0, 2 + 64 * i)}${w.toString(16).padStart(64, '0')}${packed.slice(2 + 64 * (i + 1))}`
+    expect(() => unpackInputStates(layout, withWord(1, word1 | (1n << 16n)))).toThrow(
+      /input state 0: a padding bit of word 1 is set/,
+    )
+    // Lane 0 of state 1 set to 65 = hi - lo + 1: value 65, outside [0, 64].
+    expect(() => unpackInputStates(layout, withWord(2, (64n << 7n) | (5n << 14n) | 65n))).toThrow(
+      /input value 65 at index 33 is outside its domain \[0, 64\]/,
+    )
   })
 })
 
@@ -127,7 +107,7 @@ async function postMismatched(
   used: bigint[][],
 ) {
   const trace = buildTrace(m.model, used)
-  const inputPacked = packInputStates(m.params.layout.inputLane, posted)
+  const inputPacked = packInputStates(m.params.layout.inputLayouts, posted)
   const { claimId, key, gasUsed } = await submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND, { inputPacked })
   return { claimId, key, gasUsed, trace, inputPacked }
 }
@@ -142,7 +122,8 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
   it('a claim on a 784-input model (int8 lanes) costs at most 150k gas; its input root is computed on chain', async () => {
     const f = await deployGame(anvil)
     const m = await registerTestModel(f, mlp([784, 16, 10], 3))
-    expect(m.config).toMatchObject({ inputLaneBytes: 1, inputSigned: true })
+    // The circuit's layout of int8 inputs: 8-bit lanes, 31 a word (26 words, not 25 of byte lanes).
+    expect(m.config.inputLayouts).toEqual([{ laneBits: 8, lo: -128n, hi: 127n }])
     const r = rng(5)
     const input = [Array.from({ length: 784 }, () => r.big(-128, 127))]
     const [, claimant] = f.wallets
@@ -174,7 +155,7 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
       const input = model.name.startsWith('random') ? randomInputs(model, rng(i)) : edgeInputs(model, i)
       const honest = buildTrace(model, input)
       const { key } = await postClaim(f, m, claimant, honest)
-      expect(key.inputRoot, `${model.name}, lane ${JSON.stringify(m.params.layout.inputLane)}`).toBe(
+      expect(key.inputRoot, `${model.name}, ${m.params.layout.inputLayouts[0].laneBits}-bit lanes`).toBe(
         inputRootOf(m.params.layout, packedInputOf(honest)),
       )
     }
@@ -186,8 +167,7 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
     const m = await registerTestModel(f, randomModel(5, 4))
     const trace = buildTrace(m.model, randomInputs(m.model, rng(3)))
     const packed = packedInputOf(trace)
-    const sizes = m.params.layout.stateSizes
-    expect(sizes[0] % 32).not.toBe(0)
+    const words0 = inputWordCount(m.params.layout.inputLayouts[0])
     const game = f.gameAs(f.wallets[1])
     await expect(
       submitClaim(game, m.modelId, trace, CLAIM_BOND, { inputPacked: packed.slice(0, -64) }),
@@ -195,15 +175,15 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
       errorName: 'InputSizeMismatch',
       args: [BigInt((packed.length - 2) / 2), BigInt((packed.length - 2) / 2 - 32)],
     })
-    // The last padding byte of input state 1 set to 1.
-    const end = 2 + 2 * 64
+    // The top byte of input state 1's first word (a word holds at most 252 bits of lanes).
+    const at = 2 + 64 * words0
     await expect(
       submitClaim(game, m.modelId, trace, CLAIM_BOND, {
-        inputPacked: `${packed.slice(0, end - 2)}01${packed.slice(end)}`,
+        inputPacked: `${packed.slice(0, at)}01${packed.slice(at + 2)}`,
       }),
     ).rejects.toMatchObject({
       errorName: 'InputPaddingNotZero',
-      args: [1n],
+      args: [1n, 0n],
     })
   })
 
@@ -239,45 +219,31 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
     await expectConserved(f, 0n, [claimant, challenger])
   })
 
-  it('the watcher checks claims on inputs outside the calibrated domain (its lane holds them) instead of failing', async () => {
+  it('a lie at a step reading input lanes loses: the one-step decodes lane index % L of word index / L, plus lo', async () => {
+    const f = await deployGame(anvil)
+    // 7-bit lanes from 0 (36 a word) and 18-bit lanes from -70,000 (14 a word): two words each,
+    // the lie's row reads lanes of both words.
+    for (const model of [domainModel(0n, 100n, 40), domainModel(-70_000n, 70_000n, 20)]) {
+      const m = await registerTestModel(f, model)
+      await lieLosesAt(f, m, edgeInputs(model, 4), 1, { element: 2, what: model.name })
+    }
+  })
+
+  it('a claim on an input outside the declared domain reverts, though its lane holds the value', async () => {
     const f = await deployGame(anvil)
     const m = await registerTestModel(f, domainModel(0n, 100n))
-    expect(m.params.layout.inputLane).toEqual({ bytes: 1, signed: false })
-    const [, claimant, cheater, watcher] = f.wallets
-    const input = [[200n, 0n, 255n, 7n, 100n]]
-    expect(() => buildTrace(m.model, input)).toThrow(IrInputError)
-    const honest = buildTrace(m.model, input, { anyInput: true })
-    const fromBlock = await f.provider.getBlockNumber()
-    const { key } = await postClaim(f, m, claimant, honest)
-    const states = honest.states.map((s) => [...s])
-    states[1][0] += 1n
-    const lie = traceFromStates(honest.layout, states)
-    const { claimId } = await postClaim(f, m, cheater, lie)
-    const events: WatchEvent[] = []
-    const seats: (Seat | null)[] = []
-    const posted = await claimsOf(
-      f.gameAs(watcher),
-      m.modelId,
-      m.params.layout,
-      fromBlock,
-      await f.provider.getBlockNumber(),
-    )
-    expect(posted.map((p) => p.inputs)).toEqual([input, input])
-    for (const p of posted) seats.push(await disputeIfWrong(ctxOf(f, m, watcher), p, (e) => events.push(e)))
-    expect(events.filter((e) => e.type === 'claim').map((e) => e.type === 'claim' && e.verdict)).toEqual([
-      'correct',
-      'wrong',
-    ])
-    const { view } = await playDispute({
-      disputeId: seats[1]!.disputeId,
-      claimant: player(f, m, 'claimant', cheater, lie),
-      challenger: player(f, m, 'challenger', watcher, honest),
-    })
-    expect(view.claimantWon).toBe(false)
-    expect(await claimStatus(f, claimId)).toBe('Rejected')
-    expect((await readClaim(f.gameAs(watcher), claimId)).openDisputes).toBe(0)
-    await advanceTime(f.provider, WINDOW + 1n)
-    await finalizeClaim(f.gameAs(claimant), key)
-    await expectConserved(f, 0n, [claimant, cheater, watcher])
+    // [0, 100]: 7-bit lanes (0 ..= 127), 36 a word; the game accepts lanes 0 ..= 100 only.
+    const l = m.params.layout.inputLayouts[0]
+    expect([l.laneBits, l.lo, l.hi]).toEqual([7, 0n, 100n])
+    const [, claimant] = f.wallets
+    const honest = buildTrace(m.model, [[100n, 0n, 55n, 7n, 100n]])
+    await postClaim(f, m, claimant, honest)
+    // The circuit's packer takes 101 (its lane fits 7 bits); the game refuses it, by element.
+    const outside = wordsHex(pack([100n, 0n, 55n, 101n, 100n], l))
+    expect(() => unpackInputStates(m.params.layout, outside)).toThrow(InputEncodingError)
+    await expect(
+      submitClaim(f.gameAs(claimant), m.modelId, honest, CLAIM_BOND, { inputPacked: outside }),
+    ).rejects.toMatchObject({ errorName: 'InputOutOfDomain', args: [0n, 3n, 101n, 100n] })
+    await expectConserved(f, CLAIM_BOND, [claimant])
   })
 })

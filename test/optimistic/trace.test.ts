@@ -5,10 +5,13 @@ import { concat, keccak256 } from 'ethers'
 import type { LinearOp, MaxOp } from '../../src/ir/types.js'
 import { abi, linearTermLeaf } from '../../src/optimistic/abi.js'
 import { roundsFor, shouldChallenge } from '../../src/optimistic/agent.js'
-import { claimKeyOf, outputsHashOf, packedInputOf } from '../../src/optimistic/config.js'
+import { claimKeyOf, packedInputOf } from '../../src/optimistic/config.js'
+import { outputsHashOf, packOutputs } from '../../src/optimistic/output.js'
 import { FoldRequiredError, OptimisticModelError, TraceIndexError } from '../../src/optimistic/errors.js'
 import { inputStateBytes, laneWordOf, packInputStates, unpackInputStates } from '../../src/optimistic/input.js'
 import { traceLayout } from '../../src/optimistic/layout.js'
+import { packLayout } from '../../src/circuit/packing.js'
+import { sizeOf } from '../../src/util/shape.js'
 import {
   depthFor,
   merkleProof,
@@ -84,26 +87,31 @@ describe('trace commitments', () => {
   it('input states are committed as the tree of their packed words; the input root is that of the posted input', () => {
     const model = randomModel(3, 6)
     const trace = buildTrace(model, randomInputs(model, rng(1)))
-    const { inputLane: lane, inputCount } = trace.layout
-    expect(lane).toEqual({ bytes: 1, signed: true })
+    const { inputLayouts, inputCount } = trace.layout
+    // Each input's layout is the circuit's (packLayout of its domain): int8 inputs take 8-bit
+    // lanes v + 128, 31 a word; [-50, 50] 7-bit lanes v + 50, 36 a word.
+    expect(inputLayouts).toEqual(model.inputs.map((i) => ({ ...packLayout(sizeOf(i.shape), i.lo, i.hi), hi: i.hi })))
+    expect(inputLayouts.map((l) => l.laneBits)).toEqual([8, 7])
     const packed = packedInputOf(trace)
     for (let s = 0; s < inputCount; s++) {
-      const words = inputStateBytes(lane, trace.states[s])
-      expect(words.length % 32).toBe(0)
+      const words = inputStateBytes(inputLayouts[s], trace.states[s])
+      const l = inputLayouts[s]
+      expect(words.length).toBe(32 * Math.ceil(trace.states[s].length / l.lanesPerElement))
       expect(trace.tensorTrees[s].root).toBe(wordTree(words).root)
-      // Element i sits in word (i·L)/32 at byte (i·L) % 32.
+      // Element i is lane i % L of word i / L, at bit laneBits·(i % L): v − lo.
       trace.states[s].forEach((v, i) => {
-        const { word, offset } = laneWordOf(lane, i)
-        expect(
-          BigInt.asIntN(8, BigInt(`0x${trace.tensorTrees[s].layers[0][word].slice(2 + 2 * offset, 4 + 2 * offset)}`)),
-        ).toBe(v)
+        const { word, lane } = laneWordOf(l, i)
+        const w = BigInt(trace.tensorTrees[s].layers[0][word])
+        expect((w >> BigInt(l.laneBits * lane)) & ((1n << BigInt(l.laneBits)) - 1n)).toBe(v - l.lo)
       })
     }
     expect(inputRootOf(trace.layout, packed)).toBe(trace.inputRoot)
     expect(unpackInputStates(trace.layout, packed)).toEqual(trace.states.slice(0, inputCount))
     // A key posting another input has that input's root, whatever trace it was built on.
-    const other = trace.states.slice(0, inputCount).map((v) => v.map((x) => (x === 127n ? 126n : x + 1n)))
-    const otherPacked = packInputStates(lane, other)
+    const other = trace.states
+      .slice(0, inputCount)
+      .map((v) => v.map((x) => (x === 127n || x === 50n ? x - 1n : x + 1n)))
+    const otherPacked = packInputStates(inputLayouts, other)
     const key = claimKeyOf(`0x${'11'.repeat(32)}`, trace, `0x${'22'.repeat(20)}`, otherPacked)
     expect(key.inputRoot).toBe(buildTrace(model, other, { anyInput: true }).inputRoot)
     expect(key.inputRoot).not.toBe(trace.inputRoot)
@@ -117,8 +125,9 @@ describe('trace commitments', () => {
     expect(trace.layout.outputStates).toEqual([3, 1])
     expect(trace.outputs).toEqual([trace.states[3], trace.states[1]])
     const key = claimKeyOf(`0x${'11'.repeat(32)}`, trace, `0x${'22'.repeat(20)}`)
-    expect(key.outputsHash).toBe(outputsHashOf([trace.tensorTrees[3].root, trace.tensorTrees[1].root]))
-    expect(key.outputsHash).not.toBe(outputsHashOf([trace.tensorTrees[1].root, trace.tensorTrees[3].root]))
+    const [l3, l1] = trace.layout.outputLayouts
+    expect(key.outputsHash).toBe(outputsHashOf(packOutputs([l3, l1], [trace.states[3], trace.states[1]])))
+    expect(key.outputsHash).not.toBe(outputsHashOf(packOutputs([l1, l3], [trace.states[1], trace.states[3]])))
   })
 
   it('a watcher challenges exactly the claims whose trace differs from its own on the posted input', () => {
@@ -159,9 +168,9 @@ describe('model parameter commitment', () => {
     }
     expect(() => traceLayout(inputOutput)).toThrow(/output "echo" is not produced by a step/)
     expect(() => traceLayout({ ...tinyModel(), outputs: [] })).toThrow(OptimisticModelError)
-    // A claim carries at most 64 KB of packed input: 65,536 int8 values fit, one more does not.
-    expect(traceLayout(mlp([65_536, 1])).stateSizes[0]).toBe(65_536)
-    expect(() => traceLayout(mlp([65_537, 1]))).toThrow(/packed input is 65568 bytes/)
+    // A claim carries at most 64 KB of packed input: 63,488 int8 values (2,048 words of 31) fit, one more does not.
+    expect(traceLayout(mlp([63_488, 1])).stateSizes[0]).toBe(63_488)
+    expect(() => traceLayout(mlp([63_489, 1]))).toThrow(/packed input is 65568 bytes/)
     const bigShift = tinyModel()
     bigShift.steps[1].op = relu(1, 1n, 256)
     expect(() => commitParams(bigShift)).toThrow(OptimisticModelError)

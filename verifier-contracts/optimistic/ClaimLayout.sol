@@ -8,34 +8,49 @@ struct ClaimShape {
     uint96 claimBond;
     uint32 inputCount;
     uint32 stateCount;
-    /// Length of the packed input: Σ over input states of whole words of lanes.
+    /// Length of the packed input: 32 bytes per packed word of every input state.
     uint32 inputBytes;
     uint32 outputCount;
-    uint8 laneBytes;
-    bool signed;
 }
 
 /// @notice A model's claim-time data, copied at registration into consecutive storage words so
-/// a claim pays two cold storage reads (a small model) instead of eight: word 0 packs the
-/// ClaimShape; words 1.. pack uint32 entries, eight a word: the input state sizes, then the
-/// output states, then the output state sizes. Read raw (no length word): every entry index
-/// a claim reads is below a count fixed at registration.
+/// a claim pays few cold storage reads: word 0 packs the ClaimShape; words 1.. pack uint32
+/// entries, eight a word: the input state sizes, then the output states, then the output state
+/// sizes; then one word per output, its LaneLayout (laneBits in bits 0..7, lo as a two's
+/// complement int248 above); then one word per input, its lane check (laneBits in bits 0..7,
+/// hi - lo above). Registration bounds |lo| and |hi| by 2^240, so both fit. Read raw (no length
+/// word): every index a claim reads is below a count fixed at registration.
 library ClaimLayout {
+    /// Bits of a word that hold lanes: as the circuit's packing, below the BN254 field's 254.
+    uint256 internal constant PACK_BITS = 252;
+
+    /// Words a tensor of `size` values takes in lanes of `laneBits`.
+    function packedWords(uint256 size, uint256 laneBits) internal pure returns (uint256) {
+        uint256 perWord = PACK_BITS / laneBits;
+        return (size + perWord - 1) / perWord;
+    }
+
     /// The words of `c`'s claim layout (c already checked by registration).
     function encode(ModelConfig calldata c, uint256 inputBytes) internal pure returns (uint256[] memory words) {
         uint256 inputCount = c.inputCount;
         uint256 outputCount = c.outputStates.length;
-        words = new uint256[](1 + (inputCount + 2 * outputCount + 7) / 8);
+        uint256 entryWords = _entryWords(inputCount, outputCount);
+        words = new uint256[](1 + entryWords + outputCount + inputCount);
         words[0] = uint256(c.claimBond) | (inputCount << 96) | (c.stateSizes.length << 128) | (inputBytes << 160)
-            | (outputCount << 192) | (uint256(c.inputLaneBytes) << 224) | ((c.inputSigned ? uint256(1) : 0) << 232);
-        for (uint256 s; s < inputCount; ++s) _put(words, s, c.stateSizes[s]);
+            | (outputCount << 192);
+        for (uint256 s; s < inputCount; ++s) {
+            _put(words, s, c.stateSizes[s]);
+            uint256 span = uint256(c.inputLayouts[s].hi - c.inputLayouts[s].lo);
+            words[1 + entryWords + outputCount + s] = uint256(c.inputLayouts[s].laneBits) | (span << 8);
+        }
         for (uint256 k; k < outputCount; ++k) {
             _put(words, inputCount + k, c.outputStates[k]);
             _put(words, inputCount + outputCount + k, c.stateSizes[c.outputStates[k]]);
+            words[1 + entryWords + k] = uint256(c.outputLayouts[k].laneBits) | (uint256(c.outputLayouts[k].lo) << 8);
         }
     }
 
-    /// The shape packed in word 0 (all zero for an unregistered model) and the entry words,
+    /// The shape packed in word 0 (all zero for an unregistered model) and the other words,
     /// each storage word read once.
     function load(uint256[] storage words) internal view returns (ClaimShape memory s, uint256[] memory entries) {
         uint256 base;
@@ -49,9 +64,7 @@ library ClaimLayout {
         s.stateCount = uint32(w >> 128);
         s.inputBytes = uint32(w >> 160);
         s.outputCount = uint32(w >> 192);
-        s.laneBytes = uint8(w >> 224);
-        s.signed = uint8(w >> 232) != 0;
-        uint256 n = (uint256(s.inputCount) + 2 * uint256(s.outputCount) + 7) / 8;
+        uint256 n = _entryWords(s.inputCount, s.outputCount) + s.outputCount + s.inputCount;
         entries = new uint256[](n);
         for (uint256 i; i < n; ++i) entries[i] = _sload(base + 1 + i);
     }
@@ -59,6 +72,16 @@ library ClaimLayout {
     /// Size of input state `state` (< inputCount).
     function inputSize(uint256[] memory entries, uint256 state) internal pure returns (uint256) {
         return _entry(entries, state);
+    }
+
+    /// Lane width of input state `state` (< inputCount) and the largest lane it accepts (hi - lo).
+    function inputLane(uint256[] memory entries, ClaimShape memory s, uint256 state)
+        internal
+        pure
+        returns (uint256 laneBits, uint256 maxLane)
+    {
+        uint256 w = entries[_entryWords(s.inputCount, s.outputCount) + s.outputCount + state];
+        (laneBits, maxLane) = (w & 0xff, w >> 8);
     }
 
     /// Trace state of output k (< outputCount) and its size.
@@ -69,6 +92,21 @@ library ClaimLayout {
     {
         state = _entry(entries, s.inputCount + k);
         size = _entry(entries, uint256(s.inputCount) + s.outputCount + k);
+    }
+
+    /// Lane width and lower bound of output k (< outputCount).
+    function outputLane(uint256[] memory entries, ClaimShape memory s, uint256 k)
+        internal
+        pure
+        returns (uint256 laneBits, int256 lo)
+    {
+        uint256 w = entries[_entryWords(s.inputCount, s.outputCount) + k];
+        laneBits = w & 0xff;
+        lo = int256(w) >> 8;
+    }
+
+    function _entryWords(uint256 inputCount, uint256 outputCount) private pure returns (uint256) {
+        return (inputCount + 2 * outputCount + 7) / 8;
     }
 
     function _put(uint256[] memory words, uint256 e, uint256 v) private pure {

@@ -3,7 +3,7 @@ pragma solidity 0.8.37;
 
 import {ClaimSlot, ClaimStatus, Dispute, IOptimisticGameErrors, IOptimisticGameEvents, ModelConfig, Phase}
     from "./GameTypes.sol";
-import {StepQuery} from "./IOneStepExecutor.sol";
+import {LaneLayout, StepQuery} from "./IOneStepExecutor.sol";
 
 /// @notice Storage and the shared rules of the optimistic game: whose move it is, the clocks,
 /// and how a dispute pays out (protocol §4). `OptimisticGame` and `FoldGame` build on it.
@@ -82,8 +82,10 @@ abstract contract GameCore is IOptimisticGameEvents, IOptimisticGameErrors {
         q.element = d.pos.indexAtDepth();
         q.outputSize = m.stateSizes[hi];
         q.inputCount = inputCount;
-        q.inputLaneBytes = m.inputLaneBytes;
-        q.inputSigned = m.inputSigned;
+        q.inputLayouts = new LaneLayout[](inputCount);
+        for (uint256 s; s < inputCount; ++s) {
+            (q.inputLayouts[s].laneBits, q.inputLayouts[s].lo) = (m.inputLayouts[s].laneBits, m.inputLayouts[s].lo);
+        }
     }
 
     /// Pays out a dispute decided by the game on a PENDING claim (every caller checked it).

@@ -1,8 +1,19 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IOneStepExecutor} from "./IOneStepExecutor.sol";
+import {IOneStepExecutor, LaneLayout} from "./IOneStepExecutor.sol";
 import {Position} from "./Position.sol";
+
+/// @notice How a claim posts one input: its LaneLayout (the circuit's input PackLayout, so
+/// laneBits is the bit length of hi - lo) and the top `hi` of its declared domain [lo, hi]: the
+/// game accepts lanes 0 ..= hi - lo only, the domain the outputs' layouts are proven for.
+/// `lo` is an int248 so (laneBits, lo) share one storage slot: each one-step reads them (|lo| <=
+/// 2^240 at registration).
+struct InputLayout {
+    uint8 laneBits;
+    int248 lo;
+    int256 hi;
+}
 
 /// @notice Per-model parameters of the optimistic game. The model id is the keccak of the
 /// ABI-encoded config, so a model cannot be re-registered with other bonds or another executor.
@@ -14,11 +25,10 @@ struct ModelConfig {
     uint32 inputCount;
     /// The trace states holding the model outputs (each produced by a step).
     uint32[] outputStates;
-    /// Claims post the input values packed: each value one big-endian lane of `inputLaneBytes`
-    /// bytes (1, 2, 4, 8, 16 or 32, so a lane never straddles a word), two's complement when
-    /// `inputSigned`; each input state is zero-padded to whole 32-byte words.
-    uint8 inputLaneBytes;
-    bool inputSigned;
+    /// How a claim posts each output (one per output state, the circuit's output layout).
+    LaneLayout[] outputLayouts;
+    /// How a claim posts each input state (one per input, the circuit's input layout).
+    InputLayout[] inputLayouts;
     /// Element count of every trace state.
     uint32[] stateSizes;
     uint96 claimBond;
@@ -32,8 +42,9 @@ struct ModelConfig {
 /// @notice What a claim commits to; claimId = keccak256(abi.encode(ClaimKey)).
 /// `inputRoot` (the trace tree holding only the input states' word roots) and `inputHash`
 /// (keccak256 of the packed input) are computed by the game from the posted input;
-/// `outputsHash` = keccak256(abi.encode(bytes32[] outputRoots)), each output's tensor root
-/// proven inside `traceRoot` at claim time.
+/// `outputsHash` = keccak256 of the packed outputs (each output in its LaneLayout, in order:
+/// the output part of a zk proof's public signals), each output's tensor root proven inside
+/// `traceRoot` at claim time.
 struct ClaimKey {
     bytes32 modelId;
     bytes32 inputRoot;
@@ -117,7 +128,8 @@ struct Dispute {
 interface IOptimisticGameEvents {
     event ModelRegistered(bytes32 indexed modelId, address executor, bytes32 paramsRoot);
     /// `input`: the input states packed (see ModelConfig); key.inputHash = keccak256(input).
-    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, bytes input, int256[][] outputs);
+    /// `outputs`: the outputs packed (see LaneLayout); key.outputsHash = keccak256(outputs).
+    event ClaimSubmitted(bytes32 indexed claimId, bytes32 indexed modelId, ClaimKey key, bytes input, bytes outputs);
     event ClaimFinalized(bytes32 indexed claimId);
     /// `reward` credited to the winning challenger, `burned` kept forever by the game.
     event ClaimRejected(bytes32 indexed claimId, bytes32 indexed disputeId, uint256 reward, uint256 burned);
@@ -138,10 +150,13 @@ interface IOptimisticGameErrors {
     /// @param min The smallest allowed.
     /// @param max The largest allowed.
     error InvalidClock(uint256 value, uint256 min, uint256 max);
-    /// @notice The input lane is not 1, 2, 4, 8, 16 or 32 bytes, or is unsigned and wider than 16.
-    /// @param laneBytes The configured lane width.
-    /// @param signed Whether lanes are two's complement.
-    error InvalidInputLane(uint256 laneBytes, bool signed);
+    /// @notice An input layout is not the circuit's for a domain the compiler accepts: hi < lo,
+    /// |lo| or |hi| above 2^240, laneBits not the bit length of hi - lo, or not one per input.
+    /// @param index The input (inputCount when the counts differ).
+    /// @param laneBits Its lane width.
+    /// @param lo Its domain's lower end.
+    /// @param hi Its domain's upper end.
+    error InvalidInputLayout(uint256 index, uint256 laneBits, int256 lo, int256 hi);
     /// @notice An output state is not a step state (or there is none: index 0, state 0).
     /// @param index Its position in outputStates.
     /// @param state The configured state.
@@ -174,11 +189,27 @@ interface IOptimisticGameErrors {
     /// @param expected outputStates.length.
     /// @param actual The posted count.
     error OutputCountMismatch(uint256 expected, uint256 actual);
-    /// @notice A posted output has the wrong element count.
+    /// @notice The packed outputs do not have the length the model's output layouts give.
+    /// @param expected Bytes: 32 per packed word of every output.
+    /// @param actual Bytes posted.
+    error OutputsSizeMismatch(uint256 expected, uint256 actual);
+    /// @notice A bit above the last lane of a packed output word is not zero.
     /// @param index The output.
-    /// @param expected Its state's size.
-    /// @param actual The posted length.
-    error OutputSizeMismatch(uint256 index, uint256 expected, uint256 actual);
+    /// @param word The word inside that output's words.
+    error OutputPaddingNotZero(uint256 index, uint256 word);
+    /// @notice An output layout is not one the zk circuit could expose: laneBits outside
+    /// 1..252, |lo| above 2^240, or not one layout per output.
+    /// @param index The output (outputStates.length when the counts differ).
+    /// @param laneBits Its lane width.
+    /// @param lo Its lower bound.
+    error InvalidOutputLayout(uint256 index, uint256 laneBits, int256 lo);
+    /// @notice The model's claim calldata (input, outputs, output paths, ABI overhead) would
+    /// exceed MAX_CLAIM_CALLDATA.
+    /// @param inputBytes The packed input's bytes.
+    /// @param outputBytes The packed outputs' bytes.
+    /// @param calldataBytes The whole claim's calldata.
+    /// @param max MAX_CLAIM_CALLDATA.
+    error ClaimTooLarge(uint256 inputBytes, uint256 outputBytes, uint256 calldataBytes, uint256 max);
     /// @notice A posted output's tensor root is not in the trace root at its state.
     /// @param index The output.
     error OutputNotInTrace(uint256 index);
@@ -186,9 +217,16 @@ interface IOptimisticGameErrors {
     /// @param expected Bytes the model's input states take, padded to words.
     /// @param actual Bytes posted.
     error InputSizeMismatch(uint256 expected, uint256 actual);
-    /// @notice A padding byte after an input state's last lane is not zero.
+    /// @notice A bit above the last lane of a packed input word is not zero.
     /// @param state The input state.
-    error InputPaddingNotZero(uint256 state);
+    /// @param word The word inside that state's words.
+    error InputPaddingNotZero(uint256 state, uint256 word);
+    /// @notice A posted input lane is above hi - lo: the value is outside the declared domain.
+    /// @param state The input state.
+    /// @param index The element.
+    /// @param lane Its lane.
+    /// @param maxLane hi - lo.
+    error InputOutOfDomain(uint256 state, uint256 index, uint256 lane, uint256 maxLane);
     /// @notice The claim already exists.
     /// @param claimId Its id.
     error ClaimExists(bytes32 claimId);

@@ -1,6 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+/// @notice How a claim posts one tensor packed, as the zk circuit's public signals of it
+/// (src/circuit/packing.ts): value v is the lane v - lo of `laneBits` bits; L = 252 / laneBits
+/// lanes a 32-byte word, lane j of word e (element e·L + j) at bit laneBits·j; the tensor takes
+/// ceil(size / L) words and every bit above its last lane of each word is zero.
+struct LaneLayout {
+    uint8 laneBits;
+    int256 lo;
+}
+
 /// @notice What the game asks of a one-step executor about ONE element of ONE step's output,
 /// computed from operands proven against the agreed pre-state and from op parameters proven
 /// against the model's parameter commitment.
@@ -21,8 +30,8 @@ struct StepQuery {
     uint256 outputSize;
     /// States below inputCount are input states, committed as word trees of packed lanes.
     uint256 inputCount;
-    uint256 inputLaneBytes;
-    bool inputSigned;
+    /// Each input state's lane layout (the model's registered input layouts).
+    LaneLayout[] inputLayouts;
 }
 
 /// @notice One term of a row fold (level 3): the fold of terms 0 .. term-1 is `acc`.

@@ -7,7 +7,8 @@ import {MerkleLib} from "./MerkleLib.sol";
 
 /// @notice What every one-step proof shares: the step header bound to the model, and operand
 /// elements bound to the agreed pre-state. An operand in an input state is committed as a
-/// word tree of packed lanes (protocol §1, §5), any other as a tensor tree of int256 values.
+/// word tree of packed lanes (protocol §1, §5; the circuit's packing), any other as a tensor
+/// tree of int256 values.
 abstract contract OneStepOperands {
     /// One operand element: siblings inside its state's tree, then of that tree in the trace
     /// tree. For an input state, `value` is the raw 32-byte word holding the element's lane.
@@ -90,16 +91,27 @@ abstract contract OneStepOperands {
             _checkState(q, state, root, x.statePath);
             return x.value;
         }
-        uint256 lane = q.inputLaneBytes;
-        uint256 byteAt = index * lane;
-        // INVARIANT: an input element is the lane at byte (index·L) % 32 of word (index·L) / 32
-        // of its state's word tree (depth fixed by the state's size), in the pre-state.
-        bytes32 wordRoot =
-            MerkleLib.rootFrom(bytes32(uint256(x.value)), byteAt / 32, x.elementPath, MerkleLib.depthFor((size * lane + 31) / 32));
+        return _inputElement(q, state, size, index, x);
+    }
+
+    /// Element `index` of input state `state`: lane index % L of word index / L of the state's
+    /// word tree (depth fixed by its size and registered layout), in the pre-state.
+    function _inputElement(StepQuery calldata q, uint256 state, uint256 size, uint256 index, ElementOpening memory x)
+        private
+        pure
+        returns (int256)
+    {
+        uint256 laneBits = q.inputLayouts[state].laneBits;
+        uint256 perWord = 252 / laneBits;
+        // INVARIANT: the word is the state's, at index / L, in the agreed pre-state (whose input
+        // states are the game's own commitment to the posted input, checked at claim time).
+        bytes32 wordRoot = MerkleLib.rootFrom(
+            bytes32(uint256(x.value)), index / perWord, x.elementPath, MerkleLib.depthFor((size + perWord - 1) / perWord)
+        );
         _checkState(q, state, wordRoot, x.statePath);
-        uint256 shifted = uint256(x.value) << (8 * (byteAt % 32));
-        uint256 down = 256 - 8 * lane;
-        return q.inputSigned ? int256(shifted) >> down : int256(shifted >> down);
+        uint256 lane = (uint256(x.value) >> (laneBits * (index % perWord))) & ((uint256(1) << laneBits) - 1);
+        // lo + lane: registration bounds |lo|, |hi| by 2^240, so lane < 2^242 and the sum is exact.
+        return int256(lane) + q.inputLayouts[state].lo;
     }
 
     function _checkState(StepQuery calldata q, uint256 state, bytes32 tensorRoot, bytes32[] memory path) private pure {

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {ClaimKey, ClaimSlot, ClaimStatus, Dispute, ModelConfig, Phase} from "./GameTypes.sol";
+import {ClaimKey, ClaimSlot, ClaimStatus, Dispute, InputLayout, ModelConfig, Phase} from "./GameTypes.sol";
 import {StepQuery} from "./IOneStepExecutor.sol";
 import {FoldGame} from "./FoldGame.sol";
 import {ClaimLayout, ClaimShape} from "./ClaimLayout.sol";
 import {InputCommitment} from "./InputCommitment.sol";
+import {OutputCommitment} from "./OutputCommitment.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 import {PositionLib} from "./Position.sol";
 
 /// @notice Optimistic fraud-proof game for integer-IR inference, generic over a one-step
 /// executor (protocol v2 of issue 12; "§" below are its sections). A claim posts (model, packed input, trace root,
-/// outputs) with a bond; the game commits the input itself. Unchallenged for the window, the
+/// packed outputs) with a bond; the game commits the input itself. Unchallenged for the window, the
 /// claim finalises. Each challenger opens its own dispute (a colluding challenger that loses
 /// on purpose cannot shield a false claim): level 1 bisects the trace over prefix roots,
 /// level 2 descends the disputed tensor's Merkle tree, and the executor re-executes one
@@ -52,16 +53,16 @@ contract OptimisticGame is FoldGame {
     /// @notice Claims a model's outputs on an input, locking exactly claimBond. The game emits
     /// the packed input (so anyone can recompute the trace) and commits it as `inputRoot`.
     /// @param modelId The model.
-    /// @param inputPacked The input states packed in the model's lanes, each zero-padded to words (protocol §1).
+    /// @param inputPacked The input states packed in the model's input layouts (InputLayout), in order (protocol §1).
     /// @param traceRoot The trace tree root over every state's tensor root.
-    /// @param outputs One tensor per model output state.
+    /// @param outputsPacked The outputs packed in the model's output layouts (see LaneLayout), in order.
     /// @param outputPaths Each output's siblings in the trace tree.
     /// @return claimId keccak256(abi.encode(ClaimKey)).
     function claim(
         bytes32 modelId,
         bytes calldata inputPacked,
         bytes32 traceRoot,
-        int256[][] calldata outputs,
+        bytes calldata outputsPacked,
         bytes32[][] calldata outputPaths
     ) external payable returns (bytes32 claimId) {
         (ClaimShape memory s, uint256[] memory entries) = ClaimLayout.load(_layouts[modelId]);
@@ -76,13 +77,13 @@ contract OptimisticGame is FoldGame {
         key.inputRoot = InputCommitment.inputRoot(s, entries, inputPacked);
         key.inputHash = keccak256(inputPacked);
         key.traceRoot = traceRoot;
-        key.outputsHash = _outputsHash(s, entries, traceRoot, outputs, outputPaths);
+        key.outputsHash = OutputCommitment.outputsHash(s, entries, traceRoot, outputsPacked, outputPaths);
         key.claimant = msg.sender;
         claimId = keccak256(abi.encode(key));
         ClaimSlot storage r = _claims[claimId];
         if (r.status != ClaimStatus.None) revert ClaimExists(claimId);
         (r.claimant, r.createdAt, r.status) = (msg.sender, uint40(block.timestamp), ClaimStatus.Pending);
-        _emitClaimSubmitted(claimId, modelId, key, inputPacked, outputs);
+        _emitClaimSubmitted(claimId, modelId, key, inputPacked, outputsPacked);
     }
 
     /// @notice Finalises a claim whose window closed with no live dispute; credits its bond to
@@ -266,12 +267,6 @@ contract OptimisticGame is FoldGame {
         if (c.challengeWindow < MIN_CLOCK || c.challengeWindow > MAX_CHALLENGE_WINDOW) {
             revert InvalidClock(c.challengeWindow, MIN_CLOCK, MAX_CHALLENGE_WINDOW);
         }
-        uint256 lane = c.inputLaneBytes;
-        // INVARIANT: a lane is a power of two <= 32 bytes (never straddles a word) and decodes to
-        // an int256 (unsigned: at most 16 bytes).
-        if (lane == 0 || lane > 32 || lane & (lane - 1) != 0 || (!c.inputSigned && lane > 16)) {
-            revert InvalidInputLane(lane, c.inputSigned);
-        }
         if (address(c.executor) == address(0)) revert InvalidExecutor(address(c.executor));
         uint256 states = c.stateSizes.length;
         // INVARIANT: at least one input and one step.
@@ -285,72 +280,68 @@ contract OptimisticGame is FoldGame {
         for (uint256 s; s < states; ++s) {
             // INVARIANT: every state has an element (an empty tensor has no tree).
             if (c.stateSizes[s] == 0) revert EmptyState(s);
-            if (s < c.inputCount) inputBytes += InputCommitment.stateBytes(c.stateSizes[s], lane);
         }
+        inputBytes = _checkInputLayouts(c);
         // INVARIANT: the packed input fits one transaction, so a claim can always be posted.
         if (inputBytes > InputCommitment.MAX_INPUT_BYTES) revert InputTooLarge(inputBytes, InputCommitment.MAX_INPUT_BYTES);
+        uint256 outputBytes = OutputCommitment.checkLayouts(c);
+        uint256 bytes_ = OutputCommitment.claimCalldataBytes(
+            inputBytes, outputBytes, c.outputStates.length, MerkleLib.depthFor(states)
+        );
+        // INVARIANT: the whole claim fits a transaction mempools relay, so it can always be posted.
+        if (bytes_ > OutputCommitment.MAX_CLAIM_CALLDATA) {
+            revert ClaimTooLarge(inputBytes, outputBytes, bytes_, OutputCommitment.MAX_CLAIM_CALLDATA);
+        }
     }
 
-    /// `emit ClaimSubmitted(claimId, modelId, key, inputPacked, outputs)`, ABI-encoded by hand
-    /// (about 1.5k gas less than the compiler's nested-array encoder, a claim's main cost after
-    /// its storage and log). Sound because `claim` already checked the shapes: the packed input is
-    /// whole words and every outputs[k] was read (bounds-checked) by `_outputsHash`.
+    /// Each input layout is the circuit's for its declared domain; returns the packed input's bytes.
+    function _checkInputLayouts(ModelConfig calldata c) private pure returns (uint256 inputBytes) {
+        uint256 count = c.inputCount;
+        if (c.inputLayouts.length != count) revert InvalidInputLayout(count, 0, 0, 0);
+        for (uint256 s; s < count; ++s) {
+            InputLayout calldata l = c.inputLayouts[s];
+            // INVARIANT: lo <= hi within ±2^240 (the range the compiler proves values in), and
+            // laneBits = max(1, bit length of hi - lo): the circuit's PackLayout, so a claim's
+            // input is exactly the proof's public input signals.
+            bool bad = l.hi < l.lo || l.lo < -OutputCommitment.MAX_LO || l.hi > OutputCommitment.MAX_LO;
+            if (bad || l.laneBits != _laneBits(uint256(l.hi - l.lo))) {
+                revert InvalidInputLayout(s, l.laneBits, l.lo, l.hi);
+            }
+            inputBytes += InputCommitment.stateBytes(c.stateSizes[s], l.laneBits);
+        }
+    }
+
+    /// max(1, bit length of span).
+    function _laneBits(uint256 span) private pure returns (uint256 bits) {
+        bits = 1;
+        while (span >> bits != 0) ++bits;
+    }
+
+    /// `emit ClaimSubmitted(claimId, modelId, key, inputPacked, outputsPacked)`, ABI-encoded by
+    /// hand (cheaper than the compiler's encoder, which pads and copies again). Sound because
+    /// `claim` already checked both lengths are whole words, so neither needs tail padding.
     function _emitClaimSubmitted(
         bytes32 claimId,
         bytes32 modelId,
         ClaimKey memory key,
         bytes calldata inputPacked,
-        int256[][] calldata outputs
+        bytes calldata outputsPacked
     ) private {
         bytes32 topic = ClaimSubmitted.selector;
         assembly ("memory-safe") {
             let p := mload(0x40)
             let inputLength := inputPacked.length
-            // Head: key (6 static words), offset of input, offset of outputs.
+            let outputLength := outputsPacked.length
+            // Head: key (6 static words), offset of input, offset of outputs; then both bytes.
             mcopy(p, key, 0xc0)
             mstore(add(p, 0xc0), 0x100)
             mstore(add(p, 0xe0), add(0x120, inputLength))
             mstore(add(p, 0x100), inputLength)
             calldatacopy(add(p, 0x120), inputPacked.offset, inputLength)
-            // outputs: count, one offset per tensor (from the offsets' start), then each tensor.
             let q := add(p, add(0x120, inputLength))
-            mstore(q, outputs.length)
-            let head := add(q, 0x20)
-            let tail := add(head, shl(5, outputs.length))
-            for { let k := 0 } lt(k, outputs.length) { k := add(k, 1) } {
-                mstore(add(head, shl(5, k)), sub(tail, head))
-                let inner := add(outputs.offset, calldataload(add(outputs.offset, shl(5, k))))
-                let n := calldataload(inner)
-                mstore(tail, n)
-                calldatacopy(add(tail, 0x20), add(inner, 0x20), shl(5, n))
-                tail := add(tail, add(0x20, shl(5, n)))
-            }
-            log3(p, sub(tail, p), topic, claimId, modelId)
+            mstore(q, outputLength)
+            calldatacopy(add(q, 0x20), outputsPacked.offset, outputLength)
+            log3(p, add(sub(q, p), add(0x20, outputLength)), topic, claimId, modelId)
         }
-    }
-
-    /// keccak256(abi.encode(outputRoots)), each output's tensor root proven in the trace root.
-    function _outputsHash(
-        ClaimShape memory s,
-        uint256[] memory entries,
-        bytes32 traceRoot,
-        int256[][] calldata outputs,
-        bytes32[][] calldata outputPaths
-    ) private pure returns (bytes32) {
-        uint256 count = s.outputCount;
-        if (outputs.length != count) revert OutputCountMismatch(count, outputs.length);
-        if (outputPaths.length != count) revert OutputCountMismatch(count, outputPaths.length);
-        uint256 depth = MerkleLib.depthFor(s.stateCount);
-        bytes32[] memory roots = new bytes32[](count);
-        for (uint256 k; k < count; ++k) {
-            (uint256 state, uint256 size) = ClaimLayout.output(entries, s, k);
-            if (outputs[k].length != size) revert OutputSizeMismatch(k, size, outputs[k].length);
-            roots[k] = MerkleLib.tensorRootCalldata(outputs[k]);
-            // INVARIANT: each posted output is its output state in the committed trace.
-            if (MerkleLib.rootFromCalldata(roots[k], state, outputPaths[k], depth) != traceRoot) {
-                revert OutputNotInTrace(k);
-            }
-        }
-        return keccak256(abi.encode(roots));
     }
 }

@@ -6,9 +6,8 @@
  * public signal.
  */
 import type { IrModel, TensorBounds, TensorId } from '../../ir/types.js'
-import { tensorRange } from '../emit.js'
 import type { PublicLayout, Visibility } from '../layout.js'
-import { type PackLayout, packedElementCount, packLayout, publicSignalCount } from '../packing.js'
+import { type PackLayout, packedElementCount, publicLayouts, publicSignalCount } from '../packing.js'
 import type { PoseidonTables } from './gadgets/poseidon-constants.js'
 import { hashPart } from './hash.js'
 import { type Component, INTERMEDIATE, OUTPUT, type PreCircuit, type Term } from './o1.js'
@@ -32,14 +31,9 @@ export function publicPart(
   tables: PoseidonTables | null,
   weights: DirectWeights | null,
 ): PublicLayout {
-  const inTensors = p.model.inputs.map((i) => ({
-    refs: refs.get(i.id)!,
-    layout: packLayout(refs.get(i.id)!.length, i.lo, i.hi),
-  }))
-  const outTensors = p.model.outputs.map((o) => {
-    const [lo, hi] = tensorRange(p.bounds.get(o.tensor)!)
-    return { refs: refs.get(o.tensor)!, layout: packLayout(refs.get(o.tensor)!.length, lo, hi) }
-  })
+  const layouts = publicLayouts(p.model, p.bounds)
+  const inTensors = p.model.inputs.map((i, k) => ({ refs: refs.get(i.id)!, layout: layouts.inputs[k] }))
+  const outTensors = p.model.outputs.map((o, k) => ({ refs: refs.get(o.tensor)!, layout: layouts.outputs[k] }))
   packPart(pc, main, 'in', inTensors, p.visibility.input, terms, tables)
   packPart(pc, main, 'out', outTensors, p.visibility.output, terms, tables)
   // Declared last, so the weight commitment is the last public signal.

@@ -1,6 +1,7 @@
 import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi } from 'ethers'
 import { CLAIM_STATUSES, PHASES } from '../abi.js'
-import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf } from '../config.js'
+import { outputsHashOf } from '../output.js'
+import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf, packedOutputsOf } from '../config.js'
 import { optimisticArtifacts } from './contracts.js'
 import type { ClaimView, DisputeView, Move } from '../dispute.js'
 import { GameRevertError } from './errors.js'
@@ -68,9 +69,11 @@ export interface SubmitClaimOptions {
    * disputes at the first step (its prefix cannot extend the posted input's).
    */
   inputPacked?: Hex
+  /** The outputs to post, packed (`packOutputs`); by default the trace's own outputs. */
+  outputsPacked?: Hex
 }
 
-/** Posts a claim on `trace`: its packed input (emitted for watchers), its trace root, its outputs proven in it. */
+/** Posts a claim on `trace`: its packed input (emitted for watchers), its trace root, its packed outputs proven in it. */
 export async function submitClaim(
   game: Contract,
   modelId: Hex,
@@ -82,10 +85,11 @@ export async function submitClaim(
   // Siblings of each output state in the full trace tree.
   const paths = trace.layout.outputStates.map((s) => merkleProof(full, s))
   const inputPacked = options.inputPacked ?? packedInputOf(trace)
-  const args = [modelId, inputPacked, trace.traceRoot, trace.outputs, paths] as const
+  const outputsPacked = options.outputsPacked ?? packedOutputsOf(trace)
+  const args = [modelId, inputPacked, trace.traceRoot, outputsPacked, paths] as const
   const claimId = await call<Hex>('claim', () => game.claim.staticCall(...args, { value: bond }))
   const claimant = await (game.runner as unknown as { getAddress(): Promise<string> }).getAddress()
-  const key = claimKeyOf(modelId, trace, claimant, inputPacked)
+  const key = { ...claimKeyOf(modelId, trace, claimant, inputPacked), outputsHash: outputsHashOf(outputsPacked) }
   return { claimId, key, inputPacked, ...(await send('claim', () => game.claim(...args, { value: bond }))) }
 }
 

@@ -2,6 +2,7 @@ import type { EventLog } from 'ethers'
 import type { ClaimKey } from '../config.js'
 import { packedInputSize, unpackInputStates } from '../input.js'
 import type { TraceLayout } from '../layout.js'
+import { unpackOutputs } from '../output.js'
 import type { Hex } from '../../util/hex.js'
 import { ClaimInputError } from './errors.js'
 
@@ -16,18 +17,20 @@ export interface PostedClaim {
   inputs: bigint[][]
   /** The input as posted (packed); `key.inputHash` is its keccak256. */
   inputPacked: Hex
-  /** The claimed output tensors. */
+  /** The claimed output tensors, unpacked. */
   outputs: bigint[][]
+  /** The outputs as posted (packed); `key.outputsHash` is its keccak256. */
+  outputsPacked: Hex
   blockNumber: number
 }
 
-/** The key, packed input and outputs of a `ClaimSubmitted` log, copied out of ethers' Result into plain values. */
-export function claimFromLog(log: EventLog): { claimId: Hex; key: ClaimKey; input: Hex; outputs: bigint[][] } {
+/** The key, packed input and packed outputs of a `ClaimSubmitted` log, copied out of ethers' Result into plain values. */
+export function claimFromLog(log: EventLog): { claimId: Hex; key: ClaimKey; input: Hex; outputs: Hex } {
   const { claimId, key, input, outputs } = log.args as unknown as {
     claimId: Hex
     key: ClaimKey
     input: Hex
-    outputs: bigint[][]
+    outputs: Hex
   }
   const k: ClaimKey = {
     modelId: key.modelId,
@@ -37,7 +40,7 @@ export function claimFromLog(log: EventLog): { claimId: Hex; key: ClaimKey; inpu
     outputsHash: key.outputsHash,
     claimant: key.claimant,
   }
-  return { claimId, key: k, input, outputs: outputs.map((o) => [...o]) }
+  return { claimId, key: k, input, outputs }
 }
 
 /**
@@ -51,7 +54,10 @@ function postedInputs(layout: TraceLayout, claimId: Hex, input: Hex): bigint[][]
   return unpackInputStates(layout, input)
 }
 
-/** The posted claim of a `ClaimSubmitted` log, its input unpacked by `layout`; throws when the input does not fit it. */
+/**
+ * The posted claim of a `ClaimSubmitted` log, its input and outputs unpacked by `layout`; throws
+ * when they do not fit it (the game checked both, so only a log of another model's layout can).
+ */
 export function postedClaim(log: EventLog, layout: TraceLayout): PostedClaim {
   const { claimId, key, input, outputs } = claimFromLog(log)
   return {
@@ -59,7 +65,8 @@ export function postedClaim(log: EventLog, layout: TraceLayout): PostedClaim {
     key,
     inputs: postedInputs(layout, claimId, input),
     inputPacked: input,
-    outputs,
+    outputs: unpackOutputs(layout.outputLayouts, outputs),
+    outputsPacked: outputs,
     blockNumber: log.blockNumber,
   }
 }

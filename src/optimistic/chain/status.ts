@@ -7,6 +7,8 @@ import { queryLogs } from './logs.js'
 import type { Hex } from '../../util/hex.js'
 import { ClaimNotFoundError } from './errors.js'
 import { claimFromLog } from './posted.js'
+import { PACK_BITS, type PackLayout } from '../../ir/packing.js'
+import { unpackOutputs } from '../output.js'
 import { claimLog, gameNow } from './remote.js'
 
 export interface ClaimStatusParameters {
@@ -41,14 +43,32 @@ export interface ClaimStatusReturnType {
  * A claim as the chain sees it: its record, claimed outputs, window and every dispute opened
  * against it. Read-only (any provider); throws ClaimNotFoundError when the game never saw it.
  */
+/** The pack layouts of a registered model's outputs, from its on-chain config. */
+function outputLayoutsOf(config: {
+  outputStates: readonly bigint[]
+  stateSizes: readonly bigint[]
+  outputLayouts: readonly { laneBits: bigint; lo: bigint }[]
+}): PackLayout[] {
+  return config.outputLayouts.map((l, k) => {
+    const laneBits = Number(l.laneBits)
+    return {
+      count: Number(config.stateSizes[Number(config.outputStates[k])]),
+      laneBits,
+      lo: l.lo,
+      lanesPerElement: Math.floor(PACK_BITS / laneBits),
+    }
+  })
+}
+
 export async function claimStatus({ game, claimId, fromBlock }: ClaimStatusParameters): Promise<ClaimStatusReturnType> {
   const provider = game.runner!.provider!
   const log = await claimLog(game, claimId, { fromBlock })
   if (!log) throw new ClaimNotFoundError({ claimId, gameAddress: String(game.target) })
   const record = await readClaim(game, claimId)
-  const { key, outputs } = claimFromLog(log)
+  const { key, outputs: packed } = claimFromLog(log)
   // The window is the model's configured one at claim time: the game keeps it per model.
   const config = await game.model(key.modelId)
+  const outputs = unpackOutputs(outputLayoutsOf(config), packed)
   const closesAt = record.createdAt + (config.challengeWindow as bigint)
   const now = await gameNow(provider)
   const challenged = await queryLogs(
