@@ -201,3 +201,20 @@ export {
 export { estimateOnchainGas, type OnchainGasEstimate, ONCHAIN_GAS_BUDGET } from './onchain/gas.js'
 export { encodeProgram as encodeOnchainProgram } from './onchain/encode.js'
 export { OnchainEncodeError, OnchainRevertError } from './onchain/errors.js'
+
+// serve (issue 18): proving as a service — an HTTP prover with a job queue, embedded or on Redis (BullMQ).
+export { proveInMemory, type ProveInMemoryParameters, type ProveInMemoryReturnType } from './prove/prove.js'
+export {
+  createProverService,
+  startWorker,
+  jobId as proofJobId,
+  type ProverService,
+  type ProverServiceOptions,
+  type WorkerOptions as ProofWorkerOptions,
+  type WorkerHandle as ProofWorkerHandle,
+  type JobView as ProofJobView,
+  type JobResult as ProofJobResult,
+  QueueFullError,
+  JobTimeoutError,
+  UnknownModelError,
+} from './serve/index.js'

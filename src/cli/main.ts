@@ -12,6 +12,8 @@ import { compile, inspect, quantize } from './verbs/model.js'
 import { op } from './verbs/op.js'
 import { calldata, exportVerifierVerb, prove, run, verify } from './verbs/proof.js'
 import { setup } from './verbs/setup.js'
+// serve (issue 18): the prover service and its workers.
+import { serve, worker } from './verbs/serve.js'
 
 /** The command tree: groups down to leaf verbs, each leaf with its own usage, flags and help. */
 export const COMMAND_TREE: Group = {
@@ -30,6 +32,9 @@ export const COMMAND_TREE: Group = {
     'export-verifier': exportVerifierVerb,
     op,
     demo,
+    // serve (issue 18): proving as a service.
+    serve,
+    worker,
   },
 }
 

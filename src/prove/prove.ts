@@ -13,6 +13,7 @@ import { MissingArtifactError, ToolError } from './errors.js'
 import { type ModelSource, resolveModel } from '../model.js'
 import type { BuildManifest, Manifest } from './manifest.js'
 import { proofPaths } from './paths.js'
+import type { SnarkjsGroth16Proof } from './proof.js'
 import { checkArtifacts } from './build-folder.js'
 
 /** The circuit's witness disagrees with the reference executor: a compiler bug, never a user error. */
@@ -75,17 +76,49 @@ export interface ProveModelReturnType extends RunModelReturnType {
   proveMs: number
 }
 
+/** What output.json holds: the proven outputs as real values and as the circuit's integers. */
+export interface ProofOutputJson {
+  output_data: number[][]
+  probabilities?: (number[] | null)[]
+  output_ints: string[][]
+  output_scales: number[]
+  output_zero_points: number[]
+  model_id: string
+  public_signal_count: number
+  insecure_setup: boolean
+}
+
+export interface ProveInMemoryParameters {
+  /** A loaded model (proving it again reuses its compiled witness generator) or its build folder. */
+  model: ModelSource
+  input: unknown
+  progress?: Progress
+  /**
+   * The proving key's bytes, read once and checked by the caller against the manifest
+   * (`checkArtifactBytes(dir, manifest, 'zkey', bytes)`) together with the witness artifacts:
+   * a long-lived prover (src/serve) then neither rereads nor rehashes them on every proof.
+   * Without it, the artifacts are checked on disk and the key is read from its file.
+   */
+  zkey?: Uint8Array
+}
+
+export interface ProveInMemoryReturnType extends ProveModelReturnType {
+  proof: SnarkjsGroth16Proof
+  /** output.json's content. */
+  output: ProofOutputJson
+}
+
 /**
- * Proves that the compiled model maps the input to its output. The public signals of the
- * proof must equal those computed from the reference executor; any difference is a
- * compiler bug and is reported as such instead of producing a proof of something else.
+ * Proves that the compiled model maps the input to its output, writing nothing: proveModel
+ * writes what this returns, the prover service sends it. The public signals of the proof must
+ * equal those computed from the reference executor; any difference is a compiler bug and is
+ * reported as such instead of producing a proof of something else.
  */
-export async function proveModel(p: ProveModelParameters): Promise<ProveModelReturnType> {
+export async function proveInMemory(p: ProveInMemoryParameters): Promise<ProveInMemoryReturnType> {
   const progress = p.progress ?? silentProgress
   // Refuses an optimistic build (no circuit) before running anything.
   const model = await resolveModel(p.model, { target: 'zk' })
   const { paths, dir, manifest } = model
-  await checkProofDir(p.outDir)
   const run = { ...(await runModel({ model, input: p.input })), manifest }
   if (!run.manifest.setup)
     throw new MissingArtifactError({
@@ -95,15 +128,16 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
   // A truncated or foreign key, or a witness generator (circom's wasm, the direct build's wire
   // map) from another compile, is named here
   // rather than failing inside snarkjs or blamed on veriml as a witness mismatch.
-  await checkArtifacts(dir, run.manifest, ['wasm', 'witnessJs', 'wires', 'zkey'])
+  if (p.zkey === undefined) await checkArtifacts(dir, run.manifest, ['wasm', 'witnessJs', 'wires', 'zkey'])
   const expected = (await publicSignals(run.manifest.layout, run.inputs, run.outputs)).map(String)
   let t = performance.now()
   const calculate = await model.witness()
   const wtns = { type: 'mem' as const, data: await progress.step('witness', () => calculate(run.inputs)) }
   const witnessMs = performance.now() - t
   t = performance.now()
+  const zkey = p.zkey === undefined ? paths.zkey : { type: 'mem' as const, data: p.zkey }
   const { proof, publicSignals: signals } = await progress
-    .step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(paths.zkey, wtns))
+    .step(`proving (${run.manifest.constraintCount} constraints)`, () => snarkjs.groth16.prove(zkey, wtns))
     .catch((cause: unknown) => {
       throw new ToolError({
         tool: 'snarkjs',
@@ -124,23 +158,32 @@ export async function proveModel(p: ProveModelParameters): Promise<ProveModelRet
       details: ['This is a veriml bug: please report it with the model and input.'],
     })
   }
+  const output: ProofOutputJson = {
+    output_data: run.real,
+    ...(run.probabilities ? { probabilities: run.probabilities } : {}),
+    output_ints: run.outputs.map((o) => o.map(String)),
+    output_scales: run.ir.outputs.map((o) => o.quant.scale),
+    output_zero_points: run.ir.outputs.map((o) => o.quant.zeroPoint),
+    model_id: run.manifest.modelId,
+    public_signal_count: signals.length,
+    insecure_setup: run.manifest.setup.insecure,
+  }
+  return { ...run, publicSignals: signals, witnessMs, proveMs, proof: proof as SnarkjsGroth16Proof, output }
+}
+
+/** proveInMemory, then proof.json, public.json and output.json written to `outDir`. */
+export async function proveModel(p: ProveModelParameters): Promise<ProveModelReturnType> {
+  // Refuses an optimistic build (no circuit), then an unusable --out, before running anything.
+  const model = await resolveModel(p.model, { target: 'zk' })
+  await checkProofDir(p.outDir)
+  const { proof, output, ...run } = await proveInMemory({ model, input: p.input, progress: p.progress })
   const out = proofPaths(p.outDir)
-  const insecure = run.manifest.setup.insecure
   await writeProofFiles(p.outDir, async () => {
     await writeJsonAtomic(out.proof, proof)
-    await writeJsonAtomic(out.public, signals)
-    await writeJsonAtomic(out.output, {
-      output_data: run.real,
-      ...(run.probabilities ? { probabilities: run.probabilities } : {}),
-      output_ints: run.outputs.map((o) => o.map(String)),
-      output_scales: run.ir.outputs.map((o) => o.quant.scale),
-      output_zero_points: run.ir.outputs.map((o) => o.quant.zeroPoint),
-      model_id: run.manifest.modelId,
-      public_signal_count: signals.length,
-      insecure_setup: insecure,
-    })
+    await writeJsonAtomic(out.public, run.publicSignals)
+    await writeJsonAtomic(out.output, output)
   })
-  return { ...run, publicSignals: signals, witnessMs, proveMs }
+  return run
 }
 
 /** --out of prove: absent or a folder; checked before the witness is computed. */

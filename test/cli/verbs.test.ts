@@ -37,6 +37,9 @@ describe('the command tree', () => {
       'op withdraw',
       'op demo',
       'demo',
+      // serve (issue 18)
+      'serve',
+      'worker',
     ])
     for (const l of LEAVES) expect(l.verb.usage.startsWith(`veriml ${name(l.path)}`), name(l.path)).toBe(true)
   })

@@ -117,6 +117,8 @@ const RULES: Rules = {
       // onchain (issue 17): tiny models executed wholly on chain.
       { name: 'onchain', files: ['src/onchain/'] },
       { name: 'inspect', files: ['src/inspect.ts'] },
+      // serve (issue 18): the prover service, over the proving library and chain calldata.
+      { name: 'serve', files: ['src/serve/'] },
       { name: 'cli', files: ['src/cli/'] },
       { name: 'util', files: ['src/util/'] },
       { name: 'base', files: ['src/errors.ts', 'src/shutdown.ts', 'src/types/'] },
@@ -136,6 +138,8 @@ const RULES: Rules = {
       // onchain (issue 17): its program is IR; it deploys with src/chain's compiler.
       onchain: ['ir', 'chain', 'util'],
       inspect: ['onnx', 'ir', 'quantize', 'circuit', 'prove', 'util', 'onchain'],
+      // serve (issue 18): validates inputs (quantize), proves (prove), encodes calldata (chain).
+      serve: ['ir', 'quantize', 'prove', 'chain', 'util'],
       // Entry points (src/index.ts, src/optimistic/index.ts): everything but the CLI.
       api: [
         'onnx',
@@ -150,6 +154,8 @@ const RULES: Rules = {
         'inspect',
         'util',
         'onchain',
+        // serve (issue 18)
+        'serve',
       ],
       // The top: argument parsing and printing over the whole library.
       cli: [
@@ -165,6 +171,8 @@ const RULES: Rules = {
         'inspect',
         'api',
         'util',
+        // serve (issue 18)
+        'serve',
       ],
     },
   },

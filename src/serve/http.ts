@@ -1,0 +1,165 @@
+/**
+ * The HTTP API on node:http (five routes and a JSON body need no framework):
+ *   POST /v1/models/:id/proofs   body: the input JSON, as `veriml prove --input` reads it
+ *                                → 202 {id, status} (200 when the job already existed)
+ *   GET  /v1/jobs/:id            → queued | proving {progress} | done {result} | failed {error}
+ *   GET  /v1/models, GET /health, GET /metrics (Prometheus text)
+ * The body is the input itself (EZKL `{"input_data": …}` or named form), so `curl -d
+ * @input.json` works; it is not wrapped, since a model input may be called anything.
+ * Every error answers JSON `{error: {name, message, details}}`, redacted, never a stack trace.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { BaseError } from '../errors.js'
+import { IrInputError } from '../ir/errors.js'
+import { redact } from '../util/secrets.js'
+import { QueueFullError, RequestError, UnknownModelError } from './errors.js'
+import { prepareJob } from './job.js'
+import type { ServiceMetrics } from './metrics.js'
+import type { ModelPool } from './models.js'
+import type { ProofQueue } from './queue.js'
+
+export interface ApiOptions {
+  pool: ModelPool
+  queue: ProofQueue
+  metrics: ServiceMetrics
+  /** Undefined: no keys configured, every request allowed. */
+  authorize?: (headers: IncomingMessage['headers']) => boolean
+  /** Largest request body accepted (413 beyond). */
+  maxBodyBytes: number
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+type Reply = { status: number; body: unknown; headers?: Record<string, string> }
+
+export function apiHandler(o: ApiOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    route(o, req)
+      .catch(errorReply)
+      .then((r) => send(res, r))
+  }
+}
+
+async function route(o: ApiOptions, req: IncomingMessage): Promise<Reply> {
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  const path = url.pathname.replace(/\/+$/, '') || '/'
+  const method = req.method ?? 'GET'
+  if (path === '/health') {
+    allow(method, 'GET')
+    return { status: 200, body: { status: 'ok', queue: o.queue.kind, models: o.pool.models.length } }
+  }
+  if (o.authorize && !o.authorize(req.headers))
+    throw new RequestError({
+      status: 401,
+      problem: 'missing or unknown API key',
+      details: ['Send it as `authorization: Bearer KEY` or `x-api-key: KEY`.'],
+      headers: { 'www-authenticate': 'Bearer' },
+    })
+  if (path === '/metrics') {
+    allow(method, 'GET')
+    const text = o.metrics.text(await o.queue.depth())
+    return { status: 200, body: text, headers: { 'content-type': 'text/plain; version=0.0.4' } }
+  }
+  if (path === '/v1/models') {
+    allow(method, 'GET')
+    return { status: 200, body: { models: o.pool.models.map(describeModel) } }
+  }
+  const submit = /^\/v1\/models\/([^/]+)\/proofs$/.exec(path)
+  if (submit) {
+    allow(method, 'POST')
+    const served = o.pool.get(decodeURIComponent(submit[1]))
+    const input = await readJson(req, o.maxBodyBytes)
+    const job = prepareJob(served, input)
+    const { view, created } = await o.queue.submit(job.id, job.data)
+    return { status: created ? 202 : 200, body: view, headers: { location: `/v1/jobs/${view.id}` } }
+  }
+  const job = /^\/v1\/jobs\/([0-9a-f]{64})$/.exec(path)
+  if (job) {
+    allow(method, 'GET')
+    const view = await o.queue.get(job[1])
+    if (!view)
+      throw new RequestError({
+        status: 404,
+        problem: `no job ${job[1]}`,
+        details: ['Finished jobs are kept for the TTL (--ttl) only: submit the input again.'],
+      })
+    return { status: 200, body: view }
+  }
+  throw new RequestError({ status: 404, problem: `no route ${method} ${path}` })
+}
+
+const allow = (method: string, allowed: string) => {
+  if (method !== allowed)
+    throw new RequestError({ status: 405, problem: `${method} is not allowed here`, headers: { allow: allowed } })
+}
+
+function describeModel(m: ModelPool['models'][number]) {
+  const { ir, manifest } = m.model
+  return {
+    id: m.id,
+    name: m.name,
+    inputs: ir.inputs.map((i) => ({ name: i.name, shape: i.shape })),
+    outputs: ir.outputs.map((o) => o.name),
+    constraints: manifest.constraintCount,
+    insecureSetup: manifest.setup?.insecure ?? null,
+  }
+}
+
+/** The body as JSON, refused past `limit` bytes (413) without reading the rest, or when not JSON (400). */
+async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+  const tooLarge = () =>
+    new RequestError({
+      status: 413,
+      problem: `request body larger than ${limit} bytes`,
+      headers: { connection: 'close' },
+    })
+  if (Number(req.headers['content-length'] ?? 0) > limit) throw tooLarge()
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limit) throw tooLarge()
+    chunks.push(chunk)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new RequestError({
+      status: 400,
+      problem: 'request body is not valid JSON',
+      details: ['Send the input as `veriml prove --input` reads it: {"input_data": [[…]]} or {"NAME": […]}.'],
+    })
+  }
+}
+
+function errorReply(error: unknown): Reply {
+  const status =
+    error instanceof RequestError || error instanceof UnknownModelError || error instanceof QueueFullError
+      ? error.status
+      : error instanceof IrInputError
+        ? 400
+        : 500
+  const headers =
+    error instanceof RequestError
+      ? error.headers
+      : error instanceof QueueFullError
+        ? { 'retry-after': String(error.retryAfterSeconds) }
+        : undefined
+  const body =
+    error instanceof BaseError
+      ? { name: error.name, message: redact(error.shortMessage), details: error.details.map(redact) }
+      : // Not ours: its message may be anything; the client gets no internals.
+        { name: 'InternalError', message: 'internal error', details: [] }
+  if (status === 500 && !(error instanceof BaseError)) console.error(redact(String((error as Error)?.stack ?? error)))
+  return { status, body: { error: body }, headers }
+}
+
+function send(res: ServerResponse, r: Reply): void {
+  const text = typeof r.body === 'string' ? r.body : JSON.stringify(r.body)
+  res.writeHead(r.status, {
+    'content-type': 'application/json',
+    ...r.headers,
+    'content-length': String(Buffer.byteLength(text)),
+  })
+  res.end(text)
+}
