@@ -29,9 +29,10 @@ type ProofJob = Job<JobData, JobResult>
 
 /** The API node's side: adds jobs and reads their state; never proves. */
 export function createRedisQueue(o: RedisQueueOptions): ProofQueue {
-  const connection = connect(o.url)
-  const queue = new Queue<JobData, JobResult>(QUEUE_NAME, { connection })
-  const events = new QueueEvents(QUEUE_NAME, { connection: connect(o.url) })
+  // BullMQ leaves connections it was given open on close(): they are closed here after it.
+  const connections = [connect(o.url), connect(o.url)]
+  const queue = new Queue<JobData, JobResult>(QUEUE_NAME, { connection: connections[0] })
+  const events = new QueueEvents(QUEUE_NAME, { connection: connections[1] })
   const listeners: ((e: FinishedEvent) => void)[] = []
   const emit = (e: FinishedEvent) => listeners.forEach((l) => l(e))
   events.on('completed', ({ jobId, returnvalue }) => {
@@ -83,7 +84,7 @@ export function createRedisQueue(o: RedisQueueOptions): ProofQueue {
     async close() {
       await events.close()
       await queue.close()
-      connection.disconnect()
+      for (const c of connections) c.disconnect()
     },
   }
 }
@@ -134,6 +135,7 @@ export interface WorkerHandle {
 
 /** A worker: takes jobs from Redis and proves them with `processJob`, the embedded queue's code. */
 export async function startRedisWorker(o: RedisWorkerOptions): Promise<WorkerHandle> {
+  const connection = connect(o.url)
   const worker = new Worker<JobData, JobResult>(
     QUEUE_NAME,
     async (job) => {
@@ -149,7 +151,7 @@ export async function startRedisWorker(o: RedisWorkerOptions): Promise<WorkerHan
       }
     },
     {
-      connection: connect(o.url),
+      connection,
       concurrency: o.concurrency,
       lockDuration: o.lockMs,
       stalledInterval: o.lockMs,
@@ -158,5 +160,10 @@ export async function startRedisWorker(o: RedisWorkerOptions): Promise<WorkerHan
   )
   worker.on('error', () => {})
   await worker.waitUntilReady()
-  return { close: () => worker.close() }
+  return {
+    async close() {
+      await worker.close()
+      connection.disconnect()
+    },
+  }
 }
