@@ -55,6 +55,8 @@ const FAST = [
   'test/onnx/attention-mask-paths.test.ts',
   // misc16: Sqrt in a QDQ model, one table, against onnxruntime.
   'test/quantize/fixed-sqrt.test.ts',
+  // serve (issue 18): the prover service's pure parts (API keys, job ids, metrics text).
+  'test/serve/parts.test.ts',
 ]
 
 export default defineConfig({

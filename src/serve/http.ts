@@ -1,7 +1,7 @@
 /**
  * The HTTP API on node:http (five routes and a JSON body need no framework):
- *   POST /v1/models/:id/proofs   body: the input JSON, as `veriml prove --input` reads it
- *                                → 202 {id, status} (200 when the job already existed)
+ *   POST /v1/models/:id/proofs[?onchain=true]   body: the input JSON, as `veriml prove --input`
+ *                                reads it → 202 {id, status} (200 when the job already existed)
  *   GET  /v1/jobs/:id            → queued | proving {progress} | done {result} | failed {error}
  *   GET  /v1/models, GET /health, GET /metrics (Prometheus text)
  * The body is the input itself (EZKL `{"input_data": …}` or named form), so `curl -d
@@ -13,9 +13,10 @@ import { BaseError } from '../errors.js'
 import { IrInputError } from '../ir/errors.js'
 import { redact } from '../util/secrets.js'
 import { QueueFullError, RequestError, UnknownModelError } from './errors.js'
-import { prepareJob } from './job.js'
+import { type JobView, prepareJob } from './job.js'
 import type { ServiceMetrics } from './metrics.js'
 import type { ModelPool } from './models.js'
+import type { OnchainSubmitter } from './onchain.js'
 import type { ProofQueue } from './queue.js'
 
 export interface ApiOptions {
@@ -26,6 +27,8 @@ export interface ApiOptions {
   authorize?: (headers: IncomingMessage['headers']) => boolean
   /** Largest request body accepted (413 beyond). */
   maxBodyBytes: number
+  /** Configured with --rpc: `?onchain=true` sends the proof to the model's registry. */
+  onchain?: OnchainSubmitter
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -69,9 +72,21 @@ async function route(o: ApiOptions, req: IncomingMessage): Promise<Reply> {
     allow(method, 'POST')
     const served = o.pool.get(decodeURIComponent(submit[1]))
     const input = await readJson(req, o.maxBodyBytes)
+    const onchain = onchainFlag(url)
+    if (onchain && !o.onchain)
+      throw new RequestError({
+        status: 400,
+        problem: 'on-chain submission is not configured on this service',
+        details: ['Start it with `veriml serve DIR --rpc URL` (the key from VERIML_PRIVATE_KEY).'],
+      })
     const job = prepareJob(served, input)
     const { view, created } = await o.queue.submit(job.id, job.data)
-    return { status: created ? 202 : 200, body: view, headers: { location: `/v1/jobs/${view.id}` } }
+    if (onchain) o.onchain?.request(view)
+    return {
+      status: created ? 202 : 200,
+      body: withOnchain(o, view),
+      headers: { location: `/v1/jobs/${view.id}` },
+    }
   }
   const job = /^\/v1\/jobs\/([0-9a-f]{64})$/.exec(path)
   if (job) {
@@ -83,9 +98,22 @@ async function route(o: ApiOptions, req: IncomingMessage): Promise<Reply> {
         problem: `no job ${job[1]}`,
         details: ['Finished jobs are kept for the TTL (--ttl) only: submit the input again.'],
       })
-    return { status: 200, body: view }
+    return { status: 200, body: withOnchain(o, view) }
   }
   throw new RequestError({ status: 404, problem: `no route ${method} ${path}` })
+}
+
+/** `?onchain=true` (or 1); the body stays the input file as is. */
+function onchainFlag(url: URL): boolean {
+  const v = url.searchParams.get('onchain')
+  if (v === null || v === 'false' || v === '0') return false
+  if (v === '' || v === 'true' || v === '1') return true
+  throw new RequestError({ status: 400, problem: `onchain must be true or false; got ${JSON.stringify(v)}` })
+}
+
+const withOnchain = (o: ApiOptions, view: JobView) => {
+  const onchain = o.onchain?.status(view.id)
+  return onchain ? { ...view, onchain } : view
 }
 
 const allow = (method: string, allowed: string) => {

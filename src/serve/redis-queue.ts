@@ -55,10 +55,10 @@ export function createRedisQueue(o: RedisQueueOptions): ProofQueue {
     async submit(id, data) {
       const existing = await getJob(id)
       if (existing) {
-        const view = await jobView(existing)
+        const view = await jobView(existing, o.ttlSeconds)
         if (view && view.status.state !== 'failed') return { view, created: false }
-        // A failed job is proven afresh on a new submission.
-        if (view) await existing.remove()
+        // A failed or expired job is proven afresh: BullMQ would take an add of its id for a duplicate.
+        await existing.remove().catch(() => {})
       }
       checkBound(await counts(), o.maxQueued, o.retryAfter?.() ?? 1)
       const job = await queue.add('prove', data, {
@@ -69,13 +69,13 @@ export function createRedisQueue(o: RedisQueueOptions): ProofQueue {
         removeOnFail: { age: o.ttlSeconds },
       })
       return {
-        view: { id, modelId: data.modelId, status: (await jobView(job))?.status ?? { state: 'queued' } },
+        view: { id, modelId: data.modelId, status: (await jobView(job, o.ttlSeconds))?.status ?? { state: 'queued' } },
         created: true,
       }
     },
     async get(id) {
       const job = await getJob(id)
-      return job && jobView(job)
+      return job && jobView(job, o.ttlSeconds)
     },
     depth: counts,
     onFinished(listener) {
@@ -89,8 +89,12 @@ export function createRedisQueue(o: RedisQueueOptions): ProofQueue {
   }
 }
 
-/** The client's view of a BullMQ job; undefined once it is gone (removed since read). */
-async function jobView(job: ProofJob): Promise<JobView | undefined> {
+/**
+ * The client's view of a BullMQ job; undefined once it is gone, or finished more than the TTL
+ * ago (BullMQ removes aged jobs only when another job finishes: the TTL holds here regardless).
+ */
+async function jobView(job: ProofJob, ttlSeconds: number): Promise<JobView | undefined> {
+  if (job.finishedOn !== undefined && Date.now() - job.finishedOn > ttlSeconds * 1000) return undefined
   const state = await job.getState()
   const status = ((): JobStatus | undefined => {
     switch (state) {

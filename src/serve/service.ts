@@ -2,13 +2,14 @@
  * The prover service's two entry points: createProverService (an HTTP API node, with its
  * workers in-process when no Redis is given) and startWorker (a BullMQ worker process).
  */
-import { type Server, createServer } from 'node:http'
+import { type RequestListener, type Server, createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { apiKeyCheck } from './auth.js'
 import { DEFAULT_MAX_BODY_BYTES, apiHandler } from './http.js'
 import { createMemoryQueue } from './memory-queue.js'
 import { createMetrics } from './metrics.js'
 import { loadModels } from './models.js'
+import { type OnchainOptions, createOnchainSubmitter } from './onchain.js'
 import { DEFAULT_QUEUE_SETTINGS, type ProofQueue, type QueueSettings } from './queue.js'
 import { type WorkerHandle, createRedisQueue, startRedisWorker } from './redis-queue.js'
 
@@ -27,6 +28,8 @@ export interface ProverServiceOptions {
   /** Accepted API keys; none: the API is open. */
   apiKeys?: readonly string[]
   maxBodyBytes?: number
+  /** Enables `?onchain=true`: proofs sent to each model's registry (DIR/deployment.json) through this endpoint. */
+  onchain?: OnchainOptions
 }
 
 export interface ProverService {
@@ -50,19 +53,23 @@ export async function createProverService(o: ProverServiceOptions): Promise<Prov
       ? createMemoryQueue({ ...settings, pool, concurrency, retryAfter })
       : createRedisQueue({ ...settings, url: o.redisUrl, retryAfter })
   queue.onFinished((e) => metrics.finished(e.ok, e.proveMs))
-  const handler = apiHandler({
-    pool,
-    queue,
-    metrics,
-    authorize: apiKeyCheck(o.apiKeys ?? []),
-    maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-  })
-  const server = createServer(handler)
   const host = o.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(o.port ?? 8080, host, () => resolve())
-  })
+  let server: Server
+  try {
+    const handler = apiHandler({
+      pool,
+      queue,
+      metrics,
+      authorize: apiKeyCheck(o.apiKeys ?? []),
+      maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      onchain: o.onchain && (await createOnchainSubmitter(o.onchain, pool, queue)),
+    })
+    server = await listen(handler, o.port ?? 8080, host)
+  } catch (error) {
+    // A bad deployment.json or a port in use: the queue (its Redis connections) is not left open.
+    await queue.close()
+    throw error
+  }
   const { port } = server.address() as AddressInfo
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   return {
@@ -77,6 +84,15 @@ export async function createProverService(o: ProverServiceOptions): Promise<Prov
       await queue.close()
     },
   }
+}
+
+async function listen(handler: RequestListener, port: number, host: string): Promise<Server> {
+  const server = createServer(handler)
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  })
+  return server
 }
 
 export interface WorkerOptions {

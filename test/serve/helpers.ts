@@ -121,8 +121,9 @@ export async function post(
   model: string,
   body: unknown,
   headers: Record<string, string> = {},
+  query = '',
 ): Promise<{ status: number; headers: Headers; json: JobView & { error?: { name: string; message: string } } }> {
-  const r = await fetch(`${url}/v1/models/${model}/proofs`, {
+  const r = await fetch(`${url}/v1/models/${model}/proofs${query}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),

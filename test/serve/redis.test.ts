@@ -47,8 +47,8 @@ describe.skipIf(!redisServer)('prover service on Redis, worker processes', () =>
     await shutdown()
   })
 
-  const startApi = (maxQueued: number) =>
-    createProverService({ models: [tiny, mnist], port: 0, redisUrl: redis.url, queue: { maxQueued } })
+  const startApi = (maxQueued: number, ttlSeconds = 3600) =>
+    createProverService({ models: [tiny, mnist], port: 0, redisUrl: redis.url, queue: { maxQueued, ttlSeconds } })
   const startWorker = () => startCli(['worker', tiny, mnist, '--redis', redis.url, '--lock-timeout', '1'])
 
   it('queues jobs with no worker; a duplicate is the same job; one past the bound is refused with 429 and Retry-After', async () => {
@@ -94,6 +94,16 @@ describe.skipIf(!redisServer)('prover service on Redis, worker processes', () =>
     const metrics = await (await fetch(`${api!.url}/metrics`)).text()
     expect(metrics).toMatch(/^veriml_queue_jobs\{state="active"\} 0$/m)
     expect(metrics).toMatch(/^veriml_jobs_failed_total 0$/m)
+  })
+
+  it('a job finished longer ago than the TTL is gone, and the same input is proven afresh', async () => {
+    await api!.close()
+    api = await startApi(100, 1)
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    expect((await fetch(`${api.url}/v1/jobs/${tinyJobs[0]}`)).status).toBe(404)
+    const r = await post(api.url, 'tiny', input(1))
+    expect(r).toMatchObject({ status: 202, json: { id: tinyJobs[0] } })
+    expect(await verifiesWithSnarkjs(tiny, await waitJob(api.url, r.json.id))).toBe(true)
   })
 
   it('a worker stopped with SIGTERM exits 0', async () => {

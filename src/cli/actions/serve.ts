@@ -1,7 +1,8 @@
 import { createProverService, startWorker } from '../../serve/service.js'
 import { readApiKeys } from '../../serve/auth.js'
 import { registerSecret } from '../../util/secrets.js'
-import { type Flags, intFlag, stringFlag } from '../flags.js'
+import { privateKeyFlag } from '../chain-flags.js'
+import { type Flags, intFlag, stringFlag, urlFlag } from '../flags.js'
 import { UsageError } from '../format.js'
 import type { Verb } from '../verb.js'
 
@@ -11,6 +12,9 @@ export async function serve(dirs: string[], flags: Flags, verb: Verb): Promise<n
   requireDirs(dirs, verb)
   const redisUrl = redisFlag(flags)
   const apiKeys = await readApiKeys({ file: stringFlag(flags, 'api-keys-file', { what: 'FILE' }) })
+  const rpcUrl = urlFlag(flags, 'rpc')
+  // Checked now (a malformed key is a usage error at start, not a failed job later).
+  const privateKey = rpcUrl === undefined ? undefined : privateKeyFlag(flags)
   const service = await createProverService({
     models: dirs,
     port: intFlag(flags, 'port', { min: 0, max: 65535 }) ?? 8080,
@@ -18,6 +22,7 @@ export async function serve(dirs: string[], flags: Flags, verb: Verb): Promise<n
     redisUrl,
     concurrency: intFlag(flags, 'concurrency', { min: 1, max: 256 }) ?? 1,
     apiKeys,
+    ...(rpcUrl === undefined ? {} : { onchain: { rpcUrl, privateKey } }),
     queue: {
       ...optional('maxQueued', intFlag(flags, 'max-queued', { min: 1, max: 1_000_000 })),
       ...optional('timeoutSeconds', intFlag(flags, 'job-timeout', { min: 0, max: 86_400 })),
@@ -25,8 +30,11 @@ export async function serve(dirs: string[], flags: Flags, verb: Verb): Promise<n
     },
   })
   const mode = redisUrl ? `jobs in ${printable(redisUrl)}` : 'embedded queue'
+  const onchain = rpcUrl ? `, on-chain via ${rpcUrl}` : ''
   const keys = apiKeys.length > 0 ? `, ${apiKeys.length} API key${apiKeys.length === 1 ? '' : 's'}` : ''
-  console.log(`veriml serve: ${service.url} (${dirs.length} model${dirs.length === 1 ? '' : 's'}, ${mode}${keys})`)
+  console.log(
+    `veriml serve: ${service.url} (${dirs.length} model${dirs.length === 1 ? '' : 's'}, ${mode}${keys}${onchain})`,
+  )
   await untilSignal()
   await service.close()
   return 0

@@ -1,3 +1,4 @@
+import { FLAG } from '../flags.js'
 import { lazyVerb, type Verb } from '../verb.js'
 
 /** The prover service's verbs (issue 18): usage, summary and flags. What they do is in actions/serve.ts. */
@@ -8,7 +9,7 @@ const jobTimeout = { type: 'string', help: 'seconds a job may prove before it fa
 export const serve: Verb = lazyVerb(
   {
     usage:
-      'veriml serve DIR… [--port 8080] [--host 127.0.0.1] [--redis URL] [--concurrency N] [--max-queued N] [--job-timeout S] [--ttl S] [--api-keys-file F]',
+      'veriml serve DIR… [--port 8080] [--host 127.0.0.1] [--redis URL] [--concurrency N] [--max-queued N] [--job-timeout S] [--ttl S] [--api-keys-file F] [--rpc URL [--private-key KEY]]',
     summary: 'an HTTP prover: POST /v1/models/ID/proofs, GET /v1/jobs/ID (embedded queue, or BullMQ on Redis)',
     flags: {
       port: { type: 'string', help: 'TCP port (default 8080; 0: any free port)' },
@@ -25,6 +26,11 @@ export const serve: Verb = lazyVerb(
         type: 'string',
         help: 'accepted API keys, one a line (also env VERIML_API_KEYS, comma-separated); none: the API is open',
       },
+      rpc: {
+        ...FLAG.rpc,
+        help: 'JSON-RPC endpoint for `?onchain=true`: proofs sent to the registry in each DIR/deployment.json',
+      },
+      'private-key': FLAG['private-key'],
     },
   },
   async () => (await import('../actions/serve.js')).serve,
