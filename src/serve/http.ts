@@ -40,6 +40,8 @@ export function apiHandler(o: ApiOptions): (req: IncomingMessage, res: ServerRes
     route(o, req)
       .catch(errorReply)
       .then((r) => send(res, r))
+      // The client went away before its answer: nothing to tell anyone.
+      .catch(() => res.destroy())
   }
 }
 

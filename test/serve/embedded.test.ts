@@ -1,6 +1,8 @@
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type ProverService, createProverService } from '../../src/serve/service.js'
 import { shutdown } from '../../src/shutdown.js'
+import { cliInProcess as cli } from '../helpers/cli.js'
 import { TINY_INPUT, buildTiny, getJob, post, startCli, tmp, verifiesWithSnarkjs, waitJob } from './helpers.js'
 
 /** The prover service in its embedded mode (no Redis): HTTP API and workers in one process. */
@@ -119,6 +121,24 @@ describe('prover service, embedded queue: timeout and TTL', () => {
       await quick.close()
       await shutdown()
     }
+  })
+})
+
+describe('veriml serve and worker: refused before anything starts', () => {
+  it('names what is missing or wrong, with the usage', async () => {
+    const noDir = await cli('serve')
+    expect(noDir).toMatchObject({ code: 2, stdout: '' })
+    expect(noDir.stderr).toContain('expected one or more build folders')
+    const notBuilt = await cli('serve', join(await tmp('none'), 'nothing'), '--port', '0')
+    expect(notBuilt.code).toBe(1)
+    expect(notBuilt.stderr).toMatch(/is not a compiled model/)
+    const noRedis = await cli('worker', 'build')
+    expect(noRedis).toMatchObject({ code: 2 })
+    expect(noRedis.stderr).toContain('--redis URL is required')
+    const http = await cli('worker', 'build', '--redis', 'http://127.0.0.1:6379')
+    expect(http.stderr).toContain('--redis must be a URL like redis://127.0.0.1:6379')
+    const port = await cli('serve', 'build', '--port', '70000')
+    expect(port.stderr).toContain('--port must be an integer from 0 to 65535')
   })
 })
 
