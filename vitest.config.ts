@@ -46,6 +46,8 @@ const FAST = [
   'test/quantize/softmax-values.test.ts',
   // Requant clamps narrowed to where a table varies (exact; smaller tables in the circuit).
   'test/quantize/lookup-clamps.test.ts',
+  // onchain (issue 17): the on-chain program's encoding and the IR-only gas estimate (no chain).
+  'test/onchain/encode.test.ts',
 ]
 
 export default defineConfig({

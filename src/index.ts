@@ -184,3 +184,20 @@ export { shutdown } from './shutdown.js'
 
 // The optimistic path (also the subpath `veriml/optimistic`): claims, disputes, agents, deployment.
 export * as optimistic from './optimistic/index.js'
+
+// onchain (issue 17): tiny models executed wholly on chain, one transaction, no proof.
+export {
+  deployOnchainModel,
+  type DeployOnchainModelParameters,
+  type DeployOnchainModelReturnType,
+} from './onchain/deploy.js'
+export {
+  executeOnchain,
+  runOnchain,
+  onchainResultOf,
+  onchainProgramMatches,
+  inputCommitment as onchainInputCommitment,
+} from './onchain/client.js'
+export { estimateOnchainGas, type OnchainGasEstimate, ONCHAIN_GAS_BUDGET } from './onchain/gas.js'
+export { encodeProgram as encodeOnchainProgram } from './onchain/encode.js'
+export { OnchainEncodeError, OnchainRevertError } from './onchain/errors.js'

@@ -14,6 +14,7 @@ import { dequantize, parseInputs, quantizeInputs } from './quantize/input.js'
 import { onnxOutputs } from './quantize/postprocess.js'
 import { quantize } from './quantize/quantize.js'
 import { domainSamples, hasFixedScales } from './quantize/fixed.js'
+import { describeOnchainFit } from './onchain/describe.js'
 
 export interface InspectModelReturnType {
   text: string
@@ -110,6 +111,8 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
           'quantisation error',
           `max |error| ${acc.maxAbsError.toPrecision(3)}, argmax agreement ${(100 * acc.argmaxAgreement).toFixed(1)}% (${acc.samples} samples)`,
         ],
+        // onchain (issue 17): whether the whole model runs in one transaction, and its gas.
+        ['run wholly on chain', describeOnchainFit(ir)],
       ]),
     )
     if (note) lines.push(`note: ${note}`)

@@ -20,6 +20,8 @@ describe('veriml inspect', () => {
     // Public input: 784 pixels × 9 range-check constraints, plus 128 activations.
     expect(r.estimatedConstraints).toBeGreaterThan(784 * 9 + 128 * 20)
     expect(r.estimatedConstraints).toBeLessThan(784 * 9 + 128 * 50 + 1000)
+    // onchain (issue 17): the 784-128-10 MLP runs wholly on chain in one transaction.
+    expect(r.text).toMatch(/run wholly on chain\s+fits: run ≈ \d+\.\d\dM gas/)
   })
 
   it('lists every unsupported node without throwing', async () => {

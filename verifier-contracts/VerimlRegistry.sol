@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVerimlRegistryTypes} from "./IVerimlRegistryTypes.sol";
+import {IVerimlRegistryTypes, IVerimlVerify} from "./IVerimlRegistryTypes.sol";
 import {Owned} from "./Owned.sol";
 
 /// @title VerimlRegistry
@@ -28,6 +28,9 @@ import {Owned} from "./Owned.sol";
 /// `verifyProof(uint[2],uint[2][2],uint[2],uint[N])` takes only static arguments, so its
 /// calldata is the plain concatenation of the words and one registry serves every N with no
 /// extra deployment, no extra call frame and no generated Solidity besides the verifier.
+///
+/// verifyInference is the fallback (declared in IVerimlVerify), written to fit verify + record
+/// in 250k gas for a 2-signal model: see the fallback and the InferenceVerified event.
 contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     /// @notice BN254 scalar field order: public signals are field elements below it.
     uint256 public constant SNARK_SCALAR_FIELD =
@@ -103,29 +106,63 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         emit ModelRegistered(modelId, config.verifier, publicSignalCount, config.inputVisibility, config.outputVisibility);
     }
 
-    /// @notice Verifies a Groth16 proof of an inference of `modelId` and records it.
+    /// @notice verifyInference(bytes32 modelId, uint256[2] a, uint256[2][2] b, uint256[2] c,
+    ///         uint256[] pubSignals) returns (bytes32 inferenceId): verifies a Groth16 proof of an
+    ///         inference of `modelId` and records it. Declared in IVerimlVerify (call it through
+    ///         that interface); a is the proof's A point, b its B point (snarkjs order: each
+    ///         coordinate's c1 before c0), c its C point, pubSignals the input part, output part,
+    ///         then the weight commitment; inferenceId = keccak256(modelId ‖ pubSignals).
     /// @dev Reverts instead of returning false, so that eth_estimateGas finds the real cost:
     ///      snarkjs's verifier answers `false` when short of gas, which a binary search would
     ///      otherwise accept as success at a fraction of the gas needed.
-    /// @param modelId The model.
-    /// @param a The proof's A point.
-    /// @param b The proof's B point (snarkjs order: each coordinate's c1 before c0).
-    /// @param c The proof's C point.
-    /// @param pubSignals The public signals, input part, output part, then the weight commitment.
-    /// @return inferenceId keccak256(modelId ‖ pubSignals), the statement that was proven.
-    function verifyInference(
-        bytes32 modelId,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        uint256[] calldata pubSignals
-    ) external returns (bytes32 inferenceId) {
-        inferenceId = _verified(modelId, a, b, c, pubSignals);
-        // INVARIANT: a statement is recorded once; a replay adds nothing and is refused.
-        if (_inferences[inferenceId].submitter != address(0)) revert InferenceAlreadyRecorded(inferenceId);
-        // msg.sender is never the zero address, so a record is never mistaken for "absent".
-        _inferences[inferenceId] = Inference({submitter: msg.sender, blockNumber: uint64(block.number)});
-        emit InferenceVerified(inferenceId, modelId, msg.sender, pubSignals);
+    ///      Why a fallback and not a function: this is the hot path, and Solidity's dispatcher
+    ///      and ABI decoder cost ~750 gas of it; the budget (verify + record ≤ 250k, of which
+    ///      ~247k are transaction, calldata, precompiles and the storage) has no room for them.
+    ///      The decoding below does what Solidity's does for this signature: any other selector
+    ///      reverts, value reverts (non-payable), a head or an array that does not fit the
+    ///      calldata reverts, trailing calldata is ignored.
+    fallback() external {
+        bytes4 selector = IVerimlVerify.verifyInference.selector;
+        bytes32 modelId;
+        uint256[2] calldata a;
+        uint256[] calldata pubSignals;
+        assembly {
+            // Head: selector, modelId, a (2 words), b (4), c (2), offset of pubSignals = 0x144 bytes.
+            if or(iszero(eq(shr(224, calldataload(0)), shr(224, selector))), lt(calldatasize(), 0x144)) {
+                revert(0, 0)
+            }
+            modelId := calldataload(0x04)
+            a := 0x24
+            let offset := calldataload(0x124)
+            let length := calldataload(add(offset, 0x04))
+            // offset and length below 2^64 (so no sum wraps), items within the calldata.
+            if or(or(gt(offset, 0xffffffffffffffff), gt(length, 0xffffffffffffffff)),
+                  gt(add(add(offset, 0x24), shl(5, length)), calldatasize())) { revert(0, 0) }
+            pubSignals.offset := add(offset, 0x24)
+            pubSignals.length := length
+        }
+        bytes32 inferenceId = _verified(modelId, a, pubSignals);
+        bytes4 replayed = InferenceAlreadyRecorded.selector;
+        assembly {
+            // _inferences[inferenceId]: keccak256(inferenceId ‖ slot of the mapping).
+            mstore(0x00, inferenceId)
+            mstore(0x20, _inferences.slot)
+            let slot := keccak256(0x00, 0x40)
+            // INVARIANT: a statement is recorded once; a replay adds nothing and is refused.
+            if sload(slot) {
+                mstore(0x00, replayed)
+                mstore(0x04, inferenceId)
+                revert(0x00, 0x24)
+            }
+            // Inference{submitter, blockNumber} packed as Solidity packs it: submitter in the
+            // low 160 bits, blockNumber (uint64) above. msg.sender is never the zero address,
+            // so a record is never mistaken for "absent".
+            sstore(slot, or(caller(), shl(160, and(number(), 0xffffffffffffffff))))
+            // InferenceVerified: anonymous, no topic, no data (see its declaration).
+            log0(0x00, 0x00)
+            mstore(0x00, inferenceId)
+            return(0x00, 0x20)
+        }
     }
 
     /// @notice Verifies an inference WITHOUT recording it, and decodes its public output: for a
@@ -145,43 +182,109 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         uint256[2] calldata c,
         uint256[] calldata pubSignals
     ) external view returns (bytes32 inferenceId, int256[] memory outputs) {
-        inferenceId = _verified(modelId, a, b, c, pubSignals);
+        (b, c); // They follow a in calldata, where _verified reads them.
+        inferenceId = _verified(modelId, a, pubSignals);
         Model memory m = _models[modelId];
         if (m.outputVisibility == Visibility.Public) outputs = _unpack(pubSignals, m.inputSignalCount, _outputLayouts[modelId]);
     }
 
     /// @dev The checks both entry points share; returns only for a valid proof of this model.
-    function _verified(
-        bytes32 modelId,
-        uint256[2] calldata a,
-        uint256[2][2] calldata b,
-        uint256[2] calldata c,
-        uint256[] calldata pubSignals
-    ) internal view returns (bytes32 inferenceId) {
-        Model memory m = _models[modelId];
-        // INVARIANT: only registered models have a verifier to trust.
-        if (m.verifier == address(0)) revert ModelNotRegistered(modelId);
-        // INVARIANT: a proof carries exactly the model's signals; another count is another model.
-        if (pubSignals.length != m.publicSignalCount) {
-            revert PublicSignalCountMismatch(modelId, m.publicSignalCount, pubSignals.length);
-        }
-        for (uint256 i = 0; i < pubSignals.length; i++) {
+    ///      b and c are not parameters: a, b and c are static arguments, 8 consecutive words
+    ///      of calldata from a, copied as one block.
+    ///      Every check before the call is folded into one flag (one branch on the hot path);
+    ///      when it is set, _refused names the first failed check in the order they are listed.
+    function _verified(bytes32 modelId, uint256[2] calldata a, uint256[] calldata pubSignals)
+        internal
+        view
+        returns (bytes32 inferenceId)
+    {
+        uint256 word;
+        // Nonzero when a check failed (a word, not a bool: the checks OR raw values into it).
+        uint256 refused;
+        uint256 available;
+        bool answered;
+        bool accepted;
+        assembly {
+            // One read of the packed Model slot (Solidity would read it once per field).
+            mstore(0x00, modelId)
+            mstore(0x20, _models.slot)
+            word := sload(keccak256(0x00, 0x40))
+            let count := and(shr(192, word), 0xffff)
+            let size := shl(5, count)
+            // INVARIANT: only registered models have a verifier to trust.
+            refused := iszero(and(word, 0xffffffffffffffffffffffffffffffffffffffff))
+            // INVARIANT: a proof carries exactly the model's signals; another count is another model.
+            refused := or(refused, xor(pubSignals.length, count))
             // INVARIANT: signals are canonical field elements, so v and v + r (the same field
             // element to the pairing) cannot record the same statement under two ids.
+            let end := add(pubSignals.offset, shl(5, pubSignals.length))
+            for { let i := pubSignals.offset } lt(i, end) { i := add(i, 0x20) } {
+                refused := or(refused, iszero(lt(calldataload(i), SNARK_SCALAR_FIELD)))
+            }
+            // INVARIANT: private weights are the registered ones. The verifier accepts any
+            // commitment signal (it is a public input like the others), so without this check
+            // a proof made with other weights would verify. (Read only for such models.)
+            if and(shr(240, word), 0xff) {
+                mstore(0x20, _weightCommitments.slot)
+                let last := calldataload(sub(end, 0x20))
+                refused := or(refused, xor(sload(keccak256(0x00, 0x40)), last))
+            }
+            // Memory from 0x80: selector ‖ a ‖ b ‖ c ‖ signals is the verifier's calldata
+            // (verifyProof's arguments are all static: the plain concatenation of the words).
+            // The id's preimage modelId ‖ signals is built first in the same place, modelId
+            // over c's last word. Fixed addresses, no allocation: nothing here outlives the
+            // call. The id is keyed on the statement, not the proof bytes:
+            // Groth16 proofs are malleable (anyone can re-randomise one), so a proof-keyed id
+            // would not stop a replay.
+            if iszero(refused) {
+                mstore(0x164, modelId)
+                calldatacopy(0x184, pubSignals.offset, size)
+                inferenceId := keccak256(0x164, add(size, 0x20))
+                // The selector (bits 160..191 of the slot) in the first 4 bytes, then a, b, c.
+                mstore(0x80, shl(224, shr(160, word)))
+                calldatacopy(0x84, a, 0x100)
+                // By the 63/64 rule the verifier gets at most this much gas.
+                available := sub(gas(), div(gas(), 64))
+                // Answered: returned exactly one word without reverting; accepted: it is 1.
+                // (Yul evaluates arguments right to left: the call is a statement of its own.)
+                let called := staticcall(gas(), word, 0x80, add(size, 0x104), 0x00, 0x20)
+                answered := and(called, eq(returndatasize(), 0x20))
+                accepted := and(answered, eq(mload(0x00), 1))
+            }
+        }
+        if (refused != 0) _refused(modelId, word, pubSignals);
+        if (!accepted) _rejected(modelId, address(uint160(word)), available, uint16(word >> 192), answered);
+    }
+
+    /// @dev Names the first check _verified failed, in its order. Always reverts.
+    function _refused(bytes32 modelId, uint256 word, uint256[] calldata pubSignals) internal view {
+        if (uint160(word) == 0) revert ModelNotRegistered(modelId);
+        uint256 count = uint16(word >> 192);
+        if (pubSignals.length != count) revert PublicSignalCountMismatch(modelId, count, pubSignals.length);
+        for (uint256 i = 0; i < pubSignals.length; i++) {
             if (pubSignals[i] >= SNARK_SCALAR_FIELD) revert SignalNotInField(i, pubSignals[i]);
         }
-        if (m.hashedWeights) {
-            // INVARIANT: private weights are the registered ones. The verifier accepts any
-            // commitment signal (it is a public input like the others), so without this
-            // check a proof made with other weights would verify.
-            uint256 expected = _weightCommitments[modelId];
-            uint256 actual = pubSignals[pubSignals.length - 1];
-            if (actual != expected) revert WeightCommitmentMismatch(modelId, expected, actual);
-        }
-        // The id is keyed on the statement, not the proof bytes: Groth16 proofs are malleable
-        // (anyone can re-randomise one), so a proof-keyed id would not stop a replay.
-        inferenceId = keccak256(abi.encodePacked(modelId, pubSignals));
-        _callVerifier(modelId, m, abi.encodeWithSelector(m.selector, a, b, c), pubSignals);
+        uint256 expected = _weightCommitments[modelId];
+        uint256 actual = pubSignals[pubSignals.length - 1];
+        revert WeightCommitmentMismatch(modelId, expected, actual);
+    }
+
+    /// @dev Names why the verifier did not answer exactly `true` (`answered`: it returned one
+    ///      word, without reverting). Always reverts.
+    function _rejected(bytes32 modelId, address verifier, uint256 available, uint256 count, bool answered)
+        internal
+        pure
+    {
+        // snarkjs answers `false` both for a bad proof and when a precompile call runs out of
+        // gas. The gas left afterwards cannot tell them apart (a precompile given an off-curve
+        // point also burns all its gas), so the gas given beforehand decides: with the full
+        // budget a `false` is a rejection; below it, the caller must retry with more gas.
+        // INVARIANT: a verification that may have been starved is never reported as a rejected proof.
+        if (available < VERIFY_GAS_BASE + VERIFY_GAS_PER_SIGNAL * count) revert VerifierOutOfGas(modelId);
+        // INVARIANT: a verifier that reverts or answers malformed data accepts nothing.
+        if (!answered) revert VerifierCallFailed(modelId, verifier);
+        // INVARIANT: anything but `true` from the verifier never records anything.
+        revert ProofRejected(modelId);
     }
 
     /// @notice The recorded inference `inferenceId` (all zero when absent).
@@ -251,7 +354,7 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     }
 
     /// @notice Decodes the packed output of a recorded inference back to integers.
-    /// @dev Takes the signals (from calldata or the InferenceVerified log) instead of storing
+    /// @dev Takes the signals (from calldata, e.g. the verifying transaction's) instead of storing
     ///      them; they are checked against the record, so only verified values are decoded.
     /// @param modelId The model.
     /// @param pubSignals The recorded inference's public signals.
@@ -321,27 +424,6 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
             revert LaneRangeOverflow(isInput, packing.lo, packing.laneBits);
         }
         return (uint256(packing.count) + packing.lanesPerElement - 1) / packing.lanesPerElement;
-    }
-
-    /// @dev Calls the verifier; returns only when it answered exactly `true`.
-    function _callVerifier(bytes32 modelId, Model memory m, bytes memory head, uint256[] calldata pubSignals) internal view {
-        // verifyProof's arguments are all static, so its calldata is the selector, the proof
-        // words, then each signal as one word (encodePacked pads array items to 32 bytes).
-        bytes memory callData = bytes.concat(head, abi.encodePacked(pubSignals));
-        // By the 63/64 rule the verifier gets at most this much gas.
-        uint256 available = gasleft() - gasleft() / 64;
-        (bool success, bytes memory ret) = m.verifier.staticcall(callData);
-        if (success && ret.length == 32 && abi.decode(ret, (uint256)) == 1) return;
-        // snarkjs answers `false` both for a bad proof and when a precompile call runs out of
-        // gas. The gas left afterwards cannot tell them apart (a precompile given an off-curve
-        // point also burns all its gas), so the gas given beforehand decides: with the full
-        // budget a `false` is a rejection; below it, the caller must retry with more gas.
-        // INVARIANT: a verification that may have been starved is never reported as a rejected proof.
-        if (available < VERIFY_GAS_BASE + VERIFY_GAS_PER_SIGNAL * pubSignals.length) revert VerifierOutOfGas(modelId);
-        // INVARIANT: a verifier that reverts or answers malformed data accepts nothing.
-        if (!success || ret.length != 32) revert VerifierCallFailed(modelId, m.verifier);
-        // INVARIANT: `false` from the verifier never records anything.
-        revert ProofRejected(modelId);
     }
 
     /// @dev Checks at registration that the verifier answers verifyProof with `count` signals.

@@ -20,7 +20,7 @@ async function readJson(path: string, what: string): Promise<unknown> {
 }
 import { connect, walletFor } from './rpc.js'
 import { decodeRegistryError } from './contracts.js'
-import { exportVerifier } from './verifier.js'
+import { type VerifierTemplate, exportVerifier } from './verifier.js'
 import { type VerifyOnChainReturnType, verifyOnChain } from './verify-on-chain.js'
 
 /** Chain ids of local development nodes (anvil, hardhat, ganache): insecure keys are fine there. */
@@ -82,6 +82,8 @@ export interface DeployBuildParameters {
   allowInsecureSetup?: boolean
   /** Where deployment.json goes (default: the build folder). */
   deploymentPath?: string
+  /** Groth16 verifier template (default veriml's). */
+  verifier?: VerifierTemplate
 }
 
 export type DeployBuildReturnType = Deployment
@@ -112,6 +114,7 @@ export async function deployBuild(p: DeployBuildParameters): Promise<DeployBuild
     modelName: manifest.modelName,
     outDir: paths.contracts,
     insecure: manifest.setup?.insecure,
+    verifier: p.verifier,
   })
   return deployModel({
     rpcUrl: p.rpcUrl,

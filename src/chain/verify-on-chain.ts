@@ -1,6 +1,6 @@
-import type { JsonRpcProvider, TransactionReceipt } from 'ethers'
+import { type JsonRpcProvider, type TransactionReceipt, ZeroAddress } from 'ethers'
 import { type SnarkjsGroth16Proof, calldata } from './calldata.js'
-import { decodeRegistryError, verimlRegistry, verimlRegistryInterface } from './contracts.js'
+import { type VerimlRegistryContract, decodeRegistryError, isInferenceVerified, verimlRegistry } from './contracts.js'
 import { loadDeployment } from './deploy.js'
 import { ChainTransactionError, ContractNotDeployedError, ProofRejectedError } from './errors.js'
 import { connect, walletFor } from './rpc.js'
@@ -47,6 +47,7 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     const wallet = walletFor(provider, parameters.privateKey)
     const registry = verimlRegistry(registryAddress, wallet)
     const callArgs = [modelId, args.a, args.b, args.c, args.pubSignals] as const
+    const access = await verifierAccessList(registry, modelId)
     const context = {
       action: 'verifyInference',
       rpcUrl,
@@ -58,11 +59,12 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     let gasLimit: bigint
     try {
       if (parameters.gasLimit === undefined) {
-        gasLimit = ((await registry.verifyInference.estimateGas(...callArgs)) * (100n + GAS_MARGIN_PERCENT)) / 100n
+        gasLimit =
+          ((await registry.verifyInference.estimateGas(...callArgs, access)) * (100n + GAS_MARGIN_PERCENT)) / 100n
       } else {
         // Dry-run at the caller's limit so that a too-low limit shows as VerifierOutOfGas
         // here, with the registry's error, rather than as a bare failed receipt.
-        await registry.verifyInference.staticCall(...callArgs, { gasLimit: parameters.gasLimit })
+        await registry.verifyInference.staticCall(...callArgs, { ...access, gasLimit: parameters.gasLimit })
         gasLimit = parameters.gasLimit
       }
     } catch (error) {
@@ -75,12 +77,12 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
 
     let receipt: TransactionReceipt | null
     try {
-      const tx = await registry.verifyInference.send(...callArgs, { gasLimit })
+      const tx = await registry.verifyInference.send(...callArgs, { ...access, gasLimit })
       receipt = await tx.wait()
     } catch (error) {
       // A receipt with status 0 carries no revert data; replay the call to learn why
       // (typically someone recorded the same inference between estimation and inclusion).
-      const replayed = await registry.verifyInference.staticCall(...callArgs).then(
+      const replayed = await registry.verifyInference.staticCall(...callArgs, access).then(
         () => undefined,
         (e: unknown) => decodeRegistryError(e, context),
       )
@@ -88,16 +90,15 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     }
     if (!receipt) throw new ChainTransactionError({ action: 'verifyInference', reason: 'no receipt' })
 
-    const event = receipt.logs
-      .map((log) =>
-        log.address.toLowerCase() === registryAddress.toLowerCase() ? verimlRegistryInterface.parseLog(log) : null,
-      )
-      .find((parsed) => parsed?.name === 'InferenceVerified')
-    // INVARIANT: the registry's id is the one computed off chain, or the encodings disagree.
-    if (!event || event.args.inferenceId !== args.inferenceId) {
+    const logged = receipt.logs.some(
+      (l) => l.address.toLowerCase() === registryAddress.toLowerCase() && isInferenceVerified(l),
+    )
+    // INVARIANT: the registry recorded this statement under the id computed off chain, or the
+    // encodings disagree (the log marks the transaction; the record says which statement).
+    if (!logged || !(await registry.isRecorded(args.inferenceId))) {
       throw new ChainTransactionError({
         action: 'verifyInference',
-        reason: `expected InferenceVerified(${args.inferenceId}), got ${event ? event.args.inferenceId : 'no event'}`,
+        reason: `expected an InferenceVerified log and a record of ${args.inferenceId}, got ${logged ? 'the log but no record' : 'no log'}`,
       })
     }
     return {
@@ -120,4 +121,18 @@ async function requireCode(provider: JsonRpcProvider, address: string, chainId: 
     throw decodeRegistryError(error, { action: 'read registry code', rpcUrl })
   }
   if (code === '0x') throw new ContractNotDeployedError({ contract: 'VerimlRegistry', address, chainId })
+}
+
+/**
+ * The registry calls the model's verifier, a cold account: naming it in the transaction's
+ * access list (EIP-2930) costs 2,400 up front and 100 at the call instead of 2,600 there.
+ * Nothing for a model that is not registered (the registry's own error then says so) or when
+ * the registry cannot be read (the transaction's error will say why).
+ */
+async function verifierAccessList(registry: VerimlRegistryContract, modelId: string) {
+  const verifier = await registry.model(modelId).then(
+    (m) => m.verifier,
+    () => ZeroAddress,
+  )
+  return verifier === ZeroAddress ? {} : { accessList: [{ address: verifier, storageKeys: [] }] }
 }

@@ -1,7 +1,7 @@
 import { ContractFactory, Interface, Wallet, ZeroAddress, ZeroHash, keccak256, solidityPacked } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pack } from '../../src/circuit/packing.js'
-import { SCALAR_FIELD, calldata } from '../../src/chain/calldata.js'
+import { SCALAR_FIELD, calldata, inferenceId } from '../../src/chain/calldata.js'
 import { proofArguments } from '../../src/prove/proof.js'
 import {
   type ModelConfigStruct,
@@ -10,6 +10,7 @@ import {
   groth16VerifierAbi,
   inferenceConsumer,
   inferenceConsumerAbi,
+  isInferenceVerified,
   revertData,
   verimlRegistry,
   verimlRegistryInterface,
@@ -146,6 +147,32 @@ describe('VerimlRegistry.verifyInference', () => {
     await expect(submit('pub3', { proof: swappedB })).rejects.toThrow(ProofRejectedError)
   })
 
+  it('decodes verifyInference (the fallback) as Solidity would: anything malformed reverts', async () => {
+    const { modelId } = f.models.hashed2
+    const { data } = calldata(proofs.hashed2.proof, proofs.hashed2.publicSignals, modelId)
+    const from = f.anvil.accounts[0].address
+    const outcome = (tx: { data: string; value?: bigint }) =>
+      f.anvil.provider.call({ to: f.registryAddress, from, ...tx }).then(
+        (out) => out,
+        (e: unknown) => `revert ${revertData(e) ?? ''}`,
+      )
+    // The well-formed call succeeds (a dry run: nothing is recorded).
+    expect(await outcome({ data })).toBe(inferenceId(modelId, proofs.hashed2.publicSignals.map(BigInt)))
+    const word = (i: number) => 4 + 32 * i
+    const withWord = (i: number, v: bigint) =>
+      `${data.slice(0, 2 + 2 * word(i))}${v.toString(16).padStart(64, '0')}${data.slice(2 + 2 * word(i + 1))}`
+    const cases: [string, { data: string; value?: bigint }][] = [
+      ['another selector', { data: `0x12345678${data.slice(10)}` }],
+      ['no calldata', { data: '0x' }],
+      ['value sent', { data, value: 1n }],
+      ['a head cut short', { data: data.slice(0, 2 + 2 * word(9)) }],
+      ['an array longer than the calldata', { data: withWord(10, 3n) }],
+      ['an array offset past the calldata', { data: withWord(9, 2n ** 64n) }],
+      ['one byte short', { data: data.slice(0, -2) }],
+    ]
+    for (const [what, tx] of cases) expect(await outcome(tx), what).toMatch(/^revert (0x)?$/)
+  })
+
   it('reports a too-low gas limit as out of gas, not as a rejected proof', async () => {
     await expect(submit('priv1', { gasLimit: 150_000n })).rejects.toThrow(VerifierOutOfGasError)
   })
@@ -191,11 +218,11 @@ describe('VerimlRegistry.verifyInference', () => {
       expect(record.blockNumber).toBe(BigInt(result.blockNumber))
       expect(record.submitter).toBe(f.anvil.accounts[0].address)
       const receipt = await f.anvil.provider.getTransactionReceipt(result.txHash)
-      const logs = (receipt?.logs ?? [])
-        .map((l) => verimlRegistryInterface.parseLog(l))
-        .filter((l) => l?.name === 'InferenceVerified')
-      expect(logs).toHaveLength(1)
-      expect(logs[0]?.args.pubSignals.map(BigInt)).toEqual(signals)
+      // One bare InferenceVerified log, and the statement in the transaction's calldata.
+      expect((receipt?.logs ?? []).filter((l) => isInferenceVerified(l))).toHaveLength(1)
+      const tx = await f.anvil.provider.getTransaction(result.txHash)
+      const decoded = verimlRegistryInterface.decodeFunctionData('verifyInference', tx?.data ?? '0x')
+      expect(decoded.pubSignals.map(BigInt)).toEqual(signals)
       gasReport.push(
         `${signals.length} signal(s) (${f.models[key].circuit.spec.inputVisibility} input + packed output): ${result.gasUsed}`,
       )

@@ -114,6 +114,8 @@ const RULES: Rules = {
       { name: 'prove', files: ['src/prove/', 'src/model.ts'] },
       { name: 'chain', files: ['src/chain/'] },
       { name: 'optimistic', files: ['src/optimistic/'] },
+      // onchain (issue 17): tiny models executed wholly on chain.
+      { name: 'onchain', files: ['src/onchain/'] },
       { name: 'inspect', files: ['src/inspect.ts'] },
       { name: 'cli', files: ['src/cli/'] },
       { name: 'util', files: ['src/util/'] },
@@ -131,7 +133,9 @@ const RULES: Rules = {
       chain: ['onnx', 'ir', 'quantize', 'circuit', 'prove', 'util'],
       optimistic: ['ir', 'quantize', 'util'],
       'optimistic/chain': ['optimistic', 'ir', 'quantize', 'prove', 'chain', 'util'],
-      inspect: ['onnx', 'ir', 'quantize', 'circuit', 'prove', 'util'],
+      // onchain (issue 17): its program is IR; it deploys with src/chain's compiler.
+      onchain: ['ir', 'chain', 'util'],
+      inspect: ['onnx', 'ir', 'quantize', 'circuit', 'prove', 'util', 'onchain'],
       // Entry points (src/index.ts, src/optimistic/index.ts): everything but the CLI.
       api: [
         'onnx',
@@ -145,6 +149,7 @@ const RULES: Rules = {
         'optimistic/chain',
         'inspect',
         'util',
+        'onchain',
       ],
       // The top: argument parsing and printing over the whole library.
       cli: [

@@ -53,7 +53,7 @@ contract InferenceConsumer {
     }
 
     /// @notice Stores the argmax class of a recorded inference of this consumer's model.
-    /// @param pubSignals The inference's public signals (from the call or the registry's log).
+    /// @param pubSignals The inference's public signals (from the call, or the calldata of the transaction that verified it).
     /// @return classIndex The argmax of its output (first maximum wins).
     function consume(uint256[] calldata pubSignals) external returns (uint256 classIndex) {
         bytes32 inferenceId = registry.inferenceIdOf(modelId, pubSignals);

@@ -1,7 +1,8 @@
 import { startAnvil } from '../../chain/anvil.js'
 import { deployBuild } from '../../chain/model.js'
+import { VERIFIER_TEMPLATES } from '../../chain/verifier.js'
 import { addressFlag, privateKeyFlag } from '../chain-flags.js'
-import { type Flags, urlFlag } from '../flags.js'
+import { type Flags, choiceFlag, urlFlag } from '../flags.js'
 import { UsageError, table } from '../format.js'
 import { type Verb, positional } from '../verb.js'
 
@@ -46,6 +47,7 @@ export async function deploy(args: string[], flags: Flags, verb: Verb): Promise<
     privateKey,
     registryAddress: addressFlag(flags, 'registry'),
     allowInsecureSetup: Boolean(flags['allow-insecure-setup']),
+    verifier: choiceFlag(flags, 'verifier', VERIFIER_TEMPLATES),
   })
   console.log(
     table([

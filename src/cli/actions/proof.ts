@@ -1,13 +1,13 @@
 import { type SnarkjsGroth16Proof, calldata as encodeCalldata } from '../../chain/calldata.js'
 import { verifyBuildOnChain } from '../../chain/model.js'
-import { exportVerifier } from '../../chain/verifier.js'
+import { VERIFIER_TEMPLATES, exportVerifier } from '../../chain/verifier.js'
 import { proofPaths } from '../../prove/paths.js'
 import { proveModel, runModel } from '../../prove/prove.js'
 import { verifyProof } from '../../prove/verify.js'
 import { fileError, readInputFile } from '../../util/external.js'
 import { terminalProgress } from '../../util/progress.js'
 import { privateKeyFlag } from '../chain-flags.js'
-import { type Flags, requiredString, stringFlag, urlFlag } from '../flags.js'
+import { type Flags, choiceFlag, requiredString, stringFlag, urlFlag } from '../flags.js'
 import { UsageError, ms, table } from '../format.js'
 import { type Verb, positional } from '../verb.js'
 
@@ -147,7 +147,7 @@ export async function calldata(args: string[], flags: Flags, verb: Verb): Promis
 export async function exportVerifierVerb(args: string[], flags: Flags, verb: Verb): Promise<number> {
   const [dir] = positional(args, 1, verb.usage)
   const outDir = requiredString(flags, 'out', 'FOLDER')
-  const r = await exportVerifier({ model: dir, outDir })
+  const r = await exportVerifier({ model: dir, outDir, verifier: choiceFlag(flags, 'verifier', VERIFIER_TEMPLATES) })
   console.log(
     `wrote ${r.files.join(', ')} to ${outDir} (contract ${r.contractName}, ${r.publicSignalCount} public signals)`,
   )

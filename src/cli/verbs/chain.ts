@@ -21,13 +21,15 @@ export const node: Verb = lazyVerb(
 
 export const deploy: Verb = lazyVerb(
   {
-    usage: 'veriml deploy DIR --rpc URL [--private-key KEY] [--registry ADDRESS] [--allow-insecure-setup]',
+    usage:
+      'veriml deploy DIR --rpc URL [--private-key KEY] [--registry ADDRESS] [--allow-insecure-setup] [--verifier veriml|snarkjs]',
     summary: 'deploys the verifier (and a registry), registers the model, writes DIR/deployment.json',
     flags: {
       rpc: FLAG.rpc,
       'private-key': { ...FLAG['private-key'], help: 'deployer key (else env VERIML_PRIVATE_KEY); never printed' },
       registry: { type: 'string', help: 'register in this existing registry instead of deploying one' },
       'allow-insecure-setup': { type: 'boolean', help: 'allow dev keys on a non-local chain' },
+      verifier: { type: 'string', help: 'Groth16 verifier template: veriml (default, less gas) or snarkjs' },
     },
     rpcHint: 'Check --rpc, or start a local chain with `veriml node` and pass its URL.',
     arity: 1,

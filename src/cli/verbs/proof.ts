@@ -58,9 +58,12 @@ export const calldata: Verb = lazyVerb(
 
 export const exportVerifierVerb: Verb = lazyVerb(
   {
-    usage: 'veriml export-verifier DIR --out FOLDER',
+    usage: 'veriml export-verifier DIR --out FOLDER [--verifier veriml|snarkjs]',
     summary: 'Solidity sources (verifier, registry, example consumer) that compile on their own',
-    flags: { out: { type: 'string', help: 'output folder' } },
+    flags: {
+      out: { type: 'string', help: 'output folder' },
+      verifier: { type: 'string', help: 'Groth16 verifier template: veriml (default, less gas) or snarkjs' },
+    },
     arity: 1,
   },
   async () => (await import('../actions/proof.js')).exportVerifierVerb,
