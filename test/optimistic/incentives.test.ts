@@ -1,7 +1,8 @@
-import { getBytes, hexlify, type Wallet } from 'ethers'
+import { getBytes, hexlify, toBeHex, type Wallet, ZeroHash, zeroPadValue } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
 import type { IrModel } from '../../src/ir/types.js'
+import { modelId as irModelId } from '../../src/ir/serialize.js'
 import { MOVER } from '../../src/optimistic/agent.js'
 import {
   closeMoot,
@@ -62,7 +63,7 @@ function baseConfig(f: GameFixture, model: IrModel, claimBond = CLAIM_BOND): Con
 async function register(f: GameFixture, model: IrModel, claimBond = CLAIM_BOND): Promise<RegisteredModel> {
   const params = commitParams(model)
   const config = baseConfig(f, model, claimBond)
-  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
+  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), irModelId(model), config)
   return { model, params, config, modelId }
 }
 
@@ -175,10 +176,12 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
         [32n, 122_464n, 122_884n, 122_880n],
       ],
     ]
+    // Distinct ids per registration (an id is registered once): the hub's owner names them.
+    const idOf = (i: number) => zeroPadValue(toBeHex(i + 1), 32) as Hex
     for (const [patch, errorName, args] of cases) {
       const config = { ...base, ...patch }
       await expect(
-        registerModel(game, config),
+        registerModel(game, idOf(0), config),
         `${JSON.stringify(patch, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
       ).rejects.toMatchObject({ errorName, args })
     }
@@ -197,10 +200,19 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
       // The largest such claim: 3,826 words of outputs, 122,852 bytes of calldata in all.
       { stateSizes: [6, 5, 5, 3_826], outputLayouts: [{ laneBits: 252, lo: 0n }] },
     ]
-    for (const patch of edges) await registerModel(game, { ...base, ...patch })
-    // A model's config never changes: the same config is refused the second time.
-    await expect(registerModel(game, { ...base, ...edges[0] })).rejects.toMatchObject({
+    for (const [i, patch] of edges.entries()) await registerModel(game, idOf(i), { ...base, ...patch })
+    // A model's config never changes: its id is refused the second time, even with the same config.
+    await expect(registerModel(game, idOf(0), { ...base, ...edges[0] })).rejects.toMatchObject({
       errorName: 'ModelAlreadyRegistered',
+      args: [idOf(0)],
+    })
+    await expect(registerModel(game, idOf(1), base)).rejects.toMatchObject({ errorName: 'ModelAlreadyRegistered' })
+    // The zero id is reserved; only the hub's owner (wallets[0]) registers, whatever the config.
+    await expect(registerModel(game, ZeroHash as Hex, base)).rejects.toMatchObject({ errorName: 'ZeroModelId' })
+    const stranger = f.gameAs(f.wallets[1])
+    await expect(registerModel(stranger, idOf(99), base)).rejects.toMatchObject({
+      errorName: 'NotHubOwner',
+      args: [f.wallets[1].address, f.wallets[0].address],
     })
   })
 

@@ -13,8 +13,9 @@ struct InputLayout {
     int256 hi;
 }
 
-/// @notice Per-model parameters of the optimistic game. The model id is the keccak of the
-/// ABI-encoded config, so a model cannot be re-registered with other bonds or another executor.
+/// @notice Per-model parameters of the optimistic game, registered under the hub's model id
+/// (the IR hash) by the hub's owner, final: a model cannot be re-registered with other bonds
+/// or another executor.
 struct ModelConfig {
     /// Merkle root over the keccak of each step's ABI-encoded `StepHeader`.
     bytes32 paramsRoot;

@@ -9,6 +9,7 @@ import {InputCommitment} from "./InputCommitment.sol";
 import {OutputCommitment} from "./OutputCommitment.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 import {PositionLib} from "./Position.sol";
+import {IVerimlHub} from "./IVerimlHub.sol";
 
 /// @notice Optimistic fraud-proof game for integer-IR inference, generic over a one-step
 /// executor (protocol v2 of issue 12; "§" below are its sections). A claim posts (model, packed input, trace root,
@@ -28,14 +29,44 @@ contract OptimisticGame is FoldGame {
     /// What a claim reads of its model, packed (see ClaimLayout).
     mapping(bytes32 => uint256[]) private _layouts;
 
+    /// @notice The registry whose model ids this game uses and whose owner registers models.
+    address public immutable hub;
+
+    /// @notice registerModel was called by another account than the hub's owner.
+    /// @param caller msg.sender.
+    /// @param owner The hub's owner.
+    error NotHubOwner(address caller, address owner);
+    /// @notice The zero model id is reserved (a zeroed read never names a model).
+    error ZeroModelId();
+    /// @notice The hub given at construction has no code.
+    /// @param hub The address.
+    error HubHasNoCode(address hub);
+
+    /// @param hub_ The registry (VerimlRegistry) whose ids and owner this game follows.
+    constructor(address hub_) {
+        // INVARIANT: the hub is a contract, so `owner()` answers (an empty account would make
+        // every registration revert, or, worse, decode garbage).
+        if (hub_.code.length == 0) revert HubHasNoCode(hub_);
+        hub = hub_;
+    }
+
     // ---------------------------------------------------------------- models and claims
 
-    /// @notice Registers a model; its id is keccak256(abi.encode(c)).
+    /// @notice Registers a model under the hub's id for it (the IR hash, manifest.modelId), so
+    /// the zk and optimistic paths name a model alike. Final.
+    /// @dev Why the hub's owner and not anyone: a model id is a claim that these game
+    /// parameters (params root, layouts) are the model's, which nothing on chain can check; the
+    /// party that vouches for the zk binding vouches for this one. A permissionless first-come
+    /// registration would let anyone squat a popular id with a wrong params root.
+    /// @param modelId The model's id in the hub; not zero.
     /// @param c The model's configuration (bounds: protocol §3).
-    /// @return modelId The model's id.
-    function registerModel(ModelConfig calldata c) external returns (bytes32 modelId) {
+    function registerModel(bytes32 modelId, ModelConfig calldata c) external {
+        address owner = IVerimlHub(hub).owner();
+        // INVARIANT: only the hub's owner binds a model id to game parameters.
+        if (msg.sender != owner) revert NotHubOwner(msg.sender, owner);
+        // INVARIANT: the zero id is reserved, as in the hub.
+        if (modelId == bytes32(0)) revert ZeroModelId();
         uint256 inputBytes = _checkConfig(c);
-        modelId = keccak256(abi.encode(c));
         // INVARIANT: a model's parameters never change once registered.
         if (address(_models[modelId].executor) != address(0)) revert ModelAlreadyRegistered(modelId);
         _models[modelId] = c;

@@ -74,10 +74,12 @@ export async function deploy(pos: string[], flags: Flags, verb: Verb): Promise<n
         problem: `--${k === 'challengeWindow' ? 'challenge-window' : 'move-timeout'} must be positive`,
       })
   const defined = Object.fromEntries(Object.entries(parameters).filter(([, v]) => v !== undefined))
-  const d = await deployOptimisticModel({ model: dir, runner: wallet, chainId, parameters: defined })
+  const hubAddress = typeof flags.registry === 'string' ? flags.registry : undefined
+  const d = await deployOptimisticModel({ model: dir, runner: wallet, chainId, parameters: defined, hubAddress })
   out(
     table([
       ['chain id', String(d.chainId)],
+      ['registry', `${d.hubAddress}${hubAddress ? ' (reused)' : ` (gas ${d.gasUsed.hub})`}`],
       ['game', `${d.gameAddress} (gas ${d.gasUsed.game})`],
       ['executor', `${d.executorAddress} (gas ${d.gasUsed.executor})`],
       ['model id', `${d.modelId} (register gas ${d.gasUsed.register})`],

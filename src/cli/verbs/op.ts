@@ -11,11 +11,15 @@ const rpcFlags = { rpc: OP_FLAG.rpc, 'private-key': OP_FLAG['private-key'] }
 const deployVerb: Verb = lazyVerb(
   {
     usage:
-      'veriml op deploy DIR --rpc URL [--private-key KEY] [--claim-bond WEI] [--challenge-bond WEI] [--challenge-window S] [--move-timeout S]',
-    summary: 'deploys the game and executor, registers the compiled model, writes DIR/optimistic.json',
+      'veriml op deploy DIR --rpc URL [--private-key KEY] [--registry ADDRESS] [--claim-bond WEI] [--challenge-bond WEI] [--challenge-window S] [--move-timeout S]',
+    summary: 'deploys the game and executor, registers the compiled model under its id, writes DIR/optimistic.json',
     flags: {
       rpc: FLAG.rpc,
       'private-key': OP_FLAG['private-key'],
+      registry: {
+        type: 'string',
+        help: 'the game follows this registry (its owner registers; the key must be it) instead of a new one',
+      },
       'claim-bond': { type: 'string', help: `claim bond in wei (default ${DEFAULT_GAME_PARAMETERS.claimBond})` },
       'challenge-bond': {
         type: 'string',

@@ -57,9 +57,9 @@ export async function call<T>(action: string, fn: () => Promise<unknown>): Promi
   }
 }
 
-export async function registerModel(game: Contract, config: GameModelConfig) {
-  const modelId = await call<Hex>('registerModel', () => game.registerModel.staticCall(config))
-  return { modelId, ...(await send('registerModel', () => game.registerModel(config))) }
+/** Registers `config` under the hub's model id (the IR hash); the runner must be the hub's owner. */
+export async function registerModel(game: Contract, modelId: Hex, config: GameModelConfig) {
+  return { modelId, ...(await send('registerModel', () => game.registerModel(modelId, config))) }
 }
 
 export interface SubmitClaimOptions {
