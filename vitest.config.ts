@@ -48,6 +48,13 @@ const FAST = [
   'test/quantize/lookup-clamps.test.ts',
   // onchain (issue 17): the on-chain program's encoding and the IR-only gas estimate (no chain).
   'test/onchain/encode.test.ts',
+  // attn (session 9): attention's exp index one bit coarser than its scores (quantiser only).
+  'test/quantize/attention-index.test.ts',
+  // misc16 (issue 16): a 0/1 attention_mask input, float and quantised against onnxruntime.
+  'test/onnx/attention-mask.test.ts',
+  'test/onnx/attention-mask-paths.test.ts',
+  // misc16: Sqrt in a QDQ model, one table, against onnxruntime.
+  'test/quantize/fixed-sqrt.test.ts',
 ]
 
 export default defineConfig({

@@ -15,6 +15,11 @@ import { onnxOutputs } from './quantize/postprocess.js'
 import { quantize } from './quantize/quantize.js'
 import { domainSamples, hasFixedScales } from './quantize/fixed.js'
 import { describeOnchainFit } from './onchain/describe.js'
+import {
+  DEFAULT_CALIBRATION_SAMPLES,
+  defaultCalibration,
+  describeDefaultCalibration,
+} from './quantize/default-calibration.js'
 
 export interface InspectModelReturnType {
   text: string
@@ -66,12 +71,23 @@ export async function inspectModel(p: InspectModelParameters): Promise<InspectMo
     lines.push('', `NOT SUPPORTED: ${error.shortMessage}`)
     return { text: lines.join('\n'), parameterCount, unsupported: error.nodes, estimatedConstraints: null }
   }
-  const samples = calibration !== undefined ? parseInputs(calibration, graph.inputs, { many: true }) : null
+  // Token ids have a known domain (the table's rows): without a samples file, inspect calibrates
+  // as compile does (src/quantize/default-calibration.ts) and says so. A float input's range is
+  // the user's to give, so a model of float inputs still asks for samples.
+  const byDefault = calibration === undefined && !hasFixedScales(graph) && graph.inputs.some((i) => i.tokenIds)
+  const samples =
+    calibration !== undefined
+      ? parseInputs(calibration, graph.inputs, { many: true })
+      : byDefault
+        ? defaultCalibration(graph.inputs)
+        : null
   lines.push('', 'supported: every node lowers to the integer IR')
+  if (byDefault)
+    lines.push(`calibration: ${describeDefaultCalibration(graph.inputs)}, as compile uses without a samples file`)
   // A quantised ONNX model carries its own scales: its estimate needs no samples file.
   if (samples || hasFixedScales(graph)) {
     const ir = quantize(graph, samples ?? [])
-    const yardstick = (samples ?? domainSamples(ir, 32)).slice(0, 64)
+    const yardstick = (samples ?? domainSamples(ir, DEFAULT_CALIBRATION_SAMPLES)).slice(0, 64)
     const { cost } = emitCircuit({
       model: ir,
       bounds: analyzeBounds(ir),

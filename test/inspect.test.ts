@@ -1,7 +1,17 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { type GptConfig, GPT_DEFAULTS, gptOnnx } from '../models/gpt.js'
 import { fixturePath } from '../models/make-fixtures.js'
+import { emitCircuit } from '../src/circuit/emit.js'
 import { inspectModel } from '../src/inspect.js'
+import { analyzeBounds } from '../src/ir/bounds.js'
+import { parseOnnx } from '../src/onnx/parse.js'
+import { DEFAULT_VISIBILITY } from '../src/prove/compile.js'
+import { lowerModel } from '../src/prove/lower-model.js'
+import { defaultCalibration } from '../src/quantize/default-calibration.js'
+import { quantize } from '../src/quantize/quantize.js'
 
 const ROOT = join(import.meta.dirname, '..')
 
@@ -29,5 +39,48 @@ describe('veriml inspect', () => {
     expect(r.unsupported.map((n) => n.opType).sort()).toEqual(['LRN'])
     expect(r.text).toMatch(/NOT SUPPORTED: 1 unsupported ONNX node:/)
     expect(r.estimatedConstraints).toBeNull()
+  })
+})
+
+describe('veriml inspect without a samples file', () => {
+  const TINY: GptConfig = { ...GPT_DEFAULTS, block: 4, vocab: 11, layers: 1, heads: 1, embd: 8, seed: 5, input: 'ids' }
+
+  it('calibrates a token-id model as compile does (ids drawn from the rows) and gives its estimate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'veriml-inspect-'))
+    onTestFinished(() => rm(dir, { recursive: true, force: true }))
+    const bytes = gptOnnx(TINY)
+    await writeFile(join(dir, 'gpt.onnx'), bytes)
+    const r = await inspectModel({ onnxPath: join(dir, 'gpt.onnx') })
+    expect(r.unsupported).toEqual([])
+    expect(r.text).toMatch(
+      /calibration: default: 32 seeded uniform samples .*token ids: uniform over their table's rows/,
+    )
+    expect(r.text).not.toMatch(/pass --calibration/)
+    expect(r.text).toMatch(/argmax agreement \d+(\.\d)?% \(32 samples\)/)
+    // The estimate is the one compile's default calibration gives: the same IR, costed alike.
+    const ir = quantize(lowerModel(parseOnnx(bytes)), defaultCalibration(lowerModel(parseOnnx(bytes)).inputs))
+    const { cost } = emitCircuit({
+      model: ir,
+      bounds: analyzeBounds(ir),
+      visibility: DEFAULT_VISIBILITY,
+      source: false,
+    })
+    expect(r.estimatedConstraints).toBe(
+      cost.inputRangeChecks +
+        cost.requant +
+        cost.linear +
+        cost.hashing +
+        cost.max +
+        cost.lookup +
+        cost.mul +
+        cost.div +
+        cost.isqrt,
+    )
+  })
+
+  it('still asks for samples when the inputs are floats (their range is the user’s to give)', async () => {
+    const r = await inspectModel({ onnxPath: join(ROOT, 'models', 'mnist-mlp.onnx') })
+    expect(r.estimatedConstraints).toBeNull()
+    expect(r.text).toMatch(/pass --calibration samples\.json/)
   })
 })

@@ -6,7 +6,7 @@ import { sizeOf } from '../util/shape.js'
 import { opEmitter } from './gadgets.js'
 import type { PublicLayout, Visibility, WeightVisibility } from './layout.js'
 import { addCost, append, type Cost, combination, type Ref, zeroCost } from './lc.js'
-import { type PackLayout, packedElementCount, publicLayouts, publicSignalCount } from './packing.js'
+import { inputRangeCheck, type PackLayout, packedElementCount, publicLayouts, publicSignalCount } from './packing.js'
 import { emitStepTemplates, TEMPLATE_TEXT_LIMIT } from './templates.js'
 import { type PrivateWeightsEmitter, privateWeightsEmitter } from './weights.js'
 
@@ -43,8 +43,6 @@ interface Emission {
   refs: Map<TensorId, Ref[]>
   privateWeights: PrivateWeightsEmitter | null
 }
-
-const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 
 /** The tensor's overall [lo, hi]: its pack layout's range (the direct backend packs with it too). */
 /** Kept here for its importers; defined with the packing it serves. */
@@ -105,15 +103,19 @@ export class CircuitSourceTooLargeError extends BaseError {
 function emitInputs({ model, body, cost, refs }: Emission): void {
   for (const [k, input] of model.inputs.entries()) {
     const n = sizeOf(input.shape)
-    const bits = Math.max(1, bitLength(input.hi - input.lo))
+    const { bits, capped } = inputRangeCheck(input)
     body.push(`    signal input in${k}[${n}];`, `    component rc${k}[${n}];`)
+    if (capped) body.push(`    component rh${k}[${n}];`)
     body.push(
       `    for (var i = 0; i < ${n}; i++) {`,
       `        rc${k}[i] = Num2Bits(${bits});`,
       `        rc${k}[i].in <== in${k}[i] - (${input.lo});`,
+      ...(capped
+        ? [`        rh${k}[i] = Num2Bits(${bits});`, `        rh${k}[i].in <== (${input.hi}) - in${k}[i];`]
+        : []),
       '    }',
     )
-    cost.inputRangeChecks += n * (bits + 1)
+    cost.inputRangeChecks += n * (bits + 1) * (capped ? 2 : 1)
     refs.set(
       input.id,
       Array.from({ length: n }, (_, i) => ({ sig: `in${k}[${i}]`, mul: 1n, add: 0n })),

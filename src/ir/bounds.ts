@@ -1,6 +1,6 @@
 import { FieldOverflowError, LookupDomainError, OperandRangeError } from './errors.js'
 import { divValue, isqrtValue, requantValue } from './ops.js'
-import type { IrModel, OpKind, PrimitiveOp, TensorBounds, TensorId } from './types.js'
+import type { IrModel, LinearOp, MaxOp, OpKind, PrimitiveOp, TensorBounds, TensorId } from './types.js'
 import { sizeOf } from '../util/shape.js'
 
 /**
@@ -153,7 +153,9 @@ export function analyzeBounds(
     const n = sizeOf(i.shape)
     bounds.set(i.id, { lo: new Array(n).fill(i.lo), hi: new Array(n).fill(i.hi) })
   }
+  const maxes = new Map<TensorId, MaxOp>()
   for (const step of model.steps) {
+    if (step.op.op === 'max') maxes.set(step.output.id, step.op)
     if (bounds.has(step.output.id)) continue
     const rule = RULES[step.op.op] as (op: PrimitiveOp, x: TensorBounds) => TensorBounds
     const x = concatBounds(bounds, step.op.inputs)
@@ -170,6 +172,7 @@ export function analyzeBounds(
       if (e instanceof OperandRangeError) throw new OperandRangeError({ ...e.params, step: step.origin })
       throw e
     }
+    if (step.op.op === 'linear') belowRowMax(step.op, maxes, (id) => bounds.get(id)!.lo.length, b)
     if (step.op.op === 'div') checkDivIdentity(step.output.name, step.op.num, step.op.den, step.op.shift, x)
     for (let i = 0; i < b.lo.length; i++) {
       checkBits(step.output.name, b.lo[i])
@@ -178,6 +181,57 @@ export function analyzeBounds(
     bounds.set(step.output.id, b)
   }
   return bounds
+}
+
+/** The element `col` of the concatenation of `ids` as [tensor, index], or null past the end. */
+function locate(ids: readonly TensorId[], size: (id: TensorId) => number, col: number): [TensorId, number] | null {
+  for (const id of ids) {
+    const n = size(id)
+    if (col < n) return [id, col]
+    col -= n
+  }
+  return null
+}
+
+/**
+ * Softmax's x − max: an output that is w·x[c] − w·m[r] + bias, where m is a max step whose row
+ * r holds x[c] itself, is ≤ bias (w > 0; ≥ bias for w < 0). Interval arithmetic cannot see it
+ * (it bounds x and m independently: [−255, 255] for int8 scores instead of [−255, 0]), and the
+ * requant that clamps x − max at 0 then pays a zero test and a sign bit's range it never uses.
+ * Sound wherever the bounds are trusted: every backend proves m equal to the row's maximum
+ * (each pairwise Max2 selects an operand by the sign bit of their difference; the executor and
+ * the one-step compute the max), so m[r] ≥ x[c] in every accepted witness. A masked position
+ * is left out of its max row, so it is never tightened.
+ */
+function belowRowMax(
+  op: LinearOp,
+  maxes: ReadonlyMap<TensorId, MaxOp>,
+  size: (id: TensorId) => number,
+  b: TensorBounds,
+): void {
+  for (let j = 0; j < op.bias.length; j++) {
+    const k = op.rowPtr[j]
+    if (op.rowPtr[j + 1] - k !== 2 || op.vals[k] + op.vals[k + 1] !== 0n) continue
+    for (const [xk, mk] of [
+      [k, k + 1],
+      [k + 1, k],
+    ]) {
+      const x = locate(op.inputs, size, op.cols[xk])
+      const m = locate(op.inputs, size, op.cols[mk])
+      const max = m && maxes.get(m[0])
+      if (!x || !m || !max) continue
+      let inRow = false
+      for (let q = max.rowPtr[m[1]]; q < max.rowPtr[m[1] + 1] && !inRow; q++) {
+        const e = locate(max.inputs, size, max.cols[q])
+        inRow = e !== null && e[0] === x[0] && e[1] === x[1]
+      }
+      if (!inRow) continue
+      const w = op.vals[xk]
+      if (w > 0n && b.hi[j] > op.bias[j]) b.hi[j] = op.bias[j]
+      if (w < 0n && b.lo[j] < op.bias[j]) b.lo[j] = op.bias[j]
+      break
+    }
+  }
 }
 
 /**

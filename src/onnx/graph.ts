@@ -147,7 +147,8 @@ export interface FloatGraph {
   /**
    * `integer`: an int8/uint8 graph input, whose values are integers in [lo, hi] (scale 1).
    * `tokenIds`: an int32/int64 input that indexes the constant `table` (Gather): integers in
-   * [lo, hi] = [0, rows − 1] (src/onnx/ops/embedding.ts).
+   * [lo, hi] = [0, rows − 1] (src/onnx/ops/embedding.ts). `binary`: an int32/int64 attention
+   * mask, 0 or 1 (src/onnx/ops/input-mask.ts).
    */
   inputs: {
     id: number
@@ -155,12 +156,23 @@ export interface FloatGraph {
     shape: number[]
     integer?: { lo: number; hi: number }
     tokenIds?: { lo: number; hi: number; table: string }
+    /** An attention mask (src/onnx/ops/input-mask.ts): integers 0 and 1 only. */
+    binary?: true
   }[]
   steps: FloatStep[]
   outputs: { id: number; name: string; postprocess?: FloatPostprocess }[]
 }
 
 export { sizeOf }
+
+/**
+ * True when the graph carries its own quantisation (a QuantizeLinear on an activation, or an
+ * int8/uint8 input): quantize takes the fixed-scale path (src/quantize/fixed.ts), and lowerOnnx
+ * fuses no elementwise closure (src/onnx/fuse-elementwise.ts).
+ */
+export function hasFixedScales(graph: FloatGraph): boolean {
+  return graph.steps.some((s) => s.op.kind === 'quant') || graph.inputs.some((i) => i.integer !== undefined)
+}
 
 function concat(values: Map<number, Float64Array>, ids: readonly number[]): Float64Array {
   if (ids.length === 1) return values.get(ids[0])!

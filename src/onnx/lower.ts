@@ -1,6 +1,7 @@
 import { BaseError, type ErrorParameters } from '../errors.js'
 import { identity } from './affine.js'
-import type { FloatGraph } from './graph.js'
+import { type FloatGraph, hasFixedScales } from './graph.js'
+import { fuseElementwise } from './fuse-elementwise.js'
 import type { OnnxModel } from './parse.js'
 import { type Ctx, type Handler, LoweringError, type Sym, constOf, materialize, shapeOf } from './ops/common.js'
 import { checkedSize } from './limits.js'
@@ -234,6 +235,13 @@ export interface LowerOnnxOptions {
    * function, computed in float from the proven logits for reports.
    */
   finalSoftmax?: 'logits' | 'probabilities'
+  /**
+   * Elementwise closures as one table each (src/onnx/fuse-elementwise.ts), the default on a
+   * graph quantised from calibration; a graph with its own scales (QDQ/QOperator) is never
+   * fused: it computes each float function between its own QuantizeLinear nodes, as
+   * onnxruntime does. false keeps every step (tests comparing the two graphs).
+   */
+  fuseElementwise?: boolean
 }
 
 /**
@@ -274,6 +282,7 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
     finalOutputs,
     postprocess: new Map(),
     tokenIds,
+    maskInputs: new Set(),
   }
   for (const node of model.nodes) {
     ctx.node = node
@@ -311,7 +320,13 @@ export function lowerOnnx(model: OnnxModel, options: LowerOnnxOptions = {}): Flo
   const graph: FloatGraph = { name: model.name, inputs, steps: ctx.steps, outputs }
   // An input indexing tables holds the ids of the smallest one's rows; it may not be read otherwise.
   for (const [id, { rows, table }] of tokenIds.domains) inputs[id].tokenIds = { lo: 0, hi: rows - 1, table }
+  // Attention masks (src/onnx/ops/input-mask.ts): 0/1 inputs.
+  for (const id of ctx.maskInputs) inputs[id].binary = true
   checkTokenIdUses(graph, model.nodes, tokenIds)
   // Attention normalised after the value product (src/onnx/softmax-values.ts).
-  return normaliseAfterValues(graph)
+  const normalised = normaliseAfterValues(graph)
+  // Here rather than in a caller, so every entry point (lowerOnnx + quantize as much as compile,
+  // inspect and the optimistic demo) quantises the same graph.
+  const fuse = options.fuseElementwise !== false && !hasFixedScales(normalised)
+  return fuse ? fuseElementwise(normalised) : normalised
 }

@@ -20,7 +20,7 @@ export const STEP_QUERY =
   'tuple(bytes32 paramsRoot,uint256 stepCount,uint256 stateCount,uint256 stepIndex,uint256 statePosition,bytes32 preStateRoot,uint256 element,uint256 outputSize,uint256 inputCount,tuple(uint8 laneBits,int256 lo)[] inputLayouts)'
 export const FOLD_QUERY = `tuple(${STEP_QUERY} step,uint256 term,uint256 termCount,bytes32 termsRoot,int256 acc)`
 export const MODEL_CONFIG =
-  'tuple(bytes32 paramsRoot,address executor,uint32 inputCount,uint32[] outputStates,tuple(uint8 laneBits,int256 lo)[] outputLayouts,tuple(uint8 laneBits,int256 lo,int256 hi)[] inputLayouts,uint32[] stateSizes,uint96 claimBond,uint96 challengeBond,uint64 challengeWindow,uint64 moveTimeout)'
+  'tuple(bytes32 paramsRoot,address executor,uint32 inputCount,uint32[] outputStates,tuple(uint8 laneBits,int256 lo)[] outputLayouts,tuple(uint8 laneBits,int248 lo,int256 hi)[] inputLayouts,uint32[] stateSizes,uint96 claimBond,uint96 challengeBond,uint64 challengeWindow,uint64 moveTimeout)'
 export const CLAIM_KEY =
   'tuple(bytes32 modelId,bytes32 inputRoot,bytes32 inputHash,bytes32 traceRoot,bytes32 outputsHash,address claimant)'
 

@@ -1,5 +1,5 @@
 import { getBytes, keccak256 } from 'ethers'
-import { type PackLayout, pack, packedElementCount } from '../circuit/packing.js'
+import { type PackLayout, pack, packedElementCount } from '../ir/packing.js'
 import { type Hex, hexOf } from '../util/hex.js'
 import { InputEncodingError } from './errors.js'
 import { type MerkleTree, wordTree, writeInt256 } from './merkle.js'

@@ -1,4 +1,4 @@
-import { type PackLayout, publicLayouts } from '../circuit/packing.js'
+import { type PackLayout, publicLayouts } from '../ir/packing.js'
 import { analyzeBounds } from '../ir/bounds.js'
 import type { IrModel, TensorId } from '../ir/types.js'
 import { BaseError } from '../errors.js'
@@ -30,9 +30,9 @@ export interface TraceLayout {
   inputLayouts: InputLayout[]
   /**
    * How claims post each output: the zk circuit's output layout (`publicLayouts`), sized from
-   * the outputs' bounds proven for every input in the declared domains.
+   * the outputs' bounds proven for every input in the declared domains (computed on first use).
    */
-  outputLayouts: PackLayout[]
+  readonly outputLayouts: PackLayout[]
 }
 
 /**
@@ -98,23 +98,20 @@ export function traceLayout(model: IrModel): TraceLayout {
       throw fail(`its output "${o.name}" is not produced by a step`)
     return state
   })
-  const layouts = publicLayouts(model, provenBounds(model, fail))
-  const inputLayouts = layouts.inputs.map((l, k) => ({ ...l, hi: model.inputs[k].hi }))
+  // Input layouts need only the declared domains; output layouts the bounds analysis, which
+  // assumes well-formed ops: computed on first use, after commitParams' per-op checks.
+  const inputLayouts = publicLayouts({ ...model, outputs: [] }, new Map()).inputs.map((l, k) => ({
+    ...l,
+    hi: model.inputs[k].hi,
+  }))
   const inputBytes = packedInputBytes(inputLayouts)
   if (inputBytes > MAX_INPUT_BYTES) {
     throw fail(
       `its packed input is ${inputBytes} bytes (lanes of ${inputLayouts.map((l) => l.laneBits).join(', ')} bits); a claim carries at most ${MAX_INPUT_BYTES}`,
     )
   }
-  const outputLayouts = layouts.outputs
   const traceDepth = depthFor(stateSizes.length)
-  const outputBytes = packedOutputBytes(outputLayouts)
-  const calldata = claimCalldataBytes({ inputBytes, outputBytes, outputCount: outputLayouts.length, traceDepth })
-  if (calldata > MAX_CLAIM_CALLDATA) {
-    throw fail(
-      `its claim would be ${calldata} bytes of calldata (input ${inputBytes}, outputs ${outputBytes} packed, output paths and ABI ${calldata - inputBytes - outputBytes}); a claim carries at most ${MAX_CLAIM_CALLDATA} (the mempools' 128 KiB transaction limit, less a margin)`,
-    )
-  }
+  let outputLayouts: PackLayout[] | undefined
   return {
     inputCount: model.inputs.length,
     stepCount: model.steps.length,
@@ -124,6 +121,26 @@ export function traceLayout(model: IrModel): TraceLayout {
     outputStates,
     traceDepth,
     inputLayouts,
-    outputLayouts,
+    get outputLayouts() {
+      outputLayouts ??= publicLayouts(model, provenBounds(model, fail)).outputs
+      return outputLayouts
+    },
+  }
+}
+
+/**
+ * Refuses a model whose claim calldata would exceed MAX_CLAIM_CALLDATA (the game's
+ * registration refuses it too: ClaimTooLarge), naming the sizes.
+ */
+export function checkClaimSize(model: IrModel, layout: TraceLayout): void {
+  const inputBytes = packedInputBytes(layout.inputLayouts)
+  const outputBytes = packedOutputBytes(layout.outputLayouts)
+  const { traceDepth } = layout
+  const calldata = claimCalldataBytes({ inputBytes, outputBytes, outputCount: layout.outputLayouts.length, traceDepth })
+  if (calldata > MAX_CLAIM_CALLDATA) {
+    throw new OptimisticModelError({
+      model: model.name,
+      reason: `its claim would be ${calldata} bytes of calldata (input ${inputBytes}, outputs ${outputBytes} packed, output paths and ABI ${calldata - inputBytes - outputBytes}); a claim carries at most ${MAX_CLAIM_CALLDATA} (the mempools' 128 KiB transaction limit, less a margin)`,
+    })
   }
 }

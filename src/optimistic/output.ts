@@ -1,5 +1,5 @@
 import { getBytes, keccak256 } from 'ethers'
-import { type PackLayout, pack, packedElementCount, unpack } from '../circuit/packing.js'
+import { type PackLayout, pack, packedElementCount, unpack } from '../ir/packing.js'
 import { type Hex, hexOf } from '../util/hex.js'
 import { OutputEncodingError } from './errors.js'
 import { writeInt256 } from './merkle.js'

@@ -23,7 +23,7 @@ import {
 } from './abi.js'
 import { OptimisticModelError } from './errors.js'
 import type { TraceLayout } from './layout.js'
-import { traceLayout } from './layout.js'
+import { checkClaimSize, traceLayout } from './layout.js'
 import { checkTotalOnLane } from './lane-check.js'
 import { depthFor, type MerkleTree, merkleTree, wordOf, wordRootInPlace, wordTree, ZERO_WORD } from './merkle.js'
 import { type Hex, hexOf } from '../util/hex.js'
@@ -242,6 +242,7 @@ export function commitParams(model: IrModel, layout: TraceLayout = traceLayout(m
   })
   // After the per-op checks: the bounds analysis assumes well-formed ops.
   checkTotalOnLane(model, layout)
+  checkClaimSize(model, layout)
   const headerTree = merkleTree(headers.map(stepHeaderLeaf))
   return {
     layout,

@@ -19,6 +19,11 @@ import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { onnxOutputs } from '../quantize/postprocess.js'
 import { DEFAULT_BITS, checkBitWidth, quantize } from '../quantize/quantize.js'
 import { domainSamples, hasFixedScales } from '../quantize/fixed.js'
+import {
+  DEFAULT_CALIBRATION_SAMPLES,
+  defaultCalibration,
+  describeDefaultCalibration,
+} from '../quantize/default-calibration.js'
 import { writeFileAtomic, writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { VERIML_VERSION, packageVersion } from '../util/versions.js'
@@ -36,7 +41,6 @@ import {
   writeManifest,
 } from './manifest.js'
 import { artifactPaths } from './paths.js'
-import { sizeOf } from '../util/shape.js'
 import type { IrModel } from '../ir/types.js'
 import { type CompiledModel, compiledModel } from '../model.js'
 
@@ -90,26 +94,8 @@ export interface CompileModelReturnType<M extends BuildManifest = Manifest> {
 }
 
 export const DEFAULT_VISIBILITY: Visibility = { input: 'public', output: 'public' }
-const DEFAULT_CALIBRATION_SAMPLES = 32
-
-/** Seeded uniform samples in [-1, 1) (token ids: uniform over their rows): the calibration used when the user gives none. */
-export function defaultCalibration(
-  specs: { shape: number[]; tokenIds?: { lo: number; hi: number } }[],
-): Float64Array[][] {
-  let s = 0x9e3779b9
-  const rand = () => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-  return Array.from({ length: DEFAULT_CALIBRATION_SAMPLES }, () =>
-    specs.map((x) => {
-      const ids = x.tokenIds
-      return Float64Array.from({ length: sizeOf(x.shape) }, () =>
-        ids ? ids.lo + Math.floor(rand() * (ids.hi - ids.lo + 1)) : rand() * 2 - 1,
-      )
-    }),
-  )
-}
+// The default calibration is shared with inspect (src/quantize/default-calibration.ts).
+export { defaultCalibration } from '../quantize/default-calibration.js'
 
 /**
  * ONNX model → integer IR → circom circuit → r1cs + witness generator, in `outDir`.
@@ -164,7 +150,7 @@ export async function compileModel(p: CompileModelParameters): Promise<CompileMo
     ? `${basename(p.calibrationPath!)} (${samples.length} samples, sha256 ${sha256(calibrationText)})`
     : fixed
       ? "none: the model's own scales (quantised ONNX)"
-      : `default: ${DEFAULT_CALIBRATION_SAMPLES} seeded uniform samples in [-1, 1)${graph.inputs.some((i) => i.tokenIds) ? " (token ids: uniform over their table's rows)" : ''}`
+      : describeDefaultCalibration(graph.inputs)
   const weights = p.weights ?? 'constant'
   const ir = quantize(graph, samples, { activationBits, weightBits })
   const bounds = analyzeBounds(ir)

@@ -1,5 +1,4 @@
 import type { FloatGraph } from '../onnx/graph.js'
-import { fuseElementwise } from '../onnx/fuse-elementwise.js'
 import { lowerOnnx } from '../onnx/lower.js'
 import type { OnnxModel } from '../onnx/types.js'
 import { hasFixedScales } from '../quantize/fixed.js'
@@ -14,16 +13,12 @@ export const FINAL_SOFTMAX: readonly FinalSoftmax[] = ['probabilities', 'logits'
  * as the logits' note when no choice was given: its float Softmax after the last
  * DequantizeLinear has no scales of the model's own to divide with (the fixed-scale path has
  * no division); asked for explicitly, the fixed-scale path's own error says so. Elementwise
- * closures (an exported GELU's five nodes) become one table: src/onnx/fuse-elementwise.ts.
+ * closures (an exported GELU's five nodes) become one table in lowerOnnx itself
+ * (src/onnx/fuse-elementwise.ts), calibrated graphs only.
  */
 export function lowerModel(onnx: OnnxModel, finalSoftmax?: FinalSoftmax): FloatGraph {
   const graph = lowerOnnx(onnx, { finalSoftmax: finalSoftmax ?? 'probabilities' })
-  if (hasFixedScales(graph)) {
-    if (finalSoftmax === undefined && graph.steps.some((s) => s.op.kind === 'div'))
-      return lowerOnnx(onnx, { finalSoftmax: 'logits' })
-    return graph
-  }
-  // Calibrated scales only: a fixed-scale (QDQ) graph computes each float function in float32
-  // between the model's own QuantizeLinear nodes, as onnxruntime does, and keeps every step.
-  return fuseElementwise(graph)
+  if (hasFixedScales(graph) && finalSoftmax === undefined && graph.steps.some((s) => s.op.kind === 'div'))
+    return lowerOnnx(onnx, { finalSoftmax: 'logits' })
+  return graph
 }

@@ -8,6 +8,7 @@ import {
   type FloatMul,
   type FloatOp,
   type FloatQuant,
+  type FloatSqrt,
   type FloatStep,
   type FloatUnary,
   sizeOf,
@@ -49,13 +50,7 @@ const STEP_RULES: { [K in FloatOp['kind']]: StepRule<Extract<FloatOp, { kind: K 
       details: ['Give the float model and let veriml quantise it (calibration samples).'],
     })
   },
-  sqrt: (_b, step) => {
-    throw new FixedScaleError({
-      step: step.origin,
-      problem: 'square root is not supported in pre-quantised (QDQ/QOperator) models yet',
-      details: ['Give the float model and let veriml quantise it (calibration samples).'],
-    })
-  },
+  sqrt: sqrtStep,
 }
 
 /** What a float step's output is, by its kind's rule (pushing the IR steps it needs). */
@@ -179,6 +174,24 @@ function unaryStep(b: FixedBuild, step: FloatStep, op: FloatUnary): State {
   const f = (q: number) =>
     Math.fround(op.f(Math.fround(c ? Math.min(Math.max(u.s * q + u.b, c.lo), c.hi) : u.s * q + u.b)))
   return { kind: 'func', id, lo: known[0], hi: known[1], f, name: step.origin }
+}
+
+/**
+ * Sqrt between a DequantizeLinear and a QuantizeLinear: a float function of one integer
+ * tensor like any other (unaryStep), so one table, float32 as onnxruntime computes it. A
+ * dequantised value below 0 has no square root (onnxruntime's NaN): refused by its range.
+ */
+function sqrtStep(b: FixedBuild, step: FloatStep, op: FloatSqrt): State {
+  const s = unaryStep(b, step, { kind: 'unary', inputs: op.inputs, name: 'Sqrt', f: Math.sqrt })
+  if (s.kind !== 'func') return s
+  for (let q = s.lo; q <= s.hi; q++)
+    if (Number.isNaN(s.f(Number(q))))
+      throw new FixedScaleError({
+        step: step.origin,
+        problem: `Sqrt of a value whose integer range [${s.lo}, ${s.hi}] dequantises below 0 (at ${q})`,
+        details: ['Quantise the Sqrt input to a non-negative range (uint8 with zero point 0, or after a Relu).'],
+      })
+  return s
 }
 
 function affineStep(b: FixedBuild, step: FloatStep, op: FloatAffine): State {

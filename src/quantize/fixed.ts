@@ -23,10 +23,8 @@ import { stepState } from './fixed-steps.js'
 
 export { FixedScaleError } from './fixed-state.js'
 
-/** True when the graph carries its own quantisation (a QuantizeLinear on an activation, or an int8/uint8 input). */
-export function hasFixedScales(graph: FloatGraph): boolean {
-  return graph.steps.some((s) => s.op.kind === 'quant') || graph.inputs.some((i) => i.integer !== undefined)
-}
+// The predicate lives with the float graph: lowerOnnx reads it too (no elementwise fusion there).
+export { hasFixedScales } from '../onnx/graph.js'
 
 export function quantizeFixed(graph: FloatGraph): IrModel {
   const b = newBuild(graph)

@@ -182,11 +182,16 @@ export function checkTokenIds(
   where = '',
 ): number[] {
   const [a, b] = [Number(lo), Number(hi)]
+  // [0, 1] is also an attention mask's domain (src/onnx/ops/input-mask.ts).
+  const what =
+    a === 0 && b === 1
+      ? '0 or 1 (an attention mask, or the ids of a 2-row table)'
+      : `token ids: integers in [${a}, ${b}] (the rows of the table the input indexes)`
   return Array.from(values, (x, k) => {
     if (Number.isInteger(x) && x >= a && x <= b) return x
     throw new IrInputError({
       input,
-      expected: `token ids: integers in [${a}, ${b}] (the rows of the table the input indexes)`,
+      expected: what,
       actual: `${x} at index ${k}${where}`,
       details: [
         Number.isInteger(x) && x < 0

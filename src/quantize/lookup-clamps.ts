@@ -35,6 +35,13 @@ export function narrowLookupClamps(model: IrModel, bounds = analyzeBounds(model)
     const hi = b.hi.reduce((a, v) => (v > a ? v : a))
     const [L, H] = variablePart(step.op, lo, hi)
     if (L >= H) continue
+    // Only a lower clamp (the table varies up to the proven top: exp of x − max ≤ 0): the clamp
+    // is the requant's signed decomposition whatever its value, so the table keeps exactly the
+    // entries that vary (the ViT's exp: 36 instead of 64).
+    if (H === hi) {
+      if (L > lo) narrowed.set(k, { ...req, lo: L })
+      continue
+    }
     // The clamp's span is widened to a power of two (inside the constant runs, so still exact):
     // such an upper clamp is one zero test in the requant gadget, any other a second range check
     // as wide as the value (src/circuit/requant.ts), which would cost more than the table saves.

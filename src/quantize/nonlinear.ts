@@ -48,13 +48,18 @@ export function rescale(exp: number, toExp: number): { mul: bigint; shift: numbe
   return toExp <= exp ? { mul: 1n, shift: exp - toExp } : { mul: 1n << BigInt(toExp - exp), shift: 0 }
 }
 
-/** Rescales every operand to the coarsest of their exps (shift only: never loses range). */
+/**
+ * Rescales every operand to the coarsest of their exps (shift only: never loses range). A sum
+ * of products (attention's scores, which reach a softmax unrequantised) is read as it is.
+ */
 function commonScale(
   ctx: NonlinearContext,
   step: FloatStep,
   inputs: readonly number[],
 ): { ids: TensorId[]; exp: number } {
-  const ins = inputs.map((t) => ctx.activation(t, step.origin))
+  const ins = inputs.map((t) =>
+    ctx.realized(t).exact === 'product' ? ctx.realized(t) : ctx.activation(t, step.origin),
+  )
   const exp = Math.min(...ins.map((r) => r.exp))
   return { ids: atExp(ctx, step, inputs, ins, exp), exp }
 }
@@ -84,7 +89,10 @@ function atExp(
   )
 }
 
-/** MaxPool: the max of activations at one scale is an activation at that scale, exactly. */
+/**
+ * MaxPool: the max of activations at one scale is an activation at that scale, exactly. The
+ * row max of sums of products (a softmax over attention scores) is such a sum itself.
+ */
 export function lowerMax(ctx: NonlinearContext, step: FloatStep, op: FloatMax): Scaled {
   const { ids, exp } = commonScale(ctx, step, op.inputs)
   const id = ctx.push(step.origin, `${step.origin}:max`, step.shape, {
@@ -93,7 +101,8 @@ export function lowerMax(ctx: NonlinearContext, step: FloatStep, op: FloatMax): 
     rowPtr: op.rowPtr,
     cols: op.cols,
   })
-  return { id, exp, activation: true }
+  const products = op.inputs.every((t) => ctx.realized(t).exact === 'product')
+  return products ? { id, exp, activation: false, exact: 'product' } : { id, exp, activation: true }
 }
 
 /** Tables larger than this are refused: a lookup costs about 3·√entries constraints per element. */

@@ -7,6 +7,7 @@ import { type NonlinearContext, type Scaled, expFor, lowerMax, lowerMul, lowerUn
 import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 import { narrowLookupClamps } from './lookup-clamps.js'
+import { attentionCentred, attentionIndexExp } from './attention-index.js'
 import { tokenIdInput } from './input.js'
 
 /** Bits of activations and of weights when none are given (library and CLI alike). */
@@ -157,6 +158,8 @@ export function quantize(
   const inputs: IrInput[] = graph.inputs.map((info, i) => {
     // Token ids are their own integers (scale 1): nothing to calibrate, only to check.
     if (info.tokenIds) return tokenIdInput(info, info.tokenIds, nextId++, calibration, i)
+    // An attention mask (src/onnx/ops/input-mask.ts): 0 and 1 at scale 1, the circuit's range check.
+    if (info.binary) return tokenIdInput(info, { lo: 0, hi: 1 }, nextId++, calibration, i)
     // An input that is 0 in every sample has no range to calibrate: scale 1 would round every real input to 0.
     if (!(maxAbs(info.id) > 0) || !Number.isFinite(maxAbs(info.id))) {
       throw new CalibrationError({
@@ -307,6 +310,8 @@ export function quantize(
     return { id, exp: accExp - k, activation: false, ...exact }
   }
 
+  // Attention's x − max, requantised coarser for exp's table (src/quantize/attention-index.ts).
+  const centred = attentionCentred(graph)
   for (const step of graph.steps) {
     const op = step.op
     if (op.kind === 'affine') {
@@ -314,12 +319,16 @@ export function quantize(
     } else if (op.kind === 'clamp') {
       // Clamp fuses with the requantisation of an accumulator; on an activation it is a pure clamp.
       const src = raw.get(op.inputs[0])!
-      // Without bounds (a softmax's input, src/onnx/ops/normalization.ts) it only makes its input an activation.
-      if (src.activation && op.lo === null && op.hi === null) {
+      // Without bounds (a softmax's input, src/onnx/ops/normalization.ts) it only makes its input
+      // an activation. Attention's scores, a sum of products, stay that exact sum: the row max
+      // and x − max read it as it is, and only x − max is requantised, once, for exp's table
+      // (src/quantize/attention-index.ts).
+      if ((src.activation || src.exact === 'product') && op.lo === null && op.hi === null) {
         raw.set(step.id, src)
         continue
       }
-      const exp = src.activation ? src.exp : expFor(maxAbs(step.id), Number(actHi))
+      const calibrated = expFor(maxAbs(step.id), Number(actHi))
+      const exp = src.activation ? src.exp : centred.has(step.id) ? attentionIndexExp(src.exp, calibrated) : calibrated
       // On an accumulator the clamp also saturates to the activation domain.
       const toInt = (v: number | null, dflt: bigint, pick: (a: bigint, b: bigint) => bigint) => {
         const q = v === null ? null : BigInt(Math.round(v * 2 ** exp))

@@ -7,6 +7,7 @@ import { type BuildModelParameters, type NodeSpec, type TensorSpec, buildModel }
 import { lowerModel } from '../../src/prove/lower-model.js'
 import { dequantize, quantizeInputs } from '../../src/quantize/input.js'
 import { quantize } from '../../src/quantize/quantize.js'
+import * as api from '../../src/index.js'
 import { rng } from '../helpers/circuit.js'
 import { block, kinds } from '../quantize/transformer-accuracy.js'
 import { f32, ortRun, samples } from './ort-diff.js'
@@ -33,7 +34,7 @@ function mlp(nodes: NodeSpec[], constants: (TensorSpec & { name: string })[] = [
 function lowerBoth(params: BuildModelParameters): { bytes: Uint8Array; plain: FloatGraph; fused: FloatGraph } {
   const bytes = buildModel(params)
   const model = parseOnnx(bytes)
-  return { bytes, plain: lowerOnnx(model), fused: lowerModel(model) }
+  return { bytes, plain: lowerOnnx(model, { fuseElementwise: false }), fused: lowerModel(model) }
 }
 
 /** Every tensor of both graphs equal to 1e-12 (relative above 1) on random inputs in [-4, 4). */
@@ -231,27 +232,46 @@ describe('left alone', () => {
   })
 })
 
+/** x → QDQ → SiLU (x · Sigmoid(x)) → QDQ: a pre-quantised model with a fusible closure. */
+function qdqSilu(): BuildModelParameters {
+  const q = (name: string, input: string, output: string): NodeSpec[] => [
+    { op: 'QuantizeLinear', name: `${name}.q`, inputs: [input, 's', 'zp'], outputs: [`${output}.q`] },
+    { op: 'DequantizeLinear', name: `${name}.dq`, inputs: [`${output}.q`, 's', 'zp'], outputs: [output] },
+  ]
+  return {
+    name: 'qdq-silu',
+    opset: 13,
+    inputs: [{ name: 'x', shape: [1, 8] }],
+    outputs: [{ name: 'y', shape: [1, 8] }],
+    initializers: [scalar('s', 0.05), { name: 'zp', dims: [], data: Int8Array.of(0) }],
+    nodes: [
+      ...q('in', 'x', 'xd'),
+      { op: 'Sigmoid', name: 'sig', inputs: ['xd'], outputs: ['sg'] },
+      { op: 'Mul', name: 'silu', inputs: ['xd', 'sg'], outputs: ['h'] },
+      ...q('out', 'h', 'y'),
+    ],
+  }
+}
+
 describe('a pre-quantised (QDQ) model', () => {
   it('keeps every step: its float functions run in float32 between its own QuantizeLinear nodes', () => {
-    const q = (name: string, input: string, output: string): NodeSpec[] => [
-      { op: 'QuantizeLinear', name: `${name}.q`, inputs: [input, 's', 'zp'], outputs: [`${output}.q`] },
-      { op: 'DequantizeLinear', name: `${name}.dq`, inputs: [`${output}.q`, 's', 'zp'], outputs: [output] },
-    ]
-    const { plain, fused } = lowerBoth({
-      name: 'qdq-silu',
-      opset: 13,
-      inputs: [{ name: 'x', shape: [1, 8] }],
-      outputs: [{ name: 'y', shape: [1, 8] }],
-      initializers: [scalar('s', 0.05), { name: 'zp', dims: [], data: Int8Array.of(0) }],
-      nodes: [
-        ...q('in', 'x', 'xd'),
-        { op: 'Sigmoid', name: 'sig', inputs: ['xd'], outputs: ['sg'] },
-        { op: 'Mul', name: 'silu', inputs: ['xd', 'sg'], outputs: ['h'] },
-        ...q('out', 'h', 'y'),
-      ],
-    })
+    const { plain, fused } = lowerBoth(qdqSilu())
     expect(plain.steps.map((s) => s.op.kind)).toContain('mul')
     expect(structure(fused)).toEqual(structure(plain))
+  })
+})
+
+describe('the package entry point', () => {
+  // Fusion is lowerOnnx's own (not only compile's): a library user calling lowerOnnx + quantize
+  // quantises the graph compile and inspect do.
+  it('lowerOnnx + quantize fuse a calibrated GELU into one table, and never a QDQ model', () => {
+    const bytes = buildModel(mlp(geluErf, geluErfConstants, 940))
+    const graph = api.lowerOnnx(api.parseOnnx(bytes))
+    const ir = api.quantize(graph, samples(rng(941), graph.inputs, 8, -2, 2))
+    expect(kinds(ir)).toMatchObject({ lookup: 1 })
+    expect(kinds(ir)).not.toHaveProperty('mul')
+    const qdq = api.lowerOnnx(api.parseOnnx(buildModel(qdqSilu())))
+    expect(qdq.steps.map((s) => s.op.kind)).toContain('mul')
   })
 })
 

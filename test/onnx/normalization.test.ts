@@ -14,7 +14,8 @@ import { f32, oneNode, ortRun, samples, worstRelative } from './ort-diff.js'
  */
 async function agrees(params: BuildModelParameters, seed: number, lo = -2, hi = 2): Promise<FloatGraph> {
   const bytes = buildModel(params)
-  const graph = lowerOnnx(parseOnnx(bytes))
+  // Each op as lowered, unfused (elementwise fusion: test/onnx/fuse-elementwise.test.ts).
+  const graph = lowerOnnx(parseOnnx(bytes), { fuseElementwise: false })
   const xs = samples(rng(seed), graph.inputs, 3, lo, hi)
   const reference = await ortRun(bytes, graph.inputs, xs)
   xs.forEach((x, k) => {

@@ -161,6 +161,41 @@ const CASES: [string, RecurrentCase][] = [
       outputs: [true, false, true],
     },
   ],
+  // Constant sequence_lens shorter than the sequence (padding): onnxruntime leaves a finished
+  // sequence's state as it was, writes zeros to its Y, and runs a reverse direction from the
+  // sequence's own last step. A sequence of length 0 ends in zeros (Y_h, Y_c), not its initial state.
+  [
+    'RNN bidirectional, sequence_lens [3, 1, 4]',
+    { op: 'RNN', seq: 4, batch: 3, input: 3, hidden: 4, direction: 'bidirectional', sequenceLens: [3, 1, 4] },
+  ],
+  [
+    'GRU reverse, layout 1, initial_h a graph input, sequence_lens [2, 4, 0]',
+    {
+      op: 'GRU',
+      seq: 4,
+      batch: 3,
+      input: 3,
+      hidden: 3,
+      direction: 'reverse',
+      layout: 1,
+      initial: 'input',
+      sequenceLens: [2, 4, 0],
+    },
+  ],
+  [
+    'LSTM bidirectional, peepholes, constant initial states, sequence_lens [1, 0, 3]',
+    {
+      op: 'LSTM',
+      seq: 3,
+      batch: 3,
+      input: 2,
+      hidden: 3,
+      direction: 'bidirectional',
+      peephole: true,
+      initial: 'const',
+      sequenceLens: [1, 0, 3],
+    },
+  ],
 ]
 
 describe('RNN, GRU and LSTM against onnxruntime, then quantised', () => {
@@ -262,9 +297,25 @@ describe('what the lowering refuses', () => {
   const base: RecurrentCase = { op: 'GRU', seq: 3, batch: 2, input: 2, hidden: 3 }
   const lower = (c: RecurrentCase) => () => lowerOnnx(parseOnnx(buildModel(recurrentModel(c, rng(7)))))
 
-  it('sequence_lens shorter than the sequence (padding): names the lengths', () => {
-    expect(lower({ ...base, sequenceLens: [3, 2] })).toThrow(LoweringError)
-    expect(lower({ ...base, sequenceLens: [3, 2] })).toThrow(/sequence_lens \[3,2\].*full length 3/)
+  it('sequence_lens beyond the sequence, or one per batch entry missing: names the lengths', () => {
+    expect(lower({ ...base, sequenceLens: [3, 4] })).toThrow(LoweringError)
+    expect(lower({ ...base, sequenceLens: [3, 4] })).toThrow(
+      /sequence_lens \[3,4\] must give each of the 2 sequences a length in \[0, 3\]: entry 1 is 4/,
+    )
+  })
+
+  it('sequence_lens given as a model input: refused, saying why', () => {
+    const r = rng(8)
+    const gru = modelOf(
+      [{ name: 'x', shape: [3, 2, 2] }],
+      [node('GRU', ['x', 'W', 'R', '', 'lens'], ['', 'y'], { hidden_size: { int: 3 } })],
+      3,
+      [f32(r, 'W', [1, 9, 2]), f32(r, 'R', [1, 9, 3])],
+    )
+    const bytes = buildModel({ ...gru, inputs: [...gru.inputs, { name: 'lens', shape: [2], type: 'int32' }] })
+    const lowering = () => lowerOnnx(parseOnnx(bytes))
+    expect(lowering).toThrow(LoweringError)
+    expect(lowering).toThrow(/node "\w*" \(GRU\): sequence_lens depends on the model input; only a constant/)
   })
 
   it('an activation ONNX does not list: names it', () => {

@@ -15,6 +15,7 @@ import { OptimisticModelError, OutputEncodingError } from '../../src/optimistic/
 import { packedInputBytes } from '../../src/optimistic/input.js'
 import { claimCalldataBytes, MAX_CLAIM_CALLDATA, traceLayout } from '../../src/optimistic/layout.js'
 import { packedOutputBytes, packOutputs, unpackOutputs } from '../../src/optimistic/output.js'
+import { commitParams } from '../../src/optimistic/params.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { parseWtns } from '../helpers/r1cs.js'
@@ -149,8 +150,8 @@ describe('claim calldata', () => {
       ],
       outputs: [{ tensor: 1, name: 'out', quant: { scale: 1, zeroPoint: 0 } }],
     }
-    expect(() => traceLayout(wide)).toThrow(OptimisticModelError)
-    expect(() => traceLayout(wide)).toThrow(
+    expect(() => commitParams(wide)).toThrow(OptimisticModelError)
+    expect(() => commitParams(wide)).toThrow(
       /its claim would be 128388 bytes of calldata \(input 32, outputs 128000 packed, output paths and ABI 356\).*at most 122880/,
     )
     expect(() => packOutputs([layout(2, 4, -8n)], [[-8n, 8n]])).toThrow(OutputEncodingError)

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
 import { divElement, divValue, isqrtValue } from '../../src/ir/ops.js'
 import type { DivOp, IrModel } from '../../src/ir/types.js'
-import { DIV_BODY, divPairLeaf, ELEMENT_OPENING } from '../../src/optimistic/abi.js'
+import { DIV_BODY, divPairLeaf, ELEMENT_OPENING, OP_KIND } from '../../src/optimistic/abi.js'
 import { disputeBudget } from '../../src/optimistic/budget.js'
 import { call } from '../../src/optimistic/chain/client.js'
 import { OptimisticModelError } from '../../src/optimistic/errors.js'
@@ -64,7 +64,7 @@ describe('commitParams for div and isqrt', () => {
     expect(() => commitParams(wrongSize)).toThrow(/isqrt is elementwise/)
   })
 
-  it('refuses a divisor or a root operand out of domain, or an intermediate beyond the field, for some lane input', () => {
+  it('refuses a divisor or a root operand out of domain, or an intermediate beyond the field, for some declared input', () => {
     /** The largest shift keeping 2^(shift+1)·a + d within 240 bits here: a, d ≤ 2^17, so 2^(shift+18) ≤ 2^240. */
     const WIDEST = 222
     // Divisors straight from the int8 input (may be ≤ 0), a root of the int8 input (may be < 0).
@@ -76,9 +76,10 @@ describe('commitParams for div and isqrt', () => {
       m.steps[ISQRT_STEP].op.inputs = [0]
     })
     expect(() => commitParams(rawRoot)).toThrow(/square-root operand of element 0 may take values in \[-128, 127\]/)
-    // Calibration ranges do not matter: a claim may post any int8.
+    // The declared domain is the game's (a claim cannot post a value outside it): divisors
+    // declared in [1, 5] are always defined.
     rawDivisor.inputs[1] = { ...rawDivisor.inputs[1], lo: 1n, hi: 5n }
-    expect(() => commitParams(rawDivisor)).toThrow(/\[-128, 127\]/)
+    expect(commitParams(rawDivisor).headers[DIV_STEP].kind).toBe(OP_KIND.div)
     // Divisors in [2^16, 127·2^10]: the IR's bounds keep 2^(shift+1)·a + d of every element under
     // the field's safe 2^240 (src/ir/bounds.ts, which the circuit needs too), far inside int256.
     const wide = (shift: number) =>

@@ -62,25 +62,25 @@ describe('commitParams for max, lookup and half-even requant', () => {
     expect(broken((m) => ((m.steps[SMALL_LOOKUP_STEP].op as LookupOp).table = []))).toThrow(OptimisticModelError)
   })
 
-  it('refuses a lookup that some input of the claim lane would take outside its table', () => {
-    // in1 is calibrated to [-50, 50] but claims post any int8: a table over [-50, 50] is not enough.
-    const table = Array.from({ length: 101 }, (_, i) => BigInt(i))
+  it('refuses a lookup that some input of the declared domain would take outside its table', () => {
+    // in0 is declared [-50, 50], and a claim cannot post other values: a table over [-40, 50] is not enough.
+    const table = Array.from({ length: 91 }, (_, i) => BigInt(i))
     const model: IrModel = {
       name: 'narrow-table',
       inputs: [inputTensor(0, 2, -50n, 50n)],
       steps: [
         {
           origin: 'Sigmoid_7',
-          op: { op: 'lookup', inputs: [0], offset: -50n, table },
+          op: { op: 'lookup', inputs: [0], offset: -40n, table },
           output: { id: 1, name: 't1', shape: [2] },
         },
       ],
       outputs: [{ tensor: 1, name: 'out', quant: { scale: 1, zeroPoint: 0 } }],
     }
     expect(() => commitParams(model)).toThrow(OptimisticModelError)
-    expect(() => commitParams(model)).toThrow(/Sigmoid_7.*\[-128, 127\]|\[-128, 127\].*Sigmoid_7/)
-    ;(model.steps[0].op as LookupOp).offset = -128n
-    ;(model.steps[0].op as LookupOp).table = Array.from({ length: 256 }, (_, i) => BigInt(i))
+    expect(() => commitParams(model)).toThrow(/\[-50, 50\].*Sigmoid_7|Sigmoid_7.*\[-50, 50\]/)
+    ;(model.steps[0].op as LookupOp).offset = -50n
+    ;(model.steps[0].op as LookupOp).table = Array.from({ length: 101 }, (_, i) => BigInt(i))
     expect(commitParams(model).headers).toHaveLength(1)
   })
 })

@@ -104,6 +104,21 @@ describe('narrowLookupClamps: a requant read only by a table clamps where the ta
     expect([op.lo, op.hi]).toEqual([-30n, 97n])
   })
 
+  it('keeps exactly the varying entries when the table varies up to its proven top (exp of x − max ≤ 0): a lower clamp only', () => {
+    // exp(v/8) over [−127, 0] at 2^11: 0 from v = −67 down (exp(−67/8)·2048 = 0.47), varying above.
+    const table = Array.from({ length: 128 }, (_, i) => BigInt(Math.round(Math.exp((i - 127) / 8) * 2048)))
+    const m = model(3, [-255n, 0n], { mul: 1n, shift: 0, lo: -127n, hi: 0n }, table)
+    const n = narrowLookupClamps(m)
+    const op = n.steps[0].op as RequantOp
+    const L = -67n
+    expect([table[Number(L) + 127], table[Number(L) + 128]]).toEqual([0n, 1n])
+    expect([op.lo, op.hi]).toEqual([L, 0n])
+    for (let x = -255n; x <= 0n; x++) expect(outputsOf(n, [x, x, 0n])).toEqual(outputsOf(m, [x, x, 0n]))
+    // The circuit's table is the reachable slice: 68 entries, not the 128 a power-of-two span would keep.
+    const b1 = analyzeBounds(n).get(1)!
+    expect([b1.lo[0], b1.hi[0]]).toEqual([L, 0n])
+  })
+
   it('leaves a requant alone when another step or the model output reads it, or the table varies everywhere', () => {
     const r = rng(8)
     const table = saturating(-128n, 127n, -60n, 40n, r)

@@ -35,7 +35,8 @@ export const argmax = (v: ArrayLike<number>, from: number, n: number) => {
 
 export async function accuracy(params: BuildModelParameters, seed: number, lo = -2, hi = 2): Promise<Accuracy> {
   const bytes = buildModel(params)
-  const graph = lowerOnnx(parseOnnx(bytes))
+  // The primitives as lowered, unfused (elementwise fusion: test/onnx/fuse-elementwise.test.ts).
+  const graph = lowerOnnx(parseOnnx(bytes), { fuseElementwise: false })
   const cal = samples(rng(seed), graph.inputs, 32, lo, hi)
   const ir = quantize(graph, cal)
   analyzeBounds(ir) // divisors ≥ 1, roots ≥ 0, lookups in their domain, nothing beyond the field

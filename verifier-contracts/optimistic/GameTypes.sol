@@ -7,9 +7,11 @@ import {Position} from "./Position.sol";
 /// @notice How a claim posts one input: its LaneLayout (the circuit's input PackLayout, so
 /// laneBits is the bit length of hi - lo) and the top `hi` of its declared domain [lo, hi]: the
 /// game accepts lanes 0 ..= hi - lo only, the domain the outputs' layouts are proven for.
+/// `lo` is an int248 so (laneBits, lo) share one storage slot: each one-step reads them (|lo| <=
+/// 2^240 at registration).
 struct InputLayout {
     uint8 laneBits;
-    int256 lo;
+    int248 lo;
     int256 hi;
 }
 

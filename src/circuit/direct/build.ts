@@ -59,6 +59,7 @@ import { type Component, INPUT, INTERMEDIATE, OUTPUT, PreCircuit, type Term } fr
 import { poseidonTablesFor } from './hash.js'
 import { divOp, isqrtOp } from './div.js'
 import { lookupOp, maxOp, mulOp } from './ops.js'
+import { inputRangeCheck } from '../packing.js'
 import { publicPart } from './public.js'
 import { constRef, type DirectRef, type Terms, termsOf } from './refs.js'
 import { num2Bits, requantGadget, lcValue } from './requant.js'
@@ -90,8 +91,6 @@ export interface BuildDirectReturnType {
   /** Templates per step (0: none): the values-only pass takes them rather than measuring the emitter's text again. */
   stepChunks: number[]
 }
-
-const bitLength = (v: bigint) => (v === 0n ? 0 : v.toString(2).length)
 
 /** The op kinds built directly (all of them: the check stays for the next op kind). */
 const DIRECT_OPS = new Set(['linear', 'requant', 'gather', 'max', 'lookup', 'mul', 'div', 'isqrt'])
@@ -164,10 +163,13 @@ function describe(pc: PreCircuit, p: BuildDirectParameters): { layout: PublicLay
     )
   }
   for (const [k, input] of p.model.inputs.entries()) {
-    const bits = Math.max(1, bitLength(input.hi - input.lo))
+    const { bits, capped } = inputRangeCheck(input)
     for (const [i, r] of refs.get(input.id)!.entries()) {
       const t: Term[] = [...terms(r, 1n), [0, -input.lo]]
       num2Bits(pc, main, `rc${k}[${i}]`, bits, { terms: t, value: () => lcValue(pc, t) })
+      if (!capped) continue
+      const h: Term[] = [...terms(r, -1n), [0, input.hi]]
+      num2Bits(pc, main, `rh${k}[${i}]`, bits, { terms: h, value: () => lcValue(pc, h) })
     }
   }
 

@@ -44,6 +44,8 @@ export interface Ctx {
   postprocess: Map<string, FloatPostprocess>
   /** Token ids (src/onnx/ops/embedding.ts): the int32/int64 graph inputs by tensor id, and the tables Gather indexes with them. */
   tokenIds: TokenIdState
+  /** int32/int64 inputs a Softmax reads as a 0/1 attention mask (src/onnx/ops/input-mask.ts): declared binary. */
+  maskInputs: Set<number>
 }
 
 export interface TokenIdState {

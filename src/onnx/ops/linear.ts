@@ -44,9 +44,14 @@ export function elementwise(ctx: Ctx, inputs: (Sym | undefined)[], kind: 'Add' |
   const [lin, c, linFirst] = x.kind === 'affine' ? [x, y as ConstSym, true] : [y as AffineSym, x, false]
   const il = broadcastIndex(lin.a.shape, shape)
   const ic = broadcastIndex(c.dims, shape)
+  // (1 − mask)·(−big) of an int input (an attention mask, src/onnx/ops/input-mask.ts): −big as
+  // MASK_FILL too, so that the scores' own bias, added next, is not lost beside float32's lowest.
+  const onInts =
+    lin.a.bases.length > 0 &&
+    lin.a.bases.every((b) => ctx.tokenIds.candidates.has(b.id) && !ctx.tokenIds.domains.has(b.id))
   const a = compose(lin.a, shape, (o) => {
     // An additive attention mask (-inf, -1e9, float32's lowest) meets an activation here: kept finite.
-    const cv = kind === 'Mul' ? c.data[ic[o]] : maskFill(c.data[ic[o]])
+    const cv = kind === 'Mul' && !onInts ? c.data[ic[o]] : maskFill(c.data[ic[o]])
     if (kind === 'Mul') return { idx: [il[o]], w: [cv], bias: 0 }
     const sign = kind === 'Sub' && !linFirst ? -1 : 1
     const bias = kind === 'Add' ? cv : linFirst ? -cv : cv

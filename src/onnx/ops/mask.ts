@@ -1,33 +1,34 @@
 import { broadcastIndex, broadcastShapes } from '../shapes.js'
+import { ofBinaryInput } from './input-mask.js'
+import { MASK_FILL, maskFill } from './mask-fill.js'
 import { type Handler, LoweringError, type Sym, attrNum, need, needConst, remap, shapeOf, sumPlaced } from './common.js'
 
-/**
- * The value of a masked position (causal masks, padding masks) once it meets an activation.
- * Exporters write -inf (masked_fill(-inf)), -1e9, float32's lowest (-3.4e38) or -10000: any
- * of them only has to make the softmax weight 0. -inf cannot enter integer land and the huge
- * finite ones would blow up a step's range, so every constant at or below MASK_FILL (and -inf)
- * becomes MASK_FILL itself: finite, and exp(MASK_FILL - max) is exactly 0 in float64
- * (exp(-746) already underflows), so the softmax of the float graph equals the model's.
- * The quantiser (softmax rule) recognises masked positions by this value.
- */
-export const MASK_FILL = -1e4
-
-/** A constant meeting an activation: mask values (-inf included) to MASK_FILL, the rest as is. */
-export const maskFill = (v: number): number => (v <= MASK_FILL ? MASK_FILL : v)
+export { MASK_FILL, maskFill } from './mask-fill.js'
 
 /**
  * Where(cond, X, Y) with a constant condition: a gather picking each element from X or Y (the
  * masked_fill pattern, Y often a mask constant). A condition that depends on the model input
- * would make the circuit's wiring depend on the data: refused.
+ * would make the circuit's wiring depend on the data: refused, except when it and X and Y are
+ * functions of one element of a 0/1 attention mask input (src/onnx/ops/input-mask.ts).
  */
 export const Where: Handler = (ctx, [c, x, y]) => {
   const cond = need(ctx, c, 'condition')
-  if (cond.kind !== 'const')
+  if (cond.kind !== 'const') {
+    // Hugging Face's masked_fill on an attention mask: a function of one 0/1 element per position.
+    const X = need(ctx, x, 'input X'),
+      Y = need(ctx, y, 'input Y')
+    const shape = broadcastShapes(broadcastShapes(shapeOf(cond), shapeOf(X)) ?? [-1], shapeOf(Y))
+    const onMask =
+      shape && !shape.includes(-1) && ofBinaryInput(ctx, [cond, X, Y], shape, ([k, p, q]) => (k !== 0 ? p : q))
+    if (onMask) return [onMask]
     throw new LoweringError({
       node: ctx.node,
       problem: 'the condition depends on the model input',
-      details: ['Only a constant condition (a causal or padding mask fixed in the model) is supported.'],
+      details: [
+        'Only a constant condition (a causal or padding mask fixed in the model), or one computed from a 0/1 attention mask input alone, is supported.',
+      ],
     })
+  }
   const X = need(ctx, x, 'input X'),
     Y = need(ctx, y, 'input Y')
   const shape = broadcastShapes(broadcastShapes(cond.dims, shapeOf(X)) ?? [-1], shapeOf(Y))

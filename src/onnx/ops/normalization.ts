@@ -19,6 +19,7 @@ import {
 } from './common.js'
 import { elementwise } from './linear.js'
 import { maskedRows } from './mask.js'
+import { maskValues, splitInputMask } from './input-mask.js'
 import { type Reduction, reduceLinear, reduceMax, reduceStep, reducer, reduction } from './reduce.js'
 
 /**
@@ -130,7 +131,16 @@ export const Pow: Handler = (ctx, [x, y]) => {
  * Before opset 13 the reduction is over the flattened trailing axes from `axis`, from 13 on over
  * the one axis.
  */
-function softmaxInGraph(ctx: Ctx, X: Sym, op: 'softmax' | 'logsoftmax'): Sym {
+function softmaxInGraph(ctx: Ctx, input: Sym, op: 'softmax' | 'logsoftmax'): Sym {
+  // A 0/1 attention mask input added as (1 − m)·(−big) (src/onnx/ops/input-mask.ts): split off
+  // the scores, and weighing each exp by m below.
+  const split = splitInputMask(ctx, input)
+  if (split && op === 'logsoftmax')
+    throw new LoweringError({
+      node: ctx.node,
+      problem: 'LogSoftmax of scores with an attention mask input is not supported',
+    })
+  const X = split ? split.scores : input
   const shape = shapeOf(X)
   const rank = Math.max(shape.length, 1)
   const legacy = ctx.opset < 13
@@ -152,20 +162,42 @@ function softmaxInGraph(ctx: Ctx, X: Sym, op: 'softmax' | 'logsoftmax'): Sym {
     shape,
   )
   const r = reduction(shape, axes)
-  const centred = elementwise(ctx, [x, reduceMax(ctx, x, masked ? withoutMasked(ctx, r, masked) : r)], 'Sub')
+  const rows = masked ? withoutMasked(ctx, r, masked) : r
+  const m = split ? maskValues(split.mask, shape) : null
+  const centred = elementwise(ctx, [x, m ? maskedMax(ctx, x, m, rows) : reduceMax(ctx, x, rows)], 'Sub')
   // x − max ≤ 0, which the integer bounds cannot see: a clamp at 0 that never binds says so, and
   // once quantised it is the requant to the activation itself, so exp's table stops at 0 (129
-  // entries for int8, none of them beyond exp(0) = 1).
+  // entries for int8, none of them beyond exp(0) = 1). With an input mask it binds at masked
+  // positions (their scores may exceed the max of the kept ones), whose exp m zeroes anyway.
   const nonPositive = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, centred)], lo: null, hi: 0 }, shape)
-  const e = unmasked(unary(ctx, fresh(nonPositive, shape), 'Exp', Math.exp)[0])
+  const exp = unary(ctx, fresh(nonPositive, shape), 'Exp', Math.exp)[0]
+  // m·exp: exactly 0 at a position the input masks (m = 0), the exp itself where it keeps (m = 1).
+  const e = unmasked(m ? elementwise(ctx, [exp, m], 'Mul') : exp)
   const sum = reduceLinear(e, r, 1)
-  // The row sum holds the max's exp(0) = 1: the divisor's lower bound, which the integer bounds cannot see.
+  // The row sum holds the max's exp(0) = 1: the divisor's lower bound, which the integer bounds
+  // cannot see (with an input mask, the max is over the kept positions, so its m is 1; a row the
+  // input masks entirely sums to 0, and the quantiser's clamp of the divisor at 1 binds).
   if (op === 'softmax') return divide(ctx, e, sum, 1)
   // The row sum holds exp(0) = 1, so it is ≥ 1: saying so (a clamp that never binds) keeps the
   // log's table to a positive domain once quantised.
   const atLeastOne = emit(ctx, { kind: 'clamp', inputs: [materialize(ctx, sum)], lo: 1, hi: null }, r.kept)
   const [logSum] = unary(ctx, fresh(atLeastOne, r.kept), 'Log', Math.log)
   return elementwise(ctx, [centred, logSum], 'Sub')
+}
+
+/**
+ * The row max over the positions an input mask keeps: each masked score is first lowered to
+ * the row's minimum, x·m + min·(1 − m), so it never wins, and a kept one is x itself. Written
+ * x·m − n + n·m with n = max(−x) = −min, the max step's own output: both products read an
+ * activation times 0 or 1 and n is one tensor, so a kept score comes out exactly x whatever
+ * the masked ones are (a separately quantised min would round differently in each term, and
+ * the masked scores would move the max). One more max per row and two products per score.
+ */
+function maskedMax(ctx: Ctx, x: Sym, m: Sym, r: Reduction): Sym {
+  const n = reduceMax(ctx, elementwise(ctx, [x, constant([], -1)], 'Mul'), r)
+  const kept = elementwise(ctx, [x, m], 'Mul')
+  const lifted = elementwise(ctx, [elementwise(ctx, [kept, n], 'Sub'), elementwise(ctx, [n, m], 'Mul')], 'Add')
+  return reduceMax(ctx, lifted, r)
 }
 
 /** The reduction's rows without the masked positions; a row masked entirely has no softmax (onnxruntime's is NaN). */

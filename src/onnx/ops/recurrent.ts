@@ -18,6 +18,7 @@ import {
 } from './common.js'
 import { elementwise, operandOf } from './linear.js'
 import { type Activation, activate, activationsOf } from './recurrent-activation.js'
+import { keep, sequenceLens, timeAt } from './recurrent-lens.js'
 
 /**
  * ONNX RNN, GRU and LSTM, unrolled over the static sequence length into the float graph's own
@@ -46,6 +47,8 @@ interface Cell {
   B: Float64Array
   acts: Activation[][]
   clip: number | null
+  /** Per batch entry, its number of timesteps (constant sequence_lens); null: all `seq`. */
+  lens: number[] | null
 }
 
 const DIRECTIONS: Record<string, number[]> = { forward: [0], reverse: [1], bidirectional: [0, 1] }
@@ -86,22 +89,11 @@ function cellOf(ctx: Ctx, inputs: (Sym | undefined)[], gates: number, defaults: 
     expect('B', b, [dirs, 2 * gates * hidden])
     B = b.data
   }
-  if (inputs[4]) {
-    const lens = needConst(ctx, inputs[4], 'input sequence_lens')
-    const short = Array.from(lens.data).find((n) => n !== seq)
-    if (lens.data.length !== batch || short !== undefined)
-      throw new LoweringError({
-        node: ctx.node,
-        problem: `sequence_lens [${Array.from(lens.data)}] must give every one of the ${batch} sequences the full length ${seq}`,
-        details: [
-          'Sequences of different lengths (padding) are not supported: export with equal lengths or drop sequence_lens.',
-        ],
-      })
-  }
+  const lens = inputs[4] ? sequenceLens(ctx, inputs[4], seq, batch) : null
   const clipAttr = ctx.node.attributes.clip
   const clip = typeof clipAttr === 'number' ? clipAttr : null
   const acts = activationsOf(ctx, defaults, dirs)
-  return { ctx, seq, batch, input, hidden, dirs, gates, layout, X, W: W.data, R: R.data, B, acts, clip }
+  return { ctx, seq, batch, input, hidden, dirs, gates, layout, X, W: W.data, R: R.data, B, acts, clip, lens }
 }
 
 /** The per-direction state given as input `s` ([dirs, batch, hidden], layout 1 [batch, dirs, hidden]), or zeros. */
@@ -119,12 +111,14 @@ function initialState(c: Cell, s: Sym | undefined, what: string, d: number): Sym
   })
 }
 
-/** X at timestep t: [batch, input]. */
-function inputAt(c: Cell, t: number): Sym {
+/** X at each batch entry's timestep `timeOf(b)` (zeros where it is -1): [batch, input]. */
+function inputAt(c: Cell, timeOf: (b: number) => number): Sym {
   const { seq, batch, input, layout } = c
   return remap(c.X, [batch, input], (o) => {
     const b = Math.floor(o / input),
       k = o % input
+    const t = timeOf(b)
+    if (t < 0) return -1
     return layout === 0 ? (t * batch + b) * input + k : (b * seq + t) * input + k
   })
 }
@@ -315,19 +309,32 @@ function lstmStep(P: Float64Array | null, inputForget: boolean): Step {
  * Runs `step` over every timestep of every direction (reverse: from the last timestep down)
  * and assembles Y ([seq, dirs, batch, hidden]; layout 1 [batch, seq, dirs, hidden]), Y_h and
  * Y_c ([dirs, batch, hidden]; layout 1 [batch, dirs, hidden]), those of them the node writes.
+ * With constant sequence_lens a batch entry's steps past its length leave its state as it was
+ * (Y_h, Y_c: the state at its last step; zeros for length 0) and its Y there is zero, as
+ * onnxruntime computes it.
  */
 function unroll(c: Cell, step: Step, h0: Sym | undefined, c0: Sym | undefined): Sym[] {
   const { seq, batch, hidden, dirs, layout } = c
   const order = DIRECTIONS[attrString(c.ctx, 'direction', 'forward')]
+  const lens = c.lens ?? new Array<number>(batch).fill(seq)
+  // Steps past every sequence's end change nothing: not built.
+  const steps = Math.max(0, ...lens)
   const hs: Sym[][] = [],
     last: { h: Sym; c: Sym }[] = []
   for (let d = 0; d < dirs; d++) {
+    const reverse = order[d] === 1
     let state = { h: initialState(c, h0, 'initial_h', d), c: initialState(c, c0, 'initial_c', d) }
-    hs.push(new Array(seq))
-    for (let k = 0; k < seq; k++) {
-      const t = order[d] === 1 ? seq - 1 - k : k
-      state = step(c, d, inputAt(c, t), state.h, state.c)
-      hs[d][t] = state.h
+    hs.push([])
+    for (let k = 0; k < steps; k++) {
+      const next = step(
+        c,
+        d,
+        inputAt(c, (b) => timeAt(reverse, k, lens[b])),
+        state.h,
+        state.c,
+      )
+      hs[d].push(next.h)
+      state = { h: keep(c, k, next.h, state.h), c: keep(c, k, next.c, state.c) }
     }
     last.push(state)
   }
@@ -336,8 +343,9 @@ function unroll(c: Cell, step: Step, h0: Sym | undefined, c0: Sym | undefined): 
   const wanted = (k: number) => Boolean(c.ctx.node.outputs[k])
   if (wanted(0)) {
     const yShape = layout === 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden]
+    // Y[t] of batch entry b is step k's state when step k read timestep t (timeAt is its own inverse in t ↔ k).
     const pieces = hs.flatMap((row, d) =>
-      row.map((h, t) =>
+      row.map((h, k) =>
         remap(h, yShape, (o) => {
           const j = o % hidden
           const rest = Math.floor(o / hidden)
@@ -345,11 +353,14 @@ function unroll(c: Cell, step: Step, h0: Sym | undefined, c0: Sym | undefined): 
             layout === 0
               ? [Math.floor(rest / (dirs * batch)), Math.floor(rest / batch) % dirs, rest % batch]
               : [Math.floor(rest / dirs) % seq, rest % dirs, Math.floor(rest / (seq * dirs))]
-          return tt === t && dd === d ? b * hidden + j : -1
+          return dd === d && timeAt(order[d] === 1, tt, lens[b]) === k ? b * hidden + j : -1
         }),
       ),
     )
-    outs[0] = sumTree(pieces, yShape)
+    outs[0] =
+      pieces.length > 0
+        ? sumTree(pieces, yShape)
+        : { kind: 'const', dims: yShape, data: new Float64Array(sizeOf(yShape)) }
   }
   const stateShape = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden]
   const final = (of: (s: { h: Sym; c: Sym }) => Sym) =>
@@ -360,7 +371,8 @@ function unroll(c: Cell, step: Step, h0: Sym | undefined, c0: Sym | undefined): 
           const rest = Math.floor(o / hidden)
           const [dd, b] =
             layout === 0 ? [Math.floor(rest / batch), rest % batch] : [rest % dirs, Math.floor(rest / dirs)]
-          return dd === d ? b * hidden + j : -1
+          // An empty sequence (length 0) ends in zeros, not its initial state: onnxruntime's Y_h and Y_c.
+          return dd === d && lens[b] > 0 ? b * hidden + j : -1
         }),
       ),
       stateShape,

@@ -1,5 +1,16 @@
 import { broadcastIndex, broadcastShapes } from '../shapes.js'
-import { type ConstSym, type Ctx, type Handler, LoweringError, type Sym, constOf, need, needConst } from './common.js'
+import {
+  type ConstSym,
+  type Ctx,
+  type Handler,
+  LoweringError,
+  type Sym,
+  constOf,
+  need,
+  needConst,
+  shapeOf,
+} from './common.js'
+import { ofBinaryInput } from './input-mask.js'
 
 // Ops that only ever appear in the shape subgraphs exporters write (Shape → Gather → Range,
 // ConstantOfShape, Equal → Where around a Reshape, a causal mask built from Range and Less):
@@ -23,9 +34,20 @@ function constant(ctx: Ctx, s: Sym | undefined, what: string): ConstSym {
   return v
 }
 
+/** f of values of which some depend on one 0/1 attention mask input alone (ofBinaryInput), or null. */
+function maskFunction(ctx: Ctx, xs: (Sym | undefined)[], f: (v: number[]) => number): Sym | null {
+  if (xs.some((x) => !x) || xs.every((x) => x!.kind === 'const')) return null
+  const syms = xs as Sym[]
+  const shape = syms.slice(1).reduce<number[] | null>((s, x) => s && broadcastShapes(s, shapeOf(x)), shapeOf(syms[0]))
+  return shape && ofBinaryInput(ctx, syms, shape, f)
+}
+
 /** A boolean or comparison op on two constants, broadcast. */
 function binary(f: (p: number, q: number) => boolean | number, dataType?: number): Handler {
   return (ctx, [x, y]) => {
+    // A comparison of an attention mask (attention_mask == 0) (src/onnx/ops/input-mask.ts).
+    const onMask = maskFunction(ctx, [x, y], ([p, q]) => Number(f(p, q)))
+    if (onMask) return [onMask]
     const a = constant(ctx, x, 'input A'),
       b = constant(ctx, y, 'input B')
     const shape = broadcastShapes(a.dims, b.dims)
@@ -48,6 +70,8 @@ export const Or = binary((p, q) => p !== 0 || q !== 0, BOOL)
 export const Xor = binary((p, q) => (p !== 0) !== (q !== 0), BOOL)
 
 export const Not: Handler = (ctx, [x]) => {
+  const onMask = maskFunction(ctx, [x], ([e]) => (e === 0 ? 1 : 0))
+  if (onMask) return [onMask]
   const a = constant(ctx, x, 'input')
   return [{ kind: 'const', dims: a.dims, data: a.data.map((e) => (e === 0 ? 1 : 0)), dataType: BOOL }]
 }

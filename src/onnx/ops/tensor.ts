@@ -13,6 +13,7 @@ import {
   isNumbers,
   shapeOf,
 } from './common.js'
+import { ofBinaryInput } from './input-mask.js'
 
 export const Identity: Handler = (ctx, [x]) => [need(ctx, x, 'input')]
 
@@ -70,6 +71,9 @@ export const Cast: Handler = (ctx, [x]) => {
       details: ['Supported: float, double, bool and integer types.'],
     })
   if (v.kind === 'const') return [{ ...v, data: v.data.map(convert) }]
+  // An attention mask cast to bool or back to int (src/onnx/ops/input-mask.ts).
+  const onMask = to !== FLOAT && to !== DOUBLE ? ofBinaryInput(ctx, [v], shapeOf(v), ([e]) => convert(e)) : null
+  if (onMask) return [onMask]
   if (to !== FLOAT && to !== DOUBLE)
     throw new LoweringError({
       node: ctx.node,

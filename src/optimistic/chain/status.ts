@@ -7,7 +7,7 @@ import { queryLogs } from './logs.js'
 import type { Hex } from '../../util/hex.js'
 import { ClaimNotFoundError } from './errors.js'
 import { claimFromLog } from './posted.js'
-import { PACK_BITS, type PackLayout } from '../../circuit/packing.js'
+import { PACK_BITS, type PackLayout } from '../../ir/packing.js'
 import { unpackOutputs } from '../output.js'
 import { claimLog, gameNow } from './remote.js'
 

@@ -156,6 +156,17 @@ describe('direct witness: every wire constrained', () => {
     expect(freeWires(system, witness!)).toEqual([])
   })
 
+  // u of the max model has the domain [0, 200]: 8-bit lanes admit up to 255, so the circuit
+  // also range-checks 200 − u (rh1). No assignment of rh1[0]'s 8 bits sums to 200 − 201 = p − 1.
+  it('an input above its domain (u = 201 of [0, 200]) breaks its upper range check; u = 200 holds', () => {
+    const x = (u: bigint) => [Array(6).fill(0n), [u, 0n, 0n, 0n]]
+    const top = direct(maxModel(), x(200n))
+    expect(checkWitness(top.system, top.witness!)).toBeNull()
+    const above = direct(maxModel(), x(201n))
+    const violation = checkWitness(above.system, above.witness!)
+    expect(violation?.signals.some((s) => s.startsWith('main.rh1[0].'))).toBe(true)
+  })
+
   // The circom gadget tests' consistent cheats (test/circuit/max, lookup, mul), on the direct
   // system: every other constraint holds, so the one guard left is named; without it the cheat passes.
   it.each([
