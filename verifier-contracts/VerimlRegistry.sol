@@ -31,6 +31,20 @@ import {Owned} from "./Owned.sol";
 ///
 /// verifyInference is the fallback (declared in IVerimlVerify), written to fit verify + record
 /// in 250k gas for a 2-signal model: see the fallback and the InferenceVerified event.
+///
+/// The registry is also the hub of every settlement path (issue 17): one result record per
+/// statement (modelId, inputCommitment), written by a proof (verifyInference), by the model's
+/// optimistic game when a claim finalises, or by an on-chain model run; read by resultOf.
+///   inputCommitment = keccak256 of the input part of the signals (packed words): the game's
+///     ClaimKey.inputHash. A private input has no input part: the statement of such a proof is
+///     its whole signal vector (inputCommitment = keccak256 of all signals), so two proofs of
+///     one private-input model never conflict.
+///   outputsHash = keccak256 of the output part (packed words): the game's ClaimKey.outputsHash.
+/// A record is ONE storage word (the zk path's budget has room for one SSTORE):
+///   bits 0..39 `at` (timestamp), 40..47 `how` (Settlement), 48..255 the top 208 bits of
+///   outputsHash. 208 bits leave 2^208 work to find other outputs matching a recorded hash
+///   (a second preimage), the attack that matters: the recorded outputs are not the attacker's
+///   choice (they are proven, run, or survived the challenge window).
 contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     /// @notice BN254 scalar field order: public signals are field elements below it.
     uint256 public constant SNARK_SCALAR_FIELD =
@@ -56,7 +70,14 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     mapping(bytes32 modelId => PackLayout) internal _inputLayouts;
     mapping(bytes32 modelId => PackLayout) internal _outputLayouts;
     mapping(bytes32 modelId => uint256) internal _weightCommitments;
-    mapping(bytes32 inferenceId => Inference) internal _inferences;
+    /// statementId => the result word (see the contract's notes).
+    mapping(bytes32 statementId => uint256) internal _results;
+    mapping(bytes32 modelId => mapping(address settler => Settlement)) internal _settlers;
+    /// @notice The optimistic game bound to each model (zero: none).
+    mapping(bytes32 modelId => address) public gameOf;
+
+    /// @notice The bits of a result word that hold `at` and `how`; the rest hold the outputs hash.
+    uint256 internal constant META_MASK = 0xffffffffffff;
 
     /// @param initialOwner The account that vouches for model registrations.
     constructor(address initialOwner) Owned(initialOwner) {}
@@ -111,7 +132,10 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     ///         inference of `modelId` and records it. Declared in IVerimlVerify (call it through
     ///         that interface); a is the proof's A point, b its B point (snarkjs order: each
     ///         coordinate's c1 before c0), c its C point, pubSignals the input part, output part,
-    ///         then the weight commitment; inferenceId = keccak256(modelId ‖ pubSignals).
+    ///         then the weight commitment; inferenceId = the statement id (statementIdOf).
+    ///         A finalised optimistic result of the statement is overwritten (a proof stands);
+    ///         a proof or on-chain result is not: same outputs → InferenceAlreadyRecorded,
+    ///         other outputs → ConflictingProof.
     /// @dev Reverts instead of returning false, so that eth_estimateGas finds the real cost:
     ///      snarkjs's verifier answers `false` when short of gas, which a binary search would
     ///      otherwise accept as success at a fraction of the gas needed.
@@ -141,26 +165,31 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
             pubSignals.offset := add(offset, 0x24)
             pubSignals.length := length
         }
-        bytes32 inferenceId = _verified(modelId, a, pubSignals);
+        (bytes32 statementId, bytes32 outputsHash) = _verified(modelId, a, pubSignals);
         bytes4 replayed = InferenceAlreadyRecorded.selector;
+        bytes4 conflicting = ConflictingProof.selector;
         assembly {
-            // _inferences[inferenceId]: keccak256(inferenceId ‖ slot of the mapping).
-            mstore(0x00, inferenceId)
-            mstore(0x20, _inferences.slot)
+            // _results[statementId]: keccak256(statementId ‖ slot of the mapping).
+            mstore(0x00, statementId)
+            mstore(0x20, _results.slot)
             let slot := keccak256(0x00, 0x40)
-            // INVARIANT: a statement is recorded once; a replay adds nothing and is refused.
-            if sload(slot) {
+            let hash := and(outputsHash, not(META_MASK))
+            let old := sload(slot)
+            // INVARIANT: a proof stands. It overwrites nothing but a finalised optimistic claim
+            // (how = 2): a replay of a proven (or run) statement adds nothing and is refused, and
+            // other outputs for it mean an unsound path: the first record stays.
+            if and(iszero(iszero(old)), iszero(eq(and(shr(40, old), 0xff), 2))) {
                 mstore(0x00, replayed)
-                mstore(0x04, inferenceId)
+                if xor(and(old, not(META_MASK)), hash) { mstore(0x00, conflicting) }
+                mstore(0x04, statementId)
                 revert(0x00, 0x24)
             }
-            // Inference{submitter, blockNumber} packed as Solidity packs it: submitter in the
-            // low 160 bits, blockNumber (uint64) above. msg.sender is never the zero address,
-            // so a record is never mistaken for "absent".
-            sstore(slot, or(caller(), shl(160, and(number(), 0xffffffffffffffff))))
+            // The result word: outputs hash (top 208 bits) ‖ how = Proof (1) ‖ at. A timestamp
+            // is never 0, so a record is never mistaken for "absent".
+            sstore(slot, or(hash, or(shl(40, 1), and(timestamp(), 0xffffffffff))))
             // InferenceVerified: anonymous, no topic, no data (see its declaration).
             log0(0x00, 0x00)
-            mstore(0x00, inferenceId)
+            mstore(0x00, statementId)
             return(0x00, 0x20)
         }
     }
@@ -173,7 +202,7 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     /// @param b The proof's B point (snarkjs order: each coordinate's c1 before c0).
     /// @param c The proof's C point.
     /// @param pubSignals The public signals, input part, output part, then the weight commitment.
-    /// @return inferenceId The id verifyInference would record.
+    /// @return inferenceId The statement id verifyInference would record under.
     /// @return outputs The decoded output values (empty when the output is hashed).
     function checkInference(
         bytes32 modelId,
@@ -183,12 +212,13 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         uint256[] calldata pubSignals
     ) external view returns (bytes32 inferenceId, int256[] memory outputs) {
         (b, c); // They follow a in calldata, where _verified reads them.
-        inferenceId = _verified(modelId, a, pubSignals);
+        (inferenceId,) = _verified(modelId, a, pubSignals);
         Model memory m = _models[modelId];
         if (m.outputVisibility == Visibility.Public) outputs = _unpack(pubSignals, m.inputSignalCount, _outputLayouts[modelId]);
     }
 
-    /// @dev The checks both entry points share; returns only for a valid proof of this model.
+    /// @dev The checks both entry points share; returns only for a valid proof of this model,
+    ///      with its statement id and outputs hash (see the contract's notes).
     ///      b and c are not parameters: a, b and c are static arguments, 8 consecutive words
     ///      of calldata from a, copied as one block.
     ///      Every check before the call is folded into one flag (one branch on the hot path);
@@ -196,7 +226,7 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     function _verified(bytes32 modelId, uint256[2] calldata a, uint256[] calldata pubSignals)
         internal
         view
-        returns (bytes32 inferenceId)
+        returns (bytes32 statementId, bytes32 outputsHash)
     {
         uint256 word;
         // Nonzero when a check failed (a word, not a bool: the checks OR raw values into it).
@@ -231,15 +261,22 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
             }
             // Memory from 0x80: selector ‖ a ‖ b ‖ c ‖ signals is the verifier's calldata
             // (verifyProof's arguments are all static: the plain concatenation of the words).
-            // The id's preimage modelId ‖ signals is built first in the same place, modelId
-            // over c's last word. Fixed addresses, no allocation: nothing here outlives the
-            // call. The id is keyed on the statement, not the proof bytes:
-            // Groth16 proofs are malleable (anyone can re-randomise one), so a proof-keyed id
-            // would not stop a replay.
+            // The signals are copied first and hashed in place. Fixed addresses, no
+            // allocation: nothing here outlives the call. The id is keyed on the statement,
+            // not the proof bytes: Groth16 proofs are malleable (anyone can re-randomise one),
+            // so a proof-keyed id would not stop a replay.
             if iszero(refused) {
-                mstore(0x164, modelId)
                 calldatacopy(0x184, pubSignals.offset, size)
-                inferenceId := keccak256(0x164, add(size, 0x20))
+                let inputSize := shl(5, and(shr(208, word), 0xffff))
+                // A private input has no input part: the whole signal vector is the statement.
+                let committed := inputSize
+                if iszero(inputSize) { committed := size }
+                mstore(0x00, modelId)
+                mstore(0x20, keccak256(0x184, committed))
+                statementId := keccak256(0x00, 0x40)
+                // The output part: after the input part, before the weight commitment if any.
+                let outputEnd := sub(size, shl(5, iszero(iszero(and(shr(240, word), 0xff)))))
+                outputsHash := keccak256(add(0x184, inputSize), sub(outputEnd, inputSize))
                 // The selector (bits 160..191 of the slot) in the first 4 bytes, then a, b, c.
                 mstore(0x80, shl(224, shr(160, word)))
                 calldatacopy(0x84, a, 0x100)
@@ -287,26 +324,132 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         revert ProofRejected(modelId);
     }
 
-    /// @notice The recorded inference `inferenceId` (all zero when absent).
-    /// @param inferenceId The id.
-    /// @return The record: submitter and block.
-    function inference(bytes32 inferenceId) external view returns (Inference memory) {
-        return _inferences[inferenceId];
+    // ---------------------------------------------------------------- results (the hub)
+
+    /// @notice Lets `settler` record results of `modelId` as `how` (Optimistic: the model's
+    ///         game, one per model; OnChain: an on-chain model of it). Final.
+    /// @dev INVARIANT: only the owner, who vouches for the model id, vouches for its settlers:
+    ///      a settler writes results consumers act on.
+    /// @param modelId The model; not zero.
+    /// @param settler The game or the on-chain model (contract code).
+    /// @param how Optimistic or OnChain.
+    function bindSettler(bytes32 modelId, address settler, Settlement how) external onlyOwner {
+        if (modelId == bytes32(0)) revert ZeroModelId();
+        // INVARIANT: proofs record through verifyInference only; a binding is final; one game
+        // per model, so "one live claim per statement" is one game's rule to keep.
+        bool bad = (how != Settlement.Optimistic && how != Settlement.OnChain) || settler.code.length == 0
+            || _settlers[modelId][settler] != Settlement.None
+            || (how == Settlement.Optimistic && gameOf[modelId] != address(0));
+        if (bad) revert InvalidSettler(modelId, settler, how);
+        _settlers[modelId][settler] = how;
+        if (how == Settlement.Optimistic) gameOf[modelId] = settler;
+        emit SettlerBound(modelId, settler, how);
     }
 
-    /// @notice Whether `inferenceId` has been verified and recorded.
-    /// @param inferenceId The id.
-    /// @return Whether it is recorded.
-    function isRecorded(bytes32 inferenceId) public view returns (bool) {
-        return _inferences[inferenceId].submitter != address(0);
-    }
-
-    /// @notice The id `verifyInference` records for these signals.
+    /// @notice How `settler` may record results of `modelId` (None: it may not).
     /// @param modelId The model.
+    /// @param settler The account.
+    /// @return The settlement it records as.
+    function settlerOf(bytes32 modelId, address settler) external view returns (Settlement) {
+        return _settlers[modelId][settler];
+    }
+
+    /// @notice Records a result from a bound settler. A proof or on-chain record stands: an
+    ///         optimistic result for a statement already settled is dropped (recorded = false;
+    ///         it never reverts, so a claim can always finalise and free its bond); an on-chain
+    ///         run agreeing with a proof is dropped, one disagreeing reverts ConflictingProof.
+    /// @param modelId The model.
+    /// @param inputCommitment keccak256 of the packed input words.
+    /// @param outputsHash keccak256 of the packed output words.
+    /// @return recorded Whether this result is now the statement's record.
+    function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash) external returns (bool recorded) {
+        Settlement how = _settlers[modelId][msg.sender];
+        // INVARIANT: only a settler the owner bound to this model writes its results.
+        if (how == Settlement.None) revert NotSettler(modelId, msg.sender);
+        bytes32 sid = statementIdFor(modelId, inputCommitment);
+        uint256 old = _results[sid];
+        if (old != 0) {
+            // INVARIANT: a deterministic path (proof, run) never contradicts a proof or run.
+            if (how == Settlement.OnChain && Settlement(uint8(old >> 40)) != Settlement.Optimistic) {
+                if ((old ^ uint256(outputsHash)) & ~META_MASK != 0) revert ConflictingProof(sid);
+                return false;
+            }
+            // INVARIANT: an optimistic result never overwrites any record.
+            if (how == Settlement.Optimistic) return false;
+        }
+        _results[sid] = (uint256(outputsHash) & ~META_MASK) | (uint256(uint8(how)) << 40) | uint40(block.timestamp);
+        emit ResultRecorded(sid, modelId, inputCommitment, how, outputsHash);
+        return true;
+    }
+
+    /// @notice The result of the statement (modelId, inputCommitment): how it was settled (None:
+    ///         not yet), when (seconds), and the top 208 bits of its outputs hash (low 48 bits 0).
+    /// @param modelId The model.
+    /// @param inputCommitment keccak256 of the packed input words (the input signals).
+    /// @return how How it was settled.
+    /// @return at When.
+    /// @return outputsHash keccak256 of the packed output words, low 48 bits cleared.
+    function resultOf(bytes32 modelId, bytes32 inputCommitment)
+        external
+        view
+        returns (Settlement how, uint40 at, bytes32 outputsHash)
+    {
+        return result(statementIdFor(modelId, inputCommitment));
+    }
+
+    /// @notice resultOf by statement id.
+    /// @param statementId keccak256(modelId ‖ inputCommitment).
+    /// @return how How it was settled.
+    /// @return at When.
+    /// @return outputsHash keccak256 of the packed output words, low 48 bits cleared.
+    function result(bytes32 statementId) public view returns (Settlement how, uint40 at, bytes32 outputsHash) {
+        uint256 word = _results[statementId];
+        return (Settlement(uint8(word >> 40)), uint40(word), bytes32(word & ~META_MASK));
+    }
+
+    /// @notice Whether the statement is settled with these outputs (keccak256 of the packed output words).
+    /// @param statementId The statement.
+    /// @param outputsHash The full outputs hash to check.
+    /// @return Whether a record exists and its outputs hash is this one.
+    function outputsMatch(bytes32 statementId, bytes32 outputsHash) public view returns (bool) {
+        uint256 word = _results[statementId];
+        return word != 0 && (word ^ uint256(outputsHash)) & ~META_MASK == 0;
+    }
+
+    /// @notice Whether the statement `statementId` has a result (of any settlement).
+    /// @param statementId The statement id.
+    /// @return Whether it is recorded.
+    function isRecorded(bytes32 statementId) public view returns (bool) {
+        return _results[statementId] != 0;
+    }
+
+    /// @notice keccak256(modelId ‖ inputCommitment): the key of the statement's result.
+    /// @param modelId The model.
+    /// @param inputCommitment keccak256 of the packed input words.
+    /// @return The statement id.
+    function statementIdFor(bytes32 modelId, bytes32 inputCommitment) public pure returns (bytes32) {
+        return keccak256(abi.encodePacked(modelId, inputCommitment));
+    }
+
+    /// @notice The statement id and outputs hash verifyInference records for these signals.
+    /// @param modelId The model (registered: its input signal count splits the signals).
     /// @param pubSignals The public signals.
-    /// @return keccak256(modelId ‖ pubSignals).
-    function inferenceIdOf(bytes32 modelId, uint256[] calldata pubSignals) public pure returns (bytes32) {
-        return keccak256(abi.encodePacked(modelId, pubSignals));
+    /// @return statementId keccak256(modelId ‖ inputCommitment).
+    /// @return outputsHash keccak256 of the output part.
+    function statementIdOf(bytes32 modelId, uint256[] calldata pubSignals)
+        public
+        view
+        returns (bytes32 statementId, bytes32 outputsHash)
+    {
+        Model memory m = _models[modelId];
+        if (m.verifier == address(0)) revert ModelNotRegistered(modelId);
+        if (pubSignals.length != m.publicSignalCount) {
+            revert PublicSignalCountMismatch(modelId, m.publicSignalCount, pubSignals.length);
+        }
+        uint256 inputs = m.inputSignalCount;
+        bytes32 inputCommitment = keccak256(abi.encodePacked(inputs == 0 ? pubSignals : pubSignals[:inputs]));
+        statementId = statementIdFor(modelId, inputCommitment);
+        outputsHash = keccak256(abi.encodePacked(pubSignals[inputs:pubSignals.length - (m.hashedWeights ? 1 : 0)]));
     }
 
     /// @notice The registered model (all zero when absent).
@@ -378,9 +521,9 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     }
 
     function _recordedModel(bytes32 modelId, uint256[] calldata pubSignals) internal view returns (Model memory m) {
-        bytes32 inferenceId = inferenceIdOf(modelId, pubSignals);
-        // INVARIANT: views decode only verified statements, never arbitrary caller data.
-        if (!isRecorded(inferenceId)) revert InferenceNotRecorded(inferenceId);
+        (bytes32 statementId, bytes32 outputsHash) = statementIdOf(modelId, pubSignals);
+        // INVARIANT: views decode only settled statements with these outputs, never arbitrary caller data.
+        if (!outputsMatch(statementId, outputsHash)) revert InferenceNotRecorded(statementId);
         m = _models[modelId];
     }
 

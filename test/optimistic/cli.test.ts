@@ -215,9 +215,19 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     )
   }, 60_000)
 
+  /**
+   * The honest trace on the input with its first value moved by k (inside the domain): another
+   * statement, for claims after the one on INPUT finalised (a settled statement takes no claim).
+   */
+  const shifted = (k: bigint) => {
+    const { lo } = m.params.layout.inputLayouts[0]
+    const input = honest.states[0].map((v, i) => (i > 0 ? v : v - k >= lo ? v - k : v + k))
+    return buildTrace(m.model, [input])
+  }
+
   it('op challenge disputes a wrong claim and wins against a defending cheater', async () => {
     const cheater = wallets[6]
-    const lie = cheatingTrace(m.model, honest, m.params.layout.outputStates[0], 1, 1n)
+    const lie = cheatingTrace(m.model, shifted(1n), m.params.layout.outputStates[0], 1, 1n)
     const fromBlock = await anvil.provider.getBlockNumber()
     const { claimId } = await submitClaim(ctx(cheater).game, d.modelId, lie, d.claimBond)
     const defending = defendClaim({
@@ -284,6 +294,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
 
   it("a claim must post exactly the model's input states packed as the circuit's signals, padding bits zero (watchers unpack them from the event)", async () => {
     const game = ctx(wallets[5]).game
+    const honest = shifted(2n)
     const full = prefixTree(honest, honest.layout.stateCount - 1)
     const paths = honest.layout.outputStates.map((s) => merkleProof(full, s))
     const input = honest.states[0]

@@ -56,9 +56,9 @@ contract InferenceConsumer {
     /// @param pubSignals The inference's public signals (from the call, or the calldata of the transaction that verified it).
     /// @return classIndex The argmax of its output (first maximum wins).
     function consume(uint256[] calldata pubSignals) external returns (uint256 classIndex) {
-        bytes32 inferenceId = registry.inferenceIdOf(modelId, pubSignals);
-        // INVARIANT: act only on an inference the registry verified for this model.
-        if (!registry.isRecorded(inferenceId)) revert InferenceNotVerified(inferenceId);
+        (bytes32 inferenceId, bytes32 outputsHash) = registry.statementIdOf(modelId, pubSignals);
+        // INVARIANT: act only on an inference the registry recorded for this model, with these outputs.
+        if (!registry.outputsMatch(inferenceId, outputsHash)) revert InferenceNotVerified(inferenceId);
 
         (uint256[] memory inputPart,) = registry.splitSignals(modelId, pubSignals);
         bytes32 inputKey = keccak256(abi.encodePacked(inputPart));

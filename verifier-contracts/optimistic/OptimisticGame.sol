@@ -41,6 +41,22 @@ contract OptimisticGame is FoldGame {
     /// @notice The hub given at construction has no code.
     /// @param hub The address.
     error HubHasNoCode(address hub);
+    /// @notice registerModel for a model whose hub binds another game (or none): its results
+    /// could not be recorded, so its claims could not finalise.
+    /// @param modelId The model.
+    /// @param bound The game the hub binds to it.
+    error GameNotBound(bytes32 modelId, address bound);
+    /// @notice A claim for a statement the hub already settled (proof, on-chain run, claim).
+    /// @param statementId keccak256(modelId ‖ inputHash).
+    /// @param how Its settlement (1 proof, 2 optimistic, 3 on chain).
+    error StatementSettled(bytes32 statementId, uint8 how);
+    /// @notice A claim for a statement that has a pending claim: one live claim per statement.
+    /// @param statementId The statement.
+    /// @param claimId The pending claim.
+    error ClaimPending(bytes32 statementId, bytes32 claimId);
+
+    /// The last claim of each statement (statementId = keccak256(modelId ‖ inputHash)).
+    mapping(bytes32 statementId => bytes32 claimId) private _lastClaim;
 
     /// @param hub_ The registry (VerimlRegistry) whose ids and owner this game follows.
     constructor(address hub_) {
@@ -66,6 +82,10 @@ contract OptimisticGame is FoldGame {
         if (msg.sender != owner) revert NotHubOwner(msg.sender, owner);
         // INVARIANT: the zero id is reserved, as in the hub.
         if (modelId == bytes32(0)) revert ZeroModelId();
+        // INVARIANT: the hub lets this game record the model's results, so finalize (which
+        // records) can never revert for want of a binding and lock a claim bond.
+        address bound = IVerimlHub(hub).gameOf(modelId);
+        if (bound != address(this)) revert GameNotBound(modelId, bound);
         uint256 inputBytes = _checkConfig(c);
         // INVARIANT: a model's parameters never change once registered.
         if (address(_models[modelId].executor) != address(0)) revert ModelAlreadyRegistered(modelId);
@@ -113,6 +133,7 @@ contract OptimisticGame is FoldGame {
         claimId = keccak256(abi.encode(key));
         ClaimSlot storage r = _claims[claimId];
         if (r.status != ClaimStatus.None) revert ClaimExists(claimId);
+        _takeStatement(keccak256(abi.encodePacked(modelId, key.inputHash)), claimId);
         (r.claimant, r.createdAt, r.status) = (msg.sender, uint40(block.timestamp), ClaimStatus.Pending);
         _emitClaimSubmitted(claimId, modelId, key, inputPacked, outputsPacked);
     }
@@ -133,6 +154,9 @@ contract OptimisticGame is FoldGame {
         // INVARIANT (§4.4): the bond returns to the recorded claimant, whoever sends finalize.
         credit[r.claimant] += m.claimBond;
         emit ClaimFinalized(claimId);
+        // The statement's one result record. The hub never reverts for this game's model (bound
+        // at registration) and keeps a proof's record over this one (a proof stands).
+        IVerimlHub(hub).record(key.modelId, key.inputHash, key.outputsHash);
     }
 
     /// @notice Opens the sender's dispute against a pending claim, locking exactly challengeBond.
@@ -340,6 +364,19 @@ contract OptimisticGame is FoldGame {
             }
             inputBytes += InputCommitment.stateBytes(c.stateSizes[s], l.laneBits);
         }
+    }
+
+    /// One live claim per statement, none for a settled one (HUB-DESIGN.md "Conflicts"): a
+    /// second claim while one is pending is refused; once the pending one is rejected the
+    /// statement is free again (a liar front-running the honest claimant only loses its bond).
+    function _takeStatement(bytes32 statementId, bytes32 claimId) private {
+        (uint8 how,,) = IVerimlHub(hub).result(statementId);
+        // INVARIANT: a settled statement takes no claim (its result cannot change by a claim).
+        if (how != 0) revert StatementSettled(statementId, how);
+        bytes32 last = _lastClaim[statementId];
+        // INVARIANT: at most one pending claim per statement.
+        if (last != bytes32(0) && _claims[last].status == ClaimStatus.Pending) revert ClaimPending(statementId, last);
+        _lastClaim[statementId] = claimId;
     }
 
     /// max(1, bit length of span).

@@ -1,4 +1,4 @@
-import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi } from 'ethers'
+import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi, ZeroAddress } from 'ethers'
 import { CLAIM_STATUSES, PHASES } from '../abi.js'
 import { outputsHashOf } from '../output.js'
 import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf, packedOutputsOf } from '../config.js'
@@ -57,9 +57,27 @@ export async function call<T>(action: string, fn: () => Promise<unknown>): Promi
   }
 }
 
-/** Registers `config` under the hub's model id (the IR hash); the runner must be the hub's owner. */
+/** The hub (VerimlRegistry) a game follows, connected to `runner`. */
+export function hubContract(address: string, runner: ContractRunner | null): Contract {
+  return new Contract(address, optimisticArtifacts().hub.abi as InterfaceAbi, runner)
+}
+
+/** IVerimlRegistryTypes.Settlement.Optimistic. */
+const SETTLEMENT_OPTIMISTIC = 2
+
+/**
+ * Registers `config` under the hub's model id (the IR hash); the runner must be the hub's owner.
+ * First binds the game to the model in the hub (unless a game already is), so that its
+ * finalised claims can be recorded there: the game refuses a model the hub does not bind it to.
+ * gasUsed: both transactions.
+ */
 export async function registerModel(game: Contract, modelId: Hex, config: GameModelConfig) {
-  return { modelId, ...(await send('registerModel', () => game.registerModel(modelId, config))) }
+  const hub = hubContract(await call<string>('hub', () => game.hub()), game.runner)
+  let bindGas = 0n
+  if ((await call<string>('gameOf', () => hub.gameOf(modelId))) === ZeroAddress)
+    bindGas = (await send('bindSettler', () => hub.bindSettler(modelId, game.target, SETTLEMENT_OPTIMISTIC))).gasUsed
+  const sent = await send('registerModel', () => game.registerModel(modelId, config))
+  return { modelId, hash: sent.hash, gasUsed: sent.gasUsed + bindGas }
 }
 
 export interface SubmitClaimOptions {

@@ -10,7 +10,7 @@ export interface OptimisticArtifacts {
   executor: CompiledContract
   /** VerimlRegistry: the model ids and the owner the game follows. */
   hub: CompiledContract
-  /** Every custom error either contract can revert with, for decoding. */
+  /** Every custom error the game, the executor or the hub can revert with, for decoding. */
   errors: Interface
 }
 
@@ -25,7 +25,7 @@ export function optimisticArtifacts(): OptimisticArtifacts {
   const game = contracts.OptimisticGame
   const executor = contracts.IntegerOneStep
   const seen = new Set<string>()
-  const errorFragments = [...game.abi, ...executor.abi].filter((f) => {
+  const errorFragments = [...game.abi, ...executor.abi, ...contracts.VerimlRegistry.abi].filter((f) => {
     const item = f as { type: string; name: string; inputs: { type: string }[] }
     const sig = `${item.name}(${item.inputs?.map((i) => i.type).join(',')})`
     if (item.type !== 'error' || seen.has(sig)) return false

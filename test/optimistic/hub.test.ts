@@ -1,0 +1,172 @@
+/**
+ * Issue 17: the hub's one result record per statement, written by the optimistic game when a
+ * claim finalises, and the conflict rules between paths (HUB-DESIGN.md "Conflicts"), each
+ * adversarially, with bond conservation checked after each. A stand-in settler bound OnChain
+ * plays the deterministic paths (an on-chain model, or a proof: both stand over a claim); the zk
+ * path's own record is tested in test/chain/registry.test.ts.
+ */
+import { fileURLToPath } from 'node:url'
+import { type Contract, ContractFactory, type InterfaceAbi, keccak256, solidityPacked } from 'ethers'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import type { AnvilInstance } from '../../src/chain/anvil.js'
+import { compileSolidity } from '../../src/chain/solc.js'
+import { challengeClaim, finalizeClaim, hubContract, send } from '../../src/optimistic/chain/client.js'
+import type { ClaimKey } from '../../src/optimistic/config.js'
+import { buildTrace } from '../../src/optimistic/trace.js'
+import type { Hex } from '../../src/util/hex.js'
+import {
+  advanceTime,
+  CHALLENGE_BOND,
+  CLAIM_BOND,
+  deployGame,
+  type GameFixture,
+  type RegisteredModel,
+  registerTestModel,
+  startChain,
+  WINDOW,
+} from './chain.js'
+import { tinyModel } from './models.js'
+import { claimStatus, expectConserved, lyingTrace, player, postClaim, REJECT_REWARD } from './scenario.js'
+import { playDispute } from '../../src/optimistic/chain/play.js'
+
+const INPUT = [[3n, -7n, 120n, -128n, 0n, 55n]]
+const OTHER_INPUT = [[1n, 2n, 3n, 4n, 5n, 6n]]
+const NONE = 0n
+const OPTIMISTIC = 2n
+const ONCHAIN = 3
+
+const statementOf = (key: ClaimKey) => keccak256(solidityPacked(['bytes32', 'bytes32'], [key.modelId, key.inputHash]))
+/** The record keeps the top 208 bits of the outputs hash. */
+const top208 = (h: string) => `${h.slice(0, 54)}${'0'.repeat(12)}`
+
+describe('hub: one result record per statement, conflicts between paths (anvil)', () => {
+  let anvil: AnvilInstance
+  let f: GameFixture
+  let m: RegisteredModel
+  let hub: Contract
+  beforeAll(async () => {
+    anvil = await startChain()
+  })
+  afterAll(async () => anvil?.stop())
+  beforeEach(async () => {
+    f = await deployGame(anvil)
+    m = await registerTestModel(f, tinyModel())
+    hub = hubContract(f.hubAddress, f.wallets[0])
+  })
+
+  /** A settler bound to the model as an on-chain path (deterministic: it stands). */
+  async function onchainSettler(): Promise<Contract> {
+    const root = fileURLToPath(new URL('../..', import.meta.url))
+    const c = compileSolidity({ baseDir: root, files: ['test/optimistic/HubSettler.sol'] }).contracts.HubSettler
+    const settler = (await (
+      await new ContractFactory(c.abi as InterfaceAbi, c.bytecode, f.wallets[0]).deploy()
+    ).waitForDeployment()) as Contract
+    await send('bindSettler', () => hub.bindSettler(m.modelId, settler.target, ONCHAIN))
+    return settler
+  }
+
+  it('a finalised claim is the statement result; a later claim for it is refused (StatementSettled)', async () => {
+    const [, claimant, late] = f.wallets
+    const trace = buildTrace(m.model, INPUT)
+    const { key } = await postClaim(f, m, claimant, trace)
+    expect([...(await hub.resultOf(m.modelId, key.inputHash))]).toEqual([NONE, 0n, `0x${'0'.repeat(64)}`])
+    await advanceTime(f.provider, WINDOW + 1n)
+    const { gasUsed } = await finalizeClaim(f.gameAs(late), key)
+    const block = await f.provider.getBlock('latest')
+    expect([...(await hub.resultOf(m.modelId, key.inputHash))]).toEqual([
+      OPTIMISTIC,
+      BigInt(block!.timestamp),
+      top208(key.outputsHash),
+    ])
+    expect(await hub.outputsMatch(statementOf(key), key.outputsHash)).toBe(true)
+    await expect(postClaim(f, m, late, trace)).rejects.toMatchObject({
+      errorName: 'StatementSettled',
+      args: [statementOf(key), 2n],
+    })
+    await expectConserved(f, 0n, [claimant, late])
+    console.log(`finalize + record gas: ${gasUsed}`)
+  })
+
+  it('one live claim per statement: a second claim is refused while one is pending; a front-running liar loses its bond and frees the statement', async () => {
+    const [, liar, honest, challenger] = f.wallets
+    const trace = buildTrace(m.model, INPUT)
+    const lie = lyingTrace(m, INPUT, m.model.inputs.length + m.model.steps.length - 1, 0, 1n, true)
+    const posted = await postClaim(f, m, liar, lie)
+    await expect(postClaim(f, m, honest, trace)).rejects.toMatchObject({
+      errorName: 'ClaimPending',
+      args: [statementOf(posted.key), posted.claimId],
+    })
+    // Another input is another statement: not blocked.
+    const other = await postClaim(f, m, honest, buildTrace(m.model, OTHER_INPUT))
+    await expectConserved(f, 2n * CLAIM_BOND, [liar, honest, challenger])
+    const { disputeId } = await challengeClaim(f.gameAs(challenger), posted.key, CHALLENGE_BOND)
+    await playDispute({
+      disputeId,
+      claimant: player(f, m, 'claimant', liar, lie),
+      challenger: player(f, m, 'challenger', challenger, trace),
+    })
+    expect(await claimStatus(f, posted.claimId)).toBe('Rejected')
+    expect(await f.gameAs(challenger).credit(challenger.address)).toBe(REJECT_REWARD)
+    // The statement is free again: the honest claim goes through and finalises as its result.
+    const { key } = await postClaim(f, m, honest, trace)
+    await advanceTime(f.provider, WINDOW + 1n)
+    await finalizeClaim(f.gameAs(honest), key)
+    await finalizeClaim(f.gameAs(honest), other.key)
+    expect(await hub.outputsMatch(statementOf(key), key.outputsHash)).toBe(true)
+    expect(await hub.outputsMatch(statementOf(key), posted.key.outputsHash)).toBe(false)
+    await expectConserved(f, 0n, [liar, honest, challenger])
+  })
+
+  it('a statement settled by a deterministic path refuses claims; a claim pending meanwhile still finalises without overwriting it', async () => {
+    const [, claimant, late] = f.wallets
+    const settler = await onchainSettler()
+    const trace = buildTrace(m.model, INPUT)
+    const { key } = await postClaim(f, m, claimant, trace)
+    // Settled on chain while the claim is pending (with other outputs: the claim was wrong
+    // and nobody challenged; the deterministic result stands).
+    const wrong = keccak256('0x01')
+    await send('record', () => settler.record(f.hubAddress, m.modelId, key.inputHash, wrong))
+    await expect(postClaim(f, m, late, buildTrace(m.model, INPUT))).rejects.toMatchObject({
+      errorName: 'StatementSettled',
+      args: [statementOf(key), 3n],
+    })
+    await advanceTime(f.provider, WINDOW + 1n)
+    // finalize never reverts for the hub: the bond is never locked by a settled statement.
+    await finalizeClaim(f.gameAs(claimant), key)
+    expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CLAIM_BOND)
+    expect([...(await hub.resultOf(m.modelId, key.inputHash))][0]).toBe(3n)
+    expect(await hub.outputsMatch(statementOf(key), wrong)).toBe(true)
+    await expectConserved(f, 0n, [claimant, late])
+  })
+
+  it('the hub refuses records from unbound accounts, never lets a claim overwrite, and refuses a deterministic path contradicting another', async () => {
+    const [, claimant] = f.wallets
+    const settler = await onchainSettler()
+    const id = m.modelId as Hex
+    const input = keccak256('0xaa')
+    await expect(send('record', () => hub.record(id, input, keccak256('0x01')))).rejects.toMatchObject({
+      errorName: 'NotSettler',
+    })
+    // Settlers are bound by the owner only, once, and never as proofs.
+    const asStranger = hubContract(f.hubAddress, claimant)
+    await expect(send('bindSettler', () => asStranger.bindSettler(id, settler.target, ONCHAIN))).rejects.toMatchObject({
+      errorName: 'NotOwner',
+    })
+    await expect(send('bindSettler', () => hub.bindSettler(id, settler.target, ONCHAIN))).rejects.toMatchObject({
+      errorName: 'InvalidSettler',
+    })
+    await expect(send('bindSettler', () => hub.bindSettler(id, f.gameAddress, 1))).rejects.toMatchObject({
+      errorName: 'InvalidSettler',
+    })
+    await send('record', () => settler.record(f.hubAddress, id, input, keccak256('0x01')))
+    // The same result again is dropped; another one is a conflict between deterministic paths.
+    expect(await settler.record.staticCall(f.hubAddress, id, input, keccak256('0x01'))).toBe(false)
+    await expect(
+      send('record', () => settler.record(f.hubAddress, id, input, keccak256('0x02'))),
+    ).rejects.toMatchObject({ errorName: 'ConflictingProof' })
+    expect(
+      await hub.outputsMatch(keccak256(solidityPacked(['bytes32', 'bytes32'], [id, input])), keccak256('0x01')),
+    ).toBe(true)
+    await expectConserved(f, 0n, [claimant])
+  })
+})
