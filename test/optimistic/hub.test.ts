@@ -6,12 +6,23 @@
  * path's own record is tested in test/chain/registry.test.ts.
  */
 import { fileURLToPath } from 'node:url'
-import { type Contract, ContractFactory, type InterfaceAbi, keccak256, solidityPacked } from 'ethers'
+import { type Contract, ContractFactory, type InterfaceAbi, keccak256, solidityPacked, ZeroHash } from 'ethers'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
+import { MOVER } from '../../src/optimistic/agent.js'
 import { compileSolidity } from '../../src/chain/solc.js'
-import { challengeClaim, finalizeClaim, hubContract, send } from '../../src/optimistic/chain/client.js'
-import type { ClaimKey } from '../../src/optimistic/config.js'
+import {
+  challengeClaim,
+  closeMoot,
+  finalizeClaim,
+  hubContract,
+  playMove,
+  readDispute,
+  send,
+  settleByProof,
+  timeoutDispute,
+} from '../../src/optimistic/chain/client.js'
+import { type ClaimKey, claimKeyOf, disputeIdOf } from '../../src/optimistic/config.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
 import type { Hex } from '../../src/util/hex.js'
 import {
@@ -20,6 +31,7 @@ import {
   CLAIM_BOND,
   deployGame,
   type GameFixture,
+  MOVE_TIMEOUT,
   type RegisteredModel,
   registerTestModel,
   startChain,
@@ -39,6 +51,17 @@ const statementOf = (key: ClaimKey) => keccak256(solidityPacked(['bytes32', 'byt
 /** The record keeps the top 208 bits of the outputs hash. */
 const top208 = (h: string) => `${h.slice(0, 54)}${'0'.repeat(12)}`
 
+/** A settler bound to the model as an on-chain path (deterministic: it stands, as a proof does). */
+async function deploySettler(f: GameFixture, hub: Contract, modelId: Hex): Promise<Contract> {
+  const root = fileURLToPath(new URL('../..', import.meta.url))
+  const c = compileSolidity({ baseDir: root, files: ['test/optimistic/HubSettler.sol'] }).contracts.HubSettler
+  const settler = (await (
+    await new ContractFactory(c.abi as InterfaceAbi, c.bytecode, f.wallets[0]).deploy()
+  ).waitForDeployment()) as Contract
+  await send('bindSettler', () => hub.bindSettler(modelId, settler.target, ONCHAIN))
+  return settler
+}
+
 describe('hub: one result record per statement, conflicts between paths (anvil)', () => {
   let anvil: AnvilInstance
   let f: GameFixture
@@ -54,16 +77,7 @@ describe('hub: one result record per statement, conflicts between paths (anvil)'
     hub = hubContract(f.hubAddress, f.wallets[0])
   })
 
-  /** A settler bound to the model as an on-chain path (deterministic: it stands). */
-  async function onchainSettler(): Promise<Contract> {
-    const root = fileURLToPath(new URL('../..', import.meta.url))
-    const c = compileSolidity({ baseDir: root, files: ['test/optimistic/HubSettler.sol'] }).contracts.HubSettler
-    const settler = (await (
-      await new ContractFactory(c.abi as InterfaceAbi, c.bytecode, f.wallets[0]).deploy()
-    ).waitForDeployment()) as Contract
-    await send('bindSettler', () => hub.bindSettler(m.modelId, settler.target, ONCHAIN))
-    return settler
-  }
+  const onchainSettler = () => deploySettler(f, hub, m.modelId)
 
   it('a finalised claim is the statement result; a later claim for it is refused (StatementSettled)', async () => {
     const [, claimant, late] = f.wallets
@@ -168,5 +182,114 @@ describe('hub: one result record per statement, conflicts between paths (anvil)'
       await hub.outputsMatch(keccak256(solidityPacked(['bytes32', 'bytes32'], [id, input])), keccak256('0x01')),
     ).toBe(true)
     await expectConserved(f, 0n, [claimant])
+  })
+})
+
+describe('hybrid settlement: a deterministic result settles a pending claim at once (anvil)', () => {
+  let anvil: AnvilInstance
+  let f: GameFixture
+  let m: RegisteredModel
+  let hub: Contract
+  let settler: Contract
+  beforeAll(async () => {
+    anvil = await startChain()
+  })
+  afterAll(async () => anvil?.stop())
+  beforeEach(async () => {
+    f = await deployGame(anvil)
+    m = await registerTestModel(f, tinyModel())
+    hub = hubContract(f.hubAddress, f.wallets[0])
+    settler = await deploySettler(f, hub, m.modelId)
+  })
+
+  /** The statement proven (recorded as a deterministic result) with `outputsHash`. */
+  const prove = (key: ClaimKey, outputsHash: string) =>
+    send('record', () => settler.record(f.hubAddress, key.modelId, key.inputHash, outputsHash))
+
+  it('an agreeing result finalises the claim before its window; its bond returns; live disputes close for the claimant', async () => {
+    const [, claimant, c1, c2] = f.wallets
+    const trace = buildTrace(m.model, INPUT)
+    const { claimId, key } = await postClaim(f, m, claimant, trace)
+    await challengeClaim(f.gameAs(c1), key, CHALLENGE_BOND)
+    const second = await challengeClaim(f.gameAs(c2), key, CHALLENGE_BOND)
+    const first = disputeIdOf(claimId, c1.address)
+    // No deterministic result yet: nothing to settle by.
+    await expect(settleByProof(f.gameAs(c2), key)).rejects.toMatchObject({ errorName: 'NoDeterministicResult' })
+    await prove(key, key.outputsHash)
+    const { gasUsed } = await settleByProof(f.gameAs(c2), key)
+    console.log(`settleByProof (agrees) gas: ${gasUsed}`)
+    expect(await claimStatus(f, claimId)).toBe('Finalized')
+    await expect(settleByProof(f.gameAs(c2), key)).rejects.toMatchObject({ errorName: 'ClaimNotPending' })
+    // The disputes can no longer move; they close for the claimant, whoever sends it.
+    await expect(playMove(f.gameAs(claimant), first, { type: 'propose', root: ZeroHash as Hex })).rejects.toMatchObject(
+      {
+        errorName: 'ClaimSettled',
+      },
+    )
+    await closeMoot(f.gameAs(c1), first)
+    await closeMoot(f.gameAs(c1), second.disputeId)
+    expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CLAIM_BOND + 2n * CHALLENGE_BOND)
+    expect(await f.gameAs(c1).credit(c1.address)).toBe(0n)
+    await expectConserved(f, 0n, [claimant, c1, c2])
+  })
+
+  it('a disagreeing result rejects the claim: the first live challenger gets half the bond, every challenger its bond back, the rest burned', async () => {
+    const [, liar, c1, c2, sender] = f.wallets
+    const trace = buildTrace(m.model, INPUT)
+    const lie = lyingTrace(m, INPUT, m.model.inputs.length + m.model.steps.length - 1, 0, 1n, true)
+    const { claimId, key } = await postClaim(f, m, liar, lie)
+    const d1 = await challengeClaim(f.gameAs(c1), key, CHALLENGE_BOND)
+    const d2 = await challengeClaim(f.gameAs(c2), key, CHALLENGE_BOND)
+    await prove(key, claimKeyOf(m.modelId, trace, liar.address).outputsHash)
+    const burnedBefore = (await f.gameAs(sender).burned()) as bigint
+    const { gasUsed } = await settleByProof(f.gameAs(sender), key)
+    console.log(`settleByProof (disagrees) gas: ${gasUsed}`)
+    expect(await claimStatus(f, claimId)).toBe('Rejected')
+    await closeMoot(f.gameAs(sender), d1.disputeId)
+    await closeMoot(f.gameAs(sender), d2.disputeId)
+    expect(await f.gameAs(c1).credit(c1.address)).toBe(REJECT_REWARD)
+    expect(await f.gameAs(c2).credit(c2.address)).toBe(CHALLENGE_BOND)
+    expect(await f.gameAs(sender).credit(sender.address)).toBe(0n)
+    expect(await f.gameAs(liar).credit(liar.address)).toBe(0n)
+    expect(((await f.gameAs(sender).burned()) as bigint) - burnedBefore).toBe(CLAIM_BOND - CLAIM_BOND / 2n)
+    await expectConserved(f, 0n, [liar, c1, c2, sender])
+  })
+
+  it('a disagreeing result with no live challenger burns the whole bond, never pays the sender; the statement is then settled for claims', async () => {
+    const [, liar, c1, sender] = f.wallets
+    const trace = buildTrace(m.model, INPUT)
+    const lie = lyingTrace(m, INPUT, m.model.inputs.length + m.model.steps.length - 1, 0, 1n, true)
+    const { claimId, key } = await postClaim(f, m, liar, lie)
+    // The only challenger played its dispute badly and lost it: it is no longer live.
+    const d1 = await challengeClaim(f.gameAs(c1), key, CHALLENGE_BOND)
+    const liarPlayer = player(f, m, 'claimant', liar, lie)
+    for (let v = await readDispute(f.gameAs(liar), d1.disputeId); MOVER[v.phase] === 'claimant'; ) {
+      await playMove(f.gameAs(liar), d1.disputeId, (await liarPlayer.decide(v, d1.disputeId))!)
+      v = await readDispute(f.gameAs(liar), d1.disputeId)
+    }
+    await advanceTime(f.provider, MOVE_TIMEOUT + 1n)
+    await timeoutDispute(f.gameAs(sender), d1.disputeId)
+    expect((await readDispute(f.gameAs(sender), d1.disputeId)).claimantWon).toBe(true)
+    await prove(key, claimKeyOf(m.modelId, trace, liar.address).outputsHash)
+    const burnedBefore = (await f.gameAs(sender).burned()) as bigint
+    await settleByProof(f.gameAs(sender), key)
+    expect(await claimStatus(f, claimId)).toBe('Rejected')
+    expect(((await f.gameAs(sender).burned()) as bigint) - burnedBefore).toBe(CLAIM_BOND)
+    expect(await f.gameAs(sender).credit(sender.address)).toBe(0n)
+    // The liar keeps the challenge bond it won; it loses its whole claim bond.
+    expect(await f.gameAs(liar).credit(liar.address)).toBe(CHALLENGE_BOND)
+    await expect(postClaim(f, m, sender, trace)).rejects.toMatchObject({ errorName: 'StatementSettled' })
+    await expectConserved(f, 0n, [liar, c1, sender])
+  })
+
+  it('an agreeing result with no dispute finalises the claim at once, whoever sends it', async () => {
+    const [, claimant, other] = f.wallets
+    const { claimId, key } = await postClaim(f, m, claimant, buildTrace(m.model, INPUT))
+    await prove(key, key.outputsHash)
+    await settleByProof(f.gameAs(other), key)
+    expect(await claimStatus(f, claimId)).toBe('Finalized')
+    expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CLAIM_BOND)
+    expect(await f.gameAs(other).credit(other.address)).toBe(0n)
+    await expectConserved(f, 0n, [claimant, other])
   })
 })

@@ -57,6 +57,17 @@ contract OptimisticGame is FoldGame {
 
     /// The last claim of each statement (statementId = keccak256(modelId ‖ inputHash)).
     mapping(bytes32 statementId => bytes32 claimId) private _lastClaim;
+    /// The first dispute opened on each claim: its challenger is paid when a proof rejects the claim.
+    mapping(bytes32 claimId => bytes32 disputeId) private _firstDispute;
+
+    /// @notice A proof (or an on-chain run) of the claim's statement settled it before its window.
+    /// @param claimId The claim.
+    /// @param agrees Whether the proven outputs are the claimed ones (Finalized; else Rejected).
+    event ClaimSettledByProof(bytes32 indexed claimId, bool agrees);
+    /// @notice settleByProof without a proof or on-chain result of the statement in the hub.
+    /// @param statementId The statement.
+    /// @param how Its settlement (0 none, 2 optimistic).
+    error NoDeterministicResult(bytes32 statementId, uint8 how);
 
     /// @param hub_ The registry (VerimlRegistry) whose ids and owner this game follows.
     constructor(address hub_) {
@@ -176,6 +187,8 @@ contract OptimisticGame is FoldGame {
         Dispute storage d = _disputes[disputeId];
         // INVARIANT: one dispute per (claim, challenger); a resolved one is never reopened.
         if (d.phase != Phase.None) revert DisputeExists(disputeId);
+        // The first challenger is the one a rejecting proof pays (settleByProof).
+        if (_firstDispute[claimId] == bytes32(0)) _firstDispute[claimId] = disputeId;
         r.openDisputes += 1;
         // Level 1 starts with the input prefix agreed (the game computed it) and the full trace disputed.
         uint32 lo = m.inputCount - 1;
@@ -273,18 +286,68 @@ contract OptimisticGame is FoldGame {
         _resolve(d, disputeId, _models[d.modelId], !_claimantMoves(d.phase));
     }
 
-    /// @notice Closes a live dispute whose claim another dispute rejected; anyone may call it.
+    /// @notice Settles a pending claim at once from the hub's deterministic result of its
+    /// statement (a Groth16 proof recorded by verifyInference, or an on-chain run): agreeing
+    /// outputs finalise it (bond to the claimant), other outputs reject it (half the claim bond
+    /// to the first challenger if its dispute is still live, the rest burned; with no such
+    /// challenger all of it burned, never paid to the sender: §4.4). Its live disputes then
+    /// close by closeMoot, for the side the proof agrees with. Anyone may call it.
+    /// @dev Why the game reads the hub instead of the hub calling the game: the proof is
+    /// recorded on the ≤ 250k verifyInference path unchanged, the game trusts no caller (only
+    /// the hub's record, which only a proof or a bound on-chain model writes), and one record
+    /// settles every claim of the statement.
+    /// @param key The claim's key.
+    function settleByProof(ClaimKey calldata key) external {
+        bytes32 claimId = keccak256(abi.encode(key));
+        ClaimSlot storage r = _claims[claimId];
+        if (r.status != ClaimStatus.Pending) revert ClaimNotPending(claimId, r.status);
+        bytes32 statementId = keccak256(abi.encodePacked(key.modelId, key.inputHash));
+        (uint8 how,, bytes32 provenHash) = IVerimlHub(hub).result(statementId);
+        // INVARIANT: only a deterministic result (proof 1, on-chain run 3) settles a claim early;
+        // an optimistic record is no evidence against another claim.
+        if (how != 1 && how != 3) revert NoDeterministicResult(statementId, how);
+        uint256 claimBond = _models[key.modelId].claimBond;
+        // The hub keeps the top 208 bits of the outputs hash (its low 48 bits hold how and when).
+        bool agrees = provenHash == key.outputsHash & ~bytes32(uint256(0xffffffffffff));
+        if (agrees) {
+            r.status = ClaimStatus.Finalized;
+            // INVARIANT (§4.4): the bond returns to the recorded claimant.
+            credit[r.claimant] += claimBond;
+            emit ClaimFinalized(claimId);
+        } else {
+            r.status = ClaimStatus.Rejected;
+            bytes32 first = _firstDispute[claimId];
+            Dispute storage d = _disputes[first];
+            uint256 reward;
+            // INVARIANT (§4.2, §4.4): a rejected claim pays at most half its bond, to the first
+            // challenger still disputing it (recorded, never msg.sender); the rest is burned.
+            if (first != bytes32(0) && d.phase != Phase.Resolved) {
+                reward = claimBond / 2;
+                credit[d.challenger] += reward;
+            }
+            burned += claimBond - reward;
+            emit ClaimRejected(claimId, first, reward, claimBond - reward);
+        }
+        emit ClaimSettledByProof(claimId, agrees);
+    }
+
+    /// @notice Closes a live dispute whose claim is no longer pending; anyone may call it.
+    /// Rejected claim: the challenge bond returns to the challenger. Finalised claim (only a
+    /// proof finalises a claim with live disputes, see settleByProof): the dispute is the
+    /// claimant's, the challenge bond goes to it (§4.1).
     /// @param disputeId The dispute.
     function closeMoot(bytes32 disputeId) external {
         Dispute storage d = _disputes[disputeId];
         if (d.phase == Phase.None || d.phase == Phase.Resolved) revert DisputeNotLive(d.phase);
         ClaimSlot storage r = _claims[d.claimId];
-        if (r.status != ClaimStatus.Rejected) revert ClaimNotRejected(d.claimId, r.status);
-        (d.phase, d.claimantWon) = (Phase.Resolved, false);
+        ClaimStatus status = r.status;
+        if (status == ClaimStatus.Pending) revert ClaimNotRejected(d.claimId, status);
+        bool claimantWins = status == ClaimStatus.Finalized;
+        (d.phase, d.claimantWon) = (Phase.Resolved, claimantWins);
         r.openDisputes -= 1;
-        // INVARIANT (§4.3, §4.4): a moot dispute returns the challenge bond in full, to the
-        // recorded challenger (an honest challenger never loses).
-        credit[d.challenger] += _models[d.modelId].challengeBond;
+        // INVARIANT (§4.1, §4.3, §4.4): a moot dispute pays the challenge bond in full to the
+        // side the settlement agrees with, as recorded (an honest challenger never loses).
+        credit[claimantWins ? r.claimant : d.challenger] += _models[d.modelId].challengeBond;
         emit DisputeClosedMoot(disputeId, d.claimId);
     }
 

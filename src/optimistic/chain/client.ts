@@ -114,6 +114,9 @@ export async function submitClaim(
 /** Closes a dispute whose claim was rejected by another dispute; the challenger's bond is credited back. Anyone may send it. */
 export const closeMoot = (game: Contract, disputeId: Hex) => send('closeMoot', () => game.closeMoot(disputeId))
 
+/** Settles a pending claim at once from the hub's proof (or on-chain run) of its statement. Anyone may send it. */
+export const settleByProof = (game: Contract, key: ClaimKey) => send('settleByProof', () => game.settleByProof(key))
+
 export async function challengeClaim(game: Contract, key: ClaimKey, bond: bigint) {
   const disputeId = await call<Hex>('challenge', () => game.challenge.staticCall(key, { value: bond }))
   return { disputeId, ...(await send('challenge', () => game.challenge(key, { value: bond }))) }
