@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { rmSync } from 'node:fs'
+import { existsSync, rmSync } from 'node:fs'
 import { access, constants, mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { BaseError, type BaseErrorParameters } from '../errors.js'
@@ -98,8 +98,13 @@ async function nearestExisting(path: string): Promise<string> {
   }
 }
 
-/** An interrupted build removes its staging folder this many times, waiting this long between. */
-const SIGNAL_CLEANUPS = 3
+/**
+ * An interrupted build removes its staging folder until it has stayed absent for
+ * SIGNAL_QUIET_CHECKS checks SIGNAL_SETTLE_MS apart (at most SIGNAL_MAX_ROUNDS removals): on a
+ * loaded machine an fs call in flight can land well after a fixed few rounds (seen at load 9).
+ */
+const SIGNAL_QUIET_CHECKS = 3
+const SIGNAL_MAX_ROUNDS = 50
 const SIGNAL_SETTLE_MS = 30
 
 /**
@@ -122,9 +127,11 @@ export async function withStaging<T>(outDir: string, build: (staging: string) =>
     // An fs call already in libuv's thread pool when the signal came (an artifact's recursive
     // mkdir, a stream's open) can recreate the staging folder after a removal. The main thread
     // is held here, so no new call can start: wait for those in flight to land, remove again.
-    for (let round = 0; round < SIGNAL_CLEANUPS; round++) {
+    const pause = new Int32Array(new SharedArrayBuffer(4))
+    for (let round = 0, quiet = 0; round < SIGNAL_MAX_ROUNDS && quiet < SIGNAL_QUIET_CHECKS; round++) {
       cleanup()
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SIGNAL_SETTLE_MS)
+      Atomics.wait(pause, 0, 0, SIGNAL_SETTLE_MS)
+      quiet = existsSync(staging) ? 0 : quiet + 1
     }
     cleanup()
     process.exit(signal === 'SIGINT' ? 130 : 143)

@@ -56,3 +56,21 @@ export function attentionCentred(graph: FloatGraph): Set<number> {
 export function attentionIndexExp(srcExp: number, calibrated: number): number {
   return Math.min(srcExp, calibrated) - EXP_INDEX_BITS_DROPPED
 }
+
+/**
+ * The unbounded clamps of a sum of products (a softmax's scores) that may stay that exact sum
+ * into the softmax (src/quantize/quantize.ts): all but those a `mul` reads. A mul reads the
+ * scores only in a masked softmax (src/onnx/ops/normalization.ts maskedMax: x·m), whose kept max
+ * x·m − n + n·m must come out exactly x whatever the masked scores (n's row holds them). It does
+ * over scores requantised to activations; over the wide exact sums the quantiser requantises a
+ * partial sum of it, and masked scores moved kept outputs (test/onnx/attention-mask.test.ts,
+ * "bit for bit"). So a masked softmax keeps today's int8 scores.
+ */
+export function exactScores(graph: FloatGraph): Set<number> {
+  const readByMul = new Set<number>()
+  for (const s of graph.steps) if (s.op.kind === 'mul') for (const t of s.op.inputs) readByMul.add(t)
+  const scores = new Set<number>()
+  for (const s of graph.steps)
+    if (s.op.kind === 'clamp' && s.op.lo === null && s.op.hi === null && !readByMul.has(s.id)) scores.add(s.id)
+  return scores
+}

@@ -7,7 +7,7 @@ import { type NonlinearContext, type Scaled, expFor, lowerMax, lowerMul, lowerUn
 import { lowerDiv, lowerSqrt } from './division.js'
 import { FixedScaleError, hasFixedScales, quantizeFixed } from './fixed.js'
 import { narrowLookupClamps } from './lookup-clamps.js'
-import { attentionCentred, attentionIndexExp } from './attention-index.js'
+import { attentionCentred, attentionIndexExp, exactScores } from './attention-index.js'
 import { tokenIdInput } from './input.js'
 
 /** Bits of activations and of weights when none are given (library and CLI alike). */
@@ -312,6 +312,7 @@ export function quantize(
 
   // Attention's x − max, requantised coarser for exp's table (src/quantize/attention-index.ts).
   const centred = attentionCentred(graph)
+  const keepExact = exactScores(graph)
   for (const step of graph.steps) {
     const op = step.op
     if (op.kind === 'affine') {
@@ -323,7 +324,7 @@ export function quantize(
       // an activation. Attention's scores, a sum of products, stay that exact sum: the row max
       // and x − max read it as it is, and only x − max is requantised, once, for exp's table
       // (src/quantize/attention-index.ts).
-      if ((src.activation || src.exact === 'product') && op.lo === null && op.hi === null) {
+      if ((src.activation || (src.exact === 'product' && keepExact.has(step.id))) && op.lo === null && op.hi === null) {
         raw.set(step.id, src)
         continue
       }

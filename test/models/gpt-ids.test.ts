@@ -57,12 +57,12 @@ describe('the tiny GPT from token ids, zk path (direct circuit)', () => {
     const honest = buildDirect({ model, bounds, visibility, inputs })
     expect(checkWitness(honest.system, honest.witness!)).toBeNull()
     // Token 0 replaced: the prover's witness for that sequence, its input wires (the public ids,
-    // their unpacking and range checks: everything outside the steps) set back to these ids.
+    // their unpacking and range checks from both ends: everything outside the steps) set back to these ids.
     const other = inputs.map((x) => [(x[0] + 1n) % BigInt(TINY.vocab), ...x.slice(1)])
     const lie = buildDirect({ model, bounds, visibility, inputs: other })
     const system = lie.system
     const names = Array.from({ length: system.wireCount }, (_, w) => system.nameOf(w))
-    const isInput = (n: string) => /^main\.(in_packed|in0|rc0)\[/.test(n)
+    const isInput = (n: string) => /^main\.(in_packed|in0|rc0|rh0)\[/.test(n)
     const forged = lie.witness!.map((v, w) => (isInput(names[w]!) ? honest.witness![w]! : v))
     const broken = violatedConstraints(system, forged)
     expect(broken.length).toBeGreaterThan(0)

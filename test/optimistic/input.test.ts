@@ -187,6 +187,39 @@ describe('claims post packed inputs; the game computes their input root (anvil)'
     })
   })
 
+  it('every word of a many-word state is padding-checked (one mask per state), the first bad one named', async () => {
+    const f = await deployGame(anvil)
+    // 200 int8 lanes: 6 words of 31 lanes (bits 248.. padding), then one of 14 (bits 112..).
+    const m = await registerTestModel(f, mlp([200, 4, 2], 7))
+    const trace = buildTrace(m.model, [Array.from({ length: 200 }, (_, i) => BigInt((i % 256) - 128))])
+    const packed = packedInputOf(trace)
+    expect((packed.length - 2) / 64).toBe(7)
+    const game = f.gameAs(f.wallets[1])
+    // Byte k of word e is hex digits 2 + 64e + 2k; byte 0 holds bits 248..255, byte 17 bit 112.
+    const withByte = (e: number, k: number, v: string) =>
+      `${packed.slice(0, 2 + 64 * e + 2 * k)}${v}${packed.slice(4 + 64 * e + 2 * k)}` as typeof packed
+    const bad = [...[0, 3, 4, 5, 6].map((e) => ({ e, k: 0 })), { e: 6, k: 17 }, { e: 2, k: 0 }]
+    for (const { e, k } of bad) {
+      await expect(
+        submitClaim(game, m.modelId, trace, CLAIM_BOND, { inputPacked: withByte(e, k, '01') }),
+      ).rejects.toMatchObject({ errorName: 'InputPaddingNotZero', args: [0n, BigInt(e)] })
+    }
+    // Two bad words: the first is named.
+    const two = withByte(5, 0, '80')
+    await expect(
+      submitClaim(game, m.modelId, trace, CLAIM_BOND, {
+        inputPacked: `${two.slice(0, 2 + 64)}01${two.slice(4 + 64)}` as typeof packed,
+      }),
+    ).rejects.toMatchObject({ errorName: 'InputPaddingNotZero', args: [0n, 1n] })
+    // Untouched, the same input is accepted and committed as the TypeScript side does.
+    const { key } = await submitClaim(game, m.modelId, trace, CLAIM_BOND)
+    expect(key.inputRoot).toBe(trace.inputRoot)
+    // A model that was never registered has no layout: its claim is refused before anything is read.
+    await expect(submitClaim(game, `0x${'ab'.repeat(32)}`, trace, CLAIM_BOND)).rejects.toMatchObject({
+      errorName: 'ModelNotRegistered',
+    })
+  })
+
   it('a claim whose trace is built on another input than it posts cannot defend its trace: it loses its dispute', async () => {
     const f = await deployGame(anvil)
     const m = await registerTestModel(f, tinyModel())

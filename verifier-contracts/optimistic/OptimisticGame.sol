@@ -136,8 +136,7 @@ contract OptimisticGame is FoldGame {
         key.modelId = modelId;
         // INVARIANT: the input root is the game's own commitment to the posted input (length and
         // zero padding checked), so every dispute starts from the input that was posted.
-        key.inputRoot = InputCommitment.inputRoot(s, entries, inputPacked);
-        key.inputHash = keccak256(inputPacked);
+        (key.inputRoot, key.inputHash) = InputCommitment.commit(s, entries, inputPacked);
         key.traceRoot = traceRoot;
         key.outputsHash = OutputCommitment.outputsHash(s, entries, traceRoot, outputsPacked, outputPaths);
         key.claimant = msg.sender;

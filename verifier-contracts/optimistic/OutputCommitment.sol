@@ -99,22 +99,25 @@ library OutputCommitment {
         uint256 mask = (uint256(1) << laneBits) - 1;
         bytes32[] memory layer = new bytes32[](size);
         uint256 count = w.length / 32;
-        for (uint256 e; e < count; ++e) {
-            uint256 word;
-            uint256 first = e * perWord;
-            uint256 lanes = size - first < perWord ? size - first : perWord;
-            assembly ("memory-safe") {
-                word := calldataload(add(w.offset, shl(5, e)))
-            }
-            // INVARIANT: every bit above the word's last lane is zero (the circuit's element
-            // is below 2^(lanes·laneBits)), so one output has exactly one packing and one hash.
-            if (word >> (lanes * laneBits) != 0) revert IOptimisticGameErrors.OutputPaddingNotZero(k, e);
-            assembly ("memory-safe") {
-                // lo + lane: |lo| <= 2^240 and lane < 2^252, so the int256 sum is exact.
-                let p := add(add(layer, 0x20), shl(5, first))
-                for { let j := 0 } lt(j, lanes) { j := add(j, 1) } {
-                    mstore(add(p, shl(5, j)), add(and(word, mask), lo))
-                    word := shr(laneBits, word)
+        // Unchecked: e < count = ceil(size / L), so first < size and lanes·laneBits <= 252.
+        unchecked {
+            for (uint256 e; e < count; ++e) {
+                uint256 word;
+                uint256 first = e * perWord;
+                uint256 lanes = size - first < perWord ? size - first : perWord;
+                assembly ("memory-safe") {
+                    word := calldataload(add(w.offset, shl(5, e)))
+                }
+                // INVARIANT: every bit above the word's last lane is zero (the circuit's element
+                // is below 2^(lanes·laneBits)), so one output has exactly one packing and one hash.
+                if (word >> (lanes * laneBits) != 0) revert IOptimisticGameErrors.OutputPaddingNotZero(k, e);
+                assembly ("memory-safe") {
+                    // lo + lane: |lo| <= 2^240 and lane < 2^252, so the int256 sum is exact.
+                    let p := add(add(layer, 0x20), shl(5, first))
+                    for { let j := 0 } lt(j, lanes) { j := add(j, 1) } {
+                        mstore(add(p, shl(5, j)), add(and(word, mask), lo))
+                        word := shr(laneBits, word)
+                    }
                 }
             }
         }
