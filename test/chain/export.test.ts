@@ -116,4 +116,12 @@ describe('compileSolidity', () => {
     expect(norm(verimlRegistryAbi)).toEqual(norm(registryAbi))
     expect(norm(inferenceConsumerAbi)).toEqual(norm(compiled.contracts.InferenceConsumer.abi))
   })
+
+  it('IVerimlResults, the interface consumers import, is answered by the registry (same functions, same ABI)', () => {
+    const results = compileSolidity({ baseDir: CONTRACTS_DIR, files: ['IVerimlResults.sol'] }).contracts.IVerimlResults
+    const functions = Interface.from(results.abi as never[]).format()
+    expect(functions).toHaveLength(3)
+    const registry = Interface.from(verimlRegistryAbi).format()
+    for (const f of functions) expect(registry).toContain(f)
+  })
 })
