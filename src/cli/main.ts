@@ -12,6 +12,7 @@ import { compile, inspect, quantize } from './verbs/model.js'
 import { op } from './verbs/op.js'
 import { calldata, exportVerifierVerb, prove, run, verify } from './verbs/proof.js'
 import { setup } from './verbs/setup.js'
+import { result } from './verbs/result.js'
 
 /** The command tree: groups down to leaf verbs, each leaf with its own usage, flags and help. */
 export const COMMAND_TREE: Group = {
@@ -29,6 +30,8 @@ export const COMMAND_TREE: Group = {
     calldata,
     'export-verifier': exportVerifierVerb,
     op,
+    // issue 17 (hub): the one result record of a statement
+    result,
     demo,
   },
 }

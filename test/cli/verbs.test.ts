@@ -36,6 +36,7 @@ describe('the command tree', () => {
       'op finalize',
       'op withdraw',
       'op demo',
+      'result',
       'demo',
     ])
     for (const l of LEAVES) expect(l.verb.usage.startsWith(`veriml ${name(l.path)}`), name(l.path)).toBe(true)

@@ -148,6 +148,10 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
       signal: controller.signal,
       onEvent: (e) => events.push(e),
     })
+    const resultOf = () => cli('result', join(dir, 'm'), '--input', inputPath, '--rpc', anvil.rpcUrl)
+    const before = await resultOf()
+    expect(before.code, before.stderr).toBe(0)
+    expect(before.stdout).toMatch(/status\s+not settled/)
     const posted = await cli(
       'op',
       'claim',
@@ -213,6 +217,12 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect((await cli('op', 'status', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl)).stdout).toMatch(
       /status\s+Finalized/,
     )
+    // The hub's one record of the statement: `veriml result` finds it by the model id and the input.
+    const after = await resultOf()
+    expect(after.code, after.stderr).toBe(0)
+    expect(after.stdout).toMatch(/status\s+settled by optimistic at /)
+    expect(after.stdout).toContain(d.modelId)
+    expect(after.stdout).toContain("recorded, equal to the reference executor's")
   }, 60_000)
 
   /**
