@@ -5,9 +5,11 @@ import {IVerimlRegistryTypes} from "../IVerimlRegistryTypes.sol";
 import {VerimlRegistry} from "../VerimlRegistry.sol";
 
 /// @title InferenceConsumer
-/// @notice Example consumer: stores the argmax class of a classifier's verified output, per
-///         input. It never verifies anything itself; it acts only on inferences the registry
-///         recorded, for the one model it was deployed for.
+/// @notice Example consumer: stores the argmax class of a classifier's settled output, per
+///         input. It never verifies anything itself; it acts only on statements the registry
+///         recorded with these outputs, for the one model it was deployed for, whichever path
+///         settled them (a proof, a finalised optimistic claim, an on-chain run: the registry's
+///         one result record; a consumer wanting proofs only checks resultOf's `how`).
 /// @dev A consumer pins its model id: the registry serves many models, and an inference of
 ///      another model would be verified just as well.
 contract InferenceConsumer {
