@@ -18,6 +18,7 @@ import { machineRecord } from './machine.js'
 import { verifyBuildOnChain } from '../src/chain/model.js'
 import { opEmitter } from '../src/circuit/gadgets.js'
 import type { Cost, Ref } from '../src/circuit/lc.js'
+import { fusedConstraints, planFused, softmaxChains } from '../src/circuit/softmax-fused.js'
 import { analyzeBounds } from '../src/ir/bounds.js'
 import { execute } from '../src/ir/execute.js'
 import type { IrModel } from '../src/ir/types.js'
@@ -39,21 +40,34 @@ const total = (c: Cost) =>
 /**
  * Constraints of every IR step from the circom emitter's own plans (on stand-in wires), grouped
  * by the ONNX node(s) the step came from and by op kind: the compiler's count is authoritative,
- * and the grouped sum is reported beside it.
+ * and the grouped sum is reported beside it. A softmax row the circuit fuses (softmax-fused.ts)
+ * is one group at its lookup, as compiled.
  */
 function costsByOrigin(ir: IrModel): { origin: string; kind: string; elements: number; constraints: number }[] {
   const bounds = analyzeBounds(ir)
   const emit = opEmitter(null)
   const rows = new Map<string, { origin: string; kind: string; elements: number; constraints: number }>()
-  for (const step of ir.steps) {
+  const standIn = (ids: number[]): Ref[] =>
+    ids.flatMap((i) => bounds.get(i)!.lo).map((_, j) => ({ sig: `x${j}`, mul: 1n, add: 0n }))
+  // Softmax rows the circuit fuses (src/circuit/softmax-fused.ts): one gadget at the lookup's step.
+  const fused = new Map<number, number>()
+  const skipped = new Set<number>()
+  for (const [i, chain] of softmaxChains(ir)) {
+    const plan = planFused(ir, bounds, chain, standIn(ir.steps[i].op.inputs))
+    if (!plan) continue
+    fused.set(chain.exp, fusedConstraints(plan))
+    for (const k of [chain.max, chain.centre, chain.clamp]) skipped.add(k)
+  }
+  for (const [i, step] of ir.steps.entries()) {
+    if (skipped.has(i)) continue
     const ids = step.op.inputs
     const xb = { lo: ids.flatMap((i) => bounds.get(i)!.lo), hi: ids.flatMap((i) => bounds.get(i)!.hi) }
-    const x: Ref[] = xb.lo.map((_, j) => ({ sig: `x${j}`, mul: 1n, add: 0n }))
-    const { cost } = emit(step.op, x, xb, step.output.id)
-    const n = total(cost)
+    const x = standIn(ids)
+    const n = fused.get(i) ?? total(emit(step.op, x, xb, step.output.id).cost)
     if (n === 0) continue
-    const key = `${step.origin}|${step.op.op}`
-    const row = rows.get(key) ?? { origin: step.origin, kind: step.op.op, elements: 0, constraints: 0 }
+    const kind = fused.has(i) ? 'softmax row (max, centre, index, exp)' : step.op.op
+    const key = `${step.origin}|${kind}`
+    const row = rows.get(key) ?? { origin: step.origin, kind, elements: 0, constraints: 0 }
     row.elements += bounds.get(step.output.id)!.lo.length
     row.constraints += n
     rows.set(key, row)

@@ -7,6 +7,7 @@ import { opEmitter } from './gadgets.js'
 import type { PublicLayout, Visibility, WeightVisibility } from './layout.js'
 import { addCost, append, type Cost, combination, type Ref, zeroCost } from './lc.js'
 import { inputRangeCheck, type PackLayout, packedElementCount, publicLayouts, publicSignalCount } from './packing.js'
+import { type ChainSteps, type FusedPlan, fusedEmitter, fusedFits, planFused, softmaxChains } from './softmax-fused.js'
 import { emitStepTemplates, TEMPLATE_TEXT_LIMIT } from './templates.js'
 import { type PrivateWeightsEmitter, privateWeightsEmitter } from './weights.js'
 
@@ -25,6 +26,8 @@ export interface EmitCircuitParameters {
   source?: boolean
   /** Longest source allowed (default and most: V8's largest string); smaller in tests. */
   maxSourceChars?: number
+  /** false: softmax's max → centre → index → exp chain as four gadgets (softmax-fused.ts). Default true. */
+  fuseSoftmax?: boolean
 }
 
 export interface EmitCircuitReturnType {
@@ -68,7 +71,7 @@ export function emitCircuit(p: EmitCircuitParameters): EmitCircuitReturnType {
     privateWeights: p.weights === 'hashed' ? privateWeightsEmitter(body, cost) : null,
   }
   emitInputs(e)
-  const templates = emitSteps(e, p.templateTextLimit ?? TEMPLATE_TEXT_LIMIT)
+  const templates = emitSteps(e, p.templateTextLimit ?? TEMPLATE_TEXT_LIMIT, p.fuseSoftmax ?? true)
   const { layout, hashed } = emitPublic(e, p.visibility)
   const source =
     p.source === false
@@ -124,11 +127,43 @@ function emitInputs({ model, body, cost, refs }: Emission): void {
 }
 
 /** Every step's gadgets, in model order; returns the step templates (main wires them). */
-function emitSteps({ model, bounds, body, cost, refs, privateWeights }: Emission, templateTextLimit: number): string[] {
+function emitSteps(
+  { model, bounds, body, cost, refs, privateWeights }: Emission,
+  templateTextLimit: number,
+  fuse: boolean,
+): string[] {
   const emitOp = opEmitter(privateWeights)
   const templates: string[] = []
-  for (const step of model.steps) {
+  // Softmax chains as one gadget at their lookup's step (not with private weights: those steps sit in main).
+  const chains = fuse && !privateWeights ? softmaxChains(model) : new Map<number, ChainSteps>()
+  const fused = new Map<number, { plan: FusedPlan; x: Ref[] }>()
+  const skipped = new Set<number>()
+  for (const [i, step] of model.steps.entries()) {
+    if (skipped.has(i)) continue
     const x = operands(refs, step.op.inputs)
+    const chain = chains.get(i)
+    const plan = chain && planFused(model, bounds, chain, x)
+    if (chain && plan && fusedFits(plan, x, templateTextLimit)) {
+      fused.set(chain.exp, { plan, x })
+      for (const k of [chain.centre, chain.clamp]) skipped.add(k)
+      continue
+    }
+    const f = fused.get(i)
+    if (f) {
+      const r = emitStepTemplates(
+        step.op,
+        f.x,
+        { lo: [], hi: [] },
+        step.output.id,
+        fusedEmitter(f.plan),
+        templates,
+        body,
+        templateTextLimit,
+      )
+      addCost(cost, r.cost)
+      refs.set(step.output.id, r.out)
+      continue
+    }
     const xb = {
       lo: step.op.inputs.flatMap((i) => bounds.get(i)!.lo),
       hi: step.op.inputs.flatMap((i) => bounds.get(i)!.hi),

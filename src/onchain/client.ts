@@ -1,3 +1,4 @@
+import { revertData } from '../util/revert-data.js'
 import type { Contract } from 'ethers'
 import { solidityPackedKeccak256 } from 'ethers'
 import { modelId } from '../ir/serialize.js'
@@ -6,15 +7,6 @@ import { type Hex, hexOf } from '../util/hex.js'
 import { encodeProgram } from './encode.js'
 import { onchainArtifacts } from './contracts.js'
 import { OnchainRevertError } from './errors.js'
-
-function revertData(error: unknown): string | undefined {
-  for (let e = error as Record<string, unknown> | undefined, i = 0; e && i < 6; i++) {
-    if (typeof e.data === 'string' && e.data.startsWith('0x') && e.data.length >= 10) return e.data
-    const info = e.info as Record<string, unknown> | undefined
-    e = (info?.error ?? e.error ?? e.cause) as Record<string, unknown> | undefined
-  }
-  return undefined
-}
 
 /** A revert of the on-chain model becomes an OnchainRevertError naming its custom error. */
 export function decodeOnchainRevert(action: string, error: unknown): OnchainRevertError {

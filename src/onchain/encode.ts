@@ -1,3 +1,4 @@
+import { OP_KIND } from '../ir/op-codes.js'
 import { analyzeBounds } from '../ir/bounds.js'
 import type { IrModel, LinearOp, PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
 import { sizeOf } from '../util/shape.js'
@@ -10,18 +11,6 @@ import { OnchainEncodeError } from './errors.js'
  * cost one byte each. A dense row (consecutive columns, as Gemm's) stores one start column
  * instead of one column per term.
  */
-
-/** The op kinds' codes: IntegerOps.KIND_*. */
-const KIND: { [K in PrimitiveOp['op']]: number } = {
-  linear: 0,
-  requant: 1,
-  gather: 2,
-  max: 3,
-  lookup: 4,
-  mul: 5,
-  div: 6,
-  isqrt: 7,
-}
 
 export const PROGRAM_VERSION = 1
 /**
@@ -199,7 +188,7 @@ function writeProgram(w: Sink, model: IrModel, slots: ReadonlyMap<TensorId, numb
   }
   for (const step of model.steps) {
     const { op } = step
-    w.uint(KIND[op.op], 1)
+    w.uint(OP_KIND[op.op], 1)
     w.uint(sizeOf(step.output.shape), 4)
     w.uint(op.inputs.length, 1)
     for (const id of op.inputs) w.uint(slots.get(id)!, 2)

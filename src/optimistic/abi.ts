@@ -42,17 +42,7 @@ export type PhaseName = (typeof PHASES)[number]
 export const CLAIM_STATUSES = ['None', 'Pending', 'Finalized', 'Rejected'] as const
 export type ClaimStatusName = (typeof CLAIM_STATUSES)[number]
 
-/** Op kind numbers, as `IntegerOps.KIND_*`. A new primitive fails to type-check here. */
-export const OP_KIND: { [K in OpKind]: number } = {
-  linear: 0,
-  requant: 1,
-  gather: 2,
-  max: 3,
-  lookup: 4,
-  mul: 5,
-  div: 6,
-  isqrt: 7,
-}
+export { OP_KIND } from '../ir/op-codes.js'
 
 /** Ops whose element is a fold over a committed row of terms (level 3 of a dispute). */
 export const FOLD_KINDS: ReadonlySet<OpKind> = new Set(['linear', 'max'])

@@ -90,7 +90,7 @@ export async function expectEquivalent(
 /**
  * Names of the wires of a direct build that can be changed alone (by +1) without violating a
  * constraint. The one allowed case, as for circom's circuits: IsZero's inv when its input is 0
- * (inv = 0 then, and the output is 1 whatever inv is). Only the constraints a wire appears in
+ * (inv = 0 then, and the output is 1 whatever inv is), circomlib's or the fused softmax's. Only the constraints a wire appears in
  * are re-checked (the others cannot change), so a hashed model's ~10⁴ wires stay cheap.
  */
 export function freeWires(system: ConstraintSystem, witness: readonly bigint[]): string[] {
@@ -110,7 +110,8 @@ export function freeWires(system: ConstraintSystem, witness: readonly bigint[]):
     })
     if (broken) continue
     const name = system.nameOf(w)
-    if (!(name.endsWith('.isz.inv') && witness[w] === 0n)) free.push(name)
+    // The fused softmax gadget's IsZero inverses (src/circuit/softmax-fused.ts) are the same case.
+    if (!((name.endsWith('.isz.inv') || /\.f[zo]i\[\d+\]$/.test(name)) && witness[w] === 0n)) free.push(name)
   }
   return free
 }

@@ -60,6 +60,8 @@ import { poseidonTablesFor } from './hash.js'
 import { divOp, isqrtOp } from './div.js'
 import { lookupOp, maxOp, mulOp } from './ops.js'
 import { inputRangeCheck } from '../packing.js'
+import { type ChainSteps, type FusedPlan, fusedFits, planFused, softmaxChains } from '../softmax-fused.js'
+import { fusedStep } from './softmax-fused.js'
 import { publicPart } from './public.js'
 import { constRef, type DirectRef, type Terms, termsOf } from './refs.js'
 import { num2Bits, requantGadget, lcValue } from './requant.js'
@@ -75,6 +77,8 @@ export interface BuildDirectParameters {
   inputs?: readonly (readonly bigint[])[]
   /** `await loadPoseidonTables()`: required when anything is hashed (MissingPoseidonTablesError). */
   poseidon?: PoseidonTables
+  /** false: softmax chains as four gadgets, as emitCircuit's `fuseSoftmax` (default true). */
+  fuseSoftmax?: boolean
   /** Templates per step as a compile measured them (BuildDirectReturnType.stepChunks); default: measured now. */
   stepChunks?: readonly number[]
 }
@@ -176,8 +180,30 @@ function describe(pc: PreCircuit, p: BuildDirectParameters): { layout: PublicLay
   const limit = p.templateTextLimit ?? TEMPLATE_TEXT_LIMIT
   // Private weights are signals of main: their steps stay in main.
   const weights = p.weights === 'hashed' ? directWeights(pc, main, p.model, terms) : null
+  // Softmax chains as emitSteps fuses them (softmax-fused.ts): decided at the max, built at the lookup.
+  const chains = p.fuseSoftmax !== false && !weights ? softmaxChains(p.model) : new Map<number, ChainSteps>()
+  const fused = new Map<number, { plan: FusedPlan; x: DirectRef[] }>()
+  const skipped = new Set<number>()
   for (const [i, step] of p.model.steps.entries()) {
+    if (skipped.has(i)) {
+      stepChunks.push(0)
+      continue
+    }
     const x = operands(refs, step.op.inputs)
+    const chain = chains.get(i)
+    const plan = chain && planFused(p.model, p.bounds, chain, x)
+    if (chain && plan && fusedFits(plan, x, limit)) {
+      fused.set(chain.exp, { plan, x })
+      for (const k of [chain.centre, chain.clamp]) skipped.add(k)
+      stepChunks.push(0)
+      continue
+    }
+    const f = fused.get(i)
+    if (f) {
+      stepChunks.push(1)
+      refs.set(step.output.id, fusedStep(pc, main, f.plan, f.x, step.output.id, declareInputs))
+      continue
+    }
     const xb = {
       lo: step.op.inputs.flatMap((i) => p.bounds.get(i)!.lo),
       hi: step.op.inputs.flatMap((i) => p.bounds.get(i)!.hi),

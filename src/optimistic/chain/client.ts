@@ -1,3 +1,4 @@
+import { revertData } from '../../util/revert-data.js'
 import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi, ZeroAddress } from 'ethers'
 import { CLAIM_STATUSES, PHASES } from '../abi.js'
 import { outputsHashOf } from '../output.js'
@@ -11,15 +12,6 @@ import { prefixTree, type Trace } from '../trace.js'
 
 export function gameContract(address: string, runner: ContractRunner): Contract {
   return new Contract(address, optimisticArtifacts().game.abi as InterfaceAbi, runner)
-}
-
-function revertData(error: unknown): string | undefined {
-  for (let e = error as Record<string, unknown> | undefined, i = 0; e && i < 6; i++) {
-    if (typeof e.data === 'string' && e.data.startsWith('0x') && e.data.length >= 10) return e.data
-    const info = e.info as Record<string, unknown> | undefined
-    e = (info?.error ?? e.error ?? e.cause) as Record<string, unknown> | undefined
-  }
-  return undefined
 }
 
 /** A revert becomes a GameRevertError naming the custom error (game's or executor's). */
