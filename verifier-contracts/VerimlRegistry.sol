@@ -354,32 +354,38 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         return _settlers[modelId][settler];
     }
 
-    /// @notice Records a result from a bound settler. A proof or on-chain record stands: an
-    ///         optimistic result for a statement already settled is dropped (recorded = false;
-    ///         it never reverts, so a claim can always finalise and free its bond); an on-chain
-    ///         run agreeing with a proof is dropped, one disagreeing reverts ConflictingProof.
+    /// @notice Records a result from a bound settler. The first record stands against optimistic
+    ///         results (one for a settled statement is dropped; it never reverts, so a claim can
+    ///         always settle and free its bond); an on-chain run overwrites an optimistic record,
+    ///         agrees with a proof or run (dropped) or reverts ConflictingProof.
     /// @param modelId The model.
     /// @param inputCommitment keccak256 of the packed input words.
     /// @param outputsHash keccak256 of the packed output words.
-    /// @return recorded Whether this result is now the statement's record.
-    function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash) external returns (bool recorded) {
-        Settlement how = _settlers[modelId][msg.sender];
+    /// @return how The statement's settlement after the call (Settlement as uint8).
+    /// @return agrees Whether the statement's recorded outputs are these.
+    function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash)
+        external
+        returns (uint8 how, bool agrees)
+    {
+        Settlement by = _settlers[modelId][msg.sender];
         // INVARIANT: only a settler the owner bound to this model writes its results.
-        if (how == Settlement.None) revert NotSettler(modelId, msg.sender);
+        if (by == Settlement.None) revert NotSettler(modelId, msg.sender);
         bytes32 sid = statementIdFor(modelId, inputCommitment);
         uint256 old = _results[sid];
         if (old != 0) {
+            Settlement standing = Settlement(uint8(old >> 40));
+            agrees = (old ^ uint256(outputsHash)) & ~META_MASK == 0;
             // INVARIANT: a deterministic path (proof, run) never contradicts a proof or run.
-            if (how == Settlement.OnChain && Settlement(uint8(old >> 40)) != Settlement.Optimistic) {
-                if ((old ^ uint256(outputsHash)) & ~META_MASK != 0) revert ConflictingProof(sid);
-                return false;
+            if (by == Settlement.OnChain && standing != Settlement.Optimistic) {
+                if (!agrees) revert ConflictingProof(sid);
+                return (uint8(standing), true);
             }
-            // INVARIANT: an optimistic result never overwrites any record.
-            if (how == Settlement.Optimistic) return false;
+            // INVARIANT: an optimistic result never overwrites any record (the first stands).
+            if (by == Settlement.Optimistic) return (uint8(standing), agrees);
         }
-        _results[sid] = (uint256(outputsHash) & ~META_MASK) | (uint256(uint8(how)) << 40) | uint40(block.timestamp);
-        emit ResultRecorded(sid, modelId, inputCommitment, how, outputsHash);
-        return true;
+        _results[sid] = (uint256(outputsHash) & ~META_MASK) | (uint256(uint8(by)) << 40) | uint40(block.timestamp);
+        emit ResultRecorded(sid, modelId, inputCommitment, by, outputsHash);
+        return (uint8(by), true);
     }
 
     /// @notice The result of the statement (modelId, inputCommitment): how it was settled (None:

@@ -81,7 +81,7 @@ export const verimlRegistryAbi = [
   'function bindSettler(bytes32 modelId, address settler, uint8 how)',
   'function gameOf(bytes32 modelId) view returns (address)',
   'function outputsMatch(bytes32 statementId, bytes32 outputsHash) view returns (bool)',
-  'function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash) returns (bool recorded)',
+  'function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash) returns (uint8 how, bool agrees)',
   'function result(bytes32 statementId) view returns (uint8 how, uint40 at, bytes32 outputsHash)',
   'function resultOf(bytes32 modelId, bytes32 inputCommitment) view returns (uint8 how, uint40 at, bytes32 outputsHash)',
   'function settlerOf(bytes32 modelId, address settler) view returns (uint8)',
@@ -188,7 +188,7 @@ export type VerimlRegistryContract = BaseContract & {
   gameOf(modelId: string): Promise<string>
   settlerOf(modelId: string, settler: string): Promise<bigint>
   bindSettler: WriteMethod<[modelId: string, settler: string, how: number], void>
-  record: WriteMethod<[modelId: string, inputCommitment: string, outputsHash: string], boolean>
+  record: WriteMethod<[modelId: string, inputCommitment: string, outputsHash: string], [how: bigint, agrees: boolean]>
   model(modelId: string): Promise<{
     verifier: string
     selector: string

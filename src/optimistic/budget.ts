@@ -91,8 +91,7 @@ const GAME = new Interface([
  */
 const EXEC = {
   fixed: {
-    // +22.1k (issue 17): the first challenge of a claim records its dispute, the one a rejecting proof pays.
-    challenge: 207_000,
+    challenge: 185_000,
     propose: 55_000,
     choose: 45_000,
     reveal: 50_000,

@@ -211,10 +211,8 @@ describe('agents keep going (anvil)', () => {
       onEvent: (e) => events.push(e),
     })
     const flood = []
-    // Each on its own input: the game takes one live claim per statement (model, input).
-    const inputOf = (i: number) => [[BigInt(i) - 64n, ...INPUT[0].slice(1)]]
     for (let i = 0; i < 30; i++) {
-      const trace = lyingTrace(m, inputOf(i), m.params.layout.inputCount + (i % 3), i % 3, BigInt(i + 1), true)
+      const trace = lyingTrace(m, INPUT, m.params.layout.inputCount + (i % 3), i % 3, BigInt(i + 1), true)
       flood.push({ ...(await postClaim(f, m, cheater, trace)), trace })
     }
     // One defender, one signer, all 30 disputes: its moves go out together every poll.
@@ -222,7 +220,7 @@ describe('agents keep going (anvil)', () => {
     const challenged = () => events.filter((e) => e.type === 'challenged').length
     for (let i = 0; i < 300 && challenged() < 30; i++) await new Promise((r) => setTimeout(r, 50))
     expect(challenged()).toBe(30)
-    const lateLie = lyingTrace(m, inputOf(30), m.params.layout.inputCount, 1, 3n, true)
+    const lateLie = lyingTrace(m, INPUT, m.params.layout.inputCount, 1, 3n, true)
     const lateClaim = await postClaim(f, m, late, lateLie)
     const lateDefence = defendClaim({
       ...ctxOf(f, m, late),

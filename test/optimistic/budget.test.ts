@@ -106,15 +106,12 @@ describe('dispute budget against anvil: measured gas ≤ bound for every transac
       ],
       [legacyGasModel(), randomInputs(legacyGasModel(), rng(8))],
     ] as const) {
-      const params = commitParams(model)
-      for (let state = params.layout.inputCount; state < params.layout.stateCount; state++) {
-        // A game per state: each posts a lie and the honest claim on one input (one live claim
-        // per statement, and the honest claim stays pending).
-        const f = await deployGame(anvil)
-        const m = await registerTestModel(f, model)
-        const budget = disputeBudget(m.params)
-        const honest = buildTrace(m.model, inputs as bigint[][])
-        const [, claimant, challenger, second] = f.wallets
+      const f = await deployGame(anvil)
+      const m = await registerTestModel(f, model)
+      const budget = disputeBudget(m.params)
+      const honest = buildTrace(m.model, inputs as bigint[][])
+      const [, claimant, challenger, second] = f.wallets
+      for (let state = m.params.layout.inputCount; state < m.params.layout.stateCount; state++) {
         const element = honest.states[state].length - 1
         const lie = lyingTrace(m, inputs as bigint[][], state, element, 3n, true)
         const what = `${model.name} lie at state ${state}`

@@ -175,19 +175,16 @@ describe('optimistic game on anvil (tiny MLP)', () => {
         CLAIM_BOND,
       ),
     ).rejects.toThrow(OutputEncodingError)
-    // A lie at the hidden output, consistent after it: both outputs are wrong, the dispute ends
-    // on the requant. On another input: the honest claim on INPUT is pending (one live claim per statement).
-    const otherInput = [[4n, ...INPUT[0].slice(1)]]
-    const otherHonest = buildTrace(m2.model, otherInput)
-    const lie = lyingTrace(m2, otherInput, 2, 4, 3n, true)
-    expect(lie.outputs[1][4]).toBe(otherHonest.outputs[1][4] + 3n)
+    // A lie at the hidden output, consistent after it: both outputs are wrong, the dispute ends on the requant.
+    const lie = lyingTrace(m2, INPUT, 2, 4, 3n, true)
+    expect(lie.outputs[1][4]).toBe(honest.outputs[1][4] + 3n)
     const { claimId, key: lieKey } = await postClaim(f, m2, claimant, lie)
     expect(lieKey).toEqual(claimKeyOf(m2.modelId, lie, claimant.address))
     const { disputeId } = await openDispute(f, lieKey, challenger)
     const { view, moves } = await playDispute({
       disputeId,
       claimant: player(f, m2, 'claimant', claimant, lie),
-      challenger: player(f, m2, 'challenger', challenger, otherHonest),
+      challenger: player(f, m2, 'challenger', challenger, honest),
     })
     expect([view.phase, view.claimantWon, view.hi]).toEqual(['Resolved', false, 2])
     expect(moves.at(-1)!.move).toBe('step')

@@ -59,7 +59,9 @@ enum ClaimStatus {
     None,
     Pending,
     Finalized,
-    Rejected
+    Rejected,
+    /// Finalised after another claim of its statement with other outputs (bond returned, not the result).
+    Superseded
 }
 
 /// @notice Dispute phases. Level 1 bisects trace positions (lo agreed, hi disputed) over

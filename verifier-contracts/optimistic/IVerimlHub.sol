@@ -12,6 +12,9 @@ interface IVerimlHub {
     function gameOf(bytes32 modelId) external view returns (address);
     /// @notice A statement's record: how (Settlement), when, outputs hash (top 208 bits).
     function result(bytes32 statementId) external view returns (uint8 how, uint40 at, bytes32 outputsHash);
-    /// @notice Records a finalised claim's result (dropped when the statement is already settled).
-    function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash) external returns (bool recorded);
+    /// @notice Records a finalised claim's result unless the statement already has one; answers
+    /// the statement's settlement after the call and whether its outputs are these.
+    function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash)
+        external
+        returns (uint8 how, bool agrees);
 }

@@ -46,19 +46,16 @@ contract OptimisticGame is FoldGame {
     /// @param modelId The model.
     /// @param bound The game the hub binds to it.
     error GameNotBound(bytes32 modelId, address bound);
-    /// @notice A claim for a statement the hub already settled (proof, on-chain run, claim).
-    /// @param statementId keccak256(modelId ‖ inputHash).
-    /// @param how Its settlement (1 proof, 2 optimistic, 3 on chain).
-    error StatementSettled(bytes32 statementId, uint8 how);
-    /// @notice A claim for a statement that has a pending claim: one live claim per statement.
-    /// @param statementId The statement.
-    /// @param claimId The pending claim.
-    error ClaimPending(bytes32 statementId, bytes32 claimId);
-
-    /// The last claim of each statement (statementId = keccak256(modelId ‖ inputHash)).
-    mapping(bytes32 statementId => bytes32 claimId) private _lastClaim;
-    /// The first dispute opened on each claim: its challenger is paid when a proof rejects the claim.
-    mapping(bytes32 claimId => bytes32 disputeId) private _firstDispute;
+    /// @notice settleByProof rejecting a claim with live disputes named none of them to pay
+    /// (rewardDispute zero, another claim's, or already resolved).
+    /// @param claimId The claim.
+    /// @param rewardDispute The dispute named.
+    error RewardDisputeNotLive(bytes32 claimId, bytes32 rewardDispute);
+    /// @notice A claim whose window closed unchallenged after another claim of the same
+    /// statement, with other outputs, had finalised: the first stands (the hub keeps one record
+    /// per statement), this claim's bond returns (nothing showed it false).
+    /// @param claimId The claim.
+    event ClaimSuperseded(bytes32 indexed claimId);
 
     /// @notice A proof (or an on-chain run) of the claim's statement settled it before its window.
     /// @param claimId The claim.
@@ -143,13 +140,20 @@ contract OptimisticGame is FoldGame {
         claimId = keccak256(abi.encode(key));
         ClaimSlot storage r = _claims[claimId];
         if (r.status != ClaimStatus.None) revert ClaimExists(claimId);
-        _takeStatement(keccak256(abi.encodePacked(modelId, key.inputHash)), claimId);
         (r.claimant, r.createdAt, r.status) = (msg.sender, uint40(block.timestamp), ClaimStatus.Pending);
         _emitClaimSubmitted(claimId, modelId, key, inputPacked, outputsPacked);
     }
 
-    /// @notice Finalises a claim whose window closed with no live dispute; credits its bond to
-    /// the claimant. Anyone may call it.
+    /// @notice Settles a claim whose window closed with no live dispute; anyone may call it. The
+    /// statement's record in the hub decides (one record per statement, no claim-time lock):
+    /// none or the same outputs → Finalized, recorded, bond to the claimant; another claim's
+    /// outputs finalised first → Superseded, bond to the claimant, not recorded; a proof's (or
+    /// on-chain run's) other outputs → Rejected, the whole bond burned (shown false, no
+    /// challenger to pay; as settleByProof would have done).
+    /// @dev Why no lock at claim time (one live claim per statement, none for a settled one):
+    /// it costs a storage slot and a hub read in every claim (+28k gas), and the outcome is the
+    /// same: conflicting results never both stand, because the hub keeps the first record and a
+    /// proof's; a liar front-running an honest claim is challenged as before.
     /// @param key The claim's key.
     function finalize(ClaimKey calldata key) external {
         bytes32 claimId = keccak256(abi.encode(key));
@@ -160,13 +164,26 @@ contract OptimisticGame is FoldGame {
         // INVARIANT: a claim finalises only after its window, with no dispute left open.
         if (block.timestamp <= closesAt) revert ChallengeWindowOpen(claimId, closesAt);
         if (r.openDisputes != 0) revert DisputesOpen(claimId, r.openDisputes);
-        r.status = ClaimStatus.Finalized;
-        // INVARIANT (§4.4): the bond returns to the recorded claimant, whoever sends finalize.
-        credit[r.claimant] += m.claimBond;
-        emit ClaimFinalized(claimId);
         // The statement's one result record. The hub never reverts for this game's model (bound
-        // at registration) and keeps a proof's record over this one (a proof stands).
-        IVerimlHub(hub).record(key.modelId, key.inputHash, key.outputsHash);
+        // at registration) and keeps the first record, or a proof's, over this one.
+        (uint8 how, bool agrees) = IVerimlHub(hub).record(key.modelId, key.inputHash, key.outputsHash);
+        if (agrees) {
+            r.status = ClaimStatus.Finalized;
+            // INVARIANT (§4.4): the bond returns to the recorded claimant, whoever sends finalize.
+            credit[r.claimant] += m.claimBond;
+            emit ClaimFinalized(claimId);
+        } else if (how == 2) {
+            r.status = ClaimStatus.Superseded;
+            // INVARIANT: an unchallenged claim is never shown false, so its bond returns (§4.4).
+            credit[r.claimant] += m.claimBond;
+            emit ClaimSuperseded(claimId);
+        } else {
+            r.status = ClaimStatus.Rejected;
+            // INVARIANT (§4.2, §4.4): a claim a proof contradicts loses its bond; with no
+            // challenger it is burned whole, never paid to msg.sender.
+            burned += m.claimBond;
+            emit ClaimRejected(claimId, bytes32(0), 0, m.claimBond);
+        }
     }
 
     /// @notice Opens the sender's dispute against a pending claim, locking exactly challengeBond.
@@ -186,8 +203,6 @@ contract OptimisticGame is FoldGame {
         Dispute storage d = _disputes[disputeId];
         // INVARIANT: one dispute per (claim, challenger); a resolved one is never reopened.
         if (d.phase != Phase.None) revert DisputeExists(disputeId);
-        // The first challenger is the one a rejecting proof pays (settleByProof).
-        if (_firstDispute[claimId] == bytes32(0)) _firstDispute[claimId] = disputeId;
         r.openDisputes += 1;
         // Level 1 starts with the input prefix agreed (the game computed it) and the full trace disputed.
         uint32 lo = m.inputCount - 1;
@@ -287,16 +302,22 @@ contract OptimisticGame is FoldGame {
 
     /// @notice Settles a pending claim at once from the hub's deterministic result of its
     /// statement (a Groth16 proof recorded by verifyInference, or an on-chain run): agreeing
-    /// outputs finalise it (bond to the claimant), other outputs reject it (half the claim bond
-    /// to the first challenger if its dispute is still live, the rest burned; with no such
-    /// challenger all of it burned, never paid to the sender: §4.4). Its live disputes then
-    /// close by closeMoot, for the side the proof agrees with. Anyone may call it.
+    /// outputs finalise it (bond to the claimant), other outputs reject it. A rejected claim
+    /// with live disputes pays the one the caller names exactly as a won dispute does (its
+    /// challenger: bond back and half the claim bond; the rest burned); with none, the whole
+    /// bond is burned. The claim's other live disputes then close by closeMoot, for the side the
+    /// proof agrees with. Anyone may call it.
     /// @dev Why the game reads the hub instead of the hub calling the game: the proof is
     /// recorded on the ≤ 250k verifyInference path unchanged, the game trusts no caller (only
     /// the hub's record, which only a proof or a bound on-chain model writes), and one record
-    /// settles every claim of the statement.
+    /// settles every claim of the statement. Why the caller names the paid dispute and nothing
+    /// records the first one: recording costs every first challenge a storage slot (+22k), and
+    /// either rule lets a liar that challenged itself (a sybil) recover at most half its bond
+    /// (it could open the first dispute as easily as name one); the burned half is the deterrent.
     /// @param key The claim's key.
-    function settleByProof(ClaimKey calldata key) external {
+    /// @param rewardDispute A live dispute of this claim (zero when it has none); read only
+    /// when the proof rejects the claim.
+    function settleByProof(ClaimKey calldata key, bytes32 rewardDispute) external {
         bytes32 claimId = keccak256(abi.encode(key));
         ClaimSlot storage r = _claims[claimId];
         if (r.status != ClaimStatus.Pending) revert ClaimNotPending(claimId, r.status);
@@ -305,29 +326,32 @@ contract OptimisticGame is FoldGame {
         // INVARIANT: only a deterministic result (proof 1, on-chain run 3) settles a claim early;
         // an optimistic record is no evidence against another claim.
         if (how != 1 && how != 3) revert NoDeterministicResult(statementId, how);
-        uint256 claimBond = _models[key.modelId].claimBond;
+        ModelConfig storage m = _models[key.modelId];
         // The hub keeps the top 208 bits of the outputs hash (its low 48 bits hold how and when).
         bool agrees = provenHash == key.outputsHash & ~bytes32(uint256(0xffffffffffff));
+        emit ClaimSettledByProof(claimId, agrees);
         if (agrees) {
             r.status = ClaimStatus.Finalized;
             // INVARIANT (§4.4): the bond returns to the recorded claimant.
-            credit[r.claimant] += claimBond;
+            credit[r.claimant] += m.claimBond;
             emit ClaimFinalized(claimId);
-        } else {
+        } else if (r.openDisputes == 0) {
             r.status = ClaimStatus.Rejected;
-            bytes32 first = _firstDispute[claimId];
-            Dispute storage d = _disputes[first];
-            uint256 reward;
-            // INVARIANT (§4.2, §4.4): a rejected claim pays at most half its bond, to the first
-            // challenger still disputing it (recorded, never msg.sender); the rest is burned.
-            if (first != bytes32(0) && d.phase != Phase.Resolved) {
-                reward = claimBond / 2;
-                credit[d.challenger] += reward;
+            // INVARIANT (§4.2, §4.4): no challenger to pay: the whole bond is burned, never
+            // paid to msg.sender (a proof submitter could be the claimant's sybil).
+            burned += m.claimBond;
+            emit ClaimRejected(claimId, bytes32(0), 0, m.claimBond);
+        } else {
+            Dispute storage d = _disputes[rewardDispute];
+            // INVARIANT (§4.2): a claim with live disputes pays one of them, never nobody (an
+            // honest challenger's reward is not burned by a caller naming none).
+            if (d.claimId != claimId || d.phase == Phase.None || d.phase == Phase.Resolved) {
+                revert RewardDisputeNotLive(claimId, rewardDispute);
             }
-            burned += claimBond - reward;
-            emit ClaimRejected(claimId, first, reward, claimBond - reward);
+            // As if the named dispute had been won by its challenger (§4.2): bond back plus
+            // half the claim bond to the recorded challenger, the rest burned, claim Rejected.
+            _resolve(d, rewardDispute, m, false);
         }
-        emit ClaimSettledByProof(claimId, agrees);
     }
 
     /// @notice Closes a live dispute whose claim is no longer pending; anyone may call it.
@@ -426,19 +450,6 @@ contract OptimisticGame is FoldGame {
             }
             inputBytes += InputCommitment.stateBytes(c.stateSizes[s], l.laneBits);
         }
-    }
-
-    /// One live claim per statement, none for a settled one (HUB-DESIGN.md "Conflicts"): a
-    /// second claim while one is pending is refused; once the pending one is rejected the
-    /// statement is free again (a liar front-running the honest claimant only loses its bond).
-    function _takeStatement(bytes32 statementId, bytes32 claimId) private {
-        (uint8 how,,) = IVerimlHub(hub).result(statementId);
-        // INVARIANT: a settled statement takes no claim (its result cannot change by a claim).
-        if (how != 0) revert StatementSettled(statementId, how);
-        bytes32 last = _lastClaim[statementId];
-        // INVARIANT: at most one pending claim per statement.
-        if (last != bytes32(0) && _claims[last].status == ClaimStatus.Pending) revert ClaimPending(statementId, last);
-        _lastClaim[statementId] = claimId;
     }
 
     /// max(1, bit length of span).

@@ -232,8 +232,16 @@ export async function finalize(pos: string[], flags: Flags, verb: Verb): Promise
   })
   switch (r.outcome) {
     case 'finalized':
+      if (r.status === 'Rejected') {
+        out(
+          `claim ${claimId} rejected (gas ${r.gasUsed}): a proof of its statement shows other outputs; its bond is burned`,
+        )
+        return 1
+      }
       out(
-        `claim ${claimId} finalised (gas ${r.gasUsed}); the claim bond is credited to ${r.claimant}: \`veriml op withdraw DIR\` with its key`,
+        r.status === 'Superseded'
+          ? `claim ${claimId} superseded (gas ${r.gasUsed}): another claim of this input with other outputs settled first and stands (veriml result); the claim bond is credited to ${r.claimant}`
+          : `claim ${claimId} finalised (gas ${r.gasUsed}); the claim bond is credited to ${r.claimant}: \`veriml op withdraw DIR\` with its key`,
       )
       return 0
     case 'already settled':

@@ -47,17 +47,6 @@ function cheatAt(model: IrModel, honest: Trace, at: { state: number; element: nu
   return cheatingTrace(model, honest, at.state, at.element, 1n)
 }
 
-/**
- * The cheater's input: the honest one with its first value moved by one inside its domain. The
- * honest claim settles the demo input's statement first, and a settled statement takes no claim.
- */
-function cheaterInputs(honest: Trace): bigint[][] {
-  const { lo } = honest.layout.inputLayouts[0]
-  const inputs = honest.states.slice(0, honest.layout.inputCount).map((s) => [...s])
-  inputs[0][0] += inputs[0][0] > lo ? -1n : 1n
-  return inputs
-}
-
 /** ONNX → integer IR, as `veriml compile` quantises it (no circuit: the optimistic path needs none). */
 export async function optimisticIrOf(onnxPath: string, calibrationPath?: string): Promise<IrModel> {
   const { model: onnx } = await readOnnxFile(onnxPath)
@@ -129,8 +118,7 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
   const inputs = quantizeInputs(model.inputs, parseInputs(p.input ?? DEMO_INPUT, model.inputs)[0])
   const honestTrace = buildTrace(model, inputs)
   const at = mostExpensiveElement(model)
-  const cheaterTrace = buildTrace(model, cheaterInputs(honestTrace))
-  const lie = cheatAt(model, cheaterTrace, at)
+  const lie = cheatAt(model, honestTrace, at)
   const anvil = await startAnvil({ accounts: 4 })
   const controller = new AbortController()
   try {
@@ -274,7 +262,7 @@ export async function runOptimisticDemo(p: RunOptimisticDemoParameters = {}): Pr
         verdict: verdicts.get(cheat.claimId) ?? '?',
         status: c.status,
         claimedOutputs: lie.outputs,
-        trueOutputs: cheaterTrace.outputs,
+        trueOutputs: honestTrace.outputs,
         claimantWon,
       },
     }

@@ -1,5 +1,12 @@
 import { revertData } from '../../util/revert-data.js'
-import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi, ZeroAddress } from 'ethers'
+import {
+  Contract,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  type InterfaceAbi,
+  ZeroAddress,
+  ZeroHash,
+} from 'ethers'
 import { CLAIM_STATUSES, PHASES } from '../abi.js'
 import { outputsHashOf } from '../output.js'
 import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf, packedOutputsOf } from '../config.js'
@@ -107,7 +114,9 @@ export async function submitClaim(
 export const closeMoot = (game: Contract, disputeId: Hex) => send('closeMoot', () => game.closeMoot(disputeId))
 
 /** Settles a pending claim at once from the hub's proof (or on-chain run) of its statement. Anyone may send it. */
-export const settleByProof = (game: Contract, key: ClaimKey) => send('settleByProof', () => game.settleByProof(key))
+/** A proof's record settles a pending claim; rejecting one with live disputes pays `rewardDispute`'s challenger. */
+export const settleByProof = (game: Contract, key: ClaimKey, rewardDispute: string = ZeroHash) =>
+  send('settleByProof', () => game.settleByProof(key, rewardDispute))
 
 export async function challengeClaim(game: Contract, key: ClaimKey, bond: bigint) {
   const disputeId = await call<Hex>('challenge', () => game.challenge.staticCall(key, { value: bond }))
