@@ -108,6 +108,10 @@ export function groth16VerifierSource({ vk, contractName, header }: Groth16Verif
     // The precompiles get all the gas but 1/64: enough left to answer false if one fails.
     emit(12, 'ok := and(ok, staticcall(gas(), 7, 0x40, 0x60, 0x40, 0x40))')
     emit(12, 'ok := and(ok, staticcall(gas(), 6, 0x00, 0x80, 0x00, 0x40))')
+    // A failed precompile (out of gas, bad input) or a signal ≥ r answers false at once, as
+    // snarkjs's verifier does: with little gas (the registry's 60k probe of an all-zero proof)
+    // the remaining ecMuls would otherwise run the call out of gas and revert instead.
+    emit(12, 'if iszero(ok) { mstore(0x00, 0) return(0x00, 0x20) }')
   }
   const pairs: [number, string][] = []
   const put = (offset: number, value: string) => pairs.push([offset, value])
