@@ -208,6 +208,16 @@ describe('veriml Groth16 verifier against snarkjs', () => {
     // 27-signal public-input MNIST could not be registered).
     for (const key of Object.keys(CIRCUITS) as CircuitKey[])
       for (const t of TEMPLATES) {
+        const n = deployed[key].circuit.publicSignalCount
+        // Short of gas, an all-zero proof is answered false, never with a revert.
+        for (const gasLimit of [50_000n, 70_000n, 90_000n])
+          expect(
+            await anvil.provider.call({
+              to: deployed[key].address[t],
+              data: calldataOf(n, new Array(8 + n).fill(0n)),
+              gasLimit,
+            }),
+          ).toBe(toBeHex(0n, 32))
         const deployment = await deployModel({
           rpcUrl: anvil.rpcUrl,
           privateKey: anvil.accounts[0].privateKey,
