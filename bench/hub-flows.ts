@@ -36,7 +36,9 @@ const ROOT = join(import.meta.dirname, '..')
 const scratch = await mkdtemp(join(tmpdir(), 'veriml-hub-flows-'))
 const dir = join(scratch, 'mnist')
 const samples = JSON.parse(await readFile(join(ROOT, 'models', 'data', 'mnist-calibration.json'), 'utf8'))
-const digits: unknown[] = (samples.input_data as number[][]).slice(0, 4).map((x) => ({ input_data: [x] }))
+// The calibration file holds its samples end to end, 784 values each: one digit per flow.
+const flat = (samples.input_data as number[][]).flat()
+const digits: unknown[] = [0, 1, 2, 3].map((i) => ({ input_data: [flat.slice(784 * i, 784 * (i + 1))] }))
 const node = await startAnvil({ accounts: 6 })
 try {
   const compiled = await compileModel({
