@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {ClaimLayout} from "../optimistic/ClaimLayout.sol";
 import {IntegerOps} from "../optimistic/IntegerOps.sol";
+import {LanePacking} from "./LanePacking.sol";
 import {LinearRows} from "./LinearRows.sol";
 import {ProgramReader} from "./ProgramReader.sol";
 
@@ -13,7 +15,10 @@ import {ProgramReader} from "./ProgramReader.sol";
 ///   u8 version = 1, u16 inputCount, u16 stepCount,
 ///   inputCount × (u32 size, word lo, word hi),
 ///   stepCount × (u8 kind, u32 outputSize, u8 operandCount, operandCount × u16 slot, body),
-///   u16 outputCount, outputCount × u16 slot.
+///   u16 outputCount, outputCount × (u16 slot, u8 laneBits, word lo).
+/// An input packs in lanes of the bit length of its hi - lo over lo; an output in its own
+/// (laneBits, lo), the layout src/ir/packing.ts `publicLayouts` proves it fits: both exactly the
+/// zk circuit's public signals and the optimistic claim's words (LanePacking).
 /// Bodies by kind (IntegerOps.KIND_*):
 ///   linear:  u8 dense, array rowPtr (size + 1), array cols (dense: one start per row), array vals, array bias
 ///   requant: word mul, u8 shift, word zeroPoint, u8 flags (1 lo, 2 hi, 4 half-even), word lo, word hi
@@ -26,7 +31,7 @@ import {ProgramReader} from "./ProgramReader.sol";
 library OnchainProgram {
     using ProgramReader for uint256;
 
-    uint256 internal constant VERSION = 1;
+    uint256 internal constant VERSION = 2;
 
     /// A linear step's arrays (ProgramReader's packed form); `dense` 1 when cols holds one start per row.
     struct Linear {
@@ -56,8 +61,13 @@ library OnchainProgram {
     /// @param column The column.
     error OperandOutOfRange(uint256 step, int256 column);
 
-    /// The outputs of the program `prog` on `input` (the model's inputs concatenated in order).
-    function run(bytes memory prog, int256[] calldata input) internal pure returns (int256[][] memory outputs) {
+    /// The outputs of the program `prog` on `input` (the model's inputs concatenated in order),
+    /// and the packed input and output words (LanePacking) the statement is committed by.
+    function run(bytes memory prog, int256[] calldata input)
+        internal
+        pure
+        returns (int256[][] memory outputs, bytes memory inputPacked, bytes memory outputsPacked)
+    {
         uint256 p;
         uint256 end;
         assembly ("memory-safe") {
@@ -72,21 +82,22 @@ library OnchainProgram {
         (inputCount, p) = p.readUint(2);
         (stepCount, p) = p.readUint(2);
         int256[][] memory t = new int256[][](inputCount + stepCount);
-        p = _inputs(p, inputCount, input, t);
+        (p, inputPacked) = _inputs(p, inputCount, input, t);
         for (uint256 s; s < stepCount; ++s) {
             p = _step(p, t, s, inputCount + s);
         }
-        (outputs, p) = _outputs(p, t);
+        (outputs, outputsPacked, p) = _outputs(p, t);
         // INVARIANT: the program was read exactly to its end; a shorter or longer one is not ours
         // (elements read past the end before this check only feed a computation that now reverts).
         if (p != end) revert ProgramReader.ProgramMalformed(p - (end - prog.length));
     }
 
-    /// Copies each model input into its slot, refusing values outside its domain [lo, hi].
+    /// Copies each model input into its slot, refusing values outside its domain [lo, hi], and
+    /// packs the inputs in order.
     function _inputs(uint256 p, uint256 inputCount, int256[] calldata input, int256[][] memory t)
         private
         pure
-        returns (uint256)
+        returns (uint256, bytes memory packed)
     {
         uint256 offset;
         uint256 expected = _inputTotal(p, inputCount);
@@ -108,8 +119,13 @@ library OnchainProgram {
             }
             t[m] = values;
             offset += size;
+            uint256 bits = LanePacking.laneBits(lo, hi);
+            // A domain no circuit could expose (over 252 bits) is no model of ours.
+            if (bits > ClaimLayout.PACK_BITS) revert ProgramReader.ProgramMalformed(p);
+            // Every value is in [lo, hi], so each lane v - lo <= hi - lo fits `bits`.
+            packed = bytes.concat(packed, LanePacking.pack(values, bits, lo, m));
         }
-        return p;
+        return (p, packed);
     }
 
     /// The total element count of the inputs whose headers start at p.
@@ -121,16 +137,29 @@ library OnchainProgram {
         }
     }
 
-    function _outputs(uint256 p, int256[][] memory t) private pure returns (int256[][] memory outputs, uint256) {
+    /// The output tensors, and their words packed in each output's layout, in order.
+    function _outputs(uint256 p, int256[][] memory t)
+        private
+        pure
+        returns (int256[][] memory outputs, bytes memory packed, uint256)
+    {
         uint256 count;
         (count, p) = p.readUint(2);
         outputs = new int256[][](count);
         for (uint256 i; i < count; ++i) {
             uint256 slot;
+            uint256 bits;
+            int256 lo;
             (slot, p) = p.readUint(2);
+            (bits, p) = p.readUint(1);
+            (lo, p) = p.readWord();
+            if (bits == 0 || bits > ClaimLayout.PACK_BITS) revert ProgramReader.ProgramMalformed(p);
             outputs[i] = t[slot];
+            // Reverts (ValueOutsideLane) on a value outside the layout: the bounds analysis
+            // proves none is, so this is a guard against a program not of this model's IR.
+            packed = bytes.concat(packed, LanePacking.pack(t[slot], bits, lo, i));
         }
-        return (outputs, p);
+        return (outputs, packed, p);
     }
 
     /// Runs one step into slot `slot`.
