@@ -236,9 +236,9 @@ function slotsOf(model: IrModel): Map<TensorId, number> {
  * The model as an OnchainProgram: inputs (size, domain), steps (kind, output size, operand
  * slots, body) and outputs (slot, lane layout). The output layouts are `publicLayouts`' (the
  * circuit's output signals, the optimistic claim's outputs), so the contract's outputs hash is
- * theirs; the input layouts follow from the domains, which the contract packs by. Refuses a model the contract could not run exactly: more
- * slots than a u16 names, constants outside int256, or a linear row whose sum could leave
- * int256 (the contract's sums are unchecked).
+ * theirs; an input's layout follows from its domain, which the contract packs by. Refuses a
+ * model the contract could not run exactly: more slots than a u16 names, constants outside
+ * int256, or a linear row whose sum could leave int256 (the contract's sums are unchecked).
  */
 export function encodeProgram(model: IrModel): Uint8Array {
   const slots = slotsOf(model)
@@ -258,11 +258,7 @@ export function encodeProgram(model: IrModel): Uint8Array {
 export function programSize(model: IrModel): number {
   const sizer = new Sizer()
   // Every output's layout takes the same bytes whatever it is.
-  writeProgram(
-    sizer,
-    model,
-    slotsOf(model),
-    model.outputs.map(() => ({ laneBits: 1, lo: 0n })),
-  )
+  const placeholders = model.outputs.map(() => ({ laneBits: 1, lo: 0n }))
+  writeProgram(sizer, model, slotsOf(model), placeholders)
   return sizer.bytes
 }

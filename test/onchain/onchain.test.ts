@@ -108,7 +108,7 @@ describe('models executed wholly on chain', () => {
       expect(await executeOnchain(tinyContract, input)).toEqual(execute(tiny.model, input).outputs)
   })
 
-  it('random models over every op kind: outputs equal the reference executor bit for bit', async () => {
+  it('random models over every op kind: outputs equal the reference executor bit for bit, and so do the packed commitments', async () => {
     const kinds = new Set<OpKind>()
     for (const seed of [1, 2, 3, 4, 5, 6]) {
       const model = randomModel(seed, 10, { divIsqrt: true })
@@ -119,6 +119,12 @@ describe('models executed wholly on chain', () => {
         const input = randomInputs(model, r)
         expect(await executeOnchain(contract, input), `${model.name} input ${k}`).toEqual(execute(model, input).outputs)
       }
+      // Two inputs and several outputs: packed one after another, as a claim posts them.
+      const input = randomInputs(model, r)
+      const [inputCommitment_, outputsHash, inputPacked, outputsPacked] = await contract.commitmentsOf(input.flat())
+      expect({ inputPacked, inputCommitment: inputCommitment_, outputsPacked, outputsHash }).toEqual(
+        onchainCommitments(model, input, execute(model, input).outputs),
+      )
     }
     expect([...kinds].sort()).toEqual(['div', 'gather', 'isqrt', 'linear', 'lookup', 'max', 'mul', 'requant'])
   })

@@ -12,7 +12,7 @@ import {ProgramReader} from "./ProgramReader.sol";
 /// outputs equal `src/ir/execute.ts` bit for bit. Tensors are numbered by slot: the model's
 /// inputs first, then one per step. Layout (big-endian; `word` a 32-byte signed integer,
 /// `array` as in ProgramReader):
-///   u8 version = 1, u16 inputCount, u16 stepCount,
+///   u8 version = 2, u16 inputCount, u16 stepCount,
 ///   inputCount × (u32 size, word lo, word hi),
 ///   stepCount × (u8 kind, u32 outputSize, u8 operandCount, operandCount × u16 slot, body),
 ///   u16 outputCount, outputCount × (u16 slot, u8 laneBits, word lo).
