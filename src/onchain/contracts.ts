@@ -30,7 +30,7 @@ export function onchainArtifacts(): OnchainArtifacts {
   if (cached) return cached
   const { contracts } = compileSolidity({ baseDir: SOURCES, files: ['onchain/OnchainModel.sol'] })
   const seen = new Set<string>()
-  const fragments = ['OnchainModel', 'OnchainProgram', 'ProgramReader', 'LanePacking', 'IntegerOps']
+  const fragments = ['OnchainModel', 'OnchainProgram', 'ProgramInputs', 'ProgramReader', 'LanePacking', 'IntegerOps']
     .flatMap((name) => contracts[name].abi)
     .filter((f) => {
       const item = f as { type: string; name: string; inputs: { type: string }[] }

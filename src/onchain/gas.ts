@@ -12,7 +12,7 @@ import { CHUNK_BYTES, denseStarts, programSize, widthOf } from './encode.js'
 
 /** Gas per unit of each interpreter feature, measured by bench/onchain.ts (solc 0.8.37, optimizer 200 runs, cancun). */
 export const GAS_PER = {
-  step: 1_440,
+  step: 1_438,
   linearRow: 1_412,
   /** A term of a dense row with one-byte weights, in a whole word of 32 (read and summed at once). */
   denseWordTerm: 38,
@@ -23,20 +23,20 @@ export const GAS_PER = {
   gather: 282,
   maxRow: 693,
   maxTerm: 322,
-  lookup: 319,
+  lookup: 318,
   mul: 565,
-  div: 1_306,
+  div: 1_303,
   isqrt: 700,
   /** Per element copied when a step reads several operands (their concatenation). */
-  concat: 14,
+  concat: 15,
   /** Per program byte: EXTCODECOPY's 3 gas a word and reading the headers. */
   programByte: 1,
   /** Per input element: the domain check, the copy and its lane in the packed input. */
-  inputElement: 423,
+  inputElement: 233,
   /** Per output element: its lane in the packed outputs and flattening (the record and the logs are counted by rule). */
   outputElement: 527,
   /** Dispatch, the commitment hashes, loading the chunk list, the hub call's own overhead. */
-  base: 8_830,
+  base: 8_991,
 } as const
 
 /** The counts the estimate multiplies by GAS_PER. */
@@ -54,7 +54,7 @@ export const TX_GAS_CAP = 2 ** 24
 export const ONCHAIN_GAS_BUDGET = Math.floor(TX_GAS_CAP * 0.85)
 
 /** Deploying OnchainModel (its code, the hub and model id, one stored address per chunk), measured by bench/onchain.ts; binding it in the hub (~52k) apart. */
-const MODEL_CONTRACT_GAS = { base: 2_301_000, perChunk: 25_470 }
+const MODEL_CONTRACT_GAS = { base: 2_325_000, perChunk: 25_470 }
 const SSTORE_NEW = 22_100
 const LOG_BASE = 375
 const LOG_TOPIC = 375

@@ -245,7 +245,7 @@ describe('models executed wholly on chain', () => {
     const [, claimant, sender] = f.wallets
     const input = [[1n, 2n, 3n, 4n, 5n, 6n]]
     const { claimId, key } = await postClaim(f, m, claimant, buildTrace(model, input))
-    await runOnchain(contract, input)
+    const ran = await runOnchain(contract, input)
     const { gasUsed } = await settleByProof(f.gameAs(sender), key)
     expect(await claimStatus(f, claimId)).toBe('Finalized')
     expect(await f.gameAs(claimant).credit(claimant.address)).toBe(CLAIM_BOND)
@@ -261,7 +261,7 @@ describe('models executed wholly on chain', () => {
       outputsHash: top208(late.key.outputsHash),
     })
     await expectConserved(f, 0n, [claimant, sender])
-    console.log(`settleByProof from an on-chain record: ${gasUsed} gas`)
+    console.log(`tiny model: run + hub record ${ran.gasUsed} gas; settleByProof from its record ${gasUsed} gas`)
   })
 
   it('a deterministic record of the statement: the same outputs let the run pass, other outputs make the hub refuse it (ConflictingProof)', async () => {

@@ -75,7 +75,7 @@ contract OnchainModel {
     }
 
     /// @notice The model's outputs on `input` (its inputs concatenated in order), without recording.
-    /// Reverts (OnchainProgram.InputOutOfDomain) when a value is outside the model's input domain.
+    /// Reverts (ProgramInputs.InputOutOfDomain) when a value is outside the model's input domain.
     function execute(int256[] calldata input) external view returns (int256[][] memory outputs) {
         (outputs,,) = OnchainProgram.run(program(), input);
     }

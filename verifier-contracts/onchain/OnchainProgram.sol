@@ -5,6 +5,7 @@ import {ClaimLayout} from "../optimistic/ClaimLayout.sol";
 import {IntegerOps} from "../optimistic/IntegerOps.sol";
 import {LanePacking} from "./LanePacking.sol";
 import {LinearRows} from "./LinearRows.sol";
+import {ProgramInputs} from "./ProgramInputs.sol";
 import {ProgramReader} from "./ProgramReader.sol";
 
 /// @notice Runs a whole integer-IR model held in memory as a program (written by
@@ -42,17 +43,6 @@ library OnchainProgram {
         uint256 bias;
     }
 
-    /// @notice The input has not the model's element count.
-    /// @param expected The model's input element count (all inputs, concatenated).
-    /// @param actual The element count given.
-    error InputLengthMismatch(uint256 expected, uint256 actual);
-    /// @notice An input value outside the model's calibrated input domain.
-    /// @param input The model input's index.
-    /// @param element The element's index inside that input.
-    /// @param value The value.
-    /// @param lo The domain's least value.
-    /// @param hi The domain's greatest value.
-    error InputOutOfDomain(uint256 input, uint256 element, int256 value, int256 lo, int256 hi);
     /// @notice The op kind is none of the IR's.
     /// @param kind The kind.
     error UnknownOpKind(uint256 kind);
@@ -82,7 +72,7 @@ library OnchainProgram {
         (inputCount, p) = p.readUint(2);
         (stepCount, p) = p.readUint(2);
         int256[][] memory t = new int256[][](inputCount + stepCount);
-        (p, inputPacked) = _inputs(p, inputCount, input, t);
+        (p, inputPacked) = ProgramInputs.read(p, inputCount, input, t);
         for (uint256 s; s < stepCount; ++s) {
             p = _step(p, t, s, inputCount + s);
         }
@@ -90,51 +80,6 @@ library OnchainProgram {
         // INVARIANT: the program was read exactly to its end; a shorter or longer one is not ours
         // (elements read past the end before this check only feed a computation that now reverts).
         if (p != end) revert ProgramReader.ProgramMalformed(p - (end - prog.length));
-    }
-
-    /// Copies each model input into its slot, refusing values outside its domain [lo, hi], and
-    /// packs the inputs in order.
-    function _inputs(uint256 p, uint256 inputCount, int256[] calldata input, int256[][] memory t)
-        private
-        pure
-        returns (uint256, bytes memory packed)
-    {
-        uint256 offset;
-        uint256 expected = _inputTotal(p, inputCount);
-        if (input.length != expected) revert InputLengthMismatch(expected, input.length);
-        for (uint256 m; m < inputCount; ++m) {
-            uint256 size;
-            int256 lo;
-            int256 hi;
-            (size, p) = p.readUint(4);
-            (lo, p) = p.readWord();
-            (hi, p) = p.readWord();
-            int256[] memory values = new int256[](size);
-            for (uint256 i; i < size; ++i) {
-                int256 v = input[offset + i];
-                // INVARIANT: every input lies in the model's domain: outside it the bounds the
-                // unchecked linear sums rely on (and the model's calibration) do not hold.
-                if (v < lo || v > hi) revert InputOutOfDomain(m, i, v, lo, hi);
-                values[i] = v;
-            }
-            t[m] = values;
-            offset += size;
-            uint256 bits = LanePacking.laneBits(lo, hi);
-            // A domain no circuit could expose (over 252 bits) is no model of ours.
-            if (bits > ClaimLayout.PACK_BITS) revert ProgramReader.ProgramMalformed(p);
-            // Every value is in [lo, hi], so each lane v - lo <= hi - lo fits `bits`.
-            packed = bytes.concat(packed, LanePacking.pack(values, bits, lo, m));
-        }
-        return (p, packed);
-    }
-
-    /// The total element count of the inputs whose headers start at p.
-    function _inputTotal(uint256 p, uint256 inputCount) private pure returns (uint256 total) {
-        for (uint256 m; m < inputCount; ++m) {
-            (uint256 size,) = p.readUint(4);
-            total += size;
-            p += 68;
-        }
     }
 
     /// The output tensors, and their words packed in each output's layout, in order.
