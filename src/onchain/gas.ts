@@ -5,9 +5,9 @@ import { CHUNK_BYTES, denseStarts, programSize, widthOf } from './encode.js'
 /**
  * The gas of `OnchainModel.run` (execute one input and record it in the hub), estimated from
  * the IR alone. What the EVM charges by rule is computed (transaction base, calldata, the hub's
- * record and the events, memory expansion, cold accounts); what the interpreter spends per step, element and term is a
- * coefficient measured on anvil (bench/onchain.ts fits them on single-op models: the slope of
- * gas against the element or term count, memory cost taken out).
+ * record and the events, memory expansion, cold accounts); what the interpreter spends per
+ * step, element and term is a coefficient measured on anvil (bench/onchain.ts fits them on
+ * single-op models: the slope of gas against the element or term count, memory cost taken out).
  */
 
 /** Gas per unit of each interpreter feature, measured by bench/onchain.ts (solc 0.8.37, optimizer 200 runs, cancun). */
@@ -33,7 +33,7 @@ export const GAS_PER = {
   programByte: 1,
   /** Per input element: the domain check, the copy and its lane in the packed input. */
   inputElement: 233,
-  /** Per output element: its lane in the packed outputs and flattening (the record and the logs are counted by rule). */
+  /** Per output element: its lane in the packed outputs, flattening (the record and logs: by rule). */
   outputElement: 527,
   /** Dispatch, the commitment hashes, loading the chunk list, the hub call's own overhead. */
   base: 8_991,
@@ -47,13 +47,16 @@ export const TX_GAS_CAP = 2 ** 24
 /**
  * The budget a model must fit to be called "fits on chain": the cap less 15 %. 15 % is the
  * tolerance the estimate is tested to (test/onchain/onchain.test.ts); measured on the bench's
- * five models it is within 2 % (bench/onchain-gas.json). The rest of the margin covers what
+ * five models it is within 2.3 % (bench/onchain-gas.json). The rest of the margin covers what
  * the estimate averages: calldata (an all-negative input costs ~190 gas a value more than a
  * domain-uniform one) and isqrt's iteration count (zero outputs cost less than counted).
  */
 export const ONCHAIN_GAS_BUDGET = Math.floor(TX_GAS_CAP * 0.85)
 
-/** Deploying OnchainModel (its code, the hub and model id, one stored address per chunk), measured by bench/onchain.ts; binding it in the hub (~52k) apart. */
+/**
+ * Deploying OnchainModel (its code, the hub and model id, one stored address per chunk),
+ * measured by bench/onchain.ts; binding it in the hub (~52k) apart.
+ */
 const MODEL_CONTRACT_GAS = { base: 2_325_000, perChunk: 25_470 }
 const SSTORE_NEW = 22_100
 const LOG_BASE = 375
