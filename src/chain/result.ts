@@ -1,9 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import { Contract, keccak256 } from 'ethers'
+import { Contract } from 'ethers'
 import type { ModelSource } from '../model.js'
-import { packInputStates } from '../optimistic/input.js'
-import { traceLayout } from '../optimistic/layout.js'
-import { outputsHashOf, packOutputs } from '../optimistic/output.js'
+import { statementCommitments } from '../ir/commitment.js'
 import { artifactPaths } from '../prove/paths.js'
 import { runModel } from '../prove/prove.js'
 import { statementIdFor } from './calldata.js'
@@ -44,9 +42,7 @@ export interface ReadResultReturnType {
  */
 export async function readResult(p: ReadResultParameters): Promise<ReadResultReturnType> {
   const run = await runModel({ model: p.dir satisfies ModelSource, input: p.input })
-  const layout = traceLayout(run.ir)
-  const inputCommitment = keccak256(packInputStates(layout.inputLayouts, run.inputs))
-  const outputsHash = outputsHashOf(packOutputs(layout.outputLayouts, run.outputs))
+  const { inputCommitment, outputsHash } = statementCommitments(run.ir, run.inputs, run.outputs)
   const modelId = run.manifest.modelId
   const registryAddress = p.registryAddress ?? (await registryOf(p.dir))
   const statementId = statementIdFor(modelId, inputCommitment)

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { IrModel } from '../../src/ir/types.js'
 import { denseStarts, encodeProgram, programSize, widthOf } from '../../src/onchain/encode.js'
 import { OnchainEncodeError } from '../../src/onchain/errors.js'
-import { inputCommitment, onchainCommitments } from '../../src/onchain/commit.js'
+import { inputCommitment, statementCommitments } from '../../src/ir/commitment.js'
 import { execute } from '../../src/ir/execute.js'
 import { claimKeyOf } from '../../src/optimistic/config.js'
 import { buildTrace } from '../../src/optimistic/trace.js'
@@ -81,7 +81,7 @@ describe('on-chain program encoding and gas estimate', () => {
       const model = randomModel(seed, 10, { divIsqrt: true })
       const input = randomInputs(model, rng(seed))
       const key = claimKeyOf('0x01', buildTrace(model, input), '0x0000000000000000000000000000000000000001')
-      const c = onchainCommitments(model, input, execute(model, input).outputs)
+      const c = statementCommitments(model, input, execute(model, input).outputs)
       expect([c.inputCommitment, c.outputsHash], model.name).toEqual([key.inputHash, key.outputsHash])
       expect(inputCommitment(model, input)).toBe(key.inputHash)
     }

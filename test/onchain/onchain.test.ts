@@ -15,7 +15,7 @@ import type { IrModel, OpKind } from '../../src/ir/types.js'
 import {
   executeOnchain,
   inputCommitment,
-  onchainCommitments,
+  statementCommitments,
   onchainProgramMatches,
   onchainResultOf,
   runOnchain,
@@ -123,7 +123,7 @@ describe('models executed wholly on chain', () => {
       const input = randomInputs(model, r)
       const [inputCommitment_, outputsHash, inputPacked, outputsPacked] = await contract.commitmentsOf(input.flat())
       expect({ inputPacked, inputCommitment: inputCommitment_, outputsPacked, outputsHash }).toEqual(
-        onchainCommitments(model, input, execute(model, input).outputs),
+        statementCommitments(model, input, execute(model, input).outputs),
       )
     }
     expect([...kinds].sort()).toEqual(['div', 'gather', 'isqrt', 'linear', 'lookup', 'max', 'mul', 'requant'])
@@ -180,7 +180,7 @@ describe('models executed wholly on chain', () => {
   it('run writes the hub record (how 3, the packed outputs hash); a second run passes and leaves it; an unbound model cannot record', async () => {
     const input = tiny.inputs[1]
     const id = modelId(tiny.model)
-    const want = onchainCommitments(tiny.model, input, execute(tiny.model, input).outputs)
+    const want = statementCommitments(tiny.model, input, execute(tiny.model, input).outputs)
     expect(inputCommitment(tiny.model, input)).toBe(want.inputCommitment)
     expect(await onchainResultOf(tinyContract, want.inputCommitment)).toEqual({ how: 0, at: 0n, outputsHash: ZERO })
     const run = await runOnchain(tinyContract, input)
@@ -230,7 +230,7 @@ describe('models executed wholly on chain', () => {
     expect({ inputPacked, outputsPacked }).toEqual(zk)
     expect([inputCommitment_, outputsHash]).toEqual([keccak256(zk.inputPacked), keccak256(zk.outputsPacked)])
     expect([inputCommitment_, outputsHash]).toEqual([claim.inputHash, claim.outputsHash])
-    expect(onchainCommitments(model, input, outputs)).toEqual({
+    expect(statementCommitments(model, input, outputs)).toEqual({
       inputPacked,
       inputCommitment: inputCommitment_,
       outputsPacked,
@@ -269,7 +269,7 @@ describe('models executed wholly on chain', () => {
     const { contract, modelId: id } = await deploy(model)
     const settler = await standIn(f, id)
     const [agreeing, contradicted] = [randomInputs(model, rng(8)), randomInputs(model, rng(9))]
-    const a = onchainCommitments(model, agreeing, execute(model, agreeing).outputs)
+    const a = statementCommitments(model, agreeing, execute(model, agreeing).outputs)
     await send('record', () => settler.record(f.hubAddress, id, a.inputCommitment, a.outputsHash))
     const before = await onchainResultOf(contract, a.inputCommitment)
     await runOnchain(contract, agreeing)

@@ -1,16 +1,16 @@
 import { keccak256, toBeHex } from 'ethers'
-import { analyzeBounds } from '../ir/bounds.js'
-import { type PackLayout, pack, publicLayouts } from '../ir/packing.js'
-import type { IrModel } from '../ir/types.js'
+import { analyzeBounds } from './bounds.js'
+import { type PackLayout, pack, publicLayouts } from './packing.js'
+import type { IrModel } from './types.js'
 import type { Hex } from '../util/hex.js'
 
 /**
- * What an on-chain run commits to (OnchainModel.commitmentsOf), computed off chain: the inputs
- * and outputs packed in the model's public layouts (src/ir/packing.ts `publicLayouts`, the zk
- * circuit's signals and the optimistic claim's words) and their keccak256. The hub's statement is
- * (modelId, inputCommitment) and its record holds outputsHash.
+ * What every path commits to for one statement, computed off chain: the inputs and outputs
+ * packed in the model's public layouts (`publicLayouts`: the zk circuit's public signals, the
+ * optimistic claim's words, OnchainModel.commitmentsOf) and their keccak256. The hub's statement
+ * is (modelId, inputCommitment) and its record holds outputsHash.
  */
-export interface OnchainCommitments {
+export interface StatementCommitments {
   inputPacked: Hex
   inputCommitment: Hex
   outputsPacked: Hex
@@ -41,11 +41,11 @@ export function inputCommitment(model: IrModel, inputs: readonly (readonly bigin
  * them) and their hashes. Throws RangeError for a value outside its layout (an input outside
  * its domain: the contract refuses it too).
  */
-export function onchainCommitments(
+export function statementCommitments(
   model: IrModel,
   inputs: readonly (readonly bigint[])[],
   outputs: readonly (readonly bigint[])[],
-): OnchainCommitments {
+): StatementCommitments {
   const inputPacked = packedInputOf(model, inputs)
   const outputsPacked = packAll(publicLayouts(model, analyzeBounds(model)).outputs, outputs)
   return { inputPacked, inputCommitment: keccak256(inputPacked), outputsPacked, outputsHash: keccak256(outputsPacked) }
