@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVerimlRegistryTypes, IVerimlVerify} from "./IVerimlRegistryTypes.sol";
+import {IVerimlVerify} from "./IVerimlRegistryTypes.sol";
 import {Owned} from "./Owned.sol";
+import {VerimlModels} from "./VerimlModels.sol";
 
 /// @title VerimlRegistry
 /// @notice Binds veriml model ids to their Groth16 verifiers and records verified inferences.
@@ -32,20 +33,9 @@ import {Owned} from "./Owned.sol";
 /// verifyInference is the fallback (declared in IVerimlVerify), written to fit verify + record
 /// in 250k gas for a 2-signal model: see the fallback and the InferenceVerified event.
 ///
-/// The registry is also the hub of every settlement path (issue 17): one result record per
-/// statement (modelId, inputCommitment), written by a proof (verifyInference), by the model's
-/// optimistic game when a claim finalises, or by an on-chain model run; read by resultOf.
-///   inputCommitment = keccak256 of the input part of the signals (packed words): the game's
-///     ClaimKey.inputHash. A private input has no input part: the statement of such a proof is
-///     its whole signal vector (inputCommitment = keccak256 of all signals), so two proofs of
-///     one private-input model never conflict.
-///   outputsHash = keccak256 of the output part (packed words): the game's ClaimKey.outputsHash.
-/// A record is ONE storage word (the zk path's budget has room for one SSTORE):
-///   bits 0..39 `at` (timestamp), 40..47 `how` (Settlement), 48..255 the top 208 bits of
-///   outputsHash. 208 bits leave 2^208 work to find other outputs matching a recorded hash
-///   (a second preimage), the attack that matters: the recorded outputs are not the attacker's
-///   choice (they are proven, run, or survived the challenge window).
-contract VerimlRegistry is Owned, IVerimlRegistryTypes {
+/// The registry is also the hub of every settlement path (issue 17): VerimlResults holds the
+/// one result record per statement, VerimlModels the registered models and their decoders.
+contract VerimlRegistry is VerimlModels {
     /// @notice BN254 scalar field order: public signals are field elements below it.
     uint256 public constant SNARK_SCALAR_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -66,18 +56,6 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     /// @notice Gas per public signal a verification can need at most (see VERIFY_GAS_BASE).
     uint256 public constant VERIFY_GAS_PER_SIGNAL = 10_000;
 
-    mapping(bytes32 modelId => Model) internal _models;
-    mapping(bytes32 modelId => PackLayout) internal _inputLayouts;
-    mapping(bytes32 modelId => PackLayout) internal _outputLayouts;
-    mapping(bytes32 modelId => uint256) internal _weightCommitments;
-    /// statementId => the result word (see the contract's notes).
-    mapping(bytes32 statementId => uint256) internal _results;
-    mapping(bytes32 modelId => mapping(address settler => Settlement)) internal _settlers;
-    /// @notice The optimistic game bound to each model (zero: none).
-    mapping(bytes32 modelId => address) public gameOf;
-
-    /// @notice The bits of a result word that hold `at` and `how`; the rest hold the outputs hash.
-    uint256 internal constant META_MASK = 0xffffffffffff;
 
     /// @param initialOwner The account that vouches for model registrations.
     constructor(address initialOwner) Owned(initialOwner) {}
@@ -322,231 +300,6 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         if (!answered) revert VerifierCallFailed(modelId, verifier);
         // INVARIANT: anything but `true` from the verifier never records anything.
         revert ProofRejected(modelId);
-    }
-
-    // ---------------------------------------------------------------- results (the hub)
-
-    /// @notice Lets `settler` record results of `modelId` as `how` (Optimistic: the model's
-    ///         game, one per model; OnChain: an on-chain model of it). Final.
-    /// @dev INVARIANT: only the owner, who vouches for the model id, vouches for its settlers:
-    ///      a settler writes results consumers act on.
-    /// @param modelId The model; not zero.
-    /// @param settler The game or the on-chain model (contract code).
-    /// @param how Optimistic or OnChain.
-    function bindSettler(bytes32 modelId, address settler, Settlement how) external onlyOwner {
-        if (modelId == bytes32(0)) revert ZeroModelId();
-        // INVARIANT: proofs record through verifyInference only; a binding is final; one game
-        // per model, so "one live claim per statement" is one game's rule to keep.
-        bool bad = (how != Settlement.Optimistic && how != Settlement.OnChain) || settler.code.length == 0
-            || _settlers[modelId][settler] != Settlement.None
-            || (how == Settlement.Optimistic && gameOf[modelId] != address(0));
-        if (bad) revert InvalidSettler(modelId, settler, how);
-        _settlers[modelId][settler] = how;
-        if (how == Settlement.Optimistic) gameOf[modelId] = settler;
-        emit SettlerBound(modelId, settler, how);
-    }
-
-    /// @notice How `settler` may record results of `modelId` (None: it may not).
-    /// @param modelId The model.
-    /// @param settler The account.
-    /// @return The settlement it records as.
-    function settlerOf(bytes32 modelId, address settler) external view returns (Settlement) {
-        return _settlers[modelId][settler];
-    }
-
-    /// @notice Records a result from a bound settler. The first record stands against optimistic
-    ///         results (one for a settled statement is dropped; it never reverts, so a claim can
-    ///         always settle and free its bond); an on-chain run overwrites an optimistic record,
-    ///         agrees with a proof or run (dropped) or reverts ConflictingProof.
-    /// @param modelId The model.
-    /// @param inputCommitment keccak256 of the packed input words.
-    /// @param outputsHash keccak256 of the packed output words.
-    /// @return how The statement's settlement after the call (Settlement as uint8).
-    /// @return agrees Whether the statement's recorded outputs are these.
-    function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash)
-        external
-        returns (uint8 how, bool agrees)
-    {
-        Settlement by = _settlers[modelId][msg.sender];
-        // INVARIANT: only a settler the owner bound to this model writes its results.
-        if (by == Settlement.None) revert NotSettler(modelId, msg.sender);
-        bytes32 sid = statementIdFor(modelId, inputCommitment);
-        uint256 old = _results[sid];
-        if (old != 0) {
-            Settlement standing = Settlement(uint8(old >> 40));
-            agrees = (old ^ uint256(outputsHash)) & ~META_MASK == 0;
-            // INVARIANT: a deterministic path (proof, run) never contradicts a proof or run.
-            if (by == Settlement.OnChain && standing != Settlement.Optimistic) {
-                if (!agrees) revert ConflictingProof(sid);
-                return (uint8(standing), true);
-            }
-            // INVARIANT: an optimistic result never overwrites any record (the first stands).
-            if (by == Settlement.Optimistic) return (uint8(standing), agrees);
-        }
-        _results[sid] = (uint256(outputsHash) & ~META_MASK) | (uint256(uint8(by)) << 40) | uint40(block.timestamp);
-        emit ResultRecorded(sid, modelId, inputCommitment, by, outputsHash);
-        return (uint8(by), true);
-    }
-
-    /// @notice The result of the statement (modelId, inputCommitment): how it was settled (None:
-    ///         not yet), when (seconds), and the top 208 bits of its outputs hash (low 48 bits 0).
-    /// @param modelId The model.
-    /// @param inputCommitment keccak256 of the packed input words (the input signals).
-    /// @return how How it was settled.
-    /// @return at When.
-    /// @return outputsHash keccak256 of the packed output words, low 48 bits cleared.
-    function resultOf(bytes32 modelId, bytes32 inputCommitment)
-        external
-        view
-        returns (Settlement how, uint40 at, bytes32 outputsHash)
-    {
-        return result(statementIdFor(modelId, inputCommitment));
-    }
-
-    /// @notice resultOf by statement id.
-    /// @param statementId keccak256(modelId ‖ inputCommitment).
-    /// @return how How it was settled.
-    /// @return at When.
-    /// @return outputsHash keccak256 of the packed output words, low 48 bits cleared.
-    function result(bytes32 statementId) public view returns (Settlement how, uint40 at, bytes32 outputsHash) {
-        uint256 word = _results[statementId];
-        return (Settlement(uint8(word >> 40)), uint40(word), bytes32(word & ~META_MASK));
-    }
-
-    /// @notice Whether the statement is settled with these outputs (keccak256 of the packed output words).
-    /// @param statementId The statement.
-    /// @param outputsHash The full outputs hash to check.
-    /// @return Whether a record exists and its outputs hash is this one.
-    function outputsMatch(bytes32 statementId, bytes32 outputsHash) public view returns (bool) {
-        uint256 word = _results[statementId];
-        return word != 0 && (word ^ uint256(outputsHash)) & ~META_MASK == 0;
-    }
-
-    /// @notice Whether the statement `statementId` has a result (of any settlement).
-    /// @param statementId The statement id.
-    /// @return Whether it is recorded.
-    function isRecorded(bytes32 statementId) public view returns (bool) {
-        return _results[statementId] != 0;
-    }
-
-    /// @notice keccak256(modelId ‖ inputCommitment): the key of the statement's result.
-    /// @param modelId The model.
-    /// @param inputCommitment keccak256 of the packed input words.
-    /// @return The statement id.
-    function statementIdFor(bytes32 modelId, bytes32 inputCommitment) public pure returns (bytes32) {
-        return keccak256(abi.encodePacked(modelId, inputCommitment));
-    }
-
-    /// @notice The statement id and outputs hash verifyInference records for these signals.
-    /// @param modelId The model (registered: its input signal count splits the signals).
-    /// @param pubSignals The public signals.
-    /// @return statementId keccak256(modelId ‖ inputCommitment).
-    /// @return outputsHash keccak256 of the output part.
-    function statementIdOf(bytes32 modelId, uint256[] calldata pubSignals)
-        public
-        view
-        returns (bytes32 statementId, bytes32 outputsHash)
-    {
-        Model memory m = _models[modelId];
-        if (m.verifier == address(0)) revert ModelNotRegistered(modelId);
-        if (pubSignals.length != m.publicSignalCount) {
-            revert PublicSignalCountMismatch(modelId, m.publicSignalCount, pubSignals.length);
-        }
-        uint256 inputs = m.inputSignalCount;
-        bytes32 inputCommitment = keccak256(abi.encodePacked(inputs == 0 ? pubSignals : pubSignals[:inputs]));
-        statementId = statementIdFor(modelId, inputCommitment);
-        outputsHash = keccak256(abi.encodePacked(pubSignals[inputs:pubSignals.length - (m.hashedWeights ? 1 : 0)]));
-    }
-
-    /// @notice The registered model (all zero when absent).
-    /// @param modelId The model.
-    /// @return Its verifier, selector, signal counts and visibilities.
-    function model(bytes32 modelId) external view returns (Model memory) {
-        return _models[modelId];
-    }
-
-    /// @notice The packing of the model's input part (all zero unless it is public).
-    /// @param modelId The model.
-    /// @return The layout.
-    function inputLayout(bytes32 modelId) external view returns (PackLayout memory) {
-        return _inputLayouts[modelId];
-    }
-
-    /// @notice The packing of the model's output part (all zero unless it is public).
-    /// @param modelId The model.
-    /// @return The layout.
-    function outputLayout(bytes32 modelId) external view returns (PackLayout memory) {
-        return _outputLayouts[modelId];
-    }
-
-    /// @notice The registered weight commitment (0: the model's weights are circuit constants).
-    /// @param modelId The model.
-    /// @return The Poseidon commitment every proof's last signal must equal, or 0.
-    function weightCommitment(bytes32 modelId) external view returns (uint256) {
-        return _weightCommitments[modelId];
-    }
-
-    /// @notice Splits a recorded inference's signals into its input and output parts.
-    /// @param modelId The model.
-    /// @param pubSignals The recorded inference's public signals.
-    /// @return inputPart The input part's signals.
-    /// @return outputPart The output part's signals (without the weight commitment).
-    function splitSignals(bytes32 modelId, uint256[] calldata pubSignals)
-        external
-        view
-        returns (uint256[] memory inputPart, uint256[] memory outputPart)
-    {
-        Model memory m = _recordedModel(modelId, pubSignals);
-        inputPart = pubSignals[:m.inputSignalCount];
-        // The weight commitment, when there is one, is last and belongs to neither part.
-        outputPart = pubSignals[m.inputSignalCount:pubSignals.length - (m.hashedWeights ? 1 : 0)];
-    }
-
-    /// @notice Decodes the packed output of a recorded inference back to integers.
-    /// @dev Takes the signals (from calldata, e.g. the verifying transaction's) instead of storing
-    ///      them; they are checked against the record, so only verified values are decoded.
-    /// @param modelId The model.
-    /// @param pubSignals The recorded inference's public signals.
-    /// @return The output values.
-    function decodeOutputs(bytes32 modelId, uint256[] calldata pubSignals) external view returns (int256[] memory) {
-        Model memory m = _recordedModel(modelId, pubSignals);
-        // INVARIANT: only a packed (public) part has lanes to decode; a hash has none.
-        if (m.outputVisibility != Visibility.Public) revert PartNotPublic(modelId, false);
-        return _unpack(pubSignals, m.inputSignalCount, _outputLayouts[modelId]);
-    }
-
-    /// @notice Decodes the packed input of a recorded inference (public inputs only).
-    /// @param modelId The model.
-    /// @param pubSignals The recorded inference's public signals.
-    /// @return The input values.
-    function decodeInputs(bytes32 modelId, uint256[] calldata pubSignals) external view returns (int256[] memory) {
-        Model memory m = _recordedModel(modelId, pubSignals);
-        // INVARIANT: only a packed (public) part has lanes to decode; a hash has none.
-        if (m.inputVisibility != Visibility.Public) revert PartNotPublic(modelId, true);
-        return _unpack(pubSignals, 0, _inputLayouts[modelId]);
-    }
-
-    function _recordedModel(bytes32 modelId, uint256[] calldata pubSignals) internal view returns (Model memory m) {
-        (bytes32 statementId, bytes32 outputsHash) = statementIdOf(modelId, pubSignals);
-        // INVARIANT: views decode only settled statements with these outputs, never arbitrary caller data.
-        if (!outputsMatch(statementId, outputsHash)) revert InferenceNotRecorded(statementId);
-        m = _models[modelId];
-    }
-
-    /// @dev lane j of element e is value[e·L + j] - lo, at bit offset laneBits·j.
-    function _unpack(uint256[] calldata signals, uint256 offset, PackLayout memory packing)
-        internal
-        pure
-        returns (int256[] memory values)
-    {
-        values = new int256[](packing.count);
-        uint256 mask = (uint256(1) << packing.laneBits) - 1;
-        for (uint256 i = 0; i < packing.count; i++) {
-            uint256 element = signals[offset + i / packing.lanesPerElement];
-            uint256 lane = (element >> (uint256(packing.laneBits) * (i % packing.lanesPerElement))) & mask;
-            // lane < 2^252 fits int256, and registration bounded lo + lane below int256 max.
-            values[i] = packing.lo + int256(lane);
-        }
     }
 
     function _partSignalCount(Visibility visibility, PackLayout calldata packing, bool isInput)

@@ -33,9 +33,12 @@ describe('exportVerifier', () => {
     expect(result.publicSignalCount).toBe(3)
     expect((await readdir(outDir)).sort()).toEqual([
       'IVerimlRegistryTypes.sol',
+      'IVerimlResults.sol',
       'Owned.sol',
       'TinyMlpV2Verifier.sol',
+      'VerimlModels.sol',
       'VerimlRegistry.sol',
+      'VerimlResults.sol',
       'examples',
       'export.json',
     ])
