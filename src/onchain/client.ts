@@ -16,8 +16,6 @@ export function decodeOnchainRevert(action: string, error: unknown): OnchainReve
   return new OnchainRevertError({ action, errorName, args: parsed ? [...parsed.args] : [], cause: error })
 }
 
-export { inputCommitment, statementCommitments } from '../ir/commitment.js'
-
 /** The contract's input: the model's inputs concatenated in order. */
 export const flatInput = (inputs: readonly (readonly bigint[])[]): bigint[] => inputs.flat()
 

@@ -12,14 +12,8 @@ import { execute } from '../../src/ir/execute.js'
 import { sideSignalCount } from '../../src/ir/packing.js'
 import { modelId } from '../../src/ir/serialize.js'
 import type { IrModel, OpKind } from '../../src/ir/types.js'
-import {
-  executeOnchain,
-  inputCommitment,
-  statementCommitments,
-  onchainProgramMatches,
-  onchainResultOf,
-  runOnchain,
-} from '../../src/onchain/client.js'
+import { inputCommitment, statementCommitments } from '../../src/ir/commitment.js'
+import { executeOnchain, onchainProgramMatches, onchainResultOf, runOnchain } from '../../src/onchain/client.js'
 import { dataContractInitCode, onchainArtifacts } from '../../src/onchain/contracts.js'
 import { deployOnchainModel } from '../../src/onchain/deploy.js'
 import { encodeProgram } from '../../src/onchain/encode.js'
