@@ -1,6 +1,6 @@
 /**
- * Tiny models settled on chain outright (src/onchain): deploy gas and run gas on a local anvil
- * node for tiny-mlp, the bundled MNIST MLP and int8 CNN, a nanoGPT-shaped block and one random model, each against the IR-only
+ * Tiny models settled on chain outright (src/onchain): deploy gas and run gas (the run
+ * recorded in the hub, as every run is) on a local anvil node for tiny-mlp, the bundled MNIST MLP and int8 CNN, a nanoGPT-shaped block and one random model, each against the IR-only
  * estimate; and (--calibrate) the fit of the estimate's per-op coefficients (GAS_PER in
  * src/onchain/gas.ts) on single-op models of several sizes, by least squares on the gas left
  * once the gas charged by rule is taken out.
@@ -15,7 +15,7 @@ import { startAnvil } from '../src/chain/anvil.js'
 import { execute } from '../src/ir/execute.js'
 import type { IrModel, PrimitiveOp } from '../src/ir/types.js'
 import { runOnchain } from '../src/onchain/client.js'
-import { deployOnchainModel } from '../src/onchain/deploy.js'
+import { deployHub, deployOnchainModel } from '../src/onchain/deploy.js'
 import { programSize } from '../src/onchain/encode.js'
 import {
   estimateOnchainGas,
@@ -190,12 +190,14 @@ function leastSquares(rows: number[][], y: number[]): number[] {
 const anvil = await startAnvil({ accounts: 2 })
 try {
   const wallet = new Wallet(anvil.accounts[0].privateKey, anvil.provider)
+  // One hub for every model, owned by the wallet (each deploy binds its model contract in it).
+  const { address: hub } = await deployHub(wallet)
   if (process.argv.includes('--calibrate')) {
     const keys = (Object.keys(GAS_PER) as (keyof typeof GAS_PER)[]).filter((k) => k !== 'programByte')
     const rows: number[][] = []
     const y: number[] = []
     for (const model of calibrationModels()) {
-      const deployed = await deployOnchainModel({ signer: wallet, model })
+      const deployed = await deployOnchainModel({ signer: wallet, model, hub })
       const { gasUsed } = await runOnchain(deployed.contract, inputsOf(model, rng(3)))
       const f: OnchainGasFeatures = onchainGasFeatures(model, programSize(model))
       const rule = ruleGas(model, f)
@@ -241,11 +243,12 @@ try {
         fitsEstimate: estimate.fits,
       }
       try {
-        const deployed = await deployOnchainModel({ signer: wallet, model })
+        const deployed = await deployOnchainModel({ signer: wallet, model, hub })
         const run = await runOnchain(deployed.contract, input)
         const same =
           JSON.stringify(run.outputs.map(String)) === JSON.stringify(execute(model, input).outputs.flat().map(String))
         Object.assign(row, {
+          // The program's data contracts, the model contract, its binding in the (shared) hub.
           deployGas: deployed.gasUsed,
           runGas: run.gasUsed,
           estimateError: `${((100 * (estimate.run - Number(run.gasUsed))) / Number(run.gasUsed)).toFixed(1)}%`,

@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs'
 import { Wallet } from 'ethers'
 import { startAnvil } from '../src/chain/anvil.js'
+import { modelId } from '../src/ir/serialize.js'
 import {
   challengeClaim,
   finalizeClaim,
@@ -35,7 +36,7 @@ try {
   const commitMs = performance.now() - t0
   const bonds = { claimBond: 10n ** 18n, challengeBond: 10n ** 17n, challengeWindow: 3600n, moveTimeout: 600n }
   const config = gameModelConfig(params, { executor: deployed.executorAddress, ...bonds })
-  const registered = await registerModel(game(0), config)
+  const registered = await registerModel(game(0), modelId(model), config)
   const r = rng(5)
   const input = [Array.from({ length: 784 }, () => r.big(-128, 127))]
   const t1 = performance.now()

@@ -196,8 +196,10 @@ export {
   runOnchain,
   onchainResultOf,
   onchainProgramMatches,
-  inputCommitment as onchainInputCommitment,
 } from './onchain/client.js'
+// One statement for every path (issue 17): the packed words' commitments, and the registry's record of it.
+export { inputCommitment, statementCommitments, type StatementCommitments } from './ir/commitment.js'
+export { readResult, type ReadResultParameters, type ReadResultReturnType } from './chain/result.js'
 export { estimateOnchainGas, type OnchainGasEstimate, ONCHAIN_GAS_BUDGET } from './onchain/gas.js'
 export { encodeProgram as encodeOnchainProgram } from './onchain/encode.js'
 export { OnchainEncodeError, OnchainRevertError } from './onchain/errors.js'

@@ -45,12 +45,13 @@ interface IVerimlRegistryTypes {
         bool hashedWeights;
     }
 
-    /// @notice A recorded inference, in one storage slot (the id already commits to the model
-    ///         and the signals). `submitter` is informational: anyone can copy a pending proof
-    ///         and submit it first, so it must never decide who gets paid.
-    struct Inference {
-        address submitter;
-        uint64 blockNumber;
+    /// @notice How a statement (model, input commitment) was settled. A proof and an on-chain
+    ///         run are final; a finalised optimistic claim yields to a proof.
+    enum Settlement {
+        None,
+        Proof,
+        Optimistic,
+        OnChain
     }
 
     /// @notice `modelId` is bound to `verifier`, for good.
@@ -68,7 +69,7 @@ interface IVerimlRegistryTypes {
     );
     /// @notice An inference was verified and recorded: a log with no topic and no data, which
     ///         marks the transaction. Its statement is in the transaction's calldata
-    ///         (verifyInference's modelId and pubSignals), its record in inference(id).
+    ///         (verifyInference's modelId and pubSignals), its record in result(id).
     /// @dev Bare because of the 250k verify + record budget. A named event with the inference
     ///      id, the model id, the submitter and the ABI-encoded signals cost 2,899 gas; this
     ///      costs 375 (each topic adds 375, each data word 256). The transaction, its calldata,
@@ -77,6 +78,20 @@ interface IVerimlRegistryTypes {
     ///      the bundled MNIST demo costs ~250.07k. It is told apart from the registry's other
     ///      logs by having no topic (they all have three).
     event InferenceVerified() anonymous;
+    /// @notice A settler (an optimistic game, an on-chain model) recorded a result.
+    /// @param statementId keccak256(modelId ‖ inputCommitment).
+    /// @param modelId The model.
+    /// @param inputCommitment keccak256 of the packed input words.
+    /// @param how Optimistic or OnChain.
+    /// @param outputsHash keccak256 of the packed output words (in full).
+    event ResultRecorded(
+        bytes32 indexed statementId, bytes32 indexed modelId, bytes32 inputCommitment, Settlement how, bytes32 outputsHash
+    );
+    /// @notice `settler` may record results of `modelId` as `how`, for good.
+    /// @param modelId The model.
+    /// @param settler The game or on-chain model.
+    /// @param how Optimistic or OnChain.
+    event SettlerBound(bytes32 indexed modelId, address indexed settler, Settlement how);
 
 
     /// @notice registerModel with the zero model id, which is reserved.
@@ -139,9 +154,23 @@ interface IVerimlRegistryTypes {
     /// @param modelId The model.
     /// @param verifier The verifier.
     error VerifierCallFailed(bytes32 modelId, address verifier);
-    /// @notice This statement is already recorded.
-    /// @param inferenceId Its id.
+    /// @notice This statement is already recorded (by a proof or an on-chain run, same outputs).
+    /// @param inferenceId Its id (the statement id).
     error InferenceAlreadyRecorded(bytes32 inferenceId);
+    /// @notice A proof or an on-chain run of a statement gives other outputs than the proof or
+    ///         run already recorded: one of the two paths is unsound; the record stands.
+    /// @param statementId The statement.
+    error ConflictingProof(bytes32 statementId);
+    /// @notice record() from an account not bound to the model (bindSettler).
+    /// @param modelId The model.
+    /// @param caller msg.sender.
+    error NotSettler(bytes32 modelId, address caller);
+    /// @notice bindSettler with how None or Proof (proofs go through verifyInference), or a
+    ///         second game for a model (one game per model: one live claim per statement).
+    /// @param modelId The model.
+    /// @param settler The settler.
+    /// @param how The settlement asked.
+    error InvalidSettler(bytes32 modelId, address settler, Settlement how);
     /// @notice No verified inference has this id.
     /// @param inferenceId The id.
     error InferenceNotRecorded(bytes32 inferenceId);
@@ -166,7 +195,7 @@ interface IVerimlVerify {
     /// @param b The proof's B point (snarkjs order: each coordinate's c1 before c0).
     /// @param c The proof's C point.
     /// @param pubSignals The public signals, input part, output part, then the weight commitment.
-    /// @return inferenceId keccak256(modelId ‖ pubSignals), the statement that was proven.
+    /// @return inferenceId The statement id keccak256(modelId ‖ inputCommitment) (VerimlRegistry.statementIdOf).
     function verifyInference(
         bytes32 modelId,
         uint256[2] calldata a,

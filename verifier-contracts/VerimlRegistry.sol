@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
-import {IVerimlRegistryTypes, IVerimlVerify} from "./IVerimlRegistryTypes.sol";
+import {IVerimlVerify} from "./IVerimlRegistryTypes.sol";
 import {Owned} from "./Owned.sol";
+import {VerimlModels} from "./VerimlModels.sol";
 
 /// @title VerimlRegistry
 /// @notice Binds veriml model ids to their Groth16 verifiers and records verified inferences.
@@ -31,7 +32,10 @@ import {Owned} from "./Owned.sol";
 ///
 /// verifyInference is the fallback (declared in IVerimlVerify), written to fit verify + record
 /// in 250k gas for a 2-signal model: see the fallback and the InferenceVerified event.
-contract VerimlRegistry is Owned, IVerimlRegistryTypes {
+///
+/// The registry is also the hub of every settlement path (issue 17): VerimlResults holds the
+/// one result record per statement, VerimlModels the registered models and their decoders.
+contract VerimlRegistry is VerimlModels {
     /// @notice BN254 scalar field order: public signals are field elements below it.
     uint256 public constant SNARK_SCALAR_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -52,11 +56,6 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     /// @notice Gas per public signal a verification can need at most (see VERIFY_GAS_BASE).
     uint256 public constant VERIFY_GAS_PER_SIGNAL = 10_000;
 
-    mapping(bytes32 modelId => Model) internal _models;
-    mapping(bytes32 modelId => PackLayout) internal _inputLayouts;
-    mapping(bytes32 modelId => PackLayout) internal _outputLayouts;
-    mapping(bytes32 modelId => uint256) internal _weightCommitments;
-    mapping(bytes32 inferenceId => Inference) internal _inferences;
 
     /// @param initialOwner The account that vouches for model registrations.
     constructor(address initialOwner) Owned(initialOwner) {}
@@ -111,7 +110,10 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     ///         inference of `modelId` and records it. Declared in IVerimlVerify (call it through
     ///         that interface); a is the proof's A point, b its B point (snarkjs order: each
     ///         coordinate's c1 before c0), c its C point, pubSignals the input part, output part,
-    ///         then the weight commitment; inferenceId = keccak256(modelId ‖ pubSignals).
+    ///         then the weight commitment; inferenceId = the statement id (statementIdOf).
+    ///         A finalised optimistic result of the statement is overwritten (a proof stands);
+    ///         a proof or on-chain result is not: same outputs → InferenceAlreadyRecorded,
+    ///         other outputs → ConflictingProof.
     /// @dev Reverts instead of returning false, so that eth_estimateGas finds the real cost:
     ///      snarkjs's verifier answers `false` when short of gas, which a binary search would
     ///      otherwise accept as success at a fraction of the gas needed.
@@ -141,26 +143,31 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
             pubSignals.offset := add(offset, 0x24)
             pubSignals.length := length
         }
-        bytes32 inferenceId = _verified(modelId, a, pubSignals);
+        (bytes32 statementId, bytes32 outputsHash) = _verified(modelId, a, pubSignals);
         bytes4 replayed = InferenceAlreadyRecorded.selector;
+        bytes4 conflicting = ConflictingProof.selector;
         assembly {
-            // _inferences[inferenceId]: keccak256(inferenceId ‖ slot of the mapping).
-            mstore(0x00, inferenceId)
-            mstore(0x20, _inferences.slot)
+            // _results[statementId]: keccak256(statementId ‖ slot of the mapping).
+            mstore(0x00, statementId)
+            mstore(0x20, _results.slot)
             let slot := keccak256(0x00, 0x40)
-            // INVARIANT: a statement is recorded once; a replay adds nothing and is refused.
-            if sload(slot) {
+            let hash := and(outputsHash, not(META_MASK))
+            let old := sload(slot)
+            // INVARIANT: a proof stands. It overwrites nothing but a finalised optimistic claim
+            // (how = 2): a replay of a proven (or run) statement adds nothing and is refused, and
+            // other outputs for it mean an unsound path: the first record stays.
+            if and(iszero(iszero(old)), iszero(eq(and(shr(40, old), 0xff), 2))) {
                 mstore(0x00, replayed)
-                mstore(0x04, inferenceId)
+                if xor(and(old, not(META_MASK)), hash) { mstore(0x00, conflicting) }
+                mstore(0x04, statementId)
                 revert(0x00, 0x24)
             }
-            // Inference{submitter, blockNumber} packed as Solidity packs it: submitter in the
-            // low 160 bits, blockNumber (uint64) above. msg.sender is never the zero address,
-            // so a record is never mistaken for "absent".
-            sstore(slot, or(caller(), shl(160, and(number(), 0xffffffffffffffff))))
+            // The result word: outputs hash (top 208 bits) ‖ how = Proof (1) ‖ at. A timestamp
+            // is never 0, so a record is never mistaken for "absent".
+            sstore(slot, or(hash, or(shl(40, 1), and(timestamp(), 0xffffffffff))))
             // InferenceVerified: anonymous, no topic, no data (see its declaration).
             log0(0x00, 0x00)
-            mstore(0x00, inferenceId)
+            mstore(0x00, statementId)
             return(0x00, 0x20)
         }
     }
@@ -173,7 +180,7 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     /// @param b The proof's B point (snarkjs order: each coordinate's c1 before c0).
     /// @param c The proof's C point.
     /// @param pubSignals The public signals, input part, output part, then the weight commitment.
-    /// @return inferenceId The id verifyInference would record.
+    /// @return inferenceId The statement id verifyInference would record under.
     /// @return outputs The decoded output values (empty when the output is hashed).
     function checkInference(
         bytes32 modelId,
@@ -183,12 +190,13 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         uint256[] calldata pubSignals
     ) external view returns (bytes32 inferenceId, int256[] memory outputs) {
         (b, c); // They follow a in calldata, where _verified reads them.
-        inferenceId = _verified(modelId, a, pubSignals);
+        (inferenceId,) = _verified(modelId, a, pubSignals);
         Model memory m = _models[modelId];
         if (m.outputVisibility == Visibility.Public) outputs = _unpack(pubSignals, m.inputSignalCount, _outputLayouts[modelId]);
     }
 
-    /// @dev The checks both entry points share; returns only for a valid proof of this model.
+    /// @dev The checks both entry points share; returns only for a valid proof of this model,
+    ///      with its statement id and outputs hash (see the contract's notes).
     ///      b and c are not parameters: a, b and c are static arguments, 8 consecutive words
     ///      of calldata from a, copied as one block.
     ///      Every check before the call is folded into one flag (one branch on the hot path);
@@ -196,7 +204,7 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
     function _verified(bytes32 modelId, uint256[2] calldata a, uint256[] calldata pubSignals)
         internal
         view
-        returns (bytes32 inferenceId)
+        returns (bytes32 statementId, bytes32 outputsHash)
     {
         uint256 word;
         // Nonzero when a check failed (a word, not a bool: the checks OR raw values into it).
@@ -231,15 +239,22 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
             }
             // Memory from 0x80: selector ‖ a ‖ b ‖ c ‖ signals is the verifier's calldata
             // (verifyProof's arguments are all static: the plain concatenation of the words).
-            // The id's preimage modelId ‖ signals is built first in the same place, modelId
-            // over c's last word. Fixed addresses, no allocation: nothing here outlives the
-            // call. The id is keyed on the statement, not the proof bytes:
-            // Groth16 proofs are malleable (anyone can re-randomise one), so a proof-keyed id
-            // would not stop a replay.
+            // The signals are copied first and hashed in place. Fixed addresses, no
+            // allocation: nothing here outlives the call. The id is keyed on the statement,
+            // not the proof bytes: Groth16 proofs are malleable (anyone can re-randomise one),
+            // so a proof-keyed id would not stop a replay.
             if iszero(refused) {
-                mstore(0x164, modelId)
                 calldatacopy(0x184, pubSignals.offset, size)
-                inferenceId := keccak256(0x164, add(size, 0x20))
+                let inputSize := shl(5, and(shr(208, word), 0xffff))
+                // A private input has no input part: the whole signal vector is the statement.
+                let committed := inputSize
+                if iszero(inputSize) { committed := size }
+                mstore(0x00, modelId)
+                mstore(0x20, keccak256(0x184, committed))
+                statementId := keccak256(0x00, 0x40)
+                // The output part: after the input part, before the weight commitment if any.
+                let outputEnd := sub(size, shl(5, iszero(iszero(and(shr(240, word), 0xff)))))
+                outputsHash := keccak256(add(0x184, inputSize), sub(outputEnd, inputSize))
                 // The selector (bits 160..191 of the slot) in the first 4 bytes, then a, b, c.
                 mstore(0x80, shl(224, shr(160, word)))
                 calldatacopy(0x84, a, 0x100)
@@ -285,119 +300,6 @@ contract VerimlRegistry is Owned, IVerimlRegistryTypes {
         if (!answered) revert VerifierCallFailed(modelId, verifier);
         // INVARIANT: anything but `true` from the verifier never records anything.
         revert ProofRejected(modelId);
-    }
-
-    /// @notice The recorded inference `inferenceId` (all zero when absent).
-    /// @param inferenceId The id.
-    /// @return The record: submitter and block.
-    function inference(bytes32 inferenceId) external view returns (Inference memory) {
-        return _inferences[inferenceId];
-    }
-
-    /// @notice Whether `inferenceId` has been verified and recorded.
-    /// @param inferenceId The id.
-    /// @return Whether it is recorded.
-    function isRecorded(bytes32 inferenceId) public view returns (bool) {
-        return _inferences[inferenceId].submitter != address(0);
-    }
-
-    /// @notice The id `verifyInference` records for these signals.
-    /// @param modelId The model.
-    /// @param pubSignals The public signals.
-    /// @return keccak256(modelId ‖ pubSignals).
-    function inferenceIdOf(bytes32 modelId, uint256[] calldata pubSignals) public pure returns (bytes32) {
-        return keccak256(abi.encodePacked(modelId, pubSignals));
-    }
-
-    /// @notice The registered model (all zero when absent).
-    /// @param modelId The model.
-    /// @return Its verifier, selector, signal counts and visibilities.
-    function model(bytes32 modelId) external view returns (Model memory) {
-        return _models[modelId];
-    }
-
-    /// @notice The packing of the model's input part (all zero unless it is public).
-    /// @param modelId The model.
-    /// @return The layout.
-    function inputLayout(bytes32 modelId) external view returns (PackLayout memory) {
-        return _inputLayouts[modelId];
-    }
-
-    /// @notice The packing of the model's output part (all zero unless it is public).
-    /// @param modelId The model.
-    /// @return The layout.
-    function outputLayout(bytes32 modelId) external view returns (PackLayout memory) {
-        return _outputLayouts[modelId];
-    }
-
-    /// @notice The registered weight commitment (0: the model's weights are circuit constants).
-    /// @param modelId The model.
-    /// @return The Poseidon commitment every proof's last signal must equal, or 0.
-    function weightCommitment(bytes32 modelId) external view returns (uint256) {
-        return _weightCommitments[modelId];
-    }
-
-    /// @notice Splits a recorded inference's signals into its input and output parts.
-    /// @param modelId The model.
-    /// @param pubSignals The recorded inference's public signals.
-    /// @return inputPart The input part's signals.
-    /// @return outputPart The output part's signals (without the weight commitment).
-    function splitSignals(bytes32 modelId, uint256[] calldata pubSignals)
-        external
-        view
-        returns (uint256[] memory inputPart, uint256[] memory outputPart)
-    {
-        Model memory m = _recordedModel(modelId, pubSignals);
-        inputPart = pubSignals[:m.inputSignalCount];
-        // The weight commitment, when there is one, is last and belongs to neither part.
-        outputPart = pubSignals[m.inputSignalCount:pubSignals.length - (m.hashedWeights ? 1 : 0)];
-    }
-
-    /// @notice Decodes the packed output of a recorded inference back to integers.
-    /// @dev Takes the signals (from calldata, e.g. the verifying transaction's) instead of storing
-    ///      them; they are checked against the record, so only verified values are decoded.
-    /// @param modelId The model.
-    /// @param pubSignals The recorded inference's public signals.
-    /// @return The output values.
-    function decodeOutputs(bytes32 modelId, uint256[] calldata pubSignals) external view returns (int256[] memory) {
-        Model memory m = _recordedModel(modelId, pubSignals);
-        // INVARIANT: only a packed (public) part has lanes to decode; a hash has none.
-        if (m.outputVisibility != Visibility.Public) revert PartNotPublic(modelId, false);
-        return _unpack(pubSignals, m.inputSignalCount, _outputLayouts[modelId]);
-    }
-
-    /// @notice Decodes the packed input of a recorded inference (public inputs only).
-    /// @param modelId The model.
-    /// @param pubSignals The recorded inference's public signals.
-    /// @return The input values.
-    function decodeInputs(bytes32 modelId, uint256[] calldata pubSignals) external view returns (int256[] memory) {
-        Model memory m = _recordedModel(modelId, pubSignals);
-        // INVARIANT: only a packed (public) part has lanes to decode; a hash has none.
-        if (m.inputVisibility != Visibility.Public) revert PartNotPublic(modelId, true);
-        return _unpack(pubSignals, 0, _inputLayouts[modelId]);
-    }
-
-    function _recordedModel(bytes32 modelId, uint256[] calldata pubSignals) internal view returns (Model memory m) {
-        bytes32 inferenceId = inferenceIdOf(modelId, pubSignals);
-        // INVARIANT: views decode only verified statements, never arbitrary caller data.
-        if (!isRecorded(inferenceId)) revert InferenceNotRecorded(inferenceId);
-        m = _models[modelId];
-    }
-
-    /// @dev lane j of element e is value[e·L + j] - lo, at bit offset laneBits·j.
-    function _unpack(uint256[] calldata signals, uint256 offset, PackLayout memory packing)
-        internal
-        pure
-        returns (int256[] memory values)
-    {
-        values = new int256[](packing.count);
-        uint256 mask = (uint256(1) << packing.laneBits) - 1;
-        for (uint256 i = 0; i < packing.count; i++) {
-            uint256 element = signals[offset + i / packing.lanesPerElement];
-            uint256 lane = (element >> (uint256(packing.laneBits) * (i % packing.lanesPerElement))) & mask;
-            // lane < 2^252 fits int256, and registration bounded lo + lane below int256 max.
-            values[i] = packing.lo + int256(lane);
-        }
     }
 
     function _partSignalCount(Visibility visibility, PackLayout calldata packing, bool isInput)

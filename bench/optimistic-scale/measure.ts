@@ -11,6 +11,7 @@ import { seededRandom } from '../../models/mnist-data.js'
 import { type BenchModel, scaleModelFile } from '../../models/scale-models.js'
 import { startAnvil } from '../../src/chain/anvil.js'
 import type { IrModel, LinearOp, MaxOp } from '../../src/ir/types.js'
+import { modelId } from '../../src/ir/serialize.js'
 import { disputeBudget } from '../../src/optimistic/budget.js'
 import {
   challengeClaim,
@@ -183,6 +184,7 @@ export async function measureModel(
     const game = (w: Wallet) => gameContract(deployed.gameAddress, w)
     const registered = await registerModel(
       game(deployer),
+      modelId(model),
       gameModelConfig(params, { executor: deployed.executorAddress, ...BONDS }),
     )
 

@@ -198,7 +198,7 @@ export async function measureOptimistic(
   const game = (i: number): Contract => gameContract(chain.gameAddress, chain.wallets[i])
   const bonds = DEFAULT_GAME_PARAMETERS
   const config = gameModelConfig(model.params, { executor: chain.executorAddress, ...bonds })
-  const { modelId } = await registerModel(game(0), config)
+  const { modelId } = await registerModel(game(0), model.buildModelId, config)
   const run = await runModel({ model: dir, input: m.input })
   const honest = buildTrace(model.model, run.inputs)
   const claim = await submitClaim(game(1), modelId, honest, bonds.claimBond)

@@ -11,12 +11,29 @@ export interface CalldataReturnType extends Groth16Arguments {
   data: string
   /** ABI-encoded `verifyProof(a, b, c, pubSignals)` of the model's own verifier. */
   verifierData: string
-  inferenceId: string
+  /** The statement id the registry records the proof under; only when the input signal count was given. */
+  inferenceId?: string
 }
 
-/** The id the registry records: keccak256(modelId ‖ signal words), as `abi.encodePacked`. */
-export function inferenceId(modelId: string, pubSignals: readonly bigint[]): string {
-  return keccak256(concat([zeroPadValue(modelId, 32), ...pubSignals.map((s) => toBeHex(s, 32))]))
+const words = (signals: readonly bigint[]) => concat(signals.map((s) => toBeHex(s, 32)))
+
+/**
+ * The statement's input commitment: keccak256 of the input part of the signals (its packed
+ * words, the optimistic claim's inputHash). A private input has no input part: the statement of
+ * such a proof is its whole signal vector. As VerimlRegistry.statementIdOf.
+ */
+export function inputCommitmentOf(pubSignals: readonly bigint[], inputSignalCount: number): string {
+  return keccak256(words(inputSignalCount === 0 ? pubSignals : pubSignals.slice(0, inputSignalCount)))
+}
+
+/** keccak256(modelId ‖ inputCommitment): the key of the statement's one result record in the registry. */
+export function statementIdFor(modelId: string, inputCommitment: string): string {
+  return keccak256(concat([zeroPadValue(modelId, 32), zeroPadValue(inputCommitment, 32)]))
+}
+
+/** The id verifyInference records a proof under (its statement id), as VerimlRegistry.statementIdOf. */
+export function inferenceId(modelId: string, pubSignals: readonly bigint[], inputSignalCount: number): string {
+  return statementIdFor(modelId, inputCommitmentOf(pubSignals, inputSignalCount))
 }
 
 /** ABI-encoded registry call (and verifier call) for a snarkjs proof of model `modelId`; a malformed proof throws ProofFormatError. */
@@ -24,6 +41,8 @@ export function calldata(
   proof: SnarkjsGroth16Proof,
   publicSignals: readonly (string | bigint)[],
   modelId: string,
+  /** The model's input signal count (0: private input); without it the id is not computed. */
+  inputSignalCount?: number,
 ): CalldataReturnType {
   const args = proofArguments(proof, publicSignals)
   const data = verimlRegistryInterface.encodeFunctionData('verifyInference', [
@@ -39,5 +58,6 @@ export function calldata(
     args.c,
     args.pubSignals,
   ])
-  return { ...args, data, verifierData, inferenceId: inferenceId(modelId, args.pubSignals) }
+  const id = inputSignalCount === undefined ? undefined : inferenceId(modelId, args.pubSignals, inputSignalCount)
+  return { ...args, data, verifierData, ...(id === undefined ? {} : { inferenceId: id }) }
 }

@@ -42,7 +42,10 @@ export const verimlRegistryAbi = [
   'constructor(address initialOwner)',
   'error ElementTooWide(bool isInput, uint256 elementBits, uint256 maxBits)',
   'error EmptyLayout(bool isInput, uint32 count, uint16 laneBits, uint16 lanesPerElement)',
+  'error ConflictingProof(bytes32 statementId)',
   'error InferenceAlreadyRecorded(bytes32 inferenceId)',
+  'error InvalidSettler(bytes32 modelId, address settler, uint8 how)',
+  'error NotSettler(bytes32 modelId, address caller)',
   'error InferenceNotRecorded(bytes32 inferenceId)',
   'error LaneRangeOverflow(bool isInput, int256 lo, uint16 laneBits)',
   'error LayoutForUnpackedPart(bool isInput, uint8 visibility)',
@@ -66,6 +69,8 @@ export const verimlRegistryAbi = [
   'event ModelRegistered(bytes32 indexed modelId, address indexed verifier, uint16 publicSignalCount, uint8 inputVisibility, uint8 outputVisibility)',
   'event OwnershipTransferStarted(address indexed previousOwner, address indexed newOwner)',
   'event OwnershipTransferred(address indexed previousOwner, address indexed newOwner)',
+  'event ResultRecorded(bytes32 indexed statementId, bytes32 indexed modelId, bytes32 inputCommitment, uint8 how, bytes32 outputsHash)',
+  'event SettlerBound(bytes32 indexed modelId, address indexed settler, uint8 how)',
   'function PACK_BITS() view returns (uint256)',
   'function SNARK_SCALAR_FIELD() view returns (uint256)',
   'function VERIFY_GAS_BASE() view returns (uint256)',
@@ -73,10 +78,17 @@ export const verimlRegistryAbi = [
   'function acceptOwnership()',
   'function decodeInputs(bytes32 modelId, uint256[] pubSignals) view returns (int256[])',
   'function decodeOutputs(bytes32 modelId, uint256[] pubSignals) view returns (int256[])',
-  'function inference(bytes32 inferenceId) view returns ((address submitter, uint64 blockNumber))',
-  'function inferenceIdOf(bytes32 modelId, uint256[] pubSignals) pure returns (bytes32)',
+  'function bindSettler(bytes32 modelId, address settler, uint8 how)',
+  'function gameOf(bytes32 modelId) view returns (address)',
+  'function outputsMatch(bytes32 statementId, bytes32 outputsHash) view returns (bool)',
+  'function record(bytes32 modelId, bytes32 inputCommitment, bytes32 outputsHash) returns (uint8 how, bool agrees)',
+  'function result(bytes32 statementId) view returns (uint8 how, uint40 at, bytes32 outputsHash)',
+  'function resultOf(bytes32 modelId, bytes32 inputCommitment) view returns (uint8 how, uint40 at, bytes32 outputsHash)',
+  'function settlerOf(bytes32 modelId, address settler) view returns (uint8)',
+  'function statementIdFor(bytes32 modelId, bytes32 inputCommitment) pure returns (bytes32)',
+  'function statementIdOf(bytes32 modelId, uint256[] pubSignals) view returns (bytes32 statementId, bytes32 outputsHash)',
   'function inputLayout(bytes32 modelId) view returns ((uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo))',
-  'function isRecorded(bytes32 inferenceId) view returns (bool)',
+  'function isRecorded(bytes32 statementId) view returns (bool)',
   'function model(bytes32 modelId) view returns ((address verifier, bytes4 selector, uint16 publicSignalCount, uint16 inputSignalCount, uint8 inputVisibility, uint8 outputVisibility, bool hashedWeights))',
   'function outputLayout(bytes32 modelId) view returns ((uint32 count, uint16 laneBits, uint16 lanesPerElement, int256 lo))',
   'function owner() view returns (address)',
@@ -116,6 +128,14 @@ export function groth16VerifierAbi(publicSignalCount: number) {
     `function verifyProof(uint256[2] _pA, uint256[2][2] _pB, uint256[2] _pC, uint256[${publicSignalCount}] _pubSignals) view returns (bool)`,
   ] as const
 }
+
+/** The Solidity enum `IVerimlRegistryTypes.Settlement`, by value: how a statement was settled. */
+export const SETTLEMENTS = ['none', 'proof', 'optimistic', 'onchain'] as const
+export type Settlement = (typeof SETTLEMENTS)[number]
+export const SETTLEMENT_CODE = { none: 0, proof: 1, optimistic: 2, onchain: 3 } as const satisfies Record<
+  Settlement,
+  number
+>
 
 /** Matches the Solidity enum `VerimlRegistry.Visibility`. */
 export const VISIBILITY_CODE = { private: 0, public: 1, hashed: 2 } as const
@@ -158,9 +178,17 @@ export type VerimlRegistryContract = BaseContract & {
   acceptOwnership: WriteMethod<[], void>
   owner(): Promise<string>
   pendingOwner(): Promise<string>
-  isRecorded(inferenceId: string): Promise<boolean>
-  inferenceIdOf(modelId: string, pubSignals: bigint[]): Promise<string>
-  inference(inferenceId: string): Promise<{ submitter: string; blockNumber: bigint }>
+  isRecorded(statementId: string): Promise<boolean>
+  statementIdOf(modelId: string, pubSignals: bigint[]): Promise<[statementId: string, outputsHash: string]>
+  statementIdFor(modelId: string, inputCommitment: string): Promise<string>
+  outputsMatch(statementId: string, outputsHash: string): Promise<boolean>
+  /** how: SETTLEMENTS[how]; outputsHash: its top 208 bits (low 48 bits zero). */
+  result(statementId: string): Promise<[how: bigint, at: bigint, outputsHash: string]>
+  resultOf(modelId: string, inputCommitment: string): Promise<[how: bigint, at: bigint, outputsHash: string]>
+  gameOf(modelId: string): Promise<string>
+  settlerOf(modelId: string, settler: string): Promise<bigint>
+  bindSettler: WriteMethod<[modelId: string, settler: string, how: number], void>
+  record: WriteMethod<[modelId: string, inputCommitment: string, outputsHash: string], [how: bigint, agrees: boolean]>
   model(modelId: string): Promise<{
     verifier: string
     selector: string

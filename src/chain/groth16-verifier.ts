@@ -105,9 +105,14 @@ export function groth16VerifierSource({ vk, contractName, header }: Groth16Verif
     // SOUNDNESS: a signal must be a canonical field element (snarkjs's checkField): s and
     // s + r are the same scalar to ecMul, so without it one proof would verify two statements.
     emit(12, `ok := and(ok, lt(s${i}, r))`)
-    // The precompiles get all the gas but 1/64: enough left to answer false if one fails.
-    emit(12, 'ok := and(ok, staticcall(gas(), 7, 0x40, 0x60, 0x40, 0x40))')
-    emit(12, 'ok := and(ok, staticcall(gas(), 6, 0x00, 0x80, 0x00, 0x40))')
+    // Each precompile gets all the gas but 2,000, kept to answer: a failed one (out of gas, bad
+    // input) or a signal ≥ r answers false at once, as snarkjs's verifier does. Given all the
+    // gas, a precompile out of gas leaves only 1/64, too little to answer, and the call reverts
+    // (so the registry's 60k-gas probe of an all-zero proof failed from 10 signals on).
+    emit(12, 'ok := and(ok, staticcall(sub(gas(), 2000), 7, 0x40, 0x60, 0x40, 0x40))')
+    emit(12, 'if iszero(ok) { mstore(0x00, 0) return(0x00, 0x20) }')
+    emit(12, 'ok := staticcall(sub(gas(), 2000), 6, 0x00, 0x80, 0x00, 0x40)')
+    emit(12, 'if iszero(ok) { mstore(0x00, 0) return(0x00, 0x20) }')
   }
   const pairs: [number, string][] = []
   const put = (offset: number, value: string) => pairs.push([offset, value])
@@ -128,7 +133,7 @@ export function groth16VerifierSource({ vk, contractName, header }: Groth16Verif
   emit(12, 'calldatacopy(0x100, 0x44, 0x80)')
   emit(12, 'calldatacopy(0x240, 0xc4, 0x40)')
   emit(12, '// A failed call leaves 0x00 unwritten; `ok` then answers false whatever it holds.')
-  emit(12, 'ok := and(ok, staticcall(gas(), 8, 0x00, 0x300, 0x00, 0x20))')
+  emit(12, 'ok := and(ok, staticcall(sub(gas(), 2000), 8, 0x00, 0x300, 0x00, 0x20))')
   emit(12, 'mstore(0x00, and(ok, mload(0x00)))')
   emit(12, 'return(0x00, 0x20)')
   emit(8, '}')

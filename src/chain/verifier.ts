@@ -17,7 +17,10 @@ export const CONTRACTS_DIR = fileURLToPath(new URL('../../verifier-contracts/', 
 /** Sources copied next to every exported verifier, so the folder compiles on its own (the registry with what it imports). */
 const SHARED_SOURCES = [
   'VerimlRegistry.sol',
+  'VerimlModels.sol',
+  'VerimlResults.sol',
   'IVerimlRegistryTypes.sol',
+  'IVerimlResults.sol',
   'Owned.sol',
   'examples/InferenceConsumer.sol',
 ] as const

@@ -1,5 +1,5 @@
 import { type JsonRpcProvider, type TransactionReceipt, ZeroAddress } from 'ethers'
-import { type SnarkjsGroth16Proof, calldata } from './calldata.js'
+import { type SnarkjsGroth16Proof, calldata, inferenceId } from './calldata.js'
 import { type VerimlRegistryContract, decodeRegistryError, isInferenceVerified, verimlRegistry } from './contracts.js'
 import { loadDeployment } from './deploy.js'
 import { ChainTransactionError, ContractNotDeployedError, ProofRejectedError } from './errors.js'
@@ -47,6 +47,9 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     const wallet = walletFor(provider, parameters.privateKey)
     const registry = verimlRegistry(registryAddress, wallet)
     const callArgs = [modelId, args.a, args.b, args.c, args.pubSignals] as const
+    // The statement id needs the model's input signal count; an unregistered model is named below.
+    const model = await registry.model(modelId)
+    const statementId = inferenceId(modelId, args.pubSignals, Number(model.inputSignalCount))
     const access = await verifierAccessList(registry, modelId)
     const context = {
       action: 'verifyInference',
@@ -70,7 +73,7 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     } catch (error) {
       const typed = decodeRegistryError(error, context)
       if (typed instanceof ProofRejectedError && parameters.onRejected === 'return') {
-        return { accepted: false, inferenceId: args.inferenceId, rejection: typed }
+        return { accepted: false, inferenceId: statementId, rejection: typed }
       }
       throw typed
     }
@@ -93,17 +96,19 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     const logged = receipt.logs.some(
       (l) => l.address.toLowerCase() === registryAddress.toLowerCase() && isInferenceVerified(l),
     )
-    // INVARIANT: the registry recorded this statement under the id computed off chain, or the
-    // encodings disagree (the log marks the transaction; the record says which statement).
-    if (!logged || !(await registry.isRecorded(args.inferenceId))) {
+    // INVARIANT: the registry recorded this statement under the id computed off chain, with
+    // these outputs, or the encodings disagree (the log marks the transaction; the record
+    // says which statement and which outputs).
+    const [, outputsHash] = await registry.statementIdOf(modelId, args.pubSignals)
+    if (!logged || !(await registry.outputsMatch(statementId, outputsHash))) {
       throw new ChainTransactionError({
         action: 'verifyInference',
-        reason: `expected an InferenceVerified log and a record of ${args.inferenceId}, got ${logged ? 'the log but no record' : 'no log'}`,
+        reason: `expected an InferenceVerified log and a record of ${statementId}, got ${logged ? 'the log but no record' : 'no log'}`,
       })
     }
     return {
       accepted: true,
-      inferenceId: args.inferenceId,
+      inferenceId: statementId,
       gasUsed: receipt.gasUsed,
       txHash: receipt.hash,
       blockNumber: receipt.blockNumber,

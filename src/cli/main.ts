@@ -12,6 +12,7 @@ import { compile, inspect, quantize } from './verbs/model.js'
 import { op } from './verbs/op.js'
 import { calldata, exportVerifierVerb, prove, run, verify } from './verbs/proof.js'
 import { setup } from './verbs/setup.js'
+import { result } from './verbs/result.js'
 // serve (issue 18): the prover service and its workers.
 import { serve, worker } from './verbs/serve.js'
 
@@ -31,6 +32,8 @@ export const COMMAND_TREE: Group = {
     calldata,
     'export-verifier': exportVerifierVerb,
     op,
+    // issue 17 (hub): the one result record of a statement
+    result,
     demo,
     // serve (issue 18): proving as a service.
     serve,

@@ -1,6 +1,6 @@
 import { revertData } from '../util/revert-data.js'
-import type { Contract } from 'ethers'
-import { solidityPackedKeccak256 } from 'ethers'
+import type { Contract, ContractRunner } from 'ethers'
+import { verimlRegistry } from '../chain/contracts.js'
 import { modelId } from '../ir/serialize.js'
 import type { IrModel } from '../ir/types.js'
 import { type Hex, hexOf } from '../util/hex.js'
@@ -19,11 +19,6 @@ export function decodeOnchainRevert(action: string, error: unknown): OnchainReve
 /** The contract's input: the model's inputs concatenated in order. */
 export const flatInput = (inputs: readonly (readonly bigint[])[]): bigint[] => inputs.flat()
 
-/** keccak256 of the input as given (abi.encodePacked int256[]): the statement's input commitment. */
-export function inputCommitment(inputs: readonly (readonly bigint[])[]): Hex {
-  return solidityPackedKeccak256(['int256[]'], [flatInput(inputs)])
-}
-
 /** The model's outputs on `inputs`, computed by the contract (a call: nothing is recorded). */
 export async function executeOnchain(model: Contract, inputs: readonly (readonly bigint[])[]): Promise<bigint[][]> {
   try {
@@ -35,44 +30,52 @@ export async function executeOnchain(model: Contract, inputs: readonly (readonly
 }
 
 export interface RunOnchainReturnType {
+  /** keccak256 of the packed input words: with the model id, the hub's statement. */
   inputCommitment: Hex
+  /** keccak256 of the packed output words, as the hub records it. */
+  outputsHash: Hex
   /** The outputs, concatenated in order. */
   outputs: bigint[]
   gasUsed: bigint
   hash: string
 }
 
-/** Runs the model on `inputs` in one transaction and records the result. */
+/** Runs the model on `inputs` in one transaction and records the result in the hub. */
 export async function runOnchain(
   model: Contract,
   inputs: readonly (readonly bigint[])[],
 ): Promise<RunOnchainReturnType> {
   const flat = flatInput(inputs)
   try {
-    const [commitment, outputs] = (await model.run.staticCall(flat)) as [Hex, bigint[]]
+    const [commitment, outputsHash, outputs] = (await model.run.staticCall(flat)) as [Hex, Hex, bigint[]]
     const receipt = await (await model.run(flat)).wait()
-    return { inputCommitment: commitment, outputs: [...outputs], gasUsed: receipt.gasUsed, hash: receipt.hash }
+    return {
+      inputCommitment: commitment,
+      outputsHash,
+      outputs: [...outputs],
+      gasUsed: receipt.gasUsed,
+      hash: receipt.hash,
+    }
   } catch (error) {
     throw decodeOnchainRevert('run', error)
   }
 }
 
 export interface OnchainResult {
-  recorded: boolean
-  submitter: string
-  blockNumber: bigint
-  outputs: bigint[]
+  /** How the statement was settled (IVerimlResults: 0 none yet, 1 proof, 2 optimistic, 3 on chain). */
+  how: number
+  /** When (seconds). */
+  at: bigint
+  /** keccak256 of the packed output words, its low 48 bits cleared (the hub keeps the top 208). */
+  outputsHash: Hex
 }
 
-/** The recorded result of an input commitment (recorded false when there is none). */
+/** The hub's record of the statement (the contract's model, `commitment`), read through the contract's hub. */
 export async function onchainResultOf(model: Contract, commitment: Hex): Promise<OnchainResult> {
-  const [recorded, submitter, blockNumber, outputs] = (await model.resultOf(commitment)) as [
-    boolean,
-    string,
-    bigint,
-    bigint[],
-  ]
-  return { recorded, submitter, blockNumber, outputs: [...outputs] }
+  const [hub, id] = (await Promise.all([model.hub(), model.modelId()])) as [string, Hex]
+  // The runner that just read the model (a call without one would have thrown above).
+  const [how, at, outputsHash] = await verimlRegistry(hub, model.runner as ContractRunner).resultOf(id, commitment)
+  return { how: Number(how), at, outputsHash }
 }
 
 /**

@@ -7,9 +7,21 @@ const SOURCES = fileURLToPath(new URL('../../verifier-contracts', import.meta.ur
 
 export interface OnchainArtifacts {
   model: CompiledContract
-  /** Every custom error the model contract can revert with (its own, the program's, IntegerOps'). */
+  /** Every custom error the model contract can revert with (its own, the program's, IntegerOps', the hub's record). */
   errors: Interface
 }
+
+/**
+ * The errors of the hub's `record` (a run) and `bindSettler` (a deploy), from
+ * IVerimlRegistryTypes.sol and Owned.sol, named here so decoding needs no compile of the registry.
+ */
+const HUB_ERRORS = [
+  'error NotSettler(bytes32 modelId, address caller)',
+  'error ConflictingProof(bytes32 statementId)',
+  'error InvalidSettler(bytes32 modelId, address settler, uint8 how)',
+  'error NotOwner(address caller)',
+  'error ZeroModelId()',
+]
 
 let cached: OnchainArtifacts | undefined
 
@@ -18,7 +30,7 @@ export function onchainArtifacts(): OnchainArtifacts {
   if (cached) return cached
   const { contracts } = compileSolidity({ baseDir: SOURCES, files: ['onchain/OnchainModel.sol'] })
   const seen = new Set<string>()
-  const fragments = ['OnchainModel', 'OnchainProgram', 'ProgramReader', 'IntegerOps']
+  const fragments = ['OnchainModel', 'OnchainProgram', 'ProgramInputs', 'ProgramReader', 'LanePacking', 'IntegerOps']
     .flatMap((name) => contracts[name].abi)
     .filter((f) => {
       const item = f as { type: string; name: string; inputs: { type: string }[] }
@@ -27,8 +39,17 @@ export function onchainArtifacts(): OnchainArtifacts {
       seen.add(sig)
       return true
     })
-  cached = { model: contracts.OnchainModel, errors: new Interface(fragments as InterfaceAbi) }
+  const errors = new Interface([...new Interface(fragments as InterfaceAbi).fragments, ...HUB_ERRORS])
+  cached = { model: contracts.OnchainModel, errors }
   return cached
+}
+
+let hubCached: CompiledContract | undefined
+
+/** The hub (VerimlRegistry), compiled on first use: only to deploy a new one. */
+export function hubArtifact(): CompiledContract {
+  hubCached ??= compileSolidity({ baseDir: SOURCES, files: ['VerimlRegistry.sol'] }).contracts.VerimlRegistry
+  return hubCached
 }
 
 export function onchainModelContract(address: string, runner: ContractRunner): Contract {

@@ -1,5 +1,6 @@
 import { OP_KIND } from '../ir/op-codes.js'
 import { analyzeBounds } from '../ir/bounds.js'
+import { type PackLayout, publicLayouts } from '../ir/packing.js'
 import type { IrModel, LinearOp, PrimitiveOp, TensorBounds, TensorId } from '../ir/types.js'
 import { sizeOf } from '../util/shape.js'
 import { OnchainEncodeError } from './errors.js'
@@ -12,7 +13,7 @@ import { OnchainEncodeError } from './errors.js'
  * instead of one column per term.
  */
 
-export const PROGRAM_VERSION = 1
+export const PROGRAM_VERSION = 2
 /**
  * EIP-170's code size limit. A data contract's code is a leading STOP (0x00, so calling it does
  * nothing) and then up to CHUNK_BYTES program bytes.
@@ -177,7 +178,15 @@ class Sizer implements Sink {
   }
 }
 
-function writeProgram(w: Sink, model: IrModel, slots: ReadonlyMap<TensorId, number>): void {
+/** An output's lane layout as the program stores it (u8 laneBits, word lo). */
+type OutputLane = Pick<PackLayout, 'laneBits' | 'lo'>
+
+function writeProgram(
+  w: Sink,
+  model: IrModel,
+  slots: ReadonlyMap<TensorId, number>,
+  outputLanes: readonly OutputLane[],
+): void {
   w.uint(PROGRAM_VERSION, 1)
   w.uint(model.inputs.length, 2)
   w.uint(model.steps.length, 2)
@@ -199,7 +208,11 @@ function writeProgram(w: Sink, model: IrModel, slots: ReadonlyMap<TensorId, numb
     }
   }
   w.uint(model.outputs.length, 2)
-  for (const o of model.outputs) w.uint(slots.get(o.tensor)!, 2)
+  model.outputs.forEach((o, k) => {
+    w.uint(slots.get(o.tensor)!, 2)
+    w.uint(outputLanes[k].laneBits, 1)
+    w.word(outputLanes[k].lo)
+  })
 }
 
 /** Each tensor's slot: the inputs first, then one per step. */
@@ -221,9 +234,11 @@ function slotsOf(model: IrModel): Map<TensorId, number> {
 
 /**
  * The model as an OnchainProgram: inputs (size, domain), steps (kind, output size, operand
- * slots, body) and output slots. Refuses a model the contract could not run exactly: more
- * slots than a u16 names, constants outside int256, or a linear row whose sum could leave
- * int256 (the contract's sums are unchecked).
+ * slots, body) and outputs (slot, lane layout). The output layouts are `publicLayouts`' (the
+ * circuit's output signals, the optimistic claim's outputs), so the contract's outputs hash is
+ * theirs; an input's layout follows from its domain, which the contract packs by. Refuses a
+ * model the contract could not run exactly: more slots than a u16 names, constants outside
+ * int256, or a linear row whose sum could leave int256 (the contract's sums are unchecked).
  */
 export function encodeProgram(model: IrModel): Uint8Array {
   const slots = slotsOf(model)
@@ -232,7 +247,7 @@ export function encodeProgram(model: IrModel): Uint8Array {
     if (step.op.op === 'linear') checkLinearSums(model, s, concat(bounds, step.op.inputs))
   })
   const w = new Writer()
-  writeProgram(w, model, slots)
+  writeProgram(w, model, slots, publicLayouts(model, bounds).outputs)
   return w.bytes()
 }
 
@@ -242,6 +257,8 @@ export function encodeProgram(model: IrModel): Uint8Array {
  */
 export function programSize(model: IrModel): number {
   const sizer = new Sizer()
-  writeProgram(sizer, model, slotsOf(model))
+  // Every output's layout takes the same bytes whatever it is.
+  const placeholders = model.outputs.map(() => ({ laneBits: 1, lo: 0n }))
+  writeProgram(sizer, model, slotsOf(model), placeholders)
   return sizer.bytes
 }

@@ -39,7 +39,7 @@ export const PHASES = [
   'Resolved',
 ] as const
 export type PhaseName = (typeof PHASES)[number]
-export const CLAIM_STATUSES = ['None', 'Pending', 'Finalized', 'Rejected'] as const
+export const CLAIM_STATUSES = ['None', 'Pending', 'Finalized', 'Rejected', 'Superseded'] as const
 export type ClaimStatusName = (typeof CLAIM_STATUSES)[number]
 
 export { OP_KIND } from '../ir/op-codes.js'

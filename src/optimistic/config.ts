@@ -47,8 +47,11 @@ export function gameModelConfig(params: ParamsCommitment, game: GameParameters):
   }
 }
 
-/** modelId = keccak256(abi.encode(ModelConfig)), as `OptimisticGame.registerModel`. */
-export function modelIdOf(config: GameModelConfig): Hex {
+/**
+ * keccak256(abi.encode(ModelConfig)): a fingerprint of the game parameters (not the model id:
+ * the game registers a model under the hub's id, the IR hash `manifest.modelId`).
+ */
+export function gameConfigHashOf(config: GameModelConfig): Hex {
   return keccak256(abi.encode([MODEL_CONFIG], [config]))
 }
 

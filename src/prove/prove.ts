@@ -4,6 +4,7 @@ import * as snarkjs from 'snarkjs'
 import { publicSignals } from '../circuit/public.js'
 import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { execute } from '../ir/execute.js'
+import { sideSignalCount } from '../ir/packing.js'
 import type { IrModel } from '../ir/types.js'
 import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { outputProbabilities } from '../quantize/postprocess.js'
@@ -85,6 +86,7 @@ export interface ProofOutputJson {
   output_zero_points: number[]
   model_id: string
   public_signal_count: number
+  input_signal_count: number
   insecure_setup: boolean
 }
 
@@ -166,6 +168,8 @@ export async function proveInMemory(p: ProveInMemoryParameters): Promise<ProveIn
     output_zero_points: run.ir.outputs.map((o) => o.quant.zeroPoint),
     model_id: run.manifest.modelId,
     public_signal_count: signals.length,
+    // The input part's signals: the registry's statement id commits to them (calldata's inferenceId).
+    input_signal_count: sideSignalCount(run.manifest.layout.visibility.input, run.manifest.layout.inputs),
     insecure_setup: run.manifest.setup.insecure,
   }
   return { ...run, publicSignals: signals, witnessMs, proveMs, proof: proof as SnarkjsGroth16Proof, output }

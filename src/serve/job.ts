@@ -3,7 +3,7 @@
  * worker (a BullMQ worker process or the embedded queue) runs on it.
  */
 import { createHash } from 'node:crypto'
-import { calldata } from '../chain/calldata.js'
+import { calldata, inferenceId } from '../chain/calldata.js'
 import type { SnarkjsGroth16Proof } from '../prove/proof.js'
 import { type ProofOutputJson, proveInMemory } from '../prove/prove.js'
 import { parseInputs, quantizeInputs } from '../quantize/input.js'
@@ -94,7 +94,7 @@ export async function processJob(pool: ModelPool, data: JobData, options: Proces
       proof: r.proof,
       public: r.publicSignals,
       output: r.output,
-      calldata: pick(calldata(r.proof, r.publicSignals, served.id)),
+      calldata: registryCall(r.proof, r.publicSignals, served.id, r.output.input_signal_count),
       witnessMs: r.witnessMs,
       proveMs: r.proveMs,
     }
@@ -112,4 +112,8 @@ export async function processJob(pool: ModelPool, data: JobData, options: Proces
   }
 }
 
-const pick = ({ data, verifierData, inferenceId }: ReturnType<typeof calldata>) => ({ data, verifierData, inferenceId })
+/** The registry call, the verifier call, and the statement id the registry records the proof under. */
+function registryCall(proof: SnarkjsGroth16Proof, signals: string[], modelId: string, inputSignalCount: number) {
+  const { data, verifierData, pubSignals } = calldata(proof, signals, modelId)
+  return { data, verifierData, inferenceId: inferenceId(modelId, pubSignals, inputSignalCount) }
+}

@@ -33,9 +33,12 @@ describe('exportVerifier', () => {
     expect(result.publicSignalCount).toBe(3)
     expect((await readdir(outDir)).sort()).toEqual([
       'IVerimlRegistryTypes.sol',
+      'IVerimlResults.sol',
       'Owned.sol',
       'TinyMlpV2Verifier.sol',
+      'VerimlModels.sol',
       'VerimlRegistry.sol',
+      'VerimlResults.sol',
       'examples',
       'export.json',
     ])
@@ -115,5 +118,13 @@ describe('compileSolidity', () => {
     expect((compiled.contracts.VerimlRegistry.abi as { type: string }[]).some((f) => f.type === 'fallback')).toBe(true)
     expect(norm(verimlRegistryAbi)).toEqual(norm(registryAbi))
     expect(norm(inferenceConsumerAbi)).toEqual(norm(compiled.contracts.InferenceConsumer.abi))
+  })
+
+  it('IVerimlResults, the interface consumers import, is answered by the registry (same functions, same ABI)', () => {
+    const results = compileSolidity({ baseDir: CONTRACTS_DIR, files: ['IVerimlResults.sol'] }).contracts.IVerimlResults
+    const functions = Interface.from(results.abi as never[]).format()
+    expect(functions).toHaveLength(3)
+    const registry = Interface.from(verimlRegistryAbi).format()
+    for (const f of functions) expect(registry).toContain(f)
   })
 })

@@ -1,4 +1,5 @@
-import { ContractFactory, Interface, Wallet, ZeroAddress, ZeroHash, keccak256, solidityPacked } from 'ethers'
+import { fileURLToPath } from 'node:url'
+import { Contract, ContractFactory, Interface, Wallet, ZeroAddress, ZeroHash, keccak256, solidityPacked } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pack } from '../../src/circuit/packing.js'
 import { SCALAR_FIELD, calldata, inferenceId } from '../../src/chain/calldata.js'
@@ -157,7 +158,7 @@ describe('VerimlRegistry.verifyInference', () => {
         (e: unknown) => `revert ${revertData(e) ?? ''}`,
       )
     // The well-formed call succeeds (a dry run: nothing is recorded).
-    expect(await outcome({ data })).toBe(inferenceId(modelId, proofs.hashed2.publicSignals.map(BigInt)))
+    expect(await outcome({ data })).toBe(inferenceId(modelId, proofs.hashed2.publicSignals.map(BigInt), 1))
     const word = (i: number) => 4 + 32 * i
     const withWord = (i: number, v: bigint) =>
       `${data.slice(0, 2 + 2 * word(i))}${v.toString(16).padStart(64, '0')}${data.slice(2 + 2 * word(i + 1))}`
@@ -205,18 +206,32 @@ describe('VerimlRegistry.verifyInference', () => {
     }
   })
 
-  it('accepts a valid proof, records it and emits InferenceVerified', async () => {
-    for (const key of ['priv1', 'pub3'] as const) {
+  it('accepts a valid proof, records its statement (how, when, outputs hash) and emits InferenceVerified', async () => {
+    // priv1: a private input, so the statement is the whole signal vector; pub3: 2 input signals.
+    for (const [key, inputCount] of [
+      ['priv1', 0],
+      ['pub3', 2],
+    ] as const) {
       const result = await submit(key)
       expect(result.accepted).toBe(true)
       if (!result.accepted) continue
       const signals = proofs[key].publicSignals.map(BigInt)
-      const expectedId = keccak256(solidityPacked(['bytes32', 'uint256[]'], [f.models[key].modelId, signals]))
+      const { modelId } = f.models[key]
+      const words = (s: bigint[]) => keccak256(solidityPacked(['uint256[]'], [s]))
+      const inputCommitment = words(inputCount === 0 ? signals : signals.slice(0, inputCount))
+      const expectedId = keccak256(solidityPacked(['bytes32', 'bytes32'], [modelId, inputCommitment]))
       expect(result.inferenceId).toBe(expectedId)
       expect(await registry().isRecorded(expectedId)).toBe(true)
-      const record = await registry().inference(expectedId)
-      expect(record.blockNumber).toBe(BigInt(result.blockNumber))
-      expect(record.submitter).toBe(f.anvil.accounts[0].address)
+      const block = await f.anvil.provider.getBlock(result.blockNumber)
+      const outputsHash = words(signals.slice(inputCount))
+      const truncated = `${outputsHash.slice(0, 54)}${'0'.repeat(12)}`
+      expect([...(await registry().resultOf(modelId, inputCommitment))]).toEqual([
+        1n,
+        BigInt(block!.timestamp),
+        truncated,
+      ])
+      expect(await registry().outputsMatch(expectedId, outputsHash)).toBe(true)
+      expect(await registry().outputsMatch(expectedId, keccak256(solidityPacked(['uint256[]'], [[1n]])))).toBe(false)
       const receipt = await f.anvil.provider.getTransactionReceipt(result.txHash)
       // One bare InferenceVerified log, and the statement in the transaction's calldata.
       expect((receipt?.logs ?? []).filter((l) => isInferenceVerified(l))).toHaveLength(1)
@@ -239,9 +254,8 @@ describe('VerimlRegistry.verifyInference', () => {
     const signer = verimlRegistry(f.registryAddress, new Wallet(f.privateKey, f.anvil.provider))
     const tx = await signer.checkInference.send(f.models.other1.modelId, o.a, o.b, o.c, o.pubSignals)
     await tx.wait()
-    expect(await registry().isRecorded(await registry().inferenceIdOf(f.models.other1.modelId, o.pubSignals))).toBe(
-      false,
-    )
+    const [otherId] = await registry().statementIdOf(f.models.other1.modelId, o.pubSignals)
+    expect(await registry().isRecorded(otherId)).toBe(false)
     const gas = await registry().checkInference.estimateGas(f.models[key].modelId, a, b, c, pubSignals)
     gasReport.push(`checkInference, 2 signals (no record): ${gas}`)
     const tampered = [...pubSignals]
@@ -266,6 +280,44 @@ describe('VerimlRegistry.verifyInference', () => {
     expect(
       await revertName(registry().decodeOutputs(f.models.other1.modelId, proofs.other1.publicSignals.map(BigInt))),
     ).toBe('InferenceNotRecorded')
+  })
+
+  it('a proof stands: it overwrites a finalised optimistic result, never a deterministic one it contradicts', async () => {
+    const { modelId } = f.models.pub3
+    const root = fileURLToPath(new URL('../..', import.meta.url))
+    const c = compileSolidity({ baseDir: root, files: ['test/optimistic/HubSettler.sol'] }).contracts.HubSettler
+    const owner = new Wallet(f.privateKey, f.anvil.provider)
+    const deploySettler = async (how: number) => {
+      const s = await (await new ContractFactory(c.abi as never[], c.bytecode, owner).deploy()).waitForDeployment()
+      await (await verimlRegistry(f.registryAddress, owner).bindSettler(modelId, await s.getAddress(), how)).wait()
+      return new Contract(await s.getAddress(), c.abi as never[], owner)
+    }
+    const words = (s: bigint[]) => keccak256(solidityPacked(['uint256[]'], [s]))
+    const wrong = keccak256('0x01')
+    // A claim finalised with wrong outputs (nobody challenged): the proof of the statement overwrites it.
+    const optimistic = await deploySettler(2)
+    const p = await f.models.pub3.circuit.prove([1n, 2n, 3n])
+    const signals = p.publicSignals.map(BigInt)
+    await (await optimistic.record(f.registryAddress, modelId, words(signals.slice(0, 2)), wrong)).wait()
+    expect((await registry().resultOf(modelId, words(signals.slice(0, 2))))[0]).toBe(2n)
+    const proven = await submit('pub3', { proof: p.proof, publicSignals: p.publicSignals })
+    expect(proven.accepted).toBe(true)
+    expect((await registry().resultOf(modelId, words(signals.slice(0, 2))))[0]).toBe(1n)
+    expect(await registry().outputsMatch(proven.accepted ? proven.inferenceId : '', words(signals.slice(2)))).toBe(true)
+    // A later optimistic result of the proven statement is dropped: the record stays the proof's (1), not these outputs.
+    expect([
+      ...(await optimistic.record.staticCall(f.registryAddress, modelId, words(signals.slice(0, 2)), wrong)),
+    ]).toEqual([1n, false])
+    // A deterministic path (an on-chain run) recorded other outputs first: the proof is refused, the record stays.
+    const onchain = await deploySettler(3)
+    const q = await f.models.pub3.circuit.prove([0n, -1n, 5n])
+    const qSignals = q.publicSignals.map(BigInt)
+    await (await onchain.record(f.registryAddress, modelId, words(qSignals.slice(0, 2)), wrong)).wait()
+    const { a, b, c: cc } = proofArguments(q.proof, q.publicSignals)
+    expect(await revertName(registry().verifyInference.staticCall(modelId, a, b, cc, qSignals))).toBe(
+      'ConflictingProof',
+    )
+    expect((await registry().resultOf(modelId, words(qSignals.slice(0, 2))))[0]).toBe(3n)
   })
 
   it('refuses a replay, also with a fresh proof of the same statement', async () => {

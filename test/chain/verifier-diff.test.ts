@@ -202,6 +202,33 @@ describe('veriml Groth16 verifier against snarkjs', () => {
     })
   }
 
+  it("registers either template's verifier at every signal count (the registry's 60k-gas probe answers false, never runs out)", async () => {
+    // The probe calls verifyProof with an all-zero proof and 60k gas: too little for 10 ecMuls,
+    // so a verifier must answer false at its first failed precompile (veriml's did not: a
+    // 27-signal public-input MNIST could not be registered).
+    for (const key of Object.keys(CIRCUITS) as CircuitKey[])
+      for (const t of TEMPLATES) {
+        const n = deployed[key].circuit.publicSignalCount
+        // Short of gas, an all-zero proof is answered false, never with a revert.
+        for (const gasLimit of [50_000n, 70_000n, 90_000n])
+          expect(
+            await anvil.provider.call({
+              to: deployed[key].address[t],
+              data: calldataOf(n, new Array(8 + n).fill(0n)),
+              gasLimit,
+            }),
+          ).toBe(toBeHex(0n, 32))
+        const deployment = await deployModel({
+          rpcUrl: anvil.rpcUrl,
+          privateKey: anvil.accounts[0].privateKey,
+          exportDir: deployed[key].exportDirs[t],
+          registration: registrationOf(CIRCUITS[key]),
+          deploymentPath: join(root, `probe-${key}-${t}.json`),
+        })
+        expect(deployment.registration.publicSignalCount).toBe(deployed[key].circuit.publicSignalCount)
+      }
+  })
+
   it('costs less gas than snarkjs, alone and through the registry (verify + record)', async () => {
     for (const key of Object.keys(CIRCUITS) as CircuitKey[]) {
       const d = deployed[key]

@@ -36,6 +36,7 @@ describe('the command tree', () => {
       'op finalize',
       'op withdraw',
       'op demo',
+      'result',
       'demo',
       // serve (issue 18)
       'serve',

@@ -2,8 +2,12 @@ import { describe, expect, it } from 'vitest'
 import type { IrModel } from '../../src/ir/types.js'
 import { denseStarts, encodeProgram, programSize, widthOf } from '../../src/onchain/encode.js'
 import { OnchainEncodeError } from '../../src/onchain/errors.js'
+import { inputCommitment, statementCommitments } from '../../src/ir/commitment.js'
+import { execute } from '../../src/ir/execute.js'
+import { claimKeyOf } from '../../src/optimistic/config.js'
+import { buildTrace } from '../../src/optimistic/trace.js'
 import { estimateOnchainGas, ONCHAIN_GAS_BUDGET, TX_GAS_CAP } from '../../src/onchain/gas.js'
-import { denseLinear, inputTensor, mlp, randomModel, rng } from '../optimistic/models.js'
+import { denseLinear, inputTensor, mlp, randomInputs, randomModel, rng } from '../optimistic/models.js'
 import { step } from '../../models/optimistic-models.js'
 
 const quant = { scale: 1, zeroPoint: 0 }
@@ -70,5 +74,16 @@ describe('on-chain program encoding and gas estimate', () => {
     const big = estimateOnchainGas(wide)
     expect(big.fits).toBe(false)
     expect(big.run).toBeGreaterThan(TX_GAS_CAP)
+  })
+
+  it("the on-chain statement's commitments are an optimistic claim's (two inputs, several outputs)", () => {
+    for (const seed of [1, 2, 3]) {
+      const model = randomModel(seed, 10, { divIsqrt: true })
+      const input = randomInputs(model, rng(seed))
+      const key = claimKeyOf('0x01', buildTrace(model, input), '0x0000000000000000000000000000000000000001')
+      const c = statementCommitments(model, input, execute(model, input).outputs)
+      expect([c.inputCommitment, c.outputsHash], model.name).toEqual([key.inputHash, key.outputsHash])
+      expect(inputCommitment(model, input)).toBe(key.inputHash)
+    }
   })
 })

@@ -1,7 +1,7 @@
 import { type Provider, type TransactionRequest, type TransactionResponse, Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type AnvilInstance, startAnvil } from '../../src/chain/anvil.js'
-import { modelId } from '../../src/ir/serialize.js'
+import { modelId, modelId as irModelId } from '../../src/ir/serialize.js'
 import { sendBatch } from '../../src/optimistic/chain/batch.js'
 import { deployOptimisticCommitment } from '../../src/optimistic/chain/deployment.js'
 import { DisputeBudgetError } from '../../src/optimistic/errors.js'
@@ -95,7 +95,7 @@ async function quietClaim() {
     challengeWindow: QUIET_WINDOW,
     moveTimeout: MOVE_TIMEOUT,
   })
-  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
+  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), irModelId(model), config)
   const m: RegisteredModel = { model, params, config, modelId }
   const claimant = f.wallets[1]
   const honest = buildTrace(model, INPUT)

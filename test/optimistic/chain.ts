@@ -3,6 +3,7 @@ import { type AnvilInstance, type StartAnvilParameters, startAnvil } from '../..
 import { compileSolidity } from '../../src/chain/solc.js'
 import { fileURLToPath } from 'node:url'
 import type { IrModel } from '../../src/ir/types.js'
+import { modelId as irModelId } from '../../src/ir/serialize.js'
 import { call, gameContract, registerModel } from '../../src/optimistic/chain/client.js'
 import { type GameModelConfig, gameModelConfig } from '../../src/optimistic/config.js'
 import { deployOptimistic, optimisticArtifacts } from '../../src/optimistic/chain/contracts.js'
@@ -27,6 +28,8 @@ export interface GameFixture {
   anvil: AnvilInstance
   provider: JsonRpcProvider
   wallets: Wallet[]
+  /** The hub (VerimlRegistry) the game follows, owned by wallets[0]. */
+  hubAddress: string
   gameAddress: string
   executorAddress: string
   gameAs(wallet: Wallet): ReturnType<typeof gameContract>
@@ -85,11 +88,12 @@ export async function startQuickAnvil(parameters: StartAnvilParameters = {}): Pr
 /** A fresh game and executor on `anvil`, so each test starts from an empty balance sheet. */
 export async function deployGame(anvil: AnvilInstance): Promise<GameFixture> {
   const wallets = anvil.accounts.map((a) => new Wallet(a.privateKey, anvil.provider))
-  const { gameAddress, executorAddress } = await deployOptimistic(wallets[0])
+  const { hubAddress, gameAddress, executorAddress } = await deployOptimistic(wallets[0])
   return {
     anvil,
     provider: anvil.provider,
     wallets,
+    hubAddress,
     gameAddress,
     executorAddress,
     gameAs: (wallet) => gameContract(gameAddress, wallet),
@@ -112,7 +116,8 @@ export async function registerTestModel(f: GameFixture, model: IrModel): Promise
     challengeWindow: WINDOW,
     moveTimeout: MOVE_TIMEOUT,
   })
-  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
+  // One id for every path: the IR hash, as the hub and a build's manifest name the model.
+  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), irModelId(model), config)
   return { model, params, config, modelId }
 }
 

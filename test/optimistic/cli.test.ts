@@ -148,6 +148,10 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
       signal: controller.signal,
       onEvent: (e) => events.push(e),
     })
+    const resultOf = () => cli('result', join(dir, 'm'), '--input', inputPath, '--rpc', anvil.rpcUrl)
+    const before = await resultOf()
+    expect(before.code, before.stderr).toBe(0)
+    expect(before.stdout).toMatch(/status\s+not settled/)
     const posted = await cli(
       'op',
       'claim',
@@ -213,11 +217,27 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
     expect((await cli('op', 'status', claimId, join(dir, 'm'), '--rpc', anvil.rpcUrl)).stdout).toMatch(
       /status\s+Finalized/,
     )
+    // The hub's one record of the statement: `veriml result` finds it by the model id and the input.
+    const after = await resultOf()
+    expect(after.code, after.stderr).toBe(0)
+    expect(after.stdout).toMatch(/status\s+settled by optimistic at /)
+    expect(after.stdout).toContain(d.modelId)
+    expect(after.stdout).toContain("recorded, equal to the reference executor's")
   }, 60_000)
+
+  /**
+   * The honest trace on the input with its first value moved by k (inside the domain): another
+   * statement, for claims after the one on INPUT finalised (a settled statement takes no claim).
+   */
+  const shifted = (k: bigint) => {
+    const { lo } = m.params.layout.inputLayouts[0]
+    const input = honest.states[0].map((v, i) => (i > 0 ? v : v - k >= lo ? v - k : v + k))
+    return buildTrace(m.model, [input])
+  }
 
   it('op challenge disputes a wrong claim and wins against a defending cheater', async () => {
     const cheater = wallets[6]
-    const lie = cheatingTrace(m.model, honest, m.params.layout.outputStates[0], 1, 1n)
+    const lie = cheatingTrace(m.model, shifted(1n), m.params.layout.outputStates[0], 1, 1n)
     const fromBlock = await anvil.provider.getBlockNumber()
     const { claimId } = await submitClaim(ctx(cheater).game, d.modelId, lie, d.claimBond)
     const defending = defendClaim({
@@ -284,6 +304,7 @@ describe('veriml op: deployment, watcher, claims and status on anvil', () => {
 
   it("a claim must post exactly the model's input states packed as the circuit's signals, padding bits zero (watchers unpack them from the event)", async () => {
     const game = ctx(wallets[5]).game
+    const honest = shifted(2n)
     const full = prefixTree(honest, honest.layout.stateCount - 1)
     const paths = honest.layout.outputStates.map((s) => merkleProof(full, s))
     const input = honest.states[0]

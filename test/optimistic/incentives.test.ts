@@ -1,7 +1,9 @@
-import { getBytes, hexlify, type Wallet } from 'ethers'
+import { getBytes, hexlify, toBeHex, type Wallet, ZeroHash, zeroPadValue } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AnvilInstance } from '../../src/chain/anvil.js'
 import type { IrModel } from '../../src/ir/types.js'
+import { deployOptimistic } from '../../src/optimistic/chain/contracts.js'
+import { modelId as irModelId } from '../../src/ir/serialize.js'
 import { MOVER } from '../../src/optimistic/agent.js'
 import {
   closeMoot,
@@ -9,7 +11,10 @@ import {
   playMove,
   readClaim,
   readDispute,
+  gameContract,
+  hubContract,
   registerModel,
+  send,
   submitClaim,
   timeoutDispute,
   withdrawCredit,
@@ -62,7 +67,7 @@ function baseConfig(f: GameFixture, model: IrModel, claimBond = CLAIM_BOND): Con
 async function register(f: GameFixture, model: IrModel, claimBond = CLAIM_BOND): Promise<RegisteredModel> {
   const params = commitParams(model)
   const config = baseConfig(f, model, claimBond)
-  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), config)
+  const { modelId } = await registerModel(f.gameAs(f.wallets[0]), irModelId(model), config)
   return { model, params, config, modelId }
 }
 
@@ -77,11 +82,6 @@ async function expectConserved(f: GameFixture, lockedWei: bigint) {
   for (const w of f.wallets) credits += (await game.credit(w.address)) as bigint
   const burned = (await game.burned()) as bigint
   expect(await f.provider.getBalance(f.gameAddress)).toBe(credits + lockedWei + burned)
-}
-
-/** The same honest claim from another account (a new claim id), for its receipt. */
-async function submitClaimReceiptHash(f: GameFixture, m: RegisteredModel, trace: ReturnType<typeof buildTrace>) {
-  return submitClaim(f.gameAs(f.wallets[9]), m.modelId, trace, CLAIM_BOND)
 }
 
 const creditOf = async (f: GameFixture, w: Wallet) => (await f.gameAs(w).credit(w.address)) as bigint
@@ -175,10 +175,12 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
         [32n, 122_464n, 122_884n, 122_880n],
       ],
     ]
+    // Distinct ids per registration (an id is registered once): the hub's owner names them.
+    const idOf = (i: number) => zeroPadValue(toBeHex(i + 1), 32) as Hex
     for (const [patch, errorName, args] of cases) {
       const config = { ...base, ...patch }
       await expect(
-        registerModel(game, config),
+        registerModel(game, idOf(0), config),
         `${JSON.stringify(patch, (_, v) => (typeof v === 'bigint' ? String(v) : v))}`,
       ).rejects.toMatchObject({ errorName, args })
     }
@@ -197,10 +199,32 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
       // The largest such claim: 3,826 words of outputs, 122,852 bytes of calldata in all.
       { stateSizes: [6, 5, 5, 3_826], outputLayouts: [{ laneBits: 252, lo: 0n }] },
     ]
-    for (const patch of edges) await registerModel(game, { ...base, ...patch })
-    // A model's config never changes: the same config is refused the second time.
-    await expect(registerModel(game, { ...base, ...edges[0] })).rejects.toMatchObject({
+    for (const [i, patch] of edges.entries()) await registerModel(game, idOf(i), { ...base, ...patch })
+    // A model's config never changes: its id is refused the second time, even with the same config.
+    await expect(registerModel(game, idOf(0), { ...base, ...edges[0] })).rejects.toMatchObject({
       errorName: 'ModelAlreadyRegistered',
+      args: [idOf(0)],
+    })
+    await expect(registerModel(game, idOf(1), base)).rejects.toMatchObject({ errorName: 'ModelAlreadyRegistered' })
+    // The zero id is reserved; only the hub's owner (wallets[0]) registers, whatever the config.
+    await expect(registerModel(game, ZeroHash as Hex, base)).rejects.toMatchObject({ errorName: 'ZeroModelId' })
+    // (idOf(2) is bound to this game already: the stranger meets the game's check, not the hub's.)
+    const stranger = f.gameAs(f.wallets[1])
+    await expect(registerModel(stranger, idOf(2), base)).rejects.toMatchObject({
+      errorName: 'NotHubOwner',
+      args: [f.wallets[1].address, f.wallets[0].address],
+    })
+    // A model the hub binds to another game (or to none) is refused: its claims could not be recorded.
+    const other = await deployOptimistic(f.wallets[0], { hubAddress: f.hubAddress })
+    const otherGame = gameContract(other.gameAddress, f.wallets[0])
+    await expect(registerModel(otherGame, idOf(0), base)).rejects.toMatchObject({
+      errorName: 'GameNotBound',
+      args: [idOf(0), f.gameAddress],
+    })
+    // Nor can the hub bind a second game to a model (one game per model: its claims meet in one record).
+    const hub = hubContract(f.hubAddress, f.wallets[0])
+    await expect(send('bindSettler', () => hub.bindSettler(idOf(0), other.gameAddress, 2))).rejects.toMatchObject({
+      errorName: 'InvalidSettler',
     })
   })
 
@@ -493,7 +517,7 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     const honest = buildTrace(m.model, TINY_INPUTS)
     const posted = await postClaim(f, m, claimant, honest)
     expect(posted.claimId).toBe(claimIdOf(posted.key))
-    const receipt = await f.provider.getTransactionReceipt((await submitClaimReceiptHash(f, m, honest)).hash)
+    const receipt = await f.provider.getTransactionReceipt(posted.hash)
     const game = f.gameAs(claimant)
     const event = receipt!.logs.map((l) => game.interface.parseLog(l)).find((e) => e?.name === 'ClaimSubmitted')!
     expect(event.args.key.inputRoot).toBe(honest.inputRoot)
@@ -531,7 +555,7 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
       errorName: 'OutputCountMismatch',
       args: [2n, 1n],
     })
-    await expectConserved(f, 2n * CLAIM_BOND)
+    await expectConserved(f, CLAIM_BOND)
   })
 
   it('gas: a claim on 1,000 int8 inputs stays under 100k; every dispute transaction is small', async () => {
@@ -544,7 +568,8 @@ describe('incentives (spec §4) and registration bounds (spec §3), adversariall
     console.log(`claim gas, 1,000 int8 inputs (33 packed words), one output of 4: ${claim.gasUsed}`)
     // 99.3k: 40.7k of it is the transaction's calldata, 22.1k the claim's slot, 12.8k the event
     // (it carries the input), 4.2k the model's two layout words (ClaimLayout: one input and one
-    // output fit one word after the shape); the rest checks, hashes and unpacks.
+    // output fit one word after the shape); the rest checks, hashes and unpacks. The hub adds
+    // nothing here: its one record per statement is written and read at settlement (finalize).
     expect(claim.gasUsed <= 100_000n).toBe(true)
     // A lie in the first layer: its fold runs over the 1,000 input lanes (word-tree openings).
     const lie = lyingTrace(m, inputs, 1, 3, 1n, true)

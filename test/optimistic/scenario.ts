@@ -11,11 +11,11 @@ import { CHALLENGE_BOND, CLAIM_BOND, type GameFixture, type RegisteredModel } fr
 
 /** A claim on chain with its key. */
 export async function postClaim(f: GameFixture, m: RegisteredModel, claimant: Wallet, trace: Trace) {
-  const { claimId, key, gasUsed } = await submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND)
+  const { claimId, key, gasUsed, hash } = await submitClaim(f.gameAs(claimant), m.modelId, trace, CLAIM_BOND)
   // The key the game computed is the one the TypeScript side derives.
   expect(key).toEqual(claimKeyOf(m.modelId, trace, claimant.address))
   expect(claimIdOf(key)).toBe(claimId)
-  return { claimId, key: key as ClaimKey, gasUsed }
+  return { claimId, key: key as ClaimKey, gasUsed, hash }
 }
 
 export async function openDispute(f: GameFixture, key: ClaimKey, challenger: Wallet) {

@@ -5,9 +5,11 @@ import {IVerimlRegistryTypes} from "../IVerimlRegistryTypes.sol";
 import {VerimlRegistry} from "../VerimlRegistry.sol";
 
 /// @title InferenceConsumer
-/// @notice Example consumer: stores the argmax class of a classifier's verified output, per
-///         input. It never verifies anything itself; it acts only on inferences the registry
-///         recorded, for the one model it was deployed for.
+/// @notice Example consumer: stores the argmax class of a classifier's settled output, per
+///         input. It never verifies anything itself; it acts only on statements the registry
+///         recorded with these outputs, for the one model it was deployed for, whichever path
+///         settled them (a proof, a finalised optimistic claim, an on-chain run: the registry's
+///         one result record; a consumer wanting proofs only checks resultOf's `how`).
 /// @dev A consumer pins its model id: the registry serves many models, and an inference of
 ///      another model would be verified just as well.
 contract InferenceConsumer {
@@ -56,9 +58,9 @@ contract InferenceConsumer {
     /// @param pubSignals The inference's public signals (from the call, or the calldata of the transaction that verified it).
     /// @return classIndex The argmax of its output (first maximum wins).
     function consume(uint256[] calldata pubSignals) external returns (uint256 classIndex) {
-        bytes32 inferenceId = registry.inferenceIdOf(modelId, pubSignals);
-        // INVARIANT: act only on an inference the registry verified for this model.
-        if (!registry.isRecorded(inferenceId)) revert InferenceNotVerified(inferenceId);
+        (bytes32 inferenceId, bytes32 outputsHash) = registry.statementIdOf(modelId, pubSignals);
+        // INVARIANT: act only on an inference the registry recorded for this model, with these outputs.
+        if (!registry.outputsMatch(inferenceId, outputsHash)) revert InferenceNotVerified(inferenceId);
 
         (uint256[] memory inputPart,) = registry.splitSignals(modelId, pubSignals);
         bytes32 inputKey = keccak256(abi.encodePacked(inputPart));

@@ -14,7 +14,7 @@ library LinearRows {
     {
         // Unchecked: src/onchain/encode.ts refuses a model unless |bias| + Σ|val|·max|x| < 2^255
         // for every row over the proven bounds of its operands (src/ir/bounds.ts), which hold for
-        // every input in the domain (OnchainProgram._inputs): no partial sum can overflow.
+        // every input in the domain (ProgramInputs.read): no partial sum can overflow.
         assembly ("memory-safe") {
             let vw := and(shr(32, vals), 0xff)
             let vp := add(shr(64, vals), mul(k0, vw))

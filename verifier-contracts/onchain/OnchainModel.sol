@@ -1,45 +1,48 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {IVerimlHub} from "../optimistic/IVerimlHub.sol";
 import {OnchainProgram} from "./OnchainProgram.sol";
 
 /// @notice A tiny model settled on chain outright: its whole integer execution runs in one
-/// transaction (no proof, no challenge window). The model's program (OnchainProgram's layout)
-/// is the code of data contracts (`chunks`), each `0x00 ‖ bytes`: the cheapest bytes to store
-/// and read (EXTCODECOPY), split because EIP-170 caps one contract's code at 24,576 bytes; the
-/// leading STOP makes a call to a chunk do nothing. Anyone can check that the chunks hold the
-/// model named by `modelId` by re-encoding its IR (src/onchain/encode.ts) and comparing code.
+/// transaction (no proof, no challenge window) and its result is the hub's (VerimlRegistry) one
+/// record of the statement, as a proof's or a finalised claim's is: statementId = keccak256(modelId
+/// ‖ inputCommitment), inputCommitment = keccak256 of the packed input words, outputsHash =
+/// keccak256 of the packed output words (LanePacking: word for word a proof's public signals and
+/// an optimistic claim's posted input and outputs). The hub's owner binds it to the model
+/// (`bindSettler(modelId, this, OnChain)`), vouching that it runs that model. The model's program
+/// (OnchainProgram's layout) is the code of data contracts (`chunks`), each `0x00 ‖ bytes`: the
+/// cheapest bytes to store and read (EXTCODECOPY), split because EIP-170 caps one contract's code
+/// at 24,576 bytes; the leading STOP makes a call to a chunk do nothing. Anyone can check that the
+/// chunks hold the model named by `modelId` by re-encoding its IR (src/onchain/encode.ts) and
+/// comparing code.
 contract OnchainModel {
-    /// @notice The result of one input, recorded by `run`.
-    struct Result {
-        address submitter;
-        uint64 blockNumber;
-        /// The model's outputs, concatenated in order.
-        int256[] outputs;
-    }
-
-    /// @notice The IR hash the zk and optimistic paths name the model by (src/ir/serialize.ts modelId).
+    /// @notice The hub the results are recorded in (consumers read resultOf / outputsMatch there).
+    IVerimlHub public immutable hub;
+    /// @notice The IR hash every path names the model by (src/ir/serialize.ts modelId).
     bytes32 public immutable modelId;
     address[] private _chunks;
-    mapping(bytes32 inputCommitment => Result) private _results;
 
-    /// @notice A result was recorded.
+    /// @notice A run: the hub holds its outputs hash; this carries the outputs themselves.
     /// @param modelId The model.
-    /// @param inputCommitment keccak256 of the input as given (abi.encodePacked int256[]).
+    /// @param inputCommitment keccak256 of the packed input words.
     /// @param submitter Who ran it.
-    /// @param outputs The outputs, concatenated in order.
-    event ResultRecorded(
-        bytes32 indexed modelId, bytes32 indexed inputCommitment, address indexed submitter, int256[] outputs
-    );
+    /// @param outputsPacked The packed output words (keccak256 of them is the outputs hash).
+    event Ran(bytes32 indexed modelId, bytes32 indexed inputCommitment, address indexed submitter, bytes outputsPacked);
 
     /// @notice A chunk address has no code.
     /// @param chunk The address.
     error ChunkHasNoCode(address chunk);
+    /// @notice The hub address has no code.
+    /// @param hub The address.
+    error HubHasNoCode(address hub);
 
-    constructor(bytes32 modelId_, address[] memory chunks_) {
+    constructor(IVerimlHub hub_, bytes32 modelId_, address[] memory chunks_) {
+        if (address(hub_).code.length == 0) revert HubHasNoCode(address(hub_));
         for (uint256 i; i < chunks_.length; ++i) {
             if (chunks_[i].code.length == 0) revert ChunkHasNoCode(chunks_[i]);
         }
+        hub = hub_;
         modelId = modelId_;
         _chunks = chunks_;
     }
@@ -72,43 +75,41 @@ contract OnchainModel {
     }
 
     /// @notice The model's outputs on `input` (its inputs concatenated in order), without recording.
-    /// Reverts (OnchainProgram.InputOutOfDomain) when a value is outside the model's input domain.
+    /// Reverts (ProgramInputs.InputOutOfDomain) when a value is outside the model's input domain.
     function execute(int256[] calldata input) external view returns (int256[][] memory outputs) {
-        return OnchainProgram.run(program(), input);
+        (outputs,,) = OnchainProgram.run(program(), input);
     }
 
-    /// @notice keccak256 of the input as given: the statement's input commitment.
-    function inputCommitmentOf(int256[] calldata input) public pure returns (bytes32) {
-        return keccak256(abi.encodePacked(input));
-    }
-
-    /// @notice Runs the model on `input` and records the outputs under its input commitment.
-    /// A recorded input is not run again: its recorded outputs are returned (the model is
-    /// deterministic, so they are the outputs a new run would give).
-    function run(int256[] calldata input) external returns (bytes32 inputCommitment, int256[] memory outputs) {
-        inputCommitment = inputCommitmentOf(input);
-        Result storage r = _results[inputCommitment];
-        if (r.blockNumber != 0) return (inputCommitment, r.outputs);
-        outputs = _flatten(OnchainProgram.run(program(), input));
-        _record(r, outputs);
-        emit ResultRecorded(modelId, inputCommitment, msg.sender, outputs);
-    }
-
-    /// @notice The recorded result of an input commitment; recorded is false when none was recorded.
-    function resultOf(bytes32 inputCommitment)
+    /// @notice The statement of `input` and its outputs, without recording: the packed input and
+    /// output words and their keccak256 (inputCommitment, outputsHash).
+    function commitmentsOf(int256[] calldata input)
         external
         view
-        returns (bool recorded, address submitter, uint64 blockNumber, int256[] memory outputs)
+        returns (bytes32 inputCommitment, bytes32 outputsHash, bytes memory inputPacked, bytes memory outputsPacked)
     {
-        Result storage r = _results[inputCommitment];
-        return (r.blockNumber != 0, r.submitter, r.blockNumber, r.outputs);
+        (, inputPacked, outputsPacked) = OnchainProgram.run(program(), input);
+        return (keccak256(inputPacked), keccak256(outputsPacked), inputPacked, outputsPacked);
     }
 
-    /// The one place a result is written (the integrator connects it to the shared results interface).
-    function _record(Result storage r, int256[] memory outputs) private {
-        r.submitter = msg.sender;
-        r.blockNumber = uint64(block.number);
-        r.outputs = outputs;
+    /// @notice Runs the model on `input` and records the result in the hub: the statement
+    /// (modelId, keccak256 of the packed input) settled OnChain with keccak256 of the packed
+    /// outputs. A statement already proven or run with these outputs stays as it is; one settled
+    /// optimistically is overwritten (a run is final). Reverts (the hub's ConflictingProof) when a
+    /// proof recorded other outputs: for a sound circuit that cannot happen (both compute the
+    /// same integer IR); if it does, neither result is trusted over the other.
+    function run(int256[] calldata input)
+        external
+        returns (bytes32 inputCommitment, bytes32 outputsHash, int256[] memory outputs)
+    {
+        (int256[][] memory parts, bytes memory inputPacked, bytes memory outputsPacked) =
+            OnchainProgram.run(program(), input);
+        inputCommitment = keccak256(inputPacked);
+        outputsHash = keccak256(outputsPacked);
+        // The hub answers (how, agrees): agrees is always true for a run (it records, keeps an
+        // agreeing record, or reverts), so the answer is not read.
+        hub.record(modelId, inputCommitment, outputsHash);
+        emit Ran(modelId, inputCommitment, msg.sender, outputsPacked);
+        outputs = _flatten(parts);
     }
 
     function _flatten(int256[][] memory parts) private pure returns (int256[] memory flat) {

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.37;
 
+import {ClaimLayout} from "../optimistic/ClaimLayout.sol";
 import {IntegerOps} from "../optimistic/IntegerOps.sol";
+import {LanePacking} from "./LanePacking.sol";
 import {LinearRows} from "./LinearRows.sol";
+import {ProgramInputs} from "./ProgramInputs.sol";
 import {ProgramReader} from "./ProgramReader.sol";
 
 /// @notice Runs a whole integer-IR model held in memory as a program (written by
@@ -10,10 +13,13 @@ import {ProgramReader} from "./ProgramReader.sol";
 /// outputs equal `src/ir/execute.ts` bit for bit. Tensors are numbered by slot: the model's
 /// inputs first, then one per step. Layout (big-endian; `word` a 32-byte signed integer,
 /// `array` as in ProgramReader):
-///   u8 version = 1, u16 inputCount, u16 stepCount,
+///   u8 version = 2, u16 inputCount, u16 stepCount,
 ///   inputCount × (u32 size, word lo, word hi),
 ///   stepCount × (u8 kind, u32 outputSize, u8 operandCount, operandCount × u16 slot, body),
-///   u16 outputCount, outputCount × u16 slot.
+///   u16 outputCount, outputCount × (u16 slot, u8 laneBits, word lo).
+/// An input packs in lanes of the bit length of its hi - lo over lo; an output in its own
+/// (laneBits, lo), the layout src/ir/packing.ts `publicLayouts` proves it fits: both exactly the
+/// zk circuit's public signals and the optimistic claim's words (LanePacking).
 /// Bodies by kind (IntegerOps.KIND_*):
 ///   linear:  u8 dense, array rowPtr (size + 1), array cols (dense: one start per row), array vals, array bias
 ///   requant: word mul, u8 shift, word zeroPoint, u8 flags (1 lo, 2 hi, 4 half-even), word lo, word hi
@@ -26,7 +32,7 @@ import {ProgramReader} from "./ProgramReader.sol";
 library OnchainProgram {
     using ProgramReader for uint256;
 
-    uint256 internal constant VERSION = 1;
+    uint256 internal constant VERSION = 2;
 
     /// A linear step's arrays (ProgramReader's packed form); `dense` 1 when cols holds one start per row.
     struct Linear {
@@ -37,17 +43,6 @@ library OnchainProgram {
         uint256 bias;
     }
 
-    /// @notice The input has not the model's element count.
-    /// @param expected The model's input element count (all inputs, concatenated).
-    /// @param actual The element count given.
-    error InputLengthMismatch(uint256 expected, uint256 actual);
-    /// @notice An input value outside the model's calibrated input domain.
-    /// @param input The model input's index.
-    /// @param element The element's index inside that input.
-    /// @param value The value.
-    /// @param lo The domain's least value.
-    /// @param hi The domain's greatest value.
-    error InputOutOfDomain(uint256 input, uint256 element, int256 value, int256 lo, int256 hi);
     /// @notice The op kind is none of the IR's.
     /// @param kind The kind.
     error UnknownOpKind(uint256 kind);
@@ -56,8 +51,13 @@ library OnchainProgram {
     /// @param column The column.
     error OperandOutOfRange(uint256 step, int256 column);
 
-    /// The outputs of the program `prog` on `input` (the model's inputs concatenated in order).
-    function run(bytes memory prog, int256[] calldata input) internal pure returns (int256[][] memory outputs) {
+    /// The outputs of the program `prog` on `input` (the model's inputs concatenated in order),
+    /// and the packed input and output words (LanePacking) the statement is committed by.
+    function run(bytes memory prog, int256[] calldata input)
+        internal
+        pure
+        returns (int256[][] memory outputs, bytes memory inputPacked, bytes memory outputsPacked)
+    {
         uint256 p;
         uint256 end;
         assembly ("memory-safe") {
@@ -72,65 +72,39 @@ library OnchainProgram {
         (inputCount, p) = p.readUint(2);
         (stepCount, p) = p.readUint(2);
         int256[][] memory t = new int256[][](inputCount + stepCount);
-        p = _inputs(p, inputCount, input, t);
+        (p, inputPacked) = ProgramInputs.read(p, inputCount, input, t);
         for (uint256 s; s < stepCount; ++s) {
             p = _step(p, t, s, inputCount + s);
         }
-        (outputs, p) = _outputs(p, t);
+        (outputs, outputsPacked, p) = _outputs(p, t);
         // INVARIANT: the program was read exactly to its end; a shorter or longer one is not ours
         // (elements read past the end before this check only feed a computation that now reverts).
         if (p != end) revert ProgramReader.ProgramMalformed(p - (end - prog.length));
     }
 
-    /// Copies each model input into its slot, refusing values outside its domain [lo, hi].
-    function _inputs(uint256 p, uint256 inputCount, int256[] calldata input, int256[][] memory t)
+    /// The output tensors, and their words packed in each output's layout, in order.
+    function _outputs(uint256 p, int256[][] memory t)
         private
         pure
-        returns (uint256)
+        returns (int256[][] memory outputs, bytes memory packed, uint256)
     {
-        uint256 offset;
-        uint256 expected = _inputTotal(p, inputCount);
-        if (input.length != expected) revert InputLengthMismatch(expected, input.length);
-        for (uint256 m; m < inputCount; ++m) {
-            uint256 size;
-            int256 lo;
-            int256 hi;
-            (size, p) = p.readUint(4);
-            (lo, p) = p.readWord();
-            (hi, p) = p.readWord();
-            int256[] memory values = new int256[](size);
-            for (uint256 i; i < size; ++i) {
-                int256 v = input[offset + i];
-                // INVARIANT: every input lies in the model's domain: outside it the bounds the
-                // unchecked linear sums rely on (and the model's calibration) do not hold.
-                if (v < lo || v > hi) revert InputOutOfDomain(m, i, v, lo, hi);
-                values[i] = v;
-            }
-            t[m] = values;
-            offset += size;
-        }
-        return p;
-    }
-
-    /// The total element count of the inputs whose headers start at p.
-    function _inputTotal(uint256 p, uint256 inputCount) private pure returns (uint256 total) {
-        for (uint256 m; m < inputCount; ++m) {
-            (uint256 size,) = p.readUint(4);
-            total += size;
-            p += 68;
-        }
-    }
-
-    function _outputs(uint256 p, int256[][] memory t) private pure returns (int256[][] memory outputs, uint256) {
         uint256 count;
         (count, p) = p.readUint(2);
         outputs = new int256[][](count);
         for (uint256 i; i < count; ++i) {
             uint256 slot;
+            uint256 bits;
+            int256 lo;
             (slot, p) = p.readUint(2);
+            (bits, p) = p.readUint(1);
+            (lo, p) = p.readWord();
+            if (bits == 0 || bits > ClaimLayout.PACK_BITS) revert ProgramReader.ProgramMalformed(p);
             outputs[i] = t[slot];
+            // Reverts (ValueOutsideLane) on a value outside the layout: the bounds analysis
+            // proves none is, so this is a guard against a program not of this model's IR.
+            packed = bytes.concat(packed, LanePacking.pack(t[slot], bits, lo, i));
         }
-        return (outputs, p);
+        return (outputs, packed, p);
     }
 
     /// Runs one step into slot `slot`.

@@ -15,8 +15,9 @@ struct InputLayout {
     int256 hi;
 }
 
-/// @notice Per-model parameters of the optimistic game. The model id is the keccak of the
-/// ABI-encoded config, so a model cannot be re-registered with other bonds or another executor.
+/// @notice Per-model parameters of the optimistic game, registered under the hub's model id
+/// (the IR hash) by the hub's owner, final: a model cannot be re-registered with other bonds
+/// or another executor.
 struct ModelConfig {
     /// Merkle root over the keccak of each step's ABI-encoded `StepHeader`.
     bytes32 paramsRoot;
@@ -58,7 +59,9 @@ enum ClaimStatus {
     None,
     Pending,
     Finalized,
-    Rejected
+    Rejected,
+    /// Finalised after another claim of its statement with other outputs (bond returned, not the result).
+    Superseded
 }
 
 /// @notice Dispute phases. Level 1 bisects trace positions (lo agreed, hi disputed) over

@@ -9,6 +9,7 @@ import {InputCommitment} from "./InputCommitment.sol";
 import {OutputCommitment} from "./OutputCommitment.sol";
 import {MerkleLib} from "./MerkleLib.sol";
 import {PositionLib} from "./Position.sol";
+import {IVerimlHub} from "./IVerimlHub.sol";
 
 /// @notice Optimistic fraud-proof game for integer-IR inference, generic over a one-step
 /// executor (protocol v2 of issue 12; "§" below are its sections). A claim posts (model, packed input, trace root,
@@ -28,14 +29,72 @@ contract OptimisticGame is FoldGame {
     /// What a claim reads of its model, packed (see ClaimLayout).
     mapping(bytes32 => uint256[]) private _layouts;
 
+    /// @notice The registry whose model ids this game uses and whose owner registers models.
+    address public immutable hub;
+
+    /// @notice registerModel was called by another account than the hub's owner.
+    /// @param caller msg.sender.
+    /// @param owner The hub's owner.
+    error NotHubOwner(address caller, address owner);
+    /// @notice The zero model id is reserved (a zeroed read never names a model).
+    error ZeroModelId();
+    /// @notice The hub given at construction has no code.
+    /// @param hub The address.
+    error HubHasNoCode(address hub);
+    /// @notice registerModel for a model whose hub binds another game (or none): its results
+    /// could not be recorded, so its claims could not finalise.
+    /// @param modelId The model.
+    /// @param bound The game the hub binds to it.
+    error GameNotBound(bytes32 modelId, address bound);
+    /// @notice settleByProof rejecting a claim with live disputes named none of them to pay
+    /// (rewardDispute zero, another claim's, or already resolved).
+    /// @param claimId The claim.
+    /// @param rewardDispute The dispute named.
+    error RewardDisputeNotLive(bytes32 claimId, bytes32 rewardDispute);
+    /// @notice A claim whose window closed unchallenged after another claim of the same
+    /// statement, with other outputs, had finalised: the first stands (the hub keeps one record
+    /// per statement), this claim's bond returns (nothing showed it false).
+    /// @param claimId The claim.
+    event ClaimSuperseded(bytes32 indexed claimId);
+
+    /// @notice A proof (or an on-chain run) of the claim's statement settled it before its window.
+    /// @param claimId The claim.
+    /// @param agrees Whether the proven outputs are the claimed ones (Finalized; else Rejected).
+    event ClaimSettledByProof(bytes32 indexed claimId, bool agrees);
+    /// @notice settleByProof without a proof or on-chain result of the statement in the hub.
+    /// @param statementId The statement.
+    /// @param how Its settlement (0 none, 2 optimistic).
+    error NoDeterministicResult(bytes32 statementId, uint8 how);
+
+    /// @param hub_ The registry (VerimlRegistry) whose ids and owner this game follows.
+    constructor(address hub_) {
+        // INVARIANT: the hub is a contract, so `owner()` answers (an empty account would make
+        // every registration revert, or, worse, decode garbage).
+        if (hub_.code.length == 0) revert HubHasNoCode(hub_);
+        hub = hub_;
+    }
+
     // ---------------------------------------------------------------- models and claims
 
-    /// @notice Registers a model; its id is keccak256(abi.encode(c)).
+    /// @notice Registers a model under the hub's id for it (the IR hash, manifest.modelId), so
+    /// the zk and optimistic paths name a model alike. Final.
+    /// @dev Why the hub's owner and not anyone: a model id is a claim that these game
+    /// parameters (params root, layouts) are the model's, which nothing on chain can check; the
+    /// party that vouches for the zk binding vouches for this one. A permissionless first-come
+    /// registration would let anyone squat a popular id with a wrong params root.
+    /// @param modelId The model's id in the hub; not zero.
     /// @param c The model's configuration (bounds: protocol §3).
-    /// @return modelId The model's id.
-    function registerModel(ModelConfig calldata c) external returns (bytes32 modelId) {
+    function registerModel(bytes32 modelId, ModelConfig calldata c) external {
+        address owner = IVerimlHub(hub).owner();
+        // INVARIANT: only the hub's owner binds a model id to game parameters.
+        if (msg.sender != owner) revert NotHubOwner(msg.sender, owner);
+        // INVARIANT: the zero id is reserved, as in the hub.
+        if (modelId == bytes32(0)) revert ZeroModelId();
+        // INVARIANT: the hub lets this game record the model's results, so finalize (which
+        // records) can never revert for want of a binding and lock a claim bond.
+        address bound = IVerimlHub(hub).gameOf(modelId);
+        if (bound != address(this)) revert GameNotBound(modelId, bound);
         uint256 inputBytes = _checkConfig(c);
-        modelId = keccak256(abi.encode(c));
         // INVARIANT: a model's parameters never change once registered.
         if (address(_models[modelId].executor) != address(0)) revert ModelAlreadyRegistered(modelId);
         _models[modelId] = c;
@@ -85,8 +144,16 @@ contract OptimisticGame is FoldGame {
         _emitClaimSubmitted(claimId, modelId, key, inputPacked, outputsPacked);
     }
 
-    /// @notice Finalises a claim whose window closed with no live dispute; credits its bond to
-    /// the claimant. Anyone may call it.
+    /// @notice Settles a claim whose window closed with no live dispute; anyone may call it. The
+    /// statement's record in the hub decides (one record per statement, no claim-time lock):
+    /// none or the same outputs → Finalized, recorded, bond to the claimant; another claim's
+    /// outputs finalised first → Superseded, bond to the claimant, not recorded; a proof's (or
+    /// on-chain run's) other outputs → Rejected, the whole bond burned (shown false, no
+    /// challenger to pay; as settleByProof would have done).
+    /// @dev Why no lock at claim time (one live claim per statement, none for a settled one):
+    /// it costs a storage slot and a hub read in every claim (+28k gas), and the outcome is the
+    /// same: conflicting results never both stand, because the hub keeps the first record and a
+    /// proof's; a liar front-running an honest claim is challenged as before.
     /// @param key The claim's key.
     function finalize(ClaimKey calldata key) external {
         bytes32 claimId = keccak256(abi.encode(key));
@@ -97,10 +164,26 @@ contract OptimisticGame is FoldGame {
         // INVARIANT: a claim finalises only after its window, with no dispute left open.
         if (block.timestamp <= closesAt) revert ChallengeWindowOpen(claimId, closesAt);
         if (r.openDisputes != 0) revert DisputesOpen(claimId, r.openDisputes);
-        r.status = ClaimStatus.Finalized;
-        // INVARIANT (§4.4): the bond returns to the recorded claimant, whoever sends finalize.
-        credit[r.claimant] += m.claimBond;
-        emit ClaimFinalized(claimId);
+        // The statement's one result record. The hub never reverts for this game's model (bound
+        // at registration) and keeps the first record, or a proof's, over this one.
+        (uint8 how, bool agrees) = IVerimlHub(hub).record(key.modelId, key.inputHash, key.outputsHash);
+        if (agrees) {
+            r.status = ClaimStatus.Finalized;
+            // INVARIANT (§4.4): the bond returns to the recorded claimant, whoever sends finalize.
+            credit[r.claimant] += m.claimBond;
+            emit ClaimFinalized(claimId);
+        } else if (how == 2) {
+            r.status = ClaimStatus.Superseded;
+            // INVARIANT: an unchallenged claim is never shown false, so its bond returns (§4.4).
+            credit[r.claimant] += m.claimBond;
+            emit ClaimSuperseded(claimId);
+        } else {
+            r.status = ClaimStatus.Rejected;
+            // INVARIANT (§4.2, §4.4): a claim a proof contradicts loses its bond; with no
+            // challenger it is burned whole, never paid to msg.sender.
+            burned += m.claimBond;
+            emit ClaimRejected(claimId, bytes32(0), 0, m.claimBond);
+        }
     }
 
     /// @notice Opens the sender's dispute against a pending claim, locking exactly challengeBond.
@@ -217,18 +300,77 @@ contract OptimisticGame is FoldGame {
         _resolve(d, disputeId, _models[d.modelId], !_claimantMoves(d.phase));
     }
 
-    /// @notice Closes a live dispute whose claim another dispute rejected; anyone may call it.
+    /// @notice Settles a pending claim at once from the hub's deterministic result of its
+    /// statement (a Groth16 proof recorded by verifyInference, or an on-chain run): agreeing
+    /// outputs finalise it (bond to the claimant), other outputs reject it. A rejected claim
+    /// with live disputes pays the one the caller names exactly as a won dispute does (its
+    /// challenger: bond back and half the claim bond; the rest burned); with none, the whole
+    /// bond is burned. The claim's other live disputes then close by closeMoot, for the side the
+    /// proof agrees with. Anyone may call it.
+    /// @dev Why the game reads the hub instead of the hub calling the game: the proof is
+    /// recorded on the ≤ 250k verifyInference path unchanged, the game trusts no caller (only
+    /// the hub's record, which only a proof or a bound on-chain model writes), and one record
+    /// settles every claim of the statement. Why the caller names the paid dispute and nothing
+    /// records the first one: recording costs every first challenge a storage slot (+22k), and
+    /// either rule lets a liar that challenged itself (a sybil) recover at most half its bond
+    /// (it could open the first dispute as easily as name one); the burned half is the deterrent.
+    /// @param key The claim's key.
+    /// @param rewardDispute A live dispute of this claim (zero when it has none); read only
+    /// when the proof rejects the claim.
+    function settleByProof(ClaimKey calldata key, bytes32 rewardDispute) external {
+        bytes32 claimId = keccak256(abi.encode(key));
+        ClaimSlot storage r = _claims[claimId];
+        if (r.status != ClaimStatus.Pending) revert ClaimNotPending(claimId, r.status);
+        bytes32 statementId = keccak256(abi.encodePacked(key.modelId, key.inputHash));
+        (uint8 how,, bytes32 provenHash) = IVerimlHub(hub).result(statementId);
+        // INVARIANT: only a deterministic result (proof 1, on-chain run 3) settles a claim early;
+        // an optimistic record is no evidence against another claim.
+        if (how != 1 && how != 3) revert NoDeterministicResult(statementId, how);
+        ModelConfig storage m = _models[key.modelId];
+        // The hub keeps the top 208 bits of the outputs hash (its low 48 bits hold how and when).
+        bool agrees = provenHash == key.outputsHash & ~bytes32(uint256(0xffffffffffff));
+        emit ClaimSettledByProof(claimId, agrees);
+        if (agrees) {
+            r.status = ClaimStatus.Finalized;
+            // INVARIANT (§4.4): the bond returns to the recorded claimant.
+            credit[r.claimant] += m.claimBond;
+            emit ClaimFinalized(claimId);
+        } else if (r.openDisputes == 0) {
+            r.status = ClaimStatus.Rejected;
+            // INVARIANT (§4.2, §4.4): no challenger to pay: the whole bond is burned, never
+            // paid to msg.sender (a proof submitter could be the claimant's sybil).
+            burned += m.claimBond;
+            emit ClaimRejected(claimId, bytes32(0), 0, m.claimBond);
+        } else {
+            Dispute storage d = _disputes[rewardDispute];
+            // INVARIANT (§4.2): a claim with live disputes pays one of them, never nobody (an
+            // honest challenger's reward is not burned by a caller naming none).
+            if (d.claimId != claimId || d.phase == Phase.None || d.phase == Phase.Resolved) {
+                revert RewardDisputeNotLive(claimId, rewardDispute);
+            }
+            // As if the named dispute had been won by its challenger (§4.2): bond back plus
+            // half the claim bond to the recorded challenger, the rest burned, claim Rejected.
+            _resolve(d, rewardDispute, m, false);
+        }
+    }
+
+    /// @notice Closes a live dispute whose claim is no longer pending; anyone may call it.
+    /// Rejected claim: the challenge bond returns to the challenger. Finalised claim (only a
+    /// proof finalises a claim with live disputes, see settleByProof): the dispute is the
+    /// claimant's, the challenge bond goes to it (§4.1).
     /// @param disputeId The dispute.
     function closeMoot(bytes32 disputeId) external {
         Dispute storage d = _disputes[disputeId];
         if (d.phase == Phase.None || d.phase == Phase.Resolved) revert DisputeNotLive(d.phase);
         ClaimSlot storage r = _claims[d.claimId];
-        if (r.status != ClaimStatus.Rejected) revert ClaimNotRejected(d.claimId, r.status);
-        (d.phase, d.claimantWon) = (Phase.Resolved, false);
+        ClaimStatus status = r.status;
+        if (status == ClaimStatus.Pending) revert ClaimNotRejected(d.claimId, status);
+        bool claimantWins = status == ClaimStatus.Finalized;
+        (d.phase, d.claimantWon) = (Phase.Resolved, claimantWins);
         r.openDisputes -= 1;
-        // INVARIANT (§4.3, §4.4): a moot dispute returns the challenge bond in full, to the
-        // recorded challenger (an honest challenger never loses).
-        credit[d.challenger] += _models[d.modelId].challengeBond;
+        // INVARIANT (§4.1, §4.3, §4.4): a moot dispute pays the challenge bond in full to the
+        // side the settlement agrees with, as recorded (an honest challenger never loses).
+        credit[claimantWins ? r.claimant : d.challenger] += _models[d.modelId].challengeBond;
         emit DisputeClosedMoot(disputeId, d.claimId);
     }
 

@@ -3,6 +3,8 @@ import { DISPUTE_BUDGET, type TxCost } from '../../optimistic/budget.js'
 import { gameContract, withdrawCredit } from '../../optimistic/chain/client.js'
 import { deployOptimisticModel, loadOptimisticDeployment, optimisticPath } from '../../optimistic/chain/deployment.js'
 import { finalizeWhenDue } from '../../optimistic/chain/finalize.js'
+import { settleClaimByProof } from '../../optimistic/chain/settle.js'
+import { verifyBuildOnChain } from '../../chain/model.js'
 import { findClaim, playSeat } from '../../optimistic/chain/remote.js'
 import { connectToGame, connectToModel, postClaim } from '../../optimistic/chain/session.js'
 import { claimStatus } from '../../optimistic/chain/status.js'
@@ -74,10 +76,12 @@ export async function deploy(pos: string[], flags: Flags, verb: Verb): Promise<n
         problem: `--${k === 'challengeWindow' ? 'challenge-window' : 'move-timeout'} must be positive`,
       })
   const defined = Object.fromEntries(Object.entries(parameters).filter(([, v]) => v !== undefined))
-  const d = await deployOptimisticModel({ model: dir, runner: wallet, chainId, parameters: defined })
+  const hubAddress = typeof flags.registry === 'string' ? flags.registry : undefined
+  const d = await deployOptimisticModel({ model: dir, runner: wallet, chainId, parameters: defined, hubAddress })
   out(
     table([
       ['chain id', String(d.chainId)],
+      ['registry', `${d.hubAddress}${hubAddress ? ' (reused)' : ` (gas ${d.gasUsed.hub})`}`],
       ['game', `${d.gameAddress} (gas ${d.gasUsed.game})`],
       ['executor', `${d.executorAddress} (gas ${d.gasUsed.executor})`],
       ['model id', `${d.modelId} (register gas ${d.gasUsed.register})`],
@@ -218,6 +222,47 @@ export async function status(pos: string[], flags: Flags, verb: Verb): Promise<n
   return 0
 }
 
+/** `op settle`: a proof (verified here with --proof, or before) settles the claim now. Exit 1 when it rejects the claim or no proof is recorded. */
+export async function settle(pos: string[], flags: Flags, verb: Verb): Promise<number> {
+  const [claimId, dir] = positional(pos, 2, verb.usage)
+  const { deployment, game } = await connectToGame({ dir, ...session(flags) })
+  const settleNow = () =>
+    settleClaimByProof({
+      game,
+      claimId: claimId as Hex,
+      fromBlock: deployment.deployBlock,
+      modelId: deployment.modelId,
+      rewardDispute: typeof flags.dispute === 'string' ? (flags.dispute as Hex) : undefined,
+    })
+  let r = await settleNow()
+  if (r.outcome === 'no proof' && typeof flags.proof === 'string') {
+    const v = await verifyBuildOnChain({ model: dir, proofDir: flags.proof, ...session(flags) })
+    if (!v.accepted) throw v.rejection
+    if (v.deployment.registry.address.toLowerCase() !== deployment.hubAddress.toLowerCase())
+      throw new UsageError({
+        problem: `the proof was verified by registry ${v.deployment.registry.address} (deployment.json), but the game follows ${deployment.hubAddress} (optimistic.json)`,
+        details: ['Deploy both paths to one registry: veriml op deploy DIR --registry <deployment.json registry>.'],
+      })
+    out(`proof verified and recorded (gas ${v.gasUsed})`)
+    r = await settleNow()
+  }
+  switch (r.outcome) {
+    case 'already settled':
+      out(`claim ${claimId} is already ${r.status}: nothing to settle`)
+      return r.status === 'Finalized' ? 0 : 1
+    case 'no proof':
+      out(
+        `the registry has no proof of this claim's statement (${r.statementId}, settled: ${r.settlement}): prove its input and pass --proof PROOF_DIR, or verify it first (veriml verify DIR PROOF_DIR --rpc URL)`,
+      )
+      return 1
+  }
+  const closed = r.closed.map((c) => `${c.disputeId} (gas ${c.gasUsed})`).join(', ')
+  out(
+    `claim ${claimId} ${r.status === 'Finalized' ? 'finalised: the proof agrees; its bond is credited to the claimant' : 'rejected: the proof shows other outputs; its bond is forfeit'} (gas ${r.gasUsed})${closed ? `; disputes closed: ${closed}` : ''}`,
+  )
+  return r.status === 'Finalized' ? 0 : 1
+}
+
 export async function finalize(pos: string[], flags: Flags, verb: Verb): Promise<number> {
   const [claimId, dir] = positional(pos, 2, verb.usage)
   const { deployment, game } = await connectToGame({ dir, ...session(flags) })
@@ -230,8 +275,16 @@ export async function finalize(pos: string[], flags: Flags, verb: Verb): Promise
   })
   switch (r.outcome) {
     case 'finalized':
+      if (r.status === 'Rejected') {
+        out(
+          `claim ${claimId} rejected (gas ${r.gasUsed}): a proof of its statement shows other outputs; its bond is burned`,
+        )
+        return 1
+      }
       out(
-        `claim ${claimId} finalised (gas ${r.gasUsed}); the claim bond is credited to ${r.claimant}: \`veriml op withdraw DIR\` with its key`,
+        r.status === 'Superseded'
+          ? `claim ${claimId} superseded (gas ${r.gasUsed}): another claim of this input with other outputs settled first and stands (veriml result); the claim bond is credited to ${r.claimant}`
+          : `claim ${claimId} finalised (gas ${r.gasUsed}); the claim bond is credited to ${r.claimant}: \`veriml op withdraw DIR\` with its key`,
       )
       return 0
     case 'already settled':

@@ -109,7 +109,7 @@ export async function calldata(args: string[], flags: Flags, verb: Verb): Promis
   if (typeof proof !== 'object' || proof === null || Array.isArray(proof))
     throw new UsageError({ problem: `${pp.proof} is not a snarkjs Groth16 proof object` })
   if (!Array.isArray(signals)) throw new UsageError({ problem: `${pp.public} must be a JSON array of decimal strings` })
-  const o = output as { model_id?: unknown; public_signal_count?: unknown } | null
+  const o = output as { model_id?: unknown; public_signal_count?: unknown; input_signal_count?: unknown } | null
   if (typeof o?.model_id !== 'string' || !/^0x[0-9a-fA-F]{64}$/.test(o.model_id))
     throw new UsageError({ problem: `${pp.output} has no model_id (0x + 64 hex digits)` })
   // The registry would reject a wrong count; calldata refuses to encode it in the first place.
@@ -125,7 +125,9 @@ export async function calldata(args: string[], flags: Flags, verb: Verb): Promis
     if (v.modelId !== o.model_id)
       throw new UsageError({ problem: `${pp.output} names model ${o.model_id}, the build is model ${v.modelId}` })
   }
-  const c = encodeCalldata(proof as SnarkjsGroth16Proof, signals as string[], o.model_id)
+  // A proof made before output.json named its input signal count gets no id (it cannot be computed).
+  const inputCount = typeof o.input_signal_count === 'number' ? o.input_signal_count : undefined
+  const c = encodeCalldata(proof as SnarkjsGroth16Proof, signals as string[], o.model_id, inputCount)
   console.log(
     JSON.stringify(
       {

@@ -11,11 +11,15 @@ const rpcFlags = { rpc: OP_FLAG.rpc, 'private-key': OP_FLAG['private-key'] }
 const deployVerb: Verb = lazyVerb(
   {
     usage:
-      'veriml op deploy DIR --rpc URL [--private-key KEY] [--claim-bond WEI] [--challenge-bond WEI] [--challenge-window S] [--move-timeout S]',
-    summary: 'deploys the game and executor, registers the compiled model, writes DIR/optimistic.json',
+      'veriml op deploy DIR --rpc URL [--private-key KEY] [--registry ADDRESS] [--claim-bond WEI] [--challenge-bond WEI] [--challenge-window S] [--move-timeout S]',
+    summary: 'deploys the game and executor, registers the compiled model under its id, writes DIR/optimistic.json',
     flags: {
       rpc: FLAG.rpc,
       'private-key': OP_FLAG['private-key'],
+      registry: {
+        type: 'string',
+        help: 'the game follows this registry (its owner registers; the key must be it) instead of a new one',
+      },
       'claim-bond': { type: 'string', help: `claim bond in wei (default ${DEFAULT_GAME_PARAMETERS.claimBond})` },
       'challenge-bond': {
         type: 'string',
@@ -99,6 +103,28 @@ const finalizeVerb: Verb = lazyVerb(
   async () => (await import('../actions/op.js')).finalize,
 )
 
+const settleVerb: Verb = lazyVerb(
+  {
+    usage: 'veriml op settle CLAIM_ID DIR [--proof PROOF_DIR] [--dispute ID] [--rpc URL] [--private-key KEY]',
+    summary:
+      "settles a pending claim at once by the registry's proof of its statement: agreeing outputs finalise it, others reject it (anyone may)",
+    flags: {
+      ...rpcFlags,
+      proof: {
+        type: 'string',
+        help: "a proof folder (veriml prove) of the claim's input: verified through DIR/deployment.json's registry first, unless a proof is recorded already",
+      },
+      dispute: {
+        type: 'string',
+        help: 'the live dispute whose challenger a rejecting proof pays (default: the earliest opened one)',
+      },
+    },
+    rpcHint: OP_RPC_HINT,
+    arity: 2,
+  },
+  async () => (await import('../actions/op.js')).settle,
+)
+
 const withdrawVerb: Verb = lazyVerb(
   {
     usage: 'veriml op withdraw DIR [--rpc URL] [--private-key KEY]',
@@ -119,6 +145,7 @@ export const op: Group = {
     watch: watchVerb,
     status: statusVerb,
     finalize: finalizeVerb,
+    settle: settleVerb,
     withdraw: withdrawVerb,
     demo,
   },

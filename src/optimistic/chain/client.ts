@@ -1,5 +1,12 @@
 import { revertData } from '../../util/revert-data.js'
-import { Contract, type ContractRunner, type ContractTransactionResponse, type InterfaceAbi } from 'ethers'
+import {
+  Contract,
+  type ContractRunner,
+  type ContractTransactionResponse,
+  type InterfaceAbi,
+  ZeroAddress,
+  ZeroHash,
+} from 'ethers'
 import { CLAIM_STATUSES, PHASES } from '../abi.js'
 import { outputsHashOf } from '../output.js'
 import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf, packedOutputsOf } from '../config.js'
@@ -49,9 +56,27 @@ export async function call<T>(action: string, fn: () => Promise<unknown>): Promi
   }
 }
 
-export async function registerModel(game: Contract, config: GameModelConfig) {
-  const modelId = await call<Hex>('registerModel', () => game.registerModel.staticCall(config))
-  return { modelId, ...(await send('registerModel', () => game.registerModel(config))) }
+/** The hub (VerimlRegistry) a game follows, connected to `runner`. */
+export function hubContract(address: string, runner: ContractRunner | null): Contract {
+  return new Contract(address, optimisticArtifacts().hub.abi as InterfaceAbi, runner)
+}
+
+/** IVerimlRegistryTypes.Settlement.Optimistic. */
+const SETTLEMENT_OPTIMISTIC = 2
+
+/**
+ * Registers `config` under the hub's model id (the IR hash); the runner must be the hub's owner.
+ * First binds the game to the model in the hub (unless a game already is), so that its
+ * finalised claims can be recorded there: the game refuses a model the hub does not bind it to.
+ * gasUsed: both transactions.
+ */
+export async function registerModel(game: Contract, modelId: Hex, config: GameModelConfig) {
+  const hub = hubContract(await call<string>('hub', () => game.hub()), game.runner)
+  let bindGas = 0n
+  if ((await call<string>('gameOf', () => hub.gameOf(modelId))) === ZeroAddress)
+    bindGas = (await send('bindSettler', () => hub.bindSettler(modelId, game.target, SETTLEMENT_OPTIMISTIC))).gasUsed
+  const sent = await send('registerModel', () => game.registerModel(modelId, config))
+  return { modelId, hash: sent.hash, gasUsed: sent.gasUsed + bindGas }
 }
 
 export interface SubmitClaimOptions {
@@ -87,6 +112,11 @@ export async function submitClaim(
 
 /** Closes a dispute whose claim was rejected by another dispute; the challenger's bond is credited back. Anyone may send it. */
 export const closeMoot = (game: Contract, disputeId: Hex) => send('closeMoot', () => game.closeMoot(disputeId))
+
+/** Settles a pending claim at once from the hub's proof (or on-chain run) of its statement. Anyone may send it. */
+/** A proof's record settles a pending claim; rejecting one with live disputes pays `rewardDispute`'s challenger. */
+export const settleByProof = (game: Contract, key: ClaimKey, rewardDispute: string = ZeroHash) =>
+  send('settleByProof', () => game.settleByProof(key, rewardDispute))
 
 export async function challengeClaim(game: Contract, key: ClaimKey, bond: bigint) {
   const disputeId = await call<Hex>('challenge', () => game.challenge.staticCall(key, { value: bond }))

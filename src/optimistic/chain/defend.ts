@@ -1,6 +1,7 @@
 import type { Signer } from 'ethers'
 import { failureKind, sendBatch, type TxIntent, type TxOutcome } from './batch.js'
 import { readClaim, readDispute } from './client.js'
+import type { ClaimStatusName } from '../abi.js'
 import type { ClaimKey } from '../config.js'
 import type { Hex } from '../../util/hex.js'
 import { callIntent, disputesOf, gameNow, pause, type PollOptions } from './remote.js'
@@ -18,7 +19,7 @@ import {
 } from './rounds.js'
 import type { Trace } from '../trace.js'
 
-type ClaimStatus = 'Pending' | 'Finalized' | 'Rejected' | 'None'
+type ClaimStatus = ClaimStatusName
 
 /** One claim this party posted and defends. */
 export interface DefendedClaim {
@@ -106,7 +107,8 @@ export async function defendClaims(p: DefendClaimsParameters): Promise<DefendCla
       const { claimId } = o.tag
       if (o.state === 'mined') {
         p.onEvent?.({ type: 'finalized', claimId, gasUsed: o.gasUsed, calldataBytes: o.calldataBytes })
-        await settle(p, claimId, 'Finalized', active, disputes, status)
+        // finalize may also supersede or reject the claim (the hub's record of its statement decides).
+        await settle(p, claimId, (await readClaim(p.game, claimId)).status, active, disputes, status)
       } else if ((o.state === 'rejected' || o.state === 'failed') && failureKind(o.error) === 'error') {
         reportError(report, o.error, { claimId })
       }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import type { Contract, ContractRunner } from 'ethers'
+import type { Contract, ContractRunner, Signer } from 'ethers'
 import type { IrModel } from '../../ir/types.js'
 import { type CompiledModel, type ModelSource, resolveModel } from '../../model.js'
 import { artifactPaths } from '../../prove/paths.js'
@@ -20,11 +20,13 @@ export type BondsAndClocks = Omit<GameParameters, 'executor'>
 /** `DIR/optimistic.json`: where the game lives and how the model is registered in it. */
 export interface OptimisticDeployment {
   chainId: bigint
+  /** The registry (VerimlRegistry) whose model ids and owner the game follows. */
+  hubAddress: string
   gameAddress: string
   executorAddress: string
-  /** The game's model id: keccak of the registered ModelConfig. */
+  /** The model's id in the game and the hub: the IR hash (manifest.json's modelId). */
   modelId: Hex
-  /** The compiled model's id (manifest.json), so a folder recompiled since is caught. */
+  /** The compiled model's id (manifest.json), so a folder recompiled since is caught; equals modelId. */
   buildModelId: Hex
   paramsRoot: Hex
   claimBond: bigint
@@ -33,7 +35,7 @@ export interface OptimisticDeployment {
   moveTimeout: bigint
   /** Watchers scan claims from here. */
   deployBlock: number
-  gasUsed: { game: bigint; executor: bigint; register: bigint }
+  gasUsed: { hub: bigint; game: bigint; executor: bigint; register: bigint }
   /** The dispute transaction nearest its budget (`disputeBudget`), as checked before deploying. */
   worstDisputeTx?: TxCost
 }
@@ -72,9 +74,12 @@ export async function loadOptimisticModel(p: LoadOptimisticModelParameters): Pro
 export interface DeployOptimisticModelParameters {
   /** A loaded model or its build folder; `optimistic.json` is written there. */
   model: ModelSource
-  runner: ContractRunner
+  /** The hub's owner when `hubAddress` is given (only it registers models). */
+  runner: Signer
   chainId: bigint
   parameters?: Partial<BondsAndClocks>
+  /** An existing hub (VerimlRegistry) to follow; by default a new one owned by `runner`. */
+  hubAddress?: string
 }
 
 export type DeployOptimisticModelReturnType = OptimisticDeployment
@@ -91,6 +96,7 @@ export async function deployOptimisticModel(
     runner: p.runner,
     chainId: p.chainId,
     parameters: p.parameters,
+    hubAddress: p.hubAddress,
   })
   await writeJsonAtomic(m.compiled.paths.optimistic, deployment)
   return deployment
@@ -100,11 +106,14 @@ export interface DeployOptimisticCommitmentParameters {
   params: ParamsCommitment
   /** For errors: the model's name. */
   modelName: string
-  /** Id of the model the parameters commit to (the build folder's, or `modelId(ir)`). */
+  /** Id of the model the parameters commit to (the build folder's, or `modelId(ir)`): its id in the game. */
   buildModelId: Hex
-  runner: ContractRunner
+  /** The hub's owner when `hubAddress` is given (only it registers models). */
+  runner: Signer
   chainId: bigint
   parameters?: Partial<BondsAndClocks>
+  /** An existing hub (VerimlRegistry) to follow; by default a new one owned by `runner`. */
+  hubAddress?: string
 }
 
 /**
@@ -119,13 +128,15 @@ export async function deployOptimisticCommitment(
 ): Promise<OptimisticDeployment> {
   const budget = checkDisputeBudget(p.params, p.modelName)
   const game = { ...DEFAULT_GAME_PARAMETERS, ...p.parameters }
-  const deployed = await deployOptimistic(p.runner)
+  const deployed = await deployOptimistic(p.runner, { hubAddress: p.hubAddress })
   const config = gameModelConfig(p.params, { executor: deployed.executorAddress, ...game })
   const contract = gameContract(deployed.gameAddress, p.runner)
-  const registered = await registerModel(contract, config)
+  // One id for every path: the game keys the model by the IR hash, as the hub does.
+  const registered = await registerModel(contract, p.buildModelId, config)
   const deployBlock = await p.runner.provider!.getBlockNumber()
   return {
     chainId: p.chainId,
+    hubAddress: deployed.hubAddress,
     gameAddress: deployed.gameAddress,
     executorAddress: deployed.executorAddress,
     modelId: registered.modelId,
@@ -155,7 +166,15 @@ export async function loadOptimisticDeployment(dir: string): Promise<OptimisticD
   } catch (cause) {
     throw new OptimisticDeploymentNotFoundError({ path, reason: 'not valid JSON', cause })
   }
-  for (const key of ['gameAddress', 'executorAddress', 'modelId', 'buildModelId', 'deployBlock', ...BIGINT_FIELDS]) {
+  for (const key of [
+    'hubAddress',
+    'gameAddress',
+    'executorAddress',
+    'modelId',
+    'buildModelId',
+    'deployBlock',
+    ...BIGINT_FIELDS,
+  ]) {
     if (raw[key] === undefined)
       throw new OptimisticDeploymentNotFoundError({ path, reason: `field "${key}" is missing` })
   }
@@ -169,6 +188,7 @@ export async function loadOptimisticDeployment(dir: string): Promise<OptimisticD
     moveTimeout: BigInt(raw.moveTimeout as string),
     deployBlock: Number(raw.deployBlock),
     gasUsed: {
+      hub: BigInt(gas?.hub ?? 0),
       game: BigInt(gas?.game ?? 0),
       executor: BigInt(gas?.executor ?? 0),
       register: BigInt(gas?.register ?? 0),
@@ -176,7 +196,7 @@ export async function loadOptimisticDeployment(dir: string): Promise<OptimisticD
   }
 }
 
-/** The model's ModelConfig as registered; `modelIdOf(config)` equals `deployment.modelId`. */
+/** The model's ModelConfig as registered under `deployment.modelId`. */
 export function deployedConfig(m: OptimisticModel, d: OptimisticDeployment): GameModelConfig {
   return gameModelConfig(m.params, {
     executor: d.executorAddress,

@@ -21,7 +21,11 @@ export interface FinalizeWhenDueParameters {
 
 /** Why a claim was, or was not, finalised: each with what a person needs to know next. */
 export type FinalizeWhenDueReturnType =
-  | { outcome: 'finalized'; gasUsed: bigint; claimant: string }
+  /**
+   * finalize mined: the claim is Finalized (its outputs are the statement's record), Superseded
+   * (another claim's outputs were recorded first; bond returned) or Rejected (a proof shows other outputs).
+   */
+  | { outcome: 'finalized'; gasUsed: bigint; claimant: string; status: ClaimStatusName }
   /** Not pending when looked at: nothing to do. */
   | { outcome: 'already settled'; status: ClaimStatusName }
   /** Settled by someone else between the look and the transaction. */
@@ -50,7 +54,10 @@ export async function finalizeWhenDue(p: FinalizeWhenDueParameters): Promise<Fin
   const [o] = await sendBatch(game.runner as Signer, [
     callIntent(game, 'finalize', 'finalize', [claimFromLog(log).key], null),
   ])
-  if (o.state === 'mined') return { outcome: 'finalized', gasUsed: o.gasUsed, claimant: record.claimant }
+  if (o.state === 'mined') {
+    const { status } = await readClaim(game, claimId)
+    return { outcome: 'finalized', gasUsed: o.gasUsed, claimant: record.claimant, status }
+  }
   const error = o.state === 'unsent' ? undefined : o.error
   if (error instanceof GameRevertError && error.errorName === 'ChallengeWindowOpen')
     return { outcome: 'chain clock behind', closesAt }
