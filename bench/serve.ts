@@ -3,7 +3,8 @@
  *   - bare: proveModel in this process, one proof after another (the baseline);
  *   - embedded: `veriml serve` without Redis (API and worker in one process, concurrency 1);
  *   - redis, 1 worker and 2 worker processes (`veriml worker`, concurrency 1 each) behind an
- *     API node in this process, on one redis-server.
+ *     API node (`veriml serve --redis`), on one redis-server.
+ * Every service is a process of its own: this one only generates the load (and runs the bare rows).
  * The load: REQUESTS distinct inputs (distinct job ids: no deduplication), CLIENTS clients
  * each submitting one and polling it to the end before the next; the modes take turns in
  * ROUNDS rounds, so the load of other jobs on this shared machine falls on all of them. Throughput in proofs per
@@ -23,7 +24,6 @@ import { proveModel } from '../src/prove/prove.js'
 import { setupModel } from '../src/prove/setup.js'
 import { processJob } from '../src/serve/job.js'
 import { loadModels } from '../src/serve/models.js'
-import { createProverService } from '../src/serve/service.js'
 import { shutdown } from '../src/shutdown.js'
 import { machineRecord } from './machine.js'
 
@@ -143,9 +143,16 @@ function overHttp(name: string, url: string, stop: () => Promise<void>): Mode {
   }
 }
 
+/** `veriml serve DIR` (API and worker in one process), as a user runs it. */
 async function embedded(): Promise<Mode> {
-  const service = await createProverService({ models: [dir], port: 0 })
-  return overHttp('embedded service (1 process)', service.url, () => service.close())
+  const { child, url } = await serveProcess([dir])
+  return overHttp('embedded service (1 process)', url, () => stop(child))
+}
+
+/** `veriml serve ARGS…` in a process of its own (the load generator stays alone in this one). */
+async function serveProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = await start(process.execPath, [BIN, 'serve', ...args, '--port', '0'], /veriml serve: http:\S+/)
+  return { child, url: /veriml serve: (http:\S+)/.exec(output.get(child) ?? '')![1] }
 }
 
 async function freePort(): Promise<number> {
@@ -156,6 +163,8 @@ async function freePort(): Promise<number> {
   return port
 }
 
+const output = new Map<ChildProcess, string>()
+
 /** Spawns and waits until the child prints a line matching `ready`. */
 function start(cmd: string, args: string[], ready: RegExp): Promise<ChildProcess> {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -163,6 +172,7 @@ function start(cmd: string, args: string[], ready: RegExp): Promise<ChildProcess
     let out = ''
     child.stdout?.on('data', (d) => {
       out += d
+      output.set(child, out)
       if (ready.test(out)) resolve(child)
     })
     child.once('exit', (code) => reject(new Error(`${cmd} exited with ${code}: ${out}`)))
@@ -187,15 +197,15 @@ async function redisWorkers(workers: number): Promise<Mode> {
     /Ready to accept connections/,
   )
   const url = `redis://127.0.0.1:${port}`
-  const service = await createProverService({ models: [dir], port: 0, redisUrl: url })
+  const api = await serveProcess([dir, '--redis', url])
   const children = await Promise.all(
     Array.from({ length: workers }, () =>
       start(process.execPath, [BIN, 'worker', dir, '--redis', url], /veriml worker:/),
     ),
   )
-  return overHttp(`redis, ${workers} worker process${workers === 1 ? '' : 'es'}`, service.url, async () => {
+  return overHttp(`redis, ${workers} worker process${workers === 1 ? '' : 'es'}`, api.url, async () => {
     for (const c of children) await stop(c)
-    await service.close()
+    await stop(api.child)
     await stop(redis)
   })
 }
