@@ -34,6 +34,7 @@ describe('the command tree', () => {
       'op watch',
       'op status',
       'op finalize',
+      'op settle',
       'op withdraw',
       'op demo',
       'result',
