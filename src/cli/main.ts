@@ -12,6 +12,8 @@ import { compile, inspect, quantize } from './verbs/model.js'
 import { op } from './verbs/op.js'
 import { calldata, exportVerifierVerb, prove, run, verify } from './verbs/proof.js'
 import { setup } from './verbs/setup.js'
+// web (issue 19): prove in the browser.
+import { bundle, web } from './verbs/web.js'
 
 /** The command tree: groups down to leaf verbs, each leaf with its own usage, flags and help. */
 export const COMMAND_TREE: Group = {
@@ -30,6 +32,9 @@ export const COMMAND_TREE: Group = {
     'export-verifier': exportVerifierVerb,
     op,
     demo,
+    // web (issue 19): the proving page, served or bundled.
+    web,
+    bundle,
   },
 }
 

@@ -1,0 +1,314 @@
+/**
+ * The proving page: draw (or pick) a digit, see the reference executor's prediction at once,
+ * prove in a Web Worker, verify here, and optionally record the proof on chain. The model's
+ * URL and the chain settings come from config.json (written by `veriml web` / `veriml bundle`).
+ */
+import {
+  type BrowserModel,
+  type BrowserVerifyReturnType,
+  loadModel,
+  recordOnChain,
+  runModel,
+  verifyProof,
+} from '../src/browser/index.js'
+import type { PageConfig, ProveStep, WorkerMessage } from './protocol.js'
+
+const SIDE = 28
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
+
+/** What the last prove produced: read by the tests and shown in the page. */
+export interface PageResult {
+  proof: unknown
+  publicSignals: string[]
+  /** The digit the page showed when Prove was pressed (the reference executor's). */
+  predicted: number
+  /** The digit decoded from the proof's public signals (null: hashed outputs). */
+  proven: number | null
+  valid: boolean
+  witnessMs: number
+  proveMs: number
+  totalMs: number
+  threads: number
+  hardwareConcurrency: number
+}
+declare global {
+  interface Window {
+    verimlResult?: PageResult
+    verimlError?: string
+  }
+}
+
+const pad = $<HTMLCanvasElement>('pad')
+const ctx = pad.getContext('2d', { willReadFrequently: true })!
+const small = Object.assign(document.createElement('canvas'), { width: SIDE, height: SIDE })
+const smallCtx = small.getContext('2d', { willReadFrequently: true })!
+let pixels = new Array<number>(SIDE * SIDE).fill(0)
+let model: BrowserModel
+let config: PageConfig
+let predicted = -1
+
+function showError(message: string): void {
+  window.verimlError = message
+  $('error').textContent = message
+  for (const li of $('steps').querySelectorAll('li.active')) li.classList.remove('active')
+  ;($('prove') as HTMLButtonElement).disabled = false
+}
+
+const argmax = (v: readonly number[]) => v.indexOf(Math.max(...v))
+
+/** The reference executor on the current pixels: the prediction, at once, in this thread. */
+function predict(): void {
+  const run = runModel({ model, input: { input_data: [pixels] } })
+  const scores = run.probabilities?.[0] ?? softmax(run.real[0])
+  predicted = argmax(run.real[0])
+  const el = $('prediction')
+  el.textContent = String(predicted)
+  el.dataset.digit = String(predicted)
+  $('bars').replaceChildren(
+    ...scores.flatMap((p, d) => {
+      const label = Object.assign(document.createElement('span'), { textContent: String(d) })
+      const bar = document.createElement('div')
+      bar.className = 'bar'
+      bar.style.width = `${Math.max(1, Math.round(p * 100))}%`
+      return [label, bar]
+    }),
+  )
+}
+
+function softmax(v: readonly number[]): number[] {
+  const m = Math.max(...v)
+  const e = v.map((x) => Math.exp(x - m))
+  const s = e.reduce((a, b) => a + b, 0)
+  return e.map((x) => x / s)
+}
+
+/** The 280×280 drawing averaged down to 28×28 intensities in 0..1 (the MNIST form). */
+function pixelsFromPad(): number[] {
+  smallCtx.imageSmoothingEnabled = true
+  smallCtx.imageSmoothingQuality = 'high'
+  smallCtx.clearRect(0, 0, SIDE, SIDE)
+  smallCtx.drawImage(pad, 0, 0, SIDE, SIDE)
+  const data = smallCtx.getImageData(0, 0, SIDE, SIDE).data
+  return Array.from({ length: SIDE * SIDE }, (_, i) => Math.round((data[4 * i] / 255) * 1000) / 1000)
+}
+
+function paintPixels(values: readonly number[]): void {
+  const image = smallCtx.createImageData(SIDE, SIDE)
+  values.forEach((v, i) => {
+    const g = Math.round(v * 255)
+    image.data.set([g, g, g, 255], 4 * i)
+  })
+  smallCtx.putImageData(image, 0, 0)
+  ctx.imageSmoothingEnabled = false
+  ctx.drawImage(small, 0, 0, pad.width, pad.height)
+}
+
+function clearPad(): void {
+  ctx.fillStyle = '#000'
+  ctx.fillRect(0, 0, pad.width, pad.height)
+  pixels = pixelsFromPad()
+  predict()
+}
+
+function setupDrawing(): void {
+  let last: { x: number; y: number } | null = null
+  let pending = false
+  const at = (e: PointerEvent) => {
+    const r = pad.getBoundingClientRect()
+    return { x: ((e.clientX - r.left) * pad.width) / r.width, y: ((e.clientY - r.top) * pad.height) / r.height }
+  }
+  const stroke = (to: { x: number; y: number }) => {
+    ctx.strokeStyle = '#fff'
+    ctx.lineWidth = 22
+    ctx.lineCap = 'round'
+    ctx.lineJoin = 'round'
+    ctx.beginPath()
+    ctx.moveTo((last ?? to).x, (last ?? to).y)
+    ctx.lineTo(to.x, to.y)
+    ctx.stroke()
+    last = to
+    // One prediction per frame while drawing: the executor is fast, the pointer faster.
+    if (pending) return
+    pending = true
+    requestAnimationFrame(() => {
+      pending = false
+      pixels = pixelsFromPad()
+      predict()
+    })
+  }
+  pad.addEventListener('pointerdown', (e) => {
+    pad.setPointerCapture(e.pointerId)
+    last = null
+    ;($('digits') as HTMLSelectElement).value = ''
+    stroke(at(e))
+  })
+  pad.addEventListener('pointermove', (e) => {
+    if (last) stroke(at(e))
+  })
+  const end = () => {
+    last = null
+    pixels = pixelsFromPad()
+    predict()
+  }
+  pad.addEventListener('pointerup', end)
+  pad.addEventListener('pointercancel', end)
+  $('clear').addEventListener('click', clearPad)
+}
+
+async function setupDigits(): Promise<void> {
+  const select = $<HTMLSelectElement>('digits')
+  const inputSize = model.ir.inputs[0]?.shape.reduce((a, b) => a * b, 1)
+  if (inputSize !== SIDE * SIDE) {
+    select.hidden = true
+    return
+  }
+  const { digits } = (await (await fetch('digits.json')).json()) as { digits: { label: number; pixels: number[] }[] }
+  for (const [i, d] of digits.entries()) select.append(new Option(`held-out digit (label ${d.label})`, String(i)))
+  select.addEventListener('change', () => {
+    const d = digits[Number(select.value)]
+    if (!d) return
+    // The digit's own pixels are the input (not the canvas's rendering of them).
+    pixels = d.pixels
+    paintPixels(pixels)
+    predict()
+  })
+}
+
+function describePrivacy(): void {
+  const { input, output } = model.manifest.layout.visibility
+  const el = $('privacy')
+  const inputLine =
+    input === 'public'
+      ? 'This build makes the input PUBLIC: the proof’s public signals contain your drawing, so it leaves this device with the proof.'
+      : input === 'hashed'
+        ? 'Your drawing never leaves this device: the proof carries only its Poseidon hash.'
+        : 'Your drawing never leaves this device: the proof reveals nothing about it.'
+  el.classList.toggle('public', input === 'public')
+  el.innerHTML = `<strong>What leaves this device:</strong> the proof and its ${model.manifest.layout.count} public signals only (${output === 'public' ? 'the model’s output' : 'a hash of the output'}${input === 'hashed' ? ', the input’s hash' : input === 'public' ? ', the input' : ''}${model.manifest.layout.weights ? ', the weight commitment' : ''}). ${inputLine} The witness and the proof are computed here, in a Web Worker; nothing is sent anywhere unless you record the proof on chain.`
+}
+
+function setStep(step: ProveStep | 'verifying' | 'done'): void {
+  const order = ['loading', 'witness', 'proving', 'verifying']
+  const at = step === 'done' ? order.length : order.indexOf(step)
+  for (const li of $('steps').querySelectorAll('li')) {
+    const i = order.indexOf(li.dataset.step ?? '')
+    li.className = i < at ? 'done' : i === at ? 'active' : ''
+  }
+}
+
+function prove(): void {
+  const button = $<HTMLButtonElement>('prove')
+  button.disabled = true
+  window.verimlResult = undefined
+  window.verimlError = undefined
+  $('error').textContent = ''
+  $('result').textContent = ''
+  $('chain').textContent = ''
+  const shown = predicted
+  const started = performance.now()
+  const timer = setInterval(() => {
+    $('elapsed').textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`
+  }, 100)
+  const worker = new Worker('./worker.js', { type: 'module' })
+  const finish = () => {
+    clearInterval(timer)
+    worker.terminate()
+    $('elapsed').textContent = `${((performance.now() - started) / 1000).toFixed(2)} s`
+  }
+  // A worker that fails to load or throws outside a message (a broken bundle, out of memory) is reported, not waited on.
+  worker.onerror = (e) => {
+    e.preventDefault()
+    finish()
+    showError(`The prover (Web Worker) failed: ${e.message || 'it could not be started'}`)
+  }
+  worker.onmessageerror = () => {
+    finish()
+    showError('The prover (Web Worker) sent a message that could not be read.')
+  }
+  worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+    const m = event.data
+    if (m.type === 'step') setStep(m.step)
+    else if (m.type === 'error') {
+      finish()
+      showError(m.message)
+    } else {
+      setStep('verifying')
+      verifyProof({ model, proof: m.proof, publicSignals: m.publicSignals })
+        .then((v) => {
+          finish()
+          setStep('done')
+          showResult(m, v, shown, performance.now() - started)
+          button.disabled = false
+        })
+        .catch((error: unknown) => {
+          finish()
+          showError(error instanceof Error ? error.message : String(error))
+        })
+    }
+  }
+  worker.postMessage({ type: 'prove', model: config.model, input: { input_data: [pixels] } })
+}
+
+function showResult(
+  m: Extract<WorkerMessage, { type: 'proved' }>,
+  v: BrowserVerifyReturnType,
+  shown: number,
+  totalMs: number,
+): void {
+  const proven = v.outputs ? argmax(v.outputs[0].map(Number)) : null
+  window.verimlResult = {
+    proof: m.proof,
+    publicSignals: m.publicSignals,
+    predicted: shown,
+    proven,
+    valid: v.valid,
+    witnessMs: m.witnessMs,
+    proveMs: m.proveMs,
+    totalMs,
+    threads: m.threads,
+    hardwareConcurrency: m.hardwareConcurrency,
+  }
+  const el = $('result')
+  el.dataset.valid = String(v.valid)
+  el.innerHTML = `<div class="${v.valid ? 'ok' : ''}">${v.valid ? 'Proof VALID' : 'Proof INVALID'}${proven === null ? '' : `: the model outputs ${proven}`}</div>
+    <div>witness ${m.witnessMs.toFixed(0)} ms, proving ${m.proveMs.toFixed(0)} ms (${m.threads} thread${m.threads === 1 ? '' : 's'}), verify ${v.verifyMs.toFixed(0)} ms</div>
+    <div class="mono">public signals: ${m.publicSignals.join(', ')}</div>`
+  if (config.chain && v.valid) {
+    const chain = config.chain
+    const send = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Record on chain' })
+    send.addEventListener('click', () => {
+      send.disabled = true
+      $('chain').append(' sending…')
+      recordOnChain({
+        rpc: new URL(chain.rpc, location.href).href,
+        registry: chain.registry,
+        modelId: chain.modelId,
+        proof: m.proof,
+        publicSignals: m.publicSignals,
+      })
+        .then((r) => {
+          $('chain').innerHTML =
+            `<div class="ok">Recorded by the registry</div><div class="mono">tx ${r.txHash}</div><div>gas ${r.gasUsed} (block ${r.blockNumber}, from ${r.from})</div>`
+        })
+        .catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)))
+    })
+    $('chain').replaceChildren(send)
+  }
+}
+
+async function start(): Promise<void> {
+  config = (await (await fetch('config.json')).json()) as PageConfig
+  model = await loadModel(config.model)
+  const m = model.manifest
+  $('model-line').textContent =
+    `${m.modelName}: ${m.constraintCount.toLocaleString()} constraints, model id ${m.modelId.slice(0, 10)}…${m.setup?.insecure ? ' (INSECURE dev setup)' : ''}`
+  describePrivacy()
+  setupDrawing()
+  clearPad()
+  await setupDigits()
+  $('prove').addEventListener('click', prove)
+  ;($('prove') as HTMLButtonElement).disabled = false
+  document.body.dataset.ready = 'true'
+}
+
+start().catch((error: unknown) => showError(error instanceof Error ? error.message : String(error)))

@@ -1,0 +1,28 @@
+/** Messages between the page (main.ts) and the proving worker (worker.ts). */
+import type { Groth16Proof } from '../src/browser/index.js'
+
+export type { PageConfig } from '../src/browser/page.js'
+
+export type ProveStep = 'loading' | 'witness' | 'proving'
+
+export interface ProveRequest {
+  type: 'prove'
+  /** The build folder's URL. */
+  model: string
+  /** EZKL input JSON. */
+  input: { input_data: number[][] }
+}
+
+export type WorkerMessage =
+  | { type: 'step'; step: ProveStep }
+  | {
+      type: 'proved'
+      proof: Groth16Proof
+      publicSignals: string[]
+      witnessMs: number
+      proveMs: number
+      /** What snarkjs's curve ran on: its thread count (1: single-threaded) and the browser's cores. */
+      threads: number
+      hardwareConcurrency: number
+    }
+  | { type: 'error'; message: string }
