@@ -196,6 +196,20 @@ function setStep(step: ProveStep | 'verifying' | 'done'): void {
   }
 }
 
+/**
+ * The prover worker, kept between proves: the model's artifacts (checked once), the witness
+ * generator and snarkjs's curve stay loaded, so a second proof pays for proving only.
+ */
+let prover: Worker | null = null
+const proverWorker = (): Worker => {
+  prover ??= new Worker('./worker.js', { type: 'module' })
+  return prover
+}
+function stopWorker(): void {
+  prover?.terminate()
+  prover = null
+}
+
 function prove(): void {
   const button = $<HTMLButtonElement>('prove')
   button.disabled = true
@@ -209,27 +223,28 @@ function prove(): void {
   const timer = setInterval(() => {
     $('elapsed').textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`
   }, 100)
-  const worker = new Worker('./worker.js', { type: 'module' })
-  const finish = () => {
+  const worker = proverWorker()
+  const finish = (failed = false) => {
     clearInterval(timer)
-    worker.terminate()
+    // A failed worker is not reused: the next Prove starts a fresh one.
+    if (failed) stopWorker()
     $('elapsed').textContent = `${((performance.now() - started) / 1000).toFixed(2)} s`
   }
   // A worker that fails to load or throws outside a message (a broken bundle, out of memory) is reported, not waited on.
   worker.onerror = (e) => {
     e.preventDefault()
-    finish()
+    finish(true)
     showError(`The prover (Web Worker) failed: ${e.message || 'it could not be started'}`)
   }
   worker.onmessageerror = () => {
-    finish()
+    finish(true)
     showError('The prover (Web Worker) sent a message that could not be read.')
   }
   worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
     const m = event.data
     if (m.type === 'step') setStep(m.step)
     else if (m.type === 'error') {
-      finish()
+      finish(true)
       showError(m.message)
     } else {
       setStep('verifying')

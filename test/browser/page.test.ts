@@ -18,6 +18,8 @@ import { decodeOutputs } from '../../src/circuit/public.js'
 import type { ZkModel } from '../../src/model.js'
 import { compileModel } from '../../src/prove/compile.js'
 import { setupModel } from '../../src/prove/setup.js'
+import { startAnvil } from '../../src/chain/anvil.js'
+import { deployBuild } from '../../src/chain/model.js'
 import { shutdown } from '../../src/shutdown.js'
 import { systemBinary } from '../helpers/system.js'
 import type { PageResult } from '../../web/main.js'
@@ -148,5 +150,37 @@ describe.skipIf(!chromiumPath)('the proving page in Chromium', () => {
     expect(await page.locator('#error').textContent()).toContain('The prover (Web Worker) failed')
     expect(await result(page)).toBeUndefined()
     await page.close()
+  })
+
+  it('records the proof on a local node through the registry, signed by the node (no key in the page)', async () => {
+    const node = await startAnvil()
+    const deploymentPath = model.paths.deployment
+    await deployBuild({ model, rpcUrl: node.rpcUrl, privateKey: node.accounts[0].privateKey, deploymentPath })
+    const site = (await buildSite(model.dir, { rpc: { url: node.rpcUrl, proxied: true } })).site
+    const chained = await startWebServer({ site, port: 0, rpcUrl: node.rpcUrl })
+    const page = await browser.context.newPage()
+    try {
+      await page.goto(chained.url)
+      await page.waitForSelector('body[data-ready="true"]')
+      await page.selectOption('#digits', '3')
+      await page.click('#prove')
+      await page.waitForFunction(() => window.verimlResult || window.verimlError, null, { timeout: 60_000 })
+      await page.click('#chain button')
+      await page.waitForFunction(() => document.querySelector('#chain .ok') || window.verimlError, null, {
+        timeout: 60_000,
+      })
+      expect(await page.evaluate(() => window.verimlError)).toBeUndefined()
+      const text = (await page.locator('#chain').textContent())!
+      const txHash = /tx (0x[0-9a-f]{64})/.exec(text)![1]
+      const receipt = (await node.provider.getTransactionReceipt(txHash))!
+      expect(receipt.status).toBe(1)
+      expect(receipt.from).toBe(node.accounts[0].address)
+      expect(text).toContain(`gas ${receipt.gasUsed}`)
+    } finally {
+      await page.close()
+      await chained.close()
+      await node.stop()
+      await rm(deploymentPath, { force: true })
+    }
   })
 })
