@@ -2,9 +2,9 @@
  * In-browser proving against Node (issue 19), same machine, same run, same input: the MNIST
  * MLP (hashed input, dev setup) served by `veriml web`'s server, proven RUNS times in headless
  * Chromium (Debian's chromium through playwright-core) by pressing Prove on a held-out digit,
- * and RUNS times in Node with proveModel. The first proof of each side pays for loading (the
- * curve's threads, the witness generator); the medians are over the others (warm), the first
- * is reported beside them.
+ * and RUNS times in Node with proveModel, interleaved. The first proof of each side pays for
+ * loading (the curve's threads, the witness generator); the medians are over the others
+ * (warm), the first is reported beside them.
  *
  *   node --import tsx bench/browser.ts [--runs=4] [--screenshot]   # --screenshot: docs/browser-page.png
  *
@@ -67,7 +67,6 @@ async function main(): Promise<void> {
     }
     const input = { input_data: [digits[DIGIT].pixels] }
 
-    // Browser first, then Node: each side alone on the machine while it proves.
     await buildBrowser()
     const server = await startWebServer({ site: (await buildSite(dir)).site, port: 0 })
     const userDataDir = await mkdtemp(join(tmpdir(), 'veriml-chromium-'))
@@ -87,11 +86,13 @@ async function main(): Promise<void> {
       ],
     })
     const browser: PageResult[] = []
+    const node: Sample[] = []
     try {
       const page = await context.newPage()
       await page.goto(server.url)
       await page.waitForSelector('body[data-ready="true"]')
       await page.selectOption('#digits', String(DIGIT))
+      // Interleaved (browser, Node, browser, …): the machine is shared, so both sides see the same load.
       for (let i = 0; i < runs; i++) {
         await page.evaluate(() => {
           window.verimlResult = undefined
@@ -103,21 +104,18 @@ async function main(): Promise<void> {
         const r = (await page.evaluate(() => window.verimlResult))!
         if (!r.valid) throw new Error('the page produced an invalid proof')
         browser.push(r)
-        console.log(`browser ${i + 1}/${runs}: witness ${r.witnessMs.toFixed(0)} ms, prove ${r.proveMs.toFixed(0)} ms`)
+        const t = performance.now()
+        const p = await proveModel({ model, input, outDir: join(work, `proof-${i}`) })
+        node.push({ witnessMs: p.witnessMs, proveMs: p.proveMs, totalMs: performance.now() - t })
+        console.log(
+          `run ${i + 1}/${runs}: browser witness ${r.witnessMs.toFixed(0)} ms, prove ${r.proveMs.toFixed(0)} ms; node witness ${p.witnessMs.toFixed(0)} ms, prove ${p.proveMs.toFixed(0)} ms`,
+        )
       }
       if (screenshot) await page.screenshot({ path: join(ROOT, 'docs', 'browser-page.png') })
     } finally {
       await context.close()
       await rm(userDataDir, { recursive: true, force: true })
       await server.close()
-    }
-
-    const node: Sample[] = []
-    for (let i = 0; i < runs; i++) {
-      const t = performance.now()
-      const p = await proveModel({ model, input, outDir: join(work, `proof-${i}`) })
-      node.push({ witnessMs: p.witnessMs, proveMs: p.proveMs, totalMs: performance.now() - t })
-      console.log(`node ${i + 1}/${runs}: witness ${p.witnessMs.toFixed(0)} ms, prove ${p.proveMs.toFixed(0)} ms`)
     }
     await report({
       model: c.manifest,
@@ -158,8 +156,8 @@ async function report(p: {
 \`node --import tsx bench/browser.ts --runs=${p.browser.length}\` (veriml ${VERIML_VERSION}). Same machine, same run,
 same input (held-out digit ${DIGIT} of web/digits.json), hashed input, dev setup. Browser: headless Chromium
 ${p.chromiumVersion} (Debian's package) driven by playwright-core; the page's Prove button, the proof made in its Web
-Worker (snarkjs ${packageVersion('snarkjs')} browser build). Node ${machine.node}: \`proveModel\` in one process. The first proof of each
-side loads the curve's threads and the witness generator; medians are over the ${p.browser.length - 1} proofs after it.
+Worker (snarkjs ${packageVersion('snarkjs')} browser build). Node ${machine.node}: \`proveModel\` in the bench's process,
+each Node proof right after a browser one (interleaved: the machine is shared). The first proof of each side loads the curve's threads and the witness generator; medians are over the ${p.browser.length - 1} proofs after it.
 
 | where | first prove (ms) | median prove (ms) | median witness (ms) | median click → verified / proveModel (ms) |
 |---|---:|---:|---:|---:|

@@ -57,8 +57,20 @@ function showError(message: string): void {
 const argmax = (v: readonly number[]) => v.indexOf(Math.max(...v))
 
 /** The reference executor on the current pixels: the prediction, at once, in this thread. */
+/** The model's input: the canvas's pixels (a 28×28 model), else the JSON typed in the page. */
+let currentInput = (): unknown => ({ input_data: [pixels] })
+
 function predict(): void {
-  const run = runModel({ model, input: { input_data: [pixels] } })
+  let run: ReturnType<typeof runModel>
+  try {
+    run = runModel({ model, input: currentInput() })
+  } catch (error) {
+    // A half-typed or wrong-shaped input: said where the prediction goes, Prove stays possible once it parses.
+    $('prediction').textContent = '?'
+    $('prediction').dataset.digit = ''
+    $('bars').textContent = error instanceof Error ? error.message.split('\n')[0] : String(error)
+    return
+  }
   const scores = run.probabilities?.[0] ?? softmax(run.real[0])
   predicted = argmax(run.real[0])
   const el = $('prediction')
@@ -155,13 +167,25 @@ function setupDrawing(): void {
   $('clear').addEventListener('click', clearPad)
 }
 
+/** A model that does not take one 28×28 image gets a JSON box instead of the canvas. */
+function setupJsonInput(): void {
+  pad.hidden = true
+  $('pad-controls').hidden = true
+  $('input-box').hidden = false
+  const box = $<HTMLTextAreaElement>('input-json')
+  box.value = JSON.stringify({
+    input_data: model.ir.inputs.map((i) => new Array(i.shape.reduce((a, b) => a * b, 1)).fill(0)),
+  })
+  currentInput = () => JSON.parse(box.value)
+  box.addEventListener('input', predict)
+  predict()
+}
+
+const takesImage = () =>
+  model.ir.inputs.length === 1 && model.ir.inputs[0].shape.reduce((a, b) => a * b, 1) === SIDE * SIDE
+
 async function setupDigits(): Promise<void> {
   const select = $<HTMLSelectElement>('digits')
-  const inputSize = model.ir.inputs[0]?.shape.reduce((a, b) => a * b, 1)
-  if (inputSize !== SIDE * SIDE) {
-    select.hidden = true
-    return
-  }
   const { digits } = (await (await fetch('digits.json')).json()) as { digits: { label: number; pixels: number[] }[] }
   for (const [i, d] of digits.entries()) select.append(new Option(`held-out digit (label ${d.label})`, String(i)))
   select.addEventListener('change', () => {
@@ -261,7 +285,15 @@ function prove(): void {
         })
     }
   }
-  worker.postMessage({ type: 'prove', model: config.model, input: { input_data: [pixels] } })
+  let input: unknown
+  try {
+    input = currentInput()
+  } catch (error) {
+    finish()
+    showError(`The input is not valid JSON: ${error instanceof Error ? error.message : String(error)}`)
+    return
+  }
+  worker.postMessage({ type: 'prove', model: config.model, input })
 }
 
 function showResult(
@@ -318,9 +350,11 @@ async function start(): Promise<void> {
   $('model-line').textContent =
     `${m.modelName}: ${m.constraintCount.toLocaleString()} constraints, model id ${m.modelId.slice(0, 10)}…${m.setup?.insecure ? ' (INSECURE dev setup)' : ''}`
   describePrivacy()
-  setupDrawing()
-  clearPad()
-  await setupDigits()
+  if (takesImage()) {
+    setupDrawing()
+    clearPad()
+    await setupDigits()
+  } else setupJsonInput()
   $('prove').addEventListener('click', prove)
   ;($('prove') as HTMLButtonElement).disabled = false
   document.body.dataset.ready = 'true'

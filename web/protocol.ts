@@ -9,8 +9,8 @@ export interface ProveRequest {
   type: 'prove'
   /** The build folder's URL. */
   model: string
-  /** EZKL input JSON. */
-  input: { input_data: number[][] }
+  /** Input JSON (EZKL or named form), as the Node API takes it. */
+  input: unknown
 }
 
 export type WorkerMessage =
