@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath,
       headless: true,
-      viewport: { width: 1000, height: 760 },
+      viewport: { width: 1160, height: 640 },
       args: [
         '--headless',
         '--no-sandbox',
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
           `run ${i + 1}/${runs}: browser witness ${r.witnessMs.toFixed(0)} ms, prove ${r.proveMs.toFixed(0)} ms; node witness ${p.witnessMs.toFixed(0)} ms, prove ${p.proveMs.toFixed(0)} ms`,
         )
       }
-      if (screenshot) await page.screenshot({ path: join(ROOT, 'docs', 'browser-page.png') })
+      if (screenshot) await page.screenshot({ path: join(ROOT, 'docs', 'browser-page.png'), fullPage: true })
     } finally {
       await context.close()
       await rm(userDataDir, { recursive: true, force: true })
