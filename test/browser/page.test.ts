@@ -40,9 +40,7 @@ const ARGS = [
   '--disable-sync',
 ]
 
-export async function launchChromium(
-  executablePath: string,
-): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+async function launchChromium(executablePath: string): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'veriml-chromium-'))
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath, args: ARGS, headless: true })
   return {
