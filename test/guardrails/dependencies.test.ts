@@ -119,6 +119,8 @@ const RULES: Rules = {
       { name: 'inspect', files: ['src/inspect.ts'] },
       // web (issue 19): the veriml/browser entry (nothing Node-only; scripts/build-browser.mjs checks).
       { name: 'browser', files: ['src/browser/'] },
+      // web (issue 19): the Node side of the page: the site `veriml web` serves and `veriml bundle` writes.
+      { name: 'site', files: ['src/site/'] },
       { name: 'cli', files: ['src/cli/'] },
       { name: 'util', files: ['src/util/'] },
       { name: 'base', files: ['src/errors.ts', 'src/shutdown.ts', 'src/types/'] },
@@ -140,6 +142,7 @@ const RULES: Rules = {
       inspect: ['onnx', 'ir', 'quantize', 'circuit', 'prove', 'util', 'onchain'],
       // web (issue 19): the browser entry loads, runs, proves and records with the pure stages, prove's pure parts and chain's encoder.
       browser: ['ir', 'quantize', 'circuit', 'prove', 'chain', 'util'],
+      site: ['circuit', 'prove', 'chain', 'browser', 'util'],
       // Entry points (src/index.ts, src/optimistic/index.ts): everything but the CLI.
       api: [
         'onnx',
@@ -169,8 +172,9 @@ const RULES: Rules = {
         'inspect',
         'api',
         'util',
-        // web (issue 19): `veriml web` and `veriml bundle` serve the browser entry's artifact list.
+        // web (issue 19): `veriml web` and `veriml bundle` over src/site.
         'browser',
+        'site',
       ],
     },
   },

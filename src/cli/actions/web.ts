@@ -1,92 +1,12 @@
 /**
- * `veriml web DIR`: serves the proving page and the build's artifacts on 127.0.0.1 (node:http,
- * GET only, nothing outside the site's file list). `veriml bundle DIR --out site/`: the same
- * site as a static folder any web server can host, written whole or not at all.
+ * `veriml web DIR` and `veriml bundle DIR --out SITE`: flags and printing over src/site (the
+ * site, its server, its static copy).
  */
-import { randomBytes } from 'node:crypto'
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http'
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
-import { sha256 } from '../../prove/manifest.js'
-import { fileError } from '../../util/external.js'
-import { VERIML_VERSION } from '../../util/versions.js'
+import { buildSite } from '../../site/site.js'
+import { startWebServer, writeSite } from '../../site/server.js'
 import { type Flags, intFlag, requiredString, stringFlag, urlFlag } from '../flags.js'
-import { UsageError, table } from '../format.js'
+import { table } from '../format.js'
 import { type Verb, positional } from '../verb.js'
-import { type Site, buildSite, mimeType, siteBytes } from './web-site.js'
-
-export interface WebServer {
-  url: string
-  close(): Promise<void>
-}
-
-export interface StartWebServerParameters {
-  site: Site
-  port?: number
-  host?: string
-  /** JSON-RPC endpoint proxied at /rpc (same origin: the page needs no CORS from the node). */
-  rpcUrl?: string
-}
-
-/** Serves `site` until closed; port 0 picks a free one. */
-export async function startWebServer(p: StartWebServerParameters): Promise<WebServer> {
-  const server = createServer((req, res) => {
-    handle(p, req, res).catch((error: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' })
-      res.end(error instanceof Error ? error.message : String(error))
-    })
-  })
-  const host = p.host ?? '127.0.0.1'
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail)
-    server.listen(p.port ?? 5173, host, () => ok())
-  })
-  const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : p.port
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
-    close: () =>
-      new Promise<void>((ok) => {
-        server.closeAllConnections()
-        server.close(() => ok())
-      }),
-  }
-}
-
-async function handle(p: StartWebServerParameters, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+/, '') || 'index.html'
-  if (path === 'rpc' && p.rpcUrl && req.method === 'POST') return proxyRpc(p.rpcUrl, req, res)
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { Allow: 'GET, HEAD' }).end()
-    return
-  }
-  // Only the site's own files: no path is ever joined onto a folder, so `..` reaches nothing.
-  const file = p.site.get(path)
-  if (!file) {
-    res.writeHead(404, { 'Content-Type': 'text/plain' }).end(`not found: /${path}`)
-    return
-  }
-  const bytes = await siteBytes(file)
-  res.writeHead(200, {
-    'Content-Type': mimeType(path),
-    'Content-Length': bytes.byteLength,
-    // A rebuilt model must not be mixed with cached artifacts of the old one (the page would refuse them).
-    'Cache-Control': 'no-cache',
-  })
-  res.end(req.method === 'HEAD' ? undefined : bytes)
-}
-
-async function proxyRpc(rpcUrl: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = []
-  for await (const c of req) chunks.push(c as Buffer)
-  const upstream = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: Buffer.concat(chunks),
-  })
-  res.writeHead(upstream.status, { 'Content-Type': 'application/json' })
-  res.end(Buffer.from(await upstream.arrayBuffer()))
-}
 
 export async function web(args: string[], flags: Flags, verb: Verb): Promise<number> {
   const [dir] = positional(args, 1, verb.usage)
@@ -117,48 +37,6 @@ export async function web(args: string[], flags: Flags, verb: Verb): Promise<num
   })
   await server.close()
   return 0
-}
-
-export interface BundleSiteReturnType {
-  outDir: string
-  files: Record<string, string>
-}
-
-/**
- * Writes `site` to `outDir` through a staging folder beside it, renamed into place, with
- * site-manifest.json (every file's sha256). An existing `outDir` is replaced only when it is
- * a previous bundle (it has site-manifest.json) or empty; anything else is refused.
- */
-export async function writeSite(site: Site, outDir: string, modelId: string): Promise<BundleSiteReturnType> {
-  const target = resolve(outDir)
-  const existing = await stat(target).catch(() => null)
-  if (existing) {
-    const entries = existing.isDirectory() ? await readdir(target) : null
-    if (!entries || (entries.length > 0 && !entries.includes('site-manifest.json')))
-      throw new UsageError({
-        problem: `--out ${outDir} is ${entries ? 'a folder that is not a veriml bundle' : 'a file'}`,
-        details: ['Give a new or empty folder, or a previous `veriml bundle` output to replace.'],
-      })
-  }
-  const staging = join(dirname(target), `.${basename(target)}.staging-${randomBytes(4).toString('hex')}`)
-  try {
-    const files: Record<string, string> = {}
-    for (const [path, file] of site) {
-      const bytes = await siteBytes(file)
-      const to = join(staging, ...path.split('/'))
-      await mkdir(dirname(to), { recursive: true })
-      await writeFile(to, bytes)
-      files[path] = sha256(bytes)
-    }
-    const manifest = { generator: `veriml ${VERIML_VERSION}`, modelId, files }
-    await writeFile(join(staging, 'site-manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-    if (existing) await rm(target, { recursive: true, force: true })
-    await rename(staging, target)
-    return { outDir: target, files }
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true })
-    throw fileError(error, outDir, '--out')
-  }
 }
 
 export async function bundle(args: string[], flags: Flags, verb: Verb): Promise<number> {

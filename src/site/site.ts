@@ -8,16 +8,16 @@
 import { readFile, readdir, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ARTIFACT_FILES, POSEIDON_FILE } from '../../browser/model.js'
-import { loadDeployment } from '../../chain/deploy.js'
-import { hashesAnything } from '../../circuit/direct/hash.js'
-import { type ZkModel, loadModel } from '../../model.js'
-import { type ArtifactName, checkArtifacts } from '../../prove/build-folder.js'
-import { MissingArtifactError } from '../../prove/errors.js'
-import type { PageConfig } from '../../browser/page.js'
+import { ARTIFACT_FILES, POSEIDON_FILE } from '../browser/model.js'
+import { loadDeployment } from '../chain/deploy.js'
+import { hashesAnything } from '../circuit/direct/hash.js'
+import { type ZkModel, loadModel } from '../model.js'
+import { type ArtifactName, checkArtifacts } from '../prove/build-folder.js'
+import { MissingArtifactError } from '../prove/errors.js'
+import type { PageConfig } from '../browser/page.js'
 
-/** The package root: dist/cli/actions/ or src/cli/actions/ up three. */
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+/** The package root: dist/site/ or src/site/ up two. */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** The built page (scripts/build-browser.mjs). */
 export const PAGE_DIR = join(ROOT, 'dist', 'web')
 const PAGE_FILES = ['index.html', 'main.js', 'worker.js', 'digits.json']
