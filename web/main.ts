@@ -234,6 +234,35 @@ function stopWorker(): void {
   prover = null
 }
 
+/**
+ * Starts the worker and has it fetch and check every artifact as soon as the page is up:
+ * once that is done, proving works offline. A failure (a tampered key, a broken worker) is
+ * shown at once; the next Prove starts a fresh worker and tries again.
+ */
+function warmUp(): void {
+  const worker = proverWorker()
+  const failed = (message: string) => {
+    stopWorker()
+    showError(message)
+  }
+  worker.onerror = (e) => {
+    e.preventDefault()
+    failed(`The prover (Web Worker) failed: ${e.message || 'it could not be started'}`)
+  }
+  worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+    if (event.data.type === 'error') failed(event.data.message)
+    else if (event.data.type === 'loaded')
+      // The page verifies with its own copy of the verification key: fetched (and checked) now too.
+      model.verificationKey().then(
+        () => {
+          document.body.dataset.keys = 'loaded'
+        },
+        (error: unknown) => showError(error instanceof Error ? error.message : String(error)),
+      )
+  }
+  worker.postMessage({ type: 'load', model: config.model })
+}
+
 function prove(): void {
   const button = $<HTMLButtonElement>('prove')
   button.disabled = true
@@ -266,6 +295,7 @@ function prove(): void {
   }
   worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
     const m = event.data
+    if (m.type === 'loaded') return
     if (m.type === 'step') setStep(m.step)
     else if (m.type === 'error') {
       finish(true)
@@ -356,6 +386,7 @@ async function start(): Promise<void> {
     await setupDigits()
   } else setupJsonInput()
   $('prove').addEventListener('click', prove)
+  warmUp()
   ;($('prove') as HTMLButtonElement).disabled = false
   document.body.dataset.ready = 'true'
 }

@@ -5,6 +5,14 @@ export type { PageConfig } from '../src/browser/page.js'
 
 export type ProveStep = 'loading' | 'witness' | 'proving'
 
+/** Fetch and check every artifact now (right after the page loads), so a later Prove needs no network. */
+export interface LoadRequest {
+  type: 'load'
+  model: string
+}
+
+export type WorkerRequest = LoadRequest | ProveRequest
+
 export interface ProveRequest {
   type: 'prove'
   /** The build folder's URL. */
@@ -15,6 +23,7 @@ export interface ProveRequest {
 
 export type WorkerMessage =
   | { type: 'step'; step: ProveStep }
+  | { type: 'loaded' }
   | {
       type: 'proved'
       proof: Groth16Proof

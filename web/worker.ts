@@ -4,33 +4,45 @@
  * proof and public signals leave this worker; the input arrived from the page and stays here.
  */
 import { type BrowserModel, loadModel, proveModel } from '../src/browser/index.js'
-import type { ProveRequest, ProveStep, WorkerMessage } from './protocol.js'
+import type { ProveRequest, ProveStep, WorkerMessage, WorkerRequest } from './protocol.js'
 
 interface WorkerScope {
   postMessage(message: WorkerMessage): void
-  onmessage: ((event: MessageEvent<ProveRequest>) => void) | null
+  onmessage: ((event: MessageEvent<WorkerRequest>) => void) | null
 }
 const scope = self as unknown as WorkerScope
 const models = new Map<string, Promise<BrowserModel>>()
 
 scope.onmessage = (event) => {
-  prove(event.data).catch((error: unknown) => {
+  const request = event.data
+  const work =
+    request.type === 'load' ? loaded(request.model).then(() => scope.postMessage({ type: 'loaded' })) : prove(request)
+  work.catch((error: unknown) => {
     scope.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) })
   })
+}
+
+/**
+ * The model with its key and witness generator fetched and checked, once per worker: a
+ * tampered key is refused before any work, and once loaded nothing more is fetched.
+ */
+async function loaded(url: string): Promise<BrowserModel> {
+  let loading = models.get(url)
+  if (!loading) {
+    loading = loadModel(url).then(async (model) => {
+      await Promise.all([model.zkey(), model.witness()])
+      return model
+    })
+    models.set(url, loading)
+    loading.catch(() => models.delete(url))
+  }
+  return loading
 }
 
 async function prove(request: ProveRequest): Promise<void> {
   const step = (s: ProveStep) => scope.postMessage({ type: 'step', step: s })
   step('loading')
-  let loading = models.get(request.model)
-  if (!loading) {
-    loading = loadModel(request.model)
-    models.set(request.model, loading)
-    loading.catch(() => models.delete(request.model))
-  }
-  const model = await loading
-  // Fetched (and checked) before the witness, so a tampered key is refused before any work.
-  await Promise.all([model.zkey(), model.witness()])
+  const model = await loaded(request.model)
   const result = await proveModel({
     model,
     input: request.input,

@@ -90,15 +90,19 @@ describe.skipIf(!chromiumPath)('the proving page in Chromium', () => {
     if (work) await rm(work, { recursive: true, force: true })
   })
 
-  it('proves a drawn digit in the worker; the proof verifies in Node and decodes to the digit shown', async () => {
+  it('proves a drawn digit in the worker, offline once loaded; the proof verifies in Node and decodes to the digit shown', async () => {
     const page = await browser.context.newPage()
     await page.goto(server.url)
     await page.waitForSelector('body[data-ready="true"]')
     expect(await page.locator('#privacy').textContent()).toContain('never leaves this device')
     await drawStroke(page)
     const shown = Number(await page.locator('#prediction').getAttribute('data-digit'))
+    // Once the worker has fetched and checked the artifacts, proving needs no network.
+    await page.waitForSelector('body[data-keys="loaded"]', { timeout: 60_000 })
+    await browser.context.setOffline(true)
     await page.click('#prove')
     await page.waitForFunction(() => window.verimlResult || window.verimlError, null, { timeout: 60_000 })
+    await browser.context.setOffline(false)
     expect(await page.evaluate(() => window.verimlError)).toBeUndefined()
     const r = (await result(page))!
     expect(r.valid).toBe(true)
