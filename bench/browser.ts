@@ -85,33 +85,43 @@ async function main(): Promise<void> {
         '--disable-sync',
       ],
     })
-    const browser: PageResult[] = []
+    // Two pages, two proving workers: snarkjs's threads (`?threads=all`) and one thread (`?threads=1`).
+    const modes = ['all', '1'] as const
+    const browser: Record<(typeof modes)[number], PageResult[]> = { all: [], '1': [] }
     const node: Sample[] = []
     try {
-      const page = await context.newPage()
-      await page.goto(server.url)
-      await page.waitForSelector('body[data-ready="true"]')
-      await page.selectOption('#digits', String(DIGIT))
-      // Interleaved (browser, Node, browser, …): the machine is shared, so both sides see the same load.
+      const pages = await Promise.all(
+        modes.map(async (mode) => {
+          const page = await context.newPage()
+          await page.goto(`${server.url}?threads=${mode}`)
+          await page.waitForSelector('body[data-keys="loaded"]', { timeout: 300_000 })
+          await page.selectOption('#digits', String(DIGIT))
+          return page
+        }),
+      )
+      // Interleaved (threads, one thread, Node, …): the machine is shared, so every side sees the same load.
       for (let i = 0; i < runs; i++) {
-        await page.evaluate(() => {
-          window.verimlResult = undefined
-        })
-        await page.click('#prove')
-        await page.waitForFunction(() => window.verimlResult || window.verimlError, null, { timeout: 300_000 })
-        const error = await page.evaluate(() => window.verimlError)
-        if (error) throw new Error(`the page failed: ${error}`)
-        const r = (await page.evaluate(() => window.verimlResult))!
-        if (!r.valid) throw new Error('the page produced an invalid proof')
-        browser.push(r)
+        const line: string[] = []
+        for (const [k, mode] of modes.entries()) {
+          const page = pages[k]
+          await page.evaluate(() => {
+            window.verimlResult = undefined
+          })
+          await page.click('#prove')
+          await page.waitForFunction(() => window.verimlResult || window.verimlError, null, { timeout: 300_000 })
+          const error = await page.evaluate(() => window.verimlError)
+          if (error) throw new Error(`the page failed: ${error}`)
+          const r = (await page.evaluate(() => window.verimlResult))!
+          if (!r.valid) throw new Error('the page produced an invalid proof')
+          browser[mode].push(r)
+          line.push(`browser (${r.threads} thread${r.threads > 1 ? 's' : ''}) prove ${r.proveMs.toFixed(0)} ms`)
+        }
         const t = performance.now()
         const p = await proveModel({ model, input, outDir: join(work, `proof-${i}`) })
         node.push({ witnessMs: p.witnessMs, proveMs: p.proveMs, totalMs: performance.now() - t })
-        console.log(
-          `run ${i + 1}/${runs}: browser witness ${r.witnessMs.toFixed(0)} ms, prove ${r.proveMs.toFixed(0)} ms; node witness ${p.witnessMs.toFixed(0)} ms, prove ${p.proveMs.toFixed(0)} ms`,
-        )
+        console.log(`run ${i + 1}/${runs}: ${line.join(', ')}; node prove ${p.proveMs.toFixed(0)} ms`)
       }
-      if (screenshot) await page.screenshot({ path: join(ROOT, 'docs', 'browser-page.png'), fullPage: true })
+      if (screenshot) await pages[1].screenshot({ path: join(ROOT, 'docs', 'browser-page.png'), fullPage: true })
     } finally {
       await context.close()
       await rm(userDataDir, { recursive: true, force: true })
@@ -139,7 +149,7 @@ async function chromiumVersion(executablePath: string): Promise<string> {
 
 async function report(p: {
   model: { modelName: string; constraintCount: number }
-  browser: PageResult[]
+  browser: { all: PageResult[]; '1': PageResult[] }
   node: Sample[]
   loadAtStart: number[]
   chromiumVersion: string
@@ -148,26 +158,29 @@ async function report(p: {
   const warm = <T>(v: T[]) => v.slice(1)
   const row = (name: string, s: Sample[]) =>
     `| ${name} | ${s[0].proveMs.toFixed(0)} | ${median(warm(s).map((x) => x.proveMs)).toFixed(0)} | ${median(warm(s).map((x) => x.witnessMs)).toFixed(0)} | ${median(warm(s).map((x) => x.totalMs)).toFixed(0)} |`
-  const b = p.browser[0]
+  const b = p.browser.all[0]
   const machine = machineRecord(p.loadAtStart)
-  const ratio = median(warm(p.browser).map((x) => x.proveMs)) / median(warm(p.node).map((x) => x.proveMs))
+  const nodeMs = median(warm(p.node).map((x) => x.proveMs))
+  const ratio = (s: Sample[]) => (median(warm(s).map((x) => x.proveMs)) / nodeMs).toFixed(2)
   const md = `# In-browser proving: ${p.model.modelName} (${p.model.constraintCount.toLocaleString('en')} constraints), ${date}
 
-\`node --import tsx bench/browser.ts --runs=${p.browser.length}\` (veriml ${VERIML_VERSION}). Same machine, same run,
+\`node --import tsx bench/browser.ts --runs=${p.node.length}\` (veriml ${VERIML_VERSION}). Same machine, same run,
 same input (held-out digit ${DIGIT} of web/digits.json), hashed input, dev setup. Browser: headless Chromium
 ${p.chromiumVersion} (Debian's package) driven by playwright-core; the page's Prove button, the proof made in its Web
 Worker (snarkjs ${packageVersion('snarkjs')} browser build). Node ${machine.node}: \`proveModel\` in the bench's process,
-each Node proof right after a browser one (interleaved: the machine is shared). The first proof of each side loads the curve's threads and the witness generator; medians are over the ${p.browser.length - 1} proofs after it.
+each Node proof right after a browser one (interleaved: the machine is shared). The first proof of each side loads the curve's threads and the witness generator; medians are over the ${p.node.length - 1} proofs after it.
 
 | where | first prove (ms) | median prove (ms) | median witness (ms) | median click → verified / proveModel (ms) |
 |---|---:|---:|---:|---:|
-${row('Chromium (Web Worker)', p.browser)}
-${row('Node', p.node)}
+${row(`Chromium, snarkjs with ${b.threads} threads (\`?threads=all\`)`, p.browser.all)}
+${row('Chromium, one thread (`?threads=1`)', p.browser['1'])}
+${row('Node (snarkjs threads)', p.node)}
 
-Browser / Node, median prove: **${ratio.toFixed(2)}×**.
+Browser / Node, median prove: **${ratio(p.browser.all)}×** with snarkjs's threads, **${ratio(p.browser['1'])}×** on one thread.
 
-Threads in the browser: \`navigator.hardwareConcurrency\` = ${b.hardwareConcurrency}; snarkjs's curve ran
-${b.threads > 1 ? `**${b.threads} threads** (ffjavascript's Web Workers, started from the proving Worker)` : '**one thread**'}.
+Threads in the browser: \`navigator.hardwareConcurrency\` = ${b.hardwareConcurrency}. With its threads, snarkjs's curve ran
+${b.threads} ffjavascript Web Workers started from the proving Worker; the page's default on 2 cores or fewer is one
+thread (\`?threads=all\` or \`?threads=1\` in the URL choose).
 Machine: ${machine.cpus} × ${machine.cpu}, load average ${machine.loadAverage1m.start.toFixed(1)} at the start, ${machine.loadAverage1m.end.toFixed(1)} at the end
 (other jobs share it: 2 cores, load 2 = saturated).
 
@@ -179,7 +192,7 @@ Browser click → verified includes the page's own verification (snarkjs in the 
     date,
     machine,
     chromium: p.chromiumVersion,
-    browser: p.browser.map(({ proof: _, ...r }) => r),
+    browser: Object.fromEntries(Object.entries(p.browser).map(([k, v]) => [k, v.map(({ proof: _, ...r }) => r)])),
     node: p.node,
   })
   console.log(md)

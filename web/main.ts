@@ -221,6 +221,16 @@ function setStep(step: ProveStep | 'verifying' | 'done'): void {
 }
 
 /**
+ * Whether snarkjs proves on the worker's thread alone: `?threads=1` or `?threads=all` in the
+ * URL; by default one thread on 2 cores or fewer, where its Web Workers only add copying
+ * (measured in bench/results/browser-*.md), all of them otherwise.
+ */
+function singleThread(): boolean {
+  const asked = new URLSearchParams(location.search).get('threads')
+  return asked === '1' || (asked !== 'all' && navigator.hardwareConcurrency <= 2)
+}
+
+/**
  * The prover worker, kept between proves: the model's artifacts (checked once), the witness
  * generator and snarkjs's curve stay loaded, so a second proof pays for proving only.
  */
@@ -323,7 +333,7 @@ function prove(): void {
     showError(`The input is not valid JSON: ${error instanceof Error ? error.message : String(error)}`)
     return
   }
-  worker.postMessage({ type: 'prove', model: config.model, input })
+  worker.postMessage({ type: 'prove', model: config.model, input, singleThread: singleThread() })
 }
 
 function showResult(

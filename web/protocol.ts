@@ -19,6 +19,8 @@ export interface ProveRequest {
   model: string
   /** Input JSON (EZKL or named form), as the Node API takes it. */
   input: unknown
+  /** snarkjs on the proving worker's thread alone (see proveModel's singleThread). */
+  singleThread: boolean
 }
 
 export type WorkerMessage =

@@ -46,6 +46,7 @@ async function prove(request: ProveRequest): Promise<void> {
   const result = await proveModel({
     model,
     input: request.input,
+    singleThread: request.singleThread,
     progress: {
       step: (label, run) => {
         step(label === 'witness' ? 'witness' : 'proving')

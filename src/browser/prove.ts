@@ -17,6 +17,11 @@ import type { BrowserModel } from './model.js'
 
 export type { Groth16Proof } from 'snarkjs'
 
+/** groth16.prove with its fourth parameter (options), which src/types/vendor.d.ts does not declare. */
+const proveWith = snarkjs.groth16.prove as (
+  ...a: [...Parameters<typeof snarkjs.groth16.prove>, { singleThread: boolean }]
+) => ReturnType<typeof snarkjs.groth16.prove>
+
 /** Reference executor: the definition of the model's output (quantise, execute, dequantise). */
 export function runModel(p: { model: BrowserModel; input: unknown }): RunModelReturnType & { manifest: Manifest } {
   const { ir, manifest } = p.model
@@ -43,6 +48,13 @@ export async function proveModel(p: {
   model: BrowserModel
   input: unknown
   progress?: Progress
+  /**
+   * snarkjs's curve on this thread alone instead of navigator.hardwareConcurrency Web Workers.
+   * Taken when the curve is first built in this realm (snarkjs keeps it). On 2 cores, one
+   * thread proved faster in Chromium (bench/results/browser-*.md): the renderer, this worker
+   * and the curve's workers share the cores, and each MSM chunk is copied to a worker.
+   */
+  singleThread?: boolean
 }): Promise<BrowserProveReturnType> {
   const progress = p.progress ?? silentProgress
   const run = runModel(p)
@@ -55,7 +67,9 @@ export async function proveModel(p: {
   t = performance.now()
   const { proof, publicSignals } = await progress
     .step(`proving (${manifest.constraintCount} constraints)`, () =>
-      snarkjs.groth16.prove({ type: 'mem', data: zkey }, { type: 'mem', data: wtns }),
+      proveWith({ type: 'mem', data: zkey }, { type: 'mem', data: wtns }, undefined, {
+        singleThread: !!p.singleThread,
+      }),
     )
     .catch((cause: unknown) => {
       throw new ToolError({
