@@ -13,6 +13,8 @@ import { op } from './verbs/op.js'
 import { calldata, exportVerifierVerb, prove, run, verify } from './verbs/proof.js'
 import { setup } from './verbs/setup.js'
 import { result } from './verbs/result.js'
+// web (issue 19): prove in the browser.
+import { bundle, web } from './verbs/web.js'
 
 /** The command tree: groups down to leaf verbs, each leaf with its own usage, flags and help. */
 export const COMMAND_TREE: Group = {
@@ -33,6 +35,9 @@ export const COMMAND_TREE: Group = {
     // issue 17 (hub): the one result record of a statement
     result,
     demo,
+    // web (issue 19): the proving page, served or bundled.
+    web,
+    bundle,
   },
 }
 

@@ -39,6 +39,9 @@ describe('the command tree', () => {
       'op demo',
       'result',
       'demo',
+      // web (issue 19)
+      'web',
+      'bundle',
     ])
     for (const l of LEAVES) expect(l.verb.usage.startsWith(`veriml ${name(l.path)}`), name(l.path)).toBe(true)
   })

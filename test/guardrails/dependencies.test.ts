@@ -117,6 +117,10 @@ const RULES: Rules = {
       // onchain (issue 17): tiny models executed wholly on chain.
       { name: 'onchain', files: ['src/onchain/'] },
       { name: 'inspect', files: ['src/inspect.ts'] },
+      // web (issue 19): the veriml/browser entry (nothing Node-only; scripts/build-browser.mjs checks).
+      { name: 'browser', files: ['src/browser/'] },
+      // web (issue 19): the Node side of the page: the site `veriml web` serves and `veriml bundle` writes.
+      { name: 'site', files: ['src/site/'] },
       { name: 'cli', files: ['src/cli/'] },
       { name: 'util', files: ['src/util/'] },
       { name: 'base', files: ['src/errors.ts', 'src/shutdown.ts', 'src/types/'] },
@@ -136,6 +140,9 @@ const RULES: Rules = {
       // onchain (issue 17): its program is IR; it deploys with src/chain's compiler.
       onchain: ['ir', 'chain', 'util'],
       inspect: ['onnx', 'ir', 'quantize', 'circuit', 'prove', 'util', 'onchain'],
+      // web (issue 19): the browser entry loads, runs, proves and records with the pure stages, prove's pure parts and chain's encoder.
+      browser: ['ir', 'quantize', 'circuit', 'prove', 'chain', 'util'],
+      site: ['circuit', 'prove', 'chain', 'browser', 'util'],
       // Entry points (src/index.ts, src/optimistic/index.ts): everything but the CLI.
       api: [
         'onnx',
@@ -165,6 +172,9 @@ const RULES: Rules = {
         'inspect',
         'api',
         'util',
+        // web (issue 19): `veriml web` and `veriml bundle` over src/site.
+        'browser',
+        'site',
       ],
     },
   },
