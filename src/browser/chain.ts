@@ -38,8 +38,12 @@ export interface RecordOnChainReturnType {
 
 export async function recordOnChain(p: RecordOnChainParameters): Promise<RecordOnChainReturnType> {
   const signer = await signerOf(p.rpc)
-  const args = calldata(p.proof, p.publicSignals, p.modelId)
   const registry = new Contract(p.registry, verimlRegistryAbi, signer)
+  // The statement id needs the model's input signal count (its input part), as registered.
+  const { inputSignalCount } = (await registry.getFunction('model').staticCall(p.modelId)) as {
+    inputSignalCount: bigint
+  }
+  const args = calldata(p.proof, p.publicSignals, p.modelId, Number(inputSignalCount))
   const tx = await registry.getFunction('verifyInference').send(p.modelId, args.a, args.b, args.c, args.pubSignals)
   const receipt = await tx.wait()
   if (receipt?.status !== 1)
@@ -48,7 +52,7 @@ export async function recordOnChain(p: RecordOnChainParameters): Promise<RecordO
     txHash: tx.hash,
     gasUsed: receipt.gasUsed,
     blockNumber: receipt.blockNumber,
-    inferenceId: args.inferenceId,
+    inferenceId: args.inferenceId!,
     from: await signer.getAddress(),
   }
 }
