@@ -55,6 +55,9 @@ const FAST = [
   'test/onnx/attention-mask-paths.test.ts',
   // misc16: Sqrt in a QDQ model, one table, against onnxruntime.
   'test/quantize/fixed-sqrt.test.ts',
+  // web (issue 19): the browser bundle's Node-only check (esbuild only) and the artifact checks (no browser).
+  'test/browser/bundle.test.ts',
+  'test/browser/integrity.test.ts',
   // serve (issue 18): the prover service's pure parts (API keys, job ids, metrics text).
   'test/serve/parts.test.ts',
 ]

@@ -13,6 +13,8 @@ import { op } from './verbs/op.js'
 import { calldata, exportVerifierVerb, prove, run, verify } from './verbs/proof.js'
 import { setup } from './verbs/setup.js'
 import { result } from './verbs/result.js'
+// web (issue 19): prove in the browser.
+import { bundle, web } from './verbs/web.js'
 // serve (issue 18): the prover service and its workers.
 import { serve, worker } from './verbs/serve.js'
 
@@ -35,6 +37,9 @@ export const COMMAND_TREE: Group = {
     // issue 17 (hub): the one result record of a statement
     result,
     demo,
+    // web (issue 19): the proving page, served or bundled.
+    web,
+    bundle,
     // serve (issue 18): proving as a service.
     serve,
     worker,

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { IrModel } from './types.js'
+import { SMALL, SMALL_DECIMALS } from './from-json.js'
+
+// irFromJson lives in from-json.ts (no node: import, so the browser entry can parse ir.json); re-exported here.
+export { irFromJson } from './from-json.js'
 
 /** The replacer that defines the canonical form: bigints as decimal strings, Int32Arrays as arrays. */
 const replacer = (_: string, v: unknown) => {
@@ -89,9 +93,6 @@ function writeInt32s(values: Int32Array, sink: (s: string) => void): void {
   sink(']')
 }
 
-const SMALL = 1 << 16
-const SMALL_DECIMALS = Array.from({ length: 2 * SMALL + 1 }, (_, i) => String(i - SMALL))
-
 /** `["v0","v1",…]`: decimal strings of small values (int8 weights…) come from a table instead of BigInt#toString. */
 function writeBigints(values: bigint[], sink: (s: string) => void): void {
   sink('["')
@@ -119,32 +120,6 @@ export function irToJson(model: IrModel): string {
   const parts: string[] = []
   writeCanonical(model, (s) => parts.push(s))
   return parts.join('')
-}
-
-const BIGINT_FIELDS = ['vals', 'bias', 'mul', 'zeroPoint', 'lo', 'hi', 'fill', 'offset', 'table'] as const
-const INT32_FIELDS = ['rowPtr', 'cols', 'index', 'left', 'right', 'num', 'den'] as const
-
-let smallByDecimal: Map<string, bigint> | undefined
-
-/** BigInt(x), with one shared bigint per small canonical decimal (int8 weights…): no allocation per weight. */
-function parseBigInt(x: string | number): bigint {
-  smallByDecimal ??= new Map(SMALL_DECIMALS.map((d, i) => [d, BigInt(i - SMALL)]))
-  return smallByDecimal.get(x as string) ?? BigInt(x)
-}
-
-export function irFromJson(text: string): IrModel {
-  const model = JSON.parse(text) as IrModel
-  const big = (v: unknown) => (v === null ? null : Array.isArray(v) ? v.map(parseBigInt) : BigInt(v as string))
-  for (const step of model.steps) {
-    const op = step.op as unknown as Record<string, unknown>
-    for (const f of BIGINT_FIELDS) if (f in op) op[f] = big(op[f])
-    for (const f of INT32_FIELDS) if (f in op) op[f] = Int32Array.from(op[f] as number[])
-  }
-  for (const i of model.inputs) {
-    i.lo = BigInt(i.lo)
-    i.hi = BigInt(i.hi)
-  }
-  return model
 }
 
 /** The model id: 0x-prefixed SHA-256 of the canonical IR (a bytes32 on chain), hashed as it is written, never held whole. */

@@ -7,13 +7,12 @@
  */
 import { readFile } from 'node:fs/promises'
 import { relative } from 'node:path'
-import { buildDirect, directWitness } from '../circuit/direct/build.js'
+import { buildDirect } from '../circuit/direct/build.js'
 import { loadPoseidonTables } from '../circuit/direct/gadgets/poseidon-constants.js'
 import { hashesAnything } from '../circuit/direct/hash.js'
 import { decodeWireMap, encodeWireMap } from '../circuit/direct/wires.js'
+import { directWitnessOf } from './direct-witness.js'
 import type { Visibility, WeightVisibility } from '../circuit/layout.js'
-import { wtnsBytes } from '../circuit/r1cs/write-wtns.js'
-import { analyzeBounds } from '../ir/bounds.js'
 import type { IrModel, TensorBounds, TensorId } from '../ir/types.js'
 import { FileError, fileError } from '../util/external.js'
 import { writeFileAtomic } from '../util/fs.js'
@@ -83,10 +82,9 @@ export async function directWitnessCalculator(p: DirectWitnessCalculatorParamete
   checkArtifactBytes(p.dir, p.manifest, 'wires', bytes)
   const map = decodeWireMap(bytes)
   if (typeof map === 'string') throw inconsistent(map)
-  const bounds = analyzeBounds(p.ir)
-  const visibility = p.manifest.layout.visibility
-  const weights = p.manifest.layout.weights ? 'hashed' : 'constant'
-  const poseidon = hashesAnything(visibility, weights) ? await loadPoseidonTables() : undefined
-  return async (inputs) =>
-    wtnsBytes(directWitness({ model: p.ir, bounds, visibility, weights, inputs, poseidon, ...map }))
+  const { visibility } = p.manifest.layout
+  const poseidon = hashesAnything(visibility, p.manifest.layout.weights ? 'hashed' : 'constant')
+    ? await loadPoseidonTables()
+    : undefined
+  return directWitnessOf({ manifest: p.manifest, ir: p.ir, map, poseidon })
 }

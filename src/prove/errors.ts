@@ -38,3 +38,13 @@ export class MissingArtifactError extends BaseError {
     this.hint = p.hint
   }
 }
+
+/** The circuit's witness disagrees with the reference executor: a compiler bug, never a user error. */
+export class WitnessMismatchError extends BaseError {
+  override name = 'WitnessMismatchError'
+  readonly problem: string
+  constructor(p: BaseErrorParameters & { problem: string }) {
+    super(p.problem, { details: p.details, cause: p.cause })
+    this.problem = p.problem
+  }
+}

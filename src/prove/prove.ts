@@ -2,7 +2,6 @@ import { rm, stat } from 'node:fs/promises'
 import { FileError, fileError } from '../util/external.js'
 import * as snarkjs from 'snarkjs'
 import { publicSignals } from '../circuit/public.js'
-import { BaseError, type BaseErrorParameters } from '../errors.js'
 import { execute } from '../ir/execute.js'
 import { sideSignalCount } from '../ir/packing.js'
 import type { IrModel } from '../ir/types.js'
@@ -10,22 +9,15 @@ import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
 import { outputProbabilities } from '../quantize/postprocess.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
-import { MissingArtifactError, ToolError } from './errors.js'
+import { MissingArtifactError, ToolError, WitnessMismatchError } from './errors.js'
 import { type ModelSource, resolveModel } from '../model.js'
 import type { BuildManifest, Manifest } from './manifest.js'
 import { proofPaths } from './paths.js'
 import type { SnarkjsGroth16Proof } from './proof.js'
 import { checkArtifacts } from './build-folder.js'
 
-/** The circuit's witness disagrees with the reference executor: a compiler bug, never a user error. */
-export class WitnessMismatchError extends BaseError {
-  override name = 'WitnessMismatchError'
-  readonly problem: string
-  constructor(p: BaseErrorParameters & { problem: string }) {
-    super(p.problem, { details: p.details, cause: p.cause })
-    this.problem = p.problem
-  }
-}
+// In errors.ts (no node: import) so the browser entry throws the same class; re-exported here.
+export { WitnessMismatchError } from './errors.js'
 
 export interface RunModelReturnType {
   ir: IrModel

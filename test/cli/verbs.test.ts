@@ -34,10 +34,14 @@ describe('the command tree', () => {
       'op watch',
       'op status',
       'op finalize',
+      'op settle',
       'op withdraw',
       'op demo',
       'result',
       'demo',
+      // web (issue 19)
+      'web',
+      'bundle',
       // serve (issue 18)
       'serve',
       'worker',

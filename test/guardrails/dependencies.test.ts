@@ -117,6 +117,10 @@ const RULES: Rules = {
       // onchain (issue 17): tiny models executed wholly on chain.
       { name: 'onchain', files: ['src/onchain/'] },
       { name: 'inspect', files: ['src/inspect.ts'] },
+      // web (issue 19): the veriml/browser entry (nothing Node-only; scripts/build-browser.mjs checks).
+      { name: 'browser', files: ['src/browser/'] },
+      // web (issue 19): the Node side of the page: the site `veriml web` serves and `veriml bundle` writes.
+      { name: 'site', files: ['src/site/'] },
       // serve (issue 18): the prover service, over the proving library and chain calldata.
       { name: 'serve', files: ['src/serve/'] },
       { name: 'cli', files: ['src/cli/'] },
@@ -138,6 +142,9 @@ const RULES: Rules = {
       // onchain (issue 17): its program is IR; it deploys with src/chain's compiler.
       onchain: ['ir', 'chain', 'util'],
       inspect: ['onnx', 'ir', 'quantize', 'circuit', 'prove', 'util', 'onchain'],
+      // web (issue 19): the browser entry loads, runs, proves and records with the pure stages, prove's pure parts and chain's encoder.
+      browser: ['ir', 'quantize', 'circuit', 'prove', 'chain', 'util'],
+      site: ['circuit', 'prove', 'chain', 'browser', 'util'],
       // serve (issue 18): validates inputs (quantize), proves (prove), encodes calldata (chain).
       serve: ['ir', 'quantize', 'prove', 'chain', 'util'],
       // Entry points (src/index.ts, src/optimistic/index.ts): everything but the CLI.
@@ -171,6 +178,9 @@ const RULES: Rules = {
         'inspect',
         'api',
         'util',
+        // web (issue 19): `veriml web` and `veriml bundle` over src/site.
+        'browser',
+        'site',
         // serve (issue 18)
         'serve',
       ],

@@ -9,7 +9,7 @@ import { installTarball, type PackReturnType, packTarball, run } from './install
 /**
  * What a user of the published package gets: `npm pack` of this checkout, installed into an empty
  * ESM project, used from plain Node 20 (no TypeScript loader) and from TypeScript. The subpath
- * exports are `veriml` and `veriml/optimistic`; `veriml/browser` comes later, with the browser entry.
+ * exports are `veriml`, `veriml/optimistic` and `veriml/browser` (web, issue 19: also its one-file bundle and the page).
  */
 let tmp: string
 let app: string
@@ -42,6 +42,13 @@ describe('the npm tarball', () => {
         'dist/optimistic/index.js',
         'dist/optimistic/index.d.ts',
         'dist/cli/main.js',
+        // web (issue 19): the browser entry, its one-file bundle, and the page `veriml web` serves.
+        'dist/browser/index.js',
+        'dist/browser/index.d.ts',
+        'dist/browser/veriml.esm.js',
+        'dist/web/index.html',
+        'dist/web/main.js',
+        'dist/web/worker.js',
         // Spawned by compile, located beside their importer (src/prove/circom.ts → dist/prove/circom.js).
         'dist/prove/circom-wasi.mjs',
         'dist/prove/wat2wasm.mjs',
@@ -66,15 +73,23 @@ describe('installed into a fresh project', () => {
     const script = [
       "const m = await import('veriml')",
       "const o = await import('veriml/optimistic')",
+      "const b = await import('veriml/browser')",
       "const internal = await import('veriml/dist/cli/main.js').then(() => 'resolved', (e) => e.code)",
-      "console.log(JSON.stringify({ keys: Object.keys(m), optimistic: typeof o.buildTrace, internal, url: import.meta.resolve('veriml') }))",
+      "console.log(JSON.stringify({ keys: Object.keys(m), optimistic: typeof o.buildTrace, browser: typeof b.loadModel, internal, url: import.meta.resolve('veriml') }))",
     ].join('\n')
     const r = await run(process.execPath, ['--input-type=module', '-e', script], app)
     expect(r.code, r.stderr).toBe(0)
-    const out = JSON.parse(r.stdout) as { keys: string[]; optimistic: string; internal: string; url: string }
+    const out = JSON.parse(r.stdout) as {
+      keys: string[]
+      optimistic: string
+      browser: string
+      internal: string
+      url: string
+    }
     expect(out.keys.sort()).toEqual(Object.keys(source).sort())
     expect(out.keys).toEqual(expect.arrayContaining(['proveModel', 'compileModel']))
     expect(out.optimistic).toBe('function')
+    expect(out.browser).toBe('function')
     expect(out.internal).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED')
     expect(out.url).toBe(`file://${join(app, 'node_modules', 'veriml', 'dist', 'index.js')}`)
   })

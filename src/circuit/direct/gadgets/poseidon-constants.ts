@@ -23,7 +23,9 @@ export interface PoseidonConstants {
   P: bigint[][]
 }
 
-type Raw = { C: string[][]; S: string[][]; M: string[][][]; P: string[][][] }
+/** circomlibjs's table as it ships (decimal strings); the browser entry passes it in (it cannot import by URL). */
+export type RawPoseidonConstants = { C: string[][]; S: string[][]; M: string[][][]; P: string[][][] }
+type Raw = RawPoseidonConstants
 
 /** The constants of every width, converted on first use. */
 export interface PoseidonTables {
@@ -37,12 +39,13 @@ export function loadPoseidonTables(): Promise<PoseidonTables> {
   loading ??= (async () => {
     const entry = import.meta.resolve('circomlibjs')
     const module = (await import(new URL('./src/poseidon_constants_opt.js', entry).href)) as { default: Raw }
-    return tablesOf(module.default)
+    return poseidonTablesOf(module.default)
   })()
   return loading
 }
 
-function tablesOf(raw: Raw): PoseidonTables {
+/** The tables over circomlibjs's raw constants, converted per width on first use. */
+export function poseidonTablesOf(raw: Raw): PoseidonTables {
   const byWidth = new Map<number, PoseidonConstants>()
   return {
     forInputs(nInputs) {
