@@ -34,7 +34,6 @@ const CLIENTS = Number(process.env.CLIENTS ?? 4)
 const WARMUP = 2
 /** Rounds the requests are split into, the modes taking turns (REQUESTS a multiple of ROUNDS). */
 const ROUNDS = Number(process.env.ROUNDS ?? 4)
-const POLL_MS = 25
 const loadAtStart = loadavg()
 
 const tmp = await mkdtemp(join(tmpdir(), 'veriml-bench-serve-'))
@@ -115,10 +114,12 @@ async function request(url: string): Promise<number> {
   const { id } = (await r.json()) as { id: string }
   if (r.status !== 202) throw new Error(`submit: ${r.status}`)
   for (;;) {
-    const v = (await (await fetch(`${url}/v1/jobs/${id}`)).json()) as { status: { state: string; error?: string } }
+    // A long poll: answered when the job ends (or after 30 s, then asked again).
+    const v = (await (await fetch(`${url}/v1/jobs/${id}?wait=30`)).json()) as {
+      status: { state: string; error?: string }
+    }
     if (v.status.state === 'done') return performance.now() - t
     if (v.status.state === 'failed') throw new Error(`job failed: ${v.status.error}`)
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }
 }
 
@@ -247,7 +248,7 @@ const machine = machineRecord(loadAtStart)
 const report = `# Prover service under load (${new Date().toISOString().slice(0, 10)})
 
 MNIST MLP (${model.manifest.constraintCount} constraints, dev setup), ${REQUESTS} requests of distinct inputs,
-${CLIENTS} concurrent clients (each submits, polls every ${POLL_MS} ms until done, then submits the next),
+${CLIENTS} concurrent clients (each submits, then long-polls \`GET /v1/jobs/ID?wait=30\` until done, then submits the next),
 ${WARMUP} warm-up requests per mode not counted; the modes take turns in ${ROUNDS} rounds of ${REQUESTS / ROUNDS} requests
 (the machine is shared: its load drifts, and each mode sees its share of it). Bare rows: one proof after another in one process, no HTTP, no queue;
 overhead = bare worker function's throughput / the mode's − 1.

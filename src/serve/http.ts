@@ -2,7 +2,8 @@
  * The HTTP API on node:http (five routes and a JSON body need no framework):
  *   POST /v1/models/:id/proofs[?onchain=true]   body: the input JSON, as `veriml prove --input`
  *                                reads it → 202 {id, status} (200 when the job already existed)
- *   GET  /v1/jobs/:id            → queued | proving {progress} | done {result} | failed {error}
+ *   GET  /v1/jobs/:id[?wait=S]   → queued | proving {progress} | done {result} | failed {error}
+ *                                (wait: answered when the job ends, or after S seconds)
  *   GET  /v1/models, GET /health, GET /metrics (Prometheus text)
  * The body is the input itself (EZKL `{"input_data": …}` or named form), so `curl -d
  * @input.json` works; it is not wrapped, since a model input may be called anything.
@@ -29,7 +30,12 @@ export interface ApiOptions {
   maxBodyBytes: number
   /** Configured with --rpc: `?onchain=true` sends the proof to the model's registry. */
   onchain?: OnchainSubmitter
+  /** Resolves when job `id` ends or after `ms` (`GET /v1/jobs/:id?wait=S`: a long poll). */
+  waitFor(id: string, ms: number): Promise<void>
 }
+
+/** The longest `?wait=` honoured, in seconds. */
+export const MAX_WAIT_SECONDS = 60
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -93,7 +99,15 @@ async function route(o: ApiOptions, req: IncomingMessage): Promise<Reply> {
   const job = /^\/v1\/jobs\/([0-9a-f]{64})$/.exec(path)
   if (job) {
     allow(method, 'GET')
-    const view = await o.queue.get(job[1])
+    let view = await o.queue.get(job[1])
+    const wait = waitSeconds(url)
+    // A long poll: one request per job instead of one every few ms (each costs the prover CPU).
+    // Woken by the job's end; rechecked each second all the same, in case it ended just before the wait began.
+    const deadline = Date.now() + wait * 1000
+    while ((view?.status.state === 'queued' || view?.status.state === 'proving') && Date.now() < deadline) {
+      await o.waitFor(job[1], Math.min(1000, deadline - Date.now()))
+      view = await o.queue.get(job[1])
+    }
     if (!view)
       throw new RequestError({
         status: 404,
@@ -103,6 +117,16 @@ async function route(o: ApiOptions, req: IncomingMessage): Promise<Reply> {
     return { status: 200, body: withOnchain(o, view) }
   }
   throw new RequestError({ status: 404, problem: `no route ${method} ${path}` })
+}
+
+/** `?wait=S`: hold the answer until the job ends, at most S seconds (MAX_WAIT_SECONDS). */
+function waitSeconds(url: URL): number {
+  const v = url.searchParams.get('wait')
+  if (v === null) return 0
+  const s = Number(v)
+  if (v.trim() === '' || !Number.isFinite(s) || s < 0)
+    throw new RequestError({ status: 400, problem: `wait must be a number of seconds; got ${JSON.stringify(v)}` })
+  return Math.min(s, MAX_WAIT_SECONDS)
 }
 
 /** `?onchain=true` (or 1); the body stays the input file as is. */

@@ -53,6 +53,7 @@ export async function createProverService(o: ProverServiceOptions): Promise<Prov
       ? createMemoryQueue({ ...settings, pool, concurrency, retryAfter })
       : createRedisQueue({ ...settings, url: o.redisUrl, retryAfter })
   queue.onFinished((e) => metrics.finished(e.ok, e.proveMs))
+  const waitFor = jobWaiters(queue)
   const host = o.host ?? '127.0.0.1'
   let server: Server
   try {
@@ -62,6 +63,7 @@ export async function createProverService(o: ProverServiceOptions): Promise<Prov
       metrics,
       authorize: apiKeyCheck(o.apiKeys ?? []),
       maxBodyBytes: o.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      waitFor,
       onchain: o.onchain && (await createOnchainSubmitter(o.onchain, pool, queue)),
     })
     server = await listen(handler, o.port ?? 8080, host)
@@ -84,6 +86,27 @@ export async function createProverService(o: ProverServiceOptions): Promise<Prov
       await queue.close()
     },
   }
+}
+
+/** Long polls: who waits for which job, woken by the queue's end-of-job events (or their timeout). */
+function jobWaiters(queue: ProofQueue): (id: string, ms: number) => Promise<void> {
+  const waiters = new Map<string, Set<() => void>>()
+  queue.onFinished((e) => {
+    for (const wake of waiters.get(e.id) ?? []) wake()
+  })
+  return (id, ms) =>
+    new Promise<void>((resolve) => {
+      const set = waiters.get(id) ?? new Set()
+      waiters.set(id, set)
+      const wake = () => {
+        clearTimeout(timer)
+        set.delete(wake)
+        if (set.size === 0) waiters.delete(id)
+        resolve()
+      }
+      const timer = setTimeout(wake, ms)
+      set.add(wake)
+    })
 }
 
 async function listen(handler: RequestListener, port: number, host: string): Promise<Server> {

@@ -24,9 +24,12 @@ describe('prover service, embedded queue', () => {
     const r = await post(service.url, 'tiny', TINY_INPUT, auth)
     expect(r.status).toBe(202)
     expect(r.headers.get('location')).toBe(`/v1/jobs/${r.json.id}`)
-    const done = await waitJob(service.url, r.json.id, { headers: auth })
+    // One long poll answers when the job ends.
+    const polled = await fetch(`${service.url}/v1/jobs/${r.json.id}?wait=30`, { headers: auth })
+    const done = (await polled.json()) as Awaited<ReturnType<typeof waitJob>>
     expect(done.status.state).toBe('done')
     expect(await verifiesWithSnarkjs(dir, done)).toBe(true)
+    expect((await fetch(`${service.url}/v1/jobs/${r.json.id}?wait=soon`, { headers: auth })).status).toBe(400)
     if (done.status.state !== 'done') return
     const { output, calldata, public: signals } = done.status.result
     expect(output.output_data[0]).toHaveLength(4)
