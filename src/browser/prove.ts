@@ -5,13 +5,11 @@
  */
 import * as snarkjs from 'snarkjs'
 import { decodeOutputs } from '../circuit/public.js'
-import { execute } from '../ir/execute.js'
 import type { Manifest } from '../prove/manifest.js'
 import type { ProveModelReturnType, RunModelReturnType } from '../prove/prove.js'
 import { ToolError } from '../prove/errors.js'
 import { WitnessMismatchError } from '../prove/errors.js'
-import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
-import { outputProbabilities } from '../quantize/postprocess.js'
+import { runQuantized } from '../quantize/run.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import type { BrowserModel } from './model.js'
 
@@ -25,12 +23,7 @@ const proveWith = snarkjs.groth16.prove as (
 /** Reference executor: the definition of the model's output (quantise, execute, dequantise). */
 export function runModel(p: { model: BrowserModel; input: unknown }): RunModelReturnType & { manifest: Manifest } {
   const { ir, manifest } = p.model
-  const sample = parseInputs(p.input, ir.inputs)[0]
-  const inputs = quantizeInputs(ir.inputs, sample)
-  const outputs = execute(ir, inputs).outputs
-  const real = outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))
-  const probabilities = outputProbabilities(ir.outputs, real)
-  return { ir, manifest, inputs, outputs, real, ...(probabilities ? { probabilities } : {}) }
+  return { ir, manifest, ...runQuantized(ir, p.input) }
 }
 
 export interface BrowserProveReturnType extends Omit<ProveModelReturnType, 'publicSignals'> {

@@ -2,11 +2,9 @@ import { rm, stat } from 'node:fs/promises'
 import { FileError, fileError } from '../util/external.js'
 import * as snarkjs from 'snarkjs'
 import { publicSignals } from '../circuit/public.js'
-import { execute } from '../ir/execute.js'
 import { sideSignalCount } from '../ir/packing.js'
 import type { IrModel } from '../ir/types.js'
-import { dequantize, parseInputs, quantizeInputs } from '../quantize/input.js'
-import { outputProbabilities } from '../quantize/postprocess.js'
+import { runQuantized } from '../quantize/run.js'
 import { writeJsonAtomic } from '../util/fs.js'
 import { type Progress, silentProgress } from '../util/progress.js'
 import { MissingArtifactError, ToolError, WitnessMismatchError } from './errors.js'
@@ -46,12 +44,7 @@ export interface RunModelParameters {
 export async function runModel(p: RunModelParameters): Promise<RunModelReturnType> {
   // Loading checks that the IR is the one compiled with this build (an interrupted recompile, an edit).
   const { ir, manifest } = await resolveModel(p.model)
-  const sample = parseInputs(p.input, ir.inputs)[0]
-  const inputs = quantizeInputs(ir.inputs, sample)
-  const outputs = execute(ir, inputs).outputs
-  const real = outputs.map((o, k) => dequantize(o, ir.outputs[k].quant))
-  const probabilities = outputProbabilities(ir.outputs, real)
-  return { ir, manifest, inputs, outputs, real, ...(probabilities ? { probabilities } : {}) }
+  return { ir, manifest, ...runQuantized(ir, p.input) }
 }
 
 export interface ProveModelParameters {
