@@ -15,6 +15,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { launchChromium } from '../models/chromium.js'
 import { buildBrowser } from '../scripts/build-browser.mjs'
 import { startWebServer } from '../src/site/server.js'
 import { buildSite } from '../src/site/site.js'
@@ -69,22 +70,8 @@ async function main(): Promise<void> {
 
     await buildBrowser()
     const server = await startWebServer({ site: (await buildSite(dir)).site, port: 0 })
-    const userDataDir = await mkdtemp(join(tmpdir(), 'veriml-chromium-'))
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath,
-      headless: true,
-      viewport: { width: 1160, height: 640 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    const launched = await launchChromium(executablePath, { viewport: { width: 1160, height: 640 } })
+    const { context } = launched
     // Two pages, two proving workers: snarkjs's threads (`?threads=all`) and one thread (`?threads=1`).
     const modes = ['all', '1'] as const
     const browser: Record<(typeof modes)[number], PageResult[]> = { all: [], '1': [] }
@@ -123,8 +110,7 @@ async function main(): Promise<void> {
       }
       if (screenshot) await pages[1].screenshot({ path: join(ROOT, 'docs', 'browser-page.png'), fullPage: true })
     } finally {
-      await context.close()
-      await rm(userDataDir, { recursive: true, force: true })
+      await launched.close()
       await server.close()
     }
     await report({

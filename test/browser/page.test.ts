@@ -8,7 +8,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type BrowserContext, type Page, chromium } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import * as snarkjs from 'snarkjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildBrowser } from '../../scripts/build-browser.mjs'
@@ -23,34 +23,11 @@ import { deployBuild } from '../../src/chain/model.js'
 import { shutdown } from '../../src/shutdown.js'
 import { systemBinary } from '../helpers/system.js'
 import type { PageResult } from '../../web/main.js'
+import { launchChromium } from '../../models/chromium.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const ARTIFACTS = join(ROOT, 'test-artifacts')
 const chromiumPath = systemBinary('chromium')
-
-/** Chromium as the brief fixes it: headless, no sandbox (root in CI), nothing fetched from the network. */
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
-async function launchChromium(executablePath: string): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  const userDataDir = await mkdtemp(join(tmpdir(), 'veriml-chromium-'))
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath, args: ARGS, headless: true })
-  return {
-    context,
-    close: async () => {
-      await context.close()
-      await rm(userDataDir, { recursive: true, force: true })
-    },
-  }
-}
 
 /** A stroke like a "1": down the middle of the canvas. */
 async function drawStroke(page: Page): Promise<void> {

@@ -62,19 +62,25 @@ async function deploySettler(f: GameFixture, hub: Contract, modelId: Hex): Promi
   return settler
 }
 
+let anvil: AnvilInstance
+beforeAll(async () => {
+  anvil = await startChain()
+})
+afterAll(async () => anvil?.stop())
+
+/** A fresh game and hub per test, the tiny model registered in both. */
+async function freshHub(): Promise<{ f: GameFixture; m: RegisteredModel; hub: Contract }> {
+  const f = await deployGame(anvil)
+  const m = await registerTestModel(f, tinyModel())
+  return { f, m, hub: hubContract(f.hubAddress, f.wallets[0]) }
+}
+
 describe('hub: one result record per statement, conflicts between paths (anvil)', () => {
-  let anvil: AnvilInstance
   let f: GameFixture
   let m: RegisteredModel
   let hub: Contract
-  beforeAll(async () => {
-    anvil = await startChain()
-  })
-  afterAll(async () => anvil?.stop())
   beforeEach(async () => {
-    f = await deployGame(anvil)
-    m = await registerTestModel(f, tinyModel())
-    hub = hubContract(f.hubAddress, f.wallets[0])
+    ;({ f, m, hub } = await freshHub())
   })
 
   const onchainSettler = () => deploySettler(f, hub, m.modelId)
@@ -187,19 +193,12 @@ describe('hub: one result record per statement, conflicts between paths (anvil)'
 })
 
 describe('hybrid settlement: a deterministic result settles a pending claim at once (anvil)', () => {
-  let anvil: AnvilInstance
   let f: GameFixture
   let m: RegisteredModel
-  let hub: Contract
   let settler: Contract
-  beforeAll(async () => {
-    anvil = await startChain()
-  })
-  afterAll(async () => anvil?.stop())
   beforeEach(async () => {
-    f = await deployGame(anvil)
-    m = await registerTestModel(f, tinyModel())
-    hub = hubContract(f.hubAddress, f.wallets[0])
+    let hub: Contract
+    ;({ f, m, hub } = await freshHub())
     settler = await deploySettler(f, hub, m.modelId)
   })
 
