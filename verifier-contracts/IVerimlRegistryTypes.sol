@@ -67,17 +67,6 @@ interface IVerimlRegistryTypes {
         Visibility inputVisibility,
         Visibility outputVisibility
     );
-    /// @notice An inference was verified and recorded: a log with no topic and no data, which
-    ///         marks the transaction. Its statement is in the transaction's calldata
-    ///         (verifyInference's modelId and pubSignals), its record in result(id).
-    /// @dev Bare because of the 250k verify + record budget. A named event with the inference
-    ///      id, the model id, the submitter and the ABI-encoded signals cost 2,899 gas; this
-    ///      costs 375 (each topic adds 375, each data word 256). The transaction, its calldata,
-    ///      the precompiles, the storage and the cold verifier take ~247.2k, leaving ~2.8k for
-    ///      the log and all the code of both contracts (~2k). With the model id as a topic
-    ///      the bundled MNIST demo costs ~250.07k. It is told apart from the registry's other
-    ///      logs by having no topic (they all have three).
-    event InferenceVerified() anonymous;
     /// @notice A settler (an optimistic game, an on-chain model) recorded a result.
     /// @param statementId keccak256(modelId ‖ inputCommitment).
     /// @param modelId The model.

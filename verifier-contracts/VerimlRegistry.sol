@@ -31,7 +31,7 @@ import {VerimlModels} from "./VerimlModels.sol";
 /// extra deployment, no extra call frame and no generated Solidity besides the verifier.
 ///
 /// verifyInference is the fallback (declared in IVerimlVerify), written to fit verify + record
-/// in 250k gas for a 2-signal model: see the fallback and the InferenceVerified event.
+/// in 250k gas for a 2-signal model: see the fallback (it records without an event).
 ///
 /// The registry is also the hub of every settlement path (issue 17): VerimlResults holds the
 /// one result record per statement, VerimlModels the registered models and their decoders.
@@ -165,8 +165,11 @@ contract VerimlRegistry is VerimlModels {
             // The result word: outputs hash (top 208 bits) ‖ how = Proof (1) ‖ at. A timestamp
             // is never 0, so a record is never mistaken for "absent".
             sstore(slot, or(hash, or(shl(40, 1), and(timestamp(), 0xffffffffff))))
-            // InferenceVerified: anonymous, no topic, no data (see its declaration).
-            log0(0x00, 0x00)
+            // No event: the statement is in the transaction's calldata (modelId, pubSignals) and
+            // its record in storage (resultOf). A bare anonymous log cost 375 gas and told an
+            // indexer nothing the receipt's status does not; a named one ~2.9k. The budget (verify
+            // + record ≤ 250k for 2 signals: ~247.2k of it transaction, calldata, precompiles,
+            // the record's storage word and the cold verifier) has room for neither.
             mstore(0x00, statementId)
             return(0x00, 0x20)
         }

@@ -32,13 +32,6 @@ import {
  * compares them with what solc produces from the sources, so they cannot drift.
  */
 export const verimlRegistryAbi = [
-  // Anonymous: ethers' human-readable parser does not take the keyword (see isInferenceVerified).
-  {
-    type: 'event',
-    name: 'InferenceVerified',
-    anonymous: true,
-    inputs: [],
-  },
   'constructor(address initialOwner)',
   'error ElementTooWide(bool isInput, uint256 elementBits, uint256 maxBits)',
   'error EmptyLayout(bool isInput, uint32 count, uint16 laneBits, uint16 lanesPerElement)',
@@ -114,15 +107,6 @@ export const inferenceConsumerAbi = [
 ] as const
 
 /** snarkjs's generated verifier for a model with `publicSignalCount` public signals. */
-/**
- * Whether a log of the registry is an InferenceVerified: anonymous, with no topic and no data
- * (which keeps verify + record under 250k gas); the registry's other events all have three
- * topics. The statement is the transaction's calldata (verifyInference's arguments).
- */
-export function isInferenceVerified(log: { topics: readonly string[]; data: string }): boolean {
-  return log.topics.length === 0 && (log.data === '0x' || log.data === '')
-}
-
 export function groth16VerifierAbi(publicSignalCount: number) {
   return [
     `function verifyProof(uint256[2] _pA, uint256[2][2] _pB, uint256[2] _pC, uint256[${publicSignalCount}] _pubSignals) view returns (bool)`,

@@ -63,6 +63,9 @@ export function verifyProofSelector(n: number): string {
 }
 
 /** Solidity source of the verifier for `vk`. */
+/** Gas below which the verifier answers false at once: every precompile call and ~10k for the rest. */
+export const minGas = (n: number): number => 191_000 + 6_500 * n
+
 export function groth16VerifierSource({ vk, contractName, header }: Groth16VerifierSourceParameters): string {
   const n = vk.IC.length - 1
   const lines: string[] = []
@@ -89,6 +92,14 @@ export function groth16VerifierSource({ vk, contractName, header }: Groth16Verif
     12,
     `if or(iszero(eq(shr(224, calldataload(0)), ${selector})), lt(calldatasize(), ${calldataSize})) { revert(0, 0) }`,
   )
+  // Short of the gas a whole verification needs, answer false before any precompile, as
+  // snarkjs's verifier answers false when one runs out. Given all the gas, a precompile out of
+  // gas would leave only 1/64, too little to answer, and the call would revert (the registry's
+  // 60k-gas probe of an all-zero proof did, from 10 signals on). The bound covers the
+  // precompiles (ecMul 6,000 + ecAdd 150 a signal, a 4-pair ecPairing 181,000) with room for
+  // the rest, and stays below the registry's VERIFY_GAS_BASE + VERIFY_GAS_PER_SIGNAL · n, so a
+  // verifier given the registry's budget never answers false for want of gas.
+  emit(12, `if lt(gas(), ${minGas(n)}) { mstore(0x00, 0) return(0x00, 0x20) }`)
   emit(12, `let r := ${R}`)
   emit(12, '// vk_x accumulates at 0x00; ecMul reads [ICᵢ, sᵢ] at 0x40 and writes sᵢ·ICᵢ there,')
   emit(12, '// so ecAdd finds [vk_x, sᵢ·ICᵢ] at 0x00..0x80 and writes the sum back to 0x00.')
@@ -105,14 +116,8 @@ export function groth16VerifierSource({ vk, contractName, header }: Groth16Verif
     // SOUNDNESS: a signal must be a canonical field element (snarkjs's checkField): s and
     // s + r are the same scalar to ecMul, so without it one proof would verify two statements.
     emit(12, `ok := and(ok, lt(s${i}, r))`)
-    // Each precompile gets all the gas but 2,000, kept to answer: a failed one (out of gas, bad
-    // input) or a signal ≥ r answers false at once, as snarkjs's verifier does. Given all the
-    // gas, a precompile out of gas leaves only 1/64, too little to answer, and the call reverts
-    // (so the registry's 60k-gas probe of an all-zero proof failed from 10 signals on).
-    emit(12, 'ok := and(ok, staticcall(sub(gas(), 2000), 7, 0x40, 0x60, 0x40, 0x40))')
-    emit(12, 'if iszero(ok) { mstore(0x00, 0) return(0x00, 0x20) }')
-    emit(12, 'ok := staticcall(sub(gas(), 2000), 6, 0x00, 0x80, 0x00, 0x40)')
-    emit(12, 'if iszero(ok) { mstore(0x00, 0) return(0x00, 0x20) }')
+    emit(12, 'ok := and(ok, staticcall(gas(), 7, 0x40, 0x60, 0x40, 0x40))')
+    emit(12, 'ok := and(ok, staticcall(gas(), 6, 0x00, 0x80, 0x00, 0x40))')
   }
   const pairs: [number, string][] = []
   const put = (offset: number, value: string) => pairs.push([offset, value])
@@ -133,7 +138,7 @@ export function groth16VerifierSource({ vk, contractName, header }: Groth16Verif
   emit(12, 'calldatacopy(0x100, 0x44, 0x80)')
   emit(12, 'calldatacopy(0x240, 0xc4, 0x40)')
   emit(12, '// A failed call leaves 0x00 unwritten; `ok` then answers false whatever it holds.')
-  emit(12, 'ok := and(ok, staticcall(sub(gas(), 2000), 8, 0x00, 0x300, 0x00, 0x20))')
+  emit(12, 'ok := and(ok, staticcall(gas(), 8, 0x00, 0x300, 0x00, 0x20))')
   emit(12, 'mstore(0x00, and(ok, mload(0x00)))')
   emit(12, 'return(0x00, 0x20)')
   emit(8, '}')

@@ -1,6 +1,6 @@
 import { type JsonRpcProvider, type TransactionReceipt, ZeroAddress } from 'ethers'
 import { type SnarkjsGroth16Proof, calldata, inferenceId } from './calldata.js'
-import { type VerimlRegistryContract, decodeRegistryError, isInferenceVerified, verimlRegistry } from './contracts.js'
+import { type VerimlRegistryContract, decodeRegistryError, verimlRegistry } from './contracts.js'
 import { loadDeployment } from './deploy.js'
 import { ChainTransactionError, ContractNotDeployedError, ProofRejectedError } from './errors.js'
 import { connect, walletFor } from './rpc.js'
@@ -93,17 +93,13 @@ export async function verifyOnChain(parameters: VerifyOnChainParameters): Promis
     }
     if (!receipt) throw new ChainTransactionError({ action: 'verifyInference', reason: 'no receipt' })
 
-    const logged = receipt.logs.some(
-      (l) => l.address.toLowerCase() === registryAddress.toLowerCase() && isInferenceVerified(l),
-    )
     // INVARIANT: the registry recorded this statement under the id computed off chain, with
-    // these outputs, or the encodings disagree (the log marks the transaction; the record
-    // says which statement and which outputs).
+    // these outputs, or the encodings disagree (the record says which statement and outputs).
     const [, outputsHash] = await registry.statementIdOf(modelId, args.pubSignals)
-    if (!logged || !(await registry.outputsMatch(statementId, outputsHash))) {
+    if (!(await registry.outputsMatch(statementId, outputsHash))) {
       throw new ChainTransactionError({
         action: 'verifyInference',
-        reason: `expected an InferenceVerified log and a record of ${statementId}, got ${logged ? 'the log but no record' : 'no log'}`,
+        reason: `the transaction succeeded but the registry holds no record of ${statementId} with these outputs`,
       })
     }
     return {
