@@ -18,7 +18,7 @@ export interface StatementCommitments {
 }
 
 /** Packed words as one byte string, each word 32 bytes big-endian (abi.encodePacked(uint256[])). */
-const wordsHex = (words: readonly bigint[]): Hex => `0x${words.map((w) => toBeHex(w, 32).slice(2)).join('')}`
+export const wordsHex = (words: readonly bigint[]): Hex => `0x${words.map((w) => toBeHex(w, 32).slice(2)).join('')}`
 
 function packAll(layouts: readonly PackLayout[], tensors: readonly (readonly bigint[])[]): Hex {
   if (tensors.length !== layouts.length)

@@ -1,14 +1,11 @@
 import { type Contract, ContractFactory, type InterfaceAbi, type Signer } from 'ethers'
-import { verimlRegistry } from '../chain/contracts.js'
+import { SETTLEMENT_CODE, verimlRegistry } from '../chain/contracts.js'
 import type { IrModel } from '../ir/types.js'
 import { modelId as irModelId } from '../ir/serialize.js'
 import { hexOf } from '../util/hex.js'
 import { dataContractInitCode, hubArtifact, onchainArtifacts, onchainModelContract, splitProgram } from './contracts.js'
 import { encodeProgram } from './encode.js'
 import { decodeOnchainRevert } from './client.js'
-
-/** IVerimlRegistryTypes.Settlement.OnChain: how the hub records an on-chain model's runs. */
-export const SETTLEMENT_ONCHAIN = 3
 
 export interface DeployOnchainModelParameters {
   /** Pays for the deployment (an ethers Wallet, or any signer with a provider). */
@@ -84,7 +81,7 @@ export async function deployOnchainModel(p: DeployOnchainModelParameters): Promi
   let bindGas = 0n
   if (p.bind !== false) {
     try {
-      const tx = await verimlRegistry(hub.address, p.signer).bindSettler(modelId, address, SETTLEMENT_ONCHAIN)
+      const tx = await verimlRegistry(hub.address, p.signer).bindSettler(modelId, address, SETTLEMENT_CODE.onchain)
       bindGas = (await tx.wait())!.gasUsed
     } catch (error) {
       throw decodeOnchainRevert('bindSettler', error)

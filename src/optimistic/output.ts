@@ -1,8 +1,8 @@
 import { getBytes, keccak256 } from 'ethers'
+import { wordsHex } from '../ir/commitment.js'
 import { type PackLayout, pack, packedElementCount, unpack } from '../ir/packing.js'
 import { type Hex, hexOf } from '../util/hex.js'
 import { OutputEncodingError } from './errors.js'
-import { writeInt256 } from './merkle.js'
 
 /**
  * How a claim posts its outputs (`claim`'s `outputsPacked`, OutputCommitment.sol): each output
@@ -65,12 +65,6 @@ export function unpackOutputs(layouts: readonly PackLayout[], packed: Hex | Uint
 /** `ClaimKey.outputsHash`: keccak256 of the packed outputs. */
 export function outputsHashOf(outputsPacked: Hex): Hex {
   return keccak256(outputsPacked)
-}
-
-function wordsHex(words: readonly bigint[]): Hex {
-  const out = new Uint8Array(32 * words.length)
-  words.forEach((w, i) => writeInt256(w, out, 32 * i))
-  return hexOf(out)
 }
 
 /** The unsigned big-endian word at `offset`. */

@@ -7,6 +7,7 @@ import {
   ZeroAddress,
   ZeroHash,
 } from 'ethers'
+import { SETTLEMENT_CODE } from '../../chain/contracts.js'
 import { CLAIM_STATUSES, PHASES } from '../abi.js'
 import { outputsHashOf } from '../output.js'
 import { type ClaimKey, claimKeyOf, type GameModelConfig, packedInputOf, packedOutputsOf } from '../config.js'
@@ -61,9 +62,6 @@ export function hubContract(address: string, runner: ContractRunner | null): Con
   return new Contract(address, optimisticArtifacts().hub.abi as InterfaceAbi, runner)
 }
 
-/** IVerimlRegistryTypes.Settlement.Optimistic. */
-const SETTLEMENT_OPTIMISTIC = 2
-
 /**
  * Registers `config` under the hub's model id (the IR hash); the runner must be the hub's owner.
  * First binds the game to the model in the hub (unless a game already is), so that its
@@ -74,7 +72,8 @@ export async function registerModel(game: Contract, modelId: Hex, config: GameMo
   const hub = hubContract(await call<string>('hub', () => game.hub()), game.runner)
   let bindGas = 0n
   if ((await call<string>('gameOf', () => hub.gameOf(modelId))) === ZeroAddress)
-    bindGas = (await send('bindSettler', () => hub.bindSettler(modelId, game.target, SETTLEMENT_OPTIMISTIC))).gasUsed
+    bindGas = (await send('bindSettler', () => hub.bindSettler(modelId, game.target, SETTLEMENT_CODE.optimistic)))
+      .gasUsed
   const sent = await send('registerModel', () => game.registerModel(modelId, config))
   return { modelId, hash: sent.hash, gasUsed: sent.gasUsed + bindGas }
 }
